@@ -1,0 +1,84 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "./app-env";
+import { createDatabase } from "./db/client";
+import { isValidIsoDate, todayUtc } from "./domain/dates";
+import { createRouter } from "./lib/create-router";
+import { docsPage } from "./lib/docs-page";
+import { onError, onNotFound } from "./lib/error-handler";
+import { ProblemError, problemResponse } from "./lib/problem";
+import { customersRouter } from "./routes/customers/customers.index";
+import { eligibilityRouter } from "./routes/eligibility/eligibility.index";
+import { loansRouter } from "./routes/loans/loans.index";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** The API's routes, once; the app serves them at the root and under /api. */
+export function createApi() {
+  return createRouter().route("/", customersRouter).route("/", eligibilityRouter).route("/", loansRouter);
+}
+
+export function openApiDocument(api: ReturnType<typeof createApi>) {
+  return api.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "Credit Approval API",
+      version: "1.0.0",
+      description:
+        "Registers customers, scores them from their loan history, decides loans and books them. Every path is also served under /api. Errors are RFC 9457 problem+json.",
+    },
+  });
+}
+
+export function createApp() {
+  const api = createApi();
+  const document = openApiDocument(api);
+  const app = new Hono<AppEnv>({ strict: false });
+
+  app.use(requestId());
+  app.use(secureHeaders());
+  app.use(
+    methodNotAllowed({
+      app,
+      onMethodNotAllowed: (c, allowed) =>
+        problemResponse(c, {
+          kind: "method-not-allowed",
+          status: 405,
+          detail: `${c.req.method} is not allowed here; use ${allowed.join(" or ")}.`,
+          headers: { Allow: allowed.join(", ") },
+        }),
+    }),
+  );
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ProblemError({ kind: "payload-too-large", status: 413, detail: `The request body exceeds ${MAX_BODY_BYTES / 1024} KB.` });
+      },
+    }),
+  );
+  app.use(async (c, next) => {
+    c.set("db", createDatabase(c.env.DB));
+    c.set("asOf", asOfDate(c.env.AS_OF_DATE));
+    await next();
+  });
+
+  app.get("/", (c) => c.json({ name: "Credit Approval API", docs: "/docs", openapi: "/openapi.json" }));
+  app.get("/openapi.json", (c) => c.json(document));
+  app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
+  app.route("/", api);
+  app.route("/api", api);
+
+  app.notFound(onNotFound);
+  app.onError(onError);
+  return app;
+}
+
+function asOfDate(pinned: string | undefined): string {
+  if (!pinned) return todayUtc();
+  if (!isValidIsoDate(pinned)) throw new Error("AS_OF_DATE must be empty or a YYYY-MM-DD date");
+  return pinned;
+}

@@ -1,0 +1,62 @@
+import type { Database } from "./client";
+import { selectCustomer } from "./customers";
+import {
+  insertResponse,
+  insertResponseAfterBooking,
+  isKeyTakenError,
+  type StoredResponse,
+  selectLiveIdempotencyRecord,
+  sweepExpiredKeys,
+} from "./idempotency";
+import { insertLoanIfAffordable, type LoanToBook, selectLoansOfCustomer } from "./loans";
+import type { IdempotencyRecord } from "./schema";
+
+/*
+ * create-loan's two round trips: one batch to read everything the decision needs (and the stored
+ * response of an Idempotency-Key), one atomic batch to write the loan with its stored response.
+ */
+
+export async function loadForBooking(db: Database, customerId: number, idempotencyKey: string | null, nowMs: number) {
+  if (idempotencyKey === null) {
+    const [customerRows, loanRows] = await db.batch([selectCustomer(db, customerId), selectLoansOfCustomer(db, customerId)]);
+    return { customer: customerRows[0] ?? null, loans: loanRows, stored: null };
+  }
+  const [customerRows, loanRows, storedRows] = await db.batch([
+    selectCustomer(db, customerId),
+    selectLoansOfCustomer(db, customerId),
+    selectLiveIdempotencyRecord(db, idempotencyKey, nowMs),
+  ]);
+  return { customer: customerRows[0] ?? null, loans: loanRows, stored: (storedRows[0] ?? null) as IdempotencyRecord | null };
+}
+
+export type WriteOutcome =
+  | { kind: "booked"; loanId: number }
+  | { kind: "recorded" }
+  /** The guard found the limit or the 50 % rule broken by a concurrent booking: nothing written. */
+  | { kind: "guard-refused" }
+  /** A concurrent request with the same Idempotency-Key stored its response first: nothing written. */
+  | { kind: "key-taken" };
+
+export async function bookLoan(db: Database, loan: LoanToBook, response: StoredResponse | null, nowMs: number): Promise<WriteOutcome> {
+  try {
+    const inserted = response
+      ? (await db.batch([sweepExpiredKeys(db, nowMs), insertLoanIfAffordable(db, loan), insertResponseAfterBooking(db, response)]))[1]
+      : await insertLoanIfAffordable(db, loan);
+    const loanId = inserted[0]?.id;
+    return loanId === undefined ? { kind: "guard-refused" } : { kind: "booked", loanId };
+  } catch (error) {
+    if (isKeyTakenError(error)) return { kind: "key-taken" };
+    throw error;
+  }
+}
+
+/** Stores a refusal under its Idempotency-Key, so a retry replays it. */
+export async function recordRefusal(db: Database, response: StoredResponse, nowMs: number): Promise<WriteOutcome> {
+  try {
+    await db.batch([sweepExpiredKeys(db, nowMs), insertResponse(db, response)]);
+    return { kind: "recorded" };
+  } catch (error) {
+    if (isKeyTakenError(error)) return { kind: "key-taken" };
+    throw error;
+  }
+}

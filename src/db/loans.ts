@@ -1,0 +1,59 @@
+import { asc, eq, sql } from "drizzle-orm";
+import type { Database } from "./client";
+import { selectCustomer } from "./customers";
+import { customers, loans, NOW_ISO } from "./schema";
+
+export function selectLoansOfCustomer(db: Database, customerId: number) {
+  return db.select().from(loans).where(eq(loans.customerId, customerId)).orderBy(asc(loans.startDate), asc(loans.id));
+}
+
+/** A customer and all their loans, in one round trip. */
+export async function loadBorrower(db: Database, customerId: number) {
+  const [customerRows, loanRows] = await db.batch([selectCustomer(db, customerId), selectLoansOfCustomer(db, customerId)]);
+  return { customer: customerRows[0] ?? null, loans: loanRows };
+}
+
+/** One loan with its customer, in one statement. */
+export async function loadLoanWithCustomer(db: Database, loanId: number) {
+  const [row] = await db
+    .select({ loan: loans, customer: customers })
+    .from(loans)
+    .innerJoin(customers, eq(customers.id, loans.customerId))
+    .where(eq(loans.id, loanId))
+    .limit(1);
+  return row ?? null;
+}
+
+export interface LoanToBook {
+  customerId: number;
+  loanAmountPaise: number;
+  tenure: number;
+  interestRateBp: number;
+  monthlyPaymentPaise: number;
+  startDate: string;
+  endDate: string;
+}
+
+/**
+ * Inserts the loan only if, at the moment of writing, the customer's current loans plus this one
+ * stay within the approved limit and their EMIs within half the salary. The guard lives in the
+ * statement itself, so two concurrent bookings can never together break either rule: the
+ * database applies writes one at a time and the second sees the first. Returns the new id, or
+ * nothing when the guard refused.
+ */
+export function insertLoanIfAffordable(db: Database, loan: LoanToBook) {
+  const asOf = loan.startDate;
+  const currentLoans = sql`FROM ${loans} AS l WHERE l.customer_id = c.id AND l.start_date <= ${asOf} AND l.end_date >= ${asOf}`;
+  // insert…select with raw SQL lists every column in schema order (id NULL: the database assigns
+  // it); a query builder, unlike db.run(sql), can join a D1 batch.
+  return db
+    .insert(loans)
+    .select(sql`
+      SELECT NULL, c.id, NULL, ${loan.loanAmountPaise}, ${loan.tenure}, ${loan.interestRateBp},
+             ${loan.monthlyPaymentPaise}, 0, ${loan.startDate}, ${loan.endDate}, ${NOW_ISO}
+      FROM ${customers} AS c
+      WHERE c.id = ${loan.customerId}
+        AND (SELECT COALESCE(SUM(l.loan_amount_paise), 0) ${currentLoans}) + ${loan.loanAmountPaise} <= c.approved_limit_paise
+        AND 2 * ((SELECT COALESCE(SUM(l.monthly_payment_paise), 0) ${currentLoans}) + ${loan.monthlyPaymentPaise}) <= c.monthly_salary_paise`)
+    .returning({ id: loans.id });
+}

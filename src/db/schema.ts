@@ -1,0 +1,70 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/*
+ * Money is stored as integer paise and interest rates as integer basis points (8.20 % → 820).
+ * Sums and comparisons in SQL are then exact, and no float noise can reach JSON: conversion to
+ * rupees happens once, at the response boundary (src/domain/money.ts).
+ * Dates are ISO `YYYY-MM-DD` text, which sorts and compares correctly as strings.
+ */
+
+/** The current time as ISO 8601 text, computed by the database. */
+export const NOW_ISO = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
+
+export const customers = sqliteTable("customers", {
+  id: integer("id").primaryKey(),
+  firstName: text("first_name").notNull(),
+  lastName: text("last_name").notNull(),
+  age: integer("age").notNull(),
+  phoneNumber: integer("phone_number").notNull().unique(),
+  monthlySalaryPaise: integer("monthly_salary_paise").notNull(),
+  approvedLimitPaise: integer("approved_limit_paise").notNull(),
+  createdAt: text("created_at").notNull().default(NOW_ISO),
+});
+
+export const loans = sqliteTable(
+  "loans",
+  {
+    id: integer("id").primaryKey(),
+    customerId: integer("customer_id")
+      .notNull()
+      .references(() => customers.id),
+    /** The Loan ID in the lender's workbook; null for loans booked through the API. */
+    sourceLoanId: integer("source_loan_id"),
+    loanAmountPaise: integer("loan_amount_paise").notNull(),
+    tenure: integer("tenure").notNull(),
+    interestRateBp: integer("interest_rate_bp").notNull(),
+    monthlyPaymentPaise: integer("monthly_payment_paise").notNull(),
+    emisPaidOnTime: integer("emis_paid_on_time").notNull().default(0),
+    startDate: text("start_date").notNull(),
+    endDate: text("end_date").notNull(),
+    createdAt: text("created_at").notNull().default(NOW_ISO),
+  },
+  (table) => [
+    // Every per-customer read (view-loans, the decision inputs, the create-loan guard) is a
+    // range scan of this index.
+    index("loans_customer_id_idx").on(table.customerId, table.startDate, table.endDate),
+    // The natural key of an ingested loan, so that re-ingesting a workbook is an upsert.
+    uniqueIndex("loans_source_key_idx").on(table.sourceLoanId, table.customerId),
+  ],
+);
+
+/** Responses of create-loan kept for 24 hours, keyed by the client's Idempotency-Key. */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    key: text("key").primaryKey(),
+    requestHash: text("request_hash").notNull(),
+    responseStatus: integer("response_status").notNull(),
+    /** The response body as JSON; `loan_id` is kept in its own column, set at booking. */
+    responseBody: text("response_body").notNull(),
+    loanId: integer("loan_id"),
+    /** Epoch milliseconds. */
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (table) => [index("idempotency_keys_expires_at_idx").on(table.expiresAt)],
+);
+
+export type CustomerRecord = typeof customers.$inferSelect;
+export type LoanRecord = typeof loans.$inferSelect;
+export type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;

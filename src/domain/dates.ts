@@ -1,0 +1,71 @@
+/*
+ * Calendar arithmetic on ISO `YYYY-MM-DD` strings, in UTC, with no time of day involved.
+ * Plain strings compare correctly (`"2024-01-31" < "2024-02-01"`), so no Date objects leak out.
+ */
+
+export interface CalendarDate {
+  year: number;
+  month: number; // 1–12
+  day: number;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export function parseIsoDate(iso: string): CalendarDate {
+  const match = ISO_DATE.exec(iso);
+  if (!match) throw new RangeError(`not an ISO date: ${iso}`);
+  const date = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
+  if (date.month < 1 || date.month > 12 || date.day < 1 || date.day > daysInMonth(date.year, date.month)) {
+    throw new RangeError(`not a calendar date: ${iso}`);
+  }
+  return date;
+}
+
+export function isValidIsoDate(iso: string): boolean {
+  try {
+    parseIsoDate(iso);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function formatIsoDate({ year, month, day }: CalendarDate): string {
+  return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+}
+
+export function daysInMonth(year: number, month: number): number {
+  // Day 0 of the next month is the last day of this one.
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** Adds calendar months, clamping to the month's end: 2024-01-31 + 1 month = 2024-02-29. */
+export function addMonths(iso: string, months: number): string {
+  const { year, month, day } = parseIsoDate(iso);
+  const monthIndex = year * 12 + (month - 1) + months;
+  const targetYear = Math.floor(monthIndex / 12);
+  const targetMonth = (monthIndex % 12) + 1;
+  return formatIsoDate({
+    year: targetYear,
+    month: targetMonth,
+    day: Math.min(day, daysInMonth(targetYear, targetMonth)),
+  });
+}
+
+/**
+ * Whole months elapsed from `start` to `asOf`: the largest k with addMonths(start, k) <= asOf,
+ * or 0 when asOf is before start. It is the number of monthly instalments due by asOf.
+ */
+export function wholeMonthsBetween(start: string, asOf: string): number {
+  if (asOf < start) return 0;
+  const from = parseIsoDate(start);
+  const to = parseIsoDate(asOf);
+  let months = (to.year - from.year) * 12 + (to.month - from.month);
+  while (months > 0 && addMonths(start, months) > asOf) months--;
+  return months;
+}
+
+/** Today's date in UTC as `YYYY-MM-DD`. */
+export function todayUtc(now: Date = new Date()): string {
+  return now.toISOString().slice(0, 10);
+}

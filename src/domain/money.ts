@@ -1,0 +1,37 @@
+/*
+ * Money is carried as integer paise and rates as integer basis points everywhere inside the
+ * system; these are the only conversions to and from the decimal numbers of the API.
+ */
+
+/** Rupees with at most 2 decimals → paise. Callers validate the 2-decimal rule first. */
+export function rupeesToPaise(rupees: number): number {
+  return Math.round(rupees * 100);
+}
+
+/** Paise → rupees. An integer divided by 100 prints with at most 2 decimals, never float noise. */
+export function paiseToRupees(paise: number): number {
+  return paise / 100;
+}
+
+/** Percent with at most 2 decimals → basis points (8.2 → 820). */
+export function percentToBasisPoints(percent: number): number {
+  return Math.round(percent * 100);
+}
+
+export function basisPointsToPercent(basisPoints: number): number {
+  return basisPoints / 100;
+}
+
+/** True when `value` is exactly representable as a number with at most 2 decimals. */
+export function hasAtMostTwoDecimals(value: number): boolean {
+  return Number.isFinite(value) && Math.round(value * 100) / 100 === value;
+}
+
+/**
+ * Rounds a non-negative ratio numerator/denominator of integers half-up to an integer, exactly
+ * (no floating point), e.g. divideRoundHalfUp(5, 2) = 3.
+ */
+export function divideRoundHalfUp(numerator: number, denominator: number): number {
+  if (denominator <= 0) throw new RangeError("denominator must be positive");
+  return Math.floor((2 * numerator + denominator) / (2 * denominator));
+}

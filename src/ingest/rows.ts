@@ -1,0 +1,139 @@
+/*
+ * The row contract of workbook ingestion, shared by the Node script that reads the workbooks and the
+ * Worker's queue consumer that writes them: the script validates each row before sending it, and
+ * the consumer validates every message again, because a queue message is input like any other.
+ * It imports only valibot and the dependency-free cells.ts, so it runs in Workers.
+ *
+ * Money is in rupees with at most 2 decimals (the reader rounds half-up; anything finer here means
+ * a producer skipped that step). Dates are ISO `YYYY-MM-DD` strings.
+ */
+import * as v from "valibot";
+import { decimalPlaces, isIsoCalendarDate } from "./cells";
+
+const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
+/** Far above any real salary or limit, and small enough that paise stay exact integers. */
+const MAX_MONEY = 1e12;
+
+function describeReceived(issue: v.BaseIssue<unknown>): string {
+  return issue.input === null || issue.input === undefined ? "it is empty" : `got ${issue.received}`;
+}
+
+function numberSchema() {
+  return v.number((issue) => `must be a number, but ${describeReceived(issue)}`);
+}
+
+function integerBetween(min: number, max: number, what = "a whole number") {
+  return v.pipe(
+    numberSchema(),
+    v.integer(`must be ${what}`),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+}
+
+const idSchema = integerBetween(1, MAX_SAFE_ID, "a whole number (an id)");
+
+/** Rupees (or a rate) with at most 2 decimals, within [min, max]; `exclusiveMin` refuses min itself. */
+function twoDecimalNumber(min: number, max: number, exclusiveMin = false) {
+  return v.pipe(
+    numberSchema(),
+    exclusiveMin
+      ? v.gtValue(min, `must be greater than ${min}`)
+      : v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+    v.check((value) => decimalPlaces(value) <= 2, "must have at most 2 decimal places"),
+  );
+}
+
+const nameSchema = v.pipe(
+  v.string((issue) => `must be text, but ${describeReceived(issue)}`),
+  v.trim(),
+  v.minLength(1, "must not be empty"),
+  v.maxLength(100, "must be at most 100 characters"),
+);
+
+const isoDateSchema = v.pipe(
+  v.string((issue) => `must be a date (YYYY-MM-DD), but ${describeReceived(issue)}`),
+  v.check(isIsoCalendarDate, (issue) => `must be a real calendar date as YYYY-MM-DD, got ${issue.received}`),
+);
+
+/** The 1-based worksheet row (the header is row 1), carried so every problem can point at it. */
+const worksheetRowSchema = integerBetween(1, MAX_SAFE_ID, "a worksheet row number");
+
+export const CustomerRowSchema = v.object({
+  row: worksheetRowSchema,
+  customer_id: idSchema,
+  first_name: nameSchema,
+  last_name: nameSchema,
+  age: integerBetween(18, 120),
+  // 7–15 digits, as the API accepts; 10-digit Indian mobiles exceed 2^31, so never an int32.
+  phone_number: integerBetween(1_000_000, 999_999_999_999_999, "a whole number of 7–15 digits"),
+  monthly_salary: twoDecimalNumber(0, MAX_MONEY, true),
+  approved_limit: twoDecimalNumber(0, MAX_MONEY),
+});
+export type CustomerRow = v.InferOutput<typeof CustomerRowSchema>;
+
+export const LoanRowSchema = v.pipe(
+  v.object({
+    row: worksheetRowSchema,
+    customer_id: idSchema,
+    /** The Loan ID as written in the workbook. */
+    loan_id: idSchema,
+    loan_amount: twoDecimalNumber(0, 1_000_000_000, true),
+    tenure: integerBetween(1, 600, "a whole number of months"),
+    interest_rate: twoDecimalNumber(0, 100),
+    monthly_payment: twoDecimalNumber(0, MAX_MONEY),
+    emis_paid_on_time: integerBetween(0, MAX_SAFE_ID),
+    start_date: isoDateSchema,
+    end_date: isoDateSchema,
+    /**
+     * This row is a later occurrence of a Loan ID already used by an earlier row of the file: the
+     * database assigns it a new id and keeps `loan_id` as its `source_loan_id` (SPEC §2).
+     */
+    remap: v.optional(v.literal(true, "must be true when present")),
+  }),
+  v.forward(
+    v.partialCheck(
+      [["start_date"], ["end_date"]],
+      // ISO dates compare correctly as strings.
+      (loan) => loan.end_date >= loan.start_date,
+      "must not be before the start date",
+    ),
+    ["end_date"],
+  ),
+);
+export type LoanRow = v.InferOutput<typeof LoanRowSchema>;
+
+/** One queue message of ingestion: a chunk of rows of one kind, tagged with its ingest job. */
+const jobIdSchema = v.pipe(
+  v.string(),
+  v.minLength(1, "must not be empty"),
+  v.maxLength(200, "must be at most 200 characters"),
+);
+
+export const IngestChunkSchema = v.variant("kind", [
+  v.object({
+    job_id: jobIdSchema,
+    kind: v.literal("customers"),
+    rows: v.array(CustomerRowSchema),
+  }),
+  v.object({
+    job_id: jobIdSchema,
+    kind: v.literal("loans"),
+    rows: v.array(LoanRowSchema),
+  }),
+]);
+export type IngestChunk = v.InferOutput<typeof IngestChunkSchema>;
+export type IngestKind = IngestChunk["kind"];
+
+/** A validation problem in terms a person can act on: which field, and what is wrong with it. */
+export interface FieldProblem {
+  /** The row field (`monthly_salary`), or `null` when the problem is not about one field. */
+  field: string | null;
+  reason: string;
+}
+
+/** Turns valibot issues into field problems, one per issue, in schema order. */
+export function toFieldProblems(issues: readonly v.BaseIssue<unknown>[]): FieldProblem[] {
+  return issues.map((issue) => ({ field: v.getDotPath(issue), reason: issue.message }));
+}

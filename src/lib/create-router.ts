@@ -1,0 +1,8 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env";
+import { validationHook } from "./validation";
+
+/** A router whose failed validations all become the same 400 problem. */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({ defaultHook: validationHook, strict: false });
+}

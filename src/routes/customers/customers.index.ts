@@ -1,0 +1,5 @@
+import { createRouter } from "../../lib/create-router";
+import { registerHandler } from "./customers.handlers";
+import { register } from "./customers.routes";
+
+export const customersRouter = createRouter().openapi(register, registerHandler);

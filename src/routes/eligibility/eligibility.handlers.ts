@@ -1,0 +1,19 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../app-env";
+import { loadBorrower } from "../../db/loans";
+import { assessLoanRequest } from "../../domain/assessment";
+import { notFoundProblem } from "../../lib/problem";
+import { toAssessmentResponse, toLoanRequest } from "./assessment-response";
+import type { checkEligibility } from "./eligibility.routes";
+
+export const checkEligibilityHandler: RouteHandler<typeof checkEligibility, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const request = toLoanRequest(body);
+
+  const { customer, loans } = await loadBorrower(c.var.db, body.customer_id);
+  if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
+
+  const assessment = assessLoanRequest(customer, loans, request, c.var.asOf);
+
+  return c.json(toAssessmentResponse(body, assessment, c.var.asOf), 200);
+};

@@ -1,0 +1,5 @@
+import { createRouter } from "../../lib/create-router";
+import { checkEligibilityHandler } from "./eligibility.handlers";
+import { checkEligibility } from "./eligibility.routes";
+
+export const eligibilityRouter = createRouter().openapi(checkEligibility, checkEligibilityHandler);

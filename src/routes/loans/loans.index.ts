@@ -1,0 +1,9 @@
+import { createRouter } from "../../lib/create-router";
+import { createLoanHandler } from "./create-loan.handler";
+import { createLoan, viewLoan, viewLoans } from "./loans.routes";
+import { viewLoanHandler, viewLoansHandler } from "./view-loans.handlers";
+
+export const loansRouter = createRouter()
+  .openapi(createLoan, createLoanHandler)
+  .openapi(viewLoan, viewLoanHandler)
+  .openapi(viewLoans, viewLoansHandler);

@@ -1,0 +1,115 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import {
+  amountSchema,
+  idSchema,
+  isoDateSchema,
+  jsonBody,
+  jsonContent,
+  loanRequestSchema,
+  pathIdSchema,
+  problemResponses,
+  problemSchema,
+  reasonSchema,
+} from "../shared-schemas";
+
+const problemContent = { "application/problem+json": { schema: problemSchema } };
+
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, "must be 1 to 255 visible ASCII characters")
+  .optional()
+  .openapi({
+    description: "Makes retries safe: the same key with the same body returns the first response for 24 hours.",
+    example: "3f6c1c1e-8d0f-4d49-9a51-0c6f2b7f1a10",
+  });
+
+export const createLoanResultSchema = z
+  .object({
+    loan_id: idSchema.nullable().openapi({ description: "null when the loan was not approved" }),
+    customer_id: idSchema,
+    loan_approved: z.boolean(),
+    message: z.string(),
+    monthly_installment: amountSchema,
+    interest_rate: z.number().openapi({ description: "The rate booked (or that would apply), after correction", example: 12 }),
+    requested_interest_rate: z.number(),
+    loan_amount: amountSchema,
+    tenure: z.number().int(),
+    credit_score: z.number().int(),
+    start_date: isoDateSchema.nullable(),
+    end_date: isoDateSchema.nullable(),
+    reasons: z.array(reasonSchema),
+  })
+  .openapi("CreateLoanResult");
+
+export const createLoan = createRoute({
+  method: "post",
+  path: "/create-loan",
+  tags: ["Loans"],
+  summary: "Book a loan if it is approved",
+  description:
+    "Re-runs the eligibility decision at write time and books the loan at the corrected rate, starting on the as-of date. Honours Idempotency-Key.",
+  request: {
+    body: jsonBody(loanRequestSchema),
+    headers: z.object({ "idempotency-key": idempotencyKeySchema }),
+  },
+  responses: {
+    201: jsonContent(createLoanResultSchema, "The loan was approved and booked"),
+    200: jsonContent(createLoanResultSchema, "The loan was not approved; `reasons` says why"),
+    409: { content: problemContent, description: "Concurrent bookings for this customer kept changing its position; retry" },
+    422: { content: problemContent, description: "The Idempotency-Key was already used with a different body" },
+    ...problemResponses,
+  },
+});
+
+const loanCustomerSchema = z
+  .object({
+    id: idSchema,
+    first_name: z.string(),
+    last_name: z.string(),
+    phone_number: z.number().int(),
+    age: z.number().int(),
+  })
+  .openapi("LoanCustomer");
+
+const loanFields = {
+  loan_id: idSchema,
+  source_loan_id: z.number().int().nullable().openapi({ description: "The Loan ID in the lender's workbook, if ingested" }),
+  loan_amount: amountSchema,
+  interest_rate: z.number().openapi({ example: 8.2 }),
+  monthly_installment: amountSchema,
+  tenure: z.number().int(),
+  emis_paid_on_time: z.number().int(),
+  repayments_left: z.number().int(),
+  start_date: isoDateSchema,
+  end_date: isoDateSchema,
+  is_current: z.boolean(),
+};
+
+export const loanDetailSchema = z.object({ ...loanFields, customer: loanCustomerSchema }).openapi("LoanDetail");
+export const loanSummarySchema = z.object(loanFields).openapi("LoanSummary");
+
+export const viewLoan = createRoute({
+  method: "get",
+  path: "/view-loan/{loan_id}",
+  tags: ["Loans"],
+  summary: "View a loan and its customer",
+  request: { params: z.object({ loan_id: pathIdSchema.openapi({ param: { name: "loan_id", in: "path" }, example: "1003" }) }) },
+  responses: {
+    200: jsonContent(loanDetailSchema, "The loan"),
+    ...problemResponses,
+  },
+});
+
+export const viewLoans = createRoute({
+  method: "get",
+  path: "/view-loans/{customer_id}",
+  tags: ["Loans"],
+  summary: "List all of a customer's loans, current and closed",
+  request: {
+    params: z.object({ customer_id: pathIdSchema.openapi({ param: { name: "customer_id", in: "path" }, example: "20" }) }),
+  },
+  responses: {
+    200: jsonContent(z.array(loanSummarySchema), "The loans, oldest first; [] when the customer has none"),
+    ...problemResponses,
+  },
+});

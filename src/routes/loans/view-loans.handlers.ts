@@ -1,0 +1,27 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../app-env";
+import { loadBorrower, loadLoanWithCustomer } from "../../db/loans";
+import { notFoundProblem } from "../../lib/problem";
+import { toLoanDetail, toLoanSummary } from "./loan-response";
+import type { viewLoan, viewLoans } from "./loans.routes";
+
+export const viewLoanHandler: RouteHandler<typeof viewLoan, AppEnv> = async (c) => {
+  const { loan_id: loanId } = c.req.valid("param");
+
+  const row = await loadLoanWithCustomer(c.var.db, loanId);
+  if (!row) throw notFoundProblem(`Loan ${loanId} does not exist.`);
+
+  return c.json(toLoanDetail(row.loan, row.customer, c.var.asOf), 200);
+};
+
+export const viewLoansHandler: RouteHandler<typeof viewLoans, AppEnv> = async (c) => {
+  const { customer_id: customerId } = c.req.valid("param");
+
+  const { customer, loans } = await loadBorrower(c.var.db, customerId);
+  if (!customer) throw notFoundProblem(`Customer ${customerId} does not exist.`);
+
+  return c.json(
+    loans.map((loan) => toLoanSummary(loan, c.var.asOf)),
+    200,
+  );
+};

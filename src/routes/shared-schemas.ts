@@ -1,0 +1,106 @@
+import { z } from "@hono/zod-openapi";
+import { hasAtMostTwoDecimals } from "../domain/money";
+
+/*
+ * Field schemas shared by the route contracts. Input ranges are SPEC §6's; the OpenAPI document
+ * is generated from these, so they are the one statement of the API's types.
+ */
+
+const TWO_DECIMALS = "must have at most 2 decimal places";
+
+export const MAX_LOAN_AMOUNT = 1_000_000_000;
+/** Not in the SPEC: an upper bound keeps 36 × income exact in integer paise. */
+export const MAX_MONTHLY_INCOME = 1_000_000_000;
+
+export const idSchema = z
+  .number({ error: "must be a positive integer" })
+  .int("must be a positive integer")
+  .positive("must be a positive integer")
+  .max(Number.MAX_SAFE_INTEGER, "is too large");
+
+export const pathIdSchema = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, "must be a positive integer")
+  .transform(Number)
+  .refine(Number.isSafeInteger, "is too large");
+
+export const personNameSchema = z
+  .string({ error: "must be a string" })
+  .trim()
+  .min(1, "must not be empty")
+  .max(100, "must be at most 100 characters");
+
+export const moneySchema = (max: number) =>
+  z
+    .number({ error: "must be a number" })
+    .positive("must be greater than 0")
+    .max(max, `must be at most ${max}`)
+    .refine(hasAtMostTwoDecimals, TWO_DECIMALS);
+
+export const interestRateSchema = z
+  .number({ error: "must be a number" })
+  .min(0, "must be between 0 and 100")
+  .max(100, "must be between 0 and 100")
+  .refine(hasAtMostTwoDecimals, TWO_DECIMALS)
+  .openapi({ description: "Annual interest rate in percent", example: 10.5 });
+
+export const tenureSchema = z
+  .number({ error: "must be an integer" })
+  .int("must be an integer")
+  .min(1, "must be between 1 and 600 months")
+  .max(600, "must be between 1 and 600 months")
+  .openapi({ description: "Tenure in months", example: 12 });
+
+export const isoDateSchema = z.string().openapi({ format: "date", example: "2025-06-15" });
+
+/** A response amount: rupees with at most 2 decimals. */
+export const amountSchema = z.number().openapi({ example: 8884.88 });
+
+export const loanRequestSchema = z
+  .object({
+    customer_id: idSchema.openapi({ example: 1 }),
+    loan_amount: moneySchema(MAX_LOAN_AMOUNT).openapi({ example: 100000 }),
+    interest_rate: interestRateSchema,
+    tenure: tenureSchema,
+  })
+  .openapi("LoanRequest");
+
+export const reasonSchema = z
+  .object({
+    code: z.enum(["CURRENT_LOANS_OVER_LIMIT", "CREDIT_SCORE_TOO_LOW", "OVER_APPROVED_LIMIT", "EMI_OVER_HALF_SALARY"]),
+    message: z.string(),
+  })
+  .openapi("RefusalReason");
+
+export const problemSchema = z
+  .object({
+    type: z.string().openapi({ example: "/problems/validation-error" }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string(),
+    request_id: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })),
+  })
+  .openapi("Problem");
+
+const problemContent = { "application/problem+json": { schema: problemSchema } };
+
+/** Error responses, spread into every route so the document lists them once per status. */
+export const problemResponses = {
+  400: { content: problemContent, description: "Invalid request: malformed JSON, wrong types, missing fields or values out of range" },
+  404: { content: problemContent, description: "Unknown customer or loan" },
+  405: { content: problemContent, description: "Method not allowed (see the Allow header)" },
+  413: { content: problemContent, description: "Request body over 64 KB" },
+  415: { content: problemContent, description: "Request body is not JSON" },
+  500: { content: problemContent, description: "Unexpected error (no internals are disclosed)" },
+  503: { content: problemContent, description: "The database is unavailable; retry later" },
+} as const;
+
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { content: { "application/json": { schema } }, required: true } as const;
+}
+
+export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
+  return { content: { "application/json": { schema } }, description };
+}

@@ -1,0 +1,45 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../../src/index";
+
+export interface CallOptions {
+  method?: string;
+  body?: unknown;
+  /** A raw body string, sent as is (for malformed JSON and the like). */
+  rawBody?: string;
+  headers?: Record<string, string>;
+  env?: Partial<Cloudflare.Env>;
+}
+
+/** Calls the Worker's fetch handler with the test bindings (real D1), optionally overridden. */
+export async function call(path: string, options: CallOptions = {}): Promise<Response> {
+  const hasBody = options.body !== undefined || options.rawBody !== undefined;
+  const request = new Request(`http://api.test${path}`, {
+    method: options.method ?? (hasBody ? "POST" : "GET"),
+    headers: { ...(hasBody ? { "Content-Type": "application/json" } : {}), ...options.headers },
+    body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+  });
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(request, { ...env, ...options.env }, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+export async function callJson<T = Record<string, unknown>>(path: string, options: CallOptions = {}) {
+  const response = await call(path, options);
+  return { status: response.status, headers: response.headers, body: (await response.json()) as T };
+}
+
+let phoneCounter = 0;
+/** A phone number no other test in this file uses. */
+export function uniquePhone(): number {
+  phoneCounter += 1;
+  return 9_000_000_000 + Math.floor(Math.random() * 90_000_000) * 10 + (phoneCounter % 10);
+}
+
+export async function registerCustomer(overrides: Record<string, unknown> = {}) {
+  const { status, body } = await callJson<{ customer_id: number; approved_limit: number }>("/register", {
+    body: { first_name: "Asha", last_name: "Verma", age: 30, monthly_income: 50_000, phone_number: uniquePhone(), ...overrides },
+  });
+  if (status !== 201) throw new Error(`register failed with ${status}: ${JSON.stringify(body)}`);
+  return body;
+}
