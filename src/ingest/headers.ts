@@ -29,10 +29,11 @@ export const LOAN_FIELDS = [
 
 export type CustomerField = (typeof CUSTOMER_FIELDS)[number];
 export type LoanField = (typeof LOAN_FIELDS)[number];
+export type IngestField = CustomerField | LoanField;
 export type FieldOf<K extends IngestKind> = K extends "customers" ? CustomerField : LoanField;
 
 /** The headers of the lender's workbooks, used to name a missing column the way the file would. */
-const LENDER_HEADERS: Record<CustomerField | LoanField, string> = {
+const LENDER_HEADERS: Record<IngestField, string> = {
   customer_id: "Customer ID",
   first_name: "First Name",
   last_name: "Last Name",
@@ -56,7 +57,7 @@ export function lenderHeaders(kind: IngestKind): string[] {
 }
 
 /** Names accepted besides the field name itself and the lender's header. */
-const EXTRA_ALIASES: Partial<Record<CustomerField | LoanField, readonly string[]>> = {
+const EXTRA_ALIASES: Partial<Record<IngestField, readonly string[]>> = {
   start_date: ["date_of_approval"],
   // The API calls the salary `monthly_income`; a workbook exported from it should still load.
   monthly_salary: ["monthly_income"],
@@ -71,7 +72,7 @@ function fieldsOf<K extends IngestKind>(kind: K): readonly FieldOf<K>[] {
   return (kind === "customers" ? CUSTOMER_FIELDS : LOAN_FIELDS) as readonly FieldOf<K>[];
 }
 
-function aliasKeys(field: CustomerField | LoanField): string[] {
+function aliasKeys(field: IngestField): string[] {
   const names = [field, LENDER_HEADERS[field], ...(EXTRA_ALIASES[field] ?? [])];
   return names.map(headerKey);
 }

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { call, callJson, registerCustomer } from "../support/http";
+import { expectProblem } from "../support/problem";
+import { countLoans } from "../support/seed";
+
+function createLoan(body: Record<string, unknown>, key: string, rawBody?: string) {
+  return callJson("/create-loan", { body: rawBody === undefined ? body : undefined, rawBody, headers: { "Idempotency-Key": key } });
+}
+
+describe("Idempotency-Key on POST /create-loan", () => {
+  it("replays the first response for the same key and body, booking one loan", async () => {
+    const { customer_id } = await registerCustomer();
+    const body = { customer_id, loan_amount: 50_000, interest_rate: 13, tenure: 12 };
+    const first = await createLoan(body, `seq-${customer_id}`);
+    expect(first.status).toBe(201);
+    // Same parsed JSON, different key order and spacing.
+    const second = await createLoan(body, `seq-${customer_id}`, ` {"tenure":12, "interest_rate":13, "loan_amount":50000, "customer_id":${customer_id}}`);
+    expect(second.status).toBe(201);
+    expect(second.body).toEqual(first.body);
+    expect(second.headers.get("idempotent-replayed")).toBe("true");
+    expect(await countLoans(customer_id)).toBe(1);
+  });
+
+  it("replays a refusal too", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 10_000 });
+    const body = { customer_id, loan_amount: 9_000_000, interest_rate: 13, tenure: 12 };
+    const first = await createLoan(body, `refusal-${customer_id}`);
+    const second = await createLoan(body, `refusal-${customer_id}`);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(second.body).toEqual(first.body);
+    expect(first.body.loan_id).toBeNull();
+  });
+
+  it("refuses the same key with a different body with 422", async () => {
+    const { customer_id } = await registerCustomer();
+    const key = `diff-${customer_id}`;
+    expect((await createLoan({ customer_id, loan_amount: 1000, interest_rate: 13, tenure: 12 }, key)).status).toBe(201);
+    const reused = await call("/create-loan", {
+      body: { customer_id, loan_amount: 2000, interest_rate: 13, tenure: 12 },
+      headers: { "Idempotency-Key": key },
+    });
+    await expectProblem(reused, 422, "Idempotency-Key");
+    expect(await countLoans(customer_id)).toBe(1);
+  });
+
+  it("books one loan when the same request arrives 10 times at once", async () => {
+    const { customer_id } = await registerCustomer();
+    const body = { customer_id, loan_amount: 10_000, interest_rate: 15, tenure: 6 };
+    const responses = await Promise.all(Array.from({ length: 10 }, () => createLoan(body, `burst-${customer_id}`)));
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(201));
+    expect(new Set(responses.map((r) => r.body.loan_id)).size).toBe(1);
+    expect(await countLoans(customer_id)).toBe(1);
+  });
+
+  it("keeps keys apart: a new key books a new loan", async () => {
+    const { customer_id } = await registerCustomer();
+    const body = { customer_id, loan_amount: 10_000, interest_rate: 15, tenure: 6 };
+    const a = await createLoan(body, `a-${customer_id}`);
+    const b = await createLoan(body, `b-${customer_id}`);
+    expect(a.body.loan_id).not.toBe(b.body.loan_id);
+    expect(await countLoans(customer_id)).toBe(2);
+  });
+
+  it("forgets a key after 24 hours", async () => {
+    const { customer_id } = await registerCustomer();
+    const body = { customer_id, loan_amount: 10_000, interest_rate: 15, tenure: 6 };
+    const key = `ttl-${customer_id}`;
+    await createLoan(body, key);
+    const { env } = await import("cloudflare:test");
+    await env.DB.prepare("UPDATE idempotency_keys SET expires_at = ? WHERE key = ?").bind(Date.now() - 1, key).run();
+    const again = await createLoan(body, key);
+    expect(again.status).toBe(201);
+    expect(await countLoans(customer_id)).toBe(2);
+  });
+
+  it.each(["", "x".repeat(256), "has space", "ünïcode"])("rejects the key %j with 400", async (key) => {
+    const response = await call("/create-loan", { body: { customer_id: 1, loan_amount: 1, interest_rate: 1, tenure: 1 }, headers: { "Idempotency-Key": key } });
+    await expectProblem(response, 400, "idempotency-key");
+  });
+});
