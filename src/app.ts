@@ -18,7 +18,10 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 /** The API's routes, once; the app serves them at the root and under /api. */
 export function createApi() {
-  return createRouter().route("/", customersRouter).route("/", eligibilityRouter).route("/", loansRouter);
+  return createRouter()
+    .route("/", customersRouter)
+    .route("/", eligibilityRouter)
+    .route("/", loansRouter);
 }
 
 export function openApiDocument(api: ReturnType<typeof createApi>) {
@@ -56,7 +59,11 @@ export function createApp() {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: () => {
-        throw new ProblemError({ kind: "payload-too-large", status: 413, detail: `The request body exceeds ${MAX_BODY_BYTES / 1024} KB.` });
+        throw new ProblemError({
+          kind: "payload-too-large",
+          status: 413,
+          detail: `The request body exceeds ${MAX_BODY_BYTES / 1024} KB.`,
+        });
       },
     }),
   );
@@ -66,7 +73,9 @@ export function createApp() {
     await next();
   });
 
-  app.get("/", (c) => c.json({ name: "Credit Approval API", docs: "/docs", openapi: "/openapi.json" }));
+  app.get("/", (c) =>
+    c.json({ name: "Credit Approval API", docs: "/docs", openapi: "/openapi.json" }),
+  );
   app.get("/openapi.json", (c) => c.json(document));
   app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
   app.route("/", api);

@@ -16,9 +16,17 @@ import type { IdempotencyRecord } from "./schema";
  * response of an Idempotency-Key), one atomic batch to write the loan with its stored response.
  */
 
-export async function loadForBooking(db: Database, customerId: number, idempotencyKey: string | null, nowMs: number) {
+export async function loadForBooking(
+  db: Database,
+  customerId: number,
+  idempotencyKey: string | null,
+  nowMs: number,
+) {
   if (idempotencyKey === null) {
-    const [customerRows, loanRows] = await db.batch([selectCustomer(db, customerId), selectLoansOfCustomer(db, customerId)]);
+    const [customerRows, loanRows] = await db.batch([
+      selectCustomer(db, customerId),
+      selectLoansOfCustomer(db, customerId),
+    ]);
     return { customer: customerRows[0] ?? null, loans: loanRows, stored: null };
   }
   const [customerRows, loanRows, storedRows] = await db.batch([
@@ -26,7 +34,11 @@ export async function loadForBooking(db: Database, customerId: number, idempoten
     selectLoansOfCustomer(db, customerId),
     selectLiveIdempotencyRecord(db, idempotencyKey, nowMs),
   ]);
-  return { customer: customerRows[0] ?? null, loans: loanRows, stored: (storedRows[0] ?? null) as IdempotencyRecord | null };
+  return {
+    customer: customerRows[0] ?? null,
+    loans: loanRows,
+    stored: (storedRows[0] ?? null) as IdempotencyRecord | null,
+  };
 }
 
 export type WriteOutcome =
@@ -37,10 +49,21 @@ export type WriteOutcome =
   /** A concurrent request with the same Idempotency-Key stored its response first: nothing written. */
   | { kind: "key-taken" };
 
-export async function bookLoan(db: Database, loan: LoanToBook, response: StoredResponse | null, nowMs: number): Promise<WriteOutcome> {
+export async function bookLoan(
+  db: Database,
+  loan: LoanToBook,
+  response: StoredResponse | null,
+  nowMs: number,
+): Promise<WriteOutcome> {
   try {
     const inserted = response
-      ? (await db.batch([sweepExpiredKeys(db, nowMs), insertLoanIfAffordable(db, loan), insertResponseAfterBooking(db, response)]))[1]
+      ? (
+          await db.batch([
+            sweepExpiredKeys(db, nowMs),
+            insertLoanIfAffordable(db, loan),
+            insertResponseAfterBooking(db, response),
+          ])
+        )[1]
       : await insertLoanIfAffordable(db, loan);
     const loanId = inserted[0]?.id;
     return loanId === undefined ? { kind: "guard-refused" } : { kind: "booked", loanId };
@@ -51,7 +74,11 @@ export async function bookLoan(db: Database, loan: LoanToBook, response: StoredR
 }
 
 /** Stores a refusal under its Idempotency-Key, so a retry replays it. */
-export async function recordRefusal(db: Database, response: StoredResponse, nowMs: number): Promise<WriteOutcome> {
+export async function recordRefusal(
+  db: Database,
+  response: StoredResponse,
+  nowMs: number,
+): Promise<WriteOutcome> {
   try {
     await db.batch([sweepExpiredKeys(db, nowMs), insertResponse(db, response)]);
     return { kind: "recorded" };

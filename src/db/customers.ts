@@ -15,7 +15,10 @@ export interface NewCustomer {
  * Inserts a customer unless the phone number is already on file (one statement, no race between
  * a check and the insert). Returns null on a duplicate phone number.
  */
-export async function insertCustomer(db: Database, customer: NewCustomer): Promise<CustomerRecord | null> {
+export async function insertCustomer(
+  db: Database,
+  customer: NewCustomer,
+): Promise<CustomerRecord | null> {
   const [row] = await db
     .insert(customers)
     .values(customer)

@@ -4,12 +4,19 @@ import { selectCustomer } from "./customers";
 import { customers, loans, NOW_ISO } from "./schema";
 
 export function selectLoansOfCustomer(db: Database, customerId: number) {
-  return db.select().from(loans).where(eq(loans.customerId, customerId)).orderBy(asc(loans.startDate), asc(loans.id));
+  return db
+    .select()
+    .from(loans)
+    .where(eq(loans.customerId, customerId))
+    .orderBy(asc(loans.startDate), asc(loans.id));
 }
 
 /** A customer and all their loans, in one round trip. */
 export async function loadBorrower(db: Database, customerId: number) {
-  const [customerRows, loanRows] = await db.batch([selectCustomer(db, customerId), selectLoansOfCustomer(db, customerId)]);
+  const [customerRows, loanRows] = await db.batch([
+    selectCustomer(db, customerId),
+    selectLoansOfCustomer(db, customerId),
+  ]);
   return { customer: customerRows[0] ?? null, loans: loanRows };
 }
 

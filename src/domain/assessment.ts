@@ -1,4 +1,4 @@
-import { computeCreditScore, type CreditScore, type ScoredLoan } from "./credit-score";
+import { type CreditScore, computeCreditScore, type ScoredLoan } from "./credit-score";
 import { type BorrowerPosition, type Decision, decideLoan, type LoanRequest } from "./decision";
 import { isCurrentLoan } from "./loan-terms";
 

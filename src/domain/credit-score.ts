@@ -75,7 +75,10 @@ export function computeCreditScore(
       points: -componentSum,
       max_points: 0,
       detail: "The current loans' amounts exceed the approved limit, so the score is 0.",
-      inputs: { current_loans_amount: currentAmountPaise / 100, approved_limit: approvedLimitPaise / 100 },
+      inputs: {
+        current_loans_amount: currentAmountPaise / 100,
+        approved_limit: approvedLimitPaise / 100,
+      },
     });
     return { score: 0, breakdown, currentLoansOverLimit };
   }
@@ -142,7 +145,9 @@ function approvedVolume(loans: readonly ScoredLoan[], approvedLimitPaise: number
   const volumePaise = loans.reduce((sum, loan) => sum + loan.loanAmountPaise, 0);
   const max = SCORE_WEIGHTS.approvedVolume;
   const points =
-    approvedLimitPaise <= 0 ? 0 : divideRoundHalfUp(max * Math.min(volumePaise, approvedLimitPaise), approvedLimitPaise);
+    approvedLimitPaise <= 0
+      ? 0
+      : divideRoundHalfUp(max * Math.min(volumePaise, approvedLimitPaise), approvedLimitPaise);
   return {
     component: "approved_volume",
     points,

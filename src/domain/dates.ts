@@ -15,7 +15,12 @@ export function parseIsoDate(iso: string): CalendarDate {
   const match = ISO_DATE.exec(iso);
   if (!match) throw new RangeError(`not an ISO date: ${iso}`);
   const date = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
-  if (date.month < 1 || date.month > 12 || date.day < 1 || date.day > daysInMonth(date.year, date.month)) {
+  if (
+    date.month < 1 ||
+    date.month > 12 ||
+    date.day < 1 ||
+    date.day > daysInMonth(date.year, date.month)
+  ) {
     throw new RangeError(`not a calendar date: ${iso}`);
   }
   return date;

@@ -55,10 +55,18 @@ export function scoreBand(score: number): ScoreBand {
   return { rateFloorBp: null, lends: false };
 }
 
-export function decideLoan(request: LoanRequest, position: BorrowerPosition, credit: CreditScore): Decision {
+export function decideLoan(
+  request: LoanRequest,
+  position: BorrowerPosition,
+  credit: CreditScore,
+): Decision {
   const band = scoreBand(credit.score);
   const correctedInterestRateBp = Math.max(request.interestRateBp, band.rateFloorBp ?? 0);
-  const emiPaise = monthlyInstalmentPaise(request.loanAmountPaise, correctedInterestRateBp, request.tenure);
+  const emiPaise = monthlyInstalmentPaise(
+    request.loanAmountPaise,
+    correctedInterestRateBp,
+    request.tenure,
+  );
   const reasons: Refusal[] = [];
 
   if (credit.currentLoansOverLimit) {

@@ -6,7 +6,11 @@ import { divideRoundHalfUp } from "./money";
  * EMI = P·r·(1+r)^n / ((1+r)^n − 1), r = annual rate / 12 / 100; r = 0 gives P / n.
  * Rounded half-up to the paisa.
  */
-export function monthlyInstalmentPaise(principalPaise: number, annualRateBp: number, tenureMonths: number): number {
+export function monthlyInstalmentPaise(
+  principalPaise: number,
+  annualRateBp: number,
+  tenureMonths: number,
+): number {
   if (annualRateBp === 0) return divideRoundHalfUp(principalPaise, tenureMonths);
   const monthlyRate = annualRateBp / 10_000 / 12;
   const growth = (1 + monthlyRate) ** tenureMonths;

@@ -4,7 +4,8 @@ import { ProblemError, type ProblemInit, problemResponse } from "./problem";
 
 /* Every failure becomes a problem+json response. A 5xx says what happened, never how. */
 
-const TRANSIENT_DATABASE_ERROR = /D1_ERROR|D1_RESET_DO|SQLITE_BUSY|database is locked|Network connection lost|storage operation exceeded/i;
+const TRANSIENT_DATABASE_ERROR =
+  /D1_ERROR|D1_RESET_DO|SQLITE_BUSY|database is locked|Network connection lost|storage operation exceeded/i;
 
 export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ProblemError) return problemResponse(c, error.problem);
@@ -27,7 +28,11 @@ export const onError: ErrorHandler = (error, c) => {
 };
 
 export const onNotFound: NotFoundHandler = (c) =>
-  problemResponse(c, { kind: "not-found", status: 404, detail: `There is no resource at ${c.req.path}.` });
+  problemResponse(c, {
+    kind: "not-found",
+    status: 404,
+    detail: `There is no resource at ${c.req.path}.`,
+  });
 
 function fromHttpException(error: HTTPException): ProblemInit {
   switch (error.status) {
@@ -48,7 +53,11 @@ function fromHttpException(error: HTTPException): ProblemInit {
         errors: [{ field: "Content-Type", message: "must be application/json" }],
       };
     default:
-      return { kind: "internal-error", status: error.status === 500 ? 500 : 400, detail: error.message };
+      return {
+        kind: "internal-error",
+        status: error.status === 500 ? 500 : 400,
+        detail: error.message,
+      };
   }
 }
 
@@ -61,5 +70,8 @@ function chainMatches(error: unknown, pattern: RegExp): boolean {
 
 function logError(c: Context, what: string, error: Error): void {
   // Only the error's class and the request id: messages can carry SQL parameters (personal data).
-  console.error(JSON.stringify({ level: "error", what, error: error.name, request_id: c.get("requestId") }), error.stack);
+  console.error(
+    JSON.stringify({ level: "error", what, error: error.name, request_id: c.get("requestId") }),
+    error.stack,
+  );
 }

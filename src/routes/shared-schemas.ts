@@ -67,7 +67,12 @@ export const loanRequestSchema = z
 
 export const reasonSchema = z
   .object({
-    code: z.enum(["CURRENT_LOANS_OVER_LIMIT", "CREDIT_SCORE_TOO_LOW", "OVER_APPROVED_LIMIT", "EMI_OVER_HALF_SALARY"]),
+    code: z.enum([
+      "CURRENT_LOANS_OVER_LIMIT",
+      "CREDIT_SCORE_TOO_LOW",
+      "OVER_APPROVED_LIMIT",
+      "EMI_OVER_HALF_SALARY",
+    ]),
     message: z.string(),
   })
   .openapi("RefusalReason");
@@ -88,7 +93,11 @@ const problemContent = { "application/problem+json": { schema: problemSchema } }
 
 /** Error responses, spread into every route so the document lists them once per status. */
 export const problemResponses = {
-  400: { content: problemContent, description: "Invalid request: malformed JSON, wrong types, missing fields or values out of range" },
+  400: {
+    content: problemContent,
+    description:
+      "Invalid request: malformed JSON, wrong types, missing fields or values out of range",
+  },
   404: { content: problemContent, description: "Unknown customer or loan" },
   405: { content: problemContent, description: "Method not allowed (see the Allow header)" },
   413: { content: problemContent, description: "Request body over 64 KB" },

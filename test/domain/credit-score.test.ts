@@ -30,9 +30,27 @@ describe("credit score", () => {
 
   it("reproduces the worked example in docs/credit-score.md", () => {
     const loans = [
-      loan({ loanAmountPaise: 200_000_00, tenure: 12, emisPaidOnTime: 10, startDate: "2023-03-01", endDate: "2024-03-01" }),
-      loan({ loanAmountPaise: 300_000_00, tenure: 24, emisPaidOnTime: 6, startDate: "2024-12-01", endDate: "2026-12-01" }),
-      loan({ loanAmountPaise: 100_000_00, tenure: 6, emisPaidOnTime: 0, startDate: "2025-02-20", endDate: "2025-08-20" }),
+      loan({
+        loanAmountPaise: 200_000_00,
+        tenure: 12,
+        emisPaidOnTime: 10,
+        startDate: "2023-03-01",
+        endDate: "2024-03-01",
+      }),
+      loan({
+        loanAmountPaise: 300_000_00,
+        tenure: 24,
+        emisPaidOnTime: 6,
+        startDate: "2024-12-01",
+        endDate: "2026-12-01",
+      }),
+      loan({
+        loanAmountPaise: 100_000_00,
+        tenure: 6,
+        emisPaidOnTime: 0,
+        startDate: "2025-02-20",
+        endDate: "2025-08-20",
+      }),
     ];
     const credit = computeCreditScore(loans, 1_800_000_00, AS_OF);
     // due: 12 + 6 + 3 = 21; on time: 10 + 6 + 0 = 16 → 40·16/21 = 30.48 → 30
@@ -47,7 +65,12 @@ describe("credit score", () => {
   });
 
   it("zeroes the score when current loans exceed the approved limit, and says so", () => {
-    const current = loan({ loanAmountPaise: LIMIT + 1, startDate: "2025-01-01", endDate: "2026-01-01", emisPaidOnTime: 5 });
+    const current = loan({
+      loanAmountPaise: LIMIT + 1,
+      startDate: "2025-01-01",
+      endDate: "2026-01-01",
+      emisPaidOnTime: 5,
+    });
     const credit = computeCreditScore([current], LIMIT, AS_OF);
     expect(credit.score).toBe(0);
     expect(credit.currentLoansOverLimit).toBe(true);
@@ -57,54 +80,90 @@ describe("credit score", () => {
   });
 
   it("allows current loans exactly at the limit", () => {
-    const current = loan({ loanAmountPaise: LIMIT, startDate: "2025-01-01", endDate: "2026-01-01", emisPaidOnTime: 5 });
+    const current = loan({
+      loanAmountPaise: LIMIT,
+      startDate: "2025-01-01",
+      endDate: "2026-01-01",
+      emisPaidOnTime: 5,
+    });
     expect(computeCreditScore([current], LIMIT, AS_OF).currentLoansOverLimit).toBe(false);
   });
 
-  const arbitraryLoan = fc.record({
-    loanAmountPaise: fc.integer({ min: 1, max: 50_000_000_00 }),
-    tenure: fc.integer({ min: 1, max: 240 }),
-    emisPaidOnTime: fc.integer({ min: 0, max: 240 }),
-    startDate: fc.date({ min: new Date("2010-01-01"), max: new Date("2026-12-31"), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
-    months: fc.integer({ min: 1, max: 240 }),
-  }).map(({ months: _months, ...rest }) => ({ ...rest, endDate: addYears(rest.startDate, Math.ceil(rest.tenure / 12)) }));
+  const arbitraryLoan = fc
+    .record({
+      loanAmountPaise: fc.integer({ min: 1, max: 50_000_000_00 }),
+      tenure: fc.integer({ min: 1, max: 240 }),
+      emisPaidOnTime: fc.integer({ min: 0, max: 240 }),
+      startDate: fc
+        .date({ min: new Date("2010-01-01"), max: new Date("2026-12-31"), noInvalidDate: true })
+        .map((d) => d.toISOString().slice(0, 10)),
+      months: fc.integer({ min: 1, max: 240 }),
+    })
+    .map(({ months: _months, ...rest }) => ({
+      ...rest,
+      endDate: addYears(rest.startDate, Math.ceil(rest.tenure / 12)),
+    }));
 
   it("is an integer from 0 to 100 whose breakdown adds up to it (property)", () => {
     fc.assert(
-      fc.property(fc.array(arbitraryLoan, { maxLength: 12 }), fc.integer({ min: 0, max: 100_000_000_00 }), (loans, limit) => {
-        const credit = computeCreditScore(loans, limit, AS_OF);
-        expect(Number.isInteger(credit.score)).toBe(true);
-        expect(credit.score).toBeGreaterThanOrEqual(0);
-        expect(credit.score).toBeLessThanOrEqual(100);
-        expect(credit.breakdown.reduce((sum, c) => sum + c.points, 0)).toBe(credit.score);
-      }),
+      fc.property(
+        fc.array(arbitraryLoan, { maxLength: 12 }),
+        fc.integer({ min: 0, max: 100_000_000_00 }),
+        (loans, limit) => {
+          const credit = computeCreditScore(loans, limit, AS_OF);
+          expect(Number.isInteger(credit.score)).toBe(true);
+          expect(credit.score).toBeGreaterThanOrEqual(0);
+          expect(credit.score).toBeLessThanOrEqual(100);
+          expect(credit.breakdown.reduce((sum, c) => sum + c.points, 0)).toBe(credit.score);
+        },
+      ),
     );
   });
 
   it("never drops when one more EMI is paid on time (property)", () => {
     fc.assert(
-      fc.property(fc.array(arbitraryLoan, { minLength: 1, maxLength: 8 }), fc.nat(), fc.integer({ min: 0, max: 100_000_000_00 }), (loans, pick, limit) => {
-        const index = pick % loans.length;
-        const better = loans.map((l, i) => (i === index ? { ...l, emisPaidOnTime: l.emisPaidOnTime + 1 } : l));
-        expect(computeCreditScore(better, limit, AS_OF).score).toBeGreaterThanOrEqual(computeCreditScore(loans, limit, AS_OF).score);
-      }),
+      fc.property(
+        fc.array(arbitraryLoan, { minLength: 1, maxLength: 8 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 100_000_000_00 }),
+        (loans, pick, limit) => {
+          const index = pick % loans.length;
+          const better = loans.map((l, i) =>
+            i === index ? { ...l, emisPaidOnTime: l.emisPaidOnTime + 1 } : l,
+          );
+          expect(computeCreditScore(better, limit, AS_OF).score).toBeGreaterThanOrEqual(
+            computeCreditScore(loans, limit, AS_OF).score,
+          );
+        },
+      ),
     );
   });
 
   it("the override always wins (property)", () => {
     fc.assert(
-      fc.property(fc.array(arbitraryLoan, { maxLength: 8 }), fc.integer({ min: 1, max: 600 }), (loans, tenure) => {
-        const currentAmount = loans
-          .filter((l) => l.startDate <= AS_OF && AS_OF <= l.endDate)
-          .reduce((sum, l) => sum + l.loanAmountPaise, 0);
-        const overLimit = loan({ loanAmountPaise: 1, tenure, startDate: "2025-06-01", endDate: "2026-06-01" });
-        const limit = currentAmount; // one more paisa of current loans tips it over
-        expect(computeCreditScore([...loans, overLimit], limit, AS_OF).score).toBe(0);
-      }),
+      fc.property(
+        fc.array(arbitraryLoan, { maxLength: 8 }),
+        fc.integer({ min: 1, max: 600 }),
+        (loans, tenure) => {
+          const currentAmount = loans
+            .filter((l) => l.startDate <= AS_OF && AS_OF <= l.endDate)
+            .reduce((sum, l) => sum + l.loanAmountPaise, 0);
+          const overLimit = loan({
+            loanAmountPaise: 1,
+            tenure,
+            startDate: "2025-06-01",
+            endDate: "2026-06-01",
+          });
+          const limit = currentAmount; // one more paisa of current loans tips it over
+          expect(computeCreditScore([...loans, overLimit], limit, AS_OF).score).toBe(0);
+        },
+      ),
     );
   });
 });
 
 function addYears(iso: string, years: number): string {
-  return `${Number(iso.slice(0, 4)) + years}${iso.slice(4, 7)}-${Math.min(Number(iso.slice(8)), 28).toString().padStart(2, "0")}`;
+  return `${Number(iso.slice(0, 4)) + years}${iso.slice(4, 7)}-${Math.min(Number(iso.slice(8)), 28)
+    .toString()
+    .padStart(2, "0")}`;
 }

@@ -40,7 +40,9 @@ describe("decision", () => {
   it("raises the rate to the band floor, and keeps a higher requested rate", () => {
     expect(decideLoan(request, roomy, credit(50)).correctedInterestRateBp).toBe(1200);
     expect(decideLoan(request, roomy, credit(30)).correctedInterestRateBp).toBe(1600);
-    expect(decideLoan({ ...request, interestRateBp: 1850 }, roomy, credit(20)).correctedInterestRateBp).toBe(1850);
+    expect(
+      decideLoan({ ...request, interestRateBp: 1850 }, roomy, credit(20)).correctedInterestRateBp,
+    ).toBe(1850);
   });
   it("refuses at 10 and keeps the requested rate with its EMI", () => {
     const decision = decideLoan(request, roomy, credit(10));
@@ -50,14 +52,22 @@ describe("decision", () => {
     expect(decision.monthlyInstalmentPaise).toBe(monthlyInstalmentPaise(100_000_00, 1000, 12));
   });
   it("allows a loan landing exactly on the limit, refuses one paisa over", () => {
-    const position = { ...roomy, approvedLimitPaise: 500_000_00, currentLoansAmountPaise: 400_000_00 };
+    const position = {
+      ...roomy,
+      approvedLimitPaise: 500_000_00,
+      currentLoansAmountPaise: 400_000_00,
+    };
     expect(decideLoan(request, position, credit(80)).approved).toBe(true);
     const over = decideLoan({ ...request, loanAmountPaise: 100_000_01 }, position, credit(80));
     expect(over.reasons.map((r) => r.code)).toEqual(["OVER_APPROVED_LIMIT"]);
   });
   it("counts the new EMI at the corrected rate against half the salary; exactly half is allowed", () => {
     const emiAtFloor = monthlyInstalmentPaise(request.loanAmountPaise, 1600, request.tenure);
-    const exactlyHalf = { ...roomy, monthlySalaryPaise: 2 * (emiAtFloor + 5_000_00), currentLoansEmiPaise: 5_000_00 };
+    const exactlyHalf = {
+      ...roomy,
+      monthlySalaryPaise: 2 * (emiAtFloor + 5_000_00),
+      currentLoansEmiPaise: 5_000_00,
+    };
     expect(decideLoan(request, exactlyHalf, credit(20)).approved).toBe(true);
     const justOver = { ...exactlyHalf, monthlySalaryPaise: exactlyHalf.monthlySalaryPaise - 1 };
     const refused = decideLoan(request, justOver, credit(20));
@@ -65,7 +75,12 @@ describe("decision", () => {
     expect(refused.reasons[0]?.message).toMatch(/half the monthly salary/);
   });
   it("lists every reason that applies", () => {
-    const broke = { monthlySalaryPaise: 1_000_00, approvedLimitPaise: 100_000_00, currentLoansAmountPaise: 200_000_00, currentLoansEmiPaise: 900_00 };
+    const broke = {
+      monthlySalaryPaise: 1_000_00,
+      approvedLimitPaise: 100_000_00,
+      currentLoansAmountPaise: 200_000_00,
+      currentLoansEmiPaise: 900_00,
+    };
     const decision = decideLoan(request, broke, credit(0, true));
     expect(decision.reasons.map((r) => r.code)).toEqual([
       "CURRENT_LOANS_OVER_LIMIT",
@@ -77,11 +92,15 @@ describe("decision", () => {
   });
   it("never corrects a rate downwards (property)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 10_000 }), (score, rateBp) => {
-        const decision = decideLoan({ ...request, interestRateBp: rateBp }, roomy, credit(score));
-        expect(decision.correctedInterestRateBp).toBeGreaterThanOrEqual(rateBp);
-        expect(decision.approved).toBe(decision.reasons.length === 0);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (score, rateBp) => {
+          const decision = decideLoan({ ...request, interestRateBp: rateBp }, roomy, credit(score));
+          expect(decision.correctedInterestRateBp).toBeGreaterThanOrEqual(rateBp);
+          expect(decision.approved).toBe(decision.reasons.length === 0);
+        },
+      ),
     );
   });
 });

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { approvedLimitPaise } from "../../src/domain/approved-limit";
 import { addMonths, wholeMonthsBetween } from "../../src/domain/dates";
-import { isCurrentLoan, loanEndDate, monthlyInstalmentPaise, repaymentsLeft } from "../../src/domain/loan-terms";
+import {
+  isCurrentLoan,
+  loanEndDate,
+  monthlyInstalmentPaise,
+  repaymentsLeft,
+} from "../../src/domain/loan-terms";
 import { divideRoundHalfUp, hasAtMostTwoDecimals, paiseToRupees } from "../../src/domain/money";
 
 describe("monthly instalment (EMI)", () => {
@@ -15,7 +20,9 @@ describe("monthly instalment (EMI)", () => {
     expect(monthlyInstalmentPaise(100_00, 0, 3)).toBe(33_33);
   });
   it("prints as at most 2 decimals in JSON", () => {
-    expect(JSON.stringify(paiseToRupees(monthlyInstalmentPaise(100_000_00, 1200, 12)))).toBe("8884.88");
+    expect(JSON.stringify(paiseToRupees(monthlyInstalmentPaise(100_000_00, 1200, 12)))).toBe(
+      "8884.88",
+    );
   });
   it("stays finite at the extremes of the input ranges", () => {
     expect(Number.isSafeInteger(monthlyInstalmentPaise(1_000_000_000_00, 10_000, 600))).toBe(true);

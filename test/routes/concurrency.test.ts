@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { callJson, registerCustomer } from "../support/http";
 
 async function customerTotals(customerId: number) {
-  return env.DB.prepare("SELECT COUNT(*) AS loans, SUM(loan_amount_paise) AS amount, SUM(monthly_payment_paise) AS emi FROM loans WHERE customer_id = ?")
+  return env.DB.prepare(
+    "SELECT COUNT(*) AS loans, SUM(loan_amount_paise) AS amount, SUM(monthly_payment_paise) AS emi FROM loans WHERE customer_id = ?",
+  )
     .bind(customerId)
     .first<{ loans: number; amount: number; emi: number }>();
 }
@@ -13,7 +15,9 @@ describe("20 concurrent create-loans for one customer", () => {
     // Limit 5 lakh; each loan 1 lakh over 600 months has a small EMI, so only the limit binds.
     const { customer_id } = await registerCustomer({ monthly_income: 12_500 });
     const body = { customer_id, loan_amount: 100_000, interest_rate: 12, tenure: 600 };
-    const responses = await Promise.all(Array.from({ length: 20 }, () => callJson("/create-loan", { body })));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => callJson("/create-loan", { body })),
+    );
     for (const response of responses) expect([200, 201, 409]).toContain(response.status);
     const totals = await customerTotals(customer_id);
     expect(totals?.amount).toBeLessThanOrEqual(500_000_00);
@@ -25,7 +29,9 @@ describe("20 concurrent create-loans for one customer", () => {
     // Half of 50,000 is 25,000: two EMIs of 8,884.88 fit, a third does not; the limit is far away.
     const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
     const body = { customer_id, loan_amount: 100_000, interest_rate: 12, tenure: 12 };
-    const responses = await Promise.all(Array.from({ length: 20 }, () => callJson("/create-loan", { body })));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => callJson("/create-loan", { body })),
+    );
     for (const response of responses) expect([200, 201, 409]).toContain(response.status);
     const totals = await customerTotals(customer_id);
     expect(totals?.loans).toBe(2);

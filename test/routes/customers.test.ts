@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { call, callJson, uniquePhone } from "../support/http";
 import { expectProblem } from "../support/problem";
 
-const valid = () => ({ first_name: "  Asha ", last_name: "Verma", age: 30, monthly_income: 47_000, phone_number: uniquePhone() });
+const valid = () => ({
+  first_name: "  Asha ",
+  last_name: "Verma",
+  age: 30,
+  monthly_income: 47_000,
+  phone_number: uniquePhone(),
+});
 
 describe("POST /register", () => {
   it("registers a customer with a limit of 36 × income rounded to the lakh, names trimmed", async () => {
@@ -27,15 +33,23 @@ describe("POST /register", () => {
 
   it("keeps paise exact and phone numbers above 2^31", async () => {
     const phone = 9_876_543_210;
-    const response = await callJson("/register", { body: { ...valid(), monthly_income: 12_345.67, phone_number: phone } });
+    const response = await callJson("/register", {
+      body: { ...valid(), monthly_income: 12_345.67, phone_number: phone },
+    });
     expect(response.status).toBe(201);
-    expect(response.body).toMatchObject({ monthly_income: 12_345.67, approved_limit: 400_000, phone_number: phone });
+    expect(response.body).toMatchObject({
+      monthly_income: 12_345.67,
+      approved_limit: 400_000,
+      phone_number: phone,
+    });
   });
 
   it("refuses a phone number already on file with 409", async () => {
     const body = valid();
     expect((await call("/register", { body })).status).toBe(201);
-    const duplicate = await call("/register", { body: { ...valid(), phone_number: body.phone_number } });
+    const duplicate = await call("/register", {
+      body: { ...valid(), phone_number: body.phone_number },
+    });
     await expectProblem(duplicate, 409, "phone_number");
   });
 
@@ -60,7 +74,13 @@ describe("POST /register", () => {
 
   it("names every missing field", async () => {
     const body = await expectProblem(await call("/register", { body: {} }), 400);
-    expect(body.errors.map((e) => e.field).sort()).toEqual(["age", "first_name", "last_name", "monthly_income", "phone_number"]);
+    expect(body.errors.map((e) => e.field).sort()).toEqual([
+      "age",
+      "first_name",
+      "last_name",
+      "monthly_income",
+      "phone_number",
+    ]);
   });
 
   it("answers malformed JSON with 400", async () => {
@@ -68,7 +88,10 @@ describe("POST /register", () => {
   });
 
   it("answers a body that is not JSON with 415", async () => {
-    const response = await call("/register", { rawBody: "first_name=A", headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    const response = await call("/register", {
+      rawBody: "first_name=A",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    });
     await expectProblem(response, 415, "Content-Type");
   });
 

@@ -22,7 +22,12 @@ async function check(body: Record<string, unknown>) {
 describe("POST /check-eligibility", () => {
   it("scores a new customer 40 and floors the rate at 12 %", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
-    const { status, body } = await check({ customer_id, loan_amount: 100_000, interest_rate: 10, tenure: 12 });
+    const { status, body } = await check({
+      customer_id,
+      loan_amount: 100_000,
+      interest_rate: 10,
+      tenure: 12,
+    });
     expect(status).toBe(200);
     expect(body).toMatchObject({
       customer_id,
@@ -40,21 +45,53 @@ describe("POST /check-eligibility", () => {
   it("uses the requested rate for a good history and keeps it when above the floor", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 100_000 });
     for (const year of [2019, 2020, 2021, 2022, 2023]) {
-      await seedLoan({ customerId: customer_id, amount: 800_000, tenure: 12, emisPaidOnTime: 12, startDate: `${year}-01-10`, endDate: `${year + 1}-01-10` });
+      await seedLoan({
+        customerId: customer_id,
+        amount: 800_000,
+        tenure: 12,
+        emisPaidOnTime: 12,
+        startDate: `${year}-01-10`,
+        endDate: `${year + 1}-01-10`,
+      });
     }
-    const { body } = await check({ customer_id, loan_amount: 100_000, interest_rate: 9.5, tenure: 24 });
+    const { body } = await check({
+      customer_id,
+      loan_amount: 100_000,
+      interest_rate: 9.5,
+      tenure: 24,
+    });
     expect(body.credit_score).toBe(100);
-    expect(body).toMatchObject({ approval: true, interest_rate: 9.5, corrected_interest_rate: 9.5 });
+    expect(body).toMatchObject({
+      approval: true,
+      interest_rate: 9.5,
+      corrected_interest_rate: 9.5,
+    });
   });
 
   it("refuses when the current loans already exceed the limit, listing every reason, and still returns numbers", async () => {
     const { customer_id, approved_limit } = await registerCustomer({ monthly_income: 12_500 });
-    await seedLoan({ customerId: customer_id, amount: approved_limit + 1, tenure: 24, startDate: "2025-01-01", endDate: "2027-01-01", monthlyPayment: 1000 });
-    const { status, body } = await check({ customer_id, loan_amount: 10_000, interest_rate: 5, tenure: 36 });
+    await seedLoan({
+      customerId: customer_id,
+      amount: approved_limit + 1,
+      tenure: 24,
+      startDate: "2025-01-01",
+      endDate: "2027-01-01",
+      monthlyPayment: 1000,
+    });
+    const { status, body } = await check({
+      customer_id,
+      loan_amount: 10_000,
+      interest_rate: 5,
+      tenure: 36,
+    });
     expect(status).toBe(200);
     expect(body.approval).toBe(false);
     expect(body.credit_score).toBe(0);
-    expect(body.reasons.map((r) => r.code)).toEqual(["CURRENT_LOANS_OVER_LIMIT", "CREDIT_SCORE_TOO_LOW", "OVER_APPROVED_LIMIT"]);
+    expect(body.reasons.map((r) => r.code)).toEqual([
+      "CURRENT_LOANS_OVER_LIMIT",
+      "CREDIT_SCORE_TOO_LOW",
+      "OVER_APPROVED_LIMIT",
+    ]);
     expect(body.corrected_interest_rate).toBe(5);
     expect(body.monthly_installment).toBe(299.71);
     expect(body.score_breakdown.at(-1)?.component).toBe("current_loans_over_limit");
@@ -63,7 +100,12 @@ describe("POST /check-eligibility", () => {
 
   it("refuses a loan whose EMIs would pass half the salary, at the corrected rate", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 20_000 });
-    const { body } = await check({ customer_id, loan_amount: 200_000, interest_rate: 1, tenure: 12 });
+    const { body } = await check({
+      customer_id,
+      loan_amount: 200_000,
+      interest_rate: 1,
+      tenure: 12,
+    });
     expect(body.approval).toBe(false);
     expect(body.reasons.map((r) => r.code)).toEqual(["EMI_OVER_HALF_SALARY"]);
     expect(body.corrected_interest_rate).toBe(12);
@@ -71,16 +113,46 @@ describe("POST /check-eligibility", () => {
 
   it("counts only current loans for the limit: closed loans free it up", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 50_000 }); // limit 18 lakh
-    await seedLoan({ customerId: customer_id, amount: 1_700_000, tenure: 12, emisPaidOnTime: 12, startDate: "2020-01-01", endDate: "2021-01-01" });
-    const current = await check({ customer_id, loan_amount: 100_000, interest_rate: 12, tenure: 12 });
+    await seedLoan({
+      customerId: customer_id,
+      amount: 1_700_000,
+      tenure: 12,
+      emisPaidOnTime: 12,
+      startDate: "2020-01-01",
+      endDate: "2021-01-01",
+    });
+    const current = await check({
+      customer_id,
+      loan_amount: 100_000,
+      interest_rate: 12,
+      tenure: 12,
+    });
     expect(current.body.approval).toBe(true);
-    await seedLoan({ customerId: customer_id, amount: 1_700_000, tenure: 24, emisPaidOnTime: 5, startDate: "2025-01-01", endDate: "2027-01-01", monthlyPayment: 1 });
-    const { body } = await check({ customer_id, loan_amount: 100_001, interest_rate: 12, tenure: 12 });
+    await seedLoan({
+      customerId: customer_id,
+      amount: 1_700_000,
+      tenure: 24,
+      emisPaidOnTime: 5,
+      startDate: "2025-01-01",
+      endDate: "2027-01-01",
+      monthlyPayment: 1,
+    });
+    const { body } = await check({
+      customer_id,
+      loan_amount: 100_001,
+      interest_rate: 12,
+      tenure: 12,
+    });
     expect(body.reasons.map((r) => r.code)).toEqual(["OVER_APPROVED_LIMIT"]);
   });
 
   it("answers an unknown customer with 404", async () => {
-    await expectProblem(await call("/check-eligibility", { body: { customer_id: 99_999_999, loan_amount: 1, interest_rate: 1, tenure: 1 } }), 404);
+    await expectProblem(
+      await call("/check-eligibility", {
+        body: { customer_id: 99_999_999, loan_amount: 1, interest_rate: 1, tenure: 1 },
+      }),
+      404,
+    );
   });
 
   it.each([
@@ -100,7 +172,12 @@ describe("POST /check-eligibility", () => {
 
   it("accepts the boundary values", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 1_000_000_000 });
-    const { status } = await check({ customer_id, loan_amount: 1_000_000_000, interest_rate: 100, tenure: 600 });
+    const { status } = await check({
+      customer_id,
+      loan_amount: 1_000_000_000,
+      interest_rate: 100,
+      tenure: 600,
+    });
     expect(status).toBe(200);
     const zeroRate = await check({ customer_id, loan_amount: 0.01, interest_rate: 0, tenure: 1 });
     expect(zeroRate.status).toBe(200);

@@ -4,7 +4,11 @@ import { expectProblem } from "../support/problem";
 import { countLoans } from "../support/seed";
 
 function createLoan(body: Record<string, unknown>, key: string, rawBody?: string) {
-  return callJson("/create-loan", { body: rawBody === undefined ? body : undefined, rawBody, headers: { "Idempotency-Key": key } });
+  return callJson("/create-loan", {
+    body: rawBody === undefined ? body : undefined,
+    rawBody,
+    headers: { "Idempotency-Key": key },
+  });
 }
 
 describe("Idempotency-Key on POST /create-loan", () => {
@@ -14,7 +18,11 @@ describe("Idempotency-Key on POST /create-loan", () => {
     const first = await createLoan(body, `seq-${customer_id}`);
     expect(first.status).toBe(201);
     // Same parsed JSON, different key order and spacing.
-    const second = await createLoan(body, `seq-${customer_id}`, ` {"tenure":12, "interest_rate":13, "loan_amount":50000, "customer_id":${customer_id}}`);
+    const second = await createLoan(
+      body,
+      `seq-${customer_id}`,
+      ` {"tenure":12, "interest_rate":13, "loan_amount":50000, "customer_id":${customer_id}}`,
+    );
     expect(second.status).toBe(201);
     expect(second.body).toEqual(first.body);
     expect(second.headers.get("idempotent-replayed")).toBe("true");
@@ -34,7 +42,10 @@ describe("Idempotency-Key on POST /create-loan", () => {
   it("refuses the same key with a different body with 422", async () => {
     const { customer_id } = await registerCustomer();
     const key = `diff-${customer_id}`;
-    expect((await createLoan({ customer_id, loan_amount: 1000, interest_rate: 13, tenure: 12 }, key)).status).toBe(201);
+    expect(
+      (await createLoan({ customer_id, loan_amount: 1000, interest_rate: 13, tenure: 12 }, key))
+        .status,
+    ).toBe(201);
     const reused = await call("/create-loan", {
       body: { customer_id, loan_amount: 2000, interest_rate: 13, tenure: 12 },
       headers: { "Idempotency-Key": key },
@@ -46,7 +57,9 @@ describe("Idempotency-Key on POST /create-loan", () => {
   it("books one loan when the same request arrives 10 times at once", async () => {
     const { customer_id } = await registerCustomer();
     const body = { customer_id, loan_amount: 10_000, interest_rate: 15, tenure: 6 };
-    const responses = await Promise.all(Array.from({ length: 10 }, () => createLoan(body, `burst-${customer_id}`)));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => createLoan(body, `burst-${customer_id}`)),
+    );
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(201));
     expect(new Set(responses.map((r) => r.body.loan_id)).size).toBe(1);
     expect(await countLoans(customer_id)).toBe(1);
@@ -67,14 +80,22 @@ describe("Idempotency-Key on POST /create-loan", () => {
     const key = `ttl-${customer_id}`;
     await createLoan(body, key);
     const { env } = await import("cloudflare:test");
-    await env.DB.prepare("UPDATE idempotency_keys SET expires_at = ? WHERE key = ?").bind(Date.now() - 1, key).run();
+    await env.DB.prepare("UPDATE idempotency_keys SET expires_at = ? WHERE key = ?")
+      .bind(Date.now() - 1, key)
+      .run();
     const again = await createLoan(body, key);
     expect(again.status).toBe(201);
     expect(await countLoans(customer_id)).toBe(2);
   });
 
-  it.each(["", "x".repeat(256), "has space", "ünïcode"])("rejects the key %j with 400", async (key) => {
-    const response = await call("/create-loan", { body: { customer_id: 1, loan_amount: 1, interest_rate: 1, tenure: 1 }, headers: { "Idempotency-Key": key } });
-    await expectProblem(response, 400, "idempotency-key");
-  });
+  it.each(["", "x".repeat(256), "has space", "ünïcode"])(
+    "rejects the key %j with 400",
+    async (key) => {
+      const response = await call("/create-loan", {
+        body: { customer_id: 1, loan_amount: 1, interest_rate: 1, tenure: 1 },
+        headers: { "Idempotency-Key": key },
+      });
+      await expectProblem(response, 400, "idempotency-key");
+    },
+  );
 });

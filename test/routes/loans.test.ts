@@ -6,7 +6,9 @@ import { countLoans, seedLoan } from "../support/seed";
 describe("POST /create-loan", () => {
   it("books an approved loan at the corrected rate, starting on the as-of date", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
-    const { status, body } = await callJson("/create-loan", { body: { customer_id, loan_amount: 100_000, interest_rate: 10, tenure: 12 } });
+    const { status, body } = await callJson("/create-loan", {
+      body: { customer_id, loan_amount: 100_000, interest_rate: 10, tenure: 12 },
+    });
     expect(status).toBe(201);
     expect(body).toMatchObject({
       loan_id: expect.any(Number),
@@ -20,7 +22,13 @@ describe("POST /create-loan", () => {
       reasons: [],
     });
     const view = await callJson(`/view-loan/${body.loan_id}`);
-    expect(view.body).toMatchObject({ interest_rate: 12, monthly_installment: 8884.88, emis_paid_on_time: 0, repayments_left: 12, is_current: true });
+    expect(view.body).toMatchObject({
+      interest_rate: 12,
+      monthly_installment: 8884.88,
+      emis_paid_on_time: 0,
+      repayments_left: 12,
+      is_current: true,
+    });
   });
 
   it("clamps the end date to the month's end", async () => {
@@ -34,9 +42,16 @@ describe("POST /create-loan", () => {
 
   it("refuses with 200, loan_id null, the reasons and a human message; nothing is booked", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 10_000 });
-    const { status, body } = await callJson("/create-loan", { body: { customer_id, loan_amount: 5_000_000, interest_rate: 10, tenure: 12 } });
+    const { status, body } = await callJson("/create-loan", {
+      body: { customer_id, loan_amount: 5_000_000, interest_rate: 10, tenure: 12 },
+    });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ loan_id: null, customer_id, loan_approved: false, monthly_installment: expect.any(Number) });
+    expect(body).toMatchObject({
+      loan_id: null,
+      customer_id,
+      loan_approved: false,
+      monthly_installment: expect.any(Number),
+    });
     const reasons = body.reasons as { code: string; message: string }[];
     expect(reasons.map((r) => r.code)).toEqual(["OVER_APPROVED_LIMIT", "EMI_OVER_HALF_SALARY"]);
     expect(body.message).toBe(reasons[0]?.message);
@@ -44,8 +59,19 @@ describe("POST /create-loan", () => {
   });
 
   it("answers an unknown customer with 404 and a bad body with 400", async () => {
-    await expectProblem(await call("/create-loan", { body: { customer_id: 88_888_888, loan_amount: 1, interest_rate: 1, tenure: 1 } }), 404);
-    await expectProblem(await call("/create-loan", { body: { customer_id: 1, loan_amount: "lots", interest_rate: 1, tenure: 1 } }), 400, "loan_amount");
+    await expectProblem(
+      await call("/create-loan", {
+        body: { customer_id: 88_888_888, loan_amount: 1, interest_rate: 1, tenure: 1 },
+      }),
+      404,
+    );
+    await expectProblem(
+      await call("/create-loan", {
+        body: { customer_id: 1, loan_amount: "lots", interest_rate: 1, tenure: 1 },
+      }),
+      400,
+      "loan_amount",
+    );
   });
 });
 
@@ -77,11 +103,23 @@ describe("GET /view-loan/{loan_id}", () => {
       start_date: "2023-03-09",
       end_date: "2025-03-09",
       is_current: false,
-      customer: { id: customer.customer_id, first_name: "Ravi", last_name: "Kumar", phone_number: expect.any(Number), age: 41 },
+      customer: {
+        id: customer.customer_id,
+        first_name: "Ravi",
+        last_name: "Kumar",
+        phone_number: expect.any(Number),
+        age: 41,
+      },
     });
   });
 
-  it.each(["/view-loan/0", "/view-loan/-1", "/view-loan/abc", "/view-loan/1.5", "/view-loan/99999999999999999999"])("rejects %s with 400", async (path) => {
+  it.each([
+    "/view-loan/0",
+    "/view-loan/-1",
+    "/view-loan/abc",
+    "/view-loan/1.5",
+    "/view-loan/99999999999999999999",
+  ])("rejects %s with 400", async (path) => {
     await expectProblem(await call(path), 400, "loan_id");
   });
 
@@ -100,16 +138,38 @@ describe("GET /view-loan/{loan_id}", () => {
 describe("GET /view-loans/{customer_id}", () => {
   it("lists current and closed loans, oldest first", async () => {
     const { customer_id } = await registerCustomer();
-    const closed = await seedLoan({ customerId: customer_id, amount: 10_000, startDate: "2020-01-01", endDate: "2021-01-01", emisPaidOnTime: 12 });
-    const current = await seedLoan({ customerId: customer_id, amount: 20_000, startDate: "2025-01-01", endDate: "2026-01-01", emisPaidOnTime: 3 });
-    const { status, body } = await callJson<Record<string, unknown>[]>(`/api/view-loans/${customer_id}/`);
+    const closed = await seedLoan({
+      customerId: customer_id,
+      amount: 10_000,
+      startDate: "2020-01-01",
+      endDate: "2021-01-01",
+      emisPaidOnTime: 12,
+    });
+    const current = await seedLoan({
+      customerId: customer_id,
+      amount: 20_000,
+      startDate: "2025-01-01",
+      endDate: "2026-01-01",
+      emisPaidOnTime: 3,
+    });
+    const { status, body } = await callJson<Record<string, unknown>[]>(
+      `/api/view-loans/${customer_id}/`,
+    );
     expect(status).toBe(200);
     expect(body.map((l) => [l.loan_id, l.is_current, l.repayments_left])).toEqual([
       [closed, false, 0],
       [current, true, 9],
     ]);
     for (const loan of body) {
-      expect(Object.keys(loan)).toEqual(expect.arrayContaining(["loan_id", "loan_amount", "interest_rate", "monthly_installment", "repayments_left"]));
+      expect(Object.keys(loan)).toEqual(
+        expect.arrayContaining([
+          "loan_id",
+          "loan_amount",
+          "interest_rate",
+          "monthly_installment",
+          "repayments_left",
+        ]),
+      );
     }
   });
 

@@ -16,7 +16,8 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
   const request = new Request(`http://api.test${path}`, {
     method: options.method ?? (hasBody ? "POST" : "GET"),
     headers: { ...(hasBody ? { "Content-Type": "application/json" } : {}), ...options.headers },
-    body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    body:
+      options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
   const ctx = createExecutionContext();
   const response = await worker.fetch(request, { ...env, ...options.env }, ctx);
@@ -24,7 +25,10 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
   return response;
 }
 
-export async function callJson<T = Record<string, unknown>>(path: string, options: CallOptions = {}) {
+export async function callJson<T = Record<string, unknown>>(
+  path: string,
+  options: CallOptions = {},
+) {
   const response = await call(path, options);
   return { status: response.status, headers: response.headers, body: (await response.json()) as T };
 }
@@ -37,9 +41,19 @@ export function uniquePhone(): number {
 }
 
 export async function registerCustomer(overrides: Record<string, unknown> = {}) {
-  const { status, body } = await callJson<{ customer_id: number; approved_limit: number }>("/register", {
-    body: { first_name: "Asha", last_name: "Verma", age: 30, monthly_income: 50_000, phone_number: uniquePhone(), ...overrides },
-  });
+  const { status, body } = await callJson<{ customer_id: number; approved_limit: number }>(
+    "/register",
+    {
+      body: {
+        first_name: "Asha",
+        last_name: "Verma",
+        age: 30,
+        monthly_income: 50_000,
+        phone_number: uniquePhone(),
+        ...overrides,
+      },
+    },
+  );
   if (status !== 201) throw new Error(`register failed with ${status}: ${JSON.stringify(body)}`);
   return body;
 }

@@ -12,7 +12,12 @@ export async function expectProblem(response: Response, status: number, field?: 
     request_id: string;
     errors: { field: string; message: string }[];
   };
-  expect(body).toMatchObject({ status, type: expect.stringMatching(/^\/problems\//), title: expect.any(String), detail: expect.any(String) });
+  expect(body).toMatchObject({
+    status,
+    type: expect.stringMatching(/^\/problems\//),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
   expect(body.request_id).toMatch(/\S/);
   expect(JSON.stringify(body)).not.toMatch(/\bat \S+:\d+|node_modules|\.ts:\d+/);
   if (field !== undefined) expect(body.errors.map((e) => e.field)).toContain(field);

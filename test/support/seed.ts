@@ -29,7 +29,9 @@ export async function seedLoan(loan: SeedLoan): Promise<number> {
       tenure,
       interestRateBp: rateBp,
       monthlyPaymentPaise:
-        loan.monthlyPayment === undefined ? monthlyInstalmentPaise(amountPaise, rateBp, tenure) : Math.round(loan.monthlyPayment * 100),
+        loan.monthlyPayment === undefined
+          ? monthlyInstalmentPaise(amountPaise, rateBp, tenure)
+          : Math.round(loan.monthlyPayment * 100),
       emisPaidOnTime: loan.emisPaidOnTime ?? 0,
       startDate: loan.startDate,
       endDate: loan.endDate,
@@ -40,6 +42,8 @@ export async function seedLoan(loan: SeedLoan): Promise<number> {
 }
 
 export async function countLoans(customerId: number): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM loans WHERE customer_id = ?").bind(customerId).first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM loans WHERE customer_id = ?")
+    .bind(customerId)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }

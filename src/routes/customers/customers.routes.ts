@@ -49,11 +49,15 @@ export const register = createRoute({
   path: "/register",
   tags: ["Customers"],
   summary: "Register a customer",
-  description: "Creates a customer with an approved limit of 36 × monthly income, rounded half-up to the nearest lakh.",
+  description:
+    "Creates a customer with an approved limit of 36 × monthly income, rounded half-up to the nearest lakh.",
   request: { body: jsonBody(registerRequestSchema) },
   responses: {
     201: jsonContent(customerSchema, "The customer was registered"),
-    409: { content: { "application/problem+json": { schema: problemSchema } }, description: "The phone number is already on file" },
+    409: {
+      content: { "application/problem+json": { schema: problemSchema } },
+      description: "The phone number is already on file",
+    },
     ...problemResponses,
   },
 });

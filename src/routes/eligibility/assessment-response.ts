@@ -1,6 +1,11 @@
 import type { Assessment } from "../../domain/assessment";
 import type { LoanRequest } from "../../domain/decision";
-import { basisPointsToPercent, paiseToRupees, percentToBasisPoints, rupeesToPaise } from "../../domain/money";
+import {
+  basisPointsToPercent,
+  paiseToRupees,
+  percentToBasisPoints,
+  rupeesToPaise,
+} from "../../domain/money";
 
 export interface LoanRequestBody {
   customer_id: number;
@@ -18,7 +23,11 @@ export function toLoanRequest(body: LoanRequestBody): LoanRequest {
 }
 
 /** The check-eligibility body; create-loan reuses its numbers. */
-export function toAssessmentResponse(body: LoanRequestBody, { credit, position, decision }: Assessment, asOf: string) {
+export function toAssessmentResponse(
+  body: LoanRequestBody,
+  { credit, position, decision }: Assessment,
+  asOf: string,
+) {
   return {
     customer_id: body.customer_id,
     approval: decision.approved,

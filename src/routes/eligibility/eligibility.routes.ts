@@ -32,8 +32,13 @@ export const eligibilitySchema = z
     approval: z.boolean(),
     loan_amount: amountSchema,
     interest_rate: z.number().openapi({ description: "The requested rate", example: 10 }),
-    corrected_interest_rate: z.number().openapi({ description: "The rate the loan would be booked at", example: 12 }),
-    rate_floor: z.number().nullable().openapi({ description: "The score band's minimum rate, if any", example: 12 }),
+    corrected_interest_rate: z
+      .number()
+      .openapi({ description: "The rate the loan would be booked at", example: 12 }),
+    rate_floor: z
+      .number()
+      .nullable()
+      .openapi({ description: "The score band's minimum rate, if any", example: 12 }),
     tenure: z.number().int(),
     monthly_installment: amountSchema,
     credit_score: z.number().int().min(0).max(100),

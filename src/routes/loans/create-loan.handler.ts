@@ -25,7 +25,12 @@ export const createLoanHandler: RouteHandler<typeof createLoan, AppEnv> = async 
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const nowMs = Date.now();
-    const { customer, loans, stored } = await loadForBooking(db, body.customer_id, idempotencyKey, nowMs);
+    const { customer, loans, stored } = await loadForBooking(
+      db,
+      body.customer_id,
+      idempotencyKey,
+      nowMs,
+    );
     if (stored) return replay(c, stored, requestHash);
     if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
 
@@ -50,7 +55,13 @@ export const createLoanHandler: RouteHandler<typeof createLoan, AppEnv> = async 
     };
     const status = decision.approved ? 201 : 200;
     const stored_response = idempotencyKey
-      ? { key: idempotencyKey, requestHash, status, body: JSON.stringify(result), expiresAt: nowMs + IDEMPOTENCY_TTL_MS }
+      ? {
+          key: idempotencyKey,
+          requestHash,
+          status,
+          body: JSON.stringify(result),
+          expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
+        }
       : null;
 
     let outcome: WriteOutcome;
@@ -70,7 +81,9 @@ export const createLoanHandler: RouteHandler<typeof createLoan, AppEnv> = async 
         nowMs,
       );
     } else {
-      outcome = stored_response ? await recordRefusal(db, stored_response, nowMs) : { kind: "recorded" };
+      outcome = stored_response
+        ? await recordRefusal(db, stored_response, nowMs)
+        : { kind: "recorded" };
     }
 
     if (outcome.kind === "booked") return c.json({ ...result, loan_id: outcome.loanId }, 201);

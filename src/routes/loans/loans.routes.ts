@@ -19,7 +19,8 @@ export const idempotencyKeySchema = z
   .regex(/^[\x21-\x7e]{1,255}$/, "must be 1 to 255 visible ASCII characters")
   .optional()
   .openapi({
-    description: "Makes retries safe: the same key with the same body returns the first response for 24 hours.",
+    description:
+      "Makes retries safe: the same key with the same body returns the first response for 24 hours.",
     example: "3f6c1c1e-8d0f-4d49-9a51-0c6f2b7f1a10",
   });
 
@@ -30,7 +31,10 @@ export const createLoanResultSchema = z
     loan_approved: z.boolean(),
     message: z.string(),
     monthly_installment: amountSchema,
-    interest_rate: z.number().openapi({ description: "The rate booked (or that would apply), after correction", example: 12 }),
+    interest_rate: z.number().openapi({
+      description: "The rate booked (or that would apply), after correction",
+      example: 12,
+    }),
     requested_interest_rate: z.number(),
     loan_amount: amountSchema,
     tenure: z.number().int(),
@@ -55,8 +59,14 @@ export const createLoan = createRoute({
   responses: {
     201: jsonContent(createLoanResultSchema, "The loan was approved and booked"),
     200: jsonContent(createLoanResultSchema, "The loan was not approved; `reasons` says why"),
-    409: { content: problemContent, description: "Concurrent bookings for this customer kept changing its position; retry" },
-    422: { content: problemContent, description: "The Idempotency-Key was already used with a different body" },
+    409: {
+      content: problemContent,
+      description: "Concurrent bookings for this customer kept changing its position; retry",
+    },
+    422: {
+      content: problemContent,
+      description: "The Idempotency-Key was already used with a different body",
+    },
     ...problemResponses,
   },
 });
@@ -73,7 +83,11 @@ const loanCustomerSchema = z
 
 const loanFields = {
   loan_id: idSchema,
-  source_loan_id: z.number().int().nullable().openapi({ description: "The Loan ID in the lender's workbook, if ingested" }),
+  source_loan_id: z
+    .number()
+    .int()
+    .nullable()
+    .openapi({ description: "The Loan ID in the lender's workbook, if ingested" }),
   loan_amount: amountSchema,
   interest_rate: z.number().openapi({ example: 8.2 }),
   monthly_installment: amountSchema,
@@ -85,7 +99,9 @@ const loanFields = {
   is_current: z.boolean(),
 };
 
-export const loanDetailSchema = z.object({ ...loanFields, customer: loanCustomerSchema }).openapi("LoanDetail");
+export const loanDetailSchema = z
+  .object({ ...loanFields, customer: loanCustomerSchema })
+  .openapi("LoanDetail");
 export const loanSummarySchema = z.object(loanFields).openapi("LoanSummary");
 
 export const viewLoan = createRoute({
@@ -93,7 +109,11 @@ export const viewLoan = createRoute({
   path: "/view-loan/{loan_id}",
   tags: ["Loans"],
   summary: "View a loan and its customer",
-  request: { params: z.object({ loan_id: pathIdSchema.openapi({ param: { name: "loan_id", in: "path" }, example: "1003" }) }) },
+  request: {
+    params: z.object({
+      loan_id: pathIdSchema.openapi({ param: { name: "loan_id", in: "path" }, example: "1003" }),
+    }),
+  },
   responses: {
     200: jsonContent(loanDetailSchema, "The loan"),
     ...problemResponses,
@@ -106,10 +126,18 @@ export const viewLoans = createRoute({
   tags: ["Loans"],
   summary: "List all of a customer's loans, current and closed",
   request: {
-    params: z.object({ customer_id: pathIdSchema.openapi({ param: { name: "customer_id", in: "path" }, example: "20" }) }),
+    params: z.object({
+      customer_id: pathIdSchema.openapi({
+        param: { name: "customer_id", in: "path" },
+        example: "20",
+      }),
+    }),
   },
   responses: {
-    200: jsonContent(z.array(loanSummarySchema), "The loans, oldest first; [] when the customer has none"),
+    200: jsonContent(
+      z.array(loanSummarySchema),
+      "The loans, oldest first; [] when the customer has none",
+    ),
     ...problemResponses,
   },
 });

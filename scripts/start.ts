@@ -1,0 +1,60 @@
+/**
+ * `npm start`: migrate the local D1 database, run the Worker in Miniflare on 127.0.0.1:8787 and
+ * say where the API and its docs are. Everything is local: no account, no network.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const WRANGLER = fileURLToPath(new URL("../node_modules/.bin/wrangler", import.meta.url));
+const HOST = process.env.HOST ?? "127.0.0.1";
+const PORT = Number(process.env.PORT ?? 8787);
+const BASE_URL = `http://${HOST}:${PORT}`;
+
+const offline = {
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_SEND_METRICS: "false",
+  // Lets `wrangler d1 migrations apply --local` proceed without asking.
+  CI: "true",
+};
+
+const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local"], {
+  stdio: "inherit",
+  env: offline,
+});
+if (migrate.status !== 0) {
+  console.error("Applying the local D1 migrations failed; see the output above.");
+  process.exit(migrate.status ?? 1);
+}
+
+const worker = spawn(
+  WRANGLER,
+  ["dev", "--ip", HOST, "--port", String(PORT), "--log-level", "warn"],
+  {
+    stdio: "inherit",
+    env: { ...offline, CI: process.env.CI ?? "" },
+  },
+);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => worker.kill(signal));
+}
+worker.on("exit", (code) => process.exit(code ?? 0));
+
+await waitUntilServing(`${BASE_URL}/openapi.json`);
+console.log(`\nready: API ${BASE_URL}  docs ${BASE_URL}/docs  OpenAPI ${BASE_URL}/openapi.json\n`);
+
+async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  console.error(`The Worker did not answer on ${url} within ${timeoutMs / 1000} s.`);
+  worker.kill("SIGTERM");
+  process.exit(1);
+}

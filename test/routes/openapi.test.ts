@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { call, callJson } from "../support/http";
+
+interface OpenApiDocument {
+  openapi: string;
+  info: { title: string };
+  paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  components: { schemas: Record<string, unknown> };
+}
+
+describe("generated API documentation", () => {
+  it("serves an OpenAPI 3.1 document listing the five operations without the /api prefix", async () => {
+    const { status, body } = await callJson<OpenApiDocument>("/openapi.json");
+    expect(status).toBe(200);
+    expect(body.openapi).toBe("3.1.0");
+    expect(Object.keys(body.paths).sort()).toEqual([
+      "/check-eligibility",
+      "/create-loan",
+      "/register",
+      "/view-loan/{loan_id}",
+      "/view-loans/{customer_id}",
+    ]);
+    expect(Object.keys(body.paths["/register"] ?? {})).toEqual(["post"]);
+    expect(Object.keys(body.paths["/view-loan/{loan_id}"] ?? {})).toEqual(["get"]);
+    expect(Object.keys(body.paths["/create-loan"]?.post?.responses ?? {})).toEqual(
+      expect.arrayContaining(["200", "201", "400", "404", "422"]),
+    );
+    expect(body.components.schemas).toHaveProperty("Problem");
+    expect(body.components.schemas).toHaveProperty("Eligibility");
+  });
+
+  it("resolves every $ref in the document", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    const refs = [
+      ...JSON.stringify(body).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g),
+    ].map((m) => m[1] as string);
+    expect(refs.length).toBeGreaterThan(5);
+    for (const ref of refs) expect(body.components.schemas).toHaveProperty(ref);
+  });
+
+  it("serves the interactive reference at /docs", async () => {
+    const response = await call("/docs");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await response.text()).toContain('data-url="/openapi.json"');
+  });
+});
