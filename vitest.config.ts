@@ -15,7 +15,12 @@ export default defineConfig(async () => {
               main: "./src/index.ts",
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { TEST_MIGRATIONS: migrations, AS_OF_DATE: "2025-06-15" },
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  AS_OF_DATE: "2025-06-15",
+                  INGEST_TOKEN: "test-ingest-token",
+                  INGEST_RETRY_DELAY_SECONDS: "0",
+                },
               },
             }),
           ],

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { except } from "hono/combine";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
@@ -12,6 +13,7 @@ import { onError, onNotFound } from "./lib/error-handler";
 import { ProblemError, problemResponse } from "./lib/problem";
 import { customersRouter } from "./routes/customers/customers.index";
 import { eligibilityRouter } from "./routes/eligibility/eligibility.index";
+import { ingestRouter } from "./routes/ingest/ingest.index";
 import { loansRouter } from "./routes/loans/loans.index";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -55,17 +57,21 @@ export function createApp() {
         }),
     }),
   );
+  // The ingest endpoints set their own, larger limit: one queue sendBatch of rows.
   app.use(
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ProblemError({
-          kind: "payload-too-large",
-          status: 413,
-          detail: `The request body exceeds ${MAX_BODY_BYTES / 1024} KB.`,
-        });
-      },
-    }),
+    except(
+      "/ingest/*",
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new ProblemError({
+            kind: "payload-too-large",
+            status: 413,
+            detail: `The request body exceeds ${MAX_BODY_BYTES / 1024} KB.`,
+          });
+        },
+      }),
+    ),
   );
   app.use(async (c, next) => {
     c.set("db", createDatabase(c.env.DB));
@@ -78,6 +84,7 @@ export function createApp() {
   );
   app.get("/openapi.json", (c) => c.json(document));
   app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
+  app.route("/ingest", ingestRouter);
   app.route("/", api);
   app.route("/api", api);
 

@@ -1,5 +1,12 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 /*
  * Money is stored as integer paise and interest rates as integer basis points (8.20 % → 820).
@@ -68,3 +75,52 @@ export const idempotencyKeys = sqliteTable(
 export type CustomerRecord = typeof customers.$inferSelect;
 export type LoanRecord = typeof loans.$inferSelect;
 export type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
+
+/*
+ * Ingestion bookkeeping. A job is one run of `npm run ingest`; each queue message carries one
+ * chunk of rows, identified by (job_id, seq). Counts are derived from the chunk rows, which the
+ * consumer updates in the same atomic batch as the data, so redelivery never double counts.
+ */
+
+export const ingestChunks = sqliteTable(
+  "ingest_chunks",
+  {
+    jobId: text("job_id").notNull(),
+    seq: integer("seq").notNull(),
+    kind: text("kind", { enum: ["customers", "loans"] }).notNull(),
+    rows: integer("rows").notNull(),
+    status: text("status", { enum: ["queued", "retrying", "landed", "dead"] }).notNull(),
+    rowsLanded: integer("rows_landed").notNull().default(0),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    createdAt: text("created_at").notNull().default(NOW_ISO),
+    updatedAt: text("updated_at").notNull().default(NOW_ISO),
+  },
+  (table) => [primaryKey({ columns: [table.jobId, table.seq] })],
+);
+
+/** Rows the consumer refused (the script reports its own validation rejections itself). */
+export const ingestRejections = sqliteTable(
+  "ingest_rejections",
+  {
+    jobId: text("job_id").notNull(),
+    kind: text("kind", { enum: ["customers", "loans"] }).notNull(),
+    row: integer("row").notNull(),
+    column: text("column"),
+    reason: text("reason").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.jobId, table.kind, table.row] })],
+);
+
+/** Loans that landed under another id than their workbook Loan ID (SPEC §2). */
+export const ingestRemaps = sqliteTable(
+  "ingest_remaps",
+  {
+    jobId: text("job_id").notNull(),
+    row: integer("row").notNull(),
+    customerId: integer("customer_id").notNull(),
+    sourceLoanId: integer("source_loan_id").notNull(),
+    loanId: integer("loan_id").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.jobId, table.row] })],
+);

@@ -49,7 +49,9 @@ export function unwrapCell(raw: unknown): CellValue {
     return unwrapCell(raw.result);
   }
   if (Array.isArray(raw.richText)) {
-    return raw.richText.map((run) => (isRecord(run) && typeof run.text === "string" ? run.text : "")).join("");
+    return raw.richText
+      .map((run) => (isRecord(run) && typeof run.text === "string" ? run.text : ""))
+      .join("");
   }
   if ("text" in raw && "hyperlink" in raw) return unwrapCell(raw.text);
   if ("problem" in raw && typeof raw.problem === "string") return { problem: raw.problem };
@@ -64,7 +66,8 @@ export function isBlankCell(raw: unknown): boolean {
 
 function describe(value: CellValue): string {
   if (value instanceof Date) return `a date (${value.toISOString()})`;
-  if (typeof value === "string") return `text "${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  if (typeof value === "string")
+    return `text "${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
   if (typeof value === "boolean") return `a true/false value (${value ? "TRUE" : "FALSE"})`;
   return String(value);
 }
@@ -73,7 +76,8 @@ function describe(value: CellValue): string {
 export function toNumber(raw: unknown): Converted<number> {
   const value = unwrapCell(raw);
   if (value === null) return { ok: true, value: null };
-  if (typeof value === "object" && !(value instanceof Date)) return { ok: false, reason: value.problem };
+  if (typeof value === "object" && !(value instanceof Date))
+    return { ok: false, reason: value.problem };
   if (typeof value === "number") return { ok: true, value };
   if (typeof value === "string") {
     const text = value.trim();
@@ -96,7 +100,8 @@ export function toText(raw: unknown): Converted<string> {
   const value = unwrapCell(raw);
   if (value === null) return { ok: true, value: null };
   if (typeof value === "string") return { ok: true, value: value.trim() === "" ? null : value };
-  if (typeof value === "object" && !(value instanceof Date)) return { ok: false, reason: value.problem };
+  if (typeof value === "object" && !(value instanceof Date))
+    return { ok: false, reason: value.problem };
   return { ok: false, reason: `expected text, got ${describe(value)}` };
 }
 
@@ -140,7 +145,9 @@ export function isIsoCalendarDate(text: string): boolean {
   const date = new Date(Date.UTC(year, month - 1, day));
   // Date.UTC maps 0–99 to 1900–1999; setUTCFullYear keeps the year as written.
   date.setUTCFullYear(year);
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return (
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+  );
 }
 
 /** The UTC calendar day of a Date (its time of day is dropped), or null for an invalid Date. */

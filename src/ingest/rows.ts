@@ -15,7 +15,9 @@ const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
 const MAX_MONEY = 1e12;
 
 function describeReceived(issue: v.BaseIssue<unknown>): string {
-  return issue.input === null || issue.input === undefined ? "it is empty" : `got ${issue.received}`;
+  return issue.input === null || issue.input === undefined
+    ? "it is empty"
+    : `got ${issue.received}`;
 }
 
 function numberSchema() {
@@ -54,7 +56,10 @@ const nameSchema = v.pipe(
 
 const isoDateSchema = v.pipe(
   v.string((issue) => `must be a date (YYYY-MM-DD), but ${describeReceived(issue)}`),
-  v.check(isIsoCalendarDate, (issue) => `must be a real calendar date as YYYY-MM-DD, got ${issue.received}`),
+  v.check(
+    isIsoCalendarDate,
+    (issue) => `must be a real calendar date as YYYY-MM-DD, got ${issue.received}`,
+  ),
 );
 
 /** The 1-based worksheet row (the header is row 1), carried so every problem can point at it. */

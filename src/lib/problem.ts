@@ -17,11 +17,11 @@ export type ProblemKind =
   | "malformed-json"
   | "unsupported-media-type"
   | "payload-too-large"
+  | "unauthorized"
   | "not-found"
   | "method-not-allowed"
   | "conflict"
   | "idempotency-key-reused"
-  | "idempotency-key-in-flight"
   | "service-unavailable"
   | "internal-error";
 
@@ -30,11 +30,11 @@ const TITLES: Record<ProblemKind, string> = {
   "malformed-json": "The request body is not valid JSON",
   "unsupported-media-type": "The request body must be JSON",
   "payload-too-large": "The request body is too large",
+  unauthorized: "Authentication required",
   "not-found": "Not found",
   "method-not-allowed": "Method not allowed",
   conflict: "Conflict",
   "idempotency-key-reused": "Idempotency-Key reused with a different request",
-  "idempotency-key-in-flight": "A request with this Idempotency-Key is in progress",
   "service-unavailable": "Service temporarily unavailable",
   "internal-error": "Internal server error",
 };

@@ -1,0 +1,259 @@
+import { eq, inArray, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { Rejection } from "../ingest/plan-customers";
+import type { CustomerRow, LoanRow } from "../ingest/rows";
+import type { Database } from "./client";
+import { customers, ingestChunks, ingestRejections, ingestRemaps, loans, NOW_ISO } from "./schema";
+
+/*
+ * Data access of ingestion. D1 allows at most 100 bound parameters per statement, so every list
+ * is cut into statements that stay below it; all statements of one chunk go into one atomic
+ * batch (one round trip), so a chunk lands whole or not at all.
+ */
+
+const MAX_PARAMS = 100;
+/** 7 bound values per customer row, 10 per loan row. */
+const CUSTOMER_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 7);
+const LOAN_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 10);
+const IDS_PER_LOOKUP = MAX_PARAMS - 1;
+
+export type Statement = BatchItem<"sqlite">;
+export type ChunkKind = "customers" | "loans";
+
+export function slices<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size)
+    out.push(items.slice(start, start + size));
+  return out;
+}
+
+/** Runs statements as one atomic batch (D1's batch is one implicit transaction). */
+export async function runAtomically(db: Database, statements: Statement[]): Promise<unknown[]> {
+  const [first, ...rest] = statements;
+  if (!first) return [];
+  return db.batch([first, ...rest]);
+}
+
+export async function readCustomersForChunk(db: Database, rows: readonly CustomerRow[]) {
+  const lookups: Statement[] = [
+    ...slices(
+      rows.map((row) => row.customer_id),
+      IDS_PER_LOOKUP,
+    ).map((ids) =>
+      db
+        .select({ id: customers.id, phoneNumber: customers.phoneNumber })
+        .from(customers)
+        .where(inArray(customers.id, ids)),
+    ),
+    ...slices(
+      rows.map((row) => row.phone_number),
+      IDS_PER_LOOKUP,
+    ).map((phones) =>
+      db
+        .select({ id: customers.id, phoneNumber: customers.phoneNumber })
+        .from(customers)
+        .where(inArray(customers.phoneNumber, phones)),
+    ),
+  ];
+  const results = (await runAtomically(db, lookups)) as { id: number; phoneNumber: number }[][];
+  return results.flat();
+}
+
+export async function readLoansForChunk(db: Database, rows: readonly LoanRow[]) {
+  const customerIds = [...new Set(rows.map((row) => row.customer_id))];
+  const loanIds = [...new Set(rows.map((row) => row.loan_id))];
+  const loanColumns = {
+    id: loans.id,
+    customerId: loans.customerId,
+    sourceLoanId: loans.sourceLoanId,
+  };
+  const customerLookups = slices(customerIds, IDS_PER_LOOKUP).map((ids) =>
+    db.select({ id: customers.id }).from(customers).where(inArray(customers.id, ids)),
+  );
+  const loanLookups = slices(loanIds, IDS_PER_LOOKUP / 2).flatMap((ids) => [
+    db.select(loanColumns).from(loans).where(inArray(loans.id, ids)),
+    db.select(loanColumns).from(loans).where(inArray(loans.sourceLoanId, ids)),
+  ]);
+  const results = await runAtomically(db, [...customerLookups, ...loanLookups]);
+  const customerRows = results.slice(0, customerLookups.length) as { id: number }[][];
+  const loanRows = results.slice(customerLookups.length) as {
+    id: number;
+    customerId: number;
+    sourceLoanId: number | null;
+  }[][];
+  return {
+    customerIds: new Set(customerRows.flat().map((row) => row.id)),
+    loans: [...new Map(loanRows.flat().map((loan) => [loan.id, loan])).values()],
+  };
+}
+
+export function upsertCustomers(db: Database, rows: readonly CustomerRow[]): Statement[] {
+  return slices(rows, CUSTOMER_ROWS_PER_STATEMENT).map((slice) =>
+    db
+      .insert(customers)
+      .values(
+        slice.map((row) => ({
+          id: row.customer_id,
+          firstName: row.first_name,
+          lastName: row.last_name,
+          age: row.age,
+          phoneNumber: row.phone_number,
+          monthlySalaryPaise: Math.round(row.monthly_salary * 100),
+          approvedLimitPaise: Math.round(row.approved_limit * 100),
+        })),
+      )
+      .onConflictDoUpdate({
+        target: customers.id,
+        set: {
+          firstName: sql`excluded.first_name`,
+          lastName: sql`excluded.last_name`,
+          age: sql`excluded.age`,
+          monthlySalaryPaise: sql`excluded.monthly_salary_paise`,
+          approvedLimitPaise: sql`excluded.approved_limit_paise`,
+        },
+      }),
+  );
+}
+
+/** Upserts on the natural key (source_loan_id, customer_id); a null id lets the database choose. */
+export function upsertLoans(
+  db: Database,
+  rows: readonly { row: LoanRow; id: number | null }[],
+): Statement[] {
+  // One statement never mixes own ids with database-assigned ones (the plan orders them).
+  const groups = [rows.filter((r) => r.id !== null), rows.filter((r) => r.id === null)];
+  return groups.flatMap((group) =>
+    slices(group, LOAN_ROWS_PER_STATEMENT).map((slice) =>
+      db
+        .insert(loans)
+        .values(
+          slice.map(({ row, id }) => ({
+            id: id ?? undefined,
+            customerId: row.customer_id,
+            sourceLoanId: row.loan_id,
+            loanAmountPaise: Math.round(row.loan_amount * 100),
+            tenure: row.tenure,
+            interestRateBp: Math.round(row.interest_rate * 100),
+            monthlyPaymentPaise: Math.round(row.monthly_payment * 100),
+            emisPaidOnTime: row.emis_paid_on_time,
+            startDate: row.start_date,
+            endDate: row.end_date,
+          })),
+        )
+        .onConflictDoUpdate({
+          target: [loans.sourceLoanId, loans.customerId],
+          set: {
+            loanAmountPaise: sql`excluded.loan_amount_paise`,
+            tenure: sql`excluded.tenure`,
+            interestRateBp: sql`excluded.interest_rate_bp`,
+            monthlyPaymentPaise: sql`excluded.monthly_payment_paise`,
+            emisPaidOnTime: sql`excluded.emis_paid_on_time`,
+            startDate: sql`excluded.start_date`,
+            endDate: sql`excluded.end_date`,
+          },
+        }),
+    ),
+  );
+}
+
+/** Records where a remapped loan landed, reading the id the database gave it. */
+export function recordRemaps(db: Database, jobId: string, rows: readonly LoanRow[]): Statement[] {
+  return rows.map((row) =>
+    db
+      .insert(ingestRemaps)
+      .select(
+        sql`SELECT ${jobId}, ${row.row}, ${row.customer_id}, ${row.loan_id}, id FROM ${loans} WHERE source_loan_id = ${row.loan_id} AND customer_id = ${row.customer_id}`,
+      )
+      .onConflictDoNothing(),
+  );
+}
+
+export function recordRejections(
+  db: Database,
+  jobId: string,
+  kind: ChunkKind,
+  rejections: readonly Rejection[],
+): Statement[] {
+  return slices(rejections, 20).map((slice) =>
+    db
+      .insert(ingestRejections)
+      .values(slice.map((r) => ({ jobId, kind, row: r.row, column: r.column, reason: r.reason })))
+      .onConflictDoNothing(),
+  );
+}
+
+export interface ChunkState {
+  jobId: string;
+  seq: number;
+  kind: ChunkKind;
+  rows: number;
+  status: "queued" | "retrying" | "landed" | "dead";
+  rowsLanded?: number;
+  attempts?: number;
+  lastError?: string | null;
+}
+
+/** Creates or moves a chunk's state. A landed chunk never goes back to another state. */
+export function upsertChunkState(db: Database, chunk: ChunkState): Statement {
+  return db
+    .insert(ingestChunks)
+    .values({
+      ...chunk,
+      rowsLanded: chunk.rowsLanded ?? 0,
+      attempts: chunk.attempts ?? 0,
+      lastError: chunk.lastError ?? null,
+    })
+    .onConflictDoUpdate({
+      target: [ingestChunks.jobId, ingestChunks.seq],
+      set: {
+        status: sql`CASE WHEN ${ingestChunks.status} = 'landed' THEN 'landed' ELSE excluded.status END`,
+        rowsLanded: sql`CASE WHEN ${ingestChunks.status} = 'landed' THEN ${ingestChunks.rowsLanded} ELSE excluded.rows_landed END`,
+        attempts: sql`MAX(${ingestChunks.attempts}, excluded.attempts)`,
+        lastError: sql`excluded.last_error`,
+        updatedAt: NOW_ISO,
+      },
+      setWhere: sql`excluded.status <> 'queued'`,
+    });
+}
+
+/** Registers chunks as queued; re-sending a chunk leaves its state alone. */
+export function registerChunks(
+  db: Database,
+  chunks: readonly Omit<ChunkState, "status">[],
+): Statement[] {
+  return slices(chunks, 20).map((slice) =>
+    db
+      .insert(ingestChunks)
+      .values(
+        slice.map((chunk) => ({
+          jobId: chunk.jobId,
+          seq: chunk.seq,
+          kind: chunk.kind,
+          rows: chunk.rows,
+          status: "queued" as const,
+        })),
+      )
+      .onConflictDoNothing(),
+  );
+}
+
+export async function loadJobReport(db: Database, jobId: string) {
+  const [chunks, rejections, remaps] = await db.batch([
+    db.select().from(ingestChunks).where(eq(ingestChunks.jobId, jobId)).orderBy(ingestChunks.seq),
+    db
+      .select()
+      .from(ingestRejections)
+      .where(eq(ingestRejections.jobId, jobId))
+      .orderBy(ingestRejections.kind, ingestRejections.row),
+    db.select().from(ingestRemaps).where(eq(ingestRemaps.jobId, jobId)).orderBy(ingestRemaps.row),
+  ]);
+  return { chunks, rejections, remaps };
+}
+
+export async function countStoredRows(db: Database) {
+  const [customerCount, loanCount] = await db.batch([
+    db.select({ n: sql<number>`count(*)` }).from(customers),
+    db.select({ n: sql<number>`count(*)` }).from(loans),
+  ]);
+  return { customers: customerCount[0]?.n ?? 0, loans: loanCount[0]?.n ?? 0 };
+}

@@ -1,0 +1,174 @@
+import * as v from "valibot";
+import { createDatabase, type Database } from "../db/client";
+import {
+  readCustomersForChunk,
+  readLoansForChunk,
+  recordRejections,
+  recordRemaps,
+  runAtomically,
+  upsertChunkState,
+  upsertCustomers,
+  upsertLoans,
+} from "../db/ingest";
+import type { Env } from "../env";
+import {
+  type CustomerChunk,
+  type IngestMessage,
+  IngestMessageSchema,
+  type LoanChunk,
+} from "./messages";
+import { planCustomers } from "./plan-customers";
+import { planLoans } from "./plan-loans";
+
+/*
+ * The queue consumer. Each message is one chunk; it is read (one batch), planned (pure) and
+ * written (one atomic batch, together with the chunk's new state), then acked. Delivery is at
+ * least once: the writes are upserts, so a redelivered chunk changes nothing. A chunk that cannot
+ * land yet (its customers are missing, or the database failed) is retried with backoff; after
+ * max_retries the queue moves it to the dead-letter queue, whose consumer marks it dead.
+ */
+
+type Outcome = { kind: "landed" } | { kind: "retry"; reason: string };
+
+export async function consumeIngestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const db = createDatabase(env.DB);
+  const deadLetters = batch.queue.endsWith("-dlq");
+  for (const message of batch.messages) {
+    if (deadLetters) {
+      await markDead(db, message);
+      message.ack();
+      continue;
+    }
+    const outcome = await consumeMessage(db, message);
+    if (outcome.kind === "landed") {
+      message.ack();
+    } else {
+      message.retry({ delaySeconds: retryDelaySeconds(env, message.attempts) });
+    }
+  }
+}
+
+async function consumeMessage(db: Database, message: Message<unknown>): Promise<Outcome> {
+  const parsed = v.safeParse(IngestMessageSchema, message.body);
+  if (!parsed.success) {
+    // A poison message: it can never land. Retrying sends it to the dead-letter queue.
+    logIngest("invalid message", {
+      id: message.id,
+      problem: v.summarize(parsed.issues).slice(0, 300),
+    });
+    return { kind: "retry", reason: "invalid message" };
+  }
+  const chunk = parsed.output;
+  try {
+    const landed =
+      chunk.kind === "customers"
+        ? await landCustomers(db, chunk, message.attempts)
+        : await landLoans(db, chunk, message.attempts);
+    if (landed) return { kind: "landed" };
+    await noteRetry(db, chunk, message.attempts, "customers of these loans have not landed yet");
+    return { kind: "retry", reason: "missing customers" };
+  } catch (error) {
+    logIngest("chunk failed", {
+      job_id: chunk.job_id,
+      seq: chunk.seq,
+      attempts: message.attempts,
+      error: (error as Error).name,
+    });
+    await noteRetry(db, chunk, message.attempts, "the database write failed").catch(
+      () => undefined,
+    );
+    return { kind: "retry", reason: "write failed" };
+  }
+}
+
+async function landCustomers(
+  db: Database,
+  chunk: CustomerChunk,
+  attempts: number,
+): Promise<boolean> {
+  const existing = await readCustomersForChunk(db, chunk.rows);
+  const plan = planCustomers(chunk.rows, existing);
+  await runAtomically(db, [
+    ...upsertCustomers(db, plan.write),
+    ...recordRejections(db, chunk.job_id, "customers", plan.rejections),
+    upsertChunkState(db, {
+      ...chunkIdentity(chunk),
+      status: "landed",
+      rowsLanded: plan.write.length,
+      attempts,
+    }),
+  ]);
+  return true;
+}
+
+async function landLoans(db: Database, chunk: LoanChunk, attempts: number): Promise<boolean> {
+  const stored = await readLoansForChunk(db, chunk.rows);
+  const plan = planLoans(chunk.rows, stored.loans, stored.customerIds);
+  if (plan.missingCustomers.length > 0) return false;
+  await runAtomically(db, [
+    ...upsertLoans(db, plan.write),
+    ...recordRemaps(db, chunk.job_id, plan.remapped),
+    upsertChunkState(db, {
+      ...chunkIdentity(chunk),
+      status: "landed",
+      rowsLanded: plan.write.length,
+      attempts,
+    }),
+  ]);
+  return true;
+}
+
+async function noteRetry(
+  db: Database,
+  chunk: IngestMessage,
+  attempts: number,
+  reason: string,
+): Promise<void> {
+  await runAtomically(db, [
+    upsertChunkState(db, {
+      ...chunkIdentity(chunk),
+      status: "retrying",
+      attempts,
+      lastError: reason,
+    }),
+  ]);
+}
+
+/** Dead letters: the chunk gave up. Record it so the job report and the script show it. */
+async function markDead(db: Database, message: Message<unknown>): Promise<void> {
+  const body = message.body as Partial<IngestMessage> | null;
+  const jobId = typeof body?.job_id === "string" ? body.job_id : null;
+  const seq = typeof body?.seq === "number" ? body.seq : null;
+  if (jobId === null || seq === null) {
+    logIngest("dead message without a job", { id: message.id });
+    return;
+  }
+  const kind = body?.kind === "customers" ? "customers" : "loans";
+  const rows = Array.isArray(body?.rows) ? body.rows.length : 0;
+  await runAtomically(db, [
+    upsertChunkState(db, {
+      jobId,
+      seq,
+      kind,
+      rows,
+      status: "dead",
+      attempts: message.attempts,
+      lastError: "gave up after repeated failures",
+    }),
+  ]);
+}
+
+function chunkIdentity(chunk: IngestMessage) {
+  return { jobId: chunk.job_id, seq: chunk.seq, kind: chunk.kind, rows: chunk.rows.length };
+}
+
+/** Exponential backoff from INGEST_RETRY_DELAY_SECONDS (default 2 s), capped at 5 minutes. */
+function retryDelaySeconds(env: Env, attempts: number): number {
+  const base = Number(env.INGEST_RETRY_DELAY_SECONDS ?? 2);
+  const safeBase = Number.isFinite(base) && base >= 0 ? base : 2;
+  return Math.min(300, Math.round(safeBase * 2 ** Math.max(0, attempts - 1)));
+}
+
+function logIngest(what: string, fields: Record<string, unknown>): void {
+  console.warn(JSON.stringify({ level: "warn", what, ...fields }));
+}

@@ -1,0 +1,70 @@
+import * as v from "valibot";
+import { CustomerRowSchema, LoanRowSchema } from "./rows";
+
+/*
+ * What travels from the ingest script to the Worker and through the queue: messages, each one
+ * chunk of rows of one kind, identified by (job_id, seq). Sizes are chosen for the platform:
+ * a queue message holds at most 128 KB and one sendBatch at most 100 messages and 256 KB.
+ */
+
+export const QUEUE_LIMITS = {
+  maxMessageBytes: 120_000,
+  maxMessagesPerSend: 100,
+  maxSendBytes: 240_000,
+} as const;
+
+/** Rows per chunk: small enough for one message, big enough to keep the consumer's batches full. */
+export const ROWS_PER_CHUNK = 250;
+
+const jobIdSchema = v.pipe(
+  v.string("must be text"),
+  v.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, '-' or '_'"),
+);
+const seqSchema = v.pipe(
+  v.number("must be a number"),
+  v.integer("must be a whole number"),
+  v.minValue(0, "must be at least 0"),
+);
+
+export const IngestMessageSchema = v.variant("kind", [
+  v.object({
+    job_id: jobIdSchema,
+    seq: seqSchema,
+    kind: v.literal("customers"),
+    rows: v.pipe(
+      v.array(CustomerRowSchema),
+      v.minLength(1, "must not be empty"),
+      v.maxLength(ROWS_PER_CHUNK * 4, "too many rows"),
+    ),
+  }),
+  v.object({
+    job_id: jobIdSchema,
+    seq: seqSchema,
+    kind: v.literal("loans"),
+    rows: v.pipe(
+      v.array(LoanRowSchema),
+      v.minLength(1, "must not be empty"),
+      v.maxLength(ROWS_PER_CHUNK * 4, "too many rows"),
+    ),
+  }),
+]);
+export type IngestMessage = v.InferOutput<typeof IngestMessageSchema>;
+export type CustomerChunk = Extract<IngestMessage, { kind: "customers" }>;
+export type LoanChunk = Extract<IngestMessage, { kind: "loans" }>;
+
+/** The body of `POST /ingest/batches`: one sendBatch worth of messages. */
+export const IngestBatchSchema = v.object({
+  messages: v.pipe(
+    v.array(IngestMessageSchema),
+    v.minLength(1, "must not be empty"),
+    v.maxLength(
+      QUEUE_LIMITS.maxMessagesPerSend,
+      `must hold at most ${QUEUE_LIMITS.maxMessagesPerSend} messages`,
+    ),
+  ),
+});
+export type IngestBatch = v.InferOutput<typeof IngestBatchSchema>;
+
+export function byteLength(value: unknown): number {
+  return new TextEncoder().encode(JSON.stringify(value)).byteLength;
+}

@@ -1,0 +1,58 @@
+import type { CustomerRow } from "./rows";
+
+/*
+ * Pure: decides, for a chunk of customer rows and what the database already holds, which rows
+ * are written (inserted or updated in place) and which are refused. The workbook's customer id is
+ * the key; a row that would take over another person's id or phone number is refused, never
+ * merged, so nothing already stored is overwritten by a different customer.
+ */
+
+export interface ExistingCustomer {
+  id: number;
+  phoneNumber: number;
+}
+
+export interface Rejection {
+  row: number;
+  column: string | null;
+  reason: string;
+}
+
+export interface CustomerPlan {
+  write: CustomerRow[];
+  rejections: Rejection[];
+}
+
+export function planCustomers(
+  rows: readonly CustomerRow[],
+  existing: readonly ExistingCustomer[],
+): CustomerPlan {
+  const phoneById = new Map(existing.map((customer) => [customer.id, customer.phoneNumber]));
+  const idByPhone = new Map(existing.map((customer) => [customer.phoneNumber, customer.id]));
+  const write: CustomerRow[] = [];
+  const rejections: Rejection[] = [];
+
+  for (const row of rows) {
+    const storedPhone = phoneById.get(row.customer_id);
+    const phoneOwner = idByPhone.get(row.phone_number);
+    if (storedPhone !== undefined && storedPhone !== row.phone_number) {
+      rejections.push({
+        row: row.row,
+        column: "customer_id",
+        reason: `customer ${row.customer_id} already exists with another phone number`,
+      });
+    } else if (phoneOwner !== undefined && phoneOwner !== row.customer_id) {
+      rejections.push({
+        row: row.row,
+        column: "phone_number",
+        reason: `phone number already belongs to customer ${phoneOwner}`,
+      });
+    } else {
+      write.push(row);
+      // Later rows of the same chunk must see this one.
+      phoneById.set(row.customer_id, row.phone_number);
+      idByPhone.set(row.phone_number, row.customer_id);
+    }
+  }
+  return { write, rejections };
+}

@@ -1,0 +1,79 @@
+import type { Context } from "hono";
+import * as v from "valibot";
+import type { AppEnv } from "../../app-env";
+import { countStoredRows, loadJobReport, registerChunks, runAtomically } from "../../db/ingest";
+import { byteLength, IngestBatchSchema, QUEUE_LIMITS } from "../../ingest/messages";
+import { toFieldProblems } from "../../ingest/rows";
+import { notFoundProblem, ProblemError, validationProblem } from "../../lib/problem";
+import { summariseJob } from "./job-report";
+
+/** POST /ingest/batches: validate one sendBatch worth of chunks, register them, enqueue them. */
+export async function enqueueBatch(c: Context<AppEnv>) {
+  const parsed = v.safeParse(IngestBatchSchema, await readJson(c));
+  if (!parsed.success) {
+    throw validationProblem(
+      toFieldProblems(parsed.issues).map((p) => ({ field: p.field ?? "body", message: p.reason })),
+    );
+  }
+  const { messages } = parsed.output;
+  const oversized = messages.findIndex(
+    (message) => byteLength(message) > QUEUE_LIMITS.maxMessageBytes,
+  );
+  if (oversized >= 0 || byteLength(messages) > QUEUE_LIMITS.maxSendBytes) {
+    throw new ProblemError({
+      kind: "payload-too-large",
+      status: 413,
+      detail: `A message may hold ${QUEUE_LIMITS.maxMessageBytes} bytes and a batch ${QUEUE_LIMITS.maxSendBytes}; send smaller chunks.`,
+    });
+  }
+
+  await runAtomically(
+    c.var.db,
+    registerChunks(
+      c.var.db,
+      messages.map((m) => ({ jobId: m.job_id, seq: m.seq, kind: m.kind, rows: m.rows.length })),
+    ),
+  );
+  await c.env.INGEST_QUEUE.sendBatch(
+    messages.map((body) => ({ body, contentType: "json" as const })),
+  );
+
+  return c.json(
+    { accepted: messages.length, rows: messages.reduce((sum, m) => sum + m.rows.length, 0) },
+    202,
+  );
+}
+
+/** GET /ingest/jobs/:job_id: where every chunk of a job is, with rejections and remapped ids. */
+export async function showJob(c: Context<AppEnv>) {
+  const jobId = c.req.param("job_id") ?? "";
+  const report = await loadJobReport(c.var.db, jobId);
+  if (report.chunks.length === 0) throw notFoundProblem(`No ingest job ${jobId} is known.`);
+  return c.json(summariseJob(jobId, report), 200);
+}
+
+/** GET /ingest/summary: how many customers and loans are stored (npm start seeds when empty). */
+export async function showSummary(c: Context<AppEnv>) {
+  return c.json(await countStoredRows(c.var.db), 200);
+}
+
+async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  if (!/^application\/json\b/i.test(c.req.header("Content-Type") ?? "")) {
+    throw new ProblemError({
+      kind: "unsupported-media-type",
+      status: 415,
+      detail: "Send the body as JSON with `Content-Type: application/json`.",
+      errors: [{ field: "Content-Type", message: "must be application/json" }],
+    });
+  }
+  try {
+    return await c.req.json();
+  } catch {
+    throw new ProblemError({
+      kind: "malformed-json",
+      status: 400,
+      detail: "The request body could not be parsed as JSON.",
+      errors: [{ field: "body", message: "is not valid JSON" }],
+    });
+  }
+}

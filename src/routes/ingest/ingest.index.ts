@@ -1,0 +1,31 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { AppEnv } from "../../app-env";
+import { requireBearerToken } from "../../lib/bearer-token";
+import { ProblemError } from "../../lib/problem";
+import { enqueueBatch, showJob, showSummary } from "./ingest.handlers";
+
+/** One sendBatch holds at most 256 KB of messages; the JSON around them needs a little more. */
+export const MAX_INGEST_BODY_BYTES = 512 * 1024;
+
+/*
+ * The operator's ingest endpoints. Their contract is the valibot row contract shared with the
+ * script (src/ingest), not zod, so they are plain routes and not part of the public API document.
+ */
+export const ingestRouter = new Hono<AppEnv>({ strict: false })
+  .use(requireBearerToken((env) => env.INGEST_TOKEN as string | undefined, "ingest"))
+  .use(
+    bodyLimit({
+      maxSize: MAX_INGEST_BODY_BYTES,
+      onError: () => {
+        throw new ProblemError({
+          kind: "payload-too-large",
+          status: 413,
+          detail: `An ingest request may hold ${MAX_INGEST_BODY_BYTES / 1024} KB.`,
+        });
+      },
+    }),
+  )
+  .post("/batches", enqueueBatch)
+  .get("/jobs/:job_id", showJob)
+  .get("/summary", showSummary);

@@ -1,0 +1,51 @@
+import type { loadJobReport } from "../../db/ingest";
+
+type JobReport = Awaited<ReturnType<typeof loadJobReport>>;
+
+/** Counts per kind and state, derived from the chunk rows (exact under redelivery). */
+export function summariseJob(jobId: string, { chunks, rejections, remaps }: JobReport) {
+  const totals = (kind: "customers" | "loans") => {
+    const ofKind = chunks.filter((chunk) => chunk.kind === kind);
+    const sum = (status: string, field: "rows" | "rowsLanded") =>
+      ofKind
+        .filter((chunk) => status === "*" || chunk.status === status)
+        .reduce((total, chunk) => total + chunk[field], 0);
+    return {
+      chunks: ofKind.length,
+      received: sum("*", "rows"),
+      landed: sum("landed", "rowsLanded"),
+      rejected: rejections.filter((r) => r.kind === kind).length,
+      queued: sum("queued", "rows"),
+      retrying: sum("retrying", "rows"),
+      dead: sum("dead", "rows"),
+    };
+  };
+  const pending = chunks.some((chunk) => chunk.status === "queued" || chunk.status === "retrying");
+  return {
+    job_id: jobId,
+    done: !pending,
+    customers: totals("customers"),
+    loans: totals("loans"),
+    rejections: rejections.map((r) => ({
+      kind: r.kind,
+      row: r.row,
+      column: r.column,
+      reason: r.reason,
+    })),
+    remapped_loans: remaps.map((r) => ({
+      row: r.row,
+      customer_id: r.customerId,
+      source_loan_id: r.sourceLoanId,
+      loan_id: r.loanId,
+    })),
+    dead_chunks: chunks
+      .filter((chunk) => chunk.status === "dead")
+      .map((chunk) => ({
+        seq: chunk.seq,
+        kind: chunk.kind,
+        rows: chunk.rows,
+        attempts: chunk.attempts,
+        reason: chunk.lastError,
+      })),
+  };
+}

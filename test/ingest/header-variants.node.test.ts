@@ -1,0 +1,128 @@
+/*
+ * The same rows under differently written headers must parse to the same result: header matching
+ * ignores case, whitespace and underscores, accepts snake_case names, finds reordered columns and
+ * ignores columns it does not know. Only the first worksheet is read.
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readAllRows } from "../../scripts/lib/read-workbook";
+import {
+  CUSTOMER_HEADERS,
+  createScratchDir,
+  customerValues,
+  LOAN_HEADERS,
+  loanValues,
+  writeWorkbook,
+} from "../node/ingest-fixtures";
+
+let scratch: Awaited<ReturnType<typeof createScratchDir>>;
+const pathOf = (name: string) => join(scratch.dir, name);
+
+beforeAll(async () => {
+  scratch = await createScratchDir();
+});
+afterAll(async () => {
+  await scratch.remove();
+});
+
+const customerData = [1, 2, 3].map((id) => customerValues(id));
+const loanData = [loanValues(1, 10), loanValues(2, 11), loanValues(3, 10)];
+
+/** Reorders every row (header included) by taking the columns in `order` (0-based indexes). */
+function reorder(rows: unknown[][], order: number[]): unknown[][] {
+  return rows.map((row) => order.map((index) => row[index]));
+}
+
+describe("customer headers", () => {
+  let baseline: unknown[];
+  beforeAll(async () => {
+    const path = await writeWorkbook(pathOf("customers.xlsx"), [
+      { rows: [CUSTOMER_HEADERS, ...customerData] },
+    ]);
+    baseline = (await readAllRows(path, "customers")).valid;
+    expect(baseline).toHaveLength(3);
+  });
+
+  it("accepts snake_case headers", async () => {
+    const headers = [
+      "customer_id",
+      "first_name",
+      "last_name",
+      "age",
+      "phone_number",
+      "monthly_salary",
+      "approved_limit",
+    ];
+    const path = await writeWorkbook(pathOf("snake.xlsx"), [{ rows: [headers, ...customerData] }]);
+    expect((await readAllRows(path, "customers")).valid).toEqual(baseline);
+  });
+
+  it("accepts odd case and spacing, reordered columns and extra columns", async () => {
+    const headers = [
+      "  CUSTOMER   id",
+      "first NAME ",
+      "Last\tName",
+      "AGE",
+      "phone  number",
+      "Monthly_Salary",
+      "approved limit",
+    ];
+    const withExtra = [[...headers, "Notes"], ...customerData.map((row) => [...row, "call back"])];
+    const path = await writeWorkbook(pathOf("odd.xlsx"), [
+      { rows: reorder(withExtra, [7, 6, 2, 0, 4, 1, 5, 3]) },
+    ]);
+    expect((await readAllRows(path, "customers")).valid).toEqual(baseline);
+  });
+
+  it("reads only the first worksheet", async () => {
+    const path = await writeWorkbook(pathOf("two-sheets.xlsx"), [
+      { name: "Customers", rows: [CUSTOMER_HEADERS, ...customerData] },
+      {
+        name: "Notes",
+        rows: [
+          ["not", "customers"],
+          ["at", "all"],
+        ],
+      },
+    ]);
+    expect((await readAllRows(path, "customers")).valid).toEqual(baseline);
+  });
+});
+
+describe("loan headers", () => {
+  let baseline: unknown[];
+  beforeAll(async () => {
+    const path = await writeWorkbook(pathOf("loans.xlsx"), [{ rows: [LOAN_HEADERS, ...loanData] }]);
+    baseline = (await readAllRows(path, "loans")).valid;
+    expect(baseline).toHaveLength(3);
+  });
+
+  it.each([["start_date"], ["date_of_approval"]])(
+    "accepts snake_case headers with %s",
+    async (start) => {
+      const headers = [
+        "customer_id",
+        "loan_id",
+        "loan_amount",
+        "tenure",
+        "interest_rate",
+        "monthly_payment",
+        "emis_paid_on_time",
+        start,
+        "end_date",
+      ];
+      const path = await writeWorkbook(pathOf(`snake-${start}.xlsx`), [
+        { rows: [headers, ...loanData] },
+      ]);
+      expect((await readAllRows(path, "loans")).valid).toEqual(baseline);
+    },
+  );
+
+  it("accepts reordered columns in odd case", async () => {
+    const headers = LOAN_HEADERS.map((header) => header.toUpperCase());
+    const path = await writeWorkbook(pathOf("loans-reordered.xlsx"), [
+      { rows: reorder([headers, ...loanData], [8, 7, 6, 5, 4, 3, 2, 1, 0]) },
+    ]);
+    expect((await readAllRows(path, "loans")).valid).toEqual(baseline);
+  });
+});

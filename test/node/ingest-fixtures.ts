@@ -1,0 +1,84 @@
+/*
+ * Helpers for the Node ingestion tests: a temporary directory per test file, and small workbooks
+ * written with exceljs's ordinary (in-memory) writer, so the streaming reader is tested against
+ * files it did not produce itself.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import ExcelJS from "exceljs";
+
+/** The lender's real workbooks (read-only; never write to them). */
+export const REAL_CUSTOMERS = fileURLToPath(
+  new URL("../../data/customer_data.xlsx", import.meta.url),
+);
+export const REAL_LOANS = fileURLToPath(new URL("../../data/loan_data.xlsx", import.meta.url));
+
+export const CUSTOMER_HEADERS = [
+  "Customer ID",
+  "First Name",
+  "Last Name",
+  "Age",
+  "Phone Number",
+  "Monthly Salary",
+  "Approved Limit",
+];
+
+export const LOAN_HEADERS = [
+  "Customer ID",
+  "Loan ID",
+  "Loan Amount",
+  "Tenure",
+  "Interest Rate",
+  "Monthly payment",
+  "EMIs paid on Time",
+  "Date of Approval",
+  "End Date",
+];
+
+/** A fresh directory under the OS temp dir, and a function that deletes it. */
+export async function createScratchDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "ingest-test-"));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface SheetSpec {
+  name?: string;
+  /** Rows from row 1 on; cells may be any exceljs cell value (formulas, rich text, Dates…). */
+  rows: unknown[][];
+  /** 1-based columns whose cells get a date number format, as Excel gives date cells. */
+  dateColumns?: number[];
+}
+
+/** Writes a workbook with one sheet per spec, in order. */
+export async function writeWorkbook(path: string, sheets: SheetSpec[]): Promise<string> {
+  const workbook = new ExcelJS.Workbook();
+  sheets.forEach((spec, index) => {
+    const sheet = workbook.addWorksheet(spec.name ?? `Sheet${index + 1}`);
+    for (const values of spec.rows) {
+      const row = sheet.addRow(values);
+      for (const column of spec.dateColumns ?? []) row.getCell(column).numFmt = "dd/mm/yyyy";
+    }
+  });
+  await workbook.xlsx.writeFile(path);
+  return path;
+}
+
+/** A valid customer row in the lender's column order, with overrides by column index. */
+export function customerValues(id: number, overrides: Record<number, unknown> = {}): unknown[] {
+  const values: unknown[] = [id, "Asha", "Rao", 34, 9_000_000_000 + id, 52_000, 1_900_000];
+  for (const [index, value] of Object.entries(overrides)) values[Number(index)] = value;
+  return values;
+}
+
+/** A valid loan row in the lender's column order (dates as Excel serials), with overrides. */
+export function loanValues(
+  customerId: number,
+  loanId: number,
+  overrides: Record<number, unknown> = {},
+): unknown[] {
+  const values: unknown[] = [customerId, loanId, 250_000, 24, 11.5, 11_710, 10, 45_000, 45_731];
+  for (const [index, value] of Object.entries(overrides)) values[Number(index)] = value;
+  return values;
+}
