@@ -1,0 +1,196 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { callJson } from "../support/http";
+import { chunk, customerRow, deliver, loanRow, loanRowsOf, tableCounts } from "../support/ingest";
+
+/*
+ * The queue consumer, driven message by message with createMessageBatch/getQueueResult against
+ * real D1. Ids are kept distinct per test (storage is shared within this file).
+ */
+
+async function jobReport(jobId: string) {
+  return callJson<{
+    done: boolean;
+    customers: Record<string, number>;
+    loans: Record<string, number>;
+    rejections: { kind: string; row: number; column: string | null; reason: string }[];
+    remapped_loans: { row: number; customer_id: number; source_loan_id: number; loan_id: number }[];
+    dead_chunks: { seq: number }[];
+  }>(`/ingest/jobs/${jobId}`, { headers: { Authorization: "Bearer test-ingest-token" } });
+}
+
+describe("queue consumer", () => {
+  it("lands a customer chunk and acks it; redelivery changes nothing", async () => {
+    const rows = [
+      customerRow(1001),
+      customerRow(1002, { monthly_salary: 12_345.67, approved_limit: 444_444.44 }),
+    ];
+    const first = await deliver([chunk("job-a", 0, "customers", rows)]);
+    expect(first.explicitAcks).toHaveLength(1);
+    expect(first.retryMessages).toHaveLength(0);
+    const before = await tableCounts();
+    const again = await deliver([chunk("job-a", 0, "customers", rows)]);
+    expect(again.explicitAcks).toHaveLength(1);
+    expect(await tableCounts()).toEqual(before);
+    const stored = await env.DB.prepare(
+      "SELECT monthly_salary_paise, approved_limit_paise FROM customers WHERE id = 1002",
+    ).first();
+    expect(stored).toEqual({ monthly_salary_paise: 1_234_567, approved_limit_paise: 44_444_444 });
+    const { body } = await jobReport("job-a");
+    expect(body.customers).toMatchObject({
+      received: 2,
+      landed: 2,
+      rejected: 0,
+      retrying: 0,
+      dead: 0,
+    });
+  });
+
+  it("retries a loan chunk whose customer has not landed, then lands it once the customer is there", async () => {
+    const loans = [loanRow(5001, 1101)];
+    const early = await deliver([chunk("job-b", 1, "loans", loans)]);
+    expect(early.retryMessages).toHaveLength(1);
+    expect((await jobReport("job-b")).body.loans).toMatchObject({ retrying: 1, landed: 0 });
+
+    await deliver([chunk("job-b", 0, "customers", [customerRow(1101)])]);
+    const later = await deliver([chunk("job-b", 1, "loans", loans)], { attempts: 2 });
+    expect(later.explicitAcks).toHaveLength(1);
+    expect(await loanRowsOf(1101)).toEqual([
+      { id: 5001, source_loan_id: 5001, loan_amount_paise: 10_000_000 },
+    ]);
+    const { body } = await jobReport("job-b");
+    expect(body.done).toBe(true);
+    expect(body.loans).toMatchObject({ received: 1, landed: 1, retrying: 0 });
+  });
+
+  it("keeps the first Loan ID and gives a later duplicate a new id, recording where it went", async () => {
+    await deliver([chunk("job-c", 0, "customers", [customerRow(1201), customerRow(1202)])]);
+    await deliver([chunk("job-c", 1, "loans", [loanRow(6001, 1201)])]);
+    await deliver([
+      chunk("job-c", 2, "loans", [
+        loanRow(6001, 1202, { row: 99, remap: true, loan_amount: 5_000 }),
+      ]),
+    ]);
+
+    const [moved] = await loanRowsOf(1202);
+    expect(moved?.source_loan_id).toBe(6001);
+    expect(moved?.id).toBeGreaterThan(6001);
+    expect((await loanRowsOf(1201))[0]?.id).toBe(6001);
+    const { body } = await jobReport("job-c");
+    expect(body.remapped_loans).toEqual([
+      { row: 99, customer_id: 1202, source_loan_id: 6001, loan_id: moved?.id },
+    ]);
+
+    // A second run of the same rows lands on the same ids.
+    await deliver([
+      chunk("job-c2", 0, "loans", [
+        loanRow(6001, 1201),
+        loanRow(6001, 1202, { row: 99, remap: true, loan_amount: 5_000 }),
+      ]),
+    ]);
+    expect(await loanRowsOf(1202)).toEqual([moved]);
+    expect((await jobReport("job-c2")).body.remapped_loans).toEqual([
+      { row: 99, customer_id: 1202, source_loan_id: 6001, loan_id: moved?.id },
+    ]);
+  });
+
+  it("remaps a workbook loan whose id a loan booked through the API already holds", async () => {
+    await deliver([chunk("job-d", 0, "customers", [customerRow(1301), customerRow(1302)])]);
+    const booked = await callJson("/create-loan", {
+      body: { customer_id: 1301, loan_amount: 1_000, interest_rate: 14, tenure: 6 },
+    });
+    const bookedId = booked.body.loan_id as number;
+    await deliver([chunk("job-d", 1, "loans", [loanRow(bookedId, 1302, { row: 7 })])]);
+    const [landed] = await loanRowsOf(1302);
+    expect(landed?.id).not.toBe(bookedId);
+    expect(landed?.source_loan_id).toBe(bookedId);
+    expect((await jobReport("job-d")).body.remapped_loans).toHaveLength(1);
+  });
+
+  it("refuses a customer row that would take over another customer's phone number, landing the rest", async () => {
+    await deliver([chunk("job-e", 0, "customers", [customerRow(1401)])]);
+    const thief = customerRow(1402, { phone_number: customerRow(1401).phone_number });
+    const result = await deliver([chunk("job-e", 1, "customers", [thief, customerRow(1403)])]);
+    expect(result.explicitAcks).toHaveLength(1);
+    const { body } = await jobReport("job-e");
+    expect(body.rejections).toEqual([
+      {
+        kind: "customers",
+        row: thief.row,
+        column: "phone_number",
+        reason: "phone number already belongs to customer 1401",
+      },
+    ]);
+    expect(body.customers).toMatchObject({ received: 3, landed: 2, rejected: 1 });
+  });
+
+  it("lands a chunk larger than D1's 100-parameter limit in one piece", async () => {
+    const customers = Array.from({ length: 250 }, (_, i) => customerRow(20_000 + i));
+    const loans = Array.from({ length: 250 }, (_, i) => loanRow(70_000 + i, 20_000 + i));
+    await deliver([chunk("job-f", 0, "customers", customers)]);
+    const result = await deliver([chunk("job-f", 1, "loans", loans)]);
+    expect(result.explicitAcks).toHaveLength(1);
+    const { body } = await jobReport("job-f");
+    expect(body.customers.landed).toBe(250);
+    expect(body.loans.landed).toBe(250);
+  });
+
+  it("sends an invalid message back for retry, and records it dead when the dead-letter queue hands it over", async () => {
+    const poison = {
+      job_id: "job-g",
+      seq: 3,
+      kind: "loans",
+      rows: [{ row: 2, customer_id: "not a number" }],
+    };
+    const result = await deliver([poison]);
+    expect(result.retryMessages).toHaveLength(1);
+    const dead = await deliver([poison], { queue: "credit-ingest-dlq", attempts: 6 });
+    expect(dead.explicitAcks).toHaveLength(1);
+    const { body } = await jobReport("job-g");
+    expect(body.dead_chunks).toEqual([expect.objectContaining({ seq: 3 })]);
+    expect(body.loans.dead).toBe(1);
+    expect(body.done).toBe(true);
+  });
+
+  /** A D1 binding whose second batch (the chunk's write) fails, before or after committing. */
+  function failingWriteDb(mode: "before-commit" | "after-commit"): D1Database {
+    let batches = 0;
+    return new Proxy(env.DB, {
+      get(target, property) {
+        if (property === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            batches++;
+            if (batches === 1) return target.batch(statements);
+            if (mode === "after-commit") await target.batch(statements);
+            throw new Error("D1_ERROR: Network connection lost.");
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  }
+
+  it.each(["before-commit", "after-commit"] as const)(
+    "lands every row exactly once when the database fails %s and the chunk is redelivered",
+    async (mode) => {
+      const base = mode === "before-commit" ? 30_000 : 31_000;
+      const customers = Array.from({ length: 40 }, (_, i) => customerRow(base + i));
+      const jobId = `job-h-${mode}`;
+      const before = await tableCounts();
+
+      const failed = await deliver([chunk(jobId, 0, "customers", customers)], {
+        env: { DB: failingWriteDb(mode) },
+      });
+      expect(failed.retryMessages).toHaveLength(1);
+      const landedOnFailure = (await tableCounts()).customers - before.customers;
+      expect(landedOnFailure).toBe(mode === "before-commit" ? 0 : 40); // all or nothing, never part
+
+      const redelivered = await deliver([chunk(jobId, 0, "customers", customers)], { attempts: 2 });
+      expect(redelivered.explicitAcks).toHaveLength(1);
+      expect((await tableCounts()).customers).toBe(before.customers + 40);
+      const { body } = await jobReport(jobId);
+      expect(body.customers).toMatchObject({ received: 40, landed: 40, retrying: 0 });
+    },
+  );
+});

@@ -1,0 +1,94 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import worker from "../../src/index";
+import type { IngestMessage } from "../../src/ingest/messages";
+import type { CustomerRow, LoanRow } from "../../src/ingest/rows";
+
+let messageCounter = 0;
+
+/** Delivers messages to the Worker's queue handler, as the queue would, and returns ack/retry. */
+export async function deliver(
+  messages: unknown[],
+  options: { queue?: string; attempts?: number; env?: Partial<Cloudflare.Env> } = {},
+) {
+  const batch = createMessageBatch(
+    options.queue ?? "credit-ingest",
+    messages.map((body) => ({
+      id: `msg-${++messageCounter}`,
+      timestamp: new Date(),
+      attempts: options.attempts ?? 1,
+      body,
+    })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, { ...env, ...options.env }, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+export function customerRow(id: number, overrides: Partial<CustomerRow> = {}): CustomerRow {
+  return {
+    row: id + 1,
+    customer_id: id,
+    first_name: `First${id}`,
+    last_name: `Last${id}`,
+    age: 30 + (id % 40),
+    phone_number: 8_000_000_000 + id,
+    monthly_salary: 50_000,
+    approved_limit: 1_800_000,
+    ...overrides,
+  };
+}
+
+export function loanRow(
+  loanId: number,
+  customerId: number,
+  overrides: Partial<LoanRow> = {},
+): LoanRow {
+  return {
+    row: loanId,
+    customer_id: customerId,
+    loan_id: loanId,
+    loan_amount: 100_000,
+    tenure: 12,
+    interest_rate: 8.2,
+    monthly_payment: 8_716.13,
+    emis_paid_on_time: 10,
+    start_date: "2023-01-10",
+    end_date: "2024-01-10",
+    ...overrides,
+  };
+}
+
+export function chunk(
+  jobId: string,
+  seq: number,
+  kind: "customers",
+  rows: CustomerRow[],
+): IngestMessage;
+export function chunk(jobId: string, seq: number, kind: "loans", rows: LoanRow[]): IngestMessage;
+export function chunk(
+  jobId: string,
+  seq: number,
+  kind: "customers" | "loans",
+  rows: CustomerRow[] | LoanRow[],
+): IngestMessage {
+  return { job_id: jobId, seq, kind, rows } as IngestMessage;
+}
+
+export async function loanRowsOf(customerId: number) {
+  const { results } = await env.DB.prepare(
+    "SELECT id, source_loan_id, loan_amount_paise FROM loans WHERE customer_id = ? ORDER BY id",
+  )
+    .bind(customerId)
+    .all<{ id: number; source_loan_id: number | null; loan_amount_paise: number }>();
+  return results;
+}
+
+export async function tableCounts() {
+  const row = await env.DB.prepare(
+    "SELECT (SELECT COUNT(*) FROM customers) AS customers, (SELECT COUNT(*) FROM loans) AS loans",
+  ).first<{
+    customers: number;
+    loans: number;
+  }>();
+  return row ?? { customers: 0, loans: 0 };
+}
