@@ -58,6 +58,10 @@ export function unwrapCell(raw: unknown): CellValue {
   return { problem: "unsupported cell value" };
 }
 
+function isProblem(value: CellValue): value is { readonly problem: string } {
+  return typeof value === "object" && value !== null && !(value instanceof Date);
+}
+
 /** True when a cell holds nothing a person would see: empty, or only whitespace. */
 export function isBlankCell(raw: unknown): boolean {
   const value = unwrapCell(raw);
@@ -66,8 +70,9 @@ export function isBlankCell(raw: unknown): boolean {
 
 function describe(value: CellValue): string {
   if (value instanceof Date) return `a date (${value.toISOString()})`;
-  if (typeof value === "string")
+  if (typeof value === "string") {
     return `text "${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  }
   if (typeof value === "boolean") return `a true/false value (${value ? "TRUE" : "FALSE"})`;
   return String(value);
 }
@@ -76,8 +81,7 @@ function describe(value: CellValue): string {
 export function toNumber(raw: unknown): Converted<number> {
   const value = unwrapCell(raw);
   if (value === null) return { ok: true, value: null };
-  if (typeof value === "object" && !(value instanceof Date))
-    return { ok: false, reason: value.problem };
+  if (isProblem(value)) return { ok: false, reason: value.problem };
   if (typeof value === "number") return { ok: true, value };
   if (typeof value === "string") {
     const text = value.trim();
@@ -100,8 +104,7 @@ export function toText(raw: unknown): Converted<string> {
   const value = unwrapCell(raw);
   if (value === null) return { ok: true, value: null };
   if (typeof value === "string") return { ok: true, value: value.trim() === "" ? null : value };
-  if (typeof value === "object" && !(value instanceof Date))
-    return { ok: false, reason: value.problem };
+  if (isProblem(value)) return { ok: false, reason: value.problem };
   return { ok: false, reason: `expected text, got ${describe(value)}` };
 }
 
@@ -133,7 +136,7 @@ export function toIsoDate(raw: unknown, system: DateSystem = {}): Converted<stri
     if (isIsoCalendarDate(text)) return { ok: true, value: text };
     return { ok: false, reason: `expected a date (YYYY-MM-DD), got ${describe(value)}` };
   }
-  if (typeof value === "object") return { ok: false, reason: value.problem };
+  if (isProblem(value)) return { ok: false, reason: value.problem };
   return { ok: false, reason: `expected a date, got ${describe(value)}` };
 }
 

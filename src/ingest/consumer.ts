@@ -52,10 +52,9 @@ async function consumeMessage(db: Database, message: Message<unknown>): Promise<
   const parsed = v.safeParse(IngestMessageSchema, message.body);
   if (!parsed.success) {
     // A poison message: it can never land. Retrying sends it to the dead-letter queue.
-    logIngest("invalid message", {
-      id: message.id,
-      problem: v.summarize(parsed.issues).slice(0, 300),
-    });
+    // Field paths only: the values are personal data.
+    const fields = [...new Set(parsed.issues.map((issue) => v.getDotPath(issue)))].slice(0, 10);
+    logIngest("invalid message", { id: message.id, fields });
     return { kind: "retry", reason: "invalid message" };
   }
   const chunk = parsed.output;

@@ -1,0 +1,120 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, callJson } from "../support/http";
+import { chunk, customerRow, loanRow, loanRowsOf } from "../support/ingest";
+import { expectProblem } from "../support/problem";
+
+const AUTH = { Authorization: "Bearer test-ingest-token" };
+
+async function waitForJob(jobId: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await callJson<{
+      done: boolean;
+      customers: Record<string, number>;
+      loans: Record<string, number>;
+    }>(`/ingest/jobs/${jobId}`, { headers: AUTH });
+    if (status === 200 && body.done) return body;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} not done: ${JSON.stringify(body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("ingest endpoints", () => {
+  it("require the bearer token", async () => {
+    await expectProblem(await call("/ingest/summary"), 401);
+    await expectProblem(
+      await call("/ingest/summary", { headers: { Authorization: "Bearer wrong" } }),
+      401,
+    );
+    const response = await call("/ingest/batches", {
+      body: { messages: [] },
+      headers: { Authorization: "Bearer test-ingest-tokenX" },
+    });
+    await expectProblem(response, 401);
+    expect(response.headers.get("www-authenticate")).toMatch(/^Bearer/);
+  });
+
+  it("are disabled when no token is configured", async () => {
+    const response = await call("/ingest/summary", { headers: AUTH, env: { INGEST_TOKEN: "" } });
+    const body = await expectProblem(response, 401);
+    expect(body.detail).toMatch(/disabled/);
+  });
+
+  it("reject a malformed chunk with 400 naming the row field, and enqueue nothing", async () => {
+    const bad = chunk("job-bad", 0, "customers", [customerRow(9001, { age: 12 })]);
+    const response = await call("/ingest/batches", { body: { messages: [bad] }, headers: AUTH });
+    const body = await expectProblem(response, 400);
+    expect(body.errors).toEqual([
+      { field: "messages.0.rows.0.age", message: "must be at least 18" },
+    ]);
+    expect((await call("/ingest/jobs/job-bad", { headers: AUTH })).status).toBe(404);
+  });
+
+  it("reject non-JSON with 415 and broken JSON with 400", async () => {
+    await expectProblem(
+      await call("/ingest/batches", {
+        rawBody: "x",
+        headers: { ...AUTH, "Content-Type": "text/plain" },
+      }),
+      415,
+    );
+    await expectProblem(
+      await call("/ingest/batches", { rawBody: "{", headers: AUTH }),
+      400,
+      "body",
+    );
+  });
+
+  it("carry chunks through the real queue to the database", async () => {
+    const customers = chunk("job-e2e", 0, "customers", [customerRow(9101), customerRow(9102)]);
+    const accepted = await callJson("/ingest/batches", {
+      body: { messages: [customers] },
+      headers: AUTH,
+    });
+    expect(accepted).toMatchObject({ status: 202, body: { accepted: 1, rows: 2 } });
+    const afterCustomers = await waitForJob("job-e2e");
+    expect(afterCustomers.customers).toMatchObject({ received: 2, landed: 2 });
+
+    const loans = chunk("job-e2e", 1, "loans", [
+      loanRow(91_001, 9101),
+      loanRow(91_002, 9102),
+      loanRow(91_001, 9102, { row: 50, remap: true }),
+    ]);
+    await callJson("/ingest/batches", { body: { messages: [loans] }, headers: AUTH });
+    const done = await waitForJob("job-e2e");
+    expect(done.loans).toMatchObject({ received: 3, landed: 3, dead: 0 });
+    expect((await loanRowsOf(9102)).map((l) => l.source_loan_id).sort()).toEqual([91_001, 91_002]);
+
+    const summary = await callJson<{ customers: number; loans: number }>("/ingest/summary", {
+      headers: AUTH,
+    });
+    expect(summary.body.customers).toBeGreaterThanOrEqual(2);
+    expect(summary.body.loans).toBeGreaterThanOrEqual(3);
+  });
+
+  it("retries loans that arrive before their customers until the customers land", async () => {
+    const loans = chunk("job-order", 1, "loans", [loanRow(92_001, 9201)]);
+    await callJson("/ingest/batches", { body: { messages: [loans] }, headers: AUTH });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await callJson("/ingest/batches", {
+      body: { messages: [chunk("job-order", 0, "customers", [customerRow(9201)])] },
+      headers: AUTH,
+    });
+    const done = await waitForJob("job-order");
+    expect(done.loans).toMatchObject({ landed: 1, dead: 0 });
+  });
+
+  it("moves a message that keeps failing to the dead-letter queue and into the job report", async () => {
+    // Bypasses the endpoint's validation, as a corrupted message would.
+    const poison = {
+      job_id: "job-poison",
+      seq: 0,
+      kind: "loans",
+      rows: [{ row: 2, loan_id: "x" }],
+    };
+    await env.INGEST_QUEUE.send(poison as never);
+    const done = await waitForJob("job-poison", 30_000);
+    expect(done.loans).toMatchObject({ dead: 1, landed: 0 });
+  }, 40_000);
+});
