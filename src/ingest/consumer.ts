@@ -30,7 +30,11 @@ import { planLoans } from "./plan-loans";
 
 type Outcome = { kind: "landed" } | { kind: "retry"; reason: string };
 
-export async function consumeIngestBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function consumeIngestBatch(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  _ctx?: ExecutionContext,
+): Promise<void> {
   const db = createDatabase(env.DB);
   const deadLetters = batch.queue.endsWith("-dlq");
   for (const message of batch.messages) {
