@@ -2,7 +2,8 @@
  * Files the reader must refuse as a whole (a WorkbookError, before any row is yielded) and rows it
  * must reject one by one while every other row still comes through.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readAllRows, readRows, WorkbookError } from "../../scripts/lib/read-workbook";
@@ -16,6 +17,11 @@ import {
   REAL_LOANS,
   writeWorkbook,
 } from "../node/ingest-fixtures";
+
+/** exceljs's temporary worksheet copies made by this process (named by the `tmp` package). */
+async function temporaryCopies(): Promise<string[]> {
+  return (await readdir(tmpdir())).filter((name) => name.startsWith(`tmp-${process.pid}-`));
+}
 
 let scratch: Awaited<ReturnType<typeof createScratchDir>>;
 const pathOf = (name: string) => join(scratch.dir, name);
@@ -117,6 +123,22 @@ describe("files refused as a whole", () => {
         // second pass
       }
     }).rejects.toThrow(/read it once/);
+  });
+});
+
+describe("stopping early", () => {
+  it("leaves no temporary worksheet copy behind after a bad header or an early stop", async () => {
+    const before = await temporaryCopies();
+    const path = await writeWorkbook(pathOf("bad-header.xlsx"), [{ rows: [["Customer ID"], [1]] }]);
+    await expectWorkbookError(path, "customers", /missing required columns/);
+    let taken = 0;
+    for await (const _loan of readRows(REAL_LOANS, "loans")) {
+      if (++taken === 5) break;
+    }
+    expect(taken).toBe(5);
+    // Copies from earlier tests may still be on their way out; none may be added.
+    const added = (await temporaryCopies()).filter((name) => !before.includes(name));
+    expect(added).toEqual([]);
   });
 });
 

@@ -1,0 +1,56 @@
+/*
+ * Writes large, realistic workbooks in the lender's format for load-testing ingestion:
+ *   npx tsx scripts/generate-data.ts --customers 100000 --loans 1000000 --out .data/ [--seed 1]
+ * The same seed always gives the same rows.
+ */
+import { parseArgs } from "node:util";
+import { writeSyntheticWorkbooks } from "./lib/synthetic-workbooks";
+
+function count(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`--${name} must be a whole number ≥ 0, got "${text}"`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      customers: { type: "string" },
+      loans: { type: "string" },
+      out: { type: "string" },
+      seed: { type: "string" },
+    },
+    strict: true,
+  });
+  const customers = count("customers", values.customers, 300);
+  const loans = count("loans", values.loans, 782);
+  const seed = count("seed", values.seed, 1);
+  if (loans > 0 && customers === 0) throw new Error("--loans needs at least one customer");
+  const outDir = values.out ?? ".data/";
+  const started = Date.now();
+  let currentFile = "";
+  const files = await writeSyntheticWorkbooks({
+    customers,
+    loans,
+    seed,
+    outDir,
+    onProgress: (file, rows) => {
+      if (currentFile !== "" && file !== currentFile) process.stderr.write("\n");
+      currentFile = file;
+      process.stderr.write(`\r${file}: ${rows.toLocaleString("en")} rows`);
+    },
+  });
+  process.stderr.write("\n");
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(
+    `wrote ${files.customerFile} (${customers} customers) and ${files.loanFile} (${loans} loans) in ${seconds} s`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,285 @@
+/*
+ * Reads the lender's workbooks row by row with exceljs's streaming reader, so memory stays flat
+ * however large the file: valid rows are yielded in file order as they are read (the caller can
+ * chunk and send them meanwhile), rejected rows are collected, and anything that makes the whole
+ * file unusable throws a `WorkbookError` — before the first row is yielded whenever it can be known
+ * up front (missing file, not an xlsx, truncated, no header, missing column). Damage inside the
+ * compressed data shows only when the reader reaches it, so a `WorkbookError` can also come after
+ * rows were yielded: the caller must treat one at any point as failing the whole file.
+ */
+import { ReadStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { basename } from "node:path";
+import ExcelJS from "exceljs";
+import { type DateSystem, isBlankCell, unwrapCell } from "../../src/ingest/cells";
+import { DuplicateLoanIdMarker, type RemappedLoan } from "../../src/ingest/duplicate-loan-ids";
+import {
+  type HeaderCell,
+  type IngestField,
+  type MappedColumn,
+  mapHeaders,
+} from "../../src/ingest/headers";
+import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
+import { buildRow, type CellProblem, type RowOf } from "./build-row";
+import { WatchedInput } from "./watched-input";
+import { WorkbookError } from "./workbook-error";
+import { assertXlsxContainer } from "./xlsx-container";
+
+export type { RowOf } from "./build-row";
+export { WorkbookError } from "./workbook-error";
+
+/** A row that failed validation; reading went on without it. */
+export interface RowRejection {
+  /** The workbook's file name. */
+  file: string;
+  /** The worksheet row number (the header is row 1). */
+  row: number;
+  /** The header of the first bad column, or null when the problem is not about one column. */
+  column: string | null;
+  /** What is wrong with that column. */
+  reason: string;
+  /** Every problem found in the row, in column order (the first is `column`/`reason`). */
+  problems: CellProblem[];
+}
+
+export interface ReadOptions {
+  /** Called for each rejected row as it is found, e.g. to print it. */
+  onRejection?: (rejection: RowRejection) => void;
+  /**
+   * How many rejections `rejected` keeps (all are counted in `rejectedCount`), so a file of a
+   * million bad rows cannot exhaust memory. Default 10,000.
+   */
+  maxStoredRejections?: number;
+}
+
+const STREAMING_OPTIONS = {
+  worksheets: "emit",
+  sharedStrings: "cache",
+  hyperlinks: "ignore",
+  entries: "ignore",
+  // Without styles exceljs does not turn date-formatted numbers into Dates: we get the Excel
+  // serial itself and convert it with Excel's own calendar rules (cells.ts).
+  styles: "ignore",
+} as const;
+
+/** Parts of exceljs's streaming objects that exist at runtime but are missing from its typings. */
+interface StreamedWorkbook {
+  model?: { sheets?: { name?: string }[] };
+  properties?: { model?: { date1904?: boolean } };
+}
+interface StreamedWorksheet extends AsyncIterable<ExcelJS.Row> {
+  name?: string;
+  /** The sheet's XML: the zip entry itself, or a temporary copy of it (see below). */
+  iterator?: unknown;
+}
+
+/**
+ * When the zip lists a worksheet before the shared strings (Excel's usual order), exceljs copies
+ * the worksheet to a temporary file and deletes the copy only after the sheet is read to the end.
+ * When we stop early (bad header, damaged file, the caller stopped), we delete it ourselves.
+ */
+async function discardTemporaryCopy(worksheet: StreamedWorksheet): Promise<void> {
+  const source = worksheet.iterator;
+  if (!(source instanceof ReadStream) || typeof source.path !== "string") return;
+  source.destroy();
+  await rm(source.path, { force: true });
+}
+
+function rowValues(row: ExcelJS.Row): unknown[] {
+  const values: unknown = row.values;
+  return Array.isArray(values) ? values : Object.values(values ?? {});
+}
+
+function isBlankRow(row: ExcelJS.Row): boolean {
+  return rowValues(row).every(isBlankCell);
+}
+
+function headerCells(row: ExcelJS.Row): HeaderCell[] {
+  const cells: HeaderCell[] = [];
+  rowValues(row).forEach((raw, column) => {
+    const value = unwrapCell(raw);
+    if (value === null || (typeof value === "object" && !(value instanceof Date))) return;
+    cells.push({ column, text: String(value) });
+  });
+  return cells;
+}
+
+/** The rows of the first worksheet of one workbook. Iterate it once. */
+export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncIterable<R> {
+  /** The workbook's file name, as rejections report it. */
+  readonly file: string;
+  /** Non-blank data rows read so far, valid or not. */
+  rowsRead = 0;
+  blankRowsSkipped = 0;
+  rejectedCount = 0;
+  readonly rejected: RowRejection[] = [];
+  readonly #duplicateLoanIds = new DuplicateLoanIdMarker();
+  #started = false;
+
+  constructor(
+    readonly path: string,
+    readonly kind: IngestKind,
+    private readonly options: ReadOptions = {},
+  ) {
+    this.file = basename(path);
+  }
+
+  /** Loan rows marked `remap: true` so far (SPEC §2); always empty for customers. */
+  get remapped(): readonly RemappedLoan[] {
+    return this.#duplicateLoanIds.remapped;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<R> {
+    if (this.#started) throw new Error(`${this.path} is already being read; read it once`);
+    this.#started = true;
+    await assertXlsxContainer(this.path);
+    const input = new WatchedInput(this.path);
+    try {
+      yield* this.#readFirstWorksheet(input);
+    } catch (error) {
+      if (error instanceof WorkbookError) throw error;
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new WorkbookError(this.path, `cannot be read as an xlsx workbook (${detail})`, {
+        cause: error,
+      });
+    } finally {
+      input.close();
+    }
+  }
+
+  async *#readFirstWorksheet(input: WatchedInput): AsyncGenerator<R> {
+    const reader = new ExcelJS.stream.xlsx.WorkbookReader(input.stream, STREAMING_OPTIONS);
+    const workbook = reader as unknown as StreamedWorkbook;
+    let found = false;
+    for await (const streamed of input.guard(reader)) {
+      const worksheet = streamed as unknown as StreamedWorksheet;
+      const firstName = workbook.model?.sheets?.[0]?.name;
+      const isFirst = firstName === undefined || worksheet.name === firstName;
+      if (found || !isFirst) {
+        // Other sheets are read through and dropped: stopping early would leave exceljs's
+        // temporary copy of the sheet behind until the process exits.
+        for await (const _row of input.guard(worksheet)) {
+          // draining
+        }
+        continue;
+      }
+      found = true;
+      const system: DateSystem = { date1904: workbook.properties?.model?.date1904 === true };
+      let readToTheEnd = false;
+      try {
+        yield* this.#readWorksheet(input.guard(worksheet), system);
+        readToTheEnd = true;
+      } finally {
+        if (!readToTheEnd) await discardTemporaryCopy(worksheet);
+      }
+    }
+    if (!found) throw new WorkbookError(this.path, "contains no worksheet");
+  }
+
+  async *#readWorksheet(
+    worksheet: AsyncIterable<ExcelJS.Row>,
+    system: DateSystem,
+  ): AsyncGenerator<R> {
+    let columns: MappedColumn<IngestField>[] | undefined;
+    for await (const row of worksheet) {
+      if (isBlankRow(row)) {
+        if (columns) this.blankRowsSkipped++;
+        continue;
+      }
+      if (!columns) {
+        columns = this.#mapHeader(row);
+        continue;
+      }
+      this.rowsRead++;
+      const outcome = buildRow(
+        this.kind,
+        columns,
+        {
+          row: row.number,
+          cell: (column) => row.getCell(column).value,
+        },
+        system,
+      );
+      if (outcome.ok) yield this.#finish(outcome.row as R);
+      else this.#reject(row.number, outcome.problems);
+    }
+    if (!columns) {
+      throw new WorkbookError(this.path, "the first worksheet is empty (no header row)");
+    }
+  }
+
+  #mapHeader(row: ExcelJS.Row): MappedColumn<IngestField>[] {
+    const mapping = mapHeaders(this.kind, headerCells(row));
+    if (!mapping.ok) {
+      throw new WorkbookError(this.path, `header row ${row.number}: ${mapping.problem}`);
+    }
+    return mapping.columns;
+  }
+
+  #finish(row: R): R {
+    if (this.kind !== "loans") return row;
+    return this.#duplicateLoanIds.mark(row as LoanRow) as R;
+  }
+
+  #reject(row: number, problems: CellProblem[]): void {
+    const [first] = problems;
+    const rejection: RowRejection = {
+      file: this.file,
+      row,
+      column: first?.column ?? null,
+      reason: first?.reason ?? "invalid row",
+      problems,
+    };
+    this.rejectedCount++;
+    if (this.rejected.length < (this.options.maxStoredRejections ?? 10_000)) {
+      this.rejected.push(rejection);
+    }
+    this.options.onRejection?.(rejection);
+  }
+}
+
+/** Streams the valid rows of a workbook's first worksheet; see `WorkbookRows`. */
+export function readRows(
+  path: string,
+  kind: "customers",
+  options?: ReadOptions,
+): WorkbookRows<CustomerRow>;
+export function readRows(path: string, kind: "loans", options?: ReadOptions): WorkbookRows<LoanRow>;
+export function readRows<K extends IngestKind>(
+  path: string,
+  kind: K,
+  options?: ReadOptions,
+): WorkbookRows<RowOf<K>>;
+export function readRows(
+  path: string,
+  kind: IngestKind,
+  options: ReadOptions = {},
+): WorkbookRows<CustomerRow | LoanRow> {
+  return new WorkbookRows(path, kind, options);
+}
+
+export interface WorkbookContents<R> {
+  valid: R[];
+  rejected: RowRejection[];
+  remapped: RemappedLoan[];
+  rowsRead: number;
+  blankRowsSkipped: number;
+}
+
+/** Reads a whole workbook into memory: for tests and small files. */
+export async function readAllRows<K extends IngestKind>(
+  path: string,
+  kind: K,
+  options?: ReadOptions,
+): Promise<WorkbookContents<RowOf<K>>> {
+  const rows = readRows(path, kind, options);
+  const valid: RowOf<K>[] = [];
+  for await (const row of rows) valid.push(row);
+  return {
+    valid,
+    rejected: [...rows.rejected],
+    remapped: [...rows.remapped],
+    rowsRead: rows.rowsRead,
+    blankRowsSkipped: rows.blankRowsSkipped,
+  };
+}

@@ -1,0 +1,104 @@
+/*
+ * Checks, before any row is read, that a file is a complete xlsx package. exceljs's streaming reader
+ * would find a truncated file's damage only when it reaches it, after rows were already handed on
+ * (and sent); a zip keeps its table of contents at the very end, so reading that first catches a
+ * cut-off file up front. It also turns "invalid signature" into a sentence a person can act on.
+ */
+import { type FileHandle, open } from "node:fs/promises";
+import { WorkbookError } from "./workbook-error";
+
+const LOCAL_FILE_HEADER = 0x04034b50;
+const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
+const CENTRAL_DIRECTORY_ENTRY = 0x02014b50;
+const END_RECORD_SIZE = 22;
+const MAX_ZIP_COMMENT = 0xffff;
+/** Zip64 archives put this in the classic end record and the real values elsewhere. */
+const ZIP64_MARKER = 0xffffffff;
+/** An xlsx directory lists a handful of parts; anything bigger is not one we can ingest. */
+const MAX_CENTRAL_DIRECTORY = 16 * 1024 * 1024;
+/** Compound File Binary: legacy .xls, and also any password-protected (encrypted) workbook. */
+const OLE_SIGNATURE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
+const WORKSHEET_PART = /^xl\/worksheets\/sheet\d+\.xml$/;
+
+async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  const { bytesRead } = await file.read(buffer, 0, length, position);
+  return buffer.subarray(0, bytesRead);
+}
+
+async function openForReading(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, "r");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const problem =
+      code === "ENOENT" ? "file not found" : `cannot be opened (${code ?? String(error)})`;
+    throw new WorkbookError(path, problem, { cause: error });
+  }
+}
+
+/** Part names from the zip's central directory, or null for a zip64 archive (not inspected). */
+async function listParts(file: FileHandle, path: string, size: number): Promise<string[] | null> {
+  const tailLength = Math.min(size, END_RECORD_SIZE + MAX_ZIP_COMMENT);
+  const tail = await readAt(file, size - tailLength, tailLength);
+  let endRecord = -1;
+  for (let at = tail.length - END_RECORD_SIZE; at >= 0; at--) {
+    if (tail.readUInt32LE(at) === END_OF_CENTRAL_DIRECTORY) {
+      endRecord = at;
+      break;
+    }
+  }
+  if (endRecord < 0) {
+    throw new WorkbookError(path, "is truncated or damaged: the zip's end record is missing");
+  }
+  const directorySize = tail.readUInt32LE(endRecord + 12);
+  const directoryOffset = tail.readUInt32LE(endRecord + 16);
+  if (directorySize === ZIP64_MARKER || directoryOffset === ZIP64_MARKER) return null;
+  const endRecordPosition = size - tailLength + endRecord;
+  if (
+    directoryOffset + directorySize > endRecordPosition ||
+    directorySize > MAX_CENTRAL_DIRECTORY
+  ) {
+    throw new WorkbookError(path, "is truncated or damaged: the zip's directory is out of bounds");
+  }
+  const directory = await readAt(file, directoryOffset, directorySize);
+  const names: string[] = [];
+  for (let at = 0; at + 46 <= directory.length; ) {
+    if (directory.readUInt32LE(at) !== CENTRAL_DIRECTORY_ENTRY) {
+      throw new WorkbookError(path, "is damaged: the zip's directory is unreadable");
+    }
+    const nameLength = directory.readUInt16LE(at + 28);
+    const extraLength = directory.readUInt16LE(at + 30);
+    const commentLength = directory.readUInt16LE(at + 32);
+    names.push(directory.toString("utf8", at + 46, at + 46 + nameLength));
+    at += 46 + nameLength + extraLength + commentLength;
+  }
+  return names;
+}
+
+/** Throws a `WorkbookError` unless `path` is a complete xlsx package with at least one worksheet. */
+export async function assertXlsxContainer(path: string): Promise<void> {
+  const file = await openForReading(path);
+  try {
+    const stats = await file.stat();
+    if (!stats.isFile()) throw new WorkbookError(path, "is not a regular file");
+    const { size } = stats;
+    if (size === 0) throw new WorkbookError(path, "is empty (0 bytes), not an xlsx workbook");
+    const start = await readAt(file, 0, OLE_SIGNATURE.length);
+    if (start.equals(OLE_SIGNATURE)) {
+      throw new WorkbookError(
+        path,
+        "is a legacy .xls or a password-protected workbook; save it unprotected as .xlsx",
+      );
+    }
+    if (start.length < 4 || start.readUInt32LE(0) !== LOCAL_FILE_HEADER) {
+      throw new WorkbookError(path, "is not an xlsx workbook (it is not a zip archive)");
+    }
+    const parts = await listParts(file, path, size);
+    if (parts && !parts.some((part) => WORKSHEET_PART.test(part))) {
+      throw new WorkbookError(path, "is a zip archive but not an xlsx workbook (no worksheets)");
+    }
+  } finally {
+    await file.close();
+  }
+}
