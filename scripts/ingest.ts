@@ -1,0 +1,85 @@
+/**
+ * `npm run ingest -- [--url URL] [--token T] [--customers FILE] [--loans FILE] [--report FILE]`
+ *
+ * Reads the lender's workbooks and sends their rows through the Worker's ingest endpoint and queue.
+ * Defaults target the local `npm start` Worker with the local dev token, so no flag is needed
+ * locally; INGEST_URL and INGEST_TOKEN (or the flags) point it at a deployed Worker.
+ * Exit code: 0 when every row landed, 2 when rows were rejected or dead, 1 on a fatal error.
+ */
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { type IngestReport, runIngest } from "./lib/ingest-run";
+import { WorkbookError } from "./lib/read-workbook";
+
+export const LOCAL_URL = "http://127.0.0.1:8787";
+export const LOCAL_DEV_TOKEN = "local-dev-ingest-token";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      url: { type: "string", default: process.env.INGEST_URL ?? LOCAL_URL },
+      token: { type: "string", default: process.env.INGEST_TOKEN ?? LOCAL_DEV_TOKEN },
+      customers: { type: "string", default: "data/customer_data.xlsx" },
+      loans: { type: "string", default: "data/loan_data.xlsx" },
+      report: { type: "string" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(
+      "usage: npm run ingest -- [--url URL] [--token TOKEN] [--customers FILE] [--loans FILE] [--report FILE]",
+    );
+    return 0;
+  }
+  try {
+    const report = await runIngest({
+      url: values.url,
+      token: values.token,
+      customersFile: values.customers,
+      loansFile: values.loans,
+      reportFile: values.report ?? null,
+    });
+    const reportFile = values.report ?? `ingest-report-${report.job_id}.json`;
+    if (!values.report) {
+      const { writeFile } = await import("node:fs/promises");
+      await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+    }
+    printSummary(report, reportFile);
+    return report.complete ? 0 : 2;
+  } catch (error) {
+    const message =
+      error instanceof WorkbookError || error instanceof Error ? error.message : String(error);
+    console.error(`ingest failed: ${message}`);
+    return 1;
+  }
+}
+
+export function printSummary(report: IngestReport, reportFile: string): void {
+  const line = (name: string, s: IngestReport["customers"]) =>
+    `  ${name.padEnd(10)} read ${s.rows_read}, landed ${s.landed}, rejected ${s.rejected}, dead ${s.dead}   (${s.file})`;
+  console.log(
+    [
+      `ingest ${report.job_id} → ${report.url}`,
+      line("customers", report.customers),
+      line("loans", report.loans),
+      `  remapped loan ids: ${report.remapped_loans.length}`,
+      ...report.rejected_rows
+        .slice(0, 20)
+        .map((r) => `  rejected ${r.file} row ${r.row} ${r.column ?? ""}: ${r.reason}`),
+      ...(report.rejected_rows.length > 20
+        ? [`  … ${report.rejected_rows.length - 20} more rejected rows in the report`]
+        : []),
+      ...report.dead_chunks.map(
+        (c) => `  dead chunk ${c.seq} (${c.kind}, ${c.rows} rows): ${c.reason ?? "gave up"}`,
+      ),
+      `  time ${(report.duration_ms / 1000).toFixed(1)} s; report ${reportFile}`,
+      report.complete ? "  every row landed" : "  NOT every row landed: see the report",
+    ].join("\n"),
+  );
+}
+
+// Run only as a command, not when imported (npm start imports runIngest through this module).
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  process.exitCode = await main();
+}

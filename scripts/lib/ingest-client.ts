@@ -1,0 +1,135 @@
+import type { IngestMessage } from "../../src/ingest/messages";
+
+/*
+ * The ingest script's side of the Worker's ingest endpoints. Network errors, 429 and 5xx are
+ * retried with exponential backoff: re-sending a chunk is safe, since the consumer upserts.
+ */
+
+export interface JobReport {
+  job_id: string;
+  done: boolean;
+  customers: KindTotals;
+  loans: KindTotals;
+  rejections: { kind: "customers" | "loans"; row: number; column: string | null; reason: string }[];
+  remapped_loans: { row: number; customer_id: number; source_loan_id: number; loan_id: number }[];
+  dead_chunks: {
+    seq: number;
+    kind: string;
+    rows: number;
+    attempts: number;
+    reason: string | null;
+  }[];
+}
+
+export interface KindTotals {
+  chunks: number;
+  received: number;
+  landed: number;
+  rejected: number;
+  queued: number;
+  retrying: number;
+  dead: number;
+}
+
+export class IngestRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "IngestRequestError";
+  }
+}
+
+const MAX_ATTEMPTS = 8;
+
+export class IngestClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+    private readonly onRetry: (what: string, attempt: number, error: string) => void = () =>
+      undefined,
+  ) {}
+
+  async sendMessages(messages: IngestMessage[]): Promise<void> {
+    await this.#request("POST", "/ingest/batches", { messages });
+  }
+
+  async job(jobId: string): Promise<JobReport | null> {
+    return (await this.#request(
+      "GET",
+      `/ingest/jobs/${jobId}`,
+      undefined,
+      true,
+    )) as JobReport | null;
+  }
+
+  async storedRows(): Promise<{ customers: number; loans: number }> {
+    return (await this.#request("GET", "/ingest/summary")) as { customers: number; loans: number };
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    body?: unknown,
+    notFoundIsNull = false,
+  ): Promise<unknown> {
+    const url = new URL(path, this.baseUrl);
+    for (let attempt = 1; ; attempt++) {
+      let failure: string;
+      try {
+        const response = await fetch(url, {
+          method,
+          headers: {
+            Authorization: `Bearer ${this.token}`,
+            ...(body ? { "Content-Type": "application/json" } : {}),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(60_000),
+        });
+        if (response.ok) return await response.json();
+        if (response.status === 404 && notFoundIsNull) return null;
+        const problem = await response.text();
+        if (response.status !== 429 && response.status < 500) {
+          throw new IngestRequestError(
+            `${method} ${url.pathname} answered ${response.status}: ${describeProblem(problem)}`,
+            response.status,
+          );
+        }
+        failure = `HTTP ${response.status}`;
+      } catch (error) {
+        if (error instanceof IngestRequestError) throw error;
+        failure =
+          error instanceof Error
+            ? error.cause instanceof Error
+              ? error.cause.message
+              : error.message
+            : String(error);
+      }
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new IngestRequestError(
+          `${method} ${url.href} failed ${attempt} times; last error: ${failure}`,
+        );
+      }
+      this.onRetry(`${method} ${url.pathname}`, attempt, failure);
+      await sleep(Math.min(30_000, 250 * 2 ** attempt));
+    }
+  }
+}
+
+function describeProblem(text: string): string {
+  try {
+    const problem = JSON.parse(text) as {
+      detail?: string;
+      errors?: { field: string; message: string }[];
+    };
+    const fields = (problem.errors ?? []).slice(0, 5).map((e) => `${e.field} ${e.message}`);
+    return [problem.detail, ...fields].filter(Boolean).join("; ");
+  } catch {
+    return text.slice(0, 300);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,49 @@
+import type { IngestMessage } from "../../src/ingest/messages";
+import type { IngestKind } from "../../src/ingest/rows";
+import type { JobReport } from "./ingest-client";
+
+/** Live progress on stderr: rows read, sent and landed per file, at most twice a second. */
+export class Progress {
+  readonly readRows = { customers: 0, loans: 0 };
+  readonly sentRows = { customers: 0, loans: 0 };
+  readonly landedRows = { customers: 0, loans: 0 };
+  #lastPrint = 0;
+  readonly #interactive = process.stderr.isTTY === true;
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  read(kind: IngestKind): void {
+    this.readRows[kind]++;
+    this.#maybePrint();
+  }
+
+  sent(messages: IngestMessage[]): void {
+    for (const message of messages) this.sentRows[message.kind] += message.rows.length;
+    this.#maybePrint();
+  }
+
+  landed(job: JobReport): void {
+    this.landedRows.customers = job.customers.landed;
+    this.landedRows.loans = job.loans.landed;
+    this.#maybePrint();
+  }
+
+  stop(): void {
+    this.#print(true);
+  }
+
+  #maybePrint(): void {
+    const now = Date.now();
+    // Without a terminal, print every few seconds instead of redrawing one line.
+    if (now - this.#lastPrint >= (this.#interactive ? 500 : 3_000)) this.#print(false);
+  }
+
+  #print(final: boolean): void {
+    this.#lastPrint = Date.now();
+    const part = (kind: IngestKind) =>
+      `${kind} read ${this.readRows[kind]}, sent ${this.sentRows[kind]}, landed ${this.landedRows[kind]}`;
+    const line = `${part("customers")} | ${part("loans")}`;
+    if (this.#interactive) process.stderr.write(`\r${line}${final ? "\n" : ""}`);
+    else this.log(line);
+  }
+}

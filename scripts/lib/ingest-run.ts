@@ -1,0 +1,263 @@
+import { writeFile } from "node:fs/promises";
+import type { RemappedLoan } from "../../src/ingest/duplicate-loan-ids";
+import type { IngestMessage } from "../../src/ingest/messages";
+import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
+import { Chunker } from "./chunker";
+import { IngestClient, type JobReport, sleep } from "./ingest-client";
+import { Progress } from "./ingest-progress";
+import { type RowRejection, readRows, type WorkbookRows } from "./read-workbook";
+
+/*
+ * One run of `npm run ingest`: both workbooks are checked before anything is sent; customers are
+ * streamed, chunked and sent, and must land before loans are sent; loans whose Loan ID repeats an
+ * earlier row's are held back and sent last, once every other loan has landed, so that the new
+ * ids the database gives them can never take an id a later row of the file brings.
+ */
+
+export interface IngestOptions {
+  url: string;
+  token: string;
+  customersFile: string;
+  loansFile: string;
+  /** Where to write the JSON report; null for none. */
+  reportFile: string | null;
+  /** Give up when nothing lands for this long. */
+  stallTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface IngestReport {
+  job_id: string;
+  url: string;
+  started_at: string;
+  duration_ms: number;
+  customers: FileSummary;
+  loans: FileSummary;
+  rejected_rows: { file: string; row: number; column: string | null; reason: string }[];
+  remapped_loans: {
+    row: number;
+    customer_id: number;
+    source_loan_id: number;
+    loan_id: number | null;
+    first_row: number;
+  }[];
+  dead_chunks: JobReport["dead_chunks"];
+  /** True when every row read landed: nothing rejected, nothing dead. */
+  complete: boolean;
+}
+
+export interface FileSummary {
+  file: string;
+  rows_read: number;
+  rejected: number;
+  sent: number;
+  landed: number;
+  dead: number;
+}
+
+export async function runIngest(options: IngestOptions): Promise<IngestReport> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const started = Date.now();
+  const jobId = `ingest-${new Date(started).toISOString().replace(/[-:.TZ]/g, "")}-${Math.random().toString(36).slice(2, 8)}`;
+  const client = new IngestClient(options.url, options.token, (what, attempt, error) =>
+    log(`retrying ${what} (attempt ${attempt}): ${error}`),
+  );
+
+  // Nothing is sent unless both files open, have every column, and the Worker takes the token.
+  await Promise.all([
+    checkWorkbook(options.customersFile, "customers"),
+    checkWorkbook(options.loansFile, "loans"),
+  ]);
+  await client.storedRows();
+
+  const progress = new Progress(log);
+  const rejected: RowRejection[] = [];
+  const onRejection = (rejection: RowRejection) => rejected.push(rejection);
+  const customers = readRows(options.customersFile, "customers", { onRejection });
+  const loans = readRows(options.loansFile, "loans", { onRejection });
+  const chunker = new Chunker(jobId, "customers");
+  const waitOptions = {
+    client,
+    jobId,
+    progress,
+    stallTimeoutMs: options.stallTimeoutMs ?? 120_000,
+  };
+
+  try {
+    await sendRows(customers, chunker, client, progress, () => true);
+    await waitUntilLanded(waitOptions, "customers");
+
+    chunker.startKind("loans");
+    const heldBack: LoanRow[] = [];
+    await sendRows(loans, chunker, client, progress, (row) => {
+      if (!(row as LoanRow).remap) return true;
+      heldBack.push(row as LoanRow);
+      return false;
+    });
+    await waitUntilLanded(waitOptions, "loans");
+    if (heldBack.length > 0) {
+      await sendRows(heldBack, chunker, client, progress, () => true, false);
+      await waitUntilLanded(waitOptions, "loans");
+    }
+  } finally {
+    progress.stop();
+  }
+
+  const job = (await client.job(jobId)) ?? emptyJob(jobId);
+  const report = buildReport({
+    jobId,
+    url: options.url,
+    started,
+    customers,
+    loans,
+    rejected,
+    remapped: loans.remapped,
+    job,
+    progress,
+  });
+  if (options.reportFile)
+    await writeFile(options.reportFile, `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}
+
+/** Opens a workbook and reads its header (and first row), so a bad file fails before sending. */
+async function checkWorkbook(path: string, kind: IngestKind): Promise<void> {
+  const iterator = readRows(path, kind)[Symbol.asyncIterator]();
+  try {
+    await iterator.next();
+  } finally {
+    await iterator.return?.(undefined);
+  }
+}
+
+async function sendRows(
+  rows: AsyncIterable<CustomerRow | LoanRow> | Iterable<CustomerRow | LoanRow>,
+  chunker: Chunker,
+  client: IngestClient,
+  progress: Progress,
+  sendNow: (row: CustomerRow | LoanRow) => boolean,
+  countAsRead = true,
+): Promise<void> {
+  const send = async (messages: IngestMessage[]) => {
+    await client.sendMessages(messages);
+    progress.sent(messages);
+  };
+  for await (const row of rows) {
+    if (countAsRead) progress.read(chunkerKind(row));
+    if (!sendNow(row)) continue;
+    const ready = chunker.add(row);
+    if (ready) await send(ready);
+  }
+  for (const ready of chunker.flush()) await send(ready);
+}
+
+function chunkerKind(row: CustomerRow | LoanRow): IngestKind {
+  return "loan_id" in row ? "loans" : "customers";
+}
+
+interface WaitOptions {
+  client: IngestClient;
+  jobId: string;
+  progress: Progress;
+  stallTimeoutMs: number;
+}
+
+/** Polls the job until every chunk of `kind` has landed or died; fails if nothing moves. */
+async function waitUntilLanded(
+  { client, jobId, progress, stallTimeoutMs }: WaitOptions,
+  kind: IngestKind,
+): Promise<void> {
+  let lastMovement = Date.now();
+  let lastSettled = -1;
+  for (;;) {
+    const job = await client.job(jobId);
+    if (!job) return; // nothing of this job was sent (an empty file)
+    progress.landed(job);
+    const totals = job[kind];
+    if (totals.queued === 0 && totals.retrying === 0) return;
+    const settled = totals.landed + totals.dead;
+    if (settled !== lastSettled) {
+      lastSettled = settled;
+      lastMovement = Date.now();
+    } else if (Date.now() - lastMovement > stallTimeoutMs) {
+      throw new Error(
+        `no ${kind} landed for ${stallTimeoutMs / 1000} s (${totals.queued} rows queued, ${totals.retrying} retrying). Is the Worker's queue consumer running?`,
+      );
+    }
+    await sleep(250);
+  }
+}
+
+interface ReportInputs {
+  jobId: string;
+  url: string;
+  started: number;
+  customers: WorkbookRows<CustomerRow>;
+  loans: WorkbookRows<LoanRow>;
+  rejected: RowRejection[];
+  remapped: readonly RemappedLoan[];
+  job: JobReport;
+  progress: Progress;
+}
+
+function buildReport({
+  jobId,
+  url,
+  started,
+  customers,
+  loans,
+  rejected,
+  remapped,
+  job,
+  progress,
+}: ReportInputs): IngestReport {
+  const landedIds = new Map(job.remapped_loans.map((r) => [r.row, r.loan_id]));
+  const consumerRejections = job.rejections.map((r) => ({
+    file: r.kind === "customers" ? customers.file : loans.file,
+    row: r.row,
+    column: r.column,
+    reason: r.reason,
+  }));
+  const summary = (
+    rows: WorkbookRows<CustomerRow> | WorkbookRows<LoanRow>,
+    kind: IngestKind,
+  ): FileSummary => ({
+    file: rows.file,
+    rows_read: rows.rowsRead,
+    rejected: rows.rejectedCount + job[kind].rejected,
+    sent: progress.sentRows[kind],
+    landed: job[kind].landed,
+    dead: job[kind].dead,
+  });
+  const report: Omit<IngestReport, "complete"> = {
+    job_id: jobId,
+    url,
+    started_at: new Date(started).toISOString(),
+    duration_ms: Date.now() - started,
+    customers: summary(customers, "customers"),
+    loans: summary(loans, "loans"),
+    rejected_rows: [
+      ...rejected.map(({ file, row, column, reason }) => ({ file, row, column, reason })),
+      ...consumerRejections,
+    ],
+    remapped_loans: remapped.map((r) => ({ ...r, loan_id: landedIds.get(r.row) ?? null })),
+    dead_chunks: job.dead_chunks,
+  };
+  const complete = [report.customers, report.loans].every(
+    (s) => s.rejected === 0 && s.dead === 0 && s.landed === s.rows_read,
+  );
+  return { ...report, complete };
+}
+
+function emptyJob(jobId: string): JobReport {
+  const none = { chunks: 0, received: 0, landed: 0, rejected: 0, queued: 0, retrying: 0, dead: 0 };
+  return {
+    job_id: jobId,
+    done: true,
+    customers: none,
+    loans: none,
+    rejections: [],
+    remapped_loans: [],
+    dead_chunks: [],
+  };
+}
