@@ -1,0 +1,131 @@
+/*
+ * A real local Worker for Node-side tests: `wrangler dev` (Miniflare: D1, Queues) on a free
+ * loopback port, with its own state directory, migrated first. Stopped by the caller.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
+export const TEST_INGEST_TOKEN = "node-test-ingest-token";
+
+const offline = {
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_SEND_METRICS: "false",
+  CI: "true",
+};
+
+export interface LocalWorker {
+  url: string;
+  token: string;
+  stop: () => Promise<void>;
+}
+
+export async function startLocalWorker(vars: Record<string, string> = {}): Promise<LocalWorker> {
+  const state = await mkdtemp(join(tmpdir(), "local-worker-"));
+  const migrate = spawnSync(
+    WRANGLER,
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
+    {
+      cwd: ROOT,
+      env: offline,
+      encoding: "utf8",
+    },
+  );
+  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+
+  const port = await freePort();
+  const allVars = {
+    INGEST_TOKEN: TEST_INGEST_TOKEN,
+    AS_OF_DATE: "2025-06-15",
+    INGEST_RETRY_DELAY_SECONDS: "0",
+    ...vars,
+  };
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    state,
+    "--log-level",
+    "error",
+    "--inspector-port",
+    "0",
+  ];
+  for (const [name, value] of Object.entries(allVars)) args.push("--var", `${name}:${value}`);
+  const child = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    env: offline,
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
+  });
+  let stderr = "";
+  child.stderr?.on("data", (data: Buffer) => {
+    stderr += data.toString();
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    await terminate(child);
+    await rm(state, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(`${url}/openapi.json`, 60_000);
+  } catch (error) {
+    await stop();
+    throw new Error(`${(error as Error).message}\n${stderr.slice(-2000)}`);
+  }
+  return { url, token: TEST_INGEST_TOKEN, stop };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`local Worker did not answer on ${url}`);
+}
+
+/** Stops wrangler and everything it started (workerd), as a process group. */
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, 5_000);
+  await exited;
+  clearTimeout(timer);
+}

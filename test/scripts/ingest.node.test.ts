@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { IngestClient } from "../../scripts/lib/ingest-client";
+import { runIngest } from "../../scripts/lib/ingest-run";
+import { readAllRows, WorkbookError } from "../../scripts/lib/read-workbook";
+import {
+  CUSTOMER_HEADERS,
+  createScratchDir,
+  customerValues,
+  LOAN_HEADERS,
+  loanValues,
+  REAL_CUSTOMERS,
+  REAL_LOANS,
+  writeWorkbook,
+} from "../node/ingest-fixtures";
+import { type LocalWorker, startLocalWorker } from "../node/local-worker";
+
+/*
+ * The whole ingestion path for real: the script reads the lender's workbooks and sends them to a
+ * local Worker (wrangler dev: Miniflare's D1 and Queues), whose consumer writes them.
+ */
+
+let worker: LocalWorker;
+let scratch: Awaited<ReturnType<typeof createScratchDir>>;
+const quiet = () => undefined;
+
+beforeAll(async () => {
+  [worker, scratch] = await Promise.all([startLocalWorker(), createScratchDir()]);
+}, 90_000);
+afterAll(async () => {
+  await Promise.all([worker?.stop(), scratch?.remove()]);
+});
+
+async function getJson<T>(path: string): Promise<T> {
+  const response = await fetch(`${worker.url}${path}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as T;
+}
+
+type LoanSummary = { loan_id: number; source_loan_id: number | null };
+
+describe("npm run ingest against a local Worker", () => {
+  it("lands all 300 customers and 782 loans with the SPEC's loan-id policy, and a second run changes nothing", async () => {
+    const first = await runIngest({
+      url: worker.url,
+      token: worker.token,
+      customersFile: REAL_CUSTOMERS,
+      loansFile: REAL_LOANS,
+      reportFile: null,
+      log: quiet,
+    });
+    expect(first.complete).toBe(true);
+    expect(first.customers).toMatchObject({
+      rows_read: 300,
+      sent: 300,
+      landed: 300,
+      rejected: 0,
+      dead: 0,
+    });
+    expect(first.loans).toMatchObject({
+      rows_read: 782,
+      sent: 782,
+      landed: 782,
+      rejected: 0,
+      dead: 0,
+    });
+    expect(first.remapped_loans).toHaveLength(29);
+    const assigned = first.remapped_loans.map((r) => r.loan_id);
+    expect(new Set(assigned).size).toBe(29);
+    const fileLoanIds = (await readAllRows(REAL_LOANS, "loans")).valid.map((loan) => loan.loan_id);
+    const highestFileId = Math.max(...fileLoanIds);
+    for (const id of assigned) expect(id).toBeGreaterThan(highestFileId);
+
+    const client = new IngestClient(worker.url, worker.token);
+    expect(await client.storedRows()).toEqual({ customers: 300, loans: 782 });
+
+    const loan1003 = await getJson<{ customer: { id: number } }>("/view-loan/1003");
+    expect(loan1003.customer.id).toBe(20);
+    const loansOf240 = await getJson<LoanSummary[]>("/view-loans/240");
+    expect(loansOf240.some((loan) => loan.source_loan_id === 1003 && loan.loan_id !== 1003)).toBe(
+      true,
+    );
+
+    const before = await Promise.all(
+      [240, 20, 14, 10].map((id) => getJson<LoanSummary[]>(`/view-loans/${id}`)),
+    );
+    const second = await runIngest({
+      url: worker.url,
+      token: worker.token,
+      customersFile: REAL_CUSTOMERS,
+      loansFile: REAL_LOANS,
+      reportFile: null,
+      log: quiet,
+    });
+    expect(second.complete).toBe(true);
+    expect(await client.storedRows()).toEqual({ customers: 300, loans: 782 });
+    expect(second.remapped_loans.map((r) => r.loan_id)).toEqual(assigned);
+    const after = await Promise.all(
+      [240, 20, 14, 10].map((id) => getJson<LoanSummary[]>(`/view-loans/${id}`)),
+    );
+    expect(after).toEqual(before);
+  }, 120_000);
+
+  it("sends nothing when a workbook misses a column, naming it", async () => {
+    const customers = await writeWorkbook(`${scratch.dir}/customers.xlsx`, [
+      { rows: [CUSTOMER_HEADERS, customerValues(5001)] },
+    ]);
+    const loans = await writeWorkbook(`${scratch.dir}/no-tenure.xlsx`, [
+      {
+        rows: [
+          LOAN_HEADERS.filter((h) => h !== "Tenure"),
+          loanValues(5001, 80_001).filter((_, i) => i !== 3),
+        ],
+      },
+    ]);
+    const fetchSpy = vi.spyOn(globalThis, "fetch");
+    try {
+      const run = runIngest({
+        url: worker.url,
+        token: worker.token,
+        customersFile: customers,
+        loansFile: loans,
+        reportFile: null,
+        log: quiet,
+      });
+      await expect(run).rejects.toThrow(WorkbookError);
+      await expect(run).rejects.toThrow(/Tenure/);
+      expect(fetchSpy).not.toHaveBeenCalled();
+    } finally {
+      fetchSpy.mockRestore();
+    }
+  });
+
+  it("sends nothing when the token is wrong", async () => {
+    const run = runIngest({
+      url: worker.url,
+      token: "not-the-token",
+      customersFile: REAL_CUSTOMERS,
+      loansFile: REAL_LOANS,
+      reportFile: null,
+      log: quiet,
+    });
+    await expect(run).rejects.toThrow(/401/);
+  });
+
+  it("reports rejected rows with file, row, column and reason, and lands every valid row", async () => {
+    const customers = await writeWorkbook(`${scratch.dir}/some-bad.xlsx`, [
+      {
+        rows: [
+          CUSTOMER_HEADERS,
+          customerValues(6001),
+          customerValues(6002, { 3: "forty" }),
+          customerValues(6003),
+        ],
+      },
+    ]);
+    const loans = await writeWorkbook(`${scratch.dir}/loans-ok.xlsx`, [
+      {
+        rows: [LOAN_HEADERS, loanValues(6001, 86_001), loanValues(6003, 86_003)],
+        dateColumns: [8, 9],
+      },
+    ]);
+    const report = await runIngest({
+      url: worker.url,
+      token: worker.token,
+      customersFile: customers,
+      loansFile: loans,
+      reportFile: null,
+      log: quiet,
+    });
+    expect(report.complete).toBe(false);
+    expect(report.customers).toMatchObject({ rows_read: 3, rejected: 1, landed: 2 });
+    expect(report.loans).toMatchObject({ rows_read: 2, landed: 2 });
+    expect(report.rejected_rows).toEqual([
+      { file: "some-bad.xlsx", row: 3, column: "Age", reason: expect.stringMatching(/number/) },
+    ]);
+  }, 60_000);
+});
