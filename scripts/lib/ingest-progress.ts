@@ -8,6 +8,7 @@ export class Progress {
   readonly sentRows = { customers: 0, loans: 0 };
   readonly landedRows = { customers: 0, loans: 0 };
   #lastPrint = 0;
+  #lastLandedUpdate = Date.now();
   readonly #interactive = process.stderr.isTTY === true;
 
   constructor(private readonly log: (line: string) => void) {}
@@ -22,7 +23,12 @@ export class Progress {
     this.#maybePrint();
   }
 
+  landedIsStale(): boolean {
+    return Date.now() - this.#lastLandedUpdate > 2_000;
+  }
+
   landed(job: JobReport): void {
+    this.#lastLandedUpdate = Date.now();
     this.landedRows.customers = job.customers.landed;
     this.landedRows.loans = job.loans.landed;
     this.#maybePrint();

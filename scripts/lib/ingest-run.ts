@@ -141,6 +141,11 @@ async function sendRows(
   const send = async (messages: IngestMessage[]) => {
     await client.sendMessages(messages);
     progress.sent(messages);
+    // The consumer works while we send: show what has landed every few seconds.
+    if (progress.landedIsStale()) {
+      const job = await client.job(messages[0]?.job_id ?? "");
+      if (job) progress.landed(job);
+    }
   };
   for await (const row of rows) {
     if (countAsRead) progress.read(chunkerKind(row));
