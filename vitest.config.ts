@@ -1,8 +1,10 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-// Two projects: the Worker code runs inside workerd against real D1 and Queues; the Node tools
-// (exceljs parsing, libSQL) run in plain Node. Files named *.node.test.ts belong to Node.
+// Three projects: the Worker code runs inside workerd against real D1 and Queues; the HTTP
+// contract suite (test/routes) runs a second time on the Node server's app over a libSQL file;
+// the Node tools (exceljs parsing, libSQL) run in plain Node. Files named *.node.test.ts belong
+// to Node. The same route test files serve both backends through test/support/backend.ts.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
@@ -28,7 +30,18 @@ export default defineConfig(async () => {
             name: "workers",
             include: ["test/**/*.test.ts"],
             exclude: ["test/**/*.node.test.ts"],
-            setupFiles: ["./test/support/apply-migrations.ts"],
+            setupFiles: ["./test/support/apply-migrations.ts", "./test/support/backend-workers.ts"],
+          },
+        },
+        {
+          test: {
+            name: "node-libsql",
+            include: ["test/routes/**/*.test.ts"],
+            // Counts D1 round trips through the D1 binding: Workers only.
+            exclude: ["test/routes/round-trips.test.ts", "test/**/*.node.test.ts"],
+            environment: "node",
+            setupFiles: ["./test/support/backend-node.ts"],
+            testTimeout: 30_000,
           },
         },
         {

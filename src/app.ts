@@ -4,8 +4,8 @@ import { except } from "hono/combine";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppEnv } from "./app-env";
-import { createDatabase } from "./db/client";
+import type { AppBindings, AppVariables } from "./app-env";
+import type { Database } from "./db/client";
 import { isValidIsoDate, todayUtc } from "./domain/dates";
 import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
@@ -38,10 +38,18 @@ export function openApiDocument(api: ReturnType<typeof createApi>) {
   });
 }
 
-export function createApp() {
+export interface AppOptions<B extends AppBindings> {
+  /**
+   * The request's database, from the bindings: D1 or remote libSQL in the Worker
+   * (src/db/worker.ts), the server's libSQL client in Node (src/node/runtime.ts).
+   */
+  database: (env: B) => Database;
+}
+
+export function createApp<B extends AppBindings>(options: AppOptions<B>) {
   const api = createApi();
   const document = openApiDocument(api);
-  const app = new Hono<AppEnv>({ strict: false });
+  const app = new Hono<{ Bindings: B; Variables: AppVariables }>({ strict: false });
 
   app.use(requestId());
   app.use(secureHeaders());
@@ -74,7 +82,7 @@ export function createApp() {
     ),
   );
   app.use(async (c, next) => {
-    c.set("db", createDatabase(c.env.DB));
+    c.set("db", options.database(c.env));
     c.set("asOf", asOfDate(c.env.AS_OF_DATE));
     await next();
   });

@@ -4,6 +4,8 @@ import type { Env as WorkerEnv } from "../src/env";
 declare global {
   namespace Cloudflare {
     interface Env extends WorkerEnv {
+      /** Always bound in tests: the workers project runs on D1. */
+      DB: D1Database;
       TEST_MIGRATIONS: D1Migration[];
     }
   }

@@ -1,9 +1,9 @@
 import type { Database } from "./client";
 import { selectCustomer } from "./customers";
+import { isKeyTakenError } from "./errors";
 import {
   insertResponse,
   insertResponseAfterBooking,
-  isKeyTakenError,
   type StoredResponse,
   selectLiveIdempotencyRecord,
   sweepExpiredKeys,

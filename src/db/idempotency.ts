@@ -52,11 +52,3 @@ export function insertResponseAfterBooking(db: Database, response: StoredRespons
     SELECT ${response.key}, ${response.requestHash}, ${response.status}, ${response.body}, last_insert_rowid(), ${response.expiresAt}
     WHERE changes() = 1`);
 }
-
-/** True when the error is a UNIQUE violation on the idempotency key (a concurrent twin won). */
-export function isKeyTakenError(error: unknown): boolean {
-  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
-    if (/UNIQUE constraint failed: idempotency_keys\.key/.test(cause.message)) return true;
-  }
-  return false;
-}

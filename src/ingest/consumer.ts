@@ -1,5 +1,6 @@
 import * as v from "valibot";
-import { createDatabase, type Database } from "../db/client";
+import type { AppBindings } from "../app-env";
+import type { Database } from "../db/client";
 import {
   readCustomersForChunk,
   readLoansForChunk,
@@ -10,7 +11,6 @@ import {
   upsertCustomers,
   upsertLoans,
 } from "../db/ingest";
-import type { Env } from "../env";
 import {
   type CustomerChunk,
   type IngestMessage,
@@ -19,6 +19,7 @@ import {
 } from "./messages";
 import { planCustomers } from "./plan-customers";
 import { planLoans } from "./plan-loans";
+import type { QueueBatch, QueueMessage } from "./queue";
 
 /*
  * The queue consumer. Each message is one chunk; it is read (one batch), planned (pure) and
@@ -30,12 +31,14 @@ import { planLoans } from "./plan-loans";
 
 type Outcome = { kind: "landed" } | { kind: "retry"; reason: string };
 
+/** Settings the consumer reads (the Worker's vars, or the Node server's environment). */
+export type ConsumerSettings = Pick<AppBindings, "INGEST_RETRY_DELAY_SECONDS">;
+
 export async function consumeIngestBatch(
-  batch: MessageBatch<unknown>,
-  env: Env,
-  _ctx?: ExecutionContext,
+  batch: QueueBatch,
+  db: Database,
+  settings: ConsumerSettings,
 ): Promise<void> {
-  const db = createDatabase(env.DB);
   const deadLetters = batch.queue.endsWith("-dlq");
   for (const message of batch.messages) {
     if (deadLetters) {
@@ -47,12 +50,12 @@ export async function consumeIngestBatch(
     if (outcome.kind === "landed") {
       message.ack();
     } else {
-      message.retry({ delaySeconds: retryDelaySeconds(env, message.attempts) });
+      message.retry({ delaySeconds: retryDelaySeconds(settings, message.attempts) });
     }
   }
 }
 
-async function consumeMessage(db: Database, message: Message<unknown>): Promise<Outcome> {
+async function consumeMessage(db: Database, message: QueueMessage): Promise<Outcome> {
   const parsed = v.safeParse(IngestMessageSchema, message.body);
   if (!parsed.success) {
     // A poison message: it can never land. Retrying sends it to the dead-letter queue.
@@ -138,7 +141,7 @@ async function noteRetry(
 }
 
 /** Dead letters: the chunk gave up. Record it so the job report and the script show it. */
-async function markDead(db: Database, message: Message<unknown>): Promise<void> {
+async function markDead(db: Database, message: QueueMessage): Promise<void> {
   const body = message.body as Partial<IngestMessage> | null;
   const jobId = typeof body?.job_id === "string" ? body.job_id : null;
   const seq = typeof body?.seq === "number" ? body.seq : null;
@@ -166,8 +169,8 @@ function chunkIdentity(chunk: IngestMessage) {
 }
 
 /** Exponential backoff from INGEST_RETRY_DELAY_SECONDS (default 2 s), capped at 5 minutes. */
-function retryDelaySeconds(env: Env, attempts: number): number {
-  const base = Number(env.INGEST_RETRY_DELAY_SECONDS ?? 2);
+function retryDelaySeconds(settings: ConsumerSettings, attempts: number): number {
+  const base = Number(settings.INGEST_RETRY_DELAY_SECONDS ?? 2);
   const safeBase = Number.isFinite(base) && base >= 0 ? base : 2;
   return Math.min(300, Math.round(safeBase * 2 ** Math.max(0, attempts - 1)));
 }

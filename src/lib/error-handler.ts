@@ -1,16 +1,14 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { isTransientDatabaseError } from "../db/errors";
 import { ProblemError, type ProblemInit, problemResponse } from "./problem";
 
 /* Every failure becomes a problem+json response. A 5xx says what happened, never how. */
 
-const TRANSIENT_DATABASE_ERROR =
-  /D1_ERROR|D1_RESET_DO|SQLITE_BUSY|database is locked|Network connection lost|storage operation exceeded/i;
-
 export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ProblemError) return problemResponse(c, error.problem);
   if (error instanceof HTTPException) return problemResponse(c, fromHttpException(error));
-  if (chainMatches(error, TRANSIENT_DATABASE_ERROR)) {
+  if (isTransientDatabaseError(error)) {
     logError(c, "database unavailable", error);
     return problemResponse(c, {
       kind: "service-unavailable",
@@ -59,13 +57,6 @@ function fromHttpException(error: HTTPException): ProblemInit {
         detail: error.message,
       };
   }
-}
-
-function chainMatches(error: unknown, pattern: RegExp): boolean {
-  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
-    if (pattern.test(cause.message)) return true;
-  }
-  return false;
 }
 
 function logError(c: Context, what: string, error: Error): void {

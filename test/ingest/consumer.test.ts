@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { callJson } from "../support/http";
-import { chunk, customerRow, deliver, loanRow, loanRowsOf, tableCounts } from "../support/ingest";
+import { chunk, customerRow, loanRow, loanRowsOf, tableCounts } from "../support/ingest";
+import { deliver } from "../support/queue-delivery";
 
 /*
  * The queue consumer, driven message by message with createMessageBatch/getQueueResult against

@@ -1,13 +1,13 @@
-import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { backend } from "../support/backend";
 import { callJson, registerCustomer } from "../support/http";
 
 async function customerTotals(customerId: number) {
-  return env.DB.prepare(
+  const [totals] = await backend().query<{ loans: number; amount: number; emi: number }>(
     "SELECT COUNT(*) AS loans, SUM(loan_amount_paise) AS amount, SUM(monthly_payment_paise) AS emi FROM loans WHERE customer_id = ?",
-  )
-    .bind(customerId)
-    .first<{ loans: number; amount: number; emi: number }>();
+    [customerId],
+  );
+  return totals;
 }
 
 describe("20 concurrent create-loans for one customer", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { backend } from "../support/backend";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
 import { countLoans } from "../support/seed";
@@ -79,10 +80,10 @@ describe("Idempotency-Key on POST /create-loan", () => {
     const body = { customer_id, loan_amount: 10_000, interest_rate: 15, tenure: 6 };
     const key = `ttl-${customer_id}`;
     await createLoan(body, key);
-    const { env } = await import("cloudflare:test");
-    await env.DB.prepare("UPDATE idempotency_keys SET expires_at = ? WHERE key = ?")
-      .bind(Date.now() - 1, key)
-      .run();
+    await backend().query("UPDATE idempotency_keys SET expires_at = ? WHERE key = ?", [
+      Date.now() - 1,
+      key,
+    ]);
     const again = await createLoan(body, key);
     expect(again.status).toBe(201);
     expect(await countLoans(customer_id)).toBe(2);

@@ -1,5 +1,5 @@
-import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { backend } from "../support/backend";
 import { call, callJson } from "../support/http";
 import { chunk, customerRow, loanRow, loanRowsOf } from "../support/ingest";
 import { expectProblem } from "../support/problem";
@@ -113,7 +113,7 @@ describe("ingest endpoints", () => {
       kind: "loans",
       rows: [{ row: 2, loan_id: "x" }],
     };
-    await env.INGEST_QUEUE.send(poison as never);
+    await backend().enqueue(poison);
     const done = await waitForJob("job-poison", 30_000);
     expect(done.loans).toMatchObject({ dead: 1, landed: 0 });
   }, 40_000);

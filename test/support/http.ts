@@ -1,5 +1,4 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import worker from "../../src/index";
+import { backend, type EnvOverrides } from "./backend";
 
 export interface CallOptions {
   method?: string;
@@ -7,10 +6,13 @@ export interface CallOptions {
   /** A raw body string, sent as is (for malformed JSON and the like). */
   rawBody?: string;
   headers?: Record<string, string>;
-  env?: Partial<Cloudflare.Env>;
+  env?: EnvOverrides;
 }
 
-/** Calls the Worker's fetch handler with the test bindings (real D1), optionally overridden. */
+/**
+ * Calls the app of the project's backend (the Worker on D1, or the Node app on libSQL) with the
+ * test bindings, optionally overridden.
+ */
 export async function call(path: string, options: CallOptions = {}): Promise<Response> {
   const hasBody = options.body !== undefined || options.rawBody !== undefined;
   const request = new Request(`http://api.test${path}`, {
@@ -19,10 +21,7 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
     body:
       options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(request, { ...env, ...options.env }, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+  return backend().fetch(request, options.env);
 }
 
 export async function callJson<T = Record<string, unknown>>(

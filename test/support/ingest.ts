@@ -1,28 +1,6 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
-import worker from "../../src/index";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { CustomerRow, LoanRow } from "../../src/ingest/rows";
-
-let messageCounter = 0;
-
-/** Delivers messages to the Worker's queue handler, as the queue would, and returns ack/retry. */
-export async function deliver(
-  messages: unknown[],
-  options: { queue?: string; attempts?: number; env?: Partial<Cloudflare.Env> } = {},
-) {
-  const batch = createMessageBatch(
-    options.queue ?? "credit-ingest",
-    messages.map((body) => ({
-      id: `msg-${++messageCounter}`,
-      timestamp: new Date(),
-      attempts: options.attempts ?? 1,
-      body,
-    })),
-  );
-  const ctx = createExecutionContext();
-  await worker.queue(batch, { ...env, ...options.env }, ctx);
-  return getQueueResult(batch, ctx);
-}
+import { backend } from "./backend";
 
 export function customerRow(id: number, overrides: Partial<CustomerRow> = {}): CustomerRow {
   return {
@@ -75,20 +53,15 @@ export function chunk(
 }
 
 export async function loanRowsOf(customerId: number) {
-  const { results } = await env.DB.prepare(
+  return backend().query<{ id: number; source_loan_id: number | null; loan_amount_paise: number }>(
     "SELECT id, source_loan_id, loan_amount_paise FROM loans WHERE customer_id = ? ORDER BY id",
-  )
-    .bind(customerId)
-    .all<{ id: number; source_loan_id: number | null; loan_amount_paise: number }>();
-  return results;
+    [customerId],
+  );
 }
 
 export async function tableCounts() {
-  const row = await env.DB.prepare(
+  const [row] = await backend().query<{ customers: number; loans: number }>(
     "SELECT (SELECT COUNT(*) FROM customers) AS customers, (SELECT COUNT(*) FROM loans) AS loans",
-  ).first<{
-    customers: number;
-    loans: number;
-  }>();
+  );
   return row ?? { customers: 0, loans: 0 };
 }

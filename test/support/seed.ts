@@ -1,7 +1,6 @@
-import { env } from "cloudflare:test";
-import { createDatabase } from "../../src/db/client";
 import { loans } from "../../src/db/schema";
 import { monthlyInstalmentPaise } from "../../src/domain/loan-terms";
+import { backend } from "./backend";
 
 export interface SeedLoan {
   customerId: number;
@@ -15,12 +14,13 @@ export interface SeedLoan {
   sourceLoanId?: number;
 }
 
-/** Writes a historical loan straight into D1, as ingestion would. Returns its id. */
+/** Writes a historical loan straight into the database, as ingestion would. Returns its id. */
 export async function seedLoan(loan: SeedLoan): Promise<number> {
   const rateBp = Math.round((loan.rate ?? 10) * 100);
   const tenure = loan.tenure ?? 12;
   const amountPaise = Math.round(loan.amount * 100);
-  const [row] = await createDatabase(env.DB)
+  const [row] = await backend()
+    .database()
     .insert(loans)
     .values({
       customerId: loan.customerId,
@@ -42,8 +42,9 @@ export async function seedLoan(loan: SeedLoan): Promise<number> {
 }
 
 export async function countLoans(customerId: number): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM loans WHERE customer_id = ?")
-    .bind(customerId)
-    .first<{ n: number }>();
+  const [row] = await backend().query<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM loans WHERE customer_id = ?",
+    [customerId],
+  );
   return row?.n ?? 0;
 }

@@ -1,0 +1,22 @@
+/**
+ * `npm run db:migrate:libsql`: applies `migrations/` to the libSQL database at DATABASE_URL
+ * (with DATABASE_AUTH_TOKEN for Turso), tracked the way wrangler tracks D1. Run it before
+ * deploying a Worker that uses Turso; the Node server also does this at every start.
+ */
+import { openLibsqlDatabase } from "../src/node/database";
+import { applyMigrations, readMigrations } from "../src/node/migrations";
+import { MIGRATIONS_DIR } from "../src/node/runtime";
+import { DEFAULT_DATABASE_URL } from "../src/node/settings";
+
+const url = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+const { client } = await openLibsqlDatabase(url, process.env.DATABASE_AUTH_TOKEN);
+try {
+  const applied = await applyMigrations(client, readMigrations(MIGRATIONS_DIR));
+  console.log(applied.length === 0 ? "No migrations to apply." : `Applied: ${applied.join(", ")}`);
+} catch (error) {
+  // The SQLite error names the statement's problem; it carries no credentials.
+  console.error(`Migration failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  client.close();
+}

@@ -1,0 +1,60 @@
+/*
+ * Recognising database errors without knowing the driver. D1 reports errors as messages
+ * ("D1_ERROR: …"); libSQL as LibsqlError with a `code` (and the SQLite text in the message), its
+ * HTTP transport as an error with a `status`, and fetch failures as a TypeError with a cause. Each
+ * check therefore walks the whole cause chain.
+ */
+
+/** The database cannot be reached or is busy right now; the request changed nothing. */
+const TRANSIENT_MESSAGE = new RegExp(
+  [
+    // D1
+    "D1_ERROR",
+    "D1_RESET_DO",
+    "Network connection lost",
+    "storage operation exceeded",
+    // SQLite, either driver (a file database shared by processes, or Turso under load)
+    "SQLITE_BUSY",
+    "database is locked",
+    // libSQL over HTTP or WebSockets: the stream or the socket went away
+    "HRANA_CLOSED_ERROR",
+    "HRANA_WEBSOCKET_ERROR",
+    // fetch in Node (undici) and its causes
+    "fetch failed",
+    "ECONNREFUSED",
+    "ECONNRESET",
+    "ETIMEDOUT",
+  ].join("|"),
+  "i",
+);
+
+export function isTransientDatabaseError(error: unknown): boolean {
+  return someCause(
+    error,
+    (cause) => TRANSIENT_MESSAGE.test(cause.message) || isServerBusyStatus(cause),
+  );
+}
+
+/** True when the error is a UNIQUE violation on the idempotency key (a concurrent twin won). */
+export function isKeyTakenError(error: unknown): boolean {
+  // SQLite's own wording, which D1 and both libSQL transports pass through.
+  return someCause(error, (cause) =>
+    /UNIQUE constraint failed: idempotency_keys\.key/.test(cause.message),
+  );
+}
+
+/** A libSQL server answering 5xx or 429 over HTTP (HttpServerError carries the status). */
+function isServerBusyStatus(error: Error): boolean {
+  const status = (error as { status?: unknown }).status;
+  return typeof status === "number" && (status >= 500 || status === 429);
+}
+
+function someCause(error: unknown, test: (cause: Error) => boolean): boolean {
+  // Bounded: a cause chain is short, and a cycle must not hang the error handler.
+  let cause: unknown = error;
+  for (let depth = 0; depth < 10 && cause instanceof Error; depth++) {
+    if (test(cause)) return true;
+    cause = cause.cause;
+  }
+  return false;
+}

@@ -1,0 +1,34 @@
+import type { IngestMessage } from "./messages";
+
+/*
+ * The ingest queue as the app and the consumer see it: the few members of Cloudflare Queues they
+ * use, so the same code runs on a real Queue (the Worker) or on the in-process queue of the Node
+ * server (src/node/memory-queue.ts). Cloudflare's own types fit these shapes as they are.
+ */
+
+export interface IngestSendRequest {
+  body: IngestMessage;
+  contentType?: "json";
+  delaySeconds?: number;
+}
+
+/** The producer side: the ingest endpoint enqueues one sendBatch per request. */
+export interface IngestQueue {
+  sendBatch(messages: Iterable<IngestSendRequest>): Promise<unknown>;
+}
+
+/** One delivered message: settled by `ack()` or `retry()`, as on Cloudflare Queues. */
+export interface QueueMessage {
+  readonly id: string;
+  readonly body: unknown;
+  /** 1 on first delivery, then one more per retry. */
+  readonly attempts: number;
+  ack(): void;
+  retry(options?: { delaySeconds?: number }): void;
+}
+
+/** What a consumer invocation receives; a `queue` ending in `-dlq` carries dead letters. */
+export interface QueueBatch {
+  readonly queue: string;
+  readonly messages: readonly QueueMessage[];
+}

@@ -1,0 +1,52 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Client, createClient } from "@libsql/client";
+import { drizzle } from "drizzle-orm/libsql";
+import { type Database, schema } from "../db/client";
+
+export interface LibsqlDatabase {
+  client: Client;
+  db: Database;
+}
+
+/** How long a statement waits for another process's lock on a `file:` database. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Opens a libSQL database with the Node client: a `file:` database embedded in the process, or a
+ * remote one (`libsql://`, `https://`) with its auth token.
+ */
+export async function openLibsqlDatabase(url: string, authToken?: string): Promise<LibsqlDatabase> {
+  const local = url.startsWith("file:");
+  if (local) ensureParentDirectory(url);
+  const client = createClient({
+    url,
+    authToken: authToken || undefined,
+    // Local only: a single connection. Every operation on a file database runs synchronously once
+    // it has its connection, so more connections add no parallelism — but per-connection pragmas
+    // (synchronous) would then hold on some connections and not others.
+    ...(local ? { concurrency: 1, timeout: BUSY_TIMEOUT_MS } : {}),
+  });
+  if (local) {
+    // WAL: readers never block the writer (tests and the ingest script read while it writes).
+    // synchronous=NORMAL is durable in WAL mode except for the last commits on power loss, and
+    // much faster than FULL. libSQL enables foreign keys by default; say so anyway, as D1 does.
+    await client.execute("PRAGMA journal_mode = WAL");
+    await client.execute("PRAGMA synchronous = NORMAL");
+    await client.execute("PRAGMA foreign_keys = ON");
+  }
+  return { client, db: drizzle({ client, schema }) };
+}
+
+function ensureParentDirectory(url: string): void {
+  const path = filePath(url);
+  if (path !== null) mkdirSync(dirname(path), { recursive: true });
+}
+
+/** The path of a `file:` URL, or null for in-memory databases. */
+export function filePath(url: string): string | null {
+  const rest = url.slice("file:".length).split("?")[0] ?? "";
+  if (rest === "" || rest === ":memory:") return null;
+  return rest.startsWith("//") ? fileURLToPath(url.split("?")[0] ?? url) : rest;
+}

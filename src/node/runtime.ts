@@ -1,0 +1,101 @@
+import { fileURLToPath } from "node:url";
+import type { Client } from "@libsql/client";
+import { createApp } from "../app";
+import type { AppBindings } from "../app-env";
+import type { Database } from "../db/client";
+import { consumeIngestBatch } from "../ingest/consumer";
+import { openLibsqlDatabase } from "./database";
+import { MemoryQueue } from "./memory-queue";
+import { applyMigrations, readMigrations } from "./migrations";
+
+/*
+ * The app as the Node server runs it, without the HTTP listener (tests use it directly): the same
+ * Hono app and queue consumer as the Worker, over a libSQL database and an in-process queue.
+ */
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));
+
+/** wrangler.toml's two [[queues.consumers]]; the dead-letter one takes the platform's 3 retries. */
+export const QUEUE_SETTINGS = {
+  ingest: { name: "credit-ingest", maxBatchSize: 10, maxBatchTimeoutMs: 1_000, maxRetries: 5 },
+  deadLetters: {
+    name: "credit-ingest-dlq",
+    maxBatchSize: 10,
+    maxBatchTimeoutMs: 1_000,
+    maxRetries: 3,
+  },
+} as const;
+
+export interface RuntimeOptions {
+  databaseUrl: string;
+  databaseAuthToken?: string | undefined;
+  ingestToken?: string | undefined;
+  asOfDate?: string | undefined;
+  retryDelaySeconds?: string | undefined;
+  /** Overrides the batch timeout of both queues (tests deliver faster). */
+  queueBatchTimeoutMs?: number;
+}
+
+export interface Runtime {
+  fetch: (request: Request, overrides?: Partial<AppBindings>) => Promise<Response>;
+  bindings: AppBindings;
+  db: Database;
+  client: Client;
+  queue: MemoryQueue;
+  /** Migrations applied at open. */
+  migrated: string[];
+  /** Lets the queue finish what it holds (up to `drainMs`), then closes queue and database. */
+  close: (drainMs?: number) => Promise<void>;
+}
+
+export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { client, db } = await openLibsqlDatabase(options.databaseUrl, options.databaseAuthToken);
+  let migrated: string[];
+  try {
+    migrated = await applyMigrations(client, readMigrations(MIGRATIONS_DIR));
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+
+  const settings = { INGEST_RETRY_DELAY_SECONDS: options.retryDelaySeconds };
+  const timeout = options.queueBatchTimeoutMs;
+  const deadLetters = new MemoryQueue(
+    { ...QUEUE_SETTINGS.deadLetters, maxBatchTimeoutMs: timeout ?? 1_000 },
+    (batch) => consumeIngestBatch(batch, db, settings),
+  );
+  const queue = new MemoryQueue(
+    { ...QUEUE_SETTINGS.ingest, maxBatchTimeoutMs: timeout ?? 1_000, deadLetterQueue: deadLetters },
+    (batch) => consumeIngestBatch(batch, db, settings),
+  );
+
+  const bindings: AppBindings = {
+    INGEST_QUEUE: queue,
+    INGEST_TOKEN: options.ingestToken,
+    AS_OF_DATE: options.asOfDate,
+    INGEST_RETRY_DELAY_SECONDS: options.retryDelaySeconds,
+  };
+  const app = createApp<AppBindings>({ database: () => db });
+
+  return {
+    fetch: async (request, overrides = {}) => app.fetch(request, { ...bindings, ...overrides }),
+    bindings,
+    db,
+    client,
+    queue,
+    migrated,
+    close: async (drainMs = 0) => {
+      const deadline = Date.now() + drainMs;
+      // Dead letters come from the main queue, so that one drains first.
+      await queue.drain(drainMs);
+      await deadLetters.drain(Math.max(0, deadline - Date.now()));
+      const dropped = (await queue.close()) + (await deadLetters.close());
+      if (dropped > 0) {
+        console.warn(
+          JSON.stringify({ level: "warn", what: "queue closed with messages in it", dropped }),
+        );
+      }
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isKeyTakenError, isTransientDatabaseError } from "../../src/db/errors";
+import { idempotencyKeys } from "../../src/db/schema";
+import { type LibsqlDatabase, openLibsqlDatabase } from "../../src/node/database";
+import { applyMigrations, readMigrations } from "../../src/node/migrations";
+import { MIGRATIONS_DIR } from "../../src/node/runtime";
+
+/*
+ * The error checks of the data layer against libSQL's real errors (the D1 ones are exercised by
+ * the workers project): a taken idempotency key, from a batch and from a single statement, and a
+ * database locked by another connection.
+ */
+
+let directory: string;
+let url: string;
+let database: LibsqlDatabase;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "db-errors-"));
+  url = `file:${join(directory, "e.db")}`;
+  database = await openLibsqlDatabase(url);
+  await applyMigrations(database.client, readMigrations(MIGRATIONS_DIR));
+});
+afterAll(async () => {
+  database.client.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+const record = (key: string) => ({
+  key,
+  requestHash: "h",
+  responseStatus: 200,
+  responseBody: "{}",
+  expiresAt: Date.now() + 60_000,
+});
+
+async function errorOf(work: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await work();
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the work to fail");
+}
+
+describe("database errors from libSQL", () => {
+  it("recognises a taken idempotency key, in a batch and alone", async () => {
+    const { db } = database;
+    await db.insert(idempotencyKeys).values(record("taken"));
+    const fromBatch = await errorOf(() =>
+      db.batch([db.insert(idempotencyKeys).values(record("taken"))]),
+    );
+    const alone = await errorOf(() => db.insert(idempotencyKeys).values(record("taken")));
+    expect(isKeyTakenError(fromBatch)).toBe(true);
+    expect(isKeyTakenError(alone)).toBe(true);
+    expect(isTransientDatabaseError(fromBatch)).toBe(false);
+  });
+
+  it("does not take another constraint for a taken key", async () => {
+    const error = await errorOf(() =>
+      database.client.execute("INSERT INTO loans (customer_id) VALUES (NULL)"),
+    );
+    expect(isKeyTakenError(error)).toBe(false);
+    expect(isTransientDatabaseError(error)).toBe(false);
+  });
+
+  it("calls a database locked by another connection transient", async () => {
+    const holder = await database.client.transaction("write");
+    const impatient = createClient({ url, timeout: 1 });
+    try {
+      await holder.execute("DELETE FROM idempotency_keys WHERE key = 'none'");
+      const error = await errorOf(() =>
+        impatient.execute("DELETE FROM idempotency_keys WHERE key = 'none'"),
+      );
+      expect(isTransientDatabaseError(error)).toBe(true);
+    } finally {
+      await holder.rollback();
+      impatient.close();
+    }
+  });
+
+  it("calls a libSQL server's 5xx, 429 and a refused connection transient, a 401 not", () => {
+    const http = (status: number) =>
+      Object.assign(new Error(`Server returned HTTP status ${status}`), { status });
+    expect(isTransientDatabaseError(new Error("wrapped", { cause: http(503) }))).toBe(true);
+    expect(isTransientDatabaseError(http(429))).toBe(true);
+    expect(isTransientDatabaseError(http(401))).toBe(false);
+    const refused = new TypeError("fetch failed", {
+      cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }),
+    });
+    expect(isTransientDatabaseError(refused)).toBe(true);
+  });
+});

@@ -1,0 +1,149 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runIngest } from "../../scripts/lib/ingest-run";
+import { type RunningServer, startServer } from "../../src/node/server";
+import { settingsFromEnv } from "../../src/node/settings";
+import { REAL_CUSTOMERS, REAL_LOANS } from "../node/ingest-fixtures";
+
+/*
+ * The Node server for real: listening on the loopback, libSQL file database, in-process queue.
+ * The lender's workbooks go through `npm run ingest`'s code, the endpoint, the queue and the
+ * consumer, exactly as against the Worker; then the write guards are hammered over HTTP.
+ */
+
+const TOKEN = "node-server-test-token";
+let directory: string;
+let databaseUrl: string;
+let server: RunningServer;
+
+async function start(): Promise<RunningServer> {
+  return startServer(
+    settingsFromEnv({
+      PORT: "0",
+      DATABASE_URL: databaseUrl,
+      INGEST_TOKEN: TOKEN,
+      AS_OF_DATE: "2025-06-15",
+      INGEST_RETRY_DELAY_SECONDS: "0",
+    }),
+  );
+}
+
+async function request(
+  path: string,
+  init: { body?: unknown; headers?: Record<string, string> } = {},
+) {
+  const response = await fetch(`${server.url}${path}`, {
+    method: init.body === undefined ? "GET" : "POST",
+    headers: { "Content-Type": "application/json", ...init.headers },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function storedRows() {
+  return (await request("/ingest/summary", { headers: { Authorization: `Bearer ${TOKEN}` } })).body;
+}
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "node-server-"));
+  databaseUrl = `file:${join(directory, "credit.db")}`;
+  server = await start();
+});
+afterAll(async () => {
+  await server?.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+describe("the Node server", () => {
+  it("listens on 127.0.0.1 and has migrated its new database", async () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.runtime.migrated).toEqual(["0000_init.sql", "0001_ingestion.sql"]);
+    expect((await request("/openapi.json")).status).toBe(200);
+  });
+
+  it("ingests the lender's workbooks end to end, and a second run changes nothing", async () => {
+    const options = {
+      url: server.url,
+      token: TOKEN,
+      customersFile: REAL_CUSTOMERS,
+      loansFile: REAL_LOANS,
+      reportFile: null,
+      log: () => undefined,
+    };
+    const first = await runIngest(options);
+    expect(first.complete).toBe(true);
+    expect(first.customers).toMatchObject({ rows_read: 300, landed: 300, rejected: 0, dead: 0 });
+    expect(first.loans).toMatchObject({ rows_read: 782, landed: 782, rejected: 0, dead: 0 });
+    expect(first.remapped_loans).toHaveLength(29);
+    expect(await storedRows()).toEqual({ customers: 300, loans: 782 });
+
+    const second = await runIngest(options);
+    expect(second.complete).toBe(true);
+    expect(await storedRows()).toEqual({ customers: 300, loans: 782 });
+    const loans = await request("/view-loans/1");
+    expect(loans.status).toBe(200);
+    expect(loans.body).toEqual([expect.objectContaining({ source_loan_id: 7798 })]);
+  }, 60_000);
+
+  it("never lets 20 parallel create-loans pass the approved limit", async () => {
+    const { body: customer } = await request("/register", {
+      body: {
+        first_name: "Par",
+        last_name: "Allel",
+        age: 40,
+        monthly_income: 12_500,
+        phone_number: 7_123_456_789,
+      },
+    });
+    const loan = {
+      customer_id: customer.customer_id,
+      loan_amount: 100_000,
+      interest_rate: 12,
+      tenure: 600,
+    };
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => request("/create-loan", { body: loan })),
+    );
+    expect(responses.filter((r) => r.status === 201)).toHaveLength(5);
+    for (const r of responses) expect([200, 201, 409]).toContain(r.status);
+    const booked = await request(`/view-loans/${customer.customer_id}`);
+    expect(booked.body).toHaveLength(5);
+  });
+
+  it("books once for 20 parallel create-loans with one Idempotency-Key", async () => {
+    const { body: customer } = await request("/register", {
+      body: {
+        first_name: "Idem",
+        last_name: "Potent",
+        age: 35,
+        monthly_income: 80_000,
+        phone_number: 7_123_456_790,
+      },
+    });
+    const loan = {
+      customer_id: customer.customer_id,
+      loan_amount: 20_000,
+      interest_rate: 14,
+      tenure: 12,
+    };
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        request("/create-loan", { body: loan, headers: { "Idempotency-Key": "parallel-1" } }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
+    expect(new Set(responses.map((r) => r.body.loan_id)).size).toBe(1);
+    expect((await request(`/view-loans/${customer.customer_id}`)).body).toHaveLength(1);
+  });
+
+  it("stops gracefully and restarts on the same database without migrating it again", async () => {
+    const oldUrl = server.url;
+    await server.close();
+    await expect(fetch(`${oldUrl}/openapi.json`)).rejects.toThrow();
+    server = await start();
+    expect(server.runtime.migrated).toEqual([]);
+    expect(await storedRows()).toMatchObject({ customers: 302 });
+  });
+});

@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "vitest";
+import { openRuntime } from "../../src/node/runtime";
+import { registerBackend } from "./backend";
+
+// The `node-libsql` project: the Node server's app (no listener) on a fresh libSQL file per test
+// file, with the in-process queue — the same isolation the workers project has per file.
+const directory = mkdtempSync(join(tmpdir(), "credit-libsql-"));
+const runtime = await openRuntime({
+  databaseUrl: `file:${join(directory, "test.db")}`,
+  ingestToken: "test-ingest-token",
+  asOfDate: "2025-06-15",
+  retryDelaySeconds: "0",
+  // The Worker tests' local queue waits 1 s per batch; here a tenth keeps the suite quick.
+  queueBatchTimeoutMs: 100,
+});
+
+afterAll(async () => {
+  await runtime.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+registerBackend({
+  name: "node-libsql",
+  fetch: (request, overrides = {}) => runtime.fetch(request, overrides),
+  database: () => runtime.db,
+  async query<T>(sql: string, params: unknown[] = []) {
+    const result = await runtime.client.execute({ sql, args: params as never });
+    // Plain objects, as D1 returns them (libSQL rows also carry positional keys).
+    return result.rows.map(
+      (row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i]])) as T,
+    );
+  },
+  enqueue: (body) => runtime.queue.send(body),
+});

@@ -1,0 +1,25 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { d1Database } from "../../src/db/d1";
+import worker from "../../src/index";
+import { registerBackend } from "./backend";
+
+// The `workers` project: the Worker's own fetch handler in workerd, on the test D1 binding.
+registerBackend({
+  name: "workers-d1",
+  async fetch(request, overrides = {}) {
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(request, { ...env, ...overrides } as Cloudflare.Env, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  },
+  database: () => d1Database(env.DB),
+  async query<T>(sql: string, params: unknown[] = []) {
+    const { results } = await env.DB.prepare(sql)
+      .bind(...params)
+      .all<T>();
+    return results;
+  },
+  async enqueue(body) {
+    await env.INGEST_QUEUE.send(body as never);
+  },
+});

@@ -1,0 +1,39 @@
+import type { AppBindings } from "../../src/app-env";
+import type { Database } from "../../src/db/client";
+
+/*
+ * The HTTP contract suite runs against two backends from the same test files: the Worker in
+ * workerd on D1 (the `workers` project) and the Node server's app on a libSQL file (the
+ * `node-libsql` project). Each project's setup file registers its backend here; the helpers in
+ * this folder (http.ts, seed.ts, ingest.ts) go through it and never name a runtime.
+ */
+
+/** Per-request overrides of the bindings; the database ones only mean something on the Worker. */
+export type EnvOverrides = Partial<AppBindings> & {
+  DB?: unknown;
+  DATABASE_URL?: string;
+  DATABASE_AUTH_TOKEN?: string;
+};
+
+export interface TestBackend {
+  name: "workers-d1" | "node-libsql";
+  /** Serves one request with the test bindings (AS_OF_DATE pinned, test ingest token). */
+  fetch(request: Request, overrides?: EnvOverrides): Promise<Response>;
+  /** The same drizzle database the app uses, for seeding. */
+  database(): Database;
+  /** Runs one SQL statement with positional parameters; returns its rows. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Puts a message on the ingest queue directly, skipping the endpoint's validation. */
+  enqueue(body: unknown): Promise<void>;
+}
+
+let current: TestBackend | undefined;
+
+export function registerBackend(backend: TestBackend): void {
+  current = backend;
+}
+
+export function backend(): TestBackend {
+  if (!current) throw new Error("No test backend: the project's setup file registers one.");
+  return current;
+}
