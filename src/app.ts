@@ -87,9 +87,15 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
     await next();
   });
 
-  app.get("/", (c) =>
-    c.json({ name: "Credit Approval API", docs: "/docs", openapi: "/openapi.json" }),
-  );
+  // On Workers the console (a static asset) answers "/"; "/api" always answers with this index.
+  const index = {
+    name: "Credit Approval API",
+    console: "/",
+    docs: "/docs",
+    openapi: "/openapi.json",
+  };
+  app.get("/", (c) => c.json(index));
+  app.get("/api", (c) => c.json(index));
   app.get("/openapi.json", (c) => c.json(document));
   app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
   app.route("/ingest", ingestRouter);

@@ -9,7 +9,8 @@ export function docsPage(openApiUrl: string): string {
   </head>
   <body>
     <script id="api-reference" data-url="${openApiUrl}"></script>
-    <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script>
+    <!-- Served from the Worker's static assets (scripts/build-console.ts): works offline. -->
+    <script src="/vendor/scalar-api-reference.js"></script>
   </body>
 </html>`;
 }

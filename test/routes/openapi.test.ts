@@ -45,3 +45,17 @@ describe("generated API documentation", () => {
     expect(await response.text()).toContain('data-url="/openapi.json"');
   });
 });
+
+describe("API index", () => {
+  it("answers /api with links to the docs", async () => {
+    const { status, body } = await callJson<Record<string, string>>("/api");
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ docs: "/docs", openapi: "/openapi.json" });
+  });
+
+  it("serves the reference page's script locally, not from a CDN", async () => {
+    const html = await (await call("/docs")).text();
+    expect(html).toContain('src="/vendor/scalar-api-reference.js"');
+    expect(html).not.toMatch(/https?:\/\//);
+  });
+});

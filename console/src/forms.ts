@@ -1,0 +1,90 @@
+import { ApiError, type FieldError } from "./api";
+
+/*
+ * Form plumbing shared by every view: read values (numbers where the input says so), show the
+ * API's field errors next to their inputs, and keep one request in flight per form.
+ */
+
+export function formValues(form: HTMLFormElement): Record<string, string | number> {
+  const values: Record<string, string | number> = {};
+  for (const input of form.querySelectorAll<HTMLInputElement>("input[name]")) {
+    const raw = input.value.trim();
+    // Send what was typed: a number when it reads as one, else the text, so the API names the field.
+    values[input.name] =
+      input.dataset.type === "number" && raw !== "" && Number.isFinite(Number(raw))
+        ? Number(raw)
+        : raw;
+  }
+  return values;
+}
+
+export function clearErrors(form: HTMLFormElement): void {
+  for (const input of form.querySelectorAll<HTMLInputElement>("input[name]")) {
+    input.removeAttribute("aria-invalid");
+    input.removeAttribute("aria-describedby");
+  }
+  for (const message of form.querySelectorAll(".error, .form-error")) message.textContent = "";
+}
+
+/** Shows an error: per field next to its input, the rest in the form's alert region. */
+export function showError(form: HTMLFormElement, error: unknown): void {
+  const formError = form.querySelector<HTMLElement>(".form-error");
+  if (!(error instanceof ApiError)) {
+    if (formError) formError.textContent = `The request failed: ${(error as Error).message}`;
+    return;
+  }
+  const unplaced: FieldError[] = [];
+  let first: HTMLInputElement | null = null;
+  for (const fieldError of error.errors) {
+    const input = form.querySelector<HTMLInputElement>(
+      `input[name="${CSS.escape(fieldError.field)}"]`,
+    );
+    const message = input ? document.getElementById(`${input.id}-error`) : null;
+    if (!input || !message) {
+      unplaced.push(fieldError);
+      continue;
+    }
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", message.id);
+    message.textContent = `${labelOf(input)} ${fieldError.message}`;
+    first ??= input;
+  }
+  if (formError) {
+    const extra = unplaced.map((e) => `${e.field} ${e.message}`).join("; ");
+    formError.textContent = [
+      error.errors.length > unplaced.length ? "" : error.detail || error.title,
+      extra,
+    ]
+      .filter(Boolean)
+      .join(" ");
+  }
+  first?.focus();
+}
+
+function labelOf(input: HTMLInputElement): string {
+  return (
+    document.querySelector(`label[for="${input.id}"]`)?.textContent?.replace(/\s*\(.*\)$/, "") ??
+    input.name
+  );
+}
+
+/** Wires a form: one submission at a time, errors cleared before and shown after. */
+export function onSubmit(
+  form: HTMLFormElement,
+  handler: (values: Record<string, string | number>) => Promise<void>,
+): void {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = form.querySelector("button");
+    if (button?.disabled) return;
+    clearErrors(form);
+    if (button) button.disabled = true;
+    try {
+      await handler(formValues(form));
+    } catch (error) {
+      showError(form, error);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+}

@@ -1,0 +1,43 @@
+/** Small DOM builders: the console renders results from data, never from HTML strings. */
+
+type Child = Node | string | number | null | undefined | false;
+
+export function h(
+  tag: string,
+  attributes: Record<string, string> = {},
+  ...children: Child[]
+): HTMLElement {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : String(child));
+  }
+  return element;
+}
+
+const rupees = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
+
+export function money(value: number): string {
+  return rupees.format(value);
+}
+
+export function percent(value: number): string {
+  return `${value.toFixed(2)} %`;
+}
+
+export function facts(entries: [string, Child][]): HTMLElement {
+  const list = h("dl", { class: "facts" });
+  for (const [term, value] of entries) list.append(h("dt", {}, term), h("dd", {}, value));
+  return list;
+}
+
+export function show(containerId: string, ...content: Child[]): void {
+  const container = document.getElementById(containerId);
+  if (!container) return;
+  container.replaceChildren(
+    ...content
+      .filter((c): c is Node | string => c !== null && c !== undefined && c !== false)
+      .map((c) => (c instanceof Node ? c : String(c))),
+  );
+}

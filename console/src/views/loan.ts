@@ -1,0 +1,39 @@
+import { api } from "../api";
+import { onSubmit } from "../forms";
+import { facts, h, money, percent, show } from "../render";
+import type { LoanDetail } from "../types";
+
+export function setUpLoan(form: HTMLFormElement): void {
+  onSubmit(form, async ({ loan_id }) => {
+    const { body } = await api<LoanDetail>(
+      "GET",
+      `/view-loan/${encodeURIComponent(String(loan_id))}`,
+    );
+    show(
+      "loan-result",
+      h(
+        "p",
+        { class: "verdict" },
+        `Loan ${body.loan_id}${body.source_loan_id !== null && body.source_loan_id !== body.loan_id ? ` (workbook id ${body.source_loan_id})` : ""}`,
+      ),
+      facts([
+        [
+          "Customer",
+          `${body.customer.first_name} ${body.customer.last_name} (#${body.customer.id}, age ${body.customer.age})`,
+        ],
+        ["Phone", body.customer.phone_number],
+        ["Amount", money(body.loan_amount)],
+        ["Rate", percent(body.interest_rate)],
+        ["Monthly instalment", money(body.monthly_installment)],
+        [
+          "Tenure",
+          `${body.tenure} months, ${body.emis_paid_on_time} paid on time, ${body.repayments_left} left`,
+        ],
+        [
+          "Period",
+          `${body.start_date} to ${body.end_date} (${body.is_current ? "current" : "closed"})`,
+        ],
+      ]),
+    );
+  });
+}

@@ -1,0 +1,43 @@
+import { api } from "../api";
+import { onSubmit } from "../forms";
+import { h, money, percent, show } from "../render";
+import type { LoanSummary } from "../types";
+
+export function setUpLoans(form: HTMLFormElement): void {
+  onSubmit(form, async ({ customer_id }) => {
+    const { body } = await api<LoanSummary[]>(
+      "GET",
+      `/view-loans/${encodeURIComponent(String(customer_id))}`,
+    );
+    if (body.length === 0) {
+      show("loans-result", h("p", {}, `Customer ${customer_id} has no loans.`));
+      return;
+    }
+    show("loans-result", loanTable(body, `Loans of customer ${customer_id}`));
+  });
+}
+
+export function loanTable(loans: LoanSummary[], caption: string): HTMLElement {
+  const header = h(
+    "tr",
+    {},
+    ...["Loan", "Amount", "Rate", "EMI", "Start", "End", "Left", "Status"].map((title, i) =>
+      h("th", { scope: "col", class: i > 0 && i < 4 ? "num" : "" }, title),
+    ),
+  );
+  const rows = loans.map((loan) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, h("a", { href: `#loan/${loan.loan_id}` }, String(loan.loan_id))),
+      h("td", { class: "num" }, money(loan.loan_amount)),
+      h("td", { class: "num" }, percent(loan.interest_rate)),
+      h("td", { class: "num" }, money(loan.monthly_installment)),
+      h("td", {}, loan.start_date),
+      h("td", {}, loan.end_date),
+      h("td", { class: "num" }, loan.repayments_left),
+      h("td", {}, loan.is_current ? "current" : "closed"),
+    ),
+  );
+  return h("table", {}, h("caption", {}, caption), h("thead", {}, header), h("tbody", {}, ...rows));
+}
