@@ -23,6 +23,12 @@ export default defineConfig(async () => {
                   INGEST_TOKEN: "test-ingest-token",
                   INGEST_RETRY_DELAY_SECONDS: "0",
                 },
+                // The suites write far more than a client may per minute: the shared limiter is
+                // raised, and the rate-limit test uses its own tight one.
+                ratelimits: {
+                  WRITE_RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } },
+                  TIGHT_RATE_LIMITER: { simple: { limit: 3, period: 60 } },
+                },
               },
             }),
           ],

@@ -1,5 +1,6 @@
 import type { Database } from "./db/client";
 import type { IngestQueue } from "./ingest/queue";
+import type { RateLimiter } from "./lib/security/rate-limit";
 
 /**
  * What the app reads from its environment, on either runtime: the Worker's bindings and secrets,
@@ -15,6 +16,12 @@ export interface AppBindings {
   INGEST_RETRY_DELAY_SECONDS?: string;
   /** Pins the as-of date (`YYYY-MM-DD`) for tests and demos; empty means today (UTC). */
   AS_OF_DATE?: string;
+  /** When set, API routes require one of these keys: `sha256:<hex>` digests, comma-separated. */
+  API_KEYS?: string;
+  /** Limits writes per API key or client address (Workers rate-limiting binding). */
+  WRITE_RATE_LIMITER?: RateLimiter;
+  /** Browser origins allowed by CORS: empty (off), `*`, or a comma-separated list. */
+  CORS_ORIGINS?: string;
 }
 
 export interface AppVariables {

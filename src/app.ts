@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { except } from "hono/combine";
 import { methodNotAllowed } from "hono/method-not-allowed";
@@ -11,6 +11,10 @@ import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
 import { ProblemError, problemResponse } from "./lib/problem";
+import { parseApiKeyDigests } from "./lib/security/api-keys";
+import { configurableCors } from "./lib/security/cors";
+import { apiAccess } from "./lib/security/middleware";
+import { needsApiKey } from "./lib/security/paths";
 import { customersRouter } from "./routes/customers/customers.index";
 import { eligibilityRouter } from "./routes/eligibility/eligibility.index";
 import { ingestRouter } from "./routes/ingest/ingest.index";
@@ -20,10 +24,14 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 /** The API's routes, once; the app serves them at the root and under /api. */
 export function createApi() {
-  return createRouter()
-    .route("/", customersRouter)
-    .route("/", eligibilityRouter)
-    .route("/", loansRouter);
+  const router = createRouter();
+  router.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
+    type: "http",
+    scheme: "bearer",
+    description:
+      "Required when the deployment sets API_KEYS: `Authorization: Bearer <key>`. Without API_KEYS the API is open.",
+  });
+  return router.route("/", customersRouter).route("/", eligibilityRouter).route("/", loansRouter);
 }
 
 export function openApiDocument(api: ReturnType<typeof createApi>) {
@@ -35,6 +43,8 @@ export function openApiDocument(api: ReturnType<typeof createApi>) {
       description:
         "Registers customers, scores them from their loan history, decides loans and books them. Every path is also served under /api. Errors are RFC 9457 problem+json.",
     },
+    // An API key when the deployment requires one; otherwise none.
+    security: [{ ApiKey: [] }, {}],
   });
 }
 
@@ -53,6 +63,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
 
   app.use(requestId());
   app.use(secureHeaders());
+  app.use(configurableCors());
   app.use(
     methodNotAllowed({
       app,
@@ -65,6 +76,13 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
         }),
     }),
   );
+  // Keys and rate limits are checked before any body is read.
+  app.use(apiAccess());
+  app.use(async (c, next) => {
+    await next();
+    // Responses carry personal data: no shared cache may keep them.
+    if (needsApiKey(c.req.path)) c.header("Cache-Control", "no-store");
+  });
   // The ingest endpoints set their own, larger limit: one queue sendBatch of rows.
   app.use(
     except(
@@ -94,8 +112,10 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
     docs: "/docs",
     openapi: "/openapi.json",
   };
-  app.get("/", (c) => c.json(index));
-  app.get("/api", (c) => c.json(index));
+  const showIndex = (c: Context<{ Bindings: B }>) =>
+    c.json({ ...index, api_key_required: parseApiKeyDigests(c.env.API_KEYS).length > 0 });
+  app.get("/", showIndex);
+  app.get("/api", showIndex);
   app.get("/openapi.json", (c) => c.json(document));
   app.get("/docs", (c) => c.html(docsPage("/openapi.json")));
   app.route("/ingest", ingestRouter);

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { ProblemError } from "./problem";
+import { bytesEqual, sha256 } from "./security/api-keys";
 
 /**
  * Requires `Authorization: Bearer <token>` equal to the token `expected` returns. Compared in
@@ -26,15 +27,8 @@ export function requireBearerToken(
   };
 }
 
+/** Both sides are hashed first, so neither the token's length nor its content leaks. */
 export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  const encoder = new TextEncoder();
-  const [hashA, hashB] = await Promise.all([
-    crypto.subtle.digest("SHA-256", encoder.encode(a)),
-    crypto.subtle.digest("SHA-256", encoder.encode(b)),
-  ]);
-  const bytesA = new Uint8Array(hashA);
-  const bytesB = new Uint8Array(hashB);
-  let difference = 0;
-  for (let i = 0; i < bytesA.length; i++) difference |= (bytesA[i] ?? 0) ^ (bytesB[i] ?? 0);
-  return difference === 0;
+  const [hashA, hashB] = await Promise.all([sha256(a), sha256(b)]);
+  return bytesEqual(hashA, hashB);
 }

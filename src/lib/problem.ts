@@ -18,6 +18,7 @@ export type ProblemKind =
   | "unsupported-media-type"
   | "payload-too-large"
   | "unauthorized"
+  | "too-many-requests"
   | "not-found"
   | "method-not-allowed"
   | "conflict"
@@ -31,6 +32,7 @@ const TITLES: Record<ProblemKind, string> = {
   "unsupported-media-type": "The request body must be JSON",
   "payload-too-large": "The request body is too large",
   unauthorized: "Authentication required",
+  "too-many-requests": "Too many requests",
   "not-found": "Not found",
   "method-not-allowed": "Method not allowed",
   conflict: "Conflict",

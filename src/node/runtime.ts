@@ -4,6 +4,7 @@ import { createApp } from "../app";
 import type { AppBindings } from "../app-env";
 import type { Database } from "../db/client";
 import { consumeIngestBatch } from "../ingest/consumer";
+import { MemoryRateLimiter } from "../lib/security/rate-limit";
 import { openLibsqlDatabase } from "./database";
 import { MemoryQueue } from "./memory-queue";
 import { applyMigrations, readMigrations } from "./migrations";
@@ -32,6 +33,10 @@ export interface RuntimeOptions {
   ingestToken?: string | undefined;
   asOfDate?: string | undefined;
   retryDelaySeconds?: string | undefined;
+  apiKeys?: string | undefined;
+  corsOrigins?: string | undefined;
+  /** Writes per minute per client; unset: no limit (tests). */
+  rateLimitPerMinute?: number | undefined;
   /** Overrides the batch timeout of both queues (tests deliver faster). */
   queueBatchTimeoutMs?: number;
 }
@@ -74,6 +79,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     INGEST_TOKEN: options.ingestToken,
     AS_OF_DATE: options.asOfDate,
     INGEST_RETRY_DELAY_SECONDS: options.retryDelaySeconds,
+    API_KEYS: options.apiKeys,
+    CORS_ORIGINS: options.corsOrigins,
+    WRITE_RATE_LIMITER:
+      options.rateLimitPerMinute === undefined
+        ? undefined
+        : new MemoryRateLimiter(options.rateLimitPerMinute),
   };
   const app = createApp<AppBindings>({ database: () => db });
 

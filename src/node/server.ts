@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
 import { openRuntime, type Runtime } from "./runtime";
 import type { ServerSettings } from "./settings";
 
@@ -23,6 +23,9 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     ingestToken: settings.ingestToken,
     asOfDate: settings.asOfDate,
     retryDelaySeconds: settings.retryDelaySeconds,
+    apiKeys: settings.apiKeys,
+    corsOrigins: settings.corsOrigins,
+    rateLimitPerMinute: settings.rateLimitPerMinute,
   });
 
   let server: Server;
@@ -50,7 +53,16 @@ function listen(runtime: Runtime, settings: ServerSettings) {
   return new Promise<{ server: Server; address: AddressInfo }>((resolve, reject) => {
     // Without a `createServer` option the adapter makes a plain node:http server.
     const server = serve(
-      { fetch: (request) => runtime.fetch(request), hostname: settings.host, port: settings.port },
+      {
+        fetch: (request, env: HttpBindings | Http2Bindings) => {
+          // The client's address as the Worker sees it on Cloudflare: from the socket, never
+          // from a header the client sent.
+          request.headers.set("CF-Connecting-IP", env.incoming.socket.remoteAddress ?? "unknown");
+          return runtime.fetch(request);
+        },
+        hostname: settings.host,
+        port: settings.port,
+      },
       (address) => resolve({ server, address }),
     ) as Server;
     // Before listening: the port is taken or the host is not ours.

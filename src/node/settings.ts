@@ -10,6 +10,11 @@ export interface ServerSettings {
   ingestToken: string;
   asOfDate: string | undefined;
   retryDelaySeconds: string | undefined;
+  /** As on the Worker: `sha256:<hex>` digests of the accepted API keys; unset means open. */
+  apiKeys: string | undefined;
+  corsOrigins: string | undefined;
+  /** Writes per minute per API key or client address (the Worker's rate-limit binding: 60). */
+  rateLimitPerMinute: number;
 }
 
 /** The Worker's local default too (`.dev.vars.example`), so `npm run ingest` works with either. */
@@ -38,6 +43,13 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     ingestToken: env.INGEST_TOKEN || LOCAL_INGEST_TOKEN,
     asOfDate,
     retryDelaySeconds: env.INGEST_RETRY_DELAY_SECONDS || undefined,
+    apiKeys: env.API_KEYS || undefined,
+    corsOrigins: env.CORS_ORIGINS || undefined,
+    rateLimitPerMinute: parsePositiveInteger(
+      env.RATE_LIMIT_PER_MINUTE,
+      60,
+      "RATE_LIMIT_PER_MINUTE",
+    ),
   };
 }
 
@@ -48,4 +60,12 @@ function parsePort(value: string | undefined): number {
     throw new SettingsError("PORT must be an integer from 0 to 65535");
   }
   return port;
+}
+
+function parsePositiveInteger(value: string | undefined, fallback: number, name: string): number {
+  if (!value) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new SettingsError(`${name} must be a positive integer`);
+  return parsed;
 }

@@ -98,10 +98,18 @@ export const problemResponses = {
     description:
       "Invalid request: malformed JSON, wrong types, missing fields or values out of range",
   },
+  401: {
+    content: problemContent,
+    description: "Missing or unknown API key (when API keys are on)",
+  },
   404: { content: problemContent, description: "Unknown customer or loan" },
   405: { content: problemContent, description: "Method not allowed (see the Allow header)" },
   413: { content: problemContent, description: "Request body over 64 KB" },
   415: { content: problemContent, description: "Request body is not JSON" },
+  429: {
+    content: problemContent,
+    description: "Too many writes from this client; see Retry-After",
+  },
   500: { content: problemContent, description: "Unexpected error (no internals are disclosed)" },
   503: { content: problemContent, description: "The database is unavailable; retry later" },
 } as const;

@@ -1,0 +1,67 @@
+import { ProblemError } from "../problem";
+
+/*
+ * Optional API keys for the lender's clients. The `API_KEYS` secret holds SHA-256 digests, never
+ * keys: `sha256:<64 hex>` entries separated by commas, so several keys can be active at once while
+ * one is rotated out. Keys are long random strings (scripts/api-key.ts makes them), so an unsalted
+ * fast hash is enough: there is nothing to guess from a digest.
+ */
+
+const DIGEST = /^sha256:([0-9a-f]{64})$/;
+
+export function parseApiKeyDigests(setting: string | undefined): Uint8Array[] {
+  if (!setting?.trim()) return [];
+  return setting
+    .split(",")
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean)
+    .map((entry) => {
+      const hex = DIGEST.exec(entry)?.[1];
+      // A mistyped secret must not silently open the API: refuse to serve instead.
+      if (!hex) throw new Error("API_KEYS entries must look like sha256:<64 hex digits>");
+      return hexToBytes(hex);
+    });
+}
+
+export async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+/** Compares against every digest without stopping early, so timing tells nothing. */
+export async function isKnownKey(key: string, digests: readonly Uint8Array[]): Promise<boolean> {
+  const presented = await sha256(key);
+  let matches = false;
+  for (const digest of digests) matches = bytesEqual(digest, presented) || matches;
+  return matches;
+}
+
+/** Constant-time equality of two byte strings (all bytes are always compared). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) difference |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return difference === 0;
+}
+
+export function bearerToken(authorization: string | undefined): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? null;
+}
+
+export function unauthorized(detail: string): ProblemError {
+  return new ProblemError({
+    kind: "unauthorized",
+    status: 401,
+    detail,
+    headers: { "WWW-Authenticate": 'Bearer realm="api"' },
+  });
+}
+
+function hexToBytes(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++)
+    bytes[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes;
+}
+
+export function bytesToHex(bytes: Uint8Array): string {
+  return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,51 @@
+import type { MiddlewareHandler } from "hono";
+import {
+  bearerToken,
+  bytesToHex,
+  isKnownKey,
+  parseApiKeyDigests,
+  sha256,
+  unauthorized,
+} from "./api-keys";
+import { isRateLimitedWrite, needsApiKey } from "./paths";
+import { type RateLimiter, tooManyRequests } from "./rate-limit";
+
+interface SecurityBindings {
+  API_KEYS?: string;
+  WRITE_RATE_LIMITER?: RateLimiter;
+}
+
+/**
+ * API keys (when `API_KEYS` is set) and the write rate limit, in one place so that each request is
+ * checked once, whichever of its two paths (`/x` or `/api/x`) it came by.
+ */
+export function apiAccess(): MiddlewareHandler<{ Bindings: SecurityBindings }> {
+  return async (c, next) => {
+    const digests = parseApiKeyDigests(c.env.API_KEYS);
+    const key = bearerToken(c.req.header("Authorization"));
+    if (digests.length > 0 && needsApiKey(c.req.path)) {
+      if (!key)
+        throw unauthorized("This API requires an API key: send Authorization: Bearer <key>.");
+      if (!(await isKnownKey(key, digests))) throw unauthorized("The API key is not valid.");
+    }
+    const limiter = c.env.WRITE_RATE_LIMITER;
+    if (limiter && isRateLimitedWrite(c.req.method, c.req.path)) {
+      // A key counts only once it is verified: otherwise any made-up token would dodge the limit.
+      const verifiedKey = digests.length > 0 ? key : null;
+      const { success } = await limiter.limit({
+        key: await clientKey(verifiedKey, c.req.header("CF-Connecting-IP")),
+      });
+      if (!success) throw tooManyRequests();
+    }
+    await next();
+  };
+}
+
+/**
+ * Limits count per API key when there is one, else per client address. CF-Connecting-IP is set by
+ * Cloudflare (and by the Node server from the socket), never taken from the client.
+ */
+async function clientKey(apiKey: string | null, address: string | undefined): Promise<string> {
+  if (apiKey) return `key:${bytesToHex(await sha256(apiKey)).slice(0, 32)}`;
+  return `ip:${address ?? "unknown"}`;
+}

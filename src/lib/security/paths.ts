@@ -1,0 +1,28 @@
+/*
+ * Which requests the security middleware guards. Paths are compared without the optional /api
+ * prefix and trailing slash, the same way the router serves them.
+ */
+
+/** Open to everyone: the API index, its documentation and the console's static files. */
+const PUBLIC_PATHS = new Set(["/", "/api", "/docs", "/openapi.json"]);
+const PUBLIC_PREFIXES = ["/vendor/", "/console", "/ingest/", "/ingest"];
+
+/** The writes that the rate limit protects. */
+const WRITE_PATHS = new Set(["/register", "/create-loan"]);
+
+export function normalisedPath(path: string): string {
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  if (trimmed === "/api") return trimmed;
+  return trimmed.startsWith("/api/") ? trimmed.slice(4) : trimmed;
+}
+
+/** The ingest endpoints are not public: they check their own token. */
+export function needsApiKey(path: string): boolean {
+  const normal = normalisedPath(path);
+  if (PUBLIC_PATHS.has(normal)) return false;
+  return !PUBLIC_PREFIXES.some((prefix) => normal.startsWith(prefix));
+}
+
+export function isRateLimitedWrite(method: string, path: string): boolean {
+  return method === "POST" && WRITE_PATHS.has(normalisedPath(path));
+}

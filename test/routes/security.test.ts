@@ -1,0 +1,175 @@
+import { describe, expect, it } from "vitest";
+import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
+import { MemoryRateLimiter } from "../../src/lib/security/rate-limit";
+import { call, callJson, uniquePhone } from "../support/http";
+import { expectProblem } from "../support/problem";
+
+const OLD_KEY = "old-key-4f1c9a0e7b2d4c6f8a1b3c5d7e9f0a2b";
+const NEW_KEY = "new-key-9d8c7b6a5f4e3d2c1b0a99887766554433";
+
+async function digest(key: string) {
+  return `sha256:${bytesToHex(await sha256(key))}`;
+}
+
+async function keysOn() {
+  return { API_KEYS: `${await digest(OLD_KEY)}, ${await digest(NEW_KEY)}` };
+}
+
+const bearer = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+function registration() {
+  return {
+    first_name: "Kiran",
+    last_name: "Das",
+    age: 33,
+    monthly_income: 40_000,
+    phone_number: uniquePhone(),
+  };
+}
+
+describe("API keys", () => {
+  it("are not required when API_KEYS is not set", async () => {
+    const { status, body } = await callJson("/api");
+    expect(status).toBe(200);
+    expect(body.api_key_required).toBe(false);
+  });
+
+  it("when set, every API route answers 401 problem+json without a valid key", async () => {
+    const env = await keysOn();
+    for (const [path, body] of [
+      ["/view-loans/1", undefined],
+      ["/api/view-loan/1/", undefined],
+      ["/register", registration()],
+      ["/check-eligibility", { customer_id: 1, loan_amount: 1, interest_rate: 1, tenure: 1 }],
+      ["/create-loan", { customer_id: 1, loan_amount: 1, interest_rate: 1, tenure: 1 }],
+    ] as const) {
+      const missing = await call(path, { body, env });
+      await expectProblem(missing, 401);
+      expect(missing.headers.get("www-authenticate")).toMatch(/^Bearer/);
+      await expectProblem(await call(path, { body, env, headers: bearer("not-a-key") }), 401);
+    }
+  });
+
+  it("accept any of the configured keys, so a key can be rotated", async () => {
+    const env = await keysOn();
+    for (const key of [OLD_KEY, NEW_KEY]) {
+      const response = await call("/register", { body: registration(), env, headers: bearer(key) });
+      expect(response.status).toBe(201);
+    }
+  });
+
+  it("leave the documentation and the index public, and declare the scheme", async () => {
+    const env = await keysOn();
+    expect((await call("/docs", { env })).status).toBe(200);
+    const index = await callJson("/api", { env });
+    expect(index.body.api_key_required).toBe(true);
+    const doc = await callJson<{
+      components: { securitySchemes: Record<string, { scheme: string }> };
+    }>("/openapi.json", { env });
+    expect(doc.status).toBe(200);
+    expect(doc.body.components.securitySchemes.ApiKey?.scheme).toBe("bearer");
+  });
+
+  it("do not open the ingest endpoints: they keep their own token", async () => {
+    const env = await keysOn();
+    await expectProblem(await call("/ingest/summary", { env, headers: bearer(OLD_KEY) }), 401);
+    const withToken = await call("/ingest/summary", { env, headers: bearer("test-ingest-token") });
+    expect(withToken.status).toBe(200);
+  });
+});
+
+describe("write rate limit", () => {
+  it("answers 429 with Retry-After past the limit, counting /x and /api/x/ as one route", async () => {
+    const env = { WRITE_RATE_LIMITER: new MemoryRateLimiter(3) };
+    const headers = { "CF-Connecting-IP": "203.0.113.7" };
+    const statuses = [];
+    for (const path of ["/register", "/api/register/", "/register/", "/api/register"]) {
+      statuses.push((await call(path, { body: registration(), env, headers })).status);
+    }
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    const limited = await call("/create-loan", {
+      body: { customer_id: 1, loan_amount: 1, interest_rate: 1, tenure: 1 },
+      env,
+      headers,
+    });
+    await expectProblem(limited, 429);
+    expect(limited.headers.get("retry-after")).toBe("60");
+    // Another client, and reads, are not affected.
+    expect(
+      (
+        await call("/register", {
+          body: registration(),
+          env,
+          headers: { "CF-Connecting-IP": "203.0.113.8" },
+        })
+      ).status,
+    ).toBe(201);
+    expect((await call("/view-loans/1", { env, headers })).status).not.toBe(429);
+  });
+
+  it("counts per API key when keys are on", async () => {
+    const env = { ...(await keysOn()), WRITE_RATE_LIMITER: new MemoryRateLimiter(1) };
+    const same = { "CF-Connecting-IP": "198.51.100.1" };
+    expect(
+      (
+        await call("/register", {
+          body: registration(),
+          env,
+          headers: { ...same, ...bearer(OLD_KEY) },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await call("/register", {
+          body: registration(),
+          env,
+          headers: { ...same, ...bearer(NEW_KEY) },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await call("/register", {
+          body: registration(),
+          env,
+          headers: { ...same, ...bearer(OLD_KEY) },
+        })
+      ).status,
+    ).toBe(429);
+  });
+});
+
+describe("CORS and headers", () => {
+  it("is off by default", async () => {
+    const response = await call("/view-loans/1", { headers: { Origin: "https://lender.example" } });
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("allows the configured origins only, with the headers browsers need", async () => {
+    const env = { CORS_ORIGINS: "https://lender.example, https://ops.lender.example" };
+    const preflight = await call("/create-loan", {
+      method: "OPTIONS",
+      env,
+      headers: {
+        Origin: "https://lender.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type, idempotency-key",
+      },
+    });
+    expect(preflight.status).toBeLessThan(300);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("https://lender.example");
+    expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain(
+      "idempotency-key",
+    );
+    const other = await call("/view-loans/1", { env, headers: { Origin: "https://evil.example" } });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("sends security headers and keeps personal data out of shared caches", async () => {
+    const response = await call("/view-loans/1");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("strict-transport-security")).toMatch(/max-age/);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+  });
+});
