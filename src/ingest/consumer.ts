@@ -11,6 +11,7 @@ import {
   upsertCustomers,
   upsertLoans,
 } from "../db/ingest";
+import { log } from "../lib/log";
 import {
   type CustomerChunk,
   type IngestMessage,
@@ -176,5 +177,5 @@ function retryDelaySeconds(settings: ConsumerSettings, attempts: number): number
 }
 
 function logIngest(what: string, fields: Record<string, unknown>): void {
-  console.warn(JSON.stringify({ level: "warn", what, ...fields }));
+  log("warn", what, fields);
 }

@@ -1,6 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { isTransientDatabaseError } from "../db/errors";
+import { log } from "./log";
 import { ProblemError, type ProblemInit, problemResponse } from "./problem";
 
 /* Every failure becomes a problem+json response. A 5xx says what happened, never how. */
@@ -61,8 +62,5 @@ function fromHttpException(error: HTTPException): ProblemInit {
 
 function logError(c: Context, what: string, error: Error): void {
   // Only the error's class and the request id: messages can carry SQL parameters (personal data).
-  console.error(
-    JSON.stringify({ level: "error", what, error: error.name, request_id: c.get("requestId") }),
-    error.stack,
-  );
+  log("error", what, { error: error.name, request_id: c.get("requestId") });
 }

@@ -1,4 +1,5 @@
 import type { IngestQueue, IngestSendRequest, QueueBatch, QueueMessage } from "../ingest/queue";
+import { log } from "../lib/log";
 
 /*
  * An in-process queue with the delivery rules of Cloudflare Queues, so the Node server runs the
@@ -150,7 +151,7 @@ export class MemoryQueue implements IngestQueue {
       await this.#consume({ queue: this.#settings.name, messages });
     } catch (error) {
       threw = true;
-      log("consumer threw; retrying the messages it did not ack", {
+      warn("consumer threw; retrying the messages it did not ack", {
         queue: this.#settings.name,
         error: (error as Error).name,
       });
@@ -171,7 +172,7 @@ export class MemoryQueue implements IngestQueue {
     }
     const deadLetters = this.#settings.deadLetterQueue;
     // Ids and counts only: bodies are workbook rows, i.e. personal data.
-    log(deadLetters ? "moving a message to the dead-letter queue" : "dropping a message", {
+    warn(deadLetters ? "moving a message to the dead-letter queue" : "dropping a message", {
       queue: this.#settings.name,
       id: entry.id,
       attempts: entry.attempts,
@@ -186,6 +187,6 @@ function copy(body: unknown): unknown {
   return structuredClone(body);
 }
 
-function log(what: string, fields: Record<string, unknown>): void {
-  console.warn(JSON.stringify({ level: "warn", what, ...fields }));
+function warn(what: string, fields: Record<string, unknown>): void {
+  log("warn", what, fields);
 }

@@ -4,6 +4,7 @@ import { createApp } from "../app";
 import type { AppBindings } from "../app-env";
 import type { Database } from "../db/client";
 import { consumeIngestBatch } from "../ingest/consumer";
+import { log } from "../lib/log";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
 import { openLibsqlDatabase } from "./database";
 import { MemoryQueue } from "./memory-queue";
@@ -102,9 +103,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       await deadLetters.drain(Math.max(0, deadline - Date.now()));
       const dropped = (await queue.close()) + (await deadLetters.close());
       if (dropped > 0) {
-        console.warn(
-          JSON.stringify({ level: "warn", what: "queue closed with messages in it", dropped }),
-        );
+        log("warn", "queue closed with messages in it", { dropped });
       }
       client.close();
     },

@@ -1,0 +1,68 @@
+/*
+ * One browser tab per test, in its own context (fresh storage), that can only reach the local
+ * Worker: any other request is blocked and recorded, so a test can assert that none was needed.
+ * A failed test leaves a full-page screenshot in test/browser/screenshots/ (gitignored).
+ */
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+
+const SCREENSHOTS = fileURLToPath(new URL("../screenshots/", import.meta.url));
+
+export interface Session {
+  context: BrowserContext;
+  page: Page;
+  /** Requests the page tried to send anywhere but 127.0.0.1; all were blocked. */
+  blocked: string[];
+  /** Uncaught exceptions in the page's scripts. */
+  pageErrors: string[];
+}
+
+export async function openSession(browser: Browser): Promise<Session> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  // Generous for a loaded 2-core machine, yet a hung step still fails inside the test's timeout.
+  context.setDefaultTimeout(20_000);
+  const blocked: string[] = [];
+  await context.route("**/*", (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === "127.0.0.1") return route.continue();
+    blocked.push(url.href);
+    return route.abort("blockedbyclient");
+  });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  return { context, page, blocked, pageErrors };
+}
+
+interface FinishedTest {
+  name: string;
+  file?: { name: string };
+  result?: { state: string };
+}
+
+/** Screenshots the tab if the test failed, then closes its context. */
+export async function closeSession(
+  session: Session | undefined,
+  test: FinishedTest,
+): Promise<void> {
+  if (!session) return;
+  try {
+    if (test.result?.state === "fail") {
+      await mkdir(SCREENSHOTS, { recursive: true });
+      const path = `${SCREENSHOTS}${slug(`${test.file?.name ?? "browser"} ${test.name}`)}.png`;
+      await session.page.screenshot({ path, fullPage: true, timeout: 10_000 });
+      console.error(`screenshot of the failed test: ${path}`);
+    }
+  } finally {
+    await session.context.close();
+  }
+}
+
+function slug(text: string): string {
+  return text
+    .replace(/^.*\//, "")
+    .replace(/[^a-z0-9]+/gi, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 120);
+}

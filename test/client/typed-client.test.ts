@@ -1,0 +1,124 @@
+import { describe, expect, expectTypeOf, it } from "vitest";
+import { createClient } from "../../src/client";
+import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
+import { backend, type EnvOverrides } from "../support/backend";
+import { uniquePhone } from "../support/http";
+import { registerAndCheck } from "./readme-example";
+
+/*
+ * The typed client (hono's hc over the route contracts) against the Worker's own fetch handler
+ * in workerd, on the test D1 database. `npm run typecheck` compiles this file and the README's
+ * example: a call that does not match the contract fails the build.
+ */
+
+const BASE = "http://api.test";
+
+function inProcess(overrides: EnvOverrides = {}): typeof fetch {
+  return (input, init) => backend().fetch(new Request(input, init), overrides);
+}
+
+const client = createClient(BASE, { fetch: inProcess() });
+
+describe("the typed client", () => {
+  it("runs the README example: register, then check, with typed responses", async () => {
+    const { customerId, decision } = await registerAndCheck(client);
+    expectTypeOf(customerId).toEqualTypeOf<number>();
+    expectTypeOf(decision.approval).toEqualTypeOf<boolean>();
+    expectTypeOf(decision.corrected_interest_rate).toEqualTypeOf<number>();
+    expectTypeOf(decision.reasons[0]?.code).toEqualTypeOf<
+      | "CURRENT_LOANS_OVER_LIMIT"
+      | "CREDIT_SCORE_TOO_LOW"
+      | "OVER_APPROVED_LIMIT"
+      | "EMI_OVER_HALF_SALARY"
+      | undefined
+    >();
+    // A new customer scores 40: band 30–50, so the requested 10 % is raised to 12 %.
+    expect(decision).toMatchObject({
+      customer_id: customerId,
+      approval: true,
+      credit_score: 40,
+      corrected_interest_rate: 12,
+      monthly_installment: 8884.88,
+      reasons: [],
+    });
+  });
+
+  it("books with an Idempotency-Key header and reads the loan back by path parameter", async () => {
+    const registered = await client.register.$post({
+      json: {
+        first_name: "Ravi",
+        last_name: "Iyer",
+        age: 41,
+        monthly_income: 80_000,
+        phone_number: uniquePhone(),
+      },
+    });
+    if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
+    const customer = await registered.json();
+
+    const booked = await client["create-loan"].$post({
+      json: {
+        customer_id: customer.customer_id,
+        loan_amount: 200_000,
+        interest_rate: 14,
+        tenure: 24,
+      },
+      header: { "idempotency-key": `typed-client-${customer.customer_id}` },
+    });
+    expect(booked.status).toBe(201);
+    if (booked.status !== 201) return;
+    const loan = await booked.json();
+    expectTypeOf(loan.loan_id).toEqualTypeOf<number | null>();
+    expect(loan.loan_approved).toBe(true);
+
+    const viewed = await client["view-loan"][":loan_id"].$get({
+      param: { loan_id: String(loan.loan_id) },
+    });
+    expect(viewed.status).toBe(200);
+    if (viewed.status !== 200) return;
+    const detail = await viewed.json();
+    expectTypeOf(detail.customer.first_name).toEqualTypeOf<string>();
+    expect(detail).toMatchObject({ loan_id: loan.loan_id, customer: { id: customer.customer_id } });
+
+    const missing = await client["view-loans"][":customer_id"].$get({
+      param: { customer_id: "999999" },
+    });
+    expect(missing.status).toBe(404);
+  });
+
+  it("sends the API key when the deployment requires one", async () => {
+    const key = "typed-client-key-5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b";
+    const keysOn = { API_KEYS: `sha256:${bytesToHex(await sha256(key))}` };
+    const keyless = createClient(BASE, { fetch: inProcess(keysOn) });
+    const withKey = createClient(BASE, { fetch: inProcess(keysOn), apiKey: key });
+
+    const loansOf = (api: typeof client) =>
+      api["view-loans"][":customer_id"].$get({ param: { customer_id: "1" } });
+    expect((await loansOf(keyless)).status).toBe(401);
+    expect((await loansOf(withKey)).status).toBe(200);
+  });
+
+  it("refuses, at compile time, calls that do not match the contract", () => {
+    // Never called: only the compiler reads this. An unused @ts-expect-error fails typecheck too,
+    // so these lines also prove the client is typed rather than `any`.
+    const wrongCalls = () => {
+      void client.register.$post({
+        json: {
+          first_name: "A",
+          last_name: "B",
+          // @ts-expect-error age is a number in the contract
+          age: "30",
+          monthly_income: 1,
+          phone_number: 1_000_000,
+        },
+      });
+      void client["check-eligibility"].$post({
+        // @ts-expect-error tenure is required
+        json: { customer_id: 1, loan_amount: 1, interest_rate: 1 },
+      });
+      // @ts-expect-error there is no such route
+      void client["approve-everything"].$post();
+    };
+    expect(wrongCalls).toBeTypeOf("function");
+  });
+});

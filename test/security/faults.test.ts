@@ -1,0 +1,72 @@
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { maskPersonalData } from "../../src/lib/log";
+import { call, callJson, registerCustomer } from "../support/http";
+import { expectProblem } from "../support/problem";
+import { countLoans } from "../support/seed";
+
+/** A D1 binding whose second batch (create-loan's write) fails, before or after committing. */
+function failingWriteDb(mode: "before-commit" | "after-commit"): D1Database {
+  let batches = 0;
+  return new Proxy(env.DB, {
+    get(target, property) {
+      if (property === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          batches++;
+          if (batches === 1) return target.batch(statements);
+          if (mode === "after-commit") await target.batch(statements);
+          throw new Error("D1_ERROR: Network connection lost.");
+        };
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("the database fails during create-loan", () => {
+  it.each(["before-commit", "after-commit"] as const)(
+    "%s: the client gets 503 problem+json, and a retry with the same Idempotency-Key books exactly one loan",
+    async (mode) => {
+      const phone = 9_123_456_789 + (mode === "before-commit" ? 0 : 1);
+      const { customer_id } = await registerCustomer({ phone_number: phone });
+      const body = { customer_id, loan_amount: 20_000, interest_rate: 14, tenure: 12 };
+      const headers = { "Idempotency-Key": `fault-${mode}` };
+      const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+
+      const failed = await call("/create-loan", {
+        body,
+        headers,
+        env: { DB: failingWriteDb(mode) },
+      });
+      const problem = await expectProblem(failed, 503);
+      expect(failed.headers.get("retry-after")).toBe("1");
+      expect(await countLoans(customer_id)).toBe(mode === "before-commit" ? 0 : 1);
+
+      // The log says what failed and for which request, and nothing personal.
+      const logged = errors.mock.calls.flat().join("\n");
+      expect(logged).toContain(problem.request_id);
+      expect(logged).not.toContain(String(phone));
+      expect(logged).not.toMatch(/\bat \S+:\d+/);
+
+      const retried = await callJson("/create-loan", { body, headers });
+      expect(retried.status).toBe(201);
+      const again = await callJson("/create-loan", { body, headers });
+      expect(again.body.loan_id).toBe(retried.body.loan_id);
+      expect(await countLoans(customer_id)).toBe(1);
+    },
+  );
+});
+
+describe("log masking", () => {
+  it("never writes a phone number in full", () => {
+    expect(maskPersonalData('{"ids":[9876543210],"path":"/x/1234567"}')).toBe(
+      '{"ids":[********10],"path":"/x/*****67"}',
+    );
+    expect(maskPersonalData("loan 1003 for customer 20")).toBe("loan 1003 for customer 20");
+  });
+});
