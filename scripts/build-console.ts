@@ -3,18 +3,33 @@
  * esbuild) and the API reference's script (Scalar's standalone bundle from node_modules), so that
  * /docs works offline. wrangler runs this before `dev` and `deploy` ([build] in wrangler.toml).
  */
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = join(ROOT, "public");
+// Staged beside the repository's files (same file system), then renamed into public/.
+const STAGING = join(ROOT, "node_modules/.cache/build-console");
 
-// Files are overwritten in place: removing the folder would break a running `wrangler dev`.
-await mkdir(join(OUT, "vendor"), { recursive: true });
+/*
+ * Every `wrangler dev` reruns this build, and tests start several at once while others serve: each
+ * file is written whole elsewhere and renamed into place, so no server ever reads half a file.
+ * Files are replaced one by one: removing the folder would break a running `wrangler dev`.
+ */
+async function put(relativePath: string, contents: string | Uint8Array): Promise<void> {
+  const staged = join(STAGING, `${process.pid}-${basename(relativePath)}`);
+  await writeFile(staged, contents);
+  await rename(staged, join(OUT, relativePath));
+}
 
-await build({
+await Promise.all([
+  mkdir(join(OUT, "vendor"), { recursive: true }),
+  mkdir(STAGING, { recursive: true }),
+]);
+
+const bundle = await build({
   entryPoints: [join(ROOT, "console/src/main.ts")],
   outfile: join(OUT, "console.js"),
   bundle: true,
@@ -23,19 +38,23 @@ await build({
   minify: true,
   sourcemap: true,
   logLevel: "warning",
+  write: false,
 });
-await copyFile(join(ROOT, "console/index.html"), join(OUT, "index.html"));
+for (const file of bundle.outputFiles) await put(basename(file.path), file.contents);
+
+const page = await readFile(join(ROOT, "console/index.html"));
+await put("index.html", page);
 // Also at /console, for links that name it.
-await copyFile(join(ROOT, "console/index.html"), join(OUT, "console.html"));
-await copyFile(join(ROOT, "console/console.css"), join(OUT, "console.css"));
+await put("console.html", page);
+await put("console.css", await readFile(join(ROOT, "console/console.css")));
 
 // The package exports no file paths; its standalone browser bundle sits at a fixed place.
 const scalarBundle = join(ROOT, "node_modules/@scalar/api-reference/dist/browser/standalone.js");
-await copyFile(scalarBundle, join(OUT, "vendor/scalar-api-reference.js"));
+await put("vendor/scalar-api-reference.js", await readFile(scalarBundle));
 
 // Security headers for the static console (the Worker sets its own on API responses).
-await writeFile(
-  join(OUT, "_headers"),
+await put(
+  "_headers",
   `/*
   X-Content-Type-Options: nosniff
   Referrer-Policy: no-referrer

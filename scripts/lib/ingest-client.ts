@@ -41,7 +41,8 @@ export class IngestRequestError extends Error {
   }
 }
 
-const MAX_ATTEMPTS = 8;
+/** About a minute of backoff in all before a request is given up. */
+export const DEFAULT_MAX_ATTEMPTS = 8;
 
 export class IngestClient {
   constructor(
@@ -49,6 +50,7 @@ export class IngestClient {
     private readonly token: string,
     private readonly onRetry: (what: string, attempt: number, error: string) => void = () =>
       undefined,
+    private readonly maxAttempts = DEFAULT_MAX_ATTEMPTS,
   ) {}
 
   async sendMessages(messages: IngestMessage[]): Promise<void> {
@@ -106,7 +108,7 @@ export class IngestClient {
               : error.message
             : String(error);
       }
-      if (attempt >= MAX_ATTEMPTS) {
+      if (attempt >= this.maxAttempts) {
         throw new IngestRequestError(
           `${method} ${url.href} failed ${attempt} times; last error: ${failure}`,
         );

@@ -21,6 +21,8 @@ export interface IngestOptions {
   loansFile: string;
   /** Where to write the JSON report; null for none. */
   reportFile: string | null;
+  /** Attempts per request before the run fails (network errors, 429, 5xx). */
+  maxAttempts?: number;
   /** Give up when nothing lands for this long. */
   stallTimeoutMs?: number;
   log?: (line: string) => void;
@@ -59,9 +61,9 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = Date.now();
   const jobId = `ingest-${new Date(started).toISOString().replace(/[-:.TZ]/g, "")}-${Math.random().toString(36).slice(2, 8)}`;
-  const client = new IngestClient(options.url, options.token, (what, attempt, error) =>
-    log(`retrying ${what} (attempt ${attempt}): ${error}`),
-  );
+  const onRetry = (what: string, attempt: number, error: string) =>
+    log(`retrying ${what} (attempt ${attempt}): ${error}`);
+  const client = new IngestClient(options.url, options.token, onRetry, options.maxAttempts);
 
   // Nothing is sent unless both files open, have every column, and the Worker takes the token.
   await Promise.all([

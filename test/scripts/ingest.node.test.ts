@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { IngestClient } from "../../scripts/lib/ingest-client";
 import { runIngest } from "../../scripts/lib/ingest-run";
 import { readAllRows, WorkbookError } from "../../scripts/lib/read-workbook";
+import { startFlakyProxy } from "../node/flaky-proxy";
 import {
   CUSTOMER_HEADERS,
   createScratchDir,
@@ -174,4 +175,50 @@ describe("npm run ingest against a local Worker", () => {
       { file: "some-bad.xlsx", row: 3, column: "Age", reason: expect.stringMatching(/number/) },
     ]);
   }, 60_000);
+
+  it("loses the network mid-run, fails clearly, and a rerun completes with nothing duplicated", async () => {
+    const ids = Array.from({ length: 600 }, (_, i) => 40_001 + i);
+    const customers = await writeWorkbook(`${scratch.dir}/net-customers.xlsx`, [
+      {
+        rows: [CUSTOMER_HEADERS, ...ids.map((id) => customerValues(id, { 4: 7_700_000_000 + id }))],
+      },
+    ]);
+    const loans = await writeWorkbook(`${scratch.dir}/net-loans.xlsx`, [
+      {
+        rows: [LOAN_HEADERS, ...ids.map((id) => loanValues(id, 400_000 + id))],
+        dateColumns: [8, 9],
+      },
+    ]);
+    const proxy = await startFlakyProxy(worker.url, 1);
+    try {
+      const cut = runIngest({
+        url: proxy.url,
+        token: worker.token,
+        customersFile: customers,
+        loansFile: loans,
+        reportFile: null,
+        log: quiet,
+        maxAttempts: 2,
+      });
+      await expect(cut).rejects.toThrow(/failed 2 times/);
+      expect(proxy.batchesForwarded()).toBe(1);
+    } finally {
+      await proxy.close();
+    }
+    const rerun = await runIngest({
+      url: worker.url,
+      token: worker.token,
+      customersFile: customers,
+      loansFile: loans,
+      reportFile: null,
+      log: quiet,
+    });
+    expect(rerun.complete).toBe(true);
+    expect(rerun.customers.landed).toBe(600);
+    expect(rerun.loans.landed).toBe(600);
+    const sample = await getJson<LoanSummary[]>(`/view-loans/${ids[0]}`);
+    expect(sample).toHaveLength(1);
+    const last = await getJson<LoanSummary[]>(`/view-loans/${ids.at(-1)}`);
+    expect(last.map((loan) => loan.source_loan_id)).toEqual([400_000 + (ids.at(-1) ?? 0)]);
+  }, 120_000);
 });
