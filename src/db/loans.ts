@@ -20,14 +20,18 @@ export async function loadBorrower(db: Database, customerId: number) {
   return { customer: customerRows[0] ?? null, loans: loanRows };
 }
 
-/** One loan with its customer, in one statement. */
-export async function loadLoanWithCustomer(db: Database, loanId: number) {
-  const [row] = await db
+export function selectLoanWithCustomer(db: Database, loanId: number) {
+  return db
     .select({ loan: loans, customer: customers })
     .from(loans)
     .innerJoin(customers, eq(customers.id, loans.customerId))
     .where(eq(loans.id, loanId))
     .limit(1);
+}
+
+/** One loan with its customer, in one statement. */
+export async function loadLoanWithCustomer(db: Database, loanId: number) {
+  const [row] = await selectLoanWithCustomer(db, loanId);
   return row ?? null;
 }
 

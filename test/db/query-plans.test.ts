@@ -1,0 +1,65 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { selectCustomer } from "../../src/db/customers";
+import { d1Database } from "../../src/db/d1";
+import { selectLiveIdempotencyRecord, sweepExpiredKeys } from "../../src/db/idempotency";
+import {
+  insertLoanIfAffordable,
+  selectLoansOfCustomer,
+  selectLoanWithCustomer,
+} from "../../src/db/loans";
+
+/*
+ * Budget: every hot query is an index lookup, so a request's cost depends on that customer's
+ * loans only, never on the size of the tables. Asserted on SQLite's query plan, not on time.
+ */
+
+const db = d1Database(env.DB);
+
+interface PlanRow {
+  detail: string;
+}
+
+async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): Promise<string[]> {
+  const { sql, params } = query.toSQL();
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .bind(...params)
+    .all<PlanRow>();
+  return results.map((row) => row.detail);
+}
+
+const HOT_QUERIES = {
+  "customer by id (every endpoint)": () => selectCustomer(db, 20),
+  "a customer's loans (view-loans, check-eligibility, create-loan)": () =>
+    selectLoansOfCustomer(db, 20),
+  "a loan with its customer (view-loan)": () => selectLoanWithCustomer(db, 1003),
+  "an idempotency key (create-loan)": () => selectLiveIdempotencyRecord(db, "key", Date.now()),
+  "expired keys sweep (create-loan)": () => sweepExpiredKeys(db, Date.now()),
+  "guarded loan insert (create-loan)": () =>
+    insertLoanIfAffordable(db, {
+      customerId: 20,
+      loanAmountPaise: 1,
+      tenure: 1,
+      interestRateBp: 1,
+      monthlyPaymentPaise: 1,
+      startDate: "2025-06-15",
+      endDate: "2025-07-15",
+    }),
+};
+
+describe("query plans of the hot queries", () => {
+  it.each(Object.entries(HOT_QUERIES))(
+    "%s uses an index and never scans a table",
+    async (_name, build) => {
+      const plan = await planOf(build());
+      expect(plan.length).toBeGreaterThan(0);
+      for (const step of plan) {
+        // "SCAN t" reads a whole table; "SEARCH t USING (INTEGER PRIMARY KEY|INDEX …)" does not.
+        if (/^SCAN /.test(step)) expect.fail(`full scan in plan: ${plan.join(" | ")}`);
+      }
+      expect(
+        plan.some((step) => /USING (INTEGER PRIMARY KEY|INDEX|COVERING INDEX)/.test(step)),
+      ).toBe(true);
+    },
+  );
+});
