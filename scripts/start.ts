@@ -5,11 +5,11 @@
  * account, no network.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { LOCAL_DEV_TOKEN, printSummary } from "./ingest";
+import { LOCAL_DEV_TOKEN } from "./ingest";
 import { IngestClient } from "./lib/ingest-client";
-import { runIngest } from "./lib/ingest-run";
+import { seedWhenEmpty } from "./lib/seed";
 
 const WRANGLER = fileURLToPath(new URL("../node_modules/.bin/wrangler", import.meta.url));
 const HOST = process.env.HOST ?? "127.0.0.1";
@@ -52,7 +52,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 worker.on("exit", (code) => process.exit(code ?? 0));
 
 await waitUntilServing(`${BASE_URL}/openapi.json`);
-await seedWhenEmpty();
+await seedWhenEmpty({
+  url: BASE_URL,
+  token: ingestToken,
+  storedRows: () => new IngestClient(BASE_URL, ingestToken).storedRows(),
+  reportFile: ".wrangler/seed-ingest-report.json",
+});
 console.log(`\nready: API ${BASE_URL}  docs ${BASE_URL}/docs  OpenAPI ${BASE_URL}/openapi.json\n`);
 
 async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> {
@@ -69,33 +74,4 @@ async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> 
   console.error(`The Worker did not answer on ${url} within ${timeoutMs / 1000} s.`);
   worker.kill("SIGTERM");
   process.exit(1);
-}
-
-/** Loads data/ when the database holds no customer; a filled database starts as it is. */
-async function seedWhenEmpty(): Promise<void> {
-  const stored = await new IngestClient(BASE_URL, ingestToken).storedRows();
-  if (stored.customers > 0) {
-    console.log(
-      `database holds ${stored.customers} customers and ${stored.loans} loans; not ingesting`,
-    );
-    return;
-  }
-  console.log(
-    "empty database: ingesting data/customer_data.xlsx and data/loan_data.xlsx through the queue",
-  );
-  mkdirSync(".wrangler", { recursive: true });
-  const reportFile = ".wrangler/seed-ingest-report.json";
-  try {
-    const report = await runIngest({
-      url: BASE_URL,
-      token: ingestToken,
-      customersFile: "data/customer_data.xlsx",
-      loansFile: "data/loan_data.xlsx",
-      reportFile,
-    });
-    printSummary(report, reportFile);
-  } catch (error) {
-    // The API still serves; say what went wrong and how to retry.
-    console.error(`seeding failed: ${(error as Error).message}. Retry with: npm run ingest`);
-  }
 }

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { failingWriteDb } from "../support/failing-d1";
 import { callJson } from "../support/http";
 import { chunk, customerRow, loanRow, loanRowsOf, tableCounts } from "../support/ingest";
 import { deliver } from "../support/queue-delivery";
@@ -152,25 +153,6 @@ describe("queue consumer", () => {
     expect(body.loans.dead).toBe(1);
     expect(body.done).toBe(true);
   });
-
-  /** A D1 binding whose second batch (the chunk's write) fails, before or after committing. */
-  function failingWriteDb(mode: "before-commit" | "after-commit"): D1Database {
-    let batches = 0;
-    return new Proxy(env.DB, {
-      get(target, property) {
-        if (property === "batch") {
-          return async (statements: D1PreparedStatement[]) => {
-            batches++;
-            if (batches === 1) return target.batch(statements);
-            if (mode === "after-commit") await target.batch(statements);
-            throw new Error("D1_ERROR: Network connection lost.");
-          };
-        }
-        const value = Reflect.get(target, property);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-  }
 
   it.each(["before-commit", "after-commit"] as const)(
     "lands every row exactly once when the database fails %s and the chunk is redelivered",

@@ -1,28 +1,10 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { maskPersonalData } from "../../src/lib/log";
+import { failingWriteDb } from "../support/failing-d1";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
 import { countLoans } from "../support/seed";
-
-/** A D1 binding whose second batch (create-loan's write) fails, before or after committing. */
-function failingWriteDb(mode: "before-commit" | "after-commit"): D1Database {
-  let batches = 0;
-  return new Proxy(env.DB, {
-    get(target, property) {
-      if (property === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          batches++;
-          if (batches === 1) return target.batch(statements);
-          if (mode === "after-commit") await target.batch(statements);
-          throw new Error("D1_ERROR: Network connection lost.");
-        };
-      }
-      const value = Reflect.get(target, property);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
 
 afterEach(() => {
   vi.restoreAllMocks();
