@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { countStoredRows } from "../src/db/ingest";
 import { filePath } from "../src/node/database";
 import { type RunningServer, startServer } from "../src/node/server";
-import { type ServerSettings, SettingsError, settingsFromEnv } from "../src/node/settings";
+import { SettingsError, settingsFromEnv } from "../src/node/settings";
 import { seedWhenEmpty } from "./lib/seed";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));

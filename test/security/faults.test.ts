@@ -1,4 +1,3 @@
-import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { maskPersonalData } from "../../src/lib/log";
 import { failingWriteDb } from "../support/failing-d1";
