@@ -9,5 +9,7 @@ const key = `cak_${randomBytes(32).toString("base64url")}`;
 const digest = `sha256:${bytesToHex(await sha256(key))}`;
 
 console.log(`API key (give it to the client; it is not stored anywhere):\n  ${key}\n`);
-console.log(`Digest (add it to API_KEYS, comma-separated with the keys still in use):\n  ${digest}\n`);
+console.log(
+  `Digest (add it to API_KEYS, comma-separated with the keys still in use):\n  ${digest}\n`,
+);
 console.log("Then: npx wrangler secret put API_KEYS   (or API_KEYS=… for npm run serve)");

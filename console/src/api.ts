@@ -1,9 +1,9 @@
+import { apiKey, apiKeyRejected } from "./api-key";
+
 /*
  * The console's only way to the API: JSON in and out, the API key from session storage, and
  * problem+json turned into an ApiError the forms can show field by field.
  */
-
-const KEY_STORAGE = "credit-console-api-key";
 
 export interface FieldError {
   field: string;
@@ -21,12 +21,10 @@ export class ApiError extends Error {
   }
 }
 
-export function apiKey(): string | null {
-  return sessionStorage.getItem(KEY_STORAGE);
-}
-
-export function rememberApiKey(key: string): void {
-  sessionStorage.setItem(KEY_STORAGE, key);
+export interface ApiResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
 }
 
 export async function api<T>(
@@ -34,7 +32,7 @@ export async function api<T>(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: T }> {
+): Promise<ApiResponse<T>> {
   const key = apiKey();
   const response = await fetch(path, {
     method,
@@ -46,9 +44,9 @@ export async function api<T>(
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await response.text();
-  const parsed = text ? (JSON.parse(text) as unknown) : null;
+  const parsed = parseJson(await response.text());
   if (!response.ok) {
+    if (response.status === 401) apiKeyRejected(key !== null);
     const problem = (parsed ?? {}) as Partial<{
       title: string;
       detail: string;
@@ -61,5 +59,15 @@ export async function api<T>(
       problem.errors ?? [],
     );
   }
-  return { status: response.status, body: parsed as T };
+  return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
+/** A proxy's HTML error page is not JSON: the status alone must still reach the form. */
+function parseJson(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }

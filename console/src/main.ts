@@ -1,4 +1,4 @@
-import { rememberApiKey } from "./api";
+import { detectApiKey, setUpApiKeyPanel } from "./api-key";
 import { setUpBook } from "./views/book";
 import { setUpCheck } from "./views/check";
 import { setUpLoan } from "./views/loan";
@@ -18,9 +18,18 @@ function form(id: string): HTMLFormElement {
   return element;
 }
 
-function route(): void {
+function currentView(): { view: string; argument: string | undefined } {
   const [name = "register", argument] = location.hash.replace(/^#/, "").split("/");
-  const view = (VIEWS as readonly string[]).includes(name) ? name : "register";
+  return { view: (VIEWS as readonly string[]).includes(name) ? name : "register", argument };
+}
+
+/** Keyboard users land in the view's first field, as if they had clicked it. */
+function focusView(): void {
+  document.querySelector<HTMLInputElement>(`#view-${currentView().view} input`)?.focus();
+}
+
+function route(): void {
+  const { view, argument } = currentView();
   for (const section of document.querySelectorAll<HTMLElement>("section[data-view]")) {
     section.hidden = section.dataset.view !== view;
   }
@@ -34,26 +43,10 @@ function route(): void {
     if (input) input.value = argument;
     loanForm.requestSubmit();
   }
-  document.querySelector<HTMLInputElement>(`#view-${view} input`)?.focus();
+  focusView();
 }
 
-async function detectApiKey(): Promise<void> {
-  // An API that requires keys answers 401 to an unauthenticated read; ask for the key then.
-  const probe = await fetch("/view-loans/1", { headers: { Accept: "application/json" } });
-  const panel = document.getElementById("api-key-panel");
-  if (probe.status === 401 && panel && !sessionStorage.getItem("credit-console-api-key"))
-    panel.hidden = false;
-}
-
-form("api-key-form").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const input = document.getElementById("api-key") as HTMLInputElement;
-  if (!input.value.trim()) return;
-  rememberApiKey(input.value.trim());
-  const panel = document.getElementById("api-key-panel");
-  if (panel) panel.hidden = true;
-});
-
+setUpApiKeyPanel(focusView);
 setUpRegister(form("register-form"));
 setUpLoans(form("loans-form"));
 setUpCheck(form("check-form"));

@@ -8,7 +8,7 @@ export function docsPage(openApiUrl: string): string {
     <title>Credit Approval API reference</title>
   </head>
   <body>
-    <script id="api-reference" data-url="${openApiUrl}"></script>
+    <script id="api-reference" data-url="${openApiUrl}" data-configuration='{"withDefaultFonts":false}'></script>
     <!-- Served from the Worker's static assets (scripts/build-console.ts): works offline. -->
     <script src="/vendor/scalar-api-reference.js"></script>
   </body>

@@ -6,10 +6,13 @@
 
 type Level = "info" | "warn" | "error";
 
-/** Runs of 7 to 15 digits (phone numbers) keep their last two digits: 9876543210 → ********10. */
+/**
+ * Runs of 7 to 15 digits (phone numbers) keep their last two digits: 9876543210 → ********10.
+ * A run inside a word or an id (a request id's all-digit segment, `abc-1234567`) is left alone.
+ */
 export function maskPersonalData(text: string): string {
   return text.replace(
-    /(?<!\d)\d{7,15}(?!\d)/g,
+    /(?<![\w-])\d{7,15}(?![\w-])/g,
     (digits) => `${"*".repeat(digits.length - 2)}${digits.slice(-2)}`,
   );
 }

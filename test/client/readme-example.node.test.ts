@@ -16,7 +16,7 @@ it("the README's typed-client example is test/client/readme-example.ts", async (
   const section = readme.slice(readme.indexOf("### Typed client"));
   const shown = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
   const compiled = example
-    .slice(example.indexOf("import "))
+    .slice(example.search(/^import /m))
     .replace('from "../../src/client"', 'from "./src/client"');
   expect(shown).toBe(compiled);
 });

@@ -1,6 +1,7 @@
 /*
- * The README's typed-client example, verbatim from the import on (readme-example.node.test.ts
- * compares them). `npm run typecheck` compiles it; typed-client.test.ts runs it.
+ * The README's typed-client example, verbatim from its first import line down
+ * (readme-example.node.test.ts compares them). `npm run typecheck` compiles it;
+ * typed-client.test.ts runs it.
  */
 import { type CreditClient, createClient } from "../../src/client";
 

@@ -49,5 +49,7 @@ describe("log masking", () => {
       '{"ids":[********10],"path":"/x/*****67"}',
     );
     expect(maskPersonalData("loan 1003 for customer 20")).toBe("loan 1003 for customer 20");
+    const requestId = "1b4e28ba-2fa1-11d2-883f-016712345678";
+    expect(maskPersonalData(`{"request_id":"${requestId}"}`)).toContain(requestId);
   });
 });

@@ -10,14 +10,17 @@ export default class ClosingLineReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const module of testModules) {
+      let failedHere = 0;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === "passed") passed++;
-        else if (state === "failed") failed++;
+        else if (state === "failed") failedHere++;
         else skipped++;
       }
-      // A file that failed to load has no tests to count but must still fail the run.
-      if (module.state() === "failed" && module.children.size === 0) failed++;
+      failed += failedHere;
+      // A file that failed to load, or whose beforeAll threw (its tests then count as skipped),
+      // has no failed test to count but must still fail the run.
+      if (module.state() === "failed" && failedHere === 0) failed++;
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   }

@@ -14,7 +14,7 @@ export function setUpBook(form: HTMLFormElement): void {
     key = crypto.randomUUID();
   });
   onSubmit(form, async (values) => {
-    const { status, body } = await api<CreateLoanResult>("POST", "/create-loan", values, {
+    const { status, headers, body } = await api<CreateLoanResult>("POST", "/create-loan", values, {
       "Idempotency-Key": key,
     });
     const booked = status === 201 && body.loan_id !== null;
@@ -25,6 +25,14 @@ export function setUpBook(form: HTMLFormElement): void {
         { class: booked ? "verdict approved" : "verdict refused" },
         booked ? `Booked loan ${body.loan_id}` : "Not approved",
       ),
+      // Same form sent again: the API answered with the first decision and booked nothing new.
+      headers.get("Idempotent-Replayed") === "true" &&
+        h(
+          "p",
+          { class: "replayed" },
+          "Already sent: this is the first answer; nothing new was booked.",
+        ),
+      booked && h("p", {}, h("a", { href: `#loan/${body.loan_id}` }, `View loan ${body.loan_id}`)),
       h("p", {}, body.message),
       facts([
         ["Rate", percent(body.interest_rate)],

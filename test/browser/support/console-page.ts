@@ -56,3 +56,27 @@ export const loanRequest = (
   "Interest rate": rate,
   Tenure: tenure,
 });
+
+/** The element that has the keyboard focus. */
+export function focused(page: Page): Locator {
+  return page.locator(":focus");
+}
+
+/** The few browser globals read below: these tests compile without the DOM library. */
+interface PageGlobals {
+  sessionStorage: { getItem(key: string): string | null };
+  localStorage: { length: number };
+  document: { cookie: string };
+}
+
+/** Where the console keeps the API key: this tab's session storage, and nowhere else. */
+export function storedKey(page: Page) {
+  return page.evaluate(() => {
+    const browser = globalThis as unknown as PageGlobals;
+    return {
+      session: browser.sessionStorage.getItem("credit-console-api-key"),
+      local: browser.localStorage.length,
+      cookie: browser.document.cookie,
+    };
+  });
+}

@@ -16,6 +16,8 @@ export interface Session {
   blocked: string[];
   /** Uncaught exceptions in the page's scripts. */
   pageErrors: string[];
+  /** Resolves once no request of the page has been in flight for a moment. */
+  settled(): Promise<void>;
 }
 
 export async function openSession(browser: Browser): Promise<Session> {
@@ -32,7 +34,20 @@ export async function openSession(browser: Browser): Promise<Session> {
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on("pageerror", (error) => pageErrors.push(error.message));
-  return { context, page, blocked, pageErrors };
+  let inFlight = 0;
+  page.on("request", () => inFlight++);
+  page.on("requestfinished", () => inFlight--);
+  page.on("requestfailed", () => inFlight--);
+  const settled = async () => {
+    const deadline = Date.now() + 20_000;
+    let quietSince = Date.now();
+    while (Date.now() - quietSince < 300) {
+      if (Date.now() > deadline) throw new Error(`${inFlight} requests still in flight after 20 s`);
+      if (inFlight > 0) quietSince = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  return { context, page, blocked, pageErrors, settled };
 }
 
 interface FinishedTest {

@@ -1,0 +1,69 @@
+/*
+ * The API key, when the deployment requires one. It lives in session storage only: it is gone
+ * when the tab closes, it is never written to local storage or a cookie, and other tabs must ask
+ * again. GET /api (public) says whether a key is required; a 401 from any call asks again.
+ */
+
+const KEY_STORAGE = "credit-console-api-key";
+
+export function apiKey(): string | null {
+  return sessionStorage.getItem(KEY_STORAGE);
+}
+
+function element<T extends HTMLElement>(id: string, type: new () => T): T {
+  const found = document.getElementById(id);
+  if (!(found instanceof type)) throw new Error(`missing #${id}`);
+  return found;
+}
+
+/** Shows the key panel and puts the cursor in it; `reason` says why the key is needed again. */
+export function askForApiKey(reason = ""): void {
+  element("api-key-panel", HTMLElement).hidden = false;
+  element("api-key-status", HTMLElement).textContent = reason;
+  element("api-key", HTMLInputElement).focus();
+}
+
+/** A 401: the key was missing, or refused (revoked, mistyped) and is forgotten; ask for one. */
+export function apiKeyRejected(sentKey: boolean): void {
+  sessionStorage.removeItem(KEY_STORAGE);
+  askForApiKey(
+    sentKey
+      ? "The API did not accept that key. Enter a valid key, then repeat the request."
+      : "This API requires a key. Enter it, then repeat the request.",
+  );
+}
+
+export function setUpApiKeyPanel(afterEntry: () => void): void {
+  const form = element("api-key-form", HTMLFormElement);
+  const input = element("api-key", HTMLInputElement);
+  const error = element("api-key-error", HTMLElement);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = input.value.trim();
+    if (!key) {
+      input.setAttribute("aria-invalid", "true");
+      error.textContent = "Enter the API key.";
+      input.focus();
+      return;
+    }
+    sessionStorage.setItem(KEY_STORAGE, key);
+    // The field is emptied so the key is not left in the page for anyone passing by.
+    input.value = "";
+    input.removeAttribute("aria-invalid");
+    error.textContent = "";
+    element("api-key-panel", HTMLElement).hidden = true;
+    afterEntry();
+  });
+}
+
+/** Asks for a key at start-up when the API requires one and this tab has none yet. */
+export async function detectApiKey(): Promise<void> {
+  try {
+    const response = await fetch("/api", { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const index = (await response.json()) as { api_key_required?: unknown };
+    if (index.api_key_required === true && !apiKey()) askForApiKey();
+  } catch {
+    // Unreachable API: the first request shows the error in its form.
+  }
+}

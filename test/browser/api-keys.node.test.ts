@@ -1,0 +1,92 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { startLocalWorker } from "../node/local-worker";
+import { fillByLabel, openView, storedKey } from "./support/console-page";
+import { useBrowserAndWorker } from "./support/suite";
+
+/*
+ * The console against a Worker with API keys on (API_KEYS holds the key's SHA-256, never the
+ * key): it asks for the key because GET /api says one is required, keeps it in this tab's session
+ * storage only, sends it, and asks again when the API refuses it.
+ */
+
+const KEY = `console-test-${randomBytes(24).toString("hex")}`;
+const DIGEST = `sha256:${createHash("sha256").update(KEY).digest("hex")}`;
+
+const suite = useBrowserAndWorker(() => startLocalWorker({ API_KEYS: DIGEST }));
+const url = suite.url;
+
+async function register(page: Page, phone: number) {
+  const form = await openView(page, "register");
+  await fillByLabel(form, {
+    "First name": "Kavya",
+    "Last name": "Rao",
+    Age: 29,
+    "Monthly income": 45_000,
+    "Phone number": phone,
+  });
+  await form.getByRole("button", { name: "Register" }).click();
+  return form;
+}
+
+describe("the console with API keys on", () => {
+  it("asks for the key, keeps it in session storage only, and works once it is entered", async () => {
+    // The server side: the API wants the key; the console, its assets and the docs do not.
+    expect((await fetch(url("/view-loans/1"))).status).toBe(401);
+    const index = (await (await fetch(url("/api"))).json()) as { api_key_required: boolean };
+    expect(index.api_key_required).toBe(true);
+    for (const path of ["/", "/console", "/console.js", "/docs", "/openapi.json"]) {
+      expect((await fetch(url(path))).status, path).toBe(200);
+    }
+
+    const { page, context } = suite.session();
+    await page.goto(url("/"));
+    const panel = page.getByRole("region", { name: "API key" });
+    await panel.waitFor({ state: "visible" });
+    const keyInput = panel.getByLabel("API key");
+    expect(await page.locator(":focus").getAttribute("id")).toBe("api-key");
+
+    await keyInput.fill(KEY);
+    await keyInput.press("Enter");
+    await panel.waitFor({ state: "hidden" });
+    // Hidden, the panel is no longer a region: its input is found by id.
+    expect(await page.locator("#api-key").inputValue()).toBe("");
+    // The key is in this tab's session storage, and nowhere that outlives the tab.
+    expect(await storedKey(page)).toEqual({ session: KEY, local: 0, cookie: "" });
+    expect(await context.cookies()).toEqual([]);
+
+    const form = await register(page, 7_600_000_000 + Math.floor(Math.random() * 1_000_000));
+    await form.getByText(/Registered customer \d+/).waitFor();
+
+    // A reload keeps it (same tab); another tab has its own session storage and asks again.
+    await page.reload();
+    await page.locator("#register-first_name").waitFor();
+    expect(await storedKey(page)).toMatchObject({ session: KEY });
+    expect(await panel.isVisible()).toBe(false);
+    const otherTab = await context.newPage();
+    await otherTab.goto(url("/"));
+    await otherTab.getByRole("region", { name: "API key" }).waitFor({ state: "visible" });
+    expect(await storedKey(otherTab)).toMatchObject({ session: null });
+  });
+
+  it("forgets a key the API refuses and asks for another, showing the 401 in the form", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const panel = page.getByRole("region", { name: "API key" });
+    await panel.getByLabel("API key").fill("not-the-key");
+    await panel.getByRole("button", { name: "Use this key" }).click();
+    await panel.waitFor({ state: "hidden" });
+
+    const form = await register(page, 7_500_000_000 + Math.floor(Math.random() * 1_000_000));
+    await panel.waitFor({ state: "visible" });
+    await panel.getByText("The API did not accept that key").waitFor();
+    expect(await form.locator("#register-form-error").innerText()).toMatch(/not valid/);
+    expect(await storedKey(page)).toMatchObject({ session: null });
+
+    await panel.getByLabel("API key").fill(KEY);
+    await panel.getByRole("button", { name: "Use this key" }).click();
+    await form.getByRole("button", { name: "Register" }).click();
+    await form.getByText(/Registered customer \d+/).waitFor();
+  });
+});

@@ -1,0 +1,226 @@
+import { describe, expect, it } from "vitest";
+import { fact, fillByLabel, focused, loanRequest, openView, view } from "./support/console-page";
+import { startSeededWorker } from "./support/seeded-worker";
+import { useBrowserAndWorker } from "./support/suite";
+
+/*
+ * The loan officer's console in Debian's Chromium, against a real local Worker (wrangler dev,
+ * static assets, D1, Queues) loaded with the lender's workbooks. AS_OF_DATE is pinned, so the
+ * lender's customers score the same every run.
+ */
+
+const suite = useBrowserAndWorker(startSeededWorker);
+const url = suite.url;
+
+async function apiGet<T>(path: string): Promise<T> {
+  const response = await fetch(url(path));
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as T;
+}
+
+let phone = 7_700_000_000 + Math.floor(Math.random() * 1_000_000);
+const uniquePhone = () => ++phone;
+
+async function registerInConsole(firstName: string, age: number | string = 34) {
+  const { page } = suite.session();
+  const register = await openView(page, "register");
+  await fillByLabel(register, {
+    "First name": firstName,
+    "Last name": "Nair",
+    Age: age,
+    "Monthly income": 60_000,
+    "Phone number": uniquePhone(),
+  });
+  await register.getByRole("button", { name: "Register" }).click();
+  return register;
+}
+
+describe("the console", () => {
+  it("registers, checks (score bars, band, corrected rate), books once on a double click, and shows the loan", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/"));
+
+    const register = await registerInConsole("Meera");
+    const registered = register.locator("#register-result .verdict");
+    await registered.waitFor();
+    const customerId = Number(/Registered customer (\d+)/.exec(await registered.innerText())?.[1]);
+    expect(customerId).toBeGreaterThan(300);
+    expect(await fact(register.locator("#register-result"), "Approved limit")).toMatch(/22,00,000/);
+
+    const check = await openView(page, "check");
+    await fillByLabel(check, loanRequest(customerId));
+    await check.getByRole("button", { name: "Check" }).click();
+    const checked = check.locator("#check-result");
+    await checked.locator(".verdict").waitFor();
+    expect(await checked.locator(".verdict").innerText()).toBe("Eligible");
+    // A new customer scores 40: the 30–50 band raises the requested 10 % to 12 %.
+    expect(await fact(checked, "Credit score")).toBe("40 / 100");
+    expect(await fact(checked, "Band")).toBe("rate floor 12.00 %");
+    expect(await fact(checked, "Corrected rate")).toBe("12.00 %");
+    expect(await fact(checked, "Monthly instalment")).toMatch(/8,884\.88/);
+    const apiCheck = (await (
+      await fetch(url("/check-eligibility"), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          customer_id: customerId,
+          loan_amount: 100_000,
+          interest_rate: 10,
+          tenure: 12,
+        }),
+      })
+    ).json()) as { score_breakdown: { component: string; points: number; max_points: number }[] };
+    expect(await checked.locator("li.bar").count()).toBe(apiCheck.score_breakdown.length);
+    for (const part of apiCheck.score_breakdown) {
+      const name = `${part.component.replaceAll("_", " ")}: ${part.points} of ${part.max_points} points`;
+      const bar = checked.getByRole("img", { name });
+      await bar.waitFor();
+      // The fill is sized through the CSSOM, which the console's Content-Security-Policy allows.
+      const filled = await bar
+        .locator(".fill")
+        .evaluate((fill) => fill.getBoundingClientRect().width);
+      const track = await bar.evaluate((element) => element.getBoundingClientRect().width);
+      expect(filled).toBeCloseTo((track * Math.max(0, part.points)) / part.max_points, -1);
+    }
+
+    const book = await openView(page, "book");
+    await fillByLabel(book, loanRequest(customerId));
+    await book.getByRole("button", { name: "Book" }).dblclick();
+    const verdict = book.locator("#book-result .verdict");
+    await verdict.waitFor();
+    const loanId = Number(/Booked loan (\d+)/.exec(await verdict.innerText())?.[1]);
+    expect(loanId).toBeGreaterThan(10_025);
+    expect(await fact(book.locator("#book-result"), "Rate")).toBe("12.00 %");
+    // Let a second request, had the double click sent one, reach the API before counting.
+    await suite.session().settled();
+    const loansAfterDoubleClick = await apiGet<{ loan_id: number }[]>(`/view-loans/${customerId}`);
+    expect(loansAfterDoubleClick.map((loan) => loan.loan_id)).toEqual([loanId]);
+
+    // The same form sent again carries the same Idempotency-Key: the first answer, no new loan.
+    await book.getByRole("button", { name: "Book" }).click();
+    await book.locator(".replayed").waitFor();
+    expect(await verdict.innerText()).toBe(`Booked loan ${loanId}`);
+    expect(await apiGet<unknown[]>(`/view-loans/${customerId}`)).toHaveLength(1);
+
+    await book.getByRole("link", { name: `View loan ${loanId}` }).click();
+    const loan = view(page, "loan");
+    await loan.locator("#loan-result .verdict").waitFor();
+    expect(page.url()).toMatch(new RegExp(`#loan/${loanId}$`));
+    expect(await loan.locator("#loan-result .verdict").innerText()).toBe(`Loan ${loanId}`);
+    expect(await fact(loan, "Customer")).toBe(`Meera Nair (#${customerId}, age 34)`);
+    expect(await fact(loan, "Amount")).toMatch(/1,00,000/);
+    expect(await fact(loan, "Period")).toBe("2025-06-15 to 2026-06-15 (current)");
+
+    const loans = await openView(page, "loans");
+    await fillByLabel(loans, { "Customer ID": customerId });
+    await loans.getByRole("button", { name: "Look up" }).click();
+    const table = loans.getByRole("table", { name: `Loans of customer ${customerId}` });
+    await table.waitFor();
+    expect(await table.locator("tbody tr").count()).toBe(1);
+    await table.getByRole("link", { name: String(loanId) }).waitFor();
+  });
+
+  it("shows a refusal with every reason, for a customer of the lender's workbook", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/#check"));
+    // Customer 240's current loans already exceed the approved limit: score 0, refused.
+    const check = view(page, "check");
+    await fillByLabel(check, loanRequest(240));
+    await check.getByRole("button", { name: "Check" }).click();
+    const result = check.locator("#check-result");
+    await result.locator(".verdict").waitFor();
+    expect(await result.locator(".verdict").innerText()).toBe("Not eligible");
+    expect(await fact(result, "Credit score")).toBe("0 / 100");
+    const overLimit = result.locator("li[data-code=CURRENT_LOANS_OVER_LIMIT]");
+    expect(await overLimit.innerText()).toMatch(
+      /current loans .* already exceed the approved limit/,
+    );
+    expect(await result.locator(".reasons li").count()).toBe(4);
+
+    const book = await openView(page, "book");
+    await fillByLabel(book, loanRequest(240));
+    await book.getByRole("button", { name: "Book" }).click();
+    await book.locator("#book-result .verdict").waitFor();
+    expect(await book.locator("#book-result .verdict").innerText()).toBe("Not approved");
+    await book.locator("#book-result li[data-code=CREDIT_SCORE_TOO_LOW]").waitFor();
+  });
+
+  it("shows a validation error next to its field, marks the field invalid and focuses it", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const register = await registerInConsole("Tara", 12);
+    const message = register.locator("#register-age-error");
+    await message.getByText("Age must be between 18 and 120").waitFor();
+    const age = register.getByLabel("Age");
+    expect(await age.getAttribute("aria-invalid")).toBe("true");
+    expect(await age.getAttribute("aria-describedby")).toBe("register-age-error");
+    expect(await focused(page).getAttribute("id")).toBe("register-age");
+    expect(await register.getByLabel("First name").getAttribute("aria-invalid")).toBeNull();
+    expect(await register.locator("#register-result").innerText()).toBe("");
+
+    // Corrected and sent again: the error goes, the customer is registered.
+    await age.fill("19");
+    await register.getByRole("button", { name: "Register" }).click();
+    await register.locator("#register-result .verdict").waitFor();
+    expect(await age.getAttribute("aria-invalid")).toBeNull();
+    expect(await message.innerText()).toBe("");
+  });
+
+  it("works from the keyboard: tab to a view, fill the form, submit with Enter", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    await page.locator("#register-first_name").waitFor();
+    // The page opens with the cursor in the first field; the navigation is a few Shift+Tabs back.
+    expect(await focused(page).getAttribute("id")).toBe("register-first_name");
+    const active = async () => (await focused(page).innerText()).trim();
+    for (let presses = 0; presses < 10 && (await active()) !== "Check eligibility"; presses++) {
+      await page.keyboard.press("Shift+Tab");
+    }
+    expect(await active()).toBe("Check eligibility");
+    await page.keyboard.press("Enter");
+    await view(page, "check").waitFor({ state: "visible" });
+    expect(await focused(page).getAttribute("id")).toBe("check-customer_id");
+
+    for (const value of ["14", "50000", "11", "6"]) {
+      await page.keyboard.type(value);
+      await page.keyboard.press("Tab");
+    }
+    expect(await active()).toBe("Check");
+    await page.keyboard.press("Shift+Tab");
+    await page.keyboard.press("Enter");
+    const verdict = page.locator("#check-result .verdict");
+    await verdict.waitFor();
+    expect(await verdict.innerText()).toBe("Eligible");
+    expect(await fact(page.locator("#check-result"), "Requested rate")).toBe("11.00 %");
+  });
+});
+
+describe("/docs", () => {
+  it("renders the five operations with nothing fetched from outside 127.0.0.1", async () => {
+    const { page, blocked } = suite.session();
+    const spec = await apiGet<{ paths: Record<string, Record<string, { summary: string }>> }>(
+      "/openapi.json",
+    );
+    const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({
+        path,
+        method,
+        summary: operation.summary,
+      })),
+    );
+    expect(operations).toHaveLength(5);
+
+    await page.goto(url("/docs"));
+    const sidebar = page.getByText("Register a customer", { exact: true }).first();
+    await sidebar.waitFor();
+    // Scalar opens the first tag's group; the others are opened as a reader would.
+    await page.getByRole("button", { name: /Open Group - Loans/ }).click();
+    for (const { path, summary } of operations) {
+      const entry = page.getByText(summary, { exact: true }).first();
+      await entry.click();
+      // Clicking scrolls the operation into view; Scalar renders its method and path there.
+      await page.getByText(path, { exact: true }).first().waitFor();
+    }
+    expect(blocked, "requests the docs page tried to send off this machine").toEqual([]);
+  });
+});

@@ -1,0 +1,60 @@
+/*
+ * The hooks every browser test file needs: one Chromium and one local Worker for the file, a
+ * fresh tab per test, a screenshot when a test fails, and everything stopped at the end.
+ */
+import type { Browser } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
+import type { LocalWorker } from "../../node/local-worker";
+import { launchChromium } from "./chromium";
+import { closeSession, openSession, type Session } from "./session";
+
+export interface BrowserSuite {
+  /** An absolute URL on the file's Worker. */
+  url(path?: string): string;
+  /** The current test's tab. */
+  session(): Session;
+}
+
+export function useBrowserAndWorker(startWorker: () => Promise<LocalWorker>): BrowserSuite {
+  let browser: Browser | undefined;
+  let worker: LocalWorker | undefined;
+  let current: Session | undefined;
+  let setupError: unknown;
+
+  beforeAll(async () => {
+    try {
+      // The browser first: when it is missing, nothing else is started.
+      browser = await launchChromium();
+      worker = await startWorker();
+    } catch (error) {
+      setupError = error;
+    }
+  }, 240_000);
+  afterAll(async () => {
+    await Promise.all([browser?.close(), worker?.stop()]);
+  }, 60_000);
+
+  beforeEach(async () => {
+    // Thrown here rather than in beforeAll, vitest reports every test as failed with this
+    // message; a failed beforeAll would only mark them skipped, and CI must not read that as fine.
+    if (setupError) throw setupError;
+    if (browser) current = await openSession(browser);
+  });
+  afterEach(async ({ task }) => {
+    const session = current;
+    current = undefined;
+    await closeSession(session, task);
+    expect(session?.pageErrors ?? [], "uncaught errors in the page").toEqual([]);
+  });
+
+  return {
+    url(path = "/") {
+      if (!worker) throw new Error("the local Worker is not running");
+      return `${worker.url}${path}`;
+    },
+    session() {
+      if (!current) throw new Error("no browser tab: the suite's setup failed");
+      return current;
+    },
+  };
+}
