@@ -21,6 +21,8 @@ declare module "autocannon" {
     url: string;
     connections?: number;
     duration?: number;
+    /** A fixed number of requests in all, instead of a duration. */
+    amount?: number;
     method?: string;
     headers?: Record<string, string>;
     requests?: { method?: string; setupRequest?: (request: RequestParams) => RequestParams }[];

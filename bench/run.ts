@@ -1,160 +1,106 @@
 /**
- * `npm run bench`: autocannon against the Node server (libSQL file database) with the lender's
- * data loaded through the ingest path, on 127.0.0.1, for a bounded time per endpoint.
+ * `npm run bench`: the whole benchmark, on 127.0.0.1, bounded in time, stopping all it starts.
  *
- *   BENCH_DURATION   seconds per endpoint (default 10)
- *   BENCH_CONNECTIONS concurrent connections (default 10)
+ *   1. the Worker bundle, raw and gzip (`wrangler deploy --dry-run --outdir`);
+ *   2. the Node server (libSQL file) with 10 k generated loans, loaded by the ingest script
+ *      (rows/s, peak RSS), then every endpoint at 1 and 10 connections;
+ *   3. a fresh Node server with 100 k loans (and 1 M with BENCH_FULL=1): ingest, then view-loans
+ *      and check-eligibility again, compared with 10 k (the scale table);
+ *   4. `wrangler dev` with the lender's workbooks: every endpoint (writes: a few requests only,
+ *      the rate-limit binding allows 60 a minute).
  *
- * Results go to bench/results/<timestamp>.json (gitignored); a summary is printed.
+ *   BENCH_DURATION  seconds per run (default 5)
+ *   BENCH_FULL=1    adds the 1 M-loan / 100 k-customer data set (about 4 more minutes)
+ *   BENCH_WORKER=0  skips wrangler dev
+ *
+ * Writes bench/results/latest.json and bench/results/latest.md (gitignored).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import autocannon, { type Result } from "autocannon";
+import { ROUND_TRIP_BUDGETS, workerBundle } from "./lib/bundle";
+import { generated } from "./lib/ingest";
+import { ENDPOINTS, type Endpoint } from "./lib/load";
+import { nodePhase, type PhaseResult, workerPhase } from "./lib/phases";
+import { ROOT, stopAll } from "./lib/processes";
+import { type BenchResults, markdown, scaleRows } from "./lib/report";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const DURATION = positive(process.env.BENCH_DURATION, 10);
-const CONNECTIONS = positive(process.env.BENCH_CONNECTIONS, 10);
-const CUSTOMERS = 300;
+const FULL = process.env.BENCH_FULL === "1";
+const WORKER = process.env.BENCH_WORKER !== "0";
+const DURATION = positive(process.env.BENCH_DURATION, 5);
+const LIMIT_MS = (FULL ? 20 : 10) * 60_000;
+const SCALE_ENDPOINTS: Endpoint[] = ["GET /view-loans/{id}", "POST /check-eligibility"];
 
-interface Scenario {
-  name: string;
-  method: "GET" | "POST";
-  /** A fresh request per call: the customer changes, so no single row stays hot. */
-  next: () => { path: string; body?: string };
+const started = performance.now();
+const watchdog = setTimeout(() => {
+  console.error(`bench: over ${LIMIT_MS / 60_000} minutes, stopping everything`);
+  void stopAll().finally(() => process.exit(1));
+}, LIMIT_MS);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void stopAll().finally(() => process.exit(130)));
 }
 
-const randomCustomer = () => 1 + Math.floor(Math.random() * CUSTOMERS);
-const scenarios: Scenario[] = [
-  {
-    name: "GET /view-loans/{customer_id}",
-    method: "GET",
-    next: () => ({ path: `/view-loans/${randomCustomer()}` }),
+const scratch = await mkdtemp(join(tmpdir(), "credit-bench-"));
+const settings = {
+  scratch,
+  durationSeconds: DURATION,
+  connections: [1, 10],
+  ingestTimeoutMs: 6 * 60_000,
+};
+const results: BenchResults = {
+  date: new Date().toISOString(),
+  wall_seconds: 0,
+  machine: {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    node: process.version,
+    load_average: loadavg().map((value) => Math.round(value * 100) / 100),
   },
-  {
-    name: "POST /check-eligibility",
-    method: "POST",
-    next: () => ({
-      path: "/check-eligibility",
-      body: JSON.stringify({
-        customer_id: randomCustomer(),
-        loan_amount: 50_000 + 1_000 * Math.floor(Math.random() * 500),
-        interest_rate: 11.5,
-        tenure: 24,
-      }),
-    }),
-  },
-];
+  settings: { duration_s: DURATION, full: FULL, as_of_date: "2025-06-15" },
+  bundle: { error: "not run" },
+  round_trip_budgets: ROUND_TRIP_BUDGETS,
+  load: [],
+  ingest: [],
+  scale: [],
+  notes: [],
+};
 
-const directory = await mkdtemp(join(tmpdir(), "credit-bench-"));
-const server = spawnServer(directory);
 try {
-  const url = await serverUrl(server.child, () => server.output);
-  console.log(`server ${url} (libSQL file in ${directory}), data loaded through the ingest path`);
-  // Warm the JIT and the page cache before measuring.
-  await run(url, scenarios[0] as Scenario, 2);
-
-  const results: { scenario: string; result: Result }[] = [];
-  for (const scenario of scenarios) {
-    console.log(`${scenario.name}: ${DURATION} s, ${CONNECTIONS} connections`);
-    results.push({ scenario: scenario.name, result: await run(url, scenario, DURATION) });
-  }
-
-  const summary = results.map(({ scenario, result }) => ({
-    scenario,
-    requests_per_second: Math.round(result.requests.average),
-    latency_p50_ms: result.latency.p50,
-    latency_p99_ms: result.latency.p99,
-    requests: result.requests.total,
-    non_2xx: result.non2xx,
-    errors: result.errors,
-  }));
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const file = join(ROOT, "bench/results", `${stamp}.json`);
-  await writeFile(
-    file,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
-        settings: { duration_s: DURATION, connections: CONNECTIONS, backend: "node + libSQL file" },
-        summary,
-        raw: results,
-      },
-      null,
-      2,
-    )}\n`,
+  console.log("worker bundle: wrangler deploy --dry-run");
+  results.bundle = await workerBundle(join(scratch, "dist"), 3 * 60_000).catch(
+    (error: unknown) => ({ error: (error as Error).message.slice(0, 500) }),
   );
-  console.table(summary);
-  console.log(`results: ${file}`);
-  if (summary.some((row) => row.non_2xx > 0 || row.errors > 0)) process.exitCode = 1;
-} finally {
-  await stop(server.child);
-  await rm(directory, { recursive: true, force: true });
-}
 
-function run(url: string, scenario: Scenario, duration: number): Promise<Result> {
-  return autocannon({
-    url,
-    connections: CONNECTIONS,
-    duration,
-    headers: { "Content-Type": "application/json" },
-    requests: [
-      {
-        method: scenario.method,
-        setupRequest: (request) => ({ ...request, ...scenario.next() }),
-      },
-    ],
-  });
-}
-
-/** `npm run serve` on a free port and a scratch database, seeded from data/ as it starts. */
-function spawnServer(dir: string) {
-  const state = { child: undefined as unknown as ChildProcess, output: "" };
-  state.child = spawn(join(ROOT, "node_modules/.bin/tsx"), ["scripts/serve.ts"], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      HOST: "127.0.0.1",
-      PORT: "0",
-      DATABASE_URL: `file:${join(dir, "credit.db")}`,
-      AS_OF_DATE: "2025-06-15",
-      NODE_ENV: "production",
-    },
-  });
-  for (const stream of [state.child.stdout, state.child.stderr]) {
-    stream?.on("data", (data: Buffer) => {
-      state.output += data.toString();
-    });
+  const sizes = FULL ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
+  const names: string[] = [];
+  for (const loans of sizes) {
+    const set = await generated(loans, 3 * 60_000);
+    names.push(set.name);
+    const endpoints = loans === sizes[0] ? ENDPOINTS : SCALE_ENDPOINTS;
+    add(await nodePhase(set, endpoints, settings));
   }
-  return state;
+  const [baseline, ...others] = names;
+  if (baseline !== undefined) results.scale = scaleRows(results.load, baseline, others);
+
+  if (WORKER) add(await workerPhase(settings, 12));
+} finally {
+  clearTimeout(watchdog);
+  await stopAll();
+  await rm(scratch, { recursive: true, force: true });
 }
 
-function serverUrl(child: ChildProcess, output: () => string, timeoutMs = 120_000) {
-  return new Promise<string>((resolve, reject) => {
-    const started = Date.now();
-    const poll = setInterval(() => {
-      const url = /ready: API (http:\/\/\S+)/.exec(output())?.[1];
-      if (url && /every row landed/.test(output())) {
-        clearInterval(poll);
-        resolve(url);
-      } else if (url || child.exitCode !== null || Date.now() - started > timeoutMs) {
-        clearInterval(poll);
-        reject(new Error(`the server did not start with the data loaded:\n${output()}`));
-      }
-    }, 100);
-  });
-}
+results.wall_seconds = Math.round((performance.now() - started) / 1000);
+const out = join(ROOT, "bench/results");
+await writeFile(join(out, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+await writeFile(join(out, "latest.md"), markdown(results));
+console.log(markdown(results));
+console.log(
+  `results: bench/results/latest.json, bench/results/latest.md (${results.wall_seconds} s)`,
+);
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  process.kill(-child.pid, "SIGTERM");
-  await exited;
+function add(phase: PhaseResult): void {
+  results.load.push(...phase.load);
+  results.ingest.push(phase.ingest);
 }
 
 function positive(value: string | undefined, fallback: number): number {

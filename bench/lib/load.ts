@@ -1,0 +1,183 @@
+/*
+ * The endpoints under load: one autocannon run per endpoint and connection count, each request
+ * built afresh (random customer, random loan, unique phone number) so no single row stays hot.
+ */
+import { loadavg } from "node:os";
+import autocannon, { type Result } from "autocannon";
+
+export type Endpoint =
+  | "GET /view-loan/{id}"
+  | "GET /view-loans/{id}"
+  | "POST /check-eligibility"
+  | "POST /create-loan"
+  | "POST /register";
+
+export const ENDPOINTS: Endpoint[] = [
+  "GET /view-loan/{id}",
+  "GET /view-loans/{id}",
+  "POST /check-eligibility",
+  "POST /create-loan",
+  "POST /register",
+];
+
+/** What the requests draw from: customers 1..customers, and loan ids that exist. */
+export interface Population {
+  customers: number;
+  loanIds: number[];
+}
+
+export interface LoadRow {
+  target: string;
+  data: string;
+  endpoint: Endpoint;
+  connections: number;
+  requests_per_second: number;
+  /** autocannon's mean: its histogram counts whole milliseconds, so sub-ms requests read low. */
+  latency_mean_ms: number;
+  /** connections × 1000 / req/s (Little's law for a closed loop): exact below 1 ms too. */
+  latency_from_rate_ms: number;
+  latency_p50_ms: number;
+  latency_p99_ms: number;
+  requests: number;
+  status_codes: Record<string, number>;
+  errors: number;
+  /** The machine's 1-minute load average when the run ended (it is shared). */
+  load_average: number;
+}
+
+export interface LoadOptions {
+  target: string;
+  data: string;
+  url: string;
+  population: Population;
+  connections: number;
+  durationSeconds: number;
+  /** A fixed number of requests instead of a duration (writes against a rate limit). */
+  amount?: number;
+}
+
+let phoneCounter = 0;
+/** 10-digit numbers starting with 5: the generated and lender data use 6–9. */
+const phoneBase = 5_000_000_000 + Math.floor(Math.random() * 900_000_000);
+
+function requestFor(endpoint: Endpoint, population: Population): { path: string; body?: string } {
+  const customer = 1 + Math.floor(Math.random() * population.customers);
+  switch (endpoint) {
+    case "GET /view-loan/{id}": {
+      const id = population.loanIds[Math.floor(Math.random() * population.loanIds.length)];
+      return { path: `/view-loan/${id}` };
+    }
+    case "GET /view-loans/{id}":
+      return { path: `/view-loans/${customer}` };
+    case "POST /check-eligibility":
+      return {
+        path: "/check-eligibility",
+        body: JSON.stringify({
+          customer_id: customer,
+          loan_amount: 50_000 + 1_000 * Math.floor(Math.random() * 500),
+          interest_rate: 11.5,
+          tenure: 24,
+        }),
+      };
+    case "POST /create-loan":
+      // Small loans: most are booked until a customer nears the limit, then refused (200).
+      return {
+        path: "/create-loan",
+        body: JSON.stringify({
+          customer_id: customer,
+          loan_amount: 10_000 + 1_000 * Math.floor(Math.random() * 40),
+          interest_rate: 14,
+          tenure: 12,
+        }),
+      };
+    case "POST /register":
+      phoneCounter += 1;
+      return {
+        path: "/register",
+        body: JSON.stringify({
+          first_name: "Bench",
+          last_name: "Customer",
+          age: 30,
+          monthly_income: 40_000 + 1_000 * Math.floor(Math.random() * 60),
+          phone_number: phoneBase + phoneCounter,
+        }),
+      };
+  }
+}
+
+export async function measure(endpoint: Endpoint, options: LoadOptions): Promise<LoadRow> {
+  const started = performance.now();
+  const result = await run(endpoint, options);
+  const seconds = (performance.now() - started) / 1000;
+  // A fixed amount is a few requests: too few for Little's law, so autocannon's own mean then.
+  const fixed = options.amount !== undefined;
+  const status: Record<string, number> = {};
+  const rate = fixed ? result.requests.total / seconds : result.requests.average;
+  for (const [code, stats] of Object.entries(result.statusCodeStats ?? {}))
+    status[code] = stats.count;
+  return {
+    target: options.target,
+    data: options.data,
+    endpoint,
+    connections: options.connections,
+    requests_per_second: Math.round(rate),
+    latency_mean_ms: round(result.latency.average),
+    latency_from_rate_ms:
+      fixed || rate === 0
+        ? round(result.latency.average)
+        : round((options.connections * 1000) / rate),
+    latency_p50_ms: result.latency.p50,
+    latency_p99_ms: result.latency.p99,
+    requests: result.requests.total,
+    status_codes: status,
+    errors: result.errors,
+    load_average: round(loadavg()[0] ?? 0),
+  };
+}
+
+/** A short unrecorded run: warms the JIT, the statement paths and the page cache. */
+export async function warm(options: LoadOptions, seconds: number): Promise<void> {
+  for (const endpoint of ["GET /view-loans/{id}", "POST /check-eligibility"] as const) {
+    await run(endpoint, { ...options, durationSeconds: seconds, amount: undefined });
+  }
+}
+
+function run(endpoint: Endpoint, options: LoadOptions): Promise<Result> {
+  const method = endpoint.startsWith("GET") ? "GET" : "POST";
+  return autocannon({
+    url: options.url,
+    connections: options.connections,
+    ...(options.amount === undefined
+      ? { duration: options.durationSeconds }
+      : { amount: options.amount }),
+    headers: { "Content-Type": "application/json" },
+    requests: [
+      {
+        method,
+        setupRequest: (request) => ({ ...request, ...requestFor(endpoint, options.population) }),
+      },
+    ],
+  });
+}
+
+/** Loan ids that exist, read through the API from the loans of a few random customers. */
+export async function sampleLoanIds(
+  url: string,
+  customers: number,
+  wanted = 200,
+): Promise<number[]> {
+  const ids: number[] = [];
+  for (let attempt = 0; attempt < wanted * 2 && ids.length < wanted; attempt += 1) {
+    const customer = 1 + Math.floor(Math.random() * customers);
+    const response = await fetch(`${url}/view-loans/${customer}`);
+    if (!response.ok) continue;
+    const loans = (await response.json()) as { loan_id: number }[];
+    for (const loan of loans) ids.push(loan.loan_id);
+  }
+  if (ids.length === 0) throw new Error(`no loans found at ${url}`);
+  return ids;
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
