@@ -98,12 +98,7 @@ async function landCustomers(
   await runAtomically(db, [
     ...upsertCustomers(db, plan.write),
     ...recordRejections(db, chunk.job_id, "customers", plan.rejections),
-    upsertChunkState(db, {
-      ...chunkIdentity(chunk),
-      status: "landed",
-      rowsLanded: plan.write.length,
-      attempts,
-    }),
+    landedState(db, chunk, plan.write.length, attempts),
   ]);
   return true;
 }
@@ -115,14 +110,14 @@ async function landLoans(db: Database, chunk: LoanChunk, attempts: number): Prom
   await runAtomically(db, [
     ...upsertLoans(db, plan.write),
     ...recordRemaps(db, chunk.job_id, plan.remapped),
-    upsertChunkState(db, {
-      ...chunkIdentity(chunk),
-      status: "landed",
-      rowsLanded: plan.write.length,
-      attempts,
-    }),
+    landedState(db, chunk, plan.write.length, attempts),
   ]);
   return true;
+}
+
+/** The chunk's bookkeeping row, written in the same batch as its rows. */
+function landedState(db: Database, chunk: IngestMessage, rowsLanded: number, attempts: number) {
+  return upsertChunkState(db, { ...chunkIdentity(chunk), status: "landed", rowsLanded, attempts });
 }
 
 async function noteRetry(
