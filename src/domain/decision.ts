@@ -1,6 +1,6 @@
 import type { CreditScore } from "./credit-score";
 import { monthlyInstalmentPaise } from "./loan-terms";
-import { basisPointsToPercent, paiseToRupees } from "./money";
+import { paiseToRupees } from "./money";
 
 /*
  * The one lending decision, shared by check-eligibility and create-loan (SPEC §5). Every rule is
@@ -104,11 +104,6 @@ export function decideLoan(
     monthlyInstalmentPaise: emiPaise,
     reasons,
   };
-}
-
-/** The band's rate floor as a percentage, for messages. */
-export function describeRate(rateBp: number): string {
-  return `${basisPointsToPercent(rateBp).toFixed(2)} %`;
 }
 
 function rupees(paise: number): string {

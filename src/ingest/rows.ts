@@ -109,27 +109,8 @@ export const LoanRowSchema = v.pipe(
 );
 export type LoanRow = v.InferOutput<typeof LoanRowSchema>;
 
-/** One queue message of ingestion: a chunk of rows of one kind, tagged with its ingest job. */
-const jobIdSchema = v.pipe(
-  v.string(),
-  v.minLength(1, "must not be empty"),
-  v.maxLength(200, "must be at most 200 characters"),
-);
-
-export const IngestChunkSchema = v.variant("kind", [
-  v.object({
-    job_id: jobIdSchema,
-    kind: v.literal("customers"),
-    rows: v.array(CustomerRowSchema),
-  }),
-  v.object({
-    job_id: jobIdSchema,
-    kind: v.literal("loans"),
-    rows: v.array(LoanRowSchema),
-  }),
-]);
-export type IngestChunk = v.InferOutput<typeof IngestChunkSchema>;
-export type IngestKind = IngestChunk["kind"];
+/** The two kinds of rows; the queue message contract is src/ingest/messages.ts. */
+export type IngestKind = "customers" | "loans";
 
 /** A validation problem in terms a person can act on: which field, and what is wrong with it. */
 export interface FieldProblem {

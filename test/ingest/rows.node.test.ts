@@ -1,11 +1,7 @@
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import {
-  CustomerRowSchema,
-  IngestChunkSchema,
-  LoanRowSchema,
-  toFieldProblems,
-} from "../../src/ingest/rows";
+import { IngestMessageSchema } from "../../src/ingest/messages";
+import { CustomerRowSchema, LoanRowSchema, toFieldProblems } from "../../src/ingest/rows";
 
 const customer = {
   row: 2,
@@ -96,24 +92,30 @@ describe("LoanRowSchema", () => {
   });
 });
 
-describe("IngestChunkSchema", () => {
-  it("pairs each kind with its own rows", () => {
-    expect(v.is(IngestChunkSchema, { job_id: "j1", kind: "customers", rows: [customer] })).toBe(
-      true,
-    );
-    expect(v.is(IngestChunkSchema, { job_id: "j1", kind: "loans", rows: [loan] })).toBe(true);
-    expect(v.is(IngestChunkSchema, { job_id: "j1", kind: "loans", rows: [customer] })).toBe(false);
-    expect(v.is(IngestChunkSchema, { job_id: "j1", kind: "customers", rows: [loan] })).toBe(false);
+describe("IngestMessageSchema (a queue message)", () => {
+  const message = (kind: string, rows: unknown[], jobId = "j1") => ({
+    job_id: jobId,
+    seq: 0,
+    kind,
+    rows,
   });
 
-  it("refuses unknown kinds and empty job ids", () => {
-    expect(v.is(IngestChunkSchema, { job_id: "j1", kind: "payments", rows: [] })).toBe(false);
-    expect(v.is(IngestChunkSchema, { job_id: "", kind: "customers", rows: [] })).toBe(false);
+  it("pairs each kind with its own rows", () => {
+    expect(v.is(IngestMessageSchema, message("customers", [customer]))).toBe(true);
+    expect(v.is(IngestMessageSchema, message("loans", [loan]))).toBe(true);
+    expect(v.is(IngestMessageSchema, message("loans", [customer]))).toBe(false);
+    expect(v.is(IngestMessageSchema, message("customers", [loan]))).toBe(false);
+  });
+
+  it("refuses unknown kinds, empty chunks and empty job ids", () => {
+    expect(v.is(IngestMessageSchema, message("payments", [customer]))).toBe(false);
+    expect(v.is(IngestMessageSchema, message("customers", []))).toBe(false);
+    expect(v.is(IngestMessageSchema, message("customers", [customer], ""))).toBe(false);
   });
 
   it("survives a JSON round trip, as a queue message does", () => {
-    const chunk = { job_id: "j1", kind: "loans", rows: [loan, { ...loan, row: 3, remap: true }] };
-    const result = v.safeParse(IngestChunkSchema, JSON.parse(JSON.stringify(chunk)));
+    const chunk = message("loans", [loan, { ...loan, row: 3, remap: true }]);
+    const result = v.safeParse(IngestMessageSchema, JSON.parse(JSON.stringify(chunk)));
     expect(result.success && result.output).toEqual(chunk);
   });
 });
