@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { IngestClient } from "../../scripts/lib/ingest-client";
-import { runIngest } from "../../scripts/lib/ingest-run";
+import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
 import { readAllRows, WorkbookError } from "../../scripts/lib/read-workbook";
 import { startFlakyProxy } from "../node/flaky-proxy";
 import {
@@ -37,18 +37,24 @@ async function getJson<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** Runs the ingest script's core quietly against the test Worker; options override the target. */
+function ingest(customersFile: string, loansFile: string, overrides: Partial<IngestOptions> = {}) {
+  return runIngest({
+    url: worker.url,
+    token: worker.token,
+    customersFile,
+    loansFile,
+    reportFile: null,
+    log: quiet,
+    ...overrides,
+  });
+}
+
 type LoanSummary = { loan_id: number; source_loan_id: number | null };
 
 describe("npm run ingest against a local Worker", () => {
   it("lands all 300 customers and 782 loans with the SPEC's loan-id policy, and a second run changes nothing", async () => {
-    const first = await runIngest({
-      url: worker.url,
-      token: worker.token,
-      customersFile: REAL_CUSTOMERS,
-      loansFile: REAL_LOANS,
-      reportFile: null,
-      log: quiet,
-    });
+    const first = await ingest(REAL_CUSTOMERS, REAL_LOANS);
     expect(first.complete).toBe(true);
     expect(first.customers).toMatchObject({
       rows_read: 300,
@@ -84,14 +90,7 @@ describe("npm run ingest against a local Worker", () => {
     const before = await Promise.all(
       [240, 20, 14, 10].map((id) => getJson<LoanSummary[]>(`/view-loans/${id}`)),
     );
-    const second = await runIngest({
-      url: worker.url,
-      token: worker.token,
-      customersFile: REAL_CUSTOMERS,
-      loansFile: REAL_LOANS,
-      reportFile: null,
-      log: quiet,
-    });
+    const second = await ingest(REAL_CUSTOMERS, REAL_LOANS);
     expect(second.complete).toBe(true);
     expect(await client.storedRows()).toEqual({ customers: 300, loans: 782 });
     expect(second.remapped_loans.map((r) => r.loan_id)).toEqual(assigned);
@@ -115,14 +114,7 @@ describe("npm run ingest against a local Worker", () => {
     ]);
     const fetchSpy = vi.spyOn(globalThis, "fetch");
     try {
-      const run = runIngest({
-        url: worker.url,
-        token: worker.token,
-        customersFile: customers,
-        loansFile: loans,
-        reportFile: null,
-        log: quiet,
-      });
+      const run = ingest(customers, loans);
       await expect(run).rejects.toThrow(WorkbookError);
       await expect(run).rejects.toThrow(/Tenure/);
       expect(fetchSpy).not.toHaveBeenCalled();
@@ -132,14 +124,7 @@ describe("npm run ingest against a local Worker", () => {
   });
 
   it("sends nothing when the token is wrong", async () => {
-    const run = runIngest({
-      url: worker.url,
-      token: "not-the-token",
-      customersFile: REAL_CUSTOMERS,
-      loansFile: REAL_LOANS,
-      reportFile: null,
-      log: quiet,
-    });
+    const run = ingest(REAL_CUSTOMERS, REAL_LOANS, { token: "not-the-token" });
     await expect(run).rejects.toThrow(/401/);
   });
 
@@ -160,14 +145,7 @@ describe("npm run ingest against a local Worker", () => {
         dateColumns: [8, 9],
       },
     ]);
-    const report = await runIngest({
-      url: worker.url,
-      token: worker.token,
-      customersFile: customers,
-      loansFile: loans,
-      reportFile: null,
-      log: quiet,
-    });
+    const report = await ingest(customers, loans);
     expect(report.complete).toBe(false);
     expect(report.customers).toMatchObject({ rows_read: 3, rejected: 1, landed: 2 });
     expect(report.loans).toMatchObject({ rows_read: 2, landed: 2 });
@@ -191,28 +169,13 @@ describe("npm run ingest against a local Worker", () => {
     ]);
     const proxy = await startFlakyProxy(worker.url, 1);
     try {
-      const cut = runIngest({
-        url: proxy.url,
-        token: worker.token,
-        customersFile: customers,
-        loansFile: loans,
-        reportFile: null,
-        log: quiet,
-        maxAttempts: 2,
-      });
+      const cut = ingest(customers, loans, { url: proxy.url, maxAttempts: 2 });
       await expect(cut).rejects.toThrow(/failed 2 times/);
       expect(proxy.batchesForwarded()).toBe(1);
     } finally {
       await proxy.close();
     }
-    const rerun = await runIngest({
-      url: worker.url,
-      token: worker.token,
-      customersFile: customers,
-      loansFile: loans,
-      reportFile: null,
-      log: quiet,
-    });
+    const rerun = await ingest(customers, loans);
     expect(rerun.complete).toBe(true);
     expect(rerun.customers.landed).toBe(600);
     expect(rerun.loans.landed).toBe(600);
