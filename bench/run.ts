@@ -6,8 +6,9 @@
  *      (rows/s, peak RSS), then every endpoint at 1 and 10 connections;
  *   3. a fresh Node server with 100 k loans (and 1 M with BENCH_FULL=1): ingest, then view-loans
  *      and check-eligibility again, compared with 10 k (the scale table);
- *   4. `wrangler dev` with the lender's workbooks: every endpoint (writes: a few requests only,
- *      the rate-limit binding allows 60 a minute).
+ *   4. `wrangler dev` with the lender's workbooks and SERVER_TIMING=true: the D1 round trips of one
+ *      request per endpoint case, read from its Server-Timing header; then every endpoint
+ *      (writes: a few requests only, the rate-limit binding allows 60 a minute).
  *
  *   BENCH_DURATION  seconds per run (default 5)
  *   BENCH_FULL=1    adds the 1 M-loan / 100 k-customer data set (about 4 more minutes)
@@ -18,7 +19,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROUND_TRIP_BUDGETS, workerBundle } from "./lib/bundle";
+import { workerBundle } from "./lib/bundle";
 import { generated } from "./lib/ingest";
 import { ENDPOINTS, type Endpoint } from "./lib/load";
 import { nodePhase, type PhaseResult, workerPhase } from "./lib/phases";
@@ -58,7 +59,7 @@ const results: BenchResults = {
   },
   settings: { duration_s: DURATION, full: FULL, as_of_date: "2025-06-15" },
   bundle: { error: "not run" },
-  round_trip_budgets: ROUND_TRIP_BUDGETS,
+  round_trips: [],
   load: [],
   ingest: [],
   scale: [],
@@ -101,6 +102,8 @@ console.log(
 function add(phase: PhaseResult): void {
   results.load.push(...phase.load);
   results.ingest.push(phase.ingest);
+  if (phase.roundTrips) results.round_trips = phase.roundTrips;
+  results.notes.push(...(phase.notes ?? []));
 }
 
 function positive(value: string | undefined, fallback: number): number {

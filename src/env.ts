@@ -8,4 +8,10 @@ import type { IngestMessage } from "./ingest/messages";
  */
 export interface Env extends AppBindings, DatabaseBindings {
   INGEST_QUEUE: Queue<IngestMessage>;
+  /**
+   * `"true"` adds `Server-Timing: db;dur=…;desc="<n> round trips"` to every response: the D1
+   * round trips the request made and the time spent awaiting them (src/db/server-timing.ts).
+   * Off by default: it reveals internals. Nothing is counted on libSQL (`DATABASE_URL`).
+   */
+  SERVER_TIMING?: string;
 }

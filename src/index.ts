@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { withD1ServerTiming } from "./db/server-timing";
 import { workerDatabase } from "./db/worker";
 import type { Env } from "./env";
 import { consumeIngestBatch } from "./ingest/consumer";
@@ -6,6 +7,9 @@ import { consumeIngestBatch } from "./ingest/consumer";
 const app = createApp<Env>({ database: workerDatabase });
 
 export default {
-  fetch: app.fetch,
+  fetch: (request: Request, env: Env, ctx: ExecutionContext) =>
+    env.SERVER_TIMING === "true"
+      ? withD1ServerTiming(env, (counted) => app.fetch(request, counted, ctx))
+      : app.fetch(request, env, ctx),
   queue: (batch, env, _ctx) => consumeIngestBatch(batch, workerDatabase(env), env),
 } satisfies ExportedHandler<Env>;

@@ -1,7 +1,4 @@
-/*
- * The Worker bundle as `wrangler deploy --dry-run` builds it (minified, as deployed), raw and gzip,
- * and the D1 round-trip budgets that CI enforces.
- */
+/* The Worker bundle as `wrangler deploy --dry-run` builds it (minified, as deployed), raw and gzip. */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -35,19 +32,6 @@ export async function workerBundle(outdir: string, timeoutMs: number): Promise<B
     wrangler_ms: Math.round(result.ms),
   };
 }
-
-/**
- * Not measured by this run: the budgets `test/routes/round-trips.test.ts` enforces by counting
- * every batch and statement that reaches the D1 binding (it fails CI when one is exceeded).
- */
-export const ROUND_TRIP_BUDGETS = [
-  { endpoint: "POST /register", round_trips: 1 },
-  { endpoint: "POST /check-eligibility", round_trips: 1 },
-  { endpoint: "GET /view-loan/{id}", round_trips: 1 },
-  { endpoint: "GET /view-loans/{id}", round_trips: 1 },
-  { endpoint: "POST /create-loan (booked)", round_trips: 2 },
-  { endpoint: "POST /create-loan (refused or replayed)", round_trips: 1 },
-];
 
 function kib(bytes: number): number {
   return Math.round((bytes / 1024) * 100) / 100;

@@ -8,6 +8,7 @@ import { startLocalWorker } from "../../test/node/local-worker";
 import { type DataSet, type IngestRow, ingest, LENDER_DATA } from "./ingest";
 import { type Endpoint, type LoadRow, measure, sampleLoanIds, warm } from "./load";
 import { NODE_INGEST_TOKEN, onStopAll, startNodeServer } from "./processes";
+import { countRoundTrips, type RoundTripRow, roundTripNotes } from "./round-trips";
 
 export interface PhaseSettings {
   scratch: string;
@@ -19,6 +20,9 @@ export interface PhaseSettings {
 export interface PhaseResult {
   load: LoadRow[];
   ingest: IngestRow;
+  /** D1 round trips per request, counted on the Worker (wrangler dev only). */
+  roundTrips?: RoundTripRow[];
+  notes?: string[];
 }
 
 const READS: Endpoint[] = [
@@ -69,15 +73,17 @@ export async function nodePhase(
 }
 
 /**
- * `wrangler dev` (Miniflare D1 and Queues) with the lender's data. Its rate-limit binding allows
- * 60 writes a minute per address, so each write endpoint gets a fixed, small number of requests
- * (4 × `writesPerRun` in all); anything refused shows as 429 in the status codes.
+ * `wrangler dev` (Miniflare D1 and Queues) with the lender's data, and SERVER_TIMING=true so each
+ * response reports its D1 round trips: after ingesting, one request per endpoint case is counted
+ * (5 writes). Its rate-limit binding allows 60 writes a minute per address, so each write endpoint
+ * then gets a fixed, small number of requests (4 × `writesPerRun` in all); anything refused shows
+ * as 429 in the status codes.
  */
 export async function workerPhase(
   settings: PhaseSettings,
   writesPerRun: number,
 ): Promise<PhaseResult> {
-  const worker = await startLocalWorker();
+  const worker = await startLocalWorker({ SERVER_TIMING: "true" });
   const forget = onStopAll(worker.stop);
   try {
     console.log(`wrangler dev ${worker.url}: ingesting ${LENDER_DATA.name}`);
@@ -89,13 +95,15 @@ export async function workerPhase(
       join(settings.scratch, "ingest-worker.json"),
       settings.ingestTimeoutMs,
     );
+    const loanIds = await sampleLoanIds(worker.url, LENDER_DATA.customers);
+    const counted = await roundTrips(worker.url, loanIds);
     const base = {
       target: "wrangler dev",
       data: LENDER_DATA.name,
       url: worker.url,
       population: {
         customers: LENDER_DATA.customers,
-        loanIds: await sampleLoanIds(worker.url, LENDER_DATA.customers),
+        loanIds,
       },
       durationSeconds: settings.durationSeconds,
     };
@@ -114,10 +122,34 @@ export async function workerPhase(
         report(load.at(-1));
       }
     }
-    return { load, ingest: loaded };
+    return { load, ingest: loaded, ...counted };
   } finally {
     forget();
     await worker.stop();
+  }
+}
+
+/** One request per endpoint case, counted; a failure becomes a note, not the end of the run. */
+async function roundTrips(
+  url: string,
+  loanIds: number[],
+): Promise<{ roundTrips: RoundTripRow[]; notes: string[] }> {
+  const loanId = loanIds[0];
+  if (loanId === undefined) return { roundTrips: [], notes: ["round trips: no loan to view"] };
+  try {
+    const rows = await countRoundTrips(url, loanId);
+    for (const row of rows) {
+      console.log(
+        `  D1 round trips ${row.endpoint}: ${row.counted ?? "?"} (budget ${row.budget}), ${row.status}`,
+      );
+    }
+    const notes = roundTripNotes(rows);
+    for (const note of notes) console.warn(`  WARNING: ${note}`);
+    return { roundTrips: rows, notes };
+  } catch (error) {
+    const note = `round trips not counted: ${(error as Error).message.slice(0, 300)}`;
+    console.warn(`  WARNING: ${note}`);
+    return { roundTrips: [], notes: [note] };
   }
 }
 

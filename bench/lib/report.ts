@@ -2,6 +2,7 @@
 import type { BundleSize } from "./bundle";
 import type { IngestRow } from "./ingest";
 import type { Endpoint, LoadRow } from "./load";
+import type { RoundTripRow } from "./round-trips";
 
 export interface ScaleRow {
   endpoint: Endpoint;
@@ -22,7 +23,8 @@ export interface BenchResults {
   machine: { cpus: number; model: string | undefined; node: string; load_average: number[] };
   settings: { duration_s: number; full: boolean; as_of_date: string };
   bundle: BundleSize | { error: string };
-  round_trip_budgets: { endpoint: string; round_trips: number }[];
+  /** Counted live on wrangler dev; empty when the Worker phase did not run. */
+  round_trips: RoundTripRow[];
   load: LoadRow[];
   ingest: IngestRow[];
   scale: ScaleRow[];
@@ -105,11 +107,20 @@ export function markdown(results: BenchResults): string {
       ? `not measured: ${results.bundle.error}`
       : `${results.bundle.file}: ${results.bundle.raw_kib} KiB raw, ${results.bundle.gzip_kib} KiB gzip (CI budget ${results.bundle.budget_gzip_kib} KB gzip)`,
     "",
-    "## D1 round trips per request (budgets enforced by test/routes/round-trips.test.ts; not measured here)",
+    "## D1 round trips per request (counted live on wrangler dev via Server-Timing; budget enforced by test/routes/round-trips.test.ts)",
     "",
-    "| endpoint | round trips |",
-    "|---|---|",
-    ...results.round_trip_budgets.map((r) => `| ${r.endpoint} | ${r.round_trips} |`),
+    ...(results.round_trips.length === 0
+      ? [
+          "not counted: the wrangler dev phase did not run (BENCH_WORKER=0) or failed; see the notes",
+        ]
+      : [
+          "| endpoint | counted | budget | status |",
+          "|---|---|---|---|",
+          ...results.round_trips.map(
+            (r) =>
+              `| ${r.endpoint} | ${r.counted ?? "no header"}${r.counted !== null && r.counted > r.budget ? " (over budget)" : ""} | ${r.budget} | ${r.status} |`,
+          ),
+        ]),
     "",
     ...(results.notes.length > 0 ? ["## Notes", "", ...results.notes.map((n) => `- ${n}`)] : []),
     "",

@@ -1,56 +1,77 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { countingD1 } from "../support/counting-d1";
-import { callJson, registerCustomer } from "../support/http";
+import { countingD1 } from "../../src/db/counting-d1";
+import { type CallOptions, call, callJson, registerCustomer, uniquePhone } from "../support/http";
 import { seedLoan } from "../support/seed";
 
-/** Runs one request against a D1 binding that counts the round trips reaching it. */
-async function roundTripsOf(path: string, options: Parameters<typeof callJson>[1] = {}) {
+const SERVER_TIMING = /^db;dur=(\d+\.\d);desc="(\d+) round trips"$/;
+
+/**
+ * Runs one request against a D1 binding that counts the round trips reaching it, and reads the
+ * Worker's own count from its Server-Timing header (null when there is none).
+ */
+async function roundTripsOf(path: string, options: CallOptions = {}) {
   const { database, counter } = countingD1(env.DB);
-  const response = await callJson(path, { ...options, env: { DB: database } });
-  return { status: response.status, roundTrips: counter.roundTrips };
+  const response = await callJson(path, { ...options, env: { ...options.env, DB: database } });
+  return {
+    status: response.status,
+    roundTrips: counter.roundTrips,
+    serverTiming: response.headers.get("Server-Timing"),
+  };
+}
+
+/** One request per endpoint case, in order (the replay needs the keyed booking first). */
+async function everyEndpoint(options: CallOptions = {}) {
+  const { customer_id } = await registerCustomer();
+  const loanId = await seedLoan({
+    customerId: customer_id,
+    amount: 10_000,
+    startDate: "2024-01-01",
+    endDate: "2025-01-01",
+    emisPaidOnTime: 12,
+  });
+  const loanBody = { customer_id, loan_amount: 50_000, interest_rate: 14, tenure: 24 };
+  const key = `rt-${crypto.randomUUID()}`;
+  const call = (path: string, more: CallOptions = {}) =>
+    roundTripsOf(path, { ...options, ...more });
+  return {
+    register: await call("/register", {
+      body: {
+        first_name: "A",
+        last_name: "B",
+        age: 30,
+        monthly_income: 40_000,
+        phone_number: uniquePhone(),
+      },
+    }),
+    viewLoan: await call(`/view-loan/${loanId}`),
+    viewLoans: await call(`/view-loans/${customer_id}`),
+    checkEligibility: await call("/check-eligibility", { body: loanBody }),
+    createLoan: await call("/create-loan", { body: loanBody }),
+    createLoanWithKey: await call("/create-loan", {
+      body: loanBody,
+      headers: { "Idempotency-Key": key },
+    }),
+    createLoanReplay: await call("/create-loan", {
+      body: loanBody,
+      headers: { "Idempotency-Key": key },
+    }),
+    createLoanRefused: await call("/create-loan", {
+      body: { ...loanBody, loan_amount: 900_000_000 },
+    }),
+  };
 }
 
 describe("D1 round trips per request", () => {
   it("stays within the budget on every endpoint", async () => {
-    const { customer_id } = await registerCustomer();
-    const loanId = await seedLoan({
-      customerId: customer_id,
-      amount: 10_000,
-      startDate: "2024-01-01",
-      endDate: "2025-01-01",
-      emisPaidOnTime: 12,
-    });
-    const loanBody = { customer_id, loan_amount: 50_000, interest_rate: 14, tenure: 24 };
-
-    const measured = {
-      register: await roundTripsOf("/register", {
-        body: {
-          first_name: "A",
-          last_name: "B",
-          age: 30,
-          monthly_income: 40_000,
-          phone_number: 7_000_000_123,
-        },
-      }),
-      viewLoan: await roundTripsOf(`/view-loan/${loanId}`),
-      viewLoans: await roundTripsOf(`/view-loans/${customer_id}`),
-      checkEligibility: await roundTripsOf("/check-eligibility", { body: loanBody }),
-      createLoan: await roundTripsOf("/create-loan", { body: loanBody }),
-      createLoanWithKey: await roundTripsOf("/create-loan", {
-        body: loanBody,
-        headers: { "Idempotency-Key": "rt-1" },
-      }),
-      createLoanReplay: await roundTripsOf("/create-loan", {
-        body: loanBody,
-        headers: { "Idempotency-Key": "rt-1" },
-      }),
-      createLoanRefused: await roundTripsOf("/create-loan", {
-        body: { ...loanBody, loan_amount: 900_000_000 },
-      }),
-    };
-
-    expect(measured).toEqual({
+    const measured = await everyEndpoint();
+    const counts = Object.fromEntries(
+      Object.entries(measured).map(([name, { status, roundTrips }]) => [
+        name,
+        { status, roundTrips },
+      ]),
+    );
+    expect(counts).toEqual({
       register: { status: 201, roundTrips: 1 },
       viewLoan: { status: 200, roundTrips: 1 },
       viewLoans: { status: 200, roundTrips: 1 },
@@ -60,5 +81,56 @@ describe("D1 round trips per request", () => {
       createLoanReplay: { status: 201, roundTrips: 1 },
       createLoanRefused: { status: 200, roundTrips: 1 },
     });
+  });
+
+  it("reports the same count in Server-Timing when SERVER_TIMING is true", async () => {
+    const measured = await everyEndpoint({ env: { SERVER_TIMING: "true" } });
+    for (const [name, { roundTrips, serverTiming }] of Object.entries(measured)) {
+      const match = SERVER_TIMING.exec(serverTiming ?? "");
+      expect(match, `${name}: Server-Timing ${serverTiming}`).not.toBeNull();
+      expect({ name, header: Number(match?.[2]) }).toEqual({ name, header: roundTrips });
+      expect(Number(match?.[1])).toBeGreaterThanOrEqual(0);
+    }
+    // The budget test's counts, so a header that always said 0 could not pass.
+    expect(measured.createLoan.roundTrips).toBe(2);
+  });
+
+  it("sends no Server-Timing header unless SERVER_TIMING is exactly true", async () => {
+    for (const setting of [undefined, "", "false", "1"]) {
+      const measured = await everyEndpoint(
+        setting === undefined ? {} : { env: { SERVER_TIMING: setting } },
+      );
+      for (const [name, { serverTiming, roundTrips }] of Object.entries(measured)) {
+        expect({ setting, name, serverTiming }).toEqual({ setting, name, serverTiming: null });
+        expect(roundTrips).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("reports a request that never reaches D1 as 0 round trips", async () => {
+    const { serverTiming, roundTrips } = await roundTripsOf("/openapi.json", {
+      env: { SERVER_TIMING: "true" },
+    });
+    expect(roundTrips).toBe(0);
+    expect(serverTiming).toMatch(/^db;dur=0\.0;desc="0 round trips"$/);
+  });
+
+  it("leaves the other headers (security, CORS, cache) as they were", async () => {
+    const { customer_id } = await registerCustomer();
+    const origin = "https://console.example";
+    const options = { headers: { Origin: origin }, env: { CORS_ORIGINS: origin } };
+    const plain = await call(`/view-loans/${customer_id}`, options);
+    const timed = await call(`/view-loans/${customer_id}`, {
+      ...options,
+      env: { ...options.env, SERVER_TIMING: "true" },
+    });
+    // Everything but the request id (fresh per request) and the added header itself.
+    const others = (response: Response) =>
+      [...response.headers].filter(([name]) => !["x-request-id", "server-timing"].includes(name));
+    expect(timed.status).toBe(200);
+    expect(others(timed)).toEqual(others(plain));
+    expect(timed.headers.get("Access-Control-Allow-Origin")).toBe(origin);
+    expect(timed.headers.get("Cache-Control")).toBe("no-store");
+    expect(timed.headers.get("Server-Timing")).toMatch(SERVER_TIMING);
   });
 });

@@ -8,11 +8,16 @@ import type { Database } from "../../src/db/client";
  * this folder (http.ts, seed.ts, ingest.ts) go through it and never name a runtime.
  */
 
-/** Per-request overrides of the bindings; the database ones only mean something on the Worker. */
+/**
+ * Per-request overrides of the bindings; the database ones and SERVER_TIMING only mean something
+ * on the Worker.
+ */
 export type EnvOverrides = Partial<AppBindings> & {
   DB?: unknown;
   DATABASE_URL?: string;
   DATABASE_AUTH_TOKEN?: string;
+  /** The Worker's opt-in Server-Timing header (src/db/server-timing.ts). */
+  SERVER_TIMING?: string;
 };
 
 export interface TestBackend {
