@@ -18,22 +18,31 @@ export interface NodeServer {
   stop: () => Promise<void>;
 }
 
-/** `npm run serve` on 127.0.0.1, a free port and the given database file, without seeding. */
+/**
+ * `npm run serve` on 127.0.0.1, a free port and the given database file, without seeding. `root`
+ * is the checkout to run it from (another commit's worktree for a before/after comparison).
+ */
 export async function startNodeServer(
   databaseFile: string,
   env: Record<string, string> = {},
+  root = ROOT,
 ): Promise<NodeServer> {
-  const child = spawnGroup(join(ROOT, "node_modules/.bin/tsx"), ["scripts/serve.ts"], {
-    HOST: "127.0.0.1",
-    PORT: "0",
-    SEED: "false",
-    DATABASE_URL: `file:${databaseFile}`,
-    AS_OF_DATE: "2025-06-15",
-    NODE_ENV: "production",
-    // Writes are measured for throughput, not for the limiter (60/min per address by default).
-    RATE_LIMIT_PER_MINUTE: "100000000",
-    ...env,
-  });
+  const child = spawnGroup(
+    join(ROOT, "node_modules/.bin/tsx"),
+    [join(root, "scripts/serve.ts")],
+    {
+      HOST: "127.0.0.1",
+      PORT: "0",
+      SEED: "false",
+      DATABASE_URL: `file:${databaseFile}`,
+      AS_OF_DATE: "2025-06-15",
+      NODE_ENV: "production",
+      // Writes are measured for throughput, not for the limiter (60/min per address by default).
+      RATE_LIMIT_PER_MINUTE: "100000000",
+      ...env,
+    },
+    root,
+  );
   let output = "";
   for (const stream of [child.stdout, child.stderr]) {
     stream?.on("data", (data: Buffer) => {
@@ -100,9 +109,14 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...cleanups].map((stop) => stop()));
 }
 
-function spawnGroup(command: string, args: string[], env: Record<string, string>): ChildProcess {
+function spawnGroup(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd = ROOT,
+): ChildProcess {
   const child = spawn(command, args, {
-    cwd: ROOT,
+    cwd,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

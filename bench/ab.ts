@@ -1,0 +1,148 @@
+/**
+ * `npm run bench:ab`: a before/after comparison of the Node server, for measuring a speed-up.
+ *
+ * "before" is a commit (`--base`, default HEAD) checked out in a scratch git worktree; "after" is
+ * the working tree. Both serve a copy of the same database (generated loans, loaded once through
+ * the ingest script) and take the same load, one server at a time, alternating A B B A … so that a
+ * drift in the machine's load falls on both. Every figure is kept; the table shows the medians.
+ *
+ *   --base REF          the "before" commit (default HEAD)
+ *   --rounds N          before/after pairs (default 3)
+ *   --duration S        seconds per run (default 5)
+ *   --connections 1,10  connection counts (default 1)
+ *   --endpoints LIST    comma-separated, e.g. "GET /view-loans/{id},POST /check-eligibility"
+ *   --loans N           data set size (default 10000; 10 loans per customer)
+ *
+ * Writes bench/results/ab-latest.json and ab-latest.md (gitignored).
+ */
+import { execFileSync } from "node:child_process";
+import { copyFile, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { generated, ingest } from "./lib/ingest";
+import { ENDPOINTS, type Endpoint, type LoadRow, measure, sampleLoanIds, warm } from "./lib/load";
+import { NODE_INGEST_TOKEN, ROOT, startNodeServer, stopAll } from "./lib/processes";
+
+const { values: args } = parseArgs({
+  options: {
+    base: { type: "string", default: "HEAD" },
+    rounds: { type: "string", default: "3" },
+    duration: { type: "string", default: "5" },
+    connections: { type: "string", default: "1" },
+    endpoints: { type: "string", default: ENDPOINTS.join(",") },
+    loans: { type: "string", default: "10000" },
+  },
+});
+const rounds = Number(args.rounds);
+const connections = args.connections.split(",").map(Number);
+const endpoints = args.endpoints.split(",").map((name) => name.trim()) as Endpoint[];
+for (const endpoint of endpoints) {
+  if (!ENDPOINTS.includes(endpoint)) throw new Error(`unknown endpoint "${endpoint}"`);
+}
+
+type Variant = "before" | "after";
+const scratch = await mkdtemp(join(tmpdir(), "credit-ab-"));
+const baseTree = join(scratch, "base");
+const baseCommit = git("rev-parse", "--short", args.base);
+const rows: (LoadRow & { variant: Variant; round: number })[] = [];
+
+try {
+  git("worktree", "add", "--detach", baseTree, baseCommit);
+  await symlink(join(ROOT, "node_modules"), join(baseTree, "node_modules"));
+
+  const set = await generated(Number(args.loans), 3 * 60_000);
+  const template = join(scratch, "template.db");
+  const loader = await startNodeServer(template);
+  console.log(`loading ${set.name} through the ingest script`);
+  await ingest("node", loader.url, NODE_INGEST_TOKEN, set, join(scratch, "ingest.json"), 6e5);
+  const population = {
+    customers: set.customers,
+    loanIds: await sampleLoanIds(loader.url, set.customers),
+  };
+  await loader.stop();
+
+  for (let round = 0; round < rounds; round += 1) {
+    const order: Variant[] = round % 2 === 0 ? ["before", "after"] : ["after", "before"];
+    for (const variant of order) {
+      const database = join(scratch, `${variant}-${round}.db`);
+      await copyDatabase(template, database);
+      const server = await startNodeServer(database, {}, variant === "before" ? baseTree : ROOT);
+      try {
+        const base = { target: variant, data: set.name, url: server.url, population };
+        const durationSeconds = Number(args.duration);
+        await warm({ ...base, connections: 10, durationSeconds }, 2);
+        for (const endpoint of endpoints) {
+          for (const count of connections) {
+            const row = await measure(endpoint, { ...base, connections: count, durationSeconds });
+            rows.push({ ...row, variant, round });
+            console.log(
+              `  round ${round + 1} ${variant}: ${endpoint} ×${count} ${row.requests_per_second} req/s`,
+            );
+          }
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+} finally {
+  await stopAll();
+  try {
+    git("worktree", "remove", "--force", baseTree);
+  } catch {
+    // not created
+  }
+  await rm(scratch, { recursive: true, force: true });
+}
+
+const table = summarise();
+const out = join(ROOT, "bench/results");
+const meta = { date: new Date().toISOString(), base: baseCommit, after: "working tree", args };
+await writeFile(join(out, "ab-latest.json"), `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
+await writeFile(join(out, "ab-latest.md"), table);
+console.log(table);
+
+function summarise(): string {
+  const lines = [
+    `before: ${baseCommit}, after: working tree; ${args.loans} loans; ${rounds} rounds of ${args.duration} s; medians`,
+    "",
+    "| endpoint | conns | before req/s | after req/s | after ÷ before | before runs | after runs |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  for (const endpoint of endpoints) {
+    for (const count of connections) {
+      const of = (variant: Variant) =>
+        rows
+          .filter(
+            (r) => r.endpoint === endpoint && r.connections === count && r.variant === variant,
+          )
+          .map((r) => r.requests_per_second);
+      const [before, after] = [of("before"), of("after")];
+      const ratio = median(after) / median(before);
+      lines.push(
+        `| ${endpoint} | ${count} | ${median(before)} | ${median(after)} | ${ratio.toFixed(2)}× | ${before.join(", ")} | ${after.join(", ")} |`,
+      );
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const upper = sorted[middle] ?? 0;
+  return sorted.length % 2 === 1 ? upper : Math.round(((sorted[middle - 1] ?? 0) + upper) / 2);
+}
+
+/** The database file with its WAL, if the server left one. */
+async function copyDatabase(from: string, to: string): Promise<void> {
+  await copyFile(from, to);
+  for (const suffix of ["-wal", "-shm"]) {
+    await copyFile(from + suffix, to + suffix).catch(() => undefined);
+  }
+}
+
+function git(...gitArgs: string[]): string {
+  return execFileSync("git", gitArgs, { cwd: ROOT, encoding: "utf8" }).trim();
+}
