@@ -146,4 +146,41 @@ describe("the Node server", () => {
     expect(server.runtime.migrated).toEqual([]);
     expect(await storedRows()).toMatchObject({ customers: 302 });
   });
+
+  it("limits request bodies to 64 KB, declared or chunked, and reads bodies within it", async () => {
+    const register = (body: BodyInit, headers: Record<string, string> = {}) =>
+      fetch(`${server.url}/register`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...headers },
+        body,
+        duplex: "half",
+      } as RequestInit);
+    const customer = {
+      first_name: "Body",
+      last_name: "Limit",
+      age: 30,
+      monthly_income: 50_000,
+      phone_number: 5_123_456_789,
+    };
+    const oversized = JSON.stringify({ ...customer, padding: "x".repeat(70_000) });
+    const chunked = (text: string) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          const bytes = new TextEncoder().encode(text);
+          for (let at = 0; at < bytes.length; at += 8_192)
+            controller.enqueue(bytes.slice(at, at + 8_192));
+          controller.close();
+        },
+      });
+
+    const declared = await register(oversized);
+    expect(declared.status).toBe(413);
+    expect(declared.headers.get("content-type")).toContain("application/problem+json");
+    const streamed = await register(chunked(oversized));
+    expect(streamed.status).toBe(413);
+    expect((await register(chunked(JSON.stringify(customer)))).status).toBe(201);
+    const again = await register(JSON.stringify(customer));
+    expect(again.status).toBe(409);
+    expect(again.headers.get("cache-control")).toBe("no-store");
+  });
 });
