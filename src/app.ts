@@ -1,5 +1,4 @@
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { except } from "hono/combine";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
@@ -7,6 +6,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppBindings, AppVariables } from "./app-env";
 import type { Database } from "./db/client";
 import { isValidIsoDate, todayUtc } from "./domain/dates";
+import { declaredBodyLimit } from "./lib/body-limit";
 import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
@@ -89,7 +89,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
   app.use(
     except(
       "/ingest/*",
-      bodyLimit({
+      declaredBodyLimit({
         maxSize: MAX_BODY_BYTES,
         onError: () => {
           throw new ProblemError({
