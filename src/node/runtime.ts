@@ -19,7 +19,7 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.m
 
 /** wrangler.toml's two [[queues.consumers]]; the dead-letter one takes the platform's 3 retries. */
 export const QUEUE_SETTINGS = {
-  ingest: { name: "credit-ingest", maxBatchSize: 10, maxBatchTimeoutMs: 1_000, maxRetries: 5 },
+  ingest: { name: "credit-ingest", maxBatchSize: 10, maxBatchTimeoutMs: 0, maxRetries: 5 },
   deadLetters: {
     name: "credit-ingest-dlq",
     maxBatchSize: 10,
@@ -67,11 +67,18 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const settings = { INGEST_RETRY_DELAY_SECONDS: options.retryDelaySeconds };
   const timeout = options.queueBatchTimeoutMs;
   const deadLetters = new MemoryQueue(
-    { ...QUEUE_SETTINGS.deadLetters, maxBatchTimeoutMs: timeout ?? 1_000 },
+    {
+      ...QUEUE_SETTINGS.deadLetters,
+      maxBatchTimeoutMs: timeout ?? QUEUE_SETTINGS.deadLetters.maxBatchTimeoutMs,
+    },
     (batch) => consumeIngestBatch(batch, db, settings),
   );
   const queue = new MemoryQueue(
-    { ...QUEUE_SETTINGS.ingest, maxBatchTimeoutMs: timeout ?? 1_000, deadLetterQueue: deadLetters },
+    {
+      ...QUEUE_SETTINGS.ingest,
+      maxBatchTimeoutMs: timeout ?? QUEUE_SETTINGS.ingest.maxBatchTimeoutMs,
+      deadLetterQueue: deadLetters,
+    },
     (batch) => consumeIngestBatch(batch, db, settings),
   );
 

@@ -26,11 +26,19 @@ export interface LocalWorker {
   stop: () => Promise<void>;
 }
 
-export async function startLocalWorker(vars: Record<string, string> = {}): Promise<LocalWorker> {
+/**
+ * `vars` are added with `--var`; `config` is another wrangler configuration file (in the project
+ * root, since its paths resolve from where it lives), for trying other settings.
+ */
+export async function startLocalWorker(
+  vars: Record<string, string> = {},
+  config?: string,
+): Promise<LocalWorker> {
+  const configArgs = config === undefined ? [] : ["--config", config];
   const state = await mkdtemp(join(tmpdir(), "local-worker-"));
   const migrate = spawnSync(
     WRANGLER,
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state],
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, ...configArgs],
     {
       cwd: ROOT,
       env: offline,
@@ -48,6 +56,7 @@ export async function startLocalWorker(vars: Record<string, string> = {}): Promi
   };
   const args = [
     "dev",
+    ...configArgs,
     "--ip",
     "127.0.0.1",
     "--port",
