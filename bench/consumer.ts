@@ -78,14 +78,11 @@ async function ingestInto(set: DataSet, setting: Setting): Promise<IngestRow> {
   const worker = await startLocalWorker({}, CONFIG);
   try {
     const label = `size ${setting.maxBatchSize}, timeout ${setting.maxBatchTimeout}`;
-    const row = await ingest(
-      label,
-      worker.url,
-      worker.token,
-      set,
-      join(ROOT, ".bench-data/consumer-report.json"),
-      6e5,
-    );
+    // A fresh report each run: a failed run must not read the previous one's.
+    const report = join(ROOT, ".bench-data/consumer-report.json");
+    await rm(report, { force: true });
+    const row = await ingest(label, worker.url, worker.token, set, report, 6e5);
+    if (row.exit_code !== 0) console.warn(`  the ingest script exited ${row.exit_code}`);
     console.log(
       `  ${label}: ${set.name} ${row.rows_landed} rows in ${row.seconds} s (${row.rows_per_second} rows/s)`,
     );

@@ -4,6 +4,8 @@
  */
 export interface D1Counter {
   roundTrips: number;
+  /** Statements executed: one per standalone call, one per statement of a batch. */
+  statements: number;
   waitedMs: number;
 }
 
@@ -19,12 +21,13 @@ const EXECUTING = ["all", "run", "first", "raw"] as const;
  * exactly what the binding handed out.
  */
 export function countingD1(binding: D1Database): { database: D1Database; counter: D1Counter } {
-  const counter: D1Counter = { roundTrips: 0, waitedMs: 0 };
+  const counter: D1Counter = { roundTrips: 0, statements: 0, waitedMs: 0 };
   let inFlight = 0;
   let since = 0;
 
-  async function counted<T>(call: () => Promise<T>): Promise<T> {
+  async function counted<T>(call: () => Promise<T>, statements = 1): Promise<T> {
     counter.roundTrips += 1;
+    counter.statements += statements;
     if (inFlight === 0) since = performance.now();
     inFlight += 1;
     try {
@@ -49,7 +52,8 @@ export function countingD1(binding: D1Database): { database: D1Database; counter
 
   const database: D1Database = {
     prepare: (query) => instrument(binding.prepare(query)),
-    batch: <T>(statements: D1PreparedStatement[]) => counted(() => binding.batch<T>(statements)),
+    batch: <T>(statements: D1PreparedStatement[]) =>
+      counted(() => binding.batch<T>(statements), statements.length),
     exec: (query) => counted(() => binding.exec(query)),
     withSession: (constraintOrBookmark) => binding.withSession(constraintOrBookmark),
     dump: () => binding.dump(),

@@ -32,3 +32,17 @@ export interface QueueBatch {
   readonly queue: string;
   readonly messages: readonly QueueMessage[];
 }
+
+/**
+ * wrangler.toml's two [[queues.consumers]] (a test holds them equal), for the Node server's
+ * in-process queue and the consumer's budget test; the dead-letter one takes the platform's 3 retries.
+ */
+export const QUEUE_SETTINGS = {
+  ingest: { name: "credit-ingest", maxBatchSize: 10, maxBatchTimeoutMs: 0, maxRetries: 5 },
+  deadLetters: {
+    name: "credit-ingest-dlq",
+    maxBatchSize: 10,
+    maxBatchTimeoutMs: 1_000,
+    maxRetries: 3,
+  },
+} as const;

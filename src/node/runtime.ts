@@ -4,6 +4,7 @@ import { createApp } from "../app";
 import type { AppBindings } from "../app-env";
 import type { Database } from "../db/client";
 import { consumeIngestBatch } from "../ingest/consumer";
+import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
 import { openLibsqlDatabase } from "./database";
@@ -16,17 +17,6 @@ import { applyMigrations, readMigrations } from "./migrations";
  */
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));
-
-/** wrangler.toml's two [[queues.consumers]]; the dead-letter one takes the platform's 3 retries. */
-export const QUEUE_SETTINGS = {
-  ingest: { name: "credit-ingest", maxBatchSize: 10, maxBatchTimeoutMs: 0, maxRetries: 5 },
-  deadLetters: {
-    name: "credit-ingest-dlq",
-    maxBatchSize: 10,
-    maxBatchTimeoutMs: 1_000,
-    maxRetries: 3,
-  },
-} as const;
 
 export interface RuntimeOptions {
   databaseUrl: string;

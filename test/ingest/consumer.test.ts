@@ -1,5 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { countingD1 } from "../../src/db/counting-d1";
+import { ROWS_PER_CHUNK } from "../../src/ingest/messages";
+import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { failingWriteDb } from "../support/failing-d1";
 import { callJson } from "../support/http";
 import { chunk, customerRow, loanRow, loanRowsOf, tableCounts } from "../support/ingest";
@@ -126,15 +129,48 @@ describe("queue consumer", () => {
     expect(body.customers).toMatchObject({ received: 3, landed: 2, rejected: 1 });
   });
 
-  it("lands a chunk larger than D1's 100-parameter limit in one piece", async () => {
-    const customers = Array.from({ length: 250 }, (_, i) => customerRow(20_000 + i));
-    const loans = Array.from({ length: 250 }, (_, i) => loanRow(70_000 + i, 20_000 + i));
+  it("lands a full chunk, larger than D1's 100-parameter limit, in one piece", async () => {
+    const customers = Array.from({ length: ROWS_PER_CHUNK }, (_, i) => customerRow(20_000 + i));
+    const loans = Array.from({ length: ROWS_PER_CHUNK }, (_, i) => loanRow(70_000 + i, 20_000 + i));
     await deliver([chunk("job-f", 0, "customers", customers)]);
     const result = await deliver([chunk("job-f", 1, "loans", loans)]);
     expect(result.explicitAcks).toHaveLength(1);
     const { body } = await jobReport("job-f");
-    expect(body.customers.landed).toBe(250);
-    expect(body.loans.landed).toBe(250);
+    expect(body.customers.landed).toBe(ROWS_PER_CHUNK);
+    expect(body.loans.landed).toBe(ROWS_PER_CHUNK);
+  });
+
+  it("keeps a full invocation (max_batch_size full chunks) within D1's 1,000 queries", async () => {
+    const { maxBatchSize } = QUEUE_SETTINGS.ingest;
+    const firstCustomer = 400_000;
+    const chunks = (kind: "customers" | "loans") =>
+      Array.from({ length: maxBatchSize }, (_, c) => {
+        const ids = Array.from({ length: ROWS_PER_CHUNK }, (_, i) => c * ROWS_PER_CHUNK + i);
+        return kind === "customers"
+          ? chunk(
+              "job-budget",
+              c,
+              kind,
+              ids.map((i) => customerRow(firstCustomer + i)),
+            )
+          : chunk(
+              "job-budget",
+              maxBatchSize + c,
+              kind,
+              ids.map((i) => loanRow(900_000 + i, firstCustomer + i)),
+            );
+      });
+    for (const kind of ["customers", "loans"] as const) {
+      const { database, counter } = countingD1(env.DB);
+      const result = await deliver(chunks(kind), { env: { DB: database } });
+      expect(result.explicitAcks).toHaveLength(maxBatchSize);
+      expect(counter.statements, `${kind}: ${counter.statements} queries`).toBeLessThanOrEqual(
+        1_000,
+      );
+    }
+    const { body } = await jobReport("job-budget");
+    expect(body.customers.landed).toBe(maxBatchSize * ROWS_PER_CHUNK);
+    expect(body.loans.landed).toBe(maxBatchSize * ROWS_PER_CHUNK);
   });
 
   it("sends an invalid message back for retry, and records it dead when the dead-letter queue hands it over", async () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { QueueBatch } from "../../src/ingest/queue";
+import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { MemoryQueue, type QueueConsumer } from "../../src/node/memory-queue";
-import { QUEUE_SETTINGS } from "../../src/node/runtime";
 
 /** A consumer that records what it was given and settles each message as `decide` says. */
 function recorder(decide: (body: unknown, attempts: number) => "ack" | "retry" | "none") {

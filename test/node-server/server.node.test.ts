@@ -148,7 +148,10 @@ describe("the Node server", () => {
   });
 
   it("limits request bodies to 64 KB, declared or chunked, and reads bodies within it", async () => {
-    const register = (body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
+    const register = (
+      body: string | ReadableStream<Uint8Array>,
+      headers: Record<string, string> = {},
+    ) =>
       fetch(`${server.url}/register`, {
         method: "POST",
         headers: { "Content-Type": "application/json", ...headers },
