@@ -9,7 +9,7 @@ import { MIGRATIONS_DIR } from "../src/node/runtime";
 import { DEFAULT_DATABASE_URL } from "../src/node/settings";
 
 const url = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
-const { client } = await openLibsqlDatabase(url, process.env.DATABASE_AUTH_TOKEN);
+const { client, close } = await openLibsqlDatabase(url, process.env.DATABASE_AUTH_TOKEN);
 try {
   const applied = await applyMigrations(client, readMigrations(MIGRATIONS_DIR));
   console.log(applied.length === 0 ? "No migrations to apply." : `Applied: ${applied.join(", ")}`);
@@ -18,5 +18,5 @@ try {
   console.error(`Migration failed: ${(error as Error).message}`);
   process.exitCode = 1;
 } finally {
-  client.close();
+  close();
 }

@@ -4,10 +4,14 @@ import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { type Database, schema } from "../db/client";
+import { openNativeLibsql } from "./native-libsql";
 
 export interface LibsqlDatabase {
+  /** `@libsql/client`: migrations, and the whole app on a remote database. */
   client: Client;
+  /** The app's queries: on a local file, through its own connection (src/node/native-libsql.ts). */
   db: Database;
+  close: () => void;
 }
 
 /** How long a statement waits for another process's lock on a `file:` database. */
@@ -36,7 +40,19 @@ export async function openLibsqlDatabase(url: string, authToken?: string): Promi
     await client.execute("PRAGMA synchronous = NORMAL");
     await client.execute("PRAGMA foreign_keys = ON");
   }
-  return { client, db: drizzle({ client, schema }) };
+  const path = local ? filePath(url) : null;
+  if (path === null) {
+    return { client, db: drizzle({ client, schema }), close: () => client.close() };
+  }
+  const native = openNativeLibsql(path, BUSY_TIMEOUT_MS);
+  return {
+    client,
+    db: native.db,
+    close: () => {
+      native.close();
+      client.close();
+    },
+  };
 }
 
 function ensureParentDirectory(url: string): void {

@@ -45,12 +45,16 @@ export interface Runtime {
 }
 
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const { client, db } = await openLibsqlDatabase(options.databaseUrl, options.databaseAuthToken);
+  const {
+    client,
+    db,
+    close: closeDatabase,
+  } = await openLibsqlDatabase(options.databaseUrl, options.databaseAuthToken);
   let migrated: string[];
   try {
     migrated = await applyMigrations(client, readMigrations(MIGRATIONS_DIR));
   } catch (error) {
-    client.close();
+    closeDatabase();
     throw error;
   }
 
@@ -102,7 +106,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (dropped > 0) {
         log("warn", "queue closed with messages in it", { dropped });
       }
-      client.close();
+      closeDatabase();
     },
   };
 }

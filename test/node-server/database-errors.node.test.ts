@@ -26,7 +26,7 @@ beforeAll(async () => {
   await applyMigrations(database.client, readMigrations(MIGRATIONS_DIR));
 });
 afterAll(async () => {
-  database.client.close();
+  database.close();
   await rm(directory, { recursive: true, force: true });
 });
 

@@ -16,7 +16,7 @@ beforeAll(async () => {
   database = await openLibsqlDatabase(`file:${join(directory, "m.db")}`);
 });
 afterAll(async () => {
-  database.client.close();
+  database.close();
   await rm(directory, { recursive: true, force: true });
 });
 

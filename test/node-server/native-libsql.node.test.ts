@@ -1,0 +1,98 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isKeyTakenError } from "../../src/db/errors";
+import { customers, idempotencyKeys } from "../../src/db/schema";
+import { type LibsqlDatabase, openLibsqlDatabase } from "../../src/node/database";
+import { applyMigrations, readMigrations } from "../../src/node/migrations";
+import { MIGRATIONS_DIR } from "../../src/node/runtime";
+
+/*
+ * The Node server's own connection to a file database (src/node/native-libsql.ts): statements
+ * prepared once and reused, batches as one transaction. The contract suite (node-libsql) runs the
+ * whole API on it; these are the edges it does not reach.
+ */
+
+let directory: string;
+let database: LibsqlDatabase;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "native-libsql-"));
+  database = await openLibsqlDatabase(`file:${join(directory, "n.db")}`);
+  await applyMigrations(database.client, readMigrations(MIGRATIONS_DIR));
+});
+afterAll(async () => {
+  database.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+const customer = (id: number) => ({
+  id,
+  firstName: `F${id}`,
+  lastName: "L",
+  age: 30,
+  phoneNumber: 7_000_000_000 + id,
+  monthlySalaryPaise: 5_000_000,
+  approvedLimitPaise: 180_000_000,
+});
+
+const record = (key: string) => ({
+  key,
+  requestHash: "h",
+  responseStatus: 200,
+  responseBody: "{}",
+  expiresAt: Date.now() + 60_000,
+});
+
+describe("the Node server's file database connection", () => {
+  it("reuses a prepared statement with new parameters and maps its rows", async () => {
+    const { db } = database;
+    await db.insert(customers).values([customer(1), customer(2)]);
+    const byId = (id: number) => db.select().from(customers).where(eq(customers.id, id));
+    expect((await byId(1))[0]).toMatchObject({
+      id: 1,
+      firstName: "F1",
+      phoneNumber: 7_000_000_001,
+    });
+    expect((await byId(2))[0]).toMatchObject({ id: 2, firstName: "F2" });
+    expect(await byId(3)).toEqual([]);
+    const [one] = await db.select({ n: sql<number>`count(*)` }).from(customers);
+    expect(one).toEqual({ n: 2 });
+  });
+
+  it("rolls a failed batch back whole and stays usable", async () => {
+    const { db } = database;
+    await db.insert(idempotencyKeys).values(record("kept"));
+    const failure = await db
+      .batch([
+        db.insert(customers).values(customer(10)),
+        db.insert(idempotencyKeys).values(record("kept")),
+      ])
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(isKeyTakenError(failure)).toBe(true);
+    expect(await db.select().from(customers).where(eq(customers.id, 10))).toEqual([]);
+    const [inserted, read] = await db.batch([
+      db.insert(customers).values(customer(11)).returning({ id: customers.id }),
+      db.select({ id: customers.id }).from(customers).where(eq(customers.id, 11)),
+    ]);
+    expect(inserted).toEqual([{ id: 11 }]);
+    expect(read).toEqual([{ id: 11 }]);
+  });
+
+  it("keeps working past the number of statements it keeps prepared", async () => {
+    const { db } = database;
+    // 600 distinct SQL texts (500 are kept), then the first one again.
+    const numbered = (n: number) =>
+      db
+        .select({ n: sql<number>`${sql.raw(String(n))}`, id: customers.id })
+        .from(customers)
+        .where(eq(customers.id, 1));
+    for (let n = 0; n < 600; n += 1) expect(await numbered(n)).toEqual([{ n, id: 1 }]);
+    expect(await numbered(0)).toEqual([{ n: 0, id: 1 }]);
+  });
+});
