@@ -156,16 +156,27 @@ export function upsertLoans(
   );
 }
 
-/** Records where a remapped loan landed, reading the id the database gave it. */
+/** Remaps per statement: three parameters each, plus the job id. */
+const REMAPS_PER_STATEMENT = Math.floor((MAX_PARAMS - 1) / 3);
+
+/**
+ * Records where remapped loans landed, reading the id the database gave each: one statement per
+ * slice of rows (a list of (row, customer, loan id) joined to the loans on their natural key), so
+ * a chunk of duplicates costs a few statements, not one per row.
+ */
 export function recordRemaps(db: Database, jobId: string, rows: readonly LoanRow[]): Statement[] {
-  return rows.map((row) =>
-    db
+  return slices(rows, REMAPS_PER_STATEMENT).map((slice) => {
+    const remapped = sql.join(
+      slice.map((row) => sql`(${row.row}, ${row.customer_id}, ${row.loan_id})`),
+      sql`, `,
+    );
+    return db
       .insert(ingestRemaps)
       .select(
-        sql`SELECT ${jobId}, ${row.row}, ${row.customer_id}, ${row.loan_id}, id FROM ${loans} WHERE source_loan_id = ${row.loan_id} AND customer_id = ${row.customer_id}`,
+        sql`SELECT ${jobId}, r.column1, r.column2, r.column3, l.id FROM (VALUES ${remapped}) AS r JOIN ${loans} AS l ON l.source_loan_id = r.column3 AND l.customer_id = r.column2`,
       )
-      .onConflictDoNothing(),
-  );
+      .onConflictDoNothing();
+  });
 }
 
 export function recordRejections(

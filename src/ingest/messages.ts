@@ -38,7 +38,7 @@ export const IngestMessageSchema = v.variant("kind", [
     rows: v.pipe(
       v.array(CustomerRowSchema),
       v.minLength(1, "must not be empty"),
-      v.maxLength(ROWS_PER_CHUNK * 4, "too many rows"),
+      v.maxLength(ROWS_PER_CHUNK, `must hold at most ${ROWS_PER_CHUNK} rows`),
     ),
   }),
   v.object({
@@ -48,7 +48,7 @@ export const IngestMessageSchema = v.variant("kind", [
     rows: v.pipe(
       v.array(LoanRowSchema),
       v.minLength(1, "must not be empty"),
-      v.maxLength(ROWS_PER_CHUNK * 4, "too many rows"),
+      v.maxLength(ROWS_PER_CHUNK, `must hold at most ${ROWS_PER_CHUNK} rows`),
     ),
   }),
 ]);

@@ -142,35 +142,41 @@ describe("queue consumer", () => {
 
   it("keeps a full invocation (max_batch_size full chunks) within D1's 1,000 queries", async () => {
     const { maxBatchSize } = QUEUE_SETTINGS.ingest;
-    const firstCustomer = 400_000;
-    const chunks = (kind: "customers" | "loans") =>
-      Array.from({ length: maxBatchSize }, (_, c) => {
-        const ids = Array.from({ length: ROWS_PER_CHUNK }, (_, i) => c * ROWS_PER_CHUNK + i);
-        return kind === "customers"
-          ? chunk(
-              "job-budget",
-              c,
-              kind,
-              ids.map((i) => customerRow(firstCustomer + i)),
-            )
-          : chunk(
-              "job-budget",
-              maxBatchSize + c,
-              kind,
-              ids.map((i) => loanRow(900_000 + i, firstCustomer + i)),
-            );
+    const total = maxBatchSize * ROWS_PER_CHUNK;
+    const customerId = (i: number) => 400_000 + i;
+    // Every kind of full chunk: new customers, new loans, and loans whose ids are all taken by
+    // another customer's loan (each one remapped and recorded).
+    const rows = {
+      customers: (i: number) => customerRow(customerId(i)),
+      loans: (i: number) => loanRow(900_000 + i, customerId(i)),
+      remapped: (i: number) => loanRow(900_000 + i, customerId((i + 1) % total)),
+    };
+    const jobs = { customers: "job-budget", loans: "job-budget", remapped: "job-budget-remaps" };
+    const seqs = { customers: 0, loans: maxBatchSize, remapped: 0 };
+    const statements: Record<string, number> = {};
+    for (const kind of ["customers", "loans", "remapped"] as const) {
+      const messages = Array.from({ length: maxBatchSize }, (_, c) => {
+        const slice = Array.from({ length: ROWS_PER_CHUNK }, (_, i) =>
+          rows[kind](c * ROWS_PER_CHUNK + i),
+        );
+        const chunkKind = kind === "customers" ? "customers" : "loans";
+        return { job_id: jobs[kind], seq: seqs[kind] + c, kind: chunkKind, rows: slice };
       });
-    for (const kind of ["customers", "loans"] as const) {
       const { database, counter } = countingD1(env.DB);
-      const result = await deliver(chunks(kind), { env: { DB: database } });
+      const result = await deliver(messages, { env: { DB: database } });
       expect(result.explicitAcks).toHaveLength(maxBatchSize);
-      expect(counter.statements, `${kind}: ${counter.statements} queries`).toBeLessThanOrEqual(
-        1_000,
-      );
+      statements[kind] = counter.statements;
+    }
+    for (const [kind, count] of Object.entries(statements)) {
+      expect(count, `${kind}: ${count} queries`).toBeGreaterThan(maxBatchSize);
+      expect(count, `${kind}: ${count} queries`).toBeLessThanOrEqual(1_000);
     }
     const { body } = await jobReport("job-budget");
-    expect(body.customers.landed).toBe(maxBatchSize * ROWS_PER_CHUNK);
-    expect(body.loans.landed).toBe(maxBatchSize * ROWS_PER_CHUNK);
+    expect(body.customers.landed).toBe(total);
+    expect(body.loans.landed).toBe(total);
+    const remaps = await jobReport("job-budget-remaps");
+    expect(remaps.body.loans.landed).toBe(total);
+    expect(remaps.body.remapped_loans).toHaveLength(total);
   });
 
   it("sends an invalid message back for retry, and records it dead when the dead-letter queue hands it over", async () => {
