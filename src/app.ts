@@ -63,6 +63,14 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
 
   app.use(requestId());
   app.use(secureHeaders());
+  app.use(async (c, next) => {
+    await next();
+    // Responses carry personal data: no shared cache may keep them, refusals (401, 429) included.
+    // Set on the response's own headers: `c.header()` after the handler rebuilds the response
+    // around a stream of its body, which on the Node server costs every request a Fetch Response
+    // and a stream copy.
+    if (needsApiKey(c.req.path)) c.res.headers.set("Cache-Control", "no-store");
+  });
   app.use(configurableCors());
   app.use(
     methodNotAllowed({
@@ -78,13 +86,6 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
   );
   // Keys and rate limits are checked before any body is read.
   app.use(apiAccess());
-  app.use(async (c, next) => {
-    await next();
-    // Responses carry personal data: no shared cache may keep them. Set on the response's own
-    // headers: `c.header()` after the handler rebuilds the response around a stream of its body,
-    // which on the Node server costs every request a Fetch Response and a stream copy.
-    if (needsApiKey(c.req.path)) c.res.headers.set("Cache-Control", "no-store");
-  });
   // The ingest endpoints set their own, larger limit: one queue sendBatch of rows.
   app.use(
     except(

@@ -8,8 +8,9 @@ type BodyLimitOptions = Parameters<typeof bodyLimit>[0] & {
 /**
  * Hono's bodyLimit, deciding from the request line and headers when they suffice: a GET or HEAD
  * has no body, and a body with a Content-Length (and no Transfer-Encoding) is judged on it, as
- * Hono itself does — the runtime never delivers more bytes than the header declares. Only chunked
- * bodies go on to Hono's check, which counts the bytes as they stream.
+ * Hono itself does — the runtime never delivers more bytes than the header declares. Any other
+ * body (chunked, or HTTP/2 without a Content-Length) goes on to Hono's check, which counts the
+ * bytes as they stream.
  *
  * Why not Hono's alone: it starts by looking at `c.req.raw.body`, and on the Node server that
  * turns the adapter's lightweight request into a full Fetch Request with a web stream, for every

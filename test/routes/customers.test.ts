@@ -95,9 +95,14 @@ describe("POST /register", () => {
     await expectProblem(response, 415, "Content-Type");
   });
 
-  it("answers a body over 64 KB with 413", async () => {
-    const response = await call("/register", { body: { ...valid(), padding: "x".repeat(70_000) } });
-    await expectProblem(response, 413);
+  it("answers a body over 64 KB with 413, with or without a declared length", async () => {
+    const oversized = JSON.stringify({ ...valid(), padding: "x".repeat(70_000) });
+    await expectProblem(await call("/register", { rawBody: oversized }), 413);
+    const declared = await call("/register", {
+      rawBody: oversized,
+      headers: { "Content-Type": "application/json", "Content-Length": String(oversized.length) },
+    });
+    await expectProblem(declared, 413);
   });
 
   it("answers a wrong method with 405 and Allow", async () => {

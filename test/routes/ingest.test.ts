@@ -93,7 +93,7 @@ describe("ingest endpoints", () => {
     expect(summary.body.loans).toBeGreaterThanOrEqual(3);
   });
 
-  it("retries loans that arrive before their customers until the customers land", async () => {
+  it("lands loans sent before their customers (the consumer retries them; see consumer.test.ts)", async () => {
     // One send, loans first: the consumer takes them in order, so the loans find no customer and
     // are retried, and land once the customers in the same batch have.
     const loans = chunk("job-order", 1, "loans", [loanRow(92_001, 9201)]);

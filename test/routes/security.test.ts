@@ -46,6 +46,7 @@ describe("API keys", () => {
       const missing = await call(path, { body, env });
       await expectProblem(missing, 401);
       expect(missing.headers.get("www-authenticate")).toMatch(/^Bearer/);
+      expect(missing.headers.get("cache-control")).toBe("no-store");
       await expectProblem(await call(path, { body, env, headers: bearer("not-a-key") }), 401);
     }
   });
@@ -94,6 +95,7 @@ describe("write rate limit", () => {
     });
     await expectProblem(limited, 429);
     expect(limited.headers.get("retry-after")).toBe("60");
+    expect(limited.headers.get("cache-control")).toBe("no-store");
     // Another client, and reads, are not affected.
     expect(
       (
