@@ -13,6 +13,9 @@
  *   --endpoints LIST    comma-separated, e.g. "GET /view-loans/{id},POST /check-eligibility"
  *   --loans N           data set size (default 10000; 10 loans per customer)
  *
+ * The "before" checkout links to the working tree's node_modules: both run on today's
+ * dependencies, so a change of dependency versions is not what this compares.
+ *
  * Writes bench/results/ab-latest.json and ab-latest.md (gitignored).
  */
 import { execFileSync } from "node:child_process";
@@ -42,10 +45,13 @@ for (const endpoint of endpoints) {
 }
 
 type Variant = "before" | "after";
+const baseCommit = git("rev-parse", "--short", args.base);
 const scratch = await mkdtemp(join(tmpdir(), "credit-ab-"));
 const baseTree = join(scratch, "base");
-const baseCommit = git("rev-parse", "--short", args.base);
 const rows: (LoadRow & { variant: Variant; round: number })[] = [];
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+}
 
 try {
   git("worktree", "add", "--detach", baseTree, baseCommit);
@@ -87,13 +93,7 @@ try {
     }
   }
 } finally {
-  await stopAll();
-  try {
-    git("worktree", "remove", "--force", baseTree);
-  } catch {
-    // not created
-  }
-  await rm(scratch, { recursive: true, force: true });
+  await cleanUp();
 }
 
 const table = summarise();
@@ -141,6 +141,13 @@ async function copyDatabase(from: string, to: string): Promise<void> {
   for (const suffix of ["-wal", "-shm"]) {
     await copyFile(from + suffix, to + suffix).catch(() => undefined);
   }
+}
+
+/** Stops every server, removes the worktree and the scratch files: on success, failure or Ctrl-C. */
+async function cleanUp(): Promise<void> {
+  await stopAll();
+  await rm(scratch, { recursive: true, force: true });
+  git("worktree", "prune");
 }
 
 function git(...gitArgs: string[]): string {

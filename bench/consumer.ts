@@ -2,7 +2,7 @@
  * `npm run bench:consumer`: ingestion throughput under different queue consumer settings.
  *
  * For each setting it writes a copy of wrangler.toml with the ingest consumer's `max_batch_size`
- * and `max_batch_timeout` changed (`.bench-wrangler.toml`, in the project root because wrangler
+ * and `max_batch_timeout` changed (`.bench-wrangler-<pid>.toml`, in the project root because wrangler
  * resolves the file's paths from where it lives), starts `wrangler dev` on it (Miniflare's real
  * queue and D1), and runs `npm run ingest` with a generated data set and with the lender's
  * workbooks. One Worker at a time; everything stops at the end.
@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startLocalWorker } from "../test/node/local-worker";
 import { type DataSet, generated, type IngestRow, ingest, LENDER_DATA } from "./lib/ingest";
-import { ROOT } from "./lib/processes";
+import { onStopAll, ROOT, stopAll } from "./lib/processes";
 
 const { values: args } = parseArgs({
   options: {
@@ -39,7 +39,15 @@ const settings: Setting[] = args.settings.split(",").map((pair) => {
     throw new Error(`bad setting ${pair}`);
   return { maxBatchSize: size, maxBatchTimeout: timeout };
 });
-const CONFIG = join(ROOT, ".bench-wrangler.toml");
+// Per run: two runs on one machine must not overwrite each other's settings.
+const CONFIG = join(ROOT, `.bench-wrangler-${process.pid}.toml`);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(
+    signal,
+    () =>
+      void Promise.all([stopAll(), rm(CONFIG, { force: true })]).finally(() => process.exit(130)),
+  );
+}
 const big = await generated(Number(args.loans), 3 * 60_000);
 const rows: (IngestRow & Setting)[] = [];
 
@@ -76,6 +84,7 @@ console.log(table);
 
 async function ingestInto(set: DataSet, setting: Setting): Promise<IngestRow> {
   const worker = await startLocalWorker({}, CONFIG);
+  const forget = onStopAll(worker.stop);
   try {
     const label = `size ${setting.maxBatchSize}, timeout ${setting.maxBatchTimeout}`;
     // A fresh report each run: a failed run must not read the previous one's.
@@ -90,6 +99,7 @@ async function ingestInto(set: DataSet, setting: Setting): Promise<IngestRow> {
       console.warn(`  not every row landed: ${JSON.stringify(row)}`);
     return row;
   } finally {
+    forget();
     await worker.stop();
   }
 }
@@ -99,9 +109,12 @@ function withConsumerSetting(toml: string, setting: Setting): string {
   const start = toml.indexOf("[[queues.consumers]]");
   const end = toml.indexOf("[[queues.consumers]]", start + 1);
   if (start < 0 || end < 0) throw new Error("wrangler.toml has no ingest consumer");
-  const block = toml
-    .slice(start, end)
+  const original = toml.slice(start, end);
+  const block = original
     .replace(/max_batch_size = \d+/, `max_batch_size = ${setting.maxBatchSize}`)
     .replace(/max_batch_timeout = \d+/, `max_batch_timeout = ${setting.maxBatchTimeout}`);
+  for (const key of ["max_batch_size", "max_batch_timeout"]) {
+    if (!original.includes(`${key} = `)) throw new Error(`the ingest consumer sets no ${key}`);
+  }
   return toml.slice(0, start) + block + toml.slice(end);
 }

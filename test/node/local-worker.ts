@@ -45,7 +45,10 @@ export async function startLocalWorker(
       encoding: "utf8",
     },
   );
-  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  if (migrate.status !== 0) {
+    await rm(state, { recursive: true, force: true });
+    throw new Error(`migrations failed: ${migrate.stderr}`);
+  }
 
   const port = await freePort();
   const allVars = {
