@@ -16,6 +16,13 @@ const MAX_PARAMS = 100;
 const CUSTOMER_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 7);
 const LOAN_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 10);
 const IDS_PER_LOOKUP = MAX_PARAMS - 1;
+/** Rejections carry 5 bound values each (job, kind, row, column, reason). */
+const REJECTIONS_PER_STATEMENT = Math.floor(MAX_PARAMS / 5);
+/**
+ * Registered chunks carry 7 (job, seq, kind, rows, status, and the two zero counters drizzle
+ * binds for their defaults): 14 per statement, so a full send of 100 chunks is 8 statements.
+ */
+const CHUNKS_PER_STATEMENT = Math.floor(MAX_PARAMS / 7);
 
 export type Statement = BatchItem<"sqlite">;
 export type ChunkKind = "customers" | "loans";
@@ -185,7 +192,7 @@ export function recordRejections(
   kind: ChunkKind,
   rejections: readonly Rejection[],
 ): Statement[] {
-  return slices(rejections, 20).map((slice) =>
+  return slices(rejections, REJECTIONS_PER_STATEMENT).map((slice) =>
     db
       .insert(ingestRejections)
       .values(slice.map((r) => ({ jobId, kind, row: r.row, column: r.column, reason: r.reason })))
@@ -232,7 +239,7 @@ export function registerChunks(
   db: Database,
   chunks: readonly Omit<ChunkState, "status">[],
 ): Statement[] {
-  return slices(chunks, 20).map((slice) =>
+  return slices(chunks, CHUNKS_PER_STATEMENT).map((slice) =>
     db
       .insert(ingestChunks)
       .values(

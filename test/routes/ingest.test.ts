@@ -93,6 +93,20 @@ describe("ingest endpoints", () => {
     expect(summary.body.loans).toBeGreaterThanOrEqual(3);
   });
 
+  it("accept a full send: 100 one-row chunks, registered and landed", async () => {
+    const messages = Array.from({ length: 100 }, (_, i) =>
+      chunk("job-full-send", i, "customers", [customerRow(95_000 + i)]),
+    );
+    const { status, body } = await callJson("/ingest/batches", {
+      body: { messages },
+      headers: AUTH,
+    });
+    expect(status).toBe(202);
+    expect(body).toEqual({ accepted: 100, rows: 100 });
+    const done = await waitForJob("job-full-send");
+    expect(done.customers).toMatchObject({ chunks: 100, landed: 100, dead: 0 });
+  });
+
   it("lands loans sent before their customers (the consumer retries them; see consumer.test.ts)", async () => {
     // One send, loans first: the consumer takes them in order, so the loans find no customer and
     // are retried, and land once the customers in the same batch have.
