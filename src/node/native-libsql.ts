@@ -71,5 +71,14 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
     { schema },
   ) as unknown as Database;
 
-  return { db, close: () => native.close() };
+  return {
+    db,
+    close: () => {
+      // Kept statements keep SQLite from checkpointing when the connection closes: fold the WAL
+      // into the database file now, so a stopped server leaves one self-contained file.
+      native.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      prepared.clear();
+      native.close();
+    },
+  };
 }

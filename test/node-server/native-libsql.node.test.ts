@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq, sql } from "drizzle-orm";
@@ -82,6 +82,24 @@ describe("the Node server's file database connection", () => {
     ]);
     expect(inserted).toEqual([{ id: 11 }]);
     expect(read).toEqual([{ id: 11 }]);
+  });
+
+  it("leaves everything in the database file when it closes", async () => {
+    const path = join(directory, "closing.db");
+    const closing = await openLibsqlDatabase(`file:${path}`);
+    await applyMigrations(closing.client, readMigrations(MIGRATIONS_DIR));
+    await closing.db.insert(customers).values(customer(21));
+    await closing.db.select().from(customers);
+    closing.close();
+    // The file alone, as a copy without its -wal would be.
+    const copy = join(directory, "copy.db");
+    await copyFile(path, copy);
+    const reopened = await openLibsqlDatabase(`file:${copy}`);
+    try {
+      expect(await reopened.db.select({ id: customers.id }).from(customers)).toEqual([{ id: 21 }]);
+    } finally {
+      reopened.close();
+    }
   });
 
   it("keeps working past the number of statements it keeps prepared", async () => {
