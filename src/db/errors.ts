@@ -8,11 +8,15 @@
 /** The database cannot be reached or is busy right now; the request changed nothing. */
 const TRANSIENT_MESSAGE = new RegExp(
   [
-    // D1
-    "D1_ERROR",
+    // D1: the messages its docs and Cloudflare's own templates retry. Not every "D1_ERROR": that
+    // prefix also carries SQL errors (a statement over 100 parameters), which no retry can fix.
     "D1_RESET_DO",
     "Network connection lost",
     "storage operation exceeded",
+    "storage caused object to be reset",
+    "reset because its code was updated",
+    "D1 DB is overloaded",
+    "transient issue",
     // SQLite, either driver (a file database shared by processes, or Turso under load)
     "SQLITE_BUSY",
     "database is locked",

@@ -95,3 +95,24 @@ describe("database errors from libSQL", () => {
     expect(isTransientDatabaseError(refused)).toBe(true);
   });
 });
+
+describe("D1's errors", () => {
+  it("calls D1's transient failures transient, and its SQL errors not", () => {
+    for (const message of [
+      "D1_ERROR: Network connection lost.",
+      "D1_ERROR: D1 DB is overloaded. Requests queued for too long.",
+      "D1_ERROR: Internal error in D1 DB storage caused object to be reset.",
+      "D1_ERROR: Durable Object reset because its code was updated.",
+      "D1_ERROR: Cannot resolve D1 DB due to transient issue on remote node.",
+    ]) {
+      expect(isTransientDatabaseError(new Error(message)), message).toBe(true);
+    }
+    for (const message of [
+      "D1_ERROR: too many SQL variables at offset 120: SQLITE_ERROR",
+      "D1_ERROR: no such table: loans: SQLITE_ERROR",
+      "D1_ERROR: UNIQUE constraint failed: idempotency_keys.key: SQLITE_CONSTRAINT",
+    ]) {
+      expect(isTransientDatabaseError(new Error(message)), message).toBe(false);
+    }
+  });
+});
