@@ -77,7 +77,7 @@ export async function readLoansForChunk(db: Database, rows: readonly LoanRow[]) 
   const customerLookups = slices(customerIds, IDS_PER_LOOKUP).map((ids) =>
     db.select({ id: customers.id }).from(customers).where(inArray(customers.id, ids)),
   );
-  const loanLookups = slices(loanIds, IDS_PER_LOOKUP / 2).flatMap((ids) => [
+  const loanLookups = slices(loanIds, Math.floor(IDS_PER_LOOKUP / 2)).flatMap((ids) => [
     db.select(loanColumns).from(loans).where(inArray(loans.id, ids)),
     db.select(loanColumns).from(loans).where(inArray(loans.sourceLoanId, ids)),
   ]);

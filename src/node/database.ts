@@ -49,8 +49,11 @@ export async function openLibsqlDatabase(url: string, authToken?: string): Promi
     client,
     db: native.db,
     close: () => {
-      native.close();
-      client.close();
+      try {
+        native.close();
+      } finally {
+        client.close();
+      }
     },
   };
 }

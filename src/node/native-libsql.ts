@@ -1,6 +1,7 @@
 import { drizzle } from "drizzle-orm/sqlite-proxy";
 import NativeDatabase from "libsql";
 import { type Database, schema } from "../db/client";
+import { log } from "../lib/log";
 
 /*
  * The Node server's own connection to a `file:` database: the `libsql` engine that
@@ -18,8 +19,11 @@ import { type Database, schema } from "../db/client";
 type Statement = ReturnType<InstanceType<typeof NativeDatabase>["prepare"]>;
 type Method = "run" | "all" | "values" | "get";
 
-/** Distinct SQL texts kept prepared. The app has a few dozen; ingestion adds one per slice size. */
-const MAX_PREPARED = 500;
+/**
+ * Distinct SQL texts kept prepared, least recently used dropped first. The API has a few dozen;
+ * ingestion adds a few hundred (one per slice size of each multi-row statement).
+ */
+const MAX_PREPARED = 1_000;
 
 export interface NativeLibsql {
   db: Database;
@@ -33,26 +37,35 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
   native.exec("PRAGMA synchronous = NORMAL");
   native.exec("PRAGMA foreign_keys = ON");
 
+  // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
   const prepared = new Map<string, Statement>();
   const statement = (sql: string): Statement => {
-    let found = prepared.get(sql);
-    if (!found) {
-      if (prepared.size >= MAX_PREPARED) prepared.clear();
-      found = native.prepare(sql);
-      if (found.reader) found.raw(true);
+    const found = prepared.get(sql);
+    if (found) {
+      prepared.delete(sql);
       prepared.set(sql, found);
+      return found;
     }
-    return found;
+    if (prepared.size >= MAX_PREPARED) {
+      const oldest = prepared.keys().next().value;
+      if (oldest !== undefined) prepared.delete(oldest);
+    }
+    const created = native.prepare(sql);
+    if (created.reader) created.raw(true);
+    prepared.set(sql, created);
+    return created;
   };
 
   const execute = (sql: string, params: unknown[], method: Method): { rows: unknown[] } => {
-    const prepared = statement(sql);
-    if (!prepared.reader) {
-      prepared.run(params);
+    const found = statement(sql);
+    // The engine cannot bind a boolean (it aborts the process); @libsql/client sent 1 and 0.
+    const values = params.map((value) => (typeof value === "boolean" ? Number(value) : value));
+    if (!found.reader) {
+      found.run(values);
       return { rows: [] };
     }
-    if (method === "get") return { rows: prepared.get(params) as unknown[] };
-    return { rows: prepared.all(params) as unknown[] };
+    if (method === "get") return { rows: found.get(values) as unknown[] };
+    return { rows: found.all(values) as unknown[] };
   };
 
   const db = drizzle(
@@ -64,7 +77,11 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
         native.exec("COMMIT");
         return results;
       } catch (error) {
-        if (native.inTransaction) native.exec("ROLLBACK");
+        try {
+          if (native.inTransaction) native.exec("ROLLBACK");
+        } catch {
+          // the statement's own error is the one to report
+        }
         throw error;
       }
     },
@@ -74,11 +91,23 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
   return {
     db,
     close: () => {
-      // Kept statements keep SQLite from checkpointing when the connection closes: fold the WAL
-      // into the database file now, so a stopped server leaves one self-contained file.
-      native.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-      prepared.clear();
-      native.close();
+      if (!native.open) return;
+      try {
+        // Kept statements keep SQLite from checkpointing when the connection closes: fold the
+        // WAL into the database file now, so a stopped server leaves one self-contained file.
+        const [busy] = native.prepare("PRAGMA wal_checkpoint(TRUNCATE)").raw(true).get([]) as [
+          number,
+        ];
+        if (busy)
+          log(
+            "warn",
+            "the WAL could not be checkpointed at shutdown: another connection is reading",
+            {},
+          );
+      } finally {
+        prepared.clear();
+        native.close();
+      }
     },
   };
 }

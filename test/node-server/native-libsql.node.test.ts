@@ -62,6 +62,14 @@ describe("the Node server's file database connection", () => {
     expect(one).toEqual({ n: 2 });
   });
 
+  it("binds a boolean as 1 or 0, as the other drivers do", async () => {
+    const { db } = database;
+    const flagged = (flag: boolean) =>
+      db.select({ id: customers.id }).from(customers).where(sql`${customers.id} = 1 AND ${flag}`);
+    expect(await flagged(true)).toEqual([{ id: 1 }]);
+    expect(await flagged(false)).toEqual([]);
+  });
+
   it("rolls a failed batch back whole and stays usable", async () => {
     const { db } = database;
     await db.insert(idempotencyKeys).values(record("kept"));
@@ -104,13 +112,13 @@ describe("the Node server's file database connection", () => {
 
   it("keeps working past the number of statements it keeps prepared", async () => {
     const { db } = database;
-    // 600 distinct SQL texts (500 are kept), then the first one again.
+    // 1,100 distinct SQL texts (1,000 are kept), then the first one again.
     const numbered = (n: number) =>
       db
         .select({ n: sql<number>`${sql.raw(String(n))}`, id: customers.id })
         .from(customers)
         .where(eq(customers.id, 1));
-    for (let n = 0; n < 600; n += 1) expect(await numbered(n)).toEqual([{ n, id: 1 }]);
+    for (let n = 0; n < 1_100; n += 1) expect(await numbered(n)).toEqual([{ n, id: 1 }]);
     expect(await numbered(0)).toEqual([{ n: 0, id: 1 }]);
   });
 });
