@@ -5,9 +5,8 @@ import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isKeyTakenError, isTransientDatabaseError } from "../../src/db/errors";
 import { idempotencyKeys } from "../../src/db/schema";
-import { type LibsqlDatabase, openLibsqlDatabase } from "../../src/node/database";
-import { applyMigrations, readMigrations } from "../../src/node/migrations";
-import { MIGRATIONS_DIR } from "../../src/node/runtime";
+import type { LibsqlDatabase } from "../../src/node/database";
+import { openMigratedLibsql } from "../support/migrated-libsql";
 
 /*
  * The error checks of the data layer against libSQL's real errors (the D1 ones are exercised by
@@ -22,8 +21,7 @@ let database: LibsqlDatabase;
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "db-errors-"));
   url = `file:${join(directory, "e.db")}`;
-  database = await openLibsqlDatabase(url);
-  await applyMigrations(database.client, readMigrations(MIGRATIONS_DIR));
+  database = await openMigratedLibsql(url);
 });
 afterAll(async () => {
   database.close();

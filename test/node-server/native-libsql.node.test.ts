@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isKeyTakenError } from "../../src/db/errors";
 import { customers, idempotencyKeys } from "../../src/db/schema";
 import { type LibsqlDatabase, openLibsqlDatabase } from "../../src/node/database";
-import { applyMigrations, readMigrations } from "../../src/node/migrations";
-import { MIGRATIONS_DIR } from "../../src/node/runtime";
+import { openMigratedLibsql } from "../support/migrated-libsql";
 
 /*
  * The Node server's own connection to a file database (src/node/native-libsql.ts): statements
@@ -20,8 +19,7 @@ let database: LibsqlDatabase;
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "native-libsql-"));
-  database = await openLibsqlDatabase(`file:${join(directory, "n.db")}`);
-  await applyMigrations(database.client, readMigrations(MIGRATIONS_DIR));
+  database = await openMigratedLibsql(`file:${join(directory, "n.db")}`);
 });
 afterAll(async () => {
   database.close();
@@ -94,8 +92,7 @@ describe("the Node server's file database connection", () => {
 
   it("leaves everything in the database file when it closes", async () => {
     const path = join(directory, "closing.db");
-    const closing = await openLibsqlDatabase(`file:${path}`);
-    await applyMigrations(closing.client, readMigrations(MIGRATIONS_DIR));
+    const closing = await openMigratedLibsql(`file:${path}`);
     await closing.db.insert(customers).values(customer(21));
     await closing.db.select().from(customers);
     closing.close();

@@ -1,0 +1,10 @@
+import { type LibsqlDatabase, openLibsqlDatabase } from "../../src/node/database";
+import { applyMigrations, readMigrations } from "../../src/node/migrations";
+import { MIGRATIONS_DIR } from "../../src/node/runtime";
+
+/** A libSQL database as the Node server opens it, with the project's migrations applied. */
+export async function openMigratedLibsql(url: string): Promise<LibsqlDatabase> {
+  const database = await openLibsqlDatabase(url);
+  await applyMigrations(database.client, readMigrations(MIGRATIONS_DIR));
+  return database;
+}
