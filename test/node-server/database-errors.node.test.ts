@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isKeyTakenError, isTransientDatabaseError } from "../../src/db/errors";
 import { idempotencyKeys } from "../../src/db/schema";
 import type { LibsqlDatabase } from "../../src/node/database";
-import { openMigratedLibsql } from "../support/migrated-libsql";
+import { openMigratedLibsql, storedResponse } from "../support/migrated-libsql";
 
 /*
  * The error checks of the data layer against libSQL's real errors (the D1 ones are exercised by
@@ -28,14 +28,6 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-const record = (key: string) => ({
-  key,
-  requestHash: "h",
-  responseStatus: 200,
-  responseBody: "{}",
-  expiresAt: Date.now() + 60_000,
-});
-
 async function errorOf(work: () => Promise<unknown>): Promise<unknown> {
   try {
     await work();
@@ -48,11 +40,11 @@ async function errorOf(work: () => Promise<unknown>): Promise<unknown> {
 describe("database errors from libSQL", () => {
   it("recognises a taken idempotency key, in a batch and alone", async () => {
     const { db } = database;
-    await db.insert(idempotencyKeys).values(record("taken"));
+    await db.insert(idempotencyKeys).values(storedResponse("taken"));
     const fromBatch = await errorOf(() =>
-      db.batch([db.insert(idempotencyKeys).values(record("taken"))]),
+      db.batch([db.insert(idempotencyKeys).values(storedResponse("taken"))]),
     );
-    const alone = await errorOf(() => db.insert(idempotencyKeys).values(record("taken")));
+    const alone = await errorOf(() => db.insert(idempotencyKeys).values(storedResponse("taken")));
     expect(isKeyTakenError(fromBatch)).toBe(true);
     expect(isKeyTakenError(alone)).toBe(true);
     expect(isTransientDatabaseError(fromBatch)).toBe(false);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isKeyTakenError } from "../../src/db/errors";
 import { customers, idempotencyKeys } from "../../src/db/schema";
 import { type LibsqlDatabase, openLibsqlDatabase } from "../../src/node/database";
-import { openMigratedLibsql } from "../support/migrated-libsql";
+import { openMigratedLibsql, storedResponse } from "../support/migrated-libsql";
 
 /*
  * The Node server's own connection to a file database (src/node/native-libsql.ts): statements
@@ -36,14 +36,6 @@ const customer = (id: number) => ({
   approvedLimitPaise: 180_000_000,
 });
 
-const record = (key: string) => ({
-  key,
-  requestHash: "h",
-  responseStatus: 200,
-  responseBody: "{}",
-  expiresAt: Date.now() + 60_000,
-});
-
 describe("the Node server's file database connection", () => {
   it("reuses a prepared statement with new parameters and maps its rows", async () => {
     const { db } = database;
@@ -70,11 +62,11 @@ describe("the Node server's file database connection", () => {
 
   it("rolls a failed batch back whole and stays usable", async () => {
     const { db } = database;
-    await db.insert(idempotencyKeys).values(record("kept"));
+    await db.insert(idempotencyKeys).values(storedResponse("kept"));
     const failure = await db
       .batch([
         db.insert(customers).values(customer(10)),
-        db.insert(idempotencyKeys).values(record("kept")),
+        db.insert(idempotencyKeys).values(storedResponse("kept")),
       ])
       .then(
         () => null,

@@ -8,3 +8,14 @@ export async function openMigratedLibsql(url: string): Promise<LibsqlDatabase> {
   await applyMigrations(database.client, readMigrations(MIGRATIONS_DIR));
   return database;
 }
+
+/** An idempotency record, live for a minute, for tests that write one directly. */
+export function storedResponse(key: string) {
+  return {
+    key,
+    requestHash: "h",
+    responseStatus: 200,
+    responseBody: "{}",
+    expiresAt: Date.now() + 60_000,
+  };
+}
