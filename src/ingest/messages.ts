@@ -30,26 +30,27 @@ const seqSchema = v.pipe(
   v.minValue(0, "must be at least 0"),
 );
 
+/** A chunk's rows: at least one, at most one chunk's worth, each valid against `row`. */
+function chunkRows<TRow extends v.GenericSchema>(row: TRow) {
+  return v.pipe(
+    v.array(row),
+    v.minLength(1, "must not be empty"),
+    v.maxLength(ROWS_PER_CHUNK, `must hold at most ${ROWS_PER_CHUNK} rows`),
+  );
+}
+
 export const IngestMessageSchema = v.variant("kind", [
   v.object({
     job_id: jobIdSchema,
     seq: seqSchema,
     kind: v.literal("customers"),
-    rows: v.pipe(
-      v.array(CustomerRowSchema),
-      v.minLength(1, "must not be empty"),
-      v.maxLength(ROWS_PER_CHUNK, `must hold at most ${ROWS_PER_CHUNK} rows`),
-    ),
+    rows: chunkRows(CustomerRowSchema),
   }),
   v.object({
     job_id: jobIdSchema,
     seq: seqSchema,
     kind: v.literal("loans"),
-    rows: v.pipe(
-      v.array(LoanRowSchema),
-      v.minLength(1, "must not be empty"),
-      v.maxLength(ROWS_PER_CHUNK, `must hold at most ${ROWS_PER_CHUNK} rows`),
-    ),
+    rows: chunkRows(LoanRowSchema),
   }),
 ]);
 export type IngestMessage = v.InferOutput<typeof IngestMessageSchema>;
