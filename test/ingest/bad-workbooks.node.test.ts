@@ -4,17 +4,16 @@
  */
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { readAllRows, readRows, WorkbookError } from "../../scripts/lib/read-workbook";
 import type { IngestKind } from "../../src/ingest/rows";
 import {
   CUSTOMER_HEADERS,
-  createScratchDir,
   customerValues,
   LOAN_HEADERS,
   loanValues,
   REAL_LOANS,
+  scratchFiles,
   writeWorkbook,
 } from "../node/ingest-fixtures";
 
@@ -23,15 +22,7 @@ async function temporaryCopies(): Promise<string[]> {
   return (await readdir(tmpdir())).filter((name) => name.startsWith(`tmp-${process.pid}-`));
 }
 
-let scratch: Awaited<ReturnType<typeof createScratchDir>>;
-const pathOf = (name: string) => join(scratch.dir, name);
-
-beforeAll(async () => {
-  scratch = await createScratchDir();
-});
-afterAll(async () => {
-  await scratch.remove();
-});
+const pathOf = scratchFiles();
 
 /** Reads `path` to the end, counting the rows yielded before it failed; returns the error. */
 async function failureOf(

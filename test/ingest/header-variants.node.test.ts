@@ -3,27 +3,18 @@
  * ignores case, whitespace and underscores, accepts snake_case names, finds reordered columns and
  * ignores columns it does not know. Only the first worksheet is read.
  */
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readAllRows } from "../../scripts/lib/read-workbook";
 import {
   CUSTOMER_HEADERS,
-  createScratchDir,
   customerValues,
   LOAN_HEADERS,
   loanValues,
+  scratchFiles,
   writeWorkbook,
 } from "../node/ingest-fixtures";
 
-let scratch: Awaited<ReturnType<typeof createScratchDir>>;
-const pathOf = (name: string) => join(scratch.dir, name);
-
-beforeAll(async () => {
-  scratch = await createScratchDir();
-});
-afterAll(async () => {
-  await scratch.remove();
-});
+const pathOf = scratchFiles();
 
 const customerData = [1, 2, 3].map((id) => customerValues(id));
 const loanData = [loanValues(1, 10), loanValues(2, 11), loanValues(3, 10)];

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ExcelJS from "exceljs";
+import { afterAll, beforeAll } from "vitest";
 
 /** The lender's real workbooks (read-only; never write to them). */
 export const REAL_CUSTOMERS = fileURLToPath(
@@ -41,6 +42,24 @@ export const LOAN_HEADERS = [
 export async function createScratchDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "ingest-test-"));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A scratch directory for the calling test file (call it at the top level): made before its tests,
+ * removed after them. Returns the path of a file in it.
+ */
+export function scratchFiles(): (name: string) => string {
+  let scratch: Awaited<ReturnType<typeof createScratchDir>> | undefined;
+  beforeAll(async () => {
+    scratch = await createScratchDir();
+  });
+  afterAll(async () => {
+    await scratch?.remove();
+  });
+  return (name) => {
+    if (!scratch) throw new Error("scratchFiles: used outside the file's tests");
+    return join(scratch.dir, name);
+  };
 }
 
 export interface SheetSpec {
