@@ -25,7 +25,13 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { generated, ingest } from "./lib/ingest";
 import { ENDPOINTS, type Endpoint, type LoadRow, measure, sampleLoanIds, warm } from "./lib/load";
-import { NODE_INGEST_TOKEN, ROOT, startNodeServer, stopAll } from "./lib/processes";
+import {
+  NODE_INGEST_TOKEN,
+  ROOT,
+  startNodeServer,
+  stopAll,
+  stopAllOnSignals,
+} from "./lib/processes";
 
 const { values: args } = parseArgs({
   options: {
@@ -49,9 +55,7 @@ const baseCommit = git("rev-parse", "--short", args.base);
 const scratch = await mkdtemp(join(tmpdir(), "credit-ab-"));
 const baseTree = join(scratch, "base");
 const rows: (LoadRow & { variant: Variant; round: number })[] = [];
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
-}
+stopAllOnSignals(cleanUp);
 
 try {
   git("worktree", "add", "--detach", baseTree, baseCommit);

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startLocalWorker } from "../test/node/local-worker";
 import { type DataSet, generated, type IngestRow, ingest, LENDER_DATA } from "./lib/ingest";
-import { onStopAll, ROOT, stopAll } from "./lib/processes";
+import { onStopAll, ROOT, stopAllOnSignals } from "./lib/processes";
 
 const { values: args } = parseArgs({
   options: {
@@ -41,23 +41,15 @@ const settings: Setting[] = args.settings.split(",").map((pair) => {
 });
 // Per run: two runs on one machine must not overwrite each other's settings.
 const CONFIG = join(ROOT, `.bench-wrangler-${process.pid}.toml`);
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(
-    signal,
-    () =>
-      void Promise.all([stopAll(), rm(CONFIG, { force: true })]).finally(() => process.exit(130)),
-  );
-}
+stopAllOnSignals(() => rm(CONFIG, { force: true }));
+const wranglerToml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
 const big = await generated(Number(args.loans), 3 * 60_000);
 const rows: (IngestRow & Setting)[] = [];
 
 try {
   for (let run = 0; run < Number(args.repeat); run += 1) {
     for (const setting of settings) {
-      await writeFile(
-        CONFIG,
-        withConsumerSetting(await readFile(join(ROOT, "wrangler.toml"), "utf8"), setting),
-      );
+      await writeFile(CONFIG, withConsumerSetting(wranglerToml, setting));
       for (const set of [big, LENDER_DATA])
         rows.push({ ...(await ingestInto(set, setting)), ...setting });
     }

@@ -23,7 +23,7 @@ import { workerBundle } from "./lib/bundle";
 import { generated } from "./lib/ingest";
 import { ENDPOINTS, type Endpoint } from "./lib/load";
 import { nodePhase, type PhaseResult, workerPhase } from "./lib/phases";
-import { ROOT, stopAll } from "./lib/processes";
+import { ROOT, stopAll, stopAllOnSignals } from "./lib/processes";
 import { type BenchResults, markdown, scaleRows } from "./lib/report";
 
 const FULL = process.env.BENCH_FULL === "1";
@@ -37,9 +37,7 @@ const watchdog = setTimeout(() => {
   console.error(`bench: over ${LIMIT_MS / 60_000} minutes, stopping everything`);
   void stopAll().finally(() => process.exit(1));
 }, LIMIT_MS);
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => void stopAll().finally(() => process.exit(130)));
-}
+stopAllOnSignals();
 
 const scratch = await mkdtemp(join(tmpdir(), "credit-bench-"));
 const settings = {

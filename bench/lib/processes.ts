@@ -103,6 +103,19 @@ export function onStopAll(stop: () => Promise<void>): () => void {
   return () => cleanups.delete(stop);
 }
 
+/**
+ * On Ctrl-C or SIGTERM: stops everything started (and runs `cleanUp`, for what else a script
+ * made), then exits 130.
+ */
+export function stopAllOnSignals(cleanUp: () => Promise<unknown> = async () => {}): void {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(
+      signal,
+      () => void Promise.all([stopAll(), cleanUp()]).finally(() => process.exit(130)),
+    );
+  }
+}
+
 /** Stops every process group the benchmark started and has not stopped yet. */
 export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((child) => stopGroup(child)));
