@@ -15,13 +15,17 @@ export interface LibsqlDatabase {
 }
 
 /** How long a statement waits for another process's lock on a `file:` database. */
-const BUSY_TIMEOUT_MS = 5_000;
+export const BUSY_TIMEOUT_MS = 5_000;
 
 /**
  * Opens a libSQL database with the Node client: a `file:` database embedded in the process, or a
  * remote one (`libsql://`, `https://`) with its auth token.
  */
-export async function openLibsqlDatabase(url: string, authToken?: string): Promise<LibsqlDatabase> {
+export async function openLibsqlDatabase(
+  url: string,
+  authToken?: string,
+  busyTimeoutMs = BUSY_TIMEOUT_MS,
+): Promise<LibsqlDatabase> {
   const local = url.startsWith("file:");
   if (local) ensureParentDirectory(url);
   const client = createClient({
@@ -30,7 +34,7 @@ export async function openLibsqlDatabase(url: string, authToken?: string): Promi
     // Local only: a single connection. Every operation on a file database runs synchronously once
     // it has its connection, so more connections add no parallelism — but per-connection pragmas
     // (synchronous) would then hold on some connections and not others.
-    ...(local ? { concurrency: 1, timeout: BUSY_TIMEOUT_MS } : {}),
+    ...(local ? { concurrency: 1, timeout: busyTimeoutMs } : {}),
   });
   if (local) {
     // WAL: readers never block the writer (tests and the ingest script read while it writes).
@@ -44,7 +48,7 @@ export async function openLibsqlDatabase(url: string, authToken?: string): Promi
   if (path === null) {
     return { client, db: drizzle({ client, schema }), close: () => client.close() };
   }
-  const native = openNativeLibsql(path, BUSY_TIMEOUT_MS);
+  const native = openNativeLibsql(path, busyTimeoutMs);
   return {
     client,
     db: native.db,

@@ -16,7 +16,8 @@ import { log } from "../lib/log";
  * builders only, which map to the same objects on every driver.
  */
 
-type Statement = ReturnType<InstanceType<typeof NativeDatabase>["prepare"]>;
+type Connection = InstanceType<typeof NativeDatabase>;
+type Statement = ReturnType<Connection["prepare"]>;
 type Method = "run" | "all" | "values" | "get";
 
 /**
@@ -31,14 +32,43 @@ export interface NativeLibsql {
 }
 
 export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLibsql {
-  const native = new NativeDatabase(path, { timeout: busyTimeoutMs });
-  // As on every connection the server opens: see openLibsqlDatabase.
-  native.exec("PRAGMA journal_mode = WAL");
-  native.exec("PRAGMA synchronous = NORMAL");
-  native.exec("PRAGMA foreign_keys = ON");
-
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
   const prepared = new Map<string, Statement>();
+  let native: Connection | null = null;
+  let closed = false;
+
+  const connection = (): Connection => {
+    if (closed) throw new Error("the database connection is closed");
+    native ??= openConnection(path, busyTimeoutMs);
+    return native;
+  };
+
+  /*
+   * After any error the connection is replaced. A statement that failed with SQLITE_BUSY is left
+   * "in progress" by the engine (this API cannot reset it): until it is finalised, every later
+   * autocommit write joins a transaction that never commits, and COMMIT fails with "SQL
+   * statements in progress". Closing the connection finalises every statement it prepared and
+   * rolls back what was open; the next query opens a clean one.
+   */
+  const discardConnection = () => {
+    const broken = native;
+    native = null;
+    prepared.clear();
+    if (broken === null) return;
+    try {
+      if (broken.inTransaction) broken.exec("ROLLBACK");
+    } catch {
+      // closing rolls back too; the query's own error is the one to report
+    }
+    try {
+      broken.close();
+    } catch (error) {
+      log("warn", "a failed database connection did not close cleanly", {
+        error: (error as Error).name,
+      });
+    }
+  };
+
   const statement = (sql: string): Statement => {
     const found = prepared.get(sql);
     if (found) {
@@ -50,7 +80,7 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
       const oldest = prepared.keys().next().value;
       if (oldest !== undefined) prepared.delete(oldest);
     }
-    const created = native.prepare(sql);
+    const created = connection().prepare(sql);
     if (created.reader) created.raw(true);
     prepared.set(sql, created);
     return created;
@@ -68,46 +98,69 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
     return { rows: found.all(values) as unknown[] };
   };
 
+  /** Runs `work` synchronously; on any error the connection is replaced before it is rethrown. */
+  const guarded = <T>(work: () => T): T => {
+    try {
+      return work();
+    } catch (error) {
+      discardConnection();
+      throw error;
+    }
+  };
+
   const db = drizzle(
-    async (sql, params, method) => execute(sql, params, method),
-    async (queries) => {
-      native.exec("BEGIN");
-      try {
+    async (sql, params, method) => guarded(() => execute(sql, params, method)),
+    async (queries) =>
+      guarded(() => {
+        const open = connection();
+        open.exec("BEGIN");
         const results = queries.map((query) => execute(query.sql, query.params, query.method));
-        native.exec("COMMIT");
+        open.exec("COMMIT");
         return results;
-      } catch (error) {
-        try {
-          if (native.inTransaction) native.exec("ROLLBACK");
-        } catch {
-          // the statement's own error is the one to report
-        }
-        throw error;
-      }
-    },
+      }),
     { schema },
   ) as unknown as Database;
+
+  // Opened now, so a database that cannot be opened fails the server's start, not its first request.
+  connection();
 
   return {
     db,
     close: () => {
-      if (!native.open) return;
+      closed = true;
+      const open = native;
+      if (open === null || !open.open) return;
       try {
         // Kept statements keep SQLite from checkpointing when the connection closes: fold the
         // WAL into the database file now, so a stopped server leaves one self-contained file.
-        const [busy] = native.prepare("PRAGMA wal_checkpoint(TRUNCATE)").raw(true).get([]) as [
+        const [busy] = open.prepare("PRAGMA wal_checkpoint(TRUNCATE)").raw(true).get([]) as [
           number,
         ];
-        if (busy)
-          log(
-            "warn",
-            "the WAL could not be checkpointed at shutdown: another connection is reading",
-            {},
-          );
+        if (busy) log("warn", "the WAL could not be checkpointed at shutdown", { reason: "busy" });
+      } catch (error) {
+        // Every acknowledged write is committed already; the WAL file simply stays beside it.
+        log("warn", "the WAL could not be checkpointed at shutdown", {
+          reason: (error as Error).name,
+        });
       } finally {
         prepared.clear();
-        native.close();
+        native = null;
+        open.close();
       }
     },
   };
+}
+
+function openConnection(path: string, busyTimeoutMs: number): Connection {
+  const opened = new NativeDatabase(path, { timeout: busyTimeoutMs });
+  try {
+    // As on every connection the server opens: see openLibsqlDatabase.
+    opened.exec("PRAGMA journal_mode = WAL");
+    opened.exec("PRAGMA synchronous = NORMAL");
+    opened.exec("PRAGMA foreign_keys = ON");
+    return opened;
+  } catch (error) {
+    opened.close();
+    throw error;
+  }
 }

@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   corsOrigins?: string | undefined;
   /** Writes per minute per client; unset: no limit (tests). */
   rateLimitPerMinute?: number | undefined;
+  /** How long a query waits for another connection's lock before answering 503 (default 5 s). */
+  busyTimeoutMs?: number;
   /** Overrides the batch timeout of both queues (tests deliver faster). */
   queueBatchTimeoutMs?: number;
 }
@@ -49,7 +51,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     client,
     db,
     close: closeDatabase,
-  } = await openLibsqlDatabase(options.databaseUrl, options.databaseAuthToken);
+  } = await openLibsqlDatabase(
+    options.databaseUrl,
+    options.databaseAuthToken,
+    options.busyTimeoutMs,
+  );
   let migrated: string[];
   try {
     migrated = await applyMigrations(client, readMigrations(MIGRATIONS_DIR));
