@@ -14,7 +14,7 @@ export default defineConfig(async () => {
         {
           plugins: [
             cloudflareTest({
-              main: "./src/index.ts",
+              main: "./src/worker/index.ts",
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
                 bindings: {

@@ -51,7 +51,7 @@ export function openApiDocument(api: ReturnType<typeof createApi>) {
 export interface AppOptions<B extends AppBindings> {
   /**
    * The request's database, from the bindings: D1 or remote libSQL in the Worker
-   * (src/db/worker.ts), the server's libSQL client in Node (src/node/runtime.ts).
+   * (src/worker/database.ts), the server's libSQL client in Node (src/node/runtime.ts).
    */
   database: (env: B) => Database;
 }

@@ -1,7 +1,7 @@
 /*
  * D1 round trips per request, counted live: one request per endpoint case, in order, against a
  * Worker started with SERVER_TIMING=true, each count read from its Server-Timing header
- * (src/db/server-timing.ts). The budgets are the ones test/routes/round-trips.test.ts enforces.
+ * (src/worker/server-timing.ts). The budgets are the ones test/routes/round-trips.test.ts enforces.
  */
 
 export interface RoundTripRow {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { selectCustomer } from "../../src/db/customers";
-import { d1Database } from "../../src/db/d1";
+import { d1Database } from "../../src/worker/d1";
 import { selectLiveIdempotencyRecord, sweepExpiredKeys } from "../../src/db/idempotency";
 import {
   insertLoanIfAffordable,

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { countingD1 } from "../../src/db/counting-d1";
+import { countingD1 } from "../../src/worker/counting-d1";
 import { ROWS_PER_CHUNK } from "../../src/ingest/messages";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { failingWriteDb } from "../support/failing-d1";

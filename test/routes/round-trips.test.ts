@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { countingD1 } from "../../src/db/counting-d1";
+import { countingD1 } from "../../src/worker/counting-d1";
 import { type CallOptions, call, callJson, registerCustomer, uniquePhone } from "../support/http";
 import { seedLoan } from "../support/seed";
 

@@ -1,6 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import { d1Database } from "../../src/db/d1";
-import worker from "../../src/index";
+import { d1Database } from "../../src/worker/d1";
+import worker from "../../src/worker/index";
 import { registerBackend } from "./backend";
 
 // The `workers` project: the Worker's own fetch handler in workerd, on the test D1 binding.

@@ -16,7 +16,7 @@ export type EnvOverrides = Partial<AppBindings> & {
   DB?: unknown;
   DATABASE_URL?: string;
   DATABASE_AUTH_TOKEN?: string;
-  /** The Worker's opt-in Server-Timing header (src/db/server-timing.ts). */
+  /** The Worker's opt-in Server-Timing header (src/worker/server-timing.ts). */
   SERVER_TIMING?: string;
 };
 

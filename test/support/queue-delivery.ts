@@ -1,5 +1,5 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
-import worker from "../../src/index";
+import worker from "../../src/worker/index";
 
 // Workers only: drives the Worker's queue handler with createMessageBatch (consumer unit tests).
 

@@ -1,6 +1,6 @@
 import { createClient } from "@libsql/client/web";
 import { drizzle } from "drizzle-orm/libsql/web";
-import { type Database, schema } from "./client";
+import { type Database, schema } from "../db/client";
 
 /** URL schemes the Web client speaks (HTTP; `libsql:` means HTTPS to Turso). */
 const REMOTE_URL = /^(libsql|https?):\/\//i;

@@ -1,5 +1,5 @@
 import { countingD1, type D1Counter } from "./counting-d1";
-import type { DatabaseBindings } from "./worker";
+import type { DatabaseBindings } from "./database";
 
 /** The `Server-Timing` value: `db;dur=<ms awaiting D1, 1 decimal>;desc="<n> round trips"`. */
 export function dbServerTiming(counter: D1Counter): string {

@@ -1,4 +1,4 @@
-import type { Database } from "./client";
+import type { Database } from "../db/client";
 import { d1Database } from "./d1";
 import { DatabaseConfigError, remoteLibsqlDatabase } from "./libsql-web";
 

@@ -1,8 +1,8 @@
-import { createApp } from "./app";
-import { withD1ServerTiming } from "./db/server-timing";
-import { workerDatabase } from "./db/worker";
+import { createApp } from "../app";
+import { withD1ServerTiming } from "./server-timing";
+import { workerDatabase } from "./database";
 import type { Env } from "./env";
-import { consumeIngestBatch } from "./ingest/consumer";
+import { consumeIngestBatch } from "../ingest/consumer";
 
 const app = createApp<Env>({ database: workerDatabase });
 

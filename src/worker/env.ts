@@ -1,6 +1,6 @@
-import type { AppBindings } from "./app-env";
-import type { DatabaseBindings } from "./db/worker";
-import type { IngestMessage } from "./ingest/messages";
+import type { AppBindings } from "../app-env";
+import type { DatabaseBindings } from "./database";
+import type { IngestMessage } from "../ingest/messages";
 
 /**
  * Bindings and variables the Worker reads. Secrets (INGEST_TOKEN, DATABASE_URL,
@@ -10,7 +10,7 @@ export interface Env extends AppBindings, DatabaseBindings {
   INGEST_QUEUE: Queue<IngestMessage>;
   /**
    * `"true"` adds `Server-Timing: db;dur=…;desc="<n> round trips"` to every response: the D1
-   * round trips the request made and the time spent awaiting them (src/db/server-timing.ts).
+   * round trips the request made and the time spent awaiting them (src/worker/server-timing.ts).
    * Off by default: it reveals internals. Nothing is counted on libSQL (`DATABASE_URL`).
    */
   SERVER_TIMING?: string;
