@@ -1,6 +1,6 @@
 import type { AppBindings } from "../app-env";
-import type { DatabaseBindings } from "./database";
 import type { IngestMessage } from "../ingest/messages";
+import type { DatabaseBindings } from "./database";
 
 /**
  * Bindings and variables the Worker reads. Secrets (INGEST_TOKEN, DATABASE_URL,

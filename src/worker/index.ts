@@ -1,8 +1,8 @@
 import { createApp } from "../app";
-import { withD1ServerTiming } from "./server-timing";
+import { consumeIngestBatch } from "../ingest/consumer";
 import { workerDatabase } from "./database";
 import type { Env } from "./env";
-import { consumeIngestBatch } from "../ingest/consumer";
+import { withD1ServerTiming } from "./server-timing";
 
 const app = createApp<Env>({ database: workerDatabase });
 

@@ -1,13 +1,13 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { selectCustomer } from "../../src/db/customers";
-import { d1Database } from "../../src/worker/d1";
 import { selectLiveIdempotencyRecord, sweepExpiredKeys } from "../../src/db/idempotency";
 import {
   insertLoanIfAffordable,
   selectLoansOfCustomer,
   selectLoanWithCustomer,
 } from "../../src/db/loans";
+import { d1Database } from "../../src/worker/d1";
 
 /*
  * Budget: every hot query is an index lookup, so a request's cost depends on that customer's

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { countingD1 } from "../../src/worker/counting-d1";
 import { ROWS_PER_CHUNK } from "../../src/ingest/messages";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
+import { countingD1 } from "../../src/worker/counting-d1";
 import { failingWriteDb } from "../support/failing-d1";
 import { callJson } from "../support/http";
 import { chunk, customerRow, loanRow, loanRowsOf, tableCounts } from "../support/ingest";

@@ -3,8 +3,8 @@ import { DrizzleD1Database } from "drizzle-orm/d1";
 import { is } from "drizzle-orm/entity";
 import { LibSQLDatabase } from "drizzle-orm/libsql/driver-core";
 import { describe, expect, it } from "vitest";
-import { DatabaseConfigError } from "../../src/worker/libsql-web";
 import { workerDatabase } from "../../src/worker/database";
+import { DatabaseConfigError } from "../../src/worker/libsql-web";
 import { call } from "../support/http";
 import { expectProblem } from "../support/problem";
 
