@@ -1,18 +1,9 @@
 /*
  * Turns one worksheet row into a validated row or a list of problems: each mapped cell is
- * normalised and converted (src/ingest/cells.ts), then the shared valibot schema checks the whole
+ * normalised and converted (scripts/lib/cells.ts), then the shared valibot schema checks the whole
  * row. Problems name the column as the file's header writes it, so the lender can find the cell.
  */
 import * as v from "valibot";
-import {
-  type Converted,
-  type DateSystem,
-  toIsoDate,
-  toNumber,
-  toRoundedNumber,
-  toText,
-} from "../../src/ingest/cells";
-import type { IngestField, MappedColumn } from "../../src/ingest/headers";
 import {
   type CustomerRow,
   CustomerRowSchema,
@@ -21,6 +12,15 @@ import {
   LoanRowSchema,
   toFieldProblems,
 } from "../../src/ingest/rows";
+import {
+  type Converted,
+  type DateSystem,
+  toIsoDate,
+  toNumber,
+  toRoundedNumber,
+  toText,
+} from "./cells";
+import type { IngestField, MappedColumn } from "./headers";
 
 type CellConverter = (raw: unknown, system: DateSystem) => Converted<string | number>;
 

@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
-import type { RemappedLoan } from "../../src/ingest/duplicate-loan-ids";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
 import { Chunker } from "./chunker";
+import type { RemappedLoan } from "./duplicate-loan-ids";
 import { IngestClient, type JobReport, sleep } from "./ingest-client";
 import { Progress } from "./ingest-progress";
 import { type RowRejection, readRows, type WorkbookRows } from "./read-workbook";

@@ -11,16 +11,11 @@ import { ReadStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename } from "node:path";
 import ExcelJS from "exceljs";
-import { type DateSystem, isBlankCell, unwrapCell } from "../../src/ingest/cells";
-import { DuplicateLoanIdMarker, type RemappedLoan } from "../../src/ingest/duplicate-loan-ids";
-import {
-  type HeaderCell,
-  type IngestField,
-  type MappedColumn,
-  mapHeaders,
-} from "../../src/ingest/headers";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
 import { buildRow, type CellProblem, type RowOf } from "./build-row";
+import { type DateSystem, isBlankCell, unwrapCell } from "./cells";
+import { DuplicateLoanIdMarker, type RemappedLoan } from "./duplicate-loan-ids";
+import { type HeaderCell, type IngestField, type MappedColumn, mapHeaders } from "./headers";
 import { WatchedInput } from "./watched-input";
 import { WorkbookError } from "./workbook-error";
 import { assertXlsxContainer } from "./xlsx-container";

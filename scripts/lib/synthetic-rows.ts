@@ -4,7 +4,7 @@
  * for another customer, as the real file does (SPEC §2). Rows are generated lazily, so a million of
  * them never sit in memory at once.
  */
-import { excelSerialToIsoDate, isoDateToExcelSerial, roundHalfUp } from "../../src/ingest/cells";
+import { excelSerialToIsoDate, isoDateToExcelSerial, roundHalfUp } from "./cells";
 
 /** A seeded generator of floats in [0, 1): a Weyl sequence passed through a 32-bit mixer. */
 export function createRandom(seed: number): () => number {

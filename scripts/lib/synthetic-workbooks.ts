@@ -7,7 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import ExcelJS from "exceljs";
-import { lenderHeaders } from "../../src/ingest/headers";
+import { lenderHeaders } from "./headers";
 import { syntheticCustomers, syntheticLoans } from "./synthetic-rows";
 
 export interface SyntheticWorkbookOptions {

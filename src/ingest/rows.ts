@@ -2,13 +2,14 @@
  * The row contract of workbook ingestion, shared by the Node script that reads the workbooks and the
  * Worker's queue consumer that writes them: the script validates each row before sending it, and
  * the consumer validates every message again, because a queue message is input like any other.
- * It imports only valibot and the dependency-free cells.ts, so it runs in Workers.
+ * It imports only valibot and the pure domain rules, so it runs in Workers.
  *
  * Money is in rupees with at most 2 decimals (the reader rounds half-up; anything finer here means
  * a producer skipped that step). Dates are ISO `YYYY-MM-DD` strings.
  */
 import * as v from "valibot";
-import { decimalPlaces, isIsoCalendarDate } from "./cells";
+import { isValidIsoDate } from "../domain/dates";
+import { hasAtMostTwoDecimals } from "../domain/money";
 
 const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
 /** Far above any real salary or limit, and small enough that paise stay exact integers. */
@@ -43,7 +44,7 @@ function twoDecimalNumber(min: number, max: number, exclusiveMin = false) {
       ? v.gtValue(min, `must be greater than ${min}`)
       : v.minValue(min, `must be at least ${min}`),
     v.maxValue(max, `must be at most ${max}`),
-    v.check((value) => decimalPlaces(value) <= 2, "must have at most 2 decimal places"),
+    v.check(hasAtMostTwoDecimals, "must have at most 2 decimal places"),
   );
 }
 
@@ -57,7 +58,7 @@ const nameSchema = v.pipe(
 const isoDateSchema = v.pipe(
   v.string((issue) => `must be a date (YYYY-MM-DD), but ${describeReceived(issue)}`),
   v.check(
-    isIsoCalendarDate,
+    isValidIsoDate,
     (issue) => `must be a real calendar date as YYYY-MM-DD, got ${issue.received}`,
   ),
 );

@@ -1,9 +1,10 @@
 /*
  * Cell normalisation for workbook ingestion. exceljs hands back cells as numbers, strings, booleans,
  * Dates or wrapper objects (formula results, rich text, hyperlinks, errors); this module turns them
- * into plain values and converts them to the types the row schemas expect. It imports nothing, so
- * the same rules can run in Node, in tests and in a Worker.
+ * into plain values and converts them to the types the row schemas expect. Calendar rules come from
+ * the domain, as the row schemas' do.
  */
+import { isValidIsoDate } from "../../src/domain/dates";
 
 /** A cell once exceljs's wrappers are removed. `problem` marks a cell that holds no usable value. */
 export type CellValue = string | number | boolean | Date | null | { readonly problem: string };
@@ -133,24 +134,11 @@ export function toIsoDate(raw: unknown, system: DateSystem = {}): Converted<stri
   if (typeof value === "string") {
     const text = value.trim();
     if (text === "") return { ok: true, value: null };
-    if (isIsoCalendarDate(text)) return { ok: true, value: text };
+    if (isValidIsoDate(text)) return { ok: true, value: text };
     return { ok: false, reason: `expected a date (YYYY-MM-DD), got ${describe(value)}` };
   }
   if (isProblem(value)) return { ok: false, reason: value.problem };
   return { ok: false, reason: `expected a date, got ${describe(value)}` };
-}
-
-/** `YYYY-MM-DD` naming a day that exists (no 2023-02-29, no month 13). */
-export function isIsoCalendarDate(text: string): boolean {
-  const match = ISO_DATE.exec(text);
-  if (!match) return false;
-  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  // Date.UTC maps 0–99 to 1900–1999; setUTCFullYear keeps the year as written.
-  date.setUTCFullYear(year);
-  return (
-    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
-  );
 }
 
 /** The UTC calendar day of a Date (its time of day is dropped), or null for an invalid Date. */
@@ -184,7 +172,7 @@ export function excelSerialToIsoDate(serial: number, system: DateSystem = {}): s
 
 /** The inverse of `excelSerialToIsoDate` (1900 system), for writing workbooks; null before 1900. */
 export function isoDateToExcelSerial(iso: string): number | null {
-  if (!isIsoCalendarDate(iso)) return null;
+  if (!isValidIsoDate(iso)) return null;
   const days = Math.round((Date.parse(`${iso}T00:00:00Z`) - EPOCH_1900) / MS_PER_DAY);
   if (days < 2) return null;
   return days <= FICTITIOUS_LEAP_DAY ? days - 1 : days;

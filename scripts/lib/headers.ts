@@ -3,7 +3,7 @@
  * underscores, so "Customer ID", " customer  id " and "customer_id" all find `customer_id`.
  * Columns we do not know are ignored; a required column that is missing fails the whole file.
  */
-import type { IngestKind } from "./rows";
+import type { IngestKind } from "../../src/ingest/rows";
 
 export const CUSTOMER_FIELDS = [
   "customer_id",

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { markDuplicateLoanIds } from "../../src/ingest/duplicate-loan-ids";
+import { markDuplicateLoanIds } from "../../scripts/lib/duplicate-loan-ids";
 import type { LoanRow } from "../../src/ingest/rows";
 
 function loan(row: number, loanId: number, customerId: number): LoanRow {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type HeaderCell, headerKey, lenderHeaders, mapHeaders } from "../../src/ingest/headers";
+import { type HeaderCell, headerKey, lenderHeaders, mapHeaders } from "../../scripts/lib/headers";
 
 function cells(...texts: string[]): HeaderCell[] {
   return texts.map((text, index) => ({ column: index + 1, text }));

@@ -4,7 +4,7 @@
  * `remap: true` so the database gives it a new id and keeps the file's id as `source_loan_id`.
  * Marking depends only on file order, so re-reading the same file marks the same rows.
  */
-import type { LoanRow } from "./rows";
+import type { LoanRow } from "../../src/ingest/rows";
 
 /** A row whose Loan ID an earlier row already used, as listed in the ingest report. */
 export interface RemappedLoan {
