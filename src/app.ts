@@ -10,7 +10,7 @@ import { declaredBodyLimit } from "./lib/body-limit";
 import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
-import { ProblemError, problemResponse } from "./lib/problem";
+import { payloadTooLargeProblem, problemResponse } from "./lib/problem";
 import { parseApiKeyDigests } from "./lib/security/api-keys";
 import { configurableCors } from "./lib/security/cors";
 import { apiAccess } from "./lib/security/middleware";
@@ -78,7 +78,6 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
       onMethodNotAllowed: (c, allowed) =>
         problemResponse(c, {
           kind: "method-not-allowed",
-          status: 405,
           detail: `${c.req.method} is not allowed here; use ${allowed.join(" or ")}.`,
           headers: { Allow: allowed.join(", ") },
         }),
@@ -93,11 +92,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
       declaredBodyLimit({
         maxSize: MAX_BODY_BYTES,
         onError: () => {
-          throw new ProblemError({
-            kind: "payload-too-large",
-            status: 413,
-            detail: `The request body exceeds ${MAX_BODY_BYTES / 1024} KB.`,
-          });
+          throw payloadTooLargeProblem(MAX_BODY_BYTES);
         },
       }),
     ),

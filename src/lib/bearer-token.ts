@@ -1,6 +1,11 @@
 import type { MiddlewareHandler } from "hono";
-import { ProblemError } from "./problem";
+import { unauthorizedProblem } from "./problem";
 import { bytesEqual, sha256 } from "./security/api-keys";
+
+/** The token of an `Authorization: Bearer <token>` header, or null. */
+export function bearerToken(authorization: string | undefined): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? null;
+}
 
 /**
  * Requires `Authorization: Bearer <token>` equal to the token `expected` returns. Compared in
@@ -12,16 +17,14 @@ export function requireBearerToken(
 ): MiddlewareHandler {
   return async (c, next) => {
     const token = expected(c.env as Record<string, unknown>);
-    const presented = /^Bearer (.+)$/i.exec(c.req.header("Authorization") ?? "")?.[1];
+    const presented = bearerToken(c.req.header("Authorization"));
     if (!token || !presented || !(await constantTimeEqual(presented, token))) {
-      throw new ProblemError({
-        kind: "unauthorized",
-        status: 401,
-        detail: token
+      throw unauthorizedProblem(
+        token
           ? "A valid bearer token is required."
           : "This endpoint is disabled: no token is configured.",
-        headers: { "WWW-Authenticate": `Bearer realm="${realm}"` },
-      });
+        realm,
+      );
     }
     await next();
   };

@@ -3,47 +3,39 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /*
  * The one error shape of the API: RFC 9457 problem details, always `application/problem+json`,
- * always with the request id. Anything that goes wrong ends up here, either thrown as a
- * ProblemError or turned into one by the app's error handler.
+ * always with the request id. Every problem is built here from one catalogue (kind → status,
+ * title), so a kind and its status can never disagree; anything that goes wrong ends up here,
+ * either thrown as a ProblemError or turned into one by the app's error handler.
  */
+
+const CATALOGUE = {
+  "validation-error": { status: 400, title: "Your request is not valid" },
+  "malformed-json": { status: 400, title: "The request body is not valid JSON" },
+  "bad-request": { status: 400, title: "Bad request" },
+  unauthorized: { status: 401, title: "Authentication required" },
+  "not-found": { status: 404, title: "Not found" },
+  "method-not-allowed": { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Conflict" },
+  "payload-too-large": { status: 413, title: "The request body is too large" },
+  "unsupported-media-type": { status: 415, title: "The request body must be JSON" },
+  "idempotency-key-reused": {
+    status: 422,
+    title: "Idempotency-Key reused with a different request",
+  },
+  "too-many-requests": { status: 429, title: "Too many requests" },
+  "internal-error": { status: 500, title: "Internal server error" },
+  "service-unavailable": { status: 503, title: "Service temporarily unavailable" },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+
+export type ProblemKind = keyof typeof CATALOGUE;
 
 export interface FieldError {
   field: string;
   message: string;
 }
 
-export type ProblemKind =
-  | "validation-error"
-  | "malformed-json"
-  | "unsupported-media-type"
-  | "payload-too-large"
-  | "unauthorized"
-  | "too-many-requests"
-  | "not-found"
-  | "method-not-allowed"
-  | "conflict"
-  | "idempotency-key-reused"
-  | "service-unavailable"
-  | "internal-error";
-
-const TITLES: Record<ProblemKind, string> = {
-  "validation-error": "Your request is not valid",
-  "malformed-json": "The request body is not valid JSON",
-  "unsupported-media-type": "The request body must be JSON",
-  "payload-too-large": "The request body is too large",
-  unauthorized: "Authentication required",
-  "too-many-requests": "Too many requests",
-  "not-found": "Not found",
-  "method-not-allowed": "Method not allowed",
-  conflict: "Conflict",
-  "idempotency-key-reused": "Idempotency-Key reused with a different request",
-  "service-unavailable": "Service temporarily unavailable",
-  "internal-error": "Internal server error",
-};
-
 export interface ProblemInit {
   kind: ProblemKind;
-  status: ContentfulStatusCode;
   detail: string;
   errors?: FieldError[];
   headers?: Record<string, string>;
@@ -56,45 +48,79 @@ export class ProblemError extends Error {
   }
 }
 
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  request_id: string;
-  errors: FieldError[];
+export function problemStatus(kind: ProblemKind): ContentfulStatusCode {
+  return CATALOGUE[kind].status;
 }
 
-export function problemBody(c: Context, init: ProblemInit): ProblemBody {
-  return {
+export function problemResponse(c: Context, init: ProblemInit): Response {
+  const { status, title } = CATALOGUE[init.kind];
+  const body = {
     type: `/problems/${init.kind}`,
-    title: TITLES[init.kind],
-    status: init.status,
+    title,
+    status,
     detail: init.detail,
     instance: new URL(c.req.url).pathname,
     request_id: c.get("requestId") ?? "unknown",
     errors: init.errors ?? [],
   };
-}
-
-export function problemResponse(c: Context, init: ProblemInit): Response {
-  return new Response(JSON.stringify(problemBody(c, init)), {
-    status: init.status,
+  return new Response(JSON.stringify(body), {
+    status,
     headers: { "Content-Type": "application/problem+json", ...init.headers },
   });
 }
+
+/* The problems more than one place raises, each written once. */
 
 export function validationProblem(errors: FieldError[]): ProblemError {
   const fields = [...new Set(errors.map((e) => e.field))].join(", ");
   return new ProblemError({
     kind: "validation-error",
-    status: 400,
     detail: `Invalid or missing field(s): ${fields}.`,
     errors,
   });
 }
 
 export function notFoundProblem(detail: string): ProblemError {
-  return new ProblemError({ kind: "not-found", status: 404, detail });
+  return new ProblemError({ kind: "not-found", detail });
+}
+
+export function malformedJsonProblem(): ProblemError {
+  return new ProblemError({
+    kind: "malformed-json",
+    detail: "The request body could not be parsed as JSON.",
+    errors: [{ field: "body", message: "is not valid JSON" }],
+  });
+}
+
+export function unsupportedMediaTypeProblem(): ProblemError {
+  return new ProblemError({
+    kind: "unsupported-media-type",
+    detail: "Send the body as JSON with `Content-Type: application/json`.",
+    errors: [{ field: "Content-Type", message: "must be application/json" }],
+  });
+}
+
+export function payloadTooLargeProblem(maxBytes: number, what = "The request body"): ProblemError {
+  return new ProblemError({
+    kind: "payload-too-large",
+    detail: `${what} exceeds ${maxBytes / 1024} KB.`,
+  });
+}
+
+export function unauthorizedProblem(detail: string, realm: string): ProblemError {
+  return new ProblemError({
+    kind: "unauthorized",
+    detail,
+    headers: { "WWW-Authenticate": `Bearer realm="${realm}"` },
+  });
+}
+
+export function conflictProblem(detail: string, retryAfterSeconds?: number): ProblemError {
+  return new ProblemError({
+    kind: "conflict",
+    detail,
+    ...(retryAfterSeconds === undefined
+      ? {}
+      : { headers: { "Retry-After": String(retryAfterSeconds) } }),
+  });
 }

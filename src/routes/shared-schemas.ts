@@ -89,29 +89,24 @@ export const problemSchema = z
   })
   .openapi("Problem");
 
-const problemContent = { "application/problem+json": { schema: problemSchema } };
+/** A problem+json response of a route, for the OpenAPI document. */
+export function problemContent(description: string) {
+  return { content: { "application/problem+json": { schema: problemSchema } }, description };
+}
 
 /** Error responses, spread into every route so the document lists them once per status. */
 export const problemResponses = {
-  400: {
-    content: problemContent,
-    description:
-      "Invalid request: malformed JSON, wrong types, missing fields or values out of range",
-  },
-  401: {
-    content: problemContent,
-    description: "Missing or unknown API key (when API keys are on)",
-  },
-  404: { content: problemContent, description: "Unknown customer or loan" },
-  405: { content: problemContent, description: "Method not allowed (see the Allow header)" },
-  413: { content: problemContent, description: "Request body over 64 KB" },
-  415: { content: problemContent, description: "Request body is not JSON" },
-  429: {
-    content: problemContent,
-    description: "Too many writes from this client; see Retry-After",
-  },
-  500: { content: problemContent, description: "Unexpected error (no internals are disclosed)" },
-  503: { content: problemContent, description: "The database is unavailable; retry later" },
+  400: problemContent(
+    "Invalid request: malformed JSON, wrong types, missing fields or values out of range",
+  ),
+  401: problemContent("Missing or unknown API key (when API keys are on)"),
+  404: problemContent("Unknown customer or loan"),
+  405: problemContent("Method not allowed (see the Allow header)"),
+  413: problemContent("Request body over 64 KB"),
+  415: problemContent("Request body is not JSON"),
+  429: problemContent("Too many writes from this client; see Retry-After"),
+  500: problemContent("Unexpected error (no internals are disclosed)"),
+  503: problemContent("The database is unavailable; retry later"),
 } as const;
 
 export function jsonBody<T extends z.ZodType>(schema: T) {

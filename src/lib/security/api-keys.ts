@@ -1,5 +1,3 @@
-import { ProblemError } from "../problem";
-
 /*
  * Optional API keys for the lender's clients. The `API_KEYS` secret holds SHA-256 digests, never
  * keys: `sha256:<64 hex>` entries separated by commas, so several keys can be active at once while
@@ -40,19 +38,6 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   let difference = a.length ^ b.length;
   for (let i = 0; i < Math.max(a.length, b.length); i++) difference |= (a[i] ?? 0) ^ (b[i] ?? 0);
   return difference === 0;
-}
-
-export function bearerToken(authorization: string | undefined): string | null {
-  return /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? null;
-}
-
-export function unauthorized(detail: string): ProblemError {
-  return new ProblemError({
-    kind: "unauthorized",
-    status: 401,
-    detail,
-    headers: { "WWW-Authenticate": 'Bearer realm="api"' },
-  });
 }
 
 function hexToBytes(hex: string): Uint8Array {

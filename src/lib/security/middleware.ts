@@ -1,12 +1,7 @@
 import type { MiddlewareHandler } from "hono";
-import {
-  bearerToken,
-  bytesToHex,
-  isKnownKey,
-  parseApiKeyDigests,
-  sha256,
-  unauthorized,
-} from "./api-keys";
+import { bearerToken } from "../bearer-token";
+import { unauthorizedProblem } from "../problem";
+import { bytesToHex, isKnownKey, parseApiKeyDigests, sha256 } from "./api-keys";
 import { isRateLimitedWrite, needsApiKey } from "./paths";
 import { type RateLimiter, tooManyRequests } from "./rate-limit";
 
@@ -24,9 +19,14 @@ export function apiAccess(): MiddlewareHandler<{ Bindings: SecurityBindings }> {
     const digests = parseApiKeyDigests(c.env.API_KEYS);
     const key = bearerToken(c.req.header("Authorization"));
     if (digests.length > 0 && needsApiKey(c.req.path)) {
-      if (!key)
-        throw unauthorized("This API requires an API key: send Authorization: Bearer <key>.");
-      if (!(await isKnownKey(key, digests))) throw unauthorized("The API key is not valid.");
+      if (!key) {
+        throw unauthorizedProblem(
+          "This API requires an API key: send Authorization: Bearer <key>.",
+          "api",
+        );
+      }
+      if (!(await isKnownKey(key, digests)))
+        throw unauthorizedProblem("The API key is not valid.", "api");
     }
     const limiter = c.env.WRITE_RATE_LIMITER;
     if (limiter && isRateLimitedWrite(c.req.method, c.req.path)) {

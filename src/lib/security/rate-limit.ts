@@ -14,7 +14,6 @@ export const RATE_LIMIT_PERIOD_SECONDS = 60;
 export function tooManyRequests(): ProblemError {
   return new ProblemError({
     kind: "too-many-requests",
-    status: 429,
     detail: `Too many writes from this client. Retry after ${RATE_LIMIT_PERIOD_SECONDS} seconds.`,
     headers: { "Retry-After": String(RATE_LIMIT_PERIOD_SECONDS) },
   });

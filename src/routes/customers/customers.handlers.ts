@@ -22,7 +22,6 @@ export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) 
   if (!customer) {
     throw new ProblemError({
       kind: "conflict",
-      status: 409,
       detail: "A customer with this phone number is already registered.",
       errors: [{ field: "phone_number", message: "is already on file" }],
     });

@@ -7,8 +7,8 @@ import {
   MAX_MONTHLY_INCOME,
   moneySchema,
   personNameSchema,
+  problemContent,
   problemResponses,
-  problemSchema,
 } from "../shared-schemas";
 
 export const registerRequestSchema = z
@@ -54,10 +54,7 @@ export const register = createRoute({
   request: { body: jsonBody(registerRequestSchema) },
   responses: {
     201: jsonContent(customerSchema, "The customer was registered"),
-    409: {
-      content: { "application/problem+json": { schema: problemSchema } },
-      description: "The phone number is already on file",
-    },
+    409: problemContent("The phone number is already on file"),
     ...problemResponses,
   },
 });

@@ -4,7 +4,13 @@ import type { AppEnv } from "../../app-env";
 import { countStoredRows, loadJobReport, registerChunks, runAtomically } from "../../db/ingest";
 import { byteLength, IngestBatchSchema, QUEUE_LIMITS } from "../../ingest/messages";
 import { toFieldProblems } from "../../ingest/rows";
-import { notFoundProblem, ProblemError, validationProblem } from "../../lib/problem";
+import {
+  malformedJsonProblem,
+  notFoundProblem,
+  ProblemError,
+  unsupportedMediaTypeProblem,
+  validationProblem,
+} from "../../lib/problem";
 import { summariseJob } from "./job-report";
 
 /** POST /ingest/batches: validate one sendBatch worth of chunks, register them, enqueue them. */
@@ -22,7 +28,6 @@ export async function enqueueBatch(c: Context<AppEnv>) {
   if (oversized >= 0 || byteLength(messages) > QUEUE_LIMITS.maxSendBytes) {
     throw new ProblemError({
       kind: "payload-too-large",
-      status: 413,
       detail: `A message may hold ${QUEUE_LIMITS.maxMessageBytes} bytes and a batch ${QUEUE_LIMITS.maxSendBytes}; send smaller chunks.`,
     });
   }
@@ -59,21 +64,11 @@ export async function showSummary(c: Context<AppEnv>) {
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {
   if (!/^application\/json\b/i.test(c.req.header("Content-Type") ?? "")) {
-    throw new ProblemError({
-      kind: "unsupported-media-type",
-      status: 415,
-      detail: "Send the body as JSON with `Content-Type: application/json`.",
-      errors: [{ field: "Content-Type", message: "must be application/json" }],
-    });
+    throw unsupportedMediaTypeProblem();
   }
   try {
     return await c.req.json();
   } catch {
-    throw new ProblemError({
-      kind: "malformed-json",
-      status: 400,
-      detail: "The request body could not be parsed as JSON.",
-      errors: [{ field: "body", message: "is not valid JSON" }],
-    });
+    throw malformedJsonProblem();
   }
 }

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../../app-env";
 import { requireBearerToken } from "../../lib/bearer-token";
-import { ProblemError } from "../../lib/problem";
+import { payloadTooLargeProblem } from "../../lib/problem";
 import { enqueueBatch, showJob, showSummary } from "./ingest.handlers";
 
 /** One sendBatch holds at most 256 KB of messages; the JSON around them needs a little more. */
@@ -18,11 +18,7 @@ export const ingestRouter = new Hono<AppEnv>({ strict: false })
     bodyLimit({
       maxSize: MAX_INGEST_BODY_BYTES,
       onError: () => {
-        throw new ProblemError({
-          kind: "payload-too-large",
-          status: 413,
-          detail: `An ingest request may hold ${MAX_INGEST_BODY_BYTES / 1024} KB.`,
-        });
+        throw payloadTooLargeProblem(MAX_INGEST_BODY_BYTES, "An ingest request");
       },
     }),
   )

@@ -7,7 +7,7 @@ import type { IdempotencyRecord } from "../../db/schema";
 import { assessLoanRequest } from "../../domain/assessment";
 import { loanEndDate } from "../../domain/loan-terms";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
-import { notFoundProblem, ProblemError } from "../../lib/problem";
+import { conflictProblem, notFoundProblem, ProblemError } from "../../lib/problem";
 import { hashJson } from "../../lib/request-hash";
 import { toLoanRequest } from "../eligibility/assessment-response";
 import type { createLoan } from "./loans.routes";
@@ -91,19 +91,16 @@ export const createLoanHandler: RouteHandler<typeof createLoan, AppEnv> = async 
     // guard-refused: a concurrent booking changed the position; key-taken: the twin request
     // finished first. Either way the next read sees the new state (and replays a stored response).
   }
-  throw new ProblemError({
-    kind: "conflict",
-    status: 409,
-    detail: "Concurrent bookings for this customer kept changing its position. Retry the request.",
-    headers: { "Retry-After": "1" },
-  });
+  throw conflictProblem(
+    "Concurrent bookings for this customer kept changing its position. Retry the request.",
+    1,
+  );
 };
 
 function replay(c: Context<AppEnv>, stored: IdempotencyRecord, requestHash: string) {
   if (stored.requestHash !== requestHash) {
     throw new ProblemError({
       kind: "idempotency-key-reused",
-      status: 422,
       detail: "This Idempotency-Key was already used with a different request body.",
       errors: [{ field: "Idempotency-Key", message: "was used with a different body" }],
     });

@@ -7,12 +7,10 @@ import {
   jsonContent,
   loanRequestSchema,
   pathIdSchema,
+  problemContent,
   problemResponses,
-  problemSchema,
   reasonSchema,
 } from "../shared-schemas";
-
-const problemContent = { "application/problem+json": { schema: problemSchema } };
 
 export const idempotencyKeySchema = z
   .string()
@@ -59,14 +57,8 @@ export const createLoan = createRoute({
   responses: {
     201: jsonContent(createLoanResultSchema, "The loan was approved and booked"),
     200: jsonContent(createLoanResultSchema, "The loan was not approved; `reasons` says why"),
-    409: {
-      content: problemContent,
-      description: "Concurrent bookings for this customer kept changing its position; retry",
-    },
-    422: {
-      content: problemContent,
-      description: "The Idempotency-Key was already used with a different body",
-    },
+    409: problemContent("Concurrent bookings for this customer kept changing its position; retry"),
+    422: problemContent("The Idempotency-Key was already used with a different body"),
     ...problemResponses,
   },
 });
