@@ -16,6 +16,7 @@ export type ProblemKind =
   | "validation-error"
   | "malformed-json"
   | "unsupported-media-type"
+  | "unsupported-content-encoding"
   | "payload-too-large"
   | "unauthorized"
   | "too-many-requests"
@@ -30,6 +31,7 @@ const TITLES: Record<ProblemKind, string> = {
   "validation-error": "Your request is not valid",
   "malformed-json": "The request body is not valid JSON",
   "unsupported-media-type": "The request body must be JSON",
+  "unsupported-content-encoding": "The request body's Content-Encoding is not supported",
   "payload-too-large": "The request body is too large",
   unauthorized: "Authentication required",
   "too-many-requests": "Too many requests",
