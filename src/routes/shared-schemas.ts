@@ -134,7 +134,10 @@ export const problemResponses = {
   404: { content: problemContent, description: "Unknown customer or loan" },
   405: { content: problemContent, description: "Method not allowed (see the Allow header)" },
   413: { content: problemContent, description: "Request body over 64 KB" },
-  415: { content: problemContent, description: "Request body is not JSON" },
+  415: {
+    content: problemContent,
+    description: "Request body is not JSON, or is sent with a Content-Encoding other than identity",
+  },
   429: {
     content: problemContent,
     description: "Too many writes from this client; see Retry-After",

@@ -52,6 +52,22 @@ describe("deeply nested unknown fields", () => {
       }
     },
   );
+
+  it("never cause a 5xx on the ingest endpoint", async () => {
+    for (const nested of [deepArrays(20_000), deepObjects(5_000)]) {
+      for (const rawBody of [
+        `{"messages":${nested}}`,
+        `{"messages":[{"job_id":"deep","seq":0,"kind":"customers","rows":${nested}}]}`,
+        `{"messages":[{"job_id":"deep","seq":0,"kind":"customers","rows":[${nested}],"x":${nested}}]}`,
+      ]) {
+        const response = await call("/ingest/batches", {
+          rawBody,
+          headers: { Authorization: "Bearer test-ingest-token" },
+        });
+        await expectProblem(response, 400);
+      }
+    }
+  });
 });
 
 describe("names", () => {
