@@ -7,6 +7,7 @@ import type { AppBindings, AppVariables } from "./app-env";
 import type { Database } from "./db/client";
 import { isValidIsoDate, todayUtc } from "./domain/dates";
 import { declaredBodyLimit } from "./lib/body-limit";
+import { identityEncodingOnly } from "./lib/content-encoding";
 import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
@@ -85,6 +86,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
   );
   // Keys and rate limits are checked before any body is read.
   app.use(apiAccess());
+  app.use(identityEncodingOnly());
   // The ingest endpoints set their own, larger limit: one queue sendBatch of rows.
   app.use(
     except(

@@ -2,11 +2,11 @@ import type { Database } from "./client";
 import { selectCustomer } from "./customers";
 import { isKeyTakenError } from "./errors";
 import {
+  deleteKeyIfExpired,
   insertResponse,
   insertResponseAfterBooking,
   type StoredResponse,
   selectLiveIdempotencyRecord,
-  sweepExpiredKeys,
 } from "./idempotency";
 import { insertLoanIfAffordable, type LoanToBook, selectLoansOfCustomer } from "./loans";
 import type { IdempotencyRecord } from "./schema";
@@ -14,6 +14,8 @@ import type { IdempotencyRecord } from "./schema";
 /*
  * create-loan's two round trips: one batch to read everything the decision needs (and the stored
  * response of an Idempotency-Key), one atomic batch to write the loan with its stored response.
+ * An expired record of the key is replaced inside that batch; sweeping other expired keys is
+ * scheduled work (src/db/maintenance.ts), so a request's rollback never undoes it.
  */
 
 export async function loadForBooking(
@@ -59,7 +61,7 @@ export async function bookLoan(
     const inserted = response
       ? (
           await db.batch([
-            sweepExpiredKeys(db, nowMs),
+            deleteKeyIfExpired(db, response.key, nowMs),
             insertLoanIfAffordable(db, loan),
             insertResponseAfterBooking(db, response),
           ])
@@ -80,7 +82,7 @@ export async function recordRefusal(
   nowMs: number,
 ): Promise<WriteOutcome> {
   try {
-    await db.batch([sweepExpiredKeys(db, nowMs), insertResponse(db, response)]);
+    await db.batch([deleteKeyIfExpired(db, response.key, nowMs), insertResponse(db, response)]);
     return { kind: "recorded" };
   } catch (error) {
     if (isKeyTakenError(error)) return { kind: "key-taken" };

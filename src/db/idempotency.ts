@@ -3,8 +3,6 @@ import type { Database } from "./client";
 import { idempotencyKeys } from "./schema";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-/** Expired keys removed by each keyed write: bounded work, no cron needed. */
-const EXPIRED_KEYS_SWEPT_PER_WRITE = 20;
 
 export function selectLiveIdempotencyRecord(db: Database, key: string, nowMs: number) {
   return db
@@ -14,13 +12,32 @@ export function selectLiveIdempotencyRecord(db: Database, key: string, nowMs: nu
     .limit(1);
 }
 
-export function sweepExpiredKeys(db: Database, nowMs: number) {
+/**
+ * Removes this key's record if it has expired, in the same batch as the insert that reuses the
+ * key: an expired record counts as absent whether or not the scheduled sweep has reached it yet.
+ * A live record stays, and the insert then fails on the key's uniqueness as it should.
+ */
+export function deleteKeyIfExpired(db: Database, key: string, nowMs: number) {
+  return db
+    .delete(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.key, key), lt(idempotencyKeys.expiresAt, nowMs)));
+}
+
+/**
+ * Deletes up to `limit` expired records (oldest first, through the `expires_at` index) and
+ * returns their keys. Scheduled maintenance calls it (src/db/maintenance.ts), never a request.
+ */
+export function deleteExpiredKeys(db: Database, nowMs: number, limit: number) {
   const expired = db
     .select({ key: idempotencyKeys.key })
     .from(idempotencyKeys)
     .where(lt(idempotencyKeys.expiresAt, nowMs))
-    .limit(EXPIRED_KEYS_SWEPT_PER_WRITE);
-  return db.delete(idempotencyKeys).where(inArray(idempotencyKeys.key, expired));
+    .orderBy(idempotencyKeys.expiresAt)
+    .limit(limit);
+  return db
+    .delete(idempotencyKeys)
+    .where(inArray(idempotencyKeys.key, expired))
+    .returning({ key: idempotencyKeys.key });
 }
 
 export interface StoredResponse {

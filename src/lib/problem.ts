@@ -18,6 +18,10 @@ const CATALOGUE = {
   conflict: { status: 409, title: "Conflict" },
   "payload-too-large": { status: 413, title: "The request body is too large" },
   "unsupported-media-type": { status: 415, title: "The request body must be JSON" },
+  "unsupported-content-encoding": {
+    status: 415,
+    title: "The request body's Content-Encoding is not supported",
+  },
   "idempotency-key-reused": {
     status: 422,
     title: "Idempotency-Key reused with a different request",

@@ -5,15 +5,44 @@ export async function hashJson(value: unknown): Promise<string> {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
+/** Text to write as is, or a value still to be serialised. */
+type Step = string | { value: unknown };
+
+/**
+ * JSON with object keys sorted. Iterative, with an explicit stack: a request body can nest
+ * tens of thousands of levels deep within the size limit, and recursion would overflow the
+ * call stack (a RangeError, i.e. a 500 for bad input).
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.keys(value)
-      .sort()
-      .map(
-        (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
-      );
-    return `{${entries.join(",")}}`;
+  const out: string[] = [];
+  const pending: Step[] = [{ value }];
+  for (let step = pending.pop(); step !== undefined; step = pending.pop()) {
+    if (typeof step === "string") {
+      out.push(step);
+      continue;
+    }
+    // Steps go on the stack in reverse, so they come off in writing order.
+    const current = step.value;
+    if (Array.isArray(current)) {
+      pending.push("]");
+      for (let i = current.length - 1; i >= 0; i--) {
+        pending.push({ value: current[i] });
+        if (i > 0) pending.push(",");
+      }
+      out.push("[");
+    } else if (current !== null && typeof current === "object") {
+      const record = current as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      pending.push("}");
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i] as string;
+        pending.push({ value: record[key] });
+        pending.push(`${i > 0 ? "," : ""}${JSON.stringify(key)}:`);
+      }
+      out.push("{");
+    } else {
+      out.push(JSON.stringify(current));
+    }
   }
-  return JSON.stringify(value);
+  return out.join("");
 }

@@ -8,6 +8,7 @@ import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
 import { openLibsqlDatabase } from "./database";
+import { startMaintenanceTimer } from "./maintenance-timer";
 import { MemoryQueue } from "./memory-queue";
 import { applyMigrations, readMigrations } from "./migrations";
 
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   busyTimeoutMs?: number;
   /** Overrides the batch timeout of both queues (tests deliver faster). */
   queueBatchTimeoutMs?: number;
+  /** Overrides the hourly maintenance sweep's interval (tests sweep sooner). */
+  maintenanceIntervalMs?: number;
 }
 
 export interface Runtime {
@@ -95,6 +98,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         : new MemoryRateLimiter(options.rateLimitPerMinute),
   };
   const app = createApp<AppBindings>({ database: () => db });
+  const maintenance = startMaintenanceTimer(db, options.maintenanceIntervalMs);
 
   return {
     fetch: async (request, overrides = {}) => app.fetch(request, { ...bindings, ...overrides }),
@@ -112,6 +116,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (dropped > 0) {
         log("warn", "queue closed with messages in it", { dropped });
       }
+      await maintenance.stop();
       closeDatabase();
     },
   };

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { hasAtMostTwoDecimals } from "../domain/money";
+import { monthlyInstalmentPaise } from "../domain/loan-terms";
+import { hasAtMostTwoDecimals, percentToBasisPoints, rupeesToPaise } from "../domain/money";
 
 /*
  * Field schemas shared by the route contracts. Input ranges are SPEC §6's; the OpenAPI document
@@ -24,8 +25,23 @@ export const pathIdSchema = z
   .transform(Number)
   .refine(Number.isSafeInteger, "is too large");
 
+/** C0 controls (U+0000–U+001F) and DEL: the backends' drivers store and return them differently. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/** With the `u` flag a surrogate pair is one code point, so this matches only unpaired halves. */
+const UNPAIRED_SURROGATE = /[\ud800-\udfff]/u;
+
+/** Checked before trimming: a control character anywhere is refused, not silently trimmed away. */
 export const personNameSchema = z
   .string({ error: "must be a string" })
+  .refine((name) => !hasControlCharacter(name), "must not contain control characters")
+  .refine((name) => !UNPAIRED_SURROGATE.test(name), "must not contain unpaired surrogates")
   .trim()
   .min(1, "must not be empty")
   .max(100, "must be at most 100 characters");
@@ -63,6 +79,19 @@ export const loanRequestSchema = z
     interest_rate: interestRateSchema,
     tenure: tenureSchema,
   })
+  // At the requested rate: a corrected rate is never lower, so neither is the EMI booked.
+  .refine(
+    (loan) =>
+      monthlyInstalmentPaise(
+        rupeesToPaise(loan.loan_amount),
+        percentToBasisPoints(loan.interest_rate),
+        loan.tenure,
+      ) > 0,
+    {
+      path: ["loan_amount"],
+      message: "is too small for the tenure: the monthly instalment would round to 0.00",
+    },
+  )
   .openapi("LoanRequest");
 
 export const reasonSchema = z
@@ -103,7 +132,9 @@ export const problemResponses = {
   404: problemContent("Unknown customer or loan"),
   405: problemContent("Method not allowed (see the Allow header)"),
   413: problemContent("Request body over 64 KB"),
-  415: problemContent("Request body is not JSON"),
+  415: problemContent(
+    "Request body is not JSON, or is sent with a Content-Encoding other than identity",
+  ),
   429: problemContent("Too many writes from this client; see Retry-After"),
   500: problemContent("Unexpected error (no internals are disclosed)"),
   503: problemContent("The database is unavailable; retry later"),

@@ -1,4 +1,5 @@
 import { createApp } from "../app";
+import { runMaintenance } from "../db/maintenance";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { workerDatabase } from "./database";
 import type { Env } from "./env";
@@ -12,4 +13,8 @@ export default {
       ? withD1ServerTiming(env, (counted) => app.fetch(request, counted, ctx))
       : app.fetch(request, env, ctx),
   queue: (batch, env, _ctx) => consumeIngestBatch(batch, workerDatabase(env), env),
+  // The Cron Trigger in wrangler.toml: expired rows are swept here, never inside a request.
+  scheduled: async (controller, env, _ctx) => {
+    await runMaintenance(workerDatabase(env), controller.scheduledTime);
+  },
 } satisfies ExportedHandler<Env>;

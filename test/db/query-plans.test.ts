@@ -1,7 +1,11 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { selectCustomer } from "../../src/db/customers";
-import { selectLiveIdempotencyRecord, sweepExpiredKeys } from "../../src/db/idempotency";
+import {
+  deleteExpiredKeys,
+  deleteKeyIfExpired,
+  selectLiveIdempotencyRecord,
+} from "../../src/db/idempotency";
 import {
   insertLoanIfAffordable,
   selectLoansOfCustomer,
@@ -34,7 +38,9 @@ const HOT_QUERIES = {
     selectLoansOfCustomer(db, 20),
   "a loan with its customer (view-loan)": () => selectLoanWithCustomer(db, 1003),
   "an idempotency key (create-loan)": () => selectLiveIdempotencyRecord(db, "key", Date.now()),
-  "expired keys sweep (create-loan)": () => sweepExpiredKeys(db, Date.now()),
+  "an expired key's removal before its reuse (create-loan)": () =>
+    deleteKeyIfExpired(db, "key", Date.now()),
+  "expired keys sweep (scheduled maintenance)": () => deleteExpiredKeys(db, Date.now(), 500),
   "guarded loan insert (create-loan)": () =>
     insertLoanIfAffordable(db, {
       customerId: 20,

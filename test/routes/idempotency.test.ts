@@ -89,6 +89,45 @@ describe("Idempotency-Key on POST /create-loan", () => {
     expect(await countLoans(customer_id)).toBe(2);
   });
 
+  it("lets an expired key be reused at once, however many older expired keys wait for the sweep", async () => {
+    const { customer_id } = await registerCustomer();
+    const body = { customer_id, loan_amount: 10_000, interest_rate: 15, tenure: 6 };
+    const key = `reuse-${customer_id}`;
+    expect((await createLoan(body, key)).status).toBe(201);
+    const now = Date.now();
+    await backend().query("UPDATE idempotency_keys SET expires_at = ? WHERE key = ?", [
+      now - 1,
+      key,
+    ]);
+    // Older expired records that no request has swept yet.
+    for (let i = 0; i < 30; i++) {
+      await backend().query(
+        "INSERT INTO idempotency_keys (key, request_hash, response_status, response_body, expires_at) VALUES (?, 'h', 200, '{}', ?)",
+        [`stale-${customer_id}-${i}`, now - 60_000 - i],
+      );
+    }
+    const reused = await createLoan(body, key);
+    expect(reused.status).toBe(201);
+    expect(reused.headers.get("idempotent-replayed")).toBeNull();
+    // The key is live again: the next retry replays the new booking.
+    const replayed = await createLoan(body, key);
+    expect(replayed.headers.get("idempotent-replayed")).toBe("true");
+    expect(replayed.body.loan_id).toBe(reused.body.loan_id);
+    expect(await countLoans(customer_id)).toBe(2);
+
+    // A refusal replaces an expired record the same way.
+    const refused = { ...body, loan_amount: 900_000_000 };
+    const refusalKey = `reuse-refusal-${customer_id}`;
+    expect((await createLoan(refused, refusalKey)).status).toBe(200);
+    await backend().query("UPDATE idempotency_keys SET expires_at = ? WHERE key = ?", [
+      Date.now() - 1,
+      refusalKey,
+    ]);
+    const different = await createLoan({ ...refused, tenure: 7 }, refusalKey);
+    expect(different.status).toBe(200);
+    expect(different.body.tenure).toBe(7);
+  });
+
   it.each(["", "x".repeat(256), "has space", "ünïcode"])(
     "rejects the key %j with 400",
     async (key) => {

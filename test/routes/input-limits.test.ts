@@ -1,0 +1,204 @@
+import { describe, expect, it } from "vitest";
+import { call, callJson, registerCustomer, uniquePhone } from "../support/http";
+import { expectProblem } from "../support/problem";
+import { countLoans } from "../support/seed";
+
+/*
+ * Input at the edges of what the API accepts: deep nesting in fields the schemas ignore, text the
+ * two backends would store differently, amounts too small to repay, and encoded bodies.
+ */
+
+const deepArrays = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+const deepObjects = (depth: number) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
+
+describe("deeply nested unknown fields", () => {
+  it.each([
+    ["arrays 10,000", deepArrays(10_000)],
+    ["objects 3,000", deepObjects(3_000)],
+  ])("are hashed for an Idempotency-Key without a 5xx (%s deep)", async (_, nested) => {
+    const { customer_id } = await registerCustomer();
+    const key = `deep-${crypto.randomUUID()}`;
+    const fields = `"customer_id":${customer_id},"loan_amount":1000,"interest_rate":14,"tenure":12`;
+    const rawBody = `{${fields},"extra":${nested}}`;
+    const send = (body: string) =>
+      callJson("/create-loan", { rawBody: body, headers: { "Idempotency-Key": key } });
+
+    const first = await send(rawBody);
+    expect(first.status).toBe(201);
+    const replay = await send(rawBody);
+    expect(replay.status).toBe(201);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(replay.body).toEqual(first.body);
+    // The nested value is part of the body the key is bound to.
+    const changed = await call("/create-loan", {
+      rawBody: `{${fields},"extra":[${nested}]}`,
+      headers: { "Idempotency-Key": key },
+    });
+    await expectProblem(changed, 422, "Idempotency-Key");
+    expect(await countLoans(customer_id)).toBe(1);
+  });
+
+  it.each(["/register", "/check-eligibility", "/create-loan"])(
+    "never cause a 5xx on %s, in any field",
+    async (path) => {
+      for (const nested of [deepArrays(20_000), deepObjects(5_000)]) {
+        for (const field of ["customer_id", "first_name", "unknown"]) {
+          const response = await call(path, {
+            rawBody: `{"${field}":${nested}}`,
+            headers: { "Idempotency-Key": `deep-${crypto.randomUUID()}` },
+          });
+          await expectProblem(response, 400);
+        }
+      }
+    },
+  );
+
+  it("never cause a 5xx on the ingest endpoint", async () => {
+    for (const nested of [deepArrays(20_000), deepObjects(5_000)]) {
+      for (const rawBody of [
+        `{"messages":${nested}}`,
+        `{"messages":[{"job_id":"deep","seq":0,"kind":"customers","rows":${nested}}]}`,
+        `{"messages":[{"job_id":"deep","seq":0,"kind":"customers","rows":[${nested}],"x":${nested}}]}`,
+      ]) {
+        const response = await call("/ingest/batches", {
+          rawBody,
+          headers: { Authorization: "Bearer test-ingest-token" },
+        });
+        await expectProblem(response, 400);
+      }
+    }
+  });
+});
+
+describe("names", () => {
+  const register = (patch: Record<string, unknown>) =>
+    call("/register", {
+      body: {
+        first_name: "Asha",
+        last_name: "Verma",
+        age: 30,
+        monthly_income: 50_000,
+        phone_number: uniquePhone(),
+        ...patch,
+      },
+    });
+
+  it.each([
+    ["first_name", "a\u0000b"],
+    ["first_name", "a\u001fb"],
+    ["last_name", "a\u007fb"],
+    ["last_name", "line\nbreak"],
+    ["first_name", "tab\tinside"],
+    ["first_name", "trailing newline\n"],
+  ])("refuses %s with a control character (%j)", async (field, name) => {
+    const body = await expectProblem(await register({ [field]: name }), 400, field);
+    expect(body.errors.find((e) => e.field === field)?.message).toMatch(/control character/);
+  });
+
+  it.each([
+    ["first_name", "a\ud800b"],
+    ["last_name", "a\udc00"],
+    ["first_name", "\udc00\ud800"],
+  ])("refuses %s with an unpaired surrogate", async (field, name) => {
+    // JSON.stringify escapes a lone surrogate as \udXXX, so the server parses exactly it.
+    const body = await expectProblem(await register({ [field]: name }), 400, field);
+    expect(body.errors.find((e) => e.field === field)?.message).toMatch(/unpaired surrogate/);
+  });
+
+  it("keeps paired surrogates and other unicode, and returns exactly what it stored", async () => {
+    const name = "Zoë 李 😀 \u200b\u202e";
+    const response = await callJson("/register", {
+      body: {
+        first_name: name,
+        last_name: "😀",
+        age: 30,
+        monthly_income: 50_000,
+        phone_number: uniquePhone(),
+      },
+    });
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ first_name: name, last_name: "😀" });
+  });
+});
+
+describe("a loan whose EMI rounds to 0.00", () => {
+  const tiny = (customer_id: number) => ({
+    customer_id,
+    loan_amount: 0.01,
+    interest_rate: 10,
+    tenure: 600,
+  });
+
+  it.each(["/check-eligibility", "/create-loan"])(
+    "is a 400 naming loan_amount on %s",
+    async (path) => {
+      const { customer_id } = await registerCustomer();
+      const body = await expectProblem(
+        await call(path, { body: tiny(customer_id) }),
+        400,
+        "loan_amount",
+      );
+      expect(body.errors.find((e) => e.field === "loan_amount")?.message).toMatch(
+        /too small for the tenure/,
+      );
+      expect(await countLoans(customer_id)).toBe(0);
+    },
+  );
+
+  it("leaves the smallest loan that costs a paisa a month alone", async () => {
+    const { customer_id } = await registerCustomer();
+    // 0.01 over one month at 0 %: an EMI of exactly 0.01.
+    const response = await callJson("/create-loan", {
+      body: { customer_id, loan_amount: 0.01, interest_rate: 0, tenure: 1 },
+    });
+    expect(response.status).toBe(201);
+    expect(response.body.monthly_installment).toBe(0.01);
+  });
+});
+
+describe("Content-Encoding", () => {
+  const loanBody = async () => {
+    const { customer_id } = await registerCustomer();
+    return { customer_id, loan_amount: 1000, interest_rate: 14, tenure: 12 };
+  };
+
+  it.each(["gzip", "br", "deflate", "zstd", "gzip, identity", "x-unknown"])(
+    "refuses a body sent with Content-Encoding: %s with 415",
+    async (encoding) => {
+      const body = await loanBody();
+      const response = await call("/create-loan", {
+        body,
+        headers: { "Content-Encoding": encoding },
+      });
+      const problem = await expectProblem(response, 415, "Content-Encoding");
+      expect(problem.detail).toMatch(/Content-Encoding/);
+      expect(response.headers.get("accept-encoding")).toBe("identity");
+      expect(await countLoans(body.customer_id)).toBe(0);
+    },
+  );
+
+  it("refuses it on register and the ingest endpoint too", async () => {
+    const headers = { "Content-Encoding": "gzip" };
+    await expectProblem(
+      await call("/register", { body: { first_name: "A" }, headers }),
+      415,
+      "Content-Encoding",
+    );
+    await expectProblem(
+      await call("/ingest/batches", {
+        body: { messages: [] },
+        headers: { ...headers, Authorization: "Bearer test-ingest-token" },
+      }),
+      415,
+      "Content-Encoding",
+    );
+  });
+
+  it.each(["identity", "Identity", ""])("accepts Content-Encoding: %j", async (encoding) => {
+    const response = await call("/create-loan", {
+      body: await loanBody(),
+      headers: { "Content-Encoding": encoding },
+    });
+    expect(response.status).toBe(201);
+  });
+});
