@@ -1,26 +1,6 @@
 import type { Assessment } from "../../domain/assessment";
-import type { LoanRequest } from "../../domain/decision";
-import {
-  basisPointsToPercent,
-  paiseToRupees,
-  percentToBasisPoints,
-  rupeesToPaise,
-} from "../../domain/money";
-
-export interface LoanRequestBody {
-  customer_id: number;
-  loan_amount: number;
-  interest_rate: number;
-  tenure: number;
-}
-
-export function toLoanRequest(body: LoanRequestBody): LoanRequest {
-  return {
-    loanAmountPaise: rupeesToPaise(body.loan_amount),
-    interestRateBp: percentToBasisPoints(body.interest_rate),
-    tenure: body.tenure,
-  };
-}
+import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
+import type { LoanRequestBody } from "../loan-request";
 
 /** The check-eligibility body; create-loan reuses its numbers. */
 export function toAssessmentResponse(

@@ -3,7 +3,8 @@ import type { AppEnv } from "../../app-env";
 import { loadBorrower } from "../../db/loans";
 import { assessLoanRequest } from "../../domain/assessment";
 import { notFoundProblem } from "../../lib/problem";
-import { toAssessmentResponse, toLoanRequest } from "./assessment-response";
+import { toLoanRequest } from "../loan-request";
+import { toAssessmentResponse } from "./assessment-response";
 import type { checkEligibility } from "./eligibility.routes";
 
 export const checkEligibilityHandler: RouteHandler<typeof checkEligibility, AppEnv> = async (c) => {

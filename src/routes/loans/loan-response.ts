@@ -1,6 +1,40 @@
+import type { z } from "@hono/zod-openapi";
 import type { CustomerRecord, LoanRecord } from "../../db/schema";
+import type { Decision } from "../../domain/decision";
 import { isCurrentLoan, repaymentsLeft } from "../../domain/loan-terms";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
+import type { LoanRequestBody } from "../loan-request";
+import type { createLoanResultSchema } from "./loans.routes";
+
+export type CreateLoanResult = z.infer<typeof createLoanResultSchema>;
+
+/** create-loan's answer before booking: `loan_id` is filled in once the loan has one. */
+export function toCreateLoanResult(
+  body: LoanRequestBody,
+  creditScore: number,
+  decision: Decision,
+  asOf: string,
+  endDate: string,
+): CreateLoanResult {
+  const rate = basisPointsToPercent(decision.correctedInterestRateBp);
+  return {
+    loan_id: null,
+    customer_id: body.customer_id,
+    loan_approved: decision.approved,
+    message: decision.approved
+      ? `Loan approved at ${rate} % for ${body.tenure} months.`
+      : (decision.reasons[0]?.message ?? "Loan not approved."),
+    monthly_installment: paiseToRupees(decision.monthlyInstalmentPaise),
+    interest_rate: rate,
+    requested_interest_rate: body.interest_rate,
+    loan_amount: body.loan_amount,
+    tenure: body.tenure,
+    credit_score: creditScore,
+    start_date: decision.approved ? asOf : null,
+    end_date: decision.approved ? endDate : null,
+    reasons: decision.reasons,
+  };
+}
 
 export function toLoanSummary(loan: LoanRecord, asOf: string) {
   return {

@@ -1,5 +1,5 @@
 import { createRouter } from "../../lib/create-router";
-import { createLoanHandler } from "./create-loan.handler";
+import { createLoanHandler } from "./create-loan.handlers";
 import { createLoan, viewLoan, viewLoans } from "./loans.routes";
 import { viewLoanHandler, viewLoansHandler } from "./view-loans.handlers";
 

@@ -1,0 +1,102 @@
+import { bookLoan, loadForBooking, recordRefusal, type WriteOutcome } from "../../db/bookings";
+import type { Database } from "../../db/client";
+import { IDEMPOTENCY_TTL_MS, type StoredResponse } from "../../db/idempotency";
+import type { IdempotencyRecord } from "../../db/schema";
+import { assessLoanRequest } from "../../domain/assessment";
+import { loanEndDate } from "../../domain/loan-terms";
+import { conflictProblem, notFoundProblem, ProblemError } from "../../lib/problem";
+import { type LoanRequestBody, toLoanRequest } from "../loan-request";
+import { type CreateLoanResult, toCreateLoanResult } from "./loan-response";
+
+/*
+ * create-loan's use case: read, decide (pure), write, and the Idempotency-Key's replay. The
+ * handler above it only validates and answers; the data layer below it owns the two round trips.
+ */
+
+/** A booking refused by the write-time guard is re-decided on fresh data, a few times at most. */
+const MAX_ATTEMPTS = 3;
+
+export interface BookingRequest {
+  body: LoanRequestBody;
+  /** With its request hash: the same key and hash replay the first response. */
+  idempotency: { key: string; requestHash: string } | null;
+  asOf: string;
+}
+
+export interface BookingResult {
+  status: 200 | 201;
+  result: CreateLoanResult;
+  replayed: boolean;
+}
+
+export async function bookLoanRequest(
+  db: Database,
+  request: BookingRequest,
+): Promise<BookingResult> {
+  const { body, idempotency, asOf } = request;
+  const loanRequest = toLoanRequest(body);
+
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const nowMs = Date.now();
+    const { customer, loans, stored } = await loadForBooking(
+      db,
+      body.customer_id,
+      idempotency?.key ?? null,
+      nowMs,
+    );
+    if (stored && idempotency) return replay(stored, idempotency.requestHash);
+    if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
+
+    const { credit, decision } = assessLoanRequest(customer, loans, loanRequest, asOf);
+    const endDate = loanEndDate(asOf, loanRequest.tenure);
+    const result = toCreateLoanResult(body, credit.score, decision, asOf, endDate);
+    const status = decision.approved ? 201 : 200;
+    const response: StoredResponse | null = idempotency && {
+      key: idempotency.key,
+      requestHash: idempotency.requestHash,
+      status,
+      body: JSON.stringify(result),
+      expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
+    };
+
+    let outcome: WriteOutcome;
+    if (decision.approved) {
+      const loan = {
+        customerId: customer.id,
+        loanAmountPaise: loanRequest.loanAmountPaise,
+        tenure: loanRequest.tenure,
+        interestRateBp: decision.correctedInterestRateBp,
+        monthlyPaymentPaise: decision.monthlyInstalmentPaise,
+        startDate: asOf,
+        endDate,
+      };
+      outcome = await bookLoan(db, loan, response, nowMs);
+    } else {
+      outcome = response ? await recordRefusal(db, response, nowMs) : { kind: "recorded" };
+    }
+
+    if (outcome.kind === "booked") {
+      return { status: 201, result: { ...result, loan_id: outcome.loanId }, replayed: false };
+    }
+    if (outcome.kind === "recorded") return { status: 200, result, replayed: false };
+    // guard-refused: a concurrent booking changed the position; key-taken: the twin request
+    // finished first. Either way the next read sees the new state (and replays a stored response).
+  }
+  throw conflictProblem(
+    "Concurrent bookings for this customer kept changing its position. Retry the request.",
+    1,
+  );
+}
+
+function replay(stored: IdempotencyRecord, requestHash: string): BookingResult {
+  if (stored.requestHash !== requestHash) {
+    throw new ProblemError({
+      kind: "idempotency-key-reused",
+      detail: "This Idempotency-Key was already used with a different request body.",
+      errors: [{ field: "Idempotency-Key", message: "was used with a different body" }],
+    });
+  }
+  // The stored body was written before the loan had an id; the record keeps the id beside it.
+  const result = { ...JSON.parse(stored.responseBody ?? "{}"), loan_id: stored.loanId };
+  return { status: stored.responseStatus === 201 ? 201 : 200, result, replayed: true };
+}

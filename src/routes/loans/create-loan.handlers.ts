@@ -1,0 +1,17 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../app-env";
+import { hashJson } from "../../lib/request-hash";
+import { bookLoanRequest } from "./book-loan";
+import type { createLoan } from "./loans.routes";
+
+export const createLoanHandler: RouteHandler<typeof createLoan, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const key = c.req.valid("header")["idempotency-key"] ?? null;
+  // "The same body" means the same parsed JSON, whatever the key order or spacing.
+  const idempotency = key ? { key, requestHash: await hashJson(await c.req.json()) } : null;
+
+  const booking = await bookLoanRequest(c.var.db, { body, idempotency, asOf: c.var.asOf });
+
+  if (booking.replayed) c.header("Idempotent-Replayed", "true");
+  return booking.status === 201 ? c.json(booking.result, 201) : c.json(booking.result, 200);
+};
