@@ -65,25 +65,45 @@ export function projectSchedule(
   const rows: SchedulePeriod[] = [];
   let balancePaise = from.balancePaise;
   for (let period = from.firstPeriod; period <= terms.tenure && balancePaise > 0; period++) {
-    const interestPaise = periodInterestPaise(balancePaise, terms.annualRateBp);
-    const instalmentPaise = instalmentDuePaise(
-      balancePaise,
-      interestPaise,
-      from.emiPaise,
-      period === terms.tenure,
-    );
-    const principalPaise = instalmentPaise - interestPaise;
-    balancePaise -= principalPaise;
+    const step = amortisationStep(terms, balancePaise, from.emiPaise, period);
+    balancePaise -= step.principalPaise;
     rows.push({
       period,
       dueDate: periodDueDate(terms.startDate, period),
-      instalmentPaise,
-      principalPaise,
-      interestPaise,
+      ...step,
       balanceAfterPaise: balancePaise,
     });
   }
   return rows;
+}
+
+/** How many rows projectSchedule would give, without the calendar work of their due dates. */
+export function periodsToRepay(
+  terms: LoanTerms,
+  from: { balancePaise: number; firstPeriod: number; emiPaise: number },
+): number {
+  let balancePaise = from.balancePaise;
+  let period = from.firstPeriod;
+  for (; period <= terms.tenure && balancePaise > 0; period++) {
+    balancePaise -= amortisationStep(terms, balancePaise, from.emiPaise, period).principalPaise;
+  }
+  return period - from.firstPeriod;
+}
+
+function amortisationStep(
+  terms: LoanTerms,
+  balancePaise: number,
+  emiPaise: number,
+  period: number,
+) {
+  const interestPaise = periodInterestPaise(balancePaise, terms.annualRateBp);
+  const instalmentPaise = instalmentDuePaise(
+    balancePaise,
+    interestPaise,
+    emiPaise,
+    period === terms.tenure,
+  );
+  return { instalmentPaise, principalPaise: instalmentPaise - interestPaise, interestPaise };
 }
 
 /** The full schedule of a loan repaid at `emiPaise` from its first period. */

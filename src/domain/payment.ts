@@ -4,6 +4,7 @@ import {
   type LedgerEntry,
   type LoanStatus,
   loanStatus,
+  type NextInstalment,
   nextInstalment,
   openLoan,
   repaymentsLeftOf,
@@ -60,13 +61,52 @@ export function applyPayment(
   state: ServicingState,
   payment: PaymentInput,
 ): PaymentOutcome {
+  const settled = settle(loan, state, payment);
+  if ("refusal" in settled) return { accepted: false, refusal: settled.refusal };
+  const { due, entry, emiRecalculated } = settled;
+  const next = settled.state;
+  return {
+    accepted: true,
+    state: next,
+    entry,
+    receipt: {
+      period: due.period,
+      dueDate: due.dueDate,
+      instalmentDuePaise: due.instalmentDuePaise,
+      interestPaidPaise: entry.interestPaise,
+      principalPaidPaise: entry.principalPaise,
+      balanceAfterPaise: entry.balanceAfterPaise,
+      onTime: entry.onTime,
+      monthlyInstalmentPaise: next.monthlyInstalmentPaise,
+      emiRecalculated,
+      repaymentsLeft: repaymentsLeftOf(loan, next),
+      status: loanStatus(next),
+      closedOn: next.closedOn,
+      nextDueDate: nextInstalment(loan, next)?.dueDate ?? null,
+    },
+  };
+}
+
+interface Settlement {
+  due: NextInstalment;
+  state: ServicingState;
+  entry: LedgerEntry;
+  emiRecalculated: boolean;
+}
+
+/** The payment's effect on the state, without the receipt (a ledger replay needs no receipts). */
+function settle(
+  loan: ServicedLoan,
+  state: ServicingState,
+  payment: PaymentInput,
+): Settlement | { refusal: PaymentRefusal } {
   if (!Number.isSafeInteger(payment.amountPaise) || payment.amountPaise <= 0) {
     throw new RangeError("amountPaise must be a positive integer");
   }
   const due = nextInstalment(loan, state);
   if (due === null) {
     const closedOn = state.closedOn ?? "";
-    return refuse({
+    return refused({
       code: "LOAN_CLOSED",
       message: `The loan was repaid in full on ${closedOn}.`,
       closedOn,
@@ -74,14 +114,14 @@ export function applyPayment(
   }
   const amountPaise = payment.amountPaise;
   if (amountPaise < due.interestDuePaise) {
-    return refuse({
+    return refused({
       code: "AMOUNT_BELOW_INTEREST_DUE",
       message: `A payment must cover at least this period's interest of ${rupees(due.interestDuePaise)}.`,
       interestDuePaise: due.interestDuePaise,
     });
   }
   if (amountPaise > due.payoffAmountPaise) {
-    return refuse({
+    return refused({
       code: "AMOUNT_EXCEEDS_PAYOFF",
       message: `The payment is more than the ${rupees(due.payoffAmountPaise)} that repays the loan in full.`,
       payoffAmountPaise: due.payoffAmountPaise,
@@ -89,7 +129,7 @@ export function applyPayment(
   }
   // With no period left after this one, a shortfall would have nowhere to go.
   if (due.isFinalPeriod && amountPaise < due.instalmentDuePaise) {
-    return refuse({
+    return refused({
       code: "AMOUNT_BELOW_FINAL_INSTALMENT",
       message: `The final instalment must be paid in full: ${rupees(due.instalmentDuePaise)}.`,
       amountDuePaise: due.instalmentDuePaise,
@@ -127,26 +167,7 @@ export function applyPayment(
     balanceAfterPaise,
     onTime,
   };
-  return {
-    accepted: true,
-    state: next,
-    entry,
-    receipt: {
-      period: due.period,
-      dueDate: due.dueDate,
-      instalmentDuePaise: due.instalmentDuePaise,
-      interestPaidPaise,
-      principalPaidPaise,
-      balanceAfterPaise,
-      onTime,
-      monthlyInstalmentPaise: emiPaise,
-      emiRecalculated,
-      repaymentsLeft: repaymentsLeftOf(loan, next),
-      status: loanStatus(next),
-      closedOn,
-      nextDueDate: nextInstalment(loan, next)?.dueDate ?? null,
-    },
-  };
+  return { due, state: next, entry, emiRecalculated };
 }
 
 /**
@@ -188,16 +209,16 @@ export function replayPayments(
   let state = opening.state;
   const ledger = [...opening.ledger];
   payments.forEach((payment, index) => {
-    const outcome = applyPayment(loan, state, payment);
-    if (!outcome.accepted) throw new LedgerReplayError(index, outcome.refusal);
-    state = outcome.state;
-    ledger.push(outcome.entry);
+    const settled = settle(loan, state, payment);
+    if ("refusal" in settled) throw new LedgerReplayError(index, settled.refusal);
+    state = settled.state;
+    ledger.push(settled.entry);
   });
   return { state, ledger };
 }
 
-function refuse(refusal: PaymentRefusal): PaymentOutcome {
-  return { accepted: false, refusal };
+function refused(refusal: PaymentRefusal): { refusal: PaymentRefusal } {
+  return { refusal };
 }
 
 function rupees(paise: number): string {

@@ -5,6 +5,7 @@ import {
   type LoanTerms,
   periodDueDate,
   periodInterestPaise,
+  periodsToRepay,
   projectSchedule,
   type SchedulePeriod,
 } from "./amortisation";
@@ -141,17 +142,20 @@ export function nextInstalment(loan: LoanTerms, state: ServicingState): NextInst
 
 /** The open periods, projected at the current EMI from the current balance. */
 export function openSchedule(loan: LoanTerms, state: ServicingState): SchedulePeriod[] {
-  if (state.closedOn !== null) return [];
-  return projectSchedule(loan, {
+  return state.closedOn === null ? projectSchedule(loan, projectionStart(state)) : [];
+}
+
+/** repayments_left: the open periods (the rows openSchedule gives); 0 once closed. */
+export function repaymentsLeftOf(loan: LoanTerms, state: ServicingState): number {
+  return state.closedOn === null ? periodsToRepay(loan, projectionStart(state)) : 0;
+}
+
+function projectionStart(state: ServicingState) {
+  return {
     balancePaise: state.outstandingPrincipalPaise,
     firstPeriod: state.periodsSettled + 1,
     emiPaise: state.emiPaise,
-  });
-}
-
-/** repayments_left: the open periods; 0 once closed. */
-export function repaymentsLeftOf(loan: LoanTerms, state: ServicingState): number {
-  return openSchedule(loan, state).length;
+  };
 }
 
 /**
