@@ -79,6 +79,15 @@ describe("the schedule", () => {
     expect(rows).toHaveLength(599);
     expect(rows.at(-1)).toMatchObject({ period: 599, instalmentPaise: 1_34, balanceAfterPaise: 0 });
   });
+
+  it("leaves the whole principal to the final period when the interest rounds to the EMI", () => {
+    // ₹1,000 at 14.43 % over 600 months: interest 12.025 → 12.03 per month, and so is the EMI.
+    const loan = { ...standard, loanAmountPaise: 1_000_00, annualRateBp: 1443, tenure: 600 };
+    const rows = amortisationSchedule(loan, 12_03);
+    expect(rows).toHaveLength(600);
+    expect(rows.slice(0, -1).every((row) => row.principalPaise === 0)).toBe(true);
+    expect(rows.at(-1)).toMatchObject({ instalmentPaise: 1_012_03, principalPaise: 1_000_00 });
+  });
 });
 
 describe("a payment", () => {
