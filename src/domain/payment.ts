@@ -103,15 +103,15 @@ function settle(
   if (!Number.isSafeInteger(payment.amountPaise) || payment.amountPaise <= 0) {
     throw new RangeError("amountPaise must be a positive integer");
   }
-  const due = nextInstalment(loan, state);
-  if (due === null) {
-    const closedOn = state.closedOn ?? "";
+  if (state.closedOn !== null) {
     return refused({
       code: "LOAN_CLOSED",
-      message: `The loan was repaid in full on ${closedOn}.`,
-      closedOn,
+      message: `The loan was repaid in full on ${state.closedOn}.`,
+      closedOn: state.closedOn,
     });
   }
+  const due = nextInstalment(loan, state);
+  if (due === null) throw new Error("an open loan always has a next instalment");
   const amountPaise = payment.amountPaise;
   if (amountPaise < due.interestDuePaise) {
     return refused({
