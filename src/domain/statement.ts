@@ -1,0 +1,117 @@
+import { periodDueDate, type SchedulePeriod } from "./amortisation";
+import { loanEndDate } from "./loan-terms";
+import {
+  type LedgerEntry,
+  type LoanStatus,
+  loanStatus,
+  nextInstalment,
+  openSchedule,
+  type ScheduleBasis,
+  type ServicedLoan,
+  type ServicingHistory,
+} from "./servicing";
+
+/*
+ * A loan's statement as of a date: the totals and the full schedule, paid rows from the ledger and
+ * open rows projected at the current EMI from the current balance.
+ */
+
+/**
+ * paid: settled by a ledger entry. overdue: open and its due date is before the as-of date.
+ * due: the earliest open period whose due date is on or after the as-of date (it can still be paid
+ * on time). upcoming: every later open period.
+ */
+export type ScheduleRowStatus = "paid" | "due" | "overdue" | "upcoming";
+
+export interface StatementRow {
+  period: number;
+  dueDate: string;
+  instalmentPaise: number;
+  principalPaise: number;
+  interestPaise: number;
+  balanceAfterPaise: number;
+  status: ScheduleRowStatus;
+}
+
+export interface StatementSummary {
+  principalPaise: number;
+  amountPaidPaise: number;
+  principalPaidPaise: number;
+  interestPaidPaise: number;
+  outstandingPrincipalPaise: number;
+  monthlyInstalmentPaise: number;
+  /** What each open period asks for now; differs from the displayed one only on workbook loans. */
+  emiPaise: number;
+  repaymentsLeft: number;
+  emisPaidOnTime: number;
+  status: LoanStatus;
+  closedOn: string | null;
+  startDate: string;
+  endDate: string;
+  /** The due date of the period the next payment settles (even when it is overdue). */
+  nextDueDate: string | null;
+  scheduleBasis: ScheduleBasis;
+}
+
+export interface Statement {
+  summary: StatementSummary;
+  payments: LedgerEntry[];
+  schedule: StatementRow[];
+}
+
+export function buildStatement(
+  loan: ServicedLoan,
+  history: ServicingHistory,
+  asOf: string,
+): Statement {
+  const { state, ledger } = history;
+  const sum = (pick: (entry: LedgerEntry) => number) =>
+    ledger.reduce((total, entry) => total + pick(entry), 0);
+  const openRows = openSchedule(loan, state);
+  return {
+    summary: {
+      principalPaise: loan.loanAmountPaise,
+      amountPaidPaise: sum((entry) => entry.amountPaise),
+      principalPaidPaise: sum((entry) => entry.principalPaise),
+      interestPaidPaise: sum((entry) => entry.interestPaise),
+      outstandingPrincipalPaise: state.outstandingPrincipalPaise,
+      monthlyInstalmentPaise: state.monthlyInstalmentPaise,
+      emiPaise: state.emiPaise,
+      repaymentsLeft: openRows.length,
+      emisPaidOnTime: state.emisPaidOnTime,
+      status: loanStatus(state),
+      closedOn: state.closedOn,
+      startDate: loan.startDate,
+      endDate: loanEndDate(loan.startDate, loan.tenure),
+      nextDueDate: nextInstalment(loan, state)?.dueDate ?? null,
+      scheduleBasis: loan.scheduleBasis,
+    },
+    payments: ledger,
+    schedule: [...ledger.map((entry) => paidRow(loan, entry)), ...withOpenStatuses(openRows, asOf)],
+  };
+}
+
+function paidRow(loan: ServicedLoan, entry: LedgerEntry): StatementRow {
+  return {
+    period: entry.period,
+    dueDate: periodDueDate(loan.startDate, entry.period),
+    instalmentPaise: entry.amountPaise,
+    principalPaise: entry.principalPaise,
+    interestPaise: entry.interestPaise,
+    balanceAfterPaise: entry.balanceAfterPaise,
+    status: "paid",
+  };
+}
+
+function withOpenStatuses(rows: readonly SchedulePeriod[], asOf: string): StatementRow[] {
+  let dueAssigned = false;
+  return rows.map((row) => {
+    let status: ScheduleRowStatus = "upcoming";
+    if (row.dueDate < asOf) status = "overdue";
+    else if (!dueAssigned) {
+      status = "due";
+      dueAssigned = true;
+    }
+    return { ...row, status };
+  });
+}
