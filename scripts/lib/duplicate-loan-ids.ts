@@ -1,5 +1,5 @@
 /*
- * SPEC §2: Loan IDs in the lender's file are not unique (29 appear twice, each time for another
+ * docs/ingestion.md#loan-ids: Loan IDs in the lender's file are not unique (29 appear twice, each time for another
  * customer). The first occurrence in file order keeps the id; every later occurrence is marked
  * `remap: true` so the database gives it a new id and keeps the file's id as `source_loan_id`.
  * Marking depends only on file order, so re-reading the same file marks the same rows.

@@ -119,7 +119,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
     this.file = basename(path);
   }
 
-  /** Loan rows marked `remap: true` so far (SPEC §2); always empty for customers. */
+  /** Loan rows marked `remap: true` so far (docs/ingestion.md#loan-ids); always empty for customers. */
   get remapped(): readonly RemappedLoan[] {
     return this.#duplicateLoanIds.remapped;
   }

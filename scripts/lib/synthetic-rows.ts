@@ -1,7 +1,7 @@
 /*
  * Deterministic, realistic rows in the shape of the lender's workbooks, for load tests. Every loan
  * belongs to an existing customer, and one loan in every `DUPLICATE_EVERY` reuses a recent Loan ID
- * for another customer, as the real file does (SPEC §2). Rows are generated lazily, so a million of
+ * for another customer, as the real file does (docs/product.md#the-lenders-data-files). Rows are generated lazily, so a million of
  * them never sit in memory at once.
  */
 import { excelSerialToIsoDate, isoDateToExcelSerial, roundHalfUp } from "./cells";

@@ -112,7 +112,7 @@ export const ingestRejections = sqliteTable(
   (table) => [primaryKey({ columns: [table.jobId, table.kind, table.row] })],
 );
 
-/** Loans that landed under another id than their workbook Loan ID (SPEC §2). */
+/** Loans that landed under another id than their workbook Loan ID (docs/ingestion.md#loan-ids). */
 export const ingestRemaps = sqliteTable(
   "ingest_remaps",
   {

@@ -3,7 +3,7 @@ import { monthlyInstalmentPaise } from "./loan-terms";
 import { paiseToRupees } from "./money";
 
 /*
- * The one lending decision, shared by check-eligibility and create-loan (SPEC §5). Every rule is
+ * The one lending decision, shared by check-eligibility and create-loan (docs/product.md#approval-rules). Every rule is
  * evaluated, so a refusal lists every reason that applies.
  */
 

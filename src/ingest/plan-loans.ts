@@ -1,7 +1,7 @@
 import type { LoanRow } from "./rows";
 
 /*
- * Pure: decides how each loan row of a chunk lands (SPEC §2's loan-id policy).
+ * Pure: decides how each loan row of a chunk lands (the loan-id policy: docs/ingestion.md#loan-ids).
  * - A row whose (Loan ID, customer) is already stored updates that loan in place: same id.
  * - Otherwise a row keeps the workbook's Loan ID as its id when that id is free.
  * - A later duplicate of a Loan ID (`remap`), or a row whose id is taken by another loan, gets a

@@ -94,7 +94,7 @@ export const LoanRowSchema = v.pipe(
     end_date: isoDateSchema,
     /**
      * This row is a later occurrence of a Loan ID already used by an earlier row of the file: the
-     * database assigns it a new id and keeps `loan_id` as its `source_loan_id` (SPEC §2).
+     * database assigns it a new id and keeps `loan_id` as its `source_loan_id` (docs/ingestion.md#loan-ids).
      */
     remap: v.optional(v.literal(true, "must be true when present")),
   }),

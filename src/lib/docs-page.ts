@@ -1,3 +1,17 @@
+/*
+ * Only what works from this server alone: Scalar's hosted services (the AI agent, the developer
+ * toolbar with its Configure / Share / Deploy menus, the link to the hosted API client) need Scalar's
+ * servers, so they are switched off; "Test Request" stays, as it calls this API from the page.
+ * Option names are Scalar 1.46's (the pinned version); the browser test of /docs checks their effect.
+ */
+const REFERENCE_CONFIGURATION = {
+  withDefaultFonts: false,
+  showDeveloperTools: "never",
+  agent: { disabled: true },
+  hideClientButton: true,
+  telemetry: false,
+};
+
 /** The interactive API reference (Scalar), rendering the generated OpenAPI document. */
 export function docsPage(openApiUrl: string): string {
   return `<!doctype html>
@@ -8,7 +22,7 @@ export function docsPage(openApiUrl: string): string {
     <title>Credit Approval API reference</title>
   </head>
   <body>
-    <script id="api-reference" data-url="${openApiUrl}" data-configuration='{"withDefaultFonts":false}'></script>
+    <script id="api-reference" data-url="${openApiUrl}" data-configuration='${JSON.stringify(REFERENCE_CONFIGURATION)}'></script>
     <!-- Served from the Worker's static assets (scripts/build-console.ts): works offline. -->
     <script src="/vendor/scalar-api-reference.js"></script>
   </body>

@@ -3,14 +3,14 @@ import { monthlyInstalmentPaise } from "../domain/loan-terms";
 import { hasAtMostTwoDecimals, percentToBasisPoints, rupeesToPaise } from "../domain/money";
 
 /*
- * Field schemas shared by the route contracts. Input ranges are SPEC §6's; the OpenAPI document
+ * Field schemas shared by the route contracts. Input ranges are the contract's (docs/product.md#input-ranges); the OpenAPI document
  * is generated from these, so they are the one statement of the API's types.
  */
 
 const TWO_DECIMALS = "must have at most 2 decimal places";
 
 export const MAX_LOAN_AMOUNT = 1_000_000_000;
-/** Not in the SPEC: an upper bound keeps 36 × income exact in integer paise. */
+/** Beyond the contract's ranges (docs/api.md#numbers): an upper bound keeps 36 × income exact in integer paise. */
 export const MAX_MONTHLY_INCOME = 1_000_000_000;
 
 export const idSchema = z

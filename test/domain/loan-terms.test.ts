@@ -10,7 +10,7 @@ import {
 import { divideRoundHalfUp, hasAtMostTwoDecimals, paiseToRupees } from "../../src/domain/money";
 
 describe("monthly instalment (EMI)", () => {
-  it("matches the SPEC vectors", () => {
+  it("matches the contract's check values (docs/product.md#definitions)", () => {
     expect(monthlyInstalmentPaise(100_000_00, 1200, 12)).toBe(8884_88);
     expect(monthlyInstalmentPaise(10_000_00, 500, 36)).toBe(299_71);
   });

@@ -53,7 +53,7 @@ function ingest(customersFile: string, loansFile: string, overrides: Partial<Ing
 type LoanSummary = { loan_id: number; source_loan_id: number | null };
 
 describe("npm run ingest against a local Worker", () => {
-  it("lands all 300 customers and 782 loans with the SPEC's loan-id policy, and a second run changes nothing", async () => {
+  it("lands all 300 customers and 782 loans with the loan-id policy (docs/ingestion.md#loan-ids), and a second run changes nothing", async () => {
     const first = await ingest(REAL_CUSTOMERS, REAL_LOANS);
     expect(first.complete).toBe(true);
     expect(first.customers).toMatchObject({

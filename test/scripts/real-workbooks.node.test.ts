@@ -1,6 +1,6 @@
 /*
- * The lender's real workbooks (SPEC §2), read by the streaming reader and checked against the facts
- * the SPEC states and against exceljs's ordinary in-memory reader, an independent path to the cells.
+ * The lender's real workbooks, read by the streaming reader and checked against the facts
+ * docs/product.md#the-lenders-data-files states and against exceljs's ordinary in-memory reader, an independent path to the cells.
  */
 import ExcelJS from "exceljs";
 import { beforeAll, describe, expect, it } from "vitest";
