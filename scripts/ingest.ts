@@ -66,7 +66,10 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       `  remapped loan ids: ${report.remapped_loans.length}`,
       ...report.rejected_rows
         .slice(0, 20)
-        .map((r) => `  rejected ${r.file} row ${r.row} ${r.column ?? ""}: ${r.reason}`),
+        .map(
+          (r) =>
+            `  rejected ${r.file} row ${r.row} ${r.column ?? ""}: ${r.reason}${r.customer_id === undefined ? "" : ` (customer ${r.customer_id})`}`,
+        ),
       ...(report.rejected_rows.length > 20
         ? [`  … ${report.rejected_rows.length - 20} more rejected rows in the report`]
         : []),

@@ -35,7 +35,14 @@ export interface IngestReport {
   duration_ms: number;
   customers: FileSummary;
   loans: FileSummary;
-  rejected_rows: { file: string; row: number; column: string | null; reason: string }[];
+  rejected_rows: {
+    file: string;
+    row: number;
+    column: string | null;
+    reason: string;
+    /** Present when the reason is about the row's customer (UNKNOWN_CUSTOMER). */
+    customer_id?: number;
+  }[];
   remapped_loans: {
     row: number;
     customer_id: number;
@@ -224,6 +231,7 @@ function buildReport({
     row: r.row,
     column: r.column,
     reason: r.reason,
+    ...(r.customer_id === undefined ? {} : { customer_id: r.customer_id }),
   }));
   const summary = (
     rows: WorkbookRows<CustomerRow> | WorkbookRows<LoanRow>,
