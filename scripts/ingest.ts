@@ -5,11 +5,13 @@
  * Defaults target the local `npm start` Worker with the local dev token, so no flag is needed
  * locally; INGEST_URL and INGEST_TOKEN (or the flags) point it at a deployed Worker.
  * Exit code: 0 when every row landed, 2 when rows were rejected or dead, 1 on a fatal error.
+ * The JSON report (--report, or ingest-report-<job id>.json) is written in every case.
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type IngestReport, runIngest } from "./lib/ingest-run";
+import { maskPersonalData } from "../src/lib/log";
+import { type IngestReport, newJobId, runIngest } from "./lib/ingest-run";
 import { WorkbookError } from "./lib/read-workbook";
 
 export const LOCAL_URL = "http://127.0.0.1:8787";
@@ -32,25 +34,23 @@ async function main(): Promise<number> {
     );
     return 0;
   }
+  const jobId = newJobId();
+  const reportFile = values.report ?? `ingest-report-${jobId}.json`;
   try {
     const report = await runIngest({
       url: values.url,
       token: values.token,
       customersFile: values.customers,
       loansFile: values.loans,
-      reportFile: values.report ?? null,
+      reportFile,
+      jobId,
     });
-    const reportFile = values.report ?? `ingest-report-${report.job_id}.json`;
-    if (!values.report) {
-      const { writeFile } = await import("node:fs/promises");
-      await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
-    }
     printSummary(report, reportFile);
     return report.complete ? 0 : 2;
   } catch (error) {
     const message =
       error instanceof WorkbookError || error instanceof Error ? error.message : String(error);
-    console.error(`ingest failed: ${message}`);
+    console.error(`ingest failed: ${message}\n  report ${reportFile}`);
     return 1;
   }
 }
@@ -64,9 +64,12 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       line("customers", report.customers),
       line("loans", report.loans),
       `  remapped loan ids: ${report.remapped_loans.length}`,
-      ...report.rejected_rows
-        .slice(0, 20)
-        .map((r) => `  rejected ${r.file} row ${r.row} ${r.column ?? ""}: ${r.reason}`),
+      ...report.rejected_rows.slice(0, 20).map((r) =>
+        // A reason can quote the cell ("got text \"+91 98765 43210\""): masked as in the server's logs.
+        maskPersonalData(
+          `  rejected ${r.file} row ${r.row} ${r.column ?? ""}: ${r.reason}${r.customer_id === undefined ? "" : ` (customer ${r.customer_id})`}`,
+        ),
+      ),
       ...(report.rejected_rows.length > 20
         ? [`  … ${report.rejected_rows.length - 20} more rejected rows in the report`]
         : []),

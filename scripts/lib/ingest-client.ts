@@ -10,7 +10,14 @@ export interface JobReport {
   done: boolean;
   customers: KindTotals;
   loans: KindTotals;
-  rejections: { kind: "customers" | "loans"; row: number; column: string | null; reason: string }[];
+  rejections: {
+    kind: "customers" | "loans";
+    row: number;
+    column: string | null;
+    reason: string;
+    /** Present when the reason is about the row's customer (UNKNOWN_CUSTOMER). */
+    customer_id?: number;
+  }[];
   remapped_loans: { row: number; customer_id: number; source_loan_id: number; loan_id: number }[];
   dead_chunks: {
     seq: number;

@@ -7,6 +7,8 @@ export class Progress {
   readonly readRows = { customers: 0, loans: 0 };
   readonly sentRows = { customers: 0, loans: 0 };
   readonly landedRows = { customers: 0, loans: 0 };
+  /** The last job report seen: what a failed run reports as landed. */
+  lastJob: JobReport | null = null;
   #lastPrint = 0;
   #lastLandedUpdate = Date.now();
   readonly #interactive = process.stderr.isTTY === true;
@@ -28,6 +30,7 @@ export class Progress {
   }
 
   landed(job: JobReport): void {
+    this.lastJob = job;
     this.#lastLandedUpdate = Date.now();
     this.landedRows.customers = job.customers.landed;
     this.landedRows.loans = job.loans.landed;

@@ -12,6 +12,8 @@ import { type RowRejection, readRows, type WorkbookRows } from "./read-workbook"
  * streamed, chunked and sent, and must land before loans are sent; loans whose Loan ID repeats an
  * earlier row's are held back and sent last, once every other loan has landed, so that the new
  * ids the database gives them can never take an id a later row of the file brings.
+ * The report is written however the run ends: when it fails, with the error and what had
+ * landed by then, so the operator sees how far it got.
  */
 
 export interface IngestOptions {
@@ -19,8 +21,10 @@ export interface IngestOptions {
   token: string;
   customersFile: string;
   loansFile: string;
-  /** Where to write the JSON report; null for none. */
+  /** Where to write the JSON report, whether the run succeeds or fails; null for none. */
   reportFile: string | null;
+  /** The job's id; a new one (`newJobId()`) when absent. */
+  jobId?: string;
   /** Attempts per request before the run fails (network errors, 429, 5xx). */
   maxAttempts?: number;
   /** Give up when nothing lands for this long. */
@@ -35,7 +39,14 @@ export interface IngestReport {
   duration_ms: number;
   customers: FileSummary;
   loans: FileSummary;
-  rejected_rows: { file: string; row: number; column: string | null; reason: string }[];
+  rejected_rows: {
+    file: string;
+    row: number;
+    column: string | null;
+    reason: string;
+    /** Present when the reason is about the row's customer (UNKNOWN_CUSTOMER). */
+    customer_id?: number;
+  }[];
   remapped_loans: {
     row: number;
     customer_id: number;
@@ -46,6 +57,8 @@ export interface IngestReport {
   dead_chunks: JobReport["dead_chunks"];
   /** True when every row read landed: nothing rejected, nothing dead. */
   complete: boolean;
+  /** Why the run stopped before the end; absent when it ran to the end. */
+  error?: string;
 }
 
 export interface FileSummary {
@@ -57,14 +70,59 @@ export interface FileSummary {
   dead: number;
 }
 
+/** A job id that sorts by start time: `ingest-<UTC timestamp>-<random>`. */
+export function newJobId(started = Date.now()): string {
+  return `ingest-${new Date(started).toISOString().replace(/[-:.TZ]/g, "")}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
 export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = Date.now();
-  const jobId = `ingest-${new Date(started).toISOString().replace(/[-:.TZ]/g, "")}-${Math.random().toString(36).slice(2, 8)}`;
+  const jobId = options.jobId ?? newJobId(started);
   const onRetry = (what: string, attempt: number, error: string) =>
     log(`retrying ${what} (attempt ${attempt}): ${error}`);
   const client = new IngestClient(options.url, options.token, onRetry, options.maxAttempts);
 
+  const progress = new Progress(log);
+  const rejected: RowRejection[] = [];
+  const onRejection = (rejection: RowRejection) => rejected.push(rejection);
+  const customers = readRows(options.customersFile, "customers", { onRejection });
+  const loans = readRows(options.loansFile, "loans", { onRejection });
+  const reportInputs = { jobId, url: options.url, started, customers, loans, rejected, progress };
+
+  let report: IngestReport;
+  try {
+    await sendAndWait(options, client, reportInputs);
+    const job = (await client.job(jobId)) ?? emptyJob(jobId);
+    report = buildReport({ ...reportInputs, remapped: loans.remapped, job });
+  } catch (error) {
+    // What had landed when it stopped: the last job report seen (the server may be gone).
+    const job = progress.lastJob ?? emptyJob(jobId);
+    const failed = buildReport({ ...reportInputs, remapped: loans.remapped, job });
+    const message = error instanceof Error ? error.message : String(error);
+    await writeReport(options.reportFile, { ...failed, complete: false, error: message });
+    throw error;
+  }
+  await writeReport(options.reportFile, report);
+  return report;
+}
+
+async function writeReport(file: string | null, report: IngestReport): Promise<void> {
+  if (file) await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+}
+
+interface RunInputs {
+  jobId: string;
+  customers: WorkbookRows<CustomerRow>;
+  loans: WorkbookRows<LoanRow>;
+  progress: Progress;
+}
+
+async function sendAndWait(
+  options: IngestOptions,
+  client: IngestClient,
+  { jobId, customers, loans, progress }: RunInputs,
+): Promise<void> {
   // Nothing is sent unless both files open, have every column, and the Worker takes the token.
   await Promise.all([
     checkWorkbook(options.customersFile, "customers"),
@@ -72,11 +130,6 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   ]);
   await client.storedRows();
 
-  const progress = new Progress(log);
-  const rejected: RowRejection[] = [];
-  const onRejection = (rejection: RowRejection) => rejected.push(rejection);
-  const customers = readRows(options.customersFile, "customers", { onRejection });
-  const loans = readRows(options.loansFile, "loans", { onRejection });
   const chunker = new Chunker(jobId, "customers");
   const waitOptions = {
     client,
@@ -104,22 +157,6 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   } finally {
     progress.stop();
   }
-
-  const job = (await client.job(jobId)) ?? emptyJob(jobId);
-  const report = buildReport({
-    jobId,
-    url: options.url,
-    started,
-    customers,
-    loans,
-    rejected,
-    remapped: loans.remapped,
-    job,
-    progress,
-  });
-  if (options.reportFile)
-    await writeFile(options.reportFile, `${JSON.stringify(report, null, 2)}\n`);
-  return report;
 }
 
 /** Opens a workbook and reads its header (and first row), so a bad file fails before sending. */
@@ -224,6 +261,7 @@ function buildReport({
     row: r.row,
     column: r.column,
     reason: r.reason,
+    ...(r.customer_id === undefined ? {} : { customer_id: r.customer_id }),
   }));
   const summary = (
     rows: WorkbookRows<CustomerRow> | WorkbookRows<LoanRow>,

@@ -16,8 +16,8 @@ const MAX_PARAMS = 100;
 const CUSTOMER_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 7);
 const LOAN_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 10);
 const IDS_PER_LOOKUP = MAX_PARAMS - 1;
-/** Rejections carry 5 bound values each (job, kind, row, column, reason). */
-const REJECTIONS_PER_STATEMENT = Math.floor(MAX_PARAMS / 5);
+/** Rejections carry 6 bound values each (job, kind, row, column, reason, customer). */
+const REJECTIONS_PER_STATEMENT = Math.floor(MAX_PARAMS / 6);
 /**
  * Registered chunks carry 7 (job, seq, kind, rows, status, and the two zero counters drizzle
  * binds for their defaults): 14 per statement, so a full send of 100 chunks is 8 statements.
@@ -195,7 +195,16 @@ export function recordRejections(
   return slices(rejections, REJECTIONS_PER_STATEMENT).map((slice) =>
     db
       .insert(ingestRejections)
-      .values(slice.map((r) => ({ jobId, kind, row: r.row, column: r.column, reason: r.reason })))
+      .values(
+        slice.map((r) => ({
+          jobId,
+          kind,
+          row: r.row,
+          column: r.column,
+          reason: r.reason,
+          customerId: r.customerId ?? null,
+        })),
+      )
       .onConflictDoNothing(),
   );
 }

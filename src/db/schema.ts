@@ -108,6 +108,8 @@ export const ingestRejections = sqliteTable(
     row: integer("row").notNull(),
     column: text("column"),
     reason: text("reason").notNull(),
+    /** The row's customer, when the reason is about it (UNKNOWN_CUSTOMER). */
+    customerId: integer("customer_id"),
   },
   (table) => [primaryKey({ columns: [table.jobId, table.kind, table.row] })],
 );
@@ -123,4 +125,27 @@ export const ingestRemaps = sqliteTable(
     loanId: integer("loan_id").notNull(),
   },
   (table) => [primaryKey({ columns: [table.jobId, table.row] })],
+);
+
+/*
+ * The Node server's ingest queue (src/node/queue-store.ts): every chunk the ingest endpoint
+ * accepts waits here until the consumer settles it, so a crash or a restart loses none. On
+ * Cloudflare the Queue itself keeps accepted messages and this table stays empty; it exists there
+ * only because both runtimes apply the same migrations.
+ */
+export const nodeQueueMessages = sqliteTable(
+  "node_queue_messages",
+  {
+    id: text("id").primaryKey(),
+    /** The queue that holds it: the ingest queue, or its dead-letter queue. */
+    queue: text("queue").notNull(),
+    /** The message body as JSON. */
+    body: text("body").notNull(),
+    /** The number of its next delivery (1 for a message never delivered). */
+    attempts: integer("attempts").notNull(),
+    /** Epoch milliseconds before which it is not delivered (a send or retry delay). */
+    availableAt: integer("available_at").notNull(),
+    createdAt: text("created_at").notNull().default(NOW_ISO),
+  },
+  (table) => [index("node_queue_messages_queue_idx").on(table.queue)],
 );

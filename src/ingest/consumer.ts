@@ -18,16 +18,20 @@ import {
   IngestMessageSchema,
   type LoanChunk,
 } from "./messages";
-import { planCustomers } from "./plan-customers";
+import { planCustomers, type Rejection } from "./plan-customers";
 import { planLoans } from "./plan-loans";
-import type { QueueBatch, QueueMessage } from "./queue";
+import { QUEUE_SETTINGS, type QueueBatch, type QueueMessage } from "./queue";
+import type { LoanRow } from "./rows";
 
 /*
  * The queue consumer. Each message is one chunk; it is read (one batch), planned (pure) and
  * written (one atomic batch, together with the chunk's new state), then acked. Delivery is at
  * least once: the writes are upserts, so a redelivered chunk changes nothing. A chunk that cannot
  * land yet (its customers are missing, or the database failed) is retried with backoff; after
- * max_retries the queue moves it to the dead-letter queue, whose consumer marks it dead.
+ * max_retries the queue moves it to the dead-letter queue, whose consumer marks it dead. Missing
+ * customers are the exception: on a loan chunk's last delivery its other rows land and each row
+ * whose customer is still unknown is rejected alone (UNKNOWN_CUSTOMER), so one bad row never
+ * costs the chunk.
  */
 
 type Outcome = { kind: "landed" } | { kind: "retry"; reason: string };
@@ -106,13 +110,33 @@ async function landCustomers(
 async function landLoans(db: Database, chunk: LoanChunk, attempts: number): Promise<boolean> {
   const stored = await readLoansForChunk(db, chunk.rows);
   const plan = planLoans(chunk.rows, stored.loans, stored.customerIds);
-  if (plan.missingCustomers.length > 0) return false;
+  // Their customers may still be on the way (a customer chunk being retried): wait while the
+  // queue would still redeliver this chunk.
+  if (plan.unknownCustomer.length > 0 && !isLastDelivery(attempts)) return false;
   await runAtomically(db, [
     ...upsertLoans(db, plan.write),
     ...recordRemaps(db, chunk.job_id, plan.remapped),
+    ...recordRejections(db, chunk.job_id, "loans", plan.unknownCustomer.map(unknownCustomer)),
     landedState(db, chunk, plan.write.length, attempts),
   ]);
   return true;
+}
+
+/** The rejection reason of a loan row whose customer never landed. */
+export const UNKNOWN_CUSTOMER = "UNKNOWN_CUSTOMER";
+
+function unknownCustomer(row: LoanRow): Rejection {
+  return {
+    row: row.row,
+    column: "customer_id",
+    reason: UNKNOWN_CUSTOMER,
+    customerId: row.customer_id,
+  };
+}
+
+/** After this delivery the queue would give the message up (max_retries + 1 deliveries in all). */
+function isLastDelivery(attempts: number): boolean {
+  return attempts >= QUEUE_SETTINGS.ingest.maxRetries + 1;
 }
 
 /** The chunk's bookkeeping row, written in the same batch as its rows. */

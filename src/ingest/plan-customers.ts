@@ -16,6 +16,8 @@ export interface Rejection {
   row: number;
   column: string | null;
   reason: string;
+  /** The row's customer, when the reason is about it (UNKNOWN_CUSTOMER). */
+  customerId?: number;
 }
 
 export interface CustomerPlan {

@@ -9,6 +9,8 @@ import type { LoanRow } from "./rows";
  *   source_loan_id.
  * Rows to insert with their own id come first, so that an id assigned by the database cannot
  * take an id a later row of the same batch brings.
+ * Rows whose customer is not stored are left out of the plan and listed apart: the consumer
+ * retries the chunk for them, and on its last delivery rejects them alone.
  */
 
 export interface ExistingLoan {
@@ -22,8 +24,8 @@ export interface LoanPlan {
   write: { row: LoanRow; id: number | null }[];
   /** Rows that land under another id than their Loan ID; the consumer records where they went. */
   remapped: LoanRow[];
-  /** Customers the chunk needs that are not stored yet: the chunk must wait and be retried. */
-  missingCustomers: number[];
+  /** Rows whose customer is not stored (yet): not in `write`, nor in `remapped`. */
+  unknownCustomer: LoanRow[];
 }
 
 export function planLoans(
@@ -31,9 +33,7 @@ export function planLoans(
   existingLoans: readonly ExistingLoan[],
   existingCustomerIds: ReadonlySet<number>,
 ): LoanPlan {
-  const missingCustomers = [...new Set(rows.map((row) => row.customer_id))].filter(
-    (id) => !existingCustomerIds.has(id),
-  );
+  const unknownCustomer = rows.filter((row) => !existingCustomerIds.has(row.customer_id));
   const byNaturalKey = new Map(
     existingLoans.map((loan) => [naturalKey(loan.sourceLoanId, loan.customerId), loan]),
   );
@@ -43,6 +43,7 @@ export function planLoans(
   const assignedId: LoanPlan["write"] = [];
   const remapped: LoanRow[] = [];
   for (const row of rows) {
+    if (!existingCustomerIds.has(row.customer_id)) continue;
     const stored = byNaturalKey.get(naturalKey(row.loan_id, row.customer_id));
     if (stored) {
       // Upserted on its natural key: the stored id stays whatever it is.
@@ -56,7 +57,7 @@ export function planLoans(
       remapped.push(row);
     }
   }
-  return { write: [...ownId, ...assignedId], remapped, missingCustomers };
+  return { write: [...ownId, ...assignedId], remapped, unknownCustomer };
 }
 
 function naturalKey(sourceLoanId: number | null, customerId: number): string {

@@ -107,6 +107,15 @@ export const LoanRowSchema = v.pipe(
     ),
     ["end_date"],
   ),
+  v.forward(
+    v.partialCheck(
+      [["tenure"], ["emis_paid_on_time"]],
+      // More EMIs paid on time than the loan has instalments is a broken row, not a good payer.
+      (loan) => loan.emis_paid_on_time <= loan.tenure,
+      "must not exceed the tenure",
+    ),
+    ["emis_paid_on_time"],
+  ),
 );
 export type LoanRow = v.InferOutput<typeof LoanRowSchema>;
 

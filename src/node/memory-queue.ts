@@ -1,5 +1,6 @@
 import type { IngestQueue, IngestSendRequest, QueueBatch, QueueMessage } from "../ingest/queue";
 import { log } from "../lib/log";
+import type { QueueStore, Settlements } from "./queue-store";
 
 /*
  * An in-process queue with the delivery rules of Cloudflare Queues, so the Node server runs the
@@ -7,8 +8,13 @@ import { log } from "../lib/log";
  * `maxBatchTimeoutMs` after the first message is ready; per-message `ack()` / `retry()` with a
  * delay; a handler that throws retries every message it did not ack; after `maxRetries + 1`
  * failed deliveries a message moves to the dead-letter queue (or is dropped, and logged, when
- * there is none). One batch is consumed at a time. Messages live in memory: a restart loses what
- * was still queued, which the ingest job's report shows as chunks that never landed.
+ * there is none). One batch is consumed at a time.
+ * With a `store` (the Node server always gives one: src/node/queue-store.ts) every message is
+ * also kept in the database from the moment `send` resolves until it is settled, and `restore()`
+ * picks up what a previous process left, attempts included: a crash or restart loses nothing. A
+ * delivery cut short by a crash is not counted, so that message comes back with the same attempt
+ * number (delivery stays at least once; the consumer's writes are idempotent). Without a store
+ * (unit tests) messages live in memory only.
  */
 
 export interface MemoryQueueSettings {
@@ -17,6 +23,8 @@ export interface MemoryQueueSettings {
   maxBatchTimeoutMs: number;
   maxRetries: number;
   deadLetterQueue?: MemoryQueue;
+  /** Keeps every message until it is settled; without one, a restart loses what was queued. */
+  store?: QueueStore;
 }
 
 export type QueueConsumer = (batch: QueueBatch) => Promise<void>;
@@ -51,11 +59,38 @@ export class MemoryQueue implements IngestQueue {
   }
 
   async send(body: unknown, options: { delaySeconds?: number } = {}): Promise<void> {
-    this.#enqueue({ id: this.#nextId(), body: copy(body), attempts: 1 }, options.delaySeconds);
+    await this.sendBatch([{ body: body as IngestSendRequest["body"], ...options }]);
   }
 
+  /** Resolves once every message is accepted: with a store, once they are all committed. */
   async sendBatch(messages: Iterable<IngestSendRequest>): Promise<void> {
-    for (const message of messages) await this.send(message.body, message);
+    if (this.#closed) throw new Error(`queue ${this.#settings.name} is closed`);
+    const now = Date.now();
+    const accepted = [...messages].map((message) => ({
+      entry: { id: this.#nextId(), body: copy(message.body), attempts: 1 },
+      delaySeconds: message.delaySeconds ?? 0,
+    }));
+    await this.#settings.store?.add(
+      this.#settings.name,
+      accepted.map(({ entry, delaySeconds }) => ({
+        ...entry,
+        availableAt: now + delaySeconds * 1000,
+      })),
+    );
+    for (const { entry, delaySeconds } of accepted) this.#enqueue(entry, delaySeconds);
+  }
+
+  /**
+   * Takes up the messages a previous process left in the store (none without a store): each is
+   * delivered when its delay is over, with the attempt number it had reached. Returns how many.
+   */
+  async restore(): Promise<number> {
+    const stored = (await this.#settings.store?.load(this.#settings.name)) ?? [];
+    const now = Date.now();
+    for (const { availableAt, ...entry } of stored) {
+      this.#enqueue(entry, Math.max(0, availableAt - now) / 1000);
+    }
+    return stored.length;
   }
 
   /** Nothing queued, delayed or being consumed. */
@@ -79,8 +114,8 @@ export class MemoryQueue implements IngestQueue {
   }
 
   /**
-   * Stops delivering: waits for the batch in flight, then drops what is left (it is in memory
-   * only). Returns the number of messages dropped.
+   * Stops delivering: waits for the batch in flight, then lets go of what is left (a store keeps
+   * it for the next start; without one it is lost). Returns the number of messages left.
    */
   async close(): Promise<number> {
     this.#closed = true;
@@ -96,7 +131,8 @@ export class MemoryQueue implements IngestQueue {
 
   #nextId(): string {
     this.#sequence += 1;
-    return `${this.#settings.name}-${Date.now().toString(36)}-${this.#sequence}`;
+    // The random part keeps ids unique across restarts of a process sharing one store.
+    return `${this.#settings.name}-${Date.now().toString(36)}-${this.#sequence}-${crypto.randomUUID().slice(0, 8)}`;
   }
 
   #enqueue(entry: Entry, delaySeconds = 0): void {
@@ -156,20 +192,65 @@ export class MemoryQueue implements IngestQueue {
         error: (error as Error).name,
       });
     }
-    for (const entry of entries) {
+    const outcomes = entries.map((entry) => {
       const settlement: Settlement =
         settlements.get(entry) ??
         (threw ? { retry: true, delaySeconds: undefined } : { retry: false });
-      if (settlement.retry) this.#retryOrGiveUp(entry, settlement.delaySeconds);
+      return { entry, settlement, next: this.#nextStep(entry, settlement) };
+    });
+    await this.#persist(outcomes);
+    for (const { entry, settlement, next } of outcomes) {
+      if (this.#closed || next === "done") continue;
+      if (next === "retry") {
+        const delaySeconds = settlement.retry ? settlement.delaySeconds : undefined;
+        this.#enqueue({ ...entry, attempts: entry.attempts + 1 }, delaySeconds);
+      } else {
+        this.#giveUp(entry);
+      }
     }
   }
 
-  #retryOrGiveUp(entry: Entry, delaySeconds: number | undefined): void {
-    if (this.#closed) return;
-    if (entry.attempts < this.#settings.maxRetries + 1) {
-      this.#enqueue({ ...entry, attempts: entry.attempts + 1 }, delaySeconds);
-      return;
+  #nextStep(entry: Entry, settlement: Settlement): "done" | "retry" | "give up" {
+    if (!settlement.retry) return "done";
+    return entry.attempts < this.#settings.maxRetries + 1 ? "retry" : "give up";
+  }
+
+  /** Records the batch's outcome in the store before acting on it in memory. */
+  async #persist(
+    outcomes: { entry: Entry; settlement: Settlement; next: "done" | "retry" | "give up" }[],
+  ): Promise<void> {
+    const store = this.#settings.store;
+    if (!store) return;
+    const now = Date.now();
+    const deadLetters = this.#settings.deadLetterQueue;
+    const settled: Settlements = { remove: [], retry: [], moveTo: [] };
+    for (const { entry, settlement, next } of outcomes) {
+      if (next === "retry") {
+        const delayMs = settlement.retry ? (settlement.delaySeconds ?? 0) * 1000 : 0;
+        settled.retry.push({
+          id: entry.id,
+          attempts: entry.attempts + 1,
+          availableAt: now + delayMs,
+        });
+      } else if (next === "give up" && deadLetters) {
+        settled.moveTo.push({ id: entry.id, queue: deadLetters.name });
+      } else {
+        settled.remove.push(entry.id);
+      }
     }
+    try {
+      await store.settle(settled);
+    } catch (error) {
+      // The messages stay stored as they were: a restart delivers them again, which the
+      // consumer's idempotent writes absorb.
+      warn("could not record settled messages", {
+        queue: this.#settings.name,
+        error: (error as Error).name,
+      });
+    }
+  }
+
+  #giveUp(entry: Entry): void {
     const deadLetters = this.#settings.deadLetterQueue;
     // Ids and counts only: bodies are workbook rows, i.e. personal data.
     warn(deadLetters ? "moving a message to the dead-letter queue" : "dropping a message", {

@@ -11,10 +11,12 @@ import { openLibsqlDatabase } from "./database";
 import { startMaintenanceTimer } from "./maintenance-timer";
 import { MemoryQueue } from "./memory-queue";
 import { applyMigrations, readMigrations } from "./migrations";
+import { databaseQueueStore } from "./queue-store";
 
 /*
  * The app as the Node server runs it, without the HTTP listener (tests use it directly): the same
- * Hono app and queue consumer as the Worker, over a libSQL database and an in-process queue.
+ * Hono app and queue consumer as the Worker, over a libSQL database and an in-process queue
+ * whose messages are kept in that database until they are settled.
  */
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));
@@ -69,10 +71,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   const settings = { INGEST_RETRY_DELAY_SECONDS: options.retryDelaySeconds };
   const timeout = options.queueBatchTimeoutMs;
+  const store = databaseQueueStore(db);
   const deadLetters = new MemoryQueue(
     {
       ...QUEUE_SETTINGS.deadLetters,
       maxBatchTimeoutMs: timeout ?? QUEUE_SETTINGS.deadLetters.maxBatchTimeoutMs,
+      store,
     },
     (batch) => consumeIngestBatch(batch, db, settings),
   );
@@ -81,9 +85,20 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...QUEUE_SETTINGS.ingest,
       maxBatchTimeoutMs: timeout ?? QUEUE_SETTINGS.ingest.maxBatchTimeoutMs,
       deadLetterQueue: deadLetters,
+      store,
     },
     (batch) => consumeIngestBatch(batch, db, settings),
   );
+  let restored: number;
+  try {
+    // What a previous process accepted and never settled (it crashed, or stopped with work left).
+    restored = (await deadLetters.restore()) + (await queue.restore());
+  } catch (error) {
+    await Promise.all([queue.close(), deadLetters.close()]);
+    closeDatabase();
+    throw error;
+  }
+  if (restored > 0) log("info", "resuming queued ingest messages", { messages: restored });
 
   const bindings: AppBindings = {
     INGEST_QUEUE: queue,
@@ -112,9 +127,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       // Dead letters come from the main queue, so that one drains first.
       await queue.drain(drainMs);
       await deadLetters.drain(Math.max(0, deadline - Date.now()));
-      const dropped = (await queue.close()) + (await deadLetters.close());
-      if (dropped > 0) {
-        log("warn", "queue closed with messages in it", { dropped });
+      const left = (await queue.close()) + (await deadLetters.close());
+      if (left > 0) {
+        log("warn", "queue closed with messages in it; they are delivered at the next start", {
+          left,
+        });
       }
       await maintenance.stop();
       closeDatabase();

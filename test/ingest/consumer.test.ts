@@ -129,6 +129,34 @@ describe("queue consumer", () => {
     expect(body.customers).toMatchObject({ received: 3, landed: 2, rejected: 1 });
   });
 
+  it("on a loan chunk's last delivery, lands its rows and rejects only the one whose customer never landed", async () => {
+    await deliver([chunk("job-u", 0, "customers", [customerRow(1501), customerRow(1502)])]);
+    const loans = [loanRow(7501, 1501), loanRow(7502, 1599), loanRow(7503, 1502)];
+    const early = await deliver([chunk("job-u", 1, "loans", loans)]);
+    expect(early.retryMessages).toHaveLength(1);
+    expect(await loanRowsOf(1501)).toEqual([]);
+
+    const last = QUEUE_SETTINGS.ingest.maxRetries + 1;
+    const final = await deliver([chunk("job-u", 1, "loans", loans)], { attempts: last });
+    expect(final.explicitAcks).toHaveLength(1);
+    expect(final.retryMessages).toHaveLength(0);
+    expect((await loanRowsOf(1501)).map((loan) => loan.id)).toEqual([7501]);
+    expect((await loanRowsOf(1502)).map((loan) => loan.id)).toEqual([7503]);
+    const { body } = await jobReport("job-u");
+    expect(body.done).toBe(true);
+    expect(body.loans).toMatchObject({ received: 3, landed: 2, rejected: 1, dead: 0 });
+    expect(body.rejections).toEqual([
+      {
+        kind: "loans",
+        row: 7502,
+        column: "customer_id",
+        reason: "UNKNOWN_CUSTOMER",
+        customer_id: 1599,
+      },
+    ]);
+    expect(body.dead_chunks).toEqual([]);
+  });
+
   it("lands a full chunk, larger than D1's 100-parameter limit, in one piece", async () => {
     const customers = Array.from({ length: ROWS_PER_CHUNK }, (_, i) => customerRow(20_000 + i));
     const loans = Array.from({ length: ROWS_PER_CHUNK }, (_, i) => loanRow(70_000 + i, 20_000 + i));
@@ -144,17 +172,30 @@ describe("queue consumer", () => {
     const { maxBatchSize } = QUEUE_SETTINGS.ingest;
     const total = maxBatchSize * ROWS_PER_CHUNK;
     const customerId = (i: number) => 400_000 + i;
-    // Every kind of full chunk: new customers, new loans, and loans whose ids are all taken by
-    // another customer's loan (each one remapped and recorded).
+    // Every kind of full chunk: new customers, new loans, loans whose ids are all taken by
+    // another customer's loan (each one remapped and recorded), and, on their last delivery,
+    // loans whose customers never landed (each one rejected and recorded).
     const rows = {
       customers: (i: number) => customerRow(customerId(i)),
       loans: (i: number) => loanRow(900_000 + i, customerId(i)),
       remapped: (i: number) => loanRow(900_000 + i, customerId((i + 1) % total)),
+      unknown: (i: number) => loanRow(950_000 + i, 500_000 + i),
     };
-    const jobs = { customers: "job-budget", loans: "job-budget", remapped: "job-budget-remaps" };
-    const seqs = { customers: 0, loans: maxBatchSize, remapped: 0 };
+    const jobs = {
+      customers: "job-budget",
+      loans: "job-budget",
+      remapped: "job-budget-remaps",
+      unknown: "job-budget-unknown",
+    };
+    const seqs = { customers: 0, loans: maxBatchSize, remapped: 0, unknown: 0 };
+    const attempts = {
+      customers: 1,
+      loans: 1,
+      remapped: 1,
+      unknown: QUEUE_SETTINGS.ingest.maxRetries + 1,
+    };
     const statements: Record<string, number> = {};
-    for (const kind of ["customers", "loans", "remapped"] as const) {
+    for (const kind of ["customers", "loans", "remapped", "unknown"] as const) {
       const messages = Array.from({ length: maxBatchSize }, (_, c) => {
         const slice = Array.from({ length: ROWS_PER_CHUNK }, (_, i) =>
           rows[kind](c * ROWS_PER_CHUNK + i),
@@ -163,7 +204,7 @@ describe("queue consumer", () => {
         return { job_id: jobs[kind], seq: seqs[kind] + c, kind: chunkKind, rows: slice };
       });
       const { database, counter } = countingD1(env.DB);
-      const result = await deliver(messages, { env: { DB: database } });
+      const result = await deliver(messages, { env: { DB: database }, attempts: attempts[kind] });
       expect(result.explicitAcks).toHaveLength(maxBatchSize);
       statements[kind] = counter.statements;
     }
@@ -177,7 +218,10 @@ describe("queue consumer", () => {
     const remaps = await jobReport("job-budget-remaps");
     expect(remaps.body.loans.landed).toBe(total);
     expect(remaps.body.remapped_loans).toHaveLength(total);
-  });
+    const unknown = await jobReport("job-budget-unknown");
+    expect(unknown.body.loans).toMatchObject({ landed: 0, rejected: total, dead: 0 });
+    // Four invocations of 5,000 rows each: seconds on a busy machine.
+  }, 30_000);
 
   it("sends an invalid message back for retry, and records it dead when the dead-letter queue hands it over", async () => {
     const poison = {

@@ -79,7 +79,9 @@ describe("LoanRowSchema", () => {
     ["start_date", "2023-02-29", 'must be a real calendar date as YYYY-MM-DD, got "2023-02-29"'],
     ["start_date", 42803, "must be a date (YYYY-MM-DD), but got 42803"],
   ])("rejects %s = %j: %s", (field, value, message) => {
-    expect(problemsOf(LoanRowSchema, { ...loan, [field]: value })).toEqual([
+    // No EMIs paid, so a tenure of 0 is not also a tenure shorter than the EMIs paid.
+    const base = { ...loan, emis_paid_on_time: 0 };
+    expect(problemsOf(LoanRowSchema, { ...base, [field]: value })).toEqual([
       { field, reason: message },
     ]);
   });
@@ -89,6 +91,13 @@ describe("LoanRowSchema", () => {
       { field: "end_date", reason: "must not be before the start date" },
     ]);
     expect(v.is(LoanRowSchema, { ...loan, end_date: loan.start_date })).toBe(true);
+  });
+
+  it("rejects more EMIs paid on time than the tenure has months, on emis_paid_on_time", () => {
+    expect(problemsOf(LoanRowSchema, { ...loan, emis_paid_on_time: loan.tenure + 1 })).toEqual([
+      { field: "emis_paid_on_time", reason: "must not exceed the tenure" },
+    ]);
+    expect(v.is(LoanRowSchema, { ...loan, emis_paid_on_time: loan.tenure })).toBe(true);
   });
 });
 

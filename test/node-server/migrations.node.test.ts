@@ -27,7 +27,11 @@ async function names(sql: string): Promise<string[]> {
 describe("libSQL migrations", () => {
   it("reads every .sql file in name order, cut at drizzle-kit's breakpoints", () => {
     const migrations = readMigrations(MIGRATIONS_DIR);
-    expect(migrations.map((m) => m.name)).toEqual(["0000_init.sql", "0001_ingestion.sql"]);
+    expect(migrations.map((m) => m.name)).toEqual([
+      "0000_init.sql",
+      "0001_ingestion.sql",
+      "0002_node_queue.sql",
+    ]);
     for (const migration of migrations) {
       for (const statement of migration.statements) {
         expect(statement).not.toContain("statement-breakpoint");
@@ -41,11 +45,13 @@ describe("libSQL migrations", () => {
     expect(await applyMigrations(database.client, migrations)).toEqual([
       "0000_init.sql",
       "0001_ingestion.sql",
+      "0002_node_queue.sql",
     ]);
     expect(await applyMigrations(database.client, migrations)).toEqual([]);
     expect(await names("SELECT name FROM d1_migrations ORDER BY id")).toEqual([
       "0000_init.sql",
       "0001_ingestion.sql",
+      "0002_node_queue.sql",
     ]);
     expect(
       await names("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"),

@@ -59,7 +59,11 @@ afterAll(async () => {
 describe("the Node server", () => {
   it("listens on 127.0.0.1 and has migrated its new database", async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(server.runtime.migrated).toEqual(["0000_init.sql", "0001_ingestion.sql"]);
+    expect(server.runtime.migrated).toEqual([
+      "0000_init.sql",
+      "0001_ingestion.sql",
+      "0002_node_queue.sql",
+    ]);
     expect((await request("/openapi.json")).status).toBe(200);
   });
 

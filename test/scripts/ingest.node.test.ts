@@ -154,6 +154,37 @@ describe("npm run ingest against a local Worker", () => {
     ]);
   }, 60_000);
 
+  it("rejects only the loan row whose customer never landed, naming its row and customer", async () => {
+    const customers = await writeWorkbook(`${scratch.dir}/known.xlsx`, [
+      { rows: [CUSTOMER_HEADERS, customerValues(6101), customerValues(6102)] },
+    ]);
+    const loans = await writeWorkbook(`${scratch.dir}/one-unknown.xlsx`, [
+      {
+        rows: [
+          LOAN_HEADERS,
+          loanValues(6101, 86_101),
+          loanValues(6199, 86_102),
+          loanValues(6102, 86_103),
+        ],
+        dateColumns: [8, 9],
+      },
+    ]);
+    const report = await ingest(customers, loans);
+    expect(report.loans).toMatchObject({ rows_read: 3, landed: 2, rejected: 1, dead: 0 });
+    expect(report.rejected_rows).toEqual([
+      {
+        file: "one-unknown.xlsx",
+        row: 3,
+        column: "customer_id",
+        reason: "UNKNOWN_CUSTOMER",
+        customer_id: 6199,
+      },
+    ]);
+    expect((await getJson<LoanSummary[]>("/view-loans/6102")).map((l) => l.loan_id)).toEqual([
+      86_103,
+    ]);
+  }, 60_000);
+
   it("loses the network mid-run, fails clearly, and a rerun completes with nothing duplicated", async () => {
     const ids = Array.from({ length: 600 }, (_, i) => 40_001 + i);
     const customers = await writeWorkbook(`${scratch.dir}/net-customers.xlsx`, [

@@ -49,6 +49,9 @@ describe("log masking", () => {
       '{"ids":[********10],"path":"/x/*****67"}',
     );
     expect(maskPersonalData("loan 1003 for customer 20")).toBe("loan 1003 for customer 20");
+    // Written in groups, as people type them.
+    expect(maskPersonalData('got text "+91 55500 00015"')).toBe('got text "+** ***** ***15"');
+    expect(maskPersonalData("on 2023-02-30, 12 34")).toBe("on 2023-02-30, 12 34");
     const requestId = "1b4e28ba-2fa1-11d2-883f-016712345678";
     expect(maskPersonalData(`{"request_id":"${requestId}"}`)).toContain(requestId);
   });

@@ -31,6 +31,8 @@ export function summariseJob(jobId: string, { chunks, rejections, remaps }: JobR
       row: r.row,
       column: r.column,
       reason: r.reason,
+      // Only where the reason is about the customer (UNKNOWN_CUSTOMER).
+      ...(r.customerId === null ? {} : { customer_id: r.customerId }),
     })),
     remapped_loans: remaps.map((r) => ({
       row: r.row,

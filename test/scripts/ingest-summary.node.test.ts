@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { printSummary } from "../../scripts/ingest";
+import type { IngestReport } from "../../scripts/lib/ingest-run";
+import { readAllRows } from "../../scripts/lib/read-workbook";
+import {
+  CUSTOMER_HEADERS,
+  customerValues,
+  scratchFiles,
+  writeWorkbook,
+} from "../node/ingest-fixtures";
+
+/* The summary `npm run ingest` prints: what an operator's terminal (and its scrollback) keeps. */
+
+const scratch = scratchFiles();
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function reportWith(rejected: IngestReport["rejected_rows"]): IngestReport {
+  const summary = {
+    file: "customers.xlsx",
+    rows_read: 1,
+    rejected: 1,
+    sent: 0,
+    landed: 0,
+    dead: 0,
+  };
+  return {
+    job_id: "ingest-test",
+    url: "http://127.0.0.1:1",
+    started_at: "2025-06-15T00:00:00.000Z",
+    duration_ms: 10,
+    customers: summary,
+    loans: { ...summary, file: "loans.xlsx", rows_read: 0, rejected: 0 },
+    rejected_rows: rejected,
+    remapped_loans: [],
+    dead_chunks: [],
+    complete: false,
+  };
+}
+
+function printed(report: IngestReport): string {
+  const lines: string[] = [];
+  vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
+  printSummary(report, "report.json");
+  return lines.join("\n");
+}
+
+describe("the ingest script's summary", () => {
+  it("masks a phone number quoted from a rejected cell, as the server's logs do", async () => {
+    const file = await writeWorkbook(scratch("phones.xlsx"), [
+      { rows: [CUSTOMER_HEADERS, customerValues(1, { 4: "+91 55500 00015" })] },
+    ]);
+    const [rejection] = (await readAllRows(file, "customers")).rejected;
+    expect(rejection?.reason).toContain('"+91 55500 00015"');
+
+    const output = printed(reportWith(rejection ? [rejection] : []));
+    expect(output).toContain(
+      'rejected phones.xlsx row 2 Phone Number: expected a number, got text "+** ***** ***15"',
+    );
+    expect(output).not.toMatch(/55500|00015/);
+  });
+
+  it("names the customer of an UNKNOWN_CUSTOMER row", () => {
+    const output = printed(
+      reportWith([
+        {
+          file: "loans.xlsx",
+          row: 3,
+          column: "customer_id",
+          reason: "UNKNOWN_CUSTOMER",
+          customer_id: 59,
+        },
+      ]),
+    );
+    expect(output).toContain(
+      "rejected loans.xlsx row 3 customer_id: UNKNOWN_CUSTOMER (customer 59)",
+    );
+  });
+});
