@@ -11,21 +11,24 @@ import { countStoredRows } from "../src/db/ingest";
 import { filePath } from "../src/node/database";
 import { type RunningServer, startServer } from "../src/node/server";
 import { SettingsError, settingsFromEnv } from "../src/node/settings";
-import { seedWhenEmpty } from "./lib/seed";
+import { randomIngestToken, seedWhenEmpty } from "./lib/seed";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 try {
   const settings = settingsFromEnv(process.env);
-  const server = await startServer(settings);
+  const seeding = !/^(false|0|no)$/i.test(process.env.SEED ?? "");
+  // Without INGEST_TOKEN ingest is off; seeding gets a random token only this process knows.
+  const ingestToken = settings.ingestToken ?? (seeding ? randomIngestToken() : undefined);
+  const server = await startServer({ ...settings, ingestToken });
   stopOnSignals(server);
   const migrated = server.runtime.migrated;
   if (migrated.length > 0) console.log(`applied migrations: ${migrated.join(", ")}`);
   console.log(`database: ${describeDatabase(settings.databaseUrl)}`);
-  if (!/^(false|0|no)$/i.test(process.env.SEED ?? "")) {
+  if (ingestToken !== undefined && seeding) {
     await seedWhenEmpty({
       url: server.url,
-      token: settings.ingestToken,
+      token: ingestToken,
       storedRows: () => countStoredRows(server.runtime.db),
       // Beside a file database (so a scratch database keeps its report with it), else in .data/.
       reportFile: join(

@@ -7,7 +7,8 @@ export interface ServerSettings {
   port: number;
   databaseUrl: string;
   databaseAuthToken: string | undefined;
-  ingestToken: string;
+  /** Unset: the ingest endpoints answer 401 "disabled", as on the Worker. */
+  ingestToken: string | undefined;
   asOfDate: string | undefined;
   retryDelaySeconds: string | undefined;
   /** As on the Worker: `sha256:<hex>` digests of the accepted API keys; unset means open. */
@@ -17,8 +18,6 @@ export interface ServerSettings {
   rateLimitPerMinute: number;
 }
 
-/** The Worker's local default too (`.dev.vars.example`), so `npm run ingest` works with either. */
-export const LOCAL_INGEST_TOKEN = "local-dev-ingest-token";
 /** Inside the project, gitignored; absolute, so it does not depend on the working directory. */
 export const DEFAULT_DATABASE_URL = `file:${fileURLToPath(new URL("../../.data/credit.db", import.meta.url))}`;
 
@@ -40,7 +39,7 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     port: parsePort(env.PORT),
     databaseUrl,
     databaseAuthToken: env.DATABASE_AUTH_TOKEN || undefined,
-    ingestToken: env.INGEST_TOKEN || LOCAL_INGEST_TOKEN,
+    ingestToken: env.INGEST_TOKEN || undefined,
     asOfDate,
     retryDelaySeconds: env.INGEST_RETRY_DELAY_SECONDS || undefined,
     apiKeys: env.API_KEYS || undefined,
