@@ -14,11 +14,16 @@ export interface ServerSettings {
   /** As on the Worker: `sha256:<hex>` digests of the accepted API keys; unset means open. */
   apiKeys: string | undefined;
   corsOrigins: string | undefined;
-  /** Writes per minute per API key or client address (the Worker's rate-limit binding: 60). */
+  /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
   rateLimitPerMinute: number;
 }
 
 /** Inside the project, gitignored; absolute, so it does not depend on the working directory. */
+/**
+ * wrangler.toml's WRITE_RATE_LIMITER limit: high enough for a back office's bursts of a few
+ * hundred writes from one key, low enough to stop a flood.
+ */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1000;
 export const DEFAULT_DATABASE_URL = `file:${fileURLToPath(new URL("../../.data/credit.db", import.meta.url))}`;
 
 export class SettingsError extends Error {
@@ -46,7 +51,7 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     corsOrigins: env.CORS_ORIGINS || undefined,
     rateLimitPerMinute: parsePositiveInteger(
       env.RATE_LIMIT_PER_MINUTE,
-      60,
+      DEFAULT_RATE_LIMIT_PER_MINUTE,
       "RATE_LIMIT_PER_MINUTE",
     ),
   };
