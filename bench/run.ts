@@ -8,7 +8,7 @@
  *      and check-eligibility again, compared with 10 k (the scale table);
  *   4. `wrangler dev` with the lender's workbooks and SERVER_TIMING=true: the D1 round trips of one
  *      request per endpoint case, read from its Server-Timing header; then every endpoint
- *      (writes: a few requests only, the rate-limit binding allows 60 a minute).
+ *      (writes: a few requests only, within the rate-limit binding's per-minute limit).
  *
  *   BENCH_DURATION  seconds per run (default 5)
  *   BENCH_FULL=1    adds the 1 M-loan / 100 k-customer data set (about 4 more minutes)

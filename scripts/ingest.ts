@@ -2,8 +2,8 @@
  * `npm run ingest -- [--url URL] [--token T] [--customers FILE] [--loans FILE] [--report FILE]`
  *
  * Reads the lender's workbooks and sends their rows through the Worker's ingest endpoint and queue.
- * Defaults target the local `npm start` Worker with the local dev token, so no flag is needed
- * locally; INGEST_URL and INGEST_TOKEN (or the flags) point it at a deployed Worker.
+ * The URL defaults to the local `npm start` Worker; the token is the one the server runs with
+ * (INGEST_TOKEN or --token): there is no default token, since a published one would open ingest.
  * Exit code: 0 when every row landed, 2 when rows were rejected or dead, 1 on a fatal error.
  * The JSON report (--report, or ingest-report-<job id>.json) is written in every case.
  */
@@ -15,13 +15,12 @@ import { type IngestReport, newJobId, runIngest } from "./lib/ingest-run";
 import { WorkbookError } from "./lib/read-workbook";
 
 export const LOCAL_URL = "http://127.0.0.1:8787";
-export const LOCAL_DEV_TOKEN = "local-dev-ingest-token";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       url: { type: "string", default: process.env.INGEST_URL ?? LOCAL_URL },
-      token: { type: "string", default: process.env.INGEST_TOKEN ?? LOCAL_DEV_TOKEN },
+      token: { type: "string", default: process.env.INGEST_TOKEN || undefined },
       customers: { type: "string", default: "data/customer_data.xlsx" },
       loans: { type: "string", default: "data/loan_data.xlsx" },
       report: { type: "string" },
@@ -33,6 +32,12 @@ async function main(): Promise<number> {
       "usage: npm run ingest -- [--url URL] [--token TOKEN] [--customers FILE] [--loans FILE] [--report FILE]",
     );
     return 0;
+  }
+  if (!values.token) {
+    console.error(
+      "ingest failed: no token. Set INGEST_TOKEN (or --token) to the server's INGEST_TOKEN; see docs/ingestion.md.",
+    );
+    return 1;
   }
   const jobId = newJobId();
   const reportFile = values.report ?? `ingest-report-${jobId}.json`;

@@ -2,7 +2,8 @@
  * `npm run serve`: the API on Node (@hono/node-server) over libSQL — a `file:` database in the
  * project by default, or Turso with DATABASE_URL and DATABASE_AUTH_TOKEN. Migrates at start, runs
  * the ingest queue in-process, loads the bundled workbooks through the real ingest path when the
- * database is empty (as `npm start` does; SEED=false skips it), and stops gracefully on SIGINT /
+ * database is empty (as `npm start` does; SEED=false skips it), serves the console and the API
+ * reference's script from public/ (built first when needed), and stops gracefully on SIGINT /
  * SIGTERM.
  */
 import { dirname, join } from "node:path";
@@ -11,21 +12,27 @@ import { countStoredRows } from "../src/db/ingest";
 import { filePath } from "../src/node/database";
 import { type RunningServer, startServer } from "../src/node/server";
 import { SettingsError, settingsFromEnv } from "../src/node/settings";
-import { seedWhenEmpty } from "./lib/seed";
+import { buildAssetsIfNeeded } from "./lib/assets";
+import { randomIngestToken, seedWhenEmpty } from "./lib/seed";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 try {
   const settings = settingsFromEnv(process.env);
-  const server = await startServer(settings);
+  // The console and /docs' script, served from public/ as the Worker serves them.
+  await buildAssetsIfNeeded();
+  const seeding = !/^(false|0|no)$/i.test(process.env.SEED ?? "");
+  // Without INGEST_TOKEN ingest is off; seeding gets a random token only this process knows.
+  const ingestToken = settings.ingestToken ?? (seeding ? randomIngestToken() : undefined);
+  const server = await startServer({ ...settings, ingestToken });
   stopOnSignals(server);
   const migrated = server.runtime.migrated;
   if (migrated.length > 0) console.log(`applied migrations: ${migrated.join(", ")}`);
   console.log(`database: ${describeDatabase(settings.databaseUrl)}`);
-  if (!/^(false|0|no)$/i.test(process.env.SEED ?? "")) {
+  if (ingestToken !== undefined && seeding) {
     await seedWhenEmpty({
       url: server.url,
-      token: settings.ingestToken,
+      token: ingestToken,
       storedRows: () => countStoredRows(server.runtime.db),
       // Beside a file database (so a scratch database keeps its report with it), else in .data/.
       reportFile: join(

@@ -7,8 +7,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { LOCAL_DEV_TOKEN } from "./ingest";
 import { IngestClient } from "./lib/ingest-client";
+import { chooseIngestToken } from "./lib/local-ingest-token";
 import { seedWhenEmpty } from "./lib/seed";
 
 const WRANGLER = fileURLToPath(new URL("../node_modules/.bin/wrangler", import.meta.url));
@@ -26,8 +26,7 @@ const offline = {
 
 // wrangler dev reads secrets from .dev.vars; a fresh clone gets the documented local values.
 if (!existsSync(".dev.vars")) copyFileSync(".dev.vars.example", ".dev.vars");
-const ingestToken =
-  /^INGEST_TOKEN=(.*)$/m.exec(readFileSync(".dev.vars", "utf8"))?.[1]?.trim() ?? LOCAL_DEV_TOKEN;
+const ingest = chooseIngestToken(process.env.INGEST_TOKEN, readFileSync(".dev.vars", "utf8"));
 
 const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local"], {
   stdio: "inherit",
@@ -38,9 +37,10 @@ if (migrate.status !== 0) {
   process.exit(migrate.status ?? 1);
 }
 
+const tokenArgs = ingest.passToWorker ? ["--var", `INGEST_TOKEN:${ingest.token}`] : [];
 const worker = spawn(
   WRANGLER,
-  ["dev", "--ip", HOST, "--port", String(PORT), "--log-level", "warn"],
+  ["dev", "--ip", HOST, "--port", String(PORT), "--log-level", "warn", ...tokenArgs],
   {
     stdio: "inherit",
     env: { ...offline, CI: process.env.CI ?? "" },
@@ -49,16 +49,31 @@ const worker = spawn(
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => worker.kill(signal));
 }
-worker.on("exit", (code) => process.exit(code ?? 0));
+let failed = false;
+worker.on("exit", (code) => process.exit(failed ? 1 : (code ?? 0)));
 
-await waitUntilServing(`${BASE_URL}/openapi.json`);
-await seedWhenEmpty({
-  url: BASE_URL,
-  token: ingestToken,
-  storedRows: () => new IngestClient(BASE_URL, ingestToken).storedRows(),
-  reportFile: ".wrangler/seed-ingest-report.json",
-});
-console.log(`\nready: API ${BASE_URL}  docs ${BASE_URL}/docs  OpenAPI ${BASE_URL}/openapi.json\n`);
+try {
+  await waitUntilServing(`${BASE_URL}/openapi.json`);
+  if (ingest.token === null) {
+    console.log("not seeding: INGEST_TOKEN is empty in .dev.vars, so ingest is off");
+  } else {
+    const token = ingest.token;
+    await seedWhenEmpty({
+      url: BASE_URL,
+      token,
+      storedRows: () => new IngestClient(BASE_URL, token).storedRows(),
+      reportFile: ".wrangler/seed-ingest-report.json",
+    });
+  }
+  console.log(
+    `\nready: API ${BASE_URL}  docs ${BASE_URL}/docs  OpenAPI ${BASE_URL}/openapi.json\n`,
+  );
+} catch (error) {
+  // One line, and the Worker goes too: it must not outlive the command that started it.
+  console.error(`npm start failed: ${(error as Error).message}`);
+  failed = true;
+  worker.kill("SIGTERM");
+}
 
 async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -71,7 +86,5 @@ async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> 
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  console.error(`The Worker did not answer on ${url} within ${timeoutMs / 1000} s.`);
-  worker.kill("SIGTERM");
-  process.exit(1);
+  throw new Error(`the Worker did not answer on ${url} within ${timeoutMs / 1000} s`);
 }

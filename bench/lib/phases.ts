@@ -75,7 +75,7 @@ export async function nodePhase(
 /**
  * `wrangler dev` (Miniflare D1 and Queues) with the lender's data, and SERVER_TIMING=true so each
  * response reports its D1 round trips: after ingesting, one request per endpoint case is counted
- * (5 writes). Its rate-limit binding allows 60 writes a minute per address, so each write endpoint
+ * (5 writes). Its rate-limit binding limits writes a minute per address (wrangler.toml), so each write endpoint
  * then gets a fixed, small number of requests (4 × `writesPerRun` in all); anything refused shows
  * as 429 in the status codes.
  */

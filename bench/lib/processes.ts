@@ -4,11 +4,13 @@
  * and stopped as a group, so nothing outlives the run.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const NODE_INGEST_TOKEN = "local-dev-ingest-token";
+/** The server has no ingest token of its own: the benchmark gives it one for this run. */
+export const NODE_INGEST_TOKEN = `bench-${randomBytes(16).toString("hex")}`;
 
 /** Every process group still running, so a watchdog can stop them all. */
 const running = new Set<ChildProcess>();
@@ -36,8 +38,9 @@ export async function startNodeServer(
       SEED: "false",
       DATABASE_URL: `file:${databaseFile}`,
       AS_OF_DATE: "2025-06-15",
+      INGEST_TOKEN: NODE_INGEST_TOKEN,
       NODE_ENV: "production",
-      // Writes are measured for throughput, not for the limiter (60/min per address by default).
+      // Writes are measured for throughput, not for the limiter (a per-minute limit by default).
       RATE_LIMIT_PER_MINUTE: "100000000",
       ...env,
     },

@@ -1,7 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { printSummary } from "../ingest";
+import { IngestRequestError } from "./ingest-client";
 import { runIngest } from "./ingest-run";
 
 const DATA = fileURLToPath(new URL("../../data/", import.meta.url));
@@ -16,12 +18,30 @@ export interface SeedTarget {
 }
 
 /**
+ * The token `npm start` and `npm run serve` give their server when the user set none: known only
+ * to the process that seeds, so no published default ever opens the ingest endpoints.
+ */
+export function randomIngestToken(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+/**
  * `npm start` and `npm run serve`: load the bundled workbooks through the real ingest path when
  * the database holds no customer; a filled database starts as it is. A failure is reported and
  * the API keeps serving.
  */
 export async function seedWhenEmpty(target: SeedTarget): Promise<void> {
-  const stored = await target.storedRows();
+  let stored: { customers: number; loans: number };
+  try {
+    stored = await target.storedRows();
+  } catch (error) {
+    // The server refused the token (ingest off, or another token): serve without seeding.
+    if (error instanceof IngestRequestError && error.status === 401) {
+      console.log("not seeding: the ingest endpoint refused the token (is INGEST_TOKEN empty?)");
+      return;
+    }
+    throw error;
+  }
   if (stored.customers > 0) {
     console.log(
       `database holds ${stored.customers} customers and ${stored.loans} loans; not ingesting`,

@@ -1,8 +1,10 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
+import { log } from "../lib/log";
 import { openRuntime, type Runtime } from "./runtime";
 import type { ServerSettings } from "./settings";
+import { loadStaticAssets, PUBLIC_DIR, type StaticAssets } from "./static-assets";
 
 /** How long a shutdown waits for requests in flight, then for the queue to empty. */
 const REQUEST_GRACE_MS = 10_000;
@@ -31,7 +33,13 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
   let server: Server;
   let address: AddressInfo;
   try {
-    ({ server, address } = await listen(runtime, settings));
+    const assets = await loadStaticAssets();
+    if (assets.paths.length === 0) {
+      log("warn", "no static assets: the console and /docs need `npm run build:assets`", {
+        directory: PUBLIC_DIR,
+      });
+    }
+    ({ server, address } = await listen(runtime, assets, settings));
   } catch (error) {
     await runtime.close();
     throw error;
@@ -49,12 +57,15 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
   return { url, runtime, close };
 }
 
-function listen(runtime: Runtime, settings: ServerSettings) {
+function listen(runtime: Runtime, assets: StaticAssets, settings: ServerSettings) {
   return new Promise<{ server: Server; address: AddressInfo }>((resolve, reject) => {
     // Without a `createServer` option the adapter makes a plain node:http server.
     const server = serve(
       {
-        fetch: (request, env: HttpBindings | Http2Bindings) => {
+        fetch: async (request, env: HttpBindings | Http2Bindings) => {
+          // Static assets first, as on Workers, where they never reach the Worker's code.
+          const asset = await assets.serve(request);
+          if (asset) return asset;
           // The client's address as the Worker sees it on Cloudflare: from the socket, never
           // from a header the client sent.
           request.headers.set("CF-Connecting-IP", env.incoming.socket.remoteAddress ?? "unknown");

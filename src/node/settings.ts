@@ -7,19 +7,23 @@ export interface ServerSettings {
   port: number;
   databaseUrl: string;
   databaseAuthToken: string | undefined;
-  ingestToken: string;
+  /** Unset: the ingest endpoints answer 401 "disabled", as on the Worker. */
+  ingestToken: string | undefined;
   asOfDate: string | undefined;
   retryDelaySeconds: string | undefined;
   /** As on the Worker: `sha256:<hex>` digests of the accepted API keys; unset means open. */
   apiKeys: string | undefined;
   corsOrigins: string | undefined;
-  /** Writes per minute per API key or client address (the Worker's rate-limit binding: 60). */
+  /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
   rateLimitPerMinute: number;
 }
 
-/** The Worker's local default too (`.dev.vars.example`), so `npm run ingest` works with either. */
-export const LOCAL_INGEST_TOKEN = "local-dev-ingest-token";
 /** Inside the project, gitignored; absolute, so it does not depend on the working directory. */
+/**
+ * wrangler.toml's WRITE_RATE_LIMITER limit: high enough for a back office's bursts of a few
+ * hundred writes from one key, low enough to stop a flood.
+ */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1000;
 export const DEFAULT_DATABASE_URL = `file:${fileURLToPath(new URL("../../.data/credit.db", import.meta.url))}`;
 
 export class SettingsError extends Error {
@@ -40,14 +44,14 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     port: parsePort(env.PORT),
     databaseUrl,
     databaseAuthToken: env.DATABASE_AUTH_TOKEN || undefined,
-    ingestToken: env.INGEST_TOKEN || LOCAL_INGEST_TOKEN,
+    ingestToken: env.INGEST_TOKEN || undefined,
     asOfDate,
     retryDelaySeconds: env.INGEST_RETRY_DELAY_SECONDS || undefined,
     apiKeys: env.API_KEYS || undefined,
     corsOrigins: env.CORS_ORIGINS || undefined,
     rateLimitPerMinute: parsePositiveInteger(
       env.RATE_LIMIT_PER_MINUTE,
-      60,
+      DEFAULT_RATE_LIMIT_PER_MINUTE,
       "RATE_LIMIT_PER_MINUTE",
     ),
   };

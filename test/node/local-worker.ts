@@ -97,7 +97,7 @@ export async function startLocalWorker(
   return { url, token: TEST_INGEST_TOKEN, stop };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

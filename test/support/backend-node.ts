@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
 import { openRuntime } from "../../src/node/runtime";
+import { DEFAULT_RATE_LIMIT_PER_MINUTE } from "../../src/node/settings";
 import { registerBackend } from "./backend";
 
 // The `node-libsql` project: the Node server's app (no listener) on a fresh libSQL file per test
@@ -13,6 +14,8 @@ const runtime = await openRuntime({
   ingestToken: "test-ingest-token",
   asOfDate: "2025-06-15",
   retryDelaySeconds: "0",
+  // The server's default write limit, as `npm run serve` runs.
+  rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
   // Both queues deliver at once (the dead-letter queue's 1 s window would only slow the suite).
   queueBatchTimeoutMs: 0,
 });

@@ -1,5 +1,12 @@
 import { backend, type EnvOverrides } from "./backend";
 
+/**
+ * Each test file is one client (an address from the benchmarking range, 198.18.0.0/15), as each
+ * caller of a deployment is: the write limit counts per client, and the suite runs with the
+ * default limit. A test may send its own CF-Connecting-IP.
+ */
+const CLIENT_ADDRESS = `198.18.${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 254)}`;
+
 export interface CallOptions {
   method?: string;
   body?: unknown;
@@ -17,7 +24,11 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
   const hasBody = options.body !== undefined || options.rawBody !== undefined;
   const request = new Request(`http://api.test${path}`, {
     method: options.method ?? (hasBody ? "POST" : "GET"),
-    headers: { ...(hasBody ? { "Content-Type": "application/json" } : {}), ...options.headers },
+    headers: {
+      "CF-Connecting-IP": CLIENT_ADDRESS,
+      ...(hasBody ? { "Content-Type": "application/json" } : {}),
+      ...options.headers,
+    },
     body:
       options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
   });

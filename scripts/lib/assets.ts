@@ -1,0 +1,42 @@
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** What the console and /docs load; wrangler builds them before `dev`, `npm run serve` here. */
+const OUTPUTS = [
+  "index.html",
+  "console.html",
+  "console.js",
+  "console.css",
+  "vendor/scalar-api-reference.js",
+];
+
+/**
+ * `npm run serve`: builds public/ (`npm run build:assets`) when a file is missing or the console's
+ * sources changed since; a deployment that ships a built public/ never needs the build tools.
+ */
+export async function buildAssetsIfNeeded(): Promise<void> {
+  const built = await Promise.all(
+    OUTPUTS.map((file) =>
+      stat(join(ROOT, "public", file)).then(
+        (s) => s.mtimeMs,
+        () => null,
+      ),
+    ),
+  );
+  const oldest = built.includes(null) ? null : Math.min(...(built as number[]));
+  if (oldest !== null && (await newestSource()) <= oldest) return;
+  console.log("building the console and API reference assets into public/");
+  await import("../build-console");
+}
+
+async function newestSource(): Promise<number> {
+  const entries = await readdir(join(ROOT, "console"), { recursive: true, withFileTypes: true });
+  const times = await Promise.all(
+    entries
+      .filter((entry) => entry.isFile())
+      .map(async (entry) => (await stat(join(entry.parentPath, entry.name))).mtimeMs),
+  );
+  return Math.max(0, ...times);
+}

@@ -1,0 +1,66 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { startServer } from "../../src/node/server";
+import { settingsFromEnv } from "../../src/node/settings";
+import type { LocalWorker } from "../node/local-worker";
+import { fillByLabel, openView } from "./support/console-page";
+import { expectDocsRenderEveryOperation } from "./support/docs-page";
+import { useBrowserAndWorker } from "./support/suite";
+
+/*
+ * What the Node server advertises works in a browser as on the Worker: the console at / and
+ * /console and the API reference at /docs, served from the same built public/ files.
+ */
+
+async function startNodeServer(): Promise<LocalWorker> {
+  const directory = await mkdtemp(join(tmpdir(), "browser-node-server-"));
+  const server = await startServer(
+    settingsFromEnv({
+      PORT: "0",
+      DATABASE_URL: `file:${join(directory, "credit.db")}`,
+      AS_OF_DATE: "2025-06-15",
+    }),
+  );
+  return {
+    url: server.url,
+    token: "",
+    stop: async () => {
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+const suite = useBrowserAndWorker(startNodeServer);
+const url = suite.url;
+
+describe("the Node server in a browser", () => {
+  it("serves /docs, which renders the five operations with nothing fetched from elsewhere", async () => {
+    await expectDocsRenderEveryOperation(suite.session(), url);
+  });
+
+  it("serves the console at / and /console, with its security headers, and it registers a customer", async () => {
+    for (const path of ["/", "/console"]) {
+      const response = await fetch(url(path));
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get("content-type"), path).toMatch(/^text\/html/);
+      expect(response.headers.get("content-security-policy"), path).toMatch(/default-src 'self'/);
+      expect(response.headers.get("x-frame-options"), path).toBe("DENY");
+    }
+
+    const { page } = suite.session();
+    await page.goto(url("/console"));
+    const register = await openView(page, "register");
+    await fillByLabel(register, {
+      "First name": "Nila",
+      "Last name": "Iyer",
+      Age: 31,
+      "Monthly income": 55_000,
+      "Phone number": 7_500_000_000 + Math.floor(Math.random() * 1_000_000),
+    });
+    await register.getByRole("button", { name: "Register" }).click();
+    await register.getByText(/Registered customer 1\b/).waitFor();
+  });
+});

@@ -1,0 +1,48 @@
+/*
+ * /docs as a reader uses it, on either runtime: the API reference renders every operation of the
+ * served OpenAPI document, with its script from the server itself and nothing from elsewhere, and
+ * without the controls of Scalar's hosted services.
+ */
+import { expect } from "vitest";
+import type { Session } from "./session";
+
+export async function expectDocsRenderEveryOperation(
+  session: Session,
+  url: (path: string) => string,
+): Promise<void> {
+  const { page, blocked } = session;
+  const response = await fetch(url("/openapi.json"));
+  expect(response.status).toBe(200);
+  const spec = (await response.json()) as {
+    paths: Record<string, Record<string, { summary: string }>>;
+  };
+  const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+    Object.values(methods).map((operation) => ({ path, summary: operation.summary })),
+  );
+  expect(operations).toHaveLength(5);
+
+  await page.goto(url("/docs"));
+  const sidebar = page.getByText("Register a customer", { exact: true }).first();
+  await sidebar.waitFor();
+  // Scalar opens the first tag's group; the others are opened as a reader would.
+  await page.getByRole("button", { name: "Loans Open Group" }).click();
+  for (const { path, summary } of operations) {
+    const entry = page.getByText(summary, { exact: true }).first();
+    await entry.click();
+    // Clicking scrolls the operation into view; Scalar renders its method and path there.
+    await page.getByText(path, { exact: true }).first().waitFor();
+  }
+  // Scalar's hosted services (agent, MCP, developer toolbar, hosted client) do nothing offline:
+  // the page hides them and keeps what calls this API from the page itself.
+  await page
+    .getByRole("button", { name: /^Test Request/ })
+    .first()
+    .waitFor();
+  const hostedServices = page.getByRole("button", {
+    name: /^(Ask AI|Generate MCP|Developer Tools|Configure|Share|Deploy)$/,
+  });
+  expect(await hostedServices.allInnerTexts()).toEqual([]);
+  expect(await page.getByText(/Ask AI|Generate MCP/).count()).toBe(0);
+  expect(await page.locator('a[href*="client.scalar.com"]').count()).toBe(0);
+  expect(blocked, "requests the docs page tried to send off this machine").toEqual([]);
+}

@@ -1,0 +1,142 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { chooseIngestToken } from "../../scripts/lib/local-ingest-token";
+import { freePort } from "../node/local-worker";
+import { npmScriptCommand } from "../node/npm-script";
+
+/*
+ * `npm start` for real (package.json's command: wrangler dev, Miniflare's D1 and Queues), run from
+ * a scratch directory that stands in for a clone: its own .dev.vars and .wrangler state, a
+ * wrangler.toml pointing at this project's code and built assets, and a free port.
+ */
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const FORMER_PUBLIC_DEFAULT = "local-dev-ingest-token";
+let child: ChildProcess | undefined;
+let scratch: string | undefined;
+
+afterEach(async () => {
+  if (child?.exitCode === null && child.pid !== undefined) {
+    const exited = new Promise((resolve) => child?.once("exit", resolve));
+    process.kill(-child.pid, "SIGKILL");
+    await exited;
+  }
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+  child = undefined;
+  scratch = undefined;
+});
+
+/** A clone's directory: the project's wrangler.toml with absolute paths and no build step. */
+async function scratchClone(devVars?: string): Promise<string> {
+  scratch = await mkdtemp(join(tmpdir(), "start-script-"));
+  const config = (await readFile(join(ROOT, "wrangler.toml"), "utf8"))
+    .replace(/^main = "(.+)"$/m, (_, path) => `main = "${join(ROOT, path)}"`)
+    .replace(/^directory = "(.+)"$/m, (_, path) => `directory = "${join(ROOT, path)}"`)
+    .replace(/^migrations_dir = "(.+)"$/m, (_, path) => `migrations_dir = "${join(ROOT, path)}"`)
+    // The assets are built once for the suite (`npm run build:assets`).
+    .replace(/^\[build\]\ncommand = .*\n/m, "");
+  await writeFile(join(scratch, "wrangler.toml"), config);
+  await writeFile(
+    join(scratch, ".dev.vars.example"),
+    await readFile(join(ROOT, ".dev.vars.example")),
+  );
+  if (devVars !== undefined) await writeFile(join(scratch, ".dev.vars"), devVars);
+  return scratch;
+}
+
+/** Runs `npm start` in `directory` until it prints its ready line; returns the API URL and output. */
+async function start(directory: string) {
+  const port = await freePort();
+  const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
+  const { command, args } = npmScriptCommand("start");
+  child = spawn(command, args, {
+    cwd: directory,
+    // Its own process group, as a terminal's Ctrl-C reaches it.
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...inherited, PORT: String(port) },
+  });
+  let output = "";
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready:\n${output}`)), 150_000);
+    const collect = (data: Buffer) => {
+      output += data.toString();
+      if (/ready: API /.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child?.stdout?.on("data", collect);
+    child?.stderr?.on("data", collect);
+    child?.once("exit", (code) => reject(new Error(`exited with ${code}:\n${output}`)));
+  });
+  await ready;
+  return { url: `http://127.0.0.1:${port}`, output: () => output };
+}
+
+/** SIGTERM as a terminal sends it; resolves once npm start has exited and its Worker is gone. */
+async function stop(url: string): Promise<void> {
+  const exited = new Promise((resolve) => child?.once("exit", resolve));
+  process.kill(-(child?.pid ?? 0), "SIGTERM");
+  await exited;
+  await expect(fetch(`${url}/openapi.json`)).rejects.toThrow();
+}
+
+const summary = (url: string, token: string) =>
+  fetch(`${url}/ingest/summary`, { headers: { Authorization: `Bearer ${token}` } });
+
+describe("npm start's ingest token", () => {
+  it("is the user's from the environment first, then from .dev.vars, else a fresh random one", () => {
+    expect(chooseIngestToken("from-env", "INGEST_TOKEN=from-file\n")).toEqual({
+      source: "environment",
+      token: "from-env",
+      passToWorker: true,
+    });
+    expect(chooseIngestToken(undefined, '# mine\nINGEST_TOKEN="from-file"\n')).toEqual({
+      source: ".dev.vars",
+      token: "from-file",
+      passToWorker: false,
+    });
+    const first = chooseIngestToken(undefined, "# INGEST_TOKEN=commented-out\nAPI_KEYS=\n");
+    const second = chooseIngestToken("", "");
+    expect(first).toMatchObject({ source: "random", passToWorker: true });
+    expect(first.token).toMatch(/^[\w-]{43}$/);
+    expect(second.token).not.toBe(first.token);
+  });
+
+  it("is none when .dev.vars sets it empty: ingest is off", () => {
+    expect(chooseIngestToken(undefined, "INGEST_TOKEN=\n")).toEqual({
+      source: "off",
+      token: null,
+      passToWorker: false,
+    });
+  });
+});
+
+describe("npm start", () => {
+  it("in a fresh clone seeds through ingest with a random token, and SIGTERM stops its Worker", async () => {
+    const directory = await scratchClone();
+    const { url } = await start(directory);
+
+    expect(await readFile(join(directory, ".dev.vars"), "utf8")).not.toMatch(/^INGEST_TOKEN=/m);
+    expect((await fetch(`${url}/view-loan/7798`)).status).toBe(200);
+    expect((await summary(url, FORMER_PUBLIC_DEFAULT)).status).toBe(401);
+    await stop(url);
+  }, 240_000);
+
+  it("with ingest turned off in .dev.vars starts, says in one line why it does not seed, and stops", async () => {
+    const directory = await scratchClone("INGEST_TOKEN=\n");
+    const { url, output } = await start(directory);
+
+    expect(output()).toMatch(/^not seeding: INGEST_TOKEN is empty in \.dev\.vars.*$/m);
+    expect(output()).not.toMatch(/IngestRequestError|\n\s+at /);
+    const refused = await summary(url, FORMER_PUBLIC_DEFAULT);
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/disabled/);
+    await stop(url);
+  }, 240_000);
+});
