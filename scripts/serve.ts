@@ -8,28 +8,31 @@
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ConfigError } from "../src/config";
 import { countStoredRows } from "../src/db/ingest";
 import { filePath } from "../src/node/database";
 import { type RunningServer, startServer } from "../src/node/server";
-import { SettingsError, settingsFromEnv } from "../src/node/settings";
+import { settingsFromEnv } from "../src/node/settings";
 import { buildAssetsIfNeeded } from "./lib/assets";
 import { randomIngestToken, seedWhenEmpty } from "./lib/seed";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 try {
-  const settings = settingsFromEnv(process.env);
-  // The console and /docs' script, served from public/ as the Worker serves them.
-  await buildAssetsIfNeeded();
   const seeding = !/^(false|0|no)$/i.test(process.env.SEED ?? "");
   // Without INGEST_TOKEN ingest is off; seeding gets a random token only this process knows.
-  const ingestToken = settings.ingestToken ?? (seeding ? randomIngestToken() : undefined);
-  const server = await startServer({ ...settings, ingestToken });
+  const env = { ...process.env };
+  if (!env.INGEST_TOKEN?.trim() && seeding) env.INGEST_TOKEN = randomIngestToken();
+  const settings = settingsFromEnv(env);
+  const ingestToken = settings.app.ingestToken;
+  // The console and /docs' script, served from public/ as the Worker serves them.
+  await buildAssetsIfNeeded();
+  const server = await startServer(settings);
   stopOnSignals(server);
   const migrated = server.runtime.migrated;
   if (migrated.length > 0) console.log(`applied migrations: ${migrated.join(", ")}`);
   console.log(`database: ${describeDatabase(settings.databaseUrl)}`);
-  if (ingestToken !== undefined && seeding) {
+  if (ingestToken !== null && seeding) {
     await seedWhenEmpty({
       url: server.url,
       token: ingestToken,
@@ -45,7 +48,7 @@ try {
     `\nready: API ${server.url}  docs ${server.url}/docs  OpenAPI ${server.url}/openapi.json\n`,
   );
 } catch (error) {
-  if (error instanceof SettingsError) console.error(error.message);
+  if (error instanceof ConfigError) console.error(error.message);
   else console.error(error);
   process.exit(1);
 }

@@ -1,31 +1,23 @@
+import type { AppConfig } from "./config";
 import type { Database } from "./db/client";
 import type { IngestQueue } from "./ingest/queue";
 import type { RateLimiter } from "./lib/security/rate-limit";
 
 /**
- * What the app reads from its environment, on either runtime: the Worker's bindings and secrets,
- * or the Node server's settings. Nothing here is Cloudflare-specific; how the database is reached
- * is decided once, by the factory given to `createApp`.
+ * The objects the app is handed by its runtime: the Worker's bindings, or the Node server's own
+ * implementations. Settings are not here: each runtime parses them once into an `AppConfig`
+ * (src/config.ts), which the app reads from `c.var.config`.
  */
 export interface AppBindings {
   /** Chunks of workbook rows on their way to the consumer. */
   INGEST_QUEUE: IngestQueue;
-  /** Bearer token of the ingest endpoints (a secret; `.dev.vars` locally). */
-  INGEST_TOKEN?: string;
-  /** Base delay of the consumer's exponential backoff, in seconds (default 2). */
-  INGEST_RETRY_DELAY_SECONDS?: string;
-  /** Pins the as-of date (`YYYY-MM-DD`) for tests and demos; empty means today (UTC). */
-  AS_OF_DATE?: string;
-  /** When set, API routes require one of these keys: `sha256:<hex>` digests, comma-separated. */
-  API_KEYS?: string;
   /** Limits writes per API key or client address (Workers rate-limiting binding). */
   WRITE_RATE_LIMITER?: RateLimiter;
-  /** Browser origins allowed by CORS: empty (off), `*`, or a comma-separated list. */
-  CORS_ORIGINS?: string;
 }
 
 export interface AppVariables {
   requestId: string;
+  config: AppConfig;
   db: Database;
   /** The date every rule is evaluated on (`YYYY-MM-DD`). */
   asOf: string;

@@ -4,15 +4,15 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppBindings, AppVariables } from "./app-env";
+import type { AppConfig } from "./config";
 import type { Database } from "./db/client";
-import { isValidIsoDate, todayUtc } from "./domain/dates";
+import { todayUtc } from "./domain/dates";
 import { declaredBodyLimit } from "./lib/body-limit";
 import { identityEncodingOnly } from "./lib/content-encoding";
 import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
 import { payloadTooLargeProblem, problemResponse } from "./lib/problem";
-import { parseApiKeyDigests } from "./lib/security/api-keys";
 import { configurableCors } from "./lib/security/cors";
 import { apiAccess } from "./lib/security/middleware";
 import { needsApiKey } from "./lib/security/paths";
@@ -51,6 +51,11 @@ export function openApiDocument(api: ReturnType<typeof createApi>) {
 
 export interface AppOptions<B extends AppBindings> {
   /**
+   * The app's settings, parsed once by the runtime (src/config.ts): per isolate in the Worker
+   * (src/worker/index.ts), at start on the Node server (src/node/runtime.ts).
+   */
+  config: (env: B) => AppConfig;
+  /**
    * The request's database, from the bindings: D1 or remote libSQL in the Worker
    * (src/worker/database.ts), the server's libSQL client in Node (src/node/runtime.ts).
    */
@@ -63,6 +68,13 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
   const app = new Hono<{ Bindings: B; Variables: AppVariables }>({ strict: false });
 
   app.use(requestId());
+  app.use(async (c, next) => {
+    const config = options.config(c.env);
+    c.set("config", config);
+    c.set("db", options.database(c.env));
+    c.set("asOf", config.asOfDate ?? todayUtc());
+    await next();
+  });
   app.use(secureHeaders());
   app.use(async (c, next) => {
     await next();
@@ -99,12 +111,6 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
       }),
     ),
   );
-  app.use(async (c, next) => {
-    c.set("db", options.database(c.env));
-    c.set("asOf", asOfDate(c.env.AS_OF_DATE));
-    await next();
-  });
-
   // On Workers the console (a static asset) answers "/"; "/api" always answers with this index.
   const index = {
     name: "Credit Approval API",
@@ -112,8 +118,8 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
     docs: "/docs",
     openapi: "/openapi.json",
   };
-  const showIndex = (c: Context<{ Bindings: B }>) =>
-    c.json({ ...index, api_key_required: parseApiKeyDigests(c.env.API_KEYS).length > 0 });
+  const showIndex = (c: Context<{ Variables: AppVariables }>) =>
+    c.json({ ...index, api_key_required: c.var.config.apiKeyDigests.length > 0 });
   app.get("/", showIndex);
   app.get("/api", showIndex);
   app.get("/openapi.json", (c) => c.json(document));
@@ -125,10 +131,4 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
   app.notFound(onNotFound);
   app.onError(onError);
   return app;
-}
-
-function asOfDate(pinned: string | undefined): string {
-  if (!pinned) return todayUtc();
-  if (!isValidIsoDate(pinned)) throw new Error("AS_OF_DATE must be empty or a YYYY-MM-DD date");
-  return pinned;
 }

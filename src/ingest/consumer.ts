@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import type { AppBindings } from "../app-env";
+import type { AppConfig } from "../config";
 import type { Database } from "../db/client";
 import {
   readCustomersForChunk,
@@ -36,8 +36,8 @@ import type { LoanRow } from "./rows";
 
 type Outcome = { kind: "landed" } | { kind: "retry"; reason: string };
 
-/** Settings the consumer reads (the Worker's vars, or the Node server's environment). */
-export type ConsumerSettings = Pick<AppBindings, "INGEST_RETRY_DELAY_SECONDS">;
+/** What the consumer reads of the app's config. */
+export type ConsumerSettings = Pick<AppConfig, "ingestRetryDelaySeconds">;
 
 export async function consumeIngestBatch(
   batch: QueueBatch,
@@ -190,9 +190,8 @@ function chunkIdentity(chunk: IngestMessage) {
 
 /** Exponential backoff from INGEST_RETRY_DELAY_SECONDS (default 2 s), capped at 5 minutes. */
 function retryDelaySeconds(settings: ConsumerSettings, attempts: number): number {
-  const base = Number(settings.INGEST_RETRY_DELAY_SECONDS ?? 2);
-  const safeBase = Number.isFinite(base) && base >= 0 ? base : 2;
-  return Math.min(300, Math.round(safeBase * 2 ** Math.max(0, attempts - 1)));
+  const base = settings.ingestRetryDelaySeconds;
+  return Math.min(300, Math.round(base * 2 ** Math.max(0, attempts - 1)));
 }
 
 function logIngest(what: string, fields: Record<string, unknown>): void {

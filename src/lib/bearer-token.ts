@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, Env, MiddlewareHandler } from "hono";
 import { unauthorizedProblem } from "./problem";
 import { bytesEqual, sha256 } from "./security/api-keys";
 
@@ -11,12 +11,12 @@ export function bearerToken(authorization: string | undefined): string | null {
  * Requires `Authorization: Bearer <token>` equal to the token `expected` returns. Compared in
  * constant time: both sides are hashed first, so neither length nor content leaks through timing.
  */
-export function requireBearerToken(
-  expected: (env: Record<string, unknown>) => string | undefined,
+export function requireBearerToken<E extends Env>(
+  expected: (c: Context<E>) => string | null,
   realm: string,
-): MiddlewareHandler {
+): MiddlewareHandler<E> {
   return async (c, next) => {
-    const token = expected(c.env as Record<string, unknown>);
+    const token = expected(c);
     const presented = bearerToken(c.req.header("Authorization"));
     if (!token || !presented || !(await constantTimeEqual(presented, token))) {
       throw unauthorizedProblem(

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import type { Client } from "@libsql/client";
 import { createApp } from "../app";
 import type { AppBindings } from "../app-env";
+import { type AppConfig, type AppSettings, appSettingsSchema, parseAppConfig } from "../config";
 import type { Database } from "../db/client";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { QUEUE_SETTINGS } from "../ingest/queue";
@@ -12,6 +13,9 @@ import { startMaintenanceTimer } from "./maintenance-timer";
 import { MemoryQueue } from "./memory-queue";
 import { applyMigrations, readMigrations } from "./migrations";
 import { databaseQueueStore } from "./queue-store";
+import type { ServerSettings } from "./settings";
+
+const APP_SETTING_NAMES = Object.keys(appSettingsSchema.shape);
 
 /*
  * The app as the Node server runs it, without the HTTP listener (tests use it directly): the same
@@ -21,16 +25,14 @@ import { databaseQueueStore } from "./queue-store";
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.meta.url));
 
-export interface RuntimeOptions {
-  databaseUrl: string;
-  databaseAuthToken?: string | undefined;
-  ingestToken?: string | undefined;
-  asOfDate?: string | undefined;
-  retryDelaySeconds?: string | undefined;
-  apiKeys?: string | undefined;
-  corsOrigins?: string | undefined;
-  /** Writes per minute per client; unset: no limit (tests). */
-  rateLimitPerMinute?: number | undefined;
+/** What the runtime reads of the server's settings (src/node/settings.ts). */
+export type RuntimeSettings = Pick<
+  ServerSettings,
+  "databaseUrl" | "databaseAuthToken" | "rateLimitPerMinute" | "app" | "appSettings"
+>;
+
+/** Knobs the tests turn; the server runs with the defaults. */
+export interface RuntimeTuning {
   /** How long a query waits for another connection's lock before answering 503 (default 5 s). */
   busyTimeoutMs?: number;
   /** Overrides the batch timeout of both queues (tests deliver faster). */
@@ -39,8 +41,11 @@ export interface RuntimeOptions {
   maintenanceIntervalMs?: number;
 }
 
+/** Per-request replacements, for tests: bindings, or app settings as strings (parsed again). */
+export type RuntimeOverrides = Partial<AppBindings> & Partial<AppSettings>;
+
 export interface Runtime {
-  fetch: (request: Request, overrides?: Partial<AppBindings>) => Promise<Response>;
+  fetch: (request: Request, overrides?: RuntimeOverrides) => Promise<Response>;
   bindings: AppBindings;
   db: Database;
   client: Client;
@@ -51,15 +56,18 @@ export interface Runtime {
   close: (drainMs?: number) => Promise<void>;
 }
 
-export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+export async function openRuntime(
+  settings: RuntimeSettings,
+  tuning: RuntimeTuning = {},
+): Promise<Runtime> {
   const {
     client,
     db,
     close: closeDatabase,
   } = await openLibsqlDatabase(
-    options.databaseUrl,
-    options.databaseAuthToken,
-    options.busyTimeoutMs,
+    settings.databaseUrl,
+    settings.databaseAuthToken,
+    tuning.busyTimeoutMs,
   );
   let migrated: string[];
   try {
@@ -69,8 +77,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw error;
   }
 
-  const settings = { INGEST_RETRY_DELAY_SECONDS: options.retryDelaySeconds };
-  const timeout = options.queueBatchTimeoutMs;
+  const config = settings.app;
+  const timeout = tuning.queueBatchTimeoutMs;
   const store = databaseQueueStore(db);
   const deadLetters = new MemoryQueue(
     {
@@ -78,7 +86,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       maxBatchTimeoutMs: timeout ?? QUEUE_SETTINGS.deadLetters.maxBatchTimeoutMs,
       store,
     },
-    (batch) => consumeIngestBatch(batch, db, settings),
+    (batch) => consumeIngestBatch(batch, db, config),
   );
   const queue = new MemoryQueue(
     {
@@ -87,7 +95,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       deadLetterQueue: deadLetters,
       store,
     },
-    (batch) => consumeIngestBatch(batch, db, settings),
+    (batch) => consumeIngestBatch(batch, db, config),
   );
   let restored: number;
   try {
@@ -102,21 +110,26 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   const bindings: AppBindings = {
     INGEST_QUEUE: queue,
-    INGEST_TOKEN: options.ingestToken,
-    AS_OF_DATE: options.asOfDate,
-    INGEST_RETRY_DELAY_SECONDS: options.retryDelaySeconds,
-    API_KEYS: options.apiKeys,
-    CORS_ORIGINS: options.corsOrigins,
-    WRITE_RATE_LIMITER:
-      options.rateLimitPerMinute === undefined
-        ? undefined
-        : new MemoryRateLimiter(options.rateLimitPerMinute),
+    WRITE_RATE_LIMITER: new MemoryRateLimiter(settings.rateLimitPerMinute),
   };
-  const app = createApp<AppBindings>({ database: () => db });
-  const maintenance = startMaintenanceTimer(db, options.maintenanceIntervalMs);
+  // Parsed once, at start; a test that varies a setting gets its own parse, kept with its bindings.
+  const overriddenConfig = new WeakMap<object, AppConfig>();
+  const app = createApp<AppBindings>({
+    config: (env) => overriddenConfig.get(env) ?? config,
+    database: () => db,
+  });
+  const maintenance = startMaintenanceTimer(db, tuning.maintenanceIntervalMs);
 
   return {
-    fetch: async (request, overrides = {}) => app.fetch(request, { ...bindings, ...overrides }),
+    fetch: async (request, overrides) => {
+      if (!overrides) return app.fetch(request, bindings);
+      const env = { ...bindings, ...overrides };
+      const varied = APP_SETTING_NAMES.filter((name) => name in overrides);
+      if (varied.length > 0) {
+        overriddenConfig.set(env, parseAppConfig({ ...settings.appSettings, ...overrides }));
+      }
+      return app.fetch(request, env);
+    },
     bindings,
     db,
     client,

@@ -19,16 +19,7 @@ export interface RunningServer {
 
 /** Opens (and migrates) the database, then serves the app over HTTP. */
 export async function startServer(settings: ServerSettings): Promise<RunningServer> {
-  const runtime = await openRuntime({
-    databaseUrl: settings.databaseUrl,
-    databaseAuthToken: settings.databaseAuthToken,
-    ingestToken: settings.ingestToken,
-    asOfDate: settings.asOfDate,
-    retryDelaySeconds: settings.retryDelaySeconds,
-    apiKeys: settings.apiKeys,
-    corsOrigins: settings.corsOrigins,
-    rateLimitPerMinute: settings.rateLimitPerMinute,
-  });
+  const runtime = await openRuntime(settings);
 
   let server: Server;
   let address: AddressInfo;

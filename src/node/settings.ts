@@ -1,5 +1,54 @@
 import { fileURLToPath } from "node:url";
-import { isValidIsoDate } from "../domain/dates";
+import { z } from "zod";
+import {
+  type AppConfig,
+  type AppSettings,
+  appSettingsSchema,
+  parseSettings,
+  toAppConfig,
+} from "../config";
+
+/** Inside the project, gitignored; absolute, so it does not depend on the working directory. */
+export const DEFAULT_DATABASE_URL = `file:${fileURLToPath(new URL("../../.data/credit.db", import.meta.url))}`;
+/**
+ * wrangler.toml's WRITE_RATE_LIMITER limit: high enough for a back office's bursts of a few
+ * hundred writes from one key, low enough to stop a flood.
+ */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1000;
+
+/** `file:` databases are embedded; the others are reached over the network (Turso, sqld). */
+const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/i;
+
+/** A whole number from a string setting, `fallback` when unset. */
+const wholeNumber = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value?.trim() ? Number(value) : fallback))
+    .refine(
+      (value) => Number.isInteger(value) && value >= min && value <= max,
+      `must be a whole number from ${min} to ${max}`,
+    );
+
+/** The Node server's settings: the app's, and where it listens and what it opens. */
+const serverSettingsSchema = appSettingsSchema.extend({
+  HOST: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || "127.0.0.1"),
+  PORT: wholeNumber(8788, 0, 65_535),
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || DEFAULT_DATABASE_URL)
+    .refine((url) => DATABASE_URL.test(url), "must be a file:, libsql://, https:// or wss:// URL"),
+  DATABASE_AUTH_TOKEN: z
+    .string()
+    .optional()
+    .transform((value) => value || undefined),
+  /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
+  RATE_LIMIT_PER_MINUTE: wholeNumber(DEFAULT_RATE_LIMIT_PER_MINUTE, 1, Number.MAX_SAFE_INTEGER),
+});
 
 /** The Node server's configuration, read from the environment once, at start. */
 export interface ServerSettings {
@@ -7,69 +56,24 @@ export interface ServerSettings {
   port: number;
   databaseUrl: string;
   databaseAuthToken: string | undefined;
-  /** Unset: the ingest endpoints answer 401 "disabled", as on the Worker. */
-  ingestToken: string | undefined;
-  asOfDate: string | undefined;
-  retryDelaySeconds: string | undefined;
-  /** As on the Worker: `sha256:<hex>` digests of the accepted API keys; unset means open. */
-  apiKeys: string | undefined;
-  corsOrigins: string | undefined;
-  /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
   rateLimitPerMinute: number;
+  /** What the app itself reads (src/config.ts). */
+  app: AppConfig;
+  /** The app's settings as given, so a test can vary one of them and parse again. */
+  appSettings: AppSettings;
 }
 
-/** Inside the project, gitignored; absolute, so it does not depend on the working directory. */
-/**
- * wrangler.toml's WRITE_RATE_LIMITER limit: high enough for a back office's bursts of a few
- * hundred writes from one key, low enough to stop a flood.
- */
-export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1000;
-export const DEFAULT_DATABASE_URL = `file:${fileURLToPath(new URL("../../.data/credit.db", import.meta.url))}`;
-
-export class SettingsError extends Error {
-  override name = "SettingsError";
-}
+const APP_SETTING_NAMES = Object.keys(appSettingsSchema.shape) as (keyof AppSettings)[];
 
 export function settingsFromEnv(env: Record<string, string | undefined>): ServerSettings {
-  const databaseUrl = env.DATABASE_URL || DEFAULT_DATABASE_URL;
-  if (!/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/i.test(databaseUrl)) {
-    throw new SettingsError("DATABASE_URL must be a file:, libsql://, https:// or wss:// URL");
-  }
-  const asOfDate = env.AS_OF_DATE || undefined;
-  if (asOfDate !== undefined && !isValidIsoDate(asOfDate)) {
-    throw new SettingsError("AS_OF_DATE must be empty or a YYYY-MM-DD date");
-  }
+  const settings = parseSettings(serverSettingsSchema, env);
   return {
-    host: env.HOST || "127.0.0.1",
-    port: parsePort(env.PORT),
-    databaseUrl,
-    databaseAuthToken: env.DATABASE_AUTH_TOKEN || undefined,
-    ingestToken: env.INGEST_TOKEN || undefined,
-    asOfDate,
-    retryDelaySeconds: env.INGEST_RETRY_DELAY_SECONDS || undefined,
-    apiKeys: env.API_KEYS || undefined,
-    corsOrigins: env.CORS_ORIGINS || undefined,
-    rateLimitPerMinute: parsePositiveInteger(
-      env.RATE_LIMIT_PER_MINUTE,
-      DEFAULT_RATE_LIMIT_PER_MINUTE,
-      "RATE_LIMIT_PER_MINUTE",
-    ),
+    host: settings.HOST,
+    port: settings.PORT,
+    databaseUrl: settings.DATABASE_URL,
+    databaseAuthToken: settings.DATABASE_AUTH_TOKEN,
+    rateLimitPerMinute: settings.RATE_LIMIT_PER_MINUTE,
+    app: toAppConfig(settings),
+    appSettings: Object.fromEntries(APP_SETTING_NAMES.map((name) => [name, env[name]])),
   };
-}
-
-function parsePort(value: string | undefined): number {
-  if (!value) return 8788;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new SettingsError("PORT must be an integer from 0 to 65535");
-  }
-  return port;
-}
-
-function parsePositiveInteger(value: string | undefined, fallback: number, name: string): number {
-  if (!value) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1)
-    throw new SettingsError(`${name} must be a positive integer`);
-  return parsed;
 }

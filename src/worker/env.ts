@@ -1,13 +1,18 @@
 import type { AppBindings } from "../app-env";
+import type { AppSettings } from "../config";
 import type { IngestMessage } from "../ingest/messages";
 import type { DatabaseBindings } from "./database";
 
 /**
- * Bindings and variables the Worker reads. Secrets (INGEST_TOKEN, DATABASE_URL,
- * DATABASE_AUTH_TOKEN) are set with `wrangler secret put`.
+ * Bindings and variables the Worker reads; src/worker/config.ts parses the settings among them
+ * once. Secrets (INGEST_TOKEN, API_KEYS, DATABASE_URL, DATABASE_AUTH_TOKEN) are set with
+ * `wrangler secret put`.
  */
-export interface Env extends AppBindings, DatabaseBindings {
+export interface Env extends AppBindings, AppSettings, DatabaseBindings {
   INGEST_QUEUE: Queue<IngestMessage>;
+  /** A Turso / libSQL URL (a secret). When set, it wins over D1. */
+  DATABASE_URL?: string;
+  DATABASE_AUTH_TOKEN?: string;
   /**
    * `"true"` adds `Server-Timing: db;dur=…;desc="<n> round trips"` to every response: the D1
    * round trips the request made and the time spent awaiting them (src/worker/server-timing.ts).

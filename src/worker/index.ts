@@ -1,18 +1,23 @@
 import { createApp } from "../app";
 import { runMaintenance } from "../db/maintenance";
 import { consumeIngestBatch } from "../ingest/consumer";
+import { workerConfig } from "./config";
 import { workerDatabase } from "./database";
 import type { Env } from "./env";
 import { withD1ServerTiming } from "./server-timing";
 
-const app = createApp<Env>({ database: workerDatabase });
+const app = createApp<Env>({
+  config: (env) => workerConfig(env).app,
+  database: workerDatabase,
+});
 
 export default {
   fetch: (request: Request, env: Env, ctx: ExecutionContext) =>
-    env.SERVER_TIMING === "true"
+    workerConfig(env).serverTiming
       ? withD1ServerTiming(env, (counted) => app.fetch(request, counted, ctx))
       : app.fetch(request, env, ctx),
-  queue: (batch, env, _ctx) => consumeIngestBatch(batch, workerDatabase(env), env),
+  queue: (batch, env, _ctx) =>
+    consumeIngestBatch(batch, workerDatabase(env), workerConfig(env).app),
   // The Cron Trigger in wrangler.toml: expired rows are swept here, never inside a request.
   scheduled: async (controller, env, _ctx) => {
     await runMaintenance(workerDatabase(env), controller.scheduledTime);

@@ -1,5 +1,6 @@
+import { withBindings, workerConfig } from "./config";
 import { countingD1, type D1Counter } from "./counting-d1";
-import type { DatabaseBindings } from "./database";
+import type { Env } from "./env";
 
 /** The `Server-Timing` value: `db;dur=<ms awaiting D1, 1 decimal>;desc="<n> round trips"`. */
 export function dbServerTiming(counter: D1Counter): string {
@@ -12,13 +13,13 @@ export function dbServerTiming(counter: D1Counter): string {
  * reveals internals). On libSQL (`DATABASE_URL` set) or without a D1 binding there is nothing to
  * count: the request is served as is, with no header.
  */
-export async function withD1ServerTiming<E extends DatabaseBindings>(
+export async function withD1ServerTiming<E extends Partial<Env>>(
   env: E,
   serve: (env: E) => Response | Promise<Response>,
 ): Promise<Response> {
-  if (env.DATABASE_URL || !env.DB) return serve(env);
+  if (workerConfig(env).remoteDatabase || !env.DB) return serve(env);
   const { database, counter } = countingD1(env.DB);
-  const response = await serve({ ...env, DB: database });
+  const response = await serve(withBindings(env, { DB: database } as Partial<E>));
   // A fresh Response: the one served may have immutable headers.
   const timed = new Response(response.body, response);
   timed.headers.append("Server-Timing", dbServerTiming(counter));

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import NativeDatabase from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
+import { settingsFromEnv } from "../../src/node/settings";
 
 /*
  * The way the lost writes were found: another connection holds the write lock past the busy
@@ -22,11 +23,7 @@ let other: InstanceType<typeof NativeDatabase>;
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "lock-timeout-"));
   path = join(directory, "credit.db");
-  runtime = await openRuntime({
-    databaseUrl: `file:${path}`,
-    asOfDate: "2025-06-15",
-    busyTimeoutMs: BUSY_TIMEOUT_MS,
-  });
+  runtime = await openRuntime(settingsAt(path), { busyTimeoutMs: BUSY_TIMEOUT_MS });
   other = new NativeDatabase(path, { timeout: BUSY_TIMEOUT_MS });
 });
 afterAll(async () => {
@@ -35,6 +32,9 @@ afterAll(async () => {
   await runtime.close();
   await rm(directory, { recursive: true, force: true });
 });
+
+const settingsAt = (file: string) =>
+  settingsFromEnv({ DATABASE_URL: `file:${file}`, AS_OF_DATE: "2025-06-15" });
 
 let phone = 7_555_555_000;
 const registration = () => ({
@@ -127,7 +127,7 @@ describe("a write lock held past the busy timeout", () => {
     const after = await registerCustomer();
 
     await runtime.close();
-    runtime = await openRuntime({ databaseUrl: `file:${path}`, asOfDate: "2025-06-15" });
+    runtime = await openRuntime(settingsAt(path));
     for (const id of [before, after]) {
       expect((await get(`/view-loans/${id}`)).status).toBe(200);
       expect(committed("customers", id)).toBe(true);

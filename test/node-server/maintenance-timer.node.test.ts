@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startMaintenanceTimer } from "../../src/node/maintenance-timer";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
+import { settingsFromEnv } from "../../src/node/settings";
 
 /* The Node server's counterpart of the Cron Trigger, on a real libSQL file. */
 
@@ -21,10 +22,10 @@ afterEach(async () => {
 });
 
 async function open(maintenanceIntervalMs: number): Promise<Runtime> {
-  runtime = await openRuntime({
-    databaseUrl: `file:${join(directory, "test.db")}`,
-    maintenanceIntervalMs,
-  });
+  runtime = await openRuntime(
+    settingsFromEnv({ DATABASE_URL: `file:${join(directory, "test.db")}` }),
+    { maintenanceIntervalMs },
+  );
   return runtime;
 }
 

@@ -1,10 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  DEFAULT_RATE_LIMIT_PER_MINUTE,
-  SettingsError,
-  settingsFromEnv,
-} from "../../src/node/settings";
+import { ConfigError } from "../../src/config";
+import { DEFAULT_RATE_LIMIT_PER_MINUTE, settingsFromEnv } from "../../src/node/settings";
 
 describe("the Node server's settings", () => {
   it("default to the Worker's write limit from wrangler.toml", () => {
@@ -18,13 +15,15 @@ describe("the Node server's settings", () => {
   it("take RATE_LIMIT_PER_MINUTE as a positive integer", () => {
     expect(settingsFromEnv({ RATE_LIMIT_PER_MINUTE: "5000" }).rateLimitPerMinute).toBe(5000);
     for (const bad of ["0", "-1", "1.5", "many"]) {
-      expect(() => settingsFromEnv({ RATE_LIMIT_PER_MINUTE: bad }), bad).toThrow(SettingsError);
+      expect(() => settingsFromEnv({ RATE_LIMIT_PER_MINUTE: bad }), bad).toThrow(ConfigError);
     }
   });
 
   it("have no ingest token unless INGEST_TOKEN is set", () => {
-    expect(settingsFromEnv({}).ingestToken).toBeUndefined();
-    expect(settingsFromEnv({ INGEST_TOKEN: "" }).ingestToken).toBeUndefined();
-    expect(settingsFromEnv({ INGEST_TOKEN: "operator-token" }).ingestToken).toBe("operator-token");
+    expect(settingsFromEnv({}).app.ingestToken).toBeNull();
+    expect(settingsFromEnv({ INGEST_TOKEN: "" }).app.ingestToken).toBeNull();
+    expect(settingsFromEnv({ INGEST_TOKEN: "operator-token" }).app.ingestToken).toBe(
+      "operator-token",
+    );
   });
 });

@@ -3,22 +3,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
 import { openRuntime } from "../../src/node/runtime";
-import { DEFAULT_RATE_LIMIT_PER_MINUTE } from "../../src/node/settings";
+import { settingsFromEnv } from "../../src/node/settings";
 import { registerBackend } from "./backend";
 
 // The `node-libsql` project: the Node server's app (no listener) on a fresh libSQL file per test
 // file, with the in-process queue — the same isolation the workers project has per file.
 const directory = mkdtempSync(join(tmpdir(), "credit-libsql-"));
-const runtime = await openRuntime({
-  databaseUrl: `file:${join(directory, "test.db")}`,
-  ingestToken: "test-ingest-token",
-  asOfDate: "2025-06-15",
-  retryDelaySeconds: "0",
-  // The server's default write limit, as `npm run serve` runs.
-  rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+// Settings as `npm run serve` reads them, so the server's defaults (the write limit) hold.
+const runtime = await openRuntime(
+  settingsFromEnv({
+    DATABASE_URL: `file:${join(directory, "test.db")}`,
+    INGEST_TOKEN: "test-ingest-token",
+    AS_OF_DATE: "2025-06-15",
+    INGEST_RETRY_DELAY_SECONDS: "0",
+  }),
   // Both queues deliver at once (the dead-letter queue's 1 s window would only slow the suite).
-  queueBatchTimeoutMs: 0,
-});
+  { queueBatchTimeoutMs: 0 },
+);
 
 afterAll(async () => {
   await runtime.close();

@@ -1,4 +1,5 @@
 import type { AppBindings } from "../../src/app-env";
+import type { AppSettings } from "../../src/config";
 import type { Database } from "../../src/db/client";
 
 /*
@@ -9,16 +10,17 @@ import type { Database } from "../../src/db/client";
  */
 
 /**
- * Per-request overrides of the bindings; the database ones and SERVER_TIMING only mean something
- * on the Worker.
+ * Per-request overrides: the app's bindings and settings (src/config.ts), on both backends, and
+ * the Worker's own (its database and Server-Timing), which mean something there only. Those are
+ * named here because the Node project's typecheck has no Workers types for src/worker/env.ts.
  */
-export type EnvOverrides = Partial<AppBindings> & {
-  DB?: unknown;
-  DATABASE_URL?: string;
-  DATABASE_AUTH_TOKEN?: string;
-  /** The Worker's opt-in Server-Timing header (src/worker/server-timing.ts). */
-  SERVER_TIMING?: string;
-};
+export type EnvOverrides = Partial<AppBindings> &
+  Partial<AppSettings> & {
+    DB?: unknown;
+    DATABASE_URL?: string;
+    DATABASE_AUTH_TOKEN?: string;
+    SERVER_TIMING?: string;
+  };
 
 export interface TestBackend {
   name: "workers-d1" | "node-libsql";

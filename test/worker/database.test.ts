@@ -3,8 +3,8 @@ import { DrizzleD1Database } from "drizzle-orm/d1";
 import { is } from "drizzle-orm/entity";
 import { LibSQLDatabase } from "drizzle-orm/libsql/driver-core";
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/config";
 import { workerDatabase } from "../../src/worker/database";
-import { DatabaseConfigError } from "../../src/worker/libsql-web";
 import { call } from "../support/http";
 import { expectProblem } from "../support/problem";
 
@@ -27,7 +27,7 @@ describe("the Worker's choice of database", () => {
   it.each(["file:local.db", "postgres://db.example/credit", "not a url"])(
     "refuses DATABASE_URL %j, which the Web client cannot reach",
     (url) => {
-      expect(() => workerDatabase({ DATABASE_URL: url })).toThrow(DatabaseConfigError);
+      expect(() => workerDatabase({ DATABASE_URL: url })).toThrow(ConfigError);
     },
   );
 

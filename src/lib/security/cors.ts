@@ -1,21 +1,19 @@
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
+import type { AppConfig } from "../../config";
 
 /**
  * CORS for browser clients, off unless `CORS_ORIGINS` is set: `*` for any origin, or a
  * comma-separated list of exact origins. No cookies are used, so credentials are never allowed.
  */
-export function configurableCors(): MiddlewareHandler<{ Bindings: { CORS_ORIGINS?: string } }> {
-  const bySetting = new Map<string, MiddlewareHandler>();
+export function configurableCors(): MiddlewareHandler<{ Variables: { config: AppConfig } }> {
+  // One handler per configuration (a runtime has one; tests switch between a few).
+  const byOrigins = new WeakMap<string[], MiddlewareHandler>();
   return async (c, next) => {
-    const setting = c.env.CORS_ORIGINS?.trim() ?? "";
-    if (!setting) return next();
-    let handler = bySetting.get(setting);
+    const origins = c.var.config.corsOrigins;
+    if (origins.length === 0) return next();
+    let handler = byOrigins.get(origins);
     if (!handler) {
-      const origins = setting
-        .split(",")
-        .map((origin) => origin.trim())
-        .filter(Boolean);
       handler = cors({
         origin: origins.includes("*") ? "*" : origins,
         allowMethods: ["GET", "POST", "OPTIONS"],
@@ -23,7 +21,7 @@ export function configurableCors(): MiddlewareHandler<{ Bindings: { CORS_ORIGINS
         exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After"],
         maxAge: 600,
       });
-      bySetting.set(setting, handler);
+      byOrigins.set(origins, handler);
     }
     return handler(c, next);
   };

@@ -1,22 +1,23 @@
 import type { MiddlewareHandler } from "hono";
+import type { AppConfig } from "../../config";
 import { bearerToken } from "../bearer-token";
 import { unauthorizedProblem } from "../problem";
-import { bytesToHex, isKnownKey, parseApiKeyDigests, sha256 } from "./api-keys";
+import { bytesToHex, isKnownKey, sha256 } from "./api-keys";
 import { isRateLimitedWrite, needsApiKey } from "./paths";
 import { type RateLimiter, tooManyRequests } from "./rate-limit";
 
-interface SecurityBindings {
-  API_KEYS?: string;
-  WRITE_RATE_LIMITER?: RateLimiter;
+interface SecurityEnv {
+  Bindings: { WRITE_RATE_LIMITER?: RateLimiter };
+  Variables: { config: AppConfig };
 }
 
 /**
  * API keys (when `API_KEYS` is set) and the write rate limit, in one place so that each request is
  * checked once, whichever of its two paths (`/x` or `/api/x`) it came by.
  */
-export function apiAccess(): MiddlewareHandler<{ Bindings: SecurityBindings }> {
+export function apiAccess(): MiddlewareHandler<SecurityEnv> {
   return async (c, next) => {
-    const digests = parseApiKeyDigests(c.env.API_KEYS);
+    const digests = c.var.config.apiKeyDigests;
     const key = bearerToken(c.req.header("Authorization"));
     if (digests.length > 0 && needsApiKey(c.req.path)) {
       if (!key) {

@@ -13,7 +13,7 @@ export const MAX_INGEST_BODY_BYTES = 512 * 1024;
  * script (src/ingest), not zod, so they are plain routes and not part of the public API document.
  */
 export const ingestRouter = new Hono<AppEnv>({ strict: false })
-  .use(requireBearerToken((env) => env.INGEST_TOKEN as string | undefined, "ingest"))
+  .use(requireBearerToken<AppEnv>((c) => c.var.config.ingestToken, "ingest"))
   .use(
     bodyLimit({
       maxSize: MAX_INGEST_BODY_BYTES,

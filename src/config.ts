@@ -1,0 +1,89 @@
+import { z } from "zod";
+import { isValidIsoDate } from "./domain/dates";
+import { parseApiKeyDigests } from "./lib/security/api-keys";
+
+/*
+ * The app's settings, once: every runtime parses its environment with this schema (extended by the
+ * runtime's own settings) at its edge, once, and hands the typed result to `createApp`. Values
+ * arrive as strings — Worker vars and secrets, or the Node server's process environment — and an
+ * empty string means "unset", as in wrangler.toml's `AS_OF_DATE = ""`.
+ */
+
+/** An optional string setting: empty or blank is the same as absent. */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value?.trim() ? value.trim() : undefined));
+
+export const appSettingsSchema = z.object({
+  /** Pins the as-of date (`YYYY-MM-DD`) for tests and demos; unset means today (UTC). */
+  AS_OF_DATE: optionalText.refine(
+    (value) => value === undefined || isValidIsoDate(value),
+    "must be empty or a YYYY-MM-DD date",
+  ),
+  /** When set, API routes require one of these keys: `sha256:<hex>` digests, comma-separated. */
+  API_KEYS: optionalText.transform((value, context) => {
+    try {
+      return parseApiKeyDigests(value);
+    } catch (error) {
+      context.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** Browser origins allowed by CORS: unset (off), `*`, or a comma-separated list. */
+  CORS_ORIGINS: optionalText.transform((value) =>
+    (value ?? "")
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+  ),
+  /** Bearer token of the ingest endpoints (a secret); unset turns ingest off. */
+  INGEST_TOKEN: optionalText,
+  /** Base delay of the ingest consumer's exponential backoff, in seconds. */
+  INGEST_RETRY_DELAY_SECONDS: optionalText
+    .transform((value) => (value === undefined ? 2 : Number(value)))
+    .refine((seconds) => Number.isFinite(seconds) && seconds >= 0, "must be a number of seconds"),
+});
+
+export type AppSettings = z.input<typeof appSettingsSchema>;
+
+export interface AppConfig {
+  /** The pinned as-of date, or null for today (UTC). */
+  asOfDate: string | null;
+  /** Digests of the accepted API keys; empty means the API is open. */
+  apiKeyDigests: Uint8Array[];
+  /** Allowed browser origins; empty means CORS is off. */
+  corsOrigins: string[];
+  ingestToken: string | null;
+  ingestRetryDelaySeconds: number;
+}
+
+/** A deployment mistake, not a request's: the message names the setting and carries no secret. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses settings with `schema` (the app's, or a runtime's extension of it); names what is wrong. */
+export function parseSettings<S extends z.ZodType>(schema: S, env: unknown): z.output<S> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.map(String).join(".") || "settings"} ${issue.message}`,
+  );
+  throw new ConfigError(problems.join("; "));
+}
+
+export function toAppConfig(settings: z.output<typeof appSettingsSchema>): AppConfig {
+  return {
+    asOfDate: settings.AS_OF_DATE ?? null,
+    apiKeyDigests: settings.API_KEYS,
+    corsOrigins: settings.CORS_ORIGINS,
+    ingestToken: settings.INGEST_TOKEN ?? null,
+    ingestRetryDelaySeconds: settings.INGEST_RETRY_DELAY_SECONDS,
+  };
+}
+
+/** The app's config from raw settings, for a runtime with nothing of its own to add. */
+export function parseAppConfig(env: unknown): AppConfig {
+  return toAppConfig(parseSettings(appSettingsSchema, env));
+}

@@ -1,0 +1,55 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseAppConfig } from "../src/config";
+import { workerConfig } from "../src/worker/config";
+
+const DIGEST = `sha256:${"ab".repeat(32)}`;
+
+describe("the app's settings, parsed once into a typed config", () => {
+  it("reads every setting, with empty meaning unset", () => {
+    expect(parseAppConfig({})).toEqual({
+      asOfDate: null,
+      apiKeyDigests: [],
+      corsOrigins: [],
+      ingestToken: null,
+      ingestRetryDelaySeconds: 2,
+    });
+    const config = parseAppConfig({
+      AS_OF_DATE: "2025-06-15",
+      API_KEYS: `${DIGEST}, ${DIGEST}`,
+      CORS_ORIGINS: "https://a.example, https://b.example",
+      INGEST_TOKEN: " secret ",
+      INGEST_RETRY_DELAY_SECONDS: "0",
+    });
+    expect(config.asOfDate).toBe("2025-06-15");
+    expect(config.apiKeyDigests).toHaveLength(2);
+    expect(config.corsOrigins).toEqual(["https://a.example", "https://b.example"]);
+    expect(config.ingestToken).toBe("secret");
+    expect(config.ingestRetryDelaySeconds).toBe(0);
+    expect(parseAppConfig({ AS_OF_DATE: "", INGEST_TOKEN: "  " })).toMatchObject({
+      asOfDate: null,
+      ingestToken: null,
+    });
+  });
+
+  it.each([
+    [{ AS_OF_DATE: "2025-02-30" }, /AS_OF_DATE must be empty or a YYYY-MM-DD date/],
+    [{ API_KEYS: "sha256:short" }, /API_KEYS .*sha256:<64 hex digits>/],
+    [{ INGEST_RETRY_DELAY_SECONDS: "soon" }, /INGEST_RETRY_DELAY_SECONDS must be a number/],
+  ])("refuses %j, naming the setting", (settings, message) => {
+    expect(() => parseAppConfig(settings)).toThrow(ConfigError);
+    expect(() => parseAppConfig(settings)).toThrow(message);
+  });
+
+  it("parses the Worker's environment once per environment object", () => {
+    const first = workerConfig(env);
+    expect(workerConfig(env)).toBe(first);
+    expect(workerConfig({ ...env, AS_OF_DATE: "2024-01-31" }).app.asOfDate).toBe("2024-01-31");
+  });
+
+  it("refuses a Worker DATABASE_URL the Web client cannot reach", () => {
+    expect(() => workerConfig({ DATABASE_URL: "file:local.db" })).toThrow(
+      /DATABASE_URL must be a libsql:\/\/, https:\/\/ or http:\/\/ URL/,
+    );
+  });
+});
