@@ -47,6 +47,7 @@ export default defineConfig(async () => {
             environment: "node",
             setupFiles: ["./test/support/backend-node.ts"],
             testTimeout: 30_000,
+            hookTimeout: 30_000,
           },
         },
         {
@@ -55,6 +56,9 @@ export default defineConfig(async () => {
             include: ["test/**/*.node.test.ts"],
             environment: "node",
             testTimeout: 120_000,
+            // Set-up hooks spawn tools and servers: on a loaded machine they take far longer than
+            // vitest's 10 s default, and a slow machine must not fail the suite.
+            hookTimeout: 120_000,
           },
         },
       ],
