@@ -1,5 +1,6 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
 import type { Rejection } from "../ingest/plan-customers";
 import type { CustomerRow, LoanRow } from "../ingest/rows";
 import type { Database } from "./client";
@@ -105,8 +106,8 @@ export function upsertCustomers(db: Database, rows: readonly CustomerRow[]): Sta
           lastName: row.last_name,
           age: row.age,
           phoneNumber: row.phone_number,
-          monthlySalaryPaise: Math.round(row.monthly_salary * 100),
-          approvedLimitPaise: Math.round(row.approved_limit * 100),
+          monthlySalaryPaise: rupeesToPaise(row.monthly_salary),
+          approvedLimitPaise: rupeesToPaise(row.approved_limit),
         })),
       )
       .onConflictDoUpdate({
@@ -138,10 +139,10 @@ export function upsertLoans(
             id: id ?? undefined,
             customerId: row.customer_id,
             sourceLoanId: row.loan_id,
-            loanAmountPaise: Math.round(row.loan_amount * 100),
+            loanAmountPaise: rupeesToPaise(row.loan_amount),
             tenure: row.tenure,
-            interestRateBp: Math.round(row.interest_rate * 100),
-            monthlyPaymentPaise: Math.round(row.monthly_payment * 100),
+            interestRateBp: percentToBasisPoints(row.interest_rate),
+            monthlyPaymentPaise: rupeesToPaise(row.monthly_payment),
             emisPaidOnTime: row.emis_paid_on_time,
             startDate: row.start_date,
             endDate: row.end_date,

@@ -9,11 +9,21 @@
  */
 import * as v from "valibot";
 import { isValidIsoDate } from "../domain/dates";
-import { hasAtMostTwoDecimals } from "../domain/money";
+import {
+  AGE,
+  hasAtMostTwoDecimals,
+  hasControlCharacter,
+  hasUnpairedSurrogate,
+  INTEREST_RATE,
+  MAX_LOAN_AMOUNT,
+  MAX_MONTHLY_INCOME,
+  MAX_RECORDED_AMOUNT,
+  NAME_MAX_LENGTH,
+  PHONE_NUMBER,
+  TENURE_MONTHS,
+} from "../domain/field-rules";
 
 const MAX_SAFE_ID = Number.MAX_SAFE_INTEGER;
-/** Far above any real salary or limit, and small enough that paise stay exact integers. */
-const MAX_MONEY = 1e12;
 
 function describeReceived(issue: v.BaseIssue<unknown>): string {
   return issue.input === null || issue.input === undefined
@@ -48,11 +58,14 @@ function twoDecimalNumber(min: number, max: number, exclusiveMin = false) {
   );
 }
 
+/** As over HTTP: both backends store and return a name's text exactly alike. */
 const nameSchema = v.pipe(
   v.string((issue) => `must be text, but ${describeReceived(issue)}`),
+  v.check((name) => !hasControlCharacter(name), "must not contain control characters"),
+  v.check((name) => !hasUnpairedSurrogate(name), "must not contain unpaired surrogates"),
   v.trim(),
   v.minLength(1, "must not be empty"),
-  v.maxLength(100, "must be at most 100 characters"),
+  v.maxLength(NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`),
 );
 
 const isoDateSchema = v.pipe(
@@ -71,11 +84,10 @@ export const CustomerRowSchema = v.object({
   customer_id: idSchema,
   first_name: nameSchema,
   last_name: nameSchema,
-  age: integerBetween(18, 120),
-  // 7–15 digits, as the API accepts; 10-digit Indian mobiles exceed 2^31, so never an int32.
-  phone_number: integerBetween(1_000_000, 999_999_999_999_999, "a whole number of 7–15 digits"),
-  monthly_salary: twoDecimalNumber(0, MAX_MONEY, true),
-  approved_limit: twoDecimalNumber(0, MAX_MONEY),
+  age: integerBetween(AGE.min, AGE.max),
+  phone_number: integerBetween(PHONE_NUMBER.min, PHONE_NUMBER.max, "a whole number of 7–15 digits"),
+  monthly_salary: twoDecimalNumber(0, MAX_MONTHLY_INCOME, true),
+  approved_limit: twoDecimalNumber(0, MAX_RECORDED_AMOUNT),
 });
 export type CustomerRow = v.InferOutput<typeof CustomerRowSchema>;
 
@@ -85,10 +97,10 @@ export const LoanRowSchema = v.pipe(
     customer_id: idSchema,
     /** The Loan ID as written in the workbook. */
     loan_id: idSchema,
-    loan_amount: twoDecimalNumber(0, 1_000_000_000, true),
-    tenure: integerBetween(1, 600, "a whole number of months"),
-    interest_rate: twoDecimalNumber(0, 100),
-    monthly_payment: twoDecimalNumber(0, MAX_MONEY),
+    loan_amount: twoDecimalNumber(0, MAX_LOAN_AMOUNT, true),
+    tenure: integerBetween(TENURE_MONTHS.min, TENURE_MONTHS.max, "a whole number of months"),
+    interest_rate: twoDecimalNumber(INTEREST_RATE.min, INTEREST_RATE.max),
+    monthly_payment: twoDecimalNumber(0, MAX_RECORDED_AMOUNT),
     emis_paid_on_time: integerBetween(0, MAX_SAFE_ID),
     start_date: isoDateSchema,
     end_date: isoDateSchema,

@@ -1,6 +1,15 @@
 import { z } from "@hono/zod-openapi";
+import {
+  hasAtMostTwoDecimals,
+  hasControlCharacter,
+  hasUnpairedSurrogate,
+  INTEREST_RATE,
+  MAX_LOAN_AMOUNT,
+  NAME_MAX_LENGTH,
+  TENURE_MONTHS,
+} from "../domain/field-rules";
 import { monthlyInstalmentPaise } from "../domain/loan-terms";
-import { hasAtMostTwoDecimals, percentToBasisPoints, rupeesToPaise } from "../domain/money";
+import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
 
 /*
  * Field schemas shared by the route contracts. Input ranges are the contract's (docs/product.md#input-ranges); the OpenAPI document
@@ -8,10 +17,6 @@ import { hasAtMostTwoDecimals, percentToBasisPoints, rupeesToPaise } from "../do
  */
 
 const TWO_DECIMALS = "must have at most 2 decimal places";
-
-export const MAX_LOAN_AMOUNT = 1_000_000_000;
-/** Beyond the contract's ranges (docs/api.md#numbers): an upper bound keeps 36 × income exact in integer paise. */
-export const MAX_MONTHLY_INCOME = 1_000_000_000;
 
 export const idSchema = z
   .number({ error: "must be a positive integer" })
@@ -25,26 +30,14 @@ export const pathIdSchema = z
   .transform(Number)
   .refine(Number.isSafeInteger, "is too large");
 
-/** C0 controls (U+0000–U+001F) and DEL: the backends' drivers store and return them differently. */
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
-}
-
-/** With the `u` flag a surrogate pair is one code point, so this matches only unpaired halves. */
-const UNPAIRED_SURROGATE = /[\ud800-\udfff]/u;
-
 /** Checked before trimming: a control character anywhere is refused, not silently trimmed away. */
 export const personNameSchema = z
   .string({ error: "must be a string" })
   .refine((name) => !hasControlCharacter(name), "must not contain control characters")
-  .refine((name) => !UNPAIRED_SURROGATE.test(name), "must not contain unpaired surrogates")
+  .refine((name) => !hasUnpairedSurrogate(name), "must not contain unpaired surrogates")
   .trim()
   .min(1, "must not be empty")
-  .max(100, "must be at most 100 characters");
+  .max(NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`);
 
 export const moneySchema = (max: number) =>
   z
@@ -53,18 +46,20 @@ export const moneySchema = (max: number) =>
     .max(max, `must be at most ${max}`)
     .refine(hasAtMostTwoDecimals, TWO_DECIMALS);
 
+const RATE_RANGE = `must be between ${INTEREST_RATE.min} and ${INTEREST_RATE.max}`;
 export const interestRateSchema = z
   .number({ error: "must be a number" })
-  .min(0, "must be between 0 and 100")
-  .max(100, "must be between 0 and 100")
+  .min(INTEREST_RATE.min, RATE_RANGE)
+  .max(INTEREST_RATE.max, RATE_RANGE)
   .refine(hasAtMostTwoDecimals, TWO_DECIMALS)
   .openapi({ description: "Annual interest rate in percent", example: 10.5 });
 
+const TENURE_RANGE = `must be between ${TENURE_MONTHS.min} and ${TENURE_MONTHS.max} months`;
 export const tenureSchema = z
   .number({ error: "must be an integer" })
   .int("must be an integer")
-  .min(1, "must be between 1 and 600 months")
-  .max(600, "must be between 1 and 600 months")
+  .min(TENURE_MONTHS.min, TENURE_RANGE)
+  .max(TENURE_MONTHS.max, TENURE_RANGE)
   .openapi({ description: "Tenure in months", example: 12 });
 
 export const isoDateSchema = z.string().openapi({ format: "date", example: "2025-06-15" });

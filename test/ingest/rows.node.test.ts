@@ -33,6 +33,21 @@ function problemsOf(schema: v.GenericSchema, input: unknown) {
 }
 
 describe("CustomerRowSchema", () => {
+  it("holds salaries and names to the API's own rules (one set of field rules)", () => {
+    expect(problemsOf(CustomerRowSchema, { ...customer, monthly_salary: 1_000_000_000 })).toEqual(
+      [],
+    );
+    expect(
+      problemsOf(CustomerRowSchema, { ...customer, monthly_salary: 1_000_000_000.01 }),
+    ).toEqual([{ field: "monthly_salary", reason: "must be at most 1000000000" }]);
+    expect(problemsOf(CustomerRowSchema, { ...customer, first_name: "a\u0000b" })).toEqual([
+      { field: "first_name", reason: "must not contain control characters" },
+    ]);
+    expect(problemsOf(CustomerRowSchema, { ...customer, last_name: "x\ud800" })).toEqual([
+      { field: "last_name", reason: "must not contain unpaired surrogates" },
+    ]);
+  });
+
   it("accepts a row of the lender's file and trims names", () => {
     const result = v.safeParse(CustomerRowSchema, { ...customer, first_name: "  Aaron " });
     expect(result.success && result.output.first_name).toBe("Aaron");

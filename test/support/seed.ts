@@ -1,5 +1,6 @@
 import { loans } from "../../src/db/schema";
 import { monthlyInstalmentPaise } from "../../src/domain/loan-terms";
+import { percentToBasisPoints, rupeesToPaise } from "../../src/domain/money";
 import { backend } from "./backend";
 
 export interface SeedLoan {
@@ -16,9 +17,9 @@ export interface SeedLoan {
 
 /** Writes a historical loan straight into the database, as ingestion would. Returns its id. */
 export async function seedLoan(loan: SeedLoan): Promise<number> {
-  const rateBp = Math.round((loan.rate ?? 10) * 100);
+  const rateBp = percentToBasisPoints(loan.rate ?? 10);
   const tenure = loan.tenure ?? 12;
-  const amountPaise = Math.round(loan.amount * 100);
+  const amountPaise = rupeesToPaise(loan.amount);
   const [row] = await backend()
     .database()
     .insert(loans)
@@ -31,7 +32,7 @@ export async function seedLoan(loan: SeedLoan): Promise<number> {
       monthlyPaymentPaise:
         loan.monthlyPayment === undefined
           ? monthlyInstalmentPaise(amountPaise, rateBp, tenure)
-          : Math.round(loan.monthlyPayment * 100),
+          : rupeesToPaise(loan.monthlyPayment),
       emisPaidOnTime: loan.emisPaidOnTime ?? 0,
       startDate: loan.startDate,
       endDate: loan.endDate,

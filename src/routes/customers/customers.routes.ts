@@ -1,15 +1,18 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { AGE, MAX_MONTHLY_INCOME, PHONE_NUMBER } from "../../domain/field-rules";
 import {
   amountSchema,
   idSchema,
   jsonBody,
   jsonContent,
-  MAX_MONTHLY_INCOME,
   moneySchema,
   personNameSchema,
   problemContent,
   problemResponses,
 } from "../shared-schemas";
+
+const AGE_RANGE = `must be between ${AGE.min} and ${AGE.max}`;
+const PHONE_DIGITS = "must be an integer of 7 to 15 digits";
 
 export const registerRequestSchema = z
   .object({
@@ -18,15 +21,15 @@ export const registerRequestSchema = z
     age: z
       .number({ error: "must be an integer" })
       .int("must be an integer")
-      .min(18, "must be between 18 and 120")
-      .max(120, "must be between 18 and 120")
+      .min(AGE.min, AGE_RANGE)
+      .max(AGE.max, AGE_RANGE)
       .openapi({ example: 30 }),
     monthly_income: moneySchema(MAX_MONTHLY_INCOME).openapi({ example: 50000 }),
     phone_number: z
-      .number({ error: "must be an integer of 7 to 15 digits" })
-      .int("must be an integer of 7 to 15 digits")
-      .min(1_000_000, "must be an integer of 7 to 15 digits")
-      .max(999_999_999_999_999, "must be an integer of 7 to 15 digits")
+      .number({ error: PHONE_DIGITS })
+      .int(PHONE_DIGITS)
+      .min(PHONE_NUMBER.min, PHONE_DIGITS)
+      .max(PHONE_NUMBER.max, PHONE_DIGITS)
       .openapi({ example: 9876543210 }),
   })
   .openapi("RegisterRequest");

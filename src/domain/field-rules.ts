@@ -1,0 +1,41 @@
+import { hasAtMostTwoDecimals } from "./money";
+
+/*
+ * The bounds and predicates of every field a person or a workbook supplies, once. The HTTP
+ * contracts (zod, src/routes/shared-schemas.ts) and the workbook row contract (valibot,
+ * src/ingest/rows.ts) both build their schemas from these, so the two paths cannot drift apart.
+ * Why each bound is what it is: docs/api.md#numbers.
+ */
+
+export const NAME_MAX_LENGTH = 100;
+export const AGE = { min: 18, max: 120 } as const;
+/** 7 to 15 digits: 10-digit Indian mobiles exceed 2^31, so never an int32. */
+export const PHONE_NUMBER = { min: 1_000_000, max: 999_999_999_999_999 } as const;
+/** Monthly income or salary, in rupees: 36 × this stays an exact integer number of paise. */
+export const MAX_MONTHLY_INCOME = 1_000_000_000;
+export const MAX_LOAN_AMOUNT = 1_000_000_000;
+/**
+ * The lender's recorded figures (an approved limit, a monthly payment) are kept as given, up to
+ * this: far above any real one, and still exact in paise.
+ */
+export const MAX_RECORDED_AMOUNT = 1_000_000_000_000;
+export const INTEREST_RATE = { min: 0, max: 100 } as const;
+export const TENURE_MONTHS = { min: 1, max: 600 } as const;
+
+export { hasAtMostTwoDecimals };
+
+/** C0 controls (U+0000–U+001F) and DEL: the backends' drivers store and return them differently. */
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/** With the `u` flag a surrogate pair is one code point, so this matches only unpaired halves. */
+const UNPAIRED_SURROGATE = /[\ud800-\udfff]/u;
+
+export function hasUnpairedSurrogate(text: string): boolean {
+  return UNPAIRED_SURROGATE.test(text);
+}
