@@ -1,6 +1,7 @@
 import type { Database } from "./db/client";
 import type { IngestQueue } from "./ingest/queue";
 import type { RateLimiter } from "./lib/security/rate-limit";
+import type { Telemetry } from "./lib/telemetry";
 
 /**
  * What the app reads from its environment, on either runtime: the Worker's bindings and secrets,
@@ -29,6 +30,8 @@ export interface AppVariables {
   db: Database;
   /** The date every rule is evaluated on (`YYYY-MM-DD`). */
   asOf: string;
+  /** Where metrics go (src/lib/telemetry.ts); a no-op unless the runtime gives one. */
+  telemetry: Telemetry;
 }
 
 /** What every handler sees on its context. */

@@ -58,6 +58,11 @@ export class MemoryQueue implements IngestQueue {
     for (const message of messages) await this.send(message.body, message);
   }
 
+  /** Messages waiting: ready for the next batch, or delayed for a retry (the metrics' depth). */
+  get depth(): number {
+    return this.#ready.length + this.#delayed.size;
+  }
+
   /** Nothing queued, delayed or being consumed. */
   get idle(): boolean {
     return (

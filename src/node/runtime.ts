@@ -7,9 +7,12 @@ import { consumeIngestBatch } from "../ingest/consumer";
 import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
+import { noTelemetry } from "../lib/telemetry";
 import { openLibsqlDatabase } from "./database";
 import { startMaintenanceTimer } from "./maintenance-timer";
 import { MemoryQueue } from "./memory-queue";
+import { createNodeMetrics, type NodeMetrics } from "./metrics";
+import { metricsRoute } from "./metrics-route";
 import { applyMigrations, readMigrations } from "./migrations";
 
 /*
@@ -35,6 +38,10 @@ export interface RuntimeOptions {
   queueBatchTimeoutMs?: number;
   /** Overrides the hourly maintenance sweep's interval (tests sweep sooner). */
   maintenanceIntervalMs?: number;
+  /** Prometheus metrics at GET /metrics (src/node/metrics.ts); off unless asked for. */
+  metrics?: boolean;
+  /** When set, /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken?: string | undefined;
 }
 
 export interface Runtime {
@@ -43,6 +50,8 @@ export interface Runtime {
   db: Database;
   client: Client;
   queue: MemoryQueue;
+  /** The metrics, when on. */
+  metrics: NodeMetrics | null;
   /** Migrations applied at open. */
   migrated: string[];
   /** Lets the queue finish what it holds (up to `drainMs`), then closes queue and database. */
@@ -67,6 +76,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw error;
   }
 
+  const metrics = options.metrics ? createNodeMetrics() : null;
+  const telemetry = metrics ?? noTelemetry;
   const settings = { INGEST_RETRY_DELAY_SECONDS: options.retryDelaySeconds };
   const timeout = options.queueBatchTimeoutMs;
   const deadLetters = new MemoryQueue(
@@ -74,7 +85,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       ...QUEUE_SETTINGS.deadLetters,
       maxBatchTimeoutMs: timeout ?? QUEUE_SETTINGS.deadLetters.maxBatchTimeoutMs,
     },
-    (batch) => consumeIngestBatch(batch, db, settings),
+    (batch) => consumeIngestBatch(batch, db, settings, telemetry),
   );
   const queue = new MemoryQueue(
     {
@@ -82,8 +93,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       maxBatchTimeoutMs: timeout ?? QUEUE_SETTINGS.ingest.maxBatchTimeoutMs,
       deadLetterQueue: deadLetters,
     },
-    (batch) => consumeIngestBatch(batch, db, settings),
+    (batch) => consumeIngestBatch(batch, db, settings, telemetry),
   );
+  metrics?.watchQueue(queue.name, () => queue.depth);
+  metrics?.watchQueue(deadLetters.name, () => deadLetters.depth);
 
   const bindings: AppBindings = {
     INGEST_QUEUE: queue,
@@ -97,7 +110,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         ? undefined
         : new MemoryRateLimiter(options.rateLimitPerMinute),
   };
-  const app = createApp<AppBindings>({ database: () => db });
+  const app = createApp<AppBindings>({
+    database: () => db,
+    telemetry: () => telemetry,
+    ...(metrics ? { operations: metricsRoute<AppBindings>(metrics, options.metricsToken) } : {}),
+  });
   const maintenance = startMaintenanceTimer(db, options.maintenanceIntervalMs);
 
   return {
@@ -106,6 +123,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     db,
     client,
     queue,
+    metrics,
     migrated,
     close: async (drainMs = 0) => {
       const deadline = Date.now() + drainMs;

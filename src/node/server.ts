@@ -26,6 +26,8 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     apiKeys: settings.apiKeys,
     corsOrigins: settings.corsOrigins,
     rateLimitPerMinute: settings.rateLimitPerMinute,
+    metrics: settings.metrics,
+    metricsToken: settings.metricsToken,
   });
 
   let server: Server;

@@ -15,6 +15,10 @@ export interface ServerSettings {
   corsOrigins: string | undefined;
   /** Writes per minute per API key or client address (the Worker's rate-limit binding: 60). */
   rateLimitPerMinute: number;
+  /** Prometheus metrics at GET /metrics: on unless `METRICS` is false, 0, no or off. */
+  metrics: boolean;
+  /** When set, /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  metricsToken: string | undefined;
 }
 
 /** The Worker's local default too (`.dev.vars.example`), so `npm run ingest` works with either. */
@@ -50,6 +54,8 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
       60,
       "RATE_LIMIT_PER_MINUTE",
     ),
+    metrics: !/^(false|0|no|off)$/i.test(env.METRICS ?? ""),
+    metricsToken: env.METRICS_TOKEN || undefined,
   };
 }
 

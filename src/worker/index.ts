@@ -1,18 +1,23 @@
 import { createApp } from "../app";
 import { runMaintenance } from "../db/maintenance";
 import { consumeIngestBatch } from "../ingest/consumer";
+import { analyticsTelemetry } from "./analytics";
 import { workerDatabase } from "./database";
 import type { Env } from "./env";
 import { withD1ServerTiming } from "./server-timing";
 
-const app = createApp<Env>({ database: workerDatabase });
+const app = createApp<Env>({
+  database: workerDatabase,
+  telemetry: (env) => analyticsTelemetry(env.METRICS),
+});
 
 export default {
   fetch: (request: Request, env: Env, ctx: ExecutionContext) =>
     env.SERVER_TIMING === "true"
       ? withD1ServerTiming(env, (counted) => app.fetch(request, counted, ctx))
       : app.fetch(request, env, ctx),
-  queue: (batch, env, _ctx) => consumeIngestBatch(batch, workerDatabase(env), env),
+  queue: (batch, env, _ctx) =>
+    consumeIngestBatch(batch, workerDatabase(env), env, analyticsTelemetry(env.METRICS)),
   // The Cron Trigger in wrangler.toml: expired rows are swept here, never inside a request.
   scheduled: async (controller, env, _ctx) => {
     await runMaintenance(workerDatabase(env), controller.scheduledTime);

@@ -9,6 +9,7 @@ import { loanEndDate } from "../../domain/loan-terms";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
 import { conflictProblem, notFoundProblem, ProblemError } from "../../lib/problem";
 import { hashJson } from "../../lib/request-hash";
+import { decisionEvent } from "../../lib/telemetry";
 import { toLoanRequest } from "../eligibility/assessment-response";
 import type { createLoan } from "./loans.routes";
 
@@ -86,6 +87,10 @@ export const createLoanHandler: RouteHandler<typeof createLoan, AppEnv> = async 
         : { kind: "recorded" };
     }
 
+    // A decision counts once it is final: not a replay, not an attempt a concurrent booking undid.
+    if (outcome.kind === "booked" || outcome.kind === "recorded") {
+      c.var.telemetry.recordDecision(decisionEvent("create-loan", decision));
+    }
     if (outcome.kind === "booked") return c.json({ ...result, loan_id: outcome.loanId }, 201);
     if (outcome.kind === "recorded") return c.json(result, 200);
     // guard-refused: a concurrent booking changed the position; key-taken: the twin request
