@@ -13,7 +13,7 @@ describe("docs/grafana-dashboard.json", () => {
     const metrics = createNodeMetrics();
     const exposed = new Set(
       (await metrics.registry.getMetricsAsJSON()).flatMap((metric) =>
-        metric.type === "histogram"
+        String(metric.type) === "histogram"
           ? [`${metric.name}_bucket`, `${metric.name}_count`, `${metric.name}_sum`]
           : [metric.name],
       ),
