@@ -12,6 +12,8 @@
  *   --connections 1,10  connection counts (default 1)
  *   --endpoints LIST    comma-separated, e.g. "GET /view-loans/{id},POST /check-eligibility"
  *   --loans N           data set size (default 10000; 10 loans per customer)
+ *   --before-env LIST   environment of the "before" server, e.g. "METRICS=false" (comma-separated)
+ *   --after-env LIST    environment of the "after" server
  *
  * The "before" checkout links to the working tree's node_modules: both run on today's
  * dependencies, so a change of dependency versions is not what this compares.
@@ -41,6 +43,8 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "1" },
     endpoints: { type: "string", default: ENDPOINTS.join(",") },
     loans: { type: "string", default: "10000" },
+    "before-env": { type: "string", default: "" },
+    "after-env": { type: "string", default: "" },
   },
 });
 const rounds = Number(args.rounds);
@@ -51,6 +55,10 @@ for (const endpoint of endpoints) {
 }
 
 type Variant = "before" | "after";
+const serverEnv: Record<Variant, Record<string, string>> = {
+  before: parseEnv(args["before-env"]),
+  after: parseEnv(args["after-env"]),
+};
 const baseCommit = git("rev-parse", "--short", args.base);
 const scratch = await mkdtemp(join(tmpdir(), "credit-ab-"));
 const baseTree = join(scratch, "base");
@@ -77,7 +85,11 @@ try {
     for (const variant of order) {
       const database = join(scratch, `${variant}-${round}.db`);
       await copyDatabase(template, database);
-      const server = await startNodeServer(database, {}, variant === "before" ? baseTree : ROOT);
+      const server = await startNodeServer(
+        database,
+        serverEnv[variant],
+        variant === "before" ? baseTree : ROOT,
+      );
       try {
         const base = { target: variant, data: set.name, url: server.url, population };
         const durationSeconds = Number(args.duration);
@@ -109,7 +121,7 @@ console.log(table);
 
 function summarise(): string {
   const lines = [
-    `before: ${baseCommit}, after: working tree; ${args.loans} loans; ${rounds} rounds of ${args.duration} s; medians`,
+    `before: ${baseCommit} ${args["before-env"]}, after: working tree ${args["after-env"]}; ${args.loans} loans; ${rounds} rounds of ${args.duration} s; medians`,
     "",
     "| endpoint | conns | before req/s | after req/s | after ÷ before | before runs | after runs |",
     "|---|---|---|---|---|---|---|",
@@ -130,6 +142,12 @@ function summarise(): string {
     }
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** "A=1,B=2" → { A: "1", B: "2" }. */
+function parseEnv(list: string): Record<string, string> {
+  const pairs = list.split(",").filter((pair) => pair.includes("="));
+  return Object.fromEntries(pairs.map((pair) => pair.split("=", 2).map((part) => part.trim())));
 }
 
 function median(values: number[]): number {

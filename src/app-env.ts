@@ -2,6 +2,7 @@ import type { AppConfig } from "./config";
 import type { Database } from "./db/client";
 import type { IngestQueue } from "./ingest/queue";
 import type { RateLimiter } from "./lib/security/rate-limit";
+import type { Telemetry } from "./lib/telemetry";
 
 /**
  * The objects the app is handed by its runtime: the Worker's bindings, or the Node server's own
@@ -21,6 +22,8 @@ export interface AppVariables {
   db: Database;
   /** The date every rule is evaluated on (`YYYY-MM-DD`). */
   asOf: string;
+  /** Where metrics go (src/lib/telemetry.ts); a no-op unless the runtime gives one. */
+  telemetry: Telemetry;
 }
 
 /** What every handler sees on its context. */

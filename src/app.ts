@@ -13,11 +13,14 @@ import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
 import { payloadTooLargeProblem, problemResponse } from "./lib/problem";
+import { requestTelemetry } from "./lib/request-telemetry";
 import { configurableCors } from "./lib/security/cors";
 import { apiAccess } from "./lib/security/middleware";
 import { needsApiKey } from "./lib/security/paths";
+import { noTelemetry, type Telemetry } from "./lib/telemetry";
 import { customersRouter } from "./routes/customers/customers.index";
 import { eligibilityRouter } from "./routes/eligibility/eligibility.index";
+import { healthRouter } from "./routes/health/health.index";
 import { ingestRouter } from "./routes/ingest/ingest.index";
 import { loansRouter } from "./routes/loans/loans.index";
 
@@ -60,6 +63,10 @@ export interface AppOptions<B extends AppBindings> {
    * (src/worker/database.ts), the server's libSQL client in Node (src/node/runtime.ts).
    */
   database: (env: B) => Database;
+  /** Where the request's metrics go (src/lib/telemetry.ts); none by default. */
+  telemetry?: (env: B) => Telemetry;
+  /** Runtime-specific operations routes (the Node server's /metrics), served like /healthz. */
+  operations?: Hono<{ Bindings: B }>;
 }
 
 export function createApp<B extends AppBindings>(options: AppOptions<B>) {
@@ -67,11 +74,12 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
   const document = openApiDocument(api);
   const app = new Hono<{ Bindings: B; Variables: AppVariables }>({ strict: false });
 
+  const telemetry = options.telemetry;
+  app.use(requestTelemetry((c) => (telemetry ? telemetry(c.env) : noTelemetry)));
   app.use(requestId());
   app.use(async (c, next) => {
     const config = options.config(c.env);
     c.set("config", config);
-    c.set("db", options.database(c.env));
     c.set("asOf", config.asOfDate ?? todayUtc());
     await next();
   });
@@ -98,6 +106,10 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
   );
   // Keys and rate limits are checked before any body is read.
   app.use(apiAccess());
+  // Before the body and database middleware: these answer without them (and /readyz reaches the
+  // database itself, so that a database that cannot even be opened is "not ready", not a 500).
+  app.route("/", healthRouter(options.database));
+  if (options.operations) app.route("/", options.operations);
   app.use(identityEncodingOnly());
   // The ingest endpoints set their own, larger limit: one queue sendBatch of rows.
   app.use(
@@ -111,6 +123,11 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
       }),
     ),
   );
+  app.use(async (c, next) => {
+    c.set("db", options.database(c.env));
+    await next();
+  });
+
   // On Workers the console (a static asset) answers "/"; "/api" always answers with this index.
   const index = {
     name: "Credit Approval API",

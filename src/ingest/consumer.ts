@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import type { AppConfig } from "../config";
 import type { Database } from "../db/client";
+import { databaseErrorKind } from "../db/error-kind";
 import {
   readCustomersForChunk,
   readLoansForChunk,
@@ -12,6 +13,7 @@ import {
   upsertLoans,
 } from "../db/ingest";
 import { log } from "../lib/log";
+import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
 import {
   type CustomerChunk,
   type IngestMessage,
@@ -34,6 +36,9 @@ import type { LoanRow } from "./rows";
  * costs the chunk.
  */
 
+/** What a chunk that landed did with its rows (for the metrics). */
+type LandedRows = { landed: number; rejected?: number };
+
 type Outcome = { kind: "landed" } | { kind: "retry"; reason: string };
 
 /** What the consumer reads of the app's config. */
@@ -43,15 +48,16 @@ export async function consumeIngestBatch(
   batch: QueueBatch,
   db: Database,
   settings: ConsumerSettings,
+  telemetry: Telemetry = noTelemetry,
 ): Promise<void> {
   const deadLetters = batch.queue.endsWith("-dlq");
   for (const message of batch.messages) {
     if (deadLetters) {
-      await markDead(db, message);
+      await markDead(db, message, telemetry);
       message.ack();
       continue;
     }
-    const outcome = await consumeMessage(db, message);
+    const outcome = await consumeMessage(db, message, telemetry);
     if (outcome.kind === "landed") {
       message.ack();
     } else {
@@ -60,7 +66,11 @@ export async function consumeIngestBatch(
   }
 }
 
-async function consumeMessage(db: Database, message: QueueMessage): Promise<Outcome> {
+async function consumeMessage(
+  db: Database,
+  message: QueueMessage,
+  telemetry: Telemetry,
+): Promise<Outcome> {
   const parsed = v.safeParse(IngestMessageSchema, message.body);
   if (!parsed.success) {
     // A poison message: it can never land. Retrying sends it to the dead-letter queue.
@@ -70,15 +80,21 @@ async function consumeMessage(db: Database, message: QueueMessage): Promise<Outc
     return { kind: "retry", reason: "invalid message" };
   }
   const chunk = parsed.output;
+  telemetry.recordIngest(ingestEvent(chunk.kind, { read: chunk.rows.length }));
   try {
     const landed =
       chunk.kind === "customers"
         ? await landCustomers(db, chunk, message.attempts)
         : await landLoans(db, chunk, message.attempts);
-    if (landed) return { kind: "landed" };
+    if (landed) {
+      telemetry.recordIngest(ingestEvent(chunk.kind, landed));
+      return { kind: "landed" };
+    }
     await noteRetry(db, chunk, message.attempts, "customers of these loans have not landed yet");
     return { kind: "retry", reason: "missing customers" };
   } catch (error) {
+    const kind = databaseErrorKind(error);
+    if (kind) telemetry.recordDatabaseError(kind);
     logIngest("chunk failed", {
       job_id: chunk.job_id,
       seq: chunk.seq,
@@ -96,7 +112,7 @@ async function landCustomers(
   db: Database,
   chunk: CustomerChunk,
   attempts: number,
-): Promise<boolean> {
+): Promise<LandedRows> {
   const existing = await readCustomersForChunk(db, chunk.rows);
   const plan = planCustomers(chunk.rows, existing);
   await runAtomically(db, [
@@ -104,22 +120,26 @@ async function landCustomers(
     ...recordRejections(db, chunk.job_id, "customers", plan.rejections),
     landedState(db, chunk, plan.write.length, attempts),
   ]);
-  return true;
+  return { landed: plan.write.length, rejected: plan.rejections.length };
 }
 
-async function landLoans(db: Database, chunk: LoanChunk, attempts: number): Promise<boolean> {
+async function landLoans(
+  db: Database,
+  chunk: LoanChunk,
+  attempts: number,
+): Promise<LandedRows | null> {
   const stored = await readLoansForChunk(db, chunk.rows);
   const plan = planLoans(chunk.rows, stored.loans, stored.customerIds);
   // Their customers may still be on the way (a customer chunk being retried): wait while the
   // queue would still redeliver this chunk.
-  if (plan.unknownCustomer.length > 0 && !isLastDelivery(attempts)) return false;
+  if (plan.unknownCustomer.length > 0 && !isLastDelivery(attempts)) return null;
   await runAtomically(db, [
     ...upsertLoans(db, plan.write),
     ...recordRemaps(db, chunk.job_id, plan.remapped),
     ...recordRejections(db, chunk.job_id, "loans", plan.unknownCustomer.map(unknownCustomer)),
     landedState(db, chunk, plan.write.length, attempts),
   ]);
-  return true;
+  return { landed: plan.write.length, rejected: plan.unknownCustomer.length };
 }
 
 /** The rejection reason of a loan row whose customer never landed. */
@@ -161,7 +181,7 @@ async function noteRetry(
 }
 
 /** Dead letters: the chunk gave up. Record it so the job report and the script show it. */
-async function markDead(db: Database, message: QueueMessage): Promise<void> {
+async function markDead(db: Database, message: QueueMessage, telemetry: Telemetry): Promise<void> {
   const body = message.body as Partial<IngestMessage> | null;
   const jobId = typeof body?.job_id === "string" ? body.job_id : null;
   const seq = typeof body?.seq === "number" ? body.seq : null;
@@ -182,6 +202,7 @@ async function markDead(db: Database, message: QueueMessage): Promise<void> {
       lastError: "gave up after repeated failures",
     }),
   ]);
+  telemetry.recordIngest(ingestEvent(kind, { dead: rows }));
 }
 
 function chunkIdentity(chunk: IngestMessage) {

@@ -1,5 +1,6 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { databaseErrorKind } from "../db/error-kind";
 import { isTransientDatabaseError } from "../db/errors";
 import { log } from "./log";
 import {
@@ -9,12 +10,14 @@ import {
   problemResponse,
   unsupportedMediaTypeProblem,
 } from "./problem";
+import type { Telemetry } from "./telemetry";
 
 /* Every failure becomes a problem+json response. A 5xx says what happened, never how. */
 
 export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ProblemError) return problemResponse(c, error.problem);
   if (error instanceof HTTPException) return problemResponse(c, fromHttpException(error));
+  recordDatabaseError(c, error);
   if (isTransientDatabaseError(error)) {
     logError(c, "database unavailable", error);
     return problemResponse(c, {
@@ -49,6 +52,12 @@ function fromHttpException(error: HTTPException): ProblemInit {
     default:
       return { kind: "bad-request", detail: error.message };
   }
+}
+
+function recordDatabaseError(c: Context, error: Error): void {
+  const kind = databaseErrorKind(error);
+  const telemetry = c.get("telemetry") as Telemetry | undefined;
+  if (kind && telemetry) telemetry.recordDatabaseError(kind);
 }
 
 function logError(c: Context, what: string, error: Error): void {

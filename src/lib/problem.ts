@@ -29,6 +29,7 @@ const CATALOGUE = {
   "too-many-requests": { status: 429, title: "Too many requests" },
   "internal-error": { status: 500, title: "Internal server error" },
   "service-unavailable": { status: 503, title: "Service temporarily unavailable" },
+  "not-ready": { status: 503, title: "The service is not ready" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ProblemKind = keyof typeof CATALOGUE;

@@ -93,6 +93,11 @@ export class MemoryQueue implements IngestQueue {
     return stored.length;
   }
 
+  /** Messages waiting: ready for the next batch, or delayed for a retry (the metrics' depth). */
+  get depth(): number {
+    return this.#ready.length + this.#delayed.size;
+  }
+
   /** Nothing queued, delayed or being consumed. */
   get idle(): boolean {
     return (

@@ -8,9 +8,12 @@ import { consumeIngestBatch } from "../ingest/consumer";
 import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
+import { noTelemetry } from "../lib/telemetry";
 import { openLibsqlDatabase } from "./database";
 import { startMaintenanceTimer } from "./maintenance-timer";
 import { MemoryQueue } from "./memory-queue";
+import { createNodeMetrics, type NodeMetrics } from "./metrics";
+import { metricsRoute } from "./metrics-route";
 import { applyMigrations, readMigrations } from "./migrations";
 import { databaseQueueStore } from "./queue-store";
 import type { ServerSettings } from "./settings";
@@ -28,7 +31,13 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("../../migrations", import.m
 /** What the runtime reads of the server's settings (src/node/settings.ts). */
 export type RuntimeSettings = Pick<
   ServerSettings,
-  "databaseUrl" | "databaseAuthToken" | "rateLimitPerMinute" | "app" | "appSettings"
+  | "databaseUrl"
+  | "databaseAuthToken"
+  | "rateLimitPerMinute"
+  | "metrics"
+  | "metricsToken"
+  | "app"
+  | "appSettings"
 >;
 
 /** Knobs the tests turn; the server runs with the defaults. */
@@ -50,6 +59,8 @@ export interface Runtime {
   db: Database;
   client: Client;
   queue: MemoryQueue;
+  /** The metrics, when on. */
+  metrics: NodeMetrics | null;
   /** Migrations applied at open. */
   migrated: string[];
   /** Lets the queue finish what it holds (up to `drainMs`), then closes queue and database. */
@@ -78,6 +89,8 @@ export async function openRuntime(
   }
 
   const config = settings.app;
+  const metrics = settings.metrics ? createNodeMetrics() : null;
+  const telemetry = metrics ?? noTelemetry;
   const timeout = tuning.queueBatchTimeoutMs;
   const store = databaseQueueStore(db);
   const deadLetters = new MemoryQueue(
@@ -86,7 +99,7 @@ export async function openRuntime(
       maxBatchTimeoutMs: timeout ?? QUEUE_SETTINGS.deadLetters.maxBatchTimeoutMs,
       store,
     },
-    (batch) => consumeIngestBatch(batch, db, config),
+    (batch) => consumeIngestBatch(batch, db, config, telemetry),
   );
   const queue = new MemoryQueue(
     {
@@ -95,7 +108,7 @@ export async function openRuntime(
       deadLetterQueue: deadLetters,
       store,
     },
-    (batch) => consumeIngestBatch(batch, db, config),
+    (batch) => consumeIngestBatch(batch, db, config, telemetry),
   );
   let restored: number;
   try {
@@ -107,6 +120,8 @@ export async function openRuntime(
     throw error;
   }
   if (restored > 0) log("info", "resuming queued ingest messages", { messages: restored });
+  metrics?.watchQueue(queue.name, () => queue.depth);
+  metrics?.watchQueue(deadLetters.name, () => deadLetters.depth);
 
   const bindings: AppBindings = {
     INGEST_QUEUE: queue,
@@ -117,6 +132,8 @@ export async function openRuntime(
   const app = createApp<AppBindings>({
     config: (env) => overriddenConfig.get(env) ?? config,
     database: () => db,
+    telemetry: () => telemetry,
+    ...(metrics ? { operations: metricsRoute<AppBindings>(metrics, settings.metricsToken) } : {}),
   });
   const maintenance = startMaintenanceTimer(db, tuning.maintenanceIntervalMs);
 
@@ -134,6 +151,7 @@ export async function openRuntime(
     db,
     client,
     queue,
+    metrics,
     migrated,
     close: async (drainMs = 0) => {
       const deadline = Date.now() + drainMs;

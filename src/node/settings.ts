@@ -48,6 +48,15 @@ const serverSettingsSchema = appSettingsSchema.extend({
     .transform((value) => value || undefined),
   /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
   RATE_LIMIT_PER_MINUTE: wholeNumber(DEFAULT_RATE_LIMIT_PER_MINUTE, 1, Number.MAX_SAFE_INTEGER),
+  /** Prometheus metrics at GET /metrics: on unless `false`, `0`, `no` or `off`. */
+  METRICS: z
+    .string()
+    .optional()
+    .transform((value) => !/^(false|0|no|off)$/i.test(value?.trim() ?? "")),
+  METRICS_TOKEN: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || undefined),
 });
 
 /** The Node server's configuration, read from the environment once, at start. */
@@ -61,6 +70,10 @@ export interface ServerSettings {
   app: AppConfig;
   /** The app's settings as given, so a test can vary one of them and parse again. */
   appSettings: AppSettings;
+  /** Prometheus metrics at GET /metrics: on unless `METRICS` is false, 0, no or off. */
+  metrics: boolean;
+  /** When set, /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  metricsToken: string | undefined;
 }
 
 const APP_SETTING_NAMES = Object.keys(appSettingsSchema.shape) as (keyof AppSettings)[];
@@ -75,5 +88,7 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     rateLimitPerMinute: settings.RATE_LIMIT_PER_MINUTE,
     app: toAppConfig(settings),
     appSettings: Object.fromEntries(APP_SETTING_NAMES.map((name) => [name, env[name]])),
+    metrics: settings.METRICS,
+    metricsToken: settings.METRICS_TOKEN,
   };
 }

@@ -19,4 +19,9 @@ export interface Env extends AppBindings, AppSettings, DatabaseBindings {
    * Off by default: it reveals internals. Nothing is counted on libSQL (`DATABASE_URL`).
    */
   SERVER_TIMING?: string;
+  /**
+   * Workers Analytics Engine dataset for the metrics (src/worker/analytics.ts); metrics are off
+   * when it is not bound.
+   */
+  METRICS?: AnalyticsEngineDataset;
 }

@@ -1,6 +1,7 @@
 import { createApp } from "../app";
 import { runMaintenance } from "../db/maintenance";
 import { consumeIngestBatch } from "../ingest/consumer";
+import { analyticsTelemetry } from "./analytics";
 import { workerConfig } from "./config";
 import { workerDatabase } from "./database";
 import type { Env } from "./env";
@@ -9,6 +10,7 @@ import { withD1ServerTiming } from "./server-timing";
 const app = createApp<Env>({
   config: (env) => workerConfig(env).app,
   database: workerDatabase,
+  telemetry: (env) => analyticsTelemetry(env.METRICS),
 });
 
 export default {
@@ -17,7 +19,12 @@ export default {
       ? withD1ServerTiming(env, (counted) => app.fetch(request, counted, ctx))
       : app.fetch(request, env, ctx),
   queue: (batch, env, _ctx) =>
-    consumeIngestBatch(batch, workerDatabase(env), workerConfig(env).app),
+    consumeIngestBatch(
+      batch,
+      workerDatabase(env),
+      workerConfig(env).app,
+      analyticsTelemetry(env.METRICS),
+    ),
   // The Cron Trigger in wrangler.toml: expired rows are swept here, never inside a request.
   scheduled: async (controller, env, _ctx) => {
     await runMaintenance(workerDatabase(env), controller.scheduledTime);

@@ -3,8 +3,19 @@
  * prefix and trailing slash, the same way the router serves them.
  */
 
-/** Open to everyone: the API index, its documentation and the console's static files. */
-const PUBLIC_PATHS = new Set(["/", "/api", "/docs", "/openapi.json"]);
+/**
+ * Open to everyone: the API index, its documentation, the console's static files, and the
+ * operations endpoints (health checks carry no data; /metrics has its own token).
+ */
+const PUBLIC_PATHS = new Set([
+  "/",
+  "/api",
+  "/docs",
+  "/openapi.json",
+  "/healthz",
+  "/readyz",
+  "/metrics",
+]);
 const PUBLIC_PREFIXES = ["/vendor/", "/console", "/ingest/", "/ingest"];
 
 /** The writes that the rate limit protects. */

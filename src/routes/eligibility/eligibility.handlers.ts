@@ -3,6 +3,7 @@ import type { AppEnv } from "../../app-env";
 import { loadBorrower } from "../../db/loans";
 import { assessLoanRequest } from "../../domain/assessment";
 import { notFoundProblem } from "../../lib/problem";
+import { decisionEvent } from "../../lib/telemetry";
 import { toLoanRequest } from "../loan-request";
 import { toAssessmentResponse } from "./assessment-response";
 import type { checkEligibility } from "./eligibility.routes";
@@ -15,6 +16,8 @@ export const checkEligibilityHandler: RouteHandler<typeof checkEligibility, AppE
   if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
 
   const assessment = assessLoanRequest(customer, loans, request, c.var.asOf);
+
+  c.var.telemetry.recordDecision(decisionEvent("check-eligibility", assessment.decision));
 
   return c.json(toAssessmentResponse(body, assessment, c.var.asOf), 200);
 };

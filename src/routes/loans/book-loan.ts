@@ -3,6 +3,7 @@ import type { Database } from "../../db/client";
 import { IDEMPOTENCY_TTL_MS, type StoredResponse } from "../../db/idempotency";
 import type { IdempotencyRecord } from "../../db/schema";
 import { assessLoanRequest } from "../../domain/assessment";
+import type { Decision } from "../../domain/decision";
 import { loanEndDate } from "../../domain/loan-terms";
 import { conflictProblem, notFoundProblem, ProblemError } from "../../lib/problem";
 import { type LoanRequestBody, toLoanRequest } from "../loan-request";
@@ -23,11 +24,11 @@ export interface BookingRequest {
   asOf: string;
 }
 
-export interface BookingResult {
-  status: 200 | 201;
-  result: CreateLoanResult;
-  replayed: boolean;
-}
+export type BookingResult =
+  /** Decided now; the decision counts once it is final (not an attempt a concurrent booking undid). */
+  | { status: 200 | 201; result: CreateLoanResult; replayed: false; decision: Decision }
+  /** The first response of this Idempotency-Key, replayed. */
+  | { status: 200 | 201; result: CreateLoanResult; replayed: true };
 
 export async function bookLoanRequest(
   db: Database,
@@ -76,9 +77,10 @@ export async function bookLoanRequest(
     }
 
     if (outcome.kind === "booked") {
-      return { status: 201, result: { ...result, loan_id: outcome.loanId }, replayed: false };
+      const booked = { ...result, loan_id: outcome.loanId };
+      return { status: 201, result: booked, replayed: false, decision };
     }
-    if (outcome.kind === "recorded") return { status: 200, result, replayed: false };
+    if (outcome.kind === "recorded") return { status: 200, result, replayed: false, decision };
     // guard-refused: a concurrent booking changed the position; key-taken: the twin request
     // finished first. Either way the next read sees the new state (and replays a stored response).
   }

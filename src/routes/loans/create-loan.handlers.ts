@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
 import { hashJson } from "../../lib/request-hash";
+import { decisionEvent } from "../../lib/telemetry";
 import { bookLoanRequest } from "./book-loan";
 import type { createLoan } from "./loans.routes";
 
@@ -13,5 +14,6 @@ export const createLoanHandler: RouteHandler<typeof createLoan, AppEnv> = async 
   const booking = await bookLoanRequest(c.var.db, { body, idempotency, asOf: c.var.asOf });
 
   if (booking.replayed) c.header("Idempotent-Replayed", "true");
+  else c.var.telemetry.recordDecision(decisionEvent("create-loan", booking.decision));
   return booking.status === 201 ? c.json(booking.result, 201) : c.json(booking.result, 200);
 };

@@ -1,0 +1,11 @@
+/**
+ * The migration files the code expects to be applied, by name, as wrangler records them in
+ * `d1_migrations`. Written out because the Worker cannot read `migrations/` at run time;
+ * test/db/migration-names.node.test.ts fails when this list and the folder disagree, so a new
+ * migration cannot be added without it.
+ */
+export const EXPECTED_MIGRATIONS: readonly string[] = [
+  "0000_init.sql",
+  "0001_ingestion.sql",
+  "0002_node_queue.sql",
+];

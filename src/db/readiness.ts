@@ -1,0 +1,45 @@
+import { sql } from "drizzle-orm";
+import type { FieldError } from "../lib/problem";
+import type { Database } from "./client";
+import { EXPECTED_MIGRATIONS } from "./migration-names";
+
+export type Readiness =
+  | { ready: true; migrations: number }
+  | { ready: false; problems: FieldError[] };
+
+/**
+ * Ready when the database answers and every expected migration is recorded in `d1_migrations`
+ * (wrangler's table, which the Node migrator writes too). One small query does both: reading
+ * that table is the trivial query.
+ */
+export async function checkReadiness(
+  database: () => Database,
+  expected: readonly string[] = EXPECTED_MIGRATIONS,
+): Promise<Readiness> {
+  let applied: Set<string>;
+  try {
+    // `values` returns arrays of columns on every driver (a raw `all` does not).
+    const rows = await database().values<[string]>(sql`SELECT name FROM d1_migrations`);
+    applied = new Set(rows.map(([name]) => String(name)));
+  } catch (error) {
+    if (/no such table/i.test(String((error as Error)?.message ?? error))) {
+      applied = new Set();
+    } else {
+      // The error's class only: its message may hold connection details.
+      return {
+        ready: false,
+        problems: [
+          { field: "database", message: `did not answer (${(error as Error)?.name ?? "error"})` },
+        ],
+      };
+    }
+  }
+  const missing = expected.filter((name) => !applied.has(name));
+  if (missing.length > 0) {
+    return {
+      ready: false,
+      problems: [{ field: "migrations", message: `not applied: ${missing.join(", ")}` }],
+    };
+  }
+  return { ready: true, migrations: expected.length };
+}

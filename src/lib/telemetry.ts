@@ -1,0 +1,79 @@
+import type { Decision, RefusalCode } from "../domain/decision";
+
+/*
+ * What the app tells an operator about itself, as events. The core only emits them; each runtime
+ * decides where they go: Prometheus on the Node server (src/node/metrics.ts), Workers Analytics
+ * Engine on the Worker (src/worker/analytics.ts), nowhere by default. An event never carries an
+ * id, a name, a phone number or an amount: only route templates, outcomes, codes and counts.
+ */
+
+export type StatusClass = "1xx" | "2xx" | "3xx" | "4xx" | "5xx";
+
+export interface RequestEvent {
+  method: string;
+  /** The route's template (`/view-loan/{loan_id}`), never the raw path; `unmatched` for a 404. */
+  route: string;
+  status: number;
+  durationMs: number;
+}
+
+export type DecisionEndpoint = "create-loan" | "check-eligibility";
+
+export interface DecisionEvent {
+  endpoint: DecisionEndpoint;
+  approved: boolean;
+  /** Every refusal reason of the decision (none when approved). */
+  reasons: RefusalCode[];
+}
+
+/** Rows of one chunk, by what the consumer did with them. */
+export interface IngestEvent {
+  kind: "customers" | "loans";
+  /** Rows delivered to the consumer (a redelivered chunk counts again). */
+  read: number;
+  landed: number;
+  rejected: number;
+  /** Rows of a chunk that gave up and went to the dead-letter queue. */
+  dead: number;
+}
+
+export type DatabaseErrorKind = "busy" | "constraint" | "other";
+
+export interface Telemetry {
+  recordRequest(event: RequestEvent): void;
+  recordDecision(event: DecisionEvent): void;
+  recordIngest(event: IngestEvent): void;
+  recordDatabaseError(kind: DatabaseErrorKind): void;
+}
+
+/** The default: metrics are off. */
+export const noTelemetry: Telemetry = {
+  recordRequest: () => {},
+  recordDecision: () => {},
+  recordIngest: () => {},
+  recordDatabaseError: () => {},
+};
+
+export function statusClass(status: number): StatusClass {
+  if (status >= 500) return "5xx";
+  if (status >= 400) return "4xx";
+  if (status >= 300) return "3xx";
+  if (status >= 200) return "2xx";
+  return "1xx";
+}
+
+export function decisionEvent(endpoint: DecisionEndpoint, decision: Decision): DecisionEvent {
+  return {
+    endpoint,
+    approved: decision.approved,
+    reasons: decision.reasons.map((reason) => reason.code),
+  };
+}
+
+/** An ingest event with every count but the ones given at zero. */
+export function ingestEvent(
+  kind: IngestEvent["kind"],
+  counts: Partial<Omit<IngestEvent, "kind">>,
+): IngestEvent {
+  return { kind, read: 0, landed: 0, rejected: 0, dead: 0, ...counts };
+}

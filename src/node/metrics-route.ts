@@ -1,0 +1,24 @@
+import { Hono } from "hono";
+import { requireBearerToken } from "../lib/bearer-token";
+import type { NodeMetrics } from "./metrics";
+
+/**
+ * `GET /metrics`: the Prometheus text exposition. Open when no token is set (the server listens
+ * on the loopback by default); with `METRICS_TOKEN`, a scraper sends `Authorization: Bearer
+ * <token>` and anything else is a 401 problem.
+ */
+export function metricsRoute<B extends object>(metrics: NodeMetrics, token: string | undefined) {
+  const route = new Hono<{ Bindings: B }>();
+  if (token)
+    route.use(
+      "/metrics",
+      requireBearerToken(() => token, "metrics"),
+    );
+  return route.get("/metrics", async (c) => {
+    const body = await metrics.registry.metrics();
+    return c.body(body, 200, {
+      "Content-Type": metrics.registry.contentType,
+      "Cache-Control": "no-store",
+    });
+  });
+}

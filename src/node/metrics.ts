@@ -1,0 +1,132 @@
+import {
+  type Counter,
+  Counter as CounterMetric,
+  collectDefaultMetrics,
+  Gauge,
+  type Histogram,
+  Histogram as HistogramMetric,
+  Registry,
+} from "prom-client";
+import { type StatusClass, statusClass, type Telemetry } from "../lib/telemetry";
+
+/*
+ * The Node server's metrics: the core's telemetry events (src/lib/telemetry.ts) as Prometheus
+ * metrics, exposed at GET /metrics (src/node/metrics-route.ts). Each runtime has its own registry,
+ * so tests can open several. Labels are route templates, methods, status classes, outcomes, codes
+ * and kinds: a bounded set, and never personal data.
+ *
+ * One process today. Under node:cluster each worker keeps this registry and registers it with
+ * `AggregatorRegistry.setRegistries([metrics.registry])`; the primary answers /metrics with
+ * `new AggregatorRegistry().clusterMetrics()`, which sums counters and histograms across workers
+ * (docs/operations.md).
+ */
+
+export interface NodeMetrics extends Telemetry {
+  registry: Registry;
+  /** Reports a queue's depth at every scrape. */
+  watchQueue(name: string, depth: () => number): void;
+}
+
+/** Seconds; a read answers in a few ms on a file database, a slow write under lock in seconds. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+/** Any other method (a client may send anything) is one label value, not one per spelling. */
+const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+type RequestLabel = "method" | "route" | "status_class";
+
+export function createNodeMetrics(): NodeMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const requests = new CounterMetric<RequestLabel>({
+    name: "http_requests_total",
+    help: "HTTP requests answered, by method, route template and status class.",
+    labelNames: ["method", "route", "status_class"],
+    registers: [registry],
+  });
+  const latency = new HistogramMetric<RequestLabel>({
+    name: "http_request_duration_seconds",
+    help: "Time to answer an HTTP request, by method, route template and status class.",
+    labelNames: ["method", "route", "status_class"],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const decisions = new CounterMetric<"endpoint" | "outcome">({
+    name: "credit_decisions_total",
+    help: "Lending decisions made (check-eligibility and create-loan), by outcome.",
+    labelNames: ["endpoint", "outcome"],
+    registers: [registry],
+  });
+  const refusals = new CounterMetric<"endpoint" | "reason">({
+    name: "credit_refusal_reasons_total",
+    help: "Reasons given for refused decisions (a refusal can give several).",
+    labelNames: ["endpoint", "reason"],
+    registers: [registry],
+  });
+  const ingestRows = new CounterMetric<"kind" | "stage">({
+    name: "ingest_rows_total",
+    help: "Workbook rows seen by the queue consumer: read (each delivery), landed, rejected, dead.",
+    labelNames: ["kind", "stage"],
+    registers: [registry],
+  });
+  const databaseErrors = new CounterMetric<"kind">({
+    name: "database_errors_total",
+    help: "Database errors met by requests and by the queue consumer, by kind.",
+    labelNames: ["kind"],
+    registers: [registry],
+  });
+  const queues = new Map<string, () => number>();
+  new Gauge<"queue">({
+    name: "ingest_queue_depth",
+    help: "Messages waiting in the in-process ingest queues (ready or delayed for a retry).",
+    labelNames: ["queue"],
+    registers: [registry],
+    collect() {
+      for (const [queue, depth] of queues) this.set({ queue }, depth());
+    },
+  });
+
+  // A request's children, looked up once per label combination: label hashing is most of what a
+  // metric costs on the hot path.
+  const requestChildren = new Map<
+    string,
+    { count: Counter.Internal; time: Histogram.Internal<RequestLabel> }
+  >();
+  const requestChild = (method: string, route: string, status: StatusClass) => {
+    const key = `${method} ${route} ${status}`;
+    let child = requestChildren.get(key);
+    if (child === undefined) {
+      const labels = { method, route, status_class: status };
+      child = { count: requests.labels(labels), time: latency.labels(labels) };
+      requestChildren.set(key, child);
+    }
+    return child;
+  };
+
+  return {
+    registry,
+    watchQueue: (name, depth) => {
+      queues.set(name, depth);
+    },
+    recordRequest: ({ method, route, status, durationMs }) => {
+      const child = requestChild(
+        METHODS.has(method) ? method : "OTHER",
+        route,
+        statusClass(status),
+      );
+      child.count.inc();
+      child.time.observe(durationMs / 1000);
+    },
+    recordDecision: ({ endpoint, approved, reasons }) => {
+      decisions.inc({ endpoint, outcome: approved ? "approved" : "refused" });
+      for (const reason of reasons) refusals.inc({ endpoint, reason });
+    },
+    recordIngest: ({ kind, read, landed, rejected, dead }) => {
+      const stages = { read, landed, rejected, dead };
+      for (const [stage, rows] of Object.entries(stages)) {
+        if (rows > 0) ingestRows.inc({ kind, stage }, rows);
+      }
+    },
+    recordDatabaseError: (kind) => databaseErrors.inc({ kind }),
+  };
+}

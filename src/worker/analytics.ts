@@ -1,0 +1,64 @@
+import type { RefusalCode } from "../domain/decision";
+import { noTelemetry, statusClass, type Telemetry } from "../lib/telemetry";
+
+/*
+ * The Worker's metrics: one Workers Analytics Engine data point per event, through the `METRICS`
+ * binding (`[[analytics_engine_datasets]]` in wrangler.toml). `writeDataPoint` returns nothing
+ * and sends in the background, so nothing waits for it; a throw is swallowed, so metrics never
+ * fail a request. Without the binding, metrics are off. The layout of each point, which the SQL
+ * in docs/operations.md reads:
+ *
+ * | event            | index1 / blob1   | blob2    | blob3    | blob4        | doubles                                  |
+ * |------------------|------------------|----------|----------|--------------|------------------------------------------|
+ * | a request        | `request`        | method   | route    | status class | 1 duration ms, 2 status                  |
+ * | a decision       | `decision`       | endpoint | outcome  | reason codes | 1 approved (1/0), 2–5 one per reason (1/0, REFUSAL_CODES order) |
+ * | ingested rows    | `ingest`         | kind     |          |              | 1 read, 2 landed, 3 rejected, 4 dead     |
+ * | a database error | `database_error` | kind     |          |              | 1 count (1)                              |
+ */
+
+/** The order of the decision's reason doubles (double2 … double5). */
+export const REFUSAL_CODES = [
+  "CURRENT_LOANS_OVER_LIMIT",
+  "CREDIT_SCORE_TOO_LOW",
+  "OVER_APPROVED_LIMIT",
+  "EMI_OVER_HALF_SALARY",
+] as const satisfies readonly RefusalCode[];
+// Fails to compile when a refusal code is added to the domain and not here.
+const everyCodeListed: RefusalCode extends (typeof REFUSAL_CODES)[number] ? true : never = true;
+void everyCodeListed;
+
+export function analyticsTelemetry(dataset: AnalyticsEngineDataset | undefined): Telemetry {
+  if (!dataset) return noTelemetry;
+  const write = (point: AnalyticsEngineDataPoint) => {
+    try {
+      dataset.writeDataPoint(point);
+    } catch {
+      // Metrics are best effort: a failed write must not fail the request or the batch.
+    }
+  };
+  return {
+    recordRequest: ({ method, route, status, durationMs }) =>
+      write({
+        indexes: ["request"],
+        blobs: ["request", method, route, statusClass(status)],
+        doubles: [durationMs, status],
+      }),
+    recordDecision: ({ endpoint, approved, reasons }) =>
+      write({
+        indexes: ["decision"],
+        blobs: ["decision", endpoint, approved ? "approved" : "refused", reasons.join(",")],
+        doubles: [
+          approved ? 1 : 0,
+          ...REFUSAL_CODES.map((code) => (reasons.includes(code) ? 1 : 0)),
+        ],
+      }),
+    recordIngest: ({ kind, read, landed, rejected, dead }) =>
+      write({
+        indexes: ["ingest"],
+        blobs: ["ingest", kind],
+        doubles: [read, landed, rejected, dead],
+      }),
+    recordDatabaseError: (kind) =>
+      write({ indexes: ["database_error"], blobs: ["database_error", kind], doubles: [1] }),
+  };
+}

@@ -1,0 +1,66 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { EXPECTED_MIGRATIONS } from "../../src/db/migration-names";
+import { call, callJson } from "../support/http";
+import { expectProblem } from "../support/problem";
+
+/*
+ * GET /readyz on the Worker when the database is not ready: a D1 binding that fails every call,
+ * no database at all, and a database missing a migration (storage is isolated per test file, so
+ * deleting a row of d1_migrations here touches no other file).
+ */
+
+/** A D1 binding whose every query fails the way an unreachable D1 does. */
+const unreachableD1 = new Proxy(env.DB, {
+  get(target, property) {
+    if (property === "prepare") {
+      return () => {
+        throw new Error("D1_ERROR: Network connection lost.");
+      };
+    }
+    if (property === "batch" || property === "exec") {
+      return async () => {
+        throw new Error("D1_ERROR: Network connection lost.");
+      };
+    }
+    const value = Reflect.get(target, property);
+    return typeof value === "function" ? value.bind(target) : value;
+  },
+});
+
+describe("GET /readyz on the Worker", () => {
+  it("answers 503 naming the database while D1 does not answer, and /healthz stays 200", async () => {
+    const envOverride = { DB: unreachableD1 };
+    const response = await call("/readyz", { env: envOverride });
+    expect(response.headers.get("Retry-After")).toBe("5");
+    const body = await expectProblem(response, 503, "database");
+    expect(body.type).toBe("/problems/not-ready");
+    expect(body.detail).toMatch(/^Not ready: database\./);
+    expect(body.errors).toEqual([{ field: "database", message: "did not answer (Error)" }]);
+    expect((await callJson("/healthz", { env: envOverride })).status).toBe(200);
+  });
+
+  it("answers 503 naming the database when none is configured", async () => {
+    const body = await expectProblem(await call("/readyz", { env: { DB: undefined } }), 503);
+    expect(body.errors).toEqual([
+      { field: "database", message: "did not answer (ConfigError)" },
+    ]);
+  });
+
+  it("answers 503 naming the migration that is not applied, then 200 once it is", async () => {
+    const last = EXPECTED_MIGRATIONS.at(-1) ?? "";
+    const recorded = await env.DB.prepare("SELECT id FROM d1_migrations WHERE name = ?")
+      .bind(last)
+      .first<{ id: number }>();
+    await env.DB.prepare("DELETE FROM d1_migrations WHERE name = ?").bind(last).run();
+    try {
+      const body = await expectProblem(await call("/readyz"), 503);
+      expect(body.errors).toEqual([{ field: "migrations", message: `not applied: ${last}` }]);
+    } finally {
+      await env.DB.prepare("INSERT INTO d1_migrations (id, name) VALUES (?, ?)")
+        .bind(recorded?.id, last)
+        .run();
+    }
+    expect((await callJson("/readyz")).status).toBe(200);
+  });
+});
