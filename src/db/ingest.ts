@@ -2,6 +2,7 @@ import { eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Rejection } from "../ingest/plan-customers";
 import type { CustomerRow, LoanRow } from "../ingest/rows";
+import { openLoan } from "../domain/servicing";
 import type { Database } from "./client";
 import { customers, ingestChunks, ingestRejections, ingestRemaps, loans, NOW_ISO } from "./schema";
 
@@ -12,9 +13,12 @@ import { customers, ingestChunks, ingestRejections, ingestRemaps, loans, NOW_ISO
  */
 
 const MAX_PARAMS = 100;
-/** 7 bound values per customer row, 10 per loan row. */
+/**
+ * 7 bound values per customer row; 13 per loan row (its 10 fields, the workbook's on-time count,
+ * its closing date, and the API payment counter's default that drizzle binds).
+ */
 const CUSTOMER_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 7);
-const LOAN_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 10);
+const LOAN_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 13);
 const IDS_PER_LOOKUP = MAX_PARAMS - 1;
 /** Rejections carry 6 bound values each (job, kind, row, column, reason, customer). */
 const REJECTIONS_PER_STATEMENT = Math.floor(MAX_PARAMS / 6);
@@ -122,7 +126,11 @@ export function upsertCustomers(db: Database, rows: readonly CustomerRow[]): Sta
   );
 }
 
-/** Upserts on the natural key (source_loan_id, customer_id); a null id lets the database choose. */
+/**
+ * Upserts on the natural key (source_loan_id, customer_id); a null id lets the database choose.
+ * A loan that has taken API payments is left as it is: its ledger was built on the terms and the
+ * on-time count it had, and re-ingesting must never erase or contradict those payments.
+ */
 export function upsertLoans(
   db: Database,
   rows: readonly { row: LoanRow; id: number | null }[],
@@ -143,8 +151,10 @@ export function upsertLoans(
             interestRateBp: Math.round(row.interest_rate * 100),
             monthlyPaymentPaise: Math.round(row.monthly_payment * 100),
             emisPaidOnTime: row.emis_paid_on_time,
+            workbookEmisPaidOnTime: row.emis_paid_on_time,
             startDate: row.start_date,
             endDate: row.end_date,
+            closedOn: reconstructedClosedOn(row),
           })),
         )
         .onConflictDoUpdate({
@@ -155,12 +165,29 @@ export function upsertLoans(
             interestRateBp: sql`excluded.interest_rate_bp`,
             monthlyPaymentPaise: sql`excluded.monthly_payment_paise`,
             emisPaidOnTime: sql`excluded.emis_paid_on_time`,
+            workbookEmisPaidOnTime: sql`excluded.workbook_emis_paid_on_time`,
             startDate: sql`excluded.start_date`,
             endDate: sql`excluded.end_date`,
+            closedOn: sql`excluded.closed_on`,
           },
+          setWhere: sql`${loans.apiPayments} = 0`,
         }),
     ),
   );
+}
+
+/** A workbook loan whose on-time count covers its schedule is closed on its last settled due date. */
+function reconstructedClosedOn(row: LoanRow): string | null {
+  const loanAmountPaise = Math.round(row.loan_amount * 100);
+  return openLoan({
+    loanAmountPaise,
+    annualRateBp: Math.round(row.interest_rate * 100),
+    tenure: row.tenure,
+    startDate: row.start_date,
+    scheduleBasis: "reconstructed",
+    recordedInstalmentPaise: Math.round(row.monthly_payment * 100),
+    recordedEmisPaidOnTime: row.emis_paid_on_time,
+  }).state.closedOn;
 }
 
 /** Remaps per statement: three parameters each, plus the job id. */

@@ -33,6 +33,7 @@ export async function seedLoan(loan: SeedLoan): Promise<number> {
           ? monthlyInstalmentPaise(amountPaise, rateBp, tenure)
           : Math.round(loan.monthlyPayment * 100),
       emisPaidOnTime: loan.emisPaidOnTime ?? 0,
+      workbookEmisPaidOnTime: loan.emisPaidOnTime ?? 0,
       startDate: loan.startDate,
       endDate: loan.endDate,
     })
