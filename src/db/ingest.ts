@@ -1,8 +1,8 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { openLoan } from "../domain/servicing";
 import type { Rejection } from "../ingest/plan-customers";
 import type { CustomerRow, LoanRow } from "../ingest/rows";
-import { openLoan } from "../domain/servicing";
 import type { Database } from "./client";
 import { customers, ingestChunks, ingestRejections, ingestRemaps, loans, NOW_ISO } from "./schema";
 

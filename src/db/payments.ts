@@ -1,7 +1,11 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { isKeyTakenError } from "./errors";
-import { deleteKeyIfExpired, type StoredResponse, selectLiveIdempotencyRecord } from "./idempotency";
+import {
+  deleteKeyIfExpired,
+  type StoredResponse,
+  selectLiveIdempotencyRecord,
+} from "./idempotency";
 import {
   type IdempotencyRecord,
   idempotencyKeys,
@@ -155,9 +159,7 @@ function updateLoanIfUnchanged(db: Database, payment: PaymentToRecord) {
       closedOn: after.closedOn,
       apiPayments: sql`${loans.apiPayments} + 1`,
     })
-    .where(
-      and(eq(loans.id, payment.loanId), eq(loans.apiPayments, payment.expectedApiPayments)),
-    );
+    .where(and(eq(loans.id, payment.loanId), eq(loans.apiPayments, payment.expectedApiPayments)));
 }
 
 function insertPaymentAfterUpdate(db: Database, payment: PaymentToRecord) {

@@ -93,7 +93,9 @@ export const payments = sqliteTable(
     principalPaise: integer("principal_paise").notNull(),
     balanceAfterPaise: integer("balance_after_paise").notNull(),
     onTime: integer("on_time", { mode: "boolean" }).notNull(),
-    source: text("source", { enum: ["api"] }).notNull().default("api"),
+    source: text("source", { enum: ["api"] })
+      .notNull()
+      .default("api"),
     idempotencyKey: text("idempotency_key"),
     createdAt: text("created_at").notNull().default(NOW_ISO),
   },

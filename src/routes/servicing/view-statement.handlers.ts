@@ -5,8 +5,8 @@ import { nextInstalment } from "../../domain/servicing";
 import { buildStatement } from "../../domain/statement";
 import { notFoundProblem } from "../../lib/problem";
 import { servicedLoanOf, servicingHistoryOf } from "./loan-servicing";
-import { toStatementResult } from "./servicing-response";
 import type { viewStatement } from "./servicing.routes";
+import { toStatementResult } from "./servicing-response";
 
 export const viewStatementHandler: RouteHandler<typeof viewStatement, AppEnv> = async (c) => {
   const { customer_id: customerId, loan_id: loanId } = c.req.valid("param");
