@@ -37,7 +37,7 @@ export function selectPaymentsOfLoan(db: Database, customerId: number, loanId: n
     .orderBy(asc(payments.period));
 }
 
-function selectPaymentIdByKey(db: Database, key: string) {
+export function selectPaymentIdByKey(db: Database, key: string) {
   return db
     .select({ id: payments.id })
     .from(payments)
