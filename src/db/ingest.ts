@@ -14,11 +14,11 @@ import { customers, ingestChunks, ingestRejections, ingestRemaps, loans, NOW_ISO
 
 const MAX_PARAMS = 100;
 /**
- * 7 bound values per customer row; 13 per loan row (its 10 fields, the workbook's on-time count,
- * its closing date, and the API payment counter's default that drizzle binds).
+ * 7 bound values per customer row, 10 per loan row (its servicing columns are written as SQL
+ * literals, so a full invocation stays within D1's queries per invocation).
  */
 const CUSTOMER_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 7);
-const LOAN_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 13);
+const LOAN_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 10);
 const IDS_PER_LOOKUP = MAX_PARAMS - 1;
 /** Rejections carry 6 bound values each (job, kind, row, column, reason, customer). */
 const REJECTIONS_PER_STATEMENT = Math.floor(MAX_PARAMS / 6);
@@ -151,10 +151,13 @@ export function upsertLoans(
             interestRateBp: Math.round(row.interest_rate * 100),
             monthlyPaymentPaise: Math.round(row.monthly_payment * 100),
             emisPaidOnTime: row.emis_paid_on_time,
-            workbookEmisPaidOnTime: row.emis_paid_on_time,
             startDate: row.start_date,
             endDate: row.end_date,
-            closedOn: reconstructedClosedOn(row),
+            // Literals, not bound values (see LOAN_ROWS_PER_STATEMENT). The workbook's count is
+            // emis_paid_on_time until the first API payment freezes it in its own column.
+            workbookEmisPaidOnTime: sql`0`,
+            apiPayments: sql`0`,
+            closedOn: dateLiteral(reconstructedClosedOn(row)),
           })),
         )
         .onConflictDoUpdate({
@@ -165,7 +168,6 @@ export function upsertLoans(
             interestRateBp: sql`excluded.interest_rate_bp`,
             monthlyPaymentPaise: sql`excluded.monthly_payment_paise`,
             emisPaidOnTime: sql`excluded.emis_paid_on_time`,
-            workbookEmisPaidOnTime: sql`excluded.workbook_emis_paid_on_time`,
             startDate: sql`excluded.start_date`,
             endDate: sql`excluded.end_date`,
             closedOn: sql`excluded.closed_on`,
@@ -188,6 +190,13 @@ function reconstructedClosedOn(row: LoanRow): string | null {
     recordedInstalmentPaise: Math.round(row.monthly_payment * 100),
     recordedEmisPaidOnTime: row.emis_paid_on_time,
   }).state.closedOn;
+}
+
+/** A date we computed ourselves (never client text), checked and written as an SQL literal. */
+function dateLiteral(date: string | null) {
+  if (date === null) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`not an ISO date: ${date}`);
+  return sql.raw(`'${date}'`);
 }
 
 /** Remaps per statement: three parameters each, plus the job id. */

@@ -104,6 +104,8 @@ export interface PaymentToRecord {
     emisPaidOnTime: number;
     closedOn: string | null;
   };
+  /** The on-time count the opening state was built on, kept once API payments add to it. */
+  recordedEmisPaidOnTime: number;
   idempotencyKey: string | null;
 }
 
@@ -157,6 +159,7 @@ function updateLoanIfUnchanged(db: Database, payment: PaymentToRecord) {
       monthlyPaymentPaise: after.monthlyInstalmentPaise,
       emisPaidOnTime: after.emisPaidOnTime,
       closedOn: after.closedOn,
+      workbookEmisPaidOnTime: payment.recordedEmisPaidOnTime,
       apiPayments: sql`${loans.apiPayments} + 1`,
     })
     .where(and(eq(loans.id, payment.loanId), eq(loans.apiPayments, payment.expectedApiPayments)));

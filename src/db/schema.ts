@@ -52,6 +52,7 @@ export const loans = sqliteTable(
      * on-time API payments. `monthly_payment_paise` is the displayed instalment, which the first
      * API payment replaces with the schedule's.
      */
+    /** The recorded count, frozen by the first API payment (until then it is emis_paid_on_time). */
     workbookEmisPaidOnTime: integer("workbook_emis_paid_on_time").notNull().default(0),
     /** API payments so far: the version a payment's conditional write checks. */
     apiPayments: integer("api_payments").notNull().default(0),

@@ -23,7 +23,9 @@ export function servicedLoanOf(loan: LoanRecord): ServicedLoan {
     scheduleBasis: loan.sourceLoanId === null ? "contract" : "reconstructed",
     // Read only while the loan has no API payment, when it is still the recorded instalment.
     recordedInstalmentPaise: loan.monthlyPaymentPaise,
-    recordedEmisPaidOnTime: loan.workbookEmisPaidOnTime,
+    // The first API payment freezes the recorded count in its own column (make-payment.ts).
+    recordedEmisPaidOnTime:
+      loan.apiPayments === 0 ? loan.emisPaidOnTime : loan.workbookEmisPaidOnTime,
   };
 }
 

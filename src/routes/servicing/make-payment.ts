@@ -42,7 +42,8 @@ export async function makePaymentRequest(
   if (stored && idempotency) return replay(stored, idempotency.requestHash);
   if (!loan) throw notFoundProblem(`Customer ${customerId} has no loan ${loanId}.`);
 
-  const outcome = applyPayment(servicedLoanOf(loan), servicingStateOf(loan), {
+  const serviced = servicedLoanOf(loan);
+  const outcome = applyPayment(serviced, servicingStateOf(loan), {
     amountPaise,
     paidOn: asOf,
   });
@@ -70,6 +71,7 @@ export async function makePaymentRequest(
       balanceAfterPaise: entry.balanceAfterPaise,
       onTime: entry.onTime,
       loanAfter: state,
+      recordedEmisPaidOnTime: serviced.recordedEmisPaidOnTime,
       idempotencyKey: idempotency?.key ?? null,
     },
     idempotency && {
