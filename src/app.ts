@@ -23,6 +23,7 @@ import { eligibilityRouter } from "./routes/eligibility/eligibility.index";
 import { healthRouter } from "./routes/health/health.index";
 import { ingestRouter } from "./routes/ingest/ingest.index";
 import { loansRouter } from "./routes/loans/loans.index";
+import { servicingRouter } from "./routes/servicing/servicing.index";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -35,7 +36,11 @@ export function createApi() {
     description:
       "Required when the deployment sets API_KEYS: `Authorization: Bearer <key>`. Without API_KEYS the API is open.",
   });
-  return router.route("/", customersRouter).route("/", eligibilityRouter).route("/", loansRouter);
+  return router
+    .route("/", customersRouter)
+    .route("/", eligibilityRouter)
+    .route("/", loansRouter)
+    .route("/", servicingRouter);
 }
 
 export function openApiDocument(api: ReturnType<typeof createApi>) {

@@ -10,7 +10,9 @@ export type Endpoint =
   | "GET /view-loans/{id}"
   | "POST /check-eligibility"
   | "POST /create-loan"
-  | "POST /register";
+  | "POST /register"
+  | "POST /make-payment/{customer}/{loan}"
+  | "GET /view-statement/{customer}/{loan}";
 
 export const ENDPOINTS: Endpoint[] = [
   "GET /view-loan/{id}",
@@ -18,7 +20,17 @@ export const ENDPOINTS: Endpoint[] = [
   "POST /check-eligibility",
   "POST /create-loan",
   "POST /register",
+  "GET /view-statement/{customer}/{loan}",
+  "POST /make-payment/{customer}/{loan}",
 ];
+
+/** The customer of each loan sampleLoanIds found: the servicing paths name both. */
+const ownerOfLoan = new Map<number, number>();
+
+function sampledLoan(population: Population): { loan: number; customer: number } {
+  const loan = population.loanIds[Math.floor(Math.random() * population.loanIds.length)] ?? 1;
+  return { loan, customer: ownerOfLoan.get(loan) ?? 1 };
+}
 
 /** What the requests draw from: customers 1..customers, and loan ids that exist. */
 export interface Population {
@@ -90,6 +102,19 @@ function requestFor(endpoint: Endpoint, population: Population): { path: string;
           tenure: 12,
         }),
       };
+    case "GET /view-statement/{customer}/{loan}": {
+      const { customer: owner, loan } = sampledLoan(population);
+      return { path: `/view-statement/${owner}/${loan}` };
+    }
+    case "POST /make-payment/{customer}/{loan}": {
+      // ₹10,000 covers a month's interest on most loans and repays few: mostly 201; a refusal
+      // (422, or 409 once a loan is repaid) is an answer of the same read path.
+      const { customer: owner, loan } = sampledLoan(population);
+      return {
+        path: `/make-payment/${owner}/${loan}`,
+        body: JSON.stringify({ amount: 10_000 }),
+      };
+    }
     case "POST /register":
       phoneCounter += 1;
       return {
@@ -172,7 +197,10 @@ export async function sampleLoanIds(
     const response = await fetch(`${url}/view-loans/${customer}`);
     if (!response.ok) continue;
     const loans = (await response.json()) as { loan_id: number }[];
-    for (const loan of loans) ids.push(loan.loan_id);
+    for (const loan of loans) {
+      ids.push(loan.loan_id);
+      ownerOfLoan.set(loan.loan_id, customer);
+    }
   }
   if (ids.length === 0) throw new Error(`no loans found at ${url}`);
   return ids;

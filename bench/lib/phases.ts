@@ -29,6 +29,7 @@ const READS: Endpoint[] = [
   "GET /view-loan/{id}",
   "GET /view-loans/{id}",
   "POST /check-eligibility",
+  "GET /view-statement/{customer}/{loan}",
 ];
 
 export async function nodePhase(
@@ -115,7 +116,11 @@ export async function workerPhase(
         report(load.at(-1));
       }
     }
-    for (const endpoint of ["POST /create-loan", "POST /register"] as const) {
+    for (const endpoint of [
+      "POST /create-loan",
+      "POST /register",
+      "POST /make-payment/{customer}/{loan}",
+    ] as const) {
       for (const connections of settings.connections) {
         const amount = Math.max(writesPerRun, connections);
         load.push(await measure(endpoint, { ...base, connections, amount }));

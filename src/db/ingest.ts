@@ -1,6 +1,7 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
+import { openLoan } from "../domain/servicing";
 import type { Rejection } from "../ingest/plan-customers";
 import type { CustomerRow, LoanRow } from "../ingest/rows";
 import type { Database } from "./client";
@@ -13,7 +14,10 @@ import { customers, ingestChunks, ingestRejections, ingestRemaps, loans, NOW_ISO
  */
 
 const MAX_PARAMS = 100;
-/** 7 bound values per customer row, 10 per loan row. */
+/**
+ * 7 bound values per customer row, 10 per loan row (its servicing columns are written as SQL
+ * literals, so a full invocation stays within D1's queries per invocation).
+ */
 const CUSTOMER_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 7);
 const LOAN_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 10);
 const IDS_PER_LOOKUP = MAX_PARAMS - 1;
@@ -123,7 +127,11 @@ export function upsertCustomers(db: Database, rows: readonly CustomerRow[]): Sta
   );
 }
 
-/** Upserts on the natural key (source_loan_id, customer_id); a null id lets the database choose. */
+/**
+ * Upserts on the natural key (source_loan_id, customer_id); a null id lets the database choose.
+ * A loan that has taken API payments is left as it is: its ledger was built on the terms and the
+ * on-time count it had, and re-ingesting must never erase or contradict those payments.
+ */
 export function upsertLoans(
   db: Database,
   rows: readonly { row: LoanRow; id: number | null }[],
@@ -146,6 +154,11 @@ export function upsertLoans(
             emisPaidOnTime: row.emis_paid_on_time,
             startDate: row.start_date,
             endDate: row.end_date,
+            // Literals, not bound values (see LOAN_ROWS_PER_STATEMENT). The workbook's count is
+            // emis_paid_on_time until the first API payment freezes it in its own column.
+            workbookEmisPaidOnTime: sql`0`,
+            apiPayments: sql`0`,
+            closedOn: dateLiteral(reconstructedClosedOn(row)),
           })),
         )
         .onConflictDoUpdate({
@@ -158,10 +171,33 @@ export function upsertLoans(
             emisPaidOnTime: sql`excluded.emis_paid_on_time`,
             startDate: sql`excluded.start_date`,
             endDate: sql`excluded.end_date`,
+            closedOn: sql`excluded.closed_on`,
           },
+          setWhere: sql`${loans.apiPayments} = 0`,
         }),
     ),
   );
+}
+
+/** A workbook loan whose on-time count covers its schedule is closed on its last settled due date. */
+function reconstructedClosedOn(row: LoanRow): string | null {
+  const loanAmountPaise = rupeesToPaise(row.loan_amount);
+  return openLoan({
+    loanAmountPaise,
+    annualRateBp: percentToBasisPoints(row.interest_rate),
+    tenure: row.tenure,
+    startDate: row.start_date,
+    scheduleBasis: "reconstructed",
+    recordedInstalmentPaise: rupeesToPaise(row.monthly_payment),
+    recordedEmisPaidOnTime: row.emis_paid_on_time,
+  }).state.closedOn;
+}
+
+/** A date we computed ourselves (never client text), checked and written as an SQL literal. */
+function dateLiteral(date: string | null) {
+  if (date === null) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`not an ISO date: ${date}`);
+  return sql.raw(`'${date}'`);
 }
 
 /** Remaps per statement: three parameters each, plus the job id. */

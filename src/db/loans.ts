@@ -54,14 +54,16 @@ export interface LoanToBook {
  */
 export function insertLoanIfAffordable(db: Database, loan: LoanToBook) {
   const asOf = loan.startDate;
-  const currentLoans = sql`FROM ${loans} AS l WHERE l.customer_id = c.id AND l.start_date <= ${asOf} AND l.end_date >= ${asOf}`;
+  // Current: within its dates and not repaid by the as-of date (a closed loan frees its room).
+  const currentLoans = sql`FROM ${loans} AS l WHERE l.customer_id = c.id AND l.start_date <= ${asOf} AND l.end_date >= ${asOf} AND (l.closed_on IS NULL OR l.closed_on > ${asOf})`;
   // insert…select with raw SQL lists every column in schema order (id NULL: the database assigns
   // it); a query builder, unlike db.run(sql), can join a D1 batch.
   return db
     .insert(loans)
     .select(sql`
       SELECT NULL, c.id, NULL, ${loan.loanAmountPaise}, ${loan.tenure}, ${loan.interestRateBp},
-             ${loan.monthlyPaymentPaise}, 0, ${loan.startDate}, ${loan.endDate}, ${NOW_ISO}
+             ${loan.monthlyPaymentPaise}, 0, ${loan.startDate}, ${loan.endDate}, ${NOW_ISO},
+             0, 0, NULL, NULL, NULL, NULL
       FROM ${customers} AS c
       WHERE c.id = ${loan.customerId}
         AND (SELECT COALESCE(SUM(l.loan_amount_paise), 0) ${currentLoans}) + ${loan.loanAmountPaise} <= c.approved_limit_paise

@@ -8,4 +8,5 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0000_init.sql",
   "0001_ingestion.sql",
   "0002_node_queue.sql",
+  "0003_servicing.sql",
 ];

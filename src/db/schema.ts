@@ -46,6 +46,22 @@ export const loans = sqliteTable(
     startDate: text("start_date").notNull(),
     endDate: text("end_date").notNull(),
     createdAt: text("created_at").notNull().default(NOW_ISO),
+    /*
+     * Servicing (docs/servicing.md#storage). `emis_paid_on_time` is the total the credit score
+     * reads: the workbook's count (kept here, the base of the reconstructed schedule) plus the
+     * on-time API payments. `monthly_payment_paise` is the displayed instalment, which the first
+     * API payment replaces with the schedule's.
+     */
+    /** The recorded count, frozen by the first API payment (until then it is emis_paid_on_time). */
+    workbookEmisPaidOnTime: integer("workbook_emis_paid_on_time").notNull().default(0),
+    /** API payments so far: the version a payment's conditional write checks. */
+    apiPayments: integer("api_payments").notNull().default(0),
+    /** The state after the last API payment; null before the first, when it is the opening state. */
+    outstandingPrincipalPaise: integer("outstanding_principal_paise"),
+    periodsSettled: integer("periods_settled"),
+    emiPaise: integer("emi_paise"),
+    /** Set when the loan is repaid (by ingestion for a workbook loan whose count covers it). */
+    closedOn: text("closed_on"),
   },
   (table) => [
     // Every per-customer read (view-loans, the decision inputs, the create-loan guard) is a
@@ -53,6 +69,41 @@ export const loans = sqliteTable(
     index("loans_customer_id_idx").on(table.customerId, table.startDate, table.endDate),
     // The natural key of an ingested loan, so that re-ingesting a workbook is an upsert.
     uniqueIndex("loans_source_key_idx").on(table.sourceLoanId, table.customerId),
+  ],
+);
+
+/**
+ * The append-only payments ledger: API payments only (a workbook loan's settled periods are
+ * derived from its terms). One payment per (loan, period), enforced here as well as by the
+ * loan's conditional update.
+ */
+export const payments = sqliteTable(
+  "payments",
+  {
+    id: integer("id").primaryKey(),
+    loanId: integer("loan_id")
+      .notNull()
+      .references(() => loans.id),
+    customerId: integer("customer_id")
+      .notNull()
+      .references(() => customers.id),
+    period: integer("period").notNull(),
+    paidOn: text("paid_on").notNull(),
+    amountPaise: integer("amount_paise").notNull(),
+    interestPaise: integer("interest_paise").notNull(),
+    principalPaise: integer("principal_paise").notNull(),
+    balanceAfterPaise: integer("balance_after_paise").notNull(),
+    onTime: integer("on_time", { mode: "boolean" }).notNull(),
+    source: text("source", { enum: ["api"] })
+      .notNull()
+      .default("api"),
+    idempotencyKey: text("idempotency_key"),
+    createdAt: text("created_at").notNull().default(NOW_ISO),
+  },
+  (table) => [
+    uniqueIndex("payments_loan_period_idx").on(table.loanId, table.period),
+    // A replayed make-payment finds its payment's id by the key it was made with.
+    index("payments_idempotency_key_idx").on(table.idempotencyKey),
   ],
 );
 
@@ -75,6 +126,7 @@ export const idempotencyKeys = sqliteTable(
 export type CustomerRecord = typeof customers.$inferSelect;
 export type LoanRecord = typeof loans.$inferSelect;
 export type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
+export type PaymentRecord = typeof payments.$inferSelect;
 
 /*
  * Ingestion bookkeeping. A job is one run of `npm run ingest`; each queue message carries one

@@ -1,6 +1,6 @@
 import { type CreditScore, computeCreditScore, type ScoredLoan } from "./credit-score";
 import { type BorrowerPosition, type Decision, decideLoan, type LoanRequest } from "./decision";
-import { isCurrentLoan } from "./loan-terms";
+import { isCurrentServicedLoan } from "./servicing";
 
 export interface BorrowerFacts {
   monthlySalaryPaise: number;
@@ -8,6 +8,7 @@ export interface BorrowerFacts {
 }
 
 export interface LoanFacts extends ScoredLoan {
+  /** The loan's current EMI (recalculated by payments). */
   monthlyPaymentPaise: number;
 }
 
@@ -25,7 +26,10 @@ export function assessLoanRequest(
   asOf: string,
 ): Assessment {
   const credit = computeCreditScore(loans, borrower.approvedLimitPaise, asOf);
-  const currentLoans = loans.filter((loan) => isCurrentLoan(loan, asOf));
+  // A loan repaid by the as-of date is not current: it no longer counts toward either rule.
+  const currentLoans = loans.filter((loan) =>
+    isCurrentServicedLoan({ ...loan, closedOn: loan.closedOn ?? null }, asOf),
+  );
   const position: BorrowerPosition = {
     monthlySalaryPaise: borrower.monthlySalaryPaise,
     approvedLimitPaise: borrower.approvedLimitPaise,

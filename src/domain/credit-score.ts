@@ -1,6 +1,6 @@
 import { wholeMonthsBetween } from "./dates";
-import { isCurrentLoan } from "./loan-terms";
 import { divideRoundHalfUp } from "./money";
+import { isCurrentServicedLoan } from "./servicing";
 
 /*
  * The credit score model. docs/credit-score.md explains it with a worked example; keep the two in
@@ -13,6 +13,8 @@ export interface ScoredLoan {
   emisPaidOnTime: number;
   startDate: string;
   endDate: string;
+  /** The date the loan was repaid in full (docs/servicing.md); a loan repaid is not current. */
+  closedOn?: string | null;
 }
 
 export interface ScoreComponent {
@@ -57,7 +59,7 @@ export function computeCreditScore(
   // A loan that starts after the as-of date has not been taken yet and counts for nothing.
   const pastLoans = loans.filter((loan) => loan.startDate <= asOf);
   const currentAmountPaise = pastLoans
-    .filter((loan) => isCurrentLoan(loan, asOf))
+    .filter((loan) => isCurrentServicedLoan({ ...loan, closedOn: loan.closedOn ?? null }, asOf))
     .reduce((sum, loan) => sum + loan.loanAmountPaise, 0);
 
   const breakdown = [

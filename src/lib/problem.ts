@@ -26,6 +26,16 @@ const CATALOGUE = {
     status: 422,
     title: "Idempotency-Key reused with a different request",
   },
+  "amount-below-interest-due": {
+    status: 422,
+    title: "The payment does not cover this period's interest",
+  },
+  "amount-exceeds-payoff": { status: 422, title: "The payment is more than the payoff amount" },
+  "amount-below-final-installment": {
+    status: 422,
+    title: "The final instalment must be paid in full",
+  },
+  "loan-closed": { status: 409, title: "The loan is repaid and closed" },
   "too-many-requests": { status: 429, title: "Too many requests" },
   "internal-error": { status: 500, title: "Internal server error" },
   "service-unavailable": { status: 503, title: "Service temporarily unavailable" },
@@ -44,6 +54,8 @@ export interface ProblemInit {
   detail: string;
   errors?: FieldError[];
   headers?: Record<string, string>;
+  /** RFC 9457 extension members: machine-readable facts of the problem (a code, an amount). */
+  extensions?: Record<string, unknown>;
 }
 
 export class ProblemError extends Error {
@@ -60,6 +72,7 @@ export function problemStatus(kind: ProblemKind): ContentfulStatusCode {
 export function problemResponse(c: Context, init: ProblemInit): Response {
   const { status, title } = CATALOGUE[init.kind];
   const body = {
+    ...init.extensions,
     type: `/problems/${init.kind}`,
     title,
     status,

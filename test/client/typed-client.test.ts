@@ -3,6 +3,7 @@ import { createClient } from "../../src/client";
 import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
 import { backend, type EnvOverrides } from "../support/backend";
 import { uniquePhone } from "../support/http";
+import { customerWithLoan } from "../support/servicing";
 import { registerAndCheck } from "./readme-example";
 
 /*
@@ -96,6 +97,36 @@ describe("the typed client", () => {
       api["view-loans"][":customer_id"].$get({ param: { customer_id: "1" } });
     expect((await loansOf(keyless)).status).toBe(401);
     expect((await loansOf(withKey)).status).toBe(200);
+  });
+
+  it("pays towards a loan and reads its statement, typed end to end", async () => {
+    const { customerId, loanId } = await customerWithLoan();
+    const paid = await client["make-payment"][":customer_id"][":loan_id"].$post({
+      param: { customer_id: String(customerId), loan_id: String(loanId) },
+      json: { amount: 8884.88 },
+      header: { "idempotency-key": `client-${crypto.randomUUID()}` },
+    });
+    if (paid.status !== 201) throw new Error(`make-payment answered ${paid.status}`);
+    const receipt = await paid.json();
+    expectTypeOf(receipt.status).toEqualTypeOf<"active" | "closed">();
+    expect(receipt).toMatchObject({ period: 1, monthly_installment: 8884.88, on_time: true });
+
+    const refused = await client["make-payment"][":customer_id"][":loan_id"].$post({
+      param: { customer_id: String(customerId), loan_id: String(loanId) },
+      json: { amount: 1 },
+      header: {},
+    });
+    expect(refused.status).toBe(422);
+
+    const statement = await client["view-statement"][":customer_id"][":loan_id"].$get({
+      param: { customer_id: String(customerId), loan_id: String(loanId) },
+    });
+    if (statement.status !== 200) throw new Error(`view-statement answered ${statement.status}`);
+    const body = await statement.json();
+    expectTypeOf(body.schedule[0]?.status).toEqualTypeOf<
+      "paid" | "due" | "overdue" | "upcoming" | undefined
+    >();
+    expect(body.payments.map((p) => p.payment_id)).toEqual([receipt.payment_id]);
   });
 
   it("refuses, at compile time, calls that do not match the contract", () => {

@@ -11,6 +11,11 @@ import {
   selectLoansOfCustomer,
   selectLoanWithCustomer,
 } from "../../src/db/loans";
+import {
+  selectLoanOfCustomer,
+  selectPaymentIdByKey,
+  selectPaymentsOfLoan,
+} from "../../src/db/payments";
 import { d1Database } from "../../src/worker/d1";
 
 /*
@@ -51,6 +56,9 @@ const HOT_QUERIES = {
       startDate: "2025-06-15",
       endDate: "2025-07-15",
     }),
+  "a customer's loan (make-payment, view-statement)": () => selectLoanOfCustomer(db, 20, 1003),
+  "a loan's payments (view-statement)": () => selectPaymentsOfLoan(db, 20, 1003),
+  "a payment by its Idempotency-Key (make-payment replay)": () => selectPaymentIdByKey(db, "key"),
 };
 
 describe("query plans of the hot queries", () => {

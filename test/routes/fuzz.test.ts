@@ -46,6 +46,7 @@ const baseBodies: Record<string, Record<string, unknown>> = {
   },
   "/check-eligibility": { customer_id: 1, loan_amount: 1000, interest_rate: 10, tenure: 12 },
   "/create-loan": { customer_id: 1, loan_amount: 1000, interest_rate: 10, tenure: 12 },
+  "/make-payment/1/1": { amount: 100 },
 };
 
 const mutatedBody = fc
@@ -62,6 +63,7 @@ const mutatedBody = fc
         "loan_amount",
         "interest_rate",
         "tenure",
+        "amount",
         "__proto__",
         "constructor",
         "extra",
@@ -112,6 +114,12 @@ describe("fuzzing request bodies", () => {
       fc.constantFrom("/register", "/check-eligibility", "/create-loan", "/api/create-loan/"),
       fc.string({ maxLength: 30 }).map((s) => `/view-loan/${encodeURIComponent(s)}`),
       fc.string({ maxLength: 30 }).map((s) => `/view-loans/${encodeURIComponent(s)}`),
+      fc
+        .tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }))
+        .map(([a, b]) => `/make-payment/${encodeURIComponent(a)}/${encodeURIComponent(b)}`),
+      fc
+        .tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }))
+        .map(([a, b]) => `/view-statement/${encodeURIComponent(a)}/${encodeURIComponent(b)}`),
     );
     const contentType = fc.constantFrom(
       "application/json",

@@ -91,6 +91,14 @@ const path = fc.oneof(
     "/create-loan",
     "/api/register/",
     "/api/create-loan",
+    "/make-payment/1/1",
+    "/api/make-payment/1/1/",
+  ),
+  nasty.map(
+    (value) => `/make-payment/${encodeURIComponent(wellFormed(String(value))).slice(0, 200)}/1`,
+  ),
+  nasty.map(
+    (value) => `/view-statement/1/${encodeURIComponent(wellFormed(String(value))).slice(0, 200)}`,
   ),
   nasty.map((value) => `/view-loan/${encodeURIComponent(wellFormed(String(value))).slice(0, 200)}`),
   nasty.map(
@@ -113,7 +121,7 @@ function wellFormed(text: string): string {
 
 async function storedRows(): Promise<string> {
   const [row] = await backend().query<Record<string, number>>(
-    "SELECT (SELECT COUNT(*) FROM customers) AS customers, (SELECT COUNT(*) FROM loans) AS loans, (SELECT COUNT(*) FROM idempotency_keys) AS keys",
+    "SELECT (SELECT COUNT(*) FROM customers) AS customers, (SELECT COUNT(*) FROM loans) AS loans, (SELECT COUNT(*) FROM idempotency_keys) AS keys, (SELECT COUNT(*) FROM payments) AS payments",
   );
   return JSON.stringify(row);
 }

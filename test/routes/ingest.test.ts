@@ -93,6 +93,39 @@ describe("ingest endpoints", () => {
     expect(summary.body.loans).toBeGreaterThanOrEqual(3);
   });
 
+  it("re-ingesting never erases API payments: a paid loan keeps its ledger and its count", async () => {
+    const customers = chunk("job-pay-0", 0, "customers", [customerRow(9301)]);
+    await callJson("/ingest/batches", { body: { messages: [customers] }, headers: AUTH });
+    await waitForJob("job-pay-0");
+    // ₹1,00,000 at 12 % for 12 months from 2025-03-31, 2 EMIs on time: period 3 is due 2025-06-30.
+    const row = loanRow(93_001, 9301, {
+      interest_rate: 12,
+      monthly_payment: 8884.88,
+      emis_paid_on_time: 2,
+      start_date: "2025-03-31",
+      end_date: "2026-03-31",
+    });
+    const send = async (jobId: string, loan: typeof row) => {
+      await callJson("/ingest/batches", {
+        body: { messages: [chunk(jobId, 1, "loans", [loan])] },
+        headers: AUTH,
+      });
+      await waitForJob(jobId);
+    };
+    await send("job-pay-1", row);
+    const [loan] = await loanRowsOf(9301);
+    const paid = await callJson(`/make-payment/9301/${loan?.id}`, { body: { amount: 8884.88 } });
+    expect(paid.body).toMatchObject({ period: 3, on_time: true });
+
+    await send("job-pay-2", row);
+    await send("job-pay-3", { ...row, emis_paid_on_time: 5, loan_amount: 1 });
+    const statement = await callJson<{ payments: { source: string }[] }>(
+      `/view-statement/9301/${loan?.id}`,
+    );
+    expect(statement.body).toMatchObject({ principal: 100_000, emis_paid_on_time: 3 });
+    expect(statement.body.payments.map((p) => p.source)).toEqual(["workbook", "workbook", "api"]);
+  });
+
   it("accept a full send: 100 one-row chunks, registered and landed", async () => {
     const messages = Array.from({ length: 100 }, (_, i) =>
       chunk("job-full-send", i, "customers", [customerRow(95_000 + i)]),

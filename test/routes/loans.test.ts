@@ -103,6 +103,9 @@ describe("GET /view-loan/{loan_id}", () => {
       start_date: "2023-03-09",
       end_date: "2025-03-09",
       is_current: false,
+      // Past its end date with 4 periods unpaid: not current, but not repaid either.
+      status: "active",
+      closed_on: null,
       customer: {
         id: customer.customer_id,
         first_name: "Ravi",

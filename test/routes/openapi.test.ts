@@ -9,17 +9,24 @@ interface OpenApiDocument {
 }
 
 describe("generated API documentation", () => {
-  it("serves an OpenAPI 3.1 document listing the five operations without the /api prefix", async () => {
+  it("serves an OpenAPI 3.1 document listing the seven operations without the /api prefix", async () => {
     const { status, body } = await callJson<OpenApiDocument>("/openapi.json");
     expect(status).toBe(200);
     expect(body.openapi).toBe("3.1.0");
     expect(Object.keys(body.paths).sort()).toEqual([
       "/check-eligibility",
       "/create-loan",
+      "/make-payment/{customer_id}/{loan_id}",
       "/register",
       "/view-loan/{loan_id}",
       "/view-loans/{customer_id}",
+      "/view-statement/{customer_id}/{loan_id}",
     ]);
+    expect(
+      Object.keys(body.paths["/make-payment/{customer_id}/{loan_id}"]?.post?.responses ?? {}),
+    ).toEqual(expect.arrayContaining(["201", "400", "404", "409", "422"]));
+    expect(body.components.schemas).toHaveProperty("PaymentProblem");
+    expect(body.components.schemas).toHaveProperty("Statement");
     expect(Object.keys(body.paths["/register"] ?? {})).toEqual(["post"]);
     expect(Object.keys(body.paths["/view-loan/{loan_id}"] ?? {})).toEqual(["get"]);
     expect(Object.keys(body.paths["/create-loan"]?.post?.responses ?? {})).toEqual(

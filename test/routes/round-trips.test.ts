@@ -30,6 +30,14 @@ async function everyEndpoint(options: CallOptions = {}) {
     endDate: "2025-01-01",
     emisPaidOnTime: 12,
   });
+  const openLoanId = await seedLoan({
+    customerId: customer_id,
+    amount: 10_000,
+    startDate: "2025-05-31",
+    endDate: "2026-05-31",
+  });
+  const payPath = `/make-payment/${customer_id}/${openLoanId}`;
+  const payKey = `rt-pay-${crypto.randomUUID()}`;
   const loanBody = { customer_id, loan_amount: 50_000, interest_rate: 14, tenure: 24 };
   const key = `rt-${crypto.randomUUID()}`;
   const call = (path: string, more: CallOptions = {}) =>
@@ -59,6 +67,17 @@ async function everyEndpoint(options: CallOptions = {}) {
     createLoanRefused: await call("/create-loan", {
       body: { ...loanBody, loan_amount: 900_000_000 },
     }),
+    makePayment: await call(payPath, { body: { amount: 1000 } }),
+    makePaymentWithKey: await call(payPath, {
+      body: { amount: 1000 },
+      headers: { "Idempotency-Key": payKey },
+    }),
+    makePaymentReplay: await call(payPath, {
+      body: { amount: 1000 },
+      headers: { "Idempotency-Key": payKey },
+    }),
+    makePaymentRefused: await call(payPath, { body: { amount: 1 } }),
+    viewStatement: await call(`/view-statement/${customer_id}/${openLoanId}`),
   };
 }
 
@@ -80,6 +99,11 @@ describe("D1 round trips per request", () => {
       createLoanWithKey: { status: 201, roundTrips: 2 },
       createLoanReplay: { status: 201, roundTrips: 1 },
       createLoanRefused: { status: 200, roundTrips: 1 },
+      makePayment: { status: 201, roundTrips: 2 },
+      makePaymentWithKey: { status: 201, roundTrips: 2 },
+      makePaymentReplay: { status: 201, roundTrips: 1 },
+      makePaymentRefused: { status: 422, roundTrips: 1 },
+      viewStatement: { status: 200, roundTrips: 1 },
     });
   });
 

@@ -34,6 +34,7 @@ export async function seedLoan(loan: SeedLoan): Promise<number> {
           ? monthlyInstalmentPaise(amountPaise, rateBp, tenure)
           : rupeesToPaise(loan.monthlyPayment),
       emisPaidOnTime: loan.emisPaidOnTime ?? 0,
+      workbookEmisPaidOnTime: loan.emisPaidOnTime ?? 0,
       startDate: loan.startDate,
       endDate: loan.endDate,
     })

@@ -42,9 +42,7 @@ describe("GET /readyz on the Worker", () => {
 
   it("answers 503 naming the database when none is configured", async () => {
     const body = await expectProblem(await call("/readyz", { env: { DB: undefined } }), 503);
-    expect(body.errors).toEqual([
-      { field: "database", message: "did not answer (ConfigError)" },
-    ]);
+    expect(body.errors).toEqual([{ field: "database", message: "did not answer (ConfigError)" }]);
   });
 
   it("answers 503 naming the migration that is not applied, then 200 once it is", async () => {

@@ -1,9 +1,10 @@
 import type { z } from "@hono/zod-openapi";
 import type { CustomerRecord, LoanRecord } from "../../db/schema";
 import type { Decision } from "../../domain/decision";
-import { isCurrentLoan, repaymentsLeft } from "../../domain/loan-terms";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
+import { isCurrentServicedLoan, loanStatus, repaymentsLeftOf } from "../../domain/servicing";
 import type { LoanRequestBody } from "../loan-request";
+import { servicedLoanOf, servicingStateOf } from "../servicing/loan-servicing";
 import type { createLoanResultSchema } from "./loans.routes";
 
 export type CreateLoanResult = z.infer<typeof createLoanResultSchema>;
@@ -36,7 +37,9 @@ export function toCreateLoanResult(
   };
 }
 
+/** A loan as it stands: the instalment, the on-time count and the open periods follow payments. */
 export function toLoanSummary(loan: LoanRecord, asOf: string) {
+  const state = servicingStateOf(loan);
   return {
     loan_id: loan.id,
     source_loan_id: loan.sourceLoanId,
@@ -45,10 +48,12 @@ export function toLoanSummary(loan: LoanRecord, asOf: string) {
     monthly_installment: paiseToRupees(loan.monthlyPaymentPaise),
     tenure: loan.tenure,
     emis_paid_on_time: loan.emisPaidOnTime,
-    repayments_left: repaymentsLeft(loan.tenure, loan.emisPaidOnTime),
+    repayments_left: repaymentsLeftOf(servicedLoanOf(loan), state),
     start_date: loan.startDate,
     end_date: loan.endDate,
-    is_current: isCurrentLoan(loan, asOf),
+    is_current: isCurrentServicedLoan(loan, asOf),
+    status: loanStatus(state),
+    closed_on: state.closedOn,
   };
 }
 

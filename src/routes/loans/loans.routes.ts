@@ -89,6 +89,8 @@ const loanFields = {
   start_date: isoDateSchema,
   end_date: isoDateSchema,
   is_current: z.boolean(),
+  status: z.enum(["active", "closed"]).openapi({ description: "closed once repaid in full" }),
+  closed_on: isoDateSchema.nullable(),
 };
 
 export const loanDetailSchema = z

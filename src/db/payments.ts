@@ -1,0 +1,186 @@
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import type { Database } from "./client";
+import { isKeyTakenError } from "./errors";
+import {
+  deleteKeyIfExpired,
+  type StoredResponse,
+  selectLiveIdempotencyRecord,
+} from "./idempotency";
+import {
+  type IdempotencyRecord,
+  idempotencyKeys,
+  type LoanRecord,
+  loans,
+  NOW_ISO,
+  payments,
+} from "./schema";
+
+/*
+ * Servicing's data access. make-payment: one batch to read the loan (and a stored response of its
+ * Idempotency-Key), one atomic batch to write the payment. view-statement: one batch.
+ */
+
+/** The loan only if it belongs to this customer: another customer's loan reads as absent. */
+export function selectLoanOfCustomer(db: Database, customerId: number, loanId: number) {
+  return db
+    .select()
+    .from(loans)
+    .where(and(eq(loans.id, loanId), eq(loans.customerId, customerId)))
+    .limit(1);
+}
+
+export function selectPaymentsOfLoan(db: Database, customerId: number, loanId: number) {
+  return db
+    .select()
+    .from(payments)
+    .where(and(eq(payments.loanId, loanId), eq(payments.customerId, customerId)))
+    .orderBy(asc(payments.period));
+}
+
+export function selectPaymentIdByKey(db: Database, key: string) {
+  return db
+    .select({ id: payments.id })
+    .from(payments)
+    .where(eq(payments.idempotencyKey, key))
+    .orderBy(desc(payments.id))
+    .limit(1);
+}
+
+export interface StoredPaymentResponse {
+  record: IdempotencyRecord;
+  /** The id of the payment the key made, if it made one. */
+  paymentId: number | null;
+}
+
+export async function loadForPayment(
+  db: Database,
+  customerId: number,
+  loanId: number,
+  idempotencyKey: string | null,
+  nowMs: number,
+): Promise<{ loan: LoanRecord | null; stored: StoredPaymentResponse | null }> {
+  if (idempotencyKey === null) {
+    const [loan] = await selectLoanOfCustomer(db, customerId, loanId);
+    return { loan: loan ?? null, stored: null };
+  }
+  const [loanRows, storedRows, paymentRows] = await db.batch([
+    selectLoanOfCustomer(db, customerId, loanId),
+    selectLiveIdempotencyRecord(db, idempotencyKey, nowMs),
+    selectPaymentIdByKey(db, idempotencyKey),
+  ]);
+  const record = storedRows[0];
+  return {
+    loan: loanRows[0] ?? null,
+    stored: record ? { record, paymentId: paymentRows[0]?.id ?? null } : null,
+  };
+}
+
+export async function loadStatement(db: Database, customerId: number, loanId: number) {
+  const [loanRows, paymentRows] = await db.batch([
+    selectLoanOfCustomer(db, customerId, loanId),
+    selectPaymentsOfLoan(db, customerId, loanId),
+  ]);
+  return { loan: loanRows[0] ?? null, payments: paymentRows };
+}
+
+export interface PaymentToRecord {
+  loanId: number;
+  customerId: number;
+  /** The loan's `api_payments` when it was read: the write happens only if it is unchanged. */
+  expectedApiPayments: number;
+  period: number;
+  paidOn: string;
+  amountPaise: number;
+  interestPaise: number;
+  principalPaise: number;
+  balanceAfterPaise: number;
+  onTime: boolean;
+  /** The loan's state after the payment. */
+  loanAfter: {
+    outstandingPrincipalPaise: number;
+    periodsSettled: number;
+    emiPaise: number;
+    monthlyInstalmentPaise: number;
+    emisPaidOnTime: number;
+    closedOn: string | null;
+  };
+  /** The on-time count the opening state was built on, kept once API payments add to it. */
+  recordedEmisPaidOnTime: number;
+  idempotencyKey: string | null;
+}
+
+export type PaymentWriteOutcome =
+  | { kind: "recorded"; paymentId: number }
+  /** Another payment changed the loan since it was read: nothing written. */
+  | { kind: "stale" }
+  /** A concurrent request with the same Idempotency-Key stored its response first. */
+  | { kind: "key-taken" };
+
+/**
+ * One atomic batch: the loan's state moves on only if no other payment moved it since it was
+ * read (the version check), and the ledger row and the stored response follow only if it did
+ * (`changes() = 1`). Two concurrent payments can therefore never settle the same period.
+ */
+export async function recordPayment(
+  db: Database,
+  payment: PaymentToRecord,
+  response: StoredResponse | null,
+  nowMs: number,
+): Promise<PaymentWriteOutcome> {
+  const update = updateLoanIfUnchanged(db, payment);
+  const insert = insertPaymentAfterUpdate(db, payment);
+  try {
+    const inserted = response
+      ? (
+          await db.batch([
+            deleteKeyIfExpired(db, response.key, nowMs),
+            update,
+            insert,
+            insertResponseAfterPayment(db, response),
+          ])
+        )[2]
+      : (await db.batch([update, insert]))[1];
+    const paymentId = inserted[0]?.id;
+    return paymentId === undefined ? { kind: "stale" } : { kind: "recorded", paymentId };
+  } catch (error) {
+    if (isKeyTakenError(error)) return { kind: "key-taken" };
+    throw error;
+  }
+}
+
+function updateLoanIfUnchanged(db: Database, payment: PaymentToRecord) {
+  const after = payment.loanAfter;
+  return db
+    .update(loans)
+    .set({
+      outstandingPrincipalPaise: after.outstandingPrincipalPaise,
+      periodsSettled: after.periodsSettled,
+      emiPaise: after.emiPaise,
+      monthlyPaymentPaise: after.monthlyInstalmentPaise,
+      emisPaidOnTime: after.emisPaidOnTime,
+      closedOn: after.closedOn,
+      workbookEmisPaidOnTime: payment.recordedEmisPaidOnTime,
+      apiPayments: sql`${loans.apiPayments} + 1`,
+    })
+    .where(and(eq(loans.id, payment.loanId), eq(loans.apiPayments, payment.expectedApiPayments)));
+}
+
+function insertPaymentAfterUpdate(db: Database, payment: PaymentToRecord) {
+  // insert…select lists every column in schema order (id NULL: the database assigns it).
+  return db
+    .insert(payments)
+    .select(sql`
+      SELECT NULL, ${payment.loanId}, ${payment.customerId}, ${payment.period}, ${payment.paidOn},
+             ${payment.amountPaise}, ${payment.interestPaise}, ${payment.principalPaise},
+             ${payment.balanceAfterPaise}, ${payment.onTime ? 1 : 0}, 'api',
+             ${payment.idempotencyKey}, ${NOW_ISO}
+      WHERE changes() = 1`)
+    .returning({ id: payments.id });
+}
+
+/** The stored response, written only if the payment was; replays find the payment by its key. */
+function insertResponseAfterPayment(db: Database, response: StoredResponse) {
+  return db.insert(idempotencyKeys).select(sql`
+    SELECT ${response.key}, ${response.requestHash}, ${response.status}, ${response.body}, NULL, ${response.expiresAt}
+    WHERE changes() = 1`);
+}

@@ -1,0 +1,35 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../app-env";
+import { rupeesToPaise } from "../../domain/money";
+import { hashJson } from "../../lib/request-hash";
+import { makePaymentRequest } from "./make-payment";
+import type { makePayment } from "./servicing.routes";
+
+export const makePaymentHandler: RouteHandler<typeof makePayment, AppEnv> = async (c) => {
+  const { customer_id: customerId, loan_id: loanId } = c.req.valid("param");
+  const { amount } = c.req.valid("json");
+  const key = c.req.valid("header")["idempotency-key"] ?? null;
+  // The key covers the request as a whole: the same body on another loan is another request.
+  const idempotency = key
+    ? {
+        key,
+        requestHash: await hashJson({
+          operation: "make-payment",
+          customer_id: customerId,
+          loan_id: loanId,
+          body: await c.req.json(),
+        }),
+      }
+    : null;
+
+  const payment = await makePaymentRequest(c.var.db, {
+    customerId,
+    loanId,
+    amountPaise: rupeesToPaise(amount),
+    idempotency,
+    asOf: c.var.asOf,
+  });
+
+  if (payment.replayed) c.header("Idempotent-Replayed", "true");
+  return c.json(payment.result, 201);
+};

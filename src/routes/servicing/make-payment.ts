@@ -1,0 +1,106 @@
+import type { Database } from "../../db/client";
+import { IDEMPOTENCY_TTL_MS } from "../../db/idempotency";
+import { loadForPayment, recordPayment, type StoredPaymentResponse } from "../../db/payments";
+import { applyPayment } from "../../domain/payment";
+import { conflictProblem, notFoundProblem, ProblemError } from "../../lib/problem";
+import { servicedLoanOf, servicingStateOf } from "./loan-servicing";
+import { type PaymentResult, paymentRefusalProblem, toPaymentResult } from "./servicing-response";
+
+/*
+ * make-payment's use case: read (one round trip), decide (the pure engine), write (one atomic,
+ * conditional batch), and the Idempotency-Key's replay. A payment that loses a race to another
+ * payment on the same loan writes nothing and answers 409: a retry applies it to the new state.
+ */
+
+export interface PaymentRequest {
+  customerId: number;
+  loanId: number;
+  amountPaise: number;
+  /** With its request hash (path and body): the same key and hash replay the first response. */
+  idempotency: { key: string; requestHash: string } | null;
+  asOf: string;
+}
+
+export interface PaymentOutcome {
+  result: PaymentResult;
+  replayed: boolean;
+}
+
+export async function makePaymentRequest(
+  db: Database,
+  request: PaymentRequest,
+): Promise<PaymentOutcome> {
+  const { customerId, loanId, amountPaise, idempotency, asOf } = request;
+  const nowMs = Date.now();
+  const { loan, stored } = await loadForPayment(
+    db,
+    customerId,
+    loanId,
+    idempotency?.key ?? null,
+    nowMs,
+  );
+  if (stored && idempotency) return replay(stored, idempotency.requestHash);
+  if (!loan) throw notFoundProblem(`Customer ${customerId} has no loan ${loanId}.`);
+
+  const serviced = servicedLoanOf(loan);
+  const outcome = applyPayment(serviced, servicingStateOf(loan), {
+    amountPaise,
+    paidOn: asOf,
+  });
+  if (!outcome.accepted) throw paymentRefusalProblem(outcome.refusal);
+
+  const { entry, state } = outcome;
+  const result = toPaymentResult({
+    customerId,
+    loanId,
+    amountPaise,
+    paidOn: asOf,
+    receipt: outcome.receipt,
+  });
+  const written = await recordPayment(
+    db,
+    {
+      loanId,
+      customerId,
+      expectedApiPayments: loan.apiPayments,
+      period: entry.period,
+      paidOn: entry.paidOn,
+      amountPaise: entry.amountPaise,
+      interestPaise: entry.interestPaise,
+      principalPaise: entry.principalPaise,
+      balanceAfterPaise: entry.balanceAfterPaise,
+      onTime: entry.onTime,
+      loanAfter: state,
+      recordedEmisPaidOnTime: serviced.recordedEmisPaidOnTime,
+      idempotencyKey: idempotency?.key ?? null,
+    },
+    idempotency && {
+      key: idempotency.key,
+      requestHash: idempotency.requestHash,
+      status: 201,
+      body: JSON.stringify(result),
+      expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
+    },
+    nowMs,
+  );
+  if (written.kind === "recorded") {
+    return { result: { ...result, payment_id: written.paymentId }, replayed: false };
+  }
+  throw conflictProblem(
+    "Another payment on this loan was recorded at the same time, so this one was not. Retry it: it applies to the loan as it is now.",
+    1,
+  );
+}
+
+function replay(stored: StoredPaymentResponse, requestHash: string): PaymentOutcome {
+  if (stored.record.requestHash !== requestHash || stored.paymentId === null) {
+    throw new ProblemError({
+      kind: "idempotency-key-reused",
+      detail: "This Idempotency-Key was already used with a different request.",
+      errors: [{ field: "Idempotency-Key", message: "was used with a different request" }],
+    });
+  }
+  // The stored body was written before the payment had an id; the payment row keeps the key.
+  const result = { ...JSON.parse(stored.record.responseBody), payment_id: stored.paymentId };
+  return { result, replayed: true };
+}

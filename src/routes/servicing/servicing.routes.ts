@@ -1,0 +1,174 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { idempotencyKeySchema } from "../loans/loans.routes";
+import {
+  amountSchema,
+  idSchema,
+  isoDateSchema,
+  jsonBody,
+  jsonContent,
+  moneySchema,
+  pathIdSchema,
+  problemResponses,
+  problemSchema,
+} from "../shared-schemas";
+
+/** A payoff can exceed the largest loan by its interest; this bound only keeps paise exact. */
+export const MAX_PAYMENT_AMOUNT = 10_000_000_000;
+
+const loanPathSchema = z.object({
+  customer_id: pathIdSchema.openapi({ param: { name: "customer_id", in: "path" }, example: "7" }),
+  loan_id: pathIdSchema.openapi({ param: { name: "loan_id", in: "path" }, example: "1117" }),
+});
+
+const statusSchema = z.enum(["active", "closed"]);
+
+export const paymentRequestSchema = z
+  .object({
+    amount: moneySchema(MAX_PAYMENT_AMOUNT).openapi({
+      description: "Rupees, at most 2 decimals; dated the as-of date",
+      example: 8884.88,
+    }),
+  })
+  .openapi("PaymentRequest");
+
+export const paymentResultSchema = z
+  .object({
+    payment_id: idSchema,
+    customer_id: idSchema,
+    loan_id: idSchema,
+    amount: amountSchema,
+    paid_on: isoDateSchema,
+    period: z.number().int().openapi({ description: "The schedule period it settled" }),
+    due_date: isoDateSchema.openapi({ description: "That period's due date" }),
+    installment_due: amountSchema.openapi({ description: "What that period asked for" }),
+    interest_paid: amountSchema,
+    principal_paid: amountSchema,
+    balance_after: amountSchema,
+    on_time: z.boolean(),
+    monthly_installment: amountSchema.openapi({ description: "The EMI after this payment" }),
+    emi_recalculated: z.boolean(),
+    repayments_left: z.number().int(),
+    status: statusSchema,
+    closed_on: isoDateSchema.nullable(),
+    next_due_date: isoDateSchema.nullable(),
+  })
+  .openapi("PaymentResult");
+
+export const paymentProblemSchema = problemSchema
+  .extend({
+    code: z
+      .enum([
+        "AMOUNT_BELOW_INTEREST_DUE",
+        "AMOUNT_EXCEEDS_PAYOFF",
+        "AMOUNT_BELOW_FINAL_INSTALMENT",
+        "LOAN_CLOSED",
+      ])
+      .openapi({ example: "AMOUNT_EXCEEDS_PAYOFF" }),
+    interest_due: amountSchema.optional(),
+    payoff_amount: amountSchema.optional(),
+    amount_due: amountSchema.optional(),
+    closed_on: isoDateSchema.optional(),
+  })
+  .openapi("PaymentProblem");
+
+function paymentProblem(description: string) {
+  return { content: { "application/problem+json": { schema: paymentProblemSchema } }, description };
+}
+
+export const makePayment = createRoute({
+  method: "post",
+  path: "/make-payment/{customer_id}/{loan_id}",
+  tags: ["Servicing"],
+  summary: "Pay towards a loan",
+  description:
+    "Settles the earliest open period, interest first. An amount other than the instalment due recalculates the EMI over the remaining periods (tenure and end date unchanged). Exactly the payoff closes the loan. Honours Idempotency-Key.",
+  request: {
+    params: loanPathSchema,
+    body: jsonBody(paymentRequestSchema),
+    headers: z.object({ "idempotency-key": idempotencyKeySchema }),
+  },
+  responses: {
+    201: jsonContent(paymentResultSchema, "The payment was recorded"),
+    409: paymentProblem(
+      "The loan is closed (code LOAN_CLOSED), or a concurrent payment changed it first (retry)",
+    ),
+    422: paymentProblem(
+      "The amount is refused (code and the amount that applies in the body), or the Idempotency-Key was used with another request",
+    ),
+    ...problemResponses,
+  },
+});
+
+const ledgerEntrySchema = z
+  .object({
+    payment_id: idSchema.nullable().openapi({ description: "null for workbook periods" }),
+    paid_on: isoDateSchema,
+    amount: amountSchema,
+    interest: amountSchema,
+    principal: amountSchema,
+    balance_after: amountSchema,
+    period: z.number().int(),
+    on_time: z.boolean(),
+    source: z.enum(["api", "workbook"]),
+  })
+  .openapi("LedgerEntry");
+
+const scheduleRowSchema = z
+  .object({
+    period: z.number().int(),
+    due_date: isoDateSchema,
+    installment: amountSchema,
+    principal: amountSchema,
+    interest: amountSchema,
+    balance_after: amountSchema,
+    status: z.enum(["paid", "due", "overdue", "upcoming"]),
+  })
+  .openapi("ScheduleRow");
+
+const nextInstallmentSchema = z
+  .object({
+    period: z.number().int(),
+    due_date: isoDateSchema,
+    amount_due: amountSchema,
+    interest_due: amountSchema,
+    payoff_amount: amountSchema,
+  })
+  .openapi("NextInstallment");
+
+export const statementSchema = z
+  .object({
+    customer_id: idSchema,
+    loan_id: idSchema,
+    principal: amountSchema.openapi({ description: "The loan amount" }),
+    interest_rate: z.number().openapi({ example: 12 }),
+    tenure: z.number().int(),
+    amount_paid: amountSchema,
+    principal_paid: amountSchema,
+    interest_paid: amountSchema,
+    outstanding_principal: amountSchema,
+    monthly_installment: amountSchema,
+    repayments_left: z.number().int(),
+    emis_paid_on_time: z.number().int(),
+    status: statusSchema,
+    closed_on: isoDateSchema.nullable(),
+    start_date: isoDateSchema,
+    end_date: isoDateSchema,
+    next_due_date: isoDateSchema.nullable(),
+    next_installment: nextInstallmentSchema.nullable(),
+    schedule_basis: z.enum(["contract", "reconstructed"]),
+    payments: z.array(ledgerEntrySchema),
+    schedule: z.array(scheduleRowSchema),
+  })
+  .openapi("Statement");
+
+export const viewStatement = createRoute({
+  method: "get",
+  path: "/view-statement/{customer_id}/{loan_id}",
+  tags: ["Servicing"],
+  summary: "A loan's statement: totals, payments and the full schedule",
+  request: { params: loanPathSchema },
+  responses: {
+    200: jsonContent(statementSchema, "The statement as of the as-of date"),
+    ...problemResponses,
+  },
+});

@@ -1,0 +1,29 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../app-env";
+import { loadStatement } from "../../db/payments";
+import { nextInstalment } from "../../domain/servicing";
+import { buildStatement } from "../../domain/statement";
+import { notFoundProblem } from "../../lib/problem";
+import { servicedLoanOf, servicingHistoryOf } from "./loan-servicing";
+import type { viewStatement } from "./servicing.routes";
+import { toStatementResult } from "./servicing-response";
+
+export const viewStatementHandler: RouteHandler<typeof viewStatement, AppEnv> = async (c) => {
+  const { customer_id: customerId, loan_id: loanId } = c.req.valid("param");
+
+  const { loan, payments } = await loadStatement(c.var.db, customerId, loanId);
+  if (!loan) throw notFoundProblem(`Customer ${customerId} has no loan ${loanId}.`);
+
+  const serviced = servicedLoanOf(loan);
+  const history = servicingHistoryOf(loan, payments);
+  const statement = buildStatement(serviced, history, c.var.asOf);
+  const result = toStatementResult({
+    customerId,
+    loanId,
+    interestRateBp: loan.interestRateBp,
+    tenure: loan.tenure,
+    statement,
+    next: nextInstalment(serviced, history.state),
+  });
+  return c.json(result, 200);
+};

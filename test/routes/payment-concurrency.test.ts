@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { backend } from "../support/backend";
+import { customerWithLoan, pay, statementOf } from "../support/servicing";
+
+describe("concurrent payments on one loan", () => {
+  it("never settle the same period and never lose a payment: the losers get 409", async () => {
+    const { customerId, loanId } = await customerWithLoan();
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => pay(customerId, loanId, 8884.88)),
+    );
+    for (const response of responses) expect([201, 409]).toContain(response.status);
+    const accepted = responses.filter((r) => r.status === 201);
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
+
+    const stored = await backend().query<{ period: number; balance_after_paise: number }>(
+      "SELECT period, balance_after_paise FROM payments WHERE loan_id = ? ORDER BY period",
+      [loanId],
+    );
+    // One row per accepted response, on distinct consecutive periods, each from the balance before.
+    expect(stored.map((row) => row.period)).toEqual(accepted.map((_, i) => i + 1));
+    expect(accepted.map((r) => r.body.period).sort()).toEqual(stored.map((row) => row.period));
+    const { body } = await statementOf(customerId, loanId);
+    expect(body.payments).toHaveLength(accepted.length);
+    expect(Math.round(body.outstanding_principal * 100)).toBe(stored.at(-1)?.balance_after_paise);
+
+    // A loser retried applies to the loan as it is now.
+    const retried = await pay(customerId, loanId, 8884.88);
+    expect(retried.status).toBe(201);
+    expect(retried.body.period).toBe(accepted.length + 1);
+  });
+});
