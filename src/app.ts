@@ -17,6 +17,7 @@ import { configurableCors } from "./lib/security/cors";
 import { apiAccess } from "./lib/security/middleware";
 import { needsApiKey } from "./lib/security/paths";
 import { customersRouter } from "./routes/customers/customers.index";
+import { decisionsRouter } from "./routes/decisions/decisions.index";
 import { eligibilityRouter } from "./routes/eligibility/eligibility.index";
 import { ingestRouter } from "./routes/ingest/ingest.index";
 import { loansRouter } from "./routes/loans/loans.index";
@@ -32,7 +33,11 @@ export function createApi() {
     description:
       "Required when the deployment sets API_KEYS: `Authorization: Bearer <key>`. Without API_KEYS the API is open.",
   });
-  return router.route("/", customersRouter).route("/", eligibilityRouter).route("/", loansRouter);
+  return router
+    .route("/", customersRouter)
+    .route("/", eligibilityRouter)
+    .route("/", loansRouter)
+    .route("/", decisionsRouter);
 }
 
 export function openApiDocument(api: ReturnType<typeof createApi>) {

@@ -15,6 +15,7 @@ export function toCreateLoanResult(
   decision: Decision,
   asOf: string,
   endDate: string,
+  decisionId: string,
 ): CreateLoanResult {
   const rate = basisPointsToPercent(decision.correctedInterestRateBp);
   return {
@@ -33,6 +34,7 @@ export function toCreateLoanResult(
     start_date: decision.approved ? asOf : null,
     end_date: decision.approved ? endDate : null,
     reasons: decision.reasons,
+    decision_id: decisionId,
   };
 }
 
