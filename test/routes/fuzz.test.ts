@@ -112,6 +112,20 @@ describe("fuzzing request bodies", () => {
       fc.constantFrom("/register", "/check-eligibility", "/create-loan", "/api/create-loan/"),
       fc.string({ maxLength: 30 }).map((s) => `/view-loan/${encodeURIComponent(s)}`),
       fc.string({ maxLength: 30 }).map((s) => `/view-loans/${encodeURIComponent(s)}`),
+      fc.string({ maxLength: 40 }).map((s) => `/decisions/${encodeURIComponent(s)}`),
+      fc
+        .record({
+          customer: fc.oneof(fc.string({ maxLength: 20 }), fc.integer().map(String)),
+          query: fc.dictionary(
+            fc.constantFrom("limit", "cursor", "other", "limit[]"),
+            fc.oneof(fc.string({ maxLength: 60 }), fc.integer().map(String), fc.base64String()),
+            { maxKeys: 3 },
+          ),
+        })
+        .map(
+          ({ customer, query }) =>
+            `/customers/${encodeURIComponent(customer)}/decisions?${new URLSearchParams(query)}`,
+        ),
     );
     const contentType = fc.constantFrom(
       "application/json",
