@@ -3,6 +3,7 @@ import type { Client } from "@libsql/client";
 import { createApp } from "../app";
 import type { AppBindings } from "../app-env";
 import type { Database } from "../db/client";
+import { DEFAULT_RETENTION } from "../db/maintenance";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";
@@ -37,6 +38,8 @@ export interface RuntimeOptions {
   queueBatchTimeoutMs?: number;
   /** Overrides the hourly maintenance sweep's interval (tests sweep sooner). */
   maintenanceIntervalMs?: number;
+  /** Months decision records are kept (default 25). */
+  decisionRetentionMonths?: number | undefined;
 }
 
 export interface Runtime {
@@ -113,7 +116,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         : new MemoryRateLimiter(options.rateLimitPerMinute),
   };
   const app = createApp<AppBindings>({ database: () => db });
-  const maintenance = startMaintenanceTimer(db, options.maintenanceIntervalMs);
+  const maintenance = startMaintenanceTimer(db, options.maintenanceIntervalMs, {
+    decisionRetentionMonths:
+      options.decisionRetentionMonths ?? DEFAULT_RETENTION.decisionRetentionMonths,
+  });
 
   return {
     fetch: async (request, overrides = {}) => app.fetch(request, { ...bindings, ...overrides }),

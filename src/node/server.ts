@@ -26,6 +26,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
     apiKeys: settings.apiKeys,
     corsOrigins: settings.corsOrigins,
     rateLimitPerMinute: settings.rateLimitPerMinute,
+    decisionRetentionMonths: settings.decisionRetentionMonths,
   });
 
   let server: Server;

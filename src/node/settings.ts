@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { parseDecisionRetentionMonths } from "../db/maintenance";
 import { isValidIsoDate } from "../domain/dates";
 
 /** The Node server's configuration, read from the environment once, at start. */
@@ -15,6 +16,8 @@ export interface ServerSettings {
   corsOrigins: string | undefined;
   /** Writes per minute per API key or client address (the Worker's rate-limit binding: 60). */
   rateLimitPerMinute: number;
+  /** Months decision records are kept (the Worker's DECISION_RETENTION_MONTHS var: 25). */
+  decisionRetentionMonths: number;
 }
 
 /** The Worker's local default too (`.dev.vars.example`), so `npm run ingest` works with either. */
@@ -50,7 +53,16 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
       60,
       "RATE_LIMIT_PER_MINUTE",
     ),
+    decisionRetentionMonths: retentionMonths(env.DECISION_RETENTION_MONTHS),
   };
+}
+
+function retentionMonths(value: string | undefined): number {
+  try {
+    return parseDecisionRetentionMonths(value);
+  } catch (error) {
+    throw new SettingsError((error as Error).message);
+  }
 }
 
 function parsePort(value: string | undefined): number {

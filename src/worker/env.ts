@@ -14,4 +14,6 @@ export interface Env extends AppBindings, DatabaseBindings {
    * Off by default: it reveals internals. Nothing is counted on libSQL (`DATABASE_URL`).
    */
   SERVER_TIMING?: string;
+  /** Months decision records are kept before the scheduled sweep deletes them (default 25). */
+  DECISION_RETENTION_MONTHS?: string;
 }

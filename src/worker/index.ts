@@ -1,5 +1,5 @@
 import { createApp } from "../app";
-import { runMaintenance } from "../db/maintenance";
+import { parseDecisionRetentionMonths, runMaintenance } from "../db/maintenance";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { workerDatabase } from "./database";
 import type { Env } from "./env";
@@ -15,6 +15,9 @@ export default {
   queue: (batch, env, _ctx) => consumeIngestBatch(batch, workerDatabase(env), env),
   // The Cron Trigger in wrangler.toml: expired rows are swept here, never inside a request.
   scheduled: async (controller, env, _ctx) => {
-    await runMaintenance(workerDatabase(env), controller.scheduledTime);
+    const decisionRetentionMonths = parseDecisionRetentionMonths(env.DECISION_RETENTION_MONTHS);
+    await runMaintenance(workerDatabase(env), controller.scheduledTime, {
+      retention: { decisionRetentionMonths },
+    });
   },
 } satisfies ExportedHandler<Env>;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startMaintenanceTimer } from "../../src/node/maintenance-timer";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
+import { SettingsError, settingsFromEnv } from "../../src/node/settings";
 
 /* The Node server's counterpart of the Cron Trigger, on a real libSQL file. */
 
@@ -20,12 +21,41 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-async function open(maintenanceIntervalMs: number): Promise<Runtime> {
+async function open(
+  maintenanceIntervalMs: number,
+  decisionRetentionMonths?: number,
+): Promise<Runtime> {
   runtime = await openRuntime({
     databaseUrl: `file:${join(directory, "test.db")}`,
     maintenanceIntervalMs,
+    decisionRetentionMonths,
   });
   return runtime;
+}
+
+/** Months before now, as a decision record's created_at (a day's margin either side). */
+function monthsAgo(months: number, dayOffset: number): string {
+  const date = new Date();
+  date.setUTCDate(1);
+  date.setUTCMonth(date.getUTCMonth() - months);
+  date.setUTCDate(15 + dayOffset);
+  return date.toISOString();
+}
+
+async function insertDecision(opened: Runtime, id: string, createdAt: string): Promise<void> {
+  await opened.client.execute({
+    sql: "INSERT OR IGNORE INTO customers (id, first_name, last_name, age, phone_number, monthly_salary_paise, approved_limit_paise) VALUES (1, 'A', 'B', 30, 9000000000, 100, 100)",
+    args: [],
+  });
+  await opened.client.execute({
+    sql: "INSERT INTO decision_records (id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, score_breakdown, reasons) VALUES (?, 1, ?, '2023-01-01', 'm', 0, 0, 0, 1, 'x', '{}', '{}', '[]', '[]')",
+    args: [id, createdAt],
+  });
+}
+
+async function decisions(opened: Runtime): Promise<string[]> {
+  const result = await opened.client.execute("SELECT id FROM decision_records ORDER BY id");
+  return result.rows.map((row) => String(row.id));
 }
 
 async function insertKey(opened: Runtime, key: string, expiresAt: number): Promise<void> {
@@ -46,6 +76,35 @@ describe("the Node server's maintenance timer", () => {
     await insertKey(opened, "expired", Date.now() - 1);
     await insertKey(opened, "live", Date.now() + 60_000);
     await expect.poll(() => keys(opened), { timeout: 5_000, interval: 20 }).toEqual(["live"]);
+  });
+
+  it("deletes decision records past 25 months by default and keeps younger ones", async () => {
+    const opened = await open(60 * 60 * 1000);
+    // Inserted before the first tick: the timer's first run is one interval after the start.
+    await insertDecision(opened, "a-expired", monthsAgo(26, 0));
+    await insertDecision(opened, "b-kept", monthsAgo(24, 0));
+    await runtime?.close();
+    const reopened = await open(20);
+    await expect
+      .poll(() => decisions(reopened), { timeout: 5_000, interval: 20 })
+      .toEqual(["b-kept"]);
+  });
+
+  it("follows the configured retention", async () => {
+    const opened = await open(20, 3);
+    await insertDecision(opened, "a-expired", monthsAgo(4, 0));
+    await insertDecision(opened, "b-kept", monthsAgo(2, 0));
+    await expect
+      .poll(() => decisions(opened), { timeout: 5_000, interval: 20 })
+      .toEqual(["b-kept"]);
+  });
+
+  it("reads DECISION_RETENTION_MONTHS from the environment: 25 unless set, a whole number", () => {
+    expect(settingsFromEnv({}).decisionRetentionMonths).toBe(25);
+    expect(settingsFromEnv({ DECISION_RETENTION_MONTHS: "84" }).decisionRetentionMonths).toBe(84);
+    for (const bad of ["0", "-1", "1.5", "many"]) {
+      expect(() => settingsFromEnv({ DECISION_RETENTION_MONTHS: bad })).toThrow(SettingsError);
+    }
   });
 
   it("runs nothing once stopped", async () => {
