@@ -192,7 +192,9 @@ describe("the console", () => {
     // Newest first: the refusal, then the approval.
     expect(await cards.nth(0).getAttribute("data-decision-id")).toBe(refused.decision_id);
     expect(await cards.nth(1).getAttribute("data-decision-id")).toBe(approved.decision_id);
-    expect(await cards.nth(0).locator("h3.verdict").innerText()).toMatch(/^Refused on \d{4}-\d{2}-\d{2}$/);
+    expect(await cards.nth(0).locator("h3.verdict").innerText()).toMatch(
+      /^Refused on \d{4}-\d{2}-\d{2}$/,
+    );
     const emi = cards.nth(0).locator("li[data-code=EMI_OVER_HALF_SALARY] .principal");
     expect(await emi.innerText()).toBe("Excessive obligations in relation to income");
     expect(await cards.nth(0).locator("li.bar").count()).toBeGreaterThanOrEqual(4);
