@@ -19,6 +19,7 @@ import { apiAccess } from "./lib/security/middleware";
 import { needsApiKey } from "./lib/security/paths";
 import { noTelemetry, type Telemetry } from "./lib/telemetry";
 import { customersRouter } from "./routes/customers/customers.index";
+import { decisionsRouter } from "./routes/decisions/decisions.index";
 import { eligibilityRouter } from "./routes/eligibility/eligibility.index";
 import { healthRouter } from "./routes/health/health.index";
 import { ingestRouter } from "./routes/ingest/ingest.index";
@@ -40,7 +41,8 @@ export function createApi() {
     .route("/", customersRouter)
     .route("/", eligibilityRouter)
     .route("/", loansRouter)
-    .route("/", servicingRouter);
+    .route("/", servicingRouter)
+    .route("/", decisionsRouter);
 }
 
 export function openApiDocument(api: ReturnType<typeof createApi>) {

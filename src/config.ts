@@ -43,6 +43,16 @@ export const appSettingsSchema = z.object({
   INGEST_RETRY_DELAY_SECONDS: optionalText
     .transform((value) => (value === undefined ? 2 : Number(value)))
     .refine((seconds) => Number.isFinite(seconds) && seconds >= 0, "must be a number of seconds"),
+  /**
+   * Months decision records are kept before the scheduled sweep deletes them. Regulation B keeps
+   * applications and refusal reasons 25 months; shortening it is the deployment's decision.
+   */
+  DECISION_RETENTION_MONTHS: optionalText
+    .transform((value) => (value === undefined ? 25 : Number(value)))
+    .refine(
+      (months) => Number.isInteger(months) && months >= 1 && months <= 1200,
+      "must be an integer from 1 to 1200",
+    ),
 });
 
 export type AppSettings = z.input<typeof appSettingsSchema>;
@@ -56,6 +66,7 @@ export interface AppConfig {
   corsOrigins: string[];
   ingestToken: string | null;
   ingestRetryDelaySeconds: number;
+  decisionRetentionMonths: number;
 }
 
 /** A deployment mistake, not a request's: the message names the setting and carries no secret. */
@@ -80,6 +91,7 @@ export function toAppConfig(settings: z.output<typeof appSettingsSchema>): AppCo
     corsOrigins: settings.CORS_ORIGINS,
     ingestToken: settings.INGEST_TOKEN ?? null,
     ingestRetryDelaySeconds: settings.INGEST_RETRY_DELAY_SECONDS,
+    decisionRetentionMonths: settings.DECISION_RETENTION_MONTHS,
   };
 }
 

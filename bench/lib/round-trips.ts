@@ -23,7 +23,8 @@ export const ROUND_TRIP_BUDGETS = {
   "POST /create-loan (booked)": 2,
   "POST /create-loan (booked, Idempotency-Key)": 2,
   "POST /create-loan (replayed)": 1,
-  "POST /create-loan (refused)": 1,
+  // The refusal writes its decision record (docs/decisions.md).
+  "POST /create-loan (refused)": 2,
 } as const;
 
 type Case = keyof typeof ROUND_TRIP_BUDGETS;

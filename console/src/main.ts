@@ -1,16 +1,18 @@
 import { detectApiKey, setUpApiKeyPanel } from "./api-key";
 import { setUpBook } from "./views/book";
 import { setUpCheck } from "./views/check";
+import { setUpDecisions } from "./views/decisions";
 import { setUpLoan } from "./views/loan";
 import { setUpLoans } from "./views/loans";
 import { setUpRegister } from "./views/register";
 
 /*
- * The loan officer's console: five views over the public API, switched by the URL hash
- * (#register, #loans, #check, #book, #loan/<id>), so the back button and bookmarks work.
+ * The loan officer's console: six views over the public API, switched by the URL hash
+ * (#register, #loans, #check, #book, #loan/<id>, #decisions/<customer id>), so the back button
+ * and bookmarks work.
  */
 
-const VIEWS = ["register", "loans", "check", "book", "loan"] as const;
+const VIEWS = ["register", "loans", "check", "book", "loan", "decisions"] as const;
 
 function form(id: string): HTMLFormElement {
   const element = document.getElementById(id);
@@ -28,6 +30,14 @@ function focusView(): void {
   document.querySelector<HTMLInputElement>(`#view-${currentView().view} input`)?.focus();
 }
 
+/** A view opened by a link with its id in the hash looks it up at once. */
+function submitWith(formId: string, field: string, value: string): void {
+  const target = form(formId);
+  const input = target.querySelector<HTMLInputElement>(`input[name=${field}]`);
+  if (input) input.value = decodeURIComponent(value);
+  target.requestSubmit();
+}
+
 function route(): void {
   const { view, argument } = currentView();
   for (const section of document.querySelectorAll<HTMLElement>("section[data-view]")) {
@@ -37,12 +47,8 @@ function route(): void {
     if (link.getAttribute("href") === `#${view}`) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  if (view === "loan" && argument) {
-    const loanForm = form("loan-form");
-    const input = loanForm.querySelector<HTMLInputElement>("input[name=loan_id]");
-    if (input) input.value = argument;
-    loanForm.requestSubmit();
-  }
+  if (view === "loan" && argument) submitWith("loan-form", "loan_id", argument);
+  if (view === "decisions" && argument) submitWith("decisions-form", "customer_id", argument);
   focusView();
 }
 
@@ -52,6 +58,7 @@ setUpLoans(form("loans-form"));
 setUpCheck(form("check-form"));
 setUpBook(form("book-form"));
 setUpLoan(form("loan-form"));
+setUpDecisions(form("decisions-form"));
 window.addEventListener("hashchange", route);
 route();
 void detectApiKey();

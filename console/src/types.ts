@@ -1,5 +1,9 @@
 import type { z } from "@hono/zod-openapi";
 import type { customerSchema } from "../../src/routes/customers/customers.routes";
+import type {
+  decisionPageSchema,
+  decisionRecordSchema,
+} from "../../src/routes/decisions/decisions.routes";
 import type { eligibilitySchema } from "../../src/routes/eligibility/eligibility.routes";
 import type {
   createLoanResultSchema,
@@ -13,3 +17,5 @@ export type Eligibility = z.infer<typeof eligibilitySchema>;
 export type CreateLoanResult = z.infer<typeof createLoanResultSchema>;
 export type LoanDetail = z.infer<typeof loanDetailSchema>;
 export type LoanSummary = z.infer<typeof loanSummarySchema>;
+export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
+export type DecisionPage = z.infer<typeof decisionPageSchema>;

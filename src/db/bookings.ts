@@ -1,5 +1,6 @@
 import type { Database } from "./client";
 import { selectCustomer } from "./customers";
+import { insertDecision, insertDecisionAfterBooking, type NewDecisionRecord } from "./decisions";
 import { isKeyTakenError } from "./errors";
 import {
   deleteKeyIfExpired,
@@ -13,7 +14,8 @@ import type { IdempotencyRecord } from "./schema";
 
 /*
  * create-loan's two round trips: one batch to read everything the decision needs (and the stored
- * response of an Idempotency-Key), one atomic batch to write the loan with its stored response.
+ * response of an Idempotency-Key), one atomic batch to write the decision's record with the loan
+ * (for an approval) and the stored response (with a key).
  * An expired record of the key is replaced inside that batch; sweeping other expired keys is
  * scheduled work (src/db/maintenance.ts), so a request's rollback never undoes it.
  */
@@ -54,6 +56,7 @@ export type WriteOutcome =
 export async function bookLoan(
   db: Database,
   loan: LoanToBook,
+  record: NewDecisionRecord,
   response: StoredResponse | null,
   nowMs: number,
 ): Promise<WriteOutcome> {
@@ -63,10 +66,13 @@ export async function bookLoan(
           await db.batch([
             deleteKeyIfExpired(db, response.key, nowMs),
             insertLoanIfAffordable(db, loan),
-            insertResponseAfterBooking(db, response),
+            insertDecisionAfterBooking(db, record),
+            insertResponseAfterBooking(db, response, record.id),
           ])
         )[1]
-      : await insertLoanIfAffordable(db, loan);
+      : (
+          await db.batch([insertLoanIfAffordable(db, loan), insertDecisionAfterBooking(db, record)])
+        )[0];
     const loanId = inserted[0]?.id;
     return loanId === undefined ? { kind: "guard-refused" } : { kind: "booked", loanId };
   } catch (error) {
@@ -75,14 +81,23 @@ export async function bookLoan(
   }
 }
 
-/** Stores a refusal under its Idempotency-Key, so a retry replays it. */
+/** Records a refusal, and stores its response under its Idempotency-Key so a retry replays it. */
 export async function recordRefusal(
   db: Database,
-  response: StoredResponse,
+  record: NewDecisionRecord,
+  response: StoredResponse | null,
   nowMs: number,
 ): Promise<WriteOutcome> {
+  if (!response) {
+    await insertDecision(db, record);
+    return { kind: "recorded" };
+  }
   try {
-    await db.batch([deleteKeyIfExpired(db, response.key, nowMs), insertResponse(db, response)]);
+    await db.batch([
+      deleteKeyIfExpired(db, response.key, nowMs),
+      insertResponse(db, response),
+      insertDecision(db, record),
+    ]);
     return { kind: "recorded" };
   } catch (error) {
     if (isKeyTakenError(error)) return { kind: "key-taken" };

@@ -1,6 +1,6 @@
 import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { idempotencyKeys } from "./schema";
+import { decisionRecords, idempotencyKeys } from "./schema";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -60,12 +60,17 @@ export function insertResponse(db: Database, response: StoredResponse) {
 }
 
 /**
- * Records the response of a booking, in the same batch right after the guarded loan insert: it
- * writes only if that insert added a row (`changes() = 1`), and takes the new loan's id from
- * `last_insert_rowid()`. A taken key fails the batch, so the loan is rolled back with it.
+ * Records the response of a booking, in the same batch right after the booking's decision record
+ * (src/db/decisions.ts): it writes only if that record was written, which happens only if the
+ * guarded loan insert added a row, and takes the new loan's id from it. A taken key fails the
+ * batch, so the loan and its record are rolled back with it.
  */
-export function insertResponseAfterBooking(db: Database, response: StoredResponse) {
+export function insertResponseAfterBooking(
+  db: Database,
+  response: StoredResponse,
+  decisionId: string,
+) {
   return db.insert(idempotencyKeys).select(sql`
-    SELECT ${response.key}, ${response.requestHash}, ${response.status}, ${response.body}, last_insert_rowid(), ${response.expiresAt}
-    WHERE changes() = 1`);
+    SELECT ${response.key}, ${response.requestHash}, ${response.status}, ${response.body}, d.loan_id, ${response.expiresAt}
+    FROM ${decisionRecords} AS d WHERE d.id = ${decisionId}`);
 }

@@ -1,5 +1,7 @@
+import { addMonths } from "../domain/dates";
 import { log } from "../lib/log";
 import type { Database } from "./client";
+import { deleteDecisionsBefore } from "./decisions";
 import { deleteExpiredKeys } from "./idempotency";
 
 /*
@@ -9,16 +11,50 @@ import { deleteExpiredKeys } from "./idempotency";
  * entry in SWEEPS.
  */
 
+/** What the runtimes configure: the Worker from its vars, the Node server from its env. */
+export interface RetentionSettings {
+  /** Decision records older than this many calendar months are deleted. */
+  decisionRetentionMonths: number;
+}
+
+/**
+ * Regulation B keeps applications and the reasons for a refusal 25 months; shortening it is the
+ * deployment's decision, made against the law that applies to it.
+ */
+export const DEFAULT_RETENTION: RetentionSettings = { decisionRetentionMonths: 25 };
+
+/** The instant `months` calendar months before `nowMs` (clamped to the month's end), as ISO text. */
+export function retentionCutoff(nowMs: number, months: number): string {
+  const now = new Date(nowMs).toISOString();
+  return `${addMonths(now.slice(0, 10), -months)}${now.slice(10)}`;
+}
+
 export interface Sweep {
   name: string;
   /** Deletes at most `limit` stale rows as of `nowMs` in one statement; returns how many. */
-  deleteBatch(db: Database, nowMs: number, limit: number): Promise<number>;
+  deleteBatch(
+    db: Database,
+    nowMs: number,
+    limit: number,
+    retention: RetentionSettings,
+  ): Promise<number>;
 }
 
 export const SWEEPS: readonly Sweep[] = [
   {
     name: "expired_idempotency_keys",
     deleteBatch: async (db, nowMs, limit) => (await deleteExpiredKeys(db, nowMs, limit)).length,
+  },
+  {
+    name: "expired_decision_records",
+    deleteBatch: async (db, nowMs, limit, retention) =>
+      (
+        await deleteDecisionsBefore(
+          db,
+          retentionCutoff(nowMs, retention.decisionRetentionMonths),
+          limit,
+        )
+      ).length,
   },
 ];
 
@@ -34,18 +70,27 @@ export interface SweepLimits {
 
 export const DEFAULT_SWEEP_LIMITS: SweepLimits = { rowsPerStatement: 500, statementsPerSweep: 100 };
 
+export interface MaintenanceOptions {
+  retention?: RetentionSettings;
+  sweeps?: readonly Sweep[];
+  limits?: SweepLimits;
+}
+
 /** Runs every sweep once; returns the rows each deleted. */
 export async function runMaintenance(
   db: Database,
   nowMs: number,
-  sweeps: readonly Sweep[] = SWEEPS,
-  limits: SweepLimits = DEFAULT_SWEEP_LIMITS,
+  {
+    retention = DEFAULT_RETENTION,
+    sweeps = SWEEPS,
+    limits = DEFAULT_SWEEP_LIMITS,
+  }: MaintenanceOptions = {},
 ): Promise<Record<string, number>> {
   const deleted: Record<string, number> = {};
   for (const sweep of sweeps) {
     let total = 0;
     for (let statement = 0; statement < limits.statementsPerSweep; statement++) {
-      const batch = await sweep.deleteBatch(db, nowMs, limits.rowsPerStatement);
+      const batch = await sweep.deleteBatch(db, nowMs, limits.rowsPerStatement, retention);
       total += batch;
       if (batch < limits.rowsPerStatement) break;
     }

@@ -9,4 +9,5 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0001_ingestion.sql",
   "0002_node_queue.sql",
   "0003_servicing.sql",
+  "0004_decision_records.sql",
 ];

@@ -123,10 +123,58 @@ export const idempotencyKeys = sqliteTable(
   (table) => [index("idempotency_keys_expires_at_idx").on(table.expiresAt)],
 );
 
+/*
+ * Every create-loan decision, approved or refused, written append-only in the same atomic batch
+ * as the booking or the refusal (docs/decisions.md). Money in paise and rates in basis points as
+ * elsewhere; the inputs, score breakdown and reasons are JSON, in the shapes the pure decision
+ * takes and gives (src/db/decisions.ts), so a record can be replayed.
+ */
+export const decisionRecords = sqliteTable(
+  "decision_records",
+  {
+    /** Insertion order: newest first is `seq DESC`, and the cursor of a customer's history. */
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    /** The decision_id clients see (a random UUID, known before the write). */
+    id: text("id").notNull().unique(),
+    customerId: integer("customer_id")
+      .notNull()
+      .references(() => customers.id),
+    /** The loan booked, for an approval. */
+    loanId: integer("loan_id"),
+    /** When it was decided (ISO 8601, UTC): what retention counts from. */
+    createdAt: text("created_at").notNull(),
+    asOfDate: text("as_of_date").notNull(),
+    modelVersion: text("model_version").notNull(),
+    idempotencyKey: text("idempotency_key"),
+    approved: integer("approved", { mode: "boolean" }).notNull(),
+    creditScore: integer("credit_score").notNull(),
+    /** The corrected rate: booked, or the one that would have applied. */
+    interestRateBp: integer("interest_rate_bp").notNull(),
+    monthlyInstalmentPaise: integer("monthly_instalment_paise").notNull(),
+    message: text("message").notNull(),
+    startDate: text("start_date"),
+    endDate: text("end_date"),
+    /** JSON: the loan request (paise, basis points, months). */
+    request: text("request").notNull(),
+    /** JSON: salary, limit and every loan of the customer the decision read. */
+    inputs: text("inputs").notNull(),
+    /** JSON: the score's components. */
+    scoreBreakdown: text("score_breakdown").notNull(),
+    /** JSON: each reason with its principal reason (and score factors for a low score). */
+    reasons: text("reasons").notNull(),
+  },
+  (table) => [
+    index("decision_records_customer_seq_idx").on(table.customerId, table.seq),
+    // The retention sweep deletes the oldest first.
+    index("decision_records_created_at_idx").on(table.createdAt),
+  ],
+);
+
 export type CustomerRecord = typeof customers.$inferSelect;
 export type LoanRecord = typeof loans.$inferSelect;
 export type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
 export type PaymentRecord = typeof payments.$inferSelect;
+export type DecisionRow = typeof decisionRecords.$inferSelect;
 
 /*
  * Ingestion bookkeeping. A job is one run of `npm run ingest`; each queue message carries one

@@ -1,5 +1,5 @@
 import type { Database } from "../db/client";
-import { runMaintenance } from "../db/maintenance";
+import { DEFAULT_RETENTION, type RetentionSettings, runMaintenance } from "../db/maintenance";
 import { log } from "../lib/log";
 
 /** Hourly, as the Worker's Cron Trigger (wrangler.toml). */
@@ -18,11 +18,12 @@ export interface MaintenanceTimer {
 export function startMaintenanceTimer(
   db: Database,
   intervalMs = MAINTENANCE_INTERVAL_MS,
+  retention: RetentionSettings = DEFAULT_RETENTION,
 ): MaintenanceTimer {
   let running: Promise<void> | null = null;
   const tick = () => {
     if (running) return;
-    running = runMaintenance(db, Date.now())
+    running = runMaintenance(db, Date.now(), { retention })
       .then(
         () => undefined,
         (error: Error) => log("error", "maintenance failed", { error: error.name }),

@@ -135,7 +135,9 @@ export async function openRuntime(
     telemetry: () => telemetry,
     ...(metrics ? { operations: metricsRoute<AppBindings>(metrics, settings.metricsToken) } : {}),
   });
-  const maintenance = startMaintenanceTimer(db, tuning.maintenanceIntervalMs);
+  const maintenance = startMaintenanceTimer(db, tuning.maintenanceIntervalMs, {
+    decisionRetentionMonths: config.decisionRetentionMonths,
+  });
 
   return {
     fetch: async (request, overrides) => {

@@ -27,6 +27,9 @@ export default {
     ),
   // The Cron Trigger in wrangler.toml: expired rows are swept here, never inside a request.
   scheduled: async (controller, env, _ctx) => {
-    await runMaintenance(workerDatabase(env), controller.scheduledTime);
+    const { decisionRetentionMonths } = workerConfig(env).app;
+    await runMaintenance(workerDatabase(env), controller.scheduledTime, {
+      retention: { decisionRetentionMonths },
+    });
   },
 } satisfies ExportedHandler<Env>;

@@ -146,6 +146,86 @@ describe("the console", () => {
     await book.locator("#book-result li[data-code=CREDIT_SCORE_TOO_LOW]").waitFor();
   });
 
+  it("shows a customer's decision history from the loans view: reasons in a letter's words, score factors, breakdown", async () => {
+    const { page } = suite.session();
+    const post = async (path: string, body: unknown) =>
+      (await (
+        await fetch(url(path), {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        })
+      ).json()) as Record<string, unknown>;
+    const customer = await post("/register", {
+      first_name: "Kavya",
+      last_name: "Menon",
+      age: 29,
+      monthly_income: 20_000,
+      phone_number: uniquePhone(),
+    });
+    const customerId = Number(customer.customer_id);
+    const approved = await post("/create-loan", {
+      customer_id: customerId,
+      loan_amount: 50_000,
+      interest_rate: 14,
+      tenure: 12,
+    });
+    const refused = await post("/create-loan", {
+      customer_id: customerId,
+      loan_amount: 600_000,
+      interest_rate: 14,
+      tenure: 12,
+    });
+    expect([approved.loan_approved, refused.loan_approved]).toEqual([true, false]);
+
+    await page.goto(url("/"));
+    const loans = await openView(page, "loans");
+    await fillByLabel(loans, { "Customer ID": customerId });
+    await loans.getByRole("button", { name: "Look up" }).click();
+    await loans.getByRole("link", { name: `Decision history of customer ${customerId}` }).click();
+    expect(page.url()).toMatch(new RegExp(`#decisions/${customerId}$`));
+    const history = view(page, "decisions").getByRole("list", {
+      name: `Decisions of customer ${customerId}`,
+    });
+    await history.locator("article").first().waitFor();
+    const cards = history.locator("article.decision");
+    expect(await cards.count()).toBe(2);
+    // Newest first: the refusal, then the approval.
+    expect(await cards.nth(0).getAttribute("data-decision-id")).toBe(refused.decision_id);
+    expect(await cards.nth(1).getAttribute("data-decision-id")).toBe(approved.decision_id);
+    expect(await cards.nth(0).locator("h3.verdict").innerText()).toMatch(
+      /^Refused on \d{4}-\d{2}-\d{2}$/,
+    );
+    const emi = cards.nth(0).locator("li[data-code=EMI_OVER_HALF_SALARY] .principal");
+    expect(await emi.innerText()).toBe("Excessive obligations in relation to income");
+    expect(await cards.nth(0).locator("li.bar").count()).toBeGreaterThanOrEqual(4);
+    await cards
+      .nth(1)
+      .getByRole("link", { name: `View loan ${approved.loan_id}` })
+      .waitFor();
+
+    // A workbook customer over the limit: the low score names what cost the most points.
+    await post("/create-loan", {
+      customer_id: 240,
+      loan_amount: 1_000,
+      interest_rate: 10,
+      tenure: 12,
+    });
+    await page.goto(url("/#decisions/240"));
+    const lowScore = view(page, "decisions")
+      .locator("article.decision")
+      .first()
+      .locator("li[data-code=CREDIT_SCORE_TOO_LOW]");
+    await lowScore.waitFor();
+    expect(await lowScore.locator(".principal").innerText()).toBe(
+      "Credit score below the minimum required",
+    );
+    const factors = lowScore.locator(".factors li");
+    expect(await factors.count()).toBeGreaterThan(0);
+    expect(await factors.count()).toBeLessThanOrEqual(4);
+    expect(await factors.first().getAttribute("data-component")).toBe("current_loans_over_limit");
+  });
+
   it("shows a validation error next to its field, marks the field invalid and focuses it", async () => {
     const { page } = suite.session();
     await page.goto(url("/"));

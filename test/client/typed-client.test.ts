@@ -87,6 +87,45 @@ describe("the typed client", () => {
     expect(missing.status).toBe(404);
   });
 
+  it("reads a decision's record and a customer's decision history, typed", async () => {
+    const registered = await client.register.$post({
+      json: {
+        first_name: "Uma",
+        last_name: "Rao",
+        age: 35,
+        monthly_income: 10_000,
+        phone_number: uniquePhone(),
+      },
+    });
+    if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
+    const { customer_id } = await registered.json();
+    const refused = await client["create-loan"].$post({
+      json: { customer_id, loan_amount: 5_000_000, interest_rate: 10, tenure: 12 },
+      header: {},
+    });
+    if (refused.status !== 200) throw new Error(`create-loan answered ${refused.status}`);
+    const { decision_id } = await refused.json();
+    expectTypeOf(decision_id).toEqualTypeOf<string>();
+
+    const viewed = await client.decisions[":decision_id"].$get({ param: { decision_id } });
+    if (viewed.status !== 200) throw new Error(`decision answered ${viewed.status}`);
+    const record = await viewed.json();
+    expectTypeOf(record.outcome).toEqualTypeOf<"approved" | "refused">();
+    expect(record.reasons[0]).toMatchObject({
+      code: "OVER_APPROVED_LIMIT",
+      principal_reason: expect.any(String),
+    });
+
+    const history = await client.customers[":customer_id"].decisions.$get({
+      param: { customer_id: String(customer_id) },
+      query: { limit: "10" },
+    });
+    if (history.status !== 200) throw new Error(`history answered ${history.status}`);
+    const page = await history.json();
+    expectTypeOf(page.next_cursor).toEqualTypeOf<string | null>();
+    expect(page.decisions.map((d) => d.decision_id)).toEqual([decision_id]);
+  });
+
   it("sends the API key when the deployment requires one", async () => {
     const key = "typed-client-key-5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b";
     const keysOn = { API_KEYS: `sha256:${bytesToHex(await sha256(key))}` };

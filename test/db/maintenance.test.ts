@@ -32,6 +32,84 @@ async function clearKeys(): Promise<void> {
   await env.DB.prepare("DELETE FROM idempotency_keys").run();
 }
 
+/** Decision records of one new customer, decided at the given instants; returns their ids. */
+async function insertDecisions(createdAt: string[]): Promise<string[]> {
+  const customer = await env.DB.prepare(
+    "INSERT INTO customers (first_name, last_name, age, phone_number, monthly_salary_paise, approved_limit_paise) VALUES ('A', 'B', 30, ?, 100, 100) RETURNING id",
+  )
+    .bind(7_000_000_000 + Math.floor(Math.random() * 999_999_999))
+    .first<{ id: number }>();
+  const statement = env.DB.prepare(
+    "INSERT INTO decision_records (id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, score_breakdown, reasons) VALUES (?, ?, ?, '2023-01-01', 'm', 0, 0, 0, 1, 'x', '{}', '{}', '[]', '[]')",
+  );
+  const ids = createdAt.map(() => crypto.randomUUID());
+  await env.DB.batch(ids.map((id, i) => statement.bind(id, customer?.id, createdAt[i])));
+  return ids;
+}
+
+async function remaining(ids: string[]): Promise<string[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT id FROM decision_records WHERE id IN (${ids.map(() => "?").join(",")})`,
+  )
+    .bind(...ids)
+    .all<{ id: string }>();
+  return results.map((row) => row.id).sort();
+}
+
+async function runScheduled(scheduledTime: number, vars: Record<string, string> = {}) {
+  const ctx = createExecutionContext();
+  await worker.scheduled(
+    createScheduledController({ scheduledTime, cron: "17 * * * *" }),
+    { ...env, ...vars } as Cloudflare.Env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+}
+
+describe("the decision records' retention", () => {
+  const scheduledTime = Date.parse("2027-08-20T10:00:00.000Z");
+
+  it("deletes records older than 25 months by default and keeps the rest", async () => {
+    const [old, older, kept, recent] = await insertDecisions([
+      "2025-07-20T09:59:59.999Z",
+      "2024-01-01T00:00:00.000Z",
+      "2025-07-20T10:00:00.000Z",
+      "2027-08-01T00:00:00.000Z",
+    ]);
+    await runScheduled(scheduledTime);
+    expect(await remaining([old, older, kept, recent] as string[])).toEqual([kept, recent].sort());
+  });
+
+  it("follows DECISION_RETENTION_MONTHS", async () => {
+    const [old, kept] = await insertDecisions([
+      "2027-05-19T00:00:00.000Z",
+      "2027-05-21T00:00:00.000Z",
+    ]);
+    await runScheduled(scheduledTime, { DECISION_RETENTION_MONTHS: "3" });
+    expect(await remaining([old, kept] as string[])).toEqual([kept]);
+  });
+
+  it("refuses a retention that is not a whole number of months, deleting nothing", async () => {
+    const ids = await insertDecisions(["2020-01-01T00:00:00.000Z"]);
+    await expect(runScheduled(scheduledTime, { DECISION_RETENTION_MONTHS: "0.5" })).rejects.toThrow(
+      /DECISION_RETENTION_MONTHS/,
+    );
+    expect(await remaining(ids)).toEqual(ids);
+  });
+
+  it("sweeps a backlog in bounded statements", async () => {
+    await env.DB.prepare("DELETE FROM decision_records").run();
+    const ids = await insertDecisions(Array.from({ length: 30 }, () => "2020-02-02T00:00:00.000Z"));
+    const limits = { rowsPerStatement: 10, statementsPerSweep: 2 };
+    const db = d1Database(env.DB);
+    const first = await runMaintenance(db, scheduledTime, { limits });
+    expect(first.expired_decision_records).toBe(20);
+    expect(await remaining(ids)).toHaveLength(10);
+    await runMaintenance(db, scheduledTime, { limits });
+    expect(await remaining(ids)).toEqual([]);
+  });
+});
+
 describe("scheduled maintenance", () => {
   it("the Cron Trigger deletes every expired Idempotency-Key and keeps the live ones", async () => {
     await clearKeys();
@@ -58,13 +136,14 @@ describe("scheduled maintenance", () => {
     const { database, counter } = countingD1(env.DB);
     const limits = { rowsPerStatement: 100, statementsPerSweep: 2 };
 
-    const first = await runMaintenance(d1Database(database), nowMs, undefined, limits);
-    expect(first).toEqual({ expired_idempotency_keys: 200 });
-    expect(counter.statements).toBe(2);
+    const first = await runMaintenance(d1Database(database), nowMs, { limits });
+    expect(first).toEqual({ expired_idempotency_keys: 200, expired_decision_records: 0 });
+    // Two for the keys, one for the decision records (none expired).
+    expect(counter.statements).toBe(3);
     expect(await countKeys("backlog")).toBe(50);
 
-    const second = await runMaintenance(d1Database(database), nowMs, undefined, limits);
-    expect(second).toEqual({ expired_idempotency_keys: 50 });
+    const second = await runMaintenance(d1Database(database), nowMs, { limits });
+    expect(second).toEqual({ expired_idempotency_keys: 50, expired_decision_records: 0 });
     expect(await countKeys("backlog")).toBe(0);
   });
 });

@@ -2,8 +2,14 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { selectCustomer } from "../../src/db/customers";
 import {
+  deleteDecisionsBefore,
+  selectDecision,
+  selectDecisionsOfCustomer,
+} from "../../src/db/decisions";
+import {
   deleteExpiredKeys,
   deleteKeyIfExpired,
+  insertResponseAfterBooking,
   selectLiveIdempotencyRecord,
 } from "../../src/db/idempotency";
 import {
@@ -46,6 +52,17 @@ const HOT_QUERIES = {
   "an expired key's removal before its reuse (create-loan)": () =>
     deleteKeyIfExpired(db, "key", Date.now()),
   "expired keys sweep (scheduled maintenance)": () => deleteExpiredKeys(db, Date.now(), 500),
+  "a decision by id (GET /decisions/{id})": () => selectDecision(db, crypto.randomUUID()),
+  "a customer's newest decisions (first page)": () => selectDecisionsOfCustomer(db, 20, null, 21),
+  "a customer's decisions after a cursor": () => selectDecisionsOfCustomer(db, 20, 1_000, 21),
+  "expired decision records sweep (scheduled maintenance)": () =>
+    deleteDecisionsBefore(db, "2023-05-15T00:00:00.000Z", 500),
+  "a booking's stored response, from its decision record (create-loan)": () =>
+    insertResponseAfterBooking(
+      db,
+      { key: "k", requestHash: "h", status: 201, body: "{}", expiresAt: 1 },
+      crypto.randomUUID(),
+    ),
   "guarded loan insert (create-loan)": () =>
     insertLoanIfAffordable(db, {
       customerId: 20,

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/config";
 import { startMaintenanceTimer } from "../../src/node/maintenance-timer";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
@@ -21,12 +22,44 @@ afterEach(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-async function open(maintenanceIntervalMs: number): Promise<Runtime> {
+async function open(
+  maintenanceIntervalMs: number,
+  decisionRetentionMonths?: number,
+): Promise<Runtime> {
+  const retention =
+    decisionRetentionMonths === undefined
+      ? {}
+      : { DECISION_RETENTION_MONTHS: String(decisionRetentionMonths) };
   runtime = await openRuntime(
-    settingsFromEnv({ DATABASE_URL: `file:${join(directory, "test.db")}` }),
+    settingsFromEnv({ DATABASE_URL: `file:${join(directory, "test.db")}`, ...retention }),
     { maintenanceIntervalMs },
   );
   return runtime;
+}
+
+/** Months before now, as a decision record's created_at (a day's margin either side). */
+function monthsAgo(months: number, dayOffset: number): string {
+  const date = new Date();
+  date.setUTCDate(1);
+  date.setUTCMonth(date.getUTCMonth() - months);
+  date.setUTCDate(15 + dayOffset);
+  return date.toISOString();
+}
+
+async function insertDecision(opened: Runtime, id: string, createdAt: string): Promise<void> {
+  await opened.client.execute({
+    sql: "INSERT OR IGNORE INTO customers (id, first_name, last_name, age, phone_number, monthly_salary_paise, approved_limit_paise) VALUES (1, 'A', 'B', 30, 9000000000, 100, 100)",
+    args: [],
+  });
+  await opened.client.execute({
+    sql: "INSERT INTO decision_records (id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, score_breakdown, reasons) VALUES (?, 1, ?, '2023-01-01', 'm', 0, 0, 0, 1, 'x', '{}', '{}', '[]', '[]')",
+    args: [id, createdAt],
+  });
+}
+
+async function decisions(opened: Runtime): Promise<string[]> {
+  const result = await opened.client.execute("SELECT id FROM decision_records ORDER BY id");
+  return result.rows.map((row) => String(row.id));
 }
 
 async function insertKey(opened: Runtime, key: string, expiresAt: number): Promise<void> {
@@ -47,6 +80,37 @@ describe("the Node server's maintenance timer", () => {
     await insertKey(opened, "expired", Date.now() - 1);
     await insertKey(opened, "live", Date.now() + 60_000);
     await expect.poll(() => keys(opened), { timeout: 5_000, interval: 20 }).toEqual(["live"]);
+  });
+
+  it("deletes decision records past 25 months by default and keeps younger ones", async () => {
+    const opened = await open(60 * 60 * 1000);
+    // Inserted before the first tick: the timer's first run is one interval after the start.
+    await insertDecision(opened, "a-expired", monthsAgo(26, 0));
+    await insertDecision(opened, "b-kept", monthsAgo(24, 0));
+    await runtime?.close();
+    const reopened = await open(20);
+    await expect
+      .poll(() => decisions(reopened), { timeout: 5_000, interval: 20 })
+      .toEqual(["b-kept"]);
+  });
+
+  it("follows the configured retention", async () => {
+    const opened = await open(20, 3);
+    await insertDecision(opened, "a-expired", monthsAgo(4, 0));
+    await insertDecision(opened, "b-kept", monthsAgo(2, 0));
+    await expect
+      .poll(() => decisions(opened), { timeout: 5_000, interval: 20 })
+      .toEqual(["b-kept"]);
+  });
+
+  it("reads DECISION_RETENTION_MONTHS from the environment: 25 unless set, a whole number", () => {
+    expect(settingsFromEnv({}).app.decisionRetentionMonths).toBe(25);
+    expect(settingsFromEnv({ DECISION_RETENTION_MONTHS: "84" }).app.decisionRetentionMonths).toBe(
+      84,
+    );
+    for (const bad of ["0", "-1", "1.5", "many"]) {
+      expect(() => settingsFromEnv({ DECISION_RETENTION_MONTHS: bad })).toThrow(ConfigError);
+    }
   });
 
   it("runs nothing once stopped", async () => {

@@ -31,6 +31,8 @@ describe("libSQL migrations", () => {
       "0000_init.sql",
       "0001_ingestion.sql",
       "0002_node_queue.sql",
+      "0003_servicing.sql",
+      "0004_decision_records.sql",
     ]);
     for (const migration of migrations) {
       for (const statement of migration.statements) {
@@ -46,16 +48,28 @@ describe("libSQL migrations", () => {
       "0000_init.sql",
       "0001_ingestion.sql",
       "0002_node_queue.sql",
+      "0003_servicing.sql",
+      "0004_decision_records.sql",
     ]);
     expect(await applyMigrations(database.client, migrations)).toEqual([]);
     expect(await names("SELECT name FROM d1_migrations ORDER BY id")).toEqual([
       "0000_init.sql",
       "0001_ingestion.sql",
       "0002_node_queue.sql",
+      "0003_servicing.sql",
+      "0004_decision_records.sql",
     ]);
     expect(
       await names("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"),
-    ).toEqual(expect.arrayContaining(["customers", "loans", "idempotency_keys", "ingest_chunks"]));
+    ).toEqual(
+      expect.arrayContaining([
+        "customers",
+        "loans",
+        "idempotency_keys",
+        "ingest_chunks",
+        "decision_records",
+      ]),
+    );
   });
 
   it("rolls a failing migration back whole and does not record it", async () => {

@@ -63,6 +63,8 @@ describe("the Node server", () => {
       "0000_init.sql",
       "0001_ingestion.sql",
       "0002_node_queue.sql",
+      "0003_servicing.sql",
+      "0004_decision_records.sql",
     ]);
     expect((await request("/openapi.json")).status).toBe(200);
   });

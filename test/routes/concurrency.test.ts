@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { backend } from "../support/backend";
+import { replayEveryDecision } from "../support/decisions";
 import { callJson, registerCustomer } from "../support/http";
 
 async function customerTotals(customerId: number) {
@@ -8,6 +9,35 @@ async function customerTotals(customerId: number) {
     [customerId],
   );
   return totals;
+}
+
+// Every decision record this file's requests stored replays to its stored outcome.
+afterAll(async () => {
+  expect(await replayEveryDecision()).toBeGreaterThan(0);
+});
+
+/**
+ * A booking the write-time guard refused is decided again: only the final decision is recorded,
+ * one per answered request, each approval linked to its loan.
+ */
+async function expectOneRecordPerDecision(
+  customerId: number,
+  responses: { status: number; body: Record<string, unknown> }[],
+) {
+  const records = await backend().query<{ id: string; approved: number; loan_id: number | null }>(
+    "SELECT id, approved, loan_id FROM decision_records WHERE customer_id = ? ORDER BY seq",
+    [customerId],
+  );
+  const answered = responses.filter((r) => r.status !== 409);
+  expect(records.map((r) => r.id).sort()).toEqual(answered.map((r) => r.body.decision_id).sort());
+  const booked = answered.filter((r) => r.status === 201).map((r) => r.body.loan_id);
+  expect(
+    records
+      .filter((r) => r.approved === 1)
+      .map((r) => r.loan_id)
+      .sort(),
+  ).toEqual(booked.sort());
+  expect(records.filter((r) => r.approved === 0).every((r) => r.loan_id === null)).toBe(true);
 }
 
 describe("20 concurrent create-loans for one customer", () => {
@@ -23,6 +53,7 @@ describe("20 concurrent create-loans for one customer", () => {
     expect(totals?.amount).toBeLessThanOrEqual(500_000_00);
     expect(totals?.loans).toBe(5);
     expect(responses.filter((r) => r.status === 201)).toHaveLength(5);
+    await expectOneRecordPerDecision(customer_id, responses);
   });
 
   it("never together pass half the salary", async () => {
@@ -38,5 +69,6 @@ describe("20 concurrent create-loans for one customer", () => {
     expect(2 * (totals?.emi ?? 0)).toBeLessThanOrEqual(50_000_00);
     const refused = responses.filter((r) => r.status === 200);
     for (const r of refused) expect(r.body.loan_approved).toBe(false);
+    await expectOneRecordPerDecision(customer_id, responses);
   });
 });

@@ -120,6 +120,20 @@ describe("fuzzing request bodies", () => {
       fc
         .tuple(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }))
         .map(([a, b]) => `/view-statement/${encodeURIComponent(a)}/${encodeURIComponent(b)}`),
+      fc.string({ maxLength: 40 }).map((s) => `/decisions/${encodeURIComponent(s)}`),
+      fc
+        .record({
+          customer: fc.oneof(fc.string({ maxLength: 20 }), fc.integer().map(String)),
+          query: fc.dictionary(
+            fc.constantFrom("limit", "cursor", "other", "limit[]"),
+            fc.oneof(fc.string({ maxLength: 60 }), fc.integer().map(String), fc.base64String()),
+            { maxKeys: 3 },
+          ),
+        })
+        .map(
+          ({ customer, query }) =>
+            `/customers/${encodeURIComponent(customer)}/decisions?${new URLSearchParams(query)}`,
+        ),
     );
     const contentType = fc.constantFrom(
       "application/json",

@@ -104,6 +104,13 @@ const path = fc.oneof(
   nasty.map(
     (value) => `/view-loans/${encodeURIComponent(wellFormed(String(value))).slice(0, 200)}`,
   ),
+  nasty.map((value) => `/decisions/${encodeURIComponent(wellFormed(String(value))).slice(0, 200)}`),
+  fc
+    .tuple(nasty, nasty, nasty)
+    .map(
+      ([id, limit, cursor]) =>
+        `/customers/${encodeURIComponent(wellFormed(String(id))).slice(0, 100)}/decisions?limit=${encodeURIComponent(wellFormed(String(limit))).slice(0, 100)}&cursor=${encodeURIComponent(wellFormed(String(cursor))).slice(0, 200)}`,
+    ),
 );
 
 const headerValue = fc.oneof(
@@ -121,7 +128,7 @@ function wellFormed(text: string): string {
 
 async function storedRows(): Promise<string> {
   const [row] = await backend().query<Record<string, number>>(
-    "SELECT (SELECT COUNT(*) FROM customers) AS customers, (SELECT COUNT(*) FROM loans) AS loans, (SELECT COUNT(*) FROM idempotency_keys) AS keys, (SELECT COUNT(*) FROM payments) AS payments",
+    "SELECT (SELECT COUNT(*) FROM customers) AS customers, (SELECT COUNT(*) FROM loans) AS loans, (SELECT COUNT(*) FROM idempotency_keys) AS keys, (SELECT COUNT(*) FROM payments) AS payments, (SELECT COUNT(*) FROM decision_records) AS decisions",
   );
   return JSON.stringify(row);
 }

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { backend } from "../support/backend";
+import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
 import { countLoans } from "../support/seed";
@@ -11,6 +12,11 @@ function createLoan(body: Record<string, unknown>, key: string, rawBody?: string
     headers: { "Idempotency-Key": key },
   });
 }
+
+// Every decision record this file's requests stored replays to its stored outcome.
+afterAll(async () => {
+  expect(await replayEveryDecision()).toBeGreaterThan(0);
+});
 
 describe("Idempotency-Key on POST /create-loan", () => {
   it("replays the first response for the same key and body, booking one loan", async () => {

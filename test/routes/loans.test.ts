@@ -1,7 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
 import { countLoans, seedLoan } from "../support/seed";
+
+// Every decision record this file's requests stored replays to its stored outcome.
+afterAll(async () => {
+  expect(await replayEveryDecision()).toBeGreaterThan(0);
+});
 
 describe("POST /create-loan", () => {
   it("books an approved loan at the corrected rate, starting on the as-of date", async () => {

@@ -9,13 +9,15 @@ interface OpenApiDocument {
 }
 
 describe("generated API documentation", () => {
-  it("serves an OpenAPI 3.1 document listing the seven operations without the /api prefix", async () => {
+  it("serves an OpenAPI 3.1 document listing the operations without the /api prefix", async () => {
     const { status, body } = await callJson<OpenApiDocument>("/openapi.json");
     expect(status).toBe(200);
     expect(body.openapi).toBe("3.1.0");
     expect(Object.keys(body.paths).sort()).toEqual([
       "/check-eligibility",
       "/create-loan",
+      "/customers/{customer_id}/decisions",
+      "/decisions/{decision_id}",
       "/make-payment/{customer_id}/{loan_id}",
       "/register",
       "/view-loan/{loan_id}",
@@ -34,6 +36,19 @@ describe("generated API documentation", () => {
     );
     expect(body.components.schemas).toHaveProperty("Problem");
     expect(body.components.schemas).toHaveProperty("Eligibility");
+    expect(body.components.schemas).toHaveProperty("DecisionRecord");
+    expect(body.components.schemas).toHaveProperty("DecisionPage");
+    expect(Object.keys(body.paths["/decisions/{decision_id}"]?.get?.responses ?? {})).toEqual(
+      expect.arrayContaining(["200", "400", "404"]),
+    );
+    const list = body.paths["/customers/{customer_id}/decisions"]?.get as unknown as {
+      parameters: { name: string; in: string }[];
+    };
+    expect(list.parameters.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
+      "path:customer_id",
+      "query:cursor",
+      "query:limit",
+    ]);
   });
 
   it("resolves every $ref in the document", async () => {

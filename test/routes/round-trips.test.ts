@@ -20,6 +20,16 @@ async function roundTripsOf(path: string, options: CallOptions = {}) {
   };
 }
 
+async function latestDecisionId(customerId: number): Promise<string> {
+  const row = await env.DB.prepare(
+    "SELECT id FROM decision_records WHERE customer_id = ? ORDER BY seq DESC LIMIT 1",
+  )
+    .bind(customerId)
+    .first<{ id: string }>();
+  if (!row) throw new Error("no decision recorded");
+  return row.id;
+}
+
 /** One request per endpoint case, in order (the replay needs the keyed booking first). */
 async function everyEndpoint(options: CallOptions = {}) {
   const { customer_id } = await registerCustomer();
@@ -78,6 +88,16 @@ async function everyEndpoint(options: CallOptions = {}) {
     }),
     makePaymentRefused: await call(payPath, { body: { amount: 1 } }),
     viewStatement: await call(`/view-statement/${customer_id}/${openLoanId}`),
+    createLoanRefusedWithKey: await call("/create-loan", {
+      body: { ...loanBody, loan_amount: 900_000_000 },
+      headers: { "Idempotency-Key": `${key}-refused` },
+    }),
+    createLoanRefusedReplay: await call("/create-loan", {
+      body: { ...loanBody, loan_amount: 900_000_000 },
+      headers: { "Idempotency-Key": `${key}-refused` },
+    }),
+    viewDecision: await call(`/decisions/${await latestDecisionId(customer_id)}`),
+    listDecisions: await call(`/customers/${customer_id}/decisions?limit=2`),
   };
 }
 
@@ -98,12 +118,17 @@ describe("D1 round trips per request", () => {
       createLoan: { status: 201, roundTrips: 2 },
       createLoanWithKey: { status: 201, roundTrips: 2 },
       createLoanReplay: { status: 201, roundTrips: 1 },
-      createLoanRefused: { status: 200, roundTrips: 1 },
       makePayment: { status: 201, roundTrips: 2 },
       makePaymentWithKey: { status: 201, roundTrips: 2 },
       makePaymentReplay: { status: 201, roundTrips: 1 },
       makePaymentRefused: { status: 422, roundTrips: 1 },
       viewStatement: { status: 200, roundTrips: 1 },
+      // The refusal's decision record is the second round trip.
+      createLoanRefused: { status: 200, roundTrips: 2 },
+      createLoanRefusedWithKey: { status: 200, roundTrips: 2 },
+      createLoanRefusedReplay: { status: 200, roundTrips: 1 },
+      viewDecision: { status: 200, roundTrips: 1 },
+      listDecisions: { status: 200, roundTrips: 1 },
     });
   });
 

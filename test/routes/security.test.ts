@@ -39,6 +39,8 @@ describe("API keys", () => {
     for (const [path, body] of [
       ["/view-loans/1", undefined],
       ["/api/view-loan/1/", undefined],
+      [`/decisions/${crypto.randomUUID()}`, undefined],
+      ["/customers/1/decisions?limit=5", undefined],
       ["/register", registration()],
       ["/check-eligibility", { customer_id: 1, loan_amount: 1, interest_rate: 1, tenure: 1 }],
       ["/create-loan", { customer_id: 1, loan_amount: 1, interest_rate: 1, tenure: 1 }],

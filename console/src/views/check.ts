@@ -51,7 +51,7 @@ export function reasonList(reasons: Eligibility["reasons"]): HTMLElement | null 
   );
 }
 
-function scoreBars(breakdown: Eligibility["score_breakdown"]): HTMLElement {
+export function scoreBars(breakdown: Eligibility["score_breakdown"]): HTMLElement {
   const items = breakdown.map((component) => {
     const share =
       component.max_points > 0 ? Math.max(0, component.points) / component.max_points : 0;

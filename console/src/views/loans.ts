@@ -9,11 +9,20 @@ export function setUpLoans(form: HTMLFormElement): void {
       "GET",
       `/view-loans/${encodeURIComponent(String(customer_id))}`,
     );
+    const history = h(
+      "p",
+      {},
+      h(
+        "a",
+        { href: `#decisions/${encodeURIComponent(String(customer_id))}` },
+        `Decision history of customer ${customer_id}`,
+      ),
+    );
     if (body.length === 0) {
-      show("loans-result", h("p", {}, `Customer ${customer_id} has no loans.`));
+      show("loans-result", h("p", {}, `Customer ${customer_id} has no loans.`), history);
       return;
     }
-    show("loans-result", loanTable(body, `Loans of customer ${customer_id}`));
+    show("loans-result", loanTable(body, `Loans of customer ${customer_id}`), history);
   });
 }
 

@@ -6,12 +6,15 @@ import { assessLoanRequest } from "../../domain/assessment";
 import type { Decision } from "../../domain/decision";
 import { loanEndDate } from "../../domain/loan-terms";
 import { conflictProblem, notFoundProblem, ProblemError } from "../../lib/problem";
+import { newDecisionRecord } from "../decisions/decision-record";
 import { type LoanRequestBody, toLoanRequest } from "../loan-request";
 import { type CreateLoanResult, toCreateLoanResult } from "./loan-response";
 
 /*
  * create-loan's use case: read, decide (pure), write, and the Idempotency-Key's replay. The
  * handler above it only validates and answers; the data layer below it owns the two round trips.
+ * Every decision is recorded in the write's batch (docs/decisions.md); its id is chosen here, so
+ * the response carries it before the write.
  */
 
 /** A booking refused by the write-time guard is re-decided on fresh data, a few times at most. */
@@ -36,6 +39,9 @@ export async function bookLoanRequest(
 ): Promise<BookingResult> {
   const { body, idempotency, asOf } = request;
   const loanRequest = toLoanRequest(body);
+  // One id for the request: a decision the write-time guard refused is not recorded, only the
+  // final one is.
+  const decisionId = crypto.randomUUID();
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const nowMs = Date.now();
@@ -48,9 +54,21 @@ export async function bookLoanRequest(
     if (stored && idempotency) return replay(stored, idempotency.requestHash);
     if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
 
-    const { credit, decision } = assessLoanRequest(customer, loans, loanRequest, asOf);
+    const assessment = assessLoanRequest(customer, loans, loanRequest, asOf);
+    const { credit, decision } = assessment;
     const endDate = loanEndDate(asOf, loanRequest.tenure);
-    const result = toCreateLoanResult(body, credit.score, decision, asOf, endDate);
+    const result = toCreateLoanResult(body, credit.score, decision, asOf, endDate, decisionId);
+    const record = newDecisionRecord({
+      decisionId,
+      customer,
+      loans,
+      request: loanRequest,
+      assessment,
+      result,
+      asOf,
+      nowMs,
+      idempotencyKey: idempotency?.key ?? null,
+    });
     const status = decision.approved ? 201 : 200;
     const response: StoredResponse | null = idempotency && {
       key: idempotency.key,
@@ -71,9 +89,9 @@ export async function bookLoanRequest(
         startDate: asOf,
         endDate,
       };
-      outcome = await bookLoan(db, loan, response, nowMs);
+      outcome = await bookLoan(db, loan, record, response, nowMs);
     } else {
-      outcome = response ? await recordRefusal(db, response, nowMs) : { kind: "recorded" };
+      outcome = await recordRefusal(db, record, response, nowMs);
     }
 
     if (outcome.kind === "booked") {

@@ -16,6 +16,7 @@ export function toCreateLoanResult(
   decision: Decision,
   asOf: string,
   endDate: string,
+  decisionId: string,
 ): CreateLoanResult {
   const rate = basisPointsToPercent(decision.correctedInterestRateBp);
   return {
@@ -34,6 +35,7 @@ export function toCreateLoanResult(
     start_date: decision.approved ? asOf : null,
     end_date: decision.approved ? endDate : null,
     reasons: decision.reasons,
+    decision_id: decisionId,
   };
 }
 

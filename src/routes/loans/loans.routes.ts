@@ -40,6 +40,10 @@ export const createLoanResultSchema = z
     start_date: isoDateSchema.nullable(),
     end_date: isoDateSchema.nullable(),
     reasons: z.array(reasonSchema),
+    decision_id: z.string().openapi({
+      format: "uuid",
+      description: "The decision's record: GET /decisions/{decision_id}",
+    }),
   })
   .openapi("CreateLoanResult");
 

@@ -4,7 +4,7 @@
  */
 import type { Locator, Page } from "playwright-core";
 
-export type View = "register" | "loans" | "check" | "book" | "loan";
+export type View = "register" | "loans" | "check" | "book" | "loan" | "decisions";
 
 const NAV: Record<View, string> = {
   register: "Register",
@@ -12,6 +12,7 @@ const NAV: Record<View, string> = {
   check: "Check eligibility",
   book: "Book a loan",
   loan: "View a loan",
+  decisions: "Decision history",
 };
 
 export function view(page: Page, name: View): Locator {

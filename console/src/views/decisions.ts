@@ -1,0 +1,95 @@
+import { api } from "../api";
+import { onSubmit } from "../forms";
+import { facts, h, money, percent, show } from "../render";
+import type { DecisionPage, DecisionRecord } from "../types";
+import { scoreBars } from "./check";
+
+/*
+ * A customer's decision history: every create-loan decision, newest first, each with its
+ * reasons in the words of a refusal letter and its score breakdown. Older pages are appended.
+ */
+
+export function setUpDecisions(form: HTMLFormElement): void {
+  onSubmit(form, async ({ customer_id }) => {
+    const base = `/customers/${encodeURIComponent(String(customer_id))}/decisions`;
+    const { body } = await api<DecisionPage>("GET", base);
+    const list = h("ol", {
+      class: "decisions",
+      "aria-label": `Decisions of customer ${customer_id}`,
+    });
+    if (body.decisions.length === 0) {
+      show("decisions-result", h("p", {}, `Customer ${customer_id} has no recorded decisions.`));
+      return;
+    }
+    show("decisions-result", list);
+    appendPage(list, body, base);
+  });
+}
+
+function appendPage(list: HTMLElement, page: DecisionPage, base: string): void {
+  list.querySelector("li.more")?.remove();
+  for (const record of page.decisions) list.append(h("li", {}, decisionCard(record)));
+  if (!page.next_cursor) return;
+  const more = h("button", { type: "button" }, "Older decisions");
+  const cursor = page.next_cursor;
+  more.addEventListener("click", async () => {
+    more.setAttribute("disabled", "");
+    const { body } = await api<DecisionPage>("GET", `${base}?cursor=${encodeURIComponent(cursor)}`);
+    appendPage(list, body, base);
+  });
+  list.append(h("li", { class: "more" }, more));
+}
+
+function decisionCard(record: DecisionRecord): HTMLElement {
+  const approved = record.loan_approved;
+  return h(
+    "article",
+    { class: "decision", "data-decision-id": record.decision_id },
+    h(
+      "h3",
+      { class: approved ? "verdict approved" : "verdict refused" },
+      `${approved ? "Approved" : "Refused"} on ${record.decided_at.slice(0, 10)}`,
+    ),
+    approved &&
+      record.loan_id !== null &&
+      h("p", {}, h("a", { href: `#loan/${record.loan_id}` }, `View loan ${record.loan_id}`)),
+    facts([
+      ["Amount", money(record.loan_amount)],
+      ["Requested rate", percent(record.requested_interest_rate)],
+      ["Rate", percent(record.interest_rate)],
+      ["Monthly instalment", money(record.monthly_installment)],
+      ["Tenure", `${record.tenure} months`],
+      ["Credit score", `${record.credit_score} / 100`],
+      ["As of", record.as_of_date],
+      ["Model", record.model_version],
+      ["Decision ID", record.decision_id],
+    ]),
+    principalReasons(record.reasons),
+    scoreBars(record.score_breakdown),
+  );
+}
+
+function principalReasons(reasons: DecisionRecord["reasons"]): HTMLElement | null {
+  if (reasons.length === 0) return null;
+  const items = reasons.map((reason) =>
+    h(
+      "li",
+      { "data-code": reason.code },
+      h("strong", { class: "principal" }, reason.principal_reason),
+      h("span", {}, ` — ${reason.message}`),
+      reason.score_factors &&
+        h(
+          "ul",
+          { class: "factors" },
+          ...reason.score_factors.map((factor) =>
+            h(
+              "li",
+              { "data-component": factor.component },
+              `${factor.description} (${factor.points_lost} points)`,
+            ),
+          ),
+        ),
+    ),
+  );
+  return h("div", {}, h("h4", {}, "Principal reasons"), h("ul", { class: "reasons" }, ...items));
+}

@@ -1,0 +1,42 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../app-env";
+import { loadCustomerDecisions, selectDecision, toDecisionRecord } from "../../db/decisions";
+import { notFoundProblem } from "../../lib/problem";
+import { encodeCursor } from "./cursor";
+import { toDecisionResponse } from "./decision-record";
+import {
+  DEFAULT_PAGE_SIZE,
+  type listCustomerDecisions,
+  type viewDecision,
+} from "./decisions.routes";
+
+export const viewDecisionHandler: RouteHandler<typeof viewDecision, AppEnv> = async (c) => {
+  const { decision_id: decisionId } = c.req.valid("param");
+
+  const [row] = await selectDecision(c.var.db, decisionId);
+  if (!row) throw notFoundProblem(`Decision ${decisionId} does not exist.`);
+
+  return c.json(toDecisionResponse(toDecisionRecord(row)), 200);
+};
+
+export const listCustomerDecisionsHandler: RouteHandler<
+  typeof listCustomerDecisions,
+  AppEnv
+> = async (c) => {
+  const { customer_id: customerId } = c.req.valid("param");
+  const { limit = DEFAULT_PAGE_SIZE, cursor = null } = c.req.valid("query");
+
+  // One more than the page: whether it exists says whether there is a next page.
+  const { customer, rows } = await loadCustomerDecisions(c.var.db, customerId, cursor, limit + 1);
+  if (!customer) throw notFoundProblem(`Customer ${customerId} does not exist.`);
+
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return c.json(
+    {
+      decisions: page.map((row) => toDecisionResponse(toDecisionRecord(row))),
+      next_cursor: rows.length > limit && last ? encodeCursor(last.seq) : null,
+    },
+    200,
+  );
+};

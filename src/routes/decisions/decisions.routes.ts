@@ -1,0 +1,166 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { scoreComponentSchema } from "../eligibility/eligibility.routes";
+import {
+  amountSchema,
+  idSchema,
+  isoDateSchema,
+  jsonContent,
+  pathIdSchema,
+  problemResponses,
+  reasonSchema,
+} from "../shared-schemas";
+import { decodeCursor } from "./cursor";
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+const scoreFactorSchema = z
+  .object({
+    component: scoreComponentSchema.shape.component,
+    points_lost: z.number().int(),
+    description: z.string().openapi({ example: "Instalments not paid on time" }),
+  })
+  .openapi("ScoreFactor");
+
+const explainedReasonSchema = reasonSchema
+  .extend({
+    principal_reason: z.string().openapi({
+      description: "The plain-language principal reason for a refusal letter",
+      example: "Excessive obligations in relation to income",
+    }),
+    score_factors: z.array(scoreFactorSchema).optional().openapi({
+      description:
+        "On CREDIT_SCORE_TOO_LOW only: the score components that cost the most points, worst first (at most four)",
+    }),
+  })
+  .openapi("ExplainedReason");
+
+const decisionInputLoanSchema = z
+  .object({
+    loan_id: idSchema,
+    loan_amount: amountSchema,
+    interest_rate: z.number(),
+    monthly_installment: amountSchema,
+    tenure: z.number().int(),
+    emis_paid_on_time: z.number().int(),
+    start_date: isoDateSchema,
+    end_date: isoDateSchema,
+  })
+  .openapi("DecisionInputLoan");
+
+export const decisionRecordSchema = z
+  .object({
+    decision_id: z.string().openapi({ format: "uuid" }),
+    customer_id: idSchema,
+    loan_id: idSchema.nullable().openapi({ description: "The loan booked; null for a refusal" }),
+    loan_approved: z.boolean(),
+    outcome: z.enum(["approved", "refused"]),
+    message: z.string(),
+    monthly_installment: amountSchema,
+    interest_rate: z.number().openapi({ description: "The corrected rate", example: 12 }),
+    requested_interest_rate: z.number(),
+    loan_amount: amountSchema,
+    tenure: z.number().int(),
+    credit_score: z.number().int().min(0).max(100),
+    start_date: isoDateSchema.nullable(),
+    end_date: isoDateSchema.nullable(),
+    reasons: z.array(explainedReasonSchema),
+    score_breakdown: z.array(scoreComponentSchema),
+    decided_at: z.string().openapi({ format: "date-time" }),
+    as_of_date: isoDateSchema,
+    model_version: z.string().openapi({ description: "The scoring rules that decided it" }),
+    idempotency_key: z.string().nullable(),
+    inputs: z
+      .object({
+        monthly_salary: amountSchema,
+        approved_limit: amountSchema,
+        loans: z.array(decisionInputLoanSchema),
+      })
+      .openapi({ description: "What the decision read: the customer's salary, limit and loans" }),
+  })
+  .openapi("DecisionRecord");
+
+export const decisionPageSchema = z
+  .object({
+    decisions: z.array(decisionRecordSchema),
+    next_cursor: z
+      .string()
+      .nullable()
+      .openapi({ description: "Pass as `cursor` for the next page; null on the last page" }),
+  })
+  .openapi("DecisionPage");
+
+const decisionIdSchema = z
+  .string()
+  .regex(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    "must be a decision id (a lowercase UUID)",
+  );
+
+export const viewDecision = createRoute({
+  method: "get",
+  path: "/decisions/{decision_id}",
+  tags: ["Decisions"],
+  summary: "View one credit decision: inputs, score, outcome and reasons",
+  request: {
+    params: z.object({
+      decision_id: decisionIdSchema.openapi({
+        param: { name: "decision_id", in: "path" },
+        example: "0b8f6c1e-3d2a-4c4f-9a51-0c6f2b7f1a10",
+      }),
+    }),
+  },
+  responses: {
+    200: jsonContent(decisionRecordSchema, "The decision record"),
+    ...problemResponses,
+  },
+});
+
+const limitSchema = z
+  .string()
+  .regex(/^[1-9][0-9]{0,2}$/, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
+  .transform(Number)
+  .refine((limit) => limit <= MAX_PAGE_SIZE, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
+  .optional();
+
+const cursorSchema = z
+  .string()
+  .transform((cursor, context) => {
+    const seq = decodeCursor(cursor);
+    if (seq === null) {
+      context.addIssue({ code: "custom", message: "is not a cursor this API issued" });
+      return z.NEVER;
+    }
+    return seq;
+  })
+  .optional();
+
+export const listCustomerDecisions = createRoute({
+  method: "get",
+  path: "/customers/{customer_id}/decisions",
+  tags: ["Decisions"],
+  summary: "List a customer's credit decisions, newest first",
+  request: {
+    params: z.object({
+      customer_id: pathIdSchema.openapi({
+        param: { name: "customer_id", in: "path" },
+        example: "20",
+      }),
+    }),
+    query: z.object({
+      limit: limitSchema.openapi({
+        param: { name: "limit", in: "query" },
+        description: `Records per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`,
+        example: "20",
+      }),
+      cursor: cursorSchema.openapi({
+        param: { name: "cursor", in: "query" },
+        description: "The `next_cursor` of the previous page",
+      }),
+    }),
+  },
+  responses: {
+    200: jsonContent(decisionPageSchema, "A page of decisions; [] for a customer without any"),
+    ...problemResponses,
+  },
+});

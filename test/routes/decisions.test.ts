@@ -1,0 +1,258 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { countDecisions, replayEveryDecision } from "../support/decisions";
+import { call, callJson, registerCustomer } from "../support/http";
+import { expectProblem } from "../support/problem";
+import { seedLoan } from "../support/seed";
+
+/* Decision records (docs/decisions.md): stored with every create-loan, read back, replayed. */
+
+type Json = Record<string, unknown>;
+interface Page {
+  decisions: Json[];
+  next_cursor: string | null;
+}
+
+async function createLoan(body: Json, headers: Record<string, string> = {}) {
+  return callJson("/create-loan", { body, headers });
+}
+
+async function decision(decisionId: unknown) {
+  const { status, body } = await callJson(`/decisions/${String(decisionId)}`);
+  expect(status).toBe(200);
+  return body;
+}
+
+afterAll(async () => {
+  // Every record the requests above stored replays to its stored outcome.
+  expect(await replayEveryDecision()).toBeGreaterThanOrEqual(10);
+});
+
+describe("the record of a create-loan decision", () => {
+  it("stores an approval with its inputs, and says field for field what the response said", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    const earlier = await seedLoan({
+      customerId: customer_id,
+      amount: 40_000,
+      rate: 11,
+      startDate: "2024-01-10",
+      endDate: "2025-01-10",
+      emisPaidOnTime: 11,
+    });
+    const response = await createLoan({
+      customer_id,
+      loan_amount: 100_000,
+      interest_rate: 10,
+      tenure: 12,
+    });
+    expect(response.status).toBe(201);
+    expect(response.body.decision_id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const record = await decision(response.body.decision_id);
+    expect(record).toMatchObject(response.body);
+    expect(record).toMatchObject({
+      outcome: "approved",
+      loan_id: response.body.loan_id,
+      as_of_date: "2025-06-15",
+      model_version: expect.stringMatching(/\S/),
+      idempotency_key: null,
+      decided_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+      inputs: {
+        monthly_salary: 50_000,
+        approved_limit: 1_800_000,
+        loans: [
+          {
+            loan_id: earlier,
+            loan_amount: 40_000,
+            interest_rate: 11,
+            tenure: 12,
+            emis_paid_on_time: 11,
+            start_date: "2024-01-10",
+            end_date: "2025-01-10",
+          },
+        ],
+      },
+    });
+    const breakdown = record.score_breakdown as { points: number }[];
+    expect(breakdown.reduce((sum, part) => sum + part.points, 0)).toBe(record.credit_score);
+  });
+
+  it("stores a refusal with every reason and the principal reason a refusal letter gives", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 10_000 });
+    const response = await createLoan({
+      customer_id,
+      loan_amount: 5_000_000,
+      interest_rate: 10,
+      tenure: 12,
+    });
+    expect(response.status).toBe(200);
+
+    const record = await decision(response.body.decision_id);
+    expect(record).toMatchObject(response.body);
+    expect(record).toMatchObject({ outcome: "refused", loan_approved: false, loan_id: null });
+    expect(record.reasons).toEqual([
+      {
+        code: "OVER_APPROVED_LIMIT",
+        message: expect.any(String),
+        principal_reason: "Amount requested exceeds the available credit limit",
+      },
+      {
+        code: "EMI_OVER_HALF_SALARY",
+        message: expect.any(String),
+        principal_reason: "Excessive obligations in relation to income",
+      },
+    ]);
+  });
+
+  it("names the score components that cost the most points when the score is too low", async () => {
+    // Current loans over the limit: the override zeroes the score.
+    const { customer_id, approved_limit } = await registerCustomer({ monthly_income: 12_500 });
+    await seedLoan({
+      customerId: customer_id,
+      amount: approved_limit + 1,
+      monthlyPayment: 100,
+      startDate: "2025-01-01",
+      endDate: "2025-12-01",
+      emisPaidOnTime: 1,
+    });
+    const response = await createLoan({
+      customer_id,
+      loan_amount: 1_000,
+      interest_rate: 10,
+      tenure: 12,
+    });
+    const record = await decision(response.body.decision_id);
+    expect(record).toMatchObject(response.body);
+    const reasons = record.reasons as {
+      code: string;
+      principal_reason: string;
+      score_factors?: { component: string; points_lost: number; description: string }[];
+    }[];
+    expect(reasons.map((reason) => reason.code)).toEqual([
+      "CURRENT_LOANS_OVER_LIMIT",
+      "CREDIT_SCORE_TOO_LOW",
+      "OVER_APPROVED_LIMIT",
+    ]);
+    const tooLow = reasons.find((reason) => reason.code === "CREDIT_SCORE_TOO_LOW");
+    expect(tooLow?.principal_reason).toBe("Credit score below the minimum required");
+    const factors = tooLow?.score_factors ?? [];
+    expect(factors.length).toBeGreaterThan(0);
+    expect(factors.length).toBeLessThanOrEqual(4);
+    const lost = factors.map((factor) => factor.points_lost);
+    expect(lost).toEqual([...lost].sort((a, b) => b - a));
+    expect(factors.map((factor) => factor.component)).toContain("current_loans_over_limit");
+    for (const factor of factors) expect(factor.description).toMatch(/\S/);
+    // The other reasons name no score factors.
+    expect(reasons.filter((reason) => reason.score_factors)).toHaveLength(1);
+  });
+
+  it("replays an idempotent request with the first decision_id and stores one record", async () => {
+    const { customer_id } = await registerCustomer();
+    const body = { customer_id, loan_amount: 50_000, interest_rate: 14, tenure: 24 };
+    const key = `dec-${crypto.randomUUID()}`;
+    const first = await createLoan(body, { "Idempotency-Key": key });
+    const again = await createLoan(body, { "Idempotency-Key": key });
+    expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+    expect(again.body.decision_id).toBe(first.body.decision_id);
+    expect(await countDecisions(customer_id)).toBe(1);
+    expect(await decision(first.body.decision_id)).toMatchObject({
+      ...first.body,
+      idempotency_key: key,
+    });
+
+    const refusedKey = `${key}-refused`;
+    const refusal = { ...body, loan_amount: 900_000_000 };
+    const refused = await createLoan(refusal, { "Idempotency-Key": refusedKey });
+    const refusedAgain = await createLoan(refusal, { "Idempotency-Key": refusedKey });
+    expect(refusedAgain.body.decision_id).toBe(refused.body.decision_id);
+    expect(await countDecisions(customer_id)).toBe(2);
+  });
+
+  it("stores nothing for check-eligibility, a bad body or an unknown customer", async () => {
+    const { customer_id } = await registerCustomer();
+    const body = { customer_id, loan_amount: 50_000, interest_rate: 14, tenure: 24 };
+    expect((await callJson("/check-eligibility", { body })).status).toBe(200);
+    expect((await call("/create-loan", { body: { ...body, tenure: 0 } })).status).toBe(400);
+    expect(await countDecisions(customer_id)).toBe(0);
+    await expectProblem(await call("/create-loan", { body: { ...body, customer_id: 9e12 } }), 404);
+  });
+});
+
+describe("GET /customers/{customer_id}/decisions", () => {
+  it("lists newest first, in pages joined by an opaque cursor", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    const ids: unknown[] = [];
+    for (const tenure of [6, 12, 18, 24, 30]) {
+      const { body } = await createLoan({
+        customer_id,
+        loan_amount: 10_000,
+        interest_rate: 12,
+        tenure,
+      });
+      ids.push(body.decision_id);
+    }
+    const newestFirst = [...ids].reverse();
+
+    const all = await callJson<Page>(`/customers/${customer_id}/decisions`);
+    expect(all.status).toBe(200);
+    expect(all.body.decisions.map((d) => d.decision_id)).toEqual(newestFirst);
+    expect(all.body.next_cursor).toBeNull();
+
+    const seen: unknown[] = [];
+    let path = `/customers/${customer_id}/decisions?limit=2`;
+    for (let page = 0; page < 5; page++) {
+      const { status, body } = await callJson<Page>(path);
+      expect(status).toBe(200);
+      expect(body.decisions.length).toBeLessThanOrEqual(2);
+      seen.push(...body.decisions.map((d) => d.decision_id));
+      if (!body.next_cursor) break;
+      expect(body.next_cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+      path = `/api/customers/${customer_id}/decisions/?limit=2&cursor=${body.next_cursor}`;
+    }
+    expect(seen).toEqual(newestFirst);
+  });
+
+  it("returns an empty page for a customer without decisions, 404 for an unknown one", async () => {
+    const { customer_id } = await registerCustomer();
+    const { status, body } = await callJson<Page>(`/customers/${customer_id}/decisions`);
+    expect({ status, body }).toEqual({ status: 200, body: { decisions: [], next_cursor: null } });
+    await expectProblem(await call("/customers/88888888/decisions"), 404);
+  });
+
+  it.each([
+    ["limit=0", "limit"],
+    ["limit=101", "limit"],
+    ["limit=abc", "limit"],
+    ["limit=1.5", "limit"],
+    ["limit=-1", "limit"],
+    ["limit=1&limit=2", "limit"],
+    ["cursor=", "cursor"],
+    ["cursor=not-a-cursor", "cursor"],
+    ["cursor=%F0%9F%98%80", "cursor"],
+    [`cursor=${btoa("d1:0")}`, "cursor"],
+  ])("answers ?%s with a 400 naming %s", async (query, field) => {
+    const { customer_id } = await registerCustomer();
+    await expectProblem(await call(`/customers/${customer_id}/decisions?${query}`), 400, field);
+  });
+
+  it("answers a bad customer id with 400", async () => {
+    await expectProblem(await call("/customers/0/decisions"), 400, "customer_id");
+    await expectProblem(await call("/customers/abc/decisions"), 400, "customer_id");
+  });
+});
+
+describe("GET /decisions/{decision_id}", () => {
+  it("answers an unknown id with 404 and a malformed one with 400", async () => {
+    await expectProblem(await call(`/decisions/${crypto.randomUUID()}`), 404);
+    await expectProblem(await call("/decisions/123"), 400, "decision_id");
+    await expectProblem(
+      await call(`/decisions/${crypto.randomUUID().toUpperCase()}`),
+      400,
+      "decision_id",
+    );
+  });
+
+  it("allows only GET", async () => {
+    const response = await call(`/decisions/${crypto.randomUUID()}`, { method: "POST" });
+    expect(response.status).toBe(405);
+  });
+});

@@ -1,0 +1,53 @@
+import { expect } from "vitest";
+import { toDecisionRecord } from "../../src/db/decisions";
+import { decisionRecords } from "../../src/db/schema";
+import { assessLoanRequest } from "../../src/domain/assessment";
+import { MODEL_VERSION } from "../../src/domain/model-version";
+import { explainRefusals } from "../../src/domain/principal-reasons";
+import { backend } from "./backend";
+
+/**
+ * Re-runs the pure decision on every decision record this test file's requests stored, from the
+ * stored inputs alone, and expects the stored outcome: score, breakdown, rate, EMI, reasons.
+ * Returns how many were replayed, so a caller can tell an empty table from a replayed one.
+ */
+export async function replayEveryDecision(): Promise<number> {
+  const rows = await backend().database().select().from(decisionRecords);
+  for (const row of rows) {
+    const record = toDecisionRecord(row);
+    expect(record.modelVersion, `decision ${record.id}`).toBe(MODEL_VERSION);
+    const { credit, decision } = assessLoanRequest(
+      record.inputs.borrower,
+      record.inputs.loans,
+      record.request,
+      record.asOfDate,
+    );
+    expect(
+      {
+        approved: decision.approved,
+        creditScore: credit.score,
+        scoreBreakdown: credit.breakdown,
+        interestRateBp: decision.correctedInterestRateBp,
+        monthlyInstalmentPaise: decision.monthlyInstalmentPaise,
+        reasons: explainRefusals(decision.reasons, credit.breakdown),
+      },
+      `replay of decision ${record.id}`,
+    ).toEqual({
+      approved: record.approved,
+      creditScore: record.creditScore,
+      scoreBreakdown: record.scoreBreakdown,
+      interestRateBp: record.interestRateBp,
+      monthlyInstalmentPaise: record.monthlyInstalmentPaise,
+      reasons: record.reasons,
+    });
+  }
+  return rows.length;
+}
+
+export async function countDecisions(customerId: number): Promise<number> {
+  const [row] = await backend().query<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM decision_records WHERE customer_id = ?",
+    [customerId],
+  );
+  return row?.n ?? 0;
+}
