@@ -26,7 +26,7 @@ import { ingestRouter } from "./routes/ingest/ingest.index";
 import { loansRouter } from "./routes/loans/loans.index";
 import { servicingRouter } from "./routes/servicing/servicing.index";
 
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** The API's routes, once; the app serves them at the root and under /api. */
 export function createApi() {
@@ -45,7 +45,7 @@ export function createApi() {
     .route("/", decisionsRouter);
 }
 
-export function openApiDocument(api: ReturnType<typeof createApi>) {
+function openApiDocument(api: ReturnType<typeof createApi>) {
   return api.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {

@@ -3,7 +3,8 @@ import type { BaseSQLiteDatabase } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
 export { schema };
-export type Schema = typeof schema;
+
+type Schema = typeof schema;
 
 /**
  * A drizzle database over either driver: D1 (`drizzle-orm/d1`) or libSQL (`drizzle-orm/libsql`).

@@ -13,7 +13,7 @@ import { type DecisionRow, decisionRecords } from "./schema";
  */
 
 /** A loan as the decision read it: everything the score and the rules use, and its id. */
-export interface RecordedLoan {
+interface RecordedLoan {
   loanId: number;
   loanAmountPaise: number;
   tenure: number;
@@ -24,7 +24,7 @@ export interface RecordedLoan {
   endDate: string;
 }
 
-export interface DecisionInputs {
+interface DecisionInputs {
   borrower: BorrowerFacts;
   loans: RecordedLoan[];
 }

@@ -24,12 +24,12 @@ export interface RetentionSettings {
 export const DEFAULT_RETENTION: RetentionSettings = { decisionRetentionMonths: 25 };
 
 /** The instant `months` calendar months before `nowMs` (clamped to the month's end), as ISO text. */
-export function retentionCutoff(nowMs: number, months: number): string {
+function retentionCutoff(nowMs: number, months: number): string {
   const now = new Date(nowMs).toISOString();
   return `${addMonths(now.slice(0, 10), -months)}${now.slice(10)}`;
 }
 
-export interface Sweep {
+interface Sweep {
   name: string;
   /** Deletes at most `limit` stale rows as of `nowMs` in one statement; returns how many. */
   deleteBatch(
@@ -40,7 +40,7 @@ export interface Sweep {
   ): Promise<number>;
 }
 
-export const SWEEPS: readonly Sweep[] = [
+const SWEEPS: readonly Sweep[] = [
   {
     name: "expired_idempotency_keys",
     deleteBatch: async (db, nowMs, limit) => (await deleteExpiredKeys(db, nowMs, limit)).length,
@@ -58,7 +58,7 @@ export const SWEEPS: readonly Sweep[] = [
   },
 ];
 
-export interface SweepLimits {
+interface SweepLimits {
   /** Rows per delete statement: each statement binds two parameters, far below D1's 100. */
   rowsPerStatement: number;
   /**
@@ -68,7 +68,7 @@ export interface SweepLimits {
   statementsPerSweep: number;
 }
 
-export const DEFAULT_SWEEP_LIMITS: SweepLimits = { rowsPerStatement: 500, statementsPerSweep: 100 };
+const DEFAULT_SWEEP_LIMITS: SweepLimits = { rowsPerStatement: 500, statementsPerSweep: 100 };
 
 export interface MaintenanceOptions {
   retention?: RetentionSettings;

@@ -39,7 +39,7 @@ export interface CreditScore {
   currentLoansOverLimit: boolean;
 }
 
-export const SCORE_WEIGHTS = {
+const SCORE_WEIGHTS = {
   onTimeRepayment: 40,
   loanHistory: 20,
   currentYearActivity: 20,

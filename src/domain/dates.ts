@@ -3,7 +3,7 @@
  * Plain strings compare correctly (`"2024-01-31" < "2024-02-01"`), so no Date objects leak out.
  */
 
-export interface CalendarDate {
+interface CalendarDate {
   year: number;
   month: number; // 1–12
   day: number;
@@ -11,7 +11,7 @@ export interface CalendarDate {
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-export function parseIsoDate(iso: string): CalendarDate {
+function parseIsoDate(iso: string): CalendarDate {
   const match = ISO_DATE.exec(iso);
   if (!match) throw new RangeError(`not an ISO date: ${iso}`);
   const date = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
@@ -35,7 +35,7 @@ export function isValidIsoDate(iso: string): boolean {
   }
 }
 
-export function formatIsoDate({ year, month, day }: CalendarDate): string {
+function formatIsoDate({ year, month, day }: CalendarDate): string {
   return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
 }
 

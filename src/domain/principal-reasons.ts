@@ -15,7 +15,7 @@ export const PRINCIPAL_REASONS: Record<RefusalCode, string> = {
 };
 
 /** What each score component says about the borrower when it cost points. */
-export const SCORE_FACTOR_WORDING: Record<ScoreComponentName, string> = {
+const SCORE_FACTOR_WORDING: Record<ScoreComponentName, string> = {
   on_time_repayment: "Instalments not paid on time",
   loan_history: "Limited credit history",
   current_year_activity: "Too many loans taken this year",
@@ -24,7 +24,7 @@ export const SCORE_FACTOR_WORDING: Record<ScoreComponentName, string> = {
 };
 
 /** A letter names at most this many score factors. */
-export const MAX_SCORE_FACTORS = 4;
+const MAX_SCORE_FACTORS = 4;
 
 export interface ScoreFactor {
   component: ScoreComponentName;

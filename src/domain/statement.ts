@@ -21,7 +21,7 @@ import {
  * due: the earliest open period whose due date is on or after the as-of date (it can still be paid
  * on time). upcoming: every later open period.
  */
-export type ScheduleRowStatus = "paid" | "due" | "overdue" | "upcoming";
+type ScheduleRowStatus = "paid" | "due" | "overdue" | "upcoming";
 
 export interface StatementRow {
   period: number;
@@ -33,7 +33,7 @@ export interface StatementRow {
   status: ScheduleRowStatus;
 }
 
-export interface StatementSummary {
+interface StatementSummary {
   principalPaise: number;
   amountPaidPaise: number;
   principalPaidPaise: number;

@@ -2,16 +2,6 @@ import * as v from "valibot";
 import type { AppConfig } from "../config";
 import type { Database } from "../db/client";
 import { databaseErrorKind } from "../db/error-kind";
-import {
-  readCustomersForChunk,
-  readLoansForChunk,
-  recordRejections,
-  recordRemaps,
-  runAtomically,
-  upsertChunkState,
-  upsertCustomers,
-  upsertLoans,
-} from "../db/ingest";
 import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
 import {
@@ -24,6 +14,16 @@ import { planCustomers, type Rejection } from "./plan-customers";
 import { planLoans } from "./plan-loans";
 import { QUEUE_SETTINGS, type QueueBatch, type QueueMessage } from "./queue";
 import type { LoanRow } from "./rows";
+import {
+  readCustomersForChunk,
+  readLoansForChunk,
+  recordRejections,
+  recordRemaps,
+  runAtomically,
+  upsertChunkState,
+  upsertCustomers,
+  upsertLoans,
+} from "./store";
 
 /*
  * The queue consumer. Each message is one chunk; it is read (one batch), planned (pure) and
@@ -143,7 +143,7 @@ async function landLoans(
 }
 
 /** The rejection reason of a loan row whose customer never landed. */
-export const UNKNOWN_CUSTOMER = "UNKNOWN_CUSTOMER";
+const UNKNOWN_CUSTOMER = "UNKNOWN_CUSTOMER";
 
 function unknownCustomer(row: LoanRow): Rejection {
   return {

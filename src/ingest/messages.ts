@@ -68,7 +68,6 @@ export const IngestBatchSchema = v.object({
     ),
   ),
 });
-export type IngestBatch = v.InferOutput<typeof IngestBatchSchema>;
 
 export function byteLength(value: unknown): number {
   return new TextEncoder().encode(JSON.stringify(value)).byteLength;

@@ -31,7 +31,7 @@ export function requireBearerToken<E extends Env>(
 }
 
 /** Both sides are hashed first, so neither the token's length nor its content leaks. */
-export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
+async function constantTimeEqual(a: string, b: string): Promise<boolean> {
   const [hashA, hashB] = await Promise.all([sha256(a), sha256(b)]);
   return bytesEqual(hashA, hashB);
 }

@@ -65,10 +65,6 @@ export class ProblemError extends Error {
   }
 }
 
-export function problemStatus(kind: ProblemKind): ContentfulStatusCode {
-  return CATALOGUE[kind].status;
-}
-
 export function problemResponse(c: Context, init: ProblemInit): Response {
   const { status, title } = CATALOGUE[init.kind];
   const body = {

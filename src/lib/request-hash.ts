@@ -13,7 +13,7 @@ type Step = string | { value: unknown };
  * tens of thousands of levels deep within the size limit, and recursion would overflow the
  * call stack (a RangeError, i.e. a 500 for bad input).
  */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   const out: string[] = [];
   const pending: Step[] = [{ value }];
   for (let step = pending.pop(); step !== undefined; step = pending.pop()) {

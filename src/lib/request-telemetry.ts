@@ -3,7 +3,7 @@ import { matchedRoutes } from "hono/route";
 import type { Telemetry } from "./telemetry";
 
 /** The label of a request no route matched (404, 405): never its raw path, which may hold ids. */
-export const UNMATCHED_ROUTE = "unmatched";
+const UNMATCHED_ROUTE = "unmatched";
 
 /**
  * Times every request and reports it with its route's template. Put first, so that the time
@@ -38,7 +38,7 @@ const templates = new Map<string, string>();
  * without the `/api` prefix and with OpenAPI-style parameters: `/api/view-loan/:loan_id` →
  * `/view-loan/{loan_id}`.
  */
-export function routeTemplate(c: Context): string {
+function routeTemplate(c: Context): string {
   const routes = matchedRoutes(c);
   for (let i = routes.length - 1; i >= 0; i--) {
     const route = routes[i];

@@ -9,7 +9,7 @@ import type { Decision, RefusalCode } from "../domain/decision";
 
 export type StatusClass = "1xx" | "2xx" | "3xx" | "4xx" | "5xx";
 
-export interface RequestEvent {
+interface RequestEvent {
   method: string;
   /** The route's template (`/view-loan/{loan_id}`), never the raw path; `unmatched` for a 404. */
   route: string;

@@ -2,7 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import { type FieldError, validationProblem } from "./problem";
 
 /** zod issues → one `{field, message}` per problem, with the field named as the client sent it. */
-export function fieldErrors(error: z.ZodError, target: string): FieldError[] {
+function fieldErrors(error: z.ZodError, target: string): FieldError[] {
   return error.issues.map((issue) => {
     const path = issue.path.map(String).join(".");
     const field = path === "" ? (target === "json" ? "body" : target) : path;

@@ -15,7 +15,7 @@ export interface LibsqlDatabase {
 }
 
 /** How long a statement waits for another process's lock on a `file:` database. */
-export const BUSY_TIMEOUT_MS = 5_000;
+const BUSY_TIMEOUT_MS = 5_000;
 
 /**
  * Opens a libSQL database with the Node client: a `file:` database embedded in the process, or a

@@ -3,7 +3,7 @@ import { DEFAULT_RETENTION, type RetentionSettings, runMaintenance } from "../db
 import { log } from "../lib/log";
 
 /** Hourly, as the Worker's Cron Trigger (wrangler.toml). */
-export const MAINTENANCE_INTERVAL_MS = 60 * 60 * 1000;
+const MAINTENANCE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface MaintenanceTimer {
   /** Clears the timer and waits for a run in progress, so the database can close after it. */

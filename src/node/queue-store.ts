@@ -1,7 +1,7 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { runAtomically, type Statement, slices } from "../db/ingest";
 import { nodeQueueMessages } from "../db/schema";
+import { runAtomically, type Statement, slices } from "../ingest/store";
 
 /*
  * Where the Node server's queue keeps its messages: the `node_queue_messages` table of the app's
@@ -10,7 +10,7 @@ import { nodeQueueMessages } from "../db/schema";
  * Cloudflare Queues give the Worker the same guarantee; this is its counterpart on Node.
  */
 
-export interface StoredMessage {
+interface StoredMessage {
   id: string;
   body: unknown;
   /** The number of its next delivery (1 for a message never delivered). */

@@ -51,7 +51,7 @@ export interface RuntimeTuning {
 }
 
 /** Per-request replacements, for tests: bindings, or app settings as strings (parsed again). */
-export type RuntimeOverrides = Partial<AppBindings> & Partial<AppSettings>;
+type RuntimeOverrides = Partial<AppBindings> & Partial<AppSettings>;
 
 export interface Runtime {
   fetch: (request: Request, overrides?: RuntimeOverrides) => Promise<Response>;

@@ -99,7 +99,7 @@ async function listFiles(directory: string): Promise<string[]> {
  * The `_headers` format Workers reads: an unindented URL pattern (`*` matches anything), then
  * indented `Name: value` lines for it.
  */
-export function parseHeadersFile(text: string): HeaderRule[] {
+function parseHeadersFile(text: string): HeaderRule[] {
   const rules: HeaderRule[] = [];
   for (const line of text.split("\n")) {
     if (!line.trim() || line.trimStart().startsWith("#")) continue;

@@ -47,7 +47,7 @@ export const moneySchema = (max: number) =>
     .refine(hasAtMostTwoDecimals, TWO_DECIMALS);
 
 const RATE_RANGE = `must be between ${INTEREST_RATE.min} and ${INTEREST_RATE.max}`;
-export const interestRateSchema = z
+const interestRateSchema = z
   .number({ error: "must be a number" })
   .min(INTEREST_RATE.min, RATE_RANGE)
   .max(INTEREST_RATE.max, RATE_RANGE)
@@ -55,7 +55,7 @@ export const interestRateSchema = z
   .openapi({ description: "Annual interest rate in percent", example: 10.5 });
 
 const TENURE_RANGE = `must be between ${TENURE_MONTHS.min} and ${TENURE_MONTHS.max} months`;
-export const tenureSchema = z
+const tenureSchema = z
   .number({ error: "must be an integer" })
   .int("must be an integer")
   .min(TENURE_MONTHS.min, TENURE_RANGE)

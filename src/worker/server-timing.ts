@@ -3,7 +3,7 @@ import { countingD1, type D1Counter } from "./counting-d1";
 import type { Env } from "./env";
 
 /** The `Server-Timing` value: `db;dur=<ms awaiting D1, 1 decimal>;desc="<n> round trips"`. */
-export function dbServerTiming(counter: D1Counter): string {
+function dbServerTiming(counter: D1Counter): string {
   return `db;dur=${counter.waitedMs.toFixed(1)};desc="${counter.roundTrips} round trips"`;
 }
 

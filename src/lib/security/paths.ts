@@ -21,7 +21,7 @@ const PUBLIC_PREFIXES = ["/vendor/", "/console", "/ingest/", "/ingest"];
 /** The writes that the rate limit protects. */
 const WRITE_PATHS = new Set(["/register", "/create-loan"]);
 
-export function normalisedPath(path: string): string {
+function normalisedPath(path: string): string {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
   if (trimmed === "/api") return trimmed;
   return trimmed.startsWith("/api/") ? trimmed.slice(4) : trimmed;

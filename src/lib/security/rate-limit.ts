@@ -9,7 +9,7 @@ export interface RateLimiter {
 }
 
 /** The window of the rate limit, in seconds (wrangler.toml's `period`). */
-export const RATE_LIMIT_PERIOD_SECONDS = 60;
+const RATE_LIMIT_PERIOD_SECONDS = 60;
 
 export function tooManyRequests(): ProblemError {
   return new ProblemError({

@@ -14,7 +14,7 @@ import {
 const AGE_RANGE = `must be between ${AGE.min} and ${AGE.max}`;
 const PHONE_DIGITS = "must be an integer of 7 to 15 digits";
 
-export const registerRequestSchema = z
+const registerRequestSchema = z
   .object({
     first_name: personNameSchema.openapi({ example: "Asha" }),
     last_name: personNameSchema.openapi({ example: "Verma" }),

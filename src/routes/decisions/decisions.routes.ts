@@ -11,7 +11,7 @@ import {
 } from "../shared-schemas";
 import { decodeCursor } from "./cursor";
 
-export const MAX_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
 
 const scoreFactorSchema = z

@@ -6,7 +6,7 @@ import { payloadTooLargeProblem } from "../../lib/problem";
 import { enqueueBatch, showJob, showSummary } from "./ingest.handlers";
 
 /** One sendBatch holds at most 256 KB of messages; the JSON around them needs a little more. */
-export const MAX_INGEST_BODY_BYTES = 512 * 1024;
+const MAX_INGEST_BODY_BYTES = 512 * 1024;
 
 /*
  * The operator's ingest endpoints. Their contract is the valibot row contract shared with the

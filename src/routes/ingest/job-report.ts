@@ -1,4 +1,4 @@
-import type { loadJobReport } from "../../db/ingest";
+import type { loadJobReport } from "../../ingest/store";
 
 type JobReport = Awaited<ReturnType<typeof loadJobReport>>;
 

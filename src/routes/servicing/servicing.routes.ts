@@ -13,7 +13,7 @@ import {
 } from "../shared-schemas";
 
 /** A payoff can exceed the largest loan by its interest; this bound only keeps paise exact. */
-export const MAX_PAYMENT_AMOUNT = 10_000_000_000;
+const MAX_PAYMENT_AMOUNT = 10_000_000_000;
 
 const loanPathSchema = z.object({
   customer_id: pathIdSchema.openapi({ param: { name: "customer_id", in: "path" }, example: "7" }),
@@ -22,7 +22,7 @@ const loanPathSchema = z.object({
 
 const statusSchema = z.enum(["active", "closed"]);
 
-export const paymentRequestSchema = z
+const paymentRequestSchema = z
   .object({
     amount: moneySchema(MAX_PAYMENT_AMOUNT).openapi({
       description: "Rupees, at most 2 decimals; dated the as-of date",
@@ -54,7 +54,7 @@ export const paymentResultSchema = z
   })
   .openapi("PaymentResult");
 
-export const paymentProblemSchema = problemSchema
+const paymentProblemSchema = problemSchema
   .extend({
     code: z
       .enum([

@@ -1,11 +1,18 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import type { Database } from "../db/client";
+import {
+  customers,
+  ingestChunks,
+  ingestRejections,
+  ingestRemaps,
+  loans,
+  NOW_ISO,
+} from "../db/schema";
 import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
 import { openLoan } from "../domain/servicing";
-import type { Rejection } from "../ingest/plan-customers";
-import type { CustomerRow, LoanRow } from "../ingest/rows";
-import type { Database } from "./client";
-import { customers, ingestChunks, ingestRejections, ingestRemaps, loans, NOW_ISO } from "./schema";
+import type { Rejection } from "./plan-customers";
+import type { CustomerRow, LoanRow } from "./rows";
 
 /*
  * Data access of ingestion. D1 allows at most 100 bound parameters per statement, so every list
