@@ -22,6 +22,8 @@ interface RecordedLoan {
   emisPaidOnTime: number;
   startDate: string;
   endDate: string;
+  /** Absent in records made before model 2026-12.1, which did not read it. */
+  closedOn?: string | null;
 }
 
 interface DecisionInputs {

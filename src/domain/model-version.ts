@@ -5,7 +5,11 @@
  * hash the test prints in MODEL_RULES_SHA256.
  */
 
-export const MODEL_VERSION = "2025-06.1";
+/*
+ * 2025-06.1: the first recorded model. 2026-12.1: a closed (repaid) loan no longer counts toward
+ * the approved limit, the 50 % rule or the current-loan components of the score.
+ */
+export const MODEL_VERSION = "2026-12.1";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [
@@ -15,8 +19,10 @@ export const MODEL_RULES_FILES = [
   "decision.ts",
   "loan-terms.ts",
   "money.ts",
+  "servicing.ts",
+  "amortisation.ts",
 ] as const;
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "694871b3fb4f7c3ed2b70ecd0847beb3562046c52c7f5bf3df1ff273332c640f";
+  "9680d7e2810075a2bd8076f26f7c817492fdd9b206c324900a8b3f66484d0814";

@@ -1,8 +1,14 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
 import { seedLoan } from "../support/seed";
 import { customerWithLoan, paiseTotals, pay, statementOf, WORKED_LOAN } from "../support/servicing";
+
+// The decisions here read paid-off loans: each replays to its stored outcome from its inputs.
+afterAll(async () => {
+  expect(await replayEveryDecision()).toBeGreaterThan(0);
+});
 
 describe("GET /view-statement/{customer_id}/{loan_id}", () => {
   it("shows an API loan's payments and its full schedule, with the invariants holding", async () => {

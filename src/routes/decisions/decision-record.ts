@@ -56,6 +56,8 @@ export function newDecisionRecord(made: DecisionMade): NewDecisionRecord {
         emisPaidOnTime: loan.emisPaidOnTime,
         startDate: loan.startDate,
         endDate: loan.endDate,
+        // A closed loan no longer counts toward the limit or the 50 % rule (since 2026-12.1).
+        closedOn: loan.closedOn,
       })),
     },
     scoreBreakdown: credit.breakdown,
