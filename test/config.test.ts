@@ -13,6 +13,7 @@ describe("the app's settings, parsed once into a typed config", () => {
       corsOrigins: [],
       ingestToken: null,
       ingestRetryDelaySeconds: 2,
+      decisionRetentionMonths: 25,
     });
     const config = parseAppConfig({
       AS_OF_DATE: "2025-06-15",
@@ -36,6 +37,7 @@ describe("the app's settings, parsed once into a typed config", () => {
     [{ AS_OF_DATE: "2025-02-30" }, /AS_OF_DATE must be empty or a YYYY-MM-DD date/],
     [{ API_KEYS: "sha256:short" }, /API_KEYS .*sha256:<64 hex digits>/],
     [{ INGEST_RETRY_DELAY_SECONDS: "soon" }, /INGEST_RETRY_DELAY_SECONDS must be a number/],
+    [{ DECISION_RETENTION_MONTHS: "0" }, /DECISION_RETENTION_MONTHS must be an integer from 1/],
   ])("refuses %j, naming the setting", (settings, message) => {
     expect(() => parseAppConfig(settings)).toThrow(ConfigError);
     expect(() => parseAppConfig(settings)).toThrow(message);
