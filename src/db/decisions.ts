@@ -5,6 +5,7 @@ import type { LoanRequest } from "../domain/decision";
 import type { ExplainedRefusal } from "../domain/principal-reasons";
 import type { Database } from "./client";
 import { selectCustomer } from "./customers";
+import { deleteOldestBefore } from "./delete-oldest";
 import { type DecisionRow, decisionRecords } from "./schema";
 
 /*
@@ -117,21 +118,10 @@ export async function loadCustomerDecisions(
   return { customer: customerRows[0] ?? null, rows };
 }
 
-/**
- * Deletes up to `limit` records decided before `cutoffIso`, oldest first through the
- * `created_at` index, and returns their ids. Only the retention sweep calls it.
- */
+/** Deletes up to `limit` records decided before `cutoffIso`, oldest first; the retention sweep's. */
 export function deleteDecisionsBefore(db: Database, cutoffIso: string, limit: number) {
-  const expired = db
-    .select({ seq: decisionRecords.seq })
-    .from(decisionRecords)
-    .where(lt(decisionRecords.createdAt, cutoffIso))
-    .orderBy(decisionRecords.createdAt)
-    .limit(limit);
-  return db
-    .delete(decisionRecords)
-    .where(inArray(decisionRecords.seq, expired))
-    .returning({ id: decisionRecords.id });
+  const columns = { key: decisionRecords.seq, age: decisionRecords.createdAt };
+  return deleteOldestBefore(db, decisionRecords, columns, cutoffIso, limit);
 }
 
 export function toDecisionRecord(row: DecisionRow): DecisionRecord {

@@ -1,5 +1,6 @@
 import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
+import { deleteOldestBefore } from "./delete-oldest";
 import { decisionRecords, idempotencyKeys } from "./schema";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -23,21 +24,10 @@ export function deleteKeyIfExpired(db: Database, key: string, nowMs: number) {
     .where(and(eq(idempotencyKeys.key, key), lt(idempotencyKeys.expiresAt, nowMs)));
 }
 
-/**
- * Deletes up to `limit` expired records (oldest first, through the `expires_at` index) and
- * returns their keys. Scheduled maintenance calls it (src/db/maintenance.ts), never a request.
- */
+/** Deletes up to `limit` expired records, oldest first; the scheduled sweep's, never a request's. */
 export function deleteExpiredKeys(db: Database, nowMs: number, limit: number) {
-  const expired = db
-    .select({ key: idempotencyKeys.key })
-    .from(idempotencyKeys)
-    .where(lt(idempotencyKeys.expiresAt, nowMs))
-    .orderBy(idempotencyKeys.expiresAt)
-    .limit(limit);
-  return db
-    .delete(idempotencyKeys)
-    .where(inArray(idempotencyKeys.key, expired))
-    .returning({ key: idempotencyKeys.key });
+  const columns = { key: idempotencyKeys.key, age: idempotencyKeys.expiresAt };
+  return deleteOldestBefore(db, idempotencyKeys, columns, nowMs, limit);
 }
 
 export interface StoredResponse {

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
+import type { LedgerEntry, ServicingState } from "../domain/servicing";
 import type { Database } from "./client";
 import { isKeyTakenError } from "./errors";
 import {
@@ -83,27 +84,14 @@ export async function loadStatement(db: Database, customerId: number, loanId: nu
   return { loan: loanRows[0] ?? null, payments: paymentRows };
 }
 
-export interface PaymentToRecord {
+/** A ledger entry as the money engine made it, with what the write needs around it. */
+export interface PaymentToRecord extends Omit<LedgerEntry, "paymentId" | "source"> {
   loanId: number;
   customerId: number;
   /** The loan's `api_payments` when it was read: the write happens only if it is unchanged. */
   expectedApiPayments: number;
-  period: number;
-  paidOn: string;
-  amountPaise: number;
-  interestPaise: number;
-  principalPaise: number;
-  balanceAfterPaise: number;
-  onTime: boolean;
   /** The loan's state after the payment. */
-  loanAfter: {
-    outstandingPrincipalPaise: number;
-    periodsSettled: number;
-    emiPaise: number;
-    monthlyInstalmentPaise: number;
-    emisPaidOnTime: number;
-    closedOn: string | null;
-  };
+  loanAfter: ServicingState;
   /** The on-time count the opening state was built on, kept once API payments add to it. */
   recordedEmisPaidOnTime: number;
   idempotencyKey: string | null;

@@ -23,13 +23,7 @@ import {
  */
 type ScheduleRowStatus = "paid" | "due" | "overdue" | "upcoming";
 
-export interface StatementRow {
-  period: number;
-  dueDate: string;
-  instalmentPaise: number;
-  principalPaise: number;
-  interestPaise: number;
-  balanceAfterPaise: number;
+export interface StatementRow extends SchedulePeriod {
   status: ScheduleRowStatus;
 }
 

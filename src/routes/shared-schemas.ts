@@ -67,7 +67,7 @@ export const isoDateSchema = z.string().openapi({ format: "date", example: "2025
 /** A response amount: rupees with at most 2 decimals. */
 export const amountSchema = z.number().openapi({ example: 8884.88 });
 
-export const loanRequestSchema = z
+const loanRequestSchema = z
   .object({
     customer_id: idSchema.openapi({ example: 1 }),
     loan_amount: moneySchema(MAX_LOAN_AMOUNT).openapi({ example: 100000 }),
@@ -142,3 +142,6 @@ export function jsonBody<T extends z.ZodType>(schema: T) {
 export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
   return { content: { "application/json": { schema } }, description };
 }
+
+/** The body check-eligibility and create-loan both take. */
+export const loanRequestBody = jsonBody(loanRequestSchema);

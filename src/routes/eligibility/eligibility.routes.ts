@@ -3,9 +3,8 @@ import {
   amountSchema,
   idSchema,
   isoDateSchema,
-  jsonBody,
   jsonContent,
-  loanRequestSchema,
+  loanRequestBody,
   problemResponses,
   reasonSchema,
 } from "../shared-schemas";
@@ -59,7 +58,7 @@ export const checkEligibility = createRoute({
   summary: "Check whether a loan can be approved",
   description:
     "Scores the customer from their loan history and applies the approval rules. Nothing is written. A refusal still returns the corrected rate and the EMI at it.",
-  request: { body: jsonBody(loanRequestSchema) },
+  request: { body: loanRequestBody },
   responses: {
     200: jsonContent(eligibilitySchema, "The decision, the score and its breakdown"),
     ...problemResponses,

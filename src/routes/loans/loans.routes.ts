@@ -3,9 +3,8 @@ import {
   amountSchema,
   idSchema,
   isoDateSchema,
-  jsonBody,
   jsonContent,
-  loanRequestSchema,
+  loanRequestBody,
   pathIdSchema,
   problemContent,
   problemResponses,
@@ -55,7 +54,7 @@ export const createLoan = createRoute({
   description:
     "Re-runs the eligibility decision at write time and books the loan at the corrected rate, starting on the as-of date. Honours Idempotency-Key.",
   request: {
-    body: jsonBody(loanRequestSchema),
+    body: loanRequestBody,
     headers: z.object({ "idempotency-key": idempotencyKeySchema }),
   },
   responses: {

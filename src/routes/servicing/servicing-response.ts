@@ -126,23 +126,31 @@ function toLedgerJson(entry: LedgerEntry) {
     payment_id: entry.paymentId,
     paid_on: entry.paidOn,
     amount: rupees(entry.amountPaise),
-    interest: rupees(entry.interestPaise),
-    principal: rupees(entry.principalPaise),
-    balance_after: rupees(entry.balanceAfterPaise),
+    ...splitJson(entry),
     period: entry.period,
     on_time: entry.onTime,
     source: entry.source,
   };
 }
 
-function toScheduleJson(row: StatementRow) {
+/** How an amount divides between interest and principal, and the balance it leaves. */
+function splitJson(part: {
+  interestPaise: number;
+  principalPaise: number;
+  balanceAfterPaise: number;
+}) {
   return {
-    period: row.period,
-    due_date: row.dueDate,
-    installment: rupees(row.instalmentPaise),
-    principal: rupees(row.principalPaise),
-    interest: rupees(row.interestPaise),
-    balance_after: rupees(row.balanceAfterPaise),
-    status: row.status,
+    interest: rupees(part.interestPaise),
+    principal: rupees(part.principalPaise),
+    balance_after: rupees(part.balanceAfterPaise),
   };
 }
+
+/** A schedule row: its due date and instalment, then how that divides, then its status. */
+const toScheduleJson = (row: StatementRow) => ({
+  period: row.period,
+  due_date: row.dueDate,
+  installment: rupees(row.instalmentPaise),
+  ...splitJson(row),
+  status: row.status,
+});
