@@ -74,7 +74,7 @@ function nextInstalment(statement: Statement): HTMLElement | null {
   if (!next) return null;
   return facts([
     ["Next instalment", `Period ${next.period}, due ${next.due_date}`],
-    ["Amount due", money(next.amount_due)],
+    ["Instalment due", money(next.amount_due)],
     ["Interest due", money(next.interest_due)],
     ["Payoff", money(next.payoff_amount)],
   ]);
