@@ -16,6 +16,8 @@ export class ApiError extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors: FieldError[],
+    /** The whole problem body, for the members a refusal adds (its `code`, the amount that applies). */
+    readonly problem: Record<string, unknown> = {},
   ) {
     super(detail || title);
   }
@@ -57,6 +59,7 @@ export async function api<T>(
       problem.title ?? `HTTP ${response.status}`,
       problem.detail ?? "",
       problem.errors ?? [],
+      problem,
     );
   }
   return { status: response.status, headers: response.headers, body: parsed as T };

@@ -44,9 +44,7 @@ export function showError(form: HTMLFormElement, error: unknown): void {
       unplaced.push(fieldError);
       continue;
     }
-    input.setAttribute("aria-invalid", "true");
-    input.setAttribute("aria-describedby", message.id);
-    message.textContent = `${labelOf(input)} ${fieldError.message}`;
+    markInvalid(input, message, `${labelOf(input)} ${fieldError.message}`);
     first ??= input;
   }
   if (formError) {
@@ -59,6 +57,21 @@ export function showError(form: HTMLFormElement, error: unknown): void {
       .join(" ");
   }
   first?.focus();
+}
+
+/** Shows a message of the view's own wording under a field, marked and focused as showError does. */
+export function showFieldError(form: HTMLFormElement, field: string, text: string): void {
+  const input = form.querySelector<HTMLInputElement>(`input[name="${CSS.escape(field)}"]`);
+  const message = input ? document.getElementById(`${input.id}-error`) : null;
+  if (!input || !message) return;
+  markInvalid(input, message, text);
+  input.focus();
+}
+
+function markInvalid(input: HTMLInputElement, message: HTMLElement, text: string): void {
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", message.id);
+  message.textContent = text;
 }
 
 function labelOf(input: HTMLInputElement): string {

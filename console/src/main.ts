@@ -4,15 +4,17 @@ import { setUpCheck } from "./views/check";
 import { setUpDecisions } from "./views/decisions";
 import { setUpLoan } from "./views/loan";
 import { setUpLoans } from "./views/loans";
+import { setUpPayment } from "./views/payment";
 import { setUpRegister } from "./views/register";
+import { setUpStatement } from "./views/statement";
 
 /*
- * The loan officer's console: six views over the public API, switched by the URL hash
- * (#register, #loans, #check, #book, #loan/<id>, #decisions/<customer id>), so the back button
- * and bookmarks work.
+ * The loan officer's console: seven views over the public API, switched by the URL hash
+ * (#register, #loans, #check, #book, #loan/<id>, #decisions/<customer id>,
+ * #statement/<customer id>/<loan id>), so the back button and bookmarks work.
  */
 
-const VIEWS = ["register", "loans", "check", "book", "loan", "decisions"] as const;
+const VIEWS = ["register", "loans", "check", "book", "loan", "decisions", "statement"] as const;
 
 function form(id: string): HTMLFormElement {
   const element = document.getElementById(id);
@@ -20,9 +22,9 @@ function form(id: string): HTMLFormElement {
   return element;
 }
 
-function currentView(): { view: string; argument: string | undefined } {
-  const [name = "register", argument] = location.hash.replace(/^#/, "").split("/");
-  return { view: (VIEWS as readonly string[]).includes(name) ? name : "register", argument };
+function currentView(): { view: string; args: string[] } {
+  const [name = "register", ...args] = location.hash.replace(/^#/, "").split("/");
+  return { view: (VIEWS as readonly string[]).includes(name) ? name : "register", args };
 }
 
 /** Keyboard users land in the view's first field, as if they had clicked it. */
@@ -30,16 +32,19 @@ function focusView(): void {
   document.querySelector<HTMLInputElement>(`#view-${currentView().view} input`)?.focus();
 }
 
-/** A view opened by a link with its id in the hash looks it up at once. */
-function submitWith(formId: string, field: string, value: string): void {
+/** A view opened by a link with its ids in the hash looks them up at once. */
+function submitWith(formId: string, fields: Record<string, string>): void {
   const target = form(formId);
-  const input = target.querySelector<HTMLInputElement>(`input[name=${field}]`);
-  if (input) input.value = decodeURIComponent(value);
+  for (const [field, value] of Object.entries(fields)) {
+    const input = target.querySelector<HTMLInputElement>(`input[name=${field}]`);
+    if (input) input.value = decodeURIComponent(value);
+  }
   target.requestSubmit();
 }
 
 function route(): void {
-  const { view, argument } = currentView();
+  const { view, args } = currentView();
+  const [first, second] = args;
   for (const section of document.querySelectorAll<HTMLElement>("section[data-view]")) {
     section.hidden = section.dataset.view !== view;
   }
@@ -47,8 +52,11 @@ function route(): void {
     if (link.getAttribute("href") === `#${view}`) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  if (view === "loan" && argument) submitWith("loan-form", "loan_id", argument);
-  if (view === "decisions" && argument) submitWith("decisions-form", "customer_id", argument);
+  if (view === "loan" && first) submitWith("loan-form", { loan_id: first });
+  if (view === "decisions" && first) submitWith("decisions-form", { customer_id: first });
+  if (view === "statement" && first && second) {
+    submitWith("statement-form", { customer_id: first, loan_id: second });
+  }
   focusView();
 }
 
@@ -57,8 +65,14 @@ setUpRegister(form("register-form"));
 setUpLoans(form("loans-form"));
 setUpCheck(form("check-form"));
 setUpBook(form("book-form"));
-setUpLoan(form("loan-form"));
+const loanForm = form("loan-form");
+// After a payment the loan is read again, so its instalment and repayments left are current.
+setUpLoan(
+  loanForm,
+  setUpPayment(form("payment-form"), () => loanForm.requestSubmit()),
+);
 setUpDecisions(form("decisions-form"));
+setUpStatement(form("statement-form"));
 window.addEventListener("hashchange", route);
 route();
 void detectApiKey();

@@ -10,6 +10,10 @@ import type {
   loanDetailSchema,
   loanSummarySchema,
 } from "../../src/routes/loans/loans.routes";
+import type {
+  paymentResultSchema,
+  statementSchema,
+} from "../../src/routes/servicing/servicing.routes";
 
 /* The API's response types, taken from its route contracts (type-only: nothing is bundled). */
 export type Customer = z.infer<typeof customerSchema>;
@@ -19,3 +23,5 @@ export type LoanDetail = z.infer<typeof loanDetailSchema>;
 export type LoanSummary = z.infer<typeof loanSummarySchema>;
 export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
 export type DecisionPage = z.infer<typeof decisionPageSchema>;
+export type PaymentResult = z.infer<typeof paymentResultSchema>;
+export type Statement = z.infer<typeof statementSchema>;

@@ -118,7 +118,7 @@ describe("the console", () => {
     const table = loans.getByRole("table", { name: `Loans of customer ${customerId}` });
     await table.waitFor();
     expect(await table.locator("tbody tr").count()).toBe(1);
-    await table.getByRole("link", { name: String(loanId) }).waitFor();
+    await table.getByRole("link", { name: String(loanId), exact: true }).waitFor();
   });
 
   it("shows a refusal with every reason, for a customer of the lender's workbook", async () => {

@@ -2,8 +2,9 @@ import { api } from "../api";
 import { onSubmit } from "../forms";
 import { facts, h, money, percent, show } from "../render";
 import type { LoanDetail } from "../types";
+import type { PaymentPanel } from "./payment";
 
-export function setUpLoan(form: HTMLFormElement): void {
+export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
   onSubmit(form, async ({ loan_id }) => {
     const { body } = await api<LoanDetail>(
       "GET",
@@ -33,7 +34,18 @@ export function setUpLoan(form: HTMLFormElement): void {
           "Period",
           `${body.start_date} to ${body.end_date} (${body.is_current ? "current" : "closed"})`,
         ],
+        ["Status", body.status === "closed" ? `closed on ${body.closed_on}` : "active"],
       ]),
+      h(
+        "p",
+        {},
+        h(
+          "a",
+          { href: `#statement/${body.customer.id}/${body.loan_id}` },
+          `Statement of loan ${body.loan_id}`,
+        ),
+      ),
     );
+    await payment.showFor(body);
   });
 }

@@ -22,16 +22,20 @@ export function setUpLoans(form: HTMLFormElement): void {
       show("loans-result", h("p", {}, `Customer ${customer_id} has no loans.`), history);
       return;
     }
-    show("loans-result", loanTable(body, `Loans of customer ${customer_id}`), history);
+    show(
+      "loans-result",
+      loanTable(body, String(customer_id), `Loans of customer ${customer_id}`),
+      history,
+    );
   });
 }
 
-export function loanTable(loans: LoanSummary[], caption: string): HTMLElement {
+export function loanTable(loans: LoanSummary[], customerId: string, caption: string): HTMLElement {
   const header = h(
     "tr",
     {},
-    ...["Loan", "Amount", "Rate", "EMI", "Start", "End", "Left", "Status"].map((title, i) =>
-      h("th", { scope: "col", class: i > 0 && i < 4 ? "num" : "" }, title),
+    ...["Loan", "Amount", "Rate", "EMI", "Start", "End", "Left", "Status", "Statement"].map(
+      (title, i) => h("th", { scope: "col", class: i > 0 && i < 4 ? "num" : "" }, title),
     ),
   );
   const rows = loans.map((loan) =>
@@ -46,6 +50,18 @@ export function loanTable(loans: LoanSummary[], caption: string): HTMLElement {
       h("td", {}, loan.end_date),
       h("td", { class: "num" }, loan.repayments_left),
       h("td", {}, loan.is_current ? "current" : "closed"),
+      h(
+        "td",
+        {},
+        h(
+          "a",
+          {
+            href: `#statement/${encodeURIComponent(customerId)}/${loan.loan_id}`,
+            "aria-label": `Statement of loan ${loan.loan_id}`,
+          },
+          "Statement",
+        ),
+      ),
     ),
   );
   return h("table", {}, h("caption", {}, caption), h("thead", {}, header), h("tbody", {}, ...rows));

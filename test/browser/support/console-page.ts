@@ -4,7 +4,7 @@
  */
 import type { Locator, Page } from "playwright-core";
 
-export type View = "register" | "loans" | "check" | "book" | "loan" | "decisions";
+export type View = "register" | "loans" | "check" | "book" | "loan" | "decisions" | "statement";
 
 const NAV: Record<View, string> = {
   register: "Register",
@@ -13,6 +13,7 @@ const NAV: Record<View, string> = {
   book: "Book a loan",
   loan: "View a loan",
   decisions: "Decision history",
+  statement: "Loan statement",
 };
 
 export function view(page: Page, name: View): Locator {

@@ -1,0 +1,131 @@
+import { ApiError, api } from "../api";
+import { onSubmit, showFieldError } from "../forms";
+import { facts, h, money, show } from "../render";
+import type { LoanDetail, PaymentResult, Statement } from "../types";
+
+/*
+ * Taking a payment on the loan shown in the loan view. Like booking, it sends an Idempotency-Key
+ * that stays the same until the form is edited (or another loan is shown): a double click or a
+ * retry records one payment.
+ */
+
+export interface PaymentPanel {
+  /** Shows the panel for a loan; a new loan starts a fresh form, the same one keeps the receipt. */
+  showFor(loan: LoanDetail): Promise<void>;
+}
+
+interface Target {
+  customerId: number;
+  loanId: number;
+}
+
+export function setUpPayment(form: HTMLFormElement, onPaid: () => void): PaymentPanel {
+  const panel = document.getElementById("payment-panel");
+  const amount = form.querySelector<HTMLInputElement>("input[name=amount]");
+  let target: Target | null = null;
+  let key = crypto.randomUUID();
+  form.addEventListener("input", () => {
+    key = crypto.randomUUID();
+  });
+
+  onSubmit(form, async (values) => {
+    if (!target) return;
+    const path = `/make-payment/${target.customerId}/${target.loanId}`;
+    try {
+      const { headers, body } = await api<PaymentResult>("POST", path, values, {
+        "Idempotency-Key": key,
+      });
+      show("payment-result", ...receipt(body, headers.get("Idempotent-Replayed") === "true"));
+      onPaid();
+    } catch (error) {
+      const refusal = error instanceof ApiError ? refusalText(error) : null;
+      if (!refusal) throw error;
+      showFieldError(form, "amount", refusal);
+      show("payment-result");
+    }
+  });
+
+  return {
+    async showFor(loan) {
+      if (target?.loanId !== loan.loan_id) {
+        key = crypto.randomUUID();
+        if (amount) amount.value = "";
+        show("payment-result");
+      }
+      target = { customerId: loan.customer.id, loanId: loan.loan_id };
+      if (panel) panel.hidden = false;
+      form.hidden = loan.status === "closed";
+      if (loan.status === "closed") {
+        show("payment-due", h("p", { class: "closed" }, `Repaid in full on ${loan.closed_on}.`));
+        return;
+      }
+      const { body } = await api<Statement>(
+        "GET",
+        `/view-statement/${target.customerId}/${target.loanId}`,
+      );
+      show("payment-due", nextInstalment(body));
+    },
+  };
+}
+
+/** What the next payment settles, so the officer can key the instalment or the payoff. */
+function nextInstalment(statement: Statement): HTMLElement | null {
+  const next = statement.next_installment;
+  if (!next) return null;
+  return facts([
+    ["Next instalment", `Period ${next.period}, due ${next.due_date}`],
+    ["Instalment due", money(next.amount_due)],
+    ["Interest due", money(next.interest_due)],
+    ["Payoff", money(next.payoff_amount)],
+  ]);
+}
+
+function receipt(result: PaymentResult, replayed: boolean): (HTMLElement | false)[] {
+  const closed = result.status === "closed";
+  return [
+    h(
+      "p",
+      { class: "verdict approved" },
+      closed ? `Paid ${money(result.amount)}: loan repaid in full` : `Paid ${money(result.amount)}`,
+    ),
+    // The same form sent again: the API answered with the first payment and recorded nothing new.
+    replayed &&
+      h(
+        "p",
+        { class: "replayed" },
+        "Already sent: this is the first answer; nothing new was paid.",
+      ),
+    facts([
+      ["Period", `${result.period} (due ${result.due_date})`],
+      ["Interest", money(result.interest_paid)],
+      ["Principal", money(result.principal_paid)],
+      ["Balance after", money(result.balance_after)],
+      ["On time", result.on_time ? "yes" : "no"],
+      [
+        "New EMI",
+        `${money(result.monthly_installment)} (${result.emi_recalculated ? "recalculated" : "unchanged"})`,
+      ],
+      ["Repayments left", result.repayments_left],
+      ["Status", closed ? `closed on ${result.closed_on}` : "active"],
+      ["Next due", result.next_due_date ?? "—"],
+    ]),
+  ];
+}
+
+/** An amount refusal in the console's words, with the amount that applies; null for any other error. */
+function refusalText(error: ApiError): string | null {
+  const figure = (name: string) => {
+    const value = error.problem[name];
+    return typeof value === "number" ? money(value) : null;
+  };
+  switch (error.problem.code) {
+    case "AMOUNT_BELOW_INTEREST_DUE":
+      return `Amount is below this period's interest of ${figure("interest_due")}: a payment must cover it.`;
+    case "AMOUNT_EXCEEDS_PAYOFF":
+      return `Amount is more than the ${figure("payoff_amount")} that repays the loan in full.`;
+    case "AMOUNT_BELOW_FINAL_INSTALMENT":
+      return `Amount is short of the final instalment of ${figure("amount_due")}, which must be paid in full.`;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,119 @@
+import { api } from "../api";
+import { onSubmit } from "../forms";
+import { facts, h, money, percent, show } from "../render";
+import type { Statement } from "../types";
+import { statementChart } from "./statement-chart";
+
+/*
+ * A loan's statement: the totals, the chart, the payments ledger (API payments and the periods the
+ * workbook counts as paid) and the whole schedule with each period's status as of today.
+ */
+
+export function setUpStatement(form: HTMLFormElement): void {
+  onSubmit(form, async ({ customer_id, loan_id }) => {
+    const path = `/view-statement/${encodeURIComponent(String(customer_id))}/${encodeURIComponent(String(loan_id))}`;
+    const { body } = await api<Statement>("GET", path);
+    show(
+      "statement-result",
+      h(
+        "p",
+        { class: "verdict" },
+        `Loan ${body.loan_id} of customer ${body.customer_id}: ${body.status === "closed" ? `closed on ${body.closed_on}` : "active"}`,
+      ),
+      summary(body),
+      h("p", {}, h("a", { href: `#loan/${body.loan_id}` }, `View loan ${body.loan_id}`)),
+      statementChart(body),
+      h(
+        "ul",
+        { class: "legend" },
+        h("li", { class: "principal" }, "Principal"),
+        h("li", { class: "interest" }, "Interest"),
+        h("li", { class: "balance" }, "Balance (dashed where projected)"),
+      ),
+      ledger(body),
+      schedule(body),
+    );
+  });
+}
+
+function summary(statement: Statement): HTMLElement {
+  const next = statement.next_installment;
+  return facts([
+    ["Principal", money(statement.principal)],
+    ["Rate", percent(statement.interest_rate)],
+    ["Tenure", `${statement.tenure} months, ${statement.start_date} to ${statement.end_date}`],
+    ["Amount paid", money(statement.amount_paid)],
+    ["Principal paid", money(statement.principal_paid)],
+    ["Interest paid", money(statement.interest_paid)],
+    ["Outstanding principal", money(statement.outstanding_principal)],
+    ["Monthly instalment", money(statement.monthly_installment)],
+    ["Repayments left", statement.repayments_left],
+    ["EMIs paid on time", statement.emis_paid_on_time],
+    [
+      "Next instalment",
+      next
+        ? `Period ${next.period} due ${next.due_date}: ${money(next.amount_due)} (payoff ${money(next.payoff_amount)})`
+        : "—",
+    ],
+    [
+      "Schedule",
+      statement.schedule_basis === "contract"
+        ? "as booked"
+        : "reconstructed from the workbook's count of EMIs paid on time",
+    ],
+  ]);
+}
+
+function table(caption: string, headings: string[], rows: HTMLElement[]): HTMLElement {
+  // Every column but the first, the dates and the texts is a sum of money, set right-aligned.
+  const texts = new Set(["Paid on", "Due", "On time", "Source", "Status"]);
+  const header = h(
+    "tr",
+    {},
+    ...headings.map((title, i) =>
+      h("th", { scope: "col", class: i > 0 && !texts.has(title) ? "num" : "" }, title),
+    ),
+  );
+  return h("table", {}, h("caption", {}, caption), h("thead", {}, header), h("tbody", {}, ...rows));
+}
+
+const cell = (value: string | number) => h("td", {}, value);
+const sum = (value: number) => h("td", { class: "num" }, money(value));
+
+function ledger(statement: Statement): HTMLElement {
+  if (statement.payments.length === 0) return h("p", {}, "No payments yet.");
+  const headings = ["Period", "Paid on", "Amount", "Interest", "Principal", "Balance after"];
+  const rows = statement.payments.map((entry) =>
+    h(
+      "tr",
+      { "data-source": entry.source },
+      cell(entry.period),
+      cell(entry.paid_on),
+      sum(entry.amount),
+      sum(entry.interest),
+      sum(entry.principal),
+      sum(entry.balance_after),
+      cell(entry.on_time ? "yes" : "no"),
+      cell(entry.source),
+    ),
+  );
+  return table("Payments", [...headings, "On time", "Source"], rows);
+}
+
+function schedule(statement: Statement): HTMLElement {
+  const headings = ["Period", "Due", "Instalment", "Principal", "Interest", "Balance after"];
+  const rows = statement.schedule.map((row) =>
+    h(
+      "tr",
+      { class: `status-${row.status}` },
+      cell(row.period),
+      cell(row.due_date),
+      sum(row.installment),
+      sum(row.principal),
+      sum(row.interest),
+      sum(row.balance_after),
+      cell(row.status),
+    ),
+  );
+  return table("Schedule", [...headings, "Status"], rows);
+}
