@@ -1,12 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname } from "node:path";
 import { printSummary } from "../ingest";
 import { IngestRequestError } from "./ingest-client";
 import { runIngest } from "./ingest-run";
-
-const DATA = fileURLToPath(new URL("../../data/", import.meta.url));
+import { LENDER_CUSTOMERS_FILE, LENDER_LOANS_FILE } from "./lender-workbooks";
 
 export interface SeedTarget {
   /** The running API to ingest into. */
@@ -56,8 +54,8 @@ export async function seedWhenEmpty(target: SeedTarget): Promise<void> {
     const report = await runIngest({
       url: target.url,
       token: target.token,
-      customersFile: join(DATA, "customer_data.xlsx"),
-      loansFile: join(DATA, "loan_data.xlsx"),
+      customersFile: LENDER_CUSTOMERS_FILE,
+      loansFile: LENDER_LOANS_FILE,
       reportFile: target.reportFile,
     });
     printSummary(report, target.reportFile);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { startLocalWorker } from "../node/local-worker";
+import { startLocalWorker } from "../../scripts/lib/local-worker";
 import { fillByLabel, openView, storedKey } from "./support/console-page";
 import { useBrowserAndWorker } from "./support/suite";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
-import type { LocalWorker } from "../node/local-worker";
+import type { LocalWorker } from "../../scripts/lib/local-worker";
 import { fillByLabel, openView } from "./support/console-page";
 import { expectDocsRenderEveryOperation } from "./support/docs-page";
 import { useBrowserAndWorker } from "./support/suite";

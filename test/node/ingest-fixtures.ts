@@ -6,15 +6,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll } from "vitest";
 
 /** The lender's real workbooks (read-only; never write to them). */
-export const REAL_CUSTOMERS = fileURLToPath(
-  new URL("../../data/customer_data.xlsx", import.meta.url),
-);
-export const REAL_LOANS = fileURLToPath(new URL("../../data/loan_data.xlsx", import.meta.url));
+export {
+  LENDER_CUSTOMERS_FILE as REAL_CUSTOMERS,
+  LENDER_LOANS_FILE as REAL_LOANS,
+} from "../../scripts/lib/lender-workbooks";
 
 export const CUSTOMER_HEADERS = [
   "Customer ID",

@@ -13,7 +13,7 @@ import {
   REAL_LOANS,
   writeWorkbook,
 } from "../node/ingest-fixtures";
-import { type LocalWorker, startLocalWorker } from "../node/local-worker";
+import { type LocalWorker, startLocalWorker } from "../../scripts/lib/local-worker";
 
 /*
  * The whole ingestion path for real: the script reads the lender's workbooks and sends them to a

@@ -3,9 +3,9 @@
  * lender's bundled workbooks through the same path `npm start` uses: script → ingest endpoint →
  * queue → consumer → D1.
  */
-import { runIngest } from "../../../scripts/lib/ingest-run";
-import { REAL_CUSTOMERS, REAL_LOANS } from "../../node/ingest-fixtures";
-import { type LocalWorker, startLocalWorker } from "../../node/local-worker";
+import { runIngest } from "./ingest-run";
+import { LENDER_CUSTOMERS_FILE, LENDER_LOANS_FILE } from "./lender-workbooks";
+import { type LocalWorker, startLocalWorker } from "./local-worker";
 
 export async function startSeededWorker(vars: Record<string, string> = {}): Promise<LocalWorker> {
   const worker = await startLocalWorker(vars);
@@ -13,8 +13,8 @@ export async function startSeededWorker(vars: Record<string, string> = {}): Prom
     const report = await runIngest({
       url: worker.url,
       token: worker.token,
-      customersFile: REAL_CUSTOMERS,
-      loansFile: REAL_LOANS,
+      customersFile: LENDER_CUSTOMERS_FILE,
+      loansFile: LENDER_LOANS_FILE,
       reportFile: null,
       log: () => undefined,
     });
