@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { IngestClient } from "../../scripts/lib/ingest-client";
 import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
+import { type LocalWorker, startLocalWorker } from "../../scripts/lib/local-worker";
 import { readAllRows, WorkbookError } from "../../scripts/lib/read-workbook";
 import { startFlakyProxy } from "../node/flaky-proxy";
 import {
@@ -13,7 +14,6 @@ import {
   REAL_LOANS,
   writeWorkbook,
 } from "../node/ingest-fixtures";
-import { type LocalWorker, startLocalWorker } from "../../scripts/lib/local-worker";
 
 /*
  * The whole ingestion path for real: the script reads the lender's workbooks and sends them to a
