@@ -5,8 +5,9 @@ import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { countingD1 } from "../../src/worker/counting-d1";
 import { failingWriteDb } from "../support/failing-d1";
 import { callJson } from "../support/http";
-import { chunk, customerRow, loanRow, loanRowsOf, tableCounts } from "../support/ingest";
+import { chunk, customerRow, loanRow, loanRowsOf } from "../support/ingest";
 import { deliver } from "../support/queue-delivery";
+import { tableCounts } from "../support/table-counts";
 
 /*
  * The queue consumer, driven message by message with createMessageBatch/getQueueResult against

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { countDecisions, replayEveryDecision } from "../support/decisions";
+import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
 import { seedLoan } from "../support/seed";
+import { countDecisions } from "../support/table-counts";
 
 /* Decision records (docs/decisions.md): stored with every create-loan, read back, replayed. */
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { call, callJson, registerCustomer, uniquePhone } from "../support/http";
 import { expectProblem } from "../support/problem";
-import { countLoans } from "../support/seed";
+import { countLoans } from "../support/table-counts";
 
 /*
  * Input at the edges of what the API accepts: deep nesting in fields the schemas ignore, text the

@@ -58,10 +58,3 @@ export async function loanRowsOf(customerId: number) {
     [customerId],
   );
 }
-
-export async function tableCounts() {
-  const [row] = await backend().query<{ customers: number; loans: number }>(
-    "SELECT (SELECT COUNT(*) FROM customers) AS customers, (SELECT COUNT(*) FROM loans) AS loans",
-  );
-  return row ?? { customers: 0, loans: 0 };
-}
