@@ -3,8 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { printSummary } from "../ingest";
 import { IngestRequestError } from "./ingest-client";
-import { runIngest } from "./ingest-run";
-import { LENDER_CUSTOMERS_FILE, LENDER_LOANS_FILE } from "./lender-workbooks";
+import { ingestLenderWorkbooks } from "./lender-workbooks";
 
 export interface SeedTarget {
   /** The running API to ingest into. */
@@ -51,11 +50,9 @@ export async function seedWhenEmpty(target: SeedTarget): Promise<void> {
   );
   mkdirSync(dirname(target.reportFile), { recursive: true });
   try {
-    const report = await runIngest({
+    const report = await ingestLenderWorkbooks({
       url: target.url,
       token: target.token,
-      customersFile: LENDER_CUSTOMERS_FILE,
-      loansFile: LENDER_LOANS_FILE,
       reportFile: target.reportFile,
     });
     printSummary(report, target.reportFile);

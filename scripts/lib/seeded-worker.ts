@@ -3,18 +3,15 @@
  * lender's bundled workbooks through the same path `npm start` uses: script → ingest endpoint →
  * queue → consumer → D1.
  */
-import { runIngest } from "./ingest-run";
-import { LENDER_CUSTOMERS_FILE, LENDER_LOANS_FILE } from "./lender-workbooks";
+import { ingestLenderWorkbooks } from "./lender-workbooks";
 import { type LocalWorker, startLocalWorker } from "./local-worker";
 
 export async function startSeededWorker(vars: Record<string, string> = {}): Promise<LocalWorker> {
   const worker = await startLocalWorker(vars);
   try {
-    const report = await runIngest({
+    const report = await ingestLenderWorkbooks({
       url: worker.url,
       token: worker.token,
-      customersFile: LENDER_CUSTOMERS_FILE,
-      loansFile: LENDER_LOANS_FILE,
       reportFile: null,
       log: () => undefined,
     });

@@ -100,3 +100,21 @@ export function loanValues(
   for (const [index, value] of Object.entries(overrides)) values[Number(index)] = value;
   return values;
 }
+
+/**
+ * A customers and a loans workbook in the lender's layout (headers first, loan dates formatted as
+ * dates), from rows of `customerValues` and `loanValues`. Returns their paths.
+ */
+export async function writeLenderWorkbooks(
+  paths: { customers: string; loans: string },
+  rows: { customers: unknown[][]; loans: unknown[][] },
+): Promise<{ customers: string; loans: string }> {
+  return {
+    customers: await writeWorkbook(paths.customers, [
+      { rows: [CUSTOMER_HEADERS, ...rows.customers] },
+    ]),
+    loans: await writeWorkbook(paths.loans, [
+      { rows: [LOAN_HEADERS, ...rows.loans], dateColumns: [8, 9] },
+    ]),
+  };
+}
