@@ -58,3 +58,8 @@ export async function loanRowsOf(customerId: number) {
     [customerId],
   );
 }
+
+/** How a loan row whose customer is in no workbook is rejected, in job and script reports alike. */
+export function unknownCustomerRejection(row: number, customerId: number) {
+  return { row, column: "customer_id", reason: "UNKNOWN_CUSTOMER", customer_id: customerId };
+}
