@@ -16,7 +16,7 @@
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startLocalWorker } from "../test/node/local-worker";
+import { startLocalWorker } from "../scripts/lib/local-worker";
 import { type DataSet, generated, type IngestRow, ingest, LENDER_DATA } from "./lib/ingest";
 import { onStopAll, ROOT, stopAllOnSignals } from "./lib/processes";
 

@@ -4,9 +4,9 @@
  * workbooks, checking a real customer. Run it again after changing the console's look.
  */
 import { fileURLToPath } from "node:url";
-import { launchChromium } from "../test/browser/support/chromium";
-import { fillByLabel, loanRequest, view } from "../test/browser/support/console-page";
-import { startSeededWorker } from "../test/browser/support/seeded-worker";
+import { launchChromium } from "./lib/chromium";
+import { fillByLabel, loanRequest, view } from "./lib/console-page";
+import { startSeededWorker } from "./lib/seeded-worker";
 
 const OUT = fileURLToPath(new URL("../docs/console.png", import.meta.url));
 

@@ -33,7 +33,7 @@ function sampledLoan(population: Population): { loan: number; customer: number }
 }
 
 /** What the requests draw from: customers 1..customers, and loan ids that exist. */
-export interface Population {
+interface Population {
   customers: number;
   loanIds: number[];
 }
@@ -72,6 +72,20 @@ let phoneCounter = 0;
 /** 10-digit numbers starting with 5: the generated and lender data use 6–9. */
 const phoneBase = 5_000_000_000 + Math.floor(Math.random() * 900_000_000);
 
+function randomBelow(n: number): number {
+  return Math.floor(Math.random() * n);
+}
+
+function loanRequest(
+  path: string,
+  customer_id: number,
+  loan_amount: number,
+  interest_rate: number,
+  tenure: number,
+): { path: string; body: string } {
+  return { path, body: JSON.stringify({ customer_id, loan_amount, interest_rate, tenure }) };
+}
+
 function requestFor(endpoint: Endpoint, population: Population): { path: string; body?: string } {
   const customer = 1 + Math.floor(Math.random() * population.customers);
   switch (endpoint) {
@@ -82,26 +96,16 @@ function requestFor(endpoint: Endpoint, population: Population): { path: string;
     case "GET /view-loans/{id}":
       return { path: `/view-loans/${customer}` };
     case "POST /check-eligibility":
-      return {
-        path: "/check-eligibility",
-        body: JSON.stringify({
-          customer_id: customer,
-          loan_amount: 50_000 + 1_000 * Math.floor(Math.random() * 500),
-          interest_rate: 11.5,
-          tenure: 24,
-        }),
-      };
+      return loanRequest(
+        "/check-eligibility",
+        customer,
+        50_000 + 1_000 * randomBelow(500),
+        11.5,
+        24,
+      );
     case "POST /create-loan":
       // Small loans: most are booked until a customer nears the limit, then refused (200).
-      return {
-        path: "/create-loan",
-        body: JSON.stringify({
-          customer_id: customer,
-          loan_amount: 10_000 + 1_000 * Math.floor(Math.random() * 40),
-          interest_rate: 14,
-          tenure: 12,
-        }),
-      };
+      return loanRequest("/create-loan", customer, 10_000 + 1_000 * randomBelow(40), 14, 12);
     case "GET /view-statement/{customer}/{loan}": {
       const { customer: owner, loan } = sampledLoan(population);
       return { path: `/view-statement/${owner}/${loan}` };

@@ -4,7 +4,7 @@
  * load at each connection count. Each phase stops what it started.
  */
 import { join } from "node:path";
-import { startLocalWorker } from "../../test/node/local-worker";
+import { startLocalWorker } from "../../scripts/lib/local-worker";
 import { type DataSet, type IngestRow, ingest, LENDER_DATA } from "./ingest";
 import { type Endpoint, type LoadRow, measure, sampleLoanIds, warm } from "./load";
 import { NODE_INGEST_TOKEN, onStopAll, startNodeServer } from "./processes";

@@ -170,6 +170,6 @@ function signal(pid: number, name: NodeJS.Signals): void {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
+function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -15,7 +15,7 @@ export interface RoundTripRow {
 }
 
 /** The budgets test/routes/round-trips.test.ts enforces, per endpoint case. */
-export const ROUND_TRIP_BUDGETS = {
+const ROUND_TRIP_BUDGETS = {
   "POST /register": 1,
   "GET /view-loan/{id}": 1,
   "GET /view-loans/{id}": 1,

@@ -17,7 +17,7 @@ function element<T extends HTMLElement>(id: string, type: new () => T): T {
 }
 
 /** Shows the key panel and puts the cursor in it; `reason` says why the key is needed again. */
-export function askForApiKey(reason = ""): void {
+function askForApiKey(reason = ""): void {
   element("api-key-panel", HTMLElement).hidden = false;
   element("api-key-status", HTMLElement).textContent = reason;
   element("api-key", HTMLInputElement).focus();

@@ -5,7 +5,7 @@ import { ApiError, type FieldError } from "./api";
  * API's field errors next to their inputs, and keep one request in flight per form.
  */
 
-export function formValues(form: HTMLFormElement): Record<string, string | number> {
+function formValues(form: HTMLFormElement): Record<string, string | number> {
   const values: Record<string, string | number> = {};
   for (const input of form.querySelectorAll<HTMLInputElement>("input[name]")) {
     const raw = input.value.trim();
@@ -18,7 +18,7 @@ export function formValues(form: HTMLFormElement): Record<string, string | numbe
   return values;
 }
 
-export function clearErrors(form: HTMLFormElement): void {
+function clearErrors(form: HTMLFormElement): void {
   for (const input of form.querySelectorAll<HTMLInputElement>("input[name]")) {
     input.removeAttribute("aria-invalid");
     input.removeAttribute("aria-describedby");
@@ -27,7 +27,7 @@ export function clearErrors(form: HTMLFormElement): void {
 }
 
 /** Shows an error: per field next to its input, the rest in the form's alert region. */
-export function showError(form: HTMLFormElement, error: unknown): void {
+function showError(form: HTMLFormElement, error: unknown): void {
   const formError = form.querySelector<HTMLElement>(".form-error");
   if (!(error instanceof ApiError)) {
     if (formError) formError.textContent = `The request failed: ${(error as Error).message}`;

@@ -142,7 +142,7 @@ export function toIsoDate(raw: unknown, system: DateSystem = {}): Converted<stri
 }
 
 /** The UTC calendar day of a Date (its time of day is dropped), or null for an invalid Date. */
-export function dateToIsoDate(date: Date): string | null {
+function dateToIsoDate(date: Date): string | null {
   const time = date.getTime();
   if (Number.isNaN(time)) return null;
   const iso = new Date(time).toISOString().slice(0, 10);

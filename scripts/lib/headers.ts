@@ -27,10 +27,10 @@ export const LOAN_FIELDS = [
   "end_date",
 ] as const;
 
-export type CustomerField = (typeof CUSTOMER_FIELDS)[number];
-export type LoanField = (typeof LOAN_FIELDS)[number];
+type CustomerField = (typeof CUSTOMER_FIELDS)[number];
+type LoanField = (typeof LOAN_FIELDS)[number];
 export type IngestField = CustomerField | LoanField;
-export type FieldOf<K extends IngestKind> = K extends "customers" ? CustomerField : LoanField;
+type FieldOf<K extends IngestKind> = K extends "customers" ? CustomerField : LoanField;
 
 /** The headers of the lender's workbooks, used to name a missing column the way the file would. */
 const LENDER_HEADERS: Record<IngestField, string> = {

@@ -28,7 +28,7 @@ export interface JobReport {
   }[];
 }
 
-export interface KindTotals {
+interface KindTotals {
   chunks: number;
   received: number;
   landed: number;
@@ -49,7 +49,7 @@ export class IngestRequestError extends Error {
 }
 
 /** About a minute of backoff in all before a request is given up. */
-export const DEFAULT_MAX_ATTEMPTS = 8;
+const DEFAULT_MAX_ATTEMPTS = 8;
 
 export class IngestClient {
   constructor(

@@ -61,7 +61,7 @@ export interface IngestReport {
   error?: string;
 }
 
-export interface FileSummary {
+interface FileSummary {
   file: string;
   rows_read: number;
   rejected: number;

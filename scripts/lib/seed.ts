@@ -1,12 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname } from "node:path";
 import { printSummary } from "../ingest";
 import { IngestRequestError } from "./ingest-client";
-import { runIngest } from "./ingest-run";
-
-const DATA = fileURLToPath(new URL("../../data/", import.meta.url));
+import { ingestLenderWorkbooks } from "./lender-workbooks";
 
 export interface SeedTarget {
   /** The running API to ingest into. */
@@ -53,11 +50,9 @@ export async function seedWhenEmpty(target: SeedTarget): Promise<void> {
   );
   mkdirSync(dirname(target.reportFile), { recursive: true });
   try {
-    const report = await runIngest({
+    const report = await ingestLenderWorkbooks({
       url: target.url,
       token: target.token,
-      customersFile: join(DATA, "customer_data.xlsx"),
-      loansFile: join(DATA, "loan_data.xlsx"),
       reportFile: target.reportFile,
     });
     printSummary(report, target.reportFile);

@@ -7,7 +7,7 @@
 import { excelSerialToIsoDate, isoDateToExcelSerial, roundHalfUp } from "./cells";
 
 /** A seeded generator of floats in [0, 1): a Weyl sequence passed through a 32-bit mixer. */
-export function createRandom(seed: number): () => number {
+function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x9e3779b9) >>> 0;
@@ -100,7 +100,7 @@ const LAKH = 100_000;
 const PHONE_RANGE = 4_000_000_000n;
 const PHONE_MULTIPLIER = 2_654_435_761n;
 const FIRST_MOBILE = 6_000_000_000n;
-export const DUPLICATE_EVERY = 200;
+const DUPLICATE_EVERY = 200;
 const FIRST_APPROVAL = "2010-01-01";
 const LAST_APPROVAL = "2025-06-30";
 
@@ -133,7 +133,7 @@ export function* syntheticCustomers(count: number, seed: number): Generator<Cust
 }
 
 /** `iso` plus `months` calendar months, clamped to the end of the month. */
-export function addMonths(iso: string, months: number): string {
+function addMonths(iso: string, months: number): string {
   const [year = 0, month = 1, day = 1] = iso.split("-").map(Number);
   const target = new Date(Date.UTC(year, month - 1 + months, 1));
   const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0));

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { BorrowerFacts } from "../domain/assessment";
 import type { ScoreComponent } from "../domain/credit-score";
 import type { LoanRequest } from "../domain/decision";

@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, eq, gte, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { deleteOldestBefore } from "./delete-oldest";
 import { decisionRecords, idempotencyKeys } from "./schema";

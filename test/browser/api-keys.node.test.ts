@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { startLocalWorker } from "../node/local-worker";
-import { fillByLabel, openView, storedKey } from "./support/console-page";
+import { startLocalWorker } from "../../scripts/lib/local-worker";
+import { registerInConsole, storedKey } from "./support/console-page";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
@@ -16,19 +15,6 @@ const DIGEST = `sha256:${createHash("sha256").update(KEY).digest("hex")}`;
 
 const suite = useBrowserAndWorker(() => startLocalWorker({ API_KEYS: DIGEST }));
 const url = suite.url;
-
-async function register(page: Page, phone: number) {
-  const form = await openView(page, "register");
-  await fillByLabel(form, {
-    "First name": "Kavya",
-    "Last name": "Rao",
-    Age: 29,
-    "Monthly income": 45_000,
-    "Phone number": phone,
-  });
-  await form.getByRole("button", { name: "Register" }).click();
-  return form;
-}
 
 describe("the console with API keys on", () => {
   it("asks for the key, keeps it in session storage only, and works once it is entered", async () => {
@@ -56,7 +42,7 @@ describe("the console with API keys on", () => {
     expect(await storedKey(page)).toEqual({ session: KEY, local: 0, cookie: "" });
     expect(await context.cookies()).toEqual([]);
 
-    const form = await register(page, 7_600_000_000 + Math.floor(Math.random() * 1_000_000));
+    const form = await registerInConsole(page);
     await form.getByText(/Registered customer \d+/).waitFor();
 
     // A reload keeps it (same tab); another tab has its own session storage and asks again.
@@ -78,7 +64,7 @@ describe("the console with API keys on", () => {
     await panel.getByRole("button", { name: "Use this key" }).click();
     await panel.waitFor({ state: "hidden" });
 
-    const form = await register(page, 7_500_000_000 + Math.floor(Math.random() * 1_000_000));
+    const form = await registerInConsole(page);
     await panel.waitFor({ state: "visible" });
     await panel.getByText("The API did not accept that key").waitFor();
     expect(await form.locator("#register-form-error").innerText()).toMatch(/not valid/);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { startSeededWorker } from "../../scripts/lib/seeded-worker";
 import { fact, fillByLabel, focused, loanRequest, openView, view } from "./support/console-page";
 import { expectDocsRenderEveryOperation } from "./support/docs-page";
-import { startSeededWorker } from "./support/seeded-worker";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { LocalWorker } from "../../scripts/lib/local-worker";
 import { startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
-import type { LocalWorker } from "../node/local-worker";
-import { fillByLabel, openView } from "./support/console-page";
+import { registerInConsole } from "./support/console-page";
 import { expectDocsRenderEveryOperation } from "./support/docs-page";
 import { useBrowserAndWorker } from "./support/suite";
 
@@ -52,15 +52,7 @@ describe("the Node server in a browser", () => {
 
     const { page } = suite.session();
     await page.goto(url("/console"));
-    const register = await openView(page, "register");
-    await fillByLabel(register, {
-      "First name": "Nila",
-      "Last name": "Iyer",
-      Age: 31,
-      "Monthly income": 55_000,
-      "Phone number": 7_500_000_000 + Math.floor(Math.random() * 1_000_000),
-    });
-    await register.getByRole("button", { name: "Register" }).click();
+    const register = await registerInConsole(page);
     await register.getByText(/Registered customer 1\b/).waitFor();
   });
 });

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { computeCreditScore, type ScoredLoan } from "../../src/domain/credit-score";
+import { propertyRuns } from "../support/property-seed";
 
 const AS_OF = "2025-06-15";
 const LIMIT = 1_000_000_00;
@@ -117,6 +118,7 @@ describe("credit score", () => {
           expect(credit.breakdown.reduce((sum, c) => sum + c.points, 0)).toBe(credit.score);
         },
       ),
+      propertyRuns("credit score"),
     );
   });
 
@@ -136,6 +138,7 @@ describe("credit score", () => {
           );
         },
       ),
+      propertyRuns("credit score"),
     );
   });
 
@@ -158,6 +161,7 @@ describe("credit score", () => {
           expect(computeCreditScore([...loans, overLimit], limit, AS_OF).score).toBe(0);
         },
       ),
+      propertyRuns("credit score"),
     );
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { CreditScore } from "../../src/domain/credit-score";
 import { type BorrowerPosition, decideLoan, scoreBand } from "../../src/domain/decision";
 import { monthlyInstalmentPaise } from "../../src/domain/loan-terms";
+import { propertyRuns } from "../support/property-seed";
 
 function credit(score: number, currentLoansOverLimit = false): CreditScore {
   return { score, breakdown: [], currentLoansOverLimit };
@@ -101,6 +102,7 @@ describe("decision", () => {
           expect(decision.approved).toBe(decision.reasons.length === 0);
         },
       ),
+      propertyRuns("decision"),
     );
   });
 });

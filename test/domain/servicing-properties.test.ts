@@ -11,14 +11,9 @@ import {
   type ServicingHistory,
 } from "../../src/domain/servicing";
 import { buildStatement } from "../../src/domain/statement";
+import { propertyRuns } from "../support/property-seed";
 
-// A fixed seed, printed, so a red run can be replayed:
-//   VITE_FC_SEED=<seed> npx vitest run --project workers test/domain/servicing-properties.test.ts
-// (inside workerd there is no process.env; Vite hands VITE_-prefixed variables to import.meta.env.)
-const viteEnv = (import.meta as ImportMeta & { env?: Record<string, string | undefined> }).env;
-const seed = Number(viteEnv?.VITE_FC_SEED || 20261201);
-console.log(`servicing property tests: fast-check seed ${seed}`);
-const runs = { seed, numRuns: 200 };
+const runs = propertyRuns("servicing properties", 200);
 
 const isoDate = fc
   .record({

@@ -5,8 +5,15 @@ import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { countingD1 } from "../../src/worker/counting-d1";
 import { failingWriteDb } from "../support/failing-d1";
 import { callJson } from "../support/http";
-import { chunk, customerRow, loanRow, loanRowsOf, tableCounts } from "../support/ingest";
+import {
+  chunk,
+  customerRow,
+  loanRow,
+  loanRowsOf,
+  unknownCustomerRejection,
+} from "../support/ingest";
 import { deliver } from "../support/queue-delivery";
+import { tableCounts } from "../support/table-counts";
 
 /*
  * The queue consumer, driven message by message with createMessageBatch/getQueueResult against
@@ -145,15 +152,7 @@ describe("queue consumer", () => {
     const { body } = await jobReport("job-u");
     expect(body.done).toBe(true);
     expect(body.loans).toMatchObject({ received: 3, landed: 2, rejected: 1, dead: 0 });
-    expect(body.rejections).toEqual([
-      {
-        kind: "loans",
-        row: 7502,
-        column: "customer_id",
-        reason: "UNKNOWN_CUSTOMER",
-        customer_id: 1599,
-      },
-    ]);
+    expect(body.rejections).toEqual([{ kind: "loans", ...unknownCustomerRejection(7502, 1599) }]);
     expect(body.dead_chunks).toEqual([]);
   });
 

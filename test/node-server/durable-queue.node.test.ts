@@ -7,12 +7,10 @@ import type { QueueBatch } from "../../src/ingest/queue";
 import { MemoryQueue } from "../../src/node/memory-queue";
 import { databaseQueueStore } from "../../src/node/queue-store";
 import {
-  CUSTOMER_HEADERS,
   customerValues,
-  LOAN_HEADERS,
   loanValues,
   scratchFiles,
-  writeWorkbook,
+  writeLenderWorkbooks,
 } from "../node/ingest-fixtures";
 import { type ServeProcess, startServeProcess } from "../node/serve-process";
 import { chunk, customerRow, loanRow } from "../support/ingest";
@@ -230,16 +228,14 @@ describe("the Node server's durable queue", () => {
   it("writes the script's report, with the error and what had landed, when the server dies mid-run", async () => {
     const database = scratch("dies.db");
     const server = await serve(database, { INGEST_RETRY_DELAY_SECONDS: "30" });
-    const customers = await writeWorkbook(scratch("dies-customers.xlsx"), [
-      { rows: [CUSTOMER_HEADERS, customerValues(8201), customerValues(8202)] },
-    ]);
     // Customer 8299 is in no workbook: the loans wait for it, and the script with them.
-    const loans = await writeWorkbook(scratch("dies-loans.xlsx"), [
+    const { customers, loans } = await writeLenderWorkbooks(
+      { customers: scratch("dies-customers.xlsx"), loans: scratch("dies-loans.xlsx") },
       {
-        rows: [LOAN_HEADERS, loanValues(8201, 89_001), loanValues(8299, 89_002)],
-        dateColumns: [8, 9],
+        customers: [customerValues(8201), customerValues(8202)],
+        loans: [loanValues(8201, 89_001), loanValues(8299, 89_002)],
       },
-    ]);
+    );
     const reportFile = scratch("dies-report.json");
     const run = runIngest({
       url: server.url,

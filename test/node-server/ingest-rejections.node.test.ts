@@ -4,12 +4,10 @@ import { runIngest } from "../../scripts/lib/ingest-run";
 import { type RunningServer, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
 import {
-  CUSTOMER_HEADERS,
   customerValues,
-  LOAN_HEADERS,
   loanValues,
   scratchFiles,
-  writeWorkbook,
+  writeLenderWorkbooks,
 } from "../node/ingest-fixtures";
 
 /*
@@ -37,21 +35,18 @@ afterAll(async () => {
 
 describe("loan rows rejected on the Node server", () => {
   it("rejects the row of an unknown customer and the row with more EMIs paid than its tenure; the rest lands", async () => {
-    const customers = await writeWorkbook(scratch("customers.xlsx"), [
-      { rows: [CUSTOMER_HEADERS, customerValues(51), customerValues(52)] },
-    ]);
-    const loans = await writeWorkbook(scratch("loans.xlsx"), [
+    const { customers, loans } = await writeLenderWorkbooks(
+      { customers: scratch("customers.xlsx"), loans: scratch("loans.xlsx") },
       {
-        rows: [
-          LOAN_HEADERS,
+        customers: [customerValues(51), customerValues(52)],
+        loans: [
           loanValues(51, 95_001),
           loanValues(59, 95_002), // customer 59 is in no workbook
           loanValues(52, 95_003),
           loanValues(52, 95_004, { 3: 24, 6: 25 }), // 25 EMIs paid on a 24-month loan
         ],
-        dateColumns: [8, 9],
       },
-    ]);
+    );
     const reportFile = scratch("report.json");
     const report = await runIngest({
       url: server.url,

@@ -42,6 +42,20 @@ async function request(
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** Registers a customer (aged 40) and returns a create-loan body for them: [amount, rate, tenure]. */
+async function registerToBorrow(
+  name: string,
+  monthly_income: number,
+  phone_number: number,
+  [loan_amount, interest_rate, tenure]: [number, number, number],
+) {
+  const [first_name, last_name] = name.split(" ");
+  const { body } = await request("/register", {
+    body: { first_name, last_name, age: 40, monthly_income, phone_number },
+  });
+  return { customer_id: body.customer_id, loan_amount, interest_rate, tenure };
+}
+
 async function storedRows() {
   return (await request("/ingest/summary", { headers: { Authorization: `Bearer ${TOKEN}` } })).body;
 }
@@ -94,46 +108,18 @@ describe("the Node server", () => {
   }, 60_000);
 
   it("never lets 20 parallel create-loans pass the approved limit", async () => {
-    const { body: customer } = await request("/register", {
-      body: {
-        first_name: "Par",
-        last_name: "Allel",
-        age: 40,
-        monthly_income: 12_500,
-        phone_number: 7_123_456_789,
-      },
-    });
-    const loan = {
-      customer_id: customer.customer_id,
-      loan_amount: 100_000,
-      interest_rate: 12,
-      tenure: 600,
-    };
+    const loan = await registerToBorrow("Par Allel", 12_500, 7_123_456_789, [100_000, 12, 600]);
     const responses = await Promise.all(
       Array.from({ length: 20 }, () => request("/create-loan", { body: loan })),
     );
     expect(responses.filter((r) => r.status === 201)).toHaveLength(5);
     for (const r of responses) expect([200, 201, 409]).toContain(r.status);
-    const booked = await request(`/view-loans/${customer.customer_id}`);
+    const booked = await request(`/view-loans/${loan.customer_id}`);
     expect(booked.body).toHaveLength(5);
   });
 
   it("books once for 20 parallel create-loans with one Idempotency-Key", async () => {
-    const { body: customer } = await request("/register", {
-      body: {
-        first_name: "Idem",
-        last_name: "Potent",
-        age: 35,
-        monthly_income: 80_000,
-        phone_number: 7_123_456_790,
-      },
-    });
-    const loan = {
-      customer_id: customer.customer_id,
-      loan_amount: 20_000,
-      interest_rate: 14,
-      tenure: 12,
-    };
+    const loan = await registerToBorrow("Idem Potent", 80_000, 7_123_456_790, [20_000, 14, 12]);
     const responses = await Promise.all(
       Array.from({ length: 20 }, () =>
         request("/create-loan", { body: loan, headers: { "Idempotency-Key": "parallel-1" } }),
@@ -141,7 +127,7 @@ describe("the Node server", () => {
     );
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
     expect(new Set(responses.map((r) => r.body.loan_id)).size).toBe(1);
-    expect((await request(`/view-loans/${customer.customer_id}`)).body).toHaveLength(1);
+    expect((await request(`/view-loans/${loan.customer_id}`)).body).toHaveLength(1);
   });
 
   it("stops gracefully and restarts on the same database without migrating it again", async () => {

@@ -6,15 +6,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll } from "vitest";
 
 /** The lender's real workbooks (read-only; never write to them). */
-export const REAL_CUSTOMERS = fileURLToPath(
-  new URL("../../data/customer_data.xlsx", import.meta.url),
-);
-export const REAL_LOANS = fileURLToPath(new URL("../../data/loan_data.xlsx", import.meta.url));
+export {
+  LENDER_CUSTOMERS_FILE as REAL_CUSTOMERS,
+  LENDER_LOANS_FILE as REAL_LOANS,
+} from "../../scripts/lib/lender-workbooks";
 
 export const CUSTOMER_HEADERS = [
   "Customer ID",
@@ -100,4 +99,22 @@ export function loanValues(
   const values: unknown[] = [customerId, loanId, 250_000, 24, 11.5, 11_710, 10, 45_000, 45_731];
   for (const [index, value] of Object.entries(overrides)) values[Number(index)] = value;
   return values;
+}
+
+/**
+ * A customers and a loans workbook in the lender's layout (headers first, loan dates formatted as
+ * dates), from rows of `customerValues` and `loanValues`. Returns their paths.
+ */
+export async function writeLenderWorkbooks(
+  paths: { customers: string; loans: string },
+  rows: { customers: unknown[][]; loans: unknown[][] },
+): Promise<{ customers: string; loans: string }> {
+  return {
+    customers: await writeWorkbook(paths.customers, [
+      { rows: [CUSTOMER_HEADERS, ...rows.customers] },
+    ]),
+    loans: await writeWorkbook(paths.loans, [
+      { rows: [LOAN_HEADERS, ...rows.loans], dateColumns: [8, 9] },
+    ]),
+  };
 }

@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { countDecisions, replayEveryDecision } from "../support/decisions";
+import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
 import { seedLoan } from "../support/seed";
+import { countDecisions } from "../support/table-counts";
 
 /* Decision records (docs/decisions.md): stored with every create-loan, read back, replayed. */
 
@@ -14,6 +15,10 @@ interface Page {
 
 async function createLoan(body: Json, headers: Record<string, string> = {}) {
   return callJson("/create-loan", { body, headers });
+}
+
+function loanRequest(customer_id: number, loan_amount: number, interest_rate = 10, tenure = 12) {
+  return { customer_id, loan_amount, interest_rate, tenure };
 }
 
 async function decision(decisionId: unknown) {
@@ -38,12 +43,7 @@ describe("the record of a create-loan decision", () => {
       endDate: "2025-01-10",
       emisPaidOnTime: 11,
     });
-    const response = await createLoan({
-      customer_id,
-      loan_amount: 100_000,
-      interest_rate: 10,
-      tenure: 12,
-    });
+    const response = await createLoan(loanRequest(customer_id, 100_000));
     expect(response.status).toBe(201);
     expect(response.body.decision_id).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -78,12 +78,7 @@ describe("the record of a create-loan decision", () => {
 
   it("stores a refusal with every reason and the principal reason a refusal letter gives", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 10_000 });
-    const response = await createLoan({
-      customer_id,
-      loan_amount: 5_000_000,
-      interest_rate: 10,
-      tenure: 12,
-    });
+    const response = await createLoan(loanRequest(customer_id, 5_000_000));
     expect(response.status).toBe(200);
 
     const record = await decision(response.body.decision_id);
@@ -114,12 +109,7 @@ describe("the record of a create-loan decision", () => {
       endDate: "2025-12-01",
       emisPaidOnTime: 1,
     });
-    const response = await createLoan({
-      customer_id,
-      loan_amount: 1_000,
-      interest_rate: 10,
-      tenure: 12,
-    });
+    const response = await createLoan(loanRequest(customer_id, 1_000));
     const record = await decision(response.body.decision_id);
     expect(record).toMatchObject(response.body);
     const reasons = record.reasons as {
@@ -182,12 +172,7 @@ describe("GET /customers/{customer_id}/decisions", () => {
     const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
     const ids: unknown[] = [];
     for (const tenure of [6, 12, 18, 24, 30]) {
-      const { body } = await createLoan({
-        customer_id,
-        loan_amount: 10_000,
-        interest_rate: 12,
-        tenure,
-      });
+      const { body } = await createLoan(loanRequest(customer_id, 10_000, 12, tenure));
       ids.push(body.decision_id);
     }
     const newestFirst = [...ids].reverse();

@@ -3,7 +3,7 @@ import { backend } from "../support/backend";
 import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
-import { countLoans } from "../support/seed";
+import { countLoans } from "../support/table-counts";
 
 function createLoan(body: Record<string, unknown>, key: string, rawBody?: string) {
   return callJson("/create-loan", {

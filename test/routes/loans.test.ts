@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
-import { countLoans, seedLoan } from "../support/seed";
+import { seedLoan } from "../support/seed";
+import { countLoans } from "../support/table-counts";
 
 // Every decision record this file's requests stored replays to its stored outcome.
 afterAll(async () => {

@@ -13,6 +13,7 @@ import {
   unwrapCell,
 } from "../../scripts/lib/cells";
 import { isValidIsoDate } from "../../src/domain/dates";
+import { propertyRuns } from "../support/property-seed";
 
 describe("Excel serial dates (1900 system)", () => {
   it.each([
@@ -60,6 +61,7 @@ describe("Excel serial dates (1900 system)", () => {
         expect(iso).not.toBeNull();
         expect(isoDateToExcelSerial(iso as string)).toBe(serial);
       }),
+      propertyRuns("workbook cells"),
     );
   });
 
@@ -69,6 +71,7 @@ describe("Excel serial dates (1900 system)", () => {
         const expected = new Date(Date.UTC(1900, 2, 1) + (serial - 61) * 86_400_000);
         expect(excelSerialToIsoDate(serial)).toBe(expected.toISOString().slice(0, 10));
       }),
+      propertyRuns("workbook cells"),
     );
   });
 });
@@ -197,6 +200,7 @@ describe("roundHalfUp", () => {
         expect(decimalPlaces(rounded)).toBeLessThanOrEqual(2);
         expect(Math.abs(rounded - value)).toBeLessThanOrEqual(0.005 + Math.abs(value) * 1e-15);
       }),
+      propertyRuns("workbook cells"),
     );
   });
 
@@ -206,6 +210,7 @@ describe("roundHalfUp", () => {
         const value = paise / 100;
         expect(roundHalfUp(value)).toBe(value);
       }),
+      propertyRuns("workbook cells"),
     );
   });
 });

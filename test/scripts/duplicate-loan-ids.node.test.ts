@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { markDuplicateLoanIds } from "../../scripts/lib/duplicate-loan-ids";
 import type { LoanRow } from "../../src/ingest/rows";
+import { propertyRuns } from "../support/property-seed";
 
 function loan(row: number, loanId: number, customerId: number): LoanRow {
   return {
@@ -53,6 +54,7 @@ describe("markDuplicateLoanIds", () => {
           expect(entry.first_row).toBeLessThan(entry.row);
         }
       }),
+      propertyRuns("duplicate loan ids"),
     );
   });
 

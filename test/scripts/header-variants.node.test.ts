@@ -4,6 +4,7 @@
  * ignores columns it does not know. Only the first worksheet is read.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { CUSTOMER_FIELDS, LOAN_FIELDS } from "../../scripts/lib/headers";
 import { readAllRows } from "../../scripts/lib/read-workbook";
 import {
   CUSTOMER_HEADERS,
@@ -35,15 +36,7 @@ describe("customer headers", () => {
   });
 
   it("accepts snake_case headers", async () => {
-    const headers = [
-      "customer_id",
-      "first_name",
-      "last_name",
-      "age",
-      "phone_number",
-      "monthly_salary",
-      "approved_limit",
-    ];
+    const headers = [...CUSTOMER_FIELDS];
     const path = await writeWorkbook(pathOf("snake.xlsx"), [{ rows: [headers, ...customerData] }]);
     expect((await readAllRows(path, "customers")).valid).toEqual(baseline);
   });
@@ -91,17 +84,7 @@ describe("loan headers", () => {
   it.each([["start_date"], ["date_of_approval"]])(
     "accepts snake_case headers with %s",
     async (start) => {
-      const headers = [
-        "customer_id",
-        "loan_id",
-        "loan_amount",
-        "tenure",
-        "interest_rate",
-        "monthly_payment",
-        "emis_paid_on_time",
-        start,
-        "end_date",
-      ];
+      const headers = LOAN_FIELDS.map((field) => (field === "start_date" ? start : field));
       const path = await writeWorkbook(pathOf(`snake-${start}.xlsx`), [
         { rows: [headers, ...loanData] },
       ]);

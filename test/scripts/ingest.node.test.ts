@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { IngestClient } from "../../scripts/lib/ingest-client";
 import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
+import { type LocalWorker, startLocalWorker } from "../../scripts/lib/local-worker";
 import { readAllRows, WorkbookError } from "../../scripts/lib/read-workbook";
 import { startFlakyProxy } from "../node/flaky-proxy";
 import {
@@ -11,9 +12,10 @@ import {
   loanValues,
   REAL_CUSTOMERS,
   REAL_LOANS,
+  writeLenderWorkbooks,
   writeWorkbook,
 } from "../node/ingest-fixtures";
-import { type LocalWorker, startLocalWorker } from "../node/local-worker";
+import { unknownCustomerRejection } from "../support/ingest";
 
 /*
  * The whole ingestion path for real: the script reads the lender's workbooks and sends them to a
@@ -155,30 +157,17 @@ describe("npm run ingest against a local Worker", () => {
   }, 60_000);
 
   it("rejects only the loan row whose customer never landed, naming its row and customer", async () => {
-    const customers = await writeWorkbook(`${scratch.dir}/known.xlsx`, [
-      { rows: [CUSTOMER_HEADERS, customerValues(6101), customerValues(6102)] },
-    ]);
-    const loans = await writeWorkbook(`${scratch.dir}/one-unknown.xlsx`, [
+    const { customers, loans } = await writeLenderWorkbooks(
+      { customers: `${scratch.dir}/known.xlsx`, loans: `${scratch.dir}/one-unknown.xlsx` },
       {
-        rows: [
-          LOAN_HEADERS,
-          loanValues(6101, 86_101),
-          loanValues(6199, 86_102),
-          loanValues(6102, 86_103),
-        ],
-        dateColumns: [8, 9],
+        customers: [customerValues(6101), customerValues(6102)],
+        loans: [loanValues(6101, 86_101), loanValues(6199, 86_102), loanValues(6102, 86_103)],
       },
-    ]);
+    );
     const report = await ingest(customers, loans);
     expect(report.loans).toMatchObject({ rows_read: 3, landed: 2, rejected: 1, dead: 0 });
     expect(report.rejected_rows).toEqual([
-      {
-        file: "one-unknown.xlsx",
-        row: 3,
-        column: "customer_id",
-        reason: "UNKNOWN_CUSTOMER",
-        customer_id: 6199,
-      },
+      { file: "one-unknown.xlsx", ...unknownCustomerRejection(3, 6199) },
     ]);
     expect((await getJson<LoanSummary[]>("/view-loans/6102")).map((l) => l.loan_id)).toEqual([
       86_103,

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { chooseIngestToken } from "../../scripts/lib/local-ingest-token";
-import { freePort } from "../node/local-worker";
+import { freePort } from "../../scripts/lib/local-worker";
 import { npmScriptCommand } from "../node/npm-script";
 
 /*

@@ -3,7 +3,7 @@ import { maskPersonalData } from "../../src/lib/log";
 import { failingWriteDb } from "../support/failing-d1";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
-import { countLoans } from "../support/seed";
+import { countLoans } from "../support/table-counts";
 
 afterEach(() => {
   vi.restoreAllMocks();

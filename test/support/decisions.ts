@@ -43,11 +43,3 @@ export async function replayEveryDecision(): Promise<number> {
   }
   return rows.length;
 }
-
-export async function countDecisions(customerId: number): Promise<number> {
-  const [row] = await backend().query<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM decision_records WHERE customer_id = ?",
-    [customerId],
-  );
-  return row?.n ?? 0;
-}

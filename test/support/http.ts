@@ -50,19 +50,22 @@ export function uniquePhone(): number {
   return 9_000_000_000 + Math.floor(Math.random() * 90_000_000) * 10 + (phoneCounter % 10);
 }
 
+/** A valid /register body with a fresh phone number, fields overridden. */
+export function registration(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    first_name: "Asha",
+    last_name: "Verma",
+    age: 30,
+    monthly_income: 50_000,
+    phone_number: uniquePhone(),
+    ...overrides,
+  };
+}
+
 export async function registerCustomer(overrides: Record<string, unknown> = {}) {
   const { status, body } = await callJson<{ customer_id: number; approved_limit: number }>(
     "/register",
-    {
-      body: {
-        first_name: "Asha",
-        last_name: "Verma",
-        age: 30,
-        monthly_income: 50_000,
-        phone_number: uniquePhone(),
-        ...overrides,
-      },
-    },
+    { body: registration(overrides) },
   );
   if (status !== 201) throw new Error(`register failed with ${status}: ${JSON.stringify(body)}`);
   return body;

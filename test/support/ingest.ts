@@ -59,9 +59,7 @@ export async function loanRowsOf(customerId: number) {
   );
 }
 
-export async function tableCounts() {
-  const [row] = await backend().query<{ customers: number; loans: number }>(
-    "SELECT (SELECT COUNT(*) FROM customers) AS customers, (SELECT COUNT(*) FROM loans) AS loans",
-  );
-  return row ?? { customers: 0, loans: 0 };
+/** How a loan row whose customer is in no workbook is rejected, in job and script reports alike. */
+export function unknownCustomerRejection(row: number, customerId: number) {
+  return { row, column: "customer_id", reason: "UNKNOWN_CUSTOMER", customer_id: customerId };
 }

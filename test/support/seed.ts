@@ -42,11 +42,3 @@ export async function seedLoan(loan: SeedLoan): Promise<number> {
   if (!row) throw new Error("seed failed");
   return row.id;
 }
-
-export async function countLoans(customerId: number): Promise<number> {
-  const [row] = await backend().query<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM loans WHERE customer_id = ?",
-    [customerId],
-  );
-  return row?.n ?? 0;
-}

@@ -10,7 +10,7 @@ export function setUpCheck(form: HTMLFormElement): void {
   });
 }
 
-export function renderEligibility(result: Eligibility): HTMLElement[] {
+function renderEligibility(result: Eligibility): HTMLElement[] {
   const verdict = result.approval
     ? h("p", { class: "verdict approved" }, "Eligible")
     : h("p", { class: "verdict refused" }, "Not eligible");

@@ -30,7 +30,7 @@ export function setUpLoans(form: HTMLFormElement): void {
   });
 }
 
-export function loanTable(loans: LoanSummary[], customerId: string, caption: string): HTMLElement {
+function loanTable(loans: LoanSummary[], customerId: string, caption: string): HTMLElement {
   const header = h(
     "tr",
     {},

@@ -4,8 +4,8 @@
  */
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
-import type { LocalWorker } from "../../node/local-worker";
-import { launchChromium } from "./chromium";
+import { launchChromium } from "../../../scripts/lib/chromium";
+import type { LocalWorker } from "../../../scripts/lib/local-worker";
 import { closeSession, openSession, type Session } from "./session";
 
 export interface BrowserSuite {

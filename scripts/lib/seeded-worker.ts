@@ -3,18 +3,15 @@
  * lender's bundled workbooks through the same path `npm start` uses: script → ingest endpoint →
  * queue → consumer → D1.
  */
-import { runIngest } from "../../../scripts/lib/ingest-run";
-import { REAL_CUSTOMERS, REAL_LOANS } from "../../node/ingest-fixtures";
-import { type LocalWorker, startLocalWorker } from "../../node/local-worker";
+import { ingestLenderWorkbooks } from "./lender-workbooks";
+import { type LocalWorker, startLocalWorker } from "./local-worker";
 
 export async function startSeededWorker(vars: Record<string, string> = {}): Promise<LocalWorker> {
   const worker = await startLocalWorker(vars);
   try {
-    const report = await runIngest({
+    const report = await ingestLenderWorkbooks({
       url: worker.url,
       token: worker.token,
-      customersFile: REAL_CUSTOMERS,
-      loansFile: REAL_LOANS,
       reportFile: null,
       log: () => undefined,
     });

@@ -1,6 +1,7 @@
 /*
- * A real local Worker for Node-side tests: `wrangler dev` (Miniflare: D1, Queues) on a free
- * loopback port, with its own state directory, migrated first. Stopped by the caller.
+ * A real local Worker for the Node-side tests, the benchmarks and the console screenshot:
+ * `wrangler dev` (Miniflare: D1, Queues) on a free loopback port, with its own state directory,
+ * migrated first. Stopped by the caller.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -11,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
-export const TEST_INGEST_TOKEN = "node-test-ingest-token";
+const LOCAL_INGEST_TOKEN = "node-test-ingest-token";
 
 const offline = {
   ...process.env,
@@ -52,7 +53,7 @@ export async function startLocalWorker(
 
   const port = await freePort();
   const allVars = {
-    INGEST_TOKEN: TEST_INGEST_TOKEN,
+    INGEST_TOKEN: LOCAL_INGEST_TOKEN,
     AS_OF_DATE: "2025-06-15",
     INGEST_RETRY_DELAY_SECONDS: "0",
     ...vars,
@@ -94,7 +95,7 @@ export async function startLocalWorker(
     await stop();
     throw new Error(`${(error as Error).message}\n${stderr.slice(-2000)}`);
   }
-  return { url, token: TEST_INGEST_TOKEN, stop };
+  return { url, token: LOCAL_INGEST_TOKEN, stop };
 }
 
 export async function freePort(): Promise<number> {

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
 
 /** Another path for machines whose Chromium lives elsewhere (a developer's laptop). */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
 const ARGS = [
   // Containers and CI runners have no user namespaces for Chromium's sandbox.
