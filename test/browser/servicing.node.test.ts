@@ -1,7 +1,15 @@
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { startSeededWorker } from "../../scripts/lib/seeded-worker";
-import { fact, fillByLabel, focused, loanRequest, openView, view } from "./support/console-page";
+import {
+  fact,
+  fillByLabel,
+  focused,
+  loanRequest,
+  openView,
+  registerInConsole,
+  view,
+} from "./support/console-page";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
@@ -47,15 +55,7 @@ describe("loan servicing in the console", () => {
     const { page } = suite.session();
     const violations = cspViolations(page);
     await page.goto(url("/"));
-    const register = await openView(page, "register");
-    await fillByLabel(register, {
-      "First name": "Anil",
-      "Last name": "Pillai",
-      Age: 41,
-      "Monthly income": 60_000,
-      "Phone number": 7_800_000_000 + Math.floor(Math.random() * 1_000_000),
-    });
-    await register.getByRole("button", { name: "Register" }).click();
+    const register = await registerInConsole(page);
     const registered = register.locator("#register-result .verdict");
     await registered.waitFor();
     const customerId = Number(/Registered customer (\d+)/.exec(await registered.innerText())?.[1]);
