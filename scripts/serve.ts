@@ -9,7 +9,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../src/config";
-import { countStoredRows } from "../src/ingest/store";
+import { countStoredRows } from "../src/ingest/job-store";
 import { filePath } from "../src/node/database";
 import { type RunningServer, startServer } from "../src/node/server";
 import { settingsFromEnv } from "../src/node/settings";

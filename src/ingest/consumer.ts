@@ -4,6 +4,7 @@ import type { Database } from "../db/client";
 import { databaseErrorKind } from "../db/error-kind";
 import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
+import { recordRejections, recordRemaps, upsertChunkState } from "./job-store";
 import {
   type CustomerChunk,
   type IngestMessage,
@@ -17,10 +18,7 @@ import type { LoanRow } from "./rows";
 import {
   readCustomersForChunk,
   readLoansForChunk,
-  recordRejections,
-  recordRemaps,
   runAtomically,
-  upsertChunkState,
   upsertCustomers,
   upsertLoans,
 } from "./store";

@@ -5,12 +5,6 @@ import { d1Database } from "./d1";
 import type { Env } from "./env";
 import { remoteLibsqlDatabase } from "./libsql-web";
 
-/** What the Worker reads to pick its database. */
-export interface DatabaseBindings {
-  /** The D1 binding (`wrangler.toml`); the default. */
-  DB?: D1Database;
-}
-
 /**
  * The Worker's database, chosen by configuration alone: libSQL when `DATABASE_URL` is set,
  * otherwise the D1 binding.

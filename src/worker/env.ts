@@ -1,14 +1,15 @@
 import type { AppBindings } from "../app-env";
 import type { AppSettings } from "../config";
 import type { IngestMessage } from "../ingest/messages";
-import type { DatabaseBindings } from "./database";
 
 /**
  * Bindings and variables the Worker reads; src/worker/config.ts parses the settings among them
  * once. Secrets (INGEST_TOKEN, API_KEYS, DATABASE_URL, DATABASE_AUTH_TOKEN) are set with
  * `wrangler secret put`.
  */
-export interface Env extends AppBindings, AppSettings, DatabaseBindings {
+export interface Env extends AppBindings, AppSettings {
+  /** The D1 binding (`wrangler.toml`); the default database. */
+  DB?: D1Database;
   INGEST_QUEUE: Queue<IngestMessage>;
   /** A Turso / libSQL URL (a secret). When set, it wins over D1. */
   DATABASE_URL?: string;

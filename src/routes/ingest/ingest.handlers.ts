@@ -1,9 +1,10 @@
 import type { Context } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../app-env";
+import { countStoredRows, loadJobReport, registerChunks } from "../../ingest/job-store";
 import { byteLength, IngestBatchSchema, QUEUE_LIMITS } from "../../ingest/messages";
 import { toFieldProblems } from "../../ingest/rows";
-import { countStoredRows, loadJobReport, registerChunks, runAtomically } from "../../ingest/store";
+import { runAtomically } from "../../ingest/store";
 import {
   malformedJsonProblem,
   notFoundProblem,

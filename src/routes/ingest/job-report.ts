@@ -1,4 +1,4 @@
-import type { loadJobReport } from "../../ingest/store";
+import type { loadJobReport } from "../../ingest/job-store";
 
 type JobReport = Awaited<ReturnType<typeof loadJobReport>>;
 
