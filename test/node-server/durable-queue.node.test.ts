@@ -264,7 +264,10 @@ describe("the Node server's durable queue", () => {
       complete: false,
       error: expect.stringMatching(/failed 2 times/),
       customers: { rows_read: 2, sent: 2, landed: 2 },
-      loans: { rows_read: 2, sent: 2, landed: 0 },
+      loans: { rows_read: 2, landed: 0 },
     });
+    // The server may die after storing the loans chunk but before its 202 reaches the script (a
+    // loaded machine widens that gap): the report then counts them read, not sent. Either is true.
+    expect([0, 2]).toContain(report.loans.sent);
   }, 90_000);
 });
