@@ -1,5 +1,5 @@
 import type { AppConfig } from "./config";
-import type { Database } from "./db/client";
+import type { Database } from "./db/database";
 import type { IngestQueue } from "./ingest/queue";
 import type { RateLimiter } from "./lib/security/rate-limit";
 import type { Telemetry } from "./lib/telemetry";

@@ -5,7 +5,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppBindings, AppVariables } from "./app-env";
 import type { AppConfig } from "./config";
-import type { Database } from "./db/client";
+import type { Database } from "./db/database";
 import { todayUtc } from "./domain/dates";
 import { declaredBodyLimit } from "./lib/body-limit";
 import { identityEncodingOnly } from "./lib/content-encoding";

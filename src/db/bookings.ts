@@ -1,5 +1,5 @@
-import type { Database } from "./client";
 import { selectCustomer } from "./customers";
+import type { Database } from "./database";
 import { insertDecision, insertDecisionAfterBooking, type NewDecisionRecord } from "./decisions";
 import { isKeyTakenError } from "./errors";
 import {

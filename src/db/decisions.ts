@@ -3,8 +3,8 @@ import type { BorrowerFacts } from "../domain/assessment";
 import type { ScoreComponent } from "../domain/credit-score";
 import type { LoanRequest } from "../domain/decision";
 import type { ExplainedRefusal } from "../domain/principal-reasons";
-import type { Database } from "./client";
 import { selectCustomer } from "./customers";
+import type { Database } from "./database";
 import { deleteOldestBefore } from "./delete-oldest";
 import { type DecisionRow, decisionRecords } from "./schema";
 

@@ -1,6 +1,6 @@
 import { inArray, lt } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { Database } from "./client";
+import type { Database } from "./database";
 
 /**
  * Deletes up to `limit` rows whose `age` is below `before`, oldest first (through the index on

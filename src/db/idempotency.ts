@@ -1,5 +1,5 @@
 import { and, eq, gte, lt, sql } from "drizzle-orm";
-import type { Database } from "./client";
+import type { Database } from "./database";
 import { deleteOldestBefore } from "./delete-oldest";
 import { decisionRecords, idempotencyKeys } from "./schema";
 

@@ -1,6 +1,6 @@
 import { asc, eq, sql } from "drizzle-orm";
-import type { Database } from "./client";
 import { selectCustomer } from "./customers";
+import type { Database } from "./database";
 import { customers, loans, NOW_ISO } from "./schema";
 
 export function selectLoansOfCustomer(db: Database, customerId: number) {

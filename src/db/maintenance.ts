@@ -1,6 +1,6 @@
 import { addMonths } from "../domain/dates";
 import { log } from "../lib/log";
-import type { Database } from "./client";
+import type { Database } from "./database";
 import { deleteDecisionsBefore } from "./decisions";
 import { deleteExpiredKeys } from "./idempotency";
 

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, sql } from "drizzle-orm";
 import type { LedgerEntry, ServicingState } from "../domain/servicing";
-import type { Database } from "./client";
+import type { Database } from "./database";
 import { isKeyTakenError } from "./errors";
 import {
   deleteKeyIfExpired,

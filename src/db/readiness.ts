@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { FieldError } from "../lib/problem";
-import type { Database } from "./client";
+import type { Database } from "./database";
 import { EXPECTED_MIGRATIONS } from "./migration-names";
 
 export type Readiness =

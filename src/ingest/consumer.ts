@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { AppConfig } from "../config";
-import type { Database } from "../db/client";
+import type { Database } from "../db/database";
 import { databaseErrorKind } from "../db/error-kind";
 import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";

@@ -1,6 +1,6 @@
 import { inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { Database } from "../db/client";
+import type { Database } from "../db/database";
 import { customers, loans } from "../db/schema";
 import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
 import { openLoan } from "../domain/servicing";

@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
-import { type Database, schema } from "../db/client";
+import { type Database, schema } from "../db/database";
 import { openNativeLibsql } from "./native-libsql";
 
 export interface LibsqlDatabase {

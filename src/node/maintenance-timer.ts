@@ -1,4 +1,4 @@
-import type { Database } from "../db/client";
+import type { Database } from "../db/database";
 import { DEFAULT_RETENTION, type RetentionSettings, runMaintenance } from "../db/maintenance";
 import { log } from "../lib/log";
 

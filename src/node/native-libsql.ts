@@ -1,6 +1,6 @@
 import { drizzle } from "drizzle-orm/sqlite-proxy";
 import NativeDatabase from "libsql";
-import { type Database, schema } from "../db/client";
+import { type Database, schema } from "../db/database";
 import { log } from "../lib/log";
 
 /*

@@ -1,5 +1,5 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
+import type { Database } from "../db/database";
 import { nodeQueueMessages } from "../db/schema";
 import { runAtomically, type Statement, slices } from "../ingest/store";
 

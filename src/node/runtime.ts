@@ -3,7 +3,7 @@ import type { Client } from "@libsql/client";
 import { createApp } from "../app";
 import type { AppBindings } from "../app-env";
 import { type AppConfig, type AppSettings, appSettingsSchema, parseAppConfig } from "../config";
-import type { Database } from "../db/client";
+import type { Database } from "../db/database";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";

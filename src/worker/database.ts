@@ -1,5 +1,5 @@
 import { ConfigError } from "../config";
-import type { Database } from "../db/client";
+import type { Database } from "../db/database";
 import { workerConfig } from "./config";
 import { d1Database } from "./d1";
 import type { Env } from "./env";

@@ -1,6 +1,6 @@
 import { createClient } from "@libsql/client/web";
 import { drizzle } from "drizzle-orm/libsql/web";
-import { type Database, schema } from "../db/client";
+import { type Database, schema } from "../db/database";
 
 export interface RemoteLibsqlSettings {
   url: string;

@@ -1,6 +1,6 @@
 import type { AppBindings } from "../../src/app-env";
 import type { AppSettings } from "../../src/config";
-import type { Database } from "../../src/db/client";
+import type { Database } from "../../src/db/database";
 
 /*
  * The HTTP contract suite runs against two backends from the same test files: the Worker in

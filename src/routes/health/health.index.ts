@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { Database } from "../../db/client";
+import type { Database } from "../../db/database";
 import { checkReadiness } from "../../db/readiness";
 import { problemResponse } from "../../lib/problem";
 

@@ -1,5 +1,5 @@
 import { bookLoan, loadForBooking, recordRefusal, type WriteOutcome } from "../../db/bookings";
-import type { Database } from "../../db/client";
+import type { Database } from "../../db/database";
 import { IDEMPOTENCY_TTL_MS, type StoredResponse } from "../../db/idempotency";
 import type { IdempotencyRecord } from "../../db/schema";
 import { assessLoanRequest } from "../../domain/assessment";

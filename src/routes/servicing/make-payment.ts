@@ -1,4 +1,4 @@
-import type { Database } from "../../db/client";
+import type { Database } from "../../db/database";
 import { IDEMPOTENCY_TTL_MS } from "../../db/idempotency";
 import { loadForPayment, recordPayment, type StoredPaymentResponse } from "../../db/payments";
 import { applyPayment } from "../../domain/payment";
