@@ -98,6 +98,9 @@ describe("write rate limit", () => {
     await expectProblem(limited, 429);
     expect(limited.headers.get("retry-after")).toBe("60");
     expect(limited.headers.get("cache-control")).toBe("no-store");
+    // A payment is a write too, whatever the ids in its path.
+    const payment = await call("/api/make-payment/1/1/", { body: { amount: 1 }, env, headers });
+    await expectProblem(payment, 429);
     // Another client, and reads, are not affected.
     expect(
       (

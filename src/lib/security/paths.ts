@@ -18,8 +18,9 @@ const PUBLIC_PATHS = new Set([
 ]);
 const PUBLIC_PREFIXES = ["/vendor/", "/console", "/ingest/", "/ingest"];
 
-/** The writes that the rate limit protects. */
+/** The writes that the rate limit protects (make-payment's path carries its ids). */
 const WRITE_PATHS = new Set(["/register", "/create-loan"]);
+const WRITE_PREFIXES = ["/make-payment/"];
 
 function normalisedPath(path: string): string {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
@@ -35,5 +36,7 @@ export function needsApiKey(path: string): boolean {
 }
 
 export function isRateLimitedWrite(method: string, path: string): boolean {
-  return method === "POST" && WRITE_PATHS.has(normalisedPath(path));
+  if (method !== "POST") return false;
+  const normal = normalisedPath(path);
+  return WRITE_PATHS.has(normal) || WRITE_PREFIXES.some((prefix) => normal.startsWith(prefix));
 }
