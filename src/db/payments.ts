@@ -88,8 +88,19 @@ export async function loadStatement(db: Database, customerId: number, loanId: nu
 export interface PaymentToRecord extends Omit<LedgerEntry, "paymentId" | "source"> {
   loanId: number;
   customerId: number;
-  /** The loan's `api_payments` when it was read: the write happens only if it is unchanged. */
-  expectedApiPayments: number;
+  /**
+   * The loan as it was read: the write happens only if it is unchanged — no other payment moved
+   * it (`api_payments`) and no re-ingested workbook row changed its terms meanwhile.
+   */
+  expectedLoan: Pick<
+    LoanRecord,
+    | "apiPayments"
+    | "loanAmountPaise"
+    | "interestRateBp"
+    | "tenure"
+    | "monthlyPaymentPaise"
+    | "emisPaidOnTime"
+  >;
   /** The loan's state after the payment. */
   loanAfter: ServicingState;
   /** The on-time count the opening state was built on, kept once API payments add to it. */
@@ -150,7 +161,17 @@ function updateLoanIfUnchanged(db: Database, payment: PaymentToRecord) {
       workbookEmisPaidOnTime: payment.recordedEmisPaidOnTime,
       apiPayments: sql`${loans.apiPayments} + 1`,
     })
-    .where(and(eq(loans.id, payment.loanId), eq(loans.apiPayments, payment.expectedApiPayments)));
+    .where(
+      and(
+        eq(loans.id, payment.loanId),
+        eq(loans.apiPayments, payment.expectedLoan.apiPayments),
+        eq(loans.loanAmountPaise, payment.expectedLoan.loanAmountPaise),
+        eq(loans.interestRateBp, payment.expectedLoan.interestRateBp),
+        eq(loans.tenure, payment.expectedLoan.tenure),
+        eq(loans.monthlyPaymentPaise, payment.expectedLoan.monthlyPaymentPaise),
+        eq(loans.emisPaidOnTime, payment.expectedLoan.emisPaidOnTime),
+      ),
+    );
 }
 
 function insertPaymentAfterUpdate(db: Database, payment: PaymentToRecord) {

@@ -62,7 +62,7 @@ export async function makePaymentRequest(
     {
       loanId,
       customerId,
-      expectedApiPayments: loan.apiPayments,
+      expectedLoan: loan,
       period: entry.period,
       paidOn: entry.paidOn,
       amountPaise: entry.amountPaise,
