@@ -15,6 +15,12 @@ const optionalText = z
   .optional()
   .transform((value) => (value?.trim() ? value.trim() : undefined));
 
+/**
+ * Regulation B keeps applications and refusal reasons 25 months; shortening it is the
+ * deployment's decision.
+ */
+export const DEFAULT_DECISION_RETENTION_MONTHS = 25;
+
 export const appSettingsSchema = z.object({
   /** Pins the as-of date (`YYYY-MM-DD`) for tests and demos; unset means today (UTC). */
   AS_OF_DATE: optionalText.refine(
@@ -43,12 +49,9 @@ export const appSettingsSchema = z.object({
   INGEST_RETRY_DELAY_SECONDS: optionalText
     .transform((value) => (value === undefined ? 2 : Number(value)))
     .refine((seconds) => Number.isFinite(seconds) && seconds >= 0, "must be a number of seconds"),
-  /**
-   * Months decision records are kept before the scheduled sweep deletes them. Regulation B keeps
-   * applications and refusal reasons 25 months; shortening it is the deployment's decision.
-   */
+  /** Months decision records are kept before the scheduled sweep deletes them. */
   DECISION_RETENTION_MONTHS: optionalText
-    .transform((value) => (value === undefined ? 25 : Number(value)))
+    .transform((value) => (value === undefined ? DEFAULT_DECISION_RETENTION_MONTHS : Number(value)))
     .refine(
       (months) => Number.isInteger(months) && months >= 1 && months <= 1200,
       "must be an integer from 1 to 1200",
@@ -56,6 +59,9 @@ export const appSettingsSchema = z.object({
 });
 
 export type AppSettings = z.input<typeof appSettingsSchema>;
+
+/** The names of the app's settings, as each runtime's environment spells them. */
+export const APP_SETTING_NAMES = Object.keys(appSettingsSchema.shape) as (keyof AppSettings)[];
 
 export interface AppConfig {
   /** The pinned as-of date, or null for today (UTC). */

@@ -1,3 +1,4 @@
+import { DEFAULT_DECISION_RETENTION_MONTHS } from "../config";
 import { addMonths } from "../domain/dates";
 import { log } from "../lib/log";
 import type { Database } from "./database";
@@ -17,11 +18,10 @@ export interface RetentionSettings {
   decisionRetentionMonths: number;
 }
 
-/**
- * Regulation B keeps applications and the reasons for a refusal 25 months; shortening it is the
- * deployment's decision, made against the law that applies to it.
- */
-export const DEFAULT_RETENTION: RetentionSettings = { decisionRetentionMonths: 25 };
+/** The setting's default (src/config.ts), for callers that run the sweeps without a config. */
+export const DEFAULT_RETENTION: RetentionSettings = {
+  decisionRetentionMonths: DEFAULT_DECISION_RETENTION_MONTHS,
+};
 
 /** The instant `months` calendar months before `nowMs` (clamped to the month's end), as ISO text. */
 function retentionCutoff(nowMs: number, months: number): string {

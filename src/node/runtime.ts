@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import type { Client } from "@libsql/client";
 import { createApp } from "../app";
 import type { AppBindings } from "../app-env";
-import { type AppConfig, type AppSettings, appSettingsSchema, parseAppConfig } from "../config";
+import { APP_SETTING_NAMES, type AppConfig, type AppSettings, parseAppConfig } from "../config";
 import type { Database } from "../db/database";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { QUEUE_SETTINGS } from "../ingest/queue";
@@ -17,8 +17,6 @@ import { metricsRoute } from "./metrics-route";
 import { applyMigrations, readMigrations } from "./migrations";
 import { databaseQueueStore } from "./queue-store";
 import type { ServerSettings } from "./settings";
-
-const APP_SETTING_NAMES = Object.keys(appSettingsSchema.shape);
 
 /*
  * The app as the Node server runs it, without the HTTP listener (tests use it directly): the same
@@ -143,8 +141,7 @@ export async function openRuntime(
     fetch: async (request, overrides) => {
       if (!overrides) return app.fetch(request, bindings);
       const env = { ...bindings, ...overrides };
-      const varied = APP_SETTING_NAMES.filter((name) => name in overrides);
-      if (varied.length > 0) {
+      if (APP_SETTING_NAMES.some((name) => name in overrides)) {
         overriddenConfig.set(env, parseAppConfig({ ...settings.appSettings, ...overrides }));
       }
       return app.fetch(request, env);

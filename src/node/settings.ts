@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import {
+  APP_SETTING_NAMES,
   type AppConfig,
   type AppSettings,
   appSettingsSchema,
@@ -75,8 +76,6 @@ export interface ServerSettings {
   /** When set, /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
   metricsToken: string | undefined;
 }
-
-const APP_SETTING_NAMES = Object.keys(appSettingsSchema.shape) as (keyof AppSettings)[];
 
 export function settingsFromEnv(env: Record<string, string | undefined>): ServerSettings {
   const settings = parseSettings(serverSettingsSchema, env);
