@@ -121,6 +121,15 @@ export function payloadTooLargeProblem(maxBytes: number, what = "The request bod
   });
 }
 
+/** `what` the key's first use differed in: "body" (create-loan) or "request" (path and body). */
+export function idempotencyKeyReusedProblem(what: "body" | "request"): ProblemError {
+  return new ProblemError({
+    kind: "idempotency-key-reused",
+    detail: `This Idempotency-Key was already used with a different request${what === "body" ? " body" : ""}.`,
+    errors: [{ field: "Idempotency-Key", message: `was used with a different ${what}` }],
+  });
+}
+
 export function unauthorizedProblem(detail: string, realm: string): ProblemError {
   return new ProblemError({
     kind: "unauthorized",

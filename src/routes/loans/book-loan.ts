@@ -5,7 +5,7 @@ import type { IdempotencyRecord } from "../../db/schema";
 import { assessLoanRequest } from "../../domain/assessment";
 import type { Decision } from "../../domain/decision";
 import { loanEndDate } from "../../domain/loan-terms";
-import { conflictProblem, notFoundProblem, ProblemError } from "../../lib/problem";
+import { conflictProblem, idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
 import { newDecisionRecord } from "../decisions/decision-record";
 import { type LoanRequestBody, toLoanRequest } from "../loan-request";
 import { type CreateLoanResult, toCreateLoanResult } from "./loan-response";
@@ -110,11 +110,7 @@ export async function bookLoanRequest(
 
 function replay(stored: IdempotencyRecord, requestHash: string): BookingResult {
   if (stored.requestHash !== requestHash) {
-    throw new ProblemError({
-      kind: "idempotency-key-reused",
-      detail: "This Idempotency-Key was already used with a different request body.",
-      errors: [{ field: "Idempotency-Key", message: "was used with a different body" }],
-    });
+    throw idempotencyKeyReusedProblem("body");
   }
   // The stored body was written before the loan had an id; the record keeps the id beside it.
   const result = { ...JSON.parse(stored.responseBody ?? "{}"), loan_id: stored.loanId };

@@ -2,7 +2,7 @@ import type { Database } from "../../db/database";
 import { IDEMPOTENCY_TTL_MS } from "../../db/idempotency";
 import { loadForPayment, recordPayment, type StoredPaymentResponse } from "../../db/payments";
 import { applyPayment } from "../../domain/payment";
-import { conflictProblem, notFoundProblem, ProblemError } from "../../lib/problem";
+import { conflictProblem, idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
 import { servicedLoanOf, servicingStateOf } from "./loan-servicing";
 import { type PaymentResult, paymentRefusalProblem, toPaymentResult } from "./servicing-response";
 
@@ -94,11 +94,7 @@ export async function makePaymentRequest(
 
 function replay(stored: StoredPaymentResponse, requestHash: string): PaymentOutcome {
   if (stored.record.requestHash !== requestHash || stored.paymentId === null) {
-    throw new ProblemError({
-      kind: "idempotency-key-reused",
-      detail: "This Idempotency-Key was already used with a different request.",
-      errors: [{ field: "Idempotency-Key", message: "was used with a different request" }],
-    });
+    throw idempotencyKeyReusedProblem("request");
   }
   // The stored body was written before the payment had an id; the payment row keeps the key.
   const result = { ...JSON.parse(stored.record.responseBody), payment_id: stored.paymentId };
