@@ -21,13 +21,14 @@
  * Writes bench/results/ab-latest.json and ab-latest.md (gitignored).
  */
 import { execFileSync } from "node:child_process";
-import { copyFile, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { generated, ingest } from "./lib/ingest";
 import { ENDPOINTS, type Endpoint, type LoadRow, measure, sampleLoanIds, warm } from "./lib/load";
 import {
+  copyDatabase,
   NODE_INGEST_TOKEN,
   ROOT,
   startNodeServer,
@@ -155,14 +156,6 @@ function median(values: number[]): number {
   const middle = Math.floor(sorted.length / 2);
   const upper = sorted[middle] ?? 0;
   return sorted.length % 2 === 1 ? upper : Math.round(((sorted[middle - 1] ?? 0) + upper) / 2);
-}
-
-/** The database file with its WAL, if the server left one. */
-async function copyDatabase(from: string, to: string): Promise<void> {
-  await copyFile(from, to);
-  for (const suffix of ["-wal", "-shm"]) {
-    await copyFile(from + suffix, to + suffix).catch(() => undefined);
-  }
 }
 
 /** Stops every server, removes the worktree and the scratch files: on success, failure or Ctrl-C. */

@@ -23,6 +23,8 @@ declare module "autocannon" {
     duration?: number;
     /** A fixed number of requests in all, instead of a duration. */
     amount?: number;
+    /** Worker threads sending the load (connections divided among them). */
+    workers?: number;
     method?: string;
     headers?: Record<string, string>;
     requests?: { method?: string; setupRequest?: (request: RequestParams) => RequestParams }[];

@@ -2,11 +2,15 @@
  * `npm run bench`: the whole benchmark, on 127.0.0.1, bounded in time, stopping all it starts.
  *
  *   1. the Worker bundle, raw and gzip (`wrangler deploy --dry-run --outdir`);
- *   2. the Node server (libSQL file) with 10 k generated loans, loaded by the ingest script
- *      (rows/s, peak RSS), then every endpoint at 1 and 10 connections;
- *   3. a fresh Node server with 100 k loans (and 1 M with BENCH_FULL=1): ingest, then view-loans
- *      and check-eligibility again, compared with 10 k (the scale table);
- *   4. `wrangler dev` with the lender's workbooks and SERVER_TIMING=true: the D1 round trips of one
+ *   2. the ceiling: a Hono hello world on @hono/node-server, one process (bench/hello-world.ts),
+ *      at 10 connections with one autocannon thread and with one per core (what limits it);
+ *   3. the Node server (libSQL file) with 10 k generated loans, loaded by the ingest script
+ *      (rows/s, peak RSS); then twice, on copies of that file, with WEB_CONCURRENCY unset (the
+ *      default) and =1: the hello world, then every endpoint at 1 and 10 connections, each as a
+ *      percentage of the hello world's req/s; the targets checked at 10 connections;
+ *   4. the default Node server with 100 k loans (and 1 M with BENCH_FULL=1): ingest, then
+ *      view-loans and check-eligibility again, compared with 10 k (the scale table);
+ *   5. `wrangler dev` with the lender's workbooks and SERVER_TIMING=true: the D1 round trips of one
  *      request per endpoint case, read from its Server-Timing header; then every endpoint
  *      (writes: a few requests only, within the rate-limit binding's per-minute limit).
  *
@@ -22,9 +26,21 @@ import { join } from "node:path";
 import { workerBundle } from "./lib/bundle";
 import { generated } from "./lib/ingest";
 import { ENDPOINTS, type Endpoint } from "./lib/load";
-import { nodePhase, type PhaseResult, workerPhase } from "./lib/phases";
+import {
+  loadGeneratorCheck,
+  NODE_PASSES,
+  nodePhase,
+  type PhaseResult,
+  workerPhase,
+} from "./lib/phases";
 import { ROOT, stopAll, stopAllOnSignals } from "./lib/processes";
-import { type BenchResults, markdown, scaleRows } from "./lib/report";
+import {
+  type BenchResults,
+  markdown,
+  scaleRows,
+  targetChecks,
+  withShareOfHelloWorld,
+} from "./lib/report";
 
 const FULL = process.env.BENCH_FULL === "1";
 const WORKER = process.env.BENCH_WORKER !== "0";
@@ -61,6 +77,7 @@ const results: BenchResults = {
   load: [],
   ingest: [],
   scale: [],
+  targets: [],
   notes: [],
 };
 
@@ -70,13 +87,18 @@ try {
     (error: unknown) => ({ error: (error as Error).message.slice(0, 500) }),
   );
 
+  console.log("hello world: one autocannon thread, then one per core");
+  results.load.push(...(await loadGeneratorCheck(settings, cpus().length)));
+
   const sizes = FULL ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
   const names: string[] = [];
   for (const loans of sizes) {
     const set = await generated(loans, 3 * 60_000);
     names.push(set.name);
-    const endpoints = loans === sizes[0] ? ENDPOINTS : SCALE_ENDPOINTS;
-    add(await nodePhase(set, endpoints, settings));
+    // Both configurations on the first data set; the scale sets only need the default one.
+    const first = loans === sizes[0];
+    const passes = first ? NODE_PASSES : NODE_PASSES.slice(0, 1);
+    add(await nodePhase(set, first ? ENDPOINTS : SCALE_ENDPOINTS, settings, passes));
   }
   const [baseline, ...others] = names;
   if (baseline !== undefined) results.scale = scaleRows(results.load, baseline, others);
@@ -89,6 +111,11 @@ try {
 }
 
 results.wall_seconds = Math.round((performance.now() - started) / 1000);
+results.load = withShareOfHelloWorld(results.load);
+const targetData = results.load.find((row) => row.target === "node")?.data ?? "";
+results.targets = NODE_PASSES.flatMap((pass) =>
+  targetChecks(results.load, pass.target, targetData),
+);
 const out = join(ROOT, "bench/results");
 await writeFile(join(out, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 await writeFile(join(out, "latest.md"), markdown(results));

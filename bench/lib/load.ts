@@ -6,6 +6,7 @@ import { loadavg } from "node:os";
 import autocannon, { type Result } from "autocannon";
 
 export type Endpoint =
+  | "GET /api"
   | "GET /view-loan/{id}"
   | "GET /view-loans/{id}"
   | "POST /check-eligibility"
@@ -15,6 +16,7 @@ export type Endpoint =
   | "GET /view-statement/{customer}/{loan}";
 
 export const ENDPOINTS: Endpoint[] = [
+  "GET /api",
   "GET /view-loan/{id}",
   "GET /view-loans/{id}",
   "POST /check-eligibility",
@@ -23,6 +25,10 @@ export const ENDPOINTS: Endpoint[] = [
   "GET /view-statement/{customer}/{loan}",
   "POST /make-payment/{customer}/{loan}",
 ];
+
+/** The hello-world server's one route: the ceiling the endpoints are compared with. */
+export const HELLO_WORLD = "GET / (hello world)";
+type Measured = Endpoint | typeof HELLO_WORLD;
 
 /** The customer of each loan sampleLoanIds found: the servicing paths name both. */
 const ownerOfLoan = new Map<number, number>();
@@ -41,9 +47,13 @@ interface Population {
 export interface LoadRow {
   target: string;
   data: string;
-  endpoint: Endpoint;
+  endpoint: Measured;
   connections: number;
   requests_per_second: number;
+  /** req/s as a percentage of the hello world's at the same connections (null: none measured). */
+  percent_of_hello_world?: number | null;
+  /** autocannon worker threads, when more than its default single thread. */
+  load_workers?: number;
   /** autocannon's mean: its histogram counts whole milliseconds, so sub-ms requests read low. */
   latency_mean_ms: number;
   /** connections × 1000 / req/s (Little's law for a closed loop): exact below 1 ms too. */
@@ -66,6 +76,8 @@ export interface LoadOptions {
   durationSeconds: number;
   /** A fixed number of requests instead of a duration (writes against a rate limit). */
   amount?: number;
+  /** autocannon worker threads (hello world only: the others build each request in a function). */
+  workers?: number;
 }
 
 let phoneCounter = 0;
@@ -89,6 +101,8 @@ function loanRequest(
 function requestFor(endpoint: Endpoint, population: Population): { path: string; body?: string } {
   const customer = 1 + Math.floor(Math.random() * population.customers);
   switch (endpoint) {
+    case "GET /api":
+      return { path: "/api" };
     case "GET /view-loan/{id}": {
       const id = population.loanIds[Math.floor(Math.random() * population.loanIds.length)];
       return { path: `/view-loan/${id}` };
@@ -134,7 +148,7 @@ function requestFor(endpoint: Endpoint, population: Population): { path: string;
   }
 }
 
-export async function measure(endpoint: Endpoint, options: LoadOptions): Promise<LoadRow> {
+export async function measure(endpoint: Measured, options: LoadOptions): Promise<LoadRow> {
   const started = performance.now();
   const result = await run(endpoint, options);
   const seconds = (performance.now() - started) / 1000;
@@ -161,6 +175,7 @@ export async function measure(endpoint: Endpoint, options: LoadOptions): Promise
     status_codes: status,
     errors: result.errors,
     load_average: round(loadavg()[0] ?? 0),
+    ...(options.workers === undefined ? {} : { load_workers: options.workers }),
   };
 }
 
@@ -171,7 +186,15 @@ export async function warm(options: LoadOptions, seconds: number): Promise<void>
   }
 }
 
-function run(endpoint: Endpoint, options: LoadOptions): Promise<Result> {
+function run(endpoint: Measured, options: LoadOptions): Promise<Result> {
+  if (endpoint === HELLO_WORLD) {
+    return autocannon({
+      url: `${options.url}/`,
+      connections: options.connections,
+      duration: options.durationSeconds,
+      ...(options.workers === undefined ? {} : { workers: options.workers }),
+    });
+  }
   const method = endpoint.startsWith("GET") ? "GET" : "POST";
   return autocannon({
     url: options.url,

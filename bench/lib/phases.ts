@@ -1,13 +1,28 @@
 /*
- * One phase per server: a fresh Node server (scratch libSQL file) loaded with a data set through
- * the ingest path, or `wrangler dev` loaded with the lender's workbooks; then the endpoints under
- * load at each connection count. Each phase stops what it started.
+ * One phase per server: the Node server (scratch libSQL files) loaded with a data set through the
+ * ingest path, in each of its configurations, or `wrangler dev` loaded with the lender's
+ * workbooks; then the endpoints under load at each connection count. Each phase stops what it
+ * started.
  */
 import { join } from "node:path";
 import { startLocalWorker } from "../../scripts/lib/local-worker";
 import { type DataSet, type IngestRow, ingest, LENDER_DATA } from "./ingest";
-import { type Endpoint, type LoadRow, measure, sampleLoanIds, warm } from "./load";
-import { NODE_INGEST_TOKEN, onStopAll, startNodeServer } from "./processes";
+import {
+  type Endpoint,
+  HELLO_WORLD,
+  type LoadOptions,
+  type LoadRow,
+  measure,
+  sampleLoanIds,
+  warm,
+} from "./load";
+import {
+  copyDatabase,
+  NODE_INGEST_TOKEN,
+  onStopAll,
+  startHelloWorld,
+  startNodeServer,
+} from "./processes";
 import { countRoundTrips, type RoundTripRow, roundTripNotes } from "./round-trips";
 
 export interface PhaseSettings {
@@ -32,45 +47,137 @@ const READS: Endpoint[] = [
   "GET /view-statement/{customer}/{loan}",
 ];
 
+/** One configuration of the Node server under load: its row label and its environment. */
+export interface ServerPass {
+  target: string;
+  env: Record<string, string | undefined>;
+}
+
+/** The default (`WEB_CONCURRENCY` unset: a process per core once serve forks) and one process. */
+export const NODE_PASSES: ServerPass[] = [
+  { target: "node", env: { WEB_CONCURRENCY: undefined } },
+  { target: "node, 1 process", env: { WEB_CONCURRENCY: "1" } },
+];
+
+/**
+ * The data set is ingested once, by a one-process server, into a template file. Then each pass
+ * gets a copy of it (so every pass starts from the same rows, whatever the previous one wrote): the
+ * hello world at each connection count first, then the server with the pass's environment and
+ * every endpoint.
+ */
 export async function nodePhase(
   set: DataSet,
   endpoints: Endpoint[],
   settings: PhaseSettings,
+  passes: ServerPass[],
 ): Promise<PhaseResult> {
-  const server = await startNodeServer(join(settings.scratch, `${slug(set.name)}.db`));
+  const template = join(settings.scratch, `${slug(set.name)}.db`);
+  const loader = await startNodeServer(template, { WEB_CONCURRENCY: "1" });
+  let loaded: IngestRow;
+  let population: { customers: number; loanIds: number[] };
   try {
-    console.log(`node server ${server.url}: ingesting ${set.name}`);
-    const loaded = await ingest(
+    console.log(`node server ${loader.url}: ingesting ${set.name}`);
+    loaded = await ingest(
       "node",
-      server.url,
+      loader.url,
       NODE_INGEST_TOKEN,
       set,
       join(settings.scratch, `ingest-${slug(set.name)}.json`),
       settings.ingestTimeoutMs,
     );
     console.log(`  ${loaded.rows_landed} rows in ${loaded.seconds} s, ${loaded.peak_rss_mb} MB`);
-    const base = {
-      target: "node",
-      data: set.name,
-      url: server.url,
-      population: {
-        customers: set.customers,
-        loanIds: await sampleLoanIds(server.url, set.customers),
-      },
-      durationSeconds: settings.durationSeconds,
+    population = {
+      customers: set.customers,
+      loanIds: await sampleLoanIds(loader.url, set.customers),
     };
-    await warm({ ...base, connections: 10 }, 2);
-    const load: LoadRow[] = [];
-    for (const endpoint of endpoints) {
-      for (const connections of settings.connections) {
-        load.push(await measure(endpoint, { ...base, connections }));
-        report(load.at(-1));
+  } finally {
+    await loader.stop();
+  }
+  const load: LoadRow[] = [];
+  const notes: string[] = [];
+  for (const pass of passes) {
+    load.push(...(await helloWorld(settings)));
+    const database = join(settings.scratch, `${slug(set.name)}-${slug(pass.target)}.db`);
+    await copyDatabase(template, database);
+    const server = await startNodeServer(database, pass.env);
+    try {
+      notes.push(
+        `${pass.target} (${describeEnv(pass.env)}), ${set.name}: ${server.processCount()} processes in its group (tsx and node per server process)`,
+      );
+      const base = {
+        target: pass.target,
+        data: set.name,
+        url: server.url,
+        population,
+        durationSeconds: settings.durationSeconds,
+      };
+      await warm({ ...base, connections: 10 }, 2);
+      for (const endpoint of endpoints) {
+        for (const connections of settings.connections) {
+          load.push(await measure(endpoint, { ...base, connections }));
+          report(load.at(-1));
+        }
       }
+    } finally {
+      await server.stop();
     }
-    return { load, ingest: loaded };
+  }
+  return { load, ingest: loaded, notes };
+}
+
+/** The hello-world server alone on the machine, at each connection count. */
+async function helloWorld(settings: PhaseSettings): Promise<LoadRow[]> {
+  const server = await startHelloWorld();
+  try {
+    const rows: LoadRow[] = [];
+    for (const connections of settings.connections) {
+      rows.push(await measure(HELLO_WORLD, helloOptions(server.url, settings, connections)));
+      report(rows.at(-1));
+    }
+    return rows;
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * What limits the hello world: the same server at 10 connections loaded by autocannon's single
+ * thread, then by `workers` threads. More req/s with more threads means one autocannon thread,
+ * not the server, was the ceiling.
+ */
+export async function loadGeneratorCheck(
+  settings: PhaseSettings,
+  workers: number,
+): Promise<LoadRow[]> {
+  const server = await startHelloWorld();
+  try {
+    const options = helloOptions(server.url, settings, 10);
+    const rows = [
+      await measure(HELLO_WORLD, options),
+      await measure(HELLO_WORLD, { ...options, workers }),
+    ];
+    for (const row of rows) report(row);
+    return rows.map((row) => ({ ...row, target: "hello world, load generator check" }));
+  } finally {
+    await server.stop();
+  }
+}
+
+function helloOptions(url: string, settings: PhaseSettings, connections: number): LoadOptions {
+  return {
+    target: "hello world",
+    data: "none",
+    url,
+    population: { customers: 1, loanIds: [1] },
+    connections,
+    durationSeconds: settings.durationSeconds,
+  };
+}
+
+function describeEnv(env: Record<string, string | undefined>): string {
+  return Object.entries(env)
+    .map(([name, value]) => (value === undefined ? `${name} unset` : `${name}=${value}`))
+    .join(", ");
 }
 
 /**

@@ -1,10 +1,13 @@
 /*
  * The processes the benchmark starts: the Node server (`scripts/serve.ts`) on a scratch libSQL
- * file, and child commands with a time limit. Every process is started in its own process group
- * and stopped as a group, so nothing outlives the run.
+ * file, the hello-world server, and child commands with a time limit. Every process is started in
+ * its own process group and stopped as a group (a cluster's workers with their primary), so
+ * nothing outlives the run.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { copyFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -15,8 +18,13 @@ export const NODE_INGEST_TOKEN = `bench-${randomBytes(16).toString("hex")}`;
 /** Every process group still running, so a watchdog can stop them all. */
 const running = new Set<ChildProcess>();
 
+/** A variable set to `undefined` is removed from the inherited environment. */
+type ServerEnv = Record<string, string | undefined>;
+
 export interface NodeServer {
   url: string;
+  /** Processes in the server's group: more than one server process once it forks workers. */
+  processCount: () => number;
   stop: () => Promise<void>;
 }
 
@@ -24,17 +32,14 @@ export interface NodeServer {
  * `npm run serve` on 127.0.0.1, a free port and the given database file, without seeding. `root`
  * is the checkout to run it from (another commit's worktree for a before/after comparison).
  */
-export async function startNodeServer(
+export function startNodeServer(
   databaseFile: string,
-  env: Record<string, string> = {},
+  env: ServerEnv = {},
   root = ROOT,
 ): Promise<NodeServer> {
-  const child = spawnGroup(
-    join(ROOT, "node_modules/.bin/tsx"),
-    [join(root, "scripts/serve.ts")],
+  return startServer(
+    join(root, "scripts/serve.ts"),
     {
-      HOST: "127.0.0.1",
-      PORT: "0",
       SEED: "false",
       DATABASE_URL: `file:${databaseFile}`,
       AS_OF_DATE: "2025-06-15",
@@ -44,23 +49,102 @@ export async function startNodeServer(
       RATE_LIMIT_PER_MINUTE: "100000000",
       ...env,
     },
-    root,
+    { root, readyPath: "/readyz" },
   );
-  let output = "";
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.on("data", (data: Buffer) => {
-      output += data.toString();
-    });
-  }
+}
+
+/** The hello-world server (`bench/hello-world.ts`): the ceiling every endpoint is compared with. */
+export function startHelloWorld(): Promise<NodeServer> {
+  return startServer(join(ROOT, "bench/hello-world.ts"), {}, { root: ROOT, readyPath: "/" });
+}
+
+/**
+ * Runs a server script with tsx in its own process group on a port chosen here, so that every
+ * process of a cluster listens on the same one. Ready once a line says `ready: API <url>` (lines
+ * of several processes may interleave, a line may arrive in pieces) and `readyPath` answers 200.
+ */
+async function startServer(
+  script: string,
+  env: ServerEnv,
+  options: { root: string; readyPath: string },
+): Promise<NodeServer> {
+  const port = await freePort();
+  const child = spawnGroup(
+    join(ROOT, "node_modules/.bin/tsx"),
+    [script],
+    { HOST: "127.0.0.1", PORT: String(port), ...env },
+    options.root,
+  );
+  const output = collectLines(child);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const url = /ready: API (http:\/\/\S+)/.exec(output)?.[1];
-    if (url) return { url, stop: () => stopGroup(child) };
+    const url = output.lines
+      .map((line) => /ready: API (http:\/\/\S+)/.exec(line)?.[1])
+      .find(Boolean);
+    if (url && (await answers(`${url}${options.readyPath}`))) {
+      const pid = child.pid ?? 0;
+      return { url, processCount: () => groupSize(pid), stop: () => stopGroup(child) };
+    }
     if (child.exitCode !== null) break;
     await sleep(100);
   }
   await stopGroup(child);
-  throw new Error(`the Node server did not start:\n${output.slice(-2000)}`);
+  throw new Error(`${script} did not start:\n${output.lines.join("\n").slice(-2000)}`);
+}
+
+/** Whole lines from stdout and stderr, each stream buffered on its own. */
+function collectLines(child: ChildProcess): { lines: string[] } {
+  const collected = { lines: [] as string[] };
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = "";
+    stream?.on("data", (data: Buffer) => {
+      const pieces = (partial + data.toString()).split("\n");
+      partial = pieces.pop() ?? "";
+      collected.lines.push(...pieces);
+    });
+  }
+  return collected;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** A port the OS just handed out and released: free unless another process grabs it first. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** How many processes are in the group (Linux `ps`); 0 when it cannot tell. */
+function groupSize(groupId: number): number {
+  try {
+    const listing = execFileSync("ps", ["-e", "-o", "pgid="], { encoding: "utf8" });
+    return listing.split("\n").filter((line) => Number(line.trim()) === groupId).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** A database file with its WAL and shared-memory files, if the server left them. */
+export async function copyDatabase(from: string, to: string): Promise<void> {
+  await copyFile(from, to);
+  for (const suffix of ["-wal", "-shm"]) {
+    await copyFile(from + suffix, to + suffix).catch(() => undefined);
+  }
 }
 
 export interface CommandResult {
@@ -125,12 +209,7 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...cleanups].map((stop) => stop()));
 }
 
-function spawnGroup(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-  cwd = ROOT,
-): ChildProcess {
+function spawnGroup(command: string, args: string[], env: ServerEnv, cwd = ROOT): ChildProcess {
   const child = spawn(command, args, {
     cwd,
     detached: true,

@@ -1,11 +1,11 @@
 /* The run's results as JSON and as the Markdown tables docs/performance.md quotes. */
 import type { BundleSize } from "./bundle";
 import type { IngestRow } from "./ingest";
-import type { Endpoint, LoadRow } from "./load";
+import { type Endpoint, HELLO_WORLD, type LoadRow } from "./load";
 import type { RoundTripRow } from "./round-trips";
 
 export interface ScaleRow {
-  endpoint: Endpoint;
+  endpoint: LoadRow["endpoint"];
   connections: number;
   baseline: string;
   data: string;
@@ -28,7 +28,89 @@ export interface BenchResults {
   load: LoadRow[];
   ingest: IngestRow[];
   scale: ScaleRow[];
+  targets: TargetCheck[];
   notes: string[];
+}
+
+/** The hello world's rows that the endpoints are compared with (one autocannon thread). */
+const HELLO_TARGET = "hello world";
+
+/** At this many connections the targets apply. */
+export const TARGET_CONNECTIONS = 10;
+/** Each endpoint's p99 at TARGET_CONNECTIONS, at most. */
+export const P99_TARGET_MS = 10;
+/** Throughput targets: req/s at TARGET_CONNECTIONS, as a percentage of the hello world's. */
+export const SHARE_TARGETS: { endpoint: Endpoint; percent: number }[] = [
+  { endpoint: "GET /api", percent: 70 },
+  { endpoint: "GET /view-loans/{id}", percent: 27 },
+  { endpoint: "POST /check-eligibility", percent: 18 },
+];
+
+export interface TargetCheck {
+  target: string;
+  data: string;
+  endpoint: string;
+  goal: string;
+  /** The measured percentage or p99 ms; null when that run is missing. */
+  measured: number | null;
+  met: boolean | null;
+}
+
+/**
+ * Each row's req/s as a percentage of the hello world measured last before it at the same
+ * connections (rows in the order they ran, so each pass uses its own, nearest ceiling).
+ */
+export function withShareOfHelloWorld(load: LoadRow[]): LoadRow[] {
+  const latest = new Map<number, number>();
+  return load.map((row) => {
+    if (row.target === HELLO_TARGET && row.endpoint === HELLO_WORLD) {
+      latest.set(row.connections, row.requests_per_second);
+      return row;
+    }
+    const ceiling = latest.get(row.connections);
+    const percent =
+      ceiling === undefined || ceiling === 0
+        ? null
+        : Math.round((row.requests_per_second / ceiling) * 1000) / 10;
+    return { ...row, percent_of_hello_world: percent };
+  });
+}
+
+/** The targets for one server configuration on one data set: met, not met, or not measured. */
+export function targetChecks(load: LoadRow[], target: string, data: string): TargetCheck[] {
+  const rows = load.filter(
+    (r) => r.target === target && r.data === data && r.connections === TARGET_CONNECTIONS,
+  );
+  const shares = SHARE_TARGETS.map(({ endpoint, percent }) => {
+    const measured = rows.find((r) => r.endpoint === endpoint)?.percent_of_hello_world ?? null;
+    return {
+      target,
+      data,
+      endpoint,
+      goal: `≥ ${percent} % of hello world`,
+      measured,
+      met: measured === null ? null : measured >= percent,
+    };
+  });
+  const latencies: TargetCheck[] = rows.map((r) => ({
+    target,
+    data,
+    endpoint: r.endpoint,
+    goal: `p99 ≤ ${P99_TARGET_MS} ms`,
+    measured: r.latency_p99_ms,
+    met: r.latency_p99_ms <= P99_TARGET_MS,
+  }));
+  if (latencies.length === 0) {
+    latencies.push({
+      target,
+      data,
+      endpoint: "every endpoint",
+      goal: `p99 ≤ ${P99_TARGET_MS} ms`,
+      measured: null,
+      met: null,
+    });
+  }
+  return [...shares, ...latencies];
 }
 
 /** Each scale data set against the smallest one, for the same endpoint and connections. */
@@ -76,11 +158,20 @@ export function markdown(results: BenchResults): string {
     "reads low below 1 ms; the fixed-amount write runs on wrangler dev show autocannon's mean);",
     "load = the machine's 1-minute load average after the run.",
     "",
-    "| target | data | endpoint | conns | req/s | mean ms | p50 ms | p99 ms | requests | status codes | errors | load |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| target | data | endpoint | conns | req/s | % of hello world | mean ms | p50 ms | p99 ms | requests | status codes | errors | load |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...results.load.map(
       (r) =>
-        `| ${r.target} | ${r.data} | ${r.endpoint} | ${r.connections} | ${r.requests_per_second} | ${r.latency_from_rate_ms} | ${r.latency_p50_ms} | ${r.latency_p99_ms} | ${r.requests} | ${codes(r.status_codes)} | ${r.errors} | ${r.load_average} |`,
+        `| ${r.target}${r.load_workers ? ` (${r.load_workers} autocannon workers)` : ""} | ${r.data} | ${r.endpoint} | ${r.connections} | ${r.requests_per_second} | ${share(r)} | ${r.latency_from_rate_ms} | ${r.latency_p50_ms} | ${r.latency_p99_ms} | ${r.requests} | ${codes(r.status_codes)} | ${r.errors} | ${r.load_average} |`,
+    ),
+    "",
+    `## Targets (at ${TARGET_CONNECTIONS} connections)`,
+    "",
+    "| target | data | endpoint | goal | measured | |",
+    "|---|---|---|---|---|---|",
+    ...results.targets.map(
+      (t) =>
+        `| ${t.target} | ${t.data} | ${t.endpoint} | ${t.goal} | ${t.measured ?? "not measured"}${t.measured === null ? "" : t.goal.startsWith("p99") ? " ms" : " %"} | ${mark(t.met)} |`,
     ),
     "",
     "## Scale: latency against the smallest data set (same harness, same connections)",
@@ -126,6 +217,15 @@ export function markdown(results: BenchResults): string {
     "",
   ];
   return lines.join("\n");
+}
+
+function share(row: LoadRow): string {
+  return row.percent_of_hello_world == null ? "—" : `${row.percent_of_hello_world} %`;
+}
+
+function mark(met: boolean | null): string {
+  if (met === null) return "not measured";
+  return met ? "met" : "**not met**";
 }
 
 function codes(status: Record<string, number>): string {
