@@ -63,7 +63,7 @@ export function startHelloWorld(): Promise<NodeServer> {
  * process of a cluster listens on the same one. Ready once a line says `ready: API <url>` (lines
  * of several processes may interleave, a line may arrive in pieces) and `readyPath` answers 200.
  */
-async function startServer(
+export async function startServer(
   script: string,
   env: ServerEnv,
   options: { root: string; readyPath: string },
@@ -75,13 +75,13 @@ async function startServer(
     { HOST: "127.0.0.1", PORT: String(port), ...env },
     options.root,
   );
-  const output = collectLines(child);
+  const output = watchOutput(child);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const url = output.lines
-      .map((line) => /ready: API (http:\/\/\S+)/.exec(line)?.[1])
-      .find(Boolean);
+    const url = output.readyUrl;
     if (url && (await answers(`${url}${options.readyPath}`))) {
+      output.lines.length = 0;
+      output.keep = false;
       const pid = child.pid ?? 0;
       return { url, processCount: () => groupSize(pid), stop: () => stopGroup(child) };
     }
@@ -92,18 +92,29 @@ async function startServer(
   throw new Error(`${script} did not start:\n${output.lines.join("\n").slice(-2000)}`);
 }
 
-/** Whole lines from stdout and stderr, each stream buffered on its own. */
-function collectLines(child: ChildProcess): { lines: string[] } {
-  const collected = { lines: [] as string[] };
+interface Output {
+  readyUrl: string | undefined;
+  /** The last lines, for an error message; none are kept once the server is ready. */
+  lines: string[];
+  keep: boolean;
+}
+
+/** Whole lines from stdout and stderr, each stream buffered on its own, searched for the URL. */
+function watchOutput(child: ChildProcess): Output {
+  const output: Output = { readyUrl: undefined, lines: [], keep: true };
   for (const stream of [child.stdout, child.stderr]) {
     let partial = "";
     stream?.on("data", (data: Buffer) => {
+      if (!output.keep) return;
       const pieces = (partial + data.toString()).split("\n");
       partial = pieces.pop() ?? "";
-      collected.lines.push(...pieces);
+      for (const line of pieces) {
+        output.readyUrl ??= /ready: API (http:\/\/\S+)/.exec(line)?.[1];
+      }
+      output.lines = [...output.lines, ...pieces].slice(-50);
     });
   }
-  return collected;
+  return output;
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -129,11 +140,14 @@ function freePort(): Promise<number> {
   });
 }
 
-/** How many processes are in the group (Linux `ps`); 0 when it cannot tell. */
+/** How many live processes are in the group (Linux `ps`, zombies left out); 0 when it cannot tell. */
 function groupSize(groupId: number): number {
   try {
-    const listing = execFileSync("ps", ["-e", "-o", "pgid="], { encoding: "utf8" });
-    return listing.split("\n").filter((line) => Number(line.trim()) === groupId).length;
+    const listing = execFileSync("ps", ["-e", "-o", "pgid=,stat="], { encoding: "utf8" });
+    return listing
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([group, state]) => Number(group) === groupId && !state?.startsWith("Z")).length;
   } catch {
     return 0;
   }
@@ -237,8 +251,11 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => signal(pid, "SIGKILL"), 5_000);
   await exited;
   clearTimeout(timer);
-  // The leader has gone; make sure nothing else of its group stays behind.
+  // The leader has gone; make sure nothing else of its group (a cluster's workers) stays behind,
+  // and wait until the kernel has removed them, so the next server gets the machine to itself.
   signal(pid, "SIGKILL");
+  const deadline = Date.now() + 5_000;
+  while (groupSize(pid) > 0 && Date.now() < deadline) await sleep(50);
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
