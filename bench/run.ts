@@ -5,9 +5,10 @@
  *   2. the ceiling: a Hono hello world on @hono/node-server, one process (bench/hello-world.ts),
  *      at 10 connections with one autocannon thread and with one per core (what limits it);
  *   3. the Node server (libSQL file) with 10 k generated loans, loaded by the ingest script
- *      (rows/s, peak RSS); then twice, on copies of that file, with WEB_CONCURRENCY unset (the
- *      default) and =1: the hello world, then every endpoint at 1 and 10 connections, each as a
- *      percentage of the hello world's req/s; the targets checked at 10 connections;
+ *      (rows/s, peak RSS); then, on copies of that file, every endpoint with WEB_CONCURRENCY unset
+ *      (the default) at 1 and 10 connections and with WEB_CONCURRENCY=1 at 10, the hello world
+ *      measured before, between and after: each endpoint's req/s as a percentage of the hello
+ *      world's around it; the targets checked at 10 connections;
  *   4. the default Node server with 100 k loans (and 1 M with BENCH_FULL=1): ingest, then
  *      view-loans and check-eligibility again, compared with 10 k (the scale table);
  *   5. `wrangler dev` with the lender's workbooks and SERVER_TIMING=true: the D1 round trips of one
@@ -98,7 +99,7 @@ try {
     // Both configurations on the first data set; the scale sets only need the default one.
     const first = loans === sizes[0];
     const passes = first ? NODE_PASSES : NODE_PASSES.slice(0, 1);
-    add(await nodePhase(set, first ? ENDPOINTS : SCALE_ENDPOINTS, settings, passes));
+    add(await nodePhase(set, first ? ENDPOINTS : SCALE_ENDPOINTS, settings, passes, first));
   }
   const [baseline, ...others] = names;
   if (baseline !== undefined) results.scale = scaleRows(results.load, baseline, others);

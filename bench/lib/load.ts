@@ -52,6 +52,8 @@ export interface LoadRow {
   requests_per_second: number;
   /** req/s as a percentage of the hello world's at the same connections (null: none measured). */
   percent_of_hello_world?: number | null;
+  /** The hello world's req/s that percentage is of (the mean of the runs before and after). */
+  hello_world_requests_per_second?: number;
   /** autocannon worker threads, when more than its default single thread. */
   load_workers?: number;
   /** autocannon's mean: its histogram counts whole milliseconds, so sub-ms requests read low. */

@@ -47,29 +47,36 @@ const READS: Endpoint[] = [
   "GET /view-statement/{customer}/{loan}",
 ];
 
-/** One configuration of the Node server under load: its row label and its environment. */
+/** One configuration of the Node server under load: its row label, environment, connections. */
 export interface ServerPass {
   target: string;
   env: Record<string, string | undefined>;
+  /** Connection counts of this pass, when not every one of the settings. */
+  connections?: number[];
 }
 
-/** The default (`WEB_CONCURRENCY` unset: a process per core once serve forks) and one process. */
+/**
+ * The default (`WEB_CONCURRENCY` unset: a process per core once serve forks) and one process, at
+ * 10 connections only: at 1 connection one request is in flight at a time, so a cluster has no
+ * more to offer than one process there, and the targets are set at 10.
+ */
 export const NODE_PASSES: ServerPass[] = [
   { target: "node", env: { WEB_CONCURRENCY: undefined } },
-  { target: "node, 1 process", env: { WEB_CONCURRENCY: "1" } },
+  { target: "node, 1 process", env: { WEB_CONCURRENCY: "1" }, connections: [10] },
 ];
 
 /**
  * The data set is ingested once, by a one-process server, into a template file. Then each pass
- * gets a copy of it (so every pass starts from the same rows, whatever the previous one wrote): the
- * hello world at each connection count first, then the server with the pass's environment and
- * every endpoint.
+ * gets a copy of it (so every pass starts from the same rows, whatever the previous one wrote) and
+ * runs every endpoint. With `helloWorld`, the hello world is measured before the first pass and
+ * after each one, so every pass lies between two measurements of its ceiling.
  */
 export async function nodePhase(
   set: DataSet,
   endpoints: Endpoint[],
   settings: PhaseSettings,
   passes: ServerPass[],
+  helloWorld: boolean,
 ): Promise<PhaseResult> {
   const template = join(settings.scratch, `${slug(set.name)}.db`);
   const loader = await startNodeServer(template, { WEB_CONCURRENCY: "1" });
@@ -95,8 +102,8 @@ export async function nodePhase(
   }
   const load: LoadRow[] = [];
   const notes: string[] = [];
+  if (helloWorld) load.push(...(await measureHelloWorld(settings)));
   for (const pass of passes) {
-    load.push(...(await helloWorld(settings)));
     const database = join(settings.scratch, `${slug(set.name)}-${slug(pass.target)}.db`);
     await copyDatabase(template, database);
     const server = await startNodeServer(database, pass.env);
@@ -113,7 +120,7 @@ export async function nodePhase(
       };
       await warm({ ...base, connections: 10 }, 2);
       for (const endpoint of endpoints) {
-        for (const connections of settings.connections) {
+        for (const connections of pass.connections ?? settings.connections) {
           load.push(await measure(endpoint, { ...base, connections }));
           report(load.at(-1));
         }
@@ -121,12 +128,13 @@ export async function nodePhase(
     } finally {
       await server.stop();
     }
+    if (helloWorld) load.push(...(await measureHelloWorld(settings)));
   }
   return { load, ingest: loaded, notes };
 }
 
 /** The hello-world server alone on the machine, at each connection count. */
-async function helloWorld(settings: PhaseSettings): Promise<LoadRow[]> {
+async function measureHelloWorld(settings: PhaseSettings): Promise<LoadRow[]> {
   const server = await startHelloWorld();
   try {
     const rows: LoadRow[] = [];

@@ -57,22 +57,26 @@ export interface TargetCheck {
 }
 
 /**
- * Each row's req/s as a percentage of the hello world measured last before it at the same
- * connections (rows in the order they ran, so each pass uses its own, nearest ceiling).
+ * Each row's req/s as a percentage of the hello world's at the same connections: the mean of the
+ * hello world measured last before the row and first after it (rows in the order they ran), or
+ * the one of them there is.
  */
 export function withShareOfHelloWorld(load: LoadRow[]): LoadRow[] {
-  const latest = new Map<number, number>();
-  return load.map((row) => {
-    if (row.target === HELLO_TARGET && row.endpoint === HELLO_WORLD) {
-      latest.set(row.connections, row.requests_per_second);
-      return row;
-    }
-    const ceiling = latest.get(row.connections);
-    const percent =
-      ceiling === undefined || ceiling === 0
-        ? null
-        : Math.round((row.requests_per_second / ceiling) * 1000) / 10;
-    return { ...row, percent_of_hello_world: percent };
+  const isCeiling = (row: LoadRow) => row.target === HELLO_TARGET && row.endpoint === HELLO_WORLD;
+  return load.map((row, index) => {
+    if (isCeiling(row)) return row;
+    const sameConnections = (r: LoadRow) => isCeiling(r) && r.connections === row.connections;
+    const around = [
+      load.slice(0, index).findLast(sameConnections),
+      load.slice(index + 1).find(sameConnections),
+    ].flatMap((r) => (r ? [r.requests_per_second] : []));
+    const ceiling = around.reduce((sum, rps) => sum + rps, 0) / around.length;
+    if (!(ceiling > 0)) return { ...row, percent_of_hello_world: null };
+    return {
+      ...row,
+      hello_world_requests_per_second: Math.round(ceiling),
+      percent_of_hello_world: Math.round((row.requests_per_second / ceiling) * 1000) / 10,
+    };
   });
 }
 
@@ -220,7 +224,8 @@ export function markdown(results: BenchResults): string {
 }
 
 function share(row: LoadRow): string {
-  return row.percent_of_hello_world == null ? "—" : `${row.percent_of_hello_world} %`;
+  if (row.percent_of_hello_world == null) return "—";
+  return `${row.percent_of_hello_world} % of ${row.hello_world_requests_per_second}`;
 }
 
 function mark(met: boolean | null): string {

@@ -29,34 +29,34 @@ function row(
 }
 
 describe("the share of the hello world", () => {
-  it("divides by the hello world at the same connections, measured last before the row", () => {
+  it("divides by the mean of the hello worlds around the row, at the same connections", () => {
     const rows = withShareOfHelloWorld([
-      row("node", "GET /api", 10, 999),
       row("hello world", HELLO_WORLD, 1, 2_000),
       row("hello world", HELLO_WORLD, 10, 4_000),
       row("node", "GET /api", 1, 1_500),
       row("node", "GET /api", 10, 3_000),
-      row("hello world", HELLO_WORLD, 10, 5_000),
+      row("hello world", HELLO_WORLD, 10, 6_000),
       row("node, 1 process", "GET /view-loans/{id}", 10, 1_234),
+      row("node, 1 process", "GET /view-loans/{id}", 100, 1_234),
     ]);
-    expect(rows.map((r) => r.percent_of_hello_world)).toEqual([
-      null, // no hello world before it
-      undefined,
-      undefined,
-      75,
-      75,
-      undefined,
-      24.7, // against the second hello world: 1,234 / 5,000
+    expect(rows.map((r) => [r.hello_world_requests_per_second, r.percent_of_hello_world])).toEqual([
+      [undefined, undefined],
+      [undefined, undefined],
+      [2_000, 75], // only a hello world before it at 1 connection
+      [5_000, 60], // between 4,000 and 6,000
+      [undefined, undefined],
+      [6_000, 20.6], // after the last hello world: 1,234 / 6,000
+      [undefined, null], // no hello world at 100 connections
     ]);
   });
 
   it("does not take the load generator check's rows as the ceiling", () => {
     const rows = withShareOfHelloWorld([
       row("hello world", HELLO_WORLD, 10, 4_000),
-      { ...row("hello world, load generator check", HELLO_WORLD, 10, 8_000), load_workers: 2 },
       row("node", "GET /api", 10, 2_000),
+      { ...row("hello world, load generator check", HELLO_WORLD, 10, 8_000), load_workers: 2 },
     ]);
-    expect(rows.at(-1)?.percent_of_hello_world).toBe(50);
+    expect(rows[1]?.percent_of_hello_world).toBe(50);
   });
 });
 
@@ -112,7 +112,7 @@ describe("the targets", () => {
       targets: targetChecks(measured, "node", "10k"),
       notes: [],
     });
-    expect(text).toContain("| node | 10k | GET /api | 10 | 7000 | 70 % |");
+    expect(text).toContain("| node | 10k | GET /api | 10 | 7000 | 70 % of 10000 |");
     expect(text).toContain(
       "| node | 10k | POST /check-eligibility | p99 ≤ 10 ms | 11 ms | **not met** |",
     );
