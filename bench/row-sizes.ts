@@ -1,0 +1,139 @@
+/**
+ * `npx tsx bench/row-sizes.ts [--loans 10000 | --lender] [--requests 2000]`: what a customer, a
+ * loan, a payment and a decision record cost on disk, for the capacity arithmetic of
+ * docs/scaling.md. `--lender`: the lender's workbooks (2.6 loans per customer) instead.
+ *
+ * Generated workbooks (10 loans per customer) go through the real ingest path into a one-process
+ * Node server on a scratch libSQL file; then create-loan for random customers (decision records,
+ * booked and refused) and make-payment of the instalment due on random loans (payments). The
+ * server stopped, SQLite's dbstat table gives the pages of each table and index: bytes per row
+ * are those pages over the rows, B-tree slack included.
+ */
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import Database from "libsql";
+import { generated, ingest, LENDER_DATA } from "./lib/ingest";
+import { NODE_INGEST_TOKEN, startNodeServer, stopAll, stopAllOnSignals } from "./lib/processes";
+
+const { values: args } = parseArgs({
+  options: {
+    loans: { type: "string", default: "10000" },
+    requests: { type: "string", default: "2000" },
+    lender: { type: "boolean", default: false },
+  },
+});
+const scratch = await mkdtemp(join(tmpdir(), "credit-row-sizes-"));
+stopAllOnSignals(() => rm(scratch, { recursive: true, force: true }));
+const file = join(scratch, "sizes.db");
+
+try {
+  const set = args.lender ? LENDER_DATA : await generated(Number(args.loans), 3 * 60_000);
+  const server = await startNodeServer(file, { WEB_CONCURRENCY: "1" });
+  try {
+    await ingest("node", server.url, NODE_INGEST_TOKEN, set, join(scratch, "ingest.json"), 6e5);
+    const requests = Number(args.requests);
+    const statuses = await inParallel(requests, 10, () => createLoan(server.url, set.customers));
+    console.log(`create-loan × ${requests}: ${tally(statuses)}`);
+    const paid = await inParallel(requests, 10, () => payDue(server.url, set.customers));
+    console.log(`make-payment × ${requests}: ${tally(paid)}`);
+  } finally {
+    await server.stop();
+  }
+  report(file, (await stat(file)).size);
+} finally {
+  await stopAll();
+  await rm(scratch, { recursive: true, force: true });
+}
+
+function randomCustomer(customers: number): number {
+  return 1 + Math.floor(Math.random() * customers);
+}
+
+async function createLoan(url: string, customers: number): Promise<number> {
+  const response = await fetch(`${url}/create-loan`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      customer_id: randomCustomer(customers),
+      loan_amount: 10_000 + 1_000 * Math.floor(Math.random() * 400),
+      interest_rate: 14,
+      tenure: 12,
+    }),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+/** The instalment due on one of a random customer's open loans: a payment the API accepts. */
+async function payDue(url: string, customers: number): Promise<number> {
+  const customer = randomCustomer(customers);
+  const loans = (await (await fetch(`${url}/view-loans/${customer}`)).json()) as {
+    loan_id: number;
+  }[];
+  const loan = loans[Math.floor(Math.random() * loans.length)];
+  if (!loan) return 0;
+  const statement = (await (
+    await fetch(`${url}/view-statement/${customer}/${loan.loan_id}`)
+  ).json()) as {
+    next_installment?: { amount_due: number } | null;
+  };
+  const due = statement.next_installment?.amount_due;
+  if (due === undefined) return 409;
+  const response = await fetch(`${url}/make-payment/${customer}/${loan.loan_id}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ amount: due }),
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function inParallel(total: number, width: number, task: () => Promise<number>) {
+  const results: number[] = [];
+  let started = 0;
+  const lanes = Array.from({ length: width }, async () => {
+    while (started < total) {
+      started += 1;
+      results.push(await task());
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+function tally(statuses: number[]): string {
+  const counts = new Map<number, number>();
+  for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+  return [...counts].map(([status, count]) => `${status} × ${count}`).join(", ");
+}
+
+/** Each table with its indexes: rows, bytes on disk (dbstat pages), bytes per row. */
+function report(databaseFile: string, fileBytes: number): void {
+  const db = new Database(databaseFile, { readonly: true });
+  const pages = db
+    .prepare(
+      "SELECT m.tbl_name AS owner, SUM(s.pgsize) AS bytes FROM dbstat s JOIN sqlite_schema m ON m.name = s.name GROUP BY m.tbl_name",
+    )
+    .all() as { owner: string; bytes: number }[];
+  console.log(
+    `\nfile ${fileBytes} bytes (page size ${(db.prepare("PRAGMA page_size").get() as { page_size: number }).page_size})`,
+  );
+  console.log("| table (with its indexes) | rows | bytes | bytes per row |\n|---|---|---|---|");
+  for (const { owner, bytes } of pages.sort((a, b) => b.bytes - a.bytes)) {
+    if (owner.startsWith("sqlite_")) continue;
+    const rows = (db.prepare(`SELECT COUNT(*) AS n FROM "${owner}"`).get() as { n: number }).n;
+    const perRow = rows > 0 ? Math.round(bytes / rows) : "—";
+    console.log(`| ${owner} | ${rows} | ${bytes} | ${perRow} |`);
+  }
+  const json = db
+    .prepare(
+      "SELECT AVG(LENGTH(inputs)) AS inputs, AVG(LENGTH(reasons) + LENGTH(score_breakdown) + LENGTH(request)) AS other FROM decision_records",
+    )
+    .get() as { inputs: number; other: number };
+  console.log(
+    `decision records: inputs JSON ${Math.round(json.inputs)} bytes on average, other JSON ${Math.round(json.other)}`,
+  );
+  db.close();
+}
