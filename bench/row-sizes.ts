@@ -7,7 +7,9 @@
  * Node server on a scratch libSQL file; then create-loan for random customers (decision records,
  * booked and refused) and make-payment of the instalment due on random loans (payments). The
  * server stopped, SQLite's dbstat table gives the pages of each table and index: bytes per row
- * are those pages over the rows, B-tree slack included.
+ * are those pages over the rows, B-tree slack included. Last, the SQLite engine's own time for a
+ * request's statements on that file (no HTTP, no JSON): what a database that runs one query at a
+ * time spends per request at the least.
  */
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -42,6 +44,7 @@ try {
     await server.stop();
   }
   report(file, (await stat(file)).size);
+  engineTimes(file, set.customers);
 } finally {
   await stopAll();
   await rm(scratch, { recursive: true, force: true });
@@ -136,4 +139,54 @@ function report(databaseFile: string, fileBytes: number): void {
     `decision records: inputs JSON ${Math.round(json.inputs)} bytes on average, other JSON ${Math.round(json.other)}`,
   );
   db.close();
+}
+
+/**
+ * Microseconds of engine time per request shape, on the server's settings (WAL, synchronous =
+ * NORMAL): a customer and their loans (the reads of view-loans and check-eligibility), a payment
+ * (insert and loan update in one transaction), a decision record (a copy of an existing one).
+ */
+function engineTimes(databaseFile: string, customers: number): void {
+  const db = new Database(databaseFile);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  const customer = db.prepare("SELECT * FROM customers WHERE id = ?");
+  const loans = db.prepare("SELECT * FROM loans WHERE customer_id = ?");
+  const read = time(20_000, () => {
+    const id = randomCustomer(customers);
+    customer.get(id);
+    loans.all(id);
+  });
+  const payment = db.prepare(
+    "INSERT INTO payments (loan_id, customer_id, period, paid_on, amount_paise, interest_paise, principal_paise, balance_after_paise, on_time) SELECT id, customer_id, 100000 + api_payments, '2025-06-15', 100, 50, 50, 0, 1 FROM loans WHERE id = ?",
+  );
+  const bump = db.prepare("UPDATE loans SET api_payments = api_payments + 1 WHERE id = ?");
+  const loanCount = (db.prepare("SELECT MAX(id) AS n FROM loans").get() as { n: number }).n;
+  const pay = time(5_000, () => {
+    const loan = 1 + Math.floor(Math.random() * loanCount);
+    db.exec("BEGIN IMMEDIATE");
+    payment.run(loan);
+    bump.run(loan);
+    db.exec("COMMIT");
+  });
+  const columns =
+    "customer_id, loan_id, created_at, as_of_date, model_version, idempotency_key, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, start_date, end_date, request, inputs, score_breakdown, reasons";
+  const decision = db.prepare(
+    `INSERT INTO decision_records (id, ${columns}) SELECT ?, ${columns} FROM decision_records WHERE seq = ?`,
+  );
+  const records = (db.prepare("SELECT MAX(seq) AS n FROM decision_records").get() as { n: number })
+    .n;
+  const decide = time(5_000, () => {
+    decision.run(crypto.randomUUID(), 1 + Math.floor(Math.random() * records));
+  });
+  console.log(
+    `\nengine time per request: customer and loans ${read} µs, payment ${pay} µs, decision record ${decide} µs`,
+  );
+  db.close();
+}
+
+function time(times: number, work: () => void): number {
+  const started = performance.now();
+  for (let i = 0; i < times; i += 1) work();
+  return Math.round(((performance.now() - started) * 1000) / times);
 }
