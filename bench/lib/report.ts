@@ -36,11 +36,11 @@ export interface BenchResults {
 const HELLO_TARGET = "hello world";
 
 /** At this many connections the targets apply. */
-export const TARGET_CONNECTIONS = 10;
+const TARGET_CONNECTIONS = 10;
 /** Each endpoint's p99 at TARGET_CONNECTIONS, at most. */
-export const P99_TARGET_MS = 10;
+const P99_TARGET_MS = 10;
 /** Throughput targets: req/s at TARGET_CONNECTIONS, as a percentage of the hello world's. */
-export const SHARE_TARGETS: { endpoint: Endpoint; percent: number }[] = [
+const SHARE_TARGETS: { endpoint: Endpoint; percent: number }[] = [
   { endpoint: "GET /api", percent: 70 },
   { endpoint: "GET /view-loans/{id}", percent: 27 },
   { endpoint: "POST /check-eligibility", percent: 18 },
