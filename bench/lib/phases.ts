@@ -109,7 +109,7 @@ export async function nodePhase(
     const server = await startNodeServer(database, pass.env);
     try {
       notes.push(
-        `${pass.target} (${describeEnv(pass.env)}), ${set.name}: ${server.processCount()} processes in its group (tsx and node per server process)`,
+        `${pass.target} (${describeEnv(pass.env)}), ${set.name}: ${server.processCount()} processes in its group (tsx and node for one server process, more once it forks workers)`,
       );
       const base = {
         target: pass.target,
