@@ -3,10 +3,15 @@
  * file, and child commands with a time limit. Every process is started in its own process group
  * and stopped as a group, so nothing outlives the run.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  spawnGroup as spawnInGroup,
+  stopGroup as stopProcessGroup,
+  waitForOutput,
+} from "../../scripts/lib/process-group";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** The server has no ingest token of its own: the benchmark gives it one for this run. */
@@ -46,21 +51,13 @@ export async function startNodeServer(
     },
     root,
   );
-  let output = "";
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.on("data", (data: Buffer) => {
-      output += data.toString();
-    });
+  try {
+    const [, url = ""] = await waitForOutput(child, /ready: API (http:\/\/\S+)/, 60_000);
+    return { url, stop: () => stopGroup(child) };
+  } catch (error) {
+    await stopGroup(child);
+    throw new Error(`the Node server did not start: ${(error as Error).message}`);
   }
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const url = /ready: API (http:\/\/\S+)/.exec(output)?.[1];
-    if (url) return { url, stop: () => stopGroup(child) };
-    if (child.exitCode !== null) break;
-    await sleep(100);
-  }
-  await stopGroup(child);
-  throw new Error(`the Node server did not start:\n${output.slice(-2000)}`);
 }
 
 export interface CommandResult {
@@ -131,10 +128,8 @@ function spawnGroup(
   env: Record<string, string>,
   cwd = ROOT,
 ): ChildProcess {
-  const child = spawn(command, args, {
+  const child = spawnInGroup(command, args, {
     cwd,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
     env: {
       ...process.env,
       CLOUDFLARE_CF_FETCH_ENABLED: "false",
@@ -151,25 +146,5 @@ function spawnGroup(
 /** SIGTERM to the group, SIGKILL after 5 s if it is still there. */
 async function stopGroup(child: ChildProcess): Promise<void> {
   running.delete(child);
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const pid = child.pid;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  signal(pid, "SIGTERM");
-  const timer = setTimeout(() => signal(pid, "SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-  // The leader has gone; make sure nothing else of its group stays behind.
-  signal(pid, "SIGKILL");
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, name);
-  } catch {
-    // the group is already gone
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  await stopProcessGroup(child);
 }

@@ -3,10 +3,11 @@ import type { AppSettings } from "../../src/config";
 import type { Database } from "../../src/db/database";
 
 /*
- * The HTTP contract suite runs against two backends from the same test files: the Worker in
- * workerd on D1 (the `workers` project) and the Node server's app on a libSQL file (the
- * `node-libsql` project). Each project's setup file registers its backend here; the helpers in
- * this folder (http.ts, seed.ts, ingest.ts) go through it and never name a runtime.
+ * The HTTP contract suite runs three times from the same test files: the Worker in workerd on D1
+ * (the `workers` project), the Node server's app in-process on a libSQL file (`node-libsql`), and
+ * the real multi-process Node server (`npm run serve`) over HTTP (`node-server`). Each project's
+ * setup file registers its backend here; the helpers in this folder (http.ts, seed.ts, ingest.ts)
+ * go through it and never name a runtime.
  */
 
 /**
@@ -23,8 +24,11 @@ export type EnvOverrides = Partial<AppBindings> &
   };
 
 export interface TestBackend {
-  name: "workers-d1" | "node-libsql";
-  /** Serves one request with the test bindings (AS_OF_DATE pinned, test ingest token). */
+  name: "workers-d1" | "node-libsql" | "node-server";
+  /**
+   * Serves one request with the test bindings (AS_OF_DATE pinned, test ingest token). Over HTTP
+   * (`node-server`) only app settings can be overridden, not bindings.
+   */
   fetch(request: Request, overrides?: EnvOverrides): Promise<Response>;
   /** The same drizzle database the app uses, for seeding. */
   database(): Database;

@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "vitest";
+import { APP_SETTING_NAMES } from "../../src/config";
+import { QUEUE_SETTINGS } from "../../src/ingest/queue";
+import { openLibsqlDatabase } from "../../src/node/database";
+import { databaseQueueStore } from "../../src/node/queue-store";
+import { type EnvOverrides, registerBackend } from "./backend";
+import { plainRows } from "./libsql-rows";
+import { type ServeProcess, startServeProcess } from "./serve-process";
+
+/*
+ * The `node-server` project: the contract suite over real HTTP against `npm run serve` as a
+ * separate process — several worker processes (WEB_CONCURRENCY=2) on one fresh libSQL file per
+ * test file, the same isolation the other projects have per file. The suite reaches the database
+ * through its own connection to that file (WAL lets processes share it).
+ *
+ * What differs from the in-process backends:
+ * - The client address is the socket's, as in production: every request of a file comes from
+ *   127.0.0.1, and the file has its own server (so its own write limit), which is the per-file
+ *   client of the other projects. A CF-Connecting-IP the test sends is replaced by the server.
+ * - App settings in `overrides` (src/config.ts) start a second server with them in its
+ *   environment, once per distinct set, on the same database. Binding overrides (a rate limiter,
+ *   a database object) cannot cross a process boundary: tests using them skip this backend.
+ * - `enqueue` stores the message in the server's durable queue table and restarts the server,
+ *   which delivers what a previous process left there.
+ */
+
+const directory = mkdtempSync(join(tmpdir(), "credit-server-"));
+const databaseUrl = `file:${join(directory, "test.db")}`;
+const baseEnv: Record<string, string> = {
+  WEB_CONCURRENCY: "2",
+  DATABASE_URL: databaseUrl,
+  PORT: "0",
+  HOST: "127.0.0.1",
+  SEED: "false",
+  INGEST_TOKEN: "test-ingest-token",
+  AS_OF_DATE: "2025-06-15",
+  INGEST_RETRY_DELAY_SECONDS: "0",
+  // The server's own defaults, whatever the developer's shell says.
+  RATE_LIMIT_PER_MINUTE: "",
+  METRICS_TOKEN: "",
+};
+
+let server = await startServeProcess(baseEnv);
+/** Servers with other app settings, by their settings: started on first use. */
+const variants = new Map<string, Promise<ServeProcess>>();
+// After the server has migrated the file.
+const database = await openLibsqlDatabase(databaseUrl);
+
+afterAll(async () => {
+  const others = await Promise.allSettled(variants.values());
+  await Promise.all([
+    server.stop(),
+    ...others.flatMap((started) => (started.status === "fulfilled" ? [started.value.stop()] : [])),
+  ]);
+  database.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** The server for these overrides: app settings only; anything else cannot reach a process. */
+function serverFor(overrides: EnvOverrides): Promise<ServeProcess> {
+  const settings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(overrides)) {
+    if (!(APP_SETTING_NAMES as string[]).includes(name) || typeof value !== "string") {
+      throw new Error(`${name} cannot be overridden over HTTP: skip this test on node-server`);
+    }
+    settings[name] = value;
+  }
+  if (Object.keys(settings).length === 0) return Promise.resolve(server);
+  const key = JSON.stringify(Object.entries(settings).sort());
+  let variant = variants.get(key);
+  if (!variant) {
+    variant = startServeProcess({ ...baseEnv, ...settings });
+    variants.set(key, variant);
+  }
+  return variant;
+}
+
+registerBackend({
+  name: "node-server",
+  async fetch(request, overrides = {}) {
+    const { url } = await serverFor(overrides);
+    const { pathname, search } = new URL(request.url);
+    const hasBody = request.method !== "GET" && request.method !== "HEAD";
+    return fetch(`${url}${pathname}${search}`, {
+      method: request.method,
+      headers: request.headers,
+      body: hasBody ? await request.arrayBuffer() : undefined,
+      // The app's answer as it is, as the in-process backends return it.
+      redirect: "manual",
+    });
+  },
+  database: () => database.db,
+  async query<T>(sql: string, params: unknown[] = []) {
+    return plainRows<T>(await database.client.execute({ sql, args: params as never }));
+  },
+  async enqueue(body) {
+    // The server reads its queue table when it starts only: a message kept there is one a
+    // previous process accepted and did not settle, which the next one delivers.
+    await databaseQueueStore(database.db).add(QUEUE_SETTINGS.ingest.name, [
+      { id: `test-${crypto.randomUUID()}`, body, attempts: 1, availableAt: Date.now() },
+    ]);
+    await server.stop();
+    server = await startServeProcess(baseEnv);
+  },
+});
