@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
 import { MemoryRateLimiter } from "../../src/lib/security/rate-limit";
-import { backend } from "../support/backend";
+import { backend, type EnvOverrides } from "../support/backend";
 import { call, callJson, uniquePhone } from "../support/http";
 import { expectProblem } from "../support/problem";
 
@@ -82,14 +82,24 @@ describe("API keys", () => {
   });
 });
 
-/** A limiter object cannot reach a server process: those tests run on the in-process backends. */
-const limiterInjectable = backend().name !== "node-server";
+/**
+ * `limit` writes a minute: a limiter handed to the app in-process; over HTTP, a server started
+ * with that limit, so its own limiter (across all its processes) is the one tested.
+ */
+function writeLimit(limit: number): EnvOverrides {
+  return backend().name === "node-server"
+    ? { RATE_LIMIT_PER_MINUTE: String(limit) }
+    : { WRITE_RATE_LIMITER: new MemoryRateLimiter(limit) };
+}
+
+/** For tests that send as two clients (over HTTP: two loopback addresses, where there are). */
+const twoClients = it.runIf(backend().separateClients);
 
 describe("write rate limit", () => {
-  it.runIf(limiterInjectable)(
+  twoClients(
     "answers 429 with Retry-After past the limit, counting /x and /api/x/ as one route",
     async () => {
-      const env = { WRITE_RATE_LIMITER: new MemoryRateLimiter(3) };
+      const env = writeLimit(3);
       const headers = { "CF-Connecting-IP": "203.0.113.7" };
       const statuses = [];
       for (const path of ["/register", "/api/register/", "/register/", "/api/register"]) {
@@ -135,8 +145,8 @@ describe("write rate limit", () => {
     expect(statuses.filter((status) => status !== 201)).toEqual([]);
   });
 
-  it.runIf(limiterInjectable)("counts per API key when keys are on", async () => {
-    const env = { ...(await keysOn()), WRITE_RATE_LIMITER: new MemoryRateLimiter(1) };
+  it("counts per API key when keys are on", async () => {
+    const env = { ...(await keysOn()), ...writeLimit(1) };
     const sameAddress = { "CF-Connecting-IP": "198.51.100.1" };
     const statuses: number[] = [];
     for (const key of [OLD_KEY, NEW_KEY, OLD_KEY]) {

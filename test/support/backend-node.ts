@@ -30,6 +30,7 @@ afterAll(async () => {
 registerBackend({
   name: "node-libsql",
   fetch: (request, overrides = {}) => runtime.fetch(request, overrides),
+  separateClients: true,
   database: () => runtime.db,
   async query<T>(sql: string, params: unknown[] = []) {
     return plainRows<T>(await runtime.client.execute({ sql, args: params as never }));

@@ -8,6 +8,7 @@ import { openLibsqlDatabase } from "../../src/node/database";
 import { databaseQueueStore } from "../../src/node/queue-store";
 import { type EnvOverrides, registerBackend } from "./backend";
 import { plainRows } from "./libsql-rows";
+import { distinctClientAddresses, sendOverLoopback } from "./loopback-client";
 import { type ServeProcess, startServeProcess } from "./serve-process";
 
 /*
@@ -17,12 +18,13 @@ import { type ServeProcess, startServeProcess } from "./serve-process";
  * through its own connection to that file (WAL lets processes share it).
  *
  * What differs from the in-process backends:
- * - The client address is the socket's, as in production: every request of a file comes from
- *   127.0.0.1, and the file has its own server (so its own write limit), which is the per-file
- *   client of the other projects. A CF-Connecting-IP the test sends is replaced by the server.
- * - App settings in `overrides` (src/config.ts) start a second server with them in its
- *   environment, once per distinct set, on the same database. Binding overrides (a rate limiter,
- *   a database object) cannot cross a process boundary: tests using them skip this backend.
+ * - The server takes the client's address from the socket, as in production: each client address
+ *   a test names in CF-Connecting-IP is sent from a loopback address of its own
+ *   (loopback-client.ts), so the write limit still counts per client.
+ * - Settings in `overrides` (the app's, src/config.ts, and the server's RATE_LIMIT_PER_MINUTE)
+ *   start a second server with them in its environment, once per distinct set, on the same
+ *   database. Binding overrides (a rate limiter, a database object) cannot cross a process
+ *   boundary: tests using them skip this backend.
  * - `enqueue` stores the message in the server's durable queue table and restarts the server,
  *   which delivers what a previous process left there.
  */
@@ -59,11 +61,14 @@ afterAll(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-/** The server for these overrides: app settings only; anything else cannot reach a process. */
+/** Settings a server process takes from its environment; bindings cannot reach a process. */
+const PROCESS_SETTINGS: readonly string[] = [...APP_SETTING_NAMES, "RATE_LIMIT_PER_MINUTE"];
+
+/** The server for these overrides: the test server, or one started with them as its settings. */
 function serverFor(overrides: EnvOverrides): Promise<ServeProcess> {
   const settings: Record<string, string> = {};
   for (const [name, value] of Object.entries(overrides)) {
-    if (!(APP_SETTING_NAMES as string[]).includes(name) || typeof value !== "string") {
+    if (!PROCESS_SETTINGS.includes(name) || typeof value !== "string") {
       throw new Error(`${name} cannot be overridden over HTTP: skip this test on node-server`);
     }
     settings[name] = value;
@@ -81,17 +86,9 @@ function serverFor(overrides: EnvOverrides): Promise<ServeProcess> {
 registerBackend({
   name: "node-server",
   async fetch(request, overrides = {}) {
-    const { url } = await serverFor(overrides);
-    const { pathname, search } = new URL(request.url);
-    const hasBody = request.method !== "GET" && request.method !== "HEAD";
-    return fetch(`${url}${pathname}${search}`, {
-      method: request.method,
-      headers: request.headers,
-      body: hasBody ? await request.arrayBuffer() : undefined,
-      // The app's answer as it is, as the in-process backends return it.
-      redirect: "manual",
-    });
+    return sendOverLoopback(request, (await serverFor(overrides)).url);
   },
+  separateClients: distinctClientAddresses,
   database: () => database.db,
   async query<T>(sql: string, params: unknown[] = []) {
     return plainRows<T>(await database.client.execute({ sql, args: params as never }));

@@ -11,9 +11,11 @@ import type { Database } from "../../src/db/database";
  */
 
 /**
- * Per-request overrides: the app's bindings and settings (src/config.ts), on both backends, and
- * the Worker's own (its database and Server-Timing), which mean something there only. Those are
- * named here because the Node project's typecheck has no Workers types for src/worker/env.ts.
+ * Per-request overrides: the app's bindings and settings (src/config.ts), on the in-process
+ * backends (settings only over HTTP), the Worker's own (its database and Server-Timing), which
+ * mean something there only, and the Node server's write limit, which only the `node-server`
+ * backend reads (it starts a server with it). The Worker's are named here because the Node
+ * project's typecheck has no Workers types for src/worker/env.ts.
  */
 export type EnvOverrides = Partial<AppBindings> &
   Partial<AppSettings> & {
@@ -21,6 +23,7 @@ export type EnvOverrides = Partial<AppBindings> &
     DATABASE_URL?: string;
     DATABASE_AUTH_TOKEN?: string;
     SERVER_TIMING?: string;
+    RATE_LIMIT_PER_MINUTE?: string;
   };
 
 export interface TestBackend {
@@ -30,6 +33,11 @@ export interface TestBackend {
    * (`node-server`) only app settings can be overridden, not bindings.
    */
   fetch(request: Request, overrides?: EnvOverrides): Promise<Response>;
+  /**
+   * Whether each CF-Connecting-IP a test sends is a client of its own (over HTTP it takes a
+   * loopback address per client, which not every system has).
+   */
+  separateClients: boolean;
   /** The same drizzle database the app uses, for seeding. */
   database(): Database;
   /** Runs one SQL statement with positional parameters; returns its rows. */
