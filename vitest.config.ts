@@ -60,8 +60,10 @@ export default defineConfig(async () => {
             // Counts D1 round trips through the D1 binding: Workers only.
             exclude: ["test/routes/round-trips.test.ts", "test/**/*.node.test.ts"],
             environment: "node",
+            globalSetup: ["./test/support/server-assets.ts"],
             setupFiles: ["./test/support/backend-server.ts"],
-            testTimeout: 30_000,
+            // A test with its own settings starts a server for them; a loaded machine is slow.
+            testTimeout: 90_000,
             // Starts and stops server processes: slow on a loaded machine, not a failure.
             hookTimeout: 120_000,
           },

@@ -23,8 +23,9 @@ import { type ServeProcess, startServeProcess } from "./serve-process";
  *   (loopback-client.ts), so the write limit still counts per client.
  * - Settings in `overrides` (the app's, src/config.ts, and the server's RATE_LIMIT_PER_MINUTE)
  *   start a second server with them in its environment, once per distinct set, on the same
- *   database. Binding overrides (a rate limiter, a database object) cannot cross a process
- *   boundary: tests using them skip this backend.
+ *   database (it also delivers what the queue table holds when it starts: start none while
+ *   ingest is in flight). Binding overrides (a rate limiter, a database object) cannot cross a
+ *   process boundary: tests using them skip this backend.
  * - `enqueue` stores the message in the server's durable queue table and restarts the server,
  *   which delivers what a previous process left there.
  */
@@ -45,11 +46,24 @@ const baseEnv: Record<string, string> = {
   METRICS_TOKEN: "",
 };
 
-let server = await startServeProcess(baseEnv);
-/** Servers with other app settings, by their settings: started on first use. */
+const { server: started, database } = await startWithDatabase();
+let server = started;
+/** Servers with other settings, by their settings: started on first use. */
 const variants = new Map<string, Promise<ServeProcess>>();
-// After the server has migrated the file.
-const database = await openLibsqlDatabase(databaseUrl);
+
+/** The test server, then the suite's own connection (once the server has migrated the file). */
+async function startWithDatabase() {
+  let first: ServeProcess | undefined;
+  try {
+    first = await startServeProcess(baseEnv);
+    return { server: first, database: await openLibsqlDatabase(databaseUrl) };
+  } catch (error) {
+    // afterAll is not registered yet: leave nothing behind.
+    await first?.stop();
+    rmSync(directory, { recursive: true, force: true });
+    throw error;
+  }
+}
 
 afterAll(async () => {
   const others = await Promise.allSettled(variants.values());
