@@ -30,6 +30,11 @@ export async function sendOverLoopback(request: Request, origin: string): Promis
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
   const body = hasBody ? Buffer.from(await request.arrayBuffer()) : undefined;
   const headers = Object.fromEntries(request.headers);
+  // A body without a declared length goes chunked, so the app sees no Content-Length, as
+  // in-process (node's client would otherwise send a DELETE's body with neither, unframed).
+  if (body !== undefined && headers["content-length"] === undefined) {
+    headers["transfer-encoding"] = "chunked";
+  }
   const localAddress = loopbackFor(request.headers.get("CF-Connecting-IP"));
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest(
@@ -38,7 +43,6 @@ export async function sendOverLoopback(request: Request, origin: string): Promis
       (incoming) => resolve(toResponse(incoming, request.method)),
     );
     outgoing.once("error", reject);
-    // The whole body at once: node sends it with its Content-Length.
     outgoing.end(body);
   });
 }
