@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
-import { MemoryRateLimiter } from "../../src/lib/security/rate-limit";
-import { backend, type EnvOverrides } from "../support/backend";
+import { backend } from "../support/backend";
 import { call, callJson, uniquePhone } from "../support/http";
 import { expectProblem } from "../support/problem";
+import { writeLimit } from "../support/write-limit";
 
 const OLD_KEY = "old-key-4f1c9a0e7b2d4c6f8a1b3c5d7e9f0a2b";
 const NEW_KEY = "new-key-9d8c7b6a5f4e3d2c1b0a99887766554433";
@@ -81,16 +81,6 @@ describe("API keys", () => {
     expect(withToken.status).toBe(200);
   });
 });
-
-/**
- * `limit` writes a minute: a limiter handed to the app in-process; over HTTP, a server started
- * with that limit, so its own limiter (across all its processes) is the one tested.
- */
-function writeLimit(limit: number): EnvOverrides {
-  return backend().name === "node-server"
-    ? { RATE_LIMIT_PER_MINUTE: String(limit) }
-    : { WRITE_RATE_LIMITER: new MemoryRateLimiter(limit) };
-}
 
 /** For tests that send as two clients (over HTTP: two loopback addresses, where there are). */
 const twoClients = it.runIf(backend().separateClients);
