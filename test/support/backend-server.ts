@@ -13,8 +13,9 @@ import { type ServeProcess, startServeProcess } from "./serve-process";
 
 /*
  * The `node-server` project: the contract suite over real HTTP against `npm run serve` as a
- * separate process — several worker processes (WEB_CONCURRENCY=2) on one fresh libSQL file per
- * test file, the same isolation the other projects have per file. The suite reaches the database
+ * separate process group, started with WEB_CONCURRENCY=2 (two worker processes when the server
+ * runs as a cluster), on one fresh libSQL file per test file: the same isolation the other
+ * projects have per file. The suite reaches the database
  * through its own connection to that file (WAL lets processes share it).
  *
  * What differs from the in-process backends:
@@ -25,7 +26,7 @@ import { type ServeProcess, startServeProcess } from "./serve-process";
  *   start a second server with them in its environment, once per distinct set, on the same
  *   database (it also delivers what the queue table holds when it starts: start none while
  *   ingest is in flight). Binding overrides (a rate limiter, a database object) cannot cross a
- *   process boundary: tests using them skip this backend.
+ *   process boundary and throw here; a test's write limit goes through write-limit.ts instead.
  * - `enqueue` stores the message in the server's durable queue table and restarts the server,
  *   which delivers what a previous process left there.
  */
