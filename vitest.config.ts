@@ -1,10 +1,11 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-// Three projects: the Worker code runs inside workerd against real D1 and Queues; the HTTP
-// contract suite (test/routes) runs a second time on the Node server's app over a libSQL file;
-// the Node tools (exceljs parsing, libSQL) run in plain Node. Files named *.node.test.ts belong
-// to Node. The same route test files serve both backends through test/support/backend.ts.
+// Four projects: the Worker code runs inside workerd against real D1 and Queues; the HTTP
+// contract suite (test/routes) runs a second time on the Node server's app in-process over a
+// libSQL file, and a third time over real HTTP against `npm run serve` as its own multi-process
+// server; the Node tools (exceljs parsing, libSQL) run in plain Node. Files named *.node.test.ts
+// belong to Node. The same route test files serve every backend through test/support/backend.ts.
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
@@ -48,6 +49,23 @@ export default defineConfig(async () => {
             setupFiles: ["./test/support/backend-node.ts"],
             testTimeout: 30_000,
             hookTimeout: 30_000,
+          },
+        },
+        {
+          test: {
+            name: "node-server",
+            // test/security is Workers-only: its tests drive Workers bindings (a failing D1, the
+            // rate-limit binding). The hardening tests that go over HTTP are in test/routes.
+            include: ["test/routes/**/*.test.ts"],
+            // Counts D1 round trips through the D1 binding: Workers only.
+            exclude: ["test/routes/round-trips.test.ts", "test/**/*.node.test.ts"],
+            environment: "node",
+            globalSetup: ["./test/support/server-assets.ts"],
+            setupFiles: ["./test/support/backend-server.ts"],
+            // A test with its own settings starts a server for them; a loaded machine is slow.
+            testTimeout: 90_000,
+            // Starts and stops server processes: slow on a loaded machine, not a failure.
+            hookTimeout: 120_000,
           },
         },
         {

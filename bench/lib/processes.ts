@@ -4,12 +4,16 @@
  * its own process group and stopped as a group (a cluster's workers with their primary), so
  * nothing outlives the run.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  spawnGroup as spawnInGroup,
+  stopGroup as stopProcessGroup,
+} from "../../scripts/lib/process-group";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** The server has no ingest token of its own: the benchmark gives it one for this run. */
@@ -224,10 +228,8 @@ export async function stopAll(): Promise<void> {
 }
 
 function spawnGroup(command: string, args: string[], env: ServerEnv, cwd = ROOT): ChildProcess {
-  const child = spawn(command, args, {
+  const child = spawnInGroup(command, args, {
     cwd,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
     env: {
       ...process.env,
       CLOUDFLARE_CF_FETCH_ENABLED: "false",
@@ -241,29 +243,15 @@ function spawnGroup(command: string, args: string[], env: ServerEnv, cwd = ROOT)
   return child;
 }
 
-/** SIGTERM to the group, SIGKILL after 5 s if it is still there. */
+/** Stops the group (SIGTERM, then SIGKILL), then waits until the kernel has removed all of it. */
 async function stopGroup(child: ChildProcess): Promise<void> {
   running.delete(child);
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const pid = child.pid;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  signal(pid, "SIGTERM");
-  const timer = setTimeout(() => signal(pid, "SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-  // The leader has gone; make sure nothing else of its group (a cluster's workers) stays behind,
-  // and wait until the kernel has removed them, so the next server gets the machine to itself.
-  signal(pid, "SIGKILL");
+  await stopProcessGroup(child);
+  // A cluster's workers may outlive their primary for a moment: the next server gets the
+  // machine to itself only once none is left.
   const deadline = Date.now() + 5_000;
-  while (groupSize(pid) > 0 && Date.now() < deadline) await sleep(50);
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, name);
-  } catch {
-    // the group is already gone
-  }
+  while (pid !== undefined && groupSize(pid) > 0 && Date.now() < deadline) await sleep(50);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -3,12 +3,13 @@
  * `wrangler dev` (Miniflare: D1, Queues) on a free loopback port, with its own state directory,
  * migrated first. Stopped by the caller.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { stopGroup } from "./process-group";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
@@ -86,7 +87,8 @@ export async function startLocalWorker(
 
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    await terminate(child);
+    // wrangler and everything it started (workerd).
+    await stopGroup(child);
     await rm(state, { recursive: true, force: true });
   };
   try {
@@ -121,24 +123,4 @@ async function waitFor(url: string, timeoutMs: number): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`local Worker did not answer on ${url}`);
-}
-
-/** Stops wrangler and everything it started (workerd), as a process group. */
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }, 5_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -18,7 +18,9 @@ describe("concurrent payments on one loan", () => {
     );
     // One row per accepted response, on distinct consecutive periods, each from the balance before.
     expect(stored.map((row) => row.period)).toEqual(accepted.map((_, i) => i + 1));
-    expect(accepted.map((r) => r.body.period).sort()).toEqual(stored.map((row) => row.period));
+    // In numeric order: with ten winners a default sort would put 10 after 1.
+    const periods = accepted.map((r) => Number(r.body.period)).sort((a, b) => a - b);
+    expect(periods).toEqual(stored.map((row) => row.period));
     const { body } = await statementOf(customerId, loanId);
     expect(body.payments).toHaveLength(accepted.length);
     expect(Math.round(body.outstanding_principal * 100)).toBe(stored.at(-1)?.balance_after_paise);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
-import { MemoryRateLimiter } from "../../src/lib/security/rate-limit";
+import { backend } from "../support/backend";
 import { call, callJson, uniquePhone } from "../support/http";
 import { expectProblem } from "../support/problem";
+import { writeLimit } from "../support/write-limit";
 
 const OLD_KEY = "old-key-4f1c9a0e7b2d4c6f8a1b3c5d7e9f0a2b";
 const NEW_KEY = "new-key-9d8c7b6a5f4e3d2c1b0a99887766554433";
@@ -81,38 +82,44 @@ describe("API keys", () => {
   });
 });
 
+/** For tests that send as two clients (over HTTP: two loopback addresses, where there are). */
+const twoClients = it.runIf(backend().separateClients);
+
 describe("write rate limit", () => {
-  it("answers 429 with Retry-After past the limit, counting /x and /api/x/ as one route", async () => {
-    const env = { WRITE_RATE_LIMITER: new MemoryRateLimiter(3) };
-    const headers = { "CF-Connecting-IP": "203.0.113.7" };
-    const statuses = [];
-    for (const path of ["/register", "/api/register/", "/register/", "/api/register"]) {
-      statuses.push((await call(path, { body: registration(), env, headers })).status);
-    }
-    expect(statuses).toEqual([201, 201, 201, 429]);
-    const limited = await call("/create-loan", {
-      body: { customer_id: 1, loan_amount: 1, interest_rate: 1, tenure: 1 },
-      env,
-      headers,
-    });
-    await expectProblem(limited, 429);
-    expect(limited.headers.get("retry-after")).toBe("60");
-    expect(limited.headers.get("cache-control")).toBe("no-store");
-    // A payment is a write too, whatever the ids in its path.
-    const payment = await call("/api/make-payment/1/1/", { body: { amount: 1 }, env, headers });
-    await expectProblem(payment, 429);
-    // Another client, and reads, are not affected.
-    expect(
-      (
-        await call("/register", {
-          body: registration(),
-          env,
-          headers: { "CF-Connecting-IP": "203.0.113.8" },
-        })
-      ).status,
-    ).toBe(201);
-    expect((await call("/view-loans/1", { env, headers })).status).not.toBe(429);
-  });
+  twoClients(
+    "answers 429 with Retry-After past the limit, counting /x and /api/x/ as one route",
+    async () => {
+      const env = writeLimit(3);
+      const headers = { "CF-Connecting-IP": "203.0.113.7" };
+      const statuses = [];
+      for (const path of ["/register", "/api/register/", "/register/", "/api/register"]) {
+        statuses.push((await call(path, { body: registration(), env, headers })).status);
+      }
+      expect(statuses).toEqual([201, 201, 201, 429]);
+      const limited = await call("/create-loan", {
+        body: { customer_id: 1, loan_amount: 1, interest_rate: 1, tenure: 1 },
+        env,
+        headers,
+      });
+      await expectProblem(limited, 429);
+      expect(limited.headers.get("retry-after")).toBe("60");
+      expect(limited.headers.get("cache-control")).toBe("no-store");
+      // A payment is a write too, whatever the ids in its path.
+      const payment = await call("/api/make-payment/1/1/", { body: { amount: 1 }, env, headers });
+      await expectProblem(payment, 429);
+      // Another client, and reads, are not affected.
+      expect(
+        (
+          await call("/register", {
+            body: registration(),
+            env,
+            headers: { "CF-Connecting-IP": "203.0.113.8" },
+          })
+        ).status,
+      ).toBe(201);
+      expect((await call("/view-loans/1", { env, headers })).status).not.toBe(429);
+    },
+  );
 
   it("with the default limit, never refuses a back office's burst of 300 writes from one client", async () => {
     const headers = { "CF-Connecting-IP": "203.0.113.99" };
@@ -129,7 +136,7 @@ describe("write rate limit", () => {
   });
 
   it("counts per API key when keys are on", async () => {
-    const env = { ...(await keysOn()), WRITE_RATE_LIMITER: new MemoryRateLimiter(1) };
+    const env = { ...(await keysOn()), ...writeLimit(1) };
     const sameAddress = { "CF-Connecting-IP": "198.51.100.1" };
     const statuses: number[] = [];
     for (const key of [OLD_KEY, NEW_KEY, OLD_KEY]) {

@@ -5,6 +5,7 @@ import { afterAll } from "vitest";
 import { openRuntime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { registerBackend } from "./backend";
+import { plainRows } from "./libsql-rows";
 
 // The `node-libsql` project: the Node server's app (no listener) on a fresh libSQL file per test
 // file, with the in-process queue — the same isolation the workers project has per file.
@@ -29,13 +30,10 @@ afterAll(async () => {
 registerBackend({
   name: "node-libsql",
   fetch: (request, overrides = {}) => runtime.fetch(request, overrides),
+  separateClients: true,
   database: () => runtime.db,
   async query<T>(sql: string, params: unknown[] = []) {
-    const result = await runtime.client.execute({ sql, args: params as never });
-    // Plain objects, as D1 returns them (libSQL rows also carry positional keys).
-    return result.rows.map(
-      (row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i]])) as T,
-    );
+    return plainRows<T>(await runtime.client.execute({ sql, args: params as never }));
   },
   enqueue: (body) => runtime.queue.send(body),
 });

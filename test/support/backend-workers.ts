@@ -12,6 +12,7 @@ registerBackend({
     await waitOnExecutionContext(ctx);
     return response;
   },
+  separateClients: true,
   database: () => d1Database(env.DB),
   async query<T>(sql: string, params: unknown[] = []) {
     const { results } = await env.DB.prepare(sql)
