@@ -1,6 +1,5 @@
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { scratchFiles } from "../node/ingest-fixtures";
 import {
   type Answer,
   type ClusterProcess,
@@ -10,6 +9,7 @@ import {
   startCluster,
   workerPids,
 } from "../node/cluster-process";
+import { scratchFiles } from "../node/ingest-fixtures";
 
 /*
  * `npm run serve` with two HTTP workers: every request below goes on a connection of its own, so
@@ -133,7 +133,8 @@ describe("npm run serve with WEB_CONCURRENCY=2", () => {
   });
 
   it("counts every process's requests at /metrics, whichever worker answers it", async () => {
-    const route = /^http_requests_total\{method="GET",route="\/view-loan\/\{loan_id\}",status_class="4xx"\} (\d+)$/m;
+    const route =
+      /^http_requests_total\{method="GET",route="\/view-loan\/\{loan_id\}",status_class="4xx"\} (\d+)$/m;
     const count = async () => {
       const { status, body } = await call<string>(server.url, "/metrics");
       expect(status).toBe(200);

@@ -31,7 +31,7 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
 
   let stopping = false;
   const stop = () => {
-    if (stopping) process.exit(1);
+    if (stopping) return;
     stopping = true;
     if (!server) process.exit(0);
     server.close().then(
@@ -40,9 +40,11 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
     );
   };
   channel.onStop(stop);
-  // A Ctrl-C reaches the whole process group: each worker finishes its own requests.
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  // A Ctrl-C reaches the whole process group: each worker finishes its own requests (the
+  // primary's stop that follows changes nothing). A second signal means now.
+  const onSignal = () => (stopping ? process.exit(1) : stop());
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 
   const { db, close } = await openLibsqlDatabase(settings.databaseUrl, settings.databaseAuthToken);
   const bindings: AppBindings = {
