@@ -54,7 +54,7 @@ export class ClusterChannel<Out extends Ask, In extends Ask> {
 
   constructor(
     send: (message: Envelope) => void,
-    answer: <R extends In>(request: R) => Promise<Answers[R["kind"]]>,
+    answer: (request: In) => Promise<Answers[In["kind"]]>,
   ) {
     this.#send = send;
     this.#answer = answer;

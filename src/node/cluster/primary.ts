@@ -42,18 +42,17 @@ export async function startClusterPrimary(
   const limiter = new MemoryRateLimiter(settings.rateLimitPerMinute);
   const channels = new Map<Worker, ClusterChannel<PrimaryAsks, WorkerAsks>>();
 
-  const answer = async <R extends WorkerAsks>(request: R): Promise<Answers[R["kind"]]> => {
-    const answers: { [K in WorkerAsks["kind"]]: () => Promise<Answers[K]> } = {
-      "rate-limit": () => limiter.limit({ key: (request as { key: string }).key }),
-      ingest: async () => {
-        await runtime.queue.sendBatch(
-          (request as Extract<WorkerAsks, { kind: "ingest" }>).messages,
-        );
+  const answer = async (request: WorkerAsks): Promise<Answers[WorkerAsks["kind"]]> => {
+    switch (request.kind) {
+      case "rate-limit":
+        return limiter.limit({ key: request.key });
+      case "ingest":
+        // Stored before it resolves: the worker's 202 follows the commit.
+        await runtime.queue.sendBatch(request.messages);
         return null;
-      },
-      metrics: () => clusterMetrics(runtime, [...channels.values()]),
-    };
-    return answers[request.kind]() as Promise<Answers[R["kind"]]>;
+      case "metrics":
+        return clusterMetrics(runtime, [...channels.values()]);
+    }
   };
 
   cluster.setupPrimary({ serialization: "advanced" });
