@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { Agent, request as httpRequest } from "node:http";
 import { createClient } from "@libsql/client";
 import { afterAll, describe, expect, it } from "vitest";
@@ -70,6 +70,31 @@ async function count(database: string, sql: string): Promise<number> {
   } finally {
     client.close();
   }
+}
+
+/**
+ * Resolves once the server's end of a loopback connection has nothing left to read (Linux:
+ * /proc/net/tcp): the worker has read, and so parsed, what the client sent.
+ */
+async function untilRead(serverPort: number, clientPort: number): Promise<void> {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
+  const local = `:${hex(serverPort)}`;
+  const remote = `:${hex(clientPort)}`;
+  await until(
+    async () => {
+      const table = await readFile("/proc/net/tcp", "utf8");
+      const row = table
+        .split("\n")
+        .map((line) => line.trim().split(/\s+/))
+        .find(
+          ([, localAddress, remoteAddress]) =>
+            localAddress?.endsWith(local) && remoteAddress?.endsWith(remote),
+        );
+      return row?.[4]?.split(":")[1] ?? null;
+    },
+    (receiveQueue) => receiveQueue === "00000000",
+    20_000,
+  );
 }
 
 describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
@@ -162,17 +187,22 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
             });
             response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
           });
-          // Half the body now, the rest after the signal.
-          slow.write(payload.slice(0, half));
-          setTimeout(() => {
-            process.kill(-server.pid, "SIGTERM");
-            setTimeout(() => slow.end(payload.slice(half)), 1_000);
-          }, 1_000);
+          // Half the body now; once the worker has read it (its request has begun), the signal;
+          // then the rest.
+          slow.write(payload.slice(0, half), () => {
+            const client = slow.socket?.localPort ?? 0;
+            untilRead(Number(host.port), client).then(() => {
+              process.kill(-server.pid, "SIGTERM");
+              setTimeout(() => slow.end(payload.slice(half)), 1_000);
+            }, reject);
+          });
         });
       });
     });
 
-    const { status, body } = await answered;
+    const { status, body } = await answered.catch((error: Error) => {
+      throw new Error(`${error.message}\n${server.output()}`);
+    });
     agent.destroy();
     expect(status, body).toBe(201);
     expect(await server.exited).toBe(0);

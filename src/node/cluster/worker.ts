@@ -40,9 +40,14 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
     );
   };
   channel.onStop(stop);
-  // A Ctrl-C reaches the whole process group: each worker finishes its own requests (the
-  // primary's stop that follows changes nothing). A second signal means now.
-  const onSignal = () => (stopping ? process.exit(1) : stop());
+  // A Ctrl-C reaches the whole process group: each worker finishes its own requests, whether
+  // the signal or the primary's stop comes first. A second signal means now.
+  let signalled = false;
+  const onSignal = () => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    stop();
+  };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
