@@ -4,15 +4,19 @@
  * the ingest queue in-process, loads the bundled workbooks through the real ingest path when the
  * database is empty (as `npm start` does; SEED=false skips it), serves the console and the API
  * reference's script from public/ (built first when needed), and stops gracefully on SIGINT /
- * SIGTERM.
+ * SIGTERM. With WEB_CONCURRENCY above 1 (the default: one per core) this process is a node:cluster
+ * primary and the HTTP is served by that many workers, each of which runs this script again.
  */
+import cluster from "node:cluster";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../src/config";
 import { countStoredRows } from "../src/ingest/job-store";
+import { startClusterPrimary } from "../src/node/cluster/primary";
+import { runClusterWorker } from "../src/node/cluster/worker";
 import { filePath } from "../src/node/database";
-import { type RunningServer, startServer } from "../src/node/server";
-import { settingsFromEnv } from "../src/node/settings";
+import { startServer } from "../src/node/server";
+import { type ServerSettings, settingsFromEnv } from "../src/node/settings";
 import { buildAssetsIfNeeded } from "./lib/assets";
 import { randomIngestToken, seedWhenEmpty } from "./lib/seed";
 
@@ -24,14 +28,38 @@ try {
   const env = { ...process.env };
   if (!env.INGEST_TOKEN?.trim() && seeding) env.INGEST_TOKEN = randomIngestToken();
   const settings = settingsFromEnv(env);
+  if (cluster.isWorker) {
+    // Forked by the primary below, with its environment: it serves HTTP until told to stop.
+    await runClusterWorker(settings);
+  } else {
+    await serve(settings, env, seeding);
+  }
+} catch (error) {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error(error);
+  process.exit(1);
+}
+
+async function serve(
+  settings: ServerSettings,
+  env: Record<string, string | undefined>,
+  seeding: boolean,
+): Promise<void> {
   const ingestToken = settings.app.ingestToken;
   // The console and /docs' script, served from public/ as the Worker serves them.
   await buildAssetsIfNeeded();
-  const server = await startServer(settings);
+  const workers = settings.webConcurrency;
+  const server =
+    workers === 1 ? await startServer(settings) : await startClusterPrimary(settings, env);
   stopOnSignals(server);
   const migrated = server.runtime.migrated;
   if (migrated.length > 0) console.log(`applied migrations: ${migrated.join(", ")}`);
   console.log(`database: ${describeDatabase(settings.databaseUrl)}`);
+  console.log(
+    workers === 1
+      ? "processes: 1 (WEB_CONCURRENCY=1: queue, limiter and HTTP in this one)"
+      : `processes: ${workers + 1} (a primary with the queue, limiter and metrics; ${workers} HTTP workers)`,
+  );
   if (ingestToken !== null && seeding) {
     await seedWhenEmpty({
       url: server.url,
@@ -47,13 +75,9 @@ try {
   console.log(
     `\nready: API ${server.url}  docs ${server.url}/docs  OpenAPI ${server.url}/openapi.json\n`,
   );
-} catch (error) {
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error(error);
-  process.exit(1);
 }
 
-function stopOnSignals(server: RunningServer): void {
+function stopOnSignals(server: { close: () => Promise<void> }): void {
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {

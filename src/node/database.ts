@@ -11,7 +11,8 @@ export interface LibsqlDatabase {
   client: Client;
   /** The app's queries: on a local file, through its own connection (src/node/native-libsql.ts). */
   db: Database;
-  close: () => void;
+  /** `checkpoint: false` leaves the WAL to the last process to close (a cluster's primary). */
+  close: (options?: { checkpoint?: boolean }) => void;
 }
 
 /** How long a statement waits for another process's lock on a `file:` database. */
@@ -52,9 +53,9 @@ export async function openLibsqlDatabase(
   return {
     client,
     db: native.db,
-    close: () => {
+    close: (options) => {
       try {
-        native.close();
+        native.close(options);
       } finally {
         client.close();
       }

@@ -15,10 +15,8 @@ import { type StatusClass, statusClass, type Telemetry } from "../lib/telemetry"
  * so tests can open several. Labels are route templates, methods, status classes, outcomes, codes
  * and kinds: a bounded set, and never personal data.
  *
- * One process today. Under node:cluster each worker keeps this registry and registers it with
- * `AggregatorRegistry.setRegistries([metrics.registry])`; the primary answers /metrics with
- * `new AggregatorRegistry().clusterMetrics()`, which sums counters and histograms across workers
- * (docs/operations.md).
+ * Under node:cluster (WEB_CONCURRENCY > 1) every process keeps its own registry and the primary
+ * adds them up for a scrape (src/node/cluster/primary.ts, docs/operations.md).
  */
 
 export interface NodeMetrics extends Telemetry {

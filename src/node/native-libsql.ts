@@ -8,7 +8,8 @@ import { log } from "../lib/log";
  * `@libsql/client` wraps, used directly, behind drizzle's sqlite-proxy driver. What that saves,
  * per statement: preparing it again (each SQL text is prepared once and kept), asking for its
  * columns, and building a row object with named and numbered keys (drizzle maps plain arrays).
- * A batch is BEGIN … COMMIT around synchronous calls, so nothing else runs in between.
+ * A batch is BEGIN … COMMIT around synchronous calls, so nothing else in this process runs in
+ * between.
  * Measured in docs/performance.md.
  *
  * One difference from the other drivers, which the app never meets: a raw `db.all(sql\`…\`)`
@@ -26,9 +27,17 @@ type Method = "run" | "all" | "values" | "get";
  */
 const MAX_PREPARED = 1_000;
 
+/**
+ * A batch that writes takes the write lock at BEGIN (IMMEDIATE), before its first read: another
+ * process's commit can then never land between what a guard read and what the batch writes, and a
+ * lock wait is the busy timeout's, not a failed upgrade. Reads-only batches stay deferred.
+ */
+const READ = /^\s*select\b/i;
+
 export interface NativeLibsql {
   db: Database;
-  close: () => void;
+  /** `checkpoint: false` leaves the WAL to the last process to close (a cluster's primary). */
+  close: (options?: { checkpoint?: boolean }) => void;
 }
 
 export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLibsql {
@@ -113,7 +122,7 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
     async (queries) =>
       guarded(() => {
         const open = connection();
-        open.exec("BEGIN");
+        open.exec(queries.every((query) => READ.test(query.sql)) ? "BEGIN" : "BEGIN IMMEDIATE");
         const results = queries.map((query) => execute(query.sql, query.params, query.method));
         open.exec("COMMIT");
         return results;
@@ -126,11 +135,12 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
 
   return {
     db,
-    close: () => {
+    close: ({ checkpoint = true } = {}) => {
       closed = true;
       const open = native;
       if (open === null || !open.open) return;
       try {
+        if (!checkpoint) return;
         // Kept statements keep SQLite from checkpointing when the connection closes: fold the
         // WAL into the database file now, so a stopped server leaves one self-contained file.
         const [busy] = open.prepare("PRAGMA wal_checkpoint(TRUNCATE)").raw(true).get([]) as [

@@ -13,7 +13,7 @@ import { openLibsqlDatabase } from "./database";
 import { startMaintenanceTimer } from "./maintenance-timer";
 import { MemoryQueue } from "./memory-queue";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
-import { metricsRoute } from "./metrics-route";
+import { type MetricsExposition, metricsRoute } from "./metrics-route";
 import { applyMigrations, readMigrations } from "./migrations";
 import { databaseQueueStore } from "./queue-store";
 import type { ServerSettings } from "./settings";
@@ -125,27 +125,13 @@ export async function openRuntime(
     INGEST_QUEUE: queue,
     WRITE_RATE_LIMITER: new MemoryRateLimiter(settings.rateLimitPerMinute),
   };
-  // Parsed once, at start; a test that varies a setting gets its own parse, kept with its bindings.
-  const overriddenConfig = new WeakMap<object, AppConfig>();
-  const app = createApp<AppBindings>({
-    config: (env) => overriddenConfig.get(env) ?? config,
-    database: () => db,
-    telemetry: () => telemetry,
-    ...(metrics ? { operations: metricsRoute<AppBindings>(metrics, settings.metricsToken) } : {}),
-  });
+  const app = nodeApp(settings, db, metrics && { metrics, exposition: metrics.registry });
   const maintenance = startMaintenanceTimer(db, tuning.maintenanceIntervalMs, {
     decisionRetentionMonths: config.decisionRetentionMonths,
   });
 
   return {
-    fetch: async (request, overrides) => {
-      if (!overrides) return app.fetch(request, bindings);
-      const env = { ...bindings, ...overrides };
-      if (APP_SETTING_NAMES.some((name) => name in overrides)) {
-        overriddenConfig.set(env, parseAppConfig({ ...settings.appSettings, ...overrides }));
-      }
-      return app.fetch(request, env);
-    },
+    fetch: (request, overrides) => app(request, bindings, overrides),
     bindings,
     db,
     client,
@@ -166,5 +152,43 @@ export async function openRuntime(
       await maintenance.stop();
       closeDatabase();
     },
+  };
+}
+
+/** The app's fetch, with a test's per-request replacements of bindings or settings. */
+export type NodeAppFetch = (
+  request: Request,
+  bindings: AppBindings,
+  overrides?: RuntimeOverrides,
+) => Promise<Response>;
+
+/**
+ * The Hono app over `db`, as every Node process serves it (the single server, a cluster worker):
+ * settings parsed once, metrics recorded and exposed at /metrics when on.
+ */
+export function nodeApp(
+  settings: Pick<RuntimeSettings, "app" | "appSettings" | "metricsToken">,
+  db: Database,
+  metrics: { metrics: NodeMetrics; exposition: MetricsExposition } | null,
+): NodeAppFetch {
+  const config = settings.app;
+  const telemetry = metrics?.metrics ?? noTelemetry;
+  // Parsed once, at start; a test that varies a setting gets its own parse, kept with its bindings.
+  const overriddenConfig = new WeakMap<object, AppConfig>();
+  const app = createApp<AppBindings>({
+    config: (env) => overriddenConfig.get(env) ?? config,
+    database: () => db,
+    telemetry: () => telemetry,
+    ...(metrics
+      ? { operations: metricsRoute<AppBindings>(metrics.exposition, settings.metricsToken) }
+      : {}),
+  });
+  return async (request, bindings, overrides) => {
+    if (!overrides) return app.fetch(request, bindings);
+    const env = { ...bindings, ...overrides };
+    if (APP_SETTING_NAMES.some((name) => name in overrides)) {
+      overriddenConfig.set(env, parseAppConfig({ ...settings.appSettings, ...overrides }));
+    }
+    return app.fetch(request, env);
   };
 }

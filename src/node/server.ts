@@ -7,20 +7,33 @@ import type { ServerSettings } from "./settings";
 import { loadStaticAssets, PUBLIC_DIR, type StaticAssets } from "./static-assets";
 
 /** How long a shutdown waits for requests in flight, then for the queue to empty. */
-const REQUEST_GRACE_MS = 10_000;
-const QUEUE_GRACE_MS = 10_000;
+export const REQUEST_GRACE_MS = 10_000;
+export const QUEUE_GRACE_MS = 10_000;
 
-export interface RunningServer {
+export interface RunningServer<R extends ServedRuntime = Runtime> {
   url: string;
-  runtime: Runtime;
+  runtime: R;
   /** Stops accepting connections, finishes requests in flight and queued work, closes the database. */
   close: () => Promise<void>;
 }
 
+/** What the HTTP listener serves: a Runtime, or a cluster worker's (src/node/cluster/worker.ts). */
+export interface ServedRuntime {
+  fetch: (request: Request) => Promise<Response>;
+  /** Lets queued work finish (up to `drainMs`), then closes the database. */
+  close: (drainMs?: number) => Promise<void>;
+}
+
 /** Opens (and migrates) the database, then serves the app over HTTP. */
 export async function startServer(settings: ServerSettings): Promise<RunningServer> {
-  const runtime = await openRuntime(settings);
+  return serveRuntime(await openRuntime(settings), settings);
+}
 
+/** Serves an open runtime over HTTP; closes it when the listener cannot start. */
+export async function serveRuntime<R extends ServedRuntime>(
+  runtime: R,
+  settings: Pick<ServerSettings, "host" | "port">,
+): Promise<RunningServer<R>> {
   let server: Server;
   let address: AddressInfo;
   try {
@@ -48,7 +61,11 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
   return { url, runtime, close };
 }
 
-function listen(runtime: Runtime, assets: StaticAssets, settings: ServerSettings) {
+function listen(
+  runtime: ServedRuntime,
+  assets: StaticAssets,
+  settings: Pick<ServerSettings, "host" | "port">,
+) {
   return new Promise<{ server: Server; address: AddressInfo }>((resolve, reject) => {
     // Without a `createServer` option the adapter makes a plain node:http server.
     const server = serve(
@@ -84,6 +101,6 @@ function stopAccepting(server: Server): Promise<void> {
   });
 }
 
-function formatHost(address: string): string {
+export function formatHost(address: string): string {
   return address.includes(":") ? `[${address}]` : address;
 }

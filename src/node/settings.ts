@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import {
@@ -16,6 +17,9 @@ export const DEFAULT_DATABASE_URL = `file:${fileURLToPath(new URL("../../.data/c
  * hundred writes from one key, low enough to stop a flood.
  */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1000;
+
+/** More HTTP worker processes than this is a typo, not a machine (each holds a connection). */
+export const MAX_WEB_CONCURRENCY = 64;
 
 /** `file:` databases are embedded; the others are reached over the network (Turso, sqld). */
 const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/i;
@@ -58,6 +62,17 @@ const serverSettingsSchema = appSettingsSchema.extend({
     .string()
     .optional()
     .transform((value) => value?.trim() || undefined),
+  /** HTTP worker processes (node:cluster); 1 is a single process without a cluster. */
+  WEB_CONCURRENCY: wholeNumber(
+    Math.min(availableParallelism(), MAX_WEB_CONCURRENCY),
+    1,
+    MAX_WEB_CONCURRENCY,
+  ),
+  /** Diagnostics: `X-Worker-Pid` on every cluster worker's response. Off unless `true` or `1`. */
+  WORKER_PID_HEADER: z
+    .string()
+    .optional()
+    .transform((value) => /^(true|1|yes|on)$/i.test(value?.trim() ?? "")),
 });
 
 /** The Node server's configuration, read from the environment once, at start. */
@@ -75,6 +90,10 @@ export interface ServerSettings {
   metrics: boolean;
   /** When set, /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
   metricsToken: string | undefined;
+  /** HTTP worker processes: 1 runs everything in this process; more fork a node:cluster. */
+  webConcurrency: number;
+  /** Cluster workers name their process in an `X-Worker-Pid` header (tests, diagnostics). */
+  workerPidHeader: boolean;
 }
 
 export function settingsFromEnv(env: Record<string, string | undefined>): ServerSettings {
@@ -89,5 +108,7 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     appSettings: Object.fromEntries(APP_SETTING_NAMES.map((name) => [name, env[name]])),
     metrics: settings.METRICS,
     metricsToken: settings.METRICS_TOKEN,
+    webConcurrency: settings.WEB_CONCURRENCY,
+    workerPidHeader: settings.WORKER_PID_HEADER,
   };
 }

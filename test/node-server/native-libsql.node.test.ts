@@ -1,6 +1,7 @@
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isKeyTakenError } from "../../src/db/errors";
@@ -97,6 +98,40 @@ describe("the Node server's file database connection", () => {
     } finally {
       reopened.close();
     }
+  });
+
+  it("takes the write lock before a writing batch's first read, so another process's commit cannot slip in between", async () => {
+    const { db } = database;
+    const path = join(directory, "n.db");
+    // Another connection on its own thread (as another process would be) holds the write lock
+    // with a row in flight, and commits it half a second later.
+    const other = new Worker(
+      `const { parentPort, workerData } = require("node:worker_threads");
+      const Database = require("libsql");
+      const connection = new Database(workerData.path, { timeout: 5000 });
+      connection.exec("BEGIN IMMEDIATE");
+      connection.exec("INSERT INTO customers (id, first_name, last_name, age, phone_number, monthly_salary_paise, approved_limit_paise) VALUES (901, 'F', 'L', 30, 7000000901, 5000000, 180000000)");
+      parentPort.postMessage("locked");
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+      connection.exec("COMMIT");
+      connection.close();`,
+      { eval: true, workerData: { path } },
+    );
+    const done = new Promise((resolve, reject) => {
+      other.once("exit", resolve);
+      other.once("error", reject);
+    });
+    await new Promise((resolve) => other.once("message", resolve));
+    // A deferred BEGIN would read a snapshot without the row, then fail to write on top of it.
+    const [counted] = await db.batch([
+      db.select({ n: sql<number>`count(*)` }).from(customers).where(eq(customers.id, 901)),
+      db.insert(customers).values(customer(902)),
+    ]);
+    await done;
+    expect(counted).toEqual([{ n: 1 }]);
+    expect(
+      await db.select({ id: customers.id }).from(customers).where(eq(customers.id, 902)),
+    ).toEqual([{ id: 902 }]);
   });
 
   it("keeps working past the number of statements it keeps prepared", async () => {

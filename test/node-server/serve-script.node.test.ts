@@ -9,8 +9,8 @@ import { npmScriptCommand } from "../node/npm-script";
 
 /*
  * `npm run serve` as a user runs it (package.json's command, without npm around it): a fresh
- * database is migrated and seeded with the bundled workbooks through the ingest path, then SIGTERM
- * stops the server cleanly (exit code 0).
+ * database is migrated and seeded with the bundled workbooks through the ingest path (by one process,
+ * and by a cluster's HTTP workers), then SIGTERM stops the server cleanly (exit code 0).
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -36,7 +36,13 @@ async function serve(env: Record<string, string>): Promise<{ url: string; databa
     // Its own process group, as a terminal's Ctrl-C reaches it.
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...inherited, PORT: "0", DATABASE_URL: `file:${databaseFile}`, ...env },
+    env: {
+      ...inherited,
+      PORT: "0",
+      DATABASE_URL: `file:${databaseFile}`,
+      WEB_CONCURRENCY: "1",
+      ...env,
+    },
   });
   return { url: await readyUrl(child, 90_000), databaseFile };
 }
@@ -107,6 +113,18 @@ describe("npm run serve", () => {
     database.close();
     expect({ ...counts.rows[0] }).toEqual({ customers: 300, loans: 782 });
   }, 120_000);
+
+  it("seeds an empty database through its HTTP workers with WEB_CONCURRENCY=2, and stops on SIGTERM", async () => {
+    const { url, databaseFile } = await serve({ WEB_CONCURRENCY: "2" });
+    expect((await fetch(`${url}/view-loan/7798`)).status).toBe(200);
+    expect(await stopWithSigterm()).toBe(0);
+    const database = createClient({ url: `file:${databaseFile}` });
+    const counts = await database.execute(
+      "SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM loans) AS loans",
+    );
+    database.close();
+    expect({ ...counts.rows[0] }).toEqual({ customers: 300, loans: 782 });
+  }, 180_000);
 
   it("uses the user's INGEST_TOKEN when one is set", async () => {
     const token = "serve-script-test-token";

@@ -1,7 +1,12 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config";
-import { DEFAULT_RATE_LIMIT_PER_MINUTE, settingsFromEnv } from "../../src/node/settings";
+import {
+  DEFAULT_RATE_LIMIT_PER_MINUTE,
+  MAX_WEB_CONCURRENCY,
+  settingsFromEnv,
+} from "../../src/node/settings";
 
 describe("the Node server's settings", () => {
   it("default to the Worker's write limit from wrangler.toml", () => {
@@ -17,6 +22,28 @@ describe("the Node server's settings", () => {
     for (const bad of ["0", "-1", "1.5", "many"]) {
       expect(() => settingsFromEnv({ RATE_LIMIT_PER_MINUTE: bad }), bad).toThrow(ConfigError);
     }
+  });
+
+  it("run one HTTP worker per core unless WEB_CONCURRENCY says how many", () => {
+    expect(settingsFromEnv({}).webConcurrency).toBe(
+      Math.min(availableParallelism(), MAX_WEB_CONCURRENCY),
+    );
+    expect(settingsFromEnv({ WEB_CONCURRENCY: "1" }).webConcurrency).toBe(1);
+    expect(settingsFromEnv({ WEB_CONCURRENCY: " 8 " }).webConcurrency).toBe(8);
+    expect(settingsFromEnv({ WEB_CONCURRENCY: String(MAX_WEB_CONCURRENCY) }).webConcurrency).toBe(
+      MAX_WEB_CONCURRENCY,
+    );
+    for (const bad of ["0", "-2", "1.5", "many", String(MAX_WEB_CONCURRENCY + 1)]) {
+      expect(() => settingsFromEnv({ WEB_CONCURRENCY: bad }), bad).toThrow(
+        /^WEB_CONCURRENCY must be a whole number from 1 to 64$/,
+      );
+    }
+  });
+
+  it("name no worker process in responses unless WORKER_PID_HEADER is true", () => {
+    expect(settingsFromEnv({}).workerPidHeader).toBe(false);
+    expect(settingsFromEnv({ WORKER_PID_HEADER: "false" }).workerPidHeader).toBe(false);
+    expect(settingsFromEnv({ WORKER_PID_HEADER: "true" }).workerPidHeader).toBe(true);
   });
 
   it("have no ingest token unless INGEST_TOKEN is set", () => {

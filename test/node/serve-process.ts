@@ -1,6 +1,7 @@
 /*
  * `npm run serve` as a child process, for tests that must kill a real server: its own process
- * group (tsx and the server die together), a database file of the caller's choosing, no seeding.
+ * group (tsx and the server die together), a database file of the caller's choosing, no seeding,
+ * a single process (WEB_CONCURRENCY=1) unless the caller says otherwise.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
@@ -21,7 +22,8 @@ export async function startServeProcess(env: Record<string, string>): Promise<Se
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PORT: "0", SEED: "false", ...env },
+    // One process, as these tests kill and restart it (test/node/cluster-process.ts: every core).
+    env: { ...process.env, PORT: "0", SEED: "false", WEB_CONCURRENCY: "1", ...env },
   });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));

@@ -1,0 +1,146 @@
+import type { MetricObjectWithValues, MetricValue } from "prom-client";
+import type { IngestSendRequest } from "../../ingest/queue";
+
+/*
+ * The whole protocol between the cluster's primary and its HTTP workers, over node:cluster's IPC
+ * channel (structured clone: `serialization: "advanced"`). Either side asks with a numbered
+ * request and the other replies to that number, with a value or an error's name and message.
+ * The primary also tells a worker to stop.
+ */
+
+/** What a worker asks the primary, which owns the queue, the rate limiter and the metrics' sum. */
+export type WorkerAsks =
+  | { kind: "rate-limit"; key: string }
+  | { kind: "ingest"; messages: IngestSendRequest[] }
+  | { kind: "metrics" };
+
+/** What the primary asks a worker: its own metrics, to add them up. */
+export type PrimaryAsks = { kind: "metrics-snapshot" };
+
+type Ask = WorkerAsks | PrimaryAsks;
+
+/** The value each kind of request is answered with. */
+export interface Answers {
+  "rate-limit": { success: boolean };
+  /** The messages are committed to the primary's queue store. */
+  ingest: null;
+  /** The Prometheus text of every process, added up. */
+  metrics: string;
+  "metrics-snapshot": MetricObjectWithValues<MetricValue<string>>[];
+}
+
+type Envelope =
+  | { cluster: "request"; id: number; body: Ask }
+  | { cluster: "reply"; id: number; value: unknown }
+  | { cluster: "reply"; id: number; error: { name: string; message: string } }
+  | { cluster: "stop" };
+
+/** A request the other side did not answer in time: a stuck or dying process. */
+const ASK_TIMEOUT_MS = 30_000;
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** One end of the channel: asks the other end, answers its requests with `answer`. */
+export class ClusterChannel<Out extends Ask, In extends Ask> {
+  readonly #send: (message: Envelope) => void;
+  readonly #answer: (request: In) => Promise<unknown>;
+  readonly #pending = new Map<number, Pending>();
+  #sequence = 0;
+  #onStop: (() => void) | null = null;
+
+  constructor(
+    send: (message: Envelope) => void,
+    answer: (request: In) => Promise<Answers[In["kind"]]>,
+  ) {
+    this.#send = send;
+    this.#answer = answer;
+  }
+
+  ask<R extends Out>(request: R): Promise<Answers[R["kind"]]> {
+    const id = ++this.#sequence;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new Error(`no answer to ${request.kind} in ${ASK_TIMEOUT_MS} ms`));
+      }, ASK_TIMEOUT_MS);
+      this.#pending.set(id, {
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timer,
+      });
+      try {
+        this.#send({ cluster: "request", id, body: request });
+      } catch (error) {
+        this.#settle(id, (pending) => pending.reject(error as Error));
+      }
+    });
+  }
+
+  /** Tells the worker at the other end to stop (primary → worker). */
+  stop(): void {
+    this.#send({ cluster: "stop" });
+  }
+
+  /** What a worker does when its primary says stop. */
+  onStop(stop: () => void): void {
+    this.#onStop = stop;
+  }
+
+  /** Handles a message from the other end; anything not of this protocol is ignored. */
+  receive(message: unknown): void {
+    if (!isEnvelope(message)) return;
+    if (message.cluster === "stop") {
+      this.#onStop?.();
+    } else if (message.cluster === "request") {
+      void this.#reply(message.id, message.body as In);
+    } else if ("error" in message) {
+      const error = Object.assign(new Error(message.error.message), { name: message.error.name });
+      this.#settle(message.id, (pending) => pending.reject(error));
+    } else {
+      this.#settle(message.id, (pending) => pending.resolve(message.value));
+    }
+  }
+
+  /** The other end has gone: nothing pending will be answered. */
+  close(reason: string): void {
+    for (const id of [...this.#pending.keys()]) {
+      this.#settle(id, (pending) => pending.reject(new Error(reason)));
+    }
+  }
+
+  async #reply(id: number, request: In): Promise<void> {
+    let reply: Envelope;
+    try {
+      reply = { cluster: "reply", id, value: await this.#answer(request) };
+    } catch (error) {
+      const { name, message } = error as Error;
+      reply = { cluster: "reply", id, error: { name, message } };
+    }
+    try {
+      this.#send(reply);
+    } catch {
+      // The asker has gone; its requests die with it.
+    }
+  }
+
+  #settle(id: number, settle: (pending: Pending) => void): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    settle(pending);
+  }
+}
+
+function isEnvelope(message: unknown): message is Envelope {
+  return (
+    typeof message === "object" &&
+    message !== null &&
+    "cluster" in message &&
+    ["request", "reply", "stop"].includes(String(message.cluster))
+  );
+}

@@ -1,0 +1,169 @@
+import cluster, { type Address, type Worker } from "node:cluster";
+import { AggregatorRegistry } from "prom-client";
+import { log } from "../../lib/log";
+import { MemoryRateLimiter } from "../../lib/security/rate-limit";
+import { openRuntime, type Runtime } from "../runtime";
+import { formatHost, QUEUE_GRACE_MS, REQUEST_GRACE_MS } from "../server";
+import type { ServerSettings } from "../settings";
+import { type Answers, ClusterChannel, type PrimaryAsks, type WorkerAsks } from "./ipc";
+
+/*
+ * `npm run serve` on every core: this process migrates the database once, then forks
+ * `settings.webConcurrency` HTTP workers (src/node/cluster/worker.ts) that share its port. It
+ * serves no HTTP itself; it owns what must be one across processes: the durable ingest queue and
+ * its consumer, the write rate limiter (a client's keep-alive connection stays on one worker, so
+ * the limit cannot be split between them), the maintenance timer, and the sum of every process's
+ * metrics. A worker that dies is forked again after a backoff; when this process dies, node:cluster
+ * ends its workers.
+ */
+
+export interface RunningCluster {
+  url: string;
+  /** The primary's runtime: database, queue, metrics (it serves no HTTP). */
+  runtime: Runtime;
+  /** Stops the workers (each finishes its requests), drains the queue, closes the database. */
+  close: () => Promise<void>;
+}
+
+/** A worker that crashes again soon waits longer before it is replaced, up to this. */
+const MAX_RESTART_DELAY_MS = 10_000;
+const FIRST_RESTART_DELAY_MS = 250;
+/** Crashes further apart than this do not add to the backoff. */
+const CRASH_MEMORY_MS = 60_000;
+/** A worker finishes its requests within REQUEST_GRACE_MS; past this it is killed. */
+const WORKER_STOP_MS = REQUEST_GRACE_MS + 5_000;
+
+/** `env` is what the workers parse their settings from (the primary's, with what it added). */
+export async function startClusterPrimary(
+  settings: ServerSettings,
+  env: Record<string, string | undefined>,
+): Promise<RunningCluster> {
+  const runtime = await openRuntime(settings);
+  const limiter = new MemoryRateLimiter(settings.rateLimitPerMinute);
+  const channels = new Map<Worker, ClusterChannel<PrimaryAsks, WorkerAsks>>();
+
+  const answer = async (request: WorkerAsks): Promise<Answers[WorkerAsks["kind"]]> => {
+    switch (request.kind) {
+      case "rate-limit":
+        return limiter.limit({ key: request.key });
+      case "ingest":
+        // Stored before it resolves: the worker's 202 follows the commit.
+        await runtime.queue.sendBatch(request.messages);
+        return null;
+      case "metrics":
+        return clusterMetrics(runtime, [...channels.values()]);
+    }
+  };
+
+  cluster.setupPrimary({ serialization: "advanced" });
+  let stopping = false;
+  const fork = (): Worker => {
+    const worker = cluster.fork(env);
+    const channel = new ClusterChannel<PrimaryAsks, WorkerAsks>(
+      (message) => worker.send(message),
+      answer,
+    );
+    channels.set(worker, channel);
+    worker.on("message", (message) => channel.receive(message));
+    // A send to a worker that has just died: its exit is handled below.
+    worker.on("error", () => undefined);
+    worker.once("exit", () => {
+      channels.delete(worker);
+      channel.close("the worker has gone");
+    });
+    return worker;
+  };
+
+  let address: Address | undefined;
+  try {
+    const workers = Array.from({ length: settings.webConcurrency }, fork);
+    [address] = await Promise.all(workers.map(listening));
+  } catch (error) {
+    stopping = true;
+    await Promise.all([...channels.keys()].map((worker) => stopWorker(worker, channels)));
+    await runtime.close();
+    throw error;
+  }
+
+  const restarts = new Set<ReturnType<typeof setTimeout>>();
+  let crashes: number[] = [];
+  cluster.on("exit", (worker, code, signal) => {
+    if (stopping) return;
+    const now = Date.now();
+    crashes = [...crashes.filter((at) => now - at < CRASH_MEMORY_MS), now];
+    const delayMs = Math.min(
+      MAX_RESTART_DELAY_MS,
+      FIRST_RESTART_DELAY_MS * 2 ** (crashes.length - 1),
+    );
+    log("error", "an HTTP worker exited; forking another", {
+      pid: worker.process.pid,
+      code,
+      signal,
+      delay_ms: delayMs,
+    });
+    const timer = setTimeout(() => {
+      restarts.delete(timer);
+      if (!stopping) fork();
+    }, delayMs);
+    restarts.add(timer);
+  });
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${formatHost(address?.address ?? settings.host)}:${address?.port}`,
+    runtime,
+    close: () => {
+      closing ??= (async () => {
+        stopping = true;
+        for (const timer of restarts) clearTimeout(timer);
+        await Promise.all([...channels.keys()].map((worker) => stopWorker(worker, channels)));
+        // The workers are gone: nothing sends any more, and this is the database's last connection.
+        await runtime.close(QUEUE_GRACE_MS);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Resolves with the shared address once the worker listens; rejects if it exits before. */
+function listening(worker: Worker): Promise<Address> {
+  return new Promise((resolve, reject) => {
+    const exited = (code: number | null, signal: string | null) =>
+      reject(new Error(`an HTTP worker exited while starting (code ${code}, signal ${signal})`));
+    worker.once("exit", exited);
+    worker.once("listening", (address) => {
+      worker.off("exit", exited);
+      resolve(address);
+    });
+  });
+}
+
+/** Asks a worker to stop, waits for it to exit, kills it when it takes too long. */
+async function stopWorker(
+  worker: Worker,
+  channels: Map<Worker, ClusterChannel<PrimaryAsks, WorkerAsks>>,
+): Promise<void> {
+  if (worker.isDead()) return;
+  const exited = new Promise((resolve) => worker.once("exit", resolve));
+  try {
+    channels.get(worker)?.stop();
+  } catch {
+    // Its channel is closed: it is on its way out.
+  }
+  const kill = setTimeout(() => worker.process.kill("SIGKILL"), WORKER_STOP_MS);
+  await exited;
+  clearTimeout(kill);
+}
+
+/** Every process's metrics, added up: counters and histograms summed, as one scrape would. */
+async function clusterMetrics(
+  runtime: Runtime,
+  channels: ClusterChannel<PrimaryAsks, WorkerAsks>[],
+): Promise<string> {
+  const own = (await runtime.metrics?.registry.getMetricsAsJSON()) ?? [];
+  // A worker that does not answer (it is dying) is left out of this scrape.
+  const workers = await Promise.all(
+    channels.map((channel) => channel.ask({ kind: "metrics-snapshot" }).catch(() => [])),
+  );
+  return AggregatorRegistry.aggregate([own, ...workers]).metrics();
+}

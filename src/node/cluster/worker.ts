@@ -1,0 +1,87 @@
+import type { AppBindings } from "../../app-env";
+import { openLibsqlDatabase } from "../database";
+import { createNodeMetrics } from "../metrics";
+import { nodeApp } from "../runtime";
+import { type RunningServer, type ServedRuntime, serveRuntime } from "../server";
+import type { ServerSettings } from "../settings";
+import { ClusterChannel, type PrimaryAsks, type WorkerAsks } from "./ipc";
+
+/*
+ * One HTTP worker of `npm run serve`'s cluster: the same app over its own connection to the
+ * database (WAL and the busy timeout let processes share the file; a write batch takes the lock
+ * at BEGIN), listening on the port the primary shares out. What must be single across processes
+ * lives in the primary and is asked for over IPC: the ingest queue (its 202 still means the chunk
+ * is committed, since the primary replies after storing it), the write rate limiter, and the
+ * metrics' sum. Migrations, the queue's consumer and the maintenance sweeps run in the primary.
+ */
+
+/** Serves until the primary says stop (or a signal comes), then exits 0; a second signal exits 1. */
+export async function runClusterWorker(settings: ServerSettings): Promise<void> {
+  const send = process.send?.bind(process);
+  if (!send) throw new Error("a cluster worker needs the IPC channel to its primary");
+  let server: RunningServer<ServedRuntime> | null = null;
+  const metrics = settings.metrics ? createNodeMetrics() : null;
+  const channel = new ClusterChannel<WorkerAsks, PrimaryAsks>(
+    (message) => send(message),
+    async () => (metrics ? await metrics.registry.getMetricsAsJSON() : []),
+  );
+  process.on("message", (message) => channel.receive(message));
+  // node:cluster exits a worker whose primary has gone; what waits for an answer fails first.
+  process.on("disconnect", () => channel.close("the cluster's primary has gone"));
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    if (!server) process.exit(0);
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  channel.onStop(stop);
+  // A Ctrl-C reaches the whole process group: each worker finishes its own requests, whether
+  // the signal or the primary's stop comes first. A second signal means now.
+  let signalled = false;
+  const onSignal = () => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    stop();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const { db, close } = await openLibsqlDatabase(settings.databaseUrl, settings.databaseAuthToken);
+  const bindings: AppBindings = {
+    INGEST_QUEUE: {
+      sendBatch: (messages) => channel.ask({ kind: "ingest", messages: [...messages] }),
+    },
+    WRITE_RATE_LIMITER: { limit: ({ key }) => channel.ask({ kind: "rate-limit", key }) },
+  };
+  const app = nodeApp(
+    settings,
+    db,
+    metrics && {
+      metrics,
+      exposition: {
+        contentType: metrics.registry.contentType,
+        metrics: () => channel.ask({ kind: "metrics" }),
+      },
+    },
+  );
+  const pid = String(process.pid);
+  server = await serveRuntime(
+    {
+      fetch: async (request) => {
+        const response = await app(request, bindings);
+        if (!settings.workerPidHeader) return response;
+        const marked = new Response(response.body, response);
+        marked.headers.set("X-Worker-Pid", pid);
+        return marked;
+      },
+      // The primary closes last and checkpoints the WAL; a worker's checkpoint would race it.
+      close: async () => close({ checkpoint: false }),
+    },
+    settings,
+  );
+}

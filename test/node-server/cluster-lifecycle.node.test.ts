@@ -1,0 +1,214 @@
+import { readFile, stat } from "node:fs/promises";
+import { Agent, request as httpRequest } from "node:http";
+import { createClient } from "@libsql/client";
+import { afterAll, describe, expect, it } from "vitest";
+import type { IngestMessage } from "../../src/ingest/messages";
+import {
+  type ClusterProcess,
+  call,
+  registration,
+  running,
+  startCluster,
+  workerPids,
+} from "../node/cluster-process";
+import { scratchFiles } from "../node/ingest-fixtures";
+import { chunk, customerRow, loanRow } from "../support/ingest";
+
+/*
+ * The cluster's start and end: what the ingest endpoint acknowledged survives kill -9 of the
+ * primary (whose workers go with it), and SIGTERM lets requests in flight finish, then leaves one
+ * checkpointed database file and exit code 0.
+ */
+
+const TOKEN = "cluster-lifecycle-test-token";
+const auth = { Authorization: `Bearer ${TOKEN}` };
+const scratch = scratchFiles();
+const servers: ClusterProcess[] = [];
+
+afterAll(async () => {
+  for (const server of servers) await server.kill();
+});
+
+async function serve(database: string, env: Record<string, string> = {}) {
+  const server = await startCluster({
+    DATABASE_URL: `file:${database}`,
+    INGEST_TOKEN: TOKEN,
+    ...env,
+  });
+  servers.push(server);
+  return server;
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function send(url: string, messages: IngestMessage[]): Promise<void> {
+  const { status } = await call(url, "/ingest/batches", { body: { messages }, headers: auth });
+  expect(status).toBe(202);
+}
+
+async function loanTotals(url: string, jobId: string) {
+  const { status, body } = await call<{ loans: { landed: number; retrying: number } }>(
+    url,
+    `/ingest/jobs/${jobId}`,
+    { headers: auth },
+  );
+  return status === 200 ? body.loans : null;
+}
+
+async function count(database: string, sql: string): Promise<number> {
+  const client = createClient({ url: `file:${database}` });
+  try {
+    return Number((await client.execute(sql)).rows[0]?.[0]);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Resolves once the server's end of a loopback connection has nothing left to read (Linux:
+ * /proc/net/tcp): the worker has read, and so parsed, what the client sent.
+ */
+async function untilRead(serverPort: number, clientPort: number): Promise<void> {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
+  const local = `:${hex(serverPort)}`;
+  const remote = `:${hex(clientPort)}`;
+  await until(
+    async () => {
+      const table = await readFile("/proc/net/tcp", "utf8");
+      const row = table
+        .split("\n")
+        .map((line) => line.trim().split(/\s+/))
+        .find(
+          ([, localAddress, remoteAddress]) =>
+            localAddress?.endsWith(local) && remoteAddress?.endsWith(remote),
+        );
+      return row?.[4]?.split(":")[1] ?? null;
+    },
+    (receiveQueue) => receiveQueue === "00000000",
+    20_000,
+  );
+}
+
+describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
+  it("lands every acknowledged chunk after kill -9 of the primary (its workers go too) and a restart", async () => {
+    const database = scratch("killed.db");
+    const jobId = "cluster-kill";
+    const customerIds = [8201, 8202, 8203, 8204, 8205, 8206];
+    // Loan chunks whose customers are not there yet: delivered, then waiting 2 s for a retry.
+    const loanChunks = [0, 1, 2].map((c) =>
+      chunk(jobId, c + 1, "loans", [
+        loanRow(89_000 + 2 * c, customerIds[2 * c] ?? 0),
+        loanRow(89_001 + 2 * c, customerIds[2 * c + 1] ?? 0),
+      ]),
+    );
+    const first = await serve(database, { INGEST_RETRY_DELAY_SECONDS: "2" });
+    const workers = await workerPids(first.url);
+    // Each chunk on its own connection: the three reach both workers.
+    for (const loans of loanChunks) await send(first.url, [loans]);
+    await until(
+      () => loanTotals(first.url, jobId),
+      (totals) => totals?.retrying === 6,
+      20_000,
+    );
+
+    process.kill(first.pid, "SIGKILL");
+    await first.exited;
+    // No orphans: node:cluster ends a worker whose primary has gone.
+    await until(
+      async () => (await Promise.all(workers.map(running))).some(Boolean),
+      (anyRunning) => !anyRunning,
+      20_000,
+    );
+    expect(
+      await count(
+        database,
+        "SELECT count(*) FROM node_queue_messages WHERE queue = 'credit-ingest'",
+      ),
+    ).toBe(3);
+
+    const second = await serve(database);
+    await send(second.url, [
+      chunk(
+        jobId,
+        4,
+        "customers",
+        customerIds.map((id) => customerRow(id)),
+      ),
+    ]);
+    await until(
+      () => loanTotals(second.url, jobId),
+      (totals) => totals?.landed === 6,
+      30_000,
+    );
+    expect(await count(database, "SELECT count(*) FROM loans")).toBe(6);
+  }, 180_000);
+
+  it("finishes requests in flight on SIGTERM, then exits 0 with the WAL checkpointed", async () => {
+    const database = scratch("stopped.db");
+    const server = await serve(database);
+    // One connection, kept alive: a first answer ties it to a worker.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const host = new URL(server.url);
+    const payload = JSON.stringify(registration(50_000));
+    const half = Math.floor(payload.length / 2);
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const warmUp = httpRequest({
+        host: host.hostname,
+        port: host.port,
+        path: "/openapi.json",
+        agent,
+      });
+      warmUp.on("error", reject);
+      warmUp.end();
+      warmUp.on("response", (first) => {
+        first.resume();
+        first.on("end", () => {
+          const slow = httpRequest({
+            host: host.hostname,
+            port: host.port,
+            path: "/register",
+            method: "POST",
+            agent,
+            headers: { "Content-Type": "application/json", "Content-Length": payload.length },
+          });
+          slow.on("error", reject);
+          slow.on("response", (response) => {
+            let body = "";
+            response.on("data", (data: Buffer) => {
+              body += data.toString();
+            });
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+          });
+          // Half the body now; once the worker has read it (its request has begun), the signal;
+          // then the rest.
+          slow.write(payload.slice(0, half), () => {
+            const client = slow.socket?.localPort ?? 0;
+            untilRead(Number(host.port), client).then(() => {
+              process.kill(-server.pid, "SIGTERM");
+              setTimeout(() => slow.end(payload.slice(half)), 1_000);
+            }, reject);
+          });
+        });
+      });
+    });
+
+    const { status, body } = await answered.catch((error: Error) => {
+      throw new Error(`${error.message}\n${server.output()}`);
+    });
+    agent.destroy();
+    expect(status, body).toBe(201);
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain("SIGTERM: finishing requests");
+    const wal = await stat(`${database}-wal`).catch(() => null);
+    expect(wal?.size ?? 0).toBe(0);
+    expect(await count(database, "SELECT count(*) FROM customers")).toBe(1);
+  }, 120_000);
+});

@@ -1,0 +1,190 @@
+import { createClient } from "@libsql/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type Answer,
+  type ClusterProcess,
+  call,
+  registration,
+  running,
+  startCluster,
+  workerPids,
+} from "../node/cluster-process";
+import { scratchFiles } from "../node/ingest-fixtures";
+
+/*
+ * `npm run serve` with two HTTP workers: every request below goes on a connection of its own, so
+ * node:cluster's round robin spreads them over both processes (X-Worker-Pid says which answered),
+ * and every guarantee of the single server must hold between processes: the limit and the 50 %
+ * rule, Idempotency-Keys, one payment per period, the write rate limit, /metrics' counts.
+ */
+
+const scratch = scratchFiles();
+let server: ClusterProcess;
+let database: string;
+
+beforeAll(async () => {
+  database = scratch("cluster.db");
+  server = await startCluster({ DATABASE_URL: `file:${database}` });
+}, 90_000);
+
+afterAll(async () => {
+  await server?.kill();
+});
+
+async function select<T>(sql: string, args: (number | string)[] = []): Promise<T[]> {
+  const client = createClient({ url: `file:${database}` });
+  try {
+    const result = await client.execute({ sql, args });
+    return result.rows.map(
+      (row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])) as T,
+    );
+  } finally {
+    client.close();
+  }
+}
+
+async function register(monthlyIncome: number): Promise<number> {
+  const { status, body } = await call(server.url, "/register", {
+    body: registration(monthlyIncome),
+  });
+  expect(status).toBe(201);
+  return body.customer_id as number;
+}
+
+/** Runs the same request `times` times at once, each on its own connection. */
+function concurrently<T>(times: number, request: () => Promise<Answer<T>>): Promise<Answer<T>[]> {
+  return Promise.all(Array.from({ length: times }, request));
+}
+
+function distinctPids(answers: Answer<unknown>[]): number {
+  return new Set(answers.map((answer) => answer.pid)).size;
+}
+
+describe("npm run serve with WEB_CONCURRENCY=2", () => {
+  it("says how many processes run and answers from more than one of them", async () => {
+    expect(server.output()).toContain("processes: 3");
+    expect(await workerPids(server.url)).toHaveLength(2);
+  });
+
+  it("never lets concurrent create-loans on different processes pass the approved limit", async () => {
+    // Limit 5 lakh; each loan 1 lakh over 600 months has a small EMI, so only the limit binds.
+    const customerId = await register(12_500);
+    const body = { customer_id: customerId, loan_amount: 100_000, interest_rate: 12, tenure: 600 };
+    const answers = await concurrently(20, () => call(server.url, "/create-loan", { body }));
+    expect(distinctPids(answers)).toBe(2);
+    for (const answer of answers) expect([200, 201, 409]).toContain(answer.status);
+    const [totals] = await select<{ loans: number; amount: number }>(
+      "SELECT COUNT(*) AS loans, SUM(loan_amount_paise) AS amount FROM loans WHERE customer_id = ?",
+      [customerId],
+    );
+    expect(totals).toEqual({ loans: 5, amount: 500_000_00 });
+    expect(answers.filter((answer) => answer.status === 201)).toHaveLength(5);
+  });
+
+  it("never lets concurrent create-loans on different processes pass half the salary", async () => {
+    // Half of 50,000 is 25,000: two EMIs of 8,884.88 fit, a third does not.
+    const customerId = await register(50_000);
+    const body = { customer_id: customerId, loan_amount: 100_000, interest_rate: 12, tenure: 12 };
+    const answers = await concurrently(20, () => call(server.url, "/create-loan", { body }));
+    expect(distinctPids(answers)).toBe(2);
+    for (const answer of answers) expect([200, 201, 409]).toContain(answer.status);
+    const loans = await select("SELECT id FROM loans WHERE customer_id = ?", [customerId]);
+    expect(loans).toHaveLength(2);
+  });
+
+  it("books one loan for one Idempotency-Key sent by many processes at once", async () => {
+    const customerId = await register(50_000);
+    const body = { customer_id: customerId, loan_amount: 50_000, interest_rate: 13, tenure: 12 };
+    const headers = { "Idempotency-Key": `cluster-${customerId}` };
+    const answers = await concurrently(12, () =>
+      call(server.url, "/create-loan", { body, headers }),
+    );
+    expect(distinctPids(answers)).toBe(2);
+    for (const answer of answers) expect([201, 409]).toContain(answer.status);
+    const loans = await select<{ id: number }>("SELECT id FROM loans WHERE customer_id = ?", [
+      customerId,
+    ]);
+    expect(loans).toHaveLength(1);
+    for (const answer of answers.filter((a) => a.status === 201)) {
+      expect(answer.body.loan_id).toBe(loans[0]?.id);
+    }
+  });
+
+  it("applies one payment per period when concurrent payments reach different processes", async () => {
+    const customerId = await register(50_000);
+    const booked = await call(server.url, "/create-loan", {
+      body: { customer_id: customerId, loan_amount: 100_000, interest_rate: 12, tenure: 12 },
+    });
+    expect(booked.status).toBe(201);
+    const loanId = booked.body.loan_id as number;
+    const amount = booked.body.monthly_installment;
+    const answers = await concurrently(10, () =>
+      call(server.url, `/make-payment/${customerId}/${loanId}`, { body: { amount } }),
+    );
+    expect(distinctPids(answers)).toBe(2);
+    for (const answer of answers) expect([201, 409]).toContain(answer.status);
+    const accepted = answers.filter((answer) => answer.status === 201);
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
+    const periods = await select<{ period: number }>(
+      "SELECT period FROM payments WHERE loan_id = ? ORDER BY period",
+      [loanId],
+    );
+    expect(periods.map((row) => row.period)).toEqual(accepted.map((_, i) => i + 1));
+  });
+
+  it("counts every process's requests at /metrics, whichever worker answers it", async () => {
+    const route =
+      /^http_requests_total\{method="GET",route="\/view-loan\/\{loan_id\}",status_class="4xx"\} (\d+)$/m;
+    const count = async () => {
+      const { status, body } = await call<string>(server.url, "/metrics");
+      expect(status).toBe(200);
+      return Number(route.exec(body)?.[1] ?? 0);
+    };
+    const before = await count();
+    const answers = await concurrently(10, () => call(server.url, "/view-loan/999999"));
+    expect(distinctPids(answers)).toBe(2);
+    for (const answer of answers) expect(answer.status).toBe(404);
+    expect(await count()).toBe(before + 10);
+    const { body } = await call<string>(server.url, "/metrics");
+    expect(body).toMatch(/^ingest_queue_depth\{queue="credit-ingest"\} 0$/m);
+  });
+
+  // Last: it replaces a worker.
+  it("forks a new worker when one is killed, and keeps answering", async () => {
+    const [victim, survivor] = await workerPids(server.url);
+    process.kill(victim ?? 0, "SIGKILL");
+    // A new worker loads the app first: seconds on a busy machine.
+    const deadline = Date.now() + 60_000;
+    let replacement: number | undefined;
+    while (replacement === undefined && Date.now() < deadline) {
+      const answer = await call(server.url, "/openapi.json").catch(() => null);
+      if (answer && answer.pid !== victim && answer.pid !== survivor) replacement = answer.pid;
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(replacement).toBeDefined();
+    expect(await running(victim ?? 0)).toBe(false);
+    const answers = await concurrently(10, () => call(server.url, "/openapi.json"));
+    for (const answer of answers) expect(answer.status).toBe(200);
+    expect(new Set(answers.map((answer) => answer.pid))).toEqual(new Set([survivor, replacement]));
+  }, 90_000);
+});
+
+describe("the write rate limit under WEB_CONCURRENCY=2", () => {
+  let limited: ClusterProcess;
+  afterAll(async () => {
+    await limited?.kill();
+  });
+
+  it("refuses the 6th write from one client at 5 a minute, though the writes reach both processes", async () => {
+    limited = await startCluster({
+      DATABASE_URL: `file:${scratch("rate-limit.db")}`,
+      RATE_LIMIT_PER_MINUTE: "5",
+    });
+    const answers: Answer[] = [];
+    for (let i = 0; i < 6; i++) {
+      answers.push(await call(limited.url, "/register", { body: registration(50_000) }));
+    }
+    expect(distinctPids(answers)).toBe(2);
+    expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201, 201, 201, 429]);
+  }, 90_000);
+});

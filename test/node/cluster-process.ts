@@ -1,0 +1,161 @@
+/*
+ * `npm run serve` on every core, as a child process: node (no launcher in between, so its pid is
+ * the cluster's primary), its own process group, a scratch database, two HTTP workers that name
+ * themselves in `X-Worker-Pid`. And requests on a connection of their own, so node:cluster's
+ * round robin hands them to the workers in turn.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import { fileURLToPath } from "node:url";
+import { npmScriptCommand } from "./npm-script";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface ClusterProcess {
+  url: string;
+  /** The primary's pid, which leads the process group. */
+  pid: number;
+  /** Everything it printed so far. */
+  output: () => string;
+  /** Resolves with the primary's exit code (null after a signal). */
+  exited: Promise<number | null>;
+  /** kill -9 of the whole group; resolves once the primary is gone. */
+  kill: () => Promise<void>;
+}
+
+export async function startCluster(env: Record<string, string>): Promise<ClusterProcess> {
+  const { command, args } = npmScriptCommand("serve");
+  const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...inherited,
+      WEB_CONCURRENCY: "2",
+      WORKER_PID_HEADER: "true",
+      HOST: "127.0.0.1",
+      PORT: "0",
+      SEED: "false",
+      AS_OF_DATE: "2025-06-15",
+      ...env,
+    },
+  });
+  let output = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const pid = child.pid ?? 0;
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      return; // already gone
+    }
+    await exited;
+  };
+  try {
+    const url = await readyUrl(child, (text) => {
+      output += text;
+      return output;
+    });
+    return { url, pid, output: () => output, exited, kill };
+  } catch (error) {
+    await kill();
+    throw error;
+  }
+}
+
+function readyUrl(child: ChildProcess, append: (text: string) => string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready:\n${append("")}`)), 60_000);
+    child.stdout?.on("data", (data: Buffer) => {
+      const url = /ready: API (http:\/\/\S+)/.exec(append(data.toString()))?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve(url);
+      }
+    });
+    child.stderr?.on("data", (data: Buffer) => append(data.toString()));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${append("")}`));
+    });
+  });
+}
+
+export interface Answer<T = Record<string, unknown>> {
+  status: number;
+  /** The worker that answered. */
+  pid: number;
+  body: T;
+}
+
+/** One request on a new connection (no keep-alive pool), JSON in and out. */
+export function call<T = Record<string, unknown>>(
+  url: string,
+  path: string,
+  options: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer<T>> {
+  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  return new Promise((resolve, reject) => {
+    const sent = httpRequest(
+      `${url}${path}`,
+      {
+        method: options.method ?? (payload === undefined ? "GET" : "POST"),
+        agent: false,
+        headers: {
+          ...(payload === undefined ? {} : { "Content-Type": "application/json" }),
+          ...options.headers,
+        },
+      },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (data: string) => {
+          text += data;
+        });
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            pid: Number(response.headers["x-worker-pid"]),
+            body: (text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text) as T,
+          }),
+        );
+        response.on("error", reject);
+      },
+    );
+    sent.on("error", reject);
+    // A connection handed to a worker that has just been killed is never answered.
+    sent.setTimeout(15_000, () => sent.destroy(new Error(`no answer to ${path}`)));
+    sent.end(payload);
+  });
+}
+
+/** The workers' pids, from answers on new connections until `count` distinct ones answered. */
+export async function workerPids(url: string, count = 2): Promise<number[]> {
+  const pids = new Set<number>();
+  for (let i = 0; i < 50 && pids.size < count; i++) {
+    pids.add((await call(url, "/openapi.json")).pid);
+  }
+  return [...pids];
+}
+
+/** Whether a process is still running (a zombie waiting for its parent's reap is not). */
+export async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+  return stat !== null && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+}
+
+let phones = 0;
+/** A registration with a phone number no other test uses. */
+export function registration(monthlyIncome: number): Record<string, unknown> {
+  phones += 1;
+  return {
+    first_name: "Asha",
+    last_name: "Verma",
+    age: 30,
+    monthly_income: monthlyIncome,
+    phone_number: 9_000_000_000 + (process.pid % 100_000) * 1000 + phones,
+  };
+}
