@@ -6,6 +6,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppBindings, AppVariables } from "./app-env";
 import type { AppConfig } from "./config";
 import type { Database } from "./db/database";
+import type { OpenSession } from "./db/sessions";
 import { todayUtc } from "./domain/dates";
 import { declaredBodyLimit } from "./lib/body-limit";
 import { identityEncodingOnly } from "./lib/content-encoding";
@@ -13,6 +14,7 @@ import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
 import { payloadTooLargeProblem, problemResponse } from "./lib/problem";
+import { requestDatabase } from "./lib/read-consistency";
 import { requestTelemetry } from "./lib/request-telemetry";
 import { configurableCors } from "./lib/security/cors";
 import { apiAccess } from "./lib/security/middleware";
@@ -70,6 +72,12 @@ export interface AppOptions<B extends AppBindings> {
    * (src/worker/database.ts), the server's libSQL client in Node (src/node/runtime.ts).
    */
   database: (env: B) => Database;
+  /**
+   * Per-request sessions over read replicas (D1's Sessions API, src/worker/database.ts); API
+   * requests use them instead of `database` when they return one, and answer with the
+   * session's bookmark (src/lib/read-consistency.ts).
+   */
+  session?: OpenSession<B>;
   /** Where the request's metrics go (src/lib/telemetry.ts); none by default. */
   telemetry?: (env: B) => Telemetry;
   /** Runtime-specific operations routes (the Node server's /metrics), served like /healthz. */
@@ -130,10 +138,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
       }),
     ),
   );
-  app.use(async (c, next) => {
-    c.set("db", options.database(c.env));
-    await next();
-  });
+  app.use(requestDatabase(options.database, options.session));
 
   // On Workers the console (a static asset) answers "/"; "/api" always answers with this index.
   const index = {

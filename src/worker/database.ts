@@ -1,7 +1,8 @@
 import { ConfigError } from "../config";
 import type { Database } from "../db/database";
+import type { DatabaseSession, SessionStart } from "../db/sessions";
 import { workerConfig } from "./config";
-import { d1Database } from "./d1";
+import { d1Database, d1Session } from "./d1";
 import type { Env } from "./env";
 import { remoteLibsqlDatabase } from "./libsql-web";
 
@@ -14,4 +15,13 @@ export function workerDatabase(env: Partial<Env>): Database {
   if (remote) return remoteLibsqlDatabase(remote);
   if (env.DB) return d1Database(env.DB);
   throw new ConfigError("No database is configured: bind a D1 database as DB or set DATABASE_URL");
+}
+
+/**
+ * A request's D1 session, so that reads can be served by read replicas. None on libSQL
+ * (`DATABASE_URL`), which has no sessions: the request then uses `workerDatabase`.
+ */
+export function workerSession(env: Partial<Env>, start: SessionStart): DatabaseSession | null {
+  if (workerConfig(env).remoteDatabase || !env.DB) return null;
+  return d1Session(env.DB, start);
 }
