@@ -6,9 +6,10 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppBindings, AppVariables } from "./app-env";
 import type { AppConfig } from "./config";
 import type { Database } from "./db/database";
-import type { OpenSession } from "./db/sessions";
+import type { SessionOpener } from "./db/sessions";
 import { todayUtc } from "./domain/dates";
 import { declaredBodyLimit } from "./lib/body-limit";
+import { declareBookmarkHeader } from "./lib/bookmark-openapi";
 import { identityEncodingOnly } from "./lib/content-encoding";
 import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
@@ -48,7 +49,7 @@ export function createApi() {
 }
 
 function openApiDocument(api: ReturnType<typeof createApi>) {
-  return api.getOpenAPI31Document({
+  const document = api.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
       title: "Credit Approval API",
@@ -59,6 +60,7 @@ function openApiDocument(api: ReturnType<typeof createApi>) {
     // An API key when the deployment requires one; otherwise none.
     security: [{ ApiKey: [] }, {}],
   });
+  return declareBookmarkHeader(document);
 }
 
 export interface AppOptions<B extends AppBindings> {
@@ -73,11 +75,11 @@ export interface AppOptions<B extends AppBindings> {
    */
   database: (env: B) => Database;
   /**
-   * Per-request sessions over read replicas (D1's Sessions API, src/worker/database.ts); API
-   * requests use them instead of `database` when they return one, and answer with the
-   * session's bookmark (src/lib/read-consistency.ts).
+   * Per-request sessions over read replicas (D1's Sessions API, src/worker/database.ts): when the
+   * bindings have them, requests use one instead of `database` and answer with its bookmark
+   * (src/lib/read-consistency.ts).
    */
-  session?: OpenSession<B>;
+  sessions?: SessionOpener<B>;
   /** Where the request's metrics go (src/lib/telemetry.ts); none by default. */
   telemetry?: (env: B) => Telemetry;
   /** Runtime-specific operations routes (the Node server's /metrics), served like /healthz. */
@@ -138,7 +140,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
       }),
     ),
   );
-  app.use(requestDatabase(options.database, options.session));
+  app.use(requestDatabase(options.database, options.sessions));
 
   // On Workers the console (a static asset) answers "/"; "/api" always answers with this index.
   const index = {

@@ -15,5 +15,5 @@ export interface DatabaseSession {
   bookmark(): string | null;
 }
 
-/** Opens a session, or answers null when the request's database has none (libSQL, Node). */
-export type OpenSession<B> = (env: B, start: SessionStart) => DatabaseSession | null;
+/** How a request opens its session; null when its database has none (libSQL, the Node server). */
+export type SessionOpener<B> = (env: B) => ((start: SessionStart) => DatabaseSession) | null;

@@ -1,12 +1,10 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppVariables } from "../app-env";
 import type { Database } from "../db/database";
-import type { OpenSession, SessionStart } from "../db/sessions";
+import type { SessionOpener, SessionStart } from "../db/sessions";
+import { BOOKMARK_HEADER } from "./bookmark-header";
 import { validationProblem } from "./problem";
 import { isReadOnlyApiRequest } from "./security/paths";
-
-/** Carries a session's bookmark between requests, in both directions. */
-export const BOOKMARK_HEADER = "x-d1-bookmark";
 
 /*
  * The shape D1 hands out: four dash-separated hex groups (8-8-8-32). Checked before it reaches
@@ -36,17 +34,16 @@ export function sessionStart(method: string, path: string, bookmark?: string): S
 
 /**
  * Gives the request its database: a session when the runtime has them (the response then carries
- * the session's bookmark), otherwise the plain database.
+ * the session's bookmark), otherwise the plain database. Without sessions the header means
+ * nothing and is not even read.
  */
 export function requestDatabase<B extends object>(
   database: (env: B) => Database,
-  openSession: OpenSession<B> | undefined,
+  sessions: SessionOpener<B> | undefined,
 ): MiddlewareHandler<{ Bindings: B; Variables: AppVariables }> {
   return async (c, next) => {
-    const session = openSession?.(
-      c.env,
-      sessionStart(c.req.method, c.req.path, c.req.header(BOOKMARK_HEADER)),
-    );
+    const open = sessions?.(c.env);
+    const session = open?.(sessionStart(c.req.method, c.req.path, c.req.header(BOOKMARK_HEADER)));
     c.set("db", session ? session.db : database(c.env));
     await next();
     const bookmark = session?.bookmark();

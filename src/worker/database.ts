@@ -18,10 +18,13 @@ export function workerDatabase(env: Partial<Env>): Database {
 }
 
 /**
- * A request's D1 session, so that reads can be served by read replicas. None on libSQL
- * (`DATABASE_URL`), which has no sessions: the request then uses `workerDatabase`.
+ * How a request opens its D1 session, so that reads can be served by read replicas. None on
+ * libSQL (`DATABASE_URL`), which has no sessions: requests then use `workerDatabase`.
  */
-export function workerSession(env: Partial<Env>, start: SessionStart): DatabaseSession | null {
-  if (workerConfig(env).remoteDatabase || !env.DB) return null;
-  return d1Session(env.DB, start);
+export function workerSessions(
+  env: Partial<Env>,
+): ((start: SessionStart) => DatabaseSession) | null {
+  const binding = env.DB;
+  if (workerConfig(env).remoteDatabase || !binding) return null;
+  return (start) => d1Session(binding, start);
 }

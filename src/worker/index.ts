@@ -3,14 +3,14 @@ import { runMaintenance } from "../db/maintenance";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { analyticsTelemetry } from "./analytics";
 import { workerConfig } from "./config";
-import { workerDatabase, workerSession } from "./database";
+import { workerDatabase, workerSessions } from "./database";
 import type { Env } from "./env";
 import { withD1ServerTiming } from "./server-timing";
 
 const app = createApp<Env>({
   config: (env) => workerConfig(env).app,
   database: workerDatabase,
-  session: workerSession,
+  sessions: workerSessions,
   telemetry: (env) => analyticsTelemetry(env.METRICS),
 });
 
