@@ -58,12 +58,12 @@ describe("D1 sessions and the x-d1-bookmark header", () => {
   });
 
   it.each([
-    "garbage",
-    "first-primary",
-    "00000000-00000001-00000000",
-    `${"0".repeat(8)}-${"0".repeat(8)}-${"0".repeat(8)}-${"g".repeat(32)}`,
-    "x".repeat(5000),
-  ])("answers a read with a malformed bookmark %j with a 400 naming the header", async (bad) => {
+    ["a word", "garbage"],
+    ["a constraint", "first-primary"],
+    ["a truncated bookmark", "00000000-00000001-00000000"],
+    ["non-hex digits", `${"0".repeat(8)}-${"0".repeat(8)}-${"0".repeat(8)}-${"g".repeat(32)}`],
+    ["5000 characters", "x".repeat(5000)],
+  ])("answers a read whose bookmark is %s with a 400 naming the header", async (_, bad) => {
     const { response, opened } = await sessionsOf("/view-loans/1", {
       headers: { "x-d1-bookmark": bad },
     });
