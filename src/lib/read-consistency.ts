@@ -18,7 +18,7 @@ const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/i;
  * as the client's bookmark), anything else to the primary. A malformed bookmark is a 400: silently
  * ignoring it would silently drop the read-your-writes the client asked for.
  */
-export function sessionStart(method: string, path: string, bookmark?: string): SessionStart {
+function sessionStart(method: string, path: string, bookmark?: string): SessionStart {
   if (!isReadOnlyApiRequest(method, path)) return "first-primary";
   if (bookmark === undefined) return "first-unconstrained";
   if (!BOOKMARK.test(bookmark)) {
