@@ -26,7 +26,7 @@ const requestHeader = {
 };
 
 const responseHeader = {
-  description: `The D1 session's bookmark after this request: send it back on a later read to see at least this state. Absent when the request reached no database. ${WHERE}`,
+  description: `The D1 session's bookmark after this request: send it back on a later read to see at least this state. Absent when the request ran no query (a read that sent one gets it back). ${WHERE}`,
   schema: { type: "string" },
 };
 
