@@ -6,13 +6,16 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppBindings, AppVariables } from "./app-env";
 import type { AppConfig } from "./config";
 import type { Database } from "./db/database";
+import type { SessionOpener } from "./db/sessions";
 import { todayUtc } from "./domain/dates";
 import { declaredBodyLimit } from "./lib/body-limit";
+import { declareBookmarkHeader } from "./lib/bookmark-openapi";
 import { identityEncodingOnly } from "./lib/content-encoding";
 import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
 import { payloadTooLargeProblem, problemResponse } from "./lib/problem";
+import { requestDatabase } from "./lib/read-consistency";
 import { requestTelemetry } from "./lib/request-telemetry";
 import { configurableCors } from "./lib/security/cors";
 import { apiAccess } from "./lib/security/middleware";
@@ -46,7 +49,7 @@ export function createApi() {
 }
 
 function openApiDocument(api: ReturnType<typeof createApi>) {
-  return api.getOpenAPI31Document({
+  const document = api.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
       title: "Credit Approval API",
@@ -57,6 +60,7 @@ function openApiDocument(api: ReturnType<typeof createApi>) {
     // An API key when the deployment requires one; otherwise none.
     security: [{ ApiKey: [] }, {}],
   });
+  return declareBookmarkHeader(document);
 }
 
 export interface AppOptions<B extends AppBindings> {
@@ -70,6 +74,12 @@ export interface AppOptions<B extends AppBindings> {
    * (src/worker/database.ts), the server's libSQL client in Node (src/node/runtime.ts).
    */
   database: (env: B) => Database;
+  /**
+   * Per-request sessions over read replicas (D1's Sessions API, src/worker/database.ts): when the
+   * bindings have them, requests use one instead of `database` and answer with its bookmark
+   * (src/lib/read-consistency.ts).
+   */
+  sessions?: SessionOpener<B>;
   /** Where the request's metrics go (src/lib/telemetry.ts); none by default. */
   telemetry?: (env: B) => Telemetry;
   /** Runtime-specific operations routes (the Node server's /metrics), served like /healthz. */
@@ -130,10 +140,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
       }),
     ),
   );
-  app.use(async (c, next) => {
-    c.set("db", options.database(c.env));
-    await next();
-  });
+  app.use(requestDatabase(options.database, options.sessions));
 
   // On Workers the console (a static asset) answers "/"; "/api" always answers with this index.
   const index = {

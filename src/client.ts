@@ -1,5 +1,6 @@
 import { hc } from "hono/client";
 import type { createApi } from "./app";
+import { BOOKMARK_HEADER } from "./lib/bookmark-header";
 
 /*
  * A typed client for TypeScript callers. The route contracts (src/routes/*.routes.ts) are the
@@ -20,9 +21,24 @@ export interface ClientOptions {
 /** `baseUrl` is the API's origin (`https://credit.example.com`) or its /api prefix. */
 export function createClient(baseUrl: string, options: ClientOptions = {}) {
   return hc<AppType>(baseUrl, {
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: carryingBookmark(options.fetch ?? ((input, init) => fetch(input, init))),
     ...(options.apiKey ? { headers: { Authorization: `Bearer ${options.apiKey}` } } : {}),
   });
+}
+
+/**
+ * One client is one session: it sends back the latest `x-d1-bookmark` it was given, so its reads
+ * see its own earlier writes even when a read replica answers (docs/databases.md).
+ */
+function carryingBookmark(send: typeof fetch): typeof fetch {
+  let bookmark: string | null = null;
+  return async (input, init) => {
+    const headers = new Headers(init?.headers);
+    if (bookmark && !headers.has(BOOKMARK_HEADER)) headers.set(BOOKMARK_HEADER, bookmark);
+    const response = await send(input, { ...init, headers });
+    bookmark = response.headers.get(BOOKMARK_HEADER) ?? bookmark;
+    return response;
+  };
 }
 
 export type CreditClient = ReturnType<typeof createClient>;

@@ -1,9 +1,17 @@
+import { BOOKMARK_HEADER } from "../../src/lib/bookmark-header";
 import { apiKey, apiKeyRejected } from "./api-key";
 
 /*
  * The console's only way to the API: JSON in and out, the API key from session storage, and
  * problem+json turned into an ApiError the forms can show field by field.
  */
+
+/*
+ * The tab is one D1 session: the latest bookmark the API returned is sent with every request, so a
+ * loan just booked is in the list read next, even when a read replica serves that read. Kept in
+ * session storage, like the key, so a reload keeps it.
+ */
+const BOOKMARK_STORAGE = "credit-console-d1-bookmark";
 
 export interface FieldError {
   field: string;
@@ -42,10 +50,13 @@ export async function api<T>(
       Accept: "application/json",
       ...(body === undefined ? {} : { "Content-Type": "application/json" }),
       ...(key ? { Authorization: `Bearer ${key}` } : {}),
+      ...bookmarkHeader(),
       ...headers,
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  const bookmark = response.headers.get(BOOKMARK_HEADER);
+  if (bookmark) sessionStorage.setItem(BOOKMARK_STORAGE, bookmark);
   const parsed = parseJson(await response.text());
   if (!response.ok) {
     if (response.status === 401) apiKeyRejected(key !== null);
@@ -63,6 +74,11 @@ export async function api<T>(
     );
   }
   return { status: response.status, headers: response.headers, body: parsed as T };
+}
+
+function bookmarkHeader(): Record<string, string> {
+  const bookmark = sessionStorage.getItem(BOOKMARK_STORAGE);
+  return bookmark ? { [BOOKMARK_HEADER]: bookmark } : {};
 }
 
 /** A proxy's HTML error page is not JSON: the status alone must still reach the form. */

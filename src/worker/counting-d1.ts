@@ -15,7 +15,7 @@ const EXECUTING = ["all", "run", "first", "raw"] as const;
 /**
  * Wraps a D1 binding and counts the round trips that reach it: each `batch()` is one, and so is
  * each statement executed on its own (`all`, `run`, `first`, `raw`); `exec()` counts one too.
- * Queries made through `withSession()` are passed through uncounted (the app opens no sessions).
+ * Sessions opened with `withSession()` are counted the same way, into the same counter.
  *
  * Statements stay D1's own objects (their methods are replaced in place), so `batch()` receives
  * exactly what the binding handed out.
@@ -55,7 +55,15 @@ export function countingD1(binding: D1Database): { database: D1Database; counter
     batch: <T>(statements: D1PreparedStatement[]) =>
       counted(() => binding.batch<T>(statements), statements.length),
     exec: (query) => counted(() => binding.exec(query)),
-    withSession: (constraintOrBookmark) => binding.withSession(constraintOrBookmark),
+    withSession: (constraintOrBookmark) => {
+      const session = binding.withSession(constraintOrBookmark);
+      return {
+        prepare: (query) => instrument(session.prepare(query)),
+        batch: <T>(statements: D1PreparedStatement[]) =>
+          counted(() => session.batch<T>(statements), statements.length),
+        getBookmark: () => session.getBookmark(),
+      };
+    },
     dump: () => binding.dump(),
   };
   return { database, counter };

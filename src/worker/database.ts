@@ -1,7 +1,8 @@
 import { ConfigError } from "../config";
 import type { Database } from "../db/database";
+import type { DatabaseSession, SessionStart } from "../db/sessions";
 import { workerConfig } from "./config";
-import { d1Database } from "./d1";
+import { d1Database, d1Session } from "./d1";
 import type { Env } from "./env";
 import { remoteLibsqlDatabase } from "./libsql-web";
 
@@ -14,4 +15,16 @@ export function workerDatabase(env: Partial<Env>): Database {
   if (remote) return remoteLibsqlDatabase(remote);
   if (env.DB) return d1Database(env.DB);
   throw new ConfigError("No database is configured: bind a D1 database as DB or set DATABASE_URL");
+}
+
+/**
+ * How a request opens its D1 session, so that reads can be served by read replicas. None on
+ * libSQL (`DATABASE_URL`), which has no sessions: requests then use `workerDatabase`.
+ */
+export function workerSessions(
+  env: Partial<Env>,
+): ((start: SessionStart) => DatabaseSession) | null {
+  const binding = env.DB;
+  if (workerConfig(env).remoteDatabase || !binding) return null;
+  return (start) => d1Session(binding, start);
 }

@@ -3,13 +3,14 @@ import { runMaintenance } from "../db/maintenance";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { analyticsTelemetry } from "./analytics";
 import { workerConfig } from "./config";
-import { workerDatabase } from "./database";
+import { workerDatabase, workerSessions } from "./database";
 import type { Env } from "./env";
 import { withD1ServerTiming } from "./server-timing";
 
 const app = createApp<Env>({
   config: (env) => workerConfig(env).app,
   database: workerDatabase,
+  sessions: workerSessions,
   telemetry: (env) => analyticsTelemetry(env.METRICS),
 });
 
@@ -18,6 +19,8 @@ export default {
     workerConfig(env).serverTiming
       ? withD1ServerTiming(env, (counted) => app.fetch(request, counted, ctx))
       : app.fetch(request, env, ctx),
+  // The consumer and the cron use the plain binding, which always reaches the primary: they write,
+  // and no client is waiting to carry a bookmark.
   queue: (batch, env, _ctx) =>
     consumeIngestBatch(
       batch,

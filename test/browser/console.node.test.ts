@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { startSeededWorker } from "../../scripts/lib/seeded-worker";
-import { fact, fillByLabel, focused, loanRequest, openView, view } from "./support/console-page";
+import {
+  fact,
+  fillByLabel,
+  focused,
+  loanRequest,
+  openView,
+  storedBookmark,
+  view,
+} from "./support/console-page";
 import { expectDocsRenderEveryOperation } from "./support/docs-page";
 import { useBrowserAndWorker } from "./support/suite";
 
@@ -112,9 +120,14 @@ describe("the console", () => {
     expect(await fact(loan, "Amount")).toMatch(/1,00,000/);
     expect(await fact(loan, "Period")).toBe("2025-06-15 to 2026-06-15 (current)");
 
+    // The tab is one D1 session: the read after the booking sends the latest bookmark it got.
+    const beforeLookup = await storedBookmark(page);
+    expect(beforeLookup).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/);
+    const lookup = page.waitForRequest((request) => request.url().includes("/view-loans/"));
     const loans = await openView(page, "loans");
     await fillByLabel(loans, { "Customer ID": customerId });
     await loans.getByRole("button", { name: "Look up" }).click();
+    expect((await lookup).headers()["x-d1-bookmark"]).toBe(beforeLookup);
     const table = loans.getByRole("table", { name: `Loans of customer ${customerId}` });
     await table.waitFor();
     expect(await table.locator("tbody tr").count()).toBe(1);

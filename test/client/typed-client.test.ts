@@ -168,6 +168,39 @@ describe("the typed client", () => {
     expect(body.payments.map((p) => p.payment_id)).toEqual([receipt.payment_id]);
   });
 
+  it("sends back the latest x-d1-bookmark it was given, so its reads see its writes", async () => {
+    const sent: (string | null)[] = [];
+    const received: (string | null)[] = [];
+    const recording = createClient(BASE, {
+      fetch: async (input, init) => {
+        const request = new Request(input, init);
+        sent.push(request.headers.get("x-d1-bookmark"));
+        const response = await backend().fetch(request);
+        received.push(response.headers.get("x-d1-bookmark"));
+        return response;
+      },
+    });
+    const registered = await recording.register.$post({
+      json: {
+        first_name: "Mira",
+        last_name: "Das",
+        age: 35,
+        monthly_income: 60_000,
+        phone_number: uniquePhone(),
+      },
+    });
+    if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);
+    const { customer_id } = await registered.json();
+    await recording["view-loans"][":customer_id"].$get({
+      param: { customer_id: String(customer_id) },
+    });
+    await recording["view-loans"][":customer_id"].$get({
+      param: { customer_id: String(customer_id) },
+    });
+    expect(sent).toEqual([null, received[0], received[1]]);
+    if (backend().name === "workers-d1") expect(received.every(Boolean)).toBe(true);
+  });
+
   it("refuses, at compile time, calls that do not match the contract", () => {
     // Never called: only the compiler reads this. An unused @ts-expect-error fails typecheck too,
     // so these lines also prove the client is typed rather than `any`.

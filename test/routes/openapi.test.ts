@@ -42,12 +42,48 @@ describe("generated API documentation", () => {
       expect.arrayContaining(["200", "400", "404"]),
     );
     const list = body.paths["/customers/{customer_id}/decisions"]?.get as unknown as {
-      parameters: { name: string; in: string }[];
+      parameters: { name?: string; in?: string; $ref?: string }[];
     };
-    expect(list.parameters.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
+    expect(list.parameters.map((p) => p.$ref ?? `${p.in}:${p.name}`).sort()).toEqual([
+      "#/components/parameters/D1Bookmark",
       "path:customer_id",
       "query:cursor",
       "query:limit",
+    ]);
+  });
+
+  it("declares x-d1-bookmark on the reads' requests and on every response", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    const components = body.components as unknown as {
+      parameters: Record<string, { name: string; in: string }>;
+      headers: Record<string, unknown>;
+    };
+    expect(components.parameters.D1Bookmark).toMatchObject({ name: "x-d1-bookmark", in: "header" });
+    expect(components.headers).toHaveProperty("D1Bookmark");
+    const readers: string[] = [];
+    for (const [path, operations] of Object.entries(body.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const { parameters = [], responses } = operation as {
+          parameters?: { $ref?: string }[];
+          responses: Record<string, { headers?: Record<string, { $ref: string }> }>;
+        };
+        if (parameters.some((p) => p.$ref === "#/components/parameters/D1Bookmark")) {
+          readers.push(`${method} ${path}`);
+        }
+        for (const [status, response] of Object.entries(responses)) {
+          expect(response.headers?.["x-d1-bookmark"], `${method} ${path} ${status}`).toEqual({
+            $ref: "#/components/headers/D1Bookmark",
+          });
+        }
+      }
+    }
+    expect(readers.sort()).toEqual([
+      "get /customers/{customer_id}/decisions",
+      "get /decisions/{decision_id}",
+      "get /view-loan/{loan_id}",
+      "get /view-loans/{customer_id}",
+      "get /view-statement/{customer_id}/{loan_id}",
+      "post /check-eligibility",
     ]);
   });
 

@@ -176,9 +176,11 @@ describe("D1 round trips per request", () => {
       ...options,
       env: { ...options.env, SERVER_TIMING: "true" },
     });
-    // Everything but the request id (fresh per request) and the added header itself.
+    // Everything but the request id and D1 bookmark (fresh per request) and the added header.
     const others = (response: Response) =>
-      [...response.headers].filter(([name]) => !["x-request-id", "server-timing"].includes(name));
+      [...response.headers].filter(
+        ([name]) => !["x-request-id", "x-d1-bookmark", "server-timing"].includes(name),
+      );
     expect(timed.status).toBe(200);
     expect(others(timed)).toEqual(others(plain));
     expect(timed.headers.get("Access-Control-Allow-Origin")).toBe(origin);

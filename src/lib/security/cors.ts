@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { AppConfig } from "../../config";
+import { BOOKMARK_HEADER } from "../bookmark-header";
 
 /**
  * CORS for browser clients, off unless `CORS_ORIGINS` is set: `*` for any origin, or a
@@ -17,8 +18,8 @@ export function configurableCors(): MiddlewareHandler<{ Variables: { config: App
       handler = cors({
         origin: origins.includes("*") ? "*" : origins,
         allowMethods: ["GET", "POST", "OPTIONS"],
-        allowHeaders: ["Content-Type", "Authorization", "Idempotency-Key"],
-        exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After"],
+        allowHeaders: ["Content-Type", "Authorization", "Idempotency-Key", BOOKMARK_HEADER],
+        exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After", BOOKMARK_HEADER],
         maxAge: 600,
       });
       byOrigins.set(origins, handler);

@@ -40,3 +40,16 @@ export function isRateLimitedWrite(method: string, path: string): boolean {
   const normal = normalisedPath(path);
   return WRITE_PATHS.has(normal) || WRITE_PREFIXES.some((prefix) => normal.startsWith(prefix));
 }
+
+/** The one POST that writes nothing: it decides a loan from what is stored. */
+const READ_ONLY_POSTS = new Set(["/check-eligibility"]);
+
+/**
+ * API requests that only read, which a read replica may serve: the API's GETs (and HEADs) and
+ * check-eligibility. Ingest's GETs are not among them: they report the queue consumer's writes.
+ */
+export function isReadOnlyApiRequest(method: string, path: string): boolean {
+  if (!needsApiKey(path)) return false;
+  if (method === "GET" || method === "HEAD") return true;
+  return method === "POST" && READ_ONLY_POSTS.has(normalisedPath(path));
+}

@@ -60,3 +60,10 @@ export function storedKey(page: Page) {
     };
   });
 }
+
+/** The D1 bookmark the console keeps for its tab (null before its first answer that has one). */
+export function storedBookmark(page: Page) {
+  return page.evaluate(() =>
+    (globalThis as unknown as PageGlobals).sessionStorage.getItem("credit-console-d1-bookmark"),
+  );
+}

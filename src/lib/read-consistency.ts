@@ -1,0 +1,52 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppVariables } from "../app-env";
+import type { Database } from "../db/database";
+import type { SessionOpener, SessionStart } from "../db/sessions";
+import { BOOKMARK_HEADER } from "./bookmark-header";
+import { validationProblem } from "./problem";
+import { isReadOnlyApiRequest } from "./security/paths";
+
+/*
+ * The shape D1 hands out: four dash-separated hex groups (8-8-8-32). Checked before it reaches
+ * D1, which does not validate it itself: locally it keeps a garbage bookmark and returns it as the
+ * session's bookmark from then on.
+ */
+const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/i;
+
+/**
+ * Where a request's first query may go: a read-only API request to any replica (at least as new
+ * as the client's bookmark), anything else to the primary. A malformed bookmark is a 400: silently
+ * ignoring it would silently drop the read-your-writes the client asked for.
+ */
+function sessionStart(method: string, path: string, bookmark?: string): SessionStart {
+  if (!isReadOnlyApiRequest(method, path)) return "first-primary";
+  if (bookmark === undefined) return "first-unconstrained";
+  if (!BOOKMARK.test(bookmark)) {
+    throw validationProblem([
+      {
+        field: BOOKMARK_HEADER,
+        message: `must be a bookmark from an earlier response's ${BOOKMARK_HEADER} header`,
+      },
+    ]);
+  }
+  return { bookmark };
+}
+
+/**
+ * Gives the request its database: a session when the runtime has them (the response then carries
+ * the session's bookmark), otherwise the plain database. Without sessions the header means
+ * nothing and is not even read.
+ */
+export function requestDatabase<B extends object>(
+  database: (env: B) => Database,
+  sessions: SessionOpener<B> | undefined,
+): MiddlewareHandler<{ Bindings: B; Variables: AppVariables }> {
+  return async (c, next) => {
+    const open = sessions?.(c.env);
+    const session = open?.(sessionStart(c.req.method, c.req.path, c.req.header(BOOKMARK_HEADER)));
+    c.set("db", session ? session.db : database(c.env));
+    await next();
+    const bookmark = session?.bookmark();
+    if (bookmark) c.res.headers.set(BOOKMARK_HEADER, bookmark);
+  };
+}
