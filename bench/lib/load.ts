@@ -6,6 +6,7 @@ import { loadavg } from "node:os";
 import autocannon, { type Result } from "autocannon";
 
 export type Endpoint =
+  | "GET /api"
   | "GET /view-loan/{id}"
   | "GET /view-loans/{id}"
   | "POST /check-eligibility"
@@ -15,6 +16,7 @@ export type Endpoint =
   | "GET /view-statement/{customer}/{loan}";
 
 export const ENDPOINTS: Endpoint[] = [
+  "GET /api",
   "GET /view-loan/{id}",
   "GET /view-loans/{id}",
   "POST /check-eligibility",
@@ -89,6 +91,9 @@ function loanRequest(
 function requestFor(endpoint: Endpoint, population: Population): { path: string; body?: string } {
   const customer = 1 + Math.floor(Math.random() * population.customers);
   switch (endpoint) {
+    // The API index: the request path alone, no database.
+    case "GET /api":
+      return { path: "/api" };
     case "GET /view-loan/{id}": {
       const id = population.loanIds[Math.floor(Math.random() * population.loanIds.length)];
       return { path: `/view-loan/${id}` };
