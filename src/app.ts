@@ -144,7 +144,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
     openapi: "/openapi.json",
   };
   const showIndex = (c: Context<{ Variables: AppVariables }>) =>
-    c.json({ ...index, api_key_required: c.var.config.apiKeyDigests.length > 0 });
+    c.json({ ...index, api_key_required: c.get("config").apiKeyDigests.length > 0 });
   app.get("/", showIndex);
   app.get("/api", showIndex);
   app.get("/openapi.json", (c) => c.json(document));
