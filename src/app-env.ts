@@ -7,7 +7,7 @@ import type { Telemetry } from "./lib/telemetry";
 /**
  * The objects the app is handed by its runtime: the Worker's bindings, or the Node server's own
  * implementations. Settings are not here: each runtime parses them once into an `AppConfig`
- * (src/config.ts), which the app reads from `c.var.config`.
+ * (src/config.ts), which the app reads from `c.get("config")`.
  */
 export interface AppBindings {
   /** Chunks of workbook rows on their way to the consumer. */
@@ -16,6 +16,7 @@ export interface AppBindings {
   WRITE_RATE_LIMITER?: RateLimiter;
 }
 
+/** Read with `c.get(name)`: Hono's `c.var` copies every variable into a new object on each access. */
 export interface AppVariables {
   requestId: string;
   config: AppConfig;

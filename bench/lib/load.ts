@@ -103,6 +103,7 @@ function loanRequest(
 function requestFor(endpoint: Endpoint, population: Population): { path: string; body?: string } {
   const customer = 1 + Math.floor(Math.random() * population.customers);
   switch (endpoint) {
+    // The API index: the request path alone, no database.
     case "GET /api":
       return { path: "/api" };
     case "GET /view-loan/{id}": {

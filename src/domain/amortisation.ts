@@ -90,6 +90,24 @@ export function periodsToRepay(
   return period - from.firstPeriod;
 }
 
+/**
+ * The balance after up to `periods` periods at a fixed EMI from `from` (fewer when it reaches 0
+ * first): the balances projectSchedule would give, without its rows or their due dates.
+ */
+export function amortiseBalance(
+  terms: LoanTerms,
+  from: { balancePaise: number; firstPeriod: number; emiPaise: number },
+  periods: number,
+): { balancePaise: number; periodsSettled: number } {
+  let balancePaise = from.balancePaise;
+  let period = from.firstPeriod;
+  const last = Math.min(terms.tenure, from.firstPeriod + periods - 1);
+  for (; period <= last && balancePaise > 0; period++) {
+    balancePaise -= amortisationStep(terms, balancePaise, from.emiPaise, period).principalPaise;
+  }
+  return { balancePaise, periodsSettled: period - from.firstPeriod };
+}
+
 function amortisationStep(
   terms: LoanTerms,
   balancePaise: number,

@@ -1,5 +1,6 @@
 import {
   amortisationSchedule,
+  amortiseBalance,
   assertLoanTerms,
   instalmentDuePaise,
   type LoanTerms,
@@ -81,10 +82,7 @@ export interface NextInstalment {
  */
 export function openLoan(loan: ServicedLoan): ServicingHistory {
   assertLoanTerms(loan);
-  const emiPaise =
-    loan.scheduleBasis === "contract"
-      ? loan.recordedInstalmentPaise
-      : monthlyInstalmentPaise(loan.loanAmountPaise, loan.annualRateBp, loan.tenure);
+  const emiPaise = openingEmiPaise(loan);
   const settledRows = amortisationSchedule(loan, emiPaise).slice(
     0,
     Math.max(0, loan.recordedEmisPaidOnTime),
@@ -113,6 +111,38 @@ export function openLoan(loan: ServicedLoan): ServicingHistory {
     },
     ledger,
   };
+}
+
+/**
+ * openLoan's state alone, without building the ledger or the dates of its settled periods: what
+ * every read of a loan without API payments needs (view-loans lists each one).
+ */
+export function openingState(loan: ServicedLoan): ServicingState {
+  assertLoanTerms(loan);
+  const emiPaise = openingEmiPaise(loan);
+  const { balancePaise, periodsSettled } = amortiseBalance(
+    loan,
+    { balancePaise: loan.loanAmountPaise, firstPeriod: 1, emiPaise },
+    Math.max(0, loan.recordedEmisPaidOnTime),
+  );
+  return {
+    outstandingPrincipalPaise: balancePaise,
+    periodsSettled,
+    emiPaise,
+    monthlyInstalmentPaise: loan.recordedInstalmentPaise,
+    emisPaidOnTime: loan.recordedEmisPaidOnTime,
+    // Repaid by its last settled period, paid in full on its due date.
+    closedOn:
+      balancePaise === 0 && periodsSettled > 0
+        ? periodDueDate(loan.startDate, periodsSettled)
+        : null,
+  };
+}
+
+function openingEmiPaise(loan: ServicedLoan): number {
+  return loan.scheduleBasis === "contract"
+    ? loan.recordedInstalmentPaise
+    : monthlyInstalmentPaise(loan.loanAmountPaise, loan.annualRateBp, loan.tenure);
 }
 
 export function loanStatus(state: ServicingState): LoanStatus {

@@ -6,6 +6,7 @@ import { loanEndDate, monthlyInstalmentPaise } from "../../src/domain/loan-terms
 import { applyPayment, type PaymentInput, replayPayments } from "../../src/domain/payment";
 import {
   nextInstalment,
+  openingState,
   openLoan,
   type ServicedLoan,
   type ServicingHistory,
@@ -255,6 +256,28 @@ describe("servicing properties (exact, in paise)", () => {
         ).toBe(true);
         expect(rows.at(-1)?.balanceAfterPaise).toBe(0);
         expect(rows.slice(0, -1).every((row) => row.instalmentPaise === emiPaise)).toBe(true);
+      }),
+      runs,
+    );
+  });
+
+  it("the opening state computed alone (every read of a loan without API payments) is openLoan's", () => {
+    // Any count and any recorded instalment too: an API-booked loan's EMI is the recorded one, so a
+    // large one repays the loan early and closes it before its tenure.
+    const anyRecord = fc.record({
+      count: fc.nat({ max: 650 }),
+      instalmentPaise: fc.integer({ min: 1, max: 10_00_00_000_00 }),
+    });
+    fc.assert(
+      fc.property(servicedLoan, fc.option(anyRecord), (generated, record) => {
+        const loan = record
+          ? {
+              ...generated,
+              recordedEmisPaidOnTime: record.count % (generated.tenure + 3),
+              recordedInstalmentPaise: record.instalmentPaise,
+            }
+          : generated;
+        expect(openingState(loan)).toEqual(openLoan(loan).state);
       }),
       runs,
     );

@@ -11,7 +11,7 @@ export function configurableCors(): MiddlewareHandler<{ Variables: { config: App
   // One handler per configuration (a runtime has one; tests switch between a few).
   const byOrigins = new WeakMap<string[], MiddlewareHandler>();
   return async (c, next) => {
-    const origins = c.var.config.corsOrigins;
+    const origins = c.get("config").corsOrigins;
     if (origins.length === 0) return next();
     let handler = byOrigins.get(origins);
     if (!handler) {

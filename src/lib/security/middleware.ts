@@ -17,7 +17,7 @@ interface SecurityEnv {
  */
 export function apiAccess(): MiddlewareHandler<SecurityEnv> {
   return async (c, next) => {
-    const digests = c.var.config.apiKeyDigests;
+    const digests = c.get("config").apiKeyDigests;
     const key = bearerToken(c.req.header("Authorization"));
     if (digests.length > 0 && needsApiKey(c.req.path)) {
       if (!key) {

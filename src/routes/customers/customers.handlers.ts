@@ -11,7 +11,7 @@ export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) 
   const body = c.req.valid("json");
 
   const monthlySalaryPaise = rupeesToPaise(body.monthly_income);
-  const customer = await insertCustomer(c.var.db, {
+  const customer = await insertCustomer(c.get("db"), {
     firstName: body.first_name,
     lastName: body.last_name,
     age: body.age,

@@ -13,7 +13,7 @@ import {
 export const viewDecisionHandler: RouteHandler<typeof viewDecision, AppEnv> = async (c) => {
   const { decision_id: decisionId } = c.req.valid("param");
 
-  const [row] = await selectDecision(c.var.db, decisionId);
+  const [row] = await selectDecision(c.get("db"), decisionId);
   if (!row) throw notFoundProblem(`Decision ${decisionId} does not exist.`);
 
   return c.json(toDecisionResponse(toDecisionRecord(row)), 200);
@@ -27,7 +27,12 @@ export const listCustomerDecisionsHandler: RouteHandler<
   const { limit = DEFAULT_PAGE_SIZE, cursor = null } = c.req.valid("query");
 
   // One more than the page: whether it exists says whether there is a next page.
-  const { customer, rows } = await loadCustomerDecisions(c.var.db, customerId, cursor, limit + 1);
+  const { customer, rows } = await loadCustomerDecisions(
+    c.get("db"),
+    customerId,
+    cursor,
+    limit + 1,
+  );
   if (!customer) throw notFoundProblem(`Customer ${customerId} does not exist.`);
 
   const page = rows.slice(0, limit);

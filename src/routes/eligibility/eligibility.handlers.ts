@@ -12,12 +12,12 @@ export const checkEligibilityHandler: RouteHandler<typeof checkEligibility, AppE
   const body = c.req.valid("json");
   const request = toLoanRequest(body);
 
-  const { customer, loans } = await loadBorrower(c.var.db, body.customer_id);
+  const { customer, loans } = await loadBorrower(c.get("db"), body.customer_id);
   if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
 
-  const assessment = assessLoanRequest(customer, loans, request, c.var.asOf);
+  const assessment = assessLoanRequest(customer, loans, request, c.get("asOf"));
 
-  c.var.telemetry.recordDecision(decisionEvent("check-eligibility", assessment.decision));
+  c.get("telemetry").recordDecision(decisionEvent("check-eligibility", assessment.decision));
 
-  return c.json(toAssessmentResponse(body, assessment, c.var.asOf), 200);
+  return c.json(toAssessmentResponse(body, assessment, c.get("asOf")), 200);
 };

@@ -34,9 +34,9 @@ export async function enqueueBatch(c: Context<AppEnv>) {
   }
 
   await runAtomically(
-    c.var.db,
+    c.get("db"),
     registerChunks(
-      c.var.db,
+      c.get("db"),
       messages.map((m) => ({ jobId: m.job_id, seq: m.seq, kind: m.kind, rows: m.rows.length })),
     ),
   );
@@ -53,14 +53,14 @@ export async function enqueueBatch(c: Context<AppEnv>) {
 /** GET /ingest/jobs/:job_id: where every chunk of a job is, with rejections and remapped ids. */
 export async function showJob(c: Context<AppEnv>) {
   const jobId = c.req.param("job_id") ?? "";
-  const report = await loadJobReport(c.var.db, jobId);
+  const report = await loadJobReport(c.get("db"), jobId);
   if (report.chunks.length === 0) throw notFoundProblem(`No ingest job ${jobId} is known.`);
   return c.json(summariseJob(jobId, report), 200);
 }
 
 /** GET /ingest/summary: how many customers and loans are stored (npm start seeds when empty). */
 export async function showSummary(c: Context<AppEnv>) {
-  return c.json(await countStoredRows(c.var.db), 200);
+  return c.json(await countStoredRows(c.get("db")), 200);
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {

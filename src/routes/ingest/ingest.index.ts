@@ -13,7 +13,7 @@ const MAX_INGEST_BODY_BYTES = 512 * 1024;
  * script (src/ingest), not zod, so they are plain routes and not part of the public API document.
  */
 export const ingestRouter = new Hono<AppEnv>({ strict: false })
-  .use(requireBearerToken<AppEnv>((c) => c.var.config.ingestToken, "ingest"))
+  .use(requireBearerToken<AppEnv>((c) => c.get("config").ingestToken, "ingest"))
   .use(
     bodyLimit({
       maxSize: MAX_INGEST_BODY_BYTES,

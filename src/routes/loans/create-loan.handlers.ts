@@ -11,9 +11,9 @@ export const createLoanHandler: RouteHandler<typeof createLoan, AppEnv> = async 
   // "The same body" means the same parsed JSON, whatever the key order or spacing.
   const idempotency = key ? { key, requestHash: await hashJson(await c.req.json()) } : null;
 
-  const booking = await bookLoanRequest(c.var.db, { body, idempotency, asOf: c.var.asOf });
+  const booking = await bookLoanRequest(c.get("db"), { body, idempotency, asOf: c.get("asOf") });
 
   if (booking.replayed) c.header("Idempotent-Replayed", "true");
-  else c.var.telemetry.recordDecision(decisionEvent("create-loan", booking.decision));
+  else c.get("telemetry").recordDecision(decisionEvent("create-loan", booking.decision));
   return booking.status === 201 ? c.json(booking.result, 201) : c.json(booking.result, 200);
 };

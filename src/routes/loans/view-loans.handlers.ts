@@ -8,20 +8,20 @@ import type { viewLoan, viewLoans } from "./loans.routes";
 export const viewLoanHandler: RouteHandler<typeof viewLoan, AppEnv> = async (c) => {
   const { loan_id: loanId } = c.req.valid("param");
 
-  const row = await loadLoanWithCustomer(c.var.db, loanId);
+  const row = await loadLoanWithCustomer(c.get("db"), loanId);
   if (!row) throw notFoundProblem(`Loan ${loanId} does not exist.`);
 
-  return c.json(toLoanDetail(row.loan, row.customer, c.var.asOf), 200);
+  return c.json(toLoanDetail(row.loan, row.customer, c.get("asOf")), 200);
 };
 
 export const viewLoansHandler: RouteHandler<typeof viewLoans, AppEnv> = async (c) => {
   const { customer_id: customerId } = c.req.valid("param");
 
-  const { customer, loans } = await loadBorrower(c.var.db, customerId);
+  const { customer, loans } = await loadBorrower(c.get("db"), customerId);
   if (!customer) throw notFoundProblem(`Customer ${customerId} does not exist.`);
 
   return c.json(
-    loans.map((loan) => toLoanSummary(loan, c.var.asOf)),
+    loans.map((loan) => toLoanSummary(loan, c.get("asOf"))),
     200,
   );
 };

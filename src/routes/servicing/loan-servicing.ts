@@ -1,6 +1,7 @@
 import type { LoanRecord, PaymentRecord } from "../../db/schema";
 import {
   type LedgerEntry,
+  openingState,
   openLoan,
   type ServicedLoan,
   type ServicingHistory,
@@ -37,7 +38,7 @@ export function servicingStateOf(loan: LoanRecord): ServicingState {
     periodsSettled === null ||
     emiPaise === null
   ) {
-    return openLoan(servicedLoanOf(loan)).state;
+    return openingState(servicedLoanOf(loan));
   }
   return {
     outstandingPrincipalPaise,

@@ -22,12 +22,12 @@ export const makePaymentHandler: RouteHandler<typeof makePayment, AppEnv> = asyn
       }
     : null;
 
-  const payment = await makePaymentRequest(c.var.db, {
+  const payment = await makePaymentRequest(c.get("db"), {
     customerId,
     loanId,
     amountPaise: rupeesToPaise(amount),
     idempotency,
-    asOf: c.var.asOf,
+    asOf: c.get("asOf"),
   });
 
   if (payment.replayed) c.header("Idempotent-Replayed", "true");

@@ -11,12 +11,12 @@ import { toStatementResult } from "./servicing-response";
 export const viewStatementHandler: RouteHandler<typeof viewStatement, AppEnv> = async (c) => {
   const { customer_id: customerId, loan_id: loanId } = c.req.valid("param");
 
-  const { loan, payments } = await loadStatement(c.var.db, customerId, loanId);
+  const { loan, payments } = await loadStatement(c.get("db"), customerId, loanId);
   if (!loan) throw notFoundProblem(`Customer ${customerId} has no loan ${loanId}.`);
 
   const serviced = servicedLoanOf(loan);
   const history = servicingHistoryOf(loan, payments);
-  const statement = buildStatement(serviced, history, c.var.asOf);
+  const statement = buildStatement(serviced, history, c.get("asOf"));
   const result = toStatementResult({
     customerId,
     loanId,
