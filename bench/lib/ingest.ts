@@ -74,12 +74,15 @@ export async function ingest(
   set: DataSet,
   reportFile: string,
   timeoutMs: number,
+  /** Node flags for the script, e.g. `--cpu-prof`. */
+  nodeFlags: string[] = [],
 ): Promise<IngestRow> {
   const result = await runCommand(
     "/usr/bin/time",
     [
       "-v",
       process.execPath,
+      ...nodeFlags,
       ...["--import", "tsx", "scripts/ingest.ts"],
       ...["--url", url, "--token", token],
       ...["--customers", set.customerFile, "--loans", set.loanFile, "--report", reportFile],

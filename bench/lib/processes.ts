@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,6 +18,8 @@ const running = new Set<ChildProcess>();
 
 export interface NodeServer {
   url: string;
+  /** The process group's id (the group leader's pid): every process the server started is in it. */
+  group: number;
   stop: () => Promise<void>;
 }
 
@@ -28,10 +31,15 @@ export async function startNodeServer(
   databaseFile: string,
   env: Record<string, string> = {},
   root = ROOT,
+  /** Node flags for the server, e.g. `--cpu-prof` (which NODE_OPTIONS does not accept). */
+  nodeFlags: string[] = [],
 ): Promise<NodeServer> {
   const child = spawnGroup(
-    join(ROOT, "node_modules/.bin/tsx"),
-    [join(root, "scripts/serve.ts")],
+    nodeFlags.length > 0 ? process.execPath : join(ROOT, "node_modules/.bin/tsx"),
+    [
+      ...(nodeFlags.length > 0 ? [...nodeFlags, "--import", "tsx"] : []),
+      join(root, "scripts/serve.ts"),
+    ],
     {
       HOST: "127.0.0.1",
       PORT: "0",
@@ -55,12 +63,30 @@ export async function startNodeServer(
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const url = /ready: API (http:\/\/\S+)/.exec(output)?.[1];
-    if (url) return { url, stop: () => stopGroup(child) };
+    if (url && child.pid !== undefined) {
+      return { url, group: child.pid, stop: () => stopGroup(child) };
+    }
     if (child.exitCode !== null) break;
     await sleep(100);
   }
   await stopGroup(child);
   throw new Error(`the Node server did not start:\n${output.slice(-2000)}`);
+}
+
+/** The largest peak RSS (VmHWM) of any live process of a process group, in MB (Linux only). */
+export async function groupPeakRssMb(group: number): Promise<number | null> {
+  let peakKb: number | null = null;
+  for (const entry of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // Fields after the command's closing parenthesis: state, ppid, pgrp, …
+    const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+    if (pgrp !== group) continue;
+    const status = await readFile(`/proc/${entry}/status`, "utf8").catch(() => "");
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+    if (Number.isFinite(kb)) peakKb = Math.max(peakKb ?? 0, kb);
+  }
+  return peakKb === null ? null : Math.round(peakKb / 1024);
 }
 
 export interface CommandResult {
