@@ -81,10 +81,7 @@ export interface NextInstalment {
  */
 export function openLoan(loan: ServicedLoan): ServicingHistory {
   assertLoanTerms(loan);
-  const emiPaise =
-    loan.scheduleBasis === "contract"
-      ? loan.recordedInstalmentPaise
-      : monthlyInstalmentPaise(loan.loanAmountPaise, loan.annualRateBp, loan.tenure);
+  const emiPaise = openingEmiPaise(loan);
   const settledRows = amortisationSchedule(loan, emiPaise).slice(
     0,
     Math.max(0, loan.recordedEmisPaidOnTime),
@@ -113,6 +110,28 @@ export function openLoan(loan: ServicedLoan): ServicingHistory {
     },
     ledger,
   };
+}
+
+/**
+ * `openLoan(loan).state.closedOn` without building the ledger (ingestion computes it for every
+ * workbook row): the schedule ends with its balance at 0, so the loan is closed exactly when the
+ * settled periods cover the whole schedule, on the due date of its last period.
+ */
+export function openingClosedOn(loan: ServicedLoan): string | null {
+  assertLoanTerms(loan);
+  const periods = periodsToRepay(loan, {
+    balancePaise: loan.loanAmountPaise,
+    firstPeriod: 1,
+    emiPaise: openingEmiPaise(loan),
+  });
+  const settled = Math.max(0, loan.recordedEmisPaidOnTime);
+  return settled > 0 && settled >= periods ? periodDueDate(loan.startDate, periods) : null;
+}
+
+function openingEmiPaise(loan: ServicedLoan): number {
+  return loan.scheduleBasis === "contract"
+    ? loan.recordedInstalmentPaise
+    : monthlyInstalmentPaise(loan.loanAmountPaise, loan.annualRateBp, loan.tenure);
 }
 
 export function loanStatus(state: ServicingState): LoanStatus {

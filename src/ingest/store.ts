@@ -3,7 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/database";
 import { customers, loans } from "../db/schema";
 import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
-import { openLoan } from "../domain/servicing";
+import { openingClosedOn } from "../domain/servicing";
 import type { CustomerRow, LoanRow } from "./rows";
 
 /*
@@ -174,7 +174,7 @@ export function upsertLoans(
 /** A workbook loan whose on-time count covers its schedule is closed on its last settled due date. */
 function reconstructedClosedOn(row: LoanRow): string | null {
   const loanAmountPaise = rupeesToPaise(row.loan_amount);
-  return openLoan({
+  return openingClosedOn({
     loanAmountPaise,
     annualRateBp: percentToBasisPoints(row.interest_rate),
     tenure: row.tenure,
@@ -182,7 +182,7 @@ function reconstructedClosedOn(row: LoanRow): string | null {
     scheduleBasis: "reconstructed",
     recordedInstalmentPaise: rupeesToPaise(row.monthly_payment),
     recordedEmisPaidOnTime: row.emis_paid_on_time,
-  }).state.closedOn;
+  });
 }
 
 /** A date we computed ourselves (never client text), checked and written as an SQL literal. */

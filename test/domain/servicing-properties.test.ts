@@ -6,6 +6,7 @@ import { loanEndDate, monthlyInstalmentPaise } from "../../src/domain/loan-terms
 import { applyPayment, type PaymentInput, replayPayments } from "../../src/domain/payment";
 import {
   nextInstalment,
+  openingClosedOn,
   openLoan,
   type ServicedLoan,
   type ServicingHistory,
@@ -238,6 +239,15 @@ function expectStatementInvariants(loan: ServicedLoan, history: ServicingHistory
 }
 
 describe("servicing properties (exact, in paise)", () => {
+  it("openingClosedOn gives openLoan's closedOn without building the ledger", () => {
+    fc.assert(
+      fc.property(servicedLoan, (loan) => {
+        expect(openingClosedOn(loan)).toBe(openLoan(loan).state.closedOn);
+      }),
+      runs,
+    );
+  });
+
   it("every fresh schedule repays exactly the loan amount", () => {
     fc.assert(
       fc.property(servicedLoan, (loan) => {
