@@ -76,6 +76,8 @@ export async function ingest(
   timeoutMs: number,
   /** Node flags for the script, e.g. `--cpu-prof`. */
   nodeFlags: string[] = [],
+  /** The checkout whose ingest script runs (another commit's worktree for a comparison). */
+  root = ROOT,
 ): Promise<IngestRow> {
   const result = await runCommand(
     "/usr/bin/time",
@@ -88,6 +90,8 @@ export async function ingest(
       ...["--customers", set.customerFile, "--loans", set.loanFile, "--report", reportFile],
     ],
     timeoutMs,
+    {},
+    root,
   );
   const report = JSON.parse(await readFile(reportFile, "utf8").catch(() => "{}")) as {
     customers?: ReportCounts;

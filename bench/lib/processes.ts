@@ -102,9 +102,10 @@ export async function runCommand(
   args: string[],
   timeoutMs: number,
   env: Record<string, string> = {},
+  cwd = ROOT,
 ): Promise<CommandResult> {
   const started = performance.now();
-  const child = spawnGroup(command, args, env);
+  const child = spawnGroup(command, args, env, cwd);
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (data: Buffer) => {
