@@ -6,6 +6,7 @@
  * stops) and the load average.
  *
  *   --loans N          data set size (default 100000; 10 loans per customer; cached in .bench-data/)
+ *   --lender           the lender's workbooks in data/ instead of a generated set
  *   --runs N           runs (default 1); with --base, before/after pairs, alternating A B B A …
  *   --base REF         also run the script and server of commit REF (a scratch git worktree) as
  *                      "before", the working tree being "after"; prints the medians and their ratio
@@ -20,7 +21,7 @@ import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { generated, ingest } from "./lib/ingest";
+import { type DataSet, generated, ingest, LENDER_DATA } from "./lib/ingest";
 import {
   groupPeakRssMb,
   NODE_INGEST_TOKEN,
@@ -36,6 +37,7 @@ const INGEST_TIMEOUT_MS = 30 * 60_000;
 const { values: args } = parseArgs({
   options: {
     loans: { type: "string", default: "100000" },
+    lender: { type: "boolean", default: false },
     runs: { type: "string", default: "1" },
     base: { type: "string" },
     profile: { type: "string" },
@@ -69,7 +71,7 @@ try {
     git("worktree", "add", "--detach", baseTree, git("rev-parse", args.base));
     await symlink(join(ROOT, "node_modules"), join(baseTree, "node_modules"));
   }
-  const set = await generated(Number(args.loans), 10 * 60_000);
+  const set = args.lender ? LENDER_DATA : await generated(Number(args.loans), 10 * 60_000);
   for (let run = 1; run <= Number(args.runs); run += 1) {
     const order: Variant[] =
       args.base === undefined
@@ -88,11 +90,7 @@ try {
 }
 if (args.base !== undefined) console.log(summary());
 
-async function runOnce(
-  variant: Variant,
-  run: number,
-  set: Awaited<ReturnType<typeof generated>>,
-): Promise<RunRow> {
+async function runOnce(variant: Variant, run: number, set: DataSet): Promise<RunRow> {
   const root = variant === "before" ? baseTree : ROOT;
   const flags = (name: string) =>
     profileDir
@@ -151,7 +149,7 @@ function summary(): string {
     return `| ${name} | ${before} | ${after} | ${(after / before).toFixed(2)}× |`;
   };
   return [
-    `before: ${args.base}, after: working tree; ${args.loans} loans; ${args.runs} pairs; medians`,
+    `before: ${args.base}, after: working tree; ${args.lender ? "the lender's workbooks" : `${args.loans} loans`}; ${args.runs} pairs; medians`,
     "| | before | after | after ÷ before |",
     "|---|---|---|---|",
     line("rows/s", (row) => row.rows_per_second),
