@@ -74,17 +74,24 @@ export async function ingest(
   set: DataSet,
   reportFile: string,
   timeoutMs: number,
+  /** Node flags for the script, e.g. `--cpu-prof`. */
+  nodeFlags: string[] = [],
+  /** The checkout whose ingest script runs (another commit's worktree for a comparison). */
+  root = ROOT,
 ): Promise<IngestRow> {
   const result = await runCommand(
     "/usr/bin/time",
     [
       "-v",
       process.execPath,
+      ...nodeFlags,
       ...["--import", "tsx", "scripts/ingest.ts"],
       ...["--url", url, "--token", token],
       ...["--customers", set.customerFile, "--loans", set.loanFile, "--report", reportFile],
     ],
     timeoutMs,
+    {},
+    root,
   );
   const report = JSON.parse(await readFile(reportFile, "utf8").catch(() => "{}")) as {
     customers?: ReportCounts;

@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFile } from "node:fs/promises";
+import { copyFile, readdir, readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +29,8 @@ export interface NodeServer {
   url: string;
   /** Processes in the server's group: more than one server process once it forks workers. */
   processCount: () => number;
+  /** The process group's id (the group leader's pid): every process the server started is in it. */
+  group: number;
   stop: () => Promise<void>;
 }
 
@@ -40,6 +42,8 @@ export function startNodeServer(
   databaseFile: string,
   env: ServerEnv = {},
   root = ROOT,
+  /** Node flags for the server, e.g. `--cpu-prof` (which NODE_OPTIONS does not accept). */
+  nodeFlags: string[] = [],
 ): Promise<NodeServer> {
   return startServer(
     join(root, "scripts/serve.ts"),
@@ -53,7 +57,7 @@ export function startNodeServer(
       RATE_LIMIT_PER_MINUTE: "100000000",
       ...env,
     },
-    { root, readyPath: "/readyz" },
+    { root, readyPath: "/readyz", nodeFlags },
   );
 }
 
@@ -70,12 +74,13 @@ export function startHelloWorld(): Promise<NodeServer> {
 export async function startServer(
   script: string,
   env: ServerEnv,
-  options: { root: string; readyPath: string },
+  options: { root: string; readyPath: string; nodeFlags?: string[] },
 ): Promise<NodeServer> {
   const port = await freePort();
+  const nodeFlags = options.nodeFlags ?? [];
   const child = spawnGroup(
-    join(ROOT, "node_modules/.bin/tsx"),
-    [script],
+    nodeFlags.length > 0 ? process.execPath : join(ROOT, "node_modules/.bin/tsx"),
+    [...(nodeFlags.length > 0 ? [...nodeFlags, "--import", "tsx"] : []), script],
     { HOST: "127.0.0.1", PORT: String(port), ...env },
     options.root,
   );
@@ -87,7 +92,7 @@ export async function startServer(
       output.lines.length = 0;
       output.keep = false;
       const pid = child.pid ?? 0;
-      return { url, processCount: () => groupSize(pid), stop: () => stopGroup(child) };
+      return { url, group: pid, processCount: () => groupSize(pid), stop: () => stopGroup(child) };
     }
     if (child.exitCode !== null) break;
     await sleep(100);
@@ -165,6 +170,22 @@ export async function copyDatabase(from: string, to: string): Promise<void> {
   }
 }
 
+/** The largest peak RSS (VmHWM) of any live process of a process group, in MB (Linux only). */
+export async function groupPeakRssMb(group: number): Promise<number | null> {
+  let peakKb: number | null = null;
+  for (const entry of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // Fields after the command's closing parenthesis: state, ppid, pgrp, …
+    const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+    if (pgrp !== group) continue;
+    const status = await readFile(`/proc/${entry}/status`, "utf8").catch(() => "");
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+    if (Number.isFinite(kb)) peakKb = Math.max(peakKb ?? 0, kb);
+  }
+  return peakKb === null ? null : Math.round(peakKb / 1024);
+}
+
 export interface CommandResult {
   code: number | null;
   stdout: string;
@@ -178,9 +199,10 @@ export async function runCommand(
   args: string[],
   timeoutMs: number,
   env: Record<string, string> = {},
+  cwd = ROOT,
 ): Promise<CommandResult> {
   const started = performance.now();
-  const child = spawnGroup(command, args, env);
+  const child = spawnGroup(command, args, env, cwd);
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (data: Buffer) => {

@@ -5,6 +5,7 @@
  * Marking depends only on file order, so re-reading the same file marks the same rows.
  */
 import type { LoanRow } from "../../src/ingest/rows";
+import { FirstRowTable } from "./first-row-table";
 
 /** A row whose Loan ID an earlier row already used, as listed in the ingest report. */
 export interface RemappedLoan {
@@ -17,17 +18,18 @@ export interface RemappedLoan {
 
 /**
  * Marks duplicates one row at a time, for a reader that streams rows and cannot hold the file.
- * It remembers one number per distinct Loan ID (its first row), which is the least it can keep.
+ * It remembers one number per distinct Loan ID (its first row), which is the least it can keep,
+ * in a compact table off the JS heap (first-row-table.ts): about 25 MB for a million ids.
  */
 export class DuplicateLoanIdMarker {
-  readonly #firstRowByLoanId = new Map<number, number>();
+  readonly #firstRowByLoanId = new FirstRowTable();
   readonly #remapped: RemappedLoan[] = [];
 
   /** Returns the row unchanged, or a copy marked `remap: true` if its Loan ID was seen before. */
   mark(loan: LoanRow): LoanRow {
     const firstRow = this.#firstRowByLoanId.get(loan.loan_id);
     if (firstRow === undefined) {
-      this.#firstRowByLoanId.set(loan.loan_id, loan.row);
+      this.#firstRowByLoanId.add(loan.loan_id, loan.row);
       if (loan.remap === undefined) return loan;
       // A stale mark from an earlier pass must not survive on a first occurrence.
       const { remap: _stale, ...unmarked } = loan;

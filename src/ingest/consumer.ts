@@ -5,6 +5,7 @@ import { databaseErrorKind } from "../db/error-kind";
 import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
 import { recordRejections, recordRemaps, upsertChunkState } from "./job-store";
+import { upsertLoans } from "./loan-upsert";
 import {
   type CustomerChunk,
   type IngestMessage,
@@ -15,13 +16,7 @@ import { planCustomers, type Rejection } from "./plan-customers";
 import { planLoans } from "./plan-loans";
 import { QUEUE_SETTINGS, type QueueBatch, type QueueMessage } from "./queue";
 import type { LoanRow } from "./rows";
-import {
-  readCustomersForChunk,
-  readLoansForChunk,
-  runAtomically,
-  upsertCustomers,
-  upsertLoans,
-} from "./store";
+import { readCustomersForChunk, readLoansForChunk, runAtomically, upsertCustomers } from "./store";
 
 /*
  * The queue consumer. Each message is one chunk; it is read (one batch), planned (pure) and

@@ -2,8 +2,7 @@ import { inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/database";
 import { customers, loans } from "../db/schema";
-import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
-import { openingState } from "../domain/servicing";
+import { rupeesToPaise } from "../domain/money";
 import type { CustomerRow, LoanRow } from "./rows";
 
 /*
@@ -13,12 +12,8 @@ import type { CustomerRow, LoanRow } from "./rows";
  */
 
 export const MAX_PARAMS = 100;
-/**
- * 7 bound values per customer row, 10 per loan row (its servicing columns are written as SQL
- * literals, so a full invocation stays within D1's queries per invocation).
- */
+/** 7 bound values per customer row (loan rows: loan-upsert.ts). */
 const CUSTOMER_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 7);
-const LOAN_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 10);
 const IDS_PER_LOOKUP = MAX_PARAMS - 1;
 
 export type Statement = BatchItem<"sqlite">;
@@ -117,77 +112,4 @@ export function upsertCustomers(db: Database, rows: readonly CustomerRow[]): Sta
         },
       }),
   );
-}
-
-/**
- * Upserts on the natural key (source_loan_id, customer_id); a null id lets the database choose.
- * A loan that has taken API payments is left as it is: its ledger was built on the terms and the
- * on-time count it had, and re-ingesting must never erase or contradict those payments.
- */
-export function upsertLoans(
-  db: Database,
-  rows: readonly { row: LoanRow; id: number | null }[],
-): Statement[] {
-  // One statement never mixes own ids with database-assigned ones (the plan orders them).
-  const groups = [rows.filter((r) => r.id !== null), rows.filter((r) => r.id === null)];
-  return groups.flatMap((group) =>
-    slices(group, LOAN_ROWS_PER_STATEMENT).map((slice) =>
-      db
-        .insert(loans)
-        .values(
-          slice.map(({ row, id }) => ({
-            id: id ?? undefined,
-            customerId: row.customer_id,
-            sourceLoanId: row.loan_id,
-            loanAmountPaise: rupeesToPaise(row.loan_amount),
-            tenure: row.tenure,
-            interestRateBp: percentToBasisPoints(row.interest_rate),
-            monthlyPaymentPaise: rupeesToPaise(row.monthly_payment),
-            emisPaidOnTime: row.emis_paid_on_time,
-            startDate: row.start_date,
-            endDate: row.end_date,
-            // Literals, not bound values (see LOAN_ROWS_PER_STATEMENT). The workbook's count is
-            // emis_paid_on_time until the first API payment freezes it in its own column.
-            workbookEmisPaidOnTime: sql`0`,
-            apiPayments: sql`0`,
-            closedOn: dateLiteral(reconstructedClosedOn(row)),
-          })),
-        )
-        .onConflictDoUpdate({
-          target: [loans.sourceLoanId, loans.customerId],
-          set: {
-            loanAmountPaise: sql`excluded.loan_amount_paise`,
-            tenure: sql`excluded.tenure`,
-            interestRateBp: sql`excluded.interest_rate_bp`,
-            monthlyPaymentPaise: sql`excluded.monthly_payment_paise`,
-            emisPaidOnTime: sql`excluded.emis_paid_on_time`,
-            startDate: sql`excluded.start_date`,
-            endDate: sql`excluded.end_date`,
-            closedOn: sql`excluded.closed_on`,
-          },
-          setWhere: sql`${loans.apiPayments} = 0`,
-        }),
-    ),
-  );
-}
-
-/** A workbook loan whose on-time count covers its schedule is closed on its last settled due date. */
-function reconstructedClosedOn(row: LoanRow): string | null {
-  const loanAmountPaise = rupeesToPaise(row.loan_amount);
-  return openingState({
-    loanAmountPaise,
-    annualRateBp: percentToBasisPoints(row.interest_rate),
-    tenure: row.tenure,
-    startDate: row.start_date,
-    scheduleBasis: "reconstructed",
-    recordedInstalmentPaise: rupeesToPaise(row.monthly_payment),
-    recordedEmisPaidOnTime: row.emis_paid_on_time,
-  }).closedOn;
-}
-
-/** A date we computed ourselves (never client text), checked and written as an SQL literal. */
-function dateLiteral(date: string | null) {
-  if (date === null) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`not an ISO date: ${date}`);
-  return sql.raw(`'${date}'`);
 }

@@ -1,0 +1,176 @@
+/**
+ * `npm run bench:ingest -- --loans 1000000`: ingests of a generated data set into a fresh Node
+ * server each (`npm run serve` on a scratch libSQL file), nothing else. Per run: rows/s end to end
+ * (the ingest script's own figure, from its start until every row landed), the script's peak RSS
+ * (`/usr/bin/time -v`), the server's (the largest VmHWM among its processes, read just before it
+ * stops) and the load average.
+ *
+ *   --loans N          data set size (default 100000; 10 loans per customer; cached in .bench-data/)
+ *   --lender           the lender's workbooks in data/ instead of a generated set
+ *   --runs N           runs (default 1); with --base, before/after pairs, alternating A B B A …
+ *   --base REF         also run the script and server of commit REF (a scratch git worktree) as
+ *                      "before", the working tree being "after"; prints the medians and their ratio
+ *   --profile DIR      `node --cpu-prof` on the script and the server, profiles written to DIR
+ *   --server-env LIST  environment of the servers, e.g. "A=1,B=2"
+ *
+ * About a minute per run at 1 M loans on a quiet machine once the workbooks exist (generating
+ * them: ~40 s more); a run is stopped after 30 minutes and reported with exit_code null.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { type DataSet, generated, ingest, LENDER_DATA } from "./lib/ingest";
+import {
+  groupPeakRssMb,
+  NODE_INGEST_TOKEN,
+  ROOT,
+  startNodeServer,
+  stopAll,
+  stopAllOnSignals,
+} from "./lib/processes";
+
+/** A loaded shared machine can take ten times the quiet-machine minute at 1 M loans. */
+const INGEST_TIMEOUT_MS = 30 * 60_000;
+
+const { values: args } = parseArgs({
+  options: {
+    loans: { type: "string", default: "100000" },
+    lender: { type: "boolean", default: false },
+    runs: { type: "string", default: "1" },
+    base: { type: "string" },
+    profile: { type: "string" },
+    "server-env": { type: "string", default: "" },
+  },
+});
+
+type Variant = "before" | "after";
+interface RunRow {
+  variant: Variant;
+  run: number;
+  rows_landed: number;
+  rows_read: number;
+  script_seconds: number;
+  rows_per_second: number;
+  script_peak_rss_mb: number | null;
+  server_peak_rss_mb: number | null;
+  exit_code: number | null;
+  load_average: string;
+}
+
+const scratch = await mkdtemp(join(tmpdir(), "credit-bench-ingest-"));
+const baseTree = join(scratch, "base");
+stopAllOnSignals(cleanUp);
+const profileDir = args.profile === undefined ? null : resolve(args.profile);
+const rows: RunRow[] = [];
+
+try {
+  if (profileDir) await mkdir(profileDir, { recursive: true });
+  if (args.base !== undefined) {
+    git("worktree", "add", "--detach", baseTree, git("rev-parse", args.base));
+    await symlink(join(ROOT, "node_modules"), join(baseTree, "node_modules"));
+  }
+  const set = args.lender ? LENDER_DATA : await generated(Number(args.loans), 10 * 60_000);
+  for (let run = 1; run <= Number(args.runs); run += 1) {
+    const order: Variant[] =
+      args.base === undefined
+        ? ["after"]
+        : run % 2 === 1
+          ? ["before", "after"]
+          : ["after", "before"];
+    for (const variant of order) {
+      const row = await runOnce(variant, run, set);
+      rows.push(row);
+      console.log(JSON.stringify(row));
+    }
+  }
+} finally {
+  await cleanUp();
+}
+if (args.base !== undefined) console.log(summary());
+
+async function runOnce(variant: Variant, run: number, set: DataSet): Promise<RunRow> {
+  const root = variant === "before" ? baseTree : ROOT;
+  const flags = (name: string) =>
+    profileDir
+      ? ["--cpu-prof", `--cpu-prof-dir=${join(profileDir, `${variant}-${run}-${name}`)}`]
+      : [];
+  const database = join(scratch, `${variant}-${run}.db`);
+  const server = await startNodeServer(
+    database,
+    parseEnv(args["server-env"]),
+    root,
+    flags("server"),
+  );
+  const load = loadavg()[0]?.toFixed(2) ?? "";
+  try {
+    const report = join(scratch, `report-${variant}-${run}.json`);
+    const row = await ingest(
+      "node",
+      server.url,
+      NODE_INGEST_TOKEN,
+      set,
+      report,
+      INGEST_TIMEOUT_MS,
+      flags("script"),
+      root,
+    );
+    return {
+      variant,
+      run,
+      rows_landed: row.rows_landed,
+      rows_read: row.rows_read,
+      script_seconds: row.script_seconds,
+      rows_per_second: Math.round(row.rows_landed / row.script_seconds),
+      script_peak_rss_mb: row.peak_rss_mb,
+      server_peak_rss_mb: await groupPeakRssMb(server.group),
+      exit_code: row.exit_code,
+      load_average: `${load}–${loadavg()[0]?.toFixed(2)}`,
+    };
+  } finally {
+    await server.stop();
+    await rm(database, { force: true });
+  }
+}
+
+function summary(): string {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1
+      ? (sorted[middle] ?? 0)
+      : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  };
+  const of = (variant: Variant, pick: (row: RunRow) => number | null) =>
+    median(rows.filter((row) => row.variant === variant).map((row) => pick(row) ?? 0));
+  const line = (name: string, pick: (row: RunRow) => number | null) => {
+    const [before, after] = [of("before", pick), of("after", pick)];
+    return `| ${name} | ${before} | ${after} | ${(after / before).toFixed(2)}× |`;
+  };
+  return [
+    `before: ${args.base}, after: working tree; ${args.lender ? "the lender's workbooks" : `${args.loans} loans`}; ${args.runs} pairs; medians`,
+    "| | before | after | after ÷ before |",
+    "|---|---|---|---|",
+    line("rows/s", (row) => row.rows_per_second),
+    line("script peak RSS MB", (row) => row.script_peak_rss_mb),
+    line("server peak RSS MB", (row) => row.server_peak_rss_mb),
+  ].join("\n");
+}
+
+/** "A=1,B=2" → { A: "1", B: "2" }. */
+function parseEnv(list: string): Record<string, string> {
+  const pairs = list.split(",").filter((pair) => pair.includes("="));
+  return Object.fromEntries(pairs.map((pair) => pair.split("=", 2).map((part) => part.trim())));
+}
+
+/** Stops every server, removes the worktree and the scratch files: on success, failure or Ctrl-C. */
+async function cleanUp(): Promise<void> {
+  await stopAll();
+  await rm(scratch, { recursive: true, force: true });
+  git("worktree", "prune");
+}
+
+function git(...gitArgs: string[]): string {
+  return execFileSync("git", gitArgs, { cwd: ROOT, encoding: "utf8" }).trim();
+}
