@@ -7,9 +7,10 @@
 
 /*
  * 2025-06.1: the first recorded model. 2026-12.1: a closed (repaid) loan no longer counts toward
- * the approved limit, the 50 % rule or the current-loan components of the score.
+ * the approved limit, the 50 % rule or the current-loan components of the score. 2026-12.2: no
+ * decision changes; servicing gained openingState (property-tested equal to openLoan's state).
  */
-export const MODEL_VERSION = "2026-12.1";
+export const MODEL_VERSION = "2026-12.2";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [
@@ -25,4 +26,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "9680d7e2810075a2bd8076f26f7c817492fdd9b206c324900a8b3f66484d0814";
+  "b6745a167acbbecdccc042c54c3919a2b1939eccb270579397eb66094c58ec8d";
