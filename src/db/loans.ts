@@ -1,7 +1,6 @@
 import { asc, eq, type Placeholder, sql } from "drizzle-orm";
-import { selectCustomer } from "./customers";
 import type { Database } from "./database";
-import { customers, loans, NOW_ISO } from "./schema";
+import { customers, type LoanRecord, loans, NOW_ISO } from "./schema";
 
 export function selectLoansOfCustomer(db: Database, customerId: number) {
   return db
@@ -11,13 +10,39 @@ export function selectLoansOfCustomer(db: Database, customerId: number) {
     .orderBy(asc(loans.startDate), asc(loans.id));
 }
 
-/** A customer and all their loans, in one round trip. */
+/** A customer with each of their loans, one row per loan (one row with no loan when they have none). */
+export function selectBorrower(db: Database, customerId: number | Placeholder<"customerId">) {
+  return db
+    .select({ customer: customers, loan: loans })
+    .from(customers)
+    .leftJoin(loans, eq(loans.customerId, customers.id))
+    .where(eq(customers.id, customerId))
+    .orderBy(asc(loans.startDate), asc(loans.id));
+}
+
+function prepareBorrower(db: Database) {
+  return selectBorrower(db, sql.placeholder("customerId")).prepare();
+}
+
+/*
+ * view-loans' and check-eligibility's one statement, built once per database object rather than
+ * per request (drizzle spends more CPU building a select's SQL than SQLite spends running it): a
+ * prepared query cannot join a batch, hence one joined statement. The Node server keeps one
+ * database object, so it builds once; a Worker makes one per request, so nothing outlives it.
+ */
+const preparedBorrower = new WeakMap<Database, ReturnType<typeof prepareBorrower>>();
+
+/** A customer and all their loans, in one statement. */
 export async function loadBorrower(db: Database, customerId: number) {
-  const [customerRows, loanRows] = await db.batch([
-    selectCustomer(db, customerId),
-    selectLoansOfCustomer(db, customerId),
-  ]);
-  return { customer: customerRows[0] ?? null, loans: loanRows };
+  let prepared = preparedBorrower.get(db);
+  if (prepared === undefined) {
+    prepared = prepareBorrower(db);
+    preparedBorrower.set(db, prepared);
+  }
+  const rows = await prepared.all({ customerId });
+  const loanRows: LoanRecord[] = [];
+  for (const row of rows) if (row.loan !== null) loanRows.push(row.loan);
+  return { customer: rows[0]?.customer ?? null, loans: loanRows };
 }
 
 export function selectLoanWithCustomer(db: Database, loanId: number | Placeholder<"loanId">) {
@@ -33,11 +58,7 @@ function prepareLoanWithCustomer(db: Database) {
   return selectLoanWithCustomer(db, sql.placeholder("loanId")).prepare();
 }
 
-/*
- * view-loan's one statement, built once per database object rather than per request (drizzle
- * spends more CPU building a select's SQL than SQLite spends running it). The Node server keeps
- * one database object, so it builds once; a Worker makes one per request, so nothing outlives it.
- */
+/** view-loan's one statement, built once per database object: see preparedBorrower. */
 const preparedLoanWithCustomer = new WeakMap<
   Database,
   ReturnType<typeof prepareLoanWithCustomer>
