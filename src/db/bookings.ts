@@ -9,13 +9,18 @@ import {
   type StoredResponse,
   selectLiveIdempotencyRecord,
 } from "./idempotency";
-import { insertLoanIfAffordable, type LoanToBook, selectLoansOfCustomer } from "./loans";
+import {
+  insertLoanIfAffordable,
+  type LoanToBook,
+  loadBorrower,
+  selectLoansOfCustomer,
+} from "./loans";
 import type { IdempotencyRecord } from "./schema";
 
 /*
- * create-loan's two round trips: one batch to read everything the decision needs (and the stored
- * response of an Idempotency-Key), one atomic batch to write the decision's record with the loan
- * (for an approval) and the stored response (with a key).
+ * create-loan's two round trips: one read of everything the decision needs (a batch when the
+ * stored response of an Idempotency-Key comes with it), one atomic batch to write the decision's
+ * record with the loan (for an approval) and the stored response (with a key).
  * An expired record of the key is replaced inside that batch; sweeping other expired keys is
  * scheduled work (src/db/maintenance.ts), so a request's rollback never undoes it.
  */
@@ -26,13 +31,8 @@ export async function loadForBooking(
   idempotencyKey: string | null,
   nowMs: number,
 ) {
-  if (idempotencyKey === null) {
-    const [customerRows, loanRows] = await db.batch([
-      selectCustomer(db, customerId),
-      selectLoansOfCustomer(db, customerId),
-    ]);
-    return { customer: customerRows[0] ?? null, loans: loanRows, stored: null };
-  }
+  // Without a key, the borrower alone: one statement, prepared once (see loadBorrower).
+  if (idempotencyKey === null) return { ...(await loadBorrower(db, customerId)), stored: null };
   const [customerRows, loanRows, storedRows] = await db.batch([
     selectCustomer(db, customerId),
     selectLoansOfCustomer(db, customerId),

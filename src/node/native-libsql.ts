@@ -20,6 +20,8 @@ import { log } from "../lib/log";
 type Connection = InstanceType<typeof NativeDatabase>;
 type Statement = ReturnType<Connection["prepare"]>;
 type Method = "run" | "all" | "values" | "get";
+/** A kept statement and whether it returns rows: `reader` is a native call, asked once. */
+type Kept = { statement: Statement; reader: boolean };
 
 /**
  * Distinct SQL texts kept prepared, least recently used dropped first. The API has a few dozen;
@@ -42,7 +44,7 @@ export interface NativeLibsql {
 
 export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLibsql {
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
-  const prepared = new Map<string, Statement>();
+  const prepared = new Map<string, Kept>();
   let native: Connection | null = null;
   let closed = false;
 
@@ -78,7 +80,7 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
     }
   };
 
-  const statement = (sql: string): Statement => {
+  const statement = (sql: string): Kept => {
     const found = prepared.get(sql);
     if (found) {
       prepared.delete(sql);
@@ -90,16 +92,17 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
       if (oldest !== undefined) prepared.delete(oldest);
     }
     const created = connection().prepare(sql);
-    if (created.reader) created.raw(true);
-    prepared.set(sql, created);
-    return created;
+    const kept = { statement: created, reader: created.reader };
+    if (kept.reader) created.raw(true);
+    prepared.set(sql, kept);
+    return kept;
   };
 
   const execute = (sql: string, params: unknown[], method: Method): { rows: unknown[] } => {
-    const found = statement(sql);
+    const { statement: found, reader } = statement(sql);
     // The engine cannot bind a boolean (it aborts the process); @libsql/client sent 1 and 0.
     const values = params.map((value) => (typeof value === "boolean" ? Number(value) : value));
-    if (!found.reader) {
+    if (!reader) {
       found.run(values);
       return { rows: [] };
     }

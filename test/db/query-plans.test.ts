@@ -14,6 +14,7 @@ import {
 } from "../../src/db/idempotency";
 import {
   insertLoanIfAffordable,
+  selectBorrower,
   selectLoansOfCustomer,
   selectLoanWithCustomer,
 } from "../../src/db/loans";
@@ -47,6 +48,7 @@ const HOT_QUERIES = {
   "customer by id (every endpoint)": () => selectCustomer(db, 20),
   "a customer's loans (view-loans, check-eligibility, create-loan)": () =>
     selectLoansOfCustomer(db, 20),
+  "a customer with their loans (view-loans, check-eligibility)": () => selectBorrower(db, 20),
   "a loan with its customer (view-loan)": () => selectLoanWithCustomer(db, 1003),
   "an idempotency key (create-loan)": () => selectLiveIdempotencyRecord(db, "key", Date.now()),
   "an expired key's removal before its reuse (create-loan)": () =>
