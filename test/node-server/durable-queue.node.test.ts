@@ -33,6 +33,8 @@ afterAll(async () => {
 
 async function serve(database: string, env: Record<string, string> = {}) {
   const server = await startServeProcess({
+    // One process: these tests kill and restart it (cluster-lifecycle kills a cluster).
+    WEB_CONCURRENCY: "1",
     DATABASE_URL: `file:${database}`,
     INGEST_TOKEN: TOKEN,
     ...env,

@@ -4,83 +4,18 @@
  * themselves in `X-Worker-Pid`. And requests on a connection of their own, so node:cluster's
  * round robin hands them to the workers in turn.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
-import { fileURLToPath } from "node:url";
-import { npmScriptCommand } from "./npm-script";
+import { type ServeProcess, startServeProcess } from "./serve-process";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export type ClusterProcess = ServeProcess;
 
-export interface ClusterProcess {
-  url: string;
-  /** The primary's pid, which leads the process group. */
-  pid: number;
-  /** Everything it printed so far. */
-  output: () => string;
-  /** Resolves with the primary's exit code (null after a signal). */
-  exited: Promise<number | null>;
-  /** kill -9 of the whole group; resolves once the primary is gone. */
-  kill: () => Promise<void>;
-}
-
-export async function startCluster(env: Record<string, string>): Promise<ClusterProcess> {
-  const { command, args } = npmScriptCommand("serve");
-  const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...inherited,
-      WEB_CONCURRENCY: "2",
-      WORKER_PID_HEADER: "true",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      SEED: "false",
-      AS_OF_DATE: "2025-06-15",
-      ...env,
-    },
-  });
-  let output = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const pid = child.pid ?? 0;
-  const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      return; // already gone
-    }
-    await exited;
-  };
-  try {
-    const url = await readyUrl(child, (text) => {
-      output += text;
-      return output;
-    });
-    return { url, pid, output: () => output, exited, kill };
-  } catch (error) {
-    await kill();
-    throw error;
-  }
-}
-
-function readyUrl(child: ChildProcess, append: (text: string) => string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready:\n${append("")}`)), 60_000);
-    child.stdout?.on("data", (data: Buffer) => {
-      const url = /ready: API (http:\/\/\S+)/.exec(append(data.toString()))?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    });
-    child.stderr?.on("data", (data: Buffer) => append(data.toString()));
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}:\n${append("")}`));
-    });
+export function startCluster(env: Record<string, string>): Promise<ClusterProcess> {
+  return startServeProcess({
+    WEB_CONCURRENCY: "2",
+    WORKER_PID_HEADER: "true",
+    AS_OF_DATE: "2025-06-15",
+    ...env,
   });
 }
 

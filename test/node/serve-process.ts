@@ -1,72 +1,87 @@
 /*
- * `npm run serve` as a child process, for tests that must kill a real server: its own process
- * group (tsx and the server die together), a database file of the caller's choosing, no seeding,
- * a single process (WEB_CONCURRENCY=1) unless the caller says otherwise.
+ * `npm run serve` as a real child process, the one way every Node test starts it: package.json's
+ * command without npm around it (so the pid is the server's own, the cluster's primary when it
+ * forks), in a process group of its own (stopping or killing it reaches the workers too), on
+ * 127.0.0.1, a free port, no seeding, and none of the app's settings from the developer's shell.
+ * The caller's `env` comes last; it chooses WEB_CONCURRENCY (the server's default is a process
+ * per core).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnGroup, stopGroup } from "../../scripts/lib/process-group";
+import { APP_SETTING_NAMES } from "../../src/config";
+import { npmScriptCommand } from "./npm-script";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** A loaded machine starts several servers at once; a slow start is not a failure. */
+const START_TIMEOUT_MS = 60_000;
+/** The server's own shutdown grace (requests, then queued work) is 10 s each. */
+const STOP_GRACE_MS = 25_000;
 
 export interface ServeProcess {
+  /** `http://127.0.0.1:<port>`, from the server's ready line. */
   url: string;
+  /** The server's pid (the primary of a cluster), which leads the process group. */
+  pid: number;
   /** Everything it printed so far. */
   output: () => string;
-  /** kill -9 of the whole group; resolves once it is gone. */
+  /** Resolves with the server's exit code (null after a signal). */
+  exited: Promise<number | null>;
+  /** SIGTERM to the group, SIGKILL if it is still there after the grace period. */
+  stop: () => Promise<void>;
+  /** kill -9 of the whole group; resolves once the server is gone. */
   kill: () => Promise<void>;
 }
 
 export async function startServeProcess(env: Record<string, string>): Promise<ServeProcess> {
-  const child = spawn(join(ROOT, "node_modules/.bin/tsx"), ["scripts/serve.ts"], {
+  const { command, args } = npmScriptCommand("serve");
+  // An API_KEYS or INGEST_TOKEN in the developer's shell must not change what a test sees.
+  const unset = Object.fromEntries(APP_SETTING_NAMES.map((name) => [name, ""]));
+  const child = spawnGroup(command, args, {
     cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    // One process, as these tests kill and restart it (test/node/cluster-process.ts: every core).
-    env: { ...process.env, PORT: "0", SEED: "false", WEB_CONCURRENCY: "1", ...env },
+    env: { ...process.env, ...unset, HOST: "127.0.0.1", PORT: "0", SEED: "false", ...env },
   });
+  const pid = child.pid ?? 0;
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    if (child.exitCode !== null || child.signalCode !== null) return;
     try {
-      process.kill(-child.pid, "SIGKILL");
+      process.kill(-pid, "SIGKILL");
     } catch {
       return; // already gone
     }
     await exited;
   };
-  try {
-    const url = await readyUrl(child, (text) => {
-      output += text;
-      return output;
+  // Read all of its output, always: a full pipe would block the server's next log line.
+  const ready = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready:\n${output}`)), START_TIMEOUT_MS);
+    const append = (data: Buffer) => {
+      output += data.toString();
+      const url = /ready: API (http:\/\/\S+)/.exec(output)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve(url);
+      }
+    };
+    child.stdout?.on("data", append);
+    child.stderr?.on("data", append);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code}:\n${output}`));
     });
+  });
+  try {
+    const url = await ready;
     return {
       url,
+      pid,
       output: () => output,
+      exited,
+      stop: () => stopGroup(child, STOP_GRACE_MS),
       kill,
     };
   } catch (error) {
     await kill();
     throw error;
   }
-}
-
-/** Resolves with the API URL once the script prints its ready line. */
-function readyUrl(child: ChildProcess, append: (text: string) => string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready:\n${append("")}`)), 60_000);
-    child.stdout?.on("data", (data: Buffer) => {
-      const url = /ready: API (http:\/\/\S+)/.exec(append(data.toString()))?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    });
-    child.stderr?.on("data", (data: Buffer) => append(data.toString()));
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}:\n${append("")}`));
-    });
-  });
 }

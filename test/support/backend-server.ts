@@ -6,10 +6,10 @@ import { APP_SETTING_NAMES } from "../../src/config";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { openLibsqlDatabase } from "../../src/node/database";
 import { databaseQueueStore } from "../../src/node/queue-store";
+import { type ServeProcess, startServeProcess } from "../node/serve-process";
 import { type EnvOverrides, registerBackend } from "./backend";
 import { plainRows } from "./libsql-rows";
 import { distinctClientAddresses, sendOverLoopback } from "./loopback-client";
-import { type ServeProcess, startServeProcess } from "./serve-process";
 
 /*
  * The `node-server` project: the contract suite over real HTTP against `npm run serve` as a
