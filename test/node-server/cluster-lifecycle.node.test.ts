@@ -12,6 +12,7 @@ import {
   workerPids,
 } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
+import { until } from "../node/until";
 import { chunk, customerRow, loanRow } from "../support/ingest";
 
 /*
@@ -37,16 +38,6 @@ async function serve(database: string, env: Record<string, string> = {}) {
   });
   servers.push(server);
   return server;
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function send(url: string, messages: IngestMessage[]): Promise<void> {

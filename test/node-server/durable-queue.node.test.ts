@@ -13,6 +13,7 @@ import {
   writeLenderWorkbooks,
 } from "../node/ingest-fixtures";
 import { type ServeProcess, startServeProcess } from "../node/serve-process";
+import { until } from "../node/until";
 import { chunk, customerRow, loanRow } from "../support/ingest";
 import { openMigratedLibsql } from "../support/migrated-libsql";
 
@@ -64,16 +65,6 @@ async function job(url: string, jobId: string): Promise<JobTotals | null> {
   const response = await fetch(`${url}/ingest/jobs/${jobId}`, { headers: auth });
   if (response.status === 404) return null;
   return (await response.json()) as JobTotals;
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** Rows of the database file, read with a connection of the test's own. */
