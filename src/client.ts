@@ -1,6 +1,6 @@
 import { hc } from "hono/client";
 import type { createApi } from "./app";
-import { BOOKMARK_HEADER } from "./lib/bookmark-header";
+import { BOOKMARK_HEADER, laterBookmark } from "./lib/bookmark-header";
 
 /*
  * A typed client for TypeScript callers. The route contracts (src/routes/*.routes.ts) are the
@@ -27,7 +27,7 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
 }
 
 /**
- * One client is one session: it sends back the latest `x-d1-bookmark` it was given, so its reads
+ * One client is one session: it sends back the most recent `x-d1-bookmark` it was given, so its reads
  * see its own earlier writes even when a read replica answers (docs/databases.md).
  */
 function carryingBookmark(send: typeof fetch): typeof fetch {
@@ -36,7 +36,7 @@ function carryingBookmark(send: typeof fetch): typeof fetch {
     const headers = new Headers(init?.headers);
     if (bookmark && !headers.has(BOOKMARK_HEADER)) headers.set(BOOKMARK_HEADER, bookmark);
     const response = await send(input, { ...init, headers });
-    bookmark = response.headers.get(BOOKMARK_HEADER) ?? bookmark;
+    bookmark = laterBookmark(bookmark, response.headers.get(BOOKMARK_HEADER));
     return response;
   };
 }

@@ -1,4 +1,4 @@
-import { BOOKMARK_HEADER } from "../../src/lib/bookmark-header";
+import { BOOKMARK_HEADER, laterBookmark } from "../../src/lib/bookmark-header";
 import { apiKey, apiKeyRejected } from "./api-key";
 
 /*
@@ -55,7 +55,10 @@ export async function api<T>(
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const bookmark = response.headers.get(BOOKMARK_HEADER);
+  const bookmark = laterBookmark(
+    sessionStorage.getItem(BOOKMARK_STORAGE),
+    response.headers.get(BOOKMARK_HEADER),
+  );
   if (bookmark) sessionStorage.setItem(BOOKMARK_STORAGE, bookmark);
   const parsed = parseJson(await response.text());
   if (!response.ok) {

@@ -201,6 +201,27 @@ describe("the typed client", () => {
     if (backend().name === "workers-d1") expect(received.every(Boolean)).toBe(true);
   });
 
+  it("keeps the more recent x-d1-bookmark when answers to concurrent requests arrive out of order", async () => {
+    const older = "00000000-0000001f-00000000-00000000000000000000000000000000";
+    const newer = "00000000-00000020-00000000-00000000000000000000000000000000";
+    const sent: (string | null)[] = [];
+    // The answer carrying the newer bookmark arrives first, the older one after it.
+    const answers = [newer, older, older];
+    const recording = createClient(BASE, {
+      fetch: async (input, init) => {
+        sent.push(new Request(input, init).headers.get("x-d1-bookmark"));
+        const bookmark = answers.shift() ?? older;
+        return Response.json([], { headers: { "x-d1-bookmark": bookmark } });
+      },
+    });
+    const read = () =>
+      recording["view-loans"][":customer_id"].$get({ param: { customer_id: "1" } });
+    await read();
+    await read();
+    await read();
+    expect(sent).toEqual([null, newer, newer]);
+  });
+
   it("refuses, at compile time, calls that do not match the contract", () => {
     // Never called: only the compiler reads this. An unused @ts-expect-error fails typecheck too,
     // so these lines also prove the client is typed rather than `any`.
