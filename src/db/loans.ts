@@ -20,26 +20,31 @@ export function selectBorrower(db: Database, customerId: number | Placeholder<"c
     .orderBy(asc(loans.startDate), asc(loans.id));
 }
 
-function prepareBorrower(db: Database) {
-  return selectBorrower(db, sql.placeholder("customerId")).prepare();
-}
-
-/*
- * view-loans' and check-eligibility's one statement, built once per database object rather than
- * per request (drizzle spends more CPU building a select's SQL than SQLite spends running it): a
- * prepared query cannot join a batch, hence one joined statement. The Node server keeps one
+/**
+ * A hot read's statement, built once per database object rather than per request (drizzle spends
+ * more CPU building a select's SQL than SQLite spends running it). The Node server keeps one
  * database object, so it builds once; a Worker makes one per request, so nothing outlives it.
  */
-const preparedBorrower = new WeakMap<Database, ReturnType<typeof prepareBorrower>>();
+function preparedOnce<T>(build: (db: Database) => T): (db: Database) => T {
+  const built = new WeakMap<Database, T>();
+  return (db) => {
+    let prepared = built.get(db);
+    if (prepared === undefined) {
+      prepared = build(db);
+      built.set(db, prepared);
+    }
+    return prepared;
+  };
+}
+
+/** view-loans' and check-eligibility's one statement (a prepared query cannot join a batch). */
+const preparedBorrower = preparedOnce((db) =>
+  selectBorrower(db, sql.placeholder("customerId")).prepare(),
+);
 
 /** A customer and all their loans, in one statement. */
 export async function loadBorrower(db: Database, customerId: number) {
-  let prepared = preparedBorrower.get(db);
-  if (prepared === undefined) {
-    prepared = prepareBorrower(db);
-    preparedBorrower.set(db, prepared);
-  }
-  const rows = await prepared.all({ customerId });
+  const rows = await preparedBorrower(db).all({ customerId });
   const loanRows: LoanRecord[] = [];
   for (const row of rows) if (row.loan !== null) loanRows.push(row.loan);
   return { customer: rows[0]?.customer ?? null, loans: loanRows };
@@ -54,24 +59,14 @@ export function selectLoanWithCustomer(db: Database, loanId: number | Placeholde
     .limit(1);
 }
 
-function prepareLoanWithCustomer(db: Database) {
-  return selectLoanWithCustomer(db, sql.placeholder("loanId")).prepare();
-}
-
-/** view-loan's one statement, built once per database object: see preparedBorrower. */
-const preparedLoanWithCustomer = new WeakMap<
-  Database,
-  ReturnType<typeof prepareLoanWithCustomer>
->();
+/** view-loan's one statement. */
+const preparedLoanWithCustomer = preparedOnce((db) =>
+  selectLoanWithCustomer(db, sql.placeholder("loanId")).prepare(),
+);
 
 /** One loan with its customer, in one statement. */
 export async function loadLoanWithCustomer(db: Database, loanId: number) {
-  let prepared = preparedLoanWithCustomer.get(db);
-  if (prepared === undefined) {
-    prepared = prepareLoanWithCustomer(db);
-    preparedLoanWithCustomer.set(db, prepared);
-  }
-  const [row] = await prepared.all({ loanId });
+  const [row] = await preparedLoanWithCustomer(db).all({ loanId });
   return row ?? null;
 }
 
