@@ -20,11 +20,11 @@
  *
  * Writes bench/results/ab-latest.json and ab-latest.md (gitignored).
  */
-import { execFileSync } from "node:child_process";
-import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { checkOutBase, git, median, parseEnv } from "./lib/comparison";
 import { generated, ingest } from "./lib/ingest";
 import { ENDPOINTS, type Endpoint, type LoadRow, measure, sampleLoanIds, warm } from "./lib/load";
 import {
@@ -67,8 +67,7 @@ const rows: (LoadRow & { variant: Variant; round: number })[] = [];
 stopAllOnSignals(cleanUp);
 
 try {
-  git("worktree", "add", "--detach", baseTree, baseCommit);
-  await symlink(join(ROOT, "node_modules"), join(baseTree, "node_modules"));
+  await checkOutBase(baseTree, baseCommit);
 
   const set = await generated(Number(args.loans), 3 * 60_000);
   const template = join(scratch, "template.db");
@@ -136,26 +135,13 @@ function summarise(): string {
           )
           .map((r) => r.requests_per_second);
       const [before, after] = [of("before"), of("after")];
-      const ratio = median(after) / median(before);
+      const ratio = Math.round(median(after)) / Math.round(median(before));
       lines.push(
-        `| ${endpoint} | ${count} | ${median(before)} | ${median(after)} | ${ratio.toFixed(2)}× | ${before.join(", ")} | ${after.join(", ")} |`,
+        `| ${endpoint} | ${count} | ${Math.round(median(before))} | ${Math.round(median(after))} | ${ratio.toFixed(2)}× | ${before.join(", ")} | ${after.join(", ")} |`,
       );
     }
   }
   return `${lines.join("\n")}\n`;
-}
-
-/** "A=1,B=2" → { A: "1", B: "2" }. */
-function parseEnv(list: string): Record<string, string> {
-  const pairs = list.split(",").filter((pair) => pair.includes("="));
-  return Object.fromEntries(pairs.map((pair) => pair.split("=", 2).map((part) => part.trim())));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const upper = sorted[middle] ?? 0;
-  return sorted.length % 2 === 1 ? upper : Math.round(((sorted[middle - 1] ?? 0) + upper) / 2);
 }
 
 /** Stops every server, removes the worktree and the scratch files: on success, failure or Ctrl-C. */
@@ -163,8 +149,4 @@ async function cleanUp(): Promise<void> {
   await stopAll();
   await rm(scratch, { recursive: true, force: true });
   git("worktree", "prune");
-}
-
-function git(...gitArgs: string[]): string {
-  return execFileSync("git", gitArgs, { cwd: ROOT, encoding: "utf8" }).trim();
 }

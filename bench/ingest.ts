@@ -16,11 +16,11 @@
  * About a minute per run at 1 M loans on a quiet machine once the workbooks exist (generating
  * them: ~40 s more); a run is stopped after 30 minutes and reported with exit_code null.
  */
-import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { checkOutBase, git, median, parseEnv } from "./lib/comparison";
 import { type DataSet, generated, ingest, LENDER_DATA } from "./lib/ingest";
 import {
   groupPeakRssMb,
@@ -68,8 +68,7 @@ const rows: RunRow[] = [];
 try {
   if (profileDir) await mkdir(profileDir, { recursive: true });
   if (args.base !== undefined) {
-    git("worktree", "add", "--detach", baseTree, git("rev-parse", args.base));
-    await symlink(join(ROOT, "node_modules"), join(baseTree, "node_modules"));
+    await checkOutBase(baseTree, git("rev-parse", args.base));
   }
   const set = args.lender ? LENDER_DATA : await generated(Number(args.loans), 10 * 60_000);
   for (let run = 1; run <= Number(args.runs); run += 1) {
@@ -135,13 +134,6 @@ async function runOnce(variant: Variant, run: number, set: DataSet): Promise<Run
 }
 
 function summary(): string {
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1
-      ? (sorted[middle] ?? 0)
-      : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-  };
   const of = (variant: Variant, pick: (row: RunRow) => number | null) =>
     median(rows.filter((row) => row.variant === variant).map((row) => pick(row) ?? 0));
   const line = (name: string, pick: (row: RunRow) => number | null) => {
@@ -158,19 +150,9 @@ function summary(): string {
   ].join("\n");
 }
 
-/** "A=1,B=2" → { A: "1", B: "2" }. */
-function parseEnv(list: string): Record<string, string> {
-  const pairs = list.split(",").filter((pair) => pair.includes("="));
-  return Object.fromEntries(pairs.map((pair) => pair.split("=", 2).map((part) => part.trim())));
-}
-
 /** Stops every server, removes the worktree and the scratch files: on success, failure or Ctrl-C. */
 async function cleanUp(): Promise<void> {
   await stopAll();
   await rm(scratch, { recursive: true, force: true });
   git("worktree", "prune");
-}
-
-function git(...gitArgs: string[]): string {
-  return execFileSync("git", gitArgs, { cwd: ROOT, encoding: "utf8" }).trim();
 }
