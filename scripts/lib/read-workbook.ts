@@ -57,6 +57,15 @@ const STREAMING_OPTIONS = {
   styles: "ignore",
 } as const;
 
+/**
+ * How often a file is read before an error inside exceljs counts. Its streaming reader can lose
+ * the zip's parts that follow a worksheet it set aside in a temporary copy (unzipper reaches the
+ * end of the zip and announces it while those parts still wait in its buffer): rarely, under
+ * load, and always before the first row, as an exceljs TypeError (no sheet list, no shared
+ * strings). The same file read again is read whole; a damaged file fails every time.
+ */
+const READ_ATTEMPTS = 3;
+
 /** Parts of exceljs's streaming objects that exist at runtime but are missing from its typings. */
 interface StreamedWorkbook {
   model?: { sheets?: { name?: string }[] };
@@ -128,18 +137,27 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
     if (this.#started) throw new Error(`${this.path} is already being read; read it once`);
     this.#started = true;
     await assertXlsxContainer(this.path);
-    const input = new WatchedInput(this.path);
-    try {
-      yield* this.#readFirstWorksheet(input);
-    } catch (error) {
-      if (error instanceof WorkbookError) throw error;
-      const detail = error instanceof Error ? error.message : String(error);
-      throw new WorkbookError(this.path, `cannot be read as an xlsx workbook (${detail})`, {
-        cause: error,
-      });
-    } finally {
-      input.close();
+    for (let attempt = 1; ; attempt++) {
+      const input = new WatchedInput(this.path);
+      try {
+        yield* this.#readFirstWorksheet(input);
+        return;
+      } catch (error) {
+        if (error instanceof WorkbookError) throw error;
+        if (attempt < READ_ATTEMPTS && this.#nothingRead()) continue;
+        const detail = error instanceof Error ? error.message : String(error);
+        throw new WorkbookError(this.path, `cannot be read as an xlsx workbook (${detail})`, {
+          cause: error,
+        });
+      } finally {
+        input.close();
+      }
     }
+  }
+
+  /** No row has been counted, yielded or rejected: reading again from the start repeats nothing. */
+  #nothingRead(): boolean {
+    return this.rowsRead === 0 && this.blankRowsSkipped === 0 && this.rejectedCount === 0;
   }
 
   async *#readFirstWorksheet(input: WatchedInput): AsyncGenerator<R> {

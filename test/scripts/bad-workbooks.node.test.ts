@@ -4,7 +4,8 @@
  */
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { describe, expect, it } from "vitest";
+import ExcelJS from "exceljs";
+import { describe, expect, it, vi } from "vitest";
 import { readAllRows, readRows, WorkbookError } from "../../scripts/lib/read-workbook";
 import type { IngestKind } from "../../src/ingest/rows";
 import {
@@ -268,5 +269,59 @@ describe("rows rejected one by one", () => {
     expect(seen).toEqual([2, 3, 4, 5, 6]);
     expect(reading.rejectedCount).toBe(5);
     expect(reading.rejected.map((r) => r.row)).toEqual([2, 3]);
+  });
+});
+
+describe("parts exceljs's streaming reader loses", () => {
+  interface ZipEntry {
+    autodrain(): void;
+  }
+  // exceljs's own step that reads xl/workbook.xml (the sheet list), which its writer puts last.
+  const reader = ExcelJS.stream.xlsx.WorkbookReader.prototype as unknown as {
+    _parseWorkbook(entry: ZipEntry): Promise<void>;
+  };
+  const parseWorkbook = reader._parseWorkbook;
+
+  /** The first `lost` reads drop the sheet list, as exceljs does when it loses the zip's tail. */
+  function losingTheSheetList(lost: number) {
+    let calls = 0;
+    const spy = vi.spyOn(reader, "_parseWorkbook").mockImplementation(function (
+      this: unknown,
+      entry,
+    ) {
+      calls++;
+      if (calls > lost) return parseWorkbook.call(this, entry);
+      entry.autodrain();
+      return Promise.resolve();
+    });
+    return { calls: () => calls, restore: () => spy.mockRestore() };
+  }
+
+  it("reads the file again, and every row arrives once", async () => {
+    const path = await writeWorkbook(pathOf("tail-lost-once.xlsx"), [
+      { rows: [CUSTOMER_HEADERS, customerValues(1), customerValues(2)] },
+    ]);
+    const losing = losingTheSheetList(1);
+    try {
+      const result = await readAllRows(path, "customers");
+      expect(result.valid.map((row) => row.customer_id)).toEqual([1, 2]);
+      expect(result.rowsRead).toBe(2);
+      expect(losing.calls()).toBe(2);
+    } finally {
+      losing.restore();
+    }
+  });
+
+  it("gives up with a WorkbookError when every read loses it", async () => {
+    const path = await writeWorkbook(pathOf("tail-lost-always.xlsx"), [
+      { rows: [CUSTOMER_HEADERS, customerValues(1)] },
+    ]);
+    const losing = losingTheSheetList(Number.POSITIVE_INFINITY);
+    try {
+      await expectWorkbookError(path, "customers", /cannot be read as an xlsx workbook/);
+      expect(losing.calls()).toBe(3);
+    } finally {
+      losing.restore();
+    }
   });
 });
