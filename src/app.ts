@@ -1,7 +1,5 @@
 import { type Context, Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
 import type { AppBindings, AppVariables } from "./app-env";
 import type { AppConfig } from "./config";
 import type { Database } from "./db/database";
@@ -15,10 +13,11 @@ import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
 import { payloadTooLargeProblem, problemResponse } from "./lib/problem";
 import { requestDatabase } from "./lib/read-consistency";
+import { type EdgeOf, noEdge } from "./lib/request-edge";
 import { requestTelemetry } from "./lib/request-telemetry";
+import { responseHeaders } from "./lib/response-headers";
 import { configurableCors } from "./lib/security/cors";
 import { apiAccess } from "./lib/security/middleware";
-import { needsApiKey } from "./lib/security/paths";
 import { noTelemetry, type Telemetry } from "./lib/telemetry";
 import { customersRouter } from "./routes/customers/customers.index";
 import { decisionsRouter } from "./routes/decisions/decisions.index";
@@ -88,6 +87,8 @@ export interface AppOptions<B extends AppBindings> {
   telemetry?: (env: B) => Telemetry;
   /** Runtime-specific operations routes (the Node server's /metrics), served like /healthz. */
   operations?: Hono<{ Bindings: B }>;
+  /** What the runtime's HTTP edge knows of a request (src/lib/request-edge.ts); none by default. */
+  edge?: EdgeOf;
 }
 
 export function createApp<B extends AppBindings>(options: AppOptions<B>) {
@@ -97,21 +98,13 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
 
   const telemetry = options.telemetry;
   app.use(requestTelemetry((c) => (telemetry ? telemetry(c.env) : noTelemetry)));
-  app.use(requestId());
+  const edge = options.edge ?? noEdge;
+  app.use(responseHeaders(edge));
   app.use(async (c, next) => {
     const config = options.config(c.env);
     c.set("config", config);
     c.set("asOf", config.asOfDate ?? todayUtc());
     await next();
-  });
-  app.use(secureHeaders());
-  app.use(async (c, next) => {
-    await next();
-    // Responses carry personal data: no shared cache may keep them, refusals (401, 429) included.
-    // Set on the response's own headers: `c.header()` after the handler rebuilds the response
-    // around a stream of its body, which on the Node server costs every request a Fetch Response
-    // and a stream copy.
-    if (needsApiKey(c.req.path)) c.res.headers.set("Cache-Control", "no-store");
   });
   app.use(configurableCors());
   app.use(
@@ -126,7 +119,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
     }),
   );
   // Keys and rate limits are checked before any body is read.
-  app.use(apiAccess());
+  app.use(apiAccess(edge));
   // Before the body and database middleware: these answer without them (and /readyz reaches the
   // database itself, so that a database that cannot even be opened is "not ready", not a 500).
   app.route("/", healthRouter(options.database));

@@ -16,6 +16,7 @@ import { createNodeMetrics, type NodeMetrics } from "./metrics";
 import { type MetricsExposition, metricsRoute } from "./metrics-route";
 import { applyMigrations, readMigrations } from "./migrations";
 import { databaseQueueStore } from "./queue-store";
+import { nodeEdgeOf } from "./request-edges";
 import type { ServerSettings } from "./settings";
 
 /*
@@ -179,6 +180,7 @@ export function nodeApp(
     config: (env) => overriddenConfig.get(env) ?? config,
     database: () => db,
     telemetry: () => telemetry,
+    edge: nodeEdgeOf,
     ...(metrics
       ? { operations: metricsRoute<AppBindings>(metrics.exposition, settings.metricsToken) }
       : {}),

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
 import { log } from "../lib/log";
+import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
 import type { ServerSettings } from "./settings";
 import { loadStaticAssets, PUBLIC_DIR, type StaticAssets } from "./static-assets";
@@ -74,9 +75,8 @@ function listen(
           // Static assets first, as on Workers, where they never reach the Worker's code.
           const asset = await assets.serve(request);
           if (asset) return asset;
-          // The client's address as the Worker sees it on Cloudflare: from the socket, never
-          // from a header the client sent.
-          request.headers.set("CF-Connecting-IP", env.incoming.socket.remoteAddress ?? "unknown");
+          // The client's address from the socket, never from a header the client sent.
+          recordEdge(request, env.incoming.socket.remoteAddress ?? "unknown", env.outgoing);
           return runtime.fetch(request);
         },
         hostname: settings.host,

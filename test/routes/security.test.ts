@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SECURITY_HEADERS } from "../../src/lib/response-headers";
 import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
 import { backend } from "../support/backend";
 import { call, callJson, uniquePhone } from "../support/http";
@@ -178,5 +179,28 @@ describe("CORS and headers", () => {
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     expect(response.headers.get("strict-transport-security")).toMatch(/max-age/);
     expect(response.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("sends the whole security header set on answers and on refusals alike", async () => {
+    const answered = await call("/api");
+    const refused = await call("/view-loans/not-a-number");
+    expect(refused.status).toBe(400);
+    for (const response of [answered, refused]) {
+      for (const [name, value] of SECURITY_HEADERS) {
+        expect(response.headers.get(name), name).toBe(value);
+      }
+    }
+    expect(answered.headers.get("cache-control")).toBeNull();
+    expect(refused.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("echoes a caller's safe X-Request-Id, in the header and in a problem, and replaces an unsafe one", async () => {
+    const echoed = await call("/view-loans/not-a-number", {
+      headers: { "X-Request-Id": "batch-7_row=12" },
+    });
+    expect(echoed.headers.get("x-request-id")).toBe("batch-7_row=12");
+    expect(((await echoed.json()) as { request_id: string }).request_id).toBe("batch-7_row=12");
+    const replaced = await call("/api", { headers: { "X-Request-Id": "a b<script>" } });
+    expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

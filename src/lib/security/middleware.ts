@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppConfig } from "../../config";
 import { bearerToken } from "../bearer-token";
 import { unauthorizedProblem } from "../problem";
+import type { EdgeOf } from "../request-edge";
 import { bytesToHex, isKnownKey, sha256 } from "./api-keys";
 import { isRateLimitedWrite, needsApiKey } from "./paths";
 import { type RateLimiter, tooManyRequests } from "./rate-limit";
@@ -15,7 +16,7 @@ interface SecurityEnv {
  * API keys (when `API_KEYS` is set) and the write rate limit, in one place so that each request is
  * checked once, whichever of its two paths (`/x` or `/api/x`) it came by.
  */
-export function apiAccess(): MiddlewareHandler<SecurityEnv> {
+export function apiAccess(edgeOf: EdgeOf): MiddlewareHandler<SecurityEnv> {
   return async (c, next) => {
     const digests = c.get("config").apiKeyDigests;
     const key = bearerToken(c.req.header("Authorization"));
@@ -33,9 +34,8 @@ export function apiAccess(): MiddlewareHandler<SecurityEnv> {
     if (limiter && isRateLimitedWrite(c.req.method, c.req.path)) {
       // A key counts only once it is verified: otherwise any made-up token would dodge the limit.
       const verifiedKey = digests.length > 0 ? key : null;
-      const { success } = await limiter.limit({
-        key: await clientKey(verifiedKey, c.req.header("CF-Connecting-IP")),
-      });
+      const address = edgeOf(c.req.raw)?.clientAddress ?? c.req.header("CF-Connecting-IP");
+      const { success } = await limiter.limit({ key: await clientKey(verifiedKey, address) });
       if (!success) throw tooManyRequests();
     }
     await next();
@@ -43,8 +43,8 @@ export function apiAccess(): MiddlewareHandler<SecurityEnv> {
 }
 
 /**
- * Limits count per API key when there is one, else per client address. CF-Connecting-IP is set by
- * Cloudflare (and by the Node server from the socket), never taken from the client.
+ * Limits count per API key when there is one, else per client address: the Node server's socket
+ * address, or CF-Connecting-IP, which Cloudflare sets (it replaces any the client sent).
  */
 async function clientKey(apiKey: string | null, address: string | undefined): Promise<string> {
   if (apiKey) return `key:${bytesToHex(await sha256(apiKey)).slice(0, 32)}`;

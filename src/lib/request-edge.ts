@@ -1,0 +1,26 @@
+/**
+ * What a runtime's HTTP edge knows about a request beyond the Fetch `Request`, handed to the app
+ * by `AppOptions.edge`. The Node server has one per request (src/node/request-edges.ts); the Worker
+ * has none, and neither do requests handed to the app in-process (tests): the app then uses the
+ * request's own headers and the response's.
+ */
+export interface RequestEdge {
+  /** The client's address, from the socket: a client's own CF-Connecting-IP header never counts. */
+  clientAddress: string;
+  /**
+   * The response the edge is about to write, to add headers to. Cheaper than the response's Fetch
+   * `Headers` on the Node server: a response whose headers are never touched there is written
+   * from a plain object, without building `Headers` for it at all.
+   */
+  response: HeaderSink;
+}
+
+/** Where headers can be added before the response is written (a Node `ServerResponse`). */
+export interface HeaderSink {
+  setHeader(name: string, value: string): unknown;
+}
+
+/** The edge of a request, when its runtime has one. */
+export type EdgeOf = (request: Request) => RequestEdge | undefined;
+
+export const noEdge: EdgeOf = () => undefined;
