@@ -20,7 +20,7 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ["X-XSS-Protection", "0"],
 ];
 
-export const REQUEST_ID_HEADER = "X-Request-Id";
+const REQUEST_ID_HEADER = "X-Request-Id";
 const MAX_REQUEST_ID_LENGTH = 255;
 /** A caller's own id is echoed when it is this safe to log and to put in a header. */
 const SAFE_REQUEST_ID = /^[\w\-=]+$/;
