@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadForBooking } from "../../src/db/bookings";
-import { loadBorrower } from "../../src/db/loans";
+import { loadBorrower, selectLoansOfCustomer } from "../../src/db/loans";
 import { backend } from "../support/backend";
 import { registerCustomer } from "../support/http";
 import { seedLoan } from "../support/seed";
@@ -46,6 +46,22 @@ describe("loading a borrower", () => {
       expect(loaded.loans[1]).toMatchObject({ emisPaidOnTime: 7, startDate: "2024-03-01" });
     }
     expect(inBatch.stored).toBeNull();
+  });
+
+  it("reads every column of every loan as a plain select does, ties on the start date by id", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 80_000 });
+    for (const amount of [30_000, 10_000, 20_000]) {
+      await seedLoan({
+        customerId: customer_id,
+        amount,
+        startDate: "2024-05-01",
+        endDate: "2026-05-01",
+      });
+    }
+    const db = backend().database();
+    const selected = await selectLoansOfCustomer(db, customer_id);
+    expect(selected).toHaveLength(3);
+    expect((await loadBorrower(db, customer_id)).loans).toEqual(selected);
   });
 
   it("returns no customer for an unknown id, and a customer without loans", async () => {
