@@ -1,5 +1,7 @@
-import { asc, eq, getTableColumns, type Placeholder, sql } from "drizzle-orm";
+import { asc, eq, type Placeholder, sql } from "drizzle-orm";
 import type { Database } from "./database";
+import { jsonRows } from "./json-rows";
+import { preparedOnce } from "./prepared";
 import { customers, type LoanRecord, loans, NOW_ISO } from "./schema";
 
 export function selectLoansOfCustomer(db: Database, customerId: number) {
@@ -10,62 +12,25 @@ export function selectLoansOfCustomer(db: Database, customerId: number) {
     .orderBy(asc(loans.startDate), asc(loans.id));
 }
 
-/** The loans table's columns, in the order a loan's JSON array lists them (see loansOfCustomerAsJson). */
-const LOAN_COLUMNS = Object.entries(getTableColumns(loans));
+/** Loans packed as JSON arrays (src/db/json-rows.ts). */
+export const loanRows = jsonRows(loans);
 
-/**
- * All of a customer's loans as one JSON text: an array with one array per loan, its values in
- * LOAN_COLUMNS order. One value instead of one row per loan: the native libSQL driver spends
- * about 2 µs turning each row into JavaScript, SQLite far less building the text, and
- * `JSON.parse` less again reading it (docs/performance.md). D1 has the same JSON functions.
- */
-function loansOfCustomerAsJson() {
-  const values = sql.join(
-    LOAN_COLUMNS.map(([, column]) => sql`l.${sql.identifier(column.name)}`),
-    sql`, `,
-  );
-  return sql<string>`(SELECT json_group_array(json_array(${values})) FROM ${loans} AS l WHERE l.customer_id = ${customers}.${sql.identifier(customers.id.name)})`;
-}
-
-/** A customer with all their loans: one row, the loans as JSON text (see loansOfCustomerAsJson). */
+/** A customer with all their loans: one row, the loans as one JSON value (src/db/json-rows.ts). */
 export function selectBorrower(db: Database, customerId: number | Placeholder<"customerId">) {
+  const customerIdColumn = sql`${customers}.${sql.identifier(customers.id.name)}`;
   return db
-    .select({ customer: customers, loans: loansOfCustomerAsJson() })
+    .select({
+      customer: customers,
+      loans: sql<string>`(SELECT json_group_array(${loanRows.array("l")}) FROM ${loans} AS l WHERE l.customer_id = ${customerIdColumn})`,
+    })
     .from(customers)
     .where(eq(customers.id, customerId));
 }
 
-/** The loans of loansOfCustomerAsJson's text as records, oldest first (then by id), as a select returns them. */
-function loansFromJson(text: string): LoanRecord[] {
-  const rows = JSON.parse(text) as unknown[][];
-  const records = rows.map((values) => {
-    const record: Record<string, unknown> = {};
-    LOAN_COLUMNS.forEach(([key, column], index) => {
-      const value = values[index] ?? null;
-      record[key] = value === null ? null : column.mapFromDriverValue(value);
-    });
-    return record as LoanRecord;
-  });
-  return records.sort((a, b) =>
-    a.startDate < b.startDate ? -1 : a.startDate > b.startDate ? 1 : a.id - b.id,
-  );
-}
-
-/**
- * A hot read's statement, built once per database object rather than per request (drizzle spends
- * more CPU building a select's SQL than SQLite spends running it). The Node server keeps one
- * database object, so it builds once; a Worker makes one per request, so nothing outlives it.
- */
-function preparedOnce<T>(build: (db: Database) => T): (db: Database) => T {
-  const built = new WeakMap<Database, T>();
-  return (db) => {
-    let prepared = built.get(db);
-    if (prepared === undefined) {
-      prepared = build(db);
-      built.set(db, prepared);
-    }
-    return prepared;
-  };
+/** Oldest first, then by id: the order of selectLoansOfCustomer. */
+function byStartThenId(a: LoanRecord, b: LoanRecord): number {
+  if (a.startDate !== b.startDate) return a.startDate < b.startDate ? -1 : 1;
+  return a.id - b.id;
 }
 
 /** view-loans' and check-eligibility's one statement (a prepared query cannot join a batch). */
@@ -77,7 +42,7 @@ const preparedBorrower = preparedOnce((db) =>
 export async function loadBorrower(db: Database, customerId: number) {
   const [row] = await preparedBorrower(db).all({ customerId });
   if (row === undefined) return { customer: null, loans: [] };
-  return { customer: row.customer, loans: loansFromJson(row.loans) };
+  return { customer: row.customer, loans: loanRows.decodeAll(row.loans).sort(byStartThenId) };
 }
 
 export function selectLoanWithCustomer(db: Database, loanId: number | Placeholder<"loanId">) {

@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, type Placeholder, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import type { LedgerEntry, ServicingState } from "../domain/servicing";
 import type { Database } from "./database";
 import { isKeyTakenError } from "./errors";
@@ -7,22 +8,31 @@ import {
   type StoredResponse,
   selectLiveIdempotencyRecord,
 } from "./idempotency";
+import { jsonRows } from "./json-rows";
+import { loanRows } from "./loans";
+import { preparedOnce } from "./prepared";
 import {
   type IdempotencyRecord,
   idempotencyKeys,
   type LoanRecord,
   loans,
   NOW_ISO,
+  type PaymentRecord,
   payments,
 } from "./schema";
 
 /*
- * Servicing's data access. make-payment: one batch to read the loan (and a stored response of its
- * Idempotency-Key), one atomic batch to write the payment. view-statement: one batch.
+ * Servicing's data access. make-payment: one statement to read the loan (a batch with the stored
+ * response when it has an Idempotency-Key), one atomic batch to write the payment. view-statement:
+ * one statement.
  */
 
 /** The loan only if it belongs to this customer: another customer's loan reads as absent. */
-export function selectLoanOfCustomer(db: Database, customerId: number, loanId: number) {
+export function selectLoanOfCustomer(
+  db: Database,
+  customerId: number | Placeholder<"customerId">,
+  loanId: number | Placeholder<"loanId">,
+) {
   return db
     .select()
     .from(loans)
@@ -30,13 +40,35 @@ export function selectLoanOfCustomer(db: Database, customerId: number, loanId: n
     .limit(1);
 }
 
-export function selectPaymentsOfLoan(db: Database, customerId: number, loanId: number) {
+/** make-payment's read without an Idempotency-Key. */
+const preparedLoanOfCustomer = preparedOnce((db) =>
+  selectLoanOfCustomer(db, sql.placeholder("customerId"), sql.placeholder("loanId")).prepare(),
+);
+
+const paymentRows = jsonRows(payments);
+
+/**
+ * A customer's loan and its payments (view-statement): one row of two JSON values, or none when
+ * the loan is not theirs (src/db/json-rows.ts).
+ */
+export function selectStatement(
+  db: Database,
+  customerId: number | Placeholder<"customerId">,
+  loanId: number | Placeholder<"loanId">,
+) {
+  const loan = alias(loans, "l");
   return db
-    .select()
-    .from(payments)
-    .where(and(eq(payments.loanId, loanId), eq(payments.customerId, customerId)))
-    .orderBy(asc(payments.period));
+    .select({
+      loan: loanRows.array("l"),
+      payments: sql<string>`(SELECT json_group_array(${paymentRows.array("p")}) FROM ${payments} AS p WHERE p.loan_id = l.id AND p.customer_id = l.customer_id)`,
+    })
+    .from(loan)
+    .where(and(eq(loan.id, loanId), eq(loan.customerId, customerId)));
 }
+
+const preparedStatement = preparedOnce((db) =>
+  selectStatement(db, sql.placeholder("customerId"), sql.placeholder("loanId")).prepare(),
+);
 
 export function selectPaymentIdByKey(db: Database, key: string) {
   return db
@@ -61,7 +93,7 @@ export async function loadForPayment(
   nowMs: number,
 ): Promise<{ loan: LoanRecord | null; stored: StoredPaymentResponse | null }> {
   if (idempotencyKey === null) {
-    const [loan] = await selectLoanOfCustomer(db, customerId, loanId);
+    const [loan] = await preparedLoanOfCustomer(db).all({ customerId, loanId });
     return { loan: loan ?? null, stored: null };
   }
   const [loanRows, storedRows, paymentRows] = await db.batch([
@@ -77,11 +109,14 @@ export async function loadForPayment(
 }
 
 export async function loadStatement(db: Database, customerId: number, loanId: number) {
-  const [loanRows, paymentRows] = await db.batch([
-    selectLoanOfCustomer(db, customerId, loanId),
-    selectPaymentsOfLoan(db, customerId, loanId),
-  ]);
-  return { loan: loanRows[0] ?? null, payments: paymentRows };
+  const [row] = await preparedStatement(db).all({ customerId, loanId });
+  if (row === undefined) return { loan: null, payments: [] };
+  const loan = loanRows.decode(JSON.parse(row.loan) as unknown[]);
+  return { loan, payments: paymentRows.decodeAll(row.payments).sort(byPeriod) };
+}
+
+function byPeriod(a: PaymentRecord, b: PaymentRecord): number {
+  return a.period - b.period;
 }
 
 /** A ledger entry as the money engine made it, with what the write needs around it. */

@@ -1,5 +1,7 @@
+import { and, asc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { loadForPayment, recordPayment } from "../../src/db/payments";
+import { loadForPayment, loadStatement, recordPayment } from "../../src/db/payments";
+import { loans, payments } from "../../src/db/schema";
 import { backend } from "../support/backend";
 import { registerCustomer } from "../support/http";
 import { seedLoan } from "../support/seed";
@@ -64,5 +66,44 @@ describe("recordPayment's condition", () => {
     if (!fresh) throw new Error("loan not found");
     const written = await recordPayment(db, { ...payment, expectedLoan: fresh }, null, Date.now());
     expect(written.kind).toBe("recorded");
+  });
+});
+
+describe("loadStatement", () => {
+  it("reads the loan and its payments exactly as plain selects do, in period order", async () => {
+    const { customer_id: customerId } = await registerCustomer();
+    const loanId = await seedLoan({
+      customerId,
+      amount: 100_000,
+      rate: 12,
+      tenure: 12,
+      startDate: "2025-01-15",
+      endDate: "2026-01-15",
+    });
+    // Written out of period order, one late: every column, booleans included, must come back.
+    for (const [period, onTime] of [
+      [2, false],
+      [1, true],
+    ] as const) {
+      await backend().query(
+        "INSERT INTO payments (loan_id, customer_id, period, paid_on, amount_paise, interest_paise, principal_paise, balance_after_paise, on_time, source) VALUES (?, ?, ?, ?, 888488, 100000, 788488, 9211512, ?, 'api')",
+        [loanId, customerId, period, `2025-0${period + 1}-20`, onTime ? 1 : 0],
+      );
+    }
+    const db = backend().database();
+    const loaded = await loadStatement(db, customerId, loanId);
+    const [loan] = await db.select().from(loans).where(eq(loans.id, loanId));
+    const selected = await db
+      .select()
+      .from(payments)
+      .where(and(eq(payments.loanId, loanId), eq(payments.customerId, customerId)))
+      .orderBy(asc(payments.period));
+    expect(loaded.loan).toEqual(loan);
+    expect(selected.map((payment) => [payment.period, payment.onTime])).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+    expect(loaded.payments).toEqual(selected);
+    expect(await loadStatement(db, customerId + 1, loanId)).toEqual({ loan: null, payments: [] });
   });
 });

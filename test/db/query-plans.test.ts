@@ -18,11 +18,7 @@ import {
   selectLoansOfCustomer,
   selectLoanWithCustomer,
 } from "../../src/db/loans";
-import {
-  selectLoanOfCustomer,
-  selectPaymentIdByKey,
-  selectPaymentsOfLoan,
-} from "../../src/db/payments";
+import { selectLoanOfCustomer, selectPaymentIdByKey, selectStatement } from "../../src/db/payments";
 import { d1Database } from "../../src/worker/d1";
 
 /*
@@ -75,8 +71,8 @@ const HOT_QUERIES = {
       startDate: "2025-06-15",
       endDate: "2025-07-15",
     }),
-  "a customer's loan (make-payment, view-statement)": () => selectLoanOfCustomer(db, 20, 1003),
-  "a loan's payments (view-statement)": () => selectPaymentsOfLoan(db, 20, 1003),
+  "a customer's loan (make-payment)": () => selectLoanOfCustomer(db, 20, 1003),
+  "a loan with its payments (view-statement)": () => selectStatement(db, 20, 1003),
   "a payment by its Idempotency-Key (make-payment replay)": () => selectPaymentIdByKey(db, "key"),
 };
 
