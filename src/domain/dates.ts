@@ -39,9 +39,15 @@ function formatIsoDate({ year, month, day }: CalendarDate): string {
   return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+/** The Gregorian calendar's rule, without a Date object (this runs several times per loan read). */
 export function daysInMonth(year: number, month: number): number {
-  // Day 0 of the next month is the last day of this one.
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] ?? Number.NaN);
 }
 
 /** Adds calendar months, clamping to the month's end: 2024-01-31 + 1 month = 2024-02-29. */
@@ -65,9 +71,11 @@ export function wholeMonthsBetween(start: string, asOf: string): number {
   if (asOf < start) return 0;
   const from = parseIsoDate(start);
   const to = parseIsoDate(asOf);
-  let months = (to.year - from.year) * 12 + (to.month - from.month);
-  while (months > 0 && addMonths(start, months) > asOf) months--;
-  return months;
+  const months = (to.year - from.year) * 12 + (to.month - from.month);
+  // addMonths(start, months) falls in asOf's month, on start's day clamped to that month's end;
+  // when that day is after asOf's, one month fewer has elapsed (any earlier month is before asOf).
+  const dayInAsOfMonth = Math.min(from.day, daysInMonth(to.year, to.month));
+  return months > 0 && dayInAsOfMonth > to.day ? months - 1 : months;
 }
 
 /** Today's date in UTC as `YYYY-MM-DD`. */

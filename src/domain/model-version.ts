@@ -9,8 +9,10 @@
  * 2025-06.1: the first recorded model. 2026-12.1: a closed (repaid) loan no longer counts toward
  * the approved limit, the 50 % rule or the current-loan components of the score. 2026-12.2: no
  * decision changes; servicing gained openingState (property-tested equal to openLoan's state).
+ * 2026-12.3: no decision changes; the calendar arithmetic (dates.ts) works without Date objects,
+ * property-tested equal to its definitions.
  */
-export const MODEL_VERSION = "2026-12.2";
+export const MODEL_VERSION = "2026-12.3";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [
@@ -26,4 +28,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "b6745a167acbbecdccc042c54c3919a2b1939eccb270579397eb66094c58ec8d";
+  "47f533bdbf97b1497dbfaf2e0d2136bc5525667736bcda3f5c26ae8960b40f3a";
