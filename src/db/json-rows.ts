@@ -6,6 +6,9 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
  * Why: the native libSQL driver spends about 2 µs turning each row into JavaScript, and more for
  * each value; SQLite builds the JSON text for far less, and `JSON.parse` reads it faster still
  * (docs/performance.md, "Lean request path"). D1 has the same JSON functions.
+ * Exact for text and for integers up to 2^53, which is all these tables hold (the drivers hand
+ * integers over as JavaScript numbers too); a REAL would come back with 15 significant digits,
+ * and a BLOB cannot be packed at all.
  */
 export interface JsonRows<T extends SQLiteTable> {
   /** One row of the table (under `alias`) as a JSON array of its values, in column order. */
