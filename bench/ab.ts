@@ -18,6 +18,9 @@
  * The "before" checkout links to the working tree's node_modules: both run on today's
  * dependencies, so a change of dependency versions is not what this compares.
  *
+ * Beside req/s, each run reports the server's CPU time per request (all its processes, from
+ * /proc on Linux): on a shared machine it moves far less than req/s between runs of the same code.
+ *
  * Writes bench/results/ab-latest.json and ab-latest.md (gitignored).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -25,6 +28,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkOutBase, git, median, parseEnv } from "./lib/comparison";
+import { groupCpuSeconds } from "./lib/cpu-time";
 import { generated, ingest } from "./lib/ingest";
 import { ENDPOINTS, type Endpoint, type LoadRow, measure, sampleLoanIds, warm } from "./lib/load";
 import {
@@ -63,7 +67,12 @@ const serverEnv: Record<Variant, Record<string, string>> = {
 const baseCommit = git("rev-parse", "--short", args.base);
 const scratch = await mkdtemp(join(tmpdir(), "credit-ab-"));
 const baseTree = join(scratch, "base");
-const rows: (LoadRow & { variant: Variant; round: number })[] = [];
+/** Each run, with the server's CPU time per request (all its processes; null without /proc). */
+const rows: (LoadRow & {
+  variant: Variant;
+  round: number;
+  server_cpu_us_per_request: number | null;
+})[] = [];
 stopAllOnSignals(cleanUp);
 
 try {
@@ -96,10 +105,16 @@ try {
         await warm({ ...base, connections: 10, durationSeconds }, 2);
         for (const endpoint of endpoints) {
           for (const count of connections) {
+            const cpuBefore = groupCpuSeconds(server.group);
             const row = await measure(endpoint, { ...base, connections: count, durationSeconds });
-            rows.push({ ...row, variant, round });
+            const cpuAfter = groupCpuSeconds(server.group);
+            const cpuMicroseconds =
+              cpuBefore === null || cpuAfter === null || row.requests === 0
+                ? null
+                : Math.round(((cpuAfter - cpuBefore) * 1e6) / row.requests);
+            rows.push({ ...row, variant, round, server_cpu_us_per_request: cpuMicroseconds });
             console.log(
-              `  round ${round + 1} ${variant}: ${endpoint} ×${count} ${row.requests_per_second} req/s`,
+              `  round ${round + 1} ${variant}: ${endpoint} ×${count} ${row.requests_per_second} req/s, ${cpuMicroseconds ?? "?"} µs of server CPU per request`,
             );
           }
         }
@@ -123,21 +138,29 @@ function summarise(): string {
   const lines = [
     `before: ${baseCommit} ${args["before-env"]}, after: working tree ${args["after-env"]}; ${args.loans} loans; ${rounds} rounds of ${args.duration} s; medians`,
     "",
-    "| endpoint | conns | before req/s | after req/s | after ÷ before | before runs | after runs |",
-    "|---|---|---|---|---|---|---|",
+    "| endpoint | conns | before req/s | after req/s | after ÷ before | before runs | after runs | server CPU µs/request, before → after | after ÷ before |",
+    "|---|---|---|---|---|---|---|---|---|",
   ];
   for (const endpoint of endpoints) {
     for (const count of connections) {
-      const of = (variant: Variant) =>
-        rows
-          .filter(
-            (r) => r.endpoint === endpoint && r.connections === count && r.variant === variant,
-          )
-          .map((r) => r.requests_per_second);
-      const [before, after] = [of("before"), of("after")];
+      const runs = (variant: Variant) =>
+        rows.filter(
+          (r) => r.endpoint === endpoint && r.connections === count && r.variant === variant,
+        );
+      const [before, after] = [runs("before"), runs("after")].map((list) =>
+        list.map((r) => r.requests_per_second),
+      ) as [number[], number[]];
       const ratio = Math.round(median(after)) / Math.round(median(before));
+      const cpu = [runs("before"), runs("after")].map((list) => {
+        const figures = list.flatMap((r) => r.server_cpu_us_per_request ?? []);
+        return figures.length === list.length ? Math.round(median(figures)) : null;
+      });
+      const cpuColumns =
+        cpu[0] && cpu[1]
+          ? `${cpu[0]} → ${cpu[1]} | ${(cpu[1] / cpu[0]).toFixed(2)}×`
+          : "not measured (no /proc) | —";
       lines.push(
-        `| ${endpoint} | ${count} | ${Math.round(median(before))} | ${Math.round(median(after))} | ${ratio.toFixed(2)}× | ${before.join(", ")} | ${after.join(", ")} |`,
+        `| ${endpoint} | ${count} | ${Math.round(median(before))} | ${Math.round(median(after))} | ${ratio.toFixed(2)}× | ${before.join(", ")} | ${after.join(", ")} | ${cpuColumns} |`,
       );
     }
   }
