@@ -12,17 +12,23 @@ import { seedLoan } from "../support/seed";
  * nothing (and be retried on the new ones), never leave new terms beside an old balance.
  */
 
+/** A new customer with a 12-month loan of ₹1,00,000 at 12 % from 2025-01-15. */
+async function customerWithYearLoan() {
+  const { customer_id: customerId } = await registerCustomer();
+  const loanId = await seedLoan({
+    customerId,
+    amount: 100_000,
+    rate: 12,
+    tenure: 12,
+    startDate: "2025-01-15",
+    endDate: "2026-01-15",
+  });
+  return { customerId, loanId };
+}
+
 describe("recordPayment's condition", () => {
   it("writes nothing when a re-ingest changed the loan's terms after it was read", async () => {
-    const { customer_id: customerId } = await registerCustomer();
-    const loanId = await seedLoan({
-      customerId,
-      amount: 100_000,
-      rate: 12,
-      tenure: 12,
-      startDate: "2025-01-15",
-      endDate: "2026-01-15",
-    });
+    const { customerId, loanId } = await customerWithYearLoan();
     const db = backend().database();
     const { loan } = await loadForPayment(db, customerId, loanId, null, Date.now());
     if (!loan) throw new Error("seeded loan not found");
@@ -71,15 +77,7 @@ describe("recordPayment's condition", () => {
 
 describe("loadStatement", () => {
   it("reads the loan and its payments exactly as plain selects do, in period order", async () => {
-    const { customer_id: customerId } = await registerCustomer();
-    const loanId = await seedLoan({
-      customerId,
-      amount: 100_000,
-      rate: 12,
-      tenure: 12,
-      startDate: "2025-01-15",
-      endDate: "2026-01-15",
-    });
+    const { customerId, loanId } = await customerWithYearLoan();
     // Written out of period order, one late: every column, booleans included, must come back.
     for (const [period, onTime] of [
       [2, false],
