@@ -24,10 +24,26 @@ const LOAN_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 10);
 const ROW_DEFAULTS = ", (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), 0, 0, null, null, null, ";
 
 /**
- * Upserts on the natural key (source_loan_id, customer_id); a null id lets the database choose.
- * A loan that has taken API payments is left as it is: its ledger was built on the terms and the
- * on-time count it had, and re-ingesting must never erase or contradict those payments.
+ * A loan the workbook already delivered, matched on its natural key, takes the workbook's terms
+ * again, unless it has taken API payments: its ledger was built on the terms and the on-time
+ * count it had, and re-ingesting must never erase or contradict those payments.
  */
+export const ON_REINGEST = {
+  target: [loans.sourceLoanId, loans.customerId],
+  set: {
+    loanAmountPaise: sql`excluded.loan_amount_paise`,
+    tenure: sql`excluded.tenure`,
+    interestRateBp: sql`excluded.interest_rate_bp`,
+    monthlyPaymentPaise: sql`excluded.monthly_payment_paise`,
+    emisPaidOnTime: sql`excluded.emis_paid_on_time`,
+    startDate: sql`excluded.start_date`,
+    endDate: sql`excluded.end_date`,
+    closedOn: sql`excluded.closed_on`,
+  },
+  setWhere: sql`${loans.apiPayments} = 0`,
+};
+
+/** Upserts on the natural key (ON_REINGEST); a null id lets the database choose. */
 export function upsertLoans(
   db: Database,
   rows: readonly { row: LoanRow; id: number | null }[],
@@ -38,23 +54,7 @@ export function upsertLoans(
     slices(group, LOAN_ROWS_PER_STATEMENT).map((slice) =>
       // The builder's insert … select form, so the statement prepares and batches as any other
       // (drizzle's D1 batch cannot bind a raw db.run); the "select" is the VALUES list.
-      db
-        .insert(loans)
-        .select(valuesList(slice))
-        .onConflictDoUpdate({
-          target: [loans.sourceLoanId, loans.customerId],
-          set: {
-            loanAmountPaise: sql`excluded.loan_amount_paise`,
-            tenure: sql`excluded.tenure`,
-            interestRateBp: sql`excluded.interest_rate_bp`,
-            monthlyPaymentPaise: sql`excluded.monthly_payment_paise`,
-            emisPaidOnTime: sql`excluded.emis_paid_on_time`,
-            startDate: sql`excluded.start_date`,
-            endDate: sql`excluded.end_date`,
-            closedOn: sql`excluded.closed_on`,
-          },
-          setWhere: sql`${loans.apiPayments} = 0`,
-        }),
+      db.insert(loans).select(valuesList(slice)).onConflictDoUpdate(ON_REINGEST),
     ),
   );
 }

@@ -6,7 +6,7 @@ import { type Database, schema } from "../../src/db/database";
 import { loans } from "../../src/db/schema";
 import { percentToBasisPoints, rupeesToPaise } from "../../src/domain/money";
 import { openLoan } from "../../src/domain/servicing";
-import { upsertLoans } from "../../src/ingest/loan-upsert";
+import { ON_REINGEST, upsertLoans } from "../../src/ingest/loan-upsert";
 import type { LoanRow } from "../../src/ingest/rows";
 import { slices } from "../../src/ingest/store";
 import { propertyRuns } from "../support/property-seed";
@@ -14,7 +14,8 @@ import { propertyRuns } from "../support/property-seed";
 /*
  * The flat loan upsert must be exactly the statement drizzle's insert builder writes for the same
  * rows: same SQL text (so the same prepared statements, D1 limits and upsert rules) and the same
- * bound values. The reference below is the builder code it replaced.
+ * bound values. The reference below is the builder code it replaced (the conflict clause, which
+ * the builder writes on both sides, is the one both use).
  */
 
 const db = drizzle(async () => ({ rows: [] }), { schema }) as unknown as Database;
@@ -53,20 +54,7 @@ function builderStatements(rows: readonly { row: LoanRow; id: number | null }[])
             };
           }),
         )
-        .onConflictDoUpdate({
-          target: [loans.sourceLoanId, loans.customerId],
-          set: {
-            loanAmountPaise: sql`excluded.loan_amount_paise`,
-            tenure: sql`excluded.tenure`,
-            interestRateBp: sql`excluded.interest_rate_bp`,
-            monthlyPaymentPaise: sql`excluded.monthly_payment_paise`,
-            emisPaidOnTime: sql`excluded.emis_paid_on_time`,
-            startDate: sql`excluded.start_date`,
-            endDate: sql`excluded.end_date`,
-            closedOn: sql`excluded.closed_on`,
-          },
-          setWhere: sql`${loans.apiPayments} = 0`,
-        })
+        .onConflictDoUpdate(ON_REINGEST)
         .toSQL(),
     ),
   );
