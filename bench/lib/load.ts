@@ -1,9 +1,29 @@
 /*
- * The endpoints under load: one autocannon run per endpoint and connection count, each request
- * built afresh (random customer, random loan, unique phone number) so no single row stays hot.
+ * The endpoints under load: one run per endpoint and connection count, of wrk when it is installed
+ * (the issue's own tool, and light on the shared cores) or else autocannon. Requests are drawn at
+ * random from thousands built here (random customer, random loan, unique phone number) so no
+ * single row stays hot.
  */
 import { loadavg } from "node:os";
 import autocannon, { type Result } from "autocannon";
+import { type PreparedRequest, runWrk, wrkInstalled } from "./wrk";
+
+export type LoadGenerator = "wrk" | "autocannon";
+
+let chosenGenerator: LoadGenerator | undefined;
+/** wrk when installed, unless BENCH_LOAD_GENERATOR=autocannon; decided once per run. */
+export function loadGenerator(): LoadGenerator {
+  chosenGenerator ??=
+    process.env.BENCH_LOAD_GENERATOR !== "autocannon" && wrkInstalled() ? "wrk" : "autocannon";
+  return chosenGenerator;
+}
+
+/** wrk's threads unless told otherwise: the issue measured with `wrk -t2 -c10`. */
+const WRK_THREADS = 2;
+/** How many random requests wrk draws from. */
+const REQUEST_POOL = 8192;
+/** Unique requests (register) are sent once each: enough for this many req/s over the run. */
+const UNIQUE_REQUESTS_PER_SECOND = 25_000;
 
 export type Endpoint =
   | "GET /api"
@@ -54,7 +74,9 @@ export interface LoadRow {
   percent_of_hello_world?: number | null;
   /** The hello world's req/s that percentage is of (the mean of the runs before and after). */
   hello_world_requests_per_second?: number;
-  /** autocannon worker threads, when more than its default single thread. */
+  /** What sent the load (wrk, or autocannon when wrk is not installed or for a fixed amount). */
+  load_generator: LoadGenerator;
+  /** The load generator's threads, when set for the run (the load generator check). */
   load_workers?: number;
   /** autocannon's mean: its histogram counts whole milliseconds, so sub-ms requests read low. */
   latency_mean_ms: number;
@@ -78,7 +100,7 @@ export interface LoadOptions {
   durationSeconds: number;
   /** A fixed number of requests instead of a duration (writes against a rate limit). */
   amount?: number;
-  /** autocannon worker threads (hello world only: the others build each request in a function). */
+  /** Load generator threads (autocannon: worker threads; wrk: -t, 2 by default). */
   workers?: number;
 }
 
@@ -152,6 +174,9 @@ function requestFor(endpoint: Endpoint, population: Population): { path: string;
 }
 
 export async function measure(endpoint: Measured, options: LoadOptions): Promise<LoadRow> {
+  if (options.amount === undefined && loadGenerator() === "wrk") {
+    return measureWithWrk(endpoint, options);
+  }
   const started = performance.now();
   const result = await run(endpoint, options);
   const seconds = (performance.now() - started) / 1000;
@@ -178,14 +203,64 @@ export async function measure(endpoint: Measured, options: LoadOptions): Promise
     status_codes: status,
     errors: result.errors,
     load_average: round(loadavg()[0] ?? 0),
+    load_generator: "autocannon",
     ...(options.workers === undefined ? {} : { load_workers: options.workers }),
   };
+}
+
+async function measureWithWrk(endpoint: Measured, options: LoadOptions): Promise<LoadRow> {
+  const result = await runWithWrk(endpoint, options);
+  const rate = result.requests / result.seconds;
+  return {
+    target: options.target,
+    data: options.data,
+    endpoint,
+    connections: options.connections,
+    requests_per_second: Math.round(rate),
+    latency_mean_ms: round(result.latencyMeanMs),
+    latency_from_rate_ms: rate === 0 ? 0 : round((options.connections * 1000) / rate),
+    latency_p50_ms: round(result.latencyP50Ms),
+    latency_p99_ms: round(result.latencyP99Ms),
+    requests: result.requests,
+    status_codes: result.statusCodes,
+    errors: result.errors,
+    load_average: round(loadavg()[0] ?? 0),
+    load_generator: "wrk",
+    ...(options.workers === undefined ? {} : { load_workers: options.workers }),
+  };
+}
+
+function runWithWrk(endpoint: Measured, options: LoadOptions) {
+  const base = {
+    url: options.url,
+    connections: options.connections,
+    threads: options.workers ?? WRK_THREADS,
+    durationSeconds: options.durationSeconds,
+  };
+  if (endpoint === HELLO_WORLD)
+    return runWrk({ ...base, requests: [{ method: "GET", path: "/" }] });
+  const unique = endpoint === "POST /register";
+  const count = unique
+    ? Math.ceil(options.durationSeconds * UNIQUE_REQUESTS_PER_SECOND)
+    : REQUEST_POOL;
+  const requests: PreparedRequest[] = [];
+  for (let i = 0; i < count; i += 1) {
+    requests.push({
+      method: endpoint.startsWith("GET") ? "GET" : "POST",
+      ...requestFor(endpoint, options.population),
+    });
+  }
+  // The writes answer with several codes (booked, refused, conflict): count each.
+  const writes = !endpoint.startsWith("GET") && endpoint !== "POST /check-eligibility";
+  return runWrk({ ...base, requests, inTurn: unique, countStatuses: writes });
 }
 
 /** A short unrecorded run: warms the JIT, the statement paths and the page cache. */
 export async function warm(options: LoadOptions, seconds: number): Promise<void> {
   for (const endpoint of ["GET /view-loans/{id}", "POST /check-eligibility"] as const) {
-    await run(endpoint, { ...options, durationSeconds: seconds, amount: undefined });
+    const warming = { ...options, durationSeconds: seconds, amount: undefined };
+    if (loadGenerator() === "wrk") await runWithWrk(endpoint, warming);
+    else await run(endpoint, warming);
   }
 }
 

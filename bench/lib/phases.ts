@@ -149,9 +149,9 @@ async function measureHelloWorld(settings: PhaseSettings): Promise<LoadRow[]> {
 }
 
 /**
- * What limits the hello world: the same server at 10 connections loaded by autocannon's single
- * thread, then by `workers` threads. More req/s with more threads means one autocannon thread,
- * not the server, was the ceiling.
+ * What limits the hello world: the same server at 10 connections loaded by one load-generator
+ * thread, then by `workers` threads. More req/s with more threads means one thread of the load
+ * generator, not the server, was the ceiling.
  */
 export async function loadGeneratorCheck(
   settings: PhaseSettings,
@@ -161,7 +161,7 @@ export async function loadGeneratorCheck(
   try {
     const options = helloOptions(server.url, settings, 10);
     const rows = [
-      await measure(HELLO_WORLD, options),
+      await measure(HELLO_WORLD, { ...options, workers: 1 }),
       await measure(HELLO_WORLD, { ...options, workers }),
     ];
     for (const row of rows) report(row);

@@ -25,6 +25,7 @@ function row(
     status_codes: { "200": rps },
     errors: 0,
     load_average: 1,
+    load_generator: "wrk",
   };
 }
 
