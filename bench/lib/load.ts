@@ -18,8 +18,12 @@ export function loadGenerator(): LoadGenerator {
   return chosenGenerator;
 }
 
-/** wrk's threads unless told otherwise: the issue measured with `wrk -t2 -c10`. */
-const WRK_THREADS = 2;
+/**
+ * wrk's threads unless told otherwise. One: on 2 cores a second wrk thread took 0.70 of a core
+ * from a two-worker server (0.55 with one), and one thread already reaches the hello world's
+ * ceiling, which every run checks (`loadGeneratorCheck`: one thread against one per core).
+ */
+const WRK_THREADS = 1;
 /** How many random requests wrk draws from. */
 const REQUEST_POOL = 8192;
 /** Unique requests (register) are sent once each: enough for this many req/s over the run. */
