@@ -160,7 +160,7 @@ export function markdown(results: BenchResults): string {
     "## Requests",
     "",
     "Mean ms = connections × 1000 / req/s (autocannon's histogram counts whole ms, so its own mean",
-    "reads low below 1 ms; the fixed-amount write runs on wrangler dev show autocannon's mean);",
+    "reads low below 1 ms; the fixed-amount write runs on wrangler dev show autocannon's mean; wrk's is exact);",
     "load = the machine's 1-minute load average after the run.",
     "",
     "| target | data | endpoint | conns | req/s | % of hello world | mean ms | p50 ms | p99 ms | requests | status codes | errors | load |",
