@@ -167,7 +167,7 @@ export function markdown(results: BenchResults): string {
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...results.load.map(
       (r) =>
-        `| ${r.target}${r.load_workers ? ` (${r.load_workers} ${r.load_generator} threads)` : ""} | ${r.data} | ${r.endpoint} | ${r.connections} | ${r.requests_per_second} | ${share(r)} | ${r.latency_from_rate_ms} | ${r.latency_p50_ms} | ${r.latency_p99_ms} | ${r.requests} | ${codes(r.status_codes)} | ${r.errors} | ${r.load_average} |`,
+        `| ${r.target}${r.load_workers ? ` (${r.load_workers} ${r.load_generator} thread${r.load_workers === 1 ? "" : "s"})` : ""} | ${r.data} | ${r.endpoint} | ${r.connections} | ${r.requests_per_second} | ${share(r)} | ${r.latency_from_rate_ms} | ${r.latency_p50_ms} | ${r.latency_p99_ms} | ${r.requests} | ${codes(r.status_codes)} | ${r.errors} | ${r.load_average} |`,
     ),
     "",
     `## Targets (at ${TARGET_CONNECTIONS} connections)`,
