@@ -8,11 +8,11 @@ import { loadavg } from "node:os";
 import autocannon, { type Result } from "autocannon";
 import { type PreparedRequest, runWrk, wrkInstalled } from "./wrk";
 
-export type LoadGenerator = "wrk" | "autocannon";
+type LoadGenerator = "wrk" | "autocannon";
 
 let chosenGenerator: LoadGenerator | undefined;
 /** wrk when installed, unless BENCH_LOAD_GENERATOR=autocannon; decided once per run. */
-export function loadGenerator(): LoadGenerator {
+function loadGenerator(): LoadGenerator {
   chosenGenerator ??=
     process.env.BENCH_LOAD_GENERATOR !== "autocannon" && wrkInstalled() ? "wrk" : "autocannon";
   return chosenGenerator;
@@ -195,10 +195,7 @@ export async function measure(endpoint: Measured, options: LoadOptions): Promise
   for (const [code, stats] of Object.entries(result.statusCodeStats ?? {}))
     status[code] = stats.count;
   return {
-    target: options.target,
-    data: options.data,
-    endpoint,
-    connections: options.connections,
+    ...runLabels(endpoint, options, "autocannon"),
     requests_per_second: Math.round(rate),
     latency_mean_ms: round(result.latency.average),
     latency_from_rate_ms:
@@ -210,8 +207,18 @@ export async function measure(endpoint: Measured, options: LoadOptions): Promise
     requests: result.requests.total,
     status_codes: status,
     errors: result.errors,
+  };
+}
+
+/** What every row says of its run besides the figures. */
+function runLabels(endpoint: Measured, options: LoadOptions, generator: LoadGenerator) {
+  return {
+    target: options.target,
+    data: options.data,
+    endpoint,
+    connections: options.connections,
     load_average: round(loadavg()[0] ?? 0),
-    load_generator: "autocannon",
+    load_generator: generator,
     ...(options.workers === undefined ? {} : { load_workers: options.workers }),
   };
 }
@@ -220,10 +227,7 @@ async function measureWithWrk(endpoint: Measured, options: LoadOptions): Promise
   const result = await runWithWrk(endpoint, options);
   const rate = result.requests / result.seconds;
   return {
-    target: options.target,
-    data: options.data,
-    endpoint,
-    connections: options.connections,
+    ...runLabels(endpoint, options, "wrk"),
     requests_per_second: Math.round(rate),
     latency_mean_ms: round(result.latencyMeanMs),
     latency_from_rate_ms: rate === 0 ? 0 : round((options.connections * 1000) / rate),
@@ -232,9 +236,6 @@ async function measureWithWrk(endpoint: Measured, options: LoadOptions): Promise
     requests: result.requests,
     status_codes: result.statusCodes,
     errors: result.errors,
-    load_average: round(loadavg()[0] ?? 0),
-    load_generator: "wrk",
-    ...(options.workers === undefined ? {} : { load_workers: options.workers }),
   };
 }
 
