@@ -12,6 +12,9 @@
  *                      "before", the working tree being "after"; prints the medians and their ratio
  *   --profile DIR      `node --cpu-prof` on the script and the server, profiles written to DIR
  *   --server-env LIST  environment of the servers, e.g. "A=1,B=2"
+ *   --before-env LIST  added to the "before" servers' environment (with --base), e.g.
+ *                      `--base HEAD --after-env WEB_CONCURRENCY=1` compares two settings of one tree
+ *   --after-env LIST   added to the "after" servers' environment
  *
  * About a minute per run at 1 M loans on a quiet machine once the workbooks exist (generating
  * them: ~40 s more); a run is stopped after 30 minutes and reported with exit_code null.
@@ -42,6 +45,8 @@ const { values: args } = parseArgs({
     base: { type: "string" },
     profile: { type: "string" },
     "server-env": { type: "string", default: "" },
+    "before-env": { type: "string", default: "" },
+    "after-env": { type: "string", default: "" },
   },
 });
 
@@ -98,7 +103,7 @@ async function runOnce(variant: Variant, run: number, set: DataSet): Promise<Run
   const database = join(scratch, `${variant}-${run}.db`);
   const server = await startNodeServer(
     database,
-    parseEnv(args["server-env"]),
+    { ...parseEnv(args["server-env"]), ...parseEnv(args[`${variant}-env`]) },
     root,
     flags("server"),
   );
@@ -141,7 +146,7 @@ function summary(): string {
     return `| ${name} | ${before} | ${after} | ${(after / before).toFixed(2)}× |`;
   };
   return [
-    `before: ${args.base}, after: working tree; ${args.lender ? "the lender's workbooks" : `${args.loans} loans`}; ${args.runs} pairs; medians`,
+    `before: ${args.base} ${args["before-env"]}, after: working tree ${args["after-env"]}; ${args.lender ? "the lender's workbooks" : `${args.loans} loans`}; ${args.runs} pairs; medians`,
     "| | before | after | after ÷ before |",
     "|---|---|---|---|",
     line("rows/s", (row) => row.rows_per_second),
