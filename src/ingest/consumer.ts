@@ -4,7 +4,7 @@ import type { Database } from "../db/database";
 import { databaseErrorKind } from "../db/error-kind";
 import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
-import { recordRejections, recordRemaps, upsertChunkState } from "./job-store";
+import { chunkIdentity, recordRejections, recordRemaps, upsertChunkState } from "./job-store";
 import { upsertLoans } from "./loan-upsert";
 import {
   type CustomerChunk,
@@ -196,10 +196,6 @@ async function markDead(db: Database, message: QueueMessage, telemetry: Telemetr
     }),
   ]);
   telemetry.recordIngest(ingestEvent(kind, { dead: rows }));
-}
-
-function chunkIdentity(chunk: IngestMessage) {
-  return { jobId: chunk.job_id, seq: chunk.seq, kind: chunk.kind, rows: chunk.rows.length };
 }
 
 /** Exponential backoff from INGEST_RETRY_DELAY_SECONDS (default 2 s), capped at 5 minutes. */

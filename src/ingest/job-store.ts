@@ -8,6 +8,7 @@ import {
   loans,
   NOW_ISO,
 } from "../db/schema";
+import type { IngestMessage } from "./messages";
 import type { Rejection } from "./plan-customers";
 import type { LoanRow } from "./rows";
 import { type ChunkKind, MAX_PARAMS, type Statement, slices } from "./store";
@@ -123,6 +124,16 @@ export function registerChunks(
       )
       .onConflictDoNothing(),
   );
+}
+
+/** Registers the chunks these messages carry (registerChunks). */
+export function registerMessages(db: Database, messages: readonly IngestMessage[]): Statement[] {
+  return registerChunks(db, messages.map(chunkIdentity));
+}
+
+/** A chunk's identity and size, as its bookkeeping row records them. */
+export function chunkIdentity(chunk: IngestMessage) {
+  return { jobId: chunk.job_id, seq: chunk.seq, kind: chunk.kind, rows: chunk.rows.length };
 }
 
 export async function loadJobReport(db: Database, jobId: string) {

@@ -15,6 +15,12 @@ export interface IngestSendRequest {
 /** The producer side: the ingest endpoint enqueues one sendBatch per request. */
 export interface IngestQueue {
   sendBatch(messages: Iterable<IngestSendRequest>): Promise<unknown>;
+  /**
+   * True when sendBatch also registers the chunks as queued, in the commit that stores them (the
+   * Node server's durable queue): the ingest endpoint then writes nothing itself. Unset on a
+   * Cloudflare Queue, where the endpoint registers them in D1 first.
+   */
+  readonly registersChunks?: boolean;
 }
 
 /** One delivered message: settled by `ack()` or `retry()`, as on Cloudflare Queues. */

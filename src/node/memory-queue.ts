@@ -1,4 +1,6 @@
+import type { IngestMessage } from "../ingest/messages";
 import type { IngestQueue, IngestSendRequest, QueueBatch, QueueMessage } from "../ingest/queue";
+import type { Statement } from "../ingest/store";
 import { log } from "../lib/log";
 import type { QueueStore, Settlements } from "./queue-store";
 
@@ -25,6 +27,11 @@ export interface MemoryQueueSettings {
   deadLetterQueue?: MemoryQueue;
   /** Keeps every message until it is settled; without one, a restart loses what was queued. */
   store?: QueueStore;
+  /**
+   * With a store: what `sendBatch` commits together with the messages (the chunks' registration),
+   * so the ingest endpoint writes nothing itself and `registersChunks` is true.
+   */
+  registration?: (bodies: readonly IngestMessage[]) => Statement[];
 }
 
 export type QueueConsumer = (batch: QueueBatch) => Promise<void>;
@@ -58,6 +65,10 @@ export class MemoryQueue implements IngestQueue {
     return this.#settings.name;
   }
 
+  get registersChunks(): boolean {
+    return this.#settings.store !== undefined && this.#settings.registration !== undefined;
+  }
+
   async send(body: unknown, options: { delaySeconds?: number } = {}): Promise<void> {
     await this.sendBatch([{ body: body as IngestSendRequest["body"], ...options }]);
   }
@@ -76,6 +87,7 @@ export class MemoryQueue implements IngestQueue {
         ...entry,
         availableAt: now + delaySeconds * 1000,
       })),
+      this.#settings.registration?.(accepted.map(({ entry }) => entry.body as IngestMessage)),
     );
     for (const { entry, delaySeconds } of accepted) this.#enqueue(entry, delaySeconds);
   }

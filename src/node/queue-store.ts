@@ -30,8 +30,11 @@ export interface Settlements {
 }
 
 export interface QueueStore {
-  /** Keeps new messages of `queue`; resolves once they are committed. */
-  add(queue: string, messages: readonly StoredMessage[]): Promise<void>;
+  /**
+   * Keeps new messages of `queue`, and runs `alongside` in the same commit; resolves once they
+   * are committed.
+   */
+  add(queue: string, messages: readonly StoredMessage[], alongside?: Statement[]): Promise<void>;
   settle(settlements: Settlements): Promise<void>;
   /** The messages `queue` holds, oldest first: what a restart delivers again. */
   load(queue: string): Promise<StoredMessage[]>;
@@ -43,10 +46,10 @@ const IDS_PER_STATEMENT = 99;
 
 export function databaseQueueStore(db: Database): QueueStore {
   return {
-    async add(queue, messages) {
-      await runAtomically(
-        db,
-        slices(messages, MESSAGES_PER_STATEMENT).map((slice) =>
+    async add(queue, messages, alongside = []) {
+      await runAtomically(db, [
+        ...alongside,
+        ...slices(messages, MESSAGES_PER_STATEMENT).map((slice) =>
           db.insert(nodeQueueMessages).values(
             slice.map((message) => ({
               id: message.id,
@@ -57,7 +60,7 @@ export function databaseQueueStore(db: Database): QueueStore {
             })),
           ),
         ),
-      );
+      ]);
     },
 
     async settle({ remove, retry, moveTo }) {

@@ -5,6 +5,7 @@ import type { AppBindings } from "../app-env";
 import { APP_SETTING_NAMES, type AppConfig, type AppSettings, parseAppConfig } from "../config";
 import type { Database } from "../db/database";
 import { consumeIngestBatch } from "../ingest/consumer";
+import { registerMessages } from "../ingest/job-store";
 import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
@@ -106,6 +107,9 @@ export async function openRuntime(
       maxBatchTimeoutMs: timeout ?? QUEUE_SETTINGS.ingest.maxBatchTimeoutMs,
       deadLetterQueue: deadLetters,
       store,
+      // In the commit that stores the messages: during an ingest the server's HTTP processes then
+      // write nothing, so this process's page cache is not thrown away at each of their commits.
+      registration: (bodies) => registerMessages(db, bodies),
     },
     (batch) => consumeIngestBatch(batch, db, config, telemetry),
   );

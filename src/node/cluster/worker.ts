@@ -55,6 +55,8 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
   const bindings: AppBindings = {
     INGEST_QUEUE: {
       sendBatch: (messages) => channel.ask({ kind: "ingest", messages: [...messages] }),
+      // The primary's queue registers the chunks in the commit that stores them.
+      registersChunks: true,
     },
     WRITE_RATE_LIMITER: { limit: ({ key }) => channel.ask({ kind: "rate-limit", key }) },
   };

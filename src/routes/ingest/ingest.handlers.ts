@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../app-env";
-import { countStoredRows, loadJobReport, registerChunks } from "../../ingest/job-store";
+import { countStoredRows, loadJobReport, registerMessages } from "../../ingest/job-store";
 import { byteLength, IngestBatchSchema, QUEUE_LIMITS } from "../../ingest/messages";
 import { toFieldProblems } from "../../ingest/rows";
 import { runAtomically } from "../../ingest/store";
@@ -33,16 +33,11 @@ export async function enqueueBatch(c: Context<AppEnv>) {
     });
   }
 
-  await runAtomically(
-    c.get("db"),
-    registerChunks(
-      c.get("db"),
-      messages.map((m) => ({ jobId: m.job_id, seq: m.seq, kind: m.kind, rows: m.rows.length })),
-    ),
-  );
-  await c.env.INGEST_QUEUE.sendBatch(
-    messages.map((body) => ({ body, contentType: "json" as const })),
-  );
+  const queue = c.env.INGEST_QUEUE;
+  if (!queue.registersChunks) {
+    await runAtomically(c.get("db"), registerMessages(c.get("db"), messages));
+  }
+  await queue.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
 
   return c.json(
     { accepted: messages.length, rows: messages.reduce((sum, m) => sum + m.rows.length, 0) },
