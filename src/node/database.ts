@@ -26,6 +26,8 @@ export async function openLibsqlDatabase(
   url: string,
   authToken?: string,
   busyTimeoutMs = BUSY_TIMEOUT_MS,
+  /** The cluster primary's connection, which does the bulk ingest writes (native-libsql.ts). */
+  bulkWriter = false,
 ): Promise<LibsqlDatabase> {
   const local = url.startsWith("file:");
   if (local) ensureParentDirectory(url);
@@ -49,7 +51,7 @@ export async function openLibsqlDatabase(
   if (path === null) {
     return { client, db: drizzle({ client, schema }), close: () => client.close() };
   }
-  const native = openNativeLibsql(path, busyTimeoutMs);
+  const native = openNativeLibsql(path, busyTimeoutMs, bulkWriter);
   return {
     client,
     db: native.db,

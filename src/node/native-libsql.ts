@@ -42,7 +42,11 @@ export interface NativeLibsql {
   close: (options?: { checkpoint?: boolean }) => void;
 }
 
-export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLibsql {
+export function openNativeLibsql(
+  path: string,
+  busyTimeoutMs: number,
+  bulkWriter = false,
+): NativeLibsql {
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
   const prepared = new Map<string, Kept>();
   let native: Connection | null = null;
@@ -50,7 +54,7 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
 
   const connection = (): Connection => {
     if (closed) throw new Error("the database connection is closed");
-    native ??= openConnection(path, busyTimeoutMs);
+    native ??= openConnection(path, busyTimeoutMs, bulkWriter);
     return native;
   };
 
@@ -165,23 +169,24 @@ export function openNativeLibsql(path: string, busyTimeoutMs: number): NativeLib
 }
 
 /**
- * A bulk ingest rewrites the same index pages chunk after chunk (loans arrive in random customer
- * order): a cache that holds them, and a WAL folded into the file every ~40 MB rather than every
- * 4 MB (SQLite's 1,000 pages), so each page is copied once per checkpoint, not once per two
- * chunks. Durability is the WAL's and `synchronous`'s, unchanged (docs/performance.md).
+ * The bulk writer's connection (a cluster's primary, which runs the ingest consumer): a bulk
+ * ingest rewrites the same index pages chunk after chunk (loans arrive in random customer order),
+ * so a cache that holds them, and a WAL folded into the file every ~40 MB rather than every 4 MB
+ * (SQLite's 1,000 pages), copy each page once per checkpoint, not once per two chunks. Not on a
+ * connection that answers requests: the commit that crosses the mark runs the checkpoint, and a
+ * request should not wait for a 40 MB one (docs/performance.md). Durability is the WAL's and
+ * `synchronous`'s, unchanged.
  */
-const CACHE_KIB = 64 * 1024;
-const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+const BULK_WRITER_PRAGMAS = ["PRAGMA cache_size = -65536", "PRAGMA wal_autocheckpoint = 10000"];
 
-function openConnection(path: string, busyTimeoutMs: number): Connection {
+function openConnection(path: string, busyTimeoutMs: number, bulkWriter: boolean): Connection {
   const opened = new NativeDatabase(path, { timeout: busyTimeoutMs });
   try {
     // As on every connection the server opens: see openLibsqlDatabase.
     opened.exec("PRAGMA journal_mode = WAL");
     opened.exec("PRAGMA synchronous = NORMAL");
     opened.exec("PRAGMA foreign_keys = ON");
-    opened.exec(`PRAGMA cache_size = -${CACHE_KIB}`);
-    opened.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+    if (bulkWriter) for (const pragma of BULK_WRITER_PRAGMAS) opened.exec(pragma);
     return opened;
   } catch (error) {
     opened.close();

@@ -44,6 +44,11 @@ export type RuntimeSettings = Pick<
 export interface RuntimeTuning {
   /** How long a query waits for another connection's lock before answering 503 (default 5 s). */
   busyTimeoutMs?: number;
+  /**
+   * A cluster's primary: it answers no requests and its consumer does the bulk ingest writes, so
+   * its connection gets the bulk writer's cache and checkpoint interval (native-libsql.ts).
+   */
+  bulkWriter?: boolean;
   /** Overrides the batch timeout of both queues (tests deliver faster). */
   queueBatchTimeoutMs?: number;
   /** Overrides the hourly maintenance sweep's interval (tests sweep sooner). */
@@ -79,6 +84,7 @@ export async function openRuntime(
     settings.databaseUrl,
     settings.databaseAuthToken,
     tuning.busyTimeoutMs,
+    tuning.bulkWriter,
   );
   let migrated: string[];
   try {

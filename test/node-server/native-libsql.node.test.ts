@@ -145,4 +145,23 @@ describe("the Node server's file database connection", () => {
     for (let n = 0; n < 1_100; n += 1) expect(await numbered(n)).toEqual([{ n, id: 1 }]);
     expect(await numbered(0)).toEqual([{ n: 0, id: 1 }]);
   });
+
+  it("gives only the bulk writer's connection (a cluster's primary) the larger cache and checkpoint interval", async () => {
+    const settingsOf = async (connection: LibsqlDatabase) => {
+      // A raw statement's rows come back as arrays on this connection.
+      const [[cache]] = (await connection.db.all(sql`PRAGMA cache_size`)) as [[number]];
+      const [[checkpoint]] = (await connection.db.all(sql`PRAGMA wal_autocheckpoint`)) as [
+        [number],
+      ];
+      return { cache, checkpoint };
+    };
+    const url = `file:${join(directory, "n.db")}`;
+    const bulkWriter = await openLibsqlDatabase(url, undefined, 5_000, true);
+    try {
+      expect(await settingsOf(bulkWriter)).toEqual({ cache: -65_536, checkpoint: 10_000 });
+      expect(await settingsOf(database)).toEqual({ cache: -2_000, checkpoint: 1_000 });
+    } finally {
+      bulkWriter.close({ checkpoint: false });
+    }
+  });
 });

@@ -38,7 +38,7 @@ export async function startClusterPrimary(
   settings: ServerSettings,
   env: Record<string, string | undefined>,
 ): Promise<RunningCluster> {
-  const runtime = await openRuntime(settings);
+  const runtime = await openRuntime(settings, { bulkWriter: true });
   const limiter = new MemoryRateLimiter(settings.rateLimitPerMinute);
   const channels = new Map<Worker, ClusterChannel<PrimaryAsks, WorkerAsks>>();
 
