@@ -106,7 +106,7 @@ export function upsertChunkState(db: Database, chunk: ChunkState): Statement {
 }
 
 /** Registers chunks as queued; re-sending a chunk leaves its state alone. */
-export function registerChunks(
+function registerChunks(
   db: Database,
   chunks: readonly Omit<ChunkState, "status">[],
 ): Statement[] {
