@@ -106,10 +106,7 @@ export function upsertChunkState(db: Database, chunk: ChunkState): Statement {
 }
 
 /** Registers chunks as queued; re-sending a chunk leaves its state alone. */
-function registerChunks(
-  db: Database,
-  chunks: readonly Omit<ChunkState, "status">[],
-): Statement[] {
+function registerChunks(db: Database, chunks: readonly Omit<ChunkState, "status">[]): Statement[] {
   return slices(chunks, CHUNKS_PER_STATEMENT).map((slice) =>
     db
       .insert(ingestChunks)
