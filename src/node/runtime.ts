@@ -40,7 +40,10 @@ export type RuntimeSettings = Pick<
   | "appSettings"
 >;
 
-/** Knobs the tests turn; the server runs with the defaults. */
+/**
+ * Knobs the tests turn, and the role a cluster primary asks for; a one-process server runs with
+ * the defaults.
+ */
 export interface RuntimeTuning {
   /** How long a query waits for another connection's lock before answering 503 (default 5 s). */
   busyTimeoutMs?: number;
