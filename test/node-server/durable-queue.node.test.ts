@@ -1,7 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { createClient } from "@libsql/client";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 import { runIngest } from "../../scripts/lib/ingest-run";
+import { ingestChunks } from "../../src/db/schema";
+import { registerMessages } from "../../src/ingest/job-store";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { QueueBatch } from "../../src/ingest/queue";
 import { MemoryQueue } from "../../src/node/memory-queue";
@@ -118,6 +121,53 @@ describe("the Node server's durable queue", () => {
       expect(bodies).toEqual([{ n: 1 }]);
       expect(await store.load("q")).toEqual([]);
     } finally {
+      database.close();
+    }
+  });
+
+  it("registers the chunks in the commit that stores them: both, or neither", async () => {
+    const database = await openMigratedLibsql(`file:${scratch("registration.db")}`);
+    const { db } = database;
+    const store = databaseQueueStore(db);
+    let failRegistration = false;
+    const queue = new MemoryQueue(
+      {
+        name: "q",
+        maxBatchSize: 10,
+        maxBatchTimeoutMs: 0,
+        maxRetries: 5,
+        store,
+        registration: (bodies) => [
+          ...registerMessages(db, bodies),
+          ...(failRegistration ? [db.run(sql`INSERT INTO no_such_table VALUES (1)`)] : []),
+        ],
+      },
+      // Held back, so what the store keeps can be read.
+      async (batch: QueueBatch) => {
+        for (const message of batch.messages) message.retry({ delaySeconds: 60 });
+      },
+    );
+    const chunksOf = (jobId: string) =>
+      db
+        .select({ seq: ingestChunks.seq, status: ingestChunks.status })
+        .from(ingestChunks)
+        .where(eq(ingestChunks.jobId, jobId));
+    const storedJobs = async () =>
+      (await store.load("q")).map((message) => (message.body as IngestMessage).job_id);
+    try {
+      expect(queue.registersChunks).toBe(true);
+      await queue.sendBatch([{ body: chunk("job-a", 0, "customers", [customerRow(1)]) }]);
+      expect(await chunksOf("job-a")).toEqual([{ seq: 0, status: "queued" }]);
+      expect(await storedJobs()).toEqual(["job-a"]);
+
+      failRegistration = true;
+      await expect(
+        queue.sendBatch([{ body: chunk("job-b", 0, "customers", [customerRow(2)]) }]),
+      ).rejects.toThrow(/no_such_table/);
+      expect(await chunksOf("job-b")).toEqual([]);
+      expect(await storedJobs()).toEqual(["job-a"]);
+    } finally {
+      await queue.close();
       database.close();
     }
   });
