@@ -4,7 +4,7 @@ import { loans } from "../db/schema";
 import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
 import { openingState } from "../domain/servicing";
 import type { LoanRow } from "./rows";
-import { MAX_PARAMS, type Statement, slices } from "./store";
+import { MAX_PARAMS, type Statement, slices, takeProposed } from "./store";
 
 /*
  * The loan upsert of ingestion, built as one flat list of SQL text and bound values. It is the
@@ -30,16 +30,16 @@ const ROW_DEFAULTS = ", (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), 0, 0, null, nul
  */
 export const ON_REINGEST = {
   target: [loans.sourceLoanId, loans.customerId],
-  set: {
-    loanAmountPaise: sql`excluded.loan_amount_paise`,
-    tenure: sql`excluded.tenure`,
-    interestRateBp: sql`excluded.interest_rate_bp`,
-    monthlyPaymentPaise: sql`excluded.monthly_payment_paise`,
-    emisPaidOnTime: sql`excluded.emis_paid_on_time`,
-    startDate: sql`excluded.start_date`,
-    endDate: sql`excluded.end_date`,
-    closedOn: sql`excluded.closed_on`,
-  },
+  set: takeProposed({
+    loanAmountPaise: loans.loanAmountPaise,
+    tenure: loans.tenure,
+    interestRateBp: loans.interestRateBp,
+    monthlyPaymentPaise: loans.monthlyPaymentPaise,
+    emisPaidOnTime: loans.emisPaidOnTime,
+    startDate: loans.startDate,
+    endDate: loans.endDate,
+    closedOn: loans.closedOn,
+  }),
   setWhere: sql`${loans.apiPayments} = 0`,
 };
 

@@ -1,5 +1,6 @@
-import { inArray, sql } from "drizzle-orm";
+import { inArray, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/database";
 import { customers, loans } from "../db/schema";
 import { rupeesToPaise } from "../domain/money";
@@ -18,6 +19,18 @@ const IDS_PER_LOOKUP = MAX_PARAMS - 1;
 
 export type Statement = BatchItem<"sqlite">;
 export type ChunkKind = "customers" | "loans";
+
+/**
+ * An upsert's `SET` for these columns: each takes the value the insert proposed (`excluded.`),
+ * named from the schema so a renamed column cannot drift from its upsert.
+ */
+export function takeProposed<K extends string>(columns: Record<K, SQLiteColumn>): Record<K, SQL> {
+  const set = {} as Record<K, SQL>;
+  for (const key of Object.keys(columns) as K[]) {
+    set[key] = sql`excluded.${sql.identifier(columns[key].name)}`;
+  }
+  return set;
+}
 
 export function slices<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -103,13 +116,13 @@ export function upsertCustomers(db: Database, rows: readonly CustomerRow[]): Sta
       )
       .onConflictDoUpdate({
         target: customers.id,
-        set: {
-          firstName: sql`excluded.first_name`,
-          lastName: sql`excluded.last_name`,
-          age: sql`excluded.age`,
-          monthlySalaryPaise: sql`excluded.monthly_salary_paise`,
-          approvedLimitPaise: sql`excluded.approved_limit_paise`,
-        },
+        set: takeProposed({
+          firstName: customers.firstName,
+          lastName: customers.lastName,
+          age: customers.age,
+          monthlySalaryPaise: customers.monthlySalaryPaise,
+          approvedLimitPaise: customers.approvedLimitPaise,
+        }),
       }),
   );
 }
