@@ -93,7 +93,7 @@ export async function loadForPayment(
   nowMs: number,
 ): Promise<{ loan: LoanRecord | null; stored: StoredPaymentResponse | null }> {
   if (idempotencyKey === null) {
-    const [loan] = await preparedLoanOfCustomer(db).all({ customerId, loanId });
+    const loan = await preparedLoanOfCustomer(db).get({ customerId, loanId });
     return { loan: loan ?? null, stored: null };
   }
   const [loanRows, storedRows, paymentRows] = await db.batch([
@@ -109,7 +109,7 @@ export async function loadForPayment(
 }
 
 export async function loadStatement(db: Database, customerId: number, loanId: number) {
-  const [row] = await preparedStatement(db).all({ customerId, loanId });
+  const row = await preparedStatement(db).get({ customerId, loanId });
   if (row === undefined) return { loan: null, payments: [] };
   const loan = loanRows.decode(JSON.parse(row.loan) as unknown[]);
   return { loan, payments: paymentRows.decodeAll(row.payments).sort(byPeriod) };

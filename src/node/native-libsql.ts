@@ -84,11 +84,17 @@ export function openNativeLibsql(
     }
   };
 
-  const statement = (sql: string): Kept => {
-    const found = prepared.get(sql);
+  /*
+   * A statement that answers `get` is kept apart from the same text's `all`: libsql 0.5's `get`
+   * on a statement whose last run was an `all` returns a row of that earlier run, whatever the
+   * new parameters (test/node-server/native-libsql.node.test.ts shows it).
+   */
+  const statement = (sql: string, method: Method): Kept => {
+    const key = method === "get" ? `get ${sql}` : sql;
+    const found = prepared.get(key);
     if (found) {
-      prepared.delete(sql);
-      prepared.set(sql, found);
+      prepared.delete(key);
+      prepared.set(key, found);
       return found;
     }
     if (prepared.size >= MAX_PREPARED) {
@@ -98,12 +104,12 @@ export function openNativeLibsql(
     const created = connection().prepare(sql);
     const kept = { statement: created, reader: created.reader };
     if (kept.reader) created.raw(true);
-    prepared.set(sql, kept);
+    prepared.set(key, kept);
     return kept;
   };
 
   const execute = (sql: string, params: unknown[], method: Method): { rows: unknown[] } => {
-    const { statement: found, reader } = statement(sql);
+    const { statement: found, reader } = statement(sql, method);
     // The engine cannot bind a boolean (it aborts the process); @libsql/client sent 1 and 0.
     const values = params.map((value) => (typeof value === "boolean" ? Number(value) : value));
     if (!reader) {

@@ -53,6 +53,22 @@ describe("the Node server's file database connection", () => {
     expect(one).toEqual({ n: 2 });
   });
 
+  it("answers `get` and `all` of the same statement text with each call's own parameters", async () => {
+    const { db } = database;
+    // Customers 1 and 2 exist (above). The same SQL text, run both ways in turn, as make-payment
+    // does (a prepared `get` without a key, the same select in a batch with one).
+    const byId = db
+      .select({ id: customers.id })
+      .from(customers)
+      .where(eq(customers.id, sql.placeholder("id")))
+      .prepare();
+    expect(await byId.all({ id: 1 })).toEqual([{ id: 1 }]);
+    expect(await byId.get({ id: 2 })).toEqual({ id: 2 });
+    expect(await byId.all({ id: 2 })).toEqual([{ id: 2 }]);
+    expect(await byId.get({ id: 1 })).toEqual({ id: 1 });
+    expect(await byId.get({ id: 3 })).toBeUndefined();
+  });
+
   it("binds a boolean as 1 or 0, as the other drivers do", async () => {
     const { db } = database;
     const flagged = (flag: boolean) =>
