@@ -49,6 +49,14 @@ export function openNativeLibsql(
 ): NativeLibsql {
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
   const prepared = new Map<string, Kept>();
+  /*
+   * Statements that answer `get`, kept apart from the same texts' `all` and `run`: libsql 0.5's
+   * `get` binds without resetting first, so on a statement an `all` has run to its end the new
+   * parameters are refused, silently, and the query runs again with the earlier call's
+   * (test/node-server/native-libsql.node.test.ts). A statement here only ever answers `get`,
+   * which resets it when done.
+   */
+  const preparedForGet = new Map<string, Kept>();
   let native: Connection | null = null;
   let closed = false;
 
@@ -69,6 +77,7 @@ export function openNativeLibsql(
     const broken = native;
     native = null;
     prepared.clear();
+    preparedForGet.clear();
     if (broken === null) return;
     try {
       if (broken.inTransaction) broken.exec("ROLLBACK");
@@ -84,28 +93,23 @@ export function openNativeLibsql(
     }
   };
 
-  /*
-   * A statement that answers `get` is kept apart from the same text's `all`: libsql 0.5's `get`
-   * on a statement whose last run was an `all` returns a row of that earlier run, whatever the
-   * new parameters (test/node-server/native-libsql.node.test.ts shows it).
-   */
   const statement = (sql: string, method: Method): Kept => {
-    const key = method === "get" ? `get ${sql}` : sql;
-    const found = prepared.get(key);
+    const kept = method === "get" ? preparedForGet : prepared;
+    const found = kept.get(sql);
     if (found) {
-      prepared.delete(key);
-      prepared.set(key, found);
+      kept.delete(sql);
+      kept.set(sql, found);
       return found;
     }
-    if (prepared.size >= MAX_PREPARED) {
-      const oldest = prepared.keys().next().value;
-      if (oldest !== undefined) prepared.delete(oldest);
+    if (kept.size >= MAX_PREPARED) {
+      const oldest = kept.keys().next().value;
+      if (oldest !== undefined) kept.delete(oldest);
     }
     const created = connection().prepare(sql);
-    const kept = { statement: created, reader: created.reader };
-    if (kept.reader) created.raw(true);
-    prepared.set(key, kept);
-    return kept;
+    const entry = { statement: created, reader: created.reader };
+    if (entry.reader) created.raw(true);
+    kept.set(sql, entry);
+    return entry;
   };
 
   const execute = (sql: string, params: unknown[], method: Method): { rows: unknown[] } => {
@@ -167,6 +171,7 @@ export function openNativeLibsql(
         });
       } finally {
         prepared.clear();
+        preparedForGet.clear();
         native = null;
         open.close();
       }
