@@ -105,27 +105,14 @@ export function upsertChunkState(db: Database, chunk: ChunkState): Statement {
     });
 }
 
-/** Registers chunks as queued; re-sending a chunk leaves its state alone. */
-function registerChunks(db: Database, chunks: readonly Omit<ChunkState, "status">[]): Statement[] {
-  return slices(chunks, CHUNKS_PER_STATEMENT).map((slice) =>
+/** Registers the chunks these messages carry as queued; re-sending a chunk leaves its state alone. */
+export function registerMessages(db: Database, messages: readonly IngestMessage[]): Statement[] {
+  return slices(messages.map(chunkIdentity), CHUNKS_PER_STATEMENT).map((slice) =>
     db
       .insert(ingestChunks)
-      .values(
-        slice.map((chunk) => ({
-          jobId: chunk.jobId,
-          seq: chunk.seq,
-          kind: chunk.kind,
-          rows: chunk.rows,
-          status: "queued" as const,
-        })),
-      )
+      .values(slice.map((chunk) => ({ ...chunk, status: "queued" as const })))
       .onConflictDoNothing(),
   );
-}
-
-/** Registers the chunks these messages carry (registerChunks). */
-export function registerMessages(db: Database, messages: readonly IngestMessage[]): Statement[] {
-  return registerChunks(db, messages.map(chunkIdentity));
 }
 
 /** A chunk's identity and size, as its bookkeeping row records them. */

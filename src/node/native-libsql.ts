@@ -57,6 +57,11 @@ export function openNativeLibsql(
    * which resets it when done.
    */
   const preparedForGet = new Map<string, Kept>();
+  /** Every kept statement belongs to the connection being replaced or closed. */
+  const forgetStatements = () => {
+    prepared.clear();
+    preparedForGet.clear();
+  };
   let native: Connection | null = null;
   let closed = false;
 
@@ -76,8 +81,7 @@ export function openNativeLibsql(
   const discardConnection = () => {
     const broken = native;
     native = null;
-    prepared.clear();
-    preparedForGet.clear();
+    forgetStatements();
     if (broken === null) return;
     try {
       if (broken.inTransaction) broken.exec("ROLLBACK");
@@ -170,8 +174,7 @@ export function openNativeLibsql(
           reason: (error as Error).name,
         });
       } finally {
-        prepared.clear();
-        preparedForGet.clear();
+        forgetStatements();
         native = null;
         open.close();
       }
