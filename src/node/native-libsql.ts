@@ -185,13 +185,19 @@ export function openNativeLibsql(
 /**
  * The bulk writer's connection (a cluster's primary, which runs the ingest consumer): a bulk
  * ingest rewrites the same index pages chunk after chunk (loans arrive in random customer order),
- * so a cache that holds them, and a WAL folded into the file every ~40 MB rather than every 4 MB
- * (SQLite's 1,000 pages), copy each page once per checkpoint, not once per two chunks. Not on a
- * connection that answers requests: the commit that crosses the mark runs the checkpoint, and a
- * request should not wait for a 40 MB one (docs/performance.md). Durability is the WAL's and
- * `synchronous`'s, unchanged.
+ * so a cache that holds them saves reading them back (docs/performance.md).
  */
-const BULK_WRITER_PRAGMAS = ["PRAGMA cache_size = -65536", "PRAGMA wal_autocheckpoint = 10000"];
+const BULK_WRITER_PRAGMAS = ["PRAGMA cache_size = -65536"];
+
+/**
+ * The WAL is folded into the file by a thread of its own (src/node/wal-checkpointer.ts), which the
+ * process that owns the database runs: a one-process server, or a cluster's primary. A connection
+ * checkpoints by itself only past this many pages (~40 MB, against SQLite's 1,000), as a bound
+ * should that thread stop; the bulk writer then also copies each page once per 40 MB, not once per
+ * two chunks. Durability is the WAL's and `synchronous`'s, unchanged: this changes when pages reach
+ * the main file, not what is committed.
+ */
+const WAL_PAGES_BEFORE_OWN_CHECKPOINT = 10_000;
 
 function openConnection(path: string, busyTimeoutMs: number, bulkWriter: boolean): Connection {
   const opened = new NativeDatabase(path, { timeout: busyTimeoutMs });
@@ -200,6 +206,7 @@ function openConnection(path: string, busyTimeoutMs: number, bulkWriter: boolean
     opened.exec("PRAGMA journal_mode = WAL");
     opened.exec("PRAGMA synchronous = NORMAL");
     opened.exec("PRAGMA foreign_keys = ON");
+    opened.exec(`PRAGMA wal_autocheckpoint = ${WAL_PAGES_BEFORE_OWN_CHECKPOINT}`);
     if (bulkWriter) for (const pragma of BULK_WRITER_PRAGMAS) opened.exec(pragma);
     return opened;
   } catch (error) {

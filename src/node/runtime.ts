@@ -10,7 +10,7 @@ import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
 import { noTelemetry } from "../lib/telemetry";
-import { openLibsqlDatabase } from "./database";
+import { filePath, openLibsqlDatabase } from "./database";
 import { startMaintenanceTimer } from "./maintenance-timer";
 import { MemoryQueue } from "./memory-queue";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
@@ -19,6 +19,7 @@ import { applyMigrations, readMigrations } from "./migrations";
 import { databaseQueueStore } from "./queue-store";
 import { nodeEdgeOf } from "./request-edges";
 import type { ServerSettings } from "./settings";
+import { startWalCheckpointer } from "./wal-checkpointer";
 
 /*
  * The app as the Node server runs it, without the HTTP listener (tests use it directly): the same
@@ -49,7 +50,7 @@ export interface RuntimeTuning {
   busyTimeoutMs?: number;
   /**
    * A cluster's primary: it answers no requests and its consumer does the bulk ingest writes, so
-   * its connection gets the bulk writer's cache and checkpoint interval (native-libsql.ts).
+   * its connection gets the bulk writer's cache (native-libsql.ts).
    */
   bulkWriter?: boolean;
   /** Overrides the batch timeout of both queues (tests deliver faster). */
@@ -96,6 +97,9 @@ export async function openRuntime(
     closeDatabase();
     throw error;
   }
+  // One per database file, in the process that owns it; a cluster's workers run none.
+  const path = settings.databaseUrl.startsWith("file:") ? filePath(settings.databaseUrl) : null;
+  const checkpointer = path === null ? null : startWalCheckpointer(path);
 
   const config = settings.app;
   const metrics = settings.metrics ? createNodeMetrics() : null;
@@ -128,6 +132,7 @@ export async function openRuntime(
     restored = (await deadLetters.restore()) + (await queue.restore());
   } catch (error) {
     await Promise.all([queue.close(), deadLetters.close()]);
+    await checkpointer?.stop();
     closeDatabase();
     throw error;
   }
@@ -164,6 +169,8 @@ export async function openRuntime(
         });
       }
       await maintenance.stop();
+      // Before the database's own last checkpoint (TRUNCATE), which needs the file to itself.
+      await checkpointer?.stop();
       closeDatabase();
     },
   };

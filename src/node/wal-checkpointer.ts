@@ -1,0 +1,64 @@
+import { Worker } from "node:worker_threads";
+import { log } from "../lib/log";
+
+/*
+ * Folds the WAL into the database file from a thread of its own, so that no request pays for it.
+ * Left to SQLite, the commit that takes the WAL past its threshold runs the checkpoint itself:
+ * it copies the pages and syncs both files inside that request, which waits meanwhile, and with
+ * it every request queued behind it on the event loop. On this project's 2-core machine that was
+ * most of a write's p99 with one process (docs/performance.md, round 6).
+ */
+
+/** How often the thread checkpoints: often enough that the WAL stays a few MB under load. */
+const WAL_CHECKPOINT_INTERVAL_MS = 100;
+
+/** How long `stop` waits for the thread to finish its checkpoint and close its connection. */
+const STOP_TIMEOUT_MS = 5_000;
+
+export interface CheckpointProgress {
+  /** Another connection's read held some frames back; they are copied next time. */
+  busy: number;
+  walFrames: number;
+  copiedFrames: number;
+}
+
+export interface WalCheckpointer {
+  /** Stops the thread once its current checkpoint is done; resolves when it has exited. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts the thread over the database file at `path`. If it fails, the app's connections still
+ * checkpoint on their own past a larger threshold (native-libsql.ts), so the WAL stays bounded.
+ */
+export function startWalCheckpointer(
+  path: string,
+  options: { intervalMs?: number; onCheckpoint?: (progress: CheckpointProgress) => void } = {},
+): WalCheckpointer {
+  const worker = new Worker(new URL("./wal-checkpoint-thread.mjs", import.meta.url), {
+    workerData: { path, intervalMs: options.intervalMs ?? WAL_CHECKPOINT_INTERVAL_MS },
+  });
+  // The thread never keeps the process alive; the runtime stops it before closing the database.
+  worker.unref();
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  worker.on("message", (message: { kind: string } & CheckpointProgress) => {
+    if (message.kind === "checkpointed") options.onCheckpoint?.(message);
+  });
+  worker.on("error", (error) => {
+    log("warn", "the WAL checkpointer stopped; the connections checkpoint on their own", {
+      error: error.name,
+    });
+  });
+  let stopping: Promise<void> | null = null;
+  return {
+    stop: () => {
+      stopping ??= (async () => {
+        worker.postMessage("stop");
+        const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LibsqlDatabase, openLibsqlDatabase } from "../../src/node/database";
+import { openRuntime } from "../../src/node/runtime";
+import { settingsFromEnv } from "../../src/node/settings";
+import { type CheckpointProgress, startWalCheckpointer } from "../../src/node/wal-checkpointer";
+
+/*
+ * The WAL is folded into the database file by a thread (src/node/wal-checkpointer.ts), not by the
+ * commit that crosses SQLite's threshold inside a request. What shows it: the main file's size,
+ * which grows only when a checkpoint copies pages into it.
+ */
+
+let directory: string;
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "wal-checkpointer-"));
+});
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+const PAGE = 4_096;
+/** 1,500 commits of a page each: past SQLite's own threshold (1,000), under the app's (10,000). */
+async function writePages(database: LibsqlDatabase, commits: number): Promise<void> {
+  await database.db.run(sql`CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, b BLOB)`);
+  for (let n = 0; n < commits; n += 1) {
+    await database.db.run(sql`INSERT INTO filler (b) VALUES (zeroblob(${PAGE - 200}))`);
+  }
+}
+
+async function until<T>(probe: () => Promise<T | null>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("the WAL checkpointer", () => {
+  it("leaves the app's connection to commit without checkpointing, and copies its pages into the file itself", async () => {
+    const path = join(directory, "a.db");
+    const database = await openLibsqlDatabase(`file:${path}`);
+    try {
+      await writePages(database, 1_500);
+      // No checkpoint ran in any of those commits: the pages are all still in the WAL.
+      const before = (await stat(path)).size;
+      expect(before).toBeLessThan(100 * PAGE);
+
+      const seen: CheckpointProgress[] = [];
+      const checkpointer = startWalCheckpointer(path, {
+        intervalMs: 10,
+        onCheckpoint: (progress) => seen.push(progress),
+      });
+      try {
+        // The thread reports a checkpoint that copied every frame of the WAL…
+        const complete = await until(async () => {
+          const found = seen.find((p) => p.walFrames >= 1_500 && p.copiedFrames === p.walFrames);
+          return found ?? null;
+        });
+        expect(complete.busy).toBe(0);
+        // …and the pages are in the database file.
+        expect((await stat(path)).size).toBeGreaterThanOrEqual(1_500 * PAGE);
+      } finally {
+        await checkpointer.stop();
+      }
+      // Stopped: nothing copies any more, and the app's connection carries on writing.
+      const sizeAfterStop = (await stat(path)).size;
+      await writePages(database, 50);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await stat(path)).size).toBe(sizeAfterStop);
+    } finally {
+      database.close();
+    }
+  });
+
+  it("stops at once when asked twice, and after its thread has already gone", async () => {
+    const path = join(directory, "b.db");
+    const database = await openLibsqlDatabase(`file:${path}`);
+    database.close();
+    const checkpointer = startWalCheckpointer(path, { intervalMs: 10 });
+    await Promise.all([checkpointer.stop(), checkpointer.stop()]);
+    await checkpointer.stop();
+  });
+
+  it("runs in the runtime that owns a file database, which stops it before it closes", async () => {
+    const path = join(directory, "c.db");
+    const runtime = await openRuntime(
+      settingsFromEnv({
+        DATABASE_URL: `file:${path}`,
+        AS_OF_DATE: "2025-06-15",
+        INGEST_TOKEN: "test-ingest-token",
+        SEED: "false",
+      }),
+    );
+    try {
+      const migrated = (await stat(path)).size;
+      await writePages({ db: runtime.db } as LibsqlDatabase, 1_500);
+      const grown = await until(async () => {
+        const size = (await stat(path)).size;
+        return size >= migrated + 1_500 * PAGE ? size : null;
+      });
+      expect(grown).toBeGreaterThanOrEqual(migrated + 1_500 * PAGE);
+    } finally {
+      await runtime.close();
+    }
+    // The runtime's last checkpoint (TRUNCATE) still ran: the thread had let go of the file.
+    expect((await stat(`${path}-wal`).catch(() => ({ size: 0 }))).size).toBe(0);
+  });
+});
