@@ -7,8 +7,9 @@
  *   3. the Node server (libSQL file) with 10 k generated loans, loaded by the ingest script
  *      (rows/s, peak RSS); then, on copies of that file, every endpoint with WEB_CONCURRENCY unset
  *      (the default) at 1 and 10 connections and with WEB_CONCURRENCY=1 at 10, the hello world
- *      measured before, between and after: each endpoint's req/s as a percentage of the hello
- *      world's around it; the targets checked at 10 connections;
+ *      measured before, between and after, and right before each endpoint at 10 connections:
+ *      each endpoint's req/s as a percentage of the hello world's around it (interleaved); the
+ *      targets checked at 10 connections;
  *   4. the default Node server with 100 k loans (and 1 M with BENCH_FULL=1): ingest, then
  *      view-loans and check-eligibility again, compared with 10 k (the scale table);
  *   5. `wrangler dev` with the lender's workbooks and SERVER_TIMING=true: the D1 round trips of one

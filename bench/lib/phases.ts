@@ -68,8 +68,11 @@ export const NODE_PASSES: ServerPass[] = [
 /**
  * The data set is ingested once, by a one-process server, into a template file. Then each pass
  * gets a copy of it (so every pass starts from the same rows, whatever the previous one wrote) and
- * runs every endpoint. With `helloWorld`, the hello world is measured before the first pass and
- * after each one, so every pass lies between two measurements of its ceiling.
+ * runs every endpoint. With `helloWorld`, the hello world runs beside the passes (idle while an
+ * endpoint is measured) and is measured before the first pass, after each one, and right before
+ * each endpoint at the targets' connection count: every such endpoint then lies between two
+ * measurements of its ceiling taken seconds apart, as the issue's reference figures were
+ * (interleaved), not minutes apart, which on a shared machine can differ by a third.
  */
 export async function nodePhase(
   set: DataSet,
@@ -102,50 +105,81 @@ export async function nodePhase(
   }
   const load: LoadRow[] = [];
   const notes: string[] = [];
-  if (helloWorld) load.push(...(await measureHelloWorld(settings)));
-  for (const pass of passes) {
-    const database = join(settings.scratch, `${slug(set.name)}-${slug(pass.target)}.db`);
-    await copyDatabase(template, database);
-    const server = await startNodeServer(database, pass.env);
-    try {
-      notes.push(
-        `${pass.target} (${describeEnv(pass.env)}), ${set.name}: ${server.processCount()} processes in its group (tsx and node for one server process, more once it forks workers)`,
-      );
-      const base = {
-        target: pass.target,
-        data: set.name,
-        url: server.url,
-        population,
-        durationSeconds: settings.durationSeconds,
-      };
-      await warm({ ...base, connections: 10 }, 2);
-      for (const endpoint of endpoints) {
-        for (const connections of pass.connections ?? settings.connections) {
-          load.push(await measure(endpoint, { ...base, connections }));
-          report(load.at(-1));
-        }
-      }
-    } finally {
-      await server.stop();
+  const hello = helloWorld ? await startHelloWorld() : null;
+  try {
+    if (hello) load.push(...(await measureHelloWorld(hello.url, settings)));
+    for (const pass of passes) {
+      const context = { set, endpoints, template, population, settings, hello };
+      load.push(...(await runPass(pass, context, notes)));
+      if (hello) load.push(...(await measureHelloWorld(hello.url, settings)));
     }
-    if (helloWorld) load.push(...(await measureHelloWorld(settings)));
+  } finally {
+    await hello?.stop();
   }
   return { load, ingest: loaded, notes };
 }
 
-/** The hello-world server alone on the machine, at each connection count. */
-async function measureHelloWorld(settings: PhaseSettings): Promise<LoadRow[]> {
-  const server = await startHelloWorld();
+/** At this many connections each endpoint gets a hello-world run right before it. */
+const INTERLEAVED_CONNECTIONS = 10;
+
+/** What a pass measures, and against what. */
+interface PassContext {
+  set: DataSet;
+  endpoints: Endpoint[];
+  template: string;
+  population: LoadOptions["population"];
+  settings: PhaseSettings;
+  /** The hello world running beside the pass, or null when this phase does not compare. */
+  hello: { url: string } | null;
+}
+
+/** One server configuration, on a fresh copy of the template, every endpoint. */
+async function runPass(
+  pass: ServerPass,
+  context: PassContext,
+  notes: string[],
+): Promise<LoadRow[]> {
+  const { set, settings, hello } = context;
+  const database = join(settings.scratch, `${slug(set.name)}-${slug(pass.target)}.db`);
+  await copyDatabase(context.template, database);
+  const server = await startNodeServer(database, pass.env);
+  const load: LoadRow[] = [];
   try {
-    const rows: LoadRow[] = [];
-    for (const connections of settings.connections) {
-      rows.push(await measure(HELLO_WORLD, helloOptions(server.url, settings, connections)));
-      report(rows.at(-1));
+    notes.push(
+      `${pass.target} (${describeEnv(pass.env)}), ${set.name}: ${server.processCount()} processes in its group (tsx and node for one server process, more once it forks workers)`,
+    );
+    const base = {
+      target: pass.target,
+      data: set.name,
+      url: server.url,
+      population: context.population,
+      durationSeconds: settings.durationSeconds,
+    };
+    await warm({ ...base, connections: 10 }, 2);
+    for (const endpoint of context.endpoints) {
+      for (const connections of pass.connections ?? settings.connections) {
+        if (hello && connections === INTERLEAVED_CONNECTIONS) {
+          load.push(await measure(HELLO_WORLD, helloOptions(hello.url, settings, connections)));
+          report(load.at(-1));
+        }
+        load.push(await measure(endpoint, { ...base, connections }));
+        report(load.at(-1));
+      }
     }
-    return rows;
   } finally {
     await server.stop();
   }
+  return load;
+}
+
+/** The hello-world server (the other server idle), at each connection count. */
+async function measureHelloWorld(url: string, settings: PhaseSettings): Promise<LoadRow[]> {
+  const rows: LoadRow[] = [];
+  for (const connections of settings.connections) {
+    rows.push(await measure(HELLO_WORLD, helloOptions(url, settings, connections)));
+    report(rows.at(-1));
+  }
+  return rows;
 }
 
 /**
