@@ -22,14 +22,20 @@ export interface CheckpointProgress {
   copiedFrames: number;
 }
 
+type ThreadMessage =
+  | ({ kind: "checkpointed" } & CheckpointProgress)
+  | { kind: "failed"; error: string };
+
 export interface WalCheckpointer {
   /** Stops the thread once its current checkpoint is done; resolves when it has exited. */
   stop: () => Promise<void>;
 }
 
 /**
- * Starts the thread over the database file at `path`. If it fails, the app's connections still
- * checkpoint on their own past a larger threshold (native-libsql.ts), so the WAL stays bounded.
+ * Starts the thread over the database file at `path`. A checkpoint that fails (a lock, an I/O
+ * error) is logged and tried again at the next tick; should the thread itself stop, the app's
+ * connections still checkpoint on their own past a larger threshold (native-libsql.ts), so the
+ * WAL stays bounded either way.
  */
 export function startWalCheckpointer(
   path: string,
@@ -41,8 +47,16 @@ export function startWalCheckpointer(
   // The thread never keeps the process alive; the runtime stops it before closing the database.
   worker.unref();
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-  worker.on("message", (message: { kind: string } & CheckpointProgress) => {
-    if (message.kind === "checkpointed") options.onCheckpoint?.(message);
+  // A failing checkpoint is logged once, and again only after one has succeeded in between.
+  let failing = false;
+  worker.on("message", (message: ThreadMessage) => {
+    if (message.kind === "checkpointed") {
+      failing = false;
+      options.onCheckpoint?.(message);
+    } else if (!failing) {
+      failing = true;
+      log("warn", "a WAL checkpoint failed; the thread tries again", { error: message.error });
+    }
   });
   worker.on("error", (error) => {
     log("warn", "the WAL checkpointer stopped; the connections checkpoint on their own", {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { copyFile, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
@@ -75,6 +75,40 @@ describe("the WAL checkpointer", () => {
       expect((await stat(path)).size).toBe(sizeAfterStop);
     } finally {
       database.close();
+    }
+  });
+
+  it("carries on after its checkpoints fail, once the file is a database again", async () => {
+    const path = join(directory, "d.db");
+    // Not a database: every checkpoint fails (one that ran would report, even with nothing to copy).
+    await writeFile(path, Buffer.alloc(2 * PAGE, "x"));
+    const seen: CheckpointProgress[] = [];
+    const checkpointer = startWalCheckpointer(path, {
+      intervalMs: 10,
+      onCheckpoint: (progress) => seen.push(progress),
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(seen).toEqual([]);
+      // The same file, now a WAL database: the thread, still running, checkpoints it.
+      const valid = join(directory, "d-valid.db");
+      const made = await openLibsqlDatabase(`file:${valid}`);
+      await writePages(made, 1);
+      made.close();
+      await copyFile(valid, path);
+      const database = await openLibsqlDatabase(`file:${path}`);
+      try {
+        await writePages(database, 100);
+        const recovered = await until(async () => {
+          const found = seen.find((p) => p.walFrames >= 100 && p.copiedFrames === p.walFrames);
+          return found ?? null;
+        });
+        expect(recovered.busy).toBe(0);
+      } finally {
+        database.close();
+      }
+    } finally {
+      await checkpointer.stop();
     }
   });
 
