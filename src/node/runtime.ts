@@ -97,9 +97,6 @@ export async function openRuntime(
     closeDatabase();
     throw error;
   }
-  // One per database file, in the process that owns it; a cluster's workers run none.
-  const path = settings.databaseUrl.startsWith("file:") ? filePath(settings.databaseUrl) : null;
-  const checkpointer = path === null ? null : startWalCheckpointer(path);
 
   const config = settings.app;
   const metrics = settings.metrics ? createNodeMetrics() : null;
@@ -132,7 +129,6 @@ export async function openRuntime(
     restored = (await deadLetters.restore()) + (await queue.restore());
   } catch (error) {
     await Promise.all([queue.close(), deadLetters.close()]);
-    await checkpointer?.stop();
     closeDatabase();
     throw error;
   }
@@ -148,6 +144,9 @@ export async function openRuntime(
   const maintenance = startMaintenanceTimer(db, tuning.maintenanceIntervalMs, {
     decisionRetentionMonths: config.decisionRetentionMonths,
   });
+  // One per database file, in the process that owns it; a cluster's workers run none.
+  const path = settings.databaseUrl.startsWith("file:") ? filePath(settings.databaseUrl) : null;
+  const checkpointer = path === null ? null : startWalCheckpointer(path);
 
   return {
     fetch: (request, overrides) => app(request, bindings, overrides),
@@ -158,20 +157,24 @@ export async function openRuntime(
     metrics,
     migrated,
     close: async (drainMs = 0) => {
-      const deadline = Date.now() + drainMs;
-      // Dead letters come from the main queue, so that one drains first.
-      await queue.drain(drainMs);
-      await deadLetters.drain(Math.max(0, deadline - Date.now()));
-      const left = (await queue.close()) + (await deadLetters.close());
-      if (left > 0) {
-        log("warn", "queue closed with messages in it; they are delivered at the next start", {
-          left,
-        });
+      try {
+        const deadline = Date.now() + drainMs;
+        // Dead letters come from the main queue, so that one drains first.
+        await queue.drain(drainMs);
+        await deadLetters.drain(Math.max(0, deadline - Date.now()));
+        const left = (await queue.close()) + (await deadLetters.close());
+        if (left > 0) {
+          log("warn", "queue closed with messages in it; they are delivered at the next start", {
+            left,
+          });
+        }
+        await maintenance.stop();
+      } finally {
+        // Before the database's own last checkpoint (TRUNCATE), which would otherwise find the
+        // thread's checkpoint running now and then, and leave the WAL beside the file.
+        await checkpointer?.stop();
+        closeDatabase();
       }
-      await maintenance.stop();
-      // Before the database's own last checkpoint (TRUNCATE), which needs the file to itself.
-      await checkpointer?.stop();
-      closeDatabase();
     },
   };
 }

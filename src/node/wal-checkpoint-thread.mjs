@@ -5,33 +5,51 @@ import Database from "libsql";
 
 /** @type {{ path: string; intervalMs: number }} */
 const { path, intervalMs } = workerData;
-const connection = new Database(path);
-/** Set up at the first tick that can: each step reads the file, which may be locked or broken. */
+/** Opened at the first tick that can: the file may be missing, locked or not yet a database. */
+let connection = null;
 let checkpoint = null;
 
 function prepareCheckpoint() {
+  connection ??= new Database(path);
   // A checkpoint syncs the WAL and the database file as the app's connections would.
   connection.exec("PRAGMA synchronous = NORMAL");
   // Never checkpoints on its own commits (it makes none): only when asked, below.
   connection.exec("PRAGMA wal_autocheckpoint = 0");
+  // Reads the file's header, so a file that became a WAL database since is seen as one.
+  const [mode] = connection.prepare("PRAGMA journal_mode").raw(true).get([]);
+  if (mode !== "wal") throw Object.assign(new Error("not a WAL database"), { code: "NOT_WAL" });
   // PASSIVE copies what no reader still needs and never waits for a lock: writers carry on.
   return connection.prepare("PRAGMA wal_checkpoint(PASSIVE)").raw(true);
+}
+
+/** After a failure the connection is opened afresh: it may hold a stale view of the file. */
+function forgetConnection() {
+  checkpoint = null;
+  try {
+    connection?.close();
+  } catch {
+    // Already unusable; dropping it is all that is left to do.
+  }
+  connection = null;
 }
 
 const timer = setInterval(() => {
   try {
     checkpoint ??= prepareCheckpoint();
-    const [busy, walFrames, copiedFrames] = /** @type {number[]} */ (checkpoint.get([]));
+    const [busy, walFrames, copiedFrames] = checkpoint.get([]);
+    // -1: this connection does not see a WAL database (any more).
+    if (walFrames === -1) throw Object.assign(new Error("not a WAL database"), { code: "NOT_WAL" });
     parentPort?.postMessage({ kind: "checkpointed", busy, walFrames, copiedFrames });
   } catch (error) {
     // A lock another connection holds, an I/O error: reported, and tried again next time.
-    parentPort?.postMessage({ kind: "failed", error: /** @type {Error} */ (error).name });
+    forgetConnection();
+    parentPort?.postMessage({ kind: "failed", error: error.code ?? error.name });
   }
 }, intervalMs);
 
 parentPort?.on("message", (message) => {
   if (message !== "stop") return;
   clearInterval(timer);
-  connection.close();
+  forgetConnection();
   parentPort?.close();
 });

@@ -27,8 +27,11 @@ type ThreadMessage =
   | { kind: "failed"; error: string };
 
 export interface WalCheckpointer {
-  /** Stops the thread once its current checkpoint is done; resolves when it has exited. */
-  stop: () => Promise<void>;
+  /**
+   * Stops the thread once its current checkpoint is done; resolves when it has exited, with
+   * "terminated" if it had to be ended after STOP_TIMEOUT_MS.
+   */
+  stop: () => Promise<"stopped" | "terminated">;
 }
 
 /**
@@ -63,14 +66,21 @@ export function startWalCheckpointer(
       error: error.name,
     });
   });
-  let stopping: Promise<void> | null = null;
+  let stopping: Promise<"stopped" | "terminated"> | null = null;
   return {
     stop: () => {
       stopping ??= (async () => {
         worker.postMessage("stop");
-        const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
+        let terminated = false;
+        // Also what keeps the process alive until the (unref'd) thread has exited.
+        const timer = setTimeout(() => {
+          terminated = true;
+          void worker.terminate();
+        }, STOP_TIMEOUT_MS);
         await exited;
         clearTimeout(timer);
+        if (terminated) log("warn", "the WAL checkpointer did not stop in time; ended it");
+        return terminated ? "terminated" : "stopped";
       })();
       return stopping;
     },

@@ -78,47 +78,61 @@ describe("the WAL checkpointer", () => {
     }
   });
 
-  it("carries on after its checkpoints fail, once the file is a database again", async () => {
-    const path = join(directory, "d.db");
-    // Not a database: every checkpoint fails (one that ran would report, even with nothing to copy).
-    await writeFile(path, Buffer.alloc(2 * PAGE, "x"));
-    const seen: CheckpointProgress[] = [];
-    const checkpointer = startWalCheckpointer(path, {
-      intervalMs: 10,
-      onCheckpoint: (progress) => seen.push(progress),
-    });
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(seen).toEqual([]);
-      // The same file, now a WAL database: the thread, still running, checkpoints it.
-      const valid = join(directory, "d-valid.db");
-      const made = await openLibsqlDatabase(`file:${valid}`);
-      await writePages(made, 1);
-      made.close();
-      await copyFile(valid, path);
-      const database = await openLibsqlDatabase(`file:${path}`);
+  it.each([
+    ["is not a database", Buffer.alloc(2 * PAGE, "x")],
+    ["is empty (no WAL yet)", Buffer.alloc(0)],
+  ])(
+    "carries on after its checkpoints fail while the file %s, once it is a WAL database",
+    async (_, content) => {
+      const path = join(directory, `d-${content.length}.db`);
+      // Every checkpoint fails meanwhile (one that ran would report, even with nothing to copy).
+      await writeFile(path, content);
+      const seen: CheckpointProgress[] = [];
+      const checkpointer = startWalCheckpointer(path, {
+        intervalMs: 10,
+        onCheckpoint: (progress) => seen.push(progress),
+      });
       try {
-        await writePages(database, 100);
-        const recovered = await until(async () => {
-          const found = seen.find((p) => p.walFrames >= 100 && p.copiedFrames === p.walFrames);
-          return found ?? null;
-        });
-        expect(recovered.busy).toBe(0);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(seen).toEqual([]);
+        // The same file, now a WAL database: the thread, still running, checkpoints it.
+        const valid = join(directory, `d-${content.length}-valid.db`);
+        const made = await openLibsqlDatabase(`file:${valid}`);
+        await writePages(made, 1);
+        made.close();
+        await copyFile(valid, path);
+        const database = await openLibsqlDatabase(`file:${path}`);
+        try {
+          await writePages(database, 100);
+          const recovered = await until(async () => {
+            const found = seen.find((p) => p.walFrames >= 100 && p.copiedFrames === p.walFrames);
+            return found ?? null;
+          });
+          expect(recovered.busy).toBe(0);
+        } finally {
+          database.close();
+        }
       } finally {
-        database.close();
+        await checkpointer.stop();
       }
-    } finally {
-      await checkpointer.stop();
-    }
-  });
+    },
+  );
 
-  it("stops at once when asked twice, and after its thread has already gone", async () => {
+  it("stops when asked, without being ended, however often asked and whatever its file", async () => {
     const path = join(directory, "b.db");
     const database = await openLibsqlDatabase(`file:${path}`);
     database.close();
     const checkpointer = startWalCheckpointer(path, { intervalMs: 10 });
-    await Promise.all([checkpointer.stop(), checkpointer.stop()]);
-    await checkpointer.stop();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await Promise.all([checkpointer.stop(), checkpointer.stop()])).toEqual([
+      "stopped",
+      "stopped",
+    ]);
+    expect(await checkpointer.stop()).toBe("stopped");
+    // A file it cannot even open (its folder is missing): it keeps trying, and still stops.
+    const nowhere = startWalCheckpointer(join(directory, "missing", "x.db"), { intervalMs: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await nowhere.stop()).toBe("stopped");
   });
 
   it("runs in the runtime that owns a file database, which stops it before it closes", async () => {
@@ -142,7 +156,7 @@ describe("the WAL checkpointer", () => {
     } finally {
       await runtime.close();
     }
-    // The runtime's last checkpoint (TRUNCATE) still ran: the thread had let go of the file.
+    // Closed: the runtime's last checkpoint (TRUNCATE) left nothing in the WAL.
     expect((await stat(`${path}-wal`).catch(() => ({ size: 0 }))).size).toBe(0);
   });
 });
