@@ -13,6 +13,8 @@ export interface LibsqlDatabase {
   db: Database;
   /** `checkpoint: false` leaves the WAL to the last process to close (a cluster's primary). */
   close: (options?: { checkpoint?: boolean }) => void;
+  /** The database file, for a `file:` database; null in memory or remote. */
+  path: string | null;
 }
 
 /** How long a statement waits for another process's lock on a `file:` database. */
@@ -49,11 +51,12 @@ export async function openLibsqlDatabase(
   }
   const path = local ? filePath(url) : null;
   if (path === null) {
-    return { client, db: drizzle({ client, schema }), close: () => client.close() };
+    return { client, db: drizzle({ client, schema }), close: () => client.close(), path };
   }
   const native = openNativeLibsql(path, busyTimeoutMs, bulkWriter);
   return {
     client,
+    path,
     db: native.db,
     close: (options) => {
       try {

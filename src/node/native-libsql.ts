@@ -187,7 +187,7 @@ export function openNativeLibsql(
  * ingest rewrites the same index pages chunk after chunk (loans arrive in random customer order),
  * so a cache that holds them saves reading them back (docs/performance.md).
  */
-const BULK_WRITER_PRAGMAS = ["PRAGMA cache_size = -65536"];
+const BULK_WRITER_CACHE = "PRAGMA cache_size = -65536";
 
 /**
  * The WAL is folded into the file by a thread of its own (src/node/wal-checkpointer.ts), which the
@@ -207,7 +207,7 @@ function openConnection(path: string, busyTimeoutMs: number, bulkWriter: boolean
     opened.exec("PRAGMA synchronous = NORMAL");
     opened.exec("PRAGMA foreign_keys = ON");
     opened.exec(`PRAGMA wal_autocheckpoint = ${WAL_PAGES_BEFORE_OWN_CHECKPOINT}`);
-    if (bulkWriter) for (const pragma of BULK_WRITER_PRAGMAS) opened.exec(pragma);
+    if (bulkWriter) opened.exec(BULK_WRITER_CACHE);
     return opened;
   } catch (error) {
     opened.close();

@@ -10,7 +10,7 @@ import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
 import { noTelemetry } from "../lib/telemetry";
-import { filePath, openLibsqlDatabase } from "./database";
+import { openLibsqlDatabase } from "./database";
 import { startMaintenanceTimer } from "./maintenance-timer";
 import { MemoryQueue } from "./memory-queue";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
@@ -84,6 +84,7 @@ export async function openRuntime(
     client,
     db,
     close: closeDatabase,
+    path,
   } = await openLibsqlDatabase(
     settings.databaseUrl,
     settings.databaseAuthToken,
@@ -145,7 +146,6 @@ export async function openRuntime(
     decisionRetentionMonths: config.decisionRetentionMonths,
   });
   // One per database file, in the process that owns it; a cluster's workers run none.
-  const path = settings.databaseUrl.startsWith("file:") ? filePath(settings.databaseUrl) : null;
   const checkpointer = path === null ? null : startWalCheckpointer(path);
 
   return {

@@ -7,6 +7,7 @@ import { type LibsqlDatabase, openLibsqlDatabase } from "../../src/node/database
 import { openRuntime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { type CheckpointProgress, startWalCheckpointer } from "../../src/node/wal-checkpointer";
+import { until } from "../node/until";
 
 /*
  * The WAL is folded into the database file by a thread (src/node/wal-checkpointer.ts), not by the
@@ -24,21 +25,22 @@ afterAll(async () => {
 
 const PAGE = 4_096;
 /** 1,500 commits of a page each: past SQLite's own threshold (1,000), under the app's (10,000). */
-async function writePages(database: LibsqlDatabase, commits: number): Promise<void> {
+async function writePages(database: Pick<LibsqlDatabase, "db">, commits: number): Promise<void> {
   await database.db.run(sql`CREATE TABLE IF NOT EXISTS filler (id INTEGER PRIMARY KEY, b BLOB)`);
   for (let n = 0; n < commits; n += 1) {
     await database.db.run(sql`INSERT INTO filler (b) VALUES (zeroblob(${PAGE - 200}))`);
   }
 }
 
-async function until<T>(probe: () => Promise<T | null>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Waits for the thread to report a checkpoint that copied every frame of a WAL of `frames` or more. */
+function completeCheckpoint(seen: CheckpointProgress[], frames: number) {
+  const complete = (p: CheckpointProgress) =>
+    p.walFrames >= frames && p.copiedFrames === p.walFrames;
+  return until(
+    async () => seen.find(complete),
+    (found) => found !== undefined,
+    10_000,
+  );
 }
 
 describe("the WAL checkpointer", () => {
@@ -58,11 +60,8 @@ describe("the WAL checkpointer", () => {
       });
       try {
         // The thread reports a checkpoint that copied every frame of the WAL…
-        const complete = await until(async () => {
-          const found = seen.find((p) => p.walFrames >= 1_500 && p.copiedFrames === p.walFrames);
-          return found ?? null;
-        });
-        expect(complete.busy).toBe(0);
+        const complete = await completeCheckpoint(seen, 1_500);
+        expect(complete?.busy).toBe(0);
         // …and the pages are in the database file.
         expect((await stat(path)).size).toBeGreaterThanOrEqual(1_500 * PAGE);
       } finally {
@@ -104,11 +103,8 @@ describe("the WAL checkpointer", () => {
         const database = await openLibsqlDatabase(`file:${path}`);
         try {
           await writePages(database, 100);
-          const recovered = await until(async () => {
-            const found = seen.find((p) => p.walFrames >= 100 && p.copiedFrames === p.walFrames);
-            return found ?? null;
-          });
-          expect(recovered.busy).toBe(0);
+          const recovered = await completeCheckpoint(seen, 100);
+          expect(recovered?.busy).toBe(0);
         } finally {
           database.close();
         }
@@ -147,11 +143,12 @@ describe("the WAL checkpointer", () => {
     );
     try {
       const migrated = (await stat(path)).size;
-      await writePages({ db: runtime.db } as LibsqlDatabase, 1_500);
-      const grown = await until(async () => {
-        const size = (await stat(path)).size;
-        return size >= migrated + 1_500 * PAGE ? size : null;
-      });
+      await writePages(runtime, 1_500);
+      const grown = await until(
+        async () => (await stat(path)).size,
+        (size) => size >= migrated + 1_500 * PAGE,
+        10_000,
+      );
       expect(grown).toBeGreaterThanOrEqual(migrated + 1_500 * PAGE);
     } finally {
       await runtime.close();
