@@ -1,4 +1,4 @@
-import { addMonths } from "./dates";
+import { addMonths, isValidIsoDate, monthlyDates } from "./dates";
 import { divideRoundHalfUp } from "./money";
 
 /*
@@ -61,16 +61,29 @@ export function instalmentDuePaise(
 export function projectSchedule(
   terms: LoanTerms,
   from: { balancePaise: number; firstPeriod: number; emiPaise: number },
+  lastPeriod = terms.tenure,
 ): SchedulePeriod[] {
   const rows: SchedulePeriod[] = [];
+  const dueDates = monthlyDates(terms.startDate);
+  const last = Math.min(lastPeriod, terms.tenure);
   let balancePaise = from.balancePaise;
-  for (let period = from.firstPeriod; period <= terms.tenure && balancePaise > 0; period++) {
-    const step = amortisationStep(terms, balancePaise, from.emiPaise, period);
-    balancePaise -= step.principalPaise;
+  for (let period = from.firstPeriod; period <= last && balancePaise > 0; period++) {
+    const interestPaise = periodInterestPaise(balancePaise, terms.annualRateBp);
+    const instalmentPaise = instalmentDuePaise(
+      balancePaise,
+      interestPaise,
+      from.emiPaise,
+      period === terms.tenure,
+    );
+    const principalPaise = instalmentPaise - interestPaise;
+    balancePaise -= principalPaise;
+    // Written out, not spread from a step object: this runs for every row of every statement.
     rows.push({
       period,
-      dueDate: periodDueDate(terms.startDate, period),
-      ...step,
+      dueDate: dueDates(period),
+      instalmentPaise,
+      principalPaise,
+      interestPaise,
       balanceAfterPaise: balancePaise,
     });
   }
@@ -85,7 +98,7 @@ export function periodsToRepay(
   let balancePaise = from.balancePaise;
   let period = from.firstPeriod;
   for (; period <= terms.tenure && balancePaise > 0; period++) {
-    balancePaise -= amortisationStep(terms, balancePaise, from.emiPaise, period).principalPaise;
+    balancePaise -= principalRepaid(terms, balancePaise, from.emiPaise, period);
   }
   return period - from.firstPeriod;
 }
@@ -103,25 +116,23 @@ export function amortiseBalance(
   let period = from.firstPeriod;
   const last = Math.min(terms.tenure, from.firstPeriod + periods - 1);
   for (; period <= last && balancePaise > 0; period++) {
-    balancePaise -= amortisationStep(terms, balancePaise, from.emiPaise, period).principalPaise;
+    balancePaise -= principalRepaid(terms, balancePaise, from.emiPaise, period);
   }
   return { balancePaise, periodsSettled: period - from.firstPeriod };
 }
 
-function amortisationStep(
+/** The principal one period repays from `balancePaise`: its instalment less its interest. */
+function principalRepaid(
   terms: LoanTerms,
   balancePaise: number,
   emiPaise: number,
   period: number,
-) {
+): number {
   const interestPaise = periodInterestPaise(balancePaise, terms.annualRateBp);
-  const instalmentPaise = instalmentDuePaise(
-    balancePaise,
-    interestPaise,
-    emiPaise,
-    period === terms.tenure,
+  return (
+    instalmentDuePaise(balancePaise, interestPaise, emiPaise, period === terms.tenure) -
+    interestPaise
   );
-  return { instalmentPaise, principalPaise: instalmentPaise - interestPaise, interestPaise };
 }
 
 /** The full schedule of a loan repaid at `emiPaise` from its first period. */
@@ -135,14 +146,17 @@ export function amortisationSchedule(terms: LoanTerms, emiPaise: number): Schedu
 
 /** Refuses terms the schedule cannot be built from: these are programming errors, not user input. */
 export function assertLoanTerms(terms: LoanTerms): void {
-  const wholeAndAtLeast = (value: number, min: number) =>
-    Number.isSafeInteger(value) && value >= min;
-  if (!wholeAndAtLeast(terms.loanAmountPaise, 1)) {
+  if (!isWholeAndAtLeast(terms.loanAmountPaise, 1)) {
     throw new RangeError("loanAmountPaise must be a positive integer");
   }
-  if (!wholeAndAtLeast(terms.annualRateBp, 0)) {
+  if (!isWholeAndAtLeast(terms.annualRateBp, 0)) {
     throw new RangeError("annualRateBp must be a non-negative integer");
   }
-  if (!wholeAndAtLeast(terms.tenure, 1)) throw new RangeError("tenure must be a positive integer");
-  periodDueDate(terms.startDate, 0); // throws on a malformed date
+  if (!isWholeAndAtLeast(terms.tenure, 1))
+    throw new RangeError("tenure must be a positive integer");
+  if (!isValidIsoDate(terms.startDate)) throw new RangeError(`not a date: ${terms.startDate}`);
+}
+
+function isWholeAndAtLeast(value: number, min: number): boolean {
+  return Number.isSafeInteger(value) && value >= min;
 }

@@ -52,7 +52,19 @@ export function daysInMonth(year: number, month: number): number {
 
 /** Adds calendar months, clamping to the month's end: 2024-01-31 + 1 month = 2024-02-29. */
 export function addMonths(iso: string, months: number): string {
-  const { year, month, day } = parseIsoDate(iso);
+  return monthsAfter(parseIsoDate(iso), months);
+}
+
+/**
+ * `addMonths(start, n)` for many n: the start date parsed once. A schedule asks for a date per
+ * period, and parsing is most of the cost of each.
+ */
+export function monthlyDates(start: string): (months: number) => string {
+  const from = parseIsoDate(start);
+  return (months) => monthsAfter(from, months);
+}
+
+function monthsAfter({ year, month, day }: CalendarDate, months: number): string {
   const monthIndex = year * 12 + (month - 1) + months;
   const targetYear = Math.floor(monthIndex / 12);
   const targetMonth = (monthIndex % 12) + 1;

@@ -10,9 +10,11 @@
  * the approved limit, the 50 % rule or the current-loan components of the score. 2026-12.2: no
  * decision changes; servicing gained openingState (property-tested equal to openLoan's state).
  * 2026-12.3: no decision changes; the calendar arithmetic (dates.ts) works without Date objects,
- * property-tested equal to its definitions.
+ * property-tested equal to its definitions. 2026-12.4: no decision changes; schedules are built
+ * without a step object per period and with their start date parsed once (faster statements),
+ * property-tested equal to the full schedule and to Date.UTC's calendar.
  */
-export const MODEL_VERSION = "2026-12.3";
+export const MODEL_VERSION = "2026-12.4";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [
@@ -28,4 +30,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "47f533bdbf97b1497dbfaf2e0d2136bc5525667736bcda3f5c26ae8960b40f3a";
+  "4b5291df1e63eb0c76b8c49eed1a9c6c92cdd27f663bd4498f9c4b97aabcd1b2";

@@ -1,5 +1,4 @@
 import {
-  amortisationSchedule,
   amortiseBalance,
   assertLoanTerms,
   instalmentDuePaise,
@@ -83,9 +82,10 @@ export interface NextInstalment {
 export function openLoan(loan: ServicedLoan): ServicingHistory {
   assertLoanTerms(loan);
   const emiPaise = openingEmiPaise(loan);
-  const settledRows = amortisationSchedule(loan, emiPaise).slice(
-    0,
-    Math.max(0, loan.recordedEmisPaidOnTime),
+  const settledRows = projectSchedule(
+    loan,
+    { balancePaise: loan.loanAmountPaise, firstPeriod: 1, emiPaise },
+    loan.recordedEmisPaidOnTime,
   );
   const ledger: LedgerEntry[] = settledRows.map((row) => ({
     paymentId: null,

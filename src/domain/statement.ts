@@ -1,4 +1,5 @@
-import { periodDueDate, type SchedulePeriod } from "./amortisation";
+import type { SchedulePeriod } from "./amortisation";
+import { monthlyDates } from "./dates";
 import { loanEndDate } from "./loan-terms";
 import {
   type LedgerEntry,
@@ -81,14 +82,19 @@ export function buildStatement(
       scheduleBasis: loan.scheduleBasis,
     },
     payments: ledger,
-    schedule: [...ledger.map((entry) => paidRow(loan, entry)), ...withOpenStatuses(openRows, asOf)],
+    schedule: [...paidRows(loan, ledger), ...withOpenStatuses(openRows, asOf)],
   };
 }
 
-function paidRow(loan: ServicedLoan, entry: LedgerEntry): StatementRow {
+function paidRows(loan: ServicedLoan, ledger: readonly LedgerEntry[]): StatementRow[] {
+  const dueDates = monthlyDates(loan.startDate);
+  return ledger.map((entry) => paidRow(entry, dueDates(entry.period)));
+}
+
+function paidRow(entry: LedgerEntry, dueDate: string): StatementRow {
   return {
     period: entry.period,
-    dueDate: periodDueDate(loan.startDate, entry.period),
+    dueDate,
     instalmentPaise: entry.amountPaise,
     principalPaise: entry.principalPaise,
     interestPaise: entry.interestPaise,
@@ -106,6 +112,15 @@ function withOpenStatuses(rows: readonly SchedulePeriod[], asOf: string): Statem
       status = "due";
       dueAssigned = true;
     }
-    return { ...row, status };
+    // Written out, not spread: this runs for every open row of every statement.
+    return {
+      period: row.period,
+      dueDate: row.dueDate,
+      instalmentPaise: row.instalmentPaise,
+      principalPaise: row.principalPaise,
+      interestPaise: row.interestPaise,
+      balanceAfterPaise: row.balanceAfterPaise,
+      status,
+    };
   });
 }

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addMonths, daysInMonth, wholeMonthsBetween } from "../../src/domain/dates";
+import { addMonths, daysInMonth, monthlyDates, wholeMonthsBetween } from "../../src/domain/dates";
 import { propertyRuns } from "../support/property-seed";
 
 /*
@@ -51,6 +51,30 @@ describe("calendar arithmetic", () => {
         },
       ),
       propertyRuns("whole months between", 2000),
+    );
+  });
+
+  it("adds months as Date.UTC counts them, clamped to the month's end, one date or a series", () => {
+    fc.assert(
+      fc.property(
+        isoDate,
+        fc.array(fc.integer({ min: -1200, max: 1200 }), { maxLength: 8 }),
+        (start, offsets) => {
+          const [year, month, day] = start.split("-").map(Number) as [number, number, number];
+          const datesFromStart = monthlyDates(start);
+          for (const months of offsets) {
+            const firstOfMonth = new Date(Date.UTC(year, month - 1 + months, 1));
+            const lastDay = new Date(
+              Date.UTC(firstOfMonth.getUTCFullYear(), firstOfMonth.getUTCMonth() + 1, 0),
+            ).getUTCDate();
+            firstOfMonth.setUTCDate(Math.min(day, lastDay));
+            const expected = firstOfMonth.toISOString().slice(0, 10);
+            expect(addMonths(start, months), `${start} + ${months}`).toBe(expected);
+            expect(datesFromStart(months), `${start} + ${months}`).toBe(expected);
+          }
+        },
+      ),
+      propertyRuns("add months", 2000),
     );
   });
 });

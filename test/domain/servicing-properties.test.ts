@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { amortisationSchedule, periodDueDate } from "../../src/domain/amortisation";
+import {
+  amortisationSchedule,
+  amortiseBalance,
+  periodDueDate,
+  periodsToRepay,
+  projectSchedule,
+} from "../../src/domain/amortisation";
 import { daysInMonth } from "../../src/domain/dates";
 import { loanEndDate, monthlyInstalmentPaise } from "../../src/domain/loan-terms";
 import { applyPayment, type PaymentInput, replayPayments } from "../../src/domain/payment";
@@ -256,6 +262,30 @@ describe("servicing properties (exact, in paise)", () => {
         ).toBe(true);
         expect(rows.at(-1)?.balanceAfterPaise).toBe(0);
         expect(rows.slice(0, -1).every((row) => row.instalmentPaise === emiPaise)).toBe(true);
+      }),
+      runs,
+    );
+  });
+
+  it("a schedule cut at a period is the full schedule's first rows, and the periods it counts", () => {
+    fc.assert(
+      fc.property(servicedLoan, fc.integer({ min: -2, max: 650 }), (loan, lastPeriod) => {
+        const emiPaise = loan.recordedInstalmentPaise;
+        const from = { balancePaise: loan.loanAmountPaise, firstPeriod: 1, emiPaise };
+        const full = amortisationSchedule(loan, emiPaise);
+        expect(projectSchedule(loan, from, lastPeriod)).toEqual(
+          full.slice(0, Math.max(0, lastPeriod)),
+        );
+        expect(periodsToRepay(loan, from)).toBe(full.length);
+        const cut = amortiseBalance(loan, from, lastPeriod);
+        const settled = full.slice(0, Math.max(0, lastPeriod));
+        expect(cut).toEqual({
+          balancePaise: settled.at(-1)?.balanceAfterPaise ?? loan.loanAmountPaise,
+          periodsSettled: settled.length,
+        });
+        expect(full.every((row) => row.dueDate === periodDueDate(loan.startDate, row.period))).toBe(
+          true,
+        );
       }),
       runs,
     );
