@@ -1,4 +1,4 @@
-import { addMonths, isValidIsoDate, monthlyDates } from "./dates";
+import { addMonths, assertIsoDate, monthlyDates } from "./dates";
 import { divideRoundHalfUp } from "./money";
 
 /*
@@ -154,7 +154,7 @@ export function assertLoanTerms(terms: LoanTerms): void {
   }
   if (!isWholeAndAtLeast(terms.tenure, 1))
     throw new RangeError("tenure must be a positive integer");
-  if (!isValidIsoDate(terms.startDate)) throw new RangeError(`not a date: ${terms.startDate}`);
+  assertIsoDate(terms.startDate);
 }
 
 function isWholeAndAtLeast(value: number, min: number): boolean {

@@ -26,6 +26,11 @@ function parseIsoDate(iso: string): CalendarDate {
   return date;
 }
 
+/** Throws a RangeError naming `iso` unless it is a calendar date written YYYY-MM-DD. */
+export function assertIsoDate(iso: string): void {
+  parseIsoDate(iso);
+}
+
 export function isValidIsoDate(iso: string): boolean {
   try {
     parseIsoDate(iso);
@@ -60,8 +65,12 @@ export function addMonths(iso: string, months: number): string {
  * period, and parsing is most of the cost of each.
  */
 export function monthlyDates(start: string): (months: number) => string {
-  const from = parseIsoDate(start);
-  return (months) => monthsAfter(from, months);
+  // Parsed at the first date asked for, as addMonths would: a schedule with no rows parses nothing.
+  let from: CalendarDate | undefined;
+  return (months) => {
+    from ??= parseIsoDate(start);
+    return monthsAfter(from, months);
+  };
 }
 
 function monthsAfter({ year, month, day }: CalendarDate, months: number): string {

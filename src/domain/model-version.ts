@@ -12,9 +12,11 @@
  * 2026-12.3: no decision changes; the calendar arithmetic (dates.ts) works without Date objects,
  * property-tested equal to its definitions. 2026-12.4: no decision changes; schedules are built
  * without a step object per period and with their start date parsed once (faster statements),
- * property-tested equal to the full schedule and to Date.UTC's calendar.
+ * property-tested equal to the full schedule and to Date.UTC's calendar. 2026-12.5: no decision
+ * changes; 2026-12.4's edges made as before it (a missing on-time count settles no period, a bad
+ * start date is refused with the parser's own message), found by a differential check.
  */
-export const MODEL_VERSION = "2026-12.4";
+export const MODEL_VERSION = "2026-12.5";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [
@@ -30,4 +32,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "4b5291df1e63eb0c76b8c49eed1a9c6c92cdd27f663bd4498f9c4b97aabcd1b2";
+  "661c5cf45d7ff9838e26a10e2288eeb20bd17ac8d97c2697b83adbfb61487417";

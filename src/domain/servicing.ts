@@ -85,7 +85,7 @@ export function openLoan(loan: ServicedLoan): ServicingHistory {
   const settledRows = projectSchedule(
     loan,
     { balancePaise: loan.loanAmountPaise, firstPeriod: 1, emiPaise },
-    loan.recordedEmisPaidOnTime,
+    Math.max(0, loan.recordedEmisPaidOnTime),
   );
   const ledger: LedgerEntry[] = settledRows.map((row) => ({
     paymentId: null,

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { statementSchema } from "../../src/routes/servicing/servicing.routes";
 import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
@@ -60,6 +61,21 @@ describe("GET /view-statement/{customer_id}/{loan_id}", () => {
     expect(totals.paidSplit).toBe(totals.amountPaid);
     expect(totals.outstanding).toBe(totals.outstandingReported);
     expect(totals.lastBalance).toBe(0);
+  });
+
+  it("writes every field in the order the OpenAPI schema lists it, rows included", async () => {
+    // The rows are built field by field for speed (servicing-response.ts): this keeps them in step.
+    const { customerId, loanId } = await customerWithLoan();
+    await pay(customerId, loanId, 10_000);
+    const { body } = await statementOf(customerId, loanId);
+    const fieldsOf = (schema: { shape: object }) => Object.keys(schema.shape);
+    const { payments, schedule, next_installment } = statementSchema.shape;
+    expect(Object.keys(body)).toEqual(fieldsOf(statementSchema));
+    expect(body.payments.map((entry) => Object.keys(entry))).toEqual([fieldsOf(payments.element)]);
+    expect(new Set(body.schedule.map((row) => Object.keys(row).join()))).toEqual(
+      new Set([fieldsOf(schedule.element).join()]),
+    );
+    expect(Object.keys(body.next_installment ?? {})).toEqual(fieldsOf(next_installment.unwrap()));
   });
 
   it("reconstructs a workbook loan: settled periods as workbook entries, the rest overdue, due, upcoming", async () => {

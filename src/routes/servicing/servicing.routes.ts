@@ -118,8 +118,8 @@ const scheduleRowSchema = z
     period: z.number().int(),
     due_date: isoDateSchema,
     installment: amountSchema,
-    principal: amountSchema,
     interest: amountSchema,
+    principal: amountSchema,
     balance_after: amountSchema,
     status: z.enum(["paid", "due", "overdue", "upcoming"]),
   })
