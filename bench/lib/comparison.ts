@@ -18,10 +18,15 @@ export async function checkOutBase(tree: string, commit: string): Promise<void> 
   await symlink(join(ROOT, "node_modules"), join(tree, "node_modules"));
 }
 
-/** "A=1,B=2" → { A: "1", B: "2" }. */
+/** "A=1,B=2" → { A: "1", B: "2" }; a value may hold "=" itself (`NODE_OPTIONS=--flag=1`). */
 export function parseEnv(list: string): Record<string, string> {
   const pairs = list.split(",").filter((pair) => pair.includes("="));
-  return Object.fromEntries(pairs.map((pair) => pair.split("=", 2).map((part) => part.trim())));
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const equals = pair.indexOf("=");
+      return [pair.slice(0, equals).trim(), pair.slice(equals + 1).trim()];
+    }),
+  );
 }
 
 export function median(values: number[]): number {

@@ -1,5 +1,7 @@
+import { readFile } from "node:fs/promises";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WORKER_YOUNG_GENERATION_FLAG } from "../../src/node/cluster/worker-flags";
 import {
   type Answer,
   type ClusterProcess,
@@ -64,6 +66,13 @@ describe("npm run serve with WEB_CONCURRENCY=2", () => {
   it("says how many processes run and answers from more than one of them", async () => {
     expect(server.output()).toContain("processes: 3");
     expect(await workerPids(server.url)).toHaveLength(2);
+  });
+
+  it("runs its HTTP workers with the larger young generation (src/node/cluster/worker-flags.ts)", async () => {
+    for (const pid of await workerPids(server.url)) {
+      const commandLine = (await readFile(`/proc/${pid}/cmdline`, "utf8")).split("\0");
+      expect(commandLine).toContain(WORKER_YOUNG_GENERATION_FLAG);
+    }
   });
 
   it("never lets concurrent create-loans on different processes pass the approved limit", async () => {

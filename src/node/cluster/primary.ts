@@ -6,6 +6,7 @@ import { openRuntime, type Runtime } from "../runtime";
 import { formatHost, QUEUE_GRACE_MS, REQUEST_GRACE_MS } from "../server";
 import type { ServerSettings } from "../settings";
 import { type Answers, ClusterChannel, type PrimaryAsks, type WorkerAsks } from "./ipc";
+import { workerExecArgv } from "./worker-flags";
 
 /*
  * `npm run serve` on every core: this process migrates the database once, then forks
@@ -55,7 +56,10 @@ export async function startClusterPrimary(
     }
   };
 
-  cluster.setupPrimary({ serialization: "advanced" });
+  cluster.setupPrimary({
+    serialization: "advanced",
+    execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS),
+  });
   let stopping = false;
   const fork = (): Worker => {
     const worker = cluster.fork(env);
