@@ -135,13 +135,20 @@ function principalRepaid(
   );
 }
 
-/** The full schedule of a loan repaid at `emiPaise` from its first period. */
-export function amortisationSchedule(terms: LoanTerms, emiPaise: number): SchedulePeriod[] {
-  return projectSchedule(terms, {
-    balancePaise: terms.loanAmountPaise,
-    firstPeriod: 1,
-    emiPaise,
-  });
+/**
+ * The schedule of a loan repaid at `emiPaise` from its first period: in full, or only its rows up
+ * to period `lastPeriod`.
+ */
+export function amortisationSchedule(
+  terms: LoanTerms,
+  emiPaise: number,
+  lastPeriod = terms.tenure,
+): SchedulePeriod[] {
+  return projectSchedule(
+    terms,
+    { balancePaise: terms.loanAmountPaise, firstPeriod: 1, emiPaise },
+    lastPeriod,
+  );
 }
 
 /** Refuses terms the schedule cannot be built from: these are programming errors, not user input. */

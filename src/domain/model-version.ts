@@ -15,8 +15,10 @@
  * property-tested equal to the full schedule and to Date.UTC's calendar. 2026-12.5: no decision
  * changes; 2026-12.4's edges made as before it (a missing on-time count settles no period, a bad
  * start date is refused with the parser's own message), found by a differential check.
+ * 2026-12.6: no changes in behaviour; the opening ledger asks amortisationSchedule for its first
+ * rows instead of restating its starting point.
  */
-export const MODEL_VERSION = "2026-12.5";
+export const MODEL_VERSION = "2026-12.6";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [
@@ -32,4 +34,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "661c5cf45d7ff9838e26a10e2288eeb20bd17ac8d97c2697b83adbfb61487417";
+  "1dde892c96576a2500dd47ad350facb2e38dd5e9052847cf18799378c2829996";

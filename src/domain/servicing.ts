@@ -1,4 +1,5 @@
 import {
+  amortisationSchedule,
   amortiseBalance,
   assertLoanTerms,
   instalmentDuePaise,
@@ -82,9 +83,9 @@ export interface NextInstalment {
 export function openLoan(loan: ServicedLoan): ServicingHistory {
   assertLoanTerms(loan);
   const emiPaise = openingEmiPaise(loan);
-  const settledRows = projectSchedule(
+  const settledRows = amortisationSchedule(
     loan,
-    { balancePaise: loan.loanAmountPaise, firstPeriod: 1, emiPaise },
+    emiPaise,
     Math.max(0, loan.recordedEmisPaidOnTime),
   );
   const ledger: LedgerEntry[] = settledRows.map((row) => ({
