@@ -135,6 +135,11 @@ function principalRepaid(
   );
 }
 
+/** Where a loan's schedule starts: the whole amount owed, at period 1, repaid at `emiPaise`. */
+export function scheduleStart(terms: LoanTerms, emiPaise: number) {
+  return { balancePaise: terms.loanAmountPaise, firstPeriod: 1, emiPaise };
+}
+
 /**
  * The schedule of a loan repaid at `emiPaise` from its first period: in full, or only its rows up
  * to period `lastPeriod`.
@@ -144,11 +149,7 @@ export function amortisationSchedule(
   emiPaise: number,
   lastPeriod = terms.tenure,
 ): SchedulePeriod[] {
-  return projectSchedule(
-    terms,
-    { balancePaise: terms.loanAmountPaise, firstPeriod: 1, emiPaise },
-    lastPeriod,
-  );
+  return projectSchedule(terms, scheduleStart(terms, emiPaise), lastPeriod);
 }
 
 /** Refuses terms the schedule cannot be built from: these are programming errors, not user input. */

@@ -16,9 +16,10 @@
  * changes; 2026-12.4's edges made as before it (a missing on-time count settles no period, a bad
  * start date is refused with the parser's own message), found by a differential check.
  * 2026-12.6: no changes in behaviour; the opening ledger asks amortisationSchedule for its first
- * rows instead of restating its starting point.
+ * rows instead of restating its starting point. 2026-12.7: no changes in behaviour; openLoan and
+ * openingState share the schedule's starting point and the count of settled periods.
  */
-export const MODEL_VERSION = "2026-12.6";
+export const MODEL_VERSION = "2026-12.7";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [
@@ -34,4 +35,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "1dde892c96576a2500dd47ad350facb2e38dd5e9052847cf18799378c2829996";
+  "ece247ed508ae76a0fea8de5150d0e6ee05021a06c3dd89b20a366844832424b";

@@ -9,6 +9,7 @@ import {
   periodsToRepay,
   projectSchedule,
   type SchedulePeriod,
+  scheduleStart,
 } from "./amortisation";
 import { isCurrentLoan, monthlyInstalmentPaise } from "./loan-terms";
 
@@ -83,11 +84,7 @@ export interface NextInstalment {
 export function openLoan(loan: ServicedLoan): ServicingHistory {
   assertLoanTerms(loan);
   const emiPaise = openingEmiPaise(loan);
-  const settledRows = amortisationSchedule(
-    loan,
-    emiPaise,
-    Math.max(0, loan.recordedEmisPaidOnTime),
-  );
+  const settledRows = amortisationSchedule(loan, emiPaise, workbookSettledPeriods(loan));
   const ledger: LedgerEntry[] = settledRows.map((row) => ({
     paymentId: null,
     source: "workbook",
@@ -123,8 +120,8 @@ export function openingState(loan: ServicedLoan): ServicingState {
   const emiPaise = openingEmiPaise(loan);
   const { balancePaise, periodsSettled } = amortiseBalance(
     loan,
-    { balancePaise: loan.loanAmountPaise, firstPeriod: 1, emiPaise },
-    Math.max(0, loan.recordedEmisPaidOnTime),
+    scheduleStart(loan, emiPaise),
+    workbookSettledPeriods(loan),
   );
   return {
     outstandingPrincipalPaise: balancePaise,
@@ -144,6 +141,11 @@ function openingEmiPaise(loan: ServicedLoan): number {
   return loan.scheduleBasis === "contract"
     ? loan.recordedInstalmentPaise
     : monthlyInstalmentPaise(loan.loanAmountPaise, loan.annualRateBp, loan.tenure);
+}
+
+/** The periods a loan's record counts as settled on time: openLoan and openingState settle these. */
+function workbookSettledPeriods(loan: ServicedLoan): number {
+  return Math.max(0, loan.recordedEmisPaidOnTime);
 }
 
 export function loanStatus(state: ServicingState): LoanStatus {
