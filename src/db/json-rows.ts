@@ -41,3 +41,38 @@ export function jsonRows<T extends SQLiteTable>(table: T): JsonRows<T> {
     decodeAll: (text) => (JSON.parse(text) as unknown[][]).map(decode),
   };
 }
+
+/*
+ * The other direction: many values bound as one JSON text and read back by SQLite's `json_each`,
+ * so a list or a chunk of rows costs one bound parameter (D1 allows 100 a statement) and one
+ * statement, and the drivers bind one string instead of a value each (docs/performance.md,
+ * "Ingest at scale").
+ */
+
+/** `(select value from json_each(?))`: a list to test membership in, `x in (…)`. */
+export function jsonList(values: readonly (number | string)[]): SQL {
+  return sql`(select value from json_each(${JSON.stringify(values)}))`;
+}
+
+/** Element `index` of the JSON array row that `jsonArraysSelect` is reading. */
+export function element(index: number): SQL {
+  return sql.raw(`value ->> ${index}`);
+}
+
+/**
+ * The `select` of an `insert … select` that writes one row per JSON array of `rows`, in their
+ * order. `expressions` gives every column of `table` its value (usually an `element`); the
+ * select lists them in the table's order, the order in which drizzle's `insert … select` names
+ * the columns. `where true` keeps SQLite from reading a following `on conflict` as a join's `on`.
+ */
+export function jsonArraysSelect<T extends SQLiteTable>(
+  table: T,
+  rows: readonly unknown[][],
+  expressions: Record<keyof T["_"]["columns"], SQL>,
+): SQL {
+  const keys = Object.keys(getTableColumns(table)) as (keyof T["_"]["columns"])[];
+  return sql`select ${sql.join(
+    keys.map((key) => expressions[key]),
+    sql`, `,
+  )} from json_each(${JSON.stringify(rows)}) where true order by key`;
+}

@@ -1,27 +1,20 @@
-import { SQL, type SQLChunk, StringChunk, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Database } from "../db/database";
-import { loans } from "../db/schema";
+import { element, jsonArraysSelect } from "../db/json-rows";
+import { loans, NOW_ISO } from "../db/schema";
 import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
 import { openingState } from "../domain/servicing";
 import type { LoanRow } from "./rows";
-import { MAX_PARAMS, type Statement, slices, takeProposed } from "./store";
+import type { Statement } from "./store";
+import { takeProposed } from "./store";
 
 /*
- * The loan upsert of ingestion, built as one flat list of SQL text and bound values. It is the
- * statement drizzle's insert builder writes (test/ingest/loan-upsert.node.test.ts holds them
- * equal), without the objects the builder wraps every value in and then inspects one by one:
- * that was the largest cost of the Node server while ingesting (docs/performance.md).
+ * The loan upsert of ingestion: a chunk's rows bound as one JSON text and inserted by
+ * `insert … select … from json_each(?)`, one statement per chunk (two when it has rows of both
+ * kinds of id). A VALUES list bound ten values a row, ten rows a statement under D1's 100
+ * parameters, and drizzle wrapped and inspected every value: that was the largest cost of the
+ * Node server while ingesting (docs/performance.md, "Ingest at scale").
  */
-
-/** 10 bound values per row; its other columns are SQL literals (see the row text below). */
-const LOAN_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 10);
-
-/**
- * Literals, not bound values, so a full consumer invocation stays within D1's queries per
- * invocation. The workbook's count is emis_paid_on_time until the first API payment freezes it
- * in its own column.
- */
-const ROW_DEFAULTS = ", (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), 0, 0, null, null, null, ";
 
 /**
  * A loan the workbook already delivered, matched on its natural key, takes the workbook's terms
@@ -43,6 +36,30 @@ export const ON_REINGEST = {
   setWhere: sql`${loans.apiPayments} = 0`,
 };
 
+/**
+ * Every column of a new loan from its JSON array (`loanValues`). The workbook's count is
+ * emis_paid_on_time until the first API payment freezes it in its own column.
+ */
+const FROM_LOAN_VALUES = {
+  id: element(0),
+  customerId: element(1),
+  sourceLoanId: element(2),
+  loanAmountPaise: element(3),
+  tenure: element(4),
+  interestRateBp: element(5),
+  monthlyPaymentPaise: element(6),
+  emisPaidOnTime: element(7),
+  startDate: element(8),
+  endDate: element(9),
+  createdAt: NOW_ISO,
+  workbookEmisPaidOnTime: sql`0`,
+  apiPayments: sql`0`,
+  outstandingPrincipalPaise: sql`null`,
+  periodsSettled: sql`null`,
+  emiPaise: sql`null`,
+  closedOn: element(10),
+};
+
 /** Upserts on the natural key (ON_REINGEST); a null id lets the database choose. */
 export function upsertLoans(
   db: Database,
@@ -50,50 +67,31 @@ export function upsertLoans(
 ): Statement[] {
   // One statement never mixes own ids with database-assigned ones (the plan orders them).
   const groups = [rows.filter((r) => r.id !== null), rows.filter((r) => r.id === null)];
-  return groups.flatMap((group) =>
-    slices(group, LOAN_ROWS_PER_STATEMENT).map((slice) =>
-      // The builder's insert … select form, so the statement prepares and batches as any other
-      // (drizzle's D1 batch cannot bind a raw db.run); the "select" is the VALUES list.
-      db.insert(loans).select(valuesList(slice)).onConflictDoUpdate(ON_REINGEST),
-    ),
-  );
+  return groups
+    .filter((group) => group.length > 0)
+    .map((group) =>
+      db
+        .insert(loans)
+        .select(jsonArraysSelect(loans, group.map(loanValues), FROM_LOAN_VALUES))
+        .onConflictDoUpdate(ON_REINGEST),
+    );
 }
 
-/** `values (…), (…)` with every column of the table, in the table's order. */
-function valuesList(slice: readonly { row: LoanRow; id: number | null }[]): SQL {
-  // Text and values alternate; a value is a bare primitive, which drizzle binds as it is.
-  const chunks: unknown[] = [];
-  let text = "values ";
-  const value = (bound: number | string) => {
-    chunks.push(new StringChunk(text), bound);
-    text = "";
-  };
-  slice.forEach(({ row, id }, index) => {
-    text += index === 0 ? "(" : ", (";
-    if (id === null) text += "null";
-    else value(id);
-    text += ", ";
-    value(row.customer_id);
-    text += ", ";
-    value(row.loan_id);
-    text += ", ";
-    value(rupeesToPaise(row.loan_amount));
-    text += ", ";
-    value(row.tenure);
-    text += ", ";
-    value(percentToBasisPoints(row.interest_rate));
-    text += ", ";
-    value(rupeesToPaise(row.monthly_payment));
-    text += ", ";
-    value(row.emis_paid_on_time);
-    text += ", ";
-    value(row.start_date);
-    text += ", ";
-    value(row.end_date);
-    text += `${ROW_DEFAULTS}${dateLiteral(reconstructedClosedOn(row))})`;
-  });
-  chunks.push(new StringChunk(text));
-  return new SQL(chunks as SQLChunk[]);
+/** A row's values in the order FROM_LOAN_VALUES reads them. */
+function loanValues({ row, id }: { row: LoanRow; id: number | null }): unknown[] {
+  return [
+    id,
+    row.customer_id,
+    row.loan_id,
+    rupeesToPaise(row.loan_amount),
+    row.tenure,
+    percentToBasisPoints(row.interest_rate),
+    rupeesToPaise(row.monthly_payment),
+    row.emis_paid_on_time,
+    row.start_date,
+    row.end_date,
+    reconstructedClosedOn(row),
+  ];
 }
 
 /** A workbook loan whose on-time count covers its schedule is closed on its last settled due date. */
@@ -107,11 +105,4 @@ function reconstructedClosedOn(row: LoanRow): string | null {
     recordedInstalmentPaise: rupeesToPaise(row.monthly_payment),
     recordedEmisPaidOnTime: row.emis_paid_on_time,
   }).closedOn;
-}
-
-/** A date we computed ourselves (never client text), checked and written as an SQL literal. */
-function dateLiteral(date: string | null): string {
-  if (date === null) return "null";
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) throw new Error(`not an ISO date: ${date}`);
-  return `'${date}'`;
 }

@@ -2,20 +2,21 @@ import { inArray, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/database";
-import { customers, loans } from "../db/schema";
+import { element, jsonArraysSelect, jsonList } from "../db/json-rows";
+import { customers, loans, NOW_ISO } from "../db/schema";
 import { rupeesToPaise } from "../domain/money";
+import type { ExistingLoan } from "./plan-loans";
 import type { CustomerRow, LoanRow } from "./rows";
 
 /*
- * Data access of ingestion. D1 allows at most 100 bound parameters per statement, so every list
- * is cut into statements that stay below it; all statements of one chunk go into one atomic
- * batch (one round trip), so a chunk lands whole or not at all.
+ * Data access of ingestion. A chunk's lists and rows are bound as one JSON text each
+ * (src/db/json-rows.ts), so a statement stays within D1's 100 bound parameters however long the
+ * chunk; all statements of one chunk go into one atomic batch (one round trip), so a chunk lands
+ * whole or not at all.
  */
 
+/** D1's bound parameters per statement, for the statements that still bind a value each. */
 export const MAX_PARAMS = 100;
-/** 7 bound values per customer row (loan rows: loan-upsert.ts). */
-const CUSTOMER_ROWS_PER_STATEMENT = Math.floor(MAX_PARAMS / 7);
-const IDS_PER_LOOKUP = MAX_PARAMS - 1;
 
 export type Statement = BatchItem<"sqlite">;
 export type ChunkKind = "customers" | "loans";
@@ -46,74 +47,75 @@ export async function runAtomically(db: Database, statements: Statement[]): Prom
   return db.batch([first, ...rest]);
 }
 
+/** A customer chunk's reads: stored customers with one of its ids or phone numbers. */
+export function customerChunkLookups(db: Database, rows: readonly CustomerRow[]) {
+  const columns = { id: customers.id, phoneNumber: customers.phoneNumber };
+  const ids = jsonList(rows.map((row) => row.customer_id));
+  const phones = jsonList(rows.map((row) => row.phone_number));
+  return [
+    db.select(columns).from(customers).where(inArray(customers.id, ids)),
+    db.select(columns).from(customers).where(inArray(customers.phoneNumber, phones)),
+  ] as const;
+}
+
 export async function readCustomersForChunk(db: Database, rows: readonly CustomerRow[]) {
-  const lookups: Statement[] = [
-    ...slices(
-      rows.map((row) => row.customer_id),
-      IDS_PER_LOOKUP,
-    ).map((ids) =>
-      db
-        .select({ id: customers.id, phoneNumber: customers.phoneNumber })
-        .from(customers)
-        .where(inArray(customers.id, ids)),
-    ),
-    ...slices(
-      rows.map((row) => row.phone_number),
-      IDS_PER_LOOKUP,
-    ).map((phones) =>
-      db
-        .select({ id: customers.id, phoneNumber: customers.phoneNumber })
-        .from(customers)
-        .where(inArray(customers.phoneNumber, phones)),
-    ),
-  ];
-  const results = (await runAtomically(db, lookups)) as { id: number; phoneNumber: number }[][];
-  return results.flat();
+  const results = await runAtomically(db, [...customerChunkLookups(db, rows)]);
+  return (results as { id: number; phoneNumber: number }[][]).flat();
+}
+
+/**
+ * A loan chunk's reads: which of its customers are stored, and the stored loans that have one of
+ * its Loan IDs as their id or as their source id.
+ */
+export function loanChunkLookups(db: Database, rows: readonly LoanRow[]) {
+  const customerIds = jsonList([...new Set(rows.map((row) => row.customer_id))]);
+  const loanIds = jsonList([...new Set(rows.map((row) => row.loan_id))]);
+  const columns = { id: loans.id, customerId: loans.customerId, sourceLoanId: loans.sourceLoanId };
+  return [
+    db.select({ id: customers.id }).from(customers).where(inArray(customers.id, customerIds)),
+    db.select(columns).from(loans).where(inArray(loans.id, loanIds)),
+    db.select(columns).from(loans).where(inArray(loans.sourceLoanId, loanIds)),
+  ] as const;
 }
 
 export async function readLoansForChunk(db: Database, rows: readonly LoanRow[]) {
-  const customerIds = [...new Set(rows.map((row) => row.customer_id))];
-  const loanIds = [...new Set(rows.map((row) => row.loan_id))];
-  const loanColumns = {
-    id: loans.id,
-    customerId: loans.customerId,
-    sourceLoanId: loans.sourceLoanId,
-  };
-  const customerLookups = slices(customerIds, IDS_PER_LOOKUP).map((ids) =>
-    db.select({ id: customers.id }).from(customers).where(inArray(customers.id, ids)),
-  );
-  const loanLookups = slices(loanIds, Math.floor(IDS_PER_LOOKUP / 2)).flatMap((ids) => [
-    db.select(loanColumns).from(loans).where(inArray(loans.id, ids)),
-    db.select(loanColumns).from(loans).where(inArray(loans.sourceLoanId, ids)),
-  ]);
-  const results = await runAtomically(db, [...customerLookups, ...loanLookups]);
-  const customerRows = results.slice(0, customerLookups.length) as { id: number }[][];
-  const loanRows = results.slice(customerLookups.length) as {
-    id: number;
-    customerId: number;
-    sourceLoanId: number | null;
-  }[][];
+  const [customerRows, byId, bySourceId] = (await runAtomically(db, [
+    ...loanChunkLookups(db, rows),
+  ])) as [{ id: number }[], ExistingLoan[], ExistingLoan[]];
   return {
-    customerIds: new Set(customerRows.flat().map((row) => row.id)),
-    loans: [...new Map(loanRows.flat().map((loan) => [loan.id, loan])).values()],
+    customerIds: new Set(customerRows.map((row) => row.id)),
+    loans: [...new Map([...byId, ...bySourceId].map((loan) => [loan.id, loan])).values()],
   };
 }
 
+/** Every column of a new customer from its JSON array (`customerValues`). */
+const FROM_CUSTOMER_VALUES = {
+  id: element(0),
+  firstName: element(1),
+  lastName: element(2),
+  age: element(3),
+  phoneNumber: element(4),
+  monthlySalaryPaise: element(5),
+  approvedLimitPaise: element(6),
+  createdAt: NOW_ISO,
+};
+
+/** One statement for the chunk: its rows bound as one JSON text (src/db/json-rows.ts). */
 export function upsertCustomers(db: Database, rows: readonly CustomerRow[]): Statement[] {
-  return slices(rows, CUSTOMER_ROWS_PER_STATEMENT).map((slice) =>
+  if (rows.length === 0) return [];
+  const values = rows.map((row) => [
+    row.customer_id,
+    row.first_name,
+    row.last_name,
+    row.age,
+    row.phone_number,
+    rupeesToPaise(row.monthly_salary),
+    rupeesToPaise(row.approved_limit),
+  ]);
+  return [
     db
       .insert(customers)
-      .values(
-        slice.map((row) => ({
-          id: row.customer_id,
-          firstName: row.first_name,
-          lastName: row.last_name,
-          age: row.age,
-          phoneNumber: row.phone_number,
-          monthlySalaryPaise: rupeesToPaise(row.monthly_salary),
-          approvedLimitPaise: rupeesToPaise(row.approved_limit),
-        })),
-      )
+      .select(jsonArraysSelect(customers, values, FROM_CUSTOMER_VALUES))
       .onConflictDoUpdate({
         target: customers.id,
         set: takeProposed({
@@ -124,5 +126,5 @@ export function upsertCustomers(db: Database, rows: readonly CustomerRow[]): Sta
           approvedLimitPaise: customers.approvedLimitPaise,
         }),
       }),
-  );
+  ];
 }

@@ -19,6 +19,7 @@ import {
   selectLoanWithCustomer,
 } from "../../src/db/loans";
 import { selectLoanOfCustomer, selectPaymentIdByKey, selectStatement } from "../../src/db/payments";
+import { customerChunkLookups, loanChunkLookups } from "../../src/ingest/store";
 import { d1Database } from "../../src/worker/d1";
 
 /*
@@ -91,4 +92,52 @@ describe("query plans of the hot queries", () => {
       ).toBe(true);
     },
   );
+});
+
+const INGEST_CHUNK = {
+  customer: {
+    row: 2,
+    customer_id: 20,
+    first_name: "A",
+    last_name: "B",
+    age: 30,
+    phone_number: 9_000_000_020,
+    monthly_salary: 50_000,
+    approved_limit: 1_800_000,
+  },
+  loan: {
+    row: 2,
+    customer_id: 20,
+    loan_id: 1003,
+    loan_amount: 100_000,
+    tenure: 12,
+    interest_rate: 10,
+    monthly_payment: 8_792,
+    emis_paid_on_time: 3,
+    start_date: "2024-01-15",
+    end_date: "2025-01-15",
+  },
+};
+
+describe("query plans of an ingest chunk's reads", () => {
+  // A chunk's ids arrive as one JSON list (json_each, a virtual table read once); every stored
+  // row they name must be found through an index, or a million-loan ingest reads the table
+  // for every chunk.
+  it.each([
+    ...customerChunkLookups(db, [INGEST_CHUNK.customer]).map(
+      (query, index) => [`customers ${index}`, query] as const,
+    ),
+    ...loanChunkLookups(db, [INGEST_CHUNK.loan]).map(
+      (query, index) => [`loans ${index}`, query] as const,
+    ),
+  ])("%s: only the list is scanned", async (_name, query) => {
+    const plan = await planOf(query);
+    for (const step of plan) {
+      if (/^SCAN /.test(step) && !/^SCAN json_each VIRTUAL TABLE/.test(step))
+        expect.fail(`full scan in plan: ${plan.join(" | ")}`);
+    }
+    expect(plan.some((step) => /USING (INTEGER PRIMARY KEY|INDEX|COVERING INDEX)/.test(step))).toBe(
+      true,
+    );
+  });
 });

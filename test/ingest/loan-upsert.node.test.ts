@@ -1,26 +1,47 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
-import { drizzle } from "drizzle-orm/sqlite-proxy";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { type Database, schema } from "../../src/db/database";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/database";
 import { loans } from "../../src/db/schema";
 import { percentToBasisPoints, rupeesToPaise } from "../../src/domain/money";
 import { openLoan } from "../../src/domain/servicing";
 import { ON_REINGEST, upsertLoans } from "../../src/ingest/loan-upsert";
+import { planLoans } from "../../src/ingest/plan-loans";
 import type { LoanRow } from "../../src/ingest/rows";
-import { slices } from "../../src/ingest/store";
+import { readLoansForChunk, runAtomically, slices, upsertCustomers } from "../../src/ingest/store";
+import type { LibsqlDatabase } from "../../src/node/database";
+import { openMigratedLibsql } from "../support/migrated-libsql";
 import { propertyRuns } from "../support/property-seed";
 
 /*
- * The flat loan upsert must be exactly the statement drizzle's insert builder writes for the same
- * rows: same SQL text (so the same prepared statements, D1 limits and upsert rules) and the same
- * bound values. The reference below is the builder code it replaced (the conflict clause, which
- * the builder writes on both sides, is the one both use).
+ * The ingest upserts bind a chunk as one JSON text (`insert … select … from json_each(?)`). They
+ * must leave the tables exactly as drizzle's insert builder with a VALUES list did, the code they
+ * replaced (below, as the reference): the same rows, ids, re-ingest updates and refusals to
+ * update a loan that took API payments. Each property run applies the same chunks to two real
+ * libSQL files, one through each, and compares every stored value.
  */
 
-const db = drizzle(async () => ({ rows: [] }), { schema }) as unknown as Database;
+let directory: string;
+let reference: LibsqlDatabase;
+let json: LibsqlDatabase;
 
-function builderStatements(rows: readonly { row: LoanRow; id: number | null }[]) {
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "loan-upsert-"));
+  reference = await openMigratedLibsql(`file:${join(directory, "reference.db")}`);
+  json = await openMigratedLibsql(`file:${join(directory, "json.db")}`);
+});
+afterAll(async () => {
+  reference.close();
+  json.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+const CUSTOMERS = 8;
+
+function builderStatements(db: Database, rows: readonly { row: LoanRow; id: number | null }[]) {
   const groups = [rows.filter((r) => r.id !== null), rows.filter((r) => r.id === null)];
   return groups.flatMap((group) =>
     slices(group, 10).map((slice) =>
@@ -54,8 +75,7 @@ function builderStatements(rows: readonly { row: LoanRow; id: number | null }[])
             };
           }),
         )
-        .onConflictDoUpdate(ON_REINGEST)
-        .toSQL(),
+        .onConflictDoUpdate(ON_REINGEST),
     ),
   );
 }
@@ -74,8 +94,9 @@ const isoDate = fc
 const loanRow: fc.Arbitrary<LoanRow> = fc
   .record({
     row: fc.integer({ min: 2, max: 1_048_576 }),
-    customer_id: fc.integer({ min: 1, max: 1_000_000 }),
-    loan_id: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    customer_id: fc.integer({ min: 1, max: CUSTOMERS }),
+    // Few Loan IDs, so that chunks collide with each other and with stored loans.
+    loan_id: fc.oneof(fc.integer({ min: 1, max: 12 }), fc.constant(1_000_000_000)),
     loan_amount: fc.integer({ min: 1, max: 10_000_000_00 }).map((paise) => paise / 100),
     tenure: fc.integer({ min: 1, max: 360 }),
     interest_rate: fc.integer({ min: 0, max: 3_000 }).map((bp) => bp / 100),
@@ -86,20 +107,96 @@ const loanRow: fc.Arbitrary<LoanRow> = fc
   })
   .map(({ settled, ...row }) => ({ ...row, emis_paid_on_time: settled % (row.tenure + 1) }));
 
+/** Every stored value of both tables but the creation times (the clock's, not the statement's). */
+async function contents(database: LibsqlDatabase) {
+  const loanRows = await database.client.execute("select * from loans order by id");
+  const customerRows = await database.client.execute("select * from customers order by id");
+  const withoutCreatedAt = (rows: typeof loanRows.rows) =>
+    rows.map(({ created_at: _created, ...rest }) => rest);
+  return { loans: withoutCreatedAt(loanRows.rows), customers: withoutCreatedAt(customerRows.rows) };
+}
+
+async function reset(database: LibsqlDatabase) {
+  await database.client.execute("delete from loans");
+  await database.client.execute("delete from customers");
+  await runAtomically(
+    database.db,
+    upsertCustomers(
+      database.db,
+      Array.from({ length: CUSTOMERS }, (_, index) => ({
+        row: index + 2,
+        customer_id: index + 1,
+        first_name: `F${index}`,
+        last_name: "L",
+        age: 30 + index,
+        phone_number: 9_000_000_000 + index,
+        monthly_salary: 50_000 + index,
+        approved_limit: 1_800_000,
+      })),
+    ),
+  );
+}
+
+/** A chunk planned against what is stored, as the consumer plans it, then written one way. */
+async function land(
+  database: LibsqlDatabase,
+  rows: LoanRow[],
+  write: (db: Database, plan: { row: LoanRow; id: number | null }[]) => unknown[],
+) {
+  const stored = await readLoansForChunk(database.db, rows);
+  const plan = planLoans(rows, stored.loans, stored.customerIds);
+  await runAtomically(database.db, write(database.db, plan.write) as never);
+}
+
 describe("upsertLoans", () => {
-  it("writes the statements drizzle's insert builder writes, text and values", () => {
-    const written = fc.record({
-      row: loanRow,
-      id: fc.option(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), { nil: null }),
-    });
-    fc.assert(
-      fc.property(fc.array(written, { maxLength: 35 }), (rows) => {
-        const flat = upsertLoans(db, rows).map((statement) =>
-          (statement as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL(),
-        );
-        expect(flat).toEqual(builderStatements(rows));
-      }),
-      propertyRuns("flat loan upsert", 100),
+  it("leaves the tables as drizzle's builder with a VALUES list did", async () => {
+    const chunk = fc
+      .array(loanRow, { minLength: 1, maxLength: 30 })
+      .map((rows) => rows.map((row, index) => ({ ...row, row: index + 2 })));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(chunk, fc.boolean()), { minLength: 1, maxLength: 4 }),
+        async (chunks) => {
+          await reset(reference);
+          await reset(json);
+          for (const [rows, paidThrough] of chunks) {
+            await land(reference, rows, builderStatements);
+            await land(json, rows, upsertLoans);
+            // A loan that took an API payment must keep its terms on the next chunk.
+            if (paidThrough) {
+              for (const database of [reference, json]) {
+                await database.client.execute(
+                  "update loans set api_payments = 1 where id = (select min(id) from loans)",
+                );
+              }
+            }
+          }
+          expect(await contents(json)).toEqual(await contents(reference));
+        },
+      ),
+      propertyRuns("json loan upsert", 60),
     );
+  });
+
+  it("writes a chunk of any size as one statement per kind of id", () => {
+    const rows = Array.from({ length: 500 }, (_, index) => ({
+      row: {
+        row: index + 2,
+        customer_id: 1,
+        loan_id: index + 1,
+        loan_amount: 100_000,
+        tenure: 12,
+        interest_rate: 10,
+        monthly_payment: 8_792,
+        emis_paid_on_time: 3,
+        start_date: "2024-01-15",
+        end_date: "2025-01-15",
+      },
+      id: index % 2 === 0 ? index + 1 : null,
+    }));
+    const statements = upsertLoans(json.db, rows).map((statement) =>
+      (statement as unknown as { toSQL(): { params: unknown[] } }).toSQL(),
+    );
+    expect(statements.map((statement) => statement.params.length)).toEqual([1, 1]);
   });
 });
