@@ -77,16 +77,16 @@ export function buildRow<K extends IngestKind>(
 ): RowOutcome<RowOf<K>> {
   const candidate: Record<string, unknown> = { row: source.row };
   const problems: CellProblem[] = [];
-  const headerOf = new Map<string, string>();
   for (const { field, column, header } of columns) {
-    headerOf.set(field, header);
     const converted = CONVERTERS[field](source.cell(column), system);
     if (converted.ok) candidate[field] = converted.value;
     else problems.push({ column: header, reason: converted.reason });
   }
-  const failedColumns = new Set(problems.map((problem) => problem.column));
   const result = (VALIDATORS[kind] as Validate<RowOf<K>>)(candidate);
   if (result.success && problems.length === 0) return { ok: true, row: result.output };
+  // A rejected row: only now is it worth indexing the headers and the problems.
+  const headerOf = new Map(columns.map(({ field, header }) => [field as string, header]));
+  const failedColumns = new Set(problems.map((problem) => problem.column));
   for (const { field, reason } of result.success ? [] : toFieldProblems(result.issues)) {
     const column = field === null ? null : (headerOf.get(field) ?? field);
     // A cell that could not be converted already has its problem; the schema would only add

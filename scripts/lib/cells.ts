@@ -22,7 +22,6 @@ const LAST_SERIAL_1904 = 2_957_003;
 /** The serial Excel gives to 1900-02-29, a day that never existed (Lotus 1-2-3 compatibility). */
 const FICTITIOUS_LEAP_DAY = 60;
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DECIMAL_NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -143,10 +142,10 @@ export function toIsoDate(raw: unknown, system: DateSystem = {}): Converted<stri
 
 /** The UTC calendar day of a Date (its time of day is dropped), or null for an invalid Date. */
 function dateToIsoDate(date: Date): string | null {
-  const time = date.getTime();
-  if (Number.isNaN(time)) return null;
-  const iso = new Date(time).toISOString().slice(0, 10);
-  return ISO_DATE.test(iso) ? iso : null;
+  // Outside years 0–9999 toISOString writes a signed six-digit year, which is not YYYY-MM-DD.
+  const year = date.getUTCFullYear();
+  if (Number.isNaN(year) || year < 0 || year > 9999) return null;
+  return date.toISOString().slice(0, 10);
 }
 
 /**
@@ -194,6 +193,10 @@ export function decimalPlaces(value: number): number {
  */
 export function roundHalfUp(value: number, decimals = 2): number {
   if (!Number.isFinite(value) || value === 0) return value === 0 ? 0 : value;
+  // Most cells already have at most `decimals` places: such a value is the double nearest to
+  // k / 10^decimals, which the text below would give back unchanged. Far cheaper to see.
+  const factor = 10 ** decimals;
+  if (Math.abs(value) < 1e12 && Math.round(value * factor) / factor === value) return value;
   const [digits = "0", exponent = "0"] = Math.abs(value).toExponential().split("e");
   const scaled = Number(`${digits}e${Number(exponent) + decimals}`);
   // Beyond 1e21 the number prints in exponent form and has no fractional digits left anyway.

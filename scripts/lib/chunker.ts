@@ -68,13 +68,11 @@ export class Chunker {
   /** Closes the current message; returns a send if adding it would overflow the current one. */
   #closeMessage(): IngestMessage[] | null {
     if (this.#rows.length === 0) return null;
-    const message = {
-      job_id: this.jobId,
-      seq: this.#nextSeq++,
-      kind: this.kind,
-      rows: this.#rows,
-    } as IngestMessage;
-    const size = byteLength(message) + 1;
+    const envelope = { job_id: this.jobId, seq: this.#nextSeq++, kind: this.kind, rows: [] };
+    const message = { ...envelope, rows: this.#rows } as IngestMessage;
+    // The rows' sizes are known (each with its comma, one more than the list has): not
+    // serialised a second time.
+    const size = byteLength(envelope) + this.#rowBytes;
     this.#rows = [];
     this.#rowBytes = 0;
     let ready: IngestMessage[] | null = null;

@@ -204,6 +204,28 @@ describe("roundHalfUp", () => {
     );
   });
 
+  it("gives what rounding the shortest decimal text gives, fast path or not", () => {
+    // The rule as the text states it, without the shortcut for values already on the grid.
+    const byText = (value: number) => {
+      const [digits = "0", exponent = "0"] = Math.abs(value).toExponential().split("e");
+      const scaled = Number(`${digits}e${Number(exponent) + 2}`);
+      if (scaled >= 1e21) return value;
+      const rounded = Number(`${Math.round(scaled)}e-2`);
+      return rounded === 0 ? 0 : Math.sign(value) * rounded;
+    };
+    const value = fc.oneof(
+      fc.double({ min: -1e13, max: 1e13, noNaN: true, noDefaultInfinity: true }),
+      fc.integer({ min: -1e14, max: 1e14 }).map((paise) => paise / 100),
+      fc.integer({ min: -1e15, max: 1e15 }).map((tenths) => tenths / 1000),
+    );
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(roundHalfUp(v)).toBe(v === 0 ? 0 : byText(v));
+      }),
+      propertyRuns("workbook cells", 1000),
+    );
+  });
+
   it("is idempotent on values that already have 2 decimals", () => {
     fc.assert(
       fc.property(fc.integer({ min: -1e12, max: 1e12 }), (paise) => {
