@@ -78,6 +78,16 @@ export function byteLength(value: unknown): number {
   return utf8Length(JSON.stringify(value));
 }
 
+/**
+ * The UTF-8 JSON sizes of a send's messages and of the send (`[m1,m2,…]`), each message
+ * serialised once: the send's text is theirs with a comma between and brackets around.
+ */
+export function sendSizes(messages: readonly unknown[]): { messages: number[]; send: number } {
+  const sizes = messages.map(byteLength);
+  const commas = Math.max(0, messages.length - 1);
+  return { messages: sizes, send: sizes.reduce((sum, size) => sum + size, 0) + commas + 2 };
+}
+
 /** UTF-8 bytes of a string, as `TextEncoder` writes it (a lone surrogate becomes U+FFFD). */
 export function utf8Length(text: string): number {
   let bytes = text.length;

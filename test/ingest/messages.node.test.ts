@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { byteLength, utf8Length } from "../../src/ingest/messages";
+import { byteLength, sendSizes, utf8Length } from "../../src/ingest/messages";
 import { propertyRuns } from "../support/property-seed";
 
 describe("utf8Length", () => {
@@ -22,5 +22,23 @@ describe("utf8Length", () => {
   it("sizes a row as its JSON", () => {
     const row = { first_name: "Zoë", last_name: "李", note: "😀", emoji_half: "\ud83d" };
     expect(byteLength(row)).toBe(new TextEncoder().encode(JSON.stringify(row)).byteLength);
+  });
+});
+
+describe("sendSizes", () => {
+  it("gives each message's size and the send's, as serialising the whole send would", () => {
+    const message = fc.record({
+      job_id: fc.string(),
+      seq: fc.nat(),
+      rows: fc.array(fc.record({ name: fc.string({ unit: "grapheme" }), n: fc.double() })),
+    });
+    fc.assert(
+      fc.property(fc.array(message, { maxLength: 5 }), (messages) => {
+        const sizes = sendSizes(messages);
+        expect(sizes.messages).toEqual(messages.map(byteLength));
+        expect(sizes.send).toBe(byteLength(messages));
+      }),
+      propertyRuns("send sizes", 200),
+    );
   });
 });

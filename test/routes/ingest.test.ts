@@ -51,6 +51,34 @@ describe("ingest endpoints", () => {
     expect((await call("/ingest/jobs/job-bad", { headers: AUTH })).status).toBe(404);
   });
 
+  it("answer 413 when a message or the send is over the queue's limits, and enqueue nothing", async () => {
+    // 500 rows of long names: one message of about 150 KB, over a queue message's 120 KB.
+    const wide = (seq: number, rows: number) =>
+      chunk(
+        "job-wide",
+        seq,
+        "customers",
+        Array.from({ length: rows }, (_, i) =>
+          customerRow(20_000 + seq * 1_000 + i, {
+            first_name: "A".repeat(100),
+            last_name: "B".repeat(100),
+          }),
+        ),
+      );
+    const oneTooLarge = await call("/ingest/batches", {
+      body: { messages: [wide(0, 500)] },
+      headers: AUTH,
+    });
+    expect((await expectProblem(oneTooLarge, 413)).detail).toMatch(/120000/);
+    // Three messages of about 100 KB each: every one fits, the send of 300 KB does not.
+    const sendTooLarge = await call("/ingest/batches", {
+      body: { messages: [wide(1, 330), wide(2, 330), wide(3, 330)] },
+      headers: AUTH,
+    });
+    expect((await expectProblem(sendTooLarge, 413)).detail).toMatch(/240000/);
+    expect((await call("/ingest/jobs/job-wide", { headers: AUTH })).status).toBe(404);
+  });
+
   it("reject non-JSON with 415 and broken JSON with 400", async () => {
     await expectProblem(
       await call("/ingest/batches", {

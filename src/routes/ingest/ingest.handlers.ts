@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../app-env";
 import { countStoredRows, loadJobReport, registerMessages } from "../../ingest/job-store";
-import { byteLength, IngestBatchSchema, QUEUE_LIMITS } from "../../ingest/messages";
+import { IngestBatchSchema, QUEUE_LIMITS, sendSizes } from "../../ingest/messages";
 import { toFieldProblems } from "../../ingest/rows";
 import { runAtomically } from "../../ingest/store";
 import {
@@ -23,10 +23,11 @@ export async function enqueueBatch(c: Context<AppEnv>) {
     );
   }
   const { messages } = parsed.output;
-  const oversized = messages.findIndex(
-    (message) => byteLength(message) > QUEUE_LIMITS.maxMessageBytes,
-  );
-  if (oversized >= 0 || byteLength(messages) > QUEUE_LIMITS.maxSendBytes) {
+  const sizes = sendSizes(messages);
+  if (
+    sizes.messages.some((size) => size > QUEUE_LIMITS.maxMessageBytes) ||
+    sizes.send > QUEUE_LIMITS.maxSendBytes
+  ) {
     throw new ProblemError({
       kind: "payload-too-large",
       detail: `A message may hold ${QUEUE_LIMITS.maxMessageBytes} bytes and a batch ${QUEUE_LIMITS.maxSendBytes}; send smaller chunks.`,
