@@ -3,7 +3,8 @@
  *
  *   1. the Worker bundle, raw and gzip (`wrangler deploy --dry-run --outdir`);
  *   2. the ceiling: a Hono hello world on @hono/node-server, one process (bench/hello-world.ts),
- *      at 10 connections with one autocannon thread and with one per core (what limits it);
+ *      at 10 connections with one load-generator thread (wrk, or autocannon without it) and with
+ *      one per core (what limits it);
  *   3. the Node server (libSQL file) with 10 k generated loans, loaded by the ingest script
  *      (rows/s, peak RSS); then, on copies of that file, every endpoint with WEB_CONCURRENCY unset
  *      (the default) at 1 and 10 connections and with WEB_CONCURRENCY=1 at 10, the hello world
@@ -27,7 +28,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { workerBundle } from "./lib/bundle";
 import { generated } from "./lib/ingest";
-import { ENDPOINTS, type Endpoint } from "./lib/load";
+import { ENDPOINTS, type Endpoint, loadGenerator } from "./lib/load";
 import {
   loadGeneratorCheck,
   NODE_PASSES,
@@ -89,7 +90,7 @@ try {
     (error: unknown) => ({ error: (error as Error).message.slice(0, 500) }),
   );
 
-  console.log("hello world: one autocannon thread, then one per core");
+  console.log(`hello world: one ${loadGenerator()} thread, then one per core`);
   results.load.push(...(await loadGeneratorCheck(settings, cpus().length)));
 
   const sizes = FULL ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];

@@ -12,7 +12,7 @@ type LoadGenerator = "wrk" | "autocannon";
 
 let chosenGenerator: LoadGenerator | undefined;
 /** wrk when installed, unless BENCH_LOAD_GENERATOR=autocannon; decided once per run. */
-function loadGenerator(): LoadGenerator {
+export function loadGenerator(): LoadGenerator {
   chosenGenerator ??=
     process.env.BENCH_LOAD_GENERATOR !== "autocannon" && wrkInstalled() ? "wrk" : "autocannon";
   return chosenGenerator;

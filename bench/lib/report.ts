@@ -32,7 +32,7 @@ export interface BenchResults {
   notes: string[];
 }
 
-/** The hello world's rows that the endpoints are compared with (one autocannon thread). */
+/** The hello world's rows that the endpoints are compared with (one load-generator thread). */
 const HELLO_TARGET = "hello world";
 
 /** At this many connections the targets apply. */
