@@ -5,8 +5,7 @@ import { loans, NOW_ISO } from "../db/schema";
 import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
 import { openingState } from "../domain/servicing";
 import type { LoanRow } from "./rows";
-import type { Statement } from "./store";
-import { takeProposed } from "./store";
+import { type Statement, takeProposed } from "./store";
 
 /*
  * The loan upsert of ingestion: a chunk's rows bound as one JSON text and inserted by

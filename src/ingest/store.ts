@@ -88,7 +88,7 @@ export async function readLoansForChunk(db: Database, rows: readonly LoanRow[]) 
   };
 }
 
-/** Every column of a new customer from its JSON array (`customerValues`). */
+/** Every column of a new customer from its JSON array (as `upsertCustomers` writes it). */
 const FROM_CUSTOMER_VALUES = {
   id: element(0),
   firstName: element(1),
