@@ -88,6 +88,18 @@ export async function readLoansForChunk(db: Database, rows: readonly LoanRow[]) 
   };
 }
 
+/** A customer the workbook already delivered takes the workbook's details again (its id is the key). */
+export const CUSTOMER_ON_REINGEST = {
+  target: customers.id,
+  set: takeProposed({
+    firstName: customers.firstName,
+    lastName: customers.lastName,
+    age: customers.age,
+    monthlySalaryPaise: customers.monthlySalaryPaise,
+    approvedLimitPaise: customers.approvedLimitPaise,
+  }),
+};
+
 /** Every column of a new customer from its JSON array (as `upsertCustomers` writes it). */
 const FROM_CUSTOMER_VALUES = {
   id: element(0),
@@ -116,15 +128,6 @@ export function upsertCustomers(db: Database, rows: readonly CustomerRow[]): Sta
     db
       .insert(customers)
       .select(jsonArraysSelect(customers, values, FROM_CUSTOMER_VALUES))
-      .onConflictDoUpdate({
-        target: customers.id,
-        set: takeProposed({
-          firstName: customers.firstName,
-          lastName: customers.lastName,
-          age: customers.age,
-          monthlySalaryPaise: customers.monthlySalaryPaise,
-          approvedLimitPaise: customers.approvedLimitPaise,
-        }),
-      }),
+      .onConflictDoUpdate(CUSTOMER_ON_REINGEST),
   ];
 }

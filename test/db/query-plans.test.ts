@@ -21,6 +21,7 @@ import {
 import { selectLoanOfCustomer, selectPaymentIdByKey, selectStatement } from "../../src/db/payments";
 import { customerChunkLookups, loanChunkLookups } from "../../src/ingest/store";
 import { d1Database } from "../../src/worker/d1";
+import { customerRow, loanRow } from "../support/ingest";
 
 /*
  * Budget: every hot query is an index lookup, so a request's cost depends on that customer's
@@ -94,30 +95,7 @@ describe("query plans of the hot queries", () => {
   );
 });
 
-const INGEST_CHUNK = {
-  customer: {
-    row: 2,
-    customer_id: 20,
-    first_name: "A",
-    last_name: "B",
-    age: 30,
-    phone_number: 9_000_000_020,
-    monthly_salary: 50_000,
-    approved_limit: 1_800_000,
-  },
-  loan: {
-    row: 2,
-    customer_id: 20,
-    loan_id: 1003,
-    loan_amount: 100_000,
-    tenure: 12,
-    interest_rate: 10,
-    monthly_payment: 8_792,
-    emis_paid_on_time: 3,
-    start_date: "2024-01-15",
-    end_date: "2025-01-15",
-  },
-};
+const INGEST_CHUNK = { customer: customerRow(20), loan: loanRow(1003, 20) };
 
 describe("query plans of an ingest chunk's reads", () => {
   // A chunk's ids arrive as one JSON list (json_each, a virtual table read once); every stored

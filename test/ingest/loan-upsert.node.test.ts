@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database";
 import { loans } from "../../src/db/schema";
 import { percentToBasisPoints, rupeesToPaise } from "../../src/domain/money";
@@ -13,7 +10,8 @@ import { planLoans } from "../../src/ingest/plan-loans";
 import type { LoanRow } from "../../src/ingest/rows";
 import { readLoansForChunk, runAtomically, slices, upsertCustomers } from "../../src/ingest/store";
 import type { LibsqlDatabase } from "../../src/node/database";
-import { openMigratedLibsql } from "../support/migrated-libsql";
+import { loanRow as fixtureLoanRow } from "../support/ingest";
+import { pairedLibsqlFiles } from "../support/paired-libsql";
 import { propertyRuns } from "../support/property-seed";
 
 /*
@@ -24,20 +22,7 @@ import { propertyRuns } from "../support/property-seed";
  * libSQL files, one through each, and compares every stored value.
  */
 
-let directory: string;
-let reference: LibsqlDatabase;
-let json: LibsqlDatabase;
-
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "loan-upsert-"));
-  reference = await openMigratedLibsql(`file:${join(directory, "reference.db")}`);
-  json = await openMigratedLibsql(`file:${join(directory, "json.db")}`);
-});
-afterAll(async () => {
-  reference.close();
-  json.close();
-  await rm(directory, { recursive: true, force: true });
-});
+const files = pairedLibsqlFiles("loan-upsert-");
 
 const CUSTOMERS = 8;
 
@@ -157,21 +142,21 @@ describe("upsertLoans", () => {
       fc.asyncProperty(
         fc.array(fc.tuple(chunk, fc.boolean()), { minLength: 1, maxLength: 4 }),
         async (chunks) => {
-          await reset(reference);
-          await reset(json);
+          await reset(files.reference);
+          await reset(files.candidate);
           for (const [rows, paidThrough] of chunks) {
-            await land(reference, rows, builderStatements);
-            await land(json, rows, upsertLoans);
+            await land(files.reference, rows, builderStatements);
+            await land(files.candidate, rows, upsertLoans);
             // A loan that took an API payment must keep its terms on the next chunk.
             if (paidThrough) {
-              for (const database of [reference, json]) {
+              for (const database of [files.reference, files.candidate]) {
                 await database.client.execute(
                   "update loans set api_payments = 1 where id = (select min(id) from loans)",
                 );
               }
             }
           }
-          expect(await contents(json)).toEqual(await contents(reference));
+          expect(await contents(files.candidate)).toEqual(await contents(files.reference));
         },
       ),
       propertyRuns("json loan upsert", 60),
@@ -180,21 +165,10 @@ describe("upsertLoans", () => {
 
   it("writes a chunk of any size as one statement per kind of id", () => {
     const rows = Array.from({ length: 500 }, (_, index) => ({
-      row: {
-        row: index + 2,
-        customer_id: 1,
-        loan_id: index + 1,
-        loan_amount: 100_000,
-        tenure: 12,
-        interest_rate: 10,
-        monthly_payment: 8_792,
-        emis_paid_on_time: 3,
-        start_date: "2024-01-15",
-        end_date: "2025-01-15",
-      },
+      row: fixtureLoanRow(index + 1, 1),
       id: index % 2 === 0 ? index + 1 : null,
     }));
-    const statements = upsertLoans(json.db, rows).map((statement) =>
+    const statements = upsertLoans(files.candidate.db, rows).map((statement) =>
       (statement as unknown as { toSQL(): { params: unknown[] } }).toSQL(),
     );
     expect(statements.map((statement) => statement.params.length)).toEqual([1, 1]);

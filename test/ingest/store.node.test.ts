@@ -1,45 +1,29 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database";
 import { customers } from "../../src/db/schema";
 import { rupeesToPaise } from "../../src/domain/money";
 import { planCustomers } from "../../src/ingest/plan-customers";
 import type { CustomerRow } from "../../src/ingest/rows";
 import {
+  CUSTOMER_ON_REINGEST,
   readCustomersForChunk,
   runAtomically,
   type Statement,
-  takeProposed,
   upsertCustomers,
 } from "../../src/ingest/store";
 import type { LibsqlDatabase } from "../../src/node/database";
-import { openMigratedLibsql } from "../support/migrated-libsql";
+import { pairedLibsqlFiles } from "../support/paired-libsql";
 import { propertyRuns } from "../support/property-seed";
 
 /*
  * The customer upsert binds a chunk as one JSON text (`insert … select … from json_each(?)`); it
  * must leave the table as drizzle's builder with a VALUES list did, the code it replaced (the
- * reference below). Chunks are planned against what is stored, as the consumer plans them, and
+ * reference below; the conflict clause, the same on both sides, is the one both use). Chunks are planned against what is stored, as the consumer plans them, and
  * applied to two real libSQL files, one each way.
  */
 
-let directory: string;
-let reference: LibsqlDatabase;
-let json: LibsqlDatabase;
-
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "customer-upsert-"));
-  reference = await openMigratedLibsql(`file:${join(directory, "reference.db")}`);
-  json = await openMigratedLibsql(`file:${join(directory, "json.db")}`);
-});
-afterAll(async () => {
-  reference.close();
-  json.close();
-  await rm(directory, { recursive: true, force: true });
-});
+const files = pairedLibsqlFiles("customer-upsert-");
 
 function builderStatements(db: Database, rows: readonly CustomerRow[]): Statement[] {
   if (rows.length === 0) return [];
@@ -57,16 +41,7 @@ function builderStatements(db: Database, rows: readonly CustomerRow[]): Statemen
           approvedLimitPaise: rupeesToPaise(row.approved_limit),
         })),
       )
-      .onConflictDoUpdate({
-        target: customers.id,
-        set: takeProposed({
-          firstName: customers.firstName,
-          lastName: customers.lastName,
-          age: customers.age,
-          monthlySalaryPaise: customers.monthlySalaryPaise,
-          approvedLimitPaise: customers.approvedLimitPaise,
-        }),
-      }),
+      .onConflictDoUpdate(CUSTOMER_ON_REINGEST),
   ];
 }
 
@@ -102,14 +77,14 @@ describe("upsertCustomers", () => {
       fc.asyncProperty(
         fc.array(fc.array(customerRow, { minLength: 1, maxLength: 20 }), { maxLength: 4 }),
         async (chunks) => {
-          for (const database of [reference, json]) {
+          for (const database of [files.reference, files.candidate]) {
             await database.client.execute("delete from customers");
           }
           for (const rows of chunks) {
-            await land(reference, rows, builderStatements);
-            await land(json, rows, upsertCustomers);
+            await land(files.reference, rows, builderStatements);
+            await land(files.candidate, rows, upsertCustomers);
           }
-          expect(await stored(json)).toEqual(await stored(reference));
+          expect(await stored(files.candidate)).toEqual(await stored(files.reference));
         },
       ),
       propertyRuns("json customer upsert", 60),
