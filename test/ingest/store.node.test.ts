@@ -19,8 +19,8 @@ import { propertyRuns } from "../support/property-seed";
 /*
  * The customer upsert binds a chunk as one JSON text (`insert … select … from json_each(?)`); it
  * must leave the table as drizzle's builder with a VALUES list did, the code it replaced (the
- * reference below; the conflict clause, the same on both sides, is the one both use). Chunks are planned against what is stored, as the consumer plans them, and
- * applied to two real libSQL files, one each way.
+ * reference below; the conflict clause is the same on both sides). Chunks are planned against
+ * what is stored, as the consumer plans them, and applied to two real libSQL files, one each way.
  */
 
 const files = pairedLibsqlFiles("customer-upsert-");
