@@ -3,7 +3,7 @@ import type { Database } from "../db/database";
 import { element, jsonArraysSelect } from "../db/json-rows";
 import { loans, NOW_ISO } from "../db/schema";
 import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
-import { openingState } from "../domain/servicing";
+import { openingState, type ServicedLoan } from "../domain/servicing";
 import type { LoanRow } from "./rows";
 import { type Statement, takeProposed } from "./store";
 
@@ -76,26 +76,28 @@ export function upsertLoans(
     );
 }
 
-/** A row's values in the order FROM_LOAN_VALUES reads them. */
+/** A row's values in the order FROM_LOAN_VALUES reads them, its terms converted once. */
 function loanValues({ row, id }: { row: LoanRow; id: number | null }): unknown[] {
+  const loan = workbookLoan(row);
   return [
     id,
     row.customer_id,
     row.loan_id,
-    rupeesToPaise(row.loan_amount),
-    row.tenure,
-    percentToBasisPoints(row.interest_rate),
-    rupeesToPaise(row.monthly_payment),
-    row.emis_paid_on_time,
-    row.start_date,
+    loan.loanAmountPaise,
+    loan.tenure,
+    loan.annualRateBp,
+    loan.recordedInstalmentPaise,
+    loan.recordedEmisPaidOnTime,
+    loan.startDate,
     row.end_date,
-    reconstructedClosedOn(row),
+    // A loan whose on-time count covers its schedule is closed on its last settled due date.
+    openingState(loan).closedOn,
   ];
 }
 
-/** A workbook loan whose on-time count covers its schedule is closed on its last settled due date. */
-function reconstructedClosedOn(row: LoanRow): string | null {
-  return openingState({
+/** A workbook row as the servicing engine sees it: its schedule is reconstructed from its terms. */
+function workbookLoan(row: LoanRow): ServicedLoan {
+  return {
     loanAmountPaise: rupeesToPaise(row.loan_amount),
     annualRateBp: percentToBasisPoints(row.interest_rate),
     tenure: row.tenure,
@@ -103,5 +105,5 @@ function reconstructedClosedOn(row: LoanRow): string | null {
     scheduleBasis: "reconstructed",
     recordedInstalmentPaise: rupeesToPaise(row.monthly_payment),
     recordedEmisPaidOnTime: row.emis_paid_on_time,
-  }).closedOn;
+  };
 }
