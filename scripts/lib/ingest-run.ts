@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
 import { Chunker } from "./chunker";
+import { CustomerBuckets } from "./customer-buckets";
 import type { RemappedLoan } from "./duplicate-loan-ids";
 import { IngestClient, type JobReport, sleep } from "./ingest-client";
 import { Progress } from "./ingest-progress";
@@ -10,9 +11,10 @@ import { SendWindow } from "./send-window";
 
 /*
  * One run of `npm run ingest`: both workbooks are checked before anything is sent; customers are
- * streamed, chunked and sent, and must land before loans are sent; loans whose Loan ID repeats an
- * earlier row's are held back and sent last, once every other loan has landed, so that the new
- * ids the database gives them can never take an id a later row of the file brings.
+ * streamed, chunked and sent, and must land before loans are sent; loans are regrouped by customer
+ * before chunking (customer-buckets.ts), except those whose Loan ID repeats an earlier row's: they
+ * are held back and sent last, once every other loan has landed, so that the new ids the database
+ * gives them can never take an id a later row of the file brings.
  * The report is written however the run ends: when it fails, with the error and what had
  * landed by then, so the operator sees how far it got.
  */
@@ -146,19 +148,29 @@ async function sendAndWait(
   };
 
   try {
-    await sendRows(customers, chunker, client, progress, () => true);
+    const customerIds = { lowest: Number.POSITIVE_INFINITY, highest: 0 };
+    await sendRows(customers, chunker, client, progress, {
+      sendNow: (row) => {
+        customerIds.lowest = Math.min(customerIds.lowest, row.customer_id);
+        customerIds.highest = Math.max(customerIds.highest, row.customer_id);
+        return true;
+      },
+    });
     await waitUntilLanded(waitOptions, "customers");
 
     chunker.startKind("loans");
     const heldBack: LoanRow[] = [];
-    await sendRows(loans, chunker, client, progress, (row) => {
-      if (!(row as LoanRow).remap) return true;
-      heldBack.push(row as LoanRow);
-      return false;
+    await sendRows(loans, chunker, client, progress, {
+      sendNow: (row) => {
+        if (!(row as LoanRow).remap) return true;
+        heldBack.push(row as LoanRow);
+        return false;
+      },
+      buckets: new CustomerBuckets(customerIds),
     });
     await waitUntilLanded(waitOptions, "loans");
     if (heldBack.length > 0) {
-      await sendRows(heldBack, chunker, client, progress, () => true, false);
+      await sendRows(heldBack, chunker, client, progress, { countAsRead: false });
       await waitUntilLanded(waitOptions, "loans");
     }
   } finally {
@@ -181,8 +193,17 @@ async function sendRows(
   chunker: Chunker,
   client: IngestClient,
   progress: Progress,
-  sendNow: (row: CustomerRow | LoanRow) => boolean,
-  countAsRead = true,
+  {
+    sendNow = () => true,
+    countAsRead = true,
+    buckets,
+  }: {
+    /** False holds the row back (it is not sent by this call). */
+    sendNow?: (row: CustomerRow | LoanRow) => boolean;
+    countAsRead?: boolean;
+    /** Regroups the rows by customer before chunking; without it, rows go in file order. */
+    buckets?: CustomerBuckets<CustomerRow | LoanRow>;
+  } = {},
 ): Promise<void> {
   const window = new SendWindow(SENDS_IN_FLIGHT);
   const send = (messages: IngestMessage[]) =>
@@ -195,13 +216,20 @@ async function sendRows(
         if (job) progress.landed(job);
       }
     });
+  const chunk = async (ordered: readonly (CustomerRow | LoanRow)[]) => {
+    for (const row of ordered) {
+      const ready = chunker.add(row);
+      if (ready) await send(ready);
+    }
+  };
   try {
     for await (const row of rows) {
       if (countAsRead) progress.read(chunkerKind(row));
       if (!sendNow(row)) continue;
-      const ready = chunker.add(row);
-      if (ready) await send(ready);
+      const ready = buckets ? buckets.add(row) : [row];
+      if (ready) await chunk(ready);
     }
+    if (buckets) await chunk(buckets.flush());
     for (const ready of chunker.flush()) await send(ready);
     await window.drain();
   } catch (error) {

@@ -1,6 +1,7 @@
 /*
  * An HTTP proxy on 127.0.0.1 in front of a local Worker that "loses the network": after a given
- * number of ingest batches it cuts every connection, as a laptop dropping off Wi-Fi would.
+ * number of ingest batches it cuts every connection, as a laptop dropping off Wi-Fi would. It
+ * keeps the bodies of the batches it forwarded, so a test can see what the script sent.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,6 +18,8 @@ const HOP_BY_HOP = new Set([
 export interface FlakyProxy {
   url: string;
   batchesForwarded: () => number;
+  /** The JSON bodies of the forwarded `POST /ingest/batches`, in the order they arrived. */
+  forwardedBatches: () => unknown[];
   close: () => Promise<void>;
 }
 
@@ -25,6 +28,7 @@ export async function startFlakyProxy(
   batchesBeforeCut: number,
 ): Promise<FlakyProxy> {
   let batches = 0;
+  const bodies: unknown[] = [];
   const server: Server = createServer(async (request, response) => {
     const isBatch = request.method === "POST" && request.url?.startsWith("/ingest/batches");
     if (isBatch && batches >= batchesBeforeCut) {
@@ -42,7 +46,10 @@ export async function startFlakyProxy(
       ),
       body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
     });
-    if (isBatch) batches++;
+    if (isBatch) {
+      batches++;
+      bodies.push(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+    }
     const headers = [...forwarded.headers].filter(
       ([name]) => !HOP_BY_HOP.has(name) && name !== "content-encoding",
     );
@@ -54,6 +61,7 @@ export async function startFlakyProxy(
   return {
     url: `http://127.0.0.1:${port}`,
     batchesForwarded: () => batches,
+    forwardedBatches: () => bodies,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { CUSTOMER_BUCKETS } from "../../scripts/lib/customer-buckets";
 import { IngestClient } from "../../scripts/lib/ingest-client";
 import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
 import { type LocalWorker, startLocalWorker } from "../../scripts/lib/local-worker";
@@ -203,5 +204,47 @@ describe("npm run ingest against a local Worker", () => {
     expect(sample).toHaveLength(1);
     const last = await getJson<LoanSummary[]>(`/view-loans/${ids.at(-1)}`);
     expect(last.map((loan) => loan.source_loan_id)).toEqual([400_000 + (ids.at(-1) ?? 0)]);
+  }, 120_000);
+
+  it("sends loans regrouped by customer (docs/ingestion.md#chunks), and every one lands", async () => {
+    const ids = Array.from({ length: 400 }, (_, i) => 50_001 + i);
+    // Two loans per customer, listed in an order unrelated to the customers: 7 × i mod 800.
+    const loanRows = Array.from({ length: 800 }, (_, i) => (7 * i) % 800).map((n) =>
+      loanValues(ids[n % 400] ?? 0, 500_000 + n),
+    );
+    const customers = await writeWorkbook(`${scratch.dir}/order-customers.xlsx`, [
+      {
+        rows: [CUSTOMER_HEADERS, ...ids.map((id) => customerValues(id, { 4: 7_800_000_000 + id }))],
+      },
+    ]);
+    const loans = await writeWorkbook(`${scratch.dir}/order-loans.xlsx`, [
+      { rows: [LOAN_HEADERS, ...loanRows], dateColumns: [8, 9] },
+    ]);
+    const proxy = await startFlakyProxy(worker.url, Number.POSITIVE_INFINITY);
+    let report: Awaited<ReturnType<typeof ingest>>;
+    try {
+      report = await ingest(customers, loans, { url: proxy.url });
+    } finally {
+      await proxy.close();
+    }
+    expect(report.complete).toBe(true);
+    expect(report.loans.landed).toBe(800);
+
+    type Sent = { messages: { kind: string; rows: { customer_id: number; row: number }[] }[] };
+    const sent = (proxy.forwardedBatches() as Sent[])
+      .flatMap((batch) => batch.messages)
+      .filter((message) => message.kind === "loans")
+      .flatMap((message) => message.rows);
+    expect(sent.map((row) => row.row).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 800 }, (_, i) => i + 2),
+    );
+    // Fewer than a chunk per bucket: all of it goes out at the end, lowest customers first.
+    // The workbook's 400 customer ids in 40 ranges of 10.
+    const buckets = sent.map((row) => Math.floor((row.customer_id - 50_001) / 10));
+    expect(CUSTOMER_BUCKETS).toBe(40);
+    expect(new Set(buckets).size).toBe(40);
+    expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
+    const inFileOrder = loanRows.map((values) => Number(values[0]));
+    expect(inFileOrder).not.toEqual([...inFileOrder].sort((a, b) => a - b));
   }, 120_000);
 });
