@@ -62,7 +62,8 @@ const STREAMING_OPTIONS = {
  * the zip's parts that follow a worksheet it set aside in a temporary copy (unzipper reaches the
  * end of the zip and announces it while those parts still wait in its buffer): rarely, under
  * load, and always before the first row, as an exceljs TypeError (no sheet list, no shared
- * strings). The same file read again is read whole; a damaged file fails every time.
+ * strings). The same file read again is read whole; a damaged file fails every time. Files are
+ * streamed worksheets last when their zip allows it (xlsx-container.ts), and then no copy is made.
  */
 const READ_ATTEMPTS = 3;
 
@@ -78,9 +79,10 @@ interface StreamedWorksheet extends AsyncIterable<ExcelJS.Row> {
 }
 
 /**
- * When the zip lists a worksheet before the shared strings (Excel's usual order), exceljs copies
- * the worksheet to a temporary file and deletes the copy only after the sheet is read to the end.
- * When we stop early (bad header, damaged file, the caller stopped), we delete it ourselves.
+ * When the stream brings a worksheet before the shared strings (Excel's stored order, when the
+ * file could not be streamed worksheets last), exceljs copies the worksheet to a temporary file
+ * and deletes the copy only after the sheet is read to the end. When we stop early (bad header,
+ * damaged file, the caller stopped), we delete it ourselves.
  */
 async function discardTemporaryCopy(worksheet: StreamedWorksheet): Promise<void> {
   const source = worksheet.iterator;
@@ -136,9 +138,9 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   async *[Symbol.asyncIterator](): AsyncGenerator<R> {
     if (this.#started) throw new Error(`${this.path} is already being read; read it once`);
     this.#started = true;
-    await assertXlsxContainer(this.path);
+    const order = await assertXlsxContainer(this.path);
     for (let attempt = 1; ; attempt++) {
-      const input = new WatchedInput(this.path);
+      const input = new WatchedInput(this.path, order);
       try {
         yield* this.#readFirstWorksheet(input);
         return;

@@ -4,9 +4,11 @@
  * awaiting: the entry never ends, nothing is left to run, and Node exits silently mid-read. We hand
  * exceljs a stream that listens for errors on whatever it is piped into, and make every step of
  * the read fail as soon as such an error arrives, so a damaged file becomes an error instead.
+ * The file can be streamed as it is or as byte ranges in another order (xlsx-container.ts).
  */
-import { createReadStream, type ReadStream } from "node:fs";
-import { PassThrough } from "node:stream";
+import { createReadStream } from "node:fs";
+import { PassThrough, Readable } from "node:stream";
+import type { ByteRange } from "./xlsx-container";
 
 class ErrorReportingPassThrough extends PassThrough {
   constructor(private readonly onDownstreamError: (error: unknown) => void) {
@@ -22,14 +24,14 @@ class ErrorReportingPassThrough extends PassThrough {
 export class WatchedInput {
   /** The file's bytes, for exceljs to read. */
   readonly stream: PassThrough;
-  readonly #file: ReadStream;
+  readonly #file: Readable;
   #failure: { error: unknown } | undefined;
   /** Steps waiting for exceljs right now; each leaves the set when it settles. */
   readonly #pendingSteps = new Set<(error: unknown) => void>();
 
-  constructor(path: string) {
+  constructor(path: string, ranges: readonly ByteRange[] | null = null) {
     const fail = (error: unknown) => this.#fail(error);
-    this.#file = createReadStream(path);
+    this.#file = ranges ? Readable.from(rangesOf(path, ranges)) : createReadStream(path);
     this.stream = new ErrorReportingPassThrough(fail);
     this.#file.on("error", fail);
     this.#file.pipe(this.stream);
@@ -68,5 +70,15 @@ export class WatchedInput {
     this.#failure = { error };
     for (const reject of this.#pendingSteps) reject(error);
     this.#pendingSteps.clear();
+  }
+}
+
+/** The bytes of `ranges`, one after the other. */
+async function* rangesOf(path: string, ranges: readonly ByteRange[]): AsyncGenerator<Buffer> {
+  for (const { start, end } of ranges) {
+    if (end <= start) continue;
+    for await (const chunk of createReadStream(path, { start, end: end - 1 })) {
+      yield chunk as Buffer;
+    }
   }
 }

@@ -3,6 +3,12 @@
  * would find a truncated file's damage only when it reaches it, after rows were already handed on
  * (and sent); a zip keeps its table of contents at the very end, so reading that first catches a
  * cut-off file up front. It also turns "invalid signature" into a sentence a person can act on.
+ *
+ * The same directory gives the order to read the parts in. Excel and exceljs both store the
+ * worksheet before the shared strings and the sheet list, and exceljs's streaming reader then
+ * copies the whole worksheet to a temporary file (343 MB for a million loans) and parses it only
+ * once the zip has been read to its end. Handing it the parts with the worksheets last lets it
+ * parse each worksheet as it inflates, with no copy.
  */
 import { type FileHandle, open } from "node:fs/promises";
 import { WorkbookError } from "./workbook-error";
@@ -37,8 +43,30 @@ async function openForReading(path: string): Promise<FileHandle> {
   }
 }
 
-/** Part names from the zip's central directory, or null for a zip64 archive (not inspected). */
-async function listParts(file: FileHandle, path: string, size: number): Promise<string[] | null> {
+/** A part of the zip as stored: its name and where its local header starts. */
+interface StoredPart {
+  name: string;
+  offset: number;
+}
+
+export interface Directory {
+  parts: StoredPart[];
+  /** Where the central directory starts: the end of the last part's data. */
+  offset: number;
+}
+
+/** Bytes `start` (included) to `end` (excluded) of the file. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** The zip's central directory, or null for a zip64 archive (not inspected). */
+async function readDirectory(
+  file: FileHandle,
+  path: string,
+  size: number,
+): Promise<Directory | null> {
   const tailLength = Math.min(size, END_RECORD_SIZE + MAX_ZIP_COMMENT);
   const tail = await readAt(file, size - tailLength, tailLength);
   let endRecord = -1;
@@ -62,7 +90,7 @@ async function listParts(file: FileHandle, path: string, size: number): Promise<
     throw new WorkbookError(path, "is truncated or damaged: the zip's directory is out of bounds");
   }
   const directory = await readAt(file, directoryOffset, directorySize);
-  const names: string[] = [];
+  const parts: StoredPart[] = [];
   for (let at = 0; at + 46 <= directory.length; ) {
     if (directory.readUInt32LE(at) !== CENTRAL_DIRECTORY_ENTRY) {
       throw new WorkbookError(path, "is damaged: the zip's directory is unreadable");
@@ -70,14 +98,46 @@ async function listParts(file: FileHandle, path: string, size: number): Promise<
     const nameLength = directory.readUInt16LE(at + 28);
     const extraLength = directory.readUInt16LE(at + 30);
     const commentLength = directory.readUInt16LE(at + 32);
-    names.push(directory.toString("utf8", at + 46, at + 46 + nameLength));
+    parts.push({
+      name: directory.toString("utf8", at + 46, at + 46 + nameLength),
+      offset: directory.readUInt32LE(at + 42),
+    });
     at += 46 + nameLength + extraLength + commentLength;
   }
-  return names;
+  return { parts, offset: directoryOffset };
 }
 
-/** Throws a `WorkbookError` unless `path` is a complete xlsx package with at least one worksheet. */
-export async function assertXlsxContainer(path: string): Promise<void> {
+/**
+ * The file's bytes in the order to stream them: every part as stored (local header, data and any
+ * data descriptor), worksheets after all the others, then the directory and end record as they
+ * are (a streaming unzip reads the directory's entries without following their offsets). Null
+ * when nothing needs to move, or when the parts do not tile the file from its first byte (data
+ * before the first part, or overlapping parts): such a file is streamed as it is.
+ */
+export function readingOrder(directory: Directory, size: number): ByteRange[] | null {
+  const stored = [...directory.parts].sort((a, b) => a.offset - b.offset);
+  const isWorksheet = (part: StoredPart) => WORKSHEET_PART.test(part.name);
+  const lastOther = stored.findLastIndex((part) => !isWorksheet(part));
+  const firstWorksheet = stored.findIndex(isWorksheet);
+  if (firstWorksheet < 0 || firstWorksheet > lastOther) return null;
+  const ranges = stored.map((part, index) => ({
+    part,
+    start: part.offset,
+    end: stored[index + 1]?.offset ?? directory.offset,
+  }));
+  if (ranges[0]?.start !== 0 || ranges.some((range) => range.end <= range.start)) return null;
+  return [
+    ...ranges.filter((range) => !isWorksheet(range.part)),
+    ...ranges.filter((range) => isWorksheet(range.part)),
+    { start: directory.offset, end: size },
+  ].map(({ start, end }) => ({ start, end }));
+}
+
+/**
+ * Throws a `WorkbookError` unless `path` is a complete xlsx package with at least one worksheet.
+ * Returns the byte ranges to stream it in (worksheets last), or null to stream it as it is.
+ */
+export async function assertXlsxContainer(path: string): Promise<ByteRange[] | null> {
   const file = await openForReading(path);
   try {
     const stats = await file.stat();
@@ -94,10 +154,18 @@ export async function assertXlsxContainer(path: string): Promise<void> {
     if (start.length < 4 || start.readUInt32LE(0) !== LOCAL_FILE_HEADER) {
       throw new WorkbookError(path, "is not an xlsx workbook (it is not a zip archive)");
     }
-    const parts = await listParts(file, path, size);
-    if (parts && !parts.some((part) => WORKSHEET_PART.test(part))) {
+    const directory = await readDirectory(file, path, size);
+    if (directory === null) return null;
+    if (!directory.parts.some((part) => WORKSHEET_PART.test(part.name))) {
       throw new WorkbookError(path, "is a zip archive but not an xlsx workbook (no worksheets)");
     }
+    const order = readingOrder(directory, size);
+    // A directory that points anywhere but at a part's header is not followed: streamed as stored.
+    for (const range of order?.slice(0, -1) ?? []) {
+      const header = await readAt(file, range.start, 4);
+      if (header.length < 4 || header.readUInt32LE(0) !== LOCAL_FILE_HEADER) return null;
+    }
+    return order;
   } finally {
     await file.close();
   }

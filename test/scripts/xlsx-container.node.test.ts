@@ -1,0 +1,158 @@
+/*
+ * The order the reader streams a workbook's parts in: worksheets after the shared strings and the
+ * sheet list, so exceljs parses each worksheet as it inflates instead of copying it to a
+ * temporary file first (scripts/lib/xlsx-container.ts).
+ */
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import { readRows } from "../../scripts/lib/read-workbook";
+import {
+  assertXlsxContainer,
+  type ByteRange,
+  readingOrder,
+} from "../../scripts/lib/xlsx-container";
+import {
+  CUSTOMER_HEADERS,
+  customerValues,
+  REAL_CUSTOMERS,
+  REAL_LOANS,
+  scratchFiles,
+  writeWorkbook,
+} from "../node/ingest-fixtures";
+
+const pathOf = scratchFiles();
+
+const LOCAL_FILE_HEADER = 0x04034b50;
+
+/** The part name in the local header at `at`. */
+function partAt(bytes: Buffer, at: number): string {
+  expect(bytes.readUInt32LE(at)).toBe(LOCAL_FILE_HEADER);
+  const nameLength = bytes.readUInt16LE(at + 26);
+  return bytes.toString("utf8", at + 30, at + 30 + nameLength);
+}
+
+/** exceljs's temporary worksheet copies made by this process (named by the `tmp` package). */
+async function temporaryCopies(): Promise<string[]> {
+  return (await readdir(tmpdir())).filter((name) => name.startsWith(`tmp-${process.pid}-`));
+}
+
+describe("the order a workbook is streamed in", () => {
+  it.each([
+    ["the lender's loans", REAL_LOANS],
+    ["the lender's customers", REAL_CUSTOMERS],
+  ])("puts %s worksheet after every other part, each part whole", async (_name, path) => {
+    const bytes = await readFile(path);
+    const ranges = (await assertXlsxContainer(path)) as ByteRange[];
+    expect(ranges).not.toBeNull();
+    // Every byte once: the ranges tile the file.
+    const tiled = [...ranges].sort((a, b) => a.start - b.start);
+    expect(tiled[0]?.start).toBe(0);
+    for (const [index, range] of tiled.entries()) {
+      expect(range.end).toBe(tiled[index + 1]?.start ?? bytes.length);
+    }
+    // Parts first (each range starts at a local header), worksheets last among them, then the
+    // directory as it was.
+    const parts = ranges.slice(0, -1).map((range) => partAt(bytes, range.start));
+    const original = tiled.slice(0, -1).map((range) => partAt(bytes, range.start));
+    expect(original.indexOf("xl/worksheets/sheet1.xml")).toBeLessThan(
+      original.indexOf("xl/sharedStrings.xml"),
+    );
+    expect(parts.at(-1)).toBe("xl/worksheets/sheet1.xml");
+    expect([...parts].sort()).toEqual([...original].sort());
+    expect(ranges.at(-1)?.end).toBe(bytes.length);
+  });
+
+  it("reads a workbook stored worksheet-first without a temporary copy of the worksheet", async () => {
+    const before = await temporaryCopies();
+    let rows = 0;
+    let duringRead: string[] = [];
+    for await (const _loan of readRows(REAL_LOANS, "loans")) {
+      if (++rows === 1) duringRead = await temporaryCopies();
+    }
+    expect(rows).toBe(782);
+    // exceljs makes its copy before the first row when the sheet comes first in the stream.
+    expect(duringRead.filter((name) => !before.includes(name))).toEqual([]);
+  });
+
+  it("leaves alone a file that needs no change, or whose parts it cannot place", () => {
+    const size = 1_000;
+    const part = (name: string, offset: number) => ({ name, offset });
+    const sheet = "xl/worksheets/sheet1.xml";
+    // Worksheets already last.
+    expect(
+      readingOrder(
+        {
+          parts: [part("xl/workbook.xml", 0), part("xl/sharedStrings.xml", 100), part(sheet, 200)],
+          offset: 900,
+        },
+        size,
+      ),
+    ).toBeNull();
+    // No worksheet at all (refused elsewhere), bytes before the first part, two parts at one place.
+    expect(readingOrder({ parts: [part("xl/workbook.xml", 0)], offset: 900 }, size)).toBeNull();
+    expect(
+      readingOrder({ parts: [part(sheet, 10), part("xl/workbook.xml", 500)], offset: 900 }, size),
+    ).toBeNull();
+    expect(
+      readingOrder({ parts: [part(sheet, 0), part("xl/workbook.xml", 0)], offset: 900 }, size),
+    ).toBeNull();
+    // Two worksheets before the sheet list: both move behind it, in their stored order.
+    expect(
+      readingOrder(
+        {
+          parts: [
+            part("xl/worksheets/sheet2.xml", 300),
+            part(sheet, 0),
+            part("xl/workbook.xml", 600),
+          ],
+          offset: 900,
+        },
+        size,
+      ),
+    ).toEqual([
+      { start: 600, end: 900 },
+      { start: 0, end: 300 },
+      { start: 300, end: 600 },
+      { start: 900, end: 1_000 },
+    ]);
+  });
+
+  it("reads an exceljs-written workbook (data descriptors, worksheet first) row for row", async () => {
+    const ids = Array.from({ length: 3_000 }, (_, i) => i + 1);
+    const path = await writeWorkbook(pathOf("written-by-exceljs.xlsx"), [
+      { rows: [CUSTOMER_HEADERS, ...ids.map((id) => customerValues(id))] },
+    ]);
+    expect(await assertXlsxContainer(path)).not.toBeNull();
+    const before = await temporaryCopies();
+    const read: number[] = [];
+    let duringRead: string[] = [];
+    for await (const customer of readRows(path, "customers")) {
+      if (read.push(customer.customer_id) === 1) duringRead = await temporaryCopies();
+    }
+    expect(read).toEqual(ids);
+    expect(duringRead.filter((name) => !before.includes(name))).toEqual([]);
+  });
+
+  it("streams as stored a file whose directory points beside a part's header, and still reads it", async () => {
+    const bytes = Buffer.from(await readFile(REAL_LOANS));
+    const ranges = (await assertXlsxContainer(REAL_LOANS)) as ByteRange[];
+    // The worksheet's directory entry (its part is streamed last), moved one byte on.
+    const worksheet = ranges.at(-2)?.start ?? 0;
+    let entry = ranges.at(-1)?.start ?? 0;
+    while (bytes.readUInt32LE(entry + 42) !== worksheet) {
+      entry +=
+        46 +
+        bytes.readUInt16LE(entry + 28) +
+        bytes.readUInt16LE(entry + 30) +
+        bytes.readUInt16LE(entry + 32);
+    }
+    bytes.writeUInt32LE(worksheet + 1, entry + 42);
+    const path = pathOf("directory-off-by-one.xlsx");
+    await writeFile(path, bytes);
+    expect(await assertXlsxContainer(path)).toBeNull();
+    let rows = 0;
+    for await (const _loan of readRows(path, "loans")) rows++;
+    expect(rows).toBe(782);
+  });
+});
