@@ -48,7 +48,7 @@ export class CustomerBuckets<Row extends { customer_id: number }> {
     return rest;
   }
 
-  /** An id outside the workbook's (an unknown customer, which the consumer rejects) goes to an end. */
+  /** An id outside the workbook's (a customer stored before, or an unknown one) goes to an end. */
   #bucketOf(customerId: number): number {
     const index = Math.floor((customerId - this.#lowestId) / this.#idsPerBucket);
     return Math.min(this.#buckets.length - 1, Math.max(0, index));

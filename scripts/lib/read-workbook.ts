@@ -63,7 +63,8 @@ const STREAMING_OPTIONS = {
  * end of the zip and announces it while those parts still wait in its buffer): rarely, under
  * load, and always before the first row, as an exceljs TypeError (no sheet list, no shared
  * strings). The same file read again is read whole; a damaged file fails every time. Files are
- * streamed worksheets last when their zip allows it (xlsx-container.ts), and then no copy is made.
+ * streamed worksheets last when their zip allows it (xlsx-container.ts): with the shared strings
+ * and the sheet list before the sheet, exceljs makes no copy and this race cannot happen.
  */
 const READ_ATTEMPTS = 3;
 

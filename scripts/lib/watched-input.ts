@@ -7,6 +7,7 @@
  * The file can be streamed as it is or as byte ranges in another order (xlsx-container.ts).
  */
 import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { PassThrough, Readable } from "node:stream";
 import type { ByteRange } from "./xlsx-container";
 
@@ -73,12 +74,20 @@ export class WatchedInput {
   }
 }
 
-/** The bytes of `ranges`, one after the other. */
+/**
+ * The bytes of `ranges`, one after the other, through one open file: a file moved or deleted
+ * during the read is still read whole, as when it is streamed as stored.
+ */
 async function* rangesOf(path: string, ranges: readonly ByteRange[]): AsyncGenerator<Buffer> {
-  for (const { start, end } of ranges) {
-    if (end <= start) continue;
-    for await (const chunk of createReadStream(path, { start, end: end - 1 })) {
-      yield chunk as Buffer;
+  const file = await open(path, "r");
+  try {
+    for (const { start, end } of ranges) {
+      if (end <= start) continue;
+      for await (const chunk of file.createReadStream({ start, end: end - 1, autoClose: false })) {
+        yield chunk as Buffer;
+      }
     }
+  } finally {
+    await file.close();
   }
 }

@@ -4,11 +4,11 @@
  * (and sent); a zip keeps its table of contents at the very end, so reading that first catches a
  * cut-off file up front. It also turns "invalid signature" into a sentence a person can act on.
  *
- * The same directory gives the order to read the parts in. Excel and exceljs both store the
- * worksheet before the shared strings and the sheet list, and exceljs's streaming reader then
- * copies the whole worksheet to a temporary file (343 MB for a million loans) and parses it only
- * once the zip has been read to its end. Handing it the parts with the worksheets last lets it
- * parse each worksheet as it inflates, with no copy.
+ * The same directory gives the order to read the parts in. Excel stores the worksheet before the
+ * shared strings, exceljs before the sheet list too, and exceljs's streaming reader then copies
+ * the whole worksheet to a temporary file (343 MB for a million loans) and parses it only once the
+ * zip has been read to its end. Handing it the parts with the worksheets last lets it parse each
+ * worksheet as it inflates, with no copy.
  */
 import { type FileHandle, open } from "node:fs/promises";
 import { WorkbookError } from "./workbook-error";

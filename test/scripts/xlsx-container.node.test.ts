@@ -3,7 +3,7 @@
  * sheet list, so exceljs parses each worksheet as it inflates instead of copying it to a
  * temporary file first (scripts/lib/xlsx-container.ts).
  */
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
 import { readRows } from "../../scripts/lib/read-workbook";
@@ -15,6 +15,8 @@ import {
 import {
   CUSTOMER_HEADERS,
   customerValues,
+  LOAN_HEADERS,
+  loanValues,
   REAL_CUSTOMERS,
   REAL_LOANS,
   scratchFiles,
@@ -155,4 +157,18 @@ describe("the order a workbook is streamed in", () => {
     for await (const _loan of readRows(path, "loans")) rows++;
     expect(rows).toBe(782);
   });
+
+  it("reads the file whole even when it is deleted during the read", async () => {
+    // Large enough that the file is still being read when its first row arrives.
+    const loans = Array.from({ length: 20_000 }, (_, i) => loanValues(1 + (i % 500), 10_000 + i));
+    const path = await writeWorkbook(pathOf("deleted-while-read.xlsx"), [
+      { rows: [LOAN_HEADERS, ...loans], dateColumns: [8, 9] },
+    ]);
+    expect(await assertXlsxContainer(path)).not.toBeNull();
+    let rows = 0;
+    for await (const _loan of readRows(path, "loans")) {
+      if (++rows === 1) await rm(path);
+    }
+    expect(rows).toBe(20_000);
+  }, 60_000);
 });
