@@ -9,8 +9,11 @@ import { ROWS_PER_CHUNK } from "../../src/ingest/messages";
  * Rows keep their file order within a bucket; nothing is dropped, only the order changes.
  */
 
-/** Ranges of customer ids. At most BUCKETS × ROWS_PER_CHUNK rows are held at once. */
-export const CUSTOMER_BUCKETS = 40;
+/**
+ * Ranges of customer ids. At most BUCKETS × ROWS_PER_CHUNK rows are held at once. 20 measured
+ * faster than 10, 40 and 80 (docs/performance.md#ingest-at-scale).
+ */
+export const CUSTOMER_BUCKETS = 20;
 
 export class CustomerBuckets<Row extends { customer_id: number }> {
   readonly #buckets: Row[][];
