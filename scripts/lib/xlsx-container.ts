@@ -43,6 +43,8 @@ async function openForReading(path: string): Promise<FileHandle> {
   }
 }
 
+const isWorksheet = (part: StoredPart) => WORKSHEET_PART.test(part.name);
+
 /** A part of the zip as stored: its name and where its local header starts. */
 interface StoredPart {
   name: string;
@@ -116,7 +118,6 @@ async function readDirectory(
  */
 export function readingOrder(directory: Directory, size: number): ByteRange[] | null {
   const stored = [...directory.parts].sort((a, b) => a.offset - b.offset);
-  const isWorksheet = (part: StoredPart) => WORKSHEET_PART.test(part.name);
   const lastOther = stored.findLastIndex((part) => !isWorksheet(part));
   const firstWorksheet = stored.findIndex(isWorksheet);
   if (firstWorksheet < 0 || firstWorksheet > lastOther) return null;
@@ -156,7 +157,7 @@ export async function assertXlsxContainer(path: string): Promise<ByteRange[] | n
     }
     const directory = await readDirectory(file, path, size);
     if (directory === null) return null;
-    if (!directory.parts.some((part) => WORKSHEET_PART.test(part.name))) {
+    if (!directory.parts.some(isWorksheet)) {
       throw new WorkbookError(path, "is a zip archive but not an xlsx workbook (no worksheets)");
     }
     const order = readingOrder(directory, size);

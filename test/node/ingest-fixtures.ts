@@ -3,11 +3,16 @@
  * written with exceljs's ordinary (in-memory) writer, so the streaming reader is tested against
  * files it did not produce itself.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll } from "vitest";
+
+/** exceljs's temporary worksheet copies made by this process (named by the `tmp` package). */
+export async function temporaryCopies(): Promise<string[]> {
+  return (await readdir(tmpdir())).filter((name) => name.startsWith(`tmp-${process.pid}-`));
+}
 
 /** The lender's real workbooks (read-only; never write to them). */
 export {

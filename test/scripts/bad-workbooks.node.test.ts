@@ -2,8 +2,7 @@
  * Files the reader must refuse as a whole (a WorkbookError, before any row is yielded) and rows it
  * must reject one by one while every other row still comes through.
  */
-import { readdir, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import ExcelJS from "exceljs";
 import { describe, expect, it, vi } from "vitest";
 import { readAllRows, readRows, WorkbookError } from "../../scripts/lib/read-workbook";
@@ -15,13 +14,9 @@ import {
   loanValues,
   REAL_LOANS,
   scratchFiles,
+  temporaryCopies,
   writeWorkbook,
 } from "../node/ingest-fixtures";
-
-/** exceljs's temporary worksheet copies made by this process (named by the `tmp` package). */
-async function temporaryCopies(): Promise<string[]> {
-  return (await readdir(tmpdir())).filter((name) => name.startsWith(`tmp-${process.pid}-`));
-}
 
 const pathOf = scratchFiles();
 

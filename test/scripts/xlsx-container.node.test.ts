@@ -3,8 +3,7 @@
  * sheet list, so exceljs parses each worksheet as it inflates instead of copying it to a
  * temporary file first (scripts/lib/xlsx-container.ts).
  */
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { readRows } from "../../scripts/lib/read-workbook";
 import {
@@ -20,6 +19,7 @@ import {
   REAL_CUSTOMERS,
   REAL_LOANS,
   scratchFiles,
+  temporaryCopies,
   writeWorkbook,
 } from "../node/ingest-fixtures";
 
@@ -32,11 +32,6 @@ function partAt(bytes: Buffer, at: number): string {
   expect(bytes.readUInt32LE(at)).toBe(LOCAL_FILE_HEADER);
   const nameLength = bytes.readUInt16LE(at + 26);
   return bytes.toString("utf8", at + 30, at + 30 + nameLength);
-}
-
-/** exceljs's temporary worksheet copies made by this process (named by the `tmp` package). */
-async function temporaryCopies(): Promise<string[]> {
-  return (await readdir(tmpdir())).filter((name) => name.startsWith(`tmp-${process.pid}-`));
 }
 
 describe("the order a workbook is streamed in", () => {
