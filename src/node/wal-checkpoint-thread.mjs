@@ -37,8 +37,16 @@ const timer = setInterval(() => {
   try {
     checkpoint ??= prepareCheckpoint();
     const [busy, walFrames, copiedFrames] = checkpoint.get([]);
-    // -1: this connection does not see a WAL database (any more).
-    if (walFrames === -1) throw Object.assign(new Error("not a WAL database"), { code: "NOT_WAL" });
+    if (walFrames === -1) {
+      // Busy with no counts: another connection holds the checkpoint lock (its own checkpoint
+      // past the connections' threshold, or a TRUNCATE at close). Not a failure: next tick.
+      if (busy === 1) {
+        parentPort?.postMessage({ kind: "deferred" });
+        return;
+      }
+      // -1 without busy: this connection does not see a WAL database (any more).
+      throw Object.assign(new Error("not a WAL database"), { code: "NOT_WAL" });
+    }
     parentPort?.postMessage({ kind: "checkpointed", busy, walFrames, copiedFrames });
   } catch (error) {
     // A lock another connection holds, an I/O error: reported, and tried again next time.

@@ -24,6 +24,8 @@ export interface CheckpointProgress {
 
 type ThreadMessage =
   | ({ kind: "checkpointed" } & CheckpointProgress)
+  /** Another connection was checkpointing: nothing done, nothing wrong. */
+  | { kind: "deferred" }
   | { kind: "failed"; error: string };
 
 export interface WalCheckpointer {
@@ -42,7 +44,12 @@ export interface WalCheckpointer {
  */
 export function startWalCheckpointer(
   path: string,
-  options: { intervalMs?: number; onCheckpoint?: (progress: CheckpointProgress) => void } = {},
+  options: {
+    intervalMs?: number;
+    onCheckpoint?: (progress: CheckpointProgress) => void;
+    /** A tick that found another connection checkpointing, and left the WAL to it. */
+    onDeferred?: () => void;
+  } = {},
 ): WalCheckpointer {
   const worker = new Worker(new URL("./wal-checkpoint-thread.mjs", import.meta.url), {
     workerData: { path, intervalMs: options.intervalMs ?? WAL_CHECKPOINT_INTERVAL_MS },
@@ -56,6 +63,8 @@ export function startWalCheckpointer(
     if (message.kind === "checkpointed") {
       failing = false;
       options.onCheckpoint?.(message);
+    } else if (message.kind === "deferred") {
+      options.onDeferred?.();
     } else if (!failing) {
       failing = true;
       log("warn", "a WAL checkpoint failed; the thread tries again", { error: message.error });

@@ -1,8 +1,12 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { copyFile, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Database from "libsql";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type LibsqlDatabase, openLibsqlDatabase } from "../../src/node/database";
 import { openRuntime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
@@ -113,6 +117,65 @@ describe("the WAL checkpointer", () => {
       }
     },
   );
+
+  it("leaves the WAL to another connection's checkpoint, without calling that a failure", async () => {
+    const path = join(directory, "e.db");
+    const database = await openLibsqlDatabase(`file:${path}`);
+    // A reader on an older snapshot: a TRUNCATE checkpoint must wait for it, and waits holding
+    // the checkpoint lock, as a connection's own checkpoint past its threshold holds it.
+    await writePages(database, 20);
+    const reader = new Database(path);
+    reader.exec("BEGIN");
+    reader.prepare("SELECT count(*) FROM filler").get();
+    await writePages(database, 20);
+    const other = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const db = new (require("libsql"))(process.argv[1]);
+         db.exec("PRAGMA busy_timeout = 10000");
+         console.log("checkpointing");
+         db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").raw(true).get();`,
+        path,
+      ],
+      {
+        cwd: fileURLToPath(new URL("../..", import.meta.url)),
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    const exited = once(other, "exit");
+    const warn = vi.spyOn(console, "warn");
+    let deferred = 0;
+    const seen: CheckpointProgress[] = [];
+    let checkpointer: ReturnType<typeof startWalCheckpointer> | undefined;
+    try {
+      await once(other.stdout, "data");
+      checkpointer = startWalCheckpointer(path, {
+        intervalMs: 10,
+        onCheckpoint: (progress) => seen.push(progress),
+        onDeferred: () => deferred++,
+      });
+      // Each tick meanwhile finds the lock taken: SQLite answers busy, with no frame counts.
+      await until(
+        async () => deferred,
+        (count) => count >= 3,
+        10_000,
+      );
+      expect(seen).toEqual([]);
+      // The reader ends, the other checkpoint finishes, and the thread checkpoints again.
+      reader.exec("COMMIT");
+      await exited;
+      await writePages(database, 10);
+      await completeCheckpoint(seen, 10);
+      expect(warn.mock.calls.flat().join("\n")).not.toContain("checkpoint failed");
+    } finally {
+      warn.mockRestore();
+      other.kill();
+      await checkpointer?.stop();
+      reader.close();
+      database.close();
+    }
+  }, 30_000);
 
   it("stops when asked, without being ended, however often asked and whatever its file", async () => {
     const path = join(directory, "b.db");
