@@ -49,7 +49,7 @@ const timer = setInterval(() => {
     }
     parentPort?.postMessage({ kind: "checkpointed", busy, walFrames, copiedFrames });
   } catch (error) {
-    // A lock another connection holds, an I/O error: reported, and tried again next time.
+    // An I/O error, a file that is not (yet) a WAL database: reported, and tried again next time.
     forgetConnection();
     parentPort?.postMessage({ kind: "failed", error: error.code ?? error.name });
   }

@@ -37,8 +37,9 @@ export interface WalCheckpointer {
 }
 
 /**
- * Starts the thread over the database file at `path`. A checkpoint that fails (a lock, an I/O
- * error) is logged and tried again at the next tick; should the thread itself stop, the app's
+ * Starts the thread over the database file at `path`. A tick that finds another connection
+ * checkpointing leaves it to that one; a checkpoint that fails (an I/O error, a file that is not a
+ * WAL database yet) is logged and tried again at the next tick; should the thread itself stop, the app's
  * connections still checkpoint on their own past a larger threshold (native-libsql.ts), so the
  * WAL stays bounded either way.
  */

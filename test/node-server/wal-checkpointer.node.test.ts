@@ -149,7 +149,11 @@ describe("the WAL checkpointer", () => {
     const seen: CheckpointProgress[] = [];
     let checkpointer: ReturnType<typeof startWalCheckpointer> | undefined;
     try {
-      await once(other.stdout, "data");
+      // Its checkpoint has begun (or the process ended early, and the test fails here).
+      await new Promise<void>((resolve, reject) => {
+        other.stdout.once("data", () => resolve());
+        other.once("exit", () => reject(new Error("the other connection's process ended early")));
+      });
       checkpointer = startWalCheckpointer(path, {
         intervalMs: 10,
         onCheckpoint: (progress) => seen.push(progress),
