@@ -12,6 +12,13 @@ import { log } from "../lib/log";
 /** How often the thread checkpoints: often enough that the WAL stays a few MB under load. */
 const WAL_CHECKPOINT_INTERVAL_MS = 100;
 
+/**
+ * How long the thread may find another connection checkpointing, tick after tick, before it says
+ * so: a checkpoint takes milliseconds, so a lock held this long is a stuck or stopped process, and
+ * the WAL grows meanwhile.
+ */
+const DEFERRED_WARNING_MS = 30_000;
+
 /** How long `stop` waits for the thread to finish its checkpoint and close its connection. */
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -50,6 +57,8 @@ export function startWalCheckpointer(
     onCheckpoint?: (progress: CheckpointProgress) => void;
     /** A tick that found another connection checkpointing, and left the WAL to it. */
     onDeferred?: () => void;
+    /** After how long of nothing but such ticks a warning is logged (tests shorten it). */
+    deferredWarningMs?: number;
   } = {},
 ): WalCheckpointer {
   const worker = new Worker(new URL("./wal-checkpoint-thread.mjs", import.meta.url), {
@@ -58,13 +67,26 @@ export function startWalCheckpointer(
   // The thread never keeps the process alive; the runtime stops it before closing the database.
   worker.unref();
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-  // A failing checkpoint is logged once, and again only after one has succeeded in between.
+  // A failing checkpoint is logged once, and again only after one has succeeded in between; so is
+  // a checkpoint lock that another connection keeps for longer than DEFERRED_WARNING_MS.
   let failing = false;
+  let deferredSince: number | null = null;
+  let deferredTooLong = false;
+  const deferredWarningMs = options.deferredWarningMs ?? DEFERRED_WARNING_MS;
   worker.on("message", (message: ThreadMessage) => {
     if (message.kind === "checkpointed") {
       failing = false;
+      deferredSince = null;
+      deferredTooLong = false;
       options.onCheckpoint?.(message);
     } else if (message.kind === "deferred") {
+      deferredSince ??= Date.now();
+      if (!deferredTooLong && Date.now() - deferredSince >= deferredWarningMs) {
+        deferredTooLong = true;
+        log("warn", "another connection has held the WAL checkpoint lock for a long time", {
+          seconds: Math.round((Date.now() - deferredSince) / 1000),
+        });
+      }
       options.onDeferred?.();
     } else if (!failing) {
       failing = true;

@@ -128,41 +128,50 @@ describe("the WAL checkpointer", () => {
     reader.exec("BEGIN");
     reader.prepare("SELECT count(*) FROM filler").get();
     await writePages(database, 20);
+    // The other process asks again while the lock is someone else's (SQLite does not wait for it).
     const other = spawn(
       process.execPath,
       [
         "-e",
         `const db = new (require("libsql"))(process.argv[1]);
-         db.exec("PRAGMA busy_timeout = 10000");
-         console.log("checkpointing");
-         db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").raw(true).get();`,
+         db.exec("PRAGMA busy_timeout = 20000");
+         const truncate = db.prepare("PRAGMA wal_checkpoint(TRUNCATE)").raw(true);
+         while (truncate.get()[1] === -1);`,
         path,
       ],
-      {
-        cwd: fileURLToPath(new URL("../..", import.meta.url)),
-        stdio: ["ignore", "pipe", "inherit"],
-      },
+      { cwd: fileURLToPath(new URL("../..", import.meta.url)), stdio: "inherit" },
     );
-    const exited = once(other, "exit");
+    let ended = false;
+    const exited = once(other, "exit").finally(() => {
+      ended = true;
+    });
+    const probe = new Database(path);
     const warn = vi.spyOn(console, "warn");
     let deferred = 0;
     const seen: CheckpointProgress[] = [];
     let checkpointer: ReturnType<typeof startWalCheckpointer> | undefined;
     try {
-      // Its checkpoint has begun (or the process ended early, and the test fails here).
-      await new Promise<void>((resolve, reject) => {
-        other.stdout.once("data", () => resolve());
-        other.once("exit", () => reject(new Error("the other connection's process ended early")));
-      });
+      // Started once the other process holds the lock: busy, with no frame counts.
+      const checkpointProbe = probe.prepare("PRAGMA wal_checkpoint(PASSIVE)").raw(true);
+      await until(
+        async () => (ended ? "ended" : checkpointProbe.get([])),
+        (row) => row === "ended" || (Array.isArray(row) && row[0] === 1 && row[1] === -1),
+        10_000,
+      );
+      expect(ended).toBe(false);
       checkpointer = startWalCheckpointer(path, {
         intervalMs: 10,
         onCheckpoint: (progress) => seen.push(progress),
         onDeferred: () => deferred++,
+        deferredWarningMs: 300,
       });
-      // Each tick meanwhile finds the lock taken: SQLite answers busy, with no frame counts.
+      // Each tick meanwhile finds the lock taken, and leaves the WAL to the other process; held
+      // for longer than the warning's time, the lock is named once.
+      const heldTooLong = () =>
+        warn.mock.calls.flat().join("\n").includes("held the WAL checkpoint lock");
       await until(
-        async () => deferred,
-        (count) => count >= 3,
+        async () => deferred >= 3 && heldTooLong(),
+        (done) => done,
         10_000,
       );
       expect(seen).toEqual([]);
@@ -171,15 +180,19 @@ describe("the WAL checkpointer", () => {
       await exited;
       await writePages(database, 10);
       await completeCheckpoint(seen, 10);
-      expect(warn.mock.calls.flat().join("\n")).not.toContain("checkpoint failed");
+      const warnings = warn.mock.calls.flat().join("\n");
+      expect(warnings).not.toContain("checkpoint failed");
+      expect(warnings.match(/held the WAL checkpoint lock/g)).toHaveLength(1);
     } finally {
       warn.mockRestore();
       other.kill();
       await checkpointer?.stop();
+      if (reader.inTransaction) reader.exec("ROLLBACK");
       reader.close();
+      probe.close();
       database.close();
     }
-  }, 30_000);
+  }, 40_000);
 
   it("stops when asked, without being ended, however often asked and whatever its file", async () => {
     const path = join(directory, "b.db");
