@@ -46,9 +46,9 @@ export interface WalCheckpointer {
 /**
  * Starts the thread over the database file at `path`. A tick that finds another connection
  * checkpointing leaves it to that one; a checkpoint that fails (an I/O error, a file that is not a
- * WAL database yet) is logged and tried again at the next tick; should the thread itself stop, the app's
- * connections still checkpoint on their own past a larger threshold (native-libsql.ts), so the
- * WAL stays bounded either way.
+ * WAL database yet) is logged and tried again at the next tick; should the thread itself stop,
+ * the app's connections still checkpoint on their own past a larger threshold
+ * (native-libsql.ts), so the WAL stays bounded either way.
  */
 export function startWalCheckpointer(
   path: string,
@@ -80,11 +80,12 @@ export function startWalCheckpointer(
       deferredTooLong = false;
       options.onCheckpoint?.(message);
     } else if (message.kind === "deferred") {
-      deferredSince ??= Date.now();
-      if (!deferredTooLong && Date.now() - deferredSince >= deferredWarningMs) {
+      const now = Date.now();
+      deferredSince ??= now;
+      if (!deferredTooLong && now - deferredSince >= deferredWarningMs) {
         deferredTooLong = true;
         log("warn", "another connection has held the WAL checkpoint lock for a long time", {
-          seconds: Math.round((Date.now() - deferredSince) / 1000),
+          seconds: Math.round((now - deferredSince) / 1000),
         });
       }
       options.onDeferred?.();

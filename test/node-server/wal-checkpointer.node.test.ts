@@ -147,6 +147,7 @@ describe("the WAL checkpointer", () => {
     });
     const probe = new Database(path);
     const warn = vi.spyOn(console, "warn");
+    const warnings = () => warn.mock.calls.flat().join("\n");
     let deferred = 0;
     const seen: CheckpointProgress[] = [];
     let checkpointer: ReturnType<typeof startWalCheckpointer> | undefined;
@@ -167,10 +168,8 @@ describe("the WAL checkpointer", () => {
       });
       // Each tick meanwhile finds the lock taken, and leaves the WAL to the other process; held
       // for longer than the warning's time, the lock is named once.
-      const heldTooLong = () =>
-        warn.mock.calls.flat().join("\n").includes("held the WAL checkpoint lock");
       await until(
-        async () => deferred >= 3 && heldTooLong(),
+        async () => deferred >= 3 && warnings().includes("held the WAL checkpoint lock"),
         (done) => done,
         10_000,
       );
@@ -180,9 +179,8 @@ describe("the WAL checkpointer", () => {
       await exited;
       await writePages(database, 10);
       await completeCheckpoint(seen, 10);
-      const warnings = warn.mock.calls.flat().join("\n");
-      expect(warnings).not.toContain("checkpoint failed");
-      expect(warnings.match(/held the WAL checkpoint lock/g)).toHaveLength(1);
+      expect(warnings()).not.toContain("checkpoint failed");
+      expect(warnings().match(/held the WAL checkpoint lock/g)).toHaveLength(1);
     } finally {
       warn.mockRestore();
       other.kill();
