@@ -67,14 +67,24 @@ export const isoDateSchema = z.string().openapi({ format: "date", example: "2025
 /** A response amount: rupees with at most 2 decimals. */
 export const amountSchema = z.number().openapi({ example: 8884.88 });
 
+const loanAmountSchema = moneySchema(MAX_LOAN_AMOUNT);
+/** The terms an instalment is computed from, each already within its own range. */
+const loanTermsSchema = z.object({
+  loan_amount: loanAmountSchema,
+  interest_rate: interestRateSchema,
+  tenure: tenureSchema,
+});
+
 const loanRequestSchema = z
   .object({
     customer_id: idSchema.openapi({ example: 1 }),
-    loan_amount: moneySchema(MAX_LOAN_AMOUNT).openapi({ example: 100000 }),
+    loan_amount: loanAmountSchema.openapi({ example: 100000 }),
     interest_rate: interestRateSchema,
     tenure: tenureSchema,
   })
-  // At the requested rate: a corrected rate is never lower, so neither is the EMI booked.
+  // At the requested rate: a corrected rate is never lower, so neither is the EMI booked. Only
+  // once every term is valid: zod runs an object's refinement after its fields' range issues,
+  // and a tenure of 0 would divide by zero, an out-of-range one blame the amount.
   .refine(
     (loan) =>
       monthlyInstalmentPaise(
@@ -85,6 +95,7 @@ const loanRequestSchema = z
     {
       path: ["loan_amount"],
       message: "is too small for the tenure: the monthly instalment would round to 0.00",
+      when: (payload) => loanTermsSchema.safeParse(payload.value).success,
     },
   )
   .openapi("LoanRequest");

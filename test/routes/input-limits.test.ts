@@ -141,6 +141,39 @@ describe("a loan whose EMI rounds to 0.00", () => {
   });
 });
 
+describe("loan terms out of range", () => {
+  it.each([
+    ["/check-eligibility", 0, 0],
+    ["/check-eligibility", -3, 0],
+    ["/create-loan", -600, 0],
+    ["/create-loan", 0, 0.001],
+  ])(
+    "%s with tenure %d and interest_rate %s is a 400 naming tenure, not a 5xx",
+    async (path, tenure, rate) => {
+      const { customer_id } = await registerCustomer();
+      const body = await expectProblem(
+        await call(path, { body: { customer_id, loan_amount: 100, interest_rate: rate, tenure } }),
+        400,
+        "tenure",
+      );
+      // The instalment check waits for valid terms: it would otherwise divide by the tenure.
+      expect(body.errors.map((e) => e.field)).not.toContain("loan_amount");
+    },
+  );
+
+  it("blames only the tenure when an amount fine at every valid tenure meets one out of range", async () => {
+    const { customer_id } = await registerCustomer();
+    const body = await expectProblem(
+      await call("/check-eligibility", {
+        body: { customer_id, loan_amount: 5, interest_rate: 0, tenure: 5000 },
+      }),
+      400,
+      "tenure",
+    );
+    expect(body.errors.map((e) => e.field)).toEqual(["tenure"]);
+  });
+});
+
 describe("Content-Encoding", () => {
   const loanBody = async () => {
     const { customer_id } = await registerCustomer();
