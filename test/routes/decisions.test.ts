@@ -76,6 +76,30 @@ describe("the record of a create-loan decision", () => {
     expect(breakdown.reduce((sum, part) => sum + part.points, 0)).toBe(record.credit_score);
   });
 
+  it("shows the day a repaid loan closed, which is why the decision left it out", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 100_000 });
+    const first = await createLoan(loanRequest(customer_id, 2_000_000, 12, 120));
+    expect(first.status).toBe(201);
+    const loanId = first.body.loan_id as number;
+    const statement = await callJson(`/view-statement/${customer_id}/${loanId}`);
+    const payoff = (statement.body.next_installment as Json).payoff_amount;
+    const paid = await callJson(`/make-payment/${customer_id}/${loanId}`, {
+      body: { amount: payoff },
+    });
+    expect(paid.body).toMatchObject({ status: "closed" });
+
+    // Both loans together would pass the limit and the 50 % rule: only the closed one's exclusion
+    // approves the second, and the record must say so for a reader to replay it.
+    const second = await createLoan(loanRequest(customer_id, 2_000_000, 12, 120));
+    expect(second.body).toMatchObject({ loan_approved: true });
+    const record = await decision(second.body.decision_id);
+    expect((record.inputs as { loans: Json[] }).loans).toEqual([
+      expect.objectContaining({ loan_id: loanId, closed_on: "2025-06-15", end_date: "2035-06-15" }),
+    ]);
+    const open = await decision(first.body.decision_id);
+    expect((open.inputs as { loans: Json[] }).loans).toEqual([]);
+  });
+
   it("stores a refusal with every reason and the principal reason a refusal letter gives", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 10_000 });
     const response = await createLoan(loanRequest(customer_id, 5_000_000));

@@ -114,6 +114,8 @@ export function toDecisionResponse(record: DecisionRecord): DecisionRecordRespon
         emis_paid_on_time: loan.emisPaidOnTime,
         start_date: loan.startDate,
         end_date: loan.endDate,
+        // Without it a decision that left a repaid loan out could not be replayed from the record.
+        closed_on: loan.closedOn ?? null,
       })),
     },
   };

@@ -45,6 +45,10 @@ const decisionInputLoanSchema = z
     emis_paid_on_time: z.number().int(),
     start_date: isoDateSchema,
     end_date: isoDateSchema,
+    closed_on: isoDateSchema.nullable().openapi({
+      description:
+        "The day the loan was repaid in full, if it was before the decision: a closed loan counts toward neither the approved limit nor the 50 % rule. null for an open loan, and in records made before model 2026-12.1, which did not read it",
+    }),
   })
   .openapi("DecisionInputLoan");
 
