@@ -142,6 +142,26 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
     expect(await count(database, "SELECT count(*) FROM loans")).toBe(6);
   }, 180_000);
 
+  it("stops at once on SIGTERM while a crashed worker's replacement is still starting", async () => {
+    const server = await serve(scratch("replacement.db"));
+    const [crashed] = await workerPids(server.url);
+    const children = async () =>
+      (await readFile(`/proc/${server.pid}/task/${server.pid}/children`, "utf8"))
+        .trim()
+        .split(/\s+/)
+        .map(Number);
+    const before = await children();
+    process.kill(crashed ?? 0, "SIGKILL");
+    // The replacement is forked after a short backoff and needs about a second to listen.
+    await until(children, (pids) => pids.some((pid) => !before.includes(pid)), 10_000, 5);
+    const signalled = Date.now();
+    // The primary alone, as a container runtime or systemd (KillMode=mixed) sends it.
+    process.kill(server.pid, "SIGTERM");
+    expect(await server.exited).toBe(0);
+    // Before the fix the replacement never read the stop, served on, and was killed after 15 s.
+    expect(Date.now() - signalled, server.output()).toBeLessThan(8_000);
+  }, 60_000);
+
   it("finishes requests in flight on SIGTERM, then exits 0 with the WAL checkpointed", async () => {
     const database = scratch("stopped.db");
     const server = await serve(database);

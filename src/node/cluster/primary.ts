@@ -63,6 +63,7 @@ export async function startClusterPrimary(
   let stopping = false;
   const fork = (): Worker => {
     const worker = cluster.fork(env);
+    worker.once("listening", () => listeningWorkers.add(worker));
     const channel = new ClusterChannel<PrimaryAsks, WorkerAsks>(
       (message) => worker.send(message),
       answer,
@@ -142,7 +143,15 @@ function listening(worker: Worker): Promise<Address> {
   });
 }
 
-/** Asks a worker to stop, waits for it to exit, kills it when it takes too long. */
+/** The workers that have started listening, and so have requests of their own to finish. */
+const listeningWorkers = new WeakSet<Worker>();
+
+/**
+ * Asks a worker to stop, waits for it to exit, kills it when it takes too long. A worker still
+ * starting (a crashed one's replacement) gets SIGTERM instead: it may not read messages yet, so a
+ * stop sent over IPC would be lost and the shutdown would wait for the kill, and it has no
+ * connections to finish.
+ */
 async function stopWorker(
   worker: Worker,
   channels: Map<Worker, ClusterChannel<PrimaryAsks, WorkerAsks>>,
@@ -150,7 +159,8 @@ async function stopWorker(
   if (worker.isDead()) return;
   const exited = new Promise((resolve) => worker.once("exit", resolve));
   try {
-    channels.get(worker)?.stop();
+    if (listeningWorkers.has(worker)) channels.get(worker)?.stop();
+    else worker.process.kill("SIGTERM");
   } catch {
     // Its channel is closed: it is on its way out.
   }
