@@ -12,11 +12,13 @@ const CATALOGUE = {
   "validation-error": { status: 400, title: "Your request is not valid" },
   "malformed-json": { status: 400, title: "The request body is not valid JSON" },
   "bad-request": { status: 400, title: "Bad request" },
+  "request-timeout": { status: 408, title: "The request took too long to arrive" },
   unauthorized: { status: 401, title: "Authentication required" },
   "not-found": { status: 404, title: "Not found" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict" },
   "payload-too-large": { status: 413, title: "The request body is too large" },
+  "headers-too-large": { status: 431, title: "The request's headers are too large" },
   "unsupported-media-type": { status: 415, title: "The request body must be JSON" },
   "unsupported-content-encoding": {
     status: 415,
@@ -66,21 +68,26 @@ export class ProblemError extends Error {
 }
 
 export function problemResponse(c: Context, init: ProblemInit): Response {
+  const body = problemBody(init, new URL(c.req.url).pathname, c.get("requestId") ?? "unknown");
+  return new Response(JSON.stringify(body), {
+    status: body.status,
+    headers: { "Content-Type": "application/problem+json", ...init.headers },
+  });
+}
+
+/** The problem document itself, for an edge that answers without the app (src/node/client-errors.ts). */
+export function problemBody(init: ProblemInit, instance: string, requestId: string) {
   const { status, title } = CATALOGUE[init.kind];
-  const body = {
+  return {
     ...init.extensions,
     type: `/problems/${init.kind}`,
     title,
     status,
     detail: init.detail,
-    instance: new URL(c.req.url).pathname,
-    request_id: c.get("requestId") ?? "unknown",
+    instance,
+    request_id: requestId,
     errors: init.errors ?? [],
   };
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "Content-Type": "application/problem+json", ...init.headers },
-  });
 }
 
 /* The problems more than one place raises, each written once. */

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
 import { log } from "../lib/log";
+import { answerClientError } from "./client-errors";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
 import type { ServerSettings } from "./settings";
@@ -86,6 +87,7 @@ function listen(
     ) as Server;
     // Before listening: the port is taken or the host is not ours.
     server.once("error", reject);
+    server.on("clientError", answerClientError);
   });
 }
 

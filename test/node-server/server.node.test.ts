@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +55,22 @@ async function registerToBorrow(
     body: { first_name, last_name, age: 40, monthly_income, phone_number },
   });
   return { customer_id: body.customer_id, loan_amount, interest_rate, tenure };
+}
+
+/** Writes `raw` on a new connection and reads until the server closes it. */
+function rawExchange(url: string, raw: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let answer = "";
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(raw));
+    socket.setEncoding("utf8");
+    socket.on("data", (data: string) => {
+      answer += data;
+    });
+    socket.on("end", () => resolve(answer));
+    socket.on("error", reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer: ${answer}`)));
+  });
 }
 
 async function storedRows() {
@@ -138,6 +155,27 @@ describe("the Node server", () => {
     expect(server.runtime.migrated).toEqual([]);
     expect(await storedRows()).toMatchObject({ customers: 302 });
   });
+
+  it.each([
+    [
+      "headers over Node's limit",
+      `POST /create-loan HTTP/1.1\r\nHost: x\r\nIdempotency-Key: ${"k".repeat(20_000)}\r\n\r\n`,
+      431,
+      "headers-too-large",
+    ],
+    ["an unknown method", "FOO /register HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad-request"],
+    ["a broken request line", "GET\r\n\r\n", 400, "bad-request"],
+  ])(
+    "answers a request its HTTP parser refuses (%s) with problem+json",
+    async (_, raw, status, kind) => {
+      const answer = await rawExchange(server.url, raw);
+      const [head = "", body = ""] = answer.split("\r\n\r\n");
+      expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
+      expect(head).toMatch(/\r\nX-Content-Type-Options: nosniff\r\n/);
+      expect(JSON.parse(body)).toMatchObject({ status, type: `/problems/${kind}` });
+    },
+  );
 
   it("limits request bodies to 64 KB, declared or chunked, and reads bodies within it", async () => {
     const register = (
