@@ -17,9 +17,11 @@
  * start date is refused with the parser's own message), found by a differential check.
  * 2026-12.6: no changes in behaviour; the opening ledger asks amortisationSchedule for its first
  * rows instead of restating its starting point. 2026-12.7: no changes in behaviour; openLoan and
- * openingState share the schedule's starting point and the count of settled periods.
+ * openingState share the schedule's starting point and the count of settled periods. 2026-12.8:
+ * the EMI is the formula's exact value rounded half-up (it was off by a paisa near a half paisa
+ * and at large amounts at tiny rates), so a decision on the 50 % rule can differ.
  */
-export const MODEL_VERSION = "2026-12.7";
+export const MODEL_VERSION = "2026-12.8";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [
@@ -35,4 +37,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "ece247ed508ae76a0fea8de5150d0e6ee05021a06c3dd89b20a366844832424b";
+  "54da4d0aaffecf0f0dc02bfc5baf9fecd2f5ca475d4d1e39b9479f281d9ca907";

@@ -75,6 +75,16 @@ describe("decision", () => {
     expect(refused.reasons.map((r) => r.code)).toEqual(["EMI_OVER_HALF_SALARY"]);
     expect(refused.reasons[0]?.message).toMatch(/half the monthly salary/);
   });
+  it("judges half the salary on the exact EMI: ₹55,34,909 at 12 % for 9 months is ₹6,46,147.28", () => {
+    const loan = { loanAmountPaise: 55_34_909_00, interestRateBp: 1200, tenure: 9 };
+    const position = {
+      ...roomy,
+      monthlySalaryPaise: 2 * 6_46_147_28,
+      approvedLimitPaise: 100_00_000_00,
+    };
+    const decision = decideLoan(loan, position, credit(80));
+    expect(decision).toMatchObject({ approved: true, monthlyInstalmentPaise: 6_46_147_28 });
+  });
   it("lists every reason that applies", () => {
     const broke = {
       monthlySalaryPaise: 1_000_00,
