@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { isValidIsoDate } from "./domain/dates";
+import { addMonths, isValidIsoDate } from "./domain/dates";
+import { endsByLastScheduleDate, LAST_SCHEDULE_DATE, TENURE_MONTHS } from "./domain/field-rules";
 import { parseApiKeyDigests } from "./lib/security/api-keys";
 
 /*
@@ -23,10 +24,20 @@ export const DEFAULT_DECISION_RETENTION_MONTHS = 25;
 
 export const appSettingsSchema = z.object({
   /** Pins the as-of date (`YYYY-MM-DD`) for tests and demos; unset means today (UTC). */
-  AS_OF_DATE: optionalText.refine(
-    (value) => value === undefined || isValidIsoDate(value),
-    "must be empty or a YYYY-MM-DD date",
-  ),
+  AS_OF_DATE: optionalText
+    .refine(
+      (value) => value === undefined || isValidIsoDate(value),
+      "must be empty or a YYYY-MM-DD date",
+    )
+    // create-loan books at the as-of date: the longest tenure must still end by the calendar's
+    // last date, or its schedule could not be written.
+    .refine(
+      (value) =>
+        value === undefined ||
+        !isValidIsoDate(value) ||
+        endsByLastScheduleDate(value, TENURE_MONTHS.max),
+      `must be no later than ${addMonths(LAST_SCHEDULE_DATE, -TENURE_MONTHS.max)}, so that a ${TENURE_MONTHS.max}-month loan booked on it ends by ${LAST_SCHEDULE_DATE}`,
+    ),
   /** When set, API routes require one of these keys: `sha256:<hex>` digests, comma-separated. */
   API_KEYS: optionalText.transform((value, context) => {
     try {

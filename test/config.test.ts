@@ -27,6 +27,7 @@ describe("the app's settings, parsed once into a typed config", () => {
     expect(config.corsOrigins).toEqual(["https://a.example", "https://b.example"]);
     expect(config.ingestToken).toBe("secret");
     expect(config.ingestRetryDelaySeconds).toBe(0);
+    expect(parseAppConfig({ AS_OF_DATE: "9949-12-31" }).asOfDate).toBe("9949-12-31");
     expect(parseAppConfig({ AS_OF_DATE: "", INGEST_TOKEN: "  " })).toMatchObject({
       asOfDate: null,
       ingestToken: null,
@@ -35,6 +36,9 @@ describe("the app's settings, parsed once into a typed config", () => {
 
   it.each([
     [{ AS_OF_DATE: "2025-02-30" }, /AS_OF_DATE must be empty or a YYYY-MM-DD date/],
+    // create-loan books at the as-of date: a 600-month loan booked then would end in 10049.
+    [{ AS_OF_DATE: "9999-12-31" }, /AS_OF_DATE must be no later than 9949-12-31/],
+    [{ AS_OF_DATE: "9950-01-01" }, /AS_OF_DATE must be no later than 9949-12-31/],
     [{ API_KEYS: "sha256:short" }, /API_KEYS .*sha256:<64 hex digits>/],
     [{ INGEST_RETRY_DELAY_SECONDS: "soon" }, /INGEST_RETRY_DELAY_SECONDS must be a number/],
     [{ DECISION_RETENTION_MONTHS: "0" }, /DECISION_RETENTION_MONTHS must be an integer from 1/],

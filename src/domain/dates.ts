@@ -40,7 +40,20 @@ export function isValidIsoDate(iso: string): boolean {
   }
 }
 
+/**
+ * The years YYYY-MM-DD can write. A later year takes a fifth digit ("10049-12-31"), which is no
+ * ISO date and sorts before "2026-…" as text, so every comparison of dates as strings goes wrong.
+ */
+const FIRST_YEAR = 0;
+const LAST_YEAR = 9999;
+
 function formatIsoDate({ year, month, day }: CalendarDate): string {
+  // Refused rather than written: a date that cannot be YYYY-MM-DD must not reach a comparison.
+  if (year < FIRST_YEAR || year > LAST_YEAR) {
+    throw new RangeError(
+      `no YYYY-MM-DD date in year ${year}: dates run from 0000-01-01 to 9999-12-31`,
+    );
+  }
   return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
 }
 
@@ -58,6 +71,16 @@ export function daysInMonth(year: number, month: number): number {
 /** Adds calendar months, clamping to the month's end: 2024-01-31 + 1 month = 2024-02-29. */
 export function addMonths(iso: string, months: number): string {
   return monthsAfter(parseIsoDate(iso), months);
+}
+
+/**
+ * Whether addMonths(iso, months) has a YYYY-MM-DD date (years 0000–9999), for checking input
+ * before anything is computed from it: addMonths throws where this is false.
+ */
+export function canAddMonths(iso: string, months: number): boolean {
+  const { year, month } = parseIsoDate(iso);
+  const targetYear = Math.floor((year * 12 + (month - 1) + months) / 12);
+  return targetYear >= FIRST_YEAR && targetYear <= LAST_YEAR;
 }
 
 /**

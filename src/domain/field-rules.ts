@@ -1,4 +1,6 @@
-import { hasAtMostTwoDecimals } from "./money";
+import { canAddMonths } from "./dates";
+import { monthlyInstalmentPaise } from "./loan-terms";
+import { hasAtMostTwoDecimals, percentToBasisPoints, rupeesToPaise } from "./money";
 
 /*
  * The bounds and predicates of every field a person or a workbook supplies, once. The HTTP
@@ -23,6 +25,41 @@ export const INTEREST_RATE = { min: 0, max: 100 } as const;
 export const TENURE_MONTHS = { min: 1, max: 600 } as const;
 
 export { hasAtMostTwoDecimals };
+
+/** A loan's terms as a request or a workbook row gives them: rupees, percent, months. */
+export interface LoanTermsInput {
+  loan_amount: number;
+  interest_rate: number;
+  tenure: number;
+}
+
+export const INSTALMENT_ROUNDS_TO_ZERO =
+  "is too small for the tenure: the monthly instalment would round to 0.00";
+
+/**
+ * Whether the loan's EMI is at least one paisa: one rounding to 0.00 is never repaid by its
+ * schedule. Judged at the rate given; the API refuses such a request and ingestion such a row.
+ */
+export function hasPayableInstalment(loan: LoanTermsInput): boolean {
+  return (
+    monthlyInstalmentPaise(
+      rupeesToPaise(loan.loan_amount),
+      percentToBasisPoints(loan.interest_rate),
+      loan.tenure,
+    ) > 0
+  );
+}
+
+/** The last date a loan's schedule may reach: the last a four-digit year can write. */
+export const LAST_SCHEDULE_DATE = "9999-12-31";
+
+/**
+ * Whether a loan starting on `startDate` ends (start plus tenure months, its last due date) by
+ * LAST_SCHEDULE_DATE; a later one has no YYYY-MM-DD end date, and the calendar refuses it.
+ */
+export function endsByLastScheduleDate(startDate: string, tenure: number): boolean {
+  return canAddMonths(startDate, tenure);
+}
 
 /** C0 controls (U+0000–U+001F) and DEL: the backends' drivers store and return them differently. */
 export function hasControlCharacter(text: string): boolean {

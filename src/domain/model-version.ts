@@ -19,9 +19,12 @@
  * rows instead of restating its starting point. 2026-12.7: no changes in behaviour; openLoan and
  * openingState share the schedule's starting point and the count of settled periods. 2026-12.8:
  * the EMI is the formula's exact value rounded half-up (it was off by a paisa near a half paisa
- * and at large amounts at tiny rates), so a decision on the 50 % rule can differ.
+ * and at large amounts at tiny rates), so a decision on the 50 % rule can differ. 2026-12.9: no
+ * decision changes for any loan that can now be stored; the calendar refuses to write a date past
+ * 9999-12-31 (it wrote a five-digit year, which compared wrongly as text), and canAddMonths says
+ * beforehand whether a date can be written.
  */
-export const MODEL_VERSION = "2026-12.8";
+export const MODEL_VERSION = "2026-12.9";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [
@@ -37,4 +40,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "54da4d0aaffecf0f0dc02bfc5baf9fecd2f5ca475d4d1e39b9479f281d9ca907";
+  "376a30df929f8b1e83eebdaa9e56f924d8d45a50fc3ccd1916964e4673e9a49b";

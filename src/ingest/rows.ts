@@ -11,10 +11,14 @@ import * as v from "valibot";
 import { isValidIsoDate } from "../domain/dates";
 import {
   AGE,
+  endsByLastScheduleDate,
   hasAtMostTwoDecimals,
   hasControlCharacter,
+  hasPayableInstalment,
   hasUnpairedSurrogate,
+  INSTALMENT_ROUNDS_TO_ZERO,
   INTEREST_RATE,
+  LAST_SCHEDULE_DATE,
   MAX_LOAN_AMOUNT,
   MAX_MONTHLY_INCOME,
   MAX_RECORDED_AMOUNT,
@@ -91,30 +95,46 @@ export const CustomerRowSchema = v.object({
 });
 export type CustomerRow = v.InferOutput<typeof CustomerRowSchema>;
 
+const LOAN_FIELDS = {
+  row: worksheetRowSchema,
+  customer_id: idSchema,
+  /** The Loan ID as written in the workbook. */
+  loan_id: idSchema,
+  loan_amount: twoDecimalNumber(0, MAX_LOAN_AMOUNT, true),
+  tenure: integerBetween(TENURE_MONTHS.min, TENURE_MONTHS.max, "a whole number of months"),
+  interest_rate: twoDecimalNumber(INTEREST_RATE.min, INTEREST_RATE.max),
+  monthly_payment: twoDecimalNumber(0, MAX_RECORDED_AMOUNT),
+  emis_paid_on_time: integerBetween(0, MAX_SAFE_ID),
+  start_date: isoDateSchema,
+  end_date: isoDateSchema,
+  /**
+   * This row is a later occurrence of a Loan ID already used by an earlier row of the file: the
+   * database assigns it a new id and keeps `loan_id` as its `source_loan_id` (docs/ingestion.md#loan-ids).
+   */
+  remap: v.optional(v.literal(true, "must be true when present")),
+};
+
+/*
+ * The fields each rule across fields reads. valibot runs a partialCheck once those fields have the
+ * right type, even when one is out of range, so each rule first checks that they are valid by
+ * themselves: a field's own problem is reported alone, and a rule never computes from a tenure of
+ * 0 or a date like 2023-02-29.
+ */
+const validDates = v.object({ start_date: LOAN_FIELDS.start_date, end_date: LOAN_FIELDS.end_date });
+const validSchedule = v.object({ start_date: LOAN_FIELDS.start_date, tenure: LOAN_FIELDS.tenure });
+const validTerms = v.object({
+  loan_amount: LOAN_FIELDS.loan_amount,
+  interest_rate: LOAN_FIELDS.interest_rate,
+  tenure: LOAN_FIELDS.tenure,
+});
+
 export const LoanRowSchema = v.pipe(
-  v.object({
-    row: worksheetRowSchema,
-    customer_id: idSchema,
-    /** The Loan ID as written in the workbook. */
-    loan_id: idSchema,
-    loan_amount: twoDecimalNumber(0, MAX_LOAN_AMOUNT, true),
-    tenure: integerBetween(TENURE_MONTHS.min, TENURE_MONTHS.max, "a whole number of months"),
-    interest_rate: twoDecimalNumber(INTEREST_RATE.min, INTEREST_RATE.max),
-    monthly_payment: twoDecimalNumber(0, MAX_RECORDED_AMOUNT),
-    emis_paid_on_time: integerBetween(0, MAX_SAFE_ID),
-    start_date: isoDateSchema,
-    end_date: isoDateSchema,
-    /**
-     * This row is a later occurrence of a Loan ID already used by an earlier row of the file: the
-     * database assigns it a new id and keeps `loan_id` as its `source_loan_id` (docs/ingestion.md#loan-ids).
-     */
-    remap: v.optional(v.literal(true, "must be true when present")),
-  }),
+  v.object(LOAN_FIELDS),
   v.forward(
     v.partialCheck(
       [["start_date"], ["end_date"]],
       // ISO dates compare correctly as strings.
-      (loan) => loan.end_date >= loan.start_date,
+      (loan) => !v.is(validDates, loan) || loan.end_date >= loan.start_date,
       "must not be before the start date",
     ),
     ["end_date"],
@@ -127,6 +147,26 @@ export const LoanRowSchema = v.pipe(
       "must not exceed the tenure",
     ),
     ["emis_paid_on_time"],
+  ),
+  // The schedule is start_date plus tenure months; past LAST_SCHEDULE_DATE its dates have a
+  // five-digit year. end_date itself cannot pass it: a date is read as YYYY-MM-DD.
+  v.forward(
+    v.partialCheck(
+      [["start_date"], ["tenure"]],
+      (loan) => !v.is(validSchedule, loan) || endsByLastScheduleDate(loan.start_date, loan.tenure),
+      `must leave room for the tenure: the last instalment would fall after ${LAST_SCHEDULE_DATE}`,
+    ),
+    ["start_date"],
+  ),
+  // The API's own rule (src/routes/shared-schemas.ts): the schedule of a workbook loan is
+  // rebuilt from its terms, and an EMI of 0.00 never repays it.
+  v.forward(
+    v.partialCheck(
+      [["loan_amount"], ["interest_rate"], ["tenure"]],
+      (loan) => !v.is(validTerms, loan) || hasPayableInstalment(loan),
+      INSTALMENT_ROUNDS_TO_ZERO,
+    ),
+    ["loan_amount"],
   ),
 );
 export type LoanRow = v.InferOutput<typeof LoanRowSchema>;

@@ -2,14 +2,14 @@ import { z } from "@hono/zod-openapi";
 import {
   hasAtMostTwoDecimals,
   hasControlCharacter,
+  hasPayableInstalment,
   hasUnpairedSurrogate,
+  INSTALMENT_ROUNDS_TO_ZERO,
   INTEREST_RATE,
   MAX_LOAN_AMOUNT,
   NAME_MAX_LENGTH,
   TENURE_MONTHS,
 } from "../domain/field-rules";
-import { monthlyInstalmentPaise } from "../domain/loan-terms";
-import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
 
 /*
  * Field schemas shared by the route contracts. Input ranges are the contract's (docs/product.md#input-ranges); the OpenAPI document
@@ -85,19 +85,11 @@ const loanRequestSchema = z
   // At the requested rate: a corrected rate is never lower, so neither is the EMI booked. Only
   // once every term is valid: zod runs an object's refinement after its fields' range issues,
   // and a tenure of 0 would divide by zero, an out-of-range one blame the amount.
-  .refine(
-    (loan) =>
-      monthlyInstalmentPaise(
-        rupeesToPaise(loan.loan_amount),
-        percentToBasisPoints(loan.interest_rate),
-        loan.tenure,
-      ) > 0,
-    {
-      path: ["loan_amount"],
-      message: "is too small for the tenure: the monthly instalment would round to 0.00",
-      when: (payload) => loanTermsSchema.safeParse(payload.value).success,
-    },
-  )
+  .refine(hasPayableInstalment, {
+    path: ["loan_amount"],
+    message: INSTALMENT_ROUNDS_TO_ZERO,
+    when: (payload) => loanTermsSchema.safeParse(payload.value).success,
+  })
   .openapi("LoanRequest");
 
 export const reasonSchema = z

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addMonths, daysInMonth, monthlyDates, wholeMonthsBetween } from "../../src/domain/dates";
+import {
+  addMonths,
+  canAddMonths,
+  daysInMonth,
+  monthlyDates,
+  wholeMonthsBetween,
+} from "../../src/domain/dates";
 import { propertyRuns } from "../support/property-seed";
 
 /*
@@ -75,6 +81,43 @@ describe("calendar arithmetic", () => {
         },
       ),
       propertyRuns("add months", 2000),
+    );
+  });
+
+  it("refuses to write a date past 9999-12-31 or before 0000-01-01, instead of a 5-digit year", () => {
+    // 9999-12-31 + 600 months was "10049-12-31", which sorts before "2026-…" as text.
+    expect(() => addMonths("9999-12-31", 600)).toThrow(RangeError);
+    expect(() => addMonths("9999-12-31", 1)).toThrow(/9999-12-31/);
+    expect(() => monthlyDates("9999-12-31")(1)).toThrow(RangeError);
+    expect(() => addMonths("0000-01-31", -1)).toThrow(RangeError);
+    expect(addMonths("9949-12-31", 600)).toBe("9999-12-31");
+    expect(addMonths("9999-11-30", 1)).toBe("9999-12-30");
+    expect(addMonths("0000-02-29", -1)).toBe("0000-01-29");
+  });
+
+  it("says beforehand whether addMonths can write its date (canAddMonths)", () => {
+    const anyDate = fc
+      .record({
+        year: fc.oneof(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 9900, max: 9999 })),
+        month: fc.integer({ min: 1, max: 12 }),
+        day: fc.integer({ min: 1, max: 28 }),
+      })
+      .map(
+        ({ year, month, day }) =>
+          `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`,
+      );
+    fc.assert(
+      fc.property(anyDate, fc.integer({ min: -1200, max: 1200 }), (start, months) => {
+        let written: string | null = null;
+        try {
+          written = addMonths(start, months);
+        } catch (error) {
+          expect(error).toBeInstanceOf(RangeError);
+        }
+        expect(canAddMonths(start, months), `${start} + ${months}`).toBe(written !== null);
+        if (written !== null) expect(written).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+      }),
+      propertyRuns("can add months", 2000),
     );
   });
 });

@@ -1,7 +1,10 @@
+import fc from "fast-check";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 import { IngestMessageSchema } from "../../src/ingest/messages";
 import { CustomerRowSchema, LoanRowSchema, toFieldProblems } from "../../src/ingest/rows";
+import { loanRequestBody } from "../../src/routes/shared-schemas";
+import { propertyRuns } from "../support/property-seed";
 
 const customer = {
   row: 2,
@@ -113,6 +116,73 @@ describe("LoanRowSchema", () => {
       { field: "emis_paid_on_time", reason: "must not exceed the tenure" },
     ]);
     expect(v.is(LoanRowSchema, { ...loan, emis_paid_on_time: loan.tenure })).toBe(true);
+  });
+
+  it("refuses a loan whose schedule would run past 9999-12-31, on start_date", () => {
+    const reason =
+      "must leave room for the tenure: the last instalment would fall after 9999-12-31";
+    // Accepted before: the statement then showed an end date of 10049-12-31.
+    expect(
+      problemsOf(LoanRowSchema, {
+        ...loan,
+        tenure: 600,
+        start_date: "9999-12-31",
+        end_date: "9999-12-31",
+      }),
+    ).toEqual([{ field: "start_date", reason }]);
+    expect(
+      problemsOf(LoanRowSchema, { ...loan, start_date: "9999-12-01", end_date: "9999-12-31" }),
+    ).toEqual([{ field: "start_date", reason }]);
+    // The last schedule that fits: its final instalment falls due on 9999-12-31.
+    expect(
+      v.is(LoanRowSchema, {
+        ...loan,
+        tenure: 600,
+        start_date: "9949-12-31",
+        end_date: "9999-12-31",
+      }),
+    ).toBe(true);
+    // The row's own end date is a YYYY-MM-DD date, so never later than 9999-12-31.
+    expect(problemsOf(LoanRowSchema, { ...loan, end_date: "10049-12-31" })).toEqual([
+      {
+        field: "end_date",
+        reason: 'must be a real calendar date as YYYY-MM-DD, got "10049-12-31"',
+      },
+    ]);
+  });
+
+  it("refuses a loan whose EMI rounds to 0.00, on loan_amount, as the API does", () => {
+    const tooSmall = { ...loan, loan_amount: 0.01, tenure: 600, interest_rate: 0 };
+    const reason = "is too small for the tenure: the monthly instalment would round to 0.00";
+    expect(problemsOf(LoanRowSchema, { ...tooSmall, emis_paid_on_time: 0 })).toEqual([
+      { field: "loan_amount", reason },
+    ]);
+    // One paisa a month is payable: 0.01 over one month, or 6.00 over 600 months at 0 %.
+    expect(v.is(LoanRowSchema, { ...tooSmall, tenure: 1, emis_paid_on_time: 0 })).toBe(true);
+    expect(v.is(LoanRowSchema, { ...tooSmall, loan_amount: 6, emis_paid_on_time: 0 })).toBe(true);
+  });
+});
+
+describe("the instalment rule, one function for the API and the workbook", () => {
+  const apiSchema = loanRequestBody.content["application/json"].schema;
+
+  it("refuses exactly the terms the API refuses, on loan_amount", () => {
+    const terms = fc.record({
+      loan_amount: fc.integer({ min: 1, max: 2_000 }).map((paise) => paise / 100),
+      interest_rate: fc.constantFrom(0, 0.01, 1, 12.5),
+      tenure: fc.integer({ min: 1, max: 600 }),
+    });
+    fc.assert(
+      fc.property(terms, (term) => {
+        const api = apiSchema.safeParse({ customer_id: 1, ...term });
+        const row = problemsOf(LoanRowSchema, { ...loan, ...term, emis_paid_on_time: 0 });
+        expect(row.length === 0, JSON.stringify(term)).toBe(api.success);
+        if (!api.success) {
+          expect(row).toEqual([{ field: "loan_amount", reason: api.error.issues[0]?.message }]);
+        }
+      }),
+      propertyRuns("instalment rule", 500),
+    );
   });
 });
 

@@ -12,7 +12,8 @@ import {
 
 /*
  * Row rejections on the Node server, through the script, the endpoint, the durable queue and the
- * consumer: one bad loan row costs only itself, never the rest of its chunk.
+ * consumer: one bad loan row costs only itself, never the rest of its chunk. The script refuses
+ * rows against the shared row schema before sending; the consumer refuses unknown customers.
  */
 
 const TOKEN = "ingest-rejections-test-token";
@@ -34,7 +35,7 @@ afterAll(async () => {
 });
 
 describe("loan rows rejected on the Node server", () => {
-  it("rejects the row of an unknown customer and the row with more EMIs paid than its tenure; the rest lands", async () => {
+  it("rejects the row of an unknown customer, more EMIs paid than the tenure, a schedule past 9999-12-31 and an EMI of 0.00; the rest lands", async () => {
     const { customers, loans } = await writeLenderWorkbooks(
       { customers: scratch("customers.xlsx"), loans: scratch("loans.xlsx") },
       {
@@ -44,6 +45,10 @@ describe("loan rows rejected on the Node server", () => {
           loanValues(59, 95_002), // customer 59 is in no workbook
           loanValues(52, 95_003),
           loanValues(52, 95_004, { 3: 24, 6: 25 }), // 25 EMIs paid on a 24-month loan
+          // 600 months from 9999-12-31: its schedule would end on 10049-12-31.
+          loanValues(51, 95_005, { 3: 600, 6: 0, 7: "9999-12-31", 8: "9999-12-31" }),
+          // ₹0.01 over 600 months at 0 %: an EMI of 0.00, which the API refuses.
+          loanValues(52, 95_006, { 2: 0.01, 3: 600, 4: 0 }),
         ],
       },
     );
@@ -58,7 +63,7 @@ describe("loan rows rejected on the Node server", () => {
     });
 
     expect(report.complete).toBe(false);
-    expect(report.loans).toMatchObject({ rows_read: 4, sent: 3, landed: 2, rejected: 2, dead: 0 });
+    expect(report.loans).toMatchObject({ rows_read: 6, sent: 3, landed: 2, rejected: 4, dead: 0 });
     expect(report.dead_chunks).toEqual([]);
     expect(report.rejected_rows).toEqual([
       {
@@ -66,6 +71,18 @@ describe("loan rows rejected on the Node server", () => {
         row: 5,
         column: "EMIs paid on Time",
         reason: "must not exceed the tenure",
+      },
+      {
+        file: "loans.xlsx",
+        row: 6,
+        column: "Date of Approval",
+        reason: "must leave room for the tenure: the last instalment would fall after 9999-12-31",
+      },
+      {
+        file: "loans.xlsx",
+        row: 7,
+        column: "Loan Amount",
+        reason: "is too small for the tenure: the monthly instalment would round to 0.00",
       },
       {
         file: "loans.xlsx",
@@ -79,6 +96,8 @@ describe("loan rows rejected on the Node server", () => {
     for (const loanId of [95_001, 95_003]) {
       expect((await fetch(`${server.url}/view-loan/${loanId}`)).status).toBe(200);
     }
-    expect((await fetch(`${server.url}/view-loan/95002`)).status).toBe(404);
+    for (const loanId of [95_002, 95_005, 95_006]) {
+      expect((await fetch(`${server.url}/view-loan/${loanId}`)).status).toBe(404);
+    }
   });
 });

@@ -51,6 +51,33 @@ describe("ingest endpoints", () => {
     expect((await call("/ingest/jobs/job-bad", { headers: AUTH })).status).toBe(404);
   });
 
+  it("refuse a loan row whose schedule would pass 9999-12-31 or whose EMI rounds to 0.00, naming the field", async () => {
+    // Both were accepted and landed: the first showed an end date of 10049-12-31 and counted every
+    // payment late, the second is a loan the API refuses.
+    const loans = chunk("job-bad-terms", 0, "loans", [
+      loanRow(96_001, 9601, {
+        tenure: 600,
+        emis_paid_on_time: 0,
+        start_date: "9999-12-31",
+        end_date: "9999-12-31",
+      }),
+      loanRow(96_002, 9601, { loan_amount: 0.01, tenure: 600, interest_rate: 0 }),
+    ]);
+    const response = await call("/ingest/batches", { body: { messages: [loans] }, headers: AUTH });
+    const body = await expectProblem(response, 400);
+    expect(body.errors).toEqual([
+      {
+        field: "messages.0.rows.0.start_date",
+        message: "must leave room for the tenure: the last instalment would fall after 9999-12-31",
+      },
+      {
+        field: "messages.0.rows.1.loan_amount",
+        message: "is too small for the tenure: the monthly instalment would round to 0.00",
+      },
+    ]);
+    expect((await call("/ingest/jobs/job-bad-terms", { headers: AUTH })).status).toBe(404);
+  });
+
   it("answer 413 when a message or the send is over the queue's limits, and enqueue nothing", async () => {
     // 500 rows of long names: one message of about 150 KB, over a queue message's 120 KB.
     const wide = (seq: number, rows: number) =>
