@@ -10,4 +10,5 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0002_node_queue.sql",
   "0003_servicing.sql",
   "0004_decision_records.sql",
+  "0005_ingest_chunk_hash.sql",
 ];

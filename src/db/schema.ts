@@ -195,6 +195,14 @@ export const ingestChunks = sqliteTable(
     lastError: text("last_error"),
     createdAt: text("created_at").notNull().default(NOW_ISO),
     updatedAt: text("updated_at").notNull().default(NOW_ISO),
+    /**
+     * SHA-256 of the chunk's kind and rows, stored when the endpoint registers it: a redelivery
+     * of the same chunk matches it, a different chunk under the same seq is refused (409). A
+     * trigger (migrations/0005) refuses the insert in the database, so two racing sends cannot
+     * both register. Null for a chunk the consumer met unregistered (a message sent around the
+     * endpoint) and for chunks registered before the column existed.
+     */
+    contentHash: text("content_hash"),
   },
   (table) => [primaryKey({ columns: [table.jobId, table.seq] })],
 );

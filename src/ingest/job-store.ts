@@ -19,10 +19,10 @@ import { type ChunkKind, MAX_PARAMS, type Statement, slices } from "./store";
  */
 
 /**
- * Registered chunks carry 7 (job, seq, kind, rows, status, and the two zero counters drizzle
- * binds for their defaults): 14 per statement, so a full send of 100 chunks is 8 statements.
+ * Registered chunks carry 8 (job, seq, kind, rows, status, content hash, and the two zero counters
+ * drizzle binds for their defaults): 12 per statement, so a full send of 100 chunks is 9 statements.
  */
-const CHUNKS_PER_STATEMENT = Math.floor(MAX_PARAMS / 7);
+const CHUNKS_PER_STATEMENT = Math.floor(MAX_PARAMS / 8);
 /** Rejections carry 6 bound values each (job, kind, row, column, reason, customer). */
 const REJECTIONS_PER_STATEMENT = Math.floor(MAX_PARAMS / 6);
 /** Remaps per statement: three parameters each, plus the job id. */
@@ -105,14 +105,74 @@ export function upsertChunkState(db: Database, chunk: ChunkState): Statement {
     });
 }
 
-/** Registers the chunks these messages carry as queued; re-sending a chunk leaves its state alone. */
-export function registerMessages(db: Database, messages: readonly IngestMessage[]): Statement[] {
-  return slices(messages.map(chunkIdentity), CHUNKS_PER_STATEMENT).map((slice) =>
-    db
-      .insert(ingestChunks)
-      .values(slice.map((chunk) => ({ ...chunk, status: "queued" as const })))
-      .onConflictDoNothing(),
+/**
+ * Registers the chunks these messages carry as queued, each with its content hash; re-sending a
+ * chunk leaves its state alone. A different chunk under a registered (job_id, seq) makes the
+ * database refuse the whole batch (the trigger of migrations/0005): see `isChunkConflict`.
+ */
+export async function registerMessages(
+  db: Database,
+  messages: readonly IngestMessage[],
+): Promise<Statement[]> {
+  const chunks = await Promise.all(
+    messages.map(async (message) => ({
+      ...chunkIdentity(message),
+      status: "queued" as const,
+      contentHash: await chunkContentHash(message),
+    })),
   );
+  return slices(chunks, CHUNKS_PER_STATEMENT).map((slice) =>
+    db.insert(ingestChunks).values(slice).onConflictDoNothing(),
+  );
+}
+
+/**
+ * SHA-256 (hex) of a chunk's kind and rows. The rows are the row schema's output, whose keys come
+ * in the schema's order whatever order the sender wrote them in, so the same chunk always gives
+ * the same text; plain JSON.stringify, since sorting keys cost several times the hash itself.
+ */
+async function chunkContentHash(message: IngestMessage): Promise<string> {
+  const text = JSON.stringify({ kind: message.kind, rows: message.rows });
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** What the trigger of migrations/0005 raises, as D1, libSQL and the cluster's IPC pass it on. */
+const CHUNK_CONFLICT = "INGEST_CHUNK_CONFLICT";
+
+/** Whether registering chunks failed because one differs from the chunk registered under its seq. */
+export function isChunkConflict(error: unknown): boolean {
+  // Bounded, as in db/error-kind.ts: a cycle of causes must not hang the handler.
+  let cause = error;
+  for (let depth = 0; depth < 10 && cause instanceof Error; depth++, cause = cause.cause) {
+    if (cause.message.includes(CHUNK_CONFLICT)) return true;
+  }
+  return false;
+}
+
+/**
+ * The indexes of the messages whose (job_id, seq) is registered with other content: what a 409
+ * names. One read, of these chunks only (by the table's primary key).
+ */
+export async function conflictingMessages(
+  db: Database,
+  messages: readonly IngestMessage[],
+): Promise<number[]> {
+  const keys = messages.map((message) => [message.job_id, message.seq]);
+  const registered = await db
+    .select({ jobId: ingestChunks.jobId, seq: ingestChunks.seq, hash: ingestChunks.contentHash })
+    .from(ingestChunks)
+    .where(
+      sql`(${ingestChunks.jobId}, ${ingestChunks.seq}) IN (SELECT value ->> 0, value ->> 1 FROM json_each(${JSON.stringify(keys)}))`,
+    );
+  const hashOf = new Map(
+    registered.map((chunk) => [`${chunk.jobId}\u0000${chunk.seq}`, chunk.hash]),
+  );
+  const hashes = await Promise.all(messages.map(chunkContentHash));
+  return messages.flatMap((message, index) => {
+    const stored = hashOf.get(`${message.job_id}\u0000${message.seq}`);
+    return stored != null && stored !== hashes[index] ? [index] : [];
+  });
 }
 
 /** A chunk's identity and size, as its bookkeeping row records them. */

@@ -24,10 +24,15 @@ const jobIdSchema = v.pipe(
   v.string("must be text"),
   v.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, '-' or '_'"),
 );
+/**
+ * A chunk's number within its job. Bounded to safe integers: past 2^53 two numbers parse to the
+ * same one (9007199254740993 is read as …992), and 1e300 is "whole" but no row key.
+ */
 const seqSchema = v.pipe(
   v.number("must be a number"),
   v.integer("must be a whole number"),
   v.minValue(0, "must be at least 0"),
+  v.maxValue(Number.MAX_SAFE_INTEGER, `must be at most ${Number.MAX_SAFE_INTEGER}`),
 );
 
 /** A chunk's rows: at least one, at most one chunk's worth, each valid against `row`. */
@@ -57,7 +62,10 @@ export type IngestMessage = v.InferOutput<typeof IngestMessageSchema>;
 export type CustomerChunk = Extract<IngestMessage, { kind: "customers" }>;
 export type LoanChunk = Extract<IngestMessage, { kind: "loans" }>;
 
-/** The body of `POST /ingest/batches`: one sendBatch worth of messages. */
+/**
+ * The body of `POST /ingest/batches`: one sendBatch worth of messages, each chunk at most once. A
+ * (job_id, seq) names one chunk: two in one send would both land while the job counted one.
+ */
 export const IngestBatchSchema = v.object({
   messages: v.pipe(
     v.array(IngestMessageSchema),
@@ -66,6 +74,32 @@ export const IngestBatchSchema = v.object({
       QUEUE_LIMITS.maxMessagesPerSend,
       `must hold at most ${QUEUE_LIMITS.maxMessagesPerSend} messages`,
     ),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      const messages = dataset.value;
+      const firstOf = new Map<string, number>();
+      messages.forEach((message, index) => {
+        const key = `${message.job_id}\u0000${message.seq}`;
+        const first = firstOf.get(key);
+        if (first === undefined) {
+          firstOf.set(key, index);
+          return;
+        }
+        addIssue({
+          message: `repeats the job_id and seq of messages.${first}: each chunk of a job needs its own seq`,
+          path: [
+            { type: "array", origin: "value", input: messages, key: index, value: message },
+            {
+              type: "object",
+              origin: "value",
+              input: message,
+              key: "seq",
+              value: message.seq,
+            },
+          ],
+        });
+      });
+    }),
   ),
 });
 

@@ -31,7 +31,7 @@ export interface MemoryQueueSettings {
    * With a store: what `sendBatch` commits together with the messages (the chunks' registration),
    * so the ingest endpoint writes nothing itself and `registersChunks` is true.
    */
-  registration?: (bodies: readonly IngestMessage[]) => Statement[];
+  registration?: (bodies: readonly IngestMessage[]) => Promise<Statement[]>;
 }
 
 export type QueueConsumer = (batch: QueueBatch) => Promise<void>;
@@ -81,13 +81,16 @@ export class MemoryQueue implements IngestQueue {
       entry: { id: this.#nextId(), body: copy(message.body), attempts: 1 },
       delaySeconds: message.delaySeconds ?? 0,
     }));
+    const registration = await this.#settings.registration?.(
+      accepted.map(({ entry }) => entry.body as IngestMessage),
+    );
     await this.#settings.store?.add(
       this.#settings.name,
       accepted.map(({ entry, delaySeconds }) => ({
         ...entry,
         availableAt: now + delaySeconds * 1000,
       })),
-      this.#settings.registration?.(accepted.map(({ entry }) => entry.body as IngestMessage)),
+      registration,
     );
     for (const { entry, delaySeconds } of accepted) this.#enqueue(entry, delaySeconds);
   }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { IngestMessageSchema } from "../../src/ingest/messages";
+import { IngestBatchSchema, IngestMessageSchema } from "../../src/ingest/messages";
 import { CustomerRowSchema, LoanRowSchema, toFieldProblems } from "../../src/ingest/rows";
 import { loanRequestBody } from "../../src/routes/shared-schemas";
 import { propertyRuns } from "../support/property-seed";
@@ -211,5 +211,45 @@ describe("IngestMessageSchema (a queue message)", () => {
     const chunk = message("loans", [loan, { ...loan, row: 3, remap: true }]);
     const result = v.safeParse(IngestMessageSchema, JSON.parse(JSON.stringify(chunk)));
     expect(result.success && result.output).toEqual(chunk);
+  });
+
+  it("takes a seq only as a safe integer: past 2^53 two numbers read as one", () => {
+    const withSeq = (seq: number) => ({ ...message("customers", [customer]), seq });
+    expect(v.is(IngestMessageSchema, withSeq(Number.MAX_SAFE_INTEGER))).toBe(true);
+    for (const seq of [1e300, 2 ** 53, -1, 0.5]) {
+      const result = v.safeParse(IngestMessageSchema, withSeq(seq));
+      expect(result.success ? [] : toFieldProblems(result.issues).map((p) => p.field)).toEqual([
+        "seq",
+      ]);
+    }
+    // Both are 2^53 once parsed: they would have been one chunk.
+    expect(JSON.parse("9007199254740993")).toBe(JSON.parse("9007199254740992"));
+  });
+});
+
+describe("IngestBatchSchema (one send)", () => {
+  const chunkOf = (jobId: string, seq: number, customerId: number) => ({
+    job_id: jobId,
+    seq,
+    kind: "customers",
+    rows: [{ ...customer, customer_id: customerId }],
+  });
+
+  it("refuses a chunk that repeats another's job_id and seq, naming the later one's seq", () => {
+    const result = v.safeParse(IngestBatchSchema, {
+      messages: [chunkOf("j1", 0, 1), chunkOf("j1", 1, 2), chunkOf("j1", 0, 3)],
+    });
+    expect(result.success ? [] : toFieldProblems(result.issues)).toEqual([
+      {
+        field: "messages.2.seq",
+        reason: "repeats the job_id and seq of messages.0: each chunk of a job needs its own seq",
+      },
+    ]);
+  });
+
+  it("takes the same seq in different jobs", () => {
+    expect(v.is(IngestBatchSchema, { messages: [chunkOf("j1", 0, 1), chunkOf("j2", 0, 2)] })).toBe(
+      true,
+    );
   });
 });

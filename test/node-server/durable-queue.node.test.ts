@@ -137,8 +137,8 @@ describe("the Node server's durable queue", () => {
         maxBatchTimeoutMs: 0,
         maxRetries: 5,
         store,
-        registration: (bodies) => [
-          ...registerMessages(db, bodies),
+        registration: async (bodies) => [
+          ...(await registerMessages(db, bodies)),
           ...(failRegistration ? [db.run(sql`INSERT INTO no_such_table VALUES (1)`)] : []),
         ],
       },
@@ -166,6 +166,17 @@ describe("the Node server's durable queue", () => {
       ).rejects.toThrow(/no_such_table/);
       expect(await chunksOf("job-b")).toEqual([]);
       expect(await storedJobs()).toEqual(["job-a"]);
+
+      // Another chunk under job-a's seq 0: the database refuses its registration, so the
+      // message is not stored either. The same chunk again is stored (a redelivery).
+      failRegistration = false;
+      const conflict = queue.sendBatch([
+        { body: chunk("job-a", 0, "customers", [customerRow(3)]) },
+      ]);
+      await expect(conflict).rejects.toThrow(/INGEST_CHUNK_CONFLICT/);
+      expect(await storedJobs()).toEqual(["job-a"]);
+      await queue.sendBatch([{ body: chunk("job-a", 0, "customers", [customerRow(1)]) }]);
+      expect(await storedJobs()).toEqual(["job-a", "job-a"]);
     } finally {
       await queue.close();
       database.close();

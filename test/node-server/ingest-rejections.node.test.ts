@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runIngest } from "../../scripts/lib/ingest-run";
 import { type RunningServer, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
@@ -99,5 +99,52 @@ describe("loan rows rejected on the Node server", () => {
     for (const loanId of [95_002, 95_005, 95_006]) {
       expect((await fetch(`${server.url}/view-loan/${loanId}`)).status).toBe(404);
     }
+  });
+});
+
+describe("a send whose answer was lost", () => {
+  it("is sent again whole by the script and accepted: each chunk counts once", async () => {
+    const { customers, loans } = await writeLenderWorkbooks(
+      { customers: scratch("resend-customers.xlsx"), loans: scratch("resend-loans.xlsx") },
+      { customers: [customerValues(61), customerValues(62)], loans: [loanValues(61, 96_001)] },
+    );
+    // The first send is stored, then its 202 is lost on the way back: the script sends the same
+    // chunk again, which must be taken as a redelivery, not refused as another chunk.
+    const realFetch = globalThis.fetch;
+    let lost = 0;
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const response = await realFetch(input, init);
+      const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
+      if (init?.method !== "POST" || path !== "/ingest/batches" || lost > 0) return response;
+      lost += 1;
+      expect(response.status).toBe(202);
+      return new Response("the answer was lost", { status: 502 });
+    });
+    const lines: string[] = [];
+    let report: Awaited<ReturnType<typeof runIngest>>;
+    try {
+      report = await runIngest({
+        url: server.url,
+        token: TOKEN,
+        customersFile: customers,
+        loansFile: loans,
+        reportFile: null,
+        log: (line) => lines.push(line),
+      });
+    } finally {
+      fetchSpy.mockRestore();
+    }
+    expect(lost).toBe(1);
+    expect(lines.some((line) => /retrying POST \/ingest\/batches .*HTTP 502/.test(line))).toBe(
+      true,
+    );
+    expect(report.complete).toBe(true);
+    const job = await fetch(`${server.url}/ingest/jobs/${report.job_id}`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    expect(await job.json()).toMatchObject({
+      customers: { chunks: 1, received: 2, landed: 2 },
+      loans: { chunks: 1, received: 1, landed: 1 },
+    });
   });
 });

@@ -33,6 +33,7 @@ describe("libSQL migrations", () => {
       "0002_node_queue.sql",
       "0003_servicing.sql",
       "0004_decision_records.sql",
+      "0005_ingest_chunk_hash.sql",
     ]);
     for (const migration of migrations) {
       for (const statement of migration.statements) {
@@ -50,6 +51,7 @@ describe("libSQL migrations", () => {
       "0002_node_queue.sql",
       "0003_servicing.sql",
       "0004_decision_records.sql",
+      "0005_ingest_chunk_hash.sql",
     ]);
     expect(await applyMigrations(database.client, migrations)).toEqual([]);
     expect(await names("SELECT name FROM d1_migrations ORDER BY id")).toEqual([
@@ -58,6 +60,7 @@ describe("libSQL migrations", () => {
       "0002_node_queue.sql",
       "0003_servicing.sql",
       "0004_decision_records.sql",
+      "0005_ingest_chunk_hash.sql",
     ]);
     expect(
       await names("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"),

@@ -96,6 +96,7 @@ describe("the Node server", () => {
       "0002_node_queue.sql",
       "0003_servicing.sql",
       "0004_decision_records.sql",
+      "0005_ingest_chunk_hash.sql",
     ]);
     expect((await request("/openapi.json")).status).toBe(200);
   });

@@ -78,6 +78,75 @@ describe("ingest endpoints", () => {
     expect((await call("/ingest/jobs/job-bad-terms", { headers: AUTH })).status).toBe(404);
   });
 
+  it("refuse a seq that is not a safe whole number, naming it", async () => {
+    const row = JSON.stringify(customerRow(9611));
+    // 1e300 is whole and was accepted; 2^53 + 1 is read as 2^53, so the two were one chunk.
+    for (const seq of ["1e300", "9007199254740993", "9007199254740992", "-1", "0.5"]) {
+      const rawBody = `{"messages":[{"job_id":"job-seq","seq":${seq},"kind":"customers","rows":[${row}]}]}`;
+      const body = await expectProblem(
+        await call("/ingest/batches", { rawBody, headers: AUTH }),
+        400,
+      );
+      expect(body.errors.map((e) => e.field)).toEqual(["messages.0.seq"]);
+    }
+    expect((await call("/ingest/jobs/job-seq", { headers: AUTH })).status).toBe(404);
+
+    // The largest safe seq is a seq like any other.
+    const largest = chunk("job-seq", Number.MAX_SAFE_INTEGER, "customers", [customerRow(9611)]);
+    const accepted = await call("/ingest/batches", {
+      body: { messages: [largest] },
+      headers: AUTH,
+    });
+    expect(accepted.status).toBe(202);
+    expect((await waitForJob("job-seq")).customers).toMatchObject({ chunks: 1, landed: 1 });
+  });
+
+  it("refuse two chunks with one job_id and seq in a send, naming the second's seq", async () => {
+    const messages = [
+      chunk("job-twice", 0, "customers", [customerRow(9621)]),
+      chunk("job-twice", 0, "customers", [customerRow(9622)]),
+    ];
+    const body = await expectProblem(
+      await call("/ingest/batches", { body: { messages }, headers: AUTH }),
+      400,
+    );
+    // Both were stored while the job counted one chunk of one row.
+    expect(body.errors).toEqual([
+      {
+        field: "messages.1.seq",
+        message: "repeats the job_id and seq of messages.0: each chunk of a job needs its own seq",
+      },
+    ]);
+    expect((await call("/ingest/jobs/job-twice", { headers: AUTH })).status).toBe(404);
+  });
+
+  it("take the same chunk again (a retried send), and refuse another chunk under its seq with 409", async () => {
+    const first = chunk("job-resend", 0, "customers", [customerRow(9631)]);
+    const send = (messages: unknown[]) =>
+      call("/ingest/batches", { body: { messages }, headers: AUTH });
+    expect((await send([first])).status).toBe(202);
+    expect((await waitForJob("job-resend")).customers).toMatchObject({ chunks: 1, received: 1 });
+    // The script re-sends a whole send when its answer is lost: the same chunk is accepted again.
+    expect((await send([first])).status).toBe(202);
+
+    const other = chunk("job-resend", 0, "customers", [customerRow(9632), customerRow(9633)]);
+    const conflict = await expectProblem(await send([other]), 409);
+    expect(conflict.errors).toEqual([
+      { field: "messages.0.seq", message: "is already registered in this job with other rows" },
+    ]);
+    // With a new chunk beside it, nothing of the send is registered or enqueued.
+    const next = chunk("job-resend", 1, "customers", [customerRow(9634)]);
+    const mixed = await expectProblem(await send([next, other]), 409, "messages.1.seq");
+    expect(mixed.errors.map((e) => e.field)).toEqual(["messages.1.seq"]);
+
+    const done = await waitForJob("job-resend");
+    expect(done.customers).toMatchObject({ chunks: 1, received: 1, landed: 1 });
+    const stored = await backend().query<{ id: number }>(
+      "SELECT id FROM customers WHERE id BETWEEN 9631 AND 9634 ORDER BY id",
+    );
+    expect(stored.map((c) => c.id)).toEqual([9631]);
+  });
+
   it("answer 413 when a message or the send is over the queue's limits, and enqueue nothing", async () => {
     // 500 rows of long names: one message of about 150 KB, over a queue message's 120 KB.
     const wide = (seq: number, rows: number) =>

@@ -1,8 +1,20 @@
 import type { Context } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../app-env";
-import { countStoredRows, loadJobReport, registerMessages } from "../../ingest/job-store";
-import { IngestBatchSchema, QUEUE_LIMITS, sendSizes } from "../../ingest/messages";
+import type { Database } from "../../db/database";
+import {
+  conflictingMessages,
+  countStoredRows,
+  isChunkConflict,
+  loadJobReport,
+  registerMessages,
+} from "../../ingest/job-store";
+import {
+  IngestBatchSchema,
+  type IngestMessage,
+  QUEUE_LIMITS,
+  sendSizes,
+} from "../../ingest/messages";
 import { toFieldProblems } from "../../ingest/rows";
 import { runAtomically } from "../../ingest/store";
 import {
@@ -34,16 +46,44 @@ export async function enqueueBatch(c: Context<AppEnv>) {
     });
   }
 
+  const db = c.get("db");
   const queue = c.env.INGEST_QUEUE;
-  if (!queue.registersChunks) {
-    await runAtomically(c.get("db"), registerMessages(c.get("db"), messages));
+  try {
+    if (!queue.registersChunks) {
+      await runAtomically(db, await registerMessages(db, messages));
+    }
+    await queue.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
+  } catch (error) {
+    // Registration and enqueueing are one commit on Node and come in that order on the Worker:
+    // a refused registration has enqueued nothing.
+    if (isChunkConflict(error)) throw await chunkConflictProblem(db, messages);
+    throw error;
   }
-  await queue.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
 
   return c.json(
     { accepted: messages.length, rows: messages.reduce((sum, m) => sum + m.rows.length, 0) },
     202,
   );
+}
+
+/**
+ * 409 naming each message whose (job_id, seq) already holds another chunk. The same chunk sent
+ * again (the script's retry of a send) matches its registration and is accepted as before.
+ */
+async function chunkConflictProblem(
+  db: Database,
+  messages: readonly IngestMessage[],
+): Promise<ProblemError> {
+  const conflicting = await conflictingMessages(db, messages);
+  return new ProblemError({
+    kind: "conflict",
+    detail:
+      "A chunk of this send differs from the chunk already registered under its job_id and seq; nothing was enqueued. Give a different chunk its own seq.",
+    errors: conflicting.map((index) => ({
+      field: `messages.${index}.seq`,
+      message: "is already registered in this job with other rows",
+    })),
+  });
 }
 
 /** GET /ingest/jobs/:job_id: where every chunk of a job is, with rejections and remapped ids. */
