@@ -122,7 +122,7 @@ export function openNativeLibsql(
       return `could not be checked (${(error as NodeJS.ErrnoException).code ?? "error"})`;
     }
   };
-  /** A stat, about 2–8 µs: before each write commits, since SQLite's own check is off in WAL mode. */
+  /** One stat (3–5 µs a write: docs/performance.md, round 10) before each write commits. */
   const assertSameFile = () => {
     const change = fileChange();
     if (change !== reported) {
