@@ -78,6 +78,11 @@ export interface AppOptions<B extends AppBindings> {
    */
   database: (env: B) => Database;
   /**
+   * Why the database cannot take writes although it answers (the Node server's file deleted,
+   * replaced or read-only: src/node/native-libsql.ts), for /readyz; none by default.
+   */
+  databaseFault?: (env: B) => string | null;
+  /**
    * Per-request sessions over read replicas (D1's Sessions API, src/worker/database.ts): when the
    * bindings have them, requests use one instead of `database` and answer with its bookmark
    * (src/lib/read-consistency.ts).
@@ -122,7 +127,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
   app.use(apiAccess(edge));
   // Before the body and database middleware: these answer without them (and /readyz reaches the
   // database itself, so that a database that cannot even be opened is "not ready", not a 500).
-  app.route("/", healthRouter(options.database));
+  app.route("/", healthRouter(options.database, options.databaseFault));
   if (options.operations) app.route("/", options.operations);
   app.use(identityEncodingOnly());
   // The ingest endpoints set their own, larger limit: one queue sendBatch of rows. A prefix test,

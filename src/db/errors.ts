@@ -5,7 +5,10 @@
  * check therefore walks the whole cause chain.
  */
 
-/** The database cannot be reached or is busy right now; the request changed nothing. */
+/**
+ * The database cannot be reached, is busy, or refuses writes right now (a read-only file, or on
+ * the Node server a file deleted or replaced under it); the request changed nothing.
+ */
 const TRANSIENT_MESSAGE = new RegExp(
   [
     // D1: the messages its docs and Cloudflare's own templates retry. Not every "D1_ERROR": that
@@ -20,6 +23,10 @@ const TRANSIENT_MESSAGE = new RegExp(
     // SQLite, either driver (a file database shared by processes, or Turso under load)
     "SQLITE_BUSY",
     "database is locked",
+    // A file the process may not write (permissions, a read-only mount), or whose path no longer
+    // names it (src/node/native-libsql.ts): the write was refused, not applied.
+    "SQLITE_READONLY",
+    "attempt to write a readonly database",
     // libSQL over HTTP or WebSockets: the stream or the socket went away
     "HRANA_CLOSED_ERROR",
     "HRANA_WEBSOCKET_ERROR",

@@ -10,12 +10,16 @@ export type Readiness =
 /**
  * Ready when the database answers and every expected migration is recorded in `d1_migrations`
  * (wrangler's table, which the Node migrator writes too). One small query does both: reading
- * that table is the trivial query.
+ * that table is the trivial query. `fault` is what the runtime knows the query cannot show: on the
+ * Node server, a database file deleted, replaced or read-only under it, which still answers reads.
  */
 export async function checkReadiness(
   database: () => Database,
   expected: readonly string[] = EXPECTED_MIGRATIONS,
+  fault: () => string | null = () => null,
 ): Promise<Readiness> {
+  const known = fault();
+  if (known !== null) return { ready: false, problems: [{ field: "database", message: known }] };
   let applied: Set<string>;
   try {
     // `values` returns arrays of columns on every driver (a raw `all` does not).

@@ -13,6 +13,11 @@ export interface LibsqlDatabase {
   db: Database;
   /** `checkpoint: false` leaves the WAL to the last process to close (a cluster's primary). */
   close: (options?: { checkpoint?: boolean }) => void;
+  /**
+   * Why a `file:` database cannot take writes (deleted, replaced or read-only under the server),
+   * for /readyz; always null in memory or remote.
+   */
+  fault: () => string | null;
   /** The database file, for a `file:` database; null in memory or remote. */
   path: string | null;
 }
@@ -51,13 +56,20 @@ export async function openLibsqlDatabase(
   }
   const path = local ? filePath(url) : null;
   if (path === null) {
-    return { client, db: drizzle({ client, schema }), close: () => client.close(), path };
+    return {
+      client,
+      db: drizzle({ client, schema }),
+      close: () => client.close(),
+      fault: () => null,
+      path,
+    };
   }
   const native = openNativeLibsql(path, busyTimeoutMs, bulkWriter);
   return {
     client,
     path,
     db: native.db,
+    fault: native.fault,
     close: (options) => {
       try {
         native.close(options);

@@ -1,3 +1,4 @@
+import { accessSync, constants, statSync } from "node:fs";
 import { drizzle } from "drizzle-orm/sqlite-proxy";
 import NativeDatabase from "libsql";
 import { type Database, schema } from "../db/database";
@@ -22,6 +23,15 @@ type Statement = ReturnType<Connection["prepare"]>;
 type Method = "run" | "all" | "values" | "get";
 /** A kept statement and whether it returns rows: `reader` is a native call, asked once. */
 type Kept = { statement: Statement; reader: boolean };
+/** The database file by device and inode: what `path` must still name for a write to commit. */
+type FileIdentity = { dev: bigint; ino: bigint };
+/** A write waiting in line for the write lock (below), with what it runs once it holds it. */
+type Waiter = {
+  deadline: number;
+  work: () => unknown;
+  resolve: (result: unknown) => void;
+  reject: (error: unknown) => void;
+};
 
 /**
  * Distinct SQL texts kept prepared, least recently used dropped first. The API has a few dozen;
@@ -36,8 +46,36 @@ const MAX_PREPARED = 1_000;
  */
 const READ = /^\s*select\b/i;
 
+/**
+ * How long a write waits for the write lock in SQLite's busy handler, which sleeps and so holds the
+ * event loop: enough for the usual sub-millisecond turns between a cluster's workers, short enough
+ * for /healthz and reads to answer meanwhile. Past it the write waits in line off the event loop,
+ * up to the whole busy timeout (docs/databases.md, "Busy database").
+ */
+const BLOCKING_LOCK_WAIT_MS = 25;
+/** How often a write waiting in line asks for the lock again, without waiting (~50 µs a try). */
+const LOCK_POLL_MS = 5;
+
+/**
+ * A write refused because `path` no longer names the file the connection opened (deleted,
+ * renamed or replaced): committed into the old file it would be acknowledged and lost. Named after
+ * SQLite's own code for it, which SQLite does not raise in WAL mode; answered 503 (src/db/errors.ts).
+ */
+class DatabaseFileChangedError extends Error {
+  readonly code = "SQLITE_READONLY_DBMOVED";
+  constructor(change: string) {
+    super(`the database file ${change} since it was opened (SQLITE_READONLY_DBMOVED)`);
+    this.name = "DatabaseFileChangedError";
+  }
+}
+
 export interface NativeLibsql {
   db: Database;
+  /**
+   * Why the file cannot take writes, for /readyz: `path` no longer names the file opened, or it is
+   * read-only to this process. Null when it can.
+   */
+  fault: () => string | null;
   /** `checkpoint: false` leaves the WAL to the last process to close (a cluster's primary). */
   close: (options?: { checkpoint?: boolean }) => void;
 }
@@ -64,10 +102,54 @@ export function openNativeLibsql(
   };
   let native: Connection | null = null;
   let closed = false;
+  const blockingWaitMs = Math.min(busyTimeoutMs, BLOCKING_LOCK_WAIT_MS);
+
+  /** The file the first connection opened; every later one must open the same. */
+  let opened: FileIdentity | null = null;
+  /** The change last logged, so that a deleted file is logged once, not at every write. */
+  let reported: string | null = null;
+  /** How a stat of `path` differs from the file first opened ("was replaced", …), or null. */
+  const changeOf = (now: FileIdentity | undefined): string | null => {
+    if (now === undefined) return "was deleted or renamed";
+    if (opened === null) return null;
+    return now.dev === opened.dev && now.ino === opened.ino ? null : "was replaced";
+  };
+  const fileChange = (): string | null => {
+    if (opened === null) return null;
+    try {
+      return changeOf(statSync(path, { bigint: true, throwIfNoEntry: false }));
+    } catch (error) {
+      return `could not be checked (${(error as NodeJS.ErrnoException).code ?? "error"})`;
+    }
+  };
+  /** One stat (3–5 µs a write: docs/performance.md, round 10) before each write commits. */
+  const assertSameFile = () => {
+    const change = fileChange();
+    if (change !== reported) {
+      reported = change;
+      if (change !== null) {
+        log("error", "the database file changed under the server: writes are refused", {
+          change,
+        });
+      } else log("info", "the database file is back: writes are accepted again");
+    }
+    if (change !== null) throw new DatabaseFileChangedError(change);
+  };
 
   const connection = (): Connection => {
     if (closed) throw new Error("the database connection is closed");
-    native ??= openConnection(path, busyTimeoutMs, bulkWriter);
+    if (native !== null) return native;
+    // Never whatever else now sits at `path`: a new empty file SQLite would create, or a copy.
+    assertSameFile();
+    const fresh = openConnection(path, blockingWaitMs, bulkWriter);
+    const now = statSync(path, { bigint: true, throwIfNoEntry: false });
+    const change = changeOf(now);
+    if (now === undefined || change !== null) {
+      fresh.close();
+      throw new DatabaseFileChangedError(change ?? "was deleted or renamed");
+    }
+    opened ??= { dev: now.dev, ino: now.ino };
+    native = fresh;
     return native;
   };
 
@@ -138,16 +220,140 @@ export function openNativeLibsql(
     }
   };
 
+  /** Commits the transaction this connection holds, if `path` still names its file. */
+  const commit = <T>(result: T): T => {
+    assertSameFile();
+    connection().exec("COMMIT");
+    return result;
+  };
+  const runAll = (queries: { sql: string; params: unknown[]; method: Method }[]) =>
+    queries.map((query) => execute(query.sql, query.params, query.method));
+
+  /*
+   * Waiting for the write lock. SQLite's busy handler sleeps on this thread, so a write that met
+   * another process's long lock (a maintenance script, a backup) held the event loop for the whole
+   * busy timeout: /healthz and reads timed out with it. Now the handler waits only
+   * `blockingWaitMs`; a write still refused waits in line, and a timer asks for the lock again
+   * without waiting (BEGIN IMMEDIATE, busy timeout 0) until the busy timeout has passed since the
+   * write began, then it fails with SQLITE_BUSY as before (503). Only what applied nothing is
+   * retried: a failed BEGIN IMMEDIATE, or a write refused with SQLITE_BUSY, whose connection was
+   * discarded (rolling it back). Reads never wait in line: in WAL mode they take no lock.
+   */
+  const waiting: Waiter[] = [];
+  let poll: ReturnType<typeof setTimeout> | null = null;
+
+  /**
+   * The last write was refused as read-only (SQLITE_READONLY: the file's mode, a read-only
+   * mount), for /readyz until a write commits. A process that holds one read-only connection to
+   * a file gets only read-only ones to it, so access(2) alone cannot tell.
+   */
+  let refusedAsReadOnly = false;
+  /** Runs a write now; notes whether it was refused as read-only. */
+  const attempt = <T>(work: () => T): T => {
+    try {
+      const result = guarded(work);
+      refusedAsReadOnly = false;
+      return result;
+    } catch (error) {
+      if (isReadOnly(error)) refusedAsReadOnly = true;
+      throw error;
+    }
+  };
+
+  /** Runs `now`; if it meets the lock, `locked` runs later, inside a BEGIN IMMEDIATE it holds. */
+  const write = async <T>(now: () => T, locked: () => T): Promise<T> => {
+    const started = Date.now();
+    // While others of this process wait in line, a new write joins them rather than block.
+    if (waiting.length === 0) {
+      try {
+        return attempt(now);
+      } catch (error) {
+        if (!isBusy(error) || Date.now() - started >= busyTimeoutMs) throw error;
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      waiting.push({
+        deadline: started + busyTimeoutMs,
+        work: locked,
+        resolve: resolve as (result: unknown) => void,
+        reject,
+      });
+      poll ??= setTimeout(takeTurns, LOCK_POLL_MS);
+    });
+  };
+
+  /** BEGIN IMMEDIATE if the lock is free now; false (nothing begun) if it is not. */
+  const beginWithoutWaiting = (): boolean => {
+    const open = connection();
+    open.exec("PRAGMA busy_timeout = 0");
+    try {
+      open.exec("BEGIN IMMEDIATE");
+      return true;
+    } catch (error) {
+      if (isBusy(error)) return false;
+      throw error;
+    } finally {
+      open.exec(`PRAGMA busy_timeout = ${blockingWaitMs}`);
+    }
+  };
+
+  /** Lets the writes in line take the lock in turn while it is free; the rest wait or time out. */
+  const takeTurns = () => {
+    poll = null;
+    while (waiting.length > 0) {
+      let begun: boolean;
+      try {
+        begun = guarded(beginWithoutWaiting);
+      } catch (error) {
+        // Not the lock (the file is gone, an I/O error): the first in line fails with it.
+        waiting.shift()?.reject(error);
+        continue;
+      }
+      if (!begun) break;
+      const next = waiting.shift() as Waiter;
+      try {
+        next.resolve(attempt(next.work));
+      } catch (error) {
+        next.reject(error);
+      }
+    }
+    const now = Date.now();
+    for (const waiter of waiting.filter((w) => w.deadline <= now)) {
+      waiting.splice(waiting.indexOf(waiter), 1);
+      waiter.reject(lockTimeout(busyTimeoutMs));
+    }
+    if (waiting.length > 0) poll = setTimeout(takeTurns, LOCK_POLL_MS);
+  };
+
   const db = drizzle(
-    async (sql, params, method) => guarded(() => execute(sql, params, method)),
-    async (queries) =>
-      guarded(() => {
-        const open = connection();
-        open.exec(queries.every((query) => READ.test(query.sql)) ? "BEGIN" : "BEGIN IMMEDIATE");
-        const results = queries.map((query) => execute(query.sql, query.params, query.method));
-        open.exec("COMMIT");
-        return results;
-      }),
+    async (sql, params, method) => {
+      if (READ.test(sql)) return guarded(() => execute(sql, params, method));
+      return write(
+        () => {
+          assertSameFile();
+          return execute(sql, params, method);
+        },
+        () => commit(execute(sql, params, method)),
+      );
+    },
+    async (queries) => {
+      if (queries.every((query) => READ.test(query.sql))) {
+        return guarded(() => {
+          const open = connection();
+          open.exec("BEGIN");
+          const results = runAll(queries);
+          open.exec("COMMIT");
+          return results;
+        });
+      }
+      return write(
+        () => {
+          connection().exec("BEGIN IMMEDIATE");
+          return commit(runAll(queries));
+        },
+        () => commit(runAll(queries)),
+      );
+    },
     { schema },
   ) as unknown as Database;
 
@@ -156,12 +362,31 @@ export function openNativeLibsql(
 
   return {
     db,
+    fault: () => {
+      const change = fileChange();
+      if (change !== null) return `file ${change} since the server opened it`;
+      try {
+        accessSync(path, constants.W_OK);
+      } catch (error) {
+        return `file is read-only to the server (${(error as NodeJS.ErrnoException).code ?? "error"})`;
+      }
+      return refusedAsReadOnly
+        ? "file refused the last write as read-only (SQLITE_READONLY)"
+        : null;
+    },
     close: ({ checkpoint = true } = {}) => {
       closed = true;
+      if (poll !== null) clearTimeout(poll);
+      poll = null;
+      for (const waiter of waiting.splice(0)) {
+        waiter.reject(new Error("the database connection is closed"));
+      }
       const open = native;
       if (open === null || !open.open) return;
       try {
         if (!checkpoint) return;
+        // At shutdown, blocking is fine: wait for a writer of another process as long as a write would.
+        open.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
         // Kept statements keep SQLite from checkpointing when the connection closes: fold the
         // WAL into the database file now, so a stopped server leaves one self-contained file.
         const [busy] = open.prepare("PRAGMA wal_checkpoint(TRUNCATE)").raw(true).get([]) as [
@@ -198,6 +423,30 @@ const BULK_WRITER_CACHE = "PRAGMA cache_size = -65536";
  * the main file, not what is committed.
  */
 const WAL_PAGES_BEFORE_OWN_CHECKPOINT = 10_000;
+
+/** SQLITE_BUSY, or an extended code of it: the lock was not taken, nothing was applied. */
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
+
+/** SQLITE_READONLY from the engine (not a file changed under it, which fileChange reports). */
+function isReadOnly(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === "string" &&
+    code.startsWith("SQLITE_READONLY") &&
+    !(error instanceof DatabaseFileChangedError)
+  );
+}
+
+/** What a write that waited in line for the whole busy timeout fails with: the engine's busy error. */
+function lockTimeout(busyTimeoutMs: number): Error {
+  return Object.assign(
+    new Error(`database is locked (the write lock was not free for ${busyTimeoutMs} ms)`),
+    { code: "SQLITE_BUSY" },
+  );
+}
 
 function openConnection(path: string, busyTimeoutMs: number, bulkWriter: boolean): Connection {
   const opened = new NativeDatabase(path, { timeout: busyTimeoutMs });

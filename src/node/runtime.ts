@@ -84,6 +84,7 @@ export async function openRuntime(
     client,
     db,
     close: closeDatabase,
+    fault,
     path,
   } = await openLibsqlDatabase(
     settings.databaseUrl,
@@ -141,7 +142,7 @@ export async function openRuntime(
     INGEST_QUEUE: queue,
     WRITE_RATE_LIMITER: new MemoryRateLimiter(settings.rateLimitPerMinute),
   };
-  const app = nodeApp(settings, db, metrics && { metrics, exposition: metrics.registry });
+  const app = nodeApp(settings, db, metrics && { metrics, exposition: metrics.registry }, fault);
   const maintenance = startMaintenanceTimer(db, tuning.maintenanceIntervalMs, {
     decisionRetentionMonths: config.decisionRetentionMonths,
   });
@@ -194,6 +195,8 @@ export function nodeApp(
   settings: Pick<RuntimeSettings, "app" | "appSettings" | "metricsToken">,
   db: Database,
   metrics: { metrics: NodeMetrics; exposition: MetricsExposition } | null,
+  /** Why the database cannot take writes, for /readyz (src/node/database.ts). */
+  databaseFault: () => string | null = () => null,
 ): NodeAppFetch {
   const config = settings.app;
   const telemetry = metrics?.metrics ?? noTelemetry;
@@ -202,6 +205,7 @@ export function nodeApp(
   const app = createApp<AppBindings>({
     config: (env) => overriddenConfig.get(env) ?? config,
     database: () => db,
+    databaseFault,
     telemetry: () => telemetry,
     edge: nodeEdgeOf,
     ...(metrics

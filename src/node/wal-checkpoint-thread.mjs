@@ -1,5 +1,6 @@
 // The WAL checkpointer's thread (started by src/node/wal-checkpointer.ts). Plain JavaScript: a
 // worker thread gets no TypeScript loader under the test runner.
+import { existsSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "libsql";
 
@@ -10,6 +11,11 @@ let connection = null;
 let checkpoint = null;
 
 function prepareCheckpoint() {
+  // Opening would create a missing file: a database deleted under the server must not come back
+  // empty at its path (native-libsql.ts refuses writes until the file it opened is back).
+  if (connection === null && !existsSync(path)) {
+    throw Object.assign(new Error("no database file"), { code: "ENOENT" });
+  }
   connection ??= new Database(path);
   // A checkpoint syncs the WAL and the database file as the app's connections would.
   connection.exec("PRAGMA synchronous = NORMAL");

@@ -51,7 +51,10 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  const { db, close } = await openLibsqlDatabase(settings.databaseUrl, settings.databaseAuthToken);
+  const { db, close, fault } = await openLibsqlDatabase(
+    settings.databaseUrl,
+    settings.databaseAuthToken,
+  );
   const bindings: AppBindings = {
     INGEST_QUEUE: {
       sendBatch: (messages) => channel.ask({ kind: "ingest", messages: [...messages] }),
@@ -70,6 +73,7 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
         metrics: () => channel.ask({ kind: "metrics" }),
       },
     },
+    fault,
   );
   const pid = String(process.pid);
   server = await serveRuntime(

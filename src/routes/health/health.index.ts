@@ -5,11 +5,14 @@ import { problemResponse } from "../../lib/problem";
 
 /*
  * Operations endpoints, outside the API's document: `GET /healthz` (liveness: the process answers,
- * no I/O) and `GET /readyz` (readiness: the database answers and its migrations are applied).
- * Public even when API keys are on (src/lib/security/paths.ts), never rate limited (only writes
- * are), and never cached.
+ * no I/O) and `GET /readyz` (readiness: the database answers, can take writes as far as the runtime
+ * knows — `databaseFault` — and its migrations are applied). Public even when API keys are on
+ * (src/lib/security/paths.ts), never rate limited (only writes are), and never cached.
  */
-export function healthRouter<B extends object>(database: (env: B) => Database) {
+export function healthRouter<B extends object>(
+  database: (env: B) => Database,
+  databaseFault?: (env: B) => string | null,
+) {
   return new Hono<{ Bindings: B }>()
     .get("/healthz", (c) => {
       c.header("Cache-Control", "no-store");
@@ -17,7 +20,11 @@ export function healthRouter<B extends object>(database: (env: B) => Database) {
     })
     .get("/readyz", async (c) => {
       // The factory itself can fail (no database configured): that is "not ready" too.
-      const readiness = await checkReadiness(() => database(c.env));
+      const readiness = await checkReadiness(
+        () => database(c.env),
+        undefined,
+        databaseFault && (() => databaseFault(c.env)),
+      );
       if (!readiness.ready) {
         const what = readiness.problems.map((problem) => problem.field).join(" and ");
         return problemResponse(c, {

@@ -1,0 +1,185 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import NativeDatabase from "libsql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openRuntime, type Runtime } from "../../src/node/runtime";
+import { type RunningServer, serveRuntime } from "../../src/node/server";
+import { settingsFromEnv } from "../../src/node/settings";
+import { expectProblem } from "../support/problem";
+
+/*
+ * Another process holds the write lock (a maintenance script, a backup, `sqlite3` in a shell)
+ * while writes arrive. SQLite's busy handler sleeps on the thread that waits, so a write used to
+ * hold the server's event loop for the whole busy timeout: /healthz and reads timed out with it,
+ * and an orchestrator would restart a healthy server. Now a write blocks at most a few tens of ms,
+ * then waits off the event loop; it still answers 503 once the busy timeout has passed, and is
+ * committed if the lock comes free before.
+ */
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BUSY_TIMEOUT_MS = 1_000;
+/** What a liveness probe may wait here, against the busy timeout's 1,000 ms. */
+const PROBE_MS = 200;
+
+let directory: string;
+let path: string;
+let runtime: Runtime;
+let server: RunningServer;
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "lock-wait-"));
+  path = join(directory, "credit.db");
+  runtime = await openRuntime(
+    settingsFromEnv({ DATABASE_URL: `file:${path}`, AS_OF_DATE: "2025-06-15" }),
+    { busyTimeoutMs: BUSY_TIMEOUT_MS },
+  );
+  server = await serveRuntime(runtime, { host: "127.0.0.1", port: 0 });
+});
+afterAll(async () => {
+  await server?.close();
+  await rm(directory, { recursive: true, force: true });
+});
+
+/** The write lock, held by another process until `release`. */
+async function holdWriteLock(): Promise<{ release: () => Promise<void> }> {
+  const holder = spawn(
+    process.execPath,
+    [
+      "-e",
+      `const db = new (require("libsql"))(process.argv[1], { timeout: 10000 });
+       db.exec("BEGIN IMMEDIATE");
+       process.stdout.write("locked\\n");
+       process.stdin.once("data", () => {
+         db.exec("COMMIT");
+         db.close();
+         process.exit(0);
+       });`,
+      path,
+    ],
+    { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] },
+  );
+  const exited = once(holder, "exit");
+  const locked = await Promise.race([
+    once(holder.stdout, "data").then(() => true),
+    exited.then(() => false),
+  ]);
+  if (!locked) throw new Error("the lock holder exited before it held the lock");
+  return {
+    release: async () => {
+      holder.stdin.end("release\n");
+      await exited;
+    },
+  };
+}
+
+let phone = 7_333_000_000;
+const registration = () => ({
+  first_name: "Lock",
+  last_name: "Wait",
+  age: 30,
+  monthly_income: 50_000,
+  phone_number: phone++,
+});
+
+/** A response and when it came, in ms since `since`. */
+async function timed(request: Promise<Response>, since: number) {
+  const response = await request;
+  return { response, at: performance.now() - since };
+}
+const post = (url: string, body: unknown) =>
+  fetch(`${server.url}${url}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function registerCustomer(): Promise<number> {
+  const response = await post("/register", registration());
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { customer_id: number }).customer_id;
+}
+
+/** What another connection sees committed. */
+function committed(table: "customers" | "loans", id: number): boolean {
+  const other = new NativeDatabase(path);
+  try {
+    return other.prepare(`SELECT 1 FROM ${table} WHERE id = ?`).all([id]).length === 1;
+  } finally {
+    other.close();
+  }
+}
+
+describe("a write waiting for another process's write lock", () => {
+  it("leaves /healthz and reads answering, and answers 503 at the busy timeout", async () => {
+    const customerId = await registerCustomer();
+    const loan = { customer_id: customerId, loan_amount: 1_000, interest_rate: 12, tenure: 12 };
+    const lock = await holdWriteLock();
+    let writes: { response: Response; at: number }[];
+    try {
+      const began = performance.now();
+      // A single-statement write (register) and a batch (create-loan), both waiting.
+      const waiting = Promise.all([
+        timed(post("/register", registration()), began),
+        timed(post("/create-loan", loan), began),
+      ]);
+      await sleep(100);
+      const probes = await Promise.all([
+        timed(fetch(`${server.url}/healthz`), began),
+        timed(fetch(`${server.url}/view-loans/${customerId}`), began),
+        timed(fetch(`${server.url}/readyz`), began),
+      ]);
+      writes = await waiting;
+      for (const probe of probes) {
+        expect(probe.response.status).toBe(200);
+        // Asked at 100 ms, answered within the probe's time: the writes did not hold the loop.
+        expect(probe.at).toBeLessThan(100 + PROBE_MS);
+      }
+      for (const write of writes) expect(write.at).toBeGreaterThanOrEqual(BUSY_TIMEOUT_MS - 50);
+    } finally {
+      await lock.release();
+    }
+    for (const write of writes) {
+      await expectProblem(write.response, 503);
+      expect(write.response.headers.get("Retry-After")).toBe("1");
+    }
+
+    // The lock is free: writes are taken again, and committed.
+    const registered = await registerCustomer();
+    expect(committed("customers", registered)).toBe(true);
+    const booked = await post("/create-loan", loan);
+    expect(booked.status).toBe(201);
+    expect(committed("loans", ((await booked.json()) as { loan_id: number }).loan_id)).toBe(true);
+  });
+
+  it("commits the writes that waited, in turn, once the lock comes free before the timeout", async () => {
+    const customerId = await registerCustomer();
+    const loan = { customer_id: customerId, loan_amount: 1_000, interest_rate: 12, tenure: 12 };
+    const lock = await holdWriteLock();
+    let waiting: Promise<Response[]>;
+    try {
+      waiting = Promise.all([
+        post("/register", registration()),
+        post("/create-loan", loan),
+        post("/register", registration()),
+        post("/create-loan", loan),
+      ]);
+      await sleep(300);
+    } finally {
+      await lock.release();
+    }
+    const answers = await waiting;
+    expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201, 201]);
+    const [first, , second] = (await Promise.all(answers.map((answer) => answer.json()))) as {
+      customer_id?: number;
+    }[];
+    expect(committed("customers", first?.customer_id ?? 0)).toBe(true);
+    expect(committed("customers", second?.customer_id ?? 0)).toBe(true);
+    const loans = await fetch(`${server.url}/view-loans/${customerId}`);
+    expect(((await loans.json()) as unknown[]).length).toBe(2);
+  });
+});
