@@ -1,8 +1,10 @@
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import { drizzle } from "drizzle-orm/sqlite-proxy";
 import NativeDatabase from "libsql";
 import { type Database, schema } from "../db/database";
 import { log } from "../lib/log";
+import { DatabaseFile, DatabaseFileChangedError } from "./database-file";
+import { isBusy, WriteLockLine } from "./write-lock-line";
 
 /*
  * The Node server's own connection to a `file:` database: the `libsql` engine that
@@ -23,15 +25,6 @@ type Statement = ReturnType<Connection["prepare"]>;
 type Method = "run" | "all" | "values" | "get";
 /** A kept statement and whether it returns rows: `reader` is a native call, asked once. */
 type Kept = { statement: Statement; reader: boolean };
-/** The database file by device and inode: what `path` must still name for a write to commit. */
-type FileIdentity = { dev: bigint; ino: bigint };
-/** A write waiting in line for the write lock (below), with what it runs once it holds it. */
-type Waiter = {
-  deadline: number;
-  work: () => unknown;
-  resolve: (result: unknown) => void;
-  reject: (error: unknown) => void;
-};
 
 /**
  * Distinct SQL texts kept prepared, least recently used dropped first. The API has a few dozen;
@@ -53,21 +46,6 @@ const READ = /^\s*select\b/i;
  * up to the whole busy timeout (docs/databases.md, "Busy database").
  */
 const BLOCKING_LOCK_WAIT_MS = 25;
-/** How often a write waiting in line asks for the lock again, without waiting (~50 µs a try). */
-const LOCK_POLL_MS = 5;
-
-/**
- * A write refused because `path` no longer names the file the connection opened (deleted,
- * renamed or replaced): committed into the old file it would be acknowledged and lost. Named after
- * SQLite's own code for it, which SQLite does not raise in WAL mode; answered 503 (src/db/errors.ts).
- */
-class DatabaseFileChangedError extends Error {
-  readonly code = "SQLITE_READONLY_DBMOVED";
-  constructor(change: string) {
-    super(`the database file ${change} since it was opened (SQLITE_READONLY_DBMOVED)`);
-    this.name = "DatabaseFileChangedError";
-  }
-}
 
 export interface NativeLibsql {
   db: Database;
@@ -104,51 +82,14 @@ export function openNativeLibsql(
   let closed = false;
   const blockingWaitMs = Math.min(busyTimeoutMs, BLOCKING_LOCK_WAIT_MS);
 
-  /** The file the first connection opened; every later one must open the same. */
-  let opened: FileIdentity | null = null;
-  /** The change last logged, so that a deleted file is logged once, not at every write. */
-  let reported: string | null = null;
-  /** How a stat of `path` differs from the file first opened ("was replaced", …), or null. */
-  const changeOf = (now: FileIdentity | undefined): string | null => {
-    if (now === undefined) return "was deleted or renamed";
-    if (opened === null) return null;
-    return now.dev === opened.dev && now.ino === opened.ino ? null : "was replaced";
-  };
-  const fileChange = (): string | null => {
-    if (opened === null) return null;
-    try {
-      return changeOf(statSync(path, { bigint: true, throwIfNoEntry: false }));
-    } catch (error) {
-      return `could not be checked (${(error as NodeJS.ErrnoException).code ?? "error"})`;
-    }
-  };
-  /** One stat (3–5 µs a write: docs/performance.md, round 10) before each write commits. */
-  const assertSameFile = () => {
-    const change = fileChange();
-    if (change !== reported) {
-      reported = change;
-      if (change !== null) {
-        log("error", "the database file changed under the server: writes are refused", {
-          change,
-        });
-      } else log("info", "the database file is back: writes are accepted again");
-    }
-    if (change !== null) throw new DatabaseFileChangedError(change);
-  };
+  const file = new DatabaseFile(path);
 
   const connection = (): Connection => {
     if (closed) throw new Error("the database connection is closed");
     if (native !== null) return native;
-    // Never whatever else now sits at `path`: a new empty file SQLite would create, or a copy.
-    assertSameFile();
+    file.confirm();
     const fresh = openConnection(path, blockingWaitMs, bulkWriter);
-    const now = statSync(path, { bigint: true, throwIfNoEntry: false });
-    const change = changeOf(now);
-    if (now === undefined || change !== null) {
-      fresh.close();
-      throw new DatabaseFileChangedError(change ?? "was deleted or renamed");
-    }
-    opened ??= { dev: now.dev, ino: now.ino };
+    file.adopt(() => fresh.close());
     native = fresh;
     return native;
   };
@@ -222,25 +163,12 @@ export function openNativeLibsql(
 
   /** Commits the transaction this connection holds, if `path` still names its file. */
   const commit = <T>(result: T): T => {
-    assertSameFile();
+    file.confirm();
     connection().exec("COMMIT");
     return result;
   };
   const runAll = (queries: { sql: string; params: unknown[]; method: Method }[]) =>
     queries.map((query) => execute(query.sql, query.params, query.method));
-
-  /*
-   * Waiting for the write lock. SQLite's busy handler sleeps on this thread, so a write that met
-   * another process's long lock (a maintenance script, a backup) held the event loop for the whole
-   * busy timeout: /healthz and reads timed out with it. Now the handler waits only
-   * `blockingWaitMs`; a write still refused waits in line, and a timer asks for the lock again
-   * without waiting (BEGIN IMMEDIATE, busy timeout 0) until the busy timeout has passed since the
-   * write began, then it fails with SQLITE_BUSY as before (503). Only what applied nothing is
-   * retried: a failed BEGIN IMMEDIATE, or a write refused with SQLITE_BUSY, whose connection was
-   * discarded (rolling it back). Reads never wait in line: in WAL mode they take no lock.
-   */
-  const waiting: Waiter[] = [];
-  let poll: ReturnType<typeof setTimeout> | null = null;
 
   /**
    * The last write was refused as read-only (SQLITE_READONLY: the file's mode, a read-only
@@ -260,28 +188,6 @@ export function openNativeLibsql(
     }
   };
 
-  /** Runs `now`; if it meets the lock, `locked` runs later, inside a BEGIN IMMEDIATE it holds. */
-  const write = async <T>(now: () => T, locked: () => T): Promise<T> => {
-    const started = Date.now();
-    // While others of this process wait in line, a new write joins them rather than block.
-    if (waiting.length === 0) {
-      try {
-        return attempt(now);
-      } catch (error) {
-        if (!isBusy(error) || Date.now() - started >= busyTimeoutMs) throw error;
-      }
-    }
-    return new Promise<T>((resolve, reject) => {
-      waiting.push({
-        deadline: started + busyTimeoutMs,
-        work: locked,
-        resolve: resolve as (result: unknown) => void,
-        reject,
-      });
-      poll ??= setTimeout(takeTurns, LOCK_POLL_MS);
-    });
-  };
-
   /** BEGIN IMMEDIATE if the lock is free now; false (nothing begun) if it is not. */
   const beginWithoutWaiting = (): boolean => {
     const open = connection();
@@ -297,40 +203,18 @@ export function openNativeLibsql(
     }
   };
 
-  /** Lets the writes in line take the lock in turn while it is free; the rest wait or time out. */
-  const takeTurns = () => {
-    poll = null;
-    while (waiting.length > 0) {
-      let begun: boolean;
-      try {
-        begun = guarded(beginWithoutWaiting);
-      } catch (error) {
-        // Not the lock (the file is gone, an I/O error): the first in line fails with it.
-        waiting.shift()?.reject(error);
-        continue;
-      }
-      if (!begun) break;
-      const next = waiting.shift() as Waiter;
-      try {
-        next.resolve(attempt(next.work));
-      } catch (error) {
-        next.reject(error);
-      }
-    }
-    const now = Date.now();
-    for (const waiter of waiting.filter((w) => w.deadline <= now)) {
-      waiting.splice(waiting.indexOf(waiter), 1);
-      waiter.reject(lockTimeout(busyTimeoutMs));
-    }
-    if (waiting.length > 0) poll = setTimeout(takeTurns, LOCK_POLL_MS);
-  };
+  const line = new WriteLockLine({
+    busyTimeoutMs,
+    tryBegin: () => guarded(beginWithoutWaiting),
+    run: attempt,
+  });
 
   const db = drizzle(
     async (sql, params, method) => {
       if (READ.test(sql)) return guarded(() => execute(sql, params, method));
-      return write(
+      return line.write(
         () => {
-          assertSameFile();
+          file.confirm();
           return execute(sql, params, method);
         },
         () => commit(execute(sql, params, method)),
@@ -346,7 +230,7 @@ export function openNativeLibsql(
           return results;
         });
       }
-      return write(
+      return line.write(
         () => {
           connection().exec("BEGIN IMMEDIATE");
           return commit(runAll(queries));
@@ -363,7 +247,7 @@ export function openNativeLibsql(
   return {
     db,
     fault: () => {
-      const change = fileChange();
+      const change = file.change();
       if (change !== null) return `file ${change} since the server opened it`;
       try {
         accessSync(path, constants.W_OK);
@@ -376,11 +260,7 @@ export function openNativeLibsql(
     },
     close: ({ checkpoint = true } = {}) => {
       closed = true;
-      if (poll !== null) clearTimeout(poll);
-      poll = null;
-      for (const waiter of waiting.splice(0)) {
-        waiter.reject(new Error("the database connection is closed"));
-      }
+      line.close();
       const open = native;
       if (open === null || !open.open) return;
       try {
@@ -424,27 +304,13 @@ const BULK_WRITER_CACHE = "PRAGMA cache_size = -65536";
  */
 const WAL_PAGES_BEFORE_OWN_CHECKPOINT = 10_000;
 
-/** SQLITE_BUSY, or an extended code of it: the lock was not taken, nothing was applied. */
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
-}
-
-/** SQLITE_READONLY from the engine (not a file changed under it, which fileChange reports). */
+/** SQLITE_READONLY from the engine (not a file changed under it, which DatabaseFile reports). */
 function isReadOnly(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return (
     typeof code === "string" &&
     code.startsWith("SQLITE_READONLY") &&
     !(error instanceof DatabaseFileChangedError)
-  );
-}
-
-/** What a write that waited in line for the whole busy timeout fails with: the engine's busy error. */
-function lockTimeout(busyTimeoutMs: number): Error {
-  return Object.assign(
-    new Error(`database is locked (the write lock was not free for ${busyTimeoutMs} ms)`),
-    { code: "SQLITE_BUSY" },
   );
 }
 

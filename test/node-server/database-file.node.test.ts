@@ -10,6 +10,7 @@ import NativeDatabase from "libsql";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
+import { registration } from "../node/cluster-process";
 import { expectProblem } from "../support/problem";
 
 /*
@@ -39,15 +40,6 @@ afterAll(async () => {
 const settingsAt = (file: string) =>
   settingsFromEnv({ DATABASE_URL: `file:${file}`, AS_OF_DATE: "2025-06-15" });
 
-let phone = 7_444_000_000;
-const registration = () => ({
-  first_name: "File",
-  last_name: "Gone",
-  age: 30,
-  monthly_income: 50_000,
-  phone_number: phone++,
-});
-
 function post(url: string, body: unknown) {
   return (runtime as Runtime).fetch(
     new Request(`http://127.0.0.1${url}`, {
@@ -63,7 +55,7 @@ const get = (url: string) => (runtime as Runtime).fetch(new Request(`http://127.
 async function customerWithLoan(file: string) {
   path = file;
   runtime = await openRuntime(settingsAt(path));
-  const registered = await post("/register", registration());
+  const registered = await post("/register", registration(50_000));
   expect(registered.status).toBe(201);
   const { customer_id } = (await registered.json()) as { customer_id: number };
   const loan = { customer_id, loan_amount: 10_000, interest_rate: 12, tenure: 12 };
@@ -76,7 +68,7 @@ async function customerWithLoan(file: string) {
   return {
     customerId: customer_id,
     writes: [
-      () => post("/register", registration()),
+      () => post("/register", registration(50_000)),
       () => post("/create-loan", loan),
       () => post(`/make-payment/${customer_id}/${loan_id}`, { amount: monthly_installment }),
     ],
@@ -151,10 +143,10 @@ describe("a database that refuses writes", () => {
     await customerWithLoan(join(directory, "query-only.db"));
     // SQLite's own SQLITE_READONLY, as a file the server may not write raises it.
     await (runtime as Runtime).db.run(sql`PRAGMA query_only = 1`);
-    await expectWritesRefused([() => post("/register", registration())]);
+    await expectWritesRefused([() => post("/register", registration(50_000))]);
     await expectNotReady("file refused the last write as read-only (SQLITE_READONLY)");
     // The connection that failed was replaced (this one without query_only): writes are taken.
-    expect((await post("/register", registration())).status).toBe(201);
+    expect((await post("/register", registration(50_000))).status).toBe(201);
     expect((await get("/readyz")).status).toBe(200);
   });
 

@@ -5,6 +5,7 @@ import NativeDatabase from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
+import { registration } from "../node/cluster-process";
 
 /*
  * The way the lost writes were found: another connection holds the write lock past the busy
@@ -36,14 +37,6 @@ afterAll(async () => {
 const settingsAt = (file: string) =>
   settingsFromEnv({ DATABASE_URL: `file:${file}`, AS_OF_DATE: "2025-06-15" });
 
-let phone = 7_555_555_000;
-const registration = () => ({
-  first_name: "Lock",
-  last_name: "Timeout",
-  age: 30,
-  monthly_income: 50_000,
-  phone_number: phone++,
-});
 const loanRequest = (customerId: number) => ({
   customer_id: customerId,
   loan_amount: 1_000,
@@ -77,7 +70,7 @@ async function whileLocked(request: () => Promise<Response>): Promise<Response> 
 }
 
 async function registerCustomer(): Promise<number> {
-  const response = await post("/register", registration());
+  const response = await post("/register", registration(50_000));
   expect(response.status).toBe(201);
   return ((await response.json()) as { customer_id: number }).customer_id;
 }
@@ -89,7 +82,7 @@ describe("a write lock held past the busy timeout", () => {
     const refusedWrites = [
       () => post("/create-loan", loanRequest(customerId), { "Idempotency-Key": "lock-k1" }),
       () => post("/create-loan", loanRequest(customerId)),
-      () => post("/register", registration()),
+      () => post("/register", registration(50_000)),
     ];
     for (const write of refusedWrites) {
       const response = await whileLocked(write);
@@ -123,7 +116,7 @@ describe("a write lock held past the busy timeout", () => {
 
   it("keeps every acknowledged write through a lock timeout and a shutdown", async () => {
     const before = await registerCustomer();
-    expect((await whileLocked(() => post("/register", registration()))).status).toBe(503);
+    expect((await whileLocked(() => post("/register", registration(50_000)))).status).toBe(503);
     const after = await registerCustomer();
 
     await runtime.close();

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
 import { type RunningServer, serveRuntime } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
+import { registration } from "../node/cluster-process";
 import { expectProblem } from "../support/problem";
 
 /*
@@ -76,15 +77,6 @@ async function holdWriteLock(): Promise<{ release: () => Promise<void> }> {
   };
 }
 
-let phone = 7_333_000_000;
-const registration = () => ({
-  first_name: "Lock",
-  last_name: "Wait",
-  age: 30,
-  monthly_income: 50_000,
-  phone_number: phone++,
-});
-
 /** A response and when it came, in ms since `since`. */
 async function timed(request: Promise<Response>, since: number) {
   const response = await request;
@@ -99,7 +91,7 @@ const post = (url: string, body: unknown) =>
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function registerCustomer(): Promise<number> {
-  const response = await post("/register", registration());
+  const response = await post("/register", registration(50_000));
   expect(response.status).toBe(201);
   return ((await response.json()) as { customer_id: number }).customer_id;
 }
@@ -124,7 +116,7 @@ describe("a write waiting for another process's write lock", () => {
       const began = performance.now();
       // A single-statement write (register) and a batch (create-loan), both waiting.
       const waiting = Promise.all([
-        timed(post("/register", registration()), began),
+        timed(post("/register", registration(50_000)), began),
         timed(post("/create-loan", loan), began),
       ]);
       await sleep(100);
@@ -163,9 +155,9 @@ describe("a write waiting for another process's write lock", () => {
     let waiting: Promise<Response[]>;
     try {
       waiting = Promise.all([
-        post("/register", registration()),
+        post("/register", registration(50_000)),
         post("/create-loan", loan),
-        post("/register", registration()),
+        post("/register", registration(50_000)),
         post("/create-loan", loan),
       ]);
       await sleep(300);
