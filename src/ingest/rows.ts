@@ -114,30 +114,46 @@ const LOAN_FIELDS = {
   remap: v.optional(v.literal(true, "must be true when present")),
 };
 
-/*
- * The fields each rule across fields reads. valibot runs a partialCheck once those fields have the
- * right type, even when one is out of range, so each rule first checks that they are valid by
- * themselves: a field's own problem is reported alone, and a rule never computes from a tenure of
- * 0 or a date like 2023-02-29.
+const loanObject = v.object(LOAN_FIELDS);
+type LoanFields = v.InferOutput<typeof loanObject>;
+
+/**
+ * A rule across a loan's fields, checked once each of them is valid by itself and reported on
+ * `reportOn`. valibot's partialCheck also runs past a field's own range issue (the object is still
+ * typed): a rule would then compute from a tenure of 0 or a date like 2023-02-29, or add a second,
+ * misleading message. Reading the issues already found costs nothing per valid row, where checking
+ * the fields again cost about 1.5 µs.
  */
-const validDates = v.object({ start_date: LOAN_FIELDS.start_date, end_date: LOAN_FIELDS.end_date });
-const validSchedule = v.object({ start_date: LOAN_FIELDS.start_date, tenure: LOAN_FIELDS.tenure });
-const validTerms = v.object({
-  loan_amount: LOAN_FIELDS.loan_amount,
-  interest_rate: LOAN_FIELDS.interest_rate,
-  tenure: LOAN_FIELDS.tenure,
-});
+function acrossFields(
+  fields: readonly (keyof LoanFields)[],
+  requirement: (loan: LoanFields) => boolean,
+  message: string,
+  reportOn: keyof LoanFields,
+) {
+  return v.rawCheck<LoanFields>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const own = dataset.issues?.some((issue) =>
+      fields.includes(issue.path?.[0]?.key as keyof LoanFields),
+    );
+    if (own || requirement(dataset.value)) return;
+    const loan = dataset.value;
+    addIssue({
+      message,
+      path: [
+        { type: "object", origin: "value", input: loan, key: reportOn, value: loan[reportOn] },
+      ],
+    });
+  });
+}
 
 export const LoanRowSchema = v.pipe(
-  v.object(LOAN_FIELDS),
-  v.forward(
-    v.partialCheck(
-      [["start_date"], ["end_date"]],
-      // ISO dates compare correctly as strings.
-      (loan) => !v.is(validDates, loan) || loan.end_date >= loan.start_date,
-      "must not be before the start date",
-    ),
-    ["end_date"],
+  loanObject,
+  acrossFields(
+    ["start_date", "end_date"],
+    // ISO dates compare correctly as strings.
+    (loan) => loan.end_date >= loan.start_date,
+    "must not be before the start date",
+    "end_date",
   ),
   v.forward(
     v.partialCheck(
@@ -150,23 +166,19 @@ export const LoanRowSchema = v.pipe(
   ),
   // The schedule is start_date plus tenure months; past LAST_SCHEDULE_DATE its dates have a
   // five-digit year. end_date itself cannot pass it: a date is read as YYYY-MM-DD.
-  v.forward(
-    v.partialCheck(
-      [["start_date"], ["tenure"]],
-      (loan) => !v.is(validSchedule, loan) || endsByLastScheduleDate(loan.start_date, loan.tenure),
-      `must leave room for the tenure: the last instalment would fall after ${LAST_SCHEDULE_DATE}`,
-    ),
-    ["start_date"],
+  acrossFields(
+    ["start_date", "tenure"],
+    (loan) => endsByLastScheduleDate(loan.start_date, loan.tenure),
+    `must leave room for the tenure: the last instalment would fall after ${LAST_SCHEDULE_DATE}`,
+    "start_date",
   ),
   // The API's own rule (src/routes/shared-schemas.ts): the schedule of a workbook loan is
   // rebuilt from its terms, and an EMI of 0.00 never repays it.
-  v.forward(
-    v.partialCheck(
-      [["loan_amount"], ["interest_rate"], ["tenure"]],
-      (loan) => !v.is(validTerms, loan) || hasPayableInstalment(loan),
-      INSTALMENT_ROUNDS_TO_ZERO,
-    ),
-    ["loan_amount"],
+  acrossFields(
+    ["loan_amount", "interest_rate", "tenure"],
+    hasPayableInstalment,
+    INSTALMENT_ROUNDS_TO_ZERO,
+    "loan_amount",
   ),
 );
 export type LoanRow = v.InferOutput<typeof LoanRowSchema>;
