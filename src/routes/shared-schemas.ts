@@ -68,12 +68,20 @@ export const isoDateSchema = z.string().openapi({ format: "date", example: "2025
 export const amountSchema = z.number().openapi({ example: 8884.88 });
 
 const loanAmountSchema = moneySchema(MAX_LOAN_AMOUNT);
-/** The terms an instalment is computed from, each already within its own range. */
-const loanTermsSchema = z.object({
-  loan_amount: loanAmountSchema,
-  interest_rate: interestRateSchema,
-  tenure: tenureSchema,
-});
+/** The fields an instalment is computed from. */
+const LOAN_TERMS: ReadonlySet<PropertyKey> = new Set(["loan_amount", "interest_rate", "tenure"]);
+
+/**
+ * Whether the body is an object whose loan terms each passed their own checks: read from the
+ * issues already found, so the terms are not validated a second time.
+ */
+function hasValidLoanTerms(payload: { issues: readonly { path?: readonly PropertyKey[] }[] }) {
+  return payload.issues.every((issue) => {
+    const field = issue.path?.[0];
+    // An issue without a field is about the body itself: not an object.
+    return field !== undefined && !LOAN_TERMS.has(field);
+  });
+}
 
 const loanRequestSchema = z
   .object({
@@ -88,7 +96,7 @@ const loanRequestSchema = z
   .refine(hasPayableInstalment, {
     path: ["loan_amount"],
     message: INSTALMENT_ROUNDS_TO_ZERO,
-    when: (payload) => loanTermsSchema.safeParse(payload.value).success,
+    when: hasValidLoanTerms,
   })
   .openapi("LoanRequest");
 
