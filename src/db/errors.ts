@@ -27,6 +27,8 @@ const TRANSIENT_MESSAGE = new RegExp(
     // names it (src/node/native-libsql.ts): the write was refused, not applied.
     "SQLITE_READONLY",
     "attempt to write a readonly database",
+    // The Node server's database closed under a request (it is stopping): nothing was applied.
+    "the database connection is closed",
     // libSQL over HTTP or WebSockets: the stream or the socket went away
     "HRANA_CLOSED_ERROR",
     "HRANA_WEBSOCKET_ERROR",

@@ -4,7 +4,7 @@ import NativeDatabase from "libsql";
 import { type Database, schema } from "../db/database";
 import { log } from "../lib/log";
 import { DatabaseFile, DatabaseFileChangedError } from "./database-file";
-import { isBusy, WriteLockLine } from "./write-lock-line";
+import { connectionClosedError, isBusy, WriteLockLine } from "./write-lock-line";
 
 /*
  * The Node server's own connection to a `file:` database: the `libsql` engine that
@@ -85,7 +85,7 @@ export function openNativeLibsql(
   const file = new DatabaseFile(path);
 
   const connection = (): Connection => {
-    if (closed) throw new Error("the database connection is closed");
+    if (closed) throw connectionClosedError();
     if (native !== null) return native;
     file.confirm();
     const fresh = openConnection(path, blockingWaitMs, bulkWriter);

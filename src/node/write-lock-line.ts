@@ -63,7 +63,7 @@ export class WriteLockLine {
     if (this.#poll !== null) clearTimeout(this.#poll);
     this.#poll = null;
     for (const waiter of this.#waiting.splice(0)) {
-      waiter.reject(new Error("the database connection is closed"));
+      waiter.reject(connectionClosedError());
     }
   }
 
@@ -101,6 +101,14 @@ export class WriteLockLine {
 export function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
+
+/**
+ * What a statement or a write in line fails with once the server has closed its database (it is
+ * stopping): nothing was applied, so the request answers 503, as for a lock (src/db/errors.ts).
+ */
+export function connectionClosedError(): Error {
+  return new Error("the database connection is closed");
 }
 
 /** What a write that waited in line for the whole busy timeout fails with: the engine's busy error. */

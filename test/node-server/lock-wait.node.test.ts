@@ -175,3 +175,41 @@ describe("a write waiting for another process's write lock", () => {
     expect(((await loans.json()) as unknown[]).length).toBe(2);
   });
 });
+
+describe("a write still waiting in line when the server closes its database", () => {
+  it("answers 503, as a write the database could not take, and applied nothing", async () => {
+    // A runtime of its own: this one is closed under the waiting write.
+    const closing = await openRuntime(
+      settingsFromEnv({ DATABASE_URL: `file:${path}`, AS_OF_DATE: "2025-06-15" }),
+      { busyTimeoutMs: BUSY_TIMEOUT_MS },
+    );
+    const phone = registration(50_000);
+    const lock = await holdWriteLock();
+    let answer: Response;
+    try {
+      const waiting = closing.fetch(
+        new Request("http://localhost/register", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(phone),
+        }),
+      );
+      // Past SQLite's own short wait: the write is in the line now.
+      await sleep(200);
+      await closing.close();
+      answer = await waiting;
+    } finally {
+      await lock.release();
+    }
+    await expectProblem(answer, 503);
+    const other = new NativeDatabase(path);
+    try {
+      const rows = other
+        .prepare("SELECT 1 FROM customers WHERE phone_number = ?")
+        .all([phone.phone_number]);
+      expect(rows).toEqual([]);
+    } finally {
+      other.close();
+    }
+  });
+});
