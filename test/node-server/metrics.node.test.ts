@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import NativeDatabase from "libsql";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openRuntime } from "../../src/node/runtime";
 import { type RunningServer, startServer } from "../../src/node/server";
@@ -271,13 +272,17 @@ describe("/metrics settings", () => {
       settingsFromEnv({ DATABASE_URL: `file:${join(directory, "errors.db")}`, METRICS: "true" }),
     );
     const registry = runtime.metrics?.registry;
-    await runtime.close();
+    // A fault no retry can fix: another connection drops the table the read needs.
+    const saboteur = new NativeDatabase(join(directory, "errors.db"));
+    saboteur.exec("DROP TABLE loans");
+    saboteur.close();
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     try {
       const response = await runtime.fetch(new Request("http://api.test/view-loans/1"));
       expect(response.status).toBe(500);
     } finally {
       errors.mockRestore();
+      await runtime.close();
     }
     const samples = parseExposition((await registry?.metrics()) ?? "");
     expect(sumOf(samples, "database_errors_total", { kind: "other" })).toBe(1);
