@@ -31,3 +31,33 @@ describe("concurrent payments on one loan", () => {
     expect(retried.body.period).toBe(accepted.length + 1);
   });
 });
+
+describe("concurrent copies of one payment (the same Idempotency-Key)", () => {
+  it("pay once, and every copy answers 201 with the first response, never 409", async () => {
+    // A copy that reads before the first commits loses the version check; it must replay, not
+    // tell the client its payment was not recorded. Several rounds: the interleaving varies.
+    for (let round = 0; round < 8; round++) {
+      const { customerId, loanId } = await customerWithLoan();
+      const headers = { "Idempotency-Key": `copies-${crypto.randomUUID()}` };
+      const responses = await Promise.all(
+        Array.from({ length: 5 }, () => pay(customerId, loanId, 8884.88, headers)),
+      );
+      expect(responses.map((r) => r.status)).toEqual(Array(5).fill(201));
+      for (const response of responses) expect(response.body).toEqual(responses[0]?.body);
+      const { body } = await statementOf(customerId, loanId);
+      expect(body.payments).toHaveLength(1);
+    }
+  });
+
+  it("answer 422, not 409, to a copy with another amount", async () => {
+    for (let round = 0; round < 8; round++) {
+      const { customerId, loanId } = await customerWithLoan();
+      const headers = { "Idempotency-Key": `other-amount-${crypto.randomUUID()}` };
+      const responses = await Promise.all(
+        [8884.88, 9000, 9100, 9200].map((amount) => pay(customerId, loanId, amount, headers)),
+      );
+      expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
+      expect(responses.filter((r) => r.status === 422)).toHaveLength(3);
+    }
+  });
+});

@@ -10,6 +10,7 @@ import { type PaymentResult, paymentRefusalProblem, toPaymentResult } from "./se
  * make-payment's use case: read (one round trip), decide (the pure engine), write (one atomic,
  * conditional batch), and the Idempotency-Key's replay. A payment that loses a race to another
  * payment on the same loan writes nothing and answers 409: a retry applies it to the new state.
+ * One that loses to a copy of itself (the same key) replays that copy's response instead.
  */
 
 export interface PaymentRequest {
@@ -85,6 +86,19 @@ export async function makePaymentRequest(
   );
   if (written.kind === "recorded") {
     return { result: { ...result, payment_id: written.paymentId }, replayed: false };
+  }
+  // What moved the loan may be a copy of this request (same key) that was in flight: its response
+  // was stored with its payment, so read again and replay it (or 422 for another body), as
+  // create-loan does. Only a payment under another key, or none, is a conflict to retry.
+  if (idempotency) {
+    const { stored: twin } = await loadForPayment(
+      db,
+      customerId,
+      loanId,
+      idempotency.key,
+      Date.now(),
+    );
+    if (twin) return replay(twin, idempotency.requestHash);
   }
   throw conflictProblem(
     "Another payment on this loan was recorded at the same time, so this one was not. Retry it: it applies to the loan as it is now.",
