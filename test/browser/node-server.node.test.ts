@@ -50,6 +50,16 @@ describe("the Node server in a browser", () => {
       expect(response.headers.get("x-frame-options"), path).toBe("DENY");
     }
 
+    // Their .html files' own paths redirect there, as on Workers, rather than serve them bare.
+    for (const [path, location] of <[string, string][]>[
+      ["/index.html", "/"],
+      ["/console.html", "/console"],
+    ]) {
+      const response = await fetch(url(path), { redirect: "manual" });
+      expect(response.status, path).toBe(307);
+      expect(response.headers.get("location"), path).toBe(location);
+    }
+
     const { page } = suite.session();
     await page.goto(url("/console"));
     const register = await registerInConsole(page);
