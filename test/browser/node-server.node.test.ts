@@ -110,4 +110,12 @@ describe("the Node server in a browser", () => {
     await cards.nth(20).waitFor();
     expect(await page.locator("li.more").count()).toBe(0);
   });
+
+  it("answers an address with a broken escape (#loan/%E0%A4) in the loan form, with no error in the page", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/#loan/%E0%A4"));
+    await page.locator("#loan-loan_id[aria-invalid=true]").waitFor();
+    expect(await page.locator("#loan-loan_id").inputValue()).toBe("%E0%A4");
+    expect(await page.locator("#loan-loan_id-error").innerText()).toMatch(/^Loan ID /);
+  });
 });
