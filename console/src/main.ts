@@ -82,6 +82,12 @@ setUpLoan(
 );
 setUpDecisions(form("decisions-form"));
 setUpStatement(form("statement-form"));
+// The skip link moves the focus only: followed, its #main would replace the hash that names the
+// view, and the router would switch to the default view (register) under the officer.
+document.querySelector("a.skip")?.addEventListener("click", (event) => {
+  event.preventDefault();
+  document.getElementById("main")?.focus();
+});
 window.addEventListener("hashchange", route);
 route();
 void detectApiKey();

@@ -118,4 +118,24 @@ describe("the Node server in a browser", () => {
     expect(await page.locator("#loan-loan_id").inputValue()).toBe("%E0%A4");
     expect(await page.locator("#loan-loan_id-error").innerText()).toMatch(/^Loan ID /);
   });
+
+  it("skips to the content from the keyboard without leaving the view the officer is in", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/#check"));
+    const customer = page.locator("#check-customer_id");
+    await customer.fill("5");
+    const skip = page.getByRole("link", { name: "Skip to content" });
+    for (
+      let presses = 0;
+      presses < 12 && !(await skip.evaluate((link) => link.matches(":focus")));
+      presses++
+    ) {
+      await page.keyboard.press("Shift+Tab");
+    }
+    await page.keyboard.press("Enter");
+    expect(await page.locator(":focus").getAttribute("id")).toBe("main");
+    expect(new URL(page.url()).hash).toBe("#check");
+    expect(await page.locator("#view-check").isVisible()).toBe(true);
+    expect(await customer.inputValue()).toBe("5");
+  });
 });
