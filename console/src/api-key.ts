@@ -40,9 +40,16 @@ export function setUpApiKeyPanel(afterEntry: () => void): void {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const key = input.value.trim();
-    if (!key) {
+    // A key is sent in a header: a space or a character outside printable ASCII (a pasted dash or
+    // quote) would make every request fail before reaching the API, with no 401 to ask again.
+    const problem = !key
+      ? "Enter the API key."
+      : /^[\x21-\x7e]+$/.test(key)
+        ? null
+        : "An API key has only letters, digits and punctuation, with no spaces: check what was pasted.";
+    if (problem) {
       input.setAttribute("aria-invalid", "true");
-      error.textContent = "Enter the API key.";
+      error.textContent = problem;
       input.focus();
       return;
     }

@@ -26,11 +26,17 @@ function clearErrors(form: HTMLFormElement): void {
   for (const message of form.querySelectorAll(".error, .form-error")) message.textContent = "";
 }
 
+/** An error in one sentence, for a place with no fields: the API's detail, or why the request failed. */
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) return error.detail || error.title;
+  return `The request failed: ${(error as Error).message}`;
+}
+
 /** Shows an error: per field next to its input, the rest in the form's alert region. */
 function showError(form: HTMLFormElement, error: unknown): void {
   const formError = form.querySelector<HTMLElement>(".form-error");
   if (!(error instanceof ApiError)) {
-    if (formError) formError.textContent = `The request failed: ${(error as Error).message}`;
+    if (formError) formError.textContent = errorText(error);
     return;
   }
   const unplaced: FieldError[] = [];

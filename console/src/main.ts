@@ -32,12 +32,21 @@ function focusView(): void {
   document.querySelector<HTMLInputElement>(`#view-${currentView().view} input`)?.focus();
 }
 
+/** A `%` typed into the address that is no escape stays as typed: the API then says what is wrong. */
+function decoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 /** A view opened by a link with its ids in the hash looks them up at once. */
 function submitWith(formId: string, fields: Record<string, string>): void {
   const target = form(formId);
   for (const [field, value] of Object.entries(fields)) {
     const input = target.querySelector<HTMLInputElement>(`input[name=${field}]`);
-    if (input) input.value = decodeURIComponent(value);
+    if (input) input.value = decoded(value);
   }
   target.requestSubmit();
 }
@@ -73,6 +82,12 @@ setUpLoan(
 );
 setUpDecisions(form("decisions-form"));
 setUpStatement(form("statement-form"));
+// The skip link moves the focus only: followed, its #main would replace the hash that names the
+// view, and the router would switch to the default view (register) under the officer.
+document.querySelector("a.skip")?.addEventListener("click", (event) => {
+  event.preventDefault();
+  document.getElementById("main")?.focus();
+});
 window.addEventListener("hashchange", route);
 route();
 void detectApiKey();

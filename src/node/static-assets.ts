@@ -5,7 +5,8 @@ import { fileURLToPath } from "node:url";
 /*
  * The Worker's static assets (public/, built by `npm run build:assets`), served by the Node server
  * the way Workers serves them: ahead of the app, GET and HEAD only, `/` from index.html, `/console`
- * from console.html, and the headers of public/_headers. So the console and /docs' script work
+ * from console.html (`/index.html` and `/console.html` redirect there), and the headers of
+ * public/_headers. So the console and /docs' script work
  * on both runtimes.
  */
 
@@ -42,14 +43,24 @@ export interface StaticAssets {
 export async function loadStaticAssets(directory = PUBLIC_DIR): Promise<StaticAssets> {
   const files = await listFiles(directory);
   const routes = new Map<string, string>();
+  // An .html file's own path redirects to its pretty path, as on Workers: served there, the
+  // console would miss the Content-Security-Policy that _headers sets for `/` and `/console` only.
+  const redirects = new Map<string, string>();
   for (const file of files) {
     const urlPath = `/${file.split(sep).join("/")}`;
     // Workers keeps these configuration files and dotfiles out of the served assets.
     if (/\/(_headers|_redirects)$|\/\./.test(urlPath)) continue;
-    routes.set(urlPath, file);
     // Pretty HTML paths, as Workers' default html_handling: /index.html at /, /console.html at /console.
-    if (urlPath.endsWith("/index.html")) routes.set(urlPath.slice(0, -"index.html".length), file);
-    else if (urlPath.endsWith(".html")) routes.set(urlPath.slice(0, -".html".length), file);
+    const pretty = urlPath.endsWith("/index.html")
+      ? urlPath.slice(0, -"index.html".length)
+      : urlPath.endsWith(".html")
+        ? urlPath.slice(0, -".html".length)
+        : null;
+    if (pretty === null) routes.set(urlPath, file);
+    else {
+      routes.set(pretty, file);
+      redirects.set(urlPath, pretty);
+    }
   }
   const rules = files.includes("_headers")
     ? parseHeadersFile(await readFile(join(directory, "_headers"), "utf8"))
@@ -59,7 +70,12 @@ export async function loadStaticAssets(directory = PUBLIC_DIR): Promise<StaticAs
     paths: [...routes.keys()],
     async serve(request) {
       if (request.method !== "GET" && request.method !== "HEAD") return null;
-      const path = new URL(request.url).pathname;
+      const url = new URL(request.url);
+      const path = url.pathname;
+      const pretty = redirects.get(path);
+      if (pretty !== undefined) {
+        return new Response(null, { status: 307, headers: { Location: `${pretty}${url.search}` } });
+      }
       const file = routes.get(path);
       if (file === undefined) return null;
       let body: Uint8Array;

@@ -75,4 +75,22 @@ describe("the console with API keys on", () => {
     await form.getByRole("button", { name: "Register" }).click();
     await form.getByText(/Registered customer \d+/).waitFor();
   });
+
+  it("refuses a key no header can carry (a pasted dash), rather than keep it and fail every request", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const panel = page.getByRole("region", { name: "API key" });
+    const keyInput = panel.getByLabel("API key");
+    await keyInput.fill(`${KEY.slice(0, 10)}\u2013${KEY.slice(11)}`);
+    await keyInput.press("Enter");
+    await panel.getByText("An API key has only letters, digits and punctuation").waitFor();
+    expect(await keyInput.getAttribute("aria-invalid")).toBe("true");
+    expect(await storedKey(page)).toMatchObject({ session: null });
+
+    await keyInput.fill(KEY);
+    await keyInput.press("Enter");
+    await panel.waitFor({ state: "hidden" });
+    const form = await registerInConsole(page);
+    await form.getByText(/Registered customer \d+/).waitFor();
+  });
 });

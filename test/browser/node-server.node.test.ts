@@ -36,6 +36,13 @@ async function startNodeServer(): Promise<LocalWorker> {
 const suite = useBrowserAndWorker(startNodeServer);
 const url = suite.url;
 
+const post = (path: string, body: unknown) =>
+  fetch(url(path), {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
 describe("the Node server in a browser", () => {
   it("serves /docs, which renders the five operations with nothing fetched from elsewhere", async () => {
     await expectDocsRenderEveryOperation(suite.session(), url);
@@ -50,9 +57,85 @@ describe("the Node server in a browser", () => {
       expect(response.headers.get("x-frame-options"), path).toBe("DENY");
     }
 
+    // Their .html files' own paths redirect there, as on Workers, rather than serve them bare.
+    for (const [path, location] of <[string, string][]>[
+      ["/index.html", "/"],
+      ["/console.html", "/console"],
+    ]) {
+      const response = await fetch(url(path), { redirect: "manual" });
+      expect(response.status, path).toBe(307);
+      expect(response.headers.get("location"), path).toBe(location);
+    }
+
     const { page } = suite.session();
     await page.goto(url("/console"));
     const register = await registerInConsole(page);
     await register.getByText(/Registered customer 1\b/).waitFor();
+  });
+
+  it("shows why the older decisions failed beside their button, and lets the officer ask again", async () => {
+    const registered = await post("/register", {
+      first_name: "Ira",
+      last_name: "Sen",
+      age: 40,
+      monthly_income: 30_000,
+      phone_number: 7_400_000_000 + Math.floor(Math.random() * 1_000_000),
+    });
+    const { customer_id } = (await registered.json()) as { customer_id: number };
+    // Twenty-one refusals (far over the limit): one more than the first page holds.
+    for (let i = 0; i < 21; i++) {
+      const refused = await post("/create-loan", {
+        customer_id,
+        loan_amount: 90_000_000,
+        interest_rate: 10,
+        tenure: 12,
+      });
+      expect(refused.status).toBe(200);
+    }
+
+    const { page } = suite.session();
+    await page.goto(url(`/#decisions/${customer_id}`));
+    const cards = page.locator("#decisions-result article");
+    await cards.nth(19).waitFor();
+    const older = page.getByRole("button", { name: "Older decisions" });
+    // The next page's request fails on the network; the suite checks no error escaped the page.
+    await page.route("**/decisions?cursor=*", (route) => route.abort("connectionrefused"));
+    await older.click();
+    await page.locator("li.more [role=alert]", { hasText: "The request failed" }).waitFor();
+    expect(await older.isEnabled()).toBe(true);
+    expect(await cards.count()).toBe(20);
+
+    await page.unroute("**/decisions?cursor=*");
+    await older.click();
+    await cards.nth(20).waitFor();
+    expect(await page.locator("li.more").count()).toBe(0);
+  });
+
+  it("answers an address with a broken escape (#loan/%E0%A4) in the loan form, with no error in the page", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/#loan/%E0%A4"));
+    await page.locator("#loan-loan_id[aria-invalid=true]").waitFor();
+    expect(await page.locator("#loan-loan_id").inputValue()).toBe("%E0%A4");
+    expect(await page.locator("#loan-loan_id-error").innerText()).toMatch(/^Loan ID /);
+  });
+
+  it("skips to the content from the keyboard without leaving the view the officer is in", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/#check"));
+    const customer = page.locator("#check-customer_id");
+    await customer.fill("5");
+    const skip = page.getByRole("link", { name: "Skip to content" });
+    for (
+      let presses = 0;
+      presses < 12 && !(await skip.evaluate((link) => link.matches(":focus")));
+      presses++
+    ) {
+      await page.keyboard.press("Shift+Tab");
+    }
+    await page.keyboard.press("Enter");
+    expect(await page.locator(":focus").getAttribute("id")).toBe("main");
+    expect(new URL(page.url()).hash).toBe("#check");
+    expect(await page.locator("#view-check").isVisible()).toBe(true);
+    expect(await customer.inputValue()).toBe("5");
   });
 });

@@ -47,6 +47,20 @@ describe("the Node server's static assets", () => {
     expect(await head?.text()).toBe("");
   });
 
+  it("redirect an .html file's own path to its pretty path, as Workers does, so no page misses _headers' CSP", async () => {
+    for (const [path, location] of <[string, string][]>[
+      ["/index.html", "/"],
+      ["/console.html", "/console"],
+      ["/console.html?from=bookmark", "/console?from=bookmark"],
+    ]) {
+      const response = await get(path);
+      expect(response?.status, path).toBe(307);
+      expect(response?.headers.get("location"), path).toBe(location);
+      expect(await response?.text(), path).toBe("");
+    }
+    expect(assets.paths).not.toContain("/console.html");
+  });
+
   it("leave everything else to the app: other paths and methods, _headers, dotfiles, traversal", async () => {
     for (const path of [
       "/docs",

@@ -1,5 +1,5 @@
 import { api } from "../api";
-import { onSubmit } from "../forms";
+import { errorText, onSubmit } from "../forms";
 import { facts, h, money, percent, show } from "../render";
 import type { DecisionPage, DecisionRecord } from "../types";
 import { scoreBars } from "./check";
@@ -31,13 +31,23 @@ function appendPage(list: HTMLElement, page: DecisionPage, base: string): void {
   for (const record of page.decisions) list.append(h("li", {}, decisionCard(record)));
   if (!page.next_cursor) return;
   const more = h("button", { type: "button" }, "Older decisions");
+  // Beside the button, where the officer is looking: the form's own alert is a page above.
+  const failure = h("p", { class: "form-error", role: "alert" });
   const cursor = page.next_cursor;
   more.addEventListener("click", async () => {
     more.setAttribute("disabled", "");
-    const { body } = await api<DecisionPage>("GET", `${base}?cursor=${encodeURIComponent(cursor)}`);
-    appendPage(list, body, base);
+    failure.textContent = "";
+    try {
+      const path = `${base}?cursor=${encodeURIComponent(cursor)}`;
+      const { body } = await api<DecisionPage>("GET", path);
+      appendPage(list, body, base);
+    } catch (error) {
+      // The page can be asked for again: the button comes back with the reason it failed.
+      failure.textContent = errorText(error);
+      more.removeAttribute("disabled");
+    }
   });
-  list.append(h("li", { class: "more" }, more));
+  list.append(h("li", { class: "more" }, more, failure));
 }
 
 function decisionCard(record: DecisionRecord): HTMLElement {
