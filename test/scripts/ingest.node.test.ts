@@ -175,6 +175,31 @@ describe("npm run ingest against a local Worker", () => {
     ]);
   }, 60_000);
 
+  it("rejects a loan row repeating an earlier row's Loan ID and customer instead of letting it overwrite that loan", async () => {
+    const { customers, loans } = await writeLenderWorkbooks(
+      { customers: `${scratch.dir}/repeat-customers.xlsx`, loans: `${scratch.dir}/repeat.xlsx` },
+      {
+        customers: [customerValues(6201)],
+        // Two loans of one customer under one Loan ID: the upsert key, so one would overwrite.
+        loans: [loanValues(6201, 86_201), loanValues(6201, 86_201, { 2: 400_000 })],
+      },
+    );
+    const report = await ingest(customers, loans);
+    expect(report.complete).toBe(false);
+    expect(report.loans).toMatchObject({ rows_read: 2, landed: 1, rejected: 1, dead: 0 });
+    expect(report.remapped_loans).toEqual([]);
+    expect(report.rejected_rows).toEqual([
+      {
+        file: "repeat.xlsx",
+        row: 3,
+        column: "Loan ID",
+        reason: expect.stringMatching(/repeats Loan ID 86201 of customer 6201 from row 2/),
+      },
+    ]);
+    const stored = await getJson<(LoanSummary & { loan_amount: number })[]>("/view-loans/6201");
+    expect(stored.map((l) => [l.loan_id, l.loan_amount])).toEqual([[86_201, 250_000]]);
+  }, 60_000);
+
   it("loses the network mid-run, fails clearly, and a rerun completes with nothing duplicated", async () => {
     const ids = Array.from({ length: 600 }, (_, i) => 40_001 + i);
     const customers = await writeWorkbook(`${scratch.dir}/net-customers.xlsx`, [
