@@ -4,7 +4,8 @@
  * Reads the lender's workbooks and sends their rows through the Worker's ingest endpoint and queue.
  * The URL defaults to the local `npm start` Worker; the token is the one the server runs with
  * (INGEST_TOKEN or --token): there is no default token, since a published one would open ingest.
- * Exit code: 0 when every row landed, 2 when rows were rejected or dead, 1 on a fatal error.
+ * Exit code: 0 when every row landed, 2 when rows were rejected or dead, 1 on a fatal error, 130
+ * when interrupted (Ctrl-C).
  * The JSON report (--report, or ingest-report-<job id>.json) is written in every case.
  */
 import { resolve } from "node:path";
@@ -15,6 +16,8 @@ import { type IngestReport, newJobId, runIngest } from "./lib/ingest-run";
 import { WorkbookError } from "./lib/read-workbook";
 
 export const LOCAL_URL = "http://127.0.0.1:8787";
+/** The shell's code for a run stopped by Ctrl-C (128 + SIGINT). */
+const INTERRUPTED = 130;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -41,6 +44,17 @@ async function main(): Promise<number> {
   }
   const jobId = newJobId();
   const reportFile = values.report ?? `ingest-report-${jobId}.json`;
+  // Ctrl-C ends the run like any failure, report included; a second one kills it outright.
+  const interrupt = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () =>
+      interrupt.abort(
+        new Error(
+          `interrupted (${signal}): chunks already sent still land; run again to send the rest (nothing is duplicated)`,
+        ),
+      ),
+    );
+  }
   try {
     const report = await runIngest({
       url: values.url,
@@ -49,6 +63,7 @@ async function main(): Promise<number> {
       loansFile: values.loans,
       reportFile,
       jobId,
+      signal: interrupt.signal,
     });
     printSummary(report, reportFile);
     return report.complete ? 0 : 2;
@@ -56,7 +71,7 @@ async function main(): Promise<number> {
     const message =
       error instanceof WorkbookError || error instanceof Error ? error.message : String(error);
     console.error(`ingest failed: ${message}\n  report ${reportFile}`);
-    return 1;
+    return interrupt.signal.aborted ? INTERRUPTED : 1;
   }
 }
 
@@ -89,5 +104,8 @@ export function printSummary(report: IngestReport, reportFile: string): void {
 
 // Run only as a command, not when imported (npm start imports runIngest through this module).
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  process.exitCode = await main();
+  const code = await main();
+  // An interrupted run leaves sends and retries behind that would keep the process alive.
+  if (code === INTERRUPTED) process.exit(code);
+  process.exitCode = code;
 }

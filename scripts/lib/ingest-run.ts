@@ -38,6 +38,8 @@ export interface IngestOptions {
   maxAttempts?: number;
   /** Give up when nothing lands for this long. */
   stallTimeoutMs?: number;
+  /** Stops the run (Ctrl-C): it fails with the signal's reason, and the report is still written. */
+  signal?: AbortSignal;
   log?: (line: string) => void;
 }
 
@@ -101,7 +103,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
 
   let report: IngestReport;
   try {
-    await sendAndWait(options, client, reportInputs);
+    await untilAborted(sendAndWait(options, client, reportInputs), options.signal);
     const job = (await client.job(jobId)) ?? emptyJob(jobId);
     report = buildReport({ ...reportInputs, remapped: loans.remapped, job });
   } catch (error) {
@@ -114,6 +116,20 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   }
   await writeReport(options.reportFile, report);
   return report;
+}
+
+/**
+ * Settles as `work` does, or fails with the signal's reason as soon as it is aborted: sends and
+ * retries in flight are left behind (the process is about to exit), and what they land is upserted.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 async function writeReport(file: string | null, report: IngestReport): Promise<void> {

@@ -14,7 +14,7 @@ import ExcelJS from "exceljs";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
 import { buildRow, type CellProblem, type RowOf } from "./build-row";
 import { type DateSystem, isBlankCell, unwrapCell } from "./cells";
-import { DuplicateLoanIdMarker, type RemappedLoan } from "./duplicate-loan-ids";
+import { DuplicateLoanIdMarker, type RemappedLoan, RepeatedLoan } from "./duplicate-loan-ids";
 import { type HeaderCell, type IngestField, type MappedColumn, mapHeaders } from "./headers";
 import { WatchedInput } from "./watched-input";
 import { WorkbookError } from "./workbook-error";
@@ -216,8 +216,11 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         },
         system,
       );
-      if (outcome.ok) yield this.#finish(outcome.row as R);
-      else this.#reject(row.number, outcome.problems);
+      if (!outcome.ok) this.#reject(row.number, outcome.problems);
+      else {
+        const finished = this.#finish(outcome.row as R, columns);
+        if (finished) yield finished;
+      }
     }
     if (!columns) {
       throw new WorkbookError(this.path, "the first worksheet is empty (no header row)");
@@ -232,9 +235,14 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
     return mapping.columns;
   }
 
-  #finish(row: R): R {
+  /** Marks a repeated Loan ID; null when the row is rejected for repeating an earlier loan. */
+  #finish(row: R, columns: readonly MappedColumn<IngestField>[]): R | null {
     if (this.kind !== "loans") return row;
-    return this.#duplicateLoanIds.mark(row as LoanRow) as R;
+    const marked = this.#duplicateLoanIds.mark(row as LoanRow);
+    if (!(marked instanceof RepeatedLoan)) return marked as R;
+    const loanIdColumn = columns.find((column) => column.field === "loan_id");
+    this.#reject(marked.row, [{ column: loanIdColumn?.header ?? null, reason: marked.reason }]);
+    return null;
   }
 
   #reject(row: number, problems: CellProblem[]): void {

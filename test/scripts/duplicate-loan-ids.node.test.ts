@@ -58,6 +58,44 @@ describe("markDuplicateLoanIds", () => {
     );
   });
 
+  it("refuses a later row with the Loan ID and customer of an earlier one, naming that row", () => {
+    const { loans, remapped, repeated } = markDuplicateLoanIds([
+      loan(2, 810001, 5),
+      loan(3, 810001, 5),
+      loan(4, 810001, 6),
+      loan(5, 810001, 6),
+    ]);
+    expect(loans.map((l) => [l.row, l.remap])).toEqual([
+      [2, undefined],
+      [4, true],
+    ]);
+    expect(remapped.map((r) => r.row)).toEqual([4]);
+    expect(repeated.map((r) => [r.row, r.earlierRow])).toEqual([
+      [3, 2],
+      [5, 4],
+    ]);
+    expect(repeated[0]?.reason).toMatch(/repeats Loan ID 810001 of customer 5 from row 2/);
+  });
+
+  it("sends each (Loan ID, customer) at most once and accounts for every row", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 4 })), {
+          maxLength: 200,
+        }),
+        (pairs) => {
+          const input = pairs.map(([id, customer], index) => loan(index + 2, id, customer));
+          const { loans, repeated } = markDuplicateLoanIds(input);
+          const keys = loans.map((l) => `${l.loan_id}:${l.customer_id}`);
+          expect(new Set(keys).size).toBe(keys.length);
+          expect(keys.length).toBe(new Set(pairs.map(([id, c]) => `${id}:${c}`)).size);
+          expect(loans.length + repeated.length).toBe(input.length);
+        },
+      ),
+      propertyRuns("repeated loans"),
+    );
+  });
+
   it("does not change its input", () => {
     const input = [loan(2, 1, 1), loan(3, 1, 2)];
     markDuplicateLoanIds(input);

@@ -1,3 +1,7 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CUSTOMER_BUCKETS } from "../../scripts/lib/customer-buckets";
 import { IngestClient } from "../../scripts/lib/ingest-client";
@@ -175,6 +179,31 @@ describe("npm run ingest against a local Worker", () => {
     ]);
   }, 60_000);
 
+  it("rejects a loan row repeating an earlier row's Loan ID and customer instead of letting it overwrite that loan", async () => {
+    const { customers, loans } = await writeLenderWorkbooks(
+      { customers: `${scratch.dir}/repeat-customers.xlsx`, loans: `${scratch.dir}/repeat.xlsx` },
+      {
+        customers: [customerValues(6201)],
+        // Two loans of one customer under one Loan ID: the upsert key, so one would overwrite.
+        loans: [loanValues(6201, 86_201), loanValues(6201, 86_201, { 2: 400_000 })],
+      },
+    );
+    const report = await ingest(customers, loans);
+    expect(report.complete).toBe(false);
+    expect(report.loans).toMatchObject({ rows_read: 2, landed: 1, rejected: 1, dead: 0 });
+    expect(report.remapped_loans).toEqual([]);
+    expect(report.rejected_rows).toEqual([
+      {
+        file: "repeat.xlsx",
+        row: 3,
+        column: "Loan ID",
+        reason: expect.stringMatching(/repeats Loan ID 86201 of customer 6201 from row 2/),
+      },
+    ]);
+    const stored = await getJson<(LoanSummary & { loan_amount: number })[]>("/view-loans/6201");
+    expect(stored.map((l) => [l.loan_id, l.loan_amount])).toEqual([[86_201, 250_000]]);
+  }, 60_000);
+
   it("loses the network mid-run, fails clearly, and a rerun completes with nothing duplicated", async () => {
     const ids = Array.from({ length: 600 }, (_, i) => 40_001 + i);
     const customers = await writeWorkbook(`${scratch.dir}/net-customers.xlsx`, [
@@ -205,6 +234,49 @@ describe("npm run ingest against a local Worker", () => {
     const last = await getJson<LoanSummary[]>(`/view-loans/${ids.at(-1)}`);
     expect(last.map((loan) => loan.source_loan_id)).toEqual([400_000 + (ids.at(-1) ?? 0)]);
   }, 120_000);
+
+  it("writes the report when the operator presses Ctrl-C, and exits 130", async () => {
+    const ids = Array.from({ length: 50 }, (_, i) => 60_001 + i);
+    const { customers, loans } = await writeLenderWorkbooks(
+      { customers: `${scratch.dir}/int-customers.xlsx`, loans: `${scratch.dir}/int-loans.xlsx` },
+      {
+        customers: ids.map((id) => customerValues(id, { 4: 7_900_000_000 + id })),
+        loans: ids.map((id) => loanValues(id, 600_000 + id)),
+      },
+    );
+    // Customers get through; the loans' send is cut, so the script sits in its retries.
+    const proxy = await startFlakyProxy(worker.url, 1);
+    const reportFile = `${scratch.dir}/interrupted.json`;
+    const args = ["--url", proxy.url, "--token", worker.token, "--report", reportFile];
+    const script = spawn(
+      process.execPath,
+      ["--import", "tsx", "scripts/ingest.ts", ...args, "--customers", customers, "--loans", loans],
+      { cwd: fileURLToPath(new URL("../..", import.meta.url)), stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    script.stdout.resume();
+    script.stderr.on("data", (chunk: Buffer) => {
+      const retrying = stderr.includes("retrying POST /ingest/batches");
+      stderr += chunk.toString("utf8");
+      // Once: a second Ctrl-C kills the script outright.
+      if (!retrying && stderr.includes("retrying POST /ingest/batches")) script.kill("SIGINT");
+    });
+    try {
+      const [code] = (await once(script, "exit")) as [number | null];
+      expect(code, stderr).toBe(130);
+    } finally {
+      script.kill("SIGKILL");
+      await proxy.close();
+    }
+    expect(stderr).toMatch(/ingest failed: interrupted \(SIGINT\)/);
+    const report = JSON.parse(await readFile(reportFile, "utf8"));
+    expect(report).toMatchObject({
+      complete: false,
+      error: expect.stringMatching(/^interrupted \(SIGINT\)/),
+      customers: { rows_read: 50, landed: 50 },
+      loans: { landed: 0 },
+    });
+  }, 60_000);
 
   it("sends loans regrouped by customer (docs/ingestion.md#chunks), and every one lands", async () => {
     const ids = Array.from({ length: 400 }, (_, i) => 50_001 + i);
