@@ -48,6 +48,16 @@ export class IngestRequestError extends Error {
   }
 }
 
+/**
+ * The endpoint under the base URL, keeping the base's own path: a Worker behind a proxy at
+ * https://lender.example/credit is reached at /credit/ingest/..., not /ingest/....
+ */
+export function endpointUrl(baseUrl: string, path: string): URL {
+  const url = new URL(baseUrl);
+  url.pathname = url.pathname.replace(/\/+$/, "") + path;
+  return url;
+}
+
 /** About a minute of backoff in all before a request is given up. */
 const DEFAULT_MAX_ATTEMPTS = 8;
 
@@ -83,7 +93,7 @@ export class IngestClient {
     body?: unknown,
     notFoundIsNull = false,
   ): Promise<unknown> {
-    const url = new URL(path, this.baseUrl);
+    const url = endpointUrl(this.baseUrl, path);
     for (let attempt = 1; ; attempt++) {
       let failure: string;
       try {
