@@ -103,8 +103,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
 
   let report: IngestReport;
   try {
-    await untilAborted(sendAndWait(options, client, reportInputs), options.signal);
-    const job = (await client.job(jobId)) ?? emptyJob(jobId);
+    const job = await untilAborted(sendAndWait(options, client, reportInputs), options.signal);
     report = buildReport({ ...reportInputs, remapped: loans.remapped, job });
   } catch (error) {
     // What had landed when it stopped: the last job report seen (the server may be gone).
@@ -147,7 +146,7 @@ async function sendAndWait(
   options: IngestOptions,
   client: IngestClient,
   { jobId, customers, loans, progress }: RunInputs,
-): Promise<void> {
+): Promise<JobReport> {
   // Nothing is sent unless both files open, have every column, and the Worker takes the token.
   await Promise.all([
     checkWorkbook(options.customersFile, "customers"),
@@ -189,6 +188,9 @@ async function sendAndWait(
       await sendRows(heldBack, chunker, client, progress, { countAsRead: false });
       await waitUntilLanded(waitOptions, "loans");
     }
+    // The final report, inside the abortable part too: it is retried for a minute when the
+    // server has gone quiet, and Ctrl-C must still end the run with a report.
+    return (await client.job(jobId)) ?? emptyJob(jobId);
   } finally {
     progress.stop();
   }

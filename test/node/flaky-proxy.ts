@@ -26,12 +26,15 @@ export interface FlakyProxy {
 export async function startFlakyProxy(
   target: string,
   batchesBeforeCut: number,
+  /** Cuts every request, not only batches, once a forwarded job report satisfies this. */
+  cutAfterJob: (job: unknown) => boolean = () => false,
 ): Promise<FlakyProxy> {
   let batches = 0;
+  let cutAll = false;
   const bodies: unknown[] = [];
   const server: Server = createServer(async (request, response) => {
     const isBatch = request.method === "POST" && request.url?.startsWith("/ingest/batches");
-    if (isBatch && batches >= batchesBeforeCut) {
+    if (cutAll || (isBatch && batches >= batchesBeforeCut)) {
       request.socket.destroy();
       return;
     }
@@ -53,8 +56,12 @@ export async function startFlakyProxy(
     const headers = [...forwarded.headers].filter(
       ([name]) => !HOP_BY_HOP.has(name) && name !== "content-encoding",
     );
+    const body = Buffer.from(await forwarded.arrayBuffer());
+    if (request.url?.startsWith("/ingest/jobs/") && forwarded.ok) {
+      cutAll ||= cutAfterJob(JSON.parse(body.toString("utf8")));
+    }
     response.writeHead(forwarded.status, Object.fromEntries(headers));
-    response.end(Buffer.from(await forwarded.arrayBuffer()));
+    response.end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CUSTOMER_BUCKETS } from "../../scripts/lib/customer-buckets";
-import { IngestClient } from "../../scripts/lib/ingest-client";
+import { IngestClient, type JobReport } from "../../scripts/lib/ingest-client";
 import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
 import { type LocalWorker, startLocalWorker } from "../../scripts/lib/local-worker";
 import { readAllRows, WorkbookError } from "../../scripts/lib/read-workbook";
@@ -276,6 +276,37 @@ describe("npm run ingest against a local Worker", () => {
       customers: { rows_read: 50, landed: 50 },
       loans: { landed: 0 },
     });
+  }, 60_000);
+
+  it("stops at Ctrl-C while fetching the final job report from a server gone quiet", async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => 61_001 + i);
+    const { customers, loans } = await writeLenderWorkbooks(
+      {
+        customers: `${scratch.dir}/quiet-customers.xlsx`,
+        loans: `${scratch.dir}/quiet-loans.xlsx`,
+      },
+      {
+        customers: ids.map((id) => customerValues(id, { 4: 7_910_000_000 + id })),
+        loans: ids.map((id) => loanValues(id, 610_000 + id)),
+      },
+    );
+    // Every chunk lands; then the network goes, just before the script's last request.
+    const landedAll = (job: unknown) => (job as JobReport).loans.landed === ids.length;
+    const proxy = await startFlakyProxy(worker.url, Number.POSITIVE_INFINITY, landedAll);
+    const controller = new AbortController();
+    const log = (line: string) => {
+      if (line.includes("retrying GET /ingest/jobs/")) controller.abort(new Error("interrupted"));
+    };
+    const started = Date.now();
+    try {
+      await expect(
+        ingest(customers, loans, { url: proxy.url, log, signal: controller.signal }),
+      ).rejects.toThrow("interrupted");
+    } finally {
+      await proxy.close();
+    }
+    // Not after the client's minute of retries.
+    expect(Date.now() - started).toBeLessThan(20_000);
   }, 60_000);
 
   it("sends loans regrouped by customer (docs/ingestion.md#chunks), and every one lands", async () => {
