@@ -117,16 +117,28 @@ export interface AppConfig {
 /** A deployment mistake, not a request's: the message names the setting and carries no secret. */
 export class ConfigError extends Error {
   override name = "ConfigError";
+
+  /** Each setting that is wrong and why, for a runtime that answers with them (the Worker). */
+  constructor(
+    message: string,
+    readonly problems: { field: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** Parses settings with `schema` (the app's, or a runtime's extension of it); names what is wrong. */
 export function parseSettings<S extends z.ZodType>(schema: S, env: unknown): z.output<S> {
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map(
-    (issue) => `${issue.path.map(String).join(".") || "settings"} ${issue.message}`,
+  const problems = parsed.error.issues.map((issue) => ({
+    field: issue.path.map(String).join(".") || "settings",
+    message: issue.message,
+  }));
+  throw new ConfigError(
+    problems.map((problem) => `${problem.field} ${problem.message}`).join("; "),
+    problems,
   );
-  throw new ConfigError(problems.join("; "));
 }
 
 export function toAppConfig(settings: z.output<typeof appSettingsSchema>): AppConfig {
