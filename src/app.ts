@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import type { AppBindings, AppVariables } from "./app-env";
-import type { AppConfig } from "./config";
+import { type AppConfig, ConfigError } from "./config";
 import type { Database } from "./db/database";
 import type { SessionOpener } from "./db/sessions";
 import { todayUtc } from "./domain/dates";
@@ -11,7 +11,8 @@ import { identityEncodingOnly } from "./lib/content-encoding";
 import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
-import { payloadTooLargeProblem, problemResponse } from "./lib/problem";
+import { log } from "./lib/log";
+import { payloadTooLargeProblem, problemResponse, settingsProblem } from "./lib/problem";
 import { requestDatabase } from "./lib/read-consistency";
 import { type EdgeOf, noEdge } from "./lib/request-edge";
 import { requestTelemetry } from "./lib/request-telemetry";
@@ -106,7 +107,16 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
   const edge = options.edge ?? noEdge;
   app.use(responseHeaders(edge));
   app.use(async (c, next) => {
-    const config = options.config(c.env);
+    let config: AppConfig;
+    try {
+      config = options.config(c.env);
+    } catch (error) {
+      // Only the Worker parses its settings here, lazily: a bad one must still be problem+json
+      // naming it, not an exception thrown out of the Worker.
+      if (!(error instanceof ConfigError)) throw error;
+      log("error", "invalid settings", { problem: error.message, request_id: c.get("requestId") });
+      throw settingsProblem(error.problems);
+    }
     c.set("config", config);
     c.set("asOf", config.asOfDate ?? todayUtc());
     await next();

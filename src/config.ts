@@ -22,6 +22,23 @@ const optionalText = z
  */
 export const DEFAULT_DECISION_RETENTION_MONTHS = 25;
 
+/**
+ * A CORS_ORIGINS entry as browsers send `Origin`: lower-case scheme and host, no trailing slash,
+ * no default port. Compared as exact text, `https://lender.example/` or an upper-case host never
+ * matched, and browsers were refused with no sign of why; anything that is not an origin is null.
+ */
+function corsOrigin(entry: string): string | null {
+  if (entry === "*") return entry;
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return null;
+  }
+  const bare = url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
+  return bare && /^https?:$/.test(url.protocol) ? url.origin : null;
+}
+
 export const appSettingsSchema = z.object({
   /** Pins the as-of date (`YYYY-MM-DD`) for tests and demos; unset means today (UTC). */
   AS_OF_DATE: optionalText
@@ -48,12 +65,23 @@ export const appSettingsSchema = z.object({
     }
   }),
   /** Browser origins allowed by CORS: unset (off), `*`, or a comma-separated list. */
-  CORS_ORIGINS: optionalText.transform((value) =>
-    (value ?? "")
-      .split(",")
-      .map((origin) => origin.trim())
-      .filter(Boolean),
-  ),
+  CORS_ORIGINS: optionalText.transform((value, context) => {
+    const origins: string[] = [];
+    for (const entry of (value ?? "").split(",").map((origin) => origin.trim())) {
+      if (!entry) continue;
+      const origin = corsOrigin(entry);
+      if (origin === null) {
+        context.addIssue({
+          code: "custom",
+          message:
+            "entries must be * or an origin such as https://lender.example (scheme, host and optional port; no path)",
+        });
+        return z.NEVER;
+      }
+      origins.push(origin);
+    }
+    return origins;
+  }),
   /** Bearer token of the ingest endpoints (a secret); unset turns ingest off. */
   INGEST_TOKEN: optionalText,
   /** Base delay of the ingest consumer's exponential backoff, in seconds. */
@@ -89,16 +117,28 @@ export interface AppConfig {
 /** A deployment mistake, not a request's: the message names the setting and carries no secret. */
 export class ConfigError extends Error {
   override name = "ConfigError";
+
+  /** Each setting that is wrong and why, for a runtime that answers with them (the Worker). */
+  constructor(
+    message: string,
+    readonly problems: { field: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
 }
 
 /** Parses settings with `schema` (the app's, or a runtime's extension of it); names what is wrong. */
 export function parseSettings<S extends z.ZodType>(schema: S, env: unknown): z.output<S> {
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map(
-    (issue) => `${issue.path.map(String).join(".") || "settings"} ${issue.message}`,
+  const problems = parsed.error.issues.map((issue) => ({
+    field: issue.path.map(String).join(".") || "settings",
+    message: issue.message,
+  }));
+  throw new ConfigError(
+    problems.map((problem) => `${problem.field} ${problem.message}`).join("; "),
+    problems,
   );
-  throw new ConfigError(problems.join("; "));
 }
 
 export function toAppConfig(settings: z.output<typeof appSettingsSchema>): AppConfig {

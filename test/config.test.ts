@@ -42,9 +42,26 @@ describe("the app's settings, parsed once into a typed config", () => {
     [{ API_KEYS: "sha256:short" }, /API_KEYS .*sha256:<64 hex digits>/],
     [{ INGEST_RETRY_DELAY_SECONDS: "soon" }, /INGEST_RETRY_DELAY_SECONDS must be a number/],
     [{ DECISION_RETENTION_MONTHS: "0" }, /DECISION_RETENTION_MONTHS must be an integer from 1/],
+    // Not origins: no browser ever sends these as Origin, so CORS would refuse every request.
+    [{ CORS_ORIGINS: "lender.example" }, /CORS_ORIGINS entries must be \* or an origin/],
+    [{ CORS_ORIGINS: "https://a.example, https://lender.example/app" }, /CORS_ORIGINS entries/],
+    [{ CORS_ORIGINS: "ftp://lender.example" }, /CORS_ORIGINS entries/],
   ])("refuses %j, naming the setting", (settings, message) => {
     expect(() => parseAppConfig(settings)).toThrow(ConfigError);
     expect(() => parseAppConfig(settings)).toThrow(message);
+  });
+
+  it("writes CORS origins the way browsers send Origin", () => {
+    const config = parseAppConfig({
+      CORS_ORIGINS:
+        "https://lender.example/, HTTPS://Ops.Lender.Example:443, http://127.0.0.1:3000, *",
+    });
+    expect(config.corsOrigins).toEqual([
+      "https://lender.example",
+      "https://ops.lender.example",
+      "http://127.0.0.1:3000",
+      "*",
+    ]);
   });
 
   it("parses the Worker's environment once per environment object", () => {

@@ -128,6 +128,21 @@ export function payloadTooLargeProblem(maxBytes: number, what = "The request bod
   });
 }
 
+/**
+ * The deployment's settings do not parse (the Worker reads them at its first request): every
+ * request is refused, naming the settings and why. The reasons are the schema's own words, never
+ * a value, so no secret can be in them.
+ */
+export function settingsProblem(problems: FieldError[]): ProblemError {
+  const fields = [...new Set(problems.map((problem) => problem.field))].join(", ");
+  return new ProblemError({
+    kind: "not-ready",
+    detail: `Not ready: the deployment's settings are not valid (${fields}).`,
+    errors: problems,
+    headers: { "Cache-Control": "no-store", "Retry-After": "5" },
+  });
+}
+
 /** `what` the key's first use differed in: "body" (create-loan) or "request" (path and body). */
 export function idempotencyKeyReusedProblem(what: "body" | "request"): ProblemError {
   return new ProblemError({

@@ -1,4 +1,5 @@
 import { createApp } from "../app";
+import { ConfigError } from "../config";
 import { runMaintenance } from "../db/maintenance";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { analyticsTelemetry } from "./analytics";
@@ -14,9 +15,19 @@ const app = createApp<Env>({
   telemetry: (env) => analyticsTelemetry(env.METRICS),
 });
 
+/** Whether to time D1; settings that do not parse are the app's to answer, as problem+json. */
+function serverTiming(env: Env): boolean {
+  try {
+    return workerConfig(env).serverTiming;
+  } catch (error) {
+    if (error instanceof ConfigError) return false;
+    throw error;
+  }
+}
+
 export default {
   fetch: (request: Request, env: Env, ctx: ExecutionContext) =>
-    workerConfig(env).serverTiming
+    serverTiming(env)
       ? withD1ServerTiming(env, (counted) => app.fetch(request, counted, ctx))
       : app.fetch(request, env, ctx),
   // The consumer and the cron use the plain binding, which always reaches the primary: they write,

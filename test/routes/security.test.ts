@@ -174,6 +174,14 @@ describe("CORS and headers", () => {
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  it("allows an origin configured with a trailing slash or capitals, as browsers send it", async () => {
+    const env = { CORS_ORIGINS: "https://lender.example/, HTTPS://Ops.Lender.Example" };
+    for (const origin of ["https://lender.example", "https://ops.lender.example"]) {
+      const response = await call("/view-loans/1", { env, headers: { Origin: origin } });
+      expect(response.headers.get("access-control-allow-origin"), origin).toBe(origin);
+    }
+  });
+
   it("sends security headers and keeps personal data out of shared caches", async () => {
     const response = await call("/view-loans/1");
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { call } from "../support/http";
+import { expectProblem } from "../support/problem";
+
+/*
+ * The Worker reads its vars and secrets at its first request, not at a start it does not have. A
+ * bad value used to be thrown out of the fetch handler: `wrangler dev` answered 500 text/plain
+ * with the stack, Cloudflare its own error page, and /readyz could not say what was wrong.
+ */
+describe("the Worker with a setting that does not parse", () => {
+  it.each([
+    ["/view-loan/1", "GET"],
+    ["/register", "POST"],
+    ["/readyz", "GET"],
+    ["/healthz", "GET"],
+  ])("answers %s with a 503 problem naming the setting", async (path, method) => {
+    const response = await call(path, {
+      method,
+      env: { AS_OF_DATE: "2025-02-30" },
+      ...(method === "POST" ? { body: {} } : {}),
+    });
+    expect(response.headers.get("Retry-After")).toBe("5");
+    expect(response.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(response.headers.get("Cache-Control")).toBe("no-store");
+    const body = await expectProblem(response, 503, "AS_OF_DATE");
+    expect(body.type).toBe("/problems/not-ready");
+    expect(body.detail).toBe("Not ready: the deployment's settings are not valid (AS_OF_DATE).");
+    expect(body.errors).toEqual([
+      { field: "AS_OF_DATE", message: "must be empty or a YYYY-MM-DD date" },
+    ]);
+  });
+
+  it("names every setting that is wrong, and nothing of a secret's value", async () => {
+    const secret = "sha256:not-a-digest-but-a-pasted-key";
+    const response = await call("/view-loans/1", {
+      env: { API_KEYS: secret, DECISION_RETENTION_MONTHS: "0" },
+    });
+    const body = await expectProblem(response, 503);
+    expect(body.errors.map((error) => error.field)).toEqual([
+      "API_KEYS",
+      "DECISION_RETENTION_MONTHS",
+    ]);
+    expect(JSON.stringify(body)).not.toContain("pasted-key");
+  });
+
+  it("still answers with Server-Timing asked for", async () => {
+    const response = await call("/view-loan/1", {
+      env: { SERVER_TIMING: "true", INGEST_RETRY_DELAY_SECONDS: "soon" },
+    });
+    await expectProblem(response, 503, "INGEST_RETRY_DELAY_SECONDS");
+  });
+});
