@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, callJson } from "../support/http";
+import { customerWithLoan, pay } from "../support/servicing";
 
 interface OpenApiDocument {
   openapi: string;
@@ -96,6 +97,25 @@ describe("generated API documentation", () => {
     for (const ref of refs) expect(body.components.schemas).toHaveProperty(ref);
   });
 
+  it("declares only the fields every make-payment problem really carries as required", async () => {
+    // A client generated from the document trusts its `required`: a problem without a declared
+    // field breaks strict deserialisers and types the field as always there when it is not.
+    const { body: document } = await callJson<OpenApiDocument>("/openapi.json");
+    const { customerId, loanId } = await customerWithLoan();
+    const headers = { "Idempotency-Key": `declared-${crypto.randomUUID()}` };
+    expect((await pay(customerId, loanId, 8884.88, headers)).status).toBe(201);
+    const answers = [
+      await pay(customerId, loanId, 9000, headers), // the key reused with another amount
+      await pay(customerId, loanId, 1), // below the period's interest
+      await pay(customerId, loanId, 10_000_000), // above the payoff
+    ];
+    for (const { status, body } of answers) {
+      const declared = requiredFields(document, "/make-payment/{customer_id}/{loan_id}", status);
+      expect(declared, `${status} ${body.type}`).toContain("type");
+      for (const field of declared) expect(body, `${status} ${body.type}`).toHaveProperty(field);
+    }
+  });
+
   it("serves the interactive reference at /docs", async () => {
     const response = await call("/docs");
     expect(response.status).toBe(200);
@@ -103,6 +123,28 @@ describe("generated API documentation", () => {
     expect(await response.text()).toContain('data-url="/openapi.json"');
   });
 });
+
+/** The required properties of a POST response's problem+json schema, through `$ref` and `allOf`. */
+function requiredFields(document: OpenApiDocument, path: string, status: number): string[] {
+  const response = document.paths[path]?.post?.responses[String(status)] as {
+    content: Record<string, { schema: SchemaObject }>;
+  };
+  const collect = (schema: SchemaObject): string[] => {
+    if (schema.$ref) {
+      const name = schema.$ref.replace("#/components/schemas/", "");
+      return collect(document.components.schemas[name] as SchemaObject);
+    }
+    return [...(schema.required ?? []), ...(schema.allOf ?? []).flatMap(collect)];
+  };
+  const schema = response.content["application/problem+json"]?.schema;
+  return schema ? collect(schema) : [];
+}
+
+interface SchemaObject {
+  $ref?: string;
+  required?: string[];
+  allOf?: SchemaObject[];
+}
 
 describe("API index", () => {
   it("answers /api with links to the docs", async () => {

@@ -54,6 +54,8 @@ export const paymentResultSchema = z
   })
   .openapi("PaymentResult");
 
+// `code` is optional: the 409 of a lost race (/problems/conflict) and the 422 of a reused
+// Idempotency-Key (/problems/idempotency-key-reused) share these statuses and carry none.
 const paymentProblemSchema = problemSchema
   .extend({
     code: z
@@ -63,7 +65,12 @@ const paymentProblemSchema = problemSchema
         "AMOUNT_BELOW_FINAL_INSTALMENT",
         "LOAN_CLOSED",
       ])
-      .openapi({ example: "AMOUNT_EXCEEDS_PAYOFF" }),
+      .optional()
+      .openapi({
+        description:
+          "On an amount refusal or a closed loan; absent on /problems/conflict and /problems/idempotency-key-reused",
+        example: "AMOUNT_EXCEEDS_PAYOFF",
+      }),
     interest_due: amountSchema.optional(),
     payoff_amount: amountSchema.optional(),
     amount_due: amountSchema.optional(),
