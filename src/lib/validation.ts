@@ -5,7 +5,10 @@ import { type FieldError, validationProblem } from "./problem";
 function fieldErrors(error: z.ZodError, target: string): FieldError[] {
   return error.issues.map((issue) => {
     const path = issue.path.map(String).join(".");
-    const field = path === "" ? (target === "json" ? "body" : target) : path;
+    // Header schemas are keyed in lower case; name the header as documented and as the other
+    // problems do (Idempotency-Key, Content-Type), so one header has one field name.
+    const named = target === "header" ? path.replace(/(^|-)[a-z]/g, (s) => s.toUpperCase()) : path;
+    const field = named === "" ? (target === "json" ? "body" : target) : named;
     return { field, message: issue.message };
   });
 }

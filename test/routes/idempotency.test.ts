@@ -135,13 +135,13 @@ describe("Idempotency-Key on POST /create-loan", () => {
   });
 
   it.each(["", "x".repeat(256), "has space", "ünïcode"])(
-    "rejects the key %j with 400",
+    "rejects the key %j with 400 naming Idempotency-Key, as the 422 does",
     async (key) => {
       const response = await call("/create-loan", {
         body: { customer_id: 1, loan_amount: 1, interest_rate: 1, tenure: 1 },
         headers: { "Idempotency-Key": key },
       });
-      await expectProblem(response, 400, "idempotency-key");
+      await expectProblem(response, 400, "Idempotency-Key");
     },
   );
 });

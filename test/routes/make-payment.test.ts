@@ -211,6 +211,16 @@ describe("POST /make-payment/{customer_id}/{loan_id}", () => {
     expect(await paymentsOf(twin.loanId)).toEqual([]);
   });
 
+  it("refuses a malformed Idempotency-Key with 400 naming it as the 422 does", async () => {
+    const { customerId, loanId } = await customerWithLoan();
+    const response = await call(`/make-payment/${customerId}/${loanId}`, {
+      body: { amount: 8884.88 },
+      headers: { "Idempotency-Key": "has space" },
+    });
+    await expectProblem(response, 400, "Idempotency-Key");
+    expect(await paymentsOf(loanId)).toEqual([]);
+  });
+
   it("counts an on-time payment on a workbook loan on top of the workbook's count", async () => {
     const { customer_id } = await registerCustomer();
     const loanId = await seedLoan({
