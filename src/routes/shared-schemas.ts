@@ -124,9 +124,34 @@ export const problemSchema = z
   })
   .openapi("Problem");
 
+/** Response headers, declared so that a generated client exposes them: it sees only these. */
+type ResponseHeaders = Record<string, z.ZodType>;
+
+/** On every response, success and problem alike (src/lib/response-headers.ts). */
+export const REQUEST_ID = {
+  "X-Request-Id": z.string().openapi({
+    description: "This request's id (the caller's own X-Request-Id when it is safe to echo)",
+  }),
+} satisfies ResponseHeaders;
+
+export const RETRY_AFTER = {
+  "Retry-After": z.number().int().openapi({ description: "Seconds to wait before retrying" }),
+} satisfies ResponseHeaders;
+
+export const IDEMPOTENT_REPLAYED = {
+  "Idempotent-Replayed": z.literal("true").optional().openapi({
+    description:
+      "Present when this is the stored response of an earlier request with the same Idempotency-Key",
+  }),
+} satisfies ResponseHeaders;
+
 /** A problem+json response of a route, for the OpenAPI document. */
-export function problemContent(description: string) {
-  return { content: { "application/problem+json": { schema: problemSchema } }, description };
+export function problemContent(description: string, headers: ResponseHeaders = {}) {
+  return {
+    content: { "application/problem+json": { schema: problemSchema } },
+    description,
+    headers: z.object({ ...REQUEST_ID, ...headers }),
+  };
 }
 
 /** Error responses, spread into every route so the document lists them once per status. */
@@ -134,24 +159,36 @@ export const problemResponses = {
   400: problemContent(
     "Invalid request: malformed JSON, wrong types, missing fields or values out of range",
   ),
-  401: problemContent("Missing or unknown API key (when API keys are on)"),
+  401: problemContent("Missing or unknown API key (when API keys are on)", {
+    "WWW-Authenticate": z.string().openapi({ description: "The scheme to use: Bearer" }),
+  }),
   404: problemContent("Unknown customer or loan"),
-  405: problemContent("Method not allowed (see the Allow header)"),
+  405: problemContent("Method not allowed (see the Allow header)", {
+    Allow: z.string().openapi({ description: "The methods this path answers" }),
+  }),
   413: problemContent("Request body over 64 KB"),
   415: problemContent(
     "Request body is not JSON, or is sent with a Content-Encoding other than identity",
   ),
-  429: problemContent("Too many writes from this client; see Retry-After"),
+  429: problemContent("Too many writes from this client; see Retry-After", RETRY_AFTER),
   500: problemContent("Unexpected error (no internals are disclosed)"),
-  503: problemContent("The database is unavailable; retry later"),
+  503: problemContent("The database is unavailable; retry later", RETRY_AFTER),
 } as const;
 
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { content: { "application/json": { schema } }, required: true } as const;
 }
 
-export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
-  return { content: { "application/json": { schema } }, description };
+export function jsonContent<T extends z.ZodType>(
+  schema: T,
+  description: string,
+  headers: ResponseHeaders = {},
+) {
+  return {
+    content: { "application/json": { schema } },
+    description,
+    headers: z.object({ ...REQUEST_ID, ...headers }),
+  };
 }
 
 /** The body check-eligibility and create-loan both take. */

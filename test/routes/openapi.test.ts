@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
 import { call, callJson } from "../support/http";
 import { customerWithLoan, pay } from "../support/servicing";
+import { writeLimit } from "../support/write-limit";
 
 interface OpenApiDocument {
   openapi: string;
@@ -113,6 +115,55 @@ describe("generated API documentation", () => {
       const declared = requiredFields(document, "/make-payment/{customer_id}/{loan_id}", status);
       expect(declared, `${status} ${body.type}`).toContain("type");
       for (const field of declared) expect(body, `${status} ${body.type}`).toHaveProperty(field);
+    }
+  });
+
+  it("declares the headers the responses carry: request id, replay, Retry-After, Allow", async () => {
+    // Only declared headers reach a generated client; a required one must be sent.
+    const { body: document } = await callJson<OpenApiDocument>("/openapi.json");
+    const { customerId, loanId } = await customerWithLoan();
+    const key = { "Idempotency-Key": `headers-${crypto.randomUUID()}` };
+    const payment = `/make-payment/${customerId}/${loanId}`;
+    const apiKeys = { API_KEYS: `sha256:${bytesToHex(await sha256("openapi-test-key"))}` };
+    const limited = writeLimit(1);
+    await call("/register", { env: limited, body: {} });
+    const answers: [string, string, Response][] = [
+      [
+        "/make-payment/{customer_id}/{loan_id}",
+        "post",
+        await call(payment, { body: { amount: 8884.88 }, headers: key }),
+      ],
+      [
+        "/make-payment/{customer_id}/{loan_id}",
+        "post",
+        await call(payment, { body: { amount: 8884.88 }, headers: key }),
+      ],
+      ["/register", "post", await call("/register", { method: "PUT", body: {} })],
+      ["/view-loan/{loan_id}", "get", await call("/view-loan/99999999")],
+      ["/view-loan/{loan_id}", "get", await call("/view-loan/1", { env: apiKeys })],
+      ["/register", "post", await call("/register", { env: limited, body: {} })],
+    ];
+    expect(answers.map(([, , response]) => response.status)).toEqual([
+      201, 201, 405, 404, 401, 429,
+    ]);
+    const tracked = [
+      "X-Request-Id",
+      "Idempotent-Replayed",
+      "Retry-After",
+      "Allow",
+      "WWW-Authenticate",
+    ];
+    for (const [path, method, response] of answers) {
+      const declared = document.paths[path]?.[method]?.responses[String(response.status)] as {
+        headers?: Record<string, { required?: boolean }>;
+      };
+      const where = `${method} ${path} ${response.status}`;
+      for (const name of tracked) {
+        if (response.headers.has(name)) expect(declared.headers, where).toHaveProperty([name]);
+      }
+      for (const [name, header] of Object.entries(declared.headers ?? {})) {
+        if (header.required) expect(response.headers.has(name), `${where} ${name}`).toBe(true);
+      }
     }
   });
 

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
   amountSchema,
+  IDEMPOTENT_REPLAYED,
   idSchema,
   isoDateSchema,
   jsonContent,
@@ -8,6 +9,7 @@ import {
   pathIdSchema,
   problemContent,
   problemResponses,
+  RETRY_AFTER,
   reasonSchema,
 } from "../shared-schemas";
 
@@ -58,9 +60,20 @@ export const createLoan = createRoute({
     headers: z.object({ "idempotency-key": idempotencyKeySchema }),
   },
   responses: {
-    201: jsonContent(createLoanResultSchema, "The loan was approved and booked"),
-    200: jsonContent(createLoanResultSchema, "The loan was not approved; `reasons` says why"),
-    409: problemContent("Concurrent bookings for this customer kept changing its position; retry"),
+    201: jsonContent(
+      createLoanResultSchema,
+      "The loan was approved and booked",
+      IDEMPOTENT_REPLAYED,
+    ),
+    200: jsonContent(
+      createLoanResultSchema,
+      "The loan was not approved; `reasons` says why",
+      IDEMPOTENT_REPLAYED,
+    ),
+    409: problemContent(
+      "Concurrent bookings for this customer kept changing its position; retry",
+      RETRY_AFTER,
+    ),
     422: problemContent("The Idempotency-Key was already used with a different body"),
     ...problemResponses,
   },

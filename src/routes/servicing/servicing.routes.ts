@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { idempotencyKeySchema } from "../loans/loans.routes";
 import {
   amountSchema,
+  IDEMPOTENT_REPLAYED,
   idSchema,
   isoDateSchema,
   jsonBody,
@@ -10,6 +11,8 @@ import {
   pathIdSchema,
   problemResponses,
   problemSchema,
+  REQUEST_ID,
+  RETRY_AFTER,
 } from "../shared-schemas";
 
 /** A payoff can exceed the largest loan by its interest; this bound only keeps paise exact. */
@@ -78,8 +81,12 @@ const paymentProblemSchema = problemSchema
   })
   .openapi("PaymentProblem");
 
-function paymentProblem(description: string) {
-  return { content: { "application/problem+json": { schema: paymentProblemSchema } }, description };
+function paymentProblem(description: string, headers: Record<string, z.ZodType> = {}) {
+  return {
+    content: { "application/problem+json": { schema: paymentProblemSchema } },
+    description,
+    headers: z.object({ ...REQUEST_ID, ...headers }),
+  };
 }
 
 export const makePayment = createRoute({
@@ -95,9 +102,10 @@ export const makePayment = createRoute({
     headers: z.object({ "idempotency-key": idempotencyKeySchema }),
   },
   responses: {
-    201: jsonContent(paymentResultSchema, "The payment was recorded"),
+    201: jsonContent(paymentResultSchema, "The payment was recorded", IDEMPOTENT_REPLAYED),
     409: paymentProblem(
-      "The loan is closed (code LOAN_CLOSED), or a concurrent payment changed it first (retry)",
+      "The loan is closed (code LOAN_CLOSED), or a concurrent payment changed it first (retry; Retry-After only then)",
+      { "Retry-After": RETRY_AFTER["Retry-After"].optional() },
     ),
     422: paymentProblem(
       "The amount is refused (code and the amount that applies in the body), or the Idempotency-Key was used with another request",
