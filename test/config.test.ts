@@ -39,7 +39,7 @@ describe("the app's settings, parsed once into a typed config", () => {
     // create-loan books at the as-of date: a 600-month loan booked then would end in 10049.
     [{ AS_OF_DATE: "9999-12-31" }, /AS_OF_DATE must be no later than 9949-12-31/],
     [{ AS_OF_DATE: "9950-01-01" }, /AS_OF_DATE must be no later than 9949-12-31/],
-    [{ API_KEYS: "sha256:short" }, /API_KEYS .*sha256:<64 hex digits>/],
+    [{ API_KEYS: "sha256:short" }, /^API_KEYS entries must look like sha256:<64 hex digits>/],
     [{ INGEST_RETRY_DELAY_SECONDS: "soon" }, /INGEST_RETRY_DELAY_SECONDS must be a number/],
     [{ DECISION_RETENTION_MONTHS: "0" }, /DECISION_RETENTION_MONTHS must be an integer from 1/],
     // Not origins: no browser ever sends these as Origin, so CORS would refuse every request.

@@ -16,7 +16,7 @@ export function parseApiKeyDigests(setting: string | undefined): Uint8Array[] {
     .map((entry) => {
       const hex = DIGEST.exec(entry)?.[1];
       // A mistyped secret must not silently open the API: refuse to serve instead.
-      if (!hex) throw new Error("API_KEYS entries must look like sha256:<64 hex digits>");
+      if (!hex) throw new Error("entries must look like sha256:<64 hex digits>");
       return hexToBytes(hex);
     });
 }
