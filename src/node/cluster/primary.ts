@@ -52,7 +52,12 @@ export async function startClusterPrimary(
         await runtime.queue.sendBatch(request.messages);
         return null;
       case "metrics":
-        return clusterMetrics(runtime, [...channels.values()]);
+        // Only workers that listen: one still starting has counted nothing, and may not read its
+        // channel yet, so asking it would hold the scrape for the ask's whole timeout.
+        return clusterMetrics(
+          runtime,
+          [...channels].filter(([worker]) => listeningWorkers.has(worker)).map(([, c]) => c),
+        );
     }
   };
 
