@@ -134,6 +134,20 @@ describe("npm run serve", () => {
     expect(await stopWithSigterm()).toBe(0);
   }, 120_000);
 
+  // SEED=off, like METRICS=off, used to seed: only false, 0 and no were read as off.
+  it("does not seed with SEED=off", async () => {
+    const token = "serve-script-test-token";
+    const { url } = await serve({ INGEST_TOKEN: token, SEED: "off" });
+    expect(await (await ingestSummary(url, token)).json()).toEqual({ customers: 0, loans: 0 });
+    expect(await stopWithSigterm()).toBe(0);
+  }, 120_000);
+
+  it("stops at start, naming SEED, when SEED is neither on nor off", async () => {
+    await expect(serve({ SEED: "flase" })).rejects.toThrow(
+      /exited with 1:\s*SEED must be true or false/,
+    );
+  }, 120_000);
+
   it("exits 0 on SIGTERM even when the server is slow to take the signal", async () => {
     await serve({ SEED: "false" });
     const leader = child?.pid ?? 0;

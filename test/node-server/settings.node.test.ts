@@ -46,6 +46,29 @@ describe("the Node server's settings", () => {
     expect(settingsFromEnv({ WORKER_PID_HEADER: "true" }).workerPidHeader).toBe(true);
   });
 
+  it("read SEED, METRICS and WORKER_PID_HEADER as on or off, and refuse any other value", () => {
+    expect(settingsFromEnv({})).toMatchObject({ seed: true, metrics: true });
+    for (const off of ["false", " False ", "0", "no", "OFF"]) {
+      expect(settingsFromEnv({ SEED: off, METRICS: off }), off).toMatchObject({
+        seed: false,
+        metrics: false,
+      });
+    }
+    for (const on of ["true", " TRUE", "1", "yes", "on", " "]) {
+      expect(settingsFromEnv({ SEED: on, METRICS: on }), on).toMatchObject({
+        seed: true,
+        metrics: true,
+      });
+    }
+    for (const name of ["SEED", "METRICS", "WORKER_PID_HEADER"]) {
+      for (const bad of ["flase", "disabled", "2"]) {
+        expect(() => settingsFromEnv({ [name]: bad }), `${name}=${bad}`).toThrow(
+          new RegExp(`^${name} must be true or false`),
+        );
+      }
+    }
+  });
+
   it("have no ingest token unless INGEST_TOKEN is set", () => {
     expect(settingsFromEnv({}).app.ingestToken).toBeNull();
     expect(settingsFromEnv({ INGEST_TOKEN: "" }).app.ingestToken).toBeNull();
