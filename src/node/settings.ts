@@ -22,7 +22,9 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1000;
 export const MAX_WEB_CONCURRENCY = 64;
 
 /** `file:` databases are embedded; the others are reached over the network (Turso, sqld). */
-const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/i;
+const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/;
+/** A `file:` URL that names no file: libSQL opens an in-memory database for it. */
+const FILE_WITHOUT_PATH = /^file:(\/\/)?(:memory:)?(\?.*)?$/;
 
 /** A whole number from a string setting, `fallback` when unset. */
 const wholeNumber = (fallback: number, min: number, max: number) =>
@@ -63,8 +65,18 @@ const serverSettingsSchema = appSettingsSchema.extend({
   DATABASE_URL: z
     .string()
     .optional()
-    .transform((value) => value?.trim() || DEFAULT_DATABASE_URL)
-    .refine((url) => DATABASE_URL.test(url), "must be a file:, libsql://, https:// or wss:// URL"),
+    // The scheme in lower case: the code tells a file from a remote database by `file:`, and
+    // `FILE:` once reached the file through the remote path, never ready.
+    .transform((value) =>
+      (value?.trim() || DEFAULT_DATABASE_URL).replace(/^[a-z]+:/i, (s) => s.toLowerCase()),
+    )
+    .refine((url) => DATABASE_URL.test(url), "must be a file:, libsql://, https:// or wss:// URL")
+    // `file:` alone (an unset variable in `file:$DB`) opened a database in memory: one process
+    // lost every acknowledged write at its restart, a cluster's workers answered 500 to all.
+    .refine(
+      (url) => !FILE_WITHOUT_PATH.test(url),
+      "must name a database file (file:<path>), not memory",
+    ),
   DATABASE_AUTH_TOKEN: z
     .string()
     .optional()

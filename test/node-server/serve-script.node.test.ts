@@ -148,6 +148,29 @@ describe("npm run serve", () => {
     );
   }, 120_000);
 
+  // `file:` alone used to open a database in memory, which lost every write at the restart.
+  it("stops at start, naming DATABASE_URL, when its file: URL names no file", async () => {
+    for (const url of ["file:", "file::memory:"]) {
+      await expect(serve({ DATABASE_URL: url }), url).rejects.toThrow(
+        /exited with 1:\s*DATABASE_URL must name a database file/,
+      );
+    }
+  }, 120_000);
+
+  // `FILE:` used to reach the file through the remote client: /readyz 503 for good.
+  it("opens a FILE: URL (scheme in any case) as its database file, ready", async () => {
+    const scratch = await mkdtemp(join(tmpdir(), "serve-script-upper-"));
+    try {
+      const { url } = await serve({ DATABASE_URL: `FILE:${join(scratch, "upper.db")}` });
+      const ready = await fetch(`${url}/readyz`);
+      expect(await ready.json()).toEqual({ status: "ready", migrations: expect.any(Number) });
+      expect(await stopWithSigterm()).toBe(0);
+      expect(await readdir(scratch)).toContain("upper.db");
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("exits 0 on SIGTERM even when the server is slow to take the signal", async () => {
     await serve({ SEED: "false" });
     const leader = child?.pid ?? 0;

@@ -69,6 +69,18 @@ describe("the Node server's settings", () => {
     }
   });
 
+  it("take DATABASE_URL's scheme in any case, and refuse a file: URL that names no file", () => {
+    expect(settingsFromEnv({ DATABASE_URL: "FILE:/tmp/x.db" }).databaseUrl).toBe("file:/tmp/x.db");
+    expect(settingsFromEnv({ DATABASE_URL: "LibSQL://db.example" }).databaseUrl).toBe(
+      "libsql://db.example",
+    );
+    for (const bad of ["file:", " file: ", "file://", "file::memory:", "file:?cache=shared"]) {
+      expect(() => settingsFromEnv({ DATABASE_URL: bad }), bad).toThrow(
+        /^DATABASE_URL must name a database file/,
+      );
+    }
+  });
+
   it("have no ingest token unless INGEST_TOKEN is set", () => {
     expect(settingsFromEnv({}).app.ingestToken).toBeNull();
     expect(settingsFromEnv({ INGEST_TOKEN: "" }).app.ingestToken).toBeNull();
