@@ -162,6 +162,23 @@ describe("npm run serve with WEB_CONCURRENCY=2", () => {
   // Replaces a worker too. Scrapes used to be held 30 s (then a 500) by the primary asking the
   // replacement for its metrics before it read its IPC channel.
   it("answers /metrics at once while a killed worker's replacement is still starting", async () => {
+    const counted = async () => {
+      const { body } = await call<string>(server.url, "/metrics");
+      const labels = `{method="GET",route="/view-loan/{loan_id}",status_class="4xx"}`;
+      return [`http_requests_total${labels}`, `http_request_duration_seconds_count${labels}`].map(
+        (name) =>
+          Number(
+            body
+              .split("\n")
+              .find((line) => line.startsWith(`${name} `))
+              ?.split(" ")[1],
+          ),
+      );
+    };
+    const answers = await concurrently(10, () => call(server.url, "/view-loan/999999"));
+    expect(distinctPids(answers)).toBe(2);
+    const before = await counted();
+    expect(before[0]).toBeGreaterThanOrEqual(10);
     const [victim, survivor] = await workerPids(server.url);
     process.kill(victim ?? 0, "SIGKILL");
     // Reaped: the primary has seen the exit, so no new connection is handed to the dead worker.
@@ -183,6 +200,8 @@ describe("npm run serve with WEB_CONCURRENCY=2", () => {
     }
     expect(replaced).toBe(true);
     expect(scrapes).toBeGreaterThan(1);
+    // The dead worker's requests stay in the totals: a counter that fell would read as a reset.
+    expect(await counted()).toEqual(before);
   }, 90_000);
 
   // Last: it replaces a worker.
