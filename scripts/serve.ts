@@ -23,16 +23,18 @@ import { randomIngestToken, seedWhenEmpty } from "./lib/seed";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 try {
-  const seeding = !/^(false|0|no)$/i.test(process.env.SEED ?? "");
-  // Without INGEST_TOKEN ingest is off; seeding gets a random token only this process knows.
   const env = { ...process.env };
-  if (!env.INGEST_TOKEN?.trim() && seeding) env.INGEST_TOKEN = randomIngestToken();
-  const settings = settingsFromEnv(env);
+  let settings = settingsFromEnv(env);
+  // Without INGEST_TOKEN ingest is off; seeding gets a random token only this process knows.
+  if (settings.app.ingestToken === null && settings.seed) {
+    env.INGEST_TOKEN = randomIngestToken();
+    settings = settingsFromEnv(env);
+  }
   if (cluster.isWorker) {
     // Forked by the primary below, with its environment: it serves HTTP until told to stop.
     await runClusterWorker(settings);
   } else {
-    await serve(settings, env, seeding);
+    await serve(settings, env);
   }
 } catch (error) {
   if (error instanceof ConfigError) console.error(error.message);
@@ -43,7 +45,6 @@ try {
 async function serve(
   settings: ServerSettings,
   env: Record<string, string | undefined>,
-  seeding: boolean,
 ): Promise<void> {
   const ingestToken = settings.app.ingestToken;
   // The console and /docs' script, served from public/ as the Worker serves them.
@@ -60,7 +61,7 @@ async function serve(
       ? "processes: 1 (WEB_CONCURRENCY=1: queue, limiter and HTTP in this one)"
       : `processes: ${workers + 1} (a primary with the queue, limiter and metrics; ${workers} HTTP workers)`,
   );
-  if (ingestToken !== null && seeding) {
+  if (ingestToken !== null && settings.seed) {
     await seedWhenEmpty({
       url: server.url,
       token: ingestToken,

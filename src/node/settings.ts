@@ -22,7 +22,9 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1000;
 export const MAX_WEB_CONCURRENCY = 64;
 
 /** `file:` databases are embedded; the others are reached over the network (Turso, sqld). */
-const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/i;
+const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/;
+/** A `file:` URL that names no file: libSQL opens an in-memory database for it. */
+const FILE_WITHOUT_PATH = /^file:(\/\/)?(:memory:)?(\?.*)?$/;
 
 /** A whole number from a string setting, `fallback` when unset. */
 const wholeNumber = (fallback: number, min: number, max: number) =>
@@ -35,6 +37,24 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
       `must be a whole number from ${min} to ${max}`,
     );
 
+/**
+ * An on/off setting, any case, blanks trimmed; empty is `fallback`. Anything else stops the start:
+ * a typo (`SEED=flase`) or an unlisted word (`SEED=off` once seeded a production database) must
+ * not silently mean the default.
+ */
+const flag = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      const text = value?.trim().toLowerCase() ?? "";
+      if (text === "") return fallback;
+      if (["true", "1", "yes", "on"].includes(text)) return true;
+      if (["false", "0", "no", "off"].includes(text)) return false;
+      context.addIssue({ code: "custom", message: "must be true or false (1/0, yes/no, on/off)" });
+      return z.NEVER;
+    });
+
 /** The Node server's settings: the app's, and where it listens and what it opens. */
 const serverSettingsSchema = appSettingsSchema.extend({
   HOST: z
@@ -45,8 +65,18 @@ const serverSettingsSchema = appSettingsSchema.extend({
   DATABASE_URL: z
     .string()
     .optional()
-    .transform((value) => value?.trim() || DEFAULT_DATABASE_URL)
-    .refine((url) => DATABASE_URL.test(url), "must be a file:, libsql://, https:// or wss:// URL"),
+    // The scheme in lower case: the code tells a file from a remote database by `file:`, and
+    // `FILE:` once reached the file through the remote path, never ready.
+    .transform((value) =>
+      (value?.trim() || DEFAULT_DATABASE_URL).replace(/^[a-z]+:/i, (s) => s.toLowerCase()),
+    )
+    .refine((url) => DATABASE_URL.test(url), "must be a file:, libsql://, https:// or wss:// URL")
+    // `file:` alone (an unset variable in `file:$DB`) opened a database in memory: one process
+    // lost every acknowledged write at its restart, a cluster's workers answered 500 to all.
+    .refine(
+      (url) => !FILE_WITHOUT_PATH.test(url),
+      "must name a database file (file:<path>), not memory",
+    ),
   DATABASE_AUTH_TOKEN: z
     .string()
     .optional()
@@ -54,10 +84,7 @@ const serverSettingsSchema = appSettingsSchema.extend({
   /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
   RATE_LIMIT_PER_MINUTE: wholeNumber(DEFAULT_RATE_LIMIT_PER_MINUTE, 1, Number.MAX_SAFE_INTEGER),
   /** Prometheus metrics at GET /metrics: on unless `false`, `0`, `no` or `off`. */
-  METRICS: z
-    .string()
-    .optional()
-    .transform((value) => !/^(false|0|no|off)$/i.test(value?.trim() ?? "")),
+  METRICS: flag(true),
   METRICS_TOKEN: z
     .string()
     .optional()
@@ -69,10 +96,9 @@ const serverSettingsSchema = appSettingsSchema.extend({
     MAX_WEB_CONCURRENCY,
   ),
   /** Diagnostics: `X-Worker-Pid` on every cluster worker's response. Off unless `true` or `1`. */
-  WORKER_PID_HEADER: z
-    .string()
-    .optional()
-    .transform((value) => /^(true|1|yes|on)$/i.test(value?.trim() ?? "")),
+  WORKER_PID_HEADER: flag(false),
+  /** Load the bundled workbooks into an empty database at start: on unless false. */
+  SEED: flag(true),
 });
 
 /** The Node server's configuration, read from the environment once, at start. */
@@ -94,6 +120,8 @@ export interface ServerSettings {
   webConcurrency: number;
   /** Cluster workers name their process in an `X-Worker-Pid` header (tests, diagnostics). */
   workerPidHeader: boolean;
+  /** `npm run serve` loads the bundled workbooks into an empty database. */
+  seed: boolean;
 }
 
 export function settingsFromEnv(env: Record<string, string | undefined>): ServerSettings {
@@ -110,5 +138,6 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     metricsToken: settings.METRICS_TOKEN,
     webConcurrency: settings.WEB_CONCURRENCY,
     workerPidHeader: settings.WORKER_PID_HEADER,
+    seed: settings.SEED,
   };
 }

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WORKER_YOUNG_GENERATION_FLAG } from "../../src/node/cluster/worker-flags";
@@ -12,6 +12,7 @@ import {
   workerPids,
 } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
+import { until } from "../node/until";
 
 /*
  * `npm run serve` with two HTTP workers: every request below goes on a connection of its own, so
@@ -157,6 +158,51 @@ describe("npm run serve with WEB_CONCURRENCY=2", () => {
     const { body } = await call<string>(server.url, "/metrics");
     expect(body).toMatch(/^ingest_queue_depth\{queue="credit-ingest"\} 0$/m);
   });
+
+  // Replaces a worker too. Scrapes used to be held 30 s (then a 500) by the primary asking the
+  // replacement for its metrics before it read its IPC channel.
+  it("answers /metrics at once while a killed worker's replacement is still starting", async () => {
+    const counted = async () => {
+      const { body } = await call<string>(server.url, "/metrics");
+      const labels = `{method="GET",route="/view-loan/{loan_id}",status_class="4xx"}`;
+      return [`http_requests_total${labels}`, `http_request_duration_seconds_count${labels}`].map(
+        (name) =>
+          Number(
+            body
+              .split("\n")
+              .find((line) => line.startsWith(`${name} `))
+              ?.split(" ")[1],
+          ),
+      );
+    };
+    const answers = await concurrently(10, () => call(server.url, "/view-loan/999999"));
+    expect(distinctPids(answers)).toBe(2);
+    const before = await counted();
+    expect(before[0]).toBeGreaterThanOrEqual(10);
+    const [victim, survivor] = await workerPids(server.url);
+    process.kill(victim ?? 0, "SIGKILL");
+    // Reaped: the primary has seen the exit, so no new connection is handed to the dead worker.
+    await until(
+      () => stat(`/proc/${victim}`).catch(() => null),
+      (found) => found === null,
+      10_000,
+    );
+    const deadline = Date.now() + 60_000;
+    let scrapes = 0;
+    let replaced = false;
+    while (!replaced && Date.now() < deadline) {
+      const started = Date.now();
+      const { status, pid } = await call<string>(server.url, "/metrics");
+      expect(status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      scrapes += 1;
+      replaced = pid !== victim && pid !== survivor;
+    }
+    expect(replaced).toBe(true);
+    expect(scrapes).toBeGreaterThan(1);
+    // The dead worker's requests stay in the totals: a counter that fell would read as a reset.
+    expect(await counted()).toEqual(before);
+  }, 90_000);
 
   // Last: it replaces a worker.
   it("forks a new worker when one is killed, and keeps answering", async () => {

@@ -134,6 +134,43 @@ describe("npm run serve", () => {
     expect(await stopWithSigterm()).toBe(0);
   }, 120_000);
 
+  // SEED=off, like METRICS=off, used to seed: only false, 0 and no were read as off.
+  it("does not seed with SEED=off", async () => {
+    const token = "serve-script-test-token";
+    const { url } = await serve({ INGEST_TOKEN: token, SEED: "off" });
+    expect(await (await ingestSummary(url, token)).json()).toEqual({ customers: 0, loans: 0 });
+    expect(await stopWithSigterm()).toBe(0);
+  }, 120_000);
+
+  it("stops at start, naming SEED, when SEED is neither on nor off", async () => {
+    await expect(serve({ SEED: "flase" })).rejects.toThrow(
+      /exited with 1:\s*SEED must be true or false/,
+    );
+  }, 120_000);
+
+  // `file:` alone used to open a database in memory, which lost every write at the restart.
+  it("stops at start, naming DATABASE_URL, when its file: URL names no file", async () => {
+    for (const url of ["file:", "file::memory:"]) {
+      await expect(serve({ DATABASE_URL: url }), url).rejects.toThrow(
+        /exited with 1:\s*DATABASE_URL must name a database file/,
+      );
+    }
+  }, 120_000);
+
+  // `FILE:` used to reach the file through the remote client: /readyz 503 for good.
+  it("opens a FILE: URL (scheme in any case) as its database file, ready", async () => {
+    const scratch = await mkdtemp(join(tmpdir(), "serve-script-upper-"));
+    try {
+      const { url } = await serve({ DATABASE_URL: `FILE:${join(scratch, "upper.db")}` });
+      const ready = await fetch(`${url}/readyz`);
+      expect(await ready.json()).toEqual({ status: "ready", migrations: expect.any(Number) });
+      expect(await stopWithSigterm()).toBe(0);
+      expect(await readdir(scratch)).toContain("upper.db");
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("exits 0 on SIGTERM even when the server is slow to take the signal", async () => {
     await serve({ SEED: "false" });
     const leader = child?.pid ?? 0;

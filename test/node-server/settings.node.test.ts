@@ -46,6 +46,41 @@ describe("the Node server's settings", () => {
     expect(settingsFromEnv({ WORKER_PID_HEADER: "true" }).workerPidHeader).toBe(true);
   });
 
+  it("read SEED, METRICS and WORKER_PID_HEADER as on or off, and refuse any other value", () => {
+    expect(settingsFromEnv({})).toMatchObject({ seed: true, metrics: true });
+    for (const off of ["false", " False ", "0", "no", "OFF"]) {
+      expect(settingsFromEnv({ SEED: off, METRICS: off }), off).toMatchObject({
+        seed: false,
+        metrics: false,
+      });
+    }
+    for (const on of ["true", " TRUE", "1", "yes", "on", " "]) {
+      expect(settingsFromEnv({ SEED: on, METRICS: on }), on).toMatchObject({
+        seed: true,
+        metrics: true,
+      });
+    }
+    for (const name of ["SEED", "METRICS", "WORKER_PID_HEADER"]) {
+      for (const bad of ["flase", "disabled", "2"]) {
+        expect(() => settingsFromEnv({ [name]: bad }), `${name}=${bad}`).toThrow(
+          new RegExp(`^${name} must be true or false`),
+        );
+      }
+    }
+  });
+
+  it("take DATABASE_URL's scheme in any case, and refuse a file: URL that names no file", () => {
+    expect(settingsFromEnv({ DATABASE_URL: "FILE:/tmp/x.db" }).databaseUrl).toBe("file:/tmp/x.db");
+    expect(settingsFromEnv({ DATABASE_URL: "LibSQL://db.example" }).databaseUrl).toBe(
+      "libsql://db.example",
+    );
+    for (const bad of ["file:", " file: ", "file://", "file::memory:", "file:?cache=shared"]) {
+      expect(() => settingsFromEnv({ DATABASE_URL: bad }), bad).toThrow(
+        /^DATABASE_URL must name a database file/,
+      );
+    }
+  });
+
   it("have no ingest token unless INGEST_TOKEN is set", () => {
     expect(settingsFromEnv({}).app.ingestToken).toBeNull();
     expect(settingsFromEnv({ INGEST_TOKEN: "" }).app.ingestToken).toBeNull();

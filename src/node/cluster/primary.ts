@@ -42,6 +42,7 @@ export async function startClusterPrimary(
   const runtime = await openRuntime(settings, { bulkWriter: true });
   const limiter = new MemoryRateLimiter(settings.rateLimitPerMinute);
   const channels = new Map<Worker, ClusterChannel<PrimaryAsks, WorkerAsks>>();
+  const totals = new RetiredTotals();
 
   const answer = async (request: WorkerAsks): Promise<Answers[WorkerAsks["kind"]]> => {
     switch (request.kind) {
@@ -52,7 +53,13 @@ export async function startClusterPrimary(
         await runtime.queue.sendBatch(request.messages);
         return null;
       case "metrics":
-        return clusterMetrics(runtime, [...channels.values()]);
+        // Only workers that listen: one still starting has counted nothing, and may not read its
+        // channel yet, so asking it would hold the scrape for the ask's whole timeout.
+        return clusterMetrics(
+          runtime,
+          [...channels].filter(([worker]) => listeningWorkers.has(worker)),
+          totals,
+        );
     }
   };
 
@@ -75,6 +82,7 @@ export async function startClusterPrimary(
     worker.once("exit", () => {
       channels.delete(worker);
       channel.close("the worker has gone");
+      totals.retire(worker);
     });
     return worker;
   };
@@ -169,15 +177,64 @@ async function stopWorker(
   clearTimeout(kill);
 }
 
+type Snapshot = Answers["metrics-snapshot"];
+
+/**
+ * What workers that have exited had counted, as of the last scrape that reached them. Summed
+ * into every scrape, so that a crash does not take a worker's requests out of the totals: a
+ * counter that falls reads to Prometheus as a reset, and `rate()` then counts every surviving
+ * worker's total again as new requests.
+ */
+class RetiredTotals {
+  readonly #last = new Map<Worker, Snapshot>();
+  #retired: Promise<Snapshot> = Promise.resolve([]);
+
+  /** The worker's counters and histograms as a scrape saw them (gauges die with it). */
+  seen(worker: Worker, snapshot: Snapshot): void {
+    if (worker.isDead()) return; // retired while the scrape was in flight
+    const kept = snapshot.filter((metric) =>
+      ["counter", "histogram"].includes(String(metric.type)),
+    );
+    this.#last.set(worker, kept);
+  }
+
+  last(worker: Worker): Snapshot {
+    return this.#last.get(worker) ?? [];
+  }
+
+  retire(worker: Worker): void {
+    const last = this.#last.get(worker);
+    this.#last.delete(worker);
+    if (!last) return;
+    // Folded into one snapshot, so that a crash loop does not keep one per dead worker.
+    this.#retired = this.#retired.then((retired) =>
+      AggregatorRegistry.aggregate([retired, last]).getMetricsAsJSON(),
+    );
+  }
+
+  retired(): Promise<Snapshot> {
+    return this.#retired;
+  }
+}
+
 /** Every process's metrics, added up: counters and histograms summed, as one scrape would. */
 async function clusterMetrics(
   runtime: Runtime,
-  channels: ClusterChannel<PrimaryAsks, WorkerAsks>[],
+  workers: [Worker, ClusterChannel<PrimaryAsks, WorkerAsks>][],
+  totals: RetiredTotals,
 ): Promise<string> {
   const own = (await runtime.metrics?.registry.getMetricsAsJSON()) ?? [];
-  // A worker that does not answer (it is dying) is left out of this scrape.
-  const workers = await Promise.all(
-    channels.map((channel) => channel.ask({ kind: "metrics-snapshot" }).catch(() => [])),
+  // A worker that does not answer (it is dying) counts as at its last scrape.
+  const snapshots = await Promise.all(
+    workers.map(([worker, channel]) =>
+      channel.ask({ kind: "metrics-snapshot" }).then(
+        (snapshot) => {
+          totals.seen(worker, snapshot);
+          return snapshot;
+        },
+        () => totals.last(worker),
+      ),
+    ),
   );
-  return AggregatorRegistry.aggregate([own, ...workers]).metrics();
+  return AggregatorRegistry.aggregate([own, await totals.retired(), ...snapshots]).metrics();
 }
