@@ -3,8 +3,8 @@
  * project by default, or Turso with DATABASE_URL and DATABASE_AUTH_TOKEN. Migrates at start, runs
  * the ingest queue in-process, loads the bundled workbooks through the real ingest path when the
  * database is empty (as `npm start` does; SEED=false skips it), serves the console and the API
- * reference's script from public/ (built first when needed), and stops gracefully on SIGINT /
- * SIGTERM. With WEB_CONCURRENCY above 1 (the default: one per core) this process is a node:cluster
+ * reference's script from public/ (built first when needed), and stops gracefully on SIGINT, SIGTERM
+ * or SIGHUP. With WEB_CONCURRENCY above 1 (the default: one per core) this process is a node:cluster
  * primary and the HTTP is served by that many workers, each of which runs this script again.
  */
 import cluster from "node:cluster";
@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../src/config";
 import { countStoredRows } from "../src/ingest/job-store";
-import { startClusterPrimary } from "../src/node/cluster/primary";
+import { startClusterPrimary, WorkerStartError } from "../src/node/cluster/primary";
 import { runClusterWorker } from "../src/node/cluster/worker";
 import { filePath } from "../src/node/database";
 import { startServer } from "../src/node/server";
@@ -37,9 +37,20 @@ try {
     await serve(settings, env);
   }
 } catch (error) {
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error(error);
+  console.error(startFailure(error));
   process.exit(1);
+}
+
+/** One line for the failures an operator causes and can fix; anything else in full. */
+function startFailure(error: unknown): unknown {
+  if (error instanceof ConfigError) return error.message;
+  // A cluster worker that could not start has printed its own line above this one.
+  if (error instanceof WorkerStartError) return error.message;
+  const { syscall } = error as NodeJS.ErrnoException;
+  if (syscall === "listen" || syscall === "getaddrinfo") {
+    return `cannot listen: ${(error as Error).message} (check HOST and PORT)`;
+  }
+  return error;
 }
 
 async function serve(
@@ -80,7 +91,8 @@ async function serve(
 
 function stopOnSignals(server: { close: () => Promise<void> }): void {
   let stopping = false;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  // SIGHUP too: a closed terminal or SSH session stops the server as gracefully as Ctrl-C.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
       // A second signal means "now": skip the grace periods.
       if (stopping) process.exit(1);

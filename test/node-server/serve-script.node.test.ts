@@ -171,6 +171,40 @@ describe("npm run serve", () => {
     }
   }, 120_000);
 
+  // A closed terminal or SSH session sends SIGHUP to the group: it used to kill every process
+  // on the spot, without finishing requests or folding the WAL into the database.
+  it.each(["1", "2"])(
+    "stops gracefully on SIGHUP (WEB_CONCURRENCY=%s)",
+    async (workers) => {
+      const { url } = await serve({ SEED: "false", WEB_CONCURRENCY: workers });
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      const exited = new Promise<number | null>((resolve) => child?.once("exit", resolve));
+      process.kill(-(child?.pid ?? 0), "SIGHUP");
+      expect(await exited).toBe(0);
+    },
+    120_000,
+  );
+
+  // It used to print the error object with its stack (and, in a cluster, the primary's too).
+  it.each(["1", "2"])(
+    "stops at start with one line naming HOST and PORT when it cannot listen (WEB_CONCURRENCY=%s)",
+    async (workers) => {
+      const failure = await serve({
+        HOST: "no-such-host.invalid",
+        SEED: "false",
+        WEB_CONCURRENCY: workers,
+      }).then(
+        () => new Error("it started"),
+        (error: Error) => error,
+      );
+      expect(failure.message).toMatch(
+        /exited with 1:\s*cannot listen: getaddrinfo \w+ no-such-host\.invalid \(check HOST and PORT\)/,
+      );
+      expect(failure.message).not.toMatch(/\n\s+at /);
+    },
+    120_000,
+  );
+
   it("exits 0 on SIGTERM even when the server is slow to take the signal", async () => {
     await serve({ SEED: "false" });
     const leader = child?.pid ?? 0;

@@ -138,11 +138,20 @@ export async function startClusterPrimary(
   };
 }
 
+/** An HTTP worker exited before it listened; it printed its own reason. */
+export class WorkerStartError extends Error {
+  override name = "WorkerStartError";
+}
+
 /** Resolves with the shared address once the worker listens; rejects if it exits before. */
 function listening(worker: Worker): Promise<Address> {
   return new Promise((resolve, reject) => {
     const exited = (code: number | null, signal: string | null) =>
-      reject(new Error(`an HTTP worker exited while starting (code ${code}, signal ${signal})`));
+      reject(
+        new WorkerStartError(
+          `an HTTP worker exited while starting (code ${code}, signal ${signal})`,
+        ),
+      );
     worker.once("exit", exited);
     worker.once("listening", (address) => {
       worker.off("exit", exited);

@@ -40,7 +40,7 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
     );
   };
   channel.onStop(stop);
-  // A Ctrl-C reaches the whole process group: each worker finishes its own requests, whether
+  // A Ctrl-C (or a closed terminal's SIGHUP) reaches the whole process group: each worker finishes its own requests, whether
   // the signal or the primary's stop comes first. A second signal means now.
   let signalled = false;
   const onSignal = () => {
@@ -50,6 +50,7 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
 
   const { db, close, fault } = await openLibsqlDatabase(
     settings.databaseUrl,
