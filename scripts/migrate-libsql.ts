@@ -3,13 +3,25 @@
  * (with DATABASE_AUTH_TOKEN for Turso), tracked the way wrangler tracks D1. Run it before
  * deploying a Worker that uses Turso; the Node server also does this at every start.
  */
+import { ConfigError } from "../src/config";
 import { openLibsqlDatabase } from "../src/node/database";
 import { applyMigrations, readMigrations } from "../src/node/migrations";
 import { MIGRATIONS_DIR } from "../src/node/runtime";
-import { DEFAULT_DATABASE_URL } from "../src/node/settings";
+import { type ServerSettings, settingsFromEnv } from "../src/node/settings";
 
-const url = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
-const { client, close } = await openLibsqlDatabase(url, process.env.DATABASE_AUTH_TOKEN);
+// The server's own reading of DATABASE_URL: `file:` alone would migrate a database in memory.
+let settings: ServerSettings;
+try {
+  settings = settingsFromEnv(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+const { client, close } = await openLibsqlDatabase(
+  settings.databaseUrl,
+  settings.databaseAuthToken,
+);
 try {
   const applied = await applyMigrations(client, readMigrations(MIGRATIONS_DIR));
   console.log(applied.length === 0 ? "No migrations to apply." : `Applied: ${applied.join(", ")}`);

@@ -11,7 +11,7 @@ import {
 } from "../config";
 
 /** Inside the project, gitignored; absolute, so it does not depend on the working directory. */
-export const DEFAULT_DATABASE_URL = `file:${fileURLToPath(new URL("../../.data/credit.db", import.meta.url))}`;
+const DEFAULT_DATABASE_URL = `file:${fileURLToPath(new URL("../../.data/credit.db", import.meta.url))}`;
 /**
  * wrangler.toml's WRITE_RATE_LIMITER limit: high enough for a back office's bursts of a few
  * hundred writes from one key, low enough to stop a flood.
@@ -26,12 +26,15 @@ const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/;
 /** A `file:` URL that names no file: libSQL opens an in-memory database for it. */
 const FILE_WITHOUT_PATH = /^file:(\/\/)?(:memory:)?(\?.*)?$/;
 
-/** A whole number from a string setting, `fallback` when unset. */
+/** A whole number in decimal digits from a string setting, `fallback` when unset. */
 const wholeNumber = (fallback: number, min: number, max: number) =>
   z
     .string()
     .optional()
-    .transform((value) => (value?.trim() ? Number(value) : fallback))
+    // Digits only: Number() would also take `0x2289` or `1e3`, which no operator means as a port.
+    .transform((value) =>
+      !value?.trim() ? fallback : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN,
+    )
     .refine(
       (value) => Number.isInteger(value) && value >= min && value <= max,
       `must be a whole number from ${min} to ${max}`,
@@ -83,7 +86,7 @@ const serverSettingsSchema = appSettingsSchema.extend({
     .transform((value) => value || undefined),
   /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
   RATE_LIMIT_PER_MINUTE: wholeNumber(DEFAULT_RATE_LIMIT_PER_MINUTE, 1, Number.MAX_SAFE_INTEGER),
-  /** Prometheus metrics at GET /metrics: on unless `false`, `0`, `no` or `off`. */
+  /** Prometheus metrics at GET /metrics: on unless off. */
   METRICS: flag(true),
   METRICS_TOKEN: z
     .string()
@@ -95,7 +98,7 @@ const serverSettingsSchema = appSettingsSchema.extend({
     1,
     MAX_WEB_CONCURRENCY,
   ),
-  /** Diagnostics: `X-Worker-Pid` on every cluster worker's response. Off unless `true` or `1`. */
+  /** Diagnostics: `X-Worker-Pid` on every cluster worker's response. Off unless on. */
   WORKER_PID_HEADER: flag(false),
   /** Load the bundled workbooks into an empty database at start: on unless false. */
   SEED: flag(true),

@@ -19,8 +19,19 @@ describe("the Node server's settings", () => {
 
   it("take RATE_LIMIT_PER_MINUTE as a positive integer", () => {
     expect(settingsFromEnv({ RATE_LIMIT_PER_MINUTE: "5000" }).rateLimitPerMinute).toBe(5000);
-    for (const bad of ["0", "-1", "1.5", "many"]) {
+    for (const bad of ["0", "-1", "1.5", "many", "1e3", "0x10"]) {
       expect(() => settingsFromEnv({ RATE_LIMIT_PER_MINUTE: bad }), bad).toThrow(ConfigError);
+    }
+  });
+
+  it("take PORT in decimal digits only", () => {
+    expect(settingsFromEnv({ PORT: " 8789 " }).port).toBe(8789);
+    expect(settingsFromEnv({ PORT: "0" }).port).toBe(0);
+    // Number() takes these, but no operator means 8841 by `0x2289`.
+    for (const bad of ["0x2289", "8.8e3", "-1", "65536", "+80"]) {
+      expect(() => settingsFromEnv({ PORT: bad }), bad).toThrow(
+        /^PORT must be a whole number from 0 to 65535$/,
+      );
     }
   });
 

@@ -1,0 +1,50 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createClient } from "@libsql/client";
+import { describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** `npm run db:migrate:libsql` with this DATABASE_URL: its exit code and what it printed. */
+async function migrate(databaseUrl: string): Promise<{ code: number | null; output: string }> {
+  const script = spawn(process.execPath, ["--import", "tsx", "scripts/migrate-libsql.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  script.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  script.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  const [code] = (await once(script, "exit")) as [number | null];
+  return { code, output };
+}
+
+describe("npm run db:migrate:libsql", () => {
+  it("migrates the database file DATABASE_URL names", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "migrate-libsql-"));
+    try {
+      const url = `file:${join(directory, "credit.db")}`;
+      const first = await migrate(url);
+      expect(first, first.output).toMatchObject({ code: 0 });
+      expect(first.output).toMatch(/^Applied: 0000_init.sql, 0001_/);
+      expect(await migrate(url)).toEqual({ code: 0, output: "No migrations to apply.\n" });
+      const database = createClient({ url });
+      const tables = await database.execute("SELECT name FROM sqlite_master WHERE name = 'loans'");
+      database.close();
+      expect(tables.rows).toHaveLength(1);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  // It read DATABASE_URL raw: `file:` alone (an unset variable) migrated a database in memory.
+  it("refuses a file: URL that names no file, as the server does", async () => {
+    const { code, output } = await migrate("file:");
+    expect(code).toBe(1);
+    expect(output).toMatch(/^DATABASE_URL must name a database file/);
+  }, 60_000);
+});
