@@ -22,9 +22,11 @@
  * and at large amounts at tiny rates), so a decision on the 50 % rule can differ. 2026-12.9: no
  * decision changes for any loan that can now be stored; the calendar refuses to write a date past
  * 9999-12-31 (it wrote a five-digit year, which compared wrongly as text), and canAddMonths says
- * beforehand whether a date can be written.
+ * beforehand whether a date can be written. 2026-12.10: no decision changes; servicing refuses a
+ * payment dated before the loan's start date (LOAN_NOT_STARTED), which had closed loans before
+ * they began and counted the payment on time.
  */
-export const MODEL_VERSION = "2026-12.9";
+export const MODEL_VERSION = "2026-12.10";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [

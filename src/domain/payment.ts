@@ -29,6 +29,7 @@ export interface PaymentInput {
 
 export type PaymentRefusal =
   | { code: "LOAN_CLOSED"; message: string; closedOn: string }
+  | { code: "LOAN_NOT_STARTED"; message: string; startDate: string }
   | { code: "AMOUNT_BELOW_INTEREST_DUE"; message: string; interestDuePaise: number }
   | { code: "AMOUNT_EXCEEDS_PAYOFF"; message: string; payoffAmountPaise: number }
   | { code: "AMOUNT_BELOW_FINAL_INSTALMENT"; message: string; amountDuePaise: number };
@@ -108,6 +109,15 @@ function settle(
       code: "LOAN_CLOSED",
       message: `The loan was repaid in full on ${state.closedOn}.`,
       closedOn: state.closedOn,
+    });
+  }
+  // Nothing is lent before the start date: a payment dated earlier would be charged a period's
+  // interest, count as on time and could even close the loan before it began.
+  if (payment.paidOn < loan.startDate) {
+    return refused({
+      code: "LOAN_NOT_STARTED",
+      message: `The loan starts on ${loan.startDate}: no payment can be made before then.`,
+      startDate: loan.startDate,
     });
   }
   const due = nextInstalment(loan, state);

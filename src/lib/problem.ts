@@ -38,6 +38,7 @@ const CATALOGUE = {
     title: "The final instalment must be paid in full",
   },
   "loan-closed": { status: 409, title: "The loan is repaid and closed" },
+  "loan-not-started": { status: 409, title: "The loan has not started yet" },
   "too-many-requests": { status: 429, title: "Too many requests" },
   "internal-error": { status: 500, title: "Internal server error" },
   "service-unavailable": { status: 503, title: "Service temporarily unavailable" },

@@ -128,7 +128,14 @@ function payAll(loan: ServicedLoan, steps: readonly PaymentStep[]) {
     const outcome = applyPayment(loan, state, { amountPaise, paidOn });
     if (!outcome.accepted) {
       const { refusal } = outcome;
-      if (amountPaise < due.interestDuePaise) {
+      // Period 1's date can fall before the start: nothing is lent yet, whatever the amount.
+      if (paidOn < loan.startDate) {
+        expect(refusal).toEqual({
+          code: "LOAN_NOT_STARTED",
+          message: expect.any(String),
+          startDate: loan.startDate,
+        });
+      } else if (amountPaise < due.interestDuePaise) {
         expect(refusal).toMatchObject({ code: "AMOUNT_BELOW_INTEREST_DUE" });
       } else if (amountPaise > due.payoffAmountPaise) {
         expect(refusal).toEqual(

@@ -179,6 +179,21 @@ describe("a payment", () => {
     });
   });
 
+  it("dated before the start date is refused whatever the amount; on the start date it settles period 1", () => {
+    // standard starts 2025-01-31: a payment the day before would close the loan before it began.
+    for (const amountPaise of [8_884_88, 101_000_00]) {
+      const outcome = applyPayment(standard, opening, { amountPaise, paidOn: "2025-01-30" });
+      expect(outcome).toMatchObject({
+        accepted: false,
+        refusal: { code: "LOAN_NOT_STARTED", startDate: "2025-01-31" },
+      });
+    }
+    expect(pay(standard, opening, 8_884_88, "2025-01-31").receipt).toMatchObject({
+      period: 1,
+      onTime: true,
+    });
+  });
+
   it("below the period's interest is refused", () => {
     expect(refusalOf(standard, opening, 999_99)).toMatchObject({
       code: "AMOUNT_BELOW_INTEREST_DUE",

@@ -117,6 +117,33 @@ describe("POST /make-payment/{customer_id}/{loan_id}", () => {
     expect(loan.body).toMatchObject({ status: "closed", is_current: false, repayments_left: 0 });
   });
 
+  it("refuses a payment dated before the loan's start (the as-of date moved back), writing nothing", async () => {
+    // Booked on the pinned as-of date; the deployment is then run on an earlier date.
+    const { customer_id: customerId } = await registerCustomer();
+    const booked = await callJson<{ loan_id: number; start_date: string }>("/create-loan", {
+      body: { customer_id: customerId, loan_amount: 100_000, interest_rate: 12, tenure: 12 },
+    });
+    expect(booked.body.start_date).toBe("2025-06-15");
+    const loanId = booked.body.loan_id;
+    const early = { env: { AS_OF_DATE: "2025-06-14" } };
+    for (const amount of [8884.88, 101_000]) {
+      const refused = await call(`/make-payment/${customerId}/${loanId}`, {
+        body: { amount },
+        ...early,
+      });
+      expect(await expectProblem(refused, 409)).toMatchObject({
+        type: "/problems/loan-not-started",
+        code: "LOAN_NOT_STARTED",
+        start_date: "2025-06-15",
+      });
+    }
+    expect(await paymentsOf(loanId)).toEqual([]);
+    // On the start date itself the loan exists: period 1 is paid on time.
+    const onStart = await pay(customerId, loanId, 8884.88);
+    expect(onStart.status).toBe(201);
+    expect(onStart.body).toMatchObject({ paid_on: "2025-06-15", period: 1, on_time: true });
+  });
+
   it("refuses a short final instalment with the amount due", async () => {
     const { customerId, loanId } = await customerWithLoan({
       amount: 10_000,

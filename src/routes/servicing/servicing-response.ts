@@ -58,6 +58,8 @@ export function paymentRefusalProblem(refusal: PaymentRefusal): ProblemError {
   switch (refusal.code) {
     case "LOAN_CLOSED":
       return problem("loan-closed", { closed_on: refusal.closedOn }, []);
+    case "LOAN_NOT_STARTED":
+      return problem("loan-not-started", { start_date: refusal.startDate }, []);
     case "AMOUNT_BELOW_INTEREST_DUE":
       return problem(
         "amount-below-interest-due",

@@ -67,17 +67,19 @@ const paymentProblemSchema = problemSchema
         "AMOUNT_EXCEEDS_PAYOFF",
         "AMOUNT_BELOW_FINAL_INSTALMENT",
         "LOAN_CLOSED",
+        "LOAN_NOT_STARTED",
       ])
       .optional()
       .openapi({
         description:
-          "On an amount refusal or a closed loan; absent on /problems/conflict and /problems/idempotency-key-reused",
+          "On an amount refusal, a closed loan or one not started yet; absent on /problems/conflict and /problems/idempotency-key-reused",
         example: "AMOUNT_EXCEEDS_PAYOFF",
       }),
     interest_due: amountSchema.optional(),
     payoff_amount: amountSchema.optional(),
     amount_due: amountSchema.optional(),
     closed_on: isoDateSchema.optional(),
+    start_date: isoDateSchema.optional(),
   })
   .openapi("PaymentProblem");
 
@@ -104,7 +106,7 @@ export const makePayment = createRoute({
   responses: {
     201: jsonContent(paymentResultSchema, "The payment was recorded", IDEMPOTENT_REPLAYED),
     409: paymentProblem(
-      "The loan is closed (code LOAN_CLOSED), or a concurrent payment changed it first (retry; Retry-After only then)",
+      "The loan is closed (code LOAN_CLOSED) or starts after the as-of date (code LOAN_NOT_STARTED), or a concurrent payment changed it first (retry; Retry-After only then)",
       { "Retry-After": RETRY_AFTER["Retry-After"].optional() },
     ),
     422: paymentProblem(
