@@ -62,6 +62,19 @@ export function applyPayment(
   state: ServicingState,
   payment: PaymentInput,
 ): PaymentOutcome {
+  // Nothing is lent before the start date: a payment dated earlier would be charged a period's
+  // interest, count as on time and could even close the loan before it began. A new payment's
+  // rule only: ledgers stored before it (model 2026-12.10) must still replay.
+  if (payment.paidOn < loan.startDate && state.closedOn === null) {
+    return {
+      accepted: false,
+      refusal: {
+        code: "LOAN_NOT_STARTED",
+        message: `The loan starts on ${loan.startDate}: no payment can be made before then.`,
+        startDate: loan.startDate,
+      },
+    };
+  }
   const settled = settle(loan, state, payment);
   if ("refusal" in settled) return { accepted: false, refusal: settled.refusal };
   const { due, entry, emiRecalculated } = settled;
@@ -109,15 +122,6 @@ function settle(
       code: "LOAN_CLOSED",
       message: `The loan was repaid in full on ${state.closedOn}.`,
       closedOn: state.closedOn,
-    });
-  }
-  // Nothing is lent before the start date: a payment dated earlier would be charged a period's
-  // interest, count as on time and could even close the loan before it began.
-  if (payment.paidOn < loan.startDate) {
-    return refused({
-      code: "LOAN_NOT_STARTED",
-      message: `The loan starts on ${loan.startDate}: no payment can be made before then.`,
-      startDate: loan.startDate,
     });
   }
   const due = nextInstalment(loan, state);

@@ -328,6 +328,14 @@ describe("the statement", () => {
     });
   });
 
+  // make-payment refuses such a payment since model 2026-12.10; one stored before must still
+  // replay, or the loan's statement would fail for good.
+  it("replays a payment stored with a date before the loan's start", () => {
+    const history = replayPayments(standard, [{ amountPaise: 8_884_88, paidOn: "2025-01-15" }]);
+    expect(history.state.periodsSettled).toBe(1);
+    expect(buildStatement(standard, history, "2025-02-01").summary.repaymentsLeft).toBe(11);
+  });
+
   it("cannot be built from a ledger the rules refuse", () => {
     expect(() => replayPayments(standard, [{ amountPaise: 1_00, paidOn: "2025-02-20" }])).toThrow(
       LedgerReplayError,
