@@ -1,4 +1,4 @@
-import { and, desc, eq, type Placeholder, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, type Placeholder, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { LedgerEntry, ServicingState } from "../domain/servicing";
 import type { Database } from "./database";
@@ -34,11 +34,23 @@ export function selectLoanOfCustomer(
   loanId: number | Placeholder<"loanId">,
 ) {
   return db
-    .select()
+    .select({
+      ...getTableColumns(loans),
+      // The latest API payment's date (payments settle periods in order): a new one may not
+      // be dated before it. Through the (loan_id, period) index.
+      // Qualified by hand: drizzle writes a select's own columns unqualified, and a bare "id"
+      // in the subquery would be the payment's.
+      lastPaidOn: sql<
+        string | null
+      >`(SELECT latest.paid_on FROM payments AS latest WHERE latest.loan_id = "loans"."id" ORDER BY latest.period DESC LIMIT 1)`,
+    })
     .from(loans)
     .where(and(eq(loans.id, loanId), eq(loans.customerId, customerId)))
     .limit(1);
 }
+
+/** A loan as make-payment reads it: with the date of its latest API payment, if any. */
+export type LoanToPay = LoanRecord & { lastPaidOn: string | null };
 
 /** make-payment's read without an Idempotency-Key. */
 const preparedLoanOfCustomer = preparedOnce((db) =>
@@ -91,7 +103,7 @@ export async function loadForPayment(
   loanId: number,
   idempotencyKey: string | null,
   nowMs: number,
-): Promise<{ loan: LoanRecord | null; stored: StoredPaymentResponse | null }> {
+): Promise<{ loan: LoanToPay | null; stored: StoredPaymentResponse | null }> {
   if (idempotencyKey === null) {
     const loan = await preparedLoanOfCustomer(db).get({ customerId, loanId });
     return { loan: loan ?? null, stored: null };

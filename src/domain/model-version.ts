@@ -24,7 +24,7 @@
  * 9999-12-31 (it wrote a five-digit year, which compared wrongly as text), and canAddMonths says
  * beforehand whether a date can be written. 2026-12.10: no decision changes; servicing refuses a
  * payment dated before the loan's start date (LOAN_NOT_STARTED), which had closed loans before
- * they began and counted the payment on time.
+ * they began and counted the payment on time, and one dated before the loan's latest payment.
  */
 export const MODEL_VERSION = "2026-12.10";
 

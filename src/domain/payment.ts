@@ -30,6 +30,7 @@ export interface PaymentInput {
 export type PaymentRefusal =
   | { code: "LOAN_CLOSED"; message: string; closedOn: string }
   | { code: "LOAN_NOT_STARTED"; message: string; startDate: string }
+  | { code: "BEFORE_LAST_PAYMENT"; message: string; lastPaidOn: string }
   | { code: "AMOUNT_BELOW_INTEREST_DUE"; message: string; interestDuePaise: number }
   | { code: "AMOUNT_EXCEEDS_PAYOFF"; message: string; payoffAmountPaise: number }
   | { code: "AMOUNT_BELOW_FINAL_INSTALMENT"; message: string; amountDuePaise: number };
@@ -61,6 +62,8 @@ export function applyPayment(
   loan: ServicedLoan,
   state: ServicingState,
   payment: PaymentInput,
+  /** The date of the loan's latest recorded payment, if any. */
+  lastPaidOn: string | null = null,
 ): PaymentOutcome {
   // Nothing is lent before the start date: a payment dated earlier would be charged a period's
   // interest, count as on time and could even close the loan before it began. A new payment's
@@ -72,6 +75,18 @@ export function applyPayment(
         code: "LOAN_NOT_STARTED",
         message: `The loan starts on ${loan.startDate}: no payment can be made before then.`,
         startDate: loan.startDate,
+      },
+    };
+  }
+  // The ledger runs forward in time: a payment dated before the latest one (the as-of date moved
+  // back) would settle a later period earlier, and could close the loan before a payment it holds.
+  if (lastPaidOn !== null && payment.paidOn < lastPaidOn && state.closedOn === null) {
+    return {
+      accepted: false,
+      refusal: {
+        code: "BEFORE_LAST_PAYMENT",
+        message: `The loan's latest payment is dated ${lastPaidOn}: a payment cannot be dated before it.`,
+        lastPaidOn,
       },
     };
   }

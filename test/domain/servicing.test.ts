@@ -194,6 +194,26 @@ describe("a payment", () => {
     });
   });
 
+  it("dated before the loan's latest payment is refused; on the same day it is taken", () => {
+    const outcome = applyPayment(
+      standard,
+      opening,
+      { amountPaise: 8_884_88, paidOn: "2025-02-27" },
+      "2025-02-28",
+    );
+    expect(outcome).toMatchObject({
+      accepted: false,
+      refusal: { code: "BEFORE_LAST_PAYMENT", lastPaidOn: "2025-02-28" },
+    });
+    const sameDay = applyPayment(
+      standard,
+      opening,
+      { amountPaise: 8_884_88, paidOn: "2025-02-28" },
+      "2025-02-28",
+    );
+    expect(sameDay.accepted).toBe(true);
+  });
+
   it("below the period's interest is refused", () => {
     expect(refusalOf(standard, opening, 999_99)).toMatchObject({
       code: "AMOUNT_BELOW_INTEREST_DUE",

@@ -144,6 +144,37 @@ describe("POST /make-payment/{customer_id}/{loan_id}", () => {
     expect(onStart.body).toMatchObject({ paid_on: "2025-06-15", period: 1, on_time: true });
   });
 
+  it("refuses a payment dated before the loan's latest payment (the as-of date moved back), writing nothing", async () => {
+    const { customer_id: customerId } = await registerCustomer();
+    const booked = await callJson<{ loan_id: number }>("/create-loan", {
+      body: { customer_id: customerId, loan_amount: 100_000, interest_rate: 12, tenure: 12 },
+    });
+    const loanId = booked.body.loan_id;
+    const path = `/make-payment/${customerId}/${loanId}`;
+    const later = await call(path, {
+      body: { amount: 8884.88 },
+      env: { AS_OF_DATE: "2025-07-20" },
+    });
+    expect(later.status).toBe(201);
+    // Back to an earlier date: even the whole payoff, which used to close the loan before the
+    // payment it already held.
+    for (const amount of [8884.88, 93_036.27]) {
+      const refused = await call(path, { body: { amount }, env: { AS_OF_DATE: "2025-07-01" } });
+      expect(await expectProblem(refused, 409)).toMatchObject({
+        type: "/problems/before-last-payment",
+        code: "BEFORE_LAST_PAYMENT",
+        last_paid_on: "2025-07-20",
+      });
+    }
+    expect((await paymentsOf(loanId)).length).toBe(1);
+    // The same day as the latest payment is fine.
+    const sameDay = await call(path, {
+      body: { amount: 8884.88 },
+      env: { AS_OF_DATE: "2025-07-20" },
+    });
+    expect(sameDay.status).toBe(201);
+  });
+
   it("refuses a short final instalment with the amount due", async () => {
     const { customerId, loanId } = await customerWithLoan({
       amount: 10_000,

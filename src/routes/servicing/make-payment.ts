@@ -44,10 +44,12 @@ export async function makePaymentRequest(
   if (!loan) throw notFoundProblem(`Customer ${customerId} has no loan ${loanId}.`);
 
   const serviced = servicedLoanOf(loan);
-  const outcome = applyPayment(serviced, servicingStateOf(loan), {
-    amountPaise,
-    paidOn: asOf,
-  });
+  const outcome = applyPayment(
+    serviced,
+    servicingStateOf(loan),
+    { amountPaise, paidOn: asOf },
+    loan.lastPaidOn,
+  );
   if (!outcome.accepted) throw paymentRefusalProblem(outcome.refusal);
 
   const { entry, state } = outcome;

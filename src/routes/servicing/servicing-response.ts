@@ -60,6 +60,8 @@ export function paymentRefusalProblem(refusal: PaymentRefusal): ProblemError {
       return problem("loan-closed", { closed_on: refusal.closedOn }, []);
     case "LOAN_NOT_STARTED":
       return problem("loan-not-started", { start_date: refusal.startDate }, []);
+    case "BEFORE_LAST_PAYMENT":
+      return problem("before-last-payment", { last_paid_on: refusal.lastPaidOn }, []);
     case "AMOUNT_BELOW_INTEREST_DUE":
       return problem(
         "amount-below-interest-due",

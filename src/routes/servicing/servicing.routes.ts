@@ -68,11 +68,12 @@ const paymentProblemSchema = problemSchema
         "AMOUNT_BELOW_FINAL_INSTALMENT",
         "LOAN_CLOSED",
         "LOAN_NOT_STARTED",
+        "BEFORE_LAST_PAYMENT",
       ])
       .optional()
       .openapi({
         description:
-          "On an amount refusal, a closed loan or one not started yet; absent on /problems/conflict and /problems/idempotency-key-reused",
+          "On an amount refusal, a closed loan, one not started yet or a date before its latest payment; absent on /problems/conflict and /problems/idempotency-key-reused",
         example: "AMOUNT_EXCEEDS_PAYOFF",
       }),
     interest_due: amountSchema.optional(),
@@ -80,6 +81,7 @@ const paymentProblemSchema = problemSchema
     amount_due: amountSchema.optional(),
     closed_on: isoDateSchema.optional(),
     start_date: isoDateSchema.optional(),
+    last_paid_on: isoDateSchema.optional(),
   })
   .openapi("PaymentProblem");
 
@@ -106,7 +108,7 @@ export const makePayment = createRoute({
   responses: {
     201: jsonContent(paymentResultSchema, "The payment was recorded", IDEMPOTENT_REPLAYED),
     409: paymentProblem(
-      "The loan is closed (code LOAN_CLOSED) or starts after the as-of date (code LOAN_NOT_STARTED), or a concurrent payment changed it first (retry; Retry-After only then)",
+      "The loan is closed (code LOAN_CLOSED), starts after the as-of date (code LOAN_NOT_STARTED) or has a payment dated after it (code BEFORE_LAST_PAYMENT), or a concurrent payment changed it first (retry; Retry-After only then)",
       { "Retry-After": RETRY_AFTER["Retry-After"].optional() },
     ),
     422: paymentProblem(
