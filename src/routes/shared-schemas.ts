@@ -170,9 +170,14 @@ export const problemResponses = {
   415: problemContent(
     "Request body is not JSON, or is sent with a Content-Encoding other than identity",
   ),
-  429: problemContent("Too many writes from this client; see Retry-After", RETRY_AFTER),
   500: problemContent("Unexpected error (no internals are disclosed)"),
   503: problemContent("The database is unavailable; retry later", RETRY_AFTER),
+} as const;
+
+/** The writes under the rate limit (register, create-loan, make-payment) also answer 429. */
+export const rateLimitedProblemResponses = {
+  ...problemResponses,
+  429: problemContent("Too many writes from this client; see Retry-After", RETRY_AFTER),
 } as const;
 
 export function jsonBody<T extends z.ZodType>(schema: T) {

@@ -99,6 +99,33 @@ describe("generated API documentation", () => {
     for (const ref of refs) expect(body.components.schemas).toHaveProperty(ref);
   });
 
+  // A 429 was declared on every operation, though only these three are rate limited.
+  it("declares 429 on the rate-limited writes only", async () => {
+    const { body: document } = await callJson<OpenApiDocument>("/openapi.json");
+    const withTooMany = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => "429" in operation.responses)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(withTooMany.sort()).toEqual([
+      "POST /create-loan",
+      "POST /make-payment/{customer_id}/{loan_id}",
+      "POST /register",
+    ]);
+  });
+
+  // The pattern allowed 101-999, which the server refuses: a generated client's check let them by.
+  it("declares the decision list's limit as exactly the range the server takes", async () => {
+    const { body: document } = await callJson<OpenApiDocument>("/openapi.json");
+    const list = document.paths["/customers/{customer_id}/decisions"]?.get as unknown as
+      | { parameters: { name: string; schema: { pattern: string } }[] }
+      | undefined;
+    const parameters = list?.parameters ?? [];
+    const pattern = new RegExp(parameters.find((p) => p.name === "limit")?.schema.pattern ?? "");
+    const accepted = ["0", "1", "99", "100", "101", "999", "01"].filter((v) => pattern.test(v));
+    expect(accepted).toEqual(["1", "99", "100"]);
+  });
+
   it("declares only the fields every make-payment problem really carries as required", async () => {
     // A client generated from the document trusts its `required`: a problem without a declared
     // field breaks strict deserialisers and types the field as always there when it is not.

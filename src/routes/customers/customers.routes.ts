@@ -8,7 +8,7 @@ import {
   moneySchema,
   personNameSchema,
   problemContent,
-  problemResponses,
+  rateLimitedProblemResponses,
 } from "../shared-schemas";
 
 const AGE_RANGE = `must be between ${AGE.min} and ${AGE.max}`;
@@ -58,6 +58,6 @@ export const register = createRoute({
   responses: {
     201: jsonContent(customerSchema, "The customer was registered"),
     409: problemContent("The phone number is already on file"),
-    ...problemResponses,
+    ...rateLimitedProblemResponses,
   },
 });

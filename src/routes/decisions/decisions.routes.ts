@@ -122,7 +122,8 @@ export const viewDecision = createRoute({
 
 const limitSchema = z
   .string()
-  .regex(/^[1-9][0-9]{0,2}$/, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
+  // The pattern is the whole range (1 to MAX_PAGE_SIZE, 100), so the document says what is taken.
+  .regex(/^([1-9][0-9]?|100)$/, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
   .transform(Number)
   .refine((limit) => limit <= MAX_PAGE_SIZE, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
   .optional();

@@ -10,6 +10,7 @@ import {
   problemContent,
   problemResponses,
   RETRY_AFTER,
+  rateLimitedProblemResponses,
   reasonSchema,
 } from "../shared-schemas";
 
@@ -75,7 +76,7 @@ export const createLoan = createRoute({
       RETRY_AFTER,
     ),
     422: problemContent("The Idempotency-Key was already used with a different body"),
-    ...problemResponses,
+    ...rateLimitedProblemResponses,
   },
 });
 

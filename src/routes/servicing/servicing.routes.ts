@@ -13,6 +13,7 @@ import {
   problemSchema,
   REQUEST_ID,
   RETRY_AFTER,
+  rateLimitedProblemResponses,
 } from "../shared-schemas";
 
 /** A payoff can exceed the largest loan by its interest; this bound only keeps paise exact. */
@@ -114,7 +115,7 @@ export const makePayment = createRoute({
     422: paymentProblem(
       "The amount is refused (code and the amount that applies in the body), or the Idempotency-Key was used with another request",
     ),
-    ...problemResponses,
+    ...rateLimitedProblemResponses,
   },
 });
 
