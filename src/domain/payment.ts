@@ -65,31 +65,9 @@ export function applyPayment(
   /** The date of the loan's latest recorded payment, if any. */
   lastPaidOn: string | null = null,
 ): PaymentOutcome {
-  // Nothing is lent before the start date: a payment dated earlier would be charged a period's
-  // interest, count as on time and could even close the loan before it began. A new payment's
-  // rule only: ledgers stored before it (model 2026-12.10) must still replay.
-  if (payment.paidOn < loan.startDate && state.closedOn === null) {
-    return {
-      accepted: false,
-      refusal: {
-        code: "LOAN_NOT_STARTED",
-        message: `The loan starts on ${loan.startDate}: no payment can be made before then.`,
-        startDate: loan.startDate,
-      },
-    };
-  }
-  // The ledger runs forward in time: a payment dated before the latest one (the as-of date moved
-  // back) would settle a later period earlier, and could close the loan before a payment it holds.
-  if (lastPaidOn !== null && payment.paidOn < lastPaidOn && state.closedOn === null) {
-    return {
-      accepted: false,
-      refusal: {
-        code: "BEFORE_LAST_PAYMENT",
-        message: `The loan's latest payment is dated ${lastPaidOn}: a payment cannot be dated before it.`,
-        lastPaidOn,
-      },
-    };
-  }
+  // A closed loan's refusal comes first, from settle().
+  const early = state.closedOn === null ? tooEarly(loan, payment.paidOn, lastPaidOn) : null;
+  if (early) return { accepted: false, refusal: early };
   const settled = settle(loan, state, payment);
   if ("refusal" in settled) return { accepted: false, refusal: settled.refusal };
   const { due, entry, emiRecalculated } = settled;
@@ -121,6 +99,36 @@ interface Settlement {
   state: ServicingState;
   entry: LedgerEntry;
   emiRecalculated: boolean;
+}
+
+/**
+ * A new payment's date rules; not the ledger replay's, so that ledgers stored before them (model
+ * 2026-12.10) still replay.
+ */
+function tooEarly(
+  loan: ServicedLoan,
+  paidOn: string,
+  lastPaidOn: string | null,
+): PaymentRefusal | null {
+  // Nothing is lent before the start date: a payment dated earlier would be charged a period's
+  // interest, count as on time and could even close the loan before it began.
+  if (paidOn < loan.startDate) {
+    return {
+      code: "LOAN_NOT_STARTED",
+      message: `The loan starts on ${loan.startDate}: no payment can be made before then.`,
+      startDate: loan.startDate,
+    };
+  }
+  // The ledger runs forward in time: a payment dated before the latest one (the as-of date moved
+  // back) would settle a later period earlier, and could close the loan before a payment it holds.
+  if (lastPaidOn !== null && paidOn < lastPaidOn) {
+    return {
+      code: "BEFORE_LAST_PAYMENT",
+      message: `The loan's latest payment is dated ${lastPaidOn}: a payment cannot be dated before it.`,
+      lastPaidOn,
+    };
+  }
+  return null;
 }
 
 /** The payment's effect on the state, without the receipt (a ledger replay needs no receipts). */
