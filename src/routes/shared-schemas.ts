@@ -125,10 +125,10 @@ export const problemSchema = z
   .openapi("Problem");
 
 /** Response headers, declared so that a generated client exposes them: it sees only these. */
-type ResponseHeaders = Record<string, z.ZodType>;
+export type ResponseHeaders = Record<string, z.ZodType>;
 
 /** On every response, success and problem alike (src/lib/response-headers.ts). */
-export const REQUEST_ID = {
+const REQUEST_ID = {
   "X-Request-Id": z.string().openapi({
     description: "This request's id (the caller's own X-Request-Id when it is safe to echo)",
   }),
@@ -145,10 +145,17 @@ export const IDEMPOTENT_REPLAYED = {
   }),
 } satisfies ResponseHeaders;
 
-/** A problem+json response of a route, for the OpenAPI document. */
-export function problemContent(description: string, headers: ResponseHeaders = {}) {
+/**
+ * A problem+json response of a route, for the OpenAPI document; `schema` when a route's problems
+ * carry fields of their own (make-payment's refusals).
+ */
+export function problemContent(
+  description: string,
+  headers: ResponseHeaders = {},
+  schema: z.ZodType = problemSchema,
+) {
   return {
-    content: { "application/problem+json": { schema: problemSchema } },
+    content: { "application/problem+json": { schema } },
     description,
     headers: z.object({ ...REQUEST_ID, ...headers }),
   };

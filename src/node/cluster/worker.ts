@@ -40,8 +40,9 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
     );
   };
   channel.onStop(stop);
-  // A Ctrl-C (or a closed terminal's SIGHUP) reaches the whole process group: each worker finishes its own requests, whether
-  // the signal or the primary's stop comes first. A second signal means now.
+  // A Ctrl-C (or a closed terminal's SIGHUP) reaches the whole process group: each worker
+  // finishes its own requests, whether the signal or the primary's stop comes first. A second
+  // signal means now.
   let signalled = false;
   const onSignal = () => {
     if (signalled) process.exit(1);

@@ -9,10 +9,11 @@ import {
   jsonContent,
   moneySchema,
   pathIdSchema,
+  problemContent,
   problemResponses,
   problemSchema,
-  REQUEST_ID,
   RETRY_AFTER,
+  type ResponseHeaders,
   rateLimitedProblemResponses,
 } from "../shared-schemas";
 
@@ -86,12 +87,8 @@ const paymentProblemSchema = problemSchema
   })
   .openapi("PaymentProblem");
 
-function paymentProblem(description: string, headers: Record<string, z.ZodType> = {}) {
-  return {
-    content: { "application/problem+json": { schema: paymentProblemSchema } },
-    description,
-    headers: z.object({ ...REQUEST_ID, ...headers }),
-  };
+function paymentProblem(description: string, headers: ResponseHeaders = {}) {
+  return problemContent(description, headers, paymentProblemSchema);
 }
 
 export const makePayment = createRoute({
