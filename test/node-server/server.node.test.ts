@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runIngest } from "../../scripts/lib/ingest-run";
+import { EXPECTED_MIGRATIONS } from "../../src/db/migration-names";
 import { type RunningServer, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
 import { REAL_CUSTOMERS, REAL_LOANS } from "../node/ingest-fixtures";
@@ -90,14 +91,7 @@ afterAll(async () => {
 describe("the Node server", () => {
   it("listens on 127.0.0.1 and has migrated its new database", async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(server.runtime.migrated).toEqual([
-      "0000_init.sql",
-      "0001_ingestion.sql",
-      "0002_node_queue.sql",
-      "0003_servicing.sql",
-      "0004_decision_records.sql",
-      "0005_ingest_chunk_hash.sql",
-    ]);
+    expect(server.runtime.migrated).toEqual(EXPECTED_MIGRATIONS);
     expect((await request("/openapi.json")).status).toBe(200);
   });
 
