@@ -97,6 +97,19 @@ function ingestSummary(url: string, token: string) {
   return fetch(`${url}/ingest/summary`, { headers: { Authorization: `Bearer ${token}` } });
 }
 
+/** The customers and loans in the database file the stopped server left. */
+async function storedRows(databaseFile: string) {
+  const database = createClient({ url: `file:${databaseFile}` });
+  try {
+    const counts = await database.execute(
+      "SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM loans) AS loans",
+    );
+    return { ...counts.rows[0] };
+  } finally {
+    database.close();
+  }
+}
+
 describe("npm run serve", () => {
   it("without INGEST_TOKEN migrates and seeds an empty database with a random token, serves it, and stops on SIGTERM", async () => {
     const { url, databaseFile } = await serve({});
@@ -106,24 +119,14 @@ describe("npm run serve", () => {
     expect((await ingestSummary(url, FORMER_PUBLIC_DEFAULT)).status).toBe(401);
 
     expect(await stopWithSigterm()).toBe(0);
-    const database = createClient({ url: `file:${databaseFile}` });
-    const counts = await database.execute(
-      "SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM loans) AS loans",
-    );
-    database.close();
-    expect({ ...counts.rows[0] }).toEqual({ customers: 300, loans: 782 });
+    expect(await storedRows(databaseFile)).toEqual({ customers: 300, loans: 782 });
   }, 120_000);
 
   it("seeds an empty database through its HTTP workers with WEB_CONCURRENCY=2, and stops on SIGTERM", async () => {
     const { url, databaseFile } = await serve({ WEB_CONCURRENCY: "2" });
     expect((await fetch(`${url}/view-loan/7798`)).status).toBe(200);
     expect(await stopWithSigterm()).toBe(0);
-    const database = createClient({ url: `file:${databaseFile}` });
-    const counts = await database.execute(
-      "SELECT (SELECT count(*) FROM customers) AS customers, (SELECT count(*) FROM loans) AS loans",
-    );
-    database.close();
-    expect({ ...counts.rows[0] }).toEqual({ customers: 300, loans: 782 });
+    expect(await storedRows(databaseFile)).toEqual({ customers: 300, loans: 782 });
   }, 180_000);
 
   it("uses the user's INGEST_TOKEN when one is set", async () => {
