@@ -100,6 +100,7 @@ export async function startLocalWorker(
   return { url, token: LOCAL_INGEST_TOKEN, stop };
 }
 
+/** A port the OS just handed out and released: free unless another process grabs it first. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
