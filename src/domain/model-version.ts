@@ -25,10 +25,16 @@
  * beforehand whether a date can be written. 2026-12.10: no decision changes; servicing refuses a
  * payment dated before the loan's start date (LOAN_NOT_STARTED), which had closed loans before
  * they began and counted the payment on time, and one dated before the loan's latest payment.
+ * 2026-12.11: no decision changes; the version also names field-rules.ts (the EMI's bounds) and
+ * principal-reasons.ts (a reason's wording and score factors, which a replay gives back), whose
+ * changes had kept the old version.
  */
-export const MODEL_VERSION = "2026-12.10";
+export const MODEL_VERSION = "2026-12.11";
 
-/** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
+/**
+ * The files (in src/domain/) whose text is the model: the score, the decision, their arithmetic
+ * and the explanation of the reasons; the test checks it is everything they import.
+ */
 export const MODEL_RULES_FILES = [
   "assessment.ts",
   "credit-score.ts",
@@ -38,8 +44,10 @@ export const MODEL_RULES_FILES = [
   "money.ts",
   "servicing.ts",
   "amortisation.ts",
+  "field-rules.ts",
+  "principal-reasons.ts",
 ] as const;
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "376a30df929f8b1e83eebdaa9e56f924d8d45a50fc3ccd1916964e4673e9a49b";
+  "d089ae2270b6ea106689131a32e09618485193588dada8852dd6c2add1c76c99";

@@ -12,6 +12,22 @@ import {
  * rules that keeps the old version would make old records replay under new rules.
  */
 
+/** What a record replays: the decision and the explanation of its reasons (docs/decisions.md). */
+const MODEL_ENTRY_FILES = ["assessment.ts", "principal-reasons.ts"];
+
+/** The entry files and every src/domain file they import, directly or not (types included). */
+async function importClosure(entries: readonly string[]): Promise<string[]> {
+  const seen = new Set<string>();
+  const pending = [...entries];
+  for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = await readFile(new URL(`../../src/domain/${file}`, import.meta.url), "utf8");
+    for (const match of text.matchAll(/from "\.\/([\w-]+)"/g)) pending.push(`${match[1]}.ts`);
+  }
+  return [...seen].sort();
+}
+
 async function rulesHash(): Promise<string> {
   const hash = createHash("sha256");
   for (const file of MODEL_RULES_FILES) {
@@ -32,5 +48,11 @@ describe("model_version", () => {
           `src/domain/model-version.ts and set MODEL_RULES_SHA256 to "${actual}".`,
       );
     }
+  });
+
+  it("hashes every file the decision and its reasons are computed by", async () => {
+    // A file left out could change a replayed outcome (an EMI, a reason's score factors) while
+    // the version stays the same.
+    expect([...MODEL_RULES_FILES].sort()).toEqual(await importClosure(MODEL_ENTRY_FILES));
   });
 });

@@ -220,6 +220,27 @@ describe("GET /customers/{customer_id}/decisions", () => {
     expect(seen).toEqual(newestFirst);
   });
 
+  it("refuses a cursor of another customer's decisions instead of paging from its position", async () => {
+    // The first customer's decisions are older, so its cursor's position lies before both of the
+    // second customer's: taken as a bare position it would answer an empty last page.
+    const first = await registerCustomer({ monthly_income: 50_000 });
+    const second = await registerCustomer({ monthly_income: 50_000 });
+    for (const { customer_id } of [first, first, second, second]) {
+      expect((await createLoan(loanRequest(customer_id, 10_000))).status).toBe(201);
+    }
+    const page = await callJson<Page>(`/customers/${first.customer_id}/decisions?limit=1`);
+    const cursor = page.body.next_cursor;
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+
+    const own = await callJson<Page>(`/customers/${first.customer_id}/decisions?cursor=${cursor}`);
+    expect(own.body.decisions).toHaveLength(1);
+    await expectProblem(
+      await call(`/customers/${second.customer_id}/decisions?cursor=${cursor}`),
+      400,
+      "cursor",
+    );
+  });
+
   it("returns an empty page for a customer without decisions, 404 for an unknown one", async () => {
     const { customer_id } = await registerCustomer();
     const { status, body } = await callJson<Page>(`/customers/${customer_id}/decisions`);
@@ -238,6 +259,7 @@ describe("GET /customers/{customer_id}/decisions", () => {
     ["cursor=not-a-cursor", "cursor"],
     ["cursor=%F0%9F%98%80", "cursor"],
     [`cursor=${btoa("d1:0")}`, "cursor"],
+    [`cursor=${btoa("d2:1:0")}`, "cursor"],
   ])("answers ?%s with a 400 naming %s", async (query, field) => {
     const { customer_id } = await registerCustomer();
     await expectProblem(await call(`/customers/${customer_id}/decisions?${query}`), 400, field);

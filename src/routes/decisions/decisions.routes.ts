@@ -131,12 +131,12 @@ const limitSchema = z
 const cursorSchema = z
   .string()
   .transform((cursor, context) => {
-    const seq = decodeCursor(cursor);
-    if (seq === null) {
+    const decoded = decodeCursor(cursor);
+    if (decoded === null) {
       context.addIssue({ code: "custom", message: "is not a cursor this API issued" });
       return z.NEVER;
     }
-    return seq;
+    return decoded;
   })
   .optional();
 
@@ -160,7 +160,8 @@ export const listCustomerDecisions = createRoute({
       }),
       cursor: cursorSchema.openapi({
         param: { name: "cursor", in: "query" },
-        description: "The `next_cursor` of the previous page",
+        description:
+          "The `next_cursor` of the previous page of this customer's decisions; a cursor of another customer's is a 400",
       }),
     }),
   },
