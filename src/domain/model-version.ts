@@ -25,8 +25,10 @@
  * beforehand whether a date can be written. 2026-12.10: no decision changes; servicing refuses a
  * payment dated before the loan's start date (LOAN_NOT_STARTED), which had closed loans before
  * they began and counted the payment on time, and one dated before the loan's latest payment.
+ * 2026-12.11: a repaid loan's instalments stop falling due when it closes (those it paid ahead of
+ * their months still count), so an early payoff no longer scores as months of missed EMIs.
  */
-export const MODEL_VERSION = "2026-12.10";
+export const MODEL_VERSION = "2026-12.11";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [
@@ -42,4 +44,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "376a30df929f8b1e83eebdaa9e56f924d8d45a50fc3ccd1916964e4673e9a49b";
+  "decd8fa1250d2aca580cb327cd0308c22bfcf90889260445606952daefe29c30";

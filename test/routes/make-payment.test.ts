@@ -296,4 +296,23 @@ describe("POST /make-payment/{customer_id}/{loan_id}", () => {
     const loan = await callJson(`/view-loan/${loanId}`);
     expect(loan.body).toMatchObject({ emis_paid_on_time: 3, repayments_left: 9 });
   });
+
+  it("leaves a loan repaid early out of the score's missed instalments", async () => {
+    // Booked and repaid in full on 2025-06-15; four months later none of its months owed anything.
+    const { customer_id: customerId } = await registerCustomer();
+    const terms = { customer_id: customerId, loan_amount: 100_000, interest_rate: 12, tenure: 12 };
+    const booked = await callJson<{ loan_id: number }>("/create-loan", { body: terms });
+    const paidOff = await pay(customerId, booked.body.loan_id, 101_000);
+    expect(paidOff.body).toMatchObject({ status: "closed", on_time: true });
+    const later = await callJson<{ score_breakdown: { component: string }[] }>(
+      "/check-eligibility",
+      { body: terms, env: { AS_OF_DATE: "2025-10-20" } },
+    );
+    // It counted four instalments due and one paid on time (10 points): a payoff scored as arrears.
+    expect(later.body.score_breakdown[0]).toMatchObject({
+      component: "on_time_repayment",
+      points: 40,
+      inputs: { emis_due: 1, emis_paid_on_time: 1 },
+    });
+  });
 });
