@@ -27,8 +27,11 @@
  * they began and counted the payment on time, and one dated before the loan's latest payment.
  * 2026-12.11: a repaid loan's instalments stop falling due when it closes (those it paid ahead of
  * their months still count), so an early payoff no longer scores as months of missed EMIs.
+ * 2026-12.12: an EMI recalculated after a payment is at least a paisa (it could round to 0.00,
+ * whose periods asked for nothing and fell overdue); the displayed instalment the 50 % rule reads
+ * can differ by that paisa.
  */
-export const MODEL_VERSION = "2026-12.11";
+export const MODEL_VERSION = "2026-12.12";
 
 /** The files (in src/domain/) whose text is the model: the score, the decision and their arithmetic. */
 export const MODEL_RULES_FILES = [

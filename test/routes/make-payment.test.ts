@@ -69,6 +69,18 @@ describe("POST /make-payment/{customer_id}/{loan_id}", () => {
     expect(loans.body[0]?.monthly_installment).toBe(9259.59);
   });
 
+  it("keeps an EMI of at least ₹0.01 when an overpayment leaves a few paise", async () => {
+    // The payoff is ₹1,01,000: a paisa short leaves ₹0.01 over 11 periods, which re-amortises to
+    // 0.00. Its periods asked for nothing and still fell overdue, unpaid.
+    const { customerId, loanId } = await customerWithLoan();
+    const paid = await pay(customerId, loanId, 100_999.99);
+    expect(paid.body).toMatchObject({ balance_after: 0.01, monthly_installment: 0.01 });
+    const { body } = await statementOf(customerId, loanId);
+    expect(body.next_installment).toMatchObject({ amount_due: 0.01, payoff_amount: 0.01 });
+    expect(body.schedule.map((row) => row.installment)).toEqual([100_999.99, 0.01]);
+    expect(body.repayments_left).toBe(1);
+  });
+
   it("refuses an amount below the period's interest with 422 and the interest due", async () => {
     const { customerId, loanId } = await customerWithLoan();
     const response = await call(`/make-payment/${customerId}/${loanId}`, {
