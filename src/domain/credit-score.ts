@@ -89,14 +89,20 @@ export function computeCreditScore(
 
 /**
  * Share of the instalments due so far that were paid on time. An instalment falls due each whole
- * month after the start, up to the tenure. With nothing due yet there is no evidence either way,
- * so the component gives half its points.
+ * month after the start, up to the tenure, and none after the loan is repaid. With nothing due yet
+ * there is no evidence either way, so the component gives half its points.
  */
 function onTimeRepayment(loans: readonly ScoredLoan[], asOf: string): ScoreComponent {
   let due = 0;
   let paidOnTime = 0;
   for (const loan of loans) {
-    const dueForLoan = Math.min(loan.tenure, wholeMonthsBetween(loan.startDate, asOf));
+    let dueForLoan = Math.min(loan.tenure, wholeMonthsBetween(loan.startDate, asOf));
+    if (loan.closedOn && loan.closedOn < asOf) {
+      // Nothing falls due once a loan is repaid (counting its later months as missed scored an
+      // early payoff like a default); instalments it paid ahead of their months still count.
+      const dueByClose = wholeMonthsBetween(loan.startDate, loan.closedOn);
+      dueForLoan = Math.min(dueForLoan, Math.max(dueByClose, loan.emisPaidOnTime));
+    }
     due += dueForLoan;
     paidOnTime += Math.min(loan.emisPaidOnTime, dueForLoan);
   }

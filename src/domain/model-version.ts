@@ -28,8 +28,13 @@
  * 2026-12.11: no decision changes; the version also names field-rules.ts (the EMI's bounds) and
  * principal-reasons.ts (a reason's wording and score factors, which a replay gives back), whose
  * changes had kept the old version.
+ * 2026-12.12: a repaid loan's instalments stop falling due when it closes (those it paid ahead of
+ * their months still count), so an early payoff no longer scores as months of missed EMIs.
+ * 2026-12.13: an EMI recalculated after a payment is at least a paisa (it could round to 0.00,
+ * whose periods asked for nothing and fell overdue); the displayed instalment the 50 % rule reads
+ * can differ by that paisa.
  */
-export const MODEL_VERSION = "2026-12.11";
+export const MODEL_VERSION = "2026-12.13";
 
 /**
  * The files (in src/domain/) whose text is the model: the score, the decision, their arithmetic
@@ -50,4 +55,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "d089ae2270b6ea106689131a32e09618485193588dada8852dd6c2add1c76c99";
+  "38940c886c118f21db492e3f6bb8a3b855a7083e99d4b1f69a22ae5e6abc8a23";

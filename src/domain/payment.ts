@@ -219,7 +219,9 @@ function recalculatedEmi(
   { overpaid }: { overpaid: boolean },
 ): number {
   const periodsLeft = loan.tenure - settledPeriod;
-  const fresh = monthlyInstalmentPaise(balancePaise, loan.annualRateBp, periodsLeft);
+  // At least a paisa, as at booking: a balance of a few paise over many periods rounds to an EMI
+  // of 0.00, whose periods asked for nothing and yet fell overdue, unpaid, until the last one.
+  const fresh = Math.max(1, monthlyInstalmentPaise(balancePaise, loan.annualRateBp, periodsLeft));
   return overpaid ? Math.min(emiPaise, fresh) : Math.max(emiPaise, fresh);
 }
 

@@ -65,6 +65,30 @@ describe("credit score", () => {
     expect(computeCreditScore([future], LIMIT, AS_OF).score).toBe(40);
   });
 
+  it("counts no instalment of a repaid loan after it closed, and still those it paid ahead", () => {
+    // Paid off on its first day: four months have passed since, none of them owed anything.
+    const repaid = loan({
+      startDate: "2025-01-31",
+      endDate: "2026-01-31",
+      emisPaidOnTime: 1,
+      closedOn: "2025-01-31",
+    });
+    expect(computeCreditScore([repaid], LIMIT, AS_OF).breakdown[0]).toMatchObject({
+      points: 40,
+      inputs: { emis_due: 1, emis_paid_on_time: 1 },
+    });
+    // Three instalments paid on time by 2025-03-15, then the payoff: three months due, not five.
+    const paidAhead = { ...repaid, emisPaidOnTime: 3, closedOn: "2025-03-15" };
+    expect(computeCreditScore([paidAhead], LIMIT, AS_OF).breakdown[0]).toMatchObject({
+      inputs: { emis_due: 3, emis_paid_on_time: 3 },
+    });
+    // Repaid in full, late, on 2025-03-15 (period 1 fell due on 2025-02-28): one month due, missed.
+    const late = { ...repaid, emisPaidOnTime: 0, closedOn: "2025-03-15" };
+    expect(computeCreditScore([late], LIMIT, AS_OF).breakdown[0]).toMatchObject({
+      inputs: { emis_due: 1, emis_paid_on_time: 0 },
+    });
+  });
+
   it("zeroes the score when current loans exceed the approved limit, and says so", () => {
     const current = loan({
       loanAmountPaise: LIMIT + 1,
@@ -142,6 +166,28 @@ describe("credit score", () => {
     );
   });
 
+  it("never drops when a loan is repaid (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(arbitraryLoan, { minLength: 1, maxLength: 8 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 3000 }),
+        fc.integer({ min: 0, max: 100_000_000_00 }),
+        (loans, pick, closeAfterDays, limit) => {
+          const index = pick % loans.length;
+          const chosen = loans[index] as ScoredLoan;
+          const closedOn = shiftDays(chosen.startDate, closeAfterDays);
+          fc.pre(closedOn <= AS_OF);
+          const repaid = loans.map((l, i) => (i === index ? { ...l, closedOn } : l));
+          expect(computeCreditScore(repaid, limit, AS_OF).score).toBeGreaterThanOrEqual(
+            computeCreditScore(loans, limit, AS_OF).score,
+          );
+        },
+      ),
+      propertyRuns("credit score"),
+    );
+  });
+
   it("the override always wins (property)", () => {
     fc.assert(
       fc.property(
@@ -170,4 +216,10 @@ function addYears(iso: string, years: number): string {
   return `${Number(iso.slice(0, 4)) + years}${iso.slice(4, 7)}-${Math.min(Number(iso.slice(8)), 28)
     .toString()
     .padStart(2, "0")}`;
+}
+
+function shiftDays(iso: string, days: number): string {
+  const date = new Date(`${iso}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
 }

@@ -65,7 +65,7 @@ const servicedLoan: fc.Arbitrary<ServicedLoan> = fc
         };
   });
 
-type Kind = "exact" | "over" | "under" | "payoff" | "belowInterest" | "abovePayoff";
+type Kind = "exact" | "over" | "under" | "payoff" | "nearPayoff" | "belowInterest" | "abovePayoff";
 const paymentStep = fc.record({
   kind: fc.constantFrom<Kind>(
     "exact",
@@ -73,11 +73,14 @@ const paymentStep = fc.record({
     "over",
     "under",
     "payoff",
+    "nearPayoff",
     "belowInterest",
     "abovePayoff",
   ),
   share: fc.double({ min: 0, max: 1, noNaN: true }),
   daysFromDue: fc.integer({ min: -45, max: 45 }),
+  /** How far short of the payoff a "nearPayoff" amount falls: a balance of a few paise is left. */
+  shortPaise: fc.integer({ min: 1, max: 20 }),
 });
 type PaymentStep = typeof paymentStep extends fc.Arbitrary<infer T> ? T : never;
 
@@ -104,6 +107,8 @@ function amountFor(step: PaymentStep, due: NonNullable<ReturnType<typeof nextIns
         : due.instalmentDuePaise;
     case "payoff":
       return due.payoffAmountPaise;
+    case "nearPayoff":
+      return Math.max(due.instalmentDuePaise, due.payoffAmountPaise - step.shortPaise);
     case "belowInterest":
       return due.interestDuePaise > 1 ? clampToRange(1, due.interestDuePaise - 1) : 1;
     case "abovePayoff":
@@ -163,6 +168,8 @@ function payAll(loan: ServicedLoan, steps: readonly PaymentStep[]) {
     expect(receipt.onTime).toBe(paidOn <= due.dueDate && amountPaise >= due.instalmentDuePaise);
     expect(outcome.state.emisPaidOnTime).toBe(state.emisPaidOnTime + (receipt.onTime ? 1 : 0));
     if (receipt.status === "active") {
+      // No open period ever asks for 0.00 (booking refuses such an EMI; recalculation keeps a paisa).
+      expect(receipt.monthlyInstalmentPaise).toBeGreaterThan(0);
       if (amountPaise === due.instalmentDuePaise) {
         expect(receipt.monthlyInstalmentPaise).toBe(state.emiPaise);
         expect(receipt.emiRecalculated).toBe(false);
@@ -352,6 +359,7 @@ describe("servicing properties (exact, in paise)", () => {
           kind: "exact" as const,
           share: 0,
           daysFromDue: 0,
+          shortPaise: 1,
         }));
         const { history } = payAll(booked, steps);
         expect(history.state).toMatchObject({

@@ -134,6 +134,32 @@ describe("a payment", () => {
     expect(state.emiPaise).toBe(8_777_32);
   });
 
+  it("of all but a paisa of the payoff leaves an EMI of ₹0.01, not 0.00", () => {
+    // ₹1,01,000 is the payoff: a balance of 1 paisa over 11 periods re-amortises to 0.09 paise.
+    const { receipt, state } = pay(standard, opening, 100_999_99, "2025-02-10");
+    expect(receipt).toMatchObject({
+      balanceAfterPaise: 1,
+      monthlyInstalmentPaise: 1,
+      repaymentsLeft: 1,
+      status: "active",
+    });
+    expect(nextInstalment(standard, state)).toMatchObject({
+      period: 2,
+      instalmentDuePaise: 1,
+      payoffAmountPaise: 1,
+    });
+    const { schedule } = buildStatement(
+      standard,
+      replayPayments(standard, [{ amountPaise: 100_999_99, paidOn: "2025-02-10" }]),
+      "2025-06-15",
+    );
+    // Not ten periods asking 0.00 and falling overdue: the one paisa, then nothing.
+    expect(schedule.map((row) => [row.period, row.instalmentPaise, row.status])).toEqual([
+      [1, 100_999_99, "paid"],
+      [2, 1, "overdue"],
+    ]);
+  });
+
   it("of less (₹5,000) raises the EMI to 9,259.59 and is not on time", () => {
     const { receipt, state } = pay(standard, opening, 5_000_00, "2025-02-10");
     expect(receipt).toMatchObject({

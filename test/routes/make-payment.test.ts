@@ -69,6 +69,18 @@ describe("POST /make-payment/{customer_id}/{loan_id}", () => {
     expect(loans.body[0]?.monthly_installment).toBe(9259.59);
   });
 
+  it("keeps an EMI of at least ₹0.01 when an overpayment leaves a few paise", async () => {
+    // The payoff is ₹1,01,000: a paisa short leaves ₹0.01 over 11 periods, which re-amortises to
+    // 0.00. Its periods asked for nothing and still fell overdue, unpaid.
+    const { customerId, loanId } = await customerWithLoan();
+    const paid = await pay(customerId, loanId, 100_999.99);
+    expect(paid.body).toMatchObject({ balance_after: 0.01, monthly_installment: 0.01 });
+    const { body } = await statementOf(customerId, loanId);
+    expect(body.next_installment).toMatchObject({ amount_due: 0.01, payoff_amount: 0.01 });
+    expect(body.schedule.map((row) => row.installment)).toEqual([100_999.99, 0.01]);
+    expect(body.repayments_left).toBe(1);
+  });
+
   it("refuses an amount below the period's interest with 422 and the interest due", async () => {
     const { customerId, loanId } = await customerWithLoan();
     const response = await call(`/make-payment/${customerId}/${loanId}`, {
@@ -295,5 +307,24 @@ describe("POST /make-payment/{customer_id}/{loan_id}", () => {
     expect(paid.body).toMatchObject({ period: 3, on_time: true, monthly_installment: 8884.88 });
     const loan = await callJson(`/view-loan/${loanId}`);
     expect(loan.body).toMatchObject({ emis_paid_on_time: 3, repayments_left: 9 });
+  });
+
+  it("leaves a loan repaid early out of the score's missed instalments", async () => {
+    // Booked and repaid in full on 2025-06-15; four months later none of its months owed anything.
+    const { customer_id: customerId } = await registerCustomer();
+    const terms = { customer_id: customerId, loan_amount: 100_000, interest_rate: 12, tenure: 12 };
+    const booked = await callJson<{ loan_id: number }>("/create-loan", { body: terms });
+    const paidOff = await pay(customerId, booked.body.loan_id, 101_000);
+    expect(paidOff.body).toMatchObject({ status: "closed", on_time: true });
+    const later = await callJson<{ score_breakdown: { component: string }[] }>(
+      "/check-eligibility",
+      { body: terms, env: { AS_OF_DATE: "2025-10-20" } },
+    );
+    // It counted four instalments due and one paid on time (10 points): a payoff scored as arrears.
+    expect(later.body.score_breakdown[0]).toMatchObject({
+      component: "on_time_repayment",
+      points: 40,
+      inputs: { emis_due: 1, emis_paid_on_time: 1 },
+    });
   });
 });
