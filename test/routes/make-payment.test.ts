@@ -110,6 +110,8 @@ describe("POST /make-payment/{customer_id}/{loan_id}", () => {
       closed_on: "2025-06-15",
       repayments_left: 0,
       next_due_date: null,
+      // The payoff differs from the instalment due, but a closed loan has no EMI to recompute.
+      emi_recalculated: false,
     });
     const closed = await call(`/make-payment/${customerId}/${loanId}`, { body: { amount: 100 } });
     expect(await expectProblem(closed, 409)).toMatchObject({

@@ -51,7 +51,10 @@ export const paymentResultSchema = z
     balance_after: amountSchema,
     on_time: z.boolean(),
     monthly_installment: amountSchema.openapi({ description: "The EMI after this payment" }),
-    emi_recalculated: z.boolean(),
+    emi_recalculated: z.boolean().openapi({
+      description:
+        "Whether the EMI was recomputed: the amount differed from the instalment due and the loan stays open",
+    }),
     repayments_left: z.number().int(),
     status: statusSchema,
     closed_on: isoDateSchema.nullable(),
