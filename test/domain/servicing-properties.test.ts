@@ -33,10 +33,16 @@ const isoDate = fc
     return `${year}-${String(month).padStart(2, "0")}-${String(clamped).padStart(2, "0")}`;
   });
 
-/** ₹1,000 to ₹10 crore, 0–100 %, 1–600 months; API-booked or reconstructed from the workbook. */
+/**
+ * Every amount the API books, ₹0.01 to ₹100 crore (small ones often: they round hardest), 0–100 %,
+ * 1–600 months; API-booked or reconstructed from the workbook.
+ */
 const servicedLoan: fc.Arbitrary<ServicedLoan> = fc
   .record({
-    loanAmountPaise: fc.integer({ min: 1_000_00, max: 10_00_00_000_00 }),
+    loanAmountPaise: fc.oneof(
+      fc.integer({ min: 1, max: 1_000_00 }),
+      fc.integer({ min: 1_000_00, max: 100_00_00_000_00 }),
+    ),
     annualRateBp: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 })),
     tenure: fc.oneof(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 600 })),
     startDate: isoDate,
@@ -63,7 +69,11 @@ const servicedLoan: fc.Arbitrary<ServicedLoan> = fc
           recordedInstalmentPaise: emiPaise,
           recordedEmisPaidOnTime: 0,
         };
-  });
+  })
+  // Booking and ingestion refuse terms whose EMI rounds to 0.00 (a paisa over many months, say).
+  .filter(
+    (loan) => monthlyInstalmentPaise(loan.loanAmountPaise, loan.annualRateBp, loan.tenure) > 0,
+  );
 
 type Kind = "exact" | "over" | "under" | "payoff" | "nearPayoff" | "belowInterest" | "abovePayoff";
 const paymentStep = fc.record({
