@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { IngestClient } from "./lib/ingest-client";
 import { chooseIngestToken } from "./lib/local-ingest-token";
@@ -27,6 +28,15 @@ const offline = {
 // wrangler dev reads secrets from .dev.vars; a fresh clone gets the documented local values.
 if (!existsSync(".dev.vars")) copyFileSync(".dev.vars.example", ".dev.vars");
 const ingest = chooseIngestToken(process.env.INGEST_TOKEN, readFileSync(".dev.vars", "utf8"));
+
+// Another server on the port would answer the readiness probe below: npm start printed `ready` for
+// it (and tried to seed it) before its own wrangler dev failed with "Address already in use".
+if (!(await portIsFree(HOST, PORT))) {
+  console.error(
+    `npm start failed: ${HOST}:${PORT} is already in use by another server; stop it, or choose another port (PORT=8790 npm start)`,
+  );
+  process.exit(1);
+}
 
 const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local"], {
   stdio: "inherit",
@@ -87,4 +97,12 @@ async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> 
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the Worker did not answer on ${url} within ${timeoutMs / 1000} s`);
+}
+
+function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
 }

@@ -15,7 +15,7 @@ export async function registerAndCheck(client: CreditClient = api) {
       last_name: "Verma",
       age: 30,
       monthly_income: 50_000,
-      phone_number: 9_876_543_210,
+      phone_number: 9_876_543_211,
     },
   });
   if (registered.status !== 201) throw new Error(`register answered ${registered.status}`);

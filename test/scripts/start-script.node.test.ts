@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,6 +128,37 @@ describe("npm start", () => {
     expect((await fetch(`${url}/view-loan/7798`)).status).toBe(200);
     expect((await summary(url, FORMER_PUBLIC_DEFAULT)).status).toBe(401);
     await stop(url);
+  }, 240_000);
+
+  it("with its port already taken by another server exits 1 naming the port, and never says ready", async () => {
+    const directory = await scratchClone();
+    // Another server on the port, answering the readiness probe as a Worker would.
+    const other = createServer((_, response) => response.writeHead(200).end("{}"));
+    other.listen(await freePort(), "127.0.0.1");
+    await once(other, "listening");
+    const { port } = other.address() as { port: number };
+    const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
+    const { command, args } = npmScriptCommand("start");
+    try {
+      child = spawn(command, args, {
+        cwd: directory,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...inherited, PORT: String(port) },
+      });
+      let output = "";
+      child.stdout?.on("data", (data: Buffer) => (output += data.toString()));
+      child.stderr?.on("data", (data: Buffer) => (output += data.toString()));
+      const [code] = await once(child, "exit");
+
+      expect(code).toBe(1);
+      expect(output).toMatch(
+        new RegExp(`^npm start failed: 127\\.0\\.0\\.1:${port} is already in use.*PORT=`, "m"),
+      );
+      expect(output).not.toMatch(/ready: API|seeding|ingest/);
+    } finally {
+      other.close();
+    }
   }, 240_000);
 
   it("with ingest turned off in .dev.vars starts, says in one line why it does not seed, and stops", async () => {
