@@ -1,4 +1,4 @@
-import { wholeMonthsBetween } from "./dates";
+import { addMonths, wholeMonthsBetween } from "./dates";
 import { divideRoundHalfUp } from "./money";
 import { isCurrentServicedLoan } from "./servicing";
 
@@ -96,11 +96,16 @@ function onTimeRepayment(loans: readonly ScoredLoan[], asOf: string): ScoreCompo
   let due = 0;
   let paidOnTime = 0;
   for (const loan of loans) {
-    let dueForLoan = Math.min(loan.tenure, wholeMonthsBetween(loan.startDate, asOf));
+    const dueThrough = wholeMonthsBetween(loan.startDate, asOf);
+    // One falling due on the as-of date can still be paid on time that day (docs/servicing.md):
+    // counted once the on-time count covers it, never as missed before the day is out.
+    const dueSoFar =
+      loan.emisPaidOnTime >= dueThrough ? dueThrough : instalmentsDueBefore(loan.startDate, asOf);
+    let dueForLoan = Math.min(loan.tenure, dueSoFar);
     if (loan.closedOn && loan.closedOn < asOf) {
       // Nothing falls due once a loan is repaid (counting its later months as missed scored an
       // early payoff like a default); instalments it paid ahead of their months still count.
-      const dueByClose = wholeMonthsBetween(loan.startDate, loan.closedOn);
+      const dueByClose = instalmentsDueBefore(loan.startDate, loan.closedOn);
       dueForLoan = Math.min(dueForLoan, Math.max(dueByClose, loan.emisPaidOnTime));
     }
     due += dueForLoan;
@@ -119,6 +124,15 @@ function onTimeRepayment(loans: readonly ScoredLoan[], asOf: string): ScoreCompo
     detail,
     inputs: { emis_due: due, emis_paid_on_time: paidOnTime },
   };
+}
+
+/**
+ * Instalments whose due date is before `date`: the whole months from the start, less the one due
+ * on `date` itself (it is not late yet, and a payoff on that day settles it).
+ */
+function instalmentsDueBefore(startDate: string, date: string): number {
+  const months = wholeMonthsBetween(startDate, date);
+  return months > 0 && addMonths(startDate, months) === date ? months - 1 : months;
 }
 
 /** Experience: each loan taken so far earns points, up to five loans. */

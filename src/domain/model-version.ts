@@ -33,8 +33,11 @@
  * 2026-12.13: an EMI recalculated after a payment is at least a paisa (it could round to 0.00,
  * whose periods asked for nothing and fell overdue); the displayed instalment the 50 % rule reads
  * can differ by that paisa.
+ * 2026-12.14: an instalment falling due on the as-of date counts as due only once it is paid on
+ * time (until the day is out it can be; it had scored as missed), and a payoff on a due date
+ * settles that day's instalment rather than missing it.
  */
-export const MODEL_VERSION = "2026-12.13";
+export const MODEL_VERSION = "2026-12.14";
 
 /**
  * The files (in src/domain/) whose text is the model: the score, the decision, their arithmetic
@@ -55,4 +58,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "38940c886c118f21db492e3f6bb8a3b855a7083e99d4b1f69a22ae5e6abc8a23";
+  "174211a40465b3535a642cabd12f80d2441362d1657b93c9ccdd8dd70939d90c";

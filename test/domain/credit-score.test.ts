@@ -89,6 +89,51 @@ describe("credit score", () => {
     });
   });
 
+  it("does not count an instalment as missed on its due date, while it can still be paid on time", () => {
+    // Booked 2025-05-15: period 1 falls due on the as-of date, 2025-06-15.
+    const firstDueToday = loan({
+      startDate: "2025-05-15",
+      endDate: "2026-05-15",
+      emisPaidOnTime: 0,
+    });
+    expect(computeCreditScore([firstDueToday], LIMIT, AS_OF).breakdown[0]).toMatchObject({
+      points: 20,
+      inputs: { emis_due: 0, emis_paid_on_time: 0 },
+    });
+    // Paid today, on time: it counts at once.
+    const paidToday = { ...firstDueToday, emisPaidOnTime: 1 };
+    expect(computeCreditScore([paidToday], LIMIT, AS_OF).breakdown[0]).toMatchObject({
+      points: 40,
+      inputs: { emis_due: 1, emis_paid_on_time: 1 },
+    });
+    // Unpaid the day after, it is missed.
+    expect(computeCreditScore([firstDueToday], LIMIT, "2025-06-16").breakdown[0]).toMatchObject({
+      points: 0,
+      inputs: { emis_due: 1, emis_paid_on_time: 0 },
+    });
+    // Period 1 paid, period 2 due today and not yet paid: one due, one on time.
+    const secondDueToday = loan({
+      startDate: "2025-04-15",
+      endDate: "2026-04-15",
+      emisPaidOnTime: 1,
+    });
+    expect(computeCreditScore([secondDueToday], LIMIT, AS_OF).breakdown[0]).toMatchObject({
+      points: 40,
+      inputs: { emis_due: 1, emis_paid_on_time: 1 },
+    });
+    // Repaid in full (late: period 1 fell due 2025-02-28) on 2025-03-31, period 2's due date: the
+    // payoff settled period 2 on its day, so only period 1 was missed.
+    const paidOffOnDueDate = loan({
+      startDate: "2025-01-31",
+      endDate: "2026-01-31",
+      emisPaidOnTime: 0,
+      closedOn: "2025-03-31",
+    });
+    expect(computeCreditScore([paidOffOnDueDate], LIMIT, AS_OF).breakdown[0]).toMatchObject({
+      inputs: { emis_due: 1, emis_paid_on_time: 0 },
+    });
+  });
+
   it("zeroes the score when current loans exceed the approved limit, and says so", () => {
     const current = loan({
       loanAmountPaise: LIMIT + 1,

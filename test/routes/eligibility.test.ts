@@ -146,6 +146,37 @@ describe("POST /check-eligibility", () => {
     expect(body.reasons.map((r) => r.code)).toEqual(["OVER_APPROVED_LIMIT"]);
   });
 
+  it("does not score an instalment as missed on its due date, while it can still be paid on time", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    // Period 1 falls due on the as-of date (2025-06-15); EMI 8,884.88.
+    const loanId = await seedLoan({
+      customerId: customer_id,
+      amount: 100_000,
+      rate: 12,
+      tenure: 12,
+      startDate: "2025-05-15",
+      endDate: "2026-05-15",
+    });
+    const request = { customer_id, loan_amount: 700_000, interest_rate: 10, tenure: 60 };
+    const dueToday = await check(request);
+    // 20 + 4 + 15 + 1: nothing missed yet, so the 12 % floor, whose EMI fits half the salary (at
+    // 16 %, the band of a missed instalment, it did not).
+    expect(dueToday.body.score_breakdown[0]).toMatchObject({ points: 20 });
+    expect(dueToday.body).toMatchObject({
+      credit_score: 40,
+      approval: true,
+      corrected_interest_rate: 12,
+    });
+
+    const paid = await callJson<{ on_time: boolean }>(`/make-payment/${customer_id}/${loanId}`, {
+      body: { amount: 8884.88 },
+    });
+    expect(paid.body.on_time).toBe(true);
+    const paidToday = await check(request);
+    expect(paidToday.body.score_breakdown[0]).toMatchObject({ points: 40 });
+    expect(paidToday.body).toMatchObject({ credit_score: 60, corrected_interest_rate: 10 });
+  });
+
   it("answers an unknown customer with 404", async () => {
     await expectProblem(
       await call("/check-eligibility", {
