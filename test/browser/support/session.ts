@@ -5,7 +5,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 
 const SCREENSHOTS = fileURLToPath(new URL("../screenshots/", import.meta.url));
 
@@ -20,8 +20,11 @@ export interface Session {
   settled(): Promise<void>;
 }
 
-export async function openSession(browser: Browser): Promise<Session> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+export async function openSession(
+  browser: Browser,
+  options: BrowserContextOptions = {},
+): Promise<Session> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, ...options });
   // Generous for a loaded 2-core machine, yet a hung step still fails inside the test's timeout.
   context.setDefaultTimeout(20_000);
   const blocked: string[] = [];

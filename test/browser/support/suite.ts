@@ -2,7 +2,7 @@
  * The hooks every browser test file needs: one Chromium and one local Worker for the file, a
  * fresh tab per test, a screenshot when a test fails, and everything stopped at the end.
  */
-import type { Browser } from "playwright-core";
+import type { Browser, BrowserContextOptions } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { launchChromium } from "../../../scripts/lib/chromium";
 import type { LocalWorker } from "../../../scripts/lib/local-worker";
@@ -15,7 +15,11 @@ export interface BrowserSuite {
   session(): Session;
 }
 
-export function useBrowserAndWorker(startWorker: () => Promise<LocalWorker>): BrowserSuite {
+/** `contextOptions` are added to every tab's context (the accessibility test's bypassCSP). */
+export function useBrowserAndWorker(
+  startWorker: () => Promise<LocalWorker>,
+  contextOptions: BrowserContextOptions = {},
+): BrowserSuite {
   let browser: Browser | undefined;
   let worker: LocalWorker | undefined;
   let current: Session | undefined;
@@ -38,7 +42,7 @@ export function useBrowserAndWorker(startWorker: () => Promise<LocalWorker>): Br
     // Thrown here rather than in beforeAll, vitest reports every test as failed with this
     // message; a failed beforeAll would only mark them skipped, and CI must not read that as fine.
     if (setupError) throw setupError;
-    if (browser) current = await openSession(browser);
+    if (browser) current = await openSession(browser, contextOptions);
   });
   afterEach(async ({ task }) => {
     const session = current;
