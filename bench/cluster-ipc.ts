@@ -11,17 +11,29 @@ import { parseArgs } from "node:util";
 import type { IngestSendRequest } from "../src/ingest/queue";
 import { MemoryRateLimiter } from "../src/lib/security/rate-limit";
 import { ClusterChannel, type PrimaryAsks, type WorkerAsks } from "../src/node/cluster/ipc";
-import { chunk, loanRow } from "../test/support/ingest";
 
 const { values: args } = parseArgs({ options: { asks: { type: "string", default: "5000" } } });
 const asks = Number(args.asks);
 
 /** An ingest message of `rows` loan rows, as the ingest script sends them (about 100 bytes a row). */
 function chunkOfRows(rows: number): IngestSendRequest["body"] {
-  const loans = Array.from({ length: rows }, (_, i) =>
-    loanRow(10_000 + i, 1 + (i % 300), { row: i + 2 }),
-  );
-  return chunk("ipc-bench", 1, "loans", loans);
+  return {
+    job_id: "ipc-bench",
+    seq: 1,
+    kind: "loans",
+    rows: Array.from({ length: rows }, (_, i) => ({
+      row: i + 2,
+      customer_id: 1 + (i % 300),
+      loan_id: 10_000 + i,
+      loan_amount: 100_000,
+      tenure: 12,
+      interest_rate: 8.2,
+      monthly_payment: 8_716.13,
+      emis_paid_on_time: 10,
+      start_date: "2023-01-10",
+      end_date: "2024-01-10",
+    })),
+  };
 }
 
 if (cluster.isPrimary) {
