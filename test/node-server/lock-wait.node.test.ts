@@ -22,9 +22,12 @@ import { expectProblem } from "../support/problem";
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const BUSY_TIMEOUT_MS = 1_000;
-/** What a liveness probe may wait here, against the busy timeout's 1,000 ms. */
-const PROBE_MS = 200;
+const BUSY_TIMEOUT_MS = 2_000;
+/**
+ * What a liveness probe may wait here, against the busy timeout's 2,000 ms that a write holding the
+ * event loop would make it wait: wide enough for a loaded CI machine (one run took 500 ms).
+ */
+const PROBE_MS = 700;
 
 let directory: string;
 let path: string;
