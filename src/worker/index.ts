@@ -6,6 +6,7 @@ import { analyticsTelemetry } from "./analytics";
 import { workerConfig } from "./config";
 import { workerDatabase, workerSessions } from "./database";
 import type { Env } from "./env";
+import { withTrimmedHeaders } from "./request-headers";
 import { withD1ServerTiming } from "./server-timing";
 
 const app = createApp<Env>({
@@ -26,10 +27,12 @@ function serverTiming(env: Env): boolean {
 }
 
 export default {
-  fetch: (request: Request, env: Env, ctx: ExecutionContext) =>
-    serverTiming(env)
+  fetch: (raw: Request, env: Env, ctx: ExecutionContext) => {
+    const request = withTrimmedHeaders(raw);
+    return serverTiming(env)
       ? withD1ServerTiming(env, (counted) => app.fetch(request, counted, ctx))
-      : app.fetch(request, env, ctx),
+      : app.fetch(request, env, ctx);
+  },
   // The consumer and the cron use the plain binding, which always reaches the primary: they write,
   // and no client is waiting to carry a bookmark.
   queue: (batch, env, _ctx) =>

@@ -1,0 +1,19 @@
+/*
+ * RFC 9110 leaves whitespace at either end of a header value out of the value, and Node's HTTP
+ * parser drops it; workerd hands a raw request's values over as sent. So `Idempotency-Key: k ` or
+ * a bookmark followed by a space was a 400 on the Worker and accepted on the Node server.
+ */
+const EDGE_WHITESPACE = /^[\t ]+|[\t ]+$/g;
+
+/**
+ * The request with every header value trimmed, as Node would have parsed it; a request with
+ * nothing to trim, nearly every one, is passed on as it is. Trimmed by hand: workerd copies one
+ * `Headers` into another as it stands.
+ */
+export function withTrimmedHeaders(request: Request): Request {
+  const entries = [...request.headers];
+  if (!entries.some(([, value]) => value.replace(EDGE_WHITESPACE, "") !== value)) return request;
+  const headers = new Headers();
+  for (const [name, value] of entries) headers.append(name, value.replace(EDGE_WHITESPACE, ""));
+  return new Request(request, { headers });
+}

@@ -1,0 +1,107 @@
+import { connect } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalWorker, startLocalWorker } from "../../scripts/lib/local-worker";
+
+/*
+ * A raw HTTP request to the real Worker (wrangler dev, workerd) whose header values end in
+ * whitespace: fetch() trims values before sending, so only a socket can send one. Node's parser
+ * drops that whitespace (RFC 9110 §5.5); the Worker must answer as the Node server does.
+ */
+
+let worker: LocalWorker;
+beforeAll(async () => {
+  worker = await startLocalWorker();
+});
+afterAll(async () => {
+  await worker?.stop();
+});
+
+interface RawResponse {
+  status: number;
+  headers: Map<string, string>;
+  body: string;
+}
+
+/** One request written byte for byte, so a header value keeps the whitespace it was sent with. */
+function raw(method: string, path: string, headers: string[], body = ""): Promise<RawResponse> {
+  const { port } = new URL(worker.url);
+  const lines = [
+    `${method} ${path} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    "Connection: close",
+    ...(body
+      ? ["Content-Type: application/json", `Content-Length: ${Buffer.byteLength(body)}`]
+      : []),
+    ...headers,
+  ];
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), "127.0.0.1", () => {
+      socket.write(`${lines.join("\r\n")}\r\n\r\n${body}`);
+    });
+    let text = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => {
+      text += chunk;
+    });
+    socket.on("error", reject);
+    socket.on("end", () => {
+      const [head = "", rest = ""] = text.split("\r\n\r\n");
+      const [statusLine = "", ...fields] = head.split("\r\n");
+      resolve({
+        status: Number(statusLine.split(" ")[1]),
+        headers: new Map(
+          fields.map((field) => {
+            const colon = field.indexOf(":");
+            return [field.slice(0, colon).toLowerCase(), field.slice(colon + 1).trim()];
+          }),
+        ),
+        body: rest,
+      });
+    });
+  });
+}
+
+async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(`${worker.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return (await response.json()) as Record<string, unknown>;
+}
+
+describe("header values ending in whitespace, on the Worker", () => {
+  it("are trimmed: an Idempotency-Key and a bookmark work as they do on the Node server", async () => {
+    const customer = await post("/register", {
+      first_name: "Trailing",
+      last_name: "Space",
+      age: 30,
+      monthly_income: 100000,
+      phone_number: 9123456780,
+    });
+    const loan = await post("/create-loan", {
+      customer_id: customer.customer_id,
+      loan_amount: 10000,
+      interest_rate: 20,
+      tenure: 12,
+    });
+    const path = `/make-payment/${customer.customer_id}/${loan.loan_id}`;
+    const body = JSON.stringify({ amount: loan.monthly_installment });
+
+    const first = await raw("POST", path, ["Idempotency-Key: pay-once \t"], body);
+    expect(first.status, first.body).toBe(201);
+    // The same key without the whitespace is the same key: a replay, not a second payment.
+    const again = await raw("POST", path, ["Idempotency-Key: pay-once"], body);
+    expect(again.status, again.body).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(JSON.parse(again.body).payment_id).toBe(JSON.parse(first.body).payment_id);
+
+    const bookmark = first.headers.get("x-d1-bookmark");
+    expect(bookmark).toMatch(/^[0-9a-f]{8}-/);
+    const statement = await raw("GET", `/view-statement/${customer.customer_id}/${loan.loan_id}`, [
+      `x-d1-bookmark: ${bookmark} `,
+    ]);
+    expect(statement.status, statement.body).toBe(200);
+    expect(JSON.parse(statement.body).payments).toHaveLength(1);
+  });
+});
