@@ -265,6 +265,20 @@ describe("GET /customers/{customer_id}/decisions", () => {
     await expectProblem(await call(`/customers/${customer_id}/decisions?${query}`), 400, field);
   });
 
+  it.each(["limit=1&limit=2", "cursor=a&cursor=b"])(
+    "says in its own words that ?%s gives a parameter twice",
+    async (query) => {
+      const { customer_id } = await registerCustomer();
+      const problem = await expectProblem(
+        await call(`/customers/${customer_id}/decisions?${query}`),
+        400,
+      );
+      expect(problem.errors).toEqual([
+        { field: query.slice(0, query.indexOf("=")), message: "must be given once" },
+      ]);
+    },
+  );
+
   it("answers a bad customer id with 400", async () => {
     await expectProblem(await call("/customers/0/decisions"), 400, "customer_id");
     await expectProblem(await call("/customers/abc/decisions"), 400, "customer_id");

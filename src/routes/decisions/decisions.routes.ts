@@ -120,8 +120,11 @@ export const viewDecision = createRoute({
   },
 });
 
+/** A query parameter sent twice reaches the schema as an array. */
+const ONCE = "must be given once";
+
 const limitSchema = z
-  .string()
+  .string({ error: ONCE })
   // The pattern is the whole range (1 to MAX_PAGE_SIZE, 100), so the document says what is taken.
   .regex(/^([1-9][0-9]?|100)$/, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
   .transform(Number)
@@ -129,7 +132,7 @@ const limitSchema = z
   .optional();
 
 const cursorSchema = z
-  .string()
+  .string({ error: ONCE })
   .transform((cursor, context) => {
     const decoded = decodeCursor(cursor);
     if (decoded === null) {
