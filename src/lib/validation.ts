@@ -8,8 +8,12 @@ function fieldErrors(error: z.ZodError, target: string): FieldError[] {
     // Header schemas are keyed in lower case; name the header as documented and as the other
     // problems do (Idempotency-Key, Content-Type), so one header has one field name.
     const named = target === "header" ? path.replace(/(^|-)[a-z]/g, (s) => s.toUpperCase()) : path;
-    const field = named === "" ? (target === "json" ? "body" : target) : named;
-    return { field, message: issue.message };
+    if (named !== "") return { field: named, message: issue.message };
+    if (target !== "json") return { field: target, message: issue.message };
+    // An array, null or a string where the body's object belongs: zod's own wording ("Invalid
+    // input: expected object, received array") is not ours.
+    const message = issue.code === "invalid_type" ? "must be a JSON object" : issue.message;
+    return { field: "body", message };
   });
 }
 

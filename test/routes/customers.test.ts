@@ -87,6 +87,14 @@ describe("POST /register", () => {
     await expectProblem(await call("/register", { rawBody: '{"first_name": "A",' }), 400, "body");
   });
 
+  it.each(["[]", "null", '"Asha"', "42"])(
+    "answers the JSON %s, which is not an object, with 400 saying the body must be one",
+    async (rawBody) => {
+      const problem = await expectProblem(await call("/register", { rawBody }), 400);
+      expect(problem.errors).toEqual([{ field: "body", message: "must be a JSON object" }]);
+    },
+  );
+
   it("answers a body that is not JSON with 415", async () => {
     const response = await call("/register", {
       rawBody: "first_name=A",
