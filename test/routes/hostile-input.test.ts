@@ -19,12 +19,24 @@ import { countLoans, tableCounts } from "../support/table-counts";
  * printed (see test/support/property-seed.ts) so a failure can be replayed.
  */
 
+/** zod's own messages ("Invalid input: expected object, received array", "Too big: …"). */
+const ZOD_DEFAULT_WORDING = /^(Invalid|Too (big|small)|Unrecognized)|expected .+, received/;
+
 async function expectProblemIfRejected(response: Response): Promise<void> {
   expect(response.status).toBeLessThan(500);
   if (response.status >= 400) {
     expect(response.headers.get("content-type")).toBe("application/problem+json");
-    const problem = (await response.json()) as { status: number; detail: string };
+    const problem = (await response.json()) as {
+      status: number;
+      detail: string;
+      errors?: { field: string; message: string }[];
+    };
     expect(problem.status).toBe(response.status);
+    // Every message in the API's own words, naming a field: never a library's default text.
+    for (const error of problem.errors ?? []) {
+      expect(error.field).not.toBe("");
+      expect(error.message).not.toMatch(ZOD_DEFAULT_WORDING);
+    }
   } else {
     await response.body?.cancel();
   }
