@@ -14,7 +14,8 @@ import { useBrowserAndWorker } from "./support/suite";
  * successful action, with a validation error showing) and over the API-key prompt, in the light
  * and the dark colour scheme (console.css follows the system's; axe measures contrast against the
  * background console.css states for the page, white if none). A violation of impact serious or
- * critical fails the test. /docs is Scalar's page: its violations are printed, not asserted.
+ * critical fails the test. /docs, Scalar's page, is not checked here (its findings are in the
+ * README).
  */
 
 const AXE_SOURCE = readFileSync(
