@@ -15,7 +15,8 @@ import { seedWhenEmpty } from "./lib/seed";
 const WRANGLER = fileURLToPath(new URL("../node_modules/.bin/wrangler", import.meta.url));
 const HOST = process.env.HOST ?? "127.0.0.1";
 const PORT = Number(process.env.PORT ?? 8787);
-const BASE_URL = `http://${HOST}:${PORT}`;
+// An IPv6 address goes in brackets in a URL (HOST=::1).
+const BASE_URL = `http://${HOST.includes(":") ? `[${HOST}]` : HOST}:${PORT}`;
 
 const offline = {
   ...process.env,
@@ -31,10 +32,9 @@ const ingest = chooseIngestToken(process.env.INGEST_TOKEN, readFileSync(".dev.va
 
 // Another server on the port would answer the readiness probe below: npm start printed `ready` for
 // it (and tried to seed it) before its own wrangler dev failed with "Address already in use".
-if (!(await portIsFree(HOST, PORT))) {
-  console.error(
-    `npm start failed: ${HOST}:${PORT} is already in use by another server; stop it, or choose another port (PORT=8790 npm start)`,
-  );
+const portProblem = await portInUse(HOST, PORT);
+if (portProblem) {
+  console.error(`npm start failed: ${portProblem}`);
   process.exit(1);
 }
 
@@ -99,10 +99,17 @@ async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> 
   throw new Error(`the Worker did not answer on ${url} within ${timeoutMs / 1000} s`);
 }
 
-function portIsFree(host: string, port: number): Promise<boolean> {
+/** Why `wrangler dev` could not listen on host:port (taken, or a host that is not this machine's), or null. */
+function portInUse(host: string, port: number): Promise<string | null> {
   return new Promise((resolve) => {
     const probe = createServer();
-    probe.once("error", () => resolve(false));
-    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      resolve(
+        error.code === "EADDRINUSE"
+          ? `${host}:${port} is already in use by another server; stop it, or choose another port (PORT=8790 npm start)`
+          : `cannot listen on ${host}:${port} (${error.code ?? error.message}); check HOST and PORT`,
+      ),
+    );
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(null)));
   });
 }

@@ -161,6 +161,29 @@ describe("npm start", () => {
     }
   }, 240_000);
 
+  it("with a HOST that is not this machine's exits 1 saying it cannot listen, not that the port is taken", async () => {
+    const directory = await scratchClone();
+    const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
+    const { command, args } = npmScriptCommand("start");
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): no interface of this machine has it.
+    child = spawn(command, args, {
+      cwd: directory,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...inherited, HOST: "192.0.2.1", PORT: String(await freePort()) },
+    });
+    let output = "";
+    child.stdout?.on("data", (data: Buffer) => (output += data.toString()));
+    child.stderr?.on("data", (data: Buffer) => (output += data.toString()));
+    const [code] = await once(child, "exit");
+
+    expect(code).toBe(1);
+    expect(output).toMatch(
+      /^npm start failed: cannot listen on 192\.0\.2\.1:\d+ \(EADDRNOTAVAIL\)/m,
+    );
+    expect(output).not.toMatch(/already in use|ready: API/);
+  }, 240_000);
+
   it("with ingest turned off in .dev.vars starts, says in one line why it does not seed, and stops", async () => {
     const directory = await scratchClone("INGEST_TOKEN=\n");
     const { url, output } = await start(directory);
