@@ -121,8 +121,8 @@ describe("credit score", () => {
       points: 40,
       inputs: { emis_due: 1, emis_paid_on_time: 1 },
     });
-    // Repaid in full (late: period 1 fell due 2025-02-28) on 2025-03-31, period 2's due date: the
-    // payoff settled period 2 on its day, so only period 1 was missed.
+    // Repaid in full on 2025-03-31, period 2's due date, with period 1 (due 2025-02-28) unpaid: the
+    // payoff settled period 1 late and closed the loan, so period 2 never fell due.
     const paidOffOnDueDate = loan({
       startDate: "2025-01-31",
       endDate: "2026-01-31",
