@@ -21,6 +21,8 @@ interface RecordedLoan {
   interestRateBp: number;
   monthlyPaymentPaise: number;
   emisPaidOnTime: number;
+  /** Absent in records made before model 2026-12.15, which did not read it. */
+  periodsSettled?: number | null;
   startDate: string;
   endDate: string;
   /** Absent in records made before model 2026-12.1, which did not read it. */

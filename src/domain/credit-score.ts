@@ -11,6 +11,11 @@ export interface ScoredLoan {
   loanAmountPaise: number;
   tenure: number;
   emisPaidOnTime: number;
+  /**
+   * Schedule periods settled, late or on time (docs/servicing.md). Null or absent: as many as were
+   * paid on time (a workbook loan before its first API payment; records before model 2026-12.15).
+   */
+  periodsSettled?: number | null;
   startDate: string;
   endDate: string;
   /** The date the loan was repaid in full (docs/servicing.md); a loan repaid is not current. */
@@ -96,17 +101,20 @@ function onTimeRepayment(loans: readonly ScoredLoan[], asOf: string): ScoreCompo
   let due = 0;
   let paidOnTime = 0;
   for (const loan of loans) {
+    // The periods settled, not the on-time count, say which instalments were paid: a late one
+    // followed by one on time is two periods settled and one on time.
+    const settled = Math.max(loan.periodsSettled ?? 0, loan.emisPaidOnTime);
     const dueThrough = wholeMonthsBetween(loan.startDate, asOf);
     // One falling due on the as-of date can still be paid on time that day (docs/servicing.md):
-    // counted once the on-time count covers it, never as missed before the day is out.
+    // counted once it is settled, never as missed before the day is out.
     const dueSoFar =
-      loan.emisPaidOnTime >= dueThrough ? dueThrough : instalmentsDueBefore(loan.startDate, asOf);
+      settled >= dueThrough ? dueThrough : instalmentsDueBefore(loan.startDate, asOf);
     let dueForLoan = Math.min(loan.tenure, dueSoFar);
     if (loan.closedOn && loan.closedOn < asOf) {
       // Nothing falls due once a loan is repaid (counting its later months as missed scored an
-      // early payoff like a default); instalments it paid ahead of their months still count.
+      // early payoff like a default); instalments it settled ahead of their months still count.
       const dueByClose = instalmentsDueBefore(loan.startDate, loan.closedOn);
-      dueForLoan = Math.min(dueForLoan, Math.max(dueByClose, loan.emisPaidOnTime));
+      dueForLoan = Math.min(dueForLoan, Math.max(dueByClose, settled));
     }
     due += dueForLoan;
     paidOnTime += Math.min(loan.emisPaidOnTime, dueForLoan);

@@ -36,8 +36,11 @@
  * 2026-12.14: an instalment falling due on the as-of date counts as due only once it is paid on
  * time (until the day is out it can be; it had scored as missed), and a payoff on a due date
  * settles that day's instalment rather than missing it.
+ * 2026-12.15: those two rules read which instalments were paid from the periods settled (late or
+ * on time), not the on-time count: a late instalment followed by one paid on its due date, or by a
+ * payoff, had dropped out of the instalments due.
  */
-export const MODEL_VERSION = "2026-12.14";
+export const MODEL_VERSION = "2026-12.15";
 
 /**
  * The files (in src/domain/) whose text is the model: the score, the decision, their arithmetic
@@ -58,4 +61,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "174211a40465b3535a642cabd12f80d2441362d1657b93c9ccdd8dd70939d90c";
+  "3e84292520989260784b77fd2ac3e7a62b1bca992e75db54651fc06b5abb1842";

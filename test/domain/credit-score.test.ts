@@ -134,6 +134,31 @@ describe("credit score", () => {
     });
   });
 
+  it("tells a late instalment from an unpaid one by the periods settled, not the on-time count", () => {
+    // Booked 2025-05-15: period 1 (due 06-15) paid late, period 2 paid on 07-15, its due date.
+    const lateThenOnTime = loan({
+      startDate: "2025-05-15",
+      endDate: "2026-05-15",
+      emisPaidOnTime: 1,
+      periodsSettled: 2,
+    });
+    // The on-time count alone (1 of the 2 due by then) read as "period 2 unpaid, period 1 on time".
+    expect(computeCreditScore([lateThenOnTime], LIMIT, "2025-07-15").breakdown[0]).toMatchObject({
+      inputs: { emis_due: 2, emis_paid_on_time: 1 },
+    });
+    // Repaid in full on 07-15 instead: the late period 1 stays missed on every later day.
+    const paidOff = { ...lateThenOnTime, closedOn: "2025-07-15" };
+    expect(computeCreditScore([paidOff], LIMIT, "2025-12-01").breakdown[0]).toMatchObject({
+      inputs: { emis_due: 2, emis_paid_on_time: 1 },
+    });
+    // Period 1 on time and period 2 due today, unpaid: not missed yet.
+    const unpaidToday = { ...lateThenOnTime, periodsSettled: 1 };
+    expect(computeCreditScore([unpaidToday], LIMIT, "2025-07-15").breakdown[0]).toMatchObject({
+      points: 40,
+      inputs: { emis_due: 1, emis_paid_on_time: 1 },
+    });
+  });
+
   it("zeroes the score when current loans exceed the approved limit, and says so", () => {
     const current = loan({
       loanAmountPaise: LIMIT + 1,

@@ -177,6 +177,35 @@ describe("POST /check-eligibility", () => {
     expect(paidToday.body).toMatchObject({ credit_score: 60, corrected_interest_rate: 10 });
   });
 
+  it("keeps a late instalment as missed when the next one is paid on its due date", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    const loanId = await seedLoan({
+      customerId: customer_id,
+      amount: 100_000,
+      rate: 12,
+      tenure: 12,
+      startDate: "2025-05-15",
+      endDate: "2026-05-15",
+    });
+    const pay = (asOf: string) =>
+      callJson<{ period: number; on_time: boolean }>(`/make-payment/${customer_id}/${loanId}`, {
+        body: { amount: 8884.88 },
+        env: { AS_OF_DATE: asOf },
+      });
+    // Period 1 (due 06-15) paid late, period 2 paid on 07-15, its due date.
+    expect((await pay("2025-06-20")).body).toMatchObject({ period: 1, on_time: false });
+    expect((await pay("2025-07-15")).body).toMatchObject({ period: 2, on_time: true });
+    const checked = await callJson<{ score_breakdown: { inputs: unknown }[] }>(
+      "/check-eligibility",
+      {
+        body: { customer_id, loan_amount: 10_000, interest_rate: 12, tenure: 12 },
+        env: { AS_OF_DATE: "2025-07-15" },
+      },
+    );
+    // One of the two due was on time; the on-time count alone read "1 of 1".
+    expect(checked.body.score_breakdown[0]?.inputs).toEqual({ emis_due: 2, emis_paid_on_time: 1 });
+  });
+
   it("answers an unknown customer with 404", async () => {
     await expectProblem(
       await call("/check-eligibility", {

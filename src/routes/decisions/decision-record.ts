@@ -54,6 +54,8 @@ export function newDecisionRecord(made: DecisionMade): NewDecisionRecord {
         interestRateBp: loan.interestRateBp,
         monthlyPaymentPaise: loan.monthlyPaymentPaise,
         emisPaidOnTime: loan.emisPaidOnTime,
+        // Which instalments were paid, late or on time (the on-time score since 2026-12.15).
+        periodsSettled: loan.periodsSettled,
         startDate: loan.startDate,
         endDate: loan.endDate,
         // A closed loan no longer counts toward the limit or the 50 % rule (since 2026-12.1).
@@ -112,6 +114,7 @@ export function toDecisionResponse(record: DecisionRecord): DecisionRecordRespon
         monthly_installment: paiseToRupees(loan.monthlyPaymentPaise),
         tenure: loan.tenure,
         emis_paid_on_time: loan.emisPaidOnTime,
+        periods_settled: loan.periodsSettled ?? null,
         start_date: loan.startDate,
         end_date: loan.endDate,
         // Without it a decision that left a repaid loan out could not be replayed from the record.
