@@ -15,6 +15,20 @@ interface Eligibility {
   reasons: { code: string; message: string }[];
 }
 
+/** A customer earning ₹50,000 with a ₹1,00,000 loan at 12 % for 12 months from 2025-05-15. */
+async function customerWithMonthOldLoan() {
+  const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+  const loanId = await seedLoan({
+    customerId: customer_id,
+    amount: 100_000,
+    rate: 12,
+    tenure: 12,
+    startDate: "2025-05-15",
+    endDate: "2026-05-15",
+  });
+  return { customer_id, loanId };
+}
+
 async function check(body: Record<string, unknown>) {
   return callJson<Eligibility>("/check-eligibility", { body });
 }
@@ -147,16 +161,8 @@ describe("POST /check-eligibility", () => {
   });
 
   it("does not score an instalment as missed on its due date, while it can still be paid on time", async () => {
-    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
     // Period 1 falls due on the as-of date (2025-06-15); EMI 8,884.88.
-    const loanId = await seedLoan({
-      customerId: customer_id,
-      amount: 100_000,
-      rate: 12,
-      tenure: 12,
-      startDate: "2025-05-15",
-      endDate: "2026-05-15",
-    });
+    const { customer_id, loanId } = await customerWithMonthOldLoan();
     const request = { customer_id, loan_amount: 700_000, interest_rate: 10, tenure: 60 };
     const dueToday = await check(request);
     // 20 + 4 + 15 + 1: nothing missed yet, so the 12 % floor, whose EMI fits half the salary (at
@@ -178,15 +184,7 @@ describe("POST /check-eligibility", () => {
   });
 
   it("keeps a late instalment as missed when the next one is paid on its due date", async () => {
-    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
-    const loanId = await seedLoan({
-      customerId: customer_id,
-      amount: 100_000,
-      rate: 12,
-      tenure: 12,
-      startDate: "2025-05-15",
-      endDate: "2026-05-15",
-    });
+    const { customer_id, loanId } = await customerWithMonthOldLoan();
     const pay = (asOf: string) =>
       callJson<{ period: number; on_time: boolean }>(`/make-payment/${customer_id}/${loanId}`, {
         body: { amount: 8884.88 },

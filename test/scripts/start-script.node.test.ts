@@ -50,6 +50,23 @@ async function scratchClone(devVars?: string): Promise<string> {
   return scratch;
 }
 
+/** Runs `npm start` in `directory`, expected to stop on its own; its exit code and output. */
+async function startUntilExit(directory: string, env: Record<string, string>) {
+  const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
+  const { command, args } = npmScriptCommand("start");
+  child = spawn(command, args, {
+    cwd: directory,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...inherited, ...env },
+  });
+  let output = "";
+  child.stdout?.on("data", (data: Buffer) => (output += data.toString()));
+  child.stderr?.on("data", (data: Buffer) => (output += data.toString()));
+  const [code] = await once(child, "exit");
+  return { code: code as number | null, output };
+}
+
 /** Runs `npm start` in `directory` until it prints its ready line; returns the API URL and output. */
 async function start(directory: string) {
   const port = await freePort();
@@ -137,19 +154,8 @@ describe("npm start", () => {
     other.listen(await freePort(), "127.0.0.1");
     await once(other, "listening");
     const { port } = other.address() as { port: number };
-    const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
-    const { command, args } = npmScriptCommand("start");
     try {
-      child = spawn(command, args, {
-        cwd: directory,
-        detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...inherited, PORT: String(port) },
-      });
-      let output = "";
-      child.stdout?.on("data", (data: Buffer) => (output += data.toString()));
-      child.stderr?.on("data", (data: Buffer) => (output += data.toString()));
-      const [code] = await once(child, "exit");
+      const { code, output } = await startUntilExit(directory, { PORT: String(port) });
 
       expect(code).toBe(1);
       expect(output).toMatch(
@@ -163,19 +169,11 @@ describe("npm start", () => {
 
   it("with a HOST that is not this machine's exits 1 saying it cannot listen, not that the port is taken", async () => {
     const directory = await scratchClone();
-    const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
-    const { command, args } = npmScriptCommand("start");
     // 192.0.2.1 is TEST-NET-1 (RFC 5737): no interface of this machine has it.
-    child = spawn(command, args, {
-      cwd: directory,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...inherited, HOST: "192.0.2.1", PORT: String(await freePort()) },
+    const { code, output } = await startUntilExit(directory, {
+      HOST: "192.0.2.1",
+      PORT: String(await freePort()),
     });
-    let output = "";
-    child.stdout?.on("data", (data: Buffer) => (output += data.toString()));
-    child.stderr?.on("data", (data: Buffer) => (output += data.toString()));
-    const [code] = await once(child, "exit");
 
     expect(code).toBe(1);
     expect(output).toMatch(
