@@ -50,8 +50,8 @@ async function scratchClone(devVars?: string): Promise<string> {
   return scratch;
 }
 
-/** Runs `npm start` in `directory`, expected to stop on its own; its exit code and output. */
-async function startUntilExit(directory: string, env: Record<string, string>) {
+/** Starts `npm start` in `directory` in its own process group (as a terminal's Ctrl-C reaches it). */
+function spawnStart(directory: string, env: Record<string, string>): ChildProcess {
   const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
   const { command, args } = npmScriptCommand("start");
   child = spawn(command, args, {
@@ -60,25 +60,23 @@ async function startUntilExit(directory: string, env: Record<string, string>) {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...inherited, ...env },
   });
+  return child;
+}
+
+/** Runs `npm start` in `directory`, expected to stop on its own; its exit code and output. */
+async function startUntilExit(directory: string, env: Record<string, string>) {
+  const started = spawnStart(directory, env);
   let output = "";
-  child.stdout?.on("data", (data: Buffer) => (output += data.toString()));
-  child.stderr?.on("data", (data: Buffer) => (output += data.toString()));
-  const [code] = await once(child, "exit");
+  started.stdout?.on("data", (data: Buffer) => (output += data.toString()));
+  started.stderr?.on("data", (data: Buffer) => (output += data.toString()));
+  const [code] = await once(started, "exit");
   return { code: code as number | null, output };
 }
 
 /** Runs `npm start` in `directory` until it prints its ready line; returns the API URL and output. */
 async function start(directory: string) {
   const port = await freePort();
-  const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
-  const { command, args } = npmScriptCommand("start");
-  child = spawn(command, args, {
-    cwd: directory,
-    // Its own process group, as a terminal's Ctrl-C reaches it.
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...inherited, PORT: String(port) },
-  });
+  spawnStart(directory, { PORT: String(port) });
   let output = "";
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready:\n${output}`)), 150_000);
