@@ -4,6 +4,7 @@
  * a bookmark followed by a space was a 400 on the Worker and accepted on the Node server.
  */
 const EDGE_WHITESPACE = /^[\t ]+|[\t ]+$/g;
+const HAS_EDGE_WHITESPACE = /^[\t ]|[\t ]$/;
 
 /**
  * The request with every header value trimmed, as Node would have parsed it; a request with
@@ -12,7 +13,7 @@ const EDGE_WHITESPACE = /^[\t ]+|[\t ]+$/g;
  */
 export function withTrimmedHeaders(request: Request): Request {
   const entries = [...request.headers];
-  if (!entries.some(([, value]) => value.replace(EDGE_WHITESPACE, "") !== value)) return request;
+  if (!entries.some(([, value]) => HAS_EDGE_WHITESPACE.test(value))) return request;
   const headers = new Headers();
   for (const [name, value] of entries) headers.append(name, value.replace(EDGE_WHITESPACE, ""));
   return new Request(request, { headers });
