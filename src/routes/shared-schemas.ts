@@ -149,19 +149,24 @@ export const IDEMPOTENT_REPLAYED = {
  * A problem+json response of a route, for the OpenAPI document; `schema` when a route's problems
  * carry fields of their own (make-payment's refusals).
  */
-export function problemContent(
+export function problemContent<S extends z.ZodType = typeof problemSchema>(
   description: string,
   headers: ResponseHeaders = {},
-  schema: z.ZodType = problemSchema,
+  schema?: S,
 ) {
   return {
-    content: { "application/problem+json": { schema } },
+    // Typed as S, not z.ZodType: the typed client reads a problem's body type from here.
+    content: { "application/problem+json": { schema: (schema ?? problemSchema) as S } },
     description,
     headers: z.object({ ...REQUEST_ID, ...headers }),
   };
 }
 
-/** Error responses, spread into every route so the document lists them once per status. */
+/**
+ * Error responses, spread into every route so the document lists them once per status. Not `as
+ * const`: spreading a readonly object turns its numeric keys into strings ("404"), which the typed
+ * client does not take for statuses, so it left every one of these out of its response types.
+ */
 export const problemResponses = {
   400: problemContent(
     "Invalid request: malformed JSON, wrong types, missing fields or values out of range",
@@ -179,13 +184,13 @@ export const problemResponses = {
   ),
   500: problemContent("Unexpected error (no internals are disclosed)"),
   503: problemContent("The database is unavailable; retry later", RETRY_AFTER),
-} as const;
+};
 
 /** The writes under the rate limit (register, create-loan, make-payment) also answer 429. */
 export const rateLimitedProblemResponses = {
   ...problemResponses,
   429: problemContent("Too many writes from this client; see Retry-After", RETRY_AFTER),
-} as const;
+};
 
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { content: { "application/json": { schema } }, required: true } as const;

@@ -222,6 +222,50 @@ describe("the typed client", () => {
     expect(sent).toEqual([null, newer, newer]);
   });
 
+  it("types every documented error status and its problem body, as they arrive", async () => {
+    // The statuses every route shares (400, 404, 429, 503, …) were missing from the response
+    // type, so `status === 404` did not compile and a 409's body was typed as any JSON.
+    const missing = await client["view-loans"][":customer_id"].$get({
+      param: { customer_id: "999999" },
+    });
+    if (missing.status !== 404) throw new Error(`view-loans answered ${missing.status}`);
+    const notFound = await missing.json();
+    expectTypeOf(notFound.errors).toEqualTypeOf<{ field: string; message: string }[]>();
+    expect(notFound).toMatchObject({ status: 404, type: "/problems/not-found", errors: [] });
+
+    const invalid = await client["check-eligibility"].$post({
+      json: { customer_id: 1, loan_amount: 0.001, interest_rate: 10, tenure: 12 },
+    });
+    if (invalid.status !== 400) throw new Error(`check-eligibility answered ${invalid.status}`);
+    const problem = await invalid.json();
+    expect(problem.errors.map((error) => error.field)).toEqual(["loan_amount"]);
+
+    const phone = uniquePhone();
+    const customer = {
+      first_name: "Dev",
+      last_name: "Sen",
+      age: 30,
+      monthly_income: 1,
+      phone_number: phone,
+    };
+    await client.register.$post({ json: customer });
+    const again = await client.register.$post({ json: customer });
+    if (again.status !== 409) throw new Error(`register answered ${again.status}`);
+    const conflict = await again.json();
+    expectTypeOf(conflict.detail).toEqualTypeOf<string>();
+    expect(conflict.errors).toEqual([{ field: "phone_number", message: "is already on file" }]);
+
+    const refused = await client["make-payment"][":customer_id"][":loan_id"].$post({
+      param: { customer_id: "1", loan_id: "999999" },
+      json: { amount: 1 },
+      header: {},
+    });
+    // make-payment's own refusals carry a code: its 422's body is the PaymentProblem.
+    if (refused.status === 422) expectTypeOf((await refused.json()).code).toBeNullable();
+    expectTypeOf<400 | 404 | 429 | 503>().toExtend<typeof refused.status>();
+    expect(refused.status).toBe(404);
+  });
+
   it("refuses, at compile time, calls that do not match the contract", () => {
     // Never called: only the compiler reads this. An unused @ts-expect-error fails typecheck too,
     // so these lines also prove the client is typed rather than `any`.

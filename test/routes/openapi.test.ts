@@ -55,6 +55,27 @@ describe("generated API documentation", () => {
     ]);
   });
 
+  it("names every operation with a unique operationId, for a generated client's method names", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    const ids = Object.entries(body.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).map(
+        ([method, operation]) =>
+          `${method} ${path} ${(operation as { operationId?: string }).operationId}`,
+      ),
+    );
+    expect(ids.sort()).toEqual([
+      "get /customers/{customer_id}/decisions listCustomerDecisions",
+      "get /decisions/{decision_id} viewDecision",
+      "get /view-loan/{loan_id} viewLoan",
+      "get /view-loans/{customer_id} viewLoans",
+      "get /view-statement/{customer_id}/{loan_id} viewStatement",
+      "post /check-eligibility checkEligibility",
+      "post /create-loan createLoan",
+      "post /make-payment/{customer_id}/{loan_id} makePayment",
+      "post /register register",
+    ]);
+  });
+
   it("declares x-d1-bookmark on the reads' requests and on every response", async () => {
     const { body } = await callJson<OpenApiDocument>("/openapi.json");
     const components = body.components as unknown as {

@@ -48,6 +48,7 @@ export const customerSchema = z
   .openapi("Customer");
 
 export const register = createRoute({
+  operationId: "register",
   method: "post",
   path: "/register",
   tags: ["Customers"],

@@ -106,6 +106,7 @@ const decisionIdSchema = z
   );
 
 export const viewDecision = createRoute({
+  operationId: "viewDecision",
   method: "get",
   path: "/decisions/{decision_id}",
   tags: ["Decisions"],
@@ -148,6 +149,7 @@ const cursorSchema = z
   .optional();
 
 export const listCustomerDecisions = createRoute({
+  operationId: "listCustomerDecisions",
   method: "get",
   path: "/customers/{customer_id}/decisions",
   tags: ["Decisions"],

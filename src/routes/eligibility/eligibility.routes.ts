@@ -52,6 +52,7 @@ export const eligibilitySchema = z
   .openapi("Eligibility");
 
 export const checkEligibility = createRoute({
+  operationId: "checkEligibility",
   method: "post",
   path: "/check-eligibility",
   tags: ["Loans"],

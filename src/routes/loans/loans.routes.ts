@@ -50,6 +50,7 @@ export const createLoanResultSchema = z
   .openapi("CreateLoanResult");
 
 export const createLoan = createRoute({
+  operationId: "createLoan",
   method: "post",
   path: "/create-loan",
   tags: ["Loans"],
@@ -116,6 +117,7 @@ export const loanDetailSchema = z
 export const loanSummarySchema = z.object(loanFields).openapi("LoanSummary");
 
 export const viewLoan = createRoute({
+  operationId: "viewLoan",
   method: "get",
   path: "/view-loan/{loan_id}",
   tags: ["Loans"],
@@ -132,6 +134,7 @@ export const viewLoan = createRoute({
 });
 
 export const viewLoans = createRoute({
+  operationId: "viewLoans",
   method: "get",
   path: "/view-loans/{customer_id}",
   tags: ["Loans"],

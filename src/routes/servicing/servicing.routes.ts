@@ -95,6 +95,7 @@ function paymentProblem(description: string, headers: ResponseHeaders = {}) {
 }
 
 export const makePayment = createRoute({
+  operationId: "makePayment",
   method: "post",
   path: "/make-payment/{customer_id}/{loan_id}",
   tags: ["Servicing"],
@@ -182,6 +183,7 @@ export const statementSchema = z
   .openapi("Statement");
 
 export const viewStatement = createRoute({
+  operationId: "viewStatement",
   method: "get",
   path: "/view-statement/{customer_id}/{loan_id}",
   tags: ["Servicing"],
