@@ -87,6 +87,18 @@ function labelOf(input: HTMLInputElement): string {
   );
 }
 
+/*
+ * Forms asked to submit while a submission was in flight. The address changing to another loan
+ * while the first is still loading must show the second: dropped, the view showed the first.
+ */
+const resubmit = new WeakSet<HTMLFormElement>();
+
+/** Submits a form now, or once the submission in flight ends, with the form's values then. */
+export function submitLatest(form: HTMLFormElement): void {
+  if (form.querySelector("button")?.disabled) resubmit.add(form);
+  else form.requestSubmit();
+}
+
 /** Wires a form: one submission at a time, errors cleared before and shown after. */
 export function onSubmit(
   form: HTMLFormElement,
@@ -104,6 +116,7 @@ export function onSubmit(
       showError(form, error);
     } finally {
       if (button) button.disabled = false;
+      if (resubmit.delete(form)) form.requestSubmit();
     }
   });
 }

@@ -44,4 +44,34 @@ describe("the console over a working day", () => {
     expect(await fact(loan, "Period")).toBe("2012-04-22 to 2019-04-22 (open, not current)");
     expect(await fact(loan, "Status")).toBe("active");
   });
+
+  it("shows the loan the address names when it changes while the previous loan is still loading", async () => {
+    const { page } = suite.session();
+    // Loan 1579's answer is held until loan 4420 has been asked for, as on a slow network.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let asked = () => {};
+    const requested = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    await page.route("**/view-loan/1579", async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    await page.goto(url("/#loan/1579"));
+    await requested;
+    await page.evaluate(() => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = "#loan/4420";
+    });
+    release();
+
+    const loan = view(page, "loan");
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 4420" }).waitFor();
+    await suite.session().settled();
+    expect(await loan.locator("#loan-result .verdict").innerText()).toBe("Loan 4420");
+    expect(await loan.getByLabel("Loan ID").inputValue()).toBe("4420");
+  });
 });
