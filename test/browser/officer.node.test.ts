@@ -12,6 +12,8 @@ import { useBrowserAndWorker } from "./support/suite";
 const suite = useBrowserAndWorker(startSeededWorker);
 const url = suite.url;
 
+const rupees = (text: string) => Number(text.replace(/[₹,]/g, ""));
+
 async function apiGet<T>(path: string): Promise<T> {
   const response = await fetch(url(path));
   expect(response.status, path).toBe(200);
@@ -73,5 +75,47 @@ describe("the console over a working day", () => {
     await suite.session().settled();
     expect(await loan.locator("#loan-result .verdict").innerText()).toBe("Loan 4420");
     expect(await loan.getByLabel("Loan ID").inputValue()).toBe("4420");
+  });
+
+  it("keeps a payment's receipt off another loan opened while the payment was in flight", async () => {
+    const { page } = suite.session();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route("**/make-payment/**", async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(url("/#loan/6701"));
+    const loan = view(page, "loan");
+    const due = loan.locator("#payment-due");
+    await due.getByText(/^Period \d+, due/).waitFor();
+    const instalment = rupees(await fact(due, "Instalment due"));
+    await fillByLabel(loan, { Amount: instalment });
+    const paying = page.waitForRequest("**/make-payment/68/6701");
+    await loan.getByRole("button", { name: "Pay" }).click();
+    await paying;
+
+    // The officer opens customer 68's other loan before the answer arrives.
+    await page.evaluate(() => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = "#loan/4420";
+    });
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 4420" }).waitFor();
+    await due.getByText(/^Period \d+, due/).waitFor();
+    const answered = page.waitForResponse("**/make-payment/68/6701");
+    release();
+    expect((await answered).status()).toBe(201);
+    await suite.session().settled();
+
+    expect(await loan.locator("#payment-result").innerText()).toBe("");
+    expect(await loan.locator("#loan-result .verdict").innerText()).toBe("Loan 4420");
+    // The payment was taken on 6701, whose view shows it once opened again.
+    const statement = await apiGet<{ payments: { source: string; amount: number }[] }>(
+      "/view-statement/68/6701",
+    );
+    expect(statement.payments.filter((p) => p.source === "api").map((p) => p.amount)).toEqual([
+      instalment,
+    ]);
   });
 });
