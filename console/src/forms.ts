@@ -1,4 +1,5 @@
 import { ApiError, type FieldError } from "./api";
+import { show } from "./render";
 
 /*
  * Form plumbing shared by every view: read values (numbers where the input says so), show the
@@ -113,6 +114,9 @@ export function onSubmit(
     try {
       await handler(formValues(form));
     } catch (error) {
+      // The answer shown (data-result) was to another request: left under the error, a previous
+      // customer's "Eligible" read as the answer about the customer the request failed for.
+      if (form.dataset.result) show(form.dataset.result);
       showError(form, error);
     } finally {
       if (button) button.disabled = false;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { startSeededWorker } from "../../scripts/lib/seeded-worker";
-import { fact, fillByLabel, openView, view } from "./support/console-page";
+import { fact, fillByLabel, loanRequest, openView, view } from "./support/console-page";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
@@ -117,5 +117,20 @@ describe("the console over a working day", () => {
     expect(statement.payments.filter((p) => p.source === "api").map((p) => p.amount)).toEqual([
       instalment,
     ]);
+  });
+
+  it("leaves no previous verdict under the error of a check that failed", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const check = await openView(page, "check");
+    await fillByLabel(check, loanRequest(80));
+    await check.getByRole("button", { name: "Check" }).click();
+    await check.locator("#check-result .verdict").waitFor();
+
+    // Another customer, unknown: the API answers 404, so there is no verdict to show.
+    await fillByLabel(check, { "Customer ID": 99_999 });
+    await check.getByRole("button", { name: "Check" }).click();
+    await check.getByRole("alert").getByText("Customer 99999 does not exist.").waitFor();
+    expect(await check.locator("#check-result").innerText()).toBe("");
   });
 });
