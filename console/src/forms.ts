@@ -1,4 +1,5 @@
 import { ApiError, type FieldError } from "./api";
+import { show } from "./render";
 
 /*
  * Form plumbing shared by every view: read values (numbers where the input says so), show the
@@ -87,6 +88,18 @@ function labelOf(input: HTMLInputElement): string {
   );
 }
 
+/*
+ * Forms asked to submit while a submission was in flight. The address changing to another loan
+ * while the first is still loading must show the second: dropped, the view showed the first.
+ */
+const resubmit = new WeakSet<HTMLFormElement>();
+
+/** Submits a form now, or once the submission in flight ends, with the form's values then. */
+export function submitLatest(form: HTMLFormElement): void {
+  if (form.querySelector("button")?.disabled) resubmit.add(form);
+  else form.requestSubmit();
+}
+
 /** Wires a form: one submission at a time, errors cleared before and shown after. */
 export function onSubmit(
   form: HTMLFormElement,
@@ -101,9 +114,13 @@ export function onSubmit(
     try {
       await handler(formValues(form));
     } catch (error) {
+      // The answer shown (data-result) was to another request: left under the error, a previous
+      // customer's "Eligible" read as the answer about the customer the request failed for.
+      if (form.dataset.result) show(form.dataset.result);
       showError(form, error);
     } finally {
       if (button) button.disabled = false;
+      if (resubmit.delete(form)) form.requestSubmit();
     }
   });
 }

@@ -1,4 +1,5 @@
 import { detectApiKey, setUpApiKeyPanel } from "./api-key";
+import { submitLatest } from "./forms";
 import { setUpBook } from "./views/book";
 import { setUpCheck } from "./views/check";
 import { setUpDecisions } from "./views/decisions";
@@ -48,7 +49,7 @@ function submitWith(formId: string, fields: Record<string, string>): void {
     const input = target.querySelector<HTMLInputElement>(`input[name=${field}]`);
     if (input) input.value = decoded(value);
   }
-  target.requestSubmit();
+  submitLatest(target);
 }
 
 function route(): void {
@@ -78,7 +79,7 @@ const loanForm = form("loan-form");
 // After a payment the loan is read again, so its instalment and repayments left are current.
 setUpLoan(
   loanForm,
-  setUpPayment(form("payment-form"), () => loanForm.requestSubmit()),
+  setUpPayment(form("payment-form"), () => submitLatest(loanForm)),
 );
 setUpDecisions(form("decisions-form"));
 setUpStatement(form("statement-form"));

@@ -2,6 +2,7 @@ import { api } from "../api";
 import { onSubmit } from "../forms";
 import { facts, h, money, percent, show } from "../render";
 import type { LoanDetail } from "../types";
+import { loanState } from "./loans";
 import type { PaymentPanel } from "./payment";
 
 export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
@@ -30,10 +31,7 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
           "Tenure",
           `${body.tenure} months, ${body.emis_paid_on_time} paid on time, ${body.repayments_left} left`,
         ],
-        [
-          "Period",
-          `${body.start_date} to ${body.end_date} (${body.is_current ? "current" : "closed"})`,
-        ],
+        ["Period", `${body.start_date} to ${body.end_date} (${loanState(body)})`],
         ["Status", body.status === "closed" ? `closed on ${body.closed_on}` : "active"],
       ]),
       h(

@@ -30,6 +30,15 @@ export function setUpLoans(form: HTMLFormElement): void {
   });
 }
 
+/**
+ * A loan's state in a word or two. Only a repaid loan is closed: one past its end date with
+ * instalments still owed is not current, yet open (the API's `status` is "active").
+ */
+export function loanState(loan: Pick<LoanSummary, "status" | "is_current">): string {
+  if (loan.status === "closed") return "closed";
+  return loan.is_current ? "current" : "open, not current";
+}
+
 function loanTable(loans: LoanSummary[], customerId: string, caption: string): HTMLElement {
   const header = h(
     "tr",
@@ -49,7 +58,7 @@ function loanTable(loans: LoanSummary[], customerId: string, caption: string): H
       h("td", {}, loan.start_date),
       h("td", {}, loan.end_date),
       h("td", { class: "num" }, loan.repayments_left),
-      h("td", {}, loan.is_current ? "current" : "closed"),
+      h("td", {}, loanState(loan)),
       h(
         "td",
         {},

@@ -29,15 +29,21 @@ export function setUpPayment(form: HTMLFormElement, onPaid: () => void): Payment
   });
 
   onSubmit(form, async (values) => {
-    if (!target) return;
-    const path = `/make-payment/${target.customerId}/${target.loanId}`;
+    const paying = target;
+    if (!paying) return;
+    const path = `/make-payment/${paying.customerId}/${paying.loanId}`;
+    // The officer moved to another loan while this was in flight: its receipt or refusal must not
+    // appear under that loan. This loan's view shows the outcome when it is opened again.
+    const movedOn = () => target?.loanId !== paying.loanId;
     try {
       const { headers, body } = await api<PaymentResult>("POST", path, values, {
         "Idempotency-Key": key,
       });
+      if (movedOn()) return;
       show("payment-result", ...receipt(body, headers.get("Idempotent-Replayed") === "true"));
       onPaid();
     } catch (error) {
+      if (movedOn()) return;
       const refusal = error instanceof ApiError ? refusalText(error) : null;
       if (!refusal) throw error;
       showFieldError(form, "amount", refusal);

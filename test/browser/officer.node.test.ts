@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { startSeededWorker } from "../../scripts/lib/seeded-worker";
+import { fact, fillByLabel, loanRequest, openView, view } from "./support/console-page";
+import { useBrowserAndWorker } from "./support/suite";
+
+/*
+ * A loan officer's day in the console, in Debian's Chromium against a real local Worker with the
+ * lender's workbooks (AS_OF_DATE 2025-06-15): what the console shows agrees with what the API
+ * answers, and the view shows what its address names.
+ */
+
+const suite = useBrowserAndWorker(startSeededWorker);
+const url = suite.url;
+
+const rupees = (text: string) => Number(text.replace(/[₹,]/g, ""));
+
+async function apiGet<T>(path: string): Promise<T> {
+  const response = await fetch(url(path));
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as T;
+}
+
+describe("the console over a working day", () => {
+  it("calls a loan past its end date with instalments still owed open, not closed, as the API does", async () => {
+    const { page } = suite.session();
+    // Customer 2's loan 3957 ended on 2019-04-22 with 10 of its 84 instalments still unpaid.
+    const [api] = (
+      await apiGet<{ loan_id: number; status: string; is_current: boolean }[]>("/view-loans/2")
+    ).filter((loan) => loan.loan_id === 3957);
+    expect(api).toMatchObject({ status: "active", is_current: false });
+
+    await page.goto(url("/"));
+    const loans = await openView(page, "loans");
+    await fillByLabel(loans, { "Customer ID": 2 });
+    await loans.getByRole("button", { name: "Look up" }).click();
+    const row = loans.locator("tbody tr", {
+      has: page.getByRole("link", { name: "3957", exact: true }),
+    });
+    await row.waitFor();
+    expect(await row.locator("td").nth(6).innerText()).toBe("10");
+    expect(await row.locator("td").nth(7).innerText()).toBe("open, not current");
+
+    await row.getByRole("link", { name: "3957", exact: true }).click();
+    const loan = view(page, "loan");
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 3957" }).waitFor();
+    expect(await fact(loan, "Period")).toBe("2012-04-22 to 2019-04-22 (open, not current)");
+    expect(await fact(loan, "Status")).toBe("active");
+  });
+
+  it("shows the loan the address names when it changes while the previous loan is still loading", async () => {
+    const { page } = suite.session();
+    // Loan 1579's answer is held until loan 4420 has been asked for, as on a slow network.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let asked = () => {};
+    const requested = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    await page.route("**/view-loan/1579", async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    await page.goto(url("/#loan/1579"));
+    await requested;
+    await page.evaluate(() => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = "#loan/4420";
+    });
+    release();
+
+    const loan = view(page, "loan");
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 4420" }).waitFor();
+    await suite.session().settled();
+    expect(await loan.locator("#loan-result .verdict").innerText()).toBe("Loan 4420");
+    expect(await loan.getByLabel("Loan ID").inputValue()).toBe("4420");
+  });
+
+  it("keeps a payment's receipt off another loan opened while the payment was in flight", async () => {
+    const { page } = suite.session();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route("**/make-payment/**", async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(url("/#loan/6701"));
+    const loan = view(page, "loan");
+    const due = loan.locator("#payment-due");
+    await due.getByText(/^Period \d+, due/).waitFor();
+    const instalment = rupees(await fact(due, "Instalment due"));
+    await fillByLabel(loan, { Amount: instalment });
+    const paying = page.waitForRequest("**/make-payment/68/6701");
+    await loan.getByRole("button", { name: "Pay" }).click();
+    await paying;
+
+    // The officer opens customer 68's other loan before the answer arrives.
+    await page.evaluate(() => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = "#loan/4420";
+    });
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 4420" }).waitFor();
+    await due.getByText(/^Period \d+, due/).waitFor();
+    const answered = page.waitForResponse("**/make-payment/68/6701");
+    release();
+    expect((await answered).status()).toBe(201);
+    await suite.session().settled();
+
+    expect(await loan.locator("#payment-result").innerText()).toBe("");
+    expect(await loan.locator("#loan-result .verdict").innerText()).toBe("Loan 4420");
+    // The payment was taken on 6701, whose view shows it once opened again.
+    const statement = await apiGet<{ payments: { source: string; amount: number }[] }>(
+      "/view-statement/68/6701",
+    );
+    expect(statement.payments.filter((p) => p.source === "api").map((p) => p.amount)).toEqual([
+      instalment,
+    ]);
+  });
+
+  it("leaves no previous verdict under the error of a check that failed", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const check = await openView(page, "check");
+    await fillByLabel(check, loanRequest(80));
+    await check.getByRole("button", { name: "Check" }).click();
+    await check.locator("#check-result .verdict").waitFor();
+
+    // Another customer, unknown: the API answers 404, so there is no verdict to show.
+    await fillByLabel(check, { "Customer ID": 99_999 });
+    await check.getByRole("button", { name: "Check" }).click();
+    await check.getByRole("alert").getByText("Customer 99999 does not exist.").waitFor();
+    expect(await check.locator("#check-result").innerText()).toBe("");
+  });
+});
