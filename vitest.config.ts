@@ -29,6 +29,9 @@ export default defineConfig(async () => {
                 ratelimits: {
                   TIGHT_RATE_LIMITER: { simple: { limit: 3, period: 60 } },
                 },
+                // A D1 database no migration is ever applied to: a Worker deployed before its
+                // migrations (test/worker/readiness.test.ts).
+                d1Databases: { UNMIGRATED_DB: "unmigrated-db" },
               },
             }),
           ],

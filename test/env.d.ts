@@ -7,6 +7,8 @@ declare global {
       /** Always bound in tests: the workers project runs on D1. */
       DB: D1Database;
       TEST_MIGRATIONS: D1Migration[];
+      /** A D1 database left without migrations (vitest.config.ts). */
+      UNMIGRATED_DB: D1Database;
     }
   }
 }

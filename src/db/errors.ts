@@ -56,6 +56,15 @@ export function isKeyTakenError(error: unknown): boolean {
   );
 }
 
+/**
+ * The schema is behind the code: a table or column the query names does not exist, as when a
+ * release is deployed before its migrations are applied. A retry cannot help until they are.
+ */
+export function isMissingSchemaError(error: unknown): boolean {
+  // drizzle wraps the driver's error ("Failed query: …"), so the cause chain is walked.
+  return someCause(error, (cause) => /no such (table|column)/i.test(cause.message));
+}
+
 /** A libSQL server answering 5xx or 429 over HTTP (HttpServerError carries the status). */
 function isServerBusyStatus(error: Error): boolean {
   const status = (error as { status?: unknown }).status;

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { FieldError } from "../lib/problem";
 import type { Database } from "./database";
+import { isMissingSchemaError } from "./errors";
 import { EXPECTED_MIGRATIONS } from "./migration-names";
 
 export type Readiness =
@@ -26,7 +27,8 @@ export async function checkReadiness(
     const rows = await database().values<[string]>(sql`SELECT name FROM d1_migrations`);
     applied = new Set(rows.map(([name]) => String(name)));
   } catch (error) {
-    if (/no such table/i.test(String((error as Error)?.message ?? error))) {
+    // No d1_migrations table: nothing was ever migrated, so every migration is missing.
+    if (isMissingSchemaError(error)) {
       applied = new Set();
     } else {
       // The error's class only: its message may hold connection details.

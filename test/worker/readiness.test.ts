@@ -6,8 +6,9 @@ import { expectProblem } from "../support/problem";
 
 /*
  * GET /readyz on the Worker when the database is not ready: a D1 binding that fails every call,
- * no database at all, and a database missing a migration (storage is isolated per test file, so
- * deleting a row of d1_migrations here touches no other file).
+ * no database at all, a database missing a migration (storage is isolated per test file, so
+ * deleting a row of d1_migrations here touches no other file), and one no migration was ever
+ * applied to (a Worker deployed before `wrangler d1 migrations apply`).
  */
 
 /** A D1 binding whose every query fails the way an unreachable D1 does. */
@@ -60,5 +61,16 @@ describe("GET /readyz on the Worker", () => {
         .run();
     }
     expect((await callJson("/readyz")).status).toBe(200);
+  });
+
+  it("names every migration, not the database, when none was applied", async () => {
+    const body = await expectProblem(
+      await call("/readyz", { env: { DB: env.UNMIGRATED_DB } }),
+      503,
+      "migrations",
+    );
+    expect(body.errors).toEqual([
+      { field: "migrations", message: `not applied: ${EXPECTED_MIGRATIONS.join(", ")}` },
+    ]);
   });
 });
