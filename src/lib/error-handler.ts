@@ -1,7 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { databaseErrorKind } from "../db/error-kind";
-import { isTransientDatabaseError } from "../db/errors";
+import { isMissingSchemaError, isTransientDatabaseError } from "../db/errors";
 import { log } from "./log";
 import {
   malformedJsonProblem,
@@ -24,6 +24,16 @@ export const onError: ErrorHandler = (error, c) => {
       kind: "service-unavailable",
       detail: "The database is unavailable. Nothing was changed; retry the request.",
       headers: { "Retry-After": "1" },
+    });
+  }
+  // Deployed before its migrations (or on a database from an older release): say so, as /readyz
+  // does, instead of a 500 that sends the operator looking for a bug.
+  if (isMissingSchemaError(error)) {
+    logError(c, "database not migrated", error);
+    return problemResponse(c, {
+      kind: "not-ready",
+      detail: "Not ready: the database's migrations are not applied (GET /readyz names them).",
+      headers: { "Retry-After": "5" },
     });
   }
   logError(c, "unhandled error", error);

@@ -1,14 +1,15 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { EXPECTED_MIGRATIONS } from "../../src/db/migration-names";
-import { call, callJson } from "../support/http";
+import { call, callJson, registration } from "../support/http";
 import { expectProblem } from "../support/problem";
 
 /*
  * GET /readyz on the Worker when the database is not ready: a D1 binding that fails every call,
  * no database at all, a database missing a migration (storage is isolated per test file, so
  * deleting a row of d1_migrations here touches no other file), and one no migration was ever
- * applied to (a Worker deployed before `wrangler d1 migrations apply`).
+ * applied to (a Worker deployed before `wrangler d1 migrations apply`), where the API's own
+ * routes must say so too.
  */
 
 /** A D1 binding whose every query fails the way an unreachable D1 does. */
@@ -72,5 +73,25 @@ describe("GET /readyz on the Worker", () => {
     expect(body.errors).toEqual([
       { field: "migrations", message: `not applied: ${EXPECTED_MIGRATIONS.join(", ")}` },
     ]);
+  });
+});
+
+describe("the API on a database no migration was applied to", () => {
+  const unmigrated = { env: { DB: env.UNMIGRATED_DB } };
+  const loan = { customer_id: 1, loan_amount: 100_000, interest_rate: 10, tenure: 12 };
+
+  it.each([
+    ["GET /view-loan/1", () => call("/view-loan/1", unmigrated)],
+    ["GET /view-loans/1", () => call("/view-loans/1", unmigrated)],
+    ["GET /customers/1/decisions", () => call("/customers/1/decisions", unmigrated)],
+    ["POST /register", () => call("/register", { ...unmigrated, body: registration() })],
+    ["POST /check-eligibility", () => call("/check-eligibility", { ...unmigrated, body: loan })],
+    ["POST /create-loan", () => call("/create-loan", { ...unmigrated, body: loan })],
+  ])("%s answers 503 not-ready pointing at /readyz, not a 500", async (_, send) => {
+    const response = await send();
+    expect(response.headers.get("Retry-After")).toBe("5");
+    const body = await expectProblem(response, 503);
+    expect(body.type).toBe("/problems/not-ready");
+    expect(body.detail).toMatch(/migrations.*\/readyz/);
   });
 });
