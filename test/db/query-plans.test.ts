@@ -43,13 +43,15 @@ async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): P
 }
 
 const HOT_QUERIES = {
-  "customer by id (every endpoint)": () => selectCustomer(db, 20),
-  "a customer's loans (view-loans, check-eligibility, create-loan)": () =>
-    selectLoansOfCustomer(db, 20),
-  "a customer with their loans (view-loans, check-eligibility)": () => selectBorrower(db, 20),
+  "customer by id (create-loan with an Idempotency-Key, decision history)": () =>
+    selectCustomer(db, 20),
+  "a customer's loans (create-loan with an Idempotency-Key)": () => selectLoansOfCustomer(db, 20),
+  "a customer with their loans (view-loans, check-eligibility, create-loan without a key)": () =>
+    selectBorrower(db, 20),
   "a loan with its customer (view-loan)": () => selectLoanWithCustomer(db, 1003),
-  "an idempotency key (create-loan)": () => selectLiveIdempotencyRecord(db, "key", Date.now()),
-  "an expired key's removal before its reuse (create-loan)": () =>
+  "an idempotency key (create-loan, make-payment)": () =>
+    selectLiveIdempotencyRecord(db, "key", Date.now()),
+  "an expired key's removal before its reuse (create-loan, make-payment)": () =>
     deleteKeyIfExpired(db, "key", Date.now()),
   "expired keys sweep (scheduled maintenance)": () => deleteExpiredKeys(db, Date.now(), 500),
   "a decision by id (GET /decisions/{id})": () => selectDecision(db, crypto.randomUUID()),
