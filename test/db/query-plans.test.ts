@@ -18,7 +18,7 @@ import {
   selectLoansOfCustomer,
   selectLoanWithCustomer,
 } from "../../src/db/loans";
-import { selectLoanOfCustomer, selectPaymentIdByKey, selectStatement } from "../../src/db/payments";
+import { selectLoanToPay, selectPaymentIdByKey, selectStatement } from "../../src/db/payments";
 import { customerChunkLookups, loanChunkLookups } from "../../src/ingest/store";
 import { d1Database } from "../../src/worker/d1";
 import { customerRow, loanRow } from "../support/ingest";
@@ -75,7 +75,7 @@ const HOT_QUERIES = {
       startDate: "2025-06-15",
       endDate: "2025-07-15",
     }),
-  "a customer's loan (make-payment)": () => selectLoanOfCustomer(db, 20, 1003),
+  "a customer's loan (make-payment)": () => selectLoanToPay(db, 20, 1003),
   "a loan with its payments (view-statement)": () => selectStatement(db, 20, 1003),
   "a payment by its Idempotency-Key (make-payment replay)": () => selectPaymentIdByKey(db, "key"),
 };
