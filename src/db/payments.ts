@@ -111,15 +111,15 @@ export async function loadForPayment(
     const loan = await preparedLoanToPay(db).get({ customerId, loanId });
     return { loan: loan ?? null, stored: null };
   }
-  const [loanRows, storedRows, paymentRows] = await db.batch([
+  const [loansFound, recordsFound, paymentIdsFound] = await db.batch([
     selectLoanToPay(db, customerId, loanId),
     selectLiveIdempotencyRecord(db, idempotencyKey, nowMs),
     selectPaymentIdByKey(db, idempotencyKey),
   ]);
-  const record = storedRows[0];
+  const record = recordsFound[0];
   return {
-    loan: loanRows[0] ?? null,
-    stored: record ? { record, paymentId: paymentRows[0]?.id ?? null } : null,
+    loan: loansFound[0] ?? null,
+    stored: record ? { record, paymentId: paymentIdsFound[0]?.id ?? null } : null,
   };
 }
 
