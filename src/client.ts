@@ -3,9 +3,10 @@ import type { createApi } from "./app";
 import { BOOKMARK_HEADER, laterBookmark } from "./lib/bookmark-header";
 
 /*
- * A typed client for TypeScript callers. The route contracts (src/routes/*.routes.ts) are the
- * types: request bodies, path parameters and every status's response body are checked at compile
- * time, with nothing generated. Only `hono/client` is bundled; the app is imported as a type.
+ * A typed client for TypeScript callers. The route contracts (each src/routes/<resource>/ folder's
+ * *.routes.ts) are the types: request bodies, path parameters and every status's response body are
+ * checked at compile time, with nothing generated. Only `hono/client` is bundled; the app is
+ * imported as a type.
  */
 
 /** The API's routes, as served at the root (and under /api). */

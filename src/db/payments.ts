@@ -27,8 +27,11 @@ import {
  * one statement.
  */
 
-/** The loan only if it belongs to this customer: another customer's loan reads as absent. */
-export function selectLoanOfCustomer(
+/**
+ * The loan make-payment reads (a LoanToPay), only if it belongs to this customer: another
+ * customer's loan reads as absent.
+ */
+export function selectLoanToPay(
   db: Database,
   customerId: number | Placeholder<"customerId">,
   loanId: number | Placeholder<"loanId">,
@@ -53,8 +56,8 @@ export function selectLoanOfCustomer(
 export type LoanToPay = LoanRecord & { lastPaidOn: string | null };
 
 /** make-payment's read without an Idempotency-Key. */
-const preparedLoanOfCustomer = preparedOnce((db) =>
-  selectLoanOfCustomer(db, sql.placeholder("customerId"), sql.placeholder("loanId")).prepare(),
+const preparedLoanToPay = preparedOnce((db) =>
+  selectLoanToPay(db, sql.placeholder("customerId"), sql.placeholder("loanId")).prepare(),
 );
 
 const paymentRows = jsonRows(payments);
@@ -105,18 +108,18 @@ export async function loadForPayment(
   nowMs: number,
 ): Promise<{ loan: LoanToPay | null; stored: StoredPaymentResponse | null }> {
   if (idempotencyKey === null) {
-    const loan = await preparedLoanOfCustomer(db).get({ customerId, loanId });
+    const loan = await preparedLoanToPay(db).get({ customerId, loanId });
     return { loan: loan ?? null, stored: null };
   }
-  const [loanRows, storedRows, paymentRows] = await db.batch([
-    selectLoanOfCustomer(db, customerId, loanId),
+  const [loansFound, recordsFound, paymentIdsFound] = await db.batch([
+    selectLoanToPay(db, customerId, loanId),
     selectLiveIdempotencyRecord(db, idempotencyKey, nowMs),
     selectPaymentIdByKey(db, idempotencyKey),
   ]);
-  const record = storedRows[0];
+  const record = recordsFound[0];
   return {
-    loan: loanRows[0] ?? null,
-    stored: record ? { record, paymentId: paymentRows[0]?.id ?? null } : null,
+    loan: loansFound[0] ?? null,
+    stored: record ? { record, paymentId: paymentIdsFound[0]?.id ?? null } : null,
   };
 }
 

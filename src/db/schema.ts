@@ -107,14 +107,17 @@ export const payments = sqliteTable(
   ],
 );
 
-/** Responses of create-loan kept for 24 hours, keyed by the client's Idempotency-Key. */
+/** Responses of create-loan and make-payment kept for 24 hours, keyed by the Idempotency-Key. */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
   {
     key: text("key").primaryKey(),
     requestHash: text("request_hash").notNull(),
     responseStatus: integer("response_status").notNull(),
-    /** The response body as JSON; `loan_id` is kept in its own column, set at booking. */
+    /**
+     * The response body as JSON. A booking's `loan_id` is kept in its own column, set at booking;
+     * a payment's stays null (its replay finds the payment by the key: src/db/payments.ts).
+     */
     responseBody: text("response_body").notNull(),
     loanId: integer("loan_id"),
     /** Epoch milliseconds. */

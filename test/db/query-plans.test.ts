@@ -18,7 +18,7 @@ import {
   selectLoansOfCustomer,
   selectLoanWithCustomer,
 } from "../../src/db/loans";
-import { selectLoanOfCustomer, selectPaymentIdByKey, selectStatement } from "../../src/db/payments";
+import { selectLoanToPay, selectPaymentIdByKey, selectStatement } from "../../src/db/payments";
 import { customerChunkLookups, loanChunkLookups } from "../../src/ingest/store";
 import { d1Database } from "../../src/worker/d1";
 import { customerRow, loanRow } from "../support/ingest";
@@ -43,13 +43,15 @@ async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): P
 }
 
 const HOT_QUERIES = {
-  "customer by id (every endpoint)": () => selectCustomer(db, 20),
-  "a customer's loans (view-loans, check-eligibility, create-loan)": () =>
-    selectLoansOfCustomer(db, 20),
-  "a customer with their loans (view-loans, check-eligibility)": () => selectBorrower(db, 20),
+  "customer by id (create-loan with an Idempotency-Key, decision history)": () =>
+    selectCustomer(db, 20),
+  "a customer's loans (create-loan with an Idempotency-Key)": () => selectLoansOfCustomer(db, 20),
+  "a customer with their loans (view-loans, check-eligibility, create-loan without a key)": () =>
+    selectBorrower(db, 20),
   "a loan with its customer (view-loan)": () => selectLoanWithCustomer(db, 1003),
-  "an idempotency key (create-loan)": () => selectLiveIdempotencyRecord(db, "key", Date.now()),
-  "an expired key's removal before its reuse (create-loan)": () =>
+  "an idempotency key (create-loan, make-payment)": () =>
+    selectLiveIdempotencyRecord(db, "key", Date.now()),
+  "an expired key's removal before its reuse (create-loan, make-payment)": () =>
     deleteKeyIfExpired(db, "key", Date.now()),
   "expired keys sweep (scheduled maintenance)": () => deleteExpiredKeys(db, Date.now(), 500),
   "a decision by id (GET /decisions/{id})": () => selectDecision(db, crypto.randomUUID()),
@@ -73,7 +75,7 @@ const HOT_QUERIES = {
       startDate: "2025-06-15",
       endDate: "2025-07-15",
     }),
-  "a customer's loan (make-payment)": () => selectLoanOfCustomer(db, 20, 1003),
+  "a customer's loan (make-payment)": () => selectLoanToPay(db, 20, 1003),
   "a loan with its payments (view-statement)": () => selectStatement(db, 20, 1003),
   "a payment by its Idempotency-Key (make-payment replay)": () => selectPaymentIdByKey(db, "key"),
 };

@@ -11,7 +11,8 @@ import {
 /*
  * A stored loan as the servicing engine sees it. The loan row keeps the state after its last API
  * payment; before the first one those columns are null and the state is the opening one, derived
- * from the terms (openLoan), so no loan ever needs a backfill of it.
+ * from the terms (openingState; the statement's ledger still comes from openLoan), so no loan ever
+ * needs a backfill of it.
  */
 
 export function servicedLoanOf(loan: LoanRecord): ServicedLoan {
