@@ -16,7 +16,11 @@ import type { Telemetry } from "./telemetry";
 
 export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ProblemError) return problemResponse(c, error.problem);
-  if (error instanceof HTTPException) return problemResponse(c, fromHttpException(error));
+  if (error instanceof HTTPException) {
+    // A 500 from Hono itself is a bug of ours (its message names internals), not the database's.
+    if (error.status === 500) return unhandled(c, error);
+    return problemResponse(c, fromHttpException(error));
+  }
   recordDatabaseError(c, error);
   if (isTransientDatabaseError(error)) {
     logError(c, "database unavailable", error);
@@ -36,12 +40,16 @@ export const onError: ErrorHandler = (error, c) => {
       headers: { "Retry-After": "5" },
     });
   }
+  return unhandled(c, error);
+};
+
+function unhandled(c: Context, error: Error): Response {
   logError(c, "unhandled error", error);
   return problemResponse(c, {
     kind: "internal-error",
     detail: `Something went wrong on our side. Quote request id ${c.get("requestId")} when reporting it.`,
   });
-};
+}
 
 export const onNotFound: NotFoundHandler = (c) =>
   problemResponse(c, {
@@ -51,14 +59,13 @@ export const onNotFound: NotFoundHandler = (c) =>
 
 function fromHttpException(error: HTTPException): ProblemInit {
   switch (error.status) {
+    // The validator's 400: a body that does not parse (the API validates JSON only).
     case 400:
       return malformedJsonProblem().problem;
     case 413:
       return { kind: "payload-too-large", detail: error.message };
     case 415:
       return unsupportedMediaTypeProblem().problem;
-    case 500:
-      return { kind: "internal-error", detail: error.message };
     default:
       return { kind: "bad-request", detail: error.message };
   }
