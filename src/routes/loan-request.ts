@@ -1,13 +1,6 @@
 import type { LoanRequest } from "../domain/decision";
 import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
-
-/** The body check-eligibility and create-loan share. */
-export interface LoanRequestBody {
-  customer_id: number;
-  loan_amount: number;
-  interest_rate: number;
-  tenure: number;
-}
+import type { LoanRequestBody } from "./shared-schemas";
 
 export function toLoanRequest(body: LoanRequestBody): LoanRequest {
   return {

@@ -100,6 +100,9 @@ const loanRequestSchema = z
   })
   .openapi("LoanRequest");
 
+/** The body check-eligibility and create-loan share, as validated. */
+export type LoanRequestBody = z.infer<typeof loanRequestSchema>;
+
 export const reasonSchema = z
   .object({
     code: z.enum([

@@ -1,6 +1,6 @@
 import type { Assessment } from "../../domain/assessment";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
-import type { LoanRequestBody } from "../loan-request";
+import type { LoanRequestBody } from "../shared-schemas";
 
 /** The check-eligibility body; create-loan reuses its numbers. */
 export function toAssessmentResponse(

@@ -7,7 +7,8 @@ import type { Decision } from "../../domain/decision";
 import { loanEndDate } from "../../domain/loan-terms";
 import { conflictProblem, idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
 import { newDecisionRecord } from "../decisions/decision-record";
-import { type LoanRequestBody, toLoanRequest } from "../loan-request";
+import { toLoanRequest } from "../loan-request";
+import type { LoanRequestBody } from "../shared-schemas";
 import { type CreateLoanResult, toCreateLoanResult } from "./loan-response";
 
 /*

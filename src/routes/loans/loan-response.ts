@@ -3,8 +3,8 @@ import type { CustomerRecord, LoanRecord } from "../../db/schema";
 import type { Decision } from "../../domain/decision";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
 import { isCurrentServicedLoan, loanStatus, repaymentsLeftOf } from "../../domain/servicing";
-import type { LoanRequestBody } from "../loan-request";
 import { servicedLoanOf, servicingStateOf } from "../servicing/loan-servicing";
+import type { LoanRequestBody } from "../shared-schemas";
 import type { createLoanResultSchema } from "./loans.routes";
 
 export type CreateLoanResult = z.infer<typeof createLoanResultSchema>;
