@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
+import { isRateLimitedWrite } from "../../src/lib/security/paths";
 import { call, callJson } from "../support/http";
 import { customerWithLoan, pay } from "../support/servicing";
 import { writeLimit } from "../support/write-limit";
@@ -53,6 +54,21 @@ describe("generated API documentation", () => {
       "query:cursor",
       "query:limit",
     ]);
+  });
+
+  it("declares a 429 on exactly the operations the write rate limit counts", async () => {
+    // Two lists that must agree: the routes' contracts (rateLimitedProblemResponses) and the
+    // limiter's paths (src/lib/security/paths.ts).
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    for (const [path, operations] of Object.entries(body.paths)) {
+      const concrete = path.replace(/\{[^}]+\}/g, "1");
+      for (const [method, operation] of Object.entries(operations)) {
+        const declared = "429" in operation.responses;
+        expect(declared, `${method} ${path}`).toBe(
+          isRateLimitedWrite(method.toUpperCase(), concrete),
+        );
+      }
+    }
   });
 
   it("names every operation with a unique operationId, for a generated client's method names", async () => {
