@@ -71,6 +71,14 @@ describe("generated API documentation", () => {
     }
   });
 
+  it("describes a decision's 404 as an unknown decision, not a customer or loan", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    const notFound = body.paths["/decisions/{decision_id}"]?.get?.responses["404"] as {
+      description: string;
+    };
+    expect(notFound.description).toBe("Unknown decision");
+  });
+
   it("names every operation with a unique operationId, for a generated client's method names", async () => {
     const { body } = await callJson<OpenApiDocument>("/openapi.json");
     const ids = Object.entries(body.paths).flatMap(([path, operations]) =>

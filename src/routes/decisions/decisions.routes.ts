@@ -6,6 +6,7 @@ import {
   isoDateSchema,
   jsonContent,
   pathIdSchema,
+  problemContent,
   problemResponses,
   reasonSchema,
 } from "../shared-schemas";
@@ -122,6 +123,7 @@ export const viewDecision = createRoute({
   responses: {
     200: jsonContent(decisionRecordSchema, "The decision record"),
     ...problemResponses,
+    404: problemContent("Unknown decision"),
   },
 });
 
