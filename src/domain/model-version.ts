@@ -1,8 +1,8 @@
 /*
  * The version of the scoring and decision rules stamped on every decision record, so a record can
  * be replayed under the rules that made it. test/domain/model-version.node.test.ts hashes the
- * files below and fails when they change without a new version: bump MODEL_VERSION, then put the
- * hash the test prints in MODEL_RULES_SHA256.
+ * code of the files below (not their comments or layout) and fails when it changes without a new
+ * version: bump MODEL_VERSION, then put the hash the test prints in MODEL_RULES_SHA256.
  */
 
 /*
@@ -61,4 +61,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "3e84292520989260784b77fd2ac3e7a62b1bca992e75db54651fc06b5abb1842";
+  "388d7665d5da1eab740fb4f733dccb147ca52187fa977afc4f41b4d7b5a7498e";
