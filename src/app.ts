@@ -4,7 +4,6 @@ import type { AppBindings, AppVariables } from "./app-env";
 import { type AppConfig, ConfigError } from "./config";
 import type { Database } from "./db/database";
 import type { SessionOpener } from "./db/sessions";
-import { todayUtc } from "./domain/dates";
 import { declaredBodyLimit } from "./lib/body-limit";
 import { declareBookmarkHeader } from "./lib/bookmark-openapi";
 import { identityEncodingOnly } from "./lib/content-encoding";
@@ -118,7 +117,8 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
       throw settingsProblem(error.problems);
     }
     c.set("config", config);
-    c.set("asOf", config.asOfDate ?? todayUtc());
+    // Today in UTC, read here: the domain is handed its date and never reads the clock.
+    c.set("asOf", config.asOfDate ?? new Date().toISOString().slice(0, 10));
     await next();
   });
   app.use(configurableCors());

@@ -121,8 +121,3 @@ export function wholeMonthsBetween(start: string, asOf: string): number {
   const dayInAsOfMonth = Math.min(from.day, daysInMonth(to.year, to.month));
   return months > 0 && dayInAsOfMonth > to.day ? months - 1 : months;
 }
-
-/** Today's date in UTC as `YYYY-MM-DD`. */
-export function todayUtc(now: Date = new Date()): string {
-  return now.toISOString().slice(0, 10);
-}

@@ -39,8 +39,10 @@
  * 2026-12.15: those two rules read which instalments were paid from the periods settled (late or
  * on time), not the on-time count: a late instalment followed by one paid on its due date, or by a
  * payoff, had dropped out of the instalments due.
+ * 2026-12.16: no decision changes; today's date is read by the app, not the calendar (dates.ts
+ * had a todayUtc reading the clock, which the decisions never called).
  */
-export const MODEL_VERSION = "2026-12.15";
+export const MODEL_VERSION = "2026-12.16";
 
 /**
  * The files (in src/domain/) whose text is the model: the score, the decision, their arithmetic
@@ -61,4 +63,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "388d7665d5da1eab740fb4f733dccb147ca52187fa977afc4f41b4d7b5a7498e";
+  "b24edff663fb68917e158f8b689a2fbec48a831e39cc6d1d8ae53c455ca95500";
