@@ -67,10 +67,6 @@ export function loanEndDate(startDate: string, tenureMonths: number): string {
   return addMonths(startDate, tenureMonths);
 }
 
-export function repaymentsLeft(tenureMonths: number, emisPaidOnTime: number): number {
-  return Math.max(0, tenureMonths - emisPaidOnTime);
-}
-
 /** A loan is current on `asOf` when start_date <= asOf <= end_date. */
 export function isCurrentLoan(loan: { startDate: string; endDate: string }, asOf: string): boolean {
   return loan.startDate <= asOf && asOf <= loan.endDate;

@@ -40,7 +40,8 @@
  * on time), not the on-time count: a late instalment followed by one paid on its due date, or by a
  * payoff, had dropped out of the instalments due.
  * 2026-12.16: no decision changes; today's date is read by the app, not the calendar (dates.ts
- * had a todayUtc reading the clock, which the decisions never called).
+ * had a todayUtc reading the clock, which the decisions never called), and loan-terms.ts loses a
+ * repaymentsLeft only its test called (the API's comes from the servicing state).
  */
 export const MODEL_VERSION = "2026-12.16";
 
@@ -63,4 +64,4 @@ export const MODEL_RULES_FILES = [
 
 /** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
 export const MODEL_RULES_SHA256 =
-  "b24edff663fb68917e158f8b689a2fbec48a831e39cc6d1d8ae53c455ca95500";
+  "6448cf3814cb47b90f53c194458862fe7f65a4250381daec2c5eec698f3cc5b8";

@@ -6,7 +6,6 @@ import {
   isCurrentLoan,
   loanEndDate,
   monthlyInstalmentPaise,
-  repaymentsLeft,
 } from "../../src/domain/loan-terms";
 import { divideRoundHalfUp, hasAtMostTwoDecimals, paiseToRupees } from "../../src/domain/money";
 import { propertyRuns } from "../support/property-seed";
@@ -181,10 +180,6 @@ describe("whole months between", () => {
 });
 
 describe("loan status", () => {
-  it("repayments left never drops below 0", () => {
-    expect(repaymentsLeft(12, 4)).toBe(8);
-    expect(repaymentsLeft(12, 15)).toBe(0);
-  });
   it("a loan is current from its start date to its end date inclusive", () => {
     const loan = { startDate: "2024-01-10", endDate: "2024-07-10" };
     expect(isCurrentLoan(loan, "2024-01-09")).toBe(false);
