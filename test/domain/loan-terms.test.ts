@@ -2,11 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { approvedLimitPaise } from "../../src/domain/approved-limit";
 import { addMonths, wholeMonthsBetween } from "../../src/domain/dates";
-import {
-  isCurrentLoan,
-  loanEndDate,
-  monthlyInstalmentPaise,
-} from "../../src/domain/loan-terms";
+import { isCurrentLoan, loanEndDate, monthlyInstalmentPaise } from "../../src/domain/loan-terms";
 import { divideRoundHalfUp, hasAtMostTwoDecimals, paiseToRupees } from "../../src/domain/money";
 import { propertyRuns } from "../support/property-seed";
 
