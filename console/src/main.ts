@@ -76,7 +76,7 @@ setUpLoans(form("loans-form"));
 setUpCheck(form("check-form"));
 setUpBook(form("book-form"));
 const loanForm = form("loan-form");
-// After a payment the loan is read again, so its instalment and repayments left are current.
+// After a payment or a refusal the loan is read again, so its instalment and repayments left are current.
 setUpLoan(
   loanForm,
   setUpPayment(form("payment-form"), () => submitLatest(loanForm)),

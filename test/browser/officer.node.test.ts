@@ -119,6 +119,36 @@ describe("the console over a working day", () => {
     ]);
   });
 
+  it("reads the loan's figures again after a refusal, which stale figures can cause", async () => {
+    const { page } = suite.session();
+    // Customer 5's first active loan with instalments to spare, opened by this officer.
+    const [open] = (
+      await apiGet<{ loan_id: number; status: string; repayments_left: number }[]>("/view-loans/5")
+    ).filter((loan) => loan.status === "active" && loan.repayments_left > 2);
+    if (!open) throw new Error("customer 5 has no active loan to pay");
+    await page.goto(url(`/#loan/${open.loan_id}`));
+    const loan = view(page, "loan");
+    const due = loan.locator("#payment-due");
+    await due.getByText(/^Period \d+, due/).waitFor();
+    const shown = await fact(due, "Next instalment");
+    const period = Number(/^Period (\d+)/.exec(shown)?.[1]);
+
+    // Another officer takes that instalment meanwhile.
+    const paid = await fetch(url(`/make-payment/5/${open.loan_id}`), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ amount: rupees(await fact(due, "Instalment due")) }),
+    });
+    expect(paid.status).toBe(201);
+
+    // This officer keys a paisa: refused (below the interest due), and the panel catches up.
+    await fillByLabel(loan, { Amount: 0.01 });
+    await loan.getByRole("button", { name: "Pay" }).click();
+    await loan.locator("#payment-form .error", { hasText: /interest/i }).waitFor();
+    await due.getByText(new RegExp(`^Period ${period + 1}, due`)).waitFor({ timeout: 5_000 });
+    expect(await loan.locator("#payment-form .error").first().innerText()).toMatch(/interest/i);
+  });
+
   it("leaves no previous verdict under the error of a check that failed", async () => {
     const { page } = suite.session();
     await page.goto(url("/"));

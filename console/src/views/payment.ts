@@ -19,7 +19,8 @@ interface Target {
   loanId: number;
 }
 
-export function setUpPayment(form: HTMLFormElement, onPaid: () => void): PaymentPanel {
+/** `onAnswered` reads the loan again, after a payment or a refusal. */
+export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): PaymentPanel {
   const panel = document.getElementById("payment-panel");
   const amount = form.querySelector<HTMLInputElement>("input[name=amount]");
   let target: Target | null = null;
@@ -41,13 +42,15 @@ export function setUpPayment(form: HTMLFormElement, onPaid: () => void): Payment
       });
       if (movedOn()) return;
       show("payment-result", ...receipt(body, headers.get("Idempotent-Replayed") === "true"));
-      onPaid();
+      onAnswered();
     } catch (error) {
       if (movedOn()) return;
       const refusal = error instanceof ApiError ? refusalText(error) : null;
       if (!refusal) throw error;
       showFieldError(form, "amount", refusal);
       show("payment-result");
+      // A refusal can come from figures gone stale (another officer's payment): read them again.
+      onAnswered();
     }
   });
 
