@@ -62,6 +62,9 @@ export const MODEL_RULES_FILES = [
   "principal-reasons.ts",
 ] as const;
 
-/** SHA-256 of those files' text at MODEL_VERSION (LF line endings, in the order above). */
+/**
+ * SHA-256 of those files' code at MODEL_VERSION (as TypeScript prints it without comments), in
+ * the order above.
+ */
 export const MODEL_RULES_SHA256 =
   "6448cf3814cb47b90f53c194458862fe7f65a4250381daec2c5eec698f3cc5b8";
