@@ -10,8 +10,9 @@ import { build } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = join(ROOT, "public");
-// Staged beside the repository's files (same file system), then renamed into public/.
-const STAGING = join(ROOT, "node_modules/.cache/build-console");
+// Staged beside public/, then renamed into it: a rename needs one file system, and node_modules
+// can be a link to another (a shared install, a container's volume: EXDEV).
+const STAGING = join(ROOT, ".build-staging");
 
 /*
  * Every `wrangler dev` reruns this build, and tests start several at once while others serve: each
