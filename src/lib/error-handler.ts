@@ -30,13 +30,14 @@ export const onError: ErrorHandler = (error, c) => {
       headers: { "Retry-After": "1" },
     });
   }
-  // Deployed before its migrations (or on a database from an older release): say so, as /readyz
-  // does, instead of a 500 that sends the operator looking for a bug.
+  // The schema lacks what this release uses: usually deployed before its migrations (/readyz then
+  // names them), else a table or column changed by hand. Not a 500 that reads as a bug in the code.
   if (isMissingSchemaError(error)) {
-    logError(c, "database not migrated", error);
+    logError(c, "database schema behind the code", error);
     return problemResponse(c, {
       kind: "not-ready",
-      detail: "Not ready: the database's migrations are not applied (GET /readyz names them).",
+      detail:
+        "Not ready: a table or column this release uses is missing from the database. Apply the migrations (GET /readyz names any not applied).",
       headers: { "Retry-After": "5" },
     });
   }

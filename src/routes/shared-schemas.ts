@@ -186,7 +186,10 @@ export const problemResponses = {
     "Request body is not JSON, or is sent with a Content-Encoding other than identity",
   ),
   500: problemContent("Unexpected error (no internals are disclosed)"),
-  503: problemContent("The database is unavailable; retry later", RETRY_AFTER),
+  503: problemContent(
+    "The database is unavailable (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready); retry later",
+    RETRY_AFTER,
+  ),
 };
 
 /** The writes under the rate limit (register, create-loan, make-payment) also answer 429. */
