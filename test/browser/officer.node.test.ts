@@ -149,6 +149,21 @@ describe("the console over a working day", () => {
     expect(await loan.locator("#payment-form .error").first().innerText()).toMatch(/interest/i);
   });
 
+  it("shows no loan, and no payment form, when the loan asked for next does not exist", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/#loan/1579"));
+    const loan = view(page, "loan");
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 1579" }).waitFor();
+    await loan.locator("#payment-panel").waitFor();
+
+    await page.evaluate(() => {
+      (globalThis as unknown as { location: { hash: string } }).location.hash = "#loan/99999";
+    });
+    await loan.getByRole("alert").getByText(/99999/).waitFor();
+    expect(await loan.locator("#loan-result").innerText()).toBe("");
+    expect(await loan.locator("#payment-panel").isHidden()).toBe(true);
+  });
+
   it("leaves no previous verdict under the error of a check that failed", async () => {
     const { page } = suite.session();
     await page.goto(url("/"));

@@ -6,11 +6,23 @@ import { loanState } from "./loans";
 import type { PaymentPanel } from "./payment";
 
 export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
+  let shown: string | null = null;
   onSubmit(form, async ({ loan_id }) => {
-    const { body } = await api<LoanDetail>(
-      "GET",
-      `/view-loan/${encodeURIComponent(String(loan_id))}`,
-    );
+    const asked = String(loan_id);
+    let body: LoanDetail;
+    try {
+      ({ body } = await api<LoanDetail>("GET", `/view-loan/${encodeURIComponent(asked)}`));
+    } catch (error) {
+      // Another loan asked for and not answered: the one shown (and its payment form) must go. The
+      // same loan read again after a payment keeps its view and receipt under the error.
+      if (asked !== shown) {
+        shown = null;
+        show("loan-result");
+        payment.hide();
+      }
+      throw error;
+    }
+    shown = asked;
     show(
       "loan-result",
       h(

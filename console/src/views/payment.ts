@@ -12,6 +12,8 @@ import type { LoanDetail, PaymentResult, Statement } from "../types";
 export interface PaymentPanel {
   /** Shows the panel for a loan; a new loan starts a fresh form, the same one keeps the receipt. */
   showFor(loan: LoanDetail): Promise<void>;
+  /** No loan shown: nothing to pay. */
+  hide(): void;
 }
 
 interface Target {
@@ -55,6 +57,10 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
   });
 
   return {
+    hide() {
+      target = null;
+      if (panel) panel.hidden = true;
+    },
     async showFor(loan) {
       if (target?.loanId !== loan.loan_id) {
         key = crypto.randomUUID();
