@@ -1,8 +1,9 @@
 /*
  * The version of the scoring and decision rules stamped on every decision record, so a record can
  * be replayed under the rules that made it. test/domain/model-version.node.test.ts hashes the
- * code of the files below (not their comments or layout) and fails when it changes without a new
- * version: bump MODEL_VERSION, then put the hash the test prints in MODEL_RULES_SHA256.
+ * code of the files below (not their comments, blank lines or indentation) and fails when it
+ * changes without a new version: bump MODEL_VERSION, then put the hash the test prints in
+ * MODEL_RULES_SHA256.
  */
 
 /*

@@ -30,8 +30,9 @@ async function importClosure(entries: readonly string[]): Promise<string[]> {
 }
 
 /**
- * A file's code without its comments and layout, as TypeScript prints it: fixing a comment or
- * reformatting is not a new model (it would otherwise force a version bump), any code change is.
+ * A file's code as TypeScript prints it without comments: fixing a comment, a blank line or the
+ * indentation is not a new model (it would otherwise force a version bump), any code change is.
+ * The printer keeps line breaks inside object and array literals, so those still count.
  */
 function codeOf(file: string, text: string): string {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
@@ -54,8 +55,8 @@ describe("model_version", () => {
       expect.fail(
         `The scoring/decision rules (src/domain/${MODEL_RULES_FILES.join(", ")}) changed, but ` +
           `MODEL_VERSION is still "${MODEL_VERSION}". Bump MODEL_VERSION in ` +
-          `src/domain/model-version.ts and set MODEL_RULES_SHA256 to "${actual}". (Comments and ` +
-          "layout are not hashed; after a TypeScript upgrade that prints code differently, set " +
+          `src/domain/model-version.ts and set MODEL_RULES_SHA256 to "${actual}". (Comments, blank ` +
+          "lines and indentation are not hashed; after a TypeScript upgrade that prints code differently, set " +
           "the hash without a new version.)",
       );
     }
