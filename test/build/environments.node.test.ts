@@ -3,10 +3,13 @@ import { describe, expect, it } from "vitest";
 import { type Unstable_Config, unstable_readConfig } from "wrangler";
 
 /*
- * wrangler.toml's environments, read as wrangler reads them. Bindings are not inherited by an
- * `[env.*]` block, and `--env staging` without one deployed a second Worker on production's D1
- * database, queues, rate-limit namespace and metrics dataset.
+ * wrangler.toml's environments, read as wrangler reads them. Without an `[env.staging]` block,
+ * `--env staging` deployed a second Worker on the top level's bindings: production's D1 database,
+ * queues, rate-limit namespace and metrics dataset.
  */
+
+/** The `database_id` shipped before `wrangler d1 create` prints the real one. */
+const PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000";
 
 const CONFIG = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
 const read = (env?: string): Unstable_Config =>
@@ -16,6 +19,10 @@ const read = (env?: string): Unstable_Config =>
 function resources(config: Unstable_Config): string[] {
   return [
     ...config.d1_databases.map((db) => `d1:${db.database_name}`),
+    // D1 binds by id: a production id pasted into staging is the same database, whatever its name.
+    ...config.d1_databases
+      .filter((db) => db.database_id !== PLACEHOLDER_ID)
+      .map((db) => `d1-id:${db.database_id}`),
     ...(config.queues.producers ?? []).map((queue) => `queue:${queue.queue}`),
     ...(config.queues.consumers ?? []).flatMap((queue) => [
       `queue:${queue.queue}`,
