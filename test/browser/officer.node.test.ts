@@ -1,3 +1,4 @@
+import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { startSeededWorker } from "../../scripts/lib/seeded-worker";
 import { fact, fillByLabel, loanRequest, openView, view } from "./support/console-page";
@@ -18,6 +19,22 @@ async function apiGet<T>(path: string): Promise<T> {
   const response = await fetch(url(path));
   expect(response.status, path).toBe(200);
   return (await response.json()) as T;
+}
+
+/** The officer typing another address (a link, back and forward), without reloading the page. */
+async function followAddress(page: Page, hash: string): Promise<void> {
+  await page.evaluate((next) => {
+    (globalThis as unknown as { location: { hash: string } }).location.hash = next;
+  }, hash);
+}
+
+/** A promise the test settles when it chooses: a response held back, as on a slow network. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
 }
 
 describe("the console over a working day", () => {
@@ -50,25 +67,17 @@ describe("the console over a working day", () => {
   it("shows the loan the address names when it changes while the previous loan is still loading", async () => {
     const { page } = suite.session();
     // Loan 1579's answer is held until loan 4420 has been asked for, as on a slow network.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let asked = () => {};
-    const requested = new Promise<void>((resolve) => {
-      asked = resolve;
-    });
+    const held = gate();
+    const requested = gate();
     await page.route("**/view-loan/1579", async (route) => {
-      asked();
-      await held;
+      requested.open();
+      await held.opened;
       await route.continue();
     });
     await page.goto(url("/#loan/1579"));
-    await requested;
-    await page.evaluate(() => {
-      (globalThis as unknown as { location: { hash: string } }).location.hash = "#loan/4420";
-    });
-    release();
+    await requested.opened;
+    await followAddress(page, "#loan/4420");
+    held.open();
 
     const loan = view(page, "loan");
     await loan.locator("#loan-result .verdict", { hasText: "Loan 4420" }).waitFor();
@@ -79,12 +88,9 @@ describe("the console over a working day", () => {
 
   it("keeps a payment's receipt off another loan opened while the payment was in flight", async () => {
     const { page } = suite.session();
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const held = gate();
     await page.route("**/make-payment/**", async (route) => {
-      await held;
+      await held.opened;
       await route.continue();
     });
     await page.goto(url("/#loan/6701"));
@@ -98,13 +104,11 @@ describe("the console over a working day", () => {
     await paying;
 
     // The officer opens customer 68's other loan before the answer arrives.
-    await page.evaluate(() => {
-      (globalThis as unknown as { location: { hash: string } }).location.hash = "#loan/4420";
-    });
+    await followAddress(page, "#loan/4420");
     await loan.locator("#loan-result .verdict", { hasText: "Loan 4420" }).waitFor();
     await due.getByText(/^Period \d+, due/).waitFor();
     const answered = page.waitForResponse("**/make-payment/68/6701");
-    release();
+    held.open();
     expect((await answered).status()).toBe(201);
     await suite.session().settled();
 
@@ -156,9 +160,7 @@ describe("the console over a working day", () => {
     await loan.locator("#loan-result .verdict", { hasText: "Loan 1579" }).waitFor();
     await loan.locator("#payment-panel").waitFor();
 
-    await page.evaluate(() => {
-      (globalThis as unknown as { location: { hash: string } }).location.hash = "#loan/99999";
-    });
+    await followAddress(page, "#loan/99999");
     await loan.getByRole("alert").getByText(/99999/).waitFor();
     expect(await loan.locator("#loan-result").innerText()).toBe("");
     expect(await loan.locator("#payment-panel").isHidden()).toBe(true);
