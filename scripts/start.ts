@@ -8,6 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { formatHost } from "../src/lib/url-host";
 import { IngestClient } from "./lib/ingest-client";
 import { chooseIngestToken } from "./lib/local-ingest-token";
 import { seedWhenEmpty } from "./lib/seed";
@@ -15,8 +16,7 @@ import { seedWhenEmpty } from "./lib/seed";
 const WRANGLER = fileURLToPath(new URL("../node_modules/.bin/wrangler", import.meta.url));
 const HOST = process.env.HOST ?? "127.0.0.1";
 const PORT = Number(process.env.PORT ?? 8787);
-// An IPv6 address goes in brackets in a URL (HOST=::1).
-const BASE_URL = `http://${HOST.includes(":") ? `[${HOST}]` : HOST}:${PORT}`;
+const BASE_URL = `http://${formatHost(HOST)}:${PORT}`;
 
 const offline = {
   ...process.env,

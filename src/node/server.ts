@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
 import { log } from "../lib/log";
+import { formatHost } from "../lib/url-host";
 import { answerClientError } from "./client-errors";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
@@ -101,8 +102,4 @@ function stopAccepting(server: Server): Promise<void> {
     });
     server.closeIdleConnections();
   });
-}
-
-export function formatHost(address: string): string {
-  return address.includes(":") ? `[${address}]` : address;
 }
