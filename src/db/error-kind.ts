@@ -1,5 +1,5 @@
 import type { DatabaseErrorKind } from "../lib/telemetry";
-import { isTransientDatabaseError } from "./errors";
+import { isStorageFullError, isTransientDatabaseError } from "./errors";
 
 /** SQLite's constraint errors, as D1 and both libSQL drivers pass them through. */
 const CONSTRAINT = /constraint failed|SQLITE_CONSTRAINT/i;
@@ -11,6 +11,7 @@ const FROM_DATABASE = /D1_|SQLITE_|LIBSQL|HRANA|no such (table|column)|database|
  * all (a bug in the code around it is counted as a 500, not here).
  */
 export function databaseErrorKind(error: unknown): DatabaseErrorKind | null {
+  if (isStorageFullError(error)) return "full";
   if (isTransientDatabaseError(error)) return "busy";
   const messages = causeChain(error).map((cause) => `${cause.name} ${cause.message}`);
   if (messages.some((text) => CONSTRAINT.test(text))) return "constraint";

@@ -48,6 +48,15 @@ export function isTransientDatabaseError(error: unknown): boolean {
   );
 }
 
+/**
+ * SQLite ran out of room (SQLITE_FULL: the disk or a quota is full). The statement failed and the
+ * server's connection rolls its transaction back, so nothing was applied; a retry succeeds only once
+ * someone frees space, hence its own answer and metric rather than "busy".
+ */
+export function isStorageFullError(error: unknown): boolean {
+  return someCause(error, (cause) => /database or disk is full|SQLITE_FULL/i.test(cause.message));
+}
+
 /** True when the error is a UNIQUE violation on the idempotency key (a concurrent twin won). */
 export function isKeyTakenError(error: unknown): boolean {
   // SQLite's own wording, which D1 and both libSQL transports pass through.

@@ -1,7 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { databaseErrorKind } from "../db/error-kind";
-import { isMissingSchemaError, isTransientDatabaseError } from "../db/errors";
+import { isMissingSchemaError, isStorageFullError, isTransientDatabaseError } from "../db/errors";
 import { log } from "./log";
 import {
   malformedJsonProblem,
@@ -14,6 +14,9 @@ import type { Telemetry } from "./telemetry";
 
 /* Every failure becomes a problem+json response. A 5xx says what happened, never how. */
 
+/** Space comes back when an operator frees it, not within a second: clients wait longer. */
+const STORAGE_FULL_RETRY_AFTER_S = 30;
+
 export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ProblemError) return problemResponse(c, error.problem);
   if (error instanceof HTTPException) {
@@ -22,6 +25,15 @@ export const onError: ErrorHandler = (error, c) => {
     return problemResponse(c, fromHttpException(error));
   }
   recordDatabaseError(c, error);
+  // Not a 500: nothing was written, and the request succeeds as is once the operator frees space.
+  if (isStorageFullError(error)) {
+    logError(c, "database out of space (SQLITE_FULL)", error);
+    return problemResponse(c, {
+      kind: "service-unavailable",
+      detail: "The database is out of storage space. Nothing was changed; retry the request later.",
+      headers: { "Retry-After": String(STORAGE_FULL_RETRY_AFTER_S) },
+    });
+  }
   if (isTransientDatabaseError(error)) {
     logError(c, "database unavailable", error);
     return problemResponse(c, {

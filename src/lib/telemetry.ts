@@ -37,7 +37,7 @@ export interface IngestEvent {
   dead: number;
 }
 
-export type DatabaseErrorKind = "busy" | "constraint" | "other";
+export type DatabaseErrorKind = "busy" | "full" | "constraint" | "other";
 
 export interface Telemetry {
   recordRequest(event: RequestEvent): void;

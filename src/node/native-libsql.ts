@@ -1,4 +1,5 @@
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, statfsSync } from "node:fs";
+import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/sqlite-proxy";
 import NativeDatabase from "libsql";
 import { type Database, schema } from "../db/database";
@@ -50,8 +51,8 @@ const BLOCKING_LOCK_WAIT_MS = 25;
 export interface NativeLibsql {
   db: Database;
   /**
-   * Why the file cannot take writes, for /readyz: `path` no longer names the file opened, or it is
-   * read-only to this process. Null when it can.
+   * Why the file cannot take writes, for /readyz: `path` no longer names the file opened, it is
+   * read-only to this process, or its file system is full. Null when it can.
    */
   fault: () => string | null;
   /** `checkpoint: false` leaves the WAL to the last process to close (a cluster's primary). */
@@ -95,11 +96,12 @@ export function openNativeLibsql(
   };
 
   /*
-   * After any error the connection is replaced. A statement that failed with SQLITE_BUSY is left
+   * After an error (but SQLITE_FULL, below) the connection is replaced. A statement that failed with SQLITE_BUSY is left
    * "in progress" by the engine (this API cannot reset it): until it is finalised, every later
    * autocommit write joins a transaction that never commits, and COMMIT fails with "SQL
-   * statements in progress". Closing the connection finalises every statement it prepared and
-   * rolls back what was open; the next query opens a clean one.
+   * statements in progress". Closing the connection rolls back what was open and leaves that
+   * statement behind with it (libsql frees a closed connection once its statements are
+   * garbage-collected); the next query opens a clean one.
    */
   const discardConnection = () => {
     const broken = native;
@@ -151,12 +153,27 @@ export function openNativeLibsql(
     return { rows: found.all(values) as unknown[] };
   };
 
-  /** Runs `work` synchronously; on any error the connection is replaced before it is rethrown. */
+  /*
+   * SQLITE_FULL halts the statement (BUSY is what leaves one in progress), so the connection is sound
+   * once its transaction is rolled back. Replacing it would not free it: libsql closes a connection
+   * only when every statement it prepared is garbage-collected, and a full disk refuses every write,
+   * so each refusal kept a connection's file handles and cache (~230 KB) alive.
+   */
+  const rollBackAfterFull = () => {
+    try {
+      if (native?.inTransaction) native.exec("ROLLBACK");
+    } catch {
+      discardConnection();
+    }
+  };
+
+  /** Runs `work` synchronously; on an error the connection is replaced before it is rethrown. */
   const guarded = <T>(work: () => T): T => {
     try {
       return work();
     } catch (error) {
-      discardConnection();
+      if (isFull(error)) rollBackAfterFull();
+      else discardConnection();
       throw error;
     }
   };
@@ -254,6 +271,10 @@ export function openNativeLibsql(
       } catch (error) {
         return `file is read-only to the server (${(error as NodeJS.ErrnoException).code ?? "error"})`;
       }
+      const room = availableBytes(path);
+      if (room !== null && room < MIN_FREE_BYTES) {
+        return `file system is full (${Math.floor(room / 1024)} KiB available)`;
+      }
       return refusedAsReadOnly
         ? "file refused the last write as read-only (SQLITE_READONLY)"
         : null;
@@ -303,6 +324,26 @@ const BULK_WRITER_CACHE = "PRAGMA cache_size = -65536";
  * the main file, not what is committed.
  */
 const WAL_PAGES_BEFORE_OWN_CHECKPOINT = 10_000;
+
+/**
+ * Less room than this beside the database is a full disk for /readyz: writes soon fail with
+ * SQLITE_FULL (answered 503), and a cluster's workers each see it, unlike a refusal one of them met.
+ */
+const MIN_FREE_BYTES = 1024 * 1024;
+
+/** Bytes this process may still write beside the database (root may use the reserved blocks). */
+function availableBytes(path: string): number | null {
+  try {
+    const { bavail, bfree, bsize } = statfsSync(dirname(path));
+    return (process.getuid?.() === 0 ? bfree : bavail) * bsize;
+  } catch {
+    return null; // the directory's own problem: file.change() and access() report it
+  }
+}
+
+function isFull(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "SQLITE_FULL";
+}
 
 /** SQLITE_READONLY from the engine (not a file changed under it, which DatabaseFile reports). */
 function isReadOnly(error: unknown): boolean {

@@ -56,7 +56,9 @@ const timer = setInterval(() => {
     parentPort?.postMessage({ kind: "checkpointed", busy, walFrames, copiedFrames });
   } catch (error) {
     // An I/O error, a file that is not (yet) a WAL database: reported, and tried again next time.
-    forgetConnection();
+    // A full disk leaves the connection sound; a closed one's memory and file handles would stay
+    // until its statements are garbage-collected, one more every tick while the disk is full.
+    if (error.code !== "SQLITE_FULL") forgetConnection();
     parentPort?.postMessage({ kind: "failed", error: error.code ?? error.name });
   }
 }, intervalMs);

@@ -3,15 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isKeyTakenError, isTransientDatabaseError } from "../../src/db/errors";
+import { databaseErrorKind } from "../../src/db/error-kind";
+import { isKeyTakenError, isStorageFullError, isTransientDatabaseError } from "../../src/db/errors";
 import { idempotencyKeys } from "../../src/db/schema";
 import type { LibsqlDatabase } from "../../src/node/database";
 import { openMigratedLibsql, storedResponse } from "../support/migrated-libsql";
 
 /*
  * The error checks of the data layer against libSQL's real errors (the D1 ones are exercised by
- * the workers project): a taken idempotency key, from a batch and from a single statement, and a
- * database locked by another connection.
+ * the workers project): a taken idempotency key, from a batch and from a single statement, a
+ * database locked by another connection, and a full one.
  */
 
 let directory: string;
@@ -73,6 +74,23 @@ describe("database errors from libSQL", () => {
     }
   });
 
+  it("recognises a full database, and does not call it busy", async () => {
+    // SQLite's own SQLITE_FULL, as a full disk raises it: a page limit the file has reached.
+    const capped = createClient({ url: `file:${join(directory, "capped.db")}` });
+    try {
+      await capped.execute("CREATE TABLE filler (blob BLOB)");
+      await capped.execute("PRAGMA max_page_count = 3");
+      const error = await errorOf(() =>
+        capped.execute("INSERT INTO filler VALUES (randomblob(100000))"),
+      );
+      expect(isStorageFullError(error)).toBe(true);
+      expect(isTransientDatabaseError(error)).toBe(false);
+      expect(databaseErrorKind(error)).toBe("full");
+    } finally {
+      capped.close();
+    }
+  });
+
   it("calls a libSQL server's 5xx, 429 and a refused connection transient, a 401 not", () => {
     const http = (status: number) =>
       Object.assign(new Error(`Server returned HTTP status ${status}`), { status });
@@ -104,5 +122,15 @@ describe("D1's errors", () => {
     ]) {
       expect(isTransientDatabaseError(new Error(message)), message).toBe(false);
     }
+  });
+
+  it("recognises a full database in SQLite's words, as D1 passes them on", () => {
+    // Local D1 refuses the PRAGMAs that could fill it, so only the wording is checked here.
+    const full = new Error("D1_ERROR: database or disk is full: SQLITE_FULL");
+    expect(isStorageFullError(full)).toBe(true);
+    expect(databaseErrorKind(full)).toBe("full");
+    expect(isStorageFullError(new Error("D1_ERROR: no such table: loans: SQLITE_ERROR"))).toBe(
+      false,
+    );
   });
 });

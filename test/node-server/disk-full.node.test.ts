@@ -1,0 +1,155 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import NativeDatabase from "libsql";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { openRuntime, type Runtime } from "../../src/node/runtime";
+import { settingsFromEnv } from "../../src/node/settings";
+import { expectProblem } from "../support/problem";
+
+/*
+ * The disk under the database fills up. SQLite refuses the write (SQLITE_FULL) and rolls it back.
+ * The server answered it 500 "something went wrong on our side", logged only "Error", said ready,
+ * and replaced its connection after every refusal (and its checkpoint thread every 100 ms) without
+ * freeing the old one: two file handles and ~230 KB each, for as long as the disk stayed full. Now
+ * a refused write answers 503 (nothing changed, retry later), counts as a database error of kind
+ * "full", /readyz names the full file system, the connections are kept, and once space is freed
+ * everything recovers without a restart. A real full file system: a small tmpfs the test mounts
+ * (as root; skipped where it may not).
+ */
+
+const directory = mkdtempSync(join(tmpdir(), "disk-full-"));
+const mounted = mountSmallFileSystem(directory);
+const path = join(directory, "credit.db");
+let runtime: Runtime | null = null;
+
+afterAll(async () => {
+  await runtime?.close();
+  // Lazily: libsql closes a connection's files only once its statements are garbage-collected.
+  if (mounted) execFileSync("umount", ["--lazy", directory]);
+  rmSync(directory, { recursive: true, force: true });
+});
+
+function mountSmallFileSystem(at: string): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", at], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false; // a container without the right to mount
+  }
+}
+
+/** Takes every byte left on the file system into one file. */
+function fillFileSystem(file: string): void {
+  const { bavail, bsize } = statfsSync(directory);
+  writeFileSync(file, Buffer.alloc(bavail * bsize));
+}
+
+/** This process's open files on the small file system (the server's connections, all threads). */
+function openDatabaseFiles(): number {
+  return readdirSync("/proc/self/fd").filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(directory);
+    } catch {
+      return false; // closed meanwhile
+    }
+  }).length;
+}
+
+const customer = (n: number) => ({
+  first_name: "Disk",
+  last_name: "Full",
+  age: 30,
+  monthly_income: 50_000,
+  phone_number: 7_100_000_000 + n,
+});
+
+const request = (url: string, body?: unknown) =>
+  (runtime as Runtime).fetch(
+    new Request(`http://127.0.0.1${url}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
+
+describe.skipIf(!mounted)("a database whose disk fills up", () => {
+  it("answers writes 503, is not ready while the disk is full, and takes writes again once space is freed", async () => {
+    runtime = await openRuntime(
+      settingsFromEnv({ DATABASE_URL: `file:${path}`, RATE_LIMIT_PER_MINUTE: "100000" }),
+    );
+    const borrower = await request("/register", customer(0));
+    expect(borrower.status).toBe(201);
+    const { customer_id } = (await borrower.json()) as { customer_id: number };
+    let acknowledged = 1;
+    const filler = join(directory, "filler");
+    fillFileSystem(filler);
+
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const warnings = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    let refusals = 0;
+    let refused: Response | null = null;
+    let filesWhenFull = 0;
+    try {
+      // SQLite reuses the WAL's room for a while; sooner or later a page has nowhere to go.
+      for (let n = 1; n < 5_000 && refused === null; n++) {
+        const response = await request("/register", customer(n));
+        if (response.status === 201) acknowledged++;
+        else refused = response;
+      }
+      if (refused === null) throw new Error("5,000 registrations fitted on a full file system");
+      refusals++;
+      filesWhenFull = openDatabaseFiles();
+      for (let n = 5_000; n < 5_200; n++) {
+        const response = await request("/register", customer(n));
+        if (response.status === 201) acknowledged++;
+        else refusals++;
+      }
+      await sleep(1_000); // ten of the checkpoint thread's ticks, each failing
+      expect(errors.mock.calls.join("\n")).toMatch(/database out of space \(SQLITE_FULL\)/);
+    } finally {
+      errors.mockRestore();
+      warnings.mockRestore();
+    }
+    const problem = await expectProblem(refused, 503);
+    expect(problem.detail).toBe(
+      "The database is out of storage space. Nothing was changed; retry the request later.",
+    );
+    expect(refused.headers.get("Retry-After")).toBe("30");
+    // The same connections throughout, not one more per refusal or per tick.
+    expect(refusals).toBeGreaterThan(150);
+    expect(openDatabaseFiles()).toBeLessThanOrEqual(filesWhenFull + 2);
+
+    const notReady = await expectProblem(await request("/readyz"), 503, "database");
+    expect(notReady.errors[0]?.message).toMatch(/^file system is full \(\d+ KiB available\)$/);
+    const counted =
+      await runtime.metrics?.registry.getSingleMetricAsString("database_errors_total");
+    expect(counted).toContain(`database_errors_total{kind="full"} ${refusals}`);
+
+    rmSync(filler);
+    expect((await request("/readyz")).status).toBe(200);
+    expect((await request("/register", customer(9_999))).status).toBe(201);
+    acknowledged++;
+    const loan = { customer_id, loan_amount: 10_000, interest_rate: 12, tenure: 12 };
+    expect((await request("/create-loan", loan)).status).toBe(201);
+
+    // Every acknowledged write is stored, no refused one is, and the file is sound.
+    await runtime.close();
+    runtime = null;
+    const check = new NativeDatabase(path);
+    try {
+      expect(check.prepare("SELECT count(*) AS n FROM customers").get([])).toMatchObject({
+        n: acknowledged,
+      });
+      expect(check.prepare("SELECT count(*) AS n FROM loans").get([])).toMatchObject({ n: 1 });
+      expect(check.prepare("PRAGMA integrity_check").get([])).toMatchObject({
+        integrity_check: "ok",
+      });
+    } finally {
+      check.close();
+    }
+  });
+});
