@@ -154,12 +154,16 @@ export function openNativeLibsql(
   };
 
   /*
-   * SQLITE_FULL halts the statement (BUSY is what leaves one in progress), so the connection is sound
-   * once its transaction is rolled back. Replacing it would not free it: libsql closes a connection
-   * only when every statement it prepared is garbage-collected, and a full disk refuses every write,
-   * so each refusal kept a connection's file handles and cache (~230 KB) alive.
+   * Two refusals keep the connection: SQLITE_FULL, and SQLITE_READONLY while the file is still
+   * read-only to this process (a new connection would be refused too; once it may write, the one
+   * perhaps opened read-only is replaced). Both end the failed statement (BUSY is what leaves one
+   * in progress), so rolling back its transaction is enough. Replacing the connection would not
+   * free it: libsql closes one only once every statement it prepared is garbage-collected, and these
+   * faults refuse every write, so each refusal kept two file handles and ~230 KB alive.
    */
-  const rollBackAfterFull = () => {
+  const keepsConnection = (error: unknown) =>
+    isFull(error) || (isReadOnly(error) && !mayWrite(path));
+  const rollBack = () => {
     try {
       if (native?.inTransaction) native.exec("ROLLBACK");
     } catch {
@@ -172,7 +176,7 @@ export function openNativeLibsql(
     try {
       return work();
     } catch (error) {
-      if (isFull(error)) rollBackAfterFull();
+      if (keepsConnection(error)) rollBack();
       else discardConnection();
       throw error;
     }
@@ -266,11 +270,8 @@ export function openNativeLibsql(
     fault: () => {
       const change = file.change();
       if (change !== null) return `file ${change} since the server opened it`;
-      try {
-        accessSync(path, constants.W_OK);
-      } catch (error) {
-        return `file is read-only to the server (${(error as NodeJS.ErrnoException).code ?? "error"})`;
-      }
+      const denied = writeDenied(path);
+      if (denied !== null) return `file is read-only to the server (${denied})`;
       const room = availableBytes(path);
       if (room !== null && room < MIN_FREE_BYTES) {
         return `file system is full (${Math.floor(room / 1024)} KiB available)`;
@@ -340,6 +341,18 @@ function availableBytes(path: string): number | null {
     return null; // the directory's own problem: file.change() and access() report it
   }
 }
+
+/** Why access(2) says this process may not write `path` (EACCES, EROFS, …), or null if it may. */
+function writeDenied(path: string): string | null {
+  try {
+    accessSync(path, constants.W_OK);
+    return null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? "error";
+  }
+}
+
+const mayWrite = (path: string) => writeDenied(path) === null;
 
 function isFull(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === "SQLITE_FULL";

@@ -1,6 +1,6 @@
 // The WAL checkpointer's thread (started by src/node/wal-checkpointer.ts). Plain JavaScript: a
 // worker thread gets no TypeScript loader under the test runner.
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "libsql";
 
@@ -26,6 +26,17 @@ function prepareCheckpoint() {
   if (mode !== "wal") throw Object.assign(new Error("not a WAL database"), { code: "NOT_WAL" });
   // PASSIVE copies what no reader still needs and never waits for a lock: writers carry on.
   return connection.prepare("PRAGMA wal_checkpoint(PASSIVE)").raw(true);
+}
+
+function keepsConnection(error) {
+  if (error.code === "SQLITE_FULL") return true;
+  if (!String(error.code).startsWith("SQLITE_READONLY")) return false;
+  try {
+    accessSync(path, constants.W_OK);
+    return false; // writable again: a connection opened read-only must be replaced
+  } catch {
+    return true;
+  }
 }
 
 /** After a failure the connection is opened afresh: it may hold a stale view of the file. */
@@ -56,9 +67,10 @@ const timer = setInterval(() => {
     parentPort?.postMessage({ kind: "checkpointed", busy, walFrames, copiedFrames });
   } catch (error) {
     // An I/O error, a file that is not (yet) a WAL database: reported, and tried again next time.
-    // A full disk leaves the connection sound; a closed one's memory and file handles would stay
-    // until its statements are garbage-collected, one more every tick while the disk is full.
-    if (error.code !== "SQLITE_FULL") forgetConnection();
+    // A full disk, or a file still read-only to this process, leaves the connection as good as a
+    // new one; a closed one's memory and file handles stay until its statements are
+    // garbage-collected, which made one more every tick for as long as the fault lasted.
+    if (!keepsConnection(error)) forgetConnection();
     parentPort?.postMessage({ kind: "failed", error: error.code ?? error.name });
   }
 }, intervalMs);

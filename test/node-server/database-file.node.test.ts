@@ -173,14 +173,23 @@ describe("a database that refuses writes", () => {
            const response = await runtime.fetch(request);
            return { status: response.status, type: response.headers.get("Content-Type"), body: await response.json() };
          };
-         const register = await answer(new Request("http://127.0.0.1/register", {
+         const { readdirSync, readlinkSync } = await import("node:fs");
+         const openFiles = () => readdirSync("/proc/self/fd").filter((fd) => {
+           try { return readlinkSync("/proc/self/fd/" + fd).startsWith(process.argv[1]); } catch { return false; }
+         }).length;
+         const registration = (n) => new Request("http://127.0.0.1/register", {
            method: "POST",
            headers: { "Content-Type": "application/json" },
-           body: JSON.stringify({ first_name: "R", last_name: "O", age: 30, monthly_income: 50000, phone_number: 7444999999 }),
-         }));
+           body: JSON.stringify({ first_name: "R", last_name: "O", age: 30, monthly_income: 50000, phone_number: 7444999000 + n }),
+         });
+         const register = await answer(registration(0));
+         const filesBefore = openFiles();
+         const statuses = [];
+         for (let n = 1; n <= 50; n++) statuses.push((await runtime.fetch(registration(n))).status);
+         const filesAfter = openFiles();
          const readyz = await answer(new Request("http://127.0.0.1/readyz"));
          await runtime.close();
-         process.stdout.write(JSON.stringify({ register, readyz }));`,
+         process.stdout.write(JSON.stringify({ register, readyz, statuses, filesBefore, filesAfter }));`,
         path,
       ],
       {
@@ -195,8 +204,11 @@ describe("a database that refuses writes", () => {
     });
     const [code] = await once(probe, "exit");
     expect(code).toBe(0);
-    const { register, readyz } = JSON.parse(output);
+    const { register, readyz, statuses, filesBefore, filesAfter } = JSON.parse(output);
     expect(register.status).toBe(503);
+    // Every refusal on the same connection: a replaced one stayed open until garbage collection.
+    expect(new Set(statuses)).toEqual(new Set([503]));
+    expect(filesAfter).toBeLessThanOrEqual(filesBefore + 2);
     expect(register.type).toBe("application/problem+json");
     expect(readyz.status).toBe(503);
     expect(readyz.body.errors).toEqual([
