@@ -115,7 +115,8 @@ export class IngestClient {
             response.status,
           );
         }
-        failure = `HTTP ${response.status}`;
+        // The server's reason (a full disk, a lock held too long) is what the operator can act on.
+        failure = `HTTP ${response.status}: ${describeProblem(problem)}`;
       } catch (error) {
         if (error instanceof IngestRequestError) throw error;
         failure =

@@ -93,6 +93,8 @@ async function consumeMessage(
       seq: chunk.seq,
       attempts: message.attempts,
       error: (error as Error).name,
+      // "full" or "busy" tells the operator what to do; the message itself may hold row data.
+      ...(kind ? { kind } : {}),
     });
     await noteRetry(db, chunk, message.attempts, "the database write failed").catch(
       () => undefined,

@@ -1,3 +1,4 @@
+import { databaseErrorKind } from "../db/error-kind";
 import type { IngestMessage } from "../ingest/messages";
 import type { IngestQueue, IngestSendRequest, QueueBatch, QueueMessage } from "../ingest/queue";
 import type { Statement } from "../ingest/store";
@@ -263,9 +264,11 @@ export class MemoryQueue implements IngestQueue {
     } catch (error) {
       // The messages stay stored as they were: a restart delivers them again, which the
       // consumer's idempotent writes absorb.
+      const kind = databaseErrorKind(error);
       warn("could not record settled messages", {
         queue: this.#settings.name,
         error: (error as Error).name,
+        ...(kind ? { kind } : {}),
       });
     }
   }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import NativeDatabase from "libsql";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import { consumeIngestBatch } from "../../src/ingest/consumer";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { expectProblem } from "../support/problem";
@@ -15,8 +16,8 @@ import { expectProblem } from "../support/problem";
  * and replaced its connection after every refusal (and its checkpoint thread every 100 ms) without
  * freeing the old one: two file handles and ~230 KB each, for as long as the disk stayed full. Now
  * a refused write answers 503 (nothing changed, retry later), counts as a database error of kind
- * "full", /readyz names the full file system, the connections are kept, and once space is freed
- * everything recovers without a restart. A real full file system: a small tmpfs the test mounts
+ * "full" (the ingest consumer's log names that kind too), /readyz names the full file system, the
+ * connections are kept, and once space is freed everything recovers without a restart. A real full file system: a small tmpfs the test mounts
  * (as root; skipped where it may not).
  */
 
@@ -110,6 +111,37 @@ describe.skipIf(!mounted)("a database whose disk fills up", () => {
       }
       await sleep(1_000); // ten of the checkpoint thread's ticks, each failing
       expect(errors.mock.calls.join("\n")).toMatch(/database out of space \(SQLITE_FULL\)/);
+
+      // An ingest chunk that was queued before the disk filled: retried later, and the log says why.
+      const settled: string[] = [];
+      const rows = Array.from({ length: 200 }, (_, i) => ({
+        row: i + 2,
+        customer_id: 50_000 + i,
+        first_name: "Queued",
+        last_name: "Chunk",
+        age: 40,
+        phone_number: 7_200_000_000 + i,
+        monthly_salary: 60_000,
+        approved_limit: 2_200_000,
+      }));
+      await consumeIngestBatch(
+        {
+          queue: "credit-ingest",
+          messages: [
+            {
+              id: "queued-before-full",
+              body: { job_id: "disk-full", seq: 0, kind: "customers", rows },
+              attempts: 1,
+              ack: () => settled.push("ack"),
+              retry: () => settled.push("retry"),
+            },
+          ],
+        },
+        runtime.db,
+        { ingestRetryDelaySeconds: 1 },
+      );
+      expect(settled).toEqual(["retry"]);
+      expect(warnings.mock.calls.join("\n")).toMatch(/"what":"chunk failed".*"kind":"full"/);
     } finally {
       errors.mockRestore();
       warnings.mockRestore();

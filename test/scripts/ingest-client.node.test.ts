@@ -33,4 +33,35 @@ describe("the ingest script's client", () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it("says why the server refused, in each retry and when it gives up", async () => {
+    // The body the server sends when its disk is full (test/node-server/disk-full.node.test.ts).
+    const outOfSpace = {
+      type: "/problems/service-unavailable",
+      title: "Service temporarily unavailable",
+      status: 503,
+      detail: "The database is out of storage space. Nothing was changed; retry the request later.",
+    };
+    const server = createServer((_request, response) => {
+      response.writeHead(503, { "content-type": "application/problem+json", "retry-after": "30" });
+      response.end(JSON.stringify(outOfSpace));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const retries: string[] = [];
+      const client = new IngestClient(
+        `http://127.0.0.1:${port}`,
+        "token",
+        (what, attempt, error) => retries.push(`${what} ${attempt}: ${error}`),
+        2,
+      );
+      await expect(client.sendMessages([])).rejects.toThrow(
+        `failed 2 times; last error: HTTP 503: ${outOfSpace.detail}`,
+      );
+      expect(retries).toEqual([`POST /ingest/batches 1: HTTP 503: ${outOfSpace.detail}`]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
