@@ -6,8 +6,8 @@ import type { LoanDetail, PaymentResult, Statement } from "../types";
 /*
  * Taking a payment on the loan shown in the loan view. Like booking, it sends an Idempotency-Key
  * that stays the same until the form is edited (or another loan is shown): a double click or a
- * retry after a network error or a 5xx records one payment. Unlike booking, a receipt ends the
- * request: the amount is cleared and a new key started, as the next payment is another one.
+ * retry after a network error or a 5xx records one payment. Unlike a booked loan, a receipt ends
+ * the request: the amount is cleared and a new key started, as the next payment is another one.
  */
 
 export interface PaymentPanel {
