@@ -108,6 +108,9 @@ describe("the console", () => {
     // The same form sent again carries the same Idempotency-Key: the first answer, no new loan.
     await book.getByRole("button", { name: "Book" }).click();
     await book.locator(".replayed").waitFor();
+    expect(await book.locator(".replayed").innerText()).toBe(
+      "Already sent: this is the first answer; nothing new was booked. To book another loan, change the form to send a new request.",
+    );
     expect(await verdict.innerText()).toBe(`Booked loan ${loanId}`);
     expect(await apiGet<unknown[]>(`/view-loans/${customerId}`)).toHaveLength(1);
 

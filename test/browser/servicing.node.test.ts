@@ -50,6 +50,49 @@ async function pay(loan: Locator, amount: number | string, click: "click" | "dbl
   await loan.getByRole("button", { name: "Pay" })[click]();
 }
 
+let phone = 7_700_000_000 + Math.floor(Math.random() * 1_000_000);
+
+/** A new customer's new loan of 1,00,000 over 12 months, booked through the API. */
+async function newLoan(): Promise<{ customerId: number; loanId: number }> {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(url(path), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(response.status, path).toBe(201);
+    return (await response.json()) as { customer_id: number; loan_id: number };
+  };
+  const { customer_id } = await post("/register", {
+    first_name: "Ravi",
+    last_name: "Menon",
+    age: 40,
+    monthly_income: 60_000,
+    phone_number: ++phone,
+  });
+  const { loan_id } = await post("/create-loan", {
+    customer_id,
+    loan_amount: 100_000,
+    interest_rate: 12,
+    tenure: 12,
+  });
+  return { customerId: customer_id, loanId: loan_id };
+}
+
+/** Opens the loan's view; returns it and the instalment its payment panel says is due. */
+async function openLoan(page: Page, loanId: number) {
+  await page.goto(url(`/#loan/${loanId}`));
+  const loan = view(page, "loan");
+  const due = loan.locator("#payment-due");
+  await due.getByText("Period 1, due 2025-07-15").waitFor();
+  return { loan, due, instalment: rupees(await fact(due, "Instalment due")) };
+}
+
+const apiPeriods = async (customerId: number, loanId: number) =>
+  (await statementOf(customerId, loanId)).payments
+    .filter((payment) => payment.source === "api")
+    .map((payment) => payment.period);
+
 describe("loan servicing in the console", () => {
   it("refuses an amount below the interest, takes the instalment, more, then the payoff, and shows the closed loan's statement", async () => {
     const { page } = suite.session();
@@ -164,6 +207,101 @@ describe("loan servicing in the console", () => {
     expect(await chart.locator("polyline.balance.paid").count()).toBe(1);
     expect(await chart.locator("polyline.balance.projected").count()).toBe(0);
     expect(violations).toEqual([]);
+  });
+
+  it("takes a second payment of the same amount as a new payment: the receipt empties the amount", async () => {
+    const { page } = suite.session();
+    const { customerId, loanId } = await newLoan();
+    const { loan, due, instalment } = await openLoan(page, loanId);
+    const receipt = loan.locator("#payment-result");
+
+    // A customer paying two months' EMI, one after the other, at the same till.
+    await pay(loan, instalment);
+    await receipt.getByText("1 (due 2025-07-15)").waitFor();
+    // Left as it was, the amount and its Idempotency-Key made the next press a replay.
+    expect(await loan.getByLabel("Amount").inputValue()).toBe("");
+    await due.getByText("Period 2, due 2025-08-15").waitFor();
+    await pay(loan, instalment);
+    await receipt.getByText("2 (due 2025-08-15)").waitFor();
+    expect(await receipt.locator(".replayed").count()).toBe(0);
+    expect(await fact(receipt, "Repayments left")).toBe("10");
+    await suite.session().settled();
+    expect(await apiPeriods(customerId, loanId)).toEqual([1, 2]);
+  });
+
+  it("pays nothing when Pay is pressed again right after a receipt: the empty amount's error instead", async () => {
+    const { page } = suite.session();
+    const { customerId, loanId } = await newLoan();
+    const { loan, due, instalment } = await openLoan(page, loanId);
+    await pay(loan, instalment);
+    await loan.locator("#payment-result").getByText("1 (due 2025-07-15)").waitFor();
+    await due.getByText("Period 2, due 2025-08-15").waitFor();
+
+    await loan.getByRole("button", { name: "Pay" }).click();
+    await loan.locator("#payment-amount-error").getByText("Amount must be a number").waitFor();
+    const amount = loan.getByLabel("Amount");
+    expect(await amount.getAttribute("aria-invalid")).toBe("true");
+    expect(await focused(page).getAttribute("id")).toBe("payment-amount");
+    expect(await loan.locator("#payment-result .replayed").count()).toBe(0);
+    await suite.session().settled();
+    expect(await apiPeriods(customerId, loanId)).toEqual([1]);
+  });
+
+  it("retries a payment whose answer was lost with the same key: recorded once, shown as already sent", async () => {
+    const { page } = suite.session();
+    const { customerId, loanId } = await newLoan();
+    const { loan, instalment } = await openLoan(page, loanId);
+    const keys: (string | undefined)[] = [];
+    page.on("request", (request) => {
+      if (request.url().includes("/make-payment/")) keys.push(request.headers()["idempotency-key"]);
+    });
+    const formError = loan.locator("#payment-form-error");
+    const amount = loan.getByLabel("Amount");
+
+    // The payment reaches the API and is recorded, but its answer is lost on the way back.
+    await page.route(
+      "**/make-payment/**",
+      async (route) => {
+        await route.fetch();
+        await route.abort("connectionreset");
+      },
+      { times: 1 },
+    );
+    await pay(loan, instalment);
+    await formError.getByText(/^The request failed/).waitFor();
+    expect(await amount.inputValue()).toBe(String(instalment));
+
+    // Retried as it stands: a proxy in the way answers 502 with a page of its own.
+    await page.route(
+      "**/make-payment/**",
+      async (route) => {
+        await route.fetch();
+        await route.fulfill({
+          status: 502,
+          contentType: "text/html",
+          body: "<h1>Bad gateway</h1>",
+        });
+      },
+      { times: 1 },
+    );
+    await loan.getByRole("button", { name: "Pay" }).click();
+    await formError.getByText("HTTP 502").waitFor();
+    expect(await amount.inputValue()).toBe(String(instalment));
+
+    // Retried once more, and answered: the first payment's receipt, nothing new paid.
+    await loan.getByRole("button", { name: "Pay" }).click();
+    const replayed = loan.locator("#payment-result .replayed");
+    await replayed.waitFor();
+    expect(await replayed.innerText()).toBe(
+      "Already sent: this is the first answer; nothing new was paid. To take another payment, enter its amount.",
+    );
+    expect(await fact(loan.locator("#payment-result"), "Period")).toBe("1 (due 2025-07-15)");
+    expect(await formError.innerText()).toBe("");
+    expect(await amount.inputValue()).toBe("");
+    expect(keys).toHaveLength(3);
+    expect(new Set(keys).size).toBe(1);
+    await suite.session().settled();
+    expect(await apiPeriods(customerId, loanId)).toEqual([1]);
   });
 
   it("shows a workbook loan's statement from the customer's loans: workbook periods, statuses, the projected balance dashed", async () => {

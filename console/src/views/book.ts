@@ -6,7 +6,8 @@ import { reasonList } from "./check";
 
 /*
  * Booking sends an Idempotency-Key that stays the same until the form changes: a double click or
- * a retry after a network error books one loan; editing the form starts a new request.
+ * a retry after a network error books one loan; editing the form starts a new request. A refusal
+ * also ends the request: pressing Book again asks for a new decision.
  */
 export function setUpBook(form: HTMLFormElement): void {
   let key = crypto.randomUUID();
@@ -14,10 +15,15 @@ export function setUpBook(form: HTMLFormElement): void {
     key = crypto.randomUUID();
   });
   onSubmit(form, async (values) => {
+    const sent = key;
     const { status, headers, body } = await api<CreateLoanResult>("POST", "/create-loan", values, {
-      "Idempotency-Key": key,
+      "Idempotency-Key": sent,
     });
     const booked = status === 201 && body.loan_id !== null;
+    const replayed = headers.get("Idempotent-Replayed") === "true";
+    // A refusal is kept for 24 hours under its key: pressed again, the form showed it even after
+    // the customer had repaid the loan it counted. A refusal books nothing, so asking again is safe.
+    if (!booked && key === sent) key = crypto.randomUUID();
     show(
       "book-result",
       h(
@@ -25,12 +31,14 @@ export function setUpBook(form: HTMLFormElement): void {
         { class: booked ? "verdict approved" : "verdict refused" },
         booked ? `Booked loan ${body.loan_id}` : "Not approved",
       ),
-      // Same form sent again: the API answered with the first decision and booked nothing new.
-      headers.get("Idempotent-Replayed") === "true" &&
+      // Same request sent again (a retry, or a booked form pressed again): the first decision.
+      replayed &&
         h(
           "p",
           { class: "replayed" },
-          "Already sent: this is the first answer; nothing new was booked.",
+          booked
+            ? "Already sent: this is the first answer; nothing new was booked. To book another loan, change the form to send a new request."
+            : "Already sent: this is the first answer; nothing new was booked. Press Book again for a new decision.",
         ),
       booked && h("p", {}, h("a", { href: `#loan/${body.loan_id}` }, `View loan ${body.loan_id}`)),
       h("p", {}, body.message),

@@ -6,7 +6,8 @@ import type { LoanDetail, PaymentResult, Statement } from "../types";
 /*
  * Taking a payment on the loan shown in the loan view. Like booking, it sends an Idempotency-Key
  * that stays the same until the form is edited (or another loan is shown): a double click or a
- * retry records one payment.
+ * retry after a network error or a 5xx records one payment. Unlike a booked loan, a receipt ends
+ * the request: the amount is cleared and a new key started, as the next payment is another one.
  */
 
 export interface PaymentPanel {
@@ -38,12 +39,19 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
     // The officer moved to another loan while this was in flight: its receipt or refusal must not
     // appear under that loan. This loan's view shows the outcome when it is opened again.
     const movedOn = () => target?.loanId !== paying.loanId;
+    const sent = key;
     try {
       const { headers, body } = await api<PaymentResult>("POST", path, values, {
-        "Idempotency-Key": key,
+        "Idempotency-Key": sent,
       });
       if (movedOn()) return;
       show("payment-result", ...receipt(body, headers.get("Idempotent-Replayed") === "true"));
+      // A receipt ends this request: kept, the next press replayed it and paid nothing. Emptied, a
+      // press by accident is the field's error; an amount typed meanwhile has its own key already.
+      if (key === sent) {
+        key = crypto.randomUUID();
+        if (amount) amount.value = "";
+      }
       onAnswered();
     } catch (error) {
       if (movedOn()) return;
@@ -103,12 +111,12 @@ function receipt(result: PaymentResult, replayed: boolean): (HTMLElement | false
       { class: "verdict approved" },
       closed ? `Paid ${money(result.amount)}: loan repaid in full` : `Paid ${money(result.amount)}`,
     ),
-    // The same form sent again: the API answered with the first payment and recorded nothing new.
+    // A retry of a payment the API had recorded (its answer lost): the first answer, nothing new.
     replayed &&
       h(
         "p",
         { class: "replayed" },
-        "Already sent: this is the first answer; nothing new was paid.",
+        "Already sent: this is the first answer; nothing new was paid. To take another payment, enter its amount.",
       ),
     facts([
       ["Period", `${result.period} (due ${result.due_date})`],
