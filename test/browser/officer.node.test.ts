@@ -168,24 +168,15 @@ describe("the console over a working day", () => {
 
   it("decides again when Book is pressed after a refusal, rather than show the refusal kept under its key", async () => {
     const { page } = suite.session();
-    const post = async (path: string, body: unknown) => {
-      const response = await fetch(url(path), {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      expect(response.status, path).toBe(201);
-      return (await response.json()) as { customer_id: number; loan_id: number };
-    };
     // Earning 20,000, the customer owes an EMI of 8,884.88 on a loan booked elsewhere.
-    const { customer_id: customerId } = await post("/register", {
+    const { customer_id: customerId } = await suite.created("/register", {
       first_name: "Tara",
       last_name: "Das",
       age: 33,
       monthly_income: 20_000,
       phone_number: 7_800_000_000 + Math.floor(Math.random() * 1_000_000),
     });
-    const { loan_id: owed } = await post("/create-loan", {
+    const { loan_id: owed } = await suite.created("/create-loan", {
       customer_id: customerId,
       loan_amount: 100_000,
       interest_rate: 12,
@@ -207,7 +198,9 @@ describe("the console over a working day", () => {
     const { next_installment } = await apiGet<{ next_installment: { payoff_amount: number } }>(
       `/view-statement/${customerId}/${owed}`,
     );
-    await post(`/make-payment/${customerId}/${owed}`, { amount: next_installment.payoff_amount });
+    await suite.created(`/make-payment/${customerId}/${owed}`, {
+      amount: next_installment.payoff_amount,
+    });
     await book.getByRole("button", { name: "Book" }).click();
     await verdict.getByText(/^Booked loan \d+$/).waitFor();
     expect(await book.locator("#book-result .replayed").count()).toBe(0);

@@ -54,23 +54,14 @@ let phone = 7_700_000_000 + Math.floor(Math.random() * 1_000_000);
 
 /** A new customer's new loan of 1,00,000 over 12 months, booked through the API. */
 async function newLoan(): Promise<{ customerId: number; loanId: number }> {
-  const post = async (path: string, body: unknown) => {
-    const response = await fetch(url(path), {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    expect(response.status, path).toBe(201);
-    return (await response.json()) as { customer_id: number; loan_id: number };
-  };
-  const { customer_id } = await post("/register", {
+  const { customer_id } = await suite.created("/register", {
     first_name: "Ravi",
     last_name: "Menon",
     age: 40,
     monthly_income: 60_000,
     phone_number: ++phone,
   });
-  const { loan_id } = await post("/create-loan", {
+  const { loan_id } = await suite.created("/create-loan", {
     customer_id,
     loan_amount: 100_000,
     interest_rate: 12,

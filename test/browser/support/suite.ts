@@ -13,6 +13,8 @@ export interface BrowserSuite {
   url(path?: string): string;
   /** The current test's tab. */
   session(): Session;
+  /** POSTs JSON to the Worker, as the lender's own systems would, and expects 201 Created. */
+  created(path: string, body: unknown): Promise<{ customer_id: number; loan_id: number }>;
 }
 
 /** `contextOptions` are added to every tab's context (the accessibility test's bypassCSP). */
@@ -51,10 +53,20 @@ export function useBrowserAndWorker(
     expect(session?.pageErrors ?? [], "uncaught errors in the page").toEqual([]);
   });
 
+  const url = (path = "/") => {
+    if (!worker) throw new Error("the local Worker is not running");
+    return `${worker.url}${path}`;
+  };
   return {
-    url(path = "/") {
-      if (!worker) throw new Error("the local Worker is not running");
-      return `${worker.url}${path}`;
+    url,
+    async created(path, body) {
+      const response = await fetch(url(path), {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, path).toBe(201);
+      return (await response.json()) as { customer_id: number; loan_id: number };
     },
     session() {
       if (!current) throw new Error("no browser tab: the suite's setup failed");
