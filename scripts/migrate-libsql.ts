@@ -3,21 +3,13 @@
  * (with DATABASE_AUTH_TOKEN for Turso), tracked the way wrangler tracks D1. Run it before
  * deploying a Worker that uses Turso; the Node server also does this at every start.
  */
-import { ConfigError } from "../src/config";
 import { openLibsqlDatabase } from "../src/node/database";
 import { applyMigrations, readMigrations } from "../src/node/migrations";
 import { MIGRATIONS_DIR } from "../src/node/runtime";
-import { type ServerSettings, settingsFromEnv } from "../src/node/settings";
+import { serverSettingsOrExit } from "./lib/server-settings";
 
 // The server's own reading of DATABASE_URL: `file:` alone would migrate a database in memory.
-let settings: ServerSettings;
-try {
-  settings = settingsFromEnv(process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(error.message);
-  process.exit(1);
-}
+const settings = serverSettingsOrExit(process.env);
 const { client, close } = await openLibsqlDatabase(
   settings.databaseUrl,
   settings.databaseAuthToken,

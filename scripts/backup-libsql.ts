@@ -1,0 +1,62 @@
+/**
+ * `npm run db:backup -- FILE`: a consistent copy of the Node server's database file (DATABASE_URL)
+ * into FILE, safe while the server runs: `VACUUM INTO` reads one snapshot, in WAL mode writers
+ * carry on meanwhile, and the copy is one self-contained file (no -wal beside it), checked with
+ * `PRAGMA integrity_check` before the script says it is done. It needs nothing but this project,
+ * so it works where the `sqlite3` shell is not installed (the documented container image).
+ */
+import { existsSync, rmSync, statSync } from "node:fs";
+import { parseArgs } from "node:util";
+import NativeDatabase from "libsql";
+import { filePath } from "../src/node/database";
+import { serverSettingsOrExit } from "./lib/server-settings";
+
+/** As long as a write waits for another process's lock: the copy needs only a read snapshot. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+function fail(message: string): never {
+  console.error(`backup failed: ${message}`);
+  process.exit(1);
+}
+
+const { positionals } = parseArgs({ allowPositionals: true, strict: true });
+const [target] = positionals;
+if (target === undefined || positionals.length > 1) {
+  fail("usage: npm run db:backup -- FILE (the copy to write; it must not exist yet)");
+}
+const settings = serverSettingsOrExit(process.env);
+const source = settings.databaseUrl.startsWith("file:") ? filePath(settings.databaseUrl) : null;
+if (source === null) {
+  fail(
+    `DATABASE_URL is not a database file (${settings.databaseUrl.split(":")[0]}:); a Turso database is backed up by Turso (point-in-time restore)`,
+  );
+}
+// Opening a missing path would create an empty database there, and back that up.
+if (!existsSync(source)) fail(`no database at ${source}`);
+if (existsSync(target)) fail(`${target} exists already; name a new file`);
+
+const database = new NativeDatabase(source, { timeout: BUSY_TIMEOUT_MS });
+try {
+  database.prepare("VACUUM INTO ?").run([target]);
+} catch (error) {
+  // A copy cut short (a full disk) is no backup: nothing is left that could be taken for one.
+  rmSync(target, { force: true });
+  // SQLite's words (a full disk, a missing folder) name the problem and carry no data.
+  fail((error as Error).message);
+} finally {
+  database.close();
+}
+
+const copy = new NativeDatabase(target, { readonly: true });
+try {
+  const [check] = copy.prepare("PRAGMA integrity_check").raw(true).get([]) as [string];
+  if (check !== "ok") fail(`the copy at ${target} does not pass integrity_check: ${check}`);
+  const count = (table: string) =>
+    (copy.prepare(`SELECT count(*) FROM ${table}`).raw(true).get([]) as [number])[0];
+  const megabytes = (statSync(target).size / 1_048_576).toFixed(1);
+  console.log(
+    `backed up ${source} to ${target}: ${count("customers")} customers, ${count("loans")} loans, ${megabytes} MB, integrity ok`,
+  );
+} finally {
+  copy.close();
+}

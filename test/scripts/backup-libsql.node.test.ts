@@ -1,0 +1,140 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import NativeDatabase from "libsql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openRuntime } from "../../src/node/runtime";
+import { settingsFromEnv } from "../../src/node/settings";
+
+/*
+ * `npm run db:backup -- FILE` while the server takes writes: the copy is one consistent file with
+ * every write acknowledged before the backup started, and a server started on it serves them.
+ * The documented way before, `sqlite3 … ".backup …"`, needs a shell the container image lacks.
+ */
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+let directory: string;
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "backup-libsql-"));
+});
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+/** `npm run db:backup -- …args` with this DATABASE_URL: its exit code and what it printed. */
+async function backup(databaseUrl: string, ...args: string[]) {
+  const script = spawn(process.execPath, ["--import", "tsx", "scripts/backup-libsql.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  script.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  script.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  const [code] = (await once(script, "exit")) as [number | null];
+  return { code, output };
+}
+
+const registration = (n: number) =>
+  new Request("http://127.0.0.1/register", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({
+      first_name: "Backed",
+      last_name: "Up",
+      age: 30,
+      monthly_income: 50_000,
+      phone_number: 7_300_000_000 + n,
+    }),
+  });
+
+function customersIn(path: string): number {
+  const database = new NativeDatabase(path, { readonly: true });
+  try {
+    return (database.prepare("SELECT count(*) FROM customers").raw(true).get([]) as [number])[0];
+  } finally {
+    database.close();
+  }
+}
+
+describe("npm run db:backup", () => {
+  it("copies the database while the server writes, and a server starts on the copy", async () => {
+    const path = join(directory, "credit.db");
+    const url = `file:${path}`;
+    const runtime = await openRuntime(
+      settingsFromEnv({ DATABASE_URL: url, RATE_LIMIT_PER_MINUTE: "100000" }),
+    );
+    let acknowledged = 0;
+    let writing = true;
+    const writer = (async () => {
+      for (let n = 0; writing || acknowledged < 200; n++) {
+        const response = await runtime.fetch(registration(n));
+        expect(response.status).toBe(201);
+        acknowledged++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    try {
+      while (acknowledged < 200) await new Promise((resolve) => setTimeout(resolve, 10));
+      const before = acknowledged;
+      const target = join(directory, "copy.db");
+      const result = await backup(url, target);
+      const after = acknowledged;
+      writing = false;
+      await writer;
+
+      expect(result, result.output).toMatchObject({ code: 0 });
+      expect(result.output).toMatch(/^backed up .* customers, 0 loans, [\d.]+ MB, integrity ok\n$/);
+      expect(existsSync(`${target}-wal`)).toBe(false);
+      expect(after).toBeGreaterThan(before); // the server went on writing meanwhile
+
+      // Restored as the docs say (the file alone, at a server's path), it serves what it holds.
+      const restoredPath = join(directory, "restored.db");
+      await copyFile(target, restoredPath);
+      const restored = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${restoredPath}` }));
+      try {
+        expect((await restored.fetch(new Request("http://127.0.0.1/readyz"))).status).toBe(200);
+        expect((await restored.fetch(registration(1_000_000))).status).toBe(201);
+      } finally {
+        await restored.close();
+      }
+      const held = customersIn(target);
+      expect(held).toBeGreaterThanOrEqual(before);
+      expect(held).toBeLessThanOrEqual(after);
+      expect(result.output).toContain(` ${held} customers,`);
+    } finally {
+      writing = false;
+      await writer.catch(() => undefined);
+      await runtime.close();
+    }
+  }, 60_000);
+
+  it("refuses to overwrite a file, a missing database, and a database that is not a file", async () => {
+    const path = join(directory, "refusals.db");
+    const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+    await runtime.close();
+    const exists = await backup(`file:${path}`, path);
+    expect(exists).toEqual({
+      code: 1,
+      output: `backup failed: ${path} exists already; name a new file\n`,
+    });
+    const missing = join(directory, "missing.db");
+    expect(await backup(`file:${missing}`, join(directory, "out.db"))).toEqual({
+      code: 1,
+      output: `backup failed: no database at ${missing}\n`,
+    });
+    expect(existsSync(missing)).toBe(false);
+    const remote = await backup("libsql://credit.example.turso.io", join(directory, "out.db"));
+    expect(remote.code).toBe(1);
+    expect(remote.output).toMatch(
+      /^backup failed: DATABASE_URL is not a database file \(libsql:\)/,
+    );
+    expect((await backup(`file:${path}`)).output).toMatch(
+      /^backup failed: usage: npm run db:backup -- FILE/,
+    );
+  }, 60_000);
+});
