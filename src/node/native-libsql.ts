@@ -96,12 +96,12 @@ export function openNativeLibsql(
   };
 
   /*
-   * After an error (but SQLITE_FULL, below) the connection is replaced. A statement that failed with SQLITE_BUSY is left
-   * "in progress" by the engine (this API cannot reset it): until it is finalised, every later
-   * autocommit write joins a transaction that never commits, and COMMIT fails with "SQL
-   * statements in progress". Closing the connection rolls back what was open and leaves that
-   * statement behind with it (libsql frees a closed connection once its statements are
-   * garbage-collected); the next query opens a clean one.
+   * After an error (but the two refusals below) the connection is replaced. A statement that
+   * failed with SQLITE_BUSY is left "in progress" by the engine (this API cannot reset it): until
+   * it is finalised, every later autocommit write joins a transaction that never commits, and
+   * COMMIT fails with "SQL statements in progress". Closing the connection rolls back what was
+   * open and leaves that statement behind with it (libsql frees a closed connection once its
+   * statements are garbage-collected); the next query opens a clean one.
    */
   const discardConnection = () => {
     const broken = native;

@@ -28,6 +28,7 @@ function prepareCheckpoint() {
   return connection.prepare("PRAGMA wal_checkpoint(PASSIVE)").raw(true);
 }
 
+/** The refusals after which the connection is as good as a new one (native-libsql.ts). */
 function keepsConnection(error) {
   if (error.code === "SQLITE_FULL") return true;
   if (!String(error.code).startsWith("SQLITE_READONLY")) return false;
