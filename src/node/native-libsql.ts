@@ -342,14 +342,22 @@ function availableBytes(path: string): number | null {
   }
 }
 
-/** Why access(2) says this process may not write `path` (EACCES, EROFS, …), or null if it may. */
+/**
+ * Why access(2) says this process may not write `path`, or the -wal or -shm beside it (EACCES,
+ * EROFS, …), or null if it may. Either of those read-only (a server once run as root leaves them
+ * root's) makes SQLite open every connection read-only, as the file itself would.
+ */
 function writeDenied(path: string): string | null {
-  try {
-    accessSync(path, constants.W_OK);
-    return null;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? "error";
+  for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      accessSync(path + suffix, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "error";
+      if (suffix === "") return code;
+      if (code !== "ENOENT") return `${code} on its ${suffix} file`; // a missing one SQLite creates
+    }
   }
+  return null;
 }
 
 const mayWrite = (path: string) => writeDenied(path) === null;

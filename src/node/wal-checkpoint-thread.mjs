@@ -32,12 +32,15 @@ function prepareCheckpoint() {
 function keepsConnection(error) {
   if (error.code === "SQLITE_FULL") return true;
   if (!String(error.code).startsWith("SQLITE_READONLY")) return false;
-  try {
-    accessSync(path, constants.W_OK);
-    return false; // writable again: a connection opened read-only must be replaced
-  } catch {
-    return true;
+  // The -wal or -shm read-only (root's, say) makes every connection read-only too.
+  for (const suffix of ["", "-wal", "-shm"]) {
+    try {
+      accessSync(path + suffix, constants.W_OK);
+    } catch (denied) {
+      if (suffix === "" || denied.code !== "ENOENT") return true;
+    }
   }
+  return false; // writable again: a connection opened read-only must be replaced
 }
 
 /** After a failure the connection is opened afresh: it may hold a stale view of the file. */

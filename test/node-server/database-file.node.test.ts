@@ -215,4 +215,72 @@ describe("a database that refuses writes", () => {
       { field: "database", message: "file is read-only to the server (EACCES)" },
     ]);
   });
+
+  it("keeps its connection while the -wal and -shm beside a writable file are read-only to its user", async () => {
+    // A server once run as root leaves its -wal and -shm behind, root's: the file itself is writable
+    // to the service's user, but SQLite opens every connection read-only. access(2) on the file
+    // alone said writable, so each refusal, and each tick of the checkpoint thread, replaced the
+    // connection and leaked the old one's files, and /readyz blamed only "the last write".
+    path = join(directory, "side-files", "credit.db");
+    const migrated = await openRuntime(settingsAt(path));
+    await migrated.close();
+    expect(existsSync(`${path}-wal`) && existsSync(`${path}-shm`)).toBe(true);
+    await chmod(directory, 0o755);
+    await chmod(join(directory, "side-files"), 0o777);
+    await chmod(path, 0o666);
+    await chmod(`${path}-wal`, 0o444);
+    await chmod(`${path}-shm`, 0o444);
+    const asRoot = process.getuid?.() === 0;
+    const probe = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "-e",
+        `const { readdirSync, readlinkSync } = await import("node:fs");
+         const { setTimeout: sleep } = await import("node:timers/promises");
+         const { openRuntime } = await import("./src/node/runtime.ts");
+         const { settingsFromEnv } = await import("./src/node/settings.ts");
+         const path = process.argv[1];
+         const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: "file:" + path }));
+         const openFiles = () => readdirSync("/proc/self/fd").filter((fd) => {
+           try { return readlinkSync("/proc/self/fd/" + fd).startsWith(path); } catch { return false; }
+         }).length;
+         const registration = (n) => new Request("http://127.0.0.1/register", {
+           method: "POST",
+           headers: { "Content-Type": "application/json" },
+           body: JSON.stringify({ first_name: "S", last_name: "F", age: 30, monthly_income: 50000, phone_number: 7444888000 + n }),
+         });
+         const first = (await runtime.fetch(registration(0))).status;
+         const filesBefore = openFiles();
+         const refused = [];
+         for (let n = 1; n <= 50; n++) refused.push((await runtime.fetch(registration(n))).status);
+         await sleep(1000); // ten ticks of the checkpoint thread, each refused
+         const filesAfter = openFiles();
+         const readyz = await (await runtime.fetch(new Request("http://127.0.0.1/readyz"))).json();
+         await runtime.close();
+         process.stdout.write(JSON.stringify({ first, refused, filesBefore, filesAfter, readyz }));`,
+        path,
+      ],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "pipe", "inherit"],
+        ...(asRoot ? { uid: 65_534, gid: 65_534 } : {}),
+      },
+    );
+    let output = "";
+    probe.stdout.on("data", (chunk) => {
+      output += chunk;
+    });
+    const [code] = await once(probe, "exit");
+    expect(code).toBe(0);
+    const { first, refused, filesBefore, filesAfter, readyz } = JSON.parse(output);
+    expect(first).toBe(503);
+    expect(new Set(refused)).toEqual(new Set([503]));
+    // The same connections throughout, the server's and the checkpoint thread's (was 5 -> 78).
+    expect(filesAfter).toBeLessThanOrEqual(filesBefore + 2);
+    expect(readyz.errors).toEqual([
+      { field: "database", message: "file is read-only to the server (EACCES on its -wal file)" },
+    ]);
+  });
 });
