@@ -89,6 +89,69 @@ async function expectWritesRefused(writes: (() => Promise<Response>)[]) {
   }
 }
 
+interface ServiceUserWrites {
+  first: { status: number; type: string | null };
+  refused: number[];
+  filesBefore: number;
+  filesAfter: number;
+  readyz: { status: number; body: { errors: { field: string; message: string }[] } };
+}
+
+/**
+ * A runtime on `path` in a child process run as the service's user (nobody when the test runs as
+ * root, who may write any file whatever its mode): one registration, 50 more, `idleMs` of idling,
+ * then /readyz; with the process's open files on the database before and after the 50.
+ */
+async function writesAsServiceUser(path: string, idleMs: number): Promise<ServiceUserWrites> {
+  const probe = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "-e",
+      `const { readdirSync, readlinkSync } = await import("node:fs");
+       const { setTimeout: sleep } = await import("node:timers/promises");
+       const { openRuntime } = await import("./src/node/runtime.ts");
+       const { settingsFromEnv } = await import("./src/node/settings.ts");
+       const [path, idleMs] = [process.argv[1], Number(process.argv[2])];
+       const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: "file:" + path }));
+       const openFiles = () => readdirSync("/proc/self/fd").filter((fd) => {
+         try { return readlinkSync("/proc/self/fd/" + fd).startsWith(path); } catch { return false; }
+       }).length;
+       const registration = (n) => new Request("http://127.0.0.1/register", {
+         method: "POST",
+         headers: { "Content-Type": "application/json" },
+         body: JSON.stringify({ first_name: "R", last_name: "O", age: 30, monthly_income: 50000, phone_number: 7444999000 + n }),
+       });
+       const answer = await runtime.fetch(registration(0));
+       const first = { status: answer.status, type: answer.headers.get("Content-Type") };
+       const filesBefore = openFiles();
+       const refused = [];
+       for (let n = 1; n <= 50; n++) refused.push((await runtime.fetch(registration(n))).status);
+       await sleep(idleMs);
+       const filesAfter = openFiles();
+       const ready = await runtime.fetch(new Request("http://127.0.0.1/readyz"));
+       const readyz = { status: ready.status, body: await ready.json() };
+       await runtime.close();
+       process.stdout.write(JSON.stringify({ first, refused, filesBefore, filesAfter, readyz }));`,
+      path,
+      String(idleMs),
+    ],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "inherit"],
+      ...(process.getuid?.() === 0 ? { uid: 65_534, gid: 65_534 } : {}),
+    },
+  );
+  let output = "";
+  probe.stdout.on("data", (chunk) => {
+    output += chunk;
+  });
+  const [code] = await once(probe, "exit");
+  expect(code, output).toBe(0);
+  return JSON.parse(output) as ServiceUserWrites;
+}
+
 describe("a database file deleted or replaced under the running server", () => {
   it("refuses every write once the file is deleted, and opens no new file in its place", async () => {
     const { customerId, writes } = await customerWithLoan(join(directory, "deleted.db"));
@@ -154,62 +217,15 @@ describe("a database that refuses writes", () => {
     path = join(directory, "read-only", "credit.db");
     const migrated = await openRuntime(settingsAt(path));
     await migrated.close();
-    // Writable directory (SQLite creates the -wal and -shm beside it), read-only file. Root may
-    // write a file whatever its mode, so as root the server runs as nobody.
+    // Writable directory (SQLite creates the -wal and -shm beside it), read-only file.
     await chmod(directory, 0o755);
     await chmod(join(directory, "read-only"), 0o777);
     await chmod(path, 0o444);
-    const asRoot = process.getuid?.() === 0;
-    const probe = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "-e",
-        `const { openRuntime } = await import("./src/node/runtime.ts");
-         const { settingsFromEnv } = await import("./src/node/settings.ts");
-         const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: "file:" + process.argv[1] }));
-         const answer = async (request) => {
-           const response = await runtime.fetch(request);
-           return { status: response.status, type: response.headers.get("Content-Type"), body: await response.json() };
-         };
-         const { readdirSync, readlinkSync } = await import("node:fs");
-         const openFiles = () => readdirSync("/proc/self/fd").filter((fd) => {
-           try { return readlinkSync("/proc/self/fd/" + fd).startsWith(process.argv[1]); } catch { return false; }
-         }).length;
-         const registration = (n) => new Request("http://127.0.0.1/register", {
-           method: "POST",
-           headers: { "Content-Type": "application/json" },
-           body: JSON.stringify({ first_name: "R", last_name: "O", age: 30, monthly_income: 50000, phone_number: 7444999000 + n }),
-         });
-         const register = await answer(registration(0));
-         const filesBefore = openFiles();
-         const statuses = [];
-         for (let n = 1; n <= 50; n++) statuses.push((await runtime.fetch(registration(n))).status);
-         const filesAfter = openFiles();
-         const readyz = await answer(new Request("http://127.0.0.1/readyz"));
-         await runtime.close();
-         process.stdout.write(JSON.stringify({ register, readyz, statuses, filesBefore, filesAfter }));`,
-        path,
-      ],
-      {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "inherit"],
-        ...(asRoot ? { uid: 65_534, gid: 65_534 } : {}),
-      },
-    );
-    let output = "";
-    probe.stdout.on("data", (chunk) => {
-      output += chunk;
-    });
-    const [code] = await once(probe, "exit");
-    expect(code).toBe(0);
-    const { register, readyz, statuses, filesBefore, filesAfter } = JSON.parse(output);
-    expect(register.status).toBe(503);
+    const { first, refused, filesBefore, filesAfter, readyz } = await writesAsServiceUser(path, 0);
+    expect(first).toEqual({ status: 503, type: "application/problem+json" });
     // Every refusal on the same connection: a replaced one stayed open until garbage collection.
-    expect(new Set(statuses)).toEqual(new Set([503]));
+    expect(new Set(refused)).toEqual(new Set([503]));
     expect(filesAfter).toBeLessThanOrEqual(filesBefore + 2);
-    expect(register.type).toBe("application/problem+json");
     expect(readyz.status).toBe(503);
     expect(readyz.body.errors).toEqual([
       { field: "database", message: "file is read-only to the server (EACCES)" },
@@ -230,56 +246,16 @@ describe("a database that refuses writes", () => {
     await chmod(path, 0o666);
     await chmod(`${path}-wal`, 0o444);
     await chmod(`${path}-shm`, 0o444);
-    const asRoot = process.getuid?.() === 0;
-    const probe = spawn(
-      process.execPath,
-      [
-        "--import",
-        "tsx",
-        "-e",
-        `const { readdirSync, readlinkSync } = await import("node:fs");
-         const { setTimeout: sleep } = await import("node:timers/promises");
-         const { openRuntime } = await import("./src/node/runtime.ts");
-         const { settingsFromEnv } = await import("./src/node/settings.ts");
-         const path = process.argv[1];
-         const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: "file:" + path }));
-         const openFiles = () => readdirSync("/proc/self/fd").filter((fd) => {
-           try { return readlinkSync("/proc/self/fd/" + fd).startsWith(path); } catch { return false; }
-         }).length;
-         const registration = (n) => new Request("http://127.0.0.1/register", {
-           method: "POST",
-           headers: { "Content-Type": "application/json" },
-           body: JSON.stringify({ first_name: "S", last_name: "F", age: 30, monthly_income: 50000, phone_number: 7444888000 + n }),
-         });
-         const first = (await runtime.fetch(registration(0))).status;
-         const filesBefore = openFiles();
-         const refused = [];
-         for (let n = 1; n <= 50; n++) refused.push((await runtime.fetch(registration(n))).status);
-         await sleep(1000); // ten ticks of the checkpoint thread, each refused
-         const filesAfter = openFiles();
-         const readyz = await (await runtime.fetch(new Request("http://127.0.0.1/readyz"))).json();
-         await runtime.close();
-         process.stdout.write(JSON.stringify({ first, refused, filesBefore, filesAfter, readyz }));`,
-        path,
-      ],
-      {
-        cwd: ROOT,
-        stdio: ["ignore", "pipe", "inherit"],
-        ...(asRoot ? { uid: 65_534, gid: 65_534 } : {}),
-      },
+    // A second of idling: ten ticks of the checkpoint thread, each refused.
+    const { first, refused, filesBefore, filesAfter, readyz } = await writesAsServiceUser(
+      path,
+      1_000,
     );
-    let output = "";
-    probe.stdout.on("data", (chunk) => {
-      output += chunk;
-    });
-    const [code] = await once(probe, "exit");
-    expect(code).toBe(0);
-    const { first, refused, filesBefore, filesAfter, readyz } = JSON.parse(output);
-    expect(first).toBe(503);
+    expect(first.status).toBe(503);
     expect(new Set(refused)).toEqual(new Set([503]));
     // The same connections throughout, the server's and the checkpoint thread's (was 5 -> 78).
     expect(filesAfter).toBeLessThanOrEqual(filesBefore + 2);
-    expect(readyz.errors).toEqual([
+    expect(readyz.body.errors).toEqual([
       { field: "database", message: "file is read-only to the server (EACCES on its -wal file)" },
     ]);
   });

@@ -1,14 +1,12 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import NativeDatabase from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRuntime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
+import { runScript } from "../node/run-script";
 
 /*
  * `npm run db:backup -- FILE` while the server takes writes: the copy is one consistent file with
@@ -16,7 +14,6 @@ import { settingsFromEnv } from "../../src/node/settings";
  * The documented way before, `sqlite3 … ".backup …"`, needs a shell the container image lacks.
  */
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 let directory: string;
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "backup-libsql-"));
@@ -26,18 +23,8 @@ afterAll(async () => {
 });
 
 /** `npm run db:backup -- …args` with this DATABASE_URL: its exit code and what it printed. */
-async function backup(databaseUrl: string, ...args: string[]) {
-  const script = spawn(process.execPath, ["--import", "tsx", "scripts/backup-libsql.ts", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  script.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  script.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  const [code] = (await once(script, "exit")) as [number | null];
-  return { code, output };
-}
+const backup = (databaseUrl: string, ...args: string[]) =>
+  runScript("scripts/backup-libsql.ts", args, { DATABASE_URL: databaseUrl });
 
 const registration = (n: number) =>
   new Request("http://127.0.0.1/register", {

@@ -1,27 +1,13 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
 import { describe, expect, it } from "vitest";
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+import { runScript } from "../node/run-script";
 
 /** `npm run db:migrate:libsql` with this DATABASE_URL: its exit code and what it printed. */
-async function migrate(databaseUrl: string): Promise<{ code: number | null; output: string }> {
-  const script = spawn(process.execPath, ["--import", "tsx", "scripts/migrate-libsql.ts"], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  script.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  script.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  const [code] = (await once(script, "exit")) as [number | null];
-  return { code, output };
-}
+const migrate = (databaseUrl: string) =>
+  runScript("scripts/migrate-libsql.ts", [], { DATABASE_URL: databaseUrl });
 
 describe("npm run db:migrate:libsql", () => {
   it("migrates the database file DATABASE_URL names", async () => {
