@@ -193,8 +193,9 @@ export function openNativeLibsql(
 
   /**
    * The last write was refused as read-only (SQLITE_READONLY: the file's mode, a read-only
-   * mount), for /readyz until a write commits. A process that holds one read-only connection to
-   * a file gets only read-only ones to it, so access(2) alone cannot tell.
+   * mount), for /readyz until a write commits (/readyz tries one: writeCommits). A process that
+   * holds one read-only connection to a file gets only read-only ones to it, so access(2) alone
+   * cannot tell.
    */
   let refusedAsReadOnly = false;
   /** Runs a write now; notes whether it was refused as read-only. */
@@ -221,6 +222,26 @@ export function openNativeLibsql(
       throw error;
     } finally {
       open.exec(`PRAGMA busy_timeout = ${blockingWaitMs}`);
+    }
+  };
+
+  /*
+   * Whether a write commits now, for /readyz after a read-only refusal, so that being ready again
+   * does not wait for a write a load balancer sends only to ready servers. SQLite fails a
+   * connection opened read-only at COMMIT (BEGIN IMMEDIATE succeeds), so the probe commits the
+   * header's user_version, unchanged. False while another process holds the write lock.
+   */
+  const writeCommits = (): boolean => {
+    if (native?.inTransaction) return false;
+    try {
+      return guarded(() => {
+        if (!beginWithoutWaiting()) return false;
+        const [[version]] = execute("PRAGMA user_version", [], "values").rows as [[number]];
+        execute(`PRAGMA user_version = ${Number(version)}`, [], "run");
+        return commit(true);
+      });
+    } catch {
+      return false; // refused again; guarded() kept or replaced the connection as for any write
     }
   };
 
@@ -276,6 +297,7 @@ export function openNativeLibsql(
       if (room !== null && room < MIN_FREE_BYTES) {
         return `file system is full (${Math.floor(room / 1024)} KiB available)`;
       }
+      if (refusedAsReadOnly && writeCommits()) refusedAsReadOnly = false;
       return refusedAsReadOnly
         ? "file refused the last write as read-only (SQLITE_READONLY)"
         : null;

@@ -202,15 +202,25 @@ describe("a database file deleted or replaced under the running server", () => {
 });
 
 describe("a database that refuses writes", () => {
-  it("answers 503, not 500, when SQLite says the database is read-only, and is not ready until a write commits", async () => {
+  it("answers 503, not 500, when SQLite says the database is read-only, and is not ready until a write can commit", async () => {
     await customerWithLoan(join(directory, "query-only.db"));
     // SQLite's own SQLITE_READONLY, as a file the server may not write raises it.
     await (runtime as Runtime).db.run(sql`PRAGMA query_only = 1`);
     await expectWritesRefused([() => post("/register", registration(50_000))]);
-    await expectNotReady("file refused the last write as read-only (SQLITE_READONLY)");
-    // The connection that failed was replaced (this one without query_only): writes are taken.
-    expect((await post("/register", registration(50_000))).status).toBe(201);
+    // After a read-only refusal /readyz tries a write of its own; while another process holds the
+    // write lock it cannot, and says what it last saw.
+    const holder = new NativeDatabase(path);
+    try {
+      holder.exec("BEGIN IMMEDIATE");
+      await expectNotReady("file refused the last write as read-only (SQLITE_READONLY)");
+    } finally {
+      holder.exec("ROLLBACK");
+      holder.close();
+    }
+    // The connection that failed was replaced (this one without query_only): ready again with no
+    // request's write, which a load balancer would only send to a ready server. Writes are taken.
     expect((await get("/readyz")).status).toBe(200);
+    expect((await post("/register", registration(50_000))).status).toBe(201);
   });
 
   it("is not ready, and answers 503 to writes, when the file is read-only to its user", async () => {
