@@ -21,7 +21,9 @@ function fail(message: string): never {
 
 const { positionals } = parseArgs({ allowPositionals: true, strict: true });
 const [target] = positionals;
-if (target === undefined || positionals.length > 1) {
+// An empty FILE (`-- "$BACKUP"` with the variable unset) is no path: SQLite took it for a temporary
+// database, and the script ended in a stack trace.
+if (!target || positionals.length > 1) {
   fail("usage: npm run db:backup -- FILE (the copy to write; it must not exist yet)");
 }
 const settings = serverSettingsOrExit(process.env);

@@ -126,6 +126,10 @@ describe("npm run db:backup", () => {
     expect((await backup(`file:${path}`)).output).toMatch(
       /^backup failed: usage: npm run db:backup -- FILE/,
     );
+    expect(await backup(`file:${path}`, "")).toEqual({
+      code: 1,
+      output: expect.stringMatching(/^backup failed: usage: npm run db:backup -- FILE/),
+    });
   }, 60_000);
 
   it("leaves nothing at FILE when the copy is cut short, and the next run writes it", async () => {
