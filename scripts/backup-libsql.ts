@@ -6,6 +6,7 @@
  * so it works where the `sqlite3` shell is not installed (the documented container image).
  */
 import { existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import NativeDatabase from "libsql";
 import { filePath } from "../src/node/database";
@@ -20,12 +21,15 @@ function fail(message: string): never {
 }
 
 const { positionals } = parseArgs({ allowPositionals: true, strict: true });
-const [target] = positionals;
+const [argument] = positionals;
 // An empty FILE (`-- "$BACKUP"` with the variable unset) is no path: SQLite took it for a temporary
 // database, and the script ended in a stack trace.
-if (!target || positionals.length > 1) {
+if (!argument || positionals.length > 1) {
   fail("usage: npm run db:backup -- FILE (the copy to write; it must not exist yet)");
 }
+// `npm run` starts the script in the project's folder; a relative FILE means the folder npm was run
+// from (INIT_CWD), as for any command, and the copy is named in full in what the script prints.
+const target = resolve(process.env.INIT_CWD ?? ".", argument);
 const settings = serverSettingsOrExit(process.env);
 const source = settings.databaseUrl.startsWith("file:") ? filePath(settings.databaseUrl) : null;
 if (source === null) {

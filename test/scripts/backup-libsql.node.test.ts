@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -169,5 +169,27 @@ describe("npm run db:backup", () => {
     expect(existsSync(`${target}.partial`)).toBe(false);
     expect(existsSync(`${target}.partial-journal`)).toBe(false);
     expect(customersIn(target)).toBe(600_000);
+  }, 60_000);
+
+  it("writes a relative FILE in the folder npm was run from, and names it in full", async () => {
+    const path = join(directory, "relative-source.db");
+    const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+    await runtime.close();
+    const from = join(directory, "operator");
+    await mkdir(from);
+    const projectCopy = fileURLToPath(new URL("../../relative-copy.db", import.meta.url));
+    try {
+      // As `cd …/operator && npm --prefix <project> run db:backup -- relative-copy.db` runs it.
+      const result = await runScript("scripts/backup-libsql.ts", ["relative-copy.db"], {
+        DATABASE_URL: `file:${path}`,
+        INIT_CWD: from,
+      });
+      expect(result, result.output).toMatchObject({ code: 0 });
+      expect(existsSync(join(from, "relative-copy.db"))).toBe(true);
+      expect(existsSync(projectCopy)).toBe(false);
+      expect(result.output).toContain(` to ${join(from, "relative-copy.db")}: `);
+    } finally {
+      await rm(projectCopy, { force: true }); // where the script wrote it before
+    }
   }, 60_000);
 });
