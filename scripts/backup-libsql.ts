@@ -2,10 +2,11 @@
  * `npm run db:backup -- FILE`: a consistent copy of the Node server's database file (DATABASE_URL)
  * into FILE, safe while the server runs: `VACUUM INTO` reads one snapshot, in WAL mode writers
  * carry on meanwhile, and the copy is one self-contained file (no -wal beside it), checked with
- * `PRAGMA integrity_check` before the script says it is done. It needs nothing but this project,
+ * `PRAGMA integrity_check` before it is renamed to FILE and the script says it is done. It needs nothing but this project,
  * so it works where the `sqlite3` shell is not installed (the documented container image).
  */
-import { existsSync, rmSync, statSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import NativeDatabase from "libsql";
 import { filePath } from "../src/node/database";
@@ -20,10 +21,15 @@ function fail(message: string): never {
 }
 
 const { positionals } = parseArgs({ allowPositionals: true, strict: true });
-const [target] = positionals;
-if (target === undefined || positionals.length > 1) {
+const [argument] = positionals;
+// An empty FILE (`-- "$BACKUP"` with the variable unset) is no path: SQLite took it for a temporary
+// database, and the script ended in a stack trace.
+if (!argument || positionals.length > 1) {
   fail("usage: npm run db:backup -- FILE (the copy to write; it must not exist yet)");
 }
+// `npm run` starts the script in the project's folder; a relative FILE means the folder npm was run
+// from (INIT_CWD), as for any command, and the copy is named in full in what the script prints.
+const target = resolve(process.env.INIT_CWD ?? ".", argument);
 const settings = serverSettingsOrExit(process.env);
 const source = settings.databaseUrl.startsWith("file:") ? filePath(settings.databaseUrl) : null;
 if (source === null) {
@@ -35,28 +41,44 @@ if (source === null) {
 if (!existsSync(source)) fail(`no database at ${source}`);
 if (existsSync(target)) fail(`${target} exists already; name a new file`);
 
+// The copy is written under another name and renamed to FILE once checked: a copy cut short (a
+// full disk, Ctrl-C or a kill mid-copy) never stands at FILE, where it was taken for a backup
+// (restored with the -journal beside it, SQLite rolled it back to an empty database).
+const partial = `${target}.partial`;
+const removePartial = () => {
+  rmSync(partial, { force: true });
+  rmSync(`${partial}-journal`, { force: true });
+};
+removePartial(); // what an interrupted run left
+
 const database = new NativeDatabase(source, { timeout: BUSY_TIMEOUT_MS });
 try {
-  database.prepare("VACUUM INTO ?").run([target]);
+  database.prepare("VACUUM INTO ?").run([partial]);
 } catch (error) {
-  // A copy cut short (a full disk) is no backup: nothing is left that could be taken for one.
-  rmSync(target, { force: true });
+  removePartial();
   // SQLite's words (a full disk, a missing folder) name the problem and carry no data.
-  fail((error as Error).message);
+  fail((error as Error).message.replaceAll(partial, target));
 } finally {
   database.close();
 }
 
-const copy = new NativeDatabase(target, { readonly: true });
+const copy = new NativeDatabase(partial, { readonly: true });
+let check: string;
+let summary = "";
 try {
-  const [check] = copy.prepare("PRAGMA integrity_check").raw(true).get([]) as [string];
-  if (check !== "ok") fail(`the copy at ${target} does not pass integrity_check: ${check}`);
-  const count = (table: string) =>
-    (copy.prepare(`SELECT count(*) FROM ${table}`).raw(true).get([]) as [number])[0];
-  const megabytes = (statSync(target).size / 1_048_576).toFixed(1);
-  console.log(
-    `backed up ${source} to ${target}: ${count("customers")} customers, ${count("loans")} loans, ${megabytes} MB, integrity ok`,
-  );
+  [check] = copy.prepare("PRAGMA integrity_check").raw(true).get([]) as [string];
+  if (check === "ok") {
+    const count = (table: string) =>
+      (copy.prepare(`SELECT count(*) FROM ${table}`).raw(true).get([]) as [number])[0];
+    const megabytes = (statSync(partial).size / 1_048_576).toFixed(1);
+    summary = `${count("customers")} customers, ${count("loans")} loans, ${megabytes} MB`;
+  }
 } finally {
   copy.close();
 }
+if (check !== "ok") {
+  removePartial();
+  fail(`the copy does not pass integrity_check: ${check}`);
+}
+renameSync(partial, target);
+console.log(`backed up ${source} to ${target}: ${summary}, integrity ok`);

@@ -115,8 +115,10 @@ export class IngestClient {
             response.status,
           );
         }
-        // The server's reason (a full disk, a lock held too long) is what the operator can act on.
-        failure = `HTTP ${response.status}: ${describeProblem(problem)}`;
+        // The server's reason (a full disk, a lock held too long) is what the operator can act on;
+        // a proxy's 502 or 503 may have no body, and then there is none to add.
+        const reason = describeProblem(problem);
+        failure = reason ? `HTTP ${response.status}: ${reason}` : `HTTP ${response.status}`;
       } catch (error) {
         if (error instanceof IngestRequestError) throw error;
         failure =

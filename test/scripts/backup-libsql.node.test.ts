@@ -1,7 +1,10 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import NativeDatabase from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRuntime } from "../../src/node/runtime";
@@ -123,5 +126,70 @@ describe("npm run db:backup", () => {
     expect((await backup(`file:${path}`)).output).toMatch(
       /^backup failed: usage: npm run db:backup -- FILE/,
     );
+    expect(await backup(`file:${path}`, "")).toEqual({
+      code: 1,
+      output: expect.stringMatching(/^backup failed: usage: npm run db:backup -- FILE/),
+    });
+  }, 60_000);
+
+  it("leaves nothing at FILE when the copy is cut short, and the next run writes it", async () => {
+    // Large enough that the copy takes about a second, so Ctrl-C lands in the middle of it.
+    const path = join(directory, "large.db");
+    const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+    await runtime.close();
+    const database = new NativeDatabase(path);
+    database.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600000)
+      INSERT INTO customers (first_name, last_name, age, phone_number, monthly_salary_paise,
+        approved_limit_paise)
+      SELECT hex(randomblob(40)), hex(randomblob(40)), 30, 6000000000 + i, 1, 1 FROM n`);
+    database.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    database.close();
+
+    const target = join(directory, "interrupted.db");
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/backup-libsql.ts", target], {
+      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+      env: { ...process.env, DATABASE_URL: `file:${path}` },
+      stdio: "ignore",
+    });
+    const exited = once(child, "exit");
+    // Until the copy has begun: the old script wrote FILE itself, this one FILE.partial.
+    while (!existsSync(target) && !existsSync(`${target}.partial`)) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    child.kill("SIGINT");
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect({ code, signal }).toEqual({ code: null, signal: "SIGINT" }); // cut short, not finished
+    // What is left could be restored as a backup; with its -journal it opens as an empty database.
+    expect(existsSync(target)).toBe(false);
+
+    const again = await backup(`file:${path}`, target);
+    expect(again.output).toMatch(
+      /^backed up .*: 600000 customers, 0 loans, [\d.]+ MB, integrity ok\n$/,
+    );
+    expect(existsSync(`${target}.partial`)).toBe(false);
+    expect(existsSync(`${target}.partial-journal`)).toBe(false);
+    expect(customersIn(target)).toBe(600_000);
+  }, 60_000);
+
+  it("writes a relative FILE in the folder npm was run from, and names it in full", async () => {
+    const path = join(directory, "relative-source.db");
+    const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+    await runtime.close();
+    const from = join(directory, "operator");
+    await mkdir(from);
+    const projectCopy = fileURLToPath(new URL("../../relative-copy.db", import.meta.url));
+    try {
+      // As `cd …/operator && npm --prefix <project> run db:backup -- relative-copy.db` runs it.
+      const result = await runScript("scripts/backup-libsql.ts", ["relative-copy.db"], {
+        DATABASE_URL: `file:${path}`,
+        INIT_CWD: from,
+      });
+      expect(result, result.output).toMatchObject({ code: 0 });
+      expect(existsSync(join(from, "relative-copy.db"))).toBe(true);
+      expect(existsSync(projectCopy)).toBe(false);
+      expect(result.output).toContain(` to ${join(from, "relative-copy.db")}: `);
+    } finally {
+      await rm(projectCopy, { force: true }); // where the script wrote it before
+    }
   }, 60_000);
 });

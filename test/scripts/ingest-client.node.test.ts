@@ -64,4 +64,28 @@ describe("the ingest script's client", () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it("says only the status when a 5xx has no body (a proxy's 502)", async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(502);
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const retries: string[] = [];
+      const client = new IngestClient(
+        `http://127.0.0.1:${port}`,
+        "token",
+        (what, attempt, error) => retries.push(`${what} ${attempt}: ${error}`),
+        2,
+      );
+      await expect(client.sendMessages([])).rejects.toThrow(
+        /failed 2 times; last error: HTTP 502$/,
+      );
+      expect(retries).toEqual(["POST /ingest/batches 1: HTTP 502"]);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
