@@ -2,8 +2,9 @@
  * `npm run db:backup -- FILE`: a consistent copy of the Node server's database file (DATABASE_URL)
  * into FILE, safe while the server runs: `VACUUM INTO` reads one snapshot, in WAL mode writers
  * carry on meanwhile, and the copy is one self-contained file (no -wal beside it), checked with
- * `PRAGMA integrity_check` before it is renamed to FILE and the script says it is done. It needs nothing but this project,
- * so it works where the `sqlite3` shell is not installed (the documented container image).
+ * `PRAGMA integrity_check` before it is renamed to FILE and the script says it is done. It needs
+ * nothing but this project, so it works where the `sqlite3` shell is not installed (the documented
+ * container image).
  */
 import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { resolve } from "node:path";
