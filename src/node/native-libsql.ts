@@ -227,9 +227,10 @@ export function openNativeLibsql(
 
   /*
    * Whether a write commits now, for /readyz after a read-only refusal, so that being ready again
-   * does not wait for a write a load balancer sends only to ready servers. SQLite fails a
-   * connection opened read-only at COMMIT (BEGIN IMMEDIATE succeeds), so the probe commits the
-   * header's user_version, unchanged. False while another process holds the write lock.
+   * does not wait for a write a load balancer sends only to ready servers. A connection opened
+   * read-only can accept BEGIN IMMEDIATE and even a page write and fail only at COMMIT, so the
+   * probe commits the header's user_version, unchanged. False while another process holds the
+   * write lock.
    */
   const writeCommits = (): boolean => {
     if (native?.inTransaction) return false;
