@@ -3,6 +3,39 @@ import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { endpointUrl, IngestClient } from "../../scripts/lib/ingest-client";
 
+/**
+ * The client's two attempts to send against a server that always answers `status` with `body`:
+ * the retry line it printed in between, and the error it gave up with.
+ */
+async function twoRefusedAttempts(
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ retries: string[]; error: string | null }> {
+  const server = createServer((_request, response) => {
+    response.writeHead(status, headers);
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const retries: string[] = [];
+    const client = new IngestClient(
+      `http://127.0.0.1:${port}`,
+      "token",
+      (what, attempt, error) => retries.push(`${what} ${attempt}: ${error}`),
+      2,
+    );
+    const error = await client.sendMessages([]).then(
+      () => null,
+      (failure: Error) => failure.message,
+    );
+    return { retries, error };
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 describe("the ingest script's client", () => {
   it("keeps the base URL's path", () => {
     expect(endpointUrl("https://lender.example", "/ingest/summary").href).toBe(
@@ -42,50 +75,17 @@ describe("the ingest script's client", () => {
       status: 503,
       detail: "The database is out of storage space. Nothing was changed; retry the request later.",
     };
-    const server = createServer((_request, response) => {
-      response.writeHead(503, { "content-type": "application/problem+json", "retry-after": "30" });
-      response.end(JSON.stringify(outOfSpace));
+    const { retries, error } = await twoRefusedAttempts(503, JSON.stringify(outOfSpace), {
+      "content-type": "application/problem+json",
+      "retry-after": "30",
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const retries: string[] = [];
-      const client = new IngestClient(
-        `http://127.0.0.1:${port}`,
-        "token",
-        (what, attempt, error) => retries.push(`${what} ${attempt}: ${error}`),
-        2,
-      );
-      await expect(client.sendMessages([])).rejects.toThrow(
-        `failed 2 times; last error: HTTP 503: ${outOfSpace.detail}`,
-      );
-      expect(retries).toEqual([`POST /ingest/batches 1: HTTP 503: ${outOfSpace.detail}`]);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    expect(error).toContain(`failed 2 times; last error: HTTP 503: ${outOfSpace.detail}`);
+    expect(retries).toEqual([`POST /ingest/batches 1: HTTP 503: ${outOfSpace.detail}`]);
   });
 
   it("says only the status when a 5xx has no body (a proxy's 502)", async () => {
-    const server = createServer((_request, response) => {
-      response.writeHead(502);
-      response.end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const retries: string[] = [];
-      const client = new IngestClient(
-        `http://127.0.0.1:${port}`,
-        "token",
-        (what, attempt, error) => retries.push(`${what} ${attempt}: ${error}`),
-        2,
-      );
-      await expect(client.sendMessages([])).rejects.toThrow(
-        /failed 2 times; last error: HTTP 502$/,
-      );
-      expect(retries).toEqual(["POST /ingest/batches 1: HTTP 502"]);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    const { retries, error } = await twoRefusedAttempts(502, "");
+    expect(error).toMatch(/failed 2 times; last error: HTTP 502$/);
+    expect(retries).toEqual(["POST /ingest/batches 1: HTTP 502"]);
   });
 });
