@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/sqlite-proxy";
 import NativeDatabase from "libsql";
 import { type Database, schema } from "../db/database";
+import { isStorageFullError } from "../db/errors";
 import { log } from "../lib/log";
 import { DatabaseFile, DatabaseFileChangedError } from "./database-file";
 import { connectionClosedError, isBusy, WriteLockLine } from "./write-lock-line";
@@ -162,7 +163,7 @@ export function openNativeLibsql(
    * faults refuse every write, so each refusal kept two file handles and ~230 KB alive.
    */
   const keepsConnection = (error: unknown) =>
-    isFull(error) || (isReadOnly(error) && !mayWrite(path));
+    isStorageFullError(error) || (isReadOnly(error) && !mayWrite(path));
   const rollBack = () => {
     try {
       if (native?.inTransaction) native.exec("ROLLBACK");
@@ -384,10 +385,6 @@ function writeDenied(path: string): string | null {
 }
 
 const mayWrite = (path: string) => writeDenied(path) === null;
-
-function isFull(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === "SQLITE_FULL";
-}
 
 /** SQLITE_READONLY from the engine (not a file changed under it, which DatabaseFile reports). */
 function isReadOnly(error: unknown): boolean {
