@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { registration } from "../node/cluster-process";
+import { getFrom, postTo } from "../node/runtime-requests";
 import { expectProblem } from "../support/problem";
 
 /*
@@ -40,16 +41,8 @@ afterAll(async () => {
 const settingsAt = (file: string) =>
   settingsFromEnv({ DATABASE_URL: `file:${file}`, AS_OF_DATE: "2025-06-15" });
 
-function post(url: string, body: unknown) {
-  return (runtime as Runtime).fetch(
-    new Request(`http://127.0.0.1${url}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    }),
-  );
-}
-const get = (url: string) => (runtime as Runtime).fetch(new Request(`http://127.0.0.1${url}`));
+const post = (url: string, body: unknown) => postTo(runtime as Runtime, url, body);
+const get = (url: string) => getFrom(runtime as Runtime, url);
 
 /** A customer with a loan, both committed; the register, booking and payment bodies to try again. */
 async function customerWithLoan(file: string) {

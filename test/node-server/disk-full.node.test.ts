@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { consumeIngestBatch } from "../../src/ingest/consumer";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
+import { getFrom, postTo } from "../node/runtime-requests";
 import { expectProblem } from "../support/problem";
 
 /*
@@ -69,13 +70,7 @@ const customer = (n: number) => ({
 });
 
 const request = (url: string, body?: unknown) =>
-  (runtime as Runtime).fetch(
-    new Request(`http://127.0.0.1${url}`, {
-      method: body === undefined ? "GET" : "POST",
-      headers: { "Content-Type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-  );
+  body === undefined ? getFrom(runtime as Runtime, url) : postTo(runtime as Runtime, url, body);
 
 describe.skipIf(!mounted)("a database whose disk fills up", () => {
   it("answers writes 503, is not ready while the disk is full, and takes writes again once space is freed", async () => {

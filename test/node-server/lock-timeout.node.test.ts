@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { registration } from "../node/cluster-process";
+import { getFrom, postTo } from "../node/runtime-requests";
 
 /*
  * The way the lost writes were found: another connection holds the write lock past the busy
@@ -44,16 +45,9 @@ const loanRequest = (customerId: number) => ({
   tenure: 12,
 });
 
-function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return runtime.fetch(
-    new Request(`http://127.0.0.1${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", ...headers },
-      body: JSON.stringify(body),
-    }),
-  );
-}
-const get = (path: string) => runtime.fetch(new Request(`http://127.0.0.1${path}`));
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  postTo(runtime, path, body, headers);
+const get = (path: string) => getFrom(runtime, path);
 
 /** What another connection sees committed. */
 function committed(table: "customers" | "loans", id: number): boolean {
