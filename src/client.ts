@@ -21,11 +21,31 @@ export interface ClientOptions {
 
 /** `baseUrl` is the API's origin (`https://credit.example.com`) or its /api prefix. */
 export function createClient(baseUrl: string, options: ClientOptions = {}) {
-  return hc<AppType>(baseUrl, {
+  const client = hc<AppType>(baseUrl, {
     fetch: carryingBookmark(options.fetch ?? ((input, init) => fetch(input, init))),
     ...(options.apiKey ? { headers: { Authorization: `Bearer ${options.apiKey}` } } : {}),
   });
+  // Sound: at run time hc spreads `args.header` into the request's headers, so a missing one is none.
+  return client as OptionalHeaders<typeof client>;
 }
+
+/**
+ * hc types a route's `header` argument as required even when every header in it is optional, so
+ * create-loan and make-payment without an Idempotency-Key would need `header: {}`. This makes
+ * `header` optional exactly then, and leaves every other argument and every response type as hc has it.
+ */
+type OptionalHeaders<T> = T extends (args: infer A, options?: infer O) => infer R
+  ? A extends { header: infer H }
+    ? Partial<H> extends H
+      ? (
+          args: { [K in keyof A as K extends "header" ? never : K]: A[K] } & { header?: H },
+          options?: O,
+        ) => R
+      : T
+    : T
+  : T extends object
+    ? { [K in keyof T]: OptionalHeaders<T[K]> }
+    : T;
 
 /**
  * One client is one session: it sends back the most recent `x-d1-bookmark` it was given, so its reads
