@@ -15,7 +15,11 @@ export type AppType = ReturnType<typeof createApi>;
 export interface ClientOptions {
   /** Sent as `Authorization: Bearer <key>`; needed only when the deployment sets API_KEYS. */
   apiKey?: string | undefined;
-  /** Another fetch: a service binding's, or a test's in-process app. Default: the global fetch. */
+  /**
+   * Another fetch: a test's in-process app, or a service binding's as
+   * `(input, init) => env.API.fetch(input, init)` (its fetch taken off it throws Illegal invocation).
+   * Default: the global fetch.
+   */
   fetch?: typeof fetch | undefined;
 }
 

@@ -1,3 +1,4 @@
+import { exports } from "cloudflare:workers";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { createClient } from "../../src/client";
 import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
@@ -164,6 +165,17 @@ describe("the typed client", () => {
       "paid" | "due" | "overdue" | "upcoming" | undefined
     >();
     expect(body.payments.map((p) => p.payment_id)).toEqual([receipt.payment_id]);
+  });
+
+  it("reaches the Worker through a service binding, passed as ClientOptions.fetch says", async () => {
+    // The Worker's own loopback binding stands in for a lender Worker's binding to this API. Its
+    // fetch passed as it is (`fetch: binding.fetch`) throws Illegal invocation on the first call.
+    const binding = (exports as unknown as { default: Fetcher }).default;
+    const viaBinding = createClient(BASE, { fetch: (input, init) => binding.fetch(input, init) });
+    const missing = await viaBinding["view-loans"][":customer_id"].$get({
+      param: { customer_id: "999999" },
+    });
+    expect(missing.status).toBe(404);
   });
 
   it("sends back the latest x-d1-bookmark it was given, so its reads see its writes", async () => {
