@@ -1,8 +1,9 @@
 import type { IngestMessage } from "../../src/ingest/messages";
 
 /*
- * The ingest script's side of the Worker's ingest endpoints. Network errors, 429 and 5xx are
- * retried with exponential backoff: re-sending a chunk is safe, since the consumer upserts.
+ * The ingest script's side of the Worker's ingest endpoints. Network errors, no answer, 429 and
+ * 5xx are retried with exponential backoff or as Retry-After asks, for at most 2 minutes a request:
+ * re-sending a chunk is safe, since the consumer upserts.
  */
 
 export interface JobReport {
@@ -58,8 +59,15 @@ export function endpointUrl(baseUrl: string, path: string): URL {
   return url;
 }
 
-/** About a minute of backoff in all before a request is given up. */
+/** Attempts per request: about a minute of backoff in all between them. */
 const DEFAULT_MAX_ATTEMPTS = 8;
+/**
+ * A request is given up once its next attempt would start more than this long after its first:
+ * a server that never answers, or asks (Retry-After) to wait longer, cannot hold the run for long.
+ */
+const DEFAULT_RETRY_BUDGET_MS = 120_000;
+/** How long one attempt may wait for its answer (within the budget left). */
+const ATTEMPT_TIMEOUT_MS = 60_000;
 
 export class IngestClient {
   constructor(
@@ -68,6 +76,7 @@ export class IngestClient {
     private readonly onRetry: (what: string, attempt: number, error: string) => void = () =>
       undefined,
     private readonly maxAttempts = DEFAULT_MAX_ATTEMPTS,
+    private readonly retryBudgetMs = DEFAULT_RETRY_BUDGET_MS,
   ) {}
 
   async sendMessages(messages: IngestMessage[]): Promise<void> {
@@ -94,8 +103,14 @@ export class IngestClient {
     notFoundIsNull = false,
   ): Promise<unknown> {
     const url = endpointUrl(this.baseUrl, path);
+    const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       let failure: string;
+      let retryAfterMs = 0;
+      const timeoutMs = Math.max(
+        1,
+        Math.min(ATTEMPT_TIMEOUT_MS, started + this.retryBudgetMs - Date.now()),
+      );
       try {
         const response = await fetch(url, {
           method,
@@ -104,7 +119,7 @@ export class IngestClient {
             ...(body ? { "Content-Type": "application/json" } : {}),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(60_000),
+          signal: AbortSignal.timeout(timeoutMs),
         });
         if (response.ok) return await response.json();
         if (response.status === 404 && notFoundIsNull) return null;
@@ -119,22 +134,31 @@ export class IngestClient {
         // a proxy's 502 or 503 may have no body, and then there is none to add.
         const reason = describeProblem(problem);
         failure = reason ? `HTTP ${response.status}: ${reason}` : `HTTP ${response.status}`;
+        retryAfterMs = retryAfter(response.headers.get("retry-after"));
       } catch (error) {
         if (error instanceof IngestRequestError) throw error;
         failure =
-          error instanceof Error
-            ? error.cause instanceof Error
-              ? error.cause.message
-              : error.message
-            : String(error);
+          error instanceof Error && error.name === "TimeoutError"
+            ? `no answer within ${seconds(timeoutMs)}`
+            : networkFailure(error);
       }
+      const wait = Math.max(Math.min(30_000, 250 * 2 ** attempt), retryAfterMs);
       if (attempt >= this.maxAttempts) {
         throw new IngestRequestError(
           `${method} ${url.href} failed ${attempt} times; last error: ${failure}`,
         );
       }
+      if (Date.now() + wait - started >= this.retryBudgetMs) {
+        throw new IngestRequestError(
+          `${method} ${url.href} failed ${attempt} time${attempt === 1 ? "" : "s"} in ${seconds(Date.now() - started)}; last error: ${failure}; ${
+            retryAfterMs > 0
+              ? `the server asks to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After), past`
+              : "another attempt would pass"
+          } the ${seconds(this.retryBudgetMs)} the script retries a request for`,
+        );
+      }
       this.onRetry(`${method} ${url.pathname}`, attempt, failure);
-      await sleep(Math.min(30_000, 250 * 2 ** attempt));
+      await sleep(wait);
     }
   }
 }
@@ -150,6 +174,25 @@ function describeProblem(text: string): string {
   } catch {
     return text.slice(0, 300);
   }
+}
+
+/** Retry-After as milliseconds, in seconds or as an HTTP date; 0 when absent or unreadable. */
+export function retryAfter(value: string | null, now = Date.now()): number {
+  if (!value) return 0;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? 0 : Math.max(0, date - now);
+}
+
+/** 1.5 s, 60 s. */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+function networkFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? error.cause.message : error.message;
 }
 
 export function sleep(ms: number): Promise<void> {
