@@ -119,8 +119,17 @@ export class IngestClient {
             ...(body ? { "Content-Type": "application/json" } : {}),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
+          // Followed, a 301 or 302 turns the POST into a GET without its body (answered 405), and
+          // a redirect to another origin drops the token (answered 401): say where it points.
+          redirect: "manual",
           signal: AbortSignal.timeout(timeoutMs),
         });
+        if (response.status >= 300 && response.status < 400) {
+          throw new IngestRequestError(
+            redirectMessage(method, url, path, response),
+            response.status,
+          );
+        }
         if (response.ok) return await response.json();
         if (response.status === 404 && notFoundIsNull) return null;
         const problem = await response.text();
@@ -161,6 +170,20 @@ export class IngestClient {
       await sleep(wait);
     }
   }
+}
+
+function redirectMessage(method: string, url: URL, path: string, response: Response): string {
+  const location = response.headers.get("location");
+  if (!location)
+    return `${method} ${url.href} answered ${response.status} (a redirect) with no Location`;
+  const target = new URL(location, url);
+  // The base URL the operator meant, when the redirect keeps the endpoint's path.
+  const base = target.pathname.endsWith(path)
+    ? `${target.origin}${target.pathname.slice(0, -path.length)}`
+    : null;
+  return `${method} ${url.href} answered ${response.status}, a redirect to ${target.href}: the script does not follow redirects (a POST would lose its body, the token would go to another address)${
+    base ? `; run it with --url ${base}` : "; check --url"
+  }`;
 }
 
 function describeProblem(text: string): string {

@@ -144,6 +144,38 @@ function recordingClient(base: string, attempts = 2, budgetMs?: number) {
 }
 
 describe("the ingest script's client in front of the wrong thing", () => {
+  it.each([301, 302, 307, 308])(
+    "does not follow a %i: it names the redirect and the --url to use, and nothing reaches the target",
+    async (status) => {
+      await withServer(
+        (_request, response) => {
+          response.writeHead(200, { "content-type": "application/json" });
+          response.end("{}");
+        },
+        async (target, reached) => {
+          // http:// answered with a redirect to the real address, as a CDN does for https.
+          await withServer(
+            (request, response) => {
+              response.writeHead(status, { location: `${target}${request.url}` });
+              response.end();
+            },
+            async (front) => {
+              const { client, retries, failure } = recordingClient(front);
+              // Followed, a 301 or 302 turned this POST into a GET without its body (405), and
+              // the token was dropped on the way to another origin (401).
+              const error = await failure(client.sendMessages([]));
+              expect(error).toBe(
+                `POST ${front}/ingest/batches answered ${status}, a redirect to ${target}/ingest/batches: the script does not follow redirects (a POST would lose its body, the token would go to another address); run it with --url ${target}`,
+              );
+              expect(retries).toEqual([]);
+              expect(reached).toEqual([]);
+            },
+          );
+        },
+      );
+    },
+  );
+
   it.each([
     ["in seconds", () => "2", 1_900],
     // An HTTP date has whole seconds: 3 s from now is 2 to 3 s away.
