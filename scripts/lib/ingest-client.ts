@@ -3,7 +3,8 @@ import type { IngestMessage } from "../../src/ingest/messages";
 /*
  * The ingest script's side of the Worker's ingest endpoints. Network errors, no answer, 429 and
  * 5xx are retried with exponential backoff or as Retry-After asks, for at most 2 minutes a request:
- * re-sending a chunk is safe, since the consumer upserts.
+ * re-sending a chunk is safe, since the consumer upserts. What would answer the same again (another
+ * 4xx, a redirect, a 2xx that is not JSON) fails at once.
  */
 
 export interface JobReport {
@@ -130,18 +131,18 @@ export class IngestClient {
             response.status,
           );
         }
-        if (response.ok) return await response.json();
+        const text = await response.text();
+        if (response.ok) return parseJsonAnswer(method, url, response, text);
         if (response.status === 404 && notFoundIsNull) return null;
-        const problem = await response.text();
+        const reason = describeProblem(response, text);
         if (response.status !== 429 && response.status < 500) {
           throw new IngestRequestError(
-            `${method} ${url.pathname} answered ${response.status}: ${describeProblem(problem)}`,
+            `${method} ${url.href} answered ${response.status}${reason ? `: ${reason}` : ""}`,
             response.status,
           );
         }
         // The server's reason (a full disk, a lock held too long) is what the operator can act on;
         // a proxy's 502 or 503 may have no body, and then there is none to add.
-        const reason = describeProblem(problem);
         failure = reason ? `HTTP ${response.status}: ${reason}` : `HTTP ${response.status}`;
         retryAfterMs = retryAfter(response.headers.get("retry-after"));
       } catch (error) {
@@ -186,7 +187,20 @@ function redirectMessage(method: string, url: URL, path: string, response: Respo
   }`;
 }
 
-function describeProblem(text: string): string {
+function parseJsonAnswer(method: string, url: URL, response: Response, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // A captive portal, a login page or another site: not the ingest endpoint, whatever it says.
+    throw new IngestRequestError(
+      `${method} ${url.href} answered ${response.status} with ${describeBody(response, text)}, not the ingest endpoint's JSON: is --url the server's address?`,
+      response.status,
+    );
+  }
+}
+
+/** The problem's detail and fields, or for any other body a one-line summary of it. */
+function describeProblem(response: Response, text: string): string {
   try {
     const problem = JSON.parse(text) as {
       detail?: string;
@@ -195,8 +209,20 @@ function describeProblem(text: string): string {
     const fields = (problem.errors ?? []).slice(0, 5).map((e) => `${e.field} ${e.message}`);
     return [problem.detail, ...fields].filter(Boolean).join("; ");
   } catch {
-    return text.slice(0, 300);
+    return text.trim() ? describeBody(response, text) : "";
   }
+}
+
+/** A proxy's or a portal's page in one line: its title, not its HTML. */
+function describeBody(response: Response, text: string): string {
+  const type = response.headers.get("content-type")?.split(";")[0]?.trim() || "no content type";
+  if (!text.trim()) return `an empty body (${type})`;
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
+  const summary = (title ?? text.replace(/<[^>]*>/g, " ")).replace(/\s+/g, " ").trim();
+  const short = summary.length > 120 ? `${summary.slice(0, 120)}…` : summary;
+  return title !== undefined || /html/i.test(type)
+    ? `an HTML page${short ? ` "${short}"` : ""}`
+    : `${type} "${short}"`;
 }
 
 /** Retry-After as milliseconds, in seconds or as an HTTP date; 0 when absent or unreadable. */

@@ -125,6 +125,9 @@ async function withServer<T>(
   }
 }
 
+const cloudflarePage = (status: number, title: string) =>
+  `<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<title>${title}</title>\n<style>body{margin:0}</style>\n</head>\n<body><div id="cf-wrapper"><h1>Error ${status}</h1>${"<p>Please try again in a few minutes.</p>".repeat(20)}</div></body>\n</html>\n`;
+
 /** A client that records its retry lines; `attempts` and `budgetMs` bound its retries. */
 function recordingClient(base: string, attempts = 2, budgetMs?: number) {
   const retries: string[] = [];
@@ -176,6 +179,50 @@ describe("the ingest script's client in front of the wrong thing", () => {
     },
   );
 
+  it("refuses a 200 that is not JSON (a captive portal, another site) at once, by its title", async () => {
+    await withServer(
+      (_request, response) => {
+        response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        response.end(cloudflarePage(200, "Hotel Wi-Fi | Sign in"));
+      },
+      async (base, seen) => {
+        const { client, retries, failure } = recordingClient(base, 3);
+        expect(await failure(client.storedRows())).toBe(
+          `GET ${base}/ingest/summary answered 200 with an HTML page "Hotel Wi-Fi | Sign in", not the ingest endpoint's JSON: is --url the server's address?`,
+        );
+        expect(retries).toEqual([]);
+        expect(seen).toHaveLength(1);
+      },
+    );
+  });
+
+  it("sums up a proxy's HTML error page in one line, in each retry and when it gives up", async () => {
+    const title = "example.workers.dev | 502: Bad gateway";
+    const { retries, error } = await twoRefusedAttempts(502, cloudflarePage(502, title), {
+      "content-type": "text/html; charset=UTF-8",
+    });
+    expect(retries).toEqual([`POST /ingest/batches 1: HTTP 502: an HTML page "${title}"`]);
+    expect(error).toMatch(
+      /failed 2 times; last error: HTTP 502: an HTML page "example.workers.dev \| 502: Bad gateway"$/,
+    );
+  });
+
+  it("names a 403 challenge page by its title, without retrying", async () => {
+    await withServer(
+      (_request, response) => {
+        response.writeHead(403, { "content-type": "text/html" });
+        response.end(cloudflarePage(403, "Just a moment..."));
+      },
+      async (base) => {
+        const { client, retries, failure } = recordingClient(base, 3);
+        expect(await failure(client.sendMessages([]))).toBe(
+          `POST ${base}/ingest/batches answered 403: an HTML page "Just a moment..."`,
+        );
+        expect(retries).toEqual([]);
+      },
+    );
+  });
+
   it.each([
     ["in seconds", () => "2", 1_900],
     // An HTTP date has whole seconds: 3 s from now is 2 to 3 s away.
@@ -195,7 +242,7 @@ describe("the ingest script's client in front of the wrong thing", () => {
       async (base, seen) => {
         const { client, retries } = recordingClient(base, 3);
         expect(await client.storedRows()).toEqual({ customers: 1, loans: 2 });
-        expect(retries).toEqual(["GET /ingest/summary 1: HTTP 429: error code: 1015"]);
+        expect(retries).toEqual(['GET /ingest/summary 1: HTTP 429: text/plain "error code: 1015"']);
         // Without it the script came back after its own 0.5 s backoff.
         expect((seen[1]?.at ?? 0) - (seen[0]?.at ?? 0)).toBeGreaterThanOrEqual(gap);
       },
