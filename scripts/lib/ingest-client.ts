@@ -4,7 +4,7 @@ import type { IngestMessage } from "../../src/ingest/messages";
  * The ingest script's side of the Worker's ingest endpoints. Network errors, no answer, 429 and
  * 5xx are retried with exponential backoff or as Retry-After asks, for at most 2 minutes a request:
  * re-sending a chunk is safe, since the consumer upserts. What would answer the same again (another
- * 4xx, a redirect, a 2xx that is not JSON) fails at once.
+ * 4xx, a redirect, a 2xx that is not JSON, a failed TLS handshake) fails at once.
  */
 
 export interface JobReport {
@@ -104,6 +104,7 @@ export class IngestClient {
     notFoundIsNull = false,
   ): Promise<unknown> {
     const url = endpointUrl(this.baseUrl, path);
+    const token = headerSafeToken(this.token);
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       let failure: string;
@@ -116,7 +117,7 @@ export class IngestClient {
         const response = await fetch(url, {
           method,
           headers: {
-            Authorization: `Bearer ${this.token}`,
+            Authorization: `Bearer ${token}`,
             ...(body ? { "Content-Type": "application/json" } : {}),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
@@ -147,6 +148,10 @@ export class IngestClient {
         retryAfterMs = retryAfter(response.headers.get("retry-after"));
       } catch (error) {
         if (error instanceof IngestRequestError) throw error;
+        // A TLS handshake that failed (https:// to a plain-HTTP port, a bad certificate) fails
+        // the same way every time.
+        const tls = tlsFailure(error);
+        if (tls) throw new IngestRequestError(`${method} ${url.href} failed: ${tls}`);
         failure =
           error instanceof Error && error.name === "TimeoutError"
             ? `no answer within ${seconds(timeoutMs)}`
@@ -171,6 +176,22 @@ export class IngestClient {
       await sleep(wait);
     }
   }
+}
+
+/**
+ * The token as sent: without the spaces or line end a paste brings (the server trims its own too),
+ * and refused, without being echoed, when a header cannot carry it (a typographic quote).
+ */
+function headerSafeToken(token: string): string {
+  const trimmed = token.trim();
+  // Latin-1 letters travel as such (and match the server's copy); spaces, controls and beyond do not.
+  const bad = /[^\x21-\x7e\xa1-\xff]/.exec(trimmed);
+  if (bad) {
+    throw new IngestRequestError(
+      `the token has a character an HTTP header cannot carry at position ${bad.index + 1} (a space, a line break, a typographic quote?); check INGEST_TOKEN or --token`,
+    );
+  }
+  return trimmed;
 }
 
 function redirectMessage(method: string, url: URL, path: string, response: Response): string {
@@ -242,6 +263,18 @@ function seconds(ms: number): string {
 function networkFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   return error.cause instanceof Error ? error.cause.message : error.message;
+}
+
+/** What a failed TLS connection means, or null for any other error. */
+function tlsFailure(error: unknown): string | null {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
+  if (!code || !/^ERR_SSL_|^ERR_TLS_|CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return null;
+  // OpenSSL's own message is a line of library internals; the code says it.
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER") {
+    return "TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER): the port answers plain HTTP? Use an http:// URL for it";
+  }
+  return `TLS failed (${code}): ${code.startsWith("ERR_SSL_") ? "the handshake failed" : (cause as Error).message}`;
 }
 
 export function sleep(ms: number): Promise<void> {

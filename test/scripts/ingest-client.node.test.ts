@@ -129,11 +129,11 @@ const cloudflarePage = (status: number, title: string) =>
   `<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<title>${title}</title>\n<style>body{margin:0}</style>\n</head>\n<body><div id="cf-wrapper"><h1>Error ${status}</h1>${"<p>Please try again in a few minutes.</p>".repeat(20)}</div></body>\n</html>\n`;
 
 /** A client that records its retry lines; `attempts` and `budgetMs` bound its retries. */
-function recordingClient(base: string, attempts = 2, budgetMs?: number) {
+function recordingClient(base: string, attempts = 2, budgetMs?: number, token = "token") {
   const retries: string[] = [];
   const client = new IngestClient(
     base,
-    "token",
+    token,
     (what, attempt, error) => retries.push(`${what} ${attempt}: ${error}`),
     attempts,
     budgetMs,
@@ -286,6 +286,43 @@ describe("the ingest script's client in front of the wrong thing", () => {
         );
         // The attempt waited for its answer as long as the request had left.
         expect(retries).toEqual([]);
+      },
+    );
+  });
+
+  it("does not retry https:// to a plain-HTTP port, and says so", async () => {
+    await withServer(
+      (_request, response) => response.end("{}"),
+      async (base) => {
+        const tls = base.replace("http://", "https://");
+        const { client, retries, failure } = recordingClient(tls, 3);
+        expect(await failure(client.storedRows())).toBe(
+          `GET ${tls}/ingest/summary failed: TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER): the port answers plain HTTP? Use an http:// URL for it`,
+        );
+        expect(retries).toEqual([]);
+      },
+    );
+  });
+
+  it("sends a pasted token without its spaces and line end, and refuses one no header can carry without echoing it", async () => {
+    await withServer(
+      (_request, response) => {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ customers: 0, loans: 0 }));
+      },
+      async (base, seen) => {
+        await recordingClient(base, 2, undefined, "  s3cret-token\r\n").client.storedRows();
+        expect(seen.map((r) => r.auth)).toEqual(["Bearer s3cret-token"]);
+        for (const token of ["\u201cs3cret-token\u201d", "s3cret\ntoken"]) {
+          const { client, retries, failure } = recordingClient(base, 3, undefined, token);
+          const error = await failure(client.storedRows());
+          expect(error).toMatch(
+            /^the token has a character an HTTP header cannot carry at position \d+/,
+          );
+          expect(error).not.toContain("s3cret");
+          expect(retries).toEqual([]);
+        }
+        expect(seen).toHaveLength(1);
       },
     );
   });
