@@ -1,8 +1,10 @@
 import type { IngestMessage } from "../../src/ingest/messages";
 
 /*
- * The ingest script's side of the Worker's ingest endpoints. Network errors, 429 and 5xx are
- * retried with exponential backoff: re-sending a chunk is safe, since the consumer upserts.
+ * The ingest script's side of the Worker's ingest endpoints. Network errors, no answer, 429 and
+ * 5xx are retried with exponential backoff or as Retry-After asks, for at most 2 minutes a request:
+ * re-sending a chunk is safe, since the consumer upserts. What would answer the same again (another
+ * 4xx, a redirect, a 2xx that is not JSON, a failed TLS handshake) fails at once.
  */
 
 export interface JobReport {
@@ -58,8 +60,15 @@ export function endpointUrl(baseUrl: string, path: string): URL {
   return url;
 }
 
-/** About a minute of backoff in all before a request is given up. */
+/** Attempts per request: about a minute of backoff in all between them. */
 const DEFAULT_MAX_ATTEMPTS = 8;
+/**
+ * A request is given up once its next attempt would start more than this long after its first:
+ * a server that never answers, or asks (Retry-After) to wait longer, cannot hold the run for long.
+ */
+const DEFAULT_RETRY_BUDGET_MS = 120_000;
+/** How long one attempt may wait for its answer (within the budget left). */
+const ATTEMPT_TIMEOUT_MS = 60_000;
 
 export class IngestClient {
   constructor(
@@ -68,6 +77,7 @@ export class IngestClient {
     private readonly onRetry: (what: string, attempt: number, error: string) => void = () =>
       undefined,
     private readonly maxAttempts = DEFAULT_MAX_ATTEMPTS,
+    private readonly retryBudgetMs = DEFAULT_RETRY_BUDGET_MS,
   ) {}
 
   async sendMessages(messages: IngestMessage[]): Promise<void> {
@@ -94,52 +104,124 @@ export class IngestClient {
     notFoundIsNull = false,
   ): Promise<unknown> {
     const url = endpointUrl(this.baseUrl, path);
+    const token = headerSafeToken(this.token);
+    const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       let failure: string;
+      let retryAfterMs = 0;
+      const timeoutMs = Math.max(
+        1,
+        Math.min(ATTEMPT_TIMEOUT_MS, started + this.retryBudgetMs - Date.now()),
+      );
       try {
         const response = await fetch(url, {
           method,
           headers: {
-            Authorization: `Bearer ${this.token}`,
+            Authorization: `Bearer ${token}`,
             ...(body ? { "Content-Type": "application/json" } : {}),
           },
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(60_000),
+          // Followed, a 301 or 302 turns the POST into a GET without its body (answered 405), and
+          // a redirect to another origin drops the token (answered 401): say where it points.
+          redirect: "manual",
+          signal: AbortSignal.timeout(timeoutMs),
         });
-        if (response.ok) return await response.json();
+        if (response.status >= 300 && response.status < 400) {
+          throw new IngestRequestError(
+            redirectMessage(method, url, path, response),
+            response.status,
+          );
+        }
+        const text = await response.text();
+        if (response.ok) return parseJsonAnswer(method, url, response, text);
         if (response.status === 404 && notFoundIsNull) return null;
-        const problem = await response.text();
+        const reason = describeProblem(response, text);
         if (response.status !== 429 && response.status < 500) {
           throw new IngestRequestError(
-            `${method} ${url.pathname} answered ${response.status}: ${describeProblem(problem)}`,
+            `${method} ${url.href} answered ${response.status}${reason ? `: ${reason}` : ""}`,
             response.status,
           );
         }
         // The server's reason (a full disk, a lock held too long) is what the operator can act on;
         // a proxy's 502 or 503 may have no body, and then there is none to add.
-        const reason = describeProblem(problem);
         failure = reason ? `HTTP ${response.status}: ${reason}` : `HTTP ${response.status}`;
+        retryAfterMs = retryAfter(response.headers.get("retry-after"));
       } catch (error) {
         if (error instanceof IngestRequestError) throw error;
+        // A TLS handshake that failed (https:// to a plain-HTTP port, a bad certificate) fails
+        // the same way every time.
+        const tls = tlsFailure(error);
+        if (tls) throw new IngestRequestError(`${method} ${url.href} failed: ${tls}`);
         failure =
-          error instanceof Error
-            ? error.cause instanceof Error
-              ? error.cause.message
-              : error.message
-            : String(error);
+          error instanceof Error && error.name === "TimeoutError"
+            ? `no answer within ${seconds(timeoutMs)}`
+            : networkFailure(error);
       }
+      const wait = Math.max(Math.min(30_000, 250 * 2 ** attempt), retryAfterMs);
       if (attempt >= this.maxAttempts) {
         throw new IngestRequestError(
           `${method} ${url.href} failed ${attempt} times; last error: ${failure}`,
         );
       }
+      if (Date.now() + wait - started >= this.retryBudgetMs) {
+        throw new IngestRequestError(
+          `${method} ${url.href} failed ${attempt} time${attempt === 1 ? "" : "s"} in ${seconds(Date.now() - started)}; last error: ${failure}; ${
+            retryAfterMs > 0
+              ? `the server asks to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After), past`
+              : "another attempt would pass"
+          } the ${seconds(this.retryBudgetMs)} the script retries a request for`,
+        );
+      }
       this.onRetry(`${method} ${url.pathname}`, attempt, failure);
-      await sleep(Math.min(30_000, 250 * 2 ** attempt));
+      await sleep(wait);
     }
   }
 }
 
-function describeProblem(text: string): string {
+/**
+ * The token as sent: without the spaces or line end a paste brings (the server trims its own too),
+ * and refused, without being echoed, when a header cannot carry it (a typographic quote).
+ */
+function headerSafeToken(token: string): string {
+  const trimmed = token.trim();
+  // Latin-1 letters travel as such (and match the server's copy); spaces, controls and beyond do not.
+  const bad = /[^\x21-\x7e\xa1-\xff]/.exec(trimmed);
+  if (bad) {
+    throw new IngestRequestError(
+      `the token has a character an HTTP header cannot carry at position ${bad.index + 1} (a space, a line break, a typographic quote?); check INGEST_TOKEN or --token`,
+    );
+  }
+  return trimmed;
+}
+
+function redirectMessage(method: string, url: URL, path: string, response: Response): string {
+  const location = response.headers.get("location");
+  if (!location)
+    return `${method} ${url.href} answered ${response.status} (a redirect) with no Location`;
+  const target = new URL(location, url);
+  // The base URL the operator meant, when the redirect keeps the endpoint's path.
+  const base = target.pathname.endsWith(path)
+    ? `${target.origin}${target.pathname.slice(0, -path.length)}`
+    : null;
+  return `${method} ${url.href} answered ${response.status}, a redirect to ${target.href}: the script does not follow redirects (a POST would lose its body, the token would go to another address)${
+    base ? `; run it with --url ${base}` : "; check --url"
+  }`;
+}
+
+function parseJsonAnswer(method: string, url: URL, response: Response, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // A captive portal, a login page or another site: not the ingest endpoint, whatever it says.
+    throw new IngestRequestError(
+      `${method} ${url.href} answered ${response.status} with ${describeBody(response, text)}, not the ingest endpoint's JSON: is --url the server's address?`,
+      response.status,
+    );
+  }
+}
+
+/** The problem's detail and fields, or for any other body a one-line summary of it. */
+function describeProblem(response: Response, text: string): string {
   try {
     const problem = JSON.parse(text) as {
       detail?: string;
@@ -148,8 +230,51 @@ function describeProblem(text: string): string {
     const fields = (problem.errors ?? []).slice(0, 5).map((e) => `${e.field} ${e.message}`);
     return [problem.detail, ...fields].filter(Boolean).join("; ");
   } catch {
-    return text.slice(0, 300);
+    return text.trim() ? describeBody(response, text) : "";
   }
+}
+
+/** A proxy's or a portal's page in one line: its title, not its HTML. */
+function describeBody(response: Response, text: string): string {
+  const type = response.headers.get("content-type")?.split(";")[0]?.trim() || "no content type";
+  if (!text.trim()) return `an empty body (${type})`;
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
+  const summary = (title ?? text.replace(/<[^>]*>/g, " ")).replace(/\s+/g, " ").trim();
+  const short = summary.length > 120 ? `${summary.slice(0, 120)}…` : summary;
+  return title !== undefined || /html/i.test(type)
+    ? `an HTML page${short ? ` "${short}"` : ""}`
+    : `${type} "${short}"`;
+}
+
+/** Retry-After as milliseconds, in seconds or as an HTTP date; 0 when absent or unreadable. */
+export function retryAfter(value: string | null, now = Date.now()): number {
+  if (!value) return 0;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? 0 : Math.max(0, date - now);
+}
+
+/** 1.5 s, 60 s. */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+function networkFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? error.cause.message : error.message;
+}
+
+/** What a failed TLS connection means, or null for any other error. */
+function tlsFailure(error: unknown): string | null {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
+  if (!code || !/^ERR_SSL_|^ERR_TLS_|CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return null;
+  // OpenSSL's own message is a line of library internals; the code says it.
+  if (code === "ERR_SSL_WRONG_VERSION_NUMBER") {
+    return "TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER): the port answers plain HTTP? Use an http:// URL for it";
+  }
+  return `TLS failed (${code}): ${code.startsWith("ERR_SSL_") ? "the handshake failed" : (cause as Error).message}`;
 }
 
 export function sleep(ms: number): Promise<void> {

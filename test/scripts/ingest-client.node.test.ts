@@ -1,7 +1,7 @@
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { endpointUrl, IngestClient } from "../../scripts/lib/ingest-client";
+import { endpointUrl, IngestClient, retryAfter } from "../../scripts/lib/ingest-client";
 
 /**
  * The client's two attempts to send against a server that always answers `status` with `body`:
@@ -77,7 +77,8 @@ describe("the ingest script's client", () => {
     };
     const { retries, error } = await twoRefusedAttempts(503, JSON.stringify(outOfSpace), {
       "content-type": "application/problem+json",
-      "retry-after": "30",
+      // The server says 30; 1 keeps the test short (the wait is honoured: see Retry-After below).
+      "retry-after": "1",
     });
     expect(error).toContain(`failed 2 times; last error: HTTP 503: ${outOfSpace.detail}`);
     expect(retries).toEqual([`POST /ingest/batches 1: HTTP 503: ${outOfSpace.detail}`]);
@@ -87,5 +88,251 @@ describe("the ingest script's client", () => {
     const { retries, error } = await twoRefusedAttempts(502, "");
     expect(error).toMatch(/failed 2 times; last error: HTTP 502$/);
     expect(retries).toEqual(["POST /ingest/batches 1: HTTP 502"]);
+  });
+});
+
+/*
+ * What sits in front of a deployed Worker when --url is not quite right: a redirect, a proxy's or
+ * portal's HTML page, a rate limit, a server that never answers, TLS to a plain-HTTP port.
+ */
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** Runs `use` against a server on 127.0.0.1 answering with `handler`; the requests it saw. */
+async function withServer<T>(
+  handler: Handler,
+  use: (
+    base: string,
+    seen: { method: string; url: string; at: number; auth: string }[],
+  ) => Promise<T>,
+): Promise<T> {
+  const seen: { method: string; url: string; at: number; auth: string }[] = [];
+  const server = createServer((request, response) => {
+    seen.push({
+      method: request.method ?? "",
+      url: request.url ?? "",
+      at: Date.now(),
+      auth: request.headers.authorization ?? "",
+    });
+    handler(request, response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    return await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+const cloudflarePage = (status: number, title: string) =>
+  `<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<title>${title}</title>\n<style>body{margin:0}</style>\n</head>\n<body><div id="cf-wrapper"><h1>Error ${status}</h1>${"<p>Please try again in a few minutes.</p>".repeat(20)}</div></body>\n</html>\n`;
+
+/** A client that records its retry lines; `attempts` and `budgetMs` bound its retries. */
+function recordingClient(base: string, attempts = 2, budgetMs?: number, token = "token") {
+  const retries: string[] = [];
+  const client = new IngestClient(
+    base,
+    token,
+    (what, attempt, error) => retries.push(`${what} ${attempt}: ${error}`),
+    attempts,
+    budgetMs,
+  );
+  const failure = (work: Promise<unknown>) =>
+    work.then(
+      () => null,
+      (error: Error) => error.message,
+    );
+  return { client, retries, failure };
+}
+
+describe("the ingest script's client in front of the wrong thing", () => {
+  it.each([301, 302, 307, 308])(
+    "does not follow a %i: it names the redirect and the --url to use, and nothing reaches the target",
+    async (status) => {
+      await withServer(
+        (_request, response) => {
+          response.writeHead(200, { "content-type": "application/json" });
+          response.end("{}");
+        },
+        async (target, reached) => {
+          // http:// answered with a redirect to the real address, as a CDN does for https.
+          await withServer(
+            (request, response) => {
+              response.writeHead(status, { location: `${target}${request.url}` });
+              response.end();
+            },
+            async (front) => {
+              const { client, retries, failure } = recordingClient(front);
+              // Followed, a 301 or 302 turned this POST into a GET without its body (405), and
+              // the token was dropped on the way to another origin (401).
+              const error = await failure(client.sendMessages([]));
+              expect(error).toBe(
+                `POST ${front}/ingest/batches answered ${status}, a redirect to ${target}/ingest/batches: the script does not follow redirects (a POST would lose its body, the token would go to another address); run it with --url ${target}`,
+              );
+              expect(retries).toEqual([]);
+              expect(reached).toEqual([]);
+            },
+          );
+        },
+      );
+    },
+  );
+
+  it("refuses a 200 that is not JSON (a captive portal, another site) at once, by its title", async () => {
+    await withServer(
+      (_request, response) => {
+        response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        response.end(cloudflarePage(200, "Hotel Wi-Fi | Sign in"));
+      },
+      async (base, seen) => {
+        const { client, retries, failure } = recordingClient(base, 3);
+        expect(await failure(client.storedRows())).toBe(
+          `GET ${base}/ingest/summary answered 200 with an HTML page "Hotel Wi-Fi | Sign in", not the ingest endpoint's JSON: is --url the server's address?`,
+        );
+        expect(retries).toEqual([]);
+        expect(seen).toHaveLength(1);
+      },
+    );
+  });
+
+  it("sums up a proxy's HTML error page in one line, in each retry and when it gives up", async () => {
+    const title = "example.workers.dev | 502: Bad gateway";
+    const { retries, error } = await twoRefusedAttempts(502, cloudflarePage(502, title), {
+      "content-type": "text/html; charset=UTF-8",
+    });
+    expect(retries).toEqual([`POST /ingest/batches 1: HTTP 502: an HTML page "${title}"`]);
+    expect(error).toMatch(
+      /failed 2 times; last error: HTTP 502: an HTML page "example.workers.dev \| 502: Bad gateway"$/,
+    );
+  });
+
+  it("names a 403 challenge page by its title, without retrying", async () => {
+    await withServer(
+      (_request, response) => {
+        response.writeHead(403, { "content-type": "text/html" });
+        response.end(cloudflarePage(403, "Just a moment..."));
+      },
+      async (base) => {
+        const { client, retries, failure } = recordingClient(base, 3);
+        expect(await failure(client.sendMessages([]))).toBe(
+          `POST ${base}/ingest/batches answered 403: an HTML page "Just a moment..."`,
+        );
+        expect(retries).toEqual([]);
+      },
+    );
+  });
+
+  it.each([
+    ["in seconds", () => "2", 1_900],
+    // An HTTP date has whole seconds: 3 s from now is 2 to 3 s away.
+    ["as an HTTP date", () => new Date(Date.now() + 3_000).toUTCString(), 1_900],
+  ])("waits as a 429's Retry-After %s asks before the next attempt", async (_form, header, gap) => {
+    let answered = 0;
+    await withServer(
+      (_request, response) => {
+        if (answered++ === 0) {
+          response.writeHead(429, { "retry-after": header(), "content-type": "text/plain" });
+          response.end("error code: 1015");
+          return;
+        }
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ customers: 1, loans: 2 }));
+      },
+      async (base, seen) => {
+        const { client, retries } = recordingClient(base, 3);
+        expect(await client.storedRows()).toEqual({ customers: 1, loans: 2 });
+        expect(retries).toEqual(['GET /ingest/summary 1: HTTP 429: text/plain "error code: 1015"']);
+        // Without it the script came back after its own 0.5 s backoff.
+        expect((seen[1]?.at ?? 0) - (seen[0]?.at ?? 0)).toBeGreaterThanOrEqual(gap);
+      },
+    );
+  });
+
+  it("gives up at once when Retry-After asks for longer than it retries a request", async () => {
+    await withServer(
+      (_request, response) => {
+        response.writeHead(503, {
+          "retry-after": "3600",
+          "content-type": "application/problem+json",
+        });
+        response.end(JSON.stringify({ status: 503, detail: "Down for maintenance." }));
+      },
+      async (base, seen) => {
+        const { client, retries, failure } = recordingClient(base, 8);
+        const started = Date.now();
+        expect(await failure(client.sendMessages([]))).toMatch(
+          /^POST http:\/\/127\.0\.0\.1:\d+\/ingest\/batches failed 1 time in [\d.]+ s; last error: HTTP 503: Down for maintenance\.; the server asks to wait 3600 s \(Retry-After\), past the 120 s the script retries a request for$/,
+        );
+        expect(Date.now() - started).toBeLessThan(1_000);
+        expect(retries).toEqual([]);
+        expect(seen).toHaveLength(1);
+      },
+    );
+  });
+
+  it("gives up on a server that never answers once its time for the request has passed", async () => {
+    // Accepts the connection and the request, and never answers (a load balancer with no backend).
+    await withServer(
+      () => undefined,
+      async (base) => {
+        const { client, retries, failure } = recordingClient(base, 8, 1_500);
+        const started = Date.now();
+        const error = await failure(client.sendMessages([]));
+        // Before, each attempt waited 60 s for its answer: 8 attempts and their backoff, 9 minutes.
+        expect(Date.now() - started).toBeLessThan(3_000);
+        expect(error).toMatch(
+          /failed 1 time in [\d.]+ s; last error: no answer within 1.5 s; another attempt would pass the 1.5 s the script retries a request for$/,
+        );
+        // The attempt waited for its answer as long as the request had left.
+        expect(retries).toEqual([]);
+      },
+    );
+  });
+
+  it("does not retry https:// to a plain-HTTP port, and says so", async () => {
+    await withServer(
+      (_request, response) => response.end("{}"),
+      async (base) => {
+        const tls = base.replace("http://", "https://");
+        const { client, retries, failure } = recordingClient(tls, 3);
+        expect(await failure(client.storedRows())).toBe(
+          `GET ${tls}/ingest/summary failed: TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER): the port answers plain HTTP? Use an http:// URL for it`,
+        );
+        expect(retries).toEqual([]);
+      },
+    );
+  });
+
+  it("sends a pasted token without its spaces and line end, and refuses one no header can carry without echoing it", async () => {
+    await withServer(
+      (_request, response) => {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end(JSON.stringify({ customers: 0, loans: 0 }));
+      },
+      async (base, seen) => {
+        await recordingClient(base, 2, undefined, "  s3cret-token\r\n").client.storedRows();
+        expect(seen.map((r) => r.auth)).toEqual(["Bearer s3cret-token"]);
+        for (const token of ["\u201cs3cret-token\u201d", "s3cret\ntoken"]) {
+          const { client, retries, failure } = recordingClient(base, 3, undefined, token);
+          const error = await failure(client.storedRows());
+          expect(error).toMatch(
+            /^the token has a character an HTTP header cannot carry at position \d+/,
+          );
+          expect(error).not.toContain("s3cret");
+          expect(retries).toEqual([]);
+        }
+        expect(seen).toHaveLength(1);
+      },
+    );
+  });
+
+  it("reads Retry-After in seconds or as an HTTP date", () => {
+    const now = Date.parse("2026-12-03T10:00:00Z");
+    expect(retryAfter("30", now)).toBe(30_000);
+    expect(retryAfter("Thu, 03 Dec 2026 10:00:05 GMT", now)).toBe(5_000);
+    expect(retryAfter("Thu, 03 Dec 2026 09:00:00 GMT", now)).toBe(0);
+    expect(retryAfter("soon", now)).toBe(0);
+    expect(retryAfter(null, now)).toBe(0);
   });
 });
