@@ -1,6 +1,5 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { type Database, schema } from "../db/database";
@@ -85,9 +84,13 @@ function ensureParentDirectory(url: string): void {
   if (path !== null) mkdirSync(dirname(path), { recursive: true });
 }
 
-/** The path of a `file:` URL, or null for in-memory databases. */
+/**
+ * The path of a `file:` URL as libSQL opens it: percent-decoded (the server's own connection once
+ * opened `my%20db.db` while the migrations went to `my db.db`), after an empty or `localhost`
+ * host; null for memory. DATABASE_URL's other forms are refused by the settings.
+ */
 export function filePath(url: string): string | null {
-  const rest = url.slice("file:".length).split("?")[0] ?? "";
+  const rest = /^file:(?:\/\/[^/?#]*)?([^?#]*)/.exec(url)?.[1] ?? "";
   if (rest === "" || rest === ":memory:") return null;
-  return rest.startsWith("//") ? fileURLToPath(url.split("?")[0] ?? url) : rest;
+  return decodeURIComponent(rest);
 }
