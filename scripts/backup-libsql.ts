@@ -11,6 +11,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import NativeDatabase from "libsql";
 import { filePath } from "../src/node/database";
+import { confirmOwnDatabase, DatabaseOpenError, fileOpenError } from "../src/node/database-open";
 import { serverSettingsOrExit } from "./lib/server-settings";
 
 /** As long as a write waits for another process's lock: the copy needs only a read snapshot. */
@@ -52,7 +53,24 @@ const removePartial = () => {
 };
 removePartial(); // what an interrupted run left
 
-const database = new NativeDatabase(source, { timeout: BUSY_TIMEOUT_MS });
+let database: InstanceType<typeof NativeDatabase> | null = null;
+try {
+  database = new NativeDatabase(source, { timeout: BUSY_TIMEOUT_MS });
+  const opened = database;
+  // Another application's database (or none: no tables yet) is not this product's to back up; its
+  // copy was made and then ended in a stack trace, leaving FILE.partial.
+  const names = (sql: string) =>
+    (opened.prepare(sql).raw(true).all([]) as unknown[][]).map((row) => String(row[0]));
+  await confirmOwnDatabase(source, names);
+  if (!names("SELECT name FROM sqlite_schema WHERE type = 'table'").includes("customers")) {
+    throw new DatabaseOpenError(
+      `database ${source}: has no tables yet (never migrated): nothing to back up`,
+    );
+  }
+} catch (error) {
+  database?.close();
+  fail(fileOpenError(source, error).message);
+}
 try {
   database.prepare("VACUUM INTO ?").run([partial]);
 } catch (error) {

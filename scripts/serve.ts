@@ -15,6 +15,7 @@ import { countStoredRows } from "../src/ingest/job-store";
 import { startClusterPrimary, WorkerStartError } from "../src/node/cluster/primary";
 import { runClusterWorker } from "../src/node/cluster/worker";
 import { filePath } from "../src/node/database";
+import { DatabaseOpenError } from "../src/node/database-open";
 import { startServer } from "../src/node/server";
 import { type ServerSettings, settingsFromEnv } from "../src/node/settings";
 import { buildAssetsIfNeeded } from "./lib/assets";
@@ -43,7 +44,7 @@ try {
 
 /** One line for the failures an operator causes and can fix; anything else in full. */
 function startFailure(error: unknown): unknown {
-  if (error instanceof ConfigError) return error.message;
+  if (error instanceof ConfigError || error instanceof DatabaseOpenError) return error.message;
   // A cluster worker that could not start has printed its own line above this one.
   if (error instanceof WorkerStartError) return error.message;
   const { syscall } = error as NodeJS.ErrnoException;

@@ -1,9 +1,15 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { type Database, schema } from "../db/database";
+import {
+  confirmFilePath,
+  confirmOwnDatabase,
+  confirmWritableFile,
+  DatabaseOpenError,
+  existingFiles,
+  fileOpenError,
+  removeCreatedFiles,
+} from "./database-open";
 import { openNativeLibsql } from "./native-libsql";
 
 export interface LibsqlDatabase {
@@ -37,25 +43,11 @@ export async function openLibsqlDatabase(
   bulkWriter = false,
 ): Promise<LibsqlDatabase> {
   const local = url.startsWith("file:");
-  if (local) ensureParentDirectory(url);
-  const client = createClient({
-    url,
-    authToken: authToken || undefined,
-    // Local only: a single connection. Every operation on a file database runs synchronously once
-    // it has its connection, so more connections add no parallelism — but per-connection pragmas
-    // (synchronous) would then hold on some connections and not others.
-    ...(local ? { concurrency: 1, timeout: busyTimeoutMs } : {}),
-  });
-  if (local) {
-    // WAL: readers never block the writer (tests and the ingest script read while it writes).
-    // synchronous=NORMAL is durable in WAL mode except for the last commits on power loss, and
-    // much faster than FULL. libSQL enables foreign keys by default; say so anyway, as D1 does.
-    await client.execute("PRAGMA journal_mode = WAL");
-    await client.execute("PRAGMA synchronous = NORMAL");
-    await client.execute("PRAGMA foreign_keys = ON");
-  }
   const path = local ? filePath(url) : null;
   if (path === null) {
+    // Remote, or memory (which the settings refuse; libSQL gives it one connection).
+    const client = createClient({ url, authToken: authToken || undefined });
+    if (!local) await answering(client, url);
     return {
       client,
       db: drizzle({ client, schema }),
@@ -64,6 +56,7 @@ export async function openLibsqlDatabase(
       path,
     };
   }
+  const client = await openFile(path, url, busyTimeoutMs);
   const native = openNativeLibsql(path, busyTimeoutMs, bulkWriter);
   return {
     client,
@@ -80,14 +73,91 @@ export async function openLibsqlDatabase(
   };
 }
 
-function ensureParentDirectory(url: string): void {
-  const path = filePath(url);
-  if (path !== null) mkdirSync(dirname(path), { recursive: true });
+/**
+ * At a start that writes (the server's, the migrations'): a `file:` database this process may
+ * write, or one line saying why not (src/node/database-open.ts).
+ */
+export function confirmWritableDatabase(url: string): void {
+  const path = url.startsWith("file:") ? filePath(url) : null;
+  if (path !== null) confirmWritableFile(path);
 }
 
-/** The path of a `file:` URL, or null for in-memory databases. */
+/**
+ * A `file:` database opened with `@libsql/client`, checked before anything is written: a file,
+ * not a directory, and this product's database or a new one. What cannot be opened is one
+ * DatabaseOpenError naming the file, and what the attempt created beside it is removed.
+ */
+async function openFile(path: string, url: string, busyTimeoutMs: number): Promise<Client> {
+  confirmFilePath(path);
+  const existedBefore = existingFiles(path);
+  let client: Client | null = null;
+  try {
+    // A single connection. Every operation on a file database runs synchronously once it has its
+    // connection, so more connections add no parallelism — but per-connection pragmas
+    // (synchronous) would then hold on some connections and not others.
+    client = createClient({ url, concurrency: 1, timeout: busyTimeoutMs });
+    const opened = client;
+    await confirmOwnDatabase(path, async (sql) =>
+      (await opened.execute(sql)).rows.map((row) => String(row[0])),
+    );
+    // WAL: readers never block the writer (tests and the ingest script read while it writes).
+    // synchronous=NORMAL is durable in WAL mode except for the last commits on power loss, and
+    // much faster than FULL. libSQL enables foreign keys by default; say so anyway, as D1 does.
+    await client.execute("PRAGMA journal_mode = WAL");
+    await client.execute("PRAGMA synchronous = NORMAL");
+    await client.execute("PRAGMA foreign_keys = ON");
+    return client;
+  } catch (error) {
+    client?.close();
+    removeCreatedFiles(path, existedBefore);
+    throw fileOpenError(path, error);
+  }
+}
+
+/** How long a remote database has to answer its first query at start. */
+const REMOTE_ANSWER_MS = 30_000;
+
+/**
+ * One query before the server goes on: a remote database that refuses the connection or never
+ * answers (a firewall, a host that accepts and says nothing) was a stack trace, or a start that
+ * waited silently for minutes. Its host is named, never the URL's query (it may hold a token).
+ */
+async function answering(client: Client, url: string): Promise<void> {
+  const host = new URL(url).host;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DatabaseOpenError(
+            `database ${host}: did not answer within ${REMOTE_ANSWER_MS / 1000} s`,
+          ),
+        ),
+      REMOTE_ANSWER_MS,
+    );
+  });
+  try {
+    await Promise.race([client.execute("SELECT 1"), deadline]);
+  } catch (error) {
+    client.close();
+    if (error instanceof DatabaseOpenError) throw error;
+    const cause = (error as Error & { cause?: Error }).cause;
+    const reason = [(error as Error).message, cause?.message].filter(Boolean).join(": ");
+    throw new DatabaseOpenError(
+      `database ${host}: did not answer (${reason.replaceAll(url, host)}); check DATABASE_URL, DATABASE_AUTH_TOKEN and that it is reachable`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The path of a `file:` URL as libSQL opens it: percent-decoded (the server's own connection once
+ * opened `my%20db.db` while the migrations went to `my db.db`), after an empty or `localhost`
+ * host; null for memory. DATABASE_URL's other forms are refused by the settings.
+ */
 export function filePath(url: string): string | null {
-  const rest = url.slice("file:".length).split("?")[0] ?? "";
+  const rest = /^file:(?:\/\/[^/?#]*)?([^?#]*)/.exec(url)?.[1] ?? "";
   if (rest === "" || rest === ":memory:") return null;
-  return rest.startsWith("//") ? fileURLToPath(url.split("?")[0] ?? url) : rest;
+  return decodeURIComponent(rest);
 }

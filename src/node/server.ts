@@ -4,6 +4,7 @@ import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server"
 import { log } from "../lib/log";
 import { formatHost } from "../lib/url-host";
 import { answerClientError } from "./client-errors";
+import { confirmWritableDatabase } from "./database";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
 import type { ServerSettings } from "./settings";
@@ -29,6 +30,7 @@ export interface ServedRuntime {
 
 /** Opens (and migrates) the database, then serves the app over HTTP. */
 export async function startServer(settings: ServerSettings): Promise<RunningServer> {
+  confirmWritableDatabase(settings.databaseUrl);
   return serveRuntime(await openRuntime(settings), settings);
 }
 

@@ -26,6 +26,29 @@ const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/;
 /** A `file:` URL that names no file: libSQL opens an in-memory database for it. */
 const FILE_WITHOUT_PATH = /^file:(\/\/)?(:memory:)?(\?.*)?$/;
 
+/**
+ * Why a `file:` URL is not one the server opens as meant, or null: a host other than `localhost`
+ * (`file://data/credit.db` for a relative path), a query (`?mode=ro`: SQLite's URI options are not
+ * libSQL's), a fragment, or a `%` that is no escape.
+ */
+function fileUrlProblem(url: string): string | null {
+  const parts = /^file:(?:\/\/([^/?#]*))?([^?#]*)(\?[^#]*)?(#.*)?$/s.exec(url);
+  if (parts === null) return null;
+  const [, host, path = "", query, fragment] = parts;
+  if (host !== undefined && host !== "" && host.toLowerCase() !== "localhost") {
+    return `names a host (${host}); a database file is file:/absolute/path.db, file:///absolute/path.db or file:relative/path.db`;
+  }
+  if (query !== undefined || fragment !== undefined) {
+    return "must be file:<path> with no query (?…) or fragment (#…); SQLite's URI options (?mode=ro, …) are not supported";
+  }
+  try {
+    decodeURIComponent(path);
+  } catch {
+    return "has a % that is not an escape (%20 is a space; a % itself is %25)";
+  }
+  return null;
+}
+
 /** A whole number in decimal digits from a string setting, `fallback` when unset. */
 const wholeNumber = (fallback: number, min: number, max: number) =>
   z
@@ -79,7 +102,12 @@ const serverSettingsSchema = appSettingsSchema.extend({
     .refine(
       (url) => !FILE_WITHOUT_PATH.test(url),
       "must name a database file (file:<path>), not memory",
-    ),
+    )
+    // What libSQL refuses with a stack trace at start, or opens elsewhere than the operator meant.
+    .superRefine((url, context) => {
+      const problem = fileUrlProblem(url);
+      if (problem !== null) context.addIssue({ code: "custom", message: problem });
+    }),
   DATABASE_AUTH_TOKEN: z
     .string()
     .optional()

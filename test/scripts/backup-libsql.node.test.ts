@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -191,5 +191,28 @@ describe("npm run db:backup", () => {
     } finally {
       await rm(projectCopy, { force: true }); // where the script wrote it before
     }
+  }, 60_000);
+
+  // Another application's database was copied, then the summary's count of customers ended in a
+  // stack trace and left FILE.partial; a file with no tables yet did the same.
+  it("refuses another application's database and a database never migrated, leaving nothing", async () => {
+    const other = join(directory, "notes-app.db");
+    const database = new NativeDatabase(other);
+    database.exec("CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT)");
+    database.close();
+    const target = join(directory, "notes-backup.db");
+    const refused = await backup(`file:${other}`, target);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(
+      /^backup failed: database .*notes-app\.db: is not this product's database: it has tables \(notes\)[^\n]*\n$/,
+    );
+    const empty = join(directory, "empty.db");
+    await writeFile(empty, "");
+    const nothing = await backup(`file:${empty}`, target);
+    expect(nothing).toEqual({
+      code: 1,
+      output: `backup failed: database ${empty}: has no tables yet (never migrated): nothing to back up\n`,
+    });
+    expect(existsSync(target) || existsSync(`${target}.partial`)).toBe(false);
   }, 60_000);
 });

@@ -1,7 +1,10 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
+import NativeDatabase from "libsql";
 import { describe, expect, it } from "vitest";
 import { runScript } from "../node/run-script";
 
@@ -22,6 +25,39 @@ describe("npm run db:migrate:libsql", () => {
       const tables = await database.execute("SELECT name FROM sqlite_master WHERE name = 'loans'");
       database.close();
       expect(tables.rows).toHaveLength(1);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  // Another application's database got d1_migrations and WAL, then a stack trace (or, sharing no
+  // table name, this product's whole schema); a workbook was a stack trace.
+  it("writes nothing into a file that is not this product's database, and says so in one line", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "migrate-libsql-"));
+    try {
+      const other = join(directory, "notes-app.db");
+      const database = new NativeDatabase(other);
+      database.exec("CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT)");
+      database.close();
+      const before = await readFile(other);
+      const refused = await migrate(`file:${other}`);
+      expect(refused.code).toBe(1);
+      expect(refused.output).toMatch(
+        /^Migration failed: database .*notes-app\.db: is not this product's database: it has tables \(notes\)[^\n]*\n$/,
+      );
+      expect((await readFile(other)).equals(before)).toBe(true);
+      expect(existsSync(`${other}-wal`)).toBe(false);
+
+      const workbook = join(directory, "loan_data.xlsx");
+      await copyFile(
+        fileURLToPath(new URL("../../data/loan_data.xlsx", import.meta.url)),
+        workbook,
+      );
+      const notDatabase = await migrate(`file:${workbook}`);
+      expect(notDatabase.code).toBe(1);
+      expect(notDatabase.output).toMatch(
+        /^Migration failed: database .*loan_data\.xlsx: is not a SQLite database[^\n]*\n$/,
+      );
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

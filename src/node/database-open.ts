@@ -1,0 +1,166 @@
+import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { EXPECTED_MIGRATIONS } from "../db/migration-names";
+
+/*
+ * Why the server (or a database script) cannot start on the database DATABASE_URL names, as one
+ * line naming the file, the problem and what to do, instead of the engine's stack trace. Checked
+ * before anything is written: a file that is not this product's database is left as it was.
+ */
+
+/** A database the server cannot start on; its message is the one line to print. */
+export class DatabaseOpenError extends Error {
+  override name = "DatabaseOpenError";
+}
+
+const fail = (path: string, problem: string) =>
+  new DatabaseOpenError(`database ${path}: ${problem}`);
+
+/** Who this process is, for a read-only file's message (root writes any file whatever its mode). */
+function processUser(): string {
+  return `uid ${process.getuid?.() ?? "?"}`;
+}
+
+function ownerAndMode(path: string): string {
+  const { uid, mode } = statSync(path);
+  return `owner uid ${uid}, mode ${(mode & 0o777).toString(8).padStart(4, "0")}`;
+}
+
+/**
+ * Before the file is opened: its folder exists (created when missing, as before) and it is not a
+ * directory, which SQLite reported as a bare "Unable to open connection … 14".
+ */
+export function confirmFilePath(path: string): void {
+  const folder = dirname(path);
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw fail(
+      path,
+      `its folder ${folder} cannot be created (${code(error)}); create it for the server's user (${processUser()}) or choose another path`,
+    );
+  }
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw directory(path);
+}
+
+/**
+ * At the server's start (and the migrations'): this process may write the file, the -wal and -shm
+ * beside it, and (to create those) its folder. A restored copy left root's stopped the start with
+ * SQLITE_READONLY's stack trace, or — a file already in WAL mode — the server said ready while
+ * /readyz said read-only. A file made read-only later is /readyz's to report (native-libsql.ts).
+ */
+export function confirmWritableFile(path: string): void {
+  confirmFilePath(path);
+  const problem = writeProblem(path);
+  if (problem !== null) throw fail(path, problem);
+}
+
+/** Why this process may not write the database file, or null if it may. */
+function writeProblem(path: string): string | null {
+  if (existsSync(path) && denied(path) !== null) {
+    return `is read-only to this process (${denied(path)}; the file: ${ownerAndMode(path)}; this process: ${processUser()}); give it to the server's user (chown) or make it writable, then start again`;
+  }
+  let missingBeside = false;
+  for (const suffix of ["-wal", "-shm"]) {
+    if (!existsSync(path + suffix)) missingBeside = true;
+    else if (denied(path + suffix) !== null) {
+      return `its ${suffix} file is read-only to this process (${denied(path + suffix)}; ${ownerAndMode(path + suffix)}; this process: ${processUser()}), left by another user: give the database, its -wal and its -shm to the server's user (chown), then start again`;
+    }
+  }
+  const folder = dirname(path);
+  if (missingBeside && denied(folder) !== null) {
+    return `its folder ${folder} is read-only to this process (${denied(folder)}; this process: ${processUser()}), and SQLite creates the -wal and -shm files beside the database; make the folder writable for the server's user`;
+  }
+  return null;
+}
+
+const directory = (path: string) =>
+  fail(path, `is a directory; DATABASE_URL must name a file in it (file:${path}/credit.db)`);
+
+function denied(path: string): string | null {
+  try {
+    accessSync(path, constants.W_OK);
+    return null;
+  } catch (error) {
+    return code(error);
+  }
+}
+
+function code(error: unknown): string {
+  const { code } = error as { code?: unknown };
+  return typeof code === "string" && code !== "" ? code : "error";
+}
+
+/** SQLite's schema and wrangler's local D1 metadata: in any database, not an application's. */
+const NOT_APPLICATION_TABLES = /^(sqlite_|_cf_)|^d1_migrations$/;
+
+/**
+ * Whether the database is another application's: tables of its own and no record of this
+ * product's first migration. Migrating it wrote d1_migrations and this product's tables into it
+ * (and switched it to WAL) and said ready, or failed half-way on a table name both use. `names`
+ * runs a query and returns its first column.
+ */
+export async function confirmOwnDatabase(
+  path: string,
+  names: (sql: string) => Promise<string[]> | string[],
+): Promise<void> {
+  const tables = await names("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
+  const foreign = tables.filter((name) => !NOT_APPLICATION_TABLES.test(name));
+  if (foreign.length === 0) return; // a new database
+  const [first] = EXPECTED_MIGRATIONS;
+  if (tables.includes("d1_migrations")) {
+    const recorded = await names("SELECT name FROM d1_migrations");
+    if (recorded.includes(first ?? "")) return;
+  }
+  const listed = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? ", …" : "");
+  throw fail(
+    path,
+    `is not this product's database: it has tables (${listed}) but no record of this product's migrations (d1_migrations); nothing was written to it. Point DATABASE_URL at this product's database, or at a new file`,
+  );
+}
+
+/**
+ * An error of SQLite's while opening or checking the file, as one line; a DatabaseOpenError as
+ * it is.
+ */
+export function fileOpenError(path: string, error: unknown): DatabaseOpenError {
+  if (error instanceof DatabaseOpenError) return error;
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) return directory(path);
+  const sqliteCode = code(error);
+  // @libsql/client puts the code before SQLite's words, once or twice.
+  const message = String((error as Error).message ?? error).replace(/^([A-Z_]+: )+/, "");
+  if (sqliteCode.startsWith("SQLITE_NOTADB")) {
+    return fail(
+      path,
+      `is not a SQLite database (SQLITE_NOTADB; nothing was written to it); DATABASE_URL must name this product's database file`,
+    );
+  }
+  if (sqliteCode.startsWith("SQLITE_READONLY")) {
+    return fail(path, writeProblem(path) ?? `refused a write (${sqliteCode}: ${message})`);
+  }
+  if (sqliteCode.startsWith("SQLITE_CORRUPT")) {
+    return fail(
+      path,
+      `is damaged (SQLITE_CORRUPT: ${message}; a file cut short or copied while written?); restore it from a backup (npm run db:backup, docs/databases.md)`,
+    );
+  }
+  return fail(path, `cannot be opened (${sqliteCode}: ${message})`);
+}
+
+/**
+ * What a failed open created beside a file that was not there before: an empty -wal, the -shm,
+ * an empty database file. Anything holding data stays.
+ */
+export function removeCreatedFiles(path: string, existedBefore: Set<string>): void {
+  for (const file of [`${path}-wal`, `${path}-shm`, path]) {
+    if (existedBefore.has(file)) continue;
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (stat === undefined) continue;
+    if (file.endsWith("-shm") || stat.size === 0) rmSync(file, { force: true });
+  }
+}
+
+/** The database file and the -wal and -shm beside it that exist now. */
+export function existingFiles(path: string): Set<string> {
+  return new Set([path, `${path}-wal`, `${path}-shm`].filter((file) => existsSync(file)));
+}
