@@ -1,9 +1,10 @@
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
+import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { log } from "../lib/log";
 import { formatHost } from "../lib/url-host";
 import { answerClientError } from "./client-errors";
+import { oneRequestAtATime } from "./pipelining";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
 import type { ServerSettings } from "./settings";
@@ -70,22 +71,21 @@ function listen(
   settings: Pick<ServerSettings, "host" | "port">,
 ) {
   return new Promise<{ server: Server; address: AddressInfo }>((resolve, reject) => {
-    // Without a `createServer` option the adapter makes a plain node:http server.
-    const server = serve(
-      {
-        fetch: async (request, env: HttpBindings | Http2Bindings) => {
-          // Static assets first, as on Workers, where they never reach the Worker's code.
-          const asset = await assets.serve(request);
-          if (asset) return asset;
-          // The client's address from the socket, never from a header the client sent.
-          recordEdge(request, env.incoming.socket.remoteAddress ?? "unknown", env.outgoing);
-          return runtime.fetch(request);
-        },
-        hostname: settings.host,
-        port: settings.port,
+    const listener = getRequestListener(
+      async (request, env: HttpBindings | Http2Bindings) => {
+        // Static assets first, as on Workers, where they never reach the Worker's code.
+        const asset = await assets.serve(request);
+        if (asset) return asset;
+        // The client's address from the socket, never from a header the client sent.
+        recordEdge(request, env.incoming.socket.remoteAddress ?? "unknown", env.outgoing);
+        return runtime.fetch(request);
       },
-      (address) => resolve({ server, address }),
-    ) as Server;
+      { hostname: settings.host },
+    );
+    const server = createServer(oneRequestAtATime(listener));
+    server.listen(settings.port, settings.host, () =>
+      resolve({ server, address: server.address() as AddressInfo }),
+    );
     // Before listening: the port is taken or the host is not ours.
     server.once("error", reject);
     server.on("clientError", answerClientError);
