@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { log } from "../lib/log";
@@ -13,6 +13,11 @@ import { loadStaticAssets, PUBLIC_DIR, type StaticAssets } from "./static-assets
 /** How long a shutdown waits for requests in flight, then for the queue to empty. */
 export const REQUEST_GRACE_MS = 10_000;
 export const QUEUE_GRACE_MS = 10_000;
+/** How long a written answer may wait for a client that reads none of it (docs/security.md). */
+const STALLED_RESPONSE_MS = 60_000;
+
+/** Where to listen; `stalledResponseMs` replaces STALLED_RESPONSE_MS (tests). */
+type ListenSettings = Pick<ServerSettings, "host" | "port"> & { stalledResponseMs?: number };
 
 export interface RunningServer<R extends ServedRuntime = Runtime> {
   url: string;
@@ -36,7 +41,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
 /** Serves an open runtime over HTTP; closes it when the listener cannot start. */
 export async function serveRuntime<R extends ServedRuntime>(
   runtime: R,
-  settings: Pick<ServerSettings, "host" | "port">,
+  settings: ListenSettings,
 ): Promise<RunningServer<R>> {
   let server: Server;
   let address: AddressInfo;
@@ -65,11 +70,7 @@ export async function serveRuntime<R extends ServedRuntime>(
   return { url, runtime, close };
 }
 
-function listen(
-  runtime: ServedRuntime,
-  assets: StaticAssets,
-  settings: Pick<ServerSettings, "host" | "port">,
-) {
+function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSettings) {
   return new Promise<{ server: Server; address: AddressInfo }>((resolve, reject) => {
     const listener = getRequestListener(
       async (request, env: HttpBindings | Http2Bindings) => {
@@ -89,6 +90,17 @@ function listen(
     // Before listening: the port is taken or the host is not ours.
     server.once("error", reject);
     server.on("clientError", answerClientError);
+    // Node has no timeout once a request is in, so an answer the client never reads held the
+    // connection (and the answer) for as long as the client liked. An answer written must be
+    // handed to the kernel within this time ('finish'), or the connection is reset, which also
+    // frees what the kernel holds for it.
+    const stalledMs = settings.stalledResponseMs ?? STALLED_RESPONSE_MS;
+    server.on("request", (incoming: IncomingMessage, outgoing: ServerResponse) => {
+      outgoing.once("prefinish", () => {
+        const stalled = setTimeout(() => incoming.socket.resetAndDestroy(), stalledMs);
+        outgoing.once("close", () => clearTimeout(stalled));
+      });
+    });
   });
 }
 

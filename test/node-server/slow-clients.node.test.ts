@@ -3,7 +3,8 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../../src/node/server";
+import { openRuntime } from "../../src/node/runtime";
+import { type RunningServer, serveRuntime, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
 import { until } from "../node/until";
 
@@ -13,8 +14,11 @@ import { until } from "../node/until";
  */
 
 const PORT = 19_110;
+/** A second server whose answers wait 2 s (not 60) for a client that does not read them. */
+const STALLING_PORT = 19_111;
 let directory: string;
 let server: RunningServer;
+let stalling: RunningServer;
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "slow-clients-"));
@@ -25,9 +29,14 @@ beforeAll(async () => {
       AS_OF_DATE: "2025-06-15",
     }),
   );
+  stalling = await serveRuntime(
+    await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${join(directory, "stalling.db")}` })),
+    { host: "127.0.0.1", port: STALLING_PORT, stalledResponseMs: 2_000 },
+  );
 });
 afterAll(async () => {
   await server?.close();
+  await stalling?.close();
   await rm(directory, { recursive: true, force: true });
 });
 
@@ -40,9 +49,9 @@ async function openapiAnswered(): Promise<number> {
 }
 
 /** A connection that has written `raw` and reads nothing until told to. */
-function unreadConnection(raw: string): Promise<Socket> {
+function unreadConnection(raw: string, port = PORT): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port: PORT }, () => {
+    const socket = connect({ host: "127.0.0.1", port }, () => {
       socket.pause();
       socket.write(raw, () => resolve(socket));
     });
@@ -50,16 +59,19 @@ function unreadConnection(raw: string): Promise<Socket> {
   });
 }
 
-/** Reads what is left on the connection until the server ends it. */
+/** Reads what is left on the connection until it closes (a reset too: what came before it). */
 function readToEnd(socket: Socket): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.once("end", () => resolve(Buffer.concat(chunks).toString("latin1")));
-    socket.once("error", reject);
+    socket.on("error", () => undefined);
+    socket.once("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
     socket.resume();
   });
 }
+
+const statusesIn = (answers: string) =>
+  [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
 
 describe("a client that pipelines requests and does not read the answers", () => {
   it("gets only as far ahead of it as the connection's buffers hold, then every answer in order", async () => {
@@ -86,8 +98,20 @@ describe("a client that pipelines requests and does not read the answers", () =>
     expect(settled).toBeLessThan(pipelined / 2);
 
     const answers = await readToEnd(socket);
-    const statuses = [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
-    expect(statuses).toEqual(Array(pipelined + 1).fill("200"));
+    expect(statusesIn(answers)).toEqual(Array(pipelined + 1).fill("200"));
     expect(answers.endsWith('{"status":"ok"}')).toBe(true);
   }, 90_000);
+
+  it("has its connection closed once its answers have waited unread too long", async () => {
+    const pipelined = 300;
+    const socket = await unreadConnection(
+      "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n".repeat(pipelined),
+      STALLING_PORT,
+    );
+    // Well past the 2 s: the kernel's buffers fill within a second or so, then nothing moves.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    const answered = statusesIn(await readToEnd(socket)).length;
+    // Before, the connection stayed open and every one of the 300 answers (22 MB) waited for it.
+    expect(answered).toBeLessThan(pipelined);
+  }, 60_000);
 });
