@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { log } from "../lib/log";
 import { formatHost } from "../lib/url-host";
-import { answerClientError } from "./client-errors";
+import { answerClientError, answerExpectation } from "./client-errors";
 import { oneRequestAtATime } from "./pipelining";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
@@ -90,6 +90,7 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
     // Before listening: the port is taken or the host is not ours.
     server.once("error", reject);
     server.on("clientError", answerClientError);
+    server.on("checkExpectation", answerExpectation);
     // Node has no timeout once a request is in, so an answer the client never reads held the
     // connection (and the answer) for as long as the client liked. An answer written must be
     // handed to the kernel within this time ('finish'), or the connection is reset, which also
