@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { log } from "../lib/log";
@@ -8,12 +8,13 @@ import { oneRequestAtATime } from "./pipelining";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
 import type { ServerSettings } from "./settings";
+import { resetStalledConnections } from "./stalled-connections";
 import { loadStaticAssets, PUBLIC_DIR, type StaticAssets } from "./static-assets";
 
 /** How long a shutdown waits for requests in flight, then for the queue to empty. */
 export const REQUEST_GRACE_MS = 10_000;
 export const QUEUE_GRACE_MS = 10_000;
-/** How long a written answer may wait for a client that reads none of it (docs/security.md). */
+/** How long an answer may wait for a client that reads none of it (docs/security.md). */
 const STALLED_RESPONSE_MS = 60_000;
 
 /** Where to listen; `stalledResponseMs` replaces STALLED_RESPONSE_MS (tests). */
@@ -91,17 +92,11 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
     server.once("error", reject);
     server.on("clientError", answerClientError);
     server.on("checkExpectation", answerExpectation);
-    // Node has no timeout once a request is in, so an answer the client never reads held the
-    // connection (and the answer) for as long as the client liked. An answer written must be
-    // handed to the kernel within this time ('finish'), or the connection is reset, which also
-    // frees what the kernel holds for it.
-    const stalledMs = settings.stalledResponseMs ?? STALLED_RESPONSE_MS;
-    server.on("request", (incoming: IncomingMessage, outgoing: ServerResponse) => {
-      outgoing.once("prefinish", () => {
-        const stalled = setTimeout(() => incoming.socket.resetAndDestroy(), stalledMs);
-        outgoing.once("close", () => clearTimeout(stalled));
-      });
-    });
+    const stopSweeps = resetStalledConnections(
+      server,
+      settings.stalledResponseMs ?? STALLED_RESPONSE_MS,
+    );
+    server.once("close", stopSweeps);
   });
 }
 
