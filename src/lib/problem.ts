@@ -18,6 +18,7 @@ const CATALOGUE = {
   "method-not-allowed": { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict" },
   "payload-too-large": { status: 413, title: "The request body is too large" },
+  "expectation-failed": { status: 417, title: "The request's expectation cannot be met" },
   "headers-too-large": { status: 431, title: "The request's headers are too large" },
   "unsupported-media-type": { status: 415, title: "The request body must be JSON" },
   "unsupported-content-encoding": {

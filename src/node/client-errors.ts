@@ -1,4 +1,4 @@
-import { maxHeaderSize, STATUS_CODES } from "node:http";
+import { type IncomingMessage, maxHeaderSize, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { type ProblemInit, problemBody } from "../lib/problem";
 import { SECURITY_HEADERS } from "../lib/response-headers";
@@ -29,17 +29,54 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     socket.destroy();
     return;
   }
-  const requestId = crypto.randomUUID();
-  const problem = problemBody(problemFor(error.code), "/", requestId);
-  const body = JSON.stringify(problem);
-  const headers = [
-    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}`,
-    "Content-Type: application/problem+json",
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    "Connection: close",
-    "Cache-Control: no-store",
-    `X-Request-Id: ${requestId}`,
-    ...SECURITY_HEADERS.map(([name, value]) => `${name}: ${value}`),
+  const { status, body, headers } = edgeProblem(problemFor(error.code), "/");
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    ...headers.map(([name, value]) => `${name}: ${value}`),
   ];
-  socket.end(`${headers.join("\r\n")}\r\n\r\n${body}`);
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+}
+
+/**
+ * Answers a request whose `Expect` asks for anything but `100-continue` with problem+json, where
+ * Node alone sends an empty 417 without the usual headers. Node has not read the body, so the
+ * connection is closed after the answer, as for the parser's refusals.
+ */
+export function answerExpectation(request: IncomingMessage, response: ServerResponse): void {
+  const { status, body, headers } = edgeProblem(
+    {
+      kind: "expectation-failed",
+      detail:
+        "Only `Expect: 100-continue` is supported: send the request without the other expectation.",
+      errors: [{ field: "Expect", message: "must be 100-continue or absent" }],
+    },
+    pathOf(request.url),
+  );
+  response.writeHead(status, headers.flat() as string[]);
+  response.end(body);
+}
+
+/** A problem answered by the HTTP edge itself: its status, body and every header but the status line. */
+function edgeProblem(init: ProblemInit, instance: string) {
+  const requestId = crypto.randomUUID();
+  const problem = problemBody(init, instance, requestId);
+  const body = JSON.stringify(problem);
+  const headers: (readonly [string, string])[] = [
+    ["Content-Type", "application/problem+json"],
+    ["Content-Length", String(Buffer.byteLength(body))],
+    ["Connection", "close"],
+    ["Cache-Control", "no-store"],
+    ["X-Request-Id", requestId],
+    ...SECURITY_HEADERS,
+  ];
+  return { status: problem.status, body, headers };
+}
+
+/** The path of a request target, or "/" when it is not one. */
+function pathOf(target: string | undefined): string {
+  try {
+    return new URL(target ?? "/", "http://localhost").pathname;
+  } catch {
+    return "/";
+  }
 }

@@ -1,18 +1,25 @@
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Http2Bindings, type HttpBindings, serve } from "@hono/node-server";
+import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { log } from "../lib/log";
 import { formatHost } from "../lib/url-host";
-import { answerClientError } from "./client-errors";
+import { answerClientError, answerExpectation } from "./client-errors";
 import { confirmWritableDatabase } from "./database";
+import { oneRequestAtATime } from "./pipelining";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
 import type { ServerSettings } from "./settings";
+import { resetStalledConnections } from "./stalled-connections";
 import { loadStaticAssets, PUBLIC_DIR, type StaticAssets } from "./static-assets";
 
 /** How long a shutdown waits for requests in flight, then for the queue to empty. */
 export const REQUEST_GRACE_MS = 10_000;
 export const QUEUE_GRACE_MS = 10_000;
+/** How long an answer may wait for a client that reads none of it (docs/security.md). */
+const STALLED_RESPONSE_MS = 60_000;
+
+/** Where to listen; `stalledResponseMs` replaces STALLED_RESPONSE_MS (tests). */
+type ListenSettings = Pick<ServerSettings, "host" | "port"> & { stalledResponseMs?: number };
 
 export interface RunningServer<R extends ServedRuntime = Runtime> {
   url: string;
@@ -37,7 +44,7 @@ export async function startServer(settings: ServerSettings): Promise<RunningServ
 /** Serves an open runtime over HTTP; closes it when the listener cannot start. */
 export async function serveRuntime<R extends ServedRuntime>(
   runtime: R,
-  settings: Pick<ServerSettings, "host" | "port">,
+  settings: ListenSettings,
 ): Promise<RunningServer<R>> {
   let server: Server;
   let address: AddressInfo;
@@ -66,31 +73,32 @@ export async function serveRuntime<R extends ServedRuntime>(
   return { url, runtime, close };
 }
 
-function listen(
-  runtime: ServedRuntime,
-  assets: StaticAssets,
-  settings: Pick<ServerSettings, "host" | "port">,
-) {
+function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSettings) {
   return new Promise<{ server: Server; address: AddressInfo }>((resolve, reject) => {
-    // Without a `createServer` option the adapter makes a plain node:http server.
-    const server = serve(
-      {
-        fetch: async (request, env: HttpBindings | Http2Bindings) => {
-          // Static assets first, as on Workers, where they never reach the Worker's code.
-          const asset = await assets.serve(request);
-          if (asset) return asset;
-          // The client's address from the socket, never from a header the client sent.
-          recordEdge(request, env.incoming.socket.remoteAddress ?? "unknown", env.outgoing);
-          return runtime.fetch(request);
-        },
-        hostname: settings.host,
-        port: settings.port,
+    const listener = getRequestListener(
+      async (request, env: HttpBindings | Http2Bindings) => {
+        // Static assets first, as on Workers, where they never reach the Worker's code.
+        const asset = await assets.serve(request);
+        if (asset) return asset;
+        // The client's address from the socket, never from a header the client sent.
+        recordEdge(request, env.incoming.socket.remoteAddress ?? "unknown", env.outgoing);
+        return runtime.fetch(request);
       },
-      (address) => resolve({ server, address }),
-    ) as Server;
+      { hostname: settings.host },
+    );
+    const server = createServer(oneRequestAtATime(listener));
+    server.listen(settings.port, settings.host, () =>
+      resolve({ server, address: server.address() as AddressInfo }),
+    );
     // Before listening: the port is taken or the host is not ours.
     server.once("error", reject);
     server.on("clientError", answerClientError);
+    server.on("checkExpectation", answerExpectation);
+    const stopSweeps = resetStalledConnections(
+      server,
+      settings.stalledResponseMs ?? STALLED_RESPONSE_MS,
+    );
+    server.once("close", stopSweeps);
   });
 }
 

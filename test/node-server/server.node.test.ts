@@ -160,8 +160,14 @@ describe("the Node server", () => {
     ],
     ["an unknown method", "FOO /register HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad-request"],
     ["a broken request line", "GET\r\n\r\n", 400, "bad-request"],
+    [
+      "an Expect other than 100-continue",
+      "POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: teapot\r\n\r\n",
+      417,
+      "expectation-failed",
+    ],
   ])(
-    "answers a request its HTTP parser refuses (%s) with problem+json",
+    "answers a request its HTTP edge refuses (%s) with problem+json",
     async (_, raw, status, kind) => {
       const answer = await rawExchange(server.url, raw);
       const [head = "", body = ""] = answer.split("\r\n\r\n");
