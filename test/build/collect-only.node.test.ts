@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,8 +10,9 @@ import { afterEach, describe, expect, it } from "vitest";
  * A vitest run that collects tests without running them (`npx vitest list`, a `-t` that matches
  * nothing) runs no afterAll. The node-server and node-libsql set-up files started their server and
  * opened their database as they loaded, so such a run left an `npm run serve` cluster running and
- * a temporary directory behind for every route test file. Here the child vitest gets a TMPDIR of
- * its own: whatever it leaves is in there, and a server it left running names it in its settings.
+ * a temporary directory behind for every route test file; the disk-full test left its tmpfs
+ * mounted. Here the child vitest gets a TMPDIR of its own: whatever it leaves is in there, and a
+ * server it left running names it in its settings.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -22,6 +23,7 @@ afterEach(async () => {
   for (const dir of scratchDirs.splice(0)) {
     // A leaked server group would keep its database open: stop it before removing its folder.
     for (const group of await processGroupsMentioning(dir)) process.kill(-group, "SIGKILL");
+    for (const mount of await mountsUnder(dir)) execFileSync("umount", ["--lazy", mount]);
     await rm(dir, { recursive: true, force: true });
   }
 });
@@ -45,7 +47,16 @@ async function processGroupsMentioning(text: string): Promise<number[]> {
   return [...groups];
 }
 
-describe("a run that only collects the route tests", () => {
+/** File systems mounted under `dir` (/proc/mounts). */
+async function mountsUnder(dir: string): Promise<string[]> {
+  const mounts = await readFile("/proc/mounts", "utf8");
+  return mounts
+    .split("\n")
+    .map((line) => line.split(" ")[1] ?? "")
+    .filter((point) => point.startsWith(`${dir}/`));
+}
+
+describe("a run that only collects tests", () => {
   it("starts no server and leaves no temporary file", async () => {
     const scratch = await mkdtemp(join(tmpdir(), "collect-only-"));
     scratchDirs.push(scratch);
@@ -62,14 +73,19 @@ describe("a run that only collects the route tests", () => {
         "node-server",
         "--project",
         "node-libsql",
+        "--project",
+        "node",
         "test/routes/loans.test.ts",
+        "test/node-server/disk-full.node.test.ts",
       ],
       { cwd: ROOT, env: { ...env, TMPDIR: scratch }, maxBuffer: 16 * 1024 * 1024 },
     );
     expect(stdout).toContain("[node-server] test/routes/loans.test.ts");
     expect(stdout).toContain("[node-libsql] test/routes/loans.test.ts");
+    expect(stdout).toContain("[node] test/node-server/disk-full.node.test.ts");
 
     expect(await processGroupsMentioning(scratch)).toEqual([]);
+    expect(await mountsUnder(scratch)).toEqual([]);
     expect(await readdir(scratch)).toEqual([]);
   });
 });
