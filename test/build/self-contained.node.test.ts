@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
@@ -42,10 +42,32 @@ function anchorOf(heading: string): string {
     .replaceAll(" ", "-");
 }
 
+/** A Markdown file's lines outside fenced code blocks (a `# comment` in a shell block is no heading). */
+function proseLines(lines: string[]): { line: string; index: number }[] {
+  let fenced = false;
+  return lines.flatMap((line, index) => {
+    if (/^\s*```/.test(line)) {
+      fenced = !fenced;
+      return [];
+    }
+    return fenced ? [] : [{ line, index }];
+  });
+}
+
 function anchorsIn(markdownPath: string): Set<string> {
-  const text = readFileSync(join(ROOT, markdownPath), "utf8");
-  const headings = text.split("\n").flatMap((line) => /^#{1,6} (.+)$/.exec(line)?.[1] ?? []);
-  return new Set(headings.map(anchorOf));
+  const lines = readFileSync(join(ROOT, markdownPath), "utf8").split("\n");
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const { line } of proseLines(lines)) {
+    const heading = /^#{1,6} (.+)$/.exec(line)?.[1];
+    if (heading === undefined) continue;
+    // A link in a heading counts by its text; a repeated heading gets -1, -2, … as on GitHub.
+    const anchor = anchorOf(heading.replace(/\[([^\]]*)\]\([^)]*\)/g, "$1"));
+    const repeats = seen.get(anchor) ?? 0;
+    seen.set(anchor, repeats + 1);
+    anchors.add(repeats === 0 ? anchor : `${anchor}-${repeats}`);
+  }
+  return anchors;
 }
 
 describe("the repository", () => {
@@ -78,6 +100,26 @@ describe("the repository", () => {
           if (!resolved) broken.push(`${path}:${index + 1}: ${page}#${anchor}`);
         }
       });
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it("links from its Markdown only to files and headings that exist", () => {
+    // [text](target): README's links into docs/ and src/, a page's own #anchors, docs/console.png.
+    const broken: string[] = [];
+    for (const { path, lines } of files.filter((file) => file.path.endsWith(".md"))) {
+      for (const { line, index } of proseLines(lines)) {
+        const prose = line.replace(/`[^`]*`/g, "");
+        for (const [, target = ""] of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
+          if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:
+          const [file = "", anchor] = target.split("#");
+          const page = file === "" ? path : normalize(join(dirname(path), file));
+          const resolved =
+            existsSync(join(ROOT, page)) &&
+            (anchor === undefined || !page.endsWith(".md") || anchorsIn(page).has(anchor));
+          if (!resolved) broken.push(`${path}:${index + 1}: ${target}`);
+        }
+      }
     }
     expect(broken).toEqual([]);
   });

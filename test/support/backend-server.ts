@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll } from "vitest";
+import { afterAll, beforeAll } from "vitest";
 import { APP_SETTING_NAMES } from "../../src/config";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { openLibsqlDatabase } from "../../src/node/database";
@@ -29,13 +29,15 @@ import { distinctClientAddresses, sendOverLoopback } from "./loopback-client";
  *   process boundary and throw here; a test's write limit goes through write-limit.ts instead.
  * - `enqueue` stores the message in the server's durable queue table and restarts the server,
  *   which delivers what a previous process left there.
+ *
+ * The server starts in beforeAll, not as the file loads: a run that collects without running
+ * (`vitest list`, a `-t` matching nothing) runs no afterAll, and left a server group behind.
  */
 
-const directory = mkdtempSync(join(tmpdir(), "credit-server-"));
-const databaseUrl = `file:${join(directory, "test.db")}`;
+let directory: string;
+let databaseUrl: string;
 const baseEnv: Record<string, string> = {
   WEB_CONCURRENCY: "2",
-  DATABASE_URL: databaseUrl,
   PORT: "0",
   HOST: "127.0.0.1",
   SEED: "false",
@@ -47,33 +49,29 @@ const baseEnv: Record<string, string> = {
   METRICS_TOKEN: "",
 };
 
-const { server: started, database } = await startWithDatabase();
-let server = started;
+let server: ServeProcess;
+let database: Awaited<ReturnType<typeof openLibsqlDatabase>>;
 /** Servers with other settings, by their settings: started on first use. */
 const variants = new Map<string, Promise<ServeProcess>>();
 
 /** The test server, then the suite's own connection (once the server has migrated the file). */
-async function startWithDatabase() {
-  let first: ServeProcess | undefined;
-  try {
-    first = await startServeProcess(baseEnv);
-    return { server: first, database: await openLibsqlDatabase(databaseUrl) };
-  } catch (error) {
-    // afterAll is not registered yet: leave nothing behind.
-    await first?.stop();
-    rmSync(directory, { recursive: true, force: true });
-    throw error;
-  }
-}
+beforeAll(async () => {
+  directory = mkdtempSync(join(tmpdir(), "credit-server-"));
+  databaseUrl = `file:${join(directory, "test.db")}`;
+  baseEnv.DATABASE_URL = databaseUrl;
+  server = await startServeProcess(baseEnv);
+  database = await openLibsqlDatabase(databaseUrl);
+});
 
+// Runs after a failed beforeAll too: stop whatever did start.
 afterAll(async () => {
   const others = await Promise.allSettled(variants.values());
   await Promise.all([
-    server.stop(),
+    server?.stop(),
     ...others.flatMap((started) => (started.status === "fulfilled" ? [started.value.stop()] : [])),
   ]);
-  database.close();
-  rmSync(directory, { recursive: true, force: true });
+  database?.close();
+  if (directory) rmSync(directory, { recursive: true, force: true });
 });
 
 /** Settings a server process takes from its environment; bindings cannot reach a process. */

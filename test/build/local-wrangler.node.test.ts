@@ -1,0 +1,92 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/lib/local-worker";
+import { spawnGroup, stopGroup, waitForOutput } from "../../scripts/lib/process-group";
+
+/*
+ * The README's local commands need no network, as `npm start` does: `npm run dev` and
+ * `npm run db:migrate:local` looked up sparrow.cloudflare.com (wrangler's telemetry) and
+ * workers.cloudflare.com (Miniflare's Request.cf), and offline `npm run dev` printed
+ * "Unable to fetch the `Request.cf` object!" with a stack trace. Each runs here through npm with
+ * a preloaded module that writes down every host name any of its Node processes looks up.
+ */
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const run = promisify(execFile);
+const scratchDirs: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(scratchDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+const RECORD_LOOKUPS = `
+import dns from "node:dns";
+import { appendFileSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
+const record = (hostname) => appendFileSync(process.env.LOOKUP_LOG, hostname + "\\n");
+const { lookup } = dns;
+dns.lookup = function (hostname, ...rest) { record(hostname); return lookup.call(this, hostname, ...rest); };
+const promised = dns.promises.lookup;
+dns.promises.lookup = (hostname, ...rest) => { record(hostname); return promised(hostname, ...rest); };
+syncBuiltinESMExports();
+`;
+
+/** A scratch folder, and the environment that records the host names looked up into it. */
+async function recordingLookups() {
+  const dir = await mkdtemp(join(tmpdir(), "local-wrangler-"));
+  scratchDirs.push(dir);
+  const hook = join(dir, "record-lookups.mjs");
+  const log = join(dir, "lookups.txt");
+  await writeFile(hook, RECORD_LOOKUPS);
+  await writeFile(log, "");
+  // Under `npm test` npm exports its own settings (npm_config_*); the child's npm reads its own.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)),
+  );
+  const env = {
+    ...inherited,
+    NODE_OPTIONS: `--import=${pathToFileURL(hook).href}`,
+    LOOKUP_LOG: log,
+  };
+  const names = async () => {
+    const all = (await readFile(log, "utf8")).split("\n").filter((name) => name !== "");
+    return [...new Set(all)].filter((name) => name !== "localhost" && name !== "127.0.0.1");
+  };
+  return { dir, env, names };
+}
+
+describe("the local wrangler commands", () => {
+  it("npm run db:migrate:local looks up no host", async () => {
+    const { dir, env, names } = await recordingLookups();
+    const { stdout } = await run(
+      "npm",
+      ["run", "db:migrate:local", "--", "--persist-to", join(dir, "state")],
+      { cwd: ROOT, env: { ...env, CI: "true" }, maxBuffer: 16 * 1024 * 1024 },
+    );
+    expect(stdout).toContain("0005_ingest_chunk_hash.sql");
+    expect(await names()).toEqual([]);
+  });
+
+  it("npm run dev serves on the port it is given and looks up no host", async () => {
+    const { dir, env, names } = await recordingLookups();
+    const port = await freePort();
+    const dev = spawnGroup(
+      "npm",
+      ["run", "dev", "--", "--port", String(port), "--persist-to", join(dir, "state")],
+      { cwd: ROOT, env },
+    );
+    try {
+      await waitForOutput(dev, /Ready on http:\/\/127\.0\.0\.1:(\d+)/, 90_000);
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+    } finally {
+      await stopGroup(dev);
+    }
+    expect(await names()).toEqual([]);
+  });
+});
