@@ -10,8 +10,12 @@ import {
   toAppConfig,
 } from "../config";
 
-/** Inside the project, gitignored; absolute, so it does not depend on the working directory. */
-const DEFAULT_DATABASE_URL = `file:${fileURLToPath(new URL("../../.data/credit.db", import.meta.url))}`;
+/**
+ * Inside the project, gitignored; absolute, so it does not depend on the working directory. Its
+ * `%`, `?` and `#` escaped, as a `file:` URL's path is decoded: unescaped, a project in `proj#2`
+ * would not start, and one in `caf%C3%A9` would put its database in a folder `café` beside it.
+ */
+const DEFAULT_DATABASE_URL = `file:${fileURLToPath(new URL("../../.data/credit.db", import.meta.url)).replace(/[%?#]/g, (c) => encodeURIComponent(c))}`;
 /**
  * wrangler.toml's WRITE_RATE_LIMITER limit: high enough for a back office's bursts of a few
  * hundred writes from one key, low enough to stop a flood.
