@@ -98,11 +98,12 @@ describe("the WAL checkpointer", () => {
       try {
         await new Promise((resolve) => setTimeout(resolve, 300));
         expect(seen).toEqual([]);
-        // The same file, now a WAL database: the thread, still running, checkpoints it.
+        // The same file, now this product's WAL database (the server refuses to open another
+        // application's): the thread, still running, checkpoints it.
         const valid = join(directory, `d-${content.length}-valid.db`);
-        const made = await openLibsqlDatabase(`file:${valid}`);
+        const made = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${valid}` }));
         await writePages(made, 1);
-        made.close();
+        await made.close();
         await copyFile(valid, path);
         const database = await openLibsqlDatabase(`file:${path}`);
         try {
