@@ -48,18 +48,25 @@ function exchange(raw: string): Promise<string> {
 const statusesIn = (answers: string) =>
   [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
 
+/** A POST /register for a phone number of its own, as raw HTTP/1.1 with `extra` headers. */
+function registerRequest(phone_number: number, extra = ""): string {
+  const registration = JSON.stringify({
+    first_name: "Piped",
+    last_name: "Client",
+    age: 30,
+    monthly_income: 50_000,
+    phone_number,
+  });
+  return (
+    "POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+    `${extra}Content-Length: ${registration.length}\r\n\r\n${registration}`
+  );
+}
+
 describe("requests pipelined up to one with Connection: close", () => {
   it("answers each of them, then closes without answering what came after", async () => {
-    const registration = JSON.stringify({
-      first_name: "Piped",
-      last_name: "Client",
-      age: 30,
-      monthly_income: 50_000,
-      phone_number: 9_123_456_780,
-    });
     const answers = await exchange(
-      "POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
-        `Content-Length: ${registration.length}\r\n\r\n${registration}` +
+      registerRequest(9_123_456_780) +
         "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" +
         "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
     );
@@ -68,5 +75,27 @@ describe("requests pipelined up to one with Connection: close", () => {
     expect(statusesIn(answers)).toEqual(["201", "200"]);
     expect(answers).toContain('"first_name":"Piped"');
     expect(answers.endsWith('{"status":"ok"}')).toBe(true);
+  });
+});
+
+describe("requests pipelined after one refused with 417", () => {
+  it.each([
+    ["first", ""],
+    ["behind another request", "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"],
+  ])("are not done, since the 417 closes the connection (%s)", async (_, before) => {
+    const phone = before ? 9_123_456_782 : 9_123_456_781;
+    const answers = await exchange(
+      before +
+        "POST /register HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}" +
+        registerRequest(phone),
+    );
+    expect(statusesIn(answers)).toEqual([...(before ? ["200"] : []), "417"]);
+    // Before, the registration after the 417 was done but never answered: this was a 409.
+    const again = await fetch(`${server.url}/register`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: registerRequest(phone).split("\r\n\r\n")[1],
+    });
+    expect(again.status).toBe(201);
   });
 });
