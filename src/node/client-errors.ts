@@ -24,6 +24,9 @@ function problemFor(code: string | undefined): ProblemInit {
  * or 431; the app never sees such a request. Then closes the connection, as Node does.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // Bytes after a `Connection: close` request: the requests before them are still being answered,
+  // and Node closes the connection after the last one, so the rest is ignored (RFC 9112 §9.6).
+  if (error.code === "HPE_CLOSED_CONNECTION") return;
   const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (error.code === "ECONNRESET" || !socket.writable || started?.headersSent) {
     socket.destroy();

@@ -17,6 +17,9 @@ type Listener = (incoming: IncomingMessage, outgoing: ServerResponse) => unknown
 export function oneRequestAtATime(listener: Listener): Listener {
   return (incoming, outgoing) => {
     const connection = incoming.socket as Connection;
+    // Read after an answer that closes the connection (a 417's Connection: close): nobody would
+    // hear this one, so it is not done at all.
+    if (!connection.writable) return;
     outgoing.once("close", () => serveNext(connection));
     const waiting = connection[WAITING];
     if (waiting === undefined) {
@@ -30,7 +33,8 @@ export function oneRequestAtATime(listener: Listener): Listener {
 
 function serveNext(connection: Connection): void {
   const next = connection[WAITING]?.shift();
-  // Once the connection is gone nobody hears the answers: the waiting requests are not served.
-  if (next === undefined || connection.destroyed) connection[WAITING] = undefined;
+  // Once the connection is gone or closing nobody hears the answers: the waiting requests are not
+  // served, so none is done without an answer.
+  if (next === undefined || !connection.writable) connection[WAITING] = undefined;
   else next();
 }
