@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
+import { rawExchange, statusesIn } from "../node/raw-http";
 
 /*
  * Requests pipelined on one connection (HTTP/1.1), written in one go with raw sockets against the
@@ -30,24 +30,6 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-/** Writes `raw` in one write on a new connection and reads until the server closes it. */
-function exchange(raw: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let answer = "";
-    const socket = connect({ host: "127.0.0.1", port: PORT }, () => socket.write(raw));
-    socket.setEncoding("latin1");
-    socket.on("data", (data: string) => {
-      answer += data;
-    });
-    socket.on("close", () => resolve(answer));
-    socket.on("error", reject);
-    socket.setTimeout(20_000, () => socket.destroy(new Error(`no end: ${answer}`)));
-  });
-}
-
-const statusesIn = (answers: string) =>
-  [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
-
 /** A POST /register for a phone number of its own, as raw HTTP/1.1 with `extra` headers. */
 function registerRequest(phone_number: number, extra = ""): string {
   const registration = JSON.stringify({
@@ -65,7 +47,8 @@ function registerRequest(phone_number: number, extra = ""): string {
 
 describe("requests pipelined up to one with Connection: close", () => {
   it("answers each of them, then closes without answering what came after", async () => {
-    const answers = await exchange(
+    const answers = await rawExchange(
+      server.url,
       registerRequest(9_123_456_780) +
         "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" +
         "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -84,7 +67,8 @@ describe("requests pipelined after one refused with 417", () => {
     ["behind another request", "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"],
   ])("are not done, since the 417 closes the connection (%s)", async (_, before) => {
     const phone = before ? 9_123_456_782 : 9_123_456_781;
-    const answers = await exchange(
+    const answers = await rawExchange(
+      server.url,
       before +
         "POST /register HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}" +
         registerRequest(phone),

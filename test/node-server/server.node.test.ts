@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +7,7 @@ import { EXPECTED_MIGRATIONS } from "../../src/db/migration-names";
 import { type RunningServer, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
 import { REAL_CUSTOMERS, REAL_LOANS } from "../node/ingest-fixtures";
+import { rawExchange } from "../node/raw-http";
 
 /*
  * The Node server for real: listening on the loopback, libSQL file database, in-process queue.
@@ -56,22 +56,6 @@ async function registerToBorrow(
     body: { first_name, last_name, age: 40, monthly_income, phone_number },
   });
   return { customer_id: body.customer_id, loan_amount, interest_rate, tenure };
-}
-
-/** Writes `raw` on a new connection and reads until the server closes it. */
-function rawExchange(url: string, raw: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    let answer = "";
-    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(raw));
-    socket.setEncoding("utf8");
-    socket.on("data", (data: string) => {
-      answer += data;
-    });
-    socket.on("end", () => resolve(answer));
-    socket.on("error", reject);
-    socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer: ${answer}`)));
-  });
 }
 
 async function storedRows() {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRuntime } from "../../src/node/runtime";
 import { type RunningServer, serveRuntime, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
+import { statusesIn } from "../node/raw-http";
 import { until } from "../node/until";
 
 /*
@@ -69,9 +70,6 @@ function readToEnd(socket: Socket): Promise<string> {
     socket.resume();
   });
 }
-
-const statusesIn = (answers: string) =>
-  [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
 
 describe("a client that pipelines requests and does not read the answers", () => {
   it("gets only as far ahead of it as the connection's buffers hold, then every answer in order", async () => {
