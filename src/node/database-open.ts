@@ -57,19 +57,26 @@ export function confirmWritableFile(path: string): void {
 
 /** Why this process may not write the database file, or null if it may. */
 function writeProblem(path: string): string | null {
-  if (existsSync(path) && denied(path) !== null) {
-    return `is read-only to this process (${denied(path)}; the file: ${ownerAndMode(path)}; this process: ${processUser()}); give it to the server's user (chown) or make it writable, then start again`;
+  const fileDenied = existsSync(path) ? denied(path) : null;
+  if (fileDenied !== null) {
+    return `is read-only to this process (${fileDenied}; the file: ${ownerAndMode(path)}; this process: ${processUser()}); give it to the server's user (chown) or make it writable, then start again`;
   }
   let missingBeside = false;
   for (const suffix of ["-wal", "-shm"]) {
-    if (!existsSync(path + suffix)) missingBeside = true;
-    else if (denied(path + suffix) !== null) {
-      return `its ${suffix} file is read-only to this process (${denied(path + suffix)}; ${ownerAndMode(path + suffix)}; this process: ${processUser()}), left by another user: give the database, its -wal and its -shm to the server's user (chown), then start again`;
+    const beside = path + suffix;
+    if (!existsSync(beside)) {
+      missingBeside = true;
+      continue;
+    }
+    const besideDenied = denied(beside);
+    if (besideDenied !== null) {
+      return `its ${suffix} file is read-only to this process (${besideDenied}; ${ownerAndMode(beside)}; this process: ${processUser()}), left by another user: give the database, its -wal and its -shm to the server's user (chown), then start again`;
     }
   }
   const folder = dirname(path);
-  if (missingBeside && denied(folder) !== null) {
-    return `its folder ${folder} is read-only to this process (${denied(folder)}; this process: ${processUser()}), and SQLite creates the -wal and -shm files beside the database; make the folder writable for the server's user`;
+  const folderDenied = missingBeside ? denied(folder) : null;
+  if (folderDenied !== null) {
+    return `its folder ${folder} is read-only to this process (${folderDenied}; this process: ${processUser()}), and SQLite creates the -wal and -shm files beside the database; make the folder writable for the server's user`;
   }
   return null;
 }
