@@ -12,3 +12,15 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0004_decision_records.sql",
   "0005_ingest_chunk_hash.sql",
 ];
+
+/**
+ * Names recorded in `d1_migrations` that this release has no file for, in name order: a newer
+ * release migrated the database, and this code would write with an older idea of its schema.
+ */
+export function unknownMigrations(
+  recorded: Iterable<string>,
+  expected: readonly string[] = EXPECTED_MIGRATIONS,
+): string[] {
+  const known = new Set(expected);
+  return [...recorded].filter((name) => !known.has(name)).sort();
+}

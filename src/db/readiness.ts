@@ -2,16 +2,17 @@ import { sql } from "drizzle-orm";
 import type { FieldError } from "../lib/problem";
 import type { Database } from "./database";
 import { isMissingSchemaError } from "./errors";
-import { EXPECTED_MIGRATIONS } from "./migration-names";
+import { EXPECTED_MIGRATIONS, unknownMigrations } from "./migration-names";
 
 export type Readiness =
   | { ready: true; migrations: number }
   | { ready: false; problems: FieldError[] };
 
 /**
- * Ready when the database answers and every expected migration is recorded in `d1_migrations`
- * (wrangler's table, which the Node migrator writes too). One small query does both: reading
- * that table is the trivial query. `fault` is what the runtime knows the query cannot show: on the
+ * Ready when the database answers and `d1_migrations` (wrangler's table, which the Node migrator
+ * writes too) records every expected migration and no other: one this release does not know was
+ * applied by a newer release. One small query does all three: reading that table is the trivial
+ * query. `fault` is what the runtime knows the query cannot show: on the
  * Node server, a database file deleted, replaced or read-only under it, which still answers reads.
  */
 export async function checkReadiness(
@@ -41,11 +42,17 @@ export async function checkReadiness(
     }
   }
   const missing = expected.filter((name) => !applied.has(name));
+  const unknown = unknownMigrations(applied, expected);
+  const problems: FieldError[] = [];
   if (missing.length > 0) {
-    return {
-      ready: false,
-      problems: [{ field: "migrations", message: `not applied: ${missing.join(", ")}` }],
-    };
+    problems.push({ field: "migrations", message: `not applied: ${missing.join(", ")}` });
   }
+  if (unknown.length > 0) {
+    problems.push({
+      field: "migrations",
+      message: `applied by a newer release, unknown to this one: ${unknown.join(", ")}`,
+    });
+  }
+  if (problems.length > 0) return { ready: false, problems };
   return { ready: true, migrations: expected.length };
 }

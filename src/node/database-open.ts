@@ -1,6 +1,6 @@
 import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { EXPECTED_MIGRATIONS } from "../db/migration-names";
+import { EXPECTED_MIGRATIONS, unknownMigrations } from "../db/migration-names";
 
 /*
  * Why the server (or a database script) cannot start on the database DATABASE_URL names, as one
@@ -105,24 +105,38 @@ const NOT_APPLICATION_TABLES = /^(sqlite_|_cf_)|^d1_migrations$/;
  * Whether the database is another application's: tables of its own and no record of this
  * product's first migration. Migrating it wrote d1_migrations and this product's tables into it
  * (and switched it to WAL) and said ready, or failed half-way on a table name both use. `names`
- * runs a query and returns its first column.
+ * runs a query and returns its first column. Returns the migrations recorded (none when new).
  */
 export async function confirmOwnDatabase(
   path: string,
   names: (sql: string) => Promise<string[]> | string[],
-): Promise<void> {
+): Promise<string[]> {
   const tables = await names("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
+  const recorded = tables.includes("d1_migrations")
+    ? await names("SELECT name FROM d1_migrations")
+    : [];
   const foreign = tables.filter((name) => !NOT_APPLICATION_TABLES.test(name));
-  if (foreign.length === 0) return; // a new database
   const [first] = EXPECTED_MIGRATIONS;
-  if (tables.includes("d1_migrations")) {
-    const recorded = await names("SELECT name FROM d1_migrations");
-    if (recorded.includes(first ?? "")) return;
-  }
+  // A new database, or this product's.
+  if (foreign.length === 0 || recorded.includes(first ?? "")) return recorded;
   const listed = foreign.slice(0, 5).join(", ") + (foreign.length > 5 ? ", …" : "");
   throw fail(
     path,
     `is not this product's database: it has tables (${listed}) but no record of this product's migrations (d1_migrations); nothing was written to it. Point DATABASE_URL at this product's database, or at a new file`,
+  );
+}
+
+/**
+ * At a start: the database records no migration this release lacks. One a newer release migrated
+ * (an operator rolling back) started, said ready, and wrote with an older idea of its schema: a
+ * 500 on a column added NOT NULL, or rows missing what the newer release relies on.
+ */
+export function confirmKnownMigrations(path: string, recorded: readonly string[]): void {
+  const unknown = unknownMigrations(recorded);
+  if (unknown.length === 0) return;
+  throw fail(
+    path,
+    `was migrated by a newer release (${unknown.join(", ")}: not among this release's migrations); nothing was written to it. Run the newer release, or restore the backup taken before upgrading (docs/databases.md, "Upgrading")`,
   );
 }
 

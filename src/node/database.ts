@@ -3,6 +3,7 @@ import { drizzle } from "drizzle-orm/libsql";
 import { type Database, schema } from "../db/database";
 import {
   confirmFilePath,
+  confirmKnownMigrations,
   confirmOwnDatabase,
   confirmWritableFile,
   DatabaseOpenError,
@@ -84,7 +85,7 @@ export function confirmWritableDatabase(url: string): void {
 
 /**
  * A `file:` database opened with `@libsql/client`, checked before anything is written: a file,
- * not a directory, and this product's database or a new one. What cannot be opened is one
+ * not a directory, and this product's database (migrated by no newer release) or a new one. What cannot be opened is one
  * DatabaseOpenError naming the file, and what the attempt created beside it is removed.
  */
 async function openFile(path: string, url: string, busyTimeoutMs: number): Promise<Client> {
@@ -97,9 +98,10 @@ async function openFile(path: string, url: string, busyTimeoutMs: number): Promi
     // (synchronous) would then hold on some connections and not others.
     client = createClient({ url, concurrency: 1, timeout: busyTimeoutMs });
     const opened = client;
-    await confirmOwnDatabase(path, async (sql) =>
+    const recorded = await confirmOwnDatabase(path, async (sql) =>
       (await opened.execute(sql)).rows.map((row) => String(row[0])),
     );
+    confirmKnownMigrations(path, recorded);
     // WAL: readers never block the writer (tests and the ingest script read while it writes).
     // synchronous=NORMAL is durable in WAL mode except for the last commits on power loss, and
     // much faster than FULL. libSQL enables foreign keys by default; say so anyway, as D1 does.

@@ -6,10 +6,12 @@ import { EXPECTED_MIGRATIONS } from "../../src/db/migration-names";
 import { openRuntime } from "../../src/node/runtime";
 import { type RunningServer, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
+import { NEWER_MIGRATION } from "../node/newer-database";
 
 /*
  * The health endpoints of the Node server over real HTTP, and /readyz when its file database is
- * not ready: a migration not recorded, then the database closed under the running app.
+ * not ready: a migration not recorded, then one recorded that this release lacks, then the
+ * database closed under the running app.
  */
 
 let directory: string;
@@ -70,6 +72,24 @@ describe("/readyz on a runtime whose database is not ready", () => {
       expect(missing.body.errors).toEqual([
         { field: "migrations", message: `not applied: ${last}` },
       ]);
+
+      // A newer release migrated it under this one (a rolling upgrade): it was still ready.
+      await runtime.client.execute({
+        sql: "INSERT INTO d1_migrations (name) VALUES (?)",
+        args: [NEWER_MIGRATION],
+      });
+      const newer = await readyz();
+      expect(newer.status).toBe(503);
+      expect(newer.body).toMatchObject({
+        detail: `Not ready: migrations. migrations not applied: ${last}; migrations applied by a newer release, unknown to this one: ${NEWER_MIGRATION}.`,
+        errors: [
+          { field: "migrations", message: `not applied: ${last}` },
+          {
+            field: "migrations",
+            message: `applied by a newer release, unknown to this one: ${NEWER_MIGRATION}`,
+          },
+        ],
+      });
     } finally {
       await runtime.close();
     }

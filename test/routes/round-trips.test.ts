@@ -100,6 +100,7 @@ async function everyEndpoint(options: CallOptions = {}) {
     }),
     viewDecision: await call(`/decisions/${await latestDecisionId(customer_id)}`),
     listDecisions: await call(`/customers/${customer_id}/decisions?limit=2`),
+    readyz: await call("/readyz"),
   };
 }
 
@@ -131,6 +132,8 @@ describe("D1 round trips per request", () => {
       createLoanRefusedReplay: { status: 200, roundTrips: 1 },
       viewDecision: { status: 200, roundTrips: 1 },
       listDecisions: { status: 200, roundTrips: 1 },
+      // One read of d1_migrations: the database answers, no migration missing, none unknown.
+      readyz: { status: 200, roundTrips: 1 },
     });
   });
 

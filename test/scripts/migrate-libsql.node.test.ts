@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
 import NativeDatabase from "libsql";
 import { describe, expect, it } from "vitest";
+import { createNewerDatabase, NEWER_MIGRATION } from "../node/newer-database";
 import { runScript } from "../node/run-script";
 
 /** `npm run db:migrate:libsql` with this DATABASE_URL: its exit code and what it printed. */
@@ -58,6 +59,24 @@ describe("npm run db:migrate:libsql", () => {
       expect(notDatabase.output).toMatch(
         /^Migration failed: database .*loan_data\.xlsx: is not a SQLite database[^\n]*\n$/,
       );
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  // It said "No migrations to apply." and exited 0, as if the database were this release's.
+  it("refuses a database a newer release migrated, naming the migration this release lacks", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "migrate-libsql-"));
+    try {
+      const newer = join(directory, "newer.db");
+      await createNewerDatabase(newer);
+      const before = await readFile(newer);
+      const refused = await migrate(`file:${newer}`);
+      expect(refused).toEqual({
+        code: 1,
+        output: `Migration failed: database ${newer}: was migrated by a newer release (${NEWER_MIGRATION}: not among this release's migrations); nothing was written to it. Run the newer release, or restore the backup taken before upgrading (docs/databases.md, "Upgrading")\n`,
+      });
+      expect((await readFile(newer)).equals(before)).toBe(true);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

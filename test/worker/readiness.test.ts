@@ -9,7 +9,7 @@ import { expectProblem } from "../support/problem";
  * no database at all, a database missing a migration (storage is isolated per test file, so
  * deleting a row of d1_migrations here touches no other file), and one no migration was ever
  * applied to (a Worker deployed before `wrangler d1 migrations apply`), where the API's own
- * routes must say so too.
+ * routes must say so too, and one a newer release migrated (it lists a migration this bundle lacks).
  */
 
 /** A D1 binding whose every query fails the way an unreachable D1 does. */
@@ -60,6 +60,25 @@ describe("GET /readyz on the Worker", () => {
       await env.DB.prepare("INSERT INTO d1_migrations (id, name) VALUES (?, ?)")
         .bind(recorded?.id, last)
         .run();
+    }
+    expect((await callJson("/readyz")).status).toBe(200);
+  });
+
+  // A newer release's migration (a rollback, or an older Worker deployed over a newer database)
+  // was ignored: /readyz said ready while the Worker wrote with an older idea of the schema.
+  it("answers 503 naming a migration this release does not have, then 200 once it is gone", async () => {
+    const newer = "9999_from_a_newer_release.sql";
+    await env.DB.prepare("INSERT INTO d1_migrations (name) VALUES (?)").bind(newer).run();
+    try {
+      const body = await expectProblem(await call("/readyz"), 503, "migrations");
+      expect(body.errors).toEqual([
+        {
+          field: "migrations",
+          message: `applied by a newer release, unknown to this one: ${newer}`,
+        },
+      ]);
+    } finally {
+      await env.DB.prepare("DELETE FROM d1_migrations WHERE name = ?").bind(newer).run();
     }
     expect((await callJson("/readyz")).status).toBe(200);
   });

@@ -26,7 +26,8 @@ export function healthRouter<B extends object>(
         databaseFault && (() => databaseFault(c.env)),
       );
       if (!readiness.ready) {
-        const what = readiness.problems.map((problem) => problem.field).join(" and ");
+        // Each field once: missing and unknown migrations are two problems of one field.
+        const what = [...new Set(readiness.problems.map((problem) => problem.field))].join(" and ");
         return problemResponse(c, {
           kind: "not-ready",
           detail: `Not ready: ${what}. ${readiness.problems.map((p) => `${p.field} ${p.message}`).join("; ")}.`,
