@@ -3,7 +3,7 @@
  * (with DATABASE_AUTH_TOKEN for Turso), tracked the way wrangler tracks D1. Run it before
  * deploying a Worker that uses Turso; the Node server also does this at every start.
  */
-import { confirmWritableDatabase, openLibsqlDatabase } from "../src/node/database";
+import { openLibsqlDatabase } from "../src/node/database";
 import { DatabaseOpenError } from "../src/node/database-open";
 import { applyMigrations, readMigrations } from "../src/node/migrations";
 import { MIGRATIONS_DIR } from "../src/node/runtime";
@@ -11,10 +11,11 @@ import { serverSettingsOrExit } from "./lib/server-settings";
 
 // The server's own reading of DATABASE_URL: `file:` alone would migrate a database in memory.
 const settings = serverSettingsOrExit(process.env);
-const { client, close } = await (async () => {
-  confirmWritableDatabase(settings.databaseUrl);
-  return openLibsqlDatabase(settings.databaseUrl, settings.databaseAuthToken);
-})().catch((error: unknown) => {
+const { client, close } = await openLibsqlDatabase(
+  settings.databaseUrl,
+  settings.databaseAuthToken,
+  { confirmWritable: true },
+).catch((error: unknown) => {
   // A file that is no database, another application's, read-only, a host that does not answer:
   // one line naming it, as the server prints at start.
   if (!(error instanceof DatabaseOpenError)) throw error;

@@ -32,6 +32,18 @@ export interface LibsqlDatabase {
 /** How long a statement waits for another process's lock on a `file:` database. */
 const BUSY_TIMEOUT_MS = 5_000;
 
+export interface OpenOptions {
+  /** How long a statement waits for another process's lock (default 5 s). */
+  busyTimeoutMs?: number;
+  /** The cluster primary's connection, which does the bulk ingest writes (native-libsql.ts). */
+  bulkWriter?: boolean;
+  /**
+   * A start that writes (the server's, the migrations'): a `file:` database this process may not
+   * write stops it with one line saying why (database-open.ts) before the file is opened.
+   */
+  confirmWritable?: boolean;
+}
+
 /**
  * Opens a libSQL database with the Node client: a `file:` database embedded in the process, or a
  * remote one (`libsql://`, `https://`) with its auth token.
@@ -39,9 +51,11 @@ const BUSY_TIMEOUT_MS = 5_000;
 export async function openLibsqlDatabase(
   url: string,
   authToken?: string,
-  busyTimeoutMs = BUSY_TIMEOUT_MS,
-  /** The cluster primary's connection, which does the bulk ingest writes (native-libsql.ts). */
-  bulkWriter = false,
+  {
+    busyTimeoutMs = BUSY_TIMEOUT_MS,
+    bulkWriter = false,
+    confirmWritable = false,
+  }: OpenOptions = {},
 ): Promise<LibsqlDatabase> {
   const local = url.startsWith("file:");
   const path = local ? filePath(url) : null;
@@ -57,7 +71,7 @@ export async function openLibsqlDatabase(
       path,
     };
   }
-  const client = await openFile(path, url, busyTimeoutMs);
+  const client = await openFile(path, url, busyTimeoutMs, confirmWritable);
   const native = openNativeLibsql(path, busyTimeoutMs, bulkWriter);
   return {
     client,
@@ -75,21 +89,19 @@ export async function openLibsqlDatabase(
 }
 
 /**
- * At a start that writes (the server's, the migrations'): a `file:` database this process may
- * write, or one line saying why not (src/node/database-open.ts).
- */
-export function confirmWritableDatabase(url: string): void {
-  const path = url.startsWith("file:") ? filePath(url) : null;
-  if (path !== null) confirmWritableFile(path);
-}
-
-/**
  * A `file:` database opened with `@libsql/client`, checked before anything is written: a file,
  * not a directory, and this product's database (migrated by no newer release) or a new one. What cannot be opened is one
  * DatabaseOpenError naming the file, and what the attempt created beside it is removed.
  */
-async function openFile(path: string, url: string, busyTimeoutMs: number): Promise<Client> {
-  confirmFilePath(path);
+async function openFile(
+  path: string,
+  url: string,
+  busyTimeoutMs: number,
+  confirmWritable: boolean,
+): Promise<Client> {
+  // Once: the writable check confirms the path first (it was asked twice at the server's start).
+  if (confirmWritable) confirmWritableFile(path);
+  else confirmFilePath(path);
   const existedBefore = existingFiles(path);
   let client: Client | null = null;
   try {

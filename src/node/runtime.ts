@@ -53,6 +53,12 @@ export interface RuntimeTuning {
    * its connection gets the bulk writer's cache (native-libsql.ts).
    */
   bulkWriter?: boolean;
+  /**
+   * The server's start (one process, or a cluster's primary): a `file:` database this process may
+   * not write stops it with one line (database-open.ts). Off for tests that open a file made
+   * read-only on purpose, to see what a running server does.
+   */
+  confirmWritable?: boolean;
   /** Overrides the batch timeout of both queues (tests deliver faster). */
   queueBatchTimeoutMs?: number;
   /** Overrides the hourly maintenance sweep's interval (tests sweep sooner). */
@@ -86,12 +92,11 @@ export async function openRuntime(
     close: closeDatabase,
     fault,
     path,
-  } = await openLibsqlDatabase(
-    settings.databaseUrl,
-    settings.databaseAuthToken,
-    tuning.busyTimeoutMs,
-    tuning.bulkWriter,
-  );
+  } = await openLibsqlDatabase(settings.databaseUrl, settings.databaseAuthToken, {
+    busyTimeoutMs: tuning.busyTimeoutMs,
+    bulkWriter: tuning.bulkWriter,
+    confirmWritable: tuning.confirmWritable,
+  });
   let migrated: string[];
   try {
     migrated = await applyMigrations(client, readMigrations(MIGRATIONS_DIR));

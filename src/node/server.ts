@@ -4,7 +4,6 @@ import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono
 import { log } from "../lib/log";
 import { formatHost } from "../lib/url-host";
 import { answerClientError, answerExpectation } from "./client-errors";
-import { confirmWritableDatabase } from "./database";
 import { oneRequestAtATime } from "./pipelining";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
@@ -37,8 +36,7 @@ export interface ServedRuntime {
 
 /** Opens (and migrates) the database, then serves the app over HTTP. */
 export async function startServer(settings: ServerSettings): Promise<RunningServer> {
-  confirmWritableDatabase(settings.databaseUrl);
-  return serveRuntime(await openRuntime(settings), settings);
+  return serveRuntime(await openRuntime(settings, { confirmWritable: true }), settings);
 }
 
 /** Serves an open runtime over HTTP; closes it when the listener cannot start. */

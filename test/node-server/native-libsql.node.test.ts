@@ -172,7 +172,7 @@ describe("the Node server's file database connection", () => {
       return { cache, checkpoint };
     };
     const url = `file:${join(directory, "n.db")}`;
-    const bulkWriter = await openLibsqlDatabase(url, undefined, 5_000, true);
+    const bulkWriter = await openLibsqlDatabase(url, undefined, { bulkWriter: true });
     try {
       expect(await settingsOf(bulkWriter)).toEqual({ cache: -65_536, checkpoint: 10_000 });
       // The WAL is folded in by the checkpointer's thread (wal-checkpointer.node.test.ts); SQLite's

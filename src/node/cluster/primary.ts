@@ -3,7 +3,6 @@ import { AggregatorRegistry } from "prom-client";
 import { log } from "../../lib/log";
 import { MemoryRateLimiter } from "../../lib/security/rate-limit";
 import { formatHost } from "../../lib/url-host";
-import { confirmWritableDatabase } from "../database";
 import { openRuntime, type Runtime } from "../runtime";
 import { QUEUE_GRACE_MS, REQUEST_GRACE_MS } from "../server";
 import type { ServerSettings } from "../settings";
@@ -41,8 +40,7 @@ export async function startClusterPrimary(
   settings: ServerSettings,
   env: Record<string, string | undefined>,
 ): Promise<RunningCluster> {
-  confirmWritableDatabase(settings.databaseUrl);
-  const runtime = await openRuntime(settings, { bulkWriter: true });
+  const runtime = await openRuntime(settings, { bulkWriter: true, confirmWritable: true });
   const limiter = new MemoryRateLimiter(settings.rateLimitPerMinute);
   const channels = new Map<Worker, ClusterChannel<PrimaryAsks, WorkerAsks>>();
   const totals = new RetiredTotals();
