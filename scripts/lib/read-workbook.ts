@@ -139,11 +139,11 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   async *[Symbol.asyncIterator](): AsyncGenerator<R> {
     if (this.#started) throw new Error(`${this.path} is already being read; read it once`);
     this.#started = true;
-    const order = await assertXlsxContainer(this.path);
+    const container = await assertXlsxContainer(this.path);
     for (let attempt = 1; ; attempt++) {
-      const input = new WatchedInput(this.path, order);
+      const input = new WatchedInput(this.path, container.order);
       try {
-        yield* this.#readFirstWorksheet(input);
+        yield* this.#readFirstWorksheet(input, container.date1904);
         return;
       } catch (error) {
         if (error instanceof WorkbookError) throw error;
@@ -163,7 +163,8 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
     return this.rowsRead === 0 && this.blankRowsSkipped === 0 && this.rejectedCount === 0;
   }
 
-  async *#readFirstWorksheet(input: WatchedInput): AsyncGenerator<R> {
+  /** `date1904`: the workbook's date system as read from its zip, null when unknown there. */
+  async *#readFirstWorksheet(input: WatchedInput, date1904: boolean | null): AsyncGenerator<R> {
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(input.stream, STREAMING_OPTIONS);
     const workbook = reader as unknown as StreamedWorkbook;
     let found = false;
@@ -180,7 +181,9 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         continue;
       }
       found = true;
-      const system: DateSystem = { date1904: workbook.properties?.model?.date1904 === true };
+      const system: DateSystem = {
+        date1904: date1904 ?? workbook.properties?.model?.date1904 === true,
+      };
       let readToTheEnd = false;
       try {
         yield* this.#readWorksheet(input.guard(worksheet), system);
