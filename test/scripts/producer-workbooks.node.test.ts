@@ -2,6 +2,7 @@
  * Workbooks as LibreOffice and Google Sheets save them, not as exceljs writes them: their XML is
  * written here part by part (test/node/producer-xlsx.ts).
  */
+import ExcelJS from "exceljs";
 import { describe, expect, it } from "vitest";
 import { readAllRows } from "../../scripts/lib/read-workbook";
 import { date1904Of } from "../../scripts/lib/workbook-properties";
@@ -98,6 +99,36 @@ describe("cells as other spreadsheets store them", () => {
     expect(rejected.map(({ row, column, reason }) => ({ row, column, reason }))).toEqual([
       { row: 3, column: "Age", reason: "cell holds the Excel error #N/A" },
       { row: 4, column: "Age", reason: "expected a number, got a true/false value (TRUE)" },
+    ]);
+  });
+});
+
+describe("what a person does to a sheet", () => {
+  it("ingests hidden rows, and rejects by row the cells under a merge, a +91 phone and a long name", async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet("Customers");
+    sheet.addRow(CUSTOMER_HEADERS);
+    sheet.addRow(customerValues(1));
+    sheet.addRow(customerValues(2)).hidden = true;
+    sheet.addRow(customerValues(3, { 4: "+91 98765 43210" }));
+    sheet.addRow(customerValues(4, { 1: "N".repeat(32_767) }));
+    sheet.addRow(customerValues(5, { 4: "+919876543210" }));
+    sheet.addRow(customerValues(6, { 0: 6 }));
+    sheet.addRow(customerValues(7, { 0: null }));
+    sheet.mergeCells("A7:A8");
+    const path = pathOf("by-hand.xlsx");
+    await workbook.xlsx.writeFile(path);
+    const { valid, rejected } = await readAllRows(path, "customers");
+    expect(valid.map((c) => [c.row, c.customer_id, c.phone_number])).toEqual([
+      [2, 1, 9_000_000_001],
+      [3, 2, 9_000_000_002],
+      [6, 5, 919_876_543_210],
+      [7, 6, 9_000_000_006],
+    ]);
+    expect(rejected.map(({ row, column, reason }) => ({ row, column, reason }))).toEqual([
+      { row: 4, column: "Phone Number", reason: 'expected a number, got text "+91 98765 43210"' },
+      { row: 5, column: "First Name", reason: "must be at most 100 characters" },
+      { row: 8, column: "Customer ID", reason: "must be a number, but it is empty" },
     ]);
   });
 });
