@@ -94,8 +94,24 @@ export type HeaderMapping<K extends IngestKind> =
   | { ok: true; columns: MappedColumn<FieldOf<K>>[] }
   | { ok: false; problem: string };
 
-/** Finds each required field's column. Fails naming every missing (or ambiguous) column. */
+/**
+ * Finds each required field's column. Fails naming every missing (or ambiguous) column, and the
+ * other kind when the row is that workbook's header (the files swapped, or one file for both).
+ */
 export function mapHeaders<K extends IngestKind>(
+  kind: K,
+  cells: readonly HeaderCell[],
+): HeaderMapping<K> {
+  const mapping = matchHeaders(kind, cells);
+  const other = kind === "customers" ? "loans" : "customers";
+  if (mapping.ok || !matchHeaders(other, cells).ok) return mapping;
+  return {
+    ok: false,
+    problem: `${mapping.problem}; these are the ${other} workbook's columns: was the ${other} file given for --${kind}?`,
+  };
+}
+
+function matchHeaders<K extends IngestKind>(
   kind: K,
   cells: readonly HeaderCell[],
 ): HeaderMapping<K> {

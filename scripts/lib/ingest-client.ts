@@ -1,44 +1,29 @@
+import * as v from "valibot";
+import {
+  AcceptedBatchSchema,
+  type JobReport,
+  JobReportSchema,
+  type StoredRows,
+  StoredRowsSchema,
+} from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
 
 /*
  * The ingest script's side of the Worker's ingest endpoints. Network errors, no answer, 429 and
  * 5xx are retried with exponential backoff or as Retry-After asks, for at most 2 minutes a request:
  * re-sending a chunk is safe, since the consumer upserts. What would answer the same again (another
- * 4xx, a redirect, a 2xx that is not JSON, a failed TLS handshake) fails at once.
+ * 4xx, a redirect, a 2xx that is not JSON or not of the endpoint's shape, a failed TLS handshake)
+ * fails at once.
  */
 
-export interface JobReport {
-  job_id: string;
-  done: boolean;
-  customers: KindTotals;
-  loans: KindTotals;
-  rejections: {
-    kind: "customers" | "loans";
-    row: number;
-    column: string | null;
-    reason: string;
-    /** Present when the reason is about the row's customer (UNKNOWN_CUSTOMER). */
-    customer_id?: number;
-  }[];
-  remapped_loans: { row: number; customer_id: number; source_loan_id: number; loan_id: number }[];
-  dead_chunks: {
-    seq: number;
-    kind: string;
-    rows: number;
-    attempts: number;
-    reason: string | null;
-  }[];
+/** What each endpoint answers when it succeeds, and what to call it in an error. */
+interface Answer<T> {
+  schema: v.GenericSchema<unknown, T>;
+  name: string;
 }
-
-interface KindTotals {
-  chunks: number;
-  received: number;
-  landed: number;
-  rejected: number;
-  queued: number;
-  retrying: number;
-  dead: number;
-}
+const ACCEPTED: Answer<unknown> = { schema: AcceptedBatchSchema, name: "acknowledgement" };
+const JOB_REPORT: Answer<JobReport> = { schema: JobReportSchema, name: "job report" };
+const STORED_ROWS: Answer<StoredRows> = { schema: StoredRowsSchema, name: "summary" };
 
 export class IngestRequestError extends Error {
   constructor(
@@ -81,28 +66,24 @@ export class IngestClient {
   ) {}
 
   async sendMessages(messages: IngestMessage[]): Promise<void> {
-    await this.#request("POST", "/ingest/batches", { messages });
+    await this.#request("POST", "/ingest/batches", ACCEPTED, { messages });
   }
 
+  /** The job's report, or null when the server knows no chunk of it (404). */
   async job(jobId: string): Promise<JobReport | null> {
-    return (await this.#request(
-      "GET",
-      `/ingest/jobs/${jobId}`,
-      undefined,
-      true,
-    )) as JobReport | null;
+    try {
+      return await this.#request("GET", `/ingest/jobs/${jobId}`, JOB_REPORT);
+    } catch (error) {
+      if (error instanceof IngestRequestError && error.status === 404) return null;
+      throw error;
+    }
   }
 
-  async storedRows(): Promise<{ customers: number; loans: number }> {
-    return (await this.#request("GET", "/ingest/summary")) as { customers: number; loans: number };
+  storedRows(): Promise<StoredRows> {
+    return this.#request("GET", "/ingest/summary", STORED_ROWS);
   }
 
-  async #request(
-    method: string,
-    path: string,
-    body?: unknown,
-    notFoundIsNull = false,
-  ): Promise<unknown> {
+  async #request<T>(method: string, path: string, answer: Answer<T>, body?: unknown): Promise<T> {
     const url = endpointUrl(this.baseUrl, path);
     const token = headerSafeToken(this.token);
     const started = Date.now();
@@ -133,8 +114,15 @@ export class IngestClient {
           );
         }
         const text = await response.text();
-        if (response.ok) return parseJsonAnswer(method, url, response, text);
-        if (response.status === 404 && notFoundIsNull) return null;
+        if (response.ok) {
+          return checkShape(
+            method,
+            url,
+            response,
+            answer,
+            parseJsonAnswer(method, url, response, text),
+          );
+        }
         const reason = describeProblem(response, text);
         if (response.status !== 429 && response.status < 500) {
           throw new IngestRequestError(
@@ -218,6 +206,35 @@ function parseJsonAnswer(method: string, url: URL, response: Response, text: str
       response.status,
     );
   }
+}
+
+/**
+ * The answer as the endpoint's schema reads it. JSON of another shape (a proxy's `{}`, an older
+ * release's report) used to be read as the report and crash the run with a TypeError.
+ */
+function checkShape<T>(
+  method: string,
+  url: URL,
+  response: Response,
+  answer: Answer<T>,
+  json: unknown,
+): T {
+  const parsed = v.safeParse(answer.schema, json);
+  if (parsed.success) return parsed.output;
+  // valibot reads a list as an object without keys: say what it is instead.
+  const problems = Array.isArray(json)
+    ? ["the body is a list, not an object"]
+    : parsed.issues.map(
+        (issue) =>
+          // A key the object lacks is reported on the object, as "received undefined".
+          `${v.getDotPath(issue) ?? "the body"} ${issue.type === "object" && issue.received === "undefined" ? "is missing" : issue.message}`,
+      );
+  const shown = problems.slice(0, 3).join("; ");
+  const more = problems.length > 3 ? `; and ${problems.length - 3} more` : "";
+  throw new IngestRequestError(
+    `${method} ${url.href} answered ${response.status} with JSON that is not the ingest endpoint's ${answer.name} (${shown}${more}): is --url the server's address, and does the server run this release?`,
+    response.status,
+  );
 }
 
 /** The problem's detail and fields, or for any other body a one-line summary of it. */

@@ -1,6 +1,6 @@
+import type { JobReport } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { IngestKind } from "../../src/ingest/rows";
-import type { JobReport } from "./ingest-client";
 
 /** Live progress on stderr: rows read, sent and landed per file, at most twice a second. */
 export class Progress {

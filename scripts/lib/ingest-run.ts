@@ -1,10 +1,11 @@
 import { writeFile } from "node:fs/promises";
+import type { JobReport } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
 import { Chunker } from "./chunker";
 import { CustomerBuckets } from "./customer-buckets";
 import type { RemappedLoan } from "./duplicate-loan-ids";
-import { IngestClient, type JobReport, sleep } from "./ingest-client";
+import { IngestClient, sleep } from "./ingest-client";
 import { Progress } from "./ingest-progress";
 import { type RowRejection, readRows, type WorkbookRows } from "./read-workbook";
 import { SendWindow } from "./send-window";

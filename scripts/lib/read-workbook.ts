@@ -70,7 +70,8 @@ const READ_ATTEMPTS = 3;
 
 /** Parts of exceljs's streaming objects that exist at runtime but are missing from its typings. */
 interface StreamedWorkbook {
-  model?: { sheets?: { name?: string }[] };
+  /** The sheet list in tab order; `state` is "hidden" or "veryHidden" for a hidden sheet. */
+  model?: { sheets?: { name?: string; state?: string }[] };
   properties?: { model?: { date1904?: boolean } };
 }
 interface StreamedWorksheet extends AsyncIterable<ExcelJS.Row> {
@@ -111,6 +112,19 @@ function headerCells(row: ExcelJS.Row): HeaderCell[] {
   return cells;
 }
 
+/**
+ * The sheet read, as a message names it: the operator may be looking at another tab (a hidden or an
+ * empty sheet before the data), and "missing every column" alone does not say which sheet lacks them.
+ */
+function describeSheet(sheet: { name?: string; state?: string } | undefined): string {
+  const hidden = sheet?.state === "hidden" || sheet?.state === "veryHidden";
+  const details = [
+    ...(sheet?.name === undefined ? [] : [`"${sheet.name}"`]),
+    ...(hidden ? ["hidden"] : []),
+  ];
+  return `the first worksheet${details.length > 0 ? ` (${details.join(", ")})` : ""}`;
+}
+
 /** The rows of the first worksheet of one workbook. Iterate it once. */
 export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncIterable<R> {
   /** The workbook's file name, as rejections report it. */
@@ -139,11 +153,11 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   async *[Symbol.asyncIterator](): AsyncGenerator<R> {
     if (this.#started) throw new Error(`${this.path} is already being read; read it once`);
     this.#started = true;
-    const order = await assertXlsxContainer(this.path);
+    const container = await assertXlsxContainer(this.path);
     for (let attempt = 1; ; attempt++) {
-      const input = new WatchedInput(this.path, order);
+      const input = new WatchedInput(this.path, container.order);
       try {
-        yield* this.#readFirstWorksheet(input);
+        yield* this.#readFirstWorksheet(input, container.date1904);
         return;
       } catch (error) {
         if (error instanceof WorkbookError) throw error;
@@ -163,13 +177,15 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
     return this.rowsRead === 0 && this.blankRowsSkipped === 0 && this.rejectedCount === 0;
   }
 
-  async *#readFirstWorksheet(input: WatchedInput): AsyncGenerator<R> {
+  /** `date1904`: the workbook's date system as read from its zip, null when unknown there. */
+  async *#readFirstWorksheet(input: WatchedInput, date1904: boolean | null): AsyncGenerator<R> {
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(input.stream, STREAMING_OPTIONS);
     const workbook = reader as unknown as StreamedWorkbook;
     let found = false;
     for await (const streamed of input.guard(reader)) {
       const worksheet = streamed as unknown as StreamedWorksheet;
-      const firstName = workbook.model?.sheets?.[0]?.name;
+      const firstSheet = workbook.model?.sheets?.[0];
+      const firstName = firstSheet?.name;
       const isFirst = firstName === undefined || worksheet.name === firstName;
       if (found || !isFirst) {
         // Other sheets are read through and dropped: stopping early would leave exceljs's
@@ -180,10 +196,12 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         continue;
       }
       found = true;
-      const system: DateSystem = { date1904: workbook.properties?.model?.date1904 === true };
+      const system: DateSystem = {
+        date1904: date1904 ?? workbook.properties?.model?.date1904 === true,
+      };
       let readToTheEnd = false;
       try {
-        yield* this.#readWorksheet(input.guard(worksheet), system);
+        yield* this.#readWorksheet(input.guard(worksheet), system, describeSheet(firstSheet));
         readToTheEnd = true;
       } finally {
         if (!readToTheEnd) await discardTemporaryCopy(worksheet);
@@ -192,9 +210,11 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
     if (!found) throw new WorkbookError(this.path, "contains no worksheet");
   }
 
+  /** `sheet`: how messages name the worksheet (`describeSheet`). */
   async *#readWorksheet(
     worksheet: AsyncIterable<ExcelJS.Row>,
     system: DateSystem,
+    sheet: string,
   ): AsyncGenerator<R> {
     let columns: MappedColumn<IngestField>[] | undefined;
     for await (const row of worksheet) {
@@ -203,7 +223,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         continue;
       }
       if (!columns) {
-        columns = this.#mapHeader(row);
+        columns = this.#mapHeader(row, sheet);
         continue;
       }
       this.rowsRead++;
@@ -223,14 +243,17 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
       }
     }
     if (!columns) {
-      throw new WorkbookError(this.path, "the first worksheet is empty (no header row)");
+      throw new WorkbookError(
+        this.path,
+        `${sheet} is empty (no header row): only the first worksheet is read, so delete the empty sheet or move the data into it`,
+      );
     }
   }
 
-  #mapHeader(row: ExcelJS.Row): MappedColumn<IngestField>[] {
+  #mapHeader(row: ExcelJS.Row, sheet: string): MappedColumn<IngestField>[] {
     const mapping = mapHeaders(this.kind, headerCells(row));
     if (!mapping.ok) {
-      throw new WorkbookError(this.path, `header row ${row.number}: ${mapping.problem}`);
+      throw new WorkbookError(this.path, `${sheet}, header row ${row.number}: ${mapping.problem}`);
     }
     return mapping.columns;
   }

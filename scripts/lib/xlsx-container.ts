@@ -11,7 +11,9 @@
  * worksheet as it inflates, with no copy.
  */
 import { type FileHandle, open } from "node:fs/promises";
+import { inflateRawSync } from "node:zlib";
 import { WorkbookError } from "./workbook-error";
+import { date1904Of } from "./workbook-properties";
 
 const LOCAL_FILE_HEADER = 0x04034b50;
 const END_OF_CENTRAL_DIRECTORY = 0x06054b50;
@@ -25,6 +27,12 @@ const MAX_CENTRAL_DIRECTORY = 16 * 1024 * 1024;
 /** Compound File Binary: legacy .xls, and also any password-protected (encrypted) workbook. */
 const OLE_SIGNATURE = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 const WORKSHEET_PART = /^xl\/worksheets\/sheet\d+\.xml$/;
+/** The sheet list and workbook properties; exceljs reads it from this name only, too. */
+const WORKBOOK_PART = "xl/workbook.xml";
+/** A sheet list is a few KB; one this large is not read here (exceljs still reads it). */
+const MAX_WORKBOOK_PART = 16 * 1024 * 1024;
+const STORED = 0;
+const DEFLATED = 8;
 
 async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {
   const buffer = Buffer.alloc(length);
@@ -51,10 +59,18 @@ interface StoredPart {
   offset: number;
 }
 
+/** Where a part's compressed bytes are found, as the directory describes them. */
+interface CompressedPart extends StoredPart {
+  method: number;
+  compressedSize: number;
+}
+
 export interface Directory {
   parts: StoredPart[];
   /** Where the central directory starts: the end of the last part's data. */
   offset: number;
+  /** `xl/workbook.xml`, when the directory lists it. */
+  workbook?: CompressedPart;
 }
 
 /** Bytes `start` (included) to `end` (excluded) of the file. */
@@ -93,6 +109,7 @@ async function readDirectory(
   }
   const directory = await readAt(file, directoryOffset, directorySize);
   const parts: StoredPart[] = [];
+  let workbook: CompressedPart | undefined;
   for (let at = 0; at + 46 <= directory.length; ) {
     if (directory.readUInt32LE(at) !== CENTRAL_DIRECTORY_ENTRY) {
       throw new WorkbookError(path, "is damaged: the zip's directory is unreadable");
@@ -100,13 +117,45 @@ async function readDirectory(
     const nameLength = directory.readUInt16LE(at + 28);
     const extraLength = directory.readUInt16LE(at + 30);
     const commentLength = directory.readUInt16LE(at + 32);
-    parts.push({
+    const part = {
       name: directory.toString("utf8", at + 46, at + 46 + nameLength),
       offset: directory.readUInt32LE(at + 42),
-    });
+    };
+    parts.push(part);
+    if (part.name === WORKBOOK_PART) {
+      workbook = {
+        ...part,
+        method: directory.readUInt16LE(at + 10),
+        compressedSize: directory.readUInt32LE(at + 20),
+      };
+    }
     at += 46 + nameLength + extraLength + commentLength;
   }
-  return { parts, offset: directoryOffset };
+  return { parts, offset: directoryOffset, workbook };
+}
+
+/**
+ * The workbook's date system from its `workbookPr`, or null when the part cannot be read here
+ * (then exceljs's reading stands). exceljs takes only `date1904="1"` as true; LibreOffice writes
+ * `"true"`, and its 1904 workbooks were read in the 1900 system: every date 1,462 days early.
+ */
+async function readDate1904(file: FileHandle, part: CompressedPart): Promise<boolean | null> {
+  if (part.compressedSize > MAX_WORKBOOK_PART) return null;
+  const header = await readAt(file, part.offset, 30);
+  if (header.length < 30 || header.readUInt32LE(0) !== LOCAL_FILE_HEADER) return null;
+  const dataStart = part.offset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
+  const data = await readAt(file, dataStart, part.compressedSize);
+  try {
+    if (part.method === STORED) return date1904Of(data.toString("utf8"));
+    if (part.method === DEFLATED) {
+      return date1904Of(
+        inflateRawSync(data, { maxOutputLength: 4 * MAX_WORKBOOK_PART }).toString("utf8"),
+      );
+    }
+  } catch {
+    // Damaged: exceljs meets the same bytes and fails the file with its own error.
+  }
+  return null;
 }
 
 /**
@@ -134,11 +183,29 @@ export function readingOrder(directory: Directory, size: number): ByteRange[] | 
   ].map(({ start, end }) => ({ start, end }));
 }
 
-/**
- * Throws a `WorkbookError` unless `path` is a complete xlsx package with at least one worksheet.
- * Returns the byte ranges to stream it in (worksheets last), or null to stream it as it is.
- */
-export async function assertXlsxContainer(path: string): Promise<ByteRange[] | null> {
+/** `readingOrder`, or null when the directory points anywhere but at a part's header. */
+async function checkedReadingOrder(
+  file: FileHandle,
+  directory: Directory,
+  size: number,
+): Promise<ByteRange[] | null> {
+  const order = readingOrder(directory, size);
+  for (const range of order?.slice(0, -1) ?? []) {
+    const header = await readAt(file, range.start, 4);
+    if (header.length < 4 || header.readUInt32LE(0) !== LOCAL_FILE_HEADER) return null;
+  }
+  return order;
+}
+
+export interface XlsxContainer {
+  /** The byte ranges to stream the file in (worksheets last), or null to stream it as it is. */
+  order: ByteRange[] | null;
+  /** The workbook counts dates from 1904; null when unknown here (exceljs's reading stands). */
+  date1904: boolean | null;
+}
+
+/** Throws a `WorkbookError` unless `path` is a complete xlsx package with at least one worksheet. */
+export async function assertXlsxContainer(path: string): Promise<XlsxContainer> {
   const file = await openForReading(path);
   try {
     const stats = await file.stat();
@@ -156,17 +223,12 @@ export async function assertXlsxContainer(path: string): Promise<ByteRange[] | n
       throw new WorkbookError(path, "is not an xlsx workbook (it is not a zip archive)");
     }
     const directory = await readDirectory(file, path, size);
-    if (directory === null) return null;
+    if (directory === null) return { order: null, date1904: null };
     if (!directory.parts.some(isWorksheet)) {
       throw new WorkbookError(path, "is a zip archive but not an xlsx workbook (no worksheets)");
     }
-    const order = readingOrder(directory, size);
-    // A directory that points anywhere but at a part's header is not followed: streamed as stored.
-    for (const range of order?.slice(0, -1) ?? []) {
-      const header = await readAt(file, range.start, 4);
-      if (header.length < 4 || header.readUInt32LE(0) !== LOCAL_FILE_HEADER) return null;
-    }
-    return order;
+    const date1904 = directory.workbook ? await readDate1904(file, directory.workbook) : null;
+    return { order: await checkedReadingOrder(file, directory, size), date1904 };
   } finally {
     await file.close();
   }

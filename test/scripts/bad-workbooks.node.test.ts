@@ -17,6 +17,7 @@ import {
   temporaryCopies,
   writeWorkbook,
 } from "../node/ingest-fixtures";
+import { type ProducerCell, writeProducerXlsx } from "../node/producer-xlsx";
 
 const pathOf = scratchFiles();
 
@@ -62,6 +63,50 @@ describe("files refused as a whole", () => {
     const path = await writeWorkbook(pathOf("empty-sheet.xlsx"), [{ rows: [] }]);
     await expectWorkbookError(path, "customers", /empty \(no header row\)/);
   });
+
+  it("names an empty first sheet before the data, and says only the first sheet is read", async () => {
+    const path = await writeWorkbook(pathOf("empty-sheet-first.xlsx"), [
+      { name: "Sheet1", rows: [] },
+      { name: "Customers", rows: [CUSTOMER_HEADERS, customerValues(1)] },
+    ]);
+    await expectWorkbookError(
+      path,
+      "customers",
+      /: the first worksheet \("Sheet1"\) is empty \(no header row\): only the first worksheet is read, so delete the empty sheet or move the data into it$/,
+    );
+  });
+
+  it("names a hidden first sheet whose header lacks the columns, as hidden", async () => {
+    // The operator sees the "Customers" tab, with every column: before, the message named none.
+    const path = await writeProducerXlsx(pathOf("hidden-sheet-first.xlsx"), {
+      sheets: [
+        { name: "Lookup", state: "hidden", rows: [["code", "label"]] },
+        { name: "Customers", rows: [CUSTOMER_HEADERS, customerValues(1) as ProducerCell[]] },
+      ],
+    });
+    await expectWorkbookError(
+      path,
+      "customers",
+      /: the first worksheet \("Lookup", hidden\), header row 1: missing required columns "Customer ID"/,
+    );
+  });
+
+  it.each([
+    ["loans", "customers", LOAN_HEADERS],
+    ["customers", "loans", CUSTOMER_HEADERS],
+  ] as const)(
+    "says when the %s workbook is given for --%s (swapped, or one file for both)",
+    async (given, kind, headers) => {
+      const path = await writeWorkbook(pathOf(`${given}-as-${kind}.xlsx`), [{ rows: [headers] }]);
+      await expectWorkbookError(
+        path,
+        kind,
+        new RegExp(
+          `header row 1: missing required columns .*; these are the ${given} workbook's columns: was the ${given} file given for --${kind}\\?$`,
+        ),
+      );
+    },
+  );
 
   it("refuses a sheet that holds only blank cells", async () => {
     const path = await writeWorkbook(pathOf("blank-sheet.xlsx"), [{ rows: [[null, "  "], [" "]] }]);

@@ -1,7 +1,26 @@
+import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { endpointUrl, IngestClient, retryAfter } from "../../scripts/lib/ingest-client";
+import {
+  customerValues,
+  loanValues,
+  scratchFiles,
+  writeLenderWorkbooks,
+} from "../node/ingest-fixtures";
+import { runScript } from "../node/run-script";
+
+const scratch = scratchFiles();
+/** A job report of the right shape, with nothing in it. */
+const emptyJobReport = {
+  job_id: "j-1",
+  done: true,
+  customers: { chunks: 0, received: 0, landed: 0, rejected: 0, queued: 0, retrying: 0, dead: 0 },
+  rejections: [],
+  remapped_loans: [],
+  dead_chunks: [],
+};
 
 /**
  * The client's two attempts to send against a server that always answers `status` with `body`:
@@ -323,6 +342,98 @@ describe("the ingest script's client in front of the wrong thing", () => {
           expect(retries).toEqual([]);
         }
         expect(seen).toHaveLength(1);
+      },
+    );
+  });
+
+  it.each([
+    ["{}", "job_id is missing; done is missing; customers is missing; and 4 more"],
+    ['{"status": 3}', "job_id is missing; done is missing; customers is missing; and 4 more"],
+    ["[]", "the body is a list, not an object"],
+    ["null", "the body must be an object"],
+    [
+      JSON.stringify({ ...emptyJobReport, loans: { landed: "12" } }),
+      "loans.chunks is missing; loans.received is missing; loans.landed must be a number; and 4 more",
+    ],
+  ])(
+    "refuses a job report of another shape (%s) at once, naming the URL and what it expected",
+    async (body, problems) => {
+      // A proxy's or an older release's answer: before, the run died on a TypeError.
+      await withServer(
+        (_request, response) => {
+          response.writeHead(200, { "content-type": "application/json" });
+          response.end(body);
+        },
+        async (base, seen) => {
+          const { client, retries, failure } = recordingClient(base, 3);
+          expect(await failure(client.job("j-1"))).toBe(
+            `GET ${base}/ingest/jobs/j-1 answered 200 with JSON that is not the ingest endpoint's job report (${problems}): is --url the server's address, and does the server run this release?`,
+          );
+          expect(retries).toEqual([]);
+          expect(seen).toHaveLength(1);
+        },
+      );
+    },
+  );
+
+  it("refuses a summary or a batch acknowledgement of another shape", async () => {
+    await withServer(
+      (_request, response) => {
+        response.writeHead(200, { "content-type": "application/json" });
+        response.end('{"status": 3}');
+      },
+      async (base) => {
+        const { client, failure } = recordingClient(base, 3);
+        expect(await failure(client.storedRows())).toBe(
+          `GET ${base}/ingest/summary answered 200 with JSON that is not the ingest endpoint's summary (customers is missing; loans is missing): is --url the server's address, and does the server run this release?`,
+        );
+        expect(await failure(client.sendMessages([]))).toMatch(
+          /^POST \S+\/ingest\/batches answered 200 with JSON that is not the ingest endpoint's acknowledgement \(accepted is missing; rows is missing\)/,
+        );
+      },
+    );
+  });
+
+  it("ends npm run ingest with one line and its report when the job report has another shape", async () => {
+    const files = await writeLenderWorkbooks(
+      { customers: scratch("customers.xlsx"), loans: scratch("loans.xlsx") },
+      { customers: [customerValues(1)], loans: [loanValues(1, 10)] },
+    );
+    await withServer(
+      (request, response) => {
+        response.writeHead(request.url?.startsWith("/ingest/batches") ? 202 : 200, {
+          "content-type": "application/json",
+        });
+        if (request.url === "/ingest/summary") response.end('{"customers": 0, "loans": 0}');
+        else if (request.method === "POST") response.end('{"accepted": 1, "rows": 1}');
+        else response.end('{"status": 3}');
+      },
+      async (base) => {
+        const report = scratch("report.json");
+        const { code, output } = await runScript(
+          "scripts/ingest.ts",
+          [
+            "--url",
+            base,
+            "--customers",
+            files.customers,
+            "--loans",
+            files.loans,
+            "--report",
+            report,
+          ],
+          { INGEST_TOKEN: "token" },
+        );
+        expect(code).toBe(1);
+        expect(output).not.toMatch(/TypeError|Cannot read/);
+        const failed = output.split("\n").filter((line) => line.startsWith("ingest failed:"));
+        expect(failed).toEqual([
+          expect.stringMatching(
+            /^ingest failed: GET http:\/\/127\.0\.0\.1:\d+\/ingest\/jobs\/ingest-[\w-]+ answered 200 with JSON that is not the ingest endpoint's job report \(job_id is missing; .*\): is --url the server's address/,
+          ),
+        ]);
+        const written = JSON.parse(await readFile(report, "utf8"));
+        expect(written).toMatchObject({ complete: false, error: failed[0]?.slice(15) });
       },
     );
   });

@@ -4,10 +4,11 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CUSTOMER_BUCKETS } from "../../scripts/lib/customer-buckets";
-import { IngestClient, type JobReport } from "../../scripts/lib/ingest-client";
+import { IngestClient } from "../../scripts/lib/ingest-client";
 import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
 import { type LocalWorker, startLocalWorker } from "../../scripts/lib/local-worker";
 import { readAllRows, WorkbookError } from "../../scripts/lib/read-workbook";
+import type { JobReport } from "../../src/ingest/job-report";
 import { startFlakyProxy } from "../node/flaky-proxy";
 import {
   CUSTOMER_HEADERS,

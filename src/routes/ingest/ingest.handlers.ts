@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../app-env";
 import type { Database } from "../../db/database";
+import type { AcceptedBatch, StoredRows } from "../../ingest/job-report";
 import {
   conflictingMessages,
   countStoredRows,
@@ -60,10 +61,11 @@ export async function enqueueBatch(c: Context<AppEnv>) {
     throw error;
   }
 
-  return c.json(
-    { accepted: messages.length, rows: messages.reduce((sum, m) => sum + m.rows.length, 0) },
-    202,
-  );
+  const accepted: AcceptedBatch = {
+    accepted: messages.length,
+    rows: messages.reduce((sum, m) => sum + m.rows.length, 0),
+  };
+  return c.json(accepted, 202);
 }
 
 /**
@@ -96,7 +98,8 @@ export async function showJob(c: Context<AppEnv>) {
 
 /** GET /ingest/summary: how many customers and loans are stored (npm start seeds when empty). */
 export async function showSummary(c: Context<AppEnv>) {
-  return c.json(await countStoredRows(c.get("db")), 200);
+  const stored: StoredRows = await countStoredRows(c.get("db"));
+  return c.json(stored, 200);
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {

@@ -1,9 +1,13 @@
+import type { JobReport } from "../../ingest/job-report";
 import type { loadJobReport } from "../../ingest/job-store";
 
-type JobReport = Awaited<ReturnType<typeof loadJobReport>>;
+type StoredJob = Awaited<ReturnType<typeof loadJobReport>>;
 
-/** Counts per kind and state, derived from the chunk rows (exact under redelivery). */
-export function summariseJob(jobId: string, { chunks, rejections, remaps }: JobReport) {
+/**
+ * Counts per kind and state, derived from the chunk rows (exact under redelivery). Typed by the
+ * schema the ingest script checks the answer against.
+ */
+export function summariseJob(jobId: string, { chunks, rejections, remaps }: StoredJob): JobReport {
   const totals = (kind: "customers" | "loans") => {
     const ofKind = chunks.filter((chunk) => chunk.kind === kind);
     const sum = (status: string, field: "rows" | "rowsLanded") =>

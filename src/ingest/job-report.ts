@@ -1,0 +1,77 @@
+import * as v from "valibot";
+
+/*
+ * What the ingest endpoints answer, as the server builds it (src/routes/ingest/) and as the
+ * script reads it back (scripts/lib/ingest-client.ts): one schema for both sides, so an answer of
+ * another shape (a proxy's `{}`, an older release) is refused by name instead of read as numbers.
+ */
+
+const count = v.pipe(v.number("must be a number"), v.integer("must be a whole number"));
+const kind = v.picklist(["customers", "loans"], 'must be "customers" or "loans"');
+
+const KindTotalsSchema = v.object(
+  {
+    chunks: count,
+    received: count,
+    landed: count,
+    rejected: count,
+    queued: count,
+    retrying: count,
+    dead: count,
+  },
+  "must be an object",
+);
+
+/** GET /ingest/jobs/{job_id}: where every chunk of a job is, with rejections and remapped ids. */
+export const JobReportSchema = v.object(
+  {
+    job_id: v.string("must be text"),
+    done: v.boolean("must be true or false"),
+    customers: KindTotalsSchema,
+    loans: KindTotalsSchema,
+    rejections: v.array(
+      v.object(
+        {
+          kind,
+          row: count,
+          column: v.nullable(v.string("must be text")),
+          reason: v.string("must be text"),
+          /** Present when the reason is about the row's customer (UNKNOWN_CUSTOMER). */
+          customer_id: v.optional(count),
+        },
+        "must be an object",
+      ),
+      "must be a list",
+    ),
+    remapped_loans: v.array(
+      v.object(
+        { row: count, customer_id: count, source_loan_id: count, loan_id: count },
+        "must be an object",
+      ),
+      "must be a list",
+    ),
+    dead_chunks: v.array(
+      v.object(
+        {
+          seq: count,
+          kind,
+          rows: count,
+          attempts: count,
+          reason: v.nullable(v.string("must be text")),
+        },
+        "must be an object",
+      ),
+      "must be a list",
+    ),
+  },
+  "must be an object",
+);
+export type JobReport = v.InferOutput<typeof JobReportSchema>;
+
+/** GET /ingest/summary: how many customers and loans are stored. */
+export const StoredRowsSchema = v.object({ customers: count, loans: count }, "must be an object");
+export type StoredRows = v.InferOutput<typeof StoredRowsSchema>;
+
+/** POST /ingest/batches (202): how many messages and rows were taken. */
+export const AcceptedBatchSchema = v.object({ accepted: count, rows: count }, "must be an object");
+export type AcceptedBatch = v.InferOutput<typeof AcceptedBatchSchema>;

@@ -1,0 +1,134 @@
+/*
+ * Workbooks as LibreOffice and Google Sheets save them, not as exceljs writes them: their XML is
+ * written here part by part (test/node/producer-xlsx.ts).
+ */
+import ExcelJS from "exceljs";
+import { describe, expect, it } from "vitest";
+import { readAllRows } from "../../scripts/lib/read-workbook";
+import { date1904Of } from "../../scripts/lib/workbook-properties";
+import {
+  CUSTOMER_HEADERS,
+  customerValues,
+  LOAN_HEADERS,
+  loanValues,
+  scratchFiles,
+} from "../node/ingest-fixtures";
+import { type ProducerCell, writeProducerXlsx } from "../node/producer-xlsx";
+
+const pathOf = scratchFiles();
+
+const customer = (id: number, overrides: Record<number, ProducerCell> = {}) =>
+  customerValues(id, overrides) as ProducerCell[];
+
+describe("the 1904 date system", () => {
+  // 43538 and 44269 are 2023-03-15 and 2025-03-15 counted from 1904-01-01, and 2019-03-14 and
+  // 2021-03-14 counted from 1899-12-30.
+  it.each([
+    ['"true" (LibreOffice)', "true", ["2023-03-15", "2025-03-15"]],
+    ['"1" (Excel)', "1", ["2023-03-15", "2025-03-15"]],
+    ['"false" (LibreOffice)', "false", ["2019-03-14", "2021-03-14"]],
+    ["left out", undefined, ["2019-03-14", "2021-03-14"]],
+  ])(
+    "reads serials in the system the workbook declares: date1904 %s",
+    async (_name, date1904, dates) => {
+      // Before, "true" read as the 1900 system: the loan landed 1,462 days early, and nothing said so.
+      const path = await writeProducerXlsx(pathOf(`loans-1904-${date1904}.xlsx`), {
+        date1904,
+        sheets: [
+          {
+            name: "Sheet1",
+            rows: [LOAN_HEADERS, loanValues(1, 10, { 7: 43_538, 8: 44_269 }) as ProducerCell[]],
+          },
+        ],
+      });
+      const { valid, rejected } = await readAllRows(path, "loans");
+      expect(rejected).toEqual([]);
+      expect(valid.map((loan) => [loan.start_date, loan.end_date])).toEqual([dates]);
+    },
+  );
+
+  it("reads workbookPr's date1904 as an XML boolean, in any namespace prefix and quoting", () => {
+    expect(date1904Of('<workbook><workbookPr date1904="true"/></workbook>')).toBe(true);
+    expect(date1904Of("<x:workbook><x:workbookPr backupFile='false' date1904 = ' 1 '/>")).toBe(
+      true,
+    );
+    expect(date1904Of('<workbookPr date1904="false" showObjects="all"/>')).toBe(false);
+    expect(date1904Of('<workbookPr filterPrivacy="1"/>')).toBe(false);
+    expect(date1904Of('<workbookView date1904="1"/><workbookPr/>')).toBe(false);
+    expect(date1904Of("<workbook/>")).toBe(false);
+  });
+});
+
+describe("cells as other spreadsheets store them", () => {
+  it("reads inline strings as shared strings", async () => {
+    const rows = [CUSTOMER_HEADERS, customer(1)];
+    const shared = await writeProducerXlsx(pathOf("shared.xlsx"), {
+      sheets: [{ name: "S", rows }],
+    });
+    const inline = await writeProducerXlsx(pathOf("inline.xlsx"), {
+      inlineStrings: true,
+      sheets: [{ name: "S", rows }],
+    });
+    const expected = (await readAllRows(shared, "customers")).valid;
+    expect(expected).toHaveLength(1);
+    expect((await readAllRows(inline, "customers")).valid).toEqual(expected);
+  });
+
+  it('takes text cells (t="str") and numbers stored as text, and rejects errors and booleans by row', async () => {
+    const path = await writeProducerXlsx(pathOf("cell-types.xlsx"), {
+      sheets: [
+        {
+          name: "S",
+          rows: [
+            CUSTOMER_HEADERS,
+            customer(1, { 1: { t: "str", v: "Asha" }, 3: { t: "n", v: "34" }, 4: "9000000001" }),
+            customer(2, { 3: { t: "e", v: "#N/A" } }),
+            customer(3, { 3: { t: "b", v: "1" } }),
+            customer(4, { 4: { t: "str", v: "9000000004" }, 5: "5.2E4" }),
+          ],
+        },
+      ],
+    });
+    const { valid, rejected } = await readAllRows(path, "customers");
+    expect(
+      valid.map((c) => [c.row, c.first_name, c.age, c.phone_number, c.monthly_salary]),
+    ).toEqual([
+      [2, "Asha", 34, 9_000_000_001, 52_000],
+      [5, "Asha", 34, 9_000_000_004, 52_000],
+    ]);
+    expect(rejected.map(({ row, column, reason }) => ({ row, column, reason }))).toEqual([
+      { row: 3, column: "Age", reason: "cell holds the Excel error #N/A" },
+      { row: 4, column: "Age", reason: "expected a number, got a true/false value (TRUE)" },
+    ]);
+  });
+});
+
+describe("what a person does to a sheet", () => {
+  it("ingests hidden rows, and rejects by row the cells under a merge, a +91 phone and a long name", async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet("Customers");
+    sheet.addRow(CUSTOMER_HEADERS);
+    sheet.addRow(customerValues(1));
+    sheet.addRow(customerValues(2)).hidden = true;
+    sheet.addRow(customerValues(3, { 4: "+91 98765 43210" }));
+    sheet.addRow(customerValues(4, { 1: "N".repeat(32_767) }));
+    sheet.addRow(customerValues(5, { 4: "+919876543210" }));
+    sheet.addRow(customerValues(6, { 0: 6 }));
+    sheet.addRow(customerValues(7, { 0: null }));
+    sheet.mergeCells("A7:A8");
+    const path = pathOf("by-hand.xlsx");
+    await workbook.xlsx.writeFile(path);
+    const { valid, rejected } = await readAllRows(path, "customers");
+    expect(valid.map((c) => [c.row, c.customer_id, c.phone_number])).toEqual([
+      [2, 1, 9_000_000_001],
+      [3, 2, 9_000_000_002],
+      [6, 5, 919_876_543_210],
+      [7, 6, 9_000_000_006],
+    ]);
+    expect(rejected.map(({ row, column, reason }) => ({ row, column, reason }))).toEqual([
+      { row: 4, column: "Phone Number", reason: 'expected a number, got text "+91 98765 43210"' },
+      { row: 5, column: "First Name", reason: "must be at most 100 characters" },
+      { row: 8, column: "Customer ID", reason: "must be a number, but it is empty" },
+    ]);
+  });
+});
