@@ -12,7 +12,7 @@ import {
   workerPids,
 } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
-import { untilRead } from "../node/raw-http";
+import { KeptConnection, untilRead } from "../node/raw-http";
 import { until } from "../node/until";
 import { chunk, customerRow, loanRow } from "../support/ingest";
 
@@ -119,6 +119,37 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
     );
     expect(await count(database, "SELECT count(*) FROM loans")).toBe(6);
   }, 180_000);
+
+  it("answers 503, not a stack trace, for a write a worker reads after kill -9 of its primary", async () => {
+    const database = scratch("orphaned.db");
+    const server = await serve(database);
+    const connection = await KeptConnection.open(server.url);
+    await connection.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    const worker = Number((await connection.answer()).headers["x-worker-pid"]);
+    // The worker is stopped while the request arrives and the primary dies: when it runs again it
+    // reads the request before it sees its channel to the primary closed.
+    process.kill(worker, "SIGSTOP");
+    const body = JSON.stringify(registration(50_000));
+    await connection.write(
+      `POST /register HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    process.kill(server.pid, "SIGKILL");
+    await server.exited;
+    process.kill(worker, "SIGCONT");
+
+    // Before, the rate limit's ask failed with EPIPE, an 'error' nobody handled: the worker died
+    // with a stack trace and the client saw its connection reset.
+    const answer = await connection.answer();
+    expect(answer.status, server.output()).toBe(503);
+    expect(answer.headers["retry-after"]).toBe("1");
+    await until(
+      () => running(worker),
+      (alive) => !alive,
+      20_000,
+    );
+    expect(server.output()).not.toContain("EPIPE");
+    expect(await count(database, "SELECT count(*) FROM customers")).toBe(0);
+  }, 60_000);
 
   it("stops at once on SIGTERM while a crashed worker's replacement is still starting", async () => {
     const server = await serve(scratch("replacement.db"));
