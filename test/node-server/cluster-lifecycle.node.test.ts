@@ -12,7 +12,7 @@ import {
   workerPids,
 } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
-import { KeptConnection, untilRead } from "../node/raw-http";
+import { KeptConnection, rawJsonPost, untilRead } from "../node/raw-http";
 import { until } from "../node/until";
 import { chunk, customerRow, loanRow } from "../support/ingest";
 
@@ -124,15 +124,11 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
     const database = scratch("orphaned.db");
     const server = await serve(database);
     const connection = await KeptConnection.open(server.url);
-    await connection.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    const worker = Number((await connection.answer()).headers["x-worker-pid"]);
+    const worker = Number((await connection.get("/healthz")).headers["x-worker-pid"]);
     // The worker is stopped while the request arrives and the primary dies: when it runs again it
     // reads the request before it sees its channel to the primary closed.
     process.kill(worker, "SIGSTOP");
-    const body = JSON.stringify(registration(50_000));
-    await connection.write(
-      `POST /register HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
-    );
+    await connection.write(rawJsonPost("/register", registration(50_000)));
     process.kill(server.pid, "SIGKILL");
     await server.exited;
     process.kill(worker, "SIGCONT");

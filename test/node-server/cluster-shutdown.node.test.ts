@@ -10,7 +10,7 @@ import {
   startCluster,
 } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
-import { KeptConnection, untilRead } from "../node/raw-http";
+import { KeptConnection, rawJsonPost, untilRead } from "../node/raw-http";
 import { until } from "../node/until";
 
 /*
@@ -173,13 +173,11 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped during bursts of writes"
     const database = scratch("late.db");
     const server = await serve(database);
     const connection = await KeptConnection.open(server.url);
-    await connection.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
-    expect((await connection.answer()).status).toBe(200);
+    expect((await connection.get("/healthz")).status).toBe(200);
     // The next request's first bytes now (the connection is busy, not idle, when the stop
     // comes), the rest once the workers have been told to stop.
-    const body = JSON.stringify(registration(50_000));
-    const head = `POST /register HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
-    await connection.write(head.slice(0, 20));
+    const request = rawJsonPost("/register", registration(50_000));
+    await connection.write(request.slice(0, 20));
     await untilRead(Number(new URL(server.url).port), connection.socket.localPort ?? 0);
     // Ctrl-C's way: the whole process group.
     process.kill(-server.pid, "SIGTERM");
@@ -190,7 +188,7 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped during bursts of writes"
     );
     // The workers take the signal in their own time.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    await connection.write(`${head.slice(20)}${body}`);
+    await connection.write(request.slice(20));
 
     const answer = await connection.answer();
     expect(answer.status, answer.body).toBe(503);

@@ -27,6 +27,12 @@ export function rawExchange(url: string, raw: string, timeoutMs = 20_000): Promi
 export const statusesIn = (answers: string) =>
   [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
 
+/** A POST of `body` as JSON, whole, as a kept-alive client writes it. */
+export function rawJsonPost(path: string, body: unknown): string {
+  const json = JSON.stringify(body);
+  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
+}
+
 export interface RawAnswer {
   status: number;
   /** Header names in lower case. */
@@ -67,6 +73,12 @@ export class KeptConnection {
     return new Promise((resolve, reject) =>
       this.socket.write(raw, (error) => (error ? reject(error) : resolve())),
     );
+  }
+
+  /** A GET on this connection, and its answer. */
+  async get(path: string): Promise<RawAnswer> {
+    await this.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    return this.answer();
   }
 
   /** The next whole answer; rejects when the connection closes before one has come. */
