@@ -34,10 +34,15 @@ export function drainable(listener: Listener): Drainable {
     drain: () => {
       draining = true;
       for (const response of inFlight) {
-        // Node writes `Connection: close` and ends the connection once the answer is flushed.
-        if (!response.headersSent) response.shouldKeepAlive = false;
-        // An answer already under way (a stream) said keep-alive: end the connection after it.
-        else response.once("finish", () => response.socket?.end());
+        if (!response.headersSent) {
+          // Node writes `Connection: close`, and ends the connection once the answer is flushed.
+          response.shouldKeepAlive = false;
+        } else {
+          // An answer under way (a stream) has said keep-alive: end the connection after it. The
+          // response lets go of its socket before 'finish', so it is taken now.
+          const connection = response.socket;
+          response.once("finish", () => connection?.end());
+        }
       }
     },
   };
