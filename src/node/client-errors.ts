@@ -59,6 +59,26 @@ export function answerExpectation(request: IncomingMessage, response: ServerResp
   response.end(body);
 }
 
+/** Seconds a client refused by a stopping server waits before it retries (another, or this one restarted). */
+const STOPPING_RETRY_AFTER_S = 1;
+
+/**
+ * Answers a request that began after the server started to shut down, without doing it: a 503 the
+ * client may retry (nothing was written), then the connection closes (src/node/draining.ts).
+ */
+export function answerStopping(request: IncomingMessage, response: ServerResponse): void {
+  const { status, body, headers } = edgeProblem(
+    {
+      kind: "service-unavailable",
+      detail: "The server is shutting down and did not start this request: retry it.",
+      headers: { "Retry-After": String(STOPPING_RETRY_AFTER_S) },
+    },
+    pathOf(request.url),
+  );
+  response.writeHead(status, headers.flat() as string[]);
+  response.end(body);
+}
+
 /** A problem answered by the HTTP edge itself: its status, body and every header but the status line. */
 function edgeProblem(init: ProblemInit, instance: string) {
   const requestId = crypto.randomUUID();
@@ -70,6 +90,7 @@ function edgeProblem(init: ProblemInit, instance: string) {
     ["Connection", "close"],
     ["Cache-Control", "no-store"],
     ["X-Request-Id", requestId],
+    ...Object.entries(init.headers ?? {}),
     ...SECURITY_HEADERS,
   ];
   return { status: problem.status, body, headers };

@@ -4,6 +4,7 @@ import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono
 import { log } from "../lib/log";
 import { formatHost } from "../lib/url-host";
 import { answerClientError, answerExpectation } from "./client-errors";
+import { drainable } from "./draining";
 import { oneRequestAtATime } from "./pipelining";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
@@ -14,6 +15,11 @@ import { loadStaticAssets, PUBLIC_DIR, type StaticAssets } from "./static-assets
 /** How long a shutdown waits for requests in flight, then for the queue to empty. */
 export const REQUEST_GRACE_MS = 10_000;
 export const QUEUE_GRACE_MS = 10_000;
+/**
+ * How long a stopping server still reads its idle keep-alive connections, so that a request a
+ * client has already sent on one is answered 503 (not done), where closing it would reset it.
+ */
+const IDLE_LINGER_MS = 250;
 /** How long an answer may wait for a client that reads none of it (docs/security.md). */
 const STALLED_RESPONSE_MS = 60_000;
 
@@ -46,6 +52,7 @@ export async function serveRuntime<R extends ServedRuntime>(
 ): Promise<RunningServer<R>> {
   let server: Server;
   let address: AddressInfo;
+  let drain: () => void;
   try {
     const assets = await loadStaticAssets();
     if (assets.paths.length === 0) {
@@ -53,7 +60,7 @@ export async function serveRuntime<R extends ServedRuntime>(
         directory: PUBLIC_DIR,
       });
     }
-    ({ server, address } = await listen(runtime, assets, settings));
+    ({ server, address, drain } = await listen(runtime, assets, settings));
   } catch (error) {
     await runtime.close();
     throw error;
@@ -63,7 +70,7 @@ export async function serveRuntime<R extends ServedRuntime>(
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
-      await stopAccepting(server);
+      await stopAccepting(server, drain);
       await runtime.close(QUEUE_GRACE_MS);
     })();
     return closing;
@@ -71,8 +78,11 @@ export async function serveRuntime<R extends ServedRuntime>(
   return { url, runtime, close };
 }
 
+/** The listening server, and what starts its drain (src/node/draining.ts). */
+type Listening = { server: Server; address: AddressInfo; drain: () => void };
+
 function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSettings) {
-  return new Promise<{ server: Server; address: AddressInfo }>((resolve, reject) => {
+  return new Promise<Listening>((resolve, reject) => {
     const listener = getRequestListener(
       async (request, env: HttpBindings | Http2Bindings) => {
         // Static assets first, as on Workers, where they never reach the Worker's code.
@@ -84,9 +94,10 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
       },
       { hostname: settings.host },
     );
-    const server = createServer(oneRequestAtATime(listener));
+    const { listener: draining, drain } = drainable(listener);
+    const server = createServer(oneRequestAtATime(draining));
     server.listen(settings.port, settings.host, () =>
-      resolve({ server, address: server.address() as AddressInfo }),
+      resolve({ server, address: server.address() as AddressInfo, drain }),
     );
     // Before listening: the port is taken or the host is not ours.
     server.once("error", reject);
@@ -100,9 +111,17 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
   });
 }
 
-/** Closes the listener; idle keep-alive connections at once, busy ones after the grace period. */
-function stopAccepting(server: Server): Promise<void> {
-  return new Promise((resolve) => {
+/**
+ * Drains (src/node/draining.ts), reads what idle connections already carry, then closes the
+ * listener and the idle connections; a busy one closes after its answer, and any still busy after
+ * the grace period is cut.
+ */
+async function stopAccepting(server: Server, drain: () => void): Promise<void> {
+  drain();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_LINGER_MS));
+  // After a poll phase of the event loop, which reads what has arrived meanwhile.
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise<void>((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), REQUEST_GRACE_MS);
     server.close(() => {
       clearTimeout(force);

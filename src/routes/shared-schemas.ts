@@ -187,7 +187,7 @@ export const problemResponses = {
   ),
   500: problemContent("Unexpected error (no internals are disclosed)"),
   503: problemContent(
-    "The database is unavailable or out of storage space (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready); retry after Retry-After",
+    "The database is unavailable or out of storage space, or the Node server is stopping and did not start the request (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready); retry after Retry-After",
     RETRY_AFTER,
   ),
 };

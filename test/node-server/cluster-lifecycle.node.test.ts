@@ -12,6 +12,7 @@ import {
   workerPids,
 } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
+import { KeptConnection, rawJsonPost, untilRead } from "../node/raw-http";
 import { until } from "../node/until";
 import { chunk, customerRow, loanRow } from "../support/ingest";
 
@@ -63,30 +64,7 @@ async function count(database: string, sql: string): Promise<number> {
   }
 }
 
-/**
- * Resolves once the server's end of a loopback connection has nothing left to read (Linux:
- * /proc/net/tcp): the worker has read, and so parsed, what the client sent.
- */
-async function untilRead(serverPort: number, clientPort: number): Promise<void> {
-  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
-  const local = `:${hex(serverPort)}`;
-  const remote = `:${hex(clientPort)}`;
-  await until(
-    async () => {
-      const table = await readFile("/proc/net/tcp", "utf8");
-      const row = table
-        .split("\n")
-        .map((line) => line.trim().split(/\s+/))
-        .find(
-          ([, localAddress, remoteAddress]) =>
-            localAddress?.endsWith(local) && remoteAddress?.endsWith(remote),
-        );
-      return row?.[4]?.split(":")[1] ?? null;
-    },
-    (receiveQueue) => receiveQueue === "00000000",
-    20_000,
-  );
-}
+type Answered = { status: number; body: string; connection: string | undefined };
 
 describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
   it("lands every acknowledged chunk after kill -9 of the primary (its workers go too) and a restart", async () => {
@@ -142,6 +120,33 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
     expect(await count(database, "SELECT count(*) FROM loans")).toBe(6);
   }, 180_000);
 
+  it("answers 503, not a stack trace, for a write a worker reads after kill -9 of its primary", async () => {
+    const database = scratch("orphaned.db");
+    const server = await serve(database);
+    const connection = await KeptConnection.open(server.url);
+    const worker = Number((await connection.get("/healthz")).headers["x-worker-pid"]);
+    // The worker is stopped while the request arrives and the primary dies: when it runs again it
+    // reads the request before it sees its channel to the primary closed.
+    process.kill(worker, "SIGSTOP");
+    await connection.write(rawJsonPost("/register", registration(50_000)));
+    process.kill(server.pid, "SIGKILL");
+    await server.exited;
+    process.kill(worker, "SIGCONT");
+
+    // Before, the rate limit's ask failed with EPIPE, an 'error' nobody handled: the worker died
+    // with a stack trace and the client saw its connection reset.
+    const answer = await connection.answer();
+    expect(answer.status, server.output()).toBe(503);
+    expect(answer.headers["retry-after"]).toBe("1");
+    await until(
+      () => running(worker),
+      (alive) => !alive,
+      20_000,
+    );
+    expect(server.output()).not.toContain("EPIPE");
+    expect(await count(database, "SELECT count(*) FROM customers")).toBe(0);
+  }, 60_000);
+
   it("stops at once on SIGTERM while a crashed worker's replacement is still starting", async () => {
     const server = await serve(scratch("replacement.db"));
     const [crashed] = await workerPids(server.url);
@@ -162,7 +167,7 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
     expect(Date.now() - signalled, server.output()).toBeLessThan(8_000);
   }, 60_000);
 
-  it("finishes requests in flight on SIGTERM, then exits 0 with the WAL checkpointed", async () => {
+  it("finishes requests in flight on SIGTERM, with Connection: close, then exits 0 with the WAL checkpointed", async () => {
     const database = scratch("stopped.db");
     const server = await serve(database);
     // One connection, kept alive: a first answer ties it to a worker.
@@ -170,7 +175,7 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
     const host = new URL(server.url);
     const payload = JSON.stringify(registration(50_000));
     const half = Math.floor(payload.length / 2);
-    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const answered = new Promise<Answered>((resolve, reject) => {
       const warmUp = httpRequest({
         host: host.hostname,
         port: host.port,
@@ -196,7 +201,13 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
             response.on("data", (data: Buffer) => {
               body += data.toString();
             });
-            response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+            response.on("end", () =>
+              resolve({
+                status: response.statusCode ?? 0,
+                body,
+                connection: response.headers.connection,
+              }),
+            );
           });
           // Half the body now; once the worker has read it (its request has begun), the signal;
           // then the rest.
@@ -211,11 +222,13 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
       });
     });
 
-    const { status, body } = await answered.catch((error: Error) => {
+    const { status, body, connection } = await answered.catch((error: Error) => {
       throw new Error(`${error.message}\n${server.output()}`);
     });
     agent.destroy();
     expect(status, body).toBe(201);
+    // The client is told not to send another request on this connection (src/node/draining.ts).
+    expect(connection).toBe("close");
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain("SIGTERM: finishing requests");
     const wal = await stat(`${database}-wal`).catch(() => null);

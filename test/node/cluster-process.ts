@@ -5,7 +5,7 @@
  * round robin hands them to the workers in turn.
  */
 import { readFile } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
+import { type Agent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { type ServeProcess, startServeProcess } from "./serve-process";
 
 export type ClusterProcess = ServeProcess;
@@ -23,14 +23,20 @@ export interface Answer<T = Record<string, unknown>> {
   status: number;
   /** The worker that answered. */
   pid: number;
+  headers: IncomingHttpHeaders;
   body: T;
 }
 
-/** One request on a new connection (no keep-alive pool), JSON in and out. */
+/** One request, JSON in and out: on a new connection, or on `agent`'s (kept alive, say). */
 export function call<T = Record<string, unknown>>(
   url: string,
   path: string,
-  options: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  options: {
+    method?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    agent?: Agent;
+  } = {},
 ): Promise<Answer<T>> {
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
   return new Promise((resolve, reject) => {
@@ -38,7 +44,7 @@ export function call<T = Record<string, unknown>>(
       `${url}${path}`,
       {
         method: options.method ?? (payload === undefined ? "GET" : "POST"),
-        agent: false,
+        agent: options.agent ?? false,
         headers: {
           ...(payload === undefined ? {} : { "Content-Type": "application/json" }),
           ...options.headers,
@@ -54,6 +60,7 @@ export function call<T = Record<string, unknown>>(
           resolve({
             status: response.statusCode ?? 0,
             pid: Number(response.headers["x-worker-pid"]),
+            headers: response.headers,
             body: (text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text) as T,
           }),
         );

@@ -1,4 +1,6 @@
-import { connect } from "node:net";
+import { readFile } from "node:fs/promises";
+import { connect, type Socket } from "node:net";
+import { until } from "./until";
 
 /*
  * Raw HTTP/1.1 over a socket, for what fetch cannot send: pipelined requests, broken request
@@ -24,3 +26,116 @@ export function rawExchange(url: string, raw: string, timeoutMs = 20_000): Promi
 /** The status codes of the answers in what a connection received, in order. */
 export const statusesIn = (answers: string) =>
   [...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]);
+
+/** A POST of `body` as JSON, whole, as a kept-alive client writes it. */
+export function rawJsonPost(path: string, body: unknown): string {
+  const json = JSON.stringify(body);
+  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
+}
+
+export interface RawAnswer {
+  status: number;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * One kept-alive connection written raw, its answers read one at a time (each with a
+ * Content-Length); `closed` resolves when the server ends it, with whatever it sent unread.
+ */
+export class KeptConnection {
+  #received = "";
+  #waiting: (() => void) | null = null;
+  readonly closed: Promise<void>;
+
+  private constructor(readonly socket: Socket) {
+    socket.setEncoding("latin1");
+    socket.on("data", (data: string) => {
+      this.#received += data;
+      this.#waiting?.();
+    });
+    this.closed = new Promise((resolve) => socket.once("close", () => resolve()));
+    void this.closed.then(() => this.#waiting?.());
+  }
+
+  static open(url: string): Promise<KeptConnection> {
+    const { hostname, port } = new URL(url);
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) }, () =>
+        resolve(new KeptConnection(socket)),
+      );
+      socket.once("error", reject);
+    });
+  }
+
+  write(raw: string): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.socket.write(raw, (error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  /** A GET on this connection, and its answer. */
+  async get(path: string): Promise<RawAnswer> {
+    await this.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    return this.answer();
+  }
+
+  /** The next whole answer; rejects when the connection closes before one has come. */
+  async answer(timeoutMs = 20_000): Promise<RawAnswer> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const answer = this.#take();
+      if (answer) return answer;
+      if (this.socket.destroyed || Date.now() > deadline) {
+        throw new Error(`no whole answer before the connection ended: ${this.#received}`);
+      }
+      await new Promise<void>((resolve) => {
+        this.#waiting = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+  }
+
+  #take(): RawAnswer | null {
+    const end = this.#received.indexOf("\r\n\r\n");
+    if (end === -1) return null;
+    const [statusLine = "", ...lines] = this.#received.slice(0, end).split("\r\n");
+    const headers = Object.fromEntries(
+      lines.map((line) => {
+        const colon = line.indexOf(":");
+        return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+      }),
+    );
+    const length = Number(headers["content-length"] ?? 0);
+    if (this.#received.length < end + 4 + length) return null;
+    const body = this.#received.slice(end + 4, end + 4 + length);
+    this.#received = this.#received.slice(end + 4 + length);
+    return { status: Number(statusLine.split(" ")[1]), headers, body };
+  }
+}
+
+/**
+ * Resolves once the server's end of a loopback connection has nothing left to read (Linux:
+ * /proc/net/tcp): the worker has read, and so parsed, what the client sent.
+ */
+export async function untilRead(serverPort: number, clientPort: number): Promise<void> {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
+  const local = `:${hex(serverPort)}`;
+  const remote = `:${hex(clientPort)}`;
+  await until(
+    async () => {
+      const table = await readFile("/proc/net/tcp", "utf8");
+      const row = table
+        .split("\n")
+        .map((line) => line.trim().split(/\s+/))
+        .find(
+          ([, localAddress, remoteAddress]) =>
+            localAddress?.endsWith(local) && remoteAddress?.endsWith(remote),
+        );
+      return row?.[4]?.split(":")[1] ?? null;
+    },
+    (receiveQueue) => receiveQueue === "00000000",
+    20_000,
+  );
+}

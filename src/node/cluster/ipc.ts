@@ -38,6 +38,11 @@ type Envelope =
 /** A request the other side did not answer in time: a stuck or dying process. */
 const ASK_TIMEOUT_MS = 30_000;
 
+/** The other end will not answer: it has gone, or is stuck. */
+export class NoAnswerError extends Error {
+  override name = "NoAnswerError";
+}
+
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
@@ -65,7 +70,7 @@ export class ClusterChannel<Out extends Ask, In extends Ask> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(new Error(`no answer to ${request.kind} in ${ASK_TIMEOUT_MS} ms`));
+        reject(new NoAnswerError(`no answer to ${request.kind} in ${ASK_TIMEOUT_MS} ms`));
       }, ASK_TIMEOUT_MS);
       this.#pending.set(id, {
         resolve: resolve as (value: unknown) => void,
@@ -108,7 +113,7 @@ export class ClusterChannel<Out extends Ask, In extends Ask> {
   /** The other end has gone: nothing pending will be answered. */
   close(reason: string): void {
     for (const id of [...this.#pending.keys()]) {
-      this.#settle(id, (pending) => pending.reject(new Error(reason)));
+      this.#settle(id, (pending) => pending.reject(new NoAnswerError(reason)));
     }
   }
 

@@ -1,10 +1,11 @@
 import type { AppBindings } from "../../app-env";
+import { ProblemError } from "../../lib/problem";
 import { openLibsqlDatabase } from "../database";
 import { createNodeMetrics } from "../metrics";
 import { nodeApp } from "../runtime";
 import { type RunningServer, type ServedRuntime, serveRuntime } from "../server";
 import type { ServerSettings } from "../settings";
-import { ClusterChannel, type PrimaryAsks, type WorkerAsks } from "./ipc";
+import { ClusterChannel, NoAnswerError, type PrimaryAsks, type WorkerAsks } from "./ipc";
 
 /*
  * One HTTP worker of `npm run serve`'s cluster: the same app over its own connection to the
@@ -21,8 +22,13 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
   if (!send) throw new Error("a cluster worker needs the IPC channel to its primary");
   let server: RunningServer<ServedRuntime> | null = null;
   const metrics = settings.metrics ? createNodeMetrics() : null;
-  const channel = new ClusterChannel<WorkerAsks, PrimaryAsks>(
-    (message) => send(message),
+  const channel: ClusterChannel<WorkerAsks, PrimaryAsks> = new ClusterChannel(
+    // A send that fails later (EPIPE: the primary was killed and this process has not yet seen
+    // the disconnect) would otherwise be an 'error' nobody handles, and a stack trace.
+    (message) =>
+      send(message, undefined, {}, (error) => {
+        if (error) channel.close("the cluster's primary has gone");
+      }),
     async () => (metrics ? await metrics.registry.getMetricsAsJSON() : []),
   );
   process.on("message", (message) => channel.receive(message));
@@ -59,11 +65,14 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
   );
   const bindings: AppBindings = {
     INGEST_QUEUE: {
-      sendBatch: (messages) => channel.ask({ kind: "ingest", messages: [...messages] }),
+      sendBatch: (messages) =>
+        channel.ask({ kind: "ingest", messages: [...messages] }).catch(primaryUnavailable),
       // The primary's queue registers the chunks in the commit that stores them.
       registersChunks: true,
     },
-    WRITE_RATE_LIMITER: { limit: ({ key }) => channel.ask({ kind: "rate-limit", key }) },
+    WRITE_RATE_LIMITER: {
+      limit: ({ key }) => channel.ask({ kind: "rate-limit", key }).catch(primaryUnavailable),
+    },
   };
   const app = nodeApp(
     settings,
@@ -92,4 +101,18 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
     },
     settings,
   );
+}
+
+/**
+ * The primary did not answer (killed, this worker about to exit with it; or stuck for the ask's
+ * 30 s): a 503 to retry, not a 500. The rate limit is asked before any write; an ingest chunk may have been stored
+ * before the primary died, and sending it again is safe.
+ */
+function primaryUnavailable(error: unknown): never {
+  if (!(error instanceof NoAnswerError)) throw error;
+  throw new ProblemError({
+    kind: "service-unavailable",
+    detail: "The server is restarting and did not do this request: retry it.",
+    headers: { "Retry-After": "1" },
+  });
 }
