@@ -5,6 +5,7 @@ import { log } from "../lib/log";
 import { formatHost } from "../lib/url-host";
 import { answerClientError, answerExpectation } from "./client-errors";
 import { confirmWritableDatabase } from "./database";
+import { continueWhenBodyRead } from "./expect-continue";
 import { oneRequestAtATime } from "./pipelining";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
@@ -86,13 +87,15 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
       },
       { hostname: settings.host },
     );
-    const server = createServer(oneRequestAtATime(listener));
+    const serve = oneRequestAtATime(listener);
+    const server = createServer(serve);
     server.listen(settings.port, settings.host, () =>
       resolve({ server, address: server.address() as AddressInfo }),
     );
     // Before listening: the port is taken or the host is not ours.
     server.once("error", reject);
     server.on("clientError", answerClientError);
+    server.on("checkContinue", continueWhenBodyRead(serve));
     server.on("checkExpectation", answerExpectation);
     const stopSweeps = resetStalledConnections(
       server,
