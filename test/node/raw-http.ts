@@ -52,3 +52,16 @@ export function continueExchange(
     socket.setTimeout(20_000, () => socket.destroy(new Error(`no end: ${answer}`)));
   });
 }
+
+/** Writes `raw` on a new connection to `url`, then closes it after `afterMs` without reading. */
+export function abandonedExchange(url: string, raw: string, afterMs: number): Promise<void> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) }, () => {
+      socket.write(raw);
+      setTimeout(() => socket.destroy(), afterMs);
+    });
+    socket.on("close", () => resolve());
+    socket.on("error", reject);
+  });
+}
