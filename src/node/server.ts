@@ -3,7 +3,12 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { log } from "../lib/log";
 import { formatHost } from "../lib/url-host";
-import { answerClientError, answerExpectation } from "./client-errors";
+import {
+  answerClientError,
+  answerConnect,
+  answerExpectation,
+  answerUnservable,
+} from "./client-errors";
 import { confirmWritableDatabase } from "./database";
 import { continueWhenBodyRead } from "./expect-continue";
 import { oneRequestAtATime } from "./pipelining";
@@ -85,7 +90,7 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
         recordEdge(request, env.incoming.socket.remoteAddress ?? "unknown", env.outgoing);
         return runtime.fetch(request);
       },
-      { hostname: settings.host },
+      { hostname: settings.host, errorHandler: answerUnservable },
     );
     const serve = oneRequestAtATime(listener);
     const server = createServer(serve);
@@ -95,6 +100,7 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
     // Before listening: the port is taken or the host is not ours.
     server.once("error", reject);
     server.on("clientError", answerClientError);
+    server.on("connect", answerConnect);
     server.on("checkContinue", continueWhenBodyRead(serve));
     server.on("checkExpectation", answerExpectation);
     const stopSweeps = resetStalledConnections(
