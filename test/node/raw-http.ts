@@ -1,24 +1,13 @@
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 
 /*
  * Raw HTTP/1.1 over a socket, for what fetch cannot send: pipelined requests, broken request
- * lines, headers past the parser's limits.
+ * lines, headers past the parser's limits, a body sent only after `100 Continue`.
  */
 
 /** Writes `raw` in one write on a new connection to `url` and reads until the server closes it. */
 export function rawExchange(url: string, raw: string, timeoutMs = 20_000): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    let answer = "";
-    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(raw));
-    socket.setEncoding("latin1");
-    socket.on("data", (data: string) => {
-      answer += data;
-    });
-    socket.on("close", () => resolve(answer));
-    socket.on("error", reject);
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no end: ${answer}`)));
-  });
+  return converse(url, raw, () => {}, timeoutMs);
 }
 
 /** The status codes of the answers in what a connection received, in order. */
@@ -29,27 +18,40 @@ export const statusesIn = (answers: string) =>
  * Sends `head` (a request with `Expect: 100-continue`), then `body` only if the server answers
  * `100 Continue`, as curl does; reads until the server closes the connection.
  */
-export function continueExchange(
+export async function continueExchange(
   url: string,
   head: string,
   body: string,
 ): Promise<{ answer: string; bodySent: boolean }> {
+  let bodySent = false;
+  const answer = await converse(url, head, (answered, socket) => {
+    if (!bodySent && answered.startsWith("HTTP/1.1 100 ")) {
+      bodySent = true;
+      socket.write(body);
+    }
+  });
+  return { answer, bodySent };
+}
+
+/** Writes `raw` on a new connection, shows `heard` all that came so far, and reads until the close. */
+function converse(
+  url: string,
+  raw: string,
+  heard: (answer: string, socket: Socket) => void,
+  timeoutMs = 20_000,
+): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     let answer = "";
-    let bodySent = false;
-    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(head));
+    const socket = connect({ host: hostname, port: Number(port) }, () => socket.write(raw));
     socket.setEncoding("latin1");
     socket.on("data", (data: string) => {
       answer += data;
-      if (!bodySent && answer.startsWith("HTTP/1.1 100 ")) {
-        bodySent = true;
-        socket.write(body);
-      }
+      heard(answer, socket);
     });
-    socket.on("close", () => resolve({ answer, bodySent }));
+    socket.on("close", () => resolve(answer));
     socket.on("error", reject);
-    socket.setTimeout(20_000, () => socket.destroy(new Error(`no end: ${answer}`)));
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no end: ${answer}`)));
   });
 }
 
