@@ -102,8 +102,8 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
   const app = new Hono<{ Bindings: B; Variables: AppVariables }>({ strict: false });
 
   const telemetry = options.telemetry;
-  app.use(requestTelemetry((c) => (telemetry ? telemetry(c.env) : noTelemetry)));
   const edge = options.edge ?? noEdge;
+  app.use(requestTelemetry((c) => (telemetry ? telemetry(c.env) : noTelemetry), edge));
   app.use(responseHeaders(edge));
   app.use(async (c, next) => {
     let config: AppConfig;

@@ -12,7 +12,13 @@ export interface RequestEdge {
    * `Headers` on the Node server: a response whose headers are never touched there is written
    * from a plain object, without building `Headers` for it at all.
    */
-  response: HeaderSink;
+  response: EdgeResponse;
+}
+
+/** The Node `ServerResponse` the edge will write. */
+interface EdgeResponse extends HeaderSink {
+  /** True once the connection is gone: the client closed it before the answer was written. */
+  readonly destroyed: boolean;
 }
 
 /** Where headers can be added before the response is written (a Node `ServerResponse`). */

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
+import type { EdgeOf } from "./request-edge";
 import type { Telemetry } from "./telemetry";
 
 /** The label of a request no route matched (404, 405): never its raw path, which may hold ids. */
@@ -11,6 +12,7 @@ const UNMATCHED_ROUTE = "unmatched";
  */
 export function requestTelemetry(
   telemetry: (c: Context) => Telemetry,
+  edgeOf: EdgeOf,
 ): MiddlewareHandler<{ Variables: { telemetry: Telemetry } }> {
   return async (c, next) => {
     const started = performance.now();
@@ -22,6 +24,7 @@ export function requestTelemetry(
         method: c.req.method,
         route: routeTemplate(c),
         status: c.res.status,
+        clientGone: edgeOf(c.req.raw)?.response.destroyed === true,
         durationMs: performance.now() - started,
       });
     } catch {

@@ -7,13 +7,17 @@ import type { Decision, RefusalCode } from "../domain/decision";
  * id, a name, a phone number or an amount: only route templates, outcomes, codes and counts.
  */
 
-export type StatusClass = "1xx" | "2xx" | "3xx" | "4xx" | "5xx";
+type StatusClass = "1xx" | "2xx" | "3xx" | "4xx" | "5xx";
+/** A status class, or `aborted`: the client closed the connection before its answer was ready. */
+export type RequestOutcome = StatusClass | "aborted";
 
 interface RequestEvent {
   method: string;
   /** The route's template (`/view-loan/{loan_id}`), never the raw path; `unmatched` for a 404. */
   route: string;
   status: number;
+  /** The client had closed the connection by the time the answer was ready (Node server only). */
+  clientGone: boolean;
   durationMs: number;
 }
 
@@ -54,12 +58,21 @@ export const noTelemetry: Telemetry = {
   recordDatabaseError: () => {},
 };
 
-export function statusClass(status: number): StatusClass {
+function statusClass(status: number): StatusClass {
   if (status >= 500) return "5xx";
   if (status >= 400) return "4xx";
   if (status >= 300) return "3xx";
   if (status >= 200) return "2xx";
   return "1xx";
+}
+
+/**
+ * `aborted` for a request whose client left before the answer, whatever the app answered (its
+ * body cut short reads as a 400): the client's doing, not an error to alarm on. A 5xx stays a
+ * 5xx: the server's own failure counts whether or not anyone waited for it.
+ */
+export function requestOutcome(status: number, clientGone: boolean): RequestOutcome {
+  return clientGone && status < 500 ? "aborted" : statusClass(status);
 }
 
 export function decisionEvent(endpoint: DecisionEndpoint, decision: Decision): DecisionEvent {

@@ -1,5 +1,7 @@
 import { type IncomingMessage, maxHeaderSize, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import { RequestError } from "@hono/node-server";
+import { log } from "../lib/log";
 import { type ProblemInit, problemBody } from "../lib/problem";
 import { SECURITY_HEADERS } from "../lib/response-headers";
 
@@ -32,12 +34,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     socket.destroy();
     return;
   }
-  const { status, body, headers } = edgeProblem(problemFor(error.code), "/");
-  const head = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
-    ...headers.map(([name, value]) => `${name}: ${value}`),
-  ];
-  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+  endWithProblem(socket, problemFor(error.code));
 }
 
 /**
@@ -77,6 +74,55 @@ export function answerStopping(request: IncomingMessage, response: ServerRespons
   );
   response.writeHead(status, headers.flat() as string[]);
   response.end(body);
+}
+
+/**
+ * Answers what the Node adapter could not serve, where it alone sends an empty 400 or 500 without
+ * the usual headers. A RequestError is a request it cannot make a Fetch Request of: a target that
+ * is not a path (`OPTIONS *`, a backslash in the path, a broken absolute URL) or a Host header that
+ * is not a host name; anything else escaped the app's own error handler, a bug.
+ */
+export function answerUnservable(error: unknown): Response {
+  if (!(error instanceof RequestError)) {
+    log("error", "unhandled error at the HTTP edge", { error: (error as Error)?.name });
+  }
+  const { status, body, headers } = edgeProblem(
+    error instanceof RequestError
+      ? {
+          kind: "bad-request",
+          detail: "The request target must be a path, and Host a host name.",
+          errors: [
+            /host/i.test(error.message)
+              ? { field: "Host", message: "must be a host name, with a port or not" }
+              : { field: "request-target", message: "must be a path without backslashes" },
+          ],
+        }
+      : { kind: "internal-error", detail: "Something went wrong on our side." },
+    "/",
+  );
+  return new Response(body, { status, headers: headers as [string, string][] });
+}
+
+/**
+ * Answers `CONNECT` (this is no proxy) with problem+json and closes the connection, where Node
+ * alone closes it without a word.
+ */
+export function answerConnect(_request: IncomingMessage, socket: Duplex): void {
+  endWithProblem(socket, {
+    kind: "bad-request",
+    detail: "CONNECT is not supported: this server is not a proxy.",
+    errors: [{ field: "method", message: "must not be CONNECT" }],
+  });
+}
+
+/** Writes a problem answer straight to the socket, then closes the connection. */
+function endWithProblem(socket: Duplex, init: ProblemInit): void {
+  const { status, body, headers } = edgeProblem(init, "/");
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    ...headers.map(([name, value]) => `${name}: ${value}`),
+  ];
+  socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
 }
 
 /** A problem answered by the HTTP edge itself: its status, body and every header but the status line. */

@@ -7,7 +7,7 @@ import {
   Histogram as HistogramMetric,
   Registry,
 } from "prom-client";
-import { type StatusClass, statusClass, type Telemetry } from "../lib/telemetry";
+import { type RequestOutcome, requestOutcome, type Telemetry } from "../lib/telemetry";
 
 /*
  * The Node server's metrics: the core's telemetry events (src/lib/telemetry.ts) as Prometheus
@@ -38,7 +38,7 @@ export function createNodeMetrics(): NodeMetrics {
 
   const requests = new CounterMetric<RequestLabel>({
     name: "http_requests_total",
-    help: "HTTP requests answered, by method, route template and status class.",
+    help: "HTTP requests answered, by method, route template and status class (aborted: the client left first).",
     labelNames: ["method", "route", "status_class"],
     registers: [registry],
   });
@@ -90,7 +90,7 @@ export function createNodeMetrics(): NodeMetrics {
     string,
     { count: Counter.Internal; time: Histogram.Internal<RequestLabel> }
   >();
-  const requestChild = (method: string, route: string, status: StatusClass) => {
+  const requestChild = (method: string, route: string, status: RequestOutcome) => {
     const key = `${method} ${route} ${status}`;
     let child = requestChildren.get(key);
     if (child === undefined) {
@@ -106,11 +106,11 @@ export function createNodeMetrics(): NodeMetrics {
     watchQueue: (name, depth) => {
       queues.set(name, depth);
     },
-    recordRequest: ({ method, route, status, durationMs }) => {
+    recordRequest: ({ method, route, status, clientGone, durationMs }) => {
       const child = requestChild(
         METHODS.has(method) ? method : "OTHER",
         route,
-        statusClass(status),
+        requestOutcome(status, clientGone),
       );
       child.count.inc();
       child.time.observe(durationMs / 1000);

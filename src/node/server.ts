@@ -3,8 +3,14 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { log } from "../lib/log";
 import { formatHost } from "../lib/url-host";
-import { answerClientError, answerExpectation } from "./client-errors";
+import {
+  answerClientError,
+  answerConnect,
+  answerExpectation,
+  answerUnservable,
+} from "./client-errors";
 import { drainable } from "./draining";
+import { continueWhenBodyRead } from "./expect-continue";
 import { oneRequestAtATime } from "./pipelining";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
@@ -92,16 +98,19 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
         recordEdge(request, env.incoming.socket.remoteAddress ?? "unknown", env.outgoing);
         return runtime.fetch(request);
       },
-      { hostname: settings.host },
+      { hostname: settings.host, errorHandler: answerUnservable },
     );
     const { listener: draining, drain } = drainable(listener);
-    const server = createServer(oneRequestAtATime(draining));
+    const serve = oneRequestAtATime(draining);
+    const server = createServer(serve);
     server.listen(settings.port, settings.host, () =>
       resolve({ server, address: server.address() as AddressInfo, drain }),
     );
     // Before listening: the port is taken or the host is not ours.
     server.once("error", reject);
     server.on("clientError", answerClientError);
+    server.on("connect", answerConnect);
+    server.on("checkContinue", continueWhenBodyRead(serve));
     server.on("checkExpectation", answerExpectation);
     const stopSweeps = resetStalledConnections(
       server,

@@ -1,5 +1,5 @@
 import type { RefusalCode } from "../domain/decision";
-import { noTelemetry, statusClass, type Telemetry } from "../lib/telemetry";
+import { noTelemetry, requestOutcome, type Telemetry } from "../lib/telemetry";
 
 /*
  * The Worker's metrics: one Workers Analytics Engine data point per event, through the `METRICS`
@@ -37,10 +37,10 @@ export function analyticsTelemetry(dataset: AnalyticsEngineDataset | undefined):
     }
   };
   return {
-    recordRequest: ({ method, route, status, durationMs }) =>
+    recordRequest: ({ method, route, status, clientGone, durationMs }) =>
       write({
         indexes: ["request"],
-        blobs: ["request", method, route, statusClass(status)],
+        blobs: ["request", method, route, requestOutcome(status, clientGone)],
         doubles: [durationMs, status],
       }),
     recordDecision: ({ endpoint, approved, reasons }) =>

@@ -4,8 +4,10 @@ import { join } from "node:path";
 import NativeDatabase from "libsql";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openRuntime } from "../../src/node/runtime";
-import { type RunningServer, startServer } from "../../src/node/server";
+import { type RunningServer, serveRuntime, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
+import { registration } from "../node/cluster-process";
+import { abandonedExchange } from "../node/raw-http";
 import { chunk, customerRow } from "../support/ingest";
 
 /*
@@ -293,5 +295,80 @@ describe("/metrics settings", () => {
         status_class: "5xx",
       }),
     ).toBe(1);
+  });
+});
+
+describe("requests whose client left before the answer", () => {
+  const BUSY_TIMEOUT_MS = 1_000;
+  let server: RunningServer;
+  /** A second connection, to hold the write lock. */
+  let other: InstanceType<typeof NativeDatabase>;
+  beforeAll(async () => {
+    const path = join(directory, "aborted.db");
+    const settings = settingsFromEnv({ DATABASE_URL: `file:${path}`, METRICS: "true" });
+    const runtime = await openRuntime(settings, { busyTimeoutMs: BUSY_TIMEOUT_MS });
+    server = await serveRuntime(runtime, { host: "127.0.0.1", port: 0 });
+    other = new NativeDatabase(path);
+  });
+  afterAll(async () => {
+    other?.close();
+    await server?.close();
+  });
+
+  const register = (body: string, sent = body) =>
+    `POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${sent}`;
+  const registrations = async (status_class: string) =>
+    sumOf(
+      parseExposition((await server.runtime.metrics?.registry.metrics()) ?? ""),
+      "http_requests_total",
+      { method: "POST", route: "/register", status_class },
+    );
+  /**
+   * Sends a registration and leaves after 200 ms, while another connection holds the write lock
+   * for `lockMs`; tells whether the registration was committed.
+   */
+  async function abandonWhileLocked(lockMs: number): Promise<boolean> {
+    const customer = registration(50_000);
+    other.exec("BEGIN IMMEDIATE");
+    const unlock = setTimeout(() => other.exec("COMMIT"), lockMs);
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      await abandonedExchange(server.url, register(JSON.stringify(customer)), 200);
+      await new Promise((resolve) => setTimeout(resolve, lockMs + 100));
+    } finally {
+      clearTimeout(unlock);
+      if (other.inTransaction) other.exec("COMMIT");
+      errors.mockRestore();
+    }
+    const found = other.prepare("SELECT 1 FROM customers WHERE phone_number = ?");
+    return found.all([customer.phone_number]).length === 1;
+  }
+
+  it("counts a body cut short as aborted, not as the 400 its unfinished JSON reads as", async () => {
+    const body = JSON.stringify(registration(50_000));
+    await abandonedExchange(server.url, register(body, body.slice(0, 20)), 100);
+    await vi.waitFor(async () => expect(await registrations("aborted")).toBe(1));
+    expect(await registrations("4xx")).toBe(0);
+    // A client that stays for its 400 is still a 4xx.
+    const bad = await fetch(`${server.url}/register`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{",
+    });
+    expect(bad.status).toBe(400);
+    expect(await registrations("4xx")).toBe(1);
+  });
+
+  it("counts a write the client stopped waiting for as aborted, even once committed", async () => {
+    expect(await abandonWhileLocked(BUSY_TIMEOUT_MS / 2)).toBe(true);
+    await vi.waitFor(async () => expect(await registrations("aborted")).toBe(2));
+    expect(await registrations("2xx")).toBe(0);
+  });
+
+  it("still counts a 5xx as a 5xx when its client has left", async () => {
+    // Past the busy timeout: the registration answers 503.
+    expect(await abandonWhileLocked(BUSY_TIMEOUT_MS * 1.5)).toBe(false);
+    await vi.waitFor(async () => expect(await registrations("5xx")).toBe(1));
+    expect(await registrations("aborted")).toBe(2);
   });
 });

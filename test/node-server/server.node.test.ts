@@ -150,14 +150,38 @@ describe("the Node server", () => {
       417,
       "expectation-failed",
     ],
+    [
+      "a request target that is not a path",
+      "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+      400,
+      "bad-request",
+    ],
+    [
+      "a backslash in the path",
+      "GET /view-loans\\1 HTTP/1.1\r\nHost: x\r\n\r\n",
+      400,
+      "bad-request",
+    ],
+    [
+      "a Host that is not a host name",
+      "GET /healthz HTTP/1.1\r\nHost: a@b\r\n\r\n",
+      400,
+      "bad-request",
+    ],
+    [
+      "CONNECT",
+      "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+      400,
+      "bad-request",
+    ],
   ])(
     "answers a request its HTTP edge refuses (%s) with problem+json",
     async (_, raw, status, kind) => {
       const answer = await rawExchange(server.url, raw);
       const [head = "", body = ""] = answer.split("\r\n\r\n");
       expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
-      expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/);
-      expect(head).toMatch(/\r\nX-Content-Type-Options: nosniff\r\n/);
+      expect(head).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/i);
+      expect(head).toMatch(/\r\nX-Content-Type-Options: nosniff\r\n/i);
       expect(JSON.parse(body)).toMatchObject({ status, type: `/problems/${kind}` });
     },
   );
