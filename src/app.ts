@@ -18,6 +18,7 @@ import { requestTelemetry } from "./lib/request-telemetry";
 import { responseHeaders } from "./lib/response-headers";
 import { configurableCors } from "./lib/security/cors";
 import { apiAccess } from "./lib/security/middleware";
+import { refuseWhileStopping } from "./lib/server-stopping";
 import { noTelemetry, type Telemetry } from "./lib/telemetry";
 import { customersRouter } from "./routes/customers/customers.index";
 import { decisionsRouter } from "./routes/decisions/decisions.index";
@@ -122,6 +123,8 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
     await next();
   });
   app.use(configurableCors());
+  // After CORS, so that a browser can read the refusal; before /readyz, which refuses too.
+  app.use(refuseWhileStopping(edge));
   app.use(
     methodNotAllowed({
       app,

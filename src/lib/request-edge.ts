@@ -13,6 +13,11 @@ export interface RequestEdge {
    * from a plain object, without building `Headers` for it at all.
    */
   response: EdgeResponse;
+  /**
+   * The server had begun to stop when the request arrived: the app answers it 503 without doing
+   * it (src/lib/server-stopping.ts), with the headers of any other answer.
+   */
+  stopping: boolean;
 }
 
 /** The Node `ServerResponse` the edge will write. */

@@ -56,26 +56,6 @@ export function answerExpectation(request: IncomingMessage, response: ServerResp
   response.end(body);
 }
 
-/** Seconds a client refused by a stopping server waits before it retries (another, or this one restarted). */
-const STOPPING_RETRY_AFTER_S = 1;
-
-/**
- * Answers a request that began after the server started to shut down, without doing it: a 503 the
- * client may retry (nothing was written), then the connection closes (src/node/draining.ts).
- */
-export function answerStopping(request: IncomingMessage, response: ServerResponse): void {
-  const { status, body, headers } = edgeProblem(
-    {
-      kind: "service-unavailable",
-      detail: "The server is shutting down and did not start this request: retry it.",
-      headers: { "Retry-After": String(STOPPING_RETRY_AFTER_S) },
-    },
-    pathOf(request.url),
-  );
-  response.writeHead(status, headers.flat() as string[]);
-  response.end(body);
-}
-
 /**
  * Answers what the Node adapter could not serve, where it alone sends an empty 400 or 500 without
  * the usual headers. A RequestError is a request it cannot make a Fetch Request of: a target that

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { answerStopping } from "./client-errors";
 
 type Listener = (incoming: IncomingMessage, outgoing: ServerResponse) => unknown;
 
@@ -16,9 +15,10 @@ export interface Drainable {
  * could not tell whether the write was done. Draining instead answers the requests in flight with
  * `Connection: close`, so the client opens a new connection (refused: nothing was sent), and a
  * request that begins after the stop with a 503 that did nothing, so nothing starts that the
- * grace period might cut off after its commit.
+ * grace period might cut off after its commit. `refuse` gives that 503: the app, told by the
+ * request's edge (src/lib/server-stopping.ts), so that it carries the headers of any other answer.
  */
-export function drainable(listener: Listener): Drainable {
+export function drainable(listener: Listener, refuse: Listener): Drainable {
   let draining = false;
   const inFlight = new Set<ServerResponse>();
   // One function for every answer, not a closure (and `once`'s wrapper) per request.
@@ -28,7 +28,8 @@ export function drainable(listener: Listener): Drainable {
   return {
     listener: (incoming, outgoing) => {
       if (draining) {
-        answerStopping(incoming, outgoing);
+        outgoing.shouldKeepAlive = false;
+        refuse(incoming, outgoing);
         return;
       }
       inFlight.add(outgoing);

@@ -10,15 +10,17 @@ const EDGE = Symbol("request edge");
 type WithEdge = Request & { [EDGE]?: RequestEdge };
 
 /**
- * Records what the listener knows of `request`: the socket's address, and the Node response the
- * adapter will write, which the app adds its constant headers to (src/lib/response-headers.ts).
+ * Records what the listener knows of `request`: the socket's address, the Node response the
+ * adapter will write, which the app adds its constant headers to (src/lib/response-headers.ts),
+ * and whether the server was stopping when it arrived (src/node/draining.ts).
  */
 export function recordEdge(
   request: Request,
   clientAddress: string,
   response: ServerResponse | Http2ServerResponse,
+  stopping: boolean,
 ): void {
-  (request as WithEdge)[EDGE] = { clientAddress, response };
+  (request as WithEdge)[EDGE] = { clientAddress, response, stopping };
 }
 
 export const nodeEdgeOf: EdgeOf = (request) => (request as WithEdge)[EDGE];

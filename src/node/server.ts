@@ -89,18 +89,24 @@ type Listening = { server: Server; address: AddressInfo; drain: () => void };
 
 function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSettings) {
   return new Promise<Listening>((resolve, reject) => {
-    const listener = getRequestListener(
-      async (request, env: HttpBindings | Http2Bindings) => {
-        // Static assets first, as on Workers, where they never reach the Worker's code.
-        const asset = await assets.serve(request);
-        if (asset) return asset;
-        // The client's address from the socket, never from a header the client sent.
-        recordEdge(request, env.incoming.socket.remoteAddress ?? "unknown", env.outgoing);
-        return runtime.fetch(request);
-      },
-      { hostname: settings.host, errorHandler: answerUnservable },
-    );
-    const { listener: draining, drain } = drainable(listener);
+    // One adapter for the requests served, one for those refused by a stopping server: no asset
+    // either, since the drain starts nothing new (src/node/draining.ts).
+    const serving = (stopping: boolean) =>
+      getRequestListener(
+        async (request, env: HttpBindings | Http2Bindings) => {
+          if (!stopping) {
+            // Static assets first, as on Workers, where they never reach the Worker's code.
+            const asset = await assets.serve(request);
+            if (asset) return asset;
+          }
+          // The client's address from the socket, never from a header the client sent.
+          const address = env.incoming.socket.remoteAddress ?? "unknown";
+          recordEdge(request, address, env.outgoing, stopping);
+          return runtime.fetch(request);
+        },
+        { hostname: settings.host, errorHandler: answerUnservable },
+      );
+    const { listener: draining, drain } = drainable(serving(false), serving(true));
     const serve = oneRequestAtATime(draining);
     const server = createServer(serve);
     server.listen(settings.port, settings.host, () =>
