@@ -147,6 +147,30 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
     expect(await count(database, "SELECT count(*) FROM customers")).toBe(0);
   }, 60_000);
 
+  it("answers 503 saying it may be stored for an ingest batch its stuck primary stores late", async () => {
+    const database = scratch("stuck.db");
+    const server = await serve(database);
+    const connection = await KeptConnection.open(server.url);
+    expect((await connection.get("/healthz")).status).toBe(200);
+    // The primary stops answering (SIGSTOP: stuck, or dying) with the batch on its channel.
+    process.kill(server.pid, "SIGSTOP");
+    const batch = { messages: [chunk("stuck-job", 0, "customers", [customerRow(1)])] };
+    await connection.write(rawJsonPost("/ingest/batches", batch, auth));
+    // The worker's ask gives up after 30 s.
+    const answer = await connection.answer(40_000);
+    process.kill(server.pid, "SIGCONT");
+
+    expect(answer.status, answer.body).toBe(503);
+    expect(answer.headers["retry-after"]).toBe("1");
+    // Not "not done": the primary, running again, stores and lands it.
+    expect(JSON.parse(answer.body).detail).toContain("may have stored this batch");
+    await until(
+      () => count(database, "SELECT count(*) FROM customers"),
+      (customers) => customers === 1,
+      20_000,
+    );
+  }, 90_000);
+
   it("stops at once on SIGTERM while a crashed worker's replacement is still starting", async () => {
     const server = await serve(scratch("replacement.db"));
     const [crashed] = await workerPids(server.url);

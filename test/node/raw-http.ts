@@ -57,10 +57,15 @@ function converse(
   });
 }
 
-/** A POST of `body` as JSON, whole, as a kept-alive client writes it. */
-export function rawJsonPost(path: string, body: unknown): string {
+/** A POST of `body` as JSON, whole, as a kept-alive client writes it, with `headers` besides. */
+export function rawJsonPost(
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): string {
   const json = JSON.stringify(body);
-  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\n${extra.join("")}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`;
 }
 
 export interface RawAnswer {

@@ -66,12 +66,15 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
   const bindings: AppBindings = {
     INGEST_QUEUE: {
       sendBatch: (messages) =>
-        channel.ask({ kind: "ingest", messages: [...messages] }).catch(primaryUnavailable),
+        channel
+          .ask({ kind: "ingest", messages: [...messages] })
+          .catch(primaryUnavailable(MAYBE_STORED)),
       // The primary's queue registers the chunks in the commit that stores them.
       registersChunks: true,
     },
     WRITE_RATE_LIMITER: {
-      limit: ({ key }) => channel.ask({ kind: "rate-limit", key }).catch(primaryUnavailable),
+      limit: ({ key }) =>
+        channel.ask({ kind: "rate-limit", key }).catch(primaryUnavailable(NOT_DONE)),
     },
   };
   const app = nodeApp(
@@ -103,16 +106,26 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
   );
 }
 
+/** The rate limit is asked before any write: the request was not done. */
+const NOT_DONE = "The server is restarting or overloaded and did not do this request: retry it.";
+/**
+ * The primary stores an ingest batch before it answers: one that died, or was stuck past the ask's
+ * 30 s and carried on, may have stored it. Sending it again is safe (a redelivery).
+ */
+const MAYBE_STORED =
+  "The server did not confirm this batch in time (restarting or overloaded); it may have stored this batch: send it again, which is safe.";
+
 /**
  * The primary did not answer (killed, this worker about to exit with it; or stuck for the ask's
- * 30 s): a 503 to retry, not a 500. The rate limit is asked before any write; an ingest chunk may have been stored
- * before the primary died, and sending it again is safe.
+ * 30 s): a 503 to retry, not a 500, saying what may have been done.
  */
-function primaryUnavailable(error: unknown): never {
-  if (!(error instanceof NoAnswerError)) throw error;
-  throw new ProblemError({
-    kind: "service-unavailable",
-    detail: "The server is restarting and did not do this request: retry it.",
-    headers: { "Retry-After": "1" },
-  });
+function primaryUnavailable(detail: string): (error: unknown) => never {
+  return (error) => {
+    if (!(error instanceof NoAnswerError)) throw error;
+    throw new ProblemError({
+      kind: "service-unavailable",
+      detail,
+      headers: { "Retry-After": "1" },
+    });
+  };
 }
