@@ -28,6 +28,7 @@ export function drainable(listener: Listener, refuse: Listener): Drainable {
   return {
     listener: (incoming, outgoing) => {
       if (draining) {
+        // Whoever answers, the connection closes after it: its next request would be refused too.
         outgoing.shouldKeepAlive = false;
         refuse(incoming, outgoing);
         return;
