@@ -18,7 +18,6 @@ import { requestTelemetry } from "./lib/request-telemetry";
 import { responseHeaders } from "./lib/response-headers";
 import { configurableCors } from "./lib/security/cors";
 import { apiAccess } from "./lib/security/middleware";
-import { refuseWhileStopping } from "./lib/server-stopping";
 import { noTelemetry, type Telemetry } from "./lib/telemetry";
 import { customersRouter } from "./routes/customers/customers.index";
 import { decisionsRouter } from "./routes/decisions/decisions.index";
@@ -123,8 +122,6 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
     await next();
   });
   app.use(configurableCors());
-  // After CORS, so that a browser can read the refusal; before /readyz, which refuses too.
-  app.use(refuseWhileStopping(edge));
   app.use(
     methodNotAllowed({
       app,
@@ -136,7 +133,8 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
         }),
     }),
   );
-  // Keys and rate limits are checked before any body is read.
+  // A stopping server's refusal, keys and rate limits: before any body is read, after CORS (so
+  // that a browser can read a refusal), and before /readyz, which a stopping server refuses too.
   app.use(apiAccess(edge));
   // Before the body and database middleware: these answer without them (and /readyz reaches the
   // database itself, so that a database that cannot even be opened is "not ready", not a 500).

@@ -3,6 +3,7 @@ import type { AppConfig } from "../../config";
 import { bearerToken } from "../bearer-token";
 import { unauthorizedProblem } from "../problem";
 import type { EdgeOf } from "../request-edge";
+import { serverStoppingProblem } from "../server-stopping";
 import { bytesToHex, isKnownKey, sha256 } from "./api-keys";
 import { isRateLimitedWrite, needsApiKey } from "./paths";
 import { type RateLimiter, tooManyRequests } from "./rate-limit";
@@ -13,11 +14,15 @@ interface SecurityEnv {
 }
 
 /**
- * API keys (when `API_KEYS` is set) and the write rate limit, in one place so that each request is
- * checked once, whichever of its two paths (`/x` or `/api/x`) it came by.
+ * Whether the request may be served now: not by a server that has begun to stop, then API keys
+ * (when `API_KEYS` is set) and the write rate limit, in one place so that each request is checked
+ * once, whichever of its two paths (`/x` or `/api/x`) it came by. One middleware for the three:
+ * each layer costs every request (docs/performance.md).
  */
 export function apiAccess(edgeOf: EdgeOf): MiddlewareHandler<SecurityEnv> {
   return async (c, next) => {
+    const edge = edgeOf(c.req.raw);
+    if (edge?.stopping) throw serverStoppingProblem();
     const digests = c.get("config").apiKeyDigests;
     const key = bearerToken(c.req.header("Authorization"));
     if (digests.length > 0 && needsApiKey(c.req.path)) {
@@ -34,7 +39,7 @@ export function apiAccess(edgeOf: EdgeOf): MiddlewareHandler<SecurityEnv> {
     if (limiter && isRateLimitedWrite(c.req.method, c.req.path)) {
       // A key counts only once it is verified: otherwise any made-up token would dodge the limit.
       const verifiedKey = digests.length > 0 ? key : null;
-      const address = edgeOf(c.req.raw)?.clientAddress ?? c.req.header("CF-Connecting-IP");
+      const address = edge?.clientAddress ?? c.req.header("CF-Connecting-IP");
       const { success } = await limiter.limit({ key: await clientKey(verifiedKey, address) });
       if (!success) throw tooManyRequests();
     }
