@@ -1,9 +1,5 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../../src/node/server";
-import { settingsFromEnv } from "../../src/node/settings";
+import { describe, expect, it } from "vitest";
+import { serverPerFile } from "../node/server-per-file";
 
 /*
  * The Node server counts the write limit per socket address: a CF-Connecting-IP header is the
@@ -11,28 +7,13 @@ import { settingsFromEnv } from "../../src/node/settings";
  * must not buy a new allowance.
  */
 
-let directory: string;
-let server: RunningServer;
-
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "client-address-"));
-  server = await startServer(
-    settingsFromEnv({
-      HOST: "127.0.0.1",
-      PORT: "0",
-      DATABASE_URL: `file:${join(directory, "credit.db")}`,
-      RATE_LIMIT_PER_MINUTE: "2",
-    }),
-  );
-});
-
-afterAll(async () => {
-  await server?.close();
-  await rm(directory, { recursive: true, force: true });
+const served = serverPerFile("client-address-", {
+  HOST: "127.0.0.1",
+  RATE_LIMIT_PER_MINUTE: "2",
 });
 
 function register(index: number) {
-  return fetch(`${server.url}/register`, {
+  return fetch(`${served.server.url}/register`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "CF-Connecting-IP": `198.51.100.${index}` },
     body: JSON.stringify({

@@ -1,11 +1,6 @@
-import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../../src/node/server";
-import { settingsFromEnv } from "../../src/node/settings";
+import { describe, expect, it } from "vitest";
 import { continueExchange, statusesIn } from "../node/raw-http";
+import { apiKeySetting, serverPerFile } from "../node/server-per-file";
 
 /*
  * `Expect: 100-continue` on the Node server, over a raw socket that sends the body only after a
@@ -16,26 +11,11 @@ import { continueExchange, statusesIn } from "../node/raw-http";
 const KEYS = ["expect-continue-test-key-one-0123456789abcdef", "expect-continue-test-key-two-0123"];
 const TOKEN = "expect-continue-ingest-token";
 const RATE_LIMIT = 20;
-let directory: string;
-let server: RunningServer;
 
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "expect-continue-"));
-  server = await startServer(
-    settingsFromEnv({
-      PORT: "0",
-      DATABASE_URL: `file:${join(directory, "credit.db")}`,
-      API_KEYS: KEYS.map(
-        (key) => `sha256:${createHash("sha256").update(key).digest("hex")}`,
-      ).join(),
-      INGEST_TOKEN: TOKEN,
-      RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
-    }),
-  );
-});
-afterAll(async () => {
-  await server?.close();
-  await rm(directory, { recursive: true, force: true });
+const served = serverPerFile("expect-continue-", {
+  API_KEYS: KEYS.map(apiKeySetting).join(),
+  INGEST_TOKEN: TOKEN,
+  RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT),
 });
 
 /** A POST with `Expect: 100-continue`, its body sent only after a 100. */
@@ -49,7 +29,7 @@ function post(path: string, body: string, headers: Record<string, string> = {}) 
     ...headers,
   }).map(([name, value]) => `${name}: ${value}`);
   return continueExchange(
-    server.url,
+    served.server.url,
     `POST ${path} HTTP/1.1\r\n${lines.join("\r\n")}\r\n\r\n`,
     body,
   );
@@ -115,7 +95,7 @@ describe("Expect: 100-continue on the Node server", () => {
     const headers = bearer(KEYS[1] ?? "");
     // The limit counts per key: the second key spends it (400s: empty bodies).
     for (let write = 0; write < RATE_LIMIT; write++) {
-      const spent = await fetch(`${server.url}/register`, {
+      const spent = await fetch(`${served.server.url}/register`, {
         method: "POST",
         headers: { ...headers, "Content-Type": "application/json" },
         body: "{}",
@@ -141,7 +121,7 @@ describe("Expect: 100-continue on the Node server", () => {
     ].join("\r\n");
     const chunk = "x".repeat(8_192);
     const chunks = `${`${chunk.length.toString(16)}\r\n${chunk}\r\n`.repeat(9)}0\r\n\r\n`;
-    const { answer, bodySent } = await continueExchange(server.url, raw, chunks);
+    const { answer, bodySent } = await continueExchange(served.server.url, raw, chunks);
     expect(statusesIn(answer)).toEqual(["100", "413"]);
     expect(bodySent).toBe(true);
   });

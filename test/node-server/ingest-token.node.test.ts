@@ -1,10 +1,5 @@
-import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../../src/node/server";
-import { settingsFromEnv } from "../../src/node/settings";
+import { describe, expect, it } from "vitest";
+import { apiKeySetting, serverPerFile } from "../node/server-per-file";
 import { expectProblem } from "../support/problem";
 
 /*
@@ -14,24 +9,10 @@ import { expectProblem } from "../support/problem";
 
 const FORMER_PUBLIC_DEFAULT = "local-dev-ingest-token";
 const API_KEY = "ingest-token-test-key-5e1d0c9b8a7f6e5d4c3b2a1f0e9d8c7b";
-let directory: string;
-let server: RunningServer;
 
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "ingest-token-"));
-  server = await startServer(
-    settingsFromEnv({
-      PORT: "0",
-      DATABASE_URL: `file:${join(directory, "credit.db")}`,
-      API_KEYS: `sha256:${createHash("sha256").update(API_KEY).digest("hex")}`,
-    }),
-  );
+const served = serverPerFile("ingest-token-", {
+  API_KEYS: apiKeySetting(API_KEY),
 });
-afterAll(async () => {
-  await server?.close();
-  await rm(directory, { recursive: true, force: true });
-});
-
 describe("the Node server without INGEST_TOKEN", () => {
   it("answers 401 disabled on every ingest endpoint, for the old default token and an API key", async () => {
     const customer = {
@@ -66,7 +47,7 @@ describe("the Node server without INGEST_TOKEN", () => {
     ];
     for (const token of [FORMER_PUBLIC_DEFAULT, API_KEY]) {
       for (const [path, init] of requests) {
-        const response = await fetch(`${server.url}${path}`, {
+        const response = await fetch(`${served.server.url}${path}`, {
           ...init,
           headers: { ...init.headers, Authorization: `Bearer ${token}` },
         });
@@ -74,7 +55,9 @@ describe("the Node server without INGEST_TOKEN", () => {
         expect(problem.detail, path).toMatch(/disabled/);
       }
     }
-    const stored = await server.runtime.client.execute("SELECT count(*) AS n FROM customers");
+    const stored = await served.server.runtime.client.execute(
+      "SELECT count(*) AS n FROM customers",
+    );
     expect(stored.rows[0]?.n).toBe(0);
   });
 });

@@ -1,10 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../../src/node/server";
-import { settingsFromEnv } from "../../src/node/settings";
+import { describe, expect, it } from "vitest";
 import { rawExchange, statusesIn } from "../node/raw-http";
+import { serverPerFile } from "../node/server-per-file";
 
 /*
  * Requests pipelined on one connection (HTTP/1.1), written in one go with raw sockets against the
@@ -12,22 +8,10 @@ import { rawExchange, statusesIn } from "../node/raw-http";
  */
 
 const PORT = 19_750;
-let directory: string;
-let server: RunningServer;
 
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "pipelining-"));
-  server = await startServer(
-    settingsFromEnv({
-      PORT: String(PORT),
-      DATABASE_URL: `file:${join(directory, "credit.db")}`,
-      AS_OF_DATE: "2025-06-15",
-    }),
-  );
-});
-afterAll(async () => {
-  await server?.close();
-  await rm(directory, { recursive: true, force: true });
+const served = serverPerFile("pipelining-", {
+  PORT: String(PORT),
+  AS_OF_DATE: "2025-06-15",
 });
 
 /** A POST /register for a phone number of its own, as raw HTTP/1.1 with `extra` headers. */
@@ -48,7 +32,7 @@ function registerRequest(phone_number: number, extra = ""): string {
 describe("requests pipelined up to one with Connection: close", () => {
   it("answers each of them, then closes without answering what came after", async () => {
     const answers = await rawExchange(
-      server.url,
+      served.server.url,
       registerRequest(9_123_456_780) +
         "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" +
         "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -68,14 +52,14 @@ describe("requests pipelined after one refused with 417", () => {
   ])("are not done, since the 417 closes the connection (%s)", async (_, before) => {
     const phone = before ? 9_123_456_782 : 9_123_456_781;
     const answers = await rawExchange(
-      server.url,
+      served.server.url,
       before +
         "POST /register HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 2\r\n\r\n{}" +
         registerRequest(phone),
     );
     expect(statusesIn(answers)).toEqual([...(before ? ["200"] : []), "417"]);
     // Before, the registration after the 417 was done but never answered: this was a 409.
-    const again = await fetch(`${server.url}/register`, {
+    const again = await fetch(`${served.server.url}/register`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: registerRequest(phone).split("\r\n\r\n")[1],

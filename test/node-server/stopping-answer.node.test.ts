@@ -1,10 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningServer, startServer } from "../../src/node/server";
-import { settingsFromEnv } from "../../src/node/settings";
+import { describe, expect, it } from "vitest";
 import { continueExchange, KeptConnection, type RawAnswer, statusesIn } from "../node/raw-http";
+import { serverPerFile } from "../node/server-per-file";
 
 /*
  * The 503 of a stopping server (src/node/draining.ts) over real HTTP, next to any other answer:
@@ -13,23 +9,9 @@ import { continueExchange, KeptConnection, type RawAnswer, statusesIn } from "..
  */
 
 const ORIGIN = "https://lender.example";
-let directory: string;
-let server: RunningServer;
 
-beforeAll(async () => {
-  directory = await mkdtemp(join(tmpdir(), "stopping-answer-"));
-  server = await startServer(
-    settingsFromEnv({
-      PORT: "0",
-      DATABASE_URL: `file:${join(directory, "credit.db")}`,
-      CORS_ORIGINS: ORIGIN,
-    }),
-  );
-});
-
-afterAll(async () => {
-  await server.close();
-  await rm(directory, { recursive: true, force: true });
+const served = serverPerFile("stopping-answer-", {
+  CORS_ORIGINS: ORIGIN,
 });
 
 /** A browser's GET of `path` from ORIGIN, with the caller's own request id. */
@@ -47,17 +29,17 @@ const headerNames = ({ headers }: RawAnswer) =>
 
 describe("the answer to a request that begins while the server stops", () => {
   it("carries the headers of every other answer: CORS, the caller's request id", async () => {
-    const connection = await KeptConnection.open(server.url);
+    const connection = await KeptConnection.open(served.server.url);
     await browserGet(connection, "/api/nope", "before-the-stop");
     const before = await connection.answer();
     expect(before.status).toBe(404);
 
-    const stopping = server.close();
+    const stopping = served.server.close();
     await browserGet(connection, "/api/nope", "after-the-stop");
     const after = await connection.answer();
     // A new connection within the linger, whose body the app would read: not asked for.
     const upload = await continueExchange(
-      server.url,
+      served.server.url,
       "POST /register HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n",
       "{}",
     );
