@@ -10,6 +10,11 @@ const HAS_EDGE_WHITESPACE = /^[\t ]|[\t ]$/;
  * The request with every header value trimmed, as Node would have parsed it; a request with
  * nothing to trim, nearly every one, is passed on as it is. Trimmed by hand: workerd copies one
  * `Headers` into another as it stands.
+ *
+ * The trimmed headers shadow the request's own; the request itself is kept. A copy made with
+ * `new Request(request, { headers })` took the body over, and when the app answered without
+ * reading it (a 413, 401, 404 or 415) `wrangler dev` failed the next request to reach it, another
+ * client's POST included, with a 503 "Your worker restarted mid-request", not done.
  */
 export function withTrimmedHeaders(request: Request): Request {
   if (!needsTrimming(request.headers)) return request;
@@ -17,7 +22,8 @@ export function withTrimmedHeaders(request: Request): Request {
   for (const [name, value] of request.headers) {
     headers.append(name, value.replace(EDGE_WHITESPACE, ""));
   }
-  return new Request(request, { headers });
+  Object.defineProperty(request, "headers", { value: headers });
+  return request;
 }
 
 /** Stops at the first value to trim, and copies nothing on the way (this runs on every request). */

@@ -22,7 +22,11 @@ interface RawResponse {
   body: string;
 }
 
-/** One request written byte for byte, so a header value keeps the whitespace it was sent with. */
+/**
+ * One request written byte for byte, so a header value keeps the whitespace it was sent with.
+ * Resolves once the answer's `Content-Length` has arrived, as a client that reads the answer and
+ * moves on does, then closes the socket.
+ */
 function raw(method: string, path: string, headers: string[], body = ""): Promise<RawResponse> {
   const { port } = new URL(worker.url);
   const lines = [
@@ -38,27 +42,34 @@ function raw(method: string, path: string, headers: string[], body = ""): Promis
     const socket = connect(Number(port), "127.0.0.1", () => {
       socket.write(`${lines.join("\r\n")}\r\n\r\n${body}`);
     });
-    let text = "";
-    socket.setEncoding("utf8");
-    socket.on("data", (chunk: string) => {
-      text += chunk;
+    let received = Buffer.alloc(0);
+    socket.on("data", (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const response = parseResponse(received);
+      if (response) {
+        socket.destroy();
+        resolve(response);
+      }
     });
     socket.on("error", reject);
-    socket.on("end", () => {
-      const [head = "", rest = ""] = text.split("\r\n\r\n");
-      const [statusLine = "", ...fields] = head.split("\r\n");
-      resolve({
-        status: Number(statusLine.split(" ")[1]),
-        headers: new Map(
-          fields.map((field) => {
-            const colon = field.indexOf(":");
-            return [field.slice(0, colon).toLowerCase(), field.slice(colon + 1).trim()];
-          }),
-        ),
-        body: rest,
-      });
-    });
+    socket.on("end", () => reject(new Error(`connection closed mid-answer: ${received}`)));
   });
+}
+
+/** The answer, once its headers and `Content-Length` bytes of body have arrived; else null. */
+function parseResponse(received: Buffer): RawResponse | null {
+  const end = received.indexOf("\r\n\r\n");
+  if (end < 0) return null;
+  const [statusLine = "", ...fields] = received.subarray(0, end).toString("latin1").split("\r\n");
+  const headers = new Map(
+    fields.map((field): [string, string] => {
+      const colon = field.indexOf(":");
+      return [field.slice(0, colon).toLowerCase(), field.slice(colon + 1).trim()];
+    }),
+  );
+  const body = received.subarray(end + 4);
+  if (body.length < Number(headers.get("content-length") ?? 0)) return null;
+  return { status: Number(statusLine.split(" ")[1]), headers, body: body.toString("utf8") };
 }
 
 async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
@@ -103,5 +114,31 @@ describe("header values ending in whitespace, on the Worker", () => {
     ]);
     expect(statement.status, statement.body).toBe(200);
     expect(JSON.parse(statement.body).payments).toHaveLength(1);
+  });
+
+  it("leave the server answering the next request when the app answers without reading the body", async () => {
+    // A refusal given before the body is read: over the size limit, and no such route.
+    const refusals = [
+      { path: "/register", body: JSON.stringify({ padding: "x".repeat(70 * 1024) }), status: 413 },
+      { path: "/no-such-route", body: JSON.stringify({ padding: "x" }), status: 404 },
+    ];
+    for (const [index, { path, body, status }] of refusals.entries()) {
+      const refused = await raw("POST", path, ["X-Padding: trimmed "], body);
+      expect(refused.status, refused.body).toBe(status);
+      // Another client's write, next: it used to be a 503 from wrangler dev ("Your worker restarted
+      // mid-request"), not done, because the trimmed copy of the request had taken its body.
+      const next = await fetch(`${worker.url}/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          first_name: "Next",
+          last_name: "Client",
+          age: 30,
+          monthly_income: 100000,
+          phone_number: 9123456790 + index,
+        }),
+      });
+      expect(next.status, await next.clone().text()).toBe(201);
+    }
   });
 });
