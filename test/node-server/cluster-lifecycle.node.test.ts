@@ -120,32 +120,40 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
     expect(await count(database, "SELECT count(*) FROM loans")).toBe(6);
   }, 180_000);
 
-  it("answers 503, not a stack trace, for a write a worker reads after kill -9 of its primary", async () => {
-    const database = scratch("orphaned.db");
-    const server = await serve(database);
-    const connection = await KeptConnection.open(server.url);
-    const worker = Number((await connection.get("/healthz")).headers["x-worker-pid"]);
-    // The worker is stopped while the request arrives and the primary dies: when it runs again it
-    // reads the request before it sees its channel to the primary closed.
-    process.kill(worker, "SIGSTOP");
-    await connection.write(rawJsonPost("/register", registration(50_000)));
-    process.kill(server.pid, "SIGKILL");
-    await server.exited;
-    process.kill(worker, "SIGCONT");
+  // Each asks the primary: the write its rate limit, /metrics the cluster's sum.
+  it.each([
+    ["a write", rawJsonPost("/register", registration(50_000))],
+    ["GET /metrics", "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n"],
+  ])(
+    "answers 503, not a stack trace, for %s a worker reads after kill -9 of its primary",
+    async (_, request) => {
+      const database = scratch(`orphaned-${servers.length}.db`);
+      const server = await serve(database);
+      const connection = await KeptConnection.open(server.url);
+      const worker = Number((await connection.get("/healthz")).headers["x-worker-pid"]);
+      // The worker is stopped while the request arrives and the primary dies: when it runs again it
+      // reads the request before it sees its channel to the primary closed.
+      process.kill(worker, "SIGSTOP");
+      await connection.write(request);
+      process.kill(server.pid, "SIGKILL");
+      await server.exited;
+      process.kill(worker, "SIGCONT");
 
-    // Before, the rate limit's ask failed with EPIPE, an 'error' nobody handled: the worker died
-    // with a stack trace and the client saw its connection reset.
-    const answer = await connection.answer();
-    expect(answer.status, server.output()).toBe(503);
-    expect(answer.headers["retry-after"]).toBe("1");
-    await until(
-      () => running(worker),
-      (alive) => !alive,
-      20_000,
-    );
-    expect(server.output()).not.toContain("EPIPE");
-    expect(await count(database, "SELECT count(*) FROM customers")).toBe(0);
-  }, 60_000);
+      // Before, the rate limit's ask failed with EPIPE, an 'error' nobody handled: the worker died
+      // with a stack trace and the client saw its connection reset.
+      const answer = await connection.answer();
+      expect(answer.status, server.output()).toBe(503);
+      expect(answer.headers["retry-after"]).toBe("1");
+      await until(
+        () => running(worker),
+        (alive) => !alive,
+        20_000,
+      );
+      expect(server.output()).not.toContain("EPIPE");
+      expect(await count(database, "SELECT count(*) FROM customers")).toBe(0);
+    },
+    60_000,
+  );
 
   it("answers 503 saying it may be stored for an ingest batch its stuck primary stores late", async () => {
     const database = scratch("stuck.db");

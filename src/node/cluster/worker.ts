@@ -84,7 +84,7 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
       metrics,
       exposition: {
         contentType: metrics.registry.contentType,
-        metrics: () => channel.ask({ kind: "metrics" }),
+        metrics: () => channel.ask({ kind: "metrics" }).catch(primaryUnavailable(NO_METRICS)),
       },
     },
     fault,
@@ -108,6 +108,8 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
 
 /** The rate limit is asked before any write: the request was not done. */
 const NOT_DONE = "The server is restarting or overloaded and did not do this request: retry it.";
+/** The cluster's metrics are summed by the primary; this worker's own would be a part of them. */
+const NO_METRICS = "The server is restarting or overloaded and could not sum its metrics: retry.";
 /**
  * The primary stores an ingest batch before it answers: one that died, or was stuck past the ask's
  * 30 s and carried on, may have stored it. Sending it again is safe (a redelivery).
