@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Result, RunOptions } from "axe-core";
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/lib/local-worker";
+import { apiKeySetting } from "../node/server-per-file";
 import { fact, fillByLabel, loanRequest, openView, type View, view } from "./support/console-page";
 import type { Session } from "./support/session";
 import { useBrowserAndWorker } from "./support/suite";
@@ -268,7 +269,7 @@ describe("the console's accessibility", () => {
 });
 
 const KEY = `a11y-test-${randomBytes(24).toString("hex")}`;
-const DIGEST = `sha256:${createHash("sha256").update(KEY).digest("hex")}`;
+const DIGEST = apiKeySetting(KEY);
 
 describe("the console's accessibility with API keys on", () => {
   const suite = useBrowserAndWorker(() => startLocalWorker({ API_KEYS: DIGEST }), {

@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/lib/local-worker";
+import { apiKeySetting } from "../node/server-per-file";
 import { registerInConsole, storedKey } from "./support/console-page";
 import { useBrowserAndWorker } from "./support/suite";
 
@@ -11,7 +12,7 @@ import { useBrowserAndWorker } from "./support/suite";
  */
 
 const KEY = `console-test-${randomBytes(24).toString("hex")}`;
-const DIGEST = `sha256:${createHash("sha256").update(KEY).digest("hex")}`;
+const DIGEST = apiKeySetting(KEY);
 
 const suite = useBrowserAndWorker(() => startLocalWorker({ API_KEYS: DIGEST }));
 const url = suite.url;
