@@ -35,6 +35,15 @@ describe("ingest endpoints", () => {
     expect(response.headers.get("www-authenticate")).toMatch(/^Bearer/);
   });
 
+  it("are never kept by a cache, refused or answered", async () => {
+    for (const headers of [{}, AUTH]) {
+      for (const path of ["/ingest/summary", "/ingest/jobs/no-such-job"]) {
+        const response = await call(path, { headers });
+        expect(response.headers.get("cache-control"), path).toBe("no-store");
+      }
+    }
+  });
+
   it("are disabled when no token is configured", async () => {
     const response = await call("/ingest/summary", { headers: AUTH, env: { INGEST_TOKEN: "" } });
     const body = await expectProblem(response, 401);

@@ -13,6 +13,12 @@ const MAX_INGEST_BODY_BYTES = 512 * 1024;
  * script (src/ingest), not zod, so they are plain routes and not part of the public API document.
  */
 export const ingestRouter = new Hono<AppEnv>({ strict: false })
+  // As on the API's paths (src/lib/response-headers.ts): job reports name customers and rows, and
+  // no cache, a browser's included, may keep an answer given for the operator's token.
+  .use(async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  })
   .use(requireBearerToken<AppEnv>((c) => c.get("config").ingestToken, "ingest"))
   .use(
     bodyLimit({
