@@ -116,7 +116,6 @@ function edgeProblem(init: ProblemInit, instance: string) {
     ["Connection", "close"],
     ["Cache-Control", "no-store"],
     ["X-Request-Id", requestId],
-    ...Object.entries(init.headers ?? {}),
     ...SECURITY_HEADERS,
   ];
   return { status: problem.status, body, headers };
