@@ -163,6 +163,15 @@ export function unauthorizedProblem(detail: string, realm: string): ProblemError
   });
 }
 
+/** A 503 the client may retry after `retryAfterSeconds`; `detail` says what was done, if anything. */
+export function serviceUnavailableProblem(detail: string, retryAfterSeconds: number): ProblemError {
+  return new ProblemError({
+    kind: "service-unavailable",
+    detail,
+    headers: { "Retry-After": String(retryAfterSeconds) },
+  });
+}
+
 export function conflictProblem(detail: string, retryAfterSeconds?: number): ProblemError {
   return new ProblemError({
     kind: "conflict",

@@ -1,12 +1,14 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppConfig } from "../../config";
 import { bearerToken } from "../bearer-token";
-import { unauthorizedProblem } from "../problem";
+import { serviceUnavailableProblem, unauthorizedProblem } from "../problem";
 import type { EdgeOf } from "../request-edge";
-import { serverStoppingProblem } from "../server-stopping";
 import { bytesToHex, isKnownKey, sha256 } from "./api-keys";
 import { isRateLimitedWrite, needsApiKey } from "./paths";
 import { type RateLimiter, tooManyRequests } from "./rate-limit";
+
+/** Seconds a client refused by a stopping server waits before it retries (another, or this one restarted). */
+const STOPPING_RETRY_AFTER_S = 1;
 
 interface SecurityEnv {
   Bindings: { WRITE_RATE_LIMITER?: RateLimiter };
@@ -22,7 +24,14 @@ interface SecurityEnv {
 export function apiAccess(edgeOf: EdgeOf): MiddlewareHandler<SecurityEnv> {
   return async (c, next) => {
     const edge = edgeOf(c.req.raw);
-    if (edge?.stopping) throw serverStoppingProblem();
+    // A server that has begun to stop (the Node server's drain, src/node/draining.ts) starts
+    // nothing: refused here, by the app, so the answer carries the request id, CORS and the rest.
+    if (edge?.stopping) {
+      throw serviceUnavailableProblem(
+        "The server is shutting down and did not start this request: retry it.",
+        STOPPING_RETRY_AFTER_S,
+      );
+    }
     const digests = c.get("config").apiKeyDigests;
     const key = bearerToken(c.req.header("Authorization"));
     if (digests.length > 0 && needsApiKey(c.req.path)) {

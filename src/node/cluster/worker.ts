@@ -1,5 +1,5 @@
 import type { AppBindings } from "../../app-env";
-import { ProblemError } from "../../lib/problem";
+import { serviceUnavailableProblem } from "../../lib/problem";
 import { openLibsqlDatabase } from "../database";
 import { createNodeMetrics } from "../metrics";
 import { nodeApp } from "../runtime";
@@ -124,10 +124,6 @@ const MAYBE_STORED =
 function primaryUnavailable(detail: string): (error: unknown) => never {
   return (error) => {
     if (!(error instanceof NoAnswerError)) throw error;
-    throw new ProblemError({
-      kind: "service-unavailable",
-      detail,
-      headers: { "Retry-After": "1" },
-    });
+    throw serviceUnavailableProblem(detail, 1);
   };
 }
