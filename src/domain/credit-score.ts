@@ -13,7 +13,7 @@ export interface ScoredLoan {
   emisPaidOnTime: number;
   /**
    * Schedule periods settled, late or on time (docs/servicing.md). Null or absent: as many as were
-   * paid on time (a workbook loan before its first API payment; records before model 2026-12.15).
+   * paid on time (any loan before its first API payment; records before model 2026-12.15).
    */
   periodsSettled?: number | null;
   startDate: string;

@@ -46,7 +46,7 @@ const decisionInputLoanSchema = z
     emis_paid_on_time: z.number().int(),
     periods_settled: z.number().int().nullable().openapi({
       description:
-        "Schedule periods settled by then, late or on time; the on-time score reads which instalments were paid from it. null for a workbook loan before its first API payment (as many as emis_paid_on_time), and in records made before model 2026-12.15",
+        "Schedule periods settled by then, late or on time; the on-time score reads which instalments were paid from it. null for a loan before its first API payment (as many as emis_paid_on_time: a workbook loan's recorded count, 0 for a loan booked through the API), and in records made before model 2026-12.15",
     }),
     start_date: isoDateSchema,
     end_date: isoDateSchema,
