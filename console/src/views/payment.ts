@@ -74,6 +74,9 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
         key = crypto.randomUUID();
         if (amount) amount.value = "";
         show("payment-result");
+        // The previous loan's instalment and payoff, left while this one's are read (or when that
+        // read fails), read as this loan's: an officer could key another loan's payoff here.
+        show("payment-due");
       }
       target = { customerId: loan.customer.id, loanId: loan.loan_id };
       if (panel) panel.hidden = false;
