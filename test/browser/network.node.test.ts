@@ -1,5 +1,6 @@
+import type { Route } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { view } from "./support/console-page";
+import { fillByLabel, loanRequest, view } from "./support/console-page";
 import { startNodeServer } from "./support/node-server";
 import { useBrowserAndWorker } from "./support/suite";
 
@@ -52,5 +53,78 @@ describe("the console on an unreliable network", () => {
     await loan.locator("#loan-result").getByText(`Loan ${second}`, { exact: true }).waitFor();
     await loan.locator("#loan-form-error").filter({ hasText: /\S/ }).waitFor();
     expect(await due.innerText()).toBe("");
+  });
+});
+
+describe("answers the console does not expect", () => {
+  // What a proxy, a captive portal or the network can answer for the API.
+  const answers: [string, Parameters<Route["fulfill"]>[0] | "connectionreset", RegExp][] = [
+    ["a connection reset", "connectionreset", /no answer from the API.*send it again/],
+    [
+      "a proxy's HTML 502",
+      { status: 502, contentType: "text/html", body: "<html><h1>502 Bad Gateway</h1></html>" },
+      /answered 502 Bad Gateway.*Try again in a moment/,
+    ],
+    [
+      "a plain-text 429 with Retry-After",
+      {
+        status: 429,
+        headers: { "Retry-After": "60" },
+        contentType: "text/plain",
+        body: "Slow down",
+      },
+      /answered 429 .*Try again in 60 s/,
+    ],
+    [
+      "a JSON 500 that is no problem",
+      { status: 500, contentType: "application/json", body: '{"error":"boom","errors":"none"}' },
+      /answered 500 .*Try again/,
+    ],
+    ["an empty 204", { status: 204, body: "" }, /the answer \(204\) was not the API's/],
+    [
+      "a sign-in page answering 200",
+      { status: 200, contentType: "text/html", body: "<html>Sign in to the Wi-Fi</html>" },
+      /the answer \(200\) was not the API's/,
+    ],
+    [
+      "JSON of another shape",
+      { status: 201, contentType: "application/json", body: '{"ok":true}' },
+      /form this console does not know.*look at the customer's loans/,
+    ],
+  ];
+
+  it("says what happened in words, keeps the form as typed and lets the officer send it again", async () => {
+    const { customerId } = await customerWithLoans();
+    const { page } = suite.session();
+    await page.goto(url("/#book"));
+    const book = view(page, "book");
+    await fillByLabel(book, loanRequest(customerId, 50_000, 14, 12));
+    const button = book.getByRole("button", { name: "Book" });
+    const alert = book.getByRole("alert");
+    const keys: (string | undefined)[] = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith("/create-loan")) keys.push(request.headers()["idempotency-key"]);
+    });
+    for (const [name, answer, message] of answers) {
+      await page.route("**/create-loan", (route) =>
+        answer === "connectionreset" ? route.abort(answer) : route.fulfill(answer),
+      );
+      await button.click();
+      // Each message is its answer's own: the previous one, until the press clears it, never matches.
+      await alert.filter({ hasText: message }).waitFor();
+      const shown = await alert.innerText();
+      expect(shown, name).toMatch(message);
+      expect(shown, name).not.toMatch(/undefined|HTTP \d|Cannot read|Failed to fetch|[{<]/);
+      expect(await button.isEnabled(), name).toBe(true);
+      expect(await book.getByLabel("Loan amount").inputValue(), name).toBe("50000");
+      await page.unroute("**/create-loan");
+    }
+    // The real API at last: one loan, booked once under the key every failed try sent.
+    await button.click();
+    await book.getByText(/^Booked loan \d+$/).waitFor();
+    const loans = await fetch(url(`/view-loans/${customerId}`));
+    expect(((await loans.json()) as unknown[]).length).toBe(1);
+    expect(keys).toHaveLength(answers.length + 1);
+    expect(new Set(keys).size).toBe(1);
   });
 });
