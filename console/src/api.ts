@@ -85,18 +85,31 @@ export class NoApiAnswer extends Error {}
 const SEND_AGAIN =
   "Check the connection, then send it again: a booking or payment sent again unchanged is not made twice.";
 
+/*
+ * How long the console waits for an answer. Fetch itself waits for ever on a connection gone
+ * quiet, and the form stayed disabled with no word. Longer than the API's own slowest answer (a
+ * cluster worker's 30 s wait for its primary, then a 503), so a slow server still gets to say why.
+ */
+const ANSWER_WITHIN_S = 45;
+
 /** The request and its whole answer; a failure on the way is a NoApiAnswer, not "Failed to fetch". */
 async function send(
   path: string,
   init: RequestInit,
 ): Promise<{ response: Response; text: string }> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ANSWER_WITHIN_S * 1000);
   try {
-    const response = await fetch(path, init);
+    const response = await fetch(path, { ...init, signal: controller.signal });
     return { response, text: await response.text() };
   } catch {
     throw new NoApiAnswer(
-      `no answer from the API: the connection failed or was cut. ${SEND_AGAIN}`,
+      controller.signal.aborted
+        ? `no answer from the API within ${ANSWER_WITHIN_S} s. ${SEND_AGAIN}`
+        : `no answer from the API: the connection failed or was cut. ${SEND_AGAIN}`,
     );
+  } finally {
+    clearTimeout(timer);
   }
 }
 

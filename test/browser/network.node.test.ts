@@ -56,6 +56,40 @@ describe("the console on an unreliable network", () => {
   });
 });
 
+describe("a request that is never answered", () => {
+  it("is given up after 45 s with a message, and the same booking can be sent again", async () => {
+    const { customerId } = await customerWithLoans();
+    const { page } = suite.session();
+    // The page's timers under the test's hand: 45 s pass without the test waiting them out.
+    await page.clock.install();
+    await page.goto(url("/#book"));
+    const book = view(page, "book");
+    await fillByLabel(book, loanRequest(customerId, 50_000, 14, 12));
+    const button = book.getByRole("button", { name: "Book" });
+    const keys: (string | undefined)[] = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith("/create-loan")) keys.push(request.headers()["idempotency-key"]);
+    });
+    // A connection gone quiet: the request leaves and nothing comes back.
+    await page.route("**/create-loan", () => undefined, { times: 1 });
+    await button.click();
+    await page.clock.runFor(44_000);
+    expect(await button.isDisabled()).toBe(true);
+    await page.clock.runFor(1_000);
+    await book
+      .getByRole("alert")
+      .getByText(/no answer from the API within 45 s/)
+      .waitFor();
+    expect(await button.isEnabled()).toBe(true);
+    expect(await book.getByLabel("Loan amount").inputValue()).toBe("50000");
+
+    await button.click();
+    await book.getByText(/^Booked loan \d+$/).waitFor();
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(1);
+  });
+});
+
 describe("answers the console does not expect", () => {
   // What a proxy, a captive portal or the network can answer for the API.
   const answers: [string, Parameters<Route["fulfill"]>[0] | "connectionreset", RegExp][] = [
