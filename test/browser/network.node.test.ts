@@ -1,4 +1,4 @@
-import type { Route } from "playwright-core";
+import type { Page, Route } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { fillByLabel, loanRequest, view } from "./support/console-page";
 import { startNodeServer } from "./support/node-server";
@@ -37,6 +37,16 @@ async function customerWithLoans(...amounts: number[]) {
   return { customerId: customer_id, loanIds };
 }
 
+/** The booking form, opened and filled for a new customer's loan of 50,000. */
+async function bookingTyped() {
+  const { customerId } = await customerWithLoans();
+  const { page } = suite.session();
+  await page.goto(url("/#book"));
+  const book = view(page, "book");
+  await fillByLabel(book, loanRequest(customerId, 50_000, 14, 12));
+  return { customerId, page, book };
+}
+
 describe("the console on an unreliable network", () => {
   it("does not show one loan's instalment and payoff under another whose figures did not arrive", async () => {
     const { loanIds } = await customerWithLoans(100_000, 200_000);
@@ -58,13 +68,9 @@ describe("the console on an unreliable network", () => {
 
 describe("a request that is never answered", () => {
   it("is given up after 45 s with a message, and the same booking can be sent again", async () => {
-    const { customerId } = await customerWithLoans();
-    const { page } = suite.session();
     // The page's timers under the test's hand: 45 s pass without the test waiting them out.
-    await page.clock.install();
-    await page.goto(url("/#book"));
-    const book = view(page, "book");
-    await fillByLabel(book, loanRequest(customerId, 50_000, 14, 12));
+    await suite.session().page.clock.install();
+    const { page, book } = await bookingTyped();
     const button = book.getByRole("button", { name: "Book" });
     const keys: (string | undefined)[] = [];
     page.on("request", (request) => {
@@ -128,11 +134,7 @@ describe("answers the console does not expect", () => {
   ];
 
   it("says what happened in words, keeps the form as typed and lets the officer send it again", async () => {
-    const { customerId } = await customerWithLoans();
-    const { page } = suite.session();
-    await page.goto(url("/#book"));
-    const book = view(page, "book");
-    await fillByLabel(book, loanRequest(customerId, 50_000, 14, 12));
+    const { customerId, page, book } = await bookingTyped();
     const button = book.getByRole("button", { name: "Book" });
     const alert = book.getByRole("alert");
     const keys: (string | undefined)[] = [];
@@ -160,5 +162,75 @@ describe("answers the console does not expect", () => {
     expect(((await loans.json()) as unknown[]).length).toBe(1);
     expect(keys).toHaveLength(answers.length + 1);
     expect(new Set(keys).size).toBe(1);
+  });
+});
+
+describe("a reload while a booking or payment is unanswered", () => {
+  /**
+   * Lets one request to `pattern` reach the API and holds its answer back; the page is reloaded
+   * once the API has it, and the answer is then cut off (a held request would stall the reload).
+   */
+  async function reloadOnceReached(page: Page, pattern: string, send: () => Promise<void>) {
+    let reached: () => void = () => undefined;
+    let reload: () => void = () => undefined;
+    const atApi = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const reloading = new Promise<void>((resolve) => {
+      reload = resolve;
+    });
+    await page.route(
+      pattern,
+      async (route) => {
+        await route.fetch();
+        reached();
+        await reloading;
+        await route.abort("connectionreset").catch(() => undefined);
+      },
+      { times: 1 },
+    );
+    await send();
+    await atApi;
+    const reloaded = page.reload();
+    reload();
+    await reloaded;
+  }
+
+  it("brings the booking back with its key: pressed again, it is replayed, not booked twice", async () => {
+    const { customerId, page, book } = await bookingTyped();
+    await reloadOnceReached(page, "**/create-loan", () =>
+      book.getByRole("button", { name: "Book" }).click(),
+    );
+
+    expect(await book.getByLabel("Loan amount").inputValue()).toBe("50000");
+    expect(await book.getByLabel("Customer ID").inputValue()).toBe(String(customerId));
+    await book.getByText(/^A booking sent before this page was reloaded got no answer/).waitFor();
+    await book.getByRole("button", { name: "Book" }).click();
+    await book
+      .getByText(/^Already sent: this is the first answer; nothing new was booked/)
+      .waitFor();
+    const loans = await fetch(url(`/view-loans/${customerId}`));
+    expect(((await loans.json()) as unknown[]).length).toBe(1);
+  });
+
+  it("brings the payment back on its loan with its key: pressed again, it is recorded once", async () => {
+    const { customerId, loanIds } = await customerWithLoans(100_000);
+    const [loanId] = loanIds as [number];
+    const { page } = suite.session();
+    await page.goto(url(`/#loan/${loanId}`));
+    const loan = view(page, "loan");
+    await loan.locator("#payment-due").getByText("Period 1, due 2025-07-15").waitFor();
+    await fillByLabel(loan, { Amount: "8978.71" });
+    await reloadOnceReached(page, "**/make-payment/**", () =>
+      loan.getByRole("button", { name: "Pay" }).click(),
+    );
+
+    await loan.locator("#payment-due").getByText("Period 2, due 2025-08-15").waitFor();
+    expect(await loan.getByLabel("Amount").inputValue()).toBe("8978.71");
+    await loan.getByText(/^The payment in the Amount field was sent and got no answer/).waitFor();
+    await loan.getByRole("button", { name: "Pay" }).click();
+    await loan.getByText(/^Already sent: this is the first answer; nothing new was paid/).waitFor();
+    const statement = await fetch(url(`/view-statement/${customerId}/${loanId}`));
+    expect(((await statement.json()) as { payments: unknown[] }).payments).toHaveLength(1);
   });
 });
