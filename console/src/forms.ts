@@ -1,4 +1,4 @@
-import { ApiError, type FieldError } from "./api";
+import { ApiError, type FieldError, NoApiAnswer } from "./api";
 import { show } from "./render";
 
 /*
@@ -30,7 +30,12 @@ function clearErrors(form: HTMLFormElement): void {
 /** An error in one sentence, for a place with no fields: the API's detail, or why the request failed. */
 export function errorText(error: unknown): string {
   if (error instanceof ApiError) return error.detail || error.title;
-  return `The request failed: ${(error as Error).message}`;
+  if (error instanceof NoApiAnswer) return `The request failed: ${error.message}`;
+  // A script error showing an answer: JSON of a shape this console does not know, such as an API
+  // deployed since the page was loaded. Its message ("Cannot read properties…") is for developers;
+  // the officer is told to look before resending, as a reload starts a new Idempotency-Key.
+  console.error(error);
+  return "The API answered in a form this console does not know (it may have been updated since this page was loaded). Reload the page, and look at the customer's loans before booking or paying again.";
 }
 
 /** Shows an error: per field next to its input, the rest in the form's alert region. */
@@ -64,6 +69,14 @@ function showError(form: HTMLFormElement, error: unknown): void {
       .join(" ");
   }
   first?.focus();
+}
+
+/** Puts values into the form's fields by name, as if typed (no input event: the request is the same). */
+export function fillForm(form: HTMLFormElement, values: Record<string, string | number>): void {
+  for (const [name, value] of Object.entries(values)) {
+    const input = form.querySelector<HTMLInputElement>(`input[name="${CSS.escape(name)}"]`);
+    if (input) input.value = String(value);
+  }
 }
 
 /** Shows a message of the view's own wording under a field, marked and focused as showError does. */

@@ -1,5 +1,5 @@
 import { detectApiKey, setUpApiKeyPanel } from "./api-key";
-import { submitLatest } from "./forms";
+import { fillForm, submitLatest } from "./forms";
 import { setUpBook } from "./views/book";
 import { setUpCheck } from "./views/check";
 import { setUpDecisions } from "./views/decisions";
@@ -45,10 +45,10 @@ function decoded(value: string): string {
 /** A view opened by a link with its ids in the hash looks them up at once. */
 function submitWith(formId: string, fields: Record<string, string>): void {
   const target = form(formId);
-  for (const [field, value] of Object.entries(fields)) {
-    const input = target.querySelector<HTMLInputElement>(`input[name=${field}]`);
-    if (input) input.value = decoded(value);
-  }
+  fillForm(
+    target,
+    Object.fromEntries(Object.entries(fields).map(([field, value]) => [field, decoded(value)])),
+  );
   submitLatest(target);
 }
 

@@ -1,37 +1,13 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { LocalWorker } from "../../scripts/lib/local-worker";
-import { startServer } from "../../src/node/server";
-import { settingsFromEnv } from "../../src/node/settings";
 import { registerInConsole } from "./support/console-page";
 import { expectDocsRenderEveryOperation } from "./support/docs-page";
+import { startNodeServer } from "./support/node-server";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
  * What the Node server advertises works in a browser as on the Worker: the console at / and
  * /console and the API reference at /docs, served from the same built public/ files.
  */
-
-async function startNodeServer(): Promise<LocalWorker> {
-  const directory = await mkdtemp(join(tmpdir(), "browser-node-server-"));
-  const server = await startServer(
-    settingsFromEnv({
-      PORT: "0",
-      DATABASE_URL: `file:${join(directory, "credit.db")}`,
-      AS_OF_DATE: "2025-06-15",
-    }),
-  );
-  return {
-    url: server.url,
-    token: "",
-    stop: async () => {
-      await server.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
 
 const suite = useBrowserAndWorker(startNodeServer);
 const url = suite.url;

@@ -276,7 +276,9 @@ describe("loan servicing in the console", () => {
       { times: 1 },
     );
     await loan.getByRole("button", { name: "Pay" }).click();
-    await formError.getByText("HTTP 502").waitFor();
+    await formError
+      .getByText(/^The server answered 502 Bad Gateway without the API.s explanation/)
+      .waitFor();
     expect(await amount.inputValue()).toBe(String(instalment));
 
     // Retried once more, and answered: the first payment's receipt, nothing new paid.

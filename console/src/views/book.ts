@@ -1,24 +1,38 @@
 import { api } from "../api";
-import { onSubmit } from "../forms";
+import { fillForm, onSubmit } from "../forms";
 import { facts, h, money, percent, show } from "../render";
 import type { CreateLoanResult } from "../types";
+import { unanswered, untilAnswered } from "../unanswered";
 import { reasonList } from "./check";
 
 /*
  * Booking sends an Idempotency-Key that stays the same until the form changes: a double click or
  * a retry after a network error books one loan; editing the form starts a new request. A refusal
- * also ends the request: pressing Book again asks for a new decision.
+ * also ends the request: pressing Book again asks for a new decision. A booking still unanswered
+ * when the page is reloaded comes back, with its key, to be sent again.
  */
 export function setUpBook(form: HTMLFormElement): void {
-  let key = crypto.randomUUID();
+  const pending = unanswered("book");
+  let key = pending?.key ?? crypto.randomUUID();
   form.addEventListener("input", () => {
     key = crypto.randomUUID();
   });
+  if (pending) {
+    fillForm(form, pending.values);
+    show(
+      "book-result",
+      h(
+        "p",
+        { class: "replayed" },
+        "A booking sent before this page was reloaded got no answer: it may have been booked. Press Book to send it again unchanged; if it was booked, its first answer is shown and nothing new is booked.",
+      ),
+    );
+  }
   onSubmit(form, async (values) => {
     const sent = key;
-    const { status, headers, body } = await api<CreateLoanResult>("POST", "/create-loan", values, {
-      "Idempotency-Key": sent,
-    });
+    const { status, headers, body } = await untilAnswered("book", { key: sent, values }, () =>
+      api<CreateLoanResult>("POST", "/create-loan", values, { "Idempotency-Key": sent }),
+    );
     const booked = status === 201 && body.loan_id !== null;
     const replayed = headers.get("Idempotent-Replayed") === "true";
     // A refusal is kept for 24 hours under its key: pressed again, the form showed it even after

@@ -2,12 +2,14 @@ import { ApiError, api } from "../api";
 import { onSubmit, showFieldError } from "../forms";
 import { facts, h, money, show } from "../render";
 import type { LoanDetail, PaymentResult, Statement } from "../types";
+import { unanswered, untilAnswered } from "../unanswered";
 
 /*
  * Taking a payment on the loan shown in the loan view. Like booking, it sends an Idempotency-Key
  * that stays the same until the form is edited (or another loan is shown): a double click or a
  * retry after a network error or a 5xx records one payment. Unlike a booked loan, a receipt ends
  * the request: the amount is cleared and a new key started, as the next payment is another one.
+ * A payment still unanswered when the page is reloaded comes back, with its key, on its loan.
  */
 
 export interface PaymentPanel {
@@ -27,7 +29,7 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
   const panel = document.getElementById("payment-panel");
   const amount = form.querySelector<HTMLInputElement>("input[name=amount]");
   let target: Target | null = null;
-  let key = crypto.randomUUID();
+  let key: string = crypto.randomUUID();
   form.addEventListener("input", () => {
     key = crypto.randomUUID();
   });
@@ -41,9 +43,11 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
     const movedOn = () => target?.loanId !== paying.loanId;
     const sent = key;
     try {
-      const { headers, body } = await api<PaymentResult>("POST", path, values, {
-        "Idempotency-Key": sent,
-      });
+      const { headers, body } = await untilAnswered(
+        `payment-${paying.loanId}`,
+        { key: sent, values },
+        () => api<PaymentResult>("POST", path, values, { "Idempotency-Key": sent }),
+      );
       if (movedOn()) return;
       show("payment-result", ...receipt(body, headers.get("Idempotent-Replayed") === "true"));
       // A receipt ends this request: kept, the next press replayed it and paid nothing. Emptied, a
@@ -71,9 +75,23 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
     },
     async showFor(loan) {
       if (target?.loanId !== loan.loan_id) {
-        key = crypto.randomUUID();
-        if (amount) amount.value = "";
-        show("payment-result");
+        // A payment on this loan that got no answer (the page reloaded mid-request) is offered
+        // again under its key: typed again under a new one, it was recorded twice.
+        const pending = unanswered(`payment-${loan.loan_id}`);
+        key = pending?.key ?? crypto.randomUUID();
+        if (amount) amount.value = pending ? String(pending.values.amount ?? "") : "";
+        show(
+          "payment-result",
+          pending &&
+            h(
+              "p",
+              { class: "replayed" },
+              "The payment in the Amount field was sent and got no answer: it may have been recorded. Press Pay to send it again unchanged; if it was recorded, its receipt is shown and nothing new is paid.",
+            ),
+        );
+        // The previous loan's instalment and payoff, left while this one's are read (or when that
+        // read fails), read as this loan's: an officer could key another loan's payoff here.
+        show("payment-due");
       }
       target = { customerId: loan.customer.id, loanId: loan.loan_id };
       if (panel) panel.hidden = false;

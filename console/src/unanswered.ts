@@ -1,0 +1,46 @@
+import { ApiError } from "./api";
+
+/*
+ * A booking or payment sent and not answered yet, kept with its Idempotency-Key in the tab's
+ * session storage. Reloaded mid-request, the form came back empty under a new key, and the officer
+ * who typed it again booked (or paid) twice; restored, it is sent again under its key and replayed.
+ */
+
+export interface Unanswered {
+  key: string;
+  values: Record<string, string | number>;
+}
+
+const storageKey = (name: string) => `credit-console-unanswered-${name}`;
+
+/** Runs the request with `sent` kept until the API answers it; no answer, or a 5xx, keeps it. */
+export async function untilAnswered<T>(
+  name: string,
+  sent: Unanswered,
+  request: () => Promise<T>,
+): Promise<T> {
+  sessionStorage.setItem(storageKey(name), JSON.stringify(sent));
+  try {
+    const answer = await request();
+    sessionStorage.removeItem(storageKey(name));
+    return answer;
+  } catch (error) {
+    // A 4xx refused the request, so nothing was written; a 5xx or no answer may hide a commit.
+    if (error instanceof ApiError && error.status < 500)
+      sessionStorage.removeItem(storageKey(name));
+    throw error;
+  }
+}
+
+/** The request a previous page of this tab sent under `name` and got no answer to, if any. */
+export function unanswered(name: string): Unanswered | null {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(storageKey(name)) ?? "null") as unknown;
+    const { key, values } = (kept ?? {}) as Partial<Unanswered>;
+    return typeof key === "string" && typeof values === "object" && values !== null
+      ? { key, values }
+      : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,236 @@
+import type { Page, Route } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { fillByLabel, loanRequest, view } from "./support/console-page";
+import { startNodeServer } from "./support/node-server";
+import { useBrowserAndWorker } from "./support/suite";
+
+/*
+ * The console on a bad connection and behind an unhappy server, in Chromium against the Node
+ * server: answers the network or a proxy can give and the server cannot (a reset, a hang, an HTML
+ * error page, an empty 2xx) are injected with page.route; everything else is the real server.
+ */
+
+const suite = useBrowserAndWorker(startNodeServer);
+const url = suite.url;
+
+let phone = 7_600_000_000 + Math.floor(Math.random() * 1_000_000);
+
+/** A new customer (monthly income 90,000) with loans of these amounts over 12 months. */
+async function customerWithLoans(...amounts: number[]) {
+  const { customer_id } = await suite.created("/register", {
+    first_name: "Meera",
+    last_name: "Iyer",
+    age: 35,
+    monthly_income: 90_000,
+    phone_number: ++phone,
+  });
+  const loanIds: number[] = [];
+  for (const loan_amount of amounts) {
+    const { loan_id } = await suite.created("/create-loan", {
+      customer_id,
+      loan_amount,
+      interest_rate: 14,
+      tenure: 12,
+    });
+    loanIds.push(loan_id);
+  }
+  return { customerId: customer_id, loanIds };
+}
+
+/** The booking form, opened and filled for a new customer's loan of 50,000. */
+async function bookingTyped() {
+  const { customerId } = await customerWithLoans();
+  const { page } = suite.session();
+  await page.goto(url("/#book"));
+  const book = view(page, "book");
+  await fillByLabel(book, loanRequest(customerId, 50_000, 14, 12));
+  return { customerId, page, book };
+}
+
+describe("the console on an unreliable network", () => {
+  it("does not show one loan's instalment and payoff under another whose figures did not arrive", async () => {
+    const { loanIds } = await customerWithLoans(100_000, 200_000);
+    const [first, second] = loanIds as [number, number];
+    const { page } = suite.session();
+    await page.goto(url(`/#loan/${first}`));
+    const loan = view(page, "loan");
+    const due = loan.locator("#payment-due");
+    await due.getByText("₹1,01,166.67").waitFor();
+
+    // The second loan's details arrive; its statement (the figures due) is cut off.
+    await page.route("**/view-statement/**", (route) => route.abort("connectionreset"));
+    await page.goto(url(`/#loan/${second}`));
+    await loan.locator("#loan-result").getByText(`Loan ${second}`, { exact: true }).waitFor();
+    await loan.locator("#loan-form-error").filter({ hasText: /\S/ }).waitFor();
+    expect(await due.innerText()).toBe("");
+  });
+});
+
+describe("a request that is never answered", () => {
+  it("is given up after 45 s with a message, and the same booking can be sent again", async () => {
+    // The page's timers under the test's hand: 45 s pass without the test waiting them out.
+    await suite.session().page.clock.install();
+    const { page, book } = await bookingTyped();
+    const button = book.getByRole("button", { name: "Book" });
+    const keys: (string | undefined)[] = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith("/create-loan")) keys.push(request.headers()["idempotency-key"]);
+    });
+    // A connection gone quiet: the request leaves and nothing comes back.
+    await page.route("**/create-loan", () => undefined, { times: 1 });
+    await button.click();
+    await page.clock.runFor(44_000);
+    expect(await button.isDisabled()).toBe(true);
+    await page.clock.runFor(1_000);
+    await book
+      .getByRole("alert")
+      .getByText(/no answer from the API within 45 s/)
+      .waitFor();
+    expect(await button.isEnabled()).toBe(true);
+    expect(await book.getByLabel("Loan amount").inputValue()).toBe("50000");
+
+    await button.click();
+    await book.getByText(/^Booked loan \d+$/).waitFor();
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(1);
+  });
+});
+
+describe("answers the console does not expect", () => {
+  // What a proxy, a captive portal or the network can answer for the API.
+  const answers: [string, Parameters<Route["fulfill"]>[0] | "connectionreset", RegExp][] = [
+    ["a connection reset", "connectionreset", /no answer from the API.*send it again/],
+    [
+      "a proxy's HTML 502",
+      { status: 502, contentType: "text/html", body: "<html><h1>502 Bad Gateway</h1></html>" },
+      /answered 502 Bad Gateway.*Try again in a moment/,
+    ],
+    [
+      "a plain-text 429 with Retry-After",
+      {
+        status: 429,
+        headers: { "Retry-After": "60" },
+        contentType: "text/plain",
+        body: "Slow down",
+      },
+      /answered 429 .*Try again in 60 s/,
+    ],
+    [
+      "a JSON 500 that is no problem",
+      { status: 500, contentType: "application/json", body: '{"error":"boom","errors":"none"}' },
+      /answered 500 .*Try again/,
+    ],
+    ["an empty 204", { status: 204, body: "" }, /the answer \(204\) was not the API's/],
+    [
+      "a sign-in page answering 200",
+      { status: 200, contentType: "text/html", body: "<html>Sign in to the Wi-Fi</html>" },
+      /the answer \(200\) was not the API's/,
+    ],
+    [
+      "JSON of another shape",
+      { status: 201, contentType: "application/json", body: '{"ok":true}' },
+      /form this console does not know.*look at the customer's loans/,
+    ],
+  ];
+
+  it("says what happened in words, keeps the form as typed and lets the officer send it again", async () => {
+    const { customerId, page, book } = await bookingTyped();
+    const button = book.getByRole("button", { name: "Book" });
+    const alert = book.getByRole("alert");
+    const keys: (string | undefined)[] = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith("/create-loan")) keys.push(request.headers()["idempotency-key"]);
+    });
+    for (const [name, answer, message] of answers) {
+      await page.route("**/create-loan", (route) =>
+        answer === "connectionreset" ? route.abort(answer) : route.fulfill(answer),
+      );
+      await button.click();
+      // Each message is its answer's own: the previous one, until the press clears it, never matches.
+      await alert.filter({ hasText: message }).waitFor();
+      const shown = await alert.innerText();
+      expect(shown, name).toMatch(message);
+      expect(shown, name).not.toMatch(/undefined|HTTP \d|Cannot read|Failed to fetch|[{<]/);
+      expect(await button.isEnabled(), name).toBe(true);
+      expect(await book.getByLabel("Loan amount").inputValue(), name).toBe("50000");
+      await page.unroute("**/create-loan");
+    }
+    // The real API at last: one loan, booked once under the key every failed try sent.
+    await button.click();
+    await book.getByText(/^Booked loan \d+$/).waitFor();
+    const loans = await fetch(url(`/view-loans/${customerId}`));
+    expect(((await loans.json()) as unknown[]).length).toBe(1);
+    expect(keys).toHaveLength(answers.length + 1);
+    expect(new Set(keys).size).toBe(1);
+  });
+});
+
+describe("a reload while a booking or payment is unanswered", () => {
+  /**
+   * Lets one request to `pattern` reach the API and holds its answer back; the page is reloaded
+   * once the API has it, and the answer is then cut off (a held request would stall the reload).
+   */
+  async function reloadOnceReached(page: Page, pattern: string, send: () => Promise<void>) {
+    let reached: () => void = () => undefined;
+    let reload: () => void = () => undefined;
+    const atApi = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const reloading = new Promise<void>((resolve) => {
+      reload = resolve;
+    });
+    await page.route(
+      pattern,
+      async (route) => {
+        await route.fetch();
+        reached();
+        await reloading;
+        await route.abort("connectionreset").catch(() => undefined);
+      },
+      { times: 1 },
+    );
+    await send();
+    await atApi;
+    const reloaded = page.reload();
+    reload();
+    await reloaded;
+  }
+
+  it("brings the booking back with its key: pressed again, it is replayed, not booked twice", async () => {
+    const { customerId, page, book } = await bookingTyped();
+    await reloadOnceReached(page, "**/create-loan", () =>
+      book.getByRole("button", { name: "Book" }).click(),
+    );
+
+    expect(await book.getByLabel("Loan amount").inputValue()).toBe("50000");
+    expect(await book.getByLabel("Customer ID").inputValue()).toBe(String(customerId));
+    await book.getByText(/^A booking sent before this page was reloaded got no answer/).waitFor();
+    await book.getByRole("button", { name: "Book" }).click();
+    await book
+      .getByText(/^Already sent: this is the first answer; nothing new was booked/)
+      .waitFor();
+    const loans = await fetch(url(`/view-loans/${customerId}`));
+    expect(((await loans.json()) as unknown[]).length).toBe(1);
+  });
+
+  it("brings the payment back on its loan with its key: pressed again, it is recorded once", async () => {
+    const { customerId, loanIds } = await customerWithLoans(100_000);
+    const [loanId] = loanIds as [number];
+    const { page } = suite.session();
+    await page.goto(url(`/#loan/${loanId}`));
+    const loan = view(page, "loan");
+    await loan.locator("#payment-due").getByText("Period 1, due 2025-07-15").waitFor();
+    await fillByLabel(loan, { Amount: "8978.71" });
+    await reloadOnceReached(page, "**/make-payment/**", () =>
+      loan.getByRole("button", { name: "Pay" }).click(),
+    );
+
+    await loan.locator("#payment-due").getByText("Period 2, due 2025-08-15").waitFor();
+    expect(await loan.getByLabel("Amount").inputValue()).toBe("8978.71");
+    await loan.getByText(/^The payment in the Amount field was sent and got no answer/).waitFor();
+    await loan.getByRole("button", { name: "Pay" }).click();
+    await loan.getByText(/^Already sent: this is the first answer; nothing new was paid/).waitFor();
+    const statement = await fetch(url(`/view-statement/${customerId}/${loanId}`));
+    expect(((await statement.json()) as { payments: unknown[] }).payments).toHaveLength(1);
+  });
+});
