@@ -128,13 +128,14 @@ async function landLoans(
   // Their customers may still be on the way (a customer chunk being retried): wait while the
   // queue would still redeliver this chunk.
   if (plan.unknownCustomer.length > 0 && !isLastDelivery(attempts)) return null;
+  const rejections = [...plan.repeated, ...plan.unknownCustomer.map(unknownCustomer)];
   await runAtomically(db, [
     ...upsertLoans(db, plan.write),
     ...recordRemaps(db, chunk.job_id, plan.remapped),
-    ...recordRejections(db, chunk.job_id, "loans", plan.unknownCustomer.map(unknownCustomer)),
+    ...recordRejections(db, chunk.job_id, "loans", rejections),
     landedState(db, chunk, plan.write.length, attempts),
   ]);
-  return { landed: plan.write.length, rejected: plan.unknownCustomer.length };
+  return { landed: plan.write.length, rejected: rejections.length };
 }
 
 /** The rejection reason of a loan row whose customer never landed. */

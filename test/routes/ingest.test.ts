@@ -226,6 +226,40 @@ describe("ingest endpoints", () => {
     expect(summary.body.loans).toBeGreaterThanOrEqual(3);
   });
 
+  it("refuse a later row of a chunk repeating a loan's Loan ID and customer: the first row lands unchanged", async () => {
+    // The script never sends such a pair; another client can. On the natural key the later row
+    // used to overwrite the earlier loan, while both counted as landed and it read as remapped.
+    await callJson("/ingest/batches", {
+      body: { messages: [chunk("job-repeat", 0, "customers", [customerRow(9701)])] },
+      headers: AUTH,
+    });
+    await waitForJob("job-repeat");
+    const loans = chunk("job-repeat", 1, "loans", [
+      loanRow(97_001, 9701),
+      loanRow(97_001, 9701, { row: 97_002, loan_amount: 200_000, monthly_payment: 17_432.26 }),
+    ]);
+    await callJson("/ingest/batches", { body: { messages: [loans] }, headers: AUTH });
+    await waitForJob("job-repeat");
+    const { body } = await callJson<{
+      loans: Record<string, number>;
+      rejections: unknown[];
+      remapped_loans: unknown[];
+    }>("/ingest/jobs/job-repeat", { headers: AUTH });
+    expect(body.loans).toMatchObject({ received: 2, landed: 1, rejected: 1, dead: 0 });
+    expect(body.rejections).toEqual([
+      {
+        kind: "loans",
+        row: 97_002,
+        column: "loan_id",
+        reason:
+          "repeats Loan ID 97001 of customer 9701 from row 97001: a customer's loans cannot share a Loan ID, so only row 97001 is ingested",
+      },
+    ]);
+    expect(body.remapped_loans).toEqual([]);
+    const stored = await loanRowsOf(9701);
+    expect(stored).toEqual([{ id: 97_001, source_loan_id: 97_001, loan_amount_paise: 10_000_000 }]);
+  });
+
   it("re-ingesting never erases API payments: a paid loan keeps its ledger and its count", async () => {
     const customers = chunk("job-pay-0", 0, "customers", [customerRow(9301)]);
     await callJson("/ingest/batches", { body: { messages: [customers] }, headers: AUTH });
