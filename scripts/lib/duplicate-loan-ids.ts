@@ -7,6 +7,7 @@
  * while both counted as landed. It is refused instead (`RepeatedLoan`), to be reported.
  * Marking depends only on file order, so re-reading the same file marks the same rows.
  */
+import { repeatedLoanReason } from "../../src/ingest/plan-loans";
 import type { LoanRow } from "../../src/ingest/rows";
 import { FirstRowTable } from "./first-row-table";
 
@@ -30,7 +31,7 @@ export class RepeatedLoan {
   ) {}
 
   get reason(): string {
-    return `repeats Loan ID ${this.sourceLoanId} of customer ${this.customerId} from row ${this.earlierRow}: a customer's loans cannot share a Loan ID, so only row ${this.earlierRow} is ingested`;
+    return repeatedLoanReason(this.sourceLoanId, this.customerId, this.earlierRow);
   }
 }
 

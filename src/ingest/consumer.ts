@@ -1,20 +1,15 @@
-import * as v from "valibot";
 import type { AppConfig } from "../config";
 import type { Database } from "../db/database";
 import { databaseErrorKind } from "../db/error-kind";
 import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
-import { chunkIdentity, recordRejections, recordRemaps, upsertChunkState } from "./job-store";
+import { type ChunkState, recordRejections, recordRemaps, upsertChunkState } from "./job-store";
 import { upsertLoans } from "./loan-upsert";
-import {
-  type CustomerChunk,
-  type IngestMessage,
-  IngestMessageSchema,
-  type LoanChunk,
-} from "./messages";
+import type { CustomerChunk, IngestMessage, LoanChunk } from "./messages";
 import { planCustomers, type Rejection } from "./plan-customers";
 import { planLoans } from "./plan-loans";
 import { QUEUE_SETTINGS, type QueueBatch, type QueueMessage } from "./queue";
+import { identityOf, type ReadChunk, readChunk, type UnreadableMessage } from "./read-chunk";
 import type { LoanRow } from "./rows";
 import { readCustomersForChunk, readLoansForChunk, runAtomically, upsertCustomers } from "./store";
 
@@ -26,13 +21,21 @@ import { readCustomersForChunk, readLoansForChunk, runAtomically, upsertCustomer
  * max_retries the queue moves it to the dead-letter queue, whose consumer marks it dead. Missing
  * customers are the exception: on a loan chunk's last delivery its other rows land and each row
  * whose customer is still unknown is rejected alone (UNKNOWN_CUSTOMER), so one bad row never
- * costs the chunk.
+ * costs the chunk. A row that fails its schema is rejected alone too (read-chunk.ts); a message
+ * that is no chunk at all is marked dead at once, since no retry could make it land.
  */
 
 /** What a chunk that landed did with its rows (for the metrics). */
 type LandedRows = { landed: number; rejected?: number };
 
-type Outcome = { kind: "landed" } | { kind: "retry"; reason: string };
+/** Acked once landed or given up for good; otherwise retried with backoff. */
+type Outcome = "ack" | "retry";
+
+/** A chunk as delivered: its valid rows, its invalid ones, and the delivery's number. */
+type Delivery<TChunk extends IngestMessage = IngestMessage> = ReadChunk & {
+  chunk: TChunk;
+  attempts: number;
+};
 
 /** What the consumer reads of the app's config. */
 export type ConsumerSettings = Pick<AppConfig, "ingestRetryDelaySeconds">;
@@ -46,12 +49,12 @@ export async function consumeIngestBatch(
   const deadLetters = batch.queue.endsWith("-dlq");
   for (const message of batch.messages) {
     if (deadLetters) {
-      await markDead(db, message, telemetry);
+      await markDead(db, identityOf(message.body), message, DEAD_LETTER, telemetry);
       message.ack();
       continue;
     }
     const outcome = await consumeMessage(db, message, telemetry);
-    if (outcome.kind === "landed") {
+    if (outcome === "ack") {
       message.ack();
     } else {
       message.retry({ delaySeconds: retryDelaySeconds(settings, message.attempts) });
@@ -64,27 +67,22 @@ async function consumeMessage(
   message: QueueMessage,
   telemetry: Telemetry,
 ): Promise<Outcome> {
-  const parsed = v.safeParse(IngestMessageSchema, message.body);
-  if (!parsed.success) {
-    // A poison message: it can never land. Retrying sends it to the dead-letter queue.
-    // Field paths only: the values are personal data.
-    const fields = [...new Set(parsed.issues.map((issue) => v.getDotPath(issue)))].slice(0, 10);
-    logIngest("invalid message", { id: message.id, fields });
-    return { kind: "retry", reason: "invalid message" };
-  }
-  const chunk = parsed.output;
-  telemetry.recordIngest(ingestEvent(chunk.kind, { read: chunk.rows.length }));
+  const read = readChunk(message.body);
+  if (!("chunk" in read)) return giveUp(db, message, read, telemetry);
+  const { chunk } = read;
+  const delivery = { ...read, attempts: message.attempts };
+  telemetry.recordIngest(ingestEvent(chunk.kind, { read: read.received }));
   try {
     const landed =
       chunk.kind === "customers"
-        ? await landCustomers(db, chunk, message.attempts)
-        : await landLoans(db, chunk, message.attempts);
+        ? await landCustomers(db, { ...delivery, chunk })
+        : await landLoans(db, { ...delivery, chunk });
     if (landed) {
       telemetry.recordIngest(ingestEvent(chunk.kind, landed));
-      return { kind: "landed" };
+      return "ack";
     }
-    await noteRetry(db, chunk, message.attempts, "customers of these loans have not landed yet");
-    return { kind: "retry", reason: "missing customers" };
+    await noteRetry(db, delivery, "customers of these loans have not landed yet");
+    return "retry";
   } catch (error) {
     const kind = databaseErrorKind(error);
     if (kind) telemetry.recordDatabaseError(kind);
@@ -96,45 +94,64 @@ async function consumeMessage(
       // "full" or "busy" tells the operator what to do; the message itself may hold row data.
       ...(kind ? { kind } : {}),
     });
-    await noteRetry(db, chunk, message.attempts, "the database write failed").catch(
-      () => undefined,
-    );
-    return { kind: "retry", reason: "write failed" };
+    await noteRetry(db, delivery, "the database write failed").catch(() => undefined);
+    return "retry";
   }
 }
 
-async function landCustomers(
+/**
+ * A message that is no chunk (no kind, no rows, a row without its row number): no retry could
+ * make it land, so it is recorded dead at once, naming the fields at fault (paths only: the
+ * values are personal data). Retried only when that record cannot be written.
+ */
+async function giveUp(
   db: Database,
-  chunk: CustomerChunk,
-  attempts: number,
-): Promise<LandedRows> {
-  const existing = await readCustomersForChunk(db, chunk.rows);
-  const plan = planCustomers(chunk.rows, existing);
-  await runAtomically(db, [
-    ...upsertCustomers(db, plan.write),
-    ...recordRejections(db, chunk.job_id, "customers", plan.rejections),
-    landedState(db, chunk, plan.write.length, attempts),
-  ]);
-  return { landed: plan.write.length, rejected: plan.rejections.length };
+  message: QueueMessage,
+  unreadable: UnreadableMessage,
+  telemetry: Telemetry,
+): Promise<Outcome> {
+  logIngest("invalid message", { id: message.id, fields: unreadable.fields });
+  const reason = `not a chunk the consumer can read (${unreadable.fields.join(", ")}): never retried`;
+  try {
+    await markDead(db, unreadable.identity, message, reason, telemetry);
+    return "ack";
+  } catch {
+    return "retry";
+  }
 }
 
-async function landLoans(
-  db: Database,
-  chunk: LoanChunk,
-  attempts: number,
-): Promise<LandedRows | null> {
+async function landCustomers(db: Database, delivery: Delivery<CustomerChunk>): Promise<LandedRows> {
+  const { chunk } = delivery;
+  const existing = await readCustomersForChunk(db, chunk.rows);
+  const plan = planCustomers(chunk.rows, existing);
+  const rejections = [...delivery.invalid, ...plan.rejections];
+  await runAtomically(db, [
+    ...upsertCustomers(db, plan.write),
+    ...recordRejections(db, chunk.job_id, "customers", rejections),
+    landedState(db, delivery, plan.write.length),
+  ]);
+  return { landed: plan.write.length, rejected: rejections.length };
+}
+
+async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<LandedRows | null> {
+  const { chunk } = delivery;
   const stored = await readLoansForChunk(db, chunk.rows);
   const plan = planLoans(chunk.rows, stored.loans, stored.customerIds);
   // Their customers may still be on the way (a customer chunk being retried): wait while the
   // queue would still redeliver this chunk.
-  if (plan.unknownCustomer.length > 0 && !isLastDelivery(attempts)) return null;
+  if (plan.unknownCustomer.length > 0 && !isLastDelivery(delivery.attempts)) return null;
+  const rejections = [
+    ...delivery.invalid,
+    ...plan.repeated,
+    ...plan.unknownCustomer.map(unknownCustomer),
+  ];
   await runAtomically(db, [
     ...upsertLoans(db, plan.write),
     ...recordRemaps(db, chunk.job_id, plan.remapped),
-    ...recordRejections(db, chunk.job_id, "loans", plan.unknownCustomer.map(unknownCustomer)),
-    landedState(db, chunk, plan.write.length, attempts),
+    ...recordRejections(db, chunk.job_id, "loans", rejections),
+    landedState(db, delivery, plan.write.length),
   ]);
-  return { landed: plan.write.length, rejected: plan.unknownCustomer.length };
+  return { landed: plan.write.length, rejected: rejections.length };
 }
 
 /** The rejection reason of a loan row whose customer never landed. */
@@ -154,38 +171,48 @@ function isLastDelivery(attempts: number): boolean {
   return attempts >= QUEUE_SETTINGS.ingest.maxRetries + 1;
 }
 
+/** The identity of a delivered chunk as its bookkeeping row records it: every row it carried. */
+function deliveredChunk({ chunk, received }: Delivery) {
+  return { jobId: chunk.job_id, seq: chunk.seq, kind: chunk.kind, rows: received };
+}
+
 /** The chunk's bookkeeping row, written in the same batch as its rows. */
-function landedState(db: Database, chunk: IngestMessage, rowsLanded: number, attempts: number) {
-  return upsertChunkState(db, { ...chunkIdentity(chunk), status: "landed", rowsLanded, attempts });
+function landedState(db: Database, delivery: Delivery, rowsLanded: number) {
+  const { attempts } = delivery;
+  return upsertChunkState(db, {
+    ...deliveredChunk(delivery),
+    status: "landed",
+    rowsLanded,
+    attempts,
+  });
 }
 
-async function noteRetry(
+async function noteRetry(db: Database, delivery: Delivery, reason: string): Promise<void> {
+  const state: ChunkState = {
+    ...deliveredChunk(delivery),
+    status: "retrying",
+    attempts: delivery.attempts,
+    lastError: reason,
+  };
+  await runAtomically(db, [upsertChunkState(db, state)]);
+}
+
+/** Why the dead-letter queue's chunks are dead. */
+const DEAD_LETTER = "gave up after repeated failures";
+
+/** A chunk that will never land. Recorded so the job report and the script show it. */
+async function markDead(
   db: Database,
-  chunk: IngestMessage,
-  attempts: number,
+  identity: UnreadableMessage["identity"],
+  message: QueueMessage,
   reason: string,
+  telemetry: Telemetry,
 ): Promise<void> {
-  await runAtomically(db, [
-    upsertChunkState(db, {
-      ...chunkIdentity(chunk),
-      status: "retrying",
-      attempts,
-      lastError: reason,
-    }),
-  ]);
-}
-
-/** Dead letters: the chunk gave up. Record it so the job report and the script show it. */
-async function markDead(db: Database, message: QueueMessage, telemetry: Telemetry): Promise<void> {
-  const body = message.body as Partial<IngestMessage> | null;
-  const jobId = typeof body?.job_id === "string" ? body.job_id : null;
-  const seq = typeof body?.seq === "number" ? body.seq : null;
-  if (jobId === null || seq === null) {
+  if (identity === null) {
     logIngest("dead message without a job", { id: message.id });
     return;
   }
-  const kind = body?.kind === "customers" ? "customers" : "loans";
-  const rows = Array.isArray(body?.rows) ? body.rows.length : 0;
+  const { job_id: jobId, seq, kind, rows } = identity;
   await runAtomically(db, [
     upsertChunkState(db, {
       jobId,
@@ -194,7 +221,7 @@ async function markDead(db: Database, message: QueueMessage, telemetry: Telemetr
       rows,
       status: "dead",
       attempts: message.attempts,
-      lastError: "gave up after repeated failures",
+      lastError: reason,
     }),
   ]);
   telemetry.recordIngest(ingestEvent(kind, { dead: rows }));

@@ -176,7 +176,7 @@ export async function conflictingMessages(
 }
 
 /** A chunk's identity and size, as its bookkeeping row records them. */
-export function chunkIdentity(chunk: IngestMessage) {
+function chunkIdentity(chunk: IngestMessage) {
   return { jobId: chunk.job_id, seq: chunk.seq, kind: chunk.kind, rows: chunk.rows.length };
 }
 

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { CustomerRowSchema, LoanRowSchema } from "./rows";
+import { CustomerRowSchema, LoanRowSchema, worksheetRowSchema } from "./rows";
 
 /*
  * What travels from the ingest script to the Worker and through the queue: messages, each one
@@ -61,6 +61,22 @@ export const IngestMessageSchema = v.variant("kind", [
 export type IngestMessage = v.InferOutput<typeof IngestMessageSchema>;
 export type CustomerChunk = Extract<IngestMessage, { kind: "customers" }>;
 export type LoanChunk = Extract<IngestMessage, { kind: "loans" }>;
+
+/**
+ * What the consumer needs of a message before it judges its rows one by one: a chunk's identity,
+ * kind and size, and a worksheet row number on every row (what a rejection is reported by). A
+ * message the endpoint did not validate (one enqueued by an older release, or around it) can
+ * then cost its bad rows only; one without this much can never land.
+ */
+export const ChunkEnvelopeSchema = v.object({
+  job_id: jobIdSchema,
+  seq: seqSchema,
+  kind: v.picklist(["customers", "loans"], 'must be "customers" or "loans"'),
+  rows: chunkRows(v.looseObject({ row: worksheetRowSchema })),
+});
+
+/** What names a chunk: enough to record a message that can never land as dead. */
+export const ChunkIdentitySchema = v.object({ job_id: jobIdSchema, seq: seqSchema });
 
 /**
  * The body of `POST /ingest/batches`: one sendBatch worth of messages, each chunk at most once. A

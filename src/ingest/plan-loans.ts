@@ -1,3 +1,4 @@
+import type { Rejection } from "./plan-customers";
 import type { LoanRow } from "./rows";
 
 /*
@@ -11,6 +12,8 @@ import type { LoanRow } from "./rows";
  * take an id a later row of the same batch brings.
  * Rows whose customer is not stored are left out of the plan and listed apart: the consumer
  * retries the chunk for them, and on its last delivery rejects them alone.
+ * A later row with the Loan ID and customer of an earlier row of the chunk is refused, as the
+ * script refuses it: on the natural key it would overwrite that loan while both counted as landed.
  */
 
 export interface ExistingLoan {
@@ -26,6 +29,13 @@ export interface LoanPlan {
   remapped: LoanRow[];
   /** Rows whose customer is not stored (yet): not in `write`, nor in `remapped`. */
   unknownCustomer: LoanRow[];
+  /** Rows repeating the Loan ID and customer of an earlier row of the chunk: refused. */
+  repeated: Rejection[];
+}
+
+/** Why a row repeating an earlier row's Loan ID and customer is refused (script and consumer). */
+export function repeatedLoanReason(sourceLoanId: number, customerId: number, earlierRow: number) {
+  return `repeats Loan ID ${sourceLoanId} of customer ${customerId} from row ${earlierRow}: a customer's loans cannot share a Loan ID, so only row ${earlierRow} is ingested`;
 }
 
 export function planLoans(
@@ -42,9 +52,19 @@ export function planLoans(
   const ownId: LoanPlan["write"] = [];
   const assignedId: LoanPlan["write"] = [];
   const remapped: LoanRow[] = [];
+  const repeated: Rejection[] = [];
+  const firstRowOf = new Map<string, number>();
   for (const row of rows) {
     if (!existingCustomerIds.has(row.customer_id)) continue;
-    const stored = byNaturalKey.get(naturalKey(row.loan_id, row.customer_id));
+    const key = naturalKey(row.loan_id, row.customer_id);
+    const earlierRow = firstRowOf.get(key);
+    if (earlierRow !== undefined) {
+      const reason = repeatedLoanReason(row.loan_id, row.customer_id, earlierRow);
+      repeated.push({ row: row.row, column: "loan_id", reason });
+      continue;
+    }
+    firstRowOf.set(key, row.row);
+    const stored = byNaturalKey.get(key);
     if (stored) {
       // Upserted on its natural key: the stored id stays whatever it is.
       assignedId.push({ row, id: null });
@@ -57,7 +77,7 @@ export function planLoans(
       remapped.push(row);
     }
   }
-  return { write: [...ownId, ...assignedId], remapped, unknownCustomer };
+  return { write: [...ownId, ...assignedId], remapped, unknownCustomer, repeated };
 }
 
 function naturalKey(sourceLoanId: number | null, customerId: number): string {

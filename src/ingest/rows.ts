@@ -81,7 +81,7 @@ const isoDateSchema = v.pipe(
 );
 
 /** The 1-based worksheet row (the header is row 1), carried so every problem can point at it. */
-const worksheetRowSchema = integerBetween(1, MAX_SAFE_ID, "a worksheet row number");
+export const worksheetRowSchema = integerBetween(1, MAX_SAFE_ID, "a worksheet row number");
 
 export const CustomerRowSchema = v.object({
   row: worksheetRowSchema,

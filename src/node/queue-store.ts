@@ -2,6 +2,7 @@ import { asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/database";
 import { nodeQueueMessages } from "../db/schema";
 import { runAtomically, type Statement, slices } from "../ingest/store";
+import { log } from "../lib/log";
 
 /*
  * Where the Node server's queue keeps its messages: the `node_queue_messages` table of the app's
@@ -94,10 +95,24 @@ export function databaseQueueStore(db: Database): QueueStore {
         .orderBy(asc(sql`rowid`));
       return rows.map((row) => ({
         id: row.id,
-        body: JSON.parse(row.body) as unknown,
+        body: parseBody(row.id, row.body),
         attempts: row.attempts,
         availableAt: row.availableAt,
       }));
     },
   };
+}
+
+/**
+ * A stored body that is not JSON (edited by hand, damaged) is handed over as its text: the
+ * consumer refuses it like any message that is no chunk. Parsed as it was, it stopped the
+ * server from starting at all, every queued chunk with it.
+ */
+function parseBody(id: string, body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    log("warn", "queued message is not JSON", { id });
+    return body;
+  }
 }

@@ -27,7 +27,7 @@ async function jobReport(jobId: string) {
     loans: Record<string, number>;
     rejections: { kind: string; row: number; column: string | null; reason: string }[];
     remapped_loans: { row: number; customer_id: number; source_loan_id: number; loan_id: number }[];
-    dead_chunks: { seq: number }[];
+    dead_chunks: { seq: number; reason: string | null }[];
   }>(`/ingest/jobs/${jobId}`, { headers: { Authorization: "Bearer test-ingest-token" } });
 }
 
@@ -222,19 +222,58 @@ describe("queue consumer", () => {
     // Four invocations of 5,000 rows each: seconds on a busy machine.
   }, 30_000);
 
-  it("sends an invalid message back for retry, and records it dead when the dead-letter queue hands it over", async () => {
-    const poison = {
-      job_id: "job-g",
-      seq: 3,
-      kind: "loans",
-      rows: [{ row: 2, customer_id: "not a number" }],
-    };
-    const result = await deliver([poison]);
-    expect(result.retryMessages).toHaveLength(1);
-    const dead = await deliver([poison], { queue: "credit-ingest-dlq", attempts: 6 });
-    expect(dead.explicitAcks).toHaveLength(1);
+  it("rejects a row its schema refuses alone, on the first delivery, and lands the rest", async () => {
+    const rows = [customerRow(1701), { ...customerRow(1702), customer_id: "not a number" }];
+    const result = await deliver([{ job_id: "job-g", seq: 3, kind: "customers", rows }]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toHaveLength(0);
     const { body } = await jobReport("job-g");
-    expect(body.dead_chunks).toEqual([expect.objectContaining({ seq: 3 })]);
+    expect(body.customers).toMatchObject({ received: 2, landed: 1, rejected: 1, dead: 0 });
+    expect(body.rejections).toEqual([
+      expect.objectContaining({ row: 1703, column: "customer_id" }),
+    ]);
+  });
+
+  it("acks a message that is no chunk at once, recording it dead when it names one", async () => {
+    // Not an object, a list, no kind, rows that are not a list, a row without its row number:
+    // no retry can land any of them, and each used to be retried five times first.
+    const result = await deliver([
+      "hello",
+      null,
+      42,
+      [chunk("job-g2", 0, "customers", [customerRow(1711)])],
+      { job_id: "job-g2", seq: 1, rows: [customerRow(1712)] },
+      { job_id: "job-g2", seq: 2, kind: "customers", rows: { 0: customerRow(1713) } },
+      { job_id: "job-g2", seq: 3, kind: "loans", rows: [{ loan_id: 5 }] },
+    ]);
+    expect(result.explicitAcks).toHaveLength(7);
+    expect(result.retryMessages).toHaveLength(0);
+    const { body } = await jobReport("job-g2");
+    expect(body.dead_chunks).toEqual([
+      expect.objectContaining({
+        seq: 1,
+        reason: "not a chunk the consumer can read (kind): never retried",
+      }),
+      expect.objectContaining({
+        seq: 2,
+        reason: "not a chunk the consumer can read (rows): never retried",
+      }),
+      expect.objectContaining({
+        seq: 3,
+        reason: "not a chunk the consumer can read (rows.0.row): never retried",
+      }),
+    ]);
+    expect(body.done).toBe(true);
+  });
+
+  it("records a chunk dead when the dead-letter queue hands it over", async () => {
+    const gaveUp = chunk("job-g3", 0, "loans", [loanRow(1_721, 1721)]);
+    const dead = await deliver([gaveUp], { queue: "credit-ingest-dlq" });
+    expect(dead.explicitAcks).toHaveLength(1);
+    const { body } = await jobReport("job-g3");
+    expect(body.dead_chunks).toEqual([
+      expect.objectContaining({ seq: 0, reason: "gave up after repeated failures" }),
+    ]);
     expect(body.loans.dead).toBe(1);
     expect(body.done).toBe(true);
   });

@@ -9,6 +9,8 @@ import type { IngestMessage } from "../../src/ingest/messages";
 import type { QueueBatch } from "../../src/ingest/queue";
 import { MemoryQueue } from "../../src/node/memory-queue";
 import { databaseQueueStore } from "../../src/node/queue-store";
+import { startServer } from "../../src/node/server";
+import { settingsFromEnv } from "../../src/node/settings";
 import {
   customerValues,
   loanValues,
@@ -60,6 +62,7 @@ async function send(url: string, messages: IngestMessage[]): Promise<void> {
 
 interface JobTotals {
   done: boolean;
+  customers: { landed: number };
   loans: { landed: number; retrying: number; dead: number; rejected: number };
 }
 
@@ -180,6 +183,44 @@ describe("the Node server's durable queue", () => {
     } finally {
       await queue.close();
       database.close();
+    }
+  });
+
+  it("starts on a queued message whose body is not JSON, dropping only that one", async () => {
+    // A row edited by hand or damaged: parsing it at the start stopped the server from starting.
+    const file = scratch("damaged-body.db");
+    const database = await openMigratedLibsql(`file:${file}`);
+    const insert =
+      "INSERT INTO node_queue_messages (id, queue, body, attempts, available_at) VALUES (?, 'credit-ingest', ?, 1, 0)";
+    const good = chunk("job-damaged", 0, "customers", [customerRow(9501)]);
+    try {
+      await database.client.batch(
+        [
+          { sql: insert, args: ["damaged", '{"job_id":"job-damaged","seq":1,'] },
+          { sql: insert, args: ["good", JSON.stringify(good)] },
+        ],
+        "write",
+      );
+    } finally {
+      database.close();
+    }
+    const server = await startServer(
+      settingsFromEnv({ PORT: "0", DATABASE_URL: `file:${file}`, INGEST_TOKEN: TOKEN }),
+    );
+    try {
+      const done = await until(
+        () => job(server.url, "job-damaged"),
+        (report) => report?.done === true,
+        10_000,
+      );
+      expect(done).toMatchObject({ customers: { landed: 1 } });
+      await until(
+        () => storedMessages(file),
+        (messages) => messages.length === 0,
+        5_000,
+      );
+    } finally {
+      await server.close();
     }
   });
 

@@ -226,6 +226,40 @@ describe("ingest endpoints", () => {
     expect(summary.body.loans).toBeGreaterThanOrEqual(3);
   });
 
+  it("refuse a later row of a chunk repeating a loan's Loan ID and customer: the first row lands unchanged", async () => {
+    // The script never sends such a pair; another client can. On the natural key the later row
+    // used to overwrite the earlier loan, while both counted as landed and it read as remapped.
+    await callJson("/ingest/batches", {
+      body: { messages: [chunk("job-repeat", 0, "customers", [customerRow(9701)])] },
+      headers: AUTH,
+    });
+    await waitForJob("job-repeat");
+    const loans = chunk("job-repeat", 1, "loans", [
+      loanRow(97_001, 9701),
+      loanRow(97_001, 9701, { row: 97_002, loan_amount: 200_000, monthly_payment: 17_432.26 }),
+    ]);
+    await callJson("/ingest/batches", { body: { messages: [loans] }, headers: AUTH });
+    await waitForJob("job-repeat");
+    const { body } = await callJson<{
+      loans: Record<string, number>;
+      rejections: unknown[];
+      remapped_loans: unknown[];
+    }>("/ingest/jobs/job-repeat", { headers: AUTH });
+    expect(body.loans).toMatchObject({ received: 2, landed: 1, rejected: 1, dead: 0 });
+    expect(body.rejections).toEqual([
+      {
+        kind: "loans",
+        row: 97_002,
+        column: "loan_id",
+        reason:
+          "repeats Loan ID 97001 of customer 9701 from row 97001: a customer's loans cannot share a Loan ID, so only row 97001 is ingested",
+      },
+    ]);
+    expect(body.remapped_loans).toEqual([]);
+    const stored = await loanRowsOf(9701);
+    expect(stored).toEqual([{ id: 97_001, source_loan_id: 97_001, loan_amount_paise: 10_000_000 }]);
+  });
+
   it("re-ingesting never erases API payments: a paid loan keeps its ledger and its count", async () => {
     const customers = chunk("job-pay-0", 0, "customers", [customerRow(9301)]);
     await callJson("/ingest/batches", { body: { messages: [customers] }, headers: AUTH });
@@ -283,16 +317,67 @@ describe("ingest endpoints", () => {
     expect(done.loans).toMatchObject({ landed: 1, dead: 0 });
   });
 
-  it("moves a message that keeps failing to the dead-letter queue and into the job report", async () => {
-    // Bypasses the endpoint's validation, as a corrupted message would.
-    const poison = {
+  it("land the valid rows of a queued chunk, rejecting alone each row the consumer's schema refuses", async () => {
+    // Bypasses the endpoint's validation, as a message enqueued by an older release with looser
+    // rules would: such a chunk used to be retried, then dead whole, its valid rows never landed.
+    await backend().enqueue({
+      ...chunk("job-stale-c", 0, "customers", [customerRow(9801)]),
+      rows: [customerRow(9801), { ...customerRow(9802), age: "41" }],
+    });
+    const customers = await waitForJob("job-stale-c");
+    expect(customers.customers).toMatchObject({ received: 2, landed: 1, rejected: 1, dead: 0 });
+    await backend().enqueue(
+      chunk("job-stale-l", 0, "loans", [
+        loanRow(98_001, 9801),
+        loanRow(98_002, 9801, { emis_paid_on_time: 13 }), // of a 12-month tenure
+      ]),
+    );
+    await waitForJob("job-stale-l");
+    const { body } = await callJson<{ loans: Record<string, number>; rejections: unknown[] }>(
+      "/ingest/jobs/job-stale-l",
+      { headers: AUTH },
+    );
+    expect(body.loans).toMatchObject({ received: 2, landed: 1, rejected: 1, dead: 0 });
+    expect(body.rejections).toEqual([
+      {
+        kind: "loans",
+        row: 98_002,
+        column: "emis_paid_on_time",
+        reason: "must not exceed the tenure",
+      },
+    ]);
+    expect((await loanRowsOf(9801)).map((loan) => loan.id)).toEqual([98_001]);
+    const rejected = await callJson<{ rejections: { column: string | null }[] }>(
+      "/ingest/jobs/job-stale-c",
+      { headers: AUTH },
+    );
+    expect(rejected.body.rejections).toEqual([
+      expect.objectContaining({ kind: "customers", row: 9803, column: "age" }),
+    ]);
+  });
+
+  it("record a message that is no chunk as dead at once, naming what is wrong with it", async () => {
+    // Bypasses the endpoint's validation, as a corrupted message would: no retry can land it.
+    // A row without its worksheet row number: no rejection could say which row it was.
+    await backend().enqueue({
       job_id: "job-poison",
       seq: 0,
       kind: "loans",
-      rows: [{ row: 2, loan_id: "x" }],
-    };
-    await backend().enqueue(poison);
-    const done = await waitForJob("job-poison", 30_000);
+      rows: [{ loan_id: 1 }],
+    });
+    const done = await waitForJob("job-poison");
+    const { body } = await callJson<{ dead_chunks: unknown[] }>("/ingest/jobs/job-poison", {
+      headers: AUTH,
+    });
     expect(done.loans).toMatchObject({ dead: 1, landed: 0 });
-  }, 40_000);
+    expect(body.dead_chunks).toEqual([
+      {
+        seq: 0,
+        kind: "loans",
+        rows: 1,
+        attempts: 1,
+        reason: "not a chunk the consumer can read (rows.0.row): never retried",
+      },
+    ]);
+  });
 });
