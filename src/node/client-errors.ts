@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { RequestError } from "@hono/node-server";
 import { log } from "../lib/log";
 import { type ProblemInit, problemBody } from "../lib/problem";
-import { SECURITY_HEADERS } from "../lib/response-headers";
+import { requestIdFor, SECURITY_HEADERS } from "../lib/response-headers";
 
 /** What Node's HTTP parser says of a request it cannot read, and how this server answers it. */
 function problemFor(code: string | undefined): ProblemInit {
@@ -51,6 +51,7 @@ export function answerExpectation(request: IncomingMessage, response: ServerResp
       errors: [{ field: "Expect", message: "must be 100-continue or absent" }],
     },
     pathOf(request.url),
+    request,
   );
   response.writeHead(status, headers.flat() as string[]);
   response.end(body);
@@ -87,17 +88,21 @@ export function answerUnservable(error: unknown): Response {
  * Answers `CONNECT` (this is no proxy) with problem+json and closes the connection, where Node
  * alone closes it without a word.
  */
-export function answerConnect(_request: IncomingMessage, socket: Duplex): void {
-  endWithProblem(socket, {
-    kind: "bad-request",
-    detail: "CONNECT is not supported: this server is not a proxy.",
-    errors: [{ field: "method", message: "must not be CONNECT" }],
-  });
+export function answerConnect(request: IncomingMessage, socket: Duplex): void {
+  endWithProblem(
+    socket,
+    {
+      kind: "bad-request",
+      detail: "CONNECT is not supported: this server is not a proxy.",
+      errors: [{ field: "method", message: "must not be CONNECT" }],
+    },
+    request,
+  );
 }
 
 /** Writes a problem answer straight to the socket, then closes the connection. */
-function endWithProblem(socket: Duplex, init: ProblemInit): void {
-  const { status, body, headers } = edgeProblem(init, "/");
+function endWithProblem(socket: Duplex, init: ProblemInit, request?: IncomingMessage): void {
+  const { status, body, headers } = edgeProblem(init, "/", request);
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
     ...headers.map(([name, value]) => `${name}: ${value}`),
@@ -105,9 +110,13 @@ function endWithProblem(socket: Duplex, init: ProblemInit): void {
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
 }
 
-/** A problem answered by the HTTP edge itself: its status, body and every header but the status line. */
-function edgeProblem(init: ProblemInit, instance: string) {
-  const requestId = crypto.randomUUID();
+/**
+ * A problem answered by the HTTP edge itself: its status, body and every header but the status
+ * line. Its id is the caller's `X-Request-Id` by the app's rule, when the request was parsed.
+ */
+function edgeProblem(init: ProblemInit, instance: string, request?: IncomingMessage) {
+  const offered = request?.headers["x-request-id"];
+  const requestId = requestIdFor(typeof offered === "string" ? offered : undefined);
   const problem = problemBody(init, instance, requestId);
   const body = JSON.stringify(problem);
   const headers: (readonly [string, string])[] = [

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { rawExchange } from "../node/raw-http";
+import { serverPerFile } from "../node/server-per-file";
+
+/*
+ * What the Node server's HTTP edge answers itself (src/node/client-errors.ts), over raw sockets:
+ * each answer is problem+json with the usual headers, and a new connection is served after it.
+ */
+
+const served = serverPerFile("client-errors-");
+
+interface EdgeAnswer {
+  status: number;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  body: { type: string; status: number; request_id: string; errors: { field: string }[] };
+}
+
+/** Sends `raw` on a new connection and reads its one answer, until the server closes it. */
+async function exchange(raw: string): Promise<EdgeAnswer> {
+  const answer = await rawExchange(served.server.url, raw);
+  const [head = "", body = ""] = answer.split("\r\n\r\n");
+  const [statusLine = "", ...lines] = head.split("\r\n");
+  const headers = Object.fromEntries(
+    lines.map((line) => {
+      const colon = line.indexOf(":");
+      return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()];
+    }),
+  );
+  return { status: Number(statusLine.split(" ")[1]), headers, body: JSON.parse(body) };
+}
+
+/** Asserts the edge's problem answer, and that the next connection is served. */
+async function expectEdgeProblem(answer: EdgeAnswer, status: number, field?: string) {
+  expect(answer.status).toBe(status);
+  expect(answer.headers["content-type"]).toBe("application/problem+json");
+  expect(answer.headers["x-content-type-options"]).toBe("nosniff");
+  expect(answer.body.status).toBe(status);
+  if (field !== undefined) expect(answer.body.errors.map((e) => e.field)).toContain(field);
+  expect((await fetch(`${served.server.url}/healthz`)).status).toBe(200);
+}
+
+describe("the Node server's HTTP edge", () => {
+  const expectation = (requestId: string) =>
+    `POST /register HTTP/1.1\r\nHost: x\r\nX-Request-Id: ${requestId}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: teapot\r\n\r\n{}`;
+
+  it("echoes the caller's safe X-Request-Id in its 417, as the app does", async () => {
+    const answer = await exchange(expectation("batch-7_row=12"));
+    await expectEdgeProblem(answer, 417, "Expect");
+    expect(answer.headers["x-request-id"]).toBe("batch-7_row=12");
+    expect(answer.body.request_id).toBe("batch-7_row=12");
+  });
+
+  it("replaces an unsafe X-Request-Id in its 417 with a new one, as the app does", async () => {
+    const answer = await exchange(expectation("a<b>"));
+    await expectEdgeProblem(answer, 417, "Expect");
+    expect(answer.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(answer.body.request_id).toBe(answer.headers["x-request-id"]);
+  });
+
+  it("echoes the caller's X-Request-Id when it refuses CONNECT", async () => {
+    const answer = await exchange(
+      "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nX-Request-Id: tunnel-1\r\n\r\n",
+    );
+    await expectEdgeProblem(answer, 400, "method");
+    expect(answer.body.request_id).toBe("tunnel-1");
+  });
+});
