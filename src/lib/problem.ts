@@ -43,6 +43,10 @@ const CATALOGUE = {
   "before-last-payment": { status: 409, title: "The payment is dated before the loan's latest" },
   "too-many-requests": { status: 429, title: "Too many requests" },
   "internal-error": { status: 500, title: "Internal server error" },
+  "unsupported-transfer-encoding": {
+    status: 501,
+    title: "The request's Transfer-Encoding is not implemented",
+  },
   "service-unavailable": { status: 503, title: "Service temporarily unavailable" },
   "not-ready": { status: 503, title: "The service is not ready" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;

@@ -14,6 +14,20 @@ function problemFor(code: string | undefined): ProblemInit {
       errors: [{ field: "headers", message: `are over ${maxHeaderSize} bytes in all` }],
     };
   }
+  if (code === "HPE_INVALID_TRANSFER_ENCODING") {
+    // RFC 9112 §6.3: a request whose framing cannot be known is a 400, and the connection closed.
+    return {
+      kind: "bad-request",
+      detail:
+        "The request's Transfer-Encoding must end in `chunked`, name it once, and not come with Content-Length.",
+      errors: [
+        {
+          field: "Transfer-Encoding",
+          message: "must end in chunked, once, without Content-Length",
+        },
+      ],
+    };
+  }
   if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
     return { kind: "request-timeout", detail: "The request did not arrive in time." };
   }
@@ -67,7 +81,7 @@ export function answerUnservable(error: unknown): Response {
   if (!(error instanceof RequestError)) {
     log("error", "unhandled error at the HTTP edge", { error: (error as Error)?.name });
   }
-  const { status, body, headers } = edgeProblem(
+  return edgeProblemResponse(
     error instanceof RequestError
       ? {
           kind: "bad-request",
@@ -81,6 +95,15 @@ export function answerUnservable(error: unknown): Response {
       : { kind: "internal-error", detail: "Something went wrong on our side." },
     "/",
   );
+}
+
+/** A problem the edge answers through the Node adapter, as a Fetch Response; closes the connection. */
+export function edgeProblemResponse(
+  init: ProblemInit,
+  instance: string,
+  request?: Caller,
+): Response {
+  const { status, body, headers } = edgeProblem(init, instance, request);
   return new Response(body, { status, headers: headers as [string, string][] });
 }
 
@@ -101,7 +124,7 @@ export function answerConnect(request: IncomingMessage, socket: Duplex): void {
 }
 
 /** Writes a problem answer straight to the socket, then closes the connection. */
-function endWithProblem(socket: Duplex, init: ProblemInit, request?: IncomingMessage): void {
+function endWithProblem(socket: Duplex, init: ProblemInit, request?: Caller): void {
   const { status, body, headers } = edgeProblem(init, "/", request);
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
@@ -110,11 +133,14 @@ function endWithProblem(socket: Duplex, init: ProblemInit, request?: IncomingMes
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
 }
 
+/** What the edge reads of a request whose headers were parsed. */
+type Caller = Pick<IncomingMessage, "headers">;
+
 /**
  * A problem answered by the HTTP edge itself: its status, body and every header but the status
  * line. Its id is the caller's `X-Request-Id` by the app's rule, when the request was parsed.
  */
-function edgeProblem(init: ProblemInit, instance: string, request?: IncomingMessage) {
+function edgeProblem(init: ProblemInit, instance: string, request?: Caller) {
   const offered = request?.headers["x-request-id"];
   const requestId = requestIdFor(typeof offered === "string" ? offered : undefined);
   const problem = problemBody(init, instance, requestId);
@@ -131,7 +157,7 @@ function edgeProblem(init: ProblemInit, instance: string, request?: IncomingMess
 }
 
 /** The path of a request target, or "/" when it is not one. */
-function pathOf(target: string | undefined): string {
+export function pathOf(target: string | undefined): string {
   try {
     return new URL(target ?? "/", "http://localhost").pathname;
   } catch {

@@ -1,3 +1,4 @@
+import { deflateSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { rawExchange } from "../node/raw-http";
 import { serverPerFile } from "../node/server-per-file";
@@ -64,5 +65,60 @@ describe("the Node server's HTTP edge", () => {
     );
     await expectEdgeProblem(answer, 400, "method");
     expect(answer.body.request_id).toBe("tunnel-1");
+  });
+
+  /** A POST /register whose chunked body is `body`, sent with `Transfer-Encoding: <codings>`. */
+  const chunkedRegister = (codings: string, body: Buffer) =>
+    Buffer.concat([
+      Buffer.from(
+        `POST /register HTTP/1.1\r\nHost: x\r\nX-Request-Id: coded-1\r\nContent-Type: application/json\r\nTransfer-Encoding: ${codings}\r\nConnection: close\r\n\r\n${body.length.toString(16)}\r\n`,
+      ),
+      body,
+      Buffer.from("\r\n0\r\n\r\n"),
+    ]).toString("latin1");
+  const customer = (phone_number: number) =>
+    Buffer.from(
+      JSON.stringify({
+        first_name: "Transfer",
+        last_name: "Coding",
+        age: 30,
+        monthly_income: 50_000,
+        phone_number,
+      }),
+    );
+
+  it.each([
+    ["gzip, chunked", 5_900_000_001, gzipSync],
+    ["deflate, chunked", 5_900_000_002, deflateSync],
+    // Not compressed at all: it used to be registered under the false label.
+    ["gzip, chunked", 5_900_000_003, (body: Buffer) => body],
+    ["identity, chunked", 5_900_000_004, (body: Buffer) => body],
+  ])(
+    "answers 501 naming Transfer-Encoding for %s, and registers nothing",
+    async (codings, phone, encode) => {
+      const answer = await exchange(chunkedRegister(codings, encode(customer(phone))));
+      await expectEdgeProblem(answer, 501, "Transfer-Encoding");
+      expect(answer.body.type).toBe("/problems/unsupported-transfer-encoding");
+      expect(answer.body.request_id).toBe("coded-1");
+      // The same customer, chunked alone, is new.
+      expect((await exchange(chunkedRegister("chunked", customer(phone)))).status).toBe(201);
+    },
+  );
+
+  it("answers 501 for a coding named in a Transfer-Encoding line of its own", async () => {
+    const raw = chunkedRegister("chunked", customer(5_900_000_010)).replace(
+      "Transfer-Encoding: chunked",
+      "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked",
+    );
+    await expectEdgeProblem(await exchange(raw), 501, "Transfer-Encoding");
+  });
+
+  it.each([
+    ["a coding after chunked", "chunked, gzip"],
+    ["no chunked at all", "gzip"],
+    ["chunked twice", "chunked, chunked"],
+  ])("answers 400 naming Transfer-Encoding for %s (RFC 9112 §6.3)", async (_, codings) => {
+    const answer = await exchange(chunkedRegister(codings, customer(5_900_000_020)));
+    await expectEdgeProblem(answer, 400, "Transfer-Encoding");
   });
 });
