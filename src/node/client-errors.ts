@@ -2,8 +2,31 @@ import { type IncomingMessage, maxHeaderSize, type ServerResponse, STATUS_CODES 
 import type { Duplex } from "node:stream";
 import { RequestError } from "@hono/node-server";
 import { log } from "../lib/log";
-import { type ProblemInit, problemBody } from "../lib/problem";
+import { type FieldError, type ProblemInit, problemBody } from "../lib/problem";
 import { requestIdFor, SECURITY_HEADERS } from "../lib/response-headers";
+
+/**
+ * The part of the request each of the parser's refusals points at, so that the 400 names it as
+ * the app's own 400s name a field. A code not here is named by none (a broken request line).
+ */
+const PARSER_FIELDS: Readonly<Record<string, FieldError>> = {
+  // RFC 9112 §6.3: a request whose framing cannot be known is a 400, and the connection closed.
+  HPE_INVALID_TRANSFER_ENCODING: {
+    field: "Transfer-Encoding",
+    message: "must end in chunked, name it once, and not come with Content-Length",
+  },
+  HPE_UNEXPECTED_CONTENT_LENGTH: { field: "Content-Length", message: "must be given once" },
+  HPE_INVALID_CONTENT_LENGTH: { field: "Content-Length", message: "must be a number of bytes" },
+  HPE_INVALID_CHUNK_SIZE: {
+    field: "body",
+    message: "must be chunked with hexadecimal chunk sizes of at most 16 digits",
+  },
+  HPE_INVALID_HEADER_TOKEN: {
+    field: "headers",
+    message: "must each be a name, a colon and a value on one line, without control characters",
+  },
+  HPE_INVALID_METHOD: { field: "method", message: "must be a method this server knows" },
+};
 
 /** What Node's HTTP parser says of a request it cannot read, and how this server answers it. */
 function problemFor(code: string | undefined): ProblemInit {
@@ -14,24 +37,17 @@ function problemFor(code: string | undefined): ProblemInit {
       errors: [{ field: "headers", message: `are over ${maxHeaderSize} bytes in all` }],
     };
   }
-  if (code === "HPE_INVALID_TRANSFER_ENCODING") {
-    // RFC 9112 §6.3: a request whose framing cannot be known is a 400, and the connection closed.
-    return {
-      kind: "bad-request",
-      detail:
-        "The request's Transfer-Encoding must end in `chunked`, name it once, and not come with Content-Length.",
-      errors: [
-        {
-          field: "Transfer-Encoding",
-          message: "must end in chunked, once, without Content-Length",
-        },
-      ],
-    };
-  }
   if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
     return { kind: "request-timeout", detail: "The request did not arrive in time." };
   }
-  return { kind: "bad-request", detail: "The request is not valid HTTP/1.1." };
+  const error = code === undefined ? undefined : PARSER_FIELDS[code];
+  if (error === undefined)
+    return { kind: "bad-request", detail: "The request is not valid HTTP/1.1." };
+  return {
+    kind: "bad-request",
+    detail: `The request is not valid HTTP/1.1: ${error.field} ${error.message}.`,
+    errors: [error],
+  };
 }
 
 /**

@@ -121,4 +121,91 @@ describe("the Node server's HTTP edge", () => {
     const answer = await exchange(chunkedRegister(codings, customer(5_900_000_020)));
     await expectEdgeProblem(answer, 400, "Transfer-Encoding");
   });
+
+  /** A POST /register of a new customer's JSON, `framing` its headers and body (`%s`: the JSON). */
+  const framed = (phone_number: number, framing: (json: string) => string) => {
+    const json = customer(phone_number).toString();
+    return `POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n${framing(json)}`;
+  };
+  const chunk = (json: string) => `${json.length.toString(16)}\r\n${json}\r\n`;
+
+  it.each([
+    [
+      "two Content-Lengths",
+      (json: string) =>
+        `Content-Length: ${json.length}\r\nContent-Length: ${json.length}\r\n\r\n${json}`,
+      "Content-Length",
+    ],
+    [
+      "Content-Length with Transfer-Encoding",
+      (json: string) =>
+        `Content-Length: ${json.length}\r\nTransfer-Encoding: chunked\r\n\r\n${chunk(json)}0\r\n\r\n`,
+      "Transfer-Encoding",
+    ],
+    [
+      "a negative Content-Length",
+      (json: string) => `Content-Length: -1\r\n\r\n${json}`,
+      "Content-Length",
+    ],
+    [
+      "a folded header line",
+      (json: string) => `X-Note: a\r\n  b\r\nContent-Length: ${json.length}\r\n\r\n${json}`,
+      "headers",
+    ],
+    [
+      "a chunk size over 16 hex digits",
+      (json: string) =>
+        `Transfer-Encoding: chunked\r\n\r\n${"f".repeat(17)}\r\n${json}\r\n0\r\n\r\n`,
+      "body",
+    ],
+    [
+      "a final chunk with a broken trailer",
+      (json: string) => `Transfer-Encoding: chunked\r\n\r\n${chunk(json)}0\r\nnot a field\r\n\r\n`,
+      "headers",
+    ],
+  ])("answers %s with 400 naming it, and registers nothing", async (_, framing, field) => {
+    const answer = await exchange(framed(5_900_000_100, framing));
+    await expectEdgeProblem(answer, 400, field);
+    expect(answer.body.type).toBe("/problems/bad-request");
+    expect(answer.headers.connection).toBe("close");
+  });
+
+  it("answers a chunked body whose data overruns its size with 400, and registers nothing", async () => {
+    const answer = await exchange(
+      framed(
+        5_900_000_100,
+        (json) => `Transfer-Encoding: chunked\r\n\r\n5\r\n${json}\r\n0\r\n\r\n`,
+      ),
+    );
+    await expectEdgeProblem(answer, 400);
+  });
+
+  it.each([
+    [
+      "chunk extensions",
+      (json: string) =>
+        `Transfer-Encoding: chunked\r\n\r\n${json.length.toString(16)};a=1;b="c d"\r\n${json}\r\n0;e\r\n\r\n`,
+    ],
+    [
+      "a trailer",
+      (json: string) =>
+        `Transfer-Encoding: chunked\r\n\r\n${chunk(json)}0\r\nX-Checksum: 1\r\n\r\n`,
+    ],
+    [
+      "a chunk size with leading zeros",
+      (json: string) =>
+        `Transfer-Encoding: chunked\r\n\r\n${"0".repeat(20)}${chunk(json)}0\r\n\r\n`,
+    ],
+  ])("reads a chunked body with %s", async (_, framing) => {
+    const phone = 5_900_000_200 + framing.length + Math.floor(Math.random() * 1_000);
+    const answer = await exchange(framed(phone, framing));
+    expect(answer.status).toBe(201);
+  });
+
+  it("registers the customer the refused requests carried, so none of them was a write", async () => {
+    const answer = await exchange(
+      framed(5_900_000_100, (json) => `Content-Length: ${json.length}\r\n\r\n${json}`),
+    );
+    expect(answer.status).toBe(201);
+  });
 });
