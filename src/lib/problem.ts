@@ -44,8 +44,8 @@ const CATALOGUE = {
   "too-many-requests": { status: 429, title: "Too many requests" },
   "internal-error": { status: 500, title: "Internal server error" },
   "unsupported-transfer-encoding": {
-    status: 501,
-    title: "The request's Transfer-Encoding is not implemented",
+    status: 400,
+    title: "The request's Transfer-Encoding is not supported",
   },
   "service-unavailable": { status: 503, title: "Service temporarily unavailable" },
   "not-ready": { status: 503, title: "The service is not ready" },

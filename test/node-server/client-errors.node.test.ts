@@ -94,10 +94,10 @@ describe("the Node server's HTTP edge", () => {
     ["gzip, chunked", 5_900_000_003, (body: Buffer) => body],
     ["identity, chunked", 5_900_000_004, (body: Buffer) => body],
   ])(
-    "answers 501 naming Transfer-Encoding for %s, and registers nothing",
+    "answers 400 naming Transfer-Encoding for %s, and registers nothing",
     async (codings, phone, encode) => {
       const answer = await exchange(chunkedRegister(codings, encode(customer(phone))));
-      await expectEdgeProblem(answer, 501, "Transfer-Encoding");
+      await expectEdgeProblem(answer, 400, "Transfer-Encoding");
       expect(answer.body.type).toBe("/problems/unsupported-transfer-encoding");
       expect(answer.body.request_id).toBe("coded-1");
       // The same customer, chunked alone, is new.
@@ -105,12 +105,12 @@ describe("the Node server's HTTP edge", () => {
     },
   );
 
-  it("answers 501 for a coding named in a Transfer-Encoding line of its own", async () => {
+  it("answers 400 for a coding named in a Transfer-Encoding line of its own", async () => {
     const raw = chunkedRegister("chunked", customer(5_900_000_010)).replace(
       "Transfer-Encoding: chunked",
       "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked",
     );
-    await expectEdgeProblem(await exchange(raw), 501, "Transfer-Encoding");
+    await expectEdgeProblem(await exchange(raw), 400, "Transfer-Encoding");
   });
 
   it.each([
