@@ -12,6 +12,10 @@ const CATALOGUE = {
   "validation-error": { status: 400, title: "Your request is not valid" },
   "malformed-json": { status: 400, title: "The request body is not valid JSON" },
   "bad-request": { status: 400, title: "Bad request" },
+  "unsupported-transfer-encoding": {
+    status: 400,
+    title: "The request's Transfer-Encoding is not supported",
+  },
   "request-timeout": { status: 408, title: "The request took too long to arrive" },
   unauthorized: { status: 401, title: "Authentication required" },
   "not-found": { status: 404, title: "Not found" },
@@ -43,10 +47,6 @@ const CATALOGUE = {
   "before-last-payment": { status: 409, title: "The payment is dated before the loan's latest" },
   "too-many-requests": { status: 429, title: "Too many requests" },
   "internal-error": { status: 500, title: "Internal server error" },
-  "unsupported-transfer-encoding": {
-    status: 400,
-    title: "The request's Transfer-Encoding is not supported",
-  },
   "service-unavailable": { status: 503, title: "Service temporarily unavailable" },
   "not-ready": { status: 503, title: "The service is not ready" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
