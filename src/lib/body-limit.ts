@@ -1,5 +1,6 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { ProblemError } from "./problem";
 
 type BodyLimitOptions = Parameters<typeof bodyLimit>[0] & {
   onError: NonNullable<Parameters<typeof bodyLimit>[0]["onError"]>;
@@ -27,6 +28,29 @@ export function declaredBodyLimit(options: BodyLimitOptions): MiddlewareHandler 
       const length = Number.parseInt(declared, 10);
       return length > options.maxSize ? options.onError(c) : next();
     }
-    return streamingLimit(c, next);
+    return readWhole(c, next, streamingLimit);
   };
+}
+
+/**
+ * Runs Hono's streaming check, which reads the body, and answers a body that fails as it is read
+ * with a 400 naming it: the client closed the connection mid-body, or Node's parser refused its
+ * chunked framing (a broken chunk or trailer, which the server's edge has answered). The client's
+ * doing: it used to be an unhandled error, logged, and a 5xx in the metrics.
+ */
+async function readWhole(c: Context, next: Next, streamingLimit: MiddlewareHandler) {
+  let read = false;
+  try {
+    return await streamingLimit(c, () => {
+      read = true;
+      return next();
+    });
+  } catch (error) {
+    if (read || error instanceof ProblemError) throw error;
+    throw new ProblemError({
+      kind: "bad-request",
+      detail: "The request body was cut short, or its chunked framing is broken.",
+      errors: [{ field: "body", message: "did not arrive whole" }],
+    });
+  }
 }

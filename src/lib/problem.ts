@@ -12,6 +12,10 @@ const CATALOGUE = {
   "validation-error": { status: 400, title: "Your request is not valid" },
   "malformed-json": { status: 400, title: "The request body is not valid JSON" },
   "bad-request": { status: 400, title: "Bad request" },
+  "unsupported-transfer-encoding": {
+    status: 400,
+    title: "The request's Transfer-Encoding is not supported",
+  },
   "request-timeout": { status: 408, title: "The request took too long to arrive" },
   unauthorized: { status: 401, title: "Authentication required" },
   "not-found": { status: 404, title: "Not found" },

@@ -26,7 +26,19 @@ const MAX_REQUEST_ID_LENGTH = 255;
 const SAFE_REQUEST_ID = /^[\w\-=]+$/;
 
 /**
- * Gives each request its id (the caller's `X-Request-Id` when it is safe, else a new UUID) and
+ * A request's id: the caller's `X-Request-Id` when it is safe, else a new UUID. The Node server's
+ * HTTP edge answers with it too (src/node/client-errors.ts), so every answer echoes the same way.
+ */
+export function requestIdFor(offered: string | undefined): string {
+  return offered !== undefined &&
+    offered.length <= MAX_REQUEST_ID_LENGTH &&
+    SAFE_REQUEST_ID.test(offered)
+    ? offered
+    : crypto.randomUUID();
+}
+
+/**
+ * Gives each request its id (requestIdFor) and
  * stamps every response, refusals and errors included, with the id, the security headers, and
  * `Cache-Control: no-store` on the API's paths: their responses carry personal data, and no
  * shared cache may keep them. Stamped after the handler, through the edge when the runtime has
@@ -36,13 +48,7 @@ export function responseHeaders(edgeOf: EdgeOf): MiddlewareHandler<{
   Variables: { requestId: string };
 }> {
   return async (c, next) => {
-    const offered = c.req.header(REQUEST_ID_HEADER);
-    const id =
-      offered !== undefined &&
-      offered.length <= MAX_REQUEST_ID_LENGTH &&
-      SAFE_REQUEST_ID.test(offered)
-        ? offered
-        : crypto.randomUUID();
+    const id = requestIdFor(c.req.header(REQUEST_ID_HEADER));
     c.set("requestId", id);
     await next();
     const headers = edgeOf(c.req.raw)?.response ?? new ResponseHeaders(c.res.headers);

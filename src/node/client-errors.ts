@@ -2,8 +2,31 @@ import { type IncomingMessage, maxHeaderSize, type ServerResponse, STATUS_CODES 
 import type { Duplex } from "node:stream";
 import { RequestError } from "@hono/node-server";
 import { log } from "../lib/log";
-import { type ProblemInit, problemBody } from "../lib/problem";
-import { SECURITY_HEADERS } from "../lib/response-headers";
+import { type FieldError, type ProblemInit, problemBody } from "../lib/problem";
+import { requestIdFor, SECURITY_HEADERS } from "../lib/response-headers";
+
+/**
+ * The part of the request each of the parser's refusals points at, so that the 400 names it as
+ * the app's own 400s name a field. A code not here is named by none (a broken request line).
+ */
+const PARSER_FIELDS: Readonly<Record<string, FieldError>> = {
+  // RFC 9112 §6.3: a request whose framing cannot be known is a 400, and the connection closed.
+  HPE_INVALID_TRANSFER_ENCODING: {
+    field: "Transfer-Encoding",
+    message: "must end in chunked, name it once, and not come with Content-Length",
+  },
+  HPE_UNEXPECTED_CONTENT_LENGTH: { field: "Content-Length", message: "must be given once" },
+  HPE_INVALID_CONTENT_LENGTH: { field: "Content-Length", message: "must be a number of bytes" },
+  HPE_INVALID_CHUNK_SIZE: {
+    field: "body",
+    message: "must be chunked with hexadecimal chunk sizes of at most 16 digits",
+  },
+  HPE_INVALID_HEADER_TOKEN: {
+    field: "headers",
+    message: "must each be a name, a colon and a value on one line, without control characters",
+  },
+  HPE_INVALID_METHOD: { field: "method", message: "must be a method this server knows" },
+};
 
 /** What Node's HTTP parser says of a request it cannot read, and how this server answers it. */
 function problemFor(code: string | undefined): ProblemInit {
@@ -17,7 +40,14 @@ function problemFor(code: string | undefined): ProblemInit {
   if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
     return { kind: "request-timeout", detail: "The request did not arrive in time." };
   }
-  return { kind: "bad-request", detail: "The request is not valid HTTP/1.1." };
+  const error = code === undefined ? undefined : PARSER_FIELDS[code];
+  if (error === undefined)
+    return { kind: "bad-request", detail: "The request is not valid HTTP/1.1." };
+  return {
+    kind: "bad-request",
+    detail: `The request is not valid HTTP/1.1: ${error.field} ${error.message}.`,
+    errors: [error],
+  };
 }
 
 /**
@@ -51,6 +81,7 @@ export function answerExpectation(request: IncomingMessage, response: ServerResp
       errors: [{ field: "Expect", message: "must be 100-continue or absent" }],
     },
     pathOf(request.url),
+    request,
   );
   response.writeHead(status, headers.flat() as string[]);
   response.end(body);
@@ -66,7 +97,7 @@ export function answerUnservable(error: unknown): Response {
   if (!(error instanceof RequestError)) {
     log("error", "unhandled error at the HTTP edge", { error: (error as Error)?.name });
   }
-  const { status, body, headers } = edgeProblem(
+  return edgeProblemResponse(
     error instanceof RequestError
       ? {
           kind: "bad-request",
@@ -80,6 +111,15 @@ export function answerUnservable(error: unknown): Response {
       : { kind: "internal-error", detail: "Something went wrong on our side." },
     "/",
   );
+}
+
+/** A problem the edge answers through the Node adapter, as a Fetch Response; closes the connection. */
+export function edgeProblemResponse(
+  init: ProblemInit,
+  instance: string,
+  request?: Caller,
+): Response {
+  const { status, body, headers } = edgeProblem(init, instance, request);
   return new Response(body, { status, headers: headers as [string, string][] });
 }
 
@@ -87,17 +127,21 @@ export function answerUnservable(error: unknown): Response {
  * Answers `CONNECT` (this is no proxy) with problem+json and closes the connection, where Node
  * alone closes it without a word.
  */
-export function answerConnect(_request: IncomingMessage, socket: Duplex): void {
-  endWithProblem(socket, {
-    kind: "bad-request",
-    detail: "CONNECT is not supported: this server is not a proxy.",
-    errors: [{ field: "method", message: "must not be CONNECT" }],
-  });
+export function answerConnect(request: IncomingMessage, socket: Duplex): void {
+  endWithProblem(
+    socket,
+    {
+      kind: "bad-request",
+      detail: "CONNECT is not supported: this server is not a proxy.",
+      errors: [{ field: "method", message: "must not be CONNECT" }],
+    },
+    request,
+  );
 }
 
 /** Writes a problem answer straight to the socket, then closes the connection. */
-function endWithProblem(socket: Duplex, init: ProblemInit): void {
-  const { status, body, headers } = edgeProblem(init, "/");
+function endWithProblem(socket: Duplex, init: ProblemInit, request?: Caller): void {
+  const { status, body, headers } = edgeProblem(init, "/", request);
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
     ...headers.map(([name, value]) => `${name}: ${value}`),
@@ -105,9 +149,16 @@ function endWithProblem(socket: Duplex, init: ProblemInit): void {
   socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
 }
 
-/** A problem answered by the HTTP edge itself: its status, body and every header but the status line. */
-function edgeProblem(init: ProblemInit, instance: string) {
-  const requestId = crypto.randomUUID();
+/** What the edge reads of a request whose headers were parsed. */
+type Caller = Pick<IncomingMessage, "headers">;
+
+/**
+ * A problem answered by the HTTP edge itself: its status, body and every header but the status
+ * line. Its id is the caller's `X-Request-Id` by the app's rule, when the request was parsed.
+ */
+function edgeProblem(init: ProblemInit, instance: string, request?: Caller) {
+  const offered = request?.headers["x-request-id"];
+  const requestId = requestIdFor(typeof offered === "string" ? offered : undefined);
   const problem = problemBody(init, instance, requestId);
   const body = JSON.stringify(problem);
   const headers: (readonly [string, string])[] = [
@@ -122,7 +173,7 @@ function edgeProblem(init: ProblemInit, instance: string) {
 }
 
 /** The path of a request target, or "/" when it is not one. */
-function pathOf(target: string | undefined): string {
+export function pathOf(target: string | undefined): string {
   try {
     return new URL(target ?? "/", "http://localhost").pathname;
   } catch {

@@ -17,6 +17,7 @@ import { openRuntime, type Runtime } from "./runtime";
 import type { ServerSettings } from "./settings";
 import { resetStalledConnections } from "./stalled-connections";
 import { loadStaticAssets, PUBLIC_DIR, type StaticAssets } from "./static-assets";
+import { refuseTransferCodings } from "./transfer-codings";
 
 /** How long a shutdown waits for requests in flight, then for the queue to empty. */
 export const REQUEST_GRACE_MS = 10_000;
@@ -94,6 +95,9 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
     const serving = (stopping: boolean) =>
       getRequestListener(
         async (request, env: HttpBindings | Http2Bindings) => {
+          // Before anything reads the body, which Node cannot decode.
+          const refusal = refuseTransferCodings(env.incoming);
+          if (refusal) return refusal;
           if (!stopping) {
             // Static assets first, as on Workers, where they never reach the Worker's code.
             const asset = await assets.serve(request);

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../../app-env";
 import { requireBearerToken } from "../../lib/bearer-token";
+import { declaredBodyLimit } from "../../lib/body-limit";
 import { payloadTooLargeProblem } from "../../lib/problem";
 import { enqueueBatch, showJob, showSummary } from "./ingest.handlers";
 
@@ -21,7 +21,7 @@ export const ingestRouter = new Hono<AppEnv>({ strict: false })
   })
   .use(requireBearerToken<AppEnv>((c) => c.get("config").ingestToken, "ingest"))
   .use(
-    bodyLimit({
+    declaredBodyLimit({
       maxSize: MAX_INGEST_BODY_BYTES,
       onError: () => {
         throw payloadTooLargeProblem(MAX_INGEST_BODY_BYTES, "An ingest request");
