@@ -10,6 +10,7 @@
 import { repeatedLoanReason } from "../../src/ingest/plan-loans";
 import type { LoanRow } from "../../src/ingest/rows";
 import { FirstRowTable } from "./first-row-table";
+import { RepeatedRow } from "./repeated-row";
 
 /** A row whose Loan ID an earlier row already used, as listed in the ingest report. */
 export interface RemappedLoan {
@@ -21,14 +22,18 @@ export interface RemappedLoan {
 }
 
 /** A row repeating the Loan ID and customer of an earlier row: not sent, but reported. */
-export class RepeatedLoan {
+export class RepeatedLoan extends RepeatedRow {
+  readonly field = "loan_id";
+
   constructor(
-    readonly row: number,
+    row: number,
     readonly sourceLoanId: number,
     readonly customerId: number,
     /** The earlier row with the same Loan ID and customer. */
-    readonly earlierRow: number,
-  ) {}
+    earlierRow: number,
+  ) {
+    super(row, earlierRow);
+  }
 
   get reason(): string {
     return repeatedLoanReason(this.sourceLoanId, this.customerId, this.earlierRow);

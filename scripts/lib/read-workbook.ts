@@ -14,8 +14,10 @@ import ExcelJS from "exceljs";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
 import { buildRow, type CellProblem, type RowOf } from "./build-row";
 import { type DateSystem, isBlankCell, unwrapCell } from "./cells";
-import { DuplicateLoanIdMarker, type RemappedLoan, RepeatedLoan } from "./duplicate-loan-ids";
+import { DuplicateCustomerIdMarker } from "./duplicate-customer-ids";
+import { DuplicateLoanIdMarker, type RemappedLoan } from "./duplicate-loan-ids";
 import { type HeaderCell, type IngestField, type MappedColumn, mapHeaders } from "./headers";
+import { RepeatedRow } from "./repeated-row";
 import { WatchedInput } from "./watched-input";
 import { WorkbookError } from "./workbook-error";
 import { assertXlsxContainer } from "./xlsx-container";
@@ -135,6 +137,8 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   rejectedCount = 0;
   readonly rejected: RowRejection[] = [];
   readonly #duplicateLoanIds = new DuplicateLoanIdMarker();
+  /** Set while a customers file is read, and dropped after: the loans' read is the run's peak. */
+  #duplicateCustomerIds: DuplicateCustomerIdMarker | null = null;
   #started = false;
 
   constructor(
@@ -156,6 +160,8 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
     const container = await assertXlsxContainer(this.path);
     for (let attempt = 1; ; attempt++) {
       const input = new WatchedInput(this.path, container.order);
+      this.#duplicateCustomerIds =
+        this.kind === "customers" ? new DuplicateCustomerIdMarker() : null;
       try {
         yield* this.#readFirstWorksheet(input, container.date1904);
         return;
@@ -168,6 +174,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         });
       } finally {
         input.close();
+        this.#duplicateCustomerIds = null;
       }
     }
   }
@@ -258,13 +265,18 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
     return mapping.columns;
   }
 
-  /** Marks a repeated Loan ID; null when the row is rejected for repeating an earlier loan. */
+  /**
+   * Marks a repeated Loan ID; null when the row is rejected for repeating an earlier loan or
+   * customer (docs/ingestion.md#loan-ids, #customer-ids), on the column of the repeated key.
+   */
   #finish(row: R, columns: readonly MappedColumn<IngestField>[]): R | null {
-    if (this.kind !== "loans") return row;
-    const marked = this.#duplicateLoanIds.mark(row as LoanRow);
-    if (!(marked instanceof RepeatedLoan)) return marked as R;
-    const loanIdColumn = columns.find((column) => column.field === "loan_id");
-    this.#reject(marked.row, [{ column: loanIdColumn?.header ?? null, reason: marked.reason }]);
+    const marked =
+      this.kind === "loans"
+        ? this.#duplicateLoanIds.mark(row as LoanRow)
+        : (this.#duplicateCustomerIds?.mark(row as CustomerRow) ?? row);
+    if (!(marked instanceof RepeatedRow)) return marked as R;
+    const keyColumn = columns.find((column) => column.field === marked.field);
+    this.#reject(marked.row, [{ column: keyColumn?.header ?? null, reason: marked.reason }]);
     return null;
   }
 

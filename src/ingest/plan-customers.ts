@@ -5,6 +5,8 @@ import type { CustomerRow } from "./rows";
  * are written (inserted or updated in place) and which are refused. The workbook's customer id is
  * the key; a row that would take over another person's id or phone number is refused, never
  * merged, so nothing already stored is overwritten by a different customer.
+ * A later row with the customer id of an earlier row of the chunk is refused, as the script refuses
+ * it: both would be written in one commit, the later silently winning, while both counted as landed.
  */
 
 export interface ExistingCustomer {
@@ -25,6 +27,11 @@ export interface CustomerPlan {
   rejections: Rejection[];
 }
 
+/** Why a row repeating an earlier row's customer id is refused (script and consumer). */
+export function repeatedCustomerReason(customerId: number, earlierRow: number): string {
+  return `repeats Customer ID ${customerId} from row ${earlierRow}: a customer has one row, so only row ${earlierRow} is ingested`;
+}
+
 export function planCustomers(
   rows: readonly CustomerRow[],
   existing: readonly ExistingCustomer[],
@@ -33,8 +40,16 @@ export function planCustomers(
   const idByPhone = new Map(existing.map((customer) => [customer.phoneNumber, customer.id]));
   const write: CustomerRow[] = [];
   const rejections: Rejection[] = [];
+  const firstRowOf = new Map<number, number>();
 
   for (const row of rows) {
+    const earlierRow = firstRowOf.get(row.customer_id);
+    if (earlierRow !== undefined) {
+      const reason = repeatedCustomerReason(row.customer_id, earlierRow);
+      rejections.push({ row: row.row, column: "customer_id", reason });
+      continue;
+    }
+    firstRowOf.set(row.customer_id, row.row);
     const storedPhone = phoneById.get(row.customer_id);
     const phoneOwner = idByPhone.get(row.phone_number);
     if (storedPhone !== undefined && storedPhone !== row.phone_number) {

@@ -260,6 +260,53 @@ describe("ingest endpoints", () => {
     expect(stored).toEqual([{ id: 97_001, source_loan_id: 97_001, loan_amount_paise: 10_000_000 }]);
   });
 
+  it("refuse a later row of a chunk repeating a customer's id: the first row lands unchanged, counts are exact", async () => {
+    // On the customer id the later row used to overwrite the earlier one in the same commit,
+    // while both counted as landed.
+    const customers = chunk("job-repeat-customer", 0, "customers", [
+      customerRow(9801),
+      customerRow(9801, { row: 9_900, first_name: "Later", monthly_salary: 90_000 }),
+      customerRow(9801, { row: 9_901, phone_number: 8_100_009_801 }),
+    ]);
+    await callJson("/ingest/batches", { body: { messages: [customers] }, headers: AUTH });
+    const done = await waitForJob("job-repeat-customer");
+    expect(done.customers).toMatchObject({ received: 3, landed: 1, rejected: 2, dead: 0 });
+    const { body } = await callJson<{ rejections: unknown[] }>("/ingest/jobs/job-repeat-customer", {
+      headers: AUTH,
+    });
+    expect(body.rejections).toEqual(
+      [9_900, 9_901].map((row) => ({
+        kind: "customers",
+        row,
+        column: "customer_id",
+        reason:
+          "repeats Customer ID 9801 from row 9802: a customer has one row, so only row 9802 is ingested",
+      })),
+    );
+    const stored = await backend().query<{ first_name: string; phone_number: number }>(
+      "SELECT first_name, phone_number FROM customers WHERE id = ?",
+      [9801],
+    );
+    expect(stored).toEqual([{ first_name: "First9801", phone_number: 8_000_009_801 }]);
+  });
+
+  it("update a customer repeated in a later chunk in place, as a second job would", async () => {
+    // Chunks land in any order and are redelivered: across chunks a repeat is an upsert by design.
+    const send = async (seq: number, row: ReturnType<typeof customerRow>) => {
+      const message = chunk("job-repeat-customer-2", seq, "customers", [row]);
+      await callJson("/ingest/batches", { body: { messages: [message] }, headers: AUTH });
+      return waitForJob("job-repeat-customer-2");
+    };
+    await send(0, customerRow(9811));
+    const done = await send(1, customerRow(9811, { row: 9_900, first_name: "Later" }));
+    expect(done.customers).toMatchObject({ received: 2, landed: 2, rejected: 0 });
+    const stored = await backend().query<{ first_name: string }>(
+      "SELECT first_name FROM customers WHERE id = ?",
+      [9811],
+    );
+    expect(stored).toEqual([{ first_name: "Later" }]);
+  });
+
   it("re-ingesting never erases API payments: a paid loan keeps its ledger and its count", async () => {
     const customers = chunk("job-pay-0", 0, "customers", [customerRow(9301)]);
     await callJson("/ingest/batches", { body: { messages: [customers] }, headers: AUTH });

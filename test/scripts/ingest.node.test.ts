@@ -205,6 +205,43 @@ describe("npm run ingest against a local Worker", () => {
     expect(stored.map((l) => [l.loan_id, l.loan_amount])).toEqual([[86_201, 250_000]]);
   }, 60_000);
 
+  it("rejects a customer row repeating an earlier row's Customer ID instead of letting it overwrite that customer", async () => {
+    const { customers, loans } = await writeLenderWorkbooks(
+      {
+        customers: `${scratch.dir}/repeat-ids.xlsx`,
+        loans: `${scratch.dir}/repeat-ids-loans.xlsx`,
+      },
+      {
+        // The same customer again with other details, and again with another phone number: both
+        // used to be sent, the first overwriting row 2 while all three counted as landed.
+        customers: [
+          customerValues(6301),
+          customerValues(6302),
+          customerValues(6301, { 1: "Later", 3: 51 }),
+          customerValues(6301, { 4: 8_800_006_301 }),
+        ],
+        loans: [loanValues(6301, 86_301)],
+      },
+    );
+    const report = await ingest(customers, loans);
+    expect(report.complete).toBe(false);
+    expect(report.customers).toMatchObject({ rows_read: 4, sent: 2, landed: 2, rejected: 2 });
+    expect(report.loans).toMatchObject({ rows_read: 1, landed: 1, rejected: 0 });
+    expect(report.rejected_rows).toEqual(
+      [4, 5].map((row) => ({
+        file: "repeat-ids.xlsx",
+        row,
+        column: "Customer ID",
+        reason:
+          "repeats Customer ID 6301 from row 2: a customer has one row, so only row 2 is ingested",
+      })),
+    );
+    const loan = await getJson<{ customer: { first_name: string; age: number } }>(
+      "/view-loan/86301",
+    );
+    expect(loan.customer).toMatchObject({ first_name: "Asha", age: 34 });
+  }, 60_000);
+
   it("loses the network mid-run, fails clearly, and a rerun completes with nothing duplicated", async () => {
     const ids = Array.from({ length: 600 }, (_, i) => 40_001 + i);
     const customers = await writeWorkbook(`${scratch.dir}/net-customers.xlsx`, [
