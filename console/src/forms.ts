@@ -1,4 +1,5 @@
 import { ApiError, type FieldError, NoApiAnswer } from "./api";
+import { busyIndicator } from "./busy";
 import { show } from "./render";
 
 /*
@@ -113,17 +114,18 @@ export function submitLatest(form: HTMLFormElement): void {
   else form.requestSubmit();
 }
 
-/** Wires a form: one submission at a time, errors cleared before and shown after. */
+/** Wires a form: one submission at a time, shown as busy, errors cleared before and shown after. */
 export function onSubmit(
   form: HTMLFormElement,
   handler: (values: Record<string, string | number>) => Promise<void>,
 ): void {
+  const button = form.querySelector("button");
+  const busy = busyIndicator(form, button);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const button = form.querySelector("button");
     if (button?.disabled) return;
     clearErrors(form);
-    if (button) button.disabled = true;
+    busy.start();
     try {
       await handler(formValues(form));
     } catch (error) {
@@ -132,7 +134,7 @@ export function onSubmit(
       if (form.dataset.result) show(form.dataset.result);
       showError(form, error);
     } finally {
-      if (button) button.disabled = false;
+      busy.end();
       if (resubmit.delete(form)) form.requestSubmit();
     }
   });
