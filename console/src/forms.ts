@@ -20,12 +20,26 @@ function formValues(form: HTMLFormElement): Record<string, string | number> {
   return values;
 }
 
+/*
+ * Before a request: no field is marked invalid, and the form's alert is emptied so that the same
+ * failure is said again. A field's message keeps its place until the answer (console.css hides it
+ * while the form is busy): emptied at the press, a message on two lines went and the button moved
+ * up under the pointer that had just pressed it.
+ */
 function clearErrors(form: HTMLFormElement): void {
   for (const input of form.querySelectorAll<HTMLInputElement>("input[name]")) {
     input.removeAttribute("aria-invalid");
     input.removeAttribute("aria-describedby");
   }
-  for (const message of form.querySelectorAll(".error, .form-error")) message.textContent = "";
+  for (const message of form.querySelectorAll(".form-error")) message.textContent = "";
+}
+
+/** After the answer: the field messages it did not set again are emptied. */
+function clearOldMessages(form: HTMLFormElement): void {
+  for (const input of form.querySelectorAll<HTMLInputElement>("input[name]:not([aria-invalid])")) {
+    const message = document.getElementById(`${input.id}-error`);
+    if (message) message.textContent = "";
+  }
 }
 
 /** An error in one sentence, for a place with no fields: the API's detail, or why the request failed. */
@@ -134,6 +148,7 @@ export function onSubmit(
       if (form.dataset.result) show(form.dataset.result);
       showError(form, error);
     } finally {
+      clearOldMessages(form);
       busy.end();
       if (resubmit.delete(form)) form.requestSubmit();
     }

@@ -201,6 +201,29 @@ describe("a request in flight", () => {
     expect(await said()).toEqual(["Booking…", "Booking…", "Booking…"]);
   });
 
+  it("keeps the button in place when pressed again under a field's message, until the answer", async () => {
+    const { page, book } = await bookingTyped();
+    const form = book.locator("form");
+    const amount = book.getByLabel("Loan amount");
+    const message = book.locator("#book-loan_amount-error");
+    await fillByLabel(book, { "Loan amount": "fifty" });
+    await form.getByRole("button", { name: "Book", exact: true }).click();
+    await message.getByText("Loan amount must be a number").waitFor();
+    const { box } = await busyState(form, "Book");
+
+    await fillByLabel(book, { "Loan amount": 50_000 });
+    const held = await hold(page, "**/create-loan", (route) => route.continue());
+    await form.getByRole("button", { name: "Book", exact: true }).click();
+    await held.reached;
+    // The old message is no longer shown or attached to the field, and still holds its lines.
+    expect((await busyState(form, "Book")).box).toEqual(box);
+    expect(await message.isVisible()).toBe(false);
+    expect(await amount.getAttribute("aria-invalid")).toBeNull();
+    held.release();
+    await book.getByText(/^Booked loan \d+$/).waitFor();
+    expect(await message.innerText()).toBe("");
+  });
+
   it("stays busy while a newer request supersedes it, and resets once the newer is answered", async () => {
     const { loanIds } = await customerWithLoans(100_000, 200_000);
     const [first, second] = loanIds as [number, number];
