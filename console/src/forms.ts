@@ -1,5 +1,5 @@
 import { ApiError, type FieldError, NoApiAnswer } from "./api";
-import { busyIndicator } from "./busy";
+import { busyIndicator, statusAfter } from "./busy";
 import { show } from "./render";
 
 /*
@@ -134,7 +134,7 @@ export function onSubmit(
   handler: (values: Record<string, string | number>) => Promise<void>,
 ): void {
   const button = form.querySelector("button");
-  const busy = busyIndicator(form, button);
+  const busy = busyIndicator(form, button, statusAfter(form));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (button?.disabled) return;

@@ -7,8 +7,8 @@ import { describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/lib/local-worker";
 import { apiKeySetting } from "../node/server-per-file";
 import { fact, fillByLabel, loanRequest, openView, type View, view } from "./support/console-page";
+import { hold } from "./support/hold";
 import type { Session } from "./support/session";
-import { signal } from "./support/signal";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
@@ -189,19 +189,15 @@ describe("the console's accessibility", () => {
       await a.check(`${name}: approved`);
       await fillByLabel(section, loanRequest(customerId, 9_000_000));
       // The request held at the browser: the form as it is while the answer is awaited.
-      const released = signal();
-      await session.page.route(
+      const held = await hold(
+        session.page,
         `**/${name === "check" ? "check-eligibility" : "create-loan"}`,
-        async (route) => {
-          await released.fired;
-          await route.continue();
-        },
-        { times: 1 },
+        (route) => route.continue(),
       );
       await section.getByRole("button", { name: button, exact: true }).click();
-      await section.locator("form[aria-busy=true]").waitFor();
+      await held.reached;
       await a.check(`${name}: in flight`, { held: true });
-      released.fire();
+      held.release();
       await section.locator(`#${name}-result .verdict.refused`).waitFor();
       await a.check(`${name}: refused`);
     }

@@ -1,8 +1,8 @@
 import type { Locator, Page, Route } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { fillByLabel, loanRequest, view } from "./support/console-page";
+import { hold, signal } from "./support/hold";
 import { startNodeServer } from "./support/node-server";
-import { signal } from "./support/signal";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
@@ -98,25 +98,6 @@ describe("a request that is never answered", () => {
     expect(new Set(keys).size).toBe(1);
   });
 });
-
-/**
- * Holds the next request to `pattern` until `release()`, then answers it with `answer`; `reached`
- * resolves once the request is held.
- */
-async function hold(page: Page, pattern: string, answer: (route: Route) => Promise<void>) {
-  const reached = signal();
-  const released = signal();
-  await page.route(
-    pattern,
-    async (route) => {
-      reached.fire();
-      await released.fired;
-      await answer(route);
-    },
-    { times: 1 },
-  );
-  return { reached: reached.fired, release: released.fire };
-}
 
 /** What a form shows of its request in flight: aria-busy, its button, its status (the text said). */
 async function busyState(form: Locator, idle: string) {
