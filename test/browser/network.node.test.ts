@@ -117,6 +117,13 @@ async function busyState(form: Locator, idle: string) {
         })
         .map((span) => span.textContent);
     }),
+    // Read as easily as the label it replaces: not dimmed like a disabled button.
+    opacity: await button.evaluate(
+      (element) =>
+        (
+          globalThis as unknown as { getComputedStyle(element: unknown): { opacity: string } }
+        ).getComputedStyle(element).opacity,
+    ),
     status: await form.locator("xpath=following-sibling::*[@role='status'][1]").innerText(),
     box: await button.boundingBox(),
   };
@@ -170,6 +177,7 @@ describe("a request in flight", () => {
         busy: "true",
         disabled: true,
         shows: ["Booking…"],
+        opacity: "1",
         status: "Booking…",
         // The same size and place: nothing moves under the pointer.
         box,
