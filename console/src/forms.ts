@@ -1,4 +1,5 @@
 import { ApiError, type FieldError, NoApiAnswer } from "./api";
+import { busyIndicator, statusAfter } from "./busy";
 import { show } from "./render";
 
 /*
@@ -19,12 +20,26 @@ function formValues(form: HTMLFormElement): Record<string, string | number> {
   return values;
 }
 
+/*
+ * Before a request: no field is marked invalid, and the form's alert is emptied so that the same
+ * failure is said again. A field's message keeps its place until the answer (console.css hides it
+ * while the form is busy): emptied at the press, a message on two lines went and the button moved
+ * up under the pointer that had just pressed it.
+ */
 function clearErrors(form: HTMLFormElement): void {
   for (const input of form.querySelectorAll<HTMLInputElement>("input[name]")) {
     input.removeAttribute("aria-invalid");
     input.removeAttribute("aria-describedby");
   }
-  for (const message of form.querySelectorAll(".error, .form-error")) message.textContent = "";
+  for (const message of form.querySelectorAll(".form-error")) message.textContent = "";
+}
+
+/** After the answer: the field messages it did not set again are emptied. */
+function clearOldMessages(form: HTMLFormElement): void {
+  for (const input of form.querySelectorAll<HTMLInputElement>("input[name]:not([aria-invalid])")) {
+    const message = document.getElementById(`${input.id}-error`);
+    if (message) message.textContent = "";
+  }
 }
 
 /** An error in one sentence, for a place with no fields: the API's detail, or why the request failed. */
@@ -113,17 +128,18 @@ export function submitLatest(form: HTMLFormElement): void {
   else form.requestSubmit();
 }
 
-/** Wires a form: one submission at a time, errors cleared before and shown after. */
+/** Wires a form: one submission at a time, shown as busy, errors cleared before and shown after. */
 export function onSubmit(
   form: HTMLFormElement,
   handler: (values: Record<string, string | number>) => Promise<void>,
 ): void {
+  const button = form.querySelector("button");
+  const busy = busyIndicator(form, button, statusAfter(form));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const button = form.querySelector("button");
     if (button?.disabled) return;
     clearErrors(form);
-    if (button) button.disabled = true;
+    busy.start();
     try {
       await handler(formValues(form));
     } catch (error) {
@@ -132,7 +148,8 @@ export function onSubmit(
       if (form.dataset.result) show(form.dataset.result);
       showError(form, error);
     } finally {
-      if (button) button.disabled = false;
+      clearOldMessages(form);
+      busy.end();
       if (resubmit.delete(form)) form.requestSubmit();
     }
   });

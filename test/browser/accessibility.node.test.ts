@@ -7,16 +7,17 @@ import { describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/lib/local-worker";
 import { apiKeySetting } from "../node/server-per-file";
 import { fact, fillByLabel, loanRequest, openView, type View, view } from "./support/console-page";
+import { hold } from "./support/hold";
 import type { Session } from "./support/session";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
  * axe-core's WCAG 2 A/AA rules over every view of the console in its main states (empty, after a
- * successful action, with a validation error showing) and over the API-key prompt, in the light
- * and the dark colour scheme (console.css follows the system's; axe measures contrast against the
- * background console.css states for the page, white if none). A violation of impact serious or
- * critical fails the test. /docs, Scalar's page, is not checked here (its findings are in the
- * README).
+ * successful action, with a validation error showing; check and book also with a request in
+ * flight) and over the API-key prompt, in the light and the dark colour scheme (console.css
+ * follows the system's; axe measures contrast against the background console.css states for the
+ * page, white if none). A violation of impact serious or critical fails the test. /docs,
+ * Scalar's page, is not checked here (its findings are in the README).
  */
 
 const AXE_SOURCE = readFileSync(
@@ -79,8 +80,9 @@ const format = (findings: Finding[]) =>
 function audit(session: Session) {
   const findings: Finding[] = [];
   return {
-    async check(state: string) {
-      await session.settled();
+    /** `held`: a request is held on purpose (the busy state), so the page never settles. */
+    async check(state: string, { held = false } = {}) {
+      if (!held) await session.settled();
       findings.push(...(await axeFindings(session.page, state)));
     },
     expectNone() {
@@ -186,7 +188,16 @@ describe("the console's accessibility", () => {
       await section.locator(`#${name}-result .verdict.approved`).waitFor();
       await a.check(`${name}: approved`);
       await fillByLabel(section, loanRequest(customerId, 9_000_000));
+      // The request held at the browser: the form as it is while the answer is awaited.
+      const held = await hold(
+        session.page,
+        `**/${name === "check" ? "check-eligibility" : "create-loan"}`,
+        (route) => route.continue(),
+      );
       await section.getByRole("button", { name: button, exact: true }).click();
+      await held.reached;
+      await a.check(`${name}: in flight`, { held: true });
+      held.release();
       await section.locator(`#${name}-result .verdict.refused`).waitFor();
       await a.check(`${name}: refused`);
     }

@@ -1,6 +1,7 @@
-import type { Page, Route } from "playwright-core";
+import type { Locator, Page, Route } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { fillByLabel, loanRequest, view } from "./support/console-page";
+import { hold, signal } from "./support/hold";
 import { startNodeServer } from "./support/node-server";
 import { useBrowserAndWorker } from "./support/suite";
 
@@ -81,18 +82,161 @@ describe("a request that is never answered", () => {
     await button.click();
     await page.clock.runFor(44_000);
     expect(await button.isDisabled()).toBe(true);
+    expect(await book.locator("form").getAttribute("aria-busy")).toBe("true");
     await page.clock.runFor(1_000);
     await book
       .getByRole("alert")
       .getByText(/no answer from the API within 45 s/)
       .waitFor();
     expect(await button.isEnabled()).toBe(true);
+    expect(await book.locator("form").getAttribute("aria-busy")).toBeNull();
     expect(await book.getByLabel("Loan amount").inputValue()).toBe("50000");
 
     await button.click();
     await book.getByText(/^Booked loan \d+$/).waitFor();
     expect(keys).toHaveLength(2);
     expect(new Set(keys).size).toBe(1);
+  });
+});
+
+/** What a form shows of its request in flight: aria-busy, its button, its status (the text said). */
+async function busyState(form: Locator, idle: string) {
+  const button = form.getByRole("button", { name: idle, exact: true });
+  return {
+    busy: await form.getAttribute("aria-busy"),
+    disabled: await button.isDisabled(),
+    // The button's words as seen: its label is made transparent and the busy one shown over it.
+    shows: await button.locator("span").evaluateAll((spans) => {
+      const browser = globalThis as unknown as {
+        getComputedStyle(element: unknown): { visibility: string; opacity: string };
+      };
+      return (spans as unknown as { textContent: string }[])
+        .filter((span) => {
+          const style = browser.getComputedStyle(span);
+          return style.visibility === "visible" && style.opacity !== "0";
+        })
+        .map((span) => span.textContent);
+    }),
+    // Read as easily as the label it replaces: not dimmed like a disabled button.
+    opacity: await button.evaluate(
+      (element) =>
+        (
+          globalThis as unknown as { getComputedStyle(element: unknown): { opacity: string } }
+        ).getComputedStyle(element).opacity,
+    ),
+    status: await form.locator("xpath=following-sibling::*[@role='status'][1]").innerText(),
+    box: await button.boundingBox(),
+  };
+}
+
+/** Every text the form's status region has been given since this was called, but its clearing. */
+async function recordStatus(page: Page, formId: string) {
+  await page.evaluate((id) => {
+    const browser = globalThis as unknown as {
+      document: { querySelector(selector: string): { textContent: string } };
+      MutationObserver: new (
+        callback: () => void,
+      ) => { observe(node: unknown, options: Record<string, boolean>): void };
+      said: string[];
+    };
+    const status = browser.document.querySelector(`#${id} + [role=status]`);
+    browser.said = [];
+    new browser.MutationObserver(() => browser.said.push(status.textContent)).observe(status, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  }, formId);
+  return () =>
+    page.evaluate(() =>
+      (globalThis as unknown as { said: string[] }).said.filter((text) => text !== ""),
+    );
+}
+
+describe("a request in flight", () => {
+  const idle = { busy: null, disabled: false, shows: ["Book"], status: "" };
+
+  it("marks the form busy, says so on the button and once in a status, and resets on every outcome", async () => {
+    const { page, book } = await bookingTyped();
+    const form = book.locator("form");
+    const said = await recordStatus(page, "book-form");
+    expect(await busyState(form, "Book")).toMatchObject(idle);
+    const outcomes: [string, (route: Route) => Promise<void>, Locator][] = [
+      ["success", (route) => route.continue(), book.getByText(/^Booked loan \d+$/)],
+      ["a network failure", (route) => route.abort("connectionreset"), book.getByRole("alert")],
+      ["a 4xx", (route) => route.continue(), book.locator("#book-loan_amount-error")],
+    ];
+    for (const [outcome, answer, shown] of outcomes) {
+      // A new amount each time (a new request); the API's 400 names the field.
+      await fillByLabel(book, { "Loan amount": outcome === "a 4xx" ? "fifty" : 50_000 });
+      const { box } = await busyState(form, "Book");
+      const held = await hold(page, "**/create-loan", answer);
+      await form.getByRole("button", { name: "Book", exact: true }).click();
+      await held.reached;
+      expect(await busyState(form, "Book"), outcome).toEqual({
+        busy: "true",
+        disabled: true,
+        shows: ["Booking…"],
+        opacity: "1",
+        status: "Booking…",
+        // The same size and place: nothing moves under the pointer.
+        box,
+      });
+      held.release();
+      await shown.filter({ hasText: /\S/ }).waitFor();
+      expect(await busyState(form, "Book"), outcome).toMatchObject(idle);
+    }
+    // Said once for each request; typing between them said nothing.
+    expect(await said()).toEqual(["Booking…", "Booking…", "Booking…"]);
+  });
+
+  it("keeps the button in place when pressed again under a field's message, until the answer", async () => {
+    const { page, book } = await bookingTyped();
+    const form = book.locator("form");
+    const amount = book.getByLabel("Loan amount");
+    const message = book.locator("#book-loan_amount-error");
+    await fillByLabel(book, { "Loan amount": "fifty" });
+    await form.getByRole("button", { name: "Book", exact: true }).click();
+    await message.getByText("Loan amount must be a number").waitFor();
+    const { box } = await busyState(form, "Book");
+
+    await fillByLabel(book, { "Loan amount": 50_000 });
+    const held = await hold(page, "**/create-loan", (route) => route.continue());
+    await form.getByRole("button", { name: "Book", exact: true }).click();
+    await held.reached;
+    // The old message is no longer shown or attached to the field, and still holds its lines.
+    expect((await busyState(form, "Book")).box).toEqual(box);
+    expect(await message.isVisible()).toBe(false);
+    expect(await amount.getAttribute("aria-invalid")).toBeNull();
+    held.release();
+    await book.getByText(/^Booked loan \d+$/).waitFor();
+    expect(await message.innerText()).toBe("");
+  });
+
+  it("stays busy while a newer request supersedes it, and resets once the newer is answered", async () => {
+    const { loanIds } = await customerWithLoans(100_000, 200_000);
+    const [first, second] = loanIds as [number, number];
+    const { page } = suite.session();
+    const loan = view(page, "loan");
+    const form = loan.locator("#loan-form");
+    const heldFirst = await hold(page, `**/view-loan/${first}`, (route) => route.continue());
+    const heldSecond = await hold(page, `**/view-loan/${second}`, (route) => route.continue());
+    await page.goto(url(`/#loan/${first}`));
+    await heldFirst.reached;
+    // The address moves on to the second loan while the first is in flight: it waits its turn.
+    await page.goto(url(`/#loan/${second}`));
+    heldFirst.release();
+    await heldSecond.reached;
+    expect(await busyState(form, "Show")).toMatchObject({
+      busy: "true",
+      disabled: true,
+      shows: ["Loading…"],
+      status: "Loading…",
+    });
+    heldSecond.release();
+    await loan.locator("#loan-result").getByText(`Loan ${second}`, { exact: true }).waitFor();
+    await loan.locator("#payment-due").getByText("Period 1, due 2025-07-15").waitFor();
+    expect(await busyState(form, "Show")).toMatchObject({ ...idle, shows: ["Show"] });
   });
 });
 
@@ -171,28 +315,22 @@ describe("a reload while a booking or payment is unanswered", () => {
    * once the API has it, and the answer is then cut off (a held request would stall the reload).
    */
   async function reloadOnceReached(page: Page, pattern: string, send: () => Promise<void>) {
-    let reached: () => void = () => undefined;
-    let reload: () => void = () => undefined;
-    const atApi = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    const reloading = new Promise<void>((resolve) => {
-      reload = resolve;
-    });
+    const atApi = signal();
+    const reloading = signal();
     await page.route(
       pattern,
       async (route) => {
         await route.fetch();
-        reached();
-        await reloading;
+        atApi.fire();
+        await reloading.fired;
         await route.abort("connectionreset").catch(() => undefined);
       },
       { times: 1 },
     );
     await send();
-    await atApi;
+    await atApi.fired;
     const reloaded = page.reload();
-    reload();
+    reloading.fire();
     await reloaded;
   }
 

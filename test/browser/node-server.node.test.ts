@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { registerInConsole } from "./support/console-page";
 import { expectDocsRenderEveryOperation } from "./support/docs-page";
+import { hold } from "./support/hold";
 import { startNodeServer } from "./support/node-server";
 import { useBrowserAndWorker } from "./support/suite";
 
@@ -74,14 +75,27 @@ describe("the Node server in a browser", () => {
     const cards = page.locator("#decisions-result article");
     await cards.nth(19).waitFor();
     const older = page.getByRole("button", { name: "Older decisions" });
+    const list = page.locator("#decisions-result ol");
+    const status = page.locator("#decisions-result + [role=status]");
     // The next page's request fails on the network; the suite checks no error escaped the page.
-    await page.route("**/decisions?cursor=*", (route) => route.abort("connectionrefused"));
+    // Held first: while it is in flight the list is busy, and the button and a status say so.
+    const held = await hold(page, "**/decisions?cursor=*", (route) =>
+      route.abort("connectionrefused"),
+    );
     await older.click();
+    await held.reached;
+    expect(await list.getAttribute("aria-busy")).toBe("true");
+    expect(await older.isDisabled()).toBe(true);
+    expect(await older.getByText("Loading…").isVisible()).toBe(true);
+    expect(await status.innerText()).toBe("Loading…");
+    held.release();
     await page.locator("li.more [role=alert]", { hasText: "The request failed" }).waitFor();
     expect(await older.isEnabled()).toBe(true);
+    expect(await list.getAttribute("aria-busy")).toBeNull();
+    expect(await older.getByText("Loading…").isVisible()).toBe(false);
+    expect(await status.innerText()).toBe("");
     expect(await cards.count()).toBe(20);
 
-    await page.unroute("**/decisions?cursor=*");
     await older.click();
     await cards.nth(20).waitFor();
     expect(await page.locator("li.more").count()).toBe(0);

@@ -1,4 +1,5 @@
 import { api } from "../api";
+import { busyIndicator, statusAfter } from "../busy";
 import { errorText, onSubmit } from "../forms";
 import { facts, h, money, percent, show } from "../render";
 import type { DecisionPage, DecisionRecord } from "../types";
@@ -10,6 +11,8 @@ import { scoreBars } from "./check";
  */
 
 export function setUpDecisions(form: HTMLFormElement): void {
+  const result = document.getElementById("decisions-result");
+  const olderStatus = result ? statusAfter(result) : h("p");
   onSubmit(form, async ({ customer_id }) => {
     const base = `/customers/${encodeURIComponent(String(customer_id))}/decisions`;
     const { body } = await api<DecisionPage>("GET", base);
@@ -22,29 +25,41 @@ export function setUpDecisions(form: HTMLFormElement): void {
       return;
     }
     show("decisions-result", list);
-    appendPage(list, body, base);
+    appendPage(list, body, base, olderStatus);
   });
 }
 
-function appendPage(list: HTMLElement, page: DecisionPage, base: string): void {
+/** `status` says, once, that an older page is loading; it is outside the list, which is busy. */
+function appendPage(
+  list: HTMLElement,
+  page: DecisionPage,
+  base: string,
+  status: HTMLElement,
+): void {
   list.querySelector("li.more")?.remove();
   for (const record of page.decisions) list.append(h("li", {}, decisionCard(record)));
   if (!page.next_cursor) return;
-  const more = h("button", { type: "button" }, "Older decisions");
+  const more = h(
+    "button",
+    { type: "button", "data-busy-label": "Loading…" },
+    "Older decisions",
+  ) as HTMLButtonElement;
   // Beside the button, where the officer is looking: the form's own alert is a page above.
   const failure = h("p", { class: "form-error", role: "alert" });
   const cursor = page.next_cursor;
+  const busy = busyIndicator(list, more, status);
   more.addEventListener("click", async () => {
-    more.setAttribute("disabled", "");
+    busy.start();
     failure.textContent = "";
     try {
       const path = `${base}?cursor=${encodeURIComponent(cursor)}`;
       const { body } = await api<DecisionPage>("GET", path);
-      appendPage(list, body, base);
+      appendPage(list, body, base, status);
     } catch (error) {
       // The page can be asked for again: the button comes back with the reason it failed.
       failure.textContent = errorText(error);
-      more.removeAttribute("disabled");
+    } finally {
+      busy.end();
     }
   });
   list.append(h("li", { class: "more" }, more, failure));

@@ -1,0 +1,50 @@
+import { h } from "./render";
+
+/*
+ * What a form (or a list loading its next page) shows while its request is in flight, which on a
+ * bad connection is seconds (the console waits 45 s): it is aria-busy, its button reads its
+ * data-busy-label ("Booking…") and a polite status says it once. Before, a disabled button was
+ * all, and a screen reader said nothing.
+ */
+export interface Busy {
+  start(): void;
+  end(): void;
+}
+
+/**
+ * A status for busyIndicator, put after `element`, not in it: a live region inside an aria-busy
+ * element may be held back until it is no longer busy, when there is nothing left to say.
+ */
+export function statusAfter(element: HTMLElement): HTMLElement {
+  const status = h("p", { class: "visually-hidden", role: "status" });
+  element.after(status);
+  return status;
+}
+
+export function busyIndicator(
+  region: HTMLElement,
+  button: HTMLButtonElement | null,
+  status: HTMLElement,
+): Busy {
+  const label = button?.dataset.busyLabel ?? "Sending…";
+  if (button) {
+    // Both labels share one cell, so the button keeps its size (nothing moves under the pointer)
+    // and its name ("Book"): the status is what a screen reader hears, once.
+    button.replaceChildren(
+      h("span", { class: "label" }, button.textContent ?? ""),
+      h("span", { class: "busy-label", "aria-hidden": "true" }, label),
+    );
+  }
+  return {
+    start() {
+      region.setAttribute("aria-busy", "true");
+      if (button) button.disabled = true;
+      status.textContent = label;
+    },
+    end() {
+      region.removeAttribute("aria-busy");
+      if (button) button.disabled = false;
+      status.textContent = "";
+    },
+  };
+}
