@@ -35,8 +35,12 @@ export function busyIndicator(
       h("span", { class: "busy-label", "aria-hidden": "true" }, label),
     );
   }
+  // Chrome moves the focus of a button it disables to <body>, where a keyboard or screen-reader
+  // user lost their place: it goes back to the button, unless the answer focused something else.
+  let hadFocus = false;
   return {
     start() {
+      hadFocus = button !== null && document.activeElement === button;
       region.setAttribute("aria-busy", "true");
       if (button) button.disabled = true;
       status.textContent = label;
@@ -45,6 +49,8 @@ export function busyIndicator(
       region.removeAttribute("aria-busy");
       if (button) button.disabled = false;
       status.textContent = "";
+      const focusLost = document.activeElement === null || document.activeElement === document.body;
+      if (hadFocus && focusLost && button?.isConnected) button.focus();
     },
   };
 }

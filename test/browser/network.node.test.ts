@@ -190,6 +190,28 @@ describe("a request in flight", () => {
     expect(await said()).toEqual(["Booking…", "Booking…", "Booking…"]);
   });
 
+  it("gives the focus back to the pressed button once answered, unless a field's error took it", async () => {
+    const { page, book } = await bookingTyped();
+    const form = book.locator("form");
+    const button = form.getByRole("button", { name: "Book", exact: true });
+    const hasFocus = () => button.evaluate((element) => element === document.activeElement);
+    const held = await hold(page, "**/create-loan", (route) => route.continue());
+    await button.focus();
+    await page.keyboard.press("Enter");
+    await held.reached;
+    held.release();
+    await book.getByText(/^Booked loan \d+$/).waitFor();
+    // Chrome moved it to <body> when the button was disabled: a keyboard user lost their place.
+    expect(await hasFocus()).toBe(true);
+    // A field's error still takes it: the answer's own focus is kept.
+    await fillByLabel(book, { "Loan amount": "fifty" });
+    await button.click();
+    await book.locator("#book-loan_amount-error").getByText(/must be a number/).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe(
+      "loan_amount",
+    );
+  });
+
   it("keeps the button in place when pressed again under a field's message, until the answer", async () => {
     const { page, book } = await bookingTyped();
     const form = book.locator("form");
