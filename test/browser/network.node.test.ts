@@ -206,7 +206,10 @@ describe("a request in flight", () => {
     // A field's error still takes it: the answer's own focus is kept.
     await fillByLabel(book, { "Loan amount": "fifty" });
     await button.click();
-    await book.locator("#book-loan_amount-error").getByText(/must be a number/).waitFor();
+    await book
+      .locator("#book-loan_amount-error")
+      .getByText(/must be a number/)
+      .waitFor();
     expect(await page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe(
       "loan_amount",
     );
