@@ -69,7 +69,11 @@ export function isBlankCell(raw: unknown): boolean {
 }
 
 function describe(value: CellValue): string {
-  if (value instanceof Date) return `a date (${value.toISOString()})`;
+  if (value instanceof Date) {
+    const day = dateToIsoDate(value);
+    if (day === null) return "an invalid date";
+    return `a date (${value.getTime() % MS_PER_DAY === 0 ? day : value.toISOString()})`;
+  }
   if (typeof value === "string") {
     return `text "${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
   }
@@ -138,6 +142,34 @@ export function toIsoDate(raw: unknown, system: DateSystem = {}): Converted<stri
   }
   if (isProblem(value)) return { ok: false, reason: value.problem };
   return { ok: false, reason: `expected a date, got ${describe(value)}` };
+}
+
+/**
+ * An ISO date cell's text: the date alone, or at midnight (`T00:00`, seconds and fractions of
+ * zero, an optional `Z` or offset), which openpyxl and SheetJS write for a date.
+ */
+const ISO_DATE_CELL = /^(\d{4}-\d{2}-\d{2})(?:T00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/**
+ * The value of an ISO date cell (`t="d"`), given its text: a Date at UTC midnight, as exceljs
+ * makes for a date, so each column converts or refuses it as any date. A time of day other than
+ * midnight is refused, as in date text: it often is a local midnight written in UTC (18:30 the
+ * day before, in India), and dropping it would keep the wrong day.
+ */
+export function isoDateCell(raw: unknown): CellValue {
+  const value = unwrapCell(raw);
+  if (typeof value !== "string") return value;
+  const text = value.trim();
+  if (text === "") return null;
+  const day = ISO_DATE_CELL.exec(text)?.[1];
+  if (day !== undefined && isValidIsoDate(day)) return new Date(`${day}T00:00:00Z`);
+  if (ISO_DATE_TIME.test(text)) {
+    return {
+      problem: `date cell holds a time of day (${text.slice(0, 40)}): save the date alone, as the time may have moved it to another day`,
+    };
+  }
+  return { problem: `date cell holds ${describe(value)}, not a date written YYYY-MM-DD` };
 }
 
 /** The UTC calendar day of a Date (its time of day is dropped), or null for an invalid Date. */

@@ -13,10 +13,11 @@ import { basename } from "node:path";
 import ExcelJS from "exceljs";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
 import { buildRow, type CellProblem, type RowOf } from "./build-row";
-import { type DateSystem, isBlankCell, unwrapCell } from "./cells";
+import { type DateSystem, isBlankCell, isoDateCell, unwrapCell } from "./cells";
 import { DuplicateCustomerIdMarker } from "./duplicate-customer-ids";
 import { DuplicateLoanIdMarker, type RemappedLoan } from "./duplicate-loan-ids";
 import { type HeaderCell, type IngestField, type MappedColumn, mapHeaders } from "./headers";
+import { IsoDateCells } from "./iso-date-cells";
 import { RepeatedRow } from "./repeated-row";
 import { WatchedInput } from "./watched-input";
 import { WorkbookError } from "./workbook-error";
@@ -88,11 +89,14 @@ interface StreamedWorksheet extends AsyncIterable<ExcelJS.Row> {
  * and deletes the copy only after the sheet is read to the end. When we stop early (bad header,
  * damaged file, the caller stopped), we delete it ourselves.
  */
-async function discardTemporaryCopy(worksheet: StreamedWorksheet): Promise<void> {
-  const source = worksheet.iterator;
+async function discardTemporaryCopy(source: unknown): Promise<void> {
   if (!(source instanceof ReadStream) || typeof source.path !== "string") return;
   source.destroy();
   await rm(source.path, { force: true });
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<Buffer | string> {
+  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
 }
 
 function rowValues(row: ExcelJS.Row): unknown[] {
@@ -206,12 +210,21 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
       const system: DateSystem = {
         date1904: date1904 ?? workbook.properties?.model?.date1904 === true,
       };
+      // exceljs reads `iterator` once it is iterated: the date cells are rewritten before then.
+      const source = worksheet.iterator;
+      const dateCells = new IsoDateCells();
+      if (isAsyncIterable(source)) worksheet.iterator = dateCells.rewrite(source);
       let readToTheEnd = false;
       try {
-        yield* this.#readWorksheet(input.guard(worksheet), system, describeSheet(firstSheet));
+        yield* this.#readWorksheet(
+          input.guard(worksheet),
+          system,
+          dateCells,
+          describeSheet(firstSheet),
+        );
         readToTheEnd = true;
       } finally {
-        if (!readToTheEnd) await discardTemporaryCopy(worksheet);
+        if (!readToTheEnd) await discardTemporaryCopy(source);
       }
     }
     if (!found) throw new WorkbookError(this.path, "contains no worksheet");
@@ -221,10 +234,12 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   async *#readWorksheet(
     worksheet: AsyncIterable<ExcelJS.Row>,
     system: DateSystem,
+    dateCells: IsoDateCells,
     sheet: string,
   ): AsyncGenerator<R> {
     let columns: MappedColumn<IngestField>[] | undefined;
     for await (const row of worksheet) {
+      const dateColumns = dateCells.takeRow(row.number);
       if (isBlankRow(row)) {
         if (columns) this.blankRowsSkipped++;
         continue;
@@ -239,7 +254,10 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         columns,
         {
           row: row.number,
-          cell: (column) => row.getCell(column).value,
+          cell: (column) => {
+            const value = row.getCell(column).value;
+            return dateColumns?.includes(column) ? isoDateCell(value) : value;
+          },
         },
         system,
       );

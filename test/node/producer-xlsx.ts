@@ -9,9 +9,9 @@ import { crc32, deflateRawSync } from "node:zlib";
 
 /**
  * A cell: text (a shared string, or inline with `inlineStrings`), a number, empty, or its XML as
- * written (`{ t: "e", v: "#N/A" }` is `<c t="e"><v>#N/A</v></c>`).
+ * written (`{ t: "e", v: "#N/A" }` is `<c t="e"><v>#N/A</v></c>`; `f` adds a formula).
  */
-export type ProducerCell = string | number | null | { t: string; v: string };
+export type ProducerCell = string | number | null | { t: string; v: string; f?: string };
 
 export interface ProducerSheet {
   name: string;
@@ -48,8 +48,10 @@ function workbookParts({ sheets, date1904, inlineStrings }: ProducerWorkbook) {
   const cellXml = (cell: ProducerCell, ref: string): string => {
     if (cell === null) return "";
     if (typeof cell === "number") return `<c r="${ref}"><v>${cell}</v></c>`;
-    if (typeof cell === "object")
-      return `<c r="${ref}" t="${cell.t}"><v>${escapeXml(cell.v)}</v></c>`;
+    if (typeof cell === "object") {
+      const formula = cell.f === undefined ? "" : `<f>${escapeXml(cell.f)}</f>`;
+      return `<c r="${ref}" t="${cell.t}">${formula}<v>${escapeXml(cell.v)}</v></c>`;
+    }
     if (inlineStrings) {
       return `<c r="${ref}" t="inlineStr"><is><t xml:space="preserve">${escapeXml(cell)}</t></is></c>`;
     }

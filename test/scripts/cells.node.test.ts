@@ -4,6 +4,7 @@ import {
   decimalPlaces,
   excelSerialToIsoDate,
   isBlankCell,
+  isoDateCell,
   isoDateToExcelSerial,
   roundHalfUp,
   toIsoDate,
@@ -107,6 +108,59 @@ describe("date cells", () => {
     expect(isValidIsoDate("2000-02-29")).toBe(true);
     expect(isValidIsoDate("2100-02-29")).toBe(false);
     expect(isValidIsoDate("0099-12-31")).toBe(true);
+  });
+});
+
+describe('ISO date cells (t="d")', () => {
+  const midnight = (iso: string) => new Date(`${iso}T00:00:00Z`);
+
+  it("reads the date alone or at a midnight written in any precision, zone or offset", () => {
+    for (const text of [
+      "2023-03-15",
+      " 2023-03-15 ",
+      "2023-03-15T00:00",
+      "2023-03-15T00:00:00",
+      "2023-03-15T00:00:00.000Z",
+      "2023-03-15T00:00:00+05:30",
+      "2023-03-15T00:00:00-0800",
+    ]) {
+      expect(isoDateCell(text), text).toEqual(midnight("2023-03-15"));
+    }
+    expect(isoDateCell({ formula: "TODAY()", result: "2024-02-29" })).toEqual(
+      midnight("2024-02-29"),
+    );
+  });
+
+  it("gives a Date each column converts as a date: a date column's day, a number column's refusal", () => {
+    expect(toIsoDate(isoDateCell("1999-12-31T00:00:00"))).toEqual({
+      ok: true,
+      value: "1999-12-31",
+    });
+    expect(toNumber(isoDateCell("2023-03-15"))).toEqual({
+      ok: false,
+      reason: "expected a number, got a date (2023-03-15)",
+    });
+  });
+
+  it("treats an empty date cell as an empty cell", () => {
+    expect(isoDateCell("")).toBeNull();
+    expect(isoDateCell("  ")).toBeNull();
+    expect(isoDateCell(null)).toBeNull();
+  });
+
+  it("refuses a time of day, a day that does not exist and anything else, saying what it holds", () => {
+    expect(isoDateCell("2023-03-14T18:30:00.000Z")).toEqual({
+      problem: expect.stringContaining("time of day (2023-03-14T18:30:00.000Z)"),
+    });
+    expect(isoDateCell("2023-03-15T00:00:01")).toEqual({
+      problem: expect.stringContaining("time of day"),
+    });
+    for (const text of ["2023-02-29", "15/03/2023", "2023", "2023-03-15 00:00:00", "45000"]) {
+      expect(isoDateCell(text), text).toEqual({ problem: expect.stringContaining(`"${text}"`) });
+    }
+    expect(isoDateCell({ error: "#VALUE!" })).toEqual({
+      problem: expect.stringContaining("#VALUE!"),
+    });
   });
 });
 

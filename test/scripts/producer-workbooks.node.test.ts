@@ -103,6 +103,108 @@ describe("cells as other spreadsheets store them", () => {
   });
 });
 
+describe('ISO date cells (t="d", as openpyxl, SheetJS and others write them)', () => {
+  const isoDate = (v: string): ProducerCell => ({ t: "d", v });
+  const loan = (loanId: number, start: ProducerCell, end: ProducerCell) =>
+    loanValues(1, loanId, { 7: start, 8: end }) as ProducerCell[];
+  const loansWorkbook = (name: string, loans: ProducerCell[][], date1904?: string) =>
+    writeProducerXlsx(pathOf(name), {
+      date1904,
+      sheets: [{ name: "Sheet1", rows: [LOAN_HEADERS, ...loans] }],
+    });
+
+  it.each([
+    ["1900", undefined],
+    ["1904", "1"],
+  ])(
+    "reads the date the cell holds, alone or at midnight, in a %s-system workbook",
+    async (_system, date1904) => {
+      // Before, exceljs parsed "2023-03-15" as the number 2023: the loan landed on 1905-07-15.
+      const path = await loansWorkbook(
+        `loans-iso-${date1904}.xlsx`,
+        [
+          loan(10, isoDate("2023-03-15"), isoDate("2025-03-15")),
+          loan(11, isoDate("2023-03-15T00:00:00"), isoDate(" 2025-03-15T00:00:00.000Z ")),
+          loan(12, isoDate("2024-02-29T00:00"), isoDate("2026-02-28T00:00:00+05:30")),
+        ],
+        date1904,
+      );
+      const { valid, rejected } = await readAllRows(path, "loans");
+      expect(rejected).toEqual([]);
+      expect(valid.map((l) => [l.loan_id, l.start_date, l.end_date])).toEqual([
+        [10, "2023-03-15", "2025-03-15"],
+        [11, "2023-03-15", "2025-03-15"],
+        [12, "2024-02-29", "2026-02-28"],
+      ]);
+    },
+  );
+
+  it("reads every row's date cells in a sheet exceljs is handed in many chunks, formulas too", async () => {
+    const loans = Array.from({ length: 3_000 }, (_, i) => {
+      const day = String((i % 28) + 1).padStart(2, "0");
+      const start: ProducerCell = { t: "d", v: `2023-03-${day}`, f: i % 2 ? "TODAY()" : undefined };
+      return loan(1_000 + i, start, isoDate(`2025-03-${day}T00:00:00`));
+    });
+    const path = await loansWorkbook("loans-iso-many.xlsx", loans);
+    const { valid, rejected } = await readAllRows(path, "loans");
+    expect(rejected).toEqual([]);
+    expect(valid).toHaveLength(3_000);
+    for (const [i, read] of valid.entries()) {
+      const day = String((i % 28) + 1).padStart(2, "0");
+      expect([read.start_date, read.end_date]).toEqual([`2023-03-${day}`, `2025-03-${day}`]);
+    }
+  });
+
+  it("rejects by row, naming the column, a date cell it cannot read or that holds a time of day", async () => {
+    const path = await loansWorkbook("loans-iso-bad.xlsx", [
+      loan(20, isoDate("15/03/2023"), isoDate("2025-03-15")),
+      loan(21, isoDate("2023-03-15"), isoDate("2025-02-29")),
+      loan(22, isoDate("2023-03-14T18:30:00.000Z"), isoDate("2025-03-15")),
+      loan(23, isoDate("2023-03-15"), isoDate("2025-03-15")),
+    ]);
+    const { valid, rejected } = await readAllRows(path, "loans");
+    expect(valid.map((l) => [l.row, l.start_date, l.end_date])).toEqual([
+      [5, "2023-03-15", "2025-03-15"],
+    ]);
+    expect(rejected.map(({ row, column, reason }) => ({ row, column, reason }))).toEqual([
+      {
+        row: 2,
+        column: "Date of Approval",
+        reason: 'date cell holds text "15/03/2023", not a date written YYYY-MM-DD',
+      },
+      {
+        row: 3,
+        column: "End Date",
+        reason: 'date cell holds text "2025-02-29", not a date written YYYY-MM-DD',
+      },
+      {
+        row: 4,
+        column: "Date of Approval",
+        reason:
+          "date cell holds a time of day (2023-03-14T18:30:00.000Z): save the date alone, as the time may have moved it to another day",
+      },
+    ]);
+  });
+
+  it("rejects a date cell in a number or a text column instead of reading its year", async () => {
+    // Before, a salary written as a date cell landed as ₹2,023.
+    const customers = [
+      customer(1, { 5: isoDate("2023-03-15") }),
+      customer(2, { 1: isoDate("2023-03-15") }),
+      customer(3),
+    ];
+    const path = await writeProducerXlsx(pathOf("customers-iso.xlsx"), {
+      sheets: [{ name: "S", rows: [CUSTOMER_HEADERS, ...customers] }],
+    });
+    const { valid, rejected } = await readAllRows(path, "customers");
+    expect(valid.map((c) => c.customer_id)).toEqual([3]);
+    expect(rejected.map(({ row, column, reason }) => ({ row, column, reason }))).toEqual([
+      { row: 2, column: "Monthly Salary", reason: "expected a number, got a date (2023-03-15)" },
+      { row: 3, column: "First Name", reason: "expected text, got a date (2023-03-15)" },
+    ]);
+  });
+});
+
 describe("what a person does to a sheet", () => {
   it("ingests hidden rows, and rejects by row the cells under a merge, a +91 phone and a long name", async () => {
     const workbook = new ExcelJS.Workbook();
