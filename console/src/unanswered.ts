@@ -44,3 +44,18 @@ export function unanswered(name: string): Unanswered | null {
     return null;
   }
 }
+
+/**
+ * The kept request's key when `values` are the ones it sent, else `key`. Cleared and typed again
+ * the same after a reload, a booking went under a new key and was booked twice. Values are
+ * compared as sent (numbers read as numbers), so "50000.00" matches 50000 as the API would.
+ */
+export function keyFor(name: string, values: Unanswered["values"], key: string): string {
+  const kept = unanswered(name);
+  if (!kept) return key;
+  const names = Object.keys(values);
+  const same =
+    names.length === Object.keys(kept.values).length &&
+    names.every((field) => kept.values[field] === values[field]);
+  return same ? kept.key : key;
+}

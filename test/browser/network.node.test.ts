@@ -357,6 +357,16 @@ describe("a reload while a booking or payment is unanswered", () => {
     await reloaded;
   }
 
+  /** Presses Book again: the first answer is replayed and the customer has one loan. */
+  async function bookedOnceWhenPressed(book: Locator, customerId: number) {
+    await book.getByRole("button", { name: "Book" }).click();
+    await book
+      .getByText(/^Already sent: this is the first answer; nothing new was booked/)
+      .waitFor();
+    const loans = await fetch(url(`/view-loans/${customerId}`));
+    expect(((await loans.json()) as unknown[]).length).toBe(1);
+  }
+
   it("brings the booking back with its key: pressed again, it is replayed, not booked twice", async () => {
     const { customerId, page, book } = await bookingTyped();
     await reloadOnceReached(page, "**/create-loan", () =>
@@ -366,15 +376,24 @@ describe("a reload while a booking or payment is unanswered", () => {
     expect(await book.getByLabel("Loan amount").inputValue()).toBe("50000");
     expect(await book.getByLabel("Customer ID").inputValue()).toBe(String(customerId));
     await book.getByText(/^A booking sent before this page was reloaded got no answer/).waitFor();
-    await book.getByRole("button", { name: "Book" }).click();
-    await book
-      .getByText(/^Already sent: this is the first answer; nothing new was booked/)
-      .waitFor();
-    const loans = await fetch(url(`/view-loans/${customerId}`));
-    expect(((await loans.json()) as unknown[]).length).toBe(1);
+    await bookedOnceWhenPressed(book, customerId);
   });
 
-  it("brings the payment back on its loan with its key: pressed again, it is recorded once", async () => {
+  it("sends the same booking typed again after the reload under its key: it is replayed, not booked twice", async () => {
+    const { customerId, page, book } = await bookingTyped();
+    await reloadOnceReached(page, "**/create-loan", () =>
+      book.getByRole("button", { name: "Book" }).click(),
+    );
+
+    await book.getByText(/^A booking sent before this page was reloaded got no answer/).waitFor();
+    const typed = loanRequest(customerId, 50_000, 14, 12);
+    await fillByLabel(book, Object.fromEntries(Object.keys(typed).map((label) => [label, ""])));
+    // The same values, typed as the officer might: the API reads 50000.00 as 50000.
+    await fillByLabel(book, { ...typed, "Loan amount": "50000.00" });
+    await bookedOnceWhenPressed(book, customerId);
+  });
+
+  it("brings the payment back on its loan with its key: retyped and pressed again, it is recorded once", async () => {
     const { customerId, loanIds } = await customerWithLoans(100_000);
     const [loanId] = loanIds as [number];
     const { page } = suite.session();
@@ -389,6 +408,9 @@ describe("a reload while a booking or payment is unanswered", () => {
     await loan.locator("#payment-due").getByText("Period 2, due 2025-08-15").waitFor();
     expect(await loan.getByLabel("Amount").inputValue()).toBe("8978.71");
     await loan.getByText(/^The payment in the Amount field was sent and got no answer/).waitFor();
+    // Cleared and typed again as the officer might: the same amount is the same payment.
+    await fillByLabel(loan, { Amount: "" });
+    await fillByLabel(loan, { Amount: "8978.710" });
     await loan.getByRole("button", { name: "Pay" }).click();
     await loan.getByText(/^Already sent: this is the first answer; nothing new was paid/).waitFor();
     const statement = await fetch(url(`/view-statement/${customerId}/${loanId}`));

@@ -2,14 +2,15 @@ import { api } from "../api";
 import { fillForm, onSubmit } from "../forms";
 import { facts, h, money, percent, show } from "../render";
 import type { CreateLoanResult } from "../types";
-import { unanswered, untilAnswered } from "../unanswered";
+import { keyFor, unanswered, untilAnswered } from "../unanswered";
 import { reasonList } from "./check";
 
 /*
  * Booking sends an Idempotency-Key that stays the same until the form changes: a double click or
  * a retry after a network error books one loan; editing the form starts a new request. A refusal
  * also ends the request: pressing Book again asks for a new decision. A booking still unanswered
- * when the page is reloaded comes back, with its key, to be sent again.
+ * when the page is reloaded comes back, with its key, to be sent again; so does the same booking
+ * typed again, however the form got its values.
  */
 export function setUpBook(form: HTMLFormElement): void {
   const pending = unanswered("book");
@@ -29,6 +30,7 @@ export function setUpBook(form: HTMLFormElement): void {
     );
   }
   onSubmit(form, async (values) => {
+    key = keyFor("book", values, key);
     const sent = key;
     const { status, headers, body } = await untilAnswered("book", { key: sent, values }, () =>
       api<CreateLoanResult>("POST", "/create-loan", values, { "Idempotency-Key": sent }),

@@ -2,14 +2,15 @@ import { ApiError, api } from "../api";
 import { onSubmit, showFieldError } from "../forms";
 import { facts, h, money, show } from "../render";
 import type { LoanDetail, PaymentResult, Statement } from "../types";
-import { unanswered, untilAnswered } from "../unanswered";
+import { keyFor, unanswered, untilAnswered } from "../unanswered";
 
 /*
  * Taking a payment on the loan shown in the loan view. Like booking, it sends an Idempotency-Key
  * that stays the same until the form is edited (or another loan is shown): a double click or a
  * retry after a network error or a 5xx records one payment. Unlike a booked loan, a receipt ends
  * the request: the amount is cleared and a new key started, as the next payment is another one.
- * A payment still unanswered when the page is reloaded comes back, with its key, on its loan.
+ * A payment still unanswered when the page is reloaded comes back, with its key, on its loan; the
+ * same amount typed again on that loan is sent under that key too.
  */
 
 export interface PaymentPanel {
@@ -41,6 +42,7 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
     // The officer moved to another loan while this was in flight: its receipt or refusal must not
     // appear under that loan. This loan's view shows the outcome when it is opened again.
     const movedOn = () => target?.loanId !== paying.loanId;
+    key = keyFor(`payment-${paying.loanId}`, values, key);
     const sent = key;
     try {
       const { headers, body } = await untilAnswered(
