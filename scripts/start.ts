@@ -12,6 +12,7 @@ import { formatHost } from "../src/lib/url-host";
 import { IngestClient } from "./lib/ingest-client";
 import { chooseIngestToken } from "./lib/local-ingest-token";
 import { seedWhenEmpty } from "./lib/seed";
+import { writeWorkerEnvFile } from "./lib/worker-env-file";
 
 const WRANGLER = fileURLToPath(new URL("../node_modules/.bin/wrangler", import.meta.url));
 const HOST = process.env.HOST ?? "127.0.0.1";
@@ -28,7 +29,8 @@ const offline = {
 
 // wrangler dev reads secrets from .dev.vars; a fresh clone gets the documented local values.
 if (!existsSync(".dev.vars")) copyFileSync(".dev.vars.example", ".dev.vars");
-const ingest = chooseIngestToken(process.env.INGEST_TOKEN, readFileSync(".dev.vars", "utf8"));
+const devVars = readFileSync(".dev.vars", "utf8");
+const ingest = chooseIngestToken(process.env.INGEST_TOKEN, devVars);
 
 // Another server on the port would answer the readiness probe below: npm start printed `ready` for
 // it (and tried to seed it) before its own wrangler dev failed with "Address already in use".
@@ -47,10 +49,12 @@ if (migrate.status !== 0) {
   process.exit(migrate.status ?? 1);
 }
 
-const tokenArgs = ingest.passToWorker ? ["--var", `INGEST_TOKEN:${ingest.token}`] : [];
+// In a 0600 file, not `--var`: a command line is visible to every local user through `ps`.
+const envFile = ingest.passToWorker ? envFileWith(ingest.token) : undefined;
+const envFileArgs = envFile ? ["--env-file", envFile.path] : [];
 const worker = spawn(
   WRANGLER,
-  ["dev", "--ip", HOST, "--port", String(PORT), "--log-level", "warn", ...tokenArgs],
+  ["dev", "--ip", HOST, "--port", String(PORT), "--log-level", "warn", ...envFileArgs],
   {
     stdio: "inherit",
     env: { ...offline, CI: process.env.CI ?? "" },
@@ -60,7 +64,10 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => worker.kill(signal));
 }
 let failed = false;
-worker.on("exit", (code) => process.exit(failed ? 1 : (code ?? 0)));
+worker.on("exit", (code) => {
+  envFile?.remove();
+  process.exit(failed ? 1 : (code ?? 0));
+});
 
 try {
   await waitUntilServing(`${BASE_URL}/openapi.json`);
@@ -83,6 +90,15 @@ try {
   console.error(`npm start failed: ${(error as Error).message}`);
   failed = true;
   worker.kill("SIGTERM");
+}
+
+function envFileWith(token: string): ReturnType<typeof writeWorkerEnvFile> {
+  try {
+    return writeWorkerEnvFile(devVars, { INGEST_TOKEN: token });
+  } catch (error) {
+    console.error(`npm start failed: ${(error as Error).message}`);
+    process.exit(1);
+  }
 }
 
 async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> {

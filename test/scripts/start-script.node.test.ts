@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,9 +74,9 @@ async function startUntilExit(directory: string, env: Record<string, string>) {
 }
 
 /** Runs `npm start` in `directory` until it prints its ready line; returns the API URL and output. */
-async function start(directory: string) {
+async function start(directory: string, env: Record<string, string> = {}) {
   const port = await freePort();
-  spawnStart(directory, { PORT: String(port) });
+  spawnStart(directory, { ...env, PORT: String(port) });
   let output = "";
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`not ready:\n${output}`)), 150_000);
@@ -145,6 +145,28 @@ describe("npm start", () => {
     await stop(url);
   }, 240_000);
 
+  it("hands a token from the environment to wrangler in a 0600 file, never on a command line", async () => {
+    const directory = await scratchClone("API_KEYS=\n");
+    // Its own temp dir, so the test sees the env file appear and go.
+    const temp = join(directory, "tmp");
+    await mkdir(temp);
+    // A `$` would be expanded by wrangler's dotenv loader if it were written unescaped.
+    const token = "token-from-env-$HOME-$PATH-0123456789abcdef";
+    const { url } = await start(directory, { INGEST_TOKEN: token, TMPDIR: temp });
+
+    const argvs = await processGroupArgvs(child?.pid ?? 0);
+    expect(argvs.some((argv) => argv.includes("workerd"))).toBe(true);
+    expect(argvs.filter((argv) => argv.includes("0123456789abcdef"))).toEqual([]);
+    // tsx and wrangler keep their own things in the temp dir too.
+    const envDirs = async () =>
+      (await readdir(temp)).filter((name) => name.startsWith("credit-approval-start-"));
+    const [envDir = ""] = await envDirs();
+    expect((await stat(join(temp, envDir, "worker.env"))).mode & 0o777).toBe(0o600);
+    expect((await summary(url, token)).status).toBe(200);
+    await stop(url);
+    expect(await envDirs()).toEqual([]);
+  }, 240_000);
+
   it("with its port already taken by another server exits 1 naming the port, and never says ready", async () => {
     const directory = await scratchClone();
     // Another server on the port, answering the readiness probe as a Worker would.
@@ -192,3 +214,20 @@ describe("npm start", () => {
     await stop(url);
   }, 240_000);
 });
+
+/** The command lines of every process in process group `group`, as `ps` shows them to anyone. */
+async function processGroupArgvs(group: number): Promise<string[]> {
+  const argvs: string[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 5 of /proc/<pid>/stat is the process group; the command name before it may hold spaces.
+      const fields = (await readFile(`/proc/${entry}/stat`, "utf8")).split(") ")[1]?.split(" ");
+      if (Number(fields?.[2]) !== group) continue;
+      argvs.push((await readFile(`/proc/${entry}/cmdline`, "utf8")).replaceAll("\0", " "));
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return argvs;
+}
