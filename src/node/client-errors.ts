@@ -28,6 +28,13 @@ const PARSER_FIELDS: Readonly<Record<string, FieldError>> = {
   HPE_INVALID_METHOD: { field: "method", message: "must be a method this server knows" },
 };
 
+/** A body that stopped arriving (src/node/server.ts, REQUEST_TIMEOUT_MS). */
+const BODY_TIMEOUT: ProblemInit = {
+  kind: "request-timeout",
+  detail: "The request's body did not arrive in time: send the whole request within 60 s.",
+  errors: [{ field: "body", message: "stopped arriving before its end" }],
+};
+
 /** What Node's HTTP parser says of a request it cannot read, and how this server answers it. */
 function problemFor(code: string | undefined): ProblemInit {
   if (code === "HPE_HEADER_OVERFLOW") {
@@ -59,9 +66,16 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   // Bytes after a `Connection: close` request: the requests before them are still being answered,
   // and Node closes the connection after the last one, so the rest is ignored (RFC 9112 §9.6).
   if (error.code === "HPE_CLOSED_CONNECTION") return;
-  const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  const started = (
+    socket as Duplex & { _httpMessage?: Pick<ServerResponse, "headersSent" | "req"> }
+  )._httpMessage;
   if (error.code === "ECONNRESET" || !socket.writable || started?.headersSent) {
     socket.destroy();
+    return;
+  }
+  // A response object exists once the headers are in: what did not arrive in time is the body.
+  if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && started !== undefined) {
+    endWithProblem(socket, BODY_TIMEOUT, started.req);
     return;
   }
   endWithProblem(socket, problemFor(error.code));

@@ -30,8 +30,18 @@ const IDLE_LINGER_MS = 250;
 /** How long an answer may wait for a client that reads none of it (docs/security.md). */
 const STALLED_RESPONSE_MS = 60_000;
 
-/** Where to listen; `stalledResponseMs` replaces STALLED_RESPONSE_MS (tests). */
-type ListenSettings = Pick<ServerSettings, "host" | "port"> & { stalledResponseMs?: number };
+/**
+ * How long a request, headers and body, may take to arrive. Node's default is 300 s, which let a
+ * body that stopped arriving hold its connection five minutes; 64 KB (512 KB for an ingest chunk)
+ * takes seconds on any real link. Headers keep their 60 s (docs/security.md).
+ */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/** Where to listen; `stalledResponseMs` and `requestTimeoutMs` replace the constants (tests). */
+type ListenSettings = Pick<ServerSettings, "host" | "port"> & {
+  stalledResponseMs?: number;
+  requestTimeoutMs?: number;
+};
 
 export interface RunningServer<R extends ServedRuntime = Runtime> {
   url: string;
@@ -112,7 +122,16 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
       );
     const { listener: draining, drain } = drainable(serving(false), serving(true));
     const serve = oneRequestAtATime(draining);
-    const server = createServer(serve);
+    const requestTimeout = settings.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+    const server = createServer(
+      {
+        requestTimeout,
+        // Node refuses a headers timeout over the request's; both are checked on this interval.
+        headersTimeout: Math.min(60_000, requestTimeout),
+        connectionsCheckingInterval: requestTimeout / 2,
+      },
+      serve,
+    );
     server.listen(settings.port, settings.host, () =>
       resolve({ server, address: server.address() as AddressInfo, drain }),
     );
