@@ -20,6 +20,7 @@ import { type HeaderCell, type IngestField, type MappedColumn, mapHeaders } from
 import { IsoDateCells } from "./iso-date-cells";
 import { RepeatedRow } from "./repeated-row";
 import { WatchedInput } from "./watched-input";
+import { decodeSharedStringsWhole } from "./whole-characters";
 import { WorkbookError } from "./workbook-error";
 import { assertXlsxContainer } from "./xlsx-container";
 
@@ -191,6 +192,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   /** `date1904`: the workbook's date system as read from its zip, null when unknown there. */
   async *#readFirstWorksheet(input: WatchedInput, date1904: boolean | null): AsyncGenerator<R> {
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(input.stream, STREAMING_OPTIONS);
+    decodeSharedStringsWhole(reader);
     const workbook = reader as unknown as StreamedWorkbook;
     let found = false;
     for await (const streamed of input.guard(reader)) {

@@ -74,6 +74,23 @@ describe("cells as other spreadsheets store them", () => {
     expect((await readAllRows(inline, "customers")).valid).toEqual(expected);
   });
 
+  it("reads every non-ASCII name whole from a shared-string table exceljs is handed in many chunks", async () => {
+    // One table entry per cell, as a writer that does not share strings saves them: the table is
+    // decompressed in pieces that can end inside a character, which came back as U+FFFD.
+    const rows = [
+      CUSTOMER_HEADERS,
+      ...Array.from({ length: 3_000 }, (_, i) => customer(1 + i, { 1: "नमस्ते", 2: "राव" })),
+    ];
+    const path = await writeProducerXlsx(pathOf("devanagari.xlsx"), {
+      sheets: [{ name: "S", rows }],
+    });
+    const { valid, rejected } = await readAllRows(path, "customers");
+    expect(rejected).toEqual([]);
+    expect(valid).toHaveLength(3_000);
+    const garbled = valid.filter((row) => row.first_name !== "नमस्ते" || row.last_name !== "राव");
+    expect(garbled).toEqual([]);
+  });
+
   it('takes text cells (t="str") and numbers stored as text, and rejects errors and booleans by row', async () => {
     const path = await writeProducerXlsx(pathOf("cell-types.xlsx"), {
       sheets: [
