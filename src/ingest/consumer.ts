@@ -16,7 +16,8 @@ import { readCustomersForChunk, readLoansForChunk, runAtomically, upsertCustomer
 /*
  * The queue consumer. Each message is one chunk; it is read (one batch), planned (pure) and
  * written (one atomic batch, together with the chunk's new state), then acked. Delivery is at
- * least once: the writes are upserts, so a redelivered chunk changes nothing. A chunk that cannot
+ * least once: a redelivery of a landed chunk writes nothing (its read says so), and the writes are
+ * upserts, so after a delivery that failed before or after its commit the rows land once. A chunk that cannot
  * land yet (its customers are missing, or the database failed) is retried with backoff; after
  * max_retries the queue moves it to the dead-letter queue, whose consumer marks it dead. Missing
  * customers are the exception: on a loan chunk's last delivery its other rows land and each row
@@ -27,6 +28,13 @@ import { readCustomersForChunk, readLoansForChunk, runAtomically, upsertCustomer
 
 /** What a chunk that landed did with its rows (for the metrics). */
 type LandedRows = { landed: number; rejected?: number };
+
+/**
+ * What one delivery did: landed the chunk's rows; found the chunk landed by an earlier delivery
+ * (nothing written: the report already tells what became of each row); or must wait for the
+ * loans' customers.
+ */
+type Landing = LandedRows | "landed before" | "waiting for customers";
 
 /** Acked once landed or given up for good; otherwise retried with backoff. */
 type Outcome = "ack" | "retry";
@@ -73,16 +81,24 @@ async function consumeMessage(
   const delivery = { ...read, attempts: message.attempts };
   telemetry.recordIngest(ingestEvent(chunk.kind, { read: read.received }));
   try {
-    const landed =
+    const landing =
       chunk.kind === "customers"
         ? await landCustomers(db, { ...delivery, chunk })
         : await landLoans(db, { ...delivery, chunk });
-    if (landed) {
-      telemetry.recordIngest(ingestEvent(chunk.kind, landed));
-      return "ack";
+    if (landing === "waiting for customers") {
+      await noteRetry(db, delivery, "customers of these loans have not landed yet");
+      return "retry";
     }
-    await noteRetry(db, delivery, "customers of these loans have not landed yet");
-    return "retry";
+    if (landing === "landed before") {
+      log("info", "chunk landed before; redelivery acked, nothing written", {
+        job_id: chunk.job_id,
+        seq: chunk.seq,
+        attempts: message.attempts,
+      });
+    } else {
+      telemetry.recordIngest(ingestEvent(chunk.kind, landing));
+    }
+    return "ack";
   } catch (error) {
     const kind = databaseErrorKind(error);
     if (kind) telemetry.recordDatabaseError(kind);
@@ -120,10 +136,11 @@ async function giveUp(
   }
 }
 
-async function landCustomers(db: Database, delivery: Delivery<CustomerChunk>): Promise<LandedRows> {
+async function landCustomers(db: Database, delivery: Delivery<CustomerChunk>): Promise<Landing> {
   const { chunk } = delivery;
-  const existing = await readCustomersForChunk(db, chunk.rows);
-  const plan = planCustomers(chunk.rows, existing);
+  const stored = await readCustomersForChunk(db, chunk);
+  if (stored.landedBefore) return "landed before";
+  const plan = planCustomers(chunk.rows, stored.customers);
   const rejections = [...delivery.invalid, ...plan.rejections];
   await runAtomically(db, [
     ...upsertCustomers(db, plan.write),
@@ -133,13 +150,16 @@ async function landCustomers(db: Database, delivery: Delivery<CustomerChunk>): P
   return { landed: plan.write.length, rejected: rejections.length };
 }
 
-async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<LandedRows | null> {
+async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<Landing> {
   const { chunk } = delivery;
-  const stored = await readLoansForChunk(db, chunk.rows);
+  const stored = await readLoansForChunk(db, chunk);
+  if (stored.landedBefore) return "landed before";
   const plan = planLoans(chunk.rows, stored.loans, stored.customerIds);
   // Their customers may still be on the way (a customer chunk being retried): wait while the
   // queue would still redeliver this chunk.
-  if (plan.unknownCustomer.length > 0 && !isLastDelivery(delivery.attempts)) return null;
+  if (plan.unknownCustomer.length > 0 && !isLastDelivery(delivery.attempts)) {
+    return "waiting for customers";
+  }
   const rejections = [
     ...delivery.invalid,
     ...plan.repeated,

@@ -1,10 +1,11 @@
-import { inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/database";
 import { element, jsonArraysSelect, jsonList } from "../db/json-rows";
-import { customers, loans, NOW_ISO } from "../db/schema";
+import { customers, ingestChunks, loans, NOW_ISO } from "../db/schema";
 import { rupeesToPaise } from "../domain/money";
+import type { CustomerChunk, LoanChunk } from "./messages";
 import type { ExistingLoan } from "./plan-loans";
 import type { CustomerRow, LoanRow } from "./rows";
 
@@ -58,9 +59,31 @@ export function customerChunkLookups(db: Database, rows: readonly CustomerRow[])
   ] as const;
 }
 
-export async function readCustomersForChunk(db: Database, rows: readonly CustomerRow[]) {
-  const results = await runAtomically(db, [...customerChunkLookups(db, rows)]);
-  return (results as { id: number; phoneNumber: number }[][]).flat();
+/**
+ * Whether this chunk has landed already. A redelivery of a landed chunk writes nothing: the same
+ * rows planned again could land otherwise than the report says (a loan whose customer was
+ * rejected as unknown on the last delivery, and has landed since).
+ */
+export function landedChunkLookup(db: Database, { job_id, seq }: { job_id: string; seq: number }) {
+  return db
+    .select({ seq: ingestChunks.seq })
+    .from(ingestChunks)
+    .where(
+      and(
+        eq(ingestChunks.jobId, job_id),
+        eq(ingestChunks.seq, seq),
+        eq(ingestChunks.status, "landed"),
+      ),
+    );
+}
+
+/** A customer chunk's reads, in one round trip: whether it landed before, and the stored customers. */
+export async function readCustomersForChunk(db: Database, chunk: CustomerChunk) {
+  const [landed, ...stored] = (await runAtomically(db, [
+    landedChunkLookup(db, chunk),
+    ...customerChunkLookups(db, chunk.rows),
+  ])) as [unknown[], ...{ id: number; phoneNumber: number }[][]];
+  return { landedBefore: landed.length > 0, customers: stored.flat() };
 }
 
 /**
@@ -78,11 +101,14 @@ export function loanChunkLookups(db: Database, rows: readonly LoanRow[]) {
   ] as const;
 }
 
-export async function readLoansForChunk(db: Database, rows: readonly LoanRow[]) {
-  const [customerRows, byId, bySourceId] = (await runAtomically(db, [
-    ...loanChunkLookups(db, rows),
-  ])) as [{ id: number }[], ExistingLoan[], ExistingLoan[]];
+/** A loan chunk's reads, in one round trip: whether it landed before, its customers and loans. */
+export async function readLoansForChunk(db: Database, chunk: LoanChunk) {
+  const [landed, customerRows, byId, bySourceId] = (await runAtomically(db, [
+    landedChunkLookup(db, chunk),
+    ...loanChunkLookups(db, chunk.rows),
+  ])) as [unknown[], { id: number }[], ExistingLoan[], ExistingLoan[]];
   return {
+    landedBefore: landed.length > 0,
     customerIds: new Set(customerRows.map((row) => row.id)),
     loans: [...new Map([...byId, ...bySourceId].map((loan) => [loan.id, loan])).values()],
   };

@@ -19,7 +19,7 @@ import {
   selectLoanWithCustomer,
 } from "../../src/db/loans";
 import { selectLoanToPay, selectPaymentIdByKey, selectStatement } from "../../src/db/payments";
-import { customerChunkLookups, loanChunkLookups } from "../../src/ingest/store";
+import { customerChunkLookups, landedChunkLookup, loanChunkLookups } from "../../src/ingest/store";
 import { d1Database } from "../../src/worker/d1";
 import { customerRow, loanRow } from "../support/ingest";
 
@@ -110,6 +110,7 @@ describe("query plans of an ingest chunk's reads", () => {
     ...loanChunkLookups(db, [INGEST_CHUNK.loan]).map(
       (query, index) => [`loans ${index}`, query] as const,
     ),
+    ["landed before", landedChunkLookup(db, { job_id: "job", seq: 0 })] as const,
   ])("%s: only the list is scanned", async (_name, query) => {
     const plan = await planOf(query);
     for (const step of plan) {

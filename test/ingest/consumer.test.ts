@@ -156,6 +156,32 @@ describe("queue consumer", () => {
     expect(body.dead_chunks).toEqual([]);
   });
 
+  it("writes nothing for a redelivery of a landed chunk, even once a rejected row's customer has landed", async () => {
+    // Delivery is at least once: the last delivery rejected 7602 (customer 1699 unknown) and
+    // landed the chunk; its customer lands next, then the queue delivers the chunk again.
+    await deliver([chunk("job-u2", 0, "customers", [customerRow(1601)])]);
+    const loans = [loanRow(7601, 1601), loanRow(7602, 1699)];
+    const last = QUEUE_SETTINGS.ingest.maxRetries + 1;
+    await deliver([chunk("job-u2", 1, "loans", loans)], { attempts: last });
+    await deliver([chunk("job-u2", 2, "customers", [customerRow(1699)])]);
+    const reportBefore = (await jobReport("job-u2")).body;
+    const before = await tableCounts();
+
+    const { database, counter } = countingD1(env.DB);
+    const again = await deliver([chunk("job-u2", 1, "loans", loans)], {
+      env: { DB: database },
+      attempts: last,
+    });
+    expect(again.explicitAcks).toHaveLength(1);
+    expect(counter.roundTrips).toBe(1); // its read, nothing else
+    expect(await loanRowsOf(1699)).toEqual([]);
+    expect(await tableCounts()).toEqual(before);
+    const { body } = await jobReport("job-u2");
+    expect(body).toEqual(reportBefore);
+    expect(body.loans).toMatchObject({ received: 2, landed: 1, rejected: 1 });
+    expect(body.rejections).toEqual([{ kind: "loans", ...unknownCustomerRejection(7602, 1699) }]);
+  });
+
   it("lands a full chunk, larger than D1's 100-parameter limit, in one piece", async () => {
     const customers = Array.from({ length: ROWS_PER_CHUNK }, (_, i) => customerRow(20_000 + i));
     const loans = Array.from({ length: ROWS_PER_CHUNK }, (_, i) => loanRow(70_000 + i, 20_000 + i));

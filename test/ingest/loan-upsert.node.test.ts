@@ -128,7 +128,12 @@ async function land(
   rows: LoanRow[],
   write: (db: Database, plan: { row: LoanRow; id: number | null }[]) => unknown[],
 ) {
-  const stored = await readLoansForChunk(database.db, rows);
+  const stored = await readLoansForChunk(database.db, {
+    job_id: "job",
+    seq: 0,
+    kind: "loans",
+    rows,
+  });
   const plan = planLoans(rows, stored.loans, stored.customerIds);
   await runAtomically(database.db, write(database.db, plan.write) as never);
 }

@@ -62,7 +62,13 @@ async function land(
   rows: CustomerRow[],
   write: (db: Database, rows: readonly CustomerRow[]) => Statement[],
 ) {
-  const plan = planCustomers(rows, await readCustomersForChunk(database.db, rows));
+  const stored = await readCustomersForChunk(database.db, {
+    job_id: "job",
+    seq: 0,
+    kind: "customers",
+    rows,
+  });
+  const plan = planCustomers(rows, stored.customers);
   await runAtomically(database.db, write(database.db, plan.write));
 }
 
