@@ -57,8 +57,7 @@ export async function consumeIngestBatch(
   const deadLetters = batch.queue.endsWith("-dlq");
   for (const message of batch.messages) {
     if (deadLetters) {
-      await markDead(db, identityOf(message.body), message, DEAD_LETTER, telemetry);
-      message.ack();
+      await settleDeadLetter(db, message, settings, telemetry);
       continue;
     }
     const outcome = await consumeMessage(db, message, telemetry);
@@ -67,6 +66,46 @@ export async function consumeIngestBatch(
     } else {
       message.retry({ delaySeconds: retryDelaySeconds(settings, message.attempts) });
     }
+  }
+}
+
+/**
+ * Records a dead letter's chunk dead, then acks it. While the database refuses that write the
+ * message is retried alone, with a backoff up to 30 minutes, for as long as the dead-letter queue
+ * keeps it (its max_retries: about two days): thrown, the whole batch came back at once and was
+ * dropped after a few seconds of outage, its chunk left "retrying" in the report for good.
+ */
+async function settleDeadLetter(
+  db: Database,
+  message: QueueMessage,
+  settings: ConsumerSettings,
+  telemetry: Telemetry,
+): Promise<void> {
+  const identity = identityOf(message.body);
+  try {
+    await markDead(db, identity, message, DEAD_LETTER, telemetry);
+    message.ack();
+  } catch (error) {
+    const kind = databaseErrorKind(error);
+    if (kind) telemetry.recordDatabaseError(kind);
+    const lastDelivery = message.attempts >= QUEUE_SETTINGS.deadLetters.maxRetries + 1;
+    // The last one is an error: the queue drops the message, and only this line names the chunk.
+    log(lastDelivery ? "error" : "warn", "dead chunk not recorded", {
+      job_id: identity?.job_id,
+      seq: identity?.seq,
+      kind: identity?.kind,
+      rows: identity?.rows,
+      attempts: message.attempts,
+      error: (error as Error).name,
+      ...(kind ? { database: kind } : {}),
+      ...(lastDelivery ? { dropped: true } : {}),
+    });
+    const delaySeconds = retryDelaySeconds(
+      settings,
+      message.attempts,
+      DEAD_LETTER_MAX_DELAY_SECONDS,
+    );
+    message.retry({ delaySeconds });
   }
 }
 
@@ -247,10 +286,16 @@ async function markDead(
   telemetry.recordIngest(ingestEvent(kind, { dead: rows }));
 }
 
-/** Exponential backoff from INGEST_RETRY_DELAY_SECONDS (default 2 s), capped at 5 minutes. */
-function retryDelaySeconds(settings: ConsumerSettings, attempts: number): number {
+/** The dead letters' backoff cap: 100 retries then span about two days (docs/ingestion.md). */
+const DEAD_LETTER_MAX_DELAY_SECONDS = 1_800;
+
+/**
+ * Exponential backoff from INGEST_RETRY_DELAY_SECONDS (default 2 s), capped at 5 minutes for
+ * chunks (the operator's script is waiting) and longer for dead letters.
+ */
+function retryDelaySeconds(settings: ConsumerSettings, attempts: number, capSeconds = 300): number {
   const base = settings.ingestRetryDelaySeconds;
-  return Math.min(300, Math.round(base * 2 ** Math.max(0, attempts - 1)));
+  return Math.min(capSeconds, Math.round(base * 2 ** Math.max(0, attempts - 1)));
 }
 
 function logIngest(what: string, fields: Record<string, unknown>): void {

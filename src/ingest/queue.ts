@@ -41,7 +41,8 @@ export interface QueueBatch {
 
 /**
  * wrangler.toml's two [[queues.consumers]] (a test holds them equal), for the Node server's
- * in-process queue and the consumer's budget test; the dead-letter one takes the platform's 3 retries.
+ * in-process queue and the consumer's budget test. The dead-letter one retries as long as the
+ * platform allows (100), so an outage that keeps a chunk from being recorded dead outlasts it.
  */
 export const QUEUE_SETTINGS = {
   ingest: { name: "credit-ingest", maxBatchSize: 10, maxBatchTimeoutMs: 0, maxRetries: 5 },
@@ -49,6 +50,6 @@ export const QUEUE_SETTINGS = {
     name: "credit-ingest-dlq",
     maxBatchSize: 10,
     maxBatchTimeoutMs: 1_000,
-    maxRetries: 3,
+    maxRetries: 100,
   },
 } as const;

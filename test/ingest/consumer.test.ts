@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ROWS_PER_CHUNK } from "../../src/ingest/messages";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { countingD1 } from "../../src/worker/counting-d1";
-import { failingWriteDb } from "../support/failing-d1";
+import { failingWriteDb, unavailableDb } from "../support/failing-d1";
 import { callJson } from "../support/http";
 import {
   chunk,
@@ -301,6 +301,38 @@ describe("queue consumer", () => {
       expect.objectContaining({ seq: 0, reason: "gave up after repeated failures" }),
     ]);
     expect(body.loans.dead).toBe(1);
+    expect(body.done).toBe(true);
+  });
+
+  it("retries a dead letter alone, with a growing delay, while its chunk cannot be recorded dead", async () => {
+    // The first chunk's record fails, the second's goes through: one failure costs one message.
+    const first = chunk("job-g4", 0, "loans", [loanRow(1_731, 1731)]);
+    const second = chunk("job-g4", 1, "loans", [loanRow(1_732, 1732)]);
+    const settings = { INGEST_RETRY_DELAY_SECONDS: "2" };
+    const outage = await deliver([first, second], {
+      queue: "credit-ingest-dlq",
+      attempts: 3,
+      env: { DB: unavailableDb([1]), ...settings },
+    });
+    expect(outage.explicitAcks).toHaveLength(1);
+    expect(outage.retryMessages).toHaveLength(1);
+    expect([...outage.retryDelays.values()]).toEqual([8]); // 2 s doubled per earlier delivery
+    expect((await jobReport("job-g4")).body.dead_chunks.map((c) => c.seq)).toEqual([1]);
+
+    // Long outages: the delay stops growing at 30 minutes, and the queue keeps the message for
+    // its 100 retries (about two days).
+    const later = await deliver([first], {
+      queue: "credit-ingest-dlq",
+      attempts: 40,
+      env: { DB: unavailableDb([1]), ...settings },
+    });
+    expect([...later.retryDelays.values()]).toEqual([1_800]);
+
+    const recovered = await deliver([first], { queue: "credit-ingest-dlq", attempts: 41 });
+    expect(recovered.explicitAcks).toHaveLength(1);
+    const { body } = await jobReport("job-g4");
+    expect(body.dead_chunks.map((c) => c.seq)).toEqual([0, 1]);
+    expect(body.loans).toMatchObject({ dead: 2, retrying: 0, queued: 0 });
     expect(body.done).toBe(true);
   });
 

@@ -122,21 +122,30 @@ describe("the in-process queue", () => {
     await expect(q.send("after")).rejects.toThrow(/closed/);
   });
 
-  it("uses wrangler.toml's consumer settings", () => {
+  it.each([
+    ["credit-ingest", "", QUEUE_SETTINGS.ingest],
+    ["credit-ingest-dlq", "", QUEUE_SETTINGS.deadLetters],
+    ["credit-ingest-staging", "env.staging.", QUEUE_SETTINGS.ingest],
+    ["credit-ingest-staging-dlq", "env.staging.", QUEUE_SETTINGS.deadLetters],
+  ] as const)("uses wrangler.toml's consumer settings for %s", (queue, table, expected) => {
     const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
-    const consumer =
-      /\[\[queues\.consumers\]\]\s*queue = "credit-ingest"\n([\s\S]*?)\n\n/.exec(toml)?.[1] ?? "";
-    const setting = (name: string) => Number(new RegExp(`${name} = (\\d+)`).exec(consumer)?.[1]);
-    const ingest = QUEUE_SETTINGS.ingest;
+    const header = `[[${table}queues.consumers]]\nqueue = "${queue}"\n`;
+    const start = toml.indexOf(header);
+    expect(start, header).toBeGreaterThanOrEqual(0);
+    const consumer = toml.slice(start + header.length).split("\n[")[0] ?? "";
+    const setting = (name: string) =>
+      Number(new RegExp(`^${name} = (\\d+)`, "m").exec(consumer)?.[1]);
     expect({
       max_batch_size: setting("max_batch_size"),
       max_batch_timeout: setting("max_batch_timeout"),
       max_retries: setting("max_retries"),
     }).toEqual({
-      max_batch_size: ingest.maxBatchSize,
-      max_batch_timeout: ingest.maxBatchTimeoutMs / 1000,
-      max_retries: ingest.maxRetries,
+      max_batch_size: expected.maxBatchSize,
+      max_batch_timeout: expected.maxBatchTimeoutMs / 1000,
+      max_retries: expected.maxRetries,
     });
-    expect(consumer).toContain(`dead_letter_queue = "${QUEUE_SETTINGS.deadLetters.name}"`);
+    if (expected === QUEUE_SETTINGS.ingest) {
+      expect(consumer).toContain(`dead_letter_queue = "${queue}-dlq"`);
+    }
   });
 });

@@ -6,6 +6,18 @@ import { env } from "cloudflare:test";
  * Batches sent through a session (`withSession`) count and fail the same way.
  */
 export function failingWriteDb(mode: "before-commit" | "after-commit"): D1Database {
+  return failingBatchesDb((batch) => (batch === 1 ? "pass" : mode));
+}
+
+/** The real D1 binding, except that each of the batches numbered in `failing` fails unsent. */
+export function unavailableDb(failing: readonly number[]): D1Database {
+  return failingBatchesDb((batch) => (failing.includes(batch) ? "before-commit" : "pass"));
+}
+
+/** The real D1 binding, its nth batch (from 1) passed, or failed before or after committing. */
+function failingBatchesDb(
+  fate: (batch: number) => "pass" | "before-commit" | "after-commit",
+): D1Database {
   let batches = 0;
   function failing<T extends D1Database | D1DatabaseSession>(database: T): T {
     return new Proxy(database, {
@@ -13,8 +25,9 @@ export function failingWriteDb(mode: "before-commit" | "after-commit"): D1Databa
         if (property === "batch") {
           return async (statements: D1PreparedStatement[]) => {
             batches++;
-            if (batches === 1) return target.batch(statements);
-            if (mode === "after-commit") await target.batch(statements);
+            const outcome = fate(batches);
+            if (outcome === "pass") return target.batch(statements);
+            if (outcome === "after-commit") await target.batch(statements);
             throw new Error("D1_ERROR: Network connection lost.");
           };
         }
