@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/database";
+import { consumeIngestBatch } from "../../src/ingest/consumer";
+import { loadJobReport, registerMessages } from "../../src/ingest/job-store";
+import { QUEUE_SETTINGS } from "../../src/ingest/queue";
+import { runAtomically } from "../../src/ingest/store";
+import { MemoryQueue } from "../../src/node/memory-queue";
+import { databaseQueueStore } from "../../src/node/queue-store";
+import { scratchFiles } from "../node/ingest-fixtures";
+import { chunk, loanRow } from "../support/ingest";
+import { openMigratedLibsql } from "../support/migrated-libsql";
+
+/*
+ * The Node server's queues with the consumer, on a libSQL file whose writes fail for a while:
+ * a chunk that gave up during an outage must still be recorded dead once the database is back,
+ * however many times the dead-letter queue has to deliver it first.
+ */
+
+const scratch = scratchFiles();
+
+/** The consumer's view of the database: its first `failures` batches fail unsent. */
+function failingFirst(db: Database, failures: number): { db: Database; failed: () => number } {
+  let failed = 0;
+  const proxy = new Proxy(db, {
+    get(target, property) {
+      if (property === "batch") {
+        return (statements: Parameters<Database["batch"]>[0]) => {
+          if (failed < failures) {
+            failed++;
+            return Promise.reject(new Error("SQLITE_BUSY: database is locked"));
+          }
+          return target.batch(statements);
+        };
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { db: proxy, failed: () => failed };
+}
+
+describe("dead letters on the Node server's queues", () => {
+  it("records a chunk dead after an outage longer than a few dead-letter deliveries", async () => {
+    const database = await openMigratedLibsql(`file:${scratch("dead-letters.db")}`);
+    try {
+      const message = chunk("job-outage", 0, "loans", [loanRow(9_001, 9001)]);
+      await runAtomically(database.db, await registerMessages(database.db, [message]));
+      // Two deliveries of the chunk (read and retry note each) and ten of its dead letter fail.
+      const outage = failingFirst(database.db, 2 * 2 + 10);
+      const consume = (batch: Parameters<typeof consumeIngestBatch>[0]) =>
+        consumeIngestBatch(batch, outage.db, { ingestRetryDelaySeconds: 0 });
+      const store = databaseQueueStore(database.db);
+      const deadLetters = new MemoryQueue(
+        { ...QUEUE_SETTINGS.deadLetters, maxBatchTimeoutMs: 0, store },
+        consume,
+      );
+      const ingest = new MemoryQueue(
+        { ...QUEUE_SETTINGS.ingest, maxRetries: 1, deadLetterQueue: deadLetters, store },
+        consume,
+      );
+      await ingest.send(message);
+      expect(await ingest.drain(5_000)).toBe(true);
+      expect(await deadLetters.drain(10_000)).toBe(true);
+      await Promise.all([ingest.close(), deadLetters.close()]);
+
+      expect(outage.failed()).toBe(14);
+      const { chunks } = await loadJobReport(database.db, "job-outage");
+      expect(chunks).toEqual([
+        expect.objectContaining({
+          seq: 0,
+          status: "dead",
+          lastError: "gave up after repeated failures",
+        }),
+      ]);
+      expect(await store.load(QUEUE_SETTINGS.deadLetters.name)).toEqual([]);
+    } finally {
+      database.close();
+    }
+  });
+});
