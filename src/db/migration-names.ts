@@ -11,6 +11,7 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0003_servicing.sql",
   "0004_decision_records.sql",
   "0005_ingest_chunk_hash.sql",
+  "0006_ingest_row_seq.sql",
 ];
 
 /**

@@ -217,12 +217,17 @@ export const ingestRejections = sqliteTable(
     jobId: text("job_id").notNull(),
     kind: text("kind", { enum: ["customers", "loans"] }).notNull(),
     row: integer("row").notNull(),
+    /**
+     * The chunk the row came in: a client may number each chunk's rows afresh, so a row number
+     * alone names no row of a job. -1 for rejections recorded before the seq was kept.
+     */
+    seq: integer("seq").notNull(),
     column: text("column"),
     reason: text("reason").notNull(),
     /** The row's customer, when the reason is about it (UNKNOWN_CUSTOMER). */
     customerId: integer("customer_id"),
   },
-  (table) => [primaryKey({ columns: [table.jobId, table.kind, table.row] })],
+  (table) => [primaryKey({ columns: [table.jobId, table.kind, table.row, table.seq] })],
 );
 
 /** Loans that landed under another id than their workbook Loan ID (docs/ingestion.md#loan-ids). */
@@ -231,11 +236,13 @@ export const ingestRemaps = sqliteTable(
   {
     jobId: text("job_id").notNull(),
     row: integer("row").notNull(),
+    /** The chunk the row came in, as for rejections: -1 for remaps recorded before it was kept. */
+    seq: integer("seq").notNull(),
     customerId: integer("customer_id").notNull(),
     sourceLoanId: integer("source_loan_id").notNull(),
     loanId: integer("loan_id").notNull(),
   },
-  (table) => [primaryKey({ columns: [table.jobId, table.row] })],
+  (table) => [primaryKey({ columns: [table.jobId, table.row, table.seq] })],
 );
 
 /*

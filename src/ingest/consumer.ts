@@ -183,7 +183,7 @@ async function landCustomers(db: Database, delivery: Delivery<CustomerChunk>): P
   const rejections = [...delivery.invalid, ...plan.rejections];
   await runAtomically(db, [
     ...upsertCustomers(db, plan.write),
-    ...recordRejections(db, chunk.job_id, "customers", rejections),
+    ...recordRejections(db, chunk.job_id, chunk.seq, "customers", rejections),
     landedState(db, delivery, plan.write.length),
   ]);
   return { landed: plan.write.length, rejected: rejections.length };
@@ -206,8 +206,8 @@ async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<L
   ];
   await runAtomically(db, [
     ...upsertLoans(db, plan.write),
-    ...recordRemaps(db, chunk.job_id, plan.remapped),
-    ...recordRejections(db, chunk.job_id, "loans", rejections),
+    ...recordRemaps(db, chunk.job_id, chunk.seq, plan.remapped),
+    ...recordRejections(db, chunk.job_id, chunk.seq, "loans", rejections),
     landedState(db, delivery, plan.write.length),
   ]);
   return { landed: plan.write.length, rejected: rejections.length };

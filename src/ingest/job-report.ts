@@ -8,6 +8,12 @@ import * as v from "valibot";
 
 const count = v.pipe(v.number("must be a number"), v.integer("must be a whole number"));
 const kind = v.picklist(["customers", "loans"], 'must be "customers" or "loans"');
+/**
+ * The chunk a rejected or remapped row came in (row numbers are unique within a chunk only).
+ * Absent for rows recorded before the seq was kept, and from an older release's report, which a
+ * newer script still reads.
+ */
+const chunkSeq = v.optional(count);
 
 const KindTotalsSchema = v.object(
   {
@@ -38,6 +44,7 @@ export const JobReportSchema = v.object(
           reason: v.string("must be text"),
           /** Present when the reason is about the row's customer (UNKNOWN_CUSTOMER). */
           customer_id: v.optional(count),
+          seq: chunkSeq,
         },
         "must be an object",
       ),
@@ -45,7 +52,7 @@ export const JobReportSchema = v.object(
     ),
     remapped_loans: v.array(
       v.object(
-        { row: count, customer_id: count, source_loan_id: count, loan_id: count },
+        { row: count, customer_id: count, source_loan_id: count, loan_id: count, seq: chunkSeq },
         "must be an object",
       ),
       "must be a list",

@@ -23,17 +23,26 @@ import { type ChunkKind, MAX_PARAMS, type Statement, slices } from "./store";
  * drizzle binds for their defaults): 12 per statement, so a full send of 100 chunks is 9 statements.
  */
 const CHUNKS_PER_STATEMENT = Math.floor(MAX_PARAMS / 8);
-/** Rejections carry 6 bound values each (job, kind, row, column, reason, customer). */
-const REJECTIONS_PER_STATEMENT = Math.floor(MAX_PARAMS / 6);
-/** Remaps per statement: three parameters each, plus the job id. */
-const REMAPS_PER_STATEMENT = Math.floor((MAX_PARAMS - 1) / 3);
+/**
+ * Rejections carry 7 bound values each (job, kind, row, seq, column, reason, customer): 14 per
+ * statement, so a chunk whose 500 rows are all rejected is 36 statements.
+ */
+const REJECTIONS_PER_STATEMENT = Math.floor(MAX_PARAMS / 7);
+/** Remaps per statement: three parameters each, plus the job id and the chunk's seq. */
+const REMAPS_PER_STATEMENT = Math.floor((MAX_PARAMS - 2) / 3);
 
 /**
  * Records where remapped loans landed, reading the id the database gave each: one statement per
  * slice of rows (a list of (row, customer, loan id) joined to the loans on their natural key), so
- * a chunk of duplicates costs a few statements, not one per row.
+ * a chunk of duplicates costs a few statements, not one per row. Keyed by the chunk's `seq` as
+ * well as the row: a client may number each chunk's rows afresh.
  */
-export function recordRemaps(db: Database, jobId: string, rows: readonly LoanRow[]): Statement[] {
+export function recordRemaps(
+  db: Database,
+  jobId: string,
+  seq: number,
+  rows: readonly LoanRow[],
+): Statement[] {
   return slices(rows, REMAPS_PER_STATEMENT).map((slice) => {
     const remapped = sql.join(
       slice.map((row) => sql`(${row.row}, ${row.customer_id}, ${row.loan_id})`),
@@ -42,15 +51,17 @@ export function recordRemaps(db: Database, jobId: string, rows: readonly LoanRow
     return db
       .insert(ingestRemaps)
       .select(
-        sql`SELECT ${jobId}, r.column1, r.column2, r.column3, l.id FROM (VALUES ${remapped}) AS r JOIN ${loans} AS l ON l.source_loan_id = r.column3 AND l.customer_id = r.column2`,
+        sql`SELECT ${jobId}, r.column1, ${seq}, r.column2, r.column3, l.id FROM (VALUES ${remapped}) AS r JOIN ${loans} AS l ON l.source_loan_id = r.column3 AND l.customer_id = r.column2`,
       )
       .onConflictDoNothing();
   });
 }
 
+/** Records a chunk's rejected rows, each under the chunk's `seq` and its own row number. */
 export function recordRejections(
   db: Database,
   jobId: string,
+  seq: number,
   kind: ChunkKind,
   rejections: readonly Rejection[],
 ): Statement[] {
@@ -62,6 +73,7 @@ export function recordRejections(
           jobId,
           kind,
           row: r.row,
+          seq,
           column: r.column,
           reason: r.reason,
           customerId: r.customerId ?? null,
@@ -187,8 +199,12 @@ export async function loadJobReport(db: Database, jobId: string) {
       .select()
       .from(ingestRejections)
       .where(eq(ingestRejections.jobId, jobId))
-      .orderBy(ingestRejections.kind, ingestRejections.row),
-    db.select().from(ingestRemaps).where(eq(ingestRemaps.jobId, jobId)).orderBy(ingestRemaps.row),
+      .orderBy(ingestRejections.kind, ingestRejections.row, ingestRejections.seq),
+    db
+      .select()
+      .from(ingestRemaps)
+      .where(eq(ingestRemaps.jobId, jobId))
+      .orderBy(ingestRemaps.row, ingestRemaps.seq),
   ]);
   return { chunks, rejections, remaps };
 }

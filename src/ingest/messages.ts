@@ -35,12 +35,52 @@ const seqSchema = v.pipe(
   v.maxValue(Number.MAX_SAFE_INTEGER, `must be at most ${Number.MAX_SAFE_INTEGER}`),
 );
 
-/** A chunk's rows: at least one, at most one chunk's worth, each valid against `row`. */
-function chunkRows<TRow extends v.GenericSchema>(row: TRow) {
+/**
+ * Refuses a list in which an item repeats an earlier one's key, naming the later item's `field`
+ * (`rows.3.row`) and, in the message, the earlier item. Checked once the items are valid.
+ */
+function uniqueBy<TItem extends Record<string, unknown>, TField extends keyof TItem & string>(
+  keyOf: (item: TItem) => unknown,
+  field: TField,
+  message: (first: number) => string,
+) {
+  return v.rawCheck<TItem[]>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const items = dataset.value;
+    const firstOf = new Map<unknown, number>();
+    items.forEach((item, index) => {
+      const key = keyOf(item);
+      const first = firstOf.get(key);
+      if (first === undefined) {
+        firstOf.set(key, index);
+        return;
+      }
+      addIssue({
+        message: message(first),
+        path: [
+          { type: "array", origin: "value", input: items, key: index, value: item },
+          { type: "object", origin: "value", input: item, key: field, value: item[field] },
+        ],
+      });
+    });
+  });
+}
+
+/**
+ * A chunk's rows: at least one, at most one chunk's worth, each valid against `row`, each under
+ * its own worksheet row number. The job report knows a row by its chunk and number: two rows
+ * under one number could not both be reported (the later one's rejection was lost).
+ */
+function chunkRows<TRow extends v.GenericSchema<unknown, { row: number }>>(row: TRow) {
   return v.pipe(
     v.array(row),
     v.minLength(1, "must not be empty"),
     v.maxLength(ROWS_PER_CHUNK, `must hold at most ${ROWS_PER_CHUNK} rows`),
+    uniqueBy(
+      (item) => item.row,
+      "row",
+      (first) => `repeats the row number of rows.${first}: each row of a sheet has its own number`,
+    ),
   );
 }
 
@@ -90,32 +130,12 @@ export const IngestBatchSchema = v.object({
       QUEUE_LIMITS.maxMessagesPerSend,
       `must hold at most ${QUEUE_LIMITS.maxMessagesPerSend} messages`,
     ),
-    v.rawCheck(({ dataset, addIssue }) => {
-      if (!dataset.typed) return;
-      const messages = dataset.value;
-      const firstOf = new Map<string, number>();
-      messages.forEach((message, index) => {
-        const key = `${message.job_id}\u0000${message.seq}`;
-        const first = firstOf.get(key);
-        if (first === undefined) {
-          firstOf.set(key, index);
-          return;
-        }
-        addIssue({
-          message: `repeats the job_id and seq of messages.${first}: each chunk of a job needs its own seq`,
-          path: [
-            { type: "array", origin: "value", input: messages, key: index, value: message },
-            {
-              type: "object",
-              origin: "value",
-              input: message,
-              key: "seq",
-              value: message.seq,
-            },
-          ],
-        });
-      });
-    }),
+    uniqueBy(
+      (message) => `${message.job_id}\u0000${message.seq}`,
+      "seq",
+      (first) =>
+        `repeats the job_id and seq of messages.${first}: each chunk of a job needs its own seq`,
+    ),
   ),
 });
 

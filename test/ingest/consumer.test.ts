@@ -31,6 +31,13 @@ async function jobReport(jobId: string) {
   }>(`/ingest/jobs/${jobId}`, { headers: { Authorization: "Bearer test-ingest-token" } });
 }
 
+/** Delivers one message, expecting it acked on this delivery, never retried. */
+async function deliverAcked(message: unknown, options: Parameters<typeof deliver>[1] = {}) {
+  const result = await deliver([message], options);
+  expect(result.explicitAcks).toHaveLength(1);
+  expect(result.retryMessages).toHaveLength(0);
+}
+
 describe("queue consumer", () => {
   it("lands a customer chunk and acks it; redelivery changes nothing", async () => {
     const rows = [
@@ -90,7 +97,7 @@ describe("queue consumer", () => {
     expect((await loanRowsOf(1201))[0]?.id).toBe(6001);
     const { body } = await jobReport("job-c");
     expect(body.remapped_loans).toEqual([
-      { row: 99, customer_id: 1202, source_loan_id: 6001, loan_id: moved?.id },
+      { row: 99, customer_id: 1202, source_loan_id: 6001, loan_id: moved?.id, seq: 2 },
     ]);
 
     // A second run of the same rows lands on the same ids.
@@ -102,7 +109,7 @@ describe("queue consumer", () => {
     ]);
     expect(await loanRowsOf(1202)).toEqual([moved]);
     expect((await jobReport("job-c2")).body.remapped_loans).toEqual([
-      { row: 99, customer_id: 1202, source_loan_id: 6001, loan_id: moved?.id },
+      { row: 99, customer_id: 1202, source_loan_id: 6001, loan_id: moved?.id, seq: 0 },
     ]);
   });
 
@@ -131,6 +138,7 @@ describe("queue consumer", () => {
         row: thief.row,
         column: "phone_number",
         reason: "phone number already belongs to customer 1401",
+        seq: 1,
       },
     ]);
     expect(body.customers).toMatchObject({ received: 3, landed: 2, rejected: 1 });
@@ -152,7 +160,9 @@ describe("queue consumer", () => {
     const { body } = await jobReport("job-u");
     expect(body.done).toBe(true);
     expect(body.loans).toMatchObject({ received: 3, landed: 2, rejected: 1, dead: 0 });
-    expect(body.rejections).toEqual([{ kind: "loans", ...unknownCustomerRejection(7502, 1599) }]);
+    expect(body.rejections).toEqual([
+      { kind: "loans", ...unknownCustomerRejection(7502, 1599), seq: 1 },
+    ]);
     expect(body.dead_chunks).toEqual([]);
   });
 
@@ -179,7 +189,9 @@ describe("queue consumer", () => {
     const { body } = await jobReport("job-u2");
     expect(body).toEqual(reportBefore);
     expect(body.loans).toMatchObject({ received: 2, landed: 1, rejected: 1 });
-    expect(body.rejections).toEqual([{ kind: "loans", ...unknownCustomerRejection(7602, 1699) }]);
+    expect(body.rejections).toEqual([
+      { kind: "loans", ...unknownCustomerRejection(7602, 1699), seq: 1 },
+    ]);
   });
 
   it("lands a full chunk, larger than D1's 100-parameter limit, in one piece", async () => {
@@ -250,9 +262,7 @@ describe("queue consumer", () => {
 
   it("rejects a row its schema refuses alone, on the first delivery, and lands the rest", async () => {
     const rows = [customerRow(1701), { ...customerRow(1702), customer_id: "not a number" }];
-    const result = await deliver([{ job_id: "job-g", seq: 3, kind: "customers", rows }]);
-    expect(result.explicitAcks).toHaveLength(1);
-    expect(result.retryMessages).toHaveLength(0);
+    await deliverAcked({ job_id: "job-g", seq: 3, kind: "customers", rows });
     const { body } = await jobReport("job-g");
     expect(body.customers).toMatchObject({ received: 2, landed: 1, rejected: 1, dead: 0 });
     expect(body.rejections).toEqual([
@@ -334,6 +344,68 @@ describe("queue consumer", () => {
     expect(body.dead_chunks.map((c) => c.seq)).toEqual([0, 1]);
     expect(body.loans).toMatchObject({ dead: 2, retrying: 0, queued: 0 });
     expect(body.done).toBe(true);
+  });
+
+  it("reports every rejection of a job whose chunks reuse a row number, each with its chunk's seq", async () => {
+    // A client other than the script may number each chunk's rows afresh. The rejections were
+    // keyed by (job, kind, row): the later chunk's row 7 was dropped, and received no longer
+    // equalled landed + rejected.
+    const last = QUEUE_SETTINGS.ingest.maxRetries + 1;
+    const loans = [loanRow(7801, 1899, { row: 7 }), loanRow(7802, 1898, { row: 7 })];
+    for (const [seq, loan] of loans.entries()) {
+      await deliverAcked(chunk("job-rows", seq, "loans", [loan]), { attempts: last });
+    }
+    const underage = { ...customerRow(1851), row: 7, age: 12 };
+    await deliver([{ job_id: "job-rows", seq: 2, kind: "customers", rows: [underage] }]);
+    const { body } = await jobReport("job-rows");
+    expect(body.loans).toMatchObject({ received: 2, landed: 0, rejected: 2, dead: 0 });
+    expect(body.customers).toMatchObject({ received: 1, landed: 0, rejected: 1, dead: 0 });
+    // By kind, row, then seq.
+    expect(body.rejections).toEqual([
+      { kind: "customers", row: 7, column: "age", reason: "must be at least 18", seq: 2 },
+      { kind: "loans", ...unknownCustomerRejection(7, 1899), seq: 0 },
+      { kind: "loans", ...unknownCustomerRejection(7, 1898), seq: 1 },
+    ]);
+  });
+
+  it("reports every remapped loan of a job whose chunks reuse a row number, each with its chunk's seq", async () => {
+    const customers = [customerRow(1861), customerRow(1862), customerRow(1863)];
+    await deliver([chunk("job-rows-remap", 0, "customers", customers)]);
+    await deliver([chunk("job-rows-remap", 1, "loans", [loanRow(7861, 1861, { row: 5 })])]);
+    for (const [seq, customerId] of [
+      [2, 1862],
+      [3, 1863],
+    ] as const) {
+      const loan = loanRow(7861, customerId, { row: 5, remap: true });
+      await deliver([chunk("job-rows-remap", seq, "loans", [loan])]);
+    }
+    const [second] = await loanRowsOf(1862);
+    const [third] = await loanRowsOf(1863);
+    const { body } = await jobReport("job-rows-remap");
+    expect(body.loans).toMatchObject({ received: 3, landed: 3, rejected: 0, dead: 0 });
+    expect(body.remapped_loans).toEqual([
+      { row: 5, customer_id: 1862, source_loan_id: 7861, loan_id: second?.id, seq: 2 },
+      { row: 5, customer_id: 1863, source_loan_id: 7861, loan_id: third?.id, seq: 3 },
+    ]);
+  });
+
+  it("acks a queued chunk that repeats a row number at once, recording it dead by the later row", async () => {
+    // Two rows under one number could never both be reported: the endpoint refuses such a chunk,
+    // and one queued around it can never land.
+    const rows = [customerRow(1871, { row: 7 }), customerRow(1872), customerRow(1873, { row: 7 })];
+    await deliverAcked({ job_id: "job-rows-twice", seq: 0, kind: "customers", rows });
+    const { body } = await jobReport("job-rows-twice");
+    expect(body.customers).toMatchObject({ received: 3, landed: 0, rejected: 0, dead: 3 });
+    expect(body.dead_chunks).toEqual([
+      expect.objectContaining({
+        seq: 0,
+        reason: "not a chunk the consumer can read (rows.2.row): never retried",
+      }),
+    ]);
+    const stored = await env.DB.prepare(
+      "SELECT id FROM customers WHERE id IN (1871, 1872, 1873)",
+    ).all();
+    expect(stored.results).toEqual([]);
   });
 
   it.each(["before-commit", "after-commit"] as const)(

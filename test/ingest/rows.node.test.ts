@@ -1,7 +1,12 @@
 import fc from "fast-check";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { IngestBatchSchema, IngestMessageSchema } from "../../src/ingest/messages";
+import {
+  ChunkEnvelopeSchema,
+  IngestBatchSchema,
+  IngestMessageSchema,
+} from "../../src/ingest/messages";
+import { readChunk } from "../../src/ingest/read-chunk";
 import { CustomerRowSchema, LoanRowSchema, toFieldProblems } from "../../src/ingest/rows";
 import { loanRequestBody } from "../../src/routes/shared-schemas";
 import { propertyRuns } from "../support/property-seed";
@@ -224,6 +229,37 @@ describe("IngestMessageSchema (a queue message)", () => {
     }
     // Both are 2^53 once parsed: they would have been one chunk.
     expect(JSON.parse("9007199254740993")).toBe(JSON.parse("9007199254740992"));
+  });
+});
+
+describe("a chunk's row numbers", () => {
+  const rows = [customer, { ...customer, row: 3, customer_id: 2 }, { ...customer, customer_id: 3 }];
+  const repeated = { job_id: "j1", seq: 0, kind: "customers", rows };
+  const problem = {
+    field: "rows.2.row",
+    reason: "repeats the row number of rows.0: each row of a sheet has its own number",
+  };
+
+  it("are unique: the message schema names the later row", () => {
+    const result = v.safeParse(IngestMessageSchema, repeated);
+    expect(result.success ? [] : toFieldProblems(result.issues)).toEqual([problem]);
+    expect(v.is(IngestMessageSchema, { ...repeated, rows: rows.slice(0, 2) })).toBe(true);
+  });
+
+  it("are unique in the envelope the consumer reads: such a message is no chunk", () => {
+    const result = v.safeParse(ChunkEnvelopeSchema, repeated);
+    expect(result.success ? [] : toFieldProblems(result.issues)).toEqual([problem]);
+    expect(readChunk(repeated)).toEqual({
+      identity: { job_id: "j1", seq: 0, kind: "customers", rows: 3 },
+      fields: ["rows.2.row"],
+    });
+  });
+
+  it("still leave a row that fails its own schema to be rejected alone", () => {
+    const read = readChunk({ ...repeated, rows: [customer, { ...customer, row: 3, age: 12 }] });
+    expect("chunk" in read && read.invalid).toEqual([
+      { row: 3, column: "age", reason: "must be at least 18" },
+    ]);
   });
 });
 

@@ -59,6 +59,63 @@ describe("libSQL migrations", () => {
     );
   });
 
+  it("keeps the rejections and remaps recorded before 0006 keyed them by seq, under seq -1", async () => {
+    const migrations = readMigrations(MIGRATIONS_DIR);
+    const before = migrations.findIndex((m) => m.name === "0006_ingest_row_seq.sql");
+    const older = await openLibsqlDatabase(`file:${join(directory, "before-0006.db")}`);
+    try {
+      await applyMigrations(older.client, migrations.slice(0, before));
+      await older.client.batch([
+        "INSERT INTO ingest_rejections (job_id, kind, row, column, reason, customer_id) VALUES ('job-old', 'loans', 7, 'customer_id', 'UNKNOWN_CUSTOMER', 42)",
+        "INSERT INTO ingest_remaps (job_id, row, customer_id, source_loan_id, loan_id) VALUES ('job-old', 9, 42, 1001, 5001)",
+      ]);
+      expect(await applyMigrations(older.client, migrations)).toEqual(
+        migrations.slice(before).map((m) => m.name),
+      );
+      const read = async (sql: string) =>
+        (await older.client.execute(sql)).rows.map((row) => ({ ...row }));
+      expect(
+        await read(
+          "SELECT job_id, kind, row, seq, column, reason, customer_id FROM ingest_rejections",
+        ),
+      ).toEqual([
+        {
+          job_id: "job-old",
+          kind: "loans",
+          row: 7,
+          seq: -1,
+          column: "customer_id",
+          reason: "UNKNOWN_CUSTOMER",
+          customer_id: 42,
+        },
+      ]);
+      expect(
+        await read(
+          "SELECT job_id, row, seq, customer_id, source_loan_id, loan_id FROM ingest_remaps",
+        ),
+      ).toEqual([
+        {
+          job_id: "job-old",
+          row: 9,
+          seq: -1,
+          customer_id: 42,
+          source_loan_id: 1001,
+          loan_id: 5001,
+        },
+      ]);
+      // The same row number again, now in chunk 3: a row of its own.
+      await older.client.execute(
+        "INSERT INTO ingest_rejections (job_id, kind, row, seq, column, reason) VALUES ('job-old', 'loans', 7, 3, 'age', 'must be at least 18')",
+      );
+      expect(await read("SELECT seq FROM ingest_rejections ORDER BY seq")).toEqual([
+        { seq: -1 },
+        { seq: 3 },
+      ]);
+    } finally {
+      older.close();
+    }
+  });
+
   it("rolls a failing migration back whole and does not record it", async () => {
     const broken = {
       name: "9999_broken.sql",

@@ -20,6 +20,20 @@ async function waitForJob(jobId: string, timeoutMs = 20_000) {
   }
 }
 
+/** A send refused whole with 400 naming one field: its job is never registered. */
+async function expectRefusedSend(
+  messages: ReturnType<typeof chunk>[],
+  error: { field: string; message: string },
+) {
+  const body = await expectProblem(
+    await call("/ingest/batches", { body: { messages }, headers: AUTH }),
+    400,
+  );
+  expect(body.errors).toEqual([error]);
+  const jobId = messages[0]?.job_id;
+  expect((await call(`/ingest/jobs/${jobId}`, { headers: AUTH })).status).toBe(404);
+}
+
 describe("ingest endpoints", () => {
   it("require the bearer token", async () => {
     await expectProblem(await call("/ingest/summary"), 401);
@@ -115,18 +129,20 @@ describe("ingest endpoints", () => {
       chunk("job-twice", 0, "customers", [customerRow(9621)]),
       chunk("job-twice", 0, "customers", [customerRow(9622)]),
     ];
-    const body = await expectProblem(
-      await call("/ingest/batches", { body: { messages }, headers: AUTH }),
-      400,
-    );
     // Both were stored while the job counted one chunk of one row.
-    expect(body.errors).toEqual([
-      {
-        field: "messages.1.seq",
-        message: "repeats the job_id and seq of messages.0: each chunk of a job needs its own seq",
-      },
-    ]);
-    expect((await call("/ingest/jobs/job-twice", { headers: AUTH })).status).toBe(404);
+    await expectRefusedSend(messages, {
+      field: "messages.1.seq",
+      message: "repeats the job_id and seq of messages.0: each chunk of a job needs its own seq",
+    });
+  });
+
+  it("refuse a chunk that repeats a row number, naming the later row", async () => {
+    // The job report knows a chunk's rows by their numbers: the later row's rejection was lost.
+    const rows = [customerRow(9641), customerRow(9642), customerRow(9643, { row: 9642 })];
+    await expectRefusedSend([chunk("job-row-twice", 0, "customers", rows)], {
+      field: "messages.0.rows.2.row",
+      message: "repeats the row number of rows.0: each row of a sheet has its own number",
+    });
   });
 
   it("take the same chunk again (a retried send), and refuse another chunk under its seq with 409", async () => {
@@ -253,6 +269,7 @@ describe("ingest endpoints", () => {
         column: "loan_id",
         reason:
           "repeats Loan ID 97001 of customer 9701 from row 97001: a customer's loans cannot share a Loan ID, so only row 97001 is ingested",
+        seq: 1,
       },
     ]);
     expect(body.remapped_loans).toEqual([]);
@@ -281,6 +298,7 @@ describe("ingest endpoints", () => {
         column: "customer_id",
         reason:
           "repeats Customer ID 9801 from row 9802: a customer has one row, so only row 9802 is ingested",
+        seq: 0,
       })),
     );
     const stored = await backend().query<{ first_name: string; phone_number: number }>(
@@ -391,6 +409,7 @@ describe("ingest endpoints", () => {
         row: 98_002,
         column: "emis_paid_on_time",
         reason: "must not exceed the tenure",
+        seq: 0,
       },
     ]);
     expect((await loanRowsOf(9801)).map((loan) => loan.id)).toEqual([98_001]);

@@ -37,12 +37,14 @@ export function summariseJob(jobId: string, { chunks, rejections, remaps }: Stor
       reason: r.reason,
       // Only where the reason is about the customer (UNKNOWN_CUSTOMER).
       ...(r.customerId === null ? {} : { customer_id: r.customerId }),
+      ...chunkSeq(r.seq),
     })),
     remapped_loans: remaps.map((r) => ({
       row: r.row,
       customer_id: r.customerId,
       source_loan_id: r.sourceLoanId,
       loan_id: r.loanId,
+      ...chunkSeq(r.seq),
     })),
     dead_chunks: chunks
       .filter((chunk) => chunk.status === "dead")
@@ -55,3 +57,10 @@ export function summariseJob(jobId: string, { chunks, rejections, remaps }: Stor
       })),
   };
 }
+
+/** A stored row's chunk: none for one recorded before the seq was kept (-1, migrations/0006). */
+function chunkSeq(seq: number): { seq?: number } {
+  return seq === UNKNOWN_SEQ ? {} : { seq };
+}
+
+const UNKNOWN_SEQ = -1;
