@@ -12,6 +12,7 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0004_decision_records.sql",
   "0005_ingest_chunk_hash.sql",
   "0006_ingest_row_seq.sql",
+  "0007_ingest_chunk_lands_once.sql",
 ];
 
 /**

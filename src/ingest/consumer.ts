@@ -3,7 +3,13 @@ import type { Database } from "../db/database";
 import { databaseErrorKind } from "../db/error-kind";
 import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
-import { type ChunkState, recordRejections, recordRemaps, upsertChunkState } from "./job-store";
+import {
+  type ChunkState,
+  isChunkLandedBefore,
+  recordRejections,
+  recordRemaps,
+  upsertChunkState,
+} from "./job-store";
 import { upsertLoans } from "./loan-upsert";
 import type { CustomerChunk, IngestMessage, LoanChunk } from "./messages";
 import { planCustomers, type Rejection } from "./plan-customers";
@@ -11,14 +17,22 @@ import { planLoans } from "./plan-loans";
 import { QUEUE_SETTINGS, type QueueBatch, type QueueMessage } from "./queue";
 import { identityOf, type ReadChunk, readChunk, type UnreadableMessage } from "./read-chunk";
 import type { LoanRow } from "./rows";
-import { readCustomersForChunk, readLoansForChunk, runAtomically, upsertCustomers } from "./store";
+import {
+  landedChunkLookup,
+  readCustomersForChunk,
+  readLoansForChunk,
+  runAtomically,
+  type Statement,
+  upsertCustomers,
+} from "./store";
 
 /*
  * The queue consumer. Each message is one chunk; it is read (one batch), planned (pure) and
  * written (one atomic batch, together with the chunk's new state), then acked. Delivery is at
- * least once: a redelivery of a landed chunk writes nothing (its read says so), and the writes are
- * upserts, so after a delivery that failed before or after its commit the rows land once. A chunk that cannot
- * land yet (its customers are missing, or the database failed) is retried with backoff; after
+ * least once, and a chunk lands once: a redelivery of a landed chunk writes nothing (its read
+ * says so, or, when two deliveries race, the database refuses the later landing: migrations/0007),
+ * and the writes are upserts, so after a delivery that failed midway the rows land once. A chunk
+ * that cannot land yet (its customers are missing, or the database failed) is retried with backoff; after
  * max_retries the queue moves it to the dead-letter queue, whose consumer marks it dead. Missing
  * customers are the exception: on a loan chunk's last delivery its other rows land and each row
  * whose customer is still unknown is rejected alone (UNKNOWN_CUSTOMER), so one bad row never
@@ -64,16 +78,15 @@ export async function consumeIngestBatch(
     if (outcome === "ack") {
       message.ack();
     } else {
-      message.retry({ delaySeconds: retryDelaySeconds(settings, message.attempts) });
+      message.retry({ delaySeconds: retryDelaySeconds(settings, message.attempts, CHUNK_DELAYS) });
     }
   }
 }
 
 /**
  * Records a dead letter's chunk dead, then acks it. While the database refuses that write the
- * message is retried alone, with a backoff up to 30 minutes, for as long as the dead-letter queue
- * keeps it (its max_retries: about two days): thrown, the whole batch came back at once and was
- * dropped after a few seconds of outage, its chunk left "retrying" in the report for good.
+ * message is retried alone (the rest of the batch is settled as usual), with a backoff up to 30
+ * minutes, for the dead-letter queue's max_retries: about two days.
  */
 async function settleDeadLetter(
   db: Database,
@@ -88,8 +101,8 @@ async function settleDeadLetter(
   } catch (error) {
     const kind = databaseErrorKind(error);
     if (kind) telemetry.recordDatabaseError(kind);
-    const lastDelivery = message.attempts >= QUEUE_SETTINGS.deadLetters.maxRetries + 1;
-    // The last one is an error: the queue drops the message, and only this line names the chunk.
+    const lastDelivery = isLastDelivery(message.attempts, QUEUE_SETTINGS.deadLetters);
+    // The last one is an error: the queue drops the message, and this is the last line naming it.
     log(lastDelivery ? "error" : "warn", "dead chunk not recorded", {
       job_id: identity?.job_id,
       seq: identity?.seq,
@@ -100,12 +113,9 @@ async function settleDeadLetter(
       ...(kind ? { database: kind } : {}),
       ...(lastDelivery ? { dropped: true } : {}),
     });
-    const delaySeconds = retryDelaySeconds(
-      settings,
-      message.attempts,
-      DEAD_LETTER_MAX_DELAY_SECONDS,
-    );
-    message.retry({ delaySeconds });
+    message.retry({
+      delaySeconds: retryDelaySeconds(settings, message.attempts, DEAD_LETTER_DELAYS),
+    });
   }
 }
 
@@ -129,7 +139,7 @@ async function consumeMessage(
       return "retry";
     }
     if (landing === "landed before") {
-      log("info", "chunk landed before; redelivery acked, nothing written", {
+      log("info", "chunk landed before", {
         job_id: chunk.job_id,
         seq: chunk.seq,
         attempts: message.attempts,
@@ -181,12 +191,12 @@ async function landCustomers(db: Database, delivery: Delivery<CustomerChunk>): P
   if (stored.landedBefore) return "landed before";
   const plan = planCustomers(chunk.rows, stored.customers);
   const rejections = [...delivery.invalid, ...plan.rejections];
-  await runAtomically(db, [
+  const wrote = await writeLanding(db, [
     ...upsertCustomers(db, plan.write),
     ...recordRejections(db, chunk.job_id, chunk.seq, "customers", rejections),
     landedState(db, delivery, plan.write.length),
   ]);
-  return { landed: plan.write.length, rejected: rejections.length };
+  return wrote ? { landed: plan.write.length, rejected: rejections.length } : "landed before";
 }
 
 async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<Landing> {
@@ -196,7 +206,10 @@ async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<L
   const plan = planLoans(chunk.rows, stored.loans, stored.customerIds);
   // Their customers may still be on the way (a customer chunk being retried): wait while the
   // queue would still redeliver this chunk.
-  if (plan.unknownCustomer.length > 0 && !isLastDelivery(delivery.attempts)) {
+  if (
+    plan.unknownCustomer.length > 0 &&
+    !isLastDelivery(delivery.attempts, QUEUE_SETTINGS.ingest)
+  ) {
     return "waiting for customers";
   }
   const rejections = [
@@ -204,13 +217,27 @@ async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<L
     ...plan.repeated,
     ...plan.unknownCustomer.map(unknownCustomer),
   ];
-  await runAtomically(db, [
+  const wrote = await writeLanding(db, [
     ...upsertLoans(db, plan.write),
     ...recordRemaps(db, chunk.job_id, chunk.seq, plan.remapped),
     ...recordRejections(db, chunk.job_id, chunk.seq, "loans", rejections),
     landedState(db, delivery, plan.write.length),
   ]);
-  return { landed: plan.write.length, rejected: rejections.length };
+  return wrote ? { landed: plan.write.length, rejected: rejections.length } : "landed before";
+}
+
+/**
+ * Writes a chunk's rows and its landed state in one batch. False when another delivery of the
+ * chunk landed it since this one's read: the database refused the batch whole (migrations/0007).
+ */
+async function writeLanding(db: Database, statements: Statement[]): Promise<boolean> {
+  try {
+    await runAtomically(db, statements);
+    return true;
+  } catch (error) {
+    if (isChunkLandedBefore(error)) return false;
+    throw error;
+  }
 }
 
 /** The rejection reason of a loan row whose customer never landed. */
@@ -225,9 +252,9 @@ function unknownCustomer(row: LoanRow): Rejection {
   };
 }
 
-/** After this delivery the queue would give the message up (max_retries + 1 deliveries in all). */
-function isLastDelivery(attempts: number): boolean {
-  return attempts >= QUEUE_SETTINGS.ingest.maxRetries + 1;
+/** After this delivery the queue gives the message up (max_retries + 1 deliveries in all). */
+function isLastDelivery(attempts: number, queue: { maxRetries: number }): boolean {
+  return attempts >= queue.maxRetries + 1;
 }
 
 /** The identity of a delivered chunk as its bookkeeping row records it: every row it carried. */
@@ -259,7 +286,11 @@ async function noteRetry(db: Database, delivery: Delivery, reason: string): Prom
 /** Why the dead-letter queue's chunks are dead. */
 const DEAD_LETTER = "gave up after repeated failures";
 
-/** A chunk that will never land. Recorded so the job report and the script show it. */
+/**
+ * A chunk that will never land. Recorded so the job report and the script show it, unless it
+ * landed after all (a delivery whose commit went through but whose answer was lost): a landed
+ * chunk keeps its state, and its rows are not counted dead.
+ */
 async function markDead(
   db: Database,
   identity: UnreadableMessage["identity"],
@@ -272,7 +303,8 @@ async function markDead(
     return;
   }
   const { job_id: jobId, seq, kind, rows } = identity;
-  await runAtomically(db, [
+  const [landed] = (await runAtomically(db, [
+    landedChunkLookup(db, identity),
     upsertChunkState(db, {
       jobId,
       seq,
@@ -282,20 +314,27 @@ async function markDead(
       attempts: message.attempts,
       lastError: reason,
     }),
-  ]);
-  telemetry.recordIngest(ingestEvent(kind, { dead: rows }));
+  ])) as [unknown[]];
+  if (landed.length === 0) telemetry.recordIngest(ingestEvent(kind, { dead: rows }));
 }
 
-/** The dead letters' backoff cap: 100 retries then span about two days (docs/ingestion.md). */
-const DEAD_LETTER_MAX_DELAY_SECONDS = 1_800;
+/** A chunk's retries: the operator's script is waiting, so at most 5 minutes apart. */
+const CHUNK_DELAYS = { minSeconds: 0, maxSeconds: 300 };
 
 /**
- * Exponential backoff from INGEST_RETRY_DELAY_SECONDS (default 2 s), capped at 5 minutes for
- * chunks (the operator's script is waiting) and longer for dead letters.
+ * A dead letter's retries: its 100 span about two days at the default base (docs/ingestion.md),
+ * and at least a second apart, so a base of 0 (tests, `npm start`) cannot spend them at once.
  */
-function retryDelaySeconds(settings: ConsumerSettings, attempts: number, capSeconds = 300): number {
-  const base = settings.ingestRetryDelaySeconds;
-  return Math.min(capSeconds, Math.round(base * 2 ** Math.max(0, attempts - 1)));
+const DEAD_LETTER_DELAYS = { minSeconds: 1, maxSeconds: 1_800 };
+
+/** Exponential backoff from INGEST_RETRY_DELAY_SECONDS (default 2 s), within the bounds. */
+function retryDelaySeconds(
+  settings: ConsumerSettings,
+  attempts: number,
+  { minSeconds, maxSeconds }: { minSeconds: number; maxSeconds: number },
+): number {
+  const delay = Math.round(settings.ingestRetryDelaySeconds * 2 ** Math.max(0, attempts - 1));
+  return Math.min(maxSeconds, Math.max(minSeconds, delay));
 }
 
 function logIngest(what: string, fields: Record<string, unknown>): void {

@@ -94,7 +94,11 @@ export interface ChunkState {
   lastError?: string | null;
 }
 
-/** Creates or moves a chunk's state. A landed chunk never goes back to another state. */
+/**
+ * Creates or moves a chunk's state. A landed chunk never goes back to another state, nor takes
+ * another delivery's error. Landing it again sets rows_landed to -1, which the trigger of
+ * migrations/0007 refuses, aborting that delivery's whole batch: see `isChunkLandedBefore`.
+ */
 export function upsertChunkState(db: Database, chunk: ChunkState): Statement {
   return db
     .insert(ingestChunks)
@@ -108,9 +112,9 @@ export function upsertChunkState(db: Database, chunk: ChunkState): Statement {
       target: [ingestChunks.jobId, ingestChunks.seq],
       set: {
         status: sql`CASE WHEN ${ingestChunks.status} = 'landed' THEN 'landed' ELSE excluded.status END`,
-        rowsLanded: sql`CASE WHEN ${ingestChunks.status} = 'landed' THEN ${ingestChunks.rowsLanded} ELSE excluded.rows_landed END`,
+        rowsLanded: sql`CASE WHEN ${ingestChunks.status} <> 'landed' THEN excluded.rows_landed WHEN excluded.status = 'landed' THEN -1 ELSE ${ingestChunks.rowsLanded} END`,
         attempts: sql`MAX(${ingestChunks.attempts}, excluded.attempts)`,
-        lastError: sql`excluded.last_error`,
+        lastError: sql`CASE WHEN ${ingestChunks.status} = 'landed' THEN ${ingestChunks.lastError} ELSE excluded.last_error END`,
         updatedAt: NOW_ISO,
       },
       setWhere: sql`excluded.status <> 'queued'`,
@@ -149,15 +153,22 @@ async function chunkContentHash(message: IngestMessage): Promise<string> {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** What the trigger of migrations/0005 raises, as D1, libSQL and the cluster's IPC pass it on. */
-const CHUNK_CONFLICT = "INGEST_CHUNK_CONFLICT";
-
 /** Whether registering chunks failed because one differs from the chunk registered under its seq. */
 export function isChunkConflict(error: unknown): boolean {
+  return raisedByTrigger(error, "INGEST_CHUNK_CONFLICT"); // migrations/0005
+}
+
+/** Whether a chunk's landing was refused because another delivery of it landed first. */
+export function isChunkLandedBefore(error: unknown): boolean {
+  return raisedByTrigger(error, "INGEST_CHUNK_LANDED"); // migrations/0007
+}
+
+/** Whether a trigger's RAISE message is in the error, as D1, libSQL and the cluster's IPC pass it on. */
+function raisedByTrigger(error: unknown, marker: string): boolean {
   // Bounded, as in db/error-kind.ts: a cycle of causes must not hang the handler.
   let cause = error;
   for (let depth = 0; depth < 10 && cause instanceof Error; depth++, cause = cause.cause) {
-    if (cause.message.includes(CHUNK_CONFLICT)) return true;
+    if (cause.message.includes(marker)) return true;
   }
   return false;
 }

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ROWS_PER_CHUNK } from "../../src/ingest/messages";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { countingD1 } from "../../src/worker/counting-d1";
-import { failingWriteDb, unavailableDb } from "../support/failing-d1";
+import { failingWriteDb, pausingDb, unavailableDb } from "../support/failing-d1";
 import { callJson } from "../support/http";
 import {
   chunk,
@@ -191,6 +191,49 @@ describe("queue consumer", () => {
     expect(body.loans).toMatchObject({ received: 2, landed: 1, rejected: 1 });
     expect(body.rejections).toEqual([
       { kind: "loans", ...unknownCustomerRejection(7602, 1699), seq: 1 },
+    ]);
+  });
+
+  it("writes nothing for a delivery racing another of the same chunk that lands first", async () => {
+    // A (the last delivery) reads customer 1799 as unknown; the customer lands; B reads the chunk
+    // as not landed and the customer as known; A lands, rejecting 7702; then B writes.
+    await deliver([chunk("job-u3", 0, "customers", [customerRow(1701)])]);
+    const loans = [loanRow(7701, 1701), loanRow(7702, 1799)];
+    const last = QUEUE_SETTINGS.ingest.maxRetries + 1;
+    let releaseB = () => {};
+    let bRead = () => {};
+    const bHasRead = new Promise<void>((resolve) => {
+      bRead = resolve;
+    });
+    const bMayWrite = new Promise<void>((resolve) => {
+      releaseB = resolve;
+    });
+    let deliveryB: ReturnType<typeof deliver> | undefined;
+    const dbOfB = pausingDb(async (batch) => {
+      if (batch === 2) {
+        bRead();
+        await bMayWrite;
+      }
+    });
+    const dbOfA = pausingDb(async (batch) => {
+      if (batch !== 2) return;
+      await deliver([chunk("job-u3", 2, "customers", [customerRow(1799)])]);
+      deliveryB = deliver([chunk("job-u3", 1, "loans", loans)], { env: { DB: dbOfB } });
+      await bHasRead;
+    });
+    const deliveryA = await deliver([chunk("job-u3", 1, "loans", loans)], {
+      env: { DB: dbOfA },
+      attempts: last,
+    });
+    releaseB();
+    const b = await deliveryB;
+    expect(deliveryA.explicitAcks).toHaveLength(1);
+    expect(b?.explicitAcks).toHaveLength(1);
+    expect(await loanRowsOf(1799)).toEqual([]);
+    const { body } = await jobReport("job-u3");
+    expect(body.loans).toMatchObject({ received: 2, landed: 1, rejected: 1 });
+    expect(body.rejections).toEqual([
+      { kind: "loans", seq: 1, ...unknownCustomerRejection(7702, 1799) },
     ]);
   });
 
@@ -406,6 +449,47 @@ describe("queue consumer", () => {
       "SELECT id FROM customers WHERE id IN (1871, 1872, 1873)",
     ).all();
     expect(stored.results).toEqual([]);
+  });
+
+  it("logs the last failed delivery of a dead letter as an error naming the chunk", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const gaveUp = chunk("job-g5", 3, "customers", [customerRow(1741), customerRow(1742)]);
+      const result = await deliver([gaveUp], {
+        queue: "credit-ingest-dlq",
+        attempts: QUEUE_SETTINGS.deadLetters.maxRetries + 1,
+        env: { DB: unavailableDb([1]) },
+      });
+      expect(result.retryMessages).toHaveLength(1); // the queue drops it: no retry is left
+      const lines = errors.mock.calls.map(([line]) => JSON.parse(String(line)));
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: "error",
+          what: "dead chunk not recorded",
+          job_id: "job-g5",
+          seq: 3,
+          kind: "customers",
+          rows: 2,
+          dropped: true,
+        }),
+      ]);
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it("keeps a landed chunk landed when a lost answer sent it to the dead-letter queue", async () => {
+    const landed = chunk("job-g6", 0, "customers", [customerRow(1751)]);
+    await deliver([landed]);
+    const dead = await deliver([landed], { queue: "credit-ingest-dlq" });
+    expect(dead.explicitAcks).toHaveLength(1);
+    const { body } = await jobReport("job-g6");
+    expect(body.customers).toMatchObject({ landed: 1, dead: 0 });
+    expect(body.dead_chunks).toEqual([]);
+    const state = await env.DB.prepare(
+      "SELECT status, last_error FROM ingest_chunks WHERE job_id = 'job-g6'",
+    ).first();
+    expect(state).toEqual({ status: "landed", last_error: null });
   });
 
   it.each(["before-commit", "after-commit"] as const)(

@@ -42,3 +42,23 @@ function failingBatchesDb(
   }
   return failing(env.DB);
 }
+
+/**
+ * The real D1 binding, each batch waiting first for `before(n)` (n from 1): a test holds one
+ * delivery between its read and its write while another runs.
+ */
+export function pausingDb(before: (batch: number) => Promise<void>): D1Database {
+  let batches = 0;
+  return new Proxy(env.DB, {
+    get(target, property) {
+      if (property === "batch") {
+        return async (statements: D1PreparedStatement[]) => {
+          await before(++batches);
+          return target.batch(statements);
+        };
+      }
+      const value = Reflect.get(target, property);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,19 +1,24 @@
 import { describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database";
 import { consumeIngestBatch } from "../../src/ingest/consumer";
-import { loadJobReport, registerMessages } from "../../src/ingest/job-store";
+import {
+  isChunkLandedBefore,
+  loadJobReport,
+  registerMessages,
+  upsertChunkState,
+} from "../../src/ingest/job-store";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
-import { runAtomically } from "../../src/ingest/store";
+import { runAtomically, upsertCustomers } from "../../src/ingest/store";
 import { MemoryQueue } from "../../src/node/memory-queue";
 import { databaseQueueStore } from "../../src/node/queue-store";
 import { scratchFiles } from "../node/ingest-fixtures";
-import { chunk, loanRow } from "../support/ingest";
+import { chunk, customerRow, loanRow } from "../support/ingest";
 import { openMigratedLibsql } from "../support/migrated-libsql";
 
 /*
- * The Node server's queues with the consumer, on a libSQL file whose writes fail for a while:
- * a chunk that gave up during an outage must still be recorded dead once the database is back,
- * however many times the dead-letter queue has to deliver it first.
+ * The consumer on libSQL, as the Node server runs it. A chunk that gave up during an outage must
+ * still be recorded dead once the database is back, however many times the dead-letter queue has
+ * to deliver it first; and a chunk lands once, the database refusing a second landing whole.
  */
 
 const scratch = scratchFiles();
@@ -40,13 +45,16 @@ function failingFirst(db: Database, failures: number): { db: Database; failed: (
 }
 
 describe("dead letters on the Node server's queues", () => {
-  it("records a chunk dead after an outage longer than a few dead-letter deliveries", async () => {
+  it("records a chunk dead after an outage longer than a few dead-letter deliveries", {
+    timeout: 30_000,
+  }, async () => {
     const database = await openMigratedLibsql(`file:${scratch("dead-letters.db")}`);
     try {
       const message = chunk("job-outage", 0, "loans", [loanRow(9_001, 9001)]);
       await runAtomically(database.db, await registerMessages(database.db, [message]));
-      // Two deliveries of the chunk (read and retry note each) and ten of its dead letter fail.
-      const outage = failingFirst(database.db, 2 * 2 + 10);
+      // Two deliveries of the chunk (read and retry note each) and five of its dead letter fail:
+      // one more than the four deliveries a dead letter used to get. A second apart at least.
+      const outage = failingFirst(database.db, 2 * 2 + 5);
       const consume = (batch: Parameters<typeof consumeIngestBatch>[0]) =>
         consumeIngestBatch(batch, outage.db, { ingestRetryDelaySeconds: 0 });
       const store = databaseQueueStore(database.db);
@@ -60,10 +68,10 @@ describe("dead letters on the Node server's queues", () => {
       );
       await ingest.send(message);
       expect(await ingest.drain(5_000)).toBe(true);
-      expect(await deadLetters.drain(10_000)).toBe(true);
+      expect(await deadLetters.drain(20_000)).toBe(true);
       await Promise.all([ingest.close(), deadLetters.close()]);
 
-      expect(outage.failed()).toBe(14);
+      expect(outage.failed()).toBe(9);
       const { chunks } = await loadJobReport(database.db, "job-outage");
       expect(chunks).toEqual([
         expect.objectContaining({
@@ -73,6 +81,35 @@ describe("dead letters on the Node server's queues", () => {
         }),
       ]);
       expect(await store.load(QUEUE_SETTINGS.deadLetters.name)).toEqual([]);
+    } finally {
+      database.close();
+    }
+  });
+
+  it("refuses a second landing of a chunk in the database, whole (libSQL)", async () => {
+    const database = await openMigratedLibsql(`file:${scratch("land-once.db")}`);
+    try {
+      const landing = (rowsLanded: number) =>
+        upsertChunkState(database.db, {
+          jobId: "job-once",
+          seq: 0,
+          kind: "customers",
+          rows: 1,
+          status: "landed",
+          rowsLanded,
+        });
+      await runAtomically(database.db, [landing(1)]);
+      const again = runAtomically(database.db, [
+        ...upsertCustomers(database.db, [customerRow(9101)]),
+        landing(1),
+      ]);
+      const error = await again.then(
+        () => null,
+        (refused: unknown) => refused,
+      );
+      expect(isChunkLandedBefore(error)).toBe(true);
+      const { rows } = await database.client.execute("SELECT count(*) AS n FROM customers");
+      expect(rows[0]?.n).toBe(0); // the batch's customer was rolled back with it
     } finally {
       database.close();
     }
