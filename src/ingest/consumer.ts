@@ -30,14 +30,15 @@ import {
  * The queue consumer. Each message is one chunk; it is read (one batch), planned (pure) and
  * written (one atomic batch, together with the chunk's new state), then acked. Delivery is at
  * least once, and a chunk lands once: a redelivery of a landed chunk writes nothing (its read
- * says so, or, when two deliveries race, the database refuses the later landing: migrations/0007),
- * and the writes are upserts, so after a delivery that failed midway the rows land once. A chunk
- * that cannot land yet (its customers are missing, or the database failed) is retried with backoff; after
- * max_retries the queue moves it to the dead-letter queue, whose consumer marks it dead. Missing
- * customers are the exception: on a loan chunk's last delivery its other rows land and each row
- * whose customer is still unknown is rejected alone (UNKNOWN_CUSTOMER), so one bad row never
- * costs the chunk. A row that fails its schema is rejected alone too (read-chunk.ts); a message
- * that is no chunk at all is marked dead at once, since no retry could make it land.
+ * says so, or, when two deliveries race, the database refuses the later landing:
+ * migrations/0007), and the writes are upserts, so after a delivery that failed midway the rows
+ * land once. A chunk that cannot land yet (its customers are missing, or the database failed) is
+ * retried with backoff; after max_retries the queue moves it to the dead-letter queue, whose
+ * consumer marks it dead. Missing customers are the exception: on a loan chunk's last delivery its
+ * other rows land and each row whose customer is still unknown is rejected alone
+ * (UNKNOWN_CUSTOMER), so one bad row never costs the chunk. A row that fails its schema is
+ * rejected alone too (read-chunk.ts); a message that is no chunk at all is marked dead at once,
+ * since no retry could make it land.
  */
 
 /** What a chunk that landed did with its rows (for the metrics). */
