@@ -163,7 +163,7 @@ export function isChunkLandedBefore(error: unknown): boolean {
   return raisedByTrigger(error, "INGEST_CHUNK_LANDED"); // migrations/0007
 }
 
-/** Whether a trigger's RAISE message is in the error (as D1, libSQL and the cluster's IPC pass it). */
+/** Whether a trigger's RAISE message is in the error, as D1, libSQL or the cluster's IPC pass it. */
 function raisedByTrigger(error: unknown, marker: string): boolean {
   // Bounded, as in db/error-kind.ts: a cycle of causes must not hang the handler.
   let cause = error;
