@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
@@ -14,11 +14,39 @@ export function writeWorkerEnvFile(
 ): { path: string; remove: () => void } {
   const values = { ...(parseEnv(devVars) as Record<string, string>), ...overrides };
   const lines = Object.entries(values).map(([name, value]) => envFileLine(name, value));
-  // mkdtemp makes the directory 0700; the file is 0600 from its creation.
-  const directory = mkdtempSync(join(tmpdir(), "credit-approval-start-"));
+  removeAbandoned(tmpdir());
+  // mkdtemp makes the directory 0700; the file is 0600 from its creation. The pid in the name
+  // tells a later start whether this one is still running.
+  const directory = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
   const path = join(directory, "worker.env");
   writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
   return { path, remove: () => rmSync(directory, { recursive: true, force: true }) };
+}
+
+const PREFIX = "credit-approval-start-";
+
+/**
+ * Removes the env files of `npm start`s that are gone: one killed with SIGKILL (or a lost
+ * terminal) never ran its cleanup, and its file keeps the local secrets until the next start.
+ */
+function removeAbandoned(temp: string): void {
+  for (const name of readdirSync(temp)) {
+    if (!name.startsWith(PREFIX)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(PREFIX.length))?.[1]);
+    // A name without a pid (an older release's) or a pid still running is left alone.
+    if (!pid || isRunning(pid)) continue;
+    rmSync(join(temp, name), { recursive: true, force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user's process.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** `NAME='value'` that wrangler reads back as exactly `value`: it expands `$NAME` unless escaped. */
