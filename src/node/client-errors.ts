@@ -75,7 +75,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
   }
   // A response object exists once the headers are in: what did not arrive in time is the body.
   if (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && started !== undefined) {
-    endWithProblem(socket, BODY_TIMEOUT, started.req);
+    endWithProblem(socket, BODY_TIMEOUT, started.req, pathOf(started.req.url));
     return;
   }
   endWithProblem(socket, problemFor(error.code));
@@ -153,9 +153,12 @@ export function answerConnect(request: IncomingMessage, socket: Duplex): void {
   );
 }
 
-/** Writes a problem answer straight to the socket, then closes the connection. */
-function endWithProblem(socket: Duplex, init: ProblemInit, request?: Caller): void {
-  const { status, body, headers } = edgeProblem(init, "/", request);
+/**
+ * Writes a problem answer straight to the socket, then closes the connection. Its instance is "/"
+ * unless the request's target was read.
+ */
+function endWithProblem(socket: Duplex, init: ProblemInit, request?: Caller, instance = "/"): void {
+  const { status, body, headers } = edgeProblem(init, instance, request);
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
     ...headers.map(([name, value]) => `${name}: ${value}`),

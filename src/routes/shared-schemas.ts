@@ -181,9 +181,18 @@ export const problemResponses = {
   405: problemContent("Method not allowed (see the Allow header)", {
     Allow: z.string().openapi({ description: "The methods this path answers" }),
   }),
+  408: problemContent(
+    "Node server only: the request did not arrive whole within 60 s (request-timeout; `errors` names `body` when its headers did); the connection is closed",
+  ),
   413: problemContent("Request body over 64 KB"),
   415: problemContent(
     "Request body is not JSON, or is sent with a Content-Encoding other than identity",
+  ),
+  417: problemContent(
+    "Node server only: an `Expect` header other than 100-continue (expectation-failed); the connection is closed",
+  ),
+  431: problemContent(
+    "Node server only: the request's headers are over 16 KB (headers-too-large); the connection is closed",
   ),
   500: problemContent("Unexpected error (no internals are disclosed)"),
   503: problemContent(

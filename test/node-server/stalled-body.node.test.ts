@@ -65,6 +65,7 @@ describe("a body that stops arriving", () => {
     expect(problem).toMatchObject({
       type: "/problems/request-timeout",
       status: 408,
+      instance: "/register", // its headers were read: the problem names the request's path
       errors: [{ field: "body" }],
     });
     expect(seconds).toBeLessThan(5);

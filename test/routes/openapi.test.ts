@@ -56,6 +56,20 @@ describe("generated API documentation", () => {
     ]);
   });
 
+  it("declares the Node server's own refusals (408, 417, 431) on every operation", async () => {
+    // The server's HTTP edge answers them before any route: a generated client must know them.
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    for (const [path, operations] of Object.entries(body.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const status of ["408", "417", "431"]) {
+          expect(operation.responses[status], `${method} ${path} ${status}`).toMatchObject({
+            content: { "application/problem+json": expect.anything() },
+          });
+        }
+      }
+    }
+  });
+
   it("declares a 429 on exactly the operations the write rate limit counts", async () => {
     // Two lists that must agree: the routes' contracts (rateLimitedProblemResponses) and the
     // limiter's paths (src/lib/security/paths.ts).
