@@ -24,11 +24,18 @@ export const idSchema = z
   .positive("must be a positive integer")
   .max(Number.MAX_SAFE_INTEGER, "is too large");
 
+/*
+ * Rules JSON Schema cannot state (a decimal places limit that float `multipleOf` checks get wrong,
+ * the safe-integer bound of a path id, a name's trimming) are said in the field's description, so
+ * a client generated from the document knows why a value its own checks let through is refused.
+ */
+
 export const pathIdSchema = z
   .string()
   .regex(/^[1-9][0-9]{0,15}$/, "must be a positive integer")
   .transform(Number)
-  .refine(Number.isSafeInteger, "is too large");
+  .refine(Number.isSafeInteger, "is too large")
+  .openapi({ description: `A positive integer, at most ${Number.MAX_SAFE_INTEGER}` });
 
 /** Checked before trimming: a control character anywhere is refused, not silently trimmed away. */
 export const personNameSchema = z
@@ -37,14 +44,18 @@ export const personNameSchema = z
   .refine((name) => !hasUnpairedSurrogate(name), "must not contain unpaired surrogates")
   .trim()
   .min(1, "must not be empty")
-  .max(NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`);
+  .max(NAME_MAX_LENGTH, `must be at most ${NAME_MAX_LENGTH} characters`)
+  .openapi({
+    description: `Trimmed of surrounding white space, then 1 to ${NAME_MAX_LENGTH} characters; no control characters or unpaired surrogates`,
+  });
 
 export const moneySchema = (max: number) =>
   z
     .number({ error: "must be a number" })
     .positive("must be greater than 0")
     .max(max, `must be at most ${max}`)
-    .refine(hasAtMostTwoDecimals, TWO_DECIMALS);
+    .refine(hasAtMostTwoDecimals, TWO_DECIMALS)
+    .openapi({ description: "Rupees, at most 2 decimal places" });
 
 const RATE_RANGE = `must be between ${INTEREST_RATE.min} and ${INTEREST_RATE.max}`;
 const interestRateSchema = z
@@ -52,7 +63,10 @@ const interestRateSchema = z
   .min(INTEREST_RATE.min, RATE_RANGE)
   .max(INTEREST_RATE.max, RATE_RANGE)
   .refine(hasAtMostTwoDecimals, TWO_DECIMALS)
-  .openapi({ description: "Annual interest rate in percent", example: 10.5 });
+  .openapi({
+    description: "Annual interest rate in percent, at most 2 decimal places",
+    example: 10.5,
+  });
 
 const TENURE_RANGE = `must be between ${TENURE_MONTHS.min} and ${TENURE_MONTHS.max} months`;
 const tenureSchema = z

@@ -70,6 +70,37 @@ describe("generated API documentation", () => {
     }
   });
 
+  it("says in the description each rule the schema cannot state: decimals, id bounds, names", async () => {
+    // A generated client's own checks pass "10.555", 9999999999999999 and "  ", which the server
+    // refuses with 400: the description is the one place that can tell its author why.
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    type Schema = { $ref?: string; description?: string; properties?: Record<string, Schema> };
+    const resolve = (schema: Schema): Schema =>
+      schema.$ref
+        ? (body.components.schemas[schema.$ref.split("/").at(-1) ?? ""] as Schema)
+        : schema;
+    const requestFields = (path: string) => {
+      const operation = body.paths[path]?.post as unknown as {
+        requestBody: { content: { "application/json": { schema: Schema } } };
+      };
+      return resolve(operation.requestBody.content["application/json"].schema).properties ?? {};
+    };
+    const register = requestFields("/register");
+    const loan = requestFields("/create-loan");
+    expect(register.first_name?.description).toMatch(/^Trimmed .*no control characters/);
+    expect(register.last_name?.description).toMatch(/^Trimmed /);
+    expect(register.monthly_income?.description).toMatch(/at most 2 decimal places/);
+    expect(loan.loan_amount?.description).toMatch(/at most 2 decimal places/);
+    expect(loan.interest_rate?.description).toMatch(/at most 2 decimal places/);
+    const viewLoan = body.paths["/view-loan/{loan_id}"]?.get as unknown as {
+      parameters: { name: string; description?: string; schema: Schema }[];
+    };
+    const loanId = viewLoan.parameters.find((parameter) => parameter.name === "loan_id");
+    expect(loanId?.description ?? loanId?.schema.description).toMatch(
+      new RegExp(`at most ${Number.MAX_SAFE_INTEGER}`),
+    );
+  });
+
   it("declares a 429 on exactly the operations the write rate limit counts", async () => {
     // Two lists that must agree: the routes' contracts (rateLimitedProblemResponses) and the
     // limiter's paths (src/lib/security/paths.ts).
