@@ -101,6 +101,19 @@ describe("generated API documentation", () => {
     );
   });
 
+  it("gives Idempotency-Key no example, which the reference page would send for every caller", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    type Parameter = { name?: string; example?: unknown; schema?: { example?: unknown } };
+    const keys = Object.values(body.paths)
+      .flatMap((operations) => Object.values(operations))
+      .flatMap((operation) => (operation as { parameters?: Parameter[] }).parameters ?? [])
+      .filter((parameter) => parameter.name?.toLowerCase() === "idempotency-key");
+    expect(keys.length).toBeGreaterThanOrEqual(2); // create-loan and make-payment
+    for (const key of keys) {
+      expect(key.example ?? key.schema?.example).toBeUndefined();
+    }
+  });
+
   it("declares a 429 on exactly the operations the write rate limit counts", async () => {
     // Two lists that must agree: the routes' contracts (rateLimitedProblemResponses) and the
     // limiter's paths (src/lib/security/paths.ts).
