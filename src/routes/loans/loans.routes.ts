@@ -19,8 +19,8 @@ export const idempotencyKeySchema = z
   .regex(/^[\x21-\x7e]{1,255}$/, "must be 1 to 255 visible ASCII characters")
   .optional()
   .openapi({
-    // No example: the reference page would fill it in for every caller, and keys are one
-    // namespace per deployment, so the second caller's different body was a 422 for 24 hours.
+    // No example: a tool filling requests from examples would send one key for every caller, and
+    // keys are one namespace per deployment, so the second caller's different body is a 422.
     description:
       "Makes retries safe: the same key with the same body returns the first response for 24 hours. Keys are one namespace per deployment: send a new UUID v4 for each request, such as 3f6c1c1e-8d0f-4d49-9a51-0c6f2b7f1a10.",
   });
