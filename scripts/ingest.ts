@@ -75,6 +75,23 @@ async function main(): Promise<number> {
   }
 }
 
+/**
+ * How many later duplicates landed under a new id. A row marked as one that did not land (its
+ * customer unknown, its chunk dead) has no new id: counted apart, as it is not in the database.
+ */
+function remappedLines(remapped: IngestReport["remapped_loans"]): string[] {
+  const landed = remapped.filter((loan) => loan.loan_id !== null).length;
+  const notLanded = remapped.length - landed;
+  return [
+    `  remapped loan ids: ${landed}`,
+    ...(notLanded > 0
+      ? [
+          `  … and ${notLanded} later duplicates that did not land (rejected or dead: see the report)`,
+        ]
+      : []),
+  ];
+}
+
 export function printSummary(report: IngestReport, reportFile: string): void {
   const line = (name: string, s: IngestReport["customers"]) =>
     `  ${name.padEnd(10)} read ${s.rows_read}, landed ${s.landed}, rejected ${s.rejected}, dead ${s.dead}   (${s.file})`;
@@ -83,7 +100,7 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       `ingest ${report.job_id} → ${report.url}`,
       line("customers", report.customers),
       line("loans", report.loans),
-      `  remapped loan ids: ${report.remapped_loans.length}`,
+      ...remappedLines(report.remapped_loans),
       ...report.rejected_rows.slice(0, 20).map((r) =>
         // A reason can quote the cell ("got text \"+91 98765 43210\""): masked as in the server's logs.
         maskPersonalData(

@@ -78,4 +78,20 @@ describe("the ingest script's summary", () => {
       "rejected loans.xlsx row 3 customer_id: UNKNOWN_CUSTOMER (customer 59)",
     );
   });
+
+  it("counts as remapped only the later duplicates that landed under a new id", () => {
+    const duplicate = { customer_id: 7, source_loan_id: 4160, first_row: 2 };
+    const output = printed({
+      ...reportWith([]),
+      remapped_loans: [
+        { ...duplicate, row: 5, loan_id: 9001 },
+        { ...duplicate, row: 6, loan_id: 9002 },
+        { ...duplicate, row: 7, loan_id: null }, // its customer unknown: rejected, not stored
+      ],
+    });
+    expect(output).toContain("  remapped loan ids: 2\n");
+    expect(output).toContain(
+      "  … and 1 later duplicates that did not land (rejected or dead: see the report)",
+    );
+  });
 });
