@@ -96,8 +96,10 @@ async function settleDeadLetter(
   telemetry: Telemetry,
 ): Promise<void> {
   const identity = identityOf(message.body);
+  // Its attempts are the ingest queue's deliveries, all spent: the dead-letter queue counts its own.
+  const spent = { id: message.id, attempts: QUEUE_SETTINGS.ingest.maxRetries + 1 };
   try {
-    await markDead(db, identity, message, DEAD_LETTER, telemetry);
+    await markDead(db, identity, spent, DEAD_LETTER, telemetry);
     message.ack();
   } catch (error) {
     const kind = databaseErrorKind(error);
@@ -295,7 +297,7 @@ const DEAD_LETTER = "gave up after repeated failures";
 async function markDead(
   db: Database,
   identity: UnreadableMessage["identity"],
-  message: QueueMessage,
+  message: Pick<QueueMessage, "id" | "attempts">,
   reason: string,
   telemetry: Telemetry,
 ): Promise<void> {

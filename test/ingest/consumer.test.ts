@@ -350,8 +350,9 @@ describe("queue consumer", () => {
     const dead = await deliver([gaveUp], { queue: "credit-ingest-dlq" });
     expect(dead.explicitAcks).toHaveLength(1);
     const { body } = await jobReport("job-g3");
+    // Its attempts are the ingest queue's six deliveries, not the dead-letter queue's first.
     expect(body.dead_chunks).toEqual([
-      expect.objectContaining({ seq: 0, reason: "gave up after repeated failures" }),
+      expect.objectContaining({ seq: 0, reason: "gave up after repeated failures", attempts: 6 }),
     ]);
     expect(body.loans.dead).toBe(1);
     expect(body.done).toBe(true);
