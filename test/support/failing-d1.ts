@@ -14,10 +14,10 @@ export function unavailableDb(failing: readonly number[]): D1Database {
   return failingBatchesDb((batch) => (failing.includes(batch) ? "before-commit" : "pass"));
 }
 
+type BatchFate = "pass" | "before-commit" | "after-commit";
+
 /** The real D1 binding, its nth batch (from 1) passed, or failed before or after committing. */
-function failingBatchesDb(
-  fate: (batch: number) => "pass" | "before-commit" | "after-commit",
-): D1Database {
+function failingBatchesDb(fate: (batch: number) => BatchFate | Promise<BatchFate>): D1Database {
   let batches = 0;
   function failing<T extends D1Database | D1DatabaseSession>(database: T): T {
     return new Proxy(database, {
@@ -25,7 +25,7 @@ function failingBatchesDb(
         if (property === "batch") {
           return async (statements: D1PreparedStatement[]) => {
             batches++;
-            const outcome = fate(batches);
+            const outcome = await fate(batches);
             if (outcome === "pass") return target.batch(statements);
             if (outcome === "after-commit") await target.batch(statements);
             throw new Error("D1_ERROR: Network connection lost.");
@@ -48,17 +48,8 @@ function failingBatchesDb(
  * delivery between its read and its write while another runs.
  */
 export function pausingDb(before: (batch: number) => Promise<void>): D1Database {
-  let batches = 0;
-  return new Proxy(env.DB, {
-    get(target, property) {
-      if (property === "batch") {
-        return async (statements: D1PreparedStatement[]) => {
-          await before(++batches);
-          return target.batch(statements);
-        };
-      }
-      const value = Reflect.get(target, property);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
+  return failingBatchesDb(async (batch): Promise<BatchFate> => {
+    await before(batch);
+    return "pass";
   });
 }
