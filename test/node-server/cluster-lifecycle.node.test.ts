@@ -1,5 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { Agent, request as httpRequest } from "node:http";
+import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
 import { afterAll, describe, expect, it } from "vitest";
 import type { IngestMessage } from "../../src/ingest/messages";
@@ -13,6 +14,7 @@ import {
 } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
 import { KeptConnection, rawJsonPost, untilRead } from "../node/raw-http";
+import { spawnServeProcess } from "../node/serve-process";
 import { until } from "../node/until";
 import { chunk, customerRow, loanRow } from "../support/ingest";
 
@@ -154,6 +156,39 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
     },
     60_000,
   );
+
+  it("a worker starting when its primary is killed exits with a log line, not a stack trace", async () => {
+    const preload = fileURLToPath(new URL("../node/stop-workers-at-listen.cjs", import.meta.url));
+    const server = spawnServeProcess({
+      DATABASE_URL: `file:${scratch("starting.db")}`,
+      WEB_CONCURRENCY: "2",
+      NODE_OPTIONS: `--require ${preload}`,
+    });
+    try {
+      // Each worker asked for the shared server, was stopped there, and was answered.
+      await server.printed(/worker \d+ answered[\s\S]*worker \d+ answered/);
+      const workers = [...server.output().matchAll(/test: worker (\d+) stopped/g)].map((line) =>
+        Number(line[1]),
+      );
+      process.kill(server.pid, "SIGKILL");
+      await server.exited;
+      for (const worker of workers) process.kill(worker, "SIGCONT");
+      await until(
+        async () => (await Promise.all(workers.map(running))).some(Boolean),
+        (anyRunning) => !anyRunning,
+        20_000,
+      );
+
+      // Before, node:cluster's "listening" message failed with EPIPE, an 'error' nobody handled.
+      const output = server.output();
+      expect(output).not.toContain("Unhandled 'error'");
+      expect(output).not.toMatch(/^\s+at /m);
+      const goneLines = output.match(/"what":"the cluster's primary has gone; this worker exits"/g);
+      expect(goneLines, output).toHaveLength(2);
+    } finally {
+      await server.kill();
+    }
+  }, 90_000);
 
   it("answers 503 saying it may be stored for an ingest batch its stuck primary stores late", async () => {
     const database = scratch("stuck.db");

@@ -33,6 +33,23 @@ export interface ServeProcess {
 }
 
 export async function startServeProcess(env: Record<string, string>): Promise<ServeProcess> {
+  const server = spawnServeProcess(env);
+  try {
+    const [, url = ""] = await server.printed(/ready: API (http:\/\/\S+)/);
+    return { ...server, url };
+  } catch (error) {
+    await server.kill();
+    throw error;
+  }
+}
+
+/** The server started, not yet ready: for a test that acts while it starts. */
+export interface StartingServeProcess extends Omit<ServeProcess, "url"> {
+  /** Resolves with the first match of `pattern` in what it printed; rejects if it exits first. */
+  printed: (pattern: RegExp) => Promise<RegExpExecArray>;
+}
+
+export function spawnServeProcess(env: Record<string, string>): StartingServeProcess {
   const { command, args } = npmScriptCommand("serve");
   // An API_KEYS or INGEST_TOKEN in the developer's shell must not change what a test sees.
   const unset = Object.fromEntries(APP_SETTING_NAMES.map((name) => [name, ""]));
@@ -43,45 +60,53 @@ export async function startServeProcess(env: Record<string, string>): Promise<Se
   const pid = child.pid ?? 0;
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-pid, "SIGKILL");
-    } catch {
-      return; // already gone
-    }
-    await exited;
+  // Read all of its output, always: a full pipe would block the server's next log line. A forked
+  // worker writes to the same pipes, also after the primary has gone.
+  const append = (data: Buffer) => {
+    output += data.toString();
   };
-  // Read all of its output, always: a full pipe would block the server's next log line.
-  const ready = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready:\n${output}`)), START_TIMEOUT_MS);
-    const append = (data: Buffer) => {
-      output += data.toString();
-      const url = /ready: API (http:\/\/\S+)/.exec(output)?.[1];
-      if (url) {
+  child.stdout?.on("data", append);
+  child.stderr?.on("data", append);
+  const printed = (pattern: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(
+        () => finish(new Error(`not printed:\n${output}`)),
+        START_TIMEOUT_MS,
+      );
+      const check = () => {
+        const match = pattern.exec(output);
+        if (match) finish(match);
+        return match !== null;
+      };
+      const exit = (code: number | null) => finish(new Error(`exited with ${code}:\n${output}`));
+      const finish = (outcome: RegExpExecArray | Error) => {
         clearTimeout(timer);
-        resolve(url);
-      }
-    };
-    child.stdout?.on("data", append);
-    child.stderr?.on("data", append);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code}:\n${output}`));
+        child.stdout?.off("data", check);
+        child.stderr?.off("data", check);
+        child.off("exit", exit);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      child.stdout?.on("data", check);
+      child.stderr?.on("data", check);
+      child.once("exit", exit);
+      const gone = child.exitCode !== null || child.signalCode !== null;
+      if (!check() && gone) exit(child.exitCode);
     });
-  });
-  try {
-    const url = await ready;
-    return {
-      url,
-      pid,
-      output: () => output,
-      exited,
-      stop: () => stopGroup(child, STOP_GRACE_MS),
-      kill,
-    };
-  } catch (error) {
-    await kill();
-    throw error;
-  }
+  return {
+    pid,
+    output: () => output,
+    exited,
+    printed,
+    stop: () => stopGroup(child, STOP_GRACE_MS),
+    // The group, also after its leader has gone: a worker it left (stopped, say) goes too.
+    kill: async () => {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        return; // already gone
+      }
+      await exited;
+    },
+  };
 }

@@ -1,4 +1,6 @@
+import cluster from "node:cluster";
 import type { AppBindings } from "../../app-env";
+import { log } from "../../lib/log";
 import { serviceUnavailableProblem } from "../../lib/problem";
 import { openLibsqlDatabase } from "../database";
 import { createNodeMetrics } from "../metrics";
@@ -34,6 +36,13 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
   process.on("message", (message) => channel.receive(message));
   // node:cluster exits a worker whose primary has gone; what waits for an answer fails first.
   process.on("disconnect", () => channel.close("the cluster's primary has gone"));
+  // node:cluster's own messages (the "listening" one, sent when the server starts) go without a
+  // callback: one that finds the primary killed fails with EPIPE as an 'error' of this worker,
+  // which unhandled is a stack trace. The disconnect follows, and with it the exit.
+  cluster.worker?.on("error", (error: NodeJS.ErrnoException) => {
+    log("warn", "the cluster's primary has gone; this worker exits", { code: error.code });
+    channel.close("the cluster's primary has gone");
+  });
 
   let stopping = false;
   const stop = () => {
