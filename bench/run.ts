@@ -28,7 +28,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { workerBundle } from "./lib/bundle";
 import { generated } from "./lib/ingest";
-import { ENDPOINTS, type Endpoint, loadGenerator } from "./lib/load";
+import { ENDPOINTS, type Endpoint, loadGenerator, loadGeneratorNote } from "./lib/load";
 import {
   loadGeneratorCheck,
   NODE_PASSES,
@@ -91,6 +91,11 @@ try {
   );
 
   console.log(`hello world: one ${loadGenerator()} thread, then one per core`);
+  const generatorNote = loadGeneratorNote(loadGenerator());
+  if (generatorNote) {
+    console.warn(`  WARNING: ${generatorNote}`);
+    results.notes.push(generatorNote);
+  }
   results.load.push(...(await loadGeneratorCheck(settings, cpus().length)));
 
   const sizes = FULL ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];

@@ -19,6 +19,16 @@ export function loadGenerator(): LoadGenerator {
 }
 
 /**
+ * Why a run's shares are not comparable with docs/performance.md's, all of which wrk loaded:
+ * autocannon runs in Node and takes more of the cores the server shares (on 2 cores `/api` read
+ * 38 % of the hello world against wrk's 52 % in the same hour). None for wrk.
+ */
+export function loadGeneratorNote(generator: LoadGenerator): string | null {
+  if (generator === "wrk") return null;
+  return "loaded by autocannon (wrk is not installed, or BENCH_LOAD_GENERATOR=autocannon): it takes more of the shared cores than wrk, so every share of the hello world reads lower, about a quarter on /api with 2 cores, and is not comparable with docs/performance.md's figures, all loaded by wrk; install wrk (apt-get install wrk) for those";
+}
+
+/**
  * wrk's threads unless told otherwise. One: on 2 cores a second wrk thread took 0.70 of a core
  * from a two-worker server (0.55 with one), and one thread already reaches the hello world's
  * ceiling, which every run checks (`loadGeneratorCheck`: one thread against one per core).

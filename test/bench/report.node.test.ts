@@ -1,7 +1,7 @@
 // The bench report's arithmetic: each endpoint's share of the hello world's req/s, and the
 // targets met or not. Deterministic: made-up rows, no load.
 import { describe, expect, it } from "vitest";
-import { HELLO_WORLD, type LoadRow } from "../../bench/lib/load";
+import { HELLO_WORLD, type LoadRow, loadGeneratorNote } from "../../bench/lib/load";
 import { markdown, targetChecks, withShareOfHelloWorld } from "../../bench/lib/report";
 
 function row(
@@ -118,5 +118,14 @@ describe("the targets", () => {
       "| node | 10k | POST /check-eligibility | p99 ≤ 10 ms | 11 ms | **not met** |",
     );
     expect(text).toContain("| node | 10k | GET /api | ≥ 70 % of hello world | 70 % | met |");
+  });
+});
+
+describe("the load generator", () => {
+  it("notes that a run loaded by autocannon is not comparable with wrk's figures", () => {
+    expect(loadGeneratorNote("wrk")).toBeNull();
+    const note = loadGeneratorNote("autocannon");
+    expect(note).toContain("not comparable");
+    expect(note).toContain("apt-get install wrk");
   });
 });
