@@ -40,7 +40,14 @@ export class IngestRequestError extends Error {
  * https://lender.example/credit is reached at /credit/ingest/..., not /ingest/....
  */
 export function endpointUrl(baseUrl: string, path: string): URL {
-  const url = new URL(baseUrl);
+  // Refused before any attempt: ftp:// was retried a minute long, and a missing scheme was only
+  // "Invalid URL".
+  const url = URL.canParse(baseUrl) ? new URL(baseUrl) : null;
+  if (url === null || !/^https?:$/.test(url.protocol)) {
+    throw new IngestRequestError(
+      `the server's address ${JSON.stringify(baseUrl)} is not an http:// or https:// URL (--url or INGEST_URL)`,
+    );
+  }
   url.pathname = url.pathname.replace(/\/+$/, "") + path;
   return url;
 }

@@ -85,13 +85,22 @@ const flag = (fallback: boolean) =>
       return z.NEVER;
     });
 
+/**
+ * Where a local server listens, for `npm run serve` and `npm start` (whose wrangler dev cannot be
+ * asked for port 0): blank is the default, as a service manager's unset variable arrives.
+ */
+export const listenSettingsSchema = (defaultPort: number, minPort: number) =>
+  z.object({
+    HOST: z
+      .string()
+      .optional()
+      .transform((value) => value?.trim() || "127.0.0.1"),
+    PORT: wholeNumber(defaultPort, minPort, 65_535),
+  });
+
 /** The Node server's settings: the app's, and where it listens and what it opens. */
 const serverSettingsSchema = appSettingsSchema.extend({
-  HOST: z
-    .string()
-    .optional()
-    .transform((value) => value?.trim() || "127.0.0.1"),
-  PORT: wholeNumber(8788, 0, 65_535),
+  ...listenSettingsSchema(8788, 0).shape,
   DATABASE_URL: z
     .string()
     .optional()

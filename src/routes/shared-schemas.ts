@@ -191,7 +191,9 @@ export const problemResponses = {
   401: problemContent("Missing or unknown API key (when API keys are on)", {
     "WWW-Authenticate": z.string().openapi({ description: "The scheme to use: Bearer" }),
   }),
-  404: problemContent("Unknown customer or loan"),
+  // Each route that looks something up overrides it with what: one text for all named a customer
+  // and a loan where a route reads one or neither.
+  404: problemContent("Not found"),
   405: problemContent("Method not allowed (see the Allow header)", {
     Allow: z.string().openapi({ description: "The methods this path answers" }),
   }),

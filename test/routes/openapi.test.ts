@@ -137,6 +137,30 @@ describe("generated API documentation", () => {
     expect(notFound.description).toBe("Unknown decision");
   });
 
+  it("describes each operation's 404 by what it looks up", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    const notFound = Object.fromEntries(
+      Object.entries(body.paths).flatMap(([path, operations]) =>
+        Object.entries(operations).map(([method, operation]) => [
+          `${method.toUpperCase()} ${path}`,
+          (operation.responses["404"] as { description: string }).description,
+        ]),
+      ),
+    );
+    // One text for all said "Unknown customer or loan" where neither (register) or one is read.
+    expect(notFound).toEqual({
+      "POST /register": "Not found",
+      "POST /check-eligibility": "Unknown customer",
+      "POST /create-loan": "Unknown customer",
+      "GET /view-loan/{loan_id}": "Unknown loan",
+      "GET /view-loans/{customer_id}": "Unknown customer",
+      "POST /make-payment/{customer_id}/{loan_id}": "The customer has no such loan",
+      "GET /view-statement/{customer_id}/{loan_id}": "The customer has no such loan",
+      "GET /decisions/{decision_id}": "Unknown decision",
+      "GET /customers/{customer_id}/decisions": "Unknown customer",
+    });
+  });
+
   it("names every operation with a unique operationId, for a generated client's method names", async () => {
     const { body } = await callJson<OpenApiDocument>("/openapi.json");
     const ids = Object.entries(body.paths).flatMap(([path, operations]) =>

@@ -309,6 +309,17 @@ describe("the ingest script's client in front of the wrong thing", () => {
     );
   });
 
+  it("refuses a --url that is not an http:// or https:// address at once, naming it", async () => {
+    // ftp:// was retried for a minute as "unknown scheme"; the others said only "Invalid URL".
+    for (const base of ["ftp://lender.example", "127.0.0.1:8787", "http://", ""]) {
+      const { client, retries, failure } = recordingClient(base, 3);
+      expect(await failure(client.storedRows())).toBe(
+        `the server's address ${JSON.stringify(base)} is not an http:// or https:// URL (--url or INGEST_URL)`,
+      );
+      expect(retries).toEqual([]);
+    }
+  });
+
   it("does not retry https:// to a plain-HTTP port, and says so", async () => {
     await withServer(
       (_request, response) => response.end("{}"),

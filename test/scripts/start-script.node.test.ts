@@ -202,6 +202,15 @@ describe("npm start", () => {
     expect(output).not.toMatch(/already in use|ready: API/);
   }, 240_000);
 
+  it("with a PORT that is not a port exits 1 naming the setting, as npm run serve does, and no stack trace", async () => {
+    const directory = await scratchClone();
+    const { code, output } = await startUntilExit(directory, { PORT: "abc" });
+
+    expect(code).toBe(1);
+    expect(output).toMatch(/^npm start failed: PORT must be a whole number from 1 to 65535$/m);
+    expect(output).not.toMatch(/RangeError|at |ready: API/);
+  }, 240_000);
+
   it("with ingest turned off in .dev.vars starts, says in one line why it does not seed, and stops", async () => {
     const directory = await scratchClone("INGEST_TOKEN=\n");
     const { url, output } = await start(directory);

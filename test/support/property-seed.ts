@@ -1,9 +1,9 @@
 /*
  * Every fast-check property and fuzz test runs from one fixed seed, printed, so a red run can be
- * replayed on either backend:
- *   VITE_FC_SEED=<seed> npx vitest run <test file>
+ * replayed on any project (workers, node-libsql, node-server, node):
+ *   VITE_FC_SEED=<seed> npx vitest run --project <project> <test file>
  * Inside workerd there is no process.env; Vite hands VITE_-prefixed variables to import.meta.env
- * in every project, so that one name serves workerd, node-libsql and plain Node alike.
+ * in every project, so that one name serves workerd and Node alike.
  */
 
 const DEFAULT_SEED = 20261201;

@@ -179,5 +179,6 @@ export const listCustomerDecisions = createRoute({
   responses: {
     200: jsonContent(decisionPageSchema, "A page of decisions; [] for a customer without any"),
     ...problemResponses,
+    404: problemContent("Unknown customer"),
   },
 });

@@ -5,6 +5,7 @@ import {
   isoDateSchema,
   jsonContent,
   loanRequestBody,
+  problemContent,
   problemResponses,
   reasonSchema,
 } from "../shared-schemas";
@@ -63,5 +64,6 @@ export const checkEligibility = createRoute({
   responses: {
     200: jsonContent(eligibilitySchema, "The decision, the score and its breakdown"),
     ...problemResponses,
+    404: problemContent("Unknown customer"),
   },
 });

@@ -79,6 +79,7 @@ export const createLoan = createRoute({
     ),
     422: problemContent("The Idempotency-Key was already used with a different body"),
     ...rateLimitedProblemResponses,
+    404: problemContent("Unknown customer"),
   },
 });
 
@@ -131,6 +132,7 @@ export const viewLoan = createRoute({
   responses: {
     200: jsonContent(loanDetailSchema, "The loan"),
     ...problemResponses,
+    404: problemContent("Unknown loan"),
   },
 });
 
@@ -154,5 +156,6 @@ export const viewLoans = createRoute({
       "The loans, oldest first; [] when the customer has none",
     ),
     ...problemResponses,
+    404: problemContent("Unknown customer"),
   },
 });

@@ -117,6 +117,7 @@ export const makePayment = createRoute({
       "The amount is refused (code and the amount that applies in the body), or the Idempotency-Key was used with another request",
     ),
     ...rateLimitedProblemResponses,
+    404: problemContent("The customer has no such loan"),
   },
 });
 
@@ -192,5 +193,6 @@ export const viewStatement = createRoute({
   responses: {
     200: jsonContent(statementSchema, "The statement as of the as-of date"),
     ...problemResponses,
+    404: problemContent("The customer has no such loan"),
   },
 });
