@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
 import { isRateLimitedWrite } from "../../src/lib/security/paths";
-import { call, callJson } from "../support/http";
+import { call, callJson, registerCustomer } from "../support/http";
 import { customerWithLoan, pay } from "../support/servicing";
 import { writeLimit } from "../support/write-limit";
 
@@ -272,6 +272,25 @@ describe("generated API documentation", () => {
     }
   });
 
+  // One schema served both answers, so a client generated from the document (and the typed
+  // client) typed a booked loan's id and dates as nullable, like a refusal's.
+  it("declares a booked loan's id and dates as always there, and a refusal's as null", async () => {
+    const { body: document } = await callJson<OpenApiDocument>("/openapi.json");
+    const { customer_id } = await registerCustomer();
+    const request = { customer_id, interest_rate: 14, tenure: 12 };
+    const booked = await callJson("/create-loan", { body: { ...request, loan_amount: 100_000 } });
+    const refused = await callJson("/create-loan", { body: { ...request, loan_amount: 1e8 } });
+    expect([booked.status, refused.status]).toEqual([201, 200]);
+    for (const { status, body } of [booked, refused]) {
+      for (const field of ["loan_id", "start_date", "end_date"]) {
+        const declared = declaredTypes(document, "/create-loan", status, field);
+        const sent =
+          body[field] === null ? "null" : Number.isInteger(body[field]) ? "integer" : "string";
+        expect(declared, `${status} ${field}`).toEqual([sent]);
+      }
+    }
+  });
+
   it("declares the headers the responses carry: request id, replay, Retry-After, Allow", async () => {
     // Only declared headers reach a generated client; a required one must be sent.
     const { body: document } = await callJson<OpenApiDocument>("/openapi.json");
@@ -345,10 +364,33 @@ function requiredFields(document: OpenApiDocument, path: string, status: number)
   return schema ? collect(schema) : [];
 }
 
+/** The JSON types a response's schema allows for one field: every allOf part must allow a type. */
+function declaredTypes(
+  document: OpenApiDocument,
+  path: string,
+  status: number,
+  field: string,
+): string[] {
+  const response = document.paths[path]?.post?.responses[String(status)] as {
+    content: Record<string, { schema: SchemaObject }>;
+  };
+  const collect = (schema: SchemaObject): string[][] => {
+    if (schema.$ref) {
+      const name = schema.$ref.replace("#/components/schemas/", "");
+      return collect(document.components.schemas[name] as SchemaObject);
+    }
+    const own = schema.properties?.[field]?.type;
+    return [...(own ? [[own].flat()] : []), ...(schema.allOf ?? []).flatMap(collect)];
+  };
+  const [first = [], ...rest] = collect(response.content["application/json"]?.schema ?? {});
+  return first.filter((type) => rest.every((types) => types.includes(type)));
+}
+
 interface SchemaObject {
   $ref?: string;
   required?: string[];
   allOf?: SchemaObject[];
+  properties?: Record<string, { type?: string | string[] }>;
 }
 
 describe("API index", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SECURITY_HEADERS } from "../../src/lib/response-headers";
 import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
-import { backend } from "../support/backend";
+import { backend, type EnvOverrides } from "../support/backend";
 import { call, callJson, uniquePhone } from "../support/http";
 import { expectProblem } from "../support/problem";
 import { writeLimit } from "../support/write-limit";
@@ -148,6 +148,19 @@ describe("write rate limit", () => {
   });
 });
 
+/** A browser's preflight from https://lender.example for `method` with these request headers. */
+function preflightFromLender(path: string, env: EnvOverrides, method: string, headers: string) {
+  return call(path, {
+    method: "OPTIONS",
+    env,
+    headers: {
+      Origin: "https://lender.example",
+      "Access-Control-Request-Method": method,
+      "Access-Control-Request-Headers": headers,
+    },
+  });
+}
+
 describe("CORS and headers", () => {
   it("is off by default", async () => {
     const response = await call("/view-loans/1", { headers: { Origin: "https://lender.example" } });
@@ -156,15 +169,12 @@ describe("CORS and headers", () => {
 
   it("allows the configured origins only, with the headers browsers need", async () => {
     const env = { CORS_ORIGINS: "https://lender.example, https://ops.lender.example" };
-    const preflight = await call("/create-loan", {
-      method: "OPTIONS",
+    const preflight = await preflightFromLender(
+      "/create-loan",
       env,
-      headers: {
-        Origin: "https://lender.example",
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type, idempotency-key",
-      },
-    });
+      "POST",
+      "content-type, idempotency-key",
+    );
     expect(preflight.status).toBeLessThan(300);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("https://lender.example");
     expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain(
@@ -172,6 +182,20 @@ describe("CORS and headers", () => {
     );
     const other = await call("/view-loans/1", { env, headers: { Origin: "https://evil.example" } });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  // The API echoes a caller's own X-Request-Id, but the preflight did not allow the header, so a
+  // browser on an allowed origin that sent one had its request blocked before it left.
+  it("lets a browser send its own X-Request-Id, which the API echoes", async () => {
+    const env = { CORS_ORIGINS: "https://lender.example" };
+    const preflight = await preflightFromLender("/view-loans/1", env, "GET", "x-request-id");
+    const allowed = preflight.headers.get("access-control-allow-headers") ?? "";
+    expect(allowed.toLowerCase().split(",")).toContain("x-request-id");
+    const response = await call("/view-loans/1", {
+      env,
+      headers: { Origin: "https://lender.example", "X-Request-Id": "lender-trace-1" },
+    });
+    expect(response.headers.get("x-request-id")).toBe("lender-trace-1");
   });
 
   it("allows an origin configured with a trailing slash or capitals, as browsers send it", async () => {

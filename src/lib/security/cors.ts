@@ -18,7 +18,14 @@ export function configurableCors(): MiddlewareHandler<{ Variables: { config: App
       handler = cors({
         origin: origins.includes("*") ? "*" : origins,
         allowMethods: ["GET", "POST", "OPTIONS"],
-        allowHeaders: ["Content-Type", "Authorization", "Idempotency-Key", BOOKMARK_HEADER],
+        // X-Request-Id: the API echoes a caller's own id, so a browser may send one.
+        allowHeaders: [
+          "Content-Type",
+          "Authorization",
+          "Idempotency-Key",
+          "X-Request-Id",
+          BOOKMARK_HEADER,
+        ],
         exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After", BOOKMARK_HEADER],
         maxAge: 600,
       });

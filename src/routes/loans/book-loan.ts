@@ -28,11 +28,20 @@ export interface BookingRequest {
   asOf: string;
 }
 
-export type BookingResult =
+/** A booking's answer: the loan with its id and dates, or the refusal without them. */
+type Answer =
+  | { status: 201; result: CreateLoanResult & BookedFields }
+  | { status: 200; result: CreateLoanResult & RefusedFields };
+type BookedFields = { loan_id: number; loan_approved: true; start_date: string; end_date: string };
+type RefusedFields = { loan_id: null; loan_approved: false; start_date: null; end_date: null };
+
+export type BookingResult = Answer &
   /** Decided now; the decision counts once it is final (not an attempt a concurrent booking undid). */
-  | { status: 200 | 201; result: CreateLoanResult; replayed: false; decision: Decision }
-  /** The first response of this Idempotency-Key, replayed. */
-  | { status: 200 | 201; result: CreateLoanResult; replayed: true };
+  (
+    | { replayed: false; decision: Decision }
+    /** The first response of this Idempotency-Key, replayed. */
+    | { replayed: true }
+  );
 
 export async function bookLoanRequest(
   db: Database,
@@ -96,10 +105,14 @@ export async function bookLoanRequest(
     }
 
     if (outcome.kind === "booked") {
-      const booked = { ...result, loan_id: outcome.loanId };
+      // Booked means approved, so toCreateLoanResult filled in the dates; the id is the new row's.
+      const booked = { ...result, loan_id: outcome.loanId } as CreateLoanResult & BookedFields;
       return { status: 201, result: booked, replayed: false, decision };
     }
-    if (outcome.kind === "recorded") return { status: 200, result, replayed: false, decision };
+    if (outcome.kind === "recorded") {
+      const refused = result as CreateLoanResult & RefusedFields;
+      return { status: 200, result: refused, replayed: false, decision };
+    }
     // guard-refused: a concurrent booking changed the position; key-taken: the twin request
     // finished first. Either way the next read sees the new state (and replays a stored response).
   }

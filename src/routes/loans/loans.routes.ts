@@ -50,6 +50,26 @@ export const createLoanResultSchema = z
   })
   .openapi("CreateLoanResult");
 
+// Each status's own shape: a 201 always has the loan's id and dates, a 200 never does, so a client
+// that narrows on the status reads `loan_id` as a number (it was `number | null` on both).
+const bookedLoanSchema = createLoanResultSchema
+  .extend({
+    loan_id: idSchema,
+    loan_approved: z.literal(true),
+    start_date: isoDateSchema,
+    end_date: isoDateSchema,
+  })
+  .openapi("LoanBooked");
+
+const refusedLoanSchema = createLoanResultSchema
+  .extend({
+    loan_id: z.null(),
+    loan_approved: z.literal(false),
+    start_date: z.null(),
+    end_date: z.null(),
+  })
+  .openapi("LoanRefused");
+
 export const createLoan = createRoute({
   operationId: "createLoan",
   method: "post",
@@ -63,13 +83,9 @@ export const createLoan = createRoute({
     headers: z.object({ "idempotency-key": idempotencyKeySchema }),
   },
   responses: {
-    201: jsonContent(
-      createLoanResultSchema,
-      "The loan was approved and booked",
-      IDEMPOTENT_REPLAYED,
-    ),
+    201: jsonContent(bookedLoanSchema, "The loan was approved and booked", IDEMPOTENT_REPLAYED),
     200: jsonContent(
-      createLoanResultSchema,
+      refusedLoanSchema,
       "The loan was not approved; `reasons` says why",
       IDEMPOTENT_REPLAYED,
     ),
