@@ -67,7 +67,8 @@ function unhandled(c: Context, error: Error): Response {
 export const onNotFound: NotFoundHandler = (c) =>
   problemResponse(c, {
     kind: "not-found",
-    detail: `There is no resource at ${c.req.path}.`,
+    // The path as asked, like the problem's instance: the router's drops a last trailing slash.
+    detail: `There is no resource at ${new URL(c.req.url).pathname}.`,
   });
 
 function fromHttpException(error: HTTPException): ProblemInit {

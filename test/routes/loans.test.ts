@@ -138,6 +138,13 @@ describe("GET /view-loan/{loan_id}", () => {
     await expectProblem(await call("/api/view-loan/987654321/"), 404);
   });
 
+  it("names the path asked for in a 404 no route matched, as its instance does", async () => {
+    // The router reads the path without its last trailing slash; the answer must not.
+    const body = await expectProblem(await call("/view-loan/1003//"), 404);
+    expect(body.detail).toBe("There is no resource at /view-loan/1003//.");
+    expect((body as { instance?: string }).instance).toBe("/view-loan/1003//");
+  });
+
   it("answers POST with 405 and Allow: GET, HEAD", async () => {
     const response = await call("/view-loan/1", { method: "POST", body: {} });
     await expectProblem(response, 405);
