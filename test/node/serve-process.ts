@@ -7,7 +7,7 @@
  * per core).
  */
 import { fileURLToPath } from "node:url";
-import { spawnGroup, stopGroup, waitForOutput } from "../../scripts/lib/process-group";
+import { spawnGroup, stopGroup } from "../../scripts/lib/process-group";
 import { APP_SETTING_NAMES } from "../../src/config";
 import { npmScriptCommand } from "./npm-script";
 
@@ -45,7 +45,7 @@ export async function startServeProcess(env: Record<string, string>): Promise<Se
 
 /** The server started, not yet ready: for a test that acts while it starts. */
 export interface StartingServeProcess extends Omit<ServeProcess, "url"> {
-  /** The first match of `pattern` in what it prints from the call on; rejects if it exits first. */
+  /** Resolves with the first match of `pattern` in what it printed; rejects if it exits first. */
   printed: (pattern: RegExp) => Promise<RegExpExecArray>;
 }
 
@@ -67,7 +67,32 @@ export function spawnServeProcess(env: Record<string, string>): StartingServePro
   };
   child.stdout?.on("data", append);
   child.stderr?.on("data", append);
-  const printed = (pattern: RegExp) => waitForOutput(child, pattern, START_TIMEOUT_MS);
+  const printed = (pattern: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(
+        () => finish(new Error(`not printed:\n${output}`)),
+        START_TIMEOUT_MS,
+      );
+      const check = () => {
+        const match = pattern.exec(output);
+        if (match) finish(match);
+        return match !== null;
+      };
+      const exit = (code: number | null) => finish(new Error(`exited with ${code}:\n${output}`));
+      const finish = (outcome: RegExpExecArray | Error) => {
+        clearTimeout(timer);
+        child.stdout?.off("data", check);
+        child.stderr?.off("data", check);
+        child.off("exit", exit);
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
+      };
+      child.stdout?.on("data", check);
+      child.stderr?.on("data", check);
+      child.once("exit", exit);
+      const gone = child.exitCode !== null || child.signalCode !== null;
+      if (!check() && gone) exit(child.exitCode);
+    });
   return {
     pid,
     output: () => output,
