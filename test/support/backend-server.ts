@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll } from "vitest";
+import { aroundAll } from "vitest";
 import { APP_SETTING_NAMES } from "../../src/config";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { openLibsqlDatabase } from "../../src/node/database";
@@ -30,8 +30,8 @@ import { distinctClientAddresses, sendOverLoopback } from "./loopback-client";
  * - `enqueue` stores the message in the server's durable queue table and restarts the server,
  *   which delivers what a previous process left there.
  *
- * The server starts in beforeAll, not as the file loads: a run that collects without running
- * (`vitest list`, a `-t` matching nothing) runs no afterAll, and left a server group behind.
+ * The server starts in a hook, not as the file loads: a run that collects without running
+ * (`vitest list`, a `-t` matching nothing) runs no hooks, and left a server group behind.
  */
 
 let directory: string;
@@ -54,25 +54,36 @@ let database: Awaited<ReturnType<typeof openLibsqlDatabase>>;
 /** Servers with other settings, by their settings: started on first use. */
 const variants = new Map<string, Promise<ServeProcess>>();
 
-/** The test server, then the suite's own connection (once the server has migrated the file). */
-beforeAll(async () => {
-  directory = mkdtempSync(join(tmpdir(), "credit-server-"));
-  databaseUrl = `file:${join(directory, "test.db")}`;
-  baseEnv.DATABASE_URL = databaseUrl;
-  server = await startServeProcess(baseEnv);
-  database = await openLibsqlDatabase(databaseUrl);
+/**
+ * The test server, then the suite's own connection (once the server has migrated the file), around
+ * the whole file. aroundAll, not beforeAll and afterAll: vitest runs afterAll hooks one after
+ * another, so a test file's own afterAll that throws skipped the stop and left the server group
+ * running after vitest had ended. What runs inside runSuite() cannot skip the finally.
+ */
+aroundAll(async (runSuite) => {
+  try {
+    directory = mkdtempSync(join(tmpdir(), "credit-server-"));
+    databaseUrl = `file:${join(directory, "test.db")}`;
+    baseEnv.DATABASE_URL = databaseUrl;
+    server = await startServeProcess(baseEnv);
+    database = await openLibsqlDatabase(databaseUrl);
+    await runSuite();
+  } finally {
+    // Also after a failed start: stop whatever did start.
+    await stopEveryServer();
+    database?.close();
+    if (directory) rmSync(directory, { recursive: true, force: true });
+  }
 });
 
-// Runs after a failed beforeAll too: stop whatever did start.
-afterAll(async () => {
-  const others = await Promise.allSettled(variants.values());
-  await Promise.all([
-    server?.stop(),
-    ...others.flatMap((started) => (started.status === "fulfilled" ? [started.value.stop()] : [])),
-  ]);
-  database?.close();
-  if (directory) rmSync(directory, { recursive: true, force: true });
-});
+/** The test server and every variant that started. */
+async function stopEveryServer(): Promise<void> {
+  const variantStarts = await Promise.allSettled(variants.values());
+  const started = variantStarts.flatMap((start) =>
+    start.status === "fulfilled" ? [start.value] : [],
+  );
+  await Promise.all([server, ...started].map((running) => running?.stop()));
+}
 
 /** Settings a server process takes from its environment; bindings cannot reach a process. */
 const PROCESS_SETTINGS: readonly string[] = [...APP_SETTING_NAMES, "RATE_LIMIT_PER_MINUTE"];
