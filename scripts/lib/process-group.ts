@@ -32,42 +32,56 @@ export async function stopGroup(child: ChildProcess, graceMs = 5_000): Promise<v
   signalGroup(pid, "SIGKILL");
 }
 
+export interface RecordedOutput {
+  /** Everything the child printed so far, stdout and stderr in the order they arrived. */
+  text: () => string;
+  /**
+   * Resolves with the first match of `pattern` in everything printed, before this call too;
+   * rejects with the output's end when the child exits first or `timeoutMs` passes.
+   */
+  waitFor: (pattern: RegExp, timeoutMs: number) => Promise<RegExpExecArray>;
+}
+
 /**
- * Resolves with the first match of `pattern` in the child's output (stdout and stderr); rejects
- * with the output's end when the child exits first or `timeoutMs` passes.
+ * Reads all of the child's output from now on, always: a pipe nobody reads fills up and blocks
+ * the child's next write. Call it as the child starts, so that nothing printed is missed.
  */
-export function waitForOutput(
-  child: ChildProcess,
-  pattern: RegExp,
-  timeoutMs: number,
-): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const fail = (reason: string) => {
-      cleanUp();
-      reject(new Error(`${reason}:\n${output.slice(-2_000)}`));
-    };
-    const timer = setTimeout(() => fail(`no ${pattern} within ${timeoutMs} ms`), timeoutMs);
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = pattern.exec(output);
-      if (match) {
+export function recordOutput(child: ChildProcess): RecordedOutput {
+  let output = "";
+  const append = (data: Buffer) => {
+    output += data.toString();
+  };
+  child.stdout?.on("data", append);
+  child.stderr?.on("data", append);
+  const waitFor = (pattern: RegExp, timeoutMs: number) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const fail = (reason: string) => {
+        cleanUp();
+        reject(new Error(`${reason}:\n${output.slice(-4_000)}`));
+      };
+      const timer = setTimeout(() => fail(`no ${pattern} within ${timeoutMs} ms`), timeoutMs);
+      const check = () => {
+        const match = pattern.exec(output);
+        if (!match) return false;
         cleanUp();
         resolve(match);
+        return true;
+      };
+      const onExit = () =>
+        fail(`exited with ${child.signalCode ?? child.exitCode} before printing ${pattern}`);
+      function cleanUp() {
+        clearTimeout(timer);
+        child.stdout?.off("data", check);
+        child.stderr?.off("data", check);
+        child.off("exit", onExit);
       }
-    };
-    const onExit = (code: number | null, signal: string | null) =>
-      fail(`exited (${signal ?? code}) before printing ${pattern}`);
-    function cleanUp() {
-      clearTimeout(timer);
-      child.stdout?.off("data", onData);
-      child.stderr?.off("data", onData);
-      child.off("exit", onExit);
-    }
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.once("exit", onExit);
-  });
+      // After `append`, which was added first: each check sees the data that triggered it.
+      child.stdout?.on("data", check);
+      child.stderr?.on("data", check);
+      child.once("exit", onExit);
+      if (!check() && (child.exitCode !== null || child.signalCode !== null)) onExit();
+    });
+  return { text: () => output, waitFor };
 }
 
 function signalGroup(pid: number, name: NodeJS.Signals): void {

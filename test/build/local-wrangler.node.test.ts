@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/local-worker";
-import { spawnGroup, stopGroup, waitForOutput } from "../../scripts/lib/process-group";
+import { recordOutput, spawnGroup, stopGroup } from "../../scripts/lib/process-group";
 
 /*
  * The README's local commands need no network, as `npm start` does: `npm run dev` and
@@ -81,7 +81,7 @@ describe("the local wrangler commands", () => {
       { cwd: ROOT, env },
     );
     try {
-      await waitForOutput(dev, /Ready on http:\/\/127\.0\.0\.1:(\d+)/, 90_000);
+      await recordOutput(dev).waitFor(/Ready on http:\/\/127\.0\.0\.1:(\d+)/, 90_000);
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
     } finally {

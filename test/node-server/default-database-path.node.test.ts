@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawnGroup, stopGroup, waitForOutput } from "../../scripts/lib/process-group";
+import { recordOutput, spawnGroup, stopGroup } from "../../scripts/lib/process-group";
 import { APP_SETTING_NAMES } from "../../src/config";
 import { registration } from "../node/cluster-process";
 import { npmScriptCommand } from "../node/npm-script";
@@ -68,7 +68,7 @@ describe("npm run serve's default database, in a project folder with # or % in i
         },
       );
       try {
-        const [, url] = await waitForOutput(child, /ready: API (http:\/\/\S+)/, 60_000);
+        const [, url] = await recordOutput(child).waitFor(/ready: API (http:\/\/\S+)/, 60_000);
         const registered = await fetch(`${url}/register`, {
           method: "POST",
           headers: { "Content-Type": "application/json" },

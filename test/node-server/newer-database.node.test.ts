@@ -50,7 +50,7 @@ describe("npm run serve on a database a newer release migrated", () => {
       await copyFile(newer, path);
       const before = digest(path);
       expect(await startFailure(path, processes)).toBe(
-        `exited with 1:\ndatabase ${path}: was migrated by a newer release (${NEWER_MIGRATION}: not among this release's migrations); nothing was written to it. Run the newer release, or restore the backup taken before upgrading (docs/databases.md, "Upgrading")\n`,
+        `exited with 1 before printing /ready: API (http:\\/\\/\\S+)/:\ndatabase ${path}: was migrated by a newer release (${NEWER_MIGRATION}: not among this release's migrations); nothing was written to it. Run the newer release, or restore the backup taken before upgrading (docs/databases.md, "Upgrading")\n`,
       );
       expect(digest(path)).toBe(before);
       expect(existsSync(`${path}-wal`) || existsSync(`${path}-shm`)).toBe(false);

@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
 import { afterEach, describe, expect, it } from "vitest";
+import { recordOutput, spawnGroup } from "../../scripts/lib/process-group";
 import { npmScriptCommand } from "../node/npm-script";
 
 /*
@@ -31,11 +32,9 @@ async function serve(env: Record<string, string>): Promise<{ url: string; databa
   const databaseFile = join(directory, "credit.db");
   const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
   const { command, args } = npmScriptCommand("serve");
-  child = spawn(command, args, {
+  // Its own process group, as a terminal's Ctrl-C reaches it.
+  child = spawnGroup(command, args, {
     cwd: ROOT,
-    // Its own process group, as a terminal's Ctrl-C reaches it.
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
     env: {
       ...inherited,
       PORT: "0",
@@ -44,27 +43,8 @@ async function serve(env: Record<string, string>): Promise<{ url: string; databa
       ...env,
     },
   });
-  return { url: await readyUrl(child, 90_000), databaseFile };
-}
-
-/** Resolves with the API URL once the script prints its ready line. */
-function readyUrl(process: ChildProcess, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`not ready:\n${output}`)), timeoutMs);
-    process.stdout?.on("data", (data: Buffer) => {
-      output += data.toString();
-      const url = /ready: API (http:\/\/\S+)/.exec(output)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve(url);
-      }
-    });
-    process.stderr?.on("data", (data: Buffer) => {
-      output += data.toString();
-    });
-    process.once("exit", (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-  });
+  const [, url = ""] = await recordOutput(child).waitFor(/ready: API (http:\/\/\S+)/, 90_000);
+  return { url, databaseFile };
 }
 
 async function stopWithSigterm(): Promise<number | null> {
@@ -147,7 +127,7 @@ describe("npm run serve", () => {
 
   it("stops at start, naming SEED, when SEED is neither on nor off", async () => {
     await expect(serve({ SEED: "flase" })).rejects.toThrow(
-      /exited with 1:\s*SEED must be true or false/,
+      /exited with 1 before printing .*:\s*SEED must be true or false/,
     );
   }, 120_000);
 
@@ -155,7 +135,7 @@ describe("npm run serve", () => {
   it("stops at start, naming DATABASE_URL, when its file: URL names no file", async () => {
     for (const url of ["file:", "file::memory:"]) {
       await expect(serve({ DATABASE_URL: url }), url).rejects.toThrow(
-        /exited with 1:\s*DATABASE_URL must name a database file/,
+        /exited with 1 before printing .*:\s*DATABASE_URL must name a database file/,
       );
     }
   }, 120_000);
@@ -201,7 +181,7 @@ describe("npm run serve", () => {
         (error: Error) => error,
       );
       expect(failure.message).toMatch(
-        /exited with 1:\s*cannot listen: getaddrinfo \w+ no-such-host\.invalid \(check HOST and PORT\)/,
+        /exited with 1 before printing .*:\s*cannot listen: getaddrinfo \w+ no-such-host\.invalid \(check HOST and PORT\)/,
       );
       expect(failure.message).not.toMatch(/\n\s+at /);
     },

@@ -7,7 +7,7 @@
  * per core).
  */
 import { fileURLToPath } from "node:url";
-import { spawnGroup, stopGroup } from "../../scripts/lib/process-group";
+import { recordOutput, spawnGroup, stopGroup } from "../../scripts/lib/process-group";
 import { APP_SETTING_NAMES } from "../../src/config";
 import { npmScriptCommand } from "./npm-script";
 
@@ -45,7 +45,7 @@ export async function startServeProcess(env: Record<string, string>): Promise<Se
 
 /** The server started, not yet ready: for a test that acts while it starts. */
 export interface StartingServeProcess extends Omit<ServeProcess, "url"> {
-  /** Resolves with the first match of `pattern` in what it printed; rejects if it exits first. */
+  /** The first match of `pattern` in all it printed; rejects if it exits first or prints none within 60 s. */
   printed: (pattern: RegExp) => Promise<RegExpExecArray>;
 }
 
@@ -58,46 +58,14 @@ export function spawnServeProcess(env: Record<string, string>): StartingServePro
     env: { ...process.env, ...unset, HOST: "127.0.0.1", PORT: "0", SEED: "false", ...env },
   });
   const pid = child.pid ?? 0;
-  let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  // Read all of its output, always: a full pipe would block the server's next log line. A forked
-  // worker writes to the same pipes, also after the primary has gone.
-  const append = (data: Buffer) => {
-    output += data.toString();
-  };
-  child.stdout?.on("data", append);
-  child.stderr?.on("data", append);
-  const printed = (pattern: RegExp) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const timer = setTimeout(
-        () => finish(new Error(`not printed:\n${output}`)),
-        START_TIMEOUT_MS,
-      );
-      const check = () => {
-        const match = pattern.exec(output);
-        if (match) finish(match);
-        return match !== null;
-      };
-      const exit = (code: number | null) => finish(new Error(`exited with ${code}:\n${output}`));
-      const finish = (outcome: RegExpExecArray | Error) => {
-        clearTimeout(timer);
-        child.stdout?.off("data", check);
-        child.stderr?.off("data", check);
-        child.off("exit", exit);
-        if (outcome instanceof Error) reject(outcome);
-        else resolve(outcome);
-      };
-      child.stdout?.on("data", check);
-      child.stderr?.on("data", check);
-      child.once("exit", exit);
-      const gone = child.exitCode !== null || child.signalCode !== null;
-      if (!check() && gone) exit(child.exitCode);
-    });
+  // A forked worker writes to the same pipes, also after the primary has gone.
+  const output = recordOutput(child);
   return {
     pid,
-    output: () => output,
+    output: output.text,
     exited,
-    printed,
+    printed: (pattern) => output.waitFor(pattern, START_TIMEOUT_MS),
     stop: () => stopGroup(child, STOP_GRACE_MS),
     // The group, also after its leader has gone: a worker it left (stopped, say) goes too.
     kill: async () => {

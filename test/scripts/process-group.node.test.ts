@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { spawnGroup, stopGroup, waitForOutput } from "../../scripts/lib/process-group";
+import { recordOutput, spawnGroup, stopGroup } from "../../scripts/lib/process-group";
 
 /*
  * The helpers that start and stop the servers of the benchmarks and the `node-server` test
@@ -34,7 +34,7 @@ afterEach(() => {
 });
 
 async function pidsOf(leader: ReturnType<typeof spawnGroup>): Promise<number> {
-  const [, leaderPid, childPid] = await waitForOutput(leader, /pids (\d+) (\d+)/, 30_000);
+  const [, leaderPid, childPid] = await recordOutput(leader).waitFor(/pids (\d+) (\d+)/, 30_000);
   started.push(Number(leaderPid), Number(childPid));
   return Number(childPid);
 }
@@ -80,8 +80,8 @@ describe("a process group", () => {
         env: process.env,
       },
     );
-    await expect(waitForOutput(leader, /ready/, 30_000)).rejects.toThrow(
-      /exited \(3\)[\s\S]*no port/,
+    await expect(recordOutput(leader).waitFor(/ready/, 30_000)).rejects.toThrow(
+      /exited with 3 before printing \/ready\/:\nno port/,
     );
   });
 });

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { chooseIngestToken } from "../../scripts/lib/local-ingest-token";
 import { freePort } from "../../scripts/lib/local-worker";
+import { recordOutput, spawnGroup } from "../../scripts/lib/process-group";
 import { npmScriptCommand } from "../node/npm-script";
 
 /*
@@ -54,45 +55,24 @@ async function scratchClone(devVars?: string): Promise<string> {
 function spawnStart(directory: string, env: Record<string, string>): ChildProcess {
   const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
   const { command, args } = npmScriptCommand("start");
-  child = spawn(command, args, {
-    cwd: directory,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...inherited, ...env },
-  });
+  child = spawnGroup(command, args, { cwd: directory, env: { ...inherited, ...env } });
   return child;
 }
 
 /** Runs `npm start` in `directory`, expected to stop on its own; its exit code and output. */
 async function startUntilExit(directory: string, env: Record<string, string>) {
   const started = spawnStart(directory, env);
-  let output = "";
-  started.stdout?.on("data", (data: Buffer) => (output += data.toString()));
-  started.stderr?.on("data", (data: Buffer) => (output += data.toString()));
+  const output = recordOutput(started);
   const [code] = await once(started, "exit");
-  return { code: code as number | null, output };
+  return { code: code as number | null, output: output.text() };
 }
 
 /** Runs `npm start` in `directory` until it prints its ready line; returns the API URL and output. */
 async function start(directory: string, env: Record<string, string> = {}) {
   const port = await freePort();
-  spawnStart(directory, { ...env, PORT: String(port) });
-  let output = "";
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready:\n${output}`)), 150_000);
-    const collect = (data: Buffer) => {
-      output += data.toString();
-      if (/ready: API /.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child?.stdout?.on("data", collect);
-    child?.stderr?.on("data", collect);
-    child?.once("exit", (code) => reject(new Error(`exited with ${code}:\n${output}`)));
-  });
-  await ready;
-  return { url: `http://127.0.0.1:${port}`, output: () => output };
+  const output = recordOutput(spawnStart(directory, { ...env, PORT: String(port) }));
+  await output.waitFor(/ready: API /, 150_000);
+  return { url: `http://127.0.0.1:${port}`, output: output.text };
 }
 
 /** SIGTERM as a terminal sends it; resolves once npm start has exited and its Worker is gone. */
