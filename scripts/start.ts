@@ -8,16 +8,22 @@ import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { ConfigError, parseSettings } from "../src/config";
+import { parseSettings } from "../src/config";
 import { formatHost } from "../src/lib/url-host";
 import { listenSettingsSchema } from "../src/node/settings";
 import { IngestClient } from "./lib/ingest-client";
 import { chooseIngestToken } from "./lib/local-ingest-token";
 import { seedWhenEmpty } from "./lib/seed";
+import { settingsOrExit } from "./lib/server-settings";
 import { writeWorkerEnvFile } from "./lib/worker-env-file";
 
 const WRANGLER = fileURLToPath(new URL("../node_modules/.bin/wrangler", import.meta.url));
-const { HOST, PORT } = listenAddressOrExit();
+// HOST and PORT read as `npm run serve` reads them. `Number()` took `PORT=abc` to a stack trace,
+// and a blank PORT to port 0, where wrangler listened and the readiness probe never looked.
+const { HOST, PORT } = settingsOrExit(
+  () => parseSettings(listenSettingsSchema(8787, 1), process.env),
+  "npm start failed: ",
+);
 const BASE_URL = `http://${formatHost(HOST)}:${PORT}`;
 
 const offline = {
@@ -114,20 +120,6 @@ async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> 
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the Worker did not answer on ${url} within ${timeoutMs / 1000} s`);
-}
-
-/**
- * HOST and PORT read as `npm run serve` reads them. `Number()` took `PORT=abc` to a stack trace,
- * and a blank PORT to port 0, where wrangler listened and the readiness probe never looked.
- */
-function listenAddressOrExit(): { HOST: string; PORT: number } {
-  try {
-    return parseSettings(listenSettingsSchema(8787, 1), process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`npm start failed: ${error.message}`);
-    process.exit(1);
-  }
 }
 
 /** Why `wrangler dev` could not listen on host:port (taken, or a host that is not this machine's), or null. */

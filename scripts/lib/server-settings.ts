@@ -2,15 +2,20 @@ import { ConfigError } from "../../src/config";
 import { type ServerSettings, settingsFromEnv } from "../../src/node/settings";
 
 /**
- * The server's own reading of its settings, for the database scripts: a setting that does not
- * parse is one line naming it and exit code 1, as the server reports it at start.
+ * `read()`'s settings, or, when one does not parse, one line naming it (after `prefix`) and exit
+ * code 1: how the server reports a bad setting at start, and so how the scripts do.
  */
-export function serverSettingsOrExit(env: NodeJS.ProcessEnv): ServerSettings {
+export function settingsOrExit<T>(read: () => T, prefix = ""): T {
   try {
-    return settingsFromEnv(env);
+    return read();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
+    console.error(`${prefix}${error.message}`);
     process.exit(1);
   }
+}
+
+/** The server's own reading of its settings, for the database scripts. */
+export function serverSettingsOrExit(env: NodeJS.ProcessEnv): ServerSettings {
+  return settingsOrExit(() => settingsFromEnv(env));
 }
