@@ -5,12 +5,12 @@ import { type AppConfig, ConfigError } from "./config";
 import type { Database } from "./db/database";
 import type { SessionOpener } from "./db/sessions";
 import { declaredBodyLimit } from "./lib/body-limit";
-import { declareBookmarkHeader } from "./lib/bookmark-openapi";
 import { identityEncodingOnly } from "./lib/content-encoding";
 import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
 import { log } from "./lib/log";
+import { declareCommonHeaders } from "./lib/openapi-headers";
 import { payloadTooLargeProblem, problemResponse, settingsProblem } from "./lib/problem";
 import { requestDatabase } from "./lib/read-consistency";
 import { type EdgeOf, noEdge } from "./lib/request-edge";
@@ -58,7 +58,7 @@ function openApiDocument(api: ReturnType<typeof createApi>) {
     // An API key when the deployment requires one; otherwise none.
     security: [{ ApiKey: [] }, {}],
   });
-  return declareBookmarkHeader(document);
+  return declareCommonHeaders(document);
 }
 
 /** What `/ingest/*` matches: /ingest itself and everything under it. */

@@ -20,10 +20,10 @@ export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ["X-XSS-Protection", "0"],
 ];
 
-const REQUEST_ID_HEADER = "X-Request-Id";
-const MAX_REQUEST_ID_LENGTH = 255;
+export const REQUEST_ID_HEADER = "X-Request-Id";
+export const MAX_REQUEST_ID_LENGTH = 255;
 /** A caller's own id is echoed when it is this safe to log and to put in a header. */
-const SAFE_REQUEST_ID = /^[\w\-=]+$/;
+export const SAFE_REQUEST_ID = /^[\w\-=]+$/;
 
 /**
  * A request's id: the caller's `X-Request-Id` when it is safe, else a new UUID. The Node server's

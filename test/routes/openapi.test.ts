@@ -50,6 +50,7 @@ describe("generated API documentation", () => {
     };
     expect(list.parameters.map((p) => p.$ref ?? `${p.in}:${p.name}`).sort()).toEqual([
       "#/components/parameters/D1Bookmark",
+      "#/components/parameters/RequestId",
       "path:customer_id",
       "query:cursor",
       "query:limit",
@@ -215,6 +216,31 @@ describe("generated API documentation", () => {
       "get /view-statement/{customer_id}/{loan_id}",
       "post /check-eligibility",
     ]);
+  });
+
+  // The API echoes a caller's own X-Request-Id, but only its responses declared the header.
+  it("declares X-Request-Id on every request, with the rule by which the API echoes it", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    type Parameter = { name: string; in: string; schema: { maxLength: number; pattern: string } };
+    const components = body.components as unknown as { parameters: Record<string, Parameter> };
+    const parameter = components.parameters.RequestId as Parameter;
+    expect(parameter).toMatchObject({ name: "X-Request-Id", in: "header", required: false });
+    for (const [path, operations] of Object.entries(body.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const { parameters = [] } = operation as { parameters?: { $ref?: string }[] };
+        expect(parameters, `${method} ${path}`).toContainEqual({
+          $ref: "#/components/parameters/RequestId",
+        });
+      }
+    }
+    const { maxLength, pattern } = parameter.schema;
+    const longest = "a".repeat(maxLength);
+    const offered = [longest, `${longest}a`, "batch-7_row=12", "batch 7", "batch.7"];
+    for (const id of offered) {
+      const declaredSafe = id.length <= maxLength && new RegExp(pattern).test(id);
+      const response = await call("/api", { headers: { "X-Request-Id": id } });
+      expect(response.headers.get("X-Request-Id") === id, id).toBe(declaredSafe);
+    }
   });
 
   it("resolves every $ref in the document", async () => {
