@@ -45,7 +45,6 @@ const requestIdRequestHeader = {
     type: "string",
     maxLength: MAX_REQUEST_ID_LENGTH,
     pattern: SAFE_REQUEST_ID.source,
-    example: "lender-7f3a9c",
   },
 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { registerInConsole } from "./support/console-page";
-import { expectDocsRenderEveryOperation } from "./support/docs-page";
+import { expectDocsRenderEveryOperation, sendAsIsFromDocs } from "./support/docs-page";
 import { hold } from "./support/hold";
 import { startNodeServer } from "./support/node-server";
 import { useBrowserAndWorker } from "./support/suite";
@@ -23,6 +23,29 @@ const post = (path: string, body: unknown) =>
 describe("the Node server in a browser", () => {
   it("serves /docs, which renders the five operations with nothing fetched from elsewhere", async () => {
     await expectDocsRenderEveryOperation(suite.session(), url);
+  });
+
+  // The document gives x-d1-bookmark an example and X-Request-Id none: the page lists both as
+  // optional headers and must send neither unless the reader ticks one, nor an Idempotency-Key.
+  it("sends a Test Request from /docs as the example shows it, without the optional headers", async () => {
+    const session = suite.session();
+    const view = await sendAsIsFromDocs(session, url, {
+      group: "Loans",
+      summary: "View a loan and its customer",
+      operation: "get /view-loan/{loan_id}",
+    });
+    expect(view).toMatchObject({ method: "GET", path: "/view-loan/1003", status: 404 });
+    const book = await sendAsIsFromDocs(session, url, {
+      group: "Loans",
+      summary: "Book a loan if it is approved",
+      operation: "post /create-loan",
+    });
+    expect(book).toMatchObject({ method: "POST", path: "/create-loan", status: 404 });
+    const optional = /^(x-d1-bookmark|x-request-id|idempotency-key)$/;
+    for (const { headers } of [view, book]) {
+      expect(Object.keys(headers).filter((name) => optional.test(name))).toEqual([]);
+    }
+    expect(session.blocked).toEqual([]);
   });
 
   it("serves the console at / and /console, with its security headers, and it registers a customer", async () => {

@@ -50,3 +50,33 @@ export async function expectDocsRenderEveryOperation(
   expect(await page.locator('a[href*="client.scalar.com"]').count()).toBe(0);
   expect(blocked, "requests the docs page tried to send off this machine").toEqual([]);
 }
+
+/**
+ * What the reference page's Test Request for `operation` (`get /view-loan/{loan_id}`) sends when
+ * the reader presses Send without editing anything, and the status it gets back.
+ */
+export async function sendAsIsFromDocs(
+  session: Session,
+  url: (path: string) => string,
+  where: { group: string; summary: string; operation: string },
+): Promise<{ method: string; path: string; headers: Record<string, string>; status: number }> {
+  const { page } = session;
+  await page.goto(url("/docs"));
+  await page.getByText("Register a customer", { exact: true }).first().waitFor();
+  await page.getByRole("button", { name: `${where.group} Open Group` }).click();
+  await page.getByText(where.summary, { exact: true }).first().click();
+  await page.getByRole("button", { name: `Test Request (${where.operation})` }).click();
+  const [method = "", path = ""] = where.operation.split(" ");
+  const pathPattern = new RegExp(`^${path.replace(/\{\w+\}/g, "[^/]+")}$`);
+  const sent = page.waitForRequest((request) => pathPattern.test(new URL(request.url()).pathname));
+  await page.getByRole("button", { name: /Send \w+ request to/ }).click();
+  const request = await sent;
+  const response = await request.response();
+  expect(request.method()).toBe(method.toUpperCase());
+  return {
+    method: request.method(),
+    path: new URL(request.url()).pathname,
+    headers: await request.allHeaders(),
+    status: response?.status() ?? 0,
+  };
+}
