@@ -1,7 +1,9 @@
 import { and, asc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/database";
 import { loadForPayment, loadStatement, recordPayment } from "../../src/db/payments";
 import { loans, payments } from "../../src/db/schema";
+import { makePaymentRequest } from "../../src/routes/servicing/make-payment";
 import { backend } from "../support/backend";
 import { registerCustomer } from "../support/http";
 import { seedLoan } from "../support/seed";
@@ -103,5 +105,55 @@ describe("loadStatement", () => {
     ]);
     expect(loaded.payments).toEqual(selected);
     expect(await loadStatement(db, customerId + 1, loanId)).toEqual({ loan: null, payments: [] });
+  });
+});
+
+/** `db`, except that before its `nth` batch it lets `meanwhile` run to its end. */
+function interleaved(db: Database, nth: number, meanwhile: () => Promise<unknown>): Database {
+  let batches = 0;
+  return new Proxy(db, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property !== "batch") return typeof value === "function" ? value.bind(target) : value;
+      return async (statements: Parameters<Database["batch"]>[0]) => {
+        batches += 1;
+        if (batches === nth) await meanwhile();
+        return target.batch(statements);
+      };
+    },
+  });
+}
+
+describe("a keyed payment that loses the race to another key's payment", () => {
+  it("is decided again on the new state, so a copy of it sent later replays it instead of paying", async () => {
+    // Found with copies of one key racing payments under other keys (npm run serve and wrangler
+    // dev): a copy that lost to another key answered 409 "not recorded" while its twin, which
+    // read after that payment, was recorded; the same key got a 409 and a 201.
+    const { customerId, loanId } = await customerWithYearLoan();
+    const db = backend().database();
+    const request = (key: string) => ({
+      customerId,
+      loanId,
+      amountPaise: 888_488,
+      idempotency: { key, requestHash: `hash-of-${key}` },
+      asOf: "2025-02-15",
+    });
+    // The first copy has read the loan; another key's payment is recorded before its write.
+    const first = await makePaymentRequest(
+      interleaved(db, 2, () => makePaymentRequest(db, request("other-key"))),
+      request("copied-key"),
+    );
+    expect(first).toMatchObject({ replayed: false, result: { period: 2 } });
+
+    const copy = await makePaymentRequest(db, request("copied-key"));
+    expect(copy).toEqual({ result: first.result, replayed: true });
+    const stored = await backend().query<{ period: number; idempotency_key: string }>(
+      "SELECT period, idempotency_key FROM payments WHERE loan_id = ? ORDER BY period",
+      [loanId],
+    );
+    expect(stored).toEqual([
+      { period: 1, idempotency_key: "other-key" },
+      { period: 2, idempotency_key: "copied-key" },
+    ]);
   });
 });
