@@ -1,7 +1,12 @@
 import { and, asc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database";
-import { loadForPayment, loadStatement, recordPayment } from "../../src/db/payments";
+import {
+  type LoanToPay,
+  loadForPayment,
+  loadStatement,
+  recordPayment,
+} from "../../src/db/payments";
 import { loans, payments } from "../../src/db/schema";
 import { makePaymentRequest } from "../../src/routes/servicing/make-payment";
 import { backend } from "../support/backend";
@@ -28,52 +33,84 @@ async function customerWithYearLoan() {
   return { customerId, loanId };
 }
 
+/** Period 1 of that loan paid in full on 2025-02-15, as make-payment would write it. */
+function paymentOnPeriodOne(loanId: number, customerId: number, loan: LoanToPay) {
+  return {
+    loanId,
+    customerId,
+    expectedLoan: loan,
+    period: 1,
+    paidOn: "2025-02-15",
+    amountPaise: 888_488,
+    interestPaise: 100_000,
+    principalPaise: 788_488,
+    balanceAfterPaise: 9_211_512,
+    onTime: true,
+    loanAfter: {
+      outstandingPrincipalPaise: 9_211_512,
+      periodsSettled: 1,
+      emiPaise: 888_488,
+      monthlyInstalmentPaise: 888_488,
+      emisPaidOnTime: loan.emisPaidOnTime + 1,
+      closedOn: null,
+    },
+    recordedEmisPaidOnTime: loan.emisPaidOnTime,
+    idempotencyKey: null,
+  };
+}
+
+/**
+ * Reads the loan, lets `reingest` change its row as the ingest upsert would, then writes period 1
+ * as decided on the row read; says what the write did and how many payments the loan then has.
+ */
+async function payAcrossReingest(reingest: (loanId: number) => Promise<unknown>) {
+  const { customerId, loanId } = await customerWithYearLoan();
+  const db = backend().database();
+  const { loan } = await loadForPayment(db, customerId, loanId, null, Date.now());
+  if (!loan) throw new Error("seeded loan not found");
+  const payment = paymentOnPeriodOne(loanId, customerId, loan);
+  await reingest(loanId);
+  const outcome = await recordPayment(db, payment, null, Date.now());
+  const stored = await backend().query<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM payments WHERE loan_id = ?",
+    [loanId],
+  );
+  return { outcome, paymentsStored: Number(stored[0]?.n), db, payment, customerId, loanId };
+}
+
 describe("recordPayment's condition", () => {
   it("writes nothing when a re-ingest changed the loan's terms after it was read", async () => {
-    const { customerId, loanId } = await customerWithYearLoan();
-    const db = backend().database();
-    const { loan } = await loadForPayment(db, customerId, loanId, null, Date.now());
-    if (!loan) throw new Error("seeded loan not found");
-    const payment = {
-      loanId,
-      customerId,
-      expectedLoan: loan,
-      period: 1,
-      paidOn: "2025-02-15",
-      amountPaise: 888_488,
-      interestPaise: 100_000,
-      principalPaise: 788_488,
-      balanceAfterPaise: 9_211_512,
-      onTime: true,
-      loanAfter: {
-        outstandingPrincipalPaise: 9_211_512,
-        periodsSettled: 1,
-        emiPaise: 888_488,
-        monthlyInstalmentPaise: 888_488,
-        emisPaidOnTime: loan.emisPaidOnTime + 1,
-        closedOn: null,
-      },
-      recordedEmisPaidOnTime: loan.emisPaidOnTime,
-      idempotencyKey: null,
-    };
-
     // What the ingest upsert does to a loan without API payments: new terms, same id.
-    await backend().query("UPDATE loans SET loan_amount_paise = ? WHERE id = ?", [
-      20_000_000,
-      loanId,
-    ]);
-    expect(await recordPayment(db, payment, null, Date.now())).toEqual({ kind: "stale" });
-    const stored = await backend().query<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM payments WHERE loan_id = ?",
-      [loanId],
+    const { outcome, paymentsStored, db, payment, customerId, loanId } = await payAcrossReingest(
+      (loanId) =>
+        backend().query("UPDATE loans SET loan_amount_paise = ? WHERE id = ?", [
+          20_000_000,
+          loanId,
+        ]),
     );
-    expect(Number(stored[0]?.n)).toBe(0);
+    expect(outcome).toEqual({ kind: "stale" });
+    expect(paymentsStored).toBe(0);
 
     // Read again, the same payment is written.
     const { loan: fresh } = await loadForPayment(db, customerId, loanId, null, Date.now());
     if (!fresh) throw new Error("loan not found");
     const written = await recordPayment(db, { ...payment, expectedLoan: fresh }, null, Date.now());
     expect(written.kind).toBe("recorded");
+  });
+
+  it("writes nothing when a re-ingest moved the loan's start date after it was read", async () => {
+    // The start date decides whether the loan has started and when each period falls due (so
+    // whether a payment is on time); a payment decided on the old date was written on the new.
+    // A payment on 2025-02-15 is refused once the loan starts on 2025-03-15 (LOAN_NOT_STARTED).
+    const { outcome, paymentsStored } = await payAcrossReingest((loanId) =>
+      backend().query("UPDATE loans SET start_date = ?, end_date = ? WHERE id = ?", [
+        "2025-03-15",
+        "2026-03-15",
+        loanId,
+      ]),
+    );
+    expect(outcome).toEqual({ kind: "stale" });
+    expect(paymentsStored).toBe(0);
   });
 });
 
