@@ -150,6 +150,7 @@ export interface PaymentToRecord extends Omit<LedgerEntry, "paymentId" | "source
     | "tenure"
     | "monthlyPaymentPaise"
     | "emisPaidOnTime"
+    | "startDate"
   >;
   /** The loan's state after the payment. */
   loanAfter: ServicingState;
@@ -220,6 +221,8 @@ function updateLoanIfUnchanged(db: Database, payment: PaymentToRecord) {
         eq(loans.tenure, payment.expectedLoan.tenure),
         eq(loans.monthlyPaymentPaise, payment.expectedLoan.monthlyPaymentPaise),
         eq(loans.emisPaidOnTime, payment.expectedLoan.emisPaidOnTime),
+        // The start date sets the due dates (on time or not) and whether the loan has started.
+        eq(loans.startDate, payment.expectedLoan.startDate),
       ),
     );
 }

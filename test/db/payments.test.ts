@@ -1,7 +1,14 @@
 import { and, asc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { loadForPayment, loadStatement, recordPayment } from "../../src/db/payments";
+import type { Database } from "../../src/db/database";
+import {
+  type LoanToPay,
+  loadForPayment,
+  loadStatement,
+  recordPayment,
+} from "../../src/db/payments";
 import { loans, payments } from "../../src/db/schema";
+import { makePaymentRequest } from "../../src/routes/servicing/make-payment";
 import { backend } from "../support/backend";
 import { registerCustomer } from "../support/http";
 import { seedLoan } from "../support/seed";
@@ -26,52 +33,84 @@ async function customerWithYearLoan() {
   return { customerId, loanId };
 }
 
+/** Period 1 of that loan paid in full on 2025-02-15, as make-payment would write it. */
+function paymentOnPeriodOne(loanId: number, customerId: number, loan: LoanToPay) {
+  return {
+    loanId,
+    customerId,
+    expectedLoan: loan,
+    period: 1,
+    paidOn: "2025-02-15",
+    amountPaise: 888_488,
+    interestPaise: 100_000,
+    principalPaise: 788_488,
+    balanceAfterPaise: 9_211_512,
+    onTime: true,
+    loanAfter: {
+      outstandingPrincipalPaise: 9_211_512,
+      periodsSettled: 1,
+      emiPaise: 888_488,
+      monthlyInstalmentPaise: 888_488,
+      emisPaidOnTime: loan.emisPaidOnTime + 1,
+      closedOn: null,
+    },
+    recordedEmisPaidOnTime: loan.emisPaidOnTime,
+    idempotencyKey: null,
+  };
+}
+
+/**
+ * Reads the loan, lets `reingest` change its row as the ingest upsert would, then writes period 1
+ * as decided on the row read; says what the write did and how many payments the loan then has.
+ */
+async function payAcrossReingest(reingest: (loanId: number) => Promise<unknown>) {
+  const { customerId, loanId } = await customerWithYearLoan();
+  const db = backend().database();
+  const { loan } = await loadForPayment(db, customerId, loanId, null, Date.now());
+  if (!loan) throw new Error("seeded loan not found");
+  const payment = paymentOnPeriodOne(loanId, customerId, loan);
+  await reingest(loanId);
+  const outcome = await recordPayment(db, payment, null, Date.now());
+  const stored = await backend().query<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM payments WHERE loan_id = ?",
+    [loanId],
+  );
+  return { outcome, paymentsStored: Number(stored[0]?.n), db, payment, customerId, loanId };
+}
+
 describe("recordPayment's condition", () => {
   it("writes nothing when a re-ingest changed the loan's terms after it was read", async () => {
-    const { customerId, loanId } = await customerWithYearLoan();
-    const db = backend().database();
-    const { loan } = await loadForPayment(db, customerId, loanId, null, Date.now());
-    if (!loan) throw new Error("seeded loan not found");
-    const payment = {
-      loanId,
-      customerId,
-      expectedLoan: loan,
-      period: 1,
-      paidOn: "2025-02-15",
-      amountPaise: 888_488,
-      interestPaise: 100_000,
-      principalPaise: 788_488,
-      balanceAfterPaise: 9_211_512,
-      onTime: true,
-      loanAfter: {
-        outstandingPrincipalPaise: 9_211_512,
-        periodsSettled: 1,
-        emiPaise: 888_488,
-        monthlyInstalmentPaise: 888_488,
-        emisPaidOnTime: loan.emisPaidOnTime + 1,
-        closedOn: null,
-      },
-      recordedEmisPaidOnTime: loan.emisPaidOnTime,
-      idempotencyKey: null,
-    };
-
     // What the ingest upsert does to a loan without API payments: new terms, same id.
-    await backend().query("UPDATE loans SET loan_amount_paise = ? WHERE id = ?", [
-      20_000_000,
-      loanId,
-    ]);
-    expect(await recordPayment(db, payment, null, Date.now())).toEqual({ kind: "stale" });
-    const stored = await backend().query<{ n: number }>(
-      "SELECT COUNT(*) AS n FROM payments WHERE loan_id = ?",
-      [loanId],
+    const { outcome, paymentsStored, db, payment, customerId, loanId } = await payAcrossReingest(
+      (loanId) =>
+        backend().query("UPDATE loans SET loan_amount_paise = ? WHERE id = ?", [
+          20_000_000,
+          loanId,
+        ]),
     );
-    expect(Number(stored[0]?.n)).toBe(0);
+    expect(outcome).toEqual({ kind: "stale" });
+    expect(paymentsStored).toBe(0);
 
     // Read again, the same payment is written.
     const { loan: fresh } = await loadForPayment(db, customerId, loanId, null, Date.now());
     if (!fresh) throw new Error("loan not found");
     const written = await recordPayment(db, { ...payment, expectedLoan: fresh }, null, Date.now());
     expect(written.kind).toBe("recorded");
+  });
+
+  it("writes nothing when a re-ingest moved the loan's start date after it was read", async () => {
+    // The start date decides whether the loan has started and when each period falls due (so
+    // whether a payment is on time); a payment decided on the old date was written on the new.
+    // A payment on 2025-02-15 is refused once the loan starts on 2025-03-15 (LOAN_NOT_STARTED).
+    const { outcome, paymentsStored } = await payAcrossReingest((loanId) =>
+      backend().query("UPDATE loans SET start_date = ?, end_date = ? WHERE id = ?", [
+        "2025-03-15",
+        "2026-03-15",
+        loanId,
+      ]),
+    );
+    expect(outcome).toEqual({ kind: "stale" });
+    expect(paymentsStored).toBe(0);
   });
 });
 
@@ -103,5 +142,55 @@ describe("loadStatement", () => {
     ]);
     expect(loaded.payments).toEqual(selected);
     expect(await loadStatement(db, customerId + 1, loanId)).toEqual({ loan: null, payments: [] });
+  });
+});
+
+/** `db`, except that before its `nth` batch it lets `meanwhile` run to its end. */
+function interleaved(db: Database, nth: number, meanwhile: () => Promise<unknown>): Database {
+  let batches = 0;
+  return new Proxy(db, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (property !== "batch") return typeof value === "function" ? value.bind(target) : value;
+      return async (statements: Parameters<Database["batch"]>[0]) => {
+        batches += 1;
+        if (batches === nth) await meanwhile();
+        return target.batch(statements);
+      };
+    },
+  });
+}
+
+describe("a keyed payment that loses the race to another key's payment", () => {
+  it("is decided again on the new state, so a copy of it sent later replays it instead of paying", async () => {
+    // Found with copies of one key racing payments under other keys (npm run serve and wrangler
+    // dev): a copy that lost to another key answered 409 "not recorded" while its twin, which
+    // read after that payment, was recorded; the same key got a 409 and a 201.
+    const { customerId, loanId } = await customerWithYearLoan();
+    const db = backend().database();
+    const request = (key: string) => ({
+      customerId,
+      loanId,
+      amountPaise: 888_488,
+      idempotency: { key, requestHash: `hash-of-${key}` },
+      asOf: "2025-02-15",
+    });
+    // The first copy has read the loan; another key's payment is recorded before its write.
+    const first = await makePaymentRequest(
+      interleaved(db, 2, () => makePaymentRequest(db, request("other-key"))),
+      request("copied-key"),
+    );
+    expect(first).toMatchObject({ replayed: false, result: { period: 2 } });
+
+    const copy = await makePaymentRequest(db, request("copied-key"));
+    expect(copy).toEqual({ result: first.result, replayed: true });
+    const stored = await backend().query<{ period: number; idempotency_key: string }>(
+      "SELECT period, idempotency_key FROM payments WHERE loan_id = ? ORDER BY period",
+      [loanId],
+    );
+    expect(stored).toEqual([
+      { period: 1, idempotency_key: "other-key" },
+      { period: 2, idempotency_key: "copied-key" },
+    ]);
   });
 });

@@ -60,4 +60,29 @@ describe("concurrent copies of one payment (the same Idempotency-Key)", () => {
       expect(responses.filter((r) => r.status === 422)).toHaveLength(3);
     }
   });
+
+  it("agree with each other while payments under other keys race them", async () => {
+    // A copy that lost to another key's payment answered 409 "not recorded" while its twin was
+    // recorded. Keyed payments are decided again after a lost race, so a key gets one answer.
+    for (let round = 0; round < 6; round++) {
+      const { customerId, loanId } = await customerWithLoan();
+      const copied = { "Idempotency-Key": `raced-${crypto.randomUUID()}` };
+      const responses = await Promise.all([
+        pay(customerId, loanId, 5000, copied),
+        pay(customerId, loanId, 5000, copied),
+        ...Array.from({ length: 3 }, () =>
+          pay(customerId, loanId, 5000, { "Idempotency-Key": `other-${crypto.randomUUID()}` }),
+        ),
+      ]);
+      const [first, second] = responses;
+      expect(second?.status).toBe(first?.status);
+      expect(second?.body.payment_id).toBe(first?.body.payment_id);
+      // Every payment answered 201 is in the ledger once, and nothing else is.
+      const recorded = new Set(
+        responses.filter((r) => r.status === 201).map((r) => r.body.payment_id),
+      );
+      const { body } = await statementOf(customerId, loanId);
+      expect(new Set(body.payments.map((p) => p.payment_id))).toEqual(recorded);
+    }
+  });
 });

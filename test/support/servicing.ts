@@ -44,7 +44,13 @@ export interface StatementBody {
   repayments_left: number;
   status: string;
   next_installment: { payoff_amount: number; amount_due: number } | null;
-  payments: { amount: number; interest: number; principal: number; source: string }[];
+  payments: {
+    payment_id: number | null;
+    amount: number;
+    interest: number;
+    principal: number;
+    source: string;
+  }[];
   schedule: {
     period: number;
     installment: number;

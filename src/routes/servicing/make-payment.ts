@@ -8,10 +8,14 @@ import { type PaymentResult, paymentRefusalProblem, toPaymentResult } from "./se
 
 /*
  * make-payment's use case: read (one round trip), decide (the pure engine), write (one atomic,
- * conditional batch), and the Idempotency-Key's replay. A payment that loses a race to another
- * payment on the same loan writes nothing and answers 409: a retry applies it to the new state.
- * One that loses to a copy of itself (the same key) replays that copy's response instead.
+ * conditional batch), and the Idempotency-Key's replay. A payment without a key that loses a race
+ * to another payment on the same loan writes nothing and answers 409: a retry applies it to the
+ * new state. One with a key is decided again on the new state (a few times at most): a copy of it
+ * may still be in flight, and a 409 here while that copy is recorded gave one key two answers.
  */
+
+/** Attempts of a keyed payment that keeps losing the race, as create-loan re-decides a booking. */
+const MAX_KEYED_ATTEMPTS = 3;
 
 export interface PaymentRequest {
   customerId: number;
@@ -31,6 +35,38 @@ export async function makePaymentRequest(
   db: Database,
   request: PaymentRequest,
 ): Promise<PaymentOutcome> {
+  const attempts = request.idempotency ? MAX_KEYED_ATTEMPTS : 1;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const outcome = await attemptPayment(db, request);
+    if (outcome) return outcome;
+    // Lost the race: the next attempt's read replays a copy of this request (same key) that
+    // was recorded meanwhile, or decides again on the loan as it now is.
+  }
+  // What moved the loan last may still be a copy of this request: replay it (or 422 for another
+  // body), as create-loan does. Only payments under other keys, or none, make it a conflict.
+  const { idempotency } = request;
+  if (idempotency) {
+    const { customerId, loanId } = request;
+    const { stored: twin } = await loadForPayment(
+      db,
+      customerId,
+      loanId,
+      idempotency.key,
+      Date.now(),
+    );
+    if (twin) return replay(twin, idempotency.requestHash);
+  }
+  throw conflictProblem(
+    "Another payment on this loan was recorded at the same time, so this one was not. Retry it: it applies to the loan as it is now.",
+    1,
+  );
+}
+
+/** One read, decision and conditional write; null when another payment moved the loan first. */
+async function attemptPayment(
+  db: Database,
+  request: PaymentRequest,
+): Promise<PaymentOutcome | null> {
   const { customerId, loanId, amountPaise, idempotency, asOf } = request;
   const nowMs = Date.now();
   const { loan, stored } = await loadForPayment(
@@ -86,26 +122,8 @@ export async function makePaymentRequest(
     },
     nowMs,
   );
-  if (written.kind === "recorded") {
-    return { result: { ...result, payment_id: written.paymentId }, replayed: false };
-  }
-  // What moved the loan may be a copy of this request (same key) that was in flight: its response
-  // was stored with its payment, so read again and replay it (or 422 for another body), as
-  // create-loan does. Only a payment under another key, or none, is a conflict to retry.
-  if (idempotency) {
-    const { stored: twin } = await loadForPayment(
-      db,
-      customerId,
-      loanId,
-      idempotency.key,
-      Date.now(),
-    );
-    if (twin) return replay(twin, idempotency.requestHash);
-  }
-  throw conflictProblem(
-    "Another payment on this loan was recorded at the same time, so this one was not. Retry it: it applies to the loan as it is now.",
-    1,
-  );
+  if (written.kind !== "recorded") return null;
+  return { result: { ...result, payment_id: written.paymentId }, replayed: false };
 }
 
 function replay(stored: StoredPaymentResponse, requestHash: string): PaymentOutcome {
