@@ -33,14 +33,21 @@ if (!argument || positionals.length > 1) {
 // from (INIT_CWD), as for any command, and the copy is named in full in what the script prints.
 const target = resolve(process.env.INIT_CWD ?? ".", argument);
 const settings = serverSettingsOrExit(process.env);
-const source = settings.databaseUrl.startsWith("file:") ? filePath(settings.databaseUrl) : null;
+const given = settings.databaseUrl.startsWith("file:") ? filePath(settings.databaseUrl) : null;
+// A relative DATABASE_URL is the project folder's, as the server reads it, unlike a relative FILE:
+// named as given, "no database at credit.db" sent the operator to the folder they ran npm from.
+const source = given === null ? null : resolve(given);
 if (source === null) {
   fail(
     `DATABASE_URL is not a database file (${settings.databaseUrl.split(":")[0]}:); a Turso database is backed up by Turso (point-in-time restore)`,
   );
 }
 // Opening a missing path would create an empty database there, and back that up.
-if (!existsSync(source)) fail(`no database at ${source}`);
+if (!existsSync(source)) {
+  fail(
+    `no database at ${source}${given === source ? "" : " (a relative DATABASE_URL is read from the project's folder, as the server reads it)"}`,
+  );
+}
 if (existsSync(target)) fail(`${target} exists already; name a new file`);
 
 // The copy is written under another name and renamed to FILE once checked: a copy cut short (a
