@@ -8,10 +8,10 @@
  */
 import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import NativeDatabase from "libsql";
 import { filePath } from "../src/node/database";
 import { confirmOwnDatabase, DatabaseOpenError, fileOpenError } from "../src/node/database-open";
+import { argsOrExit, callerPath } from "./lib/command-line";
 import { serverSettingsOrExit } from "./lib/server-settings";
 
 /** As long as a write waits for another process's lock: the copy needs only a read snapshot. */
@@ -22,25 +22,35 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-const { positionals } = parseArgs({ allowPositionals: true, strict: true });
+const USAGE = "usage: npm run db:backup -- FILE (the copy to write; it must not exist yet)";
+const { positionals } = argsOrExit(
+  { allowPositionals: true, strict: true },
+  "backup failed: ",
+  USAGE,
+);
 const [argument] = positionals;
 // An empty FILE (`-- "$BACKUP"` with the variable unset) is no path: SQLite took it for a temporary
 // database, and the script ended in a stack trace.
-if (!argument || positionals.length > 1) {
-  fail("usage: npm run db:backup -- FILE (the copy to write; it must not exist yet)");
-}
+if (!argument || positionals.length > 1) fail(USAGE);
 // `npm run` starts the script in the project's folder; a relative FILE means the folder npm was run
 // from (INIT_CWD), as for any command, and the copy is named in full in what the script prints.
-const target = resolve(process.env.INIT_CWD ?? ".", argument);
+const target = callerPath(argument);
 const settings = serverSettingsOrExit(process.env);
-const source = settings.databaseUrl.startsWith("file:") ? filePath(settings.databaseUrl) : null;
+const given = settings.databaseUrl.startsWith("file:") ? filePath(settings.databaseUrl) : null;
+// A relative DATABASE_URL is the project folder's, as the server reads it, unlike a relative FILE:
+// named as given, "no database at credit.db" sent the operator to the folder they ran npm from.
+const source = given === null ? null : resolve(given);
 if (source === null) {
   fail(
     `DATABASE_URL is not a database file (${settings.databaseUrl.split(":")[0]}:); a Turso database is backed up by Turso (point-in-time restore)`,
   );
 }
 // Opening a missing path would create an empty database there, and back that up.
-if (!existsSync(source)) fail(`no database at ${source}`);
+if (!existsSync(source)) {
+  fail(
+    `no database at ${source}${given === source ? "" : " (a relative DATABASE_URL is read from the project's folder, as the server reads it)"}`,
+  );
+}
 if (existsSync(target)) fail(`${target} exists already; name a new file`);
 
 // The copy is written under another name and renamed to FILE once checked: a copy cut short (a

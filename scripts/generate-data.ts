@@ -4,6 +4,7 @@
  * The same seed always gives the same rows.
  */
 import { parseArgs } from "node:util";
+import { callerPath } from "./lib/command-line";
 import { writeSyntheticWorkbooks } from "./lib/synthetic-workbooks";
 
 function count(name: string, text: string | undefined, fallback: number): number {
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
   const loans = count("loans", values.loans, 782);
   const seed = count("seed", values.seed, 1);
   if (loans > 0 && customers === 0) throw new Error("--loans needs at least one customer");
-  const outDir = values.out ?? ".data/";
+  // An --out the operator names is from the folder npm was run from; the default is the project's.
+  const outDir = values.out === undefined ? ".data/" : callerPath(values.out);
   const started = Date.now();
   let currentFile = "";
   const files = await writeSyntheticWorkbooks({

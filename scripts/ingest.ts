@@ -10,30 +10,34 @@
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
 import { maskPersonalData } from "../src/lib/log";
+import { argsOrExit, callerPath } from "./lib/command-line";
 import { type IngestReport, newJobId, runIngest } from "./lib/ingest-run";
 import { WorkbookError } from "./lib/read-workbook";
 
 export const LOCAL_URL = "http://127.0.0.1:8787";
 /** The shell's code for a run stopped by Ctrl-C (128 + SIGINT). */
 const INTERRUPTED = 130;
+const USAGE =
+  "usage: npm run ingest -- [--url URL] [--token TOKEN] [--customers FILE] [--loans FILE] [--report FILE]";
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      url: { type: "string", default: process.env.INGEST_URL ?? LOCAL_URL },
-      token: { type: "string", default: process.env.INGEST_TOKEN || undefined },
-      customers: { type: "string", default: "data/customer_data.xlsx" },
-      loans: { type: "string", default: "data/loan_data.xlsx" },
-      report: { type: "string" },
-      help: { type: "boolean", default: false },
+  const { values } = argsOrExit(
+    {
+      options: {
+        url: { type: "string", default: process.env.INGEST_URL ?? LOCAL_URL },
+        token: { type: "string", default: process.env.INGEST_TOKEN || undefined },
+        customers: { type: "string" },
+        loans: { type: "string" },
+        report: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
     },
-  });
+    "ingest failed: ",
+    USAGE,
+  );
   if (values.help) {
-    console.log(
-      "usage: npm run ingest -- [--url URL] [--token TOKEN] [--customers FILE] [--loans FILE] [--report FILE]",
-    );
+    console.log(USAGE);
     return 0;
   }
   if (!values.token) {
@@ -43,7 +47,9 @@ async function main(): Promise<number> {
     return 1;
   }
   const jobId = newJobId();
-  const reportFile = values.report ?? `ingest-report-${jobId}.json`;
+  // The files the operator names are theirs; the defaults are the project's.
+  const reportFile =
+    values.report === undefined ? `ingest-report-${jobId}.json` : callerPath(values.report);
   // Ctrl-C ends the run like any failure, report included; a second one kills it outright.
   const interrupt = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -59,8 +65,9 @@ async function main(): Promise<number> {
     const report = await runIngest({
       url: values.url,
       token: values.token,
-      customersFile: values.customers,
-      loansFile: values.loans,
+      customersFile:
+        values.customers === undefined ? "data/customer_data.xlsx" : callerPath(values.customers),
+      loansFile: values.loans === undefined ? "data/loan_data.xlsx" : callerPath(values.loans),
       reportFile,
       jobId,
       signal: interrupt.signal,

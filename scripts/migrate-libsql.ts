@@ -7,8 +7,15 @@ import { openLibsqlDatabase } from "../src/node/database";
 import { DatabaseOpenError } from "../src/node/database-open";
 import { applyMigrations, readMigrations } from "../src/node/migrations";
 import { MIGRATIONS_DIR } from "../src/node/runtime";
+import { argsOrExit } from "./lib/command-line";
 import { serverSettingsOrExit } from "./lib/server-settings";
 
+// It takes no arguments: `-- --help` used to be ignored, and migrated (or created) the database.
+argsOrExit(
+  { strict: true },
+  "Migration failed: ",
+  "usage: DATABASE_URL=<url> npm run db:migrate:libsql (no arguments; DATABASE_AUTH_TOKEN for Turso)",
+);
 // The server's own reading of DATABASE_URL: `file:` alone would migrate a database in memory.
 const settings = serverSettingsOrExit(process.env);
 const { client, close } = await openLibsqlDatabase(

@@ -145,7 +145,7 @@ export class IngestClient {
         if (error instanceof IngestRequestError) throw error;
         // A TLS handshake that failed (https:// to a plain-HTTP port, a bad certificate) fails
         // the same way every time.
-        const tls = tlsFailure(error);
+        const tls = tlsFailure(error) ?? (await plainHttpBehindTls(url, error));
         if (tls) throw new IngestRequestError(`${method} ${url.href} failed: ${tls}`);
         failure =
           error instanceof Error && error.name === "TimeoutError"
@@ -289,16 +289,42 @@ function networkFailure(error: unknown): string {
   return error.cause instanceof Error ? error.cause.message : error.message;
 }
 
+/** The code of fetch's underlying error (ECONNREFUSED, ERR_SSL_…, UND_ERR_…), if any. */
+function causeCode(error: unknown): string | undefined {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
+}
+
 /** What a failed TLS connection means, or null for any other error. */
 function tlsFailure(error: unknown): string | null {
-  const cause = error instanceof Error ? error.cause : undefined;
-  const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
+  const code = causeCode(error);
   if (!code || !/^ERR_SSL_|^ERR_TLS_|CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return null;
   // OpenSSL's own message is a line of library internals; the code says it.
   if (code === "ERR_SSL_WRONG_VERSION_NUMBER") {
     return "TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER): the port answers plain HTTP? Use an http:// URL for it";
   }
-  return `TLS failed (${code}): ${code.startsWith("ERR_SSL_") ? "the handshake failed" : (cause as Error).message}`;
+  // A code means fetch's error has a cause (causeCode).
+  const cause = (error as Error).cause as Error;
+  return `TLS failed (${code}): ${code.startsWith("ERR_SSL_") ? "the handshake failed" : cause.message}`;
+}
+
+/**
+ * https:// to a plain-HTTP port that says nothing to a TLS hello (wrangler dev's workerd waits for
+ * a request line) ends in undici's 10 s connect timeout, which was retried for two minutes. One
+ * plain-HTTP request to the same port, without the token, tells it from a host slow to connect.
+ */
+async function plainHttpBehindTls(url: URL, error: unknown): Promise<string | null> {
+  if (url.protocol !== "https:" || causeCode(error) !== "UND_ERR_CONNECT_TIMEOUT") return null;
+  const plain = new URL(url.origin);
+  plain.protocol = "http:";
+  plain.port = url.port || "443";
+  try {
+    const response = await fetch(plain, { redirect: "manual", signal: AbortSignal.timeout(5_000) });
+    await response.body?.cancel();
+    return `TLS handshake got no answer, and the port answers plain HTTP (${plain.href} answered ${response.status}): use an http:// URL for it`;
+  } catch {
+    return null;
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

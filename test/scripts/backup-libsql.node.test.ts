@@ -193,6 +193,25 @@ describe("npm run db:backup", () => {
     }
   }, 60_000);
 
+  it("names a relative DATABASE_URL's database by its full path in the project's folder", async () => {
+    // As `cd …/operator && DATABASE_URL=file:here.db npm --prefix <project> run db:backup -- …`:
+    // the database is the project's here.db (as for the server), and the line said only "here.db".
+    const from = join(directory, "operator-relative-url");
+    await mkdir(from);
+    await writeFile(join(from, "here.db"), "");
+    const result = await runScript("scripts/backup-libsql.ts", ["copy.db"], {
+      DATABASE_URL: "file:here.db",
+      INIT_CWD: from,
+    });
+    const inProject = fileURLToPath(new URL("../../here.db", import.meta.url));
+    expect(result).toEqual({
+      code: 1,
+      output: `backup failed: no database at ${inProject} (a relative DATABASE_URL is read from the project's folder, as the server reads it)\n`,
+    });
+    expect(existsSync(inProject)).toBe(false);
+    expect(existsSync(join(from, "copy.db"))).toBe(false);
+  }, 60_000);
+
   // Another application's database was copied, then the summary's count of customers ended in a
   // stack trace and left FILE.partial; a file with no tables yet did the same.
   it("refuses another application's database and a database never migrated, leaving nothing", async () => {

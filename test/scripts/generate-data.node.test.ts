@@ -86,6 +86,24 @@ describe("generate-data", () => {
     expect(await read(12, "seed-12")).not.toEqual(first);
   });
 
+  it("writes a relative --out in the folder npm was run from", async () => {
+    // As `cd <scratch> && npm --prefix <project> run generate-data -- --out relative`: npm starts
+    // the script in the project's folder, where the workbooks went.
+    const { stdout } = await run(
+      process.execPath,
+      ["--import", "tsx", SCRIPT, "--customers", "2", "--loans", "2", "--out", "relative"],
+      {
+        cwd: new URL("../..", import.meta.url).pathname,
+        env: { ...process.env, INIT_CWD: scratch.dir },
+      },
+    );
+    const written = join(scratch.dir, "relative");
+    expect(stdout).toMatch(
+      `wrote ${written}/customer_data.xlsx (2 customers) and ${written}/loan_data.xlsx (2 loans)`,
+    );
+    expect((await readAllRows(join(written, "loan_data.xlsx"), "loans")).valid).toHaveLength(2);
+  });
+
   it("refuses loans without customers", async () => {
     const args = [
       "--import",

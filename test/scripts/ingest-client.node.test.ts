@@ -449,6 +449,60 @@ describe("the ingest script's client in front of the wrong thing", () => {
     );
   });
 
+  it("reads the files named on npm run ingest's command line from the folder npm was run from", async () => {
+    // As `cd <scratch> && npm --prefix <project> run ingest -- --customers c.xlsx …`: npm starts the
+    // script in the project's folder, where c.xlsx was looked for ("c.xlsx: file not found").
+    await writeLenderWorkbooks(
+      { customers: scratch("c.xlsx"), loans: scratch("l.xlsx") },
+      { customers: [customerValues(1)], loans: [loanValues(1, 10)] },
+    );
+    await withServer(
+      (_request, response) => {
+        response.writeHead(401, { "content-type": "application/problem+json" });
+        response.end('{"detail": "A valid bearer token is required."}');
+      },
+      async (base) => {
+        const { code, output } = await runScript(
+          "scripts/ingest.ts",
+          ["--url", base, "--customers", "c.xlsx", "--loans", "l.xlsx", "--report", "r.json"],
+          { INGEST_TOKEN: "token", INIT_CWD: scratch(".") },
+        );
+        expect({ code, output }).toEqual({
+          code: 1,
+          output: `ingest failed: GET ${base}/ingest/summary answered 401: A valid bearer token is required.\n  report ${scratch("r.json")}\n`,
+        });
+        expect(JSON.parse(await readFile(scratch("r.json"), "utf8"))).toMatchObject({
+          complete: false,
+        });
+      },
+    );
+  });
+
+  it("says in one line with the usage what on the command line it cannot read", async () => {
+    // Each used to end in parseArgs' stack trace (TypeError [ERR_PARSE_ARGS_UNKNOWN_OPTION] …).
+    const usage =
+      "usage: npm run ingest -- [--url URL] [--token TOKEN] [--customers FILE] [--loans FILE] [--report FILE]";
+    const cases: [string[], string][] = [
+      [["--customer", "c.xlsx"], "Unknown option '--customer'"],
+      [["--url"], "Option '--url <value>' argument missing"],
+      [
+        ["data/customer_data.xlsx"],
+        "Unexpected argument 'data/customer_data.xlsx'. This command does not take positional arguments",
+      ],
+    ];
+    for (const [args, reason] of cases) {
+      expect(await runScript("scripts/ingest.ts", args, { INGEST_TOKEN: "token" })).toEqual({
+        code: 1,
+        output: `ingest failed: ${reason}; ${usage}\n`,
+      });
+    }
+    expect(await runScript("scripts/backup-libsql.ts", ["--help"], {})).toEqual({
+      code: 1,
+      output:
+        "backup failed: Unknown option '--help'; usage: npm run db:backup -- FILE (the copy to write; it must not exist yet)\n",
+    });
+  });
+
   it("reads Retry-After in seconds or as an HTTP date", () => {
     const now = Date.parse("2026-12-03T10:00:00Z");
     expect(retryAfter("30", now)).toBe(30_000);

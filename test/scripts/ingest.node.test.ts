@@ -136,6 +136,20 @@ describe("npm run ingest against a local Worker", () => {
     await expect(run).rejects.toThrow(/401/);
   });
 
+  it("fails at the first attempt on https:// to the local Worker's plain-HTTP port, and says so", async () => {
+    // workerd says nothing to a TLS hello: each attempt ended in undici's 10 s connect timeout, and
+    // the run retried it for two minutes as "Connect Timeout Error".
+    const tls = worker.url.replace("http://", "https://");
+    const lines: string[] = [];
+    const started = Date.now();
+    const run = ingest(REAL_CUSTOMERS, REAL_LOANS, { url: tls, log: (line) => lines.push(line) });
+    await expect(run).rejects.toThrow(
+      `GET ${tls}/ingest/summary failed: TLS handshake got no answer, and the port answers plain HTTP (${worker.url}/ answered 200): use an http:// URL for it`,
+    );
+    expect(lines.filter((line) => line.startsWith("retrying"))).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 60_000);
+
   it("reports rejected rows with file, row, column and reason, and lands every valid row", async () => {
     const customers = await writeWorkbook(`${scratch.dir}/some-bad.xlsx`, [
       {

@@ -83,6 +83,24 @@ describe("npm run db:migrate:libsql", () => {
   }, 60_000);
 
   // It read DATABASE_URL raw: `file:` alone (an unset variable) migrated a database in memory.
+  it("takes no arguments, and touches no database when given one", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "migrate-libsql-"));
+    try {
+      const path = join(directory, "credit.db");
+      // `-- --help` was ignored: the database at DATABASE_URL was created and migrated.
+      expect(
+        await runScript("scripts/migrate-libsql.ts", ["--help"], { DATABASE_URL: `file:${path}` }),
+      ).toEqual({
+        code: 1,
+        output:
+          "Migration failed: Unknown option '--help'; usage: DATABASE_URL=<url> npm run db:migrate:libsql (no arguments; DATABASE_AUTH_TOKEN for Turso)\n",
+      });
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("refuses a file: URL that names no file, as the server does", async () => {
     const { code, output } = await migrate("file:");
     expect(code).toBe(1);
