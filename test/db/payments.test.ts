@@ -1,6 +1,5 @@
 import { and, asc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import type { Database } from "../../src/db/database";
 import {
   type LoanToPay,
   loadForPayment,
@@ -11,6 +10,7 @@ import { loans, payments } from "../../src/db/schema";
 import { makePaymentRequest } from "../../src/routes/servicing/make-payment";
 import { backend } from "../support/backend";
 import { registerCustomer } from "../support/http";
+import { interleavedBatches } from "../support/interleaved-batches";
 import { seedLoan } from "../support/seed";
 
 /*
@@ -145,22 +145,6 @@ describe("loadStatement", () => {
   });
 });
 
-/** `db`, except that before its `nth` batch it lets `meanwhile` run to its end. */
-function interleaved(db: Database, nth: number, meanwhile: () => Promise<unknown>): Database {
-  let batches = 0;
-  return new Proxy(db, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target);
-      if (property !== "batch") return typeof value === "function" ? value.bind(target) : value;
-      return async (statements: Parameters<Database["batch"]>[0]) => {
-        batches += 1;
-        if (batches === nth) await meanwhile();
-        return target.batch(statements);
-      };
-    },
-  });
-}
-
 describe("a keyed payment that loses the race to another key's payment", () => {
   it("is decided again on the new state, so a copy of it sent later replays it instead of paying", async () => {
     // Found with copies of one key racing payments under other keys (npm run serve and wrangler
@@ -177,7 +161,7 @@ describe("a keyed payment that loses the race to another key's payment", () => {
     });
     // The first copy has read the loan; another key's payment is recorded before its write.
     const first = await makePaymentRequest(
-      interleaved(db, 2, () => makePaymentRequest(db, request("other-key"))),
+      interleavedBatches(db, { 2: () => makePaymentRequest(db, request("other-key")) }),
       request("copied-key"),
     );
     expect(first).toMatchObject({ replayed: false, result: { period: 2 } });

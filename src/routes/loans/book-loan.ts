@@ -116,6 +116,12 @@ export async function bookLoanRequest(
     // guard-refused: a concurrent booking changed the position; key-taken: the twin request
     // finished first. Either way the next read sees the new state (and replays a stored response).
   }
+  // What beat the last attempt may be a copy of this request (same key): its answer is this
+  // request's too (or 422 for another body), as make-payment does. Only others make it a 409.
+  if (idempotency) {
+    const { stored } = await loadForBooking(db, body.customer_id, idempotency.key, Date.now());
+    if (stored) return replay(stored, idempotency.requestHash);
+  }
   throw conflictProblem(
     "Concurrent bookings for this customer kept changing its position. Retry the request.",
     1,

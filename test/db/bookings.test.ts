@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { bookLoanRequest } from "../../src/routes/loans/book-loan";
+import { backend } from "../support/backend";
+import { registerCustomer } from "../support/http";
+import { interleavedBatches } from "../support/interleaved-batches";
+import { seedLoan } from "../support/seed";
+
+/*
+ * create-loan re-decides a booking that the write-time guard refused, three attempts at most. With
+ * an Idempotency-Key, what beat its last attempt may be a copy of the same request: that copy's
+ * answer is the one to give, not a 409 saying nothing was booked.
+ */
+
+describe("a keyed booking that loses every attempt", () => {
+  it("replays a copy of itself recorded during its last attempt instead of answering 409", async () => {
+    // An EMI of ₹8,884.88 on a salary of ₹50,000 is approved; another current loan's ₹1,33,273
+    // takes the EMIs over half the salary, and the guard refuses the booking.
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    const request = {
+      body: { customer_id, loan_amount: 100_000, interest_rate: 12, tenure: 12 },
+      idempotency: { key: "copied-key", requestHash: "hash-of-copied-key" },
+      asOf: "2025-06-15",
+    };
+    const db = backend().database();
+    let blockingLoan = 0;
+    const block = async () => {
+      blockingLoan = await seedLoan({
+        customerId: customer_id,
+        amount: 1_500_000,
+        startDate: "2025-01-15",
+        endDate: "2026-01-15",
+      });
+    };
+    const unblock = () => backend().query("DELETE FROM loans WHERE id = ?", [blockingLoan]);
+    // Batches: each attempt's read, then its write. Twice a loan lands between them and goes
+    // before the next read; before the third write, a copy of the request books and stores its
+    // answer.
+    let copy: Awaited<ReturnType<typeof bookLoanRequest>> | undefined;
+    const contended = interleavedBatches(db, {
+      2: block,
+      3: unblock,
+      4: block,
+      5: unblock,
+      6: async () => {
+        copy = await bookLoanRequest(db, request);
+      },
+    });
+
+    const answer = await bookLoanRequest(contended, request);
+
+    expect(copy).toMatchObject({ status: 201, replayed: false });
+    expect(answer).toEqual({ status: 201, result: copy?.result, replayed: true });
+    const booked = await backend().query<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM loans WHERE customer_id = ?",
+      [customer_id],
+    );
+    expect(Number(booked[0]?.n)).toBe(1);
+  });
+});
