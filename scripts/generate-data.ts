@@ -4,7 +4,7 @@
  * The same seed always gives the same rows.
  */
 import { parseArgs } from "node:util";
-import { callerPath } from "./lib/command-line";
+import { callerPathOr } from "./lib/command-line";
 import { writeSyntheticWorkbooks } from "./lib/synthetic-workbooks";
 
 function count(name: string, text: string | undefined, fallback: number): number {
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const seed = count("seed", values.seed, 1);
   if (loans > 0 && customers === 0) throw new Error("--loans needs at least one customer");
   // An --out the operator names is from the folder npm was run from; the default is the project's.
-  const outDir = values.out === undefined ? ".data/" : callerPath(values.out);
+  const outDir = callerPathOr(values.out, ".data/");
   const started = Date.now();
   let currentFile = "";
   const files = await writeSyntheticWorkbooks({

@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { maskPersonalData } from "../src/lib/log";
-import { argsOrExit, callerPath } from "./lib/command-line";
+import { argsOrExit, callerPathOr } from "./lib/command-line";
 import { type IngestReport, newJobId, runIngest } from "./lib/ingest-run";
 import { WorkbookError } from "./lib/read-workbook";
 
@@ -48,8 +48,7 @@ async function main(): Promise<number> {
   }
   const jobId = newJobId();
   // The files the operator names are theirs; the defaults are the project's.
-  const reportFile =
-    values.report === undefined ? `ingest-report-${jobId}.json` : callerPath(values.report);
+  const reportFile = callerPathOr(values.report, `ingest-report-${jobId}.json`);
   // Ctrl-C ends the run like any failure, report included; a second one kills it outright.
   const interrupt = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -65,9 +64,8 @@ async function main(): Promise<number> {
     const report = await runIngest({
       url: values.url,
       token: values.token,
-      customersFile:
-        values.customers === undefined ? "data/customer_data.xlsx" : callerPath(values.customers),
-      loansFile: values.loans === undefined ? "data/loan_data.xlsx" : callerPath(values.loans),
+      customersFile: callerPathOr(values.customers, "data/customer_data.xlsx"),
+      loansFile: callerPathOr(values.loans, "data/loan_data.xlsx"),
       reportFile,
       jobId,
       signal: interrupt.signal,

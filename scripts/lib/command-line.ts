@@ -29,3 +29,8 @@ export function argsOrExit<T extends ParseArgsConfig>(
 export function callerPath(path: string): string {
   return resolve(process.env.INIT_CWD ?? ".", path);
 }
+
+/** The operator's `path` from the folder npm was run from (callerPath), else the project's default. */
+export function callerPathOr(path: string | undefined, projectDefault: string): string {
+  return path === undefined ? projectDefault : callerPath(path);
+}
