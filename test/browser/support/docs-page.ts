@@ -3,6 +3,8 @@
  * served OpenAPI document, with its script from the server itself and nothing from elsewhere, and
  * without the controls of Scalar's hosted services.
  */
+
+import type { Page } from "playwright-core";
 import { expect } from "vitest";
 import type { Session } from "./session";
 
@@ -23,13 +25,8 @@ export async function expectDocsRenderEveryOperation(
   // and the two decision-record reads.
   expect(operations).toHaveLength(9);
 
-  await page.goto(url("/docs"));
-  const sidebar = page.getByText("Register a customer", { exact: true }).first();
-  await sidebar.waitFor();
   // Scalar opens the first tag's group; the others are opened as a reader would.
-  for (const tag of ["Loans", "Servicing", "Decisions"]) {
-    await page.getByRole("button", { name: `${tag} Open Group` }).click();
-  }
+  await openDocs(page, url, ["Loans", "Servicing", "Decisions"]);
   for (const { path, summary } of operations) {
     const entry = page.getByText(summary, { exact: true }).first();
     await entry.click();
@@ -61,9 +58,7 @@ export async function sendAsIsFromDocs(
   where: { group: string; summary: string; operation: string },
 ): Promise<{ method: string; path: string; headers: Record<string, string>; status: number }> {
   const { page } = session;
-  await page.goto(url("/docs"));
-  await page.getByText("Register a customer", { exact: true }).first().waitFor();
-  await page.getByRole("button", { name: `${where.group} Open Group` }).click();
+  await openDocs(page, url, [where.group]);
   await page.getByText(where.summary, { exact: true }).first().click();
   await page.getByRole("button", { name: `Test Request (${where.operation})` }).click();
   const [method = "", path = ""] = where.operation.split(" ");
@@ -79,4 +74,17 @@ export async function sendAsIsFromDocs(
     headers: await request.allHeaders(),
     status: response?.status() ?? 0,
   };
+}
+
+/** /docs once it has rendered (its first operation listed), with these tags' groups opened. */
+async function openDocs(
+  page: Page,
+  url: (path: string) => string,
+  groups: string[],
+): Promise<void> {
+  await page.goto(url("/docs"));
+  await page.getByText("Register a customer", { exact: true }).first().waitFor();
+  for (const group of groups) {
+    await page.getByRole("button", { name: `${group} Open Group` }).click();
+  }
 }
