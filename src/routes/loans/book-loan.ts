@@ -3,11 +3,12 @@ import type { Database } from "../../db/database";
 import { IDEMPOTENCY_TTL_MS, type StoredResponse } from "../../db/idempotency";
 import type { IdempotencyRecord } from "../../db/schema";
 import { assessLoanRequest } from "../../domain/assessment";
-import type { Decision } from "../../domain/decision";
+import type { Decision, LoanRequest } from "../../domain/decision";
 import { loanEndDate } from "../../domain/loan-terms";
-import { conflictProblem, idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
+import { idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
 import { newDecisionRecord } from "../decisions/decision-record";
 import { toLoanRequest } from "../loan-request";
+import { MAX_WRITE_ATTEMPTS, retriedWrite } from "../retried-write";
 import type { LoanRequestBody } from "../shared-schemas";
 import { type CreateLoanResult, toCreateLoanResult } from "./loan-response";
 
@@ -17,9 +18,6 @@ import { type CreateLoanResult, toCreateLoanResult } from "./loan-response";
  * Every decision is recorded in the write's batch (docs/decisions.md); its id is chosen here, so
  * the response carries it before the write.
  */
-
-/** A booking refused by the write-time guard is re-decided on fresh data, a few times at most. */
-const MAX_ATTEMPTS = 3;
 
 export interface BookingRequest {
   body: LoanRequestBody;
@@ -47,85 +45,94 @@ export async function bookLoanRequest(
   db: Database,
   request: BookingRequest,
 ): Promise<BookingResult> {
-  const { body, idempotency, asOf } = request;
+  const { body, idempotency } = request;
   const loanRequest = toLoanRequest(body);
   // One id for the request: a decision the write-time guard refused is not recorded, only the
   // final one is.
   const decisionId = crypto.randomUUID();
+  // A booking the guard refused (a concurrent booking changed the position) or whose key a twin
+  // took first is decided again: the next read sees the new state, or replays the stored answer.
+  return retriedWrite({
+    attempts: MAX_WRITE_ATTEMPTS,
+    attempt: () => attemptBooking(db, request, loanRequest, decisionId),
+    replayCopy: async () => {
+      if (!idempotency) return null;
+      const { stored } = await loadForBooking(db, body.customer_id, idempotency.key, Date.now());
+      return stored ? replay(stored, idempotency.requestHash) : null;
+    },
+    conflictDetail:
+      "Concurrent bookings for this customer kept changing its position. Retry the request.",
+  });
+}
 
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const nowMs = Date.now();
-    const { customer, loans, stored } = await loadForBooking(
-      db,
-      body.customer_id,
-      idempotency?.key ?? null,
-      nowMs,
-    );
-    if (stored && idempotency) return replay(stored, idempotency.requestHash);
-    if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
-
-    const assessment = assessLoanRequest(customer, loans, loanRequest, asOf);
-    const { credit, decision } = assessment;
-    const endDate = loanEndDate(asOf, loanRequest.tenure);
-    const result = toCreateLoanResult(body, credit.score, decision, asOf, endDate, decisionId);
-    const record = newDecisionRecord({
-      decisionId,
-      customer,
-      loans,
-      request: loanRequest,
-      assessment,
-      result,
-      asOf,
-      nowMs,
-      idempotencyKey: idempotency?.key ?? null,
-    });
-    const status = decision.approved ? 201 : 200;
-    const response: StoredResponse | null = idempotency && {
-      key: idempotency.key,
-      requestHash: idempotency.requestHash,
-      status,
-      body: JSON.stringify(result),
-      expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
-    };
-
-    let outcome: WriteOutcome;
-    if (decision.approved) {
-      const loan = {
-        customerId: customer.id,
-        loanAmountPaise: loanRequest.loanAmountPaise,
-        tenure: loanRequest.tenure,
-        interestRateBp: decision.correctedInterestRateBp,
-        monthlyPaymentPaise: decision.monthlyInstalmentPaise,
-        startDate: asOf,
-        endDate,
-      };
-      outcome = await bookLoan(db, loan, record, response, nowMs);
-    } else {
-      outcome = await recordRefusal(db, record, response, nowMs);
-    }
-
-    if (outcome.kind === "booked") {
-      // Booked means approved, so toCreateLoanResult filled in the dates; the id is the new row's.
-      const booked = { ...result, loan_id: outcome.loanId } as CreateLoanResult & BookedFields;
-      return { status: 201, result: booked, replayed: false, decision };
-    }
-    if (outcome.kind === "recorded") {
-      const refused = result as CreateLoanResult & RefusedFields;
-      return { status: 200, result: refused, replayed: false, decision };
-    }
-    // guard-refused: a concurrent booking changed the position; key-taken: the twin request
-    // finished first. Either way the next read sees the new state (and replays a stored response).
-  }
-  // What beat the last attempt may be a copy of this request (same key): its answer is this
-  // request's too (or 422 for another body), as make-payment does. Only others make it a 409.
-  if (idempotency) {
-    const { stored } = await loadForBooking(db, body.customer_id, idempotency.key, Date.now());
-    if (stored) return replay(stored, idempotency.requestHash);
-  }
-  throw conflictProblem(
-    "Concurrent bookings for this customer kept changing its position. Retry the request.",
-    1,
+/** One read, decision and conditional write; null when a concurrent write got there first. */
+async function attemptBooking(
+  db: Database,
+  request: BookingRequest,
+  loanRequest: LoanRequest,
+  decisionId: string,
+): Promise<BookingResult | null> {
+  const { body, idempotency, asOf } = request;
+  const nowMs = Date.now();
+  const { customer, loans, stored } = await loadForBooking(
+    db,
+    body.customer_id,
+    idempotency?.key ?? null,
+    nowMs,
   );
+  if (stored && idempotency) return replay(stored, idempotency.requestHash);
+  if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
+
+  const assessment = assessLoanRequest(customer, loans, loanRequest, asOf);
+  const { credit, decision } = assessment;
+  const endDate = loanEndDate(asOf, loanRequest.tenure);
+  const result = toCreateLoanResult(body, credit.score, decision, asOf, endDate, decisionId);
+  const record = newDecisionRecord({
+    decisionId,
+    customer,
+    loans,
+    request: loanRequest,
+    assessment,
+    result,
+    asOf,
+    nowMs,
+    idempotencyKey: idempotency?.key ?? null,
+  });
+  const status = decision.approved ? 201 : 200;
+  const response: StoredResponse | null = idempotency && {
+    key: idempotency.key,
+    requestHash: idempotency.requestHash,
+    status,
+    body: JSON.stringify(result),
+    expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
+  };
+
+  let outcome: WriteOutcome;
+  if (decision.approved) {
+    const loan = {
+      customerId: customer.id,
+      loanAmountPaise: loanRequest.loanAmountPaise,
+      tenure: loanRequest.tenure,
+      interestRateBp: decision.correctedInterestRateBp,
+      monthlyPaymentPaise: decision.monthlyInstalmentPaise,
+      startDate: asOf,
+      endDate,
+    };
+    outcome = await bookLoan(db, loan, record, response, nowMs);
+  } else {
+    outcome = await recordRefusal(db, record, response, nowMs);
+  }
+
+  if (outcome.kind === "booked") {
+    // Booked means approved, so toCreateLoanResult filled in the dates; the id is the new row's.
+    const booked = { ...result, loan_id: outcome.loanId } as CreateLoanResult & BookedFields;
+    return { status: 201, result: booked, replayed: false, decision };
+  }
+  if (outcome.kind === "recorded") {
+    const refused = result as CreateLoanResult & RefusedFields;
+    return { status: 200, result: refused, replayed: false, decision };
+  }
+  return null; // guard-refused or key-taken
 }
 
 function replay(stored: IdempotencyRecord, requestHash: string): BookingResult {

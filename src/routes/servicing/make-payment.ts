@@ -2,7 +2,8 @@ import type { Database } from "../../db/database";
 import { IDEMPOTENCY_TTL_MS } from "../../db/idempotency";
 import { loadForPayment, recordPayment, type StoredPaymentResponse } from "../../db/payments";
 import { applyPayment } from "../../domain/payment";
-import { conflictProblem, idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
+import { idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
+import { MAX_WRITE_ATTEMPTS, retriedWrite } from "../retried-write";
 import { servicedLoanOf, servicingStateOf } from "./loan-servicing";
 import { type PaymentResult, paymentRefusalProblem, toPaymentResult } from "./servicing-response";
 
@@ -13,9 +14,6 @@ import { type PaymentResult, paymentRefusalProblem, toPaymentResult } from "./se
  * new state. One with a key is decided again on the new state (a few times at most): a copy of it
  * may still be in flight, and a 409 here while that copy is recorded gave one key two answers.
  */
-
-/** Attempts of a keyed payment that keeps losing the race, as create-loan re-decides a booking. */
-const MAX_KEYED_ATTEMPTS = 3;
 
 export interface PaymentRequest {
   customerId: number;
@@ -35,31 +33,20 @@ export async function makePaymentRequest(
   db: Database,
   request: PaymentRequest,
 ): Promise<PaymentOutcome> {
-  const attempts = request.idempotency ? MAX_KEYED_ATTEMPTS : 1;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const outcome = await attemptPayment(db, request);
-    if (outcome) return outcome;
-    // Lost the race: the next attempt's read replays a copy of this request (same key) that
-    // was recorded meanwhile, or decides again on the loan as it now is.
-  }
-  // What moved the loan last may still be a copy of this request: replay it (or 422 for another
-  // body), as create-loan does. Only payments under other keys, or none, make it a conflict.
-  const { idempotency } = request;
-  if (idempotency) {
-    const { customerId, loanId } = request;
-    const { stored: twin } = await loadForPayment(
-      db,
-      customerId,
-      loanId,
-      idempotency.key,
-      Date.now(),
-    );
-    if (twin) return replay(twin, idempotency.requestHash);
-  }
-  throw conflictProblem(
-    "Another payment on this loan was recorded at the same time, so this one was not. Retry it: it applies to the loan as it is now.",
-    1,
-  );
+  const { customerId, loanId, idempotency } = request;
+  return retriedWrite({
+    attempts: idempotency ? MAX_WRITE_ATTEMPTS : 1,
+    attempt: () => attemptPayment(db, request),
+    // What moved the loan last may be a copy of this request: its answer is this one's (or 422
+    // for another body). Only payments under other keys, or none, make it a conflict.
+    replayCopy: async () => {
+      if (!idempotency) return null;
+      const { stored } = await loadForPayment(db, customerId, loanId, idempotency.key, Date.now());
+      return stored ? replay(stored, idempotency.requestHash) : null;
+    },
+    conflictDetail:
+      "Another payment on this loan was recorded at the same time, so this one was not. Retry it: it applies to the loan as it is now.",
+  });
 }
 
 /** One read, decision and conditional write; null when another payment moved the loan first. */
