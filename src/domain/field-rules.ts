@@ -1,5 +1,5 @@
 import { canAddMonths } from "./dates";
-import { monthlyInstalmentPaise } from "./loan-terms";
+import { monthlyInstalmentPaise, TENURE_MONTHS } from "./loan-terms";
 import { hasAtMostTwoDecimals, percentToBasisPoints, rupeesToPaise } from "./money";
 
 /*
@@ -22,9 +22,9 @@ export const MAX_LOAN_AMOUNT = 1_000_000_000;
  */
 export const MAX_RECORDED_AMOUNT = 1_000_000_000_000;
 export const INTEREST_RATE = { min: 0, max: 100 } as const;
-export const TENURE_MONTHS = { min: 1, max: 600 } as const;
 
-export { hasAtMostTwoDecimals };
+// Defined beside the instalment's arithmetic, which is exact up to its maximum.
+export { hasAtMostTwoDecimals, TENURE_MONTHS };
 
 /** A loan's terms as a request or a workbook row gives them: rupees, percent, months. */
 export interface LoanTermsInput {

@@ -1,6 +1,8 @@
 import { addMonths } from "./dates";
-import { TENURE_MONTHS } from "./field-rules";
 import { divideRoundHalfUp } from "./money";
+
+/** A loan's tenure in months, wherever it is given (field-rules.ts lists it with the others). */
+export const TENURE_MONTHS = { min: 1, max: 600 } as const;
 
 /**
  * Monthly instalment in paise, by standard amortisation with monthly compounding:

@@ -43,8 +43,12 @@
  * 2026-12.16: no decision changes; today's date is read by the app, not the calendar (dates.ts
  * had a todayUtc reading the clock, which the decisions never called), and loan-terms.ts loses a
  * repaymentsLeft only its test called (the API's comes from the servicing state).
+ * 2026-12.17: no changes in behaviour; the tenure's bounds moved to loan-terms.ts, beside the
+ * instalment arithmetic that is exact within them (loan-terms.ts and field-rules.ts imported each
+ * other), which leaves field-rules.ts, the checks of a request's or a row's fields, outside the
+ * model.
  */
-export const MODEL_VERSION = "2026-12.16";
+export const MODEL_VERSION = "2026-12.17";
 
 /**
  * The files (in src/domain/) whose text is the model: the score, the decision, their arithmetic
@@ -59,7 +63,6 @@ export const MODEL_RULES_FILES = [
   "money.ts",
   "servicing.ts",
   "amortisation.ts",
-  "field-rules.ts",
   "principal-reasons.ts",
 ] as const;
 
@@ -68,4 +71,4 @@ export const MODEL_RULES_FILES = [
  * the order above.
  */
 export const MODEL_RULES_SHA256 =
-  "6448cf3814cb47b90f53c194458862fe7f65a4250381daec2c5eec698f3cc5b8";
+  "d55506b1ec889b14269d112a6553fa0146ce517fceca1c18464f8d2acb57a6f1";
