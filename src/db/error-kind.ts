@@ -1,5 +1,7 @@
-import type { DatabaseErrorKind } from "../lib/telemetry";
 import { isStorageFullError, isTransientDatabaseError } from "./errors";
+
+/** The database errors the metrics count apart. */
+export type DatabaseErrorKind = "busy" | "full" | "constraint" | "other";
 
 /** SQLite's constraint errors, as D1 and both libSQL drivers pass them through. */
 const CONSTRAINT = /constraint failed|SQLITE_CONSTRAINT/i;

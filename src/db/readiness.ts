@@ -1,12 +1,17 @@
 import { sql } from "drizzle-orm";
-import type { FieldError } from "../lib/problem";
 import type { Database } from "./database";
 import { isMissingSchemaError } from "./errors";
 import { EXPECTED_MIGRATIONS, unknownMigrations } from "./migration-names";
 
+/** What keeps the database from being ready; /readyz lists them as its problem's errors. */
+interface ReadinessProblem {
+  field: "database" | "migrations";
+  message: string;
+}
+
 export type Readiness =
   | { ready: true; migrations: number }
-  | { ready: false; problems: FieldError[] };
+  | { ready: false; problems: ReadinessProblem[] };
 
 /**
  * Ready when the database answers and `d1_migrations` (wrangler's table, which the Node migrator
@@ -43,7 +48,7 @@ export async function checkReadiness(
   }
   const missing = expected.filter((name) => !applied.has(name));
   const unknown = unknownMigrations(applied, expected);
-  const problems: FieldError[] = [];
+  const problems: ReadinessProblem[] = [];
   if (missing.length > 0) {
     problems.push({ field: "migrations", message: `not applied: ${missing.join(", ")}` });
   }

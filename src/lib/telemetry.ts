@@ -1,3 +1,4 @@
+import type { DatabaseErrorKind } from "../db/error-kind";
 import type { Decision, RefusalCode } from "../domain/decision";
 
 /*
@@ -40,8 +41,6 @@ export interface IngestEvent {
   /** Rows of a chunk that gave up and went to the dead-letter queue. */
   dead: number;
 }
-
-export type DatabaseErrorKind = "busy" | "full" | "constraint" | "other";
 
 export interface Telemetry {
   recordRequest(event: RequestEvent): void;
