@@ -220,3 +220,33 @@ describe("Content-Encoding", () => {
     expect(response.status).toBe(201);
   });
 });
+
+describe("amounts with more digits than a JSON number keeps", () => {
+  // docs/api.md#numbers: the 2-decimal rule sees the parsed 64-bit float, as every JSON parser in
+  // JavaScript gives it; digits past its precision are gone before the rule runs.
+  const loanBody = (customerId: number, amount: string) =>
+    `{"customer_id":${customerId},"loan_amount":${amount},"interest_rate":14,"tenure":12}`;
+
+  it("refuses a third decimal the float still holds, naming loan_amount", async () => {
+    const { customer_id } = await registerCustomer();
+    const body = await expectProblem(
+      await call("/create-loan", { rawBody: loanBody(customer_id, "8884.881") }),
+      400,
+      "loan_amount",
+    );
+    expect(body.errors).toContainEqual({
+      field: "loan_amount",
+      message: "must have at most 2 decimal places",
+    });
+  });
+
+  it("books digits past the float's precision as the float reads them", async () => {
+    const { customer_id } = await registerCustomer();
+    const booked = await callJson("/create-loan", {
+      rawBody: loanBody(customer_id, "8884.880000000000001"),
+    });
+    expect(booked.status).toBe(201);
+    const loan = await callJson(`/view-loan/${booked.body.loan_id}`);
+    expect(loan.body.loan_amount).toBe(8884.88);
+  });
+});
