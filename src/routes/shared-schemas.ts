@@ -203,6 +203,12 @@ export const problemResponses = {
   413: problemContent("Request body over 64 KB"),
   415: problemContent(
     "Request body is not JSON, or is sent with a Content-Encoding other than identity",
+    {
+      "Accept-Encoding": z.literal("identity").optional().openapi({
+        description:
+          "On a Content-Encoding refusal only: the one coding the server takes (send the body uncompressed)",
+      }),
+    },
   ),
   417: problemContent(
     "Node server only: an `Expect` header other than 100-continue (expectation-failed); the connection is closed",
