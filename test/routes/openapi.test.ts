@@ -397,6 +397,41 @@ describe("generated API documentation", () => {
     expect(exposed.sort()).toEqual([...declared].sort());
   });
 
+  // A generator makes a type of each inline enum and object where it stands: the loan status was
+  // four enums (LoanDetailStatus, LoanSummaryStatus, PaymentResultStatus, StatementStatus).
+  it("names each value set and nested object once, so that a generated client has one type each", async () => {
+    const { body: document } = await callJson<OpenApiDocument>("/openapi.json");
+    type Schema = {
+      $ref?: string;
+      enum?: unknown[];
+      properties?: Record<string, Schema>;
+      items?: Schema;
+      allOf?: Schema[];
+    };
+    const enums = new Map<string, string[]>();
+    const inlineObjects: string[] = [];
+    const walk = (schema: Schema, where: string, top: boolean) => {
+      if (schema.$ref) return;
+      if (schema.enum && schema.enum.length > 1 && !top) {
+        const values = JSON.stringify([...schema.enum].sort());
+        enums.set(values, [...(enums.get(values) ?? []), where]);
+      }
+      if (schema.properties && !top) inlineObjects.push(where);
+      for (const [name, property] of Object.entries(schema.properties ?? {})) {
+        walk(property, `${where}.${name}`, false);
+      }
+      if (schema.items) walk(schema.items, `${where}[]`, false);
+      for (const part of schema.allOf ?? []) walk(part, where, top);
+    };
+    for (const [name, schema] of Object.entries(document.components.schemas)) {
+      walk(schema as Schema, name, true);
+    }
+    expect(inlineObjects).toEqual([]);
+    const repeated = [...enums.values()].filter((places) => places.length > 1);
+    expect(repeated).toEqual([]);
+    expect(document.components.schemas).toHaveProperty("LoanStatus");
+  });
+
   it("serves the interactive reference at /docs", async () => {
     const response = await call("/docs");
     expect(response.status).toBe(200);
