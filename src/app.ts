@@ -10,7 +10,7 @@ import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
 import { onError, onNotFound } from "./lib/error-handler";
 import { log } from "./lib/log";
-import { declareCommonHeaders } from "./lib/openapi-headers";
+import { declareCommonHeaders, declaredResponseHeaders } from "./lib/openapi-headers";
 import { payloadTooLargeProblem, problemResponse, settingsProblem } from "./lib/problem";
 import { requestDatabase } from "./lib/read-consistency";
 import { type EdgeOf, noEdge } from "./lib/request-edge";
@@ -121,7 +121,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
     c.set("asOf", config.asOfDate ?? new Date().toISOString().slice(0, 10));
     await next();
   });
-  app.use(configurableCors());
+  app.use(configurableCors(declaredResponseHeaders(document)));
   app.use(
     methodNotAllowed({
       app,

@@ -82,3 +82,21 @@ export function declareCommonHeaders<D extends object>(document: D): D {
   }
   return document;
 }
+
+/**
+ * Every response header the document declares, each once: what CORS exposes, so that a browser on
+ * an allowed origin reads each header a client generated from the document expects.
+ */
+export function declaredResponseHeaders(document: object): string[] {
+  const names = new Map<string, string>();
+  for (const operations of Object.values((document as Document).paths ?? {})) {
+    for (const operation of Object.values(operations)) {
+      for (const response of Object.values(operation.responses ?? {})) {
+        for (const name of Object.keys(response.headers ?? {})) {
+          if (!names.has(name.toLowerCase())) names.set(name.toLowerCase(), name);
+        }
+      }
+    }
+  }
+  return [...names.values()];
+}

@@ -129,6 +129,20 @@ export const reasonSchema = z
   })
   .openapi("RefusalReason");
 
+/*
+ * A value set or nested object that more than one schema returns is a named schema of its own, so
+ * that a generated client has one type for it (it made LoanDetailStatus, LoanSummaryStatus, ...).
+ */
+
+/** A loan's state, wherever a loan is returned. */
+export const loanStatusSchema = z
+  .enum(["active", "closed"])
+  .openapi("LoanStatus", { description: "closed once repaid in full" });
+
+const fieldErrorSchema = z
+  .object({ field: z.string(), message: z.string() })
+  .openapi("FieldError", { description: "One bad field (or header, or the body) and why" });
+
 export const problemSchema = z
   .object({
     type: z.string().openapi({ example: "/problems/validation-error" }),
@@ -137,7 +151,7 @@ export const problemSchema = z
     detail: z.string(),
     instance: z.string(),
     request_id: z.string(),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })),
+    errors: z.array(fieldErrorSchema),
   })
   .openapi("Problem");
 
@@ -203,6 +217,12 @@ export const problemResponses = {
   413: problemContent("Request body over 64 KB"),
   415: problemContent(
     "Request body is not JSON, or is sent with a Content-Encoding other than identity",
+    {
+      "Accept-Encoding": z.literal("identity").optional().openapi({
+        description:
+          "On a Content-Encoding refusal only: the one coding the server takes (send the body uncompressed)",
+      }),
+    },
   ),
   417: problemContent(
     "Node server only: an `Expect` header other than 100-continue (expectation-failed); the connection is closed",

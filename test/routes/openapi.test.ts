@@ -341,16 +341,23 @@ describe("generated API documentation", () => {
       ["/view-loan/{loan_id}", "get", await call("/view-loan/99999999")],
       ["/view-loan/{loan_id}", "get", await call("/view-loan/1", { env: apiKeys })],
       ["/register", "post", await call("/register", { env: limited, body: {} })],
+      [
+        "/check-eligibility",
+        "post",
+        await call("/check-eligibility", { body: {}, headers: { "Content-Encoding": "gzip" } }),
+      ],
     ];
     expect(answers.map(([, , response]) => response.status)).toEqual([
-      201, 201, 405, 404, 401, 429,
+      201, 201, 405, 404, 401, 429, 415,
     ]);
+    // Accept-Encoding: the 415 of a compressed body says which coding to send instead.
     const tracked = [
       "X-Request-Id",
       "Idempotent-Replayed",
       "Retry-After",
       "Allow",
       "WWW-Authenticate",
+      "Accept-Encoding",
     ];
     for (const [path, method, response] of answers) {
       const declared = document.paths[path]?.[method]?.responses[String(response.status)] as {
@@ -364,6 +371,65 @@ describe("generated API documentation", () => {
         if (header.required) expect(response.headers.has(name), `${where} ${name}`).toBe(true);
       }
     }
+  });
+
+  // A browser on another origin reads only the headers CORS exposes: Allow (405) and
+  // WWW-Authenticate (401) were declared, required, and read as null there.
+  it("exposes to an allowed origin every response header the document declares", async () => {
+    const { body: document } = await callJson<OpenApiDocument>("/openapi.json");
+    const declared = new Set<string>();
+    for (const operations of Object.values(document.paths)) {
+      for (const operation of Object.values(operations)) {
+        for (const response of Object.values(operation.responses)) {
+          const { headers = {} } = response as { headers?: Record<string, unknown> };
+          for (const name of Object.keys(headers)) declared.add(name.toLowerCase());
+        }
+      }
+    }
+    expect([...declared]).toEqual(expect.arrayContaining(["allow", "www-authenticate"]));
+    const response = await call("/view-loans/1", {
+      env: { CORS_ORIGINS: "https://lender.example" },
+      headers: { Origin: "https://lender.example" },
+    });
+    const exposed = (response.headers.get("access-control-expose-headers") ?? "")
+      .split(",")
+      .map((name) => name.trim().toLowerCase());
+    expect(exposed.sort()).toEqual([...declared].sort());
+  });
+
+  // A generator makes a type of each inline enum and object where it stands: the loan status was
+  // four enums (LoanDetailStatus, LoanSummaryStatus, PaymentResultStatus, StatementStatus).
+  it("names each value set and nested object once, so that a generated client has one type each", async () => {
+    const { body: document } = await callJson<OpenApiDocument>("/openapi.json");
+    type Schema = {
+      $ref?: string;
+      enum?: unknown[];
+      properties?: Record<string, Schema>;
+      items?: Schema;
+      allOf?: Schema[];
+    };
+    const enums = new Map<string, string[]>();
+    const inlineObjects: string[] = [];
+    const walk = (schema: Schema, where: string, top: boolean) => {
+      if (schema.$ref) return;
+      if (schema.enum && schema.enum.length > 1 && !top) {
+        const values = JSON.stringify([...schema.enum].sort());
+        enums.set(values, [...(enums.get(values) ?? []), where]);
+      }
+      if (schema.properties && !top) inlineObjects.push(where);
+      for (const [name, property] of Object.entries(schema.properties ?? {})) {
+        walk(property, `${where}.${name}`, false);
+      }
+      if (schema.items) walk(schema.items, `${where}[]`, false);
+      for (const part of schema.allOf ?? []) walk(part, where, top);
+    };
+    for (const [name, schema] of Object.entries(document.components.schemas)) {
+      walk(schema as Schema, name, true);
+    }
+    expect(inlineObjects).toEqual([]);
+    const repeated = [...enums.values()].filter((places) => places.length > 1);
+    expect(repeated).toEqual([]);
+    expect(document.components.schemas).toHaveProperty("LoanStatus");
   });
 
   it("serves the interactive reference at /docs", async () => {

@@ -85,7 +85,9 @@ export const decisionRecordSchema = z
         approved_limit: amountSchema,
         loans: z.array(decisionInputLoanSchema),
       })
-      .openapi({ description: "What the decision read: the customer's salary, limit and loans" }),
+      .openapi("DecisionInputs", {
+        description: "What the decision read: the customer's salary, limit and loans",
+      }),
   })
   .openapi("DecisionRecord");
 

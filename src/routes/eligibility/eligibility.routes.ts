@@ -10,15 +10,19 @@ import {
   reasonSchema,
 } from "../shared-schemas";
 
+const scoreComponentNameSchema = z
+  .enum([
+    "on_time_repayment",
+    "loan_history",
+    "current_year_activity",
+    "approved_volume",
+    "current_loans_over_limit",
+  ])
+  .openapi("ScoreComponentName");
+
 export const scoreComponentSchema = z
   .object({
-    component: z.enum([
-      "on_time_repayment",
-      "loan_history",
-      "current_year_activity",
-      "approved_volume",
-      "current_loans_over_limit",
-    ]),
+    component: scoreComponentNameSchema,
     points: z.number().int(),
     max_points: z.number().int(),
     detail: z.string(),

@@ -6,6 +6,7 @@ import {
   isoDateSchema,
   jsonContent,
   loanRequestBody,
+  loanStatusSchema,
   pathIdSchema,
   problemContent,
   problemResponses,
@@ -125,7 +126,7 @@ const loanFields = {
   start_date: isoDateSchema,
   end_date: isoDateSchema,
   is_current: z.boolean(),
-  status: z.enum(["active", "closed"]).openapi({ description: "closed once repaid in full" }),
+  status: loanStatusSchema,
   closed_on: isoDateSchema.nullable(),
 };
 

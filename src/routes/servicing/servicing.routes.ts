@@ -7,6 +7,7 @@ import {
   isoDateSchema,
   jsonBody,
   jsonContent,
+  loanStatusSchema,
   moneySchema,
   pathIdSchema,
   problemContent,
@@ -24,8 +25,6 @@ const loanPathSchema = z.object({
   customer_id: pathIdSchema.openapi({ param: { name: "customer_id", in: "path" }, example: "7" }),
   loan_id: pathIdSchema.openapi({ param: { name: "loan_id", in: "path" }, example: "4160" }),
 });
-
-const statusSchema = z.enum(["active", "closed"]);
 
 const paymentRequestSchema = z
   .object({
@@ -56,7 +55,7 @@ export const paymentResultSchema = z
         "Whether the EMI was recomputed: the amount differed from the instalment due and the loan stays open",
     }),
     repayments_left: z.number().int(),
-    status: statusSchema,
+    status: loanStatusSchema,
     closed_on: isoDateSchema.nullable(),
     next_due_date: isoDateSchema.nullable(),
   })
@@ -171,7 +170,7 @@ export const statementSchema = z
     monthly_installment: amountSchema,
     repayments_left: z.number().int(),
     emis_paid_on_time: z.number().int(),
-    status: statusSchema,
+    status: loanStatusSchema,
     closed_on: isoDateSchema.nullable(),
     start_date: isoDateSchema,
     end_date: isoDateSchema,
