@@ -16,6 +16,7 @@ import { buildRow, type CellProblem, type RowOf } from "./build-row";
 import { type DateSystem, isBlankCell, isoDateCell, unwrapCell } from "./cells";
 import { DuplicateCustomerIdMarker } from "./duplicate-customer-ids";
 import { DuplicateLoanIdMarker, type RemappedLoan } from "./duplicate-loan-ids";
+import { FormulaResults } from "./formula-results";
 import { type HeaderCell, type IngestField, type MappedColumn, mapHeaders } from "./headers";
 import { IsoDateCells } from "./iso-date-cells";
 import { RepeatedRow } from "./repeated-row";
@@ -103,10 +104,6 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<Buffer | string
 function rowValues(row: ExcelJS.Row): unknown[] {
   const values: unknown = row.values;
   return Array.isArray(values) ? values : Object.values(values ?? {});
-}
-
-function isBlankRow(row: ExcelJS.Row): boolean {
-  return rowValues(row).every(isBlankCell);
 }
 
 function headerCells(row: ExcelJS.Row): HeaderCell[] {
@@ -212,16 +209,20 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
       const system: DateSystem = {
         date1904: date1904 ?? workbook.properties?.model?.date1904 === true,
       };
-      // exceljs reads `iterator` once it is iterated: the date cells are rewritten before then.
+      // exceljs reads `iterator` once it is iterated: the date cells are rewritten before then,
+      // and the formula results it would drop noted.
       const source = worksheet.iterator;
       const dateCells = new IsoDateCells();
-      if (isAsyncIterable(source)) worksheet.iterator = dateCells.rewrite(source);
+      const formulaResults = new FormulaResults();
+      if (isAsyncIterable(source)) {
+        worksheet.iterator = formulaResults.observe(dateCells.rewrite(source));
+      }
       let readToTheEnd = false;
       try {
         yield* this.#readWorksheet(
           input.guard(worksheet),
           system,
-          dateCells,
+          { dateCells, formulaResults },
           describeSheet(firstSheet),
         );
         readToTheEnd = true;
@@ -236,13 +237,14 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   async *#readWorksheet(
     worksheet: AsyncIterable<ExcelJS.Row>,
     system: DateSystem,
-    dateCells: IsoDateCells,
+    { dateCells, formulaResults }: { dateCells: IsoDateCells; formulaResults: FormulaResults },
     sheet: string,
   ): AsyncGenerator<R> {
     let columns: MappedColumn<IngestField>[] | undefined;
     for await (const row of worksheet) {
       const dateColumns = dateCells.takeRow(row.number);
-      if (isBlankRow(row)) {
+      const values = formulaResults.restore(row.number, rowValues(row));
+      if (values.every(isBlankCell)) {
         if (columns) this.blankRowsSkipped++;
         continue;
       }
@@ -257,7 +259,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         {
           row: row.number,
           cell: (column) => {
-            const value = row.getCell(column).value;
+            const value = values[column] ?? null;
             return dateColumns?.includes(column) ? isoDateCell(value) : value;
           },
         },
