@@ -42,6 +42,12 @@ export interface RowRejection {
   problems: CellProblem[];
 }
 
+/** A worksheet after the first that holds this kind's columns and rows under them. */
+export interface SheetNotRead {
+  name: string;
+  rows: number;
+}
+
 export interface ReadOptions {
   /** Called for each rejected row as it is found, e.g. to print it. */
   onRejection?: (rejection: RowRejection) => void;
@@ -137,6 +143,11 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   rowsRead = 0;
   blankRowsSkipped = 0;
   rejectedCount = 0;
+  /**
+   * Worksheets after the first with this kind's columns and rows under them: not ingested, and
+   * said so, since the run would otherwise report every row landed.
+   */
+  readonly sheetsNotRead: SheetNotRead[] = [];
   readonly rejected: RowRejection[] = [];
   readonly #duplicateLoanIds = new DuplicateLoanIdMarker();
   /** Set while a customers file is read, and dropped after: the loans' read is the run's peak. */
@@ -200,9 +211,8 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
       if (found || !isFirst) {
         // Other sheets are read through and dropped: stopping early would leave exceljs's
         // temporary copy of the sheet behind until the process exits.
-        for await (const _row of input.guard(worksheet)) {
-          // draining
-        }
+        const rows = await this.#rowsUnderHeader(input.guard(worksheet));
+        if (rows > 0) this.sheetsNotRead.push({ name: worksheet.name ?? "", rows });
         continue;
       }
       found = true;
@@ -277,6 +287,18 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         `${sheet} is empty (no header row): only the first worksheet is read, so delete the empty sheet or move the data into it`,
       );
     }
+  }
+
+  /** Non-blank rows under a header with this kind's columns; 0 for a sheet without one. */
+  async #rowsUnderHeader(worksheet: AsyncIterable<ExcelJS.Row>): Promise<number> {
+    let hasColumns: boolean | null = null;
+    let rows = 0;
+    for await (const row of worksheet) {
+      if (rowValues(row).every(isBlankCell)) continue;
+      if (hasColumns === null) hasColumns = mapHeaders(this.kind, headerCells(row)).ok;
+      else if (hasColumns) rows++;
+    }
+    return rows;
   }
 
   #mapHeader(row: ExcelJS.Row, sheet: string): MappedColumn<IngestField>[] {
