@@ -97,6 +97,19 @@ function remappedLines(remapped: IngestReport["remapped_loans"]): string[] {
   ];
 }
 
+/**
+ * Another worksheet with the file's columns and rows under them: only the first is read, and the
+ * run would otherwise say every row landed while those rows were never sent.
+ */
+function sheetsNotReadLines(report: IngestReport): string[] {
+  return [report.customers, report.loans].flatMap((file) =>
+    (file.sheets_not_read ?? []).map(
+      (sheet) =>
+        `  not read: ${file.file} worksheet "${sheet.name}" has the same columns and ${sheet.rows} row${sheet.rows === 1 ? "" : "s"} under them; only the first worksheet is ingested: move those rows into it`,
+    ),
+  );
+}
+
 export function printSummary(report: IngestReport, reportFile: string): void {
   const line = (name: string, s: IngestReport["customers"]) =>
     `  ${name.padEnd(10)} read ${s.rows_read}, landed ${s.landed}, rejected ${s.rejected}, dead ${s.dead}   (${s.file})`;
@@ -105,6 +118,7 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       `ingest ${report.job_id} → ${report.url}`,
       line("customers", report.customers),
       line("loans", report.loans),
+      ...sheetsNotReadLines(report),
       ...remappedLines(report.remapped_loans),
       ...report.rejected_rows.slice(0, 20).map((r) =>
         // A reason can quote the cell ("got text \"+91 98765 43210\""): masked as in the server's logs.
@@ -119,7 +133,9 @@ export function printSummary(report: IngestReport, reportFile: string): void {
         (c) => `  dead chunk ${c.seq} (${c.kind}, ${c.rows} rows): ${c.reason ?? "gave up"}`,
       ),
       `  time ${(report.duration_ms / 1000).toFixed(1)} s; report ${reportFile}`,
-      report.complete ? "  every row landed" : "  NOT every row landed: see the report",
+      report.complete
+        ? `  every row landed${sheetsNotReadLines(report).length > 0 ? ' (of the first worksheets: see "not read" above)' : ""}`
+        : "  NOT every row landed: see the report",
     ].join("\n"),
   );
 }

@@ -7,7 +7,7 @@ import { CustomerBuckets } from "./customer-buckets";
 import type { RemappedLoan } from "./duplicate-loan-ids";
 import { IngestClient, sleep } from "./ingest-client";
 import { Progress } from "./ingest-progress";
-import { type RowRejection, readRows, type WorkbookRows } from "./read-workbook";
+import { type RowRejection, readRows, type SheetNotRead, type WorkbookRows } from "./read-workbook";
 import { SendWindow } from "./send-window";
 
 /*
@@ -80,6 +80,8 @@ interface FileSummary {
   sent: number;
   landed: number;
   dead: number;
+  /** Worksheets after the first that hold this file's columns and rows: not ingested. */
+  sheets_not_read?: SheetNotRead[];
 }
 
 /** A job id that sorts by start time: `ingest-<UTC timestamp>-<random>`. */
@@ -336,6 +338,7 @@ function buildReport({
     sent: progress.sentRows[kind],
     landed: job[kind].landed,
     dead: job[kind].dead,
+    ...(rows.sheetsNotRead.length > 0 ? { sheets_not_read: [...rows.sheetsNotRead] } : {}),
   });
   const report: Omit<IngestReport, "complete"> = {
     job_id: jobId,

@@ -13,10 +13,23 @@ const DATE_TYPE = /(\st\s*=\s*)(["'])d\2/;
 const CELL_REFERENCE = /\sr\s*=\s*["']([A-Za-z]+)(\d+)["']/;
 
 /** The 1-based number of a column's letters: A → 1, Z → 26, AA → 27. */
-function columnNumber(letters: string): number {
+export function columnNumber(letters: string): number {
   let column = 0;
   for (const letter of letters.toUpperCase()) column = column * 26 + letter.charCodeAt(0) - 64;
   return column;
+}
+
+/**
+ * What was noted for row `row`, if anything; forgets it and every earlier row's. Rows are noted in
+ * the order exceljs reads them, so the map's first entries are the earliest.
+ */
+export function takeNotedRow<T>(byRow: Map<number, T>, row: number): T | undefined {
+  for (const [noted, value] of byRow) {
+    if (noted > row) return undefined;
+    byRow.delete(noted);
+    if (noted === row) return value;
+  }
+  return undefined;
 }
 
 /** One worksheet's ISO date cells: rewrite its XML once, then take each row's as it is read. */
@@ -46,12 +59,7 @@ export class IsoDateCells {
 
   /** The columns of row `row`'s date cells, if it has any; forgets them and any earlier row's. */
   takeRow(row: number): readonly number[] | undefined {
-    for (const [noted, columns] of this.#columnsByRow) {
-      if (noted > row) return undefined;
-      this.#columnsByRow.delete(noted);
-      if (noted === row) return columns;
-    }
-    return undefined;
+    return takeNotedRow(this.#columnsByRow, row);
   }
 
   #rewriteDateCells(xml: string): string {

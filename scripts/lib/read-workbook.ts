@@ -16,6 +16,7 @@ import { buildRow, type CellProblem, type RowOf } from "./build-row";
 import { type DateSystem, isBlankCell, isoDateCell, unwrapCell } from "./cells";
 import { DuplicateCustomerIdMarker } from "./duplicate-customer-ids";
 import { DuplicateLoanIdMarker, type RemappedLoan } from "./duplicate-loan-ids";
+import { FormulaResults } from "./formula-results";
 import { type HeaderCell, type IngestField, type MappedColumn, mapHeaders } from "./headers";
 import { IsoDateCells } from "./iso-date-cells";
 import { RepeatedRow } from "./repeated-row";
@@ -39,6 +40,12 @@ export interface RowRejection {
   reason: string;
   /** Every problem found in the row, in column order (the first is `column`/`reason`). */
   problems: CellProblem[];
+}
+
+/** A worksheet after the first that holds this kind's columns and rows under them. */
+export interface SheetNotRead {
+  name: string;
+  rows: number;
 }
 
 export interface ReadOptions {
@@ -105,10 +112,6 @@ function rowValues(row: ExcelJS.Row): unknown[] {
   return Array.isArray(values) ? values : Object.values(values ?? {});
 }
 
-function isBlankRow(row: ExcelJS.Row): boolean {
-  return rowValues(row).every(isBlankCell);
-}
-
 function headerCells(row: ExcelJS.Row): HeaderCell[] {
   const cells: HeaderCell[] = [];
   rowValues(row).forEach((raw, column) => {
@@ -140,6 +143,11 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   rowsRead = 0;
   blankRowsSkipped = 0;
   rejectedCount = 0;
+  /**
+   * Worksheets after the first with this kind's columns and rows under them: not ingested, and
+   * said so, since the run would otherwise report every row landed.
+   */
+  readonly sheetsNotRead: SheetNotRead[] = [];
   readonly rejected: RowRejection[] = [];
   readonly #duplicateLoanIds = new DuplicateLoanIdMarker();
   /** Set while a customers file is read, and dropped after: the loans' read is the run's peak. */
@@ -203,25 +211,28 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
       if (found || !isFirst) {
         // Other sheets are read through and dropped: stopping early would leave exceljs's
         // temporary copy of the sheet behind until the process exits.
-        for await (const _row of input.guard(worksheet)) {
-          // draining
-        }
+        const rows = await this.#rowsUnderHeader(input.guard(worksheet));
+        if (rows > 0) this.sheetsNotRead.push({ name: worksheet.name ?? "", rows });
         continue;
       }
       found = true;
       const system: DateSystem = {
         date1904: date1904 ?? workbook.properties?.model?.date1904 === true,
       };
-      // exceljs reads `iterator` once it is iterated: the date cells are rewritten before then.
+      // exceljs reads `iterator` once it is iterated: the date cells are rewritten before then,
+      // and the formula results it would drop noted.
       const source = worksheet.iterator;
       const dateCells = new IsoDateCells();
-      if (isAsyncIterable(source)) worksheet.iterator = dateCells.rewrite(source);
+      const formulaResults = new FormulaResults();
+      if (isAsyncIterable(source)) {
+        worksheet.iterator = formulaResults.observe(dateCells.rewrite(source));
+      }
       let readToTheEnd = false;
       try {
         yield* this.#readWorksheet(
           input.guard(worksheet),
           system,
-          dateCells,
+          { dateCells, formulaResults },
           describeSheet(firstSheet),
         );
         readToTheEnd = true;
@@ -236,13 +247,14 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   async *#readWorksheet(
     worksheet: AsyncIterable<ExcelJS.Row>,
     system: DateSystem,
-    dateCells: IsoDateCells,
+    { dateCells, formulaResults }: { dateCells: IsoDateCells; formulaResults: FormulaResults },
     sheet: string,
   ): AsyncGenerator<R> {
     let columns: MappedColumn<IngestField>[] | undefined;
     for await (const row of worksheet) {
       const dateColumns = dateCells.takeRow(row.number);
-      if (isBlankRow(row)) {
+      const values = formulaResults.restore(row.number, rowValues(row));
+      if (values.every(isBlankCell)) {
         if (columns) this.blankRowsSkipped++;
         continue;
       }
@@ -257,7 +269,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         {
           row: row.number,
           cell: (column) => {
-            const value = row.getCell(column).value;
+            const value = values[column] ?? null;
             return dateColumns?.includes(column) ? isoDateCell(value) : value;
           },
         },
@@ -275,6 +287,18 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         `${sheet} is empty (no header row): only the first worksheet is read, so delete the empty sheet or move the data into it`,
       );
     }
+  }
+
+  /** Non-blank rows under a header with this kind's columns; 0 for a sheet without one. */
+  async #rowsUnderHeader(worksheet: AsyncIterable<ExcelJS.Row>): Promise<number> {
+    let hasColumns: boolean | null = null;
+    let rows = 0;
+    for await (const row of worksheet) {
+      if (rowValues(row).every(isBlankCell)) continue;
+      if (hasColumns === null) hasColumns = mapHeaders(this.kind, headerCells(row)).ok;
+      else if (hasColumns) rows++;
+    }
+    return rows;
   }
 
   #mapHeader(row: ExcelJS.Row, sheet: string): MappedColumn<IngestField>[] {

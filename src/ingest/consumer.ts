@@ -218,6 +218,7 @@ async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<L
   const rejections = [
     ...delivery.invalid,
     ...plan.repeated,
+    ...plan.paidLoanChanged,
     ...plan.unknownCustomer.map(unknownCustomer),
   ];
   const wrote = await writeLanding(db, [

@@ -1,3 +1,4 @@
+import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
 import type { Rejection } from "./plan-customers";
 import type { LoanRow } from "./rows";
 
@@ -14,12 +15,24 @@ import type { LoanRow } from "./rows";
  * retries the chunk for them, and on its last delivery rejects them alone.
  * A later row with the Loan ID and customer of an earlier row of the chunk is refused, as the
  * script refuses it: on the natural key it would overwrite that loan while both counted as landed.
+ * A row that would change the terms of a stored loan that has taken API payments is refused too:
+ * the upsert keeps such a loan as it is (loan-upsert.ts), and counting the row as landed told the
+ * operator a correction had been applied when it had not.
  */
 
 export interface ExistingLoan {
   id: number;
   customerId: number;
   sourceLoanId: number | null;
+  /** Payments taken through the API: a loan with any keeps the terms they were made on. */
+  apiPayments: number;
+  loanAmountPaise: number;
+  interestRateBp: number;
+  tenure: number;
+  startDate: string;
+  endDate: string;
+  /** The workbook's on-time count, frozen by the first API payment. */
+  workbookEmisPaidOnTime: number;
 }
 
 export interface LoanPlan {
@@ -31,6 +44,8 @@ export interface LoanPlan {
   unknownCustomer: LoanRow[];
   /** Rows repeating the Loan ID and customer of an earlier row of the chunk: refused. */
   repeated: Rejection[];
+  /** Rows that would change the terms of a loan that has taken API payments: refused. */
+  paidLoanChanged: Rejection[];
 }
 
 /** Why a row repeating an earlier row's Loan ID and customer is refused (script and consumer). */
@@ -53,6 +68,7 @@ export function planLoans(
   const assignedId: LoanPlan["write"] = [];
   const remapped: LoanRow[] = [];
   const repeated: Rejection[] = [];
+  const paidLoanChanged: Rejection[] = [];
   const firstRowOf = new Map<string, number>();
   for (const row of rows) {
     if (!existingCustomerIds.has(row.customer_id)) continue;
@@ -65,7 +81,14 @@ export function planLoans(
     }
     firstRowOf.set(key, row.row);
     const stored = byNaturalKey.get(key);
-    if (stored) {
+    const changed = stored && stored.apiPayments > 0 ? changedTerms(row, stored) : [];
+    if (stored && changed.length > 0) {
+      paidLoanChanged.push({
+        row: row.row,
+        column: changed[0] ?? null,
+        reason: paidLoanReason(stored, changed),
+      });
+    } else if (stored) {
       // Upserted on its natural key: the stored id stays whatever it is.
       assignedId.push({ row, id: null });
       if (stored.id !== row.loan_id) remapped.push(row);
@@ -77,7 +100,29 @@ export function planLoans(
       remapped.push(row);
     }
   }
-  return { write: [...ownId, ...assignedId], remapped, unknownCustomer, repeated };
+  return { write: [...ownId, ...assignedId], remapped, unknownCustomer, repeated, paidLoanChanged };
+}
+
+/**
+ * The row's fields whose value differs from the stored loan's, in the row's column order. The
+ * recorded `monthly_payment` is not among them: from the first API payment on, the loan holds its
+ * schedule's instalment in its place, so the workbook's figure can no longer be compared.
+ */
+function changedTerms(row: LoanRow, stored: ExistingLoan): string[] {
+  const differs: [string, boolean][] = [
+    ["loan_amount", rupeesToPaise(row.loan_amount) !== stored.loanAmountPaise],
+    ["tenure", row.tenure !== stored.tenure],
+    ["interest_rate", percentToBasisPoints(row.interest_rate) !== stored.interestRateBp],
+    ["emis_paid_on_time", row.emis_paid_on_time !== stored.workbookEmisPaidOnTime],
+    ["start_date", row.start_date !== stored.startDate],
+    ["end_date", row.end_date !== stored.endDate],
+  ];
+  return differs.filter(([, changed]) => changed).map(([field]) => field);
+}
+
+function paidLoanReason(stored: ExistingLoan, changed: readonly string[]): string {
+  const payments = stored.apiPayments === 1 ? "1 payment" : `${stored.apiPayments} payments`;
+  return `loan ${stored.id} has taken ${payments} through the API, so it keeps the terms they were made on: this row's ${changed.join(", ")} ${changed.length === 1 ? "differs" : "differ"} from the stored loan's and ${changed.length === 1 ? "is" : "are"} not applied`;
 }
 
 function naturalKey(sourceLoanId: number | null, customerId: number): string {

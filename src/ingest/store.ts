@@ -93,7 +93,19 @@ export async function readCustomersForChunk(db: Database, chunk: CustomerChunk) 
 export function loanChunkLookups(db: Database, rows: readonly LoanRow[]) {
   const customerIds = jsonList([...new Set(rows.map((row) => row.customer_id))]);
   const loanIds = jsonList([...new Set(rows.map((row) => row.loan_id))]);
-  const columns = { id: loans.id, customerId: loans.customerId, sourceLoanId: loans.sourceLoanId };
+  // The terms and payment count too: a re-ingested row may not change a loan that took payments.
+  const columns = {
+    id: loans.id,
+    customerId: loans.customerId,
+    sourceLoanId: loans.sourceLoanId,
+    apiPayments: loans.apiPayments,
+    loanAmountPaise: loans.loanAmountPaise,
+    interestRateBp: loans.interestRateBp,
+    tenure: loans.tenure,
+    startDate: loans.startDate,
+    endDate: loans.endDate,
+    workbookEmisPaidOnTime: loans.workbookEmisPaidOnTime,
+  };
   return [
     db.select({ id: customers.id }).from(customers).where(inArray(customers.id, customerIds)),
     db.select(columns).from(loans).where(inArray(loans.id, loanIds)),

@@ -126,6 +126,45 @@ describe("queue consumer", () => {
     expect((await jobReport("job-d")).body.remapped_loans).toHaveLength(1);
   });
 
+  it("refuses a re-ingested row that would change a loan that took an API payment, landing the rest", async () => {
+    await deliverAcked(chunk("job-p", 0, "customers", [customerRow(1351)]));
+    const terms = { start_date: "2025-01-10", end_date: "2026-01-10", emis_paid_on_time: 3 };
+    const paid = loanRow(7351, 1351, terms);
+    const unpaid = loanRow(7352, 1351, terms);
+    await deliverAcked(chunk("job-p", 1, "loans", [paid, unpaid]));
+    const statement = await callJson<{ next_installment: { amount_due: number } }>(
+      "/view-statement/1351/7351",
+    );
+    const payment = await callJson("/make-payment/1351/7351", {
+      body: { amount: statement.body.next_installment.amount_due },
+    });
+    expect(payment.status).toBe(201);
+    const paidLoan = () => env.DB.prepare("SELECT * FROM loans WHERE id = 7351").first();
+    const afterPayment = await paidLoan();
+
+    // A rerun of the same rows, then a corrected workbook: the unpaid loan takes the correction.
+    await deliverAcked(chunk("job-q", 0, "loans", [paid, { ...unpaid, loan_amount: 120_000 }]));
+    await deliverAcked(chunk("job-q", 1, "loans", [{ ...paid, loan_amount: 90_000, tenure: 18 }]));
+    expect(await paidLoan()).toEqual(afterPayment);
+    expect(await loanRowsOf(1351)).toEqual([
+      { id: 7351, source_loan_id: 7351, loan_amount_paise: 10_000_000 },
+      { id: 7352, source_loan_id: 7352, loan_amount_paise: 12_000_000 },
+    ]);
+    const { body } = await jobReport("job-q");
+    // The correction the paid loan did not take is a rejection, not a row counted as landed.
+    expect(body.loans).toMatchObject({ received: 3, landed: 2, rejected: 1 });
+    expect(body.rejections).toEqual([
+      {
+        kind: "loans",
+        row: paid.row,
+        column: "loan_amount",
+        reason:
+          "loan 7351 has taken 1 payment through the API, so it keeps the terms they were made on: this row's loan_amount, tenure differ from the stored loan's and are not applied",
+        seq: 1,
+      },
+    ]);
+  });
+
   it("refuses a customer row that would take over another customer's phone number, landing the rest", async () => {
     await deliver([chunk("job-e", 0, "customers", [customerRow(1401)])]);
     const thief = customerRow(1402, { phone_number: customerRow(1401).phone_number });

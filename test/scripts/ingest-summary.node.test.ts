@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { printSummary } from "../../scripts/ingest";
 import type { IngestReport } from "../../scripts/lib/ingest-run";
-import { readAllRows } from "../../scripts/lib/read-workbook";
+import { readAllRows, readRows } from "../../scripts/lib/read-workbook";
 import {
   CUSTOMER_HEADERS,
   customerValues,
@@ -60,6 +60,46 @@ describe("the ingest script's summary", () => {
       'rejected phones.xlsx row 2 Phone Number: expected a number, got text "+** ***** ***15"',
     );
     expect(output).not.toMatch(/55500|00015/);
+  });
+
+  it("names a later worksheet that holds the file's columns and rows, which is not ingested", async () => {
+    // The run said "every row landed", exit code 0, while the rows of "More customers" were
+    // never sent. A sheet of notes, or the columns with no rows under them, is not named.
+    const file = await writeWorkbook(scratch("two-sheets.xlsx"), [
+      { name: "Customers", rows: [CUSTOMER_HEADERS, customerValues(1)] },
+      {
+        name: "Notes",
+        rows: [
+          ["not", "customers"],
+          ["at", "all"],
+        ],
+      },
+      { name: "Template", rows: [CUSTOMER_HEADERS] },
+      {
+        name: "More customers",
+        rows: [[], CUSTOMER_HEADERS, customerValues(2), customerValues(3)],
+      },
+    ]);
+    const rows = readRows(file, "customers");
+    const read = [];
+    for await (const row of rows) read.push(row.customer_id);
+    expect(read).toEqual([1]);
+    expect(rows.sheetsNotRead).toEqual([{ name: "More customers", rows: 2 }]);
+
+    const report = reportWith([]);
+    const output = printed({
+      ...report,
+      customers: {
+        ...report.customers,
+        file: "two-sheets.xlsx",
+        sheets_not_read: rows.sheetsNotRead,
+      },
+      complete: true,
+    });
+    expect(output).toContain(
+      'not read: two-sheets.xlsx worksheet "More customers" has the same columns and 2 rows under them; only the first worksheet is ingested: move those rows into it',
+    );
+    expect(output).toContain('every row landed (of the first worksheets: see "not read" above)');
   });
 
   it("names the customer of an UNKNOWN_CUSTOMER row", () => {

@@ -120,6 +120,51 @@ describe("cells as other spreadsheets store them", () => {
   });
 });
 
+describe("formulas whose saved result is 0 or empty text", () => {
+  it("reads a 0 as 0, and skips rows below the data that hold only formulas giving empty text", async () => {
+    // Excel saves `=IF(C5="","",…)` copied down past the data as <c t="str"><f>…</f><v></v></c>.
+    // exceljs kept only truthy results: the 0 was rejected as "formula has no calculated result
+    // saved in the file", and each such row below the data was rejected as a row without an id.
+    const below = Array.from({ length: 3_000 }, (_, i): ProducerCell[] => [
+      null,
+      null,
+      null,
+      null,
+      null,
+      { t: "str", v: "", f: `IF(C${i + 6}="","",C${i + 6}/10)` },
+    ]);
+    const path = await writeProducerXlsx(pathOf("loans-falsy-formulas.xlsx"), {
+      sheets: [
+        {
+          name: "Sheet1",
+          rows: [
+            LOAN_HEADERS,
+            loanValues(1, 10, { 6: { t: "n", v: "0", f: "D2*0" } }) as ProducerCell[],
+            loanValues(1, 11, { 4: { t: "n", v: "0", f: "0*1" }, 6: 2 }) as ProducerCell[],
+            loanValues(1, 12, { 6: { t: "e", v: "#DIV/0!", f: "1/0" } }) as ProducerCell[],
+            loanValues(1, 13, { 1: { t: "n", v: "13", f: "12+1" } }) as ProducerCell[],
+            ...below,
+          ],
+        },
+      ],
+    });
+    const { valid, rejected, blankRowsSkipped } = await readAllRows(path, "loans");
+    expect(valid.map((l) => [l.row, l.loan_id, l.interest_rate, l.emis_paid_on_time])).toEqual([
+      [2, 10, expect.any(Number), 0],
+      [3, 11, 0, 2],
+      [5, 13, expect.any(Number), expect.any(Number)],
+    ]);
+    expect(rejected.map(({ row, column, reason }) => ({ row, column, reason }))).toEqual([
+      {
+        row: 4,
+        column: "EMIs paid on Time",
+        reason: "formula has no calculated result saved in the file",
+      },
+    ]);
+    expect(blankRowsSkipped).toBe(3_000);
+  });
+});
+
 describe('ISO date cells (t="d", as openpyxl, SheetJS and others write them)', () => {
   const isoDate = (v: string): ProducerCell => ({ t: "d", v });
   const loan = (loanId: number, start: ProducerCell, end: ProducerCell) =>
