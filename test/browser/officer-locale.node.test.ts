@@ -5,8 +5,9 @@ import { useBrowserAndWorker } from "./support/suite";
 
 /*
  * The console as an officer in India uses it, in Chromium against the Node server: amounts as the
- * console itself writes them (₹, Indian grouping) typed or pasted back into its fields, and a
- * browser in Asia/Kolkata, five and a half hours ahead of the server's UTC.
+ * console itself writes them (₹, Indian grouping) typed or pasted back into its fields, a browser
+ * in Asia/Kolkata, five and a half hours ahead of the server's UTC, and names as long as the API
+ * takes, in Indian scripts.
  */
 
 const suite = useBrowserAndWorker(startNodeServer, { timezoneId: "Asia/Kolkata" });
@@ -80,5 +81,29 @@ describe("a browser in Asia/Kolkata", () => {
     await page.goto(url(`/#decisions/${customerId}`));
     const card = page.locator("#decisions-result article.decision").first();
     expect(await card.locator("h3.verdict").innerText()).toBe(expected);
+  });
+});
+
+describe("a name as long as the API takes", () => {
+  it("wraps within the page: a customer's 100-letter names with no space, and in Devanagari", async () => {
+    const { page } = suite.session();
+    const long = {
+      first_name: "अ".repeat(100),
+      last_name: "Venkataraghavan".repeat(6).slice(0, 100),
+    };
+    const { customerId, loanId } = await suite.customerWithLoan(
+      { ...long, age: 52, monthly_income: 75_000 },
+      { loan_amount: 50_000, interest_rate: 14, tenure: 12 },
+    );
+    await page.goto(url(`/#loan/${loanId}`));
+    const customer = page.locator("#loan-result dd").first();
+    await customer.getByText(`(#${customerId}, age 52)`).waitFor();
+    const width = await page.evaluate(() => {
+      const root = (
+        globalThis as unknown as { document: { documentElement: Record<string, number> } }
+      ).document.documentElement;
+      return { scroll: root.scrollWidth ?? 0, client: root.clientWidth ?? 0 };
+    });
+    expect(width.scroll).toBeLessThanOrEqual(width.client);
   });
 });
