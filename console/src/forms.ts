@@ -7,14 +7,22 @@ import { show } from "./render";
  * API's field errors next to their inputs, and keep one request in flight per form.
  */
 
+/*
+ * A number as the console writes amounts: an optional ₹, then digits grouped the Indian way
+ * (2,02,042.17) or in thousands (202,042.17). Copied from the payoff into Amount, it was refused
+ * as "must be a number". A comma anywhere else (1,5) is left to the API to refuse.
+ */
+const GROUPED = /^(?:₹\s*)?(?:\d{1,2}(?:,\d{2})*,\d{3}|\d{1,3}(?:,\d{3})*)(?:\.\d*)?$/;
+
 function formValues(form: HTMLFormElement): Record<string, string | number> {
   const values: Record<string, string | number> = {};
   for (const input of form.querySelectorAll<HTMLInputElement>("input[name]")) {
     const raw = input.value.trim();
+    const digits = GROUPED.test(raw) ? raw.replace(/[₹,\s]/g, "") : raw;
     // Send what was typed: a number when it reads as one, else the text, so the API names the field.
     values[input.name] =
-      input.dataset.type === "number" && raw !== "" && Number.isFinite(Number(raw))
-        ? Number(raw)
+      input.dataset.type === "number" && digits !== "" && Number.isFinite(Number(digits))
+        ? Number(digits)
         : raw;
   }
   return values;

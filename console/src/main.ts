@@ -70,7 +70,9 @@ function route(): void {
   focusView();
 }
 
-setUpApiKeyPanel(focusView);
+// A bookmarked #loan/<id> opened in a new tab was refused (401) before the key was asked for:
+// once it is entered, the view's lookup runs again, rather than leave the 401 under its form.
+setUpApiKeyPanel(route);
 setUpRegister(form("register-form"));
 setUpLoans(form("loans-form"));
 setUpCheck(form("check-form"));

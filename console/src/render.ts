@@ -22,6 +22,30 @@ export function money(value: number): string {
   return rupees.format(value);
 }
 
+const minutes = new Intl.DateTimeFormat("en-CA", {
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+  timeZoneName: "short",
+});
+
+/**
+ * An instant (the API's UTC `decided_at`) in the browser's own time zone, named: its UTC date alone
+ * was the day before for an officer in India after 18:30 UTC, whose decision of 02:00 read as
+ * yesterday's. 2026-12-05 02:00 GMT+5:30.
+ */
+export function localTime(iso: string): string {
+  const instant = new Date(iso);
+  if (Number.isNaN(instant.getTime())) return iso;
+  const part = Object.fromEntries(
+    minutes.formatToParts(instant).map(({ type, value }) => [type, value]),
+  );
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`;
+}
+
 export function percent(value: number): string {
   return `${value.toFixed(2)} %`;
 }

@@ -34,8 +34,27 @@ export async function untilAnswered<T>(
 
 /** The request a previous page of this tab sent under `name` and got no answer to, if any. */
 export function unanswered(name: string): Unanswered | null {
+  return read(storageKey(name));
+}
+
+/*
+ * The last request sent under `name` that the API answered by doing it (a booked loan). Back to
+ * the page once it has left the back-forward cache, Chrome fills the form in again as it was,
+ * with no input event: under a new key, pressing Book on it booked the same loan twice.
+ */
+const doneKey = (name: string) => `credit-console-done-${name}`;
+
+export function rememberDone(name: string, sent: Unanswered): void {
+  sessionStorage.setItem(doneKey(name), JSON.stringify(sent));
+}
+
+export function lastDone(name: string): Unanswered | null {
+  return read(doneKey(name));
+}
+
+function read(storageName: string): Unanswered | null {
   try {
-    const kept = JSON.parse(sessionStorage.getItem(storageKey(name)) ?? "null") as unknown;
+    const kept = JSON.parse(sessionStorage.getItem(storageName) ?? "null") as unknown;
     const { key, values } = (kept ?? {}) as Partial<Unanswered>;
     return typeof key === "string" && typeof values === "object" && values !== null
       ? { key, values }
@@ -52,10 +71,15 @@ export function unanswered(name: string): Unanswered | null {
  */
 export function keyFor(name: string, values: Unanswered["values"], key: string): string {
   const kept = unanswered(name);
-  if (!kept) return key;
-  const names = Object.keys(values);
-  const same =
-    names.length === Object.keys(kept.values).length &&
-    names.every((field) => kept.values[field] === values[field]);
-  return same ? kept.key : key;
+  if (kept && sameValues(kept.values, values)) return kept.key;
+  // The done request's key, kept by a new page for a form refilled as it was, is for those values
+  // only: the API refuses a key sent again with another body (422).
+  const done = lastDone(name);
+  if (done?.key === key && !sameValues(done.values, values)) return crypto.randomUUID();
+  return key;
+}
+
+function sameValues(a: Unanswered["values"], b: Unanswered["values"]): boolean {
+  const names = Object.keys(a);
+  return names.length === Object.keys(b).length && names.every((field) => a[field] === b[field]);
 }

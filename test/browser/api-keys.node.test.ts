@@ -77,6 +77,46 @@ describe("the console with API keys on", () => {
     await form.getByText(/Registered customer \d+/).waitFor();
   });
 
+  it("shows the loan a bookmarked address names once the key is entered, without a stale 401", async () => {
+    const post = async (path: string, body: unknown) => {
+      const response = await fetch(url(path), {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${KEY}` },
+        body: JSON.stringify(body),
+      });
+      expect(response.status, path).toBe(201);
+      return (await response.json()) as { customer_id: number; loan_id: number };
+    };
+    const { customer_id } = await post("/register", {
+      first_name: "Ishaan",
+      last_name: "Bose",
+      age: 41,
+      monthly_income: 70_000,
+      phone_number: 7_400_000_000 + Math.floor(Math.random() * 1_000_000),
+    });
+    const { loan_id } = await post("/create-loan", {
+      customer_id,
+      loan_amount: 80_000,
+      interest_rate: 14,
+      tenure: 12,
+    });
+
+    // A bookmark opened in a new tab, which has no key yet: the lookup is refused, the key asked for.
+    const { page } = suite.session();
+    await page.goto(url(`/#loan/${loan_id}`));
+    const panel = page.getByRole("region", { name: "API key" });
+    await panel.waitFor({ state: "visible" });
+    const loan = page.locator("#view-loan");
+    const alert = loan.locator("#loan-form-error");
+    await alert.getByText(/requires an API key/).waitFor();
+    await panel.getByLabel("API key").fill(KEY);
+    await panel.getByLabel("API key").press("Enter");
+
+    await loan.locator("#loan-result .verdict", { hasText: `Loan ${loan_id}` }).waitFor();
+    expect(await alert.innerText()).toBe("");
+    await loan.locator("#payment-due").getByText("Period 1").waitFor();
+  });
+
   it("refuses a key no header can carry (a pasted dash), rather than keep it and fail every request", async () => {
     const { page } = suite.session();
     await page.goto(url("/"));

@@ -214,7 +214,7 @@ describe("the console", () => {
     expect(await cards.nth(0).getAttribute("data-decision-id")).toBe(refused.decision_id);
     expect(await cards.nth(1).getAttribute("data-decision-id")).toBe(approved.decision_id);
     expect(await cards.nth(0).locator("h3.verdict").innerText()).toMatch(
-      /^Refused on \d{4}-\d{2}-\d{2}$/,
+      /^Refused on \d{4}-\d{2}-\d{2} \d{2}:\d{2} \S+$/,
     );
     const emi = cards.nth(0).locator("li[data-code=EMI_OVER_HALF_SALARY] .principal");
     expect(await emi.innerText()).toBe("Excessive obligations in relation to income");

@@ -21,6 +21,18 @@ async function apiGet<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** A new customer, registered through the API, aged 33, with a phone number no other test uses. */
+async function registered(firstName: string, lastName: string, monthlyIncome: number) {
+  const { customer_id } = await suite.created("/register", {
+    first_name: firstName,
+    last_name: lastName,
+    age: 33,
+    monthly_income: monthlyIncome,
+    phone_number: 7_800_000_000 + Math.floor(Math.random() * 1_000_000),
+  });
+  return customer_id;
+}
+
 /** The officer typing another address (a link, back and forward), without reloading the page. */
 async function followAddress(page: Page, hash: string): Promise<void> {
   await page.evaluate((next) => {
@@ -169,13 +181,7 @@ describe("the console over a working day", () => {
   it("decides again when Book is pressed after a refusal, rather than show the refusal kept under its key", async () => {
     const { page } = suite.session();
     // Earning 20,000, the customer owes an EMI of 8,884.88 on a loan booked elsewhere.
-    const { customer_id: customerId } = await suite.created("/register", {
-      first_name: "Tara",
-      last_name: "Das",
-      age: 33,
-      monthly_income: 20_000,
-      phone_number: 7_800_000_000 + Math.floor(Math.random() * 1_000_000),
-    });
+    const customerId = await registered("Tara", "Das", 20_000);
     const { loan_id: owed } = await suite.created("/create-loan", {
       customer_id: customerId,
       loan_amount: 100_000,
@@ -206,6 +212,44 @@ describe("the console over a working day", () => {
     expect(await book.locator("#book-result .replayed").count()).toBe(0);
     const loans = await apiGet<{ status: string }[]>(`/view-loans/${customerId}`);
     expect(loans.map((loan) => loan.status).sort()).toEqual(["active", "closed"]);
+  });
+
+  it("books nothing more when Book is pressed on the form Back brings back filled, after a booking", async () => {
+    const { page } = suite.session();
+    const customerId = await registered("Farah", "Khan", 80_000);
+    await page.goto(url("/"));
+    const book = await openView(page, "book");
+    await fillByLabel(book, loanRequest(customerId, 60_000, 14, 12));
+    await book.getByRole("button", { name: "Book" }).click();
+    const verdict = book.locator("#book-result .verdict");
+    const booked = (await verdict.getByText(/^Booked loan \d+$/).innerText()).replace(/\D/g, "");
+
+    // The officer reads the API docs, then comes back. Chrome fills the form in again from the
+    // history entry (the page no longer in its back-forward cache), without an input event.
+    await page
+      .getByRole("navigation", { name: "Views" })
+      .getByRole("link", { name: "API docs" })
+      .click();
+    await page.waitForURL(/\/docs$/);
+    await page.goBack();
+    await book.waitFor({ state: "visible" });
+    expect(await book.getByLabel("Loan amount").inputValue()).toBe("60000");
+    await book.getByRole("button", { name: "Book" }).click();
+    await verdict.getByText(`Booked loan ${booked}`, { exact: true }).waitFor();
+    await book
+      .getByText(/^Already sent: this is the first answer; nothing new was booked/)
+      .waitFor();
+    const loans = await apiGet<{ loan_id: number }[]>(`/view-loans/${customerId}`);
+    expect(loans.map((loan) => loan.loan_id)).toEqual([Number(booked)]);
+
+    // Changed after coming back, it is another request: a loan of its own.
+    await fillByLabel(book, { "Loan amount": 40_000 });
+    await book.getByRole("button", { name: "Book" }).click();
+    await verdict
+      .getByText(/^Booked loan \d+$/)
+      .filter({ hasNotText: booked })
+      .waitFor();
+    expect(await apiGet<unknown[]>(`/view-loans/${customerId}`)).toHaveLength(2);
   });
 
   it("leaves no previous verdict under the error of a check that failed", async () => {

@@ -50,24 +50,12 @@ async function pay(loan: Locator, amount: number | string, click: "click" | "dbl
   await loan.getByRole("button", { name: "Pay" })[click]();
 }
 
-let phone = 7_700_000_000 + Math.floor(Math.random() * 1_000_000);
-
 /** A new customer's new loan of 1,00,000 over 12 months, booked through the API. */
-async function newLoan(): Promise<{ customerId: number; loanId: number }> {
-  const { customer_id } = await suite.created("/register", {
-    first_name: "Ravi",
-    last_name: "Menon",
-    age: 40,
-    monthly_income: 60_000,
-    phone_number: ++phone,
-  });
-  const { loan_id } = await suite.created("/create-loan", {
-    customer_id,
-    loan_amount: 100_000,
-    interest_rate: 12,
-    tenure: 12,
-  });
-  return { customerId: customer_id, loanId: loan_id };
+function newLoan(): Promise<{ customerId: number; loanId: number }> {
+  return suite.customerWithLoan(
+    { first_name: "Ravi", last_name: "Menon", age: 40, monthly_income: 60_000 },
+    { loan_amount: 100_000, interest_rate: 12, tenure: 12 },
+  );
 }
 
 /** Opens the loan's view; returns it and the instalment its payment panel says is due. */

@@ -2,7 +2,7 @@ import { api } from "../api";
 import { fillForm, onSubmit } from "../forms";
 import { facts, h, money, percent, show } from "../render";
 import type { CreateLoanResult } from "../types";
-import { keyFor, unanswered, untilAnswered } from "../unanswered";
+import { keyFor, lastDone, rememberDone, unanswered, untilAnswered } from "../unanswered";
 import { reasonList } from "./check";
 
 /*
@@ -10,11 +10,12 @@ import { reasonList } from "./check";
  * a retry after a network error books one loan; editing the form starts a new request. A refusal
  * also ends the request: pressing Book again asks for a new decision. A booking still unanswered
  * when the page is reloaded comes back, with its key, to be sent again; so does the same booking
- * typed again, however the form got its values.
+ * typed again, however the form got its values. A new page starts with the last booked request's
+ * key, so a form the browser refills as it was booked (the Back button) replays that booking.
  */
 export function setUpBook(form: HTMLFormElement): void {
   const pending = unanswered("book");
-  let key = pending?.key ?? crypto.randomUUID();
+  let key = pending?.key ?? lastDone("book")?.key ?? crypto.randomUUID();
   form.addEventListener("input", () => {
     key = crypto.randomUUID();
   });
@@ -36,6 +37,7 @@ export function setUpBook(form: HTMLFormElement): void {
       api<CreateLoanResult>("POST", "/create-loan", values, { "Idempotency-Key": sent }),
     );
     const booked = status === 201 && body.loan_id !== null;
+    if (booked) rememberDone("book", { key: sent, values });
     const replayed = headers.get("Idempotent-Replayed") === "true";
     // A refusal is kept for 24 hours under its key: pressed again, the form showed it even after
     // the customer had repaid the loan it counted. A refusal books nothing, so asking again is safe.

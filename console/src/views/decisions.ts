@@ -1,7 +1,7 @@
 import { api } from "../api";
 import { busyIndicator, statusAfter } from "../busy";
 import { errorText, onSubmit } from "../forms";
-import { facts, h, money, percent, show } from "../render";
+import { facts, h, localTime, money, percent, show } from "../render";
 import type { DecisionPage, DecisionRecord } from "../types";
 import { scoreBars } from "./check";
 
@@ -73,7 +73,7 @@ function decisionCard(record: DecisionRecord): HTMLElement {
     h(
       "h3",
       { class: approved ? "verdict approved" : "verdict refused" },
-      `${approved ? "Approved" : "Refused"} on ${record.decided_at.slice(0, 10)}`,
+      `${approved ? "Approved" : "Refused"} on ${localTime(record.decided_at)}`,
     ),
     approved &&
       record.loan_id !== null &&

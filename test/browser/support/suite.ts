@@ -15,6 +15,11 @@ export interface BrowserSuite {
   session(): Session;
   /** POSTs JSON to the Worker, as the lender's own systems would, and expects 201 Created. */
   created(path: string, body: unknown): Promise<{ customer_id: number; loan_id: number }>;
+  /** A new customer (with a phone number no other test uses) and their new loan, through the API. */
+  customerWithLoan(
+    customer: { first_name: string; last_name: string; age: number; monthly_income: number },
+    loan: { loan_amount: number; interest_rate: number; tenure: number },
+  ): Promise<{ customerId: number; loanId: number }>;
 }
 
 /** `contextOptions` are added to every tab's context (the accessibility test's bypassCSP). */
@@ -57,16 +62,23 @@ export function useBrowserAndWorker(
     if (!worker) throw new Error("the local Worker is not running");
     return `${worker.url}${path}`;
   };
+  const created: BrowserSuite["created"] = async (path, body) => {
+    const response = await fetch(url(path), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    expect(response.status, path).toBe(201);
+    return (await response.json()) as { customer_id: number; loan_id: number };
+  };
   return {
     url,
-    async created(path, body) {
-      const response = await fetch(url(path), {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      expect(response.status, path).toBe(201);
-      return (await response.json()) as { customer_id: number; loan_id: number };
+    created,
+    async customerWithLoan(customer, loan) {
+      const phone_number = 7_000_000_000 + Math.floor(Math.random() * 999_999_999);
+      const { customer_id } = await created("/register", { ...customer, phone_number });
+      const { loan_id } = await created("/create-loan", { customer_id, ...loan });
+      return { customerId: customer_id, loanId: loan_id };
     },
     session() {
       if (!current) throw new Error("no browser tab: the suite's setup failed");

@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { fact, fillByLabel, loanRequest, openView, view } from "./support/console-page";
+import { startNodeServer } from "./support/node-server";
+import { useBrowserAndWorker } from "./support/suite";
+
+/*
+ * The console as an officer in India uses it, in Chromium against the Node server: amounts as the
+ * console itself writes them (₹, Indian grouping) typed or pasted back into its fields, a browser
+ * in Asia/Kolkata, five and a half hours ahead of the server's UTC, and names as long as the API
+ * takes, in Indian scripts.
+ */
+
+const suite = useBrowserAndWorker(startNodeServer, { timezoneId: "Asia/Kolkata" });
+const url = suite.url;
+
+/** A new customer earning 1,20,000 a month, with a loan of 2,50,000 over 24 months. */
+function customerWithLoan() {
+  return suite.customerWithLoan(
+    { first_name: "Lakshmi", last_name: "Menon", age: 44, monthly_income: 1_20_000 },
+    { loan_amount: 2_50_000, interest_rate: 14, tenure: 24 },
+  );
+}
+
+describe("amounts written as the console writes them", () => {
+  it("takes the payoff copied from the panel (₹2,52,916.67) and a booking typed 1,50,000", async () => {
+    const { customerId, loanId } = await customerWithLoan();
+    const { page } = suite.session();
+    await page.goto(url(`/#loan/${loanId}`));
+    const loan = view(page, "loan");
+    const due = loan.locator("#payment-due");
+    await due.getByText("Period 1").waitFor();
+    const payoff = await fact(due, "Payoff");
+    expect(payoff).toMatch(/^₹\d{1,2},\d{2},\d{3}\.\d{2}$/);
+
+    await fillByLabel(loan, { Amount: payoff });
+    await loan.getByRole("button", { name: "Pay" }).click();
+    await loan
+      .locator("#payment-result")
+      .getByText(`Paid ${payoff}: loan repaid in full`)
+      .waitFor();
+
+    const book = await openView(page, "book");
+    await fillByLabel(book, { ...loanRequest(customerId), "Loan amount": "1,50,000" });
+    await book.getByRole("button", { name: "Book" }).click();
+    await book
+      .locator("#book-result .verdict")
+      .getByText(/^Booked loan \d+$/)
+      .waitFor();
+    const loans = (await (await fetch(url(`/view-loans/${customerId}`))).json()) as {
+      loan_amount: number;
+    }[];
+    expect(loans.map((entry) => entry.loan_amount).sort()).toEqual([1_50_000, 2_50_000]);
+  });
+
+  it("still refuses a comma that is no grouping (1,5), naming the field", async () => {
+    const { customerId } = await customerWithLoan();
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const check = await openView(page, "check");
+    await fillByLabel(check, { ...loanRequest(customerId), "Loan amount": "1,5" });
+    await check.getByRole("button", { name: "Check" }).click();
+    await check.locator("#check-loan_amount-error").getByText("must be a number").waitFor();
+  });
+});
+
+describe("a browser in Asia/Kolkata", () => {
+  it("dates a decision by the officer's clock, named, not by the server's UTC day", async () => {
+    const { customerId } = await customerWithLoan();
+    const { decisions } = (await (
+      await fetch(url(`/customers/${customerId}/decisions`))
+    ).json()) as {
+      decisions: { decided_at: string }[];
+    };
+    const [decision] = decisions;
+    if (!decision) throw new Error("no decision recorded");
+    // India is UTC+5:30 all year: between 18:30 and 24:00 UTC its date is the next day.
+    const india = new Date(Date.parse(decision.decided_at) + 330 * 60_000).toISOString();
+    const expected = `Approved on ${india.slice(0, 10)} ${india.slice(11, 16)} GMT+5:30`;
+
+    const { page } = suite.session();
+    await page.goto(url(`/#decisions/${customerId}`));
+    const card = page.locator("#decisions-result article.decision").first();
+    expect(await card.locator("h3.verdict").innerText()).toBe(expected);
+  });
+});
+
+describe("a name as long as the API takes", () => {
+  it("wraps within the page: a customer's 100-letter names with no space, and in Devanagari", async () => {
+    const { page } = suite.session();
+    const long = {
+      first_name: "अ".repeat(100),
+      last_name: "Venkataraghavan".repeat(6).slice(0, 100),
+    };
+    const { customerId, loanId } = await suite.customerWithLoan(
+      { ...long, age: 52, monthly_income: 75_000 },
+      { loan_amount: 50_000, interest_rate: 14, tenure: 12 },
+    );
+    await page.goto(url(`/#loan/${loanId}`));
+    const customer = page.locator("#loan-result dd").first();
+    await customer.getByText(`(#${customerId}, age 52)`).waitFor();
+    const width = await page.evaluate(() => {
+      const root = (
+        globalThis as unknown as { document: { documentElement: Record<string, number> } }
+      ).document.documentElement;
+      return { scroll: root.scrollWidth ?? 0, client: root.clientWidth ?? 0 };
+    });
+    expect(width.scroll).toBeLessThanOrEqual(width.client);
+  });
+});
