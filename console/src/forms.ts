@@ -9,10 +9,11 @@ import { show } from "./render";
 
 /*
  * A number as the console writes amounts: an optional ₹, then digits grouped the Indian way
- * (2,02,042.17) or in thousands (202,042.17). Copied from the payoff into Amount, it was refused
- * as "must be a number". A comma anywhere else (1,5) is left to the API to refuse.
+ * (2,02,042.17), in thousands (202,042.17) or not at all (₹202042.17). Copied from the payoff into
+ * Amount, it was refused as "must be a number". A comma anywhere else (1,5) is left to the API to
+ * refuse.
  */
-const GROUPED = /^(?:₹\s*)?(?:\d{1,2}(?:,\d{2})*,\d{3}|\d{1,3}(?:,\d{3})*)(?:\.\d*)?$/;
+const GROUPED = /^(?:₹\s*)?(?:\d+|\d{1,2}(?:,\d{2})*,\d{3}|\d{1,3}(?:,\d{3})*)(?:\.\d*)?$/;
 
 function formValues(form: HTMLFormElement): Record<string, string | number> {
   const values: Record<string, string | number> = {};

@@ -52,7 +52,7 @@ describe("amounts written as the console writes them", () => {
     expect(loans.map((entry) => entry.loan_amount).sort()).toEqual([1_50_000, 2_50_000]);
   });
 
-  it("still refuses a comma that is no grouping (1,5), naming the field", async () => {
+  it("still refuses a comma that is no grouping (1,5), naming the field; takes ₹ before plain digits", async () => {
     const { customerId } = await customerWithLoan();
     const { page } = suite.session();
     await page.goto(url("/"));
@@ -60,6 +60,11 @@ describe("amounts written as the console writes them", () => {
     await fillByLabel(check, { ...loanRequest(customerId), "Loan amount": "1,5" });
     await check.getByRole("button", { name: "Check" }).click();
     await check.locator("#check-loan_amount-error").getByText("must be a number").waitFor();
+
+    await fillByLabel(check, { "Loan amount": "₹150000" });
+    await check.getByRole("button", { name: "Check" }).click();
+    await check.locator("#check-result .verdict").waitFor();
+    expect(await check.locator("#check-loan_amount-error").textContent()).toBe("");
   });
 });
 
