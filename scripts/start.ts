@@ -15,6 +15,7 @@ import { IngestClient } from "./lib/ingest-client";
 import { chooseIngestToken } from "./lib/local-ingest-token";
 import { seedWhenEmpty } from "./lib/seed";
 import { settingsOrExit } from "./lib/server-settings";
+import { claimStartLock } from "./lib/start-lock";
 import { writeWorkerEnvFile } from "./lib/worker-env-file";
 
 const WRANGLER = fileURLToPath(new URL("../node_modules/.bin/wrangler", import.meta.url));
@@ -38,6 +39,15 @@ const offline = {
 if (!existsSync(".dev.vars")) copyFileSync(".dev.vars.example", ".dev.vars");
 const devVars = readFileSync(".dev.vars", "utf8");
 const ingest = chooseIngestToken(process.env.INGEST_TOKEN, devVars);
+
+let releaseLock: () => void;
+try {
+  releaseLock = claimStartLock(process.cwd(), BASE_URL);
+} catch (error) {
+  console.error(`npm start failed: ${(error as Error).message}`);
+  process.exit(1);
+}
+process.on("exit", () => releaseLock());
 
 // Another server on the port would answer the readiness probe below: npm start printed `ready` for
 // it (and tried to seed it) before its own wrangler dev failed with "Address already in use".
@@ -111,15 +121,38 @@ function envFileWith(token: string): ReturnType<typeof writeWorkerEnvFile> {
 async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    let response: Response;
     try {
-      const response = await fetch(url);
-      if (response.ok) return;
+      response = await fetch(url);
     } catch {
       // Not listening yet.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      continue;
     }
+    if (response.ok) return;
+    // The Worker is up but refuses every request (settings that do not parse): waiting would
+    // only end in a false "did not answer" a minute later, after a log line per probe.
+    const problem = await notReadyProblem(response);
+    if (problem) throw new Error(problem);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the Worker did not answer on ${url} within ${timeoutMs / 1000} s`);
+}
+
+/** The Worker's not-ready problem as one line naming each setting and why, or null. */
+async function notReadyProblem(response: Response): Promise<string | null> {
+  const text = await response.text().catch(() => "");
+  if (response.status !== 503) return null;
+  let body: { type?: string; detail?: string; errors?: { field: string; message: string }[] };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!body?.type?.endsWith("/not-ready")) return null;
+  const fields = (body.errors ?? []).map((error) => `${error.field} ${error.message}`);
+  if (fields.length === 0) return body.detail ?? "the Worker is not ready";
+  return `the Worker's settings are not valid: ${fields.join("; ")} (fix them in .dev.vars or wrangler.toml's [vars])`;
 }
 
 /** Why `wrangler dev` could not listen on host:port (taken, or a host that is not this machine's), or null. */

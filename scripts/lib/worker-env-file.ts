@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
+import { isRunning } from "./running";
 
 /**
  * The Worker's local secrets (`.dev.vars` plus the given overrides) in an env file only this user
@@ -36,16 +37,6 @@ function removeAbandoned(temp: string): void {
     // A name without a pid (an older release's) or a pid still running is left alone.
     if (!pid || isRunning(pid)) continue;
     rmSync(join(temp, name), { recursive: true, force: true });
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user's process.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -202,6 +202,54 @@ describe("npm start", () => {
     expect(((await refused.json()) as { detail: string }).detail).toMatch(/disabled/);
     await stop(url);
   }, 240_000);
+
+  it("a second time in the same folder exits 1 naming the first, which keeps serving; a stale claim is taken over", async () => {
+    const directory = await scratchClone("INGEST_TOKEN=\n");
+    const { url } = await start(directory);
+    const first = child;
+
+    const secondRun = startUntilExit(directory, { PORT: String(await freePort()) });
+    const secondChild = child;
+    child = first;
+    // Without the check the second one started and ran on: stop it after a bounded wait.
+    const timer = setTimeout(() => process.kill(-(secondChild?.pid ?? 0), "SIGKILL"), 60_000);
+    const second = await secondRun.finally(() => clearTimeout(timer));
+    expect(second.code).toBe(1);
+    expect(second.output).toMatch(
+      new RegExp(
+        `^npm start failed: npm start is already running in this folder \\(pid ${first?.pid}, ${url}\\)`,
+        "m",
+      ),
+    );
+    expect(second.output).not.toMatch(/ready: API|Migrations/);
+    expect((await fetch(`${url}/view-loans/1`)).status).toBe(404);
+
+    // Killed without its cleanup: the claim names a process that is gone.
+    process.kill(-(first?.pid ?? 0), "SIGKILL");
+    await once(first as ChildProcess, "exit");
+    const again = await start(directory);
+    expect(again.output()).not.toMatch(/already running/);
+    await stop(again.url);
+    await expect(stat(join(directory, ".wrangler", "npm-start.pid"))).rejects.toThrow();
+  }, 300_000);
+
+  it("with settings in .dev.vars that do not parse exits 1 at once naming each, not after 60 s of waiting", async () => {
+    const directory = await scratchClone(
+      "INGEST_TOKEN=\nDECISION_RETENTION_MONTHS=0\nAPI_KEYS=sha256:abc\n",
+    );
+    const startedAt = Date.now();
+    const { code, output } = await startUntilExit(directory, { PORT: String(await freePort()) });
+
+    expect(code).toBe(1);
+    const failure = output.match(/^npm start failed: .*$/m)?.[0] ?? "";
+    expect(failure).toMatch(/settings.*\.dev\.vars/);
+    expect(failure).toMatch(/DECISION_RETENTION_MONTHS must be an integer from 1 to 1200/);
+    expect(failure).toMatch(/API_KEYS entries must look like sha256:<64 hex digits>/);
+    expect(output).not.toMatch(/did not answer|ready: API/);
+    // The Worker logs the bad settings once per request it refuses; waiting it out logged ~200.
+    expect(output.match(/invalid settings/g)?.length ?? 0).toBeLessThan(5);
+    expect(Date.now() - startedAt).toBeLessThan(50_000);
+  }, 240_000);
 });
 
 /** The command lines of every process in process group `group`, as `ps` shows them to anyone. */
