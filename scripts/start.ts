@@ -13,6 +13,7 @@ import { formatHost } from "../src/lib/url-host";
 import { listenSettingsSchema } from "../src/node/settings";
 import { IngestClient } from "./lib/ingest-client";
 import { chooseIngestToken } from "./lib/local-ingest-token";
+import { OFFLINE_WRANGLER_ENV } from "./lib/offline-wrangler";
 import { seedWhenEmpty } from "./lib/seed";
 import { settingsOrExit } from "./lib/server-settings";
 import { claimStartLock } from "./lib/start-lock";
@@ -29,8 +30,7 @@ const BASE_URL = `http://${formatHost(HOST)}:${PORT}`;
 
 const offline = {
   ...process.env,
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_SEND_METRICS: "false",
+  ...OFFLINE_WRANGLER_ENV,
   // Lets `wrangler d1 migrations apply --local` proceed without asking.
   CI: "true",
 };

@@ -10,6 +10,7 @@ import { copyFile, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../scripts/lib/local-worker";
+import { OFFLINE_WRANGLER_ENV } from "../../scripts/lib/offline-wrangler";
 import {
   spawnGroup as spawnInGroup,
   stopGroup as stopProcessGroup,
@@ -241,8 +242,7 @@ function spawnGroup(command: string, args: string[], env: ServerEnv, cwd = ROOT)
     cwd,
     env: {
       ...process.env,
-      CLOUDFLARE_CF_FETCH_ENABLED: "false",
-      WRANGLER_SEND_METRICS: "false",
+      ...OFFLINE_WRANGLER_ENV,
       CI: "true",
       ...env,
     },

@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { OFFLINE_WRANGLER_ENV } from "./offline-wrangler";
 import { stopGroup } from "./process-group";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -17,8 +18,7 @@ const LOCAL_INGEST_TOKEN = "node-test-ingest-token";
 
 const offline = {
   ...process.env,
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_SEND_METRICS: "false",
+  ...OFFLINE_WRANGLER_ENV,
   CI: "true",
 };
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OFFLINE_WRANGLER_ENV } from "../../scripts/lib/offline-wrangler";
 
 /*
  * Budget: the Worker bundle, as `wrangler deploy` would upload it, stays small (cold start) and
@@ -23,7 +24,7 @@ beforeAll(async () => {
     ["deploy", "--dry-run", "--outdir", outDir],
     {
       cwd: ROOT,
-      env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+      env: { ...process.env, ...OFFLINE_WRANGLER_ENV },
       encoding: "utf8",
     },
   );

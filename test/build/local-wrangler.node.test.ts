@@ -1,19 +1,22 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/local-worker";
 import { recordOutput, spawnGroup, stopGroup } from "../../scripts/lib/process-group";
+import { recordingLookups } from "../node/host-lookups";
 
 /*
  * The README's local commands need no network, as `npm start` does: `npm run dev` and
  * `npm run db:migrate:local` looked up sparrow.cloudflare.com (wrangler's telemetry) and
  * workers.cloudflare.com (Miniflare's Request.cf), and offline `npm run dev` printed
- * "Unable to fetch the `Request.cf` object!" with a stack trace. Each runs here through npm with
- * a preloaded module that writes down every host name any of its Node processes looks up.
+ * "Unable to fetch the `Request.cf` object!" with a stack trace; and on a machine whose temporary
+ * folder held no fresh version check, wrangler's banner looked up registry.npmjs.org. Each runs here
+ * through npm with a preloaded module that writes down every host name any of its Node processes
+ * looks up.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -24,45 +27,16 @@ afterEach(async () => {
   await Promise.all(scratchDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-const RECORD_LOOKUPS = `
-import dns from "node:dns";
-import { appendFileSync } from "node:fs";
-import { syncBuiltinESMExports } from "node:module";
-const record = (hostname) => appendFileSync(process.env.LOOKUP_LOG, hostname + "\\n");
-const { lookup } = dns;
-dns.lookup = function (hostname, ...rest) { record(hostname); return lookup.call(this, hostname, ...rest); };
-const promised = dns.promises.lookup;
-dns.promises.lookup = (hostname, ...rest) => { record(hostname); return promised(hostname, ...rest); };
-syncBuiltinESMExports();
-`;
-
 /** A scratch folder, and the environment that records the host names looked up into it. */
-async function recordingLookups() {
+async function recordingLookupsInScratch() {
   const dir = await mkdtemp(join(tmpdir(), "local-wrangler-"));
   scratchDirs.push(dir);
-  const hook = join(dir, "record-lookups.mjs");
-  const log = join(dir, "lookups.txt");
-  await writeFile(hook, RECORD_LOOKUPS);
-  await writeFile(log, "");
-  // Under `npm test` npm exports its own settings (npm_config_*); the child's npm reads its own.
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)),
-  );
-  const env = {
-    ...inherited,
-    NODE_OPTIONS: `--import=${pathToFileURL(hook).href}`,
-    LOOKUP_LOG: log,
-  };
-  const names = async () => {
-    const all = (await readFile(log, "utf8")).split("\n").filter((name) => name !== "");
-    return [...new Set(all)].filter((name) => name !== "localhost" && name !== "127.0.0.1");
-  };
-  return { dir, env, names };
+  return { dir, ...(await recordingLookups(dir)) };
 }
 
 describe("the local wrangler commands", () => {
   it("npm run db:migrate:local looks up no host", async () => {
-    const { dir, env, names } = await recordingLookups();
+    const { dir, env, names } = await recordingLookupsInScratch();
     const { stdout } = await run(
       "npm",
       ["run", "db:migrate:local", "--", "--persist-to", join(dir, "state")],
@@ -73,7 +47,7 @@ describe("the local wrangler commands", () => {
   });
 
   it("npm run dev serves on the port it is given and looks up no host", async () => {
-    const { dir, env, names } = await recordingLookups();
+    const { dir, env, names } = await recordingLookupsInScratch();
     const port = await freePort();
     const dev = spawnGroup(
       "npm",

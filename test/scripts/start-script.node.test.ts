@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { chooseIngestToken } from "../../scripts/lib/local-ingest-token";
 import { freePort } from "../../scripts/lib/local-worker";
 import { recordOutput, spawnGroup } from "../../scripts/lib/process-group";
+import { recordingLookups } from "../node/host-lookups";
 import { npmScriptCommand } from "../node/npm-script";
 
 /*
@@ -115,14 +116,16 @@ describe("npm start's ingest token", () => {
 });
 
 describe("npm start", () => {
-  it("in a fresh clone seeds through ingest with a random token, and SIGTERM stops its Worker", async () => {
+  it("in a fresh clone seeds through ingest with a random token, looks up no host, and SIGTERM stops its Worker", async () => {
     const directory = await scratchClone();
-    const { url } = await start(directory);
+    const lookups = await recordingLookups(directory);
+    const { url } = await start(directory, lookups.env);
 
     expect(await readFile(join(directory, ".dev.vars"), "utf8")).not.toMatch(/^INGEST_TOKEN=/m);
     expect((await fetch(`${url}/view-loan/7798`)).status).toBe(200);
     expect((await summary(url, FORMER_PUBLIC_DEFAULT)).status).toBe(401);
     await stop(url);
+    expect(await lookups.names()).toEqual([]);
   }, 240_000);
 
   it("hands a token from the environment to wrangler in a 0600 file, never on a command line", async () => {
