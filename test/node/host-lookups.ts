@@ -39,6 +39,8 @@ export async function recordingLookups(dir: string) {
     NODE_OPTIONS: `--import=${pathToFileURL(hook).href}`,
     LOOKUP_LOG: log,
     TMPDIR: dir,
+    // npm's own weekly version check is the user's npm's setting, not this project's commands.
+    npm_config_update_notifier: "false",
   };
   const names = async () => {
     const all = (await readFile(log, "utf8")).split("\n").filter((name) => name !== "");
