@@ -35,7 +35,7 @@ export function createClient(baseUrl: string, options: ClientOptions = {}) {
 
 /**
  * hc types a route's `header` argument as required even when every header in it is optional, so
- * create-loan and make-payment without an Idempotency-Key would need `header: {}`. This makes
+ * register, create-loan and make-payment without an Idempotency-Key would need `header: {}`. This makes
  * `header` optional exactly then, and leaves every other argument and every response type as hc has it.
  */
 type OptionalHeaders<T> = T extends (args: infer A, options?: infer O) => infer R

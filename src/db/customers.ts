@@ -1,5 +1,11 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "./database";
+import { isKeyTakenError } from "./errors";
+import {
+  deleteKeyIfExpired,
+  insertResponseAfterRegistering,
+  type RegistrationResponse,
+} from "./idempotency";
 import { type CustomerRecord, customers } from "./schema";
 
 export interface NewCustomer {
@@ -11,20 +17,48 @@ export interface NewCustomer {
   approvedLimitPaise: number;
 }
 
-/**
- * Inserts a customer unless the phone number is already on file (one statement, no race between
- * a check and the insert). Returns null on a duplicate phone number.
- */
-export async function insertCustomer(
-  db: Database,
-  customer: NewCustomer,
-): Promise<CustomerRecord | null> {
-  const [row] = await db
+/** The customer's insert, unless the phone number is already on file: then it adds no row. */
+function insertUnlessOnFile(db: Database, customer: NewCustomer) {
+  return db
     .insert(customers)
     .values(customer)
     .onConflictDoNothing({ target: customers.phoneNumber })
     .returning();
-  return row ?? null;
+}
+
+export type Registration =
+  | { kind: "registered"; customer: CustomerRecord }
+  /** The phone number is on file (perhaps registered by a copy of this request): nothing written. */
+  | { kind: "phone-on-file" }
+  /** The Idempotency-Key is another request's, still live: nothing written. */
+  | { kind: "key-taken" };
+
+/**
+ * Registers a customer in one round trip: one statement (no race between a check and the insert),
+ * or, with an Idempotency-Key, one atomic batch that also stores the response under the key.
+ */
+export async function registerCustomer(
+  db: Database,
+  customer: NewCustomer,
+  response: RegistrationResponse | null,
+  nowMs: number,
+): Promise<Registration> {
+  try {
+    const inserted = response
+      ? (
+          await db.batch([
+            deleteKeyIfExpired(db, response.key, nowMs),
+            insertUnlessOnFile(db, customer),
+            insertResponseAfterRegistering(db, response),
+          ])
+        )[1]
+      : await insertUnlessOnFile(db, customer);
+    const row = inserted[0];
+    return row ? { kind: "registered", customer: row } : { kind: "phone-on-file" };
+  } catch (error) {
+    if (isKeyTakenError(error)) return { kind: "key-taken" };
+    throw error;
+  }
 }
 
 export function selectCustomer(db: Database, customerId: number) {

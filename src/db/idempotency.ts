@@ -64,3 +64,24 @@ export function insertResponseAfterBooking(
     SELECT ${response.key}, ${response.requestHash}, ${response.status}, ${response.body}, d.loan_id, ${response.expiresAt}
     FROM ${decisionRecords} AS d WHERE d.id = ${decisionId}`);
 }
+
+/** register's response, stored before the customer has an id: the body's text after that id. */
+export interface RegistrationResponse {
+  key: string;
+  requestHash: string;
+  /** `,"name":…}`: the response body once `{"customer_id":<id>` is put in front of it. */
+  bodyAfterId: string;
+  expiresAt: number;
+}
+
+/**
+ * Records register's 201 in the same batch right after the customer's insert: it writes only if
+ * that insert added a row (a phone number on file adds none), and puts the new id in the body.
+ * A taken key fails the batch, so the customer is rolled back with it.
+ */
+export function insertResponseAfterRegistering(db: Database, response: RegistrationResponse) {
+  return db.insert(idempotencyKeys).select(sql`
+    SELECT ${response.key}, ${response.requestHash}, 201,
+      '{"customer_id":' || last_insert_rowid() || ${response.bodyAfterId}, NULL, ${response.expiresAt}
+    WHERE changes() = 1`);
+}

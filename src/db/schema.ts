@@ -107,7 +107,7 @@ export const payments = sqliteTable(
   ],
 );
 
-/** Responses of create-loan and make-payment kept for 24 hours, keyed by the Idempotency-Key. */
+/** Responses of register, create-loan and make-payment kept 24 hours, keyed by the Idempotency-Key. */
 export const idempotencyKeys = sqliteTable(
   "idempotency_keys",
   {
@@ -116,7 +116,8 @@ export const idempotencyKeys = sqliteTable(
     responseStatus: integer("response_status").notNull(),
     /**
      * The response body as JSON. A booking's `loan_id` is kept in its own column, set at booking;
-     * a payment's stays null (its replay finds the payment by the key: src/db/payments.ts).
+     * a payment's stays null (its replay finds the payment by the key: src/db/payments.ts), and so
+     * does a registration's (its body gets the customer's id in SQL: src/db/idempotency.ts).
      */
     responseBody: text("response_body").notNull(),
     loanId: integer("loan_id"),

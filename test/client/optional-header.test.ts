@@ -75,7 +75,8 @@ describe("the typed client's Idempotency-Key header", () => {
     type Hc = ReturnType<typeof hc<AppType>>;
     type Booked = Awaited<ReturnType<CreditClient["create-loan"]["$post"]>>;
     expectTypeOf<Booked>().toEqualTypeOf<Awaited<ReturnType<Hc["create-loan"]["$post"]>>>();
-    expectTypeOf<CreditClient["register"]["$post"]>().toEqualTypeOf<Hc["register"]["$post"]>();
+    type Eligibility = CreditClient["check-eligibility"]["$post"];
+    expectTypeOf<Eligibility>().toEqualTypeOf<Hc["check-eligibility"]["$post"]>();
     type ViewLoan = CreditClient["view-loan"][":loan_id"];
     expectTypeOf<ViewLoan["$url"]>().toEqualTypeOf<Hc["view-loan"][":loan_id"]["$url"]>();
   });

@@ -54,16 +54,18 @@ async function everyEndpoint(options: CallOptions = {}) {
   const key = `rt-${crypto.randomUUID()}`;
   const call = (path: string, more: CallOptions = {}) =>
     roundTripsOf(path, { ...options, ...more });
+  const registerBody = {
+    first_name: "A",
+    last_name: "B",
+    age: 30,
+    monthly_income: 40_000,
+    phone_number: uniquePhone(),
+  };
+  const registerKey = { "Idempotency-Key": `rt-register-${crypto.randomUUID()}` };
   return {
-    register: await call("/register", {
-      body: {
-        first_name: "A",
-        last_name: "B",
-        age: 30,
-        monthly_income: 40_000,
-        phone_number: uniquePhone(),
-      },
-    }),
+    register: await call("/register", { body: { ...registerBody, phone_number: uniquePhone() } }),
+    registerWithKey: await call("/register", { body: registerBody, headers: registerKey }),
+    registerReplay: await call("/register", { body: registerBody, headers: registerKey }),
     viewLoan: await call(`/view-loan/${loanId}`),
     viewLoans: await call(`/view-loans/${customer_id}`),
     checkEligibility: await call("/check-eligibility", { body: loanBody }),
@@ -115,6 +117,9 @@ describe("D1 round trips per request", () => {
     );
     expect(counts).toEqual({
       register: { status: 201, roundTrips: 1 },
+      // The write comes first: a replay is that write finding the phone number on file, then a read.
+      registerWithKey: { status: 201, roundTrips: 1 },
+      registerReplay: { status: 201, roundTrips: 2 },
       viewLoan: { status: 200, roundTrips: 1 },
       viewLoans: { status: 200, roundTrips: 1 },
       checkEligibility: { status: 200, roundTrips: 1 },

@@ -1,7 +1,10 @@
 import type { CustomerRecord } from "../../db/schema";
 import { paiseToRupees } from "../../domain/money";
 
-export function toCustomerResponse(customer: CustomerRecord) {
+export type CustomerResponse = ReturnType<typeof toCustomerResponse>;
+
+/** The response's fields of a customer; the record's creation time is not one of them. */
+export function toCustomerResponse(customer: Omit<CustomerRecord, "createdAt">) {
   return {
     customer_id: customer.id,
     name: `${customer.firstName} ${customer.lastName}`,

@@ -1,31 +1,32 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
-import { insertCustomer } from "../../db/customers";
 import { approvedLimitPaise } from "../../domain/approved-limit";
 import { rupeesToPaise } from "../../domain/money";
-import { ProblemError } from "../../lib/problem";
-import { toCustomerResponse } from "./customer-response";
+import { hashJson } from "../../lib/request-hash";
 import type { register } from "./customers.routes";
+import { registerRequest } from "./register-customer";
 
 export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) => {
   const body = c.req.valid("json");
+  const key = c.req.valid("header")["idempotency-key"] ?? null;
+  // Keys are one namespace for every write: the operation keeps a register body from matching another's.
+  const idempotency = key
+    ? { key, requestHash: await hashJson({ operation: "register", body: await c.req.json() }) }
+    : null;
 
   const monthlySalaryPaise = rupeesToPaise(body.monthly_income);
-  const customer = await insertCustomer(c.get("db"), {
-    firstName: body.first_name,
-    lastName: body.last_name,
-    age: body.age,
-    phoneNumber: body.phone_number,
-    monthlySalaryPaise,
-    approvedLimitPaise: approvedLimitPaise(monthlySalaryPaise),
+  const registration = await registerRequest(c.get("db"), {
+    customer: {
+      firstName: body.first_name,
+      lastName: body.last_name,
+      age: body.age,
+      phoneNumber: body.phone_number,
+      monthlySalaryPaise,
+      approvedLimitPaise: approvedLimitPaise(monthlySalaryPaise),
+    },
+    idempotency,
   });
-  if (!customer) {
-    throw new ProblemError({
-      kind: "conflict",
-      detail: "A customer with this phone number is already registered.",
-      errors: [{ field: "phone_number", message: "is already on file" }],
-    });
-  }
 
-  return c.json(toCustomerResponse(customer), 201);
+  if (registration.replayed) c.header("Idempotent-Replayed", "true");
+  return c.json(registration.result, 201);
 };

@@ -2,6 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AGE, MAX_MONTHLY_INCOME, PHONE_NUMBER } from "../../domain/field-rules";
 import {
   amountSchema,
+  IDEMPOTENT_REPLAYED,
+  idempotencyKeySchema,
   idSchema,
   jsonBody,
   jsonContent,
@@ -54,11 +56,15 @@ export const register = createRoute({
   tags: ["Customers"],
   summary: "Register a customer",
   description:
-    "Creates a customer with an approved limit of 36 × monthly income, rounded half-up to the nearest lakh.",
-  request: { body: jsonBody(registerRequestSchema) },
+    "Creates a customer with an approved limit of 36 × monthly income, rounded half-up to the nearest lakh. Honours Idempotency-Key.",
+  request: {
+    body: jsonBody(registerRequestSchema),
+    headers: z.object({ "idempotency-key": idempotencyKeySchema }),
+  },
   responses: {
-    201: jsonContent(customerSchema, "The customer was registered"),
+    201: jsonContent(customerSchema, "The customer was registered", IDEMPOTENT_REPLAYED),
     409: problemContent("The phone number is already on file"),
+    422: problemContent("The Idempotency-Key was already used with a different body"),
     ...rateLimitedProblemResponses,
   },
 });

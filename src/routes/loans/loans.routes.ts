@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import {
   amountSchema,
   IDEMPOTENT_REPLAYED,
+  idempotencyKeySchema,
   idSchema,
   isoDateSchema,
   jsonContent,
@@ -14,17 +15,6 @@ import {
   rateLimitedProblemResponses,
   reasonSchema,
 } from "../shared-schemas";
-
-export const idempotencyKeySchema = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, "must be 1 to 255 visible ASCII characters")
-  .optional()
-  .openapi({
-    // No example: a tool filling requests from examples would send one key for every caller, and
-    // keys are one namespace per deployment, so the second caller's different body is a 422.
-    description:
-      "Makes retries safe: the same key with the same body returns the first response for 24 hours. Keys are one namespace per deployment: send a new UUID v4 for each request, such as 3f6c1c1e-8d0f-4d49-9a51-0c6f2b7f1a10.",
-  });
 
 export const createLoanResultSchema = z
   .object({

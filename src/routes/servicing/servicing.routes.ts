@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { idempotencyKeySchema } from "../loans/loans.routes";
 import {
   amountSchema,
   IDEMPOTENT_REPLAYED,
+  idempotencyKeySchema,
   idSchema,
   isoDateSchema,
   jsonBody,
