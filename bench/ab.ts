@@ -30,7 +30,14 @@ import { parseArgs } from "node:util";
 import { checkOutBase, git, median, parseEnv } from "./lib/comparison";
 import { groupCpuSeconds } from "./lib/cpu-time";
 import { generated, ingest } from "./lib/ingest";
-import { ENDPOINTS, type Endpoint, type LoadRow, measure, sampleLoanIds, warm } from "./lib/load";
+import {
+  ENDPOINTS,
+  type Endpoint,
+  type LoadRow,
+  measure,
+  samplePopulation,
+  warm,
+} from "./lib/load";
 import {
   copyDatabase,
   NODE_INGEST_TOKEN,
@@ -83,10 +90,7 @@ try {
   const loader = await startNodeServer(template);
   console.log(`loading ${set.name} through the ingest script`);
   await ingest("node", loader.url, NODE_INGEST_TOKEN, set, join(scratch, "ingest.json"), 6e5);
-  const population = {
-    customers: set.customers,
-    loanIds: await sampleLoanIds(loader.url, set.customers),
-  };
+  const population = await samplePopulation(loader.url, set.customers);
   await loader.stop();
 
   for (let round = 0; round < rounds; round += 1) {

@@ -51,7 +51,9 @@ export type Endpoint =
   | "POST /create-loan"
   | "POST /register"
   | "POST /make-payment/{customer}/{loan}"
-  | "GET /view-statement/{customer}/{loan}";
+  | "GET /view-statement/{customer}/{loan}"
+  | "GET /decisions/{id}"
+  | "GET /customers/{id}/decisions";
 
 export const ENDPOINTS: Endpoint[] = [
   "GET /api",
@@ -61,6 +63,8 @@ export const ENDPOINTS: Endpoint[] = [
   "POST /create-loan",
   "POST /register",
   "GET /view-statement/{customer}/{loan}",
+  "GET /decisions/{id}",
+  "GET /customers/{id}/decisions",
   "POST /make-payment/{customer}/{loan}",
 ];
 
@@ -76,10 +80,23 @@ function sampledLoan(population: Population): { loan: number; customer: number }
   return { loan, customer: ownerOfLoan.get(loan) ?? 1 };
 }
 
-/** What the requests draw from: customers 1..customers, and loan ids that exist. */
-interface Population {
+/** What the requests draw from: customers 1..customers, loan ids and decisions that exist. */
+export interface Population {
   customers: number;
   loanIds: number[];
+  /** Decision records, each with its customer (recordDecisions). */
+  decisions: RecordedDecision[];
+}
+
+export interface RecordedDecision {
+  id: string;
+  customer: number;
+}
+
+function sampledDecision(population: Population): RecordedDecision {
+  const decision = population.decisions[randomBelow(population.decisions.length)];
+  if (!decision) throw new Error("no decisions to read: the population has none (recordDecisions)");
+  return decision;
 }
 
 export interface LoadRow {
@@ -140,7 +157,10 @@ function loanRequest(
   return { path, body: JSON.stringify({ customer_id, loan_amount, interest_rate, tenure }) };
 }
 
-function requestFor(endpoint: Endpoint, population: Population): { path: string; body?: string } {
+export function requestFor(
+  endpoint: Endpoint,
+  population: Population,
+): { path: string; body?: string } {
   const customer = 1 + Math.floor(Math.random() * population.customers);
   switch (endpoint) {
     // The API index: the request path alone, no database.
@@ -176,6 +196,11 @@ function requestFor(endpoint: Endpoint, population: Population): { path: string;
         body: JSON.stringify({ amount: 10_000 }),
       };
     }
+    case "GET /decisions/{id}":
+      return { path: `/decisions/${sampledDecision(population).id}` };
+    // A customer's history, first page at the default limit, as the console opens it.
+    case "GET /customers/{id}/decisions":
+      return { path: `/customers/${sampledDecision(population).customer}/decisions` };
     case "POST /register":
       phoneCounter += 1;
       return {
@@ -307,6 +332,38 @@ function run(endpoint: Measured, options: LoadOptions): Promise<Result> {
       },
     ],
   });
+}
+
+/**
+ * Decision records to read, made through the API: create-loan refusals (₹90 crore is over every
+ * customer's limit) for random customers, which write a record and change no loan.
+ */
+export async function recordDecisions(
+  url: string,
+  customers: number,
+  wanted = 200,
+): Promise<RecordedDecision[]> {
+  const decisions: RecordedDecision[] = [];
+  for (let attempt = 0; attempt < wanted * 2 && decisions.length < wanted; attempt += 1) {
+    const customer = 1 + randomBelow(customers);
+    const { body } = loanRequest("/create-loan", customer, 900_000_000, 14, 12);
+    const response = await fetch(`${url}/create-loan`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body,
+    });
+    if (response.status !== 200) continue;
+    const { decision_id } = (await response.json()) as { decision_id: string };
+    decisions.push({ id: decision_id, customer });
+  }
+  if (decisions.length === 0) throw new Error(`no decisions recorded at ${url}`);
+  return decisions;
+}
+
+/** What the load runs draw from on a loaded server: loans (sampleLoanIds) and decisions. */
+export async function samplePopulation(url: string, customers: number): Promise<Population> {
+  const loanIds = await sampleLoanIds(url, customers);
+  return { customers, loanIds, decisions: await recordDecisions(url, customers) };
 }
 
 /** Loan ids that exist, read through the API from the loans of a few random customers. */

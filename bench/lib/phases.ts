@@ -13,7 +13,8 @@ import {
   type LoadOptions,
   type LoadRow,
   measure,
-  sampleLoanIds,
+  type Population,
+  samplePopulation,
   warm,
 } from "./load";
 import {
@@ -45,6 +46,8 @@ const READS: Endpoint[] = [
   "GET /view-loans/{id}",
   "POST /check-eligibility",
   "GET /view-statement/{customer}/{loan}",
+  "GET /decisions/{id}",
+  "GET /customers/{id}/decisions",
 ];
 
 /** One configuration of the Node server under load: its row label, environment, connections. */
@@ -84,7 +87,7 @@ export async function nodePhase(
   const template = join(settings.scratch, `${slug(set.name)}.db`);
   const loader = await startNodeServer(template, { WEB_CONCURRENCY: "1" });
   let loaded: IngestRow;
-  let population: { customers: number; loanIds: number[] };
+  let population: Population;
   try {
     console.log(`node server ${loader.url}: ingesting ${set.name}`);
     loaded = await ingest(
@@ -96,10 +99,8 @@ export async function nodePhase(
       settings.ingestTimeoutMs,
     );
     console.log(`  ${loaded.rows_landed} rows in ${loaded.seconds} s, ${loaded.peak_rss_mb} MB`);
-    population = {
-      customers: set.customers,
-      loanIds: await sampleLoanIds(loader.url, set.customers),
-    };
+    // Decisions are recorded into the template: every pass reads the same ones.
+    population = await samplePopulation(loader.url, set.customers);
   } finally {
     await loader.stop();
   }
@@ -210,7 +211,7 @@ function helloOptions(url: string, settings: PhaseSettings, connections: number)
     target: "hello world",
     data: "none",
     url,
-    population: { customers: 1, loanIds: [1] },
+    population: { customers: 1, loanIds: [1], decisions: [] },
     connections,
     durationSeconds: settings.durationSeconds,
   };
@@ -245,16 +246,13 @@ export async function workerPhase(
       join(settings.scratch, "ingest-worker.json"),
       settings.ingestTimeoutMs,
     );
-    const loanIds = await sampleLoanIds(worker.url, LENDER_DATA.customers);
-    const counted = await roundTrips(worker.url, loanIds);
+    const population = await samplePopulation(worker.url, LENDER_DATA.customers);
+    const counted = await roundTrips(worker.url);
     const base = {
       target: "wrangler dev",
       data: LENDER_DATA.name,
       url: worker.url,
-      population: {
-        customers: LENDER_DATA.customers,
-        loanIds,
-      },
+      population,
       durationSeconds: settings.durationSeconds,
     };
     await warm({ ...base, connections: 10 }, 2);
@@ -284,14 +282,9 @@ export async function workerPhase(
 }
 
 /** One request per endpoint case, counted; a failure becomes a note, not the end of the run. */
-async function roundTrips(
-  url: string,
-  loanIds: number[],
-): Promise<{ roundTrips: RoundTripRow[]; notes: string[] }> {
-  const loanId = loanIds[0];
-  if (loanId === undefined) return { roundTrips: [], notes: ["round trips: no loan to view"] };
+async function roundTrips(url: string): Promise<{ roundTrips: RoundTripRow[]; notes: string[] }> {
   try {
-    const rows = await countRoundTrips(url, loanId);
+    const rows = await countRoundTrips(url);
     for (const row of rows) {
       console.log(
         `  D1 round trips ${row.endpoint}: ${row.counted ?? "?"} (budget ${row.budget}), ${row.status}`,

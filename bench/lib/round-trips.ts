@@ -17,6 +17,9 @@ export interface RoundTripRow {
 /** The budgets test/routes/round-trips.test.ts enforces, per endpoint case. */
 const ROUND_TRIP_BUDGETS = {
   "POST /register": 1,
+  "POST /register (Idempotency-Key)": 1,
+  // The write comes first and finds the phone number on file; then the key's record is read.
+  "POST /register (replayed)": 2,
   "GET /view-loan/{id}": 1,
   "GET /view-loans/{id}": 1,
   "POST /check-eligibility": 1,
@@ -25,6 +28,14 @@ const ROUND_TRIP_BUDGETS = {
   "POST /create-loan (replayed)": 1,
   // The refusal writes its decision record (docs/decisions.md).
   "POST /create-loan (refused)": 2,
+  "POST /make-payment/{customer}/{loan}": 2,
+  "POST /make-payment/{customer}/{loan} (Idempotency-Key)": 2,
+  "POST /make-payment/{customer}/{loan} (replayed)": 1,
+  "POST /make-payment/{customer}/{loan} (refused)": 1,
+  "GET /view-statement/{customer}/{loan}": 1,
+  "GET /decisions/{id}": 1,
+  "GET /customers/{id}/decisions": 1,
+  "GET /readyz": 1,
 } as const;
 
 type Case = keyof typeof ROUND_TRIP_BUDGETS;
@@ -32,11 +43,11 @@ type Case = keyof typeof ROUND_TRIP_BUDGETS;
 const COUNT = /desc="(\d+) round trips?"/;
 
 /**
- * Sends the eight cases once each: a fresh customer registers, then checks and books loans (a
- * fresh customer's small loan is booked); view-loan reads `loanId`, view-loans that loan's
- * customer. Five writes: the caller's rate limit must leave room for them.
+ * Sends every endpoint case once, in order, on data of its own (so an empty database will do): a
+ * fresh customer registers, checks and books loans, pays the booked one and reads it all back.
+ * Fourteen writes: the caller's rate limit must leave room for them.
  */
-export async function countRoundTrips(url: string, loanId: number): Promise<RoundTripRow[]> {
+export async function countRoundTrips(url: string): Promise<RoundTripRow[]> {
   const rows: RoundTripRow[] = [];
   const send = async (name: Case, expected: number, path: string, init: RequestInit = {}) => {
     const response = await fetch(`${url}${path}`, {
@@ -59,42 +70,54 @@ export async function countRoundTrips(url: string, loanId: number): Promise<Roun
     body: JSON.stringify(body),
     headers,
   });
+  const keyed = (name: string) => ({ "Idempotency-Key": `bench-${name}-${crypto.randomUUID()}` });
+  const customer = (phone_number: number) => ({
+    first_name: "Round",
+    last_name: "Trips",
+    age: 30,
+    monthly_income: 50_000,
+    phone_number,
+  });
+  // 10 digits starting with 4: the lender data and the load runs use 5–9.
+  const phone = 4_000_000_000 + Math.floor(Math.random() * 999_000_000);
 
-  const registered = await send(
-    "POST /register",
-    201,
-    "/register",
-    post({
-      first_name: "Round",
-      last_name: "Trips",
-      age: 30,
-      monthly_income: 50_000,
-      // 10 digits starting with 4: the lender data and the load runs use 5–9.
-      phone_number: 4_000_000_000 + Math.floor(Math.random() * 1_000_000_000),
-    }),
-  );
+  const registered = await send("POST /register", 201, "/register", post(customer(phone)));
+  const registerKey = keyed("register");
+  const keyedCustomer = post(customer(phone + 1), registerKey);
+  await send("POST /register (Idempotency-Key)", 201, "/register", keyedCustomer);
+  await send("POST /register (replayed)", 201, "/register", keyedCustomer);
+
   const customerId = field(registered, "customer_id");
-  const loan = await send("GET /view-loan/{id}", 200, `/view-loan/${loanId}`);
-  const owner = field(field(loan, "customer"), "id");
-  await send("GET /view-loans/{id}", 200, `/view-loans/${owner}`);
-
   const request = { customer_id: customerId, loan_amount: 50_000, interest_rate: 14, tenure: 24 };
-  const key = { "Idempotency-Key": `bench-${Date.now()}` };
+  const loanKey = keyed("create-loan");
   await send("POST /check-eligibility", 200, "/check-eligibility", post(request));
-  await send("POST /create-loan (booked)", 201, "/create-loan", post(request));
+  const booked = await send("POST /create-loan (booked)", 201, "/create-loan", post(request));
+  const bookWithKey = post(request, loanKey);
+  await send("POST /create-loan (booked, Idempotency-Key)", 201, "/create-loan", bookWithKey);
+  await send("POST /create-loan (replayed)", 201, "/create-loan", bookWithKey);
+  const refusal = post({ ...request, loan_amount: 900_000_000 });
+  const refused = await send("POST /create-loan (refused)", 200, "/create-loan", refusal);
+
+  const loanId = field(booked, "loan_id");
+  await send("GET /view-loan/{id}", 200, `/view-loan/${loanId}`);
+  await send("GET /view-loans/{id}", 200, `/view-loans/${customerId}`);
+
+  // ₹1,000 covers the first period's interest on ₹50,000 at 14 %; ₹1 does not (a 422).
+  const payPath = `/make-payment/${customerId}/${loanId}`;
+  const payment = post({ amount: 1000 }, keyed("make-payment"));
+  await send("POST /make-payment/{customer}/{loan}", 201, payPath, post({ amount: 1000 }));
+  await send("POST /make-payment/{customer}/{loan} (Idempotency-Key)", 201, payPath, payment);
+  await send("POST /make-payment/{customer}/{loan} (replayed)", 201, payPath, payment);
+  await send("POST /make-payment/{customer}/{loan} (refused)", 422, payPath, post({ amount: 1 }));
   await send(
-    "POST /create-loan (booked, Idempotency-Key)",
-    201,
-    "/create-loan",
-    post(request, key),
-  );
-  await send("POST /create-loan (replayed)", 201, "/create-loan", post(request, key));
-  await send(
-    "POST /create-loan (refused)",
+    "GET /view-statement/{customer}/{loan}",
     200,
-    "/create-loan",
-    post({ ...request, loan_amount: 900_000_000 }),
+    `/view-statement/${customerId}/${loanId}`,
   );
+
+  await send("GET /decisions/{id}", 200, `/decisions/${field(refused, "decision_id")}`);
+  await send("GET /customers/{id}/decisions", 200, `/customers/${customerId}/decisions?limit=2`);
+  await send("GET /readyz", 200, "/readyz");
   return rows;
 }
 
