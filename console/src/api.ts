@@ -81,9 +81,9 @@ export async function api<T>(
  */
 export class NoApiAnswer extends Error {}
 
-// Booking and payment keep their Idempotency-Key until the form is edited: resending is safe.
+// Registering, booking and paying keep their Idempotency-Key until the form is edited: resending is safe.
 const SEND_AGAIN =
-  "Check the connection, then send it again: a booking or payment sent again unchanged is not made twice.";
+  "Check the connection, then send it again: a registration, booking or payment sent again unchanged is not made twice.";
 
 /*
  * How long the console waits for an answer. Fetch itself waits for ever on a connection gone

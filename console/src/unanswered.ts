@@ -1,9 +1,12 @@
 import { ApiError } from "./api";
+import { fillForm } from "./forms";
+import { h, show } from "./render";
 
 /*
- * A booking or payment sent and not answered yet, kept with its Idempotency-Key in the tab's
- * session storage. Reloaded mid-request, the form came back empty under a new key, and the officer
- * who typed it again booked (or paid) twice; restored, it is sent again under its key and replayed.
+ * A registration, booking or payment sent and not answered yet, kept with its Idempotency-Key in
+ * the tab's session storage. Reloaded mid-request, the form came back empty under a new key, and
+ * the officer who typed it again booked (or paid) twice; restored, it is sent again under its key
+ * and replayed.
  */
 
 export interface Unanswered {
@@ -35,6 +38,24 @@ export async function untilAnswered<T>(
 /** The request a previous page of this tab sent under `name` and got no answer to, if any. */
 export function unanswered(name: string): Unanswered | null {
   return read(storageKey(name));
+}
+
+/**
+ * A new page's form: the request left unanswered under `name`, if any, filled in again as it was
+ * sent, with `note` (that it may have been done) in the result region `resultId`.
+ */
+export function restoreUnanswered(
+  form: HTMLFormElement,
+  name: string,
+  resultId: string,
+  note: string,
+): Unanswered | null {
+  const pending = unanswered(name);
+  if (pending) {
+    fillForm(form, pending.values);
+    show(resultId, h("p", { class: "replayed" }, note));
+  }
+  return pending;
 }
 
 /*

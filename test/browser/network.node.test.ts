@@ -332,31 +332,34 @@ describe("answers the console does not expect", () => {
   });
 });
 
-describe("a reload while a booking or payment is unanswered", () => {
-  /**
-   * Lets one request to `pattern` reach the API and holds its answer back; the page is reloaded
-   * once the API has it, and the answer is then cut off (a held request would stall the reload).
-   */
-  async function reloadOnceReached(page: Page, pattern: string, send: () => Promise<void>) {
-    const atApi = signal();
-    const reloading = signal();
-    await page.route(
-      pattern,
-      async (route) => {
-        await route.fetch();
-        atApi.fire();
-        await reloading.fired;
-        await route.abort("connectionreset").catch(() => undefined);
-      },
-      { times: 1 },
-    );
-    await send();
-    await atApi.fired;
-    const reloaded = page.reload();
-    reloading.fire();
-    await reloaded;
-  }
+/**
+ * Lets one request to `pattern` reach the API and holds its answer back; the page is reloaded
+ * once the API has it, and the answer is then cut off (a held request would stall the reload).
+ * Returns the answer the page never got.
+ */
+async function reloadOnceReached(page: Page, pattern: string, send: () => Promise<void>) {
+  const atApi = signal();
+  const reloading = signal();
+  let lost: unknown;
+  await page.route(
+    pattern,
+    async (route) => {
+      lost = await (await route.fetch()).json();
+      atApi.fire();
+      await reloading.fired;
+      await route.abort("connectionreset").catch(() => undefined);
+    },
+    { times: 1 },
+  );
+  await send();
+  await atApi.fired;
+  const reloaded = page.reload();
+  reloading.fire();
+  await reloaded;
+  return lost;
+}
 
+describe("a reload while a booking or payment is unanswered", () => {
   /** Presses Book again: the first answer is replayed and the customer has one loan. */
   async function bookedOnceWhenPressed(book: Locator, customerId: number) {
     await book.getByRole("button", { name: "Book" }).click();
@@ -415,5 +418,113 @@ describe("a reload while a booking or payment is unanswered", () => {
     await loan.getByText(/^Already sent: this is the first answer; nothing new was paid/).waitFor();
     const statement = await fetch(url(`/view-statement/${customerId}/${loanId}`));
     expect(((await statement.json()) as { payments: unknown[] }).payments).toHaveLength(1);
+  });
+});
+
+describe("a registration whose answer is lost", () => {
+  /** The register form, opened and filled for a new customer. */
+  async function registrationTyped() {
+    const { page } = suite.session();
+    await page.goto(url("/#register"));
+    const register = view(page, "register");
+    await fillByLabel(register, newApplicant());
+    const keys: (string | undefined)[] = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith("/register")) keys.push(request.headers()["idempotency-key"]);
+    });
+    return { page, register, keys };
+  }
+
+  const newApplicant = () => ({
+    "First name": "Kavya",
+    "Last name": "Rao",
+    Age: 29,
+    "Monthly income": 45_000,
+    "Phone number": ++phone,
+  });
+
+  it("shows the customer registered the first time, marked already sent, when pressed again", async () => {
+    const { page, register, keys } = await registrationTyped();
+    const button = register.getByRole("button", { name: "Register" });
+    // The API registers the customer; its answer is lost on the way back.
+    let lost: { customer_id?: number } = {};
+    await page.route(
+      "**/register",
+      async (route) => {
+        lost = (await (await route.fetch()).json()) as typeof lost;
+        await route.abort("connectionreset");
+      },
+      { times: 1 },
+    );
+    await button.click();
+    await register
+      .getByRole("alert")
+      .getByText(/no answer from the API: the connection failed or was cut/)
+      .waitFor();
+
+    // A gateway's 502 on the retry: still no answer from the API, the same key kept.
+    await page.route("**/register", (route) => route.fulfill({ status: 502, body: "" }), {
+      times: 1,
+    });
+    await button.click();
+    await register
+      .getByRole("alert")
+      .getByText(/answered 502/)
+      .waitFor();
+
+    // Before, this was the phone number's 409, and the officer never learnt the customer's id.
+    await button.click();
+    await register.getByText(/^Registered customer \d+$/).waitFor();
+    expect(await register.locator(".verdict").innerText()).toBe(
+      `Registered customer ${lost.customer_id}`,
+    );
+    await register
+      .getByText(/^Already sent: this is the first answer; nothing new was registered/)
+      .waitFor();
+    expect(keys).toHaveLength(3);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(keys).size).toBe(1);
+
+    // A 201 ends the request: pressed again unchanged, it is a new one (the phone number on file)...
+    await button.click();
+    await register
+      .locator("#register-phone_number-error")
+      .getByText(/already on file/)
+      .waitFor();
+    expect(keys).toHaveLength(4);
+    expect(keys[3]).not.toBe(keys[0]);
+    // ...and the next customer typed is registered under a key of its own.
+    await fillByLabel(register, newApplicant());
+    await button.click();
+    await register.getByText(/^Registered customer \d+$/).waitFor();
+    expect(await register.locator(".verdict").innerText()).not.toBe(
+      `Registered customer ${lost.customer_id}`,
+    );
+    expect(await register.locator(".replayed").count()).toBe(0);
+    expect(new Set(keys).size).toBe(3);
+  });
+
+  it("brings a registration unanswered at a reload back with its key: typed again, it is replayed", async () => {
+    const { page, register, keys } = await registrationTyped();
+    const typed = await register.getByLabel("Phone number").inputValue();
+    const lost = (await reloadOnceReached(page, "**/register", () =>
+      register.getByRole("button", { name: "Register" }).click(),
+    )) as { customer_id: number };
+
+    expect(await register.getByLabel("Phone number").inputValue()).toBe(typed);
+    await register
+      .getByText(/^A registration sent before this page was reloaded got no answer/)
+      .waitFor();
+    // Cleared and typed again as the officer might: the same values are the same registration.
+    await fillByLabel(register, { "Monthly income": "" });
+    await fillByLabel(register, { "Monthly income": "45,000.00" });
+    await register.getByRole("button", { name: "Register" }).click();
+    await register
+      .getByText(/^Already sent: this is the first answer; nothing new was registered/)
+      .waitFor();
+    expect(await register.locator(".verdict").innerText()).toBe(
+      `Registered customer ${lost.customer_id}`,
+    );
+    expect(new Set(keys).size).toBe(1);
   });
 });

@@ -1,8 +1,8 @@
 import { api } from "../api";
-import { fillForm, onSubmit } from "../forms";
+import { onSubmit } from "../forms";
 import { facts, h, money, percent, show } from "../render";
 import type { CreateLoanResult } from "../types";
-import { keyFor, lastDone, rememberDone, unanswered, untilAnswered } from "../unanswered";
+import { keyFor, lastDone, rememberDone, restoreUnanswered, untilAnswered } from "../unanswered";
 import { reasonList } from "./check";
 
 /*
@@ -14,22 +14,16 @@ import { reasonList } from "./check";
  * key, so a form the browser refills as it was booked (the Back button) replays that booking.
  */
 export function setUpBook(form: HTMLFormElement): void {
-  const pending = unanswered("book");
+  const pending = restoreUnanswered(
+    form,
+    "book",
+    "book-result",
+    "A booking sent before this page was reloaded got no answer: it may have been booked. Press Book to send it again unchanged; if it was booked, its first answer is shown and nothing new is booked.",
+  );
   let key = pending?.key ?? lastDone("book")?.key ?? crypto.randomUUID();
   form.addEventListener("input", () => {
     key = crypto.randomUUID();
   });
-  if (pending) {
-    fillForm(form, pending.values);
-    show(
-      "book-result",
-      h(
-        "p",
-        { class: "replayed" },
-        "A booking sent before this page was reloaded got no answer: it may have been booked. Press Book to send it again unchanged; if it was booked, its first answer is shown and nothing new is booked.",
-      ),
-    );
-  }
   onSubmit(form, async (values) => {
     key = keyFor("book", values, key);
     const sent = key;

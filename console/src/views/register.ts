@@ -2,13 +2,45 @@ import { api } from "../api";
 import { onSubmit } from "../forms";
 import { facts, h, money, show } from "../render";
 import type { Customer } from "../types";
+import { keyFor, restoreUnanswered, untilAnswered } from "../unanswered";
 
+/*
+ * Registering sends an Idempotency-Key that stays the same until the form is edited, as booking
+ * does: a retry after a lost answer (a network error, a timeout, a 5xx) shows the customer the
+ * first try registered, where it was the phone number's 409 and the officer never saw the id.
+ * Like a payment's receipt, a 201 ends the request: the next registration gets a new key. One
+ * unanswered at a reload comes back with its key, and so do the same values typed again.
+ */
 export function setUpRegister(form: HTMLFormElement): void {
+  const pending = restoreUnanswered(
+    form,
+    "register",
+    "register-result",
+    "A registration sent before this page was reloaded got no answer: the customer may have been registered. Press Register to send it again unchanged; if they were, the first answer with their customer ID is shown and no one is registered twice.",
+  );
+  let key = pending?.key ?? crypto.randomUUID();
+  form.addEventListener("input", () => {
+    key = crypto.randomUUID();
+  });
   onSubmit(form, async (values) => {
-    const { body } = await api<Customer>("POST", "/register", values);
+    key = keyFor("register", values, key);
+    const sent = key;
+    const { headers, body } = await untilAnswered("register", { key: sent, values }, () =>
+      api<Customer>("POST", "/register", values, { "Idempotency-Key": sent }),
+    );
+    // Kept after the 201, the key would answer the next registration typed without an input
+    // event with this customer; a new one makes the same values pressed again the phone's 409.
+    if (key === sent) key = crypto.randomUUID();
     show(
       "register-result",
       h("p", { class: "verdict approved" }, `Registered customer ${body.customer_id}`),
+      // A retry of a registration the API had made (its answer lost): the first answer.
+      headers.get("Idempotent-Replayed") === "true" &&
+        h(
+          "p",
+          { class: "replayed" },
+          "Already sent: this is the first answer; nothing new was registered. To register another customer, enter their details.",
+        ),
       facts([
         ["Name", body.name],
         ["Age", body.age],
