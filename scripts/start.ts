@@ -71,7 +71,19 @@ const envFile = ingest.passToWorker ? envFileWith(ingest.token) : undefined;
 const envFileArgs = envFile ? ["--env-file", envFile.path] : [];
 const worker = spawn(
   WRANGLER,
-  ["dev", "--ip", HOST, "--port", String(PORT), "--log-level", "warn", ...envFileArgs],
+  // --test-scheduled: /__scheduled runs the cron's handler. The URL wrangler suggests without it,
+  // /cdn-cgi/handler/scheduled, answers 500 in a Worker with [assets] (docs/databases.md).
+  [
+    "dev",
+    "--ip",
+    HOST,
+    "--port",
+    String(PORT),
+    "--log-level",
+    "warn",
+    "--test-scheduled",
+    ...envFileArgs,
+  ],
   {
     stdio: "inherit",
     env: { ...offline, CI: process.env.CI ?? "" },

@@ -28,14 +28,29 @@ export interface LocalWorker {
   stop: () => Promise<void>;
 }
 
+/** A `wrangler dev` started here: also what it has written to stderr (its errors) so far. */
+export interface LocalWorkerProcess extends LocalWorker {
+  errors: () => string;
+}
+
+interface StartOptions {
+  /**
+   * Counts the Worker as started once it answers its 503 for settings that do not parse, for
+   * tests of exactly that; otherwise only a 200 does.
+   */
+  invalidSettings?: boolean;
+}
+
 /**
  * `vars` are added with `--var`; `config` is another wrangler configuration file (in the project
- * root, since its paths resolve from where it lives), for trying other settings.
+ * root, since its paths resolve from where it lives), for trying other settings. Started with
+ * `--test-scheduled`, as `npm start` is, so that `/__scheduled` runs the cron's handler.
  */
 export async function startLocalWorker(
   vars: Record<string, string> = {},
   config?: string,
-): Promise<LocalWorker> {
+  { invalidSettings = false }: StartOptions = {},
+): Promise<LocalWorkerProcess> {
   const configArgs = config === undefined ? [] : ["--config", config];
   const state = await mkdtemp(join(tmpdir(), "local-worker-"));
   const migrate = spawnSync(
@@ -72,6 +87,7 @@ export async function startLocalWorker(
     "error",
     "--inspector-port",
     "0",
+    "--test-scheduled",
   ];
   for (const [name, value] of Object.entries(allVars)) args.push("--var", `${name}:${value}`);
   const child = spawn(WRANGLER, args, {
@@ -92,12 +108,12 @@ export async function startLocalWorker(
     await rm(state, { recursive: true, force: true });
   };
   try {
-    await waitFor(`${url}/openapi.json`, 60_000);
+    await waitFor(`${url}/openapi.json`, 60_000, invalidSettings ? [200, 503] : [200]);
   } catch (error) {
     await stop();
     throw new Error(`${(error as Error).message}\n${stderr.slice(-2000)}`);
   }
-  return { url, token: LOCAL_INGEST_TOKEN, stop };
+  return { url, token: LOCAL_INGEST_TOKEN, stop, errors: () => stderr };
 }
 
 /** A port the OS just handed out and released: free unless another process grabs it first. */
@@ -113,11 +129,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(url: string, timeoutMs: number): Promise<void> {
+async function waitFor(url: string, timeoutMs: number, statuses: number[]): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      if ((await fetch(url)).ok) return;
+      if (statuses.includes((await fetch(url)).status)) return;
     } catch {
       // not up yet
     }

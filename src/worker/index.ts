@@ -2,6 +2,7 @@ import { createApp } from "../app";
 import { ConfigError } from "../config";
 import { runMaintenance } from "../db/maintenance";
 import { consumeIngestBatch } from "../ingest/consumer";
+import { log } from "../lib/log";
 import { analyticsTelemetry } from "./analytics";
 import { workerConfig } from "./config";
 import { workerDatabase, workerSessions } from "./database";
@@ -44,9 +45,25 @@ export default {
     ),
   // The Cron Trigger in wrangler.toml: expired rows are swept here, never inside a request.
   scheduled: async (controller, env, _ctx) => {
-    const { decisionRetentionMonths } = workerConfig(env).app;
-    await runMaintenance(workerDatabase(env), controller.scheduledTime, {
-      retention: { decisionRetentionMonths },
-    });
+    const { retention, database } = maintenanceSettings(env, controller.cron);
+    await runMaintenance(database, controller.scheduledTime, { retention });
   },
 } satisfies ExportedHandler<Env>;
+
+/**
+ * The cron's settings and database. A bad setting is logged as requests log it, one structured
+ * line naming each, and the run fails with an error naming them: it sweeps nothing, since a
+ * retention that does not parse must not decide what is deleted.
+ */
+function maintenanceSettings(env: Env, cron: string) {
+  try {
+    const { decisionRetentionMonths } = workerConfig(env).app;
+    return { retention: { decisionRetentionMonths }, database: workerDatabase(env) };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log("error", "invalid settings", { problem: error.message, cron });
+    const fields = error.problems.map((problem) => problem.field).join(", ");
+    const why = fields ? `the deployment's settings are not valid (${fields})` : error.message;
+    throw new ConfigError(`Scheduled maintenance did not run: ${why}.`, error.problems);
+  }
+}

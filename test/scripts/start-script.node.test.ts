@@ -203,6 +203,12 @@ describe("npm start", () => {
     const refused = await summary(url, FORMER_PUBLIC_DEFAULT);
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as { detail: string }).detail).toMatch(/disabled/);
+    // The cron fired by hand, as docs/databases.md says. wrangler's own hint at start named
+    // /cdn-cgi/handler/scheduled, which answers 500 in a Worker with [assets].
+    const cron = await fetch(`${url}/__scheduled?cron=17+*+*+*+*`);
+    expect(cron.status).toBe(200);
+    expect(await cron.text()).toBe("Ran scheduled event");
+    expect(output()).not.toMatch(/cdn-cgi\/handler\/scheduled/);
     await stop(url);
   }, 240_000);
 
