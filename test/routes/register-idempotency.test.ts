@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { ProblemError } from "../../src/lib/problem";
+import { registerRequest } from "../../src/routes/customers/register-customer";
 import { backend } from "../support/backend";
 import { call, callJson, registerCustomer, registration } from "../support/http";
 import { expectProblem } from "../support/problem";
@@ -123,4 +125,42 @@ describe("Idempotency-Key on POST /register", () => {
       expect(await customersWithPhone(body.phone_number)).toBe(0);
     },
   );
+});
+
+describe("register's 409 for a key that expired while the request ran", () => {
+  it("sends Retry-After, and the OpenAPI document declares it on register's 409", async () => {
+    // The key is live at the write (which fails on it) and gone by the read that follows.
+    const key = `register-expiring-${crypto.randomUUID()}`;
+    const start = Date.now();
+    await backend().query(
+      "INSERT INTO idempotency_keys (key, request_hash, response_status, response_body, expires_at) VALUES (?, 'other', 201, '{}', ?)",
+      [key, start + 60_000],
+    );
+    const clock = vi.spyOn(Date, "now");
+    clock.mockReturnValueOnce(start).mockReturnValue(start + 120_000);
+    const body = registration();
+    const customer = {
+      firstName: "Asha",
+      lastName: "Verma",
+      age: 30,
+      phoneNumber: body.phone_number as number,
+      monthlySalaryPaise: 5_000_000,
+      approvedLimitPaise: 180_000_000,
+    };
+    const answer = await registerRequest(backend().database(), {
+      customer,
+      idempotency: { key, requestHash: "this-request" },
+    }).catch((error: unknown) => error);
+    clock.mockRestore();
+    expect(answer).toBeInstanceOf(ProblemError);
+    const { problem } = answer as ProblemError;
+    expect(problem.kind).toBe("conflict");
+    expect(problem.headers).toEqual({ "Retry-After": "1" });
+
+    const { body: document } = await callJson<{
+      paths: Record<string, { post?: { responses: Record<string, { headers?: object }> } }>;
+    }>("/openapi.json");
+    const declared = document.paths["/register"]?.post?.responses["409"]?.headers ?? {};
+    expect(Object.keys(declared)).toContain("Retry-After");
+  });
 });
