@@ -44,6 +44,35 @@ describe("Idempotency-Key on POST /register", () => {
     expect(await customersWithPhone(body.phone_number)).toBe(1);
   });
 
+  it("replays the first 201's exact bytes for names, incomes and phone numbers at the edges", async () => {
+    // The stored body is built from the request and completed with the id in SQL; the first 201
+    // comes from the inserted row. They must never differ in a byte.
+    const cases: [Record<string, unknown>, string?][] = [
+      [{ first_name: "O\"Brien \\ D'Souza", last_name: "</script>" }],
+      [{ first_name: "Zoë अनन्या 中文", last_name: "😀👩‍👩‍👧\u2028\u2029" }],
+      [{ first_name: "\ud7ff\ue000\uffff", last_name: "\u{10ffff}\ufeff x" }],
+      [{ first_name: "x".repeat(100), last_name: "  trimmed\u00a0 " }],
+      [{ monthly_income: 0.01, phone_number: 1_000_000 }],
+      [{ monthly_income: 1_000_000_000, phone_number: 999_999_999_999_999 }],
+      [{ monthly_income: 99_999_999.99 }],
+      [{}, "1e-2"],
+    ];
+    for (const [overrides, rawIncome] of cases) {
+      const body = registration(overrides);
+      const text = JSON.stringify(body);
+      const raw = rawIncome
+        ? text.replace(/"monthly_income":[^,}]+/, `"monthly_income":${rawIncome}`)
+        : text;
+      const headers = { "Idempotency-Key": `register-bytes-${crypto.randomUUID()}` };
+      const first = await call("/register", { rawBody: raw, headers });
+      const firstText = await first.text();
+      expect(first.status, firstText).toBe(201);
+      const again = await call("/register", { rawBody: raw, headers });
+      expect(again.headers.get("idempotent-replayed")).toBe("true");
+      expect(await again.text()).toBe(firstText);
+    }
+  });
+
   it("registers one customer when the same request arrives 10 times at once", async () => {
     const body = registration();
     const key = `register-burst-${crypto.randomUUID()}`;
