@@ -126,16 +126,24 @@ export async function readLoansForChunk(db: Database, chunk: LoanChunk) {
   };
 }
 
-/** A customer the workbook already delivered takes the workbook's details again (its id is the key). */
+/**
+ * A customer the workbook already delivered takes the workbook's details again (its id is the key).
+ * Only the same person: an id held by another phone number was free at the chunk's read and taken
+ * since (a registration gets the next free id), so the update fails on phone_number's NOT NULL,
+ * the chunk is retried, and its next read rejects the row instead of merging two people.
+ */
 export const CUSTOMER_ON_REINGEST = {
   target: customers.id,
-  set: takeProposed({
-    firstName: customers.firstName,
-    lastName: customers.lastName,
-    age: customers.age,
-    monthlySalaryPaise: customers.monthlySalaryPaise,
-    approvedLimitPaise: customers.approvedLimitPaise,
-  }),
+  set: {
+    ...takeProposed({
+      firstName: customers.firstName,
+      lastName: customers.lastName,
+      age: customers.age,
+      monthlySalaryPaise: customers.monthlySalaryPaise,
+      approvedLimitPaise: customers.approvedLimitPaise,
+    }),
+    phoneNumber: sql`CASE WHEN ${customers.phoneNumber} = excluded.phone_number THEN excluded.phone_number END`,
+  },
 };
 
 /** Every column of a new customer from its JSON array (as `upsertCustomers` writes it). */

@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { ProblemError } from "../../src/lib/problem";
+import { registerRequest } from "../../src/routes/customers/register-customer";
 import { backend } from "../support/backend";
 import { call, callJson, registerCustomer, registration } from "../support/http";
 import { expectProblem } from "../support/problem";
@@ -40,6 +42,35 @@ describe("Idempotency-Key on POST /register", () => {
     expect(JSON.stringify(again.body)).toBe(JSON.stringify(first.body));
     expect(first.body).toMatchObject({ first_name: "Meera", monthly_income: 41_234.56 });
     expect(await customersWithPhone(body.phone_number)).toBe(1);
+  });
+
+  it("replays the first 201's exact bytes for names, incomes and phone numbers at the edges", async () => {
+    // The stored body is built from the request and completed with the id in SQL; the first 201
+    // comes from the inserted row. They must never differ in a byte.
+    const cases: [Record<string, unknown>, string?][] = [
+      [{ first_name: "O\"Brien \\ D'Souza", last_name: "</script>" }],
+      [{ first_name: "Zoë अनन्या 中文", last_name: "😀👩‍👩‍👧\u2028\u2029" }],
+      [{ first_name: "\ud7ff\ue000\uffff", last_name: "\u{10ffff}\ufeff x" }],
+      [{ first_name: "x".repeat(100), last_name: "  trimmed\u00a0 " }],
+      [{ monthly_income: 0.01, phone_number: 1_000_000 }],
+      [{ monthly_income: 1_000_000_000, phone_number: 999_999_999_999_999 }],
+      [{ monthly_income: 99_999_999.99 }],
+      [{}, "1e-2"],
+    ];
+    for (const [overrides, rawIncome] of cases) {
+      const body = registration(overrides);
+      const text = JSON.stringify(body);
+      const raw = rawIncome
+        ? text.replace(/"monthly_income":[^,}]+/, `"monthly_income":${rawIncome}`)
+        : text;
+      const headers = { "Idempotency-Key": `register-bytes-${crypto.randomUUID()}` };
+      const first = await call("/register", { rawBody: raw, headers });
+      const firstText = await first.text();
+      expect(first.status, firstText).toBe(201);
+      const again = await call("/register", { rawBody: raw, headers });
+      expect(again.headers.get("idempotent-replayed")).toBe("true");
+      expect(await again.text()).toBe(firstText);
+    }
   });
 
   it("registers one customer when the same request arrives 10 times at once", async () => {
@@ -123,4 +154,42 @@ describe("Idempotency-Key on POST /register", () => {
       expect(await customersWithPhone(body.phone_number)).toBe(0);
     },
   );
+});
+
+describe("register's 409 for a key that expired while the request ran", () => {
+  it("sends Retry-After, and the OpenAPI document declares it on register's 409", async () => {
+    // The key is live at the write (which fails on it) and gone by the read that follows.
+    const key = `register-expiring-${crypto.randomUUID()}`;
+    const start = Date.now();
+    await backend().query(
+      "INSERT INTO idempotency_keys (key, request_hash, response_status, response_body, expires_at) VALUES (?, 'other', 201, '{}', ?)",
+      [key, start + 60_000],
+    );
+    const clock = vi.spyOn(Date, "now");
+    clock.mockReturnValueOnce(start).mockReturnValue(start + 120_000);
+    const body = registration();
+    const customer = {
+      firstName: "Asha",
+      lastName: "Verma",
+      age: 30,
+      phoneNumber: body.phone_number as number,
+      monthlySalaryPaise: 5_000_000,
+      approvedLimitPaise: 180_000_000,
+    };
+    const answer = await registerRequest(backend().database(), {
+      customer,
+      idempotency: { key, requestHash: "this-request" },
+    }).catch((error: unknown) => error);
+    clock.mockRestore();
+    expect(answer).toBeInstanceOf(ProblemError);
+    const { problem } = answer as ProblemError;
+    expect(problem.kind).toBe("conflict");
+    expect(problem.headers).toEqual({ "Retry-After": "1" });
+
+    const { body: document } = await callJson<{
+      paths: Record<string, { post?: { responses: Record<string, { headers?: object }> } }>;
+    }>("/openapi.json");
+    const declared = document.paths["/register"]?.post?.responses["409"]?.headers ?? {};
+    expect(Object.keys(declared)).toContain("Retry-After");
+  });
 });

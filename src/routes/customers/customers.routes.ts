@@ -10,6 +10,7 @@ import {
   moneySchema,
   personNameSchema,
   problemContent,
+  RETRY_AFTER,
   rateLimitedProblemResponses,
 } from "../shared-schemas";
 
@@ -63,7 +64,10 @@ export const register = createRoute({
   },
   responses: {
     201: jsonContent(customerSchema, "The customer was registered", IDEMPOTENT_REPLAYED),
-    409: problemContent("The phone number is already on file"),
+    409: problemContent(
+      "The phone number is already on file, or the Idempotency-Key was in use a moment ago and has just expired (retry; Retry-After only then)",
+      { "Retry-After": RETRY_AFTER["Retry-After"].optional() },
+    ),
     422: problemContent("The Idempotency-Key was already used with a different body"),
     ...rateLimitedProblemResponses,
   },
