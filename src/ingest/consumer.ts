@@ -331,6 +331,17 @@ const CHUNK_DELAYS = { minSeconds: 0, maxSeconds: 300 };
  */
 const DEAD_LETTER_DELAYS = { minSeconds: 1, maxSeconds: 1_800 };
 
+/**
+ * Sends every message of a batch back for the longest backoff (30 minutes): when the Worker cannot
+ * consume at all (its settings do not parse), the ingest queue's 5 retries then span 2.5 hours
+ * and the dead-letter queue's 100 about two days, time for the settings to be fixed.
+ */
+export function deferBatch(batch: QueueBatch): void {
+  for (const message of batch.messages) {
+    message.retry({ delaySeconds: DEAD_LETTER_DELAYS.maxSeconds });
+  }
+}
+
 /** Exponential backoff from INGEST_RETRY_DELAY_SECONDS (default 2 s), within the bounds. */
 function retryDelaySeconds(
   settings: ConsumerSettings,

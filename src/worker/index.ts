@@ -1,7 +1,7 @@
 import { createApp } from "../app";
 import { ConfigError } from "../config";
 import { runMaintenance } from "../db/maintenance";
-import { consumeIngestBatch } from "../ingest/consumer";
+import { consumeIngestBatch, deferBatch } from "../ingest/consumer";
 import { log } from "../lib/log";
 import { analyticsTelemetry } from "./analytics";
 import { workerConfig } from "./config";
@@ -36,13 +36,11 @@ export default {
   },
   // The consumer and the cron use the plain binding, which always reaches the primary: they write,
   // and no client is waiting to carry a bookmark.
-  queue: (batch, env, _ctx) =>
-    consumeIngestBatch(
-      batch,
-      workerDatabase(env),
-      workerConfig(env).app,
-      analyticsTelemetry(env.METRICS),
-    ),
+  queue: async (batch, env, _ctx) => {
+    const consumer = consumerSettings(env, batch);
+    if (!consumer) return;
+    await consumeIngestBatch(batch, consumer.database, consumer.settings, consumer.telemetry);
+  },
   // The Cron Trigger in wrangler.toml: expired rows are swept here, never inside a request.
   scheduled: async (controller, env, _ctx) => {
     const { retention, database } = maintenanceSettings(env, controller.cron);
@@ -65,5 +63,23 @@ function maintenanceSettings(env: Env, cron: string) {
     const fields = error.problems.map((problem) => problem.field).join(", ");
     const why = fields ? `the deployment's settings are not valid (${fields})` : error.message;
     throw new ConfigError(`Scheduled maintenance did not run: ${why}.`, error.problems);
+  }
+}
+
+/**
+ * The consumer's settings and database, or null with the batch sent back for later when a setting
+ * does not parse: its chunks were accepted, so they wait for the settings to be fixed, logged as
+ * requests log it, instead of spending their retries at once and being dropped.
+ */
+function consumerSettings(env: Env, batch: MessageBatch) {
+  try {
+    const settings = workerConfig(env).app;
+    const telemetry = analyticsTelemetry(env.METRICS);
+    return { settings, database: workerDatabase(env), telemetry };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    log("error", "invalid settings", { problem: error.message, queue: batch.queue });
+    deferBatch(batch);
+    return null;
   }
 }

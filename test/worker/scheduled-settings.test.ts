@@ -6,6 +6,7 @@ import {
 } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/worker/index";
+import { loggedLines } from "../support/logged-lines";
 
 /*
  * The cron with a setting that does not parse. Requests answer 503 naming it
@@ -26,10 +27,6 @@ async function runScheduled(vars: Record<string, unknown>): Promise<void> {
   }
 }
 
-function loggedErrors(spy: { mock: { calls: unknown[][] } }): Record<string, unknown>[] {
-  return spy.mock.calls.map((call) => JSON.parse(String(call[0])));
-}
-
 describe("the scheduled maintenance with a setting that does not parse", () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -42,7 +39,7 @@ describe("the scheduled maintenance with a setting that does not parse", () => {
     ).rejects.toThrow(
       "Scheduled maintenance did not run: the deployment's settings are not valid (AS_OF_DATE, DECISION_RETENTION_MONTHS).",
     );
-    expect(loggedErrors(errors)).toEqual([
+    expect(loggedLines(errors)).toEqual([
       {
         level: "error",
         what: "invalid settings",
@@ -57,7 +54,7 @@ describe("the scheduled maintenance with a setting that does not parse", () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const secret = "sha256:not-a-digest-but-a-pasted-key";
     await expect(runScheduled({ API_KEYS: secret })).rejects.toThrow(/\(API_KEYS\)/);
-    const [line] = loggedErrors(errors);
+    const [line] = loggedLines(errors);
     expect(line?.what).toBe("invalid settings");
     expect(line?.problem).toMatch(/^API_KEYS /);
     expect(JSON.stringify(errors.mock.calls)).not.toContain("pasted-key");
@@ -68,7 +65,7 @@ describe("the scheduled maintenance with a setting that does not parse", () => {
     await expect(runScheduled({ DB: undefined })).rejects.toThrow(
       "Scheduled maintenance did not run: No database is configured: bind a D1 database as DB or set DATABASE_URL.",
     );
-    expect(loggedErrors(errors)).toEqual([
+    expect(loggedLines(errors)).toEqual([
       {
         level: "error",
         what: "invalid settings",
