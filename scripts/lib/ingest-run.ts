@@ -54,7 +54,16 @@ export interface IngestReport {
   rejected_rows: {
     file: string;
     row: number;
+    /**
+     * The column as the file's header row names it, for the script's rejections and the
+     * server's alike (the server's name when the file has no such header).
+     */
     column: string | null;
+    /**
+     * The server's name for the column (`loan_amount`, or null), on every row the server
+     * rejected and only on those. Reports from before it was added give that name in `column`.
+     */
+    server_column?: string | null;
     reason: string;
     /** Present when the reason is about the row's customer (UNKNOWN_CUSTOMER). */
     customer_id?: number;
@@ -321,13 +330,19 @@ function buildReport({
   progress,
 }: ReportInputs): IngestReport {
   const landedIds = new Map(job.remapped_loans.map((r) => [r.row, r.loan_id]));
-  const consumerRejections = job.rejections.map((r) => ({
-    file: r.kind === "customers" ? customers.file : loans.file,
-    row: r.row,
-    column: r.column,
-    reason: r.reason,
-    ...(r.customer_id === undefined ? {} : { customer_id: r.customer_id }),
-  }));
+  const consumerRejections = job.rejections.map((r) => {
+    const rows = r.kind === "customers" ? customers : loans;
+    return {
+      file: rows.file,
+      row: r.row,
+      // The operator fixes the workbook by its headers: the server's `loan_amount` is the
+      // file's "Loan Amount" (or however it spells it); the server's name stays beside it.
+      column: r.column === null ? null : (rows.headerOf(r.column) ?? r.column),
+      server_column: r.column,
+      reason: r.reason,
+      ...(r.customer_id === undefined ? {} : { customer_id: r.customer_id }),
+    };
+  });
   const summary = (
     rows: WorkbookRows<CustomerRow> | WorkbookRows<LoanRow>,
     kind: IngestKind,

@@ -149,6 +149,8 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
    */
   readonly sheetsNotRead: SheetNotRead[] = [];
   readonly rejected: RowRejection[] = [];
+  /** Each row field's header as this file writes it, once the header row is read. */
+  readonly #headers = new Map<string, string>();
   readonly #duplicateLoanIds = new DuplicateLoanIdMarker();
   /** Set while a customers file is read, and dropped after: the loans' read is the run's peak. */
   #duplicateCustomerIds: DuplicateCustomerIdMarker | null = null;
@@ -160,6 +162,15 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
     private readonly options: ReadOptions = {},
   ) {
     this.file = basename(path);
+  }
+
+  /**
+   * The header this file has for a row field (`loan_amount` → "Loan Amount", "loan amount", …),
+   * so rows the server rejects by field can be named as the operator's workbook names them;
+   * undefined before the header row is read, or for a name that is no field of this file.
+   */
+  headerOf(field: string): string | undefined {
+    return this.#headers.get(field);
   }
 
   /** Loan rows marked `remap: true` so far (docs/ingestion.md#loan-ids); always empty for customers. */
@@ -260,6 +271,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
       }
       if (!columns) {
         columns = this.#mapHeader(row, sheet);
+        for (const { field, header } of columns) this.#headers.set(field, header);
         continue;
       }
       this.rowsRead++;

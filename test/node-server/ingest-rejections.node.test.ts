@@ -1,14 +1,19 @@
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { printSummary } from "../../scripts/ingest";
 import { runIngest } from "../../scripts/lib/ingest-run";
 import { type RunningServer, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
 import {
+  CUSTOMER_HEADERS,
   customerValues,
+  LOAN_HEADERS,
   loanValues,
   scratchFiles,
   writeLenderWorkbooks,
+  writeWorkbook,
 } from "../node/ingest-fixtures";
+import { reportedUnknownCustomer } from "../support/ingest";
 
 /*
  * Row rejections on the Node server, through the script, the endpoint, the durable queue and the
@@ -84,13 +89,7 @@ describe("loan rows rejected on the Node server", () => {
         column: "Loan Amount",
         reason: "is too small for the tenure: the monthly instalment would round to 0.00",
       },
-      {
-        file: "loans.xlsx",
-        row: 3,
-        column: "customer_id",
-        reason: "UNKNOWN_CUSTOMER",
-        customer_id: 59,
-      },
+      { file: "loans.xlsx", ...reportedUnknownCustomer(3, 59) },
     ]);
     expect(JSON.parse(await readFile(reportFile, "utf8"))).toEqual(report);
     for (const loanId of [95_001, 95_003]) {
@@ -99,6 +98,115 @@ describe("loan rows rejected on the Node server", () => {
     for (const loanId of [95_002, 95_005, 95_006]) {
       expect((await fetch(`${server.url}/view-loan/${loanId}`)).status).toBe(404);
     }
+  });
+});
+
+describe("rows the server rejects, in the script's report", () => {
+  it("are named by the header the operator's workbook has, with the server's column kept beside it", async () => {
+    const { customers, loans } = await writeLenderWorkbooks(
+      { customers: scratch("named-customers.xlsx"), loans: scratch("named-loans.xlsx") },
+      {
+        customers: [customerValues(71), customerValues(72)],
+        loans: [loanValues(71, 97_001)],
+      },
+    );
+    const first = await runIngest({
+      url: server.url,
+      token: TOKEN,
+      customersFile: customers,
+      loansFile: loans,
+      reportFile: null,
+      log: () => undefined,
+    });
+    expect(first.complete).toBe(true);
+    // One payment through the API: from then on the loan keeps its terms.
+    const loan = (await (await fetch(`${server.url}/view-loan/97001`)).json()) as {
+      monthly_installment: number;
+    };
+    const payment = await fetch(`${server.url}/make-payment/71/97001`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ amount: loan.monthly_installment }),
+    });
+    expect(payment.status).toBe(201);
+
+    // The operator's own export: headers spelled otherwise than the lender's, as the script takes.
+    const customerHeaders = CUSTOMER_HEADERS.with(0, "customer_id").with(4, " phone NUMBER");
+    const loanHeaders = LOAN_HEADERS.with(0, "CUSTOMER ID").with(2, "loan amount");
+    const corrected = {
+      customers: await writeWorkbook(scratch("corrected-customers.xlsx"), [
+        {
+          rows: [
+            customerHeaders,
+            customerValues(71, { 4: 8_800_000_071 }), // another phone number for customer 71
+            customerValues(73, { 4: 9_000_000_072 }), // customer 72's phone number
+          ],
+        },
+      ]),
+      loans: await writeWorkbook(scratch("corrected-loans.xlsx"), [
+        {
+          rows: [
+            loanHeaders,
+            loanValues(71, 97_001, { 2: 260_000 }), // a corrected amount on the paid loan
+            loanValues(79, 97_002), // customer 79 is in no workbook
+          ],
+          dateColumns: [8, 9],
+        },
+      ]),
+    };
+    const reportFile = scratch("named-report.json");
+    const report = await runIngest({
+      url: server.url,
+      token: TOKEN,
+      customersFile: corrected.customers,
+      loansFile: corrected.loans,
+      reportFile,
+      log: () => undefined,
+    });
+
+    const customersFile = "corrected-customers.xlsx";
+    const loansFile = "corrected-loans.xlsx";
+    expect(report.rejected_rows).toEqual([
+      {
+        file: customersFile,
+        row: 2,
+        column: "customer_id",
+        server_column: "customer_id",
+        reason: "customer 71 already exists with another phone number",
+      },
+      {
+        file: customersFile,
+        row: 3,
+        column: "phone NUMBER",
+        server_column: "phone_number",
+        reason: "phone number already belongs to customer 72",
+      },
+      {
+        file: loansFile,
+        row: 2,
+        column: "loan amount",
+        server_column: "loan_amount",
+        reason: expect.stringMatching(/^loan 97001 has taken 1 payment through the API/),
+      },
+      { file: loansFile, ...reportedUnknownCustomer(3, 79, "CUSTOMER ID") },
+    ]);
+    expect(JSON.parse(await readFile(reportFile, "utf8"))).toEqual(report);
+
+    const lines: string[] = [];
+    const print = vi.spyOn(console, "log").mockImplementation((text: string) => lines.push(text));
+    try {
+      printSummary(report, reportFile);
+    } finally {
+      print.mockRestore();
+    }
+    const summary = lines.join("\n");
+    expect(summary).toContain(
+      `rejected ${customersFile} row 3 phone NUMBER: phone number already belongs to customer 72`,
+    );
+    expect(summary).toContain(`rejected ${loansFile} row 2 loan amount: loan 97001 has taken`);
+    expect(summary).toContain(
+      `rejected ${loansFile} row 3 CUSTOMER ID: UNKNOWN_CUSTOMER (customer 79)`,
+    );
   });
 });
 

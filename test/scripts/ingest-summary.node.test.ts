@@ -108,14 +108,15 @@ describe("the ingest script's summary", () => {
         {
           file: "loans.xlsx",
           row: 3,
-          column: "customer_id",
+          column: "Customer ID",
+          server_column: "customer_id",
           reason: "UNKNOWN_CUSTOMER",
           customer_id: 59,
         },
       ]),
     );
     expect(output).toContain(
-      "rejected loans.xlsx row 3 customer_id: UNKNOWN_CUSTOMER (customer 59)",
+      "rejected loans.xlsx row 3 Customer ID: UNKNOWN_CUSTOMER (customer 59)",
     );
   });
 

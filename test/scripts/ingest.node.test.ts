@@ -21,7 +21,7 @@ import {
   writeLenderWorkbooks,
   writeWorkbook,
 } from "../node/ingest-fixtures";
-import { unknownCustomerRejection } from "../support/ingest";
+import { reportedUnknownCustomer } from "../support/ingest";
 
 /*
  * The whole ingestion path for real: the script reads the lender's workbooks and sends them to a
@@ -187,7 +187,7 @@ describe("npm run ingest against a local Worker", () => {
     const report = await ingest(customers, loans);
     expect(report.loans).toMatchObject({ rows_read: 3, landed: 2, rejected: 1, dead: 0 });
     expect(report.rejected_rows).toEqual([
-      { file: "one-unknown.xlsx", ...unknownCustomerRejection(3, 6199) },
+      { file: "one-unknown.xlsx", ...reportedUnknownCustomer(3, 6199) },
     ]);
     expect((await getJson<LoanSummary[]>("/view-loans/6102")).map((l) => l.loan_id)).toEqual([
       86_103,

@@ -59,7 +59,16 @@ export async function loanRowsOf(customerId: number) {
   );
 }
 
-/** How a loan row whose customer is in no workbook is rejected, in job and script reports alike. */
+/** How a loan row whose customer is in no workbook is rejected in the server's job report. */
 export function unknownCustomerRejection(row: number, customerId: number) {
   return { row, column: "customer_id", reason: "UNKNOWN_CUSTOMER", customer_id: customerId };
+}
+
+/** The same rejection in the script's report: named by the loans workbook's Customer ID header. */
+export function reportedUnknownCustomer(row: number, customerId: number, header = "Customer ID") {
+  return {
+    ...unknownCustomerRejection(row, customerId),
+    column: header,
+    server_column: "customer_id",
+  };
 }
