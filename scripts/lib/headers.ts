@@ -3,7 +3,7 @@
  * underscores, so "Customer ID", " customer  id " and "customer_id" all find `customer_id`.
  * Columns we do not know are ignored; a required column that is missing fails the whole file.
  */
-import type { IngestKind } from "../../src/ingest/rows";
+import { type IngestKind, LENDER_HEADERS as LENDER_HEADER_OF_FIELD } from "../../src/ingest/rows";
 
 export const CUSTOMER_FIELDS = [
   "customer_id",
@@ -32,24 +32,8 @@ type LoanField = (typeof LOAN_FIELDS)[number];
 export type IngestField = CustomerField | LoanField;
 type FieldOf<K extends IngestKind> = K extends "customers" ? CustomerField : LoanField;
 
-/** The headers of the lender's workbooks, used to name a missing column the way the file would. */
-const LENDER_HEADERS: Record<IngestField, string> = {
-  customer_id: "Customer ID",
-  first_name: "First Name",
-  last_name: "Last Name",
-  age: "Age",
-  phone_number: "Phone Number",
-  monthly_salary: "Monthly Salary",
-  approved_limit: "Approved Limit",
-  loan_id: "Loan ID",
-  loan_amount: "Loan Amount",
-  tenure: "Tenure",
-  interest_rate: "Interest Rate",
-  monthly_payment: "Monthly payment",
-  emis_paid_on_time: "EMIs paid on Time",
-  start_date: "Date of Approval",
-  end_date: "End Date",
-};
+/** The lender's headers, used to name a missing column the way the file would. */
+const LENDER_HEADERS: Record<IngestField, string> = LENDER_HEADER_OF_FIELD;
 
 /** The lender's header row for a kind, in the lender's column order (used to write workbooks). */
 export function lenderHeaders(kind: IngestKind): string[] {

@@ -1,6 +1,6 @@
 import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
 import type { Rejection } from "./plan-customers";
-import type { LoanRow } from "./rows";
+import { LENDER_HEADERS, type LoanRow } from "./rows";
 
 /*
  * Pure: decides how each loan row of a chunk lands (the loan-id policy: docs/ingestion.md#loan-ids).
@@ -108,8 +108,8 @@ export function planLoans(
  * recorded `monthly_payment` is not among them: from the first API payment on, the loan holds its
  * schedule's instalment in its place, so the workbook's figure can no longer be compared.
  */
-function changedTerms(row: LoanRow, stored: ExistingLoan): string[] {
-  const differs: [string, boolean][] = [
+function changedTerms(row: LoanRow, stored: ExistingLoan): TermField[] {
+  const differs: [TermField, boolean][] = [
     ["loan_amount", rupeesToPaise(row.loan_amount) !== stored.loanAmountPaise],
     ["tenure", row.tenure !== stored.tenure],
     ["interest_rate", percentToBasisPoints(row.interest_rate) !== stored.interestRateBp],
@@ -120,9 +120,13 @@ function changedTerms(row: LoanRow, stored: ExistingLoan): string[] {
   return differs.filter(([, changed]) => changed).map(([field]) => field);
 }
 
-function paidLoanReason(stored: ExistingLoan, changed: readonly string[]): string {
+type TermField = keyof LoanRow & keyof typeof LENDER_HEADERS;
+
+/** Names the changed fields by the workbook's headers, as the script names the row's column. */
+function paidLoanReason(stored: ExistingLoan, changed: readonly TermField[]): string {
   const payments = stored.apiPayments === 1 ? "1 payment" : `${stored.apiPayments} payments`;
-  return `loan ${stored.id} has taken ${payments} through the API, so it keeps the terms they were made on: this row's ${changed.join(", ")} ${changed.length === 1 ? "differs" : "differ"} from the stored loan's and ${changed.length === 1 ? "is" : "are"} not applied`;
+  const named = changed.map((field) => LENDER_HEADERS[field]).join(", ");
+  return `loan ${stored.id} has taken ${payments} through the API, so it keeps the terms they were made on: this row's ${named} ${changed.length === 1 ? "differs" : "differ"} from the stored loan's and ${changed.length === 1 ? "is" : "are"} not applied`;
 }
 
 function naturalKey(sourceLoanId: number | null, customerId: number): string {

@@ -183,6 +183,28 @@ export const LoanRowSchema = v.pipe(
 );
 export type LoanRow = v.InferOutput<typeof LoanRowSchema>;
 
+/**
+ * Each field's header in the lender's workbooks: how the script names a column it misses, and how
+ * a reason names a field, so the operator reads the words of the file being fixed.
+ */
+export const LENDER_HEADERS = {
+  customer_id: "Customer ID",
+  first_name: "First Name",
+  last_name: "Last Name",
+  age: "Age",
+  phone_number: "Phone Number",
+  monthly_salary: "Monthly Salary",
+  approved_limit: "Approved Limit",
+  loan_id: "Loan ID",
+  loan_amount: "Loan Amount",
+  tenure: "Tenure",
+  interest_rate: "Interest Rate",
+  monthly_payment: "Monthly payment",
+  emis_paid_on_time: "EMIs paid on Time",
+  start_date: "Date of Approval",
+  end_date: "End Date",
+} as const satisfies Partial<Record<keyof CustomerRow | keyof LoanRow, string>>;
+
 /** The two kinds of rows; the queue message contract is src/ingest/messages.ts. */
 export type IngestKind = "customers" | "loans";
 

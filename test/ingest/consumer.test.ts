@@ -159,7 +159,7 @@ describe("queue consumer", () => {
         row: paid.row,
         column: "loan_amount",
         reason:
-          "loan 7351 has taken 1 payment through the API, so it keeps the terms they were made on: this row's loan_amount, tenure differ from the stored loan's and are not applied",
+          "loan 7351 has taken 1 payment through the API, so it keeps the terms they were made on: this row's Loan Amount, Tenure differ from the stored loan's and are not applied",
         seq: 1,
       },
     ]);
