@@ -1,7 +1,7 @@
 import { selectCustomer } from "./customers";
 import type { Database } from "./database";
 import { insertDecision, insertDecisionAfterBooking, type NewDecisionRecord } from "./decisions";
-import { isKeyTakenError } from "./errors";
+import { unlessKeyTaken } from "./errors";
 import {
   deleteKeyIfExpired,
   insertResponse,
@@ -60,7 +60,7 @@ export async function bookLoan(
   response: StoredResponse | null,
   nowMs: number,
 ): Promise<WriteOutcome> {
-  try {
+  return unlessKeyTaken(async () => {
     const inserted = response
       ? (
           await db.batch([
@@ -75,10 +75,7 @@ export async function bookLoan(
         )[0];
     const loanId = inserted[0]?.id;
     return loanId === undefined ? { kind: "guard-refused" } : { kind: "booked", loanId };
-  } catch (error) {
-    if (isKeyTakenError(error)) return { kind: "key-taken" };
-    throw error;
-  }
+  });
 }
 
 /** Records a refusal, and stores its response under its Idempotency-Key so a retry replays it. */
@@ -92,15 +89,12 @@ export async function recordRefusal(
     await insertDecision(db, record);
     return { kind: "recorded" };
   }
-  try {
+  return unlessKeyTaken(async () => {
     await db.batch([
       deleteKeyIfExpired(db, response.key, nowMs),
       insertResponse(db, response),
       insertDecision(db, record),
     ]);
     return { kind: "recorded" };
-  } catch (error) {
-    if (isKeyTakenError(error)) return { kind: "key-taken" };
-    throw error;
-  }
+  });
 }

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "./database";
-import { isKeyTakenError } from "./errors";
+import { unlessKeyTaken } from "./errors";
 import {
   deleteKeyIfExpired,
   insertResponseAfterRegistering,
@@ -43,7 +43,7 @@ export async function registerCustomer(
   response: RegistrationResponse | null,
   nowMs: number,
 ): Promise<Registration> {
-  try {
+  return unlessKeyTaken(async () => {
     const inserted = response
       ? (
           await db.batch([
@@ -55,10 +55,7 @@ export async function registerCustomer(
       : await insertUnlessOnFile(db, customer);
     const row = inserted[0];
     return row ? { kind: "registered", customer: row } : { kind: "phone-on-file" };
-  } catch (error) {
-    if (isKeyTakenError(error)) return { kind: "key-taken" };
-    throw error;
-  }
+  });
 }
 
 export function selectCustomer(db: Database, customerId: number) {

@@ -66,6 +66,21 @@ export function isKeyTakenError(error: unknown): boolean {
 }
 
 /**
+ * Runs a keyed write, answering "key-taken" when a concurrent twin stored the same Idempotency-Key
+ * first: the batch failed whole, so nothing of this request was applied.
+ */
+export async function unlessKeyTaken<Outcome>(
+  write: () => Promise<Outcome>,
+): Promise<Outcome | { kind: "key-taken" }> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isKeyTakenError(error)) return { kind: "key-taken" };
+    throw error;
+  }
+}
+
+/**
  * The schema is behind the code: a table or column the query names does not exist, as when a
  * release is deployed before its migrations are applied. A retry cannot help until they are.
  */

@@ -2,7 +2,7 @@ import { and, desc, eq, getTableColumns, type Placeholder, sql } from "drizzle-o
 import { alias } from "drizzle-orm/sqlite-core";
 import type { LedgerEntry, ServicingState } from "../domain/servicing";
 import type { Database } from "./database";
-import { isKeyTakenError } from "./errors";
+import { unlessKeyTaken } from "./errors";
 import {
   deleteKeyIfExpired,
   type StoredResponse,
@@ -179,7 +179,7 @@ export async function recordPayment(
 ): Promise<PaymentWriteOutcome> {
   const update = updateLoanIfUnchanged(db, payment);
   const insert = insertPaymentAfterUpdate(db, payment);
-  try {
+  return unlessKeyTaken(async () => {
     const inserted = response
       ? (
           await db.batch([
@@ -192,10 +192,7 @@ export async function recordPayment(
       : (await db.batch([update, insert]))[1];
     const paymentId = inserted[0]?.id;
     return paymentId === undefined ? { kind: "stale" } : { kind: "recorded", paymentId };
-  } catch (error) {
-    if (isKeyTakenError(error)) return { kind: "key-taken" };
-    throw error;
-  }
+  });
 }
 
 function updateLoanIfUnchanged(db: Database, payment: PaymentToRecord) {
