@@ -1,12 +1,12 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, lt, type Placeholder, sql } from "drizzle-orm";
 import type { BorrowerFacts } from "../domain/assessment";
 import type { ScoreComponent } from "../domain/credit-score";
 import type { LoanRequest } from "../domain/decision";
 import type { ExplainedRefusal } from "../domain/principal-reasons";
-import { selectCustomer } from "./customers";
 import type { Database } from "./database";
 import { deleteOldestBefore } from "./delete-oldest";
-import { type DecisionRow, decisionRecords } from "./schema";
+import { preparedOnce } from "./prepared";
+import { customers, decisionRecords } from "./schema";
 
 /*
  * Decision records: written only inside create-loan's write batch (src/db/bookings.ts), read by
@@ -86,53 +86,120 @@ export function insertDecisionAfterBooking(db: Database, record: NewDecisionReco
     );
 }
 
-export function selectDecision(db: Database, decisionId: string) {
-  return db.select().from(decisionRecords).where(eq(decisionRecords.id, decisionId)).limit(1);
+/** The columns that hold JSON text, and the record's columns in schema order. */
+const JSON_COLUMNS: ReadonlySet<string> = new Set([
+  "request",
+  "inputs",
+  "scoreBreakdown",
+  "reasons",
+]);
+const COLUMNS = Object.entries(getTableColumns(decisionRecords));
+
+/**
+ * One record packed by SQLite as a JSON array of its columns, its JSON columns embedded as JSON
+ * values rather than as strings: one `JSON.parse` then reads the record. A page holds 20 records
+ * of some 3 KB; parsing each record's four JSON texts apart, after the driver had copied them out
+ * as strings, cost more than the query (docs/performance.md, "Round 17").
+ */
+const PACKED_RECORD = sql<string>`json_array(${sql.join(
+  COLUMNS.map(([key, column]) => (JSON_COLUMNS.has(key) ? sql`json(${column})` : sql`${column}`)),
+  sql`, `,
+)})`;
+
+/** A packed record back as `toDecisionRecord` gives it from a plain select, and its seq. */
+function fromPackedRecord(text: string): { seq: number; record: DecisionRecord } {
+  const values = JSON.parse(text) as unknown[];
+  const row: Record<string, unknown> = {};
+  COLUMNS.forEach(([key, column], index) => {
+    const value = values[index] ?? null;
+    // As drizzle maps a selected row, but the JSON columns arrive parsed already.
+    row[key] = value === null || JSON_COLUMNS.has(key) ? value : column.mapFromDriverValue(value);
+  });
+  const { seq, ...record } = row;
+  return { seq: seq as number, record: record as unknown as DecisionRecord };
 }
 
-/** A page of a customer's decisions, newest first, strictly older than `beforeSeq` if given. */
-export function selectDecisionsOfCustomer(
+/**
+ * A customer's decisions strictly older than `beforeSeq`, newest first, each packed, joined to the
+ * customer's row: no row at all means no such customer, one row with a null record a customer
+ * without (more) decisions.
+ */
+export function selectCustomerDecisionPage(
   db: Database,
-  customerId: number,
-  beforeSeq: number | null,
-  limit: number,
+  customerId: number | Placeholder<"customerId">,
+  beforeSeq: number | Placeholder<"beforeSeq">,
+  limit: number | Placeholder<"limit">,
 ) {
-  const ofCustomer = eq(decisionRecords.customerId, customerId);
   return db
-    .select()
-    .from(decisionRecords)
-    .where(beforeSeq === null ? ofCustomer : and(ofCustomer, lt(decisionRecords.seq, beforeSeq)))
+    .select({
+      record: sql<
+        string | null
+      >`CASE WHEN ${decisionRecords.seq} IS NULL THEN NULL ELSE ${PACKED_RECORD} END`,
+    })
+    .from(customers)
+    .leftJoin(
+      decisionRecords,
+      and(eq(decisionRecords.customerId, customers.id), lt(decisionRecords.seq, beforeSeq)),
+    )
+    .where(eq(customers.id, customerId))
     .orderBy(desc(decisionRecords.seq))
     .limit(limit);
 }
 
-/** The customer (null when unknown) and one page of their decisions, in one round trip. */
+/** The history's one statement, built once (a prepared query cannot join a batch, and needs none). */
+const preparedCustomerDecisionPage = preparedOnce((db) =>
+  selectCustomerDecisionPage(
+    db,
+    sql.placeholder("customerId"),
+    sql.placeholder("beforeSeq"),
+    sql.placeholder("limit"),
+  ).prepare(),
+);
+
+/**
+ * Whether the customer exists and one page of their decisions, newest first, in one statement
+ * (one round trip). Without a cursor the page starts above every seq: seqs come from SQLite's
+ * AUTOINCREMENT, one per decision, far below 2^53.
+ */
 export async function loadCustomerDecisions(
   db: Database,
   customerId: number,
   beforeSeq: number | null,
   limit: number,
 ) {
-  const [customerRows, rows] = await db.batch([
-    selectCustomer(db, customerId),
-    selectDecisionsOfCustomer(db, customerId, beforeSeq, limit),
-  ]);
-  return { customer: customerRows[0] ?? null, rows };
+  const rows = await preparedCustomerDecisionPage(db).all({
+    customerId,
+    beforeSeq: beforeSeq ?? Number.MAX_SAFE_INTEGER,
+    limit,
+  });
+  const page = rows.flatMap(({ record }) => (record === null ? [] : [fromPackedRecord(record)]));
+  return { customerExists: rows.length > 0, page };
+}
+
+/** One decision by its id, packed as a page's records are. */
+export function selectDecision(db: Database, decisionId: string | Placeholder<"decisionId">) {
+  return db
+    .select({ record: PACKED_RECORD })
+    .from(decisionRecords)
+    .where(eq(decisionRecords.id, decisionId))
+    .limit(1);
+}
+
+const preparedDecision = preparedOnce((db) =>
+  selectDecision(db, sql.placeholder("decisionId")).prepare(),
+);
+
+/** One decision by its id, or null, in one statement. */
+export async function loadDecision(
+  db: Database,
+  decisionId: string,
+): Promise<DecisionRecord | null> {
+  const row = await preparedDecision(db).get({ decisionId });
+  return row === undefined ? null : fromPackedRecord(row.record).record;
 }
 
 /** Deletes up to `limit` records decided before `cutoffIso`, oldest first; the retention sweep's. */
 export function deleteDecisionsBefore(db: Database, cutoffIso: string, limit: number) {
   const columns = { key: decisionRecords.seq, age: decisionRecords.createdAt };
   return deleteOldestBefore(db, decisionRecords, columns, cutoffIso, limit);
-}
-
-export function toDecisionRecord(row: DecisionRow): DecisionRecord {
-  const { seq: _seq, request, inputs, scoreBreakdown, reasons, ...columns } = row;
-  return {
-    ...columns,
-    request: JSON.parse(request) as LoanRequest,
-    inputs: JSON.parse(inputs) as DecisionInputs,
-    scoreBreakdown: JSON.parse(scoreBreakdown) as ScoreComponent[],
-    reasons: JSON.parse(reasons) as ExplainedRefusal[],
-  };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
-import { seedLoan } from "../support/seed";
+import { registerOverLimitBorrower, seedLoan } from "../support/seed";
 import { countDecisions } from "../support/table-counts";
 
 /* Decision records (docs/decisions.md): stored with every create-loan, read back, replayed. */
@@ -118,16 +118,7 @@ describe("the record of a create-loan decision", () => {
   });
 
   it("names the score components that cost the most points when the score is too low", async () => {
-    // Current loans over the limit: the override zeroes the score.
-    const { customer_id, approved_limit } = await registerCustomer({ monthly_income: 12_500 });
-    await seedLoan({
-      customerId: customer_id,
-      amount: approved_limit + 1,
-      monthlyPayment: 100,
-      startDate: "2025-01-01",
-      endDate: "2025-12-01",
-      emisPaidOnTime: 1,
-    });
+    const customer_id = await registerOverLimitBorrower();
     const response = await createLoan(loanRequest(customer_id, 1_000));
     const record = await decision(response.body.decision_id);
     expect(record).toMatchObject(response.body);

@@ -1,6 +1,6 @@
 import { expect } from "vitest";
-import { toDecisionRecord } from "../../src/db/decisions";
-import { decisionRecords } from "../../src/db/schema";
+import type { DecisionRecord } from "../../src/db/decisions";
+import { type DecisionRow, decisionRecords } from "../../src/db/schema";
 import { assessLoanRequest } from "../../src/domain/assessment";
 import { MODEL_VERSION } from "../../src/domain/model-version";
 import { explainRefusals } from "../../src/domain/principal-reasons";
@@ -42,4 +42,16 @@ export async function replayEveryDecision(): Promise<number> {
     });
   }
   return rows.length;
+}
+
+/** A record as a plain select reads it, its JSON columns parsed apart: the reference reading. */
+export function toDecisionRecord(row: DecisionRow): DecisionRecord {
+  const { seq: _seq, request, inputs, scoreBreakdown, reasons, ...columns } = row;
+  return {
+    ...columns,
+    request: JSON.parse(request),
+    inputs: JSON.parse(inputs),
+    scoreBreakdown: JSON.parse(scoreBreakdown),
+    reasons: JSON.parse(reasons),
+  };
 }

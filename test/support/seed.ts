@@ -2,6 +2,7 @@ import { loans } from "../../src/db/schema";
 import { monthlyInstalmentPaise } from "../../src/domain/loan-terms";
 import { percentToBasisPoints, rupeesToPaise } from "../../src/domain/money";
 import { backend } from "./backend";
+import { registerCustomer } from "./http";
 
 export interface SeedLoan {
   customerId: number;
@@ -41,4 +42,21 @@ export async function seedLoan(loan: SeedLoan): Promise<number> {
     .returning({ id: loans.id });
   if (!row) throw new Error("seed failed");
   return row.id;
+}
+
+/**
+ * A new customer whose one current loan is over their approved limit, so the override zeroes the
+ * score and a create-loan is refused naming the score's factors. Returns the customer's id.
+ */
+export async function registerOverLimitBorrower(): Promise<number> {
+  const { customer_id, approved_limit } = await registerCustomer({ monthly_income: 12_500 });
+  await seedLoan({
+    customerId: customer_id,
+    amount: approved_limit + 1,
+    monthlyPayment: 100,
+    startDate: "2025-01-01",
+    endDate: "2025-12-01",
+    emisPaidOnTime: 1,
+  });
+  return customer_id;
 }

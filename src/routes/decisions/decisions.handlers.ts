@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
-import { loadCustomerDecisions, selectDecision, toDecisionRecord } from "../../db/decisions";
+import { loadCustomerDecisions, loadDecision } from "../../db/decisions";
 import { notFoundProblem, validationProblem } from "../../lib/problem";
 import { encodeCursor } from "./cursor";
 import { toDecisionResponse } from "./decision-record";
@@ -13,10 +13,10 @@ import {
 export const viewDecisionHandler: RouteHandler<typeof viewDecision, AppEnv> = async (c) => {
   const { decision_id: decisionId } = c.req.valid("param");
 
-  const [row] = await selectDecision(c.get("db"), decisionId);
-  if (!row) throw notFoundProblem(`Decision ${decisionId} does not exist.`);
+  const record = await loadDecision(c.get("db"), decisionId);
+  if (!record) throw notFoundProblem(`Decision ${decisionId} does not exist.`);
 
-  return c.json(toDecisionResponse(toDecisionRecord(row)), 200);
+  return c.json(toDecisionResponse(record), 200);
 };
 
 export const listCustomerDecisionsHandler: RouteHandler<
@@ -34,20 +34,20 @@ export const listCustomerDecisionsHandler: RouteHandler<
   }
 
   // One more than the page: whether it exists says whether there is a next page.
-  const { customer, rows } = await loadCustomerDecisions(
+  const { customerExists, page } = await loadCustomerDecisions(
     c.get("db"),
     customerId,
     cursor?.seq ?? null,
     limit + 1,
   );
-  if (!customer) throw notFoundProblem(`Customer ${customerId} does not exist.`);
+  if (!customerExists) throw notFoundProblem(`Customer ${customerId} does not exist.`);
 
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
+  const shown = page.slice(0, limit);
+  const last = shown.at(-1);
   return c.json(
     {
-      decisions: page.map((row) => toDecisionResponse(toDecisionRecord(row))),
-      next_cursor: rows.length > limit && last ? encodeCursor({ customerId, seq: last.seq }) : null,
+      decisions: shown.map(({ record }) => toDecisionResponse(record)),
+      next_cursor: page.length > limit && last ? encodeCursor({ customerId, seq: last.seq }) : null,
     },
     200,
   );
