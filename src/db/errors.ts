@@ -81,6 +81,19 @@ export async function unlessKeyTaken<Outcome>(
 }
 
 /**
+ * The table the database refused a new id in because it would pass 2^53 - 1 (migrations/0008), or
+ * null. The insert changed nothing; no retry helps until an operator renumbers that table's ids.
+ */
+export function idRangeExhaustedTable(error: unknown): string | null {
+  let table: string | null = null;
+  someCause(error, (cause) => {
+    table = /ID_RANGE_EXHAUSTED: (\w+)/.exec(cause.message)?.[1] ?? null;
+    return table !== null;
+  });
+  return table;
+}
+
+/**
  * The schema is behind the code: a table or column the query names does not exist, as when a
  * release is deployed before its migrations are applied. A retry cannot help until they are.
  */

@@ -13,6 +13,7 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0005_ingest_chunk_hash.sql",
   "0006_ingest_row_seq.sql",
   "0007_ingest_chunk_lands_once.sql",
+  "0008_assigned_ids_within_2_53.sql",
 ];
 
 /**

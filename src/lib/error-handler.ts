@@ -1,7 +1,12 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { databaseErrorKind } from "../db/error-kind";
-import { isMissingSchemaError, isStorageFullError, isTransientDatabaseError } from "../db/errors";
+import {
+  idRangeExhaustedTable,
+  isMissingSchemaError,
+  isStorageFullError,
+  isTransientDatabaseError,
+} from "../db/errors";
 import { log } from "./log";
 import {
   malformedJsonProblem,
@@ -40,6 +45,16 @@ export const onError: ErrorHandler = (error, c) => {
       kind: "service-unavailable",
       detail: "The database is unavailable. Nothing was changed; retry the request.",
       headers: { "Retry-After": "1" },
+    });
+  }
+  // No retry helps (hence no Retry-After), yet nothing is wrong with the request: the ids a
+  // workbook brought reach the top of the range an API client can hold exactly.
+  const exhaustedTable = idRangeExhaustedTable(error);
+  if (exhaustedTable) {
+    logError(c, `no id left below 2^53 in ${exhaustedTable}`, error);
+    return problemResponse(c, {
+      kind: "service-unavailable",
+      detail: `The database has no id left for a new row in ${exhaustedTable}: its largest id is at the API's maximum, ${Number.MAX_SAFE_INTEGER}. Nothing was changed; an operator must renumber the ingested ids.`,
     });
   }
   // The schema lacks what this release uses: usually deployed before its migrations (/readyz then
