@@ -1,11 +1,9 @@
-import { desc, eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { loadCustomerDecisions, loadDecision } from "../../src/db/decisions";
-import { decisionRecords } from "../../src/db/schema";
 import { backend } from "../support/backend";
-import { toDecisionRecord } from "../support/decisions";
+import { plainDecisionRows, toDecisionRecord } from "../support/decisions";
 import { callJson, registerCustomer } from "../support/http";
-import { registerOverLimitBorrower, seedLoan } from "../support/seed";
+import { registerBorrowerWithLoan, registerOverLimitBorrower } from "../support/seed";
 
 /*
  * A decision, and a page of a customer's decisions, are read packed (each record one JSON value,
@@ -19,25 +17,13 @@ async function createLoan(body: Record<string, unknown>, headers: Record<string,
 }
 
 async function plainRecords(customerId: number) {
-  const rows = await backend()
-    .database()
-    .select()
-    .from(decisionRecords)
-    .where(eq(decisionRecords.customerId, customerId))
-    .orderBy(desc(decisionRecords.seq));
+  const rows = await plainDecisionRows(customerId);
   return rows.map((row) => ({ seq: row.seq, record: toDecisionRecord(row) }));
 }
 
 describe("reading decisions packed", () => {
   it("reads every column of every record as a plain select does, newest first", async () => {
-    const { customer_id, approved_limit } = await registerCustomer({ monthly_income: 60_000 });
-    await seedLoan({
-      customerId: customer_id,
-      amount: 40_000,
-      startDate: "2024-01-10",
-      endDate: "2026-01-10",
-      emisPaidOnTime: 9,
-    });
+    const { customer_id, approved_limit } = await registerBorrowerWithLoan(60_000);
     const request = { customer_id, loan_amount: 10_000, interest_rate: 14, tenure: 12 };
     // An approval (a loan id, dates) with a key, a refusal over the limit, a plain approval.
     await createLoan(request, { "Idempotency-Key": `page-${customer_id}` });

@@ -1,3 +1,4 @@
+import { desc, eq } from "drizzle-orm";
 import { expect } from "vitest";
 import type { DecisionRecord } from "../../src/db/decisions";
 import { type DecisionRow, decisionRecords } from "../../src/db/schema";
@@ -54,4 +55,14 @@ export function toDecisionRecord(row: DecisionRow): DecisionRecord {
     scoreBreakdown: JSON.parse(scoreBreakdown),
     reasons: JSON.parse(reasons),
   };
+}
+
+/** A customer's decision rows as a plain select reads them, newest first. */
+export function plainDecisionRows(customerId: number): Promise<DecisionRow[]> {
+  return backend()
+    .database()
+    .select()
+    .from(decisionRecords)
+    .where(eq(decisionRecords.customerId, customerId))
+    .orderBy(desc(decisionRecords.seq));
 }

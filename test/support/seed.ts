@@ -60,3 +60,19 @@ export async function registerOverLimitBorrower(): Promise<number> {
   });
   return customer_id;
 }
+
+/**
+ * A new customer with one current loan of 40,000 (nine instalments paid on time), so a decision
+ * records a loan among its inputs. Returns the registration's answer.
+ */
+export async function registerBorrowerWithLoan(monthlyIncome: number) {
+  const registered = await registerCustomer({ monthly_income: monthlyIncome });
+  await seedLoan({
+    customerId: registered.customer_id,
+    amount: 40_000,
+    startDate: "2024-01-10",
+    endDate: "2026-01-10",
+    emisPaidOnTime: 9,
+  });
+  return registered;
+}
