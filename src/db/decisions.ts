@@ -106,7 +106,7 @@ const PACKED_RECORD = sql<string>`json_array(${sql.join(
   sql`, `,
 )})`;
 
-/** A packed record back as `toDecisionRecord` gives it from a plain select, and its seq. */
+/** A packed record back as a plain select of the row reads it, JSON columns parsed, and its seq. */
 function fromPackedRecord(text: string): { seq: number; record: DecisionRecord } {
   const values = JSON.parse(text) as unknown[];
   const row: Record<string, unknown> = {};
