@@ -48,7 +48,8 @@ function startFailure(error: unknown): unknown {
   // A cluster worker that could not start has printed its own line above this one.
   if (error instanceof WorkerStartError) return error.message;
   const { syscall } = error as NodeJS.ErrnoException;
-  if (syscall === "listen" || syscall === "getaddrinfo") {
+  // A cluster worker's listen is the primary's bind: a taken port comes back as syscall "bind".
+  if (syscall === "listen" || syscall === "bind" || syscall === "getaddrinfo") {
     return `cannot listen: ${(error as Error).message} (check HOST and PORT)`;
   }
   return error;

@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -188,6 +189,31 @@ describe("npm run serve", () => {
     120_000,
   );
 
+  // A cluster worker's listen fails in the primary's bind, reported as syscall "bind": the worker
+  // printed the error with its stack, then the primary's line (WEB_CONCURRENCY=1 said it in one line).
+  it.each(["1", "2"])(
+    "stops at start with one line naming HOST and PORT when the port is taken (WEB_CONCURRENCY=%s)",
+    async (workers) => {
+      const taken = await listenOnFreePort();
+      try {
+        const port = String((taken.address() as { port: number }).port);
+        const failure = await serve({ PORT: port, SEED: "false", WEB_CONCURRENCY: workers }).then(
+          () => new Error("it started"),
+          (error: Error) => error,
+        );
+        expect(failure.message).toMatch(
+          new RegExp(
+            `cannot listen: \\w+ EADDRINUSE[^\\n]*127\\.0\\.0\\.1:${port}[^\\n]*\\(check HOST and PORT\\)`,
+          ),
+        );
+        expect(failure.message).not.toMatch(/\n\s+at /);
+      } finally {
+        await new Promise((resolve) => taken.close(resolve));
+      }
+    },
+    120_000,
+  );
+
   it("exits 0 on SIGTERM even when the server is slow to take the signal", async () => {
     await serve({ SEED: "false" });
     const leader = child?.pid ?? 0;
@@ -205,3 +231,12 @@ describe("npm run serve", () => {
     expect(await exited).toBe(0);
   }, 120_000);
 });
+
+/** Another server holding a port on 127.0.0.1, as a second `npm run serve` finds it. */
+function listenOnFreePort(): Promise<Server> {
+  const server = createServer();
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve(server));
+  });
+}
