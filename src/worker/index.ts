@@ -4,7 +4,7 @@ import { runMaintenance } from "../db/maintenance";
 import { consumeIngestBatch, deferBatch } from "../ingest/consumer";
 import { log } from "../lib/log";
 import { analyticsTelemetry } from "./analytics";
-import { workerConfig } from "./config";
+import { type WorkerConfig, workerConfig } from "./config";
 import { workerDatabase, workerSessions } from "./database";
 import type { Env } from "./env";
 import { withTrimmedHeaders } from "./request-headers";
@@ -37,49 +37,52 @@ export default {
   // The consumer and the cron use the plain binding, which always reaches the primary: they write,
   // and no client is waiting to carry a bookmark.
   queue: async (batch, env, _ctx) => {
-    const consumer = consumerSettings(env, batch);
-    if (!consumer) return;
+    // Settings that do not parse: the chunks were accepted, so they wait for the fix instead of
+    // spending their retries at once and being dropped.
+    const consumer = fromSettings(env, { queue: batch.queue }, (config) => ({
+      settings: config.app,
+      database: workerDatabase(env),
+      telemetry: analyticsTelemetry(env.METRICS),
+    }));
+    if (consumer instanceof ConfigError) return deferBatch(batch);
     await consumeIngestBatch(batch, consumer.database, consumer.settings, consumer.telemetry);
   },
   // The Cron Trigger in wrangler.toml: expired rows are swept here, never inside a request.
   scheduled: async (controller, env, _ctx) => {
-    const { retention, database } = maintenanceSettings(env, controller.cron);
-    await runMaintenance(database, controller.scheduledTime, { retention });
+    // A retention that does not parse must not decide what is deleted: the run fails, naming it.
+    const maintenance = fromSettings(env, { cron: controller.cron }, (config) => ({
+      retention: { decisionRetentionMonths: config.app.decisionRetentionMonths },
+      database: workerDatabase(env),
+    }));
+    if (maintenance instanceof ConfigError) throw maintenanceNotRun(maintenance);
+    await runMaintenance(maintenance.database, controller.scheduledTime, {
+      retention: maintenance.retention,
+    });
   },
 } satisfies ExportedHandler<Env>;
 
 /**
- * The cron's settings and database. A bad setting is logged as requests log it, one structured
- * line naming each, and the run fails with an error naming them: it sweeps nothing, since a
- * retention that does not parse must not decide what is deleted.
+ * What `build` makes of the Worker's settings and database, or, when a setting does not parse,
+ * the ConfigError, logged as requests log it: one structured line naming each bad setting, with
+ * `context` saying which handler met it.
  */
-function maintenanceSettings(env: Env, cron: string) {
+function fromSettings<T>(
+  env: Env,
+  context: Record<string, string>,
+  build: (config: WorkerConfig) => T,
+): T | ConfigError {
   try {
-    const { decisionRetentionMonths } = workerConfig(env).app;
-    return { retention: { decisionRetentionMonths }, database: workerDatabase(env) };
+    return build(workerConfig(env));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    log("error", "invalid settings", { problem: error.message, cron });
-    const fields = error.problems.map((problem) => problem.field).join(", ");
-    const why = fields ? `the deployment's settings are not valid (${fields})` : error.message;
-    throw new ConfigError(`Scheduled maintenance did not run: ${why}.`, error.problems);
+    log("error", "invalid settings", { problem: error.message, ...context });
+    return error;
   }
 }
 
-/**
- * The consumer's settings and database, or null with the batch sent back for later when a setting
- * does not parse: its chunks were accepted, so they wait for the settings to be fixed, logged as
- * requests log it, instead of spending their retries at once and being dropped.
- */
-function consumerSettings(env: Env, batch: MessageBatch) {
-  try {
-    const settings = workerConfig(env).app;
-    const telemetry = analyticsTelemetry(env.METRICS);
-    return { settings, database: workerDatabase(env), telemetry };
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    log("error", "invalid settings", { problem: error.message, queue: batch.queue });
-    deferBatch(batch);
-    return null;
-  }
+/** The cron's failure for settings that do not parse: it names them, never a value. */
+function maintenanceNotRun(error: ConfigError): ConfigError {
+  const fields = error.problems.map((problem) => problem.field).join(", ");
+  const why = fields ? `the deployment's settings are not valid (${fields})` : error.message;
+  return new ConfigError(`Scheduled maintenance did not run: ${why}.`, error.problems);
 }
