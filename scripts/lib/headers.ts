@@ -32,7 +32,10 @@ type LoanField = (typeof LOAN_FIELDS)[number];
 export type IngestField = CustomerField | LoanField;
 type FieldOf<K extends IngestKind> = K extends "customers" ? CustomerField : LoanField;
 
-/** The lender's headers, used to name a missing column the way the file would. */
+/**
+ * The lender's headers, used to name a missing column the way the file would. Typed over every
+ * field here, so a field the shared table lacks fails the typecheck.
+ */
 const LENDER_HEADERS: Record<IngestField, string> = LENDER_HEADER_OF_FIELD;
 
 /** The lender's header row for a kind, in the lender's column order (used to write workbooks). */
