@@ -6,10 +6,26 @@ import type { LoanRequest } from "../../domain/decision";
 import { MODEL_VERSION } from "../../domain/model-version";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
 import { explainRefusals } from "../../domain/principal-reasons";
+import { ProblemError } from "../../lib/problem";
 import type { CreateLoanResult } from "../loans/loan-response";
 import type { decisionRecordSchema } from "./decisions.routes";
 
 export type DecisionRecordResponse = z.infer<typeof decisionRecordSchema>;
+
+/**
+ * How many loans one decision record holds at most. A record keeps every loan it read, some 250
+ * bytes each at the widest; D1 stores at most about 2 MB in one value, so 5,000 loans (1.3 MB)
+ * leave room for the rest of the record and its packed reading. No real borrower comes near it.
+ */
+export const MAX_LOANS_IN_A_DECISION = 5_000;
+
+/** create-loan's answer for a customer past MAX_LOANS_IN_A_DECISION, on every runtime alike. */
+export function loanHistoryTooLongProblem(customerId: number, loanCount: number): ProblemError {
+  return new ProblemError({
+    kind: "loan-history-too-long",
+    detail: `Customer ${customerId} has ${loanCount} loans on record. A decision records every loan it reads, and one record holds at most ${MAX_LOANS_IN_A_DECISION}, so nothing was decided, booked or recorded.`,
+  });
+}
 
 export interface DecisionMade {
   decisionId: string;

@@ -6,7 +6,11 @@ import { assessLoanRequest } from "../../domain/assessment";
 import type { Decision, LoanRequest } from "../../domain/decision";
 import { loanEndDate } from "../../domain/loan-terms";
 import { idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
-import { newDecisionRecord } from "../decisions/decision-record";
+import {
+  loanHistoryTooLongProblem,
+  MAX_LOANS_IN_A_DECISION,
+  newDecisionRecord,
+} from "../decisions/decision-record";
 import { toLoanRequest } from "../loan-request";
 import { MAX_WRITE_ATTEMPTS, retriedWrite } from "../retried-write";
 import type { LoanRequestBody } from "../shared-schemas";
@@ -82,6 +86,9 @@ async function attemptBooking(
   );
   if (stored && idempotency) return replay(stored, idempotency.requestHash);
   if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
+  if (loans.length > MAX_LOANS_IN_A_DECISION) {
+    throw loanHistoryTooLongProblem(customer.id, loans.length);
+  }
 
   const assessment = assessLoanRequest(customer, loans, loanRequest, asOf);
   const { credit, decision } = assessment;

@@ -81,7 +81,7 @@ export const createLoan = createRoute({
       IDEMPOTENT_REPLAYED,
     ),
     409: problemContent(
-      "Concurrent bookings for this customer kept changing its position; retry",
+      "Concurrent bookings for this customer kept changing its position (`conflict`; retry), or the customer has more loans than one decision record holds (`loan-history-too-long`)",
       RETRY_AFTER,
     ),
     422: problemContent("The Idempotency-Key was already used with a different body"),

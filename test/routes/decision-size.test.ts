@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { MAX_LOANS_IN_A_DECISION } from "../../src/routes/decisions/decision-record";
+import { backend } from "../support/backend";
+import { call, registerCustomer } from "../support/http";
+import { expectProblem } from "../support/problem";
+import { tableCounts } from "../support/table-counts";
+
+/*
+ * A decision records every loan it read, and D1 stores at most about 2 MB in one value: a
+ * customer with some 10,000 loans made create-loan answer 500 on D1 (and only there). Past
+ * MAX_LOANS_IN_A_DECISION every runtime refuses the booking alike, and a record at the bound,
+ * every field at its widest, is stored and read back whole.
+ */
+
+/** Loan ids near the top of the range, so each recorded id is as long as one can be. */
+let nextLoanId = 9_007_199_254_000_000;
+
+/** Gives the customer `count` repaid loans whose recorded fields are all at their widest. */
+async function seedWideLoans(customerId: number, count: number) {
+  const firstId = nextLoanId;
+  nextLoanId += count + 1_000; // room for the loans the tests book
+  await backend().query(
+    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${count - 1})
+     INSERT INTO loans (id, customer_id, source_loan_id, loan_amount_paise, tenure, interest_rate_bp,
+       monthly_payment_paise, emis_paid_on_time, workbook_emis_paid_on_time, start_date, end_date,
+       closed_on)
+     SELECT ${firstId} + i, ?, ${firstId} + i, 100000000000000, 600, 10000, 100000000000000, 600, 600,
+       '1950-01-01', '2000-01-01', '2000-01-01'
+     FROM n`,
+    [customerId],
+  );
+}
+
+const request = (customer_id: number) => ({
+  customer_id,
+  loan_amount: 10_000,
+  interest_rate: 14,
+  tenure: 12,
+});
+
+describe("a customer with more loans than a decision can record", () => {
+  it("decides and records a customer at the bound, and reads the whole record back", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 900_000 });
+    await seedWideLoans(customer_id, MAX_LOANS_IN_A_DECISION);
+    const created = await call("/create-loan", { body: request(customer_id) });
+    expect([200, 201]).toContain(created.status);
+    const { decision_id } = (await created.json()) as { decision_id: string };
+
+    const one = await call(`/decisions/${decision_id}`);
+    expect(one.status).toBe(200);
+    const record = (await one.json()) as { inputs: { loans: unknown[] } };
+    expect(record.inputs.loans).toHaveLength(MAX_LOANS_IN_A_DECISION);
+
+    const history = await call(`/customers/${customer_id}/decisions`);
+    expect(history.status).toBe(200);
+    const page = (await history.json()) as { decisions: { inputs: { loans: unknown[] } }[] };
+    expect(page.decisions.map((d) => d.inputs.loans.length)).toEqual([MAX_LOANS_IN_A_DECISION]);
+  });
+
+  it("refuses a booking one loan past the bound with a 409 naming the count, and stores nothing", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 900_000 });
+    await seedWideLoans(customer_id, MAX_LOANS_IN_A_DECISION + 1);
+    const before = await tableCounts();
+
+    const headerSets: Record<string, string>[] = [
+      {},
+      { "Idempotency-Key": `long-history-${customer_id}` },
+    ];
+    for (const headers of headerSets) {
+      const refused = await call("/create-loan", { body: request(customer_id), headers });
+      const problem = await expectProblem(refused, 409);
+      expect(problem.type).toBe("/problems/loan-history-too-long");
+      expect(problem.detail).toContain(`${MAX_LOANS_IN_A_DECISION + 1} loans`);
+      expect(refused.headers.get("retry-after")).toBeNull();
+    }
+    expect(await tableCounts()).toEqual(before);
+
+    // check-eligibility stores nothing, so it still answers.
+    const eligibility = await call("/check-eligibility", { body: request(customer_id) });
+    expect(eligibility.status).toBe(200);
+  });
+});
