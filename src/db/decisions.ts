@@ -6,7 +6,7 @@ import type { ExplainedRefusal } from "../domain/principal-reasons";
 import type { Database } from "./database";
 import { deleteOldestBefore } from "./delete-oldest";
 import { preparedOnce } from "./prepared";
-import { customers, decisionRecords } from "./schema";
+import { customers, decisionRecords, loans } from "./schema";
 
 /*
  * Decision records: written only inside create-loan's write batch (src/db/bookings.ts), read by
@@ -120,9 +120,31 @@ function fromPackedRecord(text: string): { seq: number; record: DecisionRecord }
 }
 
 /**
+ * What a history page's records may hold in all, in characters of their stored JSON. A record
+ * keeps every loan it read, at most 251 characters each, besides some 4,000 of its own: a
+ * customer with thousands of loans has records of up to 1.3 MB (MAX_LOANS_IN_A_DECISION), and
+ * 100 of those could take a Worker past its memory. An ordinary customer's pages never reach it.
+ */
+const PAGE_BUDGET = 2_000_000;
+const RECORD_OWN_SIZE = 4_000;
+const RECORDED_LOAN_SIZE = 251;
+
+/**
+ * How many records a page of this customer holds: `limit`, or fewer when the customer has so many
+ * loans that `limit` of their records could pass PAGE_BUDGET (no record read more loans than the
+ * customer has now: loans are never deleted). At least one.
+ */
+function pageSize(customerId: number | Placeholder, limit: number | Placeholder) {
+  const loanCount = sql`(SELECT count(*) FROM ${loans} WHERE ${loans.customerId} = ${customerId})`;
+  return sql<number>`min(${limit}, max(1, ${sql.raw(String(PAGE_BUDGET))} / (${sql.raw(
+    String(RECORD_OWN_SIZE),
+  )} + ${sql.raw(String(RECORDED_LOAN_SIZE))} * ${loanCount})))`;
+}
+
+/**
  * A customer's decisions strictly older than `beforeSeq`, newest first, each packed, joined to the
  * customer's row: no row at all means no such customer, one row with a null record a customer
- * without (more) decisions.
+ * without (more) decisions. One more than the page size, which every row carries.
  */
 export function selectCustomerDecisionPage(
   db: Database,
@@ -130,20 +152,26 @@ export function selectCustomerDecisionPage(
   beforeSeq: number | Placeholder<"beforeSeq">,
   limit: number | Placeholder<"limit">,
 ) {
-  return db
-    .select({
-      record: sql<
-        string | null
-      >`CASE WHEN ${decisionRecords.seq} IS NULL THEN NULL ELSE ${PACKED_RECORD} END`,
-    })
-    .from(customers)
-    .leftJoin(
-      decisionRecords,
-      and(eq(decisionRecords.customerId, customers.id), lt(decisionRecords.seq, beforeSeq)),
-    )
-    .where(eq(customers.id, customerId))
-    .orderBy(desc(decisionRecords.seq))
-    .limit(limit);
+  const size = pageSize(customerId, limit);
+  return (
+    db
+      .select({
+        record: sql<
+          string | null
+        >`CASE WHEN ${decisionRecords.seq} IS NULL THEN NULL ELSE ${PACKED_RECORD} END`,
+        pageSize: size,
+      })
+      .from(customers)
+      .leftJoin(
+        decisionRecords,
+        and(eq(decisionRecords.customerId, customers.id), lt(decisionRecords.seq, beforeSeq)),
+      )
+      .where(eq(customers.id, customerId))
+      .orderBy(desc(decisionRecords.seq))
+      // drizzle types LIMIT as a number or a placeholder, and builds any SQL given; SQLite takes
+      // any integer expression there.
+      .limit(sql`${size} + 1` as unknown as Placeholder)
+  );
 }
 
 /** The history's one statement, built once (a prepared query cannot join a batch, and needs none). */
@@ -157,8 +185,9 @@ const preparedCustomerDecisionPage = preparedOnce((db) =>
 );
 
 /**
- * Whether the customer exists and one page of their decisions, newest first, in one statement
- * (one round trip). Without a cursor the page starts above every seq: seqs come from SQLite's
+ * Whether the customer exists, one page of their decisions (newest first, at most `limit`, fewer
+ * for a customer with very many loans) and whether older ones follow, in one statement (one round
+ * trip). Without a cursor the page starts above every seq: seqs come from SQLite's
  * AUTOINCREMENT, one per decision, far below 2^53.
  */
 export async function loadCustomerDecisions(
@@ -172,8 +201,9 @@ export async function loadCustomerDecisions(
     beforeSeq: beforeSeq ?? Number.MAX_SAFE_INTEGER,
     limit,
   });
-  const page = rows.flatMap(({ record }) => (record === null ? [] : [fromPackedRecord(record)]));
-  return { customerExists: rows.length > 0, page };
+  const size = rows[0]?.pageSize ?? limit;
+  const found = rows.flatMap(({ record }) => (record === null ? [] : [fromPackedRecord(record)]));
+  return { customerExists: rows.length > 0, page: found.slice(0, size), more: found.length > size };
 }
 
 /** One decision by its id, packed as a page's records are. */

@@ -36,11 +36,11 @@ describe("reading decisions packed", () => {
     expect(expected[2]?.record.idempotencyKey).toBe(`page-${customer_id}`);
 
     const db = backend().database();
-    const whole = await loadCustomerDecisions(db, customer_id, null, 21);
-    expect(whole).toEqual({ customerExists: true, page: expected });
+    const whole = await loadCustomerDecisions(db, customer_id, null, 20);
+    expect(whole).toEqual({ customerExists: true, page: expected, more: false });
 
     const afterNewest = await loadCustomerDecisions(db, customer_id, expected[0]?.seq ?? 0, 1);
-    expect(afterNewest).toEqual({ customerExists: true, page: [expected[1]] });
+    expect(afterNewest).toEqual({ customerExists: true, page: [expected[1]], more: true });
     for (const { record } of expected) expect(await loadDecision(db, record.id)).toEqual(record);
     expect(await loadDecision(db, crypto.randomUUID())).toBeNull();
   });
@@ -55,6 +55,7 @@ describe("reading decisions packed", () => {
     expect(await loadCustomerDecisions(db, customer_id, null, 21)).toEqual({
       customerExists: true,
       page: expected,
+      more: false,
     });
   });
 
@@ -64,10 +65,12 @@ describe("reading decisions packed", () => {
     expect(await loadCustomerDecisions(db, customer_id, null, 21)).toEqual({
       customerExists: true,
       page: [],
+      more: false,
     });
     expect(await loadCustomerDecisions(db, 987_654_321, null, 21)).toEqual({
       customerExists: false,
       page: [],
+      more: false,
     });
   });
 });

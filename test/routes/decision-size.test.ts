@@ -80,3 +80,53 @@ describe("a customer with more loans than a decision can record", () => {
     expect(eligibility.status).toBe(200);
   });
 });
+
+describe("a history page of a customer with many loans", () => {
+  /** Every page of the customer's history at `limit` (the default when null): their sizes and ids. */
+  async function pageThrough(customerId: number, limit: number | null) {
+    const sizes: number[] = [];
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query = new URLSearchParams();
+      if (limit !== null) query.set("limit", String(limit));
+      if (cursor !== null) query.set("cursor", cursor);
+      const response = await call(`/customers/${customerId}/decisions?${query}`);
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as {
+        decisions: { decision_id: string }[];
+        next_cursor: string | null;
+      };
+      sizes.push(page.decisions.length);
+      ids.push(...page.decisions.map((decision) => decision.decision_id));
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+    return { sizes, ids };
+  }
+
+  it("holds fewer records, so that a page stays near 2 MB, and pages through every record once", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 900_000 });
+    // 2,000 loans: records of some 500 KB, so three to a page of at most 2 MB.
+    await seedWideLoans(customer_id, 2_000);
+    const made: string[] = [];
+    for (let decision = 0; decision < 4; decision += 1) {
+      const created = await call("/create-loan", { body: request(customer_id) });
+      made.unshift(((await created.json()) as { decision_id: string }).decision_id);
+    }
+
+    expect(await pageThrough(customer_id, null)).toEqual({ sizes: [3, 1], ids: made });
+    expect(await pageThrough(customer_id, 2)).toEqual({ sizes: [2, 2], ids: made });
+  });
+
+  it("holds one record of a customer at the loan bound", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 900_000 });
+    // The first booking takes the customer to the bound; the second still reads within it.
+    await seedWideLoans(customer_id, MAX_LOANS_IN_A_DECISION - 1);
+    for (let decision = 0; decision < 2; decision += 1) {
+      expect([200, 201]).toContain(
+        (await call("/create-loan", { body: request(customer_id) })).status,
+      );
+    }
+    expect((await pageThrough(customer_id, 100)).sizes).toEqual([1, 1]);
+  });
+});

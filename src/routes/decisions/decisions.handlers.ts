@@ -33,21 +33,19 @@ export const listCustomerDecisionsHandler: RouteHandler<
     ]);
   }
 
-  // One more than the page: whether it exists says whether there is a next page.
-  const { customerExists, page } = await loadCustomerDecisions(
+  const { customerExists, page, more } = await loadCustomerDecisions(
     c.get("db"),
     customerId,
     cursor?.seq ?? null,
-    limit + 1,
+    limit,
   );
   if (!customerExists) throw notFoundProblem(`Customer ${customerId} does not exist.`);
 
-  const shown = page.slice(0, limit);
-  const last = shown.at(-1);
+  const last = page.at(-1);
   return c.json(
     {
-      decisions: shown.map(({ record }) => toDecisionResponse(record)),
-      next_cursor: page.length > limit && last ? encodeCursor({ customerId, seq: last.seq }) : null,
+      decisions: page.map(({ record }) => toDecisionResponse(record)),
+      next_cursor: more && last ? encodeCursor({ customerId, seq: last.seq }) : null,
     },
     200,
   );

@@ -168,7 +168,7 @@ export const listCustomerDecisions = createRoute({
     query: z.object({
       limit: limitSchema.openapi({
         param: { name: "limit", in: "query" },
-        description: `Records per page (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE})`,
+        description: `The most records a page holds (default ${DEFAULT_PAGE_SIZE}, at most ${MAX_PAGE_SIZE}). A customer with hundreds of loans gets fewer a page, at least one, so that a page stays near 2 MB: follow \`next_cursor\` until it is null`,
         example: "20",
       }),
       cursor: cursorSchema.openapi({
