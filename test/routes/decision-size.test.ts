@@ -9,7 +9,8 @@ import { tableCounts } from "../support/table-counts";
  * A decision records every loan it read, and D1 stores at most about 2 MB in one value: a
  * customer with some 10,000 loans made create-loan answer 500 on D1 (and only there). Past
  * MAX_LOANS_IN_A_DECISION every runtime refuses the booking alike, and a record at the bound,
- * every field at its widest, is stored and read back whole.
+ * every field at its widest, is stored and read back whole. Such records also make a history page
+ * huge (100 of them, some 130 MB), so a customer with many loans gets fewer records a page.
  */
 
 /** Loan ids near the top of the range, so each recorded id is as long as one can be. */
