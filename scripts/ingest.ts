@@ -84,16 +84,24 @@ async function main(): Promise<number> {
  * How many later duplicates landed under a new id. A row marked as one that did not land (its
  * customer unknown, its chunk dead) has no new id: counted apart, as it is not in the database.
  */
-function remappedLines(remapped: IngestReport["remapped_loans"]): string[] {
+function remappedLines({ remapped_loans: remapped, server_not_listed }: IngestReport): string[] {
   const landed = remapped.filter((loan) => loan.loan_id !== null).length;
   const notLanded = remapped.length - landed;
+  // Past the server's list, a duplicate's new id is not known here, landed or not.
+  const what = server_not_listed?.remapped_loans
+    ? "without a new id in the report (rejected, dead, or past the server's list)"
+    : "that did not land (rejected or dead: see the report)";
   return [
     `  remapped loan ids: ${landed}`,
-    ...(notLanded > 0
-      ? [
-          `  … and ${notLanded} later duplicates that did not land (rejected or dead: see the report)`,
-        ]
-      : []),
+    ...(notLanded > 0 ? [`  … and ${notLanded} later duplicates ${what}`] : []),
+  ];
+}
+
+/** The server's report lists only the first of its rejections and remapped loans: say what it left out. */
+function notListedLines({ server_not_listed: cut }: IngestReport): string[] {
+  if (!cut) return [];
+  return [
+    `  not listed by the server (its report lists only the first): ${cut.rejections} rejections and ${cut.remapped_loans} remapped loans, counted above`,
   ];
 }
 
@@ -119,7 +127,8 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       line("customers", report.customers),
       line("loans", report.loans),
       ...sheetsNotReadLines(report),
-      ...remappedLines(report.remapped_loans),
+      ...remappedLines(report),
+      ...notListedLines(report),
       ...report.rejected_rows.slice(0, 20).map((r) =>
         // A reason can quote the cell ("got text \"+91 98765 43210\""): masked as in the server's logs.
         maskPersonalData(

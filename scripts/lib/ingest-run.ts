@@ -76,6 +76,11 @@ export interface IngestReport {
     first_row: number;
   }[];
   dead_chunks: JobReport["dead_chunks"];
+  /**
+   * How many of the server's rejections and remapped loans its report left out (it lists only
+   * the first of each): they are counted in `rejected`, not listed. Absent when none were.
+   */
+  server_not_listed?: { rejections: number; remapped_loans: number };
   /** True when every row read landed: nothing rejected, nothing dead. */
   complete: boolean;
   /** Why the run stopped before the end; absent when it ran to the end. */
@@ -368,6 +373,14 @@ function buildReport({
     ],
     remapped_loans: remapped.map((r) => ({ ...r, loan_id: landedIds.get(r.row) ?? null })),
     dead_chunks: job.dead_chunks,
+    ...(job.rejections_not_listed || job.remapped_loans_not_listed
+      ? {
+          server_not_listed: {
+            rejections: job.rejections_not_listed ?? 0,
+            remapped_loans: job.remapped_loans_not_listed ?? 0,
+          },
+        }
+      : {}),
   };
   const complete = [report.customers, report.loans].every(
     (s) => s.rejected === 0 && s.dead === 0 && s.landed === s.rows_read,

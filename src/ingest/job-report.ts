@@ -57,6 +57,13 @@ export const JobReportSchema = v.object(
       ),
       "must be a list",
     ),
+    /**
+     * How many rejections, and remapped loans, the lists above leave out: each lists at most the
+     * first 10,000 (REPORT_LISTS_AT_MOST); absent when nothing was left out, and from an older
+     * release's report.
+     */
+    rejections_not_listed: v.optional(count),
+    remapped_loans_not_listed: v.optional(count),
     dead_chunks: v.array(
       v.object(
         {

@@ -203,21 +203,38 @@ function chunkIdentity(chunk: IngestMessage) {
   return { jobId: chunk.job_id, seq: chunk.seq, kind: chunk.kind, rows: chunk.rows.length };
 }
 
+/**
+ * How many rejections, and how many remapped loans, a job report lists at most (the first, in
+ * its order); the totals count them all. Unbounded, a job of a million rejected rows read every
+ * one on each of the script's polls, and past some 250,000 passed D1's 50 MB result limit.
+ */
+export const REPORT_LISTS_AT_MOST = 10_000;
+
 export async function loadJobReport(db: Database, jobId: string) {
-  const [chunks, rejections, remaps] = await db.batch([
+  const [chunks, rejectedByKind, rejections, remapCount, remaps] = await db.batch([
     db.select().from(ingestChunks).where(eq(ingestChunks.jobId, jobId)).orderBy(ingestChunks.seq),
+    db
+      .select({ kind: ingestRejections.kind, n: sql<number>`count(*)` })
+      .from(ingestRejections)
+      .where(eq(ingestRejections.jobId, jobId))
+      .groupBy(ingestRejections.kind),
     db
       .select()
       .from(ingestRejections)
       .where(eq(ingestRejections.jobId, jobId))
-      .orderBy(ingestRejections.kind, ingestRejections.row, ingestRejections.seq),
+      .orderBy(ingestRejections.kind, ingestRejections.row, ingestRejections.seq)
+      .limit(REPORT_LISTS_AT_MOST),
+    db.select({ n: sql<number>`count(*)` }).from(ingestRemaps).where(eq(ingestRemaps.jobId, jobId)),
     db
       .select()
       .from(ingestRemaps)
       .where(eq(ingestRemaps.jobId, jobId))
-      .orderBy(ingestRemaps.row, ingestRemaps.seq),
+      .orderBy(ingestRemaps.row, ingestRemaps.seq)
+      .limit(REPORT_LISTS_AT_MOST),
   ]);
-  return { chunks, rejections, remaps };
+  const rejected = { customers: 0, loans: 0 };
+  for (const { kind, n } of rejectedByKind) rejected[kind] = n;
+  return { chunks, rejections, remaps, rejected, remapped: remapCount[0]?.n ?? 0 };
 }
 
 export async function countStoredRows(db: Database) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { MAX_LOANS_IN_A_DECISION } from "../../src/routes/decisions/decision-record";
-import { backend } from "../support/backend";
 import { call, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
+import { seedWideRepaidLoans } from "../support/seed";
 import { tableCounts } from "../support/table-counts";
 
 /*
@@ -20,16 +20,7 @@ let nextLoanId = 9_007_199_254_000_000;
 async function seedWideLoans(customerId: number, count: number) {
   const firstId = nextLoanId;
   nextLoanId += count + 1_000; // room for the loans the tests book
-  await backend().query(
-    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${count - 1})
-     INSERT INTO loans (id, customer_id, source_loan_id, loan_amount_paise, tenure, interest_rate_bp,
-       monthly_payment_paise, emis_paid_on_time, workbook_emis_paid_on_time, start_date, end_date,
-       closed_on)
-     SELECT ${firstId} + i, ?, ${firstId} + i, 100000000000000, 600, 10000, 100000000000000, 600, 600,
-       '1950-01-01', '2000-01-01', '2000-01-01'
-     FROM n`,
-    [customerId],
-  );
+  await seedWideRepaidLoans(customerId, firstId, count);
 }
 
 const request = (customer_id: number) => ({

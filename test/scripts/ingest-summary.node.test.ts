@@ -135,4 +135,23 @@ describe("the ingest script's summary", () => {
       "  … and 1 later duplicates that did not land (rejected or dead: see the report)",
     );
   });
+
+  it("says what the server's report left out of its lists, and does not call those unlanded", () => {
+    const duplicate = { customer_id: 7, source_loan_id: 4160, first_row: 2 };
+    const output = printed({
+      ...reportWith([]),
+      remapped_loans: [
+        { ...duplicate, row: 5, loan_id: 9001 },
+        { ...duplicate, row: 6, loan_id: null },
+      ],
+      server_not_listed: { rejections: 3, remapped_loans: 1 },
+    });
+    expect(output).toContain(
+      "  … and 1 later duplicates without a new id in the report (rejected, dead, or past the server's list)",
+    );
+    expect(output).toContain(
+      "  not listed by the server (its report lists only the first): 3 rejections and 1 remapped loans, counted above",
+    );
+    expect(output).not.toContain("did not land");
+  });
 });

@@ -76,3 +76,26 @@ export async function registerBorrowerWithLoan(monthlyIncome: number) {
   });
   return registered;
 }
+
+/**
+ * Gives a customer `count` repaid loans in one statement (a recursive CTE), ids `firstId` up,
+ * every recorded value as wide as one can be. `startDate` is an SQL expression of the row's
+ * index `i`: a history of thousands of loans in well under a second.
+ */
+export async function seedWideRepaidLoans(
+  customerId: number,
+  firstId: number,
+  count: number,
+  startDate = "'1950-01-01'",
+): Promise<void> {
+  await backend().query(
+    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${count - 1})
+     INSERT INTO loans (id, customer_id, source_loan_id, loan_amount_paise, tenure, interest_rate_bp,
+       monthly_payment_paise, emis_paid_on_time, workbook_emis_paid_on_time, start_date, end_date,
+       closed_on)
+     SELECT ${firstId} + i, ?, ${firstId} + i, 100000000000000, 600, 10000, 100000000000000, 600, 600,
+       ${startDate}, '2000-01-01', '2000-01-01'
+     FROM n`,
+    [customerId],
+  );
+}

@@ -7,7 +7,10 @@ type StoredJob = Awaited<ReturnType<typeof loadJobReport>>;
  * Counts per kind and state, derived from the chunk rows (exact under redelivery). Typed by the
  * schema the ingest script checks the answer against.
  */
-export function summariseJob(jobId: string, { chunks, rejections, remaps }: StoredJob): JobReport {
+export function summariseJob(
+  jobId: string,
+  { chunks, rejections, remaps, rejected, remapped }: StoredJob,
+): JobReport {
   const totals = (kind: "customers" | "loans") => {
     const ofKind = chunks.filter((chunk) => chunk.kind === kind);
     const sum = (status: string, field: "rows" | "rowsLanded") =>
@@ -18,7 +21,7 @@ export function summariseJob(jobId: string, { chunks, rejections, remaps }: Stor
       chunks: ofKind.length,
       received: sum("*", "rows"),
       landed: sum("landed", "rowsLanded"),
-      rejected: rejections.filter((r) => r.kind === kind).length,
+      rejected: rejected[kind],
       queued: sum("queued", "rows"),
       retrying: sum("retrying", "rows"),
       dead: sum("dead", "rows"),
@@ -46,6 +49,9 @@ export function summariseJob(jobId: string, { chunks, rejections, remaps }: Stor
       loan_id: r.loanId,
       ...chunkSeq(r.seq),
     })),
+    // Only when the lists were cut at REPORT_LISTS_AT_MOST: how many they leave out.
+    ...notListed("rejections_not_listed", rejected.customers + rejected.loans - rejections.length),
+    ...notListed("remapped_loans_not_listed", remapped - remaps.length),
     dead_chunks: chunks
       .filter((chunk) => chunk.status === "dead")
       .map((chunk) => ({
@@ -56,6 +62,10 @@ export function summariseJob(jobId: string, { chunks, rejections, remaps }: Stor
         reason: chunk.lastError,
       })),
   };
+}
+
+function notListed<K extends string>(key: K, count: number): Partial<Record<K, number>> {
+  return count > 0 ? ({ [key]: count } as Record<K, number>) : {};
 }
 
 /** A stored row's chunk: none for one recorded before the seq was kept (-1, migrations/0006). */
