@@ -190,9 +190,10 @@ describe("npm run serve", () => {
   );
 
   // A cluster worker's listen fails in the primary's bind, reported as syscall "bind": the worker
-  // printed the error with its stack, then the primary's line (WEB_CONCURRENCY=1 said it in one line).
+  // printed the error with its stack, then the primary's line (WEB_CONCURRENCY=1 said it in one
+  // line). Now the worker's one line, then with two workers the primary's "exited while starting".
   it.each(["1", "2"])(
-    "stops at start with one line naming HOST and PORT when the port is taken (WEB_CONCURRENCY=%s)",
+    "stops at start naming HOST and PORT, without a stack trace, when the port is taken (WEB_CONCURRENCY=%s)",
     async (workers) => {
       const taken = await listenOnFreePort();
       try {
