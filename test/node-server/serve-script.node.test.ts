@@ -171,7 +171,7 @@ describe("npm run serve", () => {
 
   // It used to print the error object with its stack (and, in a cluster, the primary's too).
   it.each(["1", "2"])(
-    "stops at start with one line naming HOST and PORT when it cannot listen (WEB_CONCURRENCY=%s)",
+    "stops at start naming HOST and PORT, without a stack trace, when it cannot listen (WEB_CONCURRENCY=%s)",
     async (workers) => {
       const failure = await serve({
         HOST: "no-such-host.invalid",
