@@ -71,14 +71,38 @@ describe("a customer with more loans than a decision can record", () => {
     const eligibility = await call("/check-eligibility", { body: request(customer_id) });
     expect(eligibility.status).toBe(200);
   });
+
+  it("replays a key first used within the bound after the customer has passed it", async () => {
+    // The stored answer is replayed before the bound is checked: a client retrying its booking
+    // must not be told 409 for a loan it got.
+    const { customer_id } = await registerCustomer({ monthly_income: 900_000 });
+    await seedWideLoans(customer_id, MAX_LOANS_IN_A_DECISION - 1);
+    const headers = { "Idempotency-Key": `replay-past-bound-${customer_id}` };
+    const first = await call("/create-loan", { body: request(customer_id), headers });
+    expect(first.status).toBe(201);
+    const booked = await first.json();
+    await seedWideLoans(customer_id, 2);
+
+    const replayed = await call("/create-loan", { body: request(customer_id), headers });
+    expect(replayed.status).toBe(201);
+    expect(replayed.headers.get("idempotent-replayed")).toBe("true");
+    expect(await replayed.json()).toEqual(booked);
+    const fresh = { "Idempotency-Key": `past-bound-${customer_id}` };
+    const refused = await call("/create-loan", { body: request(customer_id), headers: fresh });
+    const problem = await expectProblem(refused, 409);
+    expect(problem.type).toBe("/problems/loan-history-too-long");
+  });
 });
 
 describe("a history page of a customer with many loans", () => {
-  /** Every page of the customer's history at `limit` (the default when null): their sizes and ids. */
-  async function pageThrough(customerId: number, limit: number | null) {
+  /**
+   * Every page of the customer's history at `limit` (the default when null), from the first or
+   * from the cursor `from`: their sizes and ids.
+   */
+  async function pageThrough(customerId: number, limit: number | null, from: string | null = null) {
     const sizes: number[] = [];
     const ids: string[] = [];
-    let cursor: string | null = null;
+    let cursor: string | null = from;
     do {
       const query = new URLSearchParams();
       if (limit !== null) query.set("limit", String(limit));
@@ -108,6 +132,27 @@ describe("a history page of a customer with many loans", () => {
 
     expect(await pageThrough(customer_id, null)).toEqual({ sizes: [3, 1], ids: made });
     expect(await pageThrough(customer_id, 2)).toEqual({ sizes: [2, 2], ids: made });
+  });
+
+  it("pages through every record once when loans are added between page reads", async () => {
+    // The page size follows the loan count at each read; the cursor is a seq, so a smaller next
+    // page neither skips nor repeats a record.
+    const { customer_id } = await registerCustomer({ monthly_income: 900_000 });
+    await seedWideLoans(customer_id, 1_000); // 7 records a page
+    const made: string[] = [];
+    for (let decision = 0; decision < 10; decision += 1) {
+      const created = await call("/create-loan", { body: request(customer_id) });
+      made.unshift(((await created.json()) as { decision_id: string }).decision_id);
+    }
+    const first = (await (await call(`/customers/${customer_id}/decisions`)).json()) as {
+      decisions: { decision_id: string }[];
+      next_cursor: string;
+    };
+    await seedWideLoans(customer_id, 1_000); // 3 records a page from now on
+    const rest = await pageThrough(customer_id, null, first.next_cursor);
+    expect(first.decisions.length).toBe(7);
+    expect(rest.sizes).toEqual([3]);
+    expect([...first.decisions.map((d) => d.decision_id), ...rest.ids]).toEqual(made);
   });
 
   it("holds one record of a customer at the loan bound", async () => {
