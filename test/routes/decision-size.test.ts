@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { MAX_LOANS_IN_A_DECISION } from "../../src/routes/decisions/decision-record";
+import { expectBookingRefusedAsTooLong } from "../support/decisions";
 import { call, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
 import { seedWideRepaidLoans } from "../support/seed";
-import { tableCounts } from "../support/table-counts";
 
 /*
  * A decision records every loan it read, and D1 stores at most about 2 MB in one value: a
@@ -52,20 +52,7 @@ describe("a customer with more loans than a decision can record", () => {
   it("refuses a booking one loan past the bound with a 409 naming the count, and stores nothing", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 900_000 });
     await seedWideLoans(customer_id, MAX_LOANS_IN_A_DECISION + 1);
-    const before = await tableCounts();
-
-    const headerSets: Record<string, string>[] = [
-      {},
-      { "Idempotency-Key": `long-history-${customer_id}` },
-    ];
-    for (const headers of headerSets) {
-      const refused = await call("/create-loan", { body: request(customer_id), headers });
-      const problem = await expectProblem(refused, 409);
-      expect(problem.type).toBe("/problems/loan-history-too-long");
-      expect(problem.detail).toContain(`${MAX_LOANS_IN_A_DECISION + 1} loans`);
-      expect(refused.headers.get("retry-after")).toBeNull();
-    }
-    expect(await tableCounts()).toEqual(before);
+    await expectBookingRefusedAsTooLong(request(customer_id), MAX_LOANS_IN_A_DECISION + 1);
 
     // check-eligibility stores nothing, so it still answers.
     const eligibility = await call("/check-eligibility", { body: request(customer_id) });

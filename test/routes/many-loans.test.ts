@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { PACKED_LOANS_AT_MOST } from "../../src/db/loans";
 import { backend } from "../support/backend";
+import { expectBookingRefusedAsTooLong } from "../support/decisions";
 import { call, registerCustomer } from "../support/http";
-import { expectProblem } from "../support/problem";
 import { seedWideRepaidLoans } from "../support/seed";
-import { tableCounts } from "../support/table-counts";
 
 /*
  * view-loans, check-eligibility and create-loan read a customer's loans packed into one JSON
@@ -60,17 +59,7 @@ describe("a customer with more loans than one packed value holds", () => {
     expect(eligibility.status).toBe(200);
 
     // create-loan reads the loans too, before it refuses a history this long.
-    const before = await tableCounts();
-    const headerSets: Record<string, string>[] = [
-      {},
-      { "Idempotency-Key": `many-loans-${customer_id}` },
-    ];
-    for (const headers of headerSets) {
-      const refused = await call("/create-loan", { body: request(customer_id), headers });
-      const problem = await expectProblem(refused, 409);
-      expect(problem.type).toBe("/problems/loan-history-too-long");
-    }
-    expect(await tableCounts()).toEqual(before);
+    await expectBookingRefusedAsTooLong(request(customer_id), 20_000);
   });
 
   it("lists loans read as rows exactly as packed ones, one past the bound", async () => {

@@ -6,6 +6,9 @@ import { assessLoanRequest } from "../../src/domain/assessment";
 import { MODEL_VERSION } from "../../src/domain/model-version";
 import { explainRefusals } from "../../src/domain/principal-reasons";
 import { backend } from "./backend";
+import { call } from "./http";
+import { expectProblem } from "./problem";
+import { tableCounts } from "./table-counts";
 
 /**
  * Re-runs the pure decision on every decision record this test file's requests stored, from the
@@ -65,4 +68,28 @@ export function plainDecisionRows(customerId: number): Promise<DecisionRow[]> {
     .from(decisionRecords)
     .where(eq(decisionRecords.customerId, customerId))
     .orderBy(desc(decisionRecords.seq));
+}
+
+/**
+ * Sends create-loan for a customer past MAX_LOANS_IN_A_DECISION, with and without an
+ * Idempotency-Key, and expects each refused as `loan-history-too-long` naming the count, without
+ * `Retry-After`, and nothing stored.
+ */
+export async function expectBookingRefusedAsTooLong(
+  body: { customer_id: number },
+  loanCount: number,
+): Promise<void> {
+  const before = await tableCounts();
+  const headerSets: Record<string, string>[] = [
+    {},
+    { "Idempotency-Key": `long-history-${body.customer_id}` },
+  ];
+  for (const headers of headerSets) {
+    const refused = await call("/create-loan", { body, headers });
+    const problem = await expectProblem(refused, 409);
+    expect(problem.type).toBe("/problems/loan-history-too-long");
+    expect(problem.detail).toContain(`${loanCount} loans`);
+    expect(refused.headers.get("retry-after")).toBeNull();
+  }
+  expect(await tableCounts()).toEqual(before);
 }
