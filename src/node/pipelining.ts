@@ -6,6 +6,14 @@ type Connection = Socket & { [WAITING]?: (() => void)[] | undefined };
 type Listener = (incoming: IncomingMessage, outgoing: ServerResponse) => unknown;
 
 /**
+ * Requests one connection may have waiting; one more resets it, unanswered. Node parses whatever
+ * arrives (it stops reading only for unsent answers, which waiting requests do not have yet), so
+ * one connection that wrote 10 MB of pipelined `GET /healthz` held ~700 MB of a worker's memory
+ * and stalled it for about a minute. At this bound 20 such connections cost ~20 MB.
+ */
+export const MAX_WAITING_REQUESTS = 1_024;
+
+/**
  * Serves the requests pipelined on one connection one after another: each waits until the
  * response before it has been handed to the operating system ('close' follows 'finish', or the
  * connection's end). Node runs every request of a read at once and keeps each response in memory
@@ -26,6 +34,11 @@ export function oneRequestAtATime(listener: Listener): Listener {
       connection[WAITING] = [];
       listener(incoming, outgoing);
     } else {
+      if (waiting.length >= MAX_WAITING_REQUESTS) {
+        connection[WAITING] = [];
+        connection.resetAndDestroy();
+        return;
+      }
       waiting.push(() => listener(incoming, outgoing));
     }
   };
