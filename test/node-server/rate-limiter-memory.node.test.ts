@@ -5,26 +5,11 @@ import { MemoryRateLimiter } from "../../src/lib/security/rate-limit";
  * The Node server's write rate limiter under a flood from many client addresses (the cluster's
  * primary answers every worker's ask with it). Measured against `npm run serve` first: 60,000
  * writes from rotating loopback addresses cost the primary 60 s of CPU against 20 s from one
- * address, and a legitimate write waited 100–250 ms instead of 15–60.
+ * address, and a legitimate write waited 100–250 ms instead of 15–60. What a call costs as windows
+ * pile up is measured by `npx tsx bench/rate-limiter.ts`, not timed here; these hold the bound.
  */
 
-const address = (i: number) => `ip:10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-
 describe("MemoryRateLimiter with many clients", () => {
-  it("keeps a call's cost flat while 50,000 clients' windows are open", async () => {
-    let now = 0;
-    const limiter = new MemoryRateLimiter(1000, 60_000, () => now);
-    for (let i = 0; i < 50_000; i++) await limiter.limit({ key: address(i) });
-    // Each call walked every open window once there were more than 10,000: ~0.5 ms here, so
-    // 5,000 more calls took seconds.
-    const started = performance.now();
-    for (let i = 50_000; i < 55_000; i++) {
-      now++;
-      await limiter.limit({ key: address(i) });
-    }
-    expect(performance.now() - started).toBeLessThan(500);
-  });
-
   it("holds at most maxClients windows: a new client then drops the oldest", async () => {
     const now = 0;
     const limiter = new MemoryRateLimiter(1, 60_000, () => now, 3);
