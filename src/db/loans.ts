@@ -17,8 +17,8 @@ export const loanRows = jsonRows(loans);
 
 /**
  * The most loans packed into one JSON value. D1 refuses any string SQLite builds past about 2 MB
- * (SQLITE_TOOBIG), a JSON aggregate included; a loan packs into at most 194 bytes, so 5,000 stay
- * under 1 MB. libSQL has no such cap, but every runtime takes the same path.
+ * (SQLITE_TOOBIG), a JSON aggregate included; a loan packs into at most about 210 bytes, so
+ * 5,000 stay near 1 MB, half the cap. libSQL has no such cap, but every runtime takes the same path.
  */
 export const PACKED_LOANS_AT_MOST = 5_000;
 
