@@ -3,7 +3,7 @@
  * the API_KEYS secret. The key itself is shown once and stored nowhere.
  */
 import { randomBytes } from "node:crypto";
-import { bytesToHex, sha256 } from "../src/lib/security/api-keys";
+import { bytesToHex, sha256 } from "../src/lib/sha256";
 
 const key = `cak_${randomBytes(32).toString("base64url")}`;
 const digest = `sha256:${bytesToHex(await sha256(key))}`;

@@ -1,6 +1,11 @@
 import { selectCustomer } from "./customers";
 import type { Database } from "./database";
-import { insertDecision, insertDecisionAfterBooking, type NewDecisionRecord } from "./decisions";
+import {
+  insertDecision,
+  insertDecisionAfterBooking,
+  type NewDecisionRecord,
+  toStoredInputs,
+} from "./decisions";
 import { unlessKeyTaken } from "./errors";
 import {
   deleteKeyIfExpired,
@@ -20,7 +25,7 @@ import type { IdempotencyRecord } from "./schema";
 /*
  * create-loan's two round trips: one read of everything the decision needs (a batch when the
  * stored response of an Idempotency-Key comes with it), one atomic batch to write the decision's
- * record with the loan (for an approval) and the stored response (with a key).
+ * record and its inputs with the loan (for an approval) and the stored response (with a key).
  * An expired record of the key is replaced inside that batch; sweeping other expired keys is
  * scheduled work (src/db/maintenance.ts), so a request's rollback never undoes it.
  */
@@ -60,18 +65,22 @@ export async function bookLoan(
   response: StoredResponse | null,
   nowMs: number,
 ): Promise<WriteOutcome> {
+  const inputs = await toStoredInputs(record.inputs);
   return unlessKeyTaken(async () => {
     const inserted = response
       ? (
           await db.batch([
             deleteKeyIfExpired(db, response.key, nowMs),
             insertLoanIfAffordable(db, loan),
-            insertDecisionAfterBooking(db, record),
+            ...insertDecisionAfterBooking(db, record, inputs),
             insertResponseAfterBooking(db, response, record.id),
           ])
         )[1]
       : (
-          await db.batch([insertLoanIfAffordable(db, loan), insertDecisionAfterBooking(db, record)])
+          await db.batch([
+            insertLoanIfAffordable(db, loan),
+            ...insertDecisionAfterBooking(db, record, inputs),
+          ])
         )[0];
     const loanId = inserted[0]?.id;
     return loanId === undefined ? { kind: "guard-refused" } : { kind: "booked", loanId };
@@ -85,15 +94,16 @@ export async function recordRefusal(
   response: StoredResponse | null,
   nowMs: number,
 ): Promise<WriteOutcome> {
+  const inputs = await toStoredInputs(record.inputs);
   if (!response) {
-    await insertDecision(db, record);
+    await db.batch(insertDecision(db, record, inputs));
     return { kind: "recorded" };
   }
   return unlessKeyTaken(async () => {
     await db.batch([
       deleteKeyIfExpired(db, response.key, nowMs),
       insertResponse(db, response),
-      insertDecision(db, record),
+      ...insertDecision(db, record, inputs),
     ]);
     return { kind: "recorded" };
   });

@@ -1,16 +1,30 @@
-import { and, desc, eq, getTableColumns, lt, type Placeholder, sql } from "drizzle-orm";
+import {
+  and,
+  desc,
+  eq,
+  getTableColumns,
+  inArray,
+  lt,
+  notExists,
+  notInArray,
+  type Placeholder,
+  type SQL,
+  sql,
+} from "drizzle-orm";
 import type { BorrowerFacts } from "../domain/assessment";
 import type { ScoreComponent } from "../domain/credit-score";
 import type { LoanRequest } from "../domain/decision";
 import type { ExplainedRefusal } from "../domain/principal-reasons";
+import { sha256Hex } from "../lib/sha256";
 import type { Database } from "./database";
-import { deleteOldestBefore } from "./delete-oldest";
+import { deleteOldestBefore, oldestBefore } from "./delete-oldest";
 import { preparedOnce } from "./prepared";
-import { customers, decisionRecords, loans } from "./schema";
+import { customers, decisionInputs, decisionRecords, loans } from "./schema";
 
 /*
  * Decision records: written only inside create-loan's write batch (src/db/bookings.ts), read by
- * the decision endpoints, deleted only by the retention sweep. Nothing updates them.
+ * the decision endpoints, deleted only by the retention sweep. Nothing updates them. A record's
+ * inputs live in `decision_inputs`, one copy for every record that read the same.
  */
 
 /** A loan as the decision read it: everything the score and the rules use, and its id. */
@@ -29,7 +43,7 @@ interface RecordedLoan {
   closedOn?: string | null;
 }
 
-interface DecisionInputs {
+export interface DecisionInputs {
   borrower: BorrowerFacts;
   loans: RecordedLoan[];
 }
@@ -59,18 +73,51 @@ export interface DecisionRecord {
 /** What the use case hands over before the write: the loan id is the database's to fill in. */
 export type NewDecisionRecord = Omit<DecisionRecord, "loanId">;
 
+/** A decision's inputs as stored: their JSON text, and its SHA-256 (hex), which records share. */
+export interface StoredInputs {
+  digest: string;
+  text: string;
+}
+
+/**
+ * The inputs' text and key. The record builder (src/routes/decisions/decision-record.ts) writes
+ * their fields in one order, so the same position always gives the same text and key.
+ */
+export async function toStoredInputs(inputs: DecisionInputs): Promise<StoredInputs> {
+  const text = JSON.stringify(inputs);
+  return { digest: await sha256Hex(text), text };
+}
+
 /** The columns in schema order after `seq` and `id`… as one SQL list, loan id left to the caller. */
-function columnValues(record: NewDecisionRecord, loanId: ReturnType<typeof sql>) {
+function columnValues(record: NewDecisionRecord, inputsDigest: string, loanId: SQL) {
   return sql`${record.id}, ${record.customerId}, ${loanId}, ${record.createdAt}, ${record.asOfDate},
     ${record.modelVersion}, ${record.idempotencyKey}, ${record.approved ? 1 : 0}, ${record.creditScore},
     ${record.interestRateBp}, ${record.monthlyInstalmentPaise}, ${record.message}, ${record.startDate},
-    ${record.endDate}, ${JSON.stringify(record.request)}, ${JSON.stringify(record.inputs)},
+    ${record.endDate}, ${JSON.stringify(record.request)}, ${inputsDigest},
     ${JSON.stringify(record.scoreBreakdown)}, ${JSON.stringify(record.reasons)}`;
 }
 
-/** Records a decision that booked nothing. */
-export function insertDecision(db: Database, record: NewDecisionRecord) {
-  return db.insert(decisionRecords).select(sql`SELECT NULL, ${columnValues(record, sql`NULL`)}`);
+/**
+ * Stores a record's inputs unless another record's copy is there already, in the record's batch
+ * right after it, and only if it was written: a booking the guard refused leaves no inputs behind.
+ */
+function insertInputsOf(db: Database, record: NewDecisionRecord, inputs: StoredInputs) {
+  return db
+    .insert(decisionInputs)
+    .select(
+      sql`SELECT ${inputs.digest}, ${inputs.text} WHERE EXISTS (SELECT 1 FROM ${decisionRecords} WHERE ${decisionRecords.id} = ${record.id})`,
+    )
+    .onConflictDoNothing();
+}
+
+/** Records a decision that booked nothing, with its inputs: two statements for one batch. */
+export function insertDecision(db: Database, record: NewDecisionRecord, inputs: StoredInputs) {
+  return [
+    db
+      .insert(decisionRecords)
+      .select(sql`SELECT NULL, ${columnValues(record, inputs.digest, sql`NULL`)}`),
+    insertInputsOf(db, record, inputs),
+  ] as const;
 }
 
 /**
@@ -78,31 +125,41 @@ export function insertDecision(db: Database, record: NewDecisionRecord) {
  * that insert added a row (`changes() = 1`) and takes the loan's id from `last_insert_rowid()`.
  * When the guard refused, nothing is recorded and the use case decides again.
  */
-export function insertDecisionAfterBooking(db: Database, record: NewDecisionRecord) {
-  return db
-    .insert(decisionRecords)
-    .select(
-      sql`SELECT NULL, ${columnValues(record, sql`last_insert_rowid()`)} WHERE changes() = 1`,
-    );
+export function insertDecisionAfterBooking(
+  db: Database,
+  record: NewDecisionRecord,
+  inputs: StoredInputs,
+) {
+  const loanId = sql`last_insert_rowid()`;
+  return [
+    db
+      .insert(decisionRecords)
+      .select(sql`SELECT NULL, ${columnValues(record, inputs.digest, loanId)} WHERE changes() = 1`),
+    insertInputsOf(db, record, inputs),
+  ] as const;
 }
 
-/** The columns that hold JSON text, and the record's columns in schema order. */
-const JSON_COLUMNS: ReadonlySet<string> = new Set([
-  "request",
-  "inputs",
-  "scoreBreakdown",
-  "reasons",
-]);
-const COLUMNS = Object.entries(getTableColumns(decisionRecords));
+/** The columns that hold JSON text, and the record's columns in schema order but the inputs' key. */
+const JSON_COLUMNS: ReadonlySet<string> = new Set(["request", "scoreBreakdown", "reasons"]);
+const { inputsDigest: _inputsKey, ...RECORD_COLUMNS } = getTableColumns(decisionRecords);
+const COLUMNS = Object.entries(RECORD_COLUMNS);
+
+/** The record's inputs, through their key (the primary key of `decision_inputs`). */
+const RECORD_INPUTS = sql`(SELECT ${decisionInputs.inputs} FROM ${decisionInputs} WHERE ${decisionInputs.digest} = ${decisionRecords.inputsDigest})`;
 
 /**
- * One record packed by SQLite as a JSON array of its columns, its JSON columns embedded as JSON
- * values rather than as strings: one `JSON.parse` then reads the record. A page holds 20 records
- * of some 3 KB; parsing each record's four JSON texts apart, after the driver had copied them out
- * as strings, cost more than the query (docs/performance.md, "Round 17").
+ * One record packed by SQLite as a JSON array of its columns, then its inputs, its JSON columns
+ * embedded as JSON values rather than as strings: one `JSON.parse` then reads the record. A page
+ * holds 20 records of some 3 KB; parsing each record's four JSON texts apart, after the driver had
+ * copied them out as strings, cost more than the query (docs/performance.md, "Round 17").
  */
 const PACKED_RECORD = sql<string>`json_array(${sql.join(
-  COLUMNS.map(([key, column]) => (JSON_COLUMNS.has(key) ? sql`json(${column})` : sql`${column}`)),
+  [
+    ...COLUMNS.map(([key, column]) =>
+      JSON_COLUMNS.has(key) ? sql`json(${column})` : sql`${column}`,
+    ),
+    sql`json(${RECORD_INPUTS})`,
+  ],
   sql`, `,
 )})`;
 
@@ -115,6 +172,7 @@ function fromPackedRecord(text: string): { seq: number; record: DecisionRecord }
     // As drizzle maps a selected row, but the JSON columns arrive parsed already.
     row[key] = value === null || JSON_COLUMNS.has(key) ? value : column.mapFromDriverValue(value);
   });
+  row.inputs = values[COLUMNS.length];
   const { seq, ...record } = row;
   return { seq: seq as number, record: record as unknown as DecisionRecord };
 }
@@ -228,8 +286,38 @@ export async function loadDecision(
   return row === undefined ? null : fromPackedRecord(row.record).record;
 }
 
-/** Deletes up to `limit` records decided before `cutoffIso`, oldest first; the retention sweep's. */
-export function deleteDecisionsBefore(db: Database, cutoffIso: string, limit: number) {
+/**
+ * The retention sweep's two statements, for one batch: the inputs that only records among the
+ * oldest `limit` decided before `cutoffIso` read, then those records. Together, since a failure
+ * between the two would leave inputs that nothing deletes; the same records both times, since
+ * nothing is written between two statements of one transaction.
+ */
+export function decisionSweep(db: Database, cutoffIso: string, limit: number) {
   const columns = { key: decisionRecords.seq, age: decisionRecords.createdAt };
-  return deleteOldestBefore(db, decisionRecords, columns, cutoffIso, limit);
+  const doomed = oldestBefore(db, decisionRecords, columns, cutoffIso, limit);
+  const theirInputs = db
+    .select({ digest: decisionRecords.inputsDigest })
+    .from(decisionRecords)
+    .where(inArray(decisionRecords.seq, doomed));
+  const readByAnother = db
+    .select({ one: sql`1` })
+    .from(decisionRecords)
+    .where(
+      and(
+        eq(decisionRecords.inputsDigest, decisionInputs.digest),
+        notInArray(decisionRecords.seq, doomed),
+      ),
+    );
+  return [
+    db
+      .delete(decisionInputs)
+      .where(and(inArray(decisionInputs.digest, theirInputs), notExists(readByAnother))),
+    deleteOldestBefore(db, decisionRecords, columns, cutoffIso, limit),
+  ] as const;
+}
+
+/** Deletes up to `limit` records decided before `cutoffIso`, oldest first; returns their seqs. */
+export async function deleteDecisionsBefore(db: Database, cutoffIso: string, limit: number) {
+  const [, deleted] = await db.batch(decisionSweep(db, cutoffIso, limit));
+  return deleted;
 }

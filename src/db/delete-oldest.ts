@@ -14,11 +14,22 @@ export function deleteOldestBefore(
   before: number | string,
   limit: number,
 ) {
-  const oldest = db
+  const oldest = oldestBefore(db, table, columns, before, limit);
+  return db.delete(table).where(inArray(columns.key, oldest)).returning({ key: columns.key });
+}
+
+/** The keys of up to `limit` rows whose `age` is below `before`, oldest first: a subquery. */
+export function oldestBefore(
+  db: Database,
+  table: SQLiteTable,
+  columns: { key: SQLiteColumn; age: SQLiteColumn },
+  before: number | string,
+  limit: number,
+) {
+  return db
     .select({ key: columns.key })
     .from(table)
     .where(lt(columns.age, before))
     .orderBy(columns.age)
     .limit(limit);
-  return db.delete(table).where(inArray(columns.key, oldest)).returning({ key: columns.key });
 }

@@ -94,12 +94,16 @@ export function idRangeExhaustedTable(error: unknown): string | null {
 }
 
 /**
- * The schema is behind the code: a table or column the query names does not exist, as when a
- * release is deployed before its migrations are applied. A retry cannot help until they are.
+ * The schema and the code disagree: a table or column the query names does not exist, as when a
+ * release is deployed before its migrations are applied, or while an older release still runs
+ * after a migration dropped a column it writes. A retry cannot help until the two agree.
  */
 export function isMissingSchemaError(error: unknown): boolean {
-  // drizzle wraps the driver's error ("Failed query: …"), so the cause chain is walked.
-  return someCause(error, (cause) => /no such (table|column)/i.test(cause.message));
+  // drizzle wraps the driver's error ("Failed query: …"), so the cause chain is walked. SQLite
+  // says "no such column" for a read and "table … has no column named …" for a write.
+  return someCause(error, (cause) =>
+    /no such (table|column)|has no column named/i.test(cause.message),
+  );
 }
 
 /** A libSQL server answering 5xx or 429 over HTTP (HttpServerError carries the status). */

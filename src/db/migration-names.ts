@@ -14,6 +14,7 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0006_ingest_row_seq.sql",
   "0007_ingest_chunk_lands_once.sql",
   "0008_assigned_ids_within_2_53.sql",
+  "0009_decision_inputs_shared.sql",
 ];
 
 /**

@@ -160,8 +160,12 @@ export const decisionRecords = sqliteTable(
     endDate: text("end_date"),
     /** JSON: the loan request (paise, basis points, months). */
     request: text("request").notNull(),
-    /** JSON: salary, limit and every loan of the customer the decision read. */
-    inputs: text("inputs").notNull(),
+    /**
+     * What the decision read (salary, limit, every loan of the customer), stored once in
+     * `decision_inputs` for every record that read the same: a refusal repeated on an unchanged
+     * position adds no copy of a long loan history.
+     */
+    inputsDigest: text("inputs_digest").notNull(),
     /** JSON: the score's components. */
     scoreBreakdown: text("score_breakdown").notNull(),
     /** JSON: each reason with its principal reason (and score factors for a low score). */
@@ -171,14 +175,28 @@ export const decisionRecords = sqliteTable(
     index("decision_records_customer_seq_idx").on(table.customerId, table.seq),
     // The retention sweep deletes the oldest first.
     index("decision_records_created_at_idx").on(table.createdAt),
+    // The retention sweep keeps inputs another record still reads.
+    index("decision_records_inputs_digest_idx").on(table.inputsDigest),
   ],
 );
+
+/*
+ * A decision's inputs as JSON (salary, limit and every loan of the customer it read), keyed by
+ * the SHA-256 of that text (hex), shared by every record that read the same. Written in the
+ * record's batch only when the record is; the retention sweep deletes one with its last record.
+ * Records made before migration 0009 keep their own copy, keyed `record:<decision id>`.
+ */
+export const decisionInputs = sqliteTable("decision_inputs", {
+  digest: text("digest").primaryKey(),
+  inputs: text("inputs").notNull(),
+});
 
 export type CustomerRecord = typeof customers.$inferSelect;
 export type LoanRecord = typeof loans.$inferSelect;
 export type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
 export type PaymentRecord = typeof payments.$inferSelect;
 export type DecisionRow = typeof decisionRecords.$inferSelect;
+export type DecisionInputsRow = typeof decisionInputs.$inferSelect;
 
 /*
  * Ingestion bookkeeping. A job is one run of `npm run ingest`; each queue message carries one

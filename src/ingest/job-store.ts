@@ -8,6 +8,7 @@ import {
   loans,
   NOW_ISO,
 } from "../db/schema";
+import { sha256Hex } from "../lib/sha256";
 import type { IngestMessage } from "./messages";
 import type { Rejection } from "./plan-customers";
 import type { LoanRow } from "./rows";
@@ -148,9 +149,7 @@ export async function registerMessages(
  * the same text; plain JSON.stringify, since sorting keys cost several times the hash itself.
  */
 async function chunkContentHash(message: IngestMessage): Promise<string> {
-  const text = JSON.stringify({ kind: message.kind, rows: message.rows });
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(JSON.stringify({ kind: message.kind, rows: message.rows }));
 }
 
 /** Whether registering chunks failed because one differs from the chunk registered under its seq. */

@@ -1,6 +1,7 @@
 import type { Context, Env, MiddlewareHandler } from "hono";
 import { unauthorizedProblem } from "./problem";
-import { bytesEqual, sha256 } from "./security/api-keys";
+import { bytesEqual } from "./security/api-keys";
+import { sha256 } from "./sha256";
 
 /** The token of an `Authorization: Bearer <token>` header, or null. */
 export function bearerToken(authorization: string | undefined): string | null {

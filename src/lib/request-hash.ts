@@ -1,8 +1,8 @@
+import { sha256Hex } from "./sha256";
+
 /** SHA-256 of a JSON value with object keys sorted, so that `{a,b}` and `{b,a}` hash alike. */
 export async function hashJson(value: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(canonicalJson(value));
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(canonicalJson(value));
 }
 
 /** Text to write as is, or a value still to be serialised. */

@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { createClient } from "../../src/client";
-import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
+import { bytesToHex, sha256 } from "../../src/lib/sha256";
 import { backend, type EnvOverrides } from "../support/backend";
 import { uniquePhone } from "../support/http";
 import { customerWithLoan } from "../support/servicing";

@@ -32,19 +32,39 @@ async function clearKeys(): Promise<void> {
   await env.DB.prepare("DELETE FROM idempotency_keys").run();
 }
 
-/** Decision records of one new customer, decided at the given instants; returns their ids. */
-async function insertDecisions(createdAt: string[]): Promise<string[]> {
+/**
+ * Decision records of one new customer, decided at the given instants, each with its own inputs
+ * or, given `sharedInputs`, all reading the same; returns their ids.
+ */
+async function insertDecisions(createdAt: string[], sharedInputs?: string): Promise<string[]> {
   const customer = await env.DB.prepare(
     "INSERT INTO customers (first_name, last_name, age, phone_number, monthly_salary_paise, approved_limit_paise) VALUES ('A', 'B', 30, ?, 100, 100) RETURNING id",
   )
     .bind(7_000_000_000 + Math.floor(Math.random() * 999_999_999))
     .first<{ id: number }>();
-  const statement = env.DB.prepare(
-    "INSERT INTO decision_records (id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, score_breakdown, reasons) VALUES (?, ?, ?, '2023-01-01', 'm', 0, 0, 0, 1, 'x', '{}', '{}', '[]', '[]')",
+  const record = env.DB.prepare(
+    "INSERT INTO decision_records (id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs_digest, score_breakdown, reasons) VALUES (?, ?, ?, '2023-01-01', 'm', 0, 0, 0, 1, 'x', '{}', ?, '[]', '[]')",
+  );
+  const inputs = env.DB.prepare(
+    "INSERT INTO decision_inputs (digest, inputs) VALUES (?, '{}') ON CONFLICT DO NOTHING",
   );
   const ids = createdAt.map(() => crypto.randomUUID());
-  await env.DB.batch(ids.map((id, i) => statement.bind(id, customer?.id, createdAt[i])));
+  const digests = ids.map((id) => sharedInputs ?? `record:${id}`);
+  await env.DB.batch([
+    ...ids.map((id, i) => record.bind(id, customer?.id, createdAt[i], digests[i])),
+    ...digests.map((digest) => inputs.bind(digest)),
+  ]);
   return ids;
+}
+
+/** Which of these inputs' keys are still stored. */
+async function inputsLeft(digests: string[]): Promise<string[]> {
+  const { results } = await env.DB.prepare(
+    `SELECT digest FROM decision_inputs WHERE digest IN (${digests.map(() => "?").join(",")})`,
+  )
+    .bind(...digests)
+    .all<{ digest: string }>();
+  return results.map((row) => row.digest).sort();
 }
 
 async function remaining(ids: string[]): Promise<string[]> {
@@ -97,6 +117,24 @@ describe("the decision records' retention", () => {
     expect(await remaining(ids)).toEqual(ids);
   });
 
+  it("deletes inputs with the last record that reads them, and no sooner", async () => {
+    const shared = `shared-${crypto.randomUUID()}`;
+    const [sharedOld, sharedKept] = await insertDecisions(
+      ["2024-01-01T00:00:00.000Z", "2027-08-01T00:00:00.000Z"],
+      shared,
+    );
+    const [alone] = await insertDecisions(["2024-01-01T00:00:00.000Z"]);
+    const sharedGone = `shared-${crypto.randomUUID()}`;
+    await insertDecisions(["2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z"], sharedGone);
+    await runScheduled(scheduledTime);
+    expect(await remaining([sharedOld, sharedKept, alone] as string[])).toEqual([sharedKept]);
+    expect(await inputsLeft([shared, sharedGone, `record:${alone}`])).toEqual([shared]);
+
+    // Its last record gone, the shared copy goes too.
+    await runScheduled(Date.parse("2030-01-01T00:00:00.000Z"));
+    expect(await inputsLeft([shared])).toEqual([]);
+  });
+
   it("sweeps a backlog in bounded statements", async () => {
     await env.DB.prepare("DELETE FROM decision_records").run();
     const ids = await insertDecisions(Array.from({ length: 30 }, () => "2020-02-02T00:00:00.000Z"));
@@ -107,6 +145,7 @@ describe("the decision records' retention", () => {
     expect(await remaining(ids)).toHaveLength(10);
     await runMaintenance(db, scheduledTime, { limits });
     expect(await remaining(ids)).toEqual([]);
+    expect(await inputsLeft(ids.map((id) => `record:${id}`))).toEqual([]);
   });
 });
 
@@ -138,8 +177,8 @@ describe("scheduled maintenance", () => {
 
     const first = await runMaintenance(d1Database(database), nowMs, { limits });
     expect(first).toEqual({ expired_idempotency_keys: 200, expired_decision_records: 0 });
-    // Two for the keys, one for the decision records (none expired).
-    expect(counter.statements).toBe(3);
+    // Two for the keys, two for the decision records (none expired) and their inputs.
+    expect(counter.statements).toBe(4);
     expect(await countKeys("backlog")).toBe(50);
 
     const second = await runMaintenance(d1Database(database), nowMs, { limits });

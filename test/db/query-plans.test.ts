@@ -1,11 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { selectCustomer } from "../../src/db/customers";
-import {
-  deleteDecisionsBefore,
-  selectCustomerDecisionPage,
-  selectDecision,
-} from "../../src/db/decisions";
+import { decisionSweep, selectCustomerDecisionPage, selectDecision } from "../../src/db/decisions";
 import {
   deleteExpiredKeys,
   deleteKeyIfExpired,
@@ -57,8 +53,10 @@ const HOT_QUERIES = {
   "a customer's newest decisions (first page)": () =>
     selectCustomerDecisionPage(db, 20, Number.MAX_SAFE_INTEGER, 21),
   "a customer's decisions after a cursor": () => selectCustomerDecisionPage(db, 20, 1_000, 21),
+  "expired decision records' inputs sweep (scheduled maintenance)": () =>
+    decisionSweep(db, "2023-05-15T00:00:00.000Z", 500)[0],
   "expired decision records sweep (scheduled maintenance)": () =>
-    deleteDecisionsBefore(db, "2023-05-15T00:00:00.000Z", 500),
+    decisionSweep(db, "2023-05-15T00:00:00.000Z", 500)[1],
   "a booking's stored response, from its decision record (create-loan)": () =>
     insertResponseAfterBooking(
       db,

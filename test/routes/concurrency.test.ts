@@ -33,6 +33,16 @@ async function expectOneRecordPerDecision(
       .sort(),
   ).toEqual(booked.sort());
   expect(records.filter((r) => r.approved === 0).every((r) => r.loan_id === null)).toBe(true);
+  // Every record's inputs are stored, and none that no record reads (the guard's refusals).
+  const [inputs] = await backend().query<{ missing: number; unread: number }>(
+    `SELECT
+       (SELECT COUNT(*) FROM decision_records r WHERE r.customer_id = ?
+          AND NOT EXISTS (SELECT 1 FROM decision_inputs i WHERE i.digest = r.inputs_digest)) AS missing,
+       (SELECT COUNT(*) FROM decision_inputs i
+          WHERE NOT EXISTS (SELECT 1 FROM decision_records r WHERE r.inputs_digest = i.digest)) AS unread`,
+    [customerId],
+  );
+  expect(inputs).toEqual({ missing: 0, unread: 0 });
 }
 
 describe("20 concurrent create-loans for one customer", () => {

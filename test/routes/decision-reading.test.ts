@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { type DecisionRow, decisionRecords } from "../../src/db/schema";
+import { decisionInputs, decisionRecords } from "../../src/db/schema";
 import { toDecisionResponse } from "../../src/routes/decisions/decision-record";
 import { backend } from "../support/backend";
-import { plainDecisionRows, toDecisionRecord } from "../support/decisions";
+import { type PlainDecisionRow, plainDecisionRows, toDecisionRecord } from "../support/decisions";
 import { call } from "../support/http";
 import { registerBorrowerWithLoan } from "../support/seed";
 
@@ -15,31 +15,34 @@ import { registerBorrowerWithLoan } from "../support/seed";
  */
 
 /** What the plain reading answers for a record: the reference bytes. */
-const referenceBody = (row: DecisionRow) =>
+const referenceBody = (row: PlainDecisionRow) =>
   JSON.stringify(toDecisionResponse(toDecisionRecord(row)));
 
 /**
  * A record as a model before 2026-12.1 wrote it (its loans without `periodsSettled` and
- * `closedOn`), its JSON stored with whitespace, and a message outside ASCII.
+ * `closedOn`), its JSON stored with whitespace, and a message outside ASCII. Its inputs are keyed
+ * as migration 0009 keyed the copies it moved.
  */
-async function insertOlderModelRecord(like: DecisionRow) {
+async function insertOlderModelRecord(like: PlainDecisionRow) {
   const inputs = JSON.parse(like.inputs) as { loans: Record<string, unknown>[] };
   for (const loan of inputs.loans) {
     delete loan.periodsSettled;
     delete loan.closedOn;
   }
-  const { seq: _seq, ...columns } = like;
-  await backend()
-    .database()
-    .insert(decisionRecords)
-    .values({
-      ...columns,
-      id: crypto.randomUUID(),
-      modelVersion: "2026-11.4",
-      idempotencyKey: null,
-      message: 'Refusé — ₹ 1,00,000 "over" the limit\u2028',
-      inputs: JSON.stringify(inputs, null, 2),
-    });
+  const { seq: _seq, inputs: _inputs, ...columns } = like;
+  const id = crypto.randomUUID();
+  const db = backend().database();
+  await db
+    .insert(decisionInputs)
+    .values({ digest: `record:${id}`, inputs: JSON.stringify(inputs, null, 2) });
+  await db.insert(decisionRecords).values({
+    ...columns,
+    id,
+    modelVersion: "2026-11.4",
+    idempotencyKey: null,
+    message: 'Refusé — ₹ 1,00,000 "over" the limit\u2028',
+    inputsDigest: `record:${id}`,
+  });
 }
 
 describe("reading decision records", () => {

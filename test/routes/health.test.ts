@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EXPECTED_MIGRATIONS } from "../../src/db/migration-names";
-import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
+import { bytesToHex, sha256 } from "../../src/lib/sha256";
 import { call, callJson } from "../support/http";
 import { writeLimit } from "../support/write-limit";
 

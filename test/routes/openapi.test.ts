@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
 import { isRateLimitedWrite } from "../../src/lib/security/paths";
+import { bytesToHex, sha256 } from "../../src/lib/sha256";
 import { call, callJson, registerCustomer } from "../support/http";
 import { customerWithLoan, pay } from "../support/servicing";
 import { writeLimit } from "../support/write-limit";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SECURITY_HEADERS } from "../../src/lib/response-headers";
-import { bytesToHex, sha256 } from "../../src/lib/security/api-keys";
+import { bytesToHex, sha256 } from "../../src/lib/sha256";
 import { backend, type EnvOverrides } from "../support/backend";
 import { call, callJson, uniquePhone } from "../support/http";
 import { expectProblem } from "../support/problem";

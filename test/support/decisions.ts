@@ -1,7 +1,7 @@
-import { desc, eq } from "drizzle-orm";
+import { desc, eq, getTableColumns } from "drizzle-orm";
 import { expect } from "vitest";
 import type { DecisionRecord } from "../../src/db/decisions";
-import { type DecisionRow, decisionRecords } from "../../src/db/schema";
+import { type DecisionRow, decisionInputs, decisionRecords } from "../../src/db/schema";
 import { assessLoanRequest } from "../../src/domain/assessment";
 import { MODEL_VERSION } from "../../src/domain/model-version";
 import { explainRefusals } from "../../src/domain/principal-reasons";
@@ -16,7 +16,7 @@ import { tableCounts } from "./table-counts";
  * Returns how many were replayed, so a caller can tell an empty table from a replayed one.
  */
 export async function replayEveryDecision(): Promise<number> {
-  const rows = await backend().database().select().from(decisionRecords);
+  const rows = await plainDecisions();
   for (const row of rows) {
     const record = toDecisionRecord(row);
     expect(record.modelVersion, `decision ${record.id}`).toBe(MODEL_VERSION);
@@ -48,9 +48,29 @@ export async function replayEveryDecision(): Promise<number> {
   return rows.length;
 }
 
+/** A record's row with the text of its inputs beside it, as a plain join reads them. */
+export type PlainDecisionRow = DecisionRow & { inputs: string };
+
+/** Every record with its inputs, by a plain select and join: the reference reading. */
+function plainDecisions() {
+  return backend()
+    .database()
+    .select({ ...getTableColumns(decisionRecords), inputs: decisionInputs.inputs })
+    .from(decisionRecords)
+    .innerJoin(decisionInputs, eq(decisionInputs.digest, decisionRecords.inputsDigest));
+}
+
 /** A record as a plain select reads it, its JSON columns parsed apart: the reference reading. */
-export function toDecisionRecord(row: DecisionRow): DecisionRecord {
-  const { seq: _seq, request, inputs, scoreBreakdown, reasons, ...columns } = row;
+export function toDecisionRecord(row: PlainDecisionRow): DecisionRecord {
+  const {
+    seq: _seq,
+    inputsDigest: _key,
+    request,
+    inputs,
+    scoreBreakdown,
+    reasons,
+    ...columns
+  } = row;
   return {
     ...columns,
     request: JSON.parse(request),
@@ -61,11 +81,8 @@ export function toDecisionRecord(row: DecisionRow): DecisionRecord {
 }
 
 /** A customer's decision rows as a plain select reads them, newest first. */
-export function plainDecisionRows(customerId: number): Promise<DecisionRow[]> {
-  return backend()
-    .database()
-    .select()
-    .from(decisionRecords)
+export function plainDecisionRows(customerId: number): Promise<PlainDecisionRow[]> {
+  return plainDecisions()
     .where(eq(decisionRecords.customerId, customerId))
     .orderBy(desc(decisionRecords.seq));
 }

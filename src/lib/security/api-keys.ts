@@ -1,3 +1,5 @@
+import { sha256 } from "../sha256";
+
 /*
  * Optional API keys for the lender's clients. The `API_KEYS` secret holds SHA-256 digests, never
  * keys: `sha256:<64 hex>` entries separated by commas, so several keys can be active at once while
@@ -21,10 +23,6 @@ export function parseApiKeyDigests(setting: string | undefined): Uint8Array[] {
     });
 }
 
-export async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-}
-
 /** Compares against every digest without stopping early, so timing tells nothing. */
 export async function isKnownKey(key: string, digests: readonly Uint8Array[]): Promise<boolean> {
   const presented = await sha256(key);
@@ -45,8 +43,4 @@ function hexToBytes(hex: string): Uint8Array {
   for (let i = 0; i < bytes.length; i++)
     bytes[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   return bytes;
-}
-
-export function bytesToHex(bytes: Uint8Array): string {
-  return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -3,7 +3,8 @@ import type { AppConfig } from "../../config";
 import { bearerToken } from "../bearer-token";
 import { serviceUnavailableProblem, unauthorizedProblem } from "../problem";
 import type { EdgeOf } from "../request-edge";
-import { bytesToHex, isKnownKey, sha256 } from "./api-keys";
+import { bytesToHex, sha256 } from "../sha256";
+import { isKnownKey } from "./api-keys";
 import { isRateLimitedWrite, needsApiKey } from "./paths";
 import { type RateLimiter, tooManyRequests } from "./rate-limit";
 
