@@ -132,9 +132,9 @@ function report(databaseFile: string, fileBytes: number): void {
   }
   const json = db
     .prepare(
-      `SELECT AVG(LENGTH(i.inputs)) AS inputs, AVG(LENGTH(reasons) + LENGTH(score_breakdown) + LENGTH(request)) AS other,
+      `SELECT AVG(LENGTH(COALESCE(i.inputs, r.inputs))) AS inputs, AVG(LENGTH(reasons) + LENGTH(score_breakdown) + LENGTH(request)) AS other,
          (SELECT COUNT(*) FROM decision_inputs) AS copies, COUNT(*) AS records
-       FROM decision_records r JOIN decision_inputs i ON i.digest = r.inputs_digest`,
+       FROM decision_records r LEFT JOIN decision_inputs i ON i.digest = r.inputs_digest`,
     )
     .get() as { inputs: number; other: number; copies: number; records: number };
   console.log(
@@ -175,10 +175,10 @@ function engineTimes(databaseFile: string, customers: number): void {
   const columns =
     "customer_id, loan_id, created_at, as_of_date, model_version, idempotency_key, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, start_date, end_date, request, score_breakdown, reasons";
   const decision = db.prepare(
-    `INSERT INTO decision_records (id, inputs_digest, ${columns}) SELECT ?, ?, ${columns} FROM decision_records WHERE seq = ?`,
+    `INSERT INTO decision_records (id, inputs, inputs_digest, ${columns}) SELECT ?, '', ?, ${columns} FROM decision_records WHERE seq = ?`,
   );
   const inputs = db.prepare(
-    "INSERT INTO decision_inputs (digest, inputs) SELECT ?, i.inputs FROM decision_records r JOIN decision_inputs i ON i.digest = r.inputs_digest WHERE r.seq = ?",
+    "INSERT INTO decision_inputs (digest, inputs, records) SELECT ?, i.inputs, 1 FROM decision_records r JOIN decision_inputs i ON i.digest = r.inputs_digest WHERE r.seq = ?",
   );
   const records = (db.prepare("SELECT MAX(seq) AS n FROM decision_records").get() as { n: number })
     .n;

@@ -4,9 +4,9 @@ import {
   eq,
   getTableColumns,
   inArray,
+  isNotNull,
   lt,
-  notExists,
-  notInArray,
+  lte,
   type Placeholder,
   type SQL,
   sql,
@@ -88,26 +88,33 @@ export async function toStoredInputs(inputs: DecisionInputs): Promise<StoredInpu
   return { digest: await sha256Hex(text), text };
 }
 
-/** The columns in schema order after `seq` and `id`… as one SQL list, loan id left to the caller. */
+/**
+ * The columns in schema order after `seq` and `id`… as one SQL list, loan id left to the caller.
+ * The record's own `inputs` stays empty: its inputs are stored apart, under their key.
+ */
 function columnValues(record: NewDecisionRecord, inputsDigest: string, loanId: SQL) {
   return sql`${record.id}, ${record.customerId}, ${loanId}, ${record.createdAt}, ${record.asOfDate},
     ${record.modelVersion}, ${record.idempotencyKey}, ${record.approved ? 1 : 0}, ${record.creditScore},
     ${record.interestRateBp}, ${record.monthlyInstalmentPaise}, ${record.message}, ${record.startDate},
-    ${record.endDate}, ${JSON.stringify(record.request)}, ${inputsDigest},
+    ${record.endDate}, ${JSON.stringify(record.request)}, '', ${inputsDigest},
     ${JSON.stringify(record.scoreBreakdown)}, ${JSON.stringify(record.reasons)}`;
 }
 
 /**
- * Stores a record's inputs unless another record's copy is there already, in the record's batch
- * right after it, and only if it was written: a booking the guard refused leaves no inputs behind.
+ * Stores a record's inputs, or counts one more record reading a copy already stored, in the
+ * record's batch right after it and only if it was written: a booking the guard refused leaves
+ * nothing behind.
  */
 function insertInputsOf(db: Database, record: NewDecisionRecord, inputs: StoredInputs) {
   return db
     .insert(decisionInputs)
     .select(
-      sql`SELECT ${inputs.digest}, ${inputs.text} WHERE EXISTS (SELECT 1 FROM ${decisionRecords} WHERE ${decisionRecords.id} = ${record.id})`,
+      sql`SELECT ${inputs.digest}, ${inputs.text}, 1 WHERE EXISTS (SELECT 1 FROM ${decisionRecords} WHERE ${decisionRecords.id} = ${record.id})`,
     )
-    .onConflictDoNothing();
+    .onConflictDoUpdate({
+      target: decisionInputs.digest,
+      set: { records: sql`${decisionInputs.records} + 1` },
+    });
 }
 
 /** Records a decision that booked nothing, with its inputs: two statements for one batch. */
@@ -139,13 +146,20 @@ export function insertDecisionAfterBooking(
   ] as const;
 }
 
-/** The columns that hold JSON text, and the record's columns in schema order but the inputs' key. */
+/** The columns that hold JSON text, and the record's columns in schema order but its inputs'. */
 const JSON_COLUMNS: ReadonlySet<string> = new Set(["request", "scoreBreakdown", "reasons"]);
-const { inputsDigest: _inputsKey, ...RECORD_COLUMNS } = getTableColumns(decisionRecords);
+const {
+  inputs: _ownInputs,
+  inputsDigest: _inputsKey,
+  ...RECORD_COLUMNS
+} = getTableColumns(decisionRecords);
 const COLUMNS = Object.entries(RECORD_COLUMNS);
 
-/** The record's inputs, through their key (the primary key of `decision_inputs`). */
-const RECORD_INPUTS = sql`(SELECT ${decisionInputs.inputs} FROM ${decisionInputs} WHERE ${decisionInputs.digest} = ${decisionRecords.inputsDigest})`;
+/**
+ * The record's inputs: the stored copy its key names (the primary key of `decision_inputs`), or
+ * for a record made before migration 0009, which has no key, its own.
+ */
+const RECORD_INPUTS = sql`coalesce((SELECT ${decisionInputs.inputs} FROM ${decisionInputs} WHERE ${decisionInputs.digest} = ${decisionRecords.inputsDigest}), ${decisionRecords.inputs})`;
 
 /**
  * One record packed by SQLite as a JSON array of its columns, then its inputs, its JSON columns
@@ -287,37 +301,44 @@ export async function loadDecision(
 }
 
 /**
- * The retention sweep's two statements, for one batch: the inputs that only records among the
- * oldest `limit` decided before `cutoffIso` read, then those records. Together, since a failure
- * between the two would leave inputs that nothing deletes; the same records both times, since
- * nothing is written between two statements of one transaction.
+ * The retention sweep's three statements, for one batch, on the oldest `limit` records decided
+ * before `cutoffIso`: count them off the inputs they read, delete the inputs no record reads any
+ * more, then delete the records. Together, since a failure between them would leave counts or
+ * inputs wrong for good; the same records each time, since nothing is written between statements
+ * of one transaction. Records made before migration 0009 keep their inputs and have no key.
  */
 export function decisionSweep(db: Database, cutoffIso: string, limit: number) {
   const columns = { key: decisionRecords.seq, age: decisionRecords.createdAt };
   const doomed = oldestBefore(db, decisionRecords, columns, cutoffIso, limit);
+  const doomedWithKey = and(
+    inArray(decisionRecords.seq, doomed),
+    isNotNull(decisionRecords.inputsDigest),
+  );
+  const gone = db
+    .select({ digest: decisionRecords.inputsDigest, count: sql<number>`count(*)`.as("count") })
+    .from(decisionRecords)
+    .where(doomedWithKey)
+    .groupBy(decisionRecords.inputsDigest)
+    .as("gone");
   const theirInputs = db
     .select({ digest: decisionRecords.inputsDigest })
     .from(decisionRecords)
-    .where(inArray(decisionRecords.seq, doomed));
-  const readByAnother = db
-    .select({ one: sql`1` })
-    .from(decisionRecords)
-    .where(
-      and(
-        eq(decisionRecords.inputsDigest, decisionInputs.digest),
-        notInArray(decisionRecords.seq, doomed),
-      ),
-    );
+    .where(doomedWithKey);
   return [
     db
+      .update(decisionInputs)
+      .set({ records: sql`${decisionInputs.records} - ${gone.count}` })
+      .from(gone)
+      .where(eq(decisionInputs.digest, gone.digest)),
+    db
       .delete(decisionInputs)
-      .where(and(inArray(decisionInputs.digest, theirInputs), notExists(readByAnother))),
+      .where(and(lte(decisionInputs.records, 0), inArray(decisionInputs.digest, theirInputs))),
     deleteOldestBefore(db, decisionRecords, columns, cutoffIso, limit),
   ] as const;
 }
 
 /** Deletes up to `limit` records decided before `cutoffIso`, oldest first; returns their seqs. */
 export async function deleteDecisionsBefore(db: Database, cutoffIso: string, limit: number) {
-  const [, deleted] = await db.batch(decisionSweep(db, cutoffIso, limit));
+  const [, , deleted] = await db.batch(decisionSweep(db, cutoffIso, limit));
   return deleted;
 }

@@ -161,11 +161,18 @@ export const decisionRecords = sqliteTable(
     /** JSON: the loan request (paise, basis points, months). */
     request: text("request").notNull(),
     /**
-     * What the decision read (salary, limit, every loan of the customer), stored once in
-     * `decision_inputs` for every record that read the same: a refusal repeated on an unchanged
-     * position adds no copy of a long loan history.
+     * JSON, only in records made before migration 0009: what the decision read (salary, limit,
+     * every loan of the customer). Empty in later records, whose inputs are in `decision_inputs`
+     * under `inputs_digest`. Kept so that migration did not rewrite the table (D1 stops a query
+     * after 30 s); records past retention take the old copies with them.
      */
-    inputsDigest: text("inputs_digest").notNull(),
+    inputs: text("inputs").notNull(),
+    /**
+     * The key of what the decision read in `decision_inputs`, stored once for every record that
+     * read the same: a refusal repeated on an unchanged position adds no copy of a long history.
+     * Null in records made before migration 0009.
+     */
+    inputsDigest: text("inputs_digest"),
     /** JSON: the score's components. */
     scoreBreakdown: text("score_breakdown").notNull(),
     /** JSON: each reason with its principal reason (and score factors for a low score). */
@@ -175,20 +182,20 @@ export const decisionRecords = sqliteTable(
     index("decision_records_customer_seq_idx").on(table.customerId, table.seq),
     // The retention sweep deletes the oldest first.
     index("decision_records_created_at_idx").on(table.createdAt),
-    // The retention sweep keeps inputs another record still reads.
-    index("decision_records_inputs_digest_idx").on(table.inputsDigest),
   ],
 );
 
 /*
  * A decision's inputs as JSON (salary, limit and every loan of the customer it read), keyed by
- * the SHA-256 of that text (hex), shared by every record that read the same. Written in the
- * record's batch only when the record is; the retention sweep deletes one with its last record.
- * Records made before migration 0009 keep their own copy, keyed `record:<decision id>`.
+ * the SHA-256 of that text (hex), shared by every record that read the same. `records` counts
+ * them: written in a record's batch only when the record is, and the retention sweep deletes the
+ * row with its last record (counted, since an index on the records' key would have had to be
+ * built over the whole table by the migration).
  */
 export const decisionInputs = sqliteTable("decision_inputs", {
   digest: text("digest").primaryKey(),
   inputs: text("inputs").notNull(),
+  records: integer("records").notNull(),
 });
 
 export type CustomerRecord = typeof customers.$inferSelect;
@@ -196,7 +203,6 @@ export type LoanRecord = typeof loans.$inferSelect;
 export type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
 export type PaymentRecord = typeof payments.$inferSelect;
 export type DecisionRow = typeof decisionRecords.$inferSelect;
-export type DecisionInputsRow = typeof decisionInputs.$inferSelect;
 
 /*
  * Ingestion bookkeeping. A job is one run of `npm run ingest`; each queue message carries one

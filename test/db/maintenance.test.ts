@@ -33,8 +33,9 @@ async function clearKeys(): Promise<void> {
 }
 
 /**
- * Decision records of one new customer, decided at the given instants, each with its own inputs
- * or, given `sharedInputs`, all reading the same; returns their ids.
+ * Decision records of one new customer, decided at the given instants; returns their ids. Each
+ * keeps its own inputs, as before migration 0009, or, given `sharedInputs`, all read the copy
+ * stored under that key, counted as the API counts them.
  */
 async function insertDecisions(createdAt: string[], sharedInputs?: string): Promise<string[]> {
   const customer = await env.DB.prepare(
@@ -43,28 +44,33 @@ async function insertDecisions(createdAt: string[], sharedInputs?: string): Prom
     .bind(7_000_000_000 + Math.floor(Math.random() * 999_999_999))
     .first<{ id: number }>();
   const record = env.DB.prepare(
-    "INSERT INTO decision_records (id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs_digest, score_breakdown, reasons) VALUES (?, ?, ?, '2023-01-01', 'm', 0, 0, 0, 1, 'x', '{}', ?, '[]', '[]')",
+    "INSERT INTO decision_records (id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, inputs_digest, score_breakdown, reasons) VALUES (?, ?, ?, '2023-01-01', 'm', 0, 0, 0, 1, 'x', '{}', ?, ?, '[]', '[]')",
   );
   const inputs = env.DB.prepare(
-    "INSERT INTO decision_inputs (digest, inputs) VALUES (?, '{}') ON CONFLICT DO NOTHING",
+    "INSERT INTO decision_inputs (digest, inputs, records) VALUES (?, '{}', 1) ON CONFLICT DO UPDATE SET records = records + 1",
   );
   const ids = createdAt.map(() => crypto.randomUUID());
-  const digests = ids.map((id) => sharedInputs ?? `record:${id}`);
-  await env.DB.batch([
-    ...ids.map((id, i) => record.bind(id, customer?.id, createdAt[i], digests[i])),
-    ...digests.map((digest) => inputs.bind(digest)),
-  ]);
+  await env.DB.batch(
+    ids.flatMap((id, i) =>
+      sharedInputs === undefined
+        ? [record.bind(id, customer?.id, createdAt[i], "{}", null)]
+        : [
+            record.bind(id, customer?.id, createdAt[i], "", sharedInputs),
+            inputs.bind(sharedInputs),
+          ],
+    ),
+  );
   return ids;
 }
 
-/** Which of these inputs' keys are still stored. */
+/** Which of these inputs' keys are still stored, each with how many records it counts. */
 async function inputsLeft(digests: string[]): Promise<string[]> {
   const { results } = await env.DB.prepare(
-    `SELECT digest FROM decision_inputs WHERE digest IN (${digests.map(() => "?").join(",")})`,
+    `SELECT digest, records FROM decision_inputs WHERE digest IN (${digests.map(() => "?").join(",")})`,
   )
     .bind(...digests)
-    .all<{ digest: string }>();
-  return results.map((row) => row.digest).sort();
+    .all<{ digest: string; records: number }>();
+  return results.map((row) => `${row.digest} × ${row.records}`).sort();
 }
 
 async function remaining(ids: string[]): Promise<string[]> {
@@ -119,16 +125,21 @@ describe("the decision records' retention", () => {
 
   it("deletes inputs with the last record that reads them, and no sooner", async () => {
     const shared = `shared-${crypto.randomUUID()}`;
-    const [sharedOld, sharedKept] = await insertDecisions(
-      ["2024-01-01T00:00:00.000Z", "2027-08-01T00:00:00.000Z"],
+    const [sharedOld, sharedOlder, sharedKept] = await insertDecisions(
+      ["2024-01-01T00:00:00.000Z", "2023-01-01T00:00:00.000Z", "2027-08-01T00:00:00.000Z"],
       shared,
     );
-    const [alone] = await insertDecisions(["2024-01-01T00:00:00.000Z"]);
+    const [ownCopy] = await insertDecisions(["2024-01-01T00:00:00.000Z"]);
     const sharedGone = `shared-${crypto.randomUUID()}`;
     await insertDecisions(["2024-01-01T00:00:00.000Z", "2024-02-01T00:00:00.000Z"], sharedGone);
+    expect(await inputsLeft([shared, sharedGone])).toEqual(
+      [`${shared} × 3`, `${sharedGone} × 2`].sort(),
+    );
+
     await runScheduled(scheduledTime);
-    expect(await remaining([sharedOld, sharedKept, alone] as string[])).toEqual([sharedKept]);
-    expect(await inputsLeft([shared, sharedGone, `record:${alone}`])).toEqual([shared]);
+    const ids = [sharedOld, sharedOlder, sharedKept, ownCopy] as string[];
+    expect(await remaining(ids)).toEqual([sharedKept]);
+    expect(await inputsLeft([shared, sharedGone])).toEqual([`${shared} × 1`]);
 
     // Its last record gone, the shared copy goes too.
     await runScheduled(Date.parse("2030-01-01T00:00:00.000Z"));
@@ -145,7 +156,6 @@ describe("the decision records' retention", () => {
     expect(await remaining(ids)).toHaveLength(10);
     await runMaintenance(db, scheduledTime, { limits });
     expect(await remaining(ids)).toEqual([]);
-    expect(await inputsLeft(ids.map((id) => `record:${id}`))).toEqual([]);
   });
 });
 
@@ -177,8 +187,8 @@ describe("scheduled maintenance", () => {
 
     const first = await runMaintenance(d1Database(database), nowMs, { limits });
     expect(first).toEqual({ expired_idempotency_keys: 200, expired_decision_records: 0 });
-    // Two for the keys, two for the decision records (none expired) and their inputs.
-    expect(counter.statements).toBe(4);
+    // Two for the keys, three for the decision records (none expired) and their inputs.
+    expect(counter.statements).toBe(5);
     expect(await countKeys("backlog")).toBe(50);
 
     const second = await runMaintenance(d1Database(database), nowMs, { limits });

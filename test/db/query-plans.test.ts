@@ -30,8 +30,12 @@ interface PlanRow {
   detail: string;
 }
 
-async function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): Promise<string[]> {
-  const { sql, params } = query.toSQL();
+type Statement = { sql: string; params: unknown[] };
+/** A query builder's statement, or a raw statement's (`db.run`). */
+type Plannable = { toSQL(): Statement } | { getQuery(): Statement };
+
+async function planOf(query: Plannable): Promise<string[]> {
+  const { sql, params } = "toSQL" in query ? query.toSQL() : query.getQuery();
   const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
     .bind(...params)
     .all<PlanRow>();
@@ -53,10 +57,12 @@ const HOT_QUERIES = {
   "a customer's newest decisions (first page)": () =>
     selectCustomerDecisionPage(db, 20, Number.MAX_SAFE_INTEGER, 21),
   "a customer's decisions after a cursor": () => selectCustomerDecisionPage(db, 20, 1_000, 21),
-  "expired decision records' inputs sweep (scheduled maintenance)": () =>
+  "expired decision records' inputs counted off (scheduled maintenance)": () =>
     decisionSweep(db, "2023-05-15T00:00:00.000Z", 500)[0],
-  "expired decision records sweep (scheduled maintenance)": () =>
+  "expired decision records' unread inputs deleted (scheduled maintenance)": () =>
     decisionSweep(db, "2023-05-15T00:00:00.000Z", 500)[1],
+  "expired decision records sweep (scheduled maintenance)": () =>
+    decisionSweep(db, "2023-05-15T00:00:00.000Z", 500)[2],
   "a booking's stored response, from its decision record (create-loan)": () =>
     insertResponseAfterBooking(
       db,
@@ -86,7 +92,10 @@ describe("query plans of the hot queries", () => {
       expect(plan.length).toBeGreaterThan(0);
       for (const step of plan) {
         // "SCAN t" reads a whole table; "SEARCH t USING (INTEGER PRIMARY KEY|INDEX …)" does not.
-        if (/^SCAN /.test(step)) expect.fail(`full scan in plan: ${plan.join(" | ")}`);
+        // `gone` is the sweep's own subquery, at most its batch of records, not a table.
+        if (/^SCAN /.test(step) && step !== "SCAN gone") {
+          expect.fail(`full scan in plan: ${plan.join(" | ")}`);
+        }
       }
       expect(
         plan.some((step) => /USING (INTEGER PRIMARY KEY|INDEX|COVERING INDEX)/.test(step)),

@@ -51,15 +51,24 @@ async function insertDecision(opened: Runtime, id: string, createdAt: string): P
     sql: "INSERT OR IGNORE INTO customers (id, first_name, last_name, age, phone_number, monthly_salary_paise, approved_limit_paise) VALUES (1, 'A', 'B', 30, 9000000000, 100, 100)",
     args: [],
   });
-  await opened.client.execute({
-    sql: "INSERT INTO decision_records (id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, score_breakdown, reasons) VALUES (?, 1, ?, '2023-01-01', 'm', 0, 0, 0, 1, 'x', '{}', '{}', '[]', '[]')",
-    args: [id, createdAt],
-  });
+  await opened.client.batch([
+    {
+      sql: "INSERT INTO decision_records (id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, inputs_digest, score_breakdown, reasons) VALUES (?, 1, ?, '2023-01-01', 'm', 0, 0, 0, 1, 'x', '{}', '', ?, '[]', '[]')",
+      args: [id, createdAt, `inputs-of-${id}`],
+    },
+    {
+      sql: "INSERT INTO decision_inputs (digest, inputs, records) VALUES (?, '{}', 1)",
+      args: [`inputs-of-${id}`],
+    },
+  ]);
 }
 
+/** The records' ids, and the keys of the inputs still stored (deleted with their record). */
 async function decisions(opened: Runtime): Promise<string[]> {
-  const result = await opened.client.execute("SELECT id FROM decision_records ORDER BY id");
-  return result.rows.map((row) => String(row.id));
+  const result = await opened.client.execute(
+    "SELECT id FROM decision_records UNION ALL SELECT digest FROM decision_inputs ORDER BY 1",
+  );
+  return result.rows.map((row) => String(row[0]));
 }
 
 async function insertKey(opened: Runtime, key: string, expiresAt: number): Promise<void> {
@@ -91,7 +100,7 @@ describe("the Node server's maintenance timer", () => {
     const reopened = await open(20);
     await expect
       .poll(() => decisions(reopened), { timeout: 5_000, interval: 20 })
-      .toEqual(["b-kept"]);
+      .toEqual(["b-kept", "inputs-of-b-kept"]);
   });
 
   it("follows the configured retention", async () => {
@@ -100,7 +109,7 @@ describe("the Node server's maintenance timer", () => {
     await insertDecision(opened, "b-kept", monthsAgo(2, 0));
     await expect
       .poll(() => decisions(opened), { timeout: 5_000, interval: 20 })
-      .toEqual(["b-kept"]);
+      .toEqual(["b-kept", "inputs-of-b-kept"]);
   });
 
   it("reads DECISION_RETENTION_MONTHS from the environment: 25 unless set, a whole number", () => {

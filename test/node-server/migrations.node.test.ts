@@ -117,43 +117,29 @@ describe("libSQL migrations", () => {
     }
   });
 
-  it("moves each decision's inputs stored before 0009 to decision_inputs, read back unchanged", async () => {
+  it("keeps each decision's inputs stored before 0009 in its record, read back unchanged", async () => {
     const migrations = readMigrations(MIGRATIONS_DIR);
     const before = migrations.findIndex((m) => m.name === "0009_decision_inputs_shared.sql");
     const older = await openLibsqlDatabase(`file:${join(directory, "before-0009.db")}`);
     try {
       await applyMigrations(older.client, migrations.slice(0, before));
-      // Two records of one customer that read the same, as each kept its own copy then.
       const inputs =
         '{"borrower": {"monthlySalaryPaise": 5000000, "approvedLimitPaise": 180000000},\n "loans": []}';
-      const record = (id: string, seq: number) =>
-        `INSERT INTO decision_records (seq, id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, score_breakdown, reasons) VALUES (${seq}, '${id}', 42, '2026-11-01T00:00:00.000Z', '2026-11-01', '2026-11.4', 0, 50, 1400, 1, 'Refused', '{"loanAmountPaise":1,"interestRateBp":1400,"tenure":12}', '${inputs}', '[]', '[]')`;
       await older.client.batch([
         "INSERT INTO customers (id, first_name, last_name, age, phone_number, monthly_salary_paise, approved_limit_paise) VALUES (42, 'A', 'B', 30, 9000000042, 5000000, 180000000)",
-        record("d-one", 7),
-        record("d-two", 9),
+        `INSERT INTO decision_records (seq, id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, score_breakdown, reasons) VALUES (7, 'd-old', 42, '2026-11-01T00:00:00.000Z', '2026-11-01', '2026-11.4', 0, 50, 1400, 1, 'Refused', '{"loanAmountPaise":1,"interestRateBp":1400,"tenure":12}', '${inputs}', '[]', '[]')`,
       ]);
       await applyMigrations(older.client, migrations);
 
       const read = async (sql: string) =>
         (await older.client.execute(sql)).rows.map((row) => ({ ...row }));
-      expect(await read("SELECT digest, inputs FROM decision_inputs ORDER BY digest")).toEqual([
-        { digest: "record:d-one", inputs },
-        { digest: "record:d-two", inputs },
+      // Nothing moved or rewritten: the record keeps its copy, and has no key.
+      expect(await read("SELECT seq, inputs, inputs_digest FROM decision_records")).toEqual([
+        { seq: 7, inputs, inputs_digest: null },
       ]);
-      expect(await read("SELECT seq, inputs_digest FROM decision_records ORDER BY seq")).toEqual([
-        { seq: 7, inputs_digest: "record:d-one" },
-        { seq: 9, inputs_digest: "record:d-two" },
-      ]);
-      expect(
-        await read("SELECT name FROM pragma_table_info('decision_records')"),
-      ).not.toContainEqual({ name: "inputs" });
-      const decision = await loadDecision(older.db, "d-two");
+      expect(await read("SELECT COUNT(*) AS n FROM decision_inputs")).toEqual([{ n: 0 }]);
+      const decision = await loadDecision(older.db, "d-old");
       expect(decision?.inputs).toEqual(JSON.parse(inputs));
-      // AUTOINCREMENT still counts on from the records kept: no seq is handed out twice.
-      expect(await read("SELECT seq FROM sqlite_sequence WHERE name = 'decision_records'")).toEqual(
-        [{ seq: 9 }],
-      );
     } finally {
       older.close();
     }

@@ -33,16 +33,18 @@ async function expectOneRecordPerDecision(
       .sort(),
   ).toEqual(booked.sort());
   expect(records.filter((r) => r.approved === 0).every((r) => r.loan_id === null)).toBe(true);
-  // Every record's inputs are stored, and none that no record reads (the guard's refusals).
-  const [inputs] = await backend().query<{ missing: number; unread: number }>(
+  // Every record's inputs are stored, each copy counting exactly the records that read it: the
+  // guard's refused attempts neither stored nor counted theirs.
+  const [inputs] = await backend().query<{ missing: number; miscounted: number }>(
     `SELECT
-       (SELECT COUNT(*) FROM decision_records r WHERE r.customer_id = ?
+       (SELECT COUNT(*) FROM decision_records r WHERE r.customer_id = ?1
           AND NOT EXISTS (SELECT 1 FROM decision_inputs i WHERE i.digest = r.inputs_digest)) AS missing,
        (SELECT COUNT(*) FROM decision_inputs i
-          WHERE NOT EXISTS (SELECT 1 FROM decision_records r WHERE r.inputs_digest = i.digest)) AS unread`,
+          WHERE i.digest IN (SELECT inputs_digest FROM decision_records WHERE customer_id = ?1)
+          AND i.records != (SELECT COUNT(*) FROM decision_records r WHERE r.inputs_digest = i.digest)) AS miscounted`,
     [customerId],
   );
-  expect(inputs).toEqual({ missing: 0, unread: 0 });
+  expect(inputs).toEqual({ missing: 0, miscounted: 0 });
 }
 
 describe("20 concurrent create-loans for one customer", () => {

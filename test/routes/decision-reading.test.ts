@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { decisionInputs, decisionRecords } from "../../src/db/schema";
+import { type DecisionRow, decisionRecords } from "../../src/db/schema";
 import { toDecisionResponse } from "../../src/routes/decisions/decision-record";
 import { backend } from "../support/backend";
-import { type PlainDecisionRow, plainDecisionRows, toDecisionRecord } from "../support/decisions";
+import { plainDecisionRows, toDecisionRecord } from "../support/decisions";
 import { call } from "../support/http";
 import { registerBorrowerWithLoan } from "../support/seed";
 
@@ -15,34 +15,33 @@ import { registerBorrowerWithLoan } from "../support/seed";
  */
 
 /** What the plain reading answers for a record: the reference bytes. */
-const referenceBody = (row: PlainDecisionRow) =>
+const referenceBody = (row: DecisionRow) =>
   JSON.stringify(toDecisionResponse(toDecisionRecord(row)));
 
 /**
  * A record as a model before 2026-12.1 wrote it (its loans without `periodsSettled` and
- * `closedOn`), its JSON stored with whitespace, and a message outside ASCII. Its inputs are keyed
- * as migration 0009 keyed the copies it moved.
+ * `closedOn`), its JSON stored with whitespace, and a message outside ASCII. Made before
+ * migration 0009, it keeps its own inputs and has no key to shared ones.
  */
-async function insertOlderModelRecord(like: PlainDecisionRow) {
+async function insertOlderModelRecord(like: DecisionRow) {
   const inputs = JSON.parse(like.inputs) as { loans: Record<string, unknown>[] };
   for (const loan of inputs.loans) {
     delete loan.periodsSettled;
     delete loan.closedOn;
   }
-  const { seq: _seq, inputs: _inputs, ...columns } = like;
-  const id = crypto.randomUUID();
-  const db = backend().database();
-  await db
-    .insert(decisionInputs)
-    .values({ digest: `record:${id}`, inputs: JSON.stringify(inputs, null, 2) });
-  await db.insert(decisionRecords).values({
-    ...columns,
-    id,
-    modelVersion: "2026-11.4",
-    idempotencyKey: null,
-    message: 'Refusé — ₹ 1,00,000 "over" the limit\u2028',
-    inputsDigest: `record:${id}`,
-  });
+  const { seq: _seq, ...columns } = like;
+  await backend()
+    .database()
+    .insert(decisionRecords)
+    .values({
+      ...columns,
+      id: crypto.randomUUID(),
+      modelVersion: "2026-11.4",
+      idempotencyKey: null,
+      message: 'Refusé — ₹ 1,00,000 "over" the limit\u2028',
+      inputs: JSON.stringify(inputs, null, 2),
+      inputsDigest: null,
+    });
 }
 
 describe("reading decision records", () => {

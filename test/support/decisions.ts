@@ -1,4 +1,4 @@
-import { desc, eq, getTableColumns } from "drizzle-orm";
+import { desc, eq, getTableColumns, sql } from "drizzle-orm";
 import { expect } from "vitest";
 import type { DecisionRecord } from "../../src/db/decisions";
 import { type DecisionRow, decisionInputs, decisionRecords } from "../../src/db/schema";
@@ -48,20 +48,23 @@ export async function replayEveryDecision(): Promise<number> {
   return rows.length;
 }
 
-/** A record's row with the text of its inputs beside it, as a plain join reads them. */
-export type PlainDecisionRow = DecisionRow & { inputs: string };
-
-/** Every record with its inputs, by a plain select and join: the reference reading. */
+/**
+ * Every record with its inputs, by a plain select and join: the reference reading. A record made
+ * before migration 0009 has no key and its own copy.
+ */
 function plainDecisions() {
   return backend()
     .database()
-    .select({ ...getTableColumns(decisionRecords), inputs: decisionInputs.inputs })
+    .select({
+      ...getTableColumns(decisionRecords),
+      inputs: sql<string>`coalesce(${decisionInputs.inputs}, ${decisionRecords.inputs})`,
+    })
     .from(decisionRecords)
-    .innerJoin(decisionInputs, eq(decisionInputs.digest, decisionRecords.inputsDigest));
+    .leftJoin(decisionInputs, eq(decisionInputs.digest, decisionRecords.inputsDigest));
 }
 
 /** A record as a plain select reads it, its JSON columns parsed apart: the reference reading. */
-export function toDecisionRecord(row: PlainDecisionRow): DecisionRecord {
+export function toDecisionRecord(row: DecisionRow): DecisionRecord {
   const {
     seq: _seq,
     inputsDigest: _key,
@@ -81,7 +84,7 @@ export function toDecisionRecord(row: PlainDecisionRow): DecisionRecord {
 }
 
 /** A customer's decision rows as a plain select reads them, newest first. */
-export function plainDecisionRows(customerId: number): Promise<PlainDecisionRow[]> {
+export function plainDecisionRows(customerId: number): Promise<DecisionRow[]> {
   return plainDecisions()
     .where(eq(decisionRecords.customerId, customerId))
     .orderBy(desc(decisionRecords.seq));

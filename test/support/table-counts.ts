@@ -11,6 +11,9 @@ export interface TableCounts {
   idempotency_keys: number;
   payments: number;
   decision_records: number;
+  decision_inputs: number;
+  /** The records the stored inputs count as reading them: a copy shared by one more changes it. */
+  decision_inputs_read: number;
 }
 
 /** Every table a request can write to, counted in one statement. */
@@ -19,7 +22,9 @@ export async function tableCounts(): Promise<TableCounts> {
     `SELECT (SELECT COUNT(*) FROM customers) AS customers, (SELECT COUNT(*) FROM loans) AS loans,
       (SELECT COUNT(*) FROM idempotency_keys) AS idempotency_keys,
       (SELECT COUNT(*) FROM payments) AS payments,
-      (SELECT COUNT(*) FROM decision_records) AS decision_records`,
+      (SELECT COUNT(*) FROM decision_records) AS decision_records,
+      (SELECT COUNT(*) FROM decision_inputs) AS decision_inputs,
+      (SELECT COALESCE(SUM(records), 0) FROM decision_inputs) AS decision_inputs_read`,
   );
   if (!row) throw new Error("COUNT(*) returned no row");
   return row;
