@@ -87,7 +87,9 @@ try {
 
   const set = await generated(Number(args.loans), 3 * 60_000);
   const template = join(scratch, "template.db");
-  const loader = await startNodeServer(template);
+  // Loaded by the base release: the other side then migrates its copy at start, as an upgrade
+  // does, where a database a newer release migrated would stop the base release.
+  const loader = await startNodeServer(template, {}, baseTree);
   console.log(`loading ${set.name} through the ingest script`);
   await ingest("node", loader.url, NODE_INGEST_TOKEN, set, join(scratch, "ingest.json"), 6e5);
   const population = await samplePopulation(loader.url, set.customers);
