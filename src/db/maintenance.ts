@@ -31,7 +31,10 @@ function retentionCutoff(nowMs: number, months: number): string {
 
 interface Sweep {
   name: string;
-  /** Deletes at most `limit` stale rows as of `nowMs` in one statement; returns how many. */
+  /**
+   * Deletes at most `limit` stale rows as of `nowMs` in one statement, or one batch (the decision
+   * records' is three statements: their inputs are counted off first); returns how many.
+   */
   deleteBatch(
     db: Database,
     nowMs: number,
@@ -59,11 +62,12 @@ const SWEEPS: readonly Sweep[] = [
 ];
 
 interface SweepLimits {
-  /** Rows per delete statement: each statement binds two parameters, far below D1's 100. */
+  /** Rows per delete: each statement binds at most three parameters, far below D1's 100. */
   rowsPerStatement: number;
   /**
-   * Statements per sweep per run. With 100, ten sweeps stay within D1's 1,000 queries per Worker
-   * invocation; what is left over waits for the next run.
+   * Deletes per sweep per run. With 100, the keys' sweep makes 100 queries and the decision
+   * records' 300 (three statements a batch): 400, within D1's 1,000 per Worker invocation. A new
+   * sweep counts its statements against what is left. What is left over waits for the next run.
    */
   statementsPerSweep: number;
 }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { bookLoan, recordRefusal } from "../../src/db/bookings";
-import { type NewDecisionRecord, toStoredInputs } from "../../src/db/decisions";
+import {
+  deleteDecisionsBefore,
+  type NewDecisionRecord,
+  toStoredInputs,
+} from "../../src/db/decisions";
 import { MODEL_VERSION } from "../../src/domain/model-version";
 import { backend } from "../support/backend";
 import { call, callJson, registerCustomer } from "../support/http";
@@ -94,6 +98,39 @@ describe("a decision's inputs", () => {
     };
     expect(await loansRead(refusal?.id)).toBe(1);
     expect(await loansRead(afterBooking?.id)).toBe(2);
+  });
+
+  it("are shared by two customers who read the same, and outlive one's records", async () => {
+    // New customers with the same salary and no loans read the same text: one copy for both.
+    const refusals = [];
+    for (let i = 0; i < 2; i++) {
+      const { customer_id, approved_limit } = await registerCustomer({ monthly_income: 43_210 });
+      const body = { customer_id, loan_amount: approved_limit * 2, interest_rate: 14, tenure: 12 };
+      const { body: refused } = await callJson<{ decision_id: string }>("/create-loan", { body });
+      refusals.push({ customerId: customer_id, decisionId: refused.decision_id });
+    }
+    const [first, second] = refusals;
+    const [firstRecord] = await recordsOf(first?.customerId ?? 0);
+    const [secondRecord] = await recordsOf(second?.customerId ?? 0);
+    const digest = firstRecord?.inputs_digest ?? "";
+    expect(secondRecord?.inputs_digest).toBe(digest);
+    const shared = await recordsCounted(digest);
+
+    // Retention takes the first customer's record (decided long ago, and the oldest of all).
+    const sweepOldest = async (decisionId: string | undefined) => {
+      await backend().query(
+        "UPDATE decision_records SET created_at = '1970-01-01T00:00:00.001Z' WHERE id = ?",
+        [decisionId],
+      );
+      return deleteDecisionsBefore(backend().database(), "1970-01-02T00:00:00.000Z", 1);
+    };
+    expect(await sweepOldest(first?.decisionId)).toHaveLength(1);
+    expect(await recordsCounted(digest)).toBe((shared ?? 0) - 1);
+    const read = await callJson<{ inputs: { monthly_salary: number; loans: unknown[] } }>(
+      `/decisions/${second?.decisionId}`,
+    );
+    expect(read.status).toBe(200);
+    expect(read.body.inputs).toMatchObject({ monthly_salary: 43_210, loans: [] });
   });
 
   it("are not left behind by a booking the write-time guard refused", async () => {
