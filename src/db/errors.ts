@@ -94,9 +94,9 @@ export function idRangeExhaustedTable(error: unknown): string | null {
 }
 
 /**
- * The schema and the code disagree: a table or column the query names does not exist, as when a
- * release is deployed before its migrations are applied, or while an older release still runs
- * after a migration dropped a column it writes. A retry cannot help until the two agree.
+ * The schema is behind the code: a table or column the query names does not exist, as when a
+ * release is deployed before its migrations are applied, whether it reads the new column or
+ * writes it. A retry cannot help until they are.
  */
 export function isMissingSchemaError(error: unknown): boolean {
   // drizzle wraps the driver's error ("Failed query: …"), so the cause chain is walked. SQLite

@@ -4,10 +4,10 @@ import { isMissingSchemaError } from "../../src/db/errors";
 import { backend } from "../support/backend";
 
 /*
- * Which of D1's real errors say the schema and the code disagree (answered 503 not-ready, pointing
- * at /readyz), through drizzle as the app meets them. Between a migration and the deploy that
- * follows it, the older code writes a column the migration dropped, and SQLite says so in other
- * words than for a read: "has no column named".
+ * Which of D1's real errors say the schema is behind the code (answered 503 not-ready, pointing
+ * at /readyz), through drizzle as the app meets them. A release deployed before its migration
+ * writes a column the database does not have yet, and SQLite says so in other words than for a
+ * read: "has no column named".
  */
 
 async function errorOf(statement: ReturnType<typeof sql>): Promise<unknown> {
