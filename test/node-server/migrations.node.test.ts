@@ -30,6 +30,37 @@ async function names(sql: string): Promise<string[]> {
   return (await database.client.execute(sql)).rows.map((row) => String(row[0]));
 }
 
+interface OlderDatabase {
+  database: LibsqlDatabase;
+  /** The migrations from `migration` on, by name: what `upgrade` applies. */
+  pending: string[];
+  /** Applies the rest of the migrations, as the release that brings them does at start. */
+  upgrade: () => Promise<string[]>;
+  /** Every row of a query, as plain objects. */
+  read: (sql: string) => Promise<Record<string, unknown>[]>;
+}
+
+/**
+ * A scratch database migrated up to `migration`, not including it, for a test to write rows as
+ * the releases before it did and then upgrade; closed after the test.
+ */
+async function onDatabaseBefore(migration: string, test: (older: OlderDatabase) => Promise<void>) {
+  const migrations = readMigrations(MIGRATIONS_DIR);
+  const before = migrations.findIndex((m) => m.name === migration);
+  const database = await openLibsqlDatabase(`file:${join(directory, `before-${migration}.db`)}`);
+  try {
+    await applyMigrations(database.client, migrations.slice(0, before));
+    await test({
+      database,
+      pending: migrations.slice(before).map((m) => m.name),
+      upgrade: () => applyMigrations(database.client, migrations),
+      read: async (sql) => (await database.client.execute(sql)).rows.map((row) => ({ ...row })),
+    });
+  } finally {
+    database.close();
+  }
+}
+
 describe("libSQL migrations", () => {
   it("reads every .sql file in name order, cut at drizzle-kit's breakpoints", () => {
     const migrations = readMigrations(MIGRATIONS_DIR);
@@ -61,88 +92,76 @@ describe("libSQL migrations", () => {
   });
 
   it("keeps the rejections and remaps recorded before 0006 keyed them by seq, under seq -1", async () => {
-    const migrations = readMigrations(MIGRATIONS_DIR);
-    const before = migrations.findIndex((m) => m.name === "0006_ingest_row_seq.sql");
-    const older = await openLibsqlDatabase(`file:${join(directory, "before-0006.db")}`);
-    try {
-      await applyMigrations(older.client, migrations.slice(0, before));
-      await older.client.batch([
-        "INSERT INTO ingest_rejections (job_id, kind, row, column, reason, customer_id) VALUES ('job-old', 'loans', 7, 'customer_id', 'UNKNOWN_CUSTOMER', 42)",
-        "INSERT INTO ingest_remaps (job_id, row, customer_id, source_loan_id, loan_id) VALUES ('job-old', 9, 42, 1001, 5001)",
-      ]);
-      expect(await applyMigrations(older.client, migrations)).toEqual(
-        migrations.slice(before).map((m) => m.name),
-      );
-      const read = async (sql: string) =>
-        (await older.client.execute(sql)).rows.map((row) => ({ ...row }));
-      expect(
-        await read(
-          "SELECT job_id, kind, row, seq, column, reason, customer_id FROM ingest_rejections",
-        ),
-      ).toEqual([
-        {
-          job_id: "job-old",
-          kind: "loans",
-          row: 7,
-          seq: -1,
-          column: "customer_id",
-          reason: "UNKNOWN_CUSTOMER",
-          customer_id: 42,
-        },
-      ]);
-      expect(
-        await read(
-          "SELECT job_id, row, seq, customer_id, source_loan_id, loan_id FROM ingest_remaps",
-        ),
-      ).toEqual([
-        {
-          job_id: "job-old",
-          row: 9,
-          seq: -1,
-          customer_id: 42,
-          source_loan_id: 1001,
-          loan_id: 5001,
-        },
-      ]);
-      // The same row number again, now in chunk 3: a row of its own.
-      await older.client.execute(
-        "INSERT INTO ingest_rejections (job_id, kind, row, seq, column, reason) VALUES ('job-old', 'loans', 7, 3, 'age', 'must be at least 18')",
-      );
-      expect(await read("SELECT seq FROM ingest_rejections ORDER BY seq")).toEqual([
-        { seq: -1 },
-        { seq: 3 },
-      ]);
-    } finally {
-      older.close();
-    }
+    await onDatabaseBefore(
+      "0006_ingest_row_seq.sql",
+      async ({ database, pending, upgrade, read }) => {
+        await database.client.batch([
+          "INSERT INTO ingest_rejections (job_id, kind, row, column, reason, customer_id) VALUES ('job-old', 'loans', 7, 'customer_id', 'UNKNOWN_CUSTOMER', 42)",
+          "INSERT INTO ingest_remaps (job_id, row, customer_id, source_loan_id, loan_id) VALUES ('job-old', 9, 42, 1001, 5001)",
+        ]);
+        expect(await upgrade()).toEqual(pending);
+        expect(
+          await read(
+            "SELECT job_id, kind, row, seq, column, reason, customer_id FROM ingest_rejections",
+          ),
+        ).toEqual([
+          {
+            job_id: "job-old",
+            kind: "loans",
+            row: 7,
+            seq: -1,
+            column: "customer_id",
+            reason: "UNKNOWN_CUSTOMER",
+            customer_id: 42,
+          },
+        ]);
+        expect(
+          await read(
+            "SELECT job_id, row, seq, customer_id, source_loan_id, loan_id FROM ingest_remaps",
+          ),
+        ).toEqual([
+          {
+            job_id: "job-old",
+            row: 9,
+            seq: -1,
+            customer_id: 42,
+            source_loan_id: 1001,
+            loan_id: 5001,
+          },
+        ]);
+        // The same row number again, now in chunk 3: a row of its own.
+        await database.client.execute(
+          "INSERT INTO ingest_rejections (job_id, kind, row, seq, column, reason) VALUES ('job-old', 'loans', 7, 3, 'age', 'must be at least 18')",
+        );
+        expect(await read("SELECT seq FROM ingest_rejections ORDER BY seq")).toEqual([
+          { seq: -1 },
+          { seq: 3 },
+        ]);
+      },
+    );
   });
 
   it("keeps each decision's inputs stored before 0009 in its record, read back unchanged", async () => {
-    const migrations = readMigrations(MIGRATIONS_DIR);
-    const before = migrations.findIndex((m) => m.name === "0009_decision_inputs_shared.sql");
-    const older = await openLibsqlDatabase(`file:${join(directory, "before-0009.db")}`);
-    try {
-      await applyMigrations(older.client, migrations.slice(0, before));
-      const inputs =
-        '{"borrower": {"monthlySalaryPaise": 5000000, "approvedLimitPaise": 180000000},\n "loans": []}';
-      await older.client.batch([
-        "INSERT INTO customers (id, first_name, last_name, age, phone_number, monthly_salary_paise, approved_limit_paise) VALUES (42, 'A', 'B', 30, 9000000042, 5000000, 180000000)",
-        `INSERT INTO decision_records (seq, id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, score_breakdown, reasons) VALUES (7, 'd-old', 42, '2026-11-01T00:00:00.000Z', '2026-11-01', '2026-11.4', 0, 50, 1400, 1, 'Refused', '{"loanAmountPaise":1,"interestRateBp":1400,"tenure":12}', '${inputs}', '[]', '[]')`,
-      ]);
-      await applyMigrations(older.client, migrations);
+    await onDatabaseBefore(
+      "0009_decision_inputs_shared.sql",
+      async ({ database, upgrade, read }) => {
+        const inputs =
+          '{"borrower": {"monthlySalaryPaise": 5000000, "approvedLimitPaise": 180000000},\n "loans": []}';
+        await database.client.batch([
+          "INSERT INTO customers (id, first_name, last_name, age, phone_number, monthly_salary_paise, approved_limit_paise) VALUES (42, 'A', 'B', 30, 9000000042, 5000000, 180000000)",
+          `INSERT INTO decision_records (seq, id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, score_breakdown, reasons) VALUES (7, 'd-old', 42, '2026-11-01T00:00:00.000Z', '2026-11-01', '2026-11.4', 0, 50, 1400, 1, 'Refused', '{"loanAmountPaise":1,"interestRateBp":1400,"tenure":12}', '${inputs}', '[]', '[]')`,
+        ]);
+        await upgrade();
 
-      const read = async (sql: string) =>
-        (await older.client.execute(sql)).rows.map((row) => ({ ...row }));
-      // Nothing moved or rewritten: the record keeps its copy, and has no key.
-      expect(await read("SELECT seq, inputs, inputs_digest FROM decision_records")).toEqual([
-        { seq: 7, inputs, inputs_digest: null },
-      ]);
-      expect(await read("SELECT COUNT(*) AS n FROM decision_inputs")).toEqual([{ n: 0 }]);
-      const decision = await loadDecision(older.db, "d-old");
-      expect(decision?.inputs).toEqual(JSON.parse(inputs));
-    } finally {
-      older.close();
-    }
+        // Nothing moved or rewritten: the record keeps its copy, and has no key.
+        expect(await read("SELECT seq, inputs, inputs_digest FROM decision_records")).toEqual([
+          { seq: 7, inputs, inputs_digest: null },
+        ]);
+        expect(await read("SELECT COUNT(*) AS n FROM decision_inputs")).toEqual([{ n: 0 }]);
+        const decision = await loadDecision(database.db, "d-old");
+        expect(decision?.inputs).toEqual(JSON.parse(inputs));
+      },
+    );
   });
 
   it("rolls a failing migration back whole and does not record it", async () => {
