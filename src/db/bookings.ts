@@ -1,11 +1,7 @@
 import { selectCustomer } from "./customers";
 import type { Database } from "./database";
-import {
-  insertDecision,
-  insertDecisionAfterBooking,
-  type NewDecisionRecord,
-  toStoredInputs,
-} from "./decisions";
+import { toStoredInputs } from "./decision-inputs";
+import { insertDecision, insertDecisionAfterBooking, type NewDecisionRecord } from "./decisions";
 import { unlessKeyTaken } from "./errors";
 import {
   deleteKeyIfExpired,

@@ -4,19 +4,23 @@ import {
   eq,
   getTableColumns,
   inArray,
-  isNotNull,
   lt,
   lte,
   type Placeholder,
   type SQL,
   sql,
 } from "drizzle-orm";
-import type { BorrowerFacts } from "../domain/assessment";
 import type { ScoreComponent } from "../domain/credit-score";
 import type { LoanRequest } from "../domain/decision";
 import type { ExplainedRefusal } from "../domain/principal-reasons";
-import { sha256Hex } from "../lib/sha256";
 import type { Database } from "./database";
+import {
+  type DecisionInputs,
+  inputsReadBy,
+  insertPartsOf,
+  RECORD_INPUTS,
+  type StoredInputs,
+} from "./decision-inputs";
 import { deleteOldestBefore, oldestBefore } from "./delete-oldest";
 import { preparedOnce } from "./prepared";
 import { customers, decisionInputs, decisionRecords, loans } from "./schema";
@@ -24,29 +28,8 @@ import { customers, decisionInputs, decisionRecords, loans } from "./schema";
 /*
  * Decision records: written only inside create-loan's write batch (src/db/bookings.ts), read by
  * the decision endpoints, deleted only by the retention sweep. Nothing updates them. A record's
- * inputs live in `decision_inputs`, one copy for every record that read the same.
+ * loans are stored in parts, each once for every record that read it (src/db/decision-inputs.ts).
  */
-
-/** A loan as the decision read it: everything the score and the rules use, and its id. */
-interface RecordedLoan {
-  loanId: number;
-  loanAmountPaise: number;
-  tenure: number;
-  interestRateBp: number;
-  monthlyPaymentPaise: number;
-  emisPaidOnTime: number;
-  /** Absent in records made before model 2026-12.15, which did not read it. */
-  periodsSettled?: number | null;
-  startDate: string;
-  endDate: string;
-  /** Absent in records made before model 2026-12.1, which did not read it. */
-  closedOn?: string | null;
-}
-
-export interface DecisionInputs {
-  borrower: BorrowerFacts;
-  loans: RecordedLoan[];
-}
 
 /** A decision as stored and read back, JSON columns parsed. */
 export interface DecisionRecord {
@@ -73,57 +56,24 @@ export interface DecisionRecord {
 /** What the use case hands over before the write: the loan id is the database's to fill in. */
 export type NewDecisionRecord = Omit<DecisionRecord, "loanId">;
 
-/** A decision's inputs as stored: their JSON text, and its SHA-256 (hex), which records share. */
-export interface StoredInputs {
-  digest: string;
-  text: string;
-}
-
-/**
- * The inputs' text and key. The record builder (src/routes/decisions/decision-record.ts) writes
- * their fields in one order, so the same position always gives the same text and key.
- */
-export async function toStoredInputs(inputs: DecisionInputs): Promise<StoredInputs> {
-  const text = JSON.stringify(inputs);
-  return { digest: await sha256Hex(text), text };
-}
-
 /**
  * The columns in schema order after `seq` and `id`… as one SQL list, loan id left to the caller.
- * The record's own `inputs` stays empty: its inputs are stored apart, under their key.
+ * The record's own `inputs` holds its parts' keys; `inputs_digest` is for records made before
+ * parts (src/db/decision-inputs.ts).
  */
-function columnValues(record: NewDecisionRecord, inputsDigest: string, loanId: SQL) {
+function columnValues(record: NewDecisionRecord, inputs: StoredInputs, loanId: SQL) {
   return sql`${record.id}, ${record.customerId}, ${loanId}, ${record.createdAt}, ${record.asOfDate},
     ${record.modelVersion}, ${record.idempotencyKey}, ${record.approved ? 1 : 0}, ${record.creditScore},
     ${record.interestRateBp}, ${record.monthlyInstalmentPaise}, ${record.message}, ${record.startDate},
-    ${record.endDate}, ${JSON.stringify(record.request)}, '', ${inputsDigest},
+    ${record.endDate}, ${JSON.stringify(record.request)}, ${inputs.own}, NULL,
     ${JSON.stringify(record.scoreBreakdown)}, ${JSON.stringify(record.reasons)}`;
-}
-
-/**
- * Stores a record's inputs, or counts one more record reading a copy already stored, in the
- * record's batch right after it and only if it was written: a booking the guard refused leaves
- * nothing behind.
- */
-function insertInputsOf(db: Database, record: NewDecisionRecord, inputs: StoredInputs) {
-  return db
-    .insert(decisionInputs)
-    .select(
-      sql`SELECT ${inputs.digest}, ${inputs.text}, 1 WHERE EXISTS (SELECT 1 FROM ${decisionRecords} WHERE ${decisionRecords.id} = ${record.id})`,
-    )
-    .onConflictDoUpdate({
-      target: decisionInputs.digest,
-      set: { records: sql`${decisionInputs.records} + 1` },
-    });
 }
 
 /** Records a decision that booked nothing, with its inputs: two statements for one batch. */
 export function insertDecision(db: Database, record: NewDecisionRecord, inputs: StoredInputs) {
   return [
-    db
-      .insert(decisionRecords)
-      .select(sql`SELECT NULL, ${columnValues(record, inputs.digest, sql`NULL`)}`),
-    insertInputsOf(db, record, inputs),
+    db.insert(decisionRecords).select(sql`SELECT NULL, ${columnValues(record, inputs, sql`NULL`)}`),
+    insertPartsOf(db, record.id, inputs),
   ] as const;
 }
 
@@ -141,8 +91,8 @@ export function insertDecisionAfterBooking(
   return [
     db
       .insert(decisionRecords)
-      .select(sql`SELECT NULL, ${columnValues(record, inputs.digest, loanId)} WHERE changes() = 1`),
-    insertInputsOf(db, record, inputs),
+      .select(sql`SELECT NULL, ${columnValues(record, inputs, loanId)} WHERE changes() = 1`),
+    insertPartsOf(db, record.id, inputs),
   ] as const;
 }
 
@@ -154,12 +104,6 @@ const {
   ...RECORD_COLUMNS
 } = getTableColumns(decisionRecords);
 const COLUMNS = Object.entries(RECORD_COLUMNS);
-
-/**
- * The record's inputs: the stored copy its key names (the primary key of `decision_inputs`), or
- * for a record made before migration 0009, which has no key, its own.
- */
-const RECORD_INPUTS = sql`coalesce((SELECT ${decisionInputs.inputs} FROM ${decisionInputs} WHERE ${decisionInputs.digest} = ${decisionRecords.inputsDigest}), ${decisionRecords.inputs})`;
 
 /**
  * One record packed by SQLite as a JSON array of its columns, then its inputs, its JSON columns
@@ -305,34 +249,21 @@ export async function loadDecision(
  * before `cutoffIso`: count them off the inputs they read, delete the inputs no record reads any
  * more, then delete the records. Together, since a failure between them would leave counts or
  * inputs wrong for good; the same records each time, since nothing is written between statements
- * of one transaction. Records made before migration 0009 keep their inputs and have no key.
+ * of one transaction. Records made before migration 0009 keep their inputs and read none.
  */
 export function decisionSweep(db: Database, cutoffIso: string, limit: number) {
   const columns = { key: decisionRecords.seq, age: decisionRecords.createdAt };
-  const doomed = oldestBefore(db, decisionRecords, columns, cutoffIso, limit);
-  const doomedWithKey = and(
-    inArray(decisionRecords.seq, doomed),
-    isNotNull(decisionRecords.inputsDigest),
-  );
-  const gone = db
-    .select({ digest: decisionRecords.inputsDigest, count: sql<number>`count(*)`.as("count") })
-    .from(decisionRecords)
-    .where(doomedWithKey)
-    .groupBy(decisionRecords.inputsDigest)
-    .as("gone");
-  const theirInputs = db
-    .select({ digest: decisionRecords.inputsDigest })
-    .from(decisionRecords)
-    .where(doomedWithKey);
+  const read = inputsReadBy(oldestBefore(db, decisionRecords, columns, cutoffIso, limit));
+  const gone = sql`(SELECT digest, count(*) AS n FROM (${read}) AS read_by_gone GROUP BY digest) AS gone`;
   return [
     db
       .update(decisionInputs)
-      .set({ records: sql`${decisionInputs.records} - ${gone.count}` })
+      .set({ records: sql`${decisionInputs.records} - gone.n` })
       .from(gone)
-      .where(eq(decisionInputs.digest, gone.digest)),
+      .where(sql`${decisionInputs.digest} = gone.digest`),
     db
       .delete(decisionInputs)
-      .where(and(lte(decisionInputs.records, 0), inArray(decisionInputs.digest, theirInputs))),
+      .where(and(lte(decisionInputs.records, 0), inArray(decisionInputs.digest, sql`(${read})`))),
     deleteOldestBefore(db, decisionRecords, columns, cutoffIso, limit),
   ] as const;
 }

@@ -34,10 +34,11 @@ async function clearKeys(): Promise<void> {
 
 /**
  * Decision records of one new customer, decided at the given instants; returns their ids. Each
- * keeps its own inputs, as before migration 0009, or, given `sharedInputs`, all read the copy
- * stored under that key, counted as the API counts them.
+ * keeps its own inputs, as before migration 0009; or, given one key, all read the whole copy
+ * stored under it, as between 0009 and parts; or, given a list of keys, all read those parts. The
+ * stored inputs count their records as the API counts them.
  */
-async function insertDecisions(createdAt: string[], sharedInputs?: string): Promise<string[]> {
+async function insertDecisions(createdAt: string[], reads?: string | string[]): Promise<string[]> {
   const customer = await env.DB.prepare(
     "INSERT INTO customers (first_name, last_name, age, phone_number, monthly_salary_paise, approved_limit_paise) VALUES ('A', 'B', 30, ?, 100, 100) RETURNING id",
   )
@@ -47,19 +48,21 @@ async function insertDecisions(createdAt: string[], sharedInputs?: string): Prom
     "INSERT INTO decision_records (id, customer_id, created_at, as_of_date, model_version, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, request, inputs, inputs_digest, score_breakdown, reasons) VALUES (?, ?, ?, '2023-01-01', 'm', 0, 0, 0, 1, 'x', '{}', ?, ?, '[]', '[]')",
   );
   const inputs = env.DB.prepare(
-    "INSERT INTO decision_inputs (digest, inputs, records) VALUES (?, '{}', 1) ON CONFLICT DO UPDATE SET records = records + 1",
+    "INSERT INTO decision_inputs (digest, inputs, records) VALUES (?, '[]', 1) ON CONFLICT DO UPDATE SET records = records + 1",
   );
   const ids = createdAt.map(() => crypto.randomUUID());
-  await env.DB.batch(
-    ids.flatMap((id, i) =>
-      sharedInputs === undefined
-        ? [record.bind(id, customer?.id, createdAt[i], "{}", null)]
-        : [
-            record.bind(id, customer?.id, createdAt[i], "", sharedInputs),
-            inputs.bind(sharedInputs),
-          ],
-    ),
-  );
+  const statementsOf = (id: string, at: string | undefined) => {
+    if (reads === undefined) return [record.bind(id, customer?.id, at, "{}", null)];
+    if (typeof reads === "string") {
+      return [record.bind(id, customer?.id, at, "", reads), inputs.bind(reads)];
+    }
+    const own = JSON.stringify({ parts: reads, borrower: {} });
+    return [
+      record.bind(id, customer?.id, at, own, null),
+      ...reads.map((part) => inputs.bind(part)),
+    ];
+  };
+  await env.DB.batch(ids.flatMap((id, i) => statementsOf(id, createdAt[i])));
   return ids;
 }
 
@@ -144,6 +147,27 @@ describe("the decision records' retention", () => {
     // Its last record gone, the shared copy goes too.
     await runScheduled(Date.parse("2030-01-01T00:00:00.000Z"));
     expect(await inputsLeft([shared])).toEqual([]);
+  });
+
+  it("counts records off each part they read, whichever form the records beside them have", async () => {
+    const [a, b, c] = ["a", "b", "c"].map((name) => `part-${name}-${crypto.randomUUID()}`);
+    const [oldAB] = await insertDecisions(["2024-01-01T00:00:00.000Z"], [a, b] as string[]);
+    const [keptBC] = await insertDecisions(["2027-08-01T00:00:00.000Z"], [b, c] as string[]);
+    const [oldB, olderB] = await insertDecisions(
+      ["2024-03-01T00:00:00.000Z", "2023-03-01T00:00:00.000Z"],
+      [b] as string[],
+    );
+    const [ownCopy] = await insertDecisions(["2024-01-01T00:00:00.000Z"]);
+    const whole = `whole-${crypto.randomUUID()}`;
+    const [wholeCopy] = await insertDecisions(["2024-01-01T00:00:00.000Z"], whole);
+    expect(await inputsLeft([a, b, c, whole] as string[])).toEqual(
+      [`${a} × 1`, `${b} × 4`, `${c} × 1`, `${whole} × 1`].sort(),
+    );
+
+    await runScheduled(scheduledTime);
+    const ids = [oldAB, keptBC, oldB, olderB, ownCopy, wholeCopy] as string[];
+    expect(await remaining(ids)).toEqual([keptBC]);
+    expect(await inputsLeft([a, b, c, whole] as string[])).toEqual([`${b} × 1`, `${c} × 1`].sort());
   });
 
   it("sweeps a backlog in bounded statements", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { backend } from "../support/backend";
-import { replayEveryDecision } from "../support/decisions";
+import { replayEveryDecision, storedInputsChecked } from "../support/decisions";
 import { callJson, registerCustomer } from "../support/http";
 
 async function customerTotals(customerId: number) {
@@ -35,15 +35,7 @@ async function expectOneRecordPerDecision(
   expect(records.filter((r) => r.approved === 0).every((r) => r.loan_id === null)).toBe(true);
   // Every record's inputs are stored, each copy counting exactly the records that read it: the
   // guard's refused attempts neither stored nor counted theirs.
-  const [inputs] = await backend().query<{ missing: number; miscounted: number }>(
-    `SELECT
-       (SELECT COUNT(*) FROM decision_records r WHERE r.customer_id = ?1
-          AND NOT EXISTS (SELECT 1 FROM decision_inputs i WHERE i.digest = r.inputs_digest)) AS missing,
-       (SELECT COUNT(*) FROM decision_inputs i
-          WHERE i.digest IN (SELECT inputs_digest FROM decision_records WHERE customer_id = ?1)
-          AND i.records != (SELECT COUNT(*) FROM decision_records r WHERE r.inputs_digest = i.digest)) AS miscounted`,
-    [customerId],
-  );
+  const inputs = await storedInputsChecked(customerId);
   expect(inputs).toEqual({ missing: 0, miscounted: 0 });
 }
 

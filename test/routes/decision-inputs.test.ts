@@ -1,45 +1,45 @@
 import { describe, expect, it } from "vitest";
 import { bookLoan, recordRefusal } from "../../src/db/bookings";
-import {
-  deleteDecisionsBefore,
-  type NewDecisionRecord,
-  toStoredInputs,
-} from "../../src/db/decisions";
+import { LOANS_IN_A_PART, toStoredInputs } from "../../src/db/decision-inputs";
+import { deleteDecisionsBefore, type NewDecisionRecord } from "../../src/db/decisions";
 import { MODEL_VERSION } from "../../src/domain/model-version";
 import { backend } from "../support/backend";
+import { storedInputsChecked } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
-import { registerBorrowerWithLoan, seedWideRepaidLoans } from "../support/seed";
+import { seedWideRepaidLoans } from "../support/seed";
 
 /*
- * A decision's inputs (salary, limit, every loan it read) are stored once for every record that
- * read the same. Each record used to keep its own copy: a customer with thousands of loans
- * refused again and again stored up to 1.3 MB a refusal.
+ * A decision's loans are stored in parts of LOANS_IN_A_PART, each once for every record that read
+ * it. Each record used to keep its own copy of every loan: a customer with thousands of loans
+ * refused again and again, or paid and refused in turn, stored up to 1.3 MB a decision.
  */
 
-/** The customer's records, oldest first, with the key of what each read. */
-function recordsOf(customerId: number) {
-  return backend().query<{ id: string; inputs_digest: string }>(
-    "SELECT id, inputs_digest FROM decision_records WHERE customer_id = ? ORDER BY seq",
+/** The customer's records, oldest first, with the keys of the parts each read. */
+async function recordsOf(customerId: number) {
+  const rows = await backend().query<{ id: string; inputs: string; inputs_digest: null }>(
+    "SELECT id, inputs, inputs_digest FROM decision_records WHERE customer_id = ? ORDER BY seq",
     [customerId],
   );
+  return rows.map((row) => ({
+    id: row.id,
+    ownSize: row.inputs.length,
+    parts: (JSON.parse(row.inputs) as { parts: string[] }).parts,
+    inputsDigest: row.inputs_digest,
+  }));
 }
 
-/**
- * The stored inputs the customer's records read: how many copies, their size in all, and how
- * many records they count as reading them.
- */
-async function inputsOf(customerId: number) {
+/** The stored parts under these keys: how many, their size in all, and the records they count. */
+async function partsStored(digests: readonly string[]) {
   const [row] = await backend().query<{ copies: number; characters: number; counted: number }>(
     `SELECT COUNT(*) AS copies, COALESCE(SUM(LENGTH(inputs)), 0) AS characters,
        COALESCE(SUM(records), 0) AS counted
-     FROM decision_inputs
-     WHERE digest IN (SELECT inputs_digest FROM decision_records WHERE customer_id = ?)`,
-    [customerId],
+     FROM decision_inputs WHERE digest IN (SELECT value FROM json_each(?))`,
+    [JSON.stringify(digests)],
   );
   return row ?? { copies: 0, characters: 0, counted: 0 };
 }
 
-/** How many records the copy under this key counts, or null when none is stored. */
+/** How many records the part under this key counts, or null when it is not stored. */
 async function recordsCounted(digest: string): Promise<number | null> {
   const [row] = await backend().query<{ records: number }>(
     "SELECT records FROM decision_inputs WHERE digest = ?",
@@ -48,10 +48,25 @@ async function recordsCounted(digest: string): Promise<number | null> {
   return row?.records ?? null;
 }
 
+const loansRead = async (decisionId: string | undefined) => {
+  const response = await callJson<{ inputs: { loans: { loan_id: number }[] } }>(
+    `/decisions/${decisionId}`,
+  );
+  expect(response.status).toBe(200);
+  return response.body.inputs.loans.map((loan) => loan.loan_id);
+};
+
+/** A new customer with `count` repaid loans of the widest values, ids from a base of their own. */
+async function customerWithLongHistory(count: number) {
+  const registered = await registerCustomer({ monthly_income: 50_000 });
+  const firstLoanId = 8_000_000_000_000_000 + registered.customer_id * 10_000;
+  await seedWideRepaidLoans(registered.customer_id, firstLoanId, count);
+  return { ...registered, firstLoanId };
+}
+
 describe("a decision's inputs", () => {
-  it("are stored once when a long history is refused again and again", async () => {
-    const { customer_id, approved_limit } = await registerCustomer({ monthly_income: 50_000 });
-    await seedWideRepaidLoans(customer_id, 8_000_000_000_000_000, 2_000);
+  it("are stored once, in parts, when a long history is refused again and again", async () => {
+    const { customer_id, approved_limit, firstLoanId } = await customerWithLongHistory(2_000);
     const refused = { customer_id, loan_amount: approved_limit * 2, interest_rate: 14, tenure: 12 };
     for (let i = 0; i < 10; i++) {
       const headers: Record<string, string> = i % 2 ? { "Idempotency-Key": `refusal-${i}` } : {};
@@ -61,62 +76,76 @@ describe("a decision's inputs", () => {
 
     const records = await recordsOf(customer_id);
     expect(records).toHaveLength(10);
-    expect(new Set(records.map((r) => r.inputs_digest)).size).toBe(1);
-    const stored = await inputsOf(customer_id);
-    expect(stored.copies).toBe(1);
-    expect(stored.counted).toBe(10);
+    const parts = records[0]?.parts ?? [];
+    expect(parts).toHaveLength(Math.ceil(2_000 / LOANS_IN_A_PART));
+    for (const record of records) {
+      expect(record.parts).toEqual(parts);
+      expect(record.inputsDigest).toBeNull();
+      // The keys and the borrower's facts, not the loans: some 70 characters a part.
+      expect(record.ownSize).toBeLessThan(parts.length * 70 + 200);
+    }
+    const stored = await partsStored(parts);
+    expect(stored.copies).toBe(parts.length);
+    expect(stored.counted).toBe(10 * parts.length);
     // One copy of 2,000 loans of some 250 characters each, not ten.
     expect(stored.characters).toBeGreaterThan(2_000 * 200);
     expect(stored.characters).toBeLessThan(2_000 * 300);
 
-    // Every record still reads back whole, each with the whole history it read.
-    for (const record of [records[0], records[9]]) {
-      const response = await callJson<{ inputs: { loans: unknown[] } }>(`/decisions/${record?.id}`);
-      expect(response.status).toBe(200);
-      expect(response.body.inputs.loans).toHaveLength(2_000);
+    // Every record still reads back whole, each with the whole history it read, in order.
+    const history = Array.from({ length: 2_000 }, (_, i) => firstLoanId + i);
+    expect(await loansRead(records[0]?.id)).toEqual(history);
+    expect(await loansRead(records[9]?.id)).toEqual(history);
+    expect(await storedInputsChecked(customer_id)).toEqual({ missing: 0, miscounted: 0 });
+  });
+
+  it("store only the part a payment changed, and the part a booking added to", async () => {
+    const { customer_id, approved_limit, firstLoanId } = await customerWithLongHistory(1_000);
+    const refusal = { customer_id, loan_amount: approved_limit * 2, interest_rate: 14, tenure: 12 };
+    const small = { customer_id, loan_amount: 10_000, interest_rate: 14, tenure: 600 };
+    const booked = await callJson<{ loan_id: number; monthly_installment: number }>(
+      "/create-loan",
+      { body: small },
+    );
+    expect(booked.status).toBe(201);
+    expect((await call("/create-loan", { body: refusal })).status).toBe(200);
+    const paid = await call(`/make-payment/${customer_id}/${booked.body.loan_id}`, {
+      body: { amount: booked.body.monthly_installment },
+    });
+    expect(paid.status).toBe(201);
+    expect((await call("/create-loan", { body: refusal })).status).toBe(200);
+
+    const [booking, beforePayment, afterPayment] = await recordsOf(customer_id);
+    // 1,000 loans are 15 full parts and one of 40; the booking's loan joins that last part.
+    expect(booking?.parts).toHaveLength(16);
+    expect(beforePayment?.parts).toHaveLength(16);
+    expect(beforePayment?.parts.slice(0, 15)).toEqual(booking?.parts.slice(0, 15));
+    expect(beforePayment?.parts[15]).not.toBe(booking?.parts[15]);
+    // The payment changed the booked loan, the last one read: only the last part is new.
+    expect(afterPayment?.parts.slice(0, 15)).toEqual(beforePayment?.parts.slice(0, 15));
+    expect(afterPayment?.parts[15]).not.toBe(beforePayment?.parts[15]);
+    for (const digest of beforePayment?.parts.slice(0, 15) ?? []) {
+      expect(await recordsCounted(digest)).toBe(3);
     }
+    expect(await recordsCounted(afterPayment?.parts[15] ?? "")).toBe(1);
+
+    const history = Array.from({ length: 1_000 }, (_, i) => firstLoanId + i);
+    expect(await loansRead(booking?.id)).toEqual(history);
+    expect(await loansRead(afterPayment?.id)).toEqual([...history, booked.body.loan_id]);
+    expect(await storedInputsChecked(customer_id)).toEqual({ missing: 0, miscounted: 0 });
   });
 
-  it("are stored again once the position changes, and a booking shares what it read", async () => {
-    const { customer_id, approved_limit } = await registerBorrowerWithLoan(80_000);
-    const loan = { customer_id, interest_rate: 14, tenure: 12 };
-    const answers = [
-      await call("/create-loan", { body: { ...loan, loan_amount: approved_limit * 2 } }),
-      await call("/create-loan", { body: { ...loan, loan_amount: 10_000 } }),
-      await call("/create-loan", { body: { ...loan, loan_amount: approved_limit * 2 } }),
-    ];
-    expect(answers.map((a) => a.status)).toEqual([200, 201, 200]);
-
-    const [refusal, booking, afterBooking] = await recordsOf(customer_id);
-    expect(booking?.inputs_digest).toBe(refusal?.inputs_digest);
-    expect(afterBooking?.inputs_digest).not.toBe(booking?.inputs_digest);
-    expect(await recordsCounted(refusal?.inputs_digest ?? "")).toBe(2);
-    expect(await recordsCounted(afterBooking?.inputs_digest ?? "")).toBe(1);
-    const loansRead = async (decisionId: string | undefined) => {
-      const { body } = await callJson<{ inputs: { loans: unknown[] } }>(`/decisions/${decisionId}`);
-      return body.inputs.loans.length;
-    };
-    expect(await loansRead(refusal?.id)).toBe(1);
-    expect(await loansRead(afterBooking?.id)).toBe(2);
-  });
-
-  it("are shared by two customers who read the same, and outlive one's records", async () => {
-    // New customers with the same salary and no loans read the same text: one copy for both.
-    const refusals = [];
+  it("outlive a swept record while another reads them, and go with the last", async () => {
+    const { customer_id, approved_limit } = await customerWithLongHistory(100);
+    const refusal = { customer_id, loan_amount: approved_limit * 2, interest_rate: 14, tenure: 12 };
     for (let i = 0; i < 2; i++) {
-      const { customer_id, approved_limit } = await registerCustomer({ monthly_income: 43_210 });
-      const body = { customer_id, loan_amount: approved_limit * 2, interest_rate: 14, tenure: 12 };
-      const { body: refused } = await callJson<{ decision_id: string }>("/create-loan", { body });
-      refusals.push({ customerId: customer_id, decisionId: refused.decision_id });
+      expect((await call("/create-loan", { body: refusal })).status).toBe(200);
     }
-    const [first, second] = refusals;
-    const [firstRecord] = await recordsOf(first?.customerId ?? 0);
-    const [secondRecord] = await recordsOf(second?.customerId ?? 0);
-    const digest = firstRecord?.inputs_digest ?? "";
-    expect(secondRecord?.inputs_digest).toBe(digest);
-    const shared = await recordsCounted(digest);
+    const [first, second] = await recordsOf(customer_id);
+    const parts = first?.parts ?? [];
+    expect(parts).toHaveLength(2);
+    expect(second?.parts).toEqual(parts);
 
-    // Retention takes the first customer's record (decided long ago, and the oldest of all).
+    // Retention takes the customer's records one at a time (decided long ago: the oldest of all).
     const sweepOldest = async (decisionId: string | undefined) => {
       await backend().query(
         "UPDATE decision_records SET created_at = '1970-01-01T00:00:00.001Z' WHERE id = ?",
@@ -124,21 +153,33 @@ describe("a decision's inputs", () => {
       );
       return deleteDecisionsBefore(backend().database(), "1970-01-02T00:00:00.000Z", 1);
     };
-    expect(await sweepOldest(first?.decisionId)).toHaveLength(1);
-    expect(await recordsCounted(digest)).toBe((shared ?? 0) - 1);
-    const read = await callJson<{ inputs: { monthly_salary: number; loans: unknown[] } }>(
-      `/decisions/${second?.decisionId}`,
-    );
-    expect(read.status).toBe(200);
-    expect(read.body.inputs).toMatchObject({ monthly_salary: 43_210, loans: [] });
+    expect(await sweepOldest(first?.id)).toHaveLength(1);
+    expect(await partsStored(parts)).toMatchObject({ copies: 2, counted: 2 });
+    expect(await loansRead(second?.id)).toHaveLength(100);
+
+    expect(await sweepOldest(second?.id)).toHaveLength(1);
+    expect(await partsStored(parts)).toEqual({ copies: 0, characters: 0, counted: 0 });
+  });
+
+  it("read as damaged, not shorter, when a part is missing", async () => {
+    const { customer_id, approved_limit } = await customerWithLongHistory(100);
+    const refusal = { customer_id, loan_amount: approved_limit * 2, interest_rate: 14, tenure: 12 };
+    const { body } = await callJson<{ decision_id: string }>("/create-loan", { body: refusal });
+    const [record] = await recordsOf(customer_id);
+    await backend().query("DELETE FROM decision_inputs WHERE digest = ?", [record?.parts[1]]);
+
+    // A 500 for a record whose stored inputs are gone: never a decision on 64 loans of its 100.
+    const response = await call(`/decisions/${body.decision_id}`);
+    expect(response.status).toBe(500);
+    expect(await response.text()).not.toContain("loans");
   });
 
   it("are not left behind by a booking the write-time guard refused", async () => {
     const { customer_id, approved_limit } = await registerCustomer({ monthly_income: 30_000 });
     const db = backend().database();
-    // Inputs no other record has read: a salary no customer has.
-    const record = refusalRecord(customer_id, 987_654_321 + customer_id);
-    const { digest } = await toStoredInputs(record.inputs);
+    // A loan no other record has read: an id of this customer's own.
+    const record = refusalRecord(customer_id, 7_000_000_000_000_000 + customer_id);
+    const [part] = (await toStoredInputs(record.inputs)).parts;
 
     const overLimit = {
       customerId: customer_id,
@@ -153,17 +194,19 @@ describe("a decision's inputs", () => {
       kind: "guard-refused",
     });
     expect(await recordsOf(customer_id)).toEqual([]);
-    expect(await recordsCounted(digest)).toBeNull();
+    expect(await recordsCounted(part?.digest ?? "")).toBeNull();
 
-    // The same record written as a refusal stores them.
+    // The same record written as a refusal stores its part.
     expect(await recordRefusal(db, record, null, Date.now())).toEqual({ kind: "recorded" });
-    expect(await recordsOf(customer_id)).toEqual([{ id: record.id, inputs_digest: digest }]);
-    expect(await recordsCounted(digest)).toBe(1);
+    expect((await recordsOf(customer_id)).map((r) => [r.id, r.parts])).toEqual([
+      [record.id, [part?.digest]],
+    ]);
+    expect(await recordsCounted(part?.digest ?? "")).toBe(1);
   });
 });
 
-/** A refusal's record as the use case builds it, reading a salary given here. */
-function refusalRecord(customerId: number, monthlySalaryPaise: number): NewDecisionRecord {
+/** A refusal's record as the use case builds it, having read one loan with the id given. */
+function refusalRecord(customerId: number, loanId: number): NewDecisionRecord {
   return {
     id: crypto.randomUUID(),
     customerId,
@@ -179,7 +222,23 @@ function refusalRecord(customerId: number, monthlySalaryPaise: number): NewDecis
     startDate: null,
     endDate: null,
     request: { loanAmountPaise: 1, interestRateBp: 1_400, tenure: 12 },
-    inputs: { borrower: { monthlySalaryPaise, approvedLimitPaise: 1 }, loans: [] },
+    inputs: {
+      borrower: { monthlySalaryPaise: 1, approvedLimitPaise: 1 },
+      loans: [
+        {
+          loanId,
+          loanAmountPaise: 1,
+          tenure: 1,
+          interestRateBp: 1,
+          monthlyPaymentPaise: 1,
+          emisPaidOnTime: 0,
+          periodsSettled: 0,
+          startDate: "2025-01-01",
+          endDate: "2025-02-01",
+          closedOn: null,
+        },
+      ],
+    },
     scoreBreakdown: [],
     reasons: [],
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type DecisionRow, decisionRecords } from "../../src/db/schema";
+import { type DecisionRow, decisionInputs, decisionRecords } from "../../src/db/schema";
+import { sha256Hex } from "../../src/lib/sha256";
 import { toDecisionResponse } from "../../src/routes/decisions/decision-record";
 import { backend } from "../support/backend";
 import { plainDecisionRows, toDecisionRecord } from "../support/decisions";
@@ -10,7 +11,7 @@ import { registerBorrowerWithLoan } from "../support/seed";
  * The decision endpoints read each record packed by SQLite (src/db/decisions.ts). On every backend
  * (D1, and the Node server's own libSQL connection) the bytes a client gets must be those the
  * plain reading gives (a select, each JSON column parsed apart): same fields, same key order, same
- * numbers and text, for records of older models too. Its own file: the record from an older model
+ * numbers and text, for records of older models and in every stored form too. Its own file: the record from an older model
  * is not one the replay in decisions.test.ts could replay under today's model.
  */
 
@@ -44,6 +45,24 @@ async function insertOlderModelRecord(like: DecisionRow) {
     });
 }
 
+/**
+ * A record as releases between migration 0009 and parts wrote it: its own inputs empty, its whole
+ * inputs in one stored copy under `inputs_digest`.
+ */
+async function insertWholeCopyRecord(like: DecisionRow) {
+  const { seq: _seq, ...columns } = like;
+  const digest = await sha256Hex(like.inputs);
+  const db = backend().database();
+  await db.insert(decisionInputs).values({ digest, inputs: like.inputs, records: 1 });
+  await db.insert(decisionRecords).values({
+    ...columns,
+    id: crypto.randomUUID(),
+    idempotencyKey: null,
+    inputs: "",
+    inputsDigest: digest,
+  });
+}
+
 describe("reading decision records", () => {
   it("answers each record and each page byte for byte as the plain reading does", async () => {
     const { customer_id, approved_limit } = await registerBorrowerWithLoan(61_234.56);
@@ -59,10 +78,12 @@ describe("reading decision records", () => {
     const [newest] = await plainDecisionRows(customer_id);
     if (!newest) throw new Error("no decision stored");
     await insertOlderModelRecord(newest);
+    await insertWholeCopyRecord(newest);
 
     const rows = await plainDecisionRows(customer_id);
-    expect(rows).toHaveLength(4);
-    expect(rows[0]?.modelVersion).toBe("2026-11.4");
+    expect(rows).toHaveLength(5);
+    expect(rows[1]?.modelVersion).toBe("2026-11.4");
+    expect(rows[0]?.inputs).toBe(newest.inputs);
     const expected = rows.map(referenceBody);
 
     for (const [index, row] of rows.entries()) {
@@ -74,7 +95,7 @@ describe("reading decision records", () => {
     const page = (decisions: string[], nextCursor: string | null) =>
       `{"decisions":[${decisions.join(",")}],"next_cursor":${JSON.stringify(nextCursor)}}`;
     // Exactly the page size, then one more than the history holds: no next page either way.
-    for (const limit of [4, 5, 100]) {
+    for (const limit of [5, 6, 100]) {
       const response = await call(`/customers/${customer_id}/decisions?limit=${limit}`);
       expect(await response.text()).toBe(page(expected, null));
     }

@@ -1,4 +1,4 @@
-import { desc, eq, getTableColumns, sql } from "drizzle-orm";
+import { desc, eq } from "drizzle-orm";
 import { expect } from "vitest";
 import type { DecisionRecord } from "../../src/db/decisions";
 import { type DecisionRow, decisionInputs, decisionRecords } from "../../src/db/schema";
@@ -49,18 +49,32 @@ export async function replayEveryDecision(): Promise<number> {
 }
 
 /**
- * Every record with its inputs, by a plain select and join: the reference reading. A record made
- * before migration 0009 has no key and its own copy.
+ * Records with their inputs, by plain selects and the parts put together here: the reference
+ * reading. A record names its parts in its own `inputs`; one made before parts names a whole copy
+ * by `inputs_digest`, and one made before migration 0009 keeps its own.
  */
-function plainDecisions() {
-  return backend()
-    .database()
-    .select({
-      ...getTableColumns(decisionRecords),
-      inputs: sql<string>`coalesce(${decisionInputs.inputs}, ${decisionRecords.inputs})`,
-    })
+async function plainDecisions(customerId?: number): Promise<DecisionRow[]> {
+  const db = backend().database();
+  const rows = await db
+    .select()
     .from(decisionRecords)
-    .leftJoin(decisionInputs, eq(decisionInputs.digest, decisionRecords.inputsDigest));
+    .where(customerId === undefined ? undefined : eq(decisionRecords.customerId, customerId))
+    .orderBy(desc(decisionRecords.seq));
+  const stored = new Map(
+    (await db.select().from(decisionInputs)).map((copy) => [copy.digest, copy.inputs]),
+  );
+  const storedText = (digest: string) => {
+    const text = stored.get(digest);
+    if (text === undefined) throw new Error(`stored inputs ${digest} are missing`);
+    return text;
+  };
+  return rows.map((row) => {
+    if (row.inputsDigest !== null) return { ...row, inputs: storedText(row.inputsDigest) };
+    const own = JSON.parse(row.inputs) as { parts?: string[]; borrower: unknown };
+    if (!own.parts) return row;
+    const loans = own.parts.flatMap((digest) => JSON.parse(storedText(digest)) as unknown[]);
+    return { ...row, inputs: JSON.stringify({ borrower: own.borrower, loans }) };
+  });
 }
 
 /** A record as a plain select reads it, its JSON columns parsed apart: the reference reading. */
@@ -83,11 +97,33 @@ export function toDecisionRecord(row: DecisionRow): DecisionRecord {
   };
 }
 
-/** A customer's decision rows as a plain select reads them, newest first. */
+/**
+ * Checks the stored inputs a customer's records read: how many of their reads find nothing
+ * stored, and how many of the copies they read count other than every record that reads them.
+ * A record reads each part it names, or its whole copy from before parts; one made before
+ * migration 0009 reads none.
+ */
+export async function storedInputsChecked(customerId: number) {
+  const [checked] = await backend().query<{ missing: number; miscounted: number }>(
+    `WITH reads(customer_id, digest) AS (
+       SELECT customer_id, inputs_digest FROM decision_records WHERE inputs_digest IS NOT NULL
+       UNION ALL
+       SELECT r.customer_id, p.value FROM decision_records r, json_each(r.inputs, '$.parts') p
+       WHERE r.inputs_digest IS NULL)
+     SELECT
+       (SELECT COUNT(*) FROM reads WHERE customer_id = ?1
+          AND digest NOT IN (SELECT digest FROM decision_inputs)) AS missing,
+       (SELECT COUNT(*) FROM decision_inputs i
+          WHERE i.digest IN (SELECT digest FROM reads WHERE customer_id = ?1)
+          AND i.records != (SELECT COUNT(*) FROM reads WHERE reads.digest = i.digest)) AS miscounted`,
+    [customerId],
+  );
+  return checked;
+}
+
+/** A customer's decision rows as the reference reading reads them, newest first. */
 export function plainDecisionRows(customerId: number): Promise<DecisionRow[]> {
-  return plainDecisions()
-    .where(eq(decisionRecords.customerId, customerId))
-    .orderBy(desc(decisionRecords.seq));
+  return plainDecisions(customerId);
 }
 
 /**
