@@ -161,16 +161,14 @@ export const decisionRecords = sqliteTable(
     /** JSON: the loan request (paise, basis points, months). */
     request: text("request").notNull(),
     /**
-     * JSON, only in records made before migration 0009: what the decision read (salary, limit,
-     * every loan of the customer). Empty in later records, whose inputs are in `decision_inputs`
-     * under `inputs_digest`. Kept so that migration did not rewrite the table (D1 stops a query
-     * after 30 s); records past retention take the old copies with them.
+     * JSON: what the decision read, in one of three forms (src/db/decision-inputs.ts). Since
+     * parts, the borrower's facts and the keys of its loans' parts in `decision_inputs`; before
+     * migration 0009, everything it read (salary, limit, every loan); in between, empty.
      */
     inputs: text("inputs").notNull(),
     /**
-     * The key of what the decision read in `decision_inputs`, stored once for every record that
-     * read the same: a refusal repeated on an unchanged position adds no copy of a long history.
-     * Null in records made before migration 0009.
+     * Only in records made between migration 0009 and parts: the key of one stored copy of
+     * everything the decision read, in `decision_inputs`.
      */
     inputsDigest: text("inputs_digest"),
     /** JSON: the score's components. */
@@ -186,11 +184,12 @@ export const decisionRecords = sqliteTable(
 );
 
 /*
- * A decision's inputs as JSON (salary, limit and every loan of the customer it read), keyed by
- * the SHA-256 of that text (hex), shared by every record that read the same. `records` counts
- * them: written in a record's batch only when the record is, and the retention sweep deletes the
- * row with its last record (counted, since an index on the records' key would have had to be
- * built over the whole table by the migration).
+ * Stored decision inputs, keyed by the SHA-256 of their JSON text (hex), shared by every record
+ * that read the same: a part (a JSON array of up to 64 loans as a decision read them) or, from
+ * records made before parts, a whole copy (salary, limit, every loan). `records` counts the
+ * records that read the row: written in a record's batch only when the record is, and the
+ * retention sweep deletes the row with its last record (counted, since an index on the records'
+ * keys would have had to be built over the whole table by a migration).
  */
 export const decisionInputs = sqliteTable("decision_inputs", {
   digest: text("digest").primaryKey(),
