@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { backend } from "../support/backend";
 import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
@@ -165,6 +166,44 @@ describe("the record of a create-loan decision", () => {
     const refusedAgain = await createLoan(refusal, { "Idempotency-Key": refusedKey });
     expect(refusedAgain.body.decision_id).toBe(refused.body.decision_id);
     expect(await countDecisions(customer_id)).toBe(2);
+  });
+
+  it("reads and replays a record stored before migration 0009, with its own inputs", async () => {
+    // The release before 0009 ran today's model and kept each record's inputs in the record, with
+    // no key to a shared copy. Such a record, made from one this release stored: it must read as
+    // that one does, and the replay at the end of this file replays it from its own inputs.
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    await seedLoan({
+      customerId: customer_id,
+      amount: 40_000,
+      rate: 11,
+      startDate: "2024-01-10",
+      endDate: "2025-01-10",
+      emisPaidOnTime: 11,
+    });
+    const response = await createLoan(loanRequest(customer_id, 100_000));
+    expect(response.status).toBe(201);
+    const olderId = crypto.randomUUID();
+    await backend().query(
+      `INSERT INTO decision_records (id, customer_id, loan_id, created_at, as_of_date, model_version,
+         idempotency_key, approved, credit_score, interest_rate_bp, monthly_instalment_paise, message,
+         start_date, end_date, request, inputs, inputs_digest, score_breakdown, reasons)
+       SELECT ?, customer_id, loan_id, created_at, as_of_date, model_version, idempotency_key,
+         approved, credit_score, interest_rate_bp, monthly_instalment_paise, message, start_date,
+         end_date, request, (SELECT inputs FROM decision_inputs WHERE digest = r.inputs_digest),
+         NULL, score_breakdown, reasons
+       FROM decision_records AS r WHERE id = ?`,
+      [olderId, response.body.decision_id],
+    );
+    const [older] = await backend().query<{ inputs: string; inputs_digest: string | null }>(
+      "SELECT inputs, inputs_digest FROM decision_records WHERE id = ?",
+      [olderId],
+    );
+    expect(older?.inputs_digest).toBeNull();
+    expect(older?.inputs).toMatch(/^\{"borrower":/);
+
+    const shared = await decision(response.body.decision_id);
+    expect(await decision(olderId)).toEqual({ ...shared, decision_id: olderId });
   });
 
   it("stores nothing for check-eligibility, a bad body or an unknown customer", async () => {
