@@ -9,6 +9,7 @@ import { runMaintenance } from "../../src/db/maintenance";
 import { countingD1 } from "../../src/worker/counting-d1";
 import { d1Database } from "../../src/worker/d1";
 import worker from "../../src/worker/index";
+import { callJson, registerCustomer } from "../support/http";
 
 /* The scheduled sweep on real D1, driven through the Worker's own `scheduled` handler. */
 
@@ -74,6 +75,30 @@ async function inputsLeft(digests: string[]): Promise<string[]> {
     .bind(...digests)
     .all<{ digest: string; records: number }>();
   return results.map((row) => `${row.digest} × ${row.records}`).sort();
+}
+
+/**
+ * Of these inputs' keys, each whose stored copy does not count exactly the records that read it
+ * (a copy missing while records read it, or kept with none), each with both numbers. A record
+ * reads the parts its own inputs name, or the whole copy its `inputs_digest` names.
+ */
+async function inputsMiscounted(digests: string[]): Promise<string[]> {
+  const rows = await Promise.all(
+    digests.map(async (digest) => {
+      const row = await env.DB.prepare(
+        `SELECT (SELECT records FROM decision_inputs WHERE digest = ?1) AS counted,
+           (SELECT COUNT(*) FROM decision_records WHERE inputs_digest = ?1)
+             + (SELECT COUNT(*) FROM decision_records r, json_each(r.inputs, '$.parts') p
+                WHERE r.inputs_digest IS NULL AND p.value = ?1) AS reading`,
+      )
+        .bind(digest)
+        .first<{ counted: number | null; reading: number }>();
+      const { counted = null, reading = 0 } = row ?? {};
+      const exact = counted === null ? reading === 0 : counted === reading && counted > 0;
+      return exact ? [] : [`${digest}: ${counted} counted, ${reading} reading`];
+    }),
+  );
+  return rows.flat();
 }
 
 async function remaining(ids: string[]): Promise<string[]> {
@@ -180,6 +205,110 @@ describe("the decision records' retention", () => {
     expect(await remaining(ids)).toHaveLength(10);
     await runMaintenance(db, scheduledTime, { limits });
     expect(await remaining(ids)).toEqual([]);
+  });
+
+  it("counts off exactly the records each batch deletes when a backlog shares one instant", async () => {
+    // Records decided at one instant, older than every other record here, their copies in an
+    // irregular order across the batches' edges: every statement of a batch must take the same
+    // ones, or a copy would be counted off for a record kept (and go while it still reads it).
+    const at = "1999-03-03T03:03:03.003Z";
+    const [a, b] = [`tie-a-${crypto.randomUUID()}`, `tie-b-${crypto.randomUUID()}`];
+    const order = [a, a, b, null, a, b, b, a, null, a, b];
+    for (const digest of order) await insertDecisions([at], digest ?? undefined);
+    // Two more that read `a`, decided after the cutoff: its copy must outlive the backlog.
+    const kept = await insertDecisions(["2001-06-01T00:00:00.000Z"], a);
+    await insertDecisions(["2001-06-01T00:00:00.000Z"], a);
+
+    const db = d1Database(env.DB);
+    const limits = { rowsPerStatement: 3, statementsPerSweep: 1 };
+    const sweptAt = Date.parse("2002-01-01T00:00:00.000Z"); // cutoff 1999-12-01
+    const deleted: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      deleted.push((await runMaintenance(db, sweptAt, { limits })).expired_decision_records ?? -1);
+      expect(await inputsMiscounted([a, b])).toEqual([]);
+    }
+    expect(deleted).toEqual([3, 3, 3, 2, 0]);
+    expect(await inputsLeft([a, b])).toEqual([`${a} × 2`]);
+    expect(await remaining(kept)).toEqual(kept);
+  });
+
+  it("keeps a record decided exactly the retention before a run on a month's last day", async () => {
+    // 25 months before 31 March 2030 is 31 February 2028, which does not exist: the cutoff is
+    // the month's last day, 29 February in a leap year, at the run's time of day.
+    const [before, atCutoff, nextDay] = await insertDecisions([
+      "2028-02-29T09:59:59.999Z",
+      "2028-02-29T10:00:00.000Z",
+      "2028-03-01T00:00:00.000Z",
+    ]);
+    await runScheduled(Date.parse("2030-03-31T10:00:00.000Z"));
+    const ids = [before, atCutoff, nextDay] as string[];
+    expect(await remaining(ids)).toEqual([atCutoff, nextDay].sort());
+    // 30 April 2028 for 31 May 2030.
+    const [mayBefore, mayKept] = await insertDecisions([
+      "2028-04-30T09:59:59.999Z",
+      "2028-04-30T10:00:00.000Z",
+    ]);
+    await runScheduled(Date.parse("2030-05-31T10:00:00.000Z"));
+    expect(await remaining([mayBefore, mayKept] as string[])).toEqual([mayKept]);
+  });
+});
+
+describe("the decision records' retention racing create-loan", () => {
+  it("leaves every record its parts, and each part counting exactly its records", async () => {
+    // One customer's create-loans (refusals reading one position, bookings changing it, keyed
+    // replays and a key reused with another body), three at a time, each record made past
+    // retention as soon as it is answered and swept one record a run while others are in flight.
+    const { customer_id, approved_limit } = await registerCustomer({ monthly_income: 43_210 });
+    const refusal = { customer_id, loan_amount: approved_limit * 2, interest_rate: 14, tenure: 12 };
+    const booking = { customer_id, loan_amount: 10_000, interest_rate: 14, tenure: 600 };
+    const digests = new Set<string>();
+    const db = d1Database(env.DB);
+    const limits = { rowsPerStatement: 1, statementsPerSweep: 1 };
+    const send = async (i: number) => {
+      const key = i % 3 === 0 ? { "Idempotency-Key": `race-${customer_id}-${i % 9}` } : undefined;
+      const body = i % 4 === 0 ? booking : refusal;
+      const answer = await callJson<{ decision_id?: string }>("/create-loan", {
+        body: i === 9 ? { ...booking, tenure: 599 } : body,
+        headers: key,
+      });
+      const row = await env.DB.prepare(
+        "SELECT inputs, inputs_digest FROM decision_records WHERE id = ?",
+      )
+        .bind(answer.body.decision_id ?? "")
+        .first<{ inputs: string; inputs_digest: string | null }>();
+      if (row?.inputs_digest) digests.add(row.inputs_digest);
+      for (const part of row ? (JSON.parse(row.inputs).parts ?? []) : []) digests.add(part);
+      if (i % 2 === 0) {
+        await env.DB.prepare(
+          "UPDATE decision_records SET created_at = '1999-01-01T00:00:00.000Z' WHERE id = ?",
+        )
+          .bind(answer.body.decision_id ?? "")
+          .run();
+        await runMaintenance(db, Date.parse("2002-01-01T00:00:00.000Z"), { limits });
+      }
+      return answer.status;
+    };
+    // Three lanes of requests, each after the one before in its lane: positions change between.
+    const lanes = [0, 1, 2].map(async (lane) => {
+      const statuses: number[] = [];
+      for (let i = lane; i < 30; i += 3) statuses.push(await send(i));
+      return statuses;
+    });
+    const statuses = (await Promise.all(lanes)).flat();
+    expect(statuses.filter((status) => status === 201).length).toBeGreaterThan(0);
+    expect(statuses).toContain(422); // the key reused with another body
+    expect(digests.size).toBeGreaterThan(1);
+    expect(await inputsMiscounted([...digests])).toEqual([]);
+
+    // Every record swept at last: no copy outlives them.
+    await runMaintenance(db, Date.parse("2002-01-01T00:00:00.000Z"));
+    await env.DB.prepare(
+      "UPDATE decision_records SET created_at = '1999-01-01T00:00:00.000Z' WHERE customer_id = ?",
+    )
+      .bind(customer_id)
+      .run();
+    await runMaintenance(db, Date.parse("2002-01-01T00:00:00.000Z"));
+    expect(await inputsLeft([...digests])).toEqual([]);
   });
 });
 

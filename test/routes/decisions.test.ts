@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { replayEveryDecision } from "../support/decisions";
+import { type DecisionRow, decisionRecords } from "../../src/db/schema";
+import { backend } from "../support/backend";
+import { plainDecisionRows, replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
 import { registerOverLimitBorrower, seedLoan } from "../support/seed";
@@ -165,6 +167,40 @@ describe("the record of a create-loan decision", () => {
     const refusedAgain = await createLoan(refusal, { "Idempotency-Key": refusedKey });
     expect(refusedAgain.body.decision_id).toBe(refused.body.decision_id);
     expect(await countDecisions(customer_id)).toBe(2);
+  });
+
+  it("reads and replays a record stored before migration 0009, with its own inputs", async () => {
+    // The release before 0009 ran today's model and kept each record's inputs in the record, with
+    // no key to stored ones. Such a record, made from one this release stored (its inputs put
+    // together by the reference reading): it must read as that one does, and the replay at the
+    // end of this file replays it from its own inputs.
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    await seedLoan({
+      customerId: customer_id,
+      amount: 40_000,
+      rate: 11,
+      startDate: "2024-01-10",
+      endDate: "2025-01-10",
+      emisPaidOnTime: 11,
+    });
+    const response = await createLoan(loanRequest(customer_id, 100_000));
+    expect(response.status).toBe(201);
+    const olderId = crypto.randomUUID();
+    const rows = await plainDecisionRows(customer_id);
+    const { seq: _seq, ...stored } = rows.find((row) => row.id === response.body.decision_id) ?? {};
+    await backend()
+      .database()
+      .insert(decisionRecords)
+      .values({ ...(stored as DecisionRow), id: olderId, inputsDigest: null });
+    const [older] = await backend().query<{ inputs: string; inputs_digest: string | null }>(
+      "SELECT inputs, inputs_digest FROM decision_records WHERE id = ?",
+      [olderId],
+    );
+    expect(older?.inputs_digest).toBeNull();
+    expect(older?.inputs).toMatch(/^\{"borrower":/);
+
+    const shared = await decision(response.body.decision_id);
+    expect(await decision(olderId)).toEqual({ ...shared, decision_id: olderId });
   });
 
   it("stores nothing for check-eligibility, a bad body or an unknown customer", async () => {
