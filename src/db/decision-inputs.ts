@@ -1,4 +1,4 @@
-import { type SQLWrapper, sql } from "drizzle-orm";
+import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BorrowerFacts } from "../domain/assessment";
 import { sha256Hex } from "../lib/sha256";
 import type { Database } from "./database";
@@ -90,18 +90,27 @@ export function insertPartsOf(db: Database, recordId: string, inputs: StoredInpu
     });
 }
 
+const own = decisionRecords.inputs;
+const borrowerThenLoans = (loans: SQL) =>
+  sql`'{"borrower":' || (${own} -> '$.borrower') || ',"loans":' || ${loans} || '}'`;
+
 /**
  * The record's inputs as JSON text, whichever form it was stored in. A part that is missing
  * makes it null, never a shorter history: the record then reads as damaged, not as a decision
- * on fewer loans than it read.
+ * on fewer loans than it read. Up to 64 loans, one part: its text is the list, with no sorting.
  */
 export const RECORD_INPUTS = sql<string | null>`CASE
   WHEN ${decisionRecords.inputsDigest} IS NOT NULL
     THEN (SELECT c.inputs FROM ${decisionInputs} c WHERE c.digest = ${decisionRecords.inputsDigest})
-  WHEN substr(${decisionRecords.inputs}, 1, ${PARTS_PREFIX.length}) = ${PARTS_PREFIX}
-    THEN (SELECT CASE WHEN count(c.digest) = count(*) THEN '{"borrower":' || (${decisionRecords.inputs} -> '$.borrower') || ',"loans":[' || coalesce(group_concat(substr(c.inputs, 2, length(c.inputs) - 2), ',' ORDER BY p.key), '') || ']}' END
-      FROM json_each(${decisionRecords.inputs}, '$.parts') p LEFT JOIN ${decisionInputs} c ON c.digest = p.value)
-  ELSE ${decisionRecords.inputs}
+  WHEN substr(${own}, 1, ${PARTS_PREFIX.length}) <> ${PARTS_PREFIX} THEN ${own}
+  ELSE CASE json_array_length(${own}, '$.parts')
+    WHEN 0 THEN ${borrowerThenLoans(sql`'[]'`)}
+    WHEN 1 THEN ${borrowerThenLoans(sql`(SELECT c.inputs FROM ${decisionInputs} c WHERE c.digest = ${own} ->> '$.parts[0]')`)}
+    ELSE ${borrowerThenLoans(
+      sql`(SELECT CASE WHEN count(c.digest) = count(*) THEN '[' || group_concat(substr(c.inputs, 2, length(c.inputs) - 2), ',' ORDER BY p.key) || ']' END
+        FROM json_each(${own}, '$.parts') p LEFT JOIN ${decisionInputs} c ON c.digest = p.value)`,
+    )}
+  END
 END`;
 
 /**

@@ -161,14 +161,18 @@ describe("a decision's inputs", () => {
     expect(await partsStored(parts)).toEqual({ copies: 0, characters: 0, counted: 0 });
   });
 
-  it("read as damaged, not shorter, when a part is missing", async () => {
-    const { customer_id, approved_limit } = await customerWithLongHistory(100);
+  it.each([
+    [100, 1],
+    [10, 0],
+  ])("read as damaged, not shorter, when a part is missing (%i loans)", async (count, lost) => {
+    const { customer_id, approved_limit } = await customerWithLongHistory(count);
     const refusal = { customer_id, loan_amount: approved_limit * 2, interest_rate: 14, tenure: 12 };
     const { body } = await callJson<{ decision_id: string }>("/create-loan", { body: refusal });
     const [record] = await recordsOf(customer_id);
-    await backend().query("DELETE FROM decision_inputs WHERE digest = ?", [record?.parts[1]]);
+    await backend().query("DELETE FROM decision_inputs WHERE digest = ?", [record?.parts[lost]]);
 
-    // A 500 for a record whose stored inputs are gone: never a decision on 64 loans of its 100.
+    // A 500 for a record whose stored inputs are gone: never a decision on fewer loans than it
+    // read (64 of 100), or on none.
     const response = await call(`/decisions/${body.decision_id}`);
     expect(response.status).toBe(500);
     expect(await response.text()).not.toContain("loans");
