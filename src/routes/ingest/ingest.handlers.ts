@@ -25,6 +25,7 @@ import {
   unsupportedMediaTypeProblem,
   validationProblem,
 } from "../../lib/problem";
+import { decodeBodyAsUtf8 } from "../../lib/utf8-body";
 import { summariseJob } from "./job-report";
 
 /** POST /ingest/batches: validate one sendBatch worth of chunks, register them, enqueue them. */
@@ -106,6 +107,8 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
   if (!/^application\/json\b/i.test(c.req.header("Content-Type") ?? "")) {
     throw unsupportedMediaTypeProblem();
   }
+  // After the token and the ingest's own body limit: a JSON body must be UTF-8, as on the API's routes.
+  await decodeBodyAsUtf8(c);
   try {
     return await c.req.json();
   } catch {
