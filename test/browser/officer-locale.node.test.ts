@@ -68,6 +68,28 @@ describe("amounts written as the console writes them", () => {
   });
 });
 
+describe("numbers only JavaScript reads as numbers", () => {
+  it("sends 0x10, 0b11 and 1e5 as typed, for the API to refuse under the field: 0x10 booked a loan of ₹16", async () => {
+    const { customerId } = await customerWithLoan();
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const book = await openView(page, "book");
+    const error = book.locator("#book-loan_amount-error");
+    for (const typed of ["0x10", "0b11", "1e5"]) {
+      await fillByLabel(book, { ...loanRequest(customerId), "Loan amount": typed });
+      await book.getByRole("button", { name: "Book" }).click();
+      // The field's error, or (what the console did) a booking of Number(typed).
+      await book
+        .locator("#book-loan_amount-error:not(:empty), #book-result .verdict")
+        .first()
+        .waitFor();
+      expect(await error.textContent(), typed).toBe("Loan amount must be a number");
+    }
+    const loans = (await (await fetch(url(`/view-loans/${customerId}`))).json()) as unknown[];
+    expect(loans).toHaveLength(1);
+  });
+});
+
 describe("a browser in Asia/Kolkata", () => {
   it("dates a decision by the officer's clock, named, not by the server's UTC day", async () => {
     const { customerId } = await customerWithLoan();
