@@ -15,6 +15,13 @@ import { show } from "./render";
  */
 const GROUPED = /^(?:₹\s*)?(?:\d+|\d{1,2}(?:,\d{2})*,\d{3}|\d{1,3}(?:,\d{3})*)(?:\.\d*)?$/;
 
+/*
+ * A number as an officer writes one: digits with a decimal point, maybe a sign. Number() also
+ * reads 0x10, 0b11, 0o7 and 1e5, and the console sent them as 16, 3, 7 and 100000: 0x10 typed
+ * into Loan amount booked a loan of ₹16. Anything else is sent as typed, for the API to refuse.
+ */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
+
 function formValues(form: HTMLFormElement): Record<string, string | number> {
   const values: Record<string, string | number> = {};
   for (const input of form.querySelectorAll<HTMLInputElement>("input[name]")) {
@@ -22,9 +29,7 @@ function formValues(form: HTMLFormElement): Record<string, string | number> {
     const digits = GROUPED.test(raw) ? raw.replace(/[₹,\s]/g, "") : raw;
     // Send what was typed: a number when it reads as one, else the text, so the API names the field.
     values[input.name] =
-      input.dataset.type === "number" && digits !== "" && Number.isFinite(Number(digits))
-        ? Number(digits)
-        : raw;
+      input.dataset.type === "number" && DECIMAL.test(digits) ? Number(digits) : raw;
   }
   return values;
 }

@@ -132,10 +132,12 @@ export function unsupportedMediaTypeProblem(): ProblemError {
   });
 }
 
+/** Names `body`, as every other 4xx for a client's input names its field (its errors were empty). */
 export function payloadTooLargeProblem(maxBytes: number, what = "The request body"): ProblemError {
   return new ProblemError({
     kind: "payload-too-large",
     detail: `${what} exceeds ${maxBytes / 1024} KB.`,
+    errors: [{ field: "body", message: `must be at most ${maxBytes / 1024} KB` }],
   });
 }
 

@@ -1,3 +1,4 @@
+import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { fact, fillByLabel, loanRequest, openView, view } from "./support/console-page";
 import { startNodeServer } from "./support/node-server";
@@ -68,6 +69,28 @@ describe("amounts written as the console writes them", () => {
   });
 });
 
+describe("numbers only JavaScript reads as numbers", () => {
+  it("sends 0x10, 0b11 and 1e5 as typed, for the API to refuse under the field: 0x10 booked a loan of ₹16", async () => {
+    const { customerId } = await customerWithLoan();
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const book = await openView(page, "book");
+    const error = book.locator("#book-loan_amount-error");
+    for (const typed of ["0x10", "0b11", "1e5"]) {
+      await fillByLabel(book, { ...loanRequest(customerId), "Loan amount": typed });
+      await book.getByRole("button", { name: "Book" }).click();
+      // The field's error, or (what the console did) a booking of Number(typed).
+      await book
+        .locator("#book-loan_amount-error:not(:empty), #book-result .verdict")
+        .first()
+        .waitFor();
+      expect(await error.textContent(), typed).toBe("Loan amount must be a number");
+    }
+    const loans = (await (await fetch(url(`/view-loans/${customerId}`))).json()) as unknown[];
+    expect(loans).toHaveLength(1);
+  });
+});
+
 describe("a browser in Asia/Kolkata", () => {
   it("dates a decision by the officer's clock, named, not by the server's UTC day", async () => {
     const { customerId } = await customerWithLoan();
@@ -110,5 +133,40 @@ describe("a name as long as the API takes", () => {
       return { scroll: root.scrollWidth ?? 0, client: root.clientWidth ?? 0 };
     });
     expect(width.scroll).toBeLessThanOrEqual(width.client);
+  });
+});
+
+describe("a phone-sized window, 360 px wide", () => {
+  const pageWidth = (page: Page) =>
+    page.evaluate(() => {
+      const root = (
+        globalThis as unknown as { document: { documentElement: Record<string, number> } }
+      ).document.documentElement;
+      return { scroll: root.scrollWidth ?? 0, client: root.clientWidth ?? 0 };
+    });
+
+  it("scrolls a customer's loans and a statement's tables within the page, each a named region the keyboard reaches", async () => {
+    const { customerId, loanId } = await customerWithLoan();
+    const { page } = suite.session();
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.goto(url("/"));
+    const loans = await openView(page, "loans");
+    await fillByLabel(loans, { "Customer ID": customerId });
+    await loans.getByRole("button", { name: "Look up" }).click();
+    await loans.getByRole("table").waitFor();
+    // The table was 730 px wide, and the whole page scrolled sideways with it.
+    const listed = await pageWidth(page);
+    expect(listed.scroll).toBeLessThanOrEqual(listed.client);
+    const loanTable = loans.getByRole("region", { name: `Loans of customer ${customerId}` });
+    expect(await loanTable.getAttribute("tabindex")).toBe("0");
+    expect(await loanTable.getByRole("table").count()).toBe(1);
+
+    await page.goto(url(`/#statement/${customerId}/${loanId}`));
+    await page.getByRole("table", { name: "Schedule" }).waitFor();
+    const statement = await pageWidth(page);
+    expect(statement.scroll).toBeLessThanOrEqual(statement.client);
+    const schedule = page.getByRole("region", { name: "Schedule" });
+    expect(await schedule.getAttribute("tabindex")).toBe("0");
+    expect(await schedule.getByRole("table").count()).toBe(1);
   });
 });

@@ -103,14 +103,17 @@ describe("POST /register", () => {
     await expectProblem(response, 415, "Content-Type");
   });
 
-  it("answers a body over 64 KB with 413, with or without a declared length", async () => {
+  it("answers a body over 64 KB with 413 naming body, with or without a declared length", async () => {
     const oversized = JSON.stringify({ ...valid(), padding: "x".repeat(70_000) });
-    await expectProblem(await call("/register", { rawBody: oversized }), 413);
+    // Its errors were empty: the one 4xx for a client's input that named nothing.
+    const tooLarge = [{ field: "body", message: "must be at most 64 KB" }];
+    const chunked = await expectProblem(await call("/register", { rawBody: oversized }), 413);
+    expect(chunked.errors).toEqual(tooLarge);
     const declared = await call("/register", {
       rawBody: oversized,
       headers: { "Content-Type": "application/json", "Content-Length": String(oversized.length) },
     });
-    await expectProblem(declared, 413);
+    expect((await expectProblem(declared, 413)).errors).toEqual(tooLarge);
   });
 
   it("answers a wrong method with 405 and Allow", async () => {

@@ -190,13 +190,19 @@ describe("ingest endpoints", () => {
       body: { messages: [wide(0, 500)] },
       headers: AUTH,
     });
-    expect((await expectProblem(oneTooLarge, 413)).detail).toMatch(/120000/);
+    const one = await expectProblem(oneTooLarge, 413);
+    expect(one.detail).toMatch(/120000/);
+    expect(one.errors).toEqual([{ field: "messages.0", message: "must be at most 120000 bytes" }]);
     // Three messages of about 100 KB each: every one fits, the send of 300 KB does not.
     const sendTooLarge = await call("/ingest/batches", {
       body: { messages: [wide(1, 330), wide(2, 330), wide(3, 330)] },
       headers: AUTH,
     });
-    expect((await expectProblem(sendTooLarge, 413)).detail).toMatch(/240000/);
+    const send = await expectProblem(sendTooLarge, 413);
+    expect(send.detail).toMatch(/240000/);
+    expect(send.errors).toEqual([
+      { field: "messages", message: "must be at most 240000 bytes in all" },
+    ]);
     expect((await call("/ingest/jobs/job-wide", { headers: AUTH })).status).toBe(404);
   });
 

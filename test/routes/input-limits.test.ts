@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { call, callJson, registerCustomer, registration } from "../support/http";
+import { chunk, customerRow } from "../support/ingest";
 import { expectProblem } from "../support/problem";
+import { customerWithLoan } from "../support/servicing";
 import { countLoans } from "../support/table-counts";
 
 /*
@@ -218,6 +220,67 @@ describe("Content-Encoding", () => {
       headers: { "Content-Encoding": encoding },
     });
     expect(response.status).toBe(201);
+  });
+});
+
+describe("a body that is not UTF-8", () => {
+  // JSON travels as UTF-8 (RFC 8259 §8.1). A byte that is no UTF-8 was read as U+FFFD and the
+  // request done: a client sending Latin-1 registered "José" as "Jos\uFFFD", answered 201.
+  /** The text's characters, each below U+0100, as single bytes: Latin-1 (ISO-8859-1). */
+  const latin1 = (text: string) => Uint8Array.from(text, (character) => character.charCodeAt(0));
+  const NOT_UTF8 = [{ field: "body", message: "is not valid UTF-8" }];
+
+  it("refuses a name sent in Latin-1, charset label or not, and registers no one", async () => {
+    const json = JSON.stringify(registration({ first_name: "José" }));
+    for (const contentType of ["application/json", "application/json; charset=iso-8859-1"]) {
+      const response = await call("/register", {
+        rawBody: latin1(json),
+        headers: { "Content-Type": contentType, "Idempotency-Key": crypto.randomUUID() },
+      });
+      const problem = await expectProblem(response, 400, "body");
+      expect(problem.errors).toEqual(NOT_UTF8);
+      expect(problem.detail).toMatch(/UTF-8/);
+    }
+    // Nothing was stored: the same details in UTF-8 find the phone number free, and keep the é.
+    const registered = await callJson("/register", { rawBody: json });
+    expect(registered.status).toBe(201);
+    expect(registered.body.first_name).toBe("José");
+  });
+
+  it.each(["/check-eligibility", "/create-loan"])(
+    "refuses a byte that is no UTF-8 on %s, even in a field it ignores",
+    async (path) => {
+      const { customer_id } = await registerCustomer();
+      const fields = `"customer_id":${customer_id},"loan_amount":1000,"interest_rate":14,"tenure":12`;
+      const response = await call(path, { rawBody: latin1(`{${fields},"note":"\u00ff"}`) });
+      expect((await expectProblem(response, 400, "body")).errors).toEqual(NOT_UTF8);
+      expect(await countLoans(customer_id)).toBe(0);
+    },
+  );
+
+  it("refuses it on make-payment and the ingest endpoint too", async () => {
+    const { customerId, loanId } = await customerWithLoan();
+    const payment = await call(`/make-payment/${customerId}/${loanId}`, {
+      rawBody: latin1('{"amount":8884.88,"note":"\u00e9"}'),
+      headers: { "Idempotency-Key": crypto.randomUUID() },
+    });
+    expect((await expectProblem(payment, 400, "body")).errors).toEqual(NOT_UTF8);
+    const messages = [
+      chunk(`latin1-${crypto.randomUUID()}`, 0, "customers", [customerRow(987_654)]),
+    ];
+    const json = JSON.stringify({ messages }).replace("First987654", "Jos\u00e9");
+    const ingest = await call("/ingest/batches", {
+      rawBody: latin1(json),
+      headers: { Authorization: "Bearer test-ingest-token" },
+    });
+    expect((await expectProblem(ingest, 400, "body")).errors).toEqual(NOT_UTF8);
+  });
+
+  it("takes a UTF-8 byte order mark, and U+FFFD sent as UTF-8, as before", async () => {
+    const json = JSON.stringify(registration({ first_name: "\uFFFD", last_name: "Zoë" }));
+    const response = await callJson("/register", { rawBody: `\uFEFF${json}` });
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ first_name: "\uFFFD", last_name: "Zoë" });
   });
 });
 

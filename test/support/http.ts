@@ -10,8 +10,8 @@ const CLIENT_ADDRESS = `198.18.${Math.floor(Math.random() * 256)}.${1 + Math.flo
 export interface CallOptions {
   method?: string;
   body?: unknown;
-  /** A raw body string, sent as is (for malformed JSON and the like). */
-  rawBody?: string;
+  /** A raw body, sent as is (for malformed JSON and the like); bytes for text that is not UTF-8. */
+  rawBody?: string | Uint8Array;
   headers?: Record<string, string>;
   env?: EnvOverrides;
 }

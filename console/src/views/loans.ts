@@ -1,6 +1,6 @@
 import { api } from "../api";
 import { onSubmit } from "../forms";
-import { h, money, percent, show } from "../render";
+import { h, money, percent, scrollingTable, show } from "../render";
 import type { LoanSummary } from "../types";
 
 export function setUpLoans(form: HTMLFormElement): void {
@@ -73,5 +73,5 @@ function loanTable(loans: LoanSummary[], customerId: string, caption: string): H
       ),
     ),
   );
-  return h("table", {}, h("caption", {}, caption), h("thead", {}, header), h("tbody", {}, ...rows));
+  return scrollingTable(caption, h("thead", {}, header), h("tbody", {}, ...rows));
 }

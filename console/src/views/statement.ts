@@ -1,6 +1,6 @@
 import { api } from "../api";
 import { onSubmit } from "../forms";
-import { facts, h, money, percent, show } from "../render";
+import { facts, h, money, percent, scrollingTable, show } from "../render";
 import type { Statement } from "../types";
 import { statementChart } from "./statement-chart";
 
@@ -74,7 +74,7 @@ function table(caption: string, headings: string[], rows: HTMLElement[]): HTMLEl
       h("th", { scope: "col", class: i > 0 && !texts.has(title) ? "num" : "" }, title),
     ),
   );
-  return h("table", {}, h("caption", {}, caption), h("thead", {}, header), h("tbody", {}, ...rows));
+  return scrollingTable(caption, h("thead", {}, header), h("tbody", {}, ...rows));
 }
 
 const cell = (value: string | number) => h("td", {}, value);

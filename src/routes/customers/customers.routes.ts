@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AGE, MAX_MONTHLY_INCOME, PHONE_NUMBER } from "../../domain/field-rules";
+import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
   IDEMPOTENT_REPLAYED,
@@ -54,6 +55,8 @@ export const register = createRoute({
   operationId: "register",
   method: "post",
   path: "/register",
+  // Before the validators: a JSON body must be UTF-8 (src/lib/utf8-body.ts).
+  middleware: [utf8JsonBody] as const,
   tags: ["Customers"],
   summary: "Register a customer",
   description:

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
   idSchema,
@@ -60,6 +61,8 @@ export const checkEligibility = createRoute({
   operationId: "checkEligibility",
   method: "post",
   path: "/check-eligibility",
+  // Before the validators: a JSON body must be UTF-8 (src/lib/utf8-body.ts).
+  middleware: [utf8JsonBody] as const,
   tags: ["Loans"],
   summary: "Check whether a loan can be approved",
   description:

@@ -25,6 +25,7 @@ import {
   unsupportedMediaTypeProblem,
   validationProblem,
 } from "../../lib/problem";
+import { decodeBodyAsUtf8 } from "../../lib/utf8-body";
 import { summariseJob } from "./job-report";
 
 /** POST /ingest/batches: validate one sendBatch worth of chunks, register them, enqueue them. */
@@ -37,13 +38,28 @@ export async function enqueueBatch(c: Context<AppEnv>) {
   }
   const { messages } = parsed.output;
   const sizes = sendSizes(messages);
-  if (
-    sizes.messages.some((size) => size > QUEUE_LIMITS.maxMessageBytes) ||
-    sizes.send > QUEUE_LIMITS.maxSendBytes
-  ) {
+  // Each message over a queue message's limit is named; failing those, the send as a whole.
+  const oversized = sizes.messages.flatMap((size, index) =>
+    size > QUEUE_LIMITS.maxMessageBytes
+      ? [
+          {
+            field: `messages.${index}`,
+            message: `must be at most ${QUEUE_LIMITS.maxMessageBytes} bytes`,
+          },
+        ]
+      : [],
+  );
+  if (oversized.length === 0 && sizes.send > QUEUE_LIMITS.maxSendBytes) {
+    oversized.push({
+      field: "messages",
+      message: `must be at most ${QUEUE_LIMITS.maxSendBytes} bytes in all`,
+    });
+  }
+  if (oversized.length > 0) {
     throw new ProblemError({
       kind: "payload-too-large",
       detail: `A message may hold ${QUEUE_LIMITS.maxMessageBytes} bytes and a batch ${QUEUE_LIMITS.maxSendBytes}; send smaller chunks.`,
+      errors: oversized,
     });
   }
 
@@ -106,6 +122,8 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
   if (!/^application\/json\b/i.test(c.req.header("Content-Type") ?? "")) {
     throw unsupportedMediaTypeProblem();
   }
+  // After the token and the ingest's own body limit: a JSON body must be UTF-8, as on the API's routes.
+  await decodeBodyAsUtf8(c);
   try {
     return await c.req.json();
   } catch {

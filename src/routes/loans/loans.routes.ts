@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
   IDEMPOTENT_REPLAYED,
@@ -65,6 +66,8 @@ export const createLoan = createRoute({
   operationId: "createLoan",
   method: "post",
   path: "/create-loan",
+  // Before the validators: a JSON body must be UTF-8 (src/lib/utf8-body.ts).
+  middleware: [utf8JsonBody] as const,
   tags: ["Loans"],
   summary: "Book a loan if it is approved",
   description:

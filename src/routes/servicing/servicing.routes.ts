@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
   IDEMPOTENT_REPLAYED,
@@ -97,6 +98,8 @@ export const makePayment = createRoute({
   operationId: "makePayment",
   method: "post",
   path: "/make-payment/{customer_id}/{loan_id}",
+  // Before the validators: a JSON body must be UTF-8 (src/lib/utf8-body.ts).
+  middleware: [utf8JsonBody] as const,
   tags: ["Servicing"],
   summary: "Pay towards a loan",
   description:
