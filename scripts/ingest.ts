@@ -132,7 +132,7 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       ...report.rejected_rows.slice(0, 20).map((r) =>
         // A reason can quote the cell ("got text \"+91 98765 43210\""): masked as in the server's logs.
         maskPersonalData(
-          `  rejected ${r.file} row ${r.row} ${r.column ?? ""}: ${r.reason}${r.customer_id === undefined ? "" : ` (customer ${r.customer_id})`}`,
+          `  rejected ${r.file} row ${r.row} ${r.column ?? ""}: ${r.reason}${r.customer_id === undefined || r.reason.includes(`customer ${r.customer_id} `) ? "" : ` (customer ${r.customer_id})`}`,
         ),
       ),
       ...(report.rejected_rows.length > 20

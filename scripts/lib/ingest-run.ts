@@ -188,12 +188,17 @@ async function sendAndWait(
         return true;
       },
     });
-    await waitUntilLanded(waitOptions, "customers");
+    const refused = refusedCustomers(await waitUntilLanded(waitOptions, "customers"), customers);
 
     chunker.startKind("loans");
     const heldBack: LoanRow[] = [];
     await sendRows(loans, chunker, client, progress, {
       sendNow: (row) => {
+        const refusal = refused.get(row.customer_id);
+        if (refusal !== undefined) {
+          loans.rejectRow(row.row, "customer_id", refusal);
+          return false;
+        }
         if (!(row as LoanRow).remap) return true;
         heldBack.push(row as LoanRow);
         return false;
@@ -211,6 +216,35 @@ async function sendAndWait(
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * The customers whose row the server refused because their Customer ID is stored for another
+ * person (the job report gives those with `customer_id`), each with the reason its loans are
+ * refused: those loans are that row's customer's, and sent they would land on the stored one.
+ * When the server's report does not list every customer rejection, which of them are such cannot
+ * be told, and no loan is sent.
+ */
+function refusedCustomers(
+  job: JobReport | null,
+  customers: WorkbookRows<CustomerRow>,
+): Map<number, string> {
+  const refused = new Map<number, string>();
+  if (!job) return refused;
+  if (job.rejections_not_listed) {
+    throw new Error(
+      `the server rejected ${job.customers.rejected} customer rows and its report lists only the first ${job.rejections.length}: loans whose customer row was refused as another person's cannot all be told apart, so no loans were sent; fix ${customers.file} (see the report) and run again`,
+    );
+  }
+  for (const rejection of job.rejections) {
+    if (rejection.kind !== "customers" || rejection.customer_id === undefined) continue;
+    const id = rejection.customer_id;
+    refused.set(
+      id,
+      `customer ${id}'s row ${rejection.row} of ${customers.file} was rejected (${rejection.reason}): this loan is that row's customer's, not the stored customer ${id}'s, so it is not ingested`,
+    );
+  }
+  return refused;
 }
 
 /** Opens a workbook and reads its header (and first row), so a bad file fails before sending. */
@@ -285,19 +319,22 @@ interface WaitOptions {
   stallTimeoutMs: number;
 }
 
-/** Polls the job until every chunk of `kind` has landed or died; fails if nothing moves. */
+/**
+ * Polls the job until every chunk of `kind` has landed or died, and gives its report then (null
+ * when nothing of the job was sent); fails if nothing moves.
+ */
 async function waitUntilLanded(
   { client, jobId, progress, stallTimeoutMs }: WaitOptions,
   kind: IngestKind,
-): Promise<void> {
+): Promise<JobReport | null> {
   let lastMovement = Date.now();
   let lastSettled = -1;
   for (;;) {
     const job = await client.job(jobId);
-    if (!job) return; // nothing of this job was sent (an empty file)
+    if (!job) return null; // nothing of this job was sent (an empty file)
     progress.landed(job);
     const totals = job[kind];
-    if (totals.queued === 0 && totals.retrying === 0) return;
+    if (totals.queued === 0 && totals.retrying === 0) return job;
     const settled = totals.landed + totals.dead;
     if (settled !== lastSettled) {
       lastSettled = settled;

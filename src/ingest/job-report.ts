@@ -42,7 +42,10 @@ export const JobReportSchema = v.object(
           row: count,
           column: v.nullable(v.string("must be text")),
           reason: v.string("must be text"),
-          /** Present when the reason is about the row's customer (UNKNOWN_CUSTOMER). */
+          /**
+           * Present when the reason is about the row's customer: a loan's UNKNOWN_CUSTOMER, or a
+           * customer row whose Customer ID is stored for another person.
+           */
           customer_id: v.optional(count),
           seq: chunkSeq,
         },

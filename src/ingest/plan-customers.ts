@@ -18,7 +18,10 @@ export interface Rejection {
   row: number;
   column: string | null;
   reason: string;
-  /** The row's customer, when the reason is about it (UNKNOWN_CUSTOMER). */
+  /**
+   * The row's customer, when the reason is about it: a loan's UNKNOWN_CUSTOMER, or a customer row
+   * whose Customer ID is stored for another person (the script then refuses that row's loans).
+   */
   customerId?: number;
 }
 
@@ -57,6 +60,7 @@ export function planCustomers(
         row: row.row,
         column: "customer_id",
         reason: `customer ${row.customer_id} already exists with another phone number`,
+        customerId: row.customer_id,
       });
     } else if (phoneOwner !== undefined && phoneOwner !== row.customer_id) {
       rejections.push({

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
+import { type RunningServer, startServer } from "../../src/node/server";
+import { settingsFromEnv } from "../../src/node/settings";
+import {
+  customerValues,
+  loanValues,
+  scratchFiles,
+  writeLenderWorkbooks,
+} from "../node/ingest-fixtures";
+
+/*
+ * A customers workbook whose Customer ID is already stored for another person (another phone
+ * number): the server refuses that customer row, and the loans the workbook gives that Customer
+ * ID are that other person's, not the stored customer's. They used to land on the stored customer
+ * (a new branch's export numbering its customers from 1 again added its loans to the lender's
+ * customers 1, 2, …, changing their credit history), counted as landed, rejected 0. The Node
+ * server in-process over a real libSQL file, real workbooks, the real script.
+ */
+
+const TOKEN = "refused-customer-loans-test-token";
+const scratch = scratchFiles();
+let server: RunningServer;
+
+beforeAll(async () => {
+  server = await startServer(
+    settingsFromEnv({
+      PORT: "0",
+      DATABASE_URL: `file:${scratch("credit.db")}`,
+      INGEST_TOKEN: TOKEN,
+      INGEST_RETRY_DELAY_SECONDS: "0",
+    }),
+  );
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+function ingest(files: { customers: string; loans: string }, options: Partial<IngestOptions> = {}) {
+  return runIngest({
+    url: server.url,
+    token: TOKEN,
+    customersFile: files.customers,
+    loansFile: files.loans,
+    reportFile: null,
+    log: () => undefined,
+    ...options,
+  });
+}
+
+async function loanIdsOf(customerId: number): Promise<number[]> {
+  const response = await fetch(`${server.url}/view-loans/${customerId}`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { loan_id: number }[]).map((l) => l.loan_id).sort();
+}
+
+describe("loans whose customer row the server refused as another person's", () => {
+  it("are rejected, naming that customer row, instead of landing on the stored customer", async () => {
+    const lender = await writeLenderWorkbooks(
+      { customers: scratch("lender-customers.xlsx"), loans: scratch("lender-loans.xlsx") },
+      { customers: [customerValues(81), customerValues(82)], loans: [loanValues(81, 98_001)] },
+    );
+    expect((await ingest(lender)).complete).toBe(true);
+
+    // Another branch's export: its customer 81 is someone else (another phone number).
+    const branch = await writeLenderWorkbooks(
+      { customers: scratch("branch-customers.xlsx"), loans: scratch("branch-loans.xlsx") },
+      {
+        customers: [customerValues(81, { 1: "Other", 4: 8_800_000_081 }), customerValues(83)],
+        loans: [
+          loanValues(81, 98_101),
+          loanValues(83, 98_102),
+          loanValues(81, 98_103),
+          // The lender's customer 82, not in this customers file: lands as before.
+          loanValues(82, 98_104),
+        ],
+      },
+    );
+    const report = await ingest(branch);
+
+    expect(report.complete).toBe(false);
+    expect(report.customers).toMatchObject({ rows_read: 2, landed: 1, rejected: 1 });
+    expect(report.loans).toMatchObject({ rows_read: 4, sent: 2, landed: 2, rejected: 2, dead: 0 });
+    const refused = {
+      file: "branch-loans.xlsx",
+      column: "Customer ID",
+      reason:
+        "customer 81's row 2 of branch-customers.xlsx was rejected (customer 81 already exists with another phone number): this loan is that row's customer's, not the stored customer 81's, so it is not ingested",
+    };
+    expect(report.rejected_rows).toEqual([
+      { ...refused, row: 2 },
+      { ...refused, row: 4 },
+      {
+        file: "branch-customers.xlsx",
+        row: 2,
+        column: "Customer ID",
+        server_column: "customer_id",
+        reason: "customer 81 already exists with another phone number",
+        customer_id: 81,
+      },
+    ]);
+    // The stored customer 81 keeps the loans it had; the others landed.
+    expect(await loanIdsOf(81)).toEqual([98_001]);
+    expect(await loanIdsOf(82)).toEqual([98_104]);
+    expect(await loanIdsOf(83)).toEqual([98_102]);
+    // Every row read is landed or rejected: the counts reconcile.
+    for (const file of [report.customers, report.loans]) {
+      expect(file.landed + file.rejected + file.dead).toBe(file.rows_read);
+    }
+  });
+});
