@@ -5,7 +5,7 @@ import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
 import { Chunker } from "./chunker";
 import { CustomerBuckets } from "./customer-buckets";
 import type { RemappedLoan } from "./duplicate-loan-ids";
-import { IngestClient, sleep } from "./ingest-client";
+import { IngestClient, shownUrl, sleep } from "./ingest-client";
 import { Progress } from "./ingest-progress";
 import { type RowRejection, readRows, type SheetNotRead, type WorkbookRows } from "./read-workbook";
 import { SendWindow } from "./send-window";
@@ -116,7 +116,8 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const onRejection = (rejection: RowRejection) => rejected.push(rejection);
   const customers = readRows(options.customersFile, "customers", { onRejection });
   const loans = readRows(options.loansFile, "loans", { onRejection });
-  const reportInputs = { jobId, url: options.url, started, customers, loans, rejected, progress };
+  const url = shownUrl(options.url);
+  const reportInputs = { jobId, url, started, customers, loans, rejected, progress };
 
   let report: IngestReport;
   try {
