@@ -118,6 +118,24 @@ function sheetsNotReadLines(report: IngestReport): string[] {
   );
 }
 
+/** A row number, or a rule's limit ("must be at most 1000000000"): never a cell's value. */
+const NOT_CELL_NUMBERS = /\b(?:row|at most|at least|greater than) \d+\b/g;
+
+/**
+ * A reason can quote the cell ("got text \"+91 98765 43210\""): masked as in the server's logs.
+ * Row numbers and the rules' limits are not the cell's: a million-row file's row 1000005 and a
+ * salary's limit 1000000000 have as many digits as a phone number, and were masked too.
+ */
+function maskedReason(reason: string): string {
+  let masked = "";
+  let from = 0;
+  for (const kept of reason.matchAll(NOT_CELL_NUMBERS)) {
+    masked += maskPersonalData(reason.slice(from, kept.index)) + kept[0];
+    from = kept.index + kept[0].length;
+  }
+  return masked + maskPersonalData(reason.slice(from));
+}
+
 export function printSummary(report: IngestReport, reportFile: string): void {
   const line = (name: string, s: IngestReport["customers"]) =>
     `  ${name.padEnd(10)} read ${s.rows_read}, landed ${s.landed}, rejected ${s.rejected}, dead ${s.dead}   (${s.file})`;
@@ -129,12 +147,12 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       ...sheetsNotReadLines(report),
       ...remappedLines(report),
       ...notListedLines(report),
-      ...report.rejected_rows.slice(0, 20).map((r) =>
-        // A reason can quote the cell ("got text \"+91 98765 43210\""): masked as in the server's logs.
-        maskPersonalData(
-          `  rejected ${r.file} row ${r.row} ${r.column ?? ""}: ${r.reason}${r.customer_id === undefined || r.reason.includes(`customer ${r.customer_id} `) ? "" : ` (customer ${r.customer_id})`}`,
+      ...report.rejected_rows
+        .slice(0, 20)
+        .map(
+          (r) =>
+            `  rejected ${r.file} row ${r.row} ${r.column ?? ""}: ${maskedReason(r.reason)}${r.customer_id === undefined || r.reason.includes(`customer ${r.customer_id} `) ? "" : maskPersonalData(` (customer ${r.customer_id})`)}`,
         ),
-      ),
       ...(report.rejected_rows.length > 20
         ? [`  … ${report.rejected_rows.length - 20} more rejected rows in the report`]
         : []),
