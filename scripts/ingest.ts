@@ -91,8 +91,15 @@ function remappedLines({ remapped_loans: remapped, server_not_listed }: IngestRe
   const what = server_not_listed?.remapped_loans
     ? "without a new id in the report (rejected, dead, or past the server's list)"
     : "that did not land (rejected or dead: see the report)";
+  // No row of the file had the Loan ID: a stored loan of another customer does.
+  const held = remapped.filter((loan) => loan.first_row === null).length;
   return [
     `  remapped loan ids: ${landed}`,
+    ...(held > 0
+      ? [
+          `  … ${held} of them because a stored loan of another customer has its Loan ID (first_row null in the report)`,
+        ]
+      : []),
     ...(notLanded > 0 ? [`  … and ${notLanded} later duplicates ${what}`] : []),
   ];
 }

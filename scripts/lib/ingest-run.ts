@@ -73,7 +73,11 @@ export interface IngestReport {
     customer_id: number;
     source_loan_id: number;
     loan_id: number | null;
-    first_row: number;
+    /**
+     * The earlier row that kept this Loan ID; null when no row of the file has it but a stored
+     * loan of another customer does (the server gave the row a new id: docs/ingestion.md#loan-ids).
+     */
+    first_row: number | null;
   }[];
   dead_chunks: JobReport["dead_chunks"];
   /**
@@ -372,7 +376,6 @@ function buildReport({
   job,
   progress,
 }: ReportInputs): IngestReport {
-  const landedIds = new Map(job.remapped_loans.map((r) => [r.row, r.loan_id]));
   const consumerRejections = job.rejections.map((r) => {
     const rows = r.kind === "customers" ? customers : loans;
     return {
@@ -409,7 +412,7 @@ function buildReport({
       ...rejected.map(({ file, row, column, reason }) => ({ file, row, column, reason })),
       ...consumerRejections,
     ],
-    remapped_loans: remapped.map((r) => ({ ...r, loan_id: landedIds.get(r.row) ?? null })),
+    remapped_loans: remappedLoans(remapped, job),
     dead_chunks: job.dead_chunks,
     ...(job.rejections_not_listed || job.remapped_loans_not_listed
       ? {
@@ -424,6 +427,32 @@ function buildReport({
     (s) => s.rejected === 0 && s.dead === 0 && s.landed === s.rows_read,
   );
   return { ...report, complete };
+}
+
+/**
+ * The later duplicates the script marked, with the id each landed under, and the rows the server
+ * gave a new id by itself because a stored loan of another customer holds their Loan ID: both
+ * land under an id that is not their Loan ID, in row order. The second used to be left out, the
+ * run saying "every row landed" with nothing listed.
+ */
+function remappedLoans(
+  remapped: readonly RemappedLoan[],
+  job: JobReport,
+): IngestReport["remapped_loans"] {
+  const landedIds = new Map(job.remapped_loans.map((r) => [r.row, r.loan_id]));
+  const marked = new Set(remapped.map((r) => r.row));
+  return [
+    ...remapped.map((r) => ({ ...r, loan_id: landedIds.get(r.row) ?? null })),
+    ...job.remapped_loans
+      .filter((r) => !marked.has(r.row))
+      .map(({ row, customer_id, source_loan_id, loan_id }) => ({
+        row,
+        customer_id,
+        source_loan_id,
+        loan_id,
+        first_row: null,
+      })),
+  ].sort((a, b) => a.row - b.row);
 }
 
 function emptyJob(jobId: string): JobReport {
