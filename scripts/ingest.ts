@@ -154,12 +154,11 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       ...sheetsNotReadLines(report),
       ...remappedLines(report),
       ...notListedLines(report),
-      ...report.rejected_rows
-        .slice(0, 20)
-        .map(
-          (r) =>
-            `  rejected ${r.file} row ${r.row} ${r.column ?? ""}: ${maskedReason(r.reason)}${r.customer_id === undefined || r.reason.includes(`customer ${r.customer_id} `) ? "" : maskPersonalData(` (customer ${r.customer_id})`)}`,
-        ),
+      ...report.rejected_rows.slice(0, 20).map(
+        (r) =>
+          // A header wrapped in its cell ("Monthly\nSalary") is printed on the line's one line.
+          `  rejected ${r.file} row ${r.row} ${r.column?.replace(/\s+/g, " ") ?? ""}: ${maskedReason(r.reason)}${r.customer_id === undefined || r.reason.includes(`customer ${r.customer_id} `) ? "" : maskPersonalData(` (customer ${r.customer_id})`)}`,
+      ),
       ...(report.rejected_rows.length > 20
         ? [`  … ${report.rejected_rows.length - 20} more rejected rows in the report`]
         : []),

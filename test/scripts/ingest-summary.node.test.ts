@@ -62,6 +62,26 @@ describe("the ingest script's summary", () => {
     expect(output).not.toMatch(/55500|00015/);
   });
 
+  it("keeps a rejection on one line when the workbook's header is wrapped onto two", async () => {
+    // A header typed with Alt+Enter ("Monthly\nSalary") is matched, and was printed as it is
+    // written: the summary's line broke in two.
+    const headers = CUSTOMER_HEADERS.with(5, "Monthly\nSalary").with(4, "Phone\r\n Number");
+    const file = await writeWorkbook(scratch("wrapped.xlsx"), [
+      { rows: [headers, customerValues(1, { 5: "lots" }), customerValues(2, { 4: "none" })] },
+    ]);
+    const { rejected } = await readAllRows(file, "customers");
+    // The file keeps the line break (XML reads \r\n as \n).
+    expect(rejected.map((r) => r.column)).toEqual(["Monthly\nSalary", "Phone\n Number"]);
+
+    const output = printed(reportWith(rejected));
+    expect(output).toContain(
+      'rejected wrapped.xlsx row 2 Monthly Salary: expected a number, got text "lots"\n',
+    );
+    expect(output).toContain(
+      'rejected wrapped.xlsx row 3 Phone Number: expected a number, got text "none"\n',
+    );
+  });
+
   it("shows row numbers and the rules' limits whole, masking only what the cell held", () => {
     // A loans file of a million rows has 7-digit row numbers, and a salary's limit has 10
     // digits: both read as phone numbers and were masked ("row *****05", "must be at most
