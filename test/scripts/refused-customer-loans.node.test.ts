@@ -1,5 +1,7 @@
+import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
+import { REPORT_LISTS_AT_MOST } from "../../src/ingest/job-store";
 import { type RunningServer, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
 import {
@@ -108,4 +110,31 @@ describe("loans whose customer row the server refused as another person's", () =
       expect(file.landed + file.rejected + file.dead).toBe(file.rows_read);
     }
   });
+
+  it("stops before any loan when the server's report does not list every customer it refused", async () => {
+    // Past the report's first 10,000 rejections, which customers were refused as others cannot
+    // be told: a loan of one of them would land on the stored customer.
+    const ids = Array.from({ length: REPORT_LISTS_AT_MOST + 1 }, (_, i) => 200_001 + i);
+    const stored = await writeLenderWorkbooks(
+      { customers: scratch("many-customers.xlsx"), loans: scratch("many-loans.xlsx") },
+      { customers: ids.map((id) => customerValues(id)), loans: [loanValues(200_001, 98_201)] },
+    );
+    expect((await ingest(stored)).complete).toBe(true);
+
+    const others = await writeLenderWorkbooks(
+      { customers: scratch("others.xlsx"), loans: scratch("others-loans.xlsx") },
+      {
+        customers: ids.map((id) => customerValues(id, { 4: 7_000_000_000 + id })),
+        loans: [loanValues(200_001, 98_202), loanValues(210_001, 98_203)],
+      },
+    );
+    const reportFile = scratch("others-report.json");
+    await expect(ingest(others, { reportFile })).rejects.toThrow(
+      `the server rejected ${REPORT_LISTS_AT_MOST + 1} customer rows and its report lists only the first ${REPORT_LISTS_AT_MOST}: loans whose customer row was refused as another person's cannot all be told apart, so no loans were sent; fix others.xlsx (see the report) and run again`,
+    );
+    const report = JSON.parse(await readFile(reportFile, "utf8"));
+    expect(report).toMatchObject({ complete: false, loans: { sent: 0, landed: 0 } });
+    expect(await loanIdsOf(200_001)).toEqual([98_201]);
+    expect(await loanIdsOf(210_001)).toEqual([]);
+  }, 120_000);
 });
