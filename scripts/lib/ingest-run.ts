@@ -224,11 +224,11 @@ async function sendAndWait(
 }
 
 /**
- * The customers whose row the server refused because their Customer ID is stored for another
- * person (the job report gives those with `customer_id`), each with the reason its loans are
- * refused: those loans are that row's customer's, and sent they would land on the stored one.
- * When the server's report does not list every customer rejection, which of them are such cannot
- * be told, and no loan is sent.
+ * The customers whose row the server refused as another person's, their Customer ID or phone
+ * number stored for someone else (the job report gives those with `customer_id`), each with the
+ * reason its loans are refused: sent, they would land on the stored customer with that id, or wait
+ * a minute of retries to be rejected as UNKNOWN_CUSTOMER. When the server's report does not list
+ * every customer rejection, which of them are such cannot be told, and no loan is sent.
  */
 function refusedCustomers(
   job: JobReport | null,
@@ -246,7 +246,7 @@ function refusedCustomers(
     const id = rejection.customer_id;
     refused.set(
       id,
-      `customer ${id}'s row ${rejection.row} of ${customers.file} was rejected (${rejection.reason}): this loan is that row's customer's, not the stored customer ${id}'s, so it is not ingested`,
+      `customer ${id}'s row ${rejection.row} of ${customers.file} was rejected (${rejection.reason}), so its loans are not ingested either`,
     );
   }
   return refused;

@@ -44,7 +44,8 @@ export const JobReportSchema = v.object(
           reason: v.string("must be text"),
           /**
            * Present when the reason is about the row's customer: a loan's UNKNOWN_CUSTOMER, or a
-           * customer row whose Customer ID is stored for another person.
+           * customer row refused as another person's (its Customer ID or phone number is stored
+           * for someone else).
            */
           customer_id: v.optional(count),
           seq: chunkSeq,

@@ -20,7 +20,8 @@ export interface Rejection {
   reason: string;
   /**
    * The row's customer, when the reason is about it: a loan's UNKNOWN_CUSTOMER, or a customer row
-   * whose Customer ID is stored for another person (the script then refuses that row's loans).
+   * refused as another person's (its Customer ID or phone number is stored for someone else): the
+   * script then refuses that row's loans.
    */
   customerId?: number;
 }
@@ -67,6 +68,7 @@ export function planCustomers(
         row: row.row,
         column: "phone_number",
         reason: `phone number already belongs to customer ${phoneOwner}`,
+        customerId: row.customer_id,
       });
     } else {
       write.push(row);

@@ -184,6 +184,7 @@ describe("rows the server rejects, in the script's report", () => {
         column: "phone NUMBER",
         server_column: "phone_number",
         reason: "phone number already belongs to customer 71",
+        customer_id: 73,
       },
       {
         file: loansFile,

@@ -68,30 +68,43 @@ describe("loans whose customer row the server refused as another person's", () =
     const branch = await writeLenderWorkbooks(
       { customers: scratch("branch-customers.xlsx"), loans: scratch("branch-loans.xlsx") },
       {
-        customers: [customerValues(81, { 1: "Other", 4: 8_800_000_081 }), customerValues(83)],
+        customers: [
+          customerValues(81, { 1: "Other", 4: 8_800_000_081 }),
+          customerValues(83),
+          // A new customer under the lender's customer 82's phone number: refused too, and its
+          // loan used to wait a minute of retries to be rejected as UNKNOWN_CUSTOMER.
+          customerValues(84, { 4: 9_000_000_082 }),
+        ],
         loans: [
           loanValues(81, 98_101),
           loanValues(83, 98_102),
           loanValues(81, 98_103),
           // The lender's customer 82, not in this customers file: lands as before.
           loanValues(82, 98_104),
+          loanValues(84, 98_105),
         ],
       },
     );
     const report = await ingest(branch);
 
     expect(report.complete).toBe(false);
-    expect(report.customers).toMatchObject({ rows_read: 2, landed: 1, rejected: 1 });
-    expect(report.loans).toMatchObject({ rows_read: 4, sent: 2, landed: 2, rejected: 2, dead: 0 });
+    expect(report.customers).toMatchObject({ rows_read: 3, landed: 1, rejected: 2 });
+    expect(report.loans).toMatchObject({ rows_read: 5, sent: 2, landed: 2, rejected: 3, dead: 0 });
     const refused = {
       file: "branch-loans.xlsx",
       column: "Customer ID",
       reason:
-        "customer 81's row 2 of branch-customers.xlsx was rejected (customer 81 already exists with another phone number): this loan is that row's customer's, not the stored customer 81's, so it is not ingested",
+        "customer 81's row 2 of branch-customers.xlsx was rejected (customer 81 already exists with another phone number), so its loans are not ingested either",
     };
     expect(report.rejected_rows).toEqual([
       { ...refused, row: 2 },
       { ...refused, row: 4 },
+      {
+        ...refused,
+        row: 6,
+        reason:
+          "customer 84's row 4 of branch-customers.xlsx was rejected (phone number already belongs to customer 82), so its loans are not ingested either",
+      },
       {
         file: "branch-customers.xlsx",
         row: 2,
@@ -100,11 +113,20 @@ describe("loans whose customer row the server refused as another person's", () =
         reason: "customer 81 already exists with another phone number",
         customer_id: 81,
       },
+      {
+        file: "branch-customers.xlsx",
+        row: 4,
+        column: "Phone Number",
+        server_column: "phone_number",
+        reason: "phone number already belongs to customer 82",
+        customer_id: 84,
+      },
     ]);
     // The stored customer 81 keeps the loans it had; the others landed.
     expect(await loanIdsOf(81)).toEqual([98_001]);
     expect(await loanIdsOf(82)).toEqual([98_104]);
     expect(await loanIdsOf(83)).toEqual([98_102]);
+    expect((await fetch(`${server.url}/view-loan/98105`)).status).toBe(404);
     // Every row read is landed or rejected: the counts reconcile.
     for (const file of [report.customers, report.loans]) {
       expect(file.landed + file.rejected + file.dead).toBe(file.rows_read);
