@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { maskPersonalData } from "../src/lib/log";
 import { argsOrExit, callerPathOr } from "./lib/command-line";
-import { type IngestReport, newJobId, runIngest } from "./lib/ingest-run";
+import { type IngestReport, newJobId, ReportFileError, runIngest } from "./lib/ingest-run";
 import { WorkbookError } from "./lib/read-workbook";
 
 export const LOCAL_URL = "http://127.0.0.1:8787";
@@ -75,7 +75,12 @@ async function main(): Promise<number> {
   } catch (error) {
     const message =
       error instanceof WorkbookError || error instanceof Error ? error.message : String(error);
-    console.error(`ingest failed: ${message}\n  report ${reportFile}`);
+    // No report could be written when its path was the problem: do not name it as written.
+    console.error(
+      error instanceof ReportFileError
+        ? `ingest failed: ${message}`
+        : `ingest failed: ${message}\n  report ${reportFile}`,
+    );
     return interrupt.signal.aborted ? INTERRUPTED : 1;
   }
 }

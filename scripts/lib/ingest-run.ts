@@ -1,4 +1,6 @@
-import { writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, stat, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { JobReport } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
@@ -123,6 +125,9 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const url = shownUrl(options.url);
   const reportInputs = { jobId, url, started, customers, loans, rejected, progress };
 
+  // The report is written however the run ends: a path it cannot be written to stops the run
+  // before anything is sent (it used to fail once every row had landed, with no summary).
+  await assertReportWritable(options.reportFile);
   let report: IngestReport;
   try {
     const job = await untilAborted(sendAndWait(options, client, reportInputs), options.signal);
@@ -151,6 +156,30 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** Refused, naming the report: a folder as the report, or a report in a folder that is missing. */
+export class ReportFileError extends Error {
+  override name = "ReportFileError";
+}
+
+async function assertReportWritable(file: string | null): Promise<void> {
+  if (file === null) return;
+  const refuse = (why: string) =>
+    new ReportFileError(`cannot write the report ${file}: ${why} (--report)`);
+  const stats = await stat(file).catch(() => null);
+  if (stats?.isDirectory()) throw refuse("it is a folder; name a file in it");
+  const target = stats ? file : dirname(file);
+  try {
+    await access(target, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw refuse(
+      code === "ENOENT" || code === "ENOTDIR"
+        ? `the folder ${target} does not exist`
+        : `${target} is not writable (${code ?? String(error)})`,
+    );
+  }
 }
 
 async function writeReport(file: string | null, report: IngestReport): Promise<void> {
