@@ -148,6 +148,15 @@ function maskedReason(reason: string): string {
   return masked + maskPersonalData(reason.slice(from));
 }
 
+/**
+ * The row's customer after its reason (`UNKNOWN_CUSTOMER (customer 79)`), unless the reason names
+ * a customer already: `phone number already belongs to customer 82 (customer 84)` read as one.
+ */
+function customerOf({ customer_id: id, reason }: IngestReport["rejected_rows"][number]): string {
+  if (id === undefined || reason.includes("customer ")) return "";
+  return maskPersonalData(` (customer ${id})`);
+}
+
 export function printSummary(report: IngestReport, reportFile: string): void {
   const line = (name: string, s: IngestReport["customers"]) =>
     `  ${name.padEnd(10)} read ${s.rows_read}, landed ${s.landed}, rejected ${s.rejected}, dead ${s.dead}   (${s.file})`;
@@ -162,7 +171,7 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       ...report.rejected_rows.slice(0, 20).map(
         (r) =>
           // A header wrapped in its cell ("Monthly\nSalary") is printed on the line's one line.
-          `  rejected ${r.file} row ${r.row} ${r.column?.replace(/\s+/g, " ") ?? ""}: ${maskedReason(r.reason)}${r.customer_id === undefined || r.reason.includes(`customer ${r.customer_id} `) ? "" : maskPersonalData(` (customer ${r.customer_id})`)}`,
+          `  rejected ${r.file} row ${r.row} ${r.column?.replace(/\s+/g, " ") ?? ""}: ${maskedReason(r.reason)}${customerOf(r)}`,
       ),
       ...(report.rejected_rows.length > 20
         ? [`  … ${report.rejected_rows.length - 20} more rejected rows in the report`]

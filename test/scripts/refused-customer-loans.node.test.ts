@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { printSummary } from "../../scripts/ingest";
 import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
 import { REPORT_LISTS_AT_MOST } from "../../src/ingest/job-store";
 import { type RunningServer, startServer } from "../../src/node/server";
@@ -122,6 +123,17 @@ describe("loans whose customer row the server refused as another person's", () =
         customer_id: 84,
       },
     ]);
+    const lines: string[] = [];
+    const print = vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
+    try {
+      printSummary(report, "report.json");
+    } finally {
+      print.mockRestore();
+    }
+    // The reason names the customer that has the phone number; the row's own is not added to it.
+    expect(lines.join("\n")).toContain(
+      "  rejected branch-customers.xlsx row 4 Phone Number: phone number already belongs to customer 82\n",
+    );
     // The stored customer 81 keeps the loans it had; the others landed.
     expect(await loanIdsOf(81)).toEqual([98_001]);
     expect(await loanIdsOf(82)).toEqual([98_104]);
