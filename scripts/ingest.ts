@@ -40,6 +40,16 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  // Without its pair, a named workbook went with the project's sample one: --customers alone sent
+  // the 782 sample loans too, onto whichever stored customers 1-300 were.
+  if ((values.customers === undefined) !== (values.loans === undefined)) {
+    const [given, missing] =
+      values.customers === undefined ? ["--loans", "--customers"] : ["--customers", "--loans"];
+    console.error(
+      `ingest failed: ${given} was given without ${missing}: name both workbooks, or neither for the project's sample data/ workbooks`,
+    );
+    return 1;
+  }
   if (!values.token) {
     console.error(
       "ingest failed: no token. Set INGEST_TOKEN (or --token) to the server's INGEST_TOKEN; see docs/ingestion.md.",

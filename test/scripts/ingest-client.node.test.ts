@@ -519,6 +519,37 @@ describe("the ingest script's client in front of the wrong thing", () => {
     );
   });
 
+  it("refuses one workbook named without the other, before any request", async () => {
+    // The other defaulted to the project's sample workbook: `--customers branch.xlsx` against a
+    // lender's server sent the 782 sample loans too, onto whichever stored customers 1–300 were.
+    await withServer(
+      (_request, response) => {
+        response.writeHead(401, { "content-type": "application/problem+json" });
+        response.end('{"detail": "A valid bearer token is required."}');
+      },
+      async (base, seen) => {
+        const files = await writeLenderWorkbooks(
+          { customers: scratch("one-c.xlsx"), loans: scratch("one-l.xlsx") },
+          { customers: [customerValues(1)], loans: [loanValues(1, 10)] },
+        );
+        const cases: [string, string, string][] = [
+          ["--customers", "--loans", files.customers],
+          ["--loans", "--customers", files.loans],
+        ];
+        for (const [given, missing, file] of cases) {
+          const result = await runScript("scripts/ingest.ts", ["--url", base, given, file], {
+            INGEST_TOKEN: "token",
+          });
+          expect(result).toEqual({
+            code: 1,
+            output: `ingest failed: ${given} was given without ${missing}: name both workbooks, or neither for the project's sample data/ workbooks\n`,
+          });
+        }
+        expect(seen).toEqual([]);
+      },
+    );
+  });
+
   it("says in one line with the usage what on the command line it cannot read", async () => {
     // Each used to end in parseArgs' stack trace (TypeError [ERR_PARSE_ARGS_UNKNOWN_OPTION] …).
     const usage =
