@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { maskPersonalData } from "../src/lib/log";
 import { argsOrExit, callerPathOr } from "./lib/command-line";
-import { type IngestReport, newJobId, runIngest } from "./lib/ingest-run";
+import { type IngestReport, newJobId, ReportFileError, runIngest } from "./lib/ingest-run";
 import { WorkbookError } from "./lib/read-workbook";
 
 export const LOCAL_URL = "http://127.0.0.1:8787";
@@ -39,6 +39,16 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(USAGE);
     return 0;
+  }
+  // Without its pair, a named workbook went with the project's sample one: --customers alone sent
+  // the 782 sample loans too, onto whichever stored customers 1-300 were.
+  if ((values.customers === undefined) !== (values.loans === undefined)) {
+    const [given, missing] =
+      values.customers === undefined ? ["--loans", "--customers"] : ["--customers", "--loans"];
+    console.error(
+      `ingest failed: ${given} was given without ${missing}: name both workbooks, or neither for the project's sample data/ workbooks`,
+    );
+    return 1;
   }
   if (!values.token) {
     console.error(
@@ -75,7 +85,12 @@ async function main(): Promise<number> {
   } catch (error) {
     const message =
       error instanceof WorkbookError || error instanceof Error ? error.message : String(error);
-    console.error(`ingest failed: ${message}\n  report ${reportFile}`);
+    // No report could be written when its path was the problem: do not name it as written.
+    console.error(
+      error instanceof ReportFileError
+        ? `ingest failed: ${message}`
+        : `ingest failed: ${message}\n  report ${reportFile}`,
+    );
     return interrupt.signal.aborted ? INTERRUPTED : 1;
   }
 }
@@ -91,8 +106,15 @@ function remappedLines({ remapped_loans: remapped, server_not_listed }: IngestRe
   const what = server_not_listed?.remapped_loans
     ? "without a new id in the report (rejected, dead, or past the server's list)"
     : "that did not land (rejected or dead: see the report)";
+  // No row of the file had the Loan ID: a stored loan of another customer does.
+  const held = remapped.filter((loan) => loan.first_row === null).length;
   return [
     `  remapped loan ids: ${landed}`,
+    ...(held > 0
+      ? [
+          `  … ${held} of them because a stored loan of another customer has its Loan ID (first_row null in the report)`,
+        ]
+      : []),
     ...(notLanded > 0 ? [`  … and ${notLanded} later duplicates ${what}`] : []),
   ];
 }
@@ -118,6 +140,33 @@ function sheetsNotReadLines(report: IngestReport): string[] {
   );
 }
 
+/** A row number, or a rule's limit ("must be at most 1000000000"): never a cell's value. */
+const NOT_CELL_NUMBERS = /\b(?:row|at most|at least|greater than) \d+\b/g;
+
+/**
+ * A reason can quote the cell ("got text \"+91 98765 43210\""): masked as in the server's logs.
+ * Row numbers and the rules' limits are not the cell's: a million-row file's row 1000005 and a
+ * salary's limit 1000000000 have as many digits as a phone number, and were masked too.
+ */
+function maskedReason(reason: string): string {
+  let masked = "";
+  let from = 0;
+  for (const kept of reason.matchAll(NOT_CELL_NUMBERS)) {
+    masked += maskPersonalData(reason.slice(from, kept.index)) + kept[0];
+    from = kept.index + kept[0].length;
+  }
+  return masked + maskPersonalData(reason.slice(from));
+}
+
+/**
+ * The row's customer after its reason (`UNKNOWN_CUSTOMER (customer 79)`), unless the reason names
+ * a customer already: `phone number already belongs to customer 82 (customer 84)` read as one.
+ */
+function customerOf({ customer_id: id, reason }: IngestReport["rejected_rows"][number]): string {
+  if (id === undefined || reason.includes("customer ")) return "";
+  return maskPersonalData(` (customer ${id})`);
+}
+
 export function printSummary(report: IngestReport, reportFile: string): void {
   const line = (name: string, s: IngestReport["customers"]) =>
     `  ${name.padEnd(10)} read ${s.rows_read}, landed ${s.landed}, rejected ${s.rejected}, dead ${s.dead}   (${s.file})`;
@@ -129,11 +178,10 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       ...sheetsNotReadLines(report),
       ...remappedLines(report),
       ...notListedLines(report),
-      ...report.rejected_rows.slice(0, 20).map((r) =>
-        // A reason can quote the cell ("got text \"+91 98765 43210\""): masked as in the server's logs.
-        maskPersonalData(
-          `  rejected ${r.file} row ${r.row} ${r.column ?? ""}: ${r.reason}${r.customer_id === undefined ? "" : ` (customer ${r.customer_id})`}`,
-        ),
+      ...report.rejected_rows.slice(0, 20).map(
+        (r) =>
+          // A header wrapped in its cell ("Monthly\nSalary") is printed on the line's one line.
+          `  rejected ${r.file} row ${r.row} ${r.column?.replace(/\s+/g, " ") ?? ""}: ${maskedReason(r.reason)}${customerOf(r)}`,
       ),
       ...(report.rejected_rows.length > 20
         ? [`  … ${report.rejected_rows.length - 20} more rejected rows in the report`]

@@ -48,8 +48,22 @@ export function endpointUrl(baseUrl: string, path: string): URL {
       `the server's address ${JSON.stringify(baseUrl)} is not an http:// or https:// URL (--url or INGEST_URL)`,
     );
   }
+  // fetch refuses such a URL: it was retried a minute long, the password in every line.
+  if (url.username || url.password) {
+    throw new IngestRequestError(
+      `the server's address "${shownUrl(baseUrl)}" carries a user name or password, which the script cannot send (it sends only its bearer token): leave them out of --url or INGEST_URL`,
+    );
+  }
   url.pathname = url.pathname.replace(/\/+$/, "") + path;
   return url;
+}
+
+/** The base URL as printed and reported: a password in it is shown as `***`. */
+export function shownUrl(baseUrl: string): string {
+  const url = URL.canParse(baseUrl) ? new URL(baseUrl) : null;
+  if (!url?.password) return baseUrl;
+  url.password = "***";
+  return url.href;
 }
 
 /** Attempts per request: about a minute of backoff in all between them. */

@@ -1,11 +1,13 @@
-import { writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, stat, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { JobReport } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
 import { Chunker } from "./chunker";
 import { CustomerBuckets } from "./customer-buckets";
 import type { RemappedLoan } from "./duplicate-loan-ids";
-import { IngestClient, sleep } from "./ingest-client";
+import { IngestClient, shownUrl, sleep } from "./ingest-client";
 import { Progress } from "./ingest-progress";
 import { type RowRejection, readRows, type SheetNotRead, type WorkbookRows } from "./read-workbook";
 import { SendWindow } from "./send-window";
@@ -73,7 +75,11 @@ export interface IngestReport {
     customer_id: number;
     source_loan_id: number;
     loan_id: number | null;
-    first_row: number;
+    /**
+     * The earlier row that kept this Loan ID; null when no row of the file has it but a stored
+     * loan of another customer does (the server gave the row a new id: docs/ingestion.md#loan-ids).
+     */
+    first_row: number | null;
   }[];
   dead_chunks: JobReport["dead_chunks"];
   /**
@@ -116,8 +122,12 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const onRejection = (rejection: RowRejection) => rejected.push(rejection);
   const customers = readRows(options.customersFile, "customers", { onRejection });
   const loans = readRows(options.loansFile, "loans", { onRejection });
-  const reportInputs = { jobId, url: options.url, started, customers, loans, rejected, progress };
+  const url = shownUrl(options.url);
+  const reportInputs = { jobId, url, started, customers, loans, rejected, progress };
 
+  // The report is written however the run ends: a path it cannot be written to stops the run
+  // before anything is sent (it used to fail once every row had landed, with no summary).
+  await assertReportWritable(options.reportFile);
   let report: IngestReport;
   try {
     const job = await untilAborted(sendAndWait(options, client, reportInputs), options.signal);
@@ -146,6 +156,30 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Pro
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** Refused, naming the report: a folder as the report, or a report in a folder that is missing. */
+export class ReportFileError extends Error {
+  override name = "ReportFileError";
+}
+
+async function assertReportWritable(file: string | null): Promise<void> {
+  if (file === null) return;
+  const refuse = (why: string) =>
+    new ReportFileError(`cannot write the report ${file}: ${why} (--report)`);
+  const stats = await stat(file).catch(() => null);
+  if (stats?.isDirectory()) throw refuse("it is a folder; name a file in it");
+  const target = stats ? file : dirname(file);
+  try {
+    await access(target, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw refuse(
+      code === "ENOENT" || code === "ENOTDIR"
+        ? `the folder ${target} does not exist`
+        : `${target} is not writable (${code ?? String(error)})`,
+    );
+  }
 }
 
 async function writeReport(file: string | null, report: IngestReport): Promise<void> {
@@ -188,12 +222,17 @@ async function sendAndWait(
         return true;
       },
     });
-    await waitUntilLanded(waitOptions, "customers");
+    const refused = refusedCustomers(await waitUntilLanded(waitOptions, "customers"), customers);
 
     chunker.startKind("loans");
     const heldBack: LoanRow[] = [];
     await sendRows(loans, chunker, client, progress, {
       sendNow: (row) => {
+        const refusal = refused.get(row.customer_id);
+        if (refusal !== undefined) {
+          loans.rejectRow(row.row, "customer_id", refusal);
+          return false;
+        }
         if (!(row as LoanRow).remap) return true;
         heldBack.push(row as LoanRow);
         return false;
@@ -211,6 +250,35 @@ async function sendAndWait(
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * The customers whose row the server refused as another person's, their Customer ID or phone
+ * number stored for someone else (the job report gives those with `customer_id`), each with the
+ * reason its loans are refused: sent, they would land on the stored customer with that id, or wait
+ * a minute of retries to be rejected as UNKNOWN_CUSTOMER. When the server's report does not list
+ * every customer rejection, which of them are such cannot be told, and no loan is sent.
+ */
+function refusedCustomers(
+  job: JobReport | null,
+  customers: WorkbookRows<CustomerRow>,
+): Map<number, string> {
+  const refused = new Map<number, string>();
+  if (!job) return refused;
+  if (job.rejections_not_listed) {
+    throw new Error(
+      `the server rejected ${job.customers.rejected} customer rows and its report lists only the first ${job.rejections.length}: loans whose customer row was refused as another person's cannot all be told apart, so no loans were sent; fix ${customers.file} (see the report) and run again`,
+    );
+  }
+  for (const rejection of job.rejections) {
+    if (rejection.kind !== "customers" || rejection.customer_id === undefined) continue;
+    const id = rejection.customer_id;
+    refused.set(
+      id,
+      `customer ${id}'s row ${rejection.row} of ${customers.file} was rejected (${rejection.reason}), so its loans are not ingested either`,
+    );
+  }
+  return refused;
 }
 
 /** Opens a workbook and reads its header (and first row), so a bad file fails before sending. */
@@ -285,19 +353,22 @@ interface WaitOptions {
   stallTimeoutMs: number;
 }
 
-/** Polls the job until every chunk of `kind` has landed or died; fails if nothing moves. */
+/**
+ * Polls the job until every chunk of `kind` has landed or died, and gives its report then (null
+ * when nothing of the job was sent); fails if nothing moves.
+ */
 async function waitUntilLanded(
   { client, jobId, progress, stallTimeoutMs }: WaitOptions,
   kind: IngestKind,
-): Promise<void> {
+): Promise<JobReport | null> {
   let lastMovement = Date.now();
   let lastSettled = -1;
   for (;;) {
     const job = await client.job(jobId);
-    if (!job) return; // nothing of this job was sent (an empty file)
+    if (!job) return null; // nothing of this job was sent (an empty file)
     progress.landed(job);
     const totals = job[kind];
-    if (totals.queued === 0 && totals.retrying === 0) return;
+    if (totals.queued === 0 && totals.retrying === 0) return job;
     const settled = totals.landed + totals.dead;
     if (settled !== lastSettled) {
       lastSettled = settled;
@@ -334,7 +405,6 @@ function buildReport({
   job,
   progress,
 }: ReportInputs): IngestReport {
-  const landedIds = new Map(job.remapped_loans.map((r) => [r.row, r.loan_id]));
   const consumerRejections = job.rejections.map((r) => {
     const rows = r.kind === "customers" ? customers : loans;
     return {
@@ -371,7 +441,7 @@ function buildReport({
       ...rejected.map(({ file, row, column, reason }) => ({ file, row, column, reason })),
       ...consumerRejections,
     ],
-    remapped_loans: remapped.map((r) => ({ ...r, loan_id: landedIds.get(r.row) ?? null })),
+    remapped_loans: remappedLoans(remapped, job),
     dead_chunks: job.dead_chunks,
     ...(job.rejections_not_listed || job.remapped_loans_not_listed
       ? {
@@ -386,6 +456,32 @@ function buildReport({
     (s) => s.rejected === 0 && s.dead === 0 && s.landed === s.rows_read,
   );
   return { ...report, complete };
+}
+
+/**
+ * The later duplicates the script marked, with the id each landed under, and the rows the server
+ * gave a new id by itself because a stored loan of another customer holds their Loan ID: both
+ * land under an id that is not their Loan ID, in row order. The second used to be left out, the
+ * run saying "every row landed" with nothing listed.
+ */
+function remappedLoans(
+  remapped: readonly RemappedLoan[],
+  job: JobReport,
+): IngestReport["remapped_loans"] {
+  const landedIds = new Map(job.remapped_loans.map((r) => [r.row, r.loan_id]));
+  const marked = new Set(remapped.map((r) => r.row));
+  return [
+    ...remapped.map((r) => ({ ...r, loan_id: landedIds.get(r.row) ?? null })),
+    ...job.remapped_loans
+      .filter((r) => !marked.has(r.row))
+      .map(({ row, customer_id, source_loan_id, loan_id }) => ({
+        row,
+        customer_id,
+        source_loan_id,
+        loan_id,
+        first_row: null,
+      })),
+  ].sort((a, b) => a.row - b.row);
 }
 
 function emptyJob(jobId: string): JobReport {

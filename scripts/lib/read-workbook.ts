@@ -336,6 +336,15 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
     return null;
   }
 
+  /**
+   * Rejects a row that was read valid but is not to be sent (its customer row was refused as
+   * another person's), on the column this file has for `field`, counted and reported like the
+   * rows this reader rejects itself.
+   */
+  rejectRow(row: number, field: string, reason: string): void {
+    this.#reject(row, [{ column: this.headerOf(field) ?? field, reason }]);
+  }
+
   #reject(row: number, problems: CellProblem[]): void {
     const [first] = problems;
     const rejection: RowRejection = {

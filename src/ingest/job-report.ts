@@ -42,7 +42,11 @@ export const JobReportSchema = v.object(
           row: count,
           column: v.nullable(v.string("must be text")),
           reason: v.string("must be text"),
-          /** Present when the reason is about the row's customer (UNKNOWN_CUSTOMER). */
+          /**
+           * Present when the reason is about the row's customer: a loan's UNKNOWN_CUSTOMER, or a
+           * customer row refused as another person's (its Customer ID or phone number is stored
+           * for someone else).
+           */
           customer_id: v.optional(count),
           seq: chunkSeq,
         },

@@ -18,7 +18,11 @@ export interface Rejection {
   row: number;
   column: string | null;
   reason: string;
-  /** The row's customer, when the reason is about it (UNKNOWN_CUSTOMER). */
+  /**
+   * The row's customer, when the reason is about it: a loan's UNKNOWN_CUSTOMER, or a customer row
+   * refused as another person's (its Customer ID or phone number is stored for someone else): the
+   * script then refuses that row's loans.
+   */
   customerId?: number;
 }
 
@@ -57,12 +61,14 @@ export function planCustomers(
         row: row.row,
         column: "customer_id",
         reason: `customer ${row.customer_id} already exists with another phone number`,
+        customerId: row.customer_id,
       });
     } else if (phoneOwner !== undefined && phoneOwner !== row.customer_id) {
       rejections.push({
         row: row.row,
         column: "phone_number",
         reason: `phone number already belongs to customer ${phoneOwner}`,
+        customerId: row.customer_id,
       });
     } else {
       write.push(row);

@@ -177,6 +177,7 @@ describe("queue consumer", () => {
         row: thief.row,
         column: "phone_number",
         reason: "phone number already belongs to customer 1401",
+        customer_id: 1402,
         seq: 1,
       },
     ]);

@@ -138,8 +138,11 @@ describe("rows the server rejects, in the script's report", () => {
         {
           rows: [
             customerHeaders,
-            customerValues(71, { 4: 8_800_000_071 }), // another phone number for customer 71
-            customerValues(73, { 4: 9_000_000_072 }), // customer 72's phone number
+            // Another phone number for customer 72, which has no loan here: the loans of a
+            // customer row refused so are refused by the script
+            // (test/scripts/refused-customer-loans.node.test.ts).
+            customerValues(72, { 4: 8_800_000_072 }),
+            customerValues(73, { 4: 9_000_000_071 }), // customer 71's phone number
           ],
         },
       ]),
@@ -172,14 +175,16 @@ describe("rows the server rejects, in the script's report", () => {
         row: 2,
         column: "customer_id",
         server_column: "customer_id",
-        reason: "customer 71 already exists with another phone number",
+        reason: "customer 72 already exists with another phone number",
+        customer_id: 72,
       },
       {
         file: customersFile,
         row: 3,
         column: "phone NUMBER",
         server_column: "phone_number",
-        reason: "phone number already belongs to customer 72",
+        reason: "phone number already belongs to customer 71",
+        customer_id: 73,
       },
       {
         file: loansFile,
@@ -201,7 +206,7 @@ describe("rows the server rejects, in the script's report", () => {
     }
     const summary = lines.join("\n");
     expect(summary).toContain(
-      `rejected ${customersFile} row 3 phone NUMBER: phone number already belongs to customer 72`,
+      `rejected ${customersFile} row 3 phone NUMBER: phone number already belongs to customer 71`,
     );
     expect(summary).toContain(`rejected ${loansFile} row 2 loan amount: loan 97001 has taken`);
     expect(summary).toContain(

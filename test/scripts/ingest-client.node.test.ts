@@ -320,6 +320,47 @@ describe("the ingest script's client in front of the wrong thing", () => {
     }
   });
 
+  it("refuses a --url with a user name or password at once, without echoing the password", async () => {
+    // fetch refuses such a URL ("Request cannot be constructed from a URL that includes
+    // credentials"): it was retried 8 times, about a minute, and every retry line, the final
+    // error and the report's url printed the password.
+    await writeLenderWorkbooks(
+      { customers: scratch("cred-c.xlsx"), loans: scratch("cred-l.xlsx") },
+      { customers: [customerValues(1)], loans: [loanValues(1, 10)] },
+    );
+    const message = (shown: string) =>
+      `the server's address "${shown}" carries a user name or password, which the script cannot send (it sends only its bearer token): leave them out of --url or INGEST_URL`;
+    const cases: [string, string][] = [
+      ["http://lender:s3cret-pw@127.0.0.1:1", "http://lender:***@127.0.0.1:1/"],
+      ["https://lender@lender.example/credit", "https://lender@lender.example/credit"],
+    ];
+    for (const [base, shown] of cases) {
+      const { client, retries, failure } = recordingClient(base, 3);
+      expect(await failure(client.storedRows())).toBe(message(shown));
+      expect(retries).toEqual([]);
+    }
+    const { code, output } = await runScript(
+      "scripts/ingest.ts",
+      ["--url", "http://lender:s3cret-pw@127.0.0.1:1", "--customers", "cred-c.xlsx"].concat([
+        "--loans",
+        "cred-l.xlsx",
+        "--report",
+        "cred-r.json",
+      ]),
+      { INGEST_TOKEN: "token", INIT_CWD: scratch(".") },
+    );
+    expect({ code, output }).toEqual({
+      code: 1,
+      output: `ingest failed: ${message("http://lender:***@127.0.0.1:1/")}\n  report ${scratch("cred-r.json")}\n`,
+    });
+    const written = await readFile(scratch("cred-r.json"), "utf8");
+    expect(written).not.toContain("s3cret");
+    expect(JSON.parse(written)).toMatchObject({
+      url: "http://lender:***@127.0.0.1:1/",
+      complete: false,
+    });
+  });
+
   it("does not retry https:// to a plain-HTTP port, and says so", async () => {
     await withServer(
       (_request, response) => response.end("{}"),
@@ -474,6 +515,37 @@ describe("the ingest script's client in front of the wrong thing", () => {
         expect(JSON.parse(await readFile(scratch("r.json"), "utf8"))).toMatchObject({
           complete: false,
         });
+      },
+    );
+  });
+
+  it("refuses one workbook named without the other, before any request", async () => {
+    // The other defaulted to the project's sample workbook: `--customers branch.xlsx` against a
+    // lender's server sent the 782 sample loans too, onto whichever stored customers 1–300 were.
+    await withServer(
+      (_request, response) => {
+        response.writeHead(401, { "content-type": "application/problem+json" });
+        response.end('{"detail": "A valid bearer token is required."}');
+      },
+      async (base, seen) => {
+        const files = await writeLenderWorkbooks(
+          { customers: scratch("one-c.xlsx"), loans: scratch("one-l.xlsx") },
+          { customers: [customerValues(1)], loans: [loanValues(1, 10)] },
+        );
+        const cases: [string, string, string][] = [
+          ["--customers", "--loans", files.customers],
+          ["--loans", "--customers", files.loans],
+        ];
+        for (const [given, missing, file] of cases) {
+          const result = await runScript("scripts/ingest.ts", ["--url", base, given, file], {
+            INGEST_TOKEN: "token",
+          });
+          expect(result).toEqual({
+            code: 1,
+            output: `ingest failed: ${given} was given without ${missing}: name both workbooks, or neither for the project's sample data/ workbooks\n`,
+          });
+        }
+        expect(seen).toEqual([]);
       },
     );
   });

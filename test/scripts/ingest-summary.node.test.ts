@@ -62,6 +62,83 @@ describe("the ingest script's summary", () => {
     expect(output).not.toMatch(/55500|00015/);
   });
 
+  it("keeps a rejection on one line when the workbook's header is wrapped onto two", async () => {
+    // A header typed with Alt+Enter ("Monthly\nSalary") is matched, and was printed as it is
+    // written: the summary's line broke in two.
+    const headers = CUSTOMER_HEADERS.with(5, "Monthly\nSalary").with(4, "Phone\r\n Number");
+    const file = await writeWorkbook(scratch("wrapped.xlsx"), [
+      { rows: [headers, customerValues(1, { 5: "lots" }), customerValues(2, { 4: "none" })] },
+    ]);
+    const { rejected } = await readAllRows(file, "customers");
+    // The file keeps the line break (XML reads \r\n as \n).
+    expect(rejected.map((r) => r.column)).toEqual(["Monthly\nSalary", "Phone\n Number"]);
+
+    const output = printed(reportWith(rejected));
+    expect(output).toContain(
+      'rejected wrapped.xlsx row 2 Monthly Salary: expected a number, got text "lots"\n',
+    );
+    expect(output).toContain(
+      'rejected wrapped.xlsx row 3 Phone Number: expected a number, got text "none"\n',
+    );
+  });
+
+  it("shows row numbers and the rules' limits whole, masking only what the cell held", () => {
+    // A loans file of a million rows has 7-digit row numbers, and a salary's limit has 10
+    // digits: both read as phone numbers and were masked ("row *****05", "must be at most
+    // ********00"), so the operator could neither find the row nor read the rule.
+    const output = printed(
+      reportWith([
+        {
+          file: "loans.xlsx",
+          row: 1_000_005,
+          column: "Loan Amount",
+          reason: "must be at most 1000000000",
+        },
+        {
+          file: "customers.xlsx",
+          row: 3,
+          column: "Phone Number",
+          reason: "must be at least 1000000",
+        },
+        {
+          file: "customers.xlsx",
+          row: 4,
+          column: "Monthly Salary",
+          reason: "must be greater than 0",
+        },
+        {
+          file: "loans.xlsx",
+          row: 2_000_003,
+          column: "Loan ID",
+          reason:
+            "repeats Loan ID 810001 of customer 14 from row 1000002: a customer's loans cannot share a Loan ID, so only row 1000002 is ingested",
+        },
+        {
+          file: "loans.xlsx",
+          row: 1_234_567,
+          column: "Date of Approval",
+          reason: "9876543210 is not a date serial Excel can show",
+        },
+      ]),
+    );
+    expect(output).toContain(
+      "rejected loans.xlsx row 1000005 Loan Amount: must be at most 1000000000",
+    );
+    expect(output).toContain(
+      "rejected customers.xlsx row 3 Phone Number: must be at least 1000000",
+    );
+    expect(output).toContain(
+      "rejected customers.xlsx row 4 Monthly Salary: must be greater than 0",
+    );
+    expect(output).toContain(
+      "rejected loans.xlsx row 2000003 Loan ID: repeats Loan ID 810001 of customer 14 from row 1000002: a customer's loans cannot share a Loan ID, so only row 1000002 is ingested",
+    );
+    // A phone number in a date column is still masked.
+    expect(output).toContain(
+      "rejected loans.xlsx row 1234567 Date of Approval: ********10 is not a date serial Excel can show",
+    );
+  });
+
   it("names a later worksheet that holds the file's columns and rows, which is not ingested", async () => {
     // The run said "every row landed", exit code 0, while the rows of "More customers" were
     // never sent. A sheet of notes, or the columns with no rows under them, is not named.

@@ -1,0 +1,174 @@
+import { readFile } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { printSummary } from "../../scripts/ingest";
+import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
+import { REPORT_LISTS_AT_MOST } from "../../src/ingest/job-store";
+import { type RunningServer, startServer } from "../../src/node/server";
+import { settingsFromEnv } from "../../src/node/settings";
+import {
+  customerValues,
+  loanValues,
+  scratchFiles,
+  writeLenderWorkbooks,
+} from "../node/ingest-fixtures";
+
+/*
+ * A customers workbook whose Customer ID is already stored for another person (another phone
+ * number): the server refuses that customer row, and the loans the workbook gives that Customer
+ * ID are that other person's, not the stored customer's. They used to land on the stored customer
+ * (a new branch's export numbering its customers from 1 again added its loans to the lender's
+ * customers 1, 2, …, changing their credit history), counted as landed, rejected 0. The Node
+ * server in-process over a real libSQL file, real workbooks, the real script.
+ */
+
+const TOKEN = "refused-customer-loans-test-token";
+const scratch = scratchFiles();
+let server: RunningServer;
+
+beforeAll(async () => {
+  server = await startServer(
+    settingsFromEnv({
+      PORT: "0",
+      DATABASE_URL: `file:${scratch("credit.db")}`,
+      INGEST_TOKEN: TOKEN,
+      INGEST_RETRY_DELAY_SECONDS: "0",
+    }),
+  );
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+function ingest(files: { customers: string; loans: string }, options: Partial<IngestOptions> = {}) {
+  return runIngest({
+    url: server.url,
+    token: TOKEN,
+    customersFile: files.customers,
+    loansFile: files.loans,
+    reportFile: null,
+    log: () => undefined,
+    ...options,
+  });
+}
+
+async function loanIdsOf(customerId: number): Promise<number[]> {
+  const response = await fetch(`${server.url}/view-loans/${customerId}`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { loan_id: number }[]).map((l) => l.loan_id).sort();
+}
+
+describe("loans whose customer row the server refused as another person's", () => {
+  it("are rejected, naming that customer row, instead of landing on the stored customer", async () => {
+    const lender = await writeLenderWorkbooks(
+      { customers: scratch("lender-customers.xlsx"), loans: scratch("lender-loans.xlsx") },
+      { customers: [customerValues(81), customerValues(82)], loans: [loanValues(81, 98_001)] },
+    );
+    expect((await ingest(lender)).complete).toBe(true);
+
+    // Another branch's export: its customer 81 is someone else (another phone number).
+    const branch = await writeLenderWorkbooks(
+      { customers: scratch("branch-customers.xlsx"), loans: scratch("branch-loans.xlsx") },
+      {
+        customers: [
+          customerValues(81, { 1: "Other", 4: 8_800_000_081 }),
+          customerValues(83),
+          // A new customer under the lender's customer 82's phone number: refused too, and its
+          // loan used to wait a minute of retries to be rejected as UNKNOWN_CUSTOMER.
+          customerValues(84, { 4: 9_000_000_082 }),
+        ],
+        loans: [
+          loanValues(81, 98_101),
+          loanValues(83, 98_102),
+          loanValues(81, 98_103),
+          // The lender's customer 82, not in this customers file: lands as before.
+          loanValues(82, 98_104),
+          loanValues(84, 98_105),
+        ],
+      },
+    );
+    const report = await ingest(branch);
+
+    expect(report.complete).toBe(false);
+    expect(report.customers).toMatchObject({ rows_read: 3, landed: 1, rejected: 2 });
+    expect(report.loans).toMatchObject({ rows_read: 5, sent: 2, landed: 2, rejected: 3, dead: 0 });
+    const refused = {
+      file: "branch-loans.xlsx",
+      column: "Customer ID",
+      reason:
+        "customer 81's row 2 of branch-customers.xlsx was rejected (customer 81 already exists with another phone number), so its loans are not ingested either",
+    };
+    expect(report.rejected_rows).toEqual([
+      { ...refused, row: 2 },
+      { ...refused, row: 4 },
+      {
+        ...refused,
+        row: 6,
+        reason:
+          "customer 84's row 4 of branch-customers.xlsx was rejected (phone number already belongs to customer 82), so its loans are not ingested either",
+      },
+      {
+        file: "branch-customers.xlsx",
+        row: 2,
+        column: "Customer ID",
+        server_column: "customer_id",
+        reason: "customer 81 already exists with another phone number",
+        customer_id: 81,
+      },
+      {
+        file: "branch-customers.xlsx",
+        row: 4,
+        column: "Phone Number",
+        server_column: "phone_number",
+        reason: "phone number already belongs to customer 82",
+        customer_id: 84,
+      },
+    ]);
+    const lines: string[] = [];
+    const print = vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
+    try {
+      printSummary(report, "report.json");
+    } finally {
+      print.mockRestore();
+    }
+    // The reason names the customer that has the phone number; the row's own is not added to it.
+    expect(lines.join("\n")).toContain(
+      "  rejected branch-customers.xlsx row 4 Phone Number: phone number already belongs to customer 82\n",
+    );
+    // The stored customer 81 keeps the loans it had; the others landed.
+    expect(await loanIdsOf(81)).toEqual([98_001]);
+    expect(await loanIdsOf(82)).toEqual([98_104]);
+    expect(await loanIdsOf(83)).toEqual([98_102]);
+    expect((await fetch(`${server.url}/view-loan/98105`)).status).toBe(404);
+    // Every row read is landed or rejected: the counts reconcile.
+    for (const file of [report.customers, report.loans]) {
+      expect(file.landed + file.rejected + file.dead).toBe(file.rows_read);
+    }
+  });
+
+  it("stops before any loan when the server's report does not list every customer it refused", async () => {
+    // Past the report's first 10,000 rejections, which customers were refused as others cannot
+    // be told: a loan of one of them would land on the stored customer.
+    const ids = Array.from({ length: REPORT_LISTS_AT_MOST + 1 }, (_, i) => 200_001 + i);
+    const stored = await writeLenderWorkbooks(
+      { customers: scratch("many-customers.xlsx"), loans: scratch("many-loans.xlsx") },
+      { customers: ids.map((id) => customerValues(id)), loans: [loanValues(200_001, 98_201)] },
+    );
+    expect((await ingest(stored)).complete).toBe(true);
+
+    const others = await writeLenderWorkbooks(
+      { customers: scratch("others.xlsx"), loans: scratch("others-loans.xlsx") },
+      {
+        customers: ids.map((id) => customerValues(id, { 4: 7_000_000_000 + id })),
+        loans: [loanValues(200_001, 98_202), loanValues(210_001, 98_203)],
+      },
+    );
+    const reportFile = scratch("others-report.json");
+    await expect(ingest(others, { reportFile })).rejects.toThrow(
+      `the server rejected ${REPORT_LISTS_AT_MOST + 1} customer rows and its report lists only the first ${REPORT_LISTS_AT_MOST}: loans whose customer row was refused as another person's cannot all be told apart, so no loans were sent; fix others.xlsx (see the report) and run again`,
+    );
+    const report = JSON.parse(await readFile(reportFile, "utf8"));
+    expect(report).toMatchObject({ complete: false, loans: { sent: 0, landed: 0 } });
+    expect(await loanIdsOf(200_001)).toEqual([98_201]);
+    expect(await loanIdsOf(210_001)).toEqual([]);
+  }, 120_000);
+});
