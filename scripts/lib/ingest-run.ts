@@ -271,14 +271,27 @@ function refusedCustomers(
     );
   }
   for (const rejection of job.rejections) {
-    if (rejection.kind !== "customers" || rejection.customer_id === undefined) continue;
-    const id = rejection.customer_id;
+    if (rejection.kind !== "customers") continue;
+    const id = rejection.customer_id ?? storedForAnotherPerson(rejection.reason);
+    if (id === undefined) continue;
     refused.set(
       id,
       `customer ${id}'s row ${rejection.row} of ${customers.file} was rejected (${rejection.reason}), so its loans are not ingested either`,
     );
   }
   return refused;
+}
+
+/**
+ * The Customer ID of a customer row a server of a release before 2026-12-05 refused as stored for
+ * another person: its report gives that rejection no customer_id, only this reason, unchanged
+ * since the first release. Without it, a Worker deployed one release behind the script had that
+ * row's loans land on the stored customer. (Such a server's phone-number refusal names only the
+ * other customer; its row's loans are rejected as UNKNOWN_CUSTOMER after their retries, as then.)
+ */
+function storedForAnotherPerson(reason: string): number | undefined {
+  const match = /^customer (\d+) already exists with another phone number$/.exec(reason);
+  return match ? Number(match[1]) : undefined;
 }
 
 /** Opens a workbook and reads its header (and first row), so a bad file fails before sending. */

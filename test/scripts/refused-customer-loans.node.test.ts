@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { printSummary } from "../../scripts/ingest";
 import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
@@ -145,6 +147,41 @@ describe("loans whose customer row the server refused as another person's", () =
     }
   });
 
+  it("are rejected too against a server of a release before customer rejections had customer_id", async () => {
+    // A deployed Worker one release behind the script: its job report gives a customer row refused
+    // as another person's no customer_id, only the reason it has always given. Its loans used to
+    // be sent and land on the stored customer, as before the script learnt to refuse them.
+    const older = await olderServer();
+    try {
+      const lender = await writeLenderWorkbooks(
+        { customers: scratch("older-lender.xlsx"), loans: scratch("older-lender-loans.xlsx") },
+        { customers: [customerValues(91)], loans: [loanValues(91, 99_001)] },
+      );
+      expect((await ingest(lender, { url: older.url })).complete).toBe(true);
+      const branch = await writeLenderWorkbooks(
+        { customers: scratch("older-branch.xlsx"), loans: scratch("older-branch-loans.xlsx") },
+        {
+          customers: [customerValues(91, { 1: "Other", 4: 8_800_000_091 }), customerValues(93)],
+          loans: [loanValues(91, 99_101), loanValues(93, 99_102)],
+        },
+      );
+      const report = await ingest(branch, { url: older.url });
+
+      expect(report.loans).toMatchObject({ rows_read: 2, sent: 1, landed: 1, rejected: 1 });
+      expect(report.rejected_rows).toContainEqual({
+        file: "older-branch-loans.xlsx",
+        row: 2,
+        column: "Customer ID",
+        reason:
+          "customer 91's row 2 of older-branch.xlsx was rejected (customer 91 already exists with another phone number), so its loans are not ingested either",
+      });
+      expect(await loanIdsOf(91)).toEqual([99_001]);
+      expect(await loanIdsOf(93)).toEqual([99_102]);
+    } finally {
+      await older.close();
+    }
+  });
+
   it("stops before any loan when the server's report does not list every customer it refused", async () => {
     // Past the report's first 10,000 rejections, which customers were refused as others cannot
     // be told: a loan of one of them would land on the stored customer.
@@ -172,3 +209,47 @@ describe("loans whose customer row the server refused as another person's", () =
     expect(await loanIdsOf(210_001)).toEqual([]);
   }, 120_000);
 });
+
+/**
+ * The server as a release before 2026-12-05 answers: a proxy in front of it that drops
+ * customer_id from the customer rejections of every job report (loans' UNKNOWN_CUSTOMER keep it,
+ * as they had it then).
+ */
+async function olderServer(): Promise<{ url: string; close: () => Promise<void> }> {
+  const proxy: Server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (typeof value === "string" && name !== "host" && name !== "connection") {
+        headers.set(name, value);
+      }
+    }
+    const method = request.method ?? "GET";
+    const answer = await fetch(`${server.url}${request.url ?? "/"}`, {
+      method,
+      headers,
+      ...(method === "GET" || method === "HEAD" ? {} : { body: Buffer.concat(chunks) }),
+    });
+    let body = Buffer.from(await answer.arrayBuffer());
+    if (answer.ok && request.url?.startsWith("/ingest/jobs/")) {
+      const job = JSON.parse(body.toString("utf8")) as {
+        rejections: { kind: string; customer_id?: number }[];
+      };
+      for (const rejection of job.rejections) {
+        if (rejection.kind === "customers") delete rejection.customer_id;
+      }
+      body = Buffer.from(JSON.stringify(job));
+    }
+    response.writeHead(answer.status, {
+      "Content-Type": answer.headers.get("Content-Type") ?? "application/json",
+    });
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => proxy.close(() => resolve())),
+  };
+}
