@@ -45,7 +45,7 @@ export function endpointUrl(baseUrl: string, path: string): URL {
   const url = URL.canParse(baseUrl) ? new URL(baseUrl) : null;
   if (url === null || !/^https?:$/.test(url.protocol)) {
     throw new IngestRequestError(
-      `the server's address ${JSON.stringify(baseUrl)} is not an http:// or https:// URL (--url or INGEST_URL)`,
+      `the server's address ${JSON.stringify(shownUrl(baseUrl))} is not an http:// or https:// URL (--url or INGEST_URL)`,
     );
   }
   // fetch refuses such a URL: it was retried a minute long, the password in every line.
@@ -58,10 +58,14 @@ export function endpointUrl(baseUrl: string, path: string): URL {
   return url;
 }
 
-/** The base URL as printed and reported: a password in it is shown as `***`. */
+/**
+ * The base URL as printed and reported: a password in it is shown as `***`, in a URL that does
+ * not parse too (a port out of range printed it, in the message and the report).
+ */
 export function shownUrl(baseUrl: string): string {
   const url = URL.canParse(baseUrl) ? new URL(baseUrl) : null;
-  if (!url?.password) return baseUrl;
+  if (url === null) return baseUrl.replace(/^([^:/?#]+:\/\/[^:/?#@]*):[^/?#]*@/, "$1:***@");
+  if (!url.password) return baseUrl;
   url.password = "***";
   return url.href;
 }

@@ -361,6 +361,33 @@ describe("the ingest script's client in front of the wrong thing", () => {
     });
   });
 
+  it("does not echo the password of a --url that does not parse either", async () => {
+    // A port out of range (or any other typo) and the URL does not parse: the password was printed
+    // in the message and written in the report's url, which masked it only in a URL that parses.
+    await writeLenderWorkbooks(
+      { customers: scratch("cred2-c.xlsx"), loans: scratch("cred2-l.xlsx") },
+      { customers: [customerValues(1)], loans: [loanValues(1, 10)] },
+    );
+    const base = "http://lender:s3cret-pw@127.0.0.1:99999";
+    const { client, failure } = recordingClient(base, 3);
+    expect(await failure(client.storedRows())).toBe(
+      `the server's address "http://lender:***@127.0.0.1:99999" is not an http:// or https:// URL (--url or INGEST_URL)`,
+    );
+    const { code, output } = await runScript(
+      "scripts/ingest.ts",
+      ["--url", base, "--customers", "cred2-c.xlsx", "--loans", "cred2-l.xlsx"].concat([
+        "--report",
+        "cred2-r.json",
+      ]),
+      { INGEST_TOKEN: "token", INIT_CWD: scratch(".") },
+    );
+    expect(code).toBe(1);
+    expect(output).not.toContain("s3cret");
+    const written = await readFile(scratch("cred2-r.json"), "utf8");
+    expect(written).not.toContain("s3cret");
+    expect(JSON.parse(written)).toMatchObject({ url: "http://lender:***@127.0.0.1:99999" });
+  });
+
   it("does not retry https:// to a plain-HTTP port, and says so", async () => {
     await withServer(
       (_request, response) => response.end("{}"),
