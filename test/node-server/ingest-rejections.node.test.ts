@@ -1,12 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { printSummary } from "../../scripts/ingest";
-import { runIngest } from "../../scripts/lib/ingest-run";
-import { type RunningServer, startServer } from "../../src/node/server";
-import { settingsFromEnv } from "../../src/node/settings";
+import type { runIngest } from "../../scripts/lib/ingest-run";
 import {
   CUSTOMER_HEADERS,
   customerValues,
+  ingestServerPerFile,
   LOAN_HEADERS,
   loanValues,
   scratchFiles,
@@ -23,21 +22,7 @@ import { reportedUnknownCustomer } from "../support/ingest";
 
 const TOKEN = "ingest-rejections-test-token";
 const scratch = scratchFiles();
-let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer(
-    settingsFromEnv({
-      PORT: "0",
-      DATABASE_URL: `file:${scratch("credit.db")}`,
-      INGEST_TOKEN: TOKEN,
-      INGEST_RETRY_DELAY_SECONDS: "0",
-    }),
-  );
-});
-afterAll(async () => {
-  await server?.close();
-});
+const { url: serverUrl, ingest } = ingestServerPerFile(TOKEN, scratch);
 
 describe("loan rows rejected on the Node server", () => {
   it("rejects the row of an unknown customer, more EMIs paid than the tenure, a schedule past 9999-12-31 and an EMI of 0.00; the rest lands", async () => {
@@ -58,14 +43,7 @@ describe("loan rows rejected on the Node server", () => {
       },
     );
     const reportFile = scratch("report.json");
-    const report = await runIngest({
-      url: server.url,
-      token: TOKEN,
-      customersFile: customers,
-      loansFile: loans,
-      reportFile,
-      log: () => undefined,
-    });
+    const report = await ingest({ customers, loans }, { reportFile });
 
     expect(report.complete).toBe(false);
     expect(report.loans).toMatchObject({ rows_read: 6, sent: 3, landed: 2, rejected: 4, dead: 0 });
@@ -93,10 +71,10 @@ describe("loan rows rejected on the Node server", () => {
     ]);
     expect(JSON.parse(await readFile(reportFile, "utf8"))).toEqual(report);
     for (const loanId of [95_001, 95_003]) {
-      expect((await fetch(`${server.url}/view-loan/${loanId}`)).status).toBe(200);
+      expect((await fetch(`${serverUrl()}/view-loan/${loanId}`)).status).toBe(200);
     }
     for (const loanId of [95_002, 95_005, 95_006]) {
-      expect((await fetch(`${server.url}/view-loan/${loanId}`)).status).toBe(404);
+      expect((await fetch(`${serverUrl()}/view-loan/${loanId}`)).status).toBe(404);
     }
   });
 });
@@ -110,20 +88,13 @@ describe("rows the server rejects, in the script's report", () => {
         loans: [loanValues(71, 97_001)],
       },
     );
-    const first = await runIngest({
-      url: server.url,
-      token: TOKEN,
-      customersFile: customers,
-      loansFile: loans,
-      reportFile: null,
-      log: () => undefined,
-    });
+    const first = await ingest({ customers, loans });
     expect(first.complete).toBe(true);
     // One payment through the API: from then on the loan keeps its terms.
-    const loan = (await (await fetch(`${server.url}/view-loan/97001`)).json()) as {
+    const loan = (await (await fetch(`${serverUrl()}/view-loan/97001`)).json()) as {
       monthly_installment: number;
     };
-    const payment = await fetch(`${server.url}/make-payment/71/97001`, {
+    const payment = await fetch(`${serverUrl()}/make-payment/71/97001`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ amount: loan.monthly_installment }),
@@ -158,14 +129,7 @@ describe("rows the server rejects, in the script's report", () => {
       ]),
     };
     const reportFile = scratch("named-report.json");
-    const report = await runIngest({
-      url: server.url,
-      token: TOKEN,
-      customersFile: corrected.customers,
-      loansFile: corrected.loans,
-      reportFile,
-      log: () => undefined,
-    });
+    const report = await ingest(corrected, { reportFile });
 
     const customersFile = "corrected-customers.xlsx";
     const loansFile = "corrected-loans.xlsx";
@@ -236,14 +200,7 @@ describe("a send whose answer was lost", () => {
     const lines: string[] = [];
     let report: Awaited<ReturnType<typeof runIngest>>;
     try {
-      report = await runIngest({
-        url: server.url,
-        token: TOKEN,
-        customersFile: customers,
-        loansFile: loans,
-        reportFile: null,
-        log: (line) => lines.push(line),
-      });
+      report = await ingest({ customers, loans }, { log: (line) => lines.push(line) });
     } finally {
       fetchSpy.mockRestore();
     }
@@ -252,7 +209,7 @@ describe("a send whose answer was lost", () => {
       true,
     );
     expect(report.complete).toBe(true);
-    const job = await fetch(`${server.url}/ingest/jobs/${report.job_id}`, {
+    const job = await fetch(`${serverUrl()}/ingest/jobs/${report.job_id}`, {
       headers: { Authorization: `Bearer ${TOKEN}` },
     });
     expect(await job.json()).toMatchObject({

@@ -8,6 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll } from "vitest";
+import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
+import { type RunningServer, startServer } from "../../src/node/server";
+import { settingsFromEnv } from "../../src/node/settings";
 
 /** exceljs's temporary worksheet copies made by this process (named by the `tmp` package). */
 export async function temporaryCopies(): Promise<string[]> {
@@ -122,4 +125,44 @@ export async function writeLenderWorkbooks(
       { rows: [LOAN_HEADERS, ...rows.loans], dateColumns: [8, 9] },
     ]),
   };
+}
+
+/**
+ * The Node server in-process over a scratch libSQL file, for one test file: started before its
+ * tests (retries without delay), closed after them. `url()` is its address; `ingest()` runs the
+ * real script against it, with no report file and no log unless the options say otherwise.
+ */
+export function ingestServerPerFile(token: string, scratch: (name: string) => string) {
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    server = await startServer(
+      settingsFromEnv({
+        PORT: "0",
+        DATABASE_URL: `file:${scratch("credit.db")}`,
+        INGEST_TOKEN: token,
+        INGEST_RETRY_DELAY_SECONDS: "0",
+      }),
+    );
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  const url = () => {
+    if (!server) throw new Error("the ingest test server has not started");
+    return server.url;
+  };
+  const ingest = (
+    files: { customers: string; loans: string },
+    options: Partial<IngestOptions> = {},
+  ) =>
+    runIngest({
+      url: url(),
+      token,
+      customersFile: files.customers,
+      loansFile: files.loans,
+      reportFile: null,
+      log: () => undefined,
+      ...options,
+    });
+  return { url, ingest };
 }

@@ -1,14 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { printSummary } from "../../scripts/ingest";
-import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
 import { REPORT_LISTS_AT_MOST } from "../../src/ingest/job-store";
-import { type RunningServer, startServer } from "../../src/node/server";
-import { settingsFromEnv } from "../../src/node/settings";
 import {
   customerValues,
+  ingestServerPerFile,
   loanValues,
   scratchFiles,
   writeLenderWorkbooks,
@@ -25,36 +23,10 @@ import {
 
 const TOKEN = "refused-customer-loans-test-token";
 const scratch = scratchFiles();
-let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer(
-    settingsFromEnv({
-      PORT: "0",
-      DATABASE_URL: `file:${scratch("credit.db")}`,
-      INGEST_TOKEN: TOKEN,
-      INGEST_RETRY_DELAY_SECONDS: "0",
-    }),
-  );
-});
-afterAll(async () => {
-  await server?.close();
-});
-
-function ingest(files: { customers: string; loans: string }, options: Partial<IngestOptions> = {}) {
-  return runIngest({
-    url: server.url,
-    token: TOKEN,
-    customersFile: files.customers,
-    loansFile: files.loans,
-    reportFile: null,
-    log: () => undefined,
-    ...options,
-  });
-}
+const { url: serverUrl, ingest } = ingestServerPerFile(TOKEN, scratch);
 
 async function loanIdsOf(customerId: number): Promise<number[]> {
-  const response = await fetch(`${server.url}/view-loans/${customerId}`);
+  const response = await fetch(`${serverUrl()}/view-loans/${customerId}`);
   expect(response.status).toBe(200);
   return ((await response.json()) as { loan_id: number }[]).map((l) => l.loan_id).sort();
 }
@@ -140,7 +112,7 @@ describe("loans whose customer row the server refused as another person's", () =
     expect(await loanIdsOf(81)).toEqual([98_001]);
     expect(await loanIdsOf(82)).toEqual([98_104]);
     expect(await loanIdsOf(83)).toEqual([98_102]);
-    expect((await fetch(`${server.url}/view-loan/98105`)).status).toBe(404);
+    expect((await fetch(`${serverUrl()}/view-loan/98105`)).status).toBe(404);
     // Every row read is landed or rejected: the counts reconcile.
     for (const file of [report.customers, report.loans]) {
       expect(file.landed + file.rejected + file.dead).toBe(file.rows_read);
@@ -226,7 +198,7 @@ async function olderServer(): Promise<{ url: string; close: () => Promise<void> 
       }
     }
     const method = request.method ?? "GET";
-    const answer = await fetch(`${server.url}${request.url ?? "/"}`, {
+    const answer = await fetch(`${serverUrl()}${request.url ?? "/"}`, {
       method,
       headers,
       ...(method === "GET" || method === "HEAD" ? {} : { body: Buffer.concat(chunks) }),

@@ -1,10 +1,8 @@
 import { mkdir } from "node:fs/promises";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runIngest } from "../../scripts/lib/ingest-run";
-import { type RunningServer, startServer } from "../../src/node/server";
-import { settingsFromEnv } from "../../src/node/settings";
+import { describe, expect, it } from "vitest";
 import {
   customerValues,
+  ingestServerPerFile,
   loanValues,
   scratchFiles,
   writeLenderWorkbooks,
@@ -19,21 +17,7 @@ import {
 
 const TOKEN = "report-file-test-token";
 const scratch = scratchFiles();
-let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer(
-    settingsFromEnv({
-      PORT: "0",
-      DATABASE_URL: `file:${scratch("credit.db")}`,
-      INGEST_TOKEN: TOKEN,
-      INGEST_RETRY_DELAY_SECONDS: "0",
-    }),
-  );
-});
-afterAll(async () => {
-  await server?.close();
-});
+const { url: serverUrl, ingest } = ingestServerPerFile(TOKEN, scratch);
 
 describe("a report file the script cannot write", () => {
   it("stops the run before anything is sent, naming the report", async () => {
@@ -53,17 +37,8 @@ describe("a report file the script cannot write", () => {
       ],
     ];
     for (const [reportFile, message] of cases) {
-      await expect(
-        runIngest({
-          url: server.url,
-          token: TOKEN,
-          customersFile: files.customers,
-          loansFile: files.loans,
-          reportFile,
-          log: () => undefined,
-        }),
-      ).rejects.toThrow(message);
+      await expect(ingest(files, { reportFile })).rejects.toThrow(message);
     }
-    expect((await fetch(`${server.url}/view-loans/41`)).status).toBe(404);
+    expect((await fetch(`${serverUrl()}/view-loans/41`)).status).toBe(404);
   });
 });

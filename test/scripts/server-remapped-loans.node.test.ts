@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { printSummary } from "../../scripts/ingest";
-import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
-import { type RunningServer, startServer } from "../../src/node/server";
-import { settingsFromEnv } from "../../src/node/settings";
 import {
   customerValues,
+  ingestServerPerFile,
   loanValues,
   scratchFiles,
   writeLenderWorkbooks,
@@ -21,33 +19,7 @@ import {
 
 const TOKEN = "server-remapped-loans-test-token";
 const scratch = scratchFiles();
-let server: RunningServer;
-
-beforeAll(async () => {
-  server = await startServer(
-    settingsFromEnv({
-      PORT: "0",
-      DATABASE_URL: `file:${scratch("credit.db")}`,
-      INGEST_TOKEN: TOKEN,
-      INGEST_RETRY_DELAY_SECONDS: "0",
-    }),
-  );
-});
-afterAll(async () => {
-  await server?.close();
-});
-
-function ingest(files: { customers: string; loans: string }, options: Partial<IngestOptions> = {}) {
-  return runIngest({
-    url: server.url,
-    token: TOKEN,
-    customersFile: files.customers,
-    loansFile: files.loans,
-    reportFile: null,
-    log: () => undefined,
-    ...options,
-  });
-}
+const { url: serverUrl, ingest } = ingestServerPerFile(TOKEN, scratch);
 
 function printed(report: Awaited<ReturnType<typeof ingest>>): string {
   const lines: string[] = [];
@@ -89,7 +61,7 @@ describe("a loan whose Loan ID another customer's stored loan holds", () => {
       // No earlier row has its Loan ID: a stored loan of another customer does.
       { row: 4, customer_id: 91, source_loan_id: 99_002, loan_id: 99_003, first_row: null },
     ]);
-    const loan = await fetch(`${server.url}/view-loan/99003`);
+    const loan = await fetch(`${serverUrl()}/view-loan/99003`);
     expect(((await loan.json()) as { customer: { id: number } }).customer.id).toBe(91);
     const summary = printed(report);
     expect(summary).toContain("  remapped loan ids: 2\n");
