@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { recordRefusal } from "../../src/db/bookings";
 import { LOANS_IN_A_PART, toStoredInputs } from "../../src/db/decision-inputs";
-import {
-  loadCustomerDecisions,
-  loadDecision,
-  type NewDecisionRecord,
-} from "../../src/db/decisions";
-import { MODEL_VERSION } from "../../src/domain/model-version";
+import { loadCustomerDecisions, loadDecision } from "../../src/db/decisions";
 import { backend } from "../support/backend";
-import { storedInputsChecked } from "../support/decisions";
+import { refusalRecordReading, storedInputsChecked } from "../support/decisions";
 import { registerCustomer } from "../support/http";
 
 /*
@@ -33,37 +28,15 @@ function recordedLoan(i: number) {
   };
 }
 
-function refusalReading(customerId: number, loanCount: number): NewDecisionRecord {
-  return {
-    id: crypto.randomUUID(),
-    customerId,
-    createdAt: new Date().toISOString(),
-    asOfDate: "2026-01-01",
-    modelVersion: MODEL_VERSION,
-    idempotencyKey: null,
-    approved: false,
-    creditScore: 0,
-    interestRateBp: 1_200,
-    monthlyInstalmentPaise: 1,
-    message: "refused",
-    startDate: null,
-    endDate: null,
-    request: { loanAmountPaise: 1, interestRateBp: 1_200, tenure: 12 },
-    inputs: {
-      borrower: { monthlySalaryPaise: 5_000_000, approvedLimitPaise: 180_000_000 },
-      loans: Array.from({ length: loanCount }, (_, i) => recordedLoan(i)),
-    },
-    scoreBreakdown: [],
-    reasons: [],
-  };
-}
-
 describe("a decision's loans in parts", () => {
   it("read back whole and in order at every count around a part's edge", async () => {
     const db = backend().database();
     for (const loanCount of [0, 1, 63, 64, 65, 128, 129]) {
       const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
-      const record = refusalReading(customer_id, loanCount);
+      const record = refusalRecordReading(customer_id, {
+        borrower: { monthlySalaryPaise: 5_000_000, approvedLimitPaise: 180_000_000 },
+        loans: Array.from({ length: loanCount }, (_, i) => recordedLoan(i)),
+      });
       const stored = await toStoredInputs(record.inputs);
       expect(stored.parts, `${loanCount} loans`).toHaveLength(
         Math.ceil(loanCount / LOANS_IN_A_PART),

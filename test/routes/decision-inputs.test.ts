@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { bookLoan, recordRefusal } from "../../src/db/bookings";
 import { LOANS_IN_A_PART, toStoredInputs } from "../../src/db/decision-inputs";
-import { deleteDecisionsBefore, type NewDecisionRecord } from "../../src/db/decisions";
-import { MODEL_VERSION } from "../../src/domain/model-version";
+import { deleteDecisionsBefore } from "../../src/db/decisions";
 import { backend } from "../support/backend";
-import { storedInputsChecked } from "../support/decisions";
+import { refusalRecordReading, storedInputsChecked } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { seedWideRepaidLoans } from "../support/seed";
 
@@ -182,7 +181,23 @@ describe("a decision's inputs", () => {
     const { customer_id, approved_limit } = await registerCustomer({ monthly_income: 30_000 });
     const db = backend().database();
     // A loan no other record has read: an id of this customer's own.
-    const record = refusalRecord(customer_id, 7_000_000_000_000_000 + customer_id);
+    const record = refusalRecordReading(customer_id, {
+      borrower: { monthlySalaryPaise: 1, approvedLimitPaise: 1 },
+      loans: [
+        {
+          loanId: 7_000_000_000_000_000 + customer_id,
+          loanAmountPaise: 1,
+          tenure: 1,
+          interestRateBp: 1,
+          monthlyPaymentPaise: 1,
+          emisPaidOnTime: 0,
+          periodsSettled: 0,
+          startDate: "2025-01-01",
+          endDate: "2025-02-01",
+          closedOn: null,
+        },
+      ],
+    });
     const [part] = (await toStoredInputs(record.inputs)).parts;
 
     const overLimit = {
@@ -208,42 +223,3 @@ describe("a decision's inputs", () => {
     expect(await recordsCounted(part?.digest ?? "")).toBe(1);
   });
 });
-
-/** A refusal's record as the use case builds it, having read one loan with the id given. */
-function refusalRecord(customerId: number, loanId: number): NewDecisionRecord {
-  return {
-    id: crypto.randomUUID(),
-    customerId,
-    createdAt: new Date().toISOString(),
-    asOfDate: "2026-01-01",
-    modelVersion: MODEL_VERSION,
-    idempotencyKey: null,
-    approved: false,
-    creditScore: 50,
-    interestRateBp: 1_400,
-    monthlyInstalmentPaise: 1,
-    message: "refused",
-    startDate: null,
-    endDate: null,
-    request: { loanAmountPaise: 1, interestRateBp: 1_400, tenure: 12 },
-    inputs: {
-      borrower: { monthlySalaryPaise: 1, approvedLimitPaise: 1 },
-      loans: [
-        {
-          loanId,
-          loanAmountPaise: 1,
-          tenure: 1,
-          interestRateBp: 1,
-          monthlyPaymentPaise: 1,
-          emisPaidOnTime: 0,
-          periodsSettled: 0,
-          startDate: "2025-01-01",
-          endDate: "2025-02-01",
-          closedOn: null,
-        },
-      ],
-    },
-    scoreBreakdown: [],
-    reasons: [],
-  };
-}

@@ -1,6 +1,7 @@
 import { desc, eq } from "drizzle-orm";
 import { expect } from "vitest";
-import type { DecisionRecord } from "../../src/db/decisions";
+import type { DecisionInputs } from "../../src/db/decision-inputs";
+import type { DecisionRecord, NewDecisionRecord } from "../../src/db/decisions";
 import { type DecisionRow, decisionInputs, decisionRecords } from "../../src/db/schema";
 import { assessLoanRequest } from "../../src/domain/assessment";
 import { MODEL_VERSION } from "../../src/domain/model-version";
@@ -148,4 +149,30 @@ export async function expectBookingRefusedAsTooLong(
     expect(refused.headers.get("retry-after")).toBeNull();
   }
   expect(await tableCounts()).toEqual(before);
+}
+
+/** A refusal's record as the use case builds it, having read `inputs`, for the data layer's tests. */
+export function refusalRecordReading(
+  customerId: number,
+  inputs: DecisionInputs,
+): NewDecisionRecord {
+  return {
+    id: crypto.randomUUID(),
+    customerId,
+    createdAt: new Date().toISOString(),
+    asOfDate: "2026-01-01",
+    modelVersion: MODEL_VERSION,
+    idempotencyKey: null,
+    approved: false,
+    creditScore: 0,
+    interestRateBp: 1_200,
+    monthlyInstalmentPaise: 1,
+    message: "refused",
+    startDate: null,
+    endDate: null,
+    request: { loanAmountPaise: 1, interestRateBp: 1_200, tenure: 12 },
+    inputs,
+    scoreBreakdown: [],
+    reasons: [],
+  };
 }
