@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it, vi } from "vitest";
-import { printSummary } from "../../scripts/ingest";
 import type { runIngest } from "../../scripts/lib/ingest-run";
 import {
   CUSTOMER_HEADERS,
@@ -8,6 +7,7 @@ import {
   ingestServerPerFile,
   LOAN_HEADERS,
   loanValues,
+  printedSummary,
   scratchFiles,
   writeLenderWorkbooks,
   writeWorkbook,
@@ -161,14 +161,7 @@ describe("rows the server rejects, in the script's report", () => {
     ]);
     expect(JSON.parse(await readFile(reportFile, "utf8"))).toEqual(report);
 
-    const lines: string[] = [];
-    const print = vi.spyOn(console, "log").mockImplementation((text: string) => lines.push(text));
-    try {
-      printSummary(report, reportFile);
-    } finally {
-      print.mockRestore();
-    }
-    const summary = lines.join("\n");
+    const summary = printedSummary(report, reportFile);
     expect(summary).toContain(
       `rejected ${customersFile} row 3 phone NUMBER: phone number already belongs to customer 71`,
     );

@@ -7,8 +7,9 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
-import { afterAll, beforeAll } from "vitest";
-import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
+import { afterAll, beforeAll, vi } from "vitest";
+import { printSummary } from "../../scripts/ingest";
+import { type IngestOptions, type IngestReport, runIngest } from "../../scripts/lib/ingest-run";
 import { type RunningServer, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
 
@@ -165,4 +166,16 @@ export function ingestServerPerFile(token: string, scratch: (name: string) => st
       ...options,
     });
   return { url, ingest };
+}
+
+/** What the script prints for a report at the end of its run (its summary), as one text. */
+export function printedSummary(report: IngestReport, reportFile = "report.json"): string {
+  const lines: string[] = [];
+  const print = vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
+  try {
+    printSummary(report, reportFile);
+  } finally {
+    print.mockRestore();
+  }
+  return lines.join("\n");
 }

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { printSummary } from "../../scripts/ingest";
 import type { IngestReport } from "../../scripts/lib/ingest-run";
 import { readAllRows, readRows } from "../../scripts/lib/read-workbook";
 import {
   CUSTOMER_HEADERS,
   customerValues,
+  printedSummary,
   scratchFiles,
   writeWorkbook,
 } from "../node/ingest-fixtures";
@@ -40,13 +40,6 @@ function reportWith(rejected: IngestReport["rejected_rows"]): IngestReport {
   };
 }
 
-function printed(report: IngestReport): string {
-  const lines: string[] = [];
-  vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
-  printSummary(report, "report.json");
-  return lines.join("\n");
-}
-
 describe("the ingest script's summary", () => {
   it("masks a phone number quoted from a rejected cell, as the server's logs do", async () => {
     const file = await writeWorkbook(scratch("phones.xlsx"), [
@@ -55,7 +48,7 @@ describe("the ingest script's summary", () => {
     const [rejection] = (await readAllRows(file, "customers")).rejected;
     expect(rejection?.reason).toContain('"+91 55500 00015"');
 
-    const output = printed(reportWith(rejection ? [rejection] : []));
+    const output = printedSummary(reportWith(rejection ? [rejection] : []));
     expect(output).toContain(
       'rejected phones.xlsx row 2 Phone Number: expected a number, got text "+** ***** ***15"',
     );
@@ -73,7 +66,7 @@ describe("the ingest script's summary", () => {
     // The file keeps the line break (XML reads \r\n as \n).
     expect(rejected.map((r) => r.column)).toEqual(["Monthly\nSalary", "Phone\n Number"]);
 
-    const output = printed(reportWith(rejected));
+    const output = printedSummary(reportWith(rejected));
     expect(output).toContain(
       'rejected wrapped.xlsx row 2 Monthly Salary: expected a number, got text "lots"\n',
     );
@@ -86,7 +79,7 @@ describe("the ingest script's summary", () => {
     // A loans file of a million rows has 7-digit row numbers, and a salary's limit has 10
     // digits: both read as phone numbers and were masked ("row *****05", "must be at most
     // ********00"), so the operator could neither find the row nor read the rule.
-    const output = printed(
+    const output = printedSummary(
       reportWith([
         {
           file: "loans.xlsx",
@@ -164,7 +157,7 @@ describe("the ingest script's summary", () => {
     expect(rows.sheetsNotRead).toEqual([{ name: "More customers", rows: 2 }]);
 
     const report = reportWith([]);
-    const output = printed({
+    const output = printedSummary({
       ...report,
       customers: {
         ...report.customers,
@@ -180,7 +173,7 @@ describe("the ingest script's summary", () => {
   });
 
   it("names the customer of an UNKNOWN_CUSTOMER row", () => {
-    const output = printed(
+    const output = printedSummary(
       reportWith([
         {
           file: "loans.xlsx",
@@ -199,7 +192,7 @@ describe("the ingest script's summary", () => {
 
   it("counts as remapped only the later duplicates that landed under a new id", () => {
     const duplicate = { customer_id: 7, source_loan_id: 4160, first_row: 2 };
-    const output = printed({
+    const output = printedSummary({
       ...reportWith([]),
       remapped_loans: [
         { ...duplicate, row: 5, loan_id: 9001 },
@@ -215,7 +208,7 @@ describe("the ingest script's summary", () => {
 
   it("says what the server's report left out of its lists, and does not call those unlanded", () => {
     const duplicate = { customer_id: 7, source_loan_id: 4160, first_row: 2 };
-    const output = printed({
+    const output = printedSummary({
       ...reportWith([]),
       remapped_loans: [
         { ...duplicate, row: 5, loan_id: 9001 },

@@ -1,9 +1,9 @@
-import { describe, expect, it, vi } from "vitest";
-import { printSummary } from "../../scripts/ingest";
+import { describe, expect, it } from "vitest";
 import {
   customerValues,
   ingestServerPerFile,
   loanValues,
+  printedSummary,
   scratchFiles,
   writeLenderWorkbooks,
 } from "../node/ingest-fixtures";
@@ -20,17 +20,6 @@ import {
 const TOKEN = "server-remapped-loans-test-token";
 const scratch = scratchFiles();
 const { url: serverUrl, ingest } = ingestServerPerFile(TOKEN, scratch);
-
-function printed(report: Awaited<ReturnType<typeof ingest>>): string {
-  const lines: string[] = [];
-  const print = vi.spyOn(console, "log").mockImplementation((line: string) => lines.push(line));
-  try {
-    printSummary(report, "report.json");
-  } finally {
-    print.mockRestore();
-  }
-  return lines.join("\n");
-}
 
 describe("a loan whose Loan ID another customer's stored loan holds", () => {
   it("is listed among the remapped loans and counted in the summary", async () => {
@@ -63,7 +52,7 @@ describe("a loan whose Loan ID another customer's stored loan holds", () => {
     ]);
     const loan = await fetch(`${serverUrl()}/view-loan/99003`);
     expect(((await loan.json()) as { customer: { id: number } }).customer.id).toBe(91);
-    const summary = printed(report);
+    const summary = printedSummary(report);
     expect(summary).toContain("  remapped loan ids: 2\n");
     expect(summary).toContain(
       "  … 1 of them because a stored loan of another customer has its Loan ID (first_row null in the report)",
