@@ -29,19 +29,25 @@ async function decision(decisionId: unknown) {
   return body;
 }
 
+/** A new customer with one repaid loan (₹40,000 at 11 %, 11 EMIs on time) booked ₹1,00,000. */
+async function approvalAfterOneRepaidLoan() {
+  const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+  const earlier = await seedLoan({
+    customerId: customer_id,
+    amount: 40_000,
+    rate: 11,
+    startDate: "2024-01-10",
+    endDate: "2025-01-10",
+    emisPaidOnTime: 11,
+  });
+  const response = await createLoan(loanRequest(customer_id, 100_000));
+  expect(response.status).toBe(201);
+  return { customer_id, earlier, response };
+}
+
 describe("the record of a create-loan decision", () => {
   it("stores an approval with its inputs, and says field for field what the response said", async () => {
-    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
-    const earlier = await seedLoan({
-      customerId: customer_id,
-      amount: 40_000,
-      rate: 11,
-      startDate: "2024-01-10",
-      endDate: "2025-01-10",
-      emisPaidOnTime: 11,
-    });
-    const response = await createLoan(loanRequest(customer_id, 100_000));
-    expect(response.status).toBe(201);
+    const { earlier, response } = await approvalAfterOneRepaidLoan();
     expect(response.body.decision_id).toMatch(/^[0-9a-f-]{36}$/);
 
     const record = await decision(response.body.decision_id);
@@ -174,17 +180,7 @@ describe("the record of a create-loan decision", () => {
     // no key to stored ones. Such a record, made from one this release stored (its inputs put
     // together by the reference reading): it must read as that one does, and the replay at the
     // end of this file replays it from its own inputs.
-    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
-    await seedLoan({
-      customerId: customer_id,
-      amount: 40_000,
-      rate: 11,
-      startDate: "2024-01-10",
-      endDate: "2025-01-10",
-      emisPaidOnTime: 11,
-    });
-    const response = await createLoan(loanRequest(customer_id, 100_000));
-    expect(response.status).toBe(201);
+    const { customer_id, response } = await approvalAfterOneRepaidLoan();
     const olderId = crypto.randomUUID();
     const rows = await plainDecisionRows(customer_id);
     const { seq: _seq, ...stored } = rows.find((row) => row.id === response.body.decision_id) ?? {};
