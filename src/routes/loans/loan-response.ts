@@ -53,7 +53,9 @@ export function toLoanSummary(loan: LoanRecord, asOf: string) {
     repayments_left: repaymentsLeftOf(servicedLoanOf(loan), state),
     start_date: loan.startDate,
     end_date: loan.endDate,
-    is_current: isCurrentServicedLoan(loan, asOf),
+    // Current unless repaid by the as-of date, on the closed_on shown: the stored column can
+    // differ from it on a loan migration 0003 closed (docs/servicing.md#a-current-loan).
+    is_current: isCurrentServicedLoan({ ...loan, closedOn: state.closedOn }, asOf),
     status: loanStatus(state),
     closed_on: state.closedOn,
   };
