@@ -45,6 +45,10 @@ const CATALOGUE = {
   "loan-closed": { status: 409, title: "The loan is repaid and closed" },
   "loan-not-started": { status: 409, title: "The loan has not started yet" },
   "before-last-payment": { status: 409, title: "The payment is dated before the loan's latest" },
+  "schedule-beyond-calendar": {
+    status: 409,
+    title: "The loan's schedule runs past the last date the calendar can write",
+  },
   "loan-history-too-long": {
     status: 409,
     title: "The customer has more loans than a decision can record",

@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { loans } from "../../src/db/schema";
+import { loans, payments } from "../../src/db/schema";
+import { periodInterestPaise } from "../../src/domain/amortisation";
 import { monthlyInstalmentPaise } from "../../src/domain/loan-terms";
 import { backend } from "../support/backend";
-import { callJson, registerCustomer } from "../support/http";
+import { replayEveryDecision } from "../support/decisions";
+import { call, callJson, registerCustomer } from "../support/http";
+import { expectProblem } from "../support/problem";
 
 /*
  * Loans stored by older releases, written straight into the database as those releases left them:
- * here the closed_on that migration 0003_servicing.sql computed in SQL for loans stored before it
- * (docs/servicing.md#loans-stored-by-older-releases).
+ * rows today's ingestion refuses, and the closed_on that migration 0003_servicing.sql computed in
+ * SQL for loans stored before it. A stored loan the product once accepted never gets a 5xx, and
+ * reading it changes nothing stored (docs/servicing.md#loans-stored-by-older-releases).
  */
 
 type LoanRow = typeof loans.$inferInsert;
@@ -55,6 +59,41 @@ async function applyMigration0003ClosedOn(loanId: number): Promise<void> {
   );
 }
 
+/**
+ * One API payment of the EMI on period 1, dated the as-of date: a release before model 2026-12.10
+ * accepted a payment dated before the loan's start. Stored as make-payment stores one.
+ */
+async function storePaymentBeforeStart(customerId: number, loanId: number): Promise<void> {
+  const emiPaise = monthlyInstalmentPaise(10_000_000, 1000, 600);
+  const interestPaise = periodInterestPaise(10_000_000, 1000);
+  const balanceAfterPaise = 10_000_000 - (emiPaise - interestPaise);
+  await backend()
+    .database()
+    .insert(payments)
+    .values({
+      loanId,
+      customerId,
+      period: 1,
+      paidOn: "2025-06-15",
+      amountPaise: emiPaise,
+      interestPaise,
+      principalPaise: emiPaise - interestPaise,
+      balanceAfterPaise,
+      onTime: true,
+    });
+  await backend().query(
+    "UPDATE loans SET api_payments = 1, outstanding_principal_paise = ?, periods_settled = 1, emi_paise = ?, monthly_payment_paise = ?, emis_paid_on_time = 1 WHERE id = ?",
+    [balanceAfterPaise, emiPaise, emiPaise, loanId],
+  );
+}
+
+async function storedRows(loanId: number) {
+  return {
+    loan: await backend().query("SELECT * FROM loans WHERE id = ?", [loanId]),
+    payments: await backend().query("SELECT * FROM payments WHERE loan_id = ?", [loanId]),
+  };
+}
+
 interface LoanJson {
   loan_id: number;
   status: string;
@@ -63,6 +102,135 @@ interface LoanJson {
   repayments_left: number;
   [field: string]: unknown;
 }
+
+describe("a loan stored before 2026-12.9 whose schedule runs past 9999-12-31", () => {
+  // 9990-01-31 + 600 months is in 10040: every row the 2026-12.9 row contract now refuses.
+  const cases: {
+    name: string;
+    row: Partial<LoanRow>;
+    migrated?: true;
+    paidBeforeStart?: true;
+    expected: object;
+  }[] = [
+    {
+      name: "nothing paid",
+      row: {},
+      expected: { status: "active", closed_on: null, repayments_left: 600, emis_paid_on_time: 0 },
+    },
+    {
+      name: "API-booked (an AS_OF_DATE past 9949 booked it)",
+      row: { sourceLoanId: null },
+      expected: { status: "active", closed_on: null, repayments_left: 600 },
+    },
+    {
+      name: "with an API payment dated before its start (accepted before 2026-12.10)",
+      row: {},
+      paidBeforeStart: true,
+      expected: { status: "active", closed_on: null, repayments_left: 599, emis_paid_on_time: 1 },
+    },
+    {
+      name: "settled by its recorded count past 9999-12-31, still open",
+      row: { emisPaidOnTime: 200, workbookEmisPaidOnTime: 200 },
+      expected: { status: "active", closed_on: null, repayments_left: 400, emis_paid_on_time: 200 },
+    },
+    {
+      name: "repaid by its recorded count, closed_on from migration 0003 (NULL past 9999)",
+      row: { emisPaidOnTime: 600, workbookEmisPaidOnTime: 600 },
+      migrated: true,
+      expected: { status: "closed", closed_on: null, repayments_left: 0, emis_paid_on_time: 600 },
+    },
+    {
+      name: "repaid by its recorded count, closed_on in a five-digit year (ingested 0003 to 2026-12.9)",
+      row: { emisPaidOnTime: 600, workbookEmisPaidOnTime: 600, closedOn: "10040-01-31" },
+      expected: { status: "closed", closed_on: null, repayments_left: 0, emis_paid_on_time: 600 },
+    },
+    {
+      name: "recorded count above its tenure (stored before that rule)",
+      row: { emisPaidOnTime: 650, workbookEmisPaidOnTime: 650, closedOn: "10040-01-31" },
+      expected: { status: "closed", closed_on: null, repayments_left: 0, emis_paid_on_time: 650 },
+    },
+  ];
+
+  for (const { name, row, migrated, paidBeforeStart, expected } of cases) {
+    it(`${name}: every endpoint answers, none with a 5xx, and nothing stored changes`, async () => {
+      const { customer_id } = await registerCustomer();
+      const loanId = await storeLegacyLoan(customer_id, row);
+      if (migrated) await applyMigration0003ClosedOn(loanId);
+      if (paidBeforeStart) await storePaymentBeforeStart(customer_id, loanId);
+      const before = await storedRows(loanId);
+
+      // view-loan and view-loans: every field can be written exactly, so they answer with it.
+      const viewed = await callJson<LoanJson>(`/view-loan/${loanId}`);
+      expect(viewed.status).toBe(200);
+      expect(viewed.body).toMatchObject({
+        loan_id: loanId,
+        start_date: "9990-01-31",
+        end_date: "9999-12-31",
+        is_current: false,
+        ...expected,
+      });
+      const listed = await callJson<LoanJson[]>(`/view-loans/${customer_id}`);
+      expect(listed.status).toBe(200);
+      const { customer: _customer, ...summary } = viewed.body;
+      expect(listed.body).toEqual([summary]);
+      // Exact: the amounts never depend on the dates, so a twin started 400 years earlier (the
+      // Gregorian calendar repeats every 400 years), whose schedule fits the calendar, agrees.
+      if (!paidBeforeStart) {
+        const { customer_id: twinCustomer } = await registerCustomer();
+        const twinId = await storeLegacyLoan(twinCustomer, {
+          ...row,
+          closedOn: null,
+          startDate: "9590-01-31",
+          endDate: "9599-12-31",
+        });
+        const twin = await callJson<LoanJson>(`/view-loan/${twinId}`);
+        expect(twin.body).toMatchObject({
+          status: viewed.body.status,
+          repayments_left: viewed.body.repayments_left,
+          emis_paid_on_time: viewed.body.emis_paid_on_time,
+          monthly_installment: viewed.body.monthly_installment,
+          closed_on: viewed.body.status === "closed" ? "9640-01-31" : null,
+        });
+      }
+
+      // The statement lists every period with its due date and the schedule's end date: neither
+      // can be written, so it is a 409 naming the loan, not a partial schedule.
+      const statement = await call(`/view-statement/${customer_id}/${loanId}`);
+      const problem = await expectProblem(statement, 409);
+      expect(problem).toMatchObject({
+        type: "/problems/schedule-beyond-calendar",
+        loan_id: loanId,
+        last_schedule_date: "9999-12-31",
+      });
+      expect(problem.detail).toContain(`Loan ${loanId}`);
+      expect(problem.detail).toContain(`/view-loan/${loanId}`);
+      expect((await call(`/api/view-statement/${customer_id}/${loanId}/`)).status).toBe(409);
+
+      // It starts after any as-of date the app accepts (AS_OF_DATE is at most 9949-12-31).
+      const payment = await callJson(`/make-payment/${customer_id}/${loanId}`, {
+        body: { amount: 100 },
+      });
+      expect(payment.status).toBe(409);
+      expect(payment.body).toMatchObject({ code: "LOAN_NOT_STARTED", start_date: "9990-01-31" });
+
+      // A loan not taken yet counts for nothing in the score or the rules.
+      const request = { customer_id, loan_amount: 10_000, interest_rate: 12, tenure: 12 };
+      const eligibility = await callJson("/check-eligibility", { body: request });
+      expect(eligibility.status).toBe(200);
+      expect(eligibility.body).toMatchObject({ approval: true, credit_score: 40 });
+      const booked = await callJson<{ decision_id: string }>("/create-loan", { body: request });
+      expect(booked.status).toBe(201);
+      // The record keeps the loan as the decision read it, stored closed_on and all.
+      const record = await callJson<{ inputs: { loans: { loan_id: number }[] } }>(
+        `/decisions/${booked.body.decision_id}`,
+      );
+      expect(record.status).toBe(200);
+      expect(record.body.inputs.loans.map((loan) => loan.loan_id)).toEqual([loanId]);
+
+      expect(await storedRows(loanId)).toEqual(before);
+    });
+  }
+});
 
 describe("is_current of an extreme loan whose closed_on migration 0003 computed", () => {
   // ₹1,000 at 0 % over 600 months: the EMI of ₹1.67 (rounded up) repays it in period 599, a month
@@ -139,4 +307,10 @@ describe("is_current of an extreme loan whose closed_on migration 0003 computed"
       is_current: true,
     });
   });
+});
+
+// Last: tests in a file run in order, so this sees every record the tests above stored, each made
+// with a legacy loan among its inputs. A test, not an afterAll: a `-t` run skips it.
+it("replays every decision record here to its stored outcome", async () => {
+  expect(await replayEveryDecision()).toBeGreaterThan(0);
 });

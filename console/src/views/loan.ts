@@ -44,7 +44,8 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
           `${body.tenure} months, ${body.emis_paid_on_time} paid on time, ${body.repayments_left} left`,
         ],
         ["Period", `${body.start_date} to ${body.end_date} (${loanState(body)})`],
-        ["Status", body.status === "closed" ? `closed on ${body.closed_on}` : "active"],
+        // A loan stored by an older release can be repaid on a date past 9999-12-31: no closed_on.
+        ["Status", body.status === "closed" ? closedOn(body.closed_on) : "active"],
       ]),
       h(
         "p",
@@ -58,4 +59,9 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
     );
     await payment.showFor(body);
   });
+}
+
+/** "closed on <date>", or "closed" for a loan repaid on a date past 9999-12-31 (closed_on null). */
+function closedOn(date: string | null): string {
+  return date === null ? "closed" : `closed on ${date}`;
 }

@@ -99,7 +99,8 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       if (panel) panel.hidden = false;
       form.hidden = loan.status === "closed";
       if (loan.status === "closed") {
-        show("payment-due", h("p", { class: "closed" }, `Repaid in full on ${loan.closed_on}.`));
+        const on = loan.closed_on === null ? "" : ` on ${loan.closed_on}`;
+        show("payment-due", h("p", { class: "closed" }, `Repaid in full${on}.`));
         return;
       }
       const { body } = await api<Statement>(

@@ -2,8 +2,8 @@ import type { z } from "@hono/zod-openapi";
 import type { CustomerRecord, LoanRecord } from "../../db/schema";
 import type { Decision } from "../../domain/decision";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
-import { isCurrentServicedLoan, loanStatus, repaymentsLeftOf } from "../../domain/servicing";
-import { servicedLoanOf, servicingStateOf } from "../servicing/loan-servicing";
+import { isCurrentServicedLoan, repaymentsLeftOf } from "../../domain/servicing";
+import { loanStandingOf, servicedLoanOf } from "../servicing/loan-servicing";
 import type { LoanRequestBody } from "../shared-schemas";
 import type { createLoanResultSchema } from "./loans.routes";
 
@@ -41,7 +41,7 @@ export function toCreateLoanResult(
 
 /** A loan as it stands: the instalment, the on-time count and the open periods follow payments. */
 export function toLoanSummary(loan: LoanRecord, asOf: string) {
-  const state = servicingStateOf(loan);
+  const { state, status } = loanStandingOf(loan);
   return {
     loan_id: loan.id,
     source_loan_id: loan.sourceLoanId,
@@ -56,7 +56,7 @@ export function toLoanSummary(loan: LoanRecord, asOf: string) {
     // Current unless repaid by the as-of date, on the closed_on shown: the stored column can
     // differ from it on a loan migration 0003 closed (docs/servicing.md#a-current-loan).
     is_current: isCurrentServicedLoan({ ...loan, closedOn: state.closedOn }, asOf),
-    status: loanStatus(state),
+    status,
     closed_on: state.closedOn,
   };
 }

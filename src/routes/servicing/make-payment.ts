@@ -67,6 +67,9 @@ async function attemptPayment(
   if (!loan) throw notFoundProblem(`Customer ${customerId} has no loan ${loanId}.`);
 
   const serviced = servicedLoanOf(loan);
+  // A loan stored before model 2026-12.9 whose schedule runs past 9999-12-31 starts in 9950 or
+  // later, after any as-of date the app accepts: it is refused (LOAN_NOT_STARTED, or LOAN_CLOSED
+  // with a payment's date) before any due date is computed.
   const outcome = applyPayment(
     serviced,
     servicingStateOf(loan),

@@ -196,5 +196,8 @@ export const viewStatement = createRoute({
     200: jsonContent(statementSchema, "The statement as of the as-of date"),
     ...problemResponses,
     404: problemContent("The customer has no such loan"),
+    409: problemContent(
+      "A loan stored by a release before model 2026-12.9 whose schedule runs past 9999-12-31 (`schedule-beyond-calendar`, with `loan_id` and `last_schedule_date`): its due dates cannot be written; view-loan shows it",
+    ),
   },
 });

@@ -4,7 +4,12 @@ import { loadStatement } from "../../db/payments";
 import { nextInstalment } from "../../domain/servicing";
 import { buildStatement } from "../../domain/statement";
 import { notFoundProblem } from "../../lib/problem";
-import { servicedLoanOf, servicingHistoryOf } from "./loan-servicing";
+import {
+  scheduleBeyondCalendarProblem,
+  scheduleFitsCalendar,
+  servicedLoanOf,
+  servicingHistoryOf,
+} from "./loan-servicing";
 import type { viewStatement } from "./servicing.routes";
 import { toStatementResult } from "./servicing-response";
 
@@ -13,6 +18,8 @@ export const viewStatementHandler: RouteHandler<typeof viewStatement, AppEnv> = 
 
   const { loan, payments } = await loadStatement(c.get("db"), customerId, loanId);
   if (!loan) throw notFoundProblem(`Customer ${customerId} has no loan ${loanId}.`);
+  // A loan stored before model 2026-12.9 may have due dates (and an end date) past 9999-12-31.
+  if (!scheduleFitsCalendar(loan)) throw scheduleBeyondCalendarProblem(loan);
 
   const serviced = servicedLoanOf(loan);
   const history = servicingHistoryOf(loan, payments);
