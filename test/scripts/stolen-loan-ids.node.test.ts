@@ -1,3 +1,5 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import {
   customerValues,
@@ -87,4 +89,79 @@ describe("a loan whose Loan ID another customer's stored loan holds", () => {
     expect(((await stored.json()) as { loans: number }).loans).toBe(503);
     expect(await customerOfLoan(99_003)).toBe(4);
   });
+
+  it("is reported as not landed when the run ends before sending it again, and a rerun lands it", async () => {
+    // Customer 3's stored loan holds 99004 (above): customer 5's new loan 99004 is deferred.
+    const file = await writeLenderWorkbooks(
+      { customers: scratch("customers-3.xlsx"), loans: scratch("loans-3.xlsx") },
+      { customers, loans: [loanValues(5, 99_004)] },
+    );
+    const proxy = await sendingNoNewIds();
+    try {
+      const report = await ingest(file, { url: proxy.url });
+      expect(report.complete).toBe(false);
+      expect(report.loans).toMatchObject({ rows_read: 1, landed: 0, rejected: 0 });
+      expect(report.remapped_loans).toEqual([
+        { row: 2, customer_id: 5, source_loan_id: 99_004, loan_id: null, first_row: null },
+      ]);
+      expect(printedSummary(report)).toContain(
+        "  … and 1 loans whose Loan ID a stored loan of another customer has, deferred by the server and not landed (see the report)",
+      );
+    } finally {
+      await proxy.close();
+    }
+
+    const rerun = await ingest(file);
+    expect(rerun.complete).toBe(true);
+    expect(rerun.loans).toMatchObject({ rows_read: 1, sent: 1, landed: 1 });
+    expect(rerun.remapped_loans).toEqual([
+      { row: 2, customer_id: 5, source_loan_id: 99_004, loan_id: 99_005, first_row: null },
+    ]);
+    expect(await customerOfLoan(99_005)).toBe(5);
+  });
 });
+
+/**
+ * The server behind a proxy that answers a send of loans without `defer_new_ids` (the rows sent
+ * again) 202 and drops it: as if the run had stopped before sending them.
+ */
+async function sendingNoNewIds(): Promise<{ url: string; close: () => Promise<void> }> {
+  const proxy: Server = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    if (request.method === "POST") {
+      const { messages } = JSON.parse(body.toString("utf8")) as {
+        messages: { kind: string; defer_new_ids?: true; rows: unknown[] }[];
+      };
+      if (messages.some((message) => message.kind === "loans" && !message.defer_new_ids)) {
+        const rows = messages.reduce((sum, message) => sum + message.rows.length, 0);
+        response.writeHead(202, { "Content-Type": "application/json" });
+        response.end(JSON.stringify({ accepted: messages.length, rows }));
+        return;
+      }
+    }
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (typeof value === "string" && name !== "host" && name !== "connection") {
+        headers.set(name, value);
+      }
+    }
+    const method = request.method ?? "GET";
+    const answer = await fetch(`${serverUrl()}${request.url ?? "/"}`, {
+      method,
+      headers,
+      ...(method === "GET" || method === "HEAD" ? {} : { body }),
+    });
+    response.writeHead(answer.status, {
+      "Content-Type": answer.headers.get("Content-Type") ?? "application/json",
+    });
+    response.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => proxy.close(() => resolve())),
+  };
+}
