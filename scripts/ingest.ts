@@ -107,15 +107,24 @@ function remappedLines({ remapped_loans: remapped, server_not_listed }: IngestRe
     ? "without a new id in the report (rejected, dead, or past the server's list)"
     : "that did not land (rejected or dead: see the report)";
   // No row of the file had the Loan ID: a stored loan of another customer does.
-  const held = remapped.filter((loan) => loan.first_row === null).length;
+  const held = remapped.filter((loan) => loan.first_row === null);
+  const heldLanded = held.filter((loan) => loan.loan_id !== null).length;
+  // Such a row the server deferred that was not sent again or did not land (the run stopped).
+  const heldNotLanded = held.length - heldLanded;
+  const duplicatesNotLanded = notLanded - heldNotLanded;
   return [
     `  remapped loan ids: ${landed}`,
-    ...(held > 0
+    ...(heldLanded > 0
       ? [
-          `  … ${held} of them because a stored loan of another customer has its Loan ID (first_row null in the report)`,
+          `  … ${heldLanded} of them because a stored loan of another customer has its Loan ID (first_row null in the report)`,
         ]
       : []),
-    ...(notLanded > 0 ? [`  … and ${notLanded} later duplicates ${what}`] : []),
+    ...(duplicatesNotLanded > 0 ? [`  … and ${duplicatesNotLanded} later duplicates ${what}`] : []),
+    ...(heldNotLanded > 0
+      ? [
+          `  … and ${heldNotLanded} loans whose Loan ID a stored loan of another customer has, deferred by the server and not landed (see the report)`,
+        ]
+      : []),
   ];
 }
 

@@ -20,6 +20,7 @@ export class Chunker {
   #messages: IngestMessage[] = [];
   #messageBytes = 0;
   #nextSeq: number;
+  #deferNewIds = false;
 
   constructor(
     private readonly jobId: string,
@@ -34,11 +35,15 @@ export class Chunker {
     return this.#nextSeq;
   }
 
-  /** Switches to another kind of rows; call flush first. */
-  startKind(kind: IngestKind): void {
+  /**
+   * Switches to another kind of rows, or to loans sent with or without `defer_new_ids`
+   * (src/ingest/messages.ts); call flush first.
+   */
+  startKind(kind: IngestKind, { deferNewIds = false }: { deferNewIds?: boolean } = {}): void {
     if (this.#rows.length > 0 || this.#messages.length > 0)
       throw new Error("flush before switching kinds");
     this.kind = kind;
+    this.#deferNewIds = deferNewIds && kind === "loans";
   }
 
   /** Adds a row; returns a full send (a list of messages) when one is ready. */
@@ -68,7 +73,13 @@ export class Chunker {
   /** Closes the current message; returns a send if adding it would overflow the current one. */
   #closeMessage(): IngestMessage[] | null {
     if (this.#rows.length === 0) return null;
-    const envelope = { job_id: this.jobId, seq: this.#nextSeq++, kind: this.kind, rows: [] };
+    const envelope = {
+      job_id: this.jobId,
+      seq: this.#nextSeq++,
+      kind: this.kind,
+      ...(this.#deferNewIds ? { defer_new_ids: true } : {}),
+      rows: [],
+    };
     const message = { ...envelope, rows: this.#rows } as IngestMessage;
     // The rows' sizes are known (each with its comma, one more than the list has): not
     // serialised a second time.

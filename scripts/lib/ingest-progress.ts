@@ -25,6 +25,14 @@ export class Progress {
     this.#maybePrint();
   }
 
+  /**
+   * Rows the server deferred (handed back to be sent again, src/ingest/messages.ts): counted as
+   * sent once, when they are sent again.
+   */
+  deferred(kind: IngestKind, rows: number): void {
+    this.sentRows[kind] -= rows;
+  }
+
   landedIsStale(): boolean {
     return Date.now() - this.#lastLandedUpdate > 2_000;
   }

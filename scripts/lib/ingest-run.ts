@@ -17,7 +17,10 @@ import { SendWindow } from "./send-window";
  * streamed, chunked and sent, and must land before loans are sent; loans are regrouped by customer
  * before chunking (customer-buckets.ts), except those whose Loan ID repeats an earlier row's: they
  * are held back and sent last, once every other loan has landed, so that the new ids the database
- * gives them can never take an id a later row of the file brings.
+ * gives them can never take an id a later row of the file brings. The other loans go with
+ * `defer_new_ids`: a row whose Loan ID a stored loan of another customer holds is handed back by
+ * the server (the job report's `deferred_loans`) and sent again with the held-back rows, for the
+ * same reason (docs/ingestion.md#loan-ids).
  * The report is written however the run ends: when it fails, with the error and what had
  * landed by then, so the operator sees how far it got.
  */
@@ -224,7 +227,9 @@ async function sendAndWait(
     });
     const refused = refusedCustomers(await waitUntilLanded(waitOptions, "customers"), customers);
 
-    chunker.startKind("loans");
+    // No new id is given while rows keeping their own Loan ID are still landing: the server
+    // hands back each row that would take one (`deferred_loans`), to be sent with the held back.
+    chunker.startKind("loans", { deferNewIds: true });
     const heldBack: LoanRow[] = [];
     await sendRows(loans, chunker, client, progress, {
       sendNow: (row) => {
@@ -239,10 +244,17 @@ async function sendAndWait(
       },
       buckets: new CustomerBuckets(customerIds),
     });
-    await waitUntilLanded(waitOptions, "loans");
-    if (heldBack.length > 0) {
-      await sendRows(heldBack, chunker, client, progress, { countAsRead: false });
-      await waitUntilLanded(waitOptions, "loans");
+    let job = await waitUntilLanded(waitOptions, "loans");
+    chunker.startKind("loans");
+    const sentAgain = new Set<number>();
+    let round = [...heldBack, ...deferredRows(job, sentAgain, progress)];
+    while (round.length > 0) {
+      // In file order: every row of this phase takes a new id, given in the order they land.
+      round.sort((a, b) => a.row - b.row);
+      await sendRows(round, chunker, client, progress, { countAsRead: false });
+      job = await waitUntilLanded(waitOptions, "loans");
+      // The report lists the first 10,000 deferred rows: the next ones once those have landed.
+      round = job?.deferred_loans_not_listed ? deferredRows(job, sentAgain, progress) : [];
     }
     // The final report, inside the abortable part too: it is retried for a minute when the
     // server has gone quiet, and Ctrl-C must still end the run with a report.
@@ -250,6 +262,23 @@ async function sendAndWait(
   } finally {
     progress.stop();
   }
+}
+
+/**
+ * The rows the server deferred and this run has not sent again yet, as the server gives them back
+ * (none from a server that does not defer: it gave them new ids at once).
+ */
+function deferredRows(
+  job: JobReport | null,
+  sentAgain: Set<number>,
+  progress: Progress,
+): LoanRow[] {
+  const rows = (job?.deferred_loans ?? [])
+    .map((deferred) => deferred.loan)
+    .filter((row) => !sentAgain.has(row.row));
+  for (const row of rows) sentAgain.add(row.row);
+  progress.deferred("loans", rows.length);
+  return rows;
 }
 
 /**
@@ -475,7 +504,8 @@ function buildReport({
  * The later duplicates the script marked, with the id each landed under, and the rows the server
  * gave a new id by itself because a stored loan of another customer holds their Loan ID: both
  * land under an id that is not their Loan ID, in row order. The second used to be left out, the
- * run saying "every row landed" with nothing listed.
+ * run saying "every row landed" with nothing listed. A row of the second kind that the server
+ * deferred and that has not landed (the run stopped, its chunk died) is listed with `loan_id` null.
  */
 function remappedLoans(
   remapped: readonly RemappedLoan[],
@@ -492,6 +522,15 @@ function remappedLoans(
         customer_id,
         source_loan_id,
         loan_id,
+        first_row: null,
+      })),
+    ...(job.deferred_loans ?? [])
+      .filter(({ loan }) => !marked.has(loan.row) && !landedIds.has(loan.row))
+      .map(({ loan }) => ({
+        row: loan.row,
+        customer_id: loan.customer_id,
+        source_loan_id: loan.loan_id,
+        loan_id: null,
         first_row: null,
       })),
   ].sort((a, b) => a.row - b.row);

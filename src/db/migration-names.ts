@@ -15,6 +15,7 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0007_ingest_chunk_lands_once.sql",
   "0008_assigned_ids_within_2_53.sql",
   "0009_decision_inputs_shared.sql",
+  "0010_ingest_deferred_loans.sql",
 ];
 
 /**

@@ -269,6 +269,27 @@ export const ingestRemaps = sqliteTable(
   (table) => [primaryKey({ columns: [table.jobId, table.row, table.seq] })],
 );
 
+/**
+ * Loan rows a chunk sent with `defer_new_ids` did not land because their Loan ID is held by a
+ * stored loan that is not theirs (docs/ingestion.md#loan-ids): the client sends them again once
+ * every row that keeps its own Loan ID has landed, and only then are new ids given. A row stays
+ * pending (listed in the job report) until a loan with its natural key is stored.
+ */
+export const ingestDeferredLoans = sqliteTable(
+  "ingest_deferred_loans",
+  {
+    jobId: text("job_id").notNull(),
+    /** The chunk the row came in. */
+    seq: integer("seq").notNull(),
+    row: integer("row").notNull(),
+    customerId: integer("customer_id").notNull(),
+    sourceLoanId: integer("source_loan_id").notNull(),
+    /** The row as the chunk carried it (its schema's output), JSON: what the client sends again. */
+    loan: text("loan").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.jobId, table.row, table.seq] })],
+);
+
 /*
  * The Node server's ingest queue (src/node/queue-store.ts): every chunk the ingest endpoint
  * accepts waits here until the consumer settles it, so a crash or a restart loses none. On

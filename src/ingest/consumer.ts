@@ -6,6 +6,7 @@ import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
 import {
   type ChunkState,
   isChunkLandedBefore,
+  recordDeferrals,
   recordRejections,
   recordRemaps,
   upsertChunkState,
@@ -206,7 +207,9 @@ async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<L
   const { chunk } = delivery;
   const stored = await readLoansForChunk(db, chunk);
   if (stored.landedBefore) return "landed before";
-  const plan = planLoans(chunk.rows, stored.loans, stored.customerIds);
+  const plan = planLoans(chunk.rows, stored.loans, stored.customerIds, {
+    deferNewIds: chunk.defer_new_ids === true,
+  });
   // Their customers may still be on the way (a customer chunk being retried): wait while the
   // queue would still redeliver this chunk.
   if (
@@ -224,6 +227,7 @@ async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<L
   const wrote = await writeLanding(db, [
     ...upsertLoans(db, plan.write),
     ...recordRemaps(db, chunk.job_id, chunk.seq, plan.remapped),
+    ...recordDeferrals(db, chunk.job_id, chunk.seq, plan.deferred),
     ...recordRejections(db, chunk.job_id, chunk.seq, "loans", rejections),
     landedState(db, delivery, plan.write.length),
   ]);

@@ -1,8 +1,10 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, notExists, sql } from "drizzle-orm";
 import type { Database } from "../db/database";
+import { element, jsonArraysSelect } from "../db/json-rows";
 import {
   customers,
   ingestChunks,
+  ingestDeferredLoans,
   ingestRejections,
   ingestRemaps,
   loans,
@@ -56,6 +58,35 @@ export function recordRemaps(
       )
       .onConflictDoNothing();
   });
+}
+
+/**
+ * Records the rows a deferring chunk did not land (plan-loans.ts), each with the row itself for
+ * the job report: one statement, the rows bound as one JSON text.
+ */
+export function recordDeferrals(
+  db: Database,
+  jobId: string,
+  seq: number,
+  rows: readonly LoanRow[],
+): Statement[] {
+  if (rows.length === 0) return [];
+  const values = rows.map((row) => [row.row, row.customer_id, row.loan_id, JSON.stringify(row)]);
+  return [
+    db
+      .insert(ingestDeferredLoans)
+      .select(
+        jsonArraysSelect(ingestDeferredLoans, values, {
+          jobId: sql`${jobId}`,
+          seq: sql`${seq}`,
+          row: element(0),
+          customerId: element(1),
+          sourceLoanId: element(2),
+          loan: element(3),
+        }),
+      )
+      .onConflictDoNothing(),
+  ];
 }
 
 /** Records a chunk's rejected rows, each under the chunk's `seq` and its own row number. */
@@ -149,7 +180,15 @@ export async function registerMessages(
  * the same text; plain JSON.stringify, since sorting keys cost several times the hash itself.
  */
 async function chunkContentHash(message: IngestMessage): Promise<string> {
-  return sha256Hex(JSON.stringify({ kind: message.kind, rows: message.rows }));
+  // A deferring chunk differs from the same rows sent without it; without it the text is as before.
+  const deferring = "defer_new_ids" in message && message.defer_new_ids;
+  return sha256Hex(
+    JSON.stringify({
+      kind: message.kind,
+      ...(deferring ? { defer_new_ids: true } : {}),
+      rows: message.rows,
+    }),
+  );
 }
 
 /** Whether registering chunks failed because one differs from the chunk registered under its seq. */
@@ -210,30 +249,64 @@ function chunkIdentity(chunk: IngestMessage) {
 export const REPORT_LISTS_AT_MOST = 10_000;
 
 export async function loadJobReport(db: Database, jobId: string) {
-  const [chunks, rejectedByKind, rejections, remapCount, remaps] = await db.batch([
-    db.select().from(ingestChunks).where(eq(ingestChunks.jobId, jobId)).orderBy(ingestChunks.seq),
-    db
-      .select({ kind: ingestRejections.kind, n: sql<number>`count(*)` })
-      .from(ingestRejections)
-      .where(eq(ingestRejections.jobId, jobId))
-      .groupBy(ingestRejections.kind),
-    db
-      .select()
-      .from(ingestRejections)
-      .where(eq(ingestRejections.jobId, jobId))
-      .orderBy(ingestRejections.kind, ingestRejections.row, ingestRejections.seq)
-      .limit(REPORT_LISTS_AT_MOST),
-    db.select({ n: sql<number>`count(*)` }).from(ingestRemaps).where(eq(ingestRemaps.jobId, jobId)),
-    db
-      .select()
-      .from(ingestRemaps)
-      .where(eq(ingestRemaps.jobId, jobId))
-      .orderBy(ingestRemaps.row, ingestRemaps.seq)
-      .limit(REPORT_LISTS_AT_MOST),
-  ]);
+  // A deferred row is pending until a loan with its natural key is stored (its resend landed).
+  const pending = and(
+    eq(ingestDeferredLoans.jobId, jobId),
+    notExists(
+      db
+        .select({ one: sql`1` })
+        .from(loans)
+        .where(
+          and(
+            eq(loans.sourceLoanId, ingestDeferredLoans.sourceLoanId),
+            eq(loans.customerId, ingestDeferredLoans.customerId),
+          ),
+        ),
+    ),
+  );
+  const [chunks, rejectedByKind, rejections, remapCount, remaps, deferredCount, deferred] =
+    await db.batch([
+      db.select().from(ingestChunks).where(eq(ingestChunks.jobId, jobId)).orderBy(ingestChunks.seq),
+      db
+        .select({ kind: ingestRejections.kind, n: sql<number>`count(*)` })
+        .from(ingestRejections)
+        .where(eq(ingestRejections.jobId, jobId))
+        .groupBy(ingestRejections.kind),
+      db
+        .select()
+        .from(ingestRejections)
+        .where(eq(ingestRejections.jobId, jobId))
+        .orderBy(ingestRejections.kind, ingestRejections.row, ingestRejections.seq)
+        .limit(REPORT_LISTS_AT_MOST),
+      db
+        .select({ n: sql<number>`count(*)` })
+        .from(ingestRemaps)
+        .where(eq(ingestRemaps.jobId, jobId)),
+      db
+        .select()
+        .from(ingestRemaps)
+        .where(eq(ingestRemaps.jobId, jobId))
+        .orderBy(ingestRemaps.row, ingestRemaps.seq)
+        .limit(REPORT_LISTS_AT_MOST),
+      db.select({ n: sql<number>`count(*)` }).from(ingestDeferredLoans).where(pending),
+      db
+        .select({ seq: ingestDeferredLoans.seq, loan: ingestDeferredLoans.loan })
+        .from(ingestDeferredLoans)
+        .where(pending)
+        .orderBy(ingestDeferredLoans.row, ingestDeferredLoans.seq)
+        .limit(REPORT_LISTS_AT_MOST),
+    ]);
   const rejected = { customers: 0, loans: 0 };
   for (const { kind, n } of rejectedByKind) rejected[kind] = n;
-  return { chunks, rejections, remaps, rejected, remapped: remapCount[0]?.n ?? 0 };
+  return {
+    chunks,
+    rejections,
+    remaps,
+    rejected,
+    remapped: remapCount[0]?.n ?? 0,
+    deferred: deferred.map((d) => ({ seq: d.seq, loan: JSON.parse(d.loan) as LoanRow })),
+    deferredPending: deferredCount[0]?.n ?? 0,
+  };
 }
 
 export async function countStoredRows(db: Database) {

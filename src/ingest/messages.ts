@@ -84,6 +84,15 @@ function chunkRows<TRow extends v.GenericSchema<unknown, { row: number }>>(row: 
   );
 }
 
+/**
+ * On a loan chunk: a row that would take a new id from the database (its Loan ID held by a stored
+ * loan that is not its own, or marked `remap`) is not landed but deferred, listed in the job
+ * report with the row for the client to send again, without this field, once every row keeping
+ * its own Loan ID has landed (docs/ingestion.md#loan-ids). Absent: such a row takes its new id at
+ * once, as before the field existed.
+ */
+const deferNewIdsSchema = v.optional(v.literal(true, "must be true when present"));
+
 export const IngestMessageSchema = v.variant("kind", [
   v.object({
     job_id: jobIdSchema,
@@ -95,6 +104,7 @@ export const IngestMessageSchema = v.variant("kind", [
     job_id: jobIdSchema,
     seq: seqSchema,
     kind: v.literal("loans"),
+    defer_new_ids: deferNewIdsSchema,
     rows: chunkRows(LoanRowSchema),
   }),
 ]);
@@ -112,6 +122,7 @@ export const ChunkEnvelopeSchema = v.object({
   job_id: jobIdSchema,
   seq: seqSchema,
   kind: v.picklist(["customers", "loans"], 'must be "customers" or "loans"'),
+  defer_new_ids: deferNewIdsSchema,
   rows: chunkRows(v.looseObject({ row: worksheetRowSchema })),
 });
 

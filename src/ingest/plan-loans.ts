@@ -11,6 +11,9 @@ import { LENDER_HEADERS, type LoanRow } from "./rows";
  *   source_loan_id.
  * Rows to insert with their own id come first, so that an id assigned by the database cannot
  * take an id a later row of the same batch brings.
+ * A chunk sent with `defer_new_ids` takes no new id: each row that would get one is deferred
+ * instead, left out of the write for the client to send again once every row keeping its own
+ * Loan ID has landed, so that no new id can take a Loan ID a row of the same run brings.
  * Rows whose customer is not stored are left out of the plan and listed apart: the consumer
  * retries the chunk for them, and on its last delivery rejects them alone.
  * A later row with the Loan ID and customer of an earlier row of the chunk is refused, as the
@@ -46,6 +49,8 @@ export interface LoanPlan {
   repeated: Rejection[];
   /** Rows that would change the terms of a loan that has taken API payments: refused. */
   paidLoanChanged: Rejection[];
+  /** Rows that would take a new id, in a chunk that defers them: not in `write`, nor `remapped`. */
+  deferred: LoanRow[];
 }
 
 /** Why a row repeating an earlier row's Loan ID and customer is refused (script and consumer). */
@@ -57,6 +62,7 @@ export function planLoans(
   rows: readonly LoanRow[],
   existingLoans: readonly ExistingLoan[],
   existingCustomerIds: ReadonlySet<number>,
+  { deferNewIds = false }: { deferNewIds?: boolean } = {},
 ): LoanPlan {
   const unknownCustomer = rows.filter((row) => !existingCustomerIds.has(row.customer_id));
   const byNaturalKey = new Map(
@@ -69,6 +75,7 @@ export function planLoans(
   const remapped: LoanRow[] = [];
   const repeated: Rejection[] = [];
   const paidLoanChanged: Rejection[] = [];
+  const deferred: LoanRow[] = [];
   const firstRowOf = new Map<string, number>();
   for (const row of rows) {
     if (!existingCustomerIds.has(row.customer_id)) continue;
@@ -95,12 +102,21 @@ export function planLoans(
     } else if (!row.remap && !takenIds.has(row.loan_id)) {
       ownId.push({ row, id: row.loan_id });
       takenIds.add(row.loan_id);
+    } else if (deferNewIds) {
+      deferred.push(row);
     } else {
       assignedId.push({ row, id: null });
       remapped.push(row);
     }
   }
-  return { write: [...ownId, ...assignedId], remapped, unknownCustomer, repeated, paidLoanChanged };
+  return {
+    write: [...ownId, ...assignedId],
+    remapped,
+    unknownCustomer,
+    repeated,
+    paidLoanChanged,
+    deferred,
+  };
 }
 
 /**

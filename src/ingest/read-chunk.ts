@@ -32,7 +32,7 @@ export function readChunk(body: unknown): ReadChunk | UnreadableMessage {
     const fields = envelope.issues.map((issue) => v.getDotPath(issue) ?? "body");
     return { identity: identityOf(body), fields: [...new Set(fields)].slice(0, 10) };
   }
-  const { job_id, seq, rows } = envelope.output;
+  const { job_id, seq, rows, defer_new_ids } = envelope.output;
   const invalid: Rejection[] = [];
   const valid = <T>(schema: v.GenericSchema<unknown, T>): T[] =>
     rows.flatMap((row) => {
@@ -46,7 +46,13 @@ export function readChunk(body: unknown): ReadChunk | UnreadableMessage {
   const chunk: IngestMessage =
     envelope.output.kind === "customers"
       ? { job_id, seq, kind: "customers", rows: valid(CustomerRowSchema) }
-      : { job_id, seq, kind: "loans", rows: valid(LoanRowSchema) };
+      : {
+          job_id,
+          seq,
+          kind: "loans",
+          ...(defer_new_ids ? { defer_new_ids } : {}),
+          rows: valid(LoanRowSchema),
+        };
   return { chunk, received: rows.length, invalid };
 }
 

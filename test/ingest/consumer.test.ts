@@ -294,34 +294,45 @@ describe("queue consumer", () => {
     const customerId = (i: number) => 400_000 + i;
     // Every kind of full chunk: new customers, new loans, loans whose ids are all taken by
     // another customer's loan (each one remapped and recorded), and, on their last delivery,
-    // loans whose customers never landed (each one rejected and recorded).
+    // loans whose customers never landed (each one rejected and recorded), and loans whose ids are
+    // taken in chunks that defer them (each one recorded with its row, to be sent again).
     const rows = {
       customers: (i: number) => customerRow(customerId(i)),
       loans: (i: number) => loanRow(900_000 + i, customerId(i)),
       remapped: (i: number) => loanRow(900_000 + i, customerId((i + 1) % total)),
       unknown: (i: number) => loanRow(950_000 + i, 500_000 + i),
+      deferred: (i: number) => loanRow(900_000 + i, customerId((i + 2) % total)),
     };
     const jobs = {
       customers: "job-budget",
       loans: "job-budget",
       remapped: "job-budget-remaps",
       unknown: "job-budget-unknown",
+      deferred: "job-budget-deferred",
     };
-    const seqs = { customers: 0, loans: maxBatchSize, remapped: 0, unknown: 0 };
+    const seqs = { customers: 0, loans: maxBatchSize, remapped: 0, unknown: 0, deferred: 0 };
     const attempts = {
       customers: 1,
       loans: 1,
       remapped: 1,
       unknown: QUEUE_SETTINGS.ingest.maxRetries + 1,
+      deferred: 1,
     };
     const statements: Record<string, number> = {};
-    for (const kind of ["customers", "loans", "remapped", "unknown"] as const) {
+    for (const kind of ["customers", "loans", "remapped", "unknown", "deferred"] as const) {
       const messages = Array.from({ length: maxBatchSize }, (_, c) => {
         const slice = Array.from({ length: ROWS_PER_CHUNK }, (_, i) =>
           rows[kind](c * ROWS_PER_CHUNK + i),
         );
         const chunkKind = kind === "customers" ? "customers" : "loans";
-        return { job_id: jobs[kind], seq: seqs[kind] + c, kind: chunkKind, rows: slice };
+        const deferring = kind === "deferred" ? { defer_new_ids: true } : {};
+        return {
+          job_id: jobs[kind],
+          seq: seqs[kind] + c,
+          kind: chunkKind,
+          ...deferring,
+          rows: slice,
+        };
       });
       const { database, counter } = countingD1(env.DB);
       const result = await deliver(messages, { env: { DB: database }, attempts: attempts[kind] });
@@ -340,7 +351,9 @@ describe("queue consumer", () => {
     expect(remaps.body.remapped_loans).toHaveLength(total);
     const unknown = await jobReport("job-budget-unknown");
     expect(unknown.body.loans).toMatchObject({ landed: 0, rejected: total, dead: 0 });
-    // Four invocations of 5,000 rows each: seconds on a busy machine.
+    const deferred = await jobReport("job-budget-deferred");
+    expect(deferred.body.loans).toMatchObject({ landed: 0, rejected: 0, deferred: total });
+    // Five invocations of 5,000 rows each: seconds on a busy machine.
   }, 30_000);
 
   it("rejects a row its schema refuses alone, on the first delivery, and lands the rest", async () => {

@@ -248,6 +248,72 @@ describe("ingest endpoints", () => {
     expect(summary.body.loans).toBeGreaterThanOrEqual(3);
   });
 
+  it("defer a loan that would take a new id when its chunk asks (defer_new_ids), land it when sent again; without the field it takes one at once", async () => {
+    // A new id taken at once could be the Loan ID of a row the client sends later: that row was
+    // renumbered in turn (docs/ingestion.md#loan-ids). A deferring chunk takes no new id.
+    const send = (messages: unknown[]) =>
+      callJson("/ingest/batches", { body: { messages }, headers: AUTH });
+    const customers = [customerRow(9951), customerRow(9952), customerRow(9953)];
+    await send([chunk("job-defer", 0, "customers", customers)]);
+    await waitForJob("job-defer");
+    await send([chunk("job-defer", 1, "loans", [loanRow(99_501, 9951)])]);
+    await waitForJob("job-defer");
+    const held = loanRow(99_501, 9952, { row: 7 });
+    const accepted = await send([
+      {
+        ...chunk("job-defer", 2, "loans", [held, loanRow(99_502, 9953, { row: 8 })]),
+        defer_new_ids: true,
+      },
+    ]);
+    expect(accepted.status).toBe(202);
+    type Report = {
+      loans: Record<string, number>;
+      remapped_loans: { row: number; loan_id: number; seq?: number }[];
+      deferred_loans: { seq: number; loan: unknown }[];
+    };
+    const report = async (jobId: string) => {
+      await waitForJob(jobId);
+      return (await callJson<Report>(`/ingest/jobs/${jobId}`, { headers: AUTH })).body;
+    };
+    const deferred = await report("job-defer");
+    expect(deferred.loans).toMatchObject({ received: 3, landed: 2, rejected: 0, deferred: 1 });
+    expect(deferred.deferred_loans).toEqual([{ seq: 2, loan: held }]);
+    expect(deferred.remapped_loans).toEqual([]);
+    expect(await loanRowsOf(9952)).toEqual([]);
+    expect((await loanRowsOf(9953))[0]?.id).toBe(99_502);
+    // The field is part of the chunk: its rows under its seq without it are another chunk.
+    const unasked = chunk("job-defer", 2, "loans", [held, loanRow(99_502, 9953, { row: 8 })]);
+    expect((await send([unasked])).status).toBe(409);
+
+    // Sent again without the field, it takes a new id, and leaves the list.
+    await send([chunk("job-defer", 3, "loans", [held])]);
+    const landed = await report("job-defer");
+    const [moved] = await loanRowsOf(9952);
+    expect(moved?.id).toBeGreaterThan(99_502);
+    expect(landed.loans).toMatchObject({ received: 4, landed: 3, deferred: 0 });
+    expect(landed.deferred_loans).toEqual([]);
+    expect(landed.remapped_loans).toEqual([
+      { row: 7, customer_id: 9952, source_loan_id: 99_501, loan_id: moved?.id, seq: 3 },
+    ]);
+
+    // A client that does not ask (an older script, another caller) gets today's behaviour.
+    await send([chunk("job-defer-not-asked", 0, "loans", [loanRow(99_502, 9951, { row: 9 })])]);
+    const notAsked = await report("job-defer-not-asked");
+    expect(notAsked.loans).toMatchObject({ received: 1, landed: 1, deferred: 0 });
+    expect(notAsked.deferred_loans).toEqual([]);
+    expect(notAsked.remapped_loans).toHaveLength(1);
+
+    await expectRefusedSend(
+      [
+        {
+          ...chunk("job-defer-bad", 0, "loans", [loanRow(99_503, 9951)]),
+          defer_new_ids: "yes",
+        } as unknown as ReturnType<typeof chunk>,
+      ],
+      { field: "messages.0.defer_new_ids", message: "must be true when present" },
+    );
+  });
+
   it("refuse a later row of a chunk repeating a loan's Loan ID and customer: the first row lands unchanged", async () => {
     // The script never sends such a pair; another client can. On the natural key the later row
     // used to overwrite the earlier loan, while both counted as landed and it read as remapped.

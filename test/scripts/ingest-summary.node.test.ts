@@ -206,6 +206,27 @@ describe("the ingest script's summary", () => {
     );
   });
 
+  it("names apart a loan the server deferred that did not land, not as a later duplicate", () => {
+    // Its Loan ID is held by a stored loan of another customer; the run stopped before it was
+    // sent again (docs/ingestion.md#loan-ids).
+    const held = { customer_id: 8, first_row: null };
+    const output = printedSummary({
+      ...reportWith([]),
+      remapped_loans: [
+        { ...held, row: 5, source_loan_id: 9001, loan_id: 9050 },
+        { ...held, row: 6, source_loan_id: 9002, loan_id: null },
+      ],
+    });
+    expect(output).toContain("  remapped loan ids: 1\n");
+    expect(output).toContain(
+      "  … 1 of them because a stored loan of another customer has its Loan ID (first_row null in the report)",
+    );
+    expect(output).toContain(
+      "  … and 1 loans whose Loan ID a stored loan of another customer has, deferred by the server and not landed (see the report)",
+    );
+    expect(output).not.toContain("later duplicates");
+  });
+
   it("says what the server's report left out of its lists, and does not call those unlanded", () => {
     const duplicate = { customer_id: 7, source_loan_id: 4160, first_row: 2 };
     const output = printedSummary({

@@ -9,7 +9,7 @@ type StoredJob = Awaited<ReturnType<typeof loadJobReport>>;
  */
 export function summariseJob(
   jobId: string,
-  { chunks, rejections, remaps, rejected, remapped }: StoredJob,
+  { chunks, rejections, remaps, rejected, remapped, deferred, deferredPending }: StoredJob,
 ): JobReport {
   const totals = (kind: "customers" | "loans") => {
     const ofKind = chunks.filter((chunk) => chunk.kind === kind);
@@ -25,6 +25,7 @@ export function summariseJob(
       queued: sum("queued", "rows"),
       retrying: sum("retrying", "rows"),
       dead: sum("dead", "rows"),
+      deferred: kind === "loans" ? deferredPending : 0,
     };
   };
   const pending = chunks.some((chunk) => chunk.status === "queued" || chunk.status === "retrying");
@@ -52,6 +53,8 @@ export function summariseJob(
     // Only when the lists were cut at REPORT_LISTS_AT_MOST: how many they leave out.
     ...notListed("rejections_not_listed", rejected.customers + rejected.loans - rejections.length),
     ...notListed("remapped_loans_not_listed", remapped - remaps.length),
+    deferred_loans: deferred,
+    ...notListed("deferred_loans_not_listed", deferredPending - deferred.length),
     dead_chunks: chunks
       .filter((chunk) => chunk.status === "dead")
       .map((chunk) => ({
