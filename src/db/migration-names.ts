@@ -16,6 +16,7 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0008_assigned_ids_within_2_53.sql",
   "0009_decision_inputs_shared.sql",
   "0010_ingest_deferred_loans.sql",
+  "0011_ingested_loans_per_customer.sql",
 ];
 
 /**

@@ -6,6 +6,7 @@ import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
 import {
   type ChunkState,
   isChunkLandedBefore,
+  isLoanBoundReached,
   recordDeferrals,
   recordRejections,
   recordRemaps,
@@ -203,11 +204,37 @@ async function landCustomers(db: Database, delivery: Delivery<CustomerChunk>): P
   return wrote ? { landed: plan.write.length, rejected: rejections.length } : "landed before";
 }
 
+/**
+ * A loan chunk lands as planned from its read, which leaves the bound on a customer's loans to the
+ * database (migrations/0011): a write that would take a customer past it is refused whole. Only
+ * then is the chunk read again, with each customer's loans counted, and planned again, rejecting
+ * by name each new loan past the bound. That is also what happens when another chunk of the same
+ * customer landed between this one's read and its write. Refused a second time (one more such
+ * chunk in between), the delivery fails like any write, and the queue retries it with backoff.
+ */
 async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<Landing> {
+  try {
+    return await planAndLandLoans(db, delivery, false);
+  } catch (error) {
+    if (!isLoanBoundReached(error)) throw error;
+  }
+  log("info", "loan bound reached: chunk planned again with its customers' loans counted", {
+    job_id: delivery.chunk.job_id,
+    seq: delivery.chunk.seq,
+    attempts: delivery.attempts,
+  });
+  return planAndLandLoans(db, delivery, true);
+}
+
+async function planAndLandLoans(
+  db: Database,
+  delivery: Delivery<LoanChunk>,
+  countLoans: boolean,
+): Promise<Landing> {
   const { chunk } = delivery;
-  const stored = await readLoansForChunk(db, chunk);
+  const stored = await readLoansForChunk(db, chunk, countLoans);
   if (stored.landedBefore) return "landed before";
-  const plan = planLoans(chunk.rows, stored.loans, stored.customerIds, {
+  const plan = planLoans(chunk.rows, stored.loans, stored.customerLoans, {
     deferNewIds: chunk.defer_new_ids === true,
   });
   // Their customers may still be on the way (a customer chunk being retried): wait while the
@@ -222,6 +249,7 @@ async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<L
     ...delivery.invalid,
     ...plan.repeated,
     ...plan.paidLoanChanged,
+    ...plan.pastBound,
     ...plan.unknownCustomer.map(unknownCustomer),
   ];
   const wrote = await writeLanding(db, [

@@ -201,6 +201,14 @@ export function isChunkLandedBefore(error: unknown): boolean {
   return raisedByTrigger(error, "INGEST_CHUNK_LANDED"); // migrations/0007
 }
 
+/**
+ * Whether a loan chunk's write was refused because a new loan would take its customer past the
+ * bound: planned from a read that another chunk's landing has made stale.
+ */
+export function isLoanBoundReached(error: unknown): boolean {
+  return raisedByTrigger(error, "INGEST_LOAN_BOUND"); // migrations/0011
+}
+
 /** Whether a trigger's RAISE message is in the error, as D1, libSQL or the cluster's IPC pass it. */
 function raisedByTrigger(error: unknown, marker: string): boolean {
   // Bounded, as in db/error-kind.ts: a cycle of causes must not hang the handler.

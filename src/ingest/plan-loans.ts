@@ -21,6 +21,10 @@ import { LENDER_HEADERS, type LoanRow } from "./rows";
  * A row that would change the terms of a stored loan that has taken API payments is refused too:
  * the upsert keeps such a loan as it is (loan-upsert.ts), and counting the row as landed told the
  * operator a correction had been applied when it had not.
+ * A new loan (one not stored on its natural key) that would take its customer past
+ * LOANS_PER_CUSTOMER_AT_MOST, counting what is stored and the chunk's earlier new loans, is refused
+ * alone; a re-ingested loan is no new loan and is never refused for it, even for a customer stored
+ * past the bound before it existed.
  */
 
 export interface ExistingLoan {
@@ -51,6 +55,8 @@ export interface LoanPlan {
   paidLoanChanged: Rejection[];
   /** Rows that would take a new id, in a chunk that defers them: not in `write`, nor `remapped`. */
   deferred: LoanRow[];
+  /** New loans that would take their customer past LOANS_PER_CUSTOMER_AT_MOST: refused. */
+  pastBound: Rejection[];
 }
 
 /** Why a row repeating an earlier row's Loan ID and customer is refused (script and consumer). */
@@ -58,13 +64,33 @@ export function repeatedLoanReason(sourceLoanId: number, customerId: number, ear
   return `repeats Loan ID ${sourceLoanId} of customer ${customerId} from row ${earlierRow}: a customer's loans cannot share a Loan ID, so only row ${earlierRow} is ingested`;
 }
 
+/**
+ * The most loans ingestion gives one customer: MAX_LOANS_IN_A_DECISION, the most create-loan
+ * decides on (src/routes/decisions/decision-record.ts), and PACKED_LOANS_AT_MOST, the most
+ * view-loans packs into one value (src/db/loans.ts). A trigger (migrations/0011) holds the same
+ * number in the database, which is what enforces it; the plan rejects the rows past it by name.
+ */
+export const LOANS_PER_CUSTOMER_AT_MOST = 5_000;
+
+/** Why a new loan row past the bound is refused; `loans` is what the customer already has. */
+export function loanBoundReason(customerId: number, loans: number): string {
+  return `customer ${customerId} already has ${loans} loans, the most one customer may hold (create-loan decides on at most ${LOANS_PER_CUSTOMER_AT_MOST}), so this loan is not ingested`;
+}
+
+/**
+ * `customerLoans`: each stored customer of the chunk with the number of loans stored for it (0
+ * when they were not counted: the database still holds the bound); a customer not in it is unknown.
+ */
 export function planLoans(
   rows: readonly LoanRow[],
   existingLoans: readonly ExistingLoan[],
-  existingCustomerIds: ReadonlySet<number>,
+  customerLoans: ReadonlyMap<number, number>,
   { deferNewIds = false }: { deferNewIds?: boolean } = {},
 ): LoanPlan {
-  const unknownCustomer = rows.filter((row) => !existingCustomerIds.has(row.customer_id));
+  const unknownCustomer = rows.filter((row) => !customerLoans.has(row.customer_id));
+  // Each customer's loans as the plan goes: stored, plus the chunk's new ones planned so far.
+  const loansOf = new Map(customerLoans);
+  const pastBound: Rejection[] = [];
   const byNaturalKey = new Map(
     existingLoans.map((loan) => [naturalKey(loan.sourceLoanId, loan.customerId), loan]),
   );
@@ -78,7 +104,7 @@ export function planLoans(
   const deferred: LoanRow[] = [];
   const firstRowOf = new Map<string, number>();
   for (const row of rows) {
-    if (!existingCustomerIds.has(row.customer_id)) continue;
+    if (!customerLoans.has(row.customer_id)) continue;
     const key = naturalKey(row.loan_id, row.customer_id);
     const earlierRow = firstRowOf.get(key);
     if (earlierRow !== undefined) {
@@ -99,14 +125,33 @@ export function planLoans(
       // Upserted on its natural key: the stored id stays whatever it is.
       assignedId.push({ row, id: null });
       if (stored.id !== row.loan_id) remapped.push(row);
-    } else if (!row.remap && !takenIds.has(row.loan_id)) {
-      ownId.push({ row, id: row.loan_id });
-      takenIds.add(row.loan_id);
-    } else if (deferNewIds) {
-      deferred.push(row);
     } else {
-      assignedId.push({ row, id: null });
-      remapped.push(row);
+      const keepsItsId = !row.remap && !takenIds.has(row.loan_id);
+      if (!keepsItsId && deferNewIds) {
+        // Not landing now: sent again later, it meets the bound then.
+        deferred.push(row);
+        continue;
+      }
+      // A new loan: within the bound, or refused (it writes nothing, so it takes no id).
+      const loans = loansOf.get(row.customer_id) ?? 0;
+      if (loans >= LOANS_PER_CUSTOMER_AT_MOST) {
+        const reason = loanBoundReason(row.customer_id, loans);
+        pastBound.push({
+          row: row.row,
+          column: "customer_id",
+          reason,
+          customerId: row.customer_id,
+        });
+        continue;
+      }
+      loansOf.set(row.customer_id, loans + 1);
+      if (keepsItsId) {
+        ownId.push({ row, id: row.loan_id });
+        takenIds.add(row.loan_id);
+      } else {
+        assignedId.push({ row, id: null });
+        remapped.push(row);
+      }
     }
   }
   return {
@@ -116,6 +161,7 @@ export function planLoans(
     repeated,
     paidLoanChanged,
     deferred,
+    pastBound,
   };
 }
 

@@ -132,6 +132,8 @@ describe("query plans of an ingest chunk's reads", () => {
     ...loanChunkLookups(db, [INGEST_CHUNK.loan]).map(
       (query, index) => [`loans ${index}`, query] as const,
     ),
+    // With each customer's loans counted (the bound on a customer's loans): through an index too.
+    ["loans' customers, counted", loanChunkLookups(db, [INGEST_CHUNK.loan], true)[0]] as const,
     ["landed before", landedChunkLookup(db, { job_id: "job", seq: 0 })] as const,
   ])("%s: only the list is scanned", async (_name, query) => {
     const plan = await planOf(query);

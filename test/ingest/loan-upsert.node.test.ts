@@ -134,7 +134,7 @@ async function land(
     kind: "loans",
     rows,
   });
-  const plan = planLoans(rows, stored.loans, stored.customerIds);
+  const plan = planLoans(rows, stored.loans, stored.customerLoans);
   await runAtomically(database.db, write(database.db, plan.write) as never);
 }
 

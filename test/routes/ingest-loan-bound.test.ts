@@ -1,0 +1,213 @@
+import { describe, expect, it } from "vitest";
+import type { Database } from "../../src/db/database";
+import { PACKED_LOANS_AT_MOST } from "../../src/db/loans";
+import { consumeIngestBatch } from "../../src/ingest/consumer";
+import { upsertLoans } from "../../src/ingest/loan-upsert";
+import type { IngestMessage } from "../../src/ingest/messages";
+import { LOANS_PER_CUSTOMER_AT_MOST, loanBoundReason } from "../../src/ingest/plan-loans";
+import { runAtomically } from "../../src/ingest/store";
+import { MAX_LOANS_IN_A_DECISION } from "../../src/routes/decisions/decision-record";
+import { backend } from "../support/backend";
+import { call, callJson, registerCustomer } from "../support/http";
+import { chunk, loanRow } from "../support/ingest";
+import { interleavedBatches } from "../support/interleaved-batches";
+import { seedWideRepaidLoans } from "../support/seed";
+
+/*
+ * Ingestion bounds a customer's loans. create-loan refuses to decide for a customer with more than
+ * MAX_LOANS_IN_A_DECISION loans and view-loans packs at most PACKED_LOANS_AT_MOST, but a workbook
+ * (or any client of POST /ingest/batches) could land 50,000 loans on one customer: view-loans then
+ * took 1.3-1.6 s and every create-loan for that customer was a 409. A loan row that would take a
+ * customer past the bound is now rejected alone, naming the customer; a re-ingested loan is not a
+ * new one and always lands; a customer stored past the bound before keeps every loan. The database
+ * enforces it in the write itself (migrations/0011), so two chunks for one customer landing at once
+ * cannot pass it together. On D1, libSQL and the Node server.
+ */
+
+const AUTH = { Authorization: "Bearer test-ingest-token" };
+
+interface JobReport {
+  done: boolean;
+  loans: Record<string, number>;
+  rejections: { row: number; column: string | null; reason: string; customer_id?: number }[];
+}
+
+async function waitForJob(jobId: string, timeoutMs = 20_000): Promise<JobReport> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await callJson<JobReport>(`/ingest/jobs/${jobId}`, { headers: AUTH });
+    if (status === 200 && body.done) return body;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} not done: ${JSON.stringify(body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function loanCount(customerId: number): Promise<number> {
+  const [row] = await backend().query<{ n: number }>(
+    "SELECT count(*) AS n FROM loans WHERE customer_id = ?",
+    [customerId],
+  );
+  return Number(row?.n);
+}
+
+/**
+ * A registered customer with `stored` workbook loans, Loan IDs `firstId` up; past the bound as a
+ * database ingested before it holds them (seedWideRepaidLoans).
+ */
+async function customerWithLoans(firstId: number, stored: number): Promise<number> {
+  const { customer_id } = await registerCustomer();
+  await seedWideRepaidLoans(customer_id, firstId, stored);
+  return customer_id;
+}
+
+async function send(messages: IngestMessage[]): Promise<void> {
+  const response = await call("/ingest/batches", { body: { messages }, headers: AUTH });
+  expect(response.status).toBe(202);
+}
+
+/** Delivers the message to the consumer once; returns whether it was acked or retried. */
+async function deliver(db: Database, message: IngestMessage, attempts = 1) {
+  const outcomes: string[] = [];
+  const delivered = {
+    id: `${message.job_id}-${attempts}`,
+    body: message,
+    attempts,
+    ack: () => outcomes.push("ack"),
+    retry: () => outcomes.push("retry"),
+  };
+  await consumeIngestBatch({ queue: "credit-ingest", messages: [delivered] }, db, {
+    ingestRetryDelaySeconds: 0,
+  });
+  return outcomes;
+}
+
+function boundRejection(row: number, customerId: number, loans: number) {
+  return {
+    row,
+    column: "customer_id",
+    customer_id: customerId,
+    reason: loanBoundReason(customerId, loans),
+  };
+}
+
+const BOUND = LOANS_PER_CUSTOMER_AT_MOST;
+
+describe("the bound on a customer's loans at ingestion", () => {
+  it("is the bound create-loan decides within and view-loans packs within", () => {
+    expect(BOUND).toBe(MAX_LOANS_IN_A_DECISION);
+    expect(BOUND).toBe(PACKED_LOANS_AT_MOST);
+    expect(loanBoundReason(17, 5_000)).toBe(
+      "customer 17 already has 5000 loans, the most one customer may hold (create-loan decides on at most 5000), so this loan is not ingested",
+    );
+  });
+
+  it("rejects the row that would take a customer past it, alone; a re-ingested loan lands", async () => {
+    const firstId = 71_000_000;
+    const customerId = await customerWithLoans(firstId, BOUND - 2);
+    const jobId = `bound-${crypto.randomUUID()}`;
+    await send([
+      chunk(jobId, 0, "loans", [
+        loanRow(firstId, customerId, { row: 2 }), // stored: not a new loan
+        loanRow(firstId + BOUND + 1, customerId, { row: 3 }),
+        loanRow(firstId + BOUND + 2, customerId, { row: 4 }),
+        loanRow(firstId + BOUND + 3, customerId, { row: 5 }),
+      ]),
+    ]);
+    const report = await waitForJob(jobId);
+
+    expect(report.loans).toMatchObject({ received: 4, landed: 3, rejected: 1, dead: 0 });
+    expect(report.rejections).toEqual([
+      expect.objectContaining(boundRejection(5, customerId, BOUND)),
+    ]);
+    expect(await loanCount(customerId)).toBe(BOUND);
+    const [reingested] = await backend().query<{ loan_amount_paise: number }>(
+      "SELECT loan_amount_paise FROM loans WHERE id = ?",
+      [firstId],
+    );
+    expect(reingested?.loan_amount_paise).toBe(10_000_000); // the row's terms, applied
+
+    // The same chunk again, in another job: every loan it landed is stored, so each lands again.
+    const rerun = `bound-${crypto.randomUUID()}`;
+    await send([
+      chunk(rerun, 0, "loans", [
+        loanRow(firstId, customerId, { row: 2 }),
+        loanRow(firstId + BOUND + 1, customerId, { row: 3 }),
+        loanRow(firstId + BOUND + 2, customerId, { row: 4 }),
+        loanRow(firstId + BOUND + 3, customerId, { row: 5 }),
+      ]),
+    ]);
+    const again = await waitForJob(rerun);
+    expect(again.loans).toMatchObject({ received: 4, landed: 3, rejected: 1 });
+    expect(await loanCount(customerId)).toBe(BOUND);
+  });
+
+  it("leaves a customer stored past it as it is: stored loans land again, new ones are rejected", async () => {
+    const firstId = 72_000_000;
+    const customerId = await customerWithLoans(firstId, BOUND + 3);
+    const jobId = `bound-past-${crypto.randomUUID()}`;
+    await send([
+      chunk(jobId, 0, "loans", [
+        loanRow(firstId + BOUND + 2, customerId, { row: 2 }),
+        loanRow(firstId + 10_000, customerId, { row: 3 }),
+        loanRow(firstId + 1, customerId, { row: 4 }),
+      ]),
+    ]);
+    const report = await waitForJob(jobId);
+
+    expect(report.loans).toMatchObject({ received: 3, landed: 2, rejected: 1 });
+    expect(report.rejections).toEqual([
+      expect.objectContaining(boundRejection(3, customerId, BOUND + 3)),
+    ]);
+    expect(await loanCount(customerId)).toBe(BOUND + 3);
+  });
+
+  it("holds for two chunks of one customer landing at once: the later write plans again", async () => {
+    const firstId = 73_000_000;
+    const customerId = await customerWithLoans(firstId, BOUND - 1);
+    const a = chunk(`bound-a-${crypto.randomUUID()}`, 0, "loans", [
+      loanRow(firstId + 20_000, customerId, { row: 2 }),
+    ]);
+    const b = chunk(`bound-b-${crypto.randomUUID()}`, 0, "loans", [
+      loanRow(firstId + 20_001, customerId, { row: 2 }),
+    ]);
+    let other: string[] = [];
+    // A reads 4,999 loans; B lands its loan (the 5,000th) before A writes the one A planned.
+    const racing = interleavedBatches(backend().database(), {
+      2: async () => {
+        other = await deliver(backend().database(), b);
+      },
+    });
+
+    expect(await deliver(racing, a)).toEqual(["ack"]);
+
+    expect(other).toEqual(["ack"]);
+    expect(await loanCount(customerId)).toBe(BOUND);
+    const reportA = await waitForJob(a.job_id);
+    expect(reportA.loans).toMatchObject({ received: 1, landed: 0, rejected: 1 });
+    expect(reportA.rejections).toEqual([
+      expect.objectContaining(boundRejection(2, customerId, BOUND)),
+    ]);
+    expect((await waitForJob(b.job_id)).loans).toMatchObject({ landed: 1, rejected: 0 });
+  });
+
+  it("is enforced by the database: a write past it is refused whole", async () => {
+    const firstId = 74_000_000;
+    const customerId = await customerWithLoans(firstId, BOUND);
+    const db = backend().database();
+    const past = loanRow(firstId + 30_000, customerId, { row: 2 });
+    const stored = loanRow(firstId, customerId, { row: 3 });
+    // Planned from a stale read: the new loan is written as if there were room.
+    const write = runAtomically(
+      db,
+      upsertLoans(db, [
+        { row: stored, id: null },
+        { row: past, id: past.loan_id },
+      ]),
+    );
+    await expect(write).rejects.toThrow();
+    expect(await loanCount(customerId)).toBe(BOUND);
+    // A re-ingested loan alone is an update, never refused.
+    await runAtomically(db, upsertLoans(db, [{ row: stored, id: null }]));
+    expect(await loanCount(customerId)).toBe(BOUND);
+  });
+});
