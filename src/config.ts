@@ -131,11 +131,17 @@ export class ConfigError extends Error {
 export function parseSettings<S extends z.ZodType>(schema: S, env: unknown): z.output<S> {
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => ({
-    field: issue.path.map(String).join(".") || "settings",
-    message: issue.message,
-  }));
-  throw new ConfigError(
+  throw settingsError(
+    parsed.error.issues.map((issue) => ({
+      field: issue.path.map(String).join(".") || "settings",
+      message: issue.message,
+    })),
+  );
+}
+
+/** The ConfigError naming each setting at fault: `FIELD rule; FIELD rule`. */
+export function settingsError(problems: { field: string; message: string }[]): ConfigError {
+  return new ConfigError(
     problems.map((problem) => `${problem.field} ${problem.message}`).join("; "),
     problems,
   );

@@ -1,6 +1,14 @@
 import { z } from "zod";
-import { type AppConfig, appSettingsSchema, parseSettings, toAppConfig } from "../config";
+import {
+  type AppConfig,
+  appSettingsSchema,
+  ConfigError,
+  parseSettings,
+  settingsError,
+  toAppConfig,
+} from "../config";
 import type { Env } from "./env";
+import { libsqlRefusesUrl } from "./libsql-web";
 
 /** URL schemes the Web client speaks (HTTP; `libsql:` means HTTPS to Turso). */
 const REMOTE_URL = /^(libsql|https?):\/\//i;
@@ -15,6 +23,11 @@ const workerSettingsSchema = appSettingsSchema.extend({
     .refine(
       (value) => value === undefined || REMOTE_URL.test(value),
       "must be a libsql://, https:// or http:// URL (file: databases need the Node server)",
+    )
+    // Never the value in the message: a URL can carry its token (`?authToken=`).
+    .refine(
+      (value) => value === undefined || !REMOTE_URL.test(value) || !libsqlRefusesUrl(value),
+      "must be a URL the libSQL client accepts: a host, a port up to 65535, no fragment, and no query parameter but tls (0 or 1) and authToken",
     ),
   DATABASE_AUTH_TOKEN: z.string().optional(),
   /** `"true"` adds the D1 Server-Timing header (src/worker/server-timing.ts). */
@@ -46,7 +59,7 @@ export function withBindings<E extends object>(env: E, replaced: Partial<E>): E 
 export function workerConfig(env: Partial<Env>): WorkerConfig {
   let config = parsed.get(env);
   if (!config) {
-    const settings = parseSettings(workerSettingsSchema, env);
+    const settings = parseWorkerSettings(env);
     config = {
       app: toAppConfig(settings),
       remoteDatabase: settings.DATABASE_URL
@@ -57,4 +70,31 @@ export function workerConfig(env: Partial<Env>): WorkerConfig {
     parsed.set(env, config);
   }
   return config;
+}
+
+/** The rule a Worker with neither database breaks, named on the binding's name. */
+export const NO_DATABASE = {
+  field: "DB",
+  message:
+    "must be bound to a D1 database ([[d1_databases]] in wrangler.toml), unless DATABASE_URL is set",
+};
+
+/**
+ * The settings, or a ConfigError naming every one at fault, the database's absence among them: a
+ * Worker with no D1 binding and no DATABASE_URL has nothing to serve from, and used to answer every
+ * API request 500, its ConfigError thrown where a request opened its database.
+ */
+function parseWorkerSettings(env: Partial<Env>) {
+  const url = env.DATABASE_URL as unknown;
+  const hasUrl = typeof url === "string" ? url.trim() !== "" : url !== undefined;
+  const missing = env.DB || hasUrl ? [] : [NO_DATABASE];
+  let settings: z.output<typeof workerSettingsSchema>;
+  try {
+    settings = parseSettings(workerSettingsSchema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError) || missing.length === 0) throw error;
+    throw settingsError([...error.problems, ...missing]);
+  }
+  if (missing.length > 0) throw settingsError(missing);
+  return settings;
 }

@@ -50,3 +50,59 @@ describe("the Worker with a setting that does not parse", () => {
     await expectProblem(response, 503, "INGEST_RETRY_DELAY_SECONDS");
   });
 });
+
+/*
+ * Where the Worker's database comes from is configuration too. A DATABASE_URL that passed the
+ * scheme check but that the libSQL client refuses (no host, a space, a port past 65535, a query
+ * parameter it does not know, a fragment), or no database at all, used to answer every API
+ * request 500 "Something went wrong on our side", logged as an unhandled TypeError, LibsqlError or
+ * ConfigError, naming nothing; /readyz said only "did not answer (TypeError)".
+ */
+describe("the Worker with a database setting it cannot use", () => {
+  const SECRET = "s3cret-token-in-the-url";
+  it.each([
+    ["libsql://", "no host"],
+    ["https://credit example.turso.io", "a space"],
+    ["libsql://credit.example.turso.io:99999", "a port past 65535"],
+    [
+      `libsql://credit.example.turso.io?authToken=${SECRET}&tls=maybe`,
+      "a tls value it does not know",
+    ],
+    [`libsql://credit.example.turso.io?authToken=${SECRET}&region=eu`, "an unknown parameter"],
+    [`https://credit.example.turso.io/#${SECRET}`, "a fragment"],
+  ])("answers 503 naming DATABASE_URL for %j (%s), never its value", async (url) => {
+    for (const [path, method] of [
+      ["/view-loan/1", "GET"],
+      ["/register", "POST"],
+      ["/readyz", "GET"],
+    ] as const) {
+      const response = await call(path, {
+        method,
+        env: { DATABASE_URL: url, DATABASE_AUTH_TOKEN: "token" },
+        ...(method === "POST" ? { body: {} } : {}),
+      });
+      const body = await expectProblem(response, 503, "DATABASE_URL");
+      expect(body.type).toBe("/problems/not-ready");
+      expect(body.detail).toBe(
+        "Not ready: the deployment's settings are not valid (DATABASE_URL).",
+      );
+      expect(JSON.stringify(body)).not.toContain(SECRET);
+    }
+  });
+
+  it("answers 503 naming the DB binding when there is no database at all", async () => {
+    for (const [path, method] of [
+      ["/view-loan/1", "GET"],
+      ["/register", "POST"],
+      ["/readyz", "GET"],
+    ] as const) {
+      const response = await call(path, {
+        method,
+        env: { DB: undefined },
+        ...(method === "POST" ? { body: {} } : {}),
+      });
+      const body = await expectProblem(response, 503, "DB");
+      expect(body.detail).toBe("Not ready: the deployment's settings are not valid (DB).");
+    }
+  });
+});
