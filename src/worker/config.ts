@@ -3,6 +3,7 @@ import {
   type AppConfig,
   appSettingsSchema,
   ConfigError,
+  flag,
   parseSettings,
   settingsError,
   toAppConfig,
@@ -30,12 +31,30 @@ const workerSettingsSchema = appSettingsSchema.extend({
       "must be a URL the libSQL client accepts: a host, a port up to 65535, no fragment, and no query parameter but tls (0 or 1) and authToken",
     ),
   DATABASE_AUTH_TOKEN: z.string().optional(),
-  /** `"true"` adds the D1 Server-Timing header (src/worker/server-timing.ts). */
-  SERVER_TIMING: z
-    .string()
-    .optional()
-    .transform((value) => value === "true"),
+  /**
+   * `true` (or 1, yes, on) adds the D1 Server-Timing header (src/worker/server-timing.ts); empty is
+   * off. Any other word is refused: a typo used to mean off, silently.
+   */
+  SERVER_TIMING: flag(false),
 });
+
+const SETTING_NAMES = Object.keys(workerSettingsSchema.shape);
+
+/**
+ * The settings among the Worker's bindings, a TOML number or boolean as the text it spells:
+ * wrangler.toml's `[vars]` are TOML, and `DECISION_RETENTION_MONTHS = 36` or `SERVER_TIMING = true`
+ * written without quotes reach the Worker as a number or a boolean, which the schema (strings, as
+ * secrets and the Node server's environment give them) refused, taking the Worker down.
+ */
+function settingsOf(env: Partial<Env>): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  for (const name of SETTING_NAMES) {
+    const value: unknown = env[name as keyof Env];
+    settings[name] =
+      typeof value === "number" || typeof value === "boolean" ? String(value) : value;
+  }
+  return settings;
+}
 
 export interface WorkerConfig {
   app: AppConfig;
@@ -85,12 +104,13 @@ export const NO_DATABASE = {
  * API request 500, its ConfigError thrown where a request opened its database.
  */
 function parseWorkerSettings(env: Partial<Env>) {
-  const url = env.DATABASE_URL as unknown;
+  const raw = settingsOf(env);
+  const url = raw.DATABASE_URL;
   const hasUrl = typeof url === "string" ? url.trim() !== "" : url !== undefined;
   const missing = env.DB || hasUrl ? [] : [NO_DATABASE];
   let settings: z.output<typeof workerSettingsSchema>;
   try {
-    settings = parseSettings(workerSettingsSchema, env);
+    settings = parseSettings(workerSettingsSchema, raw);
   } catch (error) {
     if (!(error instanceof ConfigError) || missing.length === 0) throw error;
     throw settingsError([...error.problems, ...missing]);

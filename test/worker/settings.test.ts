@@ -106,3 +106,49 @@ describe("the Worker with a database setting it cannot use", () => {
     }
   });
 });
+
+/*
+ * wrangler.toml's [vars] are TOML: `DECISION_RETENTION_MONTHS = 36` or `SERVER_TIMING = true`,
+ * written without quotes, reach the Worker as a number or a boolean (checked under `wrangler
+ * dev`), and were refused as "expected string, received number": the whole Worker answered 503.
+ */
+describe("the Worker with settings written as TOML numbers and booleans", () => {
+  it("reads them as the text they spell", async () => {
+    const response = await call("/view-loan/1", {
+      env: {
+        DECISION_RETENTION_MONTHS: 36,
+        INGEST_RETRY_DELAY_SECONDS: 0,
+        SERVER_TIMING: true,
+      } as never,
+    });
+    await expectProblem(response, 404);
+    expect(response.headers.get("Server-Timing")).toMatch(/^db;dur=/);
+  });
+
+  it.each(["true", "TRUE", "1", "yes", " on "])("turns Server-Timing on for %j", async (value) => {
+    const response = await call("/view-loan/1", { env: { SERVER_TIMING: value } });
+    expect(response.headers.get("Server-Timing")).toMatch(/^db;dur=/);
+  });
+
+  it.each(["", "false", "0", "off", false])("leaves Server-Timing off for %j", async (value) => {
+    const response = await call("/view-loan/1", { env: { SERVER_TIMING: value } as never });
+    await expectProblem(response, 404);
+    expect(response.headers.get("Server-Timing")).toBeNull();
+  });
+
+  // A typo used to mean off, silently.
+  it("names SERVER_TIMING when it is neither on nor off", async () => {
+    const response = await call("/view-loan/1", { env: { SERVER_TIMING: "ture" } });
+    const body = await expectProblem(response, 503, "SERVER_TIMING");
+    expect(body.errors).toEqual([
+      { field: "SERVER_TIMING", message: "must be true or false (1/0, yes/no, on/off)" },
+    ]);
+  });
+
+  it("still refuses a TOML table, naming it", async () => {
+    const response = await call("/view-loan/1", {
+      env: { DECISION_RETENTION_MONTHS: { months: 36 } } as never,
+    });
+    await expectProblem(response, 503, "DECISION_RETENTION_MONTHS");
+  });
+});
