@@ -17,6 +17,24 @@ const optionalText = z
   .transform((value) => (value?.trim() ? value.trim() : undefined));
 
 /**
+ * An on/off setting, any case, blanks trimmed; empty is `fallback`. Anything else is refused: a
+ * typo (`SEED=flase`) or an unlisted word (`SEED=off` once seeded a production database) must
+ * not silently mean the default. The Node server's flags and the Worker's SERVER_TIMING.
+ */
+export const flag = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      const text = value?.trim().toLowerCase() ?? "";
+      if (text === "") return fallback;
+      if (["true", "1", "yes", "on"].includes(text)) return true;
+      if (["false", "0", "no", "off"].includes(text)) return false;
+      context.addIssue({ code: "custom", message: "must be true or false (1/0, yes/no, on/off)" });
+      return z.NEVER;
+    });
+
+/**
  * Regulation B keeps applications and refusal reasons 25 months; shortening it is the
  * deployment's decision.
  */
@@ -131,11 +149,17 @@ export class ConfigError extends Error {
 export function parseSettings<S extends z.ZodType>(schema: S, env: unknown): z.output<S> {
   const parsed = schema.safeParse(env);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => ({
-    field: issue.path.map(String).join(".") || "settings",
-    message: issue.message,
-  }));
-  throw new ConfigError(
+  throw settingsError(
+    parsed.error.issues.map((issue) => ({
+      field: issue.path.map(String).join(".") || "settings",
+      message: issue.message,
+    })),
+  );
+}
+
+/** The ConfigError naming each setting at fault: `FIELD rule; FIELD rule`. */
+export function settingsError(problems: { field: string; message: string }[]): ConfigError {
+  return new ConfigError(
     problems.map((problem) => `${problem.field} ${problem.message}`).join("; "),
     problems,
   );

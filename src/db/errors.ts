@@ -7,7 +7,8 @@
 
 /**
  * The database cannot be reached, is busy, or refuses writes right now (a read-only file, or on
- * the Node server a file deleted or replaced under it); the request changed nothing.
+ * the Node server a file deleted or replaced under it). A refusal changed nothing; a connection
+ * lost mid-write may have committed it (`mayHaveBeenApplied`).
  */
 const TRANSIENT_MESSAGE = new RegExp(
   [
@@ -45,6 +46,37 @@ export function isTransientDatabaseError(error: unknown): boolean {
   return someCause(
     error,
     (cause) => TRANSIENT_MESSAGE.test(cause.message) || isServerBusyStatus(cause),
+  );
+}
+
+/**
+ * Transient errors that refuse a statement before it runs: a lock not granted, a file that may not
+ * be written, a closed connection, a connection refused, a D1 that turns work away. The others
+ * (a connection lost or reset, a timeout, a storage reset) can come after a write committed.
+ */
+const REFUSED_BEFORE_RUNNING = new RegExp(
+  [
+    "SQLITE_BUSY",
+    "database is locked",
+    "SQLITE_READONLY",
+    "attempt to write a readonly database",
+    "the database connection is closed",
+    "ECONNREFUSED",
+    "D1 DB is overloaded",
+    "transient issue",
+  ].join("|"),
+  "i",
+);
+
+/**
+ * A transient error after which a write may have been applied: D1's "Network connection lost" (or
+ * a libSQL server's connection reset) can come before the commit or after it, and the error is
+ * the same. A write answered with it must not say that nothing was changed.
+ */
+export function mayHaveBeenApplied(error: unknown): boolean {
+  return (
+    isTransientDatabaseError(error) &&
+    !someCause(error, (cause) => REFUSED_BEFORE_RUNNING.test(cause.message))
   );
 }
 

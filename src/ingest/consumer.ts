@@ -1,6 +1,7 @@
 import type { AppConfig } from "../config";
 import type { Database } from "../db/database";
 import { databaseErrorKind } from "../db/error-kind";
+import { idRangeExhaustedTable } from "../db/errors";
 import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
 import {
@@ -15,7 +16,7 @@ import {
 import { upsertLoans } from "./loan-upsert";
 import type { CustomerChunk, IngestMessage, LoanChunk } from "./messages";
 import { planCustomers, type Rejection } from "./plan-customers";
-import { planLoans } from "./plan-loans";
+import { type LoanPlan, planLoans } from "./plan-loans";
 import { QUEUE_SETTINGS, type QueueBatch, type QueueMessage } from "./queue";
 import { identityOf, type ReadChunk, readChunk, type UnreadableMessage } from "./read-chunk";
 import type { LoanRow } from "./rows";
@@ -252,14 +253,40 @@ async function planAndLandLoans(
     ...plan.pastBound,
     ...plan.unknownCustomer.map(unknownCustomer),
   ];
-  const wrote = await writeLanding(db, [
-    ...upsertLoans(db, plan.write),
-    ...recordRemaps(db, chunk.job_id, chunk.seq, plan.remapped),
-    ...recordDeferrals(db, chunk.job_id, chunk.seq, plan.deferred),
-    ...recordRejections(db, chunk.job_id, chunk.seq, "loans", rejections),
-    landedState(db, delivery, plan.write.length),
-  ]);
-  return wrote ? { landed: plan.write.length, rejected: rejections.length } : "landed before";
+  const land = (write: LoanPlan["write"], remapped: LoanRow[], rejected: Rejection[]) =>
+    writeLanding(db, [
+      ...upsertLoans(db, write),
+      ...recordRemaps(db, chunk.job_id, chunk.seq, remapped),
+      ...recordDeferrals(db, chunk.job_id, chunk.seq, plan.deferred),
+      ...recordRejections(db, chunk.job_id, chunk.seq, "loans", rejected),
+      landedState(db, delivery, write.length),
+    ]).then((wrote) =>
+      wrote ? { landed: write.length, rejected: rejected.length } : ("landed before" as const),
+    );
+  try {
+    return await land(plan.write, plan.remapped, rejections);
+  } catch (error) {
+    // No id is left for the rows the database numbers (the largest loan id is 2^53 - 1: an
+    // ingested Loan ID at the top, migrations/0008). No retry can give them one, and the batch
+    // was refused whole: those rows are rejected alone, and the others land. It used to fail the
+    // chunk on every delivery, until it died with all its rows.
+    if (plan.newIds.length === 0 || idRangeExhaustedTable(error) !== "loans") throw error;
+    const withoutId = new Set(plan.newIds);
+    return land(
+      plan.write.filter(({ row }) => !withoutId.has(row)),
+      plan.remapped.filter((row) => !withoutId.has(row)),
+      [...rejections, ...plan.newIds.map(noIdLeft)],
+    );
+  }
+}
+
+/** The rejection of a loan row the database could give no id. */
+function noIdLeft(row: LoanRow): Rejection {
+  return {
+    row: row.row,
+    column: "loan_id",
+    reason: `needs a new loan id, and none is left: the loans table's largest id is ${Number.MAX_SAFE_INTEGER}, the API's largest (renumber the ingested Loan IDs)`,
+  };
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   isMissingSchemaError,
   isStorageFullError,
   isTransientDatabaseError,
+  mayHaveBeenApplied,
 } from "../db/errors";
 import { log } from "./log";
 import {
@@ -15,6 +16,7 @@ import {
   problemResponse,
   unsupportedMediaTypeProblem,
 } from "./problem";
+import { isRateLimitedWrite } from "./security/paths";
 import type { Telemetry } from "./telemetry";
 
 /* Every failure becomes a problem+json response. A 5xx says what happened, never how. */
@@ -41,9 +43,15 @@ export const onError: ErrorHandler = (error, c) => {
   }
   if (isTransientDatabaseError(error)) {
     logError(c, "database unavailable", error);
+    // A write whose outcome the database did not give: "nothing was changed" was said of loans
+    // and payments that had committed, and a client without a key that retried did them twice.
+    const unconfirmedWrite =
+      isRateLimitedWrite(c.req.method, c.req.path) && mayHaveBeenApplied(error);
     return problemResponse(c, {
       kind: "service-unavailable",
-      detail: "The database is unavailable. Nothing was changed; retry the request.",
+      detail: unconfirmedWrite
+        ? "The database did not confirm this write, so it may or may not have been done. Send it again with the same Idempotency-Key to get its answer; without one, check whether it was done before sending it again."
+        : "The database is unavailable. Nothing was changed; retry the request.",
       headers: { "Retry-After": "1" },
     });
   }

@@ -23,7 +23,7 @@ const bookmarkRequestHeader = {
   name: BOOKMARK_HEADER,
   in: "header",
   required: false,
-  description: `A bookmark from an earlier response's ${BOOKMARK_HEADER}: the read is served by a database copy at least that recent, so it sees the writes that response reported. Without it, any replica may answer. A value not shaped like a D1 bookmark is a 400. ${WHERE}`,
+  description: `A bookmark from an earlier response's ${BOOKMARK_HEADER}: the read is served by a database copy at least that recent, so it sees the writes that response reported. Without it, any replica may answer. A value not shaped like a D1 bookmark is a 400; an empty one is the same as none. ${WHERE}`,
   schema: {
     type: "string",
     pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{32}$",

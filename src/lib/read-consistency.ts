@@ -20,7 +20,8 @@ const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/i;
  */
 function sessionStart(method: string, path: string, bookmark?: string): SessionStart {
   if (!isReadOnlyApiRequest(method, path)) return "first-primary";
-  if (bookmark === undefined) return "first-unconstrained";
+  // Empty (whitespace is trimmed at the edge) names no point: the same as no header.
+  if (bookmark === undefined || bookmark === "") return "first-unconstrained";
   if (!BOOKMARK.test(bookmark)) {
     throw validationProblem([
       {

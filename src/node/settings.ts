@@ -6,6 +6,7 @@ import {
   type AppConfig,
   type AppSettings,
   appSettingsSchema,
+  flag,
   parseSettings,
   toAppConfig,
 } from "../config";
@@ -66,24 +67,6 @@ const wholeNumber = (fallback: number, min: number, max: number) =>
       (value) => Number.isInteger(value) && value >= min && value <= max,
       `must be a whole number from ${min} to ${max}`,
     );
-
-/**
- * An on/off setting, any case, blanks trimmed; empty is `fallback`. Anything else stops the start:
- * a typo (`SEED=flase`) or an unlisted word (`SEED=off` once seeded a production database) must
- * not silently mean the default.
- */
-const flag = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((value, context) => {
-      const text = value?.trim().toLowerCase() ?? "";
-      if (text === "") return fallback;
-      if (["true", "1", "yes", "on"].includes(text)) return true;
-      if (["false", "0", "no", "off"].includes(text)) return false;
-      context.addIssue({ code: "custom", message: "must be true or false (1/0, yes/no, on/off)" });
-      return z.NEVER;
-    });
 
 /**
  * Where a local server listens, for `npm run serve` and `npm start` (whose wrangler dev cannot be

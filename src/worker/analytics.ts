@@ -1,4 +1,5 @@
 import type { RefusalCode } from "../domain/decision";
+import { log } from "../lib/log";
 import { noTelemetry, requestOutcome, type Telemetry } from "../lib/telemetry";
 
 /*
@@ -27,13 +28,34 @@ export const REFUSAL_CODES = [
 const everyCodeListed: RefusalCode extends (typeof REFUSAL_CODES)[number] ? true : never = true;
 void everyCodeListed;
 
+/** Whether "METRICS is not a dataset" was logged: once per isolate is enough to be found. */
+let notADatasetLogged = false;
+/** Datasets whose failed write was logged: once each, not once per request. */
+const failureLogged = new WeakSet<object>();
+
 export function analyticsTelemetry(dataset: AnalyticsEngineDataset | undefined): Telemetry {
   if (!dataset) return noTelemetry;
+  // A `[vars]` entry named METRICS, say, in place of the dataset block: every write used to throw
+  // and be swallowed, and the metrics were lost without a word.
+  if (typeof (dataset as { writeDataPoint?: unknown }).writeDataPoint !== "function") {
+    if (!notADatasetLogged) {
+      notADatasetLogged = true;
+      log("warn", "metrics off: METRICS is not an Analytics Engine dataset", {
+        bound: typeof dataset,
+      });
+    }
+    return noTelemetry;
+  }
   const write = (point: AnalyticsEngineDataPoint) => {
     try {
       dataset.writeDataPoint(point);
-    } catch {
-      // Metrics are best effort: a failed write must not fail the request or the batch.
+    } catch (error) {
+      // Metrics are best effort: a failed write must not fail the request or the batch. Said
+      // once per dataset (the error's class only), so that lost metrics are noticed.
+      if (!failureLogged.has(dataset)) {
+        failureLogged.add(dataset);
+        log("warn", "metrics write failed", { error: (error as Error)?.name ?? "error" });
+      }
     }
   };
   return {

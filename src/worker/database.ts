@@ -1,7 +1,7 @@
-import { ConfigError } from "../config";
+import { settingsError } from "../config";
 import type { Database } from "../db/database";
 import type { DatabaseSession, SessionStart } from "../db/sessions";
-import { workerConfig } from "./config";
+import { NO_DATABASE, workerConfig } from "./config";
 import { d1Database, d1Session } from "./d1";
 import type { Env } from "./env";
 import { remoteLibsqlDatabase } from "./libsql-web";
@@ -14,7 +14,8 @@ export function workerDatabase(env: Partial<Env>): Database {
   const remote = workerConfig(env).remoteDatabase;
   if (remote) return remoteLibsqlDatabase(remote);
   if (env.DB) return d1Database(env.DB);
-  throw new ConfigError("No database is configured: bind a D1 database as DB or set DATABASE_URL");
+  // workerConfig refuses such settings first; this keeps the type honest.
+  throw settingsError([NO_DATABASE]);
 }
 
 /**

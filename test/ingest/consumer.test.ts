@@ -568,4 +568,40 @@ describe("queue consumer", () => {
       expect(body.customers).toMatchObject({ received: 40, landed: 40, retrying: 0 });
     },
   );
+
+  /*
+   * A row that needs an id from the database when the loans table's largest id is already
+   * 2^53 - 1 (an ingested Loan ID at the top of the range): the insert is refused
+   * (migrations/0008). That refusal used to fail the whole chunk, every delivery, until it died
+   * with all its rows; now that row is rejected alone and the others land.
+   */
+  it("rejects alone a loan row that needs a new id when none is left below 2^53", async () => {
+    await deliverAcked(chunk("job-idtop-c", 0, "customers", [customerRow(1801)]));
+    await deliverAcked(chunk("job-idtop-l0", 0, "loans", [loanRow(18010, 1801)]));
+    const top = Number.MAX_SAFE_INTEGER;
+    await env.DB.prepare(`UPDATE loans SET id = ${top} WHERE id = 18010`).run();
+    try {
+      await deliverAcked(
+        chunk("job-idtop", 0, "loans", [
+          loanRow(18011, 1801),
+          loanRow(18012, 1801, { remap: true }),
+        ]),
+      );
+      const { body } = await jobReport("job-idtop");
+      expect(body.loans).toMatchObject({ received: 2, landed: 1, rejected: 1, dead: 0 });
+      expect(body.rejections).toEqual([
+        {
+          kind: "loans",
+          row: 18012,
+          column: "loan_id",
+          reason: `needs a new loan id, and none is left: the loans table's largest id is ${top}, the API's largest (renumber the ingested Loan IDs)`,
+          seq: 0,
+        },
+      ]);
+      expect(body.remapped_loans).toEqual([]);
+      expect((await loanRowsOf(1801)).map((loan) => loan.id)).toEqual([18011, top]);
+    } finally {
+      await env.DB.prepare(`UPDATE loans SET id = 18010 WHERE id = ${top}`).run();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import { REFUSAL_CODES } from "../../src/worker/analytics";
 import worker from "../../src/worker/index";
 import { failingWriteDb } from "../support/failing-d1";
 import { chunk, customerRow } from "../support/ingest";
+import { loggedLines } from "../support/logged-lines";
 import { deliver } from "../support/queue-delivery";
 
 /*
@@ -189,6 +190,39 @@ describe("Analytics Engine data points", () => {
     for (const METRICS of [throwing, env.METRICS, undefined]) {
       const response = await send("/readyz", { METRICS });
       expect(response.status).toBe(200);
+    }
+  });
+
+  /*
+   * A METRICS that is not a dataset (a `[vars]` entry named METRICS in place of the
+   * `[[analytics_engine_datasets]]` block), or a dataset whose every write fails, lost every point
+   * with no line saying so: each write threw and was swallowed.
+   */
+  it("says once that METRICS is not a dataset, and once per dataset that its writes fail", async () => {
+    const warnings = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const response = await send("/readyz", { METRICS: "credit_api_events" } as never);
+        expect(response.status).toBe(200);
+      }
+      const failing: AnalyticsEngineDataset = {
+        writeDataPoint: () => {
+          throw new TypeError("blob too long");
+        },
+      };
+      for (let i = 0; i < 2; i++) {
+        expect((await send("/readyz", { METRICS: failing })).status).toBe(200);
+      }
+      expect(loggedLines(warnings)).toEqual([
+        {
+          level: "warn",
+          what: "metrics off: METRICS is not an Analytics Engine dataset",
+          bound: "string",
+        },
+        { level: "warn", what: "metrics write failed", error: "TypeError" },
+      ]);
+    } finally {
+      warnings.mockRestore();
     }
   });
 });

@@ -32,7 +32,9 @@ describe("the Worker's choice of database", () => {
   );
 
   it("refuses to run with no database at all", () => {
-    expect(() => workerDatabase({})).toThrow(/bind a D1 database as DB or set DATABASE_URL/);
+    expect(() => workerDatabase({})).toThrow(
+      /^DB must be bound to a D1 database \(\[\[d1_databases\]\] in wrangler.toml\), unless DATABASE_URL is set$/,
+    );
   });
 
   it("answers 503 with Retry-After when the libSQL server cannot be reached", async () => {

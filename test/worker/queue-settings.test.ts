@@ -58,3 +58,35 @@ describe("the queue consumer with a setting that does not parse", () => {
     expect([...deferred.retryDelays.values()]).toEqual([1800]);
   });
 });
+
+/*
+ * A DATABASE_URL the libSQL client refuses (it passed the scheme check) used to be thrown out of
+ * the queue handler as a TypeError or LibsqlError: the platform retried the batch at once, the
+ * dead-letter consumer threw too, and the chunks were dropped with no record.
+ */
+describe("the queue consumer with a DATABASE_URL the libSQL client refuses", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it.each(["credit-ingest", "credit-ingest-dlq"])(
+    "defers the %s batch for 30 minutes, naming DATABASE_URL and not its value",
+    async (queue) => {
+      const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+      const message = chunk(`job-url-${queue}`, 0, "customers", [customerRow(7104)]);
+      const deferred = await deliver([message], {
+        queue,
+        env: {
+          DATABASE_URL: "libsql://credit.example.turso.io?region=s3cret",
+        } as Partial<Cloudflare.Env>,
+      });
+      expect(deferred.explicitAcks).toHaveLength(0);
+      expect(deferred.retryMessages).toHaveLength(1);
+      expect([...deferred.retryDelays.values()]).toEqual([1800]);
+      const [line] = loggedLines(errors);
+      expect(line).toMatchObject({ level: "error", what: "invalid settings", queue });
+      expect(line?.problem).toMatch(/^DATABASE_URL /);
+      expect(JSON.stringify(errors.mock.calls)).not.toContain("s3cret");
+    },
+  );
+});

@@ -42,9 +42,17 @@ describe("GET /readyz on the Worker", () => {
     expect((await callJson("/healthz", { env: envOverride })).status).toBe(200);
   });
 
-  it("answers 503 naming the database when none is configured", async () => {
-    const body = await expectProblem(await call("/readyz", { env: { DB: undefined } }), 503);
-    expect(body.errors).toEqual([{ field: "database", message: "did not answer (ConfigError)" }]);
+  // As a setting that does not parse (test/worker/settings.test.ts): it said "database did not
+  // answer (ConfigError)" while every API request answered 500.
+  it("answers 503 naming the DB binding when no database is configured", async () => {
+    const body = await expectProblem(await call("/readyz", { env: { DB: undefined } }), 503, "DB");
+    expect(body.errors).toEqual([
+      {
+        field: "DB",
+        message:
+          "must be bound to a D1 database ([[d1_databases]] in wrangler.toml), unless DATABASE_URL is set",
+      },
+    ]);
   });
 
   it("answers 503 naming the migration that is not applied, then 200 once it is", async () => {

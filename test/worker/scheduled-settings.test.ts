@@ -63,16 +63,28 @@ describe("the scheduled maintenance with a setting that does not parse", () => {
   it("says so when no database is configured", async () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     await expect(runScheduled({ DB: undefined })).rejects.toThrow(
-      "Scheduled maintenance did not run: No database is configured: bind a D1 database as DB or set DATABASE_URL.",
+      "Scheduled maintenance did not run: the deployment's settings are not valid (DB).",
     );
     expect(loggedLines(errors)).toEqual([
       {
         level: "error",
         what: "invalid settings",
-        problem: "No database is configured: bind a D1 database as DB or set DATABASE_URL",
+        problem:
+          "DB must be bound to a D1 database ([[d1_databases]] in wrangler.toml), unless DATABASE_URL is set",
         cron: "17 * * * *",
       },
     ]);
+  });
+
+  // It threw the libSQL client's own TypeError, which no invalid-settings line named.
+  it("fails naming DATABASE_URL when the libSQL client refuses it", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    await expect(runScheduled({ DATABASE_URL: "libsql://" })).rejects.toThrow(
+      "Scheduled maintenance did not run: the deployment's settings are not valid (DATABASE_URL).",
+    );
+    const [line] = loggedLines(errors);
+    expect(line).toMatchObject({ level: "error", what: "invalid settings", cron: "17 * * * *" });
+    expect(line?.problem).toMatch(/^DATABASE_URL /);
   });
 
   it("runs the sweeps with good settings, logging no error", async () => {

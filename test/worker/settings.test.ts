@@ -50,3 +50,105 @@ describe("the Worker with a setting that does not parse", () => {
     await expectProblem(response, 503, "INGEST_RETRY_DELAY_SECONDS");
   });
 });
+
+/*
+ * Where the Worker's database comes from is configuration too. A DATABASE_URL that passed the
+ * scheme check but that the libSQL client refuses (no host, a space, a port past 65535, a query
+ * parameter it does not know, a fragment), or no database at all, used to answer every API
+ * request 500 "Something went wrong on our side", logged as an unhandled TypeError, LibsqlError or
+ * ConfigError, naming nothing; /readyz said only "did not answer (TypeError)".
+ */
+describe("the Worker with a database setting it cannot use", () => {
+  const SECRET = "s3cret-token-in-the-url";
+  it.each([
+    ["libsql://", "no host"],
+    ["https://credit example.turso.io", "a space"],
+    ["libsql://credit.example.turso.io:99999", "a port past 65535"],
+    [
+      `libsql://credit.example.turso.io?authToken=${SECRET}&tls=maybe`,
+      "a tls value it does not know",
+    ],
+    [`libsql://credit.example.turso.io?authToken=${SECRET}&region=eu`, "an unknown parameter"],
+    [`https://credit.example.turso.io/#${SECRET}`, "a fragment"],
+  ])("answers 503 naming DATABASE_URL for %j (%s), never its value", async (url) => {
+    for (const [path, method] of [
+      ["/view-loan/1", "GET"],
+      ["/register", "POST"],
+      ["/readyz", "GET"],
+    ] as const) {
+      const response = await call(path, {
+        method,
+        env: { DATABASE_URL: url, DATABASE_AUTH_TOKEN: "token" },
+        ...(method === "POST" ? { body: {} } : {}),
+      });
+      const body = await expectProblem(response, 503, "DATABASE_URL");
+      expect(body.type).toBe("/problems/not-ready");
+      expect(body.detail).toBe(
+        "Not ready: the deployment's settings are not valid (DATABASE_URL).",
+      );
+      expect(JSON.stringify(body)).not.toContain(SECRET);
+    }
+  });
+
+  it("answers 503 naming the DB binding when there is no database at all", async () => {
+    for (const [path, method] of [
+      ["/view-loan/1", "GET"],
+      ["/register", "POST"],
+      ["/readyz", "GET"],
+    ] as const) {
+      const response = await call(path, {
+        method,
+        env: { DB: undefined },
+        ...(method === "POST" ? { body: {} } : {}),
+      });
+      const body = await expectProblem(response, 503, "DB");
+      expect(body.detail).toBe("Not ready: the deployment's settings are not valid (DB).");
+    }
+  });
+});
+
+/*
+ * wrangler.toml's [vars] are TOML: `DECISION_RETENTION_MONTHS = 36` or `SERVER_TIMING = true`,
+ * written without quotes, reach the Worker as a number or a boolean (checked under `wrangler
+ * dev`), and were refused as "expected string, received number": the whole Worker answered 503.
+ */
+describe("the Worker with settings written as TOML numbers and booleans", () => {
+  it("reads them as the text they spell", async () => {
+    const response = await call("/view-loan/1", {
+      env: {
+        DECISION_RETENTION_MONTHS: 36,
+        INGEST_RETRY_DELAY_SECONDS: 0,
+        SERVER_TIMING: true,
+      } as never,
+    });
+    await expectProblem(response, 404);
+    expect(response.headers.get("Server-Timing")).toMatch(/^db;dur=/);
+  });
+
+  it.each(["true", "TRUE", "1", "yes", " on "])("turns Server-Timing on for %j", async (value) => {
+    const response = await call("/view-loan/1", { env: { SERVER_TIMING: value } });
+    expect(response.headers.get("Server-Timing")).toMatch(/^db;dur=/);
+  });
+
+  it.each(["", "false", "0", "off", false])("leaves Server-Timing off for %j", async (value) => {
+    const response = await call("/view-loan/1", { env: { SERVER_TIMING: value } as never });
+    await expectProblem(response, 404);
+    expect(response.headers.get("Server-Timing")).toBeNull();
+  });
+
+  // A typo used to mean off, silently.
+  it("names SERVER_TIMING when it is neither on nor off", async () => {
+    const response = await call("/view-loan/1", { env: { SERVER_TIMING: "ture" } });
+    const body = await expectProblem(response, 503, "SERVER_TIMING");
+    expect(body.errors).toEqual([
+      { field: "SERVER_TIMING", message: "must be true or false (1/0, yes/no, on/off)" },
+    ]);
+  });
+
+  it("still refuses a TOML table, naming it", async () => {
+    const response = await call("/view-loan/1", {
+      env: { DECISION_RETENTION_MONTHS: { months: 36 } } as never,
+    });
+    await expectProblem(response, 503, "DECISION_RETENTION_MONTHS");
+  });
+});

@@ -19,7 +19,7 @@ export function healthRouter<B extends object>(
       return c.json({ status: "ok" }, 200);
     })
     .get("/readyz", async (c) => {
-      // The factory itself can fail (no database configured): that is "not ready" too.
+      // The factory itself can fail (a database that cannot be opened): that is "not ready" too.
       const readiness = await checkReadiness(
         () => database(c.env),
         undefined,

@@ -18,10 +18,12 @@ import {
 } from "../../ingest/messages";
 import { toFieldProblems } from "../../ingest/rows";
 import { runAtomically } from "../../ingest/store";
+import { log } from "../../lib/log";
 import {
   malformedJsonProblem,
   notFoundProblem,
   ProblemError,
+  serviceUnavailableProblem,
   unsupportedMediaTypeProblem,
   validationProblem,
 } from "../../lib/problem";
@@ -65,11 +67,15 @@ export async function enqueueBatch(c: Context<AppEnv>) {
 
   const db = c.get("db");
   const queue = c.env.INGEST_QUEUE;
+  const send = () =>
+    queue.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
   try {
-    if (!queue.registersChunks) {
+    if (queue.registersChunks) {
+      await send();
+    } else {
       await runAtomically(db, await registerMessages(db, messages));
+      await sendToQueue(c, send);
     }
-    await queue.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
   } catch (error) {
     // Registration and enqueueing are one commit on Node and come in that order on the Worker:
     // a refused registration has enqueued nothing.
@@ -82,6 +88,27 @@ export async function enqueueBatch(c: Context<AppEnv>) {
     rows: messages.reduce((sum, m) => sum + m.rows.length, 0),
   };
   return c.json(accepted, 202);
+}
+
+/**
+ * Sends to a queue that is not the database (Cloudflare Queues), the chunks already registered. A
+ * refused send is the queue's failure, not a bug: 503, and the same send again is accepted as a
+ * redelivery of the registered chunks. It was a 500 logged as an unhandled error. The log line
+ * names the error's class only: its message could quote the rows.
+ */
+async function sendToQueue(c: Context<AppEnv>, send: () => Promise<unknown>): Promise<void> {
+  try {
+    await send();
+  } catch (error) {
+    log("error", "ingest queue refused the batch", {
+      error: (error as Error)?.name ?? "error",
+      request_id: c.get("requestId"),
+    });
+    throw serviceUnavailableProblem(
+      "The ingest queue refused this batch, so its chunks may not be queued: send the same batch again (a chunk that arrives twice lands once).",
+      1,
+    );
+  }
 }
 
 /**
