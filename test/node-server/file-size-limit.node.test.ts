@@ -1,0 +1,116 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createClient } from "@libsql/client";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  type Answer,
+  type ClusterProcess,
+  call,
+  registration,
+  startCluster,
+  workerPids,
+} from "../node/cluster-process";
+import { scratchFiles } from "../node/ingest-fixtures";
+import { chunk, customerRow } from "../support/ingest";
+
+/*
+ * The server's processes reach their file-size limit (RLIMIT_FSIZE: `ulimit -f` in the shell or
+ * unit that starts it, systemd's LimitFSIZE=): the database or its WAL may not grow. Node ignores
+ * SIGXFSZ, so the write fails with EFBIG, which SQLite reports as a disk I/O error
+ * (SQLITE_IOERR_WRITE). The server answered every such write 500 "something went wrong on our
+ * side", logged an "unhandled error", and said ready, though like a full disk (SQLITE_FULL, a 503)
+ * the write changed nothing and every write would fail until an operator acted. The limit is set
+ * on the running processes with prlimit(1) (util-linux), which needs no privilege to lower or
+ * restore a soft limit; skipped where there is none.
+ */
+
+const TOKEN = "file-size-limit-test-token";
+const auth = { Authorization: `Bearer ${TOKEN}` };
+const scratch = scratchFiles();
+const prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].find((path) => existsSync(path));
+let server: ClusterProcess | null = null;
+
+afterAll(async () => {
+  await server?.kill();
+});
+
+/** Sets the soft file-size limit of each process (`unlimited`, or bytes). */
+function limitFileSize(pids: number[], limit: string): void {
+  for (const pid of pids) {
+    execFileSync(prlimit ?? "prlimit", ["--pid", String(pid), `--fsize=${limit}:`]);
+  }
+}
+
+async function count(database: string, sql: string): Promise<number> {
+  const client = createClient({ url: `file:${database}` });
+  try {
+    return Number((await client.execute(sql)).rows[0]?.[0]);
+  } finally {
+    client.close();
+  }
+}
+
+function expectFull(answer: Answer): void {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(503);
+  expect(answer.headers["content-type"]).toMatch(/^application\/problem\+json/);
+  expect(answer.headers["retry-after"]).toBe("30");
+  expect(answer.body.type).toBe("/problems/service-unavailable");
+  expect(answer.body.detail).toMatch(/out of storage space/);
+}
+
+describe("npm run serve whose processes reach their file-size limit", () => {
+  it("answers writes 503, is not ready while the limit holds, and takes writes again once it is raised", async ({
+    skip,
+  }) => {
+    skip(prlimit === undefined, "no prlimit(1) here to set a running process's file-size limit");
+    const database = scratch("file-size-limit.db");
+    server = await startCluster({
+      DATABASE_URL: `file:${database}`,
+      INGEST_TOKEN: TOKEN,
+      RATE_LIMIT_PER_MINUTE: "100000",
+    });
+    const { url } = server;
+    expect((await call(url, "/register", { body: registration(50_000) })).status).toBe(201);
+    const processes = [server.pid, ...(await workerPids(url))];
+    expect(processes).toHaveLength(3);
+
+    // No file of the database may grow past 4 KiB: every write needs a WAL frame beyond that.
+    limitFileSize(processes, "4096");
+    const refused = [];
+    for (let i = 0; i < 6; i++) {
+      refused.push(await call(url, "/register", { body: registration(50_000) }));
+    }
+    // Both workers refused, each over its own connection to the file.
+    expect(new Set(refused.map((answer) => answer.pid)).size).toBe(2);
+    for (const answer of refused) expectFull(answer);
+    // The ingest batch is stored by the primary, and its refusal crosses the cluster's IPC.
+    const batch = {
+      messages: [chunk("size-limit", 1, "customers", [customerRow(8801), customerRow(8802)])],
+    };
+    expectFull(await call(url, "/ingest/batches", { body: batch, headers: auth }));
+    const notReady = await call<{ errors: { field: string; message: string }[] }>(url, "/readyz");
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.errors).toEqual([
+      {
+        field: "database",
+        message: expect.stringMatching(/^file has reached the server's file-size limit \(4 KiB/),
+      },
+    ]);
+
+    limitFileSize(processes, "unlimited");
+    const accepted = [];
+    for (let i = 0; i < 6; i++) {
+      accepted.push(await call(url, "/register", { body: registration(50_000) }));
+    }
+    expect(accepted.map((answer) => answer.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    expect((await call(url, "/ingest/batches", { body: batch, headers: auth })).status).toBe(202);
+    expect((await call(url, "/readyz")).status).toBe(200);
+    // Exactly the registrations answered 201, none of those refused (the chunk's customers have
+    // phone numbers of their own: test/support/ingest.ts).
+    expect(
+      await count(database, "SELECT count(*) FROM customers WHERE phone_number >= 9000000000"),
+    ).toBe(7);
+    expect(server.output()).toContain("database out of space (SQLITE_FULL)");
+    expect(server.output()).not.toContain("unhandled error");
+  }, 150_000);
+});
