@@ -41,10 +41,11 @@ const SCRAPE_TIMEOUT_MS = 10_000;
 
 describe("npm run serve with WEB_CONCURRENCY=2 and a worker that stops answering", () => {
   it("answers /metrics within a scrape's timeout, and then kills the stuck worker and forks another", async () => {
-    // A kept-alive connection stays on its worker: the scrapes below reach the one still running.
+    const workers = await workerPids(server.url);
+    // A kept-alive connection stays on its worker: the scrape below reaches the one still running.
     const connection = await KeptConnection.open(server.url);
     const survivor = Number((await connection.get("/metrics")).headers["x-worker-pid"]);
-    const stuck = (await workerPids(server.url)).find((pid) => pid !== survivor) ?? 0;
+    const stuck = workers.find((pid) => pid !== survivor) ?? 0;
     expect(stuck).toBeGreaterThan(0);
     process.kill(stuck, "SIGSTOP");
     try {
