@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync, statSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@libsql/client";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -11,6 +12,7 @@ import {
   workerPids,
 } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
+import { until } from "../node/until";
 import { chunk, customerRow } from "../support/ingest";
 
 /*
@@ -28,11 +30,32 @@ const TOKEN = "file-size-limit-test-token";
 const auth = { Authorization: `Bearer ${TOKEN}` };
 const scratch = scratchFiles();
 const prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].find((path) => existsSync(path));
-let server: ClusterProcess | null = null;
+const servers: ClusterProcess[] = [];
 
 afterAll(async () => {
-  await server?.kill();
+  for (const server of servers) await server.kill();
 });
+
+async function serve(database: string): Promise<ClusterProcess> {
+  const server = await startCluster({
+    DATABASE_URL: `file:${database}`,
+    INGEST_TOKEN: TOKEN,
+    RATE_LIMIT_PER_MINUTE: "100000",
+  });
+  servers.push(server);
+  return server;
+}
+
+/** How many files of the database a process holds open (its connections, all threads). */
+function openDatabaseFiles(pid: number, database: string): number {
+  return readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(database);
+    } catch {
+      return false; // closed meanwhile
+    }
+  }).length;
+}
 
 /** Sets the soft file-size limit of each process (`unlimited`, or bytes). */
 function limitFileSize(pids: number[], limit: string): void {
@@ -64,11 +87,7 @@ describe("npm run serve whose processes reach their file-size limit", () => {
   }) => {
     skip(prlimit === undefined, "no prlimit(1) here to set a running process's file-size limit");
     const database = scratch("file-size-limit.db");
-    server = await startCluster({
-      DATABASE_URL: `file:${database}`,
-      INGEST_TOKEN: TOKEN,
-      RATE_LIMIT_PER_MINUTE: "100000",
-    });
+    const server = await serve(database);
     const { url } = server;
     expect((await call(url, "/register", { body: registration(50_000) })).status).toBe(201);
     const processes = [server.pid, ...(await workerPids(url))];
@@ -112,5 +131,42 @@ describe("npm run serve whose processes reach their file-size limit", () => {
     ).toBe(7);
     expect(server.output()).toContain("database out of space (SQLITE_FULL)");
     expect(server.output()).not.toContain("unhandled error");
+  }, 150_000);
+
+  // The primary's WAL checkpointer thread copies the WAL's pages into the database file, which
+  // must grow for the pages the workers added. At the limit every 100 ms tick failed, and the
+  // thread replaced its connection each time, which libsql does not free: two more open files and
+  // ~100 KB a tick, 72,000 files an hour.
+  it("keeps the WAL checkpointer's connection while its checkpoints fail at the limit", async ({
+    skip,
+  }) => {
+    skip(prlimit === undefined, "no prlimit(1) here to set a running process's file-size limit");
+    const database = scratch("checkpoint-at-limit.db");
+    const server = await serve(database);
+    const { url } = server;
+    expect((await call(url, "/register", { body: registration(50_000) })).status).toBe(201);
+    // The primary alone may not grow the file; the workers still write to the WAL.
+    const limit = statSync(database).size;
+    limitFileSize([server.pid], String(limit));
+    for (let i = 0; i < 200; i++) {
+      expect((await call(url, "/register", { body: registration(50_000) })).status).toBe(201);
+    }
+    await until(
+      async () => server.output(),
+      (output) => output.includes('"a WAL checkpoint failed; the thread tries again"'),
+      30_000,
+    );
+    const failing = openDatabaseFiles(server.pid, database);
+    await sleep(1_000); // ten of the thread's ticks, each failing
+    expect(openDatabaseFiles(server.pid, database)).toBe(failing);
+
+    // The limit raised, the same connection checkpoints: the file grows past it.
+    limitFileSize([server.pid], "unlimited");
+    await until(
+      async () => statSync(database).size,
+      (size) => size > limit,
+      30_000,
+    );
+    expect(openDatabaseFiles(server.pid, database)).toBe(failing);
   }, 150_000);
 });
