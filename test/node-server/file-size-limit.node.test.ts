@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@libsql/client";
@@ -12,6 +12,8 @@ import {
   workerPids,
 } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
+import { npmScriptCommand } from "../node/npm-script";
+import { startServeProcess } from "../node/serve-process";
 import { until } from "../node/until";
 import { chunk, customerRow } from "../support/ingest";
 
@@ -168,5 +170,44 @@ describe("npm run serve whose processes reach their file-size limit", () => {
       30_000,
     );
     expect(openDatabaseFiles(server.pid, database)).toBe(failing);
+  }, 150_000);
+
+  // The migrations are written through @libsql/client at the start, before any request.
+  it("stops at start with one line when the migrations cannot be written under the limit, and migrates at the next start", async ({
+    skip,
+  }) => {
+    skip(prlimit === undefined, "no prlimit(1) here to start a process with a file-size limit");
+    const database = scratch("migrations-at-limit.db");
+    const { command, args } = npmScriptCommand("serve");
+    const child = spawn(prlimit ?? "prlimit", ["--fsize=65536:", "--", command, ...args], {
+      env: {
+        ...process.env,
+        HOST: "127.0.0.1",
+        PORT: "0",
+        SEED: "false",
+        WEB_CONCURRENCY: "2",
+        DATABASE_URL: `file:${database}`,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (data: Buffer) => (output += data.toString("utf8")));
+    child.stderr.on("data", (data: Buffer) => (output += data.toString("utf8")));
+    const watchdog = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const code = await new Promise((resolve) => child.once("exit", resolve));
+    clearTimeout(watchdog);
+    expect(code, output).toBe(1);
+    // Before: LibsqlError's stack trace and its cause's, some forty lines.
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(output.trim().split("\n").at(-1)).toMatch(
+      new RegExp(
+        `^database ${database}: the migrations could not be written: the file reached the server's file-size limit \\(64 KiB`,
+      ),
+    );
+
+    const server = await startServeProcess({ DATABASE_URL: `file:${database}` });
+    servers.push(server);
+    expect((await call(server.url, "/readyz")).status).toBe(200);
+    expect((await call(server.url, "/register", { body: registration(50_000) })).status).toBe(201);
   }, 150_000);
 });
