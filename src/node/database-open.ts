@@ -1,6 +1,8 @@
 import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import { isStorageFullError } from "../db/errors";
 import { EXPECTED_MIGRATIONS, unknownMigrations } from "../db/migration-names";
+import { roomUnderFileSizeLimit } from "./file-size-limit";
 
 /*
  * Why the server (or a database script) cannot start on the database DATABASE_URL names, as one
@@ -184,4 +186,33 @@ export function removeCreatedFiles(path: string, existedBefore: Set<string>): vo
 /** The database file and the -wal and -shm beside it that exist now. */
 export function existingFiles(path: string): Set<string> {
   return new Set([path, `${path}-wal`, `${path}-shm`].filter((file) => existsSync(file)));
+}
+
+/**
+ * The start's migrations could not be written for want of room: a full file system (SQLITE_FULL),
+ * or the file at the process's file-size limit (EFBIG, which SQLite calls SQLITE_IOERR_WRITE). One
+ * line saying so, or null for any other failure. The migration that failed was rolled back whole
+ * (each is one transaction, migrations.ts); those before it stay applied.
+ */
+export function migrationsWriteError(path: string, error: unknown): DatabaseOpenError | null {
+  const fix = "nothing of the migration that failed was applied; start again once there is room";
+  if (isStorageFullError(error)) {
+    return fail(
+      path,
+      `the migrations could not be written: its file system is full (SQLITE_FULL); free space beside it (${fix})`,
+    );
+  }
+  const { extendedCode } = error as { extendedCode?: unknown };
+  const underLimit = roomUnderFileSizeLimit(path);
+  if (
+    (extendedCode ?? code(error)) === "SQLITE_IOERR_WRITE" &&
+    underLimit !== null &&
+    underLimit.room < 1024 * 1024
+  ) {
+    return fail(
+      path,
+      `the migrations could not be written: the file reached the server's file-size limit (${Math.floor(underLimit.limit / 1024)} KiB: ulimit -f, LimitFSIZE=); raise it (${fix})`,
+    );
+  }
+  return null;
 }

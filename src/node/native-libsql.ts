@@ -6,6 +6,7 @@ import { type Database, schema } from "../db/database";
 import { isStorageFullError } from "../db/errors";
 import { log } from "../lib/log";
 import { DatabaseFile, DatabaseFileChangedError } from "./database-file";
+import { FileSizeLimitError, roomUnderFileSizeLimit } from "./file-size-limit";
 import { connectionClosedError, isBusy, WriteLockLine } from "./write-lock-line";
 
 /*
@@ -176,7 +177,8 @@ export function openNativeLibsql(
   const guarded = <T>(work: () => T): T => {
     try {
       return work();
-    } catch (error) {
+    } catch (caught) {
+      const error = overFileSizeLimit(caught, path) ?? caught;
       if (keepsConnection(error)) rollBack();
       else discardConnection();
       throw error;
@@ -299,6 +301,10 @@ export function openNativeLibsql(
       if (room !== null && room < MIN_FREE_BYTES) {
         return `file system is full (${Math.floor(room / 1024)} KiB available)`;
       }
+      const underLimit = roomUnderFileSizeLimit(path);
+      if (underLimit !== null && underLimit.room < MIN_FREE_BYTES) {
+        return `file has reached the server's file-size limit (${Math.floor(underLimit.limit / 1024)} KiB: ulimit -f, LimitFSIZE=)`;
+      }
       if (refusedAsReadOnly && writeCommits()) refusedAsReadOnly = false;
       return refusedAsReadOnly
         ? "file refused the last write as read-only (SQLITE_READONLY)"
@@ -385,6 +391,19 @@ function writeDenied(path: string): string | null {
 }
 
 const mayWrite = (path: string) => writeDenied(path) === null;
+
+/**
+ * The error to report for a write that failed as a disk I/O error because the database file or its
+ * WAL reached the process's file-size limit (EFBIG: src/node/file-size-limit.ts), or null for any
+ * other error. A real I/O error (a failing disk) stays what it was: the limit must be within reach.
+ */
+function overFileSizeLimit(error: unknown, path: string): FileSizeLimitError | null {
+  if ((error as { code?: unknown } | null)?.code !== "SQLITE_IOERR_WRITE") return null;
+  const underLimit = roomUnderFileSizeLimit(path);
+  return underLimit !== null && underLimit.room < MIN_FREE_BYTES
+    ? new FileSizeLimitError(underLimit.limit, error)
+    : null;
+}
 
 /** SQLITE_READONLY from the engine (not a file changed under it, which DatabaseFile reports). */
 function isReadOnly(error: unknown): boolean {

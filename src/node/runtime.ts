@@ -11,6 +11,7 @@ import { log } from "../lib/log";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
 import { noTelemetry } from "../lib/telemetry";
 import { openLibsqlDatabase } from "./database";
+import { migrationsWriteError } from "./database-open";
 import { startMaintenanceTimer } from "./maintenance-timer";
 import { MemoryQueue } from "./memory-queue";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
@@ -102,7 +103,7 @@ export async function openRuntime(
     migrated = await applyMigrations(client, readMigrations(MIGRATIONS_DIR));
   } catch (error) {
     closeDatabase();
-    throw error;
+    throw (path !== null && migrationsWriteError(path, error)) || error;
   }
 
   const config = settings.app;

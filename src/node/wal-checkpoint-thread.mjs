@@ -1,6 +1,6 @@
 // The WAL checkpointer's thread (started by src/node/wal-checkpointer.ts). Plain JavaScript: a
 // worker thread gets no TypeScript loader under the test runner.
-import { accessSync, constants, existsSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "libsql";
 
@@ -31,6 +31,7 @@ function prepareCheckpoint() {
 /** The refusals after which the connection is as good as a new one (native-libsql.ts). */
 function keepsConnection(error) {
   if (error.code === "SQLITE_FULL") return true;
+  if (error.code === "SQLITE_IOERR_WRITE") return atFileSizeLimit();
   if (!String(error.code).startsWith("SQLITE_READONLY")) return false;
   // The -wal or -shm read-only (root's, say) makes every connection read-only too.
   for (const suffix of ["", "-wal", "-shm"]) {
@@ -41,6 +42,28 @@ function keepsConnection(error) {
     }
   }
   return false; // writable again: a connection opened read-only must be replaced
+}
+
+/**
+ * Whether the database file or its WAL is within 1 MiB of the process's file-size limit
+ * (RLIMIT_FSIZE), where a write fails with EFBIG, which SQLite calls SQLITE_IOERR_WRITE: a full
+ * disk, as src/node/file-size-limit.ts tells the app's connections.
+ */
+function atFileSizeLimit() {
+  try {
+    const limit = Number(
+      /^Max file size\s+(\S+)/m.exec(readFileSync("/proc/self/limits", "utf8"))?.[1],
+    );
+    if (!Number.isSafeInteger(limit)) return false; // unlimited
+    const largest = Math.max(
+      ...["", "-wal"].map(
+        (suffix) => statSync(path + suffix, { throwIfNoEntry: false })?.size ?? 0,
+      ),
+    );
+    return limit - largest < 1024 * 1024;
+  } catch {
+    return false; // not Linux: no limit to read
+  }
 }
 
 /** After a failure the connection is opened afresh: it may hold a stale view of the file. */

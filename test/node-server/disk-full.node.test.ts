@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import NativeDatabase from "libsql";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { consumeIngestBatch } from "../../src/ingest/consumer";
+import { DatabaseOpenError } from "../../src/node/database-open";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { getFrom, postTo } from "../node/runtime-requests";
@@ -188,6 +189,35 @@ describe("a database whose disk fills up", () => {
       });
     } finally {
       check.close();
+    }
+  });
+
+  // At the start, before any request: the migrations are written through @libsql/client.
+  it("stops the start with one line when the migrations cannot be written on a full disk", async ({
+    skip,
+  }) => {
+    skip(!mounted, "cannot mount a tmpfs here (root in a container allowed to mount)");
+    const small = mkdtempSync(join(tmpdir(), "disk-full-start-"));
+    // Room to open the file, not to write the migrations.
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=128k", "tmpfs", small], { stdio: "ignore" });
+    const warnings = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    try {
+      writeFileSync(join(small, "filler"), Buffer.alloc(50_000));
+      const database = join(small, "credit.db");
+      // Before: LibsqlError "SQLITE_FULL: database or disk is full", printed with its stack.
+      await expect(
+        openRuntime(settingsFromEnv({ DATABASE_URL: `file:${database}` }), {
+          confirmWritable: true,
+        }),
+      ).rejects.toThrow(
+        new DatabaseOpenError(
+          `database ${database}: the migrations could not be written: its file system is full (SQLITE_FULL); free space beside it (nothing of the migration that failed was applied; start again once there is room)`,
+        ),
+      );
+    } finally {
+      warnings.mockRestore();
+      execFileSync("umount", ["--lazy", small]);
+      rmSync(small, { recursive: true, force: true });
     }
   });
 });

@@ -14,8 +14,11 @@ export type WorkerAsks =
   | { kind: "ingest"; messages: IngestSendRequest[] }
   | { kind: "metrics" };
 
-/** What the primary asks a worker: its own metrics, to add them up. */
-export type PrimaryAsks = { kind: "metrics-snapshot" };
+/**
+ * What the primary asks a worker: its own metrics, to add them up; and whether it still answers
+ * (a worker stuck in a loop is killed and replaced: primary.ts).
+ */
+export type PrimaryAsks = { kind: "metrics-snapshot" } | { kind: "ping" };
 
 type Ask = WorkerAsks | PrimaryAsks;
 
@@ -27,6 +30,8 @@ export interface Answers {
   /** The Prometheus text of every process, added up. */
   metrics: string;
   "metrics-snapshot": MetricObjectWithValues<MetricValue<string>>[];
+  /** The worker's event loop runs. */
+  ping: null;
 }
 
 type Envelope =
@@ -65,13 +70,14 @@ export class ClusterChannel<Out extends Ask, In extends Ask> {
     this.#answer = answer;
   }
 
-  ask<R extends Out>(request: R): Promise<Answers[R["kind"]]> {
+  /** Rejects with NoAnswerError when no answer comes within `timeoutMs`. */
+  ask<R extends Out>(request: R, timeoutMs = ASK_TIMEOUT_MS): Promise<Answers[R["kind"]]> {
     const id = ++this.#sequence;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
-        reject(new NoAnswerError(`no answer to ${request.kind} in ${ASK_TIMEOUT_MS} ms`));
-      }, ASK_TIMEOUT_MS);
+        reject(new NoAnswerError(`no answer to ${request.kind} in ${timeoutMs} ms`));
+      }, timeoutMs);
       this.#pending.set(id, {
         resolve: resolve as (value: unknown) => void,
         reject,

@@ -15,8 +15,8 @@ import { workerExecArgv } from "./worker-flags";
  * serves no HTTP itself; it owns what must be one across processes: the durable ingest queue and
  * its consumer, the write rate limiter (a client's keep-alive connection stays on one worker, so
  * the limit cannot be split between them), the maintenance timer, and the sum of every process's
- * metrics. A worker that dies is forked again after a backoff; when this process dies, node:cluster
- * ends its workers.
+ * metrics. A worker that dies is forked again after a backoff, and so is one that stops answering
+ * (killed first); when this process dies, node:cluster ends its workers.
  */
 
 export interface RunningCluster {
@@ -34,6 +34,20 @@ const FIRST_RESTART_DELAY_MS = 250;
 const CRASH_MEMORY_MS = 60_000;
 /** A worker finishes its requests within REQUEST_GRACE_MS; past this it is killed. */
 const WORKER_STOP_MS = REQUEST_GRACE_MS + 5_000;
+/** How often each listening worker is asked whether its event loop still runs. */
+const PING_INTERVAL_MS = 5_000;
+/**
+ * A worker that has left a ping unanswered for this many intervals (10–15 s) is stuck (a loop
+ * that never ends, a deadlock): it is killed, and forked again as if it had crashed. No request
+ * blocks a worker's event loop for more than milliseconds (a write waits off it past 25 ms).
+ */
+const PINGS_MISSED = 3;
+/**
+ * How long a scrape waits for each worker's metrics (a healthy one answers in milliseconds); one
+ * that does not answer in time counts as at its last scrape. A scrape waiting on a stuck worker
+ * would otherwise outlast Prometheus' own timeout (10 s by default), every time.
+ */
+const METRICS_SNAPSHOT_TIMEOUT_MS = 2_000;
 
 /** `env` is what the workers parse their settings from (the primary's, with what it added). */
 export async function startClusterPrimary(
@@ -122,6 +136,8 @@ export async function startClusterPrimary(
     restarts.add(timer);
   });
 
+  const stopWatching = watchWorkers(channels, () => stopping);
+
   let closing: Promise<void> | null = null;
   return {
     url: `http://${formatHost(address?.address ?? settings.host)}:${address?.port}`,
@@ -129,6 +145,7 @@ export async function startClusterPrimary(
     close: () => {
       closing ??= (async () => {
         stopping = true;
+        stopWatching();
         for (const timer of restarts) clearTimeout(timer);
         await Promise.all([...channels.keys()].map((worker) => stopWorker(worker, channels)));
         // The workers are gone: nothing sends any more, and this is the database's last connection.
@@ -163,6 +180,47 @@ function listening(worker: Worker): Promise<Address> {
 
 /** The workers that have started listening, and so have requests of their own to finish. */
 const listeningWorkers = new WeakSet<Worker>();
+
+/**
+ * Pings every listening worker each PING_INTERVAL_MS; one that leaves a ping unanswered for
+ * PINGS_MISSED intervals is killed (SIGKILL), and the cluster's exit handler forks its
+ * replacement. A stuck worker is alive, so nothing else would notice: node:cluster kept handing it
+ * connections, which were never answered, and a liveness probe reaching the other worker said all
+ * was well. Intervals are counted, not a timeout's wall-clock time: were this process itself
+ * paused (stopped, a suspended VM), every timeout would expire at once when it ran again, before
+ * it read the answers waiting in its channels, and it would kill healthy workers; a pause counts
+ * as one interval. Returns the function that stops the pings.
+ */
+function watchWorkers(
+  channels: Map<Worker, ClusterChannel<PrimaryAsks, WorkerAsks>>,
+  stopping: () => boolean,
+): () => void {
+  /** Intervals since the ping a worker has not answered yet was sent. */
+  const unanswered = new WeakMap<Worker, number>();
+  const timer = setInterval(() => {
+    for (const [worker, channel] of channels) {
+      if (!listeningWorkers.has(worker) || stopping()) continue;
+      const missed = unanswered.get(worker);
+      if (missed === undefined) {
+        unanswered.set(worker, 0);
+        // Failed (its channel closed: it exited; or this process was paused past the ask's own
+        // timeout): the next interval asks again, and an exit is the exit handler's business.
+        const answered = () => unanswered.delete(worker);
+        channel.ask({ kind: "ping" }).then(answered, answered);
+      } else if (missed + 1 < PINGS_MISSED) {
+        unanswered.set(worker, missed + 1);
+      } else if (!worker.isDead()) {
+        log("error", "an HTTP worker stopped answering; killing it", {
+          pid: worker.process.pid,
+          unanswered_ms: PINGS_MISSED * PING_INTERVAL_MS,
+        });
+        worker.process.kill("SIGKILL");
+      }
+    }
+  }, PING_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
 
 /**
  * Asks a worker to stop, waits for it to exit, kills it when it takes too long. A worker still
@@ -237,7 +295,7 @@ async function clusterMetrics(
   // A worker that does not answer (it is dying) counts as at its last scrape.
   const snapshots = await Promise.all(
     workers.map(([worker, channel]) =>
-      channel.ask({ kind: "metrics-snapshot" }).then(
+      channel.ask({ kind: "metrics-snapshot" }, METRICS_SNAPSHOT_TIMEOUT_MS).then(
         (snapshot) => {
           totals.seen(worker, snapshot);
           return snapshot;

@@ -31,7 +31,10 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
       send(message, undefined, {}, (error) => {
         if (error) channel.close("the cluster's primary has gone");
       }),
-    async () => (metrics ? await metrics.registry.getMetricsAsJSON() : []),
+    async (request) => {
+      if (request.kind === "ping") return null;
+      return metrics ? await metrics.registry.getMetricsAsJSON() : [];
+    },
   );
   process.on("message", (message) => channel.receive(message));
   // node:cluster exits a worker whose primary has gone; what waits for an answer fails first.
