@@ -41,6 +41,21 @@ export const flag = (fallback: boolean) =>
 export const DEFAULT_DECISION_RETENTION_MONTHS = 25;
 
 /**
+ * An ingest job's bookkeeping is kept this many days after its latest chunk activity: long after
+ * any delivery of its chunks can still arrive (the dead-letter queue keeps a message 4 days in the
+ * deploy steps, 14 at the most Cloudflare Queues allows), and long enough for an operator to look
+ * a quarter's runs up again (docs/ingestion.md#retention).
+ */
+export const DEFAULT_INGEST_RETENTION_DAYS = 90;
+
+/**
+ * The least retention allowed: more than the 14 days a Cloudflare Queue keeps a message at most,
+ * plus the hours of retries before the dead-letter queue takes it, so no chunk of a swept job can
+ * still be delivered.
+ */
+const INGEST_RETENTION_DAYS_MIN = 15;
+
+/**
  * A CORS_ORIGINS entry as browsers send `Origin`: lower-case scheme and host, no trailing slash,
  * no default port. Compared as exact text, `https://lender.example/` or an upper-case host never
  * matched, and browsers were refused with no sign of why; anything that is not an origin is null.
@@ -113,6 +128,13 @@ export const appSettingsSchema = z.object({
       (months) => Number.isInteger(months) && months >= 1 && months <= 1200,
       "must be an integer from 1 to 1200",
     ),
+  /** Days an ingest job's bookkeeping is kept after its latest chunk activity. */
+  INGEST_RETENTION_DAYS: optionalText
+    .transform((value) => (value === undefined ? DEFAULT_INGEST_RETENTION_DAYS : Number(value)))
+    .refine(
+      (days) => Number.isInteger(days) && days >= INGEST_RETENTION_DAYS_MIN && days <= 36_500,
+      `must be an integer from ${INGEST_RETENTION_DAYS_MIN} to 36500`,
+    ),
 });
 
 export type AppSettings = z.input<typeof appSettingsSchema>;
@@ -130,6 +152,7 @@ export interface AppConfig {
   ingestToken: string | null;
   ingestRetryDelaySeconds: number;
   decisionRetentionMonths: number;
+  ingestRetentionDays: number;
 }
 
 /** A deployment mistake, not a request's: the message names the setting and carries no secret. */
@@ -173,6 +196,7 @@ export function toAppConfig(settings: z.output<typeof appSettingsSchema>): AppCo
     ingestToken: settings.INGEST_TOKEN ?? null,
     ingestRetryDelaySeconds: settings.INGEST_RETRY_DELAY_SECONDS,
     decisionRetentionMonths: settings.DECISION_RETENTION_MONTHS,
+    ingestRetentionDays: settings.INGEST_RETENTION_DAYS,
   };
 }
 

@@ -14,6 +14,7 @@ describe("the app's settings, parsed once into a typed config", () => {
       ingestToken: null,
       ingestRetryDelaySeconds: 2,
       decisionRetentionMonths: 25,
+      ingestRetentionDays: 90,
     });
     const config = parseAppConfig({
       AS_OF_DATE: "2025-06-15",
@@ -42,6 +43,10 @@ describe("the app's settings, parsed once into a typed config", () => {
     [{ API_KEYS: "sha256:short" }, /^API_KEYS entries must look like sha256:<64 hex digits>/],
     [{ INGEST_RETRY_DELAY_SECONDS: "soon" }, /INGEST_RETRY_DELAY_SECONDS must be a number/],
     [{ DECISION_RETENTION_MONTHS: "0" }, /DECISION_RETENTION_MONTHS must be an integer from 1/],
+    // Shorter than a Cloudflare Queue may still hold a chunk's message (14 days at the most).
+    [{ INGEST_RETENTION_DAYS: "14" }, /INGEST_RETENTION_DAYS must be an integer from 15 to 36500/],
+    [{ INGEST_RETENTION_DAYS: "90.5" }, /INGEST_RETENTION_DAYS must be an integer from 15/],
+    [{ INGEST_RETENTION_DAYS: "36501" }, /INGEST_RETENTION_DAYS must be an integer from 15/],
     // Not origins: no browser ever sends these as Origin, so CORS would refuse every request.
     [{ CORS_ORIGINS: "lender.example" }, /CORS_ORIGINS entries must be \* or an origin/],
     [{ CORS_ORIGINS: "https://a.example, https://lender.example/app" }, /CORS_ORIGINS entries/],

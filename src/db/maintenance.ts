@@ -1,9 +1,10 @@
-import { DEFAULT_DECISION_RETENTION_MONTHS } from "../config";
+import { DEFAULT_DECISION_RETENTION_MONTHS, DEFAULT_INGEST_RETENTION_DAYS } from "../config";
 import { addMonths } from "../domain/dates";
 import { log } from "../lib/log";
 import type { Database } from "./database";
 import { deleteDecisionsBefore } from "./decisions";
 import { deleteExpiredKeys } from "./idempotency";
+import { deleteExpiredJobs } from "./ingest-retention";
 
 /*
  * Scheduled housekeeping, outside any request's transaction: a Workers Cron Trigger runs it on
@@ -16,12 +17,17 @@ import { deleteExpiredKeys } from "./idempotency";
 export interface RetentionSettings {
   /** Decision records older than this many calendar months are deleted. */
   decisionRetentionMonths: number;
+  /** Ingest jobs whose latest chunk activity is older than this many days are deleted. */
+  ingestRetentionDays: number;
 }
 
 /** The setting's default (src/config.ts), for callers that run the sweeps without a config. */
 export const DEFAULT_RETENTION: RetentionSettings = {
   decisionRetentionMonths: DEFAULT_DECISION_RETENTION_MONTHS,
+  ingestRetentionDays: DEFAULT_INGEST_RETENTION_DAYS,
 };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The instant `months` calendar months before `nowMs` (clamped to the month's end), as ISO text. */
 function retentionCutoff(nowMs: number, months: number): string {
@@ -33,7 +39,8 @@ interface Sweep {
   name: string;
   /**
    * Deletes at most `limit` stale rows as of `nowMs` in one statement, or one batch (the decision
-   * records' is three statements: their inputs are counted off first); returns how many.
+   * records' is three statements: their inputs are counted off first), or (the ingest jobs') up to
+   * four statements, one per bookkeeping table, that share the `limit`; returns how many.
    */
   deleteBatch(
     db: Database,
@@ -59,15 +66,25 @@ const SWEEPS: readonly Sweep[] = [
         )
       ).length,
   },
+  {
+    name: "expired_ingest_jobs",
+    deleteBatch: (db, nowMs, limit, retention) =>
+      deleteExpiredJobs(
+        db,
+        new Date(nowMs - retention.ingestRetentionDays * DAY_MS).toISOString(),
+        limit,
+      ),
+  },
 ];
 
 interface SweepLimits {
   /** Rows per delete: each statement binds at most three parameters, far below D1's 100. */
   rowsPerStatement: number;
   /**
-   * Deletes per sweep per run. With 100, the keys' sweep makes 100 queries and the decision
-   * records' 300 (three statements a batch): 400, within D1's 1,000 per Worker invocation. A new
-   * sweep counts its statements against what is left. What is left over waits for the next run.
+   * Deletes per sweep per run. With 100, the keys' sweep makes 100 queries, the decision
+   * records' 300 (three statements a batch) and the ingest jobs' at most 400 (four a batch): 800,
+   * within D1's 1,000 per Worker invocation. A new sweep counts its statements against what is
+   * left. What is left over waits for the next run.
    */
   statementsPerSweep: number;
 }

@@ -17,6 +17,7 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0009_decision_inputs_shared.sql",
   "0010_ingest_deferred_loans.sql",
   "0011_ingested_loans_per_customer.sql",
+  "0012_ingest_retention.sql",
 ];
 
 /**

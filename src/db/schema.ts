@@ -231,7 +231,13 @@ export const ingestChunks = sqliteTable(
      */
     contentHash: text("content_hash"),
   },
-  (table) => [primaryKey({ columns: [table.jobId, table.seq] })],
+  (table) => [
+    primaryKey({ columns: [table.jobId, table.seq] }),
+    // The retention sweep (src/db/ingest-retention.ts): chunks oldest first, and each one's
+    // job's latest activity, both found through an index instead of a scan of every job.
+    index("ingest_chunks_updated_at_idx").on(table.updatedAt, table.jobId),
+    index("ingest_chunks_job_updated_at_idx").on(table.jobId, table.updatedAt),
+  ],
 );
 
 /** Rows the consumer refused (the script reports its own validation rejections itself). */

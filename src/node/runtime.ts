@@ -151,6 +151,7 @@ export async function openRuntime(
   const app = nodeApp(settings, db, metrics && { metrics, exposition: metrics.registry }, fault);
   const maintenance = startMaintenanceTimer(db, tuning.maintenanceIntervalMs, {
     decisionRetentionMonths: config.decisionRetentionMonths,
+    ingestRetentionDays: config.ingestRetentionDays,
   });
   // One per database file, in the process that owns it; a cluster's workers run none.
   const checkpointer = path === null ? null : startWalCheckpointer(path);

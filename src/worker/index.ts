@@ -51,7 +51,10 @@ export default {
   scheduled: async (controller, env, _ctx) => {
     // A retention that does not parse must not decide what is deleted: the run fails, naming it.
     const maintenance = fromSettings(env, { cron: controller.cron }, (config) => ({
-      retention: { decisionRetentionMonths: config.app.decisionRetentionMonths },
+      retention: {
+        decisionRetentionMonths: config.app.decisionRetentionMonths,
+        ingestRetentionDays: config.app.ingestRetentionDays,
+      },
       database: workerDatabase(env),
     }));
     if (maintenance instanceof ConfigError) throw maintenanceNotRun(maintenance);

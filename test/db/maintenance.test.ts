@@ -10,6 +10,14 @@ import { countingD1 } from "../../src/worker/counting-d1";
 import { d1Database } from "../../src/worker/d1";
 import worker from "../../src/worker/index";
 import { callJson, registerCustomer } from "../support/http";
+import {
+  insertJob,
+  jobRows,
+  type RetentionBackend,
+  sweepsABigJobOverSeveralBatches,
+  sweepsExpiredJobsAndKeepsTheRest,
+  sweepsManySmallJobsInOneRun,
+} from "../support/ingest-retention";
 
 /* The scheduled sweep on real D1, driven through the Worker's own `scheduled` handler. */
 
@@ -339,13 +347,72 @@ describe("scheduled maintenance", () => {
     const limits = { rowsPerStatement: 100, statementsPerSweep: 2 };
 
     const first = await runMaintenance(d1Database(database), nowMs, { limits });
-    expect(first).toEqual({ expired_idempotency_keys: 200, expired_decision_records: 0 });
-    // Two for the keys, three for the decision records (none expired) and their inputs.
-    expect(counter.statements).toBe(5);
+    expect(first).toEqual({
+      expired_idempotency_keys: 200,
+      expired_decision_records: 0,
+      expired_ingest_jobs: 0,
+    });
+    // Two for the keys, three for the decision records (none expired) and their inputs, four for
+    // the ingest jobs (none expired): one per bookkeeping table.
+    expect(counter.statements).toBe(9);
     expect(await countKeys("backlog")).toBe(50);
 
     const second = await runMaintenance(d1Database(database), nowMs, { limits });
-    expect(second).toEqual({ expired_idempotency_keys: 50, expired_decision_records: 0 });
+    expect(second).toEqual({
+      expired_idempotency_keys: 50,
+      expired_decision_records: 0,
+      expired_ingest_jobs: 0,
+    });
     expect(await countKeys("backlog")).toBe(0);
+  });
+});
+
+describe("the ingest jobs' retention", () => {
+  const backend: RetentionBackend = {
+    db: d1Database(env.DB),
+    query: async (sql, args) =>
+      (
+        await env.DB.prepare(sql)
+          .bind(...args)
+          .all<Record<string, unknown>>()
+      ).results,
+    report: async (jobId) => {
+      const { status, body } = await callJson<{ detail?: string }>(`/ingest/jobs/${jobId}`, {
+        headers: { Authorization: "Bearer test-ingest-token" },
+      });
+      return status === 200 ? { status } : { status, detail: body.detail };
+    },
+  };
+
+  it("deletes a job whose latest chunk activity is past the retention, with all its rows", () =>
+    sweepsExpiredJobsAndKeepsTheRest(backend));
+
+  it("sweeps a job bigger than one batch over several runs, its chunks last", () =>
+    sweepsABigJobOverSeveralBatches(backend));
+
+  it("sweeps many small jobs in one run, batches spanning jobs and tables", () =>
+    sweepsManySmallJobsInOneRun(backend));
+
+  it("the Cron Trigger follows INGEST_RETENTION_DAYS", async () => {
+    const [old, kept] = [`cron-old-${crypto.randomUUID()}`, `cron-kept-${crypto.randomUUID()}`];
+    await insertJob(backend, old, { chunks: ["2027-07-20T09:59:59.999Z"], rejections: 2 });
+    await insertJob(backend, kept, { chunks: ["2027-07-20T10:00:00.000Z"], rejections: 2 });
+    await runScheduled(Date.parse("2027-08-20T10:00:00.000Z"), { INGEST_RETENTION_DAYS: "31" });
+    expect(await jobRows(backend, old)).toEqual({
+      chunks: 0,
+      rejections: 0,
+      remaps: 0,
+      deferred: 0,
+    });
+    expect(await jobRows(backend, kept)).toEqual({
+      chunks: 1,
+      rejections: 2,
+      remaps: 0,
+      deferred: 0,
+    });
+    await expect(
+      runScheduled(Date.parse("2030-01-01T00:00:00.000Z"), { INGEST_RETENTION_DAYS: "14" }),
+    ).rejects.toThrow(/INGEST_RETENTION_DAYS/);
+    expect((await jobRows(backend, kept)).chunks).toBe(1);
   });
 });

@@ -14,6 +14,7 @@ import {
   insertResponseAfterBooking,
   selectLiveIdempotencyRecord,
 } from "../../src/db/idempotency";
+import { deleteExpiredJobChunks, deleteExpiredJobRows } from "../../src/db/ingest-retention";
 import {
   insertLoanIfAffordable,
   selectBorrower,
@@ -69,6 +70,15 @@ const HOT_QUERIES = {
     decisionSweep(db, "2023-05-15T00:00:00.000Z", 500)[1],
   "expired decision records sweep (scheduled maintenance)": () =>
     decisionSweep(db, "2023-05-15T00:00:00.000Z", 500)[2],
+  // The ingest jobs' sweep: the expired jobs' rejections, remaps and deferred loans, then chunks.
+  ...Object.fromEntries(
+    ["rejections", "remapped loans", "deferred loans"].map((table, index) => [
+      `expired ingest jobs' ${table} sweep (scheduled maintenance)`,
+      () => deleteExpiredJobRows(db, index, "2026-09-01T00:00:00.000Z", 500, 500),
+    ]),
+  ),
+  "expired ingest jobs' chunks sweep (scheduled maintenance)": () =>
+    deleteExpiredJobChunks(db, "2026-09-01T00:00:00.000Z", 500),
   // Every create-loan that decides: looks its record up by id, and each part by key on conflict.
   "a decision's inputs' parts stored, or counted once more (create-loan)": () =>
     insertDecision(db, { id: crypto.randomUUID() } as NewDecisionRecord, {

@@ -122,6 +122,48 @@ describe("the Node server's maintenance timer", () => {
     }
   });
 
+  it("reads INGEST_RETENTION_DAYS from the environment: 90 unless set, 15 to 36500 days", () => {
+    expect(settingsFromEnv({}).app.ingestRetentionDays).toBe(90);
+    expect(settingsFromEnv({ INGEST_RETENTION_DAYS: "400" }).app.ingestRetentionDays).toBe(400);
+    for (const bad of ["0", "14", "1.5", "36501", "many"]) {
+      expect(() => settingsFromEnv({ INGEST_RETENTION_DAYS: bad })).toThrow(ConfigError);
+    }
+  });
+
+  it("deletes ingest jobs past INGEST_RETENTION_DAYS and keeps younger ones", async () => {
+    runtime = await openRuntime(
+      settingsFromEnv({
+        DATABASE_URL: `file:${join(directory, "test.db")}`,
+        INGEST_RETENTION_DAYS: "30",
+      }),
+      { maintenanceIntervalMs: 20 },
+    );
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    for (const [job, at] of [
+      ["a-expired", daysAgo(31)],
+      ["b-kept", daysAgo(29)],
+    ] as const) {
+      await runtime.client.batch([
+        {
+          sql: "INSERT INTO ingest_chunks (job_id, seq, kind, rows, status, updated_at) VALUES (?, 0, 'loans', 1, 'landed', ?)",
+          args: [job, at],
+        },
+        {
+          sql: "INSERT INTO ingest_rejections (job_id, kind, row, seq, reason) VALUES (?, 'loans', 2, 0, 'r')",
+          args: [job],
+        },
+      ]);
+    }
+    const opened = runtime;
+    const jobs = async () =>
+      (
+        await opened.client.execute(
+          "SELECT job_id FROM ingest_chunks UNION ALL SELECT job_id FROM ingest_rejections ORDER BY 1",
+        )
+      ).rows.map((row) => String(row[0]));
+    await expect.poll(jobs, { timeout: 5_000, interval: 20 }).toEqual(["b-kept", "b-kept"]);
+  });
+
   it("runs nothing once stopped", async () => {
     const opened = await open(60 * 60 * 1000);
     const timer = startMaintenanceTimer(opened.db, 10);
