@@ -6,6 +6,7 @@ import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
 import {
   type ChunkState,
+  dropRejectedDeferrals,
   isChunkLandedBefore,
   isLoanBoundReached,
   recordDeferrals,
@@ -16,7 +17,7 @@ import {
 import { upsertLoans } from "./loan-upsert";
 import type { CustomerChunk, IngestMessage, LoanChunk } from "./messages";
 import { planCustomers, type Rejection } from "./plan-customers";
-import { type LoanPlan, planLoans } from "./plan-loans";
+import { planLoans } from "./plan-loans";
 import { QUEUE_SETTINGS, type QueueBatch, type QueueMessage } from "./queue";
 import { identityOf, type ReadChunk, readChunk, type UnreadableMessage } from "./read-chunk";
 import type { LoanRow } from "./rows";
@@ -212,31 +213,47 @@ async function landCustomers(db: Database, delivery: Delivery<CustomerChunk>): P
  * by name each new loan past the bound. That is also what happens when another chunk of the same
  * customer landed between this one's read and its write. Refused a second time (one more such
  * chunk in between), the delivery fails like any write, and the queue retries it with backoff.
+ * A write refused because no loan id is left (the largest is 2^53 - 1: an ingested Loan ID at the
+ * top, migrations/0008) is read and planned again once too, with each row that needs an id from
+ * the database rejected alone and not counted under its customer's bound, and the others land.
+ * No retry could give those rows an id: that refusal used to fail the chunk on every delivery,
+ * until it died with all its rows. Each refusal is answered once, in either order, so a delivery
+ * writes at most three times.
  */
 async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<Landing> {
-  try {
-    return await planAndLandLoans(db, delivery, false);
-  } catch (error) {
-    if (!isLoanBoundReached(error)) throw error;
+  const how = { countLoans: false, noIdLeft: false };
+  for (;;) {
+    try {
+      return await planAndLandLoans(db, delivery, how);
+    } catch (error) {
+      if (!how.countLoans && isLoanBoundReached(error)) {
+        how.countLoans = true;
+        log("info", "loan bound reached: chunk planned again with its customers' loans counted", {
+          job_id: delivery.chunk.job_id,
+          seq: delivery.chunk.seq,
+          attempts: delivery.attempts,
+        });
+      } else if (!how.noIdLeft && idRangeExhaustedTable(error) === "loans") {
+        how.noIdLeft = true;
+      } else {
+        throw error;
+      }
+    }
   }
-  log("info", "loan bound reached: chunk planned again with its customers' loans counted", {
-    job_id: delivery.chunk.job_id,
-    seq: delivery.chunk.seq,
-    attempts: delivery.attempts,
-  });
-  return planAndLandLoans(db, delivery, true);
 }
 
 async function planAndLandLoans(
   db: Database,
   delivery: Delivery<LoanChunk>,
-  countLoans: boolean,
+  { countLoans, noIdLeft }: { countLoans: boolean; noIdLeft: boolean },
 ): Promise<Landing> {
   const { chunk } = delivery;
   const stored = await readLoansForChunk(db, chunk, countLoans);
   if (stored.landedBefore) return "landed before";
+  const deferNewIds = chunk.defer_new_ids === true;
   const plan = planLoans(chunk.rows, stored.loans, stored.customerLoans, {
-    deferNewIds: chunk.defer_new_ids === true,
+    deferNewIds,
+    noIdLeft,
   });
   // Their customers may still be on the way (a customer chunk being retried): wait while the
   // queue would still redeliver this chunk.
@@ -251,37 +268,31 @@ async function planAndLandLoans(
     ...plan.repeated,
     ...plan.paidLoanChanged,
     ...plan.pastBound,
+    ...plan.withoutId.map(noIdLeftFor),
     ...plan.unknownCustomer.map(unknownCustomer),
   ];
-  const land = (write: LoanPlan["write"], remapped: LoanRow[], rejected: Rejection[]) =>
-    writeLanding(db, [
-      ...upsertLoans(db, write),
-      ...recordRemaps(db, chunk.job_id, chunk.seq, remapped),
-      ...recordDeferrals(db, chunk.job_id, chunk.seq, plan.deferred),
-      ...recordRejections(db, chunk.job_id, chunk.seq, "loans", rejected),
-      landedState(db, delivery, write.length),
-    ]).then((wrote) =>
-      wrote ? { landed: write.length, rejected: rejected.length } : ("landed before" as const),
-    );
-  try {
-    return await land(plan.write, plan.remapped, rejections);
-  } catch (error) {
-    // No id is left for the rows the database numbers (the largest loan id is 2^53 - 1: an
-    // ingested Loan ID at the top, migrations/0008). No retry can give them one, and the batch
-    // was refused whole: those rows are rejected alone, and the others land. It used to fail the
-    // chunk on every delivery, until it died with all its rows.
-    if (plan.newIds.length === 0 || idRangeExhaustedTable(error) !== "loans") throw error;
-    const withoutId = new Set(plan.newIds);
-    return land(
-      plan.write.filter(({ row }) => !withoutId.has(row)),
-      plan.remapped.filter((row) => !withoutId.has(row)),
-      [...rejections, ...plan.newIds.map(noIdLeft)],
-    );
-  }
+  // A row an earlier chunk deferred, sent again here, meets the bound or finds no id left: then
+  // it is rejected, and no longer waiting (the other rejections cannot meet a row sent again).
+  const newLoansRefused = new Set([
+    ...plan.pastBound.map(({ row }) => row),
+    ...plan.withoutId.map(({ row }) => row),
+  ]);
+  const sentAgainAndRejected = deferNewIds
+    ? []
+    : chunk.rows.filter((row) => newLoansRefused.has(row.row));
+  const wrote = await writeLanding(db, [
+    ...upsertLoans(db, plan.write),
+    ...recordRemaps(db, chunk.job_id, chunk.seq, plan.remapped),
+    ...recordDeferrals(db, chunk.job_id, chunk.seq, plan.deferred),
+    ...dropRejectedDeferrals(db, chunk.job_id, chunk.seq, sentAgainAndRejected),
+    ...recordRejections(db, chunk.job_id, chunk.seq, "loans", rejections),
+    landedState(db, delivery, plan.write.length),
+  ]);
+  return wrote ? { landed: plan.write.length, rejected: rejections.length } : "landed before";
 }
 
 /** The rejection of a loan row the database could give no id. */
-function noIdLeft(row: LoanRow): Rejection {
+function noIdLeftFor(row: LoanRow): Rejection {
   return {
     row: row.row,
     column: "loan_id",

@@ -1,4 +1,4 @@
-import { and, eq, notExists, sql } from "drizzle-orm";
+import { and, eq, ne, notExists, sql } from "drizzle-orm";
 import type { Database } from "../db/database";
 import { element, jsonArraysSelect } from "../db/json-rows";
 import {
@@ -86,6 +86,35 @@ export function recordDeferrals(
         }),
       )
       .onConflictDoNothing(),
+  ];
+}
+
+/**
+ * Takes off the job's deferred list the rows an earlier chunk deferred that this chunk (sent
+ * without `defer_new_ids`) sent again and rejected: at the bound on their customer's loans, or with
+ * no id left. Such a row is no longer waiting; left listed, it was counted both rejected and
+ * deferred for good (the list clears only once its loan is stored). One statement, the rows'
+ * natural keys bound as one JSON text; matched on the job and the key, as a client may number the
+ * rows it sends again afresh.
+ */
+export function dropRejectedDeferrals(
+  db: Database,
+  jobId: string,
+  seq: number,
+  rows: readonly LoanRow[],
+): Statement[] {
+  if (rows.length === 0) return [];
+  const keys = JSON.stringify(rows.map((row) => [row.customer_id, row.loan_id]));
+  return [
+    db
+      .delete(ingestDeferredLoans)
+      .where(
+        and(
+          eq(ingestDeferredLoans.jobId, jobId),
+          ne(ingestDeferredLoans.seq, seq),
+          sql`(${ingestDeferredLoans.customerId}, ${ingestDeferredLoans.sourceLoanId}) IN (SELECT value ->> 0, value ->> 1 FROM json_each(${keys}))`,
+        ),
+      ),
   ];
 }
 

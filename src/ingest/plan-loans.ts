@@ -14,6 +14,9 @@ import { LENDER_HEADERS, type LoanRow } from "./rows";
  * A chunk sent with `defer_new_ids` takes no new id: each row that would get one is deferred
  * instead, left out of the write for the client to send again once every row keeping its own
  * Loan ID has landed, so that no new id can take a Loan ID a row of the same run brings.
+ * Planned with `noIdLeft` (the database has refused a new loan id: the largest is 2^53 - 1), each
+ * row that would get a new id is listed in `withoutId` instead, for the consumer to reject; like
+ * a deferred row it writes nothing, so it does not count towards its customer's bound either.
  * Rows whose customer is not stored are left out of the plan and listed apart: the consumer
  * retries the chunk for them, and on its last delivery rejects them alone.
  * A later row with the Loan ID and customer of an earlier row of the chunk is refused, as the
@@ -59,6 +62,8 @@ export interface LoanPlan {
   deferred: LoanRow[];
   /** New loans that would take their customer past LOANS_PER_CUSTOMER_AT_MOST: refused. */
   pastBound: Rejection[];
+  /** Rows that would take a new id, planned with `noIdLeft`: not in `write`, nor `remapped`. */
+  withoutId: LoanRow[];
 }
 
 /** Why a row repeating an earlier row's Loan ID and customer is refused (script and consumer). */
@@ -87,7 +92,7 @@ export function planLoans(
   rows: readonly LoanRow[],
   existingLoans: readonly ExistingLoan[],
   customerLoans: ReadonlyMap<number, number>,
-  { deferNewIds = false }: { deferNewIds?: boolean } = {},
+  { deferNewIds = false, noIdLeft = false }: { deferNewIds?: boolean; noIdLeft?: boolean } = {},
 ): LoanPlan {
   const unknownCustomer = rows.filter((row) => !customerLoans.has(row.customer_id));
   // Each customer's loans as the plan goes: stored, plus the chunk's new ones planned so far.
@@ -105,6 +110,7 @@ export function planLoans(
   const repeated: Rejection[] = [];
   const paidLoanChanged: Rejection[] = [];
   const deferred: LoanRow[] = [];
+  const withoutId: LoanRow[] = [];
   const firstRowOf = new Map<string, number>();
   for (const row of rows) {
     if (!customerLoans.has(row.customer_id)) continue;
@@ -133,6 +139,11 @@ export function planLoans(
       if (!keepsItsId && deferNewIds) {
         // Not landing now: sent again later, it meets the bound then.
         deferred.push(row);
+        continue;
+      }
+      if (!keepsItsId && noIdLeft) {
+        // Rejected for want of an id: it writes nothing, so it takes no room under the bound.
+        withoutId.push(row);
         continue;
       }
       // A new loan: within the bound, or refused (it writes nothing, so it takes no id).
@@ -167,6 +178,7 @@ export function planLoans(
     paidLoanChanged,
     deferred,
     pastBound,
+    withoutId,
   };
 }
 

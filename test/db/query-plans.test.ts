@@ -22,6 +22,7 @@ import {
   selectLoanWithCustomer,
 } from "../../src/db/loans";
 import { selectLoanToPay, selectPaymentIdByKey, selectStatement } from "../../src/db/payments";
+import { dropRejectedDeferrals } from "../../src/ingest/job-store";
 import { customerChunkLookups, landedChunkLookup, loanChunkLookups } from "../../src/ingest/store";
 import { d1Database } from "../../src/worker/d1";
 import { customerRow, loanRow } from "../support/ingest";
@@ -79,6 +80,8 @@ const HOT_QUERIES = {
   ),
   "expired ingest jobs' chunks sweep (scheduled maintenance)": () =>
     deleteExpiredJobChunks(db, "2026-09-01T00:00:00.000Z", 500),
+  "a job's deferred loans sent again and rejected, taken off its list (ingest consumer)": () =>
+    dropRejectedDeferrals(db, "job", 3, [loanRow(1003, 20)])[0] as unknown as Plannable,
   // Every create-loan that decides: looks its record up by id, and each part by key on conflict.
   "a decision's inputs' parts stored, or counted once more (create-loan)": () =>
     insertDecision(db, { id: crypto.randomUUID() } as NewDecisionRecord, {

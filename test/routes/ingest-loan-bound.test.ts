@@ -30,6 +30,7 @@ interface JobReport {
   done: boolean;
   loans: Record<string, number>;
   rejections: { row: number; column: string | null; reason: string; customer_id?: number }[];
+  deferred_loans?: { seq: number; loan: unknown }[];
 }
 
 async function waitForJob(jobId: string, timeoutMs = 20_000): Promise<JobReport> {
@@ -188,6 +189,61 @@ describe("the bound on a customer's loans at ingestion", () => {
       expect.objectContaining(boundRejection(2, customerId, BOUND)),
     ]);
     expect((await waitForJob(b.job_id)).loans).toMatchObject({ landed: 1, rejected: 0 });
+  });
+
+  it("takes a deferred row sent again and rejected for it off the deferred list: counted once, as rejected", async () => {
+    // A row deferred (its Loan ID is another customer's stored loan) meets the bound when it is
+    // sent again. Rejected then, it used to stay in deferred_loans and in loans.deferred for good
+    // (the list clears only once its loan is stored), counted both rejected and still waiting.
+    const firstId = 75_000_000;
+    const customerId = await customerWithLoans(firstId, BOUND);
+    const holder = await customerWithLoans(firstId + 50_000, 1);
+    const jobId = `bound-deferred-${crypto.randomUUID()}`;
+    const held = loanRow(firstId + 50_000, customerId, { row: 2 });
+    await send([{ ...chunk(jobId, 0, "loans", [held]), defer_new_ids: true } as IngestMessage]);
+    const deferred = await waitForJob(jobId);
+    expect(deferred.loans).toMatchObject({ received: 1, landed: 0, rejected: 0, deferred: 1 });
+    expect(deferred.deferred_loans).toEqual([{ seq: 0, loan: held }]);
+
+    await send([chunk(jobId, 1, "loans", [held])]);
+    const report = await waitForJob(jobId);
+
+    expect(report.loans).toMatchObject({ received: 2, landed: 0, rejected: 1, deferred: 0 });
+    expect(report.deferred_loans).toEqual([]);
+    expect(report.rejections).toEqual([
+      expect.objectContaining(boundRejection(2, customerId, BOUND)),
+    ]);
+    expect(await loanCount(customerId)).toBe(BOUND);
+    expect(await loanCount(holder)).toBe(1);
+  });
+
+  it("does not count under it a row rejected because no loan id is left", async () => {
+    // The loans table's largest id is 2^53 - 1, so a row that needs an id from the database is
+    // rejected alone (migrations/0008). Its write past the bound was refused first (the bound's
+    // trigger fires first), and the chunk planned again with the customer's 4,999 loans counted
+    // took the 5,000th place for that row, which then took no place at all: the row after it, a
+    // new loan under its own Loan ID with room for it, was rejected for the bound.
+    const firstId = 76_000_000;
+    const customerId = await customerWithLoans(firstId, BOUND - 1);
+    const top = Number.MAX_SAFE_INTEGER;
+    await backend().query(`UPDATE loans SET id = ${top} WHERE id = ${firstId}`);
+    try {
+      const jobId = `bound-no-id-${crypto.randomUUID()}`;
+      await send([
+        chunk(jobId, 0, "loans", [
+          loanRow(firstId + 60_000, customerId, { row: 2, remap: true }),
+          loanRow(firstId + 60_001, customerId, { row: 3 }),
+        ]),
+      ]);
+      const report = await waitForJob(jobId);
+
+      expect(report.loans).toMatchObject({ received: 2, landed: 1, rejected: 1, dead: 0 });
+      expect(report.rejections).toEqual([expect.objectContaining({ row: 2, column: "loan_id" })]);
+      expect(report.rejections[0]?.reason).toMatch(/^needs a new loan id, and none is left/);
+      expect(await loanCount(customerId)).toBe(BOUND);
+    } finally {
+      await backend().query(`UPDATE loans SET id = ${firstId} WHERE id = ${top}`);
+    }
   });
 
   it("is enforced by the database: a write past it is refused whole", async () => {

@@ -64,4 +64,39 @@ describe("a loans workbook giving one customer more loans than the bound", () =>
     const booked = await fetch(`${serverUrl()}/view-loans/95`);
     expect(((await booked.json()) as unknown[]).length).toBe(BOUND);
   });
+
+  it("reports a deferred row rejected at the bound when sent again as rejected, not also as deferred and not landed", {
+    timeout: 120_000,
+  }, async () => {
+    // Customer 97 holds the bound's worth; customer 98 holds Loan ID 980_001. A later workbook's
+    // row giving 97 that Loan ID is deferred by the server (another customer's stored loan has
+    // it), sent again, and rejected for the bound. The server kept it listed as deferred, so the
+    // script's report also listed it among remapped_loans with loan_id null and its summary said
+    // "deferred by the server and not landed" beside the rejection.
+    const customers = [customerValues(97), customerValues(98)];
+    const first = await writeLenderWorkbooks(
+      { customers: scratch("customers-97.xlsx"), loans: scratch("loans-97.xlsx") },
+      {
+        customers,
+        loans: [
+          ...Array.from({ length: BOUND }, (_, i) => loanValues(97, 970_001 + i)),
+          loanValues(98, 980_001),
+        ],
+      },
+    );
+    expect((await ingest(first)).loans).toMatchObject({ landed: BOUND + 1, rejected: 0 });
+    const later = await writeLenderWorkbooks(
+      { customers: scratch("customers-97b.xlsx"), loans: scratch("loans-97b.xlsx") },
+      { customers, loans: [loanValues(97, 980_001)] },
+    );
+
+    const report = await ingest(later);
+
+    expect(report.loans).toMatchObject({ rows_read: 1, landed: 0, rejected: 1 });
+    expect(report.rejected_rows).toEqual([
+      expect.objectContaining({ row: 2, customer_id: 97, reason: loanBoundReason(97, BOUND) }),
+    ]);
+    expect(report.remapped_loans).toEqual([]);
+    expect(printedSummary(report)).not.toContain("deferred by the server");
+  });
 });
