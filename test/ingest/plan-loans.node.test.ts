@@ -67,6 +67,16 @@ describe("planLoans and the bound on a customer's loans", () => {
     expect(plan.pastBound).toEqual([]);
   });
 
+  it("lists apart, uncounted, a row that would take a new id when none is left: the next new loan keeps the bound's last place", () => {
+    const rows = [loanRow(7, 4, { row: 2, remap: true }), loanRow(11, 4, { row: 3 })];
+    const plan = planLoans(rows, [], new Map([[4, BOUND - 1]]), { noIdLeft: true });
+    expect(plan.withoutId.map((row) => row.row)).toEqual([2]);
+    expect(plan.write.map((w) => [w.row.row, w.id])).toEqual([[3, 11]]);
+    expect(plan.remapped).toEqual([]);
+    expect(plan.newIds).toEqual([]);
+    expect(plan.pastBound).toEqual([]);
+  });
+
   it("re-ingests every stored loan of a customer stored past the bound, and refuses a new one", () => {
     const rows = [loanRow(7, 3, { row: 2 }), loanRow(8, 3, { row: 3 }), loanRow(9, 3, { row: 4 })];
     const plan = planLoans(rows, [stored(7, 3), stored(8, 3)], new Map([[3, BOUND + 40]]));
