@@ -50,8 +50,6 @@ export interface LoanPlan {
   write: { row: LoanRow; id: number | null }[];
   /** Rows that land under another id than their Loan ID; the consumer records where they went. */
   remapped: LoanRow[];
-  /** Rows inserted under an id the database chooses (in `write` with a null id, and in `remapped`). */
-  newIds: LoanRow[];
   /** Rows whose customer is not stored (yet): not in `write`, nor in `remapped`. */
   unknownCustomer: LoanRow[];
   /** Rows repeating the Loan ID and customer of an earlier row of the chunk: refused. */
@@ -106,7 +104,6 @@ export function planLoans(
   const ownId: LoanPlan["write"] = [];
   const assignedId: LoanPlan["write"] = [];
   const remapped: LoanRow[] = [];
-  const newIds: LoanRow[] = [];
   const repeated: Rejection[] = [];
   const paidLoanChanged: Rejection[] = [];
   const deferred: LoanRow[] = [];
@@ -165,14 +162,12 @@ export function planLoans(
       } else {
         assignedId.push({ row, id: null });
         remapped.push(row);
-        newIds.push(row);
       }
     }
   }
   return {
     write: [...ownId, ...assignedId],
     remapped,
-    newIds,
     unknownCustomer,
     repeated,
     paidLoanChanged,

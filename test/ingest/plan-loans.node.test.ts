@@ -73,7 +73,6 @@ describe("planLoans and the bound on a customer's loans", () => {
     expect(plan.withoutId.map((row) => row.row)).toEqual([2]);
     expect(plan.write.map((w) => [w.row.row, w.id])).toEqual([[3, 11]]);
     expect(plan.remapped).toEqual([]);
-    expect(plan.newIds).toEqual([]);
     expect(plan.pastBound).toEqual([]);
   });
 
