@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Database } from "../../src/db/database";
 import { PACKED_LOANS_AT_MOST } from "../../src/db/loans";
-import { consumeIngestBatch } from "../../src/ingest/consumer";
 import { upsertLoans } from "../../src/ingest/loan-upsert";
 import type { IngestMessage } from "../../src/ingest/messages";
 import { LOANS_PER_CUSTOMER_AT_MOST, loanBoundReason } from "../../src/ingest/plan-loans";
@@ -9,7 +7,7 @@ import { runAtomically } from "../../src/ingest/store";
 import { MAX_LOANS_IN_A_DECISION } from "../../src/routes/decisions/decision-record";
 import { backend } from "../support/backend";
 import { call, callJson, registerCustomer } from "../support/http";
-import { chunk, loanRow } from "../support/ingest";
+import { chunk, deliverOnce, loanRow } from "../support/ingest";
 import { interleavedBatches } from "../support/interleaved-batches";
 import { seedWideRepaidLoans } from "../support/seed";
 
@@ -64,22 +62,6 @@ async function customerWithLoans(firstId: number, stored: number): Promise<numbe
 async function send(messages: IngestMessage[]): Promise<void> {
   const response = await call("/ingest/batches", { body: { messages }, headers: AUTH });
   expect(response.status).toBe(202);
-}
-
-/** Delivers the message to the consumer once; returns whether it was acked or retried. */
-async function deliver(db: Database, message: IngestMessage, attempts = 1) {
-  const outcomes: string[] = [];
-  const delivered = {
-    id: `${message.job_id}-${attempts}`,
-    body: message,
-    attempts,
-    ack: () => outcomes.push("ack"),
-    retry: () => outcomes.push("retry"),
-  };
-  await consumeIngestBatch({ queue: "credit-ingest", messages: [delivered] }, db, {
-    ingestRetryDelaySeconds: 0,
-  });
-  return outcomes;
 }
 
 function boundRejection(row: number, customerId: number, loans: number) {
@@ -175,11 +157,11 @@ describe("the bound on a customer's loans at ingestion", () => {
     // A reads 4,999 loans; B lands its loan (the 5,000th) before A writes the one A planned.
     const racing = interleavedBatches(backend().database(), {
       2: async () => {
-        other = await deliver(backend().database(), b);
+        other = await deliverOnce(backend().database(), b);
       },
     });
 
-    expect(await deliver(racing, a)).toEqual(["ack"]);
+    expect(await deliverOnce(racing, a)).toEqual(["ack"]);
 
     expect(other).toEqual(["ack"]);
     expect(await loanCount(customerId)).toBe(BOUND);

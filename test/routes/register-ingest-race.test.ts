@@ -1,10 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Database } from "../../src/db/database";
-import { consumeIngestBatch } from "../../src/ingest/consumer";
 import type { IngestMessage } from "../../src/ingest/messages";
 import { backend } from "../support/backend";
 import { callJson, registration } from "../support/http";
-import { chunk, customerRow } from "../support/ingest";
+import { chunk, customerRow, deliverOnce } from "../support/ingest";
 import { interleavedBatches } from "../support/interleaved-batches";
 
 /*
@@ -16,22 +14,6 @@ import { interleavedBatches } from "../support/interleaved-batches";
  * Node server.
  */
 
-/** Delivers the message to the consumer once; returns whether it was acked or retried. */
-async function deliver(db: Database, message: IngestMessage, attempts: number) {
-  const outcomes: string[] = [];
-  const delivered = {
-    id: `${message.job_id}-${attempts}`,
-    body: message,
-    attempts,
-    ack: () => outcomes.push("ack"),
-    retry: () => outcomes.push("retry"),
-  };
-  await consumeIngestBatch({ queue: "credit-ingest", messages: [delivered] }, db, {
-    ingestRetryDelaySeconds: 0,
-  });
-  return outcomes;
-}
-
 /** The chunk's first delivery with `body` registered between its read and its write. */
 async function registerDuringLanding(message: IngestMessage, body: Record<string, unknown>) {
   const key = `ingest-race-${crypto.randomUUID()}`;
@@ -42,7 +24,7 @@ async function registerDuringLanding(message: IngestMessage, body: Record<string
       registered = await send();
     },
   });
-  const outcomes = await deliver(racing, message, 1);
+  const outcomes = await deliverOnce(racing, message, 1);
   if (registered?.status !== 201) throw new Error(`register answered ${registered?.status}`);
   return { outcomes, registered, replay: send };
 }
@@ -82,7 +64,7 @@ describe("a registration landing between a customer chunk's read and its write",
     expect(await customer(id)).toEqual(mine);
     // The stale plan is refused by the database and the chunk retried.
     expect(outcomes).toEqual(["retry"]);
-    expect(await deliver(backend().database(), message, 2)).toEqual(["ack"]);
+    expect(await deliverOnce(backend().database(), message, 2)).toEqual(["ack"]);
     expect(await customer(id)).toEqual(mine);
     expect((await replay()).body).toEqual(registered.body);
     const report = await jobReport(message.job_id);
@@ -105,7 +87,7 @@ describe("a registration landing between a customer chunk's read and its write",
 
     const registeredId = registered.body.customer_id as number;
     expect(outcomes).toEqual(["retry"]);
-    expect(await deliver(backend().database(), message, 2)).toEqual(["ack"]);
+    expect(await deliverOnce(backend().database(), message, 2)).toEqual(["ack"]);
     expect(await customer(registeredId)).toMatchObject({ first_name: "Registered" });
     expect(await customer(id)).toBeUndefined();
     expect((await jobReport(message.job_id)).rejections).toEqual([

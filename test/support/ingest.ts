@@ -1,3 +1,5 @@
+import type { Database } from "../../src/db/database";
+import { consumeIngestBatch } from "../../src/ingest/consumer";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { CustomerRow, LoanRow } from "../../src/ingest/rows";
 import { backend } from "./backend";
@@ -71,4 +73,23 @@ export function reportedUnknownCustomer(row: number, customerId: number, header 
     column: header,
     server_column: "customer_id",
   };
+}
+
+/**
+ * Delivers the message to the queue consumer once, on `db`, as the queue would on the given
+ * attempt; returns whether it was acked or retried.
+ */
+export async function deliverOnce(db: Database, message: IngestMessage, attempts = 1) {
+  const outcomes: string[] = [];
+  const delivered = {
+    id: `${message.job_id}-${attempts}`,
+    body: message,
+    attempts,
+    ack: () => outcomes.push("ack"),
+    retry: () => outcomes.push("retry"),
+  };
+  await consumeIngestBatch({ queue: "credit-ingest", messages: [delivered] }, db, {
+    ingestRetryDelaySeconds: 0,
+  });
+  return outcomes;
 }
