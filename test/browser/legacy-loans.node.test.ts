@@ -1,12 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { describe, expect, it } from "vitest";
-import type { LocalWorker } from "../../scripts/lib/local-worker";
-import { startServer } from "../../src/node/server";
-import { settingsFromEnv } from "../../src/node/settings";
 import { fact, view } from "./support/console-page";
+import { startNodeServer } from "./support/node-server";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
@@ -17,23 +12,11 @@ import { useBrowserAndWorker } from "./support/suite";
 
 let databaseUrl = "";
 
-async function startServerOnOwnFile(): Promise<LocalWorker> {
-  const directory = await mkdtemp(join(tmpdir(), "browser-legacy-loans-"));
-  databaseUrl = `file:${join(directory, "credit.db")}`;
-  const server = await startServer(
-    settingsFromEnv({ PORT: "0", DATABASE_URL: databaseUrl, AS_OF_DATE: "2025-06-15" }),
-  );
-  return {
-    url: server.url,
-    token: "",
-    stop: async () => {
-      await server.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
-
-const suite = useBrowserAndWorker(startServerOnOwnFile);
+const suite = useBrowserAndWorker(async () => {
+  const server = await startNodeServer();
+  databaseUrl = server.databaseUrl;
+  return server;
+});
 
 /** ₹1,00,000 at 10 % over 600 months from 9990-01-31, with every EMI recorded as paid on time. */
 async function storeRepaidLegacyLoan(customerId: number): Promise<number> {
