@@ -71,41 +71,37 @@ describe("the Worker with a database setting it cannot use", () => {
     [`libsql://credit.example.turso.io?authToken=${SECRET}&region=eu`, "an unknown parameter"],
     [`https://credit.example.turso.io/#${SECRET}`, "a fragment"],
   ])("answers 503 naming DATABASE_URL for %j (%s), never its value", async (url) => {
-    for (const [path, method] of [
-      ["/view-loan/1", "GET"],
-      ["/register", "POST"],
-      ["/readyz", "GET"],
-    ] as const) {
-      const response = await call(path, {
-        method,
-        env: { DATABASE_URL: url, DATABASE_AUTH_TOKEN: "token" },
-        ...(method === "POST" ? { body: {} } : {}),
-      });
-      const body = await expectProblem(response, 503, "DATABASE_URL");
+    const env = { DATABASE_URL: url, DATABASE_AUTH_TOKEN: "token" };
+    for (const body of await notReadyAnswers(env, "DATABASE_URL")) {
       expect(body.type).toBe("/problems/not-ready");
-      expect(body.detail).toBe(
-        "Not ready: the deployment's settings are not valid (DATABASE_URL).",
-      );
       expect(JSON.stringify(body)).not.toContain(SECRET);
     }
   });
 
   it("answers 503 naming the DB binding when there is no database at all", async () => {
-    for (const [path, method] of [
-      ["/view-loan/1", "GET"],
-      ["/register", "POST"],
-      ["/readyz", "GET"],
-    ] as const) {
-      const response = await call(path, {
-        method,
-        env: { DB: undefined },
-        ...(method === "POST" ? { body: {} } : {}),
-      });
-      const body = await expectProblem(response, 503, "DB");
-      expect(body.detail).toBe("Not ready: the deployment's settings are not valid (DB).");
-    }
+    await notReadyAnswers({ DB: undefined }, "DB");
   });
 });
+
+/** A read, a write and /readyz under `env`: each a 503 problem naming `field`, returned. */
+async function notReadyAnswers(env: Record<string, unknown>, field: string) {
+  const bodies = [];
+  for (const [path, method] of [
+    ["/view-loan/1", "GET"],
+    ["/register", "POST"],
+    ["/readyz", "GET"],
+  ] as const) {
+    const response = await call(path, {
+      method,
+      env,
+      ...(method === "POST" ? { body: {} } : {}),
+    });
+    const body = await expectProblem(response, 503, field);
+    expect(body.detail).toBe(`Not ready: the deployment's settings are not valid (${field}).`);
+    bodies.push(body);
+  }
+  return bodies;
+}
 
 /*
  * wrangler.toml's [vars] are TOML: `DECISION_RETENTION_MONTHS = 36` or `SERVER_TIMING = true`,
