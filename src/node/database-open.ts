@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from "
 import { dirname } from "node:path";
 import { isStorageFullError } from "../db/errors";
 import { EXPECTED_MIGRATIONS, unknownMigrations } from "../db/migration-names";
-import { roomUnderFileSizeLimit } from "./file-size-limit";
+import { fileSizeLimitReached } from "./file-size-limit";
 
 /*
  * Why the server (or a database script) cannot start on the database DATABASE_URL names, as one
@@ -203,16 +203,11 @@ export function migrationsWriteError(path: string, error: unknown): DatabaseOpen
     );
   }
   const { extendedCode } = error as { extendedCode?: unknown };
-  const underLimit = roomUnderFileSizeLimit(path);
-  if (
-    (extendedCode ?? code(error)) === "SQLITE_IOERR_WRITE" &&
-    underLimit !== null &&
-    underLimit.room < 1024 * 1024
-  ) {
-    return fail(
-      path,
-      `the migrations could not be written: the file reached the server's file-size limit (${Math.floor(underLimit.limit / 1024)} KiB: ulimit -f, LimitFSIZE=); raise it (${fix})`,
-    );
-  }
-  return null;
+  if ((extendedCode ?? code(error)) !== "SQLITE_IOERR_WRITE") return null;
+  const limit = fileSizeLimitReached(path);
+  if (limit === null) return null;
+  return fail(
+    path,
+    `the migrations could not be written: the file reached the server's file-size limit (${Math.floor(limit / 1024)} KiB: ulimit -f, LimitFSIZE=); raise it (${fix})`,
+  );
 }

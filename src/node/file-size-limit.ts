@@ -22,16 +22,23 @@ function fileSizeLimit(): number | null {
 }
 
 /**
- * How many bytes the database file and its WAL may still grow by under the limit (the smaller of
- * the two rooms, negative past it), or null without a limit.
+ * Less room than this under the limit is the limit reached, as for a full disk (MIN_FREE_BYTES in
+ * native-libsql.ts): the next write that grows a file fails.
  */
-export function roomUnderFileSizeLimit(path: string): { limit: number; room: number } | null {
+const LIMIT_REACHED_WITHIN_BYTES = 1024 * 1024;
+
+/**
+ * The limit in bytes when the database file or its WAL has reached it (less than 1 MiB of room
+ * left), or null: no limit, or room under it. A disk I/O error with the limit reached is the
+ * limit's refusal; without, it is a real I/O error (a failing disk).
+ */
+export function fileSizeLimitReached(path: string): number | null {
   const limit = fileSizeLimit();
   if (limit === null) return null;
   const largest = Math.max(
     ...["", "-wal"].map((suffix) => statSync(path + suffix, { throwIfNoEntry: false })?.size ?? 0),
   );
-  return { limit, room: limit - largest };
+  return limit - largest < LIMIT_REACHED_WITHIN_BYTES ? limit : null;
 }
 
 /**

@@ -6,7 +6,7 @@ import { type Database, schema } from "../db/database";
 import { isStorageFullError } from "../db/errors";
 import { log } from "../lib/log";
 import { DatabaseFile, DatabaseFileChangedError } from "./database-file";
-import { FileSizeLimitError, roomUnderFileSizeLimit } from "./file-size-limit";
+import { FileSizeLimitError, fileSizeLimitReached } from "./file-size-limit";
 import { connectionClosedError, isBusy, WriteLockLine } from "./write-lock-line";
 
 /*
@@ -301,9 +301,9 @@ export function openNativeLibsql(
       if (room !== null && room < MIN_FREE_BYTES) {
         return `file system is full (${Math.floor(room / 1024)} KiB available)`;
       }
-      const underLimit = roomUnderFileSizeLimit(path);
-      if (underLimit !== null && underLimit.room < MIN_FREE_BYTES) {
-        return `file has reached the server's file-size limit (${Math.floor(underLimit.limit / 1024)} KiB: ulimit -f, LimitFSIZE=)`;
+      const limit = fileSizeLimitReached(path);
+      if (limit !== null) {
+        return `file has reached the server's file-size limit (${Math.floor(limit / 1024)} KiB: ulimit -f, LimitFSIZE=)`;
       }
       if (refusedAsReadOnly && writeCommits()) refusedAsReadOnly = false;
       return refusedAsReadOnly
@@ -399,10 +399,8 @@ const mayWrite = (path: string) => writeDenied(path) === null;
  */
 function overFileSizeLimit(error: unknown, path: string): FileSizeLimitError | null {
   if ((error as { code?: unknown } | null)?.code !== "SQLITE_IOERR_WRITE") return null;
-  const underLimit = roomUnderFileSizeLimit(path);
-  return underLimit !== null && underLimit.room < MIN_FREE_BYTES
-    ? new FileSizeLimitError(underLimit.limit, error)
-    : null;
+  const limit = fileSizeLimitReached(path);
+  return limit === null ? null : new FileSizeLimitError(limit, error);
 }
 
 /** SQLITE_READONLY from the engine (not a file changed under it, which DatabaseFile reports). */
