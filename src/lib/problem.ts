@@ -8,7 +8,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
  * either thrown as a ProblemError or turned into one by the app's error handler.
  */
 
-const CATALOGUE = {
+export const CATALOGUE = {
   "validation-error": { status: 400, title: "Your request is not valid" },
   "malformed-json": { status: 400, title: "The request body is not valid JSON" },
   "bad-request": { status: 400, title: "Bad request" },

@@ -82,7 +82,7 @@ export const listenSettingsSchema = (defaultPort: number, minPort: number) =>
   });
 
 /** The Node server's settings: the app's, and where it listens and what it opens. */
-const serverSettingsSchema = appSettingsSchema.extend({
+export const serverSettingsSchema = appSettingsSchema.extend({
   ...listenSettingsSchema(8788, 0).shape,
   DATABASE_URL: z
     .string()

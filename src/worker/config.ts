@@ -14,8 +14,11 @@ import { libsqlRefusesUrl } from "./libsql-web";
 /** URL schemes the Web client speaks (HTTP; `libsql:` means HTTPS to Turso). */
 const REMOTE_URL = /^(libsql|https?):\/\//i;
 
-/** The Worker's settings: the app's, and how it reaches its database and reports timing. */
-const workerSettingsSchema = appSettingsSchema.extend({
+/**
+ * The Worker's settings: the app's, and how it reaches its database and reports timing.
+ * @public test/build/docs-drift.node.test.ts imports it by a path knip cannot follow.
+ */
+export const workerSettingsSchema = appSettingsSchema.extend({
   /** A Turso / libSQL URL (a secret). When set, it wins over the D1 binding. */
   DATABASE_URL: z
     .string()

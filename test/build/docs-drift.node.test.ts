@@ -1,0 +1,210 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { type Unstable_Config, unstable_readConfig } from "wrangler";
+import type { z } from "zod";
+import { createApi } from "../../src/app";
+import { appSettingsSchema } from "../../src/config";
+import { CATALOGUE } from "../../src/lib/problem";
+import { serverSettingsSchema } from "../../src/node/settings";
+
+/*
+ * The docs a newcomer configures and calls the API from say what the code does: the settings
+ * tables name every setting the runtimes read (and no setting they do not), with the defaults and
+ * ranges the schemas hold; wrangler.toml's [vars] spell the schema's defaults; docs/api.md lists
+ * every problem type of the catalogue with its status; README's API table lists every operation of
+ * the OpenAPI document with its success statuses. Each drifted once, unnoticed, while the code
+ * changed.
+ */
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const read = (path: string) => readFileSync(`${ROOT}/${path}`, "utf8");
+
+/** The rows of the Markdown table whose header line is `header`, as their cells. */
+function tableRows(path: string, header: string): string[][] {
+  const lines = read(path).split("\n");
+  const start = lines.indexOf(header);
+  if (start === -1) throw new Error(`${path} has no table headed ${header}`);
+  const rows: string[][] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith("|")) break;
+    rows.push(
+      line
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
+  }
+  return rows;
+}
+
+/** The `NAME`s a settings row's first cell names. */
+const namesIn = (cell: string) => [...cell.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1] ?? "");
+
+const README_SETTINGS = tableRows("README.md", "| name | kind | meaning |");
+const NODE_SETTINGS = tableRows("docs/databases.md", "| variable | default | meaning |");
+
+type Shape = Record<string, z.ZodType>;
+const APP = appSettingsSchema.shape as Shape;
+const SERVER = serverSettingsSchema.shape as Shape;
+/*
+ * The Worker's schema, imported by a path the Node typecheck does not follow: src/worker/ compiles
+ * against the Workers types only (tsconfig.json); at run time the module is plain TypeScript.
+ */
+const WORKER_CONFIG: string = "../../src/worker/config";
+const { workerSettingsSchema } = (await import(WORKER_CONFIG)) as {
+  workerSettingsSchema: { shape: Shape };
+};
+const WORKER = workerSettingsSchema.shape;
+
+/** The schema that reads `name` on the runtime a row describes: the Node server's, else the Worker's. */
+const settingSchema = (name: string): z.ZodType | undefined => SERVER[name] ?? WORKER[name];
+
+const WRANGLER: Unstable_Config = unstable_readConfig(
+  { config: `${ROOT}/wrangler.toml` },
+  { hideWarnings: true },
+);
+
+/** What wrangler.toml binds: not settings, but listed with them in README's table. */
+const BINDINGS = new Set([
+  ...WRANGLER.d1_databases.map((db) => db.binding),
+  ...(WRANGLER.queues.producers ?? []).map((queue) => queue.binding),
+  ...WRANGLER.ratelimits.map((limiter) => limiter.name),
+  ...WRANGLER.analytics_engine_datasets.map((dataset) => dataset.binding),
+]);
+
+const number = (text: string) => Number(text.replaceAll(",", ""));
+const accepts = (schema: z.ZodType, value: string) => schema.safeParse(value).success;
+
+/** Each default and range a row states, checked against the setting's own schema. */
+function statedRulesBroken(path: string, rows: string[][], defaultColumn: number | null) {
+  const broken: string[] = [];
+  for (const row of rows) {
+    const names = namesIn(row[0] ?? "");
+    // A row of several settings (`HOST`, `PORT`) states rules of more than one schema.
+    if (names.length !== 1) continue;
+    const name = names[0] ?? "";
+    const schema = settingSchema(name);
+    if (schema === undefined) continue;
+    const text = row.join(" | ");
+    const stated =
+      defaultColumn === null
+        ? /\bdefault ([\d,]+)\b/.exec(text)?.[1]
+        : /^`([^`]+)`$/.exec(row[defaultColumn] ?? "")?.[1];
+    if (stated !== undefined) {
+      const actual = schema.parse(undefined);
+      const expected = defaultColumn === null ? number(stated) : stated;
+      if (String(actual) !== String(expected)) {
+        broken.push(`${path} ${name}: default ${stated}, the schema's ${String(actual)}`);
+      }
+    }
+    for (const [, low = "", high = ""] of text.matchAll(/\b(\d[\d,]*) to (\d[\d,]*)\b/g)) {
+      const [min, max] = [number(low), number(high)];
+      if (!accepts(schema, String(min)) || !accepts(schema, String(max))) {
+        broken.push(`${path} ${name}: ${low} to ${high}, not both accepted`);
+      }
+      if (accepts(schema, String(min - 1)) || accepts(schema, String(max + 1))) {
+        broken.push(`${path} ${name}: ${low} to ${high}, yet a value outside is accepted`);
+      }
+    }
+    for (const [, date = ""] of text.matchAll(/at most `(\d{4}-\d{2}-\d{2})`/g)) {
+      const next = new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000)
+        .toISOString()
+        .slice(0, 10);
+      if (!accepts(schema, date) || accepts(schema, next)) {
+        broken.push(`${path} ${name}: at most ${date}, not the schema's last date`);
+      }
+    }
+  }
+  return broken;
+}
+
+describe("the settings the docs name", () => {
+  const settings = new Set([...Object.keys(SERVER), ...Object.keys(WORKER)]);
+
+  it("are read from the tables as they are written (the check can fail)", () => {
+    expect(README_SETTINGS.length).toBeGreaterThan(10);
+    expect(NODE_SETTINGS.length).toBeGreaterThan(10);
+    expect(Object.keys(APP).every((name) => settings.has(name))).toBe(true);
+  });
+
+  it("are, in README's Configuration table, every setting both runtimes read and wrangler.toml's bindings", () => {
+    const documented = new Set(README_SETTINGS.flatMap((row) => namesIn(row[0] ?? "")));
+    expect([...settings].filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented].filter((name) => !settings.has(name) && !BINDINGS.has(name))).toEqual(
+      [],
+    );
+  });
+
+  it("are, in docs/databases.md's table for npm run serve, exactly the Node server's settings", () => {
+    const documented = new Set(NODE_SETTINGS.flatMap((row) => namesIn(row[0] ?? "")));
+    expect(Object.keys(SERVER).filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented].filter((name) => SERVER[name] === undefined)).toEqual([]);
+  });
+
+  it("have the defaults and ranges the tables state", () => {
+    expect([
+      ...statedRulesBroken("README.md", README_SETTINGS, null),
+      ...statedRulesBroken("docs/databases.md", NODE_SETTINGS, 1),
+    ]).toEqual([]);
+  });
+
+  it("are, in wrangler.toml's [vars], Worker settings spelling the schema's defaults", () => {
+    const vars = Object.entries(WRANGLER.vars);
+    expect(vars.length).toBeGreaterThan(0);
+    for (const [name, value] of vars) {
+      const schema = WORKER[name];
+      expect(schema, `${name} is a Worker setting`).toBeDefined();
+      expect(schema?.parse(String(value)), name).toEqual(schema?.parse(undefined));
+    }
+  });
+});
+
+describe("the problem types docs/api.md lists", () => {
+  it("are every kind of the catalogue, each with its status", () => {
+    const api = read("docs/api.md");
+    const missing = Object.entries(CATALOGUE)
+      .filter(([kind, { status }]) => !api.includes(`| \`/problems/${kind}\` | ${status} |`))
+      .map(([kind, { status }]) => `${kind} (${status})`);
+    expect(missing).toEqual([]);
+  });
+
+  it("and every problem type a page names is one of them", () => {
+    const pages = ["README.md", "docs/api.md", "docs/product.md", "docs/servicing.md"];
+    const named = pages.flatMap((page) =>
+      [...read(page).matchAll(/\/problems\/([a-z-]+)/g)].map((m) => ({ page, kind: m[1] ?? "" })),
+    );
+    expect(named.length).toBeGreaterThan(Object.keys(CATALOGUE).length);
+    const unknown = named.filter(({ kind }) => !Object.hasOwn(CATALOGUE, kind));
+    expect(unknown.map(({ page, kind }) => `${page}: ${kind}`)).toEqual([]);
+  });
+});
+
+describe("README's API table", () => {
+  const document = createApi().getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: { title: "", version: "" },
+  });
+  const rows = tableRows("README.md", "| method, path | does | success |");
+
+  it("lists every operation of the OpenAPI document, with its success statuses", () => {
+    const listed = new Map(
+      rows.map((row) => [
+        /`([A-Z]+ \/[^`]*)`/.exec(row[0] ?? "")?.[1] ?? row[0],
+        [...(row[2] ?? "").matchAll(/\b2\d\d\b/g)].map((m) => m[0]).sort(),
+      ]),
+    );
+    const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+      (["get", "post", "put", "patch", "delete"] as const).flatMap((method) => {
+        const operation = item?.[method];
+        if (operation === undefined) return [];
+        const successes = Object.keys(operation.responses ?? {}).filter((s) => s.startsWith("2"));
+        return [{ operation: `${method.toUpperCase()} ${path}`, successes: successes.sort() }];
+      }),
+    );
+    expect(operations.length).toBeGreaterThan(5);
+    for (const { operation, successes } of operations) {
+      expect(listed.get(operation), operation).toEqual(successes);
+    }
+  });
+});
