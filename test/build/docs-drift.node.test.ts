@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { type Unstable_Config, unstable_readConfig } from "wrangler";
@@ -13,8 +15,8 @@ import { serverSettingsSchema } from "../../src/node/settings";
  * tables name every setting the runtimes read (and no setting they do not), with the defaults and
  * ranges the schemas hold; wrangler.toml's [vars] spell the schema's defaults; docs/api.md lists
  * every problem type of the catalogue with its status; README's API table lists every operation of
- * the OpenAPI document with its success statuses. Each drifted once, unnoticed, while the code
- * changed.
+ * the OpenAPI document with its success statuses; every file a page cites by its path exists. Each
+ * drifted once, unnoticed, while the code changed.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -206,5 +208,59 @@ describe("README's API table", () => {
     for (const { operation, successes } of operations) {
       expect(listed.get(operation), operation).toEqual(successes);
     }
+  });
+});
+
+/** The pages a newcomer reads; performance.md and bench-runs.md are logs of their day. */
+const PAGES = [
+  "README.md",
+  ...[
+    "product",
+    "api",
+    "servicing",
+    "decisions",
+    "credit-score",
+    "ingestion",
+    "databases",
+    "operations",
+    "security",
+    "scaling",
+  ].map((page) => `docs/${page}.md`),
+];
+
+/** A cited path names a file or folder, the start of one's name (`migrations/0008`), or an output git ignores. */
+function cited(path: string): boolean {
+  if (existsSync(`${ROOT}/${path}`)) return true;
+  const folder = `${ROOT}/${dirname(path)}`;
+  if (existsSync(folder) && readdirSync(folder).some((name) => name.startsWith(basename(path)))) {
+    return true;
+  }
+  for (const candidate of [path, `${path}/`]) {
+    try {
+      execFileSync("git", ["check-ignore", "--no-index", "-q", candidate], { cwd: ROOT });
+      return true;
+    } catch {
+      // not ignored
+    }
+  }
+  return false;
+}
+
+describe("the files the docs cite by path", () => {
+  it("exist", () => {
+    const missing: string[] = [];
+    for (const page of PAGES) {
+      read(page)
+        .split("\n")
+        .forEach((line, index) => {
+          const paths = line.matchAll(
+            /(?<![\w./-])((?:src|test|scripts|bench|console|migrations|docs|data)\/[\w./-]*\w)/g,
+          );
+          for (const [, path = ""] of paths) {
+            if (!cited(path)) missing.push(`${page}:${index + 1}: ${path}`);
+          }
+        });
+    }
+    expect(missing).toEqual([]);
   });
 });
