@@ -238,6 +238,33 @@ describe("GET /customers/{customer_id}/decisions", () => {
     expect(seen).toEqual(newestFirst);
   });
 
+  it("pages without skipping or repeating a record while decisions are written between and during them", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    const ids: unknown[] = [];
+    for (const tenure of [6, 12, 18, 24, 30, 36]) {
+      const { body } = await createLoan(loanRequest(customer_id, 10_000, 12, tenure));
+      ids.push(body.decision_id);
+    }
+    const seen: unknown[] = [];
+    let path = `/customers/${customer_id}/decisions?limit=2`;
+    for (let page = 0; page < 6; page++) {
+      // A refusal and an approval land before, and while, the page is read.
+      await createLoan(loanRequest(customer_id, 900_000_000));
+      const [{ body }] = await Promise.all([
+        callJson<Page>(path),
+        createLoan(loanRequest(customer_id, 1_000, 12, 6)),
+      ]);
+      seen.push(...body.decisions.map((d) => d.decision_id));
+      if (!body.next_cursor) break;
+      path = `/customers/${customer_id}/decisions?limit=2&cursor=${body.next_cursor}`;
+    }
+    // The first page starts at the newest when it is read; every later one right below the last.
+    const first = seen.indexOf(ids.at(-1));
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(seen.slice(first)).toEqual([...ids].reverse());
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
   it("refuses a cursor of another customer's decisions instead of paging from its position", async () => {
     // The first customer's decisions are older, so its cursor's position lies before both of the
     // second customer's: taken as a bare position it would answer an empty last page.
