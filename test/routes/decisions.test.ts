@@ -3,6 +3,7 @@ import { type DecisionRow, decisionRecords } from "../../src/db/schema";
 import { backend } from "../support/backend";
 import { plainDecisionRows, replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
+import { chunk, customerRow, deliverOnce, loanRow } from "../support/ingest";
 import { expectProblem } from "../support/problem";
 import { registerOverLimitBorrower, seedLoan } from "../support/seed";
 import { countDecisions } from "../support/table-counts";
@@ -349,6 +350,41 @@ describe("GET /decisions/{decision_id}", () => {
 
 // Last: tests in a file run in order, so this sees every record the tests above stored. A test,
 // not an afterAll: a `-t` run of some other test skips it instead of failing on an empty table.
+describe("a decision whose customer is ingested again", () => {
+  it("keeps the salary, limit and loans it read, and replays from them", async () => {
+    const customerId = 940_001;
+    const job = crypto.randomUUID();
+    const db = backend().database();
+    expect(await deliverOnce(db, chunk(job, 1, "customers", [customerRow(customerId)]))).toEqual([
+      "ack",
+    ]);
+    const first = loanRow(940_101, customerId, { emis_paid_on_time: 3 });
+    expect(await deliverOnce(db, chunk(job, 2, "loans", [first]))).toEqual(["ack"]);
+    const { status, body } = await createLoan(loanRequest(customerId, 10_000));
+    expect(status).toBe(201);
+    const before = await decision(body.decision_id);
+
+    // The lender's corrected workbooks: another salary and limit, the loan's count and amount.
+    const again = crypto.randomUUID();
+    const corrected = customerRow(customerId, { monthly_salary: 20_000, approved_limit: 700_000 });
+    expect(await deliverOnce(db, chunk(again, 1, "customers", [corrected]))).toEqual(["ack"]);
+    const changed = { ...first, loan_amount: 90_000, emis_paid_on_time: 12 };
+    expect(await deliverOnce(db, chunk(again, 2, "loans", [changed]))).toEqual(["ack"]);
+    const [stored] = await backend().query<{ n: number }>(
+      "SELECT emis_paid_on_time AS n FROM loans WHERE source_loan_id = ?",
+      [first.loan_id],
+    );
+    expect(stored?.n).toBe(12);
+
+    expect(await decision(body.decision_id)).toEqual(before);
+    expect(before.inputs).toMatchObject({
+      monthly_salary: 50_000,
+      approved_limit: 1_800_000,
+      loans: [expect.objectContaining({ loan_amount: 100_000, emis_paid_on_time: 3 })],
+    });
+  });
+});
+
 it("replays every decision record this file's requests stored to its stored outcome", async () => {
   expect(await replayEveryDecision()).toBeGreaterThanOrEqual(10);
 });
