@@ -60,6 +60,7 @@ export async function bookLoan(
   record: NewDecisionRecord,
   response: StoredResponse | null,
   nowMs: number,
+  repaidByState: readonly number[] = [],
 ): Promise<WriteOutcome> {
   const inputs = await toStoredInputs(record.inputs);
   return unlessKeyTaken(async () => {
@@ -67,14 +68,14 @@ export async function bookLoan(
       ? (
           await db.batch([
             deleteKeyIfExpired(db, response.key, nowMs),
-            insertLoanIfAffordable(db, loan),
+            insertLoanIfAffordable(db, loan, repaidByState),
             ...insertDecisionAfterBooking(db, record, inputs),
             insertResponseAfterBooking(db, response, record.id),
           ])
         )[1]
       : (
           await db.batch([
-            insertLoanIfAffordable(db, loan),
+            insertLoanIfAffordable(db, loan, repaidByState),
             ...insertDecisionAfterBooking(db, record, inputs),
           ])
         )[0];

@@ -101,10 +101,25 @@ export interface LoanToBook {
  * database applies writes one at a time and the second sees the first. Returns the new id, or
  * nothing when the guard refused.
  */
-export function insertLoanIfAffordable(db: Database, loan: LoanToBook) {
+export function insertLoanIfAffordable(
+  db: Database,
+  loan: LoanToBook,
+  /**
+   * Loans the decision found repaid by the as-of date though their stored closed_on says not:
+   * ones migration 0003 closed in SQL, whose state (view-loan's closed_on, loanAsItStands in
+   * src/routes/servicing/loan-servicing.ts) repaid them earlier. The guard counts them as the
+   * decision did; empty for every loan stored since (docs/servicing.md#loans-stored-by-older-releases).
+   */
+  repaidByState: readonly number[] = [],
+) {
   const asOf = loan.startDate;
   // Current: within its dates and not repaid by the as-of date (a closed loan frees its room).
-  const currentLoans = sql`FROM ${loans} AS l WHERE l.customer_id = c.id AND l.start_date <= ${asOf} AND l.end_date >= ${asOf} AND (l.closed_on IS NULL OR l.closed_on > ${asOf})`;
+  let notRepaid = sql`(l.closed_on IS NULL OR l.closed_on > ${asOf})`;
+  // Only for a customer with such a loan: everyone else's statement stays as it was.
+  if (repaidByState.length > 0) {
+    notRepaid = sql`(${notRepaid} AND l.id NOT IN (SELECT value FROM json_each(${JSON.stringify(repaidByState)})))`;
+  }
+  const currentLoans = sql`FROM ${loans} AS l WHERE l.customer_id = c.id AND l.start_date <= ${asOf} AND l.end_date >= ${asOf} AND ${notRepaid}`;
   // insert…select with raw SQL lists every column in schema order (id NULL: the database assigns
   // it); a query builder, unlike db.run(sql), can join a D1 batch.
   return db

@@ -1,6 +1,6 @@
 import type { CreditScore } from "./credit-score";
 import { monthlyInstalmentPaise } from "./loan-terms";
-import { paiseToRupees } from "./money";
+import { paiseToRupeesText } from "./money";
 
 /*
  * The one lending decision, shared by check-eligibility and create-loan (docs/product.md#approval-rules). Every rule is
@@ -107,5 +107,5 @@ export function decideLoan(
 }
 
 function rupees(paise: number): string {
-  return `₹${paiseToRupees(paise).toFixed(2)}`;
+  return `₹${paiseToRupeesText(paise)}`;
 }

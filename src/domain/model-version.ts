@@ -47,8 +47,11 @@
  * instalment arithmetic that is exact within them (loan-terms.ts and field-rules.ts imported each
  * other), which leaves field-rules.ts, the checks of a request's or a row's fields, outside the
  * model.
+ * 2026-12.18: no decision changes; a reason's message writes its amounts from the integer paise
+ * (money.ts paiseToRupeesText), where toFixed(2) of paise / 100 named totals past ₹7 × 10^13 a
+ * paisa off.
  */
-export const MODEL_VERSION = "2026-12.17";
+export const MODEL_VERSION = "2026-12.18";
 
 /**
  * The files (in src/domain/) whose text is the model: the score, the decision, their arithmetic
@@ -71,4 +74,4 @@ export const MODEL_RULES_FILES = [
  * the order above.
  */
 export const MODEL_RULES_SHA256 =
-  "d55506b1ec889b14269d112a6553fa0146ce517fceca1c18464f8d2acb57a6f1";
+  "9fa1d6593ff9f991eb2bd9b8a19aa6e0cb8b80851bf9d622c28ffa3d81fe05a0";

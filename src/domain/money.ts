@@ -13,6 +13,18 @@ export function paiseToRupees(paise: number): number {
   return paise / 100;
 }
 
+/**
+ * Paise as rupees written with exactly two decimals, from the integer: exact for any whole number
+ * of paise up to 2^53. `(paise / 100).toFixed(2)` is not past ₹7 × 10^13, where the double nearest
+ * paise / 100 is more than half a paisa from it (8,000,000,000,000,001 paise printed as
+ * 80000000000000.02).
+ */
+export function paiseToRupeesText(paise: number): string {
+  const whole = Math.abs(paise);
+  const fraction = whole % 100;
+  return `${paise < 0 ? "-" : ""}${(whole - fraction) / 100}.${String(fraction).padStart(2, "0")}`;
+}
+
 /** Percent with at most 2 decimals → basis points (8.2 → 820). */
 export function percentToBasisPoints(percent: number): number {
   return Math.round(percent * 100);

@@ -85,6 +85,27 @@ describe("decision", () => {
     const decision = decideLoan(loan, position, credit(80));
     expect(decision).toMatchObject({ approved: true, monthlyInstalmentPaise: 6_46_147_28 });
   });
+  it("names amounts in its reasons exactly to the paisa, past ₹7 × 10^13 too", () => {
+    // 8,000,000,000,000,001 paise: paise / 100 is the double 80000000000000.015625, which
+    // toFixed(2) printed as ₹80000000000000.02. 80 loans at the recorded maximum reach it.
+    const overLimit = decideLoan(
+      request,
+      { ...roomy, currentLoansAmountPaise: 8_000_000_000_000_001 },
+      credit(60, true),
+    );
+    expect(overLimit.reasons[0]?.message).toBe(
+      "The customer's current loans (₹80000000000000.01) already exceed the approved limit of ₹3600000.00.",
+    );
+    const overHalf = decideLoan(
+      request,
+      { ...roomy, currentLoansEmiPaise: 8_000_000_000_000_004 - 879_159 },
+      credit(60),
+    );
+    expect(overHalf.reasons.at(-1)?.message).toBe(
+      "Monthly instalments including this loan (₹80000000000000.04) would exceed half the monthly salary of ₹100000.00.",
+    );
+  });
+
   it("lists every reason that applies", () => {
     const broke = {
       monthlySalaryPaise: 1_000_00,

@@ -3,6 +3,7 @@ import { type DecisionRow, decisionRecords } from "../../src/db/schema";
 import { backend } from "../support/backend";
 import { plainDecisionRows, replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
+import { chunk, customerRow, deliverOnce, loanRow } from "../support/ingest";
 import { expectProblem } from "../support/problem";
 import { registerOverLimitBorrower, seedLoan } from "../support/seed";
 import { countDecisions } from "../support/table-counts";
@@ -238,6 +239,33 @@ describe("GET /customers/{customer_id}/decisions", () => {
     expect(seen).toEqual(newestFirst);
   });
 
+  it("pages without skipping or repeating a record while decisions are written between and during them", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    const ids: unknown[] = [];
+    for (const tenure of [6, 12, 18, 24, 30, 36]) {
+      const { body } = await createLoan(loanRequest(customer_id, 10_000, 12, tenure));
+      ids.push(body.decision_id);
+    }
+    const seen: unknown[] = [];
+    let path = `/customers/${customer_id}/decisions?limit=2`;
+    for (let page = 0; page < 6; page++) {
+      // A refusal and an approval land before, and while, the page is read.
+      await createLoan(loanRequest(customer_id, 900_000_000));
+      const [{ body }] = await Promise.all([
+        callJson<Page>(path),
+        createLoan(loanRequest(customer_id, 1_000, 12, 6)),
+      ]);
+      seen.push(...body.decisions.map((d) => d.decision_id));
+      if (!body.next_cursor) break;
+      path = `/customers/${customer_id}/decisions?limit=2&cursor=${body.next_cursor}`;
+    }
+    // The first page starts at the newest when it is read; every later one right below the last.
+    const first = seen.indexOf(ids.at(-1));
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(seen.slice(first)).toEqual([...ids].reverse());
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
   it("refuses a cursor of another customer's decisions instead of paging from its position", async () => {
     // The first customer's decisions are older, so its cursor's position lies before both of the
     // second customer's: taken as a bare position it would answer an empty last page.
@@ -322,6 +350,41 @@ describe("GET /decisions/{decision_id}", () => {
 
 // Last: tests in a file run in order, so this sees every record the tests above stored. A test,
 // not an afterAll: a `-t` run of some other test skips it instead of failing on an empty table.
+describe("a decision whose customer is ingested again", () => {
+  it("keeps the salary, limit and loans it read, and replays from them", async () => {
+    const customerId = 940_001;
+    const job = crypto.randomUUID();
+    const db = backend().database();
+    expect(await deliverOnce(db, chunk(job, 1, "customers", [customerRow(customerId)]))).toEqual([
+      "ack",
+    ]);
+    const first = loanRow(940_101, customerId, { emis_paid_on_time: 3 });
+    expect(await deliverOnce(db, chunk(job, 2, "loans", [first]))).toEqual(["ack"]);
+    const { status, body } = await createLoan(loanRequest(customerId, 10_000));
+    expect(status).toBe(201);
+    const before = await decision(body.decision_id);
+
+    // The lender's corrected workbooks: another salary and limit, the loan's count and amount.
+    const again = crypto.randomUUID();
+    const corrected = customerRow(customerId, { monthly_salary: 20_000, approved_limit: 700_000 });
+    expect(await deliverOnce(db, chunk(again, 1, "customers", [corrected]))).toEqual(["ack"]);
+    const changed = { ...first, loan_amount: 90_000, emis_paid_on_time: 12 };
+    expect(await deliverOnce(db, chunk(again, 2, "loans", [changed]))).toEqual(["ack"]);
+    const [stored] = await backend().query<{ n: number }>(
+      "SELECT emis_paid_on_time AS n FROM loans WHERE source_loan_id = ?",
+      [first.loan_id],
+    );
+    expect(stored?.n).toBe(12);
+
+    expect(await decision(body.decision_id)).toEqual(before);
+    expect(before.inputs).toMatchObject({
+      monthly_salary: 50_000,
+      approved_limit: 1_800_000,
+      loans: [expect.objectContaining({ loan_amount: 100_000, emis_paid_on_time: 3 })],
+    });
+  });
+});
+
 it("replays every decision record this file's requests stored to its stored outcome", async () => {
   expect(await replayEveryDecision()).toBeGreaterThanOrEqual(10);
 });

@@ -220,12 +220,14 @@ describe("a loan stored before 2026-12.9 whose schedule runs past 9999-12-31", (
       expect(eligibility.body).toMatchObject({ approval: true, credit_score: 40 });
       const booked = await callJson<{ decision_id: string }>("/create-loan", { body: request });
       expect(booked.status).toBe(201);
-      // The record keeps the loan as the decision read it, stored closed_on and all.
-      const record = await callJson<{ inputs: { loans: { loan_id: number }[] } }>(
-        `/decisions/${booked.body.decision_id}`,
-      );
+      // The record keeps the loan as the decision read it: as it stands, view-loan's closed_on.
+      const record = await callJson<{
+        inputs: { loans: { loan_id: number; closed_on: string | null }[] };
+      }>(`/decisions/${booked.body.decision_id}`);
       expect(record.status).toBe(200);
-      expect(record.body.inputs.loans.map((loan) => loan.loan_id)).toEqual([loanId]);
+      expect(record.body.inputs.loans).toMatchObject([
+        { loan_id: loanId, closed_on: viewed.body.closed_on },
+      ]);
 
       expect(await storedRows(loanId)).toEqual(before);
     });
@@ -307,6 +309,89 @@ describe("is_current of an extreme loan whose closed_on migration 0003 computed"
       is_current: true,
     });
   });
+});
+
+describe("a decision about a customer with such a loan reads it as view-loan shows it", () => {
+  // The loan above, repaid by period 599 on 2025-06-01; the as-of date is 2025-06-15. Migration
+  // 0003 stored closed_on 2025-07-01 (600 recorded) or left it null (599 recorded): by the column
+  // the loan was still current, its ₹1,000 toward the limit and its ₹1.67 toward the 50 % rule.
+  const extreme: Partial<LoanRow> = {
+    loanAmountPaise: 100_000,
+    interestRateBp: 0,
+    tenure: 600,
+    startDate: "1975-07-01",
+    endDate: "2025-07-01",
+  };
+  const request = { loan_amount: 10_000, interest_rate: 12, tenure: 12 };
+
+  async function customerWithExtremeLoan(recorded: number) {
+    const { customer_id } = await registerCustomer();
+    const loanId = await storeLegacyLoan(customer_id, {
+      ...extreme,
+      emisPaidOnTime: recorded,
+      workbookEmisPaidOnTime: recorded,
+    });
+    await applyMigration0003ClosedOn(loanId);
+    const viewed = await callJson<LoanJson>(`/view-loan/${loanId}`);
+    expect(viewed.body).toMatchObject({ closed_on: "2025-06-01", is_current: false });
+    return { customer_id, loanId };
+  }
+
+  async function setBorrower(customerId: number, salaryPaise: number, limitPaise: number) {
+    await backend().query(
+      "UPDATE customers SET monthly_salary_paise = ?, approved_limit_paise = ? WHERE id = ?",
+      [salaryPaise, limitPaise, customerId],
+    );
+  }
+
+  /** create-loan books, and its record keeps the state's closed_on, which replays to it. */
+  async function expectBookedWithStateClosedOn(customerId: number, loanId: number) {
+    const booked = await callJson<{ decision_id: string; loan_approved: boolean }>("/create-loan", {
+      body: { customer_id: customerId, ...request },
+    });
+    expect(booked.status).toBe(201);
+    const record = await callJson<{
+      inputs: { loans: { loan_id: number; closed_on: string | null }[] };
+    }>(`/decisions/${booked.body.decision_id}`);
+    expect(record.body.inputs.loans).toMatchObject([{ loan_id: loanId, closed_on: "2025-06-01" }]);
+  }
+
+  for (const recorded of [600, 599]) {
+    it(`${recorded} recorded: not current in check-eligibility's position`, async () => {
+      const { customer_id } = await customerWithExtremeLoan(recorded);
+      const eligibility = await callJson("/check-eligibility", {
+        body: { customer_id, ...request },
+      });
+      expect(eligibility.status).toBe(200);
+      expect(eligibility.body).toMatchObject({ current_loans_amount: 0, current_loans_emi: 0 });
+    });
+
+    it(`${recorded} recorded: its EMI no longer counts toward the 50 % rule`, async () => {
+      const { customer_id, loanId } = await customerWithExtremeLoan(recorded);
+      const first = await callJson<{ monthly_installment: number }>("/check-eligibility", {
+        body: { customer_id, ...request },
+      });
+      // Twice the EMI asked for, plus ₹1: within half the salary alone, not with ₹1.67 more.
+      const emiPaise = Math.round(first.body.monthly_installment * 100);
+      await setBorrower(customer_id, 2 * emiPaise + 100, 100_000_000);
+      const eligibility = await callJson("/check-eligibility", {
+        body: { customer_id, ...request },
+      });
+      expect(eligibility.body).toMatchObject({ approval: true, reasons: [] });
+      await expectBookedWithStateClosedOn(customer_id, loanId);
+    });
+
+    it(`${recorded} recorded: its amount no longer counts toward the approved limit`, async () => {
+      const { customer_id, loanId } = await customerWithExtremeLoan(recorded);
+      // ₹10,500: the ₹10,000 asked for fits, with the ₹1,000 loan it would not.
+      await setBorrower(customer_id, 10_000_000, 1_050_000);
+      const eligibility = await callJson("/check-eligibility", {
+        body: { customer_id, ...request },
+      });
+      expect(eligibility.body).toMatchObject({ approval: true, reasons: [] });
+      await expectBookedWithStateClosedOn(customer_id, loanId);
+    });
+  }
 });
 
 // Last: tests in a file run in order, so this sees every record the tests above stored, each made

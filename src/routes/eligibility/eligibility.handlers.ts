@@ -5,6 +5,7 @@ import { assessLoanRequest } from "../../domain/assessment";
 import { notFoundProblem } from "../../lib/problem";
 import { decisionEvent } from "../../lib/telemetry";
 import { toLoanRequest } from "../loan-request";
+import { loanAsItStands } from "../servicing/loan-servicing";
 import { toAssessmentResponse } from "./assessment-response";
 import type { checkEligibility } from "./eligibility.routes";
 
@@ -15,7 +16,8 @@ export const checkEligibilityHandler: RouteHandler<typeof checkEligibility, AppE
   const { customer, loans } = await loadBorrower(c.get("db"), body.customer_id);
   if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
 
-  const assessment = assessLoanRequest(customer, loans, request, c.get("asOf"));
+  // Each loan as it stands, as view-loan shows it and create-loan decides on it.
+  const assessment = assessLoanRequest(customer, loans.map(loanAsItStands), request, c.get("asOf"));
 
   c.get("telemetry").recordDecision(decisionEvent("check-eligibility", assessment.decision));
 

@@ -1,10 +1,11 @@
 import { bookLoan, loadForBooking, recordRefusal, type WriteOutcome } from "../../db/bookings";
 import type { Database } from "../../db/database";
 import { IDEMPOTENCY_TTL_MS, type StoredResponse } from "../../db/idempotency";
-import type { IdempotencyRecord } from "../../db/schema";
+import type { IdempotencyRecord, LoanRecord } from "../../db/schema";
 import { assessLoanRequest } from "../../domain/assessment";
 import type { Decision, LoanRequest } from "../../domain/decision";
 import { loanEndDate } from "../../domain/loan-terms";
+import { isCurrentServicedLoan } from "../../domain/servicing";
 import { idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
 import {
   loanHistoryTooLongProblem,
@@ -13,6 +14,7 @@ import {
 } from "../decisions/decision-record";
 import { toLoanRequest } from "../loan-request";
 import { MAX_WRITE_ATTEMPTS, retriedWrite } from "../retried-write";
+import { loanAsItStands } from "../servicing/loan-servicing";
 import type { LoanRequestBody } from "../shared-schemas";
 import { type CreateLoanResult, toCreateLoanResult } from "./loan-response";
 
@@ -90,14 +92,16 @@ async function attemptBooking(
     throw loanHistoryTooLongProblem(customer.id, loans.length);
   }
 
-  const assessment = assessLoanRequest(customer, loans, loanRequest, asOf);
+  // Each loan as it stands (view-loan's closed_on), which the record keeps and a replay reads.
+  const standing = loans.map(loanAsItStands);
+  const assessment = assessLoanRequest(customer, standing, loanRequest, asOf);
   const { credit, decision } = assessment;
   const endDate = loanEndDate(asOf, loanRequest.tenure);
   const result = toCreateLoanResult(body, credit.score, decision, asOf, endDate, decisionId);
   const record = newDecisionRecord({
     decisionId,
     customer,
-    loans,
+    loans: standing,
     request: loanRequest,
     assessment,
     result,
@@ -125,7 +129,14 @@ async function attemptBooking(
       startDate: asOf,
       endDate,
     };
-    outcome = await bookLoan(db, loan, record, response, nowMs);
+    outcome = await bookLoan(
+      db,
+      loan,
+      record,
+      response,
+      nowMs,
+      repaidByStateOnly(loans, standing, asOf),
+    );
   } else {
     outcome = await recordRefusal(db, record, response, nowMs);
   }
@@ -140,6 +151,26 @@ async function attemptBooking(
     return { status: 200, result: refused, replayed: false, decision };
   }
   return null; // guard-refused or key-taken
+}
+
+/**
+ * The loans the decision found repaid by the as-of date though their stored closed_on column says
+ * not, for the write-time guard, which reads the column. The reverse cannot happen: migration 0003
+ * set the column to the last due date, and the schedule repays a loan by then at the latest.
+ */
+function repaidByStateOnly(
+  stored: readonly LoanRecord[],
+  standing: readonly LoanRecord[],
+  asOf: string,
+): number[] {
+  return stored
+    .filter(
+      (loan, index) =>
+        standing[index] !== loan &&
+        isCurrentServicedLoan(loan, asOf) &&
+        !isCurrentServicedLoan(standing[index] ?? loan, asOf),
+    )
+    .map((loan) => loan.id);
 }
 
 function replay(stored: IdempotencyRecord, requestHash: string): BookingResult {

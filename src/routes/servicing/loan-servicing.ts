@@ -48,6 +48,18 @@ export interface LoanStanding {
   status: LoanStatus;
 }
 
+/**
+ * A stored loan as it stands: its closedOn is its state's (view-loan's closed_on), the one answer
+ * to "when was it repaid" and so to "is it current" that decisions and servicing alike read. The
+ * stored closed_on column agrees for every loan booked, ingested or paid since migration 0003;
+ * that migration's own backfill can differ from the state at extreme terms, and a repayment past
+ * 9999-12-31 has no date at all (docs/servicing.md#loans-stored-by-older-releases).
+ */
+export function loanAsItStands(loan: LoanRecord): LoanRecord {
+  const { closedOn } = loanStandingOf(loan).state;
+  return closedOn === loan.closedOn ? loan : { ...loan, closedOn };
+}
+
 export function servicingStateOf(loan: LoanRecord): ServicingState {
   return loanStandingOf(loan).state;
 }
