@@ -53,7 +53,7 @@ export const DEFAULT_INGEST_RETENTION_DAYS = 90;
  * plus the hours of retries before the dead-letter queue takes it, so no chunk of a swept job can
  * still be delivered.
  */
-const INGEST_RETENTION_DAYS_MIN = 15;
+export const INGEST_RETENTION_DAYS_MIN = 15;
 
 /**
  * A CORS_ORIGINS entry as browsers send `Origin`: lower-case scheme and host, no trailing slash,

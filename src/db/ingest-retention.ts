@@ -11,6 +11,27 @@ import { ingestChunks, ingestDeferredLoans, ingestRejections, ingestRemaps } fro
  * as expired, and would show in a later job that took the same id.
  */
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The instant before which a job's latest chunk activity makes it expired, as ISO text (the
+ * chunks' `updated_at` format): `days` before `nowMs`. One rule for the sweep, which deletes such
+ * a job, and the job report, which answers it as unknown from that instant on.
+ */
+export function ingestRetentionCutoff(nowMs: number, days: number): string {
+  return new Date(nowMs - days * DAY_MS).toISOString();
+}
+
+/**
+ * Whether a job whose chunks' `updated_at` are `updatedAts` is past `cutoffIso` (no chunk at or
+ * after it, and so also a job with no chunk), as the sweep judges it: such a job is unknown to its report from the cutoff on, not
+ * once the sweep has deleted its last row. Read partly swept, its report fell row by row (its
+ * rejected, remapped and deferred counts first, then its chunks) over the runs a big job takes.
+ */
+export function jobPastRetention(updatedAts: readonly string[], cutoffIso: string): boolean {
+  return updatedAts.every((updatedAt) => updatedAt < cutoffIso);
+}
+
 /** A job's rows in each bookkeeping table besides its chunks, in the order they are deleted. */
 const CHILDREN: readonly { table: SQLiteTable; jobId: SQLiteColumn }[] = [
   { table: ingestRejections, jobId: ingestRejections.jobId },

@@ -4,7 +4,7 @@ import { log } from "../lib/log";
 import type { Database } from "./database";
 import { deleteDecisionsBefore } from "./decisions";
 import { deleteExpiredKeys } from "./idempotency";
-import { deleteExpiredJobs } from "./ingest-retention";
+import { deleteExpiredJobs, ingestRetentionCutoff } from "./ingest-retention";
 
 /*
  * Scheduled housekeeping, outside any request's transaction: a Workers Cron Trigger runs it on
@@ -26,8 +26,6 @@ export const DEFAULT_RETENTION: RetentionSettings = {
   decisionRetentionMonths: DEFAULT_DECISION_RETENTION_MONTHS,
   ingestRetentionDays: DEFAULT_INGEST_RETENTION_DAYS,
 };
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The instant `months` calendar months before `nowMs` (clamped to the month's end), as ISO text. */
 function retentionCutoff(nowMs: number, months: number): string {
@@ -69,11 +67,7 @@ const SWEEPS: readonly Sweep[] = [
   {
     name: "expired_ingest_jobs",
     deleteBatch: (db, nowMs, limit, retention) =>
-      deleteExpiredJobs(
-        db,
-        new Date(nowMs - retention.ingestRetentionDays * DAY_MS).toISOString(),
-        limit,
-      ),
+      deleteExpiredJobs(db, ingestRetentionCutoff(nowMs, retention.ingestRetentionDays), limit),
   },
 ];
 

@@ -18,7 +18,7 @@ import { upsertLoans } from "./loan-upsert";
 import type { CustomerChunk, IngestMessage, LoanChunk } from "./messages";
 import { planCustomers, type Rejection } from "./plan-customers";
 import { planLoans } from "./plan-loans";
-import { QUEUE_SETTINGS, type QueueBatch, type QueueMessage } from "./queue";
+import { DEAD_LETTER_SUFFIX, QUEUE_SETTINGS, type QueueBatch, type QueueMessage } from "./queue";
 import { identityOf, type ReadChunk, readChunk, type UnreadableMessage } from "./read-chunk";
 import type { LoanRow } from "./rows";
 import {
@@ -73,7 +73,7 @@ export async function consumeIngestBatch(
   settings: ConsumerSettings,
   telemetry: Telemetry = noTelemetry,
 ): Promise<void> {
-  const deadLetters = batch.queue.endsWith("-dlq");
+  const deadLetters = batch.queue.endsWith(DEAD_LETTER_SUFFIX);
   for (const message of batch.messages) {
     if (deadLetters) {
       await settleDeadLetter(db, message, settings, telemetry);
@@ -393,13 +393,13 @@ async function markDead(
 }
 
 /** A chunk's retries: the operator's script is waiting, so at most 5 minutes apart. */
-const CHUNK_DELAYS = { minSeconds: 0, maxSeconds: 300 };
+const CHUNK_DELAYS = QUEUE_SETTINGS.ingest.retryDelaySeconds;
 
 /**
  * A dead letter's retries: its 100 span about two days at the default base (docs/ingestion.md),
  * and at least a second apart, so a base of 0 (tests, `npm start`) cannot spend them at once.
  */
-const DEAD_LETTER_DELAYS = { minSeconds: 1, maxSeconds: 1_800 };
+const DEAD_LETTER_DELAYS = QUEUE_SETTINGS.deadLetters.retryDelaySeconds;
 
 /**
  * Sends every message of a batch back for the longest backoff (30 minutes): when the Worker cannot
@@ -413,7 +413,7 @@ export function deferBatch(batch: QueueBatch): void {
 }
 
 /** Exponential backoff from INGEST_RETRY_DELAY_SECONDS (default 2 s), within the bounds. */
-function retryDelaySeconds(
+export function retryDelaySeconds(
   settings: ConsumerSettings,
   attempts: number,
   { minSeconds, maxSeconds }: { minSeconds: number; maxSeconds: number },

@@ -40,16 +40,48 @@ export interface QueueBatch {
 }
 
 /**
- * wrangler.toml's two [[queues.consumers]] (a test holds them equal), for the Node server's
- * in-process queue and the consumer's budget test. The dead-letter one retries as long as the
- * platform allows (100), so an outage that keeps a chunk from being recorded dead outlasts it.
+ * What marks a dead-letter queue: a batch from a queue whose name ends so carries dead letters,
+ * which the consumer records dead (src/ingest/consumer.ts). wrangler.toml's ingest consumer names
+ * its `dead_letter_queue` so, and the same Worker consumes it.
+ */
+export const DEAD_LETTER_SUFFIX = "-dlq";
+
+/** Cloudflare Queues' own limits (developers.cloudflare.com/queues/platform/limits). */
+export const QUEUE_PLATFORM_LIMITS = {
+  maxRetries: 100,
+  maxBatchSize: 100,
+  maxBatchTimeoutSeconds: 60,
+  /** The longest `delaySeconds` a retry may ask for: 24 hours. */
+  maxDelaySeconds: 24 * 60 * 60,
+  /** The longest a queue keeps a message (`--message-retention-period-secs`): 14 days. */
+  maxMessageRetentionSeconds: 14 * 24 * 60 * 60,
+} as const;
+
+/**
+ * The queue settings the code relies on, in one place: wrangler.toml's two [[queues.consumers]]
+ * (in every environment) must say the same, which test/build/queue-settings.node.test.ts checks,
+ * and the Node server's in-process queue takes them as they are. `retryDelaySeconds` bounds the
+ * consumer's own backoff (it sets every retry's delay). The ingest queue's retries are at most 5
+ * minutes apart: the operator's script is waiting. The dead-letter queue retries as long as the
+ * platform allows (100), at least a second apart (so a base of 0, in tests and `npm start`, cannot
+ * spend them at once) and at most 30 minutes, so an outage that keeps a chunk from being recorded
+ * dead can last about two days; its `messageRetentionSeconds` (4 days, in the README's deploy
+ * steps) outlasts them.
  */
 export const QUEUE_SETTINGS = {
-  ingest: { name: "credit-ingest", maxBatchSize: 10, maxBatchTimeoutMs: 0, maxRetries: 5 },
+  ingest: {
+    name: "credit-ingest",
+    maxBatchSize: 10,
+    maxBatchTimeoutMs: 0,
+    maxRetries: 5,
+    retryDelaySeconds: { minSeconds: 0, maxSeconds: 300 },
+  },
   deadLetters: {
-    name: "credit-ingest-dlq",
+    name: `credit-ingest${DEAD_LETTER_SUFFIX}`,
     maxBatchSize: 10,
     maxBatchTimeoutMs: 1_000,
-    maxRetries: 100,
+    maxRetries: QUEUE_PLATFORM_LIMITS.maxRetries,
+    retryDelaySeconds: { minSeconds: 1, maxSeconds: 1_800 },
+    messageRetentionSeconds: 4 * 24 * 60 * 60,
   },
 } as const;

@@ -3,7 +3,7 @@
  * it is built: as route schemas they would be validated, and these have rules of their own (a
  * request id that is not safe is replaced, not refused; a bookmark is read on Workers only).
  */
-import { BOOKMARK_HEADER } from "./bookmark-header";
+import { BOOKMARK_HEADER, BOOKMARK_PATTERN } from "./bookmark-header";
 import { MAX_REQUEST_ID_LENGTH, REQUEST_ID_HEADER, SAFE_REQUEST_ID } from "./response-headers";
 import { isReadOnlyApiRequest } from "./security/paths";
 
@@ -26,7 +26,7 @@ const bookmarkRequestHeader = {
   description: `A bookmark from an earlier response's ${BOOKMARK_HEADER}: the read is served by a database copy at least that recent, so it sees the writes that response reported. Without it, any replica may answer. A value not shaped like a D1 bookmark is a 400; an empty one is the same as none. ${WHERE}`,
   schema: {
     type: "string",
-    pattern: "^[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{8}-[0-9a-fA-F]{32}$",
+    pattern: BOOKMARK_PATTERN,
     example: "0000004a-00000003-00004f9d-8d0f1c67d58b4ff3c24a2a4fbd0c3b7e",
   },
 };

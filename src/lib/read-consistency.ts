@@ -2,16 +2,16 @@ import type { MiddlewareHandler } from "hono";
 import type { AppVariables } from "../app-env";
 import type { Database } from "../db/database";
 import type { SessionOpener, SessionStart } from "../db/sessions";
-import { BOOKMARK_HEADER } from "./bookmark-header";
+import { BOOKMARK_HEADER, BOOKMARK_PATTERN } from "./bookmark-header";
 import { validationProblem } from "./problem";
 import { isReadOnlyApiRequest } from "./security/paths";
 
 /*
- * The shape D1 hands out: four dash-separated hex groups (8-8-8-32). Checked before it reaches
- * D1, which does not validate it itself: locally it keeps a garbage bookmark and returns it as the
- * session's bookmark from then on.
+ * The shape D1 hands out, or empty (BOOKMARK_PATTERN, which the OpenAPI document declares too).
+ * Checked before it reaches D1, which does not validate it itself: locally it keeps a garbage
+ * bookmark and returns it as the session's bookmark from then on.
  */
-const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/i;
+const BOOKMARK = new RegExp(BOOKMARK_PATTERN, "u");
 
 /**
  * Where a request's first query may go: a read-only API request to any replica (at least as new
@@ -20,8 +20,7 @@ const BOOKMARK = /^[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{8}-[0-9a-f]{32}$/i;
  */
 function sessionStart(method: string, path: string, bookmark?: string): SessionStart {
   if (!isReadOnlyApiRequest(method, path)) return "first-primary";
-  // Empty (whitespace is trimmed at the edge) names no point: the same as no header.
-  if (bookmark === undefined || bookmark === "") return "first-unconstrained";
+  if (bookmark === undefined) return "first-unconstrained";
   if (!BOOKMARK.test(bookmark)) {
     throw validationProblem([
       {
@@ -30,7 +29,8 @@ function sessionStart(method: string, path: string, bookmark?: string): SessionS
       },
     ]);
   }
-  return { bookmark };
+  // Empty (whitespace is trimmed at the edge) names no point: the same as no header.
+  return bookmark === "" ? "first-unconstrained" : { bookmark };
 }
 
 /**

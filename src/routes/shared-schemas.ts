@@ -251,6 +251,10 @@ export const problemResponses = {
 export const rateLimitedProblemResponses = {
   ...problemResponses,
   429: problemContent("Too many writes from this client; see Retry-After", RETRY_AFTER),
+  503: problemContent(
+    `${problemResponses[503].description}; or the write rate limiter is unavailable (service-unavailable, \`errors\` names WRITE_RATE_LIMITER): the write was not done`,
+    RETRY_AFTER,
+  ),
 };
 
 export function jsonBody<T extends z.ZodType>(schema: T) {

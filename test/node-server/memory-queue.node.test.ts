@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import type { QueueBatch } from "../../src/ingest/queue";
-import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { MemoryQueue, type QueueConsumer } from "../../src/node/memory-queue";
 
 /** A consumer that records what it was given and settles each message as `decide` says. */
@@ -120,32 +118,5 @@ describe("the in-process queue", () => {
     await q.send("later");
     expect(await q.close()).toBe(1);
     await expect(q.send("after")).rejects.toThrow(/closed/);
-  });
-
-  it.each([
-    ["credit-ingest", "", QUEUE_SETTINGS.ingest],
-    ["credit-ingest-dlq", "", QUEUE_SETTINGS.deadLetters],
-    ["credit-ingest-staging", "env.staging.", QUEUE_SETTINGS.ingest],
-    ["credit-ingest-staging-dlq", "env.staging.", QUEUE_SETTINGS.deadLetters],
-  ] as const)("uses wrangler.toml's consumer settings for %s", (queue, table, expected) => {
-    const toml = readFileSync(new URL("../../wrangler.toml", import.meta.url), "utf8");
-    const header = `[[${table}queues.consumers]]\nqueue = "${queue}"\n`;
-    const start = toml.indexOf(header);
-    expect(start, header).toBeGreaterThanOrEqual(0);
-    const consumer = toml.slice(start + header.length).split("\n[")[0] ?? "";
-    const setting = (name: string) =>
-      Number(new RegExp(`^${name} = (\\d+)`, "m").exec(consumer)?.[1]);
-    expect({
-      max_batch_size: setting("max_batch_size"),
-      max_batch_timeout: setting("max_batch_timeout"),
-      max_retries: setting("max_retries"),
-    }).toEqual({
-      max_batch_size: expected.maxBatchSize,
-      max_batch_timeout: expected.maxBatchTimeoutMs / 1000,
-      max_retries: expected.maxRetries,
-    });
-    if (expected === QUEUE_SETTINGS.ingest) {
-      expect(consumer).toContain(`dead_letter_queue = "${queue}-dlq"`);
-    }
   });
 });

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
-import { expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { RateLimiter } from "../../src/lib/security/rate-limit";
-import { call, uniquePhone } from "../support/http";
+import { backend } from "../support/backend";
+import { call, registerCustomer, registration, uniquePhone } from "../support/http";
 import { expectProblem } from "../support/problem";
 
 // The Workers rate-limiting binding itself (Miniflare's), configured at 3 writes a minute.
@@ -26,4 +27,61 @@ it("limits writes through the Workers rate-limiting binding", async () => {
     if (response.status === 429) await expectProblem(response, 429);
   }
   expect(statuses).toEqual([201, 201, 201, 429]);
+});
+
+// The binding is a dependency like the database: when its `limit()` rejects (the platform's
+// limiter unreachable) or throws (a binding of the wrong kind), the write is not done and the
+// client is told to retry, as a database that is unavailable answers (503 with Retry-After). It
+// answered 500 "Something went wrong on our side", which reads as a bug and says not to retry.
+describe("the rate-limiting binding fails", () => {
+  const failures: [string, RateLimiter][] = [
+    [
+      "its limit() rejects",
+      { limit: () => Promise.reject(new Error("rate limiter: upstream unavailable")) },
+    ],
+    [
+      "its limit() throws",
+      {
+        limit: () => {
+          throw new TypeError("limit is not a function");
+        },
+      },
+    ],
+    [
+      "its limit() answers without a verdict",
+      { limit: async () => ({}) as unknown as { success: boolean } },
+    ],
+  ];
+
+  it.each(failures)(
+    "%s: a write gets 503 naming WRITE_RATE_LIMITER with Retry-After, and is not done",
+    async (_, limiter) => {
+      const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+      const body = registration();
+      const response = await call("/register", { body, env: { WRITE_RATE_LIMITER: limiter } });
+      const problem = await expectProblem(response, 503, "WRITE_RATE_LIMITER");
+      expect(problem.type).toBe("/problems/service-unavailable");
+      expect(response.headers.get("retry-after")).toBe("1");
+      expect(problem.detail).toContain("Nothing was changed");
+      const rows = await backend().query("SELECT 1 FROM customers WHERE phone_number = ?", [
+        body.phone_number,
+      ]);
+      expect(rows).toHaveLength(0);
+      // The log says which dependency failed and for which request, not the error's message.
+      const line = logged.mock.calls.flat().join("\n");
+      expect(line).toContain("WRITE_RATE_LIMITER");
+      expect(line).toContain(problem.request_id);
+      expect(line).not.toContain("upstream unavailable");
+      logged.mockRestore();
+    },
+  );
+
+  it("reads are never limited, so they are served as usual", async () => {
+    const { customer_id } = await registerCustomer();
+    const limiter: RateLimiter = { limit: () => Promise.reject(new Error("unavailable")) };
+    const response = await call(`/view-loans/${customer_id}`, {
+      env: { WRITE_RATE_LIMITER: limiter },
+    });
+    expect(response.status).toBe(200);
+  });
 });

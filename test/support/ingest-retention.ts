@@ -74,13 +74,23 @@ export async function jobRows(backend: RetentionBackend, jobId: string) {
 
 const NONE = { chunks: 0, rejections: 0, remaps: 0, deferred: 0 };
 
-/** 90 days (the default) before the run: 2026-12-01T10:00:00.000Z. */
-const RUN_AT = Date.parse("2027-03-01T10:00:00.000Z");
-const CUTOFF = "2026-12-01T10:00:00.000Z";
+const DAY_MS = 86_400_000;
 const retention = { decisionRetentionMonths: 25, ingestRetentionDays: 90 };
+
+/**
+ * The run's time and its cutoff, 90 days (the default, which the report reads too) before it. The
+ * run is now, not a fixed date: the report answers a job past the cutoff as unknown by the real
+ * clock, as the app does, so a job the scenario keeps must be recent by that clock too.
+ */
+function clock() {
+  const runAt = Date.now();
+  const before = (ms: number) => new Date(runAt - ms).toISOString();
+  return { runAt, before, cutoff: before(retention.ingestRetentionDays * DAY_MS) };
+}
 
 export async function sweepsExpiredJobsAndKeepsTheRest(backend: RetentionBackend) {
   await clearJobs(backend);
+  const { runAt, before, cutoff } = clock();
   const id = (name: string) => `retention-${name}-${crypto.randomUUID()}`;
   const [old, justBefore, atCutoff, recent] = ["old", "before", "at", "recent"].map(id) as [
     string,
@@ -89,26 +99,29 @@ export async function sweepsExpiredJobsAndKeepsTheRest(backend: RetentionBackend
     string,
   ];
   const messy = { rejections: 3, remaps: 2, deferred: 2 };
-  await insertJob(backend, old, {
-    chunks: ["2026-10-01T00:00:00.000Z", "2026-11-01T00:00:00.000Z"],
+  await insertJob(backend, old, { chunks: [before(150 * DAY_MS), before(120 * DAY_MS)], ...messy });
+  await insertJob(backend, justBefore, {
+    chunks: [before(retention.ingestRetentionDays * DAY_MS + 1)],
     ...messy,
   });
-  await insertJob(backend, justBefore, { chunks: ["2026-12-01T09:59:59.999Z"], ...messy });
   // Its latest activity exactly 90 days before the run: kept, as for decision records.
-  await insertJob(backend, atCutoff, { chunks: ["2026-01-01T00:00:00.000Z", CUTOFF], ...messy });
+  await insertJob(backend, atCutoff, { chunks: [before(300 * DAY_MS), cutoff], ...messy });
   // An old chunk, but a later one of the same job is recent: the job is kept whole.
-  await insertJob(backend, recent, {
-    chunks: ["2026-01-01T00:00:00.000Z", "2027-02-28T00:00:00.000Z"],
-    ...messy,
+  await insertJob(backend, recent, { chunks: [before(300 * DAY_MS), before(DAY_MS)], ...messy });
+  // Past the cutoff, a job is unknown before the sweep reaches it: its rows are all there.
+  const whole = { chunks: 2, rejections: 3, remaps: 2, deferred: 2 };
+  expect(await jobRows(backend, old)).toEqual(whole);
+  expect(await backend.report(old)).toEqual({
+    status: 404,
+    detail: `No ingest job ${old} is known.`,
   });
-  expect((await backend.report(old)).status).toBe(200);
+  expect((await backend.report(recent)).status).toBe(200);
 
-  const deleted = await runMaintenance(backend.db, RUN_AT, { retention });
+  const deleted = await runMaintenance(backend.db, runAt, { retention });
   // Each expired job: 2 or 1 chunks, 3 rejections, 2 remaps, 2 deferred loans.
   expect(deleted.expired_ingest_jobs).toBe(9 + 8);
   expect(await jobRows(backend, old)).toEqual(NONE);
   expect(await jobRows(backend, justBefore)).toEqual(NONE);
-  const whole = { chunks: 2, rejections: 3, remaps: 2, deferred: 2 };
   expect(await jobRows(backend, atCutoff)).toEqual(whole);
   expect(await jobRows(backend, recent)).toEqual(whole);
 
@@ -121,33 +134,37 @@ export async function sweepsExpiredJobsAndKeepsTheRest(backend: RetentionBackend
       detail: `No ingest job ${swept} is known.`,
     });
   }
-  expect((await backend.report(atCutoff)).status).toBe(200);
+  // (The job at the cutoff is not asked for: by the time the report reads the clock it may have
+  // moved past the cutoff, and the job is then rightly unknown.)
   expect((await backend.report(recent)).status).toBe(200);
 }
 
 export async function sweepsABigJobOverSeveralBatches(backend: RetentionBackend) {
   await clearJobs(backend);
+  const { runAt, before } = clock();
   const big = `retention-big-${crypto.randomUUID()}`;
   const kept = `retention-kept-${crypto.randomUUID()}`;
-  // 40 rows: 12 chunks, 15 rejections, 7 remaps, 6 deferred loans.
+  // 40 rows: 12 chunks, 15 rejections, 7 remaps, 6 deferred loans, 200 days old.
   await insertJob(backend, big, {
-    chunks: Array.from(
-      { length: 12 },
-      (_, i) => `2026-06-01T00:00:${String(i).padStart(2, "0")}.000Z`,
-    ),
+    chunks: Array.from({ length: 12 }, (_, i) => before(200 * DAY_MS - i * 1000)),
     rejections: 15,
     remaps: 7,
     deferred: 6,
   });
-  await insertJob(backend, kept, { chunks: ["2027-02-01T00:00:00.000Z"], rejections: 4 });
+  await insertJob(backend, kept, { chunks: [before(30 * DAY_MS)], rejections: 4 });
   const limits = { rowsPerStatement: 10, statementsPerSweep: 1 };
   const runs: number[] = [];
   const states: Awaited<ReturnType<typeof jobRows>>[] = [];
+  // The job is past the cutoff: unknown before the first run, while partly swept and after. The
+  // report read what was left (its `rejected`, remapped and deferred counts falling while its
+  // chunks' counts stayed) until the last chunk went.
+  const reports = [(await backend.report(big)).status];
   for (let run = 0; run < 5; run++) {
     runs.push(
-      (await runMaintenance(backend.db, RUN_AT, { retention, limits })).expired_ingest_jobs ?? -1,
+      (await runMaintenance(backend.db, runAt, { retention, limits })).expired_ingest_jobs ?? -1,
     );
     states.push(await jobRows(backend, big));
+    reports.push((await backend.report(big)).status);
   }
   expect(runs).toEqual([10, 10, 10, 10, 0]);
   // Its other rows first, table by table; its chunks, which name the job, only once they are gone.
@@ -158,25 +175,26 @@ export async function sweepsABigJobOverSeveralBatches(backend: RetentionBackend)
     NONE,
     NONE,
   ]);
+  expect(reports).toEqual([404, 404, 404, 404, 404, 404]);
   expect(await jobRows(backend, kept)).toEqual({
     chunks: 1,
     rejections: 4,
     remaps: 0,
     deferred: 0,
   });
-  expect((await backend.report(big)).status).toBe(404);
   expect((await backend.report(kept)).status).toBe(200);
 }
 
 export async function sweepsManySmallJobsInOneRun(backend: RetentionBackend) {
   await clearJobs(backend);
+  const { runAt, before } = clock();
   // 25 jobs of 2 rows each, batches of 10: one run takes them all, across jobs and tables.
   const jobs = Array.from({ length: 25 }, (_, i) => `retention-small-${i}-${crypto.randomUUID()}`);
   for (const job of jobs) {
-    await insertJob(backend, job, { chunks: ["2026-03-03T03:03:03.003Z"], rejections: 1 });
+    await insertJob(backend, job, { chunks: [before(365 * DAY_MS)], rejections: 1 });
   }
   const limits = { rowsPerStatement: 10, statementsPerSweep: 100 };
-  const first = await runMaintenance(backend.db, RUN_AT, { retention, limits });
+  const first = await runMaintenance(backend.db, runAt, { retention, limits });
   expect(first.expired_ingest_jobs).toBe(50);
   for (const job of jobs) expect(await jobRows(backend, job)).toEqual(NONE);
 }

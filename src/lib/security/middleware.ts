@@ -1,19 +1,23 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppConfig } from "../../config";
 import { bearerToken } from "../bearer-token";
-import { serviceUnavailableProblem, unauthorizedProblem } from "../problem";
+import { log } from "../log";
+import { ProblemError, serviceUnavailableProblem, unauthorizedProblem } from "../problem";
 import type { EdgeOf } from "../request-edge";
 import { bytesToHex, sha256 } from "../sha256";
 import { isKnownKey } from "./api-keys";
 import { isRateLimitedWrite, needsApiKey } from "./paths";
 import { type RateLimiter, tooManyRequests } from "./rate-limit";
 
+/** Seconds a client refused for an unavailable rate limiter waits, as for an unavailable database. */
+const LIMITER_RETRY_AFTER_S = 1;
+
 /** Seconds a client refused by a stopping server waits before it retries (another, or this one restarted). */
 const STOPPING_RETRY_AFTER_S = 1;
 
 interface SecurityEnv {
   Bindings: { WRITE_RATE_LIMITER?: RateLimiter };
-  Variables: { config: AppConfig };
+  Variables: { config: AppConfig; requestId: string };
 }
 
 /**
@@ -50,11 +54,57 @@ export function apiAccess(edgeOf: EdgeOf): MiddlewareHandler<SecurityEnv> {
       // A key counts only once it is verified: otherwise any made-up token would dodge the limit.
       const verifiedKey = digests.length > 0 ? key : null;
       const address = edge?.clientAddress ?? c.req.header("CF-Connecting-IP");
-      const { success } = await limiter.limit({ key: await clientKey(verifiedKey, address) });
-      if (!success) throw tooManyRequests();
+      if (!(await withinLimit(limiter, await clientKey(verifiedKey, address), c.get("requestId"))))
+        throw tooManyRequests();
     }
     await next();
   };
+}
+
+/**
+ * Whether one more write under `key` is within the limit. A limiter that fails — its `limit()`
+ * rejects (the platform's limiter unreachable) or throws (a binding of another kind under the
+ * name), or answers without a boolean `success` — refuses the write with 503 and Retry-After, as an
+ * unavailable database does: the write is not done and the client retries it (docs/security.md,
+ * "Write rate limit"). It answered 500, which reads as a bug, or 429 for an answer with no verdict.
+ * Fails closed rather than letting writes through unlimited: the Node server's cluster worker
+ * already answers 503 when its primary's limiter does not answer. A ProblemError (that 503) passes
+ * through as it is.
+ */
+async function withinLimit(
+  limiter: RateLimiter,
+  key: string,
+  requestId: string | undefined,
+): Promise<boolean> {
+  let verdict: unknown;
+  try {
+    verdict = (await limiter.limit({ key }))?.success;
+  } catch (error) {
+    if (error instanceof ProblemError) throw error;
+    throw limiterUnavailable(error, requestId);
+  }
+  if (typeof verdict !== "boolean") throw limiterUnavailable(undefined, requestId);
+  return verdict;
+}
+
+function limiterUnavailable(error: unknown, requestId: string | undefined): ProblemError {
+  // The error's class only, as for the database: a message is the platform's words, not ours.
+  log("error", "write rate limiter unavailable (WRITE_RATE_LIMITER)", {
+    error: error instanceof Error ? error.name : error === undefined ? "no verdict" : typeof error,
+    request_id: requestId,
+  });
+  return new ProblemError({
+    kind: "service-unavailable",
+    detail:
+      "The write rate limiter is unavailable, so this write was not done. Nothing was changed; retry the request.",
+    errors: [
+      {
+        field: "WRITE_RATE_LIMITER",
+        message: "did not answer whether this write is within the limit",
+      },
+    ],
+    headers: { "Retry-After": String(LIMITER_RETRY_AFTER_S) },
+  });
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import * as v from "valibot";
 import type { AppEnv } from "../../app-env";
 import type { Database } from "../../db/database";
+import { ingestRetentionCutoff, jobPastRetention } from "../../db/ingest-retention";
 import type { AcceptedBatch, StoredRows } from "../../ingest/job-report";
 import {
   conflictingMessages,
@@ -134,8 +135,20 @@ async function chunkConflictProblem(
 /** GET /ingest/jobs/:job_id: where every chunk of a job is, with rejections and remapped ids. */
 export async function showJob(c: Context<AppEnv>) {
   const jobId = c.req.param("job_id") ?? "";
+  const cutoff = ingestRetentionCutoff(Date.now(), c.get("config").ingestRetentionDays);
   const report = await loadJobReport(c.get("db"), jobId);
-  if (report.chunks.length === 0) throw notFoundProblem(`No ingest job ${jobId} is known.`);
+  // No chunk, or none since the cutoff: unknown. A job past its retention is unknown at once, as
+  // once the sweep has deleted it: partly swept, its report showed what was left
+  // (docs/ingestion.md#retention). Its chunks are read in the report's one batch, so the answer is
+  // the whole job or none of it.
+  if (
+    jobPastRetention(
+      report.chunks.map((chunk) => chunk.updatedAt),
+      cutoff,
+    )
+  ) {
+    throw notFoundProblem(`No ingest job ${jobId} is known.`);
+  }
   return c.json(summariseJob(jobId, report), 200);
 }
 
