@@ -84,7 +84,7 @@ export const createLoan = createRoute({
       IDEMPOTENT_REPLAYED,
     ),
     409: problemContent(
-      "Concurrent bookings for this customer kept changing its position (`conflict`; retry), or the customer has more loans than one decision record holds (`loan-history-too-long`)",
+      "Concurrent bookings for this customer kept changing its position (`conflict`; retry), or the customer already holds 5,000 loans, the most one customer may (`loan-history-too-long`, without Retry-After; check-eligibility answers the same)",
       RETRY_AFTER,
     ),
     422: problemContent("The Idempotency-Key was already used with a different body"),
