@@ -1,4 +1,3 @@
-import { selectCustomer } from "./customers";
 import type { Database } from "./database";
 import { toStoredInputs } from "./decision-inputs";
 import { insertDecision, insertDecisionAfterBooking, type NewDecisionRecord } from "./decisions";
@@ -11,10 +10,12 @@ import {
   selectLiveIdempotencyRecord,
 } from "./idempotency";
 import {
+  type BorrowerToDecide,
   insertLoanIfAffordable,
   type LoanToBook,
-  loadBorrower,
-  selectLoansOfCustomer,
+  loadBorrowerToDecide,
+  selectBorrowerToDecide,
+  toBorrowerToDecide,
 } from "./loans";
 import type { IdempotencyRecord } from "./schema";
 
@@ -31,17 +32,17 @@ export async function loadForBooking(
   customerId: number,
   idempotencyKey: string | null,
   nowMs: number,
-) {
-  // Without a key, the borrower alone: one statement, prepared once (see loadBorrower).
-  if (idempotencyKey === null) return { ...(await loadBorrower(db, customerId)), stored: null };
-  const [customerRows, loanRows, storedRows] = await db.batch([
-    selectCustomer(db, customerId),
-    selectLoansOfCustomer(db, customerId),
+): Promise<BorrowerToDecide & { stored: IdempotencyRecord | null }> {
+  // Without a key, the borrower alone: one statement, prepared once (see loadBorrowerToDecide).
+  if (idempotencyKey === null) {
+    return { ...(await loadBorrowerToDecide(db, customerId)), stored: null };
+  }
+  const [borrowerRows, storedRows] = await db.batch([
+    selectBorrowerToDecide(db, customerId),
     selectLiveIdempotencyRecord(db, idempotencyKey, nowMs),
   ]);
   return {
-    customer: customerRows[0] ?? null,
-    loans: loanRows,
+    ...toBorrowerToDecide(borrowerRows[0]),
     stored: (storedRows[0] ?? null) as IdempotencyRecord | null,
   };
 }

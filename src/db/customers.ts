@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import type { Database } from "./database";
 import { unlessKeyTaken } from "./errors";
 import {
@@ -56,8 +55,4 @@ export async function registerCustomer(
     const row = inserted[0];
     return row ? { kind: "registered", customer: row } : { kind: "phone-on-file" };
   });
-}
-
-export function selectCustomer(db: Database, customerId: number) {
-  return db.select().from(customers).where(sql`${customers.id} = ${customerId}`).limit(1);
 }

@@ -1,8 +1,9 @@
-import { asc, eq, type Placeholder, sql } from "drizzle-orm";
+import { asc, eq, type Placeholder, type SQL, sql } from "drizzle-orm";
+import { LOANS_PER_CUSTOMER_AT_MOST } from "../lib/loan-bound";
 import type { Database } from "./database";
 import { jsonRows } from "./json-rows";
 import { preparedOnce } from "./prepared";
-import { customers, type LoanRecord, loans, NOW_ISO } from "./schema";
+import { type CustomerRecord, customers, type LoanRecord, loans, NOW_ISO } from "./schema";
 
 export function selectLoansOfCustomer(db: Database, customerId: number) {
   return db
@@ -22,21 +23,81 @@ export const loanRows = jsonRows(loans);
  */
 export const PACKED_LOANS_AT_MOST = 5_000;
 
+/** How many loans the customer holds (`customerIdColumn`: the customer's id in the outer query). */
+function loanCountOf(customerIdColumn: SQL) {
+  return sql<number>`(SELECT count(*) FROM ${loans} AS n WHERE n.customer_id = ${customerIdColumn})`;
+}
+
+/** The customer's loans as one JSON value when they hold at most `packedAtMost`, else NULL. */
+function packedLoansOf(customerIdColumn: SQL, packedAtMost: number) {
+  return sql<
+    string | null
+  >`CASE WHEN ${loanCountOf(customerIdColumn)} <= ${sql.raw(String(packedAtMost))} THEN (SELECT json_group_array(${loanRows.array("l")}) FROM ${loans} AS l WHERE l.customer_id = ${customerIdColumn}) END`;
+}
+
+const customerIdColumn = sql`${customers}.${sql.identifier(customers.id.name)}`;
+
 /**
  * A customer with all their loans: one row, the loans as one JSON value (src/db/json-rows.ts), or
  * NULL when they have more than PACKED_LOANS_AT_MOST (read them as rows then).
  */
 export function selectBorrower(db: Database, customerId: number | Placeholder<"customerId">) {
-  const customerIdColumn = sql`${customers}.${sql.identifier(customers.id.name)}`;
   return db
     .select({
       customer: customers,
-      loans: sql<
-        string | null
-      >`CASE WHEN (SELECT count(*) FROM ${loans} AS n WHERE n.customer_id = ${customerIdColumn}) <= ${sql.raw(String(PACKED_LOANS_AT_MOST))} THEN (SELECT json_group_array(${loanRows.array("l")}) FROM ${loans} AS l WHERE l.customer_id = ${customerIdColumn}) END`,
+      loans: packedLoansOf(customerIdColumn, PACKED_LOANS_AT_MOST),
     })
     .from(customers)
     .where(eq(customers.id, customerId));
+}
+
+/**
+ * A customer to decide on: how many loans they hold and, below LOANS_PER_CUSTOMER_AT_MOST, the
+ * loans as one JSON value. At the bound or past it the loans are not read (NULL): the decision is
+ * refused on the count alone.
+ */
+export function selectBorrowerToDecide(
+  db: Database,
+  customerId: number | Placeholder<"customerId">,
+) {
+  return db
+    .select({
+      customer: customers,
+      loanCount: loanCountOf(customerIdColumn).mapWith(Number),
+      loans: packedLoansOf(customerIdColumn, LOANS_PER_CUSTOMER_AT_MOST - 1),
+    })
+    .from(customers)
+    .where(eq(customers.id, customerId));
+}
+
+type BorrowerToDecideRow = Awaited<ReturnType<typeof selectBorrowerToDecide>>[number];
+
+/**
+ * A borrower to decide on: no customer; a customer at or past the bound, their loans counted but
+ * not read (`loans` null); or a customer with every loan, oldest first.
+ */
+export type BorrowerToDecide =
+  | { customer: null; loanCount: 0; loans: [] }
+  | { customer: CustomerRecord; loanCount: number; loans: LoanRecord[] | null };
+
+/** The borrower of selectBorrowerToDecide's row (undefined: no such customer). */
+export function toBorrowerToDecide(row: BorrowerToDecideRow | undefined): BorrowerToDecide {
+  if (row === undefined) return { customer: null, loanCount: 0, loans: [] };
+  const loans = row.loans === null ? null : loanRows.decodeAll(row.loans).sort(byStartThenId);
+  return { customer: row.customer, loanCount: row.loanCount, loans };
+}
+
+/** check-eligibility's and create-loan's (without a key) one statement, prepared once. */
+const preparedBorrowerToDecide = preparedOnce((db) =>
+  selectBorrowerToDecide(db, sql.placeholder("customerId")).prepare(),
+);
+
+/** A customer to decide on, in one statement: see selectBorrowerToDecide. */
+export async function loadBorrowerToDecide(
+  db: Database,
+  customerId: number,
+): Promise<BorrowerToDecide> {
+  return toBorrowerToDecide(await preparedBorrowerToDecide(db).get({ customerId }));
 }
 
 /** Oldest first, then by id: the order of selectLoansOfCustomer. */
@@ -45,7 +106,7 @@ function byStartThenId(a: LoanRecord, b: LoanRecord): number {
   return a.id - b.id;
 }
 
-/** view-loans' and check-eligibility's one statement (a prepared query cannot join a batch). */
+/** view-loans' one statement (a prepared query cannot join a batch). */
 const preparedBorrower = preparedOnce((db) =>
   selectBorrower(db, sql.placeholder("customerId")).prepare(),
 );
@@ -95,11 +156,11 @@ export interface LoanToBook {
 }
 
 /**
- * Inserts the loan only if, at the moment of writing, the customer's current loans plus this one
- * stay within the approved limit and their EMIs within half the salary. The guard lives in the
- * statement itself, so two concurrent bookings can never together break either rule: the
- * database applies writes one at a time and the second sees the first. Returns the new id, or
- * nothing when the guard refused.
+ * Inserts the loan only if, at the moment of writing, the customer holds fewer than
+ * LOANS_PER_CUSTOMER_AT_MOST loans, and their current loans plus this one stay within the approved
+ * limit and their EMIs within half the salary. The guard lives in the statement itself, so two
+ * concurrent bookings can never together break any of the three: the database applies writes one
+ * at a time and the second sees the first. Returns the new id, or nothing when the guard refused.
  */
 export function insertLoanIfAffordable(
   db: Database,
@@ -131,6 +192,7 @@ export function insertLoanIfAffordable(
       FROM ${customers} AS c
       WHERE c.id = ${loan.customerId}
         AND (SELECT COALESCE(SUM(l.loan_amount_paise), 0) ${currentLoans}) + ${loan.loanAmountPaise} <= c.approved_limit_paise
-        AND 2 * ((SELECT COALESCE(SUM(l.monthly_payment_paise), 0) ${currentLoans}) + ${loan.monthlyPaymentPaise}) <= c.monthly_salary_paise`)
+        AND 2 * ((SELECT COALESCE(SUM(l.monthly_payment_paise), 0) ${currentLoans}) + ${loan.monthlyPaymentPaise}) <= c.monthly_salary_paise
+        AND NOT EXISTS (SELECT 1 FROM ${loans} AS b WHERE b.customer_id = c.id LIMIT 1 OFFSET ${sql.raw(String(LOANS_PER_CUSTOMER_AT_MOST - 1))})`)
     .returning({ id: loans.id });
 }

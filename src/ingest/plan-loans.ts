@@ -1,4 +1,5 @@
 import { percentToBasisPoints, rupeesToPaise } from "../domain/money";
+import { LOANS_PER_CUSTOMER_AT_MOST } from "../lib/loan-bound";
 import type { Rejection } from "./plan-customers";
 import { LENDER_HEADERS, type LoanRow } from "./rows";
 
@@ -69,17 +70,9 @@ export function repeatedLoanReason(sourceLoanId: number, customerId: number, ear
   return `repeats Loan ID ${sourceLoanId} of customer ${customerId} from row ${earlierRow}: a customer's loans cannot share a Loan ID, so only row ${earlierRow} is ingested`;
 }
 
-/**
- * The most loans ingestion gives one customer: MAX_LOANS_IN_A_DECISION, the most create-loan
- * decides on (src/routes/decisions/decision-record.ts), and PACKED_LOANS_AT_MOST, the most
- * view-loans packs into one value (src/db/loans.ts). A trigger (migrations/0011) holds the same
- * number in the database, which is what enforces it; the plan rejects the rows past it by name.
- */
-export const LOANS_PER_CUSTOMER_AT_MOST = 5_000;
-
 /** Why a new loan row past the bound is refused; `loans` is what the customer already has. */
 export function loanBoundReason(customerId: number, loans: number): string {
-  return `customer ${customerId} already has ${loans} loans, the most one customer may hold (create-loan decides on at most ${LOANS_PER_CUSTOMER_AT_MOST}), so this loan is not ingested`;
+  return `customer ${customerId} already has ${loans} loans, the most one customer may hold, booked or ingested, so this loan is not ingested`;
 }
 
 /**

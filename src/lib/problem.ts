@@ -51,7 +51,7 @@ export const CATALOGUE = {
   },
   "loan-history-too-long": {
     status: 409,
-    title: "The customer has more loans than a decision can record",
+    title: "The customer holds the most loans one customer may",
   },
   "too-many-requests": { status: 429, title: "Too many requests" },
   "internal-error": { status: 500, title: "Internal server error" },

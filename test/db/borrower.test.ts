@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { loadForBooking } from "../../src/db/bookings";
 import { loadBorrower, selectLoansOfCustomer } from "../../src/db/loans";
+import { LOANS_PER_CUSTOMER_AT_MOST } from "../../src/lib/loan-bound";
 import { backend } from "../support/backend";
 import { registerCustomer } from "../support/http";
-import { seedLoan } from "../support/seed";
+import { seedLoan, seedWideRepaidLoans } from "../support/seed";
 
 /*
  * A borrower is read inside a D1 batch, with the stored response of an Idempotency-Key for
@@ -39,11 +40,13 @@ describe("loading a borrower", () => {
         monthlySalaryPaise: 5_200_000,
         approvedLimitPaise: 190_000_000,
       });
-      expect(loaded.loans.map((loan) => [loan.id, loan.customerId, loan.loanAmountPaise])).toEqual([
-        [earlier, customer_id, 1_000_000],
-        [later, customer_id, 2_000_000],
-      ]);
-      expect(loaded.loans[1]).toMatchObject({ emisPaidOnTime: 7, startDate: "2024-03-01" });
+      expect(loaded.loans?.map((loan) => [loan.id, loan.customerId, loan.loanAmountPaise])).toEqual(
+        [
+          [earlier, customer_id, 1_000_000],
+          [later, customer_id, 2_000_000],
+        ],
+      );
+      expect(loaded.loans?.[1]).toMatchObject({ emisPaidOnTime: 7, startDate: "2024-03-01" });
     }
     expect(inBatch.stored).toBeNull();
   });
@@ -71,5 +74,23 @@ describe("loading a borrower", () => {
     const loaded = await loadBorrower(db, customer_id);
     expect(loaded.customer?.id).toBe(customer_id);
     expect(loaded.loans).toEqual([]);
+  });
+
+  it("to decide on, counts the loans and reads them only below the bound on a customer's loans", async () => {
+    const db = backend().database();
+    const { customer_id } = await registerCustomer();
+    await seedWideRepaidLoans(customer_id, 9_007_198_000_000_000, LOANS_PER_CUSTOMER_AT_MOST - 1);
+    for (const key of [null, "borrower-below-bound"]) {
+      const below = await loadForBooking(db, customer_id, key, Date.now());
+      expect(below.loanCount).toBe(LOANS_PER_CUSTOMER_AT_MOST - 1);
+      expect(below.loans).toHaveLength(LOANS_PER_CUSTOMER_AT_MOST - 1);
+    }
+    await seedWideRepaidLoans(customer_id, 9_007_198_000_010_000, 1);
+    for (const key of [null, "borrower-at-bound"]) {
+      const at = await loadForBooking(db, customer_id, key, Date.now());
+      expect(at.customer?.id).toBe(customer_id);
+      expect(at.loanCount).toBe(LOANS_PER_CUSTOMER_AT_MOST);
+      expect(at.loans).toBeNull();
+    }
   });
 });

@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  type ExistingLoan,
-  LOANS_PER_CUSTOMER_AT_MOST,
-  loanBoundReason,
-  planLoans,
-} from "../../src/ingest/plan-loans";
+import { type ExistingLoan, loanBoundReason, planLoans } from "../../src/ingest/plan-loans";
+import { LOANS_PER_CUSTOMER_AT_MOST } from "../../src/lib/loan-bound";
 import { loanRow } from "../support/ingest";
 
 /*

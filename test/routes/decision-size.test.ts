@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_LOANS_IN_A_DECISION } from "../../src/routes/decisions/decision-record";
+import { LOANS_PER_CUSTOMER_AT_MOST } from "../../src/lib/loan-bound";
 import { expectBookingRefusedAsTooLong } from "../support/decisions";
 import { call, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
@@ -7,14 +7,18 @@ import { seedWideRepaidLoans } from "../support/seed";
 
 /*
  * A decision records every loan it read, and D1 stores at most about 2 MB in one value: a
- * customer with some 10,000 loans made create-loan answer 500 on D1 (and only there). Past
- * MAX_LOANS_IN_A_DECISION every runtime refuses the booking alike, and a record at the bound,
- * every field at its widest, is stored and read back whole. Such records also make a history page
+ * customer with some 10,000 loans made create-loan answer 500 on D1 (and only there). At
+ * LOANS_PER_CUSTOMER_AT_MOST loans and past it every runtime refuses the booking alike, and a
+ * record of the most loans a decision reads (one fewer), every field at its widest, is stored and
+ * read back whole. Such records also make a history page
  * huge (100 of them, some 130 MB), so a customer with many loans gets fewer records a page.
  */
 
 /** Loan ids near the top of the range, so each recorded id is as long as one can be. */
 let nextLoanId = 9_007_199_254_000_000;
+
+/** The most loans a decision reads: a customer with more is refused on the count. */
+const MOST_DECIDED_ON = LOANS_PER_CUSTOMER_AT_MOST - 1;
 
 /** Gives the customer `count` repaid loans whose recorded fields are all at their widest. */
 async function seedWideLoans(customerId: number, count: number) {
@@ -31,9 +35,9 @@ const request = (customer_id: number) => ({
 });
 
 describe("a customer with more loans than a decision can record", () => {
-  it("decides and records a customer at the bound, and reads the whole record back", async () => {
+  it("decides and records a customer one loan below the bound, and reads the whole record back", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 900_000 });
-    await seedWideLoans(customer_id, MAX_LOANS_IN_A_DECISION);
+    await seedWideLoans(customer_id, MOST_DECIDED_ON);
     const created = await call("/create-loan", { body: request(customer_id) });
     expect([200, 201]).toContain(created.status);
     const { decision_id } = (await created.json()) as { decision_id: string };
@@ -41,29 +45,31 @@ describe("a customer with more loans than a decision can record", () => {
     const one = await call(`/decisions/${decision_id}`);
     expect(one.status).toBe(200);
     const record = (await one.json()) as { inputs: { loans: unknown[] } };
-    expect(record.inputs.loans).toHaveLength(MAX_LOANS_IN_A_DECISION);
+    expect(record.inputs.loans).toHaveLength(MOST_DECIDED_ON);
 
     const history = await call(`/customers/${customer_id}/decisions`);
     expect(history.status).toBe(200);
     const page = (await history.json()) as { decisions: { inputs: { loans: unknown[] } }[] };
-    expect(page.decisions.map((d) => d.inputs.loans.length)).toEqual([MAX_LOANS_IN_A_DECISION]);
+    expect(page.decisions.map((d) => d.inputs.loans.length)).toEqual([MOST_DECIDED_ON]);
   });
 
   it("refuses a booking one loan past the bound with a 409 naming the count, and stores nothing", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 900_000 });
-    await seedWideLoans(customer_id, MAX_LOANS_IN_A_DECISION + 1);
-    await expectBookingRefusedAsTooLong(request(customer_id), MAX_LOANS_IN_A_DECISION + 1);
+    // Stored past the bound before it held: refused on the count, as at the bound.
+    await seedWideLoans(customer_id, LOANS_PER_CUSTOMER_AT_MOST + 1);
+    await expectBookingRefusedAsTooLong(request(customer_id), LOANS_PER_CUSTOMER_AT_MOST + 1);
 
-    // check-eligibility stores nothing, so it still answers.
+    // check-eligibility gives the same answer: no loan can be booked for this customer.
     const eligibility = await call("/check-eligibility", { body: request(customer_id) });
-    expect(eligibility.status).toBe(200);
+    const problem = await expectProblem(eligibility, 409);
+    expect(problem.type).toBe("/problems/loan-history-too-long");
   });
 
   it("replays a key first used within the bound after the customer has passed it", async () => {
     // The stored answer is replayed before the bound is checked: a client retrying its booking
     // must not be told 409 for a loan it got.
     const { customer_id } = await registerCustomer({ monthly_income: 900_000 });
-    await seedWideLoans(customer_id, MAX_LOANS_IN_A_DECISION - 1);
+    await seedWideLoans(customer_id, LOANS_PER_CUSTOMER_AT_MOST - 1);
     const headers = { "Idempotency-Key": `replay-past-bound-${customer_id}` };
     const first = await call("/create-loan", { body: request(customer_id), headers });
     expect(first.status).toBe(201);
@@ -142,10 +148,10 @@ describe("a history page of a customer with many loans", () => {
     expect([...first.decisions.map((d) => d.decision_id), ...rest.ids]).toEqual(made);
   });
 
-  it("holds one record of a customer at the loan bound", async () => {
+  it("holds one record of a customer near the loan bound", async () => {
     const { customer_id } = await registerCustomer({ monthly_income: 900_000 });
-    // The first booking takes the customer to the bound; the second still reads within it.
-    await seedWideLoans(customer_id, MAX_LOANS_IN_A_DECISION - 1);
+    // Each booking reads within the bound, the second the most a decision reads.
+    await seedWideLoans(customer_id, MOST_DECIDED_ON - 1);
     for (let decision = 0; decision < 2; decision += 1) {
       expect([200, 201]).toContain(
         (await call("/create-loan", { body: request(customer_id) })).status,

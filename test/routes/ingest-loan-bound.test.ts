@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { PACKED_LOANS_AT_MOST } from "../../src/db/loans";
 import { upsertLoans } from "../../src/ingest/loan-upsert";
 import type { IngestMessage } from "../../src/ingest/messages";
-import { LOANS_PER_CUSTOMER_AT_MOST, loanBoundReason } from "../../src/ingest/plan-loans";
+import { loanBoundReason } from "../../src/ingest/plan-loans";
 import { runAtomically } from "../../src/ingest/store";
-import { MAX_LOANS_IN_A_DECISION } from "../../src/routes/decisions/decision-record";
+import { LOANS_PER_CUSTOMER_AT_MOST } from "../../src/lib/loan-bound";
 import { backend } from "../support/backend";
 import { call, callJson, registerCustomer } from "../support/http";
 import { chunk, deliverOnce, loanRow } from "../support/ingest";
@@ -12,8 +12,8 @@ import { interleavedBatches } from "../support/interleaved-batches";
 import { seedWideRepaidLoans } from "../support/seed";
 
 /*
- * Ingestion bounds a customer's loans. create-loan refuses to decide for a customer with more than
- * MAX_LOANS_IN_A_DECISION loans and view-loans packs at most PACKED_LOANS_AT_MOST, but a workbook
+ * Ingestion bounds a customer's loans. create-loan refuses to decide for a customer with
+ * LOANS_PER_CUSTOMER_AT_MOST loans and view-loans packs at most PACKED_LOANS_AT_MOST, but a workbook
  * (or any client of POST /ingest/batches) could land 50,000 loans on one customer: view-loans then
  * took 1.3-1.6 s and every create-loan for that customer was a 409. A loan row that would take a
  * customer past the bound is now rejected alone, naming the customer; a re-ingested loan is not a
@@ -76,11 +76,10 @@ function boundRejection(row: number, customerId: number, loans: number) {
 const BOUND = LOANS_PER_CUSTOMER_AT_MOST;
 
 describe("the bound on a customer's loans at ingestion", () => {
-  it("is the bound create-loan decides within and view-loans packs within", () => {
-    expect(BOUND).toBe(MAX_LOANS_IN_A_DECISION);
+  it("is the bound create-loan books within and view-loans packs within", () => {
     expect(BOUND).toBe(PACKED_LOANS_AT_MOST);
     expect(loanBoundReason(17, 5_000)).toBe(
-      "customer 17 already has 5000 loans, the most one customer may hold (create-loan decides on at most 5000), so this loan is not ingested",
+      "customer 17 already has 5000 loans, the most one customer may hold, booked or ingested, so this loan is not ingested",
     );
   });
 

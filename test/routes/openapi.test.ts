@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { LOANS_PER_CUSTOMER_AT_MOST } from "../../src/lib/loan-bound";
 import { isRateLimitedWrite } from "../../src/lib/security/paths";
 import { bytesToHex, sha256 } from "../../src/lib/sha256";
 import { call, callJson, registerCustomer } from "../support/http";
+import { seedWideRepaidLoans } from "../support/seed";
 import { customerWithLoan, pay } from "../support/servicing";
 import { writeLimit } from "../support/write-limit";
 
@@ -326,6 +328,15 @@ describe("generated API documentation", () => {
     const apiKeys = { API_KEYS: `sha256:${bytesToHex(await sha256("openapi-test-key"))}` };
     const limited = writeLimit(1);
     await call("/register", { env: limited, body: {} });
+    // create-loan's 409 at the loan bound comes without Retry-After: no retry helps.
+    const atBound = (await registerCustomer({ monthly_income: 900_000 })).customer_id;
+    await seedWideRepaidLoans(atBound, 9_007_197_000_000_000, LOANS_PER_CUSTOMER_AT_MOST);
+    const atBoundBody = {
+      customer_id: atBound,
+      loan_amount: 10_000,
+      interest_rate: 14,
+      tenure: 12,
+    };
     const answers: [string, string, Response][] = [
       [
         "/make-payment/{customer_id}/{loan_id}",
@@ -346,9 +357,11 @@ describe("generated API documentation", () => {
         "post",
         await call("/check-eligibility", { body: {}, headers: { "Content-Encoding": "gzip" } }),
       ],
+      ["/create-loan", "post", await call("/create-loan", { body: atBoundBody })],
+      ["/check-eligibility", "post", await call("/check-eligibility", { body: atBoundBody })],
     ];
     expect(answers.map(([, , response]) => response.status)).toEqual([
-      201, 201, 405, 404, 401, 429, 415,
+      201, 201, 405, 404, 401, 429, 415, 409, 409,
     ]);
     // Accept-Encoding: the 415 of a compressed body says which coding to send instead.
     const tracked = [

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { LOANS_PER_CUSTOMER_AT_MOST } from "../../src/lib/loan-bound";
 import { countingD1 } from "../../src/worker/counting-d1";
 import { type CallOptions, call, callJson, registerCustomer, uniquePhone } from "../support/http";
-import { seedLoan } from "../support/seed";
+import { seedLoan, seedWideRepaidLoans } from "../support/seed";
 
 const SERVER_TIMING = /^db;dur=(\d+\.\d);desc="(\d+) round trips"$/;
 
@@ -103,6 +104,31 @@ async function everyEndpoint(options: CallOptions = {}) {
     viewDecision: await call(`/decisions/${await latestDecisionId(customer_id)}`),
     listDecisions: await call(`/customers/${customer_id}/decisions?limit=2`),
     readyz: await call("/readyz"),
+    ...(await atTheLoanBound(call)),
+  };
+}
+
+/**
+ * check-eligibility and create-loan for a customer who holds LOANS_PER_CUSTOMER_AT_MOST loans:
+ * refused on the count, in the read's round trip, their loans never read.
+ */
+async function atTheLoanBound(
+  call: (path: string, more?: CallOptions) => ReturnType<typeof roundTripsOf>,
+) {
+  const { customer_id } = await registerCustomer();
+  await seedWideRepaidLoans(
+    customer_id,
+    8_000_000_000 + customer_id * 10_000,
+    LOANS_PER_CUSTOMER_AT_MOST,
+  );
+  const body = { customer_id, loan_amount: 10_000, interest_rate: 14, tenure: 12 };
+  return {
+    checkEligibilityAtBound: await call("/check-eligibility", { body }),
+    createLoanAtBound: await call("/create-loan", { body }),
+    createLoanAtBoundWithKey: await call("/create-loan", {
+      body,
+      headers: { "Idempotency-Key": `rt-bound-${crypto.randomUUID()}` },
+    }),
   };
 }
 
@@ -139,6 +165,10 @@ describe("D1 round trips per request", () => {
       listDecisions: { status: 200, roundTrips: 1 },
       // One read of d1_migrations: the database answers, no migration missing, none unknown.
       readyz: { status: 200, roundTrips: 1 },
+      // Refused on the count that comes with the borrower's read: nothing more is read or written.
+      checkEligibilityAtBound: { status: 409, roundTrips: 1 },
+      createLoanAtBound: { status: 409, roundTrips: 1 },
+      createLoanAtBoundWithKey: { status: 409, roundTrips: 1 },
     });
   });
 

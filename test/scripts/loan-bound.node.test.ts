@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { LOANS_PER_CUSTOMER_AT_MOST, loanBoundReason } from "../../src/ingest/plan-loans";
+import { loanBoundReason } from "../../src/ingest/plan-loans";
+import { LOANS_PER_CUSTOMER_AT_MOST } from "../../src/lib/loan-bound";
 import {
   customerValues,
   ingestServerPerFile,
@@ -52,7 +53,7 @@ describe("a loans workbook giving one customer more loans than the bound", () =>
     const summary = printedSummary(report);
     const [first] = report.rejected_rows;
     expect(summary).toContain(
-      `  rejected loans.xlsx row ${first?.row} Customer ID: customer 95 already has 5000 loans, the most one customer may hold (create-loan decides on at most 5000), so this loan is not ingested\n`,
+      `  rejected loans.xlsx row ${first?.row} Customer ID: customer 95 already has 5000 loans, the most one customer may hold, booked or ingested, so this loan is not ingested\n`,
     );
     const viewed = await fetch(`${serverUrl()}/view-loans/95`);
     expect(((await viewed.json()) as unknown[]).length).toBe(BOUND);

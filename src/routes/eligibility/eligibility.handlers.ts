@@ -1,9 +1,10 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../app-env";
-import { loadBorrower } from "../../db/loans";
+import { loadBorrowerToDecide } from "../../db/loans";
 import { assessLoanRequest } from "../../domain/assessment";
 import { notFoundProblem } from "../../lib/problem";
 import { decisionEvent } from "../../lib/telemetry";
+import { loansToDecideOn } from "../decisions/decision-record";
 import { toLoanRequest } from "../loan-request";
 import { loanAsItStands } from "../servicing/loan-servicing";
 import { toAssessmentResponse } from "./assessment-response";
@@ -13,8 +14,11 @@ export const checkEligibilityHandler: RouteHandler<typeof checkEligibility, AppE
   const body = c.req.valid("json");
   const request = toLoanRequest(body);
 
-  const { customer, loans } = await loadBorrower(c.get("db"), body.customer_id);
+  const borrower = await loadBorrowerToDecide(c.get("db"), body.customer_id);
+  const { customer } = borrower;
   if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
+  // A customer at the bound on their loans gets create-loan's 409: no loan can be booked for them.
+  const loans = loansToDecideOn({ ...borrower, customer });
 
   // Each loan as it stands, as view-loan shows it and create-loan decides on it.
   const assessment = assessLoanRequest(customer, loans.map(loanAsItStands), request, c.get("asOf"));

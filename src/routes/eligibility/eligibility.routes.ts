@@ -66,11 +66,14 @@ export const checkEligibility = createRoute({
   tags: ["Loans"],
   summary: "Check whether a loan can be approved",
   description:
-    "Scores the customer from their loan history and applies the approval rules. Nothing is written. A refusal still returns the corrected rate and the EMI at it.",
+    "Scores the customer from their loan history and applies the approval rules. Nothing is written. A refusal still returns the corrected rate and the EMI at it. A customer who already holds 5,000 loans gets create-loan's 409 instead.",
   request: { body: loanRequestBody },
   responses: {
     200: jsonContent(eligibilitySchema, "The decision, the score and its breakdown"),
     ...problemResponses,
     404: problemContent("Unknown customer"),
+    409: problemContent(
+      "The customer already holds 5,000 loans, the most one customer may, so no loan can be booked for them (`loan-history-too-long`, as create-loan answers)",
+    ),
   },
 });

@@ -7,11 +7,7 @@ import type { Decision, LoanRequest } from "../../domain/decision";
 import { loanEndDate } from "../../domain/loan-terms";
 import { isCurrentServicedLoan } from "../../domain/servicing";
 import { idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
-import {
-  loanHistoryTooLongProblem,
-  MAX_LOANS_IN_A_DECISION,
-  newDecisionRecord,
-} from "../decisions/decision-record";
+import { loansToDecideOn, newDecisionRecord } from "../decisions/decision-record";
 import { toLoanRequest } from "../loan-request";
 import { MAX_WRITE_ATTEMPTS, retriedWrite } from "../retried-write";
 import { loanAsItStands } from "../servicing/loan-servicing";
@@ -80,17 +76,13 @@ async function attemptBooking(
 ): Promise<BookingResult | null> {
   const { body, idempotency, asOf } = request;
   const nowMs = Date.now();
-  const { customer, loans, stored } = await loadForBooking(
-    db,
-    body.customer_id,
-    idempotency?.key ?? null,
-    nowMs,
-  );
+  const borrower = await loadForBooking(db, body.customer_id, idempotency?.key ?? null, nowMs);
+  const { customer, stored } = borrower;
+  // A stored answer first: a retry of a booking made at 4,999 loans gets its 201, not the 409.
   if (stored && idempotency) return replay(stored, idempotency.requestHash);
   if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
-  if (loans.length > MAX_LOANS_IN_A_DECISION) {
-    throw loanHistoryTooLongProblem(customer.id, loans.length);
-  }
+  // At the bound on a customer's loans: refused on the count, their loans not read.
+  const loans = loansToDecideOn({ ...borrower, customer });
 
   // Each loan as it stands (view-loan's closed_on), which the record keeps and a replay reads.
   const standing = loans.map(loanAsItStands);

@@ -84,8 +84,8 @@ export const createLoan = createRoute({
       IDEMPOTENT_REPLAYED,
     ),
     409: problemContent(
-      "Concurrent bookings for this customer kept changing its position (`conflict`; retry), or the customer has more loans than one decision record holds (`loan-history-too-long`)",
-      RETRY_AFTER,
+      "Concurrent bookings for this customer kept changing its position (`conflict`; retry; Retry-After only then), or the customer already holds 5,000 loans, the most one customer may (`loan-history-too-long`; check-eligibility answers the same)",
+      { "Retry-After": RETRY_AFTER["Retry-After"].optional() },
     ),
     422: problemContent("The Idempotency-Key was already used with a different body"),
     ...rateLimitedProblemResponses,
