@@ -242,7 +242,7 @@ export const problemResponses = {
   ),
   500: problemContent("Unexpected error (no internals are disclosed)"),
   503: problemContent(
-    "The database is unavailable or out of storage space, or the Node server is stopping and did not start the request (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready); retry after Retry-After",
+    "The database is unavailable or out of storage space, or the Node server is stopping and did not start the request (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready), or a create-loan or make-payment with an Idempotency-Key lost the write race to concurrent requests three times running (service-unavailable; not done by this request: send it again with the same key); retry after Retry-After",
     RETRY_AFTER,
   ),
 };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { ProblemError } from "../../src/lib/problem";
 import { bookLoanRequest } from "../../src/routes/loans/book-loan";
 import { backend } from "../support/backend";
 import { registerCustomer } from "../support/http";
@@ -55,5 +56,47 @@ describe("a keyed booking that loses every attempt", () => {
       [customer_id],
     );
     expect(Number(booked[0]?.n)).toBe(1);
+  });
+
+  it("answers a retryable 503 with Retry-After, not a 409, when no copy was recorded: the same key books it later", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    const request = {
+      body: { customer_id, loan_amount: 100_000, interest_rate: 12, tenure: 12 },
+      idempotency: { key: "burst-booking-key", requestHash: "hash-of-burst-booking-key" },
+      asOf: "2025-06-15",
+    };
+    const db = backend().database();
+    let blockingLoan = 0;
+    const block = async () => {
+      blockingLoan = await seedLoan({
+        customerId: customer_id,
+        amount: 1_500_000,
+        startDate: "2025-01-15",
+        endDate: "2026-01-15",
+      });
+    };
+    const unblock = () => backend().query("DELETE FROM loans WHERE id = ?", [blockingLoan]);
+    // A loan lands between each attempt's read and its write, and goes before the next read.
+    const contended = interleavedBatches(db, {
+      2: block,
+      3: unblock,
+      4: block,
+      5: unblock,
+      6: block,
+    });
+
+    const lost = await bookLoanRequest(contended, request).then(
+      () => null,
+      (error: unknown) => error,
+    );
+
+    expect((lost as ProblemError | null)?.problem).toMatchObject({
+      kind: "service-unavailable",
+      headers: { "Retry-After": "1" },
+    });
+    expect((lost as ProblemError).problem.detail).toContain("same Idempotency-Key");
+    await unblock();
+    const retry = await bookLoanRequest(db, request);
+    expect(retry).toMatchObject({ status: 201, replayed: false });
   });
 });

@@ -7,6 +7,7 @@ import {
   recordPayment,
 } from "../../src/db/payments";
 import { loans, payments } from "../../src/db/schema";
+import type { ProblemError } from "../../src/lib/problem";
 import { makePaymentRequest } from "../../src/routes/servicing/make-payment";
 import { backend } from "../support/backend";
 import { registerCustomer } from "../support/http";
@@ -176,5 +177,75 @@ describe("a keyed payment that loses the race to another key's payment", () => {
       { period: 1, idempotency_key: "other-key" },
       { period: 2, idempotency_key: "copied-key" },
     ]);
+  });
+});
+
+describe("a keyed payment that loses the race to other keys' payments on every attempt", () => {
+  it("answers a retryable 503 with Retry-After, not a 409, and the same key then gets its copy's payment", async () => {
+    // A lender's burst: four payments on one loan under four keys, and a retry of one of them
+    // (the same key) still in flight. Before each of its three writes another key's payment is
+    // recorded; its copy is recorded after it gave up. It answered 409 "this one was not
+    // recorded", a final answer to a client's retry policy, and the key then had a 201 too.
+    const { customerId, loanId } = await customerWithYearLoan();
+    const db = backend().database();
+    const request = (key: string) => ({
+      customerId,
+      loanId,
+      amountPaise: 888_488,
+      idempotency: { key, requestHash: `hash-of-${key}` },
+      asOf: "2025-02-15",
+    });
+    const otherKey = (n: number) => () => makePaymentRequest(db, request(`burst-other-key-${n}`));
+    // Batches: each attempt's read, then its write; another key's payment before every write.
+    const contended = interleavedBatches(db, { 2: otherKey(1), 4: otherKey(2), 6: otherKey(3) });
+
+    const lost = await makePaymentRequest(contended, request("burst-key")).then(
+      () => null,
+      (error: unknown) => error,
+    );
+
+    expect((lost as ProblemError | null)?.problem).toMatchObject({
+      kind: "service-unavailable",
+      headers: { "Retry-After": "1" },
+    });
+    expect((lost as ProblemError).problem.detail).toContain("same Idempotency-Key");
+    // Nothing was written for it: its copy pays, and a retry with the key replays that payment.
+    const copy = await makePaymentRequest(db, request("burst-key"));
+    expect(copy).toMatchObject({ replayed: false, result: { period: 4 } });
+    const retry = await makePaymentRequest(db, request("burst-key"));
+    expect(retry).toEqual({ result: copy.result, replayed: true });
+    const stored = await backend().query<{ period: number; idempotency_key: string }>(
+      "SELECT period, idempotency_key FROM payments WHERE loan_id = ? ORDER BY period",
+      [loanId],
+    );
+    expect(stored.map((row) => row.idempotency_key)).toEqual([
+      "burst-other-key-1",
+      "burst-other-key-2",
+      "burst-other-key-3",
+      "burst-key",
+    ]);
+  });
+
+  it("still answers 409 without a key: nothing else can answer for it", async () => {
+    const { customerId, loanId } = await customerWithYearLoan();
+    const db = backend().database();
+    const request = (key: string | null) => ({
+      customerId,
+      loanId,
+      amountPaise: 888_488,
+      idempotency: key === null ? null : { key, requestHash: `hash-of-${key}` },
+      asOf: "2025-02-15",
+    });
+    // Without a key the read is one statement, not a batch: the write is the first batch.
+    const contended = interleavedBatches(db, {
+      1: () => makePaymentRequest(db, request("unkeyed-other-key")),
+    });
+
+    const lost = await makePaymentRequest(contended, request(null)).then(
+      () => null,
+      (error: unknown) => error,
+    );
+
+    expect((lost as ProblemError | null)?.problem).toMatchObject({ kind: "conflict" });
   });
 });

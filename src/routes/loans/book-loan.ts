@@ -57,13 +57,16 @@ export async function bookLoanRequest(
   return retriedWrite({
     attempts: MAX_WRITE_ATTEMPTS,
     attempt: () => attemptBooking(db, request, loanRequest, decisionId),
-    replayCopy: async () => {
-      if (!idempotency) return null;
-      const { stored } = await loadForBooking(db, body.customer_id, idempotency.key, Date.now());
-      return stored ? replay(stored, idempotency.requestHash) : null;
-    },
+    replayCopy:
+      idempotency &&
+      (async () => {
+        const { stored } = await loadForBooking(db, body.customer_id, idempotency.key, Date.now());
+        return stored ? replay(stored, idempotency.requestHash) : null;
+      }),
     conflictDetail:
       "Concurrent bookings for this customer kept changing its position. Retry the request.",
+    contendedDetail:
+      "Concurrent bookings for this customer kept changing its position, three times running, so this request booked nothing. Send it again with the same Idempotency-Key: that decides it on the customer's position as it is then, or answers with the booking a copy of it made meanwhile.",
   });
 }
 

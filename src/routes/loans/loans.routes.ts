@@ -84,7 +84,7 @@ export const createLoan = createRoute({
       IDEMPOTENT_REPLAYED,
     ),
     409: problemContent(
-      "Concurrent bookings for this customer kept changing its position (`conflict`; retry; Retry-After only then), or the customer already holds 5,000 loans, the most one customer may (`loan-history-too-long`; check-eligibility answers the same)",
+      "Concurrent bookings for this customer kept changing its position (`conflict`, without an Idempotency-Key; retry; Retry-After only then: with a key this is a 503 to send again with the key), or the customer already holds 5,000 loans, the most one customer may (`loan-history-too-long`; check-eligibility answers the same)",
       { "Retry-After": RETRY_AFTER["Retry-After"].optional() },
     ),
     422: problemContent("The Idempotency-Key was already used with a different body"),

@@ -38,14 +38,23 @@ export async function makePaymentRequest(
     attempts: idempotency ? MAX_WRITE_ATTEMPTS : 1,
     attempt: () => attemptPayment(db, request),
     // What moved the loan last may be a copy of this request: its answer is this one's (or 422
-    // for another body). Only payments under other keys, or none, make it a conflict.
-    replayCopy: async () => {
-      if (!idempotency) return null;
-      const { stored } = await loadForPayment(db, customerId, loanId, idempotency.key, Date.now());
-      return stored ? replay(stored, idempotency.requestHash) : null;
-    },
+    // for another body). Without a key nothing can answer for it: a 409.
+    replayCopy:
+      idempotency &&
+      (async () => {
+        const { stored } = await loadForPayment(
+          db,
+          customerId,
+          loanId,
+          idempotency.key,
+          Date.now(),
+        );
+        return stored ? replay(stored, idempotency.requestHash) : null;
+      }),
     conflictDetail:
       "Another payment on this loan was recorded at the same time, so this one was not. Retry it: it applies to the loan as it is now.",
+    contendedDetail:
+      "Other payments on this loan were recorded at the same time, each before this one, three times running, so this request did not record it. Send it again with the same Idempotency-Key: that records it on the loan as it is then, or answers with the payment a copy of it recorded meanwhile.",
   });
 }
 

@@ -112,7 +112,7 @@ export const makePayment = createRoute({
   responses: {
     201: jsonContent(paymentResultSchema, "The payment was recorded", IDEMPOTENT_REPLAYED),
     409: paymentProblem(
-      "The loan is closed (code LOAN_CLOSED), starts after the as-of date (code LOAN_NOT_STARTED) or has a payment dated after it (code BEFORE_LAST_PAYMENT), or a concurrent payment changed it first (retry; Retry-After only then)",
+      "The loan is closed (code LOAN_CLOSED), starts after the as-of date (code LOAN_NOT_STARTED) or has a payment dated after it (code BEFORE_LAST_PAYMENT), or a concurrent payment changed it first (without an Idempotency-Key; retry; Retry-After only then: with a key the request is decided again, and after three lost races answers 503)",
       { "Retry-After": RETRY_AFTER["Retry-After"].optional() },
     ),
     422: paymentProblem(
