@@ -23,6 +23,14 @@ const DEFAULT_DATABASE_URL = `file:${fileURLToPath(new URL("../../.data/credit.d
  */
 export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1000;
 
+/**
+ * Seconds a cluster worker has, from its fork, to listen: past it, it is stuck starting and is
+ * killed and replaced. A worker's start (loading the app, opening its connection) took 11–16 s on
+ * 2 cores under a load of 10 (2026-12-05); migrations run in the primary before any fork, and a
+ * remote database that does not answer fails the start itself after 30 s.
+ */
+export const DEFAULT_WORKER_START_TIMEOUT_SECONDS = 120;
+
 /** More HTTP worker processes than this is a typo, not a machine (each holds a connection). */
 export const MAX_WEB_CONCURRENCY = 64;
 
@@ -122,6 +130,8 @@ export const serverSettingsSchema = appSettingsSchema.extend({
     1,
     MAX_WEB_CONCURRENCY,
   ),
+  /** Seconds from a cluster worker's fork to its listening before it is killed as stuck. */
+  WORKER_START_TIMEOUT_SECONDS: wholeNumber(DEFAULT_WORKER_START_TIMEOUT_SECONDS, 1, 3_600),
   /** Diagnostics: `X-Worker-Pid` on every cluster worker's response. Off unless on. */
   WORKER_PID_HEADER: flag(false),
   /** Load the bundled workbooks into an empty database at start: on unless false. */
@@ -145,6 +155,8 @@ export interface ServerSettings {
   metricsToken: string | undefined;
   /** HTTP worker processes: 1 runs everything in this process; more fork a node:cluster. */
   webConcurrency: number;
+  /** A cluster worker not listening this many seconds after its fork is killed and replaced. */
+  workerStartTimeoutSeconds: number;
   /** Cluster workers name their process in an `X-Worker-Pid` header (tests, diagnostics). */
   workerPidHeader: boolean;
   /** `npm run serve` loads the bundled workbooks into an empty database. */
@@ -164,6 +176,7 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     metrics: settings.METRICS,
     metricsToken: settings.METRICS_TOKEN,
     webConcurrency: settings.WEB_CONCURRENCY,
+    workerStartTimeoutSeconds: settings.WORKER_START_TIMEOUT_SECONDS,
     workerPidHeader: settings.WORKER_PID_HEADER,
     seed: settings.SEED,
   };

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config";
 import {
   DEFAULT_RATE_LIMIT_PER_MINUTE,
+  DEFAULT_WORKER_START_TIMEOUT_SECONDS,
   MAX_WEB_CONCURRENCY,
   settingsFromEnv,
 } from "../../src/node/settings";
@@ -47,6 +48,21 @@ describe("the Node server's settings", () => {
     for (const bad of ["0", "-2", "1.5", "many", String(MAX_WEB_CONCURRENCY + 1)]) {
       expect(() => settingsFromEnv({ WEB_CONCURRENCY: bad }), bad).toThrow(
         /^WEB_CONCURRENCY must be a whole number from 1 to 64$/,
+      );
+    }
+  });
+
+  it("give a cluster worker WORKER_START_TIMEOUT_SECONDS to listen, 120 unless set", () => {
+    expect(settingsFromEnv({}).workerStartTimeoutSeconds).toBe(
+      DEFAULT_WORKER_START_TIMEOUT_SECONDS,
+    );
+    expect(DEFAULT_WORKER_START_TIMEOUT_SECONDS).toBe(120);
+    expect(
+      settingsFromEnv({ WORKER_START_TIMEOUT_SECONDS: " 30 " }).workerStartTimeoutSeconds,
+    ).toBe(30);
+    for (const bad of ["0", "-1", "1.5", "2m", "3601"]) {
+      expect(() => settingsFromEnv({ WORKER_START_TIMEOUT_SECONDS: bad }), bad).toThrow(
+        /^WORKER_START_TIMEOUT_SECONDS must be a whole number from 1 to 3600$/,
       );
     }
   });

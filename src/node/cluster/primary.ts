@@ -16,7 +16,8 @@ import { workerExecArgv } from "./worker-flags";
  * its consumer, the write rate limiter (a client's keep-alive connection stays on one worker, so
  * the limit cannot be split between them), the maintenance timer, and the sum of every process's
  * metrics. A worker that dies is forked again after a backoff, and so is one that stops answering
- * (killed first); when this process dies, node:cluster ends its workers.
+ * or does not listen within `settings.workerStartTimeoutSeconds` of its fork (killed first); when
+ * this process dies, node:cluster ends its workers.
  */
 
 export interface RunningCluster {
@@ -83,9 +84,14 @@ export async function startClusterPrimary(
     execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS),
   });
   let stopping = false;
+  const startTimeoutMs = settings.workerStartTimeoutSeconds * 1000;
   const fork = (): Worker => {
     const worker = cluster.fork(env);
-    worker.once("listening", () => listeningWorkers.add(worker));
+    const deadline = startDeadline(worker, startTimeoutMs, () => stopping);
+    worker.once("listening", () => {
+      clearTimeout(deadline);
+      listeningWorkers.add(worker);
+    });
     const channel = new ClusterChannel<PrimaryAsks, WorkerAsks>(
       (message) => worker.send(message),
       answer,
@@ -95,6 +101,7 @@ export async function startClusterPrimary(
     // A send to a worker that has just died: its exit is handled below.
     worker.on("error", () => undefined);
     worker.once("exit", () => {
+      clearTimeout(deadline);
       channels.delete(worker);
       channel.close("the worker has gone");
       totals.retire(worker);
@@ -102,10 +109,37 @@ export async function startClusterPrimary(
     return worker;
   };
 
+  let crashes: number[] = [];
+  /** The backoff before a replacement: doubling for each exit within CRASH_MEMORY_MS. */
+  const restartDelayMs = (): number => {
+    const now = Date.now();
+    crashes = [...crashes.filter((at) => now - at < CRASH_MEMORY_MS), now];
+    return Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** (crashes.length - 1));
+  };
+
+  /**
+   * The address once `worker` listens. One killed for missing its start deadline is replaced
+   * (after the backoff) and its replacement waited for: a stall may pass. One that exits on its
+   * own (a port in use, a database it cannot open) ends the start.
+   */
+  const started = async (worker: Worker): Promise<Address> => {
+    try {
+      return await listening(worker);
+    } catch (error) {
+      if (stopping || !startTimedOut.has(worker)) throw error;
+      const delayMs = restartDelayMs();
+      logReplacement(worker, null, "SIGKILL", delayMs);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      // Another worker's failure ended the start meanwhile.
+      if (stopping) throw error;
+      return started(fork());
+    }
+  };
+
   let address: Address | undefined;
   try {
     const workers = Array.from({ length: settings.webConcurrency }, fork);
-    [address] = await Promise.all(workers.map(listening));
+    [address] = await Promise.all(workers.map(started));
   } catch (error) {
     stopping = true;
     await Promise.all([...channels.keys()].map((worker) => stopWorker(worker, channels)));
@@ -114,21 +148,10 @@ export async function startClusterPrimary(
   }
 
   const restarts = new Set<ReturnType<typeof setTimeout>>();
-  let crashes: number[] = [];
   cluster.on("exit", (worker, code, signal) => {
     if (stopping) return;
-    const now = Date.now();
-    crashes = [...crashes.filter((at) => now - at < CRASH_MEMORY_MS), now];
-    const delayMs = Math.min(
-      MAX_RESTART_DELAY_MS,
-      FIRST_RESTART_DELAY_MS * 2 ** (crashes.length - 1),
-    );
-    log("error", "an HTTP worker exited; forking another", {
-      pid: worker.process.pid,
-      code,
-      signal,
-      delay_ms: delayMs,
-    });
+    const delayMs = restartDelayMs();
+    logReplacement(worker, code, signal, delayMs);
     const timer = setTimeout(() => {
       restarts.delete(timer);
       if (!stopping) fork();
@@ -154,6 +177,54 @@ export async function startClusterPrimary(
       return closing;
     },
   };
+}
+
+function logReplacement(
+  worker: Worker,
+  code: number | null,
+  signal: string | null,
+  delayMs: number,
+): void {
+  log("error", "an HTTP worker exited; forking another", {
+    pid: worker.process.pid,
+    code,
+    signal,
+    delay_ms: delayMs,
+  });
+}
+
+/** The workers killed because they did not listen within their start's deadline. */
+const startTimedOut = new WeakSet<Worker>();
+
+/**
+ * Kills `worker` (SIGKILL) if it has not listened `timeoutMs` after its fork: stuck starting (a
+ * disk stall, a native call that never returns, a remote database that holds the connection), it
+ * is never pinged, as only a listening worker is, and the cluster would wait for it forever at
+ * its start, or run a worker short after a replacement that hung. The check waits one turn of the
+ * event loop after the timer: were this process itself paused past the deadline, the timer would
+ * fire before this process read the worker's "listening" waiting in its channel. Returns the timer
+ * ("listening" and the exit clear it).
+ */
+function startDeadline(
+  worker: Worker,
+  timeoutMs: number,
+  stopping: () => boolean,
+): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(
+    () =>
+      setImmediate(() => {
+        if (stopping() || listeningWorkers.has(worker) || worker.isDead()) return;
+        log("error", "an HTTP worker did not listen in time after its start; killing it", {
+          pid: worker.process.pid,
+          start_timeout_ms: timeoutMs,
+        });
+        startTimedOut.add(worker);
+        worker.process.kill("SIGKILL");
+      }),
+    timeoutMs,
+  );
+  timer.unref();
+  return timer;
 }
 
 /** An HTTP worker exited before it listened; it printed its own reason. */
