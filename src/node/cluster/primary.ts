@@ -87,11 +87,8 @@ export async function startClusterPrimary(
   const startTimeoutMs = settings.workerStartTimeoutSeconds * 1000;
   const fork = (): Worker => {
     const worker = cluster.fork(env);
-    const deadline = startDeadline(worker, startTimeoutMs, () => stopping);
-    worker.once("listening", () => {
-      clearTimeout(deadline);
-      listeningWorkers.add(worker);
-    });
+    forkedAt.set(worker, Date.now());
+    worker.once("listening", () => listeningWorkers.add(worker));
     const channel = new ClusterChannel<PrimaryAsks, WorkerAsks>(
       (message) => worker.send(message),
       answer,
@@ -101,7 +98,6 @@ export async function startClusterPrimary(
     // A send to a worker that has just died: its exit is handled below.
     worker.on("error", () => undefined);
     worker.once("exit", () => {
-      clearTimeout(deadline);
       channels.delete(worker);
       channel.close("the worker has gone");
       totals.retire(worker);
@@ -136,12 +132,15 @@ export async function startClusterPrimary(
     }
   };
 
+  // From the first fork: a worker that hangs while the cluster starts would hold the start for ever.
+  const stopWatching = watchWorkers(channels, () => stopping, startTimeoutMs);
   let address: Address | undefined;
   try {
     const workers = Array.from({ length: settings.webConcurrency }, fork);
     [address] = await Promise.all(workers.map(started));
   } catch (error) {
     stopping = true;
+    stopWatching();
     await Promise.all([...channels.keys()].map((worker) => stopWorker(worker, channels)));
     await runtime.close();
     throw error;
@@ -158,8 +157,6 @@ export async function startClusterPrimary(
     }, delayMs);
     restarts.add(timer);
   });
-
-  const stopWatching = watchWorkers(channels, () => stopping);
 
   let closing: Promise<void> | null = null;
   return {
@@ -196,36 +193,8 @@ function logReplacement(
 /** The workers killed because they did not listen within their start's deadline. */
 const startTimedOut = new WeakSet<Worker>();
 
-/**
- * Kills `worker` (SIGKILL) if it has not listened `timeoutMs` after its fork: stuck starting (a
- * disk stall, a native call that never returns, a remote database that holds the connection), it
- * is never pinged, as only a listening worker is, and the cluster would wait for it forever at
- * its start, or run a worker short after a replacement that hung. The check waits one turn of the
- * event loop after the timer: were this process itself paused past the deadline, the timer would
- * fire before this process read the worker's "listening" waiting in its channel. Returns the timer
- * ("listening" and the exit clear it).
- */
-function startDeadline(
-  worker: Worker,
-  timeoutMs: number,
-  stopping: () => boolean,
-): ReturnType<typeof setTimeout> {
-  const timer = setTimeout(
-    () =>
-      setImmediate(() => {
-        if (stopping() || listeningWorkers.has(worker) || worker.isDead()) return;
-        log("error", "an HTTP worker did not listen in time after its start; killing it", {
-          pid: worker.process.pid,
-          start_timeout_ms: timeoutMs,
-        });
-        startTimedOut.add(worker);
-        worker.process.kill("SIGKILL");
-      }),
-    timeoutMs,
-  );
-  timer.unref();
-  return timer;
-}
+/** When each worker was forked, by this process's clock. */
+const forkedAt = new WeakMap<Worker, number>();
 
 /** An HTTP worker exited before it listened; it printed its own reason. */
 export class WorkerStartError extends Error {
@@ -257,20 +226,49 @@ const listeningWorkers = new WeakSet<Worker>();
  * PINGS_MISSED intervals is killed (SIGKILL), and the cluster's exit handler forks its
  * replacement. A stuck worker is alive, so nothing else would notice: node:cluster kept handing it
  * connections, which were never answered, and a liveness probe reaching the other worker said all
- * was well. Intervals are counted, not a timeout's wall-clock time: were this process itself
- * paused (stopped, a suspended VM), every timeout would expire at once when it ran again, before
- * it read the answers waiting in its channels, and it would kill healthy workers; a pause counts
- * as one interval. Returns the function that stops the pings.
+ * was well. A worker not listening yet is killed the same way once it has been starting for
+ * `startTimeoutMs`, checked at each interval: stuck starting (a disk stall, a native call that
+ * never returns, a remote database holding the connection open), it is never pinged, and the
+ * cluster would wait for it for ever at its start, or run a worker short after a replacement that
+ * hung. Intervals are counted, not a timeout's wall-clock time: were this process itself paused
+ * (stopped, a suspended VM), every timeout would expire at once when it ran again, before it read
+ * the answers waiting in its channels, and it would kill healthy workers; a pause counts as one
+ * interval, in a start's time too (a starting worker's listen waits for this process's answer).
+ * Returns the function that stops the pings.
  */
 function watchWorkers(
   channels: Map<Worker, ClusterChannel<PrimaryAsks, WorkerAsks>>,
   stopping: () => boolean,
+  startTimeoutMs: number,
 ): () => void {
   /** Intervals since the ping a worker has not answered yet was sent. */
   const unanswered = new WeakMap<Worker, number>();
+  /** How long each worker not listening yet has been starting, as counted at each interval. */
+  const starting = new WeakMap<Worker, number>();
+  let lastTick = Date.now();
   const timer = setInterval(() => {
+    const now = Date.now();
+    const tick = Math.min(now - lastTick, PING_INTERVAL_MS);
+    lastTick = now;
     for (const [worker, channel] of channels) {
-      if (!listeningWorkers.has(worker) || stopping()) continue;
+      if (stopping()) continue;
+      if (!listeningWorkers.has(worker)) {
+        // Forked since the last interval: the time since its fork (a pause counted as one interval).
+        const before = starting.get(worker);
+        const waited =
+          before === undefined
+            ? Math.min(now - (forkedAt.get(worker) ?? now), tick)
+            : before + tick;
+        starting.set(worker, waited);
+        if (waited < startTimeoutMs || worker.isDead() || startTimedOut.has(worker)) continue;
+        log("error", "an HTTP worker did not listen in time after its start; killing it", {
+          pid: worker.process.pid,
+          start_timeout_ms: startTimeoutMs,
+        });
+        startTimedOut.add(worker);
+        worker.process.kill("SIGKILL");
+        continue;
+      }
       const missed = unanswered.get(worker);
       if (missed === undefined) {
         unanswered.set(worker, 0);
