@@ -165,8 +165,13 @@ const REQUEST_ID = {
   }),
 } satisfies ResponseHeaders;
 
-export const RETRY_AFTER = {
+const RETRY_AFTER = {
   "Retry-After": z.number().int().openapi({ description: "Seconds to wait before retrying" }),
+} satisfies ResponseHeaders;
+
+/** For a status some of whose answers carry no Retry-After (each description says which). */
+export const OPTIONAL_RETRY_AFTER = {
+  "Retry-After": RETRY_AFTER["Retry-After"].optional(),
 } satisfies ResponseHeaders;
 
 export const idempotencyKeySchema = z
@@ -242,8 +247,8 @@ export const problemResponses = {
   ),
   500: problemContent("Unexpected error (no internals are disclosed)"),
   503: problemContent(
-    "The database is unavailable or out of storage space, or the Node server is stopping and did not start the request (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready), or a create-loan or make-payment with an Idempotency-Key lost the write race to concurrent requests three times running (service-unavailable; not done by this request: send it again with the same key); retry after Retry-After",
-    RETRY_AFTER,
+    "The database is unavailable or out of storage space, or the Node server is stopping and did not start the request (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready), or a create-loan or make-payment with an Idempotency-Key lost the write race to concurrent requests three times running (service-unavailable; not done by this request: send it again with the same key); retry after Retry-After. One 503 carries no Retry-After, as no retry helps: the database has no id left below 2^53 for a new row (service-unavailable; an operator must renumber the ingested ids)",
+    OPTIONAL_RETRY_AFTER,
   ),
 };
 
@@ -253,7 +258,7 @@ export const rateLimitedProblemResponses = {
   429: problemContent("Too many writes from this client; see Retry-After", RETRY_AFTER),
   503: problemContent(
     `${problemResponses[503].description}; or the write rate limiter is unavailable (service-unavailable, \`errors\` names WRITE_RATE_LIMITER): the write was not done`,
-    RETRY_AFTER,
+    OPTIONAL_RETRY_AFTER,
   ),
 };
 

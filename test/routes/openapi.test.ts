@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { LOANS_PER_CUSTOMER_AT_MOST } from "../../src/lib/loan-bound";
 import { isRateLimitedWrite } from "../../src/lib/security/paths";
 import { bytesToHex, sha256 } from "../../src/lib/sha256";
-import { call, callJson, registerCustomer } from "../support/http";
+import { backend } from "../support/backend";
+import { call, callJson, registerCustomer, registration } from "../support/http";
 import { seedWideRepaidLoans } from "../support/seed";
 import { customerWithLoan, pay } from "../support/servicing";
 import { writeLimit } from "../support/write-limit";
@@ -359,9 +360,11 @@ describe("generated API documentation", () => {
       ],
       ["/create-loan", "post", await call("/create-loan", { body: atBoundBody })],
       ["/check-eligibility", "post", await call("/check-eligibility", { body: atBoundBody })],
+      // The one 503 without Retry-After: no id left below 2^53 (test/routes/id-range.test.ts).
+      ["/register", "post", await registerWithNoIdLeft((await registerCustomer()).customer_id)],
     ];
     expect(answers.map(([, , response]) => response.status)).toEqual([
-      201, 201, 405, 404, 401, 429, 415, 409, 409,
+      201, 201, 405, 404, 401, 429, 415, 409, 409, 503,
     ]);
     // Accept-Encoding: the 415 of a compressed body says which coding to send instead.
     const tracked = [
@@ -511,3 +514,15 @@ describe("API index", () => {
     expect(html).not.toMatch(/https?:\/\//);
   });
 });
+
+/** A registration while customer `id` sits at 2^53 - 1, the largest id; the row is moved back. */
+async function registerWithNoIdLeft(id: number): Promise<Response> {
+  await backend().query(`UPDATE customers SET id = ${Number.MAX_SAFE_INTEGER} WHERE id = ?`, [id]);
+  try {
+    return await call("/register", { body: registration() });
+  } finally {
+    await backend().query(`UPDATE customers SET id = ? WHERE id = ${Number.MAX_SAFE_INTEGER}`, [
+      id,
+    ]);
+  }
+}

@@ -9,9 +9,9 @@ import {
   jsonBody,
   jsonContent,
   moneySchema,
+  OPTIONAL_RETRY_AFTER,
   personNameSchema,
   problemContent,
-  RETRY_AFTER,
   rateLimitedProblemResponses,
 } from "../shared-schemas";
 
@@ -69,7 +69,7 @@ export const register = createRoute({
     201: jsonContent(customerSchema, "The customer was registered", IDEMPOTENT_REPLAYED),
     409: problemContent(
       "The phone number is already on file, or the Idempotency-Key was in use a moment ago and has just expired (retry; Retry-After only then)",
-      { "Retry-After": RETRY_AFTER["Retry-After"].optional() },
+      OPTIONAL_RETRY_AFTER,
     ),
     422: problemContent("The Idempotency-Key was already used with a different body"),
     ...rateLimitedProblemResponses,

@@ -9,10 +9,10 @@ import {
   jsonContent,
   loanRequestBody,
   loanStatusSchema,
+  OPTIONAL_RETRY_AFTER,
   pathIdSchema,
   problemContent,
   problemResponses,
-  RETRY_AFTER,
   rateLimitedProblemResponses,
   reasonSchema,
 } from "../shared-schemas";
@@ -85,7 +85,7 @@ export const createLoan = createRoute({
     ),
     409: problemContent(
       "Concurrent bookings for this customer kept changing its position (`conflict`, without an Idempotency-Key; retry; Retry-After only then: with a key this is a 503 to send again with the key), or the customer already holds 5,000 loans, the most one customer may (`loan-history-too-long`; check-eligibility answers the same)",
-      { "Retry-After": RETRY_AFTER["Retry-After"].optional() },
+      OPTIONAL_RETRY_AFTER,
     ),
     422: problemContent("The Idempotency-Key was already used with a different body"),
     ...rateLimitedProblemResponses,

@@ -10,11 +10,11 @@ import {
   jsonContent,
   loanStatusSchema,
   moneySchema,
+  OPTIONAL_RETRY_AFTER,
   pathIdSchema,
   problemContent,
   problemResponses,
   problemSchema,
-  RETRY_AFTER,
   type ResponseHeaders,
   rateLimitedProblemResponses,
 } from "../shared-schemas";
@@ -113,7 +113,7 @@ export const makePayment = createRoute({
     201: jsonContent(paymentResultSchema, "The payment was recorded", IDEMPOTENT_REPLAYED),
     409: paymentProblem(
       "The loan is closed (code LOAN_CLOSED), starts after the as-of date (code LOAN_NOT_STARTED) or has a payment dated after it (code BEFORE_LAST_PAYMENT), or a concurrent payment changed it first (without an Idempotency-Key; retry; Retry-After only then: with a key the request is decided again, and after three lost races answers 503)",
-      { "Retry-After": RETRY_AFTER["Retry-After"].optional() },
+      OPTIONAL_RETRY_AFTER,
     ),
     422: paymentProblem(
       "The amount is refused (code and the amount that applies in the body), or the Idempotency-Key was used with another request",
