@@ -184,8 +184,12 @@ export function upsertChunkState(db: Database, chunk: ChunkState): Statement {
 
 /**
  * Registers the chunks these messages carry as queued, each with its content hash; re-sending a
- * chunk leaves its state alone. A different chunk under a registered (job_id, seq) makes the
- * database refuse the whole batch (the trigger of migrations/0005): see `isChunkConflict`.
+ * chunk leaves its state alone but renews its activity (`updated_at`): a send is activity the
+ * database took, so a job past its retention that the sweep has not reached is known again once a
+ * send of its chunks is accepted (docs/ingestion.md#retention), as it is for a new chunk. It stayed
+ * 404 for good: the redelivery lands nothing and moved nothing. A different chunk under a
+ * registered (job_id, seq) makes the database refuse the whole batch (the trigger of
+ * migrations/0005): see `isChunkConflict`.
  */
 export async function registerMessages(
   db: Database,
@@ -199,7 +203,13 @@ export async function registerMessages(
     })),
   );
   return slices(chunks, CHUNKS_PER_STATEMENT).map((slice) =>
-    db.insert(ingestChunks).values(slice).onConflictDoNothing(),
+    db
+      .insert(ingestChunks)
+      .values(slice)
+      .onConflictDoUpdate({
+        target: [ingestChunks.jobId, ingestChunks.seq],
+        set: { updatedAt: NOW_ISO },
+      }),
   );
 }
 
