@@ -1,5 +1,6 @@
 import { and, eq, ne, notExists, sql } from "drizzle-orm";
 import type { Database } from "../db/database";
+import { jobPastRetention } from "../db/ingest-retention";
 import { element, jsonArraysSelect } from "../db/json-rows";
 import {
   customers,
@@ -281,6 +282,27 @@ export async function conflictingMessages(
     const stored = hashOf.get(`${message.job_id}\u0000${message.seq}`);
     return stored != null && stored !== hashes[index] ? [index] : [];
   });
+}
+
+/**
+ * Which of these jobs are past `cutoffIso` (src/db/ingest-retention.ts: every chunk's activity
+ * before it) but not yet deleted: their report answers 404 while their chunks still hold their seqs.
+ */
+export async function jobsPastRetention(
+  db: Database,
+  jobIds: readonly string[],
+  cutoffIso: string,
+): Promise<Set<string>> {
+  const latest = await db
+    .select({ jobId: ingestChunks.jobId, updatedAt: sql<string>`max(${ingestChunks.updatedAt})` })
+    .from(ingestChunks)
+    .where(
+      sql`${ingestChunks.jobId} IN (SELECT value FROM json_each(${JSON.stringify([...new Set(jobIds)])}))`,
+    )
+    .groupBy(ingestChunks.jobId);
+  return new Set(
+    latest.filter((job) => jobPastRetention([job.updatedAt], cutoffIso)).map((job) => job.jobId),
+  );
 }
 
 /** A chunk's identity and size, as its bookkeeping row records them. */

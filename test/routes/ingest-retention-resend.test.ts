@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { backend } from "../support/backend";
 import { call, callJson } from "../support/http";
 import { chunk, customerRow } from "../support/ingest";
+import { expectProblem } from "../support/problem";
 
 const AUTH = { Authorization: "Bearer test-ingest-token" };
 const DAY_MS = 86_400_000;
@@ -50,5 +51,33 @@ describe("a job past its retention, not yet swept, sent again", () => {
     // A 202 is committed: the registration renewed the job's activity at once.
     expect((await report(jobId)).status).toBe(200);
     expect((await waitForJob(jobId)).customers).toMatchObject({ chunks: 1, landed: 1 });
+  });
+
+  it("refuses another chunk under a registered seq with 409 naming the job_id and its retention", async () => {
+    // The job answers 404, yet its chunks are still there until the sweep deletes them: "already
+    // registered in this job" named a job the report says is unknown, and the seq, which is not
+    // what the sender must change.
+    const jobId = "job-retention-conflict";
+    const send = (messages: unknown[]) =>
+      call("/ingest/batches", { body: { messages }, headers: AUTH });
+    expect((await send([chunk(jobId, 0, "customers", [customerRow(9875)])])).status).toBe(202);
+    await waitForJob(jobId);
+    const aged = new Date(Date.now() - 91 * DAY_MS).toISOString();
+    await backend().query("UPDATE ingest_chunks SET updated_at = ? WHERE job_id = ?", [
+      aged,
+      jobId,
+    ]);
+    expect((await report(jobId)).status).toBe(404);
+
+    const other = chunk(jobId, 0, "customers", [customerRow(9876)]);
+    const refused = await expectProblem(await send([other]), 409);
+    expect(refused.errors).toEqual([
+      {
+        field: "messages.0.job_id",
+        message:
+          "names a job past its retention (INGEST_RETENTION_DAYS) that is not yet deleted: send it under a new job_id",
+      },
+    ]);
+    expect((await report(jobId)).status).toBe(404);
   });
 });
