@@ -1,5 +1,6 @@
 import { and, eq, ne, notExists, sql } from "drizzle-orm";
 import type { Database } from "../db/database";
+import { jobPastRetention } from "../db/ingest-retention";
 import { element, jsonArraysSelect } from "../db/json-rows";
 import {
   customers,
@@ -184,8 +185,12 @@ export function upsertChunkState(db: Database, chunk: ChunkState): Statement {
 
 /**
  * Registers the chunks these messages carry as queued, each with its content hash; re-sending a
- * chunk leaves its state alone. A different chunk under a registered (job_id, seq) makes the
- * database refuse the whole batch (the trigger of migrations/0005): see `isChunkConflict`.
+ * chunk leaves its state alone but renews its activity (`updated_at`): a send is activity the
+ * database took, so a job past its retention that the sweep has not reached is known again once a
+ * send of its chunks is accepted (docs/ingestion.md#retention), as it is for a new chunk. It stayed
+ * 404 for good: the redelivery lands nothing and moved nothing. A different chunk under a
+ * registered (job_id, seq) makes the database refuse the whole batch (the trigger of
+ * migrations/0005): see `isChunkConflict`.
  */
 export async function registerMessages(
   db: Database,
@@ -199,7 +204,13 @@ export async function registerMessages(
     })),
   );
   return slices(chunks, CHUNKS_PER_STATEMENT).map((slice) =>
-    db.insert(ingestChunks).values(slice).onConflictDoNothing(),
+    db
+      .insert(ingestChunks)
+      .values(slice)
+      .onConflictDoUpdate({
+        target: [ingestChunks.jobId, ingestChunks.seq],
+        set: { updatedAt: NOW_ISO },
+      }),
   );
 }
 
@@ -271,6 +282,27 @@ export async function conflictingMessages(
     const stored = hashOf.get(`${message.job_id}\u0000${message.seq}`);
     return stored != null && stored !== hashes[index] ? [index] : [];
   });
+}
+
+/**
+ * Which of these jobs are past `cutoffIso` (src/db/ingest-retention.ts: every chunk's activity
+ * before it) but not yet deleted: their report answers 404 while their chunks still hold their seqs.
+ */
+export async function jobsPastRetention(
+  db: Database,
+  jobIds: readonly string[],
+  cutoffIso: string,
+): Promise<Set<string>> {
+  const latest = await db
+    .select({ jobId: ingestChunks.jobId, updatedAt: sql<string>`max(${ingestChunks.updatedAt})` })
+    .from(ingestChunks)
+    .where(
+      sql`${ingestChunks.jobId} IN (SELECT value FROM json_each(${JSON.stringify([...new Set(jobIds)])}))`,
+    )
+    .groupBy(ingestChunks.jobId);
+  return new Set(
+    latest.filter((job) => jobPastRetention([job.updatedAt], cutoffIso)).map((job) => job.jobId),
+  );
 }
 
 /** A chunk's identity and size, as its bookkeeping row records them. */

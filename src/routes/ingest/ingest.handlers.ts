@@ -8,6 +8,7 @@ import {
   conflictingMessages,
   countStoredRows,
   isChunkConflict,
+  jobsPastRetention,
   loadJobReport,
   registerMessages,
 } from "../../ingest/job-store";
@@ -80,7 +81,10 @@ export async function enqueueBatch(c: Context<AppEnv>) {
   } catch (error) {
     // Registration and enqueueing are one commit on Node and come in that order on the Worker:
     // a refused registration has enqueued nothing.
-    if (isChunkConflict(error)) throw await chunkConflictProblem(db, messages);
+    if (isChunkConflict(error)) {
+      const cutoff = ingestRetentionCutoff(Date.now(), c.get("config").ingestRetentionDays);
+      throw await chunkConflictProblem(db, messages, cutoff);
+    }
     throw error;
   }
 
@@ -114,21 +118,38 @@ async function sendToQueue(c: Context<AppEnv>, send: () => Promise<unknown>): Pr
 
 /**
  * 409 naming each message whose (job_id, seq) already holds another chunk. The same chunk sent
- * again (the script's retry of a send) matches its registration and is accepted as before.
+ * again (the script's retry of a send) matches its registration and is accepted as before. A job
+ * past its retention whose chunks the sweep has not yet deleted is unknown to its report (404), yet
+ * its seqs are taken: such a message is named by its job_id, which is what the sender must change
+ * (it was named by its seq, "already registered in this job", a job the report said was unknown).
  */
 async function chunkConflictProblem(
   db: Database,
   messages: readonly IngestMessage[],
+  cutoffIso: string,
 ): Promise<ProblemError> {
   const conflicting = await conflictingMessages(db, messages);
+  const expired = await jobsPastRetention(
+    db,
+    conflicting.map((index) => messages[index]?.job_id ?? ""),
+    cutoffIso,
+  );
   return new ProblemError({
     kind: "conflict",
     detail:
-      "A chunk of this send differs from the chunk already registered under its job_id and seq; nothing was enqueued. Give a different chunk its own seq.",
-    errors: conflicting.map((index) => ({
-      field: `messages.${index}.seq`,
-      message: "is already registered in this job with other rows",
-    })),
+      "A chunk of this send differs from the chunk already registered under its job_id and seq; nothing was enqueued. Give a different chunk its own seq, or, in a job past its retention, its own job_id.",
+    errors: conflicting.map((index) =>
+      expired.has(messages[index]?.job_id ?? "")
+        ? {
+            field: `messages.${index}.job_id`,
+            message:
+              "names a job past its retention (INGEST_RETENTION_DAYS) that is not yet deleted: send it under a new job_id",
+          }
+        : {
+            field: `messages.${index}.seq`,
+            message: "is already registered in this job with other rows",
+          },
+    ),
   });
 }
 
