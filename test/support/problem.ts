@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import type { ProblemError } from "../../src/lib/problem";
 
 /** Asserts an RFC 9457 problem response and returns its body. */
 export async function expectProblem(response: Response, status: number, field?: string) {
@@ -22,4 +23,20 @@ export async function expectProblem(response: Response, status: number, field?: 
   expect(JSON.stringify(body)).not.toMatch(/\bat \S+:\d+|node_modules|\.ts:\d+/);
   if (field !== undefined) expect(body.errors.map((e) => e.field)).toContain(field);
   return body;
+}
+
+/**
+ * Asserts that a keyed write gave up after losing every attempt's race: a retryable 503 with
+ * Retry-After that tells the client to send it again with the same key (src/routes/retried-write.ts).
+ */
+export async function expectContendedRetry(write: Promise<unknown>) {
+  const lost = await write.then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect((lost as ProblemError | null)?.problem).toMatchObject({
+    kind: "service-unavailable",
+    headers: { "Retry-After": "1" },
+  });
+  expect((lost as ProblemError).problem.detail).toContain("same Idempotency-Key");
 }
