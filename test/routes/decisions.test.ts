@@ -365,7 +365,14 @@ describe("GET /customers/{customer_id}/decisions", () => {
     expect(legacy.status).toBe(200);
     expect(legacy.body.decisions).toHaveLength(1);
 
+    // A well-formed one pages on every backend: without sessions (libSQL) its bookmark is unused.
     const bookmark = "0000004a-00000003-00004f9d-8d0f1c67d58b4ff3c24a2a4fbd0c3b7e";
+    const withBookmark = await callJson<Page>(
+      `/customers/${customer_id}/decisions?cursor=${encode(`d3:${customer_id}:${decoded.seq}:${bookmark}`)}`,
+    );
+    expect(withBookmark.status).toBe(200);
+    expect(withBookmark.body.decisions).toEqual(legacy.body.decisions);
+
     for (const tampered of [
       `d3:${customer_id}:${decoded.seq}:${bookmark.slice(0, -1)}x`,
       `d3:${customer_id}:${decoded.seq}:not-a-bookmark`,
