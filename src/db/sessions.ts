@@ -17,3 +17,19 @@ export interface DatabaseSession {
 
 /** How a request opens its session; null when its database has none (libSQL, the Node server). */
 export type SessionOpener<B> = (env: B) => ((start: SessionStart) => DatabaseSession) | null;
+
+/**
+ * What a handler may ask of the request's session: the point it has read (to hand on in something
+ * other than the response's header, such as a page's cursor), and a later point to read from.
+ */
+export interface ReadConsistency {
+  /** The bookmark of the request's session so far; null without sessions or before a query. */
+  bookmark(): string | null;
+  /**
+   * Reads from a copy at least as recent as `bookmark` too (the later of it and the client's
+   * header): restarts a read's session from it, and replaces the request's `db`. Call it before
+   * the request's first query. Nothing to do for a write (its session starts at the primary) or
+   * where there are no sessions.
+   */
+  readAtLeast(bookmark: string): void;
+}

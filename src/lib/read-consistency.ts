@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppVariables } from "../app-env";
 import type { Database } from "../db/database";
 import type { SessionOpener, SessionStart } from "../db/sessions";
-import { BOOKMARK_HEADER, BOOKMARK_PATTERN } from "./bookmark-header";
+import { BOOKMARK_HEADER, BOOKMARK_PATTERN, laterBookmark } from "./bookmark-header";
 import { validationProblem } from "./problem";
 import { isReadOnlyApiRequest } from "./security/paths";
 
@@ -36,7 +36,8 @@ function sessionStart(method: string, path: string, bookmark?: string): SessionS
 /**
  * Gives the request its database: a session when the runtime has them (the response then carries
  * the session's bookmark), otherwise the plain database. Without sessions the header means
- * nothing and is not even read.
+ * nothing and is not even read. A handler that holds a bookmark of its own (a page's cursor) can
+ * restart a read's session from the later of it and the header, before its first query.
  */
 export function requestDatabase<B extends object>(
   database: (env: B) => Database,
@@ -44,8 +45,23 @@ export function requestDatabase<B extends object>(
 ): MiddlewareHandler<{ Bindings: B; Variables: AppVariables }> {
   return async (c, next) => {
     const open = sessions?.(c.env);
-    const session = open?.(sessionStart(c.req.method, c.req.path, c.req.header(BOOKMARK_HEADER)));
+    const start = open
+      ? sessionStart(c.req.method, c.req.path, c.req.header(BOOKMARK_HEADER))
+      : undefined;
+    let session = open && start ? open(start) : undefined;
     c.set("db", session ? session.db : database(c.env));
+    c.set("readConsistency", {
+      bookmark: () => session?.bookmark() ?? null,
+      readAtLeast: (bookmark) => {
+        // A write's session starts at the primary, which is ahead of every bookmark.
+        if (!open || start === undefined || start === "first-primary") return;
+        const header = start === "first-unconstrained" ? null : start.bookmark;
+        // Compared as D1 writes them, lowercase (the header may be in either case); sent as given.
+        const later = laterBookmark(header?.toLowerCase() ?? null, bookmark.toLowerCase());
+        session = open({ bookmark: header && later === header.toLowerCase() ? header : bookmark });
+        c.set("db", session.db);
+      },
+    });
     await next();
     const bookmark = session?.bookmark();
     if (bookmark) c.res.headers.set(BOOKMARK_HEADER, bookmark);

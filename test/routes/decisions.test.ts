@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type DecisionRow, decisionRecords } from "../../src/db/schema";
+import { decodeCursor } from "../../src/routes/decisions/cursor";
 import { backend } from "../support/backend";
 import { plainDecisionRows, replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
@@ -285,6 +286,104 @@ describe("GET /customers/{customer_id}/decisions", () => {
       400,
       "cursor",
     );
+  });
+
+  // On Cloudflare a page may be read by a replica. Without x-d1-bookmark the next page's session
+  // started anywhere, so a replica older than the first page's could miss records just below the
+  // cursor. The cursor carries the bookmark of the session that read the page, and the next
+  // page's session starts from it (or from the header, when that is later). On libSQL there are
+  // no sessions: the cursor has no bookmark and pages as before.
+  it("starts the next page's session from the bookmark of the session that read the page", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    for (const tenure of [6, 12, 18]) {
+      expect((await createLoan(loanRequest(customer_id, 10_000, 12, tenure))).status).toBe(201);
+    }
+    const first = await call(`/customers/${customer_id}/decisions?limit=1`);
+    expect(first.status).toBe(200);
+    const firstBookmark = first.headers.get("x-d1-bookmark");
+    const { next_cursor: cursor } = (await first.json()) as Page;
+    if (!cursor) throw new Error("expected a next page");
+    const decoded = decodeCursor(cursor);
+    expect(decoded).toMatchObject({ customerId: customer_id, bookmark: firstBookmark });
+
+    const recorder = backend().recordSessionStarts?.();
+    expect(recorder === undefined).toBe(backend().name !== "workers-d1");
+    const next = `/customers/${customer_id}/decisions?limit=1&cursor=${cursor}`;
+
+    // No header: the page is read from the cursor's bookmark on.
+    const second = await callJson<Page>(next, { env: recorder?.overrides });
+    expect(second.status).toBe(200);
+    expect(second.body.decisions).toHaveLength(1);
+    if (recorder) {
+      expect(firstBookmark).toMatch(/^[0-9a-f-]{59}$/);
+      expect(recorder.starts.at(-1)).toBe(firstBookmark);
+      expect(second.headers.get("x-d1-bookmark")).toMatch(/^[0-9a-f-]{59}$/);
+    } else {
+      expect(firstBookmark).toBeNull();
+      expect(second.headers.get("x-d1-bookmark")).toBeNull();
+    }
+
+    // A header later than the cursor's bookmark wins (in either case of hex, which the header
+    // takes); an earlier one does not step it back.
+    const written = await createLoan(loanRequest(customer_id, 900_000_000));
+    const later = written.headers.get("x-d1-bookmark");
+    const earlier = "00000000-00000000-00000000-00000000000000000000000000000000";
+    const laterUpper = later?.toUpperCase() ?? null;
+    for (const [header, expected] of [
+      [later, later],
+      [laterUpper, laterUpper],
+      [earlier, firstBookmark],
+    ] as const) {
+      const page = await callJson<Page>(next, {
+        env: recorder?.overrides,
+        headers: header === null ? {} : { "x-d1-bookmark": header },
+      });
+      expect(page.status).toBe(200);
+      expect(page.body.decisions).toEqual(second.body.decisions);
+      if (recorder) {
+        expect(String(later) > String(firstBookmark)).toBe(true);
+        expect(recorder.starts.at(-1)).toBe(expected);
+      }
+    }
+  });
+
+  it("refuses a cursor whose bookmark was tampered with, and still takes one from before bookmarks", async () => {
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    for (const tenure of [6, 12]) {
+      expect((await createLoan(loanRequest(customer_id, 10_000, 12, tenure))).status).toBe(201);
+    }
+    const { body } = await callJson<Page>(`/customers/${customer_id}/decisions?limit=1`);
+    const decoded = decodeCursor(body.next_cursor ?? "");
+    if (!decoded) throw new Error("expected a next page");
+    const encode = (text: string) =>
+      btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+
+    // A cursor handed out before they carried a bookmark pages as it did.
+    const legacy = await callJson<Page>(
+      `/customers/${customer_id}/decisions?cursor=${encode(`d2:${customer_id}:${decoded.seq}`)}`,
+    );
+    expect(legacy.status).toBe(200);
+    expect(legacy.body.decisions).toHaveLength(1);
+
+    // A well-formed one pages on every backend: without sessions (libSQL) its bookmark is unused.
+    const bookmark = "0000004a-00000003-00004f9d-8d0f1c67d58b4ff3c24a2a4fbd0c3b7e";
+    const withBookmark = await callJson<Page>(
+      `/customers/${customer_id}/decisions?cursor=${encode(`d3:${customer_id}:${decoded.seq}:${bookmark}`)}`,
+    );
+    expect(withBookmark.status).toBe(200);
+    expect(withBookmark.body.decisions).toEqual(legacy.body.decisions);
+
+    for (const tampered of [
+      `d3:${customer_id}:${decoded.seq}:${bookmark.slice(0, -1)}x`,
+      `d3:${customer_id}:${decoded.seq}:not-a-bookmark`,
+      `d3:${customer_id}:${decoded.seq}:`,
+    ]) {
+      await expectProblem(
+        await call(`/customers/${customer_id}/decisions?cursor=${encode(tampered)}`),
+        400,
+        "cursor",
+      );
+    }
   });
 
   it("returns an empty page for a customer without decisions, 404 for an unknown one", async () => {

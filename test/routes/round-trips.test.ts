@@ -17,6 +17,7 @@ async function roundTripsOf(path: string, options: CallOptions = {}) {
   const response = await callJson(path, { ...options, env: { ...options.env, DB: database } });
   return {
     status: response.status,
+    body: response.body,
     roundTrips: counter.roundTrips,
     serverTiming: response.headers.get("Server-Timing"),
     elapsedMs: performance.now() - started,
@@ -102,10 +103,25 @@ async function everyEndpoint(options: CallOptions = {}) {
       headers: { "Idempotency-Key": `${key}-refused` },
     }),
     viewDecision: await call(`/decisions/${await latestDecisionId(customer_id)}`),
-    listDecisions: await call(`/customers/${customer_id}/decisions?limit=2`),
+    ...(await decisionPages(call, customer_id)),
     readyz: await call("/readyz"),
     ...(await atTheLoanBound(call)),
   };
+}
+
+/**
+ * The first two pages of a customer's decisions: the second reopens its session from the first's
+ * bookmark, which its cursor carries, before its one query (withSession is no round trip).
+ */
+async function decisionPages(
+  call: (path: string, more?: CallOptions) => ReturnType<typeof roundTripsOf>,
+  customerId: number,
+) {
+  const path = `/customers/${customerId}/decisions?limit=2`;
+  const listDecisions = await call(path);
+  const cursor = (listDecisions.body as { next_cursor?: unknown }).next_cursor;
+  if (typeof cursor !== "string") throw new Error("expected a second page of decisions");
+  return { listDecisions, listDecisionsNextPage: await call(`${path}&cursor=${cursor}`) };
 }
 
 /**
@@ -163,6 +179,7 @@ describe("D1 round trips per request", () => {
       createLoanRefusedReplay: { status: 200, roundTrips: 1 },
       viewDecision: { status: 200, roundTrips: 1 },
       listDecisions: { status: 200, roundTrips: 1 },
+      listDecisionsNextPage: { status: 200, roundTrips: 1 },
       // One read of d1_migrations: the database answers, no migration missing, none unknown.
       readyz: { status: 200, roundTrips: 1 },
       // Refused on the count that comes with the borrower's read: nothing more is read or written.

@@ -23,4 +23,20 @@ registerBackend({
   async enqueue(body) {
     await env.INGEST_QUEUE.send(body as never);
   },
+  recordSessionStarts() {
+    const starts: unknown[] = [];
+    // The real binding, every call passed through; only withSession's argument is noted.
+    const binding = env.DB;
+    const DB: D1Database = {
+      prepare: (query) => binding.prepare(query),
+      batch: (statements) => binding.batch(statements),
+      exec: (query) => binding.exec(query),
+      dump: () => binding.dump(),
+      withSession: (start) => {
+        starts.push(start);
+        return binding.withSession(start);
+      },
+    };
+    return { overrides: { DB }, starts };
+  },
 });

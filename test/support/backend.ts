@@ -44,6 +44,11 @@ export interface TestBackend {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Puts a message on the ingest queue directly, skipping the endpoint's validation. */
   enqueue(body: unknown): Promise<void>;
+  /**
+   * Where the runtime has database sessions (D1): overrides that hand the app the real D1 binding
+   * with each `withSession()` argument recorded into `starts`, in order. Absent elsewhere.
+   */
+  recordSessionStarts?(): { overrides: EnvOverrides; starts: unknown[] };
 }
 
 let current: TestBackend | undefined;

@@ -33,6 +33,12 @@ export const listCustomerDecisionsHandler: RouteHandler<
     ]);
   }
 
+  // The next page is read from a copy at least as recent as the one that read the previous page
+  // (and as the client's x-d1-bookmark): an older replica could be missing records just below the
+  // cursor, so the pages would not join up.
+  const consistency = c.get("readConsistency");
+  if (cursor?.bookmark) consistency.readAtLeast(cursor.bookmark);
+
   const { customerExists, page, more } = await loadCustomerDecisions(
     c.get("db"),
     customerId,
@@ -45,7 +51,10 @@ export const listCustomerDecisionsHandler: RouteHandler<
   return c.json(
     {
       decisions: page.map(({ record }) => toDecisionResponse(record)),
-      next_cursor: more && last ? encodeCursor({ customerId, seq: last.seq }) : null,
+      next_cursor:
+        more && last
+          ? encodeCursor({ customerId, seq: last.seq, bookmark: consistency.bookmark() })
+          : null,
     },
     200,
   );

@@ -94,10 +94,10 @@ export const decisionRecordSchema = z
 export const decisionPageSchema = z
   .object({
     decisions: z.array(decisionRecordSchema),
-    next_cursor: z
-      .string()
-      .nullable()
-      .openapi({ description: "Pass as `cursor` for the next page; null on the last page" }),
+    next_cursor: z.string().nullable().openapi({
+      description:
+        "Pass as `cursor` for the next page; null on the last page. Opaque: it carries the page's position and, on Cloudflare, its D1 bookmark",
+    }),
   })
   .openapi("DecisionPage");
 
@@ -174,7 +174,7 @@ export const listCustomerDecisions = createRoute({
       cursor: cursorSchema.openapi({
         param: { name: "cursor", in: "query" },
         description:
-          "The `next_cursor` of the previous page of this customer's decisions; a cursor of another customer's is a 400",
+          "The `next_cursor` of the previous page of this customer's decisions, passed back untouched; a cursor of another customer's, or one this API did not issue, is a 400. On Cloudflare it also carries the previous page's D1 bookmark: the page is read from a database copy at least as recent as the one that read the previous page (or as `x-d1-bookmark`, whichever is later), so pages join up without the client carrying the header. Cursors issued before bookmarks were added still work",
       }),
     }),
   },
