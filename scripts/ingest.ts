@@ -149,31 +149,43 @@ function sheetsNotReadLines(report: IngestReport): string[] {
   );
 }
 
-/** A row number, or a rule's limit ("must be at most 1000000000"): never a cell's value. */
-const NOT_CELL_NUMBERS = /\b(?:row|at most|at least|greater than) \d+\b/g;
+/**
+ * The numbers a reason names that are not a cell's value, kept whole: a row number, a rule's
+ * limit ("must be at most 1000000000"), and the ids it is about (`customer 12345678`, `Customer
+ * ID …`, `Loan ID …`, `loan …`). Ingestion takes ids up to 2^53 − 1: one of 7 digits or more was
+ * masked as a phone number ("UNKNOWN_CUSTOMER (customer *********01)").
+ */
+const NOT_CELL_NUMBERS =
+  /\b(?:row|at most|at least|greater than|[Cc]ustomer(?: ID)?|Loan ID|loan) \d+\b/g;
 
 /**
  * A reason can quote the cell ("got text \"+91 98765 43210\""): masked as in the server's logs.
- * Row numbers and the rules' limits are not the cell's: a million-row file's row 1000005 and a
- * salary's limit 1000000000 have as many digits as a phone number, and were masked too.
+ * Row numbers, the rules' limits and the ids named are not the cell's: a million-row file's row
+ * 1000005, a salary's limit 1000000000 and customer 12345678 have as many digits as a phone
+ * number, and were masked too. What follows a quote is the cell's text, whatever it reads like
+ * (`got text "customer 9123456780"`): masked in full.
  */
 function maskedReason(reason: string): string {
+  const quote = reason.indexOf('"');
+  const named = quote === -1 ? reason : reason.slice(0, quote);
+  const quoted = quote === -1 ? "" : reason.slice(quote);
   let masked = "";
   let from = 0;
-  for (const kept of reason.matchAll(NOT_CELL_NUMBERS)) {
-    masked += maskPersonalData(reason.slice(from, kept.index)) + kept[0];
+  for (const kept of named.matchAll(NOT_CELL_NUMBERS)) {
+    masked += maskPersonalData(named.slice(from, kept.index)) + kept[0];
     from = kept.index + kept[0].length;
   }
-  return masked + maskPersonalData(reason.slice(from));
+  return masked + maskPersonalData(named.slice(from)) + maskPersonalData(quoted);
 }
 
 /**
  * The row's customer after its reason (`UNKNOWN_CUSTOMER (customer 79)`), unless the reason names
  * a customer already: `phone number already belongs to customer 82 (customer 84)` read as one.
+ * A Customer ID is shown whole, however many digits it has: it is not personal data.
  */
 function customerOf({ customer_id: id, reason }: IngestReport["rejected_rows"][number]): string {
   if (id === undefined || reason.includes("customer ")) return "";
-  return maskPersonalData(` (customer ${id})`);
+  return ` (customer ${id})`;
 }
 
 export function printSummary(report: IngestReport, reportFile: string): void {
