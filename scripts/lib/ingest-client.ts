@@ -54,7 +54,10 @@ export function endpointUrl(baseUrl: string, path: string): URL {
       `the server's address "${shownUrl(baseUrl)}" carries a user name or password, which the script cannot send (it sends only its bearer token): leave them out of --url or INGEST_URL`,
     );
   }
-  url.pathname = url.pathname.replace(/\/+$/, "") + path;
+  // A query the path carries (`?deferred_after=`) is the URL's, not part of its path.
+  const [pathOnly = "", query] = path.split("?", 2);
+  url.pathname = url.pathname.replace(/\/+$/, "") + pathOnly;
+  if (query !== undefined) url.search = query;
   return url;
 }
 
@@ -94,10 +97,14 @@ export class IngestClient {
     await this.#request("POST", "/ingest/batches", ACCEPTED, { messages });
   }
 
-  /** The job's report, or null when the server knows no chunk of it (404). */
-  async job(jobId: string): Promise<JobReport | null> {
+  /**
+   * The job's report, or null when the server knows no chunk of it (404). `deferredAfter` lists
+   * its deferred loans from the first row after that one (a server before 2026-12-06 ignores it).
+   */
+  async job(jobId: string, deferredAfter?: number): Promise<JobReport | null> {
+    const page = deferredAfter === undefined ? "" : `?deferred_after=${deferredAfter}`;
     try {
-      return await this.#request("GET", `/ingest/jobs/${jobId}`, JOB_REPORT);
+      return await this.#request("GET", `/ingest/jobs/${jobId}${page}`, JOB_REPORT);
     } catch (error) {
       if (error instanceof IngestRequestError && error.status === 404) return null;
       throw error;

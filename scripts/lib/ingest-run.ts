@@ -253,8 +253,11 @@ async function sendAndWait(
       round.sort((a, b) => a.row - b.row);
       await sendRows(round, chunker, client, progress, { countAsRead: false });
       job = await waitUntilLanded(waitOptions, "loans");
-      // The report lists the first 10,000 deferred rows: the next ones once those have landed.
-      round = job?.deferred_loans_not_listed ? deferredRows(job, sentAgain, progress) : [];
+      // The report lists the first 10,000 deferred rows still waiting: the next ones once those
+      // have landed, or past them when they were sent again and their chunk died.
+      round = job?.deferred_loans_not_listed
+        ? await unsentDeferredRows(client, jobId, job, sentAgain, progress)
+        : [];
     }
     // The final report, inside the abortable part too: it is retried for a minute when the
     // server has gone quiet, and Ctrl-C must still end the run with a report.
@@ -279,6 +282,38 @@ function deferredRows(
   for (const row of rows) sentAgain.add(row.row);
   progress.deferred("loans", rows.length);
   return rows;
+}
+
+/**
+ * The deferred rows not sent again yet, paging through the server's list (`deferred_after`): a
+ * row sent again whose chunk died stays on it, and when the first 10,000 were such rows the run
+ * stopped there, leaving every later deferred row unsent.
+ */
+async function unsentDeferredRows(
+  client: IngestClient,
+  jobId: string,
+  job: JobReport,
+  sentAgain: Set<number>,
+  progress: Progress,
+): Promise<LoanRow[]> {
+  let page: JobReport | null = job;
+  let after = 0;
+  for (;;) {
+    const rows = deferredRows(page, sentAgain, progress);
+    const listed = page?.deferred_loans ?? [];
+    const last = listed.at(-1)?.loan.row;
+    // A server before deferred_after answers with its first page again: nothing further to read.
+    if (
+      rows.length > 0 ||
+      !page?.deferred_loans_not_listed ||
+      last === undefined ||
+      last <= after
+    ) {
+      return rows;
+    }
+    after = last;
+    page = await client.job(jobId, after);
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { and, eq, ne, notExists, sql } from "drizzle-orm";
+import { and, eq, gt, ne, notExists, sql } from "drizzle-orm";
 import type { Database } from "../db/database";
 import { jobPastRetention } from "../db/ingest-retention";
 import { element, jsonArraysSelect } from "../db/json-rows";
@@ -317,7 +317,12 @@ function chunkIdentity(chunk: IngestMessage) {
  */
 export const REPORT_LISTS_AT_MOST = 10_000;
 
-export async function loadJobReport(db: Database, jobId: string) {
+/**
+ * A job's bookkeeping for its report. Its deferred loans are listed from the first row after
+ * `deferredAfter` (0: from the first): a client pages past rows it has sent again whose chunk
+ * died, which stay pending and could fill the whole list.
+ */
+export async function loadJobReport(db: Database, jobId: string, deferredAfter = 0) {
   // A deferred row is pending until a loan with its natural key is stored (its resend landed).
   const pending = and(
     eq(ingestDeferredLoans.jobId, jobId),
@@ -357,11 +362,17 @@ export async function loadJobReport(db: Database, jobId: string) {
         .where(eq(ingestRemaps.jobId, jobId))
         .orderBy(ingestRemaps.row, ingestRemaps.seq)
         .limit(REPORT_LISTS_AT_MOST),
-      db.select({ n: sql<number>`count(*)` }).from(ingestDeferredLoans).where(pending),
+      db
+        .select({
+          n: sql<number>`count(*)`,
+          after: sql<number>`coalesce(sum(${ingestDeferredLoans.row} > ${deferredAfter}), 0)`,
+        })
+        .from(ingestDeferredLoans)
+        .where(pending),
       db
         .select({ seq: ingestDeferredLoans.seq, loan: ingestDeferredLoans.loan })
         .from(ingestDeferredLoans)
-        .where(pending)
+        .where(and(pending, gt(ingestDeferredLoans.row, deferredAfter)))
         .orderBy(ingestDeferredLoans.row, ingestDeferredLoans.seq)
         .limit(REPORT_LISTS_AT_MOST),
     ]);
@@ -375,6 +386,8 @@ export async function loadJobReport(db: Database, jobId: string) {
     remapped: remapCount[0]?.n ?? 0,
     deferred: deferred.map((d) => ({ seq: d.seq, loan: JSON.parse(d.loan) as LoanRow })),
     deferredPending: deferredCount[0]?.n ?? 0,
+    /** The pending deferred rows after `deferredAfter`: those the list pages through. */
+    deferredPendingAfter: deferredCount[0]?.after ?? 0,
   };
 }
 

@@ -279,6 +279,26 @@ describe("ingest endpoints", () => {
     expect(deferred.loans).toMatchObject({ received: 3, landed: 2, rejected: 0, deferred: 1 });
     expect(deferred.deferred_loans).toEqual([{ seq: 2, loan: held }]);
     expect(deferred.remapped_loans).toEqual([]);
+    // `?deferred_after=ROW` lists the deferred loans from the first row after ROW, so a client
+    // pages past rows it sent again whose chunk died; the total still counts every one.
+    const pageAfter = async (row: string) =>
+      callJson<Report>(`/ingest/jobs/job-defer?deferred_after=${row}`, { headers: AUTH });
+    expect((await pageAfter("6")).body.deferred_loans).toEqual([{ seq: 2, loan: held }]);
+    const past = (await pageAfter("7")).body;
+    expect(past.deferred_loans).toEqual([]);
+    expect(past.loans).toMatchObject({ deferred: 1 });
+    for (const bad of ["-1", "seven", "1.5", "99999999999999999"]) {
+      const body = await expectProblem(
+        await call(`/ingest/jobs/job-defer?deferred_after=${bad}`, { headers: AUTH }),
+        400,
+      );
+      expect(body.errors).toEqual([
+        {
+          field: "deferred_after",
+          message: "must be a row number (a whole number from 0 to 9007199254740991)",
+        },
+      ]);
+    }
     expect(await loanRowsOf(9952)).toEqual([]);
     expect((await loanRowsOf(9953))[0]?.id).toBe(99_502);
     // The field is part of the chunk: its rows under its seq without it are another chunk.

@@ -157,7 +157,11 @@ async function chunkConflictProblem(
 export async function showJob(c: Context<AppEnv>) {
   const jobId = c.req.param("job_id") ?? "";
   const cutoff = ingestRetentionCutoff(Date.now(), c.get("config").ingestRetentionDays);
-  const report = await loadJobReport(c.get("db"), jobId);
+  const report = await loadJobReport(
+    c.get("db"),
+    jobId,
+    deferredAfter(c.req.query("deferred_after")),
+  );
   // No chunk, or none since the cutoff: unknown. A job past its retention is unknown at once, as
   // once the sweep has deleted it: partly swept, its report showed what was left
   // (docs/ingestion.md#retention). Its chunks are read in the report's one batch, so the answer is
@@ -171,6 +175,25 @@ export async function showJob(c: Context<AppEnv>) {
     throw notFoundProblem(`No ingest job ${jobId} is known.`);
   }
   return c.json(summariseJob(jobId, report), 200);
+}
+
+/**
+ * `?deferred_after=ROW`: the deferred loans are listed from the first row after ROW, so a client
+ * pages past rows it has sent again (a row whose resend died stays pending, and 10,000 of them
+ * filled the list). Absent: from the first row.
+ */
+function deferredAfter(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const row = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(row)) {
+    throw validationProblem([
+      {
+        field: "deferred_after",
+        message: `must be a row number (a whole number from 0 to ${Number.MAX_SAFE_INTEGER})`,
+      },
+    ]);
+  }
+  return row;
 }
 
 /** GET /ingest/summary: how many customers and loans are stored (npm start seeds when empty). */

@@ -9,7 +9,16 @@ type StoredJob = Awaited<ReturnType<typeof loadJobReport>>;
  */
 export function summariseJob(
   jobId: string,
-  { chunks, rejections, remaps, rejected, remapped, deferred, deferredPending }: StoredJob,
+  {
+    chunks,
+    rejections,
+    remaps,
+    rejected,
+    remapped,
+    deferred,
+    deferredPending,
+    deferredPendingAfter,
+  }: StoredJob,
 ): JobReport {
   const totals = (kind: "customers" | "loans") => {
     const ofKind = chunks.filter((chunk) => chunk.kind === kind);
@@ -54,7 +63,8 @@ export function summariseJob(
     ...notListed("rejections_not_listed", rejected.customers + rejected.loans - rejections.length),
     ...notListed("remapped_loans_not_listed", remapped - remaps.length),
     deferred_loans: deferred,
-    ...notListed("deferred_loans_not_listed", deferredPending - deferred.length),
+    // Counted from the page's start (`deferred_after`): the rows after the ones listed.
+    ...notListed("deferred_loans_not_listed", deferredPendingAfter - deferred.length),
     dead_chunks: chunks
       .filter((chunk) => chunk.status === "dead")
       .map((chunk) => ({
