@@ -34,6 +34,7 @@ describe("the ingest summary with ids of 7 digits or more", () => {
           customerValues(34_567_890, { 4: 9_000_000_000 + 12_345_678 }),
           // A cell that reads like an id, but is the cell's text: masked as a phone number.
           customerValues(45_678_901, { 3: "customer 9123456780" }),
+          customerValues(12_345_678),
         ],
         loans: [
           loanValues(12_345_678, 1_234_567_890),
@@ -53,6 +54,9 @@ describe("the ingest summary with ids of 7 digits or more", () => {
     );
     expect(output).toContain(
       '  rejected big-customers.xlsx row 5 Age: expected a number, got text "customer ********80"\n',
+    );
+    expect(output).toMatch(
+      /\n {2}rejected big-customers\.xlsx row 6 Customer ID: repeats Customer ID 12345678 from row 2\b/,
     );
     expect(output).toContain(
       "  rejected big-customers.xlsx row 4 Phone Number: phone number already belongs to customer 12345678\n",
