@@ -4,11 +4,12 @@ import { copyFile, mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import NativeDatabase from "libsql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openRuntime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { registration } from "../node/cluster-process";
 import { spawnServeProcess, startServeProcess } from "../node/serve-process";
+import { until } from "../node/until";
 import { expectProblem } from "../support/problem";
 
 /*
@@ -57,15 +58,15 @@ afterAll(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
-/** A copy of the product's database with the loans table's root page overwritten. */
-async function damagedCopy(name: string): Promise<string> {
+/** A copy of the product's database with the root page of `table` (or index) overwritten. */
+async function damagedCopy(name: string, table = "loans"): Promise<string> {
   const path = join(directory, name);
   await copyFile(product, path);
   const database = new NativeDatabase(path, { readonly: true });
   const [root] = database
-    .prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'loans'")
+    .prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?")
     .raw(true)
-    .get([]) as [number];
+    .get([table]) as [number];
   const [pageSize] = database.prepare("PRAGMA page_size").raw(true).get([]) as [number];
   database.close();
   // The page header and the first cell pointers: SQLite can no longer read it as a b-tree page.
@@ -171,4 +172,35 @@ describe("npm run serve on a database with a damaged page", () => {
       after.close();
     }
   }, 90_000);
+});
+
+describe("the hourly maintenance on a damaged page", () => {
+  it("names the file once and makes /readyz say damaged, where it only logged its failure", async () => {
+    // The sweep of expired idempotency keys reads this index first.
+    const path = await damagedCopy("maintained.db", "idempotency_keys_expires_at_idx");
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const runtime = await openRuntime(
+      settingsFromEnv({ DATABASE_URL: `file:${path}`, DATABASE_QUICK_CHECK: "false" }),
+      { maintenanceIntervalMs: 20 },
+    );
+    try {
+      const logged = () => errors.mock.calls.map((call) => String(call[0]));
+      const lines = await until(
+        async () => logged(),
+        (all) => all.filter((line) => line.includes("maintenance failed")).length >= 2,
+        10_000,
+      );
+      const named = lines.filter((line) => line.includes("is damaged"));
+      expect(named, lines.join("\n")).toHaveLength(1);
+      expect(named[0]).toContain(`the database file ${path} is damaged (SQLITE_CORRUPT)`);
+      const ready = await runtime.fetch(new Request("http://127.0.0.1/readyz"));
+      const problem = await expectProblem(ready, 503, "database");
+      expect(problem.errors[0]?.message).toBe(
+        "file is damaged (SQLITE_CORRUPT); restore it from a backup",
+      );
+    } finally {
+      await runtime.close();
+      errors.mockRestore();
+    }
+  }, 60_000);
 });
