@@ -89,6 +89,27 @@ export function isStorageFullError(error: unknown): boolean {
   return someCause(error, (cause) => /database or disk is full|SQLITE_FULL/i.test(cause.message));
 }
 
+/**
+ * The database file is damaged: SQLite found a page it cannot read as what it should be
+ * (SQLITE_CORRUPT, "database disk image is malformed") or a header that is not SQLite's
+ * (SQLITE_NOTADB, "file is not a database"). The statement failed and its transaction is rolled
+ * back, so nothing was applied; no retry helps until an operator restores the file from a backup.
+ * The native driver puts the code in `code` and SQLite's words in the message; @libsql/client
+ * and D1 put the code in the message too.
+ */
+export function isCorruptDatabaseError(error: unknown): boolean {
+  return someCause(error, (cause) => {
+    const code = (cause as { code?: unknown }).code;
+    return (
+      (typeof code === "string" && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) ||
+      CORRUPT_MESSAGE.test(cause.message)
+    );
+  });
+}
+
+const CORRUPT_MESSAGE =
+  /SQLITE_CORRUPT|SQLITE_NOTADB|database disk image is malformed|file is not a database/i;
+
 /** True when the error is a UNIQUE violation on the idempotency key (a concurrent twin won). */
 export function isKeyTakenError(error: unknown): boolean {
   // SQLite's own wording, which D1 and both libSQL transports pass through.

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { databaseErrorKind } from "../db/error-kind";
 import {
   idRangeExhaustedTable,
+  isCorruptDatabaseError,
   isMissingSchemaError,
   isStorageFullError,
   isTransientDatabaseError,
@@ -39,6 +40,18 @@ export const onError: ErrorHandler = (error, c) => {
       kind: "service-unavailable",
       detail: "The database is out of storage space. Nothing was changed; retry the request later.",
       headers: { "Retry-After": String(STORAGE_FULL_RETRY_AFTER_S) },
+    });
+  }
+  // Not a 500 either: the code is fine, a page of the database file is not. Nothing was written
+  // (the failed statement's transaction is rolled back), and no retry helps, hence no Retry-After:
+  // the server does not repair the file, an operator restores it from a backup. The Node server
+  // logs the file and what to do once (src/node/native-libsql.ts) and /readyz then says damaged.
+  if (isCorruptDatabaseError(error)) {
+    logError(c, "database damaged (SQLITE_CORRUPT)", error);
+    return problemResponse(c, {
+      kind: "service-unavailable",
+      detail:
+        "The database is damaged: a part of it this request needs cannot be read. Nothing was changed; the database must be restored from a backup before this request can succeed.",
     });
   }
   if (isTransientDatabaseError(error)) {

@@ -143,6 +143,24 @@ export function confirmKnownMigrations(path: string, recorded: readonly string[]
 }
 
 /**
+ * At a start with DATABASE_QUICK_CHECK on: `PRAGMA quick_check` said "ok". What it found instead
+ * (a page SQLite cannot read as what it should be, an index entry whose row is missing, …) is the
+ * damaged file's line, with its first finding: the server would otherwise say ready and answer
+ * 503 to each request that needs the damaged part.
+ */
+export function confirmUndamaged(path: string, findings: readonly string[]): void {
+  if (findings.length === 1 && findings[0] === "ok") return;
+  // SQLite heads its findings with "*** in database main ***".
+  const [first = "no answer", ...others] = findings.filter((line) => !line.startsWith("***"));
+  const more = others.length > 0 ? ` and ${others.length} more` : "";
+  throw fail(path, `is damaged (PRAGMA quick_check: ${first}${more}); ${DAMAGED_FIX}`);
+}
+
+/** What to do with a damaged file, in the start's line (docs/operations.md). */
+const DAMAGED_FIX =
+  'nothing was written to it; keep it aside and restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file")';
+
+/**
  * An error of SQLite's while opening or checking the file, as one line; a DatabaseOpenError as
  * it is.
  */
@@ -164,7 +182,7 @@ export function fileOpenError(path: string, error: unknown): DatabaseOpenError {
   if (sqliteCode.startsWith("SQLITE_CORRUPT")) {
     return fail(
       path,
-      `is damaged (SQLITE_CORRUPT: ${message}; a file cut short or copied while written?); restore it from a backup (npm run db:backup, docs/databases.md)`,
+      `is damaged (SQLITE_CORRUPT: ${message}; a file cut short or copied while written?); ${DAMAGED_FIX}`,
     );
   }
   return fail(path, `cannot be opened (${sqliteCode}: ${message})`);

@@ -5,6 +5,7 @@ import {
   confirmFilePath,
   confirmKnownMigrations,
   confirmOwnDatabase,
+  confirmUndamaged,
   confirmWritableFile,
   DatabaseOpenError,
   existingFiles,
@@ -42,6 +43,12 @@ export interface OpenOptions {
    * write stops it with one line saying why (database-open.ts) before the file is opened.
    */
   confirmWritable?: boolean;
+  /**
+   * The server's start: `PRAGMA quick_check` on a `file:` database, which stops the start with one
+   * line when the file is damaged (database-open.ts). Its cost grows with the file: figures and the
+   * setting that turns it off (DATABASE_QUICK_CHECK) in docs/operations.md.
+   */
+  quickCheck?: boolean;
 }
 
 /**
@@ -55,6 +62,7 @@ export async function openLibsqlDatabase(
     busyTimeoutMs = BUSY_TIMEOUT_MS,
     bulkWriter = false,
     confirmWritable = false,
+    quickCheck = false,
   }: OpenOptions = {},
 ): Promise<LibsqlDatabase> {
   const local = url.startsWith("file:");
@@ -71,7 +79,7 @@ export async function openLibsqlDatabase(
       path,
     };
   }
-  const client = await openFile(path, url, busyTimeoutMs, confirmWritable);
+  const client = await openFile(path, url, busyTimeoutMs, confirmWritable, quickCheck);
   const native = openNativeLibsql(path, busyTimeoutMs, bulkWriter);
   return {
     client,
@@ -98,6 +106,7 @@ async function openFile(
   url: string,
   busyTimeoutMs: number,
   confirmWritable: boolean,
+  quickCheck: boolean,
 ): Promise<Client> {
   // Once: the writable check confirms the path first (it was asked twice at the server's start).
   if (confirmWritable) confirmWritableFile(path);
@@ -114,6 +123,14 @@ async function openFile(
       (await opened.execute(sql)).rows.map((row) => String(row[0])),
     );
     confirmKnownMigrations(path, recorded);
+    // Before anything is written: a damaged page found now stops the start, instead of a 503 on
+    // the first request that needs it (SQLite reports some damage as rows, some as SQLITE_CORRUPT).
+    if (quickCheck) {
+      confirmUndamaged(
+        path,
+        (await opened.execute("PRAGMA quick_check")).rows.map((row) => String(row[0])),
+      );
+    }
     // WAL: readers never block the writer (tests and the ingest script read while it writes).
     // synchronous=NORMAL is durable in WAL mode except for the last commits on power loss, and
     // much faster than FULL. libSQL enables foreign keys by default; say so anyway, as D1 does.

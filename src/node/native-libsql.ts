@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/sqlite-proxy";
 import NativeDatabase from "libsql";
 import { type Database, schema } from "../db/database";
-import { isStorageFullError } from "../db/errors";
+import { isCorruptDatabaseError, isStorageFullError } from "../db/errors";
 import { log } from "../lib/log";
 import { DatabaseFile, DatabaseFileChangedError } from "./database-file";
 import { FileSizeLimitError, fileSizeLimitReached } from "./file-size-limit";
@@ -53,8 +53,8 @@ const BLOCKING_LOCK_WAIT_MS = 25;
 export interface NativeLibsql {
   db: Database;
   /**
-   * Why the file cannot take writes, for /readyz: `path` no longer names the file opened, it is
-   * read-only to this process, or its file system is full. Null when it can.
+   * Why the file cannot take writes, for /readyz: `path` no longer names the file opened, a query
+   * found it damaged, it is read-only to this process, or its file system is full. Null when it can.
    */
   fault: () => string | null;
   /** `checkpoint: false` leaves the WAL to the last process to close (a cluster's primary). */
@@ -173,11 +173,30 @@ export function openNativeLibsql(
     }
   };
 
+  /**
+   * The damage SQLite first reported (SQLITE_CORRUPT, SQLITE_NOTADB), for /readyz and the one log
+   * line that tells the operator which file and what to do. Kept until the process stops: SQLite
+   * does not repair a page, and the restored file is a new one, which needs a restart anyway
+   * (DatabaseFile reports it as replaced).
+   */
+  let damage: string | null = null;
+  const noteDamage = (error: unknown) => {
+    if (damage !== null || !isCorruptDatabaseError(error)) return;
+    const code = (error as { code?: unknown }).code;
+    damage = typeof code === "string" && code.startsWith("SQLITE_NOTADB") ? code : "SQLITE_CORRUPT";
+    log(
+      "error",
+      `the database file ${path} is damaged (${damage}): requests that need the damaged part answer 503 and nothing of them is written; stop the server, keep the damaged file aside and restore the latest backup (npm run db:backup) to its path, then start again (docs/operations.md, "A damaged database file")`,
+      { file: path, error: damage },
+    );
+  };
+
   /** Runs `work` synchronously; on an error the connection is replaced before it is rethrown. */
   const guarded = <T>(work: () => T): T => {
     try {
       return work();
     } catch (caught) {
+      noteDamage(caught);
       const error = overFileSizeLimit(caught, path) ?? caught;
       if (keepsConnection(error)) rollBack();
       else discardConnection();
@@ -295,6 +314,7 @@ export function openNativeLibsql(
     fault: () => {
       const change = file.change();
       if (change !== null) return `file ${change} since the server opened it`;
+      if (damage !== null) return `file is damaged (${damage}); restore it from a backup`;
       const denied = writeDenied(path);
       if (denied !== null) return `file is read-only to the server (${denied})`;
       const room = availableBytes(path);

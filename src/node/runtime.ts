@@ -35,6 +35,7 @@ export type RuntimeSettings = Pick<
   ServerSettings,
   | "databaseUrl"
   | "databaseAuthToken"
+  | "databaseQuickCheck"
   | "rateLimitPerMinute"
   | "metrics"
   | "metricsToken"
@@ -97,6 +98,8 @@ export async function openRuntime(
     busyTimeoutMs: tuning.busyTimeoutMs,
     bulkWriter: tuning.bulkWriter,
     confirmWritable: tuning.confirmWritable,
+    // At the server's start only: a cluster's workers open the file the primary has checked.
+    quickCheck: tuning.confirmWritable === true && settings.databaseQuickCheck,
   });
   let migrated: string[];
   try {

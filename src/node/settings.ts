@@ -136,6 +136,8 @@ export const serverSettingsSchema = appSettingsSchema.extend({
   WORKER_PID_HEADER: flag(false),
   /** Load the bundled workbooks into an empty database at start: on unless false. */
   SEED: flag(true),
+  /** PRAGMA quick_check on a file: database at start (a damaged one stops it): on unless false. */
+  DATABASE_QUICK_CHECK: flag(true),
 });
 
 /** The Node server's configuration, read from the environment once, at start. */
@@ -161,6 +163,8 @@ export interface ServerSettings {
   workerPidHeader: boolean;
   /** `npm run serve` loads the bundled workbooks into an empty database. */
   seed: boolean;
+  /** The start runs `PRAGMA quick_check` on a `file:` database and stops on a damaged one. */
+  databaseQuickCheck: boolean;
 }
 
 export function settingsFromEnv(env: Record<string, string | undefined>): ServerSettings {
@@ -179,5 +183,6 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     workerStartTimeoutSeconds: settings.WORKER_START_TIMEOUT_SECONDS,
     workerPidHeader: settings.WORKER_PID_HEADER,
     seed: settings.SEED,
+    databaseQuickCheck: settings.DATABASE_QUICK_CHECK,
   };
 }

@@ -1,10 +1,15 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseErrorKind } from "../../src/db/error-kind";
-import { isKeyTakenError, isStorageFullError, isTransientDatabaseError } from "../../src/db/errors";
+import {
+  isCorruptDatabaseError,
+  isKeyTakenError,
+  isStorageFullError,
+  isTransientDatabaseError,
+} from "../../src/db/errors";
 import { idempotencyKeys } from "../../src/db/schema";
 import type { LibsqlDatabase } from "../../src/node/database";
 import { openMigratedLibsql, storedResponse } from "../support/migrated-libsql";
@@ -132,5 +137,49 @@ describe("D1's errors", () => {
     expect(isStorageFullError(new Error("D1_ERROR: no such table: loans: SQLITE_ERROR"))).toBe(
       false,
     );
+  });
+
+  it("recognises a damaged file as @libsql/client and D1 report it, and nothing else", async () => {
+    // A real damaged page (the table's root overwritten) and a file that is not SQLite's.
+    const damaged = join(directory, "damaged.db");
+    const maker = createClient({ url: `file:${damaged}` });
+    await maker.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)");
+    await maker.execute("INSERT INTO t (body) VALUES ('x')");
+    const root = Number(
+      (await maker.execute("SELECT rootpage FROM sqlite_schema WHERE name = 't'")).rows[0]?.[0],
+    );
+    maker.close();
+    const file = await open(damaged, "r+");
+    await file.write(Buffer.alloc(64, 0xab), 0, 64, (root - 1) * 4096);
+    await file.close();
+    const reader = createClient({ url: `file:${damaged}` });
+    const corrupt = await errorOf(() => reader.execute("SELECT body FROM t"));
+    reader.close();
+    const text = join(directory, "notes.txt");
+    await writeFile(text, "not a database, but long enough to be read as one's header\n".repeat(4));
+    const notADatabase = await errorOf(async () => {
+      const client = createClient({ url: `file:${text}` });
+      try {
+        await client.execute("SELECT 1 FROM sqlite_schema");
+      } finally {
+        client.close();
+      }
+    });
+    for (const error of [
+      corrupt,
+      notADatabase,
+      new Error("D1_ERROR: database disk image is malformed: SQLITE_CORRUPT"),
+      new Error("Failed query: select …", { cause: corrupt }),
+    ]) {
+      expect(isCorruptDatabaseError(error), String(error)).toBe(true);
+      expect(isTransientDatabaseError(error), String(error)).toBe(false);
+    }
+    for (const message of [
+      "D1_ERROR: no such table: loans: SQLITE_ERROR",
+      "D1_ERROR: database or disk is full: SQLITE_FULL",
+      "SQLITE_BUSY: database is locked",
+    ]) {
+      expect(isCorruptDatabaseError(new Error(message)), message).toBe(false);
+    }
   });
 });

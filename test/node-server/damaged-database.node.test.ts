@@ -1,0 +1,206 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { copyFile, mkdtemp, open, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import NativeDatabase from "libsql";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { openRuntime } from "../../src/node/runtime";
+import { settingsFromEnv } from "../../src/node/settings";
+import { registration } from "../node/cluster-process";
+import { spawnServeProcess, startServeProcess } from "../node/serve-process";
+import { until } from "../node/until";
+import { expectProblem } from "../support/problem";
+
+/*
+ * A page of the database file goes bad (a disk, a copy made while written, a file edited by
+ * hand): here the loans table's root page, overwritten in a real database this product made.
+ * The server started on it and said ready; every request that needed the page answered 500
+ * "something went wrong on our side", logged only `unhandled error` and the error's class, and
+ * /readyz said ready all along. Now such a request answers 503 naming the damaged database (no
+ * Retry-After: no retry helps until an operator restores it), the server logs once which file is
+ * damaged and what to do, /readyz says so, writes that do not need the page still commit, and the
+ * start refuses the file outright unless DATABASE_QUICK_CHECK is off.
+ */
+
+let directory: string;
+/** A real database of this product (two customers, a loan), closed cleanly. */
+let product: string;
+let borrower: number;
+const newcomer = registration(60_000);
+
+beforeAll(async () => {
+  directory = await mkdtemp(join(tmpdir(), "damaged-database-"));
+  product = join(directory, "product.db");
+  const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${product}` }));
+  const post = (path: string, body: unknown) =>
+    runtime.fetch(
+      new Request(`http://127.0.0.1${path}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+    );
+  const registered = await post("/register", registration(100_000));
+  expect(registered.status).toBe(201);
+  borrower = ((await registered.json()) as { customer_id: number }).customer_id;
+  expect((await post("/register", registration(50_000))).status).toBe(201);
+  const loan = await post("/create-loan", {
+    customer_id: borrower,
+    loan_amount: 100_000,
+    interest_rate: 14,
+    tenure: 12,
+  });
+  expect(loan.status).toBe(201);
+  await runtime.close();
+});
+afterAll(async () => {
+  await rm(directory, { recursive: true, force: true });
+});
+
+/** A copy of the product's database with the root page of `table` (or index) overwritten. */
+async function damagedCopy(name: string, table = "loans"): Promise<string> {
+  const path = join(directory, name);
+  await copyFile(product, path);
+  const database = new NativeDatabase(path, { readonly: true });
+  const [root] = database
+    .prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?")
+    .raw(true)
+    .get([table]) as [number];
+  const [pageSize] = database.prepare("PRAGMA page_size").raw(true).get([]) as [number];
+  database.close();
+  // The page header and the first cell pointers: SQLite can no longer read it as a b-tree page.
+  const file = await open(path, "r+");
+  await file.write(Buffer.alloc(64, 0xab), 0, 64, (root - 1) * pageSize);
+  await file.close();
+  return path;
+}
+
+const digest = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+describe("npm run serve on a database with a damaged page", () => {
+  it("stops at the start with one line naming the file, writing nothing to it", async () => {
+    const path = await damagedCopy("refused.db");
+    const before = digest(path);
+    const server = spawnServeProcess({ DATABASE_URL: `file:${path}`, WEB_CONCURRENCY: "1" });
+    // It said ready on this file before: then it is stopped, and the exit code says so.
+    const code = await Promise.race([
+      server.exited,
+      server.printed(/ready: API/).then(
+        async () => {
+          await server.kill();
+          return "started";
+        },
+        () => server.exited,
+      ),
+    ]);
+    const output = server.output();
+    expect(code, output).toBe(1);
+    expect(output.trim().split("\n"), output).toHaveLength(1);
+    expect(output.trim()).toMatch(
+      new RegExp(
+        `^database ${path}: is damaged \\(SQLITE_CORRUPT: database disk image is malformed; .+\\); nothing was written to it; keep it aside and restore it from a backup \\(npm run db:backup; docs/operations.md`,
+      ),
+    );
+    expect(digest(path)).toBe(before);
+  }, 90_000);
+
+  it("with DATABASE_QUICK_CHECK off: 503 without internals for what needs the page, one log line, not ready, other writes kept", async () => {
+    const path = await damagedCopy("served.db");
+    const server = await startServeProcess({
+      DATABASE_URL: `file:${path}`,
+      WEB_CONCURRENCY: "1",
+      DATABASE_QUICK_CHECK: "false",
+    });
+    try {
+      // Nothing has read the page yet.
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+
+      const read = await fetch(`${server.url}/view-loans/${borrower}`);
+      const readProblem = await expectProblem(read, 503);
+      expect(readProblem.type).toBe("/problems/service-unavailable");
+      expect(readProblem.detail).toMatch(/^The database is damaged.*restored from a backup/);
+      expect(read.headers.get("retry-after")).toBeNull();
+
+      const write = await fetch(`${server.url}/create-loan`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          customer_id: borrower,
+          loan_amount: 50_000,
+          interest_rate: 14,
+          tenure: 6,
+        }),
+      });
+      const writeProblem = await expectProblem(write, 503);
+      expect(writeProblem.detail).toMatch(/Nothing was changed/);
+      expect(write.headers.get("retry-after")).toBeNull();
+
+      // A write that needs no damaged page is done, and acknowledged only once committed.
+      const registered = await fetch(`${server.url}/register`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(newcomer),
+      });
+      expect(registered.status).toBe(201);
+
+      const ready = await fetch(`${server.url}/readyz`);
+      const readyProblem = await expectProblem(ready, 503, "database");
+      expect(readyProblem.errors).toContainEqual({
+        field: "database",
+        message: "file is damaged (SQLITE_CORRUPT); restore it from a backup",
+      });
+    } finally {
+      await server.stop();
+    }
+    const output = server.output();
+    // Once, however many requests met the damage, naming the file and what to do.
+    const lines = output.split("\n").filter((line) => line.includes("is damaged"));
+    expect(lines, output).toHaveLength(1);
+    expect(lines[0]).toContain(`the database file ${path} is damaged (SQLITE_CORRUPT)`);
+    expect(lines[0]).toContain("restore the latest backup (npm run db:backup)");
+    expect(output).not.toMatch(/unhandled error/);
+
+    const after = new NativeDatabase(path, { readonly: true });
+    try {
+      const found = after
+        .prepare("SELECT count(*) FROM customers WHERE phone_number = ?")
+        .raw(true)
+        .get([newcomer.phone_number]) as [number];
+      expect(found).toEqual([1]);
+    } finally {
+      after.close();
+    }
+  }, 90_000);
+});
+
+describe("the hourly maintenance on a damaged page", () => {
+  it("names the file once and makes /readyz say damaged, where it only logged its failure", async () => {
+    // The sweep of expired idempotency keys reads this index first.
+    const path = await damagedCopy("maintained.db", "idempotency_keys_expires_at_idx");
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const runtime = await openRuntime(
+      settingsFromEnv({ DATABASE_URL: `file:${path}`, DATABASE_QUICK_CHECK: "false" }),
+      { maintenanceIntervalMs: 20 },
+    );
+    try {
+      const logged = () => errors.mock.calls.map((call) => String(call[0]));
+      const lines = await until(
+        async () => logged(),
+        (all) => all.filter((line) => line.includes("maintenance failed")).length >= 2,
+        10_000,
+      );
+      const named = lines.filter((line) => line.includes("is damaged"));
+      expect(named, lines.join("\n")).toHaveLength(1);
+      expect(named[0]).toContain(`the database file ${path} is damaged (SQLITE_CORRUPT)`);
+      const ready = await runtime.fetch(new Request("http://127.0.0.1/readyz"));
+      const problem = await expectProblem(ready, 503, "database");
+      expect(problem.errors[0]?.message).toBe(
+        "file is damaged (SQLITE_CORRUPT); restore it from a backup",
+      );
+    } finally {
+      await runtime.close();
+      errors.mockRestore();
+    }
+  }, 60_000);
+});
