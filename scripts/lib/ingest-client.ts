@@ -99,7 +99,7 @@ export class IngestClient {
 
   /**
    * The job's report, or null when the server knows no chunk of it (404). `deferredAfter` lists
-   * its deferred loans from the first row after that one (a server before 2026-12-06 ignores it).
+   * its deferred loans from the first row after that one (an older server ignores it).
    */
   async job(jobId: string, deferredAfter?: number): Promise<JobReport | null> {
     const page = deferredAfter === undefined ? "" : `?deferred_after=${deferredAfter}`;
