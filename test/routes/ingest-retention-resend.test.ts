@@ -39,12 +39,7 @@ describe("a job past its retention, not yet swept, sent again", () => {
     expect((await send()).status).toBe(202);
     await waitForJob(jobId);
 
-    // Its last activity 91 days ago: past the default 90 days, before any sweep.
-    const aged = new Date(Date.now() - 91 * DAY_MS).toISOString();
-    await backend().query("UPDATE ingest_chunks SET updated_at = ? WHERE job_id = ?", [
-      aged,
-      jobId,
-    ]);
+    await ageJob(jobId);
     expect((await report(jobId)).status).toBe(404);
 
     expect((await send()).status).toBe(202);
@@ -62,11 +57,7 @@ describe("a job past its retention, not yet swept, sent again", () => {
       call("/ingest/batches", { body: { messages }, headers: AUTH });
     expect((await send([chunk(jobId, 0, "customers", [customerRow(9875)])])).status).toBe(202);
     await waitForJob(jobId);
-    const aged = new Date(Date.now() - 91 * DAY_MS).toISOString();
-    await backend().query("UPDATE ingest_chunks SET updated_at = ? WHERE job_id = ?", [
-      aged,
-      jobId,
-    ]);
+    await ageJob(jobId);
     expect((await report(jobId)).status).toBe(404);
 
     const other = chunk(jobId, 0, "customers", [customerRow(9876)]);
@@ -81,3 +72,9 @@ describe("a job past its retention, not yet swept, sent again", () => {
     expect((await report(jobId)).status).toBe(404);
   });
 });
+
+/** Moves the job's last activity to 91 days ago: past the default 90 days, before any sweep. */
+async function ageJob(jobId: string) {
+  const aged = new Date(Date.now() - 91 * DAY_MS).toISOString();
+  await backend().query("UPDATE ingest_chunks SET updated_at = ? WHERE job_id = ?", [aged, jobId]);
+}

@@ -234,17 +234,19 @@ describe("a loan stored before 2026-12.9 whose schedule runs past 9999-12-31", (
   }
 });
 
+/** ₹1,000 at 0 % over 600 months from 1975-07-01: the two describes below read it. */
+const extreme: Partial<LoanRow> = {
+  loanAmountPaise: 100_000,
+  interestRateBp: 0,
+  tenure: 600,
+  startDate: "1975-07-01",
+  endDate: "2025-07-01",
+};
+
 describe("is_current of an extreme loan whose closed_on migration 0003 computed", () => {
   // ₹1,000 at 0 % over 600 months: the EMI of ₹1.67 (rounded up) repays it in period 599, a month
   // before its last due date (docs/servicing.md#rounding-at-extreme-terms). Started 1975-07-01,
   // period 599 fell due on 2025-06-01 and period 600 on 2025-07-01; the as-of date is 2025-06-15.
-  const extreme: Partial<LoanRow> = {
-    loanAmountPaise: 100_000,
-    interestRateBp: 0,
-    tenure: 600,
-    startDate: "1975-07-01",
-    endDate: "2025-07-01",
-  };
 
   it("agrees with status and closed_on when the recorded count covers the tenure", async () => {
     const { customer_id } = await registerCustomer();
@@ -315,13 +317,6 @@ describe("a decision about a customer with such a loan reads it as view-loan sho
   // The loan above, repaid by period 599 on 2025-06-01; the as-of date is 2025-06-15. Migration
   // 0003 stored closed_on 2025-07-01 (600 recorded) or left it null (599 recorded): by the column
   // the loan was still current, its ₹1,000 toward the limit and its ₹1.67 toward the 50 % rule.
-  const extreme: Partial<LoanRow> = {
-    loanAmountPaise: 100_000,
-    interestRateBp: 0,
-    tenure: 600,
-    startDate: "1975-07-01",
-    endDate: "2025-07-01",
-  };
   const request = { loan_amount: 10_000, interest_rate: 12, tenure: 12 };
 
   async function customerWithExtremeLoan(recorded: number) {
