@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppVariables } from "../app-env";
 import type { Database } from "../db/database";
-import type { SessionOpener, SessionStart } from "../db/sessions";
+import type { ReadConsistency, SessionOpener, SessionStart } from "../db/sessions";
 import { BOOKMARK_HEADER, BOOKMARK_PATTERN, laterBookmark } from "./bookmark-header";
 import { validationProblem } from "./problem";
 import { isReadOnlyApiRequest } from "./security/paths";
@@ -39,22 +39,29 @@ function sessionStart(method: string, path: string, bookmark?: string): SessionS
  * nothing and is not even read. A handler that holds a bookmark of its own (a page's cursor) can
  * restart a read's session from the later of it and the header, before its first query.
  */
+/** Where the database has no sessions (libSQL, the Node server): one object for every request. */
+const WITHOUT_SESSIONS: ReadConsistency = { bookmark: () => null, readAtLeast: () => {} };
+
 export function requestDatabase<B extends object>(
   database: (env: B) => Database,
   sessions: SessionOpener<B> | undefined,
 ): MiddlewareHandler<{ Bindings: B; Variables: AppVariables }> {
   return async (c, next) => {
     const open = sessions?.(c.env);
-    const start = open
-      ? sessionStart(c.req.method, c.req.path, c.req.header(BOOKMARK_HEADER))
-      : undefined;
-    let session = open && start ? open(start) : undefined;
-    c.set("db", session ? session.db : database(c.env));
+    if (!open) {
+      c.set("db", database(c.env));
+      c.set("readConsistency", WITHOUT_SESSIONS);
+      await next();
+      return;
+    }
+    const start = sessionStart(c.req.method, c.req.path, c.req.header(BOOKMARK_HEADER));
+    let session = open(start);
+    c.set("db", session.db);
     c.set("readConsistency", {
-      bookmark: () => session?.bookmark() ?? null,
+      bookmark: () => session.bookmark(),
       readAtLeast: (bookmark) => {
         // A write's session starts at the primary, which is ahead of every bookmark.
-        if (!open || start === undefined || start === "first-primary") return;
+        if (start === "first-primary") return;
         const header = start === "first-unconstrained" ? null : start.bookmark;
         // Compared as D1 writes them, lowercase (the header may be in either case); sent as given.
         const later = laterBookmark(header?.toLowerCase() ?? null, bookmark.toLowerCase());
@@ -63,7 +70,7 @@ export function requestDatabase<B extends object>(
       },
     });
     await next();
-    const bookmark = session?.bookmark();
+    const bookmark = session.bookmark();
     if (bookmark) c.res.headers.set(BOOKMARK_HEADER, bookmark);
   };
 }
