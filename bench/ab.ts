@@ -14,6 +14,8 @@
  *   --loans N           data set size (default 10000; 10 loans per customer)
  *   --before-env LIST   environment of the "before" server, e.g. "METRICS=false" (comma-separated)
  *   --after-env LIST    environment of the "after" server
+ *   --api-key           both servers require an API key (API_KEYS) and every request sends it,
+ *                       as a deployment with keys does (docs/security.md)
  *
  * The "before" checkout links to the working tree's node_modules: both run on today's
  * dependencies, so a change of dependency versions is not what this compares.
@@ -23,6 +25,7 @@
  *
  * Writes bench/results/ab-latest.json and ab-latest.md (gitignored).
  */
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,6 +60,7 @@ const { values: args } = parseArgs({
     loans: { type: "string", default: "10000" },
     "before-env": { type: "string", default: "" },
     "after-env": { type: "string", default: "" },
+    "api-key": { type: "boolean", default: false },
   },
 });
 const rounds = Number(args.rounds);
@@ -67,9 +71,15 @@ for (const endpoint of endpoints) {
 }
 
 type Variant = "before" | "after";
+/** With `--api-key`: a key made for this run, its digest in both servers' API_KEYS. */
+const apiKey = args["api-key"] ? `bench_${randomBytes(24).toString("hex")}` : null;
+const keyEnv: Record<string, string> = apiKey
+  ? { API_KEYS: `sha256:${createHash("sha256").update(apiKey).digest("hex")}` }
+  : {};
+const keyHeaders = apiKey ? { headers: { Authorization: `Bearer ${apiKey}` } } : {};
 const serverEnv: Record<Variant, Record<string, string>> = {
-  before: parseEnv(args["before-env"]),
-  after: parseEnv(args["after-env"]),
+  before: { ...keyEnv, ...parseEnv(args["before-env"]) },
+  after: { ...keyEnv, ...parseEnv(args["after-env"]) },
 };
 const baseCommit = git("rev-parse", "--short", args.base);
 const scratch = await mkdtemp(join(tmpdir(), "credit-ab-"));
@@ -106,7 +116,13 @@ try {
         variant === "before" ? baseTree : ROOT,
       );
       try {
-        const base = { target: variant, data: set.name, url: server.url, population };
+        const base = {
+          target: variant,
+          data: set.name,
+          url: server.url,
+          population,
+          ...keyHeaders,
+        };
         const durationSeconds = Number(args.duration);
         await warm({ ...base, connections: 10, durationSeconds }, 2);
         for (const endpoint of endpoints) {
@@ -142,7 +158,7 @@ console.log(table);
 
 function summarise(): string {
   const lines = [
-    `before: ${baseCommit} ${args["before-env"]}, after: working tree ${args["after-env"]}; ${args.loans} loans; ${rounds} rounds of ${args.duration} s; medians`,
+    `before: ${baseCommit} ${args["before-env"]}, after: working tree ${args["after-env"]}; ${args.loans} loans; ${rounds} rounds of ${args.duration} s${apiKey ? "; API keys required and sent" : ""}; medians`,
     "",
     "| endpoint | conns | before req/s | after req/s | after ÷ before | before runs | after runs | server CPU µs/request, before → after | after ÷ before |",
     "|---|---|---|---|---|---|---|---|---|",

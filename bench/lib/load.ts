@@ -137,6 +137,8 @@ export interface LoadOptions {
   amount?: number;
   /** Load generator threads (autocannon: worker threads; wrk: -t, WRK_THREADS by default). */
   workers?: number;
+  /** Headers every request carries besides Content-Type (bench:ab's `--api-key`). */
+  headers?: Record<string, string>;
 }
 
 let phoneCounter = 0;
@@ -280,6 +282,7 @@ function runWithWrk(endpoint: Measured, options: LoadOptions) {
     connections: options.connections,
     threads: options.workers ?? WRK_THREADS,
     durationSeconds: options.durationSeconds,
+    ...(options.headers === undefined ? {} : { headers: options.headers }),
   };
   if (endpoint === HELLO_WORLD)
     return runWrk({ ...base, requests: [{ method: "GET", path: "/" }] });
@@ -324,7 +327,7 @@ function run(endpoint: Measured, options: LoadOptions): Promise<Result> {
     ...(options.amount === undefined
       ? { duration: options.durationSeconds }
       : { amount: options.amount }),
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", ...options.headers },
     requests: [
       {
         method,

@@ -25,6 +25,8 @@ export interface WrkRun {
   inTurn?: boolean;
   /** Count every response's status code: a Lua call per response, so only where codes vary. */
   countStatuses?: boolean;
+  /** Headers every request carries (e.g. `Authorization` for a server with API keys). */
+  headers?: Record<string, string>;
 }
 
 export interface WrkResult {
@@ -104,8 +106,8 @@ function init(args)
   for line in io.lines(${JSON.stringify(requestsFile)}) do
     number = number + 1
     local method, path, body = line:match("^([^\\t]*)\\t([^\\t]*)\\t(.*)$")
-    local headers = nil
-    if body == "" then body = nil else headers = { ["Content-Type"] = "application/json" } end
+    local headers = {${luaHeaders(run.headers ?? {})}}
+    if body == "" then body = nil else headers["Content-Type"] = "application/json" end
     -- In turn: thread n of t sends lines n, n + t, n + 2t, ... so no two threads repeat one.
     if ${run.inTurn ? "true" : "false"} == false or number % ${threads} == thread_number - 1 then
       table.insert(formatted, wrk.format(method, path, headers, body))
@@ -137,6 +139,13 @@ function done(summary, latency, requests)
     table.concat(codes, ",")))
 end
 `;
+}
+
+/** A Lua table's fields for the headers: ASCII names and values, quoted as JSON strings are. */
+function luaHeaders(headers: Record<string, string>): string {
+  return Object.entries(headers)
+    .map(([name, value]) => ` [${JSON.stringify(name)}] = ${JSON.stringify(value)},`)
+    .join("");
 }
 
 interface MarkedResult {

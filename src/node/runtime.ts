@@ -9,6 +9,7 @@ import { registerMessages } from "../ingest/job-store";
 import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
+import { useSha256 } from "../lib/sha256";
 import { noTelemetry } from "../lib/telemetry";
 import { openLibsqlDatabase } from "./database";
 import { migrationsWriteError } from "./database-open";
@@ -20,6 +21,7 @@ import { applyMigrations, readMigrations } from "./migrations";
 import { databaseQueueStore } from "./queue-store";
 import { nodeEdgeOf } from "./request-edges";
 import type { ServerSettings } from "./settings";
+import { nodeSha256 } from "./sha256";
 import { startWalCheckpointer } from "./wal-checkpointer";
 
 /*
@@ -88,6 +90,7 @@ export async function openRuntime(
   settings: RuntimeSettings,
   tuning: RuntimeTuning = {},
 ): Promise<Runtime> {
+  useSha256(nodeSha256);
   const {
     client,
     db,

@@ -11,6 +11,7 @@ interface Seen {
   path: string;
   body: string;
   contentType: string | undefined;
+  authorization: string | undefined;
 }
 
 const seen: Seen[] = [];
@@ -30,6 +31,7 @@ beforeAll(async () => {
         path,
         body,
         contentType: request.headers["content-type"],
+        authorization: request.headers.authorization,
       });
       response.statusCode = path === "/refused" ? 409 : request.method === "POST" ? 201 : 200;
       response.end("ok");
@@ -72,6 +74,27 @@ describe.runIf(wrkInstalled())("wrk", () => {
       'POST /refused {"amount":20} application/json',
     ]);
     expect(result.latencyP99Ms).toBeGreaterThanOrEqual(result.latencyP50Ms);
+  });
+
+  it("sends the run's headers with every request, a body's Content-Type beside them", async () => {
+    seen.length = 0;
+    const result = await runWrk({
+      url,
+      connections: 2,
+      threads: 1,
+      durationSeconds: 1,
+      headers: { Authorization: "Bearer bench_0123abcd" },
+      requests: [
+        { method: "GET", path: "/read/1" },
+        { method: "POST", path: "/booked", body: '{"amount":10}' },
+      ],
+    });
+    expect(result.requests).toBeGreaterThan(10);
+    const kinds = new Set(seen.map((s) => `${s.method} ${s.authorization} ${s.contentType}`));
+    expect([...kinds].sort()).toEqual([
+      "GET Bearer bench_0123abcd undefined",
+      "POST Bearer bench_0123abcd application/json",
+    ]);
   });
 
   it("sends unique requests once each, split between its threads", async () => {
