@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { copyFile, mkdtemp, open, rm } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { appendFile, copyFile, mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import NativeDatabase from "libsql";
@@ -76,6 +76,30 @@ async function damagedCopy(name: string, table = "loans"): Promise<string> {
   return path;
 }
 
+/**
+ * A copy of the product's database whose pages all read as they should, but whose bookkeeping
+ * does not add up: two pages past its end that no table, index or freelist holds, and a freelist
+ * count in the header one above the freelist's length. Every query reads it; `PRAGMA quick_check`
+ * answers with what it found instead of failing.
+ */
+async function miscountedCopy(name: string): Promise<string> {
+  const path = join(directory, name);
+  await copyFile(product, path);
+  const database = new NativeDatabase(path, { readonly: true });
+  const [pageSize] = database.prepare("PRAGMA page_size").raw(true).get([]) as [number];
+  database.close();
+  await appendFile(path, Buffer.alloc(2 * pageSize));
+  const file = await open(path, "r+");
+  const header = Buffer.alloc(100);
+  await file.read(header, 0, 100, 0);
+  // The header's page count (offset 28) and freelist length (offset 36), big-endian.
+  header.writeUInt32BE(header.readUInt32BE(28) + 2, 28);
+  header.writeUInt32BE(header.readUInt32BE(36) + 1, 36);
+  await file.write(header, 0, 100, 0);
+  await file.close();
+  return path;
+}
+
 const digest = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 describe("npm run serve on a database with a damaged page", () => {
@@ -103,6 +127,37 @@ describe("npm run serve on a database with a damaged page", () => {
       ),
     );
     expect(digest(path)).toBe(before);
+  }, 90_000);
+
+  it("stops at the start on a file PRAGMA quick_check lists findings for, naming the first", async () => {
+    const path = await miscountedCopy("miscounted.db");
+    const before = digest(path);
+    const server = spawnServeProcess({ DATABASE_URL: `file:${path}`, WEB_CONCURRENCY: "1" });
+    const code = await Promise.race([
+      server.exited,
+      server.printed(/ready: API/).then(
+        async () => {
+          await server.kill();
+          return "started";
+        },
+        () => server.exited,
+      ),
+    ]);
+    const output = server.output();
+    expect(code, output).toBe(1);
+    expect(output.trim().split("\n"), output).toHaveLength(1);
+    expect(output.trim()).toBe(
+      `database ${path}: is damaged (PRAGMA quick_check: Freelist: size is 0 but should be 1 and 2 more); nothing was written to it; keep it aside and restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file")`,
+    );
+    expect(digest(path)).toBe(before);
+    expect(existsSync(`${path}-wal`) || existsSync(`${path}-shm`)).toBe(false);
+    // Damage SQLite lists as findings, not SQLITE_CORRUPT: every page of the file can be read.
+    const reader = new NativeDatabase(path, { readonly: true });
+    try {
+      expect(reader.prepare("SELECT count(*) FROM loans").raw(true).get([])).toEqual([1]);
+    } finally {
+      reader.close();
+    }
   }, 90_000);
 
   it("with DATABASE_QUICK_CHECK off: 503 without internals for what needs the page, one log line, not ready, other writes kept", async () => {
