@@ -205,6 +205,17 @@ describe("npm run serve on a database with a damaged page", () => {
         field: "database",
         message: "file is damaged (SQLITE_CORRUPT); restore it from a backup",
       });
+
+      // Counted apart, for an alert to key on: they were counted as kind "other".
+      const scraped = await (await fetch(`${server.url}/metrics`)).text();
+      const counted = (kind: string) =>
+        Number(
+          new RegExp(`^database_errors_total\\{kind="${kind}"\\} (\\d+)$`, "m").exec(
+            scraped,
+          )?.[1] ?? 0,
+        );
+      expect(counted("damaged"), scraped).toBe(2);
+      expect(counted("other"), scraped).toBe(0);
     } finally {
       await server.stop();
     }
