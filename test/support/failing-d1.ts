@@ -15,11 +15,11 @@ export function unavailableDb(failing: readonly number[]): D1Database {
 }
 
 /**
- * The real D1 binding, except that every batch after the first fails as D1 reports a damaged
- * database (SQLite's SQLITE_CORRUPT in D1's wording), nothing of it written.
+ * The real D1 binding, except that each of the batches numbered in `failing` fails unsent as D1
+ * reports a damaged database (SQLite's SQLITE_CORRUPT in D1's wording).
  */
-export function damagedWriteDb(): D1Database {
-  return failingBatchesDb((batch) => (batch === 1 ? "pass" : "damaged"));
+export function damagedDb(failing: readonly number[]): D1Database {
+  return failingBatchesDb((batch) => (failing.includes(batch) ? "damaged" : "pass"));
 }
 
 type BatchFate = "pass" | "before-commit" | "after-commit" | "damaged";

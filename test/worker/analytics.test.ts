@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it, vi } from "vitest";
 import { REFUSAL_CODES } from "../../src/worker/analytics";
 import worker from "../../src/worker/index";
-import { damagedWriteDb, failingWriteDb } from "../support/failing-d1";
+import { damagedDb, failingWriteDb } from "../support/failing-d1";
 import { chunk, customerRow } from "../support/ingest";
 import { loggedLines } from "../support/logged-lines";
 import { deliver } from "../support/queue-delivery";
@@ -197,7 +197,7 @@ describe("Analytics Engine data points", () => {
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const failing = await send(
       "/create-loan",
-      { METRICS: dataset, DB: damagedWriteDb() },
+      { METRICS: dataset, DB: damagedDb([2]) },
       { customer_id, loan_amount: 50_000, interest_rate: 14, tenure: 12 },
       { "Idempotency-Key": "metrics-damaged-database" },
     );
