@@ -1,7 +1,14 @@
-import { isStorageFullError, isTransientDatabaseError } from "./errors";
+import { isCorruptDatabaseError, isStorageFullError, isTransientDatabaseError } from "./errors";
 
-/** The database errors the metrics count apart. */
-export type DatabaseErrorKind = "busy" | "full" | "constraint" | "other";
+/**
+ * The database errors the metrics count apart (docs/operations.md lists them, and
+ * test/build/docs-drift.node.test.ts holds the list to it). `damaged` has its own kind for an
+ * alert to key on: the one error no retry and no freed space ends, until an operator restores the
+ * file; counted as `other` it hid among SQL errors and a schema behind the code.
+ */
+export const DATABASE_ERROR_KINDS = ["busy", "full", "damaged", "constraint", "other"] as const;
+
+export type DatabaseErrorKind = (typeof DATABASE_ERROR_KINDS)[number];
 
 /** SQLite's constraint errors, as D1 and both libSQL drivers pass them through. */
 const CONSTRAINT = /constraint failed|SQLITE_CONSTRAINT/i;
@@ -10,10 +17,12 @@ const FROM_DATABASE = /D1_|SQLITE_|LIBSQL|HRANA|no such (table|column)|database|
 
 /**
  * What kind of database error this is, for the metrics; null when it is not a database error at
- * all (a bug in the code around it is counted as a 500, not here).
+ * all (a bug in the code around it is counted as a 500, not here). In the error handler's order:
+ * a full database, a damaged one, then a transient error.
  */
 export function databaseErrorKind(error: unknown): DatabaseErrorKind | null {
   if (isStorageFullError(error)) return "full";
+  if (isCorruptDatabaseError(error)) return "damaged";
   if (isTransientDatabaseError(error)) return "busy";
   const messages = causeChain(error).map((cause) => `${cause.name} ${cause.message}`);
   if (messages.some((text) => CONSTRAINT.test(text))) return "constraint";

@@ -42,7 +42,7 @@ import {
  * other rows land and each row whose customer is still unknown is rejected alone
  * (UNKNOWN_CUSTOMER), so one bad row never costs the chunk. A row that fails its schema is
  * rejected alone too (read-chunk.ts); a message that is no chunk at all is marked dead at once,
- * since no retry could make it land.
+ * since no retry could make it land, and so is a chunk that meets a damaged database.
  */
 
 /** What a chunk that landed did with its rows (for the metrics). */
@@ -166,6 +166,33 @@ async function consumeMessage(
       // "full" or "busy" tells the operator what to do; the message itself may hold row data.
       ...(kind ? { kind } : {}),
     });
+    if (kind === "damaged") return giveUpOnDamage(db, message, delivery, telemetry);
+    await noteRetry(db, delivery, "the database write failed").catch(() => undefined);
+    return "retry";
+  }
+}
+
+/** Why a chunk that met a damaged database is dead (docs/ingestion.md). */
+const DAMAGED =
+  'the database is damaged: a part of it this chunk needs cannot be read (SQLITE_CORRUPT). Nothing of the chunk was written, and it is not retried: no retry helps until the database is restored from a backup (docs/operations.md, "A damaged database file"); send its rows again then';
+
+/**
+ * A chunk whose read or write met a damaged page (SQLITE_CORRUPT, SQLITE_NOTADB): its batch
+ * failed whole, and every delivery would meet the same page until an operator restores the file.
+ * It was retried five times and then recorded dead as "gave up after repeated failures", which
+ * named no cause. Now it is recorded dead at once, saying so; retried as before when even that
+ * record cannot be written (the damage is in the job's own bookkeeping).
+ */
+async function giveUpOnDamage(
+  db: Database,
+  message: QueueMessage,
+  delivery: Delivery,
+  telemetry: Telemetry,
+): Promise<Outcome> {
+  try {
+    await markDead(db, identityOf(message.body), message, DAMAGED, telemetry);
+    return "ack";
+  } catch {
     await noteRetry(db, delivery, "the database write failed").catch(() => undefined);
     return "retry";
   }

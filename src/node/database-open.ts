@@ -150,8 +150,13 @@ export function confirmKnownMigrations(path: string, recorded: readonly string[]
  */
 export function confirmUndamaged(path: string, findings: readonly string[]): void {
   if (findings.length === 1 && findings[0] === "ok") return;
-  // SQLite heads its findings with "*** in database main ***".
-  const [first = "no answer", ...others] = findings.filter((line) => !line.startsWith("***"));
+  // SQLite answers what it finds in the b-tree pages (a page never used, a freelist miscounted)
+  // as one row, a line each, headed "*** in database main ***", and other findings (a NULL in a
+  // NOT NULL column) as a row each. The row was once taken for its heading and dropped whole, and
+  // the line said "no answer".
+  const [first = "no answer", ...others] = findings
+    .flatMap((row) => row.split("\n"))
+    .filter((line) => line.trim() !== "" && !line.startsWith("***"));
   const more = others.length > 0 ? ` and ${others.length} more` : "";
   throw fail(path, `is damaged (PRAGMA quick_check: ${first}${more}); ${DAMAGED_FIX}`);
 }

@@ -7,6 +7,7 @@ import { type Unstable_Config, unstable_readConfig } from "wrangler";
 import type { z } from "zod";
 import { createApi } from "../../src/app";
 import { appSettingsSchema } from "../../src/config";
+import { DATABASE_ERROR_KINDS } from "../../src/db/error-kind";
 import { CATALOGUE } from "../../src/lib/problem";
 import { serverSettingsSchema } from "../../src/node/settings";
 
@@ -159,6 +160,20 @@ describe("the settings the docs name", () => {
       expect(schema, `${name} is a Worker setting`).toBeDefined();
       expect(schema?.parse(String(value)), name).toEqual(schema?.parse(undefined));
     }
+  });
+});
+
+describe("the database error kinds docs/operations.md lists", () => {
+  it("are, in the metrics table's database_errors_total row, the kinds the code counts", () => {
+    const [row] = tableRows("docs/operations.md", "| metric | type | labels | what |").filter(
+      ([metric]) => metric === "`database_errors_total`",
+    );
+    const labels = row?.[2] ?? "";
+    // The kinds are listed in brackets after the label: `kind` (`busy`, `full`, …).
+    const listed = [...(/\(([^)]*)\)/.exec(labels)?.[1] ?? "").matchAll(/`([a-z]+)`/g)].map(
+      (m) => m[1],
+    );
+    expect(listed).toEqual([...DATABASE_ERROR_KINDS]);
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { ROWS_PER_CHUNK } from "../../src/ingest/messages";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { countingD1 } from "../../src/worker/counting-d1";
-import { failingWriteDb, pausingDb, unavailableDb } from "../support/failing-d1";
+import { damagedDb, failingWriteDb, pausingDb, unavailableDb } from "../support/failing-d1";
 import { callJson } from "../support/http";
 import {
   chunk,
@@ -408,6 +408,31 @@ describe("queue consumer", () => {
       expect.objectContaining({ seq: 0, reason: "gave up after repeated failures", attempts: 6 }),
     ]);
     expect(body.loans.dead).toBe(1);
+    expect(body.done).toBe(true);
+  });
+
+  it("records a chunk whose landing meets a damaged database dead at once, naming the damage", async () => {
+    // Its read is the first batch, its landing the second (refused as D1 reports SQLITE_CORRUPT),
+    // the record of its death the third. It was retried five times, then "gave up after repeated
+    // failures". The Node server does the same on a real damaged file
+    // (test/node-server/damaged-database.node.test.ts).
+    const rows = [customerRow(1731), customerRow(1732)];
+    const before = await tableCounts();
+    await deliverAcked(chunk("job-damaged", 0, "customers", rows), {
+      env: { DB: damagedDb([2]) },
+    });
+    expect(await tableCounts()).toEqual(before);
+    const { body } = await jobReport("job-damaged");
+    expect(body.dead_chunks).toEqual([
+      expect.objectContaining({
+        seq: 0,
+        attempts: 1,
+        reason: expect.stringMatching(
+          /^the database is damaged: .* \(SQLITE_CORRUPT\)\. Nothing of the chunk was written, and it is not retried/,
+        ),
+      }),
+    ]);
+    expect(body.customers).toMatchObject({ received: 2, landed: 0, dead: 2 });
     expect(body.done).toBe(true);
   });
 

@@ -14,7 +14,15 @@ export function unavailableDb(failing: readonly number[]): D1Database {
   return failingBatchesDb((batch) => (failing.includes(batch) ? "before-commit" : "pass"));
 }
 
-type BatchFate = "pass" | "before-commit" | "after-commit";
+/**
+ * The real D1 binding, except that each of the batches numbered in `failing` fails unsent as D1
+ * reports a damaged database (SQLite's SQLITE_CORRUPT in D1's wording).
+ */
+export function damagedDb(failing: readonly number[]): D1Database {
+  return failingBatchesDb((batch) => (failing.includes(batch) ? "damaged" : "pass"));
+}
+
+type BatchFate = "pass" | "before-commit" | "after-commit" | "damaged";
 
 /** The real D1 binding, its nth batch (from 1) passed, or failed before or after committing. */
 function failingBatchesDb(fate: (batch: number) => BatchFate | Promise<BatchFate>): D1Database {
@@ -28,6 +36,9 @@ function failingBatchesDb(fate: (batch: number) => BatchFate | Promise<BatchFate
             const outcome = await fate(batches);
             if (outcome === "pass") return target.batch(statements);
             if (outcome === "after-commit") await target.batch(statements);
+            if (outcome === "damaged") {
+              throw new Error("D1_ERROR: database disk image is malformed: SQLITE_CORRUPT");
+            }
             throw new Error("D1_ERROR: Network connection lost.");
           };
         }

@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { describe, expect, it, vi } from "vitest";
 import { REFUSAL_CODES } from "../../src/worker/analytics";
 import worker from "../../src/worker/index";
-import { failingWriteDb } from "../support/failing-d1";
+import { damagedDb, failingWriteDb } from "../support/failing-d1";
 import { chunk, customerRow } from "../support/ingest";
 import { loggedLines } from "../support/logged-lines";
 import { deliver } from "../support/queue-delivery";
@@ -177,6 +177,36 @@ describe("Analytics Engine data points", () => {
       "POST",
       "/create-loan",
       "5xx",
+    ]);
+  });
+
+  it("writes a database error point of kind damaged when D1 reports a damaged database", async () => {
+    const { points, dataset } = recordingDataset();
+    const registered = await send(
+      "/register",
+      { METRICS: dataset },
+      {
+        first_name: "Wynn",
+        last_name: "Halloway",
+        age: 37,
+        monthly_income: 70_000,
+        phone_number: 9_844_455_566,
+      },
+    );
+    const { customer_id } = (await registered.json()) as { customer_id: number };
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const failing = await send(
+      "/create-loan",
+      { METRICS: dataset, DB: damagedDb([2]) },
+      { customer_id, loan_amount: 50_000, interest_rate: 14, tenure: 12 },
+      { "Idempotency-Key": "metrics-damaged-database" },
+    );
+    errors.mockRestore();
+    expect(failing.status).toBe(503);
+    expect(failing.headers.get("retry-after")).toBeNull();
+    // Counted as "other" until 2026-12-05, with SQL errors and a schema behind the code.
+    expect(byEvent(points, "database_error").map((point) => point.blobs)).toEqual([
+      ["database_error", "damaged"],
     ]);
   });
 
