@@ -68,6 +68,21 @@ describe("the ingest script's client", () => {
     );
   });
 
+  it("keeps the base URL's query string as written, its own parameters after it", () => {
+    // The job report's page (`deferred_after`) replaced a gateway's key: refused 403.
+    expect(
+      endpointUrl("https://gw.example/credit?key=k1&sig=a%2Fb=", "/ingest/jobs/j-1", {
+        deferred_after: "10000",
+      }).href,
+    ).toBe("https://gw.example/credit/ingest/jobs/j-1?key=k1&sig=a%2Fb=&deferred_after=10000");
+    expect(endpointUrl("https://gw.example/?key=k1#top", "/ingest/batches").href).toBe(
+      "https://gw.example/ingest/batches?key=k1",
+    );
+    expect(
+      endpointUrl("https://lender.example", "/ingest/jobs/j-1", { deferred_after: "5" }).href,
+    ).toBe("https://lender.example/ingest/jobs/j-1?deferred_after=5");
+  });
+
   it("sends its requests under a --url with a path", async () => {
     const paths: string[] = [];
     const server = createServer((request, response) => {
