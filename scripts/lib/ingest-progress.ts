@@ -12,8 +12,21 @@ export class Progress {
   #lastPrint = 0;
   #lastLandedUpdate = Date.now();
   readonly #interactive = process.stderr.isTTY === true;
+  /** A terminal's progress line is drawn, its cursor at its end (no line end after it). */
+  #lineDrawn = false;
 
   constructor(private readonly log: (line: string) => void) {}
+
+  /**
+   * Another line for the operator while the run goes on (a retry): on a terminal, in place of the
+   * progress line, which is drawn again below it. It was written after it, on the same line
+   * (`… landed 0retrying POST /ingest/batches …`).
+   */
+  note(line: string): void {
+    if (this.#lineDrawn) process.stderr.write("\r\x1b[K");
+    this.#lineDrawn = false;
+    this.log(line);
+  }
 
   read(kind: IngestKind): void {
     this.readRows[kind]++;
@@ -60,7 +73,11 @@ export class Progress {
     const part = (kind: IngestKind) =>
       `${kind} read ${this.readRows[kind]}, sent ${this.sentRows[kind]}, landed ${this.landedRows[kind]}`;
     const line = `${part("customers")} | ${part("loans")}`;
-    if (this.#interactive) process.stderr.write(`\r${line}${final ? "\n" : ""}`);
-    else this.log(line);
+    if (this.#interactive) {
+      process.stderr.write(`\r${line}${final ? "\n" : ""}`);
+      this.#lineDrawn = !final;
+    } else {
+      this.log(line);
+    }
   }
 }

@@ -116,11 +116,10 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = Date.now();
   const jobId = options.jobId ?? newJobId(started);
-  const onRetry = (what: string, attempt: number, error: string) =>
-    log(`retrying ${what} (attempt ${attempt}): ${error}`);
-  const client = new IngestClient(options.url, options.token, onRetry, options.maxAttempts);
-
   const progress = new Progress(log);
+  const onRetry = (what: string, attempt: number, error: string) =>
+    progress.note(`retrying ${what} (attempt ${attempt}): ${error}`);
+  const client = new IngestClient(options.url, options.token, onRetry, options.maxAttempts);
   const rejected: RowRejection[] = [];
   const onRejection = (rejection: RowRejection) => rejected.push(rejection);
   const customers = readRows(options.customersFile, "customers", { onRejection });
