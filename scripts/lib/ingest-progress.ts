@@ -14,6 +14,7 @@ export class Progress {
   readonly #interactive = process.stderr.isTTY === true;
   /** A terminal's progress line is drawn, its cursor at its end (no line end after it). */
   #lineDrawn = false;
+  #stopped = false;
 
   constructor(private readonly log: (line: string) => void) {}
 
@@ -58,11 +59,28 @@ export class Progress {
     this.#maybePrint();
   }
 
+  /** The last progress line, with its line end; none after it. */
   stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
     this.#print(true);
   }
 
+  /**
+   * No progress after this, and a terminal's line ended as it stands: a failed run's last line
+   * comes next. Interrupted (Ctrl-C), the run did not stop its progress: `ingest failed:
+   * interrupted` was written after the line (and the terminal's `^C`), and the rows still being
+   * read could draw it again.
+   */
+  halt(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#lineDrawn) process.stderr.write("\n");
+    this.#lineDrawn = false;
+  }
+
   #maybePrint(): void {
+    if (this.#stopped) return;
     const now = Date.now();
     // Without a terminal, print every few seconds instead of redrawing one line.
     if (now - this.#lastPrint >= (this.#interactive ? 500 : 3_000)) this.#print(false);

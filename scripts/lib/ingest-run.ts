@@ -135,6 +135,8 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     const job = await untilAborted(sendAndWait(options, client, reportInputs), options.signal);
     report = buildReport({ ...reportInputs, remapped: loans.remapped, job });
   } catch (error) {
+    // Interrupted, the run's sends and reads go on behind (untilAborted): the progress ends here.
+    progress.halt();
     // What had landed when it stopped: the last job report seen (the server may be gone).
     const job = progress.lastJob ?? emptyJob(jobId);
     const failed = buildReport({ ...reportInputs, remapped: loans.remapped, job });

@@ -27,14 +27,22 @@ const BUSY = "The gateway is busy; retry the request.";
 const scratch = scratchFiles();
 const { url: serverUrl } = ingestServerPerFile(TOKEN, scratch);
 
-/** Forwards to the server, but answers the first POST of a chunk 503 (Retry-After: 0). */
+/**
+ * Forwards to the server, but answers the first POST of a chunk 503 (Retry-After: 0), or, while
+ * `holdPosts` is set, holds every POST unanswered and calls it with each.
+ */
 let proxy: Server;
 let proxyUrl = "";
+let holdPosts: (() => void) | null = null;
 beforeAll(async () => {
   let refused = false;
   proxy = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
+    if (request.method === "POST" && holdPosts) {
+      holdPosts();
+      return;
+    }
     if (request.method === "POST" && !refused) {
       refused = true;
       response.writeHead(503, { "content-type": "application/problem+json", "retry-after": "0" });
@@ -90,31 +98,38 @@ function screen(output: string): string[] {
 
 const quoted = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
 
+/**
+ * The real script in a pseudo-terminal, the terminal's input open: its exit code, and everything
+ * the terminal received.
+ */
+function inTerminal(args: string[]) {
+  const command = [process.execPath, "--import", "tsx", "scripts/ingest.ts", ...args]
+    .map(quoted)
+    .join(" ");
+  const child = spawn("script", ["-qfec", command, "/dev/null"], {
+    cwd: ROOT,
+    env: { ...process.env, INGEST_TOKEN: TOKEN },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  const exit = once(child, "exit").then(([code]) => ({ code: code as number | null, output }));
+  return { child, exit };
+}
+
 describe("npm run ingest in a terminal", () => {
   it("prints a retry on its own line, not after the progress line", async () => {
     const files = await writeLenderWorkbooks(
       { customers: scratch("customers.xlsx"), loans: scratch("loans.xlsx") },
       { customers: [customerValues(1), customerValues(2)], loans: [loanValues(1, 10)] },
     );
-    const command = [
-      process.execPath,
-      "--import",
-      "tsx",
-      "scripts/ingest.ts",
+    const { child, exit } = inTerminal([
       ...["--url", proxyUrl, "--customers", files.customers, "--loans", files.loans],
       ...["--report", scratch("report.json")],
-    ]
-      .map(quoted)
-      .join(" ");
-    const child = spawn("script", ["-qfec", command, "/dev/null"], {
-      cwd: ROOT,
-      env: { ...process.env, INGEST_TOKEN: TOKEN },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-    const [code] = (await once(child, "exit")) as [number | null];
+    ]);
+    child.stdin.end();
+    const { code, output } = await exit;
     expect({ code, output }).toMatchObject({ code: 0 });
     // The progress line was drawn in place before the chunk was sent: the terminal is exercised.
     expect(output).toMatch(/\rcustomers read \d+, sent 0, landed 0 \| loans read 0/);
@@ -125,5 +140,35 @@ describe("npm run ingest in a terminal", () => {
       [],
     );
     expect(shown).toContain("  every row landed");
+  }, 60_000);
+
+  it("ends its progress line before the interrupted run's last line (Ctrl-C)", async () => {
+    const files = await writeLenderWorkbooks(
+      { customers: scratch("customers-2.xlsx"), loans: scratch("loans-2.xlsx") },
+      { customers: [customerValues(3)], loans: [loanValues(3, 30)] },
+    );
+    const held = new Promise<void>((resolve) => (holdPosts = resolve));
+    const { child, exit } = inTerminal([
+      ...["--url", proxyUrl, "--customers", files.customers, "--loans", files.loans],
+      ...["--report", scratch("report-2.json")],
+    ]);
+    try {
+      await held;
+      // The operator's Ctrl-C: the terminal sends SIGINT to the script.
+      child.stdin.write("\x03");
+      const { code, output } = await exit;
+      expect({ code, output }).toMatchObject({ code: 130 });
+      const shown = screen(output);
+      const last = shown.findIndex((line) =>
+        line.startsWith("ingest failed: interrupted (SIGINT)"),
+      );
+      expect(last, JSON.stringify(shown)).toBeGreaterThan(0);
+      // The progress line, ended, above it; nothing drawn again after it.
+      expect(shown[last - 1]).toMatch(/^customers read 1, sent 0, landed 0 \| loans read 0/);
+      expect(shown.slice(last + 1).filter((line) => line.includes("read"))).toEqual([]);
+    } finally {
+      holdPosts = null;
+      child.kill("SIGKILL");
+    }
   }, 60_000);
 });
