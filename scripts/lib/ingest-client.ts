@@ -196,7 +196,7 @@ export class IngestClient {
         });
         if (response.status >= 300 && response.status < 400) {
           throw new IngestRequestError(
-            redirectMessage(shown, url, path, response),
+            redirectMessage(shown, url, path, new URL(this.baseUrl).search, response),
             response.status,
           );
         }
@@ -261,7 +261,13 @@ function headerSafeToken(token: string): string {
   return trimmed;
 }
 
-function redirectMessage(shown: string, url: URL, path: string, response: Response): string {
+function redirectMessage(
+  shown: string,
+  url: URL,
+  path: string,
+  baseQuery: string,
+  response: Response,
+): string {
   const location = response.headers.get("location");
   if (!location) return `${shown} answered ${response.status} (a redirect) with no Location`;
   const target = new URL(location, url);
@@ -269,8 +275,11 @@ function redirectMessage(shown: string, url: URL, path: string, response: Respon
   const base = target.pathname.endsWith(path)
     ? `${target.origin}${target.pathname.slice(0, -path.length)}`
     : null;
+  // The --url's own query string goes with it (a gateway's key): suggested without it, the
+  // operator ran into the gateway's refusal next.
+  const query = baseQuery ? `${maskedQuery(baseQuery)} (the same query string as now)` : "";
   return `${shown} answered ${response.status}, a redirect to ${shownUrl(target)}: the script does not follow redirects (a POST would lose its body, the token would go to another address)${
-    base ? `; run it with --url ${base}` : "; check --url"
+    base ? `; run it with --url ${base}${query}` : "; check --url"
   }`;
 }
 
