@@ -188,6 +188,20 @@ function customerOf({ customer_id: id, reason }: IngestReport["rejected_rows"][n
   return ` (customer ${id})`;
 }
 
+/**
+ * Rejected rows and dead chunks the summary lists; the rest are counted, and listed in the report.
+ * Dead chunks were all listed: a database that refused every write printed one line per 500 rows.
+ */
+const LISTED = 20;
+
+/** The dead chunks past the first LISTED, in one line. */
+function deadChunksNotListed({ dead_chunks: dead }: IngestReport): string[] {
+  const rest = dead.slice(LISTED);
+  if (rest.length === 0) return [];
+  const rows = rest.reduce((sum, chunk) => sum + chunk.rows, 0);
+  return [`  … ${rest.length} more dead chunks (${rows} rows) in the report`];
+}
+
 export function printSummary(report: IngestReport, reportFile: string): void {
   const line = (name: string, s: IngestReport["customers"]) =>
     `  ${name.padEnd(10)} read ${s.rows_read}, landed ${s.landed}, rejected ${s.rejected}, dead ${s.dead}   (${s.file})`;
@@ -199,17 +213,20 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       ...sheetsNotReadLines(report),
       ...remappedLines(report),
       ...notListedLines(report),
-      ...report.rejected_rows.slice(0, 20).map(
+      ...report.rejected_rows.slice(0, LISTED).map(
         (r) =>
           // A header wrapped in its cell ("Monthly\nSalary") is printed on the line's one line.
           `  rejected ${r.file} row ${r.row} ${r.column?.replace(/\s+/g, " ") ?? ""}: ${maskedReason(r.reason)}${customerOf(r)}`,
       ),
-      ...(report.rejected_rows.length > 20
-        ? [`  … ${report.rejected_rows.length - 20} more rejected rows in the report`]
+      ...(report.rejected_rows.length > LISTED
+        ? [`  … ${report.rejected_rows.length - LISTED} more rejected rows in the report`]
         : []),
-      ...report.dead_chunks.map(
-        (c) => `  dead chunk ${c.seq} (${c.kind}, ${c.rows} rows): ${c.reason ?? "gave up"}`,
-      ),
+      // The reason is the server's own text (src/ingest/consumer.ts, markDead): a fixed sentence,
+      // or the paths of the fields at fault, never a cell or the database's error.
+      ...report.dead_chunks
+        .slice(0, LISTED)
+        .map((c) => `  dead chunk ${c.seq} (${c.kind}, ${c.rows} rows): ${c.reason ?? "gave up"}`),
+      ...deadChunksNotListed(report),
       `  time ${(report.duration_ms / 1000).toFixed(1)} s; report ${reportFile}`,
       report.complete
         ? `  every row landed${sheetsNotReadLines(report).length > 0 ? ' (of the first worksheets: see "not read" above)' : ""}`

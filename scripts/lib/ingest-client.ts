@@ -37,9 +37,16 @@ export class IngestRequestError extends Error {
 
 /**
  * The endpoint under the base URL, keeping the base's own path: a Worker behind a proxy at
- * https://lender.example/credit is reached at /credit/ingest/..., not /ingest/....
+ * https://lender.example/credit is reached at /credit/ingest/..., not /ingest/.... A query string
+ * the base carries (a gateway's `?key=…`) is sent on every request, as written, and the endpoint's
+ * own parameters (`deferred_after`) come after it: the job report's next page used to be asked for
+ * without it, and the gateway refused it.
  */
-export function endpointUrl(baseUrl: string, path: string): URL {
+export function endpointUrl(
+  baseUrl: string,
+  path: string,
+  query: Readonly<Record<string, string>> = {},
+): URL {
   // Refused before any attempt: ftp:// was retried a minute long, and a missing scheme was only
   // "Invalid URL".
   const url = URL.canParse(baseUrl) ? new URL(baseUrl) : null;
@@ -54,23 +61,56 @@ export function endpointUrl(baseUrl: string, path: string): URL {
       `the server's address "${shownUrl(baseUrl)}" carries a user name or password, which the script cannot send (it sends only its bearer token): leave them out of --url or INGEST_URL`,
     );
   }
-  // A query the path carries (`?deferred_after=`) is the URL's, not part of its path.
-  const [pathOnly = "", query] = path.split("?", 2);
-  url.pathname = url.pathname.replace(/\/+$/, "") + pathOnly;
-  if (query !== undefined) url.search = query;
+  url.pathname = url.pathname.replace(/\/+$/, "") + path;
+  // Appended, not set through searchParams, which would write the base's query again in its own
+  // encoding (`a%20b` as `a+b`, `sig=x=` as `sig=x%3D`): a signed query must reach the gateway as
+  // the operator wrote it.
+  const own = new URLSearchParams(query).toString();
+  if (own) url.search = url.search ? `${url.search}&${own}` : own;
+  // Never sent: not shown either.
+  url.hash = "";
   return url;
 }
 
+/** The script's own query parameters: shown as they are. */
+const OWN_PARAMETERS = new Set(["deferred_after"]);
+
 /**
- * The base URL as printed and reported: a password in it is shown as `***`, in a URL that does
- * not parse too (a port out of range printed it, in the message and the report).
+ * The base URL, or a URL built on it, as printed and reported: a password in it is shown as `***`,
+ * in a URL that does not parse too (a port out of range printed it, in the message and the
+ * report), and so is each value of its query string but the script's own (a gateway's
+ * `?key=…` is a credential the script cannot tell from any other parameter).
  */
-export function shownUrl(baseUrl: string): string {
-  const url = URL.canParse(baseUrl) ? new URL(baseUrl) : null;
-  if (url === null) return baseUrl.replace(/^([^:/?#]+:\/\/[^:/?#@]*):[^/?#]*@/, "$1:***@");
-  if (!url.password) return baseUrl;
-  url.password = "***";
-  return url.href;
+export function shownUrl(url: string | URL): string {
+  if (typeof url !== "string") return shownUrl(url.href);
+  const parsed = URL.canParse(url) ? new URL(url) : null;
+  if (parsed === null) {
+    return maskedQuery(url).replace(/^([^:/?#]+:\/\/[^:/?#@]*):[^/?#]*@/, "$1:***@");
+  }
+  if (!parsed.password) return maskedQuery(url);
+  parsed.password = "***";
+  return maskedQuery(parsed.href);
+}
+
+/**
+ * The query string's values as `***`, but the script's own, and a part without `=` wholly; its
+ * names and its bytes otherwise.
+ */
+function maskedQuery(text: string): string {
+  return text.replace(
+    /\?([^#]*)/,
+    (_whole, query: string) =>
+      `?${query
+        .split("&")
+        .map((part) => {
+          const equals = part.indexOf("=");
+          // A part without a name (`?s3cret`) may be the key itself.
+          if (equals === -1) return part && "***";
+          const name = part.slice(0, equals);
+          return OWN_PARAMETERS.has(name) ? part : `${name}=***`;
+        })
+        .join("&")}`,
+  );
 }
 
 /** Attempts per request: about a minute of backoff in all between them. */
@@ -102,9 +142,16 @@ export class IngestClient {
    * its deferred loans from the first row after that one (an older server ignores it).
    */
   async job(jobId: string, deferredAfter?: number): Promise<JobReport | null> {
-    const page = deferredAfter === undefined ? "" : `?deferred_after=${deferredAfter}`;
+    const page: Record<string, string> =
+      deferredAfter === undefined ? {} : { deferred_after: String(deferredAfter) };
     try {
-      return await this.#request("GET", `/ingest/jobs/${jobId}${page}`, JOB_REPORT);
+      return await this.#request(
+        "GET",
+        `/ingest/jobs/${encodeURIComponent(jobId)}`,
+        JOB_REPORT,
+        undefined,
+        page,
+      );
     } catch (error) {
       if (error instanceof IngestRequestError && error.status === 404) return null;
       throw error;
@@ -115,8 +162,16 @@ export class IngestClient {
     return this.#request("GET", "/ingest/summary", STORED_ROWS);
   }
 
-  async #request<T>(method: string, path: string, answer: Answer<T>, body?: unknown): Promise<T> {
-    const url = endpointUrl(this.baseUrl, path);
+  async #request<T>(
+    method: string,
+    path: string,
+    answer: Answer<T>,
+    body?: unknown,
+    query: Readonly<Record<string, string>> = {},
+  ): Promise<T> {
+    const url = endpointUrl(this.baseUrl, path, query);
+    // What every line says of the request: the base's query values masked (shownUrl).
+    const shown = `${method} ${shownUrl(url)}`;
     const token = headerSafeToken(this.token);
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
@@ -141,24 +196,18 @@ export class IngestClient {
         });
         if (response.status >= 300 && response.status < 400) {
           throw new IngestRequestError(
-            redirectMessage(method, url, path, response),
+            redirectMessage(shown, url, path, new URL(this.baseUrl).search, response),
             response.status,
           );
         }
         const text = await response.text();
         if (response.ok) {
-          return checkShape(
-            method,
-            url,
-            response,
-            answer,
-            parseJsonAnswer(method, url, response, text),
-          );
+          return checkShape(shown, response, answer, parseJsonAnswer(shown, response, text));
         }
         const reason = describeProblem(response, text);
         if (response.status !== 429 && response.status < 500) {
           throw new IngestRequestError(
-            `${method} ${url.href} answered ${response.status}${reason ? `: ${reason}` : ""}`,
+            `${shown} answered ${response.status}${reason ? `: ${reason}` : ""}`,
             response.status,
           );
         }
@@ -171,7 +220,7 @@ export class IngestClient {
         // A TLS handshake that failed (https:// to a plain-HTTP port, a bad certificate) fails
         // the same way every time.
         const tls = tlsFailure(error) ?? (await plainHttpBehindTls(url, error));
-        if (tls) throw new IngestRequestError(`${method} ${url.href} failed: ${tls}`);
+        if (tls) throw new IngestRequestError(`${shown} failed: ${tls}`);
         failure =
           error instanceof Error && error.name === "TimeoutError"
             ? `no answer within ${seconds(timeoutMs)}`
@@ -179,13 +228,11 @@ export class IngestClient {
       }
       const wait = Math.max(Math.min(30_000, 250 * 2 ** attempt), retryAfterMs);
       if (attempt >= this.maxAttempts) {
-        throw new IngestRequestError(
-          `${method} ${url.href} failed ${attempt} times; last error: ${failure}`,
-        );
+        throw new IngestRequestError(`${shown} failed ${attempt} times; last error: ${failure}`);
       }
       if (Date.now() + wait - started >= this.retryBudgetMs) {
         throw new IngestRequestError(
-          `${method} ${url.href} failed ${attempt} time${attempt === 1 ? "" : "s"} in ${seconds(Date.now() - started)}; last error: ${failure}; ${
+          `${shown} failed ${attempt} time${attempt === 1 ? "" : "s"} in ${seconds(Date.now() - started)}; last error: ${failure}; ${
             retryAfterMs > 0
               ? `the server asks to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After), past`
               : "another attempt would pass"
@@ -214,27 +261,35 @@ function headerSafeToken(token: string): string {
   return trimmed;
 }
 
-function redirectMessage(method: string, url: URL, path: string, response: Response): string {
+function redirectMessage(
+  shown: string,
+  url: URL,
+  path: string,
+  baseQuery: string,
+  response: Response,
+): string {
   const location = response.headers.get("location");
-  if (!location)
-    return `${method} ${url.href} answered ${response.status} (a redirect) with no Location`;
+  if (!location) return `${shown} answered ${response.status} (a redirect) with no Location`;
   const target = new URL(location, url);
   // The base URL the operator meant, when the redirect keeps the endpoint's path.
   const base = target.pathname.endsWith(path)
     ? `${target.origin}${target.pathname.slice(0, -path.length)}`
     : null;
-  return `${method} ${url.href} answered ${response.status}, a redirect to ${target.href}: the script does not follow redirects (a POST would lose its body, the token would go to another address)${
-    base ? `; run it with --url ${base}` : "; check --url"
+  // The --url's own query string goes with it (a gateway's key): suggested without it, the
+  // operator ran into the gateway's refusal next.
+  const query = baseQuery ? `${maskedQuery(baseQuery)} (the same query string as now)` : "";
+  return `${shown} answered ${response.status}, a redirect to ${shownUrl(target)}: the script does not follow redirects (a POST would lose its body, the token would go to another address)${
+    base ? `; run it with --url ${base}${query}` : "; check --url"
   }`;
 }
 
-function parseJsonAnswer(method: string, url: URL, response: Response, text: string): unknown {
+function parseJsonAnswer(shown: string, response: Response, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     // A captive portal, a login page or another site: not the ingest endpoint, whatever it says.
     throw new IngestRequestError(
-      `${method} ${url.href} answered ${response.status} with ${describeBody(response, text)}, not the ingest endpoint's JSON: is --url the server's address?`,
+      `${shown} answered ${response.status} with ${describeBody(response, text)}, not the ingest endpoint's JSON: is --url the server's address?`,
       response.status,
     );
   }
@@ -244,13 +299,7 @@ function parseJsonAnswer(method: string, url: URL, response: Response, text: str
  * The answer as the endpoint's schema reads it. JSON of another shape (a proxy's `{}`, an older
  * release's report) used to be read as the report and crash the run with a TypeError.
  */
-function checkShape<T>(
-  method: string,
-  url: URL,
-  response: Response,
-  answer: Answer<T>,
-  json: unknown,
-): T {
+function checkShape<T>(shown: string, response: Response, answer: Answer<T>, json: unknown): T {
   const parsed = v.safeParse(answer.schema, json);
   if (parsed.success) return parsed.output;
   // valibot reads a list as an object without keys: say what it is instead.
@@ -261,10 +310,10 @@ function checkShape<T>(
           // A key the object lacks is reported on the object, as "received undefined".
           `${v.getDotPath(issue) ?? "the body"} ${issue.type === "object" && issue.received === "undefined" ? "is missing" : issue.message}`,
       );
-  const shown = problems.slice(0, 3).join("; ");
+  const first = problems.slice(0, 3).join("; ");
   const more = problems.length > 3 ? `; and ${problems.length - 3} more` : "";
   throw new IngestRequestError(
-    `${method} ${url.href} answered ${response.status} with JSON that is not the ingest endpoint's ${answer.name} (${shown}${more}): is --url the server's address, and does the server run this release?`,
+    `${shown} answered ${response.status} with JSON that is not the ingest endpoint's ${answer.name} (${first}${more}): is --url the server's address, and does the server run this release?`,
     response.status,
   );
 }

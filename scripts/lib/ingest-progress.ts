@@ -12,8 +12,22 @@ export class Progress {
   #lastPrint = 0;
   #lastLandedUpdate = Date.now();
   readonly #interactive = process.stderr.isTTY === true;
+  /** A terminal's progress line is drawn, its cursor at its end (no line end after it). */
+  #lineDrawn = false;
+  #stopped = false;
 
   constructor(private readonly log: (line: string) => void) {}
+
+  /**
+   * Another line for the operator while the run goes on (a retry): on a terminal, in place of the
+   * progress line, which is drawn again below it. It was written after it, on the same line
+   * (`… landed 0retrying POST /ingest/batches …`).
+   */
+  note(line: string): void {
+    if (this.#lineDrawn) process.stderr.write("\r\x1b[K");
+    this.#lineDrawn = false;
+    this.log(line);
+  }
 
   read(kind: IngestKind): void {
     this.readRows[kind]++;
@@ -45,11 +59,28 @@ export class Progress {
     this.#maybePrint();
   }
 
+  /** The last progress line, with its line end; none after it. */
   stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
     this.#print(true);
   }
 
+  /**
+   * No progress after this, and a terminal's line ended as it stands: a failed run's last line
+   * comes next. Interrupted (Ctrl-C), the run did not stop its progress: `ingest failed:
+   * interrupted` was written after the line (and the terminal's `^C`), and the rows still being
+   * read could draw it again.
+   */
+  halt(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#lineDrawn) process.stderr.write("\n");
+    this.#lineDrawn = false;
+  }
+
   #maybePrint(): void {
+    if (this.#stopped) return;
     const now = Date.now();
     // Without a terminal, print every few seconds instead of redrawing one line.
     if (now - this.#lastPrint >= (this.#interactive ? 500 : 3_000)) this.#print(false);
@@ -60,7 +91,11 @@ export class Progress {
     const part = (kind: IngestKind) =>
       `${kind} read ${this.readRows[kind]}, sent ${this.sentRows[kind]}, landed ${this.landedRows[kind]}`;
     const line = `${part("customers")} | ${part("loans")}`;
-    if (this.#interactive) process.stderr.write(`\r${line}${final ? "\n" : ""}`);
-    else this.log(line);
+    if (this.#interactive) {
+      process.stderr.write(`\r${line}${final ? "\n" : ""}`);
+      this.#lineDrawn = !final;
+    } else {
+      this.log(line);
+    }
   }
 }

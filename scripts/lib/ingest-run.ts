@@ -116,11 +116,10 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = Date.now();
   const jobId = options.jobId ?? newJobId(started);
-  const onRetry = (what: string, attempt: number, error: string) =>
-    log(`retrying ${what} (attempt ${attempt}): ${error}`);
-  const client = new IngestClient(options.url, options.token, onRetry, options.maxAttempts);
-
   const progress = new Progress(log);
+  const onRetry = (what: string, attempt: number, error: string) =>
+    progress.note(`retrying ${what} (attempt ${attempt}): ${error}`);
+  const client = new IngestClient(options.url, options.token, onRetry, options.maxAttempts);
   const rejected: RowRejection[] = [];
   const onRejection = (rejection: RowRejection) => rejected.push(rejection);
   const customers = readRows(options.customersFile, "customers", { onRejection });
@@ -136,6 +135,8 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     const job = await untilAborted(sendAndWait(options, client, reportInputs), options.signal);
     report = buildReport({ ...reportInputs, remapped: loans.remapped, job });
   } catch (error) {
+    // Interrupted, the run's sends and reads go on behind (untilAborted): the progress ends here.
+    progress.halt();
     // What had landed when it stopped: the last job report seen (the server may be gone).
     const job = progress.lastJob ?? emptyJob(jobId);
     const failed = buildReport({ ...reportInputs, remapped: loans.remapped, job });

@@ -8,6 +8,7 @@ import {
   scratchFiles,
   writeLenderWorkbooks,
 } from "../node/ingest-fixtures";
+import { startKeyGateway } from "../node/key-gateway";
 
 /*
  * Loans the server deferred (their Loan ID held by a stored loan of another customer) are sent
@@ -16,6 +17,9 @@ import {
  * the script found nothing new on the list and stopped, leaving every later deferred row unsent.
  * It now pages past them (`?deferred_after=`). The Node server in-process over a real libSQL
  * file, real workbooks, the real script; the resent chunks die on a trigger of that database.
+ * The second run goes through a gateway that needs its key in the query string (a deployed
+ * Worker's, `--url https://gateway/credit?key=…`): the page was asked for without it, refused 403,
+ * and the run failed.
  */
 
 const TOKEN = "deferred-past-dead-test-token";
@@ -62,7 +66,25 @@ describe("deferred loans past 10,000 whose resent chunks died", () => {
       { customers: scratch("customers.xlsx"), loans: scratch("loans-2.xlsx") },
       { customers, loans: loansOf(4, 1, listed + 1) },
     );
-    const report = await ingest(next);
+    const key = "gw-key-42";
+    const gateway = await startKeyGateway(serverUrl, "/credit", key);
+    let report: Awaited<ReturnType<typeof ingest>>;
+    try {
+      report = await ingest(next, { url: `${gateway.url}?key=${key}` });
+    } finally {
+      await gateway.close();
+    }
+    // Every request under the base path with the key, the page's too.
+    expect(
+      gateway
+        .seen()
+        .filter((request) => !/ \/credit\/ingest\/[^?]+\?key=gw-key-42(&|$)/.test(request)),
+    ).toEqual([]);
+    expect(gateway.seen().filter((request) => request.includes("deferred_after="))).toEqual([
+      expect.stringMatching(
+        /^GET \/credit\/ingest\/jobs\/ingest-[^?]+\?key=gw-key-42&deferred_after=\d+$/,
+      ),
+    ]);
 
     expect(report.complete).toBe(false);
     expect(report.loans).toMatchObject({ rows_read: listed + 1, landed: 1, dead: listed });

@@ -68,6 +68,21 @@ describe("the ingest script's client", () => {
     );
   });
 
+  it("keeps the base URL's query string as written, its own parameters after it", () => {
+    // The job report's page (`deferred_after`) replaced a gateway's key: refused 403.
+    expect(
+      endpointUrl("https://gw.example/credit?key=k1&sig=a%2Fb=", "/ingest/jobs/j-1", {
+        deferred_after: "10000",
+      }).href,
+    ).toBe("https://gw.example/credit/ingest/jobs/j-1?key=k1&sig=a%2Fb=&deferred_after=10000");
+    expect(endpointUrl("https://gw.example/?key=k1#top", "/ingest/batches").href).toBe(
+      "https://gw.example/ingest/batches?key=k1",
+    );
+    expect(
+      endpointUrl("https://lender.example", "/ingest/jobs/j-1", { deferred_after: "5" }).href,
+    ).toBe("https://lender.example/ingest/jobs/j-1?deferred_after=5");
+  });
+
   it("sends its requests under a --url with a path", async () => {
     const paths: string[] = [];
     const server = createServer((request, response) => {
@@ -166,6 +181,28 @@ function recordingClient(base: string, attempts = 2, budgetMs?: number, token = 
 }
 
 describe("the ingest script's client in front of the wrong thing", () => {
+  it("keeps --url's query string in the --url a redirect suggests, its values masked", async () => {
+    await withServer(
+      (_request, response) => response.end("{}"),
+      async (target, reached) => {
+        await withServer(
+          (request, response) => {
+            response.writeHead(301, { location: `${target}${request.url}` });
+            response.end();
+          },
+          async (front) => {
+            const { client, failure } = recordingClient(`${front}/credit?key=s3cret-key`);
+            // Suggested without its query string, the gateway's key was left out of the next run.
+            expect(await failure(client.sendMessages([]))).toBe(
+              `POST ${front}/credit/ingest/batches?key=*** answered 301, a redirect to ${target}/credit/ingest/batches?key=***: the script does not follow redirects (a POST would lose its body, the token would go to another address); run it with --url ${target}/credit?key=*** (the same query string as now)`,
+            );
+            expect(reached).toEqual([]);
+          },
+        );
+      },
+    );
+  });
+
   it.each([301, 302, 307, 308])(
     "does not follow a %i: it names the redirect and the --url to use, and nothing reaches the target",
     async (status) => {

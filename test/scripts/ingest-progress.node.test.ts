@@ -1,0 +1,174 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  customerValues,
+  ingestServerPerFile,
+  loanValues,
+  scratchFiles,
+  writeLenderWorkbooks,
+} from "../node/ingest-fixtures";
+
+/*
+ * `npm run ingest` in a terminal, as an operator runs it on a laptop: its progress is one line
+ * drawn again in place (`\r`, no line end), and a retry's line was written after it, on the same
+ * line (`… loans read 0, sent 0, landed 0retrying POST /ingest/batches …`). The real script in a
+ * real pseudo-terminal (util-linux `script`), against the Node server in-process over a real
+ * libSQL file, through a proxy that answers the first chunk 503 as a busy gateway does; what the
+ * terminal shows is read from its output by the few controls the script writes.
+ */
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const TOKEN = "ingest-progress-test-token";
+const BUSY = "The gateway is busy; retry the request.";
+const scratch = scratchFiles();
+const { url: serverUrl } = ingestServerPerFile(TOKEN, scratch);
+
+/**
+ * Forwards to the server, but answers the first POST of a chunk 503 (Retry-After: 0), or, while
+ * `holdPosts` is set, holds every POST unanswered and calls it with each.
+ */
+let proxy: Server;
+let proxyUrl = "";
+let holdPosts: (() => void) | null = null;
+beforeAll(async () => {
+  let refused = false;
+  proxy = createServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    if (request.method === "POST" && holdPosts) {
+      holdPosts();
+      return;
+    }
+    if (request.method === "POST" && !refused) {
+      refused = true;
+      response.writeHead(503, { "content-type": "application/problem+json", "retry-after": "0" });
+      response.end(JSON.stringify({ status: 503, detail: BUSY }));
+      return;
+    }
+    const forwarded = await fetch(new URL(request.url ?? "/", serverUrl()), {
+      method: request.method,
+      headers: {
+        authorization: request.headers.authorization ?? "",
+        "content-type": request.headers["content-type"] ?? "application/json",
+      },
+      body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+    });
+    response.writeHead(forwarded.status, {
+      "content-type": forwarded.headers.get("content-type") ?? "application/json",
+    });
+    response.end(Buffer.from(await forwarded.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  proxy.closeAllConnections();
+  await new Promise((resolve) => proxy.close(resolve));
+});
+
+/** The lines a terminal shows for `output`: `\r` goes back, `\n` down, `ESC [ K` erases the rest. */
+function screen(output: string): string[] {
+  const lines: string[] = [""];
+  let column = 0;
+  for (let index = 0; index < output.length; index++) {
+    const char = output[index] ?? "";
+    const current = lines.length - 1;
+    if (char === "\r") {
+      column = 0;
+    } else if (char === "\n") {
+      lines.push("");
+      column = 0;
+    } else if (char === "\x1b") {
+      // ESC [ parameters letter: only K (erase to the line's end) changes what is shown here.
+      const sequence = /^\[[0-9;?]*([A-Za-z])/.exec(output.slice(index + 1));
+      if (sequence?.[1] === "K") lines[current] = (lines[current] ?? "").slice(0, column);
+      index += sequence?.[0].length ?? 0;
+    } else {
+      const line = lines[current] ?? "";
+      lines[current] = line.slice(0, column).padEnd(column) + char + line.slice(column + 1);
+      column++;
+    }
+  }
+  return lines;
+}
+
+const quoted = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * The real script in a pseudo-terminal, the terminal's input open: its exit code, and everything
+ * the terminal received.
+ */
+function inTerminal(args: string[]) {
+  const command = [process.execPath, "--import", "tsx", "scripts/ingest.ts", ...args]
+    .map(quoted)
+    .join(" ");
+  const child = spawn("script", ["-qfec", command, "/dev/null"], {
+    cwd: ROOT,
+    env: { ...process.env, INGEST_TOKEN: TOKEN },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  const exit = once(child, "exit").then(([code]) => ({ code: code as number | null, output }));
+  return { child, exit };
+}
+
+describe("npm run ingest in a terminal", () => {
+  it("prints a retry on its own line, not after the progress line", async () => {
+    const files = await writeLenderWorkbooks(
+      { customers: scratch("customers.xlsx"), loans: scratch("loans.xlsx") },
+      { customers: [customerValues(1), customerValues(2)], loans: [loanValues(1, 10)] },
+    );
+    const { child, exit } = inTerminal([
+      ...["--url", proxyUrl, "--customers", files.customers, "--loans", files.loans],
+      ...["--report", scratch("report.json")],
+    ]);
+    child.stdin.end();
+    const { code, output } = await exit;
+    expect({ code, output }).toMatchObject({ code: 0 });
+    // The progress line was drawn in place before the chunk was sent: the terminal is exercised.
+    expect(output).toMatch(/\rcustomers read \d+, sent 0, landed 0 \| loans read 0/);
+
+    const shown = screen(output);
+    expect(shown).toContain(`retrying POST /ingest/batches (attempt 1): HTTP 503: ${BUSY}`);
+    expect(shown.filter((line) => line.includes("retrying") && line.includes("landed"))).toEqual(
+      [],
+    );
+    expect(shown).toContain("  every row landed");
+  }, 60_000);
+
+  it("ends its progress line before the interrupted run's last line (Ctrl-C)", async () => {
+    const files = await writeLenderWorkbooks(
+      { customers: scratch("customers-2.xlsx"), loans: scratch("loans-2.xlsx") },
+      { customers: [customerValues(3)], loans: [loanValues(3, 30)] },
+    );
+    const held = new Promise<void>((resolve) => (holdPosts = resolve));
+    const { child, exit } = inTerminal([
+      ...["--url", proxyUrl, "--customers", files.customers, "--loans", files.loans],
+      ...["--report", scratch("report-2.json")],
+    ]);
+    try {
+      await held;
+      // The operator's Ctrl-C: the terminal sends SIGINT to the script.
+      child.stdin.write("\x03");
+      const { code, output } = await exit;
+      expect({ code, output }).toMatchObject({ code: 130 });
+      const shown = screen(output);
+      const last = shown.findIndex((line) =>
+        line.startsWith("ingest failed: interrupted (SIGINT)"),
+      );
+      expect(last, JSON.stringify(shown)).toBeGreaterThan(0);
+      // The progress line, ended, above it; nothing drawn again after it.
+      expect(shown[last - 1]).toMatch(/^customers read 1, sent 0, landed 0 \| loans read 0/);
+      expect(shown.slice(last + 1).filter((line) => line.includes("read"))).toEqual([]);
+    } finally {
+      holdPosts = null;
+      child.kill("SIGKILL");
+    }
+  }, 60_000);
+});
