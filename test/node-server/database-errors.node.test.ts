@@ -2,11 +2,14 @@ import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
+import { DrizzleQueryError, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseErrorKind } from "../../src/db/error-kind";
 import {
   isCorruptDatabaseError,
   isKeyTakenError,
+  isMissingSchemaError,
   isStorageFullError,
   isTransientDatabaseError,
 } from "../../src/db/errors";
@@ -73,6 +76,38 @@ describe("database errors from libSQL", () => {
         impatient.execute("DELETE FROM idempotency_keys WHERE key = 'none'"),
       );
       expect(isTransientDatabaseError(error)).toBe(true);
+    } finally {
+      await holder.rollback();
+      impatient.close();
+    }
+  });
+
+  it("reads the database's words in drizzle's error for a lone statement, not the values it repeats", async () => {
+    // drizzle's error says "Failed query: <statement> params: <values>": a value in SQLite's words
+    // was read as the database's own (a name "SQLITE_CORRUPT" on a locked write: damaged).
+    const words =
+      "SQLITE_CORRUPT: file is not a database; database or disk is full; no such table: t";
+    const { db } = database;
+    await db.insert(idempotencyKeys).values(storedResponse(words));
+    const taken = await errorOf(() => db.insert(idempotencyKeys).values(storedResponse(words)));
+    expect(taken).toBeInstanceOf(DrizzleQueryError);
+    expect(isKeyTakenError(taken)).toBe(true);
+    expect(isCorruptDatabaseError(taken)).toBe(false);
+    expect(isStorageFullError(taken)).toBe(false);
+    expect(isMissingSchemaError(taken)).toBe(false);
+    expect(databaseErrorKind(taken)).toBe("constraint");
+
+    const holder = await database.client.transaction("write");
+    const impatient = createClient({ url, timeout: 1 });
+    try {
+      await holder.execute("DELETE FROM idempotency_keys WHERE key = 'none'");
+      const locked = await errorOf(() =>
+        drizzle(impatient).delete(idempotencyKeys).where(eq(idempotencyKeys.key, words)),
+      );
+      expect(locked).toBeInstanceOf(DrizzleQueryError);
+      expect(isTransientDatabaseError(locked)).toBe(true);
+      expect(isCorruptDatabaseError(locked)).toBe(false);
+      expect(databaseErrorKind(locked)).toBe("busy");
     } finally {
       await holder.rollback();
       impatient.close();
