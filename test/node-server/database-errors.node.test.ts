@@ -12,6 +12,7 @@ import {
   isMissingSchemaError,
   isStorageFullError,
   isTransientDatabaseError,
+  mayHaveBeenApplied,
 } from "../../src/db/errors";
 import { idempotencyKeys } from "../../src/db/schema";
 import type { LibsqlDatabase } from "../../src/node/database";
@@ -162,6 +163,18 @@ describe("D1's errors", () => {
     ]) {
       expect(isTransientDatabaseError(new Error(message)), message).toBe(false);
     }
+  });
+
+  it("may have applied a write D1 lost the connection on, whatever values drizzle's error repeats", () => {
+    // A name in SQLite's words for a refusal made "Nothing was changed" of a write that may have
+    // committed: a client without a key that sent it again did it twice.
+    const lost = new DrizzleQueryError(
+      'insert into "customers" ("first_name") values (?)',
+      ["database is locked"],
+      new Error("D1_ERROR: Network connection lost."),
+    );
+    expect(isTransientDatabaseError(lost)).toBe(true);
+    expect(mayHaveBeenApplied(lost)).toBe(true);
   });
 
   it("recognises a full database in SQLite's words, as D1 passes them on", () => {
