@@ -1,4 +1,9 @@
-import { isCorruptDatabaseError, isStorageFullError, isTransientDatabaseError } from "./errors";
+import {
+  databaseCauses,
+  isCorruptDatabaseError,
+  isStorageFullError,
+  isTransientDatabaseError,
+} from "./errors";
 
 /**
  * The database errors the metrics count apart (docs/operations.md lists them, and
@@ -24,9 +29,10 @@ export function databaseErrorKind(error: unknown): DatabaseErrorKind | null {
   if (isStorageFullError(error)) return "full";
   if (isCorruptDatabaseError(error)) return "damaged";
   if (isTransientDatabaseError(error)) return "busy";
-  const messages = causeChain(error).map((cause) => `${cause.name} ${cause.message}`);
-  if (messages.some((text) => CONSTRAINT.test(text))) return "constraint";
-  if (messages.some((text) => FROM_DATABASE.test(text))) return "other";
+  // The constraint is the database's word, not a value drizzle's error repeats (databaseCauses).
+  const said = (cause: Error) => `${cause.name} ${cause.message}`;
+  if (databaseCauses(error).some((cause) => CONSTRAINT.test(said(cause)))) return "constraint";
+  if (causeChain(error).some((cause) => FROM_DATABASE.test(said(cause)))) return "other";
   return null;
 }
 

@@ -1,8 +1,11 @@
+import { DrizzleQueryError } from "drizzle-orm";
+
 /*
  * Recognising database errors without knowing the driver. D1 reports errors as messages
  * ("D1_ERROR: …"); libSQL as LibsqlError with a `code` (and the SQLite text in the message), its
  * HTTP transport as an error with a `status`, and fetch failures as a TypeError with a cause. Each
- * check therefore walks the whole cause chain.
+ * check therefore walks the whole cause chain, but for drizzle's error for a lone statement, whose
+ * message repeats the request's values (`databaseCauses`).
  */
 
 /**
@@ -166,11 +169,23 @@ function isServerBusyStatus(error: Error): boolean {
 }
 
 function someCause(error: unknown, test: (cause: Error) => boolean): boolean {
+  return databaseCauses(error).some(test);
+}
+
+/**
+ * The errors of a cause chain whose words are the database's or its driver's. Not drizzle's own
+ * error for a lone statement ("Failed query: <statement> params: <values>"): it repeats the values
+ * the request sent, and a value is no word of the database. A customer registered as
+ * "SQLITE_CORRUPT" while the write lock was held was answered that the database is damaged (no
+ * Retry-After: restore from a backup) and counted `damaged`. Its cause, the driver's error, is.
+ */
+export function databaseCauses(error: unknown): Error[] {
+  const causes: Error[] = [];
   // Bounded: a cause chain is short, and a cycle must not hang the error handler.
   let cause: unknown = error;
   for (let depth = 0; depth < 10 && cause instanceof Error; depth++) {
-    if (test(cause)) return true;
+    if (!(cause instanceof DrizzleQueryError)) causes.push(cause);
     cause = cause.cause;
   }
-  return false;
+  return causes;
 }

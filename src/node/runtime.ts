@@ -90,6 +90,8 @@ export async function openRuntime(
   settings: RuntimeSettings,
   tuning: RuntimeTuning = {},
 ): Promise<Runtime> {
+  // Before the queue's consumer restores what a previous process left (chunk hashes); nodeApp
+  // installs it too, for a cluster's workers, which run no openRuntime.
   useSha256(nodeSha256);
   const {
     client,
@@ -202,7 +204,9 @@ export type NodeAppFetch = (
 
 /**
  * The Hono app over `db`, as every Node process serves it (the single server, a cluster worker):
- * settings parsed once, metrics recorded and exposed at /metrics when on.
+ * settings parsed once, metrics recorded and exposed at /metrics when on, and node:crypto's
+ * SHA-256 installed (src/node/sha256.ts). A cluster's workers run no openRuntime: installed only
+ * there, the HTTP of a cluster (`npm run serve`'s default) kept Web Crypto's thread-pool hop.
  */
 export function nodeApp(
   settings: Pick<RuntimeSettings, "app" | "appSettings" | "metricsToken">,
@@ -211,6 +215,7 @@ export function nodeApp(
   /** Why the database cannot take writes, for /readyz (src/node/database.ts). */
   databaseFault: () => string | null = () => null,
 ): NodeAppFetch {
+  useSha256(nodeSha256);
   const config = settings.app;
   const telemetry = metrics?.metrics ?? noTelemetry;
   // Parsed once, at start; a test that varies a setting gets its own parse, kept with its bindings.

@@ -2,13 +2,17 @@ import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
+import { DrizzleQueryError, eq } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseErrorKind } from "../../src/db/error-kind";
 import {
   isCorruptDatabaseError,
   isKeyTakenError,
+  isMissingSchemaError,
   isStorageFullError,
   isTransientDatabaseError,
+  mayHaveBeenApplied,
 } from "../../src/db/errors";
 import { idempotencyKeys } from "../../src/db/schema";
 import type { LibsqlDatabase } from "../../src/node/database";
@@ -79,6 +83,38 @@ describe("database errors from libSQL", () => {
     }
   });
 
+  it("reads the database's words in drizzle's error for a lone statement, not the values it repeats", async () => {
+    // drizzle's error says "Failed query: <statement> params: <values>": a value in SQLite's words
+    // was read as the database's own (a name "SQLITE_CORRUPT" on a locked write: damaged).
+    const words =
+      "SQLITE_CORRUPT: file is not a database; database or disk is full; no such table: t";
+    const { db } = database;
+    await db.insert(idempotencyKeys).values(storedResponse(words));
+    const taken = await errorOf(() => db.insert(idempotencyKeys).values(storedResponse(words)));
+    expect(taken).toBeInstanceOf(DrizzleQueryError);
+    expect(isKeyTakenError(taken)).toBe(true);
+    expect(isCorruptDatabaseError(taken)).toBe(false);
+    expect(isStorageFullError(taken)).toBe(false);
+    expect(isMissingSchemaError(taken)).toBe(false);
+    expect(databaseErrorKind(taken)).toBe("constraint");
+
+    const holder = await database.client.transaction("write");
+    const impatient = createClient({ url, timeout: 1 });
+    try {
+      await holder.execute("DELETE FROM idempotency_keys WHERE key = 'none'");
+      const locked = await errorOf(() =>
+        drizzle(impatient).delete(idempotencyKeys).where(eq(idempotencyKeys.key, words)),
+      );
+      expect(locked).toBeInstanceOf(DrizzleQueryError);
+      expect(isTransientDatabaseError(locked)).toBe(true);
+      expect(isCorruptDatabaseError(locked)).toBe(false);
+      expect(databaseErrorKind(locked)).toBe("busy");
+    } finally {
+      await holder.rollback();
+      impatient.close();
+    }
+  });
+
   it("recognises a full database, and does not call it busy", async () => {
     // SQLite's own SQLITE_FULL, as a full disk raises it: a page limit the file has reached.
     const capped = createClient({ url: `file:${join(directory, "capped.db")}` });
@@ -127,6 +163,18 @@ describe("D1's errors", () => {
     ]) {
       expect(isTransientDatabaseError(new Error(message)), message).toBe(false);
     }
+  });
+
+  it("may have applied a write D1 lost the connection on, whatever values drizzle's error repeats", () => {
+    // A name in SQLite's words for a refusal made "Nothing was changed" of a write that may have
+    // committed: a client without a key that sent it again did it twice.
+    const lost = new DrizzleQueryError(
+      'insert into "customers" ("first_name") values (?)',
+      ["database is locked"],
+      new Error("D1_ERROR: Network connection lost."),
+    );
+    expect(isTransientDatabaseError(lost)).toBe(true);
+    expect(mayHaveBeenApplied(lost)).toBe(true);
   });
 
   it("recognises a full database in SQLite's words, as D1 passes them on", () => {

@@ -108,6 +108,21 @@ describe("a write lock held past the busy timeout", () => {
     expect(((await loans.json()) as unknown[]).length).toBe(4);
   });
 
+  it("answers a write it refused as busy whatever its values say: a name in SQLite's words for damage, or for a full disk", async () => {
+    // drizzle's error for a lone statement repeats the statement's values ("Failed query: …
+    // params: …"): read as the database's own words, a name was taken for the damage it names, and
+    // the request answered "restore from a backup" with no Retry-After.
+    for (const name of ["SQLITE_CORRUPT", "file is not a database", "database or disk is full"]) {
+      const response = await whileLocked(() =>
+        post("/register", { ...registration(50_000), first_name: name }),
+      );
+      expect(response.status, name).toBe(503);
+      expect(response.headers.get("Retry-After"), name).toBe("1");
+      const { detail } = (await response.json()) as { detail: string };
+      expect(detail, name).not.toMatch(/damaged|storage space/);
+    }
+  });
+
   it("keeps every acknowledged write through a lock timeout and a shutdown", async () => {
     const before = await registerCustomer();
     expect((await whileLocked(() => post("/register", registration(50_000)))).status).toBe(503);

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bytesToHex, sha256InUse, useSha256, webCryptoSha256 } from "../../src/lib/sha256";
-import { openRuntime } from "../../src/node/runtime";
+import { openLibsqlDatabase } from "../../src/node/database";
+import { nodeApp, openRuntime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { nodeSha256 } from "../../src/node/sha256";
 
@@ -61,6 +62,38 @@ describe("the Node server's SHA-256", () => {
       expect((await viewLoans(`Bearer ${key}x`)).status).toBe(401);
     } finally {
       await runtime.close();
+    }
+  });
+
+  it("is the one a cluster's HTTP worker uses: its app over its own connection", async () => {
+    // A worker (src/node/cluster/worker.ts) runs no openRuntime: it opens its own connection and
+    // serves nodeApp over it. It kept Web Crypto, so the HTTP of `npm run serve` (a cluster unless
+    // WEB_CONCURRENCY=1) hashed every key, client key and decision input through the thread pool.
+    const key = "ck_test_fedcba9876543210fedcba9876543210";
+    const settings = settingsFromEnv({
+      DATABASE_URL: `file:${join(directory, "worker.db")}`,
+      API_KEYS: `sha256:${createHash("sha256").update(key).digest("hex")}`,
+    });
+    // The primary migrates the file; the worker finds it ready.
+    await (await openRuntime(settings)).close();
+    useSha256(webCryptoSha256);
+    const worker = await openLibsqlDatabase(settings.databaseUrl);
+    try {
+      const app = nodeApp(settings, worker.db, null);
+      expect(sha256InUse()).toBe(nodeSha256);
+      // A GET sends nothing to the queue (a worker's asks its primary).
+      const bindings = { INGEST_QUEUE: { sendBatch: async () => undefined } };
+      const viewLoans = (authorization: string) =>
+        app(
+          new Request("http://api.test/view-loans/1", {
+            headers: { Authorization: authorization },
+          }),
+          bindings,
+        );
+      expect((await viewLoans(`Bearer ${key}`)).status).toBe(404);
+      expect((await viewLoans(`Bearer ${key}x`)).status).toBe(401);
+    } finally {
+      worker.close();
     }
   });
 });
