@@ -11,6 +11,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { maskPersonalData } from "../src/lib/log";
+import { rangesPreview } from "./lib/chunk-rows";
 import { argsOrExit, callerPathOr } from "./lib/command-line";
 import { type IngestReport, newJobId, ReportFileError, runIngest } from "./lib/ingest-run";
 import { WorkbookError } from "./lib/read-workbook";
@@ -202,6 +203,18 @@ function deadChunksNotListed({ dead_chunks: dead }: IngestReport): string[] {
   return [`  … ${rest.length} more dead chunks (${rows} rows) in the report`];
 }
 
+/** Characters of a dead chunk's row ranges the summary shows; the report has them all. */
+const ROWS_SHOWN = 60;
+
+/** The worksheet rows a dead chunk carried, the first of them: "    rows of loans.xlsx: 12-40, 77, … 37 more ranges". */
+function deadChunkRowsLine({
+  file,
+  file_rows: rows,
+}: IngestReport["dead_chunks"][number]): string[] {
+  if (file === undefined || rows === undefined) return [];
+  return [`    rows of ${file}: ${rangesPreview(rows, ROWS_SHOWN)}`];
+}
+
 export function printSummary(report: IngestReport, reportFile: string): void {
   const line = (name: string, s: IngestReport["customers"]) =>
     `  ${name.padEnd(10)} read ${s.rows_read}, landed ${s.landed}, rejected ${s.rejected}, dead ${s.dead}   (${s.file})`;
@@ -225,7 +238,10 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       // or the paths of the fields at fault, never a cell or the database's error.
       ...report.dead_chunks
         .slice(0, LISTED)
-        .map((c) => `  dead chunk ${c.seq} (${c.kind}, ${c.rows} rows): ${c.reason ?? "gave up"}`),
+        .flatMap((c) => [
+          `  dead chunk ${c.seq} (${c.kind}, ${c.rows} rows): ${c.reason ?? "gave up"}`,
+          ...deadChunkRowsLine(c),
+        ]),
       ...deadChunksNotListed(report),
       `  time ${(report.duration_ms / 1000).toFixed(1)} s; report ${reportFile}`,
       report.complete

@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import type { JobReport } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
+import { ChunkRows, rangesText } from "./chunk-rows";
 import { Chunker } from "./chunker";
 import { CustomerBuckets } from "./customer-buckets";
 import type { RemappedLoan } from "./duplicate-loan-ids";
@@ -84,7 +85,7 @@ export interface IngestReport {
      */
     first_row: number | null;
   }[];
-  dead_chunks: JobReport["dead_chunks"];
+  dead_chunks: DeadChunk[];
   /**
    * How many of the server's rejections and remapped loans its report left out (it lists only
    * the first of each): they are counted in `rejected`, not listed. Absent when none were.
@@ -95,6 +96,15 @@ export interface IngestReport {
   /** Why the run stopped before the end; absent when it ran to the end. */
   error?: string;
 }
+
+/**
+ * A chunk the server gave up on, as its report gives it, with the workbook and the worksheet rows
+ * it carried (docs/ingestion.md#a-dead-chunks-rows): loans are regrouped by customer before they
+ * are chunked, so a chunk is no block of the file. `file_rows` is ascending inclusive ranges,
+ * "12-40, 77, 90-91". Both are absent for a chunk this run did not send (it cannot be, but a
+ * report from before they were added has neither).
+ */
+type DeadChunk = JobReport["dead_chunks"][number] & { file?: string; file_rows?: string };
 
 interface FileSummary {
   file: string;
@@ -125,7 +135,8 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const customers = readRows(options.customersFile, "customers", { onRejection });
   const loans = readRows(options.loansFile, "loans", { onRejection });
   const url = shownUrl(options.url);
-  const reportInputs = { jobId, url, started, customers, loans, rejected, progress };
+  const chunkRows = new ChunkRows();
+  const reportInputs = { jobId, url, started, customers, loans, rejected, progress, chunkRows };
 
   // The report is written however the run ends: a path it cannot be written to stops the run
   // before anything is sent (it used to fail once every row had landed, with no summary).
@@ -195,12 +206,13 @@ interface RunInputs {
   customers: WorkbookRows<CustomerRow>;
   loans: WorkbookRows<LoanRow>;
   progress: Progress;
+  chunkRows: ChunkRows;
 }
 
 async function sendAndWait(
   options: IngestOptions,
   client: IngestClient,
-  { jobId, customers, loans, progress }: RunInputs,
+  { jobId, customers, loans, progress, chunkRows }: RunInputs,
 ): Promise<JobReport> {
   // Nothing is sent unless both files open, have every column, and the Worker takes the token.
   await Promise.all([
@@ -209,7 +221,7 @@ async function sendAndWait(
   ]);
   await client.storedRows();
 
-  const chunker = new Chunker(jobId, "customers");
+  const chunker = new Chunker(jobId, "customers", 0, undefined, chunkRows);
   const waitOptions = {
     client,
     jobId,
@@ -470,6 +482,7 @@ interface ReportInputs {
   remapped: readonly RemappedLoan[];
   job: JobReport;
   progress: Progress;
+  chunkRows: ChunkRows;
 }
 
 function buildReport({
@@ -482,6 +495,7 @@ function buildReport({
   remapped,
   job,
   progress,
+  chunkRows,
 }: ReportInputs): IngestReport {
   const consumerRejections = job.rejections.map((r) => {
     const rows = r.kind === "customers" ? customers : loans;
@@ -520,7 +534,12 @@ function buildReport({
       ...consumerRejections,
     ],
     remapped_loans: remappedLoans(remapped, job),
-    dead_chunks: job.dead_chunks,
+    dead_chunks: job.dead_chunks.map((chunk) => {
+      const ranges = chunkRows.ranges(chunk.seq);
+      if (!ranges) return chunk;
+      const file = (chunk.kind === "customers" ? customers : loans).file;
+      return { ...chunk, file, file_rows: rangesText(ranges) };
+    }),
     ...(job.rejections_not_listed || job.remapped_loans_not_listed
       ? {
           server_not_listed: {
