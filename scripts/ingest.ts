@@ -1,5 +1,6 @@
 /**
- * `npm run ingest -- [--url URL] [--token T] [--customers FILE] [--loans FILE] [--report FILE]`
+ * `npm run ingest -- [--url URL] [--token T] [--customers FILE] [--loans FILE] [--report FILE]
+ *   [--resend-dead REPORT]`
  *
  * Reads the lender's workbooks and sends their rows through the Worker's ingest endpoint and queue.
  * The URL defaults to the local `npm start` Worker; the token is the one the server runs with
@@ -7,11 +8,15 @@
  * Exit code: 0 when every row landed, 2 when rows were rejected or dead, 1 on a fatal error, 130
  * when interrupted (Ctrl-C).
  * The JSON report (--report, or ingest-report-<job id>.json) is written in every case.
+ * --resend-dead REPORT sends only the rows of an earlier run's dead chunks, as its report names
+ * them (docs/ingestion.md#a-dead-chunks-rows); exit code 0 then when every one of them landed.
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { maskPersonalData } from "../src/lib/log";
-import { argsOrExit, callerPathOr } from "./lib/command-line";
+import { rangesPreview } from "./lib/chunk-rows";
+import { argsOrExit, callerPath, callerPathOr } from "./lib/command-line";
+import { type DeadRows, DeadRowsError, deadRowsOf } from "./lib/dead-rows";
 import { type IngestReport, newJobId, ReportFileError, runIngest } from "./lib/ingest-run";
 import { WorkbookError } from "./lib/read-workbook";
 
@@ -19,7 +24,7 @@ export const LOCAL_URL = "http://127.0.0.1:8787";
 /** The shell's code for a run stopped by Ctrl-C (128 + SIGINT). */
 const INTERRUPTED = 130;
 const USAGE =
-  "usage: npm run ingest -- [--url URL] [--token TOKEN] [--customers FILE] [--loans FILE] [--report FILE]";
+  "usage: npm run ingest -- [--url URL] [--token TOKEN] [--customers FILE] [--loans FILE] [--report FILE] [--resend-dead REPORT]";
 
 async function main(): Promise<number> {
   const { values } = argsOrExit(
@@ -30,6 +35,7 @@ async function main(): Promise<number> {
         customers: { type: "string" },
         loans: { type: "string" },
         report: { type: "string" },
+        "resend-dead": { type: "string" },
         help: { type: "boolean", default: false },
       },
     },
@@ -56,6 +62,25 @@ async function main(): Promise<number> {
     );
     return 1;
   }
+  const customersFile = callerPathOr(values.customers, "data/customer_data.xlsx");
+  const loansFile = callerPathOr(values.loans, "data/loan_data.xlsx");
+  let resendDead: DeadRows | undefined;
+  if (values["resend-dead"] !== undefined) {
+    try {
+      resendDead = await deadRowsOf(callerPath(values["resend-dead"]), {
+        customers: customersFile,
+        loans: loansFile,
+      });
+    } catch (error) {
+      if (!(error instanceof DeadRowsError)) throw error;
+      console.error(`ingest failed: ${error.message}`);
+      return 1;
+    }
+    if (resendDead.customers.size + resendDead.loans.size === 0) {
+      console.log(`no dead chunks in ${resendDead.report}: nothing to send again`);
+      return 0;
+    }
+  }
   const jobId = newJobId();
   // The files the operator names are theirs; the defaults are the project's.
   const reportFile = callerPathOr(values.report, `ingest-report-${jobId}.json`);
@@ -74,11 +99,12 @@ async function main(): Promise<number> {
     const report = await runIngest({
       url: values.url,
       token: values.token,
-      customersFile: callerPathOr(values.customers, "data/customer_data.xlsx"),
-      loansFile: callerPathOr(values.loans, "data/loan_data.xlsx"),
+      customersFile,
+      loansFile,
       reportFile,
       jobId,
       signal: interrupt.signal,
+      resendDead,
     });
     printSummary(report, reportFile);
     return report.complete ? 0 : 2;
@@ -202,12 +228,29 @@ function deadChunksNotListed({ dead_chunks: dead }: IngestReport): string[] {
   return [`  … ${rest.length} more dead chunks (${rows} rows) in the report`];
 }
 
+/** Characters of a dead chunk's row ranges the summary shows; the report has them all. */
+const ROWS_SHOWN = 60;
+
+/** The worksheet rows a dead chunk carried, the first of them: "    rows of loans.xlsx: 12-40, 77, … 37 more ranges". */
+function deadChunkRowsLine({
+  file,
+  file_rows: rows,
+}: IngestReport["dead_chunks"][number]): string[] {
+  if (file === undefined || rows === undefined) return [];
+  return [`    rows of ${file}: ${rangesPreview(rows, ROWS_SHOWN)}`];
+}
+
 export function printSummary(report: IngestReport, reportFile: string): void {
+  const again = (s: IngestReport["customers"]) =>
+    s.to_send_again === undefined ? "" : ` (dead rows to send again ${s.to_send_again})`;
   const line = (name: string, s: IngestReport["customers"]) =>
-    `  ${name.padEnd(10)} read ${s.rows_read}, landed ${s.landed}, rejected ${s.rejected}, dead ${s.dead}   (${s.file})`;
+    `  ${name.padEnd(10)} read ${s.rows_read}${again(s)}, landed ${s.landed}, rejected ${s.rejected}, dead ${s.dead}   (${s.file})`;
   console.log(
     [
       `ingest ${report.job_id} → ${report.url}`,
+      ...(report.resent_dead_of
+        ? [`  sending again the dead rows of ${report.resent_dead_of}`]
+        : []),
       line("customers", report.customers),
       line("loans", report.loans),
       ...sheetsNotReadLines(report),
@@ -225,11 +268,14 @@ export function printSummary(report: IngestReport, reportFile: string): void {
       // or the paths of the fields at fault, never a cell or the database's error.
       ...report.dead_chunks
         .slice(0, LISTED)
-        .map((c) => `  dead chunk ${c.seq} (${c.kind}, ${c.rows} rows): ${c.reason ?? "gave up"}`),
+        .flatMap((c) => [
+          `  dead chunk ${c.seq} (${c.kind}, ${c.rows} rows): ${c.reason ?? "gave up"}`,
+          ...deadChunkRowsLine(c),
+        ]),
       ...deadChunksNotListed(report),
       `  time ${(report.duration_ms / 1000).toFixed(1)} s; report ${reportFile}`,
       report.complete
-        ? `  every row landed${sheetsNotReadLines(report).length > 0 ? ' (of the first worksheets: see "not read" above)' : ""}`
+        ? `  every ${report.resent_dead_of ? "dead " : ""}row landed${sheetsNotReadLines(report).length > 0 ? ' (of the first worksheets: see "not read" above)' : ""}`
         : "  NOT every row landed: see the report",
     ].join("\n"),
   );

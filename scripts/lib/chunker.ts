@@ -5,6 +5,7 @@ import {
   ROWS_PER_CHUNK,
 } from "../../src/ingest/messages";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
+import type { ChunkRows } from "./chunk-rows";
 
 /*
  * Cuts a stream of rows into queue messages and groups messages into sends, so that every
@@ -27,6 +28,8 @@ export class Chunker {
     private kind: IngestKind,
     firstSeq = 0,
     private readonly rowsPerChunk = ROWS_PER_CHUNK,
+    /** Where each chunk's worksheet rows are recorded, to name a dead chunk's rows. */
+    private readonly chunkRows?: ChunkRows,
   ) {
     this.#nextSeq = firstSeq;
   }
@@ -81,6 +84,7 @@ export class Chunker {
       rows: [],
     };
     const message = { ...envelope, rows: this.#rows } as IngestMessage;
+    this.chunkRows?.record(envelope.seq, this.#rows);
     // The rows' sizes are known (each with its comma, one more than the list has): not
     // serialised a second time.
     const size = byteLength(envelope) + this.#rowBytes;

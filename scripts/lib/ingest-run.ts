@@ -4,8 +4,10 @@ import { dirname } from "node:path";
 import type { JobReport } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
+import { ChunkRows, rangesText } from "./chunk-rows";
 import { Chunker } from "./chunker";
 import { CustomerBuckets } from "./customer-buckets";
+import type { DeadRows } from "./dead-rows";
 import type { RemappedLoan } from "./duplicate-loan-ids";
 import { IngestClient, shownUrl, sleep } from "./ingest-client";
 import { Progress } from "./ingest-progress";
@@ -46,6 +48,11 @@ export interface IngestOptions {
   stallTimeoutMs?: number;
   /** Stops the run (Ctrl-C): it fails with the signal's reason, and the report is still written. */
   signal?: AbortSignal;
+  /**
+   * Sends only these rows of the workbooks, an earlier run's dead chunks' (`--resend-dead`): the
+   * workbooks are still read whole, so a repeated Loan ID is decided as in that run.
+   */
+  resendDead?: DeadRows;
   log?: (line: string) => void;
 }
 
@@ -84,17 +91,34 @@ export interface IngestReport {
      */
     first_row: number | null;
   }[];
-  dead_chunks: JobReport["dead_chunks"];
+  dead_chunks: DeadChunk[];
   /**
    * How many of the server's rejections and remapped loans its report left out (it lists only
    * the first of each): they are counted in `rejected`, not listed. Absent when none were.
    */
   server_not_listed?: { rejections: number; remapped_loans: number };
-  /** True when every row read landed: nothing rejected, nothing dead. */
+  /**
+   * The report whose dead chunks' rows this run sent again (`--resend-dead`); absent for a run
+   * that sent every row. Rejected and remapped rows are then those of the rows sent again.
+   */
+  resent_dead_of?: string;
+  /**
+   * True when every row read landed (with `--resend-dead`, every row to send again): nothing
+   * rejected, nothing dead.
+   */
   complete: boolean;
   /** Why the run stopped before the end; absent when it ran to the end. */
   error?: string;
 }
+
+/**
+ * A chunk the server gave up on, as its report gives it, with the workbook and the worksheet rows
+ * it carried (docs/ingestion.md#a-dead-chunks-rows): loans are regrouped by customer before they
+ * are chunked, so a chunk is no block of the file. `file_rows` is ascending inclusive ranges,
+ * "12-40, 77, 90-91". Both are absent for a chunk this run did not send (it cannot be, but a
+ * report from before they were added has neither).
+ */
+type DeadChunk = JobReport["dead_chunks"][number] & { file?: string; file_rows?: string };
 
 interface FileSummary {
   file: string;
@@ -103,6 +127,8 @@ interface FileSummary {
   sent: number;
   landed: number;
   dead: number;
+  /** With `--resend-dead`: how many of the rows read the earlier report's dead chunks carried. */
+  to_send_again?: number;
   /** Worksheets after the first that hold this file's columns and rows: not ingested. */
   sheets_not_read?: SheetNotRead[];
 }
@@ -121,11 +147,31 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     progress.note(`retrying ${what} (attempt ${attempt}): ${error}`);
   const client = new IngestClient(options.url, options.token, onRetry, options.maxAttempts);
   const rejected: RowRejection[] = [];
-  const onRejection = (rejection: RowRejection) => rejected.push(rejection);
-  const customers = readRows(options.customersFile, "customers", { onRejection });
-  const loans = readRows(options.loansFile, "loans", { onRejection });
+  const resend = options.resendDead;
+  // Sending only an earlier run's dead rows, the file's other rows' rejections are not this run's.
+  const rejectedAgain = { customers: 0, loans: 0 };
+  const onRejectionOf = (kind: IngestKind) => (rejection: RowRejection) => {
+    if (resend && !resend[kind].has(rejection.row)) return;
+    rejectedAgain[kind] += 1;
+    rejected.push(rejection);
+  };
+  const customers = readRows(options.customersFile, "customers", {
+    onRejection: onRejectionOf("customers"),
+  });
+  const loans = readRows(options.loansFile, "loans", { onRejection: onRejectionOf("loans") });
   const url = shownUrl(options.url);
-  const reportInputs = { jobId, url, started, customers, loans, rejected, progress };
+  const chunkRows = new ChunkRows();
+  const reportInputs = {
+    jobId,
+    url,
+    started,
+    customers,
+    loans,
+    rejected,
+    progress,
+    chunkRows,
+    resend: resend ? { dead: resend, rejected: rejectedAgain } : undefined,
+  };
 
   // The report is written however the run ends: a path it cannot be written to stops the run
   // before anything is sent (it used to fail once every row had landed, with no summary).
@@ -195,12 +241,13 @@ interface RunInputs {
   customers: WorkbookRows<CustomerRow>;
   loans: WorkbookRows<LoanRow>;
   progress: Progress;
+  chunkRows: ChunkRows;
 }
 
 async function sendAndWait(
   options: IngestOptions,
   client: IngestClient,
-  { jobId, customers, loans, progress }: RunInputs,
+  { jobId, customers, loans, progress, chunkRows }: RunInputs,
 ): Promise<JobReport> {
   // Nothing is sent unless both files open, have every column, and the Worker takes the token.
   await Promise.all([
@@ -209,7 +256,7 @@ async function sendAndWait(
   ]);
   await client.storedRows();
 
-  const chunker = new Chunker(jobId, "customers");
+  const chunker = new Chunker(jobId, "customers", 0, undefined, chunkRows);
   const waitOptions = {
     client,
     jobId,
@@ -219,11 +266,12 @@ async function sendAndWait(
 
   try {
     const customerIds = { lowest: Number.POSITIVE_INFINITY, highest: 0 };
+    const resend = options.resendDead;
     await sendRows(customers, chunker, client, progress, {
       sendNow: (row) => {
         customerIds.lowest = Math.min(customerIds.lowest, row.customer_id);
         customerIds.highest = Math.max(customerIds.highest, row.customer_id);
-        return true;
+        return !resend || resend.customers.has(row.row);
       },
     });
     const refused = refusedCustomers(await waitUntilLanded(waitOptions, "customers"), customers);
@@ -234,6 +282,7 @@ async function sendAndWait(
     const heldBack: LoanRow[] = [];
     await sendRows(loans, chunker, client, progress, {
       sendNow: (row) => {
+        if (resend && !resend.loans.has(row.row)) return false;
         const refusal = refused.get(row.customer_id);
         if (refusal !== undefined) {
           loans.rejectRow(row.row, "customer_id", refusal);
@@ -470,6 +519,9 @@ interface ReportInputs {
   remapped: readonly RemappedLoan[];
   job: JobReport;
   progress: Progress;
+  chunkRows: ChunkRows;
+  /** With `--resend-dead`: the rows sent again, and how many of them the script rejected. */
+  resend: { dead: DeadRows; rejected: Record<IngestKind, number> } | undefined;
 }
 
 function buildReport({
@@ -482,6 +534,8 @@ function buildReport({
   remapped,
   job,
   progress,
+  chunkRows,
+  resend,
 }: ReportInputs): IngestReport {
   const consumerRejections = job.rejections.map((r) => {
     const rows = r.kind === "customers" ? customers : loans;
@@ -502,10 +556,11 @@ function buildReport({
   ): FileSummary => ({
     file: rows.file,
     rows_read: rows.rowsRead,
-    rejected: rows.rejectedCount + job[kind].rejected,
+    rejected: (resend ? resend.rejected[kind] : rows.rejectedCount) + job[kind].rejected,
     sent: progress.sentRows[kind],
     landed: job[kind].landed,
     dead: job[kind].dead,
+    ...(resend ? { to_send_again: resend.dead[kind].size } : {}),
     ...(rows.sheetsNotRead.length > 0 ? { sheets_not_read: [...rows.sheetsNotRead] } : {}),
   });
   const report: Omit<IngestReport, "complete"> = {
@@ -519,8 +574,16 @@ function buildReport({
       ...rejected.map(({ file, row, column, reason }) => ({ file, row, column, reason })),
       ...consumerRejections,
     ],
-    remapped_loans: remappedLoans(remapped, job),
-    dead_chunks: job.dead_chunks,
+    remapped_loans: remappedLoans(
+      resend ? remapped.filter((loan) => resend.dead.loans.has(loan.row)) : remapped,
+      job,
+    ),
+    dead_chunks: job.dead_chunks.map((chunk) => {
+      const ranges = chunkRows.ranges(chunk.seq);
+      if (!ranges) return chunk;
+      const file = (chunk.kind === "customers" ? customers : loans).file;
+      return { ...chunk, file, file_rows: rangesText(ranges) };
+    }),
     ...(job.rejections_not_listed || job.remapped_loans_not_listed
       ? {
           server_not_listed: {
@@ -531,9 +594,9 @@ function buildReport({
       : {}),
   };
   const complete = [report.customers, report.loans].every(
-    (s) => s.rejected === 0 && s.dead === 0 && s.landed === s.rows_read,
+    (s) => s.rejected === 0 && s.dead === 0 && s.landed === (s.to_send_again ?? s.rows_read),
   );
-  return { ...report, complete };
+  return { ...report, ...(resend ? { resent_dead_of: resend.dead.report } : {}), complete };
 }
 
 /**
