@@ -105,23 +105,30 @@ async function miscountedCopy(name: string): Promise<string> {
 
 const digest = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
+/**
+ * `npm run serve` on the file: its exit code and output once it stops. One that says ready is
+ * stopped, and its code is "started" (it served a file it had refused before).
+ */
+async function startOn(path: string) {
+  const server = spawnServeProcess({ DATABASE_URL: `file:${path}`, WEB_CONCURRENCY: "1" });
+  const code = await Promise.race([
+    server.exited,
+    server.printed(/ready: API/).then(
+      async () => {
+        await server.kill();
+        return "started";
+      },
+      () => server.exited,
+    ),
+  ]);
+  return { code, output: server.output() };
+}
+
 describe("npm run serve on a database with a damaged page", () => {
   it("stops at the start with one line naming the file, writing nothing to it", async () => {
     const path = await damagedCopy("refused.db");
     const before = digest(path);
-    const server = spawnServeProcess({ DATABASE_URL: `file:${path}`, WEB_CONCURRENCY: "1" });
-    // It said ready on this file before: then it is stopped, and the exit code says so.
-    const code = await Promise.race([
-      server.exited,
-      server.printed(/ready: API/).then(
-        async () => {
-          await server.kill();
-          return "started";
-        },
-        () => server.exited,
-      ),
-    ]);
-    const output = server.output();
+    const { code, output } = await startOn(path);
     expect(code, output).toBe(1);
     expect(output.trim().split("\n"), output).toHaveLength(1);
     expect(output.trim()).toMatch(
@@ -135,18 +142,7 @@ describe("npm run serve on a database with a damaged page", () => {
   it("stops at the start on a file PRAGMA quick_check lists findings for, naming the first", async () => {
     const path = await miscountedCopy("miscounted.db");
     const before = digest(path);
-    const server = spawnServeProcess({ DATABASE_URL: `file:${path}`, WEB_CONCURRENCY: "1" });
-    const code = await Promise.race([
-      server.exited,
-      server.printed(/ready: API/).then(
-        async () => {
-          await server.kill();
-          return "started";
-        },
-        () => server.exited,
-      ),
-    ]);
-    const output = server.output();
+    const { code, output } = await startOn(path);
     expect(code, output).toBe(1);
     expect(output.trim().split("\n"), output).toHaveLength(1);
     expect(output.trim()).toBe(

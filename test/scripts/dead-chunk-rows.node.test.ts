@@ -20,8 +20,9 @@ import {
  * are chunked, so a dead chunk is no block of the file: the report gave only its seq, kind and
  * row count, and the operator could not tell which rows had not landed. Each dead chunk now
  * names its file and its worksheet rows as ranges ("12-40, 77, 90-91"), and the summary shows
- * the first of them; `--resend-dead REPORT` sends only those rows again. The Node server in-process over a real libSQL file, real workbooks, the real
- * script; chunks die on a trigger of that database.
+ * the first of them; `--resend-dead REPORT` sends only those rows again. The Node server
+ * in-process over a real libSQL file, real workbooks, the real script; chunks die on a trigger of
+ * that database.
  */
 
 const TOKEN = "dead-chunk-rows-test-token";
