@@ -617,7 +617,7 @@ describe("the ingest script's client in front of the wrong thing", () => {
   it("says in one line with the usage what on the command line it cannot read", async () => {
     // Each used to end in parseArgs' stack trace (TypeError [ERR_PARSE_ARGS_UNKNOWN_OPTION] …).
     const usage =
-      "usage: npm run ingest -- [--url URL] [--token TOKEN] [--customers FILE] [--loans FILE] [--report FILE]";
+      "usage: npm run ingest -- [--url URL] [--token TOKEN] [--customers FILE] [--loans FILE] [--report FILE] [--resend-dead REPORT]";
     const cases: [string[], string][] = [
       [["--customer", "c.xlsx"], "Unknown option '--customer'"],
       [["--url"], "Option '--url <value>' argument missing"],
