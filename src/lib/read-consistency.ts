@@ -33,15 +33,15 @@ function sessionStart(method: string, path: string, bookmark?: string): SessionS
   return bookmark === "" ? "first-unconstrained" : { bookmark };
 }
 
+/** Where the database has no sessions (libSQL, the Node server): one object for every request. */
+const WITHOUT_SESSIONS: ReadConsistency = { bookmark: () => null, readAtLeast: () => {} };
+
 /**
  * Gives the request its database: a session when the runtime has them (the response then carries
  * the session's bookmark), otherwise the plain database. Without sessions the header means
  * nothing and is not even read. A handler that holds a bookmark of its own (a page's cursor) can
  * restart a read's session from the later of it and the header, before its first query.
  */
-/** Where the database has no sessions (libSQL, the Node server): one object for every request. */
-const WITHOUT_SESSIONS: ReadConsistency = { bookmark: () => null, readAtLeast: () => {} };
-
 export function requestDatabase<B extends object>(
   database: (env: B) => Database,
   sessions: SessionOpener<B> | undefined,
