@@ -6,7 +6,7 @@ import {
   insertResponseAfterRegistering,
   type RegistrationResponse,
 } from "./idempotency";
-import { preparedOnce } from "./prepared";
+import { batchableOnce, preparedOnce } from "./prepared";
 import { type CustomerRecord, customers } from "./schema";
 
 export interface NewCustomer {
@@ -30,19 +30,27 @@ function insertUnlessOnFile(
     .returning();
 }
 
+/** The customer's values as placeholders, for the insert built once per database object. */
+const CUSTOMER_PLACEHOLDERS = {
+  firstName: sql.placeholder("firstName"),
+  lastName: sql.placeholder("lastName"),
+  age: sql.placeholder("age"),
+  phoneNumber: sql.placeholder("phoneNumber"),
+  monthlySalaryPaise: sql.placeholder("monthlySalaryPaise"),
+  approvedLimitPaise: sql.placeholder("approvedLimitPaise"),
+};
+
 /**
  * register's one statement without a key, built once per database object: drizzle building this
  * insert cost about as much CPU as SQLite writing the row (docs/performance.md, round 22).
  */
 const preparedInsertUnlessOnFile = preparedOnce((db) =>
-  insertUnlessOnFile(db, {
-    firstName: sql.placeholder("firstName"),
-    lastName: sql.placeholder("lastName"),
-    age: sql.placeholder("age"),
-    phoneNumber: sql.placeholder("phoneNumber"),
-    monthlySalaryPaise: sql.placeholder("monthlySalaryPaise"),
-    approvedLimitPaise: sql.placeholder("approvedLimitPaise"),
-  }).prepare(),
+  insertUnlessOnFile(db, CUSTOMER_PLACEHOLDERS).prepare(),
+);
+
+/** The same insert for the batch that also stores the response under an Idempotency-Key. */
+const batchableInsertUnlessOnFile = batchableOnce((db) =>
+  insertUnlessOnFile(db, CUSTOMER_PLACEHOLDERS),
 );
 
 export type Registration =
@@ -67,7 +75,7 @@ export async function registerCustomer(
       ? (
           await db.batch([
             deleteKeyIfExpired(db, response.key, nowMs),
-            insertUnlessOnFile(db, customer),
+            batchableInsertUnlessOnFile(db, { ...customer }),
             insertResponseAfterRegistering(db, response),
           ])
         )[1]

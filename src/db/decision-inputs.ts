@@ -2,6 +2,7 @@ import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BorrowerFacts } from "../domain/assessment";
 import { sha256Hex } from "../lib/sha256";
 import type { Database } from "./database";
+import { batchableOnce } from "./prepared";
 import { decisionInputs, decisionRecords } from "./schema";
 
 /*
@@ -79,16 +80,20 @@ export async function toStoredInputs(inputs: DecisionInputs): Promise<StoredInpu
  */
 export function insertPartsOf(db: Database, recordId: string, inputs: StoredInputs) {
   const rows = JSON.stringify(inputs.parts.map((part) => [part.digest, part.text]));
-  return db
+  return batchablePartsInsert(db, { rows, recordId });
+}
+
+const batchablePartsInsert = batchableOnce((db) =>
+  db
     .insert(decisionInputs)
     .select(
-      sql`SELECT value ->> 0, value ->> 1, 1 FROM json_each(${rows}) WHERE EXISTS (SELECT 1 FROM ${decisionRecords} WHERE ${decisionRecords.id} = ${recordId})`,
+      sql`SELECT value ->> 0, value ->> 1, 1 FROM json_each(${sql.placeholder("rows")}) WHERE EXISTS (SELECT 1 FROM ${decisionRecords} WHERE ${decisionRecords.id} = ${sql.placeholder("recordId")})`,
     )
     .onConflictDoUpdate({
       target: decisionInputs.digest,
       set: { records: sql`${decisionInputs.records} + 1` },
-    });
-}
+    }),
+);
 
 const own = decisionRecords.inputs;
 const borrowerThenLoans = (loans: SQL) =>

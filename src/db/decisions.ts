@@ -22,7 +22,7 @@ import {
   type StoredInputs,
 } from "./decision-inputs";
 import { deleteOldestBefore, oldestBefore } from "./delete-oldest";
-import { preparedOnce } from "./prepared";
+import { batchableOnce, preparedOnce } from "./prepared";
 import { customers, decisionInputs, decisionRecords, loans } from "./schema";
 
 /*
@@ -56,42 +56,74 @@ export interface DecisionRecord {
 /** What the use case hands over before the write: the loan id is the database's to fill in. */
 export type NewDecisionRecord = Omit<DecisionRecord, "loanId">;
 
+/** A record's values as its insert binds them, in schema order after `seq`, loan id aside. */
+function recordValues(record: NewDecisionRecord, inputs: StoredInputs) {
+  return {
+    id: record.id,
+    customerId: record.customerId,
+    createdAt: record.createdAt,
+    asOfDate: record.asOfDate,
+    modelVersion: record.modelVersion,
+    idempotencyKey: record.idempotencyKey,
+    approved: record.approved ? 1 : 0,
+    creditScore: record.creditScore,
+    interestRateBp: record.interestRateBp,
+    monthlyInstalmentPaise: record.monthlyInstalmentPaise,
+    message: record.message,
+    startDate: record.startDate,
+    endDate: record.endDate,
+    request: JSON.stringify(record.request),
+    inputs: inputs.own,
+    scoreBreakdown: JSON.stringify(record.scoreBreakdown),
+    reasons: JSON.stringify(record.reasons),
+  };
+}
+
 /**
- * The columns in schema order after `seq` and `id`… as one SQL list, loan id left to the caller.
- * The record's own `inputs` holds its parts' keys; `inputs_digest` is for records made before
+ * The record's insert with its values as placeholders, built once (src/db/prepared.ts). The
+ * record's own `inputs` holds its parts' keys; `inputs_digest`, NULL, is for records made before
  * parts (src/db/decision-inputs.ts).
  */
-function columnValues(record: NewDecisionRecord, inputs: StoredInputs, loanId: SQL) {
-  return sql`${record.id}, ${record.customerId}, ${loanId}, ${record.createdAt}, ${record.asOfDate},
-    ${record.modelVersion}, ${record.idempotencyKey}, ${record.approved ? 1 : 0}, ${record.creditScore},
-    ${record.interestRateBp}, ${record.monthlyInstalmentPaise}, ${record.message}, ${record.startDate},
-    ${record.endDate}, ${JSON.stringify(record.request)}, ${inputs.own}, NULL,
-    ${JSON.stringify(record.scoreBreakdown)}, ${JSON.stringify(record.reasons)}`;
+function recordInsert(db: Database, loanId: SQL, condition: SQL) {
+  const value = (name: keyof ReturnType<typeof recordValues>) => sql.placeholder(name);
+  return db.insert(decisionRecords).select(
+    sql`SELECT NULL, ${value("id")}, ${value("customerId")}, ${loanId}, ${value("createdAt")},
+    ${value("asOfDate")}, ${value("modelVersion")}, ${value("idempotencyKey")}, ${value("approved")},
+    ${value("creditScore")}, ${value("interestRateBp")}, ${value("monthlyInstalmentPaise")},
+    ${value("message")}, ${value("startDate")}, ${value("endDate")}, ${value("request")},
+    ${value("inputs")}, NULL, ${value("scoreBreakdown")}, ${value("reasons")} ${condition}`,
+  );
 }
+
+const batchableRefusalInsert = batchableOnce((db) => recordInsert(db, sql`NULL`, sql.empty()));
+
+/**
+ * After the guarded loan insert in the same batch: it writes only if that insert added a row
+ * (`changes() = 1`) and takes the loan's id from `last_insert_rowid()`.
+ */
+const batchableApprovalInsert = batchableOnce((db) =>
+  recordInsert(db, sql`last_insert_rowid()`, sql`WHERE changes() = 1`),
+);
 
 /** Records a decision that booked nothing, with its inputs: two statements for one batch. */
 export function insertDecision(db: Database, record: NewDecisionRecord, inputs: StoredInputs) {
   return [
-    db.insert(decisionRecords).select(sql`SELECT NULL, ${columnValues(record, inputs, sql`NULL`)}`),
+    batchableRefusalInsert(db, recordValues(record, inputs)),
     insertPartsOf(db, record.id, inputs),
   ] as const;
 }
 
 /**
- * Records an approval in the same batch right after the guarded loan insert: it writes only if
- * that insert added a row (`changes() = 1`) and takes the loan's id from `last_insert_rowid()`.
- * When the guard refused, nothing is recorded and the use case decides again.
+ * Records an approval in the same batch right after the guarded loan insert. When the guard
+ * refused, nothing is recorded and the use case decides again.
  */
 export function insertDecisionAfterBooking(
   db: Database,
   record: NewDecisionRecord,
   inputs: StoredInputs,
 ) {
-  const loanId = sql`last_insert_rowid()`;
   return [
-    db
-      .insert(decisionRecords)
-      .select(sql`SELECT NULL, ${columnValues(record, inputs, loanId)} WHERE changes() = 1`),
+    batchableApprovalInsert(db, recordValues(record, inputs)),
     insertPartsOf(db, record.id, inputs),
   ] as const;
 }

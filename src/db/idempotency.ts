@@ -1,6 +1,7 @@
 import { and, eq, gte, lt, sql } from "drizzle-orm";
 import type { Database } from "./database";
 import { deleteOldestBefore } from "./delete-oldest";
+import { batchableOnce } from "./prepared";
 import { decisionRecords, idempotencyKeys } from "./schema";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -19,10 +20,19 @@ export function selectLiveIdempotencyRecord(db: Database, key: string, nowMs: nu
  * A live record stays, and the insert then fails on the key's uniqueness as it should.
  */
 export function deleteKeyIfExpired(db: Database, key: string, nowMs: number) {
-  return db
-    .delete(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.key, key), lt(idempotencyKeys.expiresAt, nowMs)));
+  return batchableKeyDelete(db, { key, nowMs });
 }
+
+const batchableKeyDelete = batchableOnce((db) =>
+  db
+    .delete(idempotencyKeys)
+    .where(
+      and(
+        eq(idempotencyKeys.key, sql.placeholder("key")),
+        lt(idempotencyKeys.expiresAt, sql.placeholder("nowMs")),
+      ),
+    ),
+);
 
 /** Deletes up to `limit` expired records, oldest first; the scheduled sweep's, never a request's. */
 export function deleteExpiredKeys(db: Database, nowMs: number, limit: number) {
@@ -38,16 +48,24 @@ export interface StoredResponse {
   expiresAt: number;
 }
 
+/** A stored response's values as its inserts bind them. */
+function responseValues(response: StoredResponse) {
+  const { key, requestHash, status, body, expiresAt } = response;
+  return { key, requestHash, status, body, expiresAt };
+}
+
+const responseValue = (name: keyof StoredResponse) => sql.placeholder(name);
+
 /** Records a response that booked nothing. Fails with a UNIQUE error if the key is taken. */
 export function insertResponse(db: Database, response: StoredResponse) {
-  return db.insert(idempotencyKeys).values({
-    key: response.key,
-    requestHash: response.requestHash,
-    responseStatus: response.status,
-    responseBody: response.body,
-    expiresAt: response.expiresAt,
-  });
+  return batchableResponseInsert(db, responseValues(response));
 }
+
+const batchableResponseInsert = batchableOnce((db) =>
+  db.insert(idempotencyKeys).select(sql`
+    SELECT ${responseValue("key")}, ${responseValue("requestHash")}, ${responseValue("status")},
+      ${responseValue("body")}, NULL, ${responseValue("expiresAt")}`),
+);
 
 /**
  * Records the response of a booking, in the same batch right after the booking's decision record
@@ -60,10 +78,30 @@ export function insertResponseAfterBooking(
   response: StoredResponse,
   decisionId: string,
 ) {
-  return db.insert(idempotencyKeys).select(sql`
-    SELECT ${response.key}, ${response.requestHash}, ${response.status}, ${response.body}, d.loan_id, ${response.expiresAt}
-    FROM ${decisionRecords} AS d WHERE d.id = ${decisionId}`);
+  return batchableResponseAfterBooking(db, { ...responseValues(response), decisionId });
 }
+
+const batchableResponseAfterBooking = batchableOnce((db) =>
+  db.insert(idempotencyKeys).select(sql`
+    SELECT ${responseValue("key")}, ${responseValue("requestHash")}, ${responseValue("status")},
+      ${responseValue("body")}, d.loan_id, ${responseValue("expiresAt")}
+    FROM ${decisionRecords} AS d WHERE d.id = ${sql.placeholder("decisionId")}`),
+);
+
+/**
+ * Records a write's response in the same batch right after the write it answers: only if that
+ * write changed a row (`changes() = 1`). make-payment's; replays find the payment by its key.
+ */
+export function insertResponseAfterChange(db: Database, response: StoredResponse) {
+  return batchableResponseAfterChange(db, responseValues(response));
+}
+
+const batchableResponseAfterChange = batchableOnce((db) =>
+  db.insert(idempotencyKeys).select(sql`
+    SELECT ${responseValue("key")}, ${responseValue("requestHash")}, ${responseValue("status")},
+      ${responseValue("body")}, NULL, ${responseValue("expiresAt")}
+    WHERE changes() = 1`),
+);
 
 /** register's response, stored before the customer has an id: the body's text after that id. */
 export interface RegistrationResponse {
@@ -80,8 +118,14 @@ export interface RegistrationResponse {
  * A taken key fails the batch, so the customer is rolled back with it.
  */
 export function insertResponseAfterRegistering(db: Database, response: RegistrationResponse) {
-  return db.insert(idempotencyKeys).select(sql`
-    SELECT ${response.key}, ${response.requestHash}, 201,
-      '{"customer_id":' || last_insert_rowid() || ${response.bodyAfterId}, NULL, ${response.expiresAt}
-    WHERE changes() = 1`);
+  const { key, requestHash, bodyAfterId, expiresAt } = response;
+  return batchableResponseAfterRegistering(db, { key, requestHash, bodyAfterId, expiresAt });
 }
+
+const batchableResponseAfterRegistering = batchableOnce((db) => {
+  const value = (name: keyof RegistrationResponse) => sql.placeholder(name);
+  return db.insert(idempotencyKeys).select(sql`
+    SELECT ${value("key")}, ${value("requestHash")}, 201,
+      '{"customer_id":' || last_insert_rowid() || ${value("bodyAfterId")}, NULL, ${value("expiresAt")}
+    WHERE changes() = 1`);
+});

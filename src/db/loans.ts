@@ -2,7 +2,7 @@ import { asc, eq, type Placeholder, type SQL, sql } from "drizzle-orm";
 import { LOANS_PER_CUSTOMER_AT_MOST } from "../lib/loan-bound";
 import type { Database } from "./database";
 import { jsonRows } from "./json-rows";
-import { preparedOnce } from "./prepared";
+import { batchableOnce, preparedOnce } from "./prepared";
 import { type CustomerRecord, customers, type LoanRecord, loans, NOW_ISO } from "./schema";
 
 export function selectLoansOfCustomer(db: Database, customerId: number) {
@@ -155,6 +155,9 @@ export interface LoanToBook {
   endDate: string;
 }
 
+/** A statement's values, each one either given or a placeholder filled in later. */
+type ValuesOrPlaceholders<Values> = { [Key in keyof Values]: Values[Key] | Placeholder<string> };
+
 /**
  * Inserts the loan only if, at the moment of writing, the customer holds fewer than
  * LOANS_PER_CUSTOMER_AT_MOST loans, and their current loans plus this one stay within the approved
@@ -173,10 +176,20 @@ export function insertLoanIfAffordable(
    */
   repaidByState: readonly number[] = [],
 ) {
+  // Only for a customer with such a loan: everyone else's statement is built once.
+  return repaidByState.length > 0
+    ? guardedLoanInsert(db, loan, repaidByState)
+    : batchableGuardedLoanInsert(db, { ...loan });
+}
+
+function guardedLoanInsert(
+  db: Database,
+  loan: ValuesOrPlaceholders<LoanToBook>,
+  repaidByState: readonly number[],
+) {
   const asOf = loan.startDate;
   // Current: within its dates and not repaid by the as-of date (a closed loan frees its room).
   let notRepaid = sql`(l.closed_on IS NULL OR l.closed_on > ${asOf})`;
-  // Only for a customer with such a loan: everyone else's statement stays as it was.
   if (repaidByState.length > 0) {
     notRepaid = sql`(${notRepaid} AND l.id NOT IN (SELECT value FROM json_each(${JSON.stringify(repaidByState)})))`;
   }
@@ -196,3 +209,19 @@ export function insertLoanIfAffordable(
         AND NOT EXISTS (SELECT 1 FROM ${loans} AS b WHERE b.customer_id = c.id LIMIT 1 OFFSET ${sql.raw(String(LOANS_PER_CUSTOMER_AT_MOST - 1))})`)
     .returning({ id: loans.id });
 }
+
+const batchableGuardedLoanInsert = batchableOnce((db) =>
+  guardedLoanInsert(
+    db,
+    {
+      customerId: sql.placeholder("customerId"),
+      loanAmountPaise: sql.placeholder("loanAmountPaise"),
+      tenure: sql.placeholder("tenure"),
+      interestRateBp: sql.placeholder("interestRateBp"),
+      monthlyPaymentPaise: sql.placeholder("monthlyPaymentPaise"),
+      startDate: sql.placeholder("startDate"),
+      endDate: sql.placeholder("endDate"),
+    },
+    [],
+  ),
+);

@@ -5,15 +5,15 @@ import type { Database } from "./database";
 import { unlessKeyTaken } from "./errors";
 import {
   deleteKeyIfExpired,
+  insertResponseAfterChange,
   type StoredResponse,
   selectLiveIdempotencyRecord,
 } from "./idempotency";
 import { jsonRows } from "./json-rows";
 import { loanRows } from "./loans";
-import { preparedOnce } from "./prepared";
+import { batchableOnce, preparedOnce } from "./prepared";
 import {
   type IdempotencyRecord,
-  idempotencyKeys,
   type LoanRecord,
   loans,
   NOW_ISO,
@@ -177,8 +177,8 @@ export async function recordPayment(
   response: StoredResponse | null,
   nowMs: number,
 ): Promise<PaymentWriteOutcome> {
-  const update = updateLoanIfUnchanged(db, payment);
-  const insert = insertPaymentAfterUpdate(db, payment);
+  const update = batchableLoanUpdate(db, loanUpdateValues(payment));
+  const insert = batchablePaymentInsert(db, paymentValues(payment));
   return unlessKeyTaken(async () => {
     const inserted = response
       ? (
@@ -186,7 +186,7 @@ export async function recordPayment(
             deleteKeyIfExpired(db, response.key, nowMs),
             update,
             insert,
-            insertResponseAfterPayment(db, response),
+            insertResponseAfterChange(db, response),
           ])
         )[2]
       : (await db.batch([update, insert]))[1];
@@ -195,51 +195,85 @@ export async function recordPayment(
   });
 }
 
-function updateLoanIfUnchanged(db: Database, payment: PaymentToRecord) {
+/** The loan's update's values: its state after the payment, and the loan as it was read. */
+function loanUpdateValues(payment: PaymentToRecord) {
   const after = payment.loanAfter;
+  const expected = payment.expectedLoan;
+  return {
+    outstandingPrincipalPaise: after.outstandingPrincipalPaise,
+    periodsSettled: after.periodsSettled,
+    emiPaise: after.emiPaise,
+    monthlyInstalmentPaise: after.monthlyInstalmentPaise,
+    emisPaidOnTime: after.emisPaidOnTime,
+    closedOn: after.closedOn,
+    recordedEmisPaidOnTime: payment.recordedEmisPaidOnTime,
+    loanId: payment.loanId,
+    expectedApiPayments: expected.apiPayments,
+    expectedLoanAmountPaise: expected.loanAmountPaise,
+    expectedInterestRateBp: expected.interestRateBp,
+    expectedTenure: expected.tenure,
+    expectedMonthlyPaymentPaise: expected.monthlyPaymentPaise,
+    expectedEmisPaidOnTime: expected.emisPaidOnTime,
+    expectedStartDate: expected.startDate,
+  };
+}
+
+const batchableLoanUpdate = batchableOnce((db) => {
+  // As SQL: drizzle's set() takes no bare placeholder.
+  const value = (name: keyof ReturnType<typeof loanUpdateValues>) => sql`${sql.placeholder(name)}`;
   return db
     .update(loans)
     .set({
-      outstandingPrincipalPaise: after.outstandingPrincipalPaise,
-      periodsSettled: after.periodsSettled,
-      emiPaise: after.emiPaise,
-      monthlyPaymentPaise: after.monthlyInstalmentPaise,
-      emisPaidOnTime: after.emisPaidOnTime,
-      closedOn: after.closedOn,
-      workbookEmisPaidOnTime: payment.recordedEmisPaidOnTime,
+      outstandingPrincipalPaise: value("outstandingPrincipalPaise"),
+      periodsSettled: value("periodsSettled"),
+      emiPaise: value("emiPaise"),
+      monthlyPaymentPaise: value("monthlyInstalmentPaise"),
+      emisPaidOnTime: value("emisPaidOnTime"),
+      closedOn: value("closedOn"),
+      workbookEmisPaidOnTime: value("recordedEmisPaidOnTime"),
       apiPayments: sql`${loans.apiPayments} + 1`,
     })
     .where(
       and(
-        eq(loans.id, payment.loanId),
-        eq(loans.apiPayments, payment.expectedLoan.apiPayments),
-        eq(loans.loanAmountPaise, payment.expectedLoan.loanAmountPaise),
-        eq(loans.interestRateBp, payment.expectedLoan.interestRateBp),
-        eq(loans.tenure, payment.expectedLoan.tenure),
-        eq(loans.monthlyPaymentPaise, payment.expectedLoan.monthlyPaymentPaise),
-        eq(loans.emisPaidOnTime, payment.expectedLoan.emisPaidOnTime),
+        eq(loans.id, value("loanId")),
+        eq(loans.apiPayments, value("expectedApiPayments")),
+        eq(loans.loanAmountPaise, value("expectedLoanAmountPaise")),
+        eq(loans.interestRateBp, value("expectedInterestRateBp")),
+        eq(loans.tenure, value("expectedTenure")),
+        eq(loans.monthlyPaymentPaise, value("expectedMonthlyPaymentPaise")),
+        eq(loans.emisPaidOnTime, value("expectedEmisPaidOnTime")),
         // The start date sets the due dates (on time or not) and whether the loan has started.
-        eq(loans.startDate, payment.expectedLoan.startDate),
+        eq(loans.startDate, value("expectedStartDate")),
       ),
     );
+});
+
+/** The ledger row's values, in schema order after its id. */
+function paymentValues(payment: PaymentToRecord) {
+  return {
+    loanId: payment.loanId,
+    customerId: payment.customerId,
+    period: payment.period,
+    paidOn: payment.paidOn,
+    amountPaise: payment.amountPaise,
+    interestPaise: payment.interestPaise,
+    principalPaise: payment.principalPaise,
+    balanceAfterPaise: payment.balanceAfterPaise,
+    onTime: payment.onTime ? 1 : 0,
+    idempotencyKey: payment.idempotencyKey,
+  };
 }
 
-function insertPaymentAfterUpdate(db: Database, payment: PaymentToRecord) {
+const batchablePaymentInsert = batchableOnce((db) => {
+  const value = (name: keyof ReturnType<typeof paymentValues>) => sql.placeholder(name);
   // insert…select lists every column in schema order (id NULL: the database assigns it).
   return db
     .insert(payments)
     .select(sql`
-      SELECT NULL, ${payment.loanId}, ${payment.customerId}, ${payment.period}, ${payment.paidOn},
-             ${payment.amountPaise}, ${payment.interestPaise}, ${payment.principalPaise},
-             ${payment.balanceAfterPaise}, ${payment.onTime ? 1 : 0}, 'api',
-             ${payment.idempotencyKey}, ${NOW_ISO}
+      SELECT NULL, ${value("loanId")}, ${value("customerId")}, ${value("period")}, ${value("paidOn")},
+             ${value("amountPaise")}, ${value("interestPaise")}, ${value("principalPaise")},
+             ${value("balanceAfterPaise")}, ${value("onTime")}, 'api',
+             ${value("idempotencyKey")}, ${NOW_ISO}
       WHERE changes() = 1`)
     .returning({ id: payments.id });
-}
-
-/** The stored response, written only if the payment was; replays find the payment by its key. */
-function insertResponseAfterPayment(db: Database, response: StoredResponse) {
-  return db.insert(idempotencyKeys).select(sql`
-    SELECT ${response.key}, ${response.requestHash}, ${response.status}, ${response.body}, NULL, ${response.expiresAt}
-    WHERE changes() = 1`);
-}
+});
