@@ -9,7 +9,8 @@
  * when interrupted (Ctrl-C).
  * The JSON report (--report, or ingest-report-<job id>.json) is written in every case.
  * --resend-dead REPORT sends only the rows of an earlier run's dead chunks, as its report names
- * them (docs/ingestion.md#a-dead-chunks-rows); exit code 0 then when every one of them landed.
+ * them, from that run's workbooks (their SHA-256 must be the report's:
+ * docs/ingestion.md#a-dead-chunks-rows); exit code 0 then when every one of them landed.
  */
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";

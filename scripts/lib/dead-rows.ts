@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
+import { workbookSha256 } from "./workbook-digest";
 
 /*
  * `npm run ingest -- --resend-dead REPORT`: the rows an earlier run's dead chunks carried, read
@@ -95,8 +96,47 @@ function addRanges(text: string, list: RangeList): boolean {
 }
 
 /**
+ * Refuses workbooks whose bytes are not those the report's run read (its `sha256` per file): the
+ * report names rows by number, and a workbook edited since, under the same name, had whatever
+ * those rows now hold sent (another customer's loan, another Loan ID). Both are checked, whichever
+ * kind died: the run reads both whole, and decides as that run did only on the same files.
+ */
+async function assertUnchanged(
+  refuse: (why: string) => DeadRowsError,
+  files: { customers: string; loans: string },
+  recorded: { customers: unknown; loans: unknown },
+): Promise<void> {
+  const kinds = ["customers", "loans"] as const;
+  const digestOf = (summary: unknown) => (summary as { sha256?: unknown } | null)?.sha256;
+  // A report without them (file_rows came one release earlier, the same day) is refused, not
+  // trusted with a warning: sent anyway, a changed workbook's rows would land for good, while
+  // running the whole workbooks again is always safe (an upsert).
+  if (kinds.some((kind) => typeof digestOf(recorded[kind]) !== "string")) {
+    throw refuse(
+      "it gives no SHA-256 of the workbooks (a report written before they were added, 2026-12-06), so they cannot be told unchanged; run the whole workbooks again",
+    );
+  }
+  for (const kind of kinds) {
+    const file = files[kind];
+    let digest: string;
+    try {
+      digest = await workbookSha256(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      throw refuse(`the ${kind} workbook ${file} cannot be read (${code})`);
+    }
+    if (digest !== digestOf(recorded[kind])) {
+      throw refuse(
+        `the ${kind} workbook ${file} is not the one that run read (its SHA-256 is not the report's): name that run's workbooks unchanged, or run the whole workbooks again`,
+      );
+    }
+  }
+}
+
+/**
  * The dead chunks' rows of `reportFile`, for the workbooks `files` (which must be the report's:
- * the same file names). Refuses a report it cannot use, saying why.
+ * the same file names and, when there are rows to send, the same bytes). Refuses a report it
+ * cannot use, saying why.
  */
 export async function deadRowsOf(
   reportFile: string,
@@ -151,9 +191,14 @@ export async function deadRowsOf(
       );
     }
   }
-  return {
+  const rows = {
     report: reportFile,
     customers: new RowRanges(byKind.customers),
     loans: new RowRanges(byKind.loans),
   };
+  // With no row to send, nothing could go wrong: the run says so and sends nothing.
+  if (rows.customers.size + rows.loans.size > 0) {
+    await assertUnchanged(refuse, files, { customers, loans });
+  }
+  return rows;
 }

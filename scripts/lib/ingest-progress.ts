@@ -92,7 +92,10 @@ export class Progress {
       `${kind} read ${this.readRows[kind]}, sent ${this.sentRows[kind]}, landed ${this.landedRows[kind]}`;
     const line = `${part("customers")} | ${part("loans")}`;
     if (this.#interactive) {
-      process.stderr.write(`\r${line}${final ? "\n" : ""}`);
+      // Erased to the line's end: a line shorter than the one it is drawn over left that one's
+      // last characters (the sent count drops when the server defers rows, and a run failing
+      // before they are sent again showed `sent 9, landed 99` for `sent 9, landed 9`).
+      process.stderr.write(`\r${line}\x1b[K${final ? "\n" : ""}`);
       this.#lineDrawn = !final;
     } else {
       this.log(line);

@@ -13,6 +13,8 @@ import { IngestClient, shownUrl, sleep } from "./ingest-client";
 import { Progress } from "./ingest-progress";
 import { type RowRejection, readRows, type SheetNotRead, type WorkbookRows } from "./read-workbook";
 import { SendWindow } from "./send-window";
+import { workbookSha256 } from "./workbook-digest";
+import { WorkbookError } from "./workbook-error";
 
 /*
  * One run of `npm run ingest`: both workbooks are checked before anything is sent; customers are
@@ -129,6 +131,12 @@ interface FileSummary {
   dead: number;
   /** With `--resend-dead`: how many of the rows read the earlier report's dead chunks carried. */
   to_send_again?: number;
+  /**
+   * The SHA-256 of the workbook's bytes (hex), taken once it was checked, before anything was
+   * sent: `--resend-dead` sends this report's dead rows only from a file with the same. Absent
+   * when the run stopped before (the workbook unusable) and from a report before 2026-12-06.
+   */
+  sha256?: string;
   /** Worksheets after the first that hold this file's columns and rows: not ingested. */
   sheets_not_read?: SheetNotRead[];
 }
@@ -161,7 +169,9 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const loans = readRows(options.loansFile, "loans", { onRejection: onRejectionOf("loans") });
   const url = shownUrl(options.url);
   const chunkRows = new ChunkRows();
+  const digests: Digests = {};
   const reportInputs = {
+    digests,
     jobId,
     url,
     started,
@@ -236,7 +246,11 @@ async function writeReport(file: string | null, report: IngestReport): Promise<v
   if (file) await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
 }
 
+/** Each workbook's SHA-256, once taken (`FileSummary.sha256`). */
+type Digests = Partial<Record<IngestKind, string>>;
+
 interface RunInputs {
+  digests: Digests;
   jobId: string;
   customers: WorkbookRows<CustomerRow>;
   loans: WorkbookRows<LoanRow>;
@@ -247,12 +261,16 @@ interface RunInputs {
 async function sendAndWait(
   options: IngestOptions,
   client: IngestClient,
-  { jobId, customers, loans, progress, chunkRows }: RunInputs,
+  { digests, jobId, customers, loans, progress, chunkRows }: RunInputs,
 ): Promise<JobReport> {
   // Nothing is sent unless both files open, have every column, and the Worker takes the token.
   await Promise.all([
     checkWorkbook(options.customersFile, "customers"),
     checkWorkbook(options.loansFile, "loans"),
+  ]);
+  [digests.customers, digests.loans] = await Promise.all([
+    digestOf(options.customersFile),
+    digestOf(options.loansFile),
   ]);
   await client.storedRows();
 
@@ -408,6 +426,16 @@ function storedForAnotherPerson(reason: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** A checked workbook's SHA-256; a file gone since it was checked stops the run, as unusable. */
+async function digestOf(path: string): Promise<string> {
+  try {
+    return await workbookSha256(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new WorkbookError(path, `cannot be read (${code})`, { cause: error });
+  }
+}
+
 /** Opens a workbook and reads its header (and first row), so a bad file fails before sending. */
 async function checkWorkbook(path: string, kind: IngestKind): Promise<void> {
   const iterator = readRows(path, kind)[Symbol.asyncIterator]();
@@ -510,6 +538,7 @@ async function waitUntilLanded(
 }
 
 interface ReportInputs {
+  digests: Digests;
   jobId: string;
   url: string;
   started: number;
@@ -525,6 +554,7 @@ interface ReportInputs {
 }
 
 function buildReport({
+  digests,
   jobId,
   url,
   started,
@@ -561,6 +591,7 @@ function buildReport({
     landed: job[kind].landed,
     dead: job[kind].dead,
     ...(resend ? { to_send_again: resend.dead[kind].size } : {}),
+    ...(digests[kind] === undefined ? {} : { sha256: digests[kind] }),
     ...(rows.sheetsNotRead.length > 0 ? { sheets_not_read: [...rows.sheetsNotRead] } : {}),
   });
   const report: Omit<IngestReport, "complete"> = {

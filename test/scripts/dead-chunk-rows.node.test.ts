@@ -211,14 +211,18 @@ describe("a dead chunk's rows", () => {
   }, 120_000);
 
   it("--resend-dead refuses a report it cannot use, saying why", async () => {
-    const files = { customers: "/data/customers-5.xlsx", loans: "/data/loans-5.xlsx" };
+    // Any bytes do: only their SHA-256 is read (test/scripts/workbook-digest.node.test.ts).
+    const files = { customers: scratch("customers-5.xlsx"), loans: scratch("loans-5.xlsx") };
+    await writeFile(files.customers, "");
+    await writeFile(files.loans, "");
     const write = async (name: string, report: unknown) => {
       await writeFile(scratch(name), JSON.stringify(report));
       return scratch(name);
     };
+    const empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
     const base = {
-      customers: { file: "customers-5.xlsx" },
-      loans: { file: "loans-5.xlsx" },
+      customers: { file: "customers-5.xlsx", sha256: empty },
+      loans: { file: "loans-5.xlsx", sha256: empty },
       dead_chunks: [{ seq: 3, kind: "loans", rows: 3, file: "loans-5.xlsx", file_rows: "7-8, 12" }],
     };
     const refusal = async (report: string) => {

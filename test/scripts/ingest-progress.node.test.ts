@@ -15,7 +15,8 @@ import {
 /*
  * `npm run ingest` in a terminal, as an operator runs it on a laptop: its progress is one line
  * drawn again in place (`\r`, no line end), and a retry's line was written after it, on the same
- * line (`… loans read 0, sent 0, landed 0retrying POST /ingest/batches …`). The real script in a
+ * line (`… loans read 0, sent 0, landed 0retrying POST /ingest/batches …`), and a shorter line
+ * drawn over a longer one left its last characters (`sent 9, landed 99`). The real script in a
  * real pseudo-terminal (util-linux `script`), against the Node server in-process over a real
  * libSQL file, through a proxy that answers the first chunk 503 as a busy gateway does; what the
  * terminal shows is read from its output by the few controls the script writes.
@@ -25,25 +26,37 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const TOKEN = "ingest-progress-test-token";
 const BUSY = "The gateway is busy; retry the request.";
 const scratch = scratchFiles();
-const { url: serverUrl } = ingestServerPerFile(TOKEN, scratch);
+const { url: serverUrl, ingest } = ingestServerPerFile(TOKEN, scratch);
 
 /**
  * Forwards to the server, but answers the first POST of a chunk 503 (Retry-After: 0), or, while
- * `holdPosts` is set, holds every POST unanswered and calls it with each.
+ * `holdPosts` is set, holds every POST unanswered and calls it with each. While `slowGateway` is
+ * set, it answers each job report 600 ms late (every poll then draws the progress line) and the
+ * POST it names 413, as a gateway with a smaller body limit does: the run fails there.
  */
 let proxy: Server;
 let proxyUrl = "";
 let holdPosts: (() => void) | null = null;
+let slowGateway: { posts: number; refusePost: number } | null = null;
 beforeAll(async () => {
   let refused = false;
   proxy = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    if (request.method === "POST" && holdPosts) {
+    if (slowGateway && request.method === "POST") {
+      slowGateway.posts += 1;
+      if (slowGateway.posts === slowGateway.refusePost) {
+        response.writeHead(413, { "content-type": "application/problem+json" });
+        response.end(JSON.stringify({ status: 413, detail: "Request body too large." }));
+        return;
+      }
+    } else if (slowGateway && request.url?.startsWith("/ingest/jobs/")) {
+      await new Promise((resolve) => setTimeout(resolve, 600));
+    } else if (request.method === "POST" && holdPosts) {
       holdPosts();
       return;
     }
-    if (request.method === "POST" && !refused) {
+    if (request.method === "POST" && !refused && !slowGateway) {
       refused = true;
       response.writeHead(503, { "content-type": "application/problem+json", "retry-after": "0" });
       response.end(JSON.stringify({ status: 503, detail: BUSY }));
@@ -169,6 +182,47 @@ describe("npm run ingest in a terminal", () => {
     } finally {
       holdPosts = null;
       child.kill("SIGKILL");
+    }
+  }, 60_000);
+
+  it("clears what a longer progress line left when a shorter one is drawn over it", async () => {
+    // A stored loan of customer 50 holds Loan ID 5000: the server defers the row that brings it
+    // for customer 51 (docs/ingestion.md#loan-ids), and the progress counts it unsent again.
+    await ingest(
+      await writeLenderWorkbooks(
+        { customers: scratch("customers-3a.xlsx"), loans: scratch("loans-3a.xlsx") },
+        { customers: [customerValues(50)], loans: [loanValues(50, 5_000)] },
+      ),
+    );
+    const files = await writeLenderWorkbooks(
+      { customers: scratch("customers-3.xlsx"), loans: scratch("loans-3.xlsx") },
+      {
+        customers: [customerValues(51)],
+        loans: [...Array.from({ length: 9 }, (_, index) => loanValues(51, 5_001 + index))].concat([
+          loanValues(51, 5_000),
+        ]),
+      },
+    );
+    // POSTs: the customer chunk, the loan chunk, the deferred row sent again (refused).
+    slowGateway = { posts: 0, refusePost: 3 };
+    try {
+      const { child, exit } = inTerminal([
+        ...["--url", proxyUrl, "--customers", files.customers, "--loans", files.loans],
+        ...["--report", scratch("report-3.json")],
+      ]);
+      child.stdin.end();
+      const { code, output } = await exit;
+      expect({ code, output }).toMatchObject({ code: 1 });
+      // Drawn with the deferred row sent, then, the run failing, ended one character shorter.
+      expect(output).toContain("loans read 10, sent 10, landed 9");
+      const shown = screen(output);
+      const progress = shown.filter((line) => line.startsWith("customers read"));
+      expect(progress, JSON.stringify(shown)).toEqual([
+        "customers read 1, sent 1, landed 1 | loans read 10, sent 9, landed 9",
+      ]);
+      expect(shown.some((line) => line.startsWith("ingest failed: POST "))).toBe(true);
+    } finally {
+      slowGateway = null;
     }
   }, 60_000);
 });
