@@ -6,15 +6,15 @@ import {
   deleteKeyIfExpired,
   insertResponse,
   insertResponseAfterBooking,
+  liveIdempotencyRecord,
   type StoredResponse,
-  selectLiveIdempotencyRecord,
 } from "./idempotency";
 import {
   type BorrowerToDecide,
+  borrowerToDecide,
   insertLoanIfAffordable,
   type LoanToBook,
   loadBorrowerToDecide,
-  selectBorrowerToDecide,
   toBorrowerToDecide,
 } from "./loans";
 import type { IdempotencyRecord } from "./schema";
@@ -38,8 +38,8 @@ export async function loadForBooking(
     return { ...(await loadBorrowerToDecide(db, customerId)), stored: null };
   }
   const [borrowerRows, storedRows] = await db.batch([
-    selectBorrowerToDecide(db, customerId),
-    selectLiveIdempotencyRecord(db, idempotencyKey, nowMs),
+    borrowerToDecide(db, customerId),
+    liveIdempotencyRecord(db, idempotencyKey, nowMs),
   ]);
   return {
     ...toBorrowerToDecide(borrowerRows[0]),

@@ -1,4 +1,4 @@
-import { and, eq, gte, lt, sql } from "drizzle-orm";
+import { and, eq, gte, lt, type Placeholder, sql } from "drizzle-orm";
 import type { Database } from "./database";
 import { deleteOldestBefore } from "./delete-oldest";
 import { batchableOnce } from "./prepared";
@@ -6,13 +6,26 @@ import { decisionRecords, idempotencyKeys } from "./schema";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 
-export function selectLiveIdempotencyRecord(db: Database, key: string, nowMs: number) {
+export function selectLiveIdempotencyRecord(
+  db: Database,
+  key: string | Placeholder<"key">,
+  nowMs: number | Placeholder<"nowMs">,
+) {
   return db
     .select()
     .from(idempotencyKeys)
     .where(and(eq(idempotencyKeys.key, key), gte(idempotencyKeys.expiresAt, nowMs)))
     .limit(1);
 }
+
+/** A key's live record, for a write's read batch: built once (src/db/prepared.ts). */
+export function liveIdempotencyRecord(db: Database, key: string, nowMs: number) {
+  return batchableLiveRecord(db, { key, nowMs });
+}
+
+const batchableLiveRecord = batchableOnce((db) =>
+  selectLiveIdempotencyRecord(db, sql.placeholder("key"), sql.placeholder("nowMs")),
+);
 
 /**
  * Removes this key's record if it has expired, in the same batch as the insert that reuses the

@@ -92,6 +92,15 @@ const preparedBorrowerToDecide = preparedOnce((db) =>
   selectBorrowerToDecide(db, sql.placeholder("customerId")).prepare(),
 );
 
+/** The same statement for create-loan's read batch with an Idempotency-Key, built once. */
+export function borrowerToDecide(db: Database, customerId: number) {
+  return batchableBorrowerToDecide(db, { customerId });
+}
+
+const batchableBorrowerToDecide = batchableOnce((db) =>
+  selectBorrowerToDecide(db, sql.placeholder("customerId")),
+);
+
 /** A customer to decide on, in one statement: see selectBorrowerToDecide. */
 export async function loadBorrowerToDecide(
   db: Database,

@@ -6,8 +6,8 @@ import { unlessKeyTaken } from "./errors";
 import {
   deleteKeyIfExpired,
   insertResponseAfterChange,
+  liveIdempotencyRecord,
   type StoredResponse,
-  selectLiveIdempotencyRecord,
 } from "./idempotency";
 import { jsonRows } from "./json-rows";
 import { loanRows } from "./loans";
@@ -60,6 +60,11 @@ const preparedLoanToPay = preparedOnce((db) =>
   selectLoanToPay(db, sql.placeholder("customerId"), sql.placeholder("loanId")).prepare(),
 );
 
+/** The same read in the batch with an Idempotency-Key's, built once. */
+const batchableLoanToPay = batchableOnce((db) =>
+  selectLoanToPay(db, sql.placeholder("customerId"), sql.placeholder("loanId")),
+);
+
 const paymentRows = jsonRows(payments);
 
 /**
@@ -85,7 +90,7 @@ const preparedStatement = preparedOnce((db) =>
   selectStatement(db, sql.placeholder("customerId"), sql.placeholder("loanId")).prepare(),
 );
 
-export function selectPaymentIdByKey(db: Database, key: string) {
+export function selectPaymentIdByKey(db: Database, key: string | Placeholder<"key">) {
   return db
     .select({ id: payments.id })
     .from(payments)
@@ -93,6 +98,10 @@ export function selectPaymentIdByKey(db: Database, key: string) {
     .orderBy(desc(payments.id))
     .limit(1);
 }
+
+const batchablePaymentIdByKey = batchableOnce((db) =>
+  selectPaymentIdByKey(db, sql.placeholder("key")),
+);
 
 export interface StoredPaymentResponse {
   record: IdempotencyRecord;
@@ -112,9 +121,9 @@ export async function loadForPayment(
     return { loan: loan ?? null, stored: null };
   }
   const [loansFound, recordsFound, paymentIdsFound] = await db.batch([
-    selectLoanToPay(db, customerId, loanId),
-    selectLiveIdempotencyRecord(db, idempotencyKey, nowMs),
-    selectPaymentIdByKey(db, idempotencyKey),
+    batchableLoanToPay(db, { customerId, loanId }),
+    liveIdempotencyRecord(db, idempotencyKey, nowMs),
+    batchablePaymentIdByKey(db, { key: idempotencyKey }),
   ]);
   const record = recordsFound[0];
   return {
