@@ -10,12 +10,21 @@ import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import NativeDatabase from "libsql";
 import { filePath } from "../src/node/database";
-import { confirmOwnDatabase, DatabaseOpenError, fileOpenError } from "../src/node/database-open";
+import {
+  checkFindings,
+  confirmOwnDatabase,
+  DatabaseOpenError,
+  fileOpenError,
+} from "../src/node/database-open";
 import { argsOrExit, callerPath } from "./lib/command-line";
 import { serverSettingsOrExit } from "./lib/server-settings";
 
 /** As long as a write waits for another process's lock: the copy needs only a read snapshot. */
 const BUSY_TIMEOUT_MS = 5_000;
+/** How many of a damaged copy's findings are printed, a line each. */
+const SHOWN_FINDINGS = 10;
+/** SQLite's default: integrity_check stops after this many findings. */
+const INTEGRITY_CHECK_LIMIT = 100;
 
 function fail(message: string): never {
   console.error(`backup failed: ${message}`);
@@ -92,11 +101,12 @@ try {
 }
 
 const copy = new NativeDatabase(partial, { readonly: true });
-let check: string;
+let findings: string[];
 let summary = "";
 try {
-  [check] = copy.prepare("PRAGMA integrity_check").raw(true).get([]) as [string];
-  if (check === "ok") {
+  const rows = copy.prepare("PRAGMA integrity_check").raw(true).all([]) as [string][];
+  findings = checkFindings(rows.map(([row]) => String(row)));
+  if (findings.length === 0) {
     const count = (table: string) =>
       (copy.prepare(`SELECT count(*) FROM ${table}`).raw(true).get([]) as [number])[0];
     const megabytes = (statSync(partial).size / 1_048_576).toFixed(1);
@@ -105,9 +115,27 @@ try {
 } finally {
   copy.close();
 }
-if (check !== "ok") {
+if (findings.length > 0) {
   removePartial();
-  fail(`the copy does not pass integrity_check: ${check}`);
+  fail(integrityReport(findings));
 }
 renameSync(partial, target);
 console.log(`backed up ${source} to ${target}: ${summary}, integrity ok`);
+
+/**
+ * The copy's findings, the first SHOWN_FINDINGS a line each, and how many more. Only the first was
+ * printed, which hid how much was damaged: every loan missing from two indexes read as one row.
+ * None of them carries a row's values (SQLite names tables, indexes, columns, row ids, pages).
+ */
+function integrityReport(found: readonly string[]): string {
+  const capped = found.length >= INTEGRITY_CHECK_LIMIT;
+  const lines = found.slice(0, SHOWN_FINDINGS).map((finding) => `\n  ${finding}`);
+  if (found.length > SHOWN_FINDINGS) {
+    const more = `… and ${found.length - SHOWN_FINDINGS} more`;
+    lines.push(
+      `\n  ${more}${capped ? ` (integrity_check lists at most ${INTEGRITY_CHECK_LIMIT})` : ""}`,
+    );
+  }
+  const count = `${found.length}${capped ? " or more" : ""} findings`;
+  return `the copy does not pass integrity_check (${count}; the database it copies is likely damaged too: docs/operations.md, "A damaged database file"):${lines.join("")}`;
+}

@@ -97,21 +97,34 @@ export function isStorageFullError(error: unknown): boolean {
  * (SQLITE_CORRUPT, "database disk image is malformed") or a header that is not SQLite's
  * (SQLITE_NOTADB, "file is not a database"). The statement failed and its transaction is rolled
  * back, so nothing was applied; no retry helps until an operator restores the file from a backup.
- * The native driver puts the code in `code` and SQLite's words in the message; @libsql/client
- * and D1 put the code in the message too.
  */
 export function isCorruptDatabaseError(error: unknown): boolean {
-  return someCause(error, (cause) => {
-    const code = (cause as { code?: unknown }).code;
-    return (
-      (typeof code === "string" && /^SQLITE_(CORRUPT|NOTADB)/.test(code)) ||
-      CORRUPT_MESSAGE.test(cause.message)
-    );
-  });
+  return databaseDamage(error) !== null;
 }
 
-const CORRUPT_MESSAGE =
-  /SQLITE_CORRUPT|SQLITE_NOTADB|database disk image is malformed|file is not a database/i;
+/** The codes SQLite reports a damaged database file with (isCorruptDatabaseError). */
+export type DatabaseDamage = "SQLITE_CORRUPT" | "SQLITE_NOTADB";
+
+/**
+ * Which of the two SQLite reported, or null when the error is no damage: the dead chunk's reason
+ * and the logs name it, where they said SQLITE_CORRUPT for a file whose header was overwritten
+ * too. One of two fixed names, never text of the error's, and read from the database's words only
+ * (`databaseCauses`: a value a request sent is no code). The native driver puts the code in `code`
+ * (extended: SQLITE_CORRUPT_INDEX is SQLITE_CORRUPT) and SQLite's words in the message;
+ * @libsql/client and D1 put the code in the message too.
+ */
+export function databaseDamage(error: unknown): DatabaseDamage | null {
+  for (const cause of databaseCauses(error)) {
+    const code = (cause as { code?: unknown }).code;
+    const said = `${typeof code === "string" ? code : ""} ${cause.message}`;
+    if (NOT_A_DATABASE.test(said)) return "SQLITE_NOTADB";
+    if (CORRUPT.test(said)) return "SQLITE_CORRUPT";
+  }
+  return null;
+}
+
+const NOT_A_DATABASE = /SQLITE_NOTADB|file is not a database/i;
+const CORRUPT = /SQLITE_CORRUPT|database disk image is malformed/i;
 
 /** True when the error is a UNIQUE violation on the idempotency key (a concurrent twin won). */
 export function isKeyTakenError(error: unknown): boolean {

@@ -1,7 +1,7 @@
 import type { AppConfig } from "../config";
 import type { Database } from "../db/database";
 import { databaseErrorKind } from "../db/error-kind";
-import { idRangeExhaustedTable } from "../db/errors";
+import { type DatabaseDamage, databaseDamage, idRangeExhaustedTable } from "../db/errors";
 import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
 import {
@@ -166,15 +166,25 @@ async function consumeMessage(
       // "full" or "busy" tells the operator what to do; the message itself may hold row data.
       ...(kind ? { kind } : {}),
     });
-    if (kind === "damaged") return giveUpOnDamage(db, message, delivery, telemetry);
+    const damage = kind === "damaged" ? databaseDamage(error) : null;
+    if (damage) return giveUpOnDamage(db, message, delivery, damage, telemetry);
     await noteRetry(db, delivery, "the database write failed").catch(() => undefined);
     return "retry";
   }
 }
 
-/** Why a chunk that met a damaged database is dead (docs/ingestion.md). */
-const DAMAGED =
-  'the database is damaged: a part of it this chunk needs cannot be read (SQLITE_CORRUPT). Nothing of the chunk was written, and it is not retried: no retry helps until the database is restored from a backup (docs/operations.md, "A damaged database file"); send its rows again then';
+/**
+ * Why a chunk that met a damaged database is dead (docs/ingestion.md), naming the code SQLite
+ * reported: the reason said SQLITE_CORRUPT for a file whose header was overwritten too, which
+ * sent the operator to look for a bad page where the whole file no longer reads as a database.
+ */
+function damagedReason(damage: DatabaseDamage): string {
+  const what =
+    damage === "SQLITE_NOTADB"
+      ? "its file no longer reads as a SQLite database (SQLITE_NOTADB)"
+      : "a part of it this chunk needs cannot be read (SQLITE_CORRUPT)";
+  return `the database is damaged: ${what}. Nothing of the chunk was written, and it is not retried: no retry helps until the database is restored from a backup (docs/operations.md, "A damaged database file"); send its rows again then`;
+}
 
 /**
  * A chunk whose read or write met a damaged page (SQLITE_CORRUPT, SQLITE_NOTADB): its batch
@@ -187,10 +197,11 @@ async function giveUpOnDamage(
   db: Database,
   message: QueueMessage,
   delivery: Delivery,
+  damage: DatabaseDamage,
   telemetry: Telemetry,
 ): Promise<Outcome> {
   try {
-    await markDead(db, identityOf(message.body), message, DAMAGED, telemetry);
+    await markDead(db, identityOf(message.body), message, damagedReason(damage), telemetry);
     return "ack";
   } catch {
     await noteRetry(db, delivery, "the database write failed").catch(() => undefined);

@@ -2,8 +2,8 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { databaseErrorKind } from "../db/error-kind";
 import {
+  databaseDamage,
   idRangeExhaustedTable,
-  isCorruptDatabaseError,
   isMissingSchemaError,
   isStorageFullError,
   isTransientDatabaseError,
@@ -46,8 +46,10 @@ export const onError: ErrorHandler = (error, c) => {
   // (the failed statement's transaction is rolled back), and no retry helps, hence no Retry-After:
   // the server does not repair the file, an operator restores it from a backup. The Node server
   // logs the file and what to do once (src/node/native-libsql.ts) and /readyz then says damaged.
-  if (isCorruptDatabaseError(error)) {
-    logError(c, "database damaged (SQLITE_CORRUPT)", error);
+  // The log names the code SQLite reported (SQLITE_NOTADB: a header overwritten, not a bad page).
+  const damage = databaseDamage(error);
+  if (damage) {
+    logError(c, `database damaged (${damage})`, error);
     return problemResponse(c, {
       kind: "service-unavailable",
       detail:

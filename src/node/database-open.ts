@@ -148,17 +148,27 @@ export function confirmKnownMigrations(path: string, recorded: readonly string[]
  * damaged file's line, with its first finding: the server would otherwise say ready and answer
  * 503 to each request that needs the damaged part.
  */
-export function confirmUndamaged(path: string, findings: readonly string[]): void {
-  if (findings.length === 1 && findings[0] === "ok") return;
-  // SQLite answers what it finds in the b-tree pages (a page never used, a freelist miscounted)
-  // as one row, a line each, headed "*** in database main ***", and other findings (a NULL in a
-  // NOT NULL column) as a row each. The row was once taken for its heading and dropped whole, and
-  // the line said "no answer".
-  const [first = "no answer", ...others] = findings
-    .flatMap((row) => row.split("\n"))
-    .filter((line) => line.trim() !== "" && !line.startsWith("***"));
+export function confirmUndamaged(path: string, rows: readonly string[]): void {
+  const [first, ...others] = checkFindings(rows);
+  if (first === undefined) return;
   const more = others.length > 0 ? ` and ${others.length} more` : "";
   throw fail(path, `is damaged (PRAGMA quick_check: ${first}${more}); ${DAMAGED_FIX}`);
+}
+
+/**
+ * What `PRAGMA quick_check` or `integrity_check` found, a line each: none for its "ok" alone, and
+ * "no answer" for anything else without a finding in it. SQLite answers what it finds in the
+ * b-tree pages (a page never used, a freelist miscounted) as one row, a line each, headed
+ * "*** in database main ***", and other findings (a NULL in a NOT NULL column, a row missing from
+ * an index) as a row each. The row was once taken for its heading and dropped whole, and the
+ * start's line said "no answer".
+ */
+export function checkFindings(rows: readonly string[]): string[] {
+  if (rows.length === 1 && rows[0] === "ok") return [];
+  const lines = rows
+    .flatMap((row) => row.split("\n"))
+    .filter((line) => line.trim() !== "" && !line.startsWith("***"));
+  return lines.length > 0 ? lines : ["no answer"];
 }
 
 /** What to do with a damaged file, in the start's line (docs/operations.md). */

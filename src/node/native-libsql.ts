@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/sqlite-proxy";
 import NativeDatabase from "libsql";
 import { type Database, schema } from "../db/database";
-import { isCorruptDatabaseError, isStorageFullError } from "../db/errors";
+import { type DatabaseDamage, databaseDamage, isStorageFullError } from "../db/errors";
 import { log } from "../lib/log";
 import { DatabaseFile, DatabaseFileChangedError } from "./database-file";
 import { FileSizeLimitError, fileSizeLimitReached } from "./file-size-limit";
@@ -179,11 +179,11 @@ export function openNativeLibsql(
    * does not repair a page, and the restored file is a new one, which needs a restart anyway
    * (DatabaseFile reports it as replaced).
    */
-  let damage: string | null = null;
+  let damage: DatabaseDamage | null = null;
   const noteDamage = (error: unknown) => {
-    if (damage !== null || !isCorruptDatabaseError(error)) return;
-    const code = (error as { code?: unknown }).code;
-    damage = typeof code === "string" && code.startsWith("SQLITE_NOTADB") ? code : "SQLITE_CORRUPT";
+    if (damage !== null) return;
+    damage = databaseDamage(error);
+    if (damage === null) return;
     log(
       "error",
       `the database file ${path} is damaged (${damage}): requests that need the damaged part answer 503 and nothing of them is written; stop the server, keep the damaged file aside and restore the latest backup (npm run db:backup) to its path, then start again (docs/operations.md, "A damaged database file")`,

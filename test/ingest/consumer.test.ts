@@ -411,30 +411,35 @@ describe("queue consumer", () => {
     expect(body.done).toBe(true);
   });
 
-  it("records a chunk whose landing meets a damaged database dead at once, naming the damage", async () => {
-    // Its read is the first batch, its landing the second (refused as D1 reports SQLITE_CORRUPT),
-    // the record of its death the third. It was retried five times, then "gave up after repeated
-    // failures". The Node server does the same on a real damaged file
-    // (test/node-server/damaged-database.node.test.ts).
-    const rows = [customerRow(1731), customerRow(1732)];
-    const before = await tableCounts();
-    await deliverAcked(chunk("job-damaged", 0, "customers", rows), {
-      env: { DB: damagedDb([2]) },
-    });
-    expect(await tableCounts()).toEqual(before);
-    const { body } = await jobReport("job-damaged");
-    expect(body.dead_chunks).toEqual([
-      expect.objectContaining({
-        seq: 0,
-        attempts: 1,
-        reason: expect.stringMatching(
-          /^the database is damaged: .* \(SQLITE_CORRUPT\)\. Nothing of the chunk was written, and it is not retried/,
-        ),
-      }),
-    ]);
-    expect(body.customers).toMatchObject({ received: 2, landed: 0, dead: 2 });
-    expect(body.done).toBe(true);
-  });
+  it.each([
+    ["SQLITE_CORRUPT", "a part of it this chunk needs cannot be read", 1731],
+    // A header that is not SQLite's was named SQLITE_CORRUPT too, sending the operator to look
+    // for a bad page where the whole file no longer reads as a database.
+    ["SQLITE_NOTADB", "its file no longer reads as a SQLite database", 1761],
+  ] as const)(
+    "records a chunk whose landing meets a damaged database (%s) dead at once, naming it",
+    async (code, what, id) => {
+      // Its read is the first batch, its landing the second (refused as D1 reports the damage), the
+      // record of its death the third. It was retried five times, then "gave up after repeated
+      // failures". The Node server does the same on a real damaged file
+      // (test/node-server/damaged-database.node.test.ts, overwritten-header.node.test.ts).
+      const jobId = `job-damaged-${code}`;
+      const rows = [customerRow(id), customerRow(id + 1)];
+      const before = await tableCounts();
+      await deliverAcked(chunk(jobId, 0, "customers", rows), { env: { DB: damagedDb([2], code) } });
+      expect(await tableCounts()).toEqual(before);
+      const { body } = await jobReport(jobId);
+      expect(body.dead_chunks).toEqual([
+        expect.objectContaining({
+          seq: 0,
+          attempts: 1,
+          reason: `the database is damaged: ${what} (${code}). Nothing of the chunk was written, and it is not retried: no retry helps until the database is restored from a backup (docs/operations.md, "A damaged database file"); send its rows again then`,
+        }),
+      ]);
+      expect(body.customers).toMatchObject({ received: 2, landed: 0, dead: 2 });
+      expect(body.done).toBe(true);
+    },
+  );
 
   it("retries a dead letter alone, with a growing delay, while its chunk cannot be recorded dead", async () => {
     // The first chunk's record fails, the second's goes through: one failure costs one message.

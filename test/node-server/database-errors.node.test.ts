@@ -7,6 +7,7 @@ import { drizzle } from "drizzle-orm/libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseErrorKind } from "../../src/db/error-kind";
 import {
+  databaseDamage,
   isCorruptDatabaseError,
   isKeyTakenError,
   isMissingSchemaError,
@@ -94,6 +95,7 @@ describe("database errors from libSQL", () => {
     expect(taken).toBeInstanceOf(DrizzleQueryError);
     expect(isKeyTakenError(taken)).toBe(true);
     expect(isCorruptDatabaseError(taken)).toBe(false);
+    expect(databaseDamage(taken)).toBeNull();
     expect(isStorageFullError(taken)).toBe(false);
     expect(isMissingSchemaError(taken)).toBe(false);
     expect(databaseErrorKind(taken)).toBe("constraint");
@@ -213,13 +215,21 @@ describe("D1's errors", () => {
         client.close();
       }
     });
-    for (const error of [
-      corrupt,
-      notADatabase,
-      new Error("D1_ERROR: database disk image is malformed: SQLITE_CORRUPT"),
-      new Error("Failed query: select …", { cause: corrupt }),
-    ]) {
+    // Each named by the code SQLite reported, which the logs and a dead chunk's reason give.
+    for (const [error, code] of [
+      [corrupt, "SQLITE_CORRUPT"],
+      [notADatabase, "SQLITE_NOTADB"],
+      [new Error("D1_ERROR: database disk image is malformed: SQLITE_CORRUPT"), "SQLITE_CORRUPT"],
+      [new Error("D1_ERROR: file is not a database: SQLITE_NOTADB"), "SQLITE_NOTADB"],
+      [new Error("Failed query: select …", { cause: corrupt }), "SQLITE_CORRUPT"],
+      // A value drizzle's error repeats is no code: the driver's error below it is.
+      [
+        new DrizzleQueryError("select … where name = ?", ["SQLITE_NOTADB"], corrupt as Error),
+        "SQLITE_CORRUPT",
+      ],
+    ] as const) {
       expect(isCorruptDatabaseError(error), String(error)).toBe(true);
+      expect(databaseDamage(error), String(error)).toBe(code);
       expect(isTransientDatabaseError(error), String(error)).toBe(false);
     }
     for (const message of [

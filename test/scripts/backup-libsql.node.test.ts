@@ -234,4 +234,74 @@ describe("npm run db:backup", () => {
     });
     expect(existsSync(target) || existsSync(`${target}.partial`)).toBe(false);
   }, 60_000);
+
+  it("lists up to ten of a damaged copy's findings, a line each, and leaves nothing at FILE", async () => {
+    const path = await indexesSwapped("swapped.db", 8);
+    const target = join(directory, "swapped-backup.db");
+    const result = await backup(`file:${path}`, target);
+    // Only the first finding was printed: one row missing from one index, of sixteen.
+    const missing = (row: number) => [
+      `  row ${row} missing from index loans_source_key_idx`,
+      `  row ${row} missing from index loans_customer_id_idx`,
+    ];
+    expect(result).toEqual({
+      code: 1,
+      output: `${[
+        'backup failed: the copy does not pass integrity_check (16 findings; the database it copies is likely damaged too: docs/operations.md, "A damaged database file"):',
+        ...[1, 2, 3, 4, 5].flatMap(missing),
+        "  … and 6 more",
+      ].join("\n")}\n`,
+    });
+    expect(existsSync(target) || existsSync(`${target}.partial`)).toBe(false);
+
+    const few = await backup(`file:${await indexesSwapped("swapped-few.db", 2)}`, target);
+    expect(few.output.split("\n").slice(1)).toEqual([...missing(1), ...missing(2), ""]);
+    expect(few.code).toBe(1);
+    expect(existsSync(target) || existsSync(`${target}.partial`)).toBe(false);
+  }, 60_000);
 });
+
+/**
+ * A database of this product with `loans` loans whose two indexes hold each other's entries (their
+ * root pages swapped in the schema, as a file edited by hand can be): every page reads, and
+ * `PRAGMA quick_check` (the server's start) passes, but each loan is missing from both indexes.
+ * `VACUUM INTO` copies an index's entries as they are, so the copy carries the damage.
+ */
+async function indexesSwapped(name: string, loans: number): Promise<string> {
+  const path = join(directory, name);
+  const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+  await runtime.close();
+  const database = new NativeDatabase(path);
+  try {
+    database.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${loans})
+      INSERT INTO customers (first_name, last_name, age, phone_number, monthly_salary_paise,
+        approved_limit_paise)
+      SELECT 'Index', 'Swapped', 30, 6100000000 + i, 5000000, 180000000 FROM n`);
+    database.exec(`INSERT INTO loans (customer_id, loan_amount_paise, tenure, interest_rate_bp,
+        monthly_payment_paise, start_date, end_date)
+      SELECT id, 10000000, 12, 1400, 900000, '2026-01-01', '2027-01-01' FROM customers`);
+    const root = (index: string) =>
+      (
+        database
+          .prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?")
+          .raw(true)
+          .get([index]) as [number]
+      )[0];
+    const [byCustomer, bySource] = [root("loans_customer_id_idx"), root("loans_source_key_idx")];
+    database.exec("PRAGMA writable_schema = ON");
+    const setRoot = database.prepare("UPDATE sqlite_schema SET rootpage = ? WHERE name = ?");
+    setRoot.run([bySource, "loans_customer_id_idx"]);
+    setRoot.run([byCustomer, "loans_source_key_idx"]);
+    database.exec("PRAGMA writable_schema = OFF");
+    database.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  } finally {
+    database.close();
+  }
+  const check = new NativeDatabase(path, { readonly: true });
+  try {
+    expect(check.prepare("PRAGMA quick_check").raw(true).all([])).toEqual([["ok"]]);
+  } finally {
+    check.close();
+  }
+  return path;
+}

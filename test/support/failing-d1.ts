@@ -16,13 +16,21 @@ export function unavailableDb(failing: readonly number[]): D1Database {
 
 /**
  * The real D1 binding, except that each of the batches numbered in `failing` fails unsent as D1
- * reports a damaged database (SQLite's SQLITE_CORRUPT in D1's wording).
+ * reports a damaged database: SQLite's SQLITE_CORRUPT (a page it cannot read) or SQLITE_NOTADB
+ * (a header that is not SQLite's), in D1's wording.
  */
-export function damagedDb(failing: readonly number[]): D1Database {
-  return failingBatchesDb((batch) => (failing.includes(batch) ? "damaged" : "pass"));
+export function damagedDb(failing: readonly number[], code: Damage = "SQLITE_CORRUPT"): D1Database {
+  return failingBatchesDb((batch) => (failing.includes(batch) ? code : "pass"));
 }
 
-type BatchFate = "pass" | "before-commit" | "after-commit" | "damaged";
+/** D1's message for each damage: SQLite's words, then its code. */
+const D1_DAMAGE_MESSAGES = {
+  SQLITE_CORRUPT: "D1_ERROR: database disk image is malformed: SQLITE_CORRUPT",
+  SQLITE_NOTADB: "D1_ERROR: file is not a database: SQLITE_NOTADB",
+};
+type Damage = keyof typeof D1_DAMAGE_MESSAGES;
+
+type BatchFate = "pass" | "before-commit" | "after-commit" | Damage;
 
 /** The real D1 binding, its nth batch (from 1) passed, or failed before or after committing. */
 function failingBatchesDb(fate: (batch: number) => BatchFate | Promise<BatchFate>): D1Database {
@@ -36,9 +44,8 @@ function failingBatchesDb(fate: (batch: number) => BatchFate | Promise<BatchFate
             const outcome = await fate(batches);
             if (outcome === "pass") return target.batch(statements);
             if (outcome === "after-commit") await target.batch(statements);
-            if (outcome === "damaged") {
-              throw new Error("D1_ERROR: database disk image is malformed: SQLITE_CORRUPT");
-            }
+            if (outcome in D1_DAMAGE_MESSAGES)
+              throw new Error(D1_DAMAGE_MESSAGES[outcome as Damage]);
             throw new Error("D1_ERROR: Network connection lost.");
           };
         }

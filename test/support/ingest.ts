@@ -2,6 +2,7 @@ import type { Database } from "../../src/db/database";
 import { consumeIngestBatch } from "../../src/ingest/consumer";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { CustomerRow, LoanRow } from "../../src/ingest/rows";
+import { noTelemetry, type Telemetry } from "../../src/lib/telemetry";
 import { backend } from "./backend";
 
 export function customerRow(id: number, overrides: Partial<CustomerRow> = {}): CustomerRow {
@@ -77,9 +78,14 @@ export function reportedUnknownCustomer(row: number, customerId: number, header 
 
 /**
  * Delivers the message to the queue consumer once, on `db`, as the queue would on the given
- * attempt; returns whether it was acked or retried.
+ * attempt, reporting to `telemetry`; returns whether it was acked or retried.
  */
-export async function deliverOnce(db: Database, message: IngestMessage, attempts = 1) {
+export async function deliverOnce(
+  db: Database,
+  message: IngestMessage,
+  attempts = 1,
+  telemetry: Telemetry = noTelemetry,
+) {
   const outcomes: string[] = [];
   const delivered = {
     id: `${message.job_id}-${attempts}`,
@@ -88,8 +94,11 @@ export async function deliverOnce(db: Database, message: IngestMessage, attempts
     ack: () => outcomes.push("ack"),
     retry: () => outcomes.push("retry"),
   };
-  await consumeIngestBatch({ queue: "credit-ingest", messages: [delivered] }, db, {
-    ingestRetryDelaySeconds: 0,
-  });
+  await consumeIngestBatch(
+    { queue: "credit-ingest", messages: [delivered] },
+    db,
+    { ingestRetryDelaySeconds: 0 },
+    telemetry,
+  );
   return outcomes;
 }

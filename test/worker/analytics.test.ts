@@ -180,35 +180,44 @@ describe("Analytics Engine data points", () => {
     ]);
   });
 
-  it("writes a database error point of kind damaged when D1 reports a damaged database", async () => {
-    const { points, dataset } = recordingDataset();
-    const registered = await send(
-      "/register",
-      { METRICS: dataset },
-      {
-        first_name: "Wynn",
-        last_name: "Halloway",
-        age: 37,
-        monthly_income: 70_000,
-        phone_number: 9_844_455_566,
-      },
-    );
-    const { customer_id } = (await registered.json()) as { customer_id: number };
-    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const failing = await send(
-      "/create-loan",
-      { METRICS: dataset, DB: damagedDb([2]) },
-      { customer_id, loan_amount: 50_000, interest_rate: 14, tenure: 12 },
-      { "Idempotency-Key": "metrics-damaged-database" },
-    );
-    errors.mockRestore();
-    expect(failing.status).toBe(503);
-    expect(failing.headers.get("retry-after")).toBeNull();
-    // Counted as "other" until 2026-12-05, with SQL errors and a schema behind the code.
-    expect(byEvent(points, "database_error").map((point) => point.blobs)).toEqual([
-      ["database_error", "damaged"],
-    ]);
-  });
+  it.each([
+    ["SQLITE_CORRUPT", 9_844_455_566],
+    ["SQLITE_NOTADB", 9_844_455_567],
+  ] as const)(
+    "writes a database error point of kind damaged when D1 reports %s, and logs that code",
+    async (code, phone) => {
+      const { points, dataset } = recordingDataset();
+      const registered = await send(
+        "/register",
+        { METRICS: dataset },
+        {
+          first_name: "Wynn",
+          last_name: "Halloway",
+          age: 37,
+          monthly_income: 70_000,
+          phone_number: phone,
+        },
+      );
+      const { customer_id } = (await registered.json()) as { customer_id: number };
+      const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+      const failing = await send(
+        "/create-loan",
+        { METRICS: dataset, DB: damagedDb([2], code) },
+        { customer_id, loan_amount: 50_000, interest_rate: 14, tenure: 12 },
+        { "Idempotency-Key": `metrics-damaged-database-${code}` },
+      );
+      const logged = errors.mock.calls.map((call) => JSON.parse(String(call[0])).what);
+      errors.mockRestore();
+      expect(failing.status).toBe(503);
+      expect(failing.headers.get("retry-after")).toBeNull();
+      // Counted as "other" until 2026-12-05, with SQL errors and a schema behind the code.
+      expect(byEvent(points, "database_error").map((point) => point.blobs)).toEqual([
+        ["database_error", "damaged"],
+      ]);
+      // It said SQLITE_CORRUPT for both.
+      expect(logged).toEqual([`database damaged (${code})`]);
+    },
+  );
 
   it("never fails a request: not with a throwing dataset, not through the local binding, not without one", async () => {
     const throwing: AnalyticsEngineDataset = {
