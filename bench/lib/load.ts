@@ -190,8 +190,8 @@ export function requestFor(
       return { path: `/view-statement/${owner}/${loan}` };
     }
     case "POST /make-payment/{customer}/{loan}": {
-      // ₹10,000 covers a month's interest on most loans and repays few: mostly 201; a refusal
-      // (422, or 409 once a loan is repaid) is an answer of the same read path.
+      // ₹10,000 covers a month's interest on most loans and repays few: mostly 201 (sampleLoanIds
+      // draws enough loans); a refusal (422, or 409 once a loan is repaid) reads as a payment does.
       const { customer: owner, loan } = sampledLoan(population);
       return {
         path: `/make-payment/${owner}/${loan}`,
@@ -369,15 +369,21 @@ export async function samplePopulation(url: string, customers: number): Promise<
   return { customers, loanIds, decisions: await recordDecisions(url, customers) };
 }
 
-/** Loan ids that exist, read through the API from the loans of a few random customers. */
+/**
+ * Loan ids that exist, read through the API from the loans of distinct random customers. Enough
+ * of them that a run's payments mostly record: ₹10,000 a time takes a loan to its final
+ * instalment within a few dozen payments, and every payment after that is refused (422). With
+ * 200 loans, a 5 s make-payment run was mostly those refusals after its first second; with 2,000,
+ * the second run on the same database was 40 % refusals.
+ */
 export async function sampleLoanIds(
   url: string,
   customers: number,
-  wanted = 200,
+  wanted = 5_000,
 ): Promise<number[]> {
   const ids: number[] = [];
-  for (let attempt = 0; attempt < wanted * 2 && ids.length < wanted; attempt += 1) {
-    const customer = 1 + Math.floor(Math.random() * customers);
+  for (const customer of shuffledCustomers(customers)) {
+    if (ids.length >= wanted) break;
     const response = await fetch(`${url}/view-loans/${customer}`);
     if (!response.ok) continue;
     const loans = (await response.json()) as { loan_id: number }[];
@@ -388,6 +394,16 @@ export async function sampleLoanIds(
   }
   if (ids.length === 0) throw new Error(`no loans found at ${url}`);
   return ids;
+}
+
+/** Customer ids 1..customers in a random order (Fisher–Yates). */
+function shuffledCustomers(customers: number): number[] {
+  const order = Array.from({ length: customers }, (_, index) => index + 1);
+  for (let index = order.length - 1; index > 0; index -= 1) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [order[index], order[other]] = [order[other] as number, order[index] as number];
+  }
+  return order;
 }
 
 function round(value: number): number {
