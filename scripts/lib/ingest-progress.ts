@@ -95,10 +95,25 @@ export class Progress {
       // Erased to the line's end: a line shorter than the one it is drawn over left that one's
       // last characters (the sent count drops when the server defers rows, and a run failing
       // before they are sent again showed `sent 9, landed 99` for `sent 9, landed 9`).
-      process.stderr.write(`\r${line}\x1b[K${final ? "\n" : ""}`);
+      process.stderr.write(`\r${final ? line : this.#fitted(line)}\x1b[K${final ? "\n" : ""}`);
       this.#lineDrawn = !final;
     } else {
       this.log(line);
     }
+  }
+
+  /**
+   * The live line within the terminal's width, read at each drawing (it can be resized): a line
+   * that wrapped left its first rows behind at each drawing, `\r` going back only to the start of
+   * its last. The compact form keeps every count; narrower still, it is cut. Unknown width (0):
+   * as it is.
+   */
+  #fitted(line: string): string {
+    const room = (process.stderr.columns ?? 0) - 1;
+    if (room < 0 || line.length <= room) return line;
+    const counts = (kind: IngestKind) =>
+      `${this.readRows[kind]}/${this.sentRows[kind]}/${this.landedRows[kind]}`;
+    const compact = `customers ${counts("customers")}, loans ${counts("loans")} (read/sent/landed)`;
+    return compact.slice(0, room);
   }
 }

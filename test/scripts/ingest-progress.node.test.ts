@@ -16,7 +16,8 @@ import {
  * `npm run ingest` in a terminal, as an operator runs it on a laptop: its progress is one line
  * drawn again in place (`\r`, no line end), and a retry's line was written after it, on the same
  * line (`… loans read 0, sent 0, landed 0retrying POST /ingest/batches …`), and a shorter line
- * drawn over a longer one left its last characters (`sent 9, landed 99`). The real script in a
+ * drawn over a longer one left its last characters (`sent 9, landed 99`), and a line wider than
+ * the terminal wrapped and left its first rows at each drawing. The real script in a
  * real pseudo-terminal (util-linux `script`), against the Node server in-process over a real
  * libSQL file, through a proxy that answers the first chunk 503 as a busy gateway does; what the
  * terminal shows is read from its output by the few controls the script writes.
@@ -83,8 +84,11 @@ afterAll(async () => {
   await new Promise((resolve) => proxy.close(resolve));
 });
 
-/** The lines a terminal shows for `output`: `\r` goes back, `\n` down, `ESC [ K` erases the rest. */
-function screen(output: string): string[] {
+/**
+ * The rows a terminal `columns` wide shows for `output`: `\r` goes back to the start of the row,
+ * `\n` down, `ESC [ K` erases the rest, and a character past the last column goes on a new row.
+ */
+function screen(output: string, columns = Number.POSITIVE_INFINITY): string[] {
   const lines: string[] = [""];
   let column = 0;
   for (let index = 0; index < output.length; index++) {
@@ -100,6 +104,9 @@ function screen(output: string): string[] {
       const sequence = /^\[[0-9;?]*([A-Za-z])/.exec(output.slice(index + 1));
       if (sequence?.[1] === "K") lines[current] = (lines[current] ?? "").slice(0, column);
       index += sequence?.[0].length ?? 0;
+    } else if (column >= columns) {
+      lines.push(char);
+      column = 1;
     } else {
       const line = lines[current] ?? "";
       lines[current] = line.slice(0, column).padEnd(column) + char + line.slice(column + 1);
@@ -112,14 +119,16 @@ function screen(output: string): string[] {
 const quoted = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
 
 /**
- * The real script in a pseudo-terminal, the terminal's input open: its exit code, and everything
- * the terminal received.
+ * The real script in a pseudo-terminal, the terminal's input open (`columns` wide, or of unknown
+ * width: `script` without a terminal of its own makes one of 0 columns): its exit code, and
+ * everything the terminal received.
  */
-function inTerminal(args: string[]) {
+function inTerminal(args: string[], columns?: number) {
   const command = [process.execPath, "--import", "tsx", "scripts/ingest.ts", ...args]
     .map(quoted)
     .join(" ");
-  const child = spawn("script", ["-qfec", command, "/dev/null"], {
+  const sized = columns === undefined ? command : `stty cols ${columns} && ${command}`;
+  const child = spawn("script", ["-qfec", sized, "/dev/null"], {
     cwd: ROOT,
     env: { ...process.env, INGEST_TOKEN: TOKEN },
     stdio: ["pipe", "pipe", "pipe"],
@@ -225,4 +234,71 @@ describe("npm run ingest in a terminal", () => {
       slowGateway = null;
     }
   }, 60_000);
+
+  it.each([
+    {
+      columns: 60,
+      customer: 60,
+      drawn: /^customers \d+\/\d+\/\d+, loans \d+\/\d+\/\d+ \(read\/sent\/landed\)$/,
+    },
+    // Cut to 29 characters: 48 or more in the compact form.
+    { columns: 30, customer: 61, drawn: /^customers \d+\/\d+\/\d+, loans [\d/]+( \(?[a-z/]*)?$/ },
+  ])(
+    "draws a live line that fits a terminal $columns columns wide",
+    async ({ columns, customer, drawn }) => {
+      // The full line is 66 characters or more: wrapped, each drawing went back (`\r`) only to the
+      // start of its last row and left the rows above it on the screen.
+      const files = await writeLenderWorkbooks(
+        {
+          customers: scratch(`customers-${columns}.xlsx`),
+          loans: scratch(`loans-${columns}.xlsx`),
+        },
+        {
+          customers: [customerValues(customer)],
+          loans: Array.from({ length: 10 }, (_, index) =>
+            loanValues(customer, customer * 100 + index),
+          ),
+        },
+      );
+      // Job reports answered late: every poll draws the line again.
+      slowGateway = { posts: 0, refusePost: 0 };
+      try {
+        const { child, exit } = inTerminal(
+          [
+            ...["--url", proxyUrl, "--customers", files.customers, "--loans", files.loans],
+            ...["--report", scratch(`report-${columns}.json`)],
+          ],
+          columns,
+        );
+        child.stdin.end();
+        const { code, output } = await exit;
+        expect({ code, output }).toMatchObject({ code: 0 });
+        // On the screen: the last line only, in full (wrapped), nothing left of the live ones.
+        const final = `customers read 1, sent 1, landed 1 | loans read 10, sent 10, landed 10`;
+        const shown = screen(output, columns);
+        const first = shown.findIndex((row) => row.startsWith("customers"));
+        const rows = Math.ceil(final.length / columns);
+        expect(shown.slice(first, first + rows).join(""), JSON.stringify(shown)).toBe(final);
+        expect(shown.filter((row) => /^customers |loans \d+\/|read\/sent/.test(row))).toEqual([
+          shown[first],
+        ]);
+        // The live drawings (no line end after them): the compact form, cut to 29 if it is wider.
+        const pieces = output.split("\x1b[K");
+        const live = pieces
+          .slice(0, -1)
+          .filter((_, index) => !/^\r?\n/.test(pieces[index + 1] ?? ""))
+          .map((piece) => piece.slice(piece.lastIndexOf("\r") + 1))
+          .filter((line) => line !== "");
+        expect(live.length, JSON.stringify(output)).toBeGreaterThanOrEqual(2);
+        for (const line of live) {
+          expect(line).toMatch(drawn);
+          expect(line?.length).toBeLessThan(columns);
+          if (columns === 30) expect(line?.length).toBe(29);
+        }
+      } finally {
+        slowGateway = null;
+      }
+    },
+    60_000,
+  );
 });
