@@ -219,18 +219,19 @@ function guardedLoanInsert(
     .returning({ id: loans.id });
 }
 
-const batchableGuardedLoanInsert = batchableOnce((db) =>
-  guardedLoanInsert(
+const batchableGuardedLoanInsert = batchableOnce((db) => {
+  const value = (name: keyof LoanToBook) => sql.placeholder(name);
+  return guardedLoanInsert(
     db,
     {
-      customerId: sql.placeholder("customerId"),
-      loanAmountPaise: sql.placeholder("loanAmountPaise"),
-      tenure: sql.placeholder("tenure"),
-      interestRateBp: sql.placeholder("interestRateBp"),
-      monthlyPaymentPaise: sql.placeholder("monthlyPaymentPaise"),
-      startDate: sql.placeholder("startDate"),
-      endDate: sql.placeholder("endDate"),
+      customerId: value("customerId"),
+      loanAmountPaise: value("loanAmountPaise"),
+      tenure: value("tenure"),
+      interestRateBp: value("interestRateBp"),
+      monthlyPaymentPaise: value("monthlyPaymentPaise"),
+      startDate: value("startDate"),
+      endDate: value("endDate"),
     },
     [],
-  ),
-);
+  );
+});

@@ -27,8 +27,8 @@ interface BatchablePrepared {
 /**
  * A write statement for `db.batch()`, built once per database object with placeholders and given
  * each request's values. drizzle's batch takes query builders only (a prepared query cannot join
- * one, drizzle-orm issue 2197) and builds a builder's SQL again for every batch, which cost a
- * booking more CPU than SQLite spent writing it (docs/performance.md, round 23). Every driver's
+ * one, drizzle-orm issue 2197) and builds a builder's SQL again for every batch: a quarter of a
+ * booking's CPU on the Node server, in a loop (docs/performance.md, round 23). Every driver's
  * batch asks the item for `_prepare()` and reads `getQuery()`, `mapResult()` and, on D1, `stmt`
  * of the answer: here, the one prepared query, its placeholders filled with `values`. A missing
  * value throws (drizzle's `fillPlaceholders`), so a renamed placeholder cannot bind as NULL.
