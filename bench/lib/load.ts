@@ -55,16 +55,21 @@ export type Endpoint =
   | "GET /decisions/{id}"
   | "GET /customers/{id}/decisions";
 
+/**
+ * The reads first, then the writes: each read then meets the data the pass started with, not
+ * what faster or slower writes before it added (a history page's records grow with every loan
+ * booked before it).
+ */
 export const ENDPOINTS: Endpoint[] = [
   "GET /api",
   "GET /view-loan/{id}",
   "GET /view-loans/{id}",
   "POST /check-eligibility",
-  "POST /create-loan",
-  "POST /register",
   "GET /view-statement/{customer}/{loan}",
   "GET /decisions/{id}",
   "GET /customers/{id}/decisions",
+  "POST /create-loan",
+  "POST /register",
   "POST /make-payment/{customer}/{loan}",
 ];
 
@@ -339,25 +344,30 @@ function run(endpoint: Measured, options: LoadOptions): Promise<Result> {
 
 /**
  * Decision records to read, made through the API: create-loan refusals (₹90 crore is over every
- * customer's limit) for random customers, which write a record and change no loan.
+ * customer's limit), which write a record and change no loan. Each customer drawn gets
+ * `perCustomer` of them, one more than a history page holds at its default limit (20), so every
+ * history read is a full first page whatever ran before it.
  */
 export async function recordDecisions(
   url: string,
   customers: number,
-  wanted = 200,
+  wanted = 210,
+  perCustomer = 21,
 ): Promise<RecordedDecision[]> {
   const decisions: RecordedDecision[] = [];
-  for (let attempt = 0; attempt < wanted * 2 && decisions.length < wanted; attempt += 1) {
-    const customer = 1 + randomBelow(customers);
-    const { body } = loanRequest("/create-loan", customer, 900_000_000, 14, 12);
-    const response = await fetch(`${url}/create-loan`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body,
-    });
-    if (response.status !== 200) continue;
-    const { decision_id } = (await response.json()) as { decision_id: string };
-    decisions.push({ id: decision_id, customer });
+  for (const customer of shuffledCustomers(customers)) {
+    for (let made = 0; made < perCustomer && decisions.length < wanted; made += 1) {
+      const { body } = loanRequest("/create-loan", customer, 900_000_000, 14, 12);
+      const response = await fetch(`${url}/create-loan`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body,
+      });
+      if (response.status !== 200) break;
+      const { decision_id } = (await response.json()) as { decision_id: string };
+      decisions.push({ id: decision_id, customer });
+    }
+    if (decisions.length >= wanted) break;
   }
   if (decisions.length === 0) throw new Error(`no decisions recorded at ${url}`);
   return decisions;
