@@ -1,4 +1,4 @@
-import { and, eq, gte, lt, type Placeholder, sql } from "drizzle-orm";
+import { and, eq, gte, lt, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./database";
 import { deleteOldestBefore } from "./delete-oldest";
 import { batchableOnce } from "./prepared";
@@ -69,16 +69,22 @@ function responseValues(response: StoredResponse) {
 
 const responseValue = (name: keyof StoredResponse) => sql.placeholder(name);
 
+/**
+ * A stored response's insert with its values as placeholders, built once (src/db/prepared.ts):
+ * the inserts differ only in the loan id and what follows the values (a FROM, a condition).
+ */
+function responseInsert(db: Database, loanId: SQL, rest: SQL) {
+  return db.insert(idempotencyKeys).select(sql`
+    SELECT ${responseValue("key")}, ${responseValue("requestHash")}, ${responseValue("status")},
+      ${responseValue("body")}, ${loanId}, ${responseValue("expiresAt")} ${rest}`);
+}
+
 /** Records a response that booked nothing. Fails with a UNIQUE error if the key is taken. */
 export function insertResponse(db: Database, response: StoredResponse) {
   return batchableResponseInsert(db, responseValues(response));
 }
 
-const batchableResponseInsert = batchableOnce((db) =>
-  db.insert(idempotencyKeys).select(sql`
-    SELECT ${responseValue("key")}, ${responseValue("requestHash")}, ${responseValue("status")},
-      ${responseValue("body")}, NULL, ${responseValue("expiresAt")}`),
-);
+const batchableResponseInsert = batchableOnce((db) => responseInsert(db, sql`NULL`, sql.empty()));
 
 /**
  * Records the response of a booking, in the same batch right after the booking's decision record
@@ -95,10 +101,11 @@ export function insertResponseAfterBooking(
 }
 
 const batchableResponseAfterBooking = batchableOnce((db) =>
-  db.insert(idempotencyKeys).select(sql`
-    SELECT ${responseValue("key")}, ${responseValue("requestHash")}, ${responseValue("status")},
-      ${responseValue("body")}, d.loan_id, ${responseValue("expiresAt")}
-    FROM ${decisionRecords} AS d WHERE d.id = ${sql.placeholder("decisionId")}`),
+  responseInsert(
+    db,
+    sql`d.loan_id`,
+    sql`FROM ${decisionRecords} AS d WHERE d.id = ${sql.placeholder("decisionId")}`,
+  ),
 );
 
 /**
@@ -110,10 +117,7 @@ export function insertResponseAfterChange(db: Database, response: StoredResponse
 }
 
 const batchableResponseAfterChange = batchableOnce((db) =>
-  db.insert(idempotencyKeys).select(sql`
-    SELECT ${responseValue("key")}, ${responseValue("requestHash")}, ${responseValue("status")},
-      ${responseValue("body")}, NULL, ${responseValue("expiresAt")}
-    WHERE changes() = 1`),
+  responseInsert(db, sql`NULL`, sql`WHERE changes() = 1`),
 );
 
 /** register's response, stored before the customer has an id: the body's text after that id. */
