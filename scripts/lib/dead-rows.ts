@@ -77,6 +77,11 @@ export interface DeadRows {
   report: string;
   customers: RowRanges;
   loans: RowRanges;
+  /**
+   * The workbooks' SHA-256, found the report's, for the run's own report (not hashed twice);
+   * absent when there is no row to send, and so no run.
+   */
+  digests?: { customers: string; loans: string };
 }
 
 const RANGE = /^(\d+)(?:-(\d+))?$/;
@@ -105,7 +110,7 @@ async function assertUnchanged(
   refuse: (why: string) => DeadRowsError,
   files: { customers: string; loans: string },
   recorded: { customers: unknown; loans: unknown },
-): Promise<void> {
+): Promise<{ customers: string; loans: string }> {
   const kinds = ["customers", "loans"] as const;
   const digestOf = (summary: unknown) => (summary as { sha256?: unknown } | null)?.sha256;
   // A report without them (file_rows came one release earlier, the same day) is refused, not
@@ -116,6 +121,7 @@ async function assertUnchanged(
       "it gives no SHA-256 of the workbooks (a report written before they were added, 2026-12-06), so they cannot be told unchanged; run the whole workbooks again",
     );
   }
+  const digests = { customers: "", loans: "" };
   for (const kind of kinds) {
     const file = files[kind];
     let digest: string;
@@ -130,7 +136,9 @@ async function assertUnchanged(
         `the ${kind} workbook ${file} is not the one that run read (its SHA-256 is not the report's): name that run's workbooks unchanged, or run the whole workbooks again`,
       );
     }
+    digests[kind] = digest;
   }
+  return digests;
 }
 
 /**
@@ -192,13 +200,11 @@ export async function deadRowsOf(
     }
   }
   const rows = {
-    report: reportFile,
     customers: new RowRanges(byKind.customers),
     loans: new RowRanges(byKind.loans),
   };
   // With no row to send, nothing could go wrong: the run says so and sends nothing.
-  if (rows.customers.size + rows.loans.size > 0) {
-    await assertUnchanged(refuse, files, { customers, loans });
-  }
-  return rows;
+  if (rows.customers.size + rows.loans.size === 0) return { report: reportFile, ...rows };
+  const digests = await assertUnchanged(refuse, files, { customers, loans });
+  return { report: reportFile, ...rows, digests };
 }

@@ -268,10 +268,11 @@ async function sendAndWait(
     checkWorkbook(options.customersFile, "customers"),
     checkWorkbook(options.loansFile, "loans"),
   ]);
-  [digests.customers, digests.loans] = await Promise.all([
-    digestOf(options.customersFile),
-    digestOf(options.loansFile),
-  ]);
+  // A resend's workbooks were hashed already, to be found the report's (dead-rows.ts).
+  const verified = options.resendDead?.digests;
+  [digests.customers, digests.loans] = verified
+    ? [verified.customers, verified.loans]
+    : await Promise.all([digestOf(options.customersFile), digestOf(options.loansFile)]);
   await client.storedRows();
 
   const chunker = new Chunker(jobId, "customers", 0, undefined, chunkRows);

@@ -196,6 +196,13 @@ describe("a dead chunk's rows", () => {
     });
     expect(again.complete).toBe(true);
     expect(again.resent_dead_of).toBe(firstReport);
+    // The workbooks' digests, checked against the first report's, are the ones this one gives.
+    expect(resendDead.digests).toEqual({
+      customers: first.customers.sha256,
+      loans: first.loans.sha256,
+    });
+    expect(again.customers.sha256).toBe(first.customers.sha256);
+    expect(again.loans.sha256).toBe(first.loans.sha256);
     // Only the repeated Loan ID sent again is listed, with the id it landed under.
     expect(again.remapped_loans).toEqual([
       expect.objectContaining({ row: loanCount + 2, source_loan_id: 200_003, first_row: 5 }),

@@ -122,6 +122,10 @@ describe("--resend-dead and the workbooks' digests", () => {
     };
     const good = await deadRowsOf(await write("good.json", report), files);
     expect(good.loans.size).toBe(2);
+    expect(good.digests).toEqual({
+      customers: report.customers.sha256,
+      loans: report.loans.sha256,
+    });
 
     const old = await write("old.json", {
       ...report,
