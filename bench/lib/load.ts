@@ -356,6 +356,7 @@ export async function recordDecisions(
 ): Promise<RecordedDecision[]> {
   const decisions: RecordedDecision[] = [];
   for (const customer of shuffledCustomers(customers)) {
+    if (decisions.length >= wanted) break;
     for (let made = 0; made < perCustomer && decisions.length < wanted; made += 1) {
       const { body } = loanRequest("/create-loan", customer, 900_000_000, 14, 12);
       const response = await fetch(`${url}/create-loan`, {
@@ -367,7 +368,6 @@ export async function recordDecisions(
       const { decision_id } = (await response.json()) as { decision_id: string };
       decisions.push({ id: decision_id, customer });
     }
-    if (decisions.length >= wanted) break;
   }
   if (decisions.length === 0) throw new Error(`no decisions recorded at ${url}`);
   return decisions;
@@ -410,7 +410,7 @@ export async function sampleLoanIds(
 function shuffledCustomers(customers: number): number[] {
   const order = Array.from({ length: customers }, (_, index) => index + 1);
   for (let index = order.length - 1; index > 0; index -= 1) {
-    const other = Math.floor(Math.random() * (index + 1));
+    const other = randomBelow(index + 1);
     [order[index], order[other]] = [order[other] as number, order[index] as number];
   }
   return order;
