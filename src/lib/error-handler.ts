@@ -2,6 +2,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { databaseErrorKind } from "../db/error-kind";
 import {
+  type DatabaseDamage,
   databaseDamage,
   idRangeExhaustedTable,
   isMissingSchemaError,
@@ -25,6 +26,15 @@ import type { Telemetry } from "./telemetry";
 /** Space comes back when an operator frees it, not within a second: clients wait longer. */
 const STORAGE_FULL_RETRY_AFTER_S = 30;
 
+/**
+ * What each damage SQLite reports means, in a damaged database's 503: SQLITE_NOTADB was answered
+ * "a part of it this request needs cannot be read", where none of the file reads as a database.
+ */
+const DAMAGE_DETAIL: Record<DatabaseDamage, string> = {
+  SQLITE_CORRUPT: "a part of it this request needs cannot be read",
+  SQLITE_NOTADB: "its file no longer reads as a SQLite database",
+};
+
 export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ProblemError) return problemResponse(c, error.problem);
   if (error instanceof HTTPException) {
@@ -46,14 +56,14 @@ export const onError: ErrorHandler = (error, c) => {
   // (the failed statement's transaction is rolled back), and no retry helps, hence no Retry-After:
   // the server does not repair the file, an operator restores it from a backup. The Node server
   // logs the file and what to do once (src/node/native-libsql.ts) and /readyz then says damaged.
-  // The log names the code SQLite reported (SQLITE_NOTADB: a header overwritten, not a bad page).
+  // The log names the code SQLite reported, and the detail what it means: SQLITE_NOTADB is a file
+  // whose header is not a database's (overwritten), not a part of it that cannot be read.
   const damage = databaseDamage(error);
   if (damage) {
     logError(c, `database damaged (${damage})`, error);
     return problemResponse(c, {
       kind: "service-unavailable",
-      detail:
-        "The database is damaged: a part of it this request needs cannot be read. Nothing was changed; the database must be restored from a backup before this request can succeed.",
+      detail: `The database is damaged: ${DAMAGE_DETAIL[damage]}. Nothing was changed; the database must be restored from a backup before this request can succeed.`,
     });
   }
   if (isTransientDatabaseError(error)) {

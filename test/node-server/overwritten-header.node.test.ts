@@ -47,7 +47,7 @@ async function overwriteHeader(path: string, bystander: InstanceType<typeof Nati
 }
 
 describe("a database file whose header is overwritten while the server runs", () => {
-  it("answers 503 and logs SQLITE_NOTADB, not SQLITE_CORRUPT, counting it damaged", async () => {
+  it("answers 503 saying the file is no database, logs SQLITE_NOTADB, not SQLITE_CORRUPT, counting it damaged", async () => {
     const path = join(directory, "requests.db");
     const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
     const bystander = new NativeDatabase(path, { timeout: 5_000 });
@@ -65,7 +65,12 @@ describe("a database file whose header is overwritten while the server runs", ()
       await overwriteHeader(path, bystander);
 
       const read = await runtime.fetch(new Request(`http://127.0.0.1/view-loans/${customer_id}`));
-      expect((await expectProblem(read, 503)).detail).toMatch(/^The database is damaged/);
+      // It said "a part of it this request needs cannot be read", as for a page SQLite cannot read.
+      expect(await expectProblem(read, 503)).toMatchObject({
+        type: "/problems/service-unavailable",
+        detail:
+          "The database is damaged: its file no longer reads as a SQLite database. Nothing was changed; the database must be restored from a backup before this request can succeed.",
+      });
       expect(read.headers.get("retry-after")).toBeNull();
       const logged = errors.mock.calls.map((call) => JSON.parse(String(call[0])));
       expect(logged).toContainEqual(

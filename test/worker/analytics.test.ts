@@ -181,11 +181,11 @@ describe("Analytics Engine data points", () => {
   });
 
   it.each([
-    ["SQLITE_CORRUPT", 9_844_455_566],
-    ["SQLITE_NOTADB", 9_844_455_567],
+    ["SQLITE_CORRUPT", 9_844_455_566, "a part of it this request needs cannot be read"],
+    ["SQLITE_NOTADB", 9_844_455_567, "its file no longer reads as a SQLite database"],
   ] as const)(
     "writes a database error point of kind damaged when D1 reports %s, and logs that code",
-    async (code, phone) => {
+    async (code, phone, meaning) => {
       const { points, dataset } = recordingDataset();
       const registered = await send(
         "/register",
@@ -210,6 +210,10 @@ describe("Analytics Engine data points", () => {
       errors.mockRestore();
       expect(failing.status).toBe(503);
       expect(failing.headers.get("retry-after")).toBeNull();
+      // SQLITE_NOTADB was answered "a part of it this request needs cannot be read" too.
+      expect(((await failing.json()) as { detail: string }).detail).toBe(
+        `The database is damaged: ${meaning}. Nothing was changed; the database must be restored from a backup before this request can succeed.`,
+      );
       // Counted as "other" until 2026-12-05, with SQL errors and a schema behind the code.
       expect(byEvent(points, "database_error").map((point) => point.blobs)).toEqual([
         ["database_error", "damaged"],
