@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -259,7 +259,48 @@ describe("npm run db:backup", () => {
     expect(few.code).toBe(1);
     expect(existsSync(target) || existsSync(`${target}.partial`)).toBe(false);
   }, 60_000);
+
+  // VACUUM INTO stopped at the damaged page and the script printed SQLite's words alone, "backup
+  // failed: database disk image is malformed", which named neither the file nor what to do.
+  it("says the database is damaged and no backup was written when VACUUM INTO cannot read it", async () => {
+    const path = await pageOverwritten("damaged-page.db", "loans");
+    const target = join(directory, "damaged-page-backup.db");
+    const result = await backup(`file:${path}`, target);
+    expect(result).toEqual({
+      code: 1,
+      output: `backup failed: the database ${path} is damaged (SQLITE_CORRUPT: a part of it cannot be read), so it cannot be copied: no backup was written, and nothing is left at ${target}. Keep the backups you have, and restore the latest to its path (docs/operations.md, "A damaged database file")\n`,
+    });
+    for (const suffix of ["", ".partial", ".partial-journal", ".partial-wal"]) {
+      expect(existsSync(`${target}${suffix}`), suffix).toBe(false);
+    }
+  }, 60_000);
 });
+
+/**
+ * A database of this product (one customer) whose `table`'s root page is overwritten, as a disk
+ * or a hand can: its schema reads, so the script opens it, but no statement can read the table.
+ */
+async function pageOverwritten(name: string, table: string): Promise<string> {
+  const path = join(directory, name);
+  const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+  try {
+    expect((await runtime.fetch(registration(2_000_000))).status).toBe(201);
+  } finally {
+    await runtime.close();
+  }
+  const database = new NativeDatabase(path, { readonly: true });
+  const [root] = database
+    .prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?")
+    .raw(true)
+    .get([table]) as [number];
+  const [pageSize] = database.prepare("PRAGMA page_size").raw(true).get([]) as [number];
+  database.close();
+  // The page header and the first cell pointers: SQLite can no longer read it as a b-tree page.
+  const file = await open(path, "r+");
+  await file.write(Buffer.alloc(64, 0xab), 0, 64, (root - 1) * pageSize);
+  await file.close();
+  return path;
+}
 
 /**
  * A database of this product with `loans` loans whose two indexes hold each other's entries (their
