@@ -1,6 +1,7 @@
 import {
+  type DatabaseDamage,
   databaseCauses,
-  isCorruptDatabaseError,
+  databaseDamage,
   isStorageFullError,
   isTransientDatabaseError,
 } from "./errors";
@@ -26,13 +27,29 @@ const FROM_DATABASE = /D1_|SQLITE_|LIBSQL|HRANA|no such (table|column)|database|
  * a full database, a damaged one, then a transient error.
  */
 export function databaseErrorKind(error: unknown): DatabaseErrorKind | null {
-  if (isStorageFullError(error)) return "full";
-  if (isCorruptDatabaseError(error)) return "damaged";
-  if (isTransientDatabaseError(error)) return "busy";
+  return classifyDatabaseError(error)?.kind ?? null;
+}
+
+/** A database error's kind and, for a damaged database, the code SQLite reported. */
+type DatabaseErrorClass =
+  | { kind: Exclude<DatabaseErrorKind, "damaged"> }
+  | { kind: "damaged"; damage: DatabaseDamage };
+
+/**
+ * databaseErrorKind, with the damage a `damaged` error names: the ingest consumer counts the kind
+ * and words a damaged chunk's reason by the damage, and classified the error twice to get both.
+ */
+export function classifyDatabaseError(error: unknown): DatabaseErrorClass | null {
+  if (isStorageFullError(error)) return { kind: "full" };
+  const damage = databaseDamage(error);
+  if (damage !== null) return { kind: "damaged", damage };
+  if (isTransientDatabaseError(error)) return { kind: "busy" };
   // The constraint is the database's word, not a value drizzle's error repeats (databaseCauses).
   const said = (cause: Error) => `${cause.name} ${cause.message}`;
-  if (databaseCauses(error).some((cause) => CONSTRAINT.test(said(cause)))) return "constraint";
-  if (causeChain(error).some((cause) => FROM_DATABASE.test(said(cause)))) return "other";
+  if (databaseCauses(error).some((cause) => CONSTRAINT.test(said(cause)))) {
+    return { kind: "constraint" };
+  }
+  if (causeChain(error).some((cause) => FROM_DATABASE.test(said(cause)))) return { kind: "other" };
   return null;
 }
 

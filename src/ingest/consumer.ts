@@ -1,7 +1,7 @@
 import type { AppConfig } from "../config";
 import type { Database } from "../db/database";
-import { databaseErrorKind } from "../db/error-kind";
-import { type DatabaseDamage, databaseDamage, idRangeExhaustedTable } from "../db/errors";
+import { classifyDatabaseError, databaseErrorKind } from "../db/error-kind";
+import { type DatabaseDamage, idRangeExhaustedTable } from "../db/errors";
 import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
 import {
@@ -156,18 +156,19 @@ async function consumeMessage(
     }
     return "ack";
   } catch (error) {
-    const kind = databaseErrorKind(error);
-    if (kind) telemetry.recordDatabaseError(kind);
+    const classified = classifyDatabaseError(error);
+    if (classified) telemetry.recordDatabaseError(classified.kind);
     logIngest("chunk failed", {
       job_id: chunk.job_id,
       seq: chunk.seq,
       attempts: message.attempts,
       error: (error as Error).name,
       // "full" or "busy" tells the operator what to do; the message itself may hold row data.
-      ...(kind ? { kind } : {}),
+      ...(classified ? { kind: classified.kind } : {}),
     });
-    const damage = kind === "damaged" ? databaseDamage(error) : null;
-    if (damage) return giveUpOnDamage(db, message, delivery, damage, telemetry);
+    if (classified?.kind === "damaged") {
+      return giveUpOnDamage(db, message, delivery, classified.damage, telemetry);
+    }
     await noteRetry(db, delivery, "the database write failed").catch(() => undefined);
     return "retry";
   }
