@@ -108,6 +108,7 @@ async function main(): Promise<number> {
       resendDead,
     });
     printSummary(report, reportFile);
+    await closeWorkbooks(resendDead);
     return report.complete ? 0 : 2;
   } catch (error) {
     const message =
@@ -118,8 +119,18 @@ async function main(): Promise<number> {
         ? `ingest failed: ${message}`
         : `ingest failed: ${message}\n  report ${reportFile}`,
     );
-    return interrupt.signal.aborted ? INTERRUPTED : 1;
+    if (interrupt.signal.aborted) return INTERRUPTED;
+    await closeWorkbooks(resendDead);
+    return 1;
   }
+}
+
+/**
+ * The workbooks `--resend-dead` hashed, and the run read, through one open handle each; not after
+ * an interruption, when reads may still be going on behind (the process exits at once).
+ */
+async function closeWorkbooks(dead: DeadRows | undefined): Promise<void> {
+  await Promise.all(Object.values(dead?.files ?? {}).map((file) => file.close()));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { workbookSha256 } from "./workbook-digest";
+import { WorkbookFile } from "./workbook-digest";
 
 /*
  * `npm run ingest -- --resend-dead REPORT`: the rows an earlier run's dead chunks carried, read
@@ -78,10 +78,16 @@ export interface DeadRows {
   customers: RowRanges;
   loans: RowRanges;
   /**
-   * The workbooks' SHA-256, found the report's, for the run's own report (not hashed twice);
-   * absent when there is no row to send, and so no run.
+   * The workbooks' SHA-256, found the report's: the run's read of each must give the same (its
+   * report's digests are of the bytes it read). Absent when there is no row to send, and so no run.
    */
   digests?: { customers: string; loans: string };
+  /**
+   * The workbooks as opened to hash them, left open for the run to read its rows through (a file
+   * replaced under its name since is not read: the handle reads the one found the report's); the
+   * caller closes them. Absent with `digests`.
+   */
+  files?: { customers: WorkbookFile; loans: WorkbookFile };
 }
 
 const RANGE = /^(\d+)(?:-(\d+))?$/;
@@ -110,7 +116,7 @@ async function assertUnchanged(
   refuse: (why: string) => DeadRowsError,
   files: { customers: string; loans: string },
   recorded: { customers: unknown; loans: unknown },
-): Promise<{ customers: string; loans: string }> {
+): Promise<Required<Pick<DeadRows, "digests" | "files">>> {
   const kinds = ["customers", "loans"] as const;
   const digestOf = (summary: unknown) => (summary as { sha256?: unknown } | null)?.sha256;
   // A report without them (file_rows came one release earlier, the same day) is refused, not
@@ -122,23 +128,30 @@ async function assertUnchanged(
     );
   }
   const digests = { customers: "", loans: "" };
-  for (const kind of kinds) {
-    const file = files[kind];
-    let digest: string;
-    try {
-      digest = await workbookSha256(file);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw refuse(`the ${kind} workbook ${file} cannot be read (${code})`);
+  const opened: Partial<Record<(typeof kinds)[number], WorkbookFile>> = {};
+  try {
+    for (const kind of kinds) {
+      const file = files[kind];
+      let digest: string;
+      try {
+        opened[kind] = await WorkbookFile.open(file);
+        digest = await opened[kind].sha256();
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        throw refuse(`the ${kind} workbook ${file} cannot be read (${code})`);
+      }
+      if (digest !== digestOf(recorded[kind])) {
+        throw refuse(
+          `the ${kind} workbook ${file} is not the one that run read (its SHA-256 is not the report's): name that run's workbooks unchanged, or run the whole workbooks again`,
+        );
+      }
+      digests[kind] = digest;
     }
-    if (digest !== digestOf(recorded[kind])) {
-      throw refuse(
-        `the ${kind} workbook ${file} is not the one that run read (its SHA-256 is not the report's): name that run's workbooks unchanged, or run the whole workbooks again`,
-      );
-    }
-    digests[kind] = digest;
+  } catch (error) {
+    await Promise.all(Object.values(opened).map((file) => file.close()));
+    throw error;
   }
-  return digests;
+  return { digests, files: opened as Record<(typeof kinds)[number], WorkbookFile> };
 }
 
 /**
@@ -205,6 +218,9 @@ export async function deadRowsOf(
   };
   // With no row to send, nothing could go wrong: the run says so and sends nothing.
   if (rows.customers.size + rows.loans.size === 0) return { report: reportFile, ...rows };
-  const digests = await assertUnchanged(refuse, files, { customers, loans });
-  return { report: reportFile, ...rows, digests };
+  return {
+    report: reportFile,
+    ...rows,
+    ...(await assertUnchanged(refuse, files, { customers, loans })),
+  };
 }

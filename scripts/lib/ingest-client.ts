@@ -49,10 +49,15 @@ export function endpointUrl(
 ): URL {
   // Refused before any attempt: ftp:// was retried a minute long, and a missing scheme was only
   // "Invalid URL".
+  // So is one with an "@" the parse did not take as the end of a user name and password: a
+  // password with a raw "/" of digits before it (`https://ops:123/pw@host`) parsed as host "ops".
   const url = URL.canParse(baseUrl) ? new URL(baseUrl) : null;
-  if (url === null || !/^https?:$/.test(url.protocol)) {
+  if (url === null || !/^https?:$/.test(url.protocol) || hasStrayAt(baseUrl, url)) {
+    const why = /[/?#]/.test(userinfoOf(baseUrl) ?? "")
+      ? ': what comes before its last "@" (shown as ***) is not a user name and password as a URL writes them (a "/", "#", "?" or "@" in one must be percent-encoded: %2F, %23, %3F, %40), and the script cannot send them anyway (it sends only its bearer token): leave them out of --url or INGEST_URL'
+      : "";
     throw new IngestRequestError(
-      `the server's address ${JSON.stringify(shownUrl(baseUrl))} is not an http:// or https:// URL (--url or INGEST_URL)`,
+      `the server's address ${JSON.stringify(shownUrl(baseUrl))} is not an http:// or https:// URL (--url or INGEST_URL)${why}`,
     );
   }
   // fetch refuses such a URL: it was retried a minute long, the password in every line.
@@ -77,19 +82,50 @@ const OWN_PARAMETERS = new Set(["deferred_after"]);
 
 /**
  * The base URL, or a URL built on it, as printed and reported: a password in it is shown as `***`,
- * in a URL that does not parse too (a port out of range printed it, in the message and the
- * report), and so is each value of its query string but the script's own (a gateway's
- * `?key=…` is a credential the script cannot tell from any other parameter).
+ * and so is each value of its query string but the script's own (a gateway's `?key=…` is a
+ * credential the script cannot tell from any other parameter). In a URL with an "@" that its parse
+ * does not take as the end of a user name and password (`hasStrayAt`: one that does not parse, or
+ * parses with the "@" in its path, query or fragment), what comes before the last "@" is taken as
+ * the user name and password: the password is shown as `***`, and the user name too when that
+ * text has a "/", "?" or "#" (`https://ops:pa/ss@host` as `https://***@host`), since a password
+ * with one of them ends only there. The earlier masking took a password to end at the first "/",
+ * "?" or "#", and printed such a URL whole.
  */
 export function shownUrl(url: string | URL): string {
   if (typeof url !== "string") return shownUrl(url.href);
   const parsed = URL.canParse(url) ? new URL(url) : null;
-  if (parsed === null) {
-    return maskedQuery(url).replace(/^([^:/?#]+:\/\/[^:/?#@]*):[^/?#]*@/, "$1:***@");
+  const userinfo = hasStrayAt(url, parsed) ? userinfoOf(url) : undefined;
+  if (userinfo !== undefined) {
+    const at = url.lastIndexOf("@");
+    const colon = userinfo.indexOf(":");
+    const shown = /[/?#]/.test(userinfo)
+      ? "***"
+      : colon === -1
+        ? userinfo
+        : `${userinfo.slice(0, colon)}:***`;
+    return `${url.slice(0, at - userinfo.length)}${shown}${maskedQuery(url.slice(at))}`;
   }
-  if (!parsed.password) return maskedQuery(url);
+  if (parsed === null || !parsed.password) return maskedQuery(url);
   parsed.password = "***";
   return maskedQuery(parsed.href);
+}
+
+/**
+ * The text has an "@" its parse (`parsed`, null when it does not parse) did not take as the end of
+ * a user name and password: the text after the "@" may be read as the host, path, query or
+ * fragment while what comes before it is the rest of a password.
+ */
+function hasStrayAt(text: string, parsed: URL | null): boolean {
+  if (!text.includes("@")) return false;
+  return parsed === null || `${parsed.pathname}${parsed.search}${parsed.hash}`.includes("@");
+}
+
+/** What comes before the text's last "@", after its scheme and `//` if any; undefined without "@". */
+function userinfoOf(text: string): string | undefined {
+  const at = text.lastIndexOf("@");
+  if (at === -1) return undefined;
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(text)?.[0] ?? "";
+  return text.slice(scheme.length, at);
 }
 
 /**

@@ -13,8 +13,7 @@ import { IngestClient, shownUrl, sleep } from "./ingest-client";
 import { Progress } from "./ingest-progress";
 import { type RowRejection, readRows, type SheetNotRead, type WorkbookRows } from "./read-workbook";
 import { SendWindow } from "./send-window";
-import { workbookSha256 } from "./workbook-digest";
-import { WorkbookError } from "./workbook-error";
+import type { WorkbookFile } from "./workbook-digest";
 
 /*
  * One run of `npm run ingest`: both workbooks are checked before anything is sent; customers are
@@ -132,9 +131,10 @@ interface FileSummary {
   /** With `--resend-dead`: how many of the rows read the earlier report's dead chunks carried. */
   to_send_again?: number;
   /**
-   * The SHA-256 of the workbook's bytes (hex), taken once it was checked, before anything was
-   * sent: `--resend-dead` sends this report's dead rows only from a file with the same. Absent
-   * when the run stopped before (the workbook unusable) and from a report before 2026-12-06.
+   * The SHA-256 of the workbook's bytes (hex), of the very bytes its rows were read from, as they
+   * were read: `--resend-dead` sends this report's dead rows only from a file with the same.
+   * Absent when the run stopped before the workbook was read to its end, and from a report
+   * before 2026-12-06.
    */
   sha256?: string;
   /** Worksheets after the first that hold this file's columns and rows: not ingested. */
@@ -163,15 +163,21 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     rejectedAgain[kind] += 1;
     rejected.push(rejection);
   };
+  // A resend reads the workbooks through the handles it hashed them through (dead-rows.ts), and
+  // their bytes must still have the digests it found the report's.
   const customers = readRows(options.customersFile, "customers", {
     onRejection: onRejectionOf("customers"),
+    file: resend?.files?.customers,
+    sha256: resend?.digests?.customers,
   });
-  const loans = readRows(options.loansFile, "loans", { onRejection: onRejectionOf("loans") });
+  const loans = readRows(options.loansFile, "loans", {
+    onRejection: onRejectionOf("loans"),
+    file: resend?.files?.loans,
+    sha256: resend?.digests?.loans,
+  });
   const url = shownUrl(options.url);
   const chunkRows = new ChunkRows();
-  const digests: Digests = {};
   const reportInputs = {
-    digests,
     jobId,
     url,
     started,
@@ -246,11 +252,7 @@ async function writeReport(file: string | null, report: IngestReport): Promise<v
   if (file) await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
 }
 
-/** Each workbook's SHA-256, once taken (`FileSummary.sha256`). */
-type Digests = Partial<Record<IngestKind, string>>;
-
 interface RunInputs {
-  digests: Digests;
   jobId: string;
   customers: WorkbookRows<CustomerRow>;
   loans: WorkbookRows<LoanRow>;
@@ -261,18 +263,15 @@ interface RunInputs {
 async function sendAndWait(
   options: IngestOptions,
   client: IngestClient,
-  { digests, jobId, customers, loans, progress, chunkRows }: RunInputs,
+  { jobId, customers, loans, progress, chunkRows }: RunInputs,
 ): Promise<JobReport> {
   // Nothing is sent unless both files open, have every column, and the Worker takes the token.
+  // The digests are taken as the rows are read (WorkbookRows.sha256), not in a pass of their own.
+  const files = options.resendDead?.files;
   await Promise.all([
-    checkWorkbook(options.customersFile, "customers"),
-    checkWorkbook(options.loansFile, "loans"),
+    checkWorkbook(options.customersFile, "customers", files?.customers),
+    checkWorkbook(options.loansFile, "loans", files?.loans),
   ]);
-  // A resend's workbooks were hashed already, to be found the report's (dead-rows.ts).
-  const verified = options.resendDead?.digests;
-  [digests.customers, digests.loans] = verified
-    ? [verified.customers, verified.loans]
-    : await Promise.all([digestOf(options.customersFile), digestOf(options.loansFile)]);
   await client.storedRows();
 
   const chunker = new Chunker(jobId, "customers", 0, undefined, chunkRows);
@@ -427,19 +426,9 @@ function storedForAnotherPerson(reason: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** A checked workbook's SHA-256; a file gone since it was checked stops the run, as unusable. */
-async function digestOf(path: string): Promise<string> {
-  try {
-    return await workbookSha256(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new WorkbookError(path, `cannot be read (${code})`, { cause: error });
-  }
-}
-
 /** Opens a workbook and reads its header (and first row), so a bad file fails before sending. */
-async function checkWorkbook(path: string, kind: IngestKind): Promise<void> {
-  const iterator = readRows(path, kind)[Symbol.asyncIterator]();
+async function checkWorkbook(path: string, kind: IngestKind, file?: WorkbookFile): Promise<void> {
+  const iterator = readRows(path, kind, { file })[Symbol.asyncIterator]();
   try {
     await iterator.next();
   } finally {
@@ -539,7 +528,6 @@ async function waitUntilLanded(
 }
 
 interface ReportInputs {
-  digests: Digests;
   jobId: string;
   url: string;
   started: number;
@@ -555,7 +543,6 @@ interface ReportInputs {
 }
 
 function buildReport({
-  digests,
   jobId,
   url,
   started,
@@ -592,7 +579,7 @@ function buildReport({
     landed: job[kind].landed,
     dead: job[kind].dead,
     ...(resend ? { to_send_again: resend.dead[kind].size } : {}),
-    ...(digests[kind] === undefined ? {} : { sha256: digests[kind] }),
+    ...(rows.sha256 === undefined ? {} : { sha256: rows.sha256 }),
     ...(rows.sheetsNotRead.length > 0 ? { sheets_not_read: [...rows.sheetsNotRead] } : {}),
   });
   const report: Omit<IngestReport, "complete"> = {

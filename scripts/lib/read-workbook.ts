@@ -22,8 +22,9 @@ import { IsoDateCells } from "./iso-date-cells";
 import { RepeatedRow } from "./repeated-row";
 import { WatchedInput } from "./watched-input";
 import { decodeSharedStringsWhole } from "./whole-characters";
+import { type HashedRead, WorkbookFile } from "./workbook-digest";
 import { WorkbookError } from "./workbook-error";
-import { assertXlsxContainer } from "./xlsx-container";
+import { assertXlsxContainer, openForReading } from "./xlsx-container";
 
 export type { RowOf } from "./build-row";
 export { WorkbookError } from "./workbook-error";
@@ -56,6 +57,16 @@ export interface ReadOptions {
    * million bad rows cannot exhaust memory. Default 10,000.
    */
   maxStoredRejections?: number;
+  /**
+   * The workbook opened already (`--resend-dead` hashed it through this handle to find it the
+   * report's): read through it, and left open. Without it the reader opens the file itself.
+   */
+  file?: WorkbookFile;
+  /**
+   * The SHA-256 the bytes must have: a read to the end whose bytes' digest is another (the file
+   * was rewritten in place since it was hashed) fails with a `WorkbookError`.
+   */
+  sha256?: string;
 }
 
 const STREAMING_OPTIONS = {
@@ -155,6 +166,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   /** Set while a customers file is read, and dropped after: the loans' read is the run's peak. */
   #duplicateCustomerIds: DuplicateCustomerIdMarker | null = null;
   #started = false;
+  #sha256: string | undefined;
 
   constructor(
     readonly path: string,
@@ -173,6 +185,15 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
     return this.#headers.get(field);
   }
 
+  /**
+   * The SHA-256 of the file's bytes, in hex, once it is read to the end: of the very bytes its
+   * rows were read from, through one open handle (workbook-digest.ts); undefined until then, and
+   * for a read that stopped before the end.
+   */
+  get sha256(): string | undefined {
+    return this.#sha256;
+  }
+
   /** Loan rows marked `remap: true` so far (docs/ingestion.md#loan-ids); always empty for customers. */
   get remapped(): readonly RemappedLoan[] {
     return this.#duplicateLoanIds.remapped;
@@ -181,14 +202,23 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   async *[Symbol.asyncIterator](): AsyncGenerator<R> {
     if (this.#started) throw new Error(`${this.path} is already being read; read it once`);
     this.#started = true;
-    const container = await assertXlsxContainer(this.path);
+    const file = this.options.file ?? new WorkbookFile(this.path, await openForReading(this.path));
+    try {
+      yield* this.#read(file);
+    } finally {
+      if (this.options.file === undefined) await file.close();
+    }
+  }
+
+  async *#read(file: WorkbookFile): AsyncGenerator<R> {
+    const container = await assertXlsxContainer(this.path, file.handle);
     for (let attempt = 1; ; attempt++) {
-      const input = new WatchedInput(this.path, container.order);
+      const bytes = file.read(container.order);
+      const input = new WatchedInput(bytes.chunks());
       this.#duplicateCustomerIds =
         this.kind === "customers" ? new DuplicateCustomerIdMarker() : null;
       try {
         yield* this.#readFirstWorksheet(input, container.date1904);
-        return;
       } catch (error) {
         if (error instanceof WorkbookError) throw error;
         if (attempt < READ_ATTEMPTS && this.#nothingRead()) continue;
@@ -200,7 +230,27 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         input.close();
         this.#duplicateCustomerIds = null;
       }
+      this.#sha256 = await this.#digestOf(bytes);
+      return;
     }
+  }
+
+  /** The digest of a read to the end, checked against the one it must have when given. */
+  async #digestOf(bytes: HashedRead): Promise<string> {
+    let digest: string;
+    try {
+      digest = await bytes.sha256();
+    } catch (error) {
+      const detail = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new WorkbookError(this.path, `cannot be read (${detail})`, { cause: error });
+    }
+    if (this.options.sha256 !== undefined && digest !== this.options.sha256) {
+      throw new WorkbookError(
+        this.path,
+        "changed while it was read: its SHA-256 is no longer the one found before anything was sent; run the whole workbooks again",
+      );
+    }
+    return digest;
   }
 
   /** No row has been counted, yielded or rejected: reading again from the start repeats nothing. */

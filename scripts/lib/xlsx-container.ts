@@ -40,7 +40,8 @@ async function readAt(file: FileHandle, position: number, length: number): Promi
   return buffer.subarray(0, bytesRead);
 }
 
-async function openForReading(path: string): Promise<FileHandle> {
+/** Opens a workbook, or throws a `WorkbookError` saying why it cannot be. */
+export async function openForReading(path: string): Promise<FileHandle> {
   try {
     return await open(path, "r");
   } catch (error) {
@@ -204,9 +205,15 @@ export interface XlsxContainer {
   date1904: boolean | null;
 }
 
-/** Throws a `WorkbookError` unless `path` is a complete xlsx package with at least one worksheet. */
-export async function assertXlsxContainer(path: string): Promise<XlsxContainer> {
-  const file = await openForReading(path);
+/**
+ * Throws a `WorkbookError` unless `path` is a complete xlsx package with at least one worksheet;
+ * read through `opened` when given (left open), else through a handle of its own.
+ */
+export async function assertXlsxContainer(
+  path: string,
+  opened?: FileHandle,
+): Promise<XlsxContainer> {
+  const file = opened ?? (await openForReading(path));
   try {
     const stats = await file.stat();
     if (!stats.isFile()) throw new WorkbookError(path, "is not a regular file");
@@ -230,6 +237,6 @@ export async function assertXlsxContainer(path: string): Promise<XlsxContainer> 
     const date1904 = directory.workbook ? await readDate1904(file, directory.workbook) : null;
     return { order: await checkedReadingOrder(file, directory, size), date1904 };
   } finally {
-    await file.close();
+    if (opened === undefined) await file.close();
   }
 }

@@ -425,6 +425,55 @@ describe("the ingest script's client in front of the wrong thing", () => {
     expect(JSON.parse(written)).toMatchObject({ url: "http://lender:***@127.0.0.1:99999" });
   });
 
+  it("does not echo a password with a raw / # ? or @ in a --url, and says to percent-encode it", async () => {
+    // The masking of a URL that does not parse took the password to end at the first "/", "?" or
+    // "#": `https://ops:s3cr/et-pw@host` matched nothing and was printed whole, password included,
+    // and a password of digits before its "/" (`https://ops:123/s3cret@host`) parsed, as host "ops",
+    // port 123 and path "/s3cret@host", and was printed whole on every retry line.
+    await writeLenderWorkbooks(
+      { customers: scratch("cred3-c.xlsx"), loans: scratch("cred3-l.xlsx") },
+      { customers: [customerValues(1)], loans: [loanValues(1, 10)] },
+    );
+    const why =
+      ': what comes before its last "@" (shown as ***) is not a user name and password as a URL writes them (a "/", "#", "?" or "@" in one must be percent-encoded: %2F, %23, %3F, %40), and the script cannot send them anyway (it sends only its bearer token): leave them out of --url or INGEST_URL';
+    const cases: [string, string][] = [
+      ["https://ops:s3cr/et-pw@127.0.0.1:1", "https://***@127.0.0.1:1"],
+      ["https://ops:s3cr#et-pw@127.0.0.1:1", "https://***@127.0.0.1:1"],
+      [
+        "https://ops:s3cr?et-pw@127.0.0.1:1/credit?key=k1",
+        "https://***@127.0.0.1:1/credit?key=***",
+      ],
+      ["https://ops:123/s3cret@127.0.0.1:1", "https://***@127.0.0.1:1"],
+      ["https://ops:12#s3cret@127.0.0.1:1", "https://***@127.0.0.1:1"],
+      // No "/", "?" or "#" before the last "@": the user name shown, and no advice on encoding.
+      ["ops:s3cret@127.0.0.1:1", "ops:***@127.0.0.1:1"],
+      ["http://ops@x:s3cret@127.0.0.1:99999", "http://ops@x:***@127.0.0.1:99999"],
+    ];
+    for (const [base, shown] of cases) {
+      const advice = /[/?#].*@/.test(base.slice(base.indexOf("//") + 2)) ? why : "";
+      const message = `the server's address ${JSON.stringify(shown)} is not an http:// or https:// URL (--url or INGEST_URL)${advice}`;
+      const { client, retries, failure } = recordingClient(base, 3);
+      expect(await failure(client.storedRows())).toBe(message);
+      expect(retries).toEqual([]);
+      const { code, output } = await runScript(
+        "scripts/ingest.ts",
+        ["--url", base, "--customers", "cred3-c.xlsx", "--loans", "cred3-l.xlsx"].concat([
+          "--report",
+          "cred3-r.json",
+        ]),
+        { INGEST_TOKEN: "token", INIT_CWD: scratch(".") },
+      );
+      expect({ code, output }).toEqual({
+        code: 1,
+        output: `ingest failed: ${message}\n  report ${scratch("cred3-r.json")}\n`,
+      });
+      expect(output).not.toContain("s3c");
+      const written = await readFile(scratch("cred3-r.json"), "utf8");
+      expect(written).not.toContain("s3c");
+      expect(JSON.parse(written)).toMatchObject({ url: shown, complete: false });
+    }
+  });
+
   it("does not retry https:// to a plain-HTTP port, and says so", async () => {
     await withServer(
       (_request, response) => response.end("{}"),
