@@ -150,6 +150,13 @@ function maskedQuery(text: string): string {
 }
 
 /** Attempts per request: about a minute of backoff in all between them. */
+/**
+ * Added to a 401: the server's reason says the token is wrong, not that `npm start` and `npm run
+ * serve`, started without one, seed with a random token they never print (README, Quickstart).
+ */
+const TOKEN_HINT =
+  "The token must be the server's INGEST_TOKEN: npm start and npm run serve, started without one, seed with a random token of their own and never print it, so start the server with yours (docs/ingestion.md).";
+
 const DEFAULT_MAX_ATTEMPTS = 8;
 /**
  * A request is given up once its next attempt would start more than this long after its first:
@@ -242,8 +249,9 @@ export class IngestClient {
         }
         const reason = describeProblem(response, text);
         if (response.status !== 429 && response.status < 500) {
+          const hint = response.status === 401 ? ` ${TOKEN_HINT}` : "";
           throw new IngestRequestError(
-            `${shown} answered ${response.status}${reason ? `: ${reason}` : ""}`,
+            `${shown} answered ${response.status}${reason ? `: ${reason}` : ""}${hint}`,
             response.status,
           );
         }

@@ -12,6 +12,9 @@ import {
 import { runScript } from "../node/run-script";
 
 const scratch = scratchFiles();
+/** What a 401 adds to the server's reason. */
+const TOKEN_HINT =
+  "The token must be the server's INGEST_TOKEN: npm start and npm run serve, started without one, seed with a random token of their own and never print it, so start the server with yours (docs/ingestion.md).";
 /** A job report of the right shape, with nothing in it. */
 const emptyJobReport = {
   job_id: "j-1",
@@ -623,10 +626,33 @@ describe("the ingest script's client in front of the wrong thing", () => {
         );
         expect({ code, output }).toEqual({
           code: 1,
-          output: `ingest failed: GET ${base}/ingest/summary answered 401: A valid bearer token is required.\n  report ${scratch("r.json")}\n`,
+          output: `ingest failed: GET ${base}/ingest/summary answered 401: A valid bearer token is required. ${TOKEN_HINT}\n  report ${scratch("r.json")}\n`,
         });
         expect(JSON.parse(await readFile(scratch("r.json"), "utf8"))).toMatchObject({
           complete: false,
+        });
+      },
+    );
+  });
+
+  it("says on a 401 that the token must be the server's, which npm start and npm run serve make up without one", async () => {
+    // Following the README, `npm start` (no INGEST_TOKEN) then `INGEST_TOKEN=mine npm run ingest`
+    // ended in "answered 401: A valid bearer token is required." and nothing said why: the server
+    // seeded with a random token of its own and never printed it.
+    await withServer(
+      (_request, response) => {
+        response.writeHead(401, { "content-type": "application/problem+json" });
+        response.end('{"detail": "A valid bearer token is required."}');
+      },
+      async (base) => {
+        const { code, output } = await runScript(
+          "scripts/ingest.ts",
+          ["--url", base, "--report", scratch("hint.json")],
+          { INGEST_TOKEN: "mine" },
+        );
+        expect({ code, output }).toEqual({
+          code: 1,
+          output: `ingest failed: GET ${base}/ingest/summary answered 401: A valid bearer token is required. ${TOKEN_HINT}\n  report ${scratch("hint.json")}\n`,
         });
       },
     );
