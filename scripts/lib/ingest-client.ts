@@ -149,7 +149,6 @@ function maskedQuery(text: string): string {
   );
 }
 
-/** Attempts per request: about a minute of backoff in all between them. */
 /**
  * Added to a 401: the server's reason says the token is wrong, not that `npm start` and `npm run
  * serve`, started without one, seed with a random token they never print (README, Quickstart).
@@ -157,6 +156,7 @@ function maskedQuery(text: string): string {
 const TOKEN_HINT =
   "The token must be the server's INGEST_TOKEN: npm start and npm run serve, started without one, seed with a random token of their own and never print it, so start the server with yours (docs/ingestion.md).";
 
+/** Attempts per request: about a minute of backoff in all between them. */
 const DEFAULT_MAX_ATTEMPTS = 8;
 /**
  * A request is given up once its next attempt would start more than this long after its first:
