@@ -6,7 +6,7 @@ import {
   insertResponseAfterRegistering,
   type RegistrationResponse,
 } from "./idempotency";
-import { batchableOnce, preparedOnce } from "./prepared";
+import { batchableOnce, type Placeholders, preparedOnce } from "./prepared";
 import { type CustomerRecord, customers } from "./schema";
 
 export interface NewCustomer {
@@ -49,8 +49,10 @@ const preparedInsertUnlessOnFile = preparedOnce((db) =>
 );
 
 /** The same insert for the batch that also stores the response under an Idempotency-Key. */
-const batchableInsertUnlessOnFile = batchableOnce((db) =>
-  insertUnlessOnFile(db, CUSTOMER_PLACEHOLDERS),
+const batchableInsertUnlessOnFile = batchableOnce(
+  // CUSTOMER_PLACEHOLDERS, made once and shared: insertUnlessOnFile's type has each one named
+  // after its field, and `_value`'s type names them for the values.
+  (db, _value: Placeholders<keyof NewCustomer>) => insertUnlessOnFile(db, CUSTOMER_PLACEHOLDERS),
 );
 
 export type Registration =

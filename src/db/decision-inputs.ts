@@ -2,7 +2,7 @@ import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { BorrowerFacts } from "../domain/assessment";
 import { sha256Hex } from "../lib/sha256";
 import type { Database } from "./database";
-import { batchableOnce } from "./prepared";
+import { batchableOnce, type Placeholders } from "./prepared";
 import { decisionInputs, decisionRecords } from "./schema";
 
 /*
@@ -83,11 +83,11 @@ export function insertPartsOf(db: Database, recordId: string, inputs: StoredInpu
   return batchablePartsInsert(db, { rows, recordId });
 }
 
-const batchablePartsInsert = batchableOnce((db) =>
+const batchablePartsInsert = batchableOnce((db, value: Placeholders<"rows" | "recordId">) =>
   db
     .insert(decisionInputs)
     .select(
-      sql`SELECT value ->> 0, value ->> 1, 1 FROM json_each(${sql.placeholder("rows")}) WHERE EXISTS (SELECT 1 FROM ${decisionRecords} WHERE ${decisionRecords.id} = ${sql.placeholder("recordId")})`,
+      sql`SELECT value ->> 0, value ->> 1, 1 FROM json_each(${value("rows")}) WHERE EXISTS (SELECT 1 FROM ${decisionRecords} WHERE ${decisionRecords.id} = ${value("recordId")})`,
     )
     .onConflictDoUpdate({
       target: decisionInputs.digest,

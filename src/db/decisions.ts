@@ -22,7 +22,7 @@ import {
   type StoredInputs,
 } from "./decision-inputs";
 import { deleteOldestBefore, oldestBefore } from "./delete-oldest";
-import { batchableOnce, preparedOnce } from "./prepared";
+import { batchableOnce, type Placeholders, preparedOnce } from "./prepared";
 import { customers, decisionInputs, decisionRecords, loans } from "./schema";
 
 /*
@@ -84,8 +84,9 @@ function recordValues(record: NewDecisionRecord, inputs: StoredInputs) {
  * record's own `inputs` holds its parts' keys; `inputs_digest`, NULL, is for records made before
  * parts (src/db/decision-inputs.ts).
  */
-function recordInsert(db: Database, loanId: SQL, condition: SQL) {
-  const value = (name: keyof ReturnType<typeof recordValues>) => sql.placeholder(name);
+type RecordNames = keyof ReturnType<typeof recordValues>;
+
+function recordInsert(db: Database, value: Placeholders<RecordNames>, loanId: SQL, condition: SQL) {
   return db.insert(decisionRecords).select(
     sql`SELECT NULL, ${value("id")}, ${value("customerId")}, ${loanId}, ${value("createdAt")},
     ${value("asOfDate")}, ${value("modelVersion")}, ${value("idempotencyKey")}, ${value("approved")},
@@ -95,14 +96,16 @@ function recordInsert(db: Database, loanId: SQL, condition: SQL) {
   );
 }
 
-const batchableRefusalInsert = batchableOnce((db) => recordInsert(db, sql`NULL`, sql.empty()));
+const batchableRefusalInsert = batchableOnce((db, value: Placeholders<RecordNames>) =>
+  recordInsert(db, value, sql`NULL`, sql.empty()),
+);
 
 /**
  * After the guarded loan insert in the same batch: it writes only if that insert added a row
  * (`changes() = 1`) and takes the loan's id from `last_insert_rowid()`.
  */
-const batchableApprovalInsert = batchableOnce((db) =>
-  recordInsert(db, sql`last_insert_rowid()`, sql`WHERE changes() = 1`),
+const batchableApprovalInsert = batchableOnce((db, value: Placeholders<RecordNames>) =>
+  recordInsert(db, value, sql`last_insert_rowid()`, sql`WHERE changes() = 1`),
 );
 
 /** Records a decision that booked nothing, with its inputs: two statements for one batch. */

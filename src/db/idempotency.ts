@@ -1,7 +1,7 @@
 import { and, eq, gte, lt, type Placeholder, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./database";
 import { deleteOldestBefore } from "./delete-oldest";
-import { batchableOnce } from "./prepared";
+import { batchableOnce, type Placeholders } from "./prepared";
 import { decisionRecords, idempotencyKeys } from "./schema";
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
@@ -23,8 +23,8 @@ export function liveIdempotencyRecord(db: Database, key: string, nowMs: number) 
   return batchableLiveRecord(db, { key, nowMs });
 }
 
-const batchableLiveRecord = batchableOnce((db) =>
-  selectLiveIdempotencyRecord(db, sql.placeholder("key"), sql.placeholder("nowMs")),
+const batchableLiveRecord = batchableOnce((db, value: Placeholders<"key" | "nowMs">) =>
+  selectLiveIdempotencyRecord(db, value("key"), value("nowMs")),
 );
 
 /**
@@ -36,14 +36,11 @@ export function deleteKeyIfExpired(db: Database, key: string, nowMs: number) {
   return batchableKeyDelete(db, { key, nowMs });
 }
 
-const batchableKeyDelete = batchableOnce((db) =>
+const batchableKeyDelete = batchableOnce((db, value: Placeholders<"key" | "nowMs">) =>
   db
     .delete(idempotencyKeys)
     .where(
-      and(
-        eq(idempotencyKeys.key, sql.placeholder("key")),
-        lt(idempotencyKeys.expiresAt, sql.placeholder("nowMs")),
-      ),
+      and(eq(idempotencyKeys.key, value("key")), lt(idempotencyKeys.expiresAt, value("nowMs"))),
     ),
 );
 
@@ -67,16 +64,19 @@ function responseValues(response: StoredResponse) {
   return { key, requestHash, status, body, expiresAt };
 }
 
-const responseValue = (name: keyof StoredResponse) => sql.placeholder(name);
-
 /**
  * A stored response's insert with its values as placeholders, built once (src/db/prepared.ts):
  * the inserts differ only in the loan id and what follows the values (a FROM, a condition).
  */
-function responseInsert(db: Database, loanId: SQL, rest: SQL) {
+function responseInsert(
+  db: Database,
+  value: Placeholders<keyof StoredResponse>,
+  loanId: SQL,
+  rest: SQL,
+) {
   return db.insert(idempotencyKeys).select(sql`
-    SELECT ${responseValue("key")}, ${responseValue("requestHash")}, ${responseValue("status")},
-      ${responseValue("body")}, ${loanId}, ${responseValue("expiresAt")} ${rest}`);
+    SELECT ${value("key")}, ${value("requestHash")}, ${value("status")},
+      ${value("body")}, ${loanId}, ${value("expiresAt")} ${rest}`);
 }
 
 /** Records a response that booked nothing. Fails with a UNIQUE error if the key is taken. */
@@ -84,7 +84,9 @@ export function insertResponse(db: Database, response: StoredResponse) {
   return batchableResponseInsert(db, responseValues(response));
 }
 
-const batchableResponseInsert = batchableOnce((db) => responseInsert(db, sql`NULL`, sql.empty()));
+const batchableResponseInsert = batchableOnce((db, value: Placeholders<keyof StoredResponse>) =>
+  responseInsert(db, value, sql`NULL`, sql.empty()),
+);
 
 /**
  * Records the response of a booking, in the same batch right after the booking's decision record
@@ -100,12 +102,14 @@ export function insertResponseAfterBooking(
   return batchableResponseAfterBooking(db, { ...responseValues(response), decisionId });
 }
 
-const batchableResponseAfterBooking = batchableOnce((db) =>
-  responseInsert(
-    db,
-    sql`d.loan_id`,
-    sql`FROM ${decisionRecords} AS d WHERE d.id = ${sql.placeholder("decisionId")}`,
-  ),
+const batchableResponseAfterBooking = batchableOnce(
+  (db, value: Placeholders<keyof StoredResponse | "decisionId">) =>
+    responseInsert(
+      db,
+      value,
+      sql`d.loan_id`,
+      sql`FROM ${decisionRecords} AS d WHERE d.id = ${value("decisionId")}`,
+    ),
 );
 
 /**
@@ -116,8 +120,9 @@ export function insertResponseAfterChange(db: Database, response: StoredResponse
   return batchableResponseAfterChange(db, responseValues(response));
 }
 
-const batchableResponseAfterChange = batchableOnce((db) =>
-  responseInsert(db, sql`NULL`, sql`WHERE changes() = 1`),
+const batchableResponseAfterChange = batchableOnce(
+  (db, value: Placeholders<keyof StoredResponse>) =>
+    responseInsert(db, value, sql`NULL`, sql`WHERE changes() = 1`),
 );
 
 /** register's response, stored before the customer has an id: the body's text after that id. */
@@ -139,10 +144,10 @@ export function insertResponseAfterRegistering(db: Database, response: Registrat
   return batchableResponseAfterRegistering(db, { key, requestHash, bodyAfterId, expiresAt });
 }
 
-const batchableResponseAfterRegistering = batchableOnce((db) => {
-  const value = (name: keyof RegistrationResponse) => sql.placeholder(name);
-  return db.insert(idempotencyKeys).select(sql`
+const batchableResponseAfterRegistering = batchableOnce(
+  (db, value: Placeholders<keyof RegistrationResponse>) =>
+    db.insert(idempotencyKeys).select(sql`
     SELECT ${value("key")}, ${value("requestHash")}, 201,
       '{"customer_id":' || last_insert_rowid() || ${value("bodyAfterId")}, NULL, ${value("expiresAt")}
-    WHERE changes() = 1`);
-});
+    WHERE changes() = 1`),
+);

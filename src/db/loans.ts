@@ -2,7 +2,7 @@ import { asc, eq, type Placeholder, type SQL, sql } from "drizzle-orm";
 import { LOANS_PER_CUSTOMER_AT_MOST } from "../lib/loan-bound";
 import type { Database } from "./database";
 import { jsonRows } from "./json-rows";
-import { batchableOnce, preparedOnce } from "./prepared";
+import { batchableOnce, type Placeholders, preparedOnce } from "./prepared";
 import { type CustomerRecord, customers, type LoanRecord, loans, NOW_ISO } from "./schema";
 
 export function selectLoansOfCustomer(db: Database, customerId: number) {
@@ -97,8 +97,8 @@ export function borrowerToDecide(db: Database, customerId: number) {
   return batchableBorrowerToDecide(db, { customerId });
 }
 
-const batchableBorrowerToDecide = batchableOnce((db) =>
-  selectBorrowerToDecide(db, sql.placeholder("customerId")),
+const batchableBorrowerToDecide = batchableOnce((db, value: Placeholders<"customerId">) =>
+  selectBorrowerToDecide(db, value("customerId")),
 );
 
 /** A customer to decide on, in one statement: see selectBorrowerToDecide. */
@@ -219,9 +219,8 @@ function guardedLoanInsert(
     .returning({ id: loans.id });
 }
 
-const batchableGuardedLoanInsert = batchableOnce((db) => {
-  const value = (name: keyof LoanToBook) => sql.placeholder(name);
-  return guardedLoanInsert(
+const batchableGuardedLoanInsert = batchableOnce((db, value: Placeholders<keyof LoanToBook>) =>
+  guardedLoanInsert(
     db,
     {
       customerId: value("customerId"),
@@ -233,5 +232,5 @@ const batchableGuardedLoanInsert = batchableOnce((db) => {
       endDate: value("endDate"),
     },
     [],
-  );
-});
+  ),
+);

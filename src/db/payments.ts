@@ -11,7 +11,7 @@ import {
 } from "./idempotency";
 import { jsonRows } from "./json-rows";
 import { loanRows } from "./loans";
-import { batchableOnce, preparedOnce } from "./prepared";
+import { batchableOnce, type Placeholders, preparedOnce } from "./prepared";
 import {
   type IdempotencyRecord,
   type LoanRecord,
@@ -61,8 +61,8 @@ const preparedLoanToPay = preparedOnce((db) =>
 );
 
 /** The same read in the batch with an Idempotency-Key's, built once. */
-const batchableLoanToPay = batchableOnce((db) =>
-  selectLoanToPay(db, sql.placeholder("customerId"), sql.placeholder("loanId")),
+const batchableLoanToPay = batchableOnce((db, value: Placeholders<"customerId" | "loanId">) =>
+  selectLoanToPay(db, value("customerId"), value("loanId")),
 );
 
 const paymentRows = jsonRows(payments);
@@ -99,8 +99,8 @@ export function selectPaymentIdByKey(db: Database, key: string | Placeholder<"ke
     .limit(1);
 }
 
-const batchablePaymentIdByKey = batchableOnce((db) =>
-  selectPaymentIdByKey(db, sql.placeholder("key")),
+const batchablePaymentIdByKey = batchableOnce((db, value: Placeholders<"key">) =>
+  selectPaymentIdByKey(db, value("key")),
 );
 
 export interface StoredPaymentResponse {
@@ -227,9 +227,11 @@ function loanUpdateValues(payment: PaymentToRecord) {
   };
 }
 
-const batchableLoanUpdate = batchableOnce((db) => {
+type LoanUpdateNames = keyof ReturnType<typeof loanUpdateValues>;
+
+const batchableLoanUpdate = batchableOnce((db, placeholder: Placeholders<LoanUpdateNames>) => {
   // As SQL: drizzle's set() takes no bare placeholder.
-  const value = (name: keyof ReturnType<typeof loanUpdateValues>) => sql`${sql.placeholder(name)}`;
+  const value = (name: LoanUpdateNames) => sql`${placeholder(name)}`;
   return db
     .update(loans)
     .set({
@@ -273,10 +275,11 @@ function paymentValues(payment: PaymentToRecord) {
   };
 }
 
-const batchablePaymentInsert = batchableOnce((db) => {
-  const value = (name: keyof ReturnType<typeof paymentValues>) => sql.placeholder(name);
-  // insert…select lists every column in schema order (id NULL: the database assigns it).
-  return db
+type PaymentNames = keyof ReturnType<typeof paymentValues>;
+
+// insert…select lists every column in schema order (id NULL: the database assigns it).
+const batchablePaymentInsert = batchableOnce((db, value: Placeholders<PaymentNames>) =>
+  db
     .insert(payments)
     .select(sql`
       SELECT NULL, ${value("loanId")}, ${value("customerId")}, ${value("period")}, ${value("paidOn")},
@@ -284,5 +287,5 @@ const batchablePaymentInsert = batchableOnce((db) => {
              ${value("balanceAfterPaise")}, ${value("onTime")}, 'api',
              ${value("idempotencyKey")}, ${NOW_ISO}
       WHERE changes() = 1`)
-    .returning({ id: payments.id });
-});
+    .returning({ id: payments.id }),
+);

@@ -1,4 +1,5 @@
-import { fillPlaceholders } from "drizzle-orm";
+import { fillPlaceholders, type Placeholder, sql } from "drizzle-orm";
+import type { RunnableQuery } from "drizzle-orm/runnable-query";
 import type { Database } from "./database";
 
 /**
@@ -25,6 +26,26 @@ interface BatchablePrepared {
 }
 
 /**
+ * batchableOnce's `value`: `sql.placeholder` itself, typed to the statement's own names, so that
+ * a value misnamed or left out is a type error rather than a throw at run time. Write it out
+ * as `Placeholders<…>`: TypeScript infers no `Names` through an alias of one.
+ */
+export type Placeholders<Names extends string> = <Name extends Names>(
+  name: Name,
+) => Placeholder<Name>;
+
+/**
+ * What batchableOnce hands a batch. `db.batch()` takes it (of an item's type it reads `_` only)
+ * and nothing else runs it: awaited on its own it would resolve to itself and run nothing. So its
+ * type has no all/get/run/execute, and declares a `then` (none exists at run time) that takes
+ * nothing, which makes an `await` of it a type error. `toSQL` is for what reads its query plan.
+ */
+export interface Batchable<Result> extends RunnableQuery<Result, "sqlite"> {
+  then(onlyDbBatchRunsThis: never): never;
+  toSQL(): { sql: string; params: unknown[] };
+}
+
+/**
  * A write statement for `db.batch()`, built once per database object with placeholders and given
  * each request's values. drizzle's batch takes query builders only (a prepared query cannot join
  * one, drizzle-orm issue 2197) and builds a builder's SQL again for every batch: a quarter of a
@@ -32,11 +53,18 @@ interface BatchablePrepared {
  * batch asks the item for `_prepare()` and reads `getQuery()`, `mapResult()` and, on D1, `stmt`
  * of the answer: here, the one prepared query, its placeholders filled with `values`. A missing
  * value throws (drizzle's `fillPlaceholders`), so a renamed placeholder cannot bind as NULL.
+ * `build` makes its placeholders with `value`, whose type it writes out to name them
+ * (`(db, value: Placeholders<"key" | "nowMs">) => …`): `values` must then give exactly those.
+ * Unwritten, it is `Placeholders<never>` and makes none; one made otherwise (`sql.placeholder`)
+ * escapes the check unless its own type names it (customers.ts's CUSTOMER_PLACEHOLDERS).
  */
-export function batchableOnce<Statement extends { prepare(): unknown }>(
-  build: (db: Database) => Statement,
-): (db: Database, values: Record<string, unknown>) => Statement {
-  const prepared = preparedOnce((db) => build(db).prepare() as BatchablePrepared);
+export function batchableOnce<
+  Statement extends RunnableQuery<unknown, "sqlite"> & { prepare(): unknown },
+  Names extends string = never,
+>(
+  build: (db: Database, value: Placeholders<Names>) => Statement,
+): (db: Database, values: Record<Names, unknown>) => Batchable<Statement["_"]["result"]> {
+  const prepared = preparedOnce((db) => build(db, sql.placeholder).prepare() as BatchablePrepared);
   return (db, values) => {
     const statement = prepared(db);
     const query = statement.getQuery();
@@ -47,6 +75,6 @@ export function batchableOnce<Statement extends { prepare(): unknown }>(
     return {
       _prepare: () => filled,
       toSQL: () => ({ sql: query.sql, params }),
-    } as unknown as Statement;
+    } as unknown as Batchable<Statement["_"]["result"]>;
   };
 }
