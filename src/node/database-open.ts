@@ -1,4 +1,14 @@
-import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { isStorageFullError } from "../db/errors";
 import { EXPECTED_MIGRATIONS, unknownMigrations } from "../db/migration-names";
@@ -171,9 +181,87 @@ export function checkFindings(rows: readonly string[]): string[] {
   return lines.length > 0 ? lines : ["no answer"];
 }
 
-/** What to do with a damaged file, in the start's line (docs/operations.md). */
-const DAMAGED_FIX =
-  'nothing was written to it; keep it aside and restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file")';
+/** Where the start's line sends a damaged file (docs/operations.md). */
+const RESTORE =
+  'restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file")';
+
+/** What to do with a damaged file, in the start's line. */
+const DAMAGED_FIX = `nothing was written to it; keep it aside and ${RESTORE}`;
+
+/** The first 16 bytes of every SQLite database file. */
+const SQLITE_MAGIC = Buffer.from("SQLite format 3\0", "latin1");
+/** The first 4 bytes of a SQLite write-ahead log (its checksums little- or big-endian). */
+const WAL_MAGICS = [0x377f0682, 0x377f0683];
+
+/** Up to `count` bytes from the start of the file at `path`; none if it cannot be read. */
+function firstBytes(path: string, count: number): Buffer {
+  let handle: number | undefined;
+  try {
+    handle = openSync(path, "r");
+    const bytes = Buffer.alloc(count);
+    return bytes.subarray(0, readSync(handle, bytes, 0, count, 0));
+  } catch {
+    return Buffer.alloc(0);
+  } finally {
+    if (handle !== undefined) closeSync(handle);
+  }
+}
+
+/**
+ * Whether the header's fields after its first 16 bytes are a SQLite database's: a page size
+ * (a power of two, 512 to 65536, of which the file is a multiple), read and write versions 1 or 2,
+ * and the three payload fractions SQLite requires (64, 32, 32). Random bytes match once in 2^51.
+ */
+function restOfHeaderIsSqlite(header: Buffer, size: number): boolean {
+  if (header.length < 24) return false;
+  const field = header.readUInt16BE(16);
+  const pageSize = field === 1 ? 65_536 : field;
+  const versions = [header[18], header[19]].every((version) => version === 1 || version === 2);
+  return (
+    pageSize >= 512 &&
+    (pageSize & (pageSize - 1)) === 0 &&
+    size > 0 &&
+    size % pageSize === 0 &&
+    versions &&
+    header[21] === 64 &&
+    header[22] === 32 &&
+    header[23] === 32
+  );
+}
+
+/**
+ * The line for a file SQLite reads as no database (SQLITE_NOTADB): a file of another kind (a
+ * wrong DATABASE_URL), or this product's database whose header was overwritten (restored from a
+ * backup), which SQLite cannot tell apart. It said "DATABASE_URL must name this product's database
+ * file" for both. What the file and the -wal beside it hold tells them apart only sometimes: a
+ * header whose other fields are SQLite's, or a SQLite -wal beside the file, is a database's; a
+ * file with neither may be either, and the line says both.
+ */
+function notADatabase(path: string): DatabaseOpenError {
+  const header = firstBytes(path, 100);
+  const size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  const begins = header.length >= 16 && header.subarray(0, 16).equals(SQLITE_MAGIC);
+  if (begins || restOfHeaderIsSqlite(header, size)) {
+    const evidence = begins
+      ? `it begins "SQLite format 3" but the rest of its header is not SQLite's`
+      : `its first 16 bytes are not "SQLite format 3" but the rest of its header is SQLite's`;
+    return fail(
+      path,
+      `is a SQLite database whose header is damaged (SQLITE_NOTADB: ${evidence}); nothing was written to it. If it is this product's database, keep it aside and ${RESTORE}; if it is another, point DATABASE_URL at this product's database file`,
+    );
+  }
+  const wal = firstBytes(`${path}-wal`, 32);
+  if (wal.length === 32 && WAL_MAGICS.includes(wal.readUInt32BE(0))) {
+    return fail(
+      path,
+      `does not read as a SQLite database, but the -wal beside it is a SQLite database's write-ahead log: the database at this path was overwritten or replaced (SQLITE_NOTADB); nothing was written to it. Keep the file and its -wal aside and restore the database from a backup (npm run db:backup; docs/operations.md, "A damaged database file"), or, if DATABASE_URL names the wrong path, point it at this product's database file`,
+    );
+  }
+  return fail(
+    path,
+    `does not read as a SQLite database (SQLITE_NOTADB): it is a file of another kind (a workbook, a text file) or a database whose header was overwritten; nothing was written to it. Point DATABASE_URL at this product's database file; if this is its path, keep the file aside and ${RESTORE}`,
+  );
+}
 
 /**
  * An error of SQLite's while opening or checking the file, as one line; a DatabaseOpenError as
@@ -185,12 +273,7 @@ export function fileOpenError(path: string, error: unknown): DatabaseOpenError {
   const sqliteCode = code(error);
   // @libsql/client puts the code before SQLite's words, once or twice.
   const message = String((error as Error).message ?? error).replace(/^([A-Z_]+: )+/, "");
-  if (sqliteCode.startsWith("SQLITE_NOTADB")) {
-    return fail(
-      path,
-      `is not a SQLite database (SQLITE_NOTADB; nothing was written to it); DATABASE_URL must name this product's database file`,
-    );
-  }
+  if (sqliteCode.startsWith("SQLITE_NOTADB")) return notADatabase(path);
   if (sqliteCode.startsWith("SQLITE_READONLY")) {
     return fail(path, writeProblem(path) ?? `refused a write (${sqliteCode}: ${message})`);
   }

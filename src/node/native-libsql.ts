@@ -50,6 +50,17 @@ const READ = /^\s*select\b/i;
  */
 const BLOCKING_LOCK_WAIT_MS = 25;
 
+/**
+ * Which requests a damaged file fails, in the once-per-process line. SQLITE_NOTADB said "requests
+ * that need the damaged part", as for a page SQLite cannot read: a header that is not a
+ * database's leaves no table readable to a connection that reads it.
+ */
+const DAMAGE_EFFECT: Record<DatabaseDamage, string> = {
+  SQLITE_CORRUPT: "requests that need the damaged part answer 503",
+  SQLITE_NOTADB:
+    "its header no longer reads as a SQLite database's, so none of it can be read: requests that need the database answer 503",
+};
+
 export interface NativeLibsql {
   db: Database;
   /**
@@ -186,7 +197,7 @@ export function openNativeLibsql(
     if (damage === null) return;
     log(
       "error",
-      `the database file ${path} is damaged (${damage}): requests that need the damaged part answer 503 and nothing of them is written; stop the server, keep the damaged file aside and restore the latest backup (npm run db:backup) to its path, then start again (docs/operations.md, "A damaged database file")`,
+      `the database file ${path} is damaged (${damage}): ${DAMAGE_EFFECT[damage]} and nothing of them is written; stop the server, keep the damaged file aside and restore the latest backup (npm run db:backup) to its path, then start again (docs/operations.md, "A damaged database file")`,
       { file: path, error: damage },
     );
   };

@@ -2,7 +2,17 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
-import { chmod, chown, copyFile, mkdir, mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  open,
+  rm,
+  truncate,
+  writeFile,
+} from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +88,26 @@ async function serve(databaseUrl: string, options: { asServiceUser?: boolean } =
   return { code, output };
 }
 
+/** The start's line for a file whose header is not SQLite's, with no other sign of a database. */
+const notADatabase = (path: string) =>
+  `database ${path}: does not read as a SQLite database (SQLITE_NOTADB): it is a file of another kind (a workbook, a text file) or a database whose header was overwritten; nothing was written to it. Point DATABASE_URL at this product's database file; if this is its path, keep the file aside and restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file")`;
+
+/** What to do with a SQLite database whose header is damaged, in the start's line. */
+const DAMAGED_ADVICE =
+  "If it is this product's database, keep it aside and restore it from a backup (npm run db:backup; docs/operations.md, \"A damaged database file\"); if it is another, point DATABASE_URL at this product's database file";
+
+const exactly = (line: string) => new RegExp(`^${line.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\n$`);
+
+/** A copy of `product` with `bytes` written at `offset` of its header. */
+async function headerOverwritten(name: string, offset: number, bytes: Buffer): Promise<string> {
+  const path = join(directory, name);
+  await copyFile(product, path);
+  const file = await open(path, "r+");
+  await file.write(bytes, 0, bytes.length, offset);
+  await file.close();
+  return path;
+}
+
 const digest = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 /** The start stopped with exactly one line, no stack trace, and left `path` and its folder as they were. */
@@ -106,13 +136,64 @@ describe("npm run serve on a file that is not this product's database", () => {
     );
   }, 90_000);
 
-  it("refuses a workbook and a text file, untouched", async () => {
+  // It said "is not a SQLite database …; DATABASE_URL must name this product's database file",
+  // which read only as a wrong file: this product's database whose header was overwritten gets the
+  // same SQLITE_NOTADB, and is restored from a backup.
+  it("refuses a workbook and a text file, untouched, saying either may be an overwritten database", async () => {
     const workbook = join(directory, "customer_data.xlsx");
     await copyFile(join(ROOT, "data/customer_data.xlsx"), workbook);
-    await expectRefused(workbook, /^database .*customer_data\.xlsx: is not a SQLite database/);
+    await expectRefused(workbook, exactly(notADatabase(workbook)));
     const text = join(directory, "notes.txt");
     await writeFile(text, "not a database\n");
-    await expectRefused(text, /^database .*notes\.txt: is not a SQLite database/);
+    await expectRefused(text, exactly(notADatabase(text)));
+  }, 90_000);
+
+  it("says this product's database whose header is overwritten is damaged, and to restore it", async () => {
+    // The first 16 bytes ("SQLite format 3"), as a disk or a hand can: the rest of the header is
+    // still SQLite's.
+    const overwritten = await headerOverwritten("overwritten.db", 0, Buffer.alloc(16, 0xab));
+    await expectRefused(
+      overwritten,
+      exactly(
+        `database ${overwritten}: is a SQLite database whose header is damaged (SQLITE_NOTADB: its first 16 bytes are not "SQLite format 3" but the rest of its header is SQLite's); nothing was written to it. ${DAMAGED_ADVICE}`,
+      ),
+    );
+    // "SQLite format 3" intact, and the three bytes after it SQLite requires (64, 32, 32) not.
+    const fields = await headerOverwritten("fields.db", 21, Buffer.alloc(3, 0));
+    await expectRefused(
+      fields,
+      exactly(
+        `database ${fields}: is a SQLite database whose header is damaged (SQLITE_NOTADB: it begins "SQLite format 3" but the rest of its header is not SQLite's); nothing was written to it. ${DAMAGED_ADVICE}`,
+      ),
+    );
+    // The whole header gone: nothing in the file tells it from a file of another kind.
+    const whole = await headerOverwritten("whole-header.db", 0, Buffer.alloc(100, 0xab));
+    await expectRefused(whole, exactly(notADatabase(whole)));
+  }, 90_000);
+
+  it("says a database was at the path when a SQLite -wal is beside a file that is not one", async () => {
+    // A copy of a live database (its -wal holding a commit not checkpointed), then another file
+    // moved over the database: the -wal stays, and is SQLite's.
+    const live = join(directory, "live.db");
+    await copyFile(product, live);
+    const writer = new NativeDatabase(live);
+    const replaced = join(directory, "replaced.db");
+    try {
+      writer.exec("PRAGMA wal_autocheckpoint = 0");
+      writer.exec("UPDATE customers SET age = age + 1");
+      await copyFile(`${live}-wal`, `${replaced}-wal`);
+    } finally {
+      writer.close();
+    }
+    await copyFile(join(ROOT, "data/customer_data.xlsx"), replaced);
+    const before = digest(replaced);
+    const { code, output } = await serve(`file:${replaced}`);
+    expect(code, output).toBe(1);
+    expect(output).toBe(
+      `database ${replaced}: does not read as a SQLite database, but the -wal beside it is a SQLite database's write-ahead log: the database at this path was overwritten or replaced (SQLITE_NOTADB); nothing was written to it. Keep the file and its -wal aside and restore the database from a backup (npm run db:backup; docs/operations.md, "A damaged database file"), or, if DATABASE_URL names the wrong path, point it at this product's database file\n`,
+    );
+    expect(digest(replaced)).toBe(before);
+    expect(existsSync(`${replaced}-shm`)).toBe(false);
   }, 90_000);
 
   it("refuses a truncated copy of a real database as damaged", async () => {

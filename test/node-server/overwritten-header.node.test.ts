@@ -77,6 +77,16 @@ describe("a database file whose header is overwritten while the server runs", ()
         expect.objectContaining({ level: "error", what: "database damaged (SQLITE_NOTADB)" }),
       );
       expect(JSON.stringify(logged)).not.toContain("SQLITE_CORRUPT");
+      // The once-per-process line said "requests that need the damaged part answer 503", as for
+      // one page SQLite cannot read; a header that is not a database's leaves no part readable.
+      expect(logged.filter((line) => String(line.what).startsWith("the database file"))).toEqual([
+        {
+          level: "error",
+          what: `the database file ${path} is damaged (SQLITE_NOTADB): its header no longer reads as a SQLite database's, so none of it can be read: requests that need the database answer 503 and nothing of them is written; stop the server, keep the damaged file aside and restore the latest backup (npm run db:backup) to its path, then start again (docs/operations.md, "A damaged database file")`,
+          file: path,
+          error: "SQLITE_NOTADB",
+        },
+      ]);
 
       const ready = await expectProblem(
         await runtime.fetch(new Request("http://127.0.0.1/readyz")),

@@ -235,6 +235,37 @@ describe("npm run db:backup", () => {
     expect(existsSync(target) || existsSync(`${target}.partial`)).toBe(false);
   }, 60_000);
 
+  // A file SQLite calls no database (SQLITE_NOTADB) was "not a SQLite database; DATABASE_URL must
+  // name this product's database file", also for this product's database whose header was
+  // overwritten, which is restored from a backup.
+  it("says a file that is no database may be one whose header was overwritten, and one whose header is overwritten is damaged", async () => {
+    const target = join(directory, "notadb-backup.db");
+    const workbook = join(directory, "loan_data.xlsx");
+    await copyFile(fileURLToPath(new URL("../../data/loan_data.xlsx", import.meta.url)), workbook);
+    expect(await backup(`file:${workbook}`, target)).toEqual({
+      code: 1,
+      output: `backup failed: database ${workbook}: does not read as a SQLite database (SQLITE_NOTADB): it is a file of another kind (a workbook, a text file) or a database whose header was overwritten; nothing was written to it. Point DATABASE_URL at this product's database file; if this is its path, keep the file aside and restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file")\n`,
+    });
+
+    const path = join(directory, "header-overwritten.db");
+    const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+    try {
+      expect((await runtime.fetch(registration(3_000_000))).status).toBe(201);
+    } finally {
+      await runtime.close();
+    }
+    const file = await open(path, "r+");
+    await file.write(Buffer.alloc(16, 0xab), 0, 16, 0);
+    await file.close();
+    expect(await backup(`file:${path}`, target)).toEqual({
+      code: 1,
+      output: `backup failed: database ${path}: is a SQLite database whose header is damaged (SQLITE_NOTADB: its first 16 bytes are not "SQLite format 3" but the rest of its header is SQLite's); nothing was written to it. If it is this product's database, keep it aside and restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file"); if it is another, point DATABASE_URL at this product's database file\n`,
+    });
+    for (const suffix of ["", ".partial"]) {
+      expect(existsSync(`${target}${suffix}`), suffix).toBe(false);
+    }
+  }, 60_000);
+
   it("lists up to ten of a damaged copy's findings, a line each, and leaves nothing at FILE", async () => {
     const path = await indexesSwapped("swapped.db", 8);
     const target = join(directory, "swapped-backup.db");

@@ -57,7 +57,7 @@ describe("npm run db:migrate:libsql", () => {
       const notDatabase = await migrate(`file:${workbook}`);
       expect(notDatabase.code).toBe(1);
       expect(notDatabase.output).toMatch(
-        /^Migration failed: database .*loan_data\.xlsx: is not a SQLite database[^\n]*\n$/,
+        /^Migration failed: database .*loan_data\.xlsx: does not read as a SQLite database \(SQLITE_NOTADB\): it is a file of another kind \(a workbook, a text file\) or a database whose header was overwritten;[^\n]* restore it from a backup [^\n]*\n$/,
       );
     } finally {
       await rm(directory, { recursive: true, force: true });
