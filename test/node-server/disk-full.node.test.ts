@@ -1,5 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -53,10 +62,20 @@ function mountSmallFileSystem(at: string): boolean {
   }
 }
 
-/** Takes every byte left on the file system into one file. */
+/**
+ * Takes every byte left on the file system into one file, writing until ENOSPC: a size measured
+ * first (statfs) could be gone by the write if the runtime wrote meanwhile, and the write failed.
+ */
 function fillFileSystem(file: string): void {
-  const { bavail, bsize } = statfsSync(directory);
-  writeFileSync(file, Buffer.alloc(bavail * bsize));
+  const block = Buffer.alloc(64 * 1024);
+  const handle = openSync(file, "w");
+  try {
+    for (;;) writeSync(handle, block);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
+  } finally {
+    closeSync(handle);
+  }
 }
 
 /** This process's open files on the small file system (the server's connections, all threads). */
