@@ -5,7 +5,11 @@
  * request's own headers and the response's.
  */
 export interface RequestEdge {
-  /** The client's address, from the socket: a client's own CF-Connecting-IP header never counts. */
+  /**
+   * The client's address: the socket's, or behind a proxy named in the Node server's
+   * TRUSTED_PROXIES the one its X-Forwarded-For names (src/node/trusted-proxies.ts). A client's own
+   * CF-Connecting-IP header never counts.
+   */
   clientAddress: string;
   /**
    * The response the edge is about to write, to add headers to. Cheaper than the response's Fetch

@@ -18,6 +18,7 @@ import type { ServerSettings } from "./settings";
 import { resetStalledConnections } from "./stalled-connections";
 import { loadStaticAssets, PUBLIC_DIR, type StaticAssets } from "./static-assets";
 import { refuseTransferCodings } from "./transfer-codings";
+import { clientAddress, NO_TRUSTED_PROXIES } from "./trusted-proxies";
 
 /** How long a shutdown waits for requests in flight, then for the queue to empty. */
 export const REQUEST_GRACE_MS = 10_000;
@@ -37,11 +38,15 @@ const STALLED_RESPONSE_MS = 60_000;
  */
 const REQUEST_TIMEOUT_MS = 60_000;
 
-/** Where to listen; `stalledResponseMs` and `requestTimeoutMs` replace the constants (tests). */
-type ListenSettings = Pick<ServerSettings, "host" | "port"> & {
-  stalledResponseMs?: number;
-  requestTimeoutMs?: number;
-};
+/**
+ * Where to listen, and whose X-Forwarded-For to believe (none when absent); `stalledResponseMs`
+ * and `requestTimeoutMs` replace the constants (tests).
+ */
+type ListenSettings = Pick<ServerSettings, "host" | "port"> &
+  Partial<Pick<ServerSettings, "trustedProxies">> & {
+    stalledResponseMs?: number;
+    requestTimeoutMs?: number;
+  };
 
 export interface RunningServer<R extends ServedRuntime = Runtime> {
   url: string;
@@ -99,6 +104,7 @@ export async function serveRuntime<R extends ServedRuntime>(
 type Listening = { server: Server; address: AddressInfo; drain: () => void };
 
 function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSettings) {
+  const trustedProxies = settings.trustedProxies ?? NO_TRUSTED_PROXIES;
   return new Promise<Listening>((resolve, reject) => {
     // One adapter for the requests served, one for those refused by a stopping server: no asset
     // either, since the drain starts nothing new (src/node/draining.ts).
@@ -113,8 +119,14 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
             const asset = await assets.serve(request);
             if (asset) return asset;
           }
-          // The client's address from the socket, never from a header the client sent.
-          const address = env.incoming.socket.remoteAddress ?? "unknown";
+          // The client's address from the socket; from X-Forwarded-For only when the socket's
+          // peer is one of TRUSTED_PROXIES (an untrusted peer's header is not even read).
+          const peer = env.incoming.socket.remoteAddress ?? "unknown";
+          const address = clientAddress(
+            trustedProxies,
+            peer,
+            () => env.incoming.headers["x-forwarded-for"],
+          );
           recordEdge(request, address, env.outgoing, stopping);
           return runtime.fetch(request);
         },

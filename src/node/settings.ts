@@ -10,6 +10,7 @@ import {
   parseSettings,
   toAppConfig,
 } from "../config";
+import { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies";
 
 /**
  * Inside the project, gitignored; absolute, so it does not depend on the working directory. Its
@@ -118,6 +119,21 @@ export const serverSettingsSchema = appSettingsSchema.extend({
     .transform((value) => value || undefined),
   /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
   RATE_LIMIT_PER_MINUTE: wholeNumber(DEFAULT_RATE_LIMIT_PER_MINUTE, 1, Number.MAX_SAFE_INTEGER),
+  /**
+   * The reverse proxies whose X-Forwarded-For names the client (src/node/trusted-proxies.ts):
+   * addresses, CIDR ranges or `loopback`, comma-separated. Parsed here, once, at start.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      try {
+        return parseTrustedProxies(value);
+      } catch (error) {
+        context.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** Prometheus metrics at GET /metrics: on unless off. */
   METRICS: flag(true),
   METRICS_TOKEN: z
@@ -147,6 +163,8 @@ export interface ServerSettings {
   databaseUrl: string;
   databaseAuthToken: string | undefined;
   rateLimitPerMinute: number;
+  /** Peers whose X-Forwarded-For names the client; none by default (the client is the peer). */
+  trustedProxies: TrustedProxies;
   /** What the app itself reads (src/config.ts). */
   app: AppConfig;
   /** The app's settings as given, so a test can vary one of them and parse again. */
@@ -175,6 +193,7 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     databaseUrl: settings.DATABASE_URL,
     databaseAuthToken: settings.DATABASE_AUTH_TOKEN,
     rateLimitPerMinute: settings.RATE_LIMIT_PER_MINUTE,
+    trustedProxies: settings.TRUSTED_PROXIES,
     app: toAppConfig(settings),
     appSettings: Object.fromEntries(APP_SETTING_NAMES.map((name) => [name, env[name]])),
     metrics: settings.METRICS,

@@ -132,6 +132,12 @@ describe("npm run serve", () => {
     );
   }, 120_000);
 
+  it("stops at start, naming TRUSTED_PROXIES, when an entry is not an address or range", async () => {
+    await expect(serve({ TRUSTED_PROXIES: "loopback, proxy.internal" })).rejects.toThrow(
+      /exited with 1 before printing .*:\s*TRUSTED_PROXIES has "proxy.internal", which is not an IP address/,
+    );
+  }, 120_000);
+
   // `file:` alone used to open a database in memory, which lost every write at the restart.
   it("stops at start, naming DATABASE_URL, when its file: URL names no file", async () => {
     for (const url of ["file:", "file::memory:"]) {

@@ -51,8 +51,11 @@ export interface StartingServeProcess extends Omit<ServeProcess, "url"> {
 
 export function spawnServeProcess(env: Record<string, string>): StartingServeProcess {
   const { command, args } = npmScriptCommand("serve");
-  // An API_KEYS or INGEST_TOKEN in the developer's shell must not change what a test sees.
-  const unset = Object.fromEntries(APP_SETTING_NAMES.map((name) => [name, ""]));
+  // An API_KEYS, INGEST_TOKEN or TRUSTED_PROXIES in the developer's shell must not change what a
+  // test sees.
+  const unset = Object.fromEntries(
+    [...APP_SETTING_NAMES, "TRUSTED_PROXIES"].map((name) => [name, ""]),
+  );
   const child = spawnGroup(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...unset, HOST: "127.0.0.1", PORT: "0", SEED: "false", ...env },

@@ -108,8 +108,9 @@ function limiterUnavailable(error: unknown, requestId: string | undefined): Prob
 }
 
 /**
- * Limits count per API key when there is one, else per client address: the Node server's socket
- * address, or CF-Connecting-IP, which Cloudflare sets (it replaces any the client sent).
+ * Limits count per API key when there is one, else per client address: the Node server's edge's
+ * (the socket's, or the one a trusted proxy's X-Forwarded-For names), or CF-Connecting-IP, which
+ * Cloudflare sets (it replaces any the client sent).
  */
 async function clientKey(apiKey: string | null, address: string | undefined): Promise<string> {
   if (apiKey) return `key:${bytesToHex(await sha256(apiKey)).slice(0, 32)}`;
