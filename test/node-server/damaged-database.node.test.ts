@@ -13,6 +13,7 @@ import { spawnServeProcess, startServeProcess } from "../node/serve-process";
 import { until } from "../node/until";
 import { chunk, customerRow, deliverOnce, loanRow } from "../support/ingest";
 import { openMigratedLibsql } from "../support/migrated-libsql";
+import { overwriteRootPage } from "../support/overwritten-page";
 import { expectProblem } from "../support/problem";
 
 /*
@@ -65,17 +66,7 @@ afterAll(async () => {
 async function damagedCopy(name: string, table = "loans"): Promise<string> {
   const path = join(directory, name);
   await copyFile(product, path);
-  const database = new NativeDatabase(path, { readonly: true });
-  const [root] = database
-    .prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?")
-    .raw(true)
-    .get([table]) as [number];
-  const [pageSize] = database.prepare("PRAGMA page_size").raw(true).get([]) as [number];
-  database.close();
-  // The page header and the first cell pointers: SQLite can no longer read it as a b-tree page.
-  const file = await open(path, "r+");
-  await file.write(Buffer.alloc(64, 0xab), 0, 64, (root - 1) * pageSize);
-  await file.close();
+  await overwriteRootPage(path, table);
   return path;
 }
 

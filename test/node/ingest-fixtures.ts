@@ -3,13 +3,15 @@
  * written with exceljs's ordinary (in-memory) writer, so the streaming reader is tested against
  * files it did not produce itself.
  */
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, vi } from "vitest";
 import { printSummary } from "../../scripts/ingest";
 import { type IngestOptions, type IngestReport, runIngest } from "../../scripts/lib/ingest-run";
+import { LENDER_LOANS_FILE } from "../../scripts/lib/lender-workbooks";
+import { assertXlsxContainer, type ByteRange } from "../../scripts/lib/xlsx-container";
 import { type RunningServer, startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
 
@@ -178,4 +180,26 @@ export function printedSummary(report: IngestReport, reportFile = "report.json")
     print.mockRestore();
   }
   return lines.join("\n");
+}
+
+/**
+ * The lender's loans workbook with its worksheet's directory entry pointing one byte past the
+ * part's header, written to `path`: the reader then streams the file as stored, not reordered.
+ */
+export async function loansStreamedAsStored(path: string): Promise<string> {
+  const bytes = Buffer.from(await readFile(LENDER_LOANS_FILE));
+  const ranges = (await assertXlsxContainer(LENDER_LOANS_FILE)).order as ByteRange[];
+  // The worksheet's part is streamed last; the directory follows it.
+  const worksheet = ranges.at(-2)?.start ?? 0;
+  let entry = ranges.at(-1)?.start ?? 0;
+  while (bytes.readUInt32LE(entry + 42) !== worksheet) {
+    entry +=
+      46 +
+      bytes.readUInt16LE(entry + 28) +
+      bytes.readUInt16LE(entry + 30) +
+      bytes.readUInt16LE(entry + 32);
+  }
+  bytes.writeUInt32LE(worksheet + 1, entry + 42);
+  await writeFile(path, bytes);
+  return path;
 }

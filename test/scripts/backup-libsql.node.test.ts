@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openRuntime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { runScript } from "../node/run-script";
+import { overwriteRootPage } from "../support/overwritten-page";
 
 /*
  * `npm run db:backup -- FILE` while the server takes writes: the copy is one consistent file with
@@ -319,17 +320,7 @@ async function pageOverwritten(name: string, table: string): Promise<string> {
   } finally {
     await runtime.close();
   }
-  const database = new NativeDatabase(path, { readonly: true });
-  const [root] = database
-    .prepare("SELECT rootpage FROM sqlite_schema WHERE name = ?")
-    .raw(true)
-    .get([table]) as [number];
-  const [pageSize] = database.prepare("PRAGMA page_size").raw(true).get([]) as [number];
-  database.close();
-  // The page header and the first cell pointers: SQLite can no longer read it as a b-tree page.
-  const file = await open(path, "r+");
-  await file.write(Buffer.alloc(64, 0xab), 0, 64, (root - 1) * pageSize);
-  await file.close();
+  await overwriteRootPage(path, table);
   return path;
 }
 
