@@ -9,7 +9,7 @@
 import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import NativeDatabase from "libsql";
-import { type DatabaseDamage, databaseDamage } from "../src/db/errors";
+import { databaseDamage, whatDamageMeans } from "../src/db/errors";
 import { filePath } from "../src/node/database";
 import {
   checkFindings,
@@ -26,15 +26,6 @@ const BUSY_TIMEOUT_MS = 5_000;
 const SHOWN_FINDINGS = 10;
 /** SQLite's default: integrity_check stops after this many findings. */
 const INTEGRITY_CHECK_LIMIT = 100;
-
-/**
- * What each damage SQLite reports means, as the server's 503 says it. A header overwritten before
- * the script opens the file (SQLITE_NOTADB) stops it there, with the server's start's line.
- */
-const DAMAGE_MEANING: Record<DatabaseDamage, string> = {
-  SQLITE_CORRUPT: "a part of it cannot be read",
-  SQLITE_NOTADB: "its file no longer reads as a SQLite database",
-};
 
 function fail(message: string): never {
   console.error(`backup failed: ${message}`);
@@ -109,7 +100,7 @@ try {
   const damage = databaseDamage(error);
   if (damage !== null) {
     fail(
-      `the database ${source} is damaged (${damage}: ${DAMAGE_MEANING[damage]}), so it cannot be copied: no backup was written, and nothing is left at ${target}. Keep the backups you have, and restore the latest to its path (docs/operations.md, "A damaged database file")`,
+      `the database ${source} is damaged (${damage}: ${whatDamageMeans(damage)}), so it cannot be copied: no backup was written, and nothing is left at ${target}. Keep the backups you have, and restore the latest to its path (docs/operations.md, "A damaged database file")`,
     );
   }
   // SQLite's words (a full disk, a missing folder) name the problem and carry no data.

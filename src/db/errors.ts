@@ -106,6 +106,16 @@ export function isCorruptDatabaseError(error: unknown): boolean {
 export type DatabaseDamage = "SQLITE_CORRUPT" | "SQLITE_NOTADB";
 
 /**
+ * What a damage means, as every message naming it says it (a request's 503, a dead chunk's
+ * reason, db:backup's refusal): `needing` says whose part cannot be read ("this request needs").
+ */
+export function whatDamageMeans(damage: DatabaseDamage, needing?: string): string {
+  return damage === "SQLITE_NOTADB"
+    ? "its file no longer reads as a SQLite database"
+    : `a part of it${needing ? ` ${needing}` : ""} cannot be read`;
+}
+
+/**
  * Which of the two SQLite reported, or null when the error is no damage: the dead chunk's reason
  * and the logs name it, where they said SQLITE_CORRUPT for a file whose header was overwritten
  * too. One of two fixed names, never text of the error's, and read from the database's words only

@@ -1,7 +1,7 @@
 import type { AppConfig } from "../config";
 import type { Database } from "../db/database";
 import { classifyDatabaseError, databaseErrorKind } from "../db/error-kind";
-import { type DatabaseDamage, idRangeExhaustedTable } from "../db/errors";
+import { type DatabaseDamage, idRangeExhaustedTable, whatDamageMeans } from "../db/errors";
 import { log } from "../lib/log";
 import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
 import {
@@ -180,10 +180,7 @@ async function consumeMessage(
  * sent the operator to look for a bad page where the whole file no longer reads as a database.
  */
 function damagedReason(damage: DatabaseDamage): string {
-  const what =
-    damage === "SQLITE_NOTADB"
-      ? "its file no longer reads as a SQLite database (SQLITE_NOTADB)"
-      : "a part of it this chunk needs cannot be read (SQLITE_CORRUPT)";
+  const what = `${whatDamageMeans(damage, "this chunk needs")} (${damage})`;
   return `the database is damaged: ${what}. Nothing of the chunk was written, and it is not retried: no retry helps until the database is restored from a backup (docs/operations.md, "A damaged database file"); send its rows again then`;
 }
 

@@ -2,13 +2,13 @@ import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { databaseErrorKind } from "../db/error-kind";
 import {
-  type DatabaseDamage,
   databaseDamage,
   idRangeExhaustedTable,
   isMissingSchemaError,
   isStorageFullError,
   isTransientDatabaseError,
   mayHaveBeenApplied,
+  whatDamageMeans,
 } from "../db/errors";
 import { log } from "./log";
 import {
@@ -25,15 +25,6 @@ import type { Telemetry } from "./telemetry";
 
 /** Space comes back when an operator frees it, not within a second: clients wait longer. */
 const STORAGE_FULL_RETRY_AFTER_S = 30;
-
-/**
- * What each damage SQLite reports means, in a damaged database's 503: SQLITE_NOTADB was answered
- * "a part of it this request needs cannot be read", where none of the file reads as a database.
- */
-const DAMAGE_DETAIL: Record<DatabaseDamage, string> = {
-  SQLITE_CORRUPT: "a part of it this request needs cannot be read",
-  SQLITE_NOTADB: "its file no longer reads as a SQLite database",
-};
 
 export const onError: ErrorHandler = (error, c) => {
   if (error instanceof ProblemError) return problemResponse(c, error.problem);
@@ -63,7 +54,7 @@ export const onError: ErrorHandler = (error, c) => {
     logError(c, `database damaged (${damage})`, error);
     return problemResponse(c, {
       kind: "service-unavailable",
-      detail: `The database is damaged: ${DAMAGE_DETAIL[damage]}. Nothing was changed; the database must be restored from a backup before this request can succeed.`,
+      detail: `The database is damaged: ${whatDamageMeans(damage, "this request needs")}. Nothing was changed; the database must be restored from a backup before this request can succeed.`,
     });
   }
   if (isTransientDatabaseError(error)) {
