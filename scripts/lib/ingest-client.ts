@@ -103,7 +103,10 @@ export function shownUrl(url: string | URL): string {
       : colon === -1
         ? userinfo
         : `${userinfo.slice(0, colon)}:***`;
-    return `${url.slice(0, at - userinfo.length)}${shown}${maskedQuery(url.slice(at))}`;
+    // After a "?" or "#" the text past the "@" may be the rest of a query (`?user=a@b&key=K`),
+    // whose values maskedQuery cannot find without their "?": none of it is shown.
+    const rest = /[?#]/.test(userinfo) ? "" : maskedQuery(url.slice(at));
+    return `${url.slice(0, at - userinfo.length)}${shown}${rest}`;
   }
   if (parsed === null || !parsed.password) return maskedQuery(url);
   parsed.password = "***";
