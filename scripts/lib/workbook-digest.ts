@@ -55,16 +55,6 @@ export class WorkbookFile {
   }
 }
 
-/** The SHA-256 of a file's bytes, in hex, in one pass of its own. */
-export async function workbookSha256(path: string): Promise<string> {
-  const file = await WorkbookFile.open(path);
-  try {
-    return await file.sha256();
-  } finally {
-    await file.close();
-  }
-}
-
 /**
  * The file's bytes for exceljs (`chunks`), each read once, and the SHA-256 of those very bytes
  * (`sha256`). The ranges put the worksheets last (xlsx-container.ts) while a digest takes the

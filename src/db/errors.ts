@@ -93,16 +93,11 @@ export function isStorageFullError(error: unknown): boolean {
 }
 
 /**
- * The database file is damaged: SQLite found a page it cannot read as what it should be
- * (SQLITE_CORRUPT, "database disk image is malformed") or a header that is not SQLite's
+ * The codes SQLite reports a damaged database file with: a page it cannot read as what it should
+ * be (SQLITE_CORRUPT, "database disk image is malformed") or a header that is not SQLite's
  * (SQLITE_NOTADB, "file is not a database"). The statement failed and its transaction is rolled
  * back, so nothing was applied; no retry helps until an operator restores the file from a backup.
  */
-export function isCorruptDatabaseError(error: unknown): boolean {
-  return databaseDamage(error) !== null;
-}
-
-/** The codes SQLite reports a damaged database file with (isCorruptDatabaseError). */
 export type DatabaseDamage = "SQLITE_CORRUPT" | "SQLITE_NOTADB";
 
 /**

@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseErrorKind } from "../../src/db/error-kind";
 import {
   databaseDamage,
-  isCorruptDatabaseError,
   isKeyTakenError,
   isMissingSchemaError,
   isStorageFullError,
@@ -94,7 +93,6 @@ describe("database errors from libSQL", () => {
     const taken = await errorOf(() => db.insert(idempotencyKeys).values(storedResponse(words)));
     expect(taken).toBeInstanceOf(DrizzleQueryError);
     expect(isKeyTakenError(taken)).toBe(true);
-    expect(isCorruptDatabaseError(taken)).toBe(false);
     expect(databaseDamage(taken)).toBeNull();
     expect(isStorageFullError(taken)).toBe(false);
     expect(isMissingSchemaError(taken)).toBe(false);
@@ -109,7 +107,7 @@ describe("database errors from libSQL", () => {
       );
       expect(locked).toBeInstanceOf(DrizzleQueryError);
       expect(isTransientDatabaseError(locked)).toBe(true);
-      expect(isCorruptDatabaseError(locked)).toBe(false);
+      expect(databaseDamage(locked)).toBeNull();
       expect(databaseErrorKind(locked)).toBe("busy");
     } finally {
       await holder.rollback();
@@ -228,7 +226,6 @@ describe("D1's errors", () => {
         "SQLITE_CORRUPT",
       ],
     ] as const) {
-      expect(isCorruptDatabaseError(error), String(error)).toBe(true);
       expect(databaseDamage(error), String(error)).toBe(code);
       expect(isTransientDatabaseError(error), String(error)).toBe(false);
     }
@@ -237,7 +234,7 @@ describe("D1's errors", () => {
       "D1_ERROR: database or disk is full: SQLITE_FULL",
       "SQLITE_BUSY: database is locked",
     ]) {
-      expect(isCorruptDatabaseError(new Error(message)), message).toBe(false);
+      expect(databaseDamage(new Error(message)), message).toBeNull();
     }
   });
 });
