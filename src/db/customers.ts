@@ -44,8 +44,8 @@ const CUSTOMER_PLACEHOLDERS = {
  * register's one statement without a key, built once per database object: drizzle building this
  * insert cost about as much CPU as SQLite writing the row (docs/performance.md, round 22).
  */
-const preparedInsertUnlessOnFile = preparedOnce((db) =>
-  insertUnlessOnFile(db, CUSTOMER_PLACEHOLDERS).prepare(),
+const preparedInsertUnlessOnFile = preparedOnce((db, _value: Placeholders<keyof NewCustomer>) =>
+  insertUnlessOnFile(db, CUSTOMER_PLACEHOLDERS),
 );
 
 /** The same insert for the batch that also stores the response under an Idempotency-Key. */

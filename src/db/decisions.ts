@@ -226,13 +226,9 @@ export function selectCustomerDecisionPage(
 }
 
 /** The history's one statement, built once (a prepared query cannot join a batch, and needs none). */
-const preparedCustomerDecisionPage = preparedOnce((db) =>
-  selectCustomerDecisionPage(
-    db,
-    sql.placeholder("customerId"),
-    sql.placeholder("beforeSeq"),
-    sql.placeholder("limit"),
-  ).prepare(),
+const preparedCustomerDecisionPage = preparedOnce(
+  (db, value: Placeholders<"customerId" | "beforeSeq" | "limit">) =>
+    selectCustomerDecisionPage(db, value("customerId"), value("beforeSeq"), value("limit")),
 );
 
 /**
@@ -266,8 +262,8 @@ export function selectDecision(db: Database, decisionId: string | Placeholder<"d
     .limit(1);
 }
 
-const preparedDecision = preparedOnce((db) =>
-  selectDecision(db, sql.placeholder("decisionId")).prepare(),
+const preparedDecision = preparedOnce((db, value: Placeholders<"decisionId">) =>
+  selectDecision(db, value("decisionId")),
 );
 
 /** One decision by its id, or null, in one statement. */

@@ -88,8 +88,8 @@ export function toBorrowerToDecide(row: BorrowerToDecideRow | undefined): Borrow
 }
 
 /** check-eligibility's and create-loan's (without a key) one statement, prepared once. */
-const preparedBorrowerToDecide = preparedOnce((db) =>
-  selectBorrowerToDecide(db, sql.placeholder("customerId")).prepare(),
+const preparedBorrowerToDecide = preparedOnce((db, value: Placeholders<"customerId">) =>
+  selectBorrowerToDecide(db, value("customerId")),
 );
 
 /** The same statement for create-loan's read batch with an Idempotency-Key, built once. */
@@ -116,8 +116,8 @@ function byStartThenId(a: LoanRecord, b: LoanRecord): number {
 }
 
 /** view-loans' one statement (a prepared query cannot join a batch). */
-const preparedBorrower = preparedOnce((db) =>
-  selectBorrower(db, sql.placeholder("customerId")).prepare(),
+const preparedBorrower = preparedOnce((db, value: Placeholders<"customerId">) =>
+  selectBorrower(db, value("customerId")),
 );
 
 /**
@@ -144,8 +144,8 @@ export function selectLoanWithCustomer(db: Database, loanId: number | Placeholde
 }
 
 /** view-loan's one statement. */
-const preparedLoanWithCustomer = preparedOnce((db) =>
-  selectLoanWithCustomer(db, sql.placeholder("loanId")).prepare(),
+const preparedLoanWithCustomer = preparedOnce((db, value: Placeholders<"loanId">) =>
+  selectLoanWithCustomer(db, value("loanId")),
 );
 
 /** One loan with its customer, in one statement. */

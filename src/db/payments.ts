@@ -56,8 +56,8 @@ export function selectLoanToPay(
 export type LoanToPay = LoanRecord & { lastPaidOn: string | null };
 
 /** make-payment's read without an Idempotency-Key. */
-const preparedLoanToPay = preparedOnce((db) =>
-  selectLoanToPay(db, sql.placeholder("customerId"), sql.placeholder("loanId")).prepare(),
+const preparedLoanToPay = preparedOnce((db, value: Placeholders<"customerId" | "loanId">) =>
+  selectLoanToPay(db, value("customerId"), value("loanId")),
 );
 
 /** The same read in the batch with an Idempotency-Key's, built once. */
@@ -86,8 +86,8 @@ export function selectStatement(
     .where(and(eq(loan.id, loanId), eq(loan.customerId, customerId)));
 }
 
-const preparedStatement = preparedOnce((db) =>
-  selectStatement(db, sql.placeholder("customerId"), sql.placeholder("loanId")).prepare(),
+const preparedStatement = preparedOnce((db, value: Placeholders<"customerId" | "loanId">) =>
+  selectStatement(db, value("customerId"), value("loanId")),
 );
 
 export function selectPaymentIdByKey(db: Database, key: string | Placeholder<"key">) {

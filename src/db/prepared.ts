@@ -3,12 +3,11 @@ import type { RunnableQuery } from "drizzle-orm/runnable-query";
 import type { Database } from "./database";
 
 /**
- * A hot read's statement, built once per database object rather than per request (drizzle spends
- * more CPU building a select's SQL than SQLite spends running it). The Node server keeps one
- * database object, so it builds once; a Worker makes one per request, so nothing outlives it.
- * drizzle's prepared query cannot join a `db.batch()` (batchableOnce, below, hands a batch one).
+ * One `build` per database object rather than per request (drizzle spends more CPU building a
+ * statement's SQL than SQLite spends running a hot read). The Node server keeps one database
+ * object, so it builds once; a Worker makes one per request, so nothing outlives it.
  */
-export function preparedOnce<T>(build: (db: Database) => T): (db: Database) => T {
+function oncePerDatabase<T>(build: (db: Database) => T): (db: Database) => T {
   const built = new WeakMap<Database, T>();
   return (db) => {
     let prepared = built.get(db);
@@ -20,19 +19,50 @@ export function preparedOnce<T>(build: (db: Database) => T): (db: Database) => T
   };
 }
 
-/** What drizzle's `db.batch()` reads of a statement: the query `_prepare()` answers. */
-interface BatchablePrepared {
-  getQuery(): { sql: string; params: unknown[] };
-}
-
 /**
- * batchableOnce's `value`: `sql.placeholder` itself, typed to the statement's own names, so that
- * a value misnamed or left out is a type error rather than a throw at run time. Write it out
- * as `Placeholders<…>`: TypeScript infers no `Names` through an alias of one.
+ * preparedOnce's and batchableOnce's `value`: `sql.placeholder` itself, typed to the statement's
+ * own names, so that a value misnamed or left out is a type error rather than a throw at run
+ * time. Write it out as `Placeholders<…>`: TypeScript infers no `Names` through an alias of one.
  */
 export type Placeholders<Names extends string> = <Name extends Names>(
   name: Name,
 ) => Placeholder<Name>;
+
+/** What a hot read runs of its prepared statement. */
+interface Runnable {
+  get(values?: Record<string, unknown>): unknown;
+  all(values?: Record<string, unknown>): unknown;
+}
+
+/** A prepared statement whose values are named as its placeholders are. */
+interface PreparedWith<Statement extends Runnable, Names extends string> {
+  get(values: Record<Names, unknown>): ReturnType<Statement["get"]>;
+  all(values: Record<Names, unknown>): ReturnType<Statement["all"]>;
+}
+
+/**
+ * A hot read's statement, prepared once per database object. As batchableOnce's, `build` makes
+ * its placeholders with `value`, whose written type names them (`value: Placeholders<"loanId">`),
+ * and `get` and `all` then take exactly those values: drizzle's own take any record, and a
+ * misspelled one throws only when it runs. A prepared query cannot join a `db.batch()`
+ * (batchableOnce, below, hands a batch one).
+ */
+export function preparedOnce<
+  Statement extends { prepare(): Runnable },
+  Names extends string = never,
+>(
+  build: (db: Database, value: Placeholders<Names>) => Statement,
+): (db: Database) => PreparedWith<ReturnType<Statement["prepare"]>, Names> {
+  return oncePerDatabase(
+    (db) =>
+      build(db, sql.placeholder).prepare() as PreparedWith<ReturnType<Statement["prepare"]>, Names>,
+  );
+}
+
+/** What drizzle's `db.batch()` reads of a statement: the query `_prepare()` answers. */
+interface BatchablePrepared {
+  getQuery(): { sql: string; params: unknown[] };
+}
 
 /**
  * What batchableOnce hands a batch. `db.batch()` takes it (of an item's type it reads `_` only)
@@ -64,7 +94,9 @@ export function batchableOnce<
 >(
   build: (db: Database, value: Placeholders<Names>) => Statement,
 ): (db: Database, values: Record<Names, unknown>) => Batchable<Statement["_"]["result"]> {
-  const prepared = preparedOnce((db) => build(db, sql.placeholder).prepare() as BatchablePrepared);
+  const prepared = oncePerDatabase(
+    (db) => build(db, sql.placeholder).prepare() as BatchablePrepared,
+  );
   return (db, values) => {
     const statement = prepared(db);
     const query = statement.getQuery();

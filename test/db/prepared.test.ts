@@ -1,11 +1,14 @@
 import { env } from "cloudflare:test";
 import { eq } from "drizzle-orm";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { batchableOnce, type Placeholders } from "../../src/db/prepared";
+import { batchableOnce, type Placeholders, preparedOnce } from "../../src/db/prepared";
 import { idempotencyKeys } from "../../src/db/schema";
 import { d1Database } from "../../src/worker/d1";
 
-/* batchableOnce's items: run by db.batch(), typed so that nothing else is mistaken for running them. */
+/*
+ * batchableOnce's items: run by db.batch(), typed so that nothing else is mistaken for running them.
+ * preparedOnce's statements: their values typed by the placeholders' names.
+ */
 
 const db = d1Database(env.DB);
 
@@ -53,6 +56,39 @@ describe("batchableOnce", () => {
         void value("key");
         return db.select().from(idempotencyKeys);
       });
+    };
+    expect(wrongUses).toBeTypeOf("function");
+  });
+});
+
+const keyByName = preparedOnce((db, value: Placeholders<"key">) =>
+  db
+    .select({ key: idempotencyKeys.key })
+    .from(idempotencyKeys)
+    .where(eq(idempotencyKeys.key, value("key"))),
+);
+
+describe("preparedOnce", () => {
+  it("runs with each call's values, prepared once for one database object", async () => {
+    await env.DB.prepare(
+      "INSERT INTO idempotency_keys (key, request_hash, response_status, response_body, expires_at) VALUES ('prepared-c', 'h', 200, '{}', 1)",
+    ).run();
+    expect(keyByName(db)).toBe(keyByName(db));
+    const found = await keyByName(db).get({ key: "prepared-c" });
+    expectTypeOf(found).toEqualTypeOf<{ key: string } | undefined>();
+    expect(found).toEqual({ key: "prepared-c" });
+    expect(await keyByName(db).all({ key: "prepared-d" })).toEqual([]);
+  });
+
+  it("refuses, at compile time, values named unlike its placeholders", () => {
+    // Never called: only the compiler reads this.
+    const wrongUses = async () => {
+      // @ts-expect-error the statement's placeholder is `key`
+      await keyByName(db).get({ kye: "k" });
+      // @ts-expect-error every placeholder needs its value
+      await keyByName(db).all({});
+      // @ts-expect-error hot reads get and all; nothing else of drizzle's prepared query
+      await keyByName(db).run({ key: "k" });
     };
     expect(wrongUses).toBeTypeOf("function");
   });
