@@ -18,7 +18,8 @@ import { maskPersonalData } from "../src/lib/log";
 import { rangesPreview } from "./lib/chunk-rows";
 import { argsOrExit, callerPath, callerPathOr } from "./lib/command-line";
 import { type DeadRows, DeadRowsError, deadRowsOf } from "./lib/dead-rows";
-import { type IngestReport, newJobId, ReportFileError, runIngest } from "./lib/ingest-run";
+import { type IngestReport, ReportFileError } from "./lib/ingest-report";
+import { newJobId, runIngest } from "./lib/ingest-run";
 import { WorkbookError } from "./lib/read-workbook";
 
 export const LOCAL_URL = "http://127.0.0.1:8787";

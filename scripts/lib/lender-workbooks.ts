@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { type IngestOptions, type IngestReport, runIngest } from "./ingest-run";
+import type { IngestReport } from "./ingest-report";
+import { type IngestOptions, runIngest } from "./ingest-run";
 
 /** The lender's bundled workbooks (read-only: tools and tests load them, never write them). */
 export const LENDER_CUSTOMERS_FILE = fileURLToPath(

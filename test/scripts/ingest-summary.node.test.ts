@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { IngestReport } from "../../scripts/lib/ingest-run";
+import type { IngestReport } from "../../scripts/lib/ingest-report";
 import { readAllRows, readRows } from "../../scripts/lib/read-workbook";
 import {
   CUSTOMER_HEADERS,
