@@ -9,6 +9,8 @@
  * so that an IPv4 entry also matches the peer a dual-stack listener reports as ::ffff:127.0.0.1.
  */
 
+import { fullCoverageRefusal, type WrittenRange } from "./trusted-proxies-coverage";
+
 /** One trusted range: the first `prefix` bits of `bytes`. */
 interface Range {
   bytes: Uint8Array;
@@ -30,17 +32,17 @@ const LOOPBACK = ["127.0.0.0/8", "::1/128"];
  * Throws an Error whose message says what is wrong (the settings schema names the setting).
  */
 export function parseTrustedProxies(value: string | undefined): TrustedProxies {
-  const ranges: Range[] = [];
+  const ranges: WrittenRange[] = [];
   for (const raw of (value ?? "").split(",")) {
     const entry = raw.trim();
     if (entry === "") continue;
-    if (entry.toLowerCase() === "loopback") {
-      for (const range of LOOPBACK) ranges.push(parseRange(range));
-      continue;
-    }
-    ranges.push(parseRange(entry));
+    const expanded = entry.toLowerCase() === "loopback" ? LOOPBACK : [entry];
+    for (const range of expanded) ranges.push({ entry, ...parseRange(range) });
   }
-  return ranges.length === 0 ? NO_TRUSTED_PROXIES : { ranges };
+  const refusal = fullCoverageRefusal(ranges);
+  if (refusal !== null) throw new Error(refusal);
+  if (ranges.length === 0) return NO_TRUSTED_PROXIES;
+  return { ranges: ranges.map(({ bytes, prefix }) => ({ bytes, prefix })) };
 }
 
 function parseRange(entry: string): Range {
@@ -99,6 +101,9 @@ function inRange(range: Range, address: Uint8Array): boolean {
  * commas in order, as Node joins them) is walked from the right past trusted addresses; the first
  * untrusted one is the client. An entry that is not an address stops the walk at the last trusted
  * hop reached, which is then the client; so does the header's left end (every hop trusted).
+ * With proxies trusted, an IPv4-mapped peer is written as IPv4, as an address from the header is:
+ * a client reaching the server both directly and through a proxy is one client. With none, the
+ * peer is returned as the socket wrote it: no client arrives any other way.
  */
 export function clientAddress(
   proxies: TrustedProxies,
@@ -107,9 +112,11 @@ export function clientAddress(
 ): string {
   if (proxies.ranges.length === 0) return peer;
   const peerBytes = parseAddress(withoutZone(peer));
-  if (peerBytes === null || !trusts(proxies, peerBytes)) return peer;
+  if (peerBytes === null) return peer;
+  const direct = canonicalPeer(peer, peerBytes);
+  if (!trusts(proxies, peerBytes)) return direct;
   const header = forwardedFor();
-  if (header === undefined) return peer;
+  if (header === undefined) return direct;
   const text = typeof header === "string" ? header : header.join(",");
   // The last hop reached, written out once at the end: null while it is the peer.
   let hop: Uint8Array | null = null;
@@ -119,12 +126,55 @@ export function clientAddress(
     const entry = text.slice(comma + 1, end).trim();
     end = comma === -1 ? 0 : comma;
     if (entry === "") continue;
-    const bytes = parseAddress(entry);
+    const bytes = parseForwarded(entry);
     if (bytes === null) break;
     hop = bytes;
     if (!trusts(proxies, bytes)) break;
   }
-  return hop === null ? peer : formatAddress(hop);
+  return hop === null ? direct : formatAddress(hop);
+}
+
+/**
+ * An X-Forwarded-For entry's address: an address as parseAddress reads it, or one with the port
+ * some proxies add (Azure Application Gateway's 203.0.113.9:4711, [2001:db8::1]:4711), or an IPv6
+ * one in brackets ([2001:db8::1]). Null for anything else. Scanned by hand, as parseAddress is.
+ */
+function parseForwarded(entry: string): Uint8Array | null {
+  if (entry.charCodeAt(0) === 91) {
+    // [: IPv6 in brackets, then nothing or a port.
+    const close = entry.indexOf("]");
+    if (close === -1 || !portOrNothingFrom(entry, close + 1)) return null;
+    return parseV6(entry.slice(1, close));
+  }
+  const bytes = parseAddress(entry);
+  if (bytes !== null) return bytes;
+  // a.b.c.d:port has one colon, which no IPv6 address has.
+  const colon = entry.indexOf(":");
+  if (colon === -1 || !portOrNothingFrom(entry, colon)) return null;
+  return parseAddress(entry.slice(0, colon));
+}
+
+/** Whether `text` from `at` on is empty or `:` and a port: 1 to 5 digits, at most 65535. */
+function portOrNothingFrom(text: string, at: number): boolean {
+  if (at === text.length) return true;
+  if (text.charCodeAt(at) !== 58 || text.length - at < 2 || text.length - at > 6) return false;
+  let port = 0;
+  for (let i = at + 1; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return false;
+    port = port * 10 + digit;
+  }
+  return port <= 65535;
+}
+
+/**
+ * The peer as formatAddress writes it, at the cost of a slice: Node writes an IPv4-mapped peer as
+ * ::ffff:a.b.c.d, whose dotted tail parseAddress found canonical, and others as RFC 5952 does.
+ */
+function canonicalPeer(peer: string, bytes: Uint8Array): string {
+  if (peer.charCodeAt(0) !== 58 || !isMappedV4(bytes)) return peer;
+  const tail = peer.slice(peer.lastIndexOf(":") + 1);
+  return tail.includes(".") ? tail : formatAddress(bytes);
 }
 
 /** A link-local peer's `%zone` is where it was reached, not part of its address. */

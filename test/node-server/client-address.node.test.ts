@@ -126,4 +126,16 @@ describe("npm run serve behind a proxy at 127.0.0.1 with TRUSTED_PROXIES=loopbac
     ]);
     expect(answers).toEqual([201, 201, 429, 429, 201, 201, 201, 429, 429, 201, 201, 429]);
   }, 60_000);
+
+  it("counts a client whose proxy writes a port, or brackets, as that client", async () => {
+    const answers = await statuses(url(), [
+      { "X-Forwarded-For": "203.0.113.4:4711" },
+      { "X-Forwarded-For": "203.0.113.4:4712" },
+      { "X-Forwarded-For": "203.0.113.4" },
+      { "X-Forwarded-For": "[2001:db8::4]:4711" },
+      { "X-Forwarded-For": "[2001:db8::4]" },
+      { "X-Forwarded-For": "2001:db8::4" },
+    ]);
+    expect(answers).toEqual([201, 201, 429, 201, 201, 429]);
+  }, 60_000);
 });
