@@ -9,12 +9,13 @@ import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseSettings } from "../src/config";
-import { formatHost } from "../src/lib/url-host";
+import { localUrl } from "../src/lib/url-host";
 import { listenSettingsSchema } from "../src/node/settings";
 import { IngestClient } from "./lib/ingest-client";
 import { chooseIngestToken } from "./lib/local-ingest-token";
 import { applyLocalMigrations, migrationSummary } from "./lib/local-migrations";
 import { OFFLINE_WRANGLER_ENV } from "./lib/offline-wrangler";
+import { readyLines } from "./lib/ready-line";
 import { seedWhenEmpty } from "./lib/seed";
 import { settingsOrExit } from "./lib/server-settings";
 import { claimStartLock } from "./lib/start-lock";
@@ -27,7 +28,7 @@ const { HOST, PORT } = settingsOrExit(
   () => parseSettings(listenSettingsSchema(8787, 1), process.env),
   "npm start failed: ",
 );
-const BASE_URL = `http://${formatHost(HOST)}:${PORT}`;
+const BASE_URL = localUrl(HOST, PORT);
 
 const offline = {
   ...process.env,
@@ -113,9 +114,7 @@ try {
       reportFile: ".wrangler/seed-ingest-report.json",
     });
   }
-  console.log(
-    `\nready: API ${BASE_URL}  docs ${BASE_URL}/docs  OpenAPI ${BASE_URL}/openapi.json\n`,
-  );
+  console.log(readyLines(BASE_URL, HOST));
 } catch (error) {
   // One line, and the Worker goes too: it must not outlive the command that started it.
   console.error(`npm start failed: ${(error as Error).message}`);
