@@ -19,6 +19,7 @@ import { DatabaseOpenError } from "../src/node/database-open";
 import { startServer } from "../src/node/server";
 import { type ServerSettings, settingsFromEnv } from "../src/node/settings";
 import { buildAssetsIfNeeded } from "./lib/assets";
+import { readyLines } from "./lib/ready-line";
 import { randomIngestToken, seedWhenEmpty } from "./lib/seed";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -86,9 +87,7 @@ async function serve(
       ),
     });
   }
-  console.log(
-    `\nready: API ${server.url}  docs ${server.url}/docs  OpenAPI ${server.url}/openapi.json\n`,
-  );
+  console.log(readyLines(server.url, settings.host));
 }
 
 function stopOnSignals(server: { close: () => Promise<void> }): void {

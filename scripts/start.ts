@@ -4,16 +4,18 @@
  * when the database is empty, and say where the API and its docs are. Everything is local: no
  * account, no network.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseSettings } from "../src/config";
-import { formatHost } from "../src/lib/url-host";
+import { localUrl } from "../src/lib/url-host";
 import { listenSettingsSchema } from "../src/node/settings";
 import { IngestClient } from "./lib/ingest-client";
 import { chooseIngestToken } from "./lib/local-ingest-token";
+import { applyLocalMigrations, migrationSummary } from "./lib/local-migrations";
 import { OFFLINE_WRANGLER_ENV } from "./lib/offline-wrangler";
+import { readyLines } from "./lib/ready-line";
 import { seedWhenEmpty } from "./lib/seed";
 import { settingsOrExit } from "./lib/server-settings";
 import { claimStartLock } from "./lib/start-lock";
@@ -26,7 +28,7 @@ const { HOST, PORT } = settingsOrExit(
   () => parseSettings(listenSettingsSchema(8787, 1), process.env),
   "npm start failed: ",
 );
-const BASE_URL = `http://${formatHost(HOST)}:${PORT}`;
+const BASE_URL = localUrl(HOST, PORT);
 
 const offline = {
   ...process.env,
@@ -57,14 +59,15 @@ if (portProblem) {
   process.exit(1);
 }
 
-const migrate = spawnSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local"], {
-  stdio: "inherit",
-  env: offline,
-});
-if (migrate.status !== 0) {
+const migration = await applyLocalMigrations(WRANGLER, offline);
+if (migration.code !== 0) {
+  // All of it: the failing migration's error comes after wrangler's tables.
+  process.stderr.write(migration.output);
   console.error("Applying the local D1 migrations failed; see the output above.");
-  process.exit(migrate.status ?? 1);
+  process.exit(migration.code ?? 1);
 }
+// Output in words this script does not know: wrangler's own, rather than a guessed count.
+console.log(migrationSummary(migration.output) ?? migration.output.trimEnd());
 
 // In a 0600 file, not `--var`: a command line is visible to every local user through `ps`.
 const envFile = ingest.passToWorker ? envFileWith(ingest.token) : undefined;
@@ -111,9 +114,7 @@ try {
       reportFile: ".wrangler/seed-ingest-report.json",
     });
   }
-  console.log(
-    `\nready: API ${BASE_URL}  docs ${BASE_URL}/docs  OpenAPI ${BASE_URL}/openapi.json\n`,
-  );
+  console.log(readyLines(BASE_URL, HOST));
 } catch (error) {
   // One line, and the Worker goes too: it must not outlive the command that started it.
   console.error(`npm start failed: ${(error as Error).message}`);

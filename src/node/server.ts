@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { log } from "../lib/log";
-import { formatHost } from "../lib/url-host";
+import { localUrl } from "../lib/url-host";
 import {
   answerClientError,
   answerConnect,
@@ -87,7 +87,7 @@ export async function serveRuntime<R extends ServedRuntime>(
     await runtime.close();
     throw error;
   }
-  const url = `http://${formatHost(address.address)}:${address.port}`;
+  const url = localUrl(address.address, address.port);
 
   let closing: Promise<void> | null = null;
   const close = () => {

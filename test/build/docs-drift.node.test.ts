@@ -279,3 +279,12 @@ describe("the files the docs cite by path", () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe("README's quickstart", () => {
+  // The count `npm start` prints on a fresh clone, quoted in README: one per migration file.
+  it("shows as many migrations applied as migrations/ holds", () => {
+    const quoted = /^applied (\d+) local D1 migrations$/m.exec(read("README.md"))?.[1];
+    const files = readdirSync(`${ROOT}/migrations`).filter((name) => name.endsWith(".sql"));
+    expect(Number(quoted)).toBe(files.length);
+  });
+});

@@ -28,7 +28,9 @@ afterEach(async () => {
 });
 
 /** Starts `npm run serve` on a scratch database and a free port. */
-async function serve(env: Record<string, string>): Promise<{ url: string; databaseFile: string }> {
+async function serve(
+  env: Record<string, string>,
+): Promise<{ url: string; databaseFile: string; output: () => string }> {
   directory = await mkdtemp(join(tmpdir(), "serve-script-"));
   const databaseFile = join(directory, "credit.db");
   const { INGEST_TOKEN: _ignored, ...inherited } = process.env;
@@ -44,8 +46,9 @@ async function serve(env: Record<string, string>): Promise<{ url: string; databa
       ...env,
     },
   });
-  const [, url = ""] = await recordOutput(child).waitFor(/ready: API (http:\/\/\S+)/, 90_000);
-  return { url, databaseFile };
+  const output = recordOutput(child);
+  const [, url = ""] = await output.waitFor(/ready: API (http:\/\/\S+)/, 90_000);
+  return { url, databaseFile, output: output.text };
 }
 
 async function stopWithSigterm(): Promise<number | null> {
@@ -93,8 +96,13 @@ async function storedRows(databaseFile: string) {
 
 describe("npm run serve", () => {
   it("without INGEST_TOKEN migrates and seeds an empty database with a random token, serves it, and stops on SIGTERM", async () => {
-    const { url, databaseFile } = await serve({});
+    const { url, databaseFile, output } = await serve({});
 
+    // On loopback (the default HOST): the ready line alone (test/scripts/ready-line.node.test.ts).
+    expect(output()).toContain(
+      `\nready: API ${url}  docs ${url}/docs  OpenAPI ${url}/openapi.json\n`,
+    );
+    expect(output()).not.toMatch(/all interfaces/);
     expect((await fetch(`${url}/view-loan/7798`)).status).toBe(200);
     // The token it seeded with is its own: the old public default opens nothing.
     expect((await ingestSummary(url, FORMER_PUBLIC_DEFAULT)).status).toBe(401);

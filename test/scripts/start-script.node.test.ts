@@ -119,8 +119,14 @@ describe("npm start", () => {
   it("in a fresh clone seeds through ingest with a random token, looks up no host, and SIGTERM stops its Worker", async () => {
     const directory = await scratchClone();
     const lookups = await recordingLookups(directory);
-    const { url } = await start(directory, lookups.env);
+    const { url, output } = await start(directory, lookups.env);
 
+    // One line for the migrations: wrangler's tables (about 450 lines) buried the ready line.
+    const migrations = (await readdir(join(ROOT, "migrations"))).filter((name) =>
+      name.endsWith(".sql"),
+    );
+    expect(output()).toMatch(new RegExp(`^applied ${migrations.length} local D1 migrations$`, "m"));
+    expect(output()).not.toMatch(/Migrations to be applied|About to apply|[┌│└]/);
     expect(await readFile(join(directory, ".dev.vars"), "utf8")).not.toMatch(/^INGEST_TOKEN=/m);
     expect((await fetch(`${url}/view-loan/7798`)).status).toBe(200);
     expect((await summary(url, FORMER_PUBLIC_DEFAULT)).status).toBe(401);
@@ -237,10 +243,34 @@ describe("npm start", () => {
     process.kill(-(first?.pid ?? 0), "SIGKILL");
     await once(first as ChildProcess, "exit");
     const again = await start(directory);
-    expect(again.output()).not.toMatch(/already running/);
+    expect(again.output()).not.toMatch(/already running|No migrations to apply/);
+    expect(again.output()).toMatch(/^local D1 database is up to date$/m);
     await stop(again.url);
     await expect(stat(join(directory, ".wrangler", "npm-start.pid"))).rejects.toThrow();
   }, 300_000);
+
+  it("with a migration that fails exits 1 after wrangler's whole output and the failure sentence", async () => {
+    const directory = await scratchClone();
+    const migrations = join(directory, "migrations");
+    await mkdir(migrations);
+    await writeFile(join(migrations, "0000_broken.sql"), "CREATE TABLE oops (;\n");
+    const config = join(directory, "wrangler.toml");
+    await writeFile(
+      config,
+      (await readFile(config, "utf8")).replace(
+        /^migrations_dir = .*$/m,
+        `migrations_dir = "${migrations}"`,
+      ),
+    );
+    const { code, output } = await startUntilExit(directory, { PORT: String(await freePort()) });
+
+    expect(code).toBe(1);
+    // Its tables on stdout and its error on stderr, then the sentence that names the step.
+    expect(output).toMatch(
+      /0000_broken\.sql[\s\S]*Migration 0000_broken\.sql failed[\s\S]*incomplete input[\s\S]*\nApplying the local D1 migrations failed; see the output above\.\n$/,
+    );
+    expect(output).not.toMatch(/ready: API|applied \d+ local D1/);
+  }, 240_000);
 
   it("with settings in .dev.vars that do not parse exits 1 at once naming each, not after 60 s of waiting", async () => {
     const directory = await scratchClone(

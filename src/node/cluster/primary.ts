@@ -2,7 +2,7 @@ import cluster, { type Address, type Worker } from "node:cluster";
 import { AggregatorRegistry } from "prom-client";
 import { log } from "../../lib/log";
 import { MemoryRateLimiter } from "../../lib/security/rate-limit";
-import { formatHost } from "../../lib/url-host";
+import { localUrl } from "../../lib/url-host";
 import { openRuntime, type Runtime } from "../runtime";
 import { QUEUE_GRACE_MS, REQUEST_GRACE_MS } from "../server";
 import type { ServerSettings } from "../settings";
@@ -160,7 +160,7 @@ export async function startClusterPrimary(
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${formatHost(address?.address ?? settings.host)}:${address?.port}`,
+    url: localUrl(address?.address ?? settings.host, address?.port ?? settings.port),
     runtime,
     close: () => {
       closing ??= (async () => {
