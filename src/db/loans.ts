@@ -197,8 +197,9 @@ function guardedLoanInsert(
   repaidByState: readonly number[],
 ) {
   const asOf = loan.startDate;
-  // Current: within its dates and not repaid by the as-of date (a closed loan frees its room).
-  let notRepaid = sql`(l.closed_on IS NULL OR l.closed_on > ${asOf})`;
+  // Current: within its dates and not repaid (a closed loan frees its room, whatever its
+  // closed_on: isCurrentServicedLoan).
+  let notRepaid = sql`l.closed_on IS NULL`;
   if (repaidByState.length > 0) {
     notRepaid = sql`(${notRepaid} AND l.id NOT IN (SELECT value FROM json_each(${JSON.stringify(repaidByState)})))`;
   }

@@ -50,8 +50,11 @@
  * 2026-12.18: no decision changes; a reason's message writes its amounts from the integer paise
  * (money.ts paiseToRupeesText), where toFixed(2) of paise / 100 named totals past ₹7 × 10^13 a
  * paisa off.
+ * 2026-12.19: a closed loan is not current whatever its closed_on: a workbook loan whose count
+ * reaches its tenure closes on its last due date, which may lie after the as-of date, and had
+ * counted toward the limit, the 50 % rule and the score's current loans while shown closed.
  */
-export const MODEL_VERSION = "2026-12.18";
+export const MODEL_VERSION = "2026-12.19";
 
 /**
  * The files (in src/domain/) whose text is the model: the score, the decision, their arithmetic
@@ -74,4 +77,4 @@ export const MODEL_RULES_FILES = [
  * the order above.
  */
 export const MODEL_RULES_SHA256 =
-  "9fa1d6593ff9f991eb2bd9b8a19aa6e0cb8b80851bf9d622c28ffa3d81fe05a0";
+  "f84c5e528ed0c9c2fe5b1204eb6ee11e6f58e59570506c9c38e3691a4bac1a89";

@@ -143,7 +143,12 @@ function settle(
   if (state.closedOn !== null) {
     return refused({
       code: "LOAN_CLOSED",
-      message: `The loan was repaid in full on ${state.closedOn}.`,
+      // A workbook loan whose recorded count reaches its tenure closes on its last due date,
+      // which may lie after today: it is repaid all the same, and the message must not say when.
+      message:
+        state.closedOn <= payment.paidOn
+          ? `The loan was repaid in full on ${state.closedOn}.`
+          : `The loan is repaid in full: the lender's records count every instalment paid, the last of them due on ${state.closedOn}.`,
       closedOn: state.closedOn,
     });
   }

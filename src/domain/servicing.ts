@@ -192,13 +192,14 @@ function projectionStart(state: ServicingState) {
 }
 
 /**
- * A current loan under servicing: within its start and end dates and not closed by the as-of date.
- * A loan closed after `asOf` was still current then.
+ * A current loan under servicing: within its start and end dates and not closed, whatever its
+ * closedOn. A workbook loan whose count reaches its tenure is repaid, yet its closedOn is its
+ * last due date, which may lie after the as-of date: it counted as current while view-loan showed
+ * it closed (2026-12.19).
  */
 export function isCurrentServicedLoan(
   loan: { startDate: string; endDate: string; closedOn: string | null },
   asOf: string,
 ): boolean {
-  const closedByAsOf = loan.closedOn !== null && loan.closedOn <= asOf;
-  return isCurrentLoan(loan, asOf) && !closedByAsOf;
+  return isCurrentLoan(loan, asOf) && loan.closedOn === null;
 }

@@ -241,3 +241,58 @@ describe("POST /check-eligibility", () => {
     expect(zeroRate.status).toBe(200);
   });
 });
+
+describe("a workbook loan recorded as repaid before its last due date", () => {
+  // The lender's own workbook has four (loan 6063 of customer 198 among them): every EMI counted
+  // paid on time, the last due date still to come. The loan is repaid, so it frees its room.
+  async function customerWithLoanRepaidAhead() {
+    const { customer_id } = await registerCustomer({ monthly_income: 50_000 });
+    const loanId = await seedLoan({
+      customerId: customer_id,
+      amount: 1_700_000,
+      rate: 12,
+      tenure: 24,
+      emisPaidOnTime: 24,
+      startDate: "2024-12-15",
+      endDate: "2026-12-15",
+      // As ingestion stores it: the state's closed_on, its last due date (after the as-of date).
+      closedOn: "2026-12-15",
+    });
+    return { customer_id, loanId };
+  }
+
+  it("is shown closed and not current", async () => {
+    const { loanId } = await customerWithLoanRepaidAhead();
+    const { body } = await callJson(`/view-loan/${loanId}`);
+    expect(body).toMatchObject({
+      status: "closed",
+      closed_on: "2026-12-15",
+      repayments_left: 0,
+      is_current: false,
+    });
+  });
+
+  it("counts toward neither the approved limit nor the 50 % rule, in the decision and the booking", async () => {
+    const { customer_id } = await customerWithLoanRepaidAhead();
+    const request = { customer_id, loan_amount: 200_000, interest_rate: 16, tenure: 12 };
+    const { status, body } = await check(request);
+    expect(status).toBe(200);
+    expect(body.reasons).toEqual([]);
+    expect(body.approval).toBe(true);
+    // create-loan's guard in SQL reads the stored closed_on column: it must agree.
+    const booked = await callJson<{ loan_approved: boolean }>("/create-loan", { body: request });
+    expect(booked.status).toBe(201);
+    expect(booked.body.loan_approved).toBe(true);
+  });
+
+  it("answers a payment that the loan is repaid, without dating the repayment in the future", async () => {
+    const { customer_id, loanId } = await customerWithLoanRepaidAhead();
+    const response = await call(`/make-payment/${customer_id}/${loanId}`, {
+      body: { amount: 1_000 },
+    });
+    const problem = await expectProblem(response, 409);
+    expect(problem).toMatchObject({ code: "LOAN_CLOSED", closed_on: "2026-12-15" });
+    expect(problem.detail).toMatch(/repaid in full/);
+    expect(problem.detail).not.toMatch(/was repaid in full on/);
+  });
+});

@@ -14,6 +14,8 @@ export interface SeedLoan {
   endDate: string;
   monthlyPayment?: number;
   sourceLoanId?: number;
+  /** The stored closed_on column, as ingestion writes it (the state's); null when not given. */
+  closedOn?: string | null;
 }
 
 /** Writes a historical loan straight into the database, as ingestion would. Returns its id. */
@@ -38,6 +40,7 @@ export async function seedLoan(loan: SeedLoan): Promise<number> {
       workbookEmisPaidOnTime: loan.emisPaidOnTime ?? 0,
       startDate: loan.startDate,
       endDate: loan.endDate,
+      closedOn: loan.closedOn ?? null,
     })
     .returning({ id: loans.id });
   if (!row) throw new Error("seed failed");
