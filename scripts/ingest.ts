@@ -32,7 +32,8 @@ async function main(): Promise<number> {
   const { values } = argsOrExit(
     {
       options: {
-        url: { type: "string", default: process.env.INGEST_URL ?? LOCAL_URL },
+        // Blank is unset for both (`INGEST_URL=` in an env file): "" was taken as the address.
+        url: { type: "string", default: process.env.INGEST_URL || LOCAL_URL },
         token: { type: "string", default: process.env.INGEST_TOKEN || undefined },
         customers: { type: "string" },
         loans: { type: "string" },
