@@ -178,7 +178,7 @@ export function insertLoanIfAffordable(
   db: Database,
   loan: LoanToBook,
   /**
-   * Loans the decision found repaid by the as-of date though their stored closed_on says not:
+   * Loans the decision found repaid (isCurrentServicedLoan) though their stored closed_on says not:
    * ones migration 0003 closed in SQL, whose state (view-loan's closed_on, loanAsItStands in
    * src/routes/servicing/loan-servicing.ts) repaid them earlier. The guard counts them as the
    * decision did; empty for every loan stored since (docs/servicing.md#loans-stored-by-older-releases).

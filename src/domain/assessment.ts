@@ -26,7 +26,7 @@ export function assessLoanRequest(
   asOf: string,
 ): Assessment {
   const credit = computeCreditScore(loans, borrower.approvedLimitPaise, asOf);
-  // A loan repaid by the as-of date is not current: it no longer counts toward either rule.
+  // A repaid loan is not current, whatever its closed_on: it no longer counts toward either rule.
   const currentLoans = loans.filter((loan) =>
     isCurrentServicedLoan({ ...loan, closedOn: loan.closedOn ?? null }, asOf),
   );

@@ -324,6 +324,24 @@ describe("loan servicing in the console", () => {
     expect(dashes).toMatch(/^6/);
     expect(violations).toEqual([]);
   });
+
+  it("does not say a loan the workbook records as repaid was repaid on a date to come", async () => {
+    // Loan 6063 (customer 198) counts all 132 EMIs paid: repaid, and closed on its last due date,
+    // 2032-05-14, years after the as-of date (docs/servicing.md#a-current-loan).
+    const { page } = suite.session();
+    await page.goto(url("/#loan/6063"));
+    const loan = view(page, "loan");
+    const due = loan.locator("#payment-due");
+    const repaid =
+      "Repaid in full: the lender's records count every instalment paid, the last of them due on 2032-05-14.";
+    await due.getByText(repaid).waitFor();
+    expect(await due.innerText()).toBe(repaid);
+
+    await page.goto(url("/#statement/198/6063"));
+    const statement = view(page, "statement").locator("#statement-result");
+    await statement.getByText("Loan 6063 of customer 198: repaid in full").waitFor();
+    expect(await statement.innerText()).not.toContain("closed on 2032-05-14");
+  });
 });
 
 /** A current workbook loan with some periods but not all counted as paid. */

@@ -3,6 +3,7 @@ import { onSubmit, showFieldError } from "../forms";
 import { facts, h, money, show } from "../render";
 import type { LoanDetail, PaymentResult, Statement } from "../types";
 import { keyFor, unanswered, untilAnswered } from "../unanswered";
+import { repaidByWorkbookCount } from "./statement";
 
 /*
  * Taking a payment on the loan shown in the loan view. Like booking, it sends an Idempotency-Key
@@ -98,15 +99,21 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       target = { customerId: loan.customer.id, loanId: loan.loan_id };
       if (panel) panel.hidden = false;
       form.hidden = loan.status === "closed";
-      if (loan.status === "closed") {
-        const on = loan.closed_on === null ? "" : ` on ${loan.closed_on}`;
-        show("payment-due", h("p", { class: "closed" }, `Repaid in full${on}.`));
+      // A loan repaid on a date past 9999-12-31 (closed_on null) has no statement to read.
+      if (loan.status === "closed" && loan.closed_on === null) {
+        show("payment-due", h("p", { class: "closed" }, "Repaid in full."));
         return;
       }
       const { body } = await api<Statement>(
         "GET",
         `/view-statement/${target.customerId}/${target.loanId}`,
       );
+      if (loan.status === "closed") {
+        const repaid = repaidByWorkbookCount(body);
+        const text = repaid ? `Repaid in full: ${repaid}.` : `Repaid in full on ${loan.closed_on}.`;
+        show("payment-due", h("p", { class: "closed" }, text));
+        return;
+      }
       show("payment-due", nextInstalment(body));
     },
   };

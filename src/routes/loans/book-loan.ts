@@ -149,7 +149,7 @@ async function attemptBooking(
 }
 
 /**
- * The loans the decision found repaid by the as-of date though their stored closed_on column says
+ * The loans the decision found repaid (isCurrentServicedLoan) though their stored closed_on column says
  * not, for the write-time guard, which reads the column. The reverse cannot happen: migration 0003
  * set the column to the last due date, and the schedule repays a loan by then at the latest.
  */

@@ -53,7 +53,7 @@ export function toLoanSummary(loan: LoanRecord, asOf: string) {
     repayments_left: repaymentsLeftOf(servicedLoanOf(loan), state),
     start_date: loan.startDate,
     end_date: loan.endDate,
-    // Current unless repaid by the as-of date, on the closed_on shown: the stored column can
+    // Current unless repaid, on the closed_on shown (whatever its date): the stored column can
     // differ from it on a loan migration 0003 closed (docs/servicing.md#a-current-loan).
     is_current: isCurrentServicedLoan({ ...loan, closedOn: state.closedOn }, asOf),
     status,
