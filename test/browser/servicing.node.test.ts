@@ -336,6 +336,9 @@ describe("loan servicing in the console", () => {
       "Repaid in full: the lender's records count every instalment paid, the last of them due on 2032-05-14.";
     await due.getByText(repaid).waitFor();
     expect(await due.innerText()).toBe(repaid);
+    expect(await fact(loan.locator("#loan-result"), "Status")).toBe(
+      "repaid in full (last instalment due 2032-05-14)",
+    );
 
     await page.goto(url("/#statement/198/6063"));
     const statement = view(page, "statement").locator("#statement-result");

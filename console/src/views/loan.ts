@@ -44,8 +44,7 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
           `${body.tenure} months, ${body.emis_paid_on_time} paid on time, ${body.repayments_left} left`,
         ],
         ["Period", `${body.start_date} to ${body.end_date} (${loanState(body)})`],
-        // A loan stored by an older release can be repaid on a date past 9999-12-31: no closed_on.
-        ["Status", body.status === "closed" ? closedOn(body.closed_on) : "active"],
+        ["Status", body.status === "closed" ? closedState(body) : "active"],
       ]),
       h(
         "p",
@@ -61,7 +60,15 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
   });
 }
 
-/** "closed on <date>", or "closed" for a loan repaid on a date past 9999-12-31 (closed_on null). */
-function closedOn(date: string | null): string {
-  return date === null ? "closed" : `closed on ${date}`;
+/**
+ * A closed loan's Status. Closed on its last due date, it reads "repaid in full" with that date
+ * as the last instalment's due date, not as the day it was repaid: a workbook loan whose count
+ * covers its tenure closes there, which may be years after the as-of date (docs/servicing.md#a-current-loan).
+ * "closed" alone for a loan stored by an older release repaid past 9999-12-31 (closed_on null).
+ */
+function closedState(loan: LoanDetail): string {
+  if (loan.closed_on === null) return "closed";
+  if (loan.closed_on === loan.end_date)
+    return `repaid in full (last instalment due ${loan.end_date})`;
+  return `closed on ${loan.closed_on}`;
 }
