@@ -6,8 +6,8 @@
  * nothing but this project, so it works where the `sqlite3` shell is not installed (the documented
  * container image).
  */
-import { existsSync, renameSync, rmSync, statSync } from "node:fs";
-import { resolve } from "node:path";
+import { accessSync, constants, existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import NativeDatabase from "libsql";
 import { databaseDamage, whatDamageMeans } from "../src/db/errors";
 import { filePath } from "../src/node/database";
@@ -61,7 +61,26 @@ if (!existsSync(source)) {
     `no database at ${source}${given === source ? "" : " (a relative DATABASE_URL is read from the project's folder, as the server reads it)"}`,
   );
 }
-if (existsSync(target)) fail(`${target} exists already; name a new file`);
+if (existsSync(target)) {
+  fail(
+    statSync(target).isDirectory()
+      ? `${target} is a folder; name a new file in it (${join(target, "credit-backup.db")})`
+      : `${target} exists already; name a new file`,
+  );
+}
+// FILE's folder is named: SQLite said only "unable to open database: FILE", which read as the
+// database being backed up. Root passes access(2) whatever the mode; SQLite's words remain then.
+const folder = dirname(target);
+try {
+  accessSync(folder, constants.W_OK);
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  fail(
+    code === "ENOENT"
+      ? `the folder ${folder} does not exist (ENOENT); create it, or name a FILE in a folder that exists: no backup was written`
+      : `the folder ${folder} is read-only to this process (${code}); name a FILE in a folder it may write: no backup was written`,
+  );
+}
 
 // The copy is written under another name and renamed to FILE once checked: a copy cut short (a
 // full disk, Ctrl-C or a kill mid-copy) never stands at FILE, where it was taken for a backup
@@ -103,7 +122,13 @@ try {
       `the database ${source} is damaged (${damage}: ${whatDamageMeans(damage)}), so it cannot be copied: no backup was written, and nothing is left at ${target}. Keep the backups you have, and restore the latest to its path (docs/operations.md, "A damaged database file")`,
     );
   }
-  // SQLite's words (a full disk, a missing folder) name the problem and carry no data.
+  // SQLite's "database or disk is full" named neither the copy nor that nothing was left of it.
+  if ((error as { code?: string }).code === "SQLITE_FULL") {
+    fail(
+      `the file system of ${folder} is full (SQLITE_FULL): no backup was written, and nothing is left at ${target}; free space there or name a FILE on another file system`,
+    );
+  }
+  // SQLite's other words name the problem and carry no data.
   fail((error as Error).message.replaceAll(partial, target));
 } finally {
   database.close();

@@ -162,7 +162,7 @@ export function confirmUndamaged(path: string, rows: readonly string[]): void {
   const [first, ...others] = checkFindings(rows);
   if (first === undefined) return;
   const more = others.length > 0 ? ` and ${others.length} more` : "";
-  throw fail(path, `is damaged (PRAGMA quick_check: ${first}${more}); ${DAMAGED_FIX}`);
+  throw fail(path, `is damaged (PRAGMA quick_check: ${first}${more}); ${damagedFix(path)}`);
 }
 
 /**
@@ -185,8 +185,18 @@ export function checkFindings(rows: readonly string[]): string[] {
 const RESTORE =
   'restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file")';
 
-/** What to do with a damaged file, in the start's line. */
-const DAMAGED_FIX = `nothing was written to it; keep it aside and ${RESTORE}`;
+/**
+ * What to do with a damaged file, in the start's line. A backup restored beside the crashed
+ * file's -wal has that WAL replayed onto its pages: "restore it from a backup" alone was what the
+ * operator had just done, and the -wal is the likelier cause.
+ */
+function damagedFix(path: string): string {
+  const walBytes = statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+  const fix = `nothing was written to it; keep it aside and ${RESTORE}`;
+  if (walBytes === 0) return fix;
+  const megabytes = (walBytes / 1_048_576).toFixed(1);
+  return `${fix}; if it was just restored from a backup, the -wal beside it (${megabytes} MB) is likely the old file's: with the server stopped, move the -wal and -shm aside and start again`;
+}
 
 /** The first 16 bytes of every SQLite database file. */
 const SQLITE_MAGIC = Buffer.from("SQLite format 3\0", "latin1");
@@ -280,7 +290,7 @@ export function fileOpenError(path: string, error: unknown): DatabaseOpenError {
   if (sqliteCode.startsWith("SQLITE_CORRUPT")) {
     return fail(
       path,
-      `is damaged (SQLITE_CORRUPT: ${message}; a file cut short or copied while written?); ${DAMAGED_FIX}`,
+      `is damaged (SQLITE_CORRUPT: ${message}; a file cut short or copied while written?); ${damagedFix(path)}`,
     );
   }
   return fail(path, `cannot be opened (${sqliteCode}: ${message})`);

@@ -133,6 +133,22 @@ describe("npm run db:backup", () => {
     });
   }, 60_000);
 
+  it("names FILE's folder when FILE is a folder or its folder is missing, not the database", async () => {
+    const path = join(directory, "folders.db");
+    const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+    await runtime.close();
+    // SQLite said "unable to open database: FILE", read as the database being backed up.
+    expect(await backup(`file:${path}`, directory)).toEqual({
+      code: 1,
+      output: `backup failed: ${directory} is a folder; name a new file in it (${join(directory, "credit-backup.db")})\n`,
+    });
+    const missingFolder = join(directory, "no-such-folder");
+    expect(await backup(`file:${path}`, join(missingFolder, "copy.db"))).toEqual({
+      code: 1,
+      output: `backup failed: the folder ${missingFolder} does not exist (ENOENT); create it, or name a FILE in a folder that exists: no backup was written\n`,
+    });
+  }, 30_000);
+
   it("leaves nothing at FILE when the copy is cut short, and the next run writes it", async () => {
     // Large enough that the copy takes about a second, so Ctrl-C lands in the middle of it.
     const path = join(directory, "large.db");
