@@ -13,7 +13,7 @@ import {
   type IngestReport,
   writeReport,
 } from "./ingest-report";
-import { checkWorkbook, sendRows, waitUntilLanded } from "./ingest-send";
+import { checkWorkbooks, sendRows, waitUntilLanded } from "./ingest-send";
 import { type RowRejection, readRows, type WorkbookRows } from "./read-workbook";
 
 /*
@@ -151,10 +151,10 @@ async function sendAndWait(
   // Nothing is sent unless both files open, have every column, and the Worker takes the token.
   // The digests are taken as the rows are read (WorkbookRows.sha256), not in a pass of their own.
   const files = options.resendDead?.files;
-  await Promise.all([
-    checkWorkbook(options.customersFile, "customers", files?.customers),
-    checkWorkbook(options.loansFile, "loans", files?.loans),
-  ]);
+  await checkWorkbooks(
+    [options.customersFile, "customers", files?.customers],
+    [options.loansFile, "loans", files?.loans],
+  );
   await client.storedRows();
 
   const chunker = new Chunker(jobId, "customers", 0, undefined, chunkRows);

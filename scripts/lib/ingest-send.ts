@@ -20,12 +20,31 @@ import type { WorkbookFile } from "./workbook-digest";
  */
 const SENDS_IN_FLIGHT = 2;
 
-/** Opens a workbook and reads its header (and first row), so a bad file fails before sending. */
-export async function checkWorkbook(
-  path: string,
-  kind: IngestKind,
-  file?: WorkbookFile,
+/**
+ * Checks both workbooks before anything is sent. Every unusable one is named, customers first:
+ * an operator with both paths wrong learns it in one run, and the message does not depend on
+ * which check happened to fail first.
+ */
+export async function checkWorkbooks(
+  ...checks: [path: string, kind: IngestKind, file?: WorkbookFile][]
 ): Promise<void> {
+  const outcomes = await Promise.allSettled(
+    checks.map(([path, kind, file]) => checkWorkbook(path, kind, file)),
+  );
+  const failures = outcomes.flatMap((outcome) =>
+    outcome.status === "rejected" ? [outcome.reason] : [],
+  );
+  if (failures.length === 1) throw failures[0];
+  if (failures.length > 1) {
+    const messages = failures.map((error) =>
+      error instanceof Error ? error.message : String(error),
+    );
+    throw new AggregateError(failures, messages.join("; "));
+  }
+}
+
+/** Opens a workbook and reads its header (and first row), so a bad file fails before sending. */
+async function checkWorkbook(path: string, kind: IngestKind, file?: WorkbookFile): Promise<void> {
   const iterator = readRows(path, kind, { file })[Symbol.asyncIterator]();
   try {
     await iterator.next();

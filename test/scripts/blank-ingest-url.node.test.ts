@@ -8,8 +8,9 @@ import { runScript } from "../node/run-script";
 /*
  * A blank INGEST_URL (`INGEST_URL=` in an env file or a compose file) is no setting, as a blank
  * INGEST_TOKEN is: the script goes to its local default. It used to take "" as the address and
- * fail the run on it. Workbooks that do not exist stop the run before any request is sent, and
- * the report it still writes names the address it would have used.
+ * fail the run on it. Workbooks that do not exist stop the run before any request is sent (both
+ * are named, customers first: a check that failed first named one or the other), and the report
+ * it still writes names the address it would have used.
  */
 
 const scratch = await mkdtemp(join(tmpdir(), "blank-ingest-url-"));
@@ -23,7 +24,7 @@ describe("a blank INGEST_URL", () => {
       { INGEST_URL: "", INGEST_TOKEN: "blank-url-test-token", INIT_CWD: scratch },
     );
     expect(code).toBe(1);
-    expect(output).toContain("no-customers.xlsx: file not found");
+    expect(output).toMatch(/no-customers\.xlsx: file not found; .*no-loans\.xlsx: file not found/);
     const report = JSON.parse(await readFile(join(scratch, "r.json"), "utf8"));
     expect(report.url).toBe(LOCAL_URL);
   });
