@@ -2,6 +2,7 @@ import { api } from "../api";
 import { onSubmit } from "../forms";
 import { facts, h, money, percent, show } from "../render";
 import type { LoanDetail } from "../types";
+import { closedState } from "./closed-loan";
 import { loanState } from "./loans";
 import type { PaymentPanel } from "./payment";
 
@@ -58,17 +59,4 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
     );
     await payment.showFor(body);
   });
-}
-
-/**
- * A closed loan's Status. Closed on its last due date, it reads "repaid in full" with that date
- * as the last instalment's due date, not as the day it was repaid: a workbook loan whose count
- * covers its tenure closes there, which may be years after the as-of date (docs/servicing.md#a-current-loan).
- * "closed" alone for a loan stored by an older release repaid past 9999-12-31 (closed_on null).
- */
-function closedState(loan: LoanDetail): string {
-  if (loan.closed_on === null) return "closed";
-  if (loan.closed_on === loan.end_date)
-    return `repaid in full (last instalment due ${loan.end_date})`;
-  return `closed on ${loan.closed_on}`;
 }

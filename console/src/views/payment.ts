@@ -3,7 +3,7 @@ import { onSubmit, showFieldError } from "../forms";
 import { facts, h, money, show } from "../render";
 import type { LoanDetail, PaymentResult, Statement } from "../types";
 import { keyFor, unanswered, untilAnswered } from "../unanswered";
-import { repaidByWorkbookCount } from "./statement";
+import { closedSentence } from "./closed-loan";
 
 /*
  * Taking a payment on the loan shown in the loan view. Like booking, it sends an Idempotency-Key
@@ -100,20 +100,14 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       if (panel) panel.hidden = false;
       form.hidden = loan.status === "closed";
       // A loan repaid on a date past 9999-12-31 (closed_on null) has no statement to read.
-      if (loan.status === "closed" && loan.closed_on === null) {
-        show("payment-due", h("p", { class: "closed" }, "Repaid in full."));
+      if (loan.status === "closed") {
+        show("payment-due", h("p", { class: "closed" }, closedSentence(loan)));
         return;
       }
       const { body } = await api<Statement>(
         "GET",
         `/view-statement/${target.customerId}/${target.loanId}`,
       );
-      if (loan.status === "closed") {
-        const repaid = repaidByWorkbookCount(body);
-        const text = repaid ? `Repaid in full: ${repaid}.` : `Repaid in full on ${loan.closed_on}.`;
-        show("payment-due", h("p", { class: "closed" }, text));
-        return;
-      }
       show("payment-due", nextInstalment(body));
     },
   };

@@ -2,6 +2,7 @@ import { api } from "../api";
 import { onSubmit } from "../forms";
 import { facts, h, money, percent, scrollingTable, show } from "../render";
 import type { Statement } from "../types";
+import { closedState } from "./closed-loan";
 import { statementChart } from "./statement-chart";
 
 /*
@@ -34,23 +35,6 @@ export function setUpStatement(form: HTMLFormElement): void {
       schedule(body),
     );
   });
-}
-
-function closedState(statement: Statement): string {
-  const repaid = repaidByWorkbookCount(statement);
-  return repaid ? `repaid in full (${repaid})` : `closed on ${statement.closed_on}`;
-}
-
-/**
- * For a loan the workbook's count of EMIs repaid, what its closed_on means, in words; null for
- * any other. Such a loan closes on its last due date, which may lie after today: it is not the day
- * it was repaid (docs/servicing.md#a-current-loan), so "closed on" that date would mislead.
- */
-export function repaidByWorkbookCount(statement: Statement): string | null {
-  const closing = statement.payments.at(-1);
-  return statement.status === "closed" && closing?.source === "workbook"
-    ? `the lender's records count every instalment paid, the last of them due on ${statement.closed_on}`
-    : null;
 }
 
 function summary(statement: Statement): HTMLElement {
