@@ -38,10 +38,10 @@ const IPV6_INTERNET: Block = {
  * however large (0.0.0.0/1), is the operator's choice.
  */
 export function fullCoverageRefusal(ranges: readonly WrittenRange[]): string | null {
-  const spans = ranges
-    .map((range) => ({ entry: range.entry, ...span(range.bytes, range.prefix) }))
-    .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
-  const covered = [IPV4_PEERS, IPV6_INTERNET].filter((block) => coversBlock(spans, block));
+  // In the setting's order, for naming the entries; sorted by first address, for the sweep.
+  const spans = ranges.map((range) => ({ entry: range.entry, ...span(range.bytes, range.prefix) }));
+  const sorted = [...spans].sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  const covered = [IPV4_PEERS, IPV6_INTERNET].filter((block) => coversBlock(sorted, block));
   if (covered.length === 0) return null;
   const peers = [
     covered.includes(IPV4_PEERS) ? "every IPv4 peer" : "",
@@ -49,10 +49,9 @@ export function fullCoverageRefusal(ranges: readonly WrittenRange[]): string | n
   ].filter(Boolean);
   // The entries as written, in the setting's order, that reach into a covered block.
   const entries = new Set<string>();
-  for (const range of ranges) {
-    const { first, last } = span(range.bytes, range.prefix);
+  for (const { entry, first, last } of spans) {
     if (covered.some((block) => first <= block.last && last >= block.first)) {
-      entries.add(JSON.stringify(range.entry));
+      entries.add(JSON.stringify(entry));
     }
   }
   const blocks = covered.map((block) => block.named).join(", and ");
