@@ -1,12 +1,12 @@
-import { accessSync, constants, statfsSync } from "node:fs";
-import { dirname } from "node:path";
 import { drizzle } from "drizzle-orm/sqlite-proxy";
 import NativeDatabase from "libsql";
 import { type Database, schema } from "../db/database";
 import { type DatabaseDamage, databaseDamage, isStorageFullError } from "../db/errors";
 import { log } from "../lib/log";
 import { DatabaseFile, DatabaseFileChangedError } from "./database-file";
+import { fileSystemFault, mayWrite } from "./database-file-faults";
 import { FileSizeLimitError, fileSizeLimitReached } from "./file-size-limit";
+import { type Method, PreparedStatements } from "./prepared-statements";
 import { connectionClosedError, isBusy, WriteLockLine } from "./write-lock-line";
 
 /*
@@ -24,16 +24,6 @@ import { connectionClosedError, isBusy, WriteLockLine } from "./write-lock-line"
  */
 
 type Connection = InstanceType<typeof NativeDatabase>;
-type Statement = ReturnType<Connection["prepare"]>;
-type Method = "run" | "all" | "values" | "get";
-/** A kept statement and whether it returns rows: `reader` is a native call, asked once. */
-type Kept = { statement: Statement; reader: boolean };
-
-/**
- * Distinct SQL texts kept prepared, least recently used dropped first. The API has a few dozen;
- * ingestion adds a few hundred (one per slice size of each multi-row statement).
- */
-const MAX_PREPARED = 1_000;
 
 /**
  * A batch that writes takes the write lock at BEGIN (IMMEDIATE), before its first read: another
@@ -77,21 +67,7 @@ export function openNativeLibsql(
   busyTimeoutMs: number,
   bulkWriter = false,
 ): NativeLibsql {
-  // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
-  const prepared = new Map<string, Kept>();
-  /*
-   * Statements that answer `get`, kept apart from the same texts' `all` and `run`: libsql 0.5's
-   * `get` binds without resetting first, so on a statement an `all` has run to its end the new
-   * parameters are refused, silently, and the query runs again with the earlier call's
-   * (test/node-server/native-libsql.node.test.ts). A statement here only ever answers `get`,
-   * which resets it when done.
-   */
-  const preparedForGet = new Map<string, Kept>();
-  /** Every kept statement belongs to the connection being replaced or closed. */
-  const forgetStatements = () => {
-    prepared.clear();
-    preparedForGet.clear();
-  };
+  const prepared = new PreparedStatements();
   let native: Connection | null = null;
   let closed = false;
   const blockingWaitMs = Math.min(busyTimeoutMs, BLOCKING_LOCK_WAIT_MS);
@@ -119,7 +95,7 @@ export function openNativeLibsql(
   const discardConnection = () => {
     const broken = native;
     native = null;
-    forgetStatements();
+    prepared.clear();
     if (broken === null) return;
     try {
       if (broken.inTransaction) broken.exec("ROLLBACK");
@@ -135,27 +111,8 @@ export function openNativeLibsql(
     }
   };
 
-  const statement = (sql: string, method: Method): Kept => {
-    const kept = method === "get" ? preparedForGet : prepared;
-    const found = kept.get(sql);
-    if (found) {
-      kept.delete(sql);
-      kept.set(sql, found);
-      return found;
-    }
-    if (kept.size >= MAX_PREPARED) {
-      const oldest = kept.keys().next().value;
-      if (oldest !== undefined) kept.delete(oldest);
-    }
-    const created = connection().prepare(sql);
-    const entry = { statement: created, reader: created.reader };
-    if (entry.reader) created.raw(true);
-    kept.set(sql, entry);
-    return entry;
-  };
-
   const execute = (sql: string, params: unknown[], method: Method): { rows: unknown[] } => {
-    const { statement: found, reader } = statement(sql, method);
+    const { statement: found, reader } = prepared.get(sql, method, connection);
     // The engine cannot bind a boolean (it aborts the process); @libsql/client sent 1 and 0.
     const values = params.map((value) => (typeof value === "boolean" ? Number(value) : value));
     if (!reader) {
@@ -326,16 +283,8 @@ export function openNativeLibsql(
       const change = file.change();
       if (change !== null) return `file ${change} since the server opened it`;
       if (damage !== null) return `file is damaged (${damage}); restore it from a backup`;
-      const denied = writeDenied(path);
-      if (denied !== null) return `file is read-only to the server (${denied})`;
-      const room = availableBytes(path);
-      if (room !== null && room < MIN_FREE_BYTES) {
-        return `file system is full (${Math.floor(room / 1024)} KiB available)`;
-      }
-      const limit = fileSizeLimitReached(path);
-      if (limit !== null) {
-        return `file has reached the server's file-size limit (${Math.floor(limit / 1024)} KiB: ulimit -f, LimitFSIZE=)`;
-      }
+      const fileSystem = fileSystemFault(path);
+      if (fileSystem !== null) return fileSystem;
       if (refusedAsReadOnly && writeCommits()) refusedAsReadOnly = false;
       return refusedAsReadOnly
         ? "file refused the last write as read-only (SQLITE_READONLY)"
@@ -362,7 +311,7 @@ export function openNativeLibsql(
           reason: (error as Error).name,
         });
       } finally {
-        forgetStatements();
+        prepared.clear();
         native = null;
         open.close();
       }
@@ -386,42 +335,6 @@ const BULK_WRITER_CACHE = "PRAGMA cache_size = -65536";
  * the main file, not what is committed.
  */
 const WAL_PAGES_BEFORE_OWN_CHECKPOINT = 10_000;
-
-/**
- * Less room than this beside the database is a full disk for /readyz: writes soon fail with
- * SQLITE_FULL (answered 503), and a cluster's workers each see it, unlike a refusal one of them met.
- */
-const MIN_FREE_BYTES = 1024 * 1024;
-
-/** Bytes this process may still write beside the database (root may use the reserved blocks). */
-function availableBytes(path: string): number | null {
-  try {
-    const { bavail, bfree, bsize } = statfsSync(dirname(path));
-    return (process.getuid?.() === 0 ? bfree : bavail) * bsize;
-  } catch {
-    return null; // the directory's own problem: file.change() and access() report it
-  }
-}
-
-/**
- * Why access(2) says this process may not write `path`, or the -wal or -shm beside it (EACCES,
- * EROFS, …), or null if it may. Either of those read-only (a server once run as root leaves them
- * root's) makes SQLite open every connection read-only, as the file itself would.
- */
-function writeDenied(path: string): string | null {
-  for (const suffix of ["", "-wal", "-shm"]) {
-    try {
-      accessSync(path + suffix, constants.W_OK);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? "error";
-      if (suffix === "") return code;
-      if (code !== "ENOENT") return `${code} on its ${suffix} file`; // a missing one SQLite creates
-    }
-  }
-  return null;
-}
-
-const mayWrite = (path: string) => writeDenied(path) === null;
 
 /**
  * The error to report for a write that failed as a disk I/O error because the database file or its
