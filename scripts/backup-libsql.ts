@@ -117,6 +117,10 @@ try {
   // A damaged database was said in SQLite's words alone ("database disk image is malformed"),
   // naming neither the file nor that no backup was written.
   const damage = databaseDamage(error);
+  // The checks above read its header: a header SQLite no longer reads was written over since.
+  if (damage === "SQLITE_NOTADB") {
+    fail(changedWhileCopied("it no longer reads as a SQLite database (SQLITE_NOTADB)"));
+  }
   if (damage !== null) {
     fail(
       `the database ${source} is damaged (${damage}: ${whatDamageMeans(damage)}), so it cannot be copied: no backup was written, and nothing is left at ${target}. Keep the backups you have, and restore the latest to its path (docs/operations.md, "A damaged database file")`,
@@ -137,10 +141,16 @@ try {
 const copy = new NativeDatabase(partial, { readonly: true });
 let findings: string[];
 let summary = "";
+let holdsOwnTables = false;
 try {
   const rows = copy.prepare("PRAGMA integrity_check").raw(true).all([]) as [string][];
   findings = checkFindings(rows.map(([row]) => String(row)));
-  if (findings.length === 0) {
+  // A file emptied since the checks is copied as an empty database, which passes the check; the
+  // count below ended in a stack trace and left FILE.partial.
+  const tables = copy.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").raw(true);
+  const names = (tables.all([]) as [string][]).map(([name]) => name);
+  holdsOwnTables = ["customers", "loans"].every((table) => names.includes(table));
+  if (holdsOwnTables && findings.length === 0) {
     const count = (table: string) =>
       (copy.prepare(`SELECT count(*) FROM ${table}`).raw(true).get([]) as [number])[0];
     const megabytes = (statSync(partial).size / 1_048_576).toFixed(1);
@@ -149,12 +159,29 @@ try {
 } finally {
   copy.close();
 }
+if (!holdsOwnTables) {
+  removePartial();
+  const bytes = statSync(source, { throwIfNoEntry: false })?.size ?? 0;
+  fail(
+    changedWhileCopied(
+      `the copy lacks this product's tables (customers, loans; the file is ${bytes} bytes now)`,
+    ),
+  );
+}
 if (findings.length > 0) {
   removePartial();
   fail(integrityReport(findings));
 }
 renameSync(partial, target);
 console.log(`backed up ${source} to ${target}: ${summary}, integrity ok`);
+
+/**
+ * The line for a database that read as this product's at the checks and no longer did at the copy:
+ * another process wrote over the file meanwhile (a `cp`, a restore), which no retry undoes.
+ */
+function changedWhileCopied(what: string): string {
+  return `the database ${source} changed while it was copied (it read as this product's database when the backup began): ${what}. No backup was written, and nothing is left at ${target}. Find what else writes to that path; keep the backups you have, and restore the latest to its path (docs/operations.md, "A damaged database file")`;
+}
 
 /**
  * The copy's findings, the first SHOWN_FINDINGS a line each, and how many more. Only the first was

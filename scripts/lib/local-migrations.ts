@@ -14,12 +14,25 @@ export interface MigrationRun {
   output: string;
 }
 
-/** Runs `wrangler d1 migrations apply DB --local` with `env`, its output recorded, not shown. */
+/** Where the local database is: wrangler's defaults unless the caller names another. */
+interface LocalDatabase {
+  /** `--persist-to` and `--config`, as `wrangler dev` on that database is given them. */
+  args?: readonly string[];
+  /** The folder wrangler runs in, which `wrangler.toml` and `migrations/` are found from. */
+  cwd?: string;
+}
+
+/**
+ * Runs `wrangler d1 migrations apply DB --local` with `env`, its output recorded, not shown. The
+ * one way both `npm start` and the local Worker of the tests and benchmarks migrate.
+ */
 export function applyLocalMigrations(
   wrangler: string,
   env: NodeJS.ProcessEnv,
+  { args = [], cwd }: LocalDatabase = {},
 ): Promise<MigrationRun> {
-  const child = spawn(wrangler, ["d1", "migrations", "apply", "DB", "--local"], {
+  const child = spawn(wrangler, ["d1", "migrations", "apply", "DB", "--local", ...args], {
+    cwd,
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

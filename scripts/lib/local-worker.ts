@@ -3,12 +3,13 @@
  * `wrangler dev` (Miniflare: D1, Queues) on a free loopback port, with its own state directory,
  * migrated first. Stopped by the caller.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { applyLocalMigrations } from "./local-migrations";
 import { OFFLINE_WRANGLER_ENV } from "./offline-wrangler";
 import { stopGroup } from "./process-group";
 
@@ -53,18 +54,13 @@ export async function startLocalWorker(
 ): Promise<LocalWorkerProcess> {
   const configArgs = config === undefined ? [] : ["--config", config];
   const state = await mkdtemp(join(tmpdir(), "local-worker-"));
-  const migrate = spawnSync(
-    WRANGLER,
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state, ...configArgs],
-    {
-      cwd: ROOT,
-      env: offline,
-      encoding: "utf8",
-    },
-  );
-  if (migrate.status !== 0) {
+  const migration = await applyLocalMigrations(WRANGLER, offline, {
+    args: ["--persist-to", state, ...configArgs],
+    cwd: ROOT,
+  });
+  if (migration.code !== 0) {
     await rm(state, { recursive: true, force: true });
-    throw new Error(`migrations failed: ${migrate.stderr}`);
+    throw new Error(`migrations failed: ${migration.output}`);
   }
 
   const port = await freePort();

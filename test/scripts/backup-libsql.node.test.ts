@@ -322,7 +322,77 @@ describe("npm run db:backup", () => {
       expect(existsSync(`${target}${suffix}`), suffix).toBe(false);
     }
   }, 60_000);
+
+  // The file changes between the script's checks and its copy, as another process writing over it
+  // (a `cp`, a restore) can while the backup runs; a preload makes that moment every run's. The
+  // file is a backup as restored, before a server starts on it: in rollback-journal mode, where
+  // SQLite reads the file anew at the copy. In WAL mode, the server's, with pages in its -wal, the
+  // copy meets a page it cannot read first (SQLITE_CORRUPT: the damaged database's line below).
+  it("says the database changed while it was copied when it no longer reads as one, and leaves nothing", async () => {
+    const restored = await restoredBackup("overwritten.db");
+    const target = join(directory, "overwritten-backup.db");
+    const workbook = fileURLToPath(new URL("../../data/loan_data.xlsx", import.meta.url));
+    expect(await backupWhileChanged(restored, target, workbook)).toEqual({
+      code: 1,
+      output: `backup failed: the database ${restored} changed while it was copied (it read as this product's database when the backup began): it no longer reads as a SQLite database (SQLITE_NOTADB). No backup was written, and nothing is left at ${target}. Find what else writes to that path; keep the backups you have, and restore the latest to its path (docs/operations.md, "A damaged database file")\n`,
+    });
+    expectNothingAt(target);
+  }, 60_000);
+
+  // The copy of the emptied file was an empty database that passed integrity_check, and the
+  // summary's count of customers ended in a stack trace that left FILE.partial.
+  it("says the database changed while it was copied when it was emptied, and leaves nothing", async () => {
+    const path = await restoredBackup("emptied.db");
+    const target = join(directory, "emptied-backup.db");
+    expect(await backupWhileChanged(path, target, "")).toEqual({
+      code: 1,
+      output: `backup failed: the database ${path} changed while it was copied (it read as this product's database when the backup began): the copy lacks this product's tables (customers, loans; the file is 0 bytes now). No backup was written, and nothing is left at ${target}. Find what else writes to that path; keep the backups you have, and restore the latest to its path (docs/operations.md, "A damaged database file")\n`,
+    });
+    expectNothingAt(target);
+  }, 60_000);
 });
+
+/**
+ * A backup of a database a server wrote one customer to, as restored to `name` before a server
+ * starts on it (the copy is in rollback-journal mode; a server switches it to WAL).
+ */
+async function restoredBackup(name: string): Promise<string> {
+  const served = join(directory, `served-${name}`);
+  const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${served}` }));
+  try {
+    expect((await runtime.fetch(registration(4_000_000))).status).toBe(201);
+  } finally {
+    await runtime.close();
+  }
+  const restored = join(directory, name);
+  expect((await backup(`file:${served}`, restored)).code).toBe(0);
+  return restored;
+}
+
+/** Nothing stands at FILE, nor what the copy writes beside it. */
+function expectNothingAt(target: string): void {
+  for (const suffix of ["", ".partial", ".partial-journal", ".partial-wal"]) {
+    expect(existsSync(`${target}${suffix}`), suffix).toBe(false);
+  }
+}
+
+/** The preload that changes the database the moment the script prepares its copy. */
+const CHANGE_BEFORE_COPY = fileURLToPath(
+  new URL("../node/change-database-before-copy.cjs", import.meta.url),
+);
+
+/**
+ * `npm run db:backup -- target` of the database at `path`, which is overwritten in place with
+ * `changeTo`'s bytes (emptied for "") after the script's checks and before its copy.
+ */
+function backupWhileChanged(path: string, target: string, changeTo: string) {
+  return runScript("scripts/backup-libsql.ts", [target], {
+    DATABASE_URL: `file:${path}`,
+    NODE_OPTIONS: `--require ${CHANGE_BEFORE_COPY}`,
+    CHANGE_DATABASE_PATH: path,
+    CHANGE_DATABASE_TO: changeTo,
+  });
+}
 
 /**
  * A database of this product (one customer) whose `table`'s root page is overwritten, as a disk
