@@ -40,6 +40,10 @@ export default defineConfig(async () => {
             include: ["test/**/*.test.ts"],
             exclude: ["test/**/*.node.test.ts"],
             setupFiles: ["./test/support/apply-migrations.ts", "./test/support/backend-workers.ts"],
+            // As node-libsql, which runs the same route files: under the whole suite on 2 cores,
+            // vitest's 5 s default timed out tests that passed (20,000 loans read back in 8.5 s).
+            testTimeout: 30_000,
+            hookTimeout: 30_000,
           },
         },
         {

@@ -13,12 +13,13 @@ import {
   truncate,
   writeFile,
 } from "node:fs/promises";
-import { createServer, type Server, type Socket } from "node:net";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import NativeDatabase from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/lib/local-worker";
 import { openRuntime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { registration } from "../node/cluster-process";
@@ -33,10 +34,6 @@ import { startServeProcess } from "../node/serve-process";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const AS_ROOT = process.getuid?.() === 0;
-/** Ports of this test's listeners (a database that refuses, one that never answers, a server). */
-const REFUSING_PORT = 19_390;
-const SILENT_PORT = 19_391;
-const SERVER_PORT = 19_392;
 
 let directory: string;
 /** A real database of this product, with a customer, closed cleanly. */
@@ -69,7 +66,7 @@ async function serve(databaseUrl: string, options: { asServiceUser?: boolean } =
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
-      PORT: String(SERVER_PORT),
+      PORT: "0",
       SEED: "false",
       WEB_CONCURRENCY: "1",
       INGEST_TOKEN: "",
@@ -275,7 +272,7 @@ describe("npm run serve on a DATABASE_URL that libSQL reads otherwise", () => {
     // the start ended in a stack trace and left both.
     const server = await startServeProcess({
       DATABASE_URL: `file:${join(directory, "with%20space.db")}`,
-      PORT: String(SERVER_PORT),
+      PORT: "0",
       WEB_CONCURRENCY: "1",
     });
     try {
@@ -290,11 +287,13 @@ describe("npm run serve on a DATABASE_URL that libSQL reads otherwise", () => {
 
 describe("npm run serve on a remote database that does not answer", () => {
   let silent: Server;
+  let silentPort: number;
   const held: Socket[] = [];
   beforeAll(async () => {
     // Accepts the connection and never answers, as a proxy in front of a dead database can.
-    silent = createServer((socket) => held.push(socket)).listen(SILENT_PORT, "127.0.0.1");
+    silent = createServer((socket) => held.push(socket)).listen(0, "127.0.0.1");
     await once(silent, "listening");
+    silentPort = (silent.address() as AddressInfo).port;
   });
   afterAll(async () => {
     for (const socket of held) socket.destroy();
@@ -302,16 +301,18 @@ describe("npm run serve on a remote database that does not answer", () => {
   });
 
   it("names the host that refused the connection", async () => {
-    const { code, output } = await serve(`libsql://127.0.0.1:${REFUSING_PORT}?tls=0`);
+    // A port free a moment ago: nothing listens there.
+    const refusing = await freePort();
+    const { code, output } = await serve(`libsql://127.0.0.1:${refusing}?tls=0`);
     expect(code, output).toBe(1);
     expect(output.trim()).toBe(
-      `database 127.0.0.1:${REFUSING_PORT}: did not answer (fetch failed: connect ECONNREFUSED 127.0.0.1:${REFUSING_PORT}); check DATABASE_URL, DATABASE_AUTH_TOKEN and that it is reachable`,
+      `database 127.0.0.1:${refusing}: did not answer (fetch failed: connect ECONNREFUSED 127.0.0.1:${refusing}); check DATABASE_URL, DATABASE_AUTH_TOKEN and that it is reachable`,
     );
   }, 90_000);
 
   it("stops after 30 s of silence instead of waiting without a word", async () => {
-    const { code, output } = await serve(`http://127.0.0.1:${SILENT_PORT}`);
+    const { code, output } = await serve(`http://127.0.0.1:${silentPort}`);
     expect(code, output).toBe(1);
-    expect(output.trim()).toBe(`database 127.0.0.1:${SILENT_PORT}: did not answer within 30 s`);
+    expect(output.trim()).toBe(`database 127.0.0.1:${silentPort}: did not answer within 30 s`);
   }, 90_000);
 });

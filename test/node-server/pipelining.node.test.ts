@@ -9,12 +9,7 @@ import { serverPerFile } from "../node/server-per-file";
  * real server on the loopback: every request before the connection's end gets its own answer.
  */
 
-const PORT = 19_750;
-
-const served = serverPerFile("pipelining-", {
-  PORT: String(PORT),
-  AS_OF_DATE: "2025-06-15",
-});
+const served = serverPerFile("pipelining-", { AS_OF_DATE: "2025-06-15" });
 
 /** A POST /register for a phone number of its own, as raw HTTP/1.1 with `extra` headers. */
 function registerRequest(phone_number: number, extra = ""): string {

@@ -14,25 +14,23 @@ import { until } from "../node/until";
  * that pipelines many requests and reads none of the answers.
  */
 
-const PORT = 19_110;
-/** A second server whose answers wait 2 s (not 60) for a client that does not read them. */
-const STALLING_PORT = 19_111;
 let directory: string;
 let server: RunningServer;
+/** A second server whose answers wait 2 s (not 60) for a client that does not read them. */
 let stalling: RunningServer;
 
 beforeAll(async () => {
   directory = await mkdtemp(join(tmpdir(), "slow-clients-"));
   server = await startServer(
     settingsFromEnv({
-      PORT: String(PORT),
+      PORT: "0",
       DATABASE_URL: `file:${join(directory, "credit.db")}`,
       AS_OF_DATE: "2025-06-15",
     }),
   );
   stalling = await serveRuntime(
     await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${join(directory, "stalling.db")}` })),
-    { host: "127.0.0.1", port: STALLING_PORT, stalledResponseMs: 2_000 },
+    { host: "127.0.0.1", port: 0, stalledResponseMs: 2_000 },
   );
 });
 afterAll(async () => {
@@ -49,10 +47,10 @@ async function openapiAnswered(): Promise<number> {
   return Number(line.exec(text)?.[1] ?? 0);
 }
 
-/** A connection that has written `raw` and reads nothing until told to. */
-function unreadConnection(raw: string, port = PORT): Promise<Socket> {
+/** A connection to `to` that has written `raw` and reads nothing until told to. */
+function unreadConnection(raw: string, to = server): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port }, () => {
+    const socket = connect({ host: "127.0.0.1", port: Number(new URL(to.url).port) }, () => {
       socket.pause();
       socket.write(raw, () => resolve(socket));
     });
@@ -104,7 +102,7 @@ describe("a client that pipelines requests and does not read the answers", () =>
     const pipelined = 300;
     const socket = await unreadConnection(
       "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n".repeat(pipelined),
-      STALLING_PORT,
+      stalling,
     );
     // Well past the 2 s: the kernel's buffers fill within a second or so, then nothing moves.
     await new Promise((resolve) => setTimeout(resolve, 12_000));

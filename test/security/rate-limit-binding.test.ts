@@ -5,10 +5,11 @@ import { backend } from "../support/backend";
 import { call, registerCustomer, registration, uniquePhone } from "../support/http";
 import { expectProblem } from "../support/problem";
 
-// The Workers rate-limiting binding itself (Miniflare's), configured at 3 writes a minute.
-it("limits writes through the Workers rate-limiting binding", async () => {
-  const limiter = (env as unknown as { TIGHT_RATE_LIMITER: RateLimiter }).TIGHT_RATE_LIMITER;
-  const headers = { "CF-Connecting-IP": "192.0.2.44" };
+/** Miniflare's limiter counts in fixed windows of the clock's minutes: floor(now / 60 s). */
+const WINDOW_MS = 60_000;
+
+/** Four registrations from one client through `limiter`: their statuses. */
+async function fourWrites(limiter: RateLimiter, client: string): Promise<number[]> {
   const statuses: number[] = [];
   for (let i = 0; i < 4; i++) {
     const body = {
@@ -20,13 +21,29 @@ it("limits writes through the Workers rate-limiting binding", async () => {
     };
     const response = await call("/register", {
       body,
-      headers,
+      headers: { "CF-Connecting-IP": client },
       env: { WRITE_RATE_LIMITER: limiter },
     });
     statuses.push(response.status);
     if (response.status === 429) await expectProblem(response, 429);
   }
-  expect(statuses).toEqual([201, 201, 201, 429]);
+  return statuses;
+}
+
+// The Workers rate-limiting binding itself (Miniflare's), configured at 3 writes a minute.
+// Four writes that straddle a minute's end are counted in two windows and all pass: a run in 80
+// when they take 0.8 s, as on a loaded machine. Such a try is made again, as another client; only
+// a try whose four writes fell in one window is judged.
+it("limits writes through the Workers rate-limiting binding", async () => {
+  const limiter = (env as unknown as { TIGHT_RATE_LIMITER: RateLimiter }).TIGHT_RATE_LIMITER;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const minute = Math.floor(Date.now() / WINDOW_MS);
+    const statuses = await fourWrites(limiter, `192.0.2.${44 + attempt}`);
+    if (Math.floor(Date.now() / WINDOW_MS) !== minute) continue;
+    expect(statuses).toEqual([201, 201, 201, 429]);
+    return;
+  }
+  throw new Error("three tries of four writes each straddled a minute's end");
 });
 
 // The binding is a dependency like the database: when its `limit()` rejects (the platform's
