@@ -5,9 +5,10 @@ import { startNodeServer } from "./support/node-server";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
- * The console on a loan stored before model 2026-12.9 whose schedule runs past 9999-12-31
- * (docs/servicing.md#loans-stored-by-older-releases): the Node server on a throwaway libSQL file,
- * with the row written straight into that file, as the older release left it.
+ * The console on loans whose rows the API cannot make, written straight into a throwaway libSQL
+ * file under the Node server: one stored before model 2026-12.9 whose schedule runs past
+ * 9999-12-31 (docs/servicing.md#loans-stored-by-older-releases), as the older release left it, and
+ * a workbook loan whose End Date is not its schedule's last due date, as ingestion accepts it.
  */
 
 let databaseUrl = "";
@@ -18,22 +19,106 @@ const suite = useBrowserAndWorker(async () => {
   return server;
 });
 
-/** ₹1,00,000 at 10 % over 600 months from 9990-01-31, with every EMI recorded as paid on time. */
-async function storeRepaidLegacyLoan(customerId: number): Promise<number> {
+/** A workbook loan repaid by its count (every EMI recorded paid on time), as the row gives it. */
+interface RepaidWorkbookLoan {
+  sourceLoanId: number;
+  amountPaise: number;
+  tenure: number;
+  rateBp: number;
+  monthlyPaymentPaise: number;
+  startDate: string;
+  endDate: string;
+}
+
+async function storeRepaidLoan(customerId: number, loan: RepaidWorkbookLoan): Promise<number> {
   const client = createClient({ url: databaseUrl });
   try {
     const result = await client.execute({
       sql: `INSERT INTO loans (customer_id, source_loan_id, loan_amount_paise, tenure, interest_rate_bp,
               monthly_payment_paise, emis_paid_on_time, workbook_emis_paid_on_time, start_date, end_date)
-            VALUES (?, 90001, 10000000, 600, 1000, 83911, 600, 600, '9990-01-31', '9999-12-31')
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             RETURNING id`,
-      args: [customerId],
+      args: [
+        customerId,
+        loan.sourceLoanId,
+        loan.amountPaise,
+        loan.tenure,
+        loan.rateBp,
+        loan.monthlyPaymentPaise,
+        loan.tenure,
+        loan.tenure,
+        loan.startDate,
+        loan.endDate,
+      ],
     });
     return Number(result.rows[0]?.id);
   } finally {
     client.close();
   }
 }
+
+/** ₹1,00,000 at 10 % over 600 months from 9990-01-31. */
+const storeRepaidLegacyLoan = (customerId: number) =>
+  storeRepaidLoan(customerId, {
+    sourceLoanId: 90001,
+    amountPaise: 10_000_000,
+    tenure: 600,
+    rateBp: 1000,
+    monthlyPaymentPaise: 83_911,
+    startDate: "9990-01-31",
+    endDate: "9999-12-31",
+  });
+
+/**
+ * ₹1,20,000 at 12 % over 12 months from 2024-01-15, whose workbook row gave an End Date
+ * (2026-06-30) other than its schedule's last due date (2025-01-15).
+ */
+const storeRepaidWorkbookLoan = (customerId: number) =>
+  storeRepaidLoan(customerId, {
+    sourceLoanId: 90002,
+    amountPaise: 12_000_000,
+    tenure: 12,
+    rateBp: 1200,
+    monthlyPaymentPaise: 1_066_185,
+    startDate: "2024-01-15",
+    endDate: "2026-06-30",
+  });
+
+describe("a workbook loan repaid by its count, with an End Date not its schedule's", () => {
+  it("is worded one way in the loan view, its payment panel and its statement", async () => {
+    const { customer_id } = await suite.created("/register", {
+      first_name: "Anu",
+      last_name: "Das",
+      age: 35,
+      monthly_income: 80_000,
+      phone_number: 7_123_456_790,
+    });
+    const loanId = await storeRepaidWorkbookLoan(customer_id);
+    const viewed = await fetch(suite.url(`/view-loan/${loanId}`));
+    expect(await viewed.json()).toMatchObject({
+      status: "closed",
+      closed_on: "2025-01-15",
+      end_date: "2026-06-30",
+    });
+
+    const { page } = suite.session();
+    await page.goto(suite.url(`/#loan/${loanId}`));
+    const loan = view(page, "loan");
+    const due = loan.locator("#payment-due");
+    // Decided by the date, the loan view and panel said "closed on 2025-01-15" while the
+    // statement said "repaid in full": view-loan's end_date is the workbook's, not the schedule's.
+    await due.getByText("Repaid in full (last instalment due 2025-01-15).").waitFor();
+    expect(await fact(loan, "Status")).toBe("repaid in full (last instalment due 2025-01-15)");
+
+    await page.goto(suite.url(`/#statement/${customer_id}/${loanId}`));
+    const statement = view(page, "statement").locator("#statement-result");
+    await statement
+      .getByText(
+        `Loan ${loanId} of customer ${customer_id}: repaid in full (last instalment due 2025-01-15)`,
+      )
+      .waitFor();
+  });
+});
 
 describe("a loan repaid past 9999-12-31 in the console", () => {
   it("shows it closed, with no date where none can be written", async () => {

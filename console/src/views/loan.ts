@@ -1,7 +1,7 @@
 import { api } from "../api";
 import { onSubmit } from "../forms";
 import { facts, h, money, percent, show } from "../render";
-import type { LoanDetail } from "../types";
+import type { LoanDetail, Statement } from "../types";
 import { closedState } from "./closed-loan";
 import { loanState } from "./loans";
 import type { PaymentPanel } from "./payment";
@@ -11,8 +11,10 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
   onSubmit(form, async ({ loan_id }) => {
     const asked = String(loan_id);
     let body: LoanDetail;
+    let statement: Statement | null;
     try {
       ({ body } = await api<LoanDetail>("GET", `/view-loan/${encodeURIComponent(asked)}`));
+      statement = await closingStatement(body);
     } catch (error) {
       // Another loan asked for and not answered: the one shown (and its payment form) must go. The
       // same loan read again after a payment keeps its view and receipt under the error.
@@ -45,7 +47,7 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
           `${body.tenure} months, ${body.emis_paid_on_time} paid on time, ${body.repayments_left} left`,
         ],
         ["Period", `${body.start_date} to ${body.end_date} (${loanState(body)})`],
-        ["Status", body.status === "closed" ? closedState(body) : "active"],
+        ["Status", statusOf(body, statement)],
       ]),
       h(
         "p",
@@ -57,6 +59,22 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
         ),
       ),
     );
-    await payment.showFor(body);
+    await payment.showFor(body, statement);
   });
+}
+
+/**
+ * A closed loan's statement, read once for its Status and its payment panel: only its ledger says
+ * how it closed (closed-loan.ts). None for an open loan, nor for one stored by an older release
+ * repaid past 9999-12-31 (closed_on null), which has no statement to read.
+ */
+async function closingStatement(loan: LoanDetail): Promise<Statement | null> {
+  if (loan.status !== "closed" || loan.closed_on === null) return null;
+  const path = `/view-statement/${loan.customer.id}/${loan.loan_id}`;
+  return (await api<Statement>("GET", path)).body;
+}
+
+function statusOf(loan: LoanDetail, statement: Statement | null): string {
+  if (loan.status !== "closed") return "active";
+  return statement ? closedState(statement) : "closed";
 }

@@ -16,7 +16,7 @@ import { closedSentence } from "./closed-loan";
 
 export interface PaymentPanel {
   /** Shows the panel for a loan; a new loan starts a fresh form, the same one keeps the receipt. */
-  showFor(loan: LoanDetail): Promise<void>;
+  showFor(loan: LoanDetail, closing: Statement | null): Promise<void>;
   /** No loan shown: nothing to pay. */
   hide(): void;
 }
@@ -76,7 +76,7 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       target = null;
       if (panel) panel.hidden = true;
     },
-    async showFor(loan) {
+    async showFor(loan, closing) {
       if (target?.loanId !== loan.loan_id) {
         // A payment on this loan that got no answer (the page reloaded mid-request) is offered
         // again under its key: typed again under a new one, it was recorded twice.
@@ -99,9 +99,11 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       target = { customerId: loan.customer.id, loanId: loan.loan_id };
       if (panel) panel.hidden = false;
       form.hidden = loan.status === "closed";
-      // A loan repaid on a date past 9999-12-31 (closed_on null) has no statement to read.
+      // A closed loan is worded from the statement the loan view read (none for one repaid past
+      // 9999-12-31, closed_on null, which has no statement to read).
       if (loan.status === "closed") {
-        show("payment-due", h("p", { class: "closed" }, closedSentence(loan)));
+        const text = closing ? closedSentence(closing) : "Repaid in full.";
+        show("payment-due", h("p", { class: "closed" }, text));
         return;
       }
       const { body } = await api<Statement>(
