@@ -180,7 +180,7 @@ console.log(`backed up ${source} to ${target}: ${summary}, integrity ok`);
  * another process wrote over the file meanwhile (a `cp`, a restore), which no retry undoes.
  */
 function changedWhileCopied(what: string): string {
-  return `the database ${source} changed while it was copied (it read as this product's database when the backup began): ${what}. No backup was written, and nothing is left at ${target}. Find what else writes to that path; keep the backups you have, and restore the latest to its path (docs/operations.md, "A damaged database file")`;
+  return `the database ${source} changed while it was copied (it read as this product's database when the backup began): ${what}. No backup was written, and nothing is left at ${target}. Find what else writes to that path and, once nothing does, run the backup again; if the server no longer opens the file, restore the latest backup to its path (docs/operations.md, "A damaged database file")`;
 }
 
 /**

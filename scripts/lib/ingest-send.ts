@@ -39,7 +39,8 @@ export async function checkWorkbooks(
     const messages = failures.map((error) =>
       error instanceof Error ? error.message : String(error),
     );
-    throw new AggregateError(failures, messages.join("; "));
+    // A line each: a workbook's own message may hold "; " (the swapped-files hint does).
+    throw new AggregateError(failures, messages.join("\n  "));
   }
 }
 

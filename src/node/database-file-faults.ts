@@ -3,8 +3,9 @@ import { dirname } from "node:path";
 import { fileSizeLimitReached } from "./file-size-limit";
 
 /*
- * What the file system says about a database file's writes, for /readyz: read from the file system
- * itself, so every process of a cluster sees it, not only the one a write was refused to.
+ * What the file system says about a database file's writes, for /readyz (read from the file system
+ * itself, so every process of a cluster sees it, not only the one a write was refused to), and
+ * whether a connection refused as read-only is kept (mayWrite: a new one would be refused too).
  */
 
 /**

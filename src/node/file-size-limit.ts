@@ -23,7 +23,7 @@ function fileSizeLimit(): number | null {
 
 /**
  * Less room than this under the limit is the limit reached, as for a full disk (MIN_FREE_BYTES in
- * native-libsql.ts): the next write that grows a file fails.
+ * database-file-faults.ts): the next write that grows a file fails.
  */
 const LIMIT_REACHED_WITHIN_BYTES = 1024 * 1024;
 

@@ -334,7 +334,7 @@ describe("npm run db:backup", () => {
     const workbook = fileURLToPath(new URL("../../data/loan_data.xlsx", import.meta.url));
     expect(await backupWhileChanged(restored, target, workbook)).toEqual({
       code: 1,
-      output: `backup failed: the database ${restored} changed while it was copied (it read as this product's database when the backup began): it no longer reads as a SQLite database (SQLITE_NOTADB). No backup was written, and nothing is left at ${target}. Find what else writes to that path; keep the backups you have, and restore the latest to its path (docs/operations.md, "A damaged database file")\n`,
+      output: `backup failed: the database ${restored} changed while it was copied (it read as this product's database when the backup began): it no longer reads as a SQLite database (SQLITE_NOTADB). No backup was written, and nothing is left at ${target}. Find what else writes to that path and, once nothing does, run the backup again; if the server no longer opens the file, restore the latest backup to its path (docs/operations.md, "A damaged database file")\n`,
     });
     expectNothingAt(target);
   }, 60_000);
@@ -346,7 +346,7 @@ describe("npm run db:backup", () => {
     const target = join(directory, "emptied-backup.db");
     expect(await backupWhileChanged(path, target, "")).toEqual({
       code: 1,
-      output: `backup failed: the database ${path} changed while it was copied (it read as this product's database when the backup began): the copy lacks this product's tables (customers, loans; the file is 0 bytes now). No backup was written, and nothing is left at ${target}. Find what else writes to that path; keep the backups you have, and restore the latest to its path (docs/operations.md, "A damaged database file")\n`,
+      output: `backup failed: the database ${path} changed while it was copied (it read as this product's database when the backup began): the copy lacks this product's tables (customers, loans; the file is 0 bytes now). No backup was written, and nothing is left at ${target}. Find what else writes to that path and, once nothing does, run the backup again; if the server no longer opens the file, restore the latest backup to its path (docs/operations.md, "A damaged database file")\n`,
     });
     expectNothingAt(target);
   }, 60_000);
@@ -388,7 +388,7 @@ const CHANGE_BEFORE_COPY = fileURLToPath(
 function backupWhileChanged(path: string, target: string, changeTo: string) {
   return runScript("scripts/backup-libsql.ts", [target], {
     DATABASE_URL: `file:${path}`,
-    NODE_OPTIONS: `--require ${CHANGE_BEFORE_COPY}`,
+    NODE_OPTIONS: `--require "${CHANGE_BEFORE_COPY}"`,
     CHANGE_DATABASE_PATH: path,
     CHANGE_DATABASE_TO: changeTo,
   });

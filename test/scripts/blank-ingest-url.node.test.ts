@@ -24,7 +24,9 @@ describe("a blank INGEST_URL", () => {
       { INGEST_URL: "", INGEST_TOKEN: "blank-url-test-token", INIT_CWD: scratch },
     );
     expect(code).toBe(1);
-    expect(output).toMatch(/no-customers\.xlsx: file not found; .*no-loans\.xlsx: file not found/);
+    expect(output).toMatch(
+      /no-customers\.xlsx: file not found\n {2}\S*no-loans\.xlsx: file not found/,
+    );
     const report = JSON.parse(await readFile(join(scratch, "r.json"), "utf8"));
     expect(report.url).toBe(LOCAL_URL);
   });
