@@ -177,7 +177,8 @@ console.log(`backed up ${source} to ${target}: ${summary}, integrity ok`);
 
 /**
  * The line for a database that read as this product's at the checks and no longer did at the copy:
- * another process wrote over the file meanwhile (a `cp`, a restore), which no retry undoes.
+ * another process wrote over the file meanwhile (a `cp`, a restore). Once it has finished, a
+ * backup copies what is there then; a restore is for a file the server no longer opens.
  */
 function changedWhileCopied(what: string): string {
   return `the database ${source} changed while it was copied (it read as this product's database when the backup began): ${what}. No backup was written, and nothing is left at ${target}. Find what else writes to that path and, once nothing does, run the backup again; if the server no longer opens the file, restore the latest backup to its path (docs/operations.md, "A damaged database file")`;
