@@ -107,8 +107,10 @@ try {
     );
   }
 } catch (error) {
+  // Said before the close, which may checkpoint and remove the -wal the line names.
+  const failure = fileOpenError(source, error);
   database?.close();
-  fail(fileOpenError(source, error).message);
+  fail(failure.message);
 }
 try {
   database.prepare("VACUUM INTO ?").run([partial]);

@@ -139,9 +139,12 @@ async function openFile(
     await client.execute("PRAGMA foreign_keys = ON");
     return client;
   } catch (error) {
+    // Said before the close: closing may checkpoint and remove a -wal the line names (a restored
+    // file's old one), at a moment the garbage collector chooses, so the line varied run to run.
+    const failure = fileOpenError(path, error);
     client?.close();
     removeCreatedFiles(path, existedBefore);
-    throw fileOpenError(path, error);
+    throw failure;
   }
 }
 
