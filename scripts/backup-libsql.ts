@@ -98,10 +98,9 @@ try {
   const opened = database;
   // Another application's database (or none: no tables yet) is not this product's to back up; its
   // copy was made and then ended in a stack trace, leaving FILE.partial.
-  const names = (sql: string) =>
-    (opened.prepare(sql).raw(true).all([]) as unknown[][]).map((row) => String(row[0]));
+  const names = (sql: string) => firstColumn(opened, sql);
   await confirmOwnDatabase(source, names);
-  if (!names("SELECT name FROM sqlite_schema WHERE type = 'table'").includes("customers")) {
+  if (!tableNames(opened).includes("customers")) {
     throw new DatabaseOpenError(
       `database ${source}: has no tables yet (never migrated): nothing to back up`,
     );
@@ -149,8 +148,7 @@ try {
   findings = checkFindings(rows.map(([row]) => String(row)));
   // A file emptied since the checks is copied as an empty database, which passes the check; the
   // count below ended in a stack trace and left FILE.partial.
-  const tables = copy.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").raw(true);
-  const names = (tables.all([]) as [string][]).map(([name]) => name);
+  const names = tableNames(copy);
   holdsOwnTables = ["customers", "loans"].every((table) => names.includes(table));
   if (holdsOwnTables && findings.length === 0) {
     const count = (table: string) =>
@@ -202,4 +200,14 @@ function integrityReport(found: readonly string[]): string {
   }
   const count = `${found.length}${capped ? " or more" : ""} findings`;
   return `the copy does not pass integrity_check (${count}; the database it copies is likely damaged too: docs/operations.md, "A damaged database file"):${lines.join("")}`;
+}
+
+/** The first column of every row a statement returns, as text. */
+function firstColumn(database: InstanceType<typeof NativeDatabase>, sql: string): string[] {
+  return (database.prepare(sql).raw(true).all([]) as unknown[][]).map((row) => String(row[0]));
+}
+
+/** The tables of an open database: the source's before the copy, the copy's after it. */
+function tableNames(database: InstanceType<typeof NativeDatabase>): string[] {
+  return firstColumn(database, "SELECT name FROM sqlite_schema WHERE type = 'table'");
 }
