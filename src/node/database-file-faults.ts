@@ -47,14 +47,31 @@ function availableBytes(path: string): number | null {
  * root's) makes SQLite open every connection read-only, as the file itself would.
  */
 function writeDenied(path: string): string | null {
-  for (const suffix of ["", "-wal", "-shm"]) {
-    try {
-      accessSync(path + suffix, constants.W_OK);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? "error";
-      if (suffix === "") return code;
-      if (code !== "ENOENT") return `${code} on its ${suffix} file`; // a missing one SQLite creates
-    }
+  const file = accessDenied(path);
+  if (file !== null) return file;
+  const beside = besideDenied(path);
+  return beside === null ? null : `${beside.code} on its ${beside.suffix} file`;
+}
+
+/** The code access(2) refuses a write to `file` with (EACCES, EROFS, ENOENT, …), or null. */
+export function accessDenied(file: string): string | null {
+  try {
+    accessSync(file, constants.W_OK);
+    return null;
+  } catch (error) {
+    const { code } = error as { code?: unknown };
+    return typeof code === "string" && code !== "" ? code : "error";
+  }
+}
+
+/**
+ * The first -wal or -shm beside the database that exists and may not be written (SQLite
+ * creates a missing one).
+ */
+export function besideDenied(path: string): { suffix: "-wal" | "-shm"; code: string } | null {
+  for (const suffix of ["-wal", "-shm"] as const) {
+    const code = accessDenied(path + suffix);
+    if (code !== null && code !== "ENOENT") return { suffix, code };
   }
   return null;
 }

@@ -1,17 +1,8 @@
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { isStorageFullError } from "../db/errors";
 import { EXPECTED_MIGRATIONS, unknownMigrations } from "../db/migration-names";
+import { accessDenied, besideDenied } from "./database-file-faults";
 import { fileSizeLimitReached } from "./file-size-limit";
 
 /*
@@ -69,24 +60,18 @@ export function confirmWritableFile(path: string): void {
 
 /** Why this process may not write the database file, or null if it may. */
 function writeProblem(path: string): string | null {
-  const fileDenied = existsSync(path) ? denied(path) : null;
+  const fileDenied = existsSync(path) ? accessDenied(path) : null;
   if (fileDenied !== null) {
     return `is read-only to this process (${fileDenied}; the file: ${ownerAndMode(path)}; this process: ${processUser()}); give it to the server's user (chown) or make it writable, then start again`;
   }
-  let missingBeside = false;
-  for (const suffix of ["-wal", "-shm"]) {
-    const beside = path + suffix;
-    if (!existsSync(beside)) {
-      missingBeside = true;
-      continue;
-    }
-    const besideDenied = denied(beside);
-    if (besideDenied !== null) {
-      return `its ${suffix} file is read-only to this process (${besideDenied}; ${ownerAndMode(beside)}; this process: ${processUser()}), left by another user: give the database, its -wal and its -shm to the server's user (chown), then start again`;
-    }
+  const beside = besideDenied(path);
+  if (beside !== null) {
+    const file = path + beside.suffix;
+    return `its ${beside.suffix} file is read-only to this process (${beside.code}; ${ownerAndMode(file)}; this process: ${processUser()}), left by another user: give the database, its -wal and its -shm to the server's user (chown), then start again`;
   }
   const folder = dirname(path);
-  const folderDenied = missingBeside ? denied(folder) : null;
+  const missingBeside = !existsSync(`${path}-wal`) || !existsSync(`${path}-shm`);
+  const folderDenied = missingBeside ? accessDenied(folder) : null;
   if (folderDenied !== null) {
     return `its folder ${folder} is read-only to this process (${folderDenied}; this process: ${processUser()}), and SQLite creates the -wal and -shm files beside the database; make the folder writable for the server's user`;
   }
@@ -95,15 +80,6 @@ function writeProblem(path: string): string | null {
 
 const directory = (path: string) =>
   fail(path, `is a directory; DATABASE_URL must name a file in it (file:${path}/credit.db)`);
-
-function denied(path: string): string | null {
-  try {
-    accessSync(path, constants.W_OK);
-    return null;
-  } catch (error) {
-    return code(error);
-  }
-}
 
 function code(error: unknown): string {
   const { code } = error as { code?: unknown };
