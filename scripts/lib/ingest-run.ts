@@ -4,7 +4,7 @@ import { ChunkRows } from "./chunk-rows";
 import { Chunker } from "./chunker";
 import { CustomerBuckets } from "./customer-buckets";
 import type { DeadRows } from "./dead-rows";
-import { IngestClient, shownUrl } from "./ingest-client";
+import { IngestClient } from "./ingest-client";
 import { Progress } from "./ingest-progress";
 import {
   assertReportWritable,
@@ -14,6 +14,7 @@ import {
   writeReport,
 } from "./ingest-report";
 import { checkWorkbooks, sendRows, waitUntilLanded } from "./ingest-send";
+import { shownUrl } from "./ingest-url";
 import { type RowRejection, readRows, type WorkbookRows } from "./read-workbook";
 
 /*
