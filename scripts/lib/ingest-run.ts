@@ -15,7 +15,8 @@ import {
 } from "./ingest-report";
 import { checkWorkbooks, sendRows, waitUntilLanded } from "./ingest-send";
 import { shownUrl } from "./ingest-url";
-import { type RowRejection, readRows, type WorkbookRows } from "./read-workbook";
+import { readRows, type WorkbookRows } from "./read-workbook";
+import type { RowRejection } from "./rows-left-out";
 
 /*
  * One run of `npm run ingest`: both workbooks are checked before anything is sent; customers are
