@@ -1,12 +1,17 @@
-import * as v from "valibot";
-import {
-  AcceptedBatchSchema,
-  type JobReport,
-  JobReportSchema,
-  type StoredRows,
-  StoredRowsSchema,
-} from "../../src/ingest/job-report";
+import type { JobReport, StoredRows } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
+import {
+  ACCEPTED,
+  type Answer,
+  checkShape,
+  describeProblem,
+  JOB_REPORT,
+  parseJsonAnswer,
+  redirectMessage,
+  STORED_ROWS,
+} from "./ingest-answer";
+import { IngestRequestError } from "./ingest-request-error";
+import { endpointUrl, shownUrl } from "./ingest-url";
 
 /*
  * The ingest script's side of the Worker's ingest endpoints. Network errors, no answer, 429 and
@@ -15,142 +20,6 @@ import type { IngestMessage } from "../../src/ingest/messages";
  * 4xx, a redirect, a 2xx that is not JSON or not of the endpoint's shape, a failed TLS handshake)
  * fails at once.
  */
-
-/** What each endpoint answers when it succeeds, and what to call it in an error. */
-interface Answer<T> {
-  schema: v.GenericSchema<unknown, T>;
-  name: string;
-}
-const ACCEPTED: Answer<unknown> = { schema: AcceptedBatchSchema, name: "acknowledgement" };
-const JOB_REPORT: Answer<JobReport> = { schema: JobReportSchema, name: "job report" };
-const STORED_ROWS: Answer<StoredRows> = { schema: StoredRowsSchema, name: "summary" };
-
-export class IngestRequestError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = "IngestRequestError";
-  }
-}
-
-/**
- * The endpoint under the base URL, keeping the base's own path: a Worker behind a proxy at
- * https://lender.example/credit is reached at /credit/ingest/..., not /ingest/.... A query string
- * the base carries (a gateway's `?key=…`) is sent on every request, as written, and the endpoint's
- * own parameters (`deferred_after`) come after it: the job report's next page used to be asked for
- * without it, and the gateway refused it.
- */
-export function endpointUrl(
-  baseUrl: string,
-  path: string,
-  query: Readonly<Record<string, string>> = {},
-): URL {
-  // Refused before any attempt: ftp:// was retried a minute long, and a missing scheme was only
-  // "Invalid URL".
-  // So is one with an "@" the parse did not take as the end of a user name and password: a
-  // password with a raw "/" of digits before it (`https://ops:123/pw@host`) parsed as host "ops".
-  const url = URL.canParse(baseUrl) ? new URL(baseUrl) : null;
-  if (url === null || !/^https?:$/.test(url.protocol) || hasStrayAt(baseUrl, url)) {
-    const why = /[/?#]/.test(userinfoOf(baseUrl) ?? "")
-      ? ': what comes before its last "@" (shown as ***) is not a user name and password as a URL writes them (a "/", "#", "?" or "@" in one must be percent-encoded: %2F, %23, %3F, %40), and the script cannot send them anyway (it sends only its bearer token): leave them out of --url or INGEST_URL'
-      : "";
-    throw new IngestRequestError(
-      `the server's address ${JSON.stringify(shownUrl(baseUrl))} is not an http:// or https:// URL (--url or INGEST_URL)${why}`,
-    );
-  }
-  // fetch refuses such a URL: it was retried a minute long, the password in every line.
-  if (url.username || url.password) {
-    throw new IngestRequestError(
-      `the server's address "${shownUrl(baseUrl)}" carries a user name or password, which the script cannot send (it sends only its bearer token): leave them out of --url or INGEST_URL`,
-    );
-  }
-  url.pathname = url.pathname.replace(/\/+$/, "") + path;
-  // Appended, not set through searchParams, which would write the base's query again in its own
-  // encoding (`a%20b` as `a+b`, `sig=x=` as `sig=x%3D`): a signed query must reach the gateway as
-  // the operator wrote it.
-  const own = new URLSearchParams(query).toString();
-  if (own) url.search = url.search ? `${url.search}&${own}` : own;
-  // Never sent: not shown either.
-  url.hash = "";
-  return url;
-}
-
-/** The script's own query parameters: shown as they are. */
-const OWN_PARAMETERS = new Set(["deferred_after"]);
-
-/**
- * The base URL, or a URL built on it, as printed and reported: a password in it is shown as `***`,
- * and so is each value of its query string but the script's own (a gateway's `?key=…` is a
- * credential the script cannot tell from any other parameter). In a URL with an "@" that its parse
- * does not take as the end of a user name and password (`hasStrayAt`: one that does not parse, or
- * parses with the "@" in its path, query or fragment), what comes before the last "@" is taken as
- * the user name and password: the password is shown as `***`, and the user name too when that
- * text has a "/", "?" or "#" (`https://ops:pa/ss@host` as `https://***@host`), since a password
- * with one of them ends only there. The earlier masking took a password to end at the first "/",
- * "?" or "#", and printed such a URL whole.
- */
-export function shownUrl(url: string | URL): string {
-  if (typeof url !== "string") return shownUrl(url.href);
-  const parsed = URL.canParse(url) ? new URL(url) : null;
-  const userinfo = hasStrayAt(url, parsed) ? userinfoOf(url) : undefined;
-  if (userinfo !== undefined) {
-    const at = url.lastIndexOf("@");
-    const colon = userinfo.indexOf(":");
-    const shown = /[/?#]/.test(userinfo)
-      ? "***"
-      : colon === -1
-        ? userinfo
-        : `${userinfo.slice(0, colon)}:***`;
-    // After a "?" or "#" the text past the "@" may be the rest of a query (`?user=a@b&key=K`),
-    // whose values maskedQuery cannot find without their "?": none of it is shown.
-    const rest = /[?#]/.test(userinfo) ? "" : maskedQuery(url.slice(at));
-    return `${url.slice(0, at - userinfo.length)}${shown}${rest}`;
-  }
-  if (parsed === null || !parsed.password) return maskedQuery(url);
-  parsed.password = "***";
-  return maskedQuery(parsed.href);
-}
-
-/**
- * The text has an "@" its parse (`parsed`, null when it does not parse) did not take as the end of
- * a user name and password: the text after the "@" may be read as the host, path, query or
- * fragment while what comes before it is the rest of a password.
- */
-function hasStrayAt(text: string, parsed: URL | null): boolean {
-  if (!text.includes("@")) return false;
-  return parsed === null || `${parsed.pathname}${parsed.search}${parsed.hash}`.includes("@");
-}
-
-/** What comes before the text's last "@", after its scheme and `//` if any; undefined without "@". */
-function userinfoOf(text: string): string | undefined {
-  const at = text.lastIndexOf("@");
-  if (at === -1) return undefined;
-  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(text)?.[0] ?? "";
-  return text.slice(scheme.length, at);
-}
-
-/**
- * The query string's values as `***`, but the script's own, and a part without `=` wholly; its
- * names and its bytes otherwise.
- */
-function maskedQuery(text: string): string {
-  return text.replace(
-    /\?([^#]*)/,
-    (_whole, query: string) =>
-      `?${query
-        .split("&")
-        .map((part) => {
-          const equals = part.indexOf("=");
-          // A part without a name (`?s3cret`) may be the key itself.
-          if (equals === -1) return part && "***";
-          const name = part.slice(0, equals);
-          return OWN_PARAMETERS.has(name) ? part : `${name}=***`;
-        })
-        .join("&")}`,
-  );
-}
 
 /**
  * Added to a 401: the server's reason says the token is wrong, not that `npm start` and `npm run
@@ -306,89 +175,6 @@ function headerSafeToken(token: string): string {
     );
   }
   return trimmed;
-}
-
-function redirectMessage(
-  shown: string,
-  url: URL,
-  path: string,
-  baseQuery: string,
-  response: Response,
-): string {
-  const location = response.headers.get("location");
-  if (!location) return `${shown} answered ${response.status} (a redirect) with no Location`;
-  const target = new URL(location, url);
-  // The base URL the operator meant, when the redirect keeps the endpoint's path.
-  const base = target.pathname.endsWith(path)
-    ? `${target.origin}${target.pathname.slice(0, -path.length)}`
-    : null;
-  // The --url's own query string goes with it (a gateway's key): suggested without it, the
-  // operator ran into the gateway's refusal next.
-  const query = baseQuery ? `${maskedQuery(baseQuery)} (the same query string as now)` : "";
-  return `${shown} answered ${response.status}, a redirect to ${shownUrl(target)}: the script does not follow redirects (a POST would lose its body, the token would go to another address)${
-    base ? `; run it with --url ${base}${query}` : "; check --url"
-  }`;
-}
-
-function parseJsonAnswer(shown: string, response: Response, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    // A captive portal, a login page or another site: not the ingest endpoint, whatever it says.
-    throw new IngestRequestError(
-      `${shown} answered ${response.status} with ${describeBody(response, text)}, not the ingest endpoint's JSON: is --url the server's address?`,
-      response.status,
-    );
-  }
-}
-
-/**
- * The answer as the endpoint's schema reads it. JSON of another shape (a proxy's `{}`, an older
- * release's report) used to be read as the report and crash the run with a TypeError.
- */
-function checkShape<T>(shown: string, response: Response, answer: Answer<T>, json: unknown): T {
-  const parsed = v.safeParse(answer.schema, json);
-  if (parsed.success) return parsed.output;
-  // valibot reads a list as an object without keys: say what it is instead.
-  const problems = Array.isArray(json)
-    ? ["the body is a list, not an object"]
-    : parsed.issues.map(
-        (issue) =>
-          // A key the object lacks is reported on the object, as "received undefined".
-          `${v.getDotPath(issue) ?? "the body"} ${issue.type === "object" && issue.received === "undefined" ? "is missing" : issue.message}`,
-      );
-  const first = problems.slice(0, 3).join("; ");
-  const more = problems.length > 3 ? `; and ${problems.length - 3} more` : "";
-  throw new IngestRequestError(
-    `${shown} answered ${response.status} with JSON that is not the ingest endpoint's ${answer.name} (${first}${more}): is --url the server's address, and does the server run this release?`,
-    response.status,
-  );
-}
-
-/** The problem's detail and fields, or for any other body a one-line summary of it. */
-function describeProblem(response: Response, text: string): string {
-  try {
-    const problem = JSON.parse(text) as {
-      detail?: string;
-      errors?: { field: string; message: string }[];
-    };
-    const fields = (problem.errors ?? []).slice(0, 5).map((e) => `${e.field} ${e.message}`);
-    return [problem.detail, ...fields].filter(Boolean).join("; ");
-  } catch {
-    return text.trim() ? describeBody(response, text) : "";
-  }
-}
-
-/** A proxy's or a portal's page in one line: its title, not its HTML. */
-function describeBody(response: Response, text: string): string {
-  const type = response.headers.get("content-type")?.split(";")[0]?.trim() || "no content type";
-  if (!text.trim()) return `an empty body (${type})`;
-  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1];
-  const summary = (title ?? text.replace(/<[^>]*>/g, " ")).replace(/\s+/g, " ").trim();
-  const short = summary.length > 120 ? `${summary.slice(0, 120)}…` : summary;
-  return title !== undefined || /html/i.test(type)
-    ? `an HTML page${short ? ` "${short}"` : ""}`
-    : `${type} "${short}"`;
 }
 
 /** Retry-After as milliseconds, in seconds or as an HTTP date; 0 when absent or unreadable. */

@@ -7,7 +7,8 @@ import { type ChunkRows, rangesText } from "./chunk-rows";
 import type { DeadRows } from "./dead-rows";
 import type { RemappedLoan } from "./duplicate-loan-ids";
 import type { Progress } from "./ingest-progress";
-import type { RowRejection, SheetNotRead, WorkbookRows } from "./read-workbook";
+import type { WorkbookRows } from "./read-workbook";
+import type { RowRejection, SheetNotRead } from "./rows-left-out";
 
 /*
  * The JSON report of one `npm run ingest` run (`--report`): what was read, sent, landed, rejected

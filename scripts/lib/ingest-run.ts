@@ -4,7 +4,7 @@ import { ChunkRows } from "./chunk-rows";
 import { Chunker } from "./chunker";
 import { CustomerBuckets } from "./customer-buckets";
 import type { DeadRows } from "./dead-rows";
-import { IngestClient, shownUrl } from "./ingest-client";
+import { IngestClient } from "./ingest-client";
 import { Progress } from "./ingest-progress";
 import {
   assertReportWritable,
@@ -14,7 +14,9 @@ import {
   writeReport,
 } from "./ingest-report";
 import { checkWorkbooks, sendRows, waitUntilLanded } from "./ingest-send";
-import { type RowRejection, readRows, type WorkbookRows } from "./read-workbook";
+import { shownUrl } from "./ingest-url";
+import { readRows, type WorkbookRows } from "./read-workbook";
+import type { RowRejection } from "./rows-left-out";
 
 /*
  * One run of `npm run ingest`: both workbooks are checked before anything is sent; customers are

@@ -7,47 +7,37 @@
  * compressed data shows only when the reader reaches it, so a `WorkbookError` can also come after
  * rows were yielded: the caller must treat one at any point as failing the whole file.
  */
-import { ReadStream } from "node:fs";
-import { rm } from "node:fs/promises";
 import { basename } from "node:path";
 import ExcelJS from "exceljs";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
 import { buildRow, type CellProblem, type RowOf } from "./build-row";
-import { type DateSystem, isBlankCell, isoDateCell, unwrapCell } from "./cells";
+import { type DateSystem, isBlankCell, isoDateCell } from "./cells";
 import { DuplicateCustomerIdMarker } from "./duplicate-customer-ids";
 import { DuplicateLoanIdMarker, type RemappedLoan } from "./duplicate-loan-ids";
 import { FormulaResults } from "./formula-results";
-import { type HeaderCell, type IngestField, type MappedColumn, mapHeaders } from "./headers";
+import { mapHeader, rowsUnderHeader } from "./header-row";
+import type { IngestField, MappedColumn } from "./headers";
 import { IsoDateCells } from "./iso-date-cells";
 import { RepeatedRow } from "./repeated-row";
+import type { RowRejection, SheetNotRead } from "./rows-left-out";
+import {
+  describeSheet,
+  discardTemporaryCopy,
+  isAsyncIterable,
+  READ_ATTEMPTS,
+  rowValues,
+  STREAMING_OPTIONS,
+  type StreamedWorkbook,
+  type StreamedWorksheet,
+} from "./streamed-workbook";
 import { WatchedInput } from "./watched-input";
 import { decodeSharedStringsWhole } from "./whole-characters";
-import { type HashedRead, WorkbookFile } from "./workbook-digest";
+import { digestOf, WorkbookFile } from "./workbook-digest";
 import { WorkbookError } from "./workbook-error";
 import { assertXlsxContainer, openForReading } from "./xlsx-container";
 
 export type { RowOf } from "./build-row";
 export { WorkbookError } from "./workbook-error";
-
-/** A row that failed validation; reading went on without it. */
-export interface RowRejection {
-  /** The workbook's file name. */
-  file: string;
-  /** The worksheet row number (the header is row 1). */
-  row: number;
-  /** The header of the first bad column, or null when the problem is not about one column. */
-  column: string | null;
-  /** What is wrong with that column. */
-  reason: string;
-  /** Every problem found in the row, in column order (the first is `column`/`reason`). */
-  problems: CellProblem[];
-}
-
-/** A worksheet after the first that holds this kind's columns and rows under them. */
-export interface SheetNotRead {
-  name: string;
-  rows: number;
-}
 
 export interface ReadOptions {
   /** Called for each rejected row as it is found, e.g. to print it. */
@@ -67,83 +57,6 @@ export interface ReadOptions {
    * was rewritten in place since it was hashed) fails with a `WorkbookError`.
    */
   sha256?: string;
-}
-
-const STREAMING_OPTIONS = {
-  worksheets: "emit",
-  sharedStrings: "cache",
-  hyperlinks: "ignore",
-  entries: "ignore",
-  // Without styles exceljs does not turn date-formatted numbers into Dates: we get the Excel
-  // serial itself and convert it with Excel's own calendar rules (cells.ts).
-  styles: "ignore",
-} as const;
-
-/**
- * How often a file is read before an error inside exceljs counts. Its streaming reader can lose
- * the zip's parts that follow a worksheet it set aside in a temporary copy (unzipper reaches the
- * end of the zip and announces it while those parts still wait in its buffer): rarely, under
- * load, and always before the first row, as an exceljs TypeError (no sheet list, no shared
- * strings). The same file read again is read whole; a damaged file fails every time. Files are
- * streamed worksheets last when their zip allows it (xlsx-container.ts): with the shared strings
- * and the sheet list before the sheet, exceljs makes no copy and this race cannot happen.
- */
-const READ_ATTEMPTS = 3;
-
-/** Parts of exceljs's streaming objects that exist at runtime but are missing from its typings. */
-interface StreamedWorkbook {
-  /** The sheet list in tab order; `state` is "hidden" or "veryHidden" for a hidden sheet. */
-  model?: { sheets?: { name?: string; state?: string }[] };
-  properties?: { model?: { date1904?: boolean } };
-}
-interface StreamedWorksheet extends AsyncIterable<ExcelJS.Row> {
-  name?: string;
-  /** The sheet's XML: the zip entry itself, or a temporary copy of it (see below). */
-  iterator?: unknown;
-}
-
-/**
- * When the stream brings a worksheet before the shared strings (Excel's stored order, when the
- * file could not be streamed worksheets last), exceljs copies the worksheet to a temporary file
- * and deletes the copy only after the sheet is read to the end. When we stop early (bad header,
- * damaged file, the caller stopped), we delete it ourselves.
- */
-async function discardTemporaryCopy(source: unknown): Promise<void> {
-  if (!(source instanceof ReadStream) || typeof source.path !== "string") return;
-  source.destroy();
-  await rm(source.path, { force: true });
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<Buffer | string> {
-  return typeof value === "object" && value !== null && Symbol.asyncIterator in value;
-}
-
-function rowValues(row: ExcelJS.Row): unknown[] {
-  const values: unknown = row.values;
-  return Array.isArray(values) ? values : Object.values(values ?? {});
-}
-
-function headerCells(row: ExcelJS.Row): HeaderCell[] {
-  const cells: HeaderCell[] = [];
-  rowValues(row).forEach((raw, column) => {
-    const value = unwrapCell(raw);
-    if (value === null || (typeof value === "object" && !(value instanceof Date))) return;
-    cells.push({ column, text: String(value) });
-  });
-  return cells;
-}
-
-/**
- * The sheet read, as a message names it: the operator may be looking at another tab (a hidden or an
- * empty sheet before the data), and "missing every column" alone does not say which sheet lacks them.
- */
-function describeSheet(sheet: { name?: string; state?: string } | undefined): string {
-  const hidden = sheet?.state === "hidden" || sheet?.state === "veryHidden";
-  const details = [
-    ...(sheet?.name === undefined ? [] : [`"${sheet.name}"`]),
-    ...(hidden ? ["hidden"] : []),
-  ];
-  return `the first worksheet${details.length > 0 ? ` (${details.join(", ")})` : ""}`;
 }
 
 /** The rows of the first worksheet of one workbook. Iterate it once. */
@@ -230,27 +143,9 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         input.close();
         this.#duplicateCustomerIds = null;
       }
-      this.#sha256 = await this.#digestOf(bytes);
+      this.#sha256 = await digestOf(this.path, bytes, this.options.sha256);
       return;
     }
-  }
-
-  /** The digest of a read to the end, checked against the one it must have when given. */
-  async #digestOf(bytes: HashedRead): Promise<string> {
-    let digest: string;
-    try {
-      digest = await bytes.sha256();
-    } catch (error) {
-      const detail = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new WorkbookError(this.path, `cannot be read (${detail})`, { cause: error });
-    }
-    if (this.options.sha256 !== undefined && digest !== this.options.sha256) {
-      throw new WorkbookError(
-        this.path,
-        "changed while it was read: its SHA-256 is no longer the one found before anything was sent; run the whole workbooks again",
-      );
-    }
-    return digest;
   }
 
   /** No row has been counted, yielded or rejected: reading again from the start repeats nothing. */
@@ -272,7 +167,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
       if (found || !isFirst) {
         // Other sheets are read through and dropped: stopping early would leave exceljs's
         // temporary copy of the sheet behind until the process exits.
-        const rows = await this.#rowsUnderHeader(input.guard(worksheet));
+        const rows = await rowsUnderHeader(this.kind, input.guard(worksheet));
         if (rows > 0) this.sheetsNotRead.push({ name: worksheet.name ?? "", rows });
         continue;
       }
@@ -320,7 +215,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         continue;
       }
       if (!columns) {
-        columns = this.#mapHeader(row, sheet);
+        columns = mapHeader(this.path, this.kind, row, sheet);
         for (const { field, header } of columns) this.#headers.set(field, header);
         continue;
       }
@@ -349,26 +244,6 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         `${sheet} is empty (no header row): only the first worksheet is read, so delete the empty sheet or move the data into it`,
       );
     }
-  }
-
-  /** Non-blank rows under a header with this kind's columns; 0 for a sheet without one. */
-  async #rowsUnderHeader(worksheet: AsyncIterable<ExcelJS.Row>): Promise<number> {
-    let hasColumns: boolean | null = null;
-    let rows = 0;
-    for await (const row of worksheet) {
-      if (rowValues(row).every(isBlankCell)) continue;
-      if (hasColumns === null) hasColumns = mapHeaders(this.kind, headerCells(row)).ok;
-      else if (hasColumns) rows++;
-    }
-    return rows;
-  }
-
-  #mapHeader(row: ExcelJS.Row, sheet: string): MappedColumn<IngestField>[] {
-    const mapping = mapHeaders(this.kind, headerCells(row));
-    if (!mapping.ok) {
-      throw new WorkbookError(this.path, `${sheet}, header row ${row.number}: ${mapping.problem}`);
-    }
-    return mapping.columns;
   }
 
   /**
@@ -430,30 +305,4 @@ export function readRows(
   options: ReadOptions = {},
 ): WorkbookRows<CustomerRow | LoanRow> {
   return new WorkbookRows(path, kind, options);
-}
-
-export interface WorkbookContents<R> {
-  valid: R[];
-  rejected: RowRejection[];
-  remapped: RemappedLoan[];
-  rowsRead: number;
-  blankRowsSkipped: number;
-}
-
-/** Reads a whole workbook into memory: for tests and small files. */
-export async function readAllRows<K extends IngestKind>(
-  path: string,
-  kind: K,
-  options?: ReadOptions,
-): Promise<WorkbookContents<RowOf<K>>> {
-  const rows = readRows(path, kind, options);
-  const valid: RowOf<K>[] = [];
-  for await (const row of rows) valid.push(row);
-  return {
-    valid,
-    rejected: [...rows.rejected],
-    remapped: [...rows.remapped],
-    rowsRead: rows.rowsRead,
-    blankRowsSkipped: rows.blankRowsSkipped,
-  };
 }

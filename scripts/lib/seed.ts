@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { printSummary } from "../ingest";
-import { IngestRequestError } from "./ingest-client";
+import { IngestRequestError } from "./ingest-request-error";
 import { ingestLenderWorkbooks } from "./lender-workbooks";
 
 export interface SeedTarget {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type FileHandle, open } from "node:fs/promises";
+import { WorkbookError } from "./workbook-error";
 import type { ByteRange } from "./xlsx-container";
 
 /*
@@ -148,4 +149,29 @@ export class HashedRead {
       this.#hashedTo += next.length;
     }
   }
+}
+
+/**
+ * The digest of a read to the end, checked against the one it must have when given (`sha256`);
+ * `path`: the workbook, as its WorkbookError names it.
+ */
+export async function digestOf(
+  path: string,
+  bytes: HashedRead,
+  sha256: string | undefined,
+): Promise<string> {
+  let digest: string;
+  try {
+    digest = await bytes.sha256();
+  } catch (error) {
+    const detail = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new WorkbookError(path, `cannot be read (${detail})`, { cause: error });
+  }
+  if (sha256 !== undefined && digest !== sha256) {
+    throw new WorkbookError(
+      path,
+      "changed while it was read: its SHA-256 is no longer the one found before anything was sent; run the whole workbooks again",
+    );
+  }
+  return digest;
 }

@@ -3,7 +3,7 @@ import { LoanRowSchema } from "./rows";
 
 /*
  * What the ingest endpoints answer, as the server builds it (src/routes/ingest/) and as the
- * script reads it back (scripts/lib/ingest-client.ts): one schema for both sides, so an answer of
+ * script reads it back (scripts/lib/ingest-answer.ts): one schema for both sides, so an answer of
  * another shape (a proxy's `{}`, an older release) is refused by name instead of read as numbers.
  */
 

@@ -5,7 +5,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import ExcelJS from "exceljs";
 import { describe, expect, it, vi } from "vitest";
-import { readAllRows, readRows, WorkbookError } from "../../scripts/lib/read-workbook";
+import { readAllRows } from "../../scripts/lib/read-all-rows";
+import { readRows, WorkbookError } from "../../scripts/lib/read-workbook";
 import type { IngestKind } from "../../src/ingest/rows";
 import {
   CUSTOMER_HEADERS,

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readAllRows, type WorkbookContents } from "../../scripts/lib/read-workbook";
+import { readAllRows, type WorkbookContents } from "../../scripts/lib/read-all-rows";
 import { writeSyntheticWorkbooks } from "../../scripts/lib/synthetic-workbooks";
 import type { CustomerRow, LoanRow } from "../../src/ingest/rows";
 import { CUSTOMER_HEADERS, createScratchDir, LOAN_HEADERS } from "../node/ingest-fixtures";

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { CUSTOMER_FIELDS, LOAN_FIELDS } from "../../scripts/lib/headers";
-import { readAllRows } from "../../scripts/lib/read-workbook";
+import { readAllRows } from "../../scripts/lib/read-all-rows";
 import {
   CUSTOMER_HEADERS,
   customerValues,

@@ -2,7 +2,8 @@ import { readFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { endpointUrl, IngestClient, retryAfter } from "../../scripts/lib/ingest-client";
+import { IngestClient, retryAfter } from "../../scripts/lib/ingest-client";
+import { endpointUrl } from "../../scripts/lib/ingest-url";
 import {
   customerValues,
   loanValues,

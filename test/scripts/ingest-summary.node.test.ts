@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { IngestReport } from "../../scripts/lib/ingest-report";
-import { readAllRows, readRows } from "../../scripts/lib/read-workbook";
+import { readAllRows } from "../../scripts/lib/read-all-rows";
+import { readRows } from "../../scripts/lib/read-workbook";
 import {
   CUSTOMER_HEADERS,
   customerValues,

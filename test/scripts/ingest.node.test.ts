@@ -7,7 +7,8 @@ import { CUSTOMER_BUCKETS } from "../../scripts/lib/customer-buckets";
 import { IngestClient } from "../../scripts/lib/ingest-client";
 import { type IngestOptions, runIngest } from "../../scripts/lib/ingest-run";
 import { type LocalWorker, startLocalWorker } from "../../scripts/lib/local-worker";
-import { readAllRows, WorkbookError } from "../../scripts/lib/read-workbook";
+import { readAllRows } from "../../scripts/lib/read-all-rows";
+import { WorkbookError } from "../../scripts/lib/read-workbook";
 import type { JobReport } from "../../src/ingest/job-report";
 import { startFlakyProxy } from "../node/flaky-proxy";
 import {

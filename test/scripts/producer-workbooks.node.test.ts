@@ -4,7 +4,7 @@
  */
 import ExcelJS from "exceljs";
 import { describe, expect, it } from "vitest";
-import { readAllRows } from "../../scripts/lib/read-workbook";
+import { readAllRows } from "../../scripts/lib/read-all-rows";
 import { date1904Of } from "../../scripts/lib/workbook-properties";
 import {
   CUSTOMER_HEADERS,

@@ -5,7 +5,7 @@
 import ExcelJS from "exceljs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decimalPlaces } from "../../scripts/lib/cells";
-import { readAllRows, type WorkbookContents } from "../../scripts/lib/read-workbook";
+import { readAllRows, type WorkbookContents } from "../../scripts/lib/read-all-rows";
 import type { CustomerRow, LoanRow } from "../../src/ingest/rows";
 import { REAL_CUSTOMERS, REAL_LOANS } from "../node/ingest-fixtures";
 
