@@ -104,6 +104,7 @@ try {
   if (!names("SELECT name FROM sqlite_schema WHERE type = 'table'").includes("customers")) {
     throw new DatabaseOpenError(
       `database ${source}: has no tables yet (never migrated): nothing to back up`,
+      "operator",
     );
   }
 } catch (error) {
