@@ -55,6 +55,17 @@ describe.each(["1", "2"])("a start npm run serve refuses (WEB_CONCURRENCY=%s)", 
     }
   }, 90_000);
 
+  it("exits 78 when the database's folder cannot be created, a file standing in its place", async () => {
+    const file = scratch(`a-file-${workers}`);
+    await writeFile(file, "");
+    const { code, output } = await startOutcome({
+      DATABASE_URL: `file:${file}/data/credit.db`,
+      WEB_CONCURRENCY: workers,
+    });
+    expect(code, output).toBe(EX_CONFIG);
+    expect(output).toMatch(/: its folder .* cannot be created \(ENOTDIR\)/);
+  }, 90_000);
+
   it("exits 1 when the remote database refuses the connection, which may pass", async () => {
     const closed = await freePort();
     const { code, output } = await startOutcome({
