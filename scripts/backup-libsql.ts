@@ -103,6 +103,7 @@ try {
   if (!tableNames(opened).includes("customers")) {
     throw new DatabaseOpenError(
       `database ${source}: has no tables yet (never migrated): nothing to back up`,
+      "operator",
     );
   }
 } catch (error) {

@@ -16,6 +16,7 @@ import { startClusterPrimary, WorkerStartError } from "../src/node/cluster/prima
 import { runClusterWorker } from "../src/node/cluster/worker";
 import { filePath } from "../src/node/database";
 import { DatabaseOpenError } from "../src/node/database-open";
+import { EX_CONFIG, EXIT_FAILURE } from "../src/node/exit-codes";
 import { startServer } from "../src/node/server";
 import { type ServerSettings, settingsFromEnv } from "../src/node/settings";
 import { buildAssetsIfNeeded } from "./lib/assets";
@@ -40,7 +41,21 @@ try {
   }
 } catch (error) {
   console.error(startFailure(error));
-  process.exit(1);
+  process.exit(startExitCode(error));
+}
+
+/**
+ * EX_CONFIG for a start only an operator can fix, so that a supervisor stops restarting it
+ * (systemd's RestartPreventExitStatus=78); 1 for what a restart may cure. A cluster worker's
+ * refusal is the primary's too: a worker gets the settings and database the primary checked.
+ * A listen that fails stays 1: a port another process is leaving, an address not up yet at boot.
+ */
+function startExitCode(error: unknown): number {
+  const forOperator =
+    error instanceof ConfigError ||
+    (error instanceof DatabaseOpenError && error.remedy === "operator") ||
+    (error instanceof WorkerStartError && error.workerExitCode === EX_CONFIG);
+  return forOperator ? EX_CONFIG : EXIT_FAILURE;
 }
 
 /** One line for the failures an operator causes and can fix; anything else in full. */

@@ -11,13 +11,27 @@ import { fileSizeLimitReached } from "./file-size-limit";
  * before anything is written: a file that is not this product's database is left as it was.
  */
 
+/**
+ * Who can end the problem: only an operator (a setting, the file, its permissions: every restart
+ * finds it again), or maybe time (a lock released, a server back, room freed), when a restart may
+ * succeed. `npm run serve` exits with a code of its own for the first (scripts/serve.ts).
+ */
+export type Remedy = "operator" | "may-pass";
+
 /** A database the server cannot start on; its message is the one line to print. */
 export class DatabaseOpenError extends Error {
   override name = "DatabaseOpenError";
+
+  constructor(
+    message: string,
+    readonly remedy: Remedy,
+  ) {
+    super(message);
+  }
 }
 
-const fail = (path: string, problem: string) =>
-  new DatabaseOpenError(`database ${path}: ${problem}`);
+const fail = (path: string, problem: string, remedy: Remedy) =>
+  new DatabaseOpenError(`database ${path}: ${problem}`, remedy);
 
 /** Who this process is, for a read-only file's message (root writes any file whatever its mode). */
 function processUser(): string {
@@ -41,10 +55,17 @@ export function confirmFilePath(path: string): void {
     throw fail(
       path,
       `its folder ${folder} cannot be created (${code(error)}); create it for the server's user (${processUser()}) or choose another path`,
+      FOLDER_PROBLEMS_OF_THE_OPERATOR.has(code(error)) ? "operator" : "may-pass",
     );
   }
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw directory(path);
 }
+
+/**
+ * mkdir's failures only an operator ends: permissions, a read-only mount, a file where a folder
+ * should be. Others (ENOSPC, EIO) may pass.
+ */
+const FOLDER_PROBLEMS_OF_THE_OPERATOR = new Set(["EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST"]);
 
 /**
  * At the server's start (and the migrations'): this process may write the file, the -wal and -shm
@@ -55,7 +76,7 @@ export function confirmFilePath(path: string): void {
 export function confirmWritableFile(path: string): void {
   confirmFilePath(path);
   const problem = writeProblem(path);
-  if (problem !== null) throw fail(path, problem);
+  if (problem !== null) throw fail(path, problem, "operator");
 }
 
 /** Why this process may not write the database file, or null if it may. */
@@ -79,7 +100,11 @@ function writeProblem(path: string): string | null {
 }
 
 const directory = (path: string) =>
-  fail(path, `is a directory; DATABASE_URL must name a file in it (file:${path}/credit.db)`);
+  fail(
+    path,
+    `is a directory; DATABASE_URL must name a file in it (file:${path}/credit.db)`,
+    "operator",
+  );
 
 function code(error: unknown): string {
   const { code } = error as { code?: unknown };
@@ -111,6 +136,7 @@ export async function confirmOwnDatabase(
   throw fail(
     path,
     `is not this product's database: it has tables (${listed}) but no record of this product's migrations (d1_migrations); nothing was written to it. Point DATABASE_URL at this product's database, or at a new file`,
+    "operator",
   );
 }
 
@@ -125,6 +151,7 @@ export function confirmKnownMigrations(path: string, recorded: readonly string[]
   throw fail(
     path,
     `was migrated by a newer release (${unknown.join(", ")}: not among this release's migrations); nothing was written to it. Run the newer release, or restore the backup taken before upgrading (docs/databases.md, "Upgrading")`,
+    "operator",
   );
 }
 
@@ -138,7 +165,11 @@ export function confirmUndamaged(path: string, rows: readonly string[]): void {
   const [first, ...others] = checkFindings(rows);
   if (first === undefined) return;
   const more = others.length > 0 ? ` and ${others.length} more` : "";
-  throw fail(path, `is damaged (PRAGMA quick_check: ${first}${more}); ${damagedFix(path)}`);
+  throw fail(
+    path,
+    `is damaged (PRAGMA quick_check: ${first}${more}); ${damagedFix(path)}`,
+    "operator",
+  );
 }
 
 /**
@@ -234,6 +265,7 @@ function notADatabase(path: string): DatabaseOpenError {
     return fail(
       path,
       `is a SQLite database whose header is damaged (SQLITE_NOTADB: ${evidence}); nothing was written to it. If it is this product's database, keep it aside and ${RESTORE}; if it is another, point DATABASE_URL at this product's database file`,
+      "operator",
     );
   }
   const wal = firstBytes(`${path}-wal`, 32);
@@ -241,11 +273,13 @@ function notADatabase(path: string): DatabaseOpenError {
     return fail(
       path,
       `does not read as a SQLite database, but the -wal beside it is a SQLite database's write-ahead log: the database at this path was overwritten or replaced (SQLITE_NOTADB); nothing was written to it. Keep the file and its -wal aside and restore the database from a backup (npm run db:backup; docs/operations.md, "A damaged database file"), or, if DATABASE_URL names the wrong path, point it at this product's database file`,
+      "operator",
     );
   }
   return fail(
     path,
     `does not read as a SQLite database (SQLITE_NOTADB): it is a file of another kind (a workbook, a text file) or a database whose header was overwritten; nothing was written to it. Point DATABASE_URL at this product's database file; if this is its path, keep the file aside and ${RESTORE}`,
+    "operator",
   );
 }
 
@@ -261,15 +295,21 @@ export function fileOpenError(path: string, error: unknown): DatabaseOpenError {
   const message = String((error as Error).message ?? error).replace(/^([A-Z_]+: )+/, "");
   if (sqliteCode.startsWith("SQLITE_NOTADB")) return notADatabase(path);
   if (sqliteCode.startsWith("SQLITE_READONLY")) {
-    return fail(path, writeProblem(path) ?? `refused a write (${sqliteCode}: ${message})`);
+    const problem = writeProblem(path);
+    if (problem !== null) return fail(path, problem, "operator");
+    // Every permission in place: a lock or a WAL recovery of another process's
+    // (SQLITE_READONLY_CANTLOCK, _RECOVERY) may end, and the code alone does not say which.
+    return fail(path, `refused a write (${sqliteCode}: ${message})`, "may-pass");
   }
   if (sqliteCode.startsWith("SQLITE_CORRUPT")) {
     return fail(
       path,
       `is damaged (SQLITE_CORRUPT: ${message}; a file cut short or copied while written?); ${damagedFix(path)}`,
+      "operator",
     );
   }
-  return fail(path, `cannot be opened (${sqliteCode}: ${message})`);
+  // SQLITE_BUSY (another process's lock past the busy timeout), SQLITE_IOERR, SQLITE_CANTOPEN, …
+  return fail(path, `cannot be opened (${sqliteCode}: ${message})`, "may-pass");
 }
 
 /**
@@ -302,6 +342,8 @@ export function migrationsWriteError(path: string, error: unknown): DatabaseOpen
     return fail(
       path,
       `the migrations could not be written: its file system is full (SQLITE_FULL); free space beside it (${fix})`,
+      // Space comes back by itself too: a log rotated, a temporary file removed.
+      "may-pass",
     );
   }
   const { extendedCode } = error as { extendedCode?: unknown };
@@ -311,5 +353,7 @@ export function migrationsWriteError(path: string, error: unknown): DatabaseOpen
   return fail(
     path,
     `the migrations could not be written: the file reached the server's file-size limit (${Math.floor(limit / 1024)} KiB: ulimit -f, LimitFSIZE=); raise it (${fix})`,
+    // The limit is the unit's or the shell's: every restart has it.
+    "operator",
   );
 }

@@ -165,6 +165,7 @@ async function answering(client: Client, url: string): Promise<void> {
         reject(
           new DatabaseOpenError(
             `database ${host}: did not answer within ${REMOTE_ANSWER_MS / 1000} s`,
+            "may-pass",
           ),
         ),
       REMOTE_ANSWER_MS,
@@ -179,6 +180,9 @@ async function answering(client: Client, url: string): Promise<void> {
     const reason = [(error as Error).message, cause?.message].filter(Boolean).join(": ");
     throw new DatabaseOpenError(
       `database ${host}: did not answer (${reason.replaceAll(url, host)}); check DATABASE_URL, DATABASE_AUTH_TOKEN and that it is reachable`,
+      // A network or the server's outage passes; a wrong URL or token does not, and the answer does
+      // not always say which (a refused connection is either): a restart is worth its try.
+      "may-pass",
     );
   } finally {
     clearTimeout(timer);

@@ -29,11 +29,14 @@ import { startServeProcess } from "../node/serve-process";
  * `npm run serve` on a wrong or damaged database. Each of these printed the engine's stack trace,
  * and some wrote into the file first (another application's database got this product's tables
  * and said ready), or said ready on a file it could not write. Now the start stops with one line
- * naming the file, the problem and what to do, exit code 1, and leaves the file as it was.
+ * naming the file, the problem and what to do, and leaves the file as it was; exit code 78
+ * (EX_CONFIG: no restart cures it), or 1 for a remote database that does not answer, which may pass.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const AS_ROOT = process.getuid?.() === 0;
+/** The exit code of a start only an operator can fix (sysexits.h). */
+const EX_CONFIG = 78;
 
 let directory: string;
 /** A real database of this product, with a customer, closed cleanly. */
@@ -115,7 +118,7 @@ async function expectRefused(
 ) {
   const before = digest(path);
   const { code, output } = await serve(`file:${path}`, options);
-  expect(code, output).toBe(1);
+  expect(code, output).toBe(EX_CONFIG);
   expect(output.trim().split("\n"), output).toHaveLength(1);
   expect(output).toMatch(line);
   expect(digest(path)).toBe(before);
@@ -127,7 +130,7 @@ describe("npm run serve on a file that is not this product's database", () => {
     const folder = join(directory, "a-folder");
     await mkdir(folder);
     const { code, output } = await serve(`file:${folder}`);
-    expect(code).toBe(1);
+    expect(code).toBe(EX_CONFIG);
     expect(output.trim()).toBe(
       `database ${folder}: is a directory; DATABASE_URL must name a file in it (file:${folder}/credit.db)`,
     );
@@ -185,7 +188,7 @@ describe("npm run serve on a file that is not this product's database", () => {
     await copyFile(join(ROOT, "data/customer_data.xlsx"), replaced);
     const before = digest(replaced);
     const { code, output } = await serve(`file:${replaced}`);
-    expect(code, output).toBe(1);
+    expect(code, output).toBe(EX_CONFIG);
     expect(output).toBe(
       `database ${replaced}: does not read as a SQLite database, but the -wal beside it is a SQLite database's write-ahead log: the database at this path was overwritten or replaced (SQLITE_NOTADB); nothing was written to it. Keep the file and its -wal aside and restore the database from a backup (npm run db:backup; docs/operations.md, "A damaged database file"), or, if DATABASE_URL names the wrong path, point it at this product's database file\n`,
     );
@@ -261,7 +264,7 @@ describe("npm run serve on a DATABASE_URL that libSQL reads otherwise", () => {
       [`file:${product}#x`, /^DATABASE_URL must be file:<path> with no query/],
     ] as const) {
       const { code, output } = await serve(url);
-      expect(code, output).toBe(1);
+      expect(code, output).toBe(EX_CONFIG);
       expect(output.trim().split("\n"), output).toHaveLength(1);
       expect(output).toMatch(line);
     }

@@ -9,7 +9,7 @@ import type { JobReport } from "../../src/ingest/job-report";
 import { openRuntime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { registration } from "../node/cluster-process";
-import { spawnServeProcess, startServeProcess } from "../node/serve-process";
+import { startOutcome, startServeProcess } from "../node/serve-process";
 import { until } from "../node/until";
 import { chunk, customerRow, deliverOnce, loanRow } from "../support/ingest";
 import { openMigratedLibsql } from "../support/migrated-libsql";
@@ -96,31 +96,16 @@ async function miscountedCopy(name: string): Promise<string> {
 
 const digest = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
-/**
- * `npm run serve` on the file: its exit code and output once it stops. One that says ready is
- * stopped, and its code is "started" (it served a file it had refused before).
- */
-async function startOn(path: string) {
-  const server = spawnServeProcess({ DATABASE_URL: `file:${path}`, WEB_CONCURRENCY: "1" });
-  const code = await Promise.race([
-    server.exited,
-    server.printed(/ready: API/).then(
-      async () => {
-        await server.kill();
-        return "started";
-      },
-      () => server.exited,
-    ),
-  ]);
-  return { code, output: server.output() };
-}
+/** `npm run serve` on the file, to its end ("started" if it served a file it had refused before). */
+const startOn = (path: string) =>
+  startOutcome({ DATABASE_URL: `file:${path}`, WEB_CONCURRENCY: "1" });
 
 describe("npm run serve on a database with a damaged page", () => {
   it("stops at the start with one line naming the file, writing nothing to it", async () => {
     const path = await damagedCopy("refused.db");
     const before = digest(path);
     const { code, output } = await startOn(path);
-    expect(code, output).toBe(1);
+    expect(code, output).toBe(78); // EX_CONFIG: no restart cures it
     expect(output.trim().split("\n"), output).toHaveLength(1);
     expect(output.trim()).toMatch(
       new RegExp(
@@ -134,7 +119,7 @@ describe("npm run serve on a database with a damaged page", () => {
     const path = await miscountedCopy("miscounted.db");
     const before = digest(path);
     const { code, output } = await startOn(path);
-    expect(code, output).toBe(1);
+    expect(code, output).toBe(78); // EX_CONFIG: no restart cures it
     expect(output.trim().split("\n"), output).toHaveLength(1);
     expect(output.trim()).toBe(
       `database ${path}: is damaged (PRAGMA quick_check: Freelist: size is 0 but should be 1 and 2 more); nothing was written to it; keep it aside and restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file")`,

@@ -10,7 +10,7 @@ import { startServeProcess } from "../node/serve-process";
 /*
  * `npm run serve` of a release on a database a newer release migrated (a rollback). It started,
  * said ready, /readyz answered 200, and a registration was a 500 (the newer release's NOT NULL
- * column). Now the start stops with one line naming the migration and what to do, exit code 1,
+ * column). Now the start stops with one line naming the migration and what to do, exit code 78,
  * and the file is as it was.
  */
 
@@ -50,7 +50,7 @@ describe("npm run serve on a database a newer release migrated", () => {
       await copyFile(newer, path);
       const before = digest(path);
       expect(await startFailure(path, processes)).toBe(
-        `exited with 1 before printing /ready: API (http:\\/\\/\\S+)/:\ndatabase ${path}: was migrated by a newer release (${NEWER_MIGRATION}: not among this release's migrations); nothing was written to it. Run the newer release, or restore the backup taken before upgrading (docs/databases.md, "Upgrading")\n`,
+        `exited with 78 before printing /ready: API (http:\\/\\/\\S+)/:\ndatabase ${path}: was migrated by a newer release (${NEWER_MIGRATION}: not among this release's migrations); nothing was written to it. Run the newer release, or restore the backup taken before upgrading (docs/databases.md, "Upgrading")\n`,
       );
       expect(digest(path)).toBe(before);
       expect(existsSync(`${path}-wal`) || existsSync(`${path}-shm`)).toBe(false);

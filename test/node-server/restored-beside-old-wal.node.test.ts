@@ -44,7 +44,7 @@ it("names the -wal beside a restored file as the likely cause of the damage", as
     SEED: "false",
     WEB_CONCURRENCY: "1",
   });
-  expect(result.code).toBe(1);
+  expect(result.code).toBe(78); // EX_CONFIG: no restart cures it
   expect(result.output).toContain(`database ${live}: is damaged`);
   expect(result.output).toContain("if it was just restored from a backup, the -wal beside it (");
 }, 60_000);

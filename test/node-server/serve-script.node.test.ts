@@ -136,13 +136,13 @@ describe("npm run serve", () => {
 
   it("stops at start, naming SEED, when SEED is neither on nor off", async () => {
     await expect(serve({ SEED: "flase" })).rejects.toThrow(
-      /exited with 1 before printing .*:\s*SEED must be true or false/,
+      /exited with 78 before printing .*:\s*SEED must be true or false/,
     );
   }, 120_000);
 
   it("stops at start, naming TRUSTED_PROXIES, when an entry is not an address or range", async () => {
     await expect(serve({ TRUSTED_PROXIES: "loopback, proxy.internal" })).rejects.toThrow(
-      /exited with 1 before printing .*:\s*TRUSTED_PROXIES has "proxy.internal", which is not an IP address/,
+      /exited with 78 before printing .*:\s*TRUSTED_PROXIES has "proxy.internal", which is not an IP address/,
     );
   }, 120_000);
 
@@ -150,7 +150,7 @@ describe("npm run serve", () => {
   it("stops at start, naming DATABASE_URL, when its file: URL names no file", async () => {
     for (const url of ["file:", "file::memory:"]) {
       await expect(serve({ DATABASE_URL: url }), url).rejects.toThrow(
-        /exited with 1 before printing .*:\s*DATABASE_URL must name a database file/,
+        /exited with 78 before printing .*:\s*DATABASE_URL must name a database file/,
       );
     }
   }, 120_000);
@@ -205,7 +205,8 @@ describe("npm run serve", () => {
 
   // A cluster worker's listen fails in the primary's bind, reported as syscall "bind": the worker
   // printed the error with its stack, then the primary's line (WEB_CONCURRENCY=1 said it in one
-  // line). Now the worker's one line, then with two workers the primary's "exited while starting".
+  // line). Now the worker's one line, then with two workers the primary's "exited while starting";
+  // exit code 1, not 78: a port another process is leaving comes free, and a restart then starts.
   it.each(["1", "2"])(
     "stops at start naming HOST and PORT, without a stack trace, when the port is taken (WEB_CONCURRENCY=%s)",
     async (workers) => {
@@ -218,7 +219,7 @@ describe("npm run serve", () => {
         );
         expect(failure.message).toMatch(
           new RegExp(
-            `cannot listen: \\w+ EADDRINUSE[^\\n]*127\\.0\\.0\\.1:${port}[^\\n]*\\(check HOST and PORT\\)`,
+            `^exited with 1 [\\s\\S]*cannot listen: \\w+ EADDRINUSE[^\\n]*127\\.0\\.0\\.1:${port}[^\\n]*\\(check HOST and PORT\\)`,
           ),
         );
         expect(failure.message).not.toMatch(/\n\s+at /);

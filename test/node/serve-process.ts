@@ -49,6 +49,27 @@ export interface StartingServeProcess extends Omit<ServeProcess, "url"> {
   printed: (pattern: RegExp) => Promise<RegExpExecArray>;
 }
 
+/**
+ * How `npm run serve` with `env` ended: its exit code and output once it stops. One that says
+ * ready is killed, and its code is "started" (for a test of a start it should refuse).
+ */
+export async function startOutcome(
+  env: Record<string, string>,
+): Promise<{ code: number | null | "started"; output: string }> {
+  const server = spawnServeProcess(env);
+  const code = await Promise.race([
+    server.exited,
+    server.printed(/ready: API/).then(
+      async () => {
+        await server.kill();
+        return "started" as const;
+      },
+      () => server.exited,
+    ),
+  ]);
+  return { code, output: server.output() };
+}
+
 export function spawnServeProcess(env: Record<string, string>): StartingServeProcess {
   const { command, args } = npmScriptCommand("serve");
   // An API_KEYS, INGEST_TOKEN or TRUSTED_PROXIES in the developer's shell must not change what a

@@ -196,20 +196,26 @@ const startTimedOut = new WeakSet<Worker>();
 /** When each worker was forked, by this process's clock. */
 const forkedAt = new WeakMap<Worker, number>();
 
-/** An HTTP worker exited before it listened; it printed its own reason. */
+/**
+ * An HTTP worker exited before it listened; it printed its own reason, and its exit code says
+ * whether a restart may help (src/node/exit-codes.ts).
+ */
 export class WorkerStartError extends Error {
   override name = "WorkerStartError";
+
+  constructor(
+    readonly workerExitCode: number | null,
+    signal: string | null,
+  ) {
+    super(`an HTTP worker exited while starting (code ${workerExitCode}, signal ${signal})`);
+  }
 }
 
 /** Resolves with the shared address once the worker listens; rejects if it exits before. */
 function listening(worker: Worker): Promise<Address> {
   return new Promise((resolve, reject) => {
     const exited = (code: number | null, signal: string | null) =>
-      reject(
-        new WorkerStartError(
-          `an HTTP worker exited while starting (code ${code}, signal ${signal})`,
-        ),
-      );
+      reject(new WorkerStartError(code, signal));
     worker.once("exit", exited);
     worker.once("listening", (address) => {
       worker.off("exit", exited);
