@@ -117,13 +117,24 @@ export function answerUnservable(error: unknown): Response {
           kind: "bad-request",
           detail: "The request target must be a path, and Host a host name.",
           errors: [
-            /host/i.test(error.message)
+            refusesHost(error)
               ? { field: "Host", message: "must be a host name, with a port or not" }
               : { field: "request-target", message: "must be a path without backslashes" },
           ],
         }
       : { kind: "internal-error", detail: "Something went wrong on our side." },
     "/",
+  );
+}
+
+/**
+ * Whether the adapter refused the Host header: it says so by name, or its URL parser failed on
+ * `http://<Host><target>` (the error's cause), which a target beginning with "/" never makes fail:
+ * `Host: bad host` was named as the request target, "must be a path without backslashes".
+ */
+function refusesHost(error: RequestError): boolean {
+  return (
+    /host/i.test(error.message) || (error.message === "Invalid URL" && error.cause !== undefined)
   );
 }
 
