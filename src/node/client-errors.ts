@@ -152,6 +152,26 @@ function refusesHost(error: RequestError): boolean {
   );
 }
 
+/**
+ * An HTTP/1.1 request without Host, a 400 (RFC 9112 §3.2), answered with the usual problem: Node's
+ * own check (`requireHostHeader`, turned off in src/node/server.ts) sent an empty 400, no request id.
+ */
+export function refuseMissingHost(
+  request: Pick<IncomingMessage, "headers" | "url" | "httpVersionMajor" | "httpVersionMinor">,
+): Response | null {
+  const http11 = request.httpVersionMajor === 1 && request.httpVersionMinor === 1;
+  if (!http11 || request.headers.host !== undefined) return null;
+  return edgeProblemResponse(
+    {
+      kind: "bad-request",
+      detail: "An HTTP/1.1 request must carry a Host header.",
+      errors: [{ field: "Host", message: "must be given" }],
+    },
+    pathOf(request.url),
+    request,
+  );
+}
+
 /** A problem the edge answers through the Node adapter, as a Fetch Response; closes the connection. */
 export function edgeProblemResponse(
   init: ProblemInit,
