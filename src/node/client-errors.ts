@@ -28,6 +28,17 @@ const PARSER_FIELDS: Readonly<Record<string, FieldError>> = {
   HPE_INVALID_METHOD: { field: "method", message: "must be a method this server knows" },
 };
 
+/**
+ * The parser's code, except that Content-Length after Transfer-Encoding comes with Content-Length's
+ * code (its reason names both), which called a length that is a number "not a number of bytes":
+ * the framing is Transfer-Encoding's fault in either order.
+ */
+function framingCode(error: { code?: string; reason?: string }): string | undefined {
+  const withTransferEncoding =
+    error.code === "HPE_INVALID_CONTENT_LENGTH" && error.reason?.includes("Transfer-Encoding");
+  return withTransferEncoding ? "HPE_INVALID_TRANSFER_ENCODING" : error.code;
+}
+
 /** A body that stopped arriving (src/node/server.ts, REQUEST_TIMEOUT_MS). */
 const BODY_TIMEOUT: ProblemInit = {
   kind: "request-timeout",
@@ -62,7 +73,10 @@ function problemFor(code: string | undefined): ProblemInit {
  * request line) with problem+json and the usual headers, where Node alone would send an empty 400
  * or 431; the app never sees such a request. Then closes the connection, as Node does.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+export function answerClientError(
+  error: Error & { code?: string; reason?: string },
+  socket: Duplex,
+): void {
   // Bytes after a `Connection: close` request: the requests before them are still being answered,
   // and Node closes the connection after the last one, so the rest is ignored (RFC 9112 §9.6).
   if (error.code === "HPE_CLOSED_CONNECTION") return;
@@ -78,7 +92,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
     endWithProblem(socket, BODY_TIMEOUT, started.req, pathOf(started.req.url));
     return;
   }
-  endWithProblem(socket, problemFor(error.code));
+  endWithProblem(socket, problemFor(framingCode(error)));
 }
 
 /**
@@ -117,13 +131,44 @@ export function answerUnservable(error: unknown): Response {
           kind: "bad-request",
           detail: "The request target must be a path, and Host a host name.",
           errors: [
-            /host/i.test(error.message)
+            refusesHost(error)
               ? { field: "Host", message: "must be a host name, with a port or not" }
               : { field: "request-target", message: "must be a path without backslashes" },
           ],
         }
       : { kind: "internal-error", detail: "Something went wrong on our side." },
     "/",
+  );
+}
+
+/**
+ * Whether the adapter refused the Host header: it says so by name, or its URL parser failed on
+ * `http://<Host><target>` (the error's cause), which a target beginning with "/" never makes fail:
+ * `Host: bad host` was named as the request target, "must be a path without backslashes".
+ */
+function refusesHost(error: RequestError): boolean {
+  return (
+    /host/i.test(error.message) || (error.message === "Invalid URL" && error.cause !== undefined)
+  );
+}
+
+/**
+ * An HTTP/1.1 request without Host, a 400 (RFC 9112 §3.2), answered with the usual problem: Node's
+ * own check (`requireHostHeader`, turned off in src/node/server.ts) sent an empty 400, no request id.
+ */
+export function refuseMissingHost(
+  request: Pick<IncomingMessage, "headers" | "url" | "httpVersionMajor" | "httpVersionMinor">,
+): Response | null {
+  const http11 = request.httpVersionMajor === 1 && request.httpVersionMinor === 1;
+  if (!http11 || request.headers.host !== undefined) return null;
+  return edgeProblemResponse(
+    {
+      kind: "bad-request",
+      detail: "An HTTP/1.1 request must carry a Host header.",
+      errors: [{ field: "Host", message: "must be given" }],
+    },
+    pathOf(request.url),
+    request,
   );
 }
 

@@ -247,7 +247,7 @@ export const problemResponses = {
   ),
   500: problemContent("Unexpected error (no internals are disclosed)"),
   503: problemContent(
-    "The database is unavailable or out of storage space, or the Node server is stopping and did not start the request (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready), or a create-loan or make-payment with an Idempotency-Key lost the write race to concurrent requests three times running (service-unavailable; not done by this request: send it again with the same key); retry after Retry-After. One 503 carries no Retry-After, as no retry helps: the database has no id left below 2^53 for a new row (service-unavailable; an operator must renumber the ingested ids)",
+    "The database is unavailable, out of storage space or damaged, or the Node server is stopping and did not start the request (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready), or a create-loan or make-payment with an Idempotency-Key lost the write race to concurrent requests three times running (service-unavailable; not done by this request: send it again with the same key); retry after Retry-After. Two 503s carry no Retry-After, as no retry helps (both service-unavailable): the database is damaged (a part of it this request needs cannot be read, or its file no longer reads as a database: an operator must restore it from a backup), or it has no id left below 2^53 for a new row (an operator must renumber the ingested ids)",
     OPTIONAL_RETRY_AFTER,
   ),
 };

@@ -143,6 +143,13 @@ describe("the Node server's HTTP edge", () => {
       "Transfer-Encoding",
     ],
     [
+      // The parser's code is then Content-Length's, which named it "must be a number of bytes".
+      "Transfer-Encoding with Content-Length after it",
+      (json: string) =>
+        `Transfer-Encoding: chunked\r\nContent-Length: ${json.length}\r\n\r\n${chunk(json)}0\r\n\r\n`,
+      "Transfer-Encoding",
+    ],
+    [
       "a negative Content-Length",
       (json: string) => `Content-Length: -1\r\n\r\n${json}`,
       "Content-Length",

@@ -186,6 +186,22 @@ describe("the Node server", () => {
     },
   );
 
+  // A Host the URL parser refuses (a space, a bracket that is no IPv6 address) was named as the
+  // request target, "must be a path without backslashes", for a target of /healthz.
+  it.each([
+    ["OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", "request-target"],
+    ["GET /view-loans\\1 HTTP/1.1\r\nHost: x\r\n\r\n", "request-target"],
+    ["GET /healthz HTTP/1.1\r\nHost: a@b\r\n\r\n", "Host"],
+    ["GET /healthz HTTP/1.1\r\nHost: bad host\r\n\r\n", "Host"],
+    ["GET /healthz HTTP/1.1\r\nHost: [zz]\r\n\r\n", "Host"],
+    // Node itself answered an HTTP/1.1 request without Host: an empty 400, no problem, no id.
+    ["GET /healthz HTTP/1.1\r\n\r\n", "Host"],
+  ])("names what it cannot serve in %j: %s", async (raw, field) => {
+    const answer = await rawExchange(server.url, raw);
+    const body = JSON.parse(answer.split("\r\n\r\n")[1] ?? "");
+    expect(body.errors.map((error: { field: string }) => error.field)).toEqual([field]);
+  });
+
   it("limits request bodies to 64 KB, declared or chunked, and reads bodies within it", async () => {
     const register = (
       body: string | ReadableStream<Uint8Array>,

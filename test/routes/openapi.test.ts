@@ -165,6 +165,28 @@ describe("generated API documentation", () => {
     });
   });
 
+  // Said "One 503 carries no Retry-After" (no id left) while a damaged database's 503 sends none too.
+  it("names in each 503's description both 503s that carry no Retry-After", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    for (const [path, operations] of Object.entries(body.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const { description } = operation.responses["503"] as { description: string };
+        expect(description, `${method} ${path}`).toMatch(/no Retry-After.*damaged.*no id left/);
+      }
+    }
+  });
+
+  // A workbook loan whose recorded count covers its tenure closes on its last due date, years ahead.
+  it("describes a recorded loan's closed_on as a date that can lie after the decision", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    const loan = body.components.schemas.DecisionInputLoan as {
+      properties: Record<string, { description?: string }>;
+    };
+    const description = loan.properties.closed_on?.description;
+    expect(description).not.toMatch(/if it was before the decision/);
+    expect(description).toMatch(/can lie after the decision/);
+  });
+
   it("names every operation with a unique operationId, for a generated client's method names", async () => {
     const { body } = await callJson<OpenApiDocument>("/openapi.json");
     const ids = Object.entries(body.paths).flatMap(([path, operations]) =>
@@ -360,7 +382,7 @@ describe("generated API documentation", () => {
       ],
       ["/create-loan", "post", await call("/create-loan", { body: atBoundBody })],
       ["/check-eligibility", "post", await call("/check-eligibility", { body: atBoundBody })],
-      // The one 503 without Retry-After: no id left below 2^53 (test/routes/id-range.test.ts).
+      // A 503 without Retry-After: no id left below 2^53 (test/routes/id-range.test.ts).
       ["/register", "post", await registerWithNoIdLeft((await registerCustomer()).customer_id)],
     ];
     expect(answers.map(([, , response]) => response.status)).toEqual([

@@ -52,7 +52,7 @@ const decisionInputLoanSchema = z
     end_date: isoDateSchema,
     closed_on: isoDateSchema.nullable().openapi({
       description:
-        "The day the loan was repaid in full, if it was before the decision: a closed loan counts toward neither the approved limit nor the 50 % rule. null for an open loan, and in records made before model 2026-12.1, which did not read it",
+        "The day the loan was repaid in full, as view-loan shows it: a closed loan counts toward neither the approved limit nor the 50 % rule. A workbook loan whose recorded count covers its tenure closes on its last due date, which can lie after the decision. null for an open loan, for one repaid past 9999-12-31, and in records made before model 2026-12.1, which did not read it",
     }),
   })
   .openapi("DecisionInputLoan");
