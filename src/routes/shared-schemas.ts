@@ -212,6 +212,7 @@ export function problemContent<S extends z.ZodType = typeof problemSchema>(
  * Error responses, spread into every route so the document lists them once per status. Not `as
  * const`: spreading a readonly object turns its numeric keys into strings ("404"), which the typed
  * client does not take for statuses, so it left every one of these out of its response types.
+ * A GET's: the body's 413 and 415 are bodyProblemResponses', as the checks skip a GET's body.
  */
 export const problemResponses = {
   400: problemContent(
@@ -229,16 +230,6 @@ export const problemResponses = {
   408: problemContent(
     "Node server only: the request did not arrive whole within 60 s (request-timeout; `errors` names `body` when its headers did); the connection is closed",
   ),
-  413: problemContent("Request body over 64 KB"),
-  415: problemContent(
-    "Request body is not JSON, or is sent with a Content-Encoding other than identity",
-    {
-      "Accept-Encoding": z.literal("identity").optional().openapi({
-        description:
-          "On a Content-Encoding refusal only: the one coding the server takes (send the body uncompressed)",
-      }),
-    },
-  ),
   417: problemContent(
     "Node server only: an `Expect` header other than 100-continue (expectation-failed); the connection is closed",
   ),
@@ -252,9 +243,24 @@ export const problemResponses = {
   ),
 };
 
+/** A request with a JSON body (check-eligibility and the writes) may also be refused for the body. */
+export const bodyProblemResponses = {
+  ...problemResponses,
+  413: problemContent("Request body over 64 KB"),
+  415: problemContent(
+    "Request body is not JSON, or is sent with a Content-Encoding other than identity",
+    {
+      "Accept-Encoding": z.literal("identity").optional().openapi({
+        description:
+          "On a Content-Encoding refusal only: the one coding the server takes (send the body uncompressed)",
+      }),
+    },
+  ),
+};
+
 /** The writes under the rate limit (register, create-loan, make-payment) also answer 429. */
 export const rateLimitedProblemResponses = {
-  ...problemResponses,
+  ...bodyProblemResponses,
   429: problemContent("Too many writes from this client; see Retry-After", RETRY_AFTER),
   503: problemContent(
     `${problemResponses[503].description}; or the write rate limiter is unavailable (service-unavailable, \`errors\` names WRITE_RATE_LIMITER): the write was not done`,

@@ -11,7 +11,10 @@ import { writeLimit } from "../support/write-limit";
 interface OpenApiDocument {
   openapi: string;
   info: { title: string };
-  paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>
+  >;
   components: { schemas: Record<string, unknown> };
 }
 
@@ -129,6 +132,18 @@ describe("generated API documentation", () => {
         expect(declared, `${method} ${path}`).toBe(
           isRateLimitedWrite(method.toUpperCase(), concrete),
         );
+      }
+    }
+  });
+
+  it("declares the body's refusals (413, 415) on exactly the operations that take a body", async () => {
+    // The body limit and the Content-Encoding check skip a GET's body: a GET never answers them.
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    for (const [path, operations] of Object.entries(body.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const takesBody = operation.requestBody !== undefined;
+        expect("413" in operation.responses, `${method} ${path}: 413`).toBe(takesBody);
+        expect("415" in operation.responses, `${method} ${path}: 415`).toBe(takesBody);
       }
     }
   });

@@ -2,12 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
+  bodyProblemResponses,
   idSchema,
   isoDateSchema,
   jsonContent,
   loanRequestBody,
   problemContent,
-  problemResponses,
   reasonSchema,
 } from "../shared-schemas";
 
@@ -70,7 +70,7 @@ export const checkEligibility = createRoute({
   request: { body: loanRequestBody },
   responses: {
     200: jsonContent(eligibilitySchema, "The decision, the score and its breakdown"),
-    ...problemResponses,
+    ...bodyProblemResponses,
     404: problemContent("Unknown customer"),
     409: problemContent(
       "The customer already holds 5,000 loans, the most one customer may, so no loan can be booked for them (`loan-history-too-long`, as create-loan answers)",
