@@ -19,7 +19,7 @@ const PARSER_FIELDS: Readonly<Record<string, FieldError>> = {
   HPE_INVALID_CONTENT_LENGTH: { field: "Content-Length", message: "must be a number of bytes" },
   HPE_INVALID_CHUNK_SIZE: {
     field: "body",
-    message: "must be chunked with hexadecimal chunk sizes of at most 16 digits",
+    message: "must be chunked with hexadecimal chunk sizes below 2^64",
   },
   HPE_INVALID_HEADER_TOKEN: {
     field: "headers",

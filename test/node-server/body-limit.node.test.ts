@@ -45,7 +45,7 @@ describe("a chunked body that fails as it is read", () => {
     const broken = [
       `${head(path)}5\r\n${json}\r\n0\r\n\r\n`, // more data than the chunk's size
       `${head(path)}${size}\r\n${json}\r\n0\r\nnot a field\r\n\r\n`, // a broken trailer
-      `${head(path)}${"f".repeat(17)}\r\n${json}\r\n`, // a chunk size over 16 digits
+      `${head(path)}${"f".repeat(17)}\r\n${json}\r\n`, // a chunk size of 2^68 - 1, past 64 bits
     ];
     for (const raw of broken)
       expect(statusesIn(await rawExchange(served.server.url, raw))).toEqual(["400"]);
