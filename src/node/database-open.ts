@@ -58,7 +58,23 @@ export function confirmFilePath(path: string): void {
       FOLDER_PROBLEMS_OF_THE_OPERATOR.has(code(error)) ? "operator" : "may-pass",
     );
   }
-  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw directory(path);
+  if (fileStat(path, folder)?.isDirectory()) throw directory(path);
+}
+
+/**
+ * The file's stat, or undefined when there is none. A folder this process may not enter (mode 0700,
+ * another user's) was a stack trace and exit 1, which a supervisor restarts.
+ */
+function fileStat(path: string, folder: string) {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (error) {
+    throw fail(
+      path,
+      `its folder ${folder} cannot be entered by this process (${code(error)}; this process: ${processUser()}); give it to the server's user (chown) or let that user search it (chmod)`,
+      FOLDER_PROBLEMS_OF_THE_OPERATOR.has(code(error)) ? "operator" : "may-pass",
+    );
+  }
 }
 
 /**

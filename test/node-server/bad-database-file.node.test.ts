@@ -254,6 +254,20 @@ describe.skipIf(!AS_ROOT)("npm run serve as the service's user on a file it may 
       );
     }
   }, 90_000);
+
+  // A folder of another user's, mode 0700 (created by root, the unit's User= set later): the
+  // start's stat of the file failed with EACCES, a stack trace and exit 1, which systemd restarts.
+  it("names a folder it may not enter, with exit 78, instead of a stack trace", async () => {
+    const folder = join(directory, "root-only");
+    await mkdir(folder, { mode: 0o700 });
+    const path = join(folder, "credit.db");
+    await copyFile(product, path);
+    await expectRefused(
+      path,
+      /: its folder .*root-only cannot be entered by this process \(EACCES; this process: uid 65534\)/,
+      { asServiceUser: true },
+    );
+  }, 90_000);
 });
 
 describe("npm run serve on a DATABASE_URL that libSQL reads otherwise", () => {
