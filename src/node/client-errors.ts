@@ -143,13 +143,15 @@ export function answerUnservable(error: unknown): Response {
 
 /**
  * Whether the adapter refused the Host header: it says so by name, or its URL parser failed on
- * `http://<Host><target>` (the error's cause), which a target beginning with "/" never makes fail:
- * `Host: bad host` was named as the request target, "must be a path without backslashes".
+ * `http://<Host><target>` (the cause's input) with a target that is a path, which never fails on its
+ * own: `Host: bad host` was named as the request target. Without a "/" after the Host the target is
+ * `*`, and that fails after any Host the adapter parses (an IPv6 address, a port below 1000).
  */
 function refusesHost(error: RequestError): boolean {
-  return (
-    /host/i.test(error.message) || (error.message === "Invalid URL" && error.cause !== undefined)
-  );
+  if (/host/i.test(error.message)) return true;
+  const { input } = (error.cause ?? {}) as { input?: unknown };
+  if (error.message !== "Invalid URL" || typeof input !== "string") return false;
+  return input.slice(input.indexOf("//") + 2).includes("/");
 }
 
 /**
