@@ -23,7 +23,7 @@ export function listensOnAllInterfaces(address: string): boolean {
 }
 
 /** The host as a URL spells it (`0:0:0:0:0:0:0:0` → `[::]`), or as given when it is none. */
-function canonicalHost(address: string): string {
+export function canonicalHost(address: string): string {
   try {
     return new URL(`http://${formatHost(address)}/`).hostname;
   } catch {

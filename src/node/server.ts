@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { log } from "../lib/log";
-import { localUrl } from "../lib/url-host";
+import { canonicalHost, localUrl } from "../lib/url-host";
 import {
   answerClientError,
   answerConnect,
@@ -131,7 +131,9 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
           recordEdge(request, address, env.outgoing, stopping);
           return runtime.fetch(request);
         },
-        { hostname: settings.host, errorHandler: answerUnservable },
+        // The URL's host for a request without Host (HTTP/1.0) as a URL spells it (`::` is `[::]`):
+        // an IPv6 HOST as given made no URL, and such a request was a 400.
+        { hostname: canonicalHost(settings.host), errorHandler: answerUnservable },
       );
     const { listener: draining, drain } = drainable(serving(false), serving(true));
     const serve = oneRequestAtATime(draining);
