@@ -3,7 +3,7 @@ import { type ServerSettings, settingsFromEnv } from "../../src/node/settings";
 
 /**
  * `read()`'s settings, or, when one does not parse, one line naming it (after `prefix`) and exit
- * code 1: how the server reports a bad setting at start, and so how the scripts do.
+ * code 1: the server's line, but not its code (78, for a supervisor; nothing supervises a script).
  */
 export function settingsOrExit<T>(read: () => T, prefix = ""): T {
   try {

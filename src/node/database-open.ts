@@ -39,8 +39,13 @@ function processUser(): string {
 }
 
 function ownerAndMode(path: string): string {
-  const { uid, mode } = statSync(path);
-  return `owner uid ${uid}, mode ${(mode & 0o777).toString(8).padStart(4, "0")}`;
+  try {
+    const { uid, mode } = statSync(path);
+    return `owner uid ${uid}, mode ${(mode & 0o777).toString(8).padStart(4, "0")}`;
+  } catch (error) {
+    // A -wal linked into a folder this process may not enter, or a link loop: the line still says it.
+    return `owner and mode unknown: ${code(error)}`;
+  }
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   mkdtemp,
   open,
   rm,
+  symlink,
   truncate,
   writeFile,
 } from "node:fs/promises";
@@ -265,6 +266,24 @@ describe.skipIf(!AS_ROOT)("npm run serve as the service's user on a file it may 
     await expectRefused(
       path,
       /: its folder .*root-only cannot be entered by this process \(EACCES; this process: uid 65534\)/,
+      { asServiceUser: true },
+    );
+  }, 90_000);
+  // A -wal linked into a folder the server's user may not enter: the line's stat of it threw, a
+  // stack trace and exit 1.
+  it("names a -wal it may not reach, in one line, instead of a stack trace", async () => {
+    const folder = join(directory, "service-linked");
+    await mkdir(folder);
+    await chown(folder, 65_534, 65_534);
+    const hidden = join(directory, "root-only-wal");
+    await mkdir(hidden, { mode: 0o700 });
+    const path = join(folder, "credit.db");
+    await copyFile(product, path);
+    await chown(path, 65_534, 65_534);
+    await symlink(join(hidden, "credit.db-wal"), `${path}-wal`);
+    await expectRefused(
+      path,
+      /: its -wal file is read-only to this process \(EACCES; owner and mode unknown: EACCES; this process: uid 65534\)/,
       { asServiceUser: true },
     );
   }, 90_000);
