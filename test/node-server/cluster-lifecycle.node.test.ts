@@ -3,6 +3,7 @@ import { Agent, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
 import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/lib/local-worker";
 import type { IngestMessage } from "../../src/ingest/messages";
 import {
   type ClusterProcess,
@@ -233,6 +234,33 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
     // Before the fix the replacement never read the stop, served on, and was killed after 15 s.
     expect(Date.now() - signalled, server.output()).toBeLessThan(8_000);
   }, 60_000);
+
+  it("replaces a worker that crashes after it listens while the cluster is still starting", async () => {
+    const preload = fileURLToPath(
+      new URL("../node/crash-first-worker-while-starting.cjs", import.meta.url),
+    );
+    // A port of its own: with none of its workers listening for a moment, the primary closes the
+    // shared socket and listens anew, on another port if it was given 0.
+    const server = await serve(scratch("crash-while-starting.db"), {
+      PORT: String(await freePort()),
+      CRASH_FIRST_WORKER_WHILE_STARTING: "true",
+      NODE_OPTIONS: `--require ${preload}`,
+    });
+    // The primary watched for exits only once every worker listened: the first one's was missed,
+    // and the cluster served on with one worker for good.
+    await until(
+      async () => server.output(),
+      (output) => output.includes("an HTTP worker exited; forking another"),
+      15_000,
+    );
+    const pids = await until(
+      () => workerPids(server.url),
+      (found) => found.length === 2,
+      20_000,
+      250,
+    );
+    expect(pids, server.output()).toHaveLength(2);
+  }, 90_000);
 
   it("finishes requests in flight on SIGTERM, with Connection: close, then exits 0 with the WAL checkpointed", async () => {
     const database = scratch("stopped.db");

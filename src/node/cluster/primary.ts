@@ -119,6 +119,7 @@ export async function startClusterPrimary(
    * own (a port in use, a database it cannot open) ends the start.
    */
   const started = async (worker: Worker): Promise<Address> => {
+    judgedByStart.add(worker);
     try {
       return await listening(worker);
     } catch (error) {
@@ -132,6 +133,20 @@ export async function startClusterPrimary(
     }
   };
 
+  const restarts = new Set<ReturnType<typeof setTimeout>>();
+  // Watched from the first fork: a worker that crashed after it listened, while another was still
+  // starting, was never replaced. One of the start's that never listened is `started`'s to judge.
+  cluster.on("exit", (worker, code, signal) => {
+    if (stopping || (judgedByStart.has(worker) && !listeningWorkers.has(worker))) return;
+    const delayMs = restartDelayMs();
+    logReplacement(worker, code, signal, delayMs);
+    const timer = setTimeout(() => {
+      restarts.delete(timer);
+      if (!stopping) fork();
+    }, delayMs);
+    restarts.add(timer);
+  });
+
   // From the first fork: a worker that hangs while the cluster starts would hold the start for ever.
   const stopWatching = watchWorkers(channels, () => stopping, startTimeoutMs);
   let address: Address | undefined;
@@ -141,22 +156,11 @@ export async function startClusterPrimary(
   } catch (error) {
     stopping = true;
     stopWatching();
+    for (const timer of restarts) clearTimeout(timer);
     await Promise.all([...channels.keys()].map((worker) => stopWorker(worker, channels)));
     await runtime.close();
     throw error;
   }
-
-  const restarts = new Set<ReturnType<typeof setTimeout>>();
-  cluster.on("exit", (worker, code, signal) => {
-    if (stopping) return;
-    const delayMs = restartDelayMs();
-    logReplacement(worker, code, signal, delayMs);
-    const timer = setTimeout(() => {
-      restarts.delete(timer);
-      if (!stopping) fork();
-    }, delayMs);
-    restarts.add(timer);
-  });
 
   let closing: Promise<void> | null = null;
   return {
@@ -192,6 +196,12 @@ function logReplacement(
 
 /** The workers killed because they did not listen within their start's deadline. */
 const startTimedOut = new WeakSet<Worker>();
+
+/**
+ * The workers the cluster's start waits for (`started`): an exit before they listen is the start's
+ * to judge, not the replacing watch's.
+ */
+const judgedByStart = new WeakSet<Worker>();
 
 /** When each worker was forked, by this process's clock. */
 const forkedAt = new WeakMap<Worker, number>();
