@@ -2,7 +2,7 @@
 -- largest id). Ingested workbooks may bring customer and loan ids up to that bound, and SQLite
 -- gives a new row the largest id plus one: past the bound, two customers' ids would read as one
 -- number and the API would acknowledge the wrong id. The insert is refused whole instead, and the
--- API answers 503 naming the table (src/lib/error-handler.ts). Written by hand: drizzle-kit does
+-- API answers 503 naming the table (src/http/error-handler.ts). Written by hand: drizzle-kit does
 -- not model triggers.
 CREATE TRIGGER `customers_id_within_2_53`
 AFTER INSERT ON `customers`

@@ -1,24 +1,23 @@
 import { type Context, Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import type { AppBindings, AppVariables } from "./app-env";
 import { type AppConfig, ConfigError } from "./config";
 import type { Database } from "./db/database";
 import type { SessionOpener } from "./db/sessions";
+import type { AppBindings, AppVariables } from "./http/app-env";
+import { createRouter } from "./http/create-router";
+import { onError, onNotFound } from "./http/error-handler";
+import { requestDatabase } from "./http/read-consistency";
+import { requestTelemetry } from "./http/request-telemetry";
+import { configurableCors } from "./http/security/cors";
+import { apiAccess } from "./http/security/middleware";
 import { declaredBodyLimit } from "./lib/body-limit";
 import { identityEncodingOnly } from "./lib/content-encoding";
-import { createRouter } from "./lib/create-router";
 import { docsPage } from "./lib/docs-page";
-import { onError, onNotFound } from "./lib/error-handler";
 import { log } from "./lib/log";
 import { declareCommonHeaders, declaredResponseHeaders } from "./lib/openapi-headers";
 import { payloadTooLargeProblem, problemResponse, settingsProblem } from "./lib/problem";
-import { requestDatabase } from "./lib/read-consistency";
 import { type EdgeOf, noEdge } from "./lib/request-edge";
-import { requestTelemetry } from "./lib/request-telemetry";
 import { responseHeaders } from "./lib/response-headers";
-import { configurableCors } from "./lib/security/cors";
-import { apiAccess } from "./lib/security/middleware";
-import { noTelemetry, type Telemetry } from "./lib/telemetry";
 import { customersRouter } from "./routes/customers/customers.index";
 import { decisionsRouter } from "./routes/decisions/decisions.index";
 import { eligibilityRouter } from "./routes/eligibility/eligibility.index";
@@ -26,6 +25,7 @@ import { healthRouter } from "./routes/health/health.index";
 import { ingestRouter } from "./routes/ingest/ingest.index";
 import { loansRouter } from "./routes/loans/loans.index";
 import { servicingRouter } from "./routes/servicing/servicing.index";
+import { noTelemetry, type Telemetry } from "./telemetry";
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -85,10 +85,10 @@ export interface AppOptions<B extends AppBindings> {
   /**
    * Per-request sessions over read replicas (D1's Sessions API, src/worker/database.ts): when the
    * bindings have them, requests use one instead of `database` and answer with its bookmark
-   * (src/lib/read-consistency.ts).
+   * (src/http/read-consistency.ts).
    */
   sessions?: SessionOpener<B>;
-  /** Where the request's metrics go (src/lib/telemetry.ts); none by default. */
+  /** Where the request's metrics go (src/telemetry.ts); none by default. */
   telemetry?: (env: B) => Telemetry;
   /** Runtime-specific operations routes (the Node server's /metrics), served like /healthz. */
   operations?: Hono<{ Bindings: B }>;

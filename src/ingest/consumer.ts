@@ -3,7 +3,7 @@ import type { Database } from "../db/database";
 import { classifyDatabaseError, databaseErrorKind } from "../db/error-kind";
 import { type DatabaseDamage, whatDamageMeans } from "../db/errors";
 import { log } from "../lib/log";
-import { ingestEvent, noTelemetry, type Telemetry } from "../lib/telemetry";
+import { ingestEvent, noTelemetry, type Telemetry } from "../telemetry";
 import { type ChunkState, upsertChunkState } from "./job-store";
 import {
   type Delivery,

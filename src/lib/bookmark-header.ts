@@ -1,12 +1,12 @@
 /**
- * Carries a D1 session's bookmark between requests, in both directions (src/lib/read-consistency.ts).
+ * Carries a D1 session's bookmark between requests, in both directions (src/http/read-consistency.ts).
  * Written once: the app, its CORS, its OpenAPI document, the typed client and the console use it.
  */
 export const BOOKMARK_HEADER = "x-d1-bookmark";
 
 /**
  * The values of the request header the server takes, written once for the check
- * (src/lib/read-consistency.ts) and the OpenAPI document's `pattern` (src/lib/openapi-headers.ts):
+ * (src/http/read-consistency.ts) and the OpenAPI document's `pattern` (src/lib/openapi-headers.ts):
  * the shape D1 hands out, four dash-separated hex groups (8-8-8-32), or empty, which names no point
  * and is the same as no header. The document's pattern refused "", which the server takes, so a
  * client validating against the document refused a request the server serves. A JSON Schema

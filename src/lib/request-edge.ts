@@ -19,7 +19,7 @@ export interface RequestEdge {
   response: EdgeResponse;
   /**
    * The server had begun to stop when the request arrived: the app answers it 503 without doing
-   * it (apiAccess, src/lib/security/middleware.ts), with the headers of any other answer.
+   * it (apiAccess, src/http/security/middleware.ts), with the headers of any other answer.
    */
   stopping: boolean;
 }

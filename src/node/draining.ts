@@ -16,7 +16,7 @@ export interface Drainable {
  * `Connection: close`, so the client opens a new connection (refused: nothing was sent), and a
  * request that begins after the stop with a 503 that did nothing, so nothing starts that the
  * grace period might cut off after its commit. `refuse` gives that 503: the app, told by the
- * request's edge (apiAccess, src/lib/security/middleware.ts), so that it carries the headers of any other answer.
+ * request's edge (apiAccess, src/http/security/middleware.ts), so that it carries the headers of any other answer.
  */
 export function drainable(listener: Listener, refuse: Listener): Drainable {
   let draining = false;

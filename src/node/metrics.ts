@@ -7,10 +7,10 @@ import {
   Histogram as HistogramMetric,
   Registry,
 } from "prom-client";
-import { type RequestOutcome, requestOutcome, type Telemetry } from "../lib/telemetry";
+import { type RequestOutcome, requestOutcome, type Telemetry } from "../telemetry";
 
 /*
- * The Node server's metrics: the core's telemetry events (src/lib/telemetry.ts) as Prometheus
+ * The Node server's metrics: the core's telemetry events (src/telemetry.ts) as Prometheus
  * metrics, exposed at GET /metrics (src/node/metrics-route.ts). Each runtime has its own registry,
  * so tests can open several. Labels are route templates, methods, status classes, outcomes, codes
  * and kinds: a bounded set, and never personal data.

@@ -1,16 +1,16 @@
 import { fileURLToPath } from "node:url";
 import type { Client } from "@libsql/client";
 import { createApp } from "../app";
-import type { AppBindings } from "../app-env";
 import { APP_SETTING_NAMES, type AppConfig, type AppSettings, parseAppConfig } from "../config";
 import type { Database } from "../db/database";
+import type { AppBindings } from "../http/app-env";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { registerMessages } from "../ingest/job-store";
 import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
 import { useSha256 } from "../lib/sha256";
-import { noTelemetry } from "../lib/telemetry";
+import { noTelemetry } from "../telemetry";
 import { openLibsqlDatabase } from "./database";
 import { migrationsWriteError } from "./database-open";
 import { startMaintenanceTimer } from "./maintenance-timer";

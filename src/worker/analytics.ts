@@ -1,6 +1,6 @@
 import type { RefusalCode } from "../domain/decision";
 import { log } from "../lib/log";
-import { noTelemetry, requestOutcome, type Telemetry } from "../lib/telemetry";
+import { noTelemetry, requestOutcome, type Telemetry } from "../telemetry";
 
 /*
  * The Worker's metrics: one Workers Analytics Engine data point per event, through the `METRICS`

@@ -1,5 +1,5 @@
-import type { AppBindings } from "../app-env";
 import type { AppSettings } from "../config";
+import type { AppBindings } from "../http/app-env";
 import type { IngestMessage } from "../ingest/messages";
 
 /**

@@ -4,9 +4,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
 /*
- * The layers of the tree, asserted on its import graph: the pure domain at the bottom, the data
- * layer below the routes and the ingest consumer, a core that knows neither runtime edge, and no
- * tool that leans on the tests. Read from the source text, so a new file is checked the day it lands.
+ * The layers of the tree, asserted on its import graph: the pure domain and the leaves of src/lib
+ * at the bottom, the data layer below the routes, the ingest consumer and the request layer
+ * (src/http), a core that knows neither runtime edge, and no tool that leans on the tests. Read from the source text, so a new file is checked the day it lands.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -63,6 +63,29 @@ describe("the import graph", () => {
       (edge) =>
         within(edge.from, "src/db") &&
         (within(edge.to, "src/routes") || within(edge.to, "src/ingest")),
+    );
+    expect(show(upward)).toEqual([]);
+  });
+
+  it("keeps src/lib a floor of leaves: it imports nothing of the app outside itself", () => {
+    const upward = graph.filter(
+      (edge) =>
+        within(edge.from, "src/lib") && within(edge.to, "src") && !within(edge.to, "src/lib"),
+    );
+    expect(show(upward)).toEqual([]);
+  });
+
+  it("keeps the request layer, src/http, above the data layer and the ingest consumer", () => {
+    const below = [
+      "src/lib",
+      "src/domain",
+      "src/config.ts",
+      "src/db",
+      "src/telemetry.ts",
+      "src/ingest",
+    ];
+    const upward = graph.filter(
+      (edge) => below.some((folder) => within(edge.from, folder)) && within(edge.to, "src/http"),
     );
     expect(show(upward)).toEqual([]);
   });

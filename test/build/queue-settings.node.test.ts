@@ -5,13 +5,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { type Unstable_Config, unstable_readConfig } from "wrangler";
-import type { AppBindings } from "../../src/app-env";
 import {
   appSettingsSchema,
   DEFAULT_INGEST_RETENTION_DAYS,
   INGEST_RETENTION_DAYS_MIN,
   parseSettings,
 } from "../../src/config";
+import type { AppBindings } from "../../src/http/app-env";
 import { retryDelaySeconds } from "../../src/ingest/consumer";
 import { DEAD_LETTER_SUFFIX, QUEUE_PLATFORM_LIMITS, QUEUE_SETTINGS } from "../../src/ingest/queue";
 

@@ -1,6 +1,6 @@
-import type { AppBindings } from "../../src/app-env";
 import type { AppSettings } from "../../src/config";
 import type { Database } from "../../src/db/database";
+import type { AppBindings } from "../../src/http/app-env";
 
 /*
  * The HTTP contract suite runs three times from the same test files: the Worker in workerd on D1

@@ -2,7 +2,7 @@ import type { Database } from "../../src/db/database";
 import { consumeIngestBatch } from "../../src/ingest/consumer";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { CustomerRow, LoanRow } from "../../src/ingest/rows";
-import { noTelemetry, type Telemetry } from "../../src/lib/telemetry";
+import { noTelemetry, type Telemetry } from "../../src/telemetry";
 import { backend } from "./backend";
 
 export function customerRow(id: number, overrides: Partial<CustomerRow> = {}): CustomerRow {

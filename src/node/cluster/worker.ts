@@ -1,5 +1,5 @@
 import cluster from "node:cluster";
-import type { AppBindings } from "../../app-env";
+import type { AppBindings } from "../../http/app-env";
 import { log } from "../../lib/log";
 import { serviceUnavailableProblem } from "../../lib/problem";
 import { openLibsqlDatabase } from "../database";

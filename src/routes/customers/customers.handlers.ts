@@ -1,7 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
 import { approvedLimitPaise } from "../../domain/approved-limit";
 import { rupeesToPaise } from "../../domain/money";
+import type { AppEnv } from "../../http/app-env";
 import { hashJson } from "../../lib/request-hash";
 import type { register } from "./customers.routes";
 import { registerRequest } from "./register-customer";

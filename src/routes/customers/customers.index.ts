@@ -1,4 +1,4 @@
-import { createRouter } from "../../lib/create-router";
+import { createRouter } from "../../http/create-router";
 import { registerHandler } from "./customers.handlers";
 import { register } from "./customers.routes";
 

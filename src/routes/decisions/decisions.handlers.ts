@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
 import { loadCustomerDecisions, loadDecision } from "../../db/decisions";
+import type { AppEnv } from "../../http/app-env";
 import { notFoundProblem, validationProblem } from "../../lib/problem";
 import { encodeCursor } from "./cursor";
 import { toDecisionResponse } from "./decision-record";

@@ -1,4 +1,4 @@
-import { createRouter } from "../../lib/create-router";
+import { createRouter } from "../../http/create-router";
 import { listCustomerDecisionsHandler, viewDecisionHandler } from "./decisions.handlers";
 import { listCustomerDecisions, viewDecision } from "./decisions.routes";
 

@@ -1,9 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
 import { loadBorrowerToDecide } from "../../db/loans";
 import { assessLoanRequest } from "../../domain/assessment";
+import type { AppEnv } from "../../http/app-env";
 import { notFoundProblem } from "../../lib/problem";
-import { decisionEvent } from "../../lib/telemetry";
+import { decisionEvent } from "../../telemetry";
 import { loansToDecideOn } from "../decisions/decision-record";
 import { toLoanRequest } from "../loan-request";
 import { loanAsItStands } from "../servicing/loan-servicing";

@@ -1,4 +1,4 @@
-import { createRouter } from "../../lib/create-router";
+import { createRouter } from "../../http/create-router";
 import { checkEligibilityHandler } from "./eligibility.handlers";
 import { checkEligibility } from "./eligibility.routes";
 

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import * as v from "valibot";
-import type { AppEnv } from "../../app-env";
 import type { Database } from "../../db/database";
 import { ingestRetentionCutoff, jobPastRetention } from "../../db/ingest-retention";
+import type { AppEnv } from "../../http/app-env";
 import type { AcceptedBatch, StoredRows } from "../../ingest/job-report";
 import {
   conflictingMessages,

@@ -1,7 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
+import type { AppEnv } from "../../http/app-env";
 import { hashJson } from "../../lib/request-hash";
-import { decisionEvent } from "../../lib/telemetry";
+import { decisionEvent } from "../../telemetry";
 import { bookLoanRequest } from "./book-loan";
 import type { createLoan } from "./loans.routes";
 

@@ -1,4 +1,4 @@
-import { createRouter } from "../../lib/create-router";
+import { createRouter } from "../../http/create-router";
 import { createLoanHandler } from "./create-loan.handlers";
 import { createLoan, viewLoan, viewLoans } from "./loans.routes";
 import { viewLoanHandler, viewLoansHandler } from "./view-loans.handlers";

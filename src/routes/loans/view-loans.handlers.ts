@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
 import { loadBorrower, loadLoanWithCustomer } from "../../db/loans";
+import type { AppEnv } from "../../http/app-env";
 import { notFoundProblem } from "../../lib/problem";
 import { toLoanDetail, toLoanSummary } from "./loan-response";
 import type { viewLoan, viewLoans } from "./loans.routes";

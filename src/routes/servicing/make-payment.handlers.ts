@@ -1,6 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
 import { rupeesToPaise } from "../../domain/money";
+import type { AppEnv } from "../../http/app-env";
 import { hashJson } from "../../lib/request-hash";
 import { makePaymentRequest } from "./make-payment";
 import type { makePayment } from "./servicing.routes";

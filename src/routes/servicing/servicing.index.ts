@@ -1,4 +1,4 @@
-import { createRouter } from "../../lib/create-router";
+import { createRouter } from "../../http/create-router";
 import { makePaymentHandler } from "./make-payment.handlers";
 import { makePayment, viewStatement } from "./servicing.routes";
 import { viewStatementHandler } from "./view-statement.handlers";

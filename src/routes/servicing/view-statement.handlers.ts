@@ -1,8 +1,8 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../../app-env";
 import { loadStatement } from "../../db/payments";
 import { nextInstalment } from "../../domain/servicing";
 import { buildStatement } from "../../domain/statement";
+import type { AppEnv } from "../../http/app-env";
 import { notFoundProblem } from "../../lib/problem";
 import {
   scheduleBeyondCalendarProblem,

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { AppConfig } from "../../config";
-import { BOOKMARK_HEADER } from "../bookmark-header";
+import { BOOKMARK_HEADER } from "../../lib/bookmark-header";
 
 /**
  * CORS for browser clients, off unless `CORS_ORIGINS` is set: `*` for any origin, or a

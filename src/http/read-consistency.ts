@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppVariables } from "../app-env";
 import type { Database } from "../db/database";
 import type { ReadConsistency, SessionOpener, SessionStart } from "../db/sessions";
-import { BOOKMARK_HEADER, BOOKMARK_PATTERN, laterBookmark } from "./bookmark-header";
-import { validationProblem } from "./problem";
-import { isReadOnlyApiRequest } from "./security/paths";
+import { BOOKMARK_HEADER, BOOKMARK_PATTERN, laterBookmark } from "../lib/bookmark-header";
+import { validationProblem } from "../lib/problem";
+import { isReadOnlyApiRequest } from "../lib/security/paths";
+import type { AppVariables } from "./app-env";
 
 /*
  * The shape D1 hands out, or empty (BOOKMARK_PATTERN, which the OpenAPI document declares too).

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it, vi } from "vitest";
-import { onError } from "../../src/lib/error-handler";
+import { onError } from "../../src/http/error-handler";
 
 /** A bare app with the API's error handler, and a route that throws what it is given. */
 function appThrowing(error: Error) {

@@ -1,13 +1,13 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppConfig } from "../../config";
-import { bearerToken } from "../bearer-token";
-import { log } from "../log";
-import { ProblemError, serviceUnavailableProblem, unauthorizedProblem } from "../problem";
-import type { EdgeOf } from "../request-edge";
-import { bytesToHex, sha256 } from "../sha256";
-import { isKnownKey } from "./api-keys";
-import { isRateLimitedWrite, needsApiKey } from "./paths";
-import { type RateLimiter, tooManyRequests } from "./rate-limit";
+import { bearerToken } from "../../lib/bearer-token";
+import { log } from "../../lib/log";
+import { ProblemError, serviceUnavailableProblem, unauthorizedProblem } from "../../lib/problem";
+import type { EdgeOf } from "../../lib/request-edge";
+import { isKnownKey } from "../../lib/security/api-keys";
+import { isRateLimitedWrite, needsApiKey } from "../../lib/security/paths";
+import { type RateLimiter, tooManyRequests } from "../../lib/security/rate-limit";
+import { bytesToHex, sha256 } from "../../lib/sha256";
 
 /** Seconds a client refused for an unavailable rate limiter waits, as for an unavailable database. */
 const LIMITER_RETRY_AFTER_S = 1;

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import type { EdgeOf } from "./request-edge";
-import type { Telemetry } from "./telemetry";
+import type { EdgeOf } from "../lib/request-edge";
+import type { Telemetry } from "../telemetry";
 
 /** The label of a request no route matched (404, 405): never its raw path, which may hold ids. */
 const UNMATCHED_ROUTE = "unmatched";

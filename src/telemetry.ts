@@ -1,5 +1,5 @@
-import type { DatabaseErrorKind } from "../db/error-kind";
-import type { Decision, RefusalCode } from "../domain/decision";
+import type { DatabaseErrorKind } from "./db/error-kind";
+import type { Decision, RefusalCode } from "./domain/decision";
 
 /*
  * What the app tells an operator about itself, as events. The core only emits them; each runtime

@@ -1,9 +1,9 @@
-import type { AppConfig } from "./config";
-import type { Database } from "./db/database";
-import type { ReadConsistency } from "./db/sessions";
-import type { IngestQueue } from "./ingest/queue";
-import type { RateLimiter } from "./lib/security/rate-limit";
-import type { Telemetry } from "./lib/telemetry";
+import type { AppConfig } from "../config";
+import type { Database } from "../db/database";
+import type { ReadConsistency } from "../db/sessions";
+import type { IngestQueue } from "../ingest/queue";
+import type { RateLimiter } from "../lib/security/rate-limit";
+import type { Telemetry } from "../telemetry";
 
 /**
  * The objects the app is handed by its runtime: the Worker's bindings, or the Node server's own
@@ -22,11 +22,11 @@ export interface AppVariables {
   requestId: string;
   config: AppConfig;
   db: Database;
-  /** The request's database session, where the runtime has them (src/lib/read-consistency.ts). */
+  /** The request's database session, where the runtime has them (src/http/read-consistency.ts). */
   readConsistency: ReadConsistency;
   /** The date every rule is evaluated on (`YYYY-MM-DD`). */
   asOf: string;
-  /** Where metrics go (src/lib/telemetry.ts); a no-op unless the runtime gives one. */
+  /** Where metrics go (src/telemetry.ts); a no-op unless the runtime gives one. */
   telemetry: Telemetry;
 }
 

@@ -10,16 +10,16 @@ import {
   mayHaveBeenApplied,
   whatDamageMeans,
 } from "../db/errors";
-import { log } from "./log";
+import { log } from "../lib/log";
 import {
   malformedJsonProblem,
   ProblemError,
   type ProblemInit,
   problemResponse,
   unsupportedMediaTypeProblem,
-} from "./problem";
-import { isRateLimitedWrite } from "./security/paths";
-import type { Telemetry } from "./telemetry";
+} from "../lib/problem";
+import { isRateLimitedWrite } from "../lib/security/paths";
+import type { Telemetry } from "../telemetry";
 
 /* Every failure becomes a problem+json response. A 5xx says what happened, never how. */
 

@@ -1,6 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../app-env";
-import { validationHook } from "./validation";
+import { validationHook } from "../lib/validation";
+import type { AppEnv } from "./app-env";
 
 /** A router whose failed validations all become the same 400 problem. */
 export function createRouter() {
