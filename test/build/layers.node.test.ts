@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 /*
  * The layers of the tree, asserted on its import graph: the pure domain and the leaves of src/lib
  * at the bottom, the data layer below the routes, the ingest consumer and the request layer
- * (src/http), a core that knows neither runtime edge, and no tool that leans on the tests. Read from the source text, so a new file is checked the day it lands.
+ * (src/http), a core that knows neither runtime edge, and no tool that leans on the tests. Read
+ * from the source text, so a new file is checked the day it lands.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
