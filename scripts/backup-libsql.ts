@@ -16,6 +16,7 @@ import {
   confirmOwnDatabase,
   DatabaseOpenError,
   fileOpenError,
+  walBytes,
 } from "../src/node/database-open";
 import { argsOrExit, callerPath } from "./lib/command-line";
 import { serverSettingsOrExit } from "./lib/server-settings";
@@ -93,6 +94,7 @@ const removePartial = () => {
 removePartial(); // what an interrupted run left
 
 let database: InstanceType<typeof NativeDatabase> | null = null;
+const walBytesBefore = walBytes(source);
 try {
   database = new NativeDatabase(source, { timeout: BUSY_TIMEOUT_MS });
   const opened = database;
@@ -108,7 +110,7 @@ try {
   }
 } catch (error) {
   // Said before the close, which may checkpoint and remove the -wal the line names.
-  const failure = fileOpenError(source, error);
+  const failure = fileOpenError(source, error, walBytesBefore);
   database?.close();
   fail(failure.message);
 }

@@ -182,13 +182,13 @@ export function confirmKnownMigrations(path: string, recorded: readonly string[]
  * damaged file's line, with its first finding: the server would otherwise say ready and answer
  * 503 to each request that needs the damaged part.
  */
-export function confirmUndamaged(path: string, rows: readonly string[]): void {
+export function confirmUndamaged(path: string, rows: readonly string[], walBytes: number): void {
   const [first, ...others] = checkFindings(rows);
   if (first === undefined) return;
   const more = others.length > 0 ? ` and ${others.length} more` : "";
   throw fail(
     path,
-    `is damaged (PRAGMA quick_check: ${first}${more}); ${damagedFix(path)}`,
+    `is damaged (PRAGMA quick_check: ${first}${more}); ${damagedFix(walBytes)}`,
     "operator",
   );
 }
@@ -218,8 +218,16 @@ const RESTORE =
  * file's -wal has that WAL replayed onto its pages: "restore it from a backup" alone was what the
  * operator had just done, and the -wal is the likelier cause.
  */
-function damagedFix(path: string): string {
-  const walBytes = statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+/**
+ * The bytes of the -wal beside `path` (0 when there is none), read before a connection opens the
+ * file: a closed libSQL connection checkpoints and removes it when the garbage collector frees it,
+ * so read later, the start's hint at a restored file's old -wal came and went.
+ */
+export function walBytes(path: string): number {
+  return statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+}
+
+function damagedFix(walBytes: number): string {
   const fix = `nothing was written to it; keep it aside and ${RESTORE}`;
   if (walBytes === 0) return fix;
   const megabytes = (walBytes / 1_048_576).toFixed(1);
@@ -308,7 +316,7 @@ function notADatabase(path: string): DatabaseOpenError {
  * An error of SQLite's while opening or checking the file, as one line; a DatabaseOpenError as
  * it is.
  */
-export function fileOpenError(path: string, error: unknown): DatabaseOpenError {
+export function fileOpenError(path: string, error: unknown, walBytes: number): DatabaseOpenError {
   if (error instanceof DatabaseOpenError) return error;
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) return directory(path);
   const sqliteCode = code(error);
@@ -325,7 +333,7 @@ export function fileOpenError(path: string, error: unknown): DatabaseOpenError {
   if (sqliteCode.startsWith("SQLITE_CORRUPT")) {
     return fail(
       path,
-      `is damaged (SQLITE_CORRUPT: ${message}; a file cut short or copied while written?); ${damagedFix(path)}`,
+      `is damaged (SQLITE_CORRUPT: ${message}; a file cut short or copied while written?); ${damagedFix(walBytes)}`,
       "operator",
     );
   }

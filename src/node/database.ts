@@ -11,6 +11,7 @@ import {
   existingFiles,
   fileOpenError,
   removeCreatedFiles,
+  walBytes,
 } from "./database-open";
 import { openNativeLibsql } from "./native-libsql";
 
@@ -112,6 +113,7 @@ async function openFile(
   if (confirmWritable) confirmWritableFile(path);
   else confirmFilePath(path);
   const existedBefore = existingFiles(path);
+  const walBytesBefore = walBytes(path);
   let client: Client | null = null;
   try {
     // A single connection. Every operation on a file database runs synchronously once it has its
@@ -129,6 +131,7 @@ async function openFile(
       confirmUndamaged(
         path,
         (await opened.execute("PRAGMA quick_check")).rows.map((row) => String(row[0])),
+        walBytesBefore,
       );
     }
     // WAL: readers never block the writer (tests and the ingest script read while it writes).
@@ -139,9 +142,10 @@ async function openFile(
     await client.execute("PRAGMA foreign_keys = ON");
     return client;
   } catch (error) {
-    // Said before the close: closing may checkpoint and remove a -wal the line names (a restored
-    // file's old one), at a moment the garbage collector chooses, so the line varied run to run.
-    const failure = fileOpenError(path, error);
+    // Said before the close, and of the -wal as it was before the open: a closed connection may
+    // checkpoint and remove a -wal the line names (a restored file's old one), at a moment the
+    // garbage collector chooses, so the line varied run to run.
+    const failure = fileOpenError(path, error, walBytesBefore);
     client?.close();
     removeCreatedFiles(path, existedBefore);
     throw failure;
