@@ -60,7 +60,7 @@ export function confirmFilePath(path: string): void {
     throw fail(
       path,
       `its folder ${folder} cannot be created (${code(error)}); create it for the server's user (${processUser()}) or choose another path`,
-      FOLDER_PROBLEMS_OF_THE_OPERATOR.has(code(error)) ? "operator" : "may-pass",
+      folderRemedy(error),
     );
   }
   if (fileStat(path, folder)?.isDirectory()) throw directory(path);
@@ -77,16 +77,19 @@ function fileStat(path: string, folder: string) {
     throw fail(
       path,
       `its folder ${folder} cannot be entered by this process (${code(error)}; this process: ${processUser()}); give it to the server's user (chown) or let that user search it (chmod)`,
-      FOLDER_PROBLEMS_OF_THE_OPERATOR.has(code(error)) ? "operator" : "may-pass",
+      folderRemedy(error),
     );
   }
 }
 
 /**
- * mkdir's failures only an operator ends: permissions, a read-only mount, a file where a folder
- * should be. Others (ENOSPC, EIO) may pass.
+ * The folder's failures (mkdir's, stat's) only an operator ends: permissions, a read-only mount, a
+ * file where a folder should be. Others (ENOSPC, EIO) may pass.
  */
 const FOLDER_PROBLEMS_OF_THE_OPERATOR = new Set(["EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST"]);
+
+const folderRemedy = (error: unknown): Remedy =>
+  FOLDER_PROBLEMS_OF_THE_OPERATOR.has(code(error)) ? "operator" : "may-pass";
 
 /**
  * At the server's start (and the migrations'): this process may write the file, the -wal and -shm
@@ -214,11 +217,6 @@ const RESTORE =
   'restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file")';
 
 /**
- * What to do with a damaged file, in the start's line. A backup restored beside the crashed
- * file's -wal has that WAL replayed onto its pages: "restore it from a backup" alone was what the
- * operator had just done, and the -wal is the likelier cause.
- */
-/**
  * The bytes of the -wal beside `path` (0 when there is none), read before a connection opens the
  * file: a closed libSQL connection checkpoints and removes it when the garbage collector frees it,
  * so read later, the start's hint at a restored file's old -wal came and went.
@@ -227,6 +225,11 @@ export function walBytes(path: string): number {
   return statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
 }
 
+/**
+ * What to do with a damaged file, in the start's line. A backup restored beside the crashed
+ * file's -wal has that WAL replayed onto its pages: "restore it from a backup" alone was what the
+ * operator had just done, and the -wal (`walBytes` before the open) is the likelier cause.
+ */
 function damagedFix(walBytes: number): string {
   const fix = `nothing was written to it; keep it aside and ${RESTORE}`;
   if (walBytes === 0) return fix;
