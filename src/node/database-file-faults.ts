@@ -1,5 +1,6 @@
 import { accessSync, constants, statfsSync } from "node:fs";
 import { dirname } from "node:path";
+import { errorCode } from "../lib/error-code";
 import { fileSizeLimitReached } from "./file-size-limit";
 
 /*
@@ -59,8 +60,7 @@ export function accessDenied(file: string): string | null {
     accessSync(file, constants.W_OK);
     return null;
   } catch (error) {
-    const { code } = error as { code?: unknown };
-    return typeof code === "string" && code !== "" ? code : "error";
+    return errorCode(error);
   }
 }
 

@@ -1,4 +1,5 @@
 import { statSync } from "node:fs";
+import { errorCode } from "../lib/error-code";
 import { log } from "../lib/log";
 
 /** A file by device and inode: what a database's path must still name for a write to commit. */
@@ -34,7 +35,7 @@ export class DatabaseFile {
     try {
       return this.#changeOf(statSync(this.path, { bigint: true, throwIfNoEntry: false }));
     } catch (error) {
-      return `could not be checked (${(error as NodeJS.ErrnoException).code ?? "error"})`;
+      return `could not be checked (${errorCode(error)})`;
     }
   }
 

@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync, statSync 
 import { dirname } from "node:path";
 import { isStorageFullError } from "../db/errors";
 import { EXPECTED_MIGRATIONS, unknownMigrations } from "../db/migration-names";
+import { errorCode } from "../lib/error-code";
 import { accessDenied, besideDenied } from "./database-file-faults";
 import { fileSizeLimitReached } from "./file-size-limit";
 
@@ -44,7 +45,7 @@ function ownerAndMode(path: string): string {
     return `owner uid ${uid}, mode ${(mode & 0o777).toString(8).padStart(4, "0")}`;
   } catch (error) {
     // A -wal linked into a folder this process may not enter, or a link loop: the line still says it.
-    return `owner and mode unknown: ${code(error)}`;
+    return `owner and mode unknown: ${errorCode(error)}`;
   }
 }
 
@@ -59,7 +60,7 @@ export function confirmFilePath(path: string): void {
   } catch (error) {
     throw fail(
       path,
-      `its folder ${folder} cannot be created (${code(error)}); create it for the server's user (${processUser()}) or choose another path`,
+      `its folder ${folder} cannot be created (${errorCode(error)}); create it for the server's user (${processUser()}) or choose another path`,
       folderRemedy(error),
     );
   }
@@ -76,7 +77,7 @@ function fileStat(path: string, folder: string) {
   } catch (error) {
     throw fail(
       path,
-      `its folder ${folder} cannot be entered by this process (${code(error)}; this process: ${processUser()}); give it to the server's user (chown) or let that user search it (chmod)`,
+      `its folder ${folder} cannot be entered by this process (${errorCode(error)}; this process: ${processUser()}); give it to the server's user (chown) or let that user search it (chmod)`,
       folderRemedy(error),
     );
   }
@@ -89,7 +90,7 @@ function fileStat(path: string, folder: string) {
 const FOLDER_PROBLEMS_OF_THE_OPERATOR = new Set(["EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST"]);
 
 const folderRemedy = (error: unknown): Remedy =>
-  FOLDER_PROBLEMS_OF_THE_OPERATOR.has(code(error)) ? "operator" : "may-pass";
+  FOLDER_PROBLEMS_OF_THE_OPERATOR.has(errorCode(error)) ? "operator" : "may-pass";
 
 /**
  * At the server's start (and the migrations'): this process may write the file, the -wal and -shm
@@ -129,11 +130,6 @@ const directory = (path: string) =>
     `is a directory; DATABASE_URL must name a file in it (file:${path}/credit.db)`,
     "operator",
   );
-
-function code(error: unknown): string {
-  const { code } = error as { code?: unknown };
-  return typeof code === "string" && code !== "" ? code : "error";
-}
 
 /** SQLite's schema and wrangler's local D1 metadata: in any database, not an application's. */
 const NOT_APPLICATION_TABLES = /^(sqlite_|_cf_)|^d1_migrations$/;
@@ -322,7 +318,7 @@ function notADatabase(path: string): DatabaseOpenError {
 export function fileOpenError(path: string, error: unknown, walBytes: number): DatabaseOpenError {
   if (error instanceof DatabaseOpenError) return error;
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) return directory(path);
-  const sqliteCode = code(error);
+  const sqliteCode = errorCode(error);
   // @libsql/client puts the code before SQLite's words, once or twice.
   const message = String((error as Error).message ?? error).replace(/^([A-Z_]+: )+/, "");
   if (sqliteCode.startsWith("SQLITE_NOTADB")) return notADatabase(path);
@@ -379,7 +375,7 @@ export function migrationsWriteError(path: string, error: unknown): DatabaseOpen
     );
   }
   const { extendedCode } = error as { extendedCode?: unknown };
-  if ((extendedCode ?? code(error)) !== "SQLITE_IOERR_WRITE") return null;
+  if ((extendedCode ?? errorCode(error)) !== "SQLITE_IOERR_WRITE") return null;
   const limit = fileSizeLimitReached(path);
   if (limit === null) return null;
   return fail(
