@@ -46,9 +46,9 @@ const TRANSIENT_MESSAGE = new RegExp(
 );
 
 export function isTransientDatabaseError(error: unknown): boolean {
-  return someCause(
-    error,
-    (cause) => TRANSIENT_MESSAGE.test(cause.message) || isServerBusyStatus(cause),
+  return (
+    someCause(error, (cause) => TRANSIENT_MESSAGE.test(cause.message)) ||
+    isServerBusyStatus(answeredStatus(error))
   );
 }
 
@@ -180,10 +180,21 @@ export function isMissingSchemaError(error: unknown): boolean {
   );
 }
 
-/** A libSQL server answering 5xx or 429 over HTTP (HttpServerError carries the status). */
-function isServerBusyStatus(error: Error): boolean {
-  const status = (error as { status?: unknown }).status;
-  return typeof status === "number" && (status >= 500 || status === 429);
+/** A libSQL server answering 5xx or 429 over HTTP. */
+function isServerBusyStatus(status: number | null): boolean {
+  return status !== null && (status >= 500 || status === 429);
+}
+
+/**
+ * The HTTP status a libSQL server answered over HTTP, anywhere in the cause chain (the client's
+ * HttpServerError carries it), or null: no answer, or not over HTTP.
+ */
+export function answeredStatus(error: unknown): number | null {
+  for (const cause of databaseCauses(error)) {
+    const status = (cause as { status?: unknown }).status;
+    if (typeof status === "number") return status;
+  }
+  return null;
 }
 
 function someCause(error: unknown, test: (cause: Error) => boolean): boolean {

@@ -1,6 +1,7 @@
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { type Database, schema } from "../db/database";
+import { answeredStatus } from "../db/errors";
 import {
   confirmFilePath,
   confirmKnownMigrations,
@@ -71,7 +72,7 @@ export async function openLibsqlDatabase(
   if (path === null) {
     // Remote, or memory (which the settings refuse; libSQL gives it one connection).
     const client = createClient({ url, authToken: authToken || undefined });
-    if (!local) await answering(client, url);
+    if (!local) await answering(client, url, authToken);
     return {
       client,
       db: drizzle({ client, schema }),
@@ -158,9 +159,10 @@ const REMOTE_ANSWER_MS = 30_000;
 /**
  * One query before the server goes on: a remote database that refuses the connection or never
  * answers (a firewall, a host that accepts and says nothing) was a stack trace, or a start that
- * waited silently for minutes. Its host is named, never the URL's query (it may hold a token).
+ * waited silently for minutes; one that refuses the token, or has no such database, was the same
+ * "did not answer" and exit 1, restarted for nothing. Its host is named, never the URL's query.
  */
-async function answering(client: Client, url: string): Promise<void> {
+async function answering(client: Client, url: string, authToken?: string): Promise<void> {
   const host = new URL(url).host;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -180,17 +182,54 @@ async function answering(client: Client, url: string): Promise<void> {
   } catch (error) {
     client.close();
     if (error instanceof DatabaseOpenError) throw error;
-    const cause = (error as Error & { cause?: Error }).cause;
-    const reason = [(error as Error).message, cause?.message].filter(Boolean).join(": ");
+    const refused = refusal(answeredStatus(error), url, authToken);
+    if (refused !== null) throw refused;
+    const { message, cause } = error as Error & { cause?: Error };
+    // The client's message repeats its cause's ("SERVER_ERROR: Server returned HTTP status 500").
+    const reason =
+      cause?.message && !message.includes(cause.message) ? `${message}: ${cause.message}` : message;
     throw new DatabaseOpenError(
       `database ${host}: did not answer (${reason.replaceAll(url, host)}); check DATABASE_URL, DATABASE_AUTH_TOKEN and that it is reachable`,
-      // A network or the server's outage passes; a wrong URL or token does not, and the answer does
-      // not always say which (a refused connection is either): a restart is worth its try.
+      // A network or the server's outage (5xx) passes; a refused connection may be a wrong host
+      // or port or a server down, which the client cannot tell apart: a restart is worth its try.
       "may-pass",
     );
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A remote database's answer that no restart changes, as one line for the operator, or null: Turso
+ * and sqld answer 401 to a wrong, expired or missing token, Turso 404 to a database that does not
+ * exist. (sqld's 400 for that is left to a restart: it answers 400 to a transaction timeout too.)
+ * The token is never printed, nor the URL's query, which may hold it.
+ */
+function refusal(status: number | null, url: string, authToken?: string): DatabaseOpenError | null {
+  const { host, searchParams } = new URL(url);
+  if (status === 401 || status === 403) {
+    // The client sends the URL's authToken, when there is one, instead of DATABASE_AUTH_TOKEN.
+    const token = searchParams.has("authToken")
+      ? "the authToken in DATABASE_URL"
+      : authToken
+        ? "DATABASE_AUTH_TOKEN"
+        : null;
+    const problem =
+      token === null
+        ? `asks for credentials (HTTP ${status}) and no DATABASE_AUTH_TOKEN is set`
+        : `refused the credentials (HTTP ${status}): ${token} is wrong, expired or another database's`;
+    return new DatabaseOpenError(
+      `database ${host}: ${problem}; set it to a token for this database (Turso: turso db tokens create <database>)`,
+      "operator",
+    );
+  }
+  if (status === 404) {
+    return new DatabaseOpenError(
+      `database ${host}: has no database at this URL (HTTP 404); check DATABASE_URL (Turso: turso db show <database> --url)`,
+      "operator",
+    );
+  }
+  return null;
 }
 
 /**

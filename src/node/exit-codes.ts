@@ -5,8 +5,9 @@
 
 /**
  * A start refused for what only an operator can fix: a setting that does not parse, a file that is
- * not a usable database of this release, its permissions. EX_CONFIG of sysexits.h, the code
- * systemd's documentation gives for RestartPreventExitStatus=: no restart would find it gone.
+ * not a usable database of this release, its permissions, a remote database that refuses the token
+ * or is not at the URL (HTTP 401, 403, 404). EX_CONFIG of sysexits.h, the code systemd's
+ * documentation gives for RestartPreventExitStatus=: no restart would find it gone.
  */
 export const EX_CONFIG = 78;
 

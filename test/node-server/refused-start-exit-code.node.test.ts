@@ -1,9 +1,13 @@
 import { copyFile, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import NativeDatabase from "libsql";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/local-worker";
 import { scratchFiles } from "../node/ingest-fixtures";
+import {
+  type RefusingDatabaseHost,
+  startRefusingDatabaseHost,
+} from "../node/refusing-database-host";
 import { startOutcome } from "../node/serve-process";
 import { openMigratedLibsql } from "../support/migrated-libsql";
 import { overwriteRootPage } from "../support/overwritten-page";
@@ -97,6 +101,84 @@ describe("a start npm run serve cannot make for now", () => {
     } finally {
       holder.close();
     }
+  }, 90_000);
+});
+
+/*
+ * A remote database host that answers, and refuses: Turso and sqld answer a wrong, expired or
+ * missing token 401, and Turso a database that does not exist 404. These were "did not answer
+ * (SERVER_ERROR: Server returned HTTP status 401)" and exit 1, restarted by systemd for nothing.
+ */
+describe("a start on a remote database that refuses it", () => {
+  /** What no line may print: the token the host was sent. */
+  const TOKEN = "eyJhbGciOiJFZERTQSJ9.secret-part.signature";
+  const hosts: RefusingDatabaseHost[] = [];
+  afterAll(async () => {
+    await Promise.all(hosts.map((host) => host.close()));
+  });
+  /** `npm run serve` against a host answering `status`: its exit code, its line, what the host saw. */
+  const startAgainst = async (
+    status: number,
+    env: { url?: (host: RefusingDatabaseHost) => string; token?: string; workers?: string } = {},
+  ) => {
+    const host = await startRefusingDatabaseHost(status, `the server's words for ${status}`);
+    hosts.push(host);
+    const { code, output } = await startOutcome({
+      DATABASE_URL: env.url?.(host) ?? host.url,
+      DATABASE_AUTH_TOKEN: env.token ?? TOKEN,
+      WEB_CONCURRENCY: env.workers ?? "1",
+    });
+    expect(output).not.toContain("secret-part");
+    return { code, line: output.trim(), host: host.host, seen: host.seen() };
+  };
+  const NEW_TOKEN =
+    "set it to a token for this database (Turso: turso db tokens create <database>)";
+
+  it.each(["1", "2"])(
+    "exits 78 when it refuses the token (HTTP 401), naming the setting, never the token (WEB_CONCURRENCY=%s)",
+    async (workers) => {
+      const { code, line, host, seen } = await startAgainst(401, { workers });
+      expect({ code, line }).toEqual({
+        code: EX_CONFIG,
+        line: `database ${host}: refused the credentials (HTTP 401): DATABASE_AUTH_TOKEN is wrong, expired or another database's; ${NEW_TOKEN}`,
+      });
+      expect(seen[0]).toBe("POST /v2/pipeline bearer");
+    },
+    90_000,
+  );
+
+  it("exits 78 on HTTP 403 to a token in DATABASE_URL's query, naming that one", async () => {
+    const url = (host: RefusingDatabaseHost) => `libsql://${host.host}?tls=0&authToken=${TOKEN}`;
+    const { code, line, host } = await startAgainst(403, { url, token: "" });
+    expect({ code, line }).toEqual({
+      code: EX_CONFIG,
+      line: `database ${host}: refused the credentials (HTTP 403): the authToken in DATABASE_URL is wrong, expired or another database's; ${NEW_TOKEN}`,
+    });
+  }, 90_000);
+
+  it("exits 78 on HTTP 401 with no token set, saying none is", async () => {
+    const { code, line, host, seen } = await startAgainst(401, { token: "" });
+    expect({ code, line }).toEqual({
+      code: EX_CONFIG,
+      line: `database ${host}: asks for credentials (HTTP 401) and no DATABASE_AUTH_TOKEN is set; ${NEW_TOKEN}`,
+    });
+    expect(seen[0]).toBe("POST /v2/pipeline no token");
+  }, 90_000);
+
+  it("exits 78 when no database is at the URL (HTTP 404), naming its host", async () => {
+    const { code, line, host } = await startAgainst(404);
+    expect({ code, line }).toEqual({
+      code: EX_CONFIG,
+      line: `database ${host}: has no database at this URL (HTTP 404); check DATABASE_URL (Turso: turso db show <database> --url)`,
+    });
+  }, 90_000);
+
+  it("exits 1 when it answers 500, an outage that may pass", async () => {
+    const { code, line, host } = await startAgainst(500);
+    expect({ code, line }).toEqual({
+      code: 1,
+      line: `database ${host}: did not answer (SERVER_ERROR: Server returned HTTP status 500); check DATABASE_URL, DATABASE_AUTH_TOKEN and that it is reachable`,
+    });
   }, 90_000);
 });
 

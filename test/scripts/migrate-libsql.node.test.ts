@@ -7,11 +7,15 @@ import { createClient } from "@libsql/client";
 import NativeDatabase from "libsql";
 import { describe, expect, it } from "vitest";
 import { createNewerDatabase, NEWER_MIGRATION } from "../node/newer-database";
+import { startRefusingDatabaseHost } from "../node/refusing-database-host";
 import { runScript } from "../node/run-script";
 
 /** `npm run db:migrate:libsql` with this DATABASE_URL: its exit code and what it printed. */
-const migrate = (databaseUrl: string) =>
-  runScript("scripts/migrate-libsql.ts", [], { DATABASE_URL: databaseUrl });
+const migrate = (databaseUrl: string, authToken = "") =>
+  runScript("scripts/migrate-libsql.ts", [], {
+    DATABASE_URL: databaseUrl,
+    DATABASE_AUTH_TOKEN: authToken,
+  });
 
 describe("npm run db:migrate:libsql", () => {
   it("migrates the database file DATABASE_URL names", async () => {
@@ -105,5 +109,20 @@ describe("npm run db:migrate:libsql", () => {
     const { code, output } = await migrate("file:");
     expect(code).toBe(1);
     expect(output).toMatch(/^DATABASE_URL must name a database file/);
+  }, 60_000);
+
+  // It said "did not answer (SERVER_ERROR: Server returned HTTP status 401: …)", as for an outage.
+  it("says a remote database refused the token, naming DATABASE_AUTH_TOKEN and not the token", async () => {
+    const host = await startRefusingDatabaseHost(401, "Unauthorized: `The JWT is expired`");
+    try {
+      const { code, output } = await migrate(host.url, "eyJhbGciOiJFZERTQSJ9.secret-part.sig");
+      expect({ code, output }).toEqual({
+        code: 1,
+        output: `Migration failed: database ${host.host}: refused the credentials (HTTP 401): DATABASE_AUTH_TOKEN is wrong, expired or another database's; set it to a token for this database (Turso: turso db tokens create <database>)\n`,
+      });
+      expect(host.seen()).toEqual(["POST /v2/pipeline bearer"]);
+    } finally {
+      await host.close();
+    }
   }, 60_000);
 });
