@@ -191,6 +191,29 @@ describe("generated API documentation", () => {
     }
   });
 
+  // A write whose connection was lost after it was sent may have committed: the document said only
+  // "retry after Retry-After", so a client retrying a create-loan without a key booked it twice.
+  it("tells each write's 503 that an unconfirmed write may have been done, and how to retry it", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    for (const [path, operations] of Object.entries(body.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const { description } = operation.responses["503"] as { description: string };
+        const where = `${method} ${path}`;
+        const [withRetryAfter = "", without = ""] = description.split("carry no Retry-After");
+        if (!isRateLimitedWrite(method.toUpperCase(), path.replace(/\{[^}]+\}/g, "1"))) {
+          expect(description, where).not.toMatch(/did not confirm|WRITE_RATE_LIMITER/);
+          continue;
+        }
+        expect(description, where).toMatch(
+          /did not confirm this write.*may or may not have been done.*same Idempotency-Key.*without one, check whether it was done/,
+        );
+        // The rate limiter's 503 carries Retry-After: it was listed after the two that do not.
+        expect(withRetryAfter, where).toMatch(/WRITE_RATE_LIMITER/);
+        expect(without, where).not.toMatch(/WRITE_RATE_LIMITER|did not confirm/);
+      }
+    }
+  });
+
   // A workbook loan whose recorded count covers its tenure closes on its last due date, years ahead.
   it("describes a recorded loan's closed_on as a date that can lie after the decision", async () => {
     const { body } = await callJson<OpenApiDocument>("/openapi.json");
