@@ -89,7 +89,9 @@ const LOAN_TERMS: ReadonlySet<PropertyKey> = new Set(["loan_amount", "interest_r
  * Whether the body is an object whose loan terms each passed their own checks: read from the
  * issues already found, so the terms are not validated a second time.
  */
-function hasValidLoanTerms(payload: { issues: readonly { path?: readonly PropertyKey[] }[] }) {
+function hasValidLoanTerms(payload: {
+  issues: readonly { path?: readonly PropertyKey[] | undefined }[];
+}) {
   return payload.issues.every((issue) => {
     const field = issue.path?.[0];
     // An issue without a field is about the body itself: not an object.
