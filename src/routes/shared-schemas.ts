@@ -10,6 +10,7 @@ import {
   NAME_MAX_LENGTH,
   TENURE_MONTHS,
 } from "../domain/field-rules";
+import { CATALOGUE } from "../lib/problem";
 
 /*
  * Field schemas shared by the route contracts. Input ranges are the contract's (docs/product.md#input-ranges); the OpenAPI document
@@ -145,9 +146,19 @@ const fieldErrorSchema = z
   .object({ field: z.string(), message: z.string() })
   .openapi("FieldError", { description: "One bad field (or header, or the body) and why" });
 
+// Not an enum: a client generated with one would fail on a kind a later release adds.
+const PROBLEM_TYPES_DESCRIPTION = `One of these, each always with its status: ${Object.entries(
+  CATALOGUE,
+)
+  .map(([kind, { status }]) => `/problems/${kind} (${status})`)
+  .join(", ")}`;
+
 export const problemSchema = z
   .object({
-    type: z.string().openapi({ example: "/problems/validation-error" }),
+    type: z.string().openapi({
+      example: "/problems/validation-error",
+      description: PROBLEM_TYPES_DESCRIPTION,
+    }),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LOANS_PER_CUSTOMER_AT_MOST } from "../../src/lib/loan-bound";
+import { CATALOGUE } from "../../src/lib/problem";
 import { isRateLimitedWrite } from "../../src/lib/security/paths";
 import { bytesToHex, sha256 } from "../../src/lib/sha256";
 import { backend } from "../support/backend";
@@ -211,6 +212,18 @@ describe("generated API documentation", () => {
         expect(withRetryAfter, where).toMatch(/WRITE_RATE_LIMITER/);
         expect(without, where).not.toMatch(/WRITE_RATE_LIMITER|did not confirm/);
       }
+    }
+  });
+
+  // A client told apart make-payment's 422s, or a 503's kinds, only from docs/api.md's table.
+  it("names every problem type, with its status, in the Problem schema's type", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    const problem = body.components.schemas.Problem as {
+      properties: { type: { description?: string } };
+    };
+    const description = problem.properties.type.description ?? "";
+    for (const [kind, { status }] of Object.entries(CATALOGUE)) {
+      expect(description, kind).toContain(`/problems/${kind} (${status})`);
     }
   });
 
