@@ -249,7 +249,11 @@ it("declares the schedule-beyond-calendar 409's own fields in the OpenAPI docume
     expect(declared.properties, field).toHaveProperty([field]);
   }
   expect(declared.properties.loan_id).toMatchObject({ type: "integer" });
-  expect(declared.properties.last_schedule_date).toMatchObject({ type: "string", format: "date" });
+  expect(declared.properties.last_schedule_date).toMatchObject({
+    type: "string",
+    format: "date",
+    example: (problem as Record<string, unknown>).last_schedule_date,
+  });
 });
 
 const PROBLEM_FIELDS = {

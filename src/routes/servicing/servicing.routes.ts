@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { LAST_SCHEDULE_DATE } from "../../domain/field-rules";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
@@ -191,7 +192,8 @@ const scheduleBeyondCalendarProblemSchema = problemSchema
   .extend({
     loan_id: idSchema,
     last_schedule_date: isoDateSchema.openapi({
-      description: "The last date YYYY-MM-DD can write, 9999-12-31",
+      description: "The last date YYYY-MM-DD can write",
+      example: LAST_SCHEDULE_DATE,
     }),
   })
   .openapi("ScheduleBeyondCalendarProblem");
