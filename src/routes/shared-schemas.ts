@@ -222,16 +222,20 @@ export function problemContent<S extends z.ZodType = typeof problemSchema>(
 }
 
 /**
- * Every 503's description; `writes` adds the write-only answers to those that carry Retry-After,
- * ahead of the two that carry none (appended after them, they read as a third without it).
+ * Every 503's description. A write's own answers, which carry Retry-After, come ahead of the two
+ * that carry none: appended after them, they read as a third without it.
  */
-function unavailableDescription(writes: string): string {
-  return `The database is unavailable, out of storage space or damaged, or the Node server is stopping and did not start the request (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready), or a create-loan or make-payment with an Idempotency-Key lost the write race to concurrent requests three times running (service-unavailable; not done by this request: send it again with the same key)${writes}; retry after Retry-After. Two 503s carry no Retry-After, as no retry helps (both service-unavailable): the database is damaged (a part of it this request needs cannot be read, or its file no longer reads as a database: an operator must restore it from a backup), or it has no id left below 2^53 for a new row (an operator must renumber the ingested ids)`;
+function unavailableDescription(write?: { notDone: string; maybeDone: string }): string {
+  return `The database is unavailable, out of storage space or damaged, or the Node server is stopping and did not start the request (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready), or a create-loan or make-payment with an Idempotency-Key lost the write race to concurrent requests three times running (service-unavailable; not done by this request: send it again with the same key)${write?.notDone ?? ""}; retry after Retry-After.${write?.maybeDone ?? ""} Two 503s carry no Retry-After, as no retry helps (both service-unavailable): the database is damaged (a part of it this request needs cannot be read, or its file no longer reads as a database: an operator must restore it from a backup), or it has no id left below 2^53 for a new row (an operator must renumber the ingested ids)`;
 }
 
 /** A write's own 503s: its rate limiter failed (not done), or its commit went unconfirmed (maybe done). */
-const WRITE_UNAVAILABLE =
-  ", or the write rate limiter is unavailable (service-unavailable, `errors` names WRITE_RATE_LIMITER): the write was not done, or the database did not confirm this write, its connection lost, reset or timed out after it was sent (service-unavailable): it may or may not have been done, so send it again with the same Idempotency-Key for its answer; without one, check whether it was done before sending it again";
+const WRITE_UNAVAILABLE = {
+  notDone:
+    ", or the write rate limiter is unavailable (service-unavailable, `errors` names WRITE_RATE_LIMITER): the write was not done",
+  maybeDone:
+    " One may have been done (service-unavailable, with Retry-After): the database did not confirm this write, its connection lost, reset or timed out after it was sent, so it may or may not have been done. Send it again with the same Idempotency-Key for its answer; without one, check whether it was done before sending it again.",
+};
 
 /**
  * Error responses, spread into every route so the document lists them once per status. Not `as
@@ -262,7 +266,7 @@ export const problemResponses = {
     "Node server only: the request's headers are over 16 KB (headers-too-large); the connection is closed",
   ),
   500: problemContent("Unexpected error (no internals are disclosed)"),
-  503: problemContent(unavailableDescription(""), OPTIONAL_RETRY_AFTER),
+  503: problemContent(unavailableDescription(), OPTIONAL_RETRY_AFTER),
 };
 
 /** A request with a JSON body (check-eligibility and the writes) may also be refused for the body. */
