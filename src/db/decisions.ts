@@ -165,8 +165,7 @@ function fromPackedRecord(text: string): { seq: number; record: DecisionRecord }
     // As drizzle maps a selected row, but the JSON columns arrive parsed already.
     row[key] = value === null || JSON_COLUMNS.has(key) ? value : column.mapFromDriverValue(value);
   });
-  row.inputs = values[COLUMNS.length];
-  const { seq, ...record } = row;
+  const { seq, ...record }: Record<string, unknown> = { ...row, inputs: values[COLUMNS.length] };
   return { seq: seq as number, record: record as unknown as DecisionRecord };
 }
 

@@ -14,7 +14,11 @@ interface Operation {
 
 interface Document {
   paths?: Record<string, Record<string, Operation>>;
-  components?: Record<string, Record<string, unknown> | undefined>;
+  components?: {
+    parameters?: Record<string, unknown>;
+    headers?: Record<string, unknown>;
+    [other: string]: unknown;
+  };
 }
 
 const WHERE = "On Workers over D1 only; the Node server and libSQL never send it.";

@@ -43,7 +43,7 @@ export async function decodeBodyAsUtf8(c: Context): Promise<void> {
     throw notUtf8Problem();
   }
   // Typed as the value; Hono keeps (and its json() awaits) the promise of it.
-  (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
+  Object.assign(c.req.bodyCache, { text: Promise.resolve(text) });
 }
 
 /**

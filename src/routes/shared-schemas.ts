@@ -10,6 +10,7 @@ import {
   NAME_MAX_LENGTH,
   TENURE_MONTHS,
 } from "../domain/field-rules";
+import { CATALOGUE } from "../lib/problem";
 
 /*
  * Field schemas shared by the route contracts. Input ranges are the contract's (docs/product.md#input-ranges); the OpenAPI document
@@ -89,7 +90,9 @@ const LOAN_TERMS: ReadonlySet<PropertyKey> = new Set(["loan_amount", "interest_r
  * Whether the body is an object whose loan terms each passed their own checks: read from the
  * issues already found, so the terms are not validated a second time.
  */
-function hasValidLoanTerms(payload: { issues: readonly { path?: readonly PropertyKey[] }[] }) {
+function hasValidLoanTerms(payload: {
+  issues: readonly { path?: readonly PropertyKey[] | undefined }[];
+}) {
   return payload.issues.every((issue) => {
     const field = issue.path?.[0];
     // An issue without a field is about the body itself: not an object.
@@ -143,9 +146,19 @@ const fieldErrorSchema = z
   .object({ field: z.string(), message: z.string() })
   .openapi("FieldError", { description: "One bad field (or header, or the body) and why" });
 
+// Not an enum: a client generated with one would fail on a kind a later release adds.
+const PROBLEM_TYPES_DESCRIPTION = `One of these, each always with its status: ${Object.entries(
+  CATALOGUE,
+)
+  .map(([kind, { status }]) => `/problems/${kind} (${status})`)
+  .join(", ")}`;
+
 export const problemSchema = z
   .object({
-    type: z.string().openapi({ example: "/problems/validation-error" }),
+    type: z.string().openapi({
+      example: "/problems/validation-error",
+      description: PROBLEM_TYPES_DESCRIPTION,
+    }),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
@@ -209,6 +222,22 @@ export function problemContent<S extends z.ZodType = typeof problemSchema>(
 }
 
 /**
+ * Every 503's description. A write's own answers, which carry Retry-After, come ahead of the two
+ * that carry none: appended after them, they read as a third without it.
+ */
+function unavailableDescription(write?: { notDone: string; maybeDone: string }): string {
+  return `The database is unavailable, out of storage space or damaged, or the Node server is stopping and did not start the request (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready), or a create-loan or make-payment with an Idempotency-Key lost the write race to concurrent requests three times running (service-unavailable; not done by this request: send it again with the same key)${write?.notDone ?? ""}; retry after Retry-After.${write?.maybeDone ?? ""} Two 503s carry no Retry-After, as no retry helps (both service-unavailable): the database is damaged (a part of it this request needs cannot be read, or its file no longer reads as a database: an operator must restore it from a backup), or it has no id left below 2^53 for a new row (an operator must renumber the ingested ids)`;
+}
+
+/** A write's own 503s: its rate limiter failed (not done), or its commit went unconfirmed (maybe done). */
+const WRITE_UNAVAILABLE = {
+  notDone:
+    ", or the write rate limiter is unavailable (service-unavailable, `errors` names WRITE_RATE_LIMITER): the write was not done",
+  maybeDone:
+    " One may have been done (service-unavailable, with Retry-After): the database did not confirm this write, its connection lost, reset or timed out after it was sent, so it may or may not have been done. Send it again with the same Idempotency-Key for its answer; without one, check whether it was done before sending it again.",
+};
+
+/**
  * Error responses, spread into every route so the document lists them once per status. Not `as
  * const`: spreading a readonly object turns its numeric keys into strings ("404"), which the typed
  * client does not take for statuses, so it left every one of these out of its response types.
@@ -237,10 +266,7 @@ export const problemResponses = {
     "Node server only: the request's headers are over 16 KB (headers-too-large); the connection is closed",
   ),
   500: problemContent("Unexpected error (no internals are disclosed)"),
-  503: problemContent(
-    "The database is unavailable, out of storage space or damaged, or the Node server is stopping and did not start the request (service-unavailable), or the deployment is not ready: its settings do not parse or its database lacks this release's migrations (not-ready), or a create-loan or make-payment with an Idempotency-Key lost the write race to concurrent requests three times running (service-unavailable; not done by this request: send it again with the same key); retry after Retry-After. Two 503s carry no Retry-After, as no retry helps (both service-unavailable): the database is damaged (a part of it this request needs cannot be read, or its file no longer reads as a database: an operator must restore it from a backup), or it has no id left below 2^53 for a new row (an operator must renumber the ingested ids)",
-    OPTIONAL_RETRY_AFTER,
-  ),
+  503: problemContent(unavailableDescription(), OPTIONAL_RETRY_AFTER),
 };
 
 /** A request with a JSON body (check-eligibility and the writes) may also be refused for the body. */
@@ -262,10 +288,7 @@ export const bodyProblemResponses = {
 export const rateLimitedProblemResponses = {
   ...bodyProblemResponses,
   429: problemContent("Too many writes from this client; see Retry-After", RETRY_AFTER),
-  503: problemContent(
-    `${problemResponses[503].description}; or the write rate limiter is unavailable (service-unavailable, \`errors\` names WRITE_RATE_LIMITER): the write was not done`,
-    OPTIONAL_RETRY_AFTER,
-  ),
+  503: problemContent(unavailableDescription(WRITE_UNAVAILABLE), OPTIONAL_RETRY_AFTER),
 };
 
 export function jsonBody<T extends z.ZodType>(schema: T) {

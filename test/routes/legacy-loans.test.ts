@@ -234,6 +234,71 @@ describe("a loan stored before 2026-12.9 whose schedule runs past 9999-12-31", (
   }
 });
 
+// The body named the loan and the last date in fields the document's 409 (a plain Problem) left
+// out, so a client generated from it had no way to read them.
+it("declares the schedule-beyond-calendar 409's own fields in the OpenAPI document", async () => {
+  const { customer_id } = await registerCustomer();
+  const loanId = await storeLegacyLoan(customer_id, {});
+  const problem = await expectProblem(await call(`/view-statement/${customer_id}/${loanId}`), 409);
+  const document = await callJson<DocumentWithSchemas>("/openapi.json");
+  const declared = problemSchemaOf(document.body, "/view-statement/{customer_id}/{loan_id}", "409");
+  const own = Object.keys(problem).filter((field) => !(field in PROBLEM_FIELDS));
+  expect(own.sort()).toEqual(["last_schedule_date", "loan_id"]);
+  for (const field of own) {
+    expect(declared.required, field).toContain(field);
+    expect(declared.properties, field).toHaveProperty([field]);
+  }
+  expect(declared.properties.loan_id).toMatchObject({ type: "integer" });
+  expect(declared.properties.last_schedule_date).toMatchObject({
+    type: "string",
+    format: "date",
+    example: (problem as Record<string, unknown>).last_schedule_date,
+  });
+});
+
+const PROBLEM_FIELDS = {
+  type: 1,
+  title: 1,
+  status: 1,
+  detail: 1,
+  instance: 1,
+  request_id: 1,
+  errors: 1,
+};
+
+interface SchemaObject {
+  $ref?: string;
+  allOf?: SchemaObject[];
+  required?: string[];
+  properties?: Record<string, Record<string, unknown>>;
+}
+interface DocumentWithSchemas {
+  paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+  components: { schemas: Record<string, SchemaObject> };
+}
+
+/** A GET response's problem+json schema, its properties and `required` gathered through $ref and allOf. */
+function problemSchemaOf(document: DocumentWithSchemas, path: string, status: string) {
+  const response = document.paths[path]?.get?.responses[status] as {
+    content: { "application/problem+json": { schema: SchemaObject } };
+  };
+  const merged = {
+    required: [] as string[],
+    properties: {} as Record<string, Record<string, unknown>>,
+  };
+  const collect = (schema: SchemaObject): void => {
+    if (schema.$ref) {
+      collect(document.components.schemas[schema.$ref.split("/").at(-1) ?? ""] ?? {});
+      return;
+    }
+    merged.required.push(...(schema.required ?? []));
+    Object.assign(merged.properties, schema.properties);
+    for (const part of schema.allOf ?? []) collect(part);
+  };
+  collect(response.content["application/problem+json"].schema);
+  return merged;
+}
+
 /** ₹1,000 at 0 % over 600 months from 1975-07-01: the two describes below read it. */
 const extreme: Partial<LoanRow> = {
   loanAmountPaise: 100_000,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LOANS_PER_CUSTOMER_AT_MOST } from "../../src/lib/loan-bound";
+import { CATALOGUE } from "../../src/lib/problem";
 import { isRateLimitedWrite } from "../../src/lib/security/paths";
 import { bytesToHex, sha256 } from "../../src/lib/sha256";
 import { backend } from "../support/backend";
@@ -188,6 +189,41 @@ describe("generated API documentation", () => {
         const { description } = operation.responses["503"] as { description: string };
         expect(description, `${method} ${path}`).toMatch(/no Retry-After.*damaged.*no id left/);
       }
+    }
+  });
+
+  // A write whose connection was lost after it was sent may have committed: the document said only
+  // "retry after Retry-After", so a client retrying a create-loan without a key booked it twice.
+  it("tells each write's 503 that an unconfirmed write may have been done, and how to retry it", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    for (const [path, operations] of Object.entries(body.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const { description } = operation.responses["503"] as { description: string };
+        const where = `${method} ${path}`;
+        const [withRetryAfter = "", without = ""] = description.split("carry no Retry-After");
+        if (!isRateLimitedWrite(method.toUpperCase(), path.replace(/\{[^}]+\}/g, "1"))) {
+          expect(description, where).not.toMatch(/did not confirm|WRITE_RATE_LIMITER/);
+          continue;
+        }
+        expect(description, where).toMatch(
+          /did not confirm this write.*may or may not have been done.*same Idempotency-Key.*without one, check whether it was done/,
+        );
+        // The rate limiter's 503 carries Retry-After: it was listed after the two that do not.
+        expect(withRetryAfter, where).toMatch(/WRITE_RATE_LIMITER/);
+        expect(without, where).not.toMatch(/WRITE_RATE_LIMITER|did not confirm/);
+      }
+    }
+  });
+
+  // A client told apart make-payment's 422s, or a 503's kinds, only from docs/api.md's table.
+  it("names every problem type, with its status, in the Problem schema's type", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    const problem = body.components.schemas.Problem as {
+      properties: { type: { description?: string } };
+    };
+    const description = problem.properties.type.description ?? "";
+    for (const [kind, { status }] of Object.entries(CATALOGUE)) {
+      expect(description, kind).toContain(`/problems/${kind} (${status})`);
     }
   });
 

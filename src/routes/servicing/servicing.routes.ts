@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { LAST_SCHEDULE_DATE } from "../../domain/field-rules";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
@@ -185,6 +186,18 @@ export const statementSchema = z
   })
   .openapi("Statement");
 
+// view-statement's one 409 (scheduleBeyondCalendarProblem): a plain Problem hid these fields
+// from generated clients, which read only what the document declares.
+const scheduleBeyondCalendarProblemSchema = problemSchema
+  .extend({
+    loan_id: idSchema,
+    last_schedule_date: isoDateSchema.openapi({
+      description: "The last date YYYY-MM-DD can write",
+      example: LAST_SCHEDULE_DATE,
+    }),
+  })
+  .openapi("ScheduleBeyondCalendarProblem");
+
 export const viewStatement = createRoute({
   operationId: "viewStatement",
   method: "get",
@@ -198,6 +211,8 @@ export const viewStatement = createRoute({
     404: problemContent("The customer has no such loan"),
     409: problemContent(
       "A loan stored by a release before model 2026-12.9 whose schedule runs past 9999-12-31 (`schedule-beyond-calendar`, with `loan_id` and `last_schedule_date`): its due dates cannot be written; view-loan shows it",
+      {},
+      scheduleBeyondCalendarProblemSchema,
     ),
   },
 });
