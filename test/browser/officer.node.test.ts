@@ -266,4 +266,51 @@ describe("the console over a working day", () => {
     await check.getByRole("alert").getByText("Customer 99999 does not exist.").waitFor();
     expect(await check.locator("#check-result").innerText()).toBe("");
   });
+
+  it("names in the address the loan typed into the form: Back from its statement, or a reload, shows that loan", async () => {
+    const { page } = suite.session();
+    // Customer 2's loans 1579 and 3957: the first opened by a link, the second typed in.
+    await page.goto(url("/#loan/1579"));
+    const loan = view(page, "loan");
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 1579" }).waitFor();
+    await fillByLabel(loan, { "Loan ID": 3957 });
+    await loan.getByLabel("Loan ID").press("Enter");
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 3957" }).waitFor();
+    expect(page.url()).toMatch(/#loan\/3957$/);
+
+    await loan.getByRole("link", { name: "Statement of loan 3957" }).click();
+    await view(page, "statement")
+      .locator("#statement-result")
+      .getByText(/^Loan 3957 /)
+      .waitFor();
+    await page.goBack();
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 3957" }).waitFor();
+    await suite.session().settled();
+    expect(await loan.locator("#loan-result .verdict").innerText()).toBe("Loan 3957");
+    await page.reload();
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 3957" }).waitFor();
+    // Back once more: the loan opened by the link, as the address said then.
+    await page.goBack();
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 1579" }).waitFor();
+  });
+
+  it("keeps a customer's loans looked up in the form through a reload, and Back to them after a loan", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const loans = await openView(page, "loans");
+    await fillByLabel(loans, { "Customer ID": 2 });
+    await loans.getByRole("button", { name: "Look up" }).click();
+    const link = loans.getByRole("link", { name: "3957", exact: true });
+    await link.waitFor();
+    expect(page.url()).toMatch(/#loans\/2$/);
+
+    await page.reload();
+    await link.waitFor();
+    expect(await loans.locator("caption").innerText()).toBe("Loans of customer 2");
+    await link.click();
+    await view(page, "loan").locator("#loan-result .verdict", { hasText: "Loan 3957" }).waitFor();
+    await page.reload();
+    await page.goBack();
+    await link.waitFor();
+  });
 });
