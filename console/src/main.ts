@@ -59,6 +59,8 @@ function addressLookups(): void {
   for (const [view, { form: formId, fields }] of Object.entries(ADDRESSED)) {
     const target = form(formId);
     target.addEventListener("submit", () => {
+      // A loan read again after a payment answered once the officer had opened its statement.
+      if (currentView().view !== view) return;
       const values = fields.map((field) => formValue(target, field).trim());
       if (values.some((value) => value === "")) return;
       const address = `#${[view, ...values.map(encodeURIComponent)].join("/")}`;

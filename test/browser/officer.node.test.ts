@@ -294,6 +294,35 @@ describe("the console over a working day", () => {
     await loan.locator("#loan-result .verdict", { hasText: "Loan 1579" }).waitFor();
   });
 
+  it("keeps the statement's address when a payment made before opening it is answered after", async () => {
+    const { page } = suite.session();
+    const held = gate();
+    await page.route("**/make-payment/**", async (route) => {
+      await held.opened;
+      await route.continue();
+    });
+    await page.goto(url("/#loan/6701"));
+    const loan = view(page, "loan");
+    const due = loan.locator("#payment-due");
+    await due.getByText(/^Period \d+, due/).waitFor();
+    await fillByLabel(loan, { Amount: rupees(await fact(due, "Instalment due")) });
+    const paying = page.waitForRequest("**/make-payment/68/6701");
+    await loan.getByRole("button", { name: "Pay" }).click();
+    await paying;
+
+    await loan.getByRole("link", { name: "Statement of loan 6701" }).click();
+    await view(page, "statement")
+      .locator("#statement-result")
+      .getByText(/^Loan 6701 /)
+      .waitFor();
+    const answered = page.waitForResponse("**/make-payment/68/6701");
+    held.open();
+    expect((await answered).status()).toBe(201);
+    await suite.session().settled();
+    // The loan is read again behind the statement, which stays what the address names.
+    expect(page.url()).toMatch(/#statement\/68\/6701$/);
+  });
+
   it("keeps a customer's loans looked up in the form through a reload, and Back to them after a loan", async () => {
     const { page } = suite.session();
     await page.goto(url("/"));
