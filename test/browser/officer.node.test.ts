@@ -49,6 +49,25 @@ function gate(): { opened: Promise<void>; open: () => void } {
   return { opened, open };
 }
 
+/** Customer 68's loan 6701 opened, its instalment keyed and Pay pressed: the answer held. */
+async function instalmentInFlight(page: Page) {
+  const held = gate();
+  await page.route("**/make-payment/**", async (route) => {
+    await held.opened;
+    await route.continue();
+  });
+  await page.goto(url("/#loan/6701"));
+  const loan = view(page, "loan");
+  const due = loan.locator("#payment-due");
+  await due.getByText(/^Period \d+, due/).waitFor();
+  const instalment = rupees(await fact(due, "Instalment due"));
+  await fillByLabel(loan, { Amount: instalment });
+  const paying = page.waitForRequest("**/make-payment/68/6701");
+  await loan.getByRole("button", { name: "Pay" }).click();
+  await paying;
+  return { held, loan, due, instalment };
+}
+
 describe("the console over a working day", () => {
   it("calls a loan past its end date with instalments still owed open, not closed, as the API does", async () => {
     const { page } = suite.session();
@@ -100,20 +119,7 @@ describe("the console over a working day", () => {
 
   it("keeps a payment's receipt off another loan opened while the payment was in flight", async () => {
     const { page } = suite.session();
-    const held = gate();
-    await page.route("**/make-payment/**", async (route) => {
-      await held.opened;
-      await route.continue();
-    });
-    await page.goto(url("/#loan/6701"));
-    const loan = view(page, "loan");
-    const due = loan.locator("#payment-due");
-    await due.getByText(/^Period \d+, due/).waitFor();
-    const instalment = rupees(await fact(due, "Instalment due"));
-    await fillByLabel(loan, { Amount: instalment });
-    const paying = page.waitForRequest("**/make-payment/68/6701");
-    await loan.getByRole("button", { name: "Pay" }).click();
-    await paying;
+    const { held, loan, due, instalment } = await instalmentInFlight(page);
 
     // The officer opens customer 68's other loan before the answer arrives.
     await followAddress(page, "#loan/4420");
@@ -296,19 +302,7 @@ describe("the console over a working day", () => {
 
   it("keeps the statement's address when a payment made before opening it is answered after", async () => {
     const { page } = suite.session();
-    const held = gate();
-    await page.route("**/make-payment/**", async (route) => {
-      await held.opened;
-      await route.continue();
-    });
-    await page.goto(url("/#loan/6701"));
-    const loan = view(page, "loan");
-    const due = loan.locator("#payment-due");
-    await due.getByText(/^Period \d+, due/).waitFor();
-    await fillByLabel(loan, { Amount: rupees(await fact(due, "Instalment due")) });
-    const paying = page.waitForRequest("**/make-payment/68/6701");
-    await loan.getByRole("button", { name: "Pay" }).click();
-    await paying;
+    const { held, loan } = await instalmentInFlight(page);
 
     await loan.getByRole("link", { name: "Statement of loan 6701" }).click();
     await view(page, "statement")
