@@ -11,7 +11,7 @@ import { setUpStatement } from "./views/statement";
 
 /*
  * The loan officer's console: seven views over the public API, switched by the URL hash
- * (#register, #loans, #check, #book, #loan/<id>, #decisions/<customer id>,
+ * (#register, #loans/<customer id>, #check, #book, #loan/<id>, #decisions/<customer id>,
  * #statement/<customer id>/<loan id>), so the back button and bookmarks work.
  */
 
@@ -42,6 +42,38 @@ function decoded(value: string): string {
   }
 }
 
+/** The views whose address names what they show (#loan/10026), with the form fields it fills. */
+const ADDRESSED: Record<string, { form: string; fields: string[] }> = {
+  loans: { form: "loans-form", fields: ["customer_id"] },
+  loan: { form: "loan-form", fields: ["loan_id"] },
+  decisions: { form: "decisions-form", fields: ["customer_id"] },
+  statement: { form: "statement-form", fields: ["customer_id", "loan_id"] },
+};
+
+/*
+ * A lookup typed into the form becomes the view's address, a new history entry. It used to leave
+ * the address naming the loan opened before: reloaded, or Back from the typed loan's statement,
+ * the view showed that other loan, and a customer's loans were gone after a reload.
+ */
+function addressLookups(): void {
+  for (const [view, { form: formId, fields }] of Object.entries(ADDRESSED)) {
+    const target = form(formId);
+    target.addEventListener("submit", () => {
+      // A loan read again after a payment answered once the officer had opened its statement.
+      if (currentView().view !== view) return;
+      const values = fields.map((field) => formValue(target, field).trim());
+      if (values.some((value) => value === "")) return;
+      const address = `#${[view, ...values.map(encodeURIComponent)].join("/")}`;
+      if (decoded(address) !== decoded(location.hash)) history.pushState(null, "", address);
+    });
+  }
+}
+
+function formValue(target: HTMLFormElement, field: string): string {
+  const input = target.elements.namedItem(field);
+  return input instanceof HTMLInputElement ? input.value : "";
+}
+
 /** A view opened by a link with its ids in the hash looks them up at once. */
 function submitWith(formId: string, fields: Record<string, string>): void {
   const target = form(formId);
@@ -54,7 +86,6 @@ function submitWith(formId: string, fields: Record<string, string>): void {
 
 function route(): void {
   const { view, args } = currentView();
-  const [first, second] = args;
   for (const section of document.querySelectorAll<HTMLElement>("section[data-view]")) {
     section.hidden = section.dataset.view !== view;
   }
@@ -62,10 +93,12 @@ function route(): void {
     if (link.getAttribute("href") === `#${view}`) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
-  if (view === "loan" && first) submitWith("loan-form", { loan_id: first });
-  if (view === "decisions" && first) submitWith("decisions-form", { customer_id: first });
-  if (view === "statement" && first && second) {
-    submitWith("statement-form", { customer_id: first, loan_id: second });
+  const addressed = ADDRESSED[view];
+  if (addressed?.fields.every((_, i) => args[i])) {
+    submitWith(
+      addressed.form,
+      Object.fromEntries(addressed.fields.map((field, i) => [field, args[i] ?? ""])),
+    );
   }
   focusView();
 }
@@ -91,6 +124,7 @@ document.querySelector("a.skip")?.addEventListener("click", (event) => {
   event.preventDefault();
   document.getElementById("main")?.focus();
 });
+addressLookups();
 window.addEventListener("hashchange", route);
 route();
 void detectApiKey();

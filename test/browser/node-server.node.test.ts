@@ -119,9 +119,18 @@ describe("the Node server in a browser", () => {
     expect(await status.innerText()).toBe("");
     expect(await cards.count()).toBe(20);
 
-    await older.click();
+    // Asked again from the keyboard: the focus goes on to the first older decision, where the
+    // reading goes on; it fell to the page with the button, and Tab started again at the top.
+    await older.focus();
+    await page.keyboard.press("Enter");
     await cards.nth(20).waitFor();
     expect(await page.locator("li.more").count()).toBe(0);
+    expect(
+      await cards
+        .nth(20)
+        .locator("h3.verdict")
+        .evaluate((heading) => heading.matches(":focus")),
+    ).toBe(true);
   });
 
   it("answers an address with a broken escape (#loan/%E0%A4) in the loan form, with no error in the page", async () => {

@@ -49,6 +49,25 @@ function gate(): { opened: Promise<void>; open: () => void } {
   return { opened, open };
 }
 
+/** Customer 68's loan 6701 opened, its instalment keyed and Pay pressed: the answer held. */
+async function instalmentInFlight(page: Page) {
+  const held = gate();
+  await page.route("**/make-payment/**", async (route) => {
+    await held.opened;
+    await route.continue();
+  });
+  await page.goto(url("/#loan/6701"));
+  const loan = view(page, "loan");
+  const due = loan.locator("#payment-due");
+  await due.getByText(/^Period \d+, due/).waitFor();
+  const instalment = rupees(await fact(due, "Instalment due"));
+  await fillByLabel(loan, { Amount: instalment });
+  const paying = page.waitForRequest("**/make-payment/68/6701");
+  await loan.getByRole("button", { name: "Pay" }).click();
+  await paying;
+  return { held, loan, due, instalment };
+}
+
 describe("the console over a working day", () => {
   it("calls a loan past its end date with instalments still owed open, not closed, as the API does", async () => {
     const { page } = suite.session();
@@ -100,20 +119,7 @@ describe("the console over a working day", () => {
 
   it("keeps a payment's receipt off another loan opened while the payment was in flight", async () => {
     const { page } = suite.session();
-    const held = gate();
-    await page.route("**/make-payment/**", async (route) => {
-      await held.opened;
-      await route.continue();
-    });
-    await page.goto(url("/#loan/6701"));
-    const loan = view(page, "loan");
-    const due = loan.locator("#payment-due");
-    await due.getByText(/^Period \d+, due/).waitFor();
-    const instalment = rupees(await fact(due, "Instalment due"));
-    await fillByLabel(loan, { Amount: instalment });
-    const paying = page.waitForRequest("**/make-payment/68/6701");
-    await loan.getByRole("button", { name: "Pay" }).click();
-    await paying;
+    const { held, loan, due, instalment } = await instalmentInFlight(page);
 
     // The officer opens customer 68's other loan before the answer arrives.
     await followAddress(page, "#loan/4420");
@@ -265,5 +271,69 @@ describe("the console over a working day", () => {
     await check.getByRole("button", { name: "Check" }).click();
     await check.getByRole("alert").getByText("Customer 99999 does not exist.").waitFor();
     expect(await check.locator("#check-result").innerText()).toBe("");
+  });
+
+  it("names in the address the loan typed into the form: Back from its statement, or a reload, shows that loan", async () => {
+    const { page } = suite.session();
+    // Customer 2's loans 1579 and 3957: the first opened by a link, the second typed in.
+    await page.goto(url("/#loan/1579"));
+    const loan = view(page, "loan");
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 1579" }).waitFor();
+    await fillByLabel(loan, { "Loan ID": 3957 });
+    await loan.getByLabel("Loan ID").press("Enter");
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 3957" }).waitFor();
+    expect(page.url()).toMatch(/#loan\/3957$/);
+
+    await loan.getByRole("link", { name: "Statement of loan 3957" }).click();
+    await view(page, "statement")
+      .locator("#statement-result")
+      .getByText(/^Loan 3957 /)
+      .waitFor();
+    await page.goBack();
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 3957" }).waitFor();
+    await suite.session().settled();
+    expect(await loan.locator("#loan-result .verdict").innerText()).toBe("Loan 3957");
+    await page.reload();
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 3957" }).waitFor();
+    // Back once more: the loan opened by the link, as the address said then.
+    await page.goBack();
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 1579" }).waitFor();
+  });
+
+  it("keeps the statement's address when a payment made before opening it is answered after", async () => {
+    const { page } = suite.session();
+    const { held, loan } = await instalmentInFlight(page);
+
+    await loan.getByRole("link", { name: "Statement of loan 6701" }).click();
+    await view(page, "statement")
+      .locator("#statement-result")
+      .getByText(/^Loan 6701 /)
+      .waitFor();
+    const answered = page.waitForResponse("**/make-payment/68/6701");
+    held.open();
+    expect((await answered).status()).toBe(201);
+    await suite.session().settled();
+    // The loan is read again behind the statement, which stays what the address names.
+    expect(page.url()).toMatch(/#statement\/68\/6701$/);
+  });
+
+  it("keeps a customer's loans looked up in the form through a reload, and Back to them after a loan", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const loans = await openView(page, "loans");
+    await fillByLabel(loans, { "Customer ID": 2 });
+    await loans.getByRole("button", { name: "Look up" }).click();
+    const link = loans.getByRole("link", { name: "3957", exact: true });
+    await link.waitFor();
+    expect(page.url()).toMatch(/#loans\/2$/);
+
+    await page.reload();
+    await link.waitFor();
+    expect(await loans.locator("caption").innerText()).toBe("Loans of customer 2");
+    await link.click();
+    await view(page, "loan").locator("#loan-result .verdict", { hasText: "Loan 3957" }).waitFor();
+    await page.reload();
+    await page.goBack();
+    await link.waitFor();
   });
 });

@@ -29,16 +29,20 @@ export function setUpDecisions(form: HTMLFormElement): void {
   });
 }
 
-/** `status` says, once, that an older page is loading; it is outside the list, which is busy. */
+/**
+ * `status` says, once, that an older page is loading; it is outside the list, which is busy.
+ * Returns the page's first decision.
+ */
 function appendPage(
   list: HTMLElement,
   page: DecisionPage,
   base: string,
   status: HTMLElement,
-): void {
+): HTMLElement | undefined {
   list.querySelector("li.more")?.remove();
-  for (const record of page.decisions) list.append(h("li", {}, decisionCard(record)));
-  if (!page.next_cursor) return;
+  const cards = page.decisions.map(decisionCard);
+  for (const card of cards) list.append(h("li", {}, card));
+  if (!page.next_cursor) return cards[0];
   const more = h(
     "button",
     { type: "button", "data-busy-label": "Loading…" },
@@ -49,12 +53,16 @@ function appendPage(
   const cursor = page.next_cursor;
   const busy = busyIndicator(list, more, status);
   more.addEventListener("click", async () => {
+    const pressedHere = document.activeElement === more;
     busy.start();
     failure.textContent = "";
     try {
       const path = `${base}?cursor=${encodeURIComponent(cursor)}`;
       const { body } = await api<DecisionPage>("GET", path);
-      appendPage(list, body, base, status);
+      const first = appendPage(list, body, base, status);
+      // The button went with its page, and the focus with it to the page: Tab started again at
+      // the top. The officer reads on from the first older decision instead.
+      if (pressedHere) first?.querySelector<HTMLElement>("h3.verdict")?.focus();
     } catch (error) {
       // The page can be asked for again: the button comes back with the reason it failed.
       failure.textContent = errorText(error);
@@ -63,6 +71,7 @@ function appendPage(
     }
   });
   list.append(h("li", { class: "more" }, more, failure));
+  return cards[0];
 }
 
 function decisionCard(record: DecisionRecord): HTMLElement {
@@ -72,7 +81,7 @@ function decisionCard(record: DecisionRecord): HTMLElement {
     { class: "decision", "data-decision-id": record.decision_id },
     h(
       "h3",
-      { class: approved ? "verdict approved" : "verdict refused" },
+      { class: approved ? "verdict approved" : "verdict refused", tabindex: "-1" },
       `${approved ? "Approved" : "Refused"} on ${localTime(record.decided_at)}`,
     ),
     approved &&

@@ -2,13 +2,13 @@ import { api } from "../api";
 import { onSubmit } from "../forms";
 import { facts, h, money, show } from "../render";
 import type { Customer } from "../types";
-import { keyFor, restoreUnanswered, untilAnswered } from "../unanswered";
+import { keyFor, rememberDone, restoreUnanswered, untilAnswered } from "../unanswered";
 
 /*
  * Registering sends an Idempotency-Key that stays the same until the form is edited, as booking
  * does: a retry after a lost answer (a network error, a timeout, a 5xx) shows the customer the
  * first try registered, where it was the phone number's 409 and the officer never saw the id.
- * Like a payment's receipt, a 201 ends the request: the next registration gets a new key. One
+ * Like a booked loan, a 201 keeps the key: the same values pressed again show that customer. One
  * unanswered at a reload comes back with its key, and so do the same values typed again.
  */
 export function setUpRegister(form: HTMLFormElement): void {
@@ -28,9 +28,10 @@ export function setUpRegister(form: HTMLFormElement): void {
     const { headers, body } = await untilAnswered("register", { key: sent, values }, () =>
       api<Customer>("POST", "/register", values, { "Idempotency-Key": sent }),
     );
-    // Kept after the 201, the key would answer the next registration typed without an input
-    // event with this customer; a new one makes the same values pressed again the phone's 409.
-    if (key === sent) key = crypto.randomUUID();
+    // The key stays, as a booked loan's does: pressed again (a slow double click), the same
+    // values are replayed with the customer's ID, where a new key got the phone's 409, which took
+    // the ID off the page. Other values typed without an input event get a new key (keyFor).
+    rememberDone("register", { key: sent, values });
     show(
       "register-result",
       h("p", { class: "verdict approved" }, `Registered customer ${body.customer_id}`),
