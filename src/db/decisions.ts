@@ -173,8 +173,9 @@ function fromPackedRecord(text: string): { seq: number; record: DecisionRecord }
 /**
  * What a history page's records may hold in all, in characters of their stored JSON. A record
  * keeps every loan it read, at most 251 characters each, besides some 4,000 of its own: a
- * customer with thousands of loans has records of up to 1.3 MB (MAX_LOANS_IN_A_DECISION), and
- * 100 of those could take a Worker past its memory. An ordinary customer's pages never reach it.
+ * customer with thousands of loans has records of up to 1.3 MB (a decision reads at most
+ * LOANS_PER_CUSTOMER_AT_MOST - 1 loans, src/lib/loan-bound.ts), and 100 of those could take a
+ * Worker past its memory. An ordinary customer's pages never reach it.
  */
 const PAGE_BUDGET = 2_000_000;
 const RECORD_OWN_SIZE = 4_000;
