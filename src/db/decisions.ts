@@ -79,13 +79,13 @@ function recordValues(record: NewDecisionRecord, inputs: StoredInputs) {
   };
 }
 
+type RecordNames = keyof ReturnType<typeof recordValues>;
+
 /**
  * The record's insert with its values as placeholders, built once (src/db/prepared.ts). The
  * record's own `inputs` holds its parts' keys; `inputs_digest`, NULL, is for records made before
  * parts (src/db/decision-inputs.ts).
  */
-type RecordNames = keyof ReturnType<typeof recordValues>;
-
 function recordInsert(db: Database, value: Placeholders<RecordNames>, loanId: SQL, condition: SQL) {
   return db.insert(decisionRecords).select(
     sql`SELECT NULL, ${value("id")}, ${value("customerId")}, ${loanId}, ${value("createdAt")},
