@@ -1,4 +1,4 @@
-import { bookLoan, loadForBooking, recordRefusal, type WriteOutcome } from "../../db/bookings";
+import { bookLoan, loadForBooking, recordRefusal } from "../../db/bookings";
 import type { Database } from "../../db/database";
 import { IDEMPOTENCY_TTL_MS, type StoredResponse } from "../../db/idempotency";
 import type { IdempotencyRecord, LoanRecord } from "../../db/schema";
@@ -113,9 +113,8 @@ async function attemptBooking(
     expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
   };
 
-  let outcome: WriteOutcome;
-  if (decision.approved) {
-    const loan = {
+  const booking = decision.approved && {
+    loan: {
       customerId: customer.id,
       loanAmountPaise: loanRequest.loanAmountPaise,
       tenure: loanRequest.tenure,
@@ -123,18 +122,13 @@ async function attemptBooking(
       monthlyPaymentPaise: decision.monthlyInstalmentPaise,
       startDate: asOf,
       endDate,
-    };
-    outcome = await bookLoan(
-      db,
-      loan,
-      record,
-      response,
-      nowMs,
-      repaidByStateOnly(loans, standing, asOf),
-    );
-  } else {
-    outcome = await recordRefusal(db, record, response, nowMs);
-  }
+    },
+    repaidByState: repaidByStateOnly(loans, standing, asOf),
+  };
+
+  const outcome = booking
+    ? await bookLoan(db, booking.loan, record, response, nowMs, booking.repaidByState)
+    : await recordRefusal(db, record, response, nowMs);
 
   if (outcome.kind === "booked") {
     // Booked means approved, so toCreateLoanResult filled in the dates; the id is the new row's.
