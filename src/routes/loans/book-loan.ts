@@ -16,7 +16,8 @@ import { type CreateLoanResult, toCreateLoanResult } from "./loan-response";
 
 /*
  * create-loan's use case: read, decide (pure), write, and the Idempotency-Key's replay. The
- * handler above it only validates and answers; the data layer below it owns the two round trips.
+ * handler above it validates, hashes the body for the key, answers and reports the decision; the
+ * data layer below it owns the two round trips.
  * Every decision is recorded in the write's batch (docs/decisions.md); its id is chosen here, so
  * the response carries it before the write.
  */
