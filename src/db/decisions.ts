@@ -109,7 +109,11 @@ const batchableApprovalInsert = batchableOnce((db, value: Placeholders<RecordNam
 );
 
 /** Records a decision that booked nothing, with its inputs: two statements for one batch. */
-export function insertDecision(db: Database, record: NewDecisionRecord, inputs: StoredInputs) {
+export function insertRefusedDecision(
+  db: Database,
+  record: NewDecisionRecord,
+  inputs: StoredInputs,
+) {
   return [
     batchableRefusalInsert(db, recordValues(record, inputs)),
     insertPartsOf(db, record.id, inputs),
