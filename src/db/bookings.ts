@@ -1,6 +1,10 @@
 import type { Database } from "./database";
 import { toStoredInputs } from "./decision-inputs";
-import { insertDecision, insertDecisionAfterBooking, type NewDecisionRecord } from "./decisions";
+import {
+  insertDecisionAfterBooking,
+  insertRefusedDecision,
+  type NewDecisionRecord,
+} from "./decisions";
 import { unlessKeyTaken } from "./errors";
 import {
   deleteKeyIfExpired,
@@ -94,14 +98,14 @@ export async function recordRefusal(
 ): Promise<WriteOutcome> {
   const inputs = await toStoredInputs(record.inputs);
   if (!response) {
-    await db.batch(insertDecision(db, record, inputs));
+    await db.batch(insertRefusedDecision(db, record, inputs));
     return { kind: "recorded" };
   }
   return unlessKeyTaken(async () => {
     await db.batch([
       deleteKeyIfExpired(db, response.key, nowMs),
       insertResponse(db, response),
-      ...insertDecision(db, record, inputs),
+      ...insertRefusedDecision(db, record, inputs),
     ]);
     return { kind: "recorded" };
   });

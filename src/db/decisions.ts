@@ -79,13 +79,13 @@ function recordValues(record: NewDecisionRecord, inputs: StoredInputs) {
   };
 }
 
+type RecordNames = keyof ReturnType<typeof recordValues>;
+
 /**
  * The record's insert with its values as placeholders, built once (src/db/prepared.ts). The
  * record's own `inputs` holds its parts' keys; `inputs_digest`, NULL, is for records made before
  * parts (src/db/decision-inputs.ts).
  */
-type RecordNames = keyof ReturnType<typeof recordValues>;
-
 function recordInsert(db: Database, value: Placeholders<RecordNames>, loanId: SQL, condition: SQL) {
   return db.insert(decisionRecords).select(
     sql`SELECT NULL, ${value("id")}, ${value("customerId")}, ${loanId}, ${value("createdAt")},
@@ -109,7 +109,11 @@ const batchableApprovalInsert = batchableOnce((db, value: Placeholders<RecordNam
 );
 
 /** Records a decision that booked nothing, with its inputs: two statements for one batch. */
-export function insertDecision(db: Database, record: NewDecisionRecord, inputs: StoredInputs) {
+export function insertRefusedDecision(
+  db: Database,
+  record: NewDecisionRecord,
+  inputs: StoredInputs,
+) {
   return [
     batchableRefusalInsert(db, recordValues(record, inputs)),
     insertPartsOf(db, record.id, inputs),
@@ -172,8 +176,9 @@ function fromPackedRecord(text: string): { seq: number; record: DecisionRecord }
 /**
  * What a history page's records may hold in all, in characters of their stored JSON. A record
  * keeps every loan it read, at most 251 characters each, besides some 4,000 of its own: a
- * customer with thousands of loans has records of up to 1.3 MB (MAX_LOANS_IN_A_DECISION), and
- * 100 of those could take a Worker past its memory. An ordinary customer's pages never reach it.
+ * customer with thousands of loans has records of up to 1.3 MB (a decision reads at most
+ * LOANS_PER_CUSTOMER_AT_MOST - 1 loans, src/lib/loan-bound.ts), and 100 of those could take a
+ * Worker past its memory. An ordinary customer's pages never reach it.
  */
 const PAGE_BUDGET = 2_000_000;
 const RECORD_OWN_SIZE = 4_000;

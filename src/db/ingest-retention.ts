@@ -24,9 +24,10 @@ export function ingestRetentionCutoff(nowMs: number, days: number): string {
 
 /**
  * Whether a job whose chunks' `updated_at` are `updatedAts` is past `cutoffIso` (no chunk at or
- * after it, and so also a job with no chunk), as the sweep judges it: such a job is unknown to its report from the cutoff on, not
- * once the sweep has deleted its last row. Read partly swept, its report fell row by row (its
- * rejected, remapped and deferred counts first, then its chunks) over the runs a big job takes.
+ * after it, and so also a job with no chunk), as the sweep judges it: such a job is unknown to its
+ * report from the cutoff on, not once the sweep has deleted its last row. Read partly swept, its
+ * report fell row by row (its rejected, remapped and deferred counts first, then its chunks) over
+ * the runs a big job takes.
  */
 export function jobPastRetention(updatedAts: readonly string[], cutoffIso: string): boolean {
   return updatedAts.every((updatedAt) => updatedAt < cutoffIso);

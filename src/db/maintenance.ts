@@ -8,9 +8,9 @@ import { deleteExpiredJobs, ingestRetentionCutoff } from "./ingest-retention";
 
 /*
  * Scheduled housekeeping, outside any request's transaction: a Workers Cron Trigger runs it on
- * the Worker (src/worker/index.ts, wrangler.toml), a timer on the Node server (src/node/maintenance-timer.ts).
- * Each sweep deletes stale rows a bounded batch at a time; another kind of expiry is one more
- * entry in SWEEPS.
+ * the Worker (src/worker/index.ts, wrangler.toml), a timer on the Node server
+ * (src/node/maintenance-timer.ts). Each sweep deletes stale rows a bounded batch at a time;
+ * another kind of expiry is one more entry in SWEEPS.
  */
 
 /** What the runtimes configure: the Worker from its vars, the Node server from its env. */

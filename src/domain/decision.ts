@@ -3,8 +3,9 @@ import { monthlyInstalmentPaise } from "./loan-terms";
 import { paiseToRupeesText } from "./money";
 
 /*
- * The one lending decision, shared by check-eligibility and create-loan (docs/product.md#approval-rules). Every rule is
- * evaluated, so a refusal lists every reason that applies.
+ * The one lending decision, shared by check-eligibility and create-loan
+ * (docs/product.md#approval-rules). Every rule is evaluated, so a refusal lists every reason that
+ * applies.
  */
 
 export type RefusalCode =

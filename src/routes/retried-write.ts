@@ -2,9 +2,10 @@ import { conflictProblem, serviceUnavailableProblem } from "../lib/problem";
 
 /*
  * A write decided on a read loses to a concurrent write that changed what it read (its
- * conditional batch then writes nothing). create-loan and make-payment decide again on fresh
- * data, a few times at most; a keyed request that lost every time may have lost to a copy of
- * itself (same Idempotency-Key), whose recorded answer is then its own.
+ * conditional batch then writes nothing). create-loan, and make-payment with an Idempotency-Key,
+ * decide again on fresh data, a few times at most (make-payment without a key tries once and
+ * answers 409, src/routes/servicing/make-payment.ts); a keyed request that lost every time may
+ * have lost to a copy of itself (same Idempotency-Key), whose recorded answer is then its own.
  *
  * A keyed request that lost every attempt and finds no copy recorded answers 503 with
  * Retry-After, not 409: it was not done, and under its key nothing was answered yet (a 409 is

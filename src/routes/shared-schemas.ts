@@ -13,8 +13,9 @@ import {
 import { CATALOGUE } from "../lib/problem";
 
 /*
- * Field schemas shared by the route contracts. Input ranges are the contract's (docs/product.md#input-ranges); the OpenAPI document
- * is generated from these, so they are the one statement of the API's types.
+ * Field schemas shared by the route contracts. Input ranges are the contract's
+ * (docs/product.md#input-ranges); the OpenAPI document is generated from these, so they are the
+ * one statement of the API's types.
  */
 
 const TWO_DECIMALS = "must have at most 2 decimal places";

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
   decisionSweep,
-  insertDecision,
+  insertRefusedDecision,
   type NewDecisionRecord,
   selectCustomerDecisionPage,
   selectDecision,
@@ -84,7 +84,7 @@ const HOT_QUERIES = {
     dropRejectedDeferrals(db, "job", 3, [loanRow(1003, 20)])[0] as unknown as Plannable,
   // Every create-loan that decides: looks its record up by id, and each part by key on conflict.
   "a decision's inputs' parts stored, or counted once more (create-loan)": () =>
-    insertDecision(db, { id: crypto.randomUUID() } as NewDecisionRecord, {
+    insertRefusedDecision(db, { id: crypto.randomUUID() } as NewDecisionRecord, {
       own: "{}",
       parts: [{ digest: "0".repeat(64), text: "[]" }],
     })[1],

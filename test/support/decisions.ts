@@ -128,7 +128,7 @@ export function plainDecisionRows(customerId: number): Promise<DecisionRow[]> {
 }
 
 /**
- * Sends create-loan for a customer past MAX_LOANS_IN_A_DECISION, with and without an
+ * Sends create-loan for a customer at or past LOANS_PER_CUSTOMER_AT_MOST, with and without an
  * Idempotency-Key, and expects each refused as `loan-history-too-long` naming the count, without
  * `Retry-After`, and nothing stored.
  */

@@ -15,17 +15,16 @@ export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) 
     : null;
 
   const monthlySalaryPaise = rupeesToPaise(body.monthly_income);
-  const registration = await registerRequest(c.get("db"), {
-    customer: {
-      firstName: body.first_name,
-      lastName: body.last_name,
-      age: body.age,
-      phoneNumber: body.phone_number,
-      monthlySalaryPaise,
-      approvedLimitPaise: approvedLimitPaise(monthlySalaryPaise),
-    },
-    idempotency,
-  });
+  const customer = {
+    firstName: body.first_name,
+    lastName: body.last_name,
+    age: body.age,
+    phoneNumber: body.phone_number,
+    monthlySalaryPaise,
+    approvedLimitPaise: approvedLimitPaise(monthlySalaryPaise),
+  };
+
+  const registration = await registerRequest(c.get("db"), { customer, idempotency });
 
   if (registration.replayed) c.header("Idempotent-Replayed", "true");
   return c.json(registration.result, 201);

@@ -2,7 +2,10 @@ import type { Assessment } from "../../domain/assessment";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
 import type { LoanRequestBody } from "../shared-schemas";
 
-/** The check-eligibility body; create-loan reuses its numbers. */
+/**
+ * The check-eligibility body. create-loan answers from the same assessment with its own shape
+ * (toCreateLoanResult, src/routes/loans/loan-response.ts), not with this one.
+ */
 export function toAssessmentResponse(
   body: LoanRequestBody,
   { credit, position, decision }: Assessment,

@@ -6,8 +6,9 @@ import { problemResponse } from "../../lib/problem";
 /*
  * Operations endpoints, outside the API's document: `GET /healthz` (liveness: the process answers,
  * no I/O) and `GET /readyz` (readiness: the database answers, can take writes as far as the runtime
- * knows — `databaseFault` — and its migrations, and no newer release's, are applied). Public even when API keys are on
- * (src/lib/security/paths.ts), never rate limited (only writes are), and never cached.
+ * knows — `databaseFault` — and its migrations, and no newer release's, are applied). Public even
+ * when API keys are on (src/lib/security/paths.ts), never rate limited (only writes are), and
+ * never cached.
  */
 export function healthRouter<B extends object>(
   database: (env: B) => Database,

@@ -156,12 +156,10 @@ async function chunkConflictProblem(
 /** GET /ingest/jobs/:job_id: where every chunk of a job is, with rejections and remapped ids. */
 export async function showJob(c: Context<AppEnv>) {
   const jobId = c.req.param("job_id") ?? "";
+  const deferredAfterRow = deferredAfter(c.req.query("deferred_after"));
+
   const cutoff = ingestRetentionCutoff(Date.now(), c.get("config").ingestRetentionDays);
-  const report = await loadJobReport(
-    c.get("db"),
-    jobId,
-    deferredAfter(c.req.query("deferred_after")),
-  );
+  const report = await loadJobReport(c.get("db"), jobId, deferredAfterRow);
   // No chunk, or none since the cutoff: unknown. A job past its retention is unknown at once, as
   // once the sweep has deleted it: partly swept, its report showed what was left
   // (docs/ingestion.md#retention). Its chunks are read in the report's one batch, so the answer is

@@ -1,4 +1,4 @@
-import { bookLoan, loadForBooking, recordRefusal, type WriteOutcome } from "../../db/bookings";
+import { bookLoan, loadForBooking, recordRefusal } from "../../db/bookings";
 import type { Database } from "../../db/database";
 import { IDEMPOTENCY_TTL_MS, type StoredResponse } from "../../db/idempotency";
 import type { IdempotencyRecord, LoanRecord } from "../../db/schema";
@@ -7,8 +7,8 @@ import type { Decision, LoanRequest } from "../../domain/decision";
 import { loanEndDate } from "../../domain/loan-terms";
 import { isCurrentServicedLoan } from "../../domain/servicing";
 import { idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
-import { loansToDecideOn, newDecisionRecord } from "../decisions/decision-record";
-import { toLoanRequest } from "../loan-request";
+import { newDecisionRecord } from "../decisions/decision-record";
+import { loansToDecideOn, toLoanRequest } from "../loan-request";
 import { MAX_WRITE_ATTEMPTS, retriedWrite } from "../retried-write";
 import { loanAsItStands } from "../servicing/loan-servicing";
 import type { LoanRequestBody } from "../shared-schemas";
@@ -16,7 +16,8 @@ import { type CreateLoanResult, toCreateLoanResult } from "./loan-response";
 
 /*
  * create-loan's use case: read, decide (pure), write, and the Idempotency-Key's replay. The
- * handler above it only validates and answers; the data layer below it owns the two round trips.
+ * handler above it validates, hashes the body for the key, answers and reports the decision; the
+ * data layer below it owns the two round trips.
  * Every decision is recorded in the write's batch (docs/decisions.md); its id is chosen here, so
  * the response carries it before the write.
  */
@@ -113,9 +114,8 @@ async function attemptBooking(
     expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
   };
 
-  let outcome: WriteOutcome;
-  if (decision.approved) {
-    const loan = {
+  const booking = decision.approved && {
+    loan: {
       customerId: customer.id,
       loanAmountPaise: loanRequest.loanAmountPaise,
       tenure: loanRequest.tenure,
@@ -123,18 +123,13 @@ async function attemptBooking(
       monthlyPaymentPaise: decision.monthlyInstalmentPaise,
       startDate: asOf,
       endDate,
-    };
-    outcome = await bookLoan(
-      db,
-      loan,
-      record,
-      response,
-      nowMs,
-      repaidByStateOnly(loans, standing, asOf),
-    );
-  } else {
-    outcome = await recordRefusal(db, record, response, nowMs);
-  }
+    },
+    repaidByState: repaidByStateOnly(loans, standing, asOf),
+  };
+
+  const outcome = booking
+    ? await bookLoan(db, booking.loan, record, response, nowMs, booking.repaidByState)
+    : await recordRefusal(db, record, response, nowMs);
 
   if (outcome.kind === "booked") {
     // Booked means approved, so toCreateLoanResult filled in the dates; the id is the new row's.

@@ -8,7 +8,9 @@ import type { createLoan } from "./loans.routes";
 export const createLoanHandler: RouteHandler<typeof createLoan, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const key = c.req.valid("header")["idempotency-key"] ?? null;
-  // "The same body" means the same parsed JSON, whatever the key order or spacing.
+  // "The same body" means the same parsed JSON, whatever the key order or spacing. No `operation`
+  // tag as register and make-payment add: a valid create-loan body never hashes like their
+  // tagged objects, and a new hash would answer keys stored before it with 422.
   const idempotency = key ? { key, requestHash: await hashJson(await c.req.json()) } : null;
 
   const booking = await bookLoanRequest(c.get("db"), { body, idempotency, asOf: c.get("asOf") });

@@ -31,7 +31,8 @@ export function servicedLoanOf(loan: LoanRecord): ServicedLoan {
     scheduleBasis: loan.sourceLoanId === null ? "contract" : "reconstructed",
     // Read only while the loan has no API payment, when it is still the recorded instalment.
     recordedInstalmentPaise: loan.monthlyPaymentPaise,
-    // The first API payment freezes the recorded count in its own column (make-payment.ts).
+    // The first API payment freezes the recorded count in its own column (recordPayment,
+    // src/db/payments.ts).
     recordedEmisPaidOnTime:
       loan.apiPayments === 0 ? loan.emisPaidOnTime : loan.workbookEmisPaidOnTime,
   };

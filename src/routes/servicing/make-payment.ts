@@ -1,6 +1,11 @@
 import type { Database } from "../../db/database";
-import { IDEMPOTENCY_TTL_MS } from "../../db/idempotency";
-import { loadForPayment, recordPayment, type StoredPaymentResponse } from "../../db/payments";
+import { IDEMPOTENCY_TTL_MS, type StoredResponse } from "../../db/idempotency";
+import {
+  loadForPayment,
+  type PaymentToRecord,
+  recordPayment,
+  type StoredPaymentResponse,
+} from "../../db/payments";
 import { applyPayment } from "../../domain/payment";
 import { idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
 import { MAX_WRITE_ATTEMPTS, retriedWrite } from "../retried-write";
@@ -95,32 +100,30 @@ async function attemptPayment(
     paidOn: asOf,
     receipt: outcome.receipt,
   });
-  const written = await recordPayment(
-    db,
-    {
-      loanId,
-      customerId,
-      expectedLoan: loan,
-      period: entry.period,
-      paidOn: entry.paidOn,
-      amountPaise: entry.amountPaise,
-      interestPaise: entry.interestPaise,
-      principalPaise: entry.principalPaise,
-      balanceAfterPaise: entry.balanceAfterPaise,
-      onTime: entry.onTime,
-      loanAfter: state,
-      recordedEmisPaidOnTime: serviced.recordedEmisPaidOnTime,
-      idempotencyKey: idempotency?.key ?? null,
-    },
-    idempotency && {
-      key: idempotency.key,
-      requestHash: idempotency.requestHash,
-      status: 201,
-      body: JSON.stringify(result),
-      expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
-    },
-    nowMs,
-  );
+  const payment: PaymentToRecord = {
+    loanId,
+    customerId,
+    expectedLoan: loan,
+    period: entry.period,
+    paidOn: entry.paidOn,
+    amountPaise: entry.amountPaise,
+    interestPaise: entry.interestPaise,
+    principalPaise: entry.principalPaise,
+    balanceAfterPaise: entry.balanceAfterPaise,
+    onTime: entry.onTime,
+    loanAfter: state,
+    recordedEmisPaidOnTime: serviced.recordedEmisPaidOnTime,
+    idempotencyKey: idempotency?.key ?? null,
+  };
+  const response: StoredResponse | null = idempotency && {
+    key: idempotency.key,
+    requestHash: idempotency.requestHash,
+    status: 201,
+    body: JSON.stringify(result),
+    expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
+  };
+
+  const written = await recordPayment(db, payment, response, nowMs);
   if (written.kind !== "recorded") return null;
   return { result: { ...result, payment_id: written.paymentId }, replayed: false };
 }
