@@ -3,6 +3,7 @@ import { approvedLimitPaise } from "../../domain/approved-limit";
 import { rupeesToPaise } from "../../domain/money";
 import type { AppEnv } from "../../http/app-env";
 import { hashJson } from "../../lib/request-hash";
+import { IDEMPOTENT_REPLAYED_HEADER } from "../shared-schemas";
 import type { register } from "./customers.routes";
 import { registerRequest } from "./register-customer";
 
@@ -26,6 +27,6 @@ export const registerHandler: RouteHandler<typeof register, AppEnv> = async (c) 
 
   const registration = await registerRequest(c.get("db"), { customer, idempotency });
 
-  if (registration.replayed) c.header("Idempotent-Replayed", "true");
+  if (registration.replayed) c.header(IDEMPOTENT_REPLAYED_HEADER, "true");
   return c.json(registration.result, 201);
 };

@@ -3,8 +3,8 @@ import { AGE, MAX_MONTHLY_INCOME, PHONE_NUMBER } from "../../domain/field-rules"
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
+  IDEMPOTENCY_KEY_HEADERS,
   IDEMPOTENT_REPLAYED,
-  idempotencyKeySchema,
   idSchema,
   jsonBody,
   jsonContent,
@@ -63,7 +63,7 @@ export const register = createRoute({
     "Creates a customer with an approved limit of 36 × monthly income, rounded half-up to the nearest lakh. Honours Idempotency-Key.",
   request: {
     body: jsonBody(registerRequestSchema),
-    headers: z.object({ "idempotency-key": idempotencyKeySchema }),
+    headers: IDEMPOTENCY_KEY_HEADERS,
   },
   responses: {
     201: jsonContent(customerSchema, "The customer was registered", IDEMPOTENT_REPLAYED),

@@ -2,6 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/app-env";
 import { hashJson } from "../../lib/request-hash";
 import { decisionEvent } from "../../telemetry";
+import { IDEMPOTENT_REPLAYED_HEADER } from "../shared-schemas";
 import { bookLoanRequest } from "./book-loan";
 import type { createLoan } from "./loans.routes";
 
@@ -15,7 +16,7 @@ export const createLoanHandler: RouteHandler<typeof createLoan, AppEnv> = async 
 
   const booking = await bookLoanRequest(c.get("db"), { body, idempotency, asOf: c.get("asOf") });
 
-  if (booking.replayed) c.header("Idempotent-Replayed", "true");
+  if (booking.replayed) c.header(IDEMPOTENT_REPLAYED_HEADER, "true");
   else c.get("telemetry").recordDecision(decisionEvent("create-loan", booking.decision));
   return booking.status === 201 ? c.json(booking.result, 201) : c.json(booking.result, 200);
 };

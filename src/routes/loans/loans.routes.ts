@@ -2,8 +2,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
+  IDEMPOTENCY_KEY_HEADERS,
   IDEMPOTENT_REPLAYED,
-  idempotencyKeySchema,
   idSchema,
   isoDateSchema,
   jsonContent,
@@ -74,7 +74,7 @@ export const createLoan = createRoute({
     "Re-runs the eligibility decision at write time and books the loan at the corrected rate, starting on the as-of date. Honours Idempotency-Key.",
   request: {
     body: loanRequestBody,
-    headers: z.object({ "idempotency-key": idempotencyKeySchema }),
+    headers: IDEMPOTENCY_KEY_HEADERS,
   },
   responses: {
     201: jsonContent(bookedLoanSchema, "The loan was approved and booked", IDEMPOTENT_REPLAYED),

@@ -2,6 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { rupeesToPaise } from "../../domain/money";
 import type { AppEnv } from "../../http/app-env";
 import { hashJson } from "../../lib/request-hash";
+import { IDEMPOTENT_REPLAYED_HEADER } from "../shared-schemas";
 import { makePaymentRequest } from "./make-payment";
 import type { makePayment } from "./servicing.routes";
 
@@ -30,6 +31,6 @@ export const makePaymentHandler: RouteHandler<typeof makePayment, AppEnv> = asyn
     asOf: c.get("asOf"),
   });
 
-  if (payment.replayed) c.header("Idempotent-Replayed", "true");
+  if (payment.replayed) c.header(IDEMPOTENT_REPLAYED_HEADER, "true");
   return c.json(payment.result, 201);
 };

@@ -3,8 +3,8 @@ import { LAST_SCHEDULE_DATE } from "../../domain/field-rules";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
+  IDEMPOTENCY_KEY_HEADERS,
   IDEMPOTENT_REPLAYED,
-  idempotencyKeySchema,
   idSchema,
   isoDateSchema,
   jsonBody,
@@ -108,7 +108,7 @@ export const makePayment = createRoute({
   request: {
     params: loanPathSchema,
     body: jsonBody(paymentRequestSchema),
-    headers: z.object({ "idempotency-key": idempotencyKeySchema }),
+    headers: IDEMPOTENCY_KEY_HEADERS,
   },
   responses: {
     201: jsonContent(paymentResultSchema, "The payment was recorded", IDEMPOTENT_REPLAYED),
