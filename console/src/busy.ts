@@ -4,11 +4,14 @@ import { h } from "./render";
  * What a form (or a list loading its next page) shows while its request is in flight, which on a
  * bad connection is seconds (the console waits 45 s): it is aria-busy, its button reads its
  * data-busy-label ("Booking…") and a polite status says it once. Before, a disabled button was
- * all, and a screen reader said nothing.
+ * all, and a screen reader said nothing. The same status then says the answer in a sentence: the
+ * result itself is in no live region, where a statement's whole schedule was read aloud.
  */
 export interface Busy {
-  start(): void;
-  end(): void;
+  /** `quiet`: a read the officer did not ask for (the loan after a payment) says nothing. */
+  start(quiet?: boolean): void;
+  /** `announcement`: the answer in a sentence, said once; none after an error (its alert says it). */
+  end(announcement?: string): void;
 }
 
 /**
@@ -39,16 +42,16 @@ export function busyIndicator(
   // user lost their place: it goes back to the button, unless the answer focused something else.
   let hadFocus = false;
   return {
-    start() {
+    start(quiet = false) {
       hadFocus = button !== null && document.activeElement === button;
       region.setAttribute("aria-busy", "true");
       if (button) button.disabled = true;
-      status.textContent = label;
+      status.textContent = quiet ? "" : label;
     },
-    end() {
+    end(announcement = "") {
       region.removeAttribute("aria-busy");
       if (button) button.disabled = false;
-      status.textContent = "";
+      status.textContent = announcement;
       const focusLost = document.activeElement === null || document.activeElement === document.body;
       if (hadFocus && focusLost && button?.isConnected) button.focus();
     },

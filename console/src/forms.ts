@@ -136,26 +136,42 @@ function labelOf(input: HTMLInputElement): string {
  */
 const resubmit = new WeakSet<HTMLFormElement>();
 
-/** Submits a form now, or once the submission in flight ends, with the form's values then. */
-export function submitLatest(form: HTMLFormElement): void {
+/*
+ * Forms whose next submission is a read the officer did not ask for: the loan read again after a
+ * payment, whose receipt is what is said. Said too, the loan and the receipt were read at once.
+ */
+const quietly = new WeakSet<HTMLFormElement>();
+
+/**
+ * Submits a form now, or once the submission in flight ends, with the form's values then.
+ * `quiet`: that submission says nothing in the form's status (its errors are still alerts).
+ */
+export function submitLatest(form: HTMLFormElement, { quiet = false } = {}): void {
+  if (quiet) quietly.add(form);
+  else quietly.delete(form);
   if (form.querySelector("button")?.disabled) resubmit.add(form);
   else form.requestSubmit();
 }
 
-/** Wires a form: one submission at a time, shown as busy, errors cleared before and shown after. */
+/**
+ * Wires a form: one submission at a time, shown as busy, errors cleared before and shown after.
+ * The handler returns its answer in a sentence, which the form's status says once.
+ */
 export function onSubmit(
   form: HTMLFormElement,
-  handler: (values: Record<string, string | number>) => Promise<void>,
+  handler: (values: Record<string, string | number>) => Promise<string | undefined>,
 ): void {
   const button = form.querySelector("button");
   const busy = busyIndicator(form, button, statusAfter(form));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (button?.disabled) return;
+    const quiet = quietly.delete(form);
     clearErrors(form);
-    busy.start();
+    busy.start(quiet);
+    let announcement: string | undefined;
     try {
-      await handler(formValues(form));
+      announcement = await handler(formValues(form));
     } catch (error) {
       // The answer shown (data-result) was to another request: left under the error, a previous
       // customer's "Eligible" read as the answer about the customer the request failed for.
@@ -163,7 +179,8 @@ export function onSubmit(
       showError(form, error);
     } finally {
       clearOldMessages(form);
-      busy.end();
+      // An answer already superseded (the address moved on to another loan) is not said either.
+      busy.end(quiet || resubmit.has(form) ? undefined : announcement);
       if (resubmit.delete(form)) form.requestSubmit();
     }
   });

@@ -111,10 +111,11 @@ setUpLoans(form("loans-form"));
 setUpCheck(form("check-form"));
 setUpBook(form("book-form"));
 const loanForm = form("loan-form");
-// After a payment or a refusal the loan is read again, so its instalment and repayments left are current.
+// After a payment or a refusal the loan is read again, so its instalment and repayments left are
+// current; quietly, as the receipt (or the refusal) is what the officer hears.
 setUpLoan(
   loanForm,
-  setUpPayment(form("payment-form"), () => submitLatest(loanForm)),
+  setUpPayment(form("payment-form"), () => submitLatest(loanForm, { quiet: true })),
 );
 setUpDecisions(form("decisions-form"));
 setUpStatement(form("statement-form"));

@@ -46,11 +46,16 @@ export function localTime(iso: string): string {
   return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`;
 }
 
+/** A count and its noun, for a sentence a screen reader says: "1 loan", "174 instalments". */
+export function counted(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 export function percent(value: number): string {
   return `${value.toFixed(2)} %`;
 }
 
-export function facts(entries: [string, Child][]): HTMLElement {
+export function facts(entries: [Child, Child][]): HTMLElement {
   const list = h("dl", { class: "facts" });
   for (const [term, value] of entries) list.append(h("dt", {}, term), h("dd", {}, value));
   return list;

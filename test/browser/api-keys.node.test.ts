@@ -44,7 +44,10 @@ describe("the console with API keys on", () => {
     expect(await context.cookies()).toEqual([]);
 
     const form = await registerInConsole(page);
-    await form.getByText(/Registered customer \d+/).waitFor();
+    await form
+      .locator("#register-result")
+      .getByText(/Registered customer \d+/)
+      .waitFor();
 
     // A reload keeps it (same tab); another tab has its own session storage and asks again.
     await page.reload();
@@ -74,7 +77,10 @@ describe("the console with API keys on", () => {
     await panel.getByLabel("API key").fill(KEY);
     await panel.getByRole("button", { name: "Use this key" }).click();
     await form.getByRole("button", { name: "Register" }).click();
-    await form.getByText(/Registered customer \d+/).waitFor();
+    await form
+      .locator("#register-result")
+      .getByText(/Registered customer \d+/)
+      .waitFor();
   });
 
   it("shows the loan a bookmarked address names once the key is entered, without a stale 401", async () => {
@@ -132,6 +138,9 @@ describe("the console with API keys on", () => {
     await keyInput.press("Enter");
     await panel.waitFor({ state: "hidden" });
     const form = await registerInConsole(page);
-    await form.getByText(/Registered customer \d+/).waitFor();
+    await form
+      .locator("#register-result")
+      .getByText(/Registered customer \d+/)
+      .waitFor();
   });
 });

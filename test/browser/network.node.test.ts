@@ -93,7 +93,10 @@ describe("a request that is never answered", () => {
     expect(await book.getByLabel("Loan amount").inputValue()).toBe("50000");
 
     await button.click();
-    await book.getByText(/^Booked loan \d+$/).waitFor();
+    await book
+      .locator("#book-result")
+      .getByText(/^Booked loan \d+$/)
+      .waitFor();
     expect(keys).toHaveLength(2);
     expect(new Set(keys).size).toBe(1);
   });
@@ -157,16 +160,27 @@ describe("a request in flight", () => {
   const idle = { busy: null, disabled: false, shows: ["Book"], status: "" };
 
   it("marks the form busy, says so on the button and once in a status, and resets on every outcome", async () => {
+    // The status then says the answer in a sentence; an error is said by its alert instead.
     const { page, book } = await bookingTyped();
     const form = book.locator("form");
     const said = await recordStatus(page, "book-form");
     expect(await busyState(form, "Book")).toMatchObject(idle);
-    const outcomes: [string, (route: Route) => Promise<void>, Locator][] = [
-      ["success", (route) => route.continue(), book.getByText(/^Booked loan \d+$/)],
-      ["a network failure", (route) => route.abort("connectionreset"), book.getByRole("alert")],
-      ["a 4xx", (route) => route.continue(), book.locator("#book-loan_amount-error")],
+    const outcomes: [string, (route: Route) => Promise<void>, Locator, RegExp][] = [
+      [
+        "success",
+        (route) => route.continue(),
+        book.locator("#book-result").getByText(/^Booked loan \d+$/),
+        /^Booked loan \d+$/,
+      ],
+      [
+        "a network failure",
+        (route) => route.abort("connectionreset"),
+        book.getByRole("alert"),
+        /^$/,
+      ],
+      ["a 4xx", (route) => route.continue(), book.locator("#book-loan_amount-error"), /^$/],
     ];
-    for (const [outcome, answer, shown] of outcomes) {
+    for (const [outcome, answer, shown, answered] of outcomes) {
       // A new amount each time (a new request); the API's 400 names the field.
       await fillByLabel(book, { "Loan amount": outcome === "a 4xx" ? "fifty" : 50_000 });
       const { box } = await busyState(form, "Book");
@@ -184,10 +198,17 @@ describe("a request in flight", () => {
       });
       held.release();
       await shown.filter({ hasText: /\S/ }).waitFor();
-      expect(await busyState(form, "Book"), outcome).toMatchObject(idle);
+      const { status, ...after } = await busyState(form, "Book");
+      expect(after, outcome).toMatchObject({ busy: null, disabled: false, shows: ["Book"] });
+      expect(status, outcome).toMatch(answered);
     }
-    // Said once for each request; typing between them said nothing.
-    expect(await said()).toEqual(["Booking…", "Booking…", "Booking…"]);
+    // Said once for each request, and the booking once; typing between them said nothing.
+    expect(await said()).toEqual([
+      "Booking…",
+      expect.stringMatching(/^Booked loan \d+$/),
+      "Booking…",
+      "Booking…",
+    ]);
   });
 
   it("gives the focus back to the pressed button once answered, unless a field's error took it", async () => {
@@ -200,7 +221,10 @@ describe("a request in flight", () => {
     await page.keyboard.press("Enter");
     await held.reached;
     held.release();
-    await book.getByText(/^Booked loan \d+$/).waitFor();
+    await book
+      .locator("#book-result")
+      .getByText(/^Booked loan \d+$/)
+      .waitFor();
     // Chrome moved it to <body> when the button was disabled: a keyboard user lost their place.
     expect(await hasFocus(button)).toBe(true);
     // A field's error still takes it: the answer's own focus is kept.
@@ -232,7 +256,10 @@ describe("a request in flight", () => {
     expect(await message.isVisible()).toBe(false);
     expect(await amount.getAttribute("aria-invalid")).toBeNull();
     held.release();
-    await book.getByText(/^Booked loan \d+$/).waitFor();
+    await book
+      .locator("#book-result")
+      .getByText(/^Booked loan \d+$/)
+      .waitFor();
     expect(await message.innerText()).toBe("");
   });
 
@@ -259,7 +286,11 @@ describe("a request in flight", () => {
     heldSecond.release();
     await loan.locator("#loan-result").getByText(`Loan ${second}`, { exact: true }).waitFor();
     await loan.locator("#payment-due").getByText("Period 1, due 2025-07-15").waitFor();
-    expect(await busyState(form, "Show")).toMatchObject({ ...idle, shows: ["Show"] });
+    expect(await busyState(form, "Show")).toMatchObject({
+      ...idle,
+      shows: ["Show"],
+      status: expect.stringMatching(new RegExp(`^Loan ${second} of customer \\d+: active`)),
+    });
   });
 });
 
@@ -324,7 +355,10 @@ describe("answers the console does not expect", () => {
     }
     // The real API at last: one loan, booked once under the key every failed try sent.
     await button.click();
-    await book.getByText(/^Booked loan \d+$/).waitFor();
+    await book
+      .locator("#book-result")
+      .getByText(/^Booked loan \d+$/)
+      .waitFor();
     const loans = await fetch(url(`/view-loans/${customerId}`));
     expect(((await loans.json()) as unknown[]).length).toBe(1);
     expect(keys).toHaveLength(answers.length + 1);
@@ -474,7 +508,10 @@ describe("a registration whose answer is lost", () => {
 
     // Before, this was the phone number's 409, and the officer never learnt the customer's id.
     await button.click();
-    await register.getByText(/^Registered customer \d+$/).waitFor();
+    await register
+      .locator("#register-result")
+      .getByText(/^Registered customer \d+$/)
+      .waitFor();
     expect(await register.locator(".verdict").innerText()).toBe(
       `Registered customer ${lost.customer_id}`,
     );
@@ -498,10 +535,13 @@ describe("a registration whose answer is lost", () => {
     // ...and the next customer typed is registered under a key of its own.
     await fillByLabel(register, newApplicant());
     await button.click();
-    await register.getByText(/^Registered customer \d+$/).waitFor();
-    expect(await register.locator(".verdict").innerText()).not.toBe(
-      `Registered customer ${lost.customer_id}`,
-    );
+    // The first customer's verdict stays until the answer: the wait is for another one.
+    await register
+      .locator("#register-result .verdict", {
+        hasNotText: new RegExp(`^Registered customer ${lost.customer_id}$`),
+      })
+      .getByText(/^Registered customer \d+$/)
+      .waitFor();
     expect(await register.locator(".replayed").count()).toBe(0);
     expect(new Set(keys).size).toBe(2);
   });

@@ -70,7 +70,10 @@ describe("the Node server in a browser", () => {
     const { page } = suite.session();
     await page.goto(url("/console"));
     const register = await registerInConsole(page);
-    await register.getByText(/Registered customer 1\b/).waitFor();
+    await register
+      .locator("#register-result")
+      .getByText(/Registered customer 1\b/)
+      .waitFor();
   });
 
   it("shows why the older decisions failed beside their button, and lets the officer ask again", async () => {

@@ -1,6 +1,6 @@
 import { api } from "../api";
 import { onSubmit } from "../forms";
-import { facts, h, money, percent, show } from "../render";
+import { counted, facts, h, money, percent, show } from "../render";
 import type { CreateLoanResult } from "../types";
 import { keyFor, lastDone, rememberDone, restoreUnanswered, untilAnswered } from "../unanswered";
 import { reasonList } from "./check";
@@ -62,5 +62,9 @@ export function setUpBook(form: HTMLFormElement): void {
       ]),
       reasonList(body.reasons),
     );
+    const decided = booked
+      ? `Booked loan ${body.loan_id}`
+      : `Not approved, ${counted(body.reasons.length, "reason")}`;
+    return replayed ? `${decided} (already sent: nothing new booked)` : decided;
   });
 }

@@ -1,12 +1,16 @@
 import { api } from "../api";
 import { onSubmit } from "../forms";
-import { facts, h, money, percent, show } from "../render";
+import { counted, facts, h, money, percent, show } from "../render";
 import type { Eligibility } from "../types";
 
 export function setUpCheck(form: HTMLFormElement): void {
   onSubmit(form, async (values) => {
     const { body } = await api<Eligibility>("POST", "/check-eligibility", values);
     show("check-result", ...renderEligibility(body));
+    const score = `credit score ${body.credit_score}`;
+    return body.approval
+      ? `Customer ${body.customer_id}: eligible, ${score}, at ${percent(body.corrected_interest_rate)}`
+      : `Customer ${body.customer_id}: not eligible, ${score}, ${counted(body.reasons.length, "reason")}`;
   });
 }
 

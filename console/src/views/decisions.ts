@@ -1,7 +1,7 @@
 import { api } from "../api";
 import { busyIndicator, statusAfter } from "../busy";
 import { errorText, onSubmit } from "../forms";
-import { facts, h, localTime, money, percent, show } from "../render";
+import { counted, facts, h, localTime, money, percent, show } from "../render";
 import type { DecisionPage, DecisionRecord } from "../types";
 import { scoreBars } from "./check";
 
@@ -22,10 +22,12 @@ export function setUpDecisions(form: HTMLFormElement): void {
     });
     if (body.decisions.length === 0) {
       show("decisions-result", h("p", {}, `Customer ${customer_id} has no recorded decisions.`));
-      return;
+      return `Customer ${customer_id} has no recorded decisions`;
     }
     show("decisions-result", list);
     appendPage(list, body, base, olderStatus);
+    const shown = `Customer ${customer_id}: ${counted(body.decisions.length, "decision")}`;
+    return body.next_cursor ? `${shown}, older ones under "Older decisions"` : shown;
   });
 }
 
@@ -56,10 +58,12 @@ function appendPage(
     const pressedHere = document.activeElement === more;
     busy.start();
     failure.textContent = "";
+    let announcement: string | undefined;
     try {
       const path = `${base}?cursor=${encodeURIComponent(cursor)}`;
       const { body } = await api<DecisionPage>("GET", path);
       const first = appendPage(list, body, base, status);
+      announcement = `${counted(body.decisions.length, "older decision")} shown`;
       // The button went with its page, and the focus with it to the page: Tab started again at
       // the top. The officer reads on from the first older decision instead.
       if (pressedHere) first?.querySelector<HTMLElement>("h3.verdict")?.focus();
@@ -67,7 +71,7 @@ function appendPage(
       // The page can be asked for again: the button comes back with the reason it failed.
       failure.textContent = errorText(error);
     } finally {
-      busy.end();
+      busy.end(announcement);
     }
   });
   list.append(h("li", { class: "more" }, more, failure));

@@ -1,8 +1,9 @@
 import { api } from "../api";
 import { onSubmit } from "../forms";
-import { facts, h, money, percent, show } from "../render";
+import { counted, facts, h, money, percent, show } from "../render";
 import type { LoanDetail, Statement } from "../types";
 import { closedState } from "./closed-loan";
+import { instalmentLabel } from "./instalment";
 import { loanState } from "./loans";
 import type { PaymentPanel } from "./payment";
 
@@ -26,6 +27,9 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
       throw error;
     }
     shown = asked;
+    // Named once the statement is read (by the payment panel for an open loan): a workbook
+    // loan's figure is the one recorded there, not the instalment due.
+    const instalmentTerm = h("span", {}, instalmentLabel(statement));
     show(
       "loan-result",
       h(
@@ -41,7 +45,7 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
         ["Phone", body.customer.phone_number],
         ["Amount", money(body.loan_amount)],
         ["Rate", percent(body.interest_rate)],
-        ["Monthly instalment", money(body.monthly_installment)],
+        [instalmentTerm, money(body.monthly_installment)],
         [
           "Tenure",
           `${body.tenure} months, ${body.emis_paid_on_time} paid on time, ${body.repayments_left} left`,
@@ -59,7 +63,9 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
         ),
       ),
     );
-    await payment.showFor(body, statement);
+    instalmentTerm.textContent = instalmentLabel(await payment.showFor(body, statement));
+    const state = statusOf(body, statement);
+    return `Loan ${body.loan_id} of customer ${body.customer.id}: ${state}${body.status === "closed" ? "" : `, ${counted(body.repayments_left, "repayment")} left`}`;
   });
 }
 

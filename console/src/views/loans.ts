@@ -1,6 +1,6 @@
 import { api } from "../api";
 import { onSubmit } from "../forms";
-import { h, money, percent, scrollingTable, show } from "../render";
+import { counted, h, money, percent, scrollingTable, show } from "../render";
 import type { LoanSummary } from "../types";
 
 export function setUpLoans(form: HTMLFormElement): void {
@@ -20,13 +20,14 @@ export function setUpLoans(form: HTMLFormElement): void {
     );
     if (body.length === 0) {
       show("loans-result", h("p", {}, `Customer ${customer_id} has no loans.`), history);
-      return;
+      return `Customer ${customer_id} has no loans`;
     }
     show(
       "loans-result",
       loanTable(body, String(customer_id), `Loans of customer ${customer_id}`),
       history,
     );
+    return `Customer ${customer_id} has ${counted(body.length, "loan")}`;
   });
 }
 

@@ -4,6 +4,7 @@ import { facts, h, money, show } from "../render";
 import type { LoanDetail, PaymentResult, Statement } from "../types";
 import { keyFor, unanswered, untilAnswered } from "../unanswered";
 import { closedSentence } from "./closed-loan";
+import { instalmentNote } from "./instalment";
 
 /*
  * Taking a payment on the loan shown in the loan view. Like booking, it sends an Idempotency-Key
@@ -15,8 +16,11 @@ import { closedSentence } from "./closed-loan";
  */
 
 export interface PaymentPanel {
-  /** Shows the panel for a loan; a new loan starts a fresh form, the same one keeps the receipt. */
-  showFor(loan: LoanDetail, closing: Statement | null): Promise<void>;
+  /**
+   * Shows the panel for a loan; a new loan starts a fresh form, the same one keeps the receipt.
+   * Returns the loan's statement it read (or `closing`), for the loan view's instalment's label.
+   */
+  showFor(loan: LoanDetail, closing: Statement | null): Promise<Statement | null>;
   /** No loan shown: nothing to pay. */
   hide(): void;
 }
@@ -52,7 +56,8 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
         () => api<PaymentResult>("POST", path, values, { "Idempotency-Key": sent }),
       );
       if (movedOn()) return;
-      show("payment-result", ...receipt(body, headers.get("Idempotent-Replayed") === "true"));
+      const replayed = headers.get("Idempotent-Replayed") === "true";
+      show("payment-result", ...receipt(body, replayed));
       // A receipt ends this request: kept, the next press replayed it and paid nothing. Emptied, a
       // press by accident is the field's error; an amount typed meanwhile has its own key already.
       if (key === sent) {
@@ -60,6 +65,8 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
         if (amount) amount.value = "";
       }
       onAnswered();
+      const recorded = `Payment of ${money(body.amount)} recorded; ${body.status === "closed" ? "loan repaid in full" : `${money(body.balance_after)} outstanding`}`;
+      return replayed ? `${recorded} (already sent: nothing new paid)` : recorded;
     } catch (error) {
       if (movedOn()) return;
       const refusal = error instanceof ApiError ? refusalText(error) : null;
@@ -104,27 +111,35 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       if (loan.status === "closed") {
         const text = closing ? closedSentence(closing) : "Repaid in full.";
         show("payment-due", h("p", { class: "closed" }, text));
-        return;
+        return closing;
       }
       const { body } = await api<Statement>(
         "GET",
         `/view-statement/${target.customerId}/${target.loanId}`,
       );
-      show("payment-due", nextInstalment(body));
+      show("payment-due", ...nextInstalment(body));
+      return body;
     },
   };
 }
 
-/** What the next payment settles, so the officer can key the instalment or the payoff. */
-function nextInstalment(statement: Statement): HTMLElement | null {
+/**
+ * What the next payment settles, so the officer can key the instalment or the payoff, and which
+ * figure that is where the loan view shows another (a workbook loan's recorded instalment).
+ */
+function nextInstalment(statement: Statement): (HTMLElement | null)[] {
   const next = statement.next_installment;
-  if (!next) return null;
-  return facts([
-    ["Next instalment", `Period ${next.period}, due ${next.due_date}`],
-    ["Instalment due", money(next.amount_due)],
-    ["Interest due", money(next.interest_due)],
-    ["Payoff", money(next.payoff_amount)],
-  ]);
+  if (!next) return [];
+  const note = instalmentNote(statement);
+  return [
+    facts([
+      ["Next instalment", `Period ${next.period}, due ${next.due_date}`],
+      ["Instalment due", money(next.amount_due)],
+      ["Interest due", money(next.interest_due)],
+      ["Payoff", money(next.payoff_amount)],
+    ]),
+    note === null ? null : h("p", { class: "note" }, note),
+  ];
 }
 
 function receipt(result: PaymentResult, replayed: boolean): (HTMLElement | false)[] {

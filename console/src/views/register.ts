@@ -32,11 +32,12 @@ export function setUpRegister(form: HTMLFormElement): void {
     // values are replayed with the customer's ID, where a new key got the phone's 409, which took
     // the ID off the page. Other values typed without an input event get a new key (keyFor).
     rememberDone("register", { key: sent, values });
+    const replayed = headers.get("Idempotent-Replayed") === "true";
     show(
       "register-result",
       h("p", { class: "verdict approved" }, `Registered customer ${body.customer_id}`),
       // A retry of a registration the API had made (its answer lost): the first answer.
-      headers.get("Idempotent-Replayed") === "true" &&
+      replayed &&
         h(
           "p",
           { class: "replayed" },
@@ -50,5 +51,7 @@ export function setUpRegister(form: HTMLFormElement): void {
         ["Approved limit", money(body.approved_limit)],
       ]),
     );
+    const registered = `Registered customer ${body.customer_id}`;
+    return replayed ? `${registered} (already sent: no one new registered)` : registered;
   });
 }

@@ -1,8 +1,9 @@
 import { api } from "../api";
 import { onSubmit } from "../forms";
-import { facts, h, money, percent, scrollingTable, show } from "../render";
+import { counted, facts, h, money, percent, scrollingTable, show } from "../render";
 import type { Statement } from "../types";
 import { closedState } from "./closed-loan";
+import { instalmentLabel } from "./instalment";
 import { statementChart } from "./statement-chart";
 
 /*
@@ -34,6 +35,9 @@ export function setUpStatement(form: HTMLFormElement): void {
       ledger(body),
       schedule(body),
     );
+    const paid = body.schedule.filter((row) => row.status === "paid").length;
+    const told = `Statement of loan ${body.loan_id}: ${counted(body.schedule.length, "instalment")}, ${paid} paid`;
+    return body.status === "closed" ? `${told}; ${closedState(body)}` : told;
   });
 }
 
@@ -47,7 +51,7 @@ function summary(statement: Statement): HTMLElement {
     ["Principal paid", money(statement.principal_paid)],
     ["Interest paid", money(statement.interest_paid)],
     ["Outstanding principal", money(statement.outstanding_principal)],
-    ["Monthly instalment", money(statement.monthly_installment)],
+    [instalmentLabel(statement), money(statement.monthly_installment)],
     ["Repayments left", statement.repayments_left],
     ["EMIs paid on time", statement.emis_paid_on_time],
     [
