@@ -66,6 +66,14 @@ function addressLookups(): void {
       const address = `#${[view, ...values.map(encodeURIComponent)].join("/")}`;
       if (decoded(address) !== decoded(location.hash)) history.pushState(null, "", address);
     });
+    // Enter while the previous lookup still loads: the browser drops a form's implicit submission
+    // while its button is disabled, so the officer's lookup was lost. It runs once that one ends.
+    target.addEventListener("keydown", (event) => {
+      const busy = target.querySelector("button")?.disabled;
+      if (event.key !== "Enter" || !busy || !(event.target instanceof HTMLInputElement)) return;
+      event.preventDefault();
+      submitLatest(target);
+    });
   }
 }
 

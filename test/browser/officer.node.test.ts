@@ -2,6 +2,7 @@ import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { startSeededWorker } from "../../scripts/lib/seeded-worker";
 import { fact, fillByLabel, loanRequest, openView, view } from "./support/console-page";
+import { hold } from "./support/hold";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
@@ -298,6 +299,22 @@ describe("the console over a working day", () => {
     // Back once more: the loan opened by the link, as the address said then.
     await page.goBack();
     await loan.locator("#loan-result .verdict", { hasText: "Loan 1579" }).waitFor();
+  });
+
+  it("looks up a loan typed and entered while the loan before it is still loading", async () => {
+    const { page } = suite.session();
+    // Loan 1579's statement, which its payment panel reads, held: the loan form is still busy.
+    const held = await hold(page, "**/view-statement/*/1579", (route) => route.continue());
+    await page.goto(url("/#loan/1579"));
+    const loan = view(page, "loan");
+    await held.reached;
+    await fillByLabel(loan, { "Loan ID": 3957 });
+    await loan.getByLabel("Loan ID").press("Enter");
+    held.release();
+    await loan.locator("#loan-result .verdict", { hasText: "Loan 3957" }).waitFor();
+    await suite.session().settled();
+    expect(await loan.locator("#loan-result .verdict").innerText()).toBe("Loan 3957");
+    expect(page.url()).toMatch(/#loan\/3957$/);
   });
 
   it("keeps the statement's address when a payment made before opening it is answered after", async () => {
