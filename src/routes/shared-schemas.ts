@@ -198,11 +198,13 @@ const idempotencyKeySchema = z
     description:
       "Makes retries safe: the same key with the same body returns the first response for 24 hours. Keys are one namespace per deployment: send a new UUID v4 for each request, such as 3f6c1c1e-8d0f-4d49-9a51-0c6f2b7f1a10.",
   });
+
 /** The request headers of the three writes: register, create-loan, make-payment. */
 export const IDEMPOTENCY_KEY_HEADERS = z.object({ "idempotency-key": idempotencyKeySchema });
 
 /** Set on a write's answer replayed from its Idempotency-Key's stored response. */
 export const IDEMPOTENT_REPLAYED_HEADER = "Idempotent-Replayed";
+
 export const IDEMPOTENT_REPLAYED = {
   [IDEMPOTENT_REPLAYED_HEADER]: z.literal("true").optional().openapi({
     description:
