@@ -1,5 +1,8 @@
 import { createClient } from "@libsql/client";
+import { drizzle } from "drizzle-orm/libsql";
 import { describe, expect, it } from "vitest";
+import { schema } from "../../src/db/database";
+import { LEGACY_LOAN, type LoanRow, storeLegacyLoan } from "../support/legacy-loan";
 import { fact, view } from "./support/console-page";
 import { startNodeServer } from "./support/node-server";
 import { useBrowserAndWorker } from "./support/suite";
@@ -19,55 +22,26 @@ const suite = useBrowserAndWorker(async () => {
   return server;
 });
 
-/** A workbook loan repaid by its count (every EMI recorded paid on time), as the row gives it. */
-interface RepaidWorkbookLoan {
-  sourceLoanId: number;
-  amountPaise: number;
-  tenure: number;
-  rateBp: number;
-  monthlyPaymentPaise: number;
-  startDate: string;
-  endDate: string;
-}
-
-async function storeRepaidLoan(customerId: number, loan: RepaidWorkbookLoan): Promise<number> {
+/**
+ * A workbook loan repaid by its count (every EMI recorded paid on time), written into the server's
+ * file; the rest as `row` gives it, or test/support/legacy-loan.ts's defaults.
+ */
+async function storeRepaidLoan(customerId: number, row: Partial<LoanRow> = {}): Promise<number> {
   const client = createClient({ url: databaseUrl });
   try {
-    const result = await client.execute({
-      sql: `INSERT INTO loans (customer_id, source_loan_id, loan_amount_paise, tenure, interest_rate_bp,
-              monthly_payment_paise, emis_paid_on_time, workbook_emis_paid_on_time, start_date, end_date)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            RETURNING id`,
-      args: [
-        customerId,
-        loan.sourceLoanId,
-        loan.amountPaise,
-        loan.tenure,
-        loan.rateBp,
-        loan.monthlyPaymentPaise,
-        loan.tenure,
-        loan.tenure,
-        loan.startDate,
-        loan.endDate,
-      ],
+    const emisPaidOnTime = row.tenure ?? LEGACY_LOAN.tenure;
+    return await storeLegacyLoan(drizzle({ client, schema }), customerId, {
+      ...row,
+      emisPaidOnTime,
+      workbookEmisPaidOnTime: emisPaidOnTime,
     });
-    return Number(result.rows[0]?.id);
   } finally {
     client.close();
   }
 }
 
 /** ₹1,00,000 at 10 % over 600 months from 9990-01-31. */
-const storeRepaidLegacyLoan = (customerId: number) =>
-  storeRepaidLoan(customerId, {
-    sourceLoanId: 90001,
-    amountPaise: 10_000_000,
-    tenure: 600,
-    rateBp: 1000,
-    monthlyPaymentPaise: 83_911,
-    startDate: "9990-01-31",
-    endDate: "9999-12-31",
-  });
+const storeRepaidLegacyLoan = (customerId: number) => storeRepaidLoan(customerId);
 
 /**
  * ₹1,20,000 at 12 % over 12 months from 2024-01-15, whose workbook row gave an End Date
@@ -75,11 +49,9 @@ const storeRepaidLegacyLoan = (customerId: number) =>
  */
 const storeRepaidWorkbookLoan = (customerId: number) =>
   storeRepaidLoan(customerId, {
-    sourceLoanId: 90002,
-    amountPaise: 12_000_000,
+    loanAmountPaise: 12_000_000,
     tenure: 12,
-    rateBp: 1200,
-    monthlyPaymentPaise: 1_066_185,
+    interestRateBp: 1200,
     startDate: "2024-01-15",
     endDate: "2026-06-30",
   });

@@ -6,10 +6,9 @@ import createClient from "openapi-fetch";
 import openapiTS, { astToString } from "openapi-typescript";
 import ts from "typescript";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { loans } from "../../src/db/schema";
-import { monthlyInstalmentPaise } from "../../src/domain/loan-terms";
 import { openRuntime, type Runtime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
+import { storeLegacyLoan } from "../support/legacy-loan";
 import { type OpenApiDocument, untypedSpots } from "./untyped-operations";
 
 /*
@@ -124,23 +123,8 @@ it("runs the generated-client example against the app", async () => {
   expect(statement).toHaveProperty("dueDates.11", "2026-06-15");
 
   // A loan an older release stored, whose 600-month schedule runs past 9999-12-31.
-  const [legacy] = await runtime.db
-    .insert(loans)
-    .values({
-      customerId: booked.customerId,
-      sourceLoanId: 900_001,
-      loanAmountPaise: 10_000_000,
-      tenure: 600,
-      interestRateBp: 1000,
-      monthlyPaymentPaise: monthlyInstalmentPaise(10_000_000, 1000, 600),
-      emisPaidOnTime: 0,
-      workbookEmisPaidOnTime: 0,
-      startDate: "9990-01-31",
-      endDate: "9999-12-31",
-    })
-    .returning({ id: loans.id });
-  if (!legacy) throw new Error("insert failed");
-  expect(await example.statementOf(booked.customerId, legacy.id, client)).toEqual({
+  const legacyId = await storeLegacyLoan(runtime.db, booked.customerId);
+  expect(await example.statementOf(booked.customerId, legacyId, client)).toEqual({
     type: "/problems/schedule-beyond-calendar",
     lastScheduleDate: "9999-12-31",
   });

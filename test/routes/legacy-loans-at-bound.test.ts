@@ -1,46 +1,35 @@
 import { describe, expect, it } from "vitest";
-import { loans } from "../../src/db/schema";
 import { LOANS_PER_CUSTOMER_AT_MOST } from "../../src/lib/loan-bound";
 import { backend } from "../support/backend";
 import { call, callJson, registerCustomer } from "../support/http";
+import { EXTREME_LEGACY_LOAN, storeLegacyLoan } from "../support/legacy-loan";
 import { expectProblem } from "../support/problem";
 
 /*
  * Where the loan bound (src/lib/loan-bound.ts) meets the guard's repaidByState ids
  * (src/routes/loans/book-loan.ts): a customer one loan below the bound, every loan of whom is one
  * migration 0003 left current by its closed_on column though its state repaid it (the extreme loan
- * of test/routes/legacy-loans.test.ts: 600 months from 1975-07-01, repaid by 2025-06-01). The
- * decision counts none of them; the guarded insert gets all 4,999 ids in one json_each argument.
+ * test/routes/legacy-loans.test.ts reads too: 600 months from 1975-07-01, repaid by 2025-06-01).
+ * The decision counts none of them; the guarded insert gets all 4,999 ids in one json_each argument.
  */
 describe("a customer at 4,999 loans, each repaid by its state but current by its column", () => {
   it("books the 5,000th loan within the limit, then is refused on the count", async () => {
     const { customer_id } = await registerCustomer();
-    const [first] = await backend()
-      .database()
-      .insert(loans)
-      .values({
-        customerId: customer_id,
-        sourceLoanId: 880_000,
-        loanAmountPaise: 100_000,
-        tenure: 600,
-        interestRateBp: 0,
-        monthlyPaymentPaise: 167,
-        emisPaidOnTime: 600,
-        workbookEmisPaidOnTime: 600,
-        startDate: "1975-07-01",
-        endDate: "2025-07-01",
-        // Migration 0003's backfill for this loan: its last due date, after the as-of date.
-        closedOn: "2025-07-01",
-      })
-      .returning({ id: loans.id });
-    if (!first) throw new Error("insert failed");
-    const [row] = await backend().query("SELECT * FROM loans WHERE id = ?", [first.id]);
+    const firstId = await storeLegacyLoan(backend().database(), customer_id, {
+      ...EXTREME_LEGACY_LOAN,
+      sourceLoanId: 880_000,
+      emisPaidOnTime: 600,
+      workbookEmisPaidOnTime: 600,
+      // Migration 0003's backfill for this loan: its last due date, after the as-of date.
+      closedOn: "2025-07-01",
+    });
+    const [row] = await backend().query("SELECT * FROM loans WHERE id = ?", [firstId]);
     const columns = Object.keys(row ?? {}).filter((c) => c !== "id" && c !== "source_loan_id");
     await backend().query(
       `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${LOANS_PER_CUSTOMER_AT_MOST - 2})
        INSERT INTO loans (source_loan_id, ${columns.join(", ")})
        SELECT 880000 + i, ${columns.map((c) => `l.${c}`).join(", ")} FROM n, loans AS l WHERE l.id = ?`,
-      [first.id],
+      [firstId],
     );
     const [count] = await backend().query<{ n: number }>(
       "SELECT count(*) AS n FROM loans WHERE customer_id = ?",

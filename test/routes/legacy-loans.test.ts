@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { loans, payments } from "../../src/db/schema";
+import { payments } from "../../src/db/schema";
 import { periodInterestPaise } from "../../src/domain/amortisation";
 import { monthlyInstalmentPaise } from "../../src/domain/loan-terms";
 import { backend } from "../support/backend";
 import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
+import { EXTREME_LEGACY_LOAN, type LoanRow, storeLegacyLoan } from "../support/legacy-loan";
 import { expectProblem } from "../support/problem";
 
 /*
@@ -13,39 +14,6 @@ import { expectProblem } from "../support/problem";
  * SQL for loans stored before it. A stored loan the product once accepted never gets a 5xx, and
  * reading it changes nothing stored (docs/servicing.md#loans-stored-by-older-releases).
  */
-
-type LoanRow = typeof loans.$inferInsert;
-
-let sourceLoanId = 700_000;
-
-/** A workbook loan row as an older release stored it (no API payment, state columns null). */
-async function storeLegacyLoan(customerId: number, row: Partial<LoanRow>): Promise<number> {
-  const loanAmountPaise = row.loanAmountPaise ?? 10_000_000;
-  const interestRateBp = row.interestRateBp ?? 1000;
-  const tenure = row.tenure ?? 600;
-  const emis = row.emisPaidOnTime ?? 0;
-  sourceLoanId += 1;
-  const [stored] = await backend()
-    .database()
-    .insert(loans)
-    .values({
-      customerId,
-      sourceLoanId,
-      loanAmountPaise,
-      tenure,
-      interestRateBp,
-      monthlyPaymentPaise: monthlyInstalmentPaise(loanAmountPaise, interestRateBp, tenure),
-      emisPaidOnTime: emis,
-      workbookEmisPaidOnTime: emis,
-      startDate: "9990-01-31",
-      // The workbook's own End Date: a YYYY-MM-DD date, so never past 9999-12-31.
-      endDate: "9999-12-31",
-      ...row,
-    })
-    .returning({ id: loans.id });
-  if (!stored) throw new Error("insert failed");
-  return stored.id;
-}
 
 /**
  * Migration 0003's backfill of closed_on (migrations/0003_servicing.sql), run on one loan: the
@@ -154,7 +122,7 @@ describe("a loan stored before 2026-12.9 whose schedule runs past 9999-12-31", (
   for (const { name, row, migrated, paidBeforeStart, expected } of cases) {
     it(`${name}: every endpoint answers, none with a 5xx, and nothing stored changes`, async () => {
       const { customer_id } = await registerCustomer();
-      const loanId = await storeLegacyLoan(customer_id, row);
+      const loanId = await storeLegacyLoan(backend().database(), customer_id, row);
       if (migrated) await applyMigration0003ClosedOn(loanId);
       if (paidBeforeStart) await storePaymentBeforeStart(customer_id, loanId);
       const before = await storedRows(loanId);
@@ -177,7 +145,7 @@ describe("a loan stored before 2026-12.9 whose schedule runs past 9999-12-31", (
       // Gregorian calendar repeats every 400 years), whose schedule fits the calendar, agrees.
       if (!paidBeforeStart) {
         const { customer_id: twinCustomer } = await registerCustomer();
-        const twinId = await storeLegacyLoan(twinCustomer, {
+        const twinId = await storeLegacyLoan(backend().database(), twinCustomer, {
           ...row,
           closedOn: null,
           startDate: "9590-01-31",
@@ -238,7 +206,7 @@ describe("a loan stored before 2026-12.9 whose schedule runs past 9999-12-31", (
 // out, so a client generated from it had no way to read them.
 it("declares the schedule-beyond-calendar 409's own fields in the OpenAPI document", async () => {
   const { customer_id } = await registerCustomer();
-  const loanId = await storeLegacyLoan(customer_id, {});
+  const loanId = await storeLegacyLoan(backend().database(), customer_id);
   const problem = await expectProblem(await call(`/view-statement/${customer_id}/${loanId}`), 409);
   const document = await callJson<DocumentWithSchemas>("/openapi.json");
   const declared = problemSchemaOf(document.body, "/view-statement/{customer_id}/{loan_id}", "409");
@@ -299,15 +267,6 @@ function problemSchemaOf(document: DocumentWithSchemas, path: string, status: st
   return merged;
 }
 
-/** ₹1,000 at 0 % over 600 months from 1975-07-01: the two describes below read it. */
-const extreme: Partial<LoanRow> = {
-  loanAmountPaise: 100_000,
-  interestRateBp: 0,
-  tenure: 600,
-  startDate: "1975-07-01",
-  endDate: "2025-07-01",
-};
-
 describe("is_current of an extreme loan whose closed_on migration 0003 computed", () => {
   // ₹1,000 at 0 % over 600 months: the EMI of ₹1.67 (rounded up) repays it in period 599, a month
   // before its last due date (docs/servicing.md#rounding-at-extreme-terms). Started 1975-07-01,
@@ -315,8 +274,8 @@ describe("is_current of an extreme loan whose closed_on migration 0003 computed"
 
   it("agrees with status and closed_on when the recorded count covers the tenure", async () => {
     const { customer_id } = await registerCustomer();
-    const loanId = await storeLegacyLoan(customer_id, {
-      ...extreme,
+    const loanId = await storeLegacyLoan(backend().database(), customer_id, {
+      ...EXTREME_LEGACY_LOAN,
       emisPaidOnTime: 600,
       workbookEmisPaidOnTime: 600,
     });
@@ -343,8 +302,8 @@ describe("is_current of an extreme loan whose closed_on migration 0003 computed"
 
   it("agrees with status and closed_on when the migration left it open (599 of 600 recorded)", async () => {
     const { customer_id } = await registerCustomer();
-    const loanId = await storeLegacyLoan(customer_id, {
-      ...extreme,
+    const loanId = await storeLegacyLoan(backend().database(), customer_id, {
+      ...EXTREME_LEGACY_LOAN,
       emisPaidOnTime: 599,
       workbookEmisPaidOnTime: 599,
     });
@@ -360,8 +319,8 @@ describe("is_current of an extreme loan whose closed_on migration 0003 computed"
 
   it("is not current once closed, though closed only after the as-of date", async () => {
     const { customer_id } = await registerCustomer();
-    const loanId = await storeLegacyLoan(customer_id, {
-      ...extreme,
+    const loanId = await storeLegacyLoan(backend().database(), customer_id, {
+      ...EXTREME_LEGACY_LOAN,
       emisPaidOnTime: 600,
       workbookEmisPaidOnTime: 600,
     });
@@ -388,8 +347,8 @@ describe("a decision about a customer with such a loan reads it as view-loan sho
 
   async function customerWithExtremeLoan(recorded: number) {
     const { customer_id } = await registerCustomer();
-    const loanId = await storeLegacyLoan(customer_id, {
-      ...extreme,
+    const loanId = await storeLegacyLoan(backend().database(), customer_id, {
+      ...EXTREME_LEGACY_LOAN,
       emisPaidOnTime: recorded,
       workbookEmisPaidOnTime: recorded,
     });
