@@ -72,7 +72,7 @@ export async function openLibsqlDatabase(
   if (path === null) {
     // Remote, or memory (which the settings refuse; libSQL gives it one connection).
     const client = createClient({ url, authToken: authToken || undefined });
-    if (!local) await answering(client, url, authToken);
+    if (!local) await answering(client, url, remoteTarget(url, authToken));
     return {
       client,
       db: drizzle({ client, schema }),
@@ -153,6 +153,25 @@ async function openFile(
   }
 }
 
+/** A remote DATABASE_URL as the start's lines name it, read from the URL once. */
+interface RemoteTarget {
+  /** The URL's host: never its query, which may hold a token. */
+  host: string;
+  /** The setting whose token the client sent, or null when it sent none. */
+  tokenSetting: "the authToken in DATABASE_URL" | "DATABASE_AUTH_TOKEN" | null;
+}
+
+function remoteTarget(url: string, authToken?: string): RemoteTarget {
+  const { host, searchParams } = new URL(url);
+  // The client sends the URL's authToken, when there is one, instead of DATABASE_AUTH_TOKEN.
+  const tokenSetting = searchParams.has("authToken")
+    ? "the authToken in DATABASE_URL"
+    : authToken
+      ? "DATABASE_AUTH_TOKEN"
+      : null;
+  return { host, tokenSetting };
+}
+
 /** How long a remote database has to answer its first query at start. */
 const REMOTE_ANSWER_MS = 30_000;
 
@@ -162,8 +181,8 @@ const REMOTE_ANSWER_MS = 30_000;
  * waited silently for minutes; one that refuses the token, or has no such database, was the same
  * "did not answer" and exit 1, restarted for nothing. Its host is named, never the URL's query.
  */
-async function answering(client: Client, url: string, authToken?: string): Promise<void> {
-  const host = new URL(url).host;
+async function answering(client: Client, url: string, target: RemoteTarget): Promise<void> {
+  const { host } = target;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -182,7 +201,7 @@ async function answering(client: Client, url: string, authToken?: string): Promi
   } catch (error) {
     client.close();
     if (error instanceof DatabaseOpenError) throw error;
-    const refused = refusal(answeredStatus(error), url, authToken);
+    const refused = refusal(answeredStatus(error), target);
     if (refused !== null) throw refused;
     const { message, cause } = error as Error & { cause?: Error };
     // The client's message repeats its cause's ("SERVER_ERROR: Server returned HTTP status 500").
@@ -205,19 +224,15 @@ async function answering(client: Client, url: string, authToken?: string): Promi
  * exist. (sqld's 400 for that is left to a restart: it answers 400 to a transaction timeout too.)
  * The token is never printed, nor the URL's query, which may hold it.
  */
-function refusal(status: number | null, url: string, authToken?: string): DatabaseOpenError | null {
-  const { host, searchParams } = new URL(url);
+function refusal(
+  status: number | null,
+  { host, tokenSetting }: RemoteTarget,
+): DatabaseOpenError | null {
   if (status === 401 || status === 403) {
-    // The client sends the URL's authToken, when there is one, instead of DATABASE_AUTH_TOKEN.
-    const token = searchParams.has("authToken")
-      ? "the authToken in DATABASE_URL"
-      : authToken
-        ? "DATABASE_AUTH_TOKEN"
-        : null;
     const problem =
-      token === null
+      tokenSetting === null
         ? `asks for credentials (HTTP ${status}) and no DATABASE_AUTH_TOKEN is set`
-        : `refused the credentials (HTTP ${status}): ${token} is wrong, expired or another database's`;
+        : `refused the credentials (HTTP ${status}): ${tokenSetting} is wrong, expired or another database's`;
     return new DatabaseOpenError(
       `database ${host}: ${problem}; set it to a token for this database (Turso: turso db tokens create <database>)`,
       "operator",
