@@ -267,19 +267,25 @@ function problemSchemaOf(document: DocumentWithSchemas, path: string, status: st
   return merged;
 }
 
+/** A new customer with EXTREME_LEGACY_LOAN, `recorded` EMIs paid on time, as migration 0003 left it. */
+async function customerWithMigratedExtremeLoan(recorded: number) {
+  const { customer_id } = await registerCustomer();
+  const loanId = await storeLegacyLoan(backend().database(), customer_id, {
+    ...EXTREME_LEGACY_LOAN,
+    emisPaidOnTime: recorded,
+    workbookEmisPaidOnTime: recorded,
+  });
+  await applyMigration0003ClosedOn(loanId);
+  return { customer_id, loanId };
+}
+
 describe("is_current of an extreme loan whose closed_on migration 0003 computed", () => {
   // ₹1,000 at 0 % over 600 months: the EMI of ₹1.67 (rounded up) repays it in period 599, a month
   // before its last due date (docs/servicing.md#rounding-at-extreme-terms). Started 1975-07-01,
   // period 599 fell due on 2025-06-01 and period 600 on 2025-07-01; the as-of date is 2025-06-15.
 
   it("agrees with status and closed_on when the recorded count covers the tenure", async () => {
-    const { customer_id } = await registerCustomer();
-    const loanId = await storeLegacyLoan(backend().database(), customer_id, {
-      ...EXTREME_LEGACY_LOAN,
-      emisPaidOnTime: 600,
-      workbookEmisPaidOnTime: 600,
-    });
-    await applyMigration0003ClosedOn(loanId);
+    const { customer_id, loanId } = await customerWithMigratedExtremeLoan(600);
     // The migration closed it on its last due date, a month after the schedule repays it.
     const [stored] = await backend().query<{ closed_on: string }>(
       "SELECT closed_on FROM loans WHERE id = ?",
@@ -301,13 +307,7 @@ describe("is_current of an extreme loan whose closed_on migration 0003 computed"
   });
 
   it("agrees with status and closed_on when the migration left it open (599 of 600 recorded)", async () => {
-    const { customer_id } = await registerCustomer();
-    const loanId = await storeLegacyLoan(backend().database(), customer_id, {
-      ...EXTREME_LEGACY_LOAN,
-      emisPaidOnTime: 599,
-      workbookEmisPaidOnTime: 599,
-    });
-    await applyMigration0003ClosedOn(loanId);
+    const { loanId } = await customerWithMigratedExtremeLoan(599);
     const viewed = await callJson<LoanJson>(`/view-loan/${loanId}`);
     expect(viewed.body).toMatchObject({
       status: "closed",
@@ -318,13 +318,7 @@ describe("is_current of an extreme loan whose closed_on migration 0003 computed"
   });
 
   it("is not current once closed, though closed only after the as-of date", async () => {
-    const { customer_id } = await registerCustomer();
-    const loanId = await storeLegacyLoan(backend().database(), customer_id, {
-      ...EXTREME_LEGACY_LOAN,
-      emisPaidOnTime: 600,
-      workbookEmisPaidOnTime: 600,
-    });
-    await applyMigration0003ClosedOn(loanId);
+    const { loanId } = await customerWithMigratedExtremeLoan(600);
     // As of 2025-05-15 period 599, which repays it, has yet to fall due; but the recorded count
     // says it is repaid, and a closed loan is not current, whatever its closed_on (until model
     // 2026-12.19 it was current there while shown closed).
@@ -346,13 +340,7 @@ describe("a decision about a customer with such a loan reads it as view-loan sho
   const request = { loan_amount: 10_000, interest_rate: 12, tenure: 12 };
 
   async function customerWithExtremeLoan(recorded: number) {
-    const { customer_id } = await registerCustomer();
-    const loanId = await storeLegacyLoan(backend().database(), customer_id, {
-      ...EXTREME_LEGACY_LOAN,
-      emisPaidOnTime: recorded,
-      workbookEmisPaidOnTime: recorded,
-    });
-    await applyMigration0003ClosedOn(loanId);
+    const { customer_id, loanId } = await customerWithMigratedExtremeLoan(recorded);
     const viewed = await callJson<LoanJson>(`/view-loan/${loanId}`);
     expect(viewed.body).toMatchObject({ closed_on: "2025-06-01", is_current: false });
     return { customer_id, loanId };
