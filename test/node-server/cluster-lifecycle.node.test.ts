@@ -2,20 +2,13 @@ import { readFile, stat } from "node:fs/promises";
 import { Agent, request as httpRequest } from "node:http";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/lib/local-worker";
 import type { IngestMessage } from "../../src/ingest/messages";
-import {
-  type ClusterProcess,
-  call,
-  registration,
-  running,
-  startCluster,
-  workerPids,
-} from "../node/cluster-process";
+import { call, registration, running, startCluster, workerPids } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
 import { KeptConnection, rawJsonPost, untilRead } from "../node/raw-http";
-import { spawnServeProcess } from "../node/serve-process";
+import { serveProcessesPerFile, spawnServeProcess } from "../node/serve-process";
 import { until } from "../node/until";
 import { chunk, customerRow, loanRow } from "../support/ingest";
 
@@ -28,21 +21,7 @@ import { chunk, customerRow, loanRow } from "../support/ingest";
 const TOKEN = "cluster-lifecycle-test-token";
 const auth = { Authorization: `Bearer ${TOKEN}` };
 const scratch = scratchFiles();
-const servers: ClusterProcess[] = [];
-
-afterAll(async () => {
-  for (const server of servers) await server.kill();
-});
-
-async function serve(database: string, env: Record<string, string> = {}) {
-  const server = await startCluster({
-    DATABASE_URL: `file:${database}`,
-    INGEST_TOKEN: TOKEN,
-    ...env,
-  });
-  servers.push(server);
-  return server;
-}
+const serve = serveProcessesPerFile(startCluster, { INGEST_TOKEN: TOKEN });
 
 async function send(url: string, messages: IngestMessage[]): Promise<void> {
   const { status } = await call(url, "/ingest/batches", { body: { messages }, headers: auth });
@@ -125,12 +104,12 @@ describe("npm run serve with WEB_CONCURRENCY=2, stopped", () => {
 
   // Each asks the primary: the write its rate limit, /metrics the cluster's sum.
   it.each([
-    ["a write", rawJsonPost("/register", registration(50_000))],
-    ["GET /metrics", "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n"],
+    ["a write", "write", rawJsonPost("/register", registration(50_000))],
+    ["GET /metrics", "metrics", "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n"],
   ])(
     "answers 503, not a stack trace, for %s a worker reads after kill -9 of its primary",
-    async (_, request) => {
-      const database = scratch(`orphaned-${servers.length}.db`);
+    async (_, file, request) => {
+      const database = scratch(`orphaned-${file}.db`);
       const server = await serve(database);
       const connection = await KeptConnection.open(server.url);
       const worker = Number((await connection.get("/healthz")).headers["x-worker-pid"]);

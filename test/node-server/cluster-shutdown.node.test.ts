@@ -1,16 +1,11 @@
 import { Agent } from "node:http";
 import { createClient } from "@libsql/client";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REQUEST_GRACE_MS } from "../../src/node/server";
-import {
-  type Answer,
-  type ClusterProcess,
-  call,
-  registration,
-  startCluster,
-} from "../node/cluster-process";
+import { type Answer, call, registration, startCluster } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
 import { KeptConnection, rawJsonPost, untilRead } from "../node/raw-http";
+import { serveProcessesPerFile } from "../node/serve-process";
 import { until } from "../node/until";
 
 /*
@@ -23,21 +18,10 @@ import { until } from "../node/until";
  */
 
 const scratch = scratchFiles();
-const servers: ClusterProcess[] = [];
-
-afterAll(async () => {
-  for (const server of servers) await server.kill();
+const serve = serveProcessesPerFile(startCluster, {
+  // The bursts are far over the default 1000 writes a minute from one address.
+  RATE_LIMIT_PER_MINUTE: "1000000",
 });
-
-async function serve(database: string): Promise<ClusterProcess> {
-  const server = await startCluster({
-    DATABASE_URL: `file:${database}`,
-    // The bursts are far over the default 1000 writes a minute from one address.
-    RATE_LIMIT_PER_MINUTE: "1000000",
-  });
-  servers.push(server);
-  return server;
-}
 
 async function rows(database: string, sql: string): Promise<[string, number][]> {
   const client = createClient({ url: `file:${database}` });

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createClient } from "@libsql/client";
 import { eq, sql } from "drizzle-orm";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runIngest } from "../../scripts/lib/ingest-run";
 import { ingestChunks } from "../../src/db/schema";
 import { registerMessages } from "../../src/ingest/job-store";
@@ -17,7 +17,7 @@ import {
   scratchFiles,
   writeLenderWorkbooks,
 } from "../node/ingest-fixtures";
-import { type ServeProcess, startServeProcess } from "../node/serve-process";
+import { serveProcessesPerFile, startServeProcess } from "../node/serve-process";
 import { until } from "../node/until";
 import { chunk, customerRow, loanRow } from "../support/ingest";
 import { openMigratedLibsql } from "../support/migrated-libsql";
@@ -31,23 +31,11 @@ import { openMigratedLibsql } from "../support/migrated-libsql";
 
 const TOKEN = "durable-queue-test-token";
 const scratch = scratchFiles();
-const servers: ServeProcess[] = [];
-
-afterAll(async () => {
-  for (const server of servers) await server.kill();
+const serve = serveProcessesPerFile(startServeProcess, {
+  // One process: these tests kill and restart it (cluster-lifecycle kills a cluster).
+  WEB_CONCURRENCY: "1",
+  INGEST_TOKEN: TOKEN,
 });
-
-async function serve(database: string, env: Record<string, string> = {}) {
-  const server = await startServeProcess({
-    // One process: these tests kill and restart it (cluster-lifecycle kills a cluster).
-    WEB_CONCURRENCY: "1",
-    DATABASE_URL: `file:${database}`,
-    INGEST_TOKEN: TOKEN,
-    ...env,
-  });
-  servers.push(server);
-  return server;
-}
 
 const auth = { Authorization: `Bearer ${TOKEN}` };
 

@@ -2,18 +2,11 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readlinkSync, statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@libsql/client";
-import { afterAll, describe, expect, it } from "vitest";
-import {
-  type Answer,
-  type ClusterProcess,
-  call,
-  registration,
-  startCluster,
-  workerPids,
-} from "../node/cluster-process";
+import { describe, expect, it } from "vitest";
+import { type Answer, call, registration, startCluster, workerPids } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
 import { npmScriptCommand } from "../node/npm-script";
-import { startServeProcess } from "../node/serve-process";
+import { serveProcessesPerFile, startServeProcess } from "../node/serve-process";
 import { until } from "../node/until";
 import { chunk, customerRow } from "../support/ingest";
 
@@ -32,21 +25,11 @@ const TOKEN = "file-size-limit-test-token";
 const auth = { Authorization: `Bearer ${TOKEN}` };
 const scratch = scratchFiles();
 const prlimit = ["/usr/bin/prlimit", "/bin/prlimit"].find((path) => existsSync(path));
-const servers: ClusterProcess[] = [];
-
-afterAll(async () => {
-  for (const server of servers) await server.kill();
+const serve = serveProcessesPerFile(startCluster, {
+  INGEST_TOKEN: TOKEN,
+  RATE_LIMIT_PER_MINUTE: "100000",
 });
-
-async function serve(database: string): Promise<ClusterProcess> {
-  const server = await startCluster({
-    DATABASE_URL: `file:${database}`,
-    INGEST_TOKEN: TOKEN,
-    RATE_LIMIT_PER_MINUTE: "100000",
-  });
-  servers.push(server);
-  return server;
-}
+const serveWithDefaults = serveProcessesPerFile(startServeProcess);
 
 /** How many files of the database a process holds open (its connections, all threads). */
 function openDatabaseFiles(pid: number, database: string): number {
@@ -205,8 +188,7 @@ describe("npm run serve whose processes reach their file-size limit", () => {
       ),
     );
 
-    const server = await startServeProcess({ DATABASE_URL: `file:${database}` });
-    servers.push(server);
+    const server = await serveWithDefaults(database);
     expect((await call(server.url, "/readyz")).status).toBe(200);
     expect((await call(server.url, "/register", { body: registration(50_000) })).status).toBe(201);
   }, 150_000);

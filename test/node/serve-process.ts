@@ -7,6 +7,7 @@
  * per core).
  */
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 import { recordOutput, spawnGroup, stopGroup } from "../../scripts/lib/process-group";
 import { APP_SETTING_NAMES } from "../../src/config";
 import { npmScriptCommand } from "./npm-script";
@@ -41,6 +42,26 @@ export async function startServeProcess(env: Record<string, string>): Promise<Se
     await server.kill();
     throw error;
   }
+}
+
+/**
+ * A test file's servers: the function it returns starts one on a database file through `start`
+ * (startServeProcess, or cluster-process.ts's startCluster), with `settings` and then the call's
+ * `env` over them; every one it started is killed after the file's tests, whatever they left.
+ */
+export function serveProcessesPerFile(
+  start: (env: Record<string, string>) => Promise<ServeProcess>,
+  settings: Record<string, string> = {},
+): (database: string, env?: Record<string, string>) => Promise<ServeProcess> {
+  const servers: ServeProcess[] = [];
+  afterAll(async () => {
+    for (const server of servers) await server.kill();
+  });
+  return async (database, env = {}) => {
+    const server = await start({ DATABASE_URL: `file:${database}`, ...settings, ...env });
+    servers.push(server);
+    return server;
+  };
 }
 
 /** The server started, not yet ready: for a test that acts while it starts. */
