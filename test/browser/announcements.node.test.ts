@@ -247,6 +247,14 @@ describe("a workbook loan's monthly instalment", () => {
 
   it("marks a workbook loan's figure in the customer's loans, in words a screen reader says too", async () => {
     const { page } = suite.session();
+    // view-loans says which figure each loan shows: the list reads no statement (a customer can
+    // hold 5,000 loans).
+    const statementsRead: string[] = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname.includes("/view-statement/")) {
+        statementsRead.push(request.url());
+      }
+    });
     await page.goto(url("/#loans/68"));
     const loans = view(page, "loans");
     const emi = (loanId: number) =>
@@ -280,6 +288,7 @@ describe("a workbook loan's monthly instalment", () => {
     expect(await emi(4420).ariaSnapshot()).toMatch(/^- cell "₹[\d,.]+"$/);
     expect(await emi(4420).locator("[aria-hidden=true]").count()).toBe(0);
     expect(await emi(6701).ariaSnapshot()).toBe(`- cell "₹15,631.00 ${recorded}"`);
+    expect(statementsRead).toEqual([]);
   });
 
   it("marks no figure in the loans of a customer whose loans were booked here", async () => {

@@ -1,8 +1,8 @@
 import { api } from "../api";
 import { onSubmit } from "../forms";
 import { counted, h, money, percent, scrollingTable, show } from "../render";
-import type { LoanSummary, Statement } from "../types";
-import { instalmentCell, recordedInWorkbook, recordedNote } from "./instalment";
+import type { LoanSummary } from "../types";
+import { instalmentCell, recordedNote } from "./instalment";
 
 export function setUpLoans(form: HTMLFormElement): void {
   onSubmit(form, async ({ customer_id }) => {
@@ -23,11 +23,10 @@ export function setUpLoans(form: HTMLFormElement): void {
       show("loans-result", h("p", {}, `Customer ${customer_id} has no loans.`), history);
       return `Customer ${customer_id} has no loans`;
     }
-    const statements = await workbookStatements(String(customer_id), body);
     show(
       "loans-result",
-      loanTable(body, statements, String(customer_id), `Loans of customer ${customer_id}`),
-      statements.some(recordedInWorkbook) && recordedNote(),
+      loanTable(body, String(customer_id), `Loans of customer ${customer_id}`),
+      body.some((loan) => loan.monthly_installment_basis === "workbook") && recordedNote(),
       history,
     );
     return `Customer ${customer_id} has ${counted(body.length, "loan")}`;
@@ -43,28 +42,7 @@ export function loanState(loan: Pick<LoanSummary, "status" | "is_current">): str
   return loan.is_current ? "current" : "open, not current";
 }
 
-/**
- * The statement of each loan from the lender's workbook, which alone says whether its EMI is still
- * the figure recorded there (instalment.ts); null for a loan booked here, and for one repaid past
- * 9999-12-31 (closed_on null), which has no statement, as in the loan's view.
- */
-function workbookStatements(customerId: string, loans: LoanSummary[]) {
-  return Promise.all(
-    loans.map(async (loan) => {
-      if (loan.source_loan_id === null) return null;
-      if (loan.status === "closed" && loan.closed_on === null) return null;
-      const path = `/view-statement/${encodeURIComponent(customerId)}/${loan.loan_id}`;
-      return (await api<Statement>("GET", path)).body;
-    }),
-  );
-}
-
-function loanTable(
-  loans: LoanSummary[],
-  statements: (Statement | null)[],
-  customerId: string,
-  caption: string,
-): HTMLElement {
+function loanTable(loans: LoanSummary[], customerId: string, caption: string): HTMLElement {
   const header = h(
     "tr",
     {},
@@ -72,14 +50,14 @@ function loanTable(
       (title, i) => h("th", { scope: "col", class: i > 0 && i < 4 ? "num" : "" }, title),
     ),
   );
-  const rows = loans.map((loan, i) =>
+  const rows = loans.map((loan) =>
     h(
       "tr",
       {},
       h("td", {}, h("a", { href: `#loan/${loan.loan_id}` }, String(loan.loan_id))),
       h("td", { class: "num" }, money(loan.loan_amount)),
       h("td", { class: "num" }, percent(loan.interest_rate)),
-      h("td", { class: "num" }, ...instalmentCell(loan.monthly_installment, statements[i] ?? null)),
+      h("td", { class: "num" }, ...instalmentCell(loan)),
       h("td", {}, loan.start_date),
       h("td", {}, loan.end_date),
       h("td", { class: "num" }, loan.repayments_left),
