@@ -154,6 +154,25 @@ export function submitLatest(form: HTMLFormElement, { quiet = false } = {}): voi
 }
 
 /**
+ * Enter pressed in a field while the form's request is in flight submits it once that ends, with
+ * the values then: the browser drops a form's implicit submission while its button is disabled,
+ * so the officer's newer request was lost.
+ */
+export function queueEnterWhileBusy(form: HTMLFormElement): void {
+  form.addEventListener("keydown", (event) => {
+    const busy = form.querySelector("button")?.disabled;
+    if (event.key !== "Enter" || !busy || !(event.target instanceof HTMLInputElement)) return;
+    event.preventDefault();
+    submitLatest(form);
+  });
+}
+
+/** A newer submission is queued behind the one in flight, whose answer it replaces. */
+export function superseded(form: HTMLFormElement): boolean {
+  return resubmit.has(form);
+}
+
+/**
  * Wires a form: one submission at a time, shown as busy, errors cleared before and shown after.
  * The handler returns its answer in a sentence, which the form's status says once.
  */
@@ -180,7 +199,7 @@ export function onSubmit(
     } finally {
       clearOldMessages(form);
       // An answer already superseded (the address moved on to another loan) is not said either.
-      busy.end(quiet || resubmit.has(form) ? undefined : announcement);
+      busy.end(quiet || superseded(form) ? undefined : announcement);
       if (resubmit.delete(form)) form.requestSubmit();
     }
   });

@@ -1,5 +1,5 @@
 import { detectApiKey, setUpApiKeyPanel } from "./api-key";
-import { fillForm, submitLatest } from "./forms";
+import { fillForm, queueEnterWhileBusy, submitLatest } from "./forms";
 import { setUpBook } from "./views/book";
 import { setUpCheck } from "./views/check";
 import { setUpDecisions } from "./views/decisions";
@@ -66,14 +66,6 @@ function addressLookups(): void {
       const address = `#${[view, ...values.map(encodeURIComponent)].join("/")}`;
       if (decoded(address) !== decoded(location.hash)) history.pushState(null, "", address);
     });
-    // Enter while the previous lookup still loads: the browser drops a form's implicit submission
-    // while its button is disabled, so the officer's lookup was lost. It runs once that one ends.
-    target.addEventListener("keydown", (event) => {
-      const busy = target.querySelector("button")?.disabled;
-      if (event.key !== "Enter" || !busy || !(event.target instanceof HTMLInputElement)) return;
-      event.preventDefault();
-      submitLatest(target);
-    });
   }
 }
 
@@ -134,6 +126,11 @@ document.querySelector("a.skip")?.addEventListener("click", (event) => {
   document.getElementById("main")?.focus();
 });
 addressLookups();
+// The lookups and the check record nothing: an Enter pressed while one loads asks for the newest.
+// Register, book and pay ignore it, as a second write queued behind the first is a second write.
+for (const { form: formId } of [...Object.values(ADDRESSED), { form: "check-form" }]) {
+  queueEnterWhileBusy(form(formId));
+}
 window.addEventListener("hashchange", route);
 route();
 void detectApiKey();

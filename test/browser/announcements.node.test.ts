@@ -245,6 +245,66 @@ describe("a workbook loan's monthly instalment", () => {
     expect(await fact(statement, recorded)).toBe("₹2,842.00");
   });
 
+  it("marks a workbook loan's figure in the customer's loans, in words a screen reader says too", async () => {
+    const { page } = suite.session();
+    // view-loans says which figure each loan shows: the list reads no statement (a customer can
+    // hold 5,000 loans).
+    const statementsRead: string[] = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname.includes("/view-statement/")) {
+        statementsRead.push(request.url());
+      }
+    });
+    await page.goto(url("/#loans/68"));
+    const loans = view(page, "loans");
+    const emi = (loanId: number) =>
+      loans
+        .locator("tbody tr", { has: page.getByRole("link", { name: String(loanId), exact: true }) })
+        .locator("td")
+        .nth(3);
+    const recorded = "(recorded in the lender's workbook)";
+    await emi(6701).waitFor();
+    // What a screen reader reads in the cell: the figure and where it is from, the marker aside.
+    expect(await emi(6701).ariaSnapshot()).toBe(`- cell "₹15,631.00 ${recorded}"`);
+    expect(await emi(4420).ariaSnapshot()).toBe(`- cell "₹23,636.00 ${recorded}"`);
+    // What the eye reads: a marker on the figure, said under the table.
+    expect(await emi(6701).locator("[aria-hidden=true]").innerText()).toBe("*");
+    expect(await loans.locator("#loans-result p.note").innerText()).toBe(
+      "* Monthly instalment (recorded in the lender's workbook), shown until the loan's first payment here: the loan's view has the instalment due, which may differ.",
+    );
+
+    // Paid once through the API, loan 4420's figure is the schedule's: no longer marked.
+    const { next_installment } = (await (await fetch(url("/view-statement/68/4420"))).json()) as {
+      next_installment: { amount_due: number };
+    };
+    const paid = await fetch(url("/make-payment/68/4420"), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ amount: next_installment.amount_due }),
+    });
+    expect(paid.status).toBe(201);
+    await page.reload();
+    await emi(4420).waitFor();
+    expect(await emi(4420).ariaSnapshot()).toMatch(/^- cell "₹[\d,.]+"$/);
+    expect(await emi(4420).locator("[aria-hidden=true]").count()).toBe(0);
+    expect(await emi(6701).ariaSnapshot()).toBe(`- cell "₹15,631.00 ${recorded}"`);
+    expect(statementsRead).toEqual([]);
+  });
+
+  it("marks no figure in the loans of a customer whose loans were booked here", async () => {
+    const { page } = suite.session();
+    const { customerId } = await suite.customerWithLoan(
+      { first_name: "Meera", last_name: "Iyer", age: 35, monthly_income: 60_000 },
+      { loan_amount: 100_000, interest_rate: 12, tenure: 12 },
+    );
+    await page.goto(url(`/#loans/${customerId}`));
+    const loans = view(page, "loans");
+    const emi = loans.locator("tbody tr td").nth(3);
+    await emi.waitFor();
+    expect(await emi.ariaSnapshot()).toBe('- cell "₹8,884.88"');
+    expect(await loans.locator("#loans-result p.note").count()).toBe(0);
+  });
+
   it("keeps the plain label for a booked loan, whose instalment is the schedule's", async () => {
     const { page } = suite.session();
     const { loan, due } = await openNewLoan(page);

@@ -99,6 +99,8 @@ describe("GET /view-loan/{loan_id}", () => {
       loan_amount: 250_000,
       interest_rate: 8.2,
       monthly_installment: 11_345.5,
+      // Ingested, not yet paid through the API: the workbook's Monthly payment.
+      monthly_installment_basis: "workbook",
       tenure: 24,
       emis_paid_on_time: 20,
       repayments_left: 4,

@@ -1,11 +1,13 @@
 import { api } from "../api";
-import { onSubmit } from "../forms";
+import { onSubmit, superseded } from "../forms";
 import { counted, facts, h, money, percent, show } from "../render";
 import type { Eligibility } from "../types";
 
 export function setUpCheck(form: HTMLFormElement): void {
   onSubmit(form, async (values) => {
     const { body } = await api<Eligibility>("POST", "/check-eligibility", values);
+    // Figures changed and entered while this check loaded: only the newer check is shown.
+    if (superseded(form)) return undefined;
     show("check-result", ...renderEligibility(body));
     const score = `credit score ${body.credit_score}`;
     return body.approval

@@ -1,5 +1,5 @@
-import { money } from "../render";
-import type { Statement } from "../types";
+import { h, money } from "../render";
+import type { LoanSummary, Statement } from "../types";
 
 /*
  * Which monthly instalment is which (docs/servicing.md, "Workbook loans"): a loan from the
@@ -8,25 +8,55 @@ import type { Statement } from "../types";
  * monthly instalment: loan 9971 showed ₹2,842.00, and its payment panel asked ₹1,413.86.
  */
 
-/** The loan's `monthly_installment` is still the figure recorded in the lender's workbook. */
-function recordedInWorkbook(statement: Statement): boolean {
-  return (
-    statement.schedule_basis === "reconstructed" &&
-    !statement.payments.some((entry) => entry.source === "api")
-  );
+const RECORDED = "recorded in the lender's workbook";
+const RECORDED_LABEL = `Monthly instalment (${RECORDED})`;
+const UNTIL_FIRST_PAYMENT = "shown until the loan's first payment here";
+/** The marker on a recorded figure in a list of loans, explained by recordedNote. */
+const MARKER = "*";
+
+type InstalmentBasis = LoanSummary["monthly_installment_basis"];
+
+/**
+ * A statement's loan's `monthly_installment_basis`, which view-loan and view-loans give: still the
+ * workbook's figure while its schedule is reconstructed and no payment came through the API.
+ */
+export function statementInstalmentBasis(statement: Statement): InstalmentBasis {
+  const paidHere = statement.payments.some((entry) => entry.source === "api");
+  return statement.schedule_basis === "reconstructed" && !paidHere ? "workbook" : "schedule";
 }
 
-/** The term for the loan's `monthly_installment`: plain until its statement says where it is from. */
-export function instalmentLabel(statement: Statement | null): string {
-  return statement && recordedInWorkbook(statement)
-    ? "Monthly instalment (recorded in the lender's workbook)"
-    : "Monthly instalment";
+/** The term for the loan's `monthly_installment`. */
+export function instalmentLabel(basis: InstalmentBasis): string {
+  return basis === "workbook" ? RECORDED_LABEL : "Monthly instalment";
 }
 
 /** A line beside the instalment due where it is not the loan's recorded figure; null elsewhere. */
 export function instalmentNote(statement: Statement): string | null {
   const due = statement.next_installment?.amount_due;
   if (due === undefined || due === statement.monthly_installment) return null;
-  if (!recordedInWorkbook(statement)) return null;
-  return `The schedule asks ${money(due)} this period; ${money(statement.monthly_installment)} is the monthly payment recorded in the lender's workbook, shown until the loan's first payment here.`;
+  if (statementInstalmentBasis(statement) !== "workbook") return null;
+  return `The schedule asks ${money(due)} this period; ${money(statement.monthly_installment)} is the monthly payment ${RECORDED}, ${UNTIL_FIRST_PAYMENT}.`;
+}
+
+/**
+ * A loan's `monthly_installment` in a table cell: a workbook figure is marked for the eye and said
+ * in words to a screen reader (the marker is not).
+ */
+export function instalmentCell(loan: LoanSummary): (string | Node)[] {
+  const figure = money(loan.monthly_installment);
+  if (loan.monthly_installment_basis !== "workbook") return [figure];
+  return [
+    figure,
+    h("span", { class: "visually-hidden" }, ` (${RECORDED})`),
+    h("span", { "aria-hidden": "true" }, MARKER),
+  ];
+}
+
+/** The note under a table with a marked figure. */
+export function recordedNote(): HTMLElement {
+  return h(
+    "p",
+    { class: "note" },
+    `${MARKER} ${RECORDED_LABEL}, ${UNTIL_FIRST_PAYMENT}: the loan's view has the instalment due, which may differ.`,
+  );
 }

@@ -27,9 +27,6 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
       throw error;
     }
     shown = asked;
-    // Named once the statement is read (by the payment panel for an open loan): a workbook
-    // loan's figure is the one recorded there, not the instalment due.
-    const instalmentTerm = h("span", {}, instalmentLabel(statement));
     show(
       "loan-result",
       h(
@@ -45,7 +42,8 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
         ["Phone", body.customer.phone_number],
         ["Amount", money(body.loan_amount)],
         ["Rate", percent(body.interest_rate)],
-        [instalmentTerm, money(body.monthly_installment)],
+        // Named from the same answer as the figure: a workbook loan's is the one recorded there.
+        [instalmentLabel(body.monthly_installment_basis), money(body.monthly_installment)],
         [
           "Tenure",
           `${body.tenure} months, ${body.emis_paid_on_time} paid on time, ${body.repayments_left} left`,
@@ -63,7 +61,7 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
         ),
       ),
     );
-    instalmentTerm.textContent = instalmentLabel(await payment.showFor(body, statement));
+    await payment.showFor(body, statement);
     const state = statusOf(body, statement);
     return `Loan ${body.loan_id} of customer ${body.customer.id}: ${state}${body.status === "closed" ? "" : `, ${counted(body.repayments_left, "repayment")} left`}`;
   });

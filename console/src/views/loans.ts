@@ -2,6 +2,7 @@ import { api } from "../api";
 import { onSubmit } from "../forms";
 import { counted, h, money, percent, scrollingTable, show } from "../render";
 import type { LoanSummary } from "../types";
+import { instalmentCell, recordedNote } from "./instalment";
 
 export function setUpLoans(form: HTMLFormElement): void {
   onSubmit(form, async ({ customer_id }) => {
@@ -25,6 +26,7 @@ export function setUpLoans(form: HTMLFormElement): void {
     show(
       "loans-result",
       loanTable(body, String(customer_id), `Loans of customer ${customer_id}`),
+      body.some((loan) => loan.monthly_installment_basis === "workbook") && recordedNote(),
       history,
     );
     return `Customer ${customer_id} has ${counted(body.length, "loan")}`;
@@ -55,7 +57,7 @@ function loanTable(loans: LoanSummary[], customerId: string, caption: string): H
       h("td", {}, h("a", { href: `#loan/${loan.loan_id}` }, String(loan.loan_id))),
       h("td", { class: "num" }, money(loan.loan_amount)),
       h("td", { class: "num" }, percent(loan.interest_rate)),
-      h("td", { class: "num" }, money(loan.monthly_installment)),
+      h("td", { class: "num" }, ...instalmentCell(loan)),
       h("td", {}, loan.start_date),
       h("td", {}, loan.end_date),
       h("td", { class: "num" }, loan.repayments_left),

@@ -16,11 +16,8 @@ import { instalmentNote } from "./instalment";
  */
 
 export interface PaymentPanel {
-  /**
-   * Shows the panel for a loan; a new loan starts a fresh form, the same one keeps the receipt.
-   * Returns the loan's statement it read (or `closing`), for the loan view's instalment's label.
-   */
-  showFor(loan: LoanDetail, closing: Statement | null): Promise<Statement | null>;
+  /** Shows the panel for a loan; a new loan starts a fresh form, the same one keeps the receipt. */
+  showFor(loan: LoanDetail, closing: Statement | null): Promise<void>;
   /** No loan shown: nothing to pay. */
   hide(): void;
 }
@@ -111,14 +108,13 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       if (loan.status === "closed") {
         const text = closing ? closedSentence(closing) : "Repaid in full.";
         show("payment-due", h("p", { class: "closed" }, text));
-        return closing;
+        return;
       }
       const { body } = await api<Statement>(
         "GET",
         `/view-statement/${target.customerId}/${target.loanId}`,
       );
       show("payment-due", ...nextInstalment(body));
-      return body;
     },
   };
 }

@@ -2,7 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import type { CustomerRecord, LoanRecord } from "../../db/schema";
 import type { Decision } from "../../domain/decision";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
-import { isCurrentServicedLoan, repaymentsLeftOf } from "../../domain/servicing";
+import { instalmentBasisOf, isCurrentServicedLoan, repaymentsLeftOf } from "../../domain/servicing";
 import { loanStandingOf, servicedLoanOf } from "../servicing/loan-servicing";
 import type { LoanRequestBody } from "../shared-schemas";
 import type { createLoanResultSchema } from "./loans.routes";
@@ -42,15 +42,17 @@ export function toCreateLoanResult(
 /** A loan as it stands: the instalment, the on-time count and the open periods follow payments. */
 export function toLoanSummary(loan: LoanRecord, asOf: string) {
   const { state, status } = loanStandingOf(loan);
+  const serviced = servicedLoanOf(loan);
   return {
     loan_id: loan.id,
     source_loan_id: loan.sourceLoanId,
     loan_amount: paiseToRupees(loan.loanAmountPaise),
     interest_rate: basisPointsToPercent(loan.interestRateBp),
     monthly_installment: paiseToRupees(loan.monthlyPaymentPaise),
+    monthly_installment_basis: instalmentBasisOf(serviced.scheduleBasis, loan.apiPayments),
     tenure: loan.tenure,
     emis_paid_on_time: loan.emisPaidOnTime,
-    repayments_left: repaymentsLeftOf(servicedLoanOf(loan), state),
+    repayments_left: repaymentsLeftOf(serviced, state),
     start_date: loan.startDate,
     end_date: loan.endDate,
     // Current unless repaid, on the closed_on shown (whatever its date): the stored column can

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { INSTALMENT_BASES } from "../../domain/servicing";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
@@ -103,6 +104,17 @@ const loanCustomerSchema = z
   })
   .openapi("LoanCustomer");
 
+// Named, as a generated client gets one type per value set (openapi.test.ts).
+const monthlyInstallmentBasisSchema = z.enum(INSTALMENT_BASES).openapi("MonthlyInstallmentBasis", {
+  description:
+    'Which figure monthly_installment is. "workbook": the Monthly payment recorded in the ' +
+    "lender's workbook, shown until the loan's first payment through the API; the instalment " +
+    "due (view-statement's next_installment) is the amortisation schedule's EMI and may " +
+    'differ. "schedule": the schedule\'s EMI (recalculated when a payment differs from the ' +
+    "instalment due): a booked loan's from the start, a workbook loan's from its first " +
+    "payment through the API.",
+});
+
 const loanFields = {
   loan_id: idSchema,
   source_loan_id: z
@@ -113,6 +125,7 @@ const loanFields = {
   loan_amount: amountSchema,
   interest_rate: z.number().openapi({ example: 8.2 }),
   monthly_installment: amountSchema,
+  monthly_installment_basis: monthlyInstallmentBasisSchema,
   tenure: z.number().int(),
   emis_paid_on_time: z.number().int(),
   repayments_left: z.number().int(),

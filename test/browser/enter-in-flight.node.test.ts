@@ -1,0 +1,171 @@
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { fact, fillByLabel, loanRequest, view } from "./support/console-page";
+import { hold } from "./support/hold";
+import { startNodeServer } from "./support/node-server";
+import { useBrowserAndWorker } from "./support/suite";
+
+/*
+ * Enter pressed in a form while its request is in flight, in Chromium against the Node server.
+ * Chromium drops a form's implicit submission while its button is disabled: a check records
+ * nothing, so it is queued and the newest check is the one shown and said; a registration,
+ * booking or payment queued would be a second write, so those still ignore it.
+ */
+
+const suite = useBrowserAndWorker(startNodeServer);
+const url = suite.url;
+
+const rupees = (text: string) => Number(text.replace(/[₹,]/g, ""));
+
+let phone = 7_400_000_000 + Math.floor(Math.random() * 1_000_000);
+
+const customer = (monthlyIncome: number) => ({
+  first_name: "Nila",
+  last_name: "Menon",
+  age: 31,
+  monthly_income: monthlyIncome,
+  phone_number: ++phone,
+});
+
+/**
+ * Records what the element (or, for a form, the status after it) is given from now on, but its
+ * clearing: for a status what a screen reader says, for a result what the officer sees.
+ */
+async function record(page: Page, selector: string) {
+  await page.evaluate((target) => {
+    const browser = globalThis as unknown as {
+      document: { querySelector(selector: string): { textContent: string } };
+      MutationObserver: new (
+        callback: () => void,
+      ) => { observe(node: unknown, options: Record<string, boolean>): void };
+      recorded: Record<string, string[]>;
+    };
+    const element = browser.document.querySelector(target);
+    browser.recorded ??= {};
+    const texts: string[] = [];
+    browser.recorded[target] = texts;
+    new browser.MutationObserver(() => texts.push(element.textContent)).observe(element, {
+      childList: true,
+      characterData: true,
+      subtree: true,
+    });
+  }, selector);
+  return () =>
+    page.evaluate(
+      (target) =>
+        (globalThis as unknown as { recorded: Record<string, string[]> }).recorded[target]?.filter(
+          (text) => text !== "",
+        ) ?? [],
+      selector,
+    );
+}
+
+/** Counts the requests to `path` the page sends from now on. */
+function countRequests(page: Page, path: string): () => number {
+  let sent = 0;
+  page.on("request", (request) => {
+    if (new URL(request.url()).pathname.startsWith(path)) sent += 1;
+  });
+  return () => sent;
+}
+
+/**
+ * Enter pressed in `field`, then again while that request is held; the request then answered.
+ * Returns how many requests to `path` were sent.
+ */
+async function enteredTwice(page: Page, form: Locator, field: string, path: string) {
+  const sent = countRequests(page, path);
+  const held = await hold(page, `**${path}**`, (route) => route.continue());
+  await form.getByLabel(field).press("Enter");
+  await held.reached;
+  await form.getByLabel(field).press("Enter");
+  held.release();
+  await suite.session().settled();
+  return sent();
+}
+
+describe("Enter pressed while the form's request is in flight", () => {
+  it("checks again with the figures typed meanwhile, and shows and says only that check", async () => {
+    const { page } = suite.session();
+    const { customer_id } = await suite.created("/register", customer(20_000));
+    await page.goto(url("/#check"));
+    const check = view(page, "check");
+    // ₹6,00,000 over 12 months is more than half of ₹20,000 a month: not eligible.
+    await fillByLabel(check, loanRequest(customer_id, 600_000, 12, 12));
+    const said = await record(page, "#check-form + [role=status]");
+    const shown = await record(page, "#check-result");
+    const sent = countRequests(page, "/check-eligibility");
+    const held = await hold(page, "**/check-eligibility", (route) => route.continue());
+    await check.getByRole("button", { name: "Check" }).click();
+    await held.reached;
+
+    // The officer lowers the amount and presses Enter while the first check still loads.
+    await fillByLabel(check, { "Loan amount": 50_000 });
+    await check.getByLabel("Loan amount").press("Enter");
+    held.release();
+    await check.locator("#check-result .verdict", { hasText: /^Eligible$/ }).waitFor();
+    await suite.session().settled();
+
+    const answer = await fetch(url("/check-eligibility"), {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        customer_id,
+        loan_amount: 50_000,
+        interest_rate: 12,
+        tenure: 12,
+      }),
+    });
+    const { monthly_installment } = (await answer.json()) as { monthly_installment: number };
+    expect(rupees(await fact(check, "Monthly instalment"))).toBe(monthly_installment);
+    expect(sent()).toBe(2);
+    // The first check's refusal was neither shown nor said: the newer check replaced it.
+    expect((await shown()).filter((text) => text.includes("Not eligible"))).toEqual([]);
+    expect(await said()).toEqual([
+      "Checking…",
+      "Checking…",
+      `Customer ${customer_id}: eligible, credit score 40, at 12.00 %`,
+    ]);
+  });
+
+  it("sends a registration, a booking and a payment once: a second Enter is not a second write", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/#register"));
+    const register = view(page, "register");
+    await fillByLabel(register, {
+      "First name": "Nila",
+      "Last name": "Menon",
+      Age: 31,
+      "Monthly income": 90_000,
+      "Phone number": ++phone,
+    });
+    expect(await enteredTwice(page, register, "Age", "/register")).toBe(1);
+    const registered = await register
+      .locator("#register-result .verdict")
+      .getByText(/^Registered customer \d+$/)
+      .innerText();
+    const customerId = Number(registered.replace(/\D/g, ""));
+
+    await page.goto(url("/#book"));
+    const book = view(page, "book");
+    await fillByLabel(book, loanRequest(customerId, 50_000, 14, 12));
+    expect(await enteredTwice(page, book, "Loan amount", "/create-loan")).toBe(1);
+    const booked = await book
+      .locator("#book-result .verdict")
+      .getByText(/^Booked loan \d+$/)
+      .innerText();
+
+    await page.goto(url(`/#loan/${booked.replace(/\D/g, "")}`));
+    const loan = view(page, "loan");
+    const due = loan.locator("#payment-due");
+    await due.getByText(/^Period 1, due/).waitFor();
+    await fillByLabel(loan, { Amount: rupees(await fact(due, "Instalment due")) });
+    expect(await enteredTwice(page, loan.locator("#payment-form"), "Amount", "/make-payment")).toBe(
+      1,
+    );
+    await loan
+      .locator("#payment-result")
+      .getByText(/^Paid ₹/)
+      .waitFor();
+  });
+});
