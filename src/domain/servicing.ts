@@ -24,22 +24,6 @@ export type ScheduleBasis = "contract" | "reconstructed";
 
 export type LoanStatus = "active" | "closed";
 
-/** Where a loan's displayed monthly_installment (ServicingState.monthlyInstalmentPaise) is from. */
-export const INSTALMENT_BASES = ["workbook", "schedule"] as const;
-export type InstalmentBasis = (typeof INSTALMENT_BASES)[number];
-
-/**
- * A workbook loan shows the Monthly payment recorded in the workbook until its first API payment
- * replaces it with the schedule's EMI; a booked loan shows its EMI from the start. The statement
- * tells the same by a reconstructed schedule_basis and no API entry in its ledger.
- */
-export function instalmentBasisOf(
-  scheduleBasis: ScheduleBasis,
-  apiPayments: number,
-): InstalmentBasis {
-  return scheduleBasis === "reconstructed" && apiPayments === 0 ? "workbook" : "schedule";
-}
-
 export interface ServicedLoan extends LoanTerms {
   scheduleBasis: ScheduleBasis;
   /** The monthly_installment recorded when the loan was booked or ingested. */

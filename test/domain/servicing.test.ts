@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { amortisationSchedule } from "../../src/domain/amortisation";
 import { applyPayment, LedgerReplayError, replayPayments } from "../../src/domain/payment";
 import {
-  instalmentBasisOf,
   isCurrentServicedLoan,
   nextInstalment,
   openLoan,
@@ -316,13 +315,6 @@ describe("a workbook loan", () => {
       onTime: true,
       repaymentsLeft: 8,
     });
-  });
-
-  it("says its displayed instalment is the workbook's until an API payment, then the schedule's", () => {
-    expect(instalmentBasisOf("reconstructed", 0)).toBe("workbook");
-    expect(instalmentBasisOf("reconstructed", 1)).toBe("schedule");
-    // A booked loan shows its EMI from the start.
-    expect(instalmentBasisOf("contract", 0)).toBe("schedule");
   });
 
   it("counts at most its tenure as settled and is then closed on its last due date", () => {

@@ -1,8 +1,9 @@
 import type { z } from "@hono/zod-openapi";
 import type { CustomerRecord, LoanRecord } from "../../db/schema";
 import type { Decision } from "../../domain/decision";
+import { instalmentBasisOf } from "../../domain/instalment-basis";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
-import { instalmentBasisOf, isCurrentServicedLoan, repaymentsLeftOf } from "../../domain/servicing";
+import { isCurrentServicedLoan, repaymentsLeftOf } from "../../domain/servicing";
 import { loanStandingOf, servicedLoanOf } from "../servicing/loan-servicing";
 import type { LoanRequestBody } from "../shared-schemas";
 import type { createLoanResultSchema } from "./loans.routes";

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { INSTALMENT_BASES } from "../../domain/servicing";
+import { INSTALMENT_BASES } from "../../domain/instalment-basis";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
