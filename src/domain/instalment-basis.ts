@@ -11,8 +11,8 @@ export type InstalmentBasis = (typeof INSTALMENT_BASES)[number];
 
 /**
  * A workbook loan shows the Monthly payment recorded in the workbook until its first API payment
- * replaces it with the schedule's EMI; a booked loan shows its EMI from the start. The statement
- * tells the same by a reconstructed schedule_basis and no API entry in its ledger.
+ * replaces it with the schedule's EMI; a booked loan shows its EMI from the start. view-loan,
+ * view-loans and view-statement all answer it from this one rule.
  */
 export function instalmentBasisOf(
   scheduleBasis: ScheduleBasis,

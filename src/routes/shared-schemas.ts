@@ -10,6 +10,7 @@ import {
   NAME_MAX_LENGTH,
   TENURE_MONTHS,
 } from "../domain/field-rules";
+import { INSTALMENT_BASES } from "../domain/instalment-basis";
 import { CATALOGUE } from "../lib/problem";
 
 /*
@@ -142,6 +143,19 @@ export const reasonSchema = z
 export const loanStatusSchema = z
   .enum(["active", "closed"])
   .openapi("LoanStatus", { description: "closed once repaid in full" });
+
+// Named, as a generated client gets one type per value set (openapi.test.ts).
+export const monthlyInstallmentBasisSchema = z
+  .enum(INSTALMENT_BASES)
+  .openapi("MonthlyInstallmentBasis", {
+    description:
+      'Which figure monthly_installment is. "workbook": the Monthly payment recorded in the ' +
+      "lender's workbook, shown until the loan's first payment through the API; the instalment " +
+      "due (view-statement's next_installment) is the amortisation schedule's EMI and may " +
+      'differ. "schedule": the schedule\'s EMI (recalculated when a payment differs from the ' +
+      "instalment due): a booked loan's from the start, a workbook loan's from its first " +
+      "payment through the API.",
+  });
 
 const fieldErrorSchema = z
   .object({ field: z.string(), message: z.string() })

@@ -119,7 +119,7 @@ it("runs the generated-client example against the app", async () => {
   });
 
   const statement = await example.statementOf(booked.customerId, booked.loanId, client);
-  expect(statement).toMatchObject({ outstanding: 100_000 });
+  expect(statement).toMatchObject({ outstanding: 100_000, instalmentBasis: "schedule" });
   expect(statement).toHaveProperty("dueDates.11", "2026-06-15");
 
   // A loan an older release stored, whose 600-month schedule runs past 9999-12-31.

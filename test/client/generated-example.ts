@@ -70,7 +70,8 @@ export async function statementOf(customerId: number, loanId: number, client: Cr
   if (data) {
     const outstanding: number = data.outstanding_principal;
     const dueDates: string[] = data.schedule.map((period) => period.due_date);
-    return { outstanding, dueDates };
+    const instalmentBasis: "workbook" | "schedule" = data.monthly_installment_basis;
+    return { outstanding, dueDates, instalmentBasis };
   }
   if (response.status === 409 && "last_schedule_date" in error) {
     const lastScheduleDate: string = error.last_schedule_date;

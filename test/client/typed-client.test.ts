@@ -168,6 +168,8 @@ describe("the typed client", () => {
       "paid" | "due" | "overdue" | "upcoming" | undefined
     >();
     expect(body.payments.map((p) => p.payment_id)).toEqual([receipt.payment_id]);
+    expectTypeOf(body.monthly_installment_basis).toEqualTypeOf<"workbook" | "schedule">();
+    expect(body.monthly_installment_basis).toBe("schedule");
   });
 
   it("reaches the Worker through a service binding, passed as ClientOptions.fetch says", async () => {

@@ -7,6 +7,7 @@ import { pay, statementOf, WORKED_LOAN } from "../support/servicing";
  * monthly_installment_basis says which figure a loan's monthly_installment is: a workbook loan
  * shows the Monthly payment recorded in the lender's workbook (₹8,900 here, the schedule asking
  * ₹8,884.88) until its first payment through the API, which replaces it with the schedule's EMI.
+ * view-loan, view-loans and view-statement say it alike, so no client re-derives it.
  */
 
 interface LoanBody {
@@ -15,13 +16,16 @@ interface LoanBody {
   monthly_installment_basis: string;
 }
 
-/** The loan as view-loan and as view-loans show it, which must agree. */
+/** The loan as view-loan shows it; view-loans and view-statement must agree with it. */
 async function basisOf(customerId: number, loanId: number) {
   const view = await callJson<LoanBody>(`/view-loan/${loanId}`);
   const list = await callJson<LoanBody[]>(`/view-loans/${customerId}`);
   const listed = list.body.find((loan) => loan.loan_id === loanId);
-  expect(listed?.monthly_installment_basis).toBe(view.body.monthly_installment_basis);
-  expect(listed?.monthly_installment).toBe(view.body.monthly_installment);
+  const statement = await statementOf(customerId, loanId);
+  const { monthly_installment, monthly_installment_basis } = view.body;
+  for (const other of [listed, statement.body]) {
+    expect(other).toMatchObject({ monthly_installment, monthly_installment_basis });
+  }
   return view.body;
 }
 

@@ -238,6 +238,20 @@ describe("generated API documentation", () => {
     expect(description).toMatch(/can lie after the decision/);
   });
 
+  it("declares monthly_installment_basis on the loan and statement answers as one named type", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    for (const name of ["LoanSummary", "LoanDetail", "Statement"]) {
+      const schema = body.components.schemas[name] as {
+        properties: Record<string, { $ref?: string }>;
+        required: string[];
+      };
+      expect(schema.properties.monthly_installment_basis, name).toEqual({
+        $ref: "#/components/schemas/MonthlyInstallmentBasis",
+      });
+      expect(schema.required, name).toContain("monthly_installment_basis");
+    }
+  });
+
   it("names every operation with a unique operationId, for a generated client's method names", async () => {
     const { body } = await callJson<OpenApiDocument>("/openapi.json");
     const ids = Object.entries(body.paths).flatMap(([path, operations]) =>

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { INSTALMENT_BASES } from "../../domain/instalment-basis";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
@@ -10,6 +9,7 @@ import {
   jsonContent,
   loanRequestBody,
   loanStatusSchema,
+  monthlyInstallmentBasisSchema,
   OPTIONAL_RETRY_AFTER,
   pathIdSchema,
   problemContent,
@@ -103,17 +103,6 @@ const loanCustomerSchema = z
     age: z.number().int(),
   })
   .openapi("LoanCustomer");
-
-// Named, as a generated client gets one type per value set (openapi.test.ts).
-const monthlyInstallmentBasisSchema = z.enum(INSTALMENT_BASES).openapi("MonthlyInstallmentBasis", {
-  description:
-    'Which figure monthly_installment is. "workbook": the Monthly payment recorded in the ' +
-    "lender's workbook, shown until the loan's first payment through the API; the instalment " +
-    "due (view-statement's next_installment) is the amortisation schedule's EMI and may " +
-    'differ. "schedule": the schedule\'s EMI (recalculated when a payment differs from the ' +
-    "instalment due): a booked loan's from the start, a workbook loan's from its first " +
-    "payment through the API.",
-});
 
 const loanFields = {
   loan_id: idSchema,

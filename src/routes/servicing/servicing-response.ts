@@ -1,4 +1,5 @@
 import type { z } from "@hono/zod-openapi";
+import type { InstalmentBasis } from "../../domain/instalment-basis";
 import { basisPointsToPercent, paiseToRupees } from "../../domain/money";
 import type { PaymentReceipt, PaymentRefusal } from "../../domain/payment";
 import type { LedgerEntry, NextInstalment } from "../../domain/servicing";
@@ -90,6 +91,8 @@ export interface StatementOf {
   tenure: number;
   statement: Statement;
   next: NextInstalment | null;
+  /** view-loan's monthly_installment_basis for the loan (instalmentBasisOf). */
+  instalmentBasis: InstalmentBasis;
 }
 
 export function toStatementResult(of: StatementOf): StatementResult {
@@ -105,6 +108,7 @@ export function toStatementResult(of: StatementOf): StatementResult {
     interest_paid: rupees(summary.interestPaidPaise),
     outstanding_principal: rupees(summary.outstandingPrincipalPaise),
     monthly_installment: rupees(summary.monthlyInstalmentPaise),
+    monthly_installment_basis: of.instalmentBasis,
     repayments_left: summary.repaymentsLeft,
     emis_paid_on_time: summary.emisPaidOnTime,
     status: summary.status,

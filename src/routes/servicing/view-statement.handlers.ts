@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { loadStatement } from "../../db/payments";
+import { instalmentBasisOf } from "../../domain/instalment-basis";
 import { nextInstalment } from "../../domain/servicing";
 import { buildStatement } from "../../domain/statement";
 import type { AppEnv } from "../../http/app-env";
@@ -31,6 +32,7 @@ export const viewStatementHandler: RouteHandler<typeof viewStatement, AppEnv> = 
     tenure: loan.tenure,
     statement,
     next: nextInstalment(serviced, history.state),
+    instalmentBasis: instalmentBasisOf(serviced.scheduleBasis, loan.apiPayments),
   });
   return c.json(result, 200);
 };
