@@ -1,4 +1,4 @@
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { startSeededWorker } from "../../scripts/lib/seeded-worker";
 import {
@@ -50,6 +50,21 @@ function liveRegions(page: Page) {
       at: element.id || `after #${element.previousElementSibling?.id}`,
     }));
   }, LIVE);
+}
+
+/** Where the figure in a table cell (its first text) ends on the screen, in CSS pixels. */
+function digitsRightEdge(cell: Locator) {
+  return cell.evaluate((element) => {
+    // These tests compile without the DOM library: the browser globals used, typed here.
+    interface PageRange {
+      selectNodeContents(node: unknown): void;
+      getBoundingClientRect(): { right: number };
+    }
+    const browser = globalThis as unknown as { document: { createRange(): PageRange } };
+    const range = browser.document.createRange();
+    range.selectNodeContents((element as unknown as { firstChild: unknown }).firstChild);
+    return range.getBoundingClientRect().right;
+  });
 }
 
 /** Whether the element (a result) is in, or is, a live region. */
@@ -289,6 +304,10 @@ describe("a workbook loan's monthly instalment", () => {
     expect(await emi(4420).locator("[aria-hidden=true]").count()).toBe(0);
     expect(await emi(6701).ariaSnapshot()).toBe(`- cell "₹15,631.00 ${recorded}"`);
     expect(statementsRead).toEqual([]);
+
+    // The marker takes no width in the right-aligned column: a marked and an unmarked figure
+    // line up to the digit.
+    expect(await digitsRightEdge(emi(6701))).toBe(await digitsRightEdge(emi(4420)));
   });
 
   it("marks no figure in the loans of a customer whose loans were booked here", async () => {

@@ -16,15 +16,6 @@ const MARKER = "*";
 
 type InstalmentBasis = LoanSummary["monthly_installment_basis"];
 
-/**
- * A statement's loan's `monthly_installment_basis`, which view-loan and view-loans give: still the
- * workbook's figure while its schedule is reconstructed and no payment came through the API.
- */
-export function statementInstalmentBasis(statement: Statement): InstalmentBasis {
-  const paidHere = statement.payments.some((entry) => entry.source === "api");
-  return statement.schedule_basis === "reconstructed" && !paidHere ? "workbook" : "schedule";
-}
-
 /** The term for the loan's `monthly_installment`. */
 export function instalmentLabel(basis: InstalmentBasis): string {
   return basis === "workbook" ? RECORDED_LABEL : "Monthly instalment";
@@ -34,13 +25,14 @@ export function instalmentLabel(basis: InstalmentBasis): string {
 export function instalmentNote(statement: Statement): string | null {
   const due = statement.next_installment?.amount_due;
   if (due === undefined || due === statement.monthly_installment) return null;
-  if (statementInstalmentBasis(statement) !== "workbook") return null;
+  if (statement.monthly_installment_basis !== "workbook") return null;
   return `The schedule asks ${money(due)} this period; ${money(statement.monthly_installment)} is the monthly payment ${RECORDED}, ${UNTIL_FIRST_PAYMENT}.`;
 }
 
 /**
  * A loan's `monthly_installment` in a table cell: a workbook figure is marked for the eye and said
- * in words to a screen reader (the marker is not).
+ * in words to a screen reader (the marker is not). The marker takes no width (console.css), so
+ * that the figure lines up with an unmarked one in the right-aligned column.
  */
 export function instalmentCell(loan: LoanSummary): (string | Node)[] {
   const figure = money(loan.monthly_installment);
@@ -48,7 +40,7 @@ export function instalmentCell(loan: LoanSummary): (string | Node)[] {
   return [
     figure,
     h("span", { class: "visually-hidden" }, ` (${RECORDED})`),
-    h("span", { "aria-hidden": "true" }, MARKER),
+    h("span", { class: "marker", "aria-hidden": "true" }, MARKER),
   ];
 }
 

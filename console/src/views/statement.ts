@@ -3,7 +3,7 @@ import { onSubmit } from "../forms";
 import { counted, facts, h, money, percent, scrollingTable, show } from "../render";
 import type { Statement } from "../types";
 import { closedState } from "./closed-loan";
-import { instalmentLabel, statementInstalmentBasis } from "./instalment";
+import { instalmentLabel } from "./instalment";
 import { statementChart } from "./statement-chart";
 
 /*
@@ -51,7 +51,7 @@ function summary(statement: Statement): HTMLElement {
     ["Principal paid", money(statement.principal_paid)],
     ["Interest paid", money(statement.interest_paid)],
     ["Outstanding principal", money(statement.outstanding_principal)],
-    [instalmentLabel(statementInstalmentBasis(statement)), money(statement.monthly_installment)],
+    [instalmentLabel(statement.monthly_installment_basis), money(statement.monthly_installment)],
     ["Repayments left", statement.repayments_left],
     ["EMIs paid on time", statement.emis_paid_on_time],
     [
