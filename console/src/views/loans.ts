@@ -42,12 +42,15 @@ export function loanState(loan: Pick<LoanSummary, "status" | "is_current">): str
   return loan.is_current ? "current" : "open, not current";
 }
 
+/** The figures right-aligned; the EMI's column with room for its marker (console.css). */
+const HEADER_CLASSES = ["", "num", "num", "num instalment"];
+
 function loanTable(loans: LoanSummary[], customerId: string, caption: string): HTMLElement {
   const header = h(
     "tr",
     {},
     ...["Loan", "Amount", "Rate", "EMI", "Start", "End", "Left", "Status", "Statement"].map(
-      (title, i) => h("th", { scope: "col", class: i > 0 && i < 4 ? "num" : "" }, title),
+      (title, i) => h("th", { scope: "col", class: HEADER_CLASSES[i] ?? "" }, title),
     ),
   );
   const rows = loans.map((loan) =>
@@ -57,7 +60,7 @@ function loanTable(loans: LoanSummary[], customerId: string, caption: string): H
       h("td", {}, h("a", { href: `#loan/${loan.loan_id}` }, String(loan.loan_id))),
       h("td", { class: "num" }, money(loan.loan_amount)),
       h("td", { class: "num" }, percent(loan.interest_rate)),
-      h("td", { class: "num" }, ...instalmentCell(loan)),
+      h("td", { class: "num instalment" }, ...instalmentCell(loan)),
       h("td", {}, loan.start_date),
       h("td", {}, loan.end_date),
       h("td", { class: "num" }, loan.repayments_left),
