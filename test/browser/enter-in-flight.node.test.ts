@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { fact, fillByLabel, loanRequest, view } from "./support/console-page";
 import { hold } from "./support/hold";
 import { startNodeServer } from "./support/node-server";
+import { recordTexts } from "./support/record-texts";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
@@ -26,39 +27,6 @@ const customer = (monthlyIncome: number) => ({
   monthly_income: monthlyIncome,
   phone_number: ++phone,
 });
-
-/**
- * Records what the element (or, for a form, the status after it) is given from now on, but its
- * clearing: for a status what a screen reader says, for a result what the officer sees.
- */
-async function record(page: Page, selector: string) {
-  await page.evaluate((target) => {
-    const browser = globalThis as unknown as {
-      document: { querySelector(selector: string): { textContent: string } };
-      MutationObserver: new (
-        callback: () => void,
-      ) => { observe(node: unknown, options: Record<string, boolean>): void };
-      recorded: Record<string, string[]>;
-    };
-    const element = browser.document.querySelector(target);
-    browser.recorded ??= {};
-    const texts: string[] = [];
-    browser.recorded[target] = texts;
-    new browser.MutationObserver(() => texts.push(element.textContent)).observe(element, {
-      childList: true,
-      characterData: true,
-      subtree: true,
-    });
-  }, selector);
-  return () =>
-    page.evaluate(
-      (target) =>
-        (globalThis as unknown as { recorded: Record<string, string[]> }).recorded[target]?.filter(
-          (text) => text !== "",
-        ) ?? [],
-      selector,
-    );
-}
 
 /** Counts the requests to `path` the page sends from now on. */
 function countRequests(page: Page, path: string): () => number {
@@ -92,8 +60,8 @@ describe("Enter pressed while the form's request is in flight", () => {
     const check = view(page, "check");
     // ₹6,00,000 over 12 months is more than half of ₹20,000 a month: not eligible.
     await fillByLabel(check, loanRequest(customer_id, 600_000, 12, 12));
-    const said = await record(page, "#check-form + [role=status]");
-    const shown = await record(page, "#check-result");
+    const said = await recordTexts(page, "#check-form + [role=status]");
+    const shown = await recordTexts(page, "#check-result");
     const sent = countRequests(page, "/check-eligibility");
     const held = await hold(page, "**/check-eligibility", (route) => route.continue());
     await check.getByRole("button", { name: "Check" }).click();

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { fillByLabel, loanRequest, view } from "./support/console-page";
 import { hold, signal } from "./support/hold";
 import { startNodeServer } from "./support/node-server";
+import { recordTexts } from "./support/record-texts";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
@@ -132,30 +133,6 @@ async function busyState(form: Locator, idle: string) {
   };
 }
 
-/** Every text the form's status region has been given since this was called, but its clearing. */
-async function recordStatus(page: Page, formId: string) {
-  await page.evaluate((id) => {
-    const browser = globalThis as unknown as {
-      document: { querySelector(selector: string): { textContent: string } };
-      MutationObserver: new (
-        callback: () => void,
-      ) => { observe(node: unknown, options: Record<string, boolean>): void };
-      said: string[];
-    };
-    const status = browser.document.querySelector(`#${id} + [role=status]`);
-    browser.said = [];
-    new browser.MutationObserver(() => browser.said.push(status.textContent)).observe(status, {
-      childList: true,
-      characterData: true,
-      subtree: true,
-    });
-  }, formId);
-  return () =>
-    page.evaluate(() =>
-      (globalThis as unknown as { said: string[] }).said.filter((text) => text !== ""),
-    );
-}
-
 describe("a request in flight", () => {
   const idle = { busy: null, disabled: false, shows: ["Book"], status: "" };
 
@@ -163,7 +140,7 @@ describe("a request in flight", () => {
     // The status then says the answer in a sentence; an error is said by its alert instead.
     const { page, book } = await bookingTyped();
     const form = book.locator("form");
-    const said = await recordStatus(page, "book-form");
+    const said = await recordTexts(page, "#book-form + [role=status]");
     expect(await busyState(form, "Book")).toMatchObject(idle);
     const outcomes: [string, (route: Route) => Promise<void>, Locator, RegExp][] = [
       [
