@@ -22,8 +22,11 @@ const GROUPED = /^(?:₹\s*)?(?:\d+|\d{1,2}(?:,\d{2})*,\d{3}|\d{1,3}(?:,\d{3})*)
  */
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
-function formValues(form: HTMLFormElement): Record<string, string | number> {
-  const values: Record<string, string | number> = {};
+/** A form's values by field name, as sent. */
+type Values = Record<string, string | number>;
+
+function formValues(form: HTMLFormElement): Values {
+  const values: Values = {};
   for (const input of form.querySelectorAll<HTMLInputElement>("input[name]")) {
     const raw = input.value.trim();
     const digits = GROUPED.test(raw) ? raw.replace(/[₹,\s]/g, "") : raw;
@@ -158,7 +161,7 @@ export function submitLatest(form: HTMLFormElement, { quiet = false } = {}): voi
  * the values then: the browser drops a form's implicit submission while its button is disabled,
  * so the officer's newer request was lost.
  */
-export function queueEnterWhileBusy(form: HTMLFormElement): void {
+function queueEnterWhileBusy(form: HTMLFormElement): void {
   form.addEventListener("keydown", (event) => {
     const busy = form.querySelector("button")?.disabled;
     if (event.key !== "Enter" || !busy || !(event.target instanceof HTMLInputElement)) return;
@@ -168,7 +171,7 @@ export function queueEnterWhileBusy(form: HTMLFormElement): void {
 }
 
 /** A newer submission is queued behind the one in flight, whose answer it replaces. */
-export function superseded(form: HTMLFormElement): boolean {
+function superseded(form: HTMLFormElement): boolean {
   return resubmit.has(form);
 }
 
@@ -178,7 +181,7 @@ export function superseded(form: HTMLFormElement): boolean {
  */
 export function onSubmit(
   form: HTMLFormElement,
-  handler: (values: Record<string, string | number>) => Promise<string | undefined>,
+  handler: (values: Values) => Promise<string | undefined>,
 ): void {
   const button = form.querySelector("button");
   const busy = busyIndicator(form, button, statusAfter(form));
@@ -192,15 +195,45 @@ export function onSubmit(
     try {
       announcement = await handler(formValues(form));
     } catch (error) {
-      // The answer shown (data-result) was to another request: left under the error, a previous
-      // customer's "Eligible" read as the answer about the customer the request failed for.
-      if (form.dataset.result) show(form.dataset.result);
-      showError(form, error);
+      // A failure a newer request replaces is not shown either: that request clears it at once.
+      if (!superseded(form)) {
+        // The answer shown (data-result) was to another request: left under the error, a previous
+        // customer's "Eligible" read as the answer about the customer the request failed for.
+        if (form.dataset.result) show(form.dataset.result);
+        showError(form, error);
+      }
     } finally {
       clearOldMessages(form);
-      // An answer already superseded (the address moved on to another loan) is not said either.
+      // An answer superseded while it was drawn (the loan's payment panel loading) is not said.
       busy.end(quiet || superseded(form) ? undefined : announcement);
       if (resubmit.delete(form)) form.requestSubmit();
+    }
+  });
+}
+
+/** A form that only reads: what it asks the API, how it draws the answer, what a failure draws. */
+export interface Lookup<Answer> {
+  ask(values: Values): Promise<Answer>;
+  /** Draws the answer and returns it in a sentence, for the form's status. */
+  draw(answer: Answer, values: Values): string | Promise<string>;
+  /** Draws what a failure leaves of the answer shown, beyond onSubmit's own (data-result emptied). */
+  failed?(values: Values): void;
+}
+
+/**
+ * Wires a lookup (or the check): it records nothing, so an Enter pressed while one loads asks for
+ * the newest, and an answer that newer request supersedes is neither drawn nor said. Drawn, the
+ * first customer's loans showed for a moment under the customer typed after them.
+ */
+export function onLookup<Answer>(form: HTMLFormElement, lookup: Lookup<Answer>): void {
+  queueEnterWhileBusy(form);
+  onSubmit(form, async (values) => {
+    try {
+      const answer = await lookup.ask(values);
+      return superseded(form) ? undefined : await lookup.draw(answer, values);
+    } catch (error) {
+      if (!superseded(form)) lookup.failed?.(values);
+      throw error;
     }
   });
 }

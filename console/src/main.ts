@@ -1,5 +1,5 @@
 import { detectApiKey, setUpApiKeyPanel } from "./api-key";
-import { fillForm, queueEnterWhileBusy, submitLatest } from "./forms";
+import { fillForm, submitLatest } from "./forms";
 import { setUpBook } from "./views/book";
 import { setUpCheck } from "./views/check";
 import { setUpDecisions } from "./views/decisions";
@@ -126,11 +126,6 @@ document.querySelector("a.skip")?.addEventListener("click", (event) => {
   document.getElementById("main")?.focus();
 });
 addressLookups();
-// The lookups and the check record nothing: an Enter pressed while one loads asks for the newest.
-// Register, book and pay ignore it, as a second write queued behind the first is a second write.
-for (const { form: formId } of [...Object.values(ADDRESSED), { form: "check-form" }]) {
-  queueEnterWhileBusy(form(formId));
-}
 window.addEventListener("hashchange", route);
 route();
 void detectApiKey();

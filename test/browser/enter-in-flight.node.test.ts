@@ -1,6 +1,6 @@
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { fact, fillByLabel, loanRequest, view } from "./support/console-page";
+import { fact, fillByLabel, loanRequest, type View, view } from "./support/console-page";
 import { hold } from "./support/hold";
 import { startNodeServer } from "./support/node-server";
 import { recordTexts } from "./support/record-texts";
@@ -8,8 +8,8 @@ import { useBrowserAndWorker } from "./support/suite";
 
 /*
  * Enter pressed in a form while its request is in flight, in Chromium against the Node server.
- * Chromium drops a form's implicit submission while its button is disabled: a check records
- * nothing, so it is queued and the newest check is the one shown and said; a registration,
+ * Chromium drops a form's implicit submission while its button is disabled: a check or a lookup
+ * records nothing, so it is queued and the newest is the one shown and said; a registration,
  * booking or payment queued would be a second write, so those still ignore it.
  */
 
@@ -27,6 +27,13 @@ const customer = (monthlyIncome: number) => ({
   monthly_income: monthlyIncome,
   phone_number: ++phone,
 });
+
+/** A new customer and their new loan of ₹1,00,000 at 14 % over 12 months. */
+const newLoan = () =>
+  suite.customerWithLoan(
+    { first_name: "Nila", last_name: "Menon", age: 31, monthly_income: 90_000 },
+    { loan_amount: 100_000, interest_rate: 14, tenure: 12 },
+  );
 
 /** Counts the requests to `path` the page sends from now on. */
 function countRequests(page: Page, path: string): () => number {
@@ -94,6 +101,117 @@ describe("Enter pressed while the form's request is in flight", () => {
       "Checking…",
       `Customer ${customer_id}: eligible, credit score 40, at 12.00 %`,
     ]);
+  });
+
+  /** A lookup view: its fields and request path for a customer's loan, its busy label, its sentence. */
+  interface Lookup {
+    view: View;
+    fields(loan: Loan): Record<string, number>;
+    path(loan: Loan): string;
+    busy: string;
+    said(loan: Loan): RegExp;
+    /** What of the result names this loan or customer and no other. */
+    names(loan: Loan): RegExp;
+  }
+  interface Loan {
+    customerId: number;
+    loanId: number;
+  }
+  const lookups: Lookup[] = [
+    {
+      view: "loans",
+      fields: (loan) => ({ "Customer ID": loan.customerId }),
+      path: (loan) => `/view-loans/${loan.customerId}`,
+      busy: "Looking up…",
+      said: (loan) => new RegExp(`^Customer ${loan.customerId} has 1 loan$`),
+      names: (loan) => new RegExp(`Decision history of customer ${loan.customerId}$`),
+    },
+    {
+      view: "decisions",
+      fields: (loan) => ({ "Customer ID": loan.customerId }),
+      path: (loan) => `/customers/${loan.customerId}/decisions`,
+      busy: "Loading…",
+      said: (loan) => new RegExp(`^Customer ${loan.customerId}: 1 decision$`),
+      names: (loan) => new RegExp(`View loan ${loan.loanId}(?!\\d)`),
+    },
+    {
+      view: "loan",
+      fields: (loan) => ({ "Loan ID": loan.loanId }),
+      path: (loan) => `/view-loan/${loan.loanId}`,
+      busy: "Loading…",
+      said: (loan) => new RegExp(`^Loan ${loan.loanId} of customer ${loan.customerId}: active`),
+      names: (loan) => new RegExp(`Statement of loan ${loan.loanId}$`),
+    },
+    {
+      view: "statement",
+      fields: (loan) => ({ "Customer ID": loan.customerId, "Loan ID": loan.loanId }),
+      path: (loan) => `/view-statement/${loan.customerId}/${loan.loanId}`,
+      busy: "Loading…",
+      said: (loan) => new RegExp(`^Statement of loan ${loan.loanId}: 12 instalments`),
+      names: (loan) => new RegExp(`^Loan ${loan.loanId} of customer ${loan.customerId}:`),
+    },
+  ];
+
+  it.each(lookups)(
+    "$view: looks up the newer entry, and neither shows nor says the one it replaced",
+    async (lookup) => {
+      const { page } = suite.session();
+      const first = await newLoan();
+      const second = await newLoan();
+      await page.goto(url(`/#${lookup.view}`));
+      const section = view(page, lookup.view);
+      const said = await recordTexts(page, `#${lookup.view}-form + [role=status]`);
+      const shown = await recordTexts(page, `#${lookup.view}-result`);
+      const lastField = Object.keys(lookup.fields(first)).at(-1) ?? "";
+      // The first answer is held back until the second lookup is entered: it arrives replaced.
+      const held = await hold(page, `**${lookup.path(first)}`, (route) => route.continue());
+      await fillByLabel(section, lookup.fields(first));
+      await section.getByLabel(lastField).press("Enter");
+      await held.reached;
+      await fillByLabel(section, lookup.fields(second));
+      await section.getByLabel(lastField).press("Enter");
+      held.release();
+      await section
+        .locator(`#${lookup.view}-result`)
+        .filter({ hasText: lookup.names(second) })
+        .waitFor();
+      await suite.session().settled();
+
+      // The first answer reached the page and was neither drawn nor said: the second replaced it.
+      expect((await shown()).filter((text) => lookup.names(first).test(text))).toEqual([]);
+      expect(await said()).toEqual([
+        lookup.busy,
+        lookup.busy,
+        expect.stringMatching(lookup.said(second)),
+      ]);
+    },
+  );
+
+  it("leaves the answer shown as it is when a lookup that failed was replaced", async () => {
+    const { page } = suite.session();
+    const first = await newLoan();
+    const second = await newLoan();
+    await page.goto(url(`/#loans/${first.customerId}`));
+    const loans = view(page, "loans");
+    const result = loans.locator("#loans-result");
+    await result.getByText(`Loans of customer ${first.customerId}`).waitFor();
+    // No such customer: the API's 404 arrives once the officer has entered the right one.
+    const failing = await hold(page, "**/view-loans/999999999", (route) => route.continue());
+    await fillByLabel(loans, { "Customer ID": 999_999_999 });
+    await loans.getByLabel("Customer ID").press("Enter");
+    await failing.reached;
+    const newer = await hold(page, `**/view-loans/${second.customerId}`, (route) =>
+      route.continue(),
+    );
+    await fillByLabel(loans, { "Customer ID": second.customerId });
+    await loans.getByLabel("Customer ID").press("Enter");
+    failing.release();
+    await newer.reached;
+
+    // The failure is not drawn: it emptied the loans shown while the newer lookup loaded.
+    expect(await result.innerText()).toContain(`Loans of customer ${first.customerId}`);
+    newer.release();
+    await result.getByText(`Loans of customer ${second.customerId}`).waitFor();
   });
 
   it("sends a registration, a booking and a payment once: a second Enter is not a second write", async () => {

@@ -1,18 +1,18 @@
 import { api } from "../api";
-import { onSubmit, superseded } from "../forms";
+import { onLookup } from "../forms";
 import { counted, facts, h, money, percent, show } from "../render";
 import type { Eligibility } from "../types";
 
 export function setUpCheck(form: HTMLFormElement): void {
-  onSubmit(form, async (values) => {
-    const { body } = await api<Eligibility>("POST", "/check-eligibility", values);
-    // Figures changed and entered while this check loaded: only the newer check is shown.
-    if (superseded(form)) return undefined;
-    show("check-result", ...renderEligibility(body));
-    const score = `credit score ${body.credit_score}`;
-    return body.approval
-      ? `Customer ${body.customer_id}: eligible, ${score}, at ${percent(body.corrected_interest_rate)}`
-      : `Customer ${body.customer_id}: not eligible, ${score}, ${counted(body.reasons.length, "reason")}`;
+  onLookup(form, {
+    ask: async (values) => (await api<Eligibility>("POST", "/check-eligibility", values)).body,
+    draw(body) {
+      show("check-result", ...renderEligibility(body));
+      const score = `credit score ${body.credit_score}`;
+      return body.approval
+        ? `Customer ${body.customer_id}: eligible, ${score}, at ${percent(body.corrected_interest_rate)}`
+        : `Customer ${body.customer_id}: not eligible, ${score}, ${counted(body.reasons.length, "reason")}`;
+    },
   });
 }
 

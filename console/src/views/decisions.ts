@@ -1,6 +1,6 @@
 import { api } from "../api";
 import { busyIndicator, statusAfter } from "../busy";
-import { errorText, onSubmit } from "../forms";
+import { errorText, onLookup } from "../forms";
 import { counted, facts, h, localTime, money, percent, show } from "../render";
 import type { DecisionPage, DecisionRecord } from "../types";
 import { scoreBars } from "./check";
@@ -13,21 +13,24 @@ import { scoreBars } from "./check";
 export function setUpDecisions(form: HTMLFormElement): void {
   const result = document.getElementById("decisions-result");
   const olderStatus = result ? statusAfter(result) : h("p");
-  onSubmit(form, async ({ customer_id }) => {
-    const base = `/customers/${encodeURIComponent(String(customer_id))}/decisions`;
-    const { body } = await api<DecisionPage>("GET", base);
-    const list = h("ol", {
-      class: "decisions",
-      "aria-label": `Decisions of customer ${customer_id}`,
-    });
-    if (body.decisions.length === 0) {
-      show("decisions-result", h("p", {}, `Customer ${customer_id} has no recorded decisions.`));
-      return `Customer ${customer_id} has no recorded decisions`;
-    }
-    show("decisions-result", list);
-    appendPage(list, body, base, olderStatus);
-    const shown = `Customer ${customer_id}: ${counted(body.decisions.length, "decision")}`;
-    return body.next_cursor ? `${shown}, older ones under "Older decisions"` : shown;
+  const base = (customerId: unknown) =>
+    `/customers/${encodeURIComponent(String(customerId))}/decisions`;
+  onLookup(form, {
+    ask: async ({ customer_id }) => (await api<DecisionPage>("GET", base(customer_id))).body,
+    draw(page, { customer_id }) {
+      const list = h("ol", {
+        class: "decisions",
+        "aria-label": `Decisions of customer ${customer_id}`,
+      });
+      if (page.decisions.length === 0) {
+        show("decisions-result", h("p", {}, `Customer ${customer_id} has no recorded decisions.`));
+        return `Customer ${customer_id} has no recorded decisions`;
+      }
+      show("decisions-result", list);
+      appendPage(list, page, base(customer_id), olderStatus);
+      const shown = `Customer ${customer_id}: ${counted(page.decisions.length, "decision")}`;
+      return page.next_cursor ? `${shown}, older ones under "Older decisions"` : shown;
+    },
   });
 }
 

@@ -1,5 +1,5 @@
 import { api } from "../api";
-import { onSubmit } from "../forms";
+import { onLookup } from "../forms";
 import { counted, facts, h, money, percent, show } from "../render";
 import type { LoanDetail, Statement } from "../types";
 import { closedState } from "./closed-loan";
@@ -9,62 +9,70 @@ import type { PaymentPanel } from "./payment";
 
 export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
   let shown: string | null = null;
-  onSubmit(form, async ({ loan_id }) => {
-    const asked = String(loan_id);
-    let body: LoanDetail;
-    let statement: Statement | null;
-    try {
-      ({ body } = await api<LoanDetail>("GET", `/view-loan/${encodeURIComponent(asked)}`));
-      statement = await closingStatement(body);
-    } catch (error) {
-      // Another loan asked for and not answered: the one shown (and its payment form) must go. The
-      // same loan read again after a payment keeps its view and receipt under the error.
-      if (asked !== shown) {
-        shown = null;
-        show("loan-result");
-        payment.hide();
-      }
-      throw error;
-    }
-    shown = asked;
-    show(
-      "loan-result",
-      h(
-        "p",
-        { class: "verdict" },
-        `Loan ${body.loan_id}${body.source_loan_id !== null && body.source_loan_id !== body.loan_id ? ` (workbook id ${body.source_loan_id})` : ""}`,
-      ),
-      facts([
-        [
-          "Customer",
-          `${body.customer.first_name} ${body.customer.last_name} (#${body.customer.id}, age ${body.customer.age})`,
-        ],
-        ["Phone", body.customer.phone_number],
-        ["Amount", money(body.loan_amount)],
-        ["Rate", percent(body.interest_rate)],
-        // Named from the same answer as the figure: a workbook loan's is the one recorded there.
-        [instalmentLabel(body.monthly_installment_basis), money(body.monthly_installment)],
-        [
-          "Tenure",
-          `${body.tenure} months, ${body.emis_paid_on_time} paid on time, ${body.repayments_left} left`,
-        ],
-        ["Period", `${body.start_date} to ${body.end_date} (${loanState(body)})`],
-        ["Status", statusOf(body, statement)],
-      ]),
-      h(
-        "p",
-        {},
-        h(
-          "a",
-          { href: `#statement/${body.customer.id}/${body.loan_id}` },
-          `Statement of loan ${body.loan_id}`,
-        ),
-      ),
-    );
-    await payment.showFor(body, statement);
-    const state = statusOf(body, statement);
-    return `Loan ${body.loan_id} of customer ${body.customer.id}: ${state}${body.status === "closed" ? "" : `, ${counted(body.repayments_left, "repayment")} left`}`;
+  onLookup(form, {
+    async ask({ loan_id }) {
+      const path = `/view-loan/${encodeURIComponent(String(loan_id))}`;
+      const { body } = await api<LoanDetail>("GET", path);
+      return { body, statement: await closingStatement(body) };
+    },
+    draw({ body, statement }, { loan_id }) {
+      shown = String(loan_id);
+      return drawLoan(body, statement, payment);
+    },
+    // Another loan asked for and not answered: the one shown (and its payment form) must go. The
+    // same loan read again after a payment keeps its view and receipt under the error.
+    failed({ loan_id }) {
+      if (String(loan_id) === shown) return;
+      shown = null;
+      show("loan-result");
+      payment.hide();
+    },
   });
+}
+
+/** Shows a loan and its payment panel, and returns the loan in a sentence. */
+async function drawLoan(
+  loan: LoanDetail,
+  statement: Statement | null,
+  payment: PaymentPanel,
+): Promise<string> {
+  show(
+    "loan-result",
+    h(
+      "p",
+      { class: "verdict" },
+      `Loan ${loan.loan_id}${loan.source_loan_id !== null && loan.source_loan_id !== loan.loan_id ? ` (workbook id ${loan.source_loan_id})` : ""}`,
+    ),
+    facts([
+      [
+        "Customer",
+        `${loan.customer.first_name} ${loan.customer.last_name} (#${loan.customer.id}, age ${loan.customer.age})`,
+      ],
+      ["Phone", loan.customer.phone_number],
+      ["Amount", money(loan.loan_amount)],
+      ["Rate", percent(loan.interest_rate)],
+      // Named from the same answer as the figure: a workbook loan's is the one recorded there.
+      [instalmentLabel(loan.monthly_installment_basis), money(loan.monthly_installment)],
+      [
+        "Tenure",
+        `${loan.tenure} months, ${loan.emis_paid_on_time} paid on time, ${loan.repayments_left} left`,
+      ],
+      ["Period", `${loan.start_date} to ${loan.end_date} (${loanState(loan)})`],
+      ["Status", statusOf(loan, statement)],
+    ]),
+    h(
+      "p",
+      {},
+      h(
+        "a",
+        { href: `#statement/${loan.customer.id}/${loan.loan_id}` },
+        `Statement of loan ${loan.loan_id}`,
+      ),
+    ),
+  );
+  await payment.showFor(loan, statement);
+  const state = statusOf(loan, statement);
+  return `Loan ${loan.loan_id} of customer ${loan.customer.id}: ${state}${loan.status === "closed" ? "" : `, ${counted(loan.repayments_left, "repayment")} left`}`;
 }
 
 /**

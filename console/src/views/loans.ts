@@ -1,36 +1,40 @@
 import { api } from "../api";
-import { onSubmit } from "../forms";
+import { onLookup } from "../forms";
 import { counted, h, money, percent, scrollingTable, show } from "../render";
 import type { LoanSummary } from "../types";
 import { instalmentCell, recordedNote } from "./instalment";
 
 export function setUpLoans(form: HTMLFormElement): void {
-  onSubmit(form, async ({ customer_id }) => {
-    const { body } = await api<LoanSummary[]>(
-      "GET",
-      `/view-loans/${encodeURIComponent(String(customer_id))}`,
-    );
-    const history = h(
-      "p",
-      {},
-      h(
-        "a",
-        { href: `#decisions/${encodeURIComponent(String(customer_id))}` },
-        `Decision history of customer ${customer_id}`,
-      ),
-    );
-    if (body.length === 0) {
-      show("loans-result", h("p", {}, `Customer ${customer_id} has no loans.`), history);
-      return `Customer ${customer_id} has no loans`;
-    }
-    show(
-      "loans-result",
-      loanTable(body, String(customer_id), `Loans of customer ${customer_id}`),
-      body.some((loan) => loan.monthly_installment_basis === "workbook") && recordedNote(),
-      history,
-    );
-    return `Customer ${customer_id} has ${counted(body.length, "loan")}`;
+  onLookup(form, {
+    ask: async ({ customer_id }) =>
+      (await api<LoanSummary[]>("GET", `/view-loans/${encodeURIComponent(String(customer_id))}`))
+        .body,
+    draw: (loans, { customer_id }) => drawLoans(loans, String(customer_id)),
   });
+}
+
+/** Shows a customer's loans and returns them in a sentence. */
+function drawLoans(loans: LoanSummary[], customerId: string): string {
+  const history = h(
+    "p",
+    {},
+    h(
+      "a",
+      { href: `#decisions/${encodeURIComponent(customerId)}` },
+      `Decision history of customer ${customerId}`,
+    ),
+  );
+  if (loans.length === 0) {
+    show("loans-result", h("p", {}, `Customer ${customerId} has no loans.`), history);
+    return `Customer ${customerId} has no loans`;
+  }
+  show(
+    "loans-result",
+    loanTable(loans, customerId, `Loans of customer ${customerId}`),
+    loans.some((loan) => loan.monthly_installment_basis === "workbook") && recordedNote(),
+    history,
+  );
+  return `Customer ${customerId} has ${counted(loans.length, "loan")}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { api } from "../api";
-import { onSubmit } from "../forms";
+import { onLookup } from "../forms";
 import { counted, facts, h, money, percent, scrollingTable, show } from "../render";
 import type { Statement } from "../types";
 import { closedState } from "./closed-loan";
@@ -12,33 +12,40 @@ import { statementChart } from "./statement-chart";
  */
 
 export function setUpStatement(form: HTMLFormElement): void {
-  onSubmit(form, async ({ customer_id, loan_id }) => {
-    const path = `/view-statement/${encodeURIComponent(String(customer_id))}/${encodeURIComponent(String(loan_id))}`;
-    const { body } = await api<Statement>("GET", path);
-    show(
-      "statement-result",
-      h(
-        "p",
-        { class: "verdict" },
-        `Loan ${body.loan_id} of customer ${body.customer_id}: ${body.status === "closed" ? closedState(body) : "active"}`,
-      ),
-      summary(body),
-      h("p", {}, h("a", { href: `#loan/${body.loan_id}` }, `View loan ${body.loan_id}`)),
-      statementChart(body),
-      h(
-        "ul",
-        { class: "legend" },
-        h("li", { class: "principal" }, "Principal"),
-        h("li", { class: "interest" }, "Interest"),
-        h("li", { class: "balance" }, "Balance (dashed where projected)"),
-      ),
-      ledger(body),
-      schedule(body),
-    );
-    const paid = body.schedule.filter((row) => row.status === "paid").length;
-    const told = `Statement of loan ${body.loan_id}: ${counted(body.schedule.length, "instalment")}, ${paid} paid`;
-    return body.status === "closed" ? `${told}; ${closedState(body)}` : told;
+  onLookup(form, {
+    async ask({ customer_id, loan_id }) {
+      const path = `/view-statement/${encodeURIComponent(String(customer_id))}/${encodeURIComponent(String(loan_id))}`;
+      return (await api<Statement>("GET", path)).body;
+    },
+    draw: drawStatement,
   });
+}
+
+/** Shows a loan's statement and returns it in a sentence. */
+function drawStatement(statement: Statement): string {
+  show(
+    "statement-result",
+    h(
+      "p",
+      { class: "verdict" },
+      `Loan ${statement.loan_id} of customer ${statement.customer_id}: ${statement.status === "closed" ? closedState(statement) : "active"}`,
+    ),
+    summary(statement),
+    h("p", {}, h("a", { href: `#loan/${statement.loan_id}` }, `View loan ${statement.loan_id}`)),
+    statementChart(statement),
+    h(
+      "ul",
+      { class: "legend" },
+      h("li", { class: "principal" }, "Principal"),
+      h("li", { class: "interest" }, "Interest"),
+      h("li", { class: "balance" }, "Balance (dashed where projected)"),
+    ),
+    ledger(statement),
+    schedule(statement),
+  );
+  const paid = statement.schedule.filter((row) => row.status === "paid").length;
+  const told = `Statement of loan ${statement.loan_id}: ${counted(statement.schedule.length, "instalment")}, ${paid} paid`;
+  return statement.status === "closed" ? `${told}; ${closedState(statement)}` : told;
 }
 
 function summary(statement: Statement): HTMLElement {
