@@ -1,6 +1,6 @@
-import { createServer } from "node:net";
 import { afterAll, expect, it } from "vitest";
 import { freePort, type LocalWorker, startLocalWorker } from "../../scripts/lib/local-worker";
+import { holdPort } from "../node/held-port";
 
 /*
  * freePort's port is free only when it answers: in the seconds before wrangler dev listens on it,
@@ -15,18 +15,15 @@ afterAll(async () => {
 });
 
 it("starts on another port when the one it picked was taken before wrangler listened", async () => {
-  const holder = createServer();
-  await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
-  const address = holder.address();
-  const taken = typeof address === "object" && address ? address.port : 0;
-  const offered = [taken];
+  const taken = await holdPort();
+  const offered = [taken.port];
   try {
     worker = await startLocalWorker({}, undefined, {
       pickPort: async () => offered.shift() ?? freePort(),
     });
   } finally {
-    holder.close();
+    taken.release();
   }
-  expect(worker.url).not.toBe(`http://127.0.0.1:${taken}`);
+  expect(worker.url).not.toBe(`http://127.0.0.1:${taken.port}`);
   expect((await fetch(`${worker.url}/openapi.json`)).status).toBe(200);
 }, 180_000);
