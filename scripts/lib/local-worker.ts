@@ -3,7 +3,7 @@
  * `wrangler dev` (Miniflare: D1, Queues) on a free loopback port, with its own state directory,
  * migrated first. Stopped by the caller.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -40,7 +40,16 @@ interface StartOptions {
    * tests of exactly that; otherwise only a 200 does.
    */
   invalidSettings?: boolean;
+  /** Where the port to try comes from, each try: freePort unless a test says otherwise. */
+  pickPort?: () => Promise<number>;
 }
+
+/**
+ * Tries at a port: freePort's port is free when it answers, and wrangler's own servers (and any
+ * other process) can take it in the seconds before wrangler listens on it.
+ */
+const PORT_TRIES = 3;
+const PORT_TAKEN = /Address already in use/;
 
 /**
  * `vars` are added with `--var`; `config` is another wrangler configuration file (in the project
@@ -50,7 +59,7 @@ interface StartOptions {
 export async function startLocalWorker(
   vars: Record<string, string> = {},
   config?: string,
-  { invalidSettings = false }: StartOptions = {},
+  { invalidSettings = false, pickPort = freePort }: StartOptions = {},
 ): Promise<LocalWorkerProcess> {
   const configArgs = config === undefined ? [] : ["--config", config];
   const state = await mkdtemp(join(tmpdir(), "local-worker-"));
@@ -63,7 +72,6 @@ export async function startLocalWorker(
     throw new Error(`migrations failed: ${migration.output}`);
   }
 
-  const port = await freePort();
   const allVars = {
     INGEST_TOKEN: LOCAL_INGEST_TOKEN,
     AS_OF_DATE: "2025-06-15",
@@ -75,8 +83,6 @@ export async function startLocalWorker(
     ...configArgs,
     "--ip",
     "127.0.0.1",
-    "--port",
-    String(port),
     "--persist-to",
     state,
     "--log-level",
@@ -86,6 +92,33 @@ export async function startLocalWorker(
     "--test-scheduled",
   ];
   for (const [name, value] of Object.entries(allVars)) args.push("--var", `${name}:${value}`);
+  const statuses = invalidSettings ? [200, 503] : [200];
+  for (let tries = 1; ; tries++) {
+    const started = await startDev([...args, "--port", String(await pickPort())], statuses);
+    if ("url" in started) {
+      const { url, child, stderr } = started;
+      const stop = async () => {
+        // wrangler and everything it started (workerd).
+        await stopGroup(child);
+        await rm(state, { recursive: true, force: true });
+      };
+      return { url, token: LOCAL_INGEST_TOKEN, stop, errors: stderr };
+    }
+    if (tries >= PORT_TRIES || !PORT_TAKEN.test(started.failure)) {
+      await rm(state, { recursive: true, force: true });
+      throw new Error(started.failure);
+    }
+  }
+}
+
+/**
+ * `wrangler dev` with `args` (its port among them), until it answers with one of `statuses`, or
+ * stopped again with why it did not: at once when it exits (a port already taken), else after 60 s.
+ */
+async function startDev(
+  args: string[],
+  statuses: number[],
+): Promise<{ url: string; child: ChildProcess; stderr: () => string } | { failure: string }> {
   const child = spawn(WRANGLER, args, {
     cwd: ROOT,
     env: offline,
@@ -96,20 +129,18 @@ export async function startLocalWorker(
   child.stderr?.on("data", (data: Buffer) => {
     stderr += data.toString();
   });
-
-  const url = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    // wrangler and everything it started (workerd).
-    await stopGroup(child);
-    await rm(state, { recursive: true, force: true });
-  };
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stderrRead = new Promise<void>((resolve) => child.stderr?.once("close", () => resolve()));
+  const url = `http://127.0.0.1:${args[args.indexOf("--port") + 1]}`;
   try {
-    await waitFor(`${url}/openapi.json`, 60_000, invalidSettings ? [200, 503] : [200]);
+    await waitFor(`${url}/openapi.json`, 60_000, statuses, exited);
+    return { url, child, stderr: () => stderr };
   } catch (error) {
-    await stop();
-    throw new Error(`${(error as Error).message}\n${stderr.slice(-2000)}`);
+    await stopGroup(child);
+    // The exit can come before the last of what it printed: wait for that, briefly.
+    await Promise.race([stderrRead, new Promise((resolve) => setTimeout(resolve, 1_000))]);
+    return { failure: `${(error as Error).message}\n${stderr.slice(-2000)}` };
   }
-  return { url, token: LOCAL_INGEST_TOKEN, stop, errors: () => stderr };
 }
 
 /** A port the OS just handed out and released: free unless another process grabs it first. */
@@ -125,11 +156,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(url: string, timeoutMs: number, statuses: number[]): Promise<void> {
+async function waitFor(
+  url: string,
+  timeoutMs: number,
+  statuses: number[],
+  exited: Promise<void>,
+): Promise<void> {
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (gone) throw new Error(`wrangler dev exited before the local Worker answered on ${url}`);
     try {
-      if (statuses.includes((await fetch(url)).status)) return;
+      // Bounded: whatever holds the port may accept the connection and never answer.
+      if (statuses.includes((await fetch(url, { signal: AbortSignal.timeout(5_000) })).status)) {
+        return;
+      }
     } catch {
       // not up yet
     }

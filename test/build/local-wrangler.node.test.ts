@@ -48,18 +48,26 @@ describe("the local wrangler commands", () => {
 
   it("npm run dev serves on the port it is given and looks up no host", async () => {
     const { dir, env, names } = await recordingLookupsInScratch();
-    const port = await freePort();
-    const dev = spawnGroup(
-      "npm",
-      ["run", "dev", "--", "--port", String(port), "--persist-to", join(dir, "state")],
-      { cwd: ROOT, env },
-    );
-    try {
-      await recordOutput(dev).waitFor(/Ready on http:\/\/127\.0\.0\.1:(\d+)/, 90_000);
-      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-      expect(health.status).toBe(200);
-    } finally {
-      await stopGroup(dev);
+    // A port freed just now can be taken before wrangler listens on it (its own servers bind ports
+    // of the OS's choosing meanwhile): wrangler then exits naming it, and another port is tried.
+    for (let tries = 1; ; tries++) {
+      const port = await freePort();
+      const dev = spawnGroup(
+        "npm",
+        ["run", "dev", "--", "--port", String(port), "--persist-to", join(dir, "state")],
+        { cwd: ROOT, env },
+      );
+      const output = recordOutput(dev);
+      try {
+        await output.waitFor(/Ready on http:\/\/127\.0\.0\.1:(\d+)/, 90_000);
+        const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+        expect(health.status).toBe(200);
+        break;
+      } catch (error) {
+        if (tries >= 3 || !/Address already in use/.test(output.text())) throw error;
+      } finally {
+        await stopGroup(dev);
+      }
     }
     expect(await names()).toEqual([]);
   });

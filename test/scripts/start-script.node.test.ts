@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { chooseIngestToken } from "../../scripts/lib/local-ingest-token";
 import { freePort } from "../../scripts/lib/local-worker";
 import { recordOutput, spawnGroup } from "../../scripts/lib/process-group";
+import { holdPort } from "../node/held-port";
 import { recordingLookups } from "../node/host-lookups";
 import { npmScriptCommand } from "../node/npm-script";
 
@@ -68,12 +69,26 @@ async function startUntilExit(directory: string, env: Record<string, string>) {
   return { code: code as number | null, output: output.text() };
 }
 
-/** Runs `npm start` in `directory` until it prints its ready line; returns the API URL and output. */
-async function start(directory: string, env: Record<string, string> = {}) {
-  const port = await freePort();
-  const output = recordOutput(spawnStart(directory, { ...env, PORT: String(port) }));
-  await output.waitFor(/ready: API /, 150_000);
-  return { url: `http://127.0.0.1:${port}`, output: output.text };
+/**
+ * Runs `npm start` in `directory` until it prints its ready line; returns the API URL and what
+ * every try printed. freePort's port is free only when it answers: the migrations' and wrangler's
+ * own servers (ports of the OS's choosing) can take it before wrangler dev listens, about 1 start
+ * in 1,000, and npm start then exits naming it. Such a start is tried again on another port.
+ */
+async function start(directory: string, env: Record<string, string> = {}, pickPort = freePort) {
+  const printed: (() => string)[] = [];
+  const output = () => printed.map((text) => text()).join("");
+  for (let tries = 1; ; tries++) {
+    const port = await pickPort();
+    const recorded = recordOutput(spawnStart(directory, { ...env, PORT: String(port) }));
+    printed.push(recorded.text);
+    try {
+      await recorded.waitFor(/ready: API /, 150_000);
+      return { url: `http://127.0.0.1:${port}`, output };
+    } catch (error) {
+      if (tries >= 3 || !/already in use/i.test(recorded.text())) throw error;
+    }
+  }
 }
 
 /** SIGTERM as a terminal sends it; resolves once npm start has exited and its Worker is gone. */
@@ -132,6 +147,20 @@ describe("npm start", () => {
     expect((await summary(url, FORMER_PUBLIC_DEFAULT)).status).toBe(401);
     await stop(url);
     expect(await lookups.names()).toEqual([]);
+  }, 240_000);
+
+  it("is started again on another port by this suite when its port was taken before it listened", async () => {
+    const directory = await scratchClone("INGEST_TOKEN=\n");
+    const taken = await holdPort();
+    const offered = [taken.port];
+    try {
+      const { url, output } = await start(directory, {}, async () => offered.shift() ?? freePort());
+      expect(url).not.toBe(`http://127.0.0.1:${taken.port}`);
+      expect(output()).toMatch(/already in use/);
+      await stop(url);
+    } finally {
+      taken.release();
+    }
   }, 240_000);
 
   it("hands a token from the environment to wrangler in a 0600 file, never on a command line", async () => {
