@@ -46,10 +46,29 @@ interface StartOptions {
 
 /**
  * Tries at a port: freePort's port is free when it answers, and wrangler's own servers (and any
- * other process) can take it in the seconds before wrangler listens on it.
+ * other process) can take it in the seconds before wrangler listens on it. wrangler says "Address
+ * already in use"; npm start says the port "is already in use".
  */
 const PORT_TRIES = 3;
-const PORT_TAKEN = /Address already in use/;
+const PORT_TAKEN = /already in use/i;
+
+/** What one try at a port came to: its value, or why it failed (the process's output with it). */
+export type PortTry<T> = { value: T } | { failure: string };
+
+/**
+ * Runs `attempt` at a port from `pickPort`, and again at another while it fails because that port
+ * was taken, three tries in all; any other failure, or the third, is thrown with its text.
+ */
+export async function onFreshPort<T>(
+  attempt: (port: number) => Promise<PortTry<T>>,
+  pickPort: () => Promise<number> = freePort,
+): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    const tried = await attempt(await pickPort());
+    if ("value" in tried) return tried.value;
+    if (tries >= PORT_TRIES || !PORT_TAKEN.test(tried.failure)) throw new Error(tried.failure);
+  }
+}
 
 /**
  * `vars` are added with `--var`; `config` is another wrangler configuration file (in the project
@@ -93,21 +112,20 @@ export async function startLocalWorker(
   ];
   for (const [name, value] of Object.entries(allVars)) args.push("--var", `${name}:${value}`);
   const statuses = invalidSettings ? [200, 503] : [200];
-  for (let tries = 1; ; tries++) {
-    const started = await startDev([...args, "--port", String(await pickPort())], statuses);
-    if ("url" in started) {
-      const { url, child, stderr } = started;
-      const stop = async () => {
-        // wrangler and everything it started (workerd).
-        await stopGroup(child);
-        await rm(state, { recursive: true, force: true });
-      };
-      return { url, token: LOCAL_INGEST_TOKEN, stop, errors: stderr };
-    }
-    if (tries >= PORT_TRIES || !PORT_TAKEN.test(started.failure)) {
+  try {
+    const { url, child, stderr } = await onFreshPort(
+      (port) => startDev([...args, "--port", String(port)], statuses),
+      pickPort,
+    );
+    const stop = async () => {
+      // wrangler and everything it started (workerd).
+      await stopGroup(child);
       await rm(state, { recursive: true, force: true });
-      throw new Error(started.failure);
-    }
+    };
+    return { url, token: LOCAL_INGEST_TOKEN, stop, errors: stderr };
+  } catch (error) {
+    await rm(state, { recursive: true, force: true });
+    throw error;
   }
 }
 
@@ -118,7 +136,7 @@ export async function startLocalWorker(
 async function startDev(
   args: string[],
   statuses: number[],
-): Promise<{ url: string; child: ChildProcess; stderr: () => string } | { failure: string }> {
+): Promise<PortTry<{ url: string; child: ChildProcess; stderr: () => string }>> {
   const child = spawn(WRANGLER, args, {
     cwd: ROOT,
     env: offline,
@@ -134,7 +152,7 @@ async function startDev(
   const url = `http://127.0.0.1:${args[args.indexOf("--port") + 1]}`;
   try {
     await waitFor(`${url}/openapi.json`, 60_000, statuses, exited);
-    return { url, child, stderr: () => stderr };
+    return { value: { url, child, stderr: () => stderr } };
   } catch (error) {
     await stopGroup(child);
     // The exit can come before the last of what it printed: wait for that, briefly.

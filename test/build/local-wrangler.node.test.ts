@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../../scripts/lib/local-worker";
+import { onFreshPort, type PortTry } from "../../scripts/lib/local-worker";
 import { recordOutput, spawnGroup, stopGroup } from "../../scripts/lib/process-group";
 import { recordingLookups } from "../node/host-lookups";
 
@@ -50,8 +50,7 @@ describe("the local wrangler commands", () => {
     const { dir, env, names } = await recordingLookupsInScratch();
     // A port freed just now can be taken before wrangler listens on it (its own servers bind ports
     // of the OS's choosing meanwhile): wrangler then exits naming it, and another port is tried.
-    for (let tries = 1; ; tries++) {
-      const port = await freePort();
+    const health = await onFreshPort(async (port): Promise<PortTry<number>> => {
       const dev = spawnGroup(
         "npm",
         ["run", "dev", "--", "--port", String(port), "--persist-to", join(dir, "state")],
@@ -60,15 +59,14 @@ describe("the local wrangler commands", () => {
       const output = recordOutput(dev);
       try {
         await output.waitFor(/Ready on http:\/\/127\.0\.0\.1:(\d+)/, 90_000);
-        const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-        expect(health.status).toBe(200);
-        break;
+        return { value: (await fetch(`http://127.0.0.1:${port}/healthz`)).status };
       } catch (error) {
-        if (tries >= 3 || !/Address already in use/.test(output.text())) throw error;
+        return { failure: `${(error as Error).message}\n${output.text()}` };
       } finally {
         await stopGroup(dev);
       }
-    }
+    });
+    expect(health).toBe(200);
     expect(await names()).toEqual([]);
   });
 });

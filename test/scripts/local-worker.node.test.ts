@@ -1,5 +1,11 @@
-import { afterAll, expect, it } from "vitest";
-import { freePort, type LocalWorker, startLocalWorker } from "../../scripts/lib/local-worker";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  freePort,
+  type LocalWorker,
+  onFreshPort,
+  type PortTry,
+  startLocalWorker,
+} from "../../scripts/lib/local-worker";
 import { holdPort } from "../node/held-port";
 
 /*
@@ -27,3 +33,42 @@ it("starts on another port when the one it picked was taken before wrangler list
   expect(worker.url).not.toBe(`http://127.0.0.1:${taken.port}`);
   expect((await fetch(`${worker.url}/openapi.json`)).status).toBe(200);
 }, 180_000);
+
+describe("onFreshPort, the retry every local start shares", () => {
+  /** Tries that answer with `outcomes` in turn, recording the ports they were given. */
+  function tries(outcomes: PortTry<string>[]) {
+    const ports: number[] = [];
+    let next = 40_000;
+    const attempt = async (port: number) => {
+      ports.push(port);
+      return outcomes.shift() ?? { failure: "no more outcomes" };
+    };
+    return { ports, attempt, pickPort: async () => next++ };
+  }
+
+  it("tries another port after wrangler's or npm start's words for a taken port", async () => {
+    const { ports, attempt, pickPort } = tries([
+      { failure: "listen EADDRINUSE: Address already in use 127.0.0.1:40000" },
+      { failure: "npm start failed: 127.0.0.1:40001 is already in use. Set PORT=" },
+      { value: "started" },
+    ]);
+    await expect(onFreshPort(attempt, pickPort)).resolves.toBe("started");
+    expect(ports).toEqual([40_000, 40_001, 40_002]);
+  });
+
+  it("gives up after the third taken port, with what it printed", async () => {
+    const taken = { failure: "Address already in use" };
+    const { ports, attempt, pickPort } = tries([taken, taken, taken, { value: "never" }]);
+    await expect(onFreshPort(attempt, pickPort)).rejects.toThrow("Address already in use");
+    expect(ports).toHaveLength(3);
+  });
+
+  it("does not try again after any other failure", async () => {
+    const { ports, attempt, pickPort } = tries([
+      { failure: "migrations failed: no such table" },
+      { value: "never" },
+    ]);
+    await expect(onFreshPort(attempt, pickPort)).rejects.toThrow("migrations failed");
+    expect(ports).toEqual([40_000]);
+  });
+});

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { chooseIngestToken } from "../../scripts/lib/local-ingest-token";
-import { freePort } from "../../scripts/lib/local-worker";
+import { freePort, onFreshPort, type PortTry } from "../../scripts/lib/local-worker";
 import { recordOutput, spawnGroup } from "../../scripts/lib/process-group";
 import { holdPort } from "../node/held-port";
 import { recordingLookups } from "../node/host-lookups";
@@ -78,17 +78,17 @@ async function startUntilExit(directory: string, env: Record<string, string>) {
 async function start(directory: string, env: Record<string, string> = {}, pickPort = freePort) {
   const printed: (() => string)[] = [];
   const output = () => printed.map((text) => text()).join("");
-  for (let tries = 1; ; tries++) {
-    const port = await pickPort();
+  const url = await onFreshPort(async (port): Promise<PortTry<string>> => {
     const recorded = recordOutput(spawnStart(directory, { ...env, PORT: String(port) }));
     printed.push(recorded.text);
     try {
       await recorded.waitFor(/ready: API /, 150_000);
-      return { url: `http://127.0.0.1:${port}`, output };
+      return { value: `http://127.0.0.1:${port}` };
     } catch (error) {
-      if (tries >= 3 || !/already in use/i.test(recorded.text())) throw error;
+      return { failure: `${(error as Error).message}\n${recorded.text()}` };
     }
-  }
+  }, pickPort);
+  return { url, output };
 }
 
 /** SIGTERM as a terminal sends it; resolves once npm start has exited and its Worker is gone. */
