@@ -214,8 +214,12 @@ export function onSubmit(
 /** A form that only reads: what it asks the API, how it draws the answer, what a failure draws. */
 export interface Lookup<Answer> {
   ask(values: Values): Promise<Answer>;
-  /** Draws the answer and returns it in a sentence, for the form's status. */
-  draw(answer: Answer, values: Values): string | Promise<string>;
+  /**
+   * Draws the answer and returns it in a sentence, for the form's status. `stillCurrent()` turns
+   * false once a newer request supersedes the answer: a draw that awaits more reading (the loan's
+   * payment panel) draws nothing after that.
+   */
+  draw(answer: Answer, values: Values, stillCurrent: () => boolean): string | Promise<string>;
   /** Draws what a failure leaves of the answer shown, beyond onSubmit's own (data-result emptied). */
   failed?(values: Values): void;
 }
@@ -227,12 +231,13 @@ export interface Lookup<Answer> {
  */
 export function onLookup<Answer>(form: HTMLFormElement, lookup: Lookup<Answer>): void {
   queueEnterWhileBusy(form);
+  const stillCurrent = () => !superseded(form);
   onSubmit(form, async (values) => {
     try {
       const answer = await lookup.ask(values);
-      return superseded(form) ? undefined : await lookup.draw(answer, values);
+      return stillCurrent() ? await lookup.draw(answer, values, stillCurrent) : undefined;
     } catch (error) {
-      if (!superseded(form)) lookup.failed?.(values);
+      if (stillCurrent()) lookup.failed?.(values);
       throw error;
     }
   });

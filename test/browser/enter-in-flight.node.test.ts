@@ -28,11 +28,11 @@ const customer = (monthlyIncome: number) => ({
   phone_number: ++phone,
 });
 
-/** A new customer and their new loan of ₹1,00,000 at 14 % over 12 months. */
-const newLoan = () =>
+/** A new customer and their new loan of ₹1,00,000 (or `loan_amount`) at 14 % over 12 months. */
+const newLoan = (loan_amount = 100_000) =>
   suite.customerWithLoan(
     { first_name: "Nila", last_name: "Menon", age: 31, monthly_income: 90_000 },
-    { loan_amount: 100_000, interest_rate: 14, tenure: 12 },
+    { loan_amount, interest_rate: 14, tenure: 12 },
   );
 
 /** Counts the requests to `path` the page sends from now on. */
@@ -186,6 +186,39 @@ describe("Enter pressed while the form's request is in flight", () => {
       ]);
     },
   );
+
+  it("loan: never draws the payment panel of a loan replaced while its statement loads", async () => {
+    const { page } = suite.session();
+    const first = await newLoan();
+    // Twice the amount: its instalment and payoff are not the first loan's.
+    const second = await newLoan(200_000);
+    await page.goto(url("/#loan"));
+    const loan = view(page, "loan");
+    const due = loan.locator("#payment-due");
+    const drawn = await recordTexts(page, "#payment-due");
+    // The first loan is drawn; the statement its payment panel reads is held until the second is entered.
+    const held = await hold(
+      page,
+      `**/view-statement/${first.customerId}/${first.loanId}`,
+      (route) => route.continue(),
+    );
+    await fillByLabel(loan, { "Loan ID": first.loanId });
+    await loan.getByLabel("Loan ID").press("Enter");
+    await held.reached;
+    await fillByLabel(loan, { "Loan ID": second.loanId });
+    await loan.getByLabel("Loan ID").press("Enter");
+    held.release();
+    await loan
+      .locator("#loan-result")
+      .getByText(`Loan ${second.loanId}`, { exact: true })
+      .waitFor();
+    await due.getByText(/^Period 1, due/).waitFor();
+    await suite.session().settled();
+
+    // The first loan's statement reached the page and its panel was never drawn: only the second's.
+    expect(rupees(await fact(due, "Payoff"))).toBeGreaterThan(200_000);
+    expect(await drawn()).toEqual([await due.textContent()]);
+  });
 
   it("leaves the answer shown as it is when a lookup that failed was replaced", async () => {
     const { page } = suite.session();

@@ -15,9 +15,9 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
       const { body } = await api<LoanDetail>("GET", path);
       return { body, statement: await closingStatement(body) };
     },
-    draw({ body, statement }, { loan_id }) {
+    draw({ body, statement }, { loan_id }, stillCurrent) {
       shown = String(loan_id);
-      return drawLoan(body, statement, payment);
+      return drawLoan(body, statement, payment, stillCurrent);
     },
     // Another loan asked for and not answered: the one shown (and its payment form) must go. The
     // same loan read again after a payment keeps its view and receipt under the error.
@@ -30,11 +30,15 @@ export function setUpLoan(form: HTMLFormElement, payment: PaymentPanel): void {
   });
 }
 
-/** Shows a loan and its payment panel, and returns the loan in a sentence. */
+/**
+ * Shows a loan and its payment panel, and returns the loan in a sentence. The panel reads the
+ * statement first: `stillCurrent` says whether its figures are still for the loan asked for last.
+ */
 async function drawLoan(
   loan: LoanDetail,
   statement: Statement | null,
   payment: PaymentPanel,
+  stillCurrent: () => boolean,
 ): Promise<string> {
   show(
     "loan-result",
@@ -70,7 +74,7 @@ async function drawLoan(
       ),
     ),
   );
-  await payment.showFor(loan, statement);
+  await payment.showFor(loan, statement, stillCurrent);
   const state = statusOf(loan, statement);
   return `Loan ${loan.loan_id} of customer ${loan.customer.id}: ${state}${loan.status === "closed" ? "" : `, ${counted(loan.repayments_left, "repayment")} left`}`;
 }

@@ -16,8 +16,11 @@ import { instalmentNote } from "./instalment";
  */
 
 export interface PaymentPanel {
-  /** Shows the panel for a loan; a new loan starts a fresh form, the same one keeps the receipt. */
-  showFor(loan: LoanDetail, closing: Statement | null): Promise<void>;
+  /**
+   * Shows the panel for a loan; a new loan starts a fresh form, the same one keeps the receipt.
+   * Its next instalment is read first, and not drawn once `stillCurrent()` is false.
+   */
+  showFor(loan: LoanDetail, closing: Statement | null, stillCurrent: () => boolean): Promise<void>;
   /** No loan shown: nothing to pay. */
   hide(): void;
 }
@@ -80,7 +83,7 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       target = null;
       if (panel) panel.hidden = true;
     },
-    async showFor(loan, closing) {
+    async showFor(loan, closing, stillCurrent) {
       if (target?.loanId !== loan.loan_id) {
         // A payment on this loan that got no answer (the page reloaded mid-request) is offered
         // again under its key: typed again under a new one, it was recorded twice.
@@ -114,6 +117,9 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
         "GET",
         `/view-statement/${target.customerId}/${target.loanId}`,
       );
+      // Another loan entered while this statement loaded: drawn, this loan's instalment and payoff
+      // showed after the officer had asked for that loan, until its own replaced them.
+      if (!stillCurrent()) return;
       show("payment-due", ...nextInstalment(body));
     },
   };
