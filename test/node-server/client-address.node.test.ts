@@ -11,7 +11,8 @@ import { serverPerFile } from "../node/server-per-file";
  * CF-Connecting-IP or X-Forwarded-For header is the client's own word (only Cloudflare's edge sets
  * the first truthfully), so a new one per request must not buy a new allowance. Behind a reverse
  * proxy named in TRUSTED_PROXIES, the client is the right-most X-Forwarded-For entry the proxies
- * did not write themselves, so callers behind one proxy no longer share one limit.
+ * did not write themselves, so callers behind one proxy no longer share one limit. An IPv6 client
+ * counts by its /64, as an IPv4 one by its address.
  */
 
 const served = serverPerFile("client-address-", {
@@ -137,5 +138,17 @@ describe("npm run serve behind a proxy at 127.0.0.1 with TRUSTED_PROXIES=loopbac
       { "X-Forwarded-For": "2001:db8::4" },
     ]);
     expect(answers).toEqual([201, 201, 429, 201, 201, 429]);
+  }, 60_000);
+
+  it("counts an IPv6 client by its /64: another address of the same /64 buys no new allowance", async () => {
+    const answers = await statuses(url(), [
+      { "X-Forwarded-For": "2001:db8:5:1::1" },
+      { "X-Forwarded-For": "2001:db8:5:1:a:b:c:d" },
+      // The same /64 again, written in full, in capitals and with a port.
+      { "X-Forwarded-For": "[2001:DB8:5:1:0:0:0:FFFF]:4711" },
+      // The next /64 is another subscriber's.
+      { "X-Forwarded-For": "2001:db8:5:2::1" },
+    ]);
+    expect(answers).toEqual([201, 201, 429, 201]);
   }, 60_000);
 });

@@ -4,6 +4,7 @@ import { bearerToken } from "../../lib/bearer-token";
 import { log } from "../../lib/log";
 import { ProblemError, serviceUnavailableProblem, unauthorizedProblem } from "../../lib/problem";
 import type { EdgeOf } from "../../lib/request-edge";
+import { addressKey } from "../../lib/security/address-key";
 import { isKnownKey } from "../../lib/security/api-keys";
 import { isRateLimitedWrite, needsApiKey } from "../../lib/security/paths";
 import { type RateLimiter, tooManyRequests } from "../../lib/security/rate-limit";
@@ -108,11 +109,11 @@ function limiterUnavailable(error: unknown, requestId: string | undefined): Prob
 }
 
 /**
- * Limits count per API key when there is one, else per client address: the Node server's edge's
- * (the socket's, or the one a trusted proxy's X-Forwarded-For names), or CF-Connecting-IP, which
- * Cloudflare sets (it replaces any the client sent).
+ * Limits count per API key when there is one, else per client address (an IPv6 one by its /64):
+ * the Node server's edge's (the socket's, or the one a trusted proxy's X-Forwarded-For names), or
+ * CF-Connecting-IP, which Cloudflare sets (it replaces any the client sent).
  */
 async function clientKey(apiKey: string | null, address: string | undefined): Promise<string> {
   if (apiKey) return `key:${bytesToHex(await sha256(apiKey)).slice(0, 32)}`;
-  return `ip:${address ?? "unknown"}`;
+  return addressKey(address);
 }
