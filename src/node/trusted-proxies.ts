@@ -20,9 +20,6 @@ import {
 } from "../lib/ip-address";
 import { fullCoverageRefusal, type WrittenRange } from "./trusted-proxies-coverage";
 
-// Its tests read addresses through this module, as TRUSTED_PROXIES does.
-export { formatAddress, parseAddress };
-
 /** One trusted range: the first `prefix` bits of `bytes`. */
 interface Range {
   bytes: Uint8Array;

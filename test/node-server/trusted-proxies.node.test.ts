@@ -2,11 +2,10 @@ import { isIP } from "node:net";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config";
+import { formatAddress, parseAddress } from "../../src/lib/ip-address";
 import { settingsFromEnv } from "../../src/node/settings";
 import {
   clientAddress,
-  formatAddress,
-  parseAddress,
   parseTrustedProxies,
   type TrustedProxies,
 } from "../../src/node/trusted-proxies";
