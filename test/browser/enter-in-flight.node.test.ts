@@ -220,6 +220,41 @@ describe("Enter pressed while the form's request is in flight", () => {
     expect(await drawn()).toEqual([await due.textContent()]);
   });
 
+  it("loan: leaves no instalment or payoff of a loan paid, then replaced while it is read again", async () => {
+    const { page } = suite.session();
+    const first = await newLoan();
+    const second = await newLoan(200_000);
+    await page.goto(url(`/#loan/${first.loanId}`));
+    const loan = view(page, "loan");
+    const due = loan.locator("#payment-due");
+    await due.getByText(/^Period 1, due/).waitFor();
+    const instalment = rupees(await fact(due, "Instalment due"));
+    // After the receipt the view reads the loan and its statement again: that statement is held
+    // until the second loan is entered, and the second loan's answer until the panel is looked at.
+    const readAgain = await hold(
+      page,
+      `**/view-statement/${first.customerId}/${first.loanId}`,
+      (route) => route.continue(),
+    );
+    const secondAnswer = await hold(page, `**/view-loan/${second.loanId}`, (route) =>
+      route.continue(),
+    );
+    await fillByLabel(loan, { Amount: instalment });
+    await loan.getByRole("button", { name: "Pay" }).click();
+    await readAgain.reached;
+    await fillByLabel(loan, { "Loan ID": second.loanId });
+    await loan.getByLabel("Loan ID").press("Enter");
+    readAgain.release();
+    await secondAnswer.reached;
+
+    // The first loan's figures from before its payment are out of date and not the second's.
+    expect((await due.textContent())?.trim()).toBe("");
+    secondAnswer.release();
+    await due.getByText(/^Period 1, due/).waitFor();
+    await suite.session().settled();
+    expect(rupees(await fact(due, "Payoff"))).toBeGreaterThan(200_000);
+  });
+
   it("leaves the answer shown as it is when a lookup that failed was replaced", async () => {
     const { page } = suite.session();
     const first = await newLoan();

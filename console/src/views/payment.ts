@@ -118,8 +118,12 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
         `/view-statement/${target.customerId}/${target.loanId}`,
       );
       // Another loan entered while this statement loaded: drawn, this loan's instalment and payoff
-      // showed after the officer had asked for that loan, until its own replaced them.
-      if (!stillCurrent()) return;
+      // showed after the officer had asked for that loan, until its own replaced them. Nor do the
+      // figures shown before stay: after a payment they are this loan's from before it.
+      if (!stillCurrent()) {
+        show("payment-due");
+        return;
+      }
       show("payment-due", ...nextInstalment(body));
     },
   };
