@@ -50,7 +50,7 @@ interface StartOptions {
  * already in use"; npm start says the port "is already in use".
  */
 const PORT_TRIES = 3;
-const PORT_TAKEN = /already in use/i;
+const PORT_TAKEN = /Address already in use|is already in use/;
 
 /** What one try at a port came to: its value, or why it failed (the process's output with it). */
 export type PortTry<T> = { value: T } | { failure: string };
