@@ -18,6 +18,7 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0010_ingest_deferred_loans.sql",
   "0011_ingested_loans_per_customer.sql",
   "0012_ingest_retention.sql",
+  "0013_paid_loans_change_by_payment.sql",
 ];
 
 /**

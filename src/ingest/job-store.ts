@@ -249,6 +249,14 @@ export function isLoanBoundReached(error: unknown): boolean {
   return raisedByTrigger(error, "INGEST_LOAN_BOUND"); // migrations/0011
 }
 
+/**
+ * Whether a loan chunk's write was refused because a loan it read without API payments took one
+ * before the write: planned from a read that the payment has made stale.
+ */
+export function isLoanPaidMeanwhile(error: unknown): boolean {
+  return raisedByTrigger(error, "LOAN_HAS_API_PAYMENTS"); // migrations/0013
+}
+
 /** Whether a trigger's RAISE message is in the error, as D1, libSQL or the cluster's IPC pass it. */
 function raisedByTrigger(error: unknown, marker: string): boolean {
   // Bounded, as in db/error-kind.ts: a cycle of causes must not hang the handler.

@@ -5,6 +5,7 @@ import {
   dropRejectedDeferrals,
   isChunkLandedBefore,
   isLoanBoundReached,
+  isLoanPaidMeanwhile,
   recordDeferrals,
   recordRejections,
   recordRemaps,
@@ -75,11 +76,14 @@ export async function landCustomers(
  * top, migrations/0008) is read and planned again once too, with each row that needs an id from
  * the database rejected alone and not counted under its customer's bound, and the others land.
  * No retry could give those rows an id: that refusal used to fail the chunk on every delivery,
- * until it died with all its rows. Each refusal is answered once, in either order, so a delivery
- * writes at most three times.
+ * until it died with all its rows. A write refused because a loan the read found without API
+ * payments took one meanwhile (migrations/0013) is read and planned again once as well: the row
+ * is then kept, or refused for changing a paid loan's terms, where the upsert used to skip the
+ * loan and count the row landed. Each refusal is answered once, in any order, so a delivery
+ * writes at most four times.
  */
 export async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Promise<Landing> {
-  const how = { countLoans: false, noIdLeft: false };
+  const how = { countLoans: false, noIdLeft: false, paidMeanwhile: false };
   for (;;) {
     try {
       return await planAndLandLoans(db, delivery, how);
@@ -93,6 +97,9 @@ export async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Pr
         });
       } else if (!how.noIdLeft && idRangeExhaustedTable(error) === "loans") {
         how.noIdLeft = true;
+      } else if (!how.paidMeanwhile && isLoanPaidMeanwhile(error)) {
+        // Read again, the paid loan's row is kept or refused by name, as any paid loan's.
+        how.paidMeanwhile = true;
       } else {
         throw error;
       }
@@ -138,15 +145,16 @@ async function planAndLandLoans(
   const sentAgainAndRejected = deferNewIds
     ? []
     : chunk.rows.filter((row) => newLoansRefused.has(row.row));
+  const landed = plan.write.length + plan.kept.length;
   const wrote = await writeLanding(db, [
     ...upsertLoans(db, plan.write),
     ...recordRemaps(db, chunk.job_id, chunk.seq, plan.remapped),
     ...recordDeferrals(db, chunk.job_id, chunk.seq, plan.deferred),
     ...dropRejectedDeferrals(db, chunk.job_id, chunk.seq, sentAgainAndRejected),
     ...recordRejections(db, chunk.job_id, chunk.seq, "loans", rejections),
-    landedState(db, delivery, plan.write.length),
+    landedState(db, delivery, landed),
   ]);
-  return wrote ? { landed: plan.write.length, rejected: rejections.length } : "landed before";
+  return wrote ? { landed, rejected: rejections.length } : "landed before";
 }
 
 /** The rejection of a loan row the database could give no id. */

@@ -17,8 +17,11 @@ import { type Statement, takeProposed } from "./store";
 
 /**
  * A loan the workbook already delivered, matched on its natural key, takes the workbook's terms
- * again, unless it has taken API payments: its ledger was built on the terms and the on-time
- * count it had, and re-ingesting must never erase or contradict those payments.
+ * again. One that has taken API payments is never written: its ledger was built on the terms and
+ * the on-time count it had, and re-ingesting must never erase or contradict those payments. The
+ * plan leaves out every row on such a loan (plan-loans.ts); one paid between the chunk's read and
+ * this write makes the update abort the batch (migrations/0013) and the chunk is planned again.
+ * No `WHERE api_payments = 0` here: it skipped that loan silently, and its row counted as landed.
  */
 export const ON_REINGEST = {
   target: [loans.sourceLoanId, loans.customerId],
@@ -32,7 +35,6 @@ export const ON_REINGEST = {
     endDate: loans.endDate,
     closedOn: loans.closedOn,
   }),
-  setWhere: sql`${loans.apiPayments} = 0`,
 };
 
 /**

@@ -23,8 +23,9 @@ import { LENDER_HEADERS, type LoanRow } from "./rows";
  * A later row with the Loan ID and customer of an earlier row of the chunk is refused, as the
  * script refuses it: on the natural key it would overwrite that loan while both counted as landed.
  * A row that would change the terms of a stored loan that has taken API payments is refused too:
- * the upsert keeps such a loan as it is (loan-upsert.ts), and counting the row as landed told the
- * operator a correction had been applied when it had not.
+ * such a loan keeps its terms (loan-upsert.ts), and counting the row as landed told the operator a
+ * correction had been applied when it had not. A row that repeats such a loan's terms is `kept`:
+ * it lands as it stands, and nothing is written to it.
  * A new loan (one not stored on its natural key) that would take its customer past
  * LOANS_PER_CUSTOMER_AT_MOST, counting what is stored and the chunk's earlier new loans, is refused
  * alone; a re-ingested loan is no new loan and is never refused for it, even for a customer stored
@@ -49,6 +50,11 @@ export interface ExistingLoan {
 export interface LoanPlan {
   /** Rows in write order, each with the id to write (null: the database assigns one). */
   write: { row: LoanRow; id: number | null }[];
+  /**
+   * Rows on a stored loan with API payments, repeating its terms: landed, not written (a write
+   * to such a loan aborts the chunk's batch, migrations/0013).
+   */
+  kept: LoanRow[];
   /** Rows that land under another id than their Loan ID; the consumer records where they went. */
   remapped: LoanRow[];
   /** Rows whose customer is not stored (yet): not in `write`, nor in `remapped`. */
@@ -96,6 +102,7 @@ export function planLoans(
 
   const ownId: LoanPlan["write"] = [];
   const assignedId: LoanPlan["write"] = [];
+  const kept: LoanRow[] = [];
   const remapped: LoanRow[] = [];
   const repeated: Rejection[] = [];
   const paidLoanChanged: Rejection[] = [];
@@ -121,8 +128,9 @@ export function planLoans(
         reason: paidLoanReason(stored, changed),
       });
     } else if (stored) {
-      // Upserted on its natural key: the stored id stays whatever it is.
-      assignedId.push({ row, id: null });
+      // Upserted on its natural key, unless payments keep it: the stored id stays whatever it is.
+      if (stored.apiPayments > 0) kept.push(row);
+      else assignedId.push({ row, id: null });
       if (stored.id !== row.loan_id) remapped.push(row);
     } else {
       const keepsItsId = !row.remap && !takenIds.has(row.loan_id);
@@ -160,6 +168,7 @@ export function planLoans(
   }
   return {
     write: [...ownId, ...assignedId],
+    kept,
     remapped,
     unknownCustomer,
     repeated,

@@ -3,10 +3,12 @@ import type { Database } from "../../src/db/database";
 import { consumeIngestBatch } from "../../src/ingest/consumer";
 import {
   isChunkLandedBefore,
+  isLoanPaidMeanwhile,
   loadJobReport,
   registerMessages,
   upsertChunkState,
 } from "../../src/ingest/job-store";
+import { upsertLoans } from "../../src/ingest/loan-upsert";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { runAtomically, upsertCustomers } from "../../src/ingest/store";
 import { MemoryQueue } from "../../src/node/memory-queue";
@@ -110,6 +112,35 @@ describe("dead letters on the Node server's queues", () => {
       expect(isChunkLandedBefore(error)).toBe(true);
       const { rows } = await database.client.execute("SELECT count(*) AS n FROM customers");
       expect(rows[0]?.n).toBe(0); // the batch's customer was rolled back with it
+    } finally {
+      database.close();
+    }
+  });
+
+  it("refuses, whole, a re-ingest's write to a loan paid since the chunk's read (libSQL)", async () => {
+    const database = await openMigratedLibsql(`file:${scratch("paid-meanwhile.db")}`);
+    try {
+      const row = loanRow(9_201, 9201);
+      await runAtomically(database.db, [
+        ...upsertCustomers(database.db, [customerRow(9201)]),
+        ...upsertLoans(database.db, [{ row, id: null }]),
+      ]);
+      // What a payment's write does to the row, between the chunk's read and its write.
+      await database.client.execute("UPDATE loans SET api_payments = api_payments + 1");
+      const corrected = runAtomically(database.db, [
+        ...upsertCustomers(database.db, [customerRow(9202)]),
+        ...upsertLoans(database.db, [{ row: { ...row, tenure: 18 }, id: null }]),
+      ]);
+      const error = await corrected.then(
+        () => null,
+        (refused: unknown) => refused,
+      );
+      expect(isLoanPaidMeanwhile(error)).toBe(true);
+      const { rows } = await database.client.execute(
+        "SELECT (SELECT count(*) FROM customers) AS customers, (SELECT tenure FROM loans) AS tenure",
+      );
+      // The batch's other write was rolled back with it, and the paid loan kept its terms.
+      expect({ ...rows[0] }).toEqual({ customers: 1, tenure: 12 });
     } finally {
       database.close();
     }

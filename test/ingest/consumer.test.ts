@@ -165,6 +165,55 @@ describe("queue consumer", () => {
     ]);
   });
 
+  it("refuses a correction to a loan that took its first API payment between the chunk's read and its write", async () => {
+    // The chunk reads loan 7361 with no payment, so its plan compares no terms; a payment lands
+    // before the chunk writes. The upsert skipped the paid loan, yet the report counted its row
+    // landed: the lender was told the correction applied while the loan kept its old terms.
+    await deliverAcked(chunk("job-pr", 0, "customers", [customerRow(1361)]));
+    const terms = { start_date: "2025-01-10", end_date: "2026-01-10", emis_paid_on_time: 3 };
+    const raced = loanRow(7361, 1361, terms);
+    const other = loanRow(7362, 1361, terms);
+    await deliverAcked(chunk("job-pr", 1, "loans", [raced, other]));
+    const statement = await callJson<{ next_installment: { amount_due: number } }>(
+      "/view-statement/1361/7361",
+    );
+    const paidLoan = () => env.DB.prepare("SELECT * FROM loans WHERE id = 7361").first();
+    let afterPayment: unknown;
+    const paymentBeforeWrite = pausingDb(async (batch) => {
+      if (batch !== 2 || afterPayment !== undefined) return;
+      const payment = await callJson("/make-payment/1361/7361", {
+        body: { amount: statement.body.next_installment.amount_due },
+      });
+      expect(payment.status).toBe(201);
+      afterPayment = await paidLoan();
+    });
+    const corrected = [
+      { ...raced, loan_amount: 90_000, tenure: 18 },
+      { ...other, loan_amount: 120_000 },
+    ];
+    await deliverAcked(chunk("job-pr2", 0, "loans", corrected), {
+      env: { DB: paymentBeforeWrite },
+    });
+
+    expect(await paidLoan()).toEqual(afterPayment);
+    expect(await loanRowsOf(1361)).toEqual([
+      { id: 7361, source_loan_id: 7361, loan_amount_paise: 10_000_000 },
+      { id: 7362, source_loan_id: 7362, loan_amount_paise: 12_000_000 },
+    ]);
+    const { body } = await jobReport("job-pr2");
+    expect(body.loans).toMatchObject({ received: 2, landed: 1, rejected: 1 });
+    expect(body.rejections).toEqual([
+      {
+        kind: "loans",
+        row: raced.row,
+        column: "loan_amount",
+        reason:
+          "loan 7361 has taken 1 payment through the API, so it keeps the terms they were made on: this row's Loan Amount, Tenure differ from the stored loan's and are not applied",
+        seq: 0,
+      },
+    ]);
+  });
+
   it("refuses a customer row that would take over another customer's phone number, landing the rest", async () => {
     await deliver([chunk("job-e", 0, "customers", [customerRow(1401)])]);
     const thief = customerRow(1402, { phone_number: customerRow(1401).phone_number });

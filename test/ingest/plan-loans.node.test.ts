@@ -81,3 +81,36 @@ describe("planLoans and the bound on a customer's loans", () => {
     ]);
   });
 });
+
+describe("planLoans and a stored loan that has taken API payments", () => {
+  it("keeps a row repeating its terms without writing it, and refuses one changing them", () => {
+    const paid = { ...stored(60, 4), apiPayments: 2 };
+    const rows = [
+      loanRow(60, 4, { row: 2 }), // the stored terms again
+      loanRow(60, 5, { row: 3 }), // another customer's Loan ID 60: not the paid loan
+    ];
+    const plan = planLoans(
+      rows,
+      [paid, stored(61, 5)],
+      new Map([
+        [4, 1],
+        [5, 1],
+      ]),
+    );
+    // A write to a paid loan aborts the chunk's batch (migrations/0013): the row lands as kept.
+    expect(plan.kept.map((row) => row.row)).toEqual([2]);
+    expect(plan.write.map((w) => w.row.row)).toEqual([3]);
+    expect(plan.paidLoanChanged).toEqual([]);
+
+    const corrected = planLoans(
+      [loanRow(60, 4, { row: 2, tenure: 18 })],
+      [paid],
+      new Map([[4, 1]]),
+    );
+    expect(corrected.kept).toEqual([]);
+    expect(corrected.write).toEqual([]);
+    expect(corrected.paidLoanChanged.map(({ row, column }) => ({ row, column }))).toEqual([
+      { row: 2, column: "tenure" },
+    ]);
+  });
+});
