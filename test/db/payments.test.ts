@@ -222,6 +222,28 @@ describe("a keyed payment that loses the race to other keys' payments on every a
 
     expect((lost as ProblemError | null)?.problem).toMatchObject({ kind: "conflict" });
   });
+
+  it("says a workbook correction may be what moved the loan, as a payment may", async () => {
+    const { customerId, loanId } = await customerWithYearLoan();
+    const db = backend().database();
+    // A re-ingest's new terms, written between the payment's read and its write.
+    const corrected = interleavedBatches(db, {
+      1: () =>
+        backend().query("UPDATE loans SET loan_amount_paise = ? WHERE id = ?", [
+          20_000_000,
+          loanId,
+        ]),
+    });
+
+    const lost = await makePaymentRequest(corrected, paymentOf(customerId, loanId)(null)).then(
+      () => null,
+      (error: unknown) => error,
+    );
+
+    const problem = (lost as ProblemError | null)?.problem;
+    expect(problem).toMatchObject({ kind: "conflict" });
+    expect(problem?.detail).toMatch(/workbook correction of its terms/);
+  });
 });
 
 /** A ₹8,884.88 payment request on the loan dated 2025-02-15, under `key` (null: no key). */
