@@ -1,3 +1,5 @@
+import { shadowHeaders } from "./shadow-headers";
+
 /*
  * Which Content-Type is JSON, by RFC 9110 §8.3.1: the type and subtype are case-insensitive
  * tokens, and each parameter follows optional whitespace and a ";" and may be empty. JSON is
@@ -22,8 +24,7 @@ export function isJsonMediaType(contentType: string | null | undefined): boolean
 /**
  * Shows a JSON body's Content-Type to the rest of the request's handling as `application/json`,
  * so the route's 415 gate and validator take every JSON form this module does. The new headers
- * shadow the request's own (workerd's are immutable), as src/worker/request-headers.ts does: a
- * copy of the request would take its body over.
+ * shadow the request's own, as the Worker's trimmed ones do.
  */
 export function presentJsonAsCanonical(request: Request): void {
   const contentType = request.headers.get("Content-Type");
@@ -34,5 +35,5 @@ export function presentJsonAsCanonical(request: Request): void {
     headers.append(name, value);
   });
   headers.set("Content-Type", CANONICAL_JSON);
-  Object.defineProperty(request, "headers", { value: headers });
+  shadowHeaders(request, headers);
 }
