@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { isJsonMediaType, presentJsonAsCanonical } from "./json-media-type";
 import { ProblemError } from "./problem";
 
 /*
@@ -10,9 +11,6 @@ import { ProblemError } from "./problem";
 
 /** Strips a leading byte order mark, as `text()` does; throws on a byte that is no UTF-8. */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
-/** The media types the JSON validator reads (Hono's own test), others being refused with 415. */
-const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 function notUtf8Problem(): ProblemError {
   return new ProblemError({
@@ -47,11 +45,14 @@ export async function decodeBodyAsUtf8(c: Context): Promise<void> {
 }
 
 /**
- * The JSON routes' middleware (run before their validators): a JSON body must be UTF-8. A body of
- * another media type is left to the route's 415.
+ * The JSON routes' middleware (run before their validators): a JSON body, in any form of its
+ * Content-Type, reaches them as `application/json` and must be UTF-8. A body of another media
+ * type is left to the route's 415.
  */
 export const utf8JsonBody: MiddlewareHandler = async (c, next) => {
-  const mediaType = c.req.header("Content-Type")?.split(";")[0]?.trim() ?? "";
-  if (JSON_MEDIA_TYPE.test(mediaType)) await decodeBodyAsUtf8(c);
+  if (isJsonMediaType(c.req.header("Content-Type"))) {
+    presentJsonAsCanonical(c.req.raw);
+    await decodeBodyAsUtf8(c);
+  }
   await next();
 };

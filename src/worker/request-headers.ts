@@ -1,3 +1,5 @@
+import { shadowHeaders } from "../lib/shadow-headers";
+
 /*
  * RFC 9110 leaves whitespace at either end of a header value out of the value, and Node's HTTP
  * parser drops it; workerd hands a raw request's values over as sent. So `Idempotency-Key: k ` or
@@ -22,7 +24,7 @@ export function withTrimmedHeaders(request: Request): Request {
   for (const [name, value] of request.headers) {
     headers.append(name, value.replace(EDGE_WHITESPACE, ""));
   }
-  Object.defineProperty(request, "headers", { value: headers });
+  shadowHeaders(request, headers);
   return request;
 }
 

@@ -27,15 +27,19 @@ interface RawResponse {
  * Resolves once the answer's `Content-Length` has arrived, as a client that reads the answer and
  * moves on does, then closes the socket.
  */
-function raw(method: string, path: string, headers: string[], body = ""): Promise<RawResponse> {
+function raw(
+  method: string,
+  path: string,
+  headers: string[],
+  body = "",
+  contentType = "application/json",
+): Promise<RawResponse> {
   const { port } = new URL(worker.url);
   const lines = [
     `${method} ${path} HTTP/1.1`,
     `Host: 127.0.0.1:${port}`,
     "Connection: close",
-    ...(body
-      ? ["Content-Type: application/json", `Content-Length: ${Buffer.byteLength(body)}`]
-      : []),
+    ...(body ? [`Content-Type: ${contentType}`, `Content-Length: ${Buffer.byteLength(body)}`] : []),
     ...headers,
   ];
   return new Promise((resolve, reject) => {
@@ -114,6 +118,38 @@ describe("header values ending in whitespace, on the Worker", () => {
     ]);
     expect(statement.status, statement.body).toBe(200);
     expect(JSON.parse(statement.body).payments).toHaveLength(1);
+  });
+
+  it("leave a JSON body's Content-Type in any of its forms read as JSON", async () => {
+    const customer = await post("/register", {
+      first_name: "Trailing",
+      last_name: "Type",
+      age: 30,
+      monthly_income: 100000,
+      phone_number: 9123456781,
+    });
+    const body = JSON.stringify({
+      customer_id: customer.customer_id,
+      loan_amount: 10000,
+      interest_rate: 20,
+      tenure: 12,
+    });
+    // Both shadow the request's headers (src/worker/request-headers.ts, src/lib/json-media-type.ts):
+    // the second used to throw "Cannot redefine property", a 500.
+    for (const contentType of [
+      "application/json; charset=utf-8",
+      "application/json; charset=utf-8 ",
+    ]) {
+      const answer = await raw(
+        "POST",
+        "/check-eligibility",
+        ["X-Request-Id: ct-trimmed "],
+        body,
+        contentType,
+      );
+      expect(answer.status, `${contentType}: ${answer.body}`).toBe(200);
+      expect(answer.headers.get("x-request-id")).toBe("ct-trimmed");
+    }
   });
 
   it("leave the server answering the next request when the app answers without reading the body", async () => {

@@ -20,6 +20,7 @@ import {
 } from "../../ingest/messages";
 import { toFieldProblems } from "../../ingest/rows";
 import { runAtomically } from "../../ingest/store";
+import { isJsonMediaType } from "../../lib/json-media-type";
 import { log } from "../../lib/log";
 import {
   malformedJsonProblem,
@@ -201,7 +202,7 @@ export async function showSummary(c: Context<AppEnv>) {
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  if (!/^application\/json\b/i.test(c.req.header("Content-Type") ?? "")) {
+  if (!isJsonMediaType(c.req.header("Content-Type"))) {
     throw unsupportedMediaTypeProblem();
   }
   // After the token and the ingest's own body limit: a JSON body must be UTF-8, as on the API's routes.
