@@ -6,7 +6,7 @@
  * The URL defaults to the local `npm start` Worker; the token is the one the server runs with
  * (INGEST_TOKEN or --token): there is no default token, since a published one would open ingest.
  * Exit code: 0 when every row landed, 2 when rows were rejected or dead, 1 on a fatal error, 130
- * when interrupted (Ctrl-C).
+ * when interrupted (Ctrl-C, SIGTERM, or SIGHUP when its terminal closes).
  * The JSON report (--report, or ingest-report-<job id>.json) is written in every case.
  * --resend-dead REPORT sends only the rows of an earlier run's dead chunks, as its report names
  * them, from that run's workbooks (their SHA-256 must be the report's:
@@ -87,9 +87,10 @@ async function main(): Promise<number> {
   const jobId = newJobId();
   // The files the operator names are theirs; the defaults are the project's.
   const reportFile = callerPathOr(values.report, `ingest-report-${jobId}.json`);
-  // Ctrl-C ends the run like any failure, report included; a second one kills it outright.
+  // Ctrl-C ends the run like any failure, report included; a second one kills it outright. So
+  // does a closed terminal (SIGHUP: an SSH session dropped), which ended it with no report.
   const interrupt = new AbortController();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.once(signal, () =>
       interrupt.abort(
         new Error(

@@ -1,5 +1,6 @@
 import type { JobReport } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
+import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
 import type { Chunker } from "./chunker";
 import type { CustomerBuckets } from "./customer-buckets";
@@ -114,31 +115,42 @@ export interface WaitOptions {
   jobId: string;
   progress: Progress;
   stallTimeoutMs: number;
+  /**
+   * Added to `stallTimeoutMs` while a chunk is retrying: the consumer's longest delay between two
+   * deliveries of a chunk (5 minutes, whatever INGEST_RETRY_DELAY_SECONDS is).
+   */
+  retryGapMs?: number;
 }
+
+const LONGEST_RETRY_DELAY_MS = QUEUE_SETTINGS.ingest.retryDelaySeconds.maxSeconds * 1000;
 
 /**
  * Polls the job until every chunk of `kind` has landed or died, and gives its report then (null
- * when nothing of the job was sent); fails if nothing moves.
+ * when nothing of the job was sent); fails if nothing moves. A chunk the consumer delivers again
+ * moves (its `attempts` rise): with INGEST_RETRY_DELAY_SECONDS at 5 a loan of an unknown customer
+ * waits 155 s for its last delivery, and the run failed at 120 s asking whether the consumer ran.
  */
 export async function waitUntilLanded(
-  { client, jobId, progress, stallTimeoutMs }: WaitOptions,
+  { client, jobId, progress, stallTimeoutMs, retryGapMs = LONGEST_RETRY_DELAY_MS }: WaitOptions,
   kind: IngestKind,
 ): Promise<JobReport | null> {
   let lastMovement = Date.now();
-  let lastSettled = -1;
+  let lastSeen = "";
   for (;;) {
     const job = await client.job(jobId);
     if (!job) return null; // nothing of this job was sent (an empty file)
     progress.landed(job);
     const totals = job[kind];
     if (totals.queued === 0 && totals.retrying === 0) return job;
-    const settled = totals.landed + totals.dead;
-    if (settled !== lastSettled) {
-      lastSettled = settled;
+    // An older server gives no attempts: its retrying chunks still get the longest retry delay.
+    const seen = `${totals.landed + totals.dead}/${totals.attempts ?? 0}`;
+    const allowedMs = stallTimeoutMs + (totals.retrying > 0 ? retryGapMs : 0);
+    if (seen !== lastSeen) {
+      lastSeen = seen;
       lastMovement = Date.now();
-    } else if (Date.now() - lastMovement > stallTimeoutMs) {
+    } else if (Date.now() - lastMovement > allowedMs) {
       throw new Error(
-        `no ${kind} landed for ${stallTimeoutMs / 1000} s (${totals.queued} rows queued, ${totals.retrying} retrying). Is the Worker's queue consumer running?`,
+        `no ${kind} landed for ${allowedMs / 1000} s (${totals.queued} rows queued, ${totals.retrying} retrying). Is the Worker's queue consumer running?`,
       );
     }
     await sleep(250);

@@ -18,6 +18,7 @@ import { FormulaResults } from "./formula-results";
 import { mapHeader, rowsUnderHeader } from "./header-row";
 import type { IngestField, MappedColumn } from "./headers";
 import { IsoDateCells } from "./iso-date-cells";
+import { PercentCells, percentCell, readPercentStyles } from "./percent-cells";
 import { RepeatedRow } from "./repeated-row";
 import type { RowRejection, SheetNotRead } from "./rows-left-out";
 import {
@@ -157,6 +158,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   async *#readFirstWorksheet(input: WatchedInput, date1904: boolean | null): AsyncGenerator<R> {
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(input.stream, STREAMING_OPTIONS);
     decodeSharedStringsWhole(reader);
+    const percentStyles = readPercentStyles(reader);
     const workbook = reader as unknown as StreamedWorkbook;
     let found = false;
     for await (const streamed of input.guard(reader)) {
@@ -176,19 +178,22 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
         date1904: date1904 ?? workbook.properties?.model?.date1904 === true,
       };
       // exceljs reads `iterator` once it is iterated: the date cells are rewritten before then,
-      // and the formula results it would drop noted.
+      // and the percentage cells and the formula results it would drop noted.
       const source = worksheet.iterator;
       const dateCells = new IsoDateCells();
+      const percentCells = new PercentCells(percentStyles);
       const formulaResults = new FormulaResults();
       if (isAsyncIterable(source)) {
-        worksheet.iterator = formulaResults.observe(dateCells.rewrite(source));
+        worksheet.iterator = formulaResults.observe(
+          percentCells.observe(dateCells.rewrite(source)),
+        );
       }
       let readToTheEnd = false;
       try {
         yield* this.#readWorksheet(
           input.guard(worksheet),
           system,
-          { dateCells, formulaResults },
+          { dateCells, percentCells, formulaResults },
           describeSheet(firstSheet),
         );
         readToTheEnd = true;
@@ -203,12 +208,17 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   async *#readWorksheet(
     worksheet: AsyncIterable<ExcelJS.Row>,
     system: DateSystem,
-    { dateCells, formulaResults }: { dateCells: IsoDateCells; formulaResults: FormulaResults },
+    {
+      dateCells,
+      percentCells,
+      formulaResults,
+    }: { dateCells: IsoDateCells; percentCells: PercentCells; formulaResults: FormulaResults },
     sheet: string,
   ): AsyncGenerator<R> {
     let columns: MappedColumn<IngestField>[] | undefined;
     for await (const row of worksheet) {
       const dateColumns = dateCells.takeRow(row.number);
+      const percentColumns = percentCells.takeRow(row.number);
       const values = formulaResults.restore(row.number, rowValues(row));
       if (values.every(isBlankCell)) {
         if (columns) this.blankRowsSkipped++;
@@ -227,7 +237,8 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
           row: row.number,
           cell: (column) => {
             const value = values[column] ?? null;
-            return dateColumns?.includes(column) ? isoDateCell(value) : value;
+            if (dateColumns?.includes(column)) return isoDateCell(value);
+            return percentColumns?.includes(column) ? percentCell(value) : value;
           },
         },
         system,

@@ -30,6 +30,12 @@ const KindTotalsSchema = v.object(
      * received, neither landed nor rejected. Absent from an older release's report.
      */
     deferred: v.optional(count),
+    /**
+     * Deliveries of the kind's chunks the consumer has noted, summed: it rises while the consumer
+     * retries a chunk, which the client's wait counts as progress (scripts/lib/ingest-send.ts).
+     * Absent from an older release's report.
+     */
+    attempts: v.optional(count),
   },
   "must be an object",
 );

@@ -69,10 +69,17 @@ describe("queue consumer", () => {
     const loans = [loanRow(5001, 1101)];
     const early = await deliver([chunk("job-b", 1, "loans", loans)]);
     expect(early.retryMessages).toHaveLength(1);
-    expect((await jobReport("job-b")).body.loans).toMatchObject({ retrying: 1, landed: 0 });
+    expect((await jobReport("job-b")).body.loans).toMatchObject({
+      retrying: 1,
+      landed: 0,
+      attempts: 1,
+    });
+    // Each delivery is counted, so a client waiting on the job sees the retries as progress.
+    await deliver([chunk("job-b", 1, "loans", loans)], { attempts: 2 });
+    expect((await jobReport("job-b")).body.loans).toMatchObject({ retrying: 1, attempts: 2 });
 
     await deliver([chunk("job-b", 0, "customers", [customerRow(1101)])]);
-    const later = await deliver([chunk("job-b", 1, "loans", loans)], { attempts: 2 });
+    const later = await deliver([chunk("job-b", 1, "loans", loans)], { attempts: 3 });
     expect(later.explicitAcks).toHaveLength(1);
     expect(await loanRowsOf(1101)).toEqual([
       { id: 5001, source_loan_id: 5001, loan_amount_paise: 10_000_000 },

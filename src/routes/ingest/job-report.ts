@@ -35,6 +35,7 @@ export function summariseJob(
       retrying: sum("retrying", "rows"),
       dead: sum("dead", "rows"),
       deferred: kind === "loans" ? deferredPending : 0,
+      attempts: ofKind.reduce((total, chunk) => total + chunk.attempts, 0),
     };
   };
   const pending = chunks.some((chunk) => chunk.status === "queued" || chunk.status === "retrying");
