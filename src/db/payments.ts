@@ -170,7 +170,7 @@ export interface PaymentToRecord extends Omit<LedgerEntry, "paymentId" | "source
 
 export type PaymentWriteOutcome =
   | { kind: "recorded"; paymentId: number }
-  /** Another payment changed the loan since it was read: nothing written. */
+  /** Another payment, or a re-ingest of its terms, moved the loan since it was read: no write. */
   | { kind: "stale" }
   /** A concurrent request with the same Idempotency-Key stored its response first. */
   | { kind: "key-taken" };

@@ -100,6 +100,11 @@ export async function landLoans(db: Database, delivery: Delivery<LoanChunk>): Pr
       } else if (!how.paidMeanwhile && isLoanPaidMeanwhile(error)) {
         // Read again, the paid loan's row is kept or refused by name, as any paid loan's.
         how.paidMeanwhile = true;
+        log("info", "a loan was paid since the chunk's read: chunk planned again", {
+          job_id: delivery.chunk.job_id,
+          seq: delivery.chunk.seq,
+          attempts: delivery.attempts,
+        });
       } else {
         throw error;
       }

@@ -145,4 +145,32 @@ describe("dead letters on the Node server's queues", () => {
       database.close();
     }
   });
+
+  it("lets nothing but a payment (api_payments + 1) rewrite a paid loan's state or count", async () => {
+    const database = await openMigratedLibsql(`file:${scratch("paid-state.db")}`);
+    try {
+      await runAtomically(database.db, [
+        ...upsertCustomers(database.db, [customerRow(9301)]),
+        ...upsertLoans(database.db, [{ row: loanRow(9_301, 9301), id: null }]),
+      ]);
+      await database.client.execute("UPDATE loans SET api_payments = 1");
+      const refused = async (sql: string) =>
+        isLoanPaidMeanwhile(
+          await database.client.execute(sql).then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        );
+      expect(await refused("UPDATE loans SET outstanding_principal_paise = 1")).toBe(true);
+      expect(await refused("UPDATE loans SET periods_settled = 0, emi_paise = 1")).toBe(true);
+      expect(await refused("UPDATE loans SET api_payments = 0, tenure = 18")).toBe(true);
+      expect(await refused("UPDATE loans SET api_payments = 3")).toBe(true);
+      // A payment's write: the state and the count of payments, together.
+      expect(
+        await refused("UPDATE loans SET outstanding_principal_paise = 1, api_payments = 2"),
+      ).toBe(false);
+    } finally {
+      database.close();
+    }
+  });
 });

@@ -26,6 +26,7 @@ const NOT_JSON = [
   "application/jsonx",
   "application/json-seq",
   "application/json+x",
+  "application/+json",
   "application/x-www-form-urlencoded",
 ];
 

@@ -59,7 +59,7 @@ export async function makePaymentRequest(
     conflictDetail:
       "Another payment on this loan, or a workbook correction of its terms, was recorded at the same time, so this one was not. Retry it: it applies to the loan as it is now.",
     contendedDetail:
-      "Other payments on this loan were recorded at the same time, each before this one, three times running, so this request did not record it. Send it again with the same Idempotency-Key: that records it on the loan as it is then, or answers with the payment a copy of it recorded meanwhile.",
+      "Other payments on this loan, or workbook corrections of its terms, were recorded at the same time, each before this one, three times running, so this request did not record it. Send it again with the same Idempotency-Key: that records it on the loan as it is then, or answers with the payment a copy of it recorded meanwhile.",
   });
 }
 
