@@ -2,6 +2,7 @@ import { z } from "zod";
 import { addMonths, isValidIsoDate } from "./domain/dates";
 import { endsByLastScheduleDate, LAST_SCHEDULE_DATE, TENURE_MONTHS } from "./domain/field-rules";
 import { parseApiKeyDigests } from "./lib/security/api-keys";
+import { tokenFault } from "./lib/token-characters";
 
 /*
  * The app's settings, once: every runtime parses its environment with this schema (extended by the
@@ -15,6 +16,15 @@ const optionalText = z
   .string()
   .optional()
   .transform((value) => (value?.trim() ? value.trim() : undefined));
+
+/**
+ * A bearer token the server compares requests with: optional text, refused when no request could
+ * present it (a blank inside, a line break): taken, the server started and answered 401 to all.
+ */
+export const bearerTokenSetting = optionalText.superRefine((token, context) => {
+  const fault = token === undefined ? null : tokenFault(token);
+  if (fault) context.addIssue({ code: "custom", message: fault });
+});
 
 /**
  * An on/off setting, any case, blanks trimmed; empty is `fallback`. Anything else is refused: a
@@ -116,7 +126,7 @@ export const appSettingsSchema = z.object({
     return origins;
   }),
   /** Bearer token of the ingest endpoints (a secret); unset turns ingest off. */
-  INGEST_TOKEN: optionalText,
+  INGEST_TOKEN: bearerTokenSetting,
   /** Base delay of the ingest consumer's exponential backoff, in seconds. */
   INGEST_RETRY_DELAY_SECONDS: optionalText
     .transform((value) => (value === undefined ? 2 : Number(value)))

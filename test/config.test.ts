@@ -51,9 +51,32 @@ describe("the app's settings, parsed once into a typed config", () => {
     [{ CORS_ORIGINS: "lender.example" }, /CORS_ORIGINS entries must be \* or an origin/],
     [{ CORS_ORIGINS: "https://a.example, https://lender.example/app" }, /CORS_ORIGINS entries/],
     [{ CORS_ORIGINS: "ftp://lender.example" }, /CORS_ORIGINS entries/],
+    // The bearer parse takes one word: no request could ever present a token with a blank inside.
+    [
+      { INGEST_TOKEN: "two words" },
+      /^INGEST_TOKEN has a blank \(a space, a tab, a no-break space\) at position 4: a bearer token is one word/,
+    ],
+    [{ INGEST_TOKEN: " pasted\ttoken\n" }, /^INGEST_TOKEN has a blank .* at position 7/],
+    [{ INGEST_TOKEN: "no\u00a0break" }, /^INGEST_TOKEN has a blank/],
+    // Nor one with a character no header carries (a line break inside, a typographic quote).
+    [
+      { INGEST_TOKEN: "line\r\nbreak" },
+      /^INGEST_TOKEN has a character an HTTP header cannot carry at position 5/,
+    ],
+    [
+      { INGEST_TOKEN: "\u201ctoken\u201d" },
+      /^INGEST_TOKEN has a character an HTTP header cannot carry at position 1/,
+    ],
   ])("refuses %j, naming the setting", (settings, message) => {
     expect(() => parseAppConfig(settings)).toThrow(ConfigError);
     expect(() => parseAppConfig(settings)).toThrow(message);
+  });
+
+  it("names where an INGEST_TOKEN goes wrong, never its value (logged, and answered by the Worker)", () => {
+    for (const token of ["s3cret one", "s3cret\none", "s3cret\u2019"]) {
+      expect(() => parseAppConfig({ INGEST_TOKEN: token })).toThrow(/^INGEST_TOKEN has a/);
+      expect(() => parseAppConfig({ INGEST_TOKEN: token })).not.toThrow(/s3cret/);
+    }
   });
 
   it("writes CORS origins the way browsers send Origin", () => {

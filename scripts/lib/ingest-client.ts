@@ -1,5 +1,6 @@
 import type { JobReport, StoredRows } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
+import { tokenFault } from "../../src/lib/token-characters";
 import {
   ACCEPTED,
   type Answer,
@@ -11,14 +12,14 @@ import {
   STORED_ROWS,
 } from "./ingest-answer";
 import { IngestRequestError } from "./ingest-request-error";
-import { endpointUrl, shownUrl } from "./ingest-url";
+import { baseBeforeIngest, endpointUrl, shownUrl } from "./ingest-url";
 
 /*
- * The ingest script's side of the Worker's ingest endpoints. Network errors, no answer, 429 and
- * 5xx are retried with exponential backoff or as Retry-After asks, for at most 2 minutes a request:
- * re-sending a chunk is safe, since the consumer upserts. What would answer the same again (another
- * 4xx, a redirect, a 2xx that is not JSON or not of the endpoint's shape, a failed TLS handshake)
- * fails at once.
+ * The ingest script's side of the Worker's ingest endpoints. Network errors, no answer, 408, 429
+ * and 5xx are retried with exponential backoff or as Retry-After asks, for at most 2 minutes a
+ * request: re-sending a chunk is safe, since the consumer upserts. What would answer the same
+ * again (another 4xx, a redirect, a 2xx that is not JSON or not of the endpoint's shape, a failed
+ * TLS handshake) fails at once.
  */
 
 /**
@@ -120,10 +121,10 @@ export class IngestClient {
           return checkShape(shown, response, answer, parseJsonAnswer(shown, response, text));
         }
         const reason = describeProblem(response, text);
-        if (response.status !== 429 && response.status < 500) {
-          const hint = response.status === 401 ? ` ${TOKEN_HINT}` : "";
+        if (!retriedStatus(response.status)) {
+          const said = [reason, refusalHint(response.status, this.baseUrl)].filter(Boolean);
           throw new IngestRequestError(
-            `${shown} answered ${response.status}${reason ? `: ${reason}` : ""}${hint}`,
+            `${shown} answered ${response.status}${said.length ? `: ${said.join(" ")}` : ""}`,
             response.status,
           );
         }
@@ -163,18 +164,30 @@ export class IngestClient {
 
 /**
  * The token as sent: without the spaces or line end a paste brings (the server trims its own too),
- * and refused, without being echoed, when a header cannot carry it (a typographic quote).
+ * and refused, without being echoed, when no request could present it (src/lib/token-characters.ts).
  */
 function headerSafeToken(token: string): string {
   const trimmed = token.trim();
-  // Latin-1 letters travel as such (and match the server's copy); spaces, controls and beyond do not.
-  const bad = /[^\x21-\x7e\xa1-\xff]/.exec(trimmed);
-  if (bad) {
-    throw new IngestRequestError(
-      `the token has a character an HTTP header cannot carry at position ${bad.index + 1} (a space, a line break, a typographic quote?); check INGEST_TOKEN or --token`,
-    );
-  }
+  const fault = tokenFault(trimmed);
+  if (fault) throw new IngestRequestError(`the token ${fault}; check INGEST_TOKEN or --token`);
   return trimmed;
+}
+
+/** What to check, added to a refusal's line: the token for a 401, --url for a 404 it explains. */
+function refusalHint(status: number, baseUrl: string): string | null {
+  if (status === 401) return TOKEN_HINT;
+  const base = status === 404 ? baseBeforeIngest(baseUrl) : null;
+  if (base === null) return null;
+  const query = new URL(baseUrl).search ? " (the same query string as now)" : "";
+  return `--url must be the server's base URL, not an ingest endpoint: run it with --url ${base}${query}`;
+}
+
+/**
+ * A status another attempt may not get: 5xx, 429, and 408, which the Node server answers to a
+ * request that did not arrive in time, before the app read it (nothing was written).
+ */
+function retriedStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
 }
 
 /** Retry-After as milliseconds, in seconds or as an HTTP date; 0 when absent or unreadable. */

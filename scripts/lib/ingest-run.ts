@@ -40,7 +40,7 @@ export interface IngestOptions {
   reportFile: string | null;
   /** The job's id; a new one (`newJobId()`) when absent. */
   jobId?: string;
-  /** Attempts per request before the run fails (network errors, 429, 5xx). */
+  /** Attempts per request before the run fails (network errors, 408, 429, 5xx). */
   maxAttempts?: number;
   /** Give up when nothing lands for this long. */
   stallTimeoutMs?: number;

@@ -47,6 +47,20 @@ export function endpointUrl(
   return url;
 }
 
+/**
+ * The base URL the operator meant when --url names an ingest endpoint (`https://host/ingest`,
+ * pasted from a request line) instead of the server: its path up to the `ingest` segment, its
+ * query string masked (shownUrl); null for any other --url. Suggested on a 404, not applied: a
+ * proxy may serve the app under a base path of /ingest.
+ */
+export function baseBeforeIngest(baseUrl: string): string | null {
+  const url = new URL(baseUrl);
+  const segments = url.pathname.split("/");
+  const at = segments.indexOf("ingest");
+  if (at === -1) return null;
+  return shownUrl(`${url.origin}${segments.slice(0, at).join("/")}${url.search}`);
+}
+
 /** The script's own query parameters: shown as they are. */
 const OWN_PARAMETERS = new Set(["deferred_after"]);
 

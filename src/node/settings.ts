@@ -6,6 +6,7 @@ import {
   type AppConfig,
   type AppSettings,
   appSettingsSchema,
+  bearerTokenSetting,
   flag,
   parseSettings,
   toAppConfig,
@@ -136,10 +137,7 @@ export const serverSettingsSchema = appSettingsSchema.extend({
     }),
   /** Prometheus metrics at GET /metrics: on unless off. */
   METRICS: flag(true),
-  METRICS_TOKEN: z
-    .string()
-    .optional()
-    .transform((value) => value?.trim() || undefined),
+  METRICS_TOKEN: bearerTokenSetting,
   /** HTTP worker processes (node:cluster); 1 is a single process without a cluster. */
   WEB_CONCURRENCY: wholeNumber(
     Math.min(availableParallelism(), MAX_WEB_CONCURRENCY),

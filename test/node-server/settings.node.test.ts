@@ -115,4 +115,20 @@ describe("the Node server's settings", () => {
       "operator-token",
     );
   });
+
+  it("refuse at start an INGEST_TOKEN or METRICS_TOKEN no request could match, naming it", () => {
+    // Accepted, the server started and answered every ingest request 401: `Bearer two words` is
+    // not one token. The line break a file brings at the end is trimmed, as before.
+    expect(settingsFromEnv({ INGEST_TOKEN: "operator-token\n" }).app.ingestToken).toBe(
+      "operator-token",
+    );
+    expect(settingsFromEnv({ METRICS_TOKEN: " scrape-token\n" }).metricsToken).toBe("scrape-token");
+    for (const name of ["INGEST_TOKEN", "METRICS_TOKEN"]) {
+      const start = () => settingsFromEnv({ [name]: "two words" });
+      expect(start).toThrow(ConfigError);
+      expect(start).toThrow(
+        new RegExp(`^${name} has a blank \\(a space, a tab, a no-break space\\) at position 4`),
+      );
+    }
+  });
 });

@@ -492,6 +492,59 @@ describe("the ingest script's client in front of the wrong thing", () => {
     );
   });
 
+  it("retries a 408, which the server answers to a request that did not arrive in time, before reading it", async () => {
+    // The Node server's problem for a body that stalled (src/node/client-errors.ts): nothing was
+    // written, since the app reads the whole body before it validates.
+    const timedOut = {
+      type: "/problems/request-timeout",
+      title: "The request took too long to arrive",
+      status: 408,
+      detail: "The request's body did not arrive in time: send the whole request within 60 s.",
+      errors: [{ field: "body", message: "stopped arriving before its end" }],
+    };
+    let answered = 0;
+    await withServer(
+      (_request, response) => {
+        if (answered++ === 0) {
+          response.writeHead(408, {
+            "content-type": "application/problem+json",
+            connection: "close",
+          });
+          response.end(JSON.stringify(timedOut));
+          return;
+        }
+        response.writeHead(202, { "content-type": "application/json" });
+        response.end(JSON.stringify({ accepted: 0, rows: 0 }));
+      },
+      async (base, seen) => {
+        const { client, retries, failure } = recordingClient(base, 3);
+        expect(await failure(client.sendMessages([]))).toBeNull();
+        expect(retries).toEqual([
+          `POST /ingest/batches 1: HTTP 408: ${timedOut.detail}; body stopped arriving before its end`,
+        ]);
+        expect(seen.map((request) => request.method)).toEqual(["POST", "POST"]);
+      },
+    );
+  });
+
+  it("refuses a token with a blank inside before any request, saying no request could match it", async () => {
+    await withServer(
+      (_request, response) => response.end("{}"),
+      async (base, seen) => {
+        for (const token of ["two words", "two\twords", "two\u00a0words"]) {
+          const { client, retries, failure } = recordingClient(base, 3, undefined, token);
+          const error = await failure(client.storedRows());
+          // A header carries a space or a tab well: the server reads `Bearer <token>` as one word.
+          expect(error).toBe(
+            "the token has a blank (a space, a tab, a no-break space) at position 4: a bearer token is one word (Authorization: Bearer <token>), so no request can match it; check INGEST_TOKEN or --token",
+          );
+          expect(retries).toEqual([]);
+        }
+        expect(seen).toEqual([]);
+      },
+    );
+  });
+
   it("sends a pasted token without its spaces and line end, and refuses one no header can carry without echoing it", async () => {
     await withServer(
       (_request, response) => {

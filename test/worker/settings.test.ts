@@ -43,6 +43,22 @@ describe("the Worker with a setting that does not parse", () => {
     expect(JSON.stringify(body)).not.toContain("pasted-key");
   });
 
+  it("answers 503 naming an INGEST_TOKEN with a blank inside, never its value", async () => {
+    // Taken, it made every ingest request a 401: `Bearer two words` is not one token. npm start
+    // probes /openapi.json and stops with the problem's line.
+    for (const path of ["/ingest/summary", "/openapi.json"]) {
+      const response = await call(path, {
+        env: { INGEST_TOKEN: "two s3cret-words" },
+        headers: { Authorization: "Bearer two s3cret-words" },
+      });
+      const body = await expectProblem(response, 503, "INGEST_TOKEN");
+      expect(body.errors[0]?.message).toMatch(
+        /^has a blank .* at position 4: a bearer token is one word/,
+      );
+      expect(JSON.stringify(body)).not.toContain("s3cret");
+    }
+  });
+
   it("still answers with Server-Timing asked for", async () => {
     const response = await call("/view-loan/1", {
       env: { SERVER_TIMING: "true", INGEST_RETRY_DELAY_SECONDS: "soon" },
