@@ -116,8 +116,46 @@ export function validationProblem(errors: FieldError[]): ProblemError {
   });
 }
 
-export function notFoundProblem(detail: string): ProblemError {
-  return new ProblemError({ kind: "not-found", detail });
+/*
+ * The 404s for an id the client sent. Each names that id in `errors` (a body field by its name, a
+ * path id by its OpenAPI parameter's name), as every other 4xx for a client's input names its field.
+ */
+
+export function unknownCustomerProblem(customerId: number): ProblemError {
+  return notFoundProblem(`Customer ${customerId} does not exist.`, [
+    { field: "customer_id", message: "does not exist" },
+  ]);
+}
+
+export function unknownLoanProblem(loanId: number): ProblemError {
+  return notFoundProblem(`Loan ${loanId} does not exist.`, [
+    { field: "loan_id", message: "does not exist" },
+  ]);
+}
+
+/** Either id may be the wrong one (or both), and one lookup cannot tell which: both are named. */
+export function customerHasNoLoanProblem(customerId: number, loanId: number): ProblemError {
+  return notFoundProblem(`Customer ${customerId} has no loan ${loanId}.`, [
+    { field: "customer_id", message: `has no loan ${loanId}` },
+    { field: "loan_id", message: `is not a loan of customer ${customerId}` },
+  ]);
+}
+
+export function unknownDecisionProblem(decisionId: string): ProblemError {
+  return notFoundProblem(`Decision ${decisionId} does not exist.`, [
+    { field: "decision_id", message: "does not exist" },
+  ]);
+}
+
+/** Never sent, or past its retention: the same to its report. */
+export function unknownIngestJobProblem(jobId: string): ProblemError {
+  return notFoundProblem(`No ingest job ${jobId} is known.`, [
+    { field: "job_id", message: "is not known" },
+  ]);
+}
+
+function notFoundProblem(detail: string, errors: FieldError[]): ProblemError {
+  return new ProblemError({ kind: "not-found", detail, errors });
 }
 
 export function malformedJsonProblem(): ProblemError {

@@ -11,7 +11,7 @@ import {
   TENURE_MONTHS,
 } from "../domain/field-rules";
 import { INSTALMENT_BASES } from "../domain/instalment-basis";
-import { CATALOGUE } from "../lib/problem";
+import { CATALOGUE, type ProblemError, problemBody } from "../lib/problem";
 
 /*
  * Field schemas shared by the route contracts. Input ranges are the contract's
@@ -240,6 +240,21 @@ export function problemContent<S extends z.ZodType = typeof problemSchema>(
     content: { "application/problem+json": { schema: (schema ?? problemSchema) as S } },
     description,
     headers: z.object({ ...REQUEST_ID, ...headers }),
+  };
+}
+
+/**
+ * A route's 404 for an id it looks up, with an example of it: `problem` is built by the catalogue's
+ * own function, so the example names the fields (`errors`) the route's answer names.
+ */
+export function notFoundContent(description: string, problem: ProblemError, instance: string) {
+  const { content, ...rest } = problemContent(description);
+  const example = problemBody(problem.problem, instance, "5d3a8f0e-2c1b-4e7a-9f6d-1a2b3c4d5e6f");
+  return {
+    ...rest,
+    content: {
+      "application/problem+json": { ...content["application/problem+json"], example },
+    },
   };
 }
 

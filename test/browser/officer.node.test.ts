@@ -180,9 +180,31 @@ describe("the console over a working day", () => {
     await loan.locator("#payment-panel").waitFor();
 
     await followAddress(page, "#loan/99999");
-    await loan.getByRole("alert").getByText(/99999/).waitFor();
+    // The 404 names loan_id: its message stands under the field that holds the id asked for.
+    await loan.locator("#loan-loan_id-error").getByText("Loan ID does not exist").waitFor();
+    expect(await loan.getByLabel("Loan ID").inputValue()).toBe("99999");
+    expect(await loan.getByLabel("Loan ID").getAttribute("aria-invalid")).toBe("true");
     expect(await loan.locator("#loan-result").innerText()).toBe("");
     expect(await loan.locator("#payment-panel").isHidden()).toBe(true);
+  });
+
+  it("marks both ids of a statement asked for a loan the customer does not have", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/#statement/2/99999"));
+    const statement = view(page, "statement");
+    await statement
+      .locator("#statement-loan_id-error")
+      .getByText("Loan ID is not a loan of customer 2")
+      .waitFor();
+    expect(await statement.locator("#statement-customer_id-error").innerText()).toBe(
+      "Customer ID has no loan 99999",
+    );
+    for (const label of ["Customer ID", "Loan ID"]) {
+      expect(await statement.getByLabel(label).getAttribute("aria-invalid")).toBe("true");
+    }
+    // The fields say it all: the alert does not repeat it.
+    expect(await statement.getByRole("alert").innerText()).toBe("");
+    expect(await statement.locator("#statement-result").innerText()).toBe("");
   });
 
   it("decides again when Book is pressed after a refusal, rather than show the refusal kept under its key", async () => {
@@ -270,7 +292,11 @@ describe("the console over a working day", () => {
     // Another customer, unknown: the API answers 404, so there is no verdict to show.
     await fillByLabel(check, { "Customer ID": 99_999 });
     await check.getByRole("button", { name: "Check" }).click();
-    await check.getByRole("alert").getByText("Customer 99999 does not exist.").waitFor();
+    await check
+      .locator("#check-customer_id-error")
+      .getByText("Customer ID does not exist")
+      .waitFor();
+    expect(await check.getByLabel("Customer ID").getAttribute("aria-invalid")).toBe("true");
     expect(await check.locator("#check-result").innerText()).toBe("");
   });
 

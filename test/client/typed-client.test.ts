@@ -246,7 +246,11 @@ describe("the typed client", () => {
     if (missing.status !== 404) throw new Error(`view-loans answered ${missing.status}`);
     const notFound = await missing.json();
     expectTypeOf(notFound.errors).toEqualTypeOf<{ field: string; message: string }[]>();
-    expect(notFound).toMatchObject({ status: 404, type: "/problems/not-found", errors: [] });
+    expect(notFound).toMatchObject({
+      status: 404,
+      type: "/problems/not-found",
+      errors: [{ field: "customer_id", message: "does not exist" }],
+    });
 
     const invalid = await client["check-eligibility"].$post({
       json: { customer_id: 1, loan_amount: 0.001, interest_rate: 10, tenure: 12 },

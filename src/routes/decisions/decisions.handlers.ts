@@ -1,7 +1,11 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import { loadCustomerDecisions, loadDecision } from "../../db/decisions";
 import type { AppEnv } from "../../http/app-env";
-import { notFoundProblem, validationProblem } from "../../lib/problem";
+import {
+  unknownCustomerProblem,
+  unknownDecisionProblem,
+  validationProblem,
+} from "../../lib/problem";
 import { encodeCursor } from "./cursor";
 import { toDecisionResponse } from "./decision-record";
 import {
@@ -14,7 +18,7 @@ export const viewDecisionHandler: RouteHandler<typeof viewDecision, AppEnv> = as
   const { decision_id: decisionId } = c.req.valid("param");
 
   const record = await loadDecision(c.get("db"), decisionId);
-  if (!record) throw notFoundProblem(`Decision ${decisionId} does not exist.`);
+  if (!record) throw unknownDecisionProblem(decisionId);
 
   return c.json(toDecisionResponse(record), 200);
 };
@@ -45,7 +49,7 @@ export const listCustomerDecisionsHandler: RouteHandler<
     cursor?.seq ?? null,
     limit,
   );
-  if (!customerExists) throw notFoundProblem(`Customer ${customerId} does not exist.`);
+  if (!customerExists) throw unknownCustomerProblem(customerId);
 
   const last = page.at(-1);
   return c.json(

@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { unknownCustomerProblem, unknownDecisionProblem } from "../../lib/problem";
 import { scoreComponentSchema } from "../eligibility/eligibility.routes";
 import {
   amountSchema,
   idSchema,
   isoDateSchema,
   jsonContent,
+  notFoundContent,
   pathIdSchema,
-  problemContent,
   problemResponses,
   reasonSchema,
 } from "../shared-schemas";
@@ -108,6 +109,8 @@ const decisionIdSchema = z
     "must be a decision id (a lowercase UUID)",
   );
 
+const EXAMPLE_DECISION_ID = "0b8f6c1e-3d2a-4c4f-9a51-0c6f2b7f1a10";
+
 export const viewDecision = createRoute({
   operationId: "viewDecision",
   method: "get",
@@ -118,14 +121,18 @@ export const viewDecision = createRoute({
     params: z.object({
       decision_id: decisionIdSchema.openapi({
         param: { name: "decision_id", in: "path" },
-        example: "0b8f6c1e-3d2a-4c4f-9a51-0c6f2b7f1a10",
+        example: EXAMPLE_DECISION_ID,
       }),
     }),
   },
   responses: {
     200: jsonContent(decisionRecordSchema, "The decision record"),
     ...problemResponses,
-    404: problemContent("Unknown decision"),
+    404: notFoundContent(
+      "Unknown decision",
+      unknownDecisionProblem(EXAMPLE_DECISION_ID),
+      `/decisions/${EXAMPLE_DECISION_ID}`,
+    ),
   },
 });
 
@@ -181,6 +188,6 @@ export const listCustomerDecisions = createRoute({
   responses: {
     200: jsonContent(decisionPageSchema, "A page of decisions; [] for a customer without any"),
     ...problemResponses,
-    404: problemContent("Unknown customer"),
+    404: notFoundContent("Unknown customer", unknownCustomerProblem(7), "/customers/7/decisions"),
   },
 });

@@ -2,7 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { loadBorrowerToDecide } from "../../db/loans";
 import { assessLoanRequest } from "../../domain/assessment";
 import type { AppEnv } from "../../http/app-env";
-import { notFoundProblem } from "../../lib/problem";
+import { unknownCustomerProblem } from "../../lib/problem";
 import { decisionEvent } from "../../telemetry";
 import { loansToDecideOn, toLoanRequest } from "../loan-request";
 import { loanAsItStands } from "../servicing/loan-servicing";
@@ -15,7 +15,7 @@ export const checkEligibilityHandler: RouteHandler<typeof checkEligibility, AppE
 
   const borrower = await loadBorrowerToDecide(c.get("db"), body.customer_id);
   const { customer } = borrower;
-  if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
+  if (!customer) throw unknownCustomerProblem(body.customer_id);
   // A customer at the bound on their loans gets create-loan's 409: no loan can be booked for them.
   const loans = loansToDecideOn({ ...borrower, customer });
 

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { unknownCustomerProblem } from "../../lib/problem";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
@@ -7,6 +8,7 @@ import {
   isoDateSchema,
   jsonContent,
   loanRequestBody,
+  notFoundContent,
   problemContent,
   reasonSchema,
 } from "../shared-schemas";
@@ -71,7 +73,7 @@ export const checkEligibility = createRoute({
   responses: {
     200: jsonContent(eligibilitySchema, "The decision, the score and its breakdown"),
     ...bodyProblemResponses,
-    404: problemContent("Unknown customer"),
+    404: notFoundContent("Unknown customer", unknownCustomerProblem(1), "/check-eligibility"),
     409: problemContent(
       "The customer already holds 5,000 loans, the most one customer may, so no loan can be booked for them (`loan-history-too-long`, as create-loan answers)",
     ),

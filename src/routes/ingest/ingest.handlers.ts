@@ -24,9 +24,9 @@ import { isJsonMediaType } from "../../lib/json-media-type";
 import { log } from "../../lib/log";
 import {
   malformedJsonProblem,
-  notFoundProblem,
   ProblemError,
   serviceUnavailableProblem,
+  unknownIngestJobProblem,
   unsupportedMediaTypeProblem,
   validationProblem,
 } from "../../lib/problem";
@@ -171,7 +171,7 @@ export async function showJob(c: Context<AppEnv>) {
       cutoff,
     )
   ) {
-    throw notFoundProblem(`No ingest job ${jobId} is known.`);
+    throw unknownIngestJobProblem(jobId);
   }
   return c.json(summariseJob(jobId, report), 200);
 }

@@ -6,7 +6,7 @@ import { assessLoanRequest } from "../../domain/assessment";
 import type { Decision, LoanRequest } from "../../domain/decision";
 import { loanEndDate } from "../../domain/loan-terms";
 import { isCurrentServicedLoan } from "../../domain/servicing";
-import { idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
+import { idempotencyKeyReusedProblem, unknownCustomerProblem } from "../../lib/problem";
 import { newDecisionRecord } from "../decisions/decision-record";
 import { loansToDecideOn, toLoanRequest } from "../loan-request";
 import { MAX_WRITE_ATTEMPTS, retriedWrite } from "../retried-write";
@@ -84,7 +84,7 @@ async function attemptBooking(
   const { customer, stored } = borrower;
   // A stored answer first: a retry of a booking made at 4,999 loans gets its 201, not the 409.
   if (stored && idempotency) return replay(stored, idempotency.requestHash);
-  if (!customer) throw notFoundProblem(`Customer ${body.customer_id} does not exist.`);
+  if (!customer) throw unknownCustomerProblem(body.customer_id);
   // At the bound on a customer's loans: refused on the count, their loans not read.
   const loans = loansToDecideOn({ ...borrower, customer });
 

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { unknownCustomerProblem, unknownLoanProblem } from "../../lib/problem";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
@@ -10,6 +11,7 @@ import {
   loanRequestBody,
   loanStatusSchema,
   monthlyInstallmentBasisSchema,
+  notFoundContent,
   OPTIONAL_RETRY_AFTER,
   pathIdSchema,
   problemContent,
@@ -90,7 +92,7 @@ export const createLoan = createRoute({
     ),
     422: problemContent("The Idempotency-Key was already used with a different body"),
     ...rateLimitedProblemResponses,
-    404: problemContent("Unknown customer"),
+    404: notFoundContent("Unknown customer", unknownCustomerProblem(1), "/create-loan"),
   },
 });
 
@@ -144,7 +146,7 @@ export const viewLoan = createRoute({
   responses: {
     200: jsonContent(loanDetailSchema, "The loan"),
     ...problemResponses,
-    404: problemContent("Unknown loan"),
+    404: notFoundContent("Unknown loan", unknownLoanProblem(1003), "/view-loan/1003"),
   },
 });
 
@@ -168,6 +170,6 @@ export const viewLoans = createRoute({
       "The loans, oldest first; [] when the customer has none",
     ),
     ...problemResponses,
-    404: problemContent("Unknown customer"),
+    404: notFoundContent("Unknown customer", unknownCustomerProblem(7), "/view-loans/7"),
   },
 });

@@ -7,7 +7,7 @@ import {
   type StoredPaymentResponse,
 } from "../../db/payments";
 import { applyPayment } from "../../domain/payment";
-import { idempotencyKeyReusedProblem, notFoundProblem } from "../../lib/problem";
+import { customerHasNoLoanProblem, idempotencyKeyReusedProblem } from "../../lib/problem";
 import { MAX_WRITE_ATTEMPTS, retriedWrite } from "../retried-write";
 import { servicedLoanOf, servicingStateOf } from "./loan-servicing";
 import { type PaymentResult, paymentRefusalProblem, toPaymentResult } from "./servicing-response";
@@ -78,7 +78,7 @@ async function attemptPayment(
     nowMs,
   );
   if (stored && idempotency) return replay(stored, idempotency.requestHash);
-  if (!loan) throw notFoundProblem(`Customer ${customerId} has no loan ${loanId}.`);
+  if (!loan) throw customerHasNoLoanProblem(customerId, loanId);
 
   const serviced = servicedLoanOf(loan);
   // A loan stored before model 2026-12.9 whose schedule runs past 9999-12-31 starts in 9950 or

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { LAST_SCHEDULE_DATE } from "../../domain/field-rules";
+import { customerHasNoLoanProblem } from "../../lib/problem";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
   amountSchema,
@@ -12,6 +13,7 @@ import {
   loanStatusSchema,
   moneySchema,
   monthlyInstallmentBasisSchema,
+  notFoundContent,
   OPTIONAL_RETRY_AFTER,
   pathIdSchema,
   problemContent,
@@ -121,7 +123,11 @@ export const makePayment = createRoute({
       "The amount is refused (code and the amount that applies in the body), or the Idempotency-Key was used with another request",
     ),
     ...rateLimitedProblemResponses,
-    404: problemContent("The customer has no such loan"),
+    404: notFoundContent(
+      "The customer has no such loan",
+      customerHasNoLoanProblem(7, 4160),
+      "/make-payment/7/4160",
+    ),
   },
 });
 
@@ -210,7 +216,11 @@ export const viewStatement = createRoute({
   responses: {
     200: jsonContent(statementSchema, "The statement as of the as-of date"),
     ...problemResponses,
-    404: problemContent("The customer has no such loan"),
+    404: notFoundContent(
+      "The customer has no such loan",
+      customerHasNoLoanProblem(7, 4160),
+      "/view-statement/7/4160",
+    ),
     409: problemContent(
       "A loan stored by a release before model 2026-12.9 whose schedule runs past 9999-12-31 (`schedule-beyond-calendar`, with `loan_id` and `last_schedule_date`): its due dates cannot be written; view-loan shows it",
       {},

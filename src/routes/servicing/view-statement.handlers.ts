@@ -4,7 +4,7 @@ import { instalmentBasisOf } from "../../domain/instalment-basis";
 import { nextInstalment } from "../../domain/servicing";
 import { buildStatement } from "../../domain/statement";
 import type { AppEnv } from "../../http/app-env";
-import { notFoundProblem } from "../../lib/problem";
+import { customerHasNoLoanProblem } from "../../lib/problem";
 import {
   scheduleBeyondCalendarProblem,
   scheduleFitsCalendar,
@@ -18,7 +18,7 @@ export const viewStatementHandler: RouteHandler<typeof viewStatement, AppEnv> = 
   const { customer_id: customerId, loan_id: loanId } = c.req.valid("param");
 
   const { loan, payments } = await loadStatement(c.get("db"), customerId, loanId);
-  if (!loan) throw notFoundProblem(`Customer ${customerId} has no loan ${loanId}.`);
+  if (!loan) throw customerHasNoLoanProblem(customerId, loanId);
   // A loan stored before model 2026-12.9 may have due dates (and an end date) past 9999-12-31.
   if (!scheduleFitsCalendar(loan)) throw scheduleBeyondCalendarProblem(loan);
 
