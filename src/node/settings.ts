@@ -113,10 +113,12 @@ export const serverSettingsSchema = appSettingsSchema.extend({
       const problem = fileUrlProblem(url);
       if (problem !== null) context.addIssue({ code: "custom", message: problem });
     }),
+  // Trimmed as the other tokens: one read from a file ends in a newline, which the libsql://
+  // (WebSocket) client sent as part of the token, so that a right one failed.
   DATABASE_AUTH_TOKEN: z
     .string()
     .optional()
-    .transform((value) => value || undefined),
+    .transform((value) => value?.trim() || undefined),
   /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
   RATE_LIMIT_PER_MINUTE: wholeNumber(DEFAULT_RATE_LIMIT_PER_MINUTE, 1, Number.MAX_SAFE_INTEGER),
   /**

@@ -108,6 +108,16 @@ describe("the Node server's settings", () => {
     }
   });
 
+  it("take DATABASE_AUTH_TOKEN without the blanks around it, as the other tokens", () => {
+    // A token kept in a file (`echo … > token`, a Kubernetes secret) ends in a newline, which the
+    // libsql:// (WebSocket) client sent as part of the token (its hello's jwt): a right one failed.
+    expect(settingsFromEnv({ DATABASE_AUTH_TOKEN: "eyJhbGciOi.x.y\n" }).databaseAuthToken).toBe(
+      "eyJhbGciOi.x.y",
+    );
+    expect(settingsFromEnv({ DATABASE_AUTH_TOKEN: " \n" }).databaseAuthToken).toBeUndefined();
+    expect(settingsFromEnv({ DATABASE_AUTH_TOKEN: "" }).databaseAuthToken).toBeUndefined();
+  });
+
   it("have no ingest token unless INGEST_TOKEN is set", () => {
     expect(settingsFromEnv({}).app.ingestToken).toBeNull();
     expect(settingsFromEnv({ INGEST_TOKEN: "" }).app.ingestToken).toBeNull();
