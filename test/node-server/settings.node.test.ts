@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config";
+import { misspelledSettings } from "../../src/node/misspelled-settings";
 import {
   DEFAULT_RATE_LIMIT_PER_MINUTE,
   DEFAULT_WORKER_START_TIMEOUT_SECONDS,
@@ -124,5 +125,39 @@ describe("the Node server's settings", () => {
     expect(settingsFromEnv({ INGEST_TOKEN: "operator-token" }).app.ingestToken).toBe(
       "operator-token",
     );
+  });
+
+  it("tell a misspelled setting's name from the environment's own names", () => {
+    const env = {
+      API_KEY: "x",
+      METRIC_TOKEN: "x",
+      WEB_CONCURENCY: "4",
+      port: "8080",
+      DATABASE_AUTHTOKEN: "x",
+      TURSO_DATABASE_URL: "libsql://db.example",
+      // Names a shell, a service manager, npm or Kubernetes sets: none is near a setting.
+      HOME: "/root",
+      HOSTNAME: "box",
+      PATH: "/bin",
+      PWD: "/",
+      USER: "node",
+      NODE_ENV: "production",
+      NODE_OPTIONS: "",
+      KUBERNETES_PORT: "tcp://10.0.0.1:443",
+      METRICS_SERVICE_PORT: "9090",
+      npm_config_cache: "/tmp",
+      npm_package_name: "credit-approval",
+    };
+    expect(misspelledSettings(env)).toEqual([
+      { setting: "API_KEY", meant: "API_KEYS" },
+      { setting: "METRIC_TOKEN", meant: "METRICS_TOKEN" },
+      { setting: "WEB_CONCURENCY", meant: "WEB_CONCURRENCY" },
+      { setting: "port", meant: "PORT" },
+      { setting: "DATABASE_AUTHTOKEN", meant: "DATABASE_AUTH_TOKEN" },
+      { setting: "TURSO_DATABASE_URL", meant: "DATABASE_URL" },
+    ]);
+    // Beside the setting it is near, a name is another tool's, not a typo.
+    expect(misspelledSettings({ API_KEY: "x", API_KEYS: "y" })).toEqual([]);
+    expect(misspelledSettings({ PORT: "8788", HOST: "::" })).toEqual([]);
   });
 });
