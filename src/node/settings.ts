@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { createClient } from "@libsql/client";
 import { z } from "zod";
 import {
   APP_SETTING_NAMES,
@@ -63,6 +64,20 @@ function fileUrlProblem(url: string): string | null {
   return null;
 }
 
+/**
+ * Whether the libSQL client refuses a remote URL as it is made (no host, a port past 65535, a
+ * fragment, a query parameter but tls=0 or 1 and authToken): the start threw its error, a stack
+ * trace and exit 1. Asked over HTTP, whose client connects at its first query, not when made.
+ */
+function libsqlRefusesRemoteUrl(url: string): boolean {
+  try {
+    createClient({ url: url.replace(/^ws/, "http") }).close();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** A whole number in decimal digits from a string setting, `fallback` when unset. */
 const wholeNumber = (fallback: number, min: number, max: number) =>
   z
@@ -112,7 +127,12 @@ export const serverSettingsSchema = appSettingsSchema.extend({
     .superRefine((url, context) => {
       const problem = fileUrlProblem(url);
       if (problem !== null) context.addIssue({ code: "custom", message: problem });
-    }),
+    })
+    // Never the URL in the message: it can carry its token (`?authToken=`).
+    .refine(
+      (url) => url.startsWith("file:") || !DATABASE_URL.test(url) || !libsqlRefusesRemoteUrl(url),
+      "must be a URL the libSQL client accepts: a host, a port up to 65535, no fragment, and no query parameter but tls (0 or 1) and authToken",
+    ),
   // Trimmed as the other tokens: one read from a file ends in a newline, which the libsql://
   // (WebSocket) client sent as part of the token, so that a right one failed.
   DATABASE_AUTH_TOKEN: z

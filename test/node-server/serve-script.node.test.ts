@@ -169,6 +169,13 @@ describe("npm run serve", () => {
     }
   }, 120_000);
 
+  // `libsql://$TURSO_HOST` with the variable unset: a stack trace from libSQL's client, exit 1.
+  it("stops at start, naming DATABASE_URL, when its remote URL names no host", async () => {
+    await expect(serve({ DATABASE_URL: "libsql://" })).rejects.toThrow(
+      /exited with 78 before printing .*:\s*DATABASE_URL must be a URL the libSQL client accepts/,
+    );
+  }, 120_000);
+
   // `FILE:` used to reach the file through the remote client: /readyz 503 for good.
   it("opens a FILE: URL (scheme in any case) as its database file, ready", async () => {
     const scratch = await mkdtemp(join(tmpdir(), "serve-script-upper-"));

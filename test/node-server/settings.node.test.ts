@@ -109,6 +109,40 @@ describe("the Node server's settings", () => {
     }
   });
 
+  // libSQL's client threw these with a stack trace and exit 1 (a restart loop under systemd).
+  it("refuse a remote DATABASE_URL the libSQL client cannot open, naming it and never its token", () => {
+    for (const good of [
+      "libsql://credit-lender.turso.io",
+      "libsql://db.example:8080?tls=0",
+      "http://127.0.0.1:8080",
+      "https://[::1]:8443/",
+      "wss://db.example/?authToken=secret-token",
+    ]) {
+      expect(settingsFromEnv({ DATABASE_URL: good }).databaseUrl, good).toBe(good);
+    }
+    for (const bad of [
+      "libsql://",
+      "https://",
+      "libsql://:8080",
+      "libsql://db.example:99999",
+      "libsql://[::1",
+      "libsql://db.example?tls=maybe&authToken=secret-token",
+      "libsql://db.example?mode=ro",
+      "libsql://db.example#replica",
+      "wss://db.example:70000/?authToken=secret-token",
+    ]) {
+      let error: unknown;
+      try {
+        settingsFromEnv({ DATABASE_URL: bad });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error, bad).toBeInstanceOf(ConfigError);
+      expect((error as Error).message, bad).toMatch(/^DATABASE_URL /);
+      expect((error as Error).message, bad).not.toContain("secret-token");
+    }
+  });
+
   it("take DATABASE_AUTH_TOKEN without the blanks around it, as the other tokens", () => {
     // A token kept in a file (`echo … > token`, a Kubernetes secret) ends in a newline, which the
     // libsql:// (WebSocket) client sent as part of the token (its hello's jwt): a right one failed.
