@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
@@ -101,7 +102,14 @@ export const listenSettingsSchema = (defaultPort: number, minPort: number) =>
     HOST: z
       .string()
       .optional()
-      .transform((value) => value?.trim() || "127.0.0.1"),
+      // `[::1]` as a URL writes it: the address within.
+      .transform((value) => (value?.trim() || "127.0.0.1").replace(/^\[(.*)\]$/, "$1"))
+      // A URL, a port or a path can never be listened on: every worker's getaddrinfo failed, and
+      // its exit 1 was restarted. A name that does not resolve yet (at boot) still starts.
+      .refine(
+        (host) => isIP(host) !== 0 || !/[:/[\]@]/.test(host),
+        "must be an IP address or a host name, with no scheme, port or path (PORT sets the port)",
+      ),
     PORT: wholeNumber(defaultPort, minPort, 65_535),
   });
 

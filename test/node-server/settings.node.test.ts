@@ -37,6 +37,25 @@ describe("the Node server's settings", () => {
     }
   });
 
+  // Each was a `cannot listen: getaddrinfo ENOTFOUND` from every worker and exit 1, restarted.
+  it("take HOST as an address or name, IPv6 in brackets too, and refuse a URL or a port in it", () => {
+    expect(settingsFromEnv({ HOST: " [::1] " }).host).toBe("::1");
+    expect(settingsFromEnv({ HOST: "[::]" }).host).toBe("::");
+    expect(settingsFromEnv({ HOST: "::" }).host).toBe("::");
+    expect(settingsFromEnv({ HOST: "api.internal" }).host).toBe("api.internal");
+    for (const bad of [
+      "0.0.0.0:8788",
+      "http://127.0.0.1",
+      "localhost:8788",
+      "[::1]:8788",
+      "10.0.0.1/8",
+    ]) {
+      expect(() => settingsFromEnv({ HOST: bad }), bad).toThrow(
+        /^HOST must be an IP address or a host name, with no scheme, port or path \(PORT sets the port\)$/,
+      );
+    }
+  });
+
   it("run one HTTP worker per core unless WEB_CONCURRENCY says how many", () => {
     expect(settingsFromEnv({}).webConcurrency).toBe(
       Math.min(availableParallelism(), MAX_WEB_CONCURRENCY),
