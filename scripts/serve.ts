@@ -12,11 +12,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "../src/config";
 import { countStoredRows } from "../src/ingest/job-store";
+import { log } from "../src/lib/log";
 import { startClusterPrimary, WorkerStartError } from "../src/node/cluster/primary";
 import { runClusterWorker } from "../src/node/cluster/worker";
 import { filePath } from "../src/node/database";
 import { DatabaseOpenError } from "../src/node/database-open";
 import { EX_CONFIG, EXIT_FAILURE } from "../src/node/exit-codes";
+import { misspelledSettings } from "../src/node/misspelled-settings";
 import { startServer } from "../src/node/server";
 import { type ServerSettings, settingsFromEnv } from "../src/node/settings";
 import { buildAssetsIfNeeded } from "./lib/assets";
@@ -27,6 +29,12 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 try {
   const env = { ...process.env };
+  // Once, by the primary (its workers get the same environment); before a bad setting stops it.
+  if (cluster.isPrimary) {
+    for (const fields of misspelledSettings(env)) {
+      log("warn", "a setting's name is misspelled, so it is ignored", fields);
+    }
+  }
   let settings = settingsFromEnv(env);
   // Without INGEST_TOKEN ingest is off; seeding gets a random token only this process knows.
   if (settings.app.ingestToken === null && settings.seed) {

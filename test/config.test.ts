@@ -41,6 +41,9 @@ describe("the app's settings, parsed once into a typed config", () => {
     [{ AS_OF_DATE: "9999-12-31" }, /AS_OF_DATE must be no later than 9949-12-31/],
     [{ AS_OF_DATE: "9950-01-01" }, /AS_OF_DATE must be no later than 9949-12-31/],
     [{ API_KEYS: "sha256:short" }, /^API_KEYS entries must look like sha256:<64 hex digits>/],
+    // `API_KEYS=$KEY_A,$KEY_B` with both unset: no key at all, and the API was open.
+    [{ API_KEYS: "," }, /^API_KEYS has no entry, only commas/],
+    [{ API_KEYS: " , , " }, /^API_KEYS has no entry, only commas/],
     [{ INGEST_RETRY_DELAY_SECONDS: "soon" }, /INGEST_RETRY_DELAY_SECONDS must be a number/],
     [{ DECISION_RETENTION_MONTHS: "0" }, /DECISION_RETENTION_MONTHS must be an integer from 1/],
     // Shorter than a Cloudflare Queue may still hold a chunk's message (14 days at the most).

@@ -58,14 +58,37 @@ export function confirmFilePath(path: string): void {
   try {
     mkdirSync(folder, { recursive: true });
   } catch (error) {
+    const code = mkdirFailure(folder, error);
+    if (code === "EROFS") throw fail(path, READ_ONLY_MOUNT, "operator");
     throw fail(
       path,
-      `its folder ${folder} cannot be created (${errorCode(error)}); create it for the server's user (${processUser()}) or choose another path`,
-      folderRemedy(error),
+      `its folder ${folder} cannot be created (${code}); create it for the server's user (${processUser()}) or choose another path`,
+      folderRemedy(error, code),
     );
   }
   if (fileStat(path, folder)?.isDirectory()) throw directory(path);
 }
+
+/**
+ * Why `mkdir -p folder` failed. Node's recursive mkdir says ENOENT when a missing folder cannot be
+ * made on a read-only mount; the first missing folder's own mkdir says why (EROFS).
+ */
+function mkdirFailure(folder: string, error: unknown): string {
+  const code = errorCode(error);
+  if (code !== "ENOENT") return code;
+  let first = folder;
+  while (dirname(first) !== first && !existsSync(dirname(first))) first = dirname(first);
+  try {
+    mkdirSync(first);
+    return code;
+  } catch (own) {
+    return errorCode(own);
+  }
+}
+
+/** A read-only mount: no chown or chmod ends it, as they end a permission. */
+const READ_ONLY_MOUNT =
+  "its file system is mounted read-only (EROFS); mount it read-write, or point DATABASE_URL at a file on a writable one, then start again";
 
 /**
  * The file's stat, or undefined when there is none. A folder this process may not enter (mode 0700,
@@ -89,8 +112,8 @@ function fileStat(path: string, folder: string) {
  */
 const FOLDER_PROBLEMS_OF_THE_OPERATOR = new Set(["EACCES", "EPERM", "EROFS", "ENOTDIR", "EEXIST"]);
 
-const folderRemedy = (error: unknown): Remedy =>
-  FOLDER_PROBLEMS_OF_THE_OPERATOR.has(errorCode(error)) ? "operator" : "may-pass";
+const folderRemedy = (error: unknown, code = errorCode(error)): Remedy =>
+  FOLDER_PROBLEMS_OF_THE_OPERATOR.has(code) ? "operator" : "may-pass";
 
 /**
  * At the server's start (and the migrations'): this process may write the file, the -wal and -shm
@@ -107,10 +130,12 @@ export function confirmWritableFile(path: string): void {
 /** Why this process may not write the database file, or null if it may. */
 function writeProblem(path: string): string | null {
   const fileDenied = existsSync(path) ? accessDenied(path) : null;
+  if (fileDenied === "EROFS") return READ_ONLY_MOUNT;
   if (fileDenied !== null) {
     return `is read-only to this process (${fileDenied}; the file: ${ownerAndMode(path)}; this process: ${processUser()}); give it to the server's user (chown) or make it writable, then start again`;
   }
   const beside = besideDenied(path);
+  if (beside?.code === "EROFS") return READ_ONLY_MOUNT;
   if (beside !== null) {
     const file = path + beside.suffix;
     return `its ${beside.suffix} file is read-only to this process (${beside.code}; ${ownerAndMode(file)}; this process: ${processUser()}), left by another user: give the database, its -wal and its -shm to the server's user (chown), then start again`;
@@ -118,6 +143,7 @@ function writeProblem(path: string): string | null {
   const folder = dirname(path);
   const missingBeside = !existsSync(`${path}-wal`) || !existsSync(`${path}-shm`);
   const folderDenied = missingBeside ? accessDenied(folder) : null;
+  if (folderDenied === "EROFS") return READ_ONLY_MOUNT;
   if (folderDenied !== null) {
     return `its folder ${folder} is read-only to this process (${folderDenied}; this process: ${processUser()}), and SQLite creates the -wal and -shm files beside the database; make the folder writable for the server's user`;
   }

@@ -1,5 +1,7 @@
+import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { createClient } from "@libsql/client";
 import { z } from "zod";
 import {
   APP_SETTING_NAMES,
@@ -64,6 +66,20 @@ function fileUrlProblem(url: string): string | null {
   return null;
 }
 
+/**
+ * Whether the libSQL client refuses a remote URL as it is made (no host, a port past 65535, a
+ * fragment, a query parameter but tls=0 or 1 and authToken): the start threw its error, a stack
+ * trace and exit 1. Asked over HTTP, whose client connects at its first query, not when made.
+ */
+function libsqlRefusesRemoteUrl(url: string): boolean {
+  try {
+    createClient({ url: url.replace(/^ws/, "http") }).close();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** A whole number in decimal digits from a string setting, `fallback` when unset. */
 const wholeNumber = (fallback: number, min: number, max: number) =>
   z
@@ -87,7 +103,14 @@ export const listenSettingsSchema = (defaultPort: number, minPort: number) =>
     HOST: z
       .string()
       .optional()
-      .transform((value) => value?.trim() || "127.0.0.1"),
+      // `[::1]` as a URL writes it: the address within.
+      .transform((value) => (value?.trim() || "127.0.0.1").replace(/^\[(.*)\]$/, "$1"))
+      // A URL, a port or a path can never be listened on: every worker's getaddrinfo failed, and
+      // its exit 1 was restarted. A name that does not resolve yet (at boot) still starts.
+      .refine(
+        (host) => isIP(host) !== 0 || !/[:/[\]@]/.test(host),
+        "must be an IP address or a host name, with no scheme, port or path (PORT sets the port)",
+      ),
     PORT: wholeNumber(defaultPort, minPort, 65_535),
   });
 
@@ -113,11 +136,18 @@ export const serverSettingsSchema = appSettingsSchema.extend({
     .superRefine((url, context) => {
       const problem = fileUrlProblem(url);
       if (problem !== null) context.addIssue({ code: "custom", message: problem });
-    }),
+    })
+    // Never the URL in the message: it can carry its token (`?authToken=`).
+    .refine(
+      (url) => url.startsWith("file:") || !DATABASE_URL.test(url) || !libsqlRefusesRemoteUrl(url),
+      "must be a URL the libSQL client accepts: a host, a port up to 65535, no fragment, and no query parameter but tls (0 or 1) and authToken",
+    ),
+  // Trimmed as the other tokens: one read from a file ends in a newline, which the libsql://
+  // (WebSocket) client sent as part of the token, so that a right one failed.
   DATABASE_AUTH_TOKEN: z
     .string()
     .optional()
-    .transform((value) => value || undefined),
+    .transform((value) => value?.trim() || undefined),
   /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
   RATE_LIMIT_PER_MINUTE: wholeNumber(DEFAULT_RATE_LIMIT_PER_MINUTE, 1, Number.MAX_SAFE_INTEGER),
   /**

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
@@ -286,6 +286,33 @@ describe.skipIf(!AS_ROOT)("npm run serve as the service's user on a file it may 
       /: its -wal file is read-only to this process \(EACCES; owner and mode unknown: EACCES; this process: uid 65534\)/,
       { asServiceUser: true },
     );
+  }, 90_000);
+
+  // A volume mounted read-only: the line said to chown the file, which no chown can do, and a
+  // folder to create on it was "cannot be created (ENOENT)" (mkdir -p's code), exit 1, restarted.
+  it("names a file system mounted read-only, for the file and for a folder to create on it", async (context) => {
+    const mount = join(directory, "read-only-mount");
+    await mkdir(mount);
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount], { stdio: "ignore" });
+    } catch {
+      context.skip("mounting a file system needs root with CAP_SYS_ADMIN");
+    }
+    try {
+      const path = join(mount, "credit.db");
+      await copyFile(product, path);
+      execFileSync("mount", ["-o", "remount,ro", mount]);
+      const readOnly = /: its file system is mounted read-only \(EROFS\); mount it read-write/;
+      await expectRefused(path, readOnly);
+      for (const missing of [join(mount, "new.db"), join(mount, "data", "credit.db")]) {
+        const { code, output } = await serve(`file:${missing}`);
+        expect(code, output).toBe(EX_CONFIG);
+        expect(output.trim().split("\n"), output).toHaveLength(1);
+        expect(output).toMatch(readOnly);
+      }
+    } finally {
+      execFileSync("umount", [mount]);
+    }
   }, 90_000);
 });
 

@@ -146,6 +146,20 @@ describe("npm run serve", () => {
     );
   }, 120_000);
 
+  // `API_KEY` (for API_KEYS) left the API open with no word of it: a misspelled name is ignored.
+  it("warns once, naming the setting it is near, of a misspelled setting's name, never its value", async () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const { url, output } = await serve({ SEED: "false", WEB_CONCURRENCY: "2", API_KEY: digest });
+    const warnings = output()
+      .split("\n")
+      .filter((line) => line.includes('"setting":"API_KEY"'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0] ?? "")).toMatchObject({ level: "warn", meant: "API_KEYS" });
+    expect(output()).not.toContain(digest);
+    expect((await fetch(`${url}/api`)).status).toBe(200);
+    expect(await stopWithSigterm()).toBe(0);
+  }, 180_000);
+
   // `file:` alone used to open a database in memory, which lost every write at the restart.
   it("stops at start, naming DATABASE_URL, when its file: URL names no file", async () => {
     for (const url of ["file:", "file::memory:"]) {
@@ -153,6 +167,13 @@ describe("npm run serve", () => {
         /exited with 78 before printing .*:\s*DATABASE_URL must name a database file/,
       );
     }
+  }, 120_000);
+
+  // `libsql://$TURSO_HOST` with the variable unset: a stack trace from libSQL's client, exit 1.
+  it("stops at start, naming DATABASE_URL, when its remote URL names no host", async () => {
+    await expect(serve({ DATABASE_URL: "libsql://" })).rejects.toThrow(
+      /exited with 78 before printing .*:\s*DATABASE_URL must be a URL the libSQL client accepts/,
+    );
   }, 120_000);
 
   // `FILE:` used to reach the file through the remote client: /readyz 503 for good.

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config";
+import { misspelledSettings } from "../../src/node/misspelled-settings";
 import {
   DEFAULT_RATE_LIMIT_PER_MINUTE,
   DEFAULT_WORKER_START_TIMEOUT_SECONDS,
@@ -32,6 +33,25 @@ describe("the Node server's settings", () => {
     for (const bad of ["0x2289", "8.8e3", "-1", "65536", "+80"]) {
       expect(() => settingsFromEnv({ PORT: bad }), bad).toThrow(
         /^PORT must be a whole number from 0 to 65535$/,
+      );
+    }
+  });
+
+  // Each was a `cannot listen: getaddrinfo ENOTFOUND` from every worker and exit 1, restarted.
+  it("take HOST as an address or name, IPv6 in brackets too, and refuse a URL or a port in it", () => {
+    expect(settingsFromEnv({ HOST: " [::1] " }).host).toBe("::1");
+    expect(settingsFromEnv({ HOST: "[::]" }).host).toBe("::");
+    expect(settingsFromEnv({ HOST: "::" }).host).toBe("::");
+    expect(settingsFromEnv({ HOST: "api.internal" }).host).toBe("api.internal");
+    for (const bad of [
+      "0.0.0.0:8788",
+      "http://127.0.0.1",
+      "localhost:8788",
+      "[::1]:8788",
+      "10.0.0.1/8",
+    ]) {
+      expect(() => settingsFromEnv({ HOST: bad }), bad).toThrow(
+        /^HOST must be an IP address or a host name, with no scheme, port or path \(PORT sets the port\)$/,
       );
     }
   });
@@ -108,6 +128,50 @@ describe("the Node server's settings", () => {
     }
   });
 
+  // libSQL's client threw these with a stack trace and exit 1 (a restart loop under systemd).
+  it("refuse a remote DATABASE_URL the libSQL client cannot open, naming it and never its token", () => {
+    for (const good of [
+      "libsql://credit-lender.turso.io",
+      "libsql://db.example:8080?tls=0",
+      "http://127.0.0.1:8080",
+      "https://[::1]:8443/",
+      "wss://db.example/?authToken=secret-token",
+    ]) {
+      expect(settingsFromEnv({ DATABASE_URL: good }).databaseUrl, good).toBe(good);
+    }
+    for (const bad of [
+      "libsql://",
+      "https://",
+      "libsql://:8080",
+      "libsql://db.example:99999",
+      "libsql://[::1",
+      "libsql://db.example?tls=maybe&authToken=secret-token",
+      "libsql://db.example?mode=ro",
+      "libsql://db.example#replica",
+      "wss://db.example:70000/?authToken=secret-token",
+    ]) {
+      let error: unknown;
+      try {
+        settingsFromEnv({ DATABASE_URL: bad });
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(error, bad).toBeInstanceOf(ConfigError);
+      expect((error as Error).message, bad).toMatch(/^DATABASE_URL /);
+      expect((error as Error).message, bad).not.toContain("secret-token");
+    }
+  });
+
+  it("take DATABASE_AUTH_TOKEN without the blanks around it, as the other tokens", () => {
+    // A token kept in a file (`echo … > token`, a Kubernetes secret) ends in a newline, which the
+    // libsql:// (WebSocket) client sent as part of the token (its hello's jwt): a right one failed.
+    expect(settingsFromEnv({ DATABASE_AUTH_TOKEN: "eyJhbGciOi.x.y\n" }).databaseAuthToken).toBe(
+      "eyJhbGciOi.x.y",
+    );
+    expect(settingsFromEnv({ DATABASE_AUTH_TOKEN: " \n" }).databaseAuthToken).toBeUndefined();
+    expect(settingsFromEnv({ DATABASE_AUTH_TOKEN: "" }).databaseAuthToken).toBeUndefined();
+  });
+
   it("have no ingest token unless INGEST_TOKEN is set", () => {
     expect(settingsFromEnv({}).app.ingestToken).toBeNull();
     expect(settingsFromEnv({ INGEST_TOKEN: "" }).app.ingestToken).toBeNull();
@@ -130,5 +194,39 @@ describe("the Node server's settings", () => {
         new RegExp(`^${name} has a blank \\(a space, a tab, a no-break space\\) at position 4`),
       );
     }
+  });
+
+  it("tell a misspelled setting's name from the environment's own names", () => {
+    const env = {
+      API_KEY: "x",
+      METRIC_TOKEN: "x",
+      WEB_CONCURENCY: "4",
+      port: "8080",
+      DATABASE_AUTHTOKEN: "x",
+      TURSO_DATABASE_URL: "libsql://db.example",
+      // Names a shell, a service manager, npm or Kubernetes sets: none is near a setting.
+      HOME: "/root",
+      HOSTNAME: "box",
+      PATH: "/bin",
+      PWD: "/",
+      USER: "node",
+      NODE_ENV: "production",
+      NODE_OPTIONS: "",
+      KUBERNETES_PORT: "tcp://10.0.0.1:443",
+      METRICS_SERVICE_PORT: "9090",
+      npm_config_cache: "/tmp",
+      npm_package_name: "credit-approval",
+    };
+    expect(misspelledSettings(env)).toEqual([
+      { setting: "API_KEY", meant: "API_KEYS" },
+      { setting: "METRIC_TOKEN", meant: "METRICS_TOKEN" },
+      { setting: "WEB_CONCURENCY", meant: "WEB_CONCURRENCY" },
+      { setting: "port", meant: "PORT" },
+      { setting: "DATABASE_AUTHTOKEN", meant: "DATABASE_AUTH_TOKEN" },
+      { setting: "TURSO_DATABASE_URL", meant: "DATABASE_URL" },
+    ]);
+    // Beside the setting it is near, a name is another tool's, not a typo.
+    expect(misspelledSettings({ API_KEY: "x", API_KEYS: "y" })).toEqual([]);
+    expect(misspelledSettings({ PORT: "8788", HOST: "::" })).toEqual([]);
   });
 });

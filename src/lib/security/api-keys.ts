@@ -11,16 +11,22 @@ const DIGEST = /^sha256:([0-9a-f]{64})$/;
 
 export function parseApiKeyDigests(setting: string | undefined): Uint8Array[] {
   if (!setting?.trim()) return [];
-  return setting
+  const entries = setting
     .split(",")
     .map((entry) => entry.trim().toLowerCase())
-    .filter(Boolean)
-    .map((entry) => {
-      const hex = DIGEST.exec(entry)?.[1];
-      // A mistyped secret must not silently open the API: refuse to serve instead.
-      if (!hex) throw new Error("entries must look like sha256:<64 hex digits>");
-      return hexToBytes(hex);
-    });
+    .filter(Boolean);
+  // `$KEY_A,$KEY_B` with both unset: set, yet no key, which would leave the API open.
+  if (entries.length === 0) {
+    throw new Error(
+      "has no entry, only commas: give sha256:<64 hex digits> entries, or leave it empty for an open API",
+    );
+  }
+  return entries.map((entry) => {
+    const hex = DIGEST.exec(entry)?.[1];
+    // A mistyped secret must not silently open the API: refuse to serve instead.
+    if (!hex) throw new Error("entries must look like sha256:<64 hex digits>");
+    return hexToBytes(hex);
+  });
 }
 
 /** Compares against every digest without stopping early, so timing tells nothing. */
