@@ -36,7 +36,7 @@ const bookmarkRequestHeader = {
 };
 
 const bookmarkResponseHeader = {
-  description: `The D1 session's bookmark after this request: send it back on a later read to see at least this state. Absent when the request ran no query (a read that sent one gets it back). ${WHERE}`,
+  description: `The D1 session's bookmark after this request: send it back on a later read to see at least this state. Absent when the request ran no query, except a read refused for a malformed path id or body, which gets back the one it sent. ${WHERE}`,
   schema: { type: "string" },
 };
 

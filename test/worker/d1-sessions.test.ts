@@ -147,6 +147,35 @@ describe("D1 sessions and the x-d1-bookmark header", () => {
     expect(response.headers.get("x-d1-bookmark")).toBeNull();
   });
 
+  // docs/databases.md: the shape is all the server can check; local D1 echoes a later one.
+  it("serves a read whose bookmark is later than the database's and hands that bookmark back", async () => {
+    const { customer_id } = await registerCustomer();
+    const later = `ffffffff-ffffffff-ffffffff-${"f".repeat(32)}`;
+    const read = await call(`/view-loans/${customer_id}`, { headers: { "x-d1-bookmark": later } });
+    expect(read.status).toBe(200);
+    expect(read.headers.get("x-d1-bookmark")).toBe(later);
+    // A write starts at the primary and hands back the database's own point, whatever was sent.
+    const written = await call("/register", {
+      body: registration(),
+      headers: { "x-d1-bookmark": later },
+    });
+    expect(bookmarkOf(written) < later).toBe(true);
+  });
+
+  // docs/api.md, "x-d1-bookmark": refused before its session opens, a read gets none back; refused
+  // after it opens but before a query, it gets back the one it sent.
+  it("answers a refused read with no bookmark, or with the one it sent once its session is open", async () => {
+    const sent = bookmarkOf(await call("/view-loans/1"));
+    const headers = { "x-d1-bookmark": sent };
+    const keyRequired = { API_KEYS: `sha256:${"ab".repeat(32)}` };
+    const unauthorised = await call("/view-loans/1", { headers, env: keyRequired });
+    await expectProblem(unauthorised, 401);
+    expect(unauthorised.headers.get("x-d1-bookmark")).toBeNull();
+    const malformed = await call("/view-loan/abc", { headers });
+    await expectProblem(malformed, 400, "loan_id");
+    expect(malformed.headers.get("x-d1-bookmark")).toBe(sent);
+  });
+
   it("opens no D1 session and sends no bookmark on libSQL (DATABASE_URL)", async () => {
     // Nothing listens on port 9 of the loopback: libSQL answers 503 at once.
     const { response, opened } = await sessionsOf("/view-loans/1", {
