@@ -91,16 +91,22 @@ function showError(form: HTMLFormElement, error: unknown): void {
     markInvalid(input, message, `${labelOf(input)} ${fieldError.message}`);
     first ??= input;
   }
-  if (formError) {
-    const extra = unplaced.map((e) => `${e.field} ${e.message}`).join("; ");
-    formError.textContent = [
-      error.errors.length > unplaced.length ? "" : error.detail || error.title,
-      extra,
-    ]
-      .filter(Boolean)
-      .join(" ");
-  }
+  if (formError) formError.textContent = unplacedText(error, unplaced);
   first?.focus();
+}
+
+/*
+ * What the fields do not say, for the form's alert: the API's detail, a sentence. A field the form
+ * has no input for (the payment form's path ids) was listed by its API name, and the officer read
+ * "customer_id has no loan 4160; loan_id is not a loan of customer 7" after the detail.
+ */
+function unplacedText(error: ApiError, unplaced: FieldError[]): string {
+  if (error.errors.length > 0 && unplaced.length === 0) return "";
+  if (error.detail) return error.detail;
+  // Not the API's problem (it always has a detail): its fields are all there is to say.
+  return [error.title, unplaced.map((e) => `${e.field} ${e.message}`).join("; ")]
+    .filter(Boolean)
+    .join(" ");
 }
 
 /** Puts values into the form's fields by name, as if typed (no input event: the request is the same). */

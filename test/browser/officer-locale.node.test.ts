@@ -169,4 +169,18 @@ describe("a phone-sized window, 360 px wide", () => {
     expect(await schedule.getAttribute("tabindex")).toBe("0");
     expect(await schedule.getByRole("table").count()).toBe(1);
   });
+
+  it("fits a decision history's score bars in a 320 px window (a 1280 px one zoomed to 400 %)", async () => {
+    const { customerId } = await customerWithLoan();
+    const { page } = suite.session();
+    await page.setViewportSize({ width: 320, height: 640 });
+    await page.goto(url(`/#decisions/${customerId}`));
+    await page.locator("#decisions-result .decision").first().waitFor();
+    // The bars' columns were 12rem and 5rem wide at least: in a card, wider than the window, the
+    // bar itself had no width left and the page scrolled sideways.
+    const decisions = await pageWidth(page);
+    expect(decisions.scroll).toBeLessThanOrEqual(decisions.client);
+    const bar = page.getByRole("img", { name: /^on time repayment: / }).first();
+    expect((await bar.boundingBox())?.width ?? 0).toBeGreaterThan(40);
+  });
 });

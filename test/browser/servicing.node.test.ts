@@ -285,6 +285,25 @@ describe("loan servicing in the console", () => {
     expect(await apiPeriods(customerId, loanId)).toEqual([1]);
   });
 
+  it("says a loan gone since it was shown (a database restored) in words, not the API's field names", async () => {
+    const { page } = suite.session();
+    const { customerId, loanId } = await newLoan();
+    const { loan, instalment } = await openLoan(page, loanId);
+    // The API's own 404 for a loan this customer does not have: the payment goes to loan 99999999.
+    await page.route(
+      "**/make-payment/**",
+      (route) => route.continue({ url: url(`/make-payment/${customerId}/99999999`) }),
+      { times: 1 },
+    );
+    await pay(loan, instalment);
+    const formError = loan.locator("#payment-form-error");
+    await formError.filter({ hasText: /\S/ }).waitFor();
+    // The form has no field for either id: its alert says the API's sentence, with no customer_id.
+    expect(await formError.innerText()).toBe(`Customer ${customerId} has no loan 99999999.`);
+    expect(await loan.locator("#payment-amount-error").innerText()).toBe("");
+    expect(await loan.getByLabel("Amount").inputValue()).toBe(String(instalment));
+  });
+
   it("shows a workbook loan's statement from the customer's loans: workbook periods, statuses, the projected balance dashed", async () => {
     const { page } = suite.session();
     const violations = cspViolations(page);
