@@ -32,14 +32,34 @@ export function takeNotedRow<T>(byRow: Map<number, T>, row: number): T | undefin
   return undefined;
 }
 
+/**
+ * Cells noted in a worksheet's XML on its way into exceljs: their columns by row, kept until the
+ * row is read. A chunk's worth of rows at most, as exceljs yields a chunk's rows before it asks
+ * for the next chunk.
+ */
+export class NotedCells {
+  readonly #columnsByRow = new Map<number, number[]>();
+
+  /** Notes the cell of a start tag by its reference (`r="E12"`); a cell without one is not noted. */
+  note(startTag: string): void {
+    const reference = CELL_REFERENCE.exec(startTag);
+    if (reference?.[1] === undefined) return;
+    const row = Number(reference[2]);
+    const column = columnNumber(reference[1]);
+    const columns = this.#columnsByRow.get(row);
+    if (columns) columns.push(column);
+    else this.#columnsByRow.set(row, [column]);
+  }
+
+  /** The columns of row `row`'s noted cells, if it has any; forgets them and any earlier row's. */
+  takeRow(row: number): readonly number[] | undefined {
+    return takeNotedRow(this.#columnsByRow, row);
+  }
+}
+
 /** One worksheet's ISO date cells: rewrite its XML once, then take each row's as it is read. */
 export class IsoDateCells {
-  /**
-   * The columns of the date cells exceljs has been handed but has not yet yielded a row for, by
-   * row number: a chunk's worth of rows at most, as exceljs yields a chunk's rows before it asks
-   * for the next chunk.
-   */
-  readonly #columnsByRow = new Map<number, number[]>();
+  readonly #cells = new NotedCells();
 
   /** The worksheet's XML, as text, with its date cells turned into text cells. */
   async *rewrite(xml: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
@@ -59,24 +79,15 @@ export class IsoDateCells {
 
   /** The columns of row `row`'s date cells, if it has any; forgets them and any earlier row's. */
   takeRow(row: number): readonly number[] | undefined {
-    return takeNotedRow(this.#columnsByRow, row);
+    return this.#cells.takeRow(row);
   }
 
   #rewriteDateCells(xml: string): string {
     // Most chunks hold no date cell, and a plain search is far cheaper than the pattern.
     if (!xml.includes('"d"') && !xml.includes("'d'")) return xml;
     return xml.replace(DATE_CELL_START_TAG, (tag) => {
-      const reference = CELL_REFERENCE.exec(tag);
-      if (reference?.[1] !== undefined) {
-        this.#note(Number(reference[2]), columnNumber(reference[1]));
-      }
+      this.#cells.note(tag);
       return tag.replace(DATE_TYPE, "$1$2str$2");
     });
-  }
-
-  #note(row: number, column: number): void {
-    const columns = this.#columnsByRow.get(row);
-    if (columns) columns.push(column);
-    else this.#columnsByRow.set(row, [column]);
   }
 }

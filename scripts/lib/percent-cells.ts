@@ -10,7 +10,7 @@
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { type CellValue, unwrapCell } from "./cells";
-import { columnNumber, takeNotedRow } from "./iso-date-cells";
+import { NotedCells } from "./iso-date-cells";
 
 /** Excel's built-in percentage formats: `0%` (9) and `0.00%` (10). */
 const BUILT_IN_PERCENT_FORMATS = [9, 10];
@@ -22,7 +22,6 @@ const CELL_FORMAT_TAG = /<(?:[\w.-]+:)?xf\b[^>]*>/g;
 const CELL_START_TAG = /<(?:[\w.-]+:)?c\s[^>]*[^/]>/g;
 const CELL_STYLE = /\ss\s*=\s*["'](\d+)["']/;
 const CELL_TYPE = /\st\s*=\s*["']([^"']*)["']/;
-const CELL_REFERENCE = /\sr\s*=\s*["']([A-Za-z]+)(\d+)["']/;
 
 function attribute(tag: string, name: string): string | undefined {
   return new RegExp(`\\s${name}\\s*=\\s*(["'])(.*?)\\1`).exec(tag)?.[2];
@@ -91,7 +90,7 @@ export function readPercentStyles(reader: object): () => ReadonlySet<number> {
 
 /** One worksheet's number cells of a percentage style: note them once, take each row's as read. */
 export class PercentCells {
-  readonly #columnsByRow = new Map<number, number[]>();
+  readonly #cells = new NotedCells();
 
   constructor(private readonly styles: () => ReadonlySet<number>) {}
 
@@ -110,7 +109,7 @@ export class PercentCells {
 
   /** The columns of row `row`'s percentage cells, if any; forgets them and any earlier row's. */
   takeRow(row: number): readonly number[] | undefined {
-    return takeNotedRow(this.#columnsByRow, row);
+    return this.#cells.takeRow(row);
   }
 
   #note(xml: string, styles: ReadonlySet<number>): void {
@@ -118,14 +117,7 @@ export class PercentCells {
       const style = CELL_STYLE.exec(tag)?.[1];
       if (style === undefined || !styles.has(Number(style))) continue;
       // Text (`s`, `str`, `inlineStr`) shows as written; errors and booleans are no numbers.
-      const type = CELL_TYPE.exec(tag)?.[1] ?? "n";
-      const reference = CELL_REFERENCE.exec(tag);
-      if (type !== "n" || reference?.[1] === undefined) continue;
-      const row = Number(reference[2]);
-      const columns = this.#columnsByRow.get(row);
-      const column = columnNumber(reference[1]);
-      if (columns) columns.push(column);
-      else this.#columnsByRow.set(row, [column]);
+      if ((CELL_TYPE.exec(tag)?.[1] ?? "n") === "n") this.#cells.note(tag);
     }
   }
 }
