@@ -1,0 +1,79 @@
+import { AggregatorRegistry } from "prom-client";
+import type { Answers } from "./ipc";
+
+/*
+ * The cluster's /metrics: the primary's registry and every HTTP worker's, added up, with what
+ * workers that have exited had counted (src/node/cluster/primary.ts, docs/operations.md).
+ */
+
+type Snapshot = Answers["metrics-snapshot"];
+
+/** What the sum needs of a worker: whether it has exited. */
+interface CountedWorker {
+  isDead(): boolean;
+}
+
+/** What the sum needs of a worker's channel: its metrics, within a timeout. */
+interface SnapshotAsker {
+  ask(request: { kind: "metrics-snapshot" }, timeoutMs: number): Promise<Snapshot>;
+}
+
+/**
+ * What workers that have exited had counted, as of the last scrape that reached them. Summed
+ * into every scrape, so that a crash does not take a worker's requests out of the totals: a
+ * counter that falls reads to Prometheus as a reset, and `rate()` then counts every surviving
+ * worker's total again as new requests.
+ */
+export class RetiredTotals {
+  readonly #last = new Map<CountedWorker, Snapshot>();
+  #retired: Promise<Snapshot> = Promise.resolve([]);
+
+  /** The worker's counters and histograms as a scrape saw them (gauges die with it). */
+  seen(worker: CountedWorker, snapshot: Snapshot): void {
+    if (worker.isDead()) return; // retired while the scrape was in flight
+    const kept = snapshot.filter((metric) =>
+      ["counter", "histogram"].includes(String(metric.type)),
+    );
+    this.#last.set(worker, kept);
+  }
+
+  last(worker: CountedWorker): Snapshot {
+    return this.#last.get(worker) ?? [];
+  }
+
+  retire(worker: CountedWorker): void {
+    const last = this.#last.get(worker);
+    this.#last.delete(worker);
+    if (!last) return;
+    // Folded into one snapshot, so that a crash loop does not keep one per dead worker.
+    this.#retired = this.#retired.then((retired) =>
+      AggregatorRegistry.aggregate([retired, last]).getMetricsAsJSON(),
+    );
+  }
+
+  retired(): Promise<Snapshot> {
+    return this.#retired;
+  }
+}
+
+/** Every process's metrics, added up: counters and histograms summed, as one scrape would. */
+export async function clusterMetrics<W extends CountedWorker>(
+  own: Snapshot,
+  workers: [W, SnapshotAsker][],
+  totals: RetiredTotals,
+  timeoutMs: number,
+): Promise<string> {
+  // A worker that does not answer (it is dying) counts as at its last scrape.
+  const snapshots = await Promise.all(
+    workers.map(([worker, channel]) =>
+      channel.ask({ kind: "metrics-snapshot" }, timeoutMs).then(
+        (snapshot) => {
+          totals.seen(worker, snapshot);
+          return snapshot;
+        },
+        () => totals.last(worker),
+      ),
+    ),
+  );
+  return AggregatorRegistry.aggregate([own, await totals.retired(), ...snapshots]).metrics();
+}
