@@ -26,6 +26,7 @@ interface SnapshotAsker {
  */
 export class RetiredTotals {
   readonly #last = new Map<CountedWorker, Snapshot>();
+  readonly #gone = new WeakSet<CountedWorker>();
   #retired: Promise<Snapshot> = Promise.resolve([]);
 
   /** The worker's counters and histograms as a scrape saw them (gauges die with it). */
@@ -44,6 +45,7 @@ export class RetiredTotals {
   retire(worker: CountedWorker): void {
     const last = this.#last.get(worker);
     this.#last.delete(worker);
+    this.#gone.add(worker);
     if (!last) return;
     // Folded into one snapshot, so that a crash loop does not keep one per dead worker.
     this.#retired = this.#retired.then((retired) =>
@@ -51,8 +53,15 @@ export class RetiredTotals {
     );
   }
 
-  retired(): Promise<Snapshot> {
-    return this.#retired;
+  /**
+   * The retired totals with the answers of the workers not retired yet, read at one moment: a
+   * worker that exits after it answered a scrape, while the scrape waits for another, is in the
+   * retired totals by the time they are read, and its answer must not be added again.
+   */
+  async withLiving(answers: [CountedWorker, Snapshot][]): Promise<Snapshot[]> {
+    const retired = this.#retired;
+    const living = answers.filter(([worker]) => !this.#gone.has(worker));
+    return [await retired, ...living.map(([, snapshot]) => snapshot)];
   }
 }
 
@@ -64,16 +73,16 @@ export async function clusterMetrics<W extends CountedWorker>(
   timeoutMs: number,
 ): Promise<string> {
   // A worker that does not answer (it is dying) counts as at its last scrape.
-  const snapshots = await Promise.all(
+  const answers = await Promise.all(
     workers.map(([worker, channel]) =>
       channel.ask({ kind: "metrics-snapshot" }, timeoutMs).then(
-        (snapshot) => {
+        (snapshot): [W, Snapshot] => {
           totals.seen(worker, snapshot);
-          return snapshot;
+          return [worker, snapshot];
         },
-        () => totals.last(worker),
+        (): [W, Snapshot] => [worker, totals.last(worker)],
       ),
     ),
   );
-  return AggregatorRegistry.aggregate([own, await totals.retired(), ...snapshots]).metrics();
+  return AggregatorRegistry.aggregate([own, ...(await totals.withLiving(answers))]).metrics();
 }
