@@ -22,7 +22,19 @@ interface RequestEvent {
   durationMs: number;
 }
 
-export type DecisionEndpoint = "create-loan" | "check-eligibility";
+export const DECISION_ENDPOINTS = ["check-eligibility", "create-loan"] as const;
+export type DecisionEndpoint = (typeof DECISION_ENDPOINTS)[number];
+
+/** Every refusal code, in the order of the Worker's data point doubles (src/worker/analytics.ts). */
+export const REFUSAL_CODES = [
+  "CURRENT_LOANS_OVER_LIMIT",
+  "CREDIT_SCORE_TOO_LOW",
+  "OVER_APPROVED_LIMIT",
+  "EMI_OVER_HALF_SALARY",
+] as const satisfies readonly RefusalCode[];
+// Fails to compile when a refusal code is added to the domain and not here.
+const everyCodeListed: RefusalCode extends (typeof REFUSAL_CODES)[number] ? true : never = true;
+void everyCodeListed;
 
 export interface DecisionEvent {
   endpoint: DecisionEndpoint;
@@ -31,9 +43,11 @@ export interface DecisionEvent {
   reasons: RefusalCode[];
 }
 
+export const INGEST_KINDS = ["customers", "loans"] as const;
+
 /** Rows of one chunk, by what the consumer did with them. */
 export interface IngestEvent {
-  kind: "customers" | "loans";
+  kind: (typeof INGEST_KINDS)[number];
   /** Rows delivered to the consumer (a redelivered chunk counts again). */
   read: number;
   landed: number;

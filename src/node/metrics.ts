@@ -7,7 +7,16 @@ import {
   Histogram as HistogramMetric,
   Registry,
 } from "prom-client";
-import { type RequestOutcome, requestOutcome, type Telemetry } from "../telemetry";
+import { DATABASE_ERROR_KINDS } from "../db/error-kind";
+import {
+  DECISION_ENDPOINTS,
+  INGEST_KINDS,
+  type IngestEvent,
+  REFUSAL_CODES,
+  type RequestOutcome,
+  requestOutcome,
+  type Telemetry,
+} from "../telemetry";
 
 /*
  * The Node server's metrics: the core's telemetry events (src/telemetry.ts) as Prometheus
@@ -31,6 +40,12 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 type RequestLabel = "method" | "route" | "status_class";
+const INGEST_STAGES = [
+  "read",
+  "landed",
+  "rejected",
+  "dead",
+] as const satisfies readonly (keyof Omit<IngestEvent, "kind">)[];
 
 export function createNodeMetrics(): NodeMetrics {
   const registry = new Registry();
@@ -73,6 +88,17 @@ export function createNodeMetrics(): NodeMetrics {
     labelNames: ["kind"],
     registers: [registry],
   });
+  // Every series of a known label set is exposed from the start, at 0: one that first appears at
+  // 1 is never seen to rise by rate() or increase() (an alert on the first damaged database would
+  // not fire), and a panel over a series not there yet shows "No data".
+  for (const endpoint of DECISION_ENDPOINTS) {
+    for (const outcome of ["approved", "refused"]) decisions.inc({ endpoint, outcome }, 0);
+    for (const reason of REFUSAL_CODES) refusals.inc({ endpoint, reason }, 0);
+  }
+  for (const kind of INGEST_KINDS) {
+    for (const stage of INGEST_STAGES) ingestRows.inc({ kind, stage }, 0);
+  }
+  for (const kind of DATABASE_ERROR_KINDS) databaseErrors.inc({ kind }, 0);
   const queues = new Map<string, () => number>();
   new Gauge<"queue">({
     name: "ingest_queue_depth",

@@ -1,6 +1,5 @@
-import type { RefusalCode } from "../domain/decision";
 import { log } from "../lib/log";
-import { noTelemetry, requestOutcome, type Telemetry } from "../telemetry";
+import { noTelemetry, REFUSAL_CODES, requestOutcome, type Telemetry } from "../telemetry";
 
 /*
  * The Worker's metrics: one Workers Analytics Engine data point per event, through the `METRICS`
@@ -16,17 +15,6 @@ import { noTelemetry, requestOutcome, type Telemetry } from "../telemetry";
  * | ingested rows    | `ingest`         | kind     |          |              | 1 read, 2 landed, 3 rejected, 4 dead     |
  * | a database error | `database_error` | kind     |          |              | 1 count (1)                              |
  */
-
-/** The order of the decision's reason doubles (double2 … double5). */
-export const REFUSAL_CODES = [
-  "CURRENT_LOANS_OVER_LIMIT",
-  "CREDIT_SCORE_TOO_LOW",
-  "OVER_APPROVED_LIMIT",
-  "EMI_OVER_HALF_SALARY",
-] as const satisfies readonly RefusalCode[];
-// Fails to compile when a refusal code is added to the domain and not here.
-const everyCodeListed: RefusalCode extends (typeof REFUSAL_CODES)[number] ? true : never = true;
-void everyCodeListed;
 
 /** Whether "METRICS is not a dataset" was logged: once per isolate is enough to be found. */
 let notADatasetLogged = false;

@@ -13,6 +13,7 @@ import {
 } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
 import { until } from "../node/until";
+import { parseExposition } from "../support/prometheus-text";
 
 /*
  * `npm run serve` with two HTTP workers: every request below goes on a connection of its own, so
@@ -148,6 +149,8 @@ describe("npm run serve with WEB_CONCURRENCY=2", () => {
     const count = async () => {
       const { status, body } = await call<string>(server.url, "/metrics");
       expect(status).toBe(200);
+      // The processes' sum is one valid exposition, as a single server's is.
+      parseExposition(body);
       return Number(route.exec(body)?.[1] ?? 0);
     };
     const before = await count();
@@ -164,6 +167,8 @@ describe("npm run serve with WEB_CONCURRENCY=2", () => {
   it("answers /metrics at once while a killed worker's replacement is still starting", async () => {
     const counted = async () => {
       const { body } = await call<string>(server.url, "/metrics");
+      // With a dead worker's counts kept beside the living ones', still one valid exposition.
+      parseExposition(body);
       const labels = `{method="GET",route="/view-loan/{loan_id}",status_class="4xx"}`;
       return [`http_requests_total${labels}`, `http_request_duration_seconds_count${labels}`].map(
         (name) =>

@@ -1,6 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { REFUSAL_CODES } from "../../src/worker/analytics";
+import { REFUSAL_CODES } from "../../src/telemetry";
 import worker from "../../src/worker/index";
 import { damagedDb, failingWriteDb } from "../support/failing-d1";
 import { chunk, customerRow } from "../support/ingest";

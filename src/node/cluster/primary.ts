@@ -1,5 +1,4 @@
 import cluster, { type Address, type Worker } from "node:cluster";
-import { AggregatorRegistry } from "prom-client";
 import { log } from "../../lib/log";
 import { MemoryRateLimiter } from "../../lib/security/rate-limit";
 import { localUrl } from "../../lib/url-host";
@@ -7,6 +6,7 @@ import { openRuntime, type Runtime } from "../runtime";
 import { QUEUE_GRACE_MS, REQUEST_GRACE_MS } from "../server";
 import type { ServerSettings } from "../settings";
 import { type Answers, ClusterChannel, type PrimaryAsks, type WorkerAsks } from "./ipc";
+import { clusterMetrics, RetiredTotals } from "./metrics-sum";
 import { workerExecArgv } from "./worker-flags";
 
 /*
@@ -72,9 +72,10 @@ export async function startClusterPrimary(
         // Only workers that listen: one still starting has counted nothing, and may not read its
         // channel yet, so asking it would hold the scrape for the ask's whole timeout.
         return clusterMetrics(
-          runtime,
+          (await runtime.metrics?.registry.getMetricsAsJSON()) ?? [],
           [...channels].filter(([worker]) => listeningWorkers.has(worker)),
           totals,
+          METRICS_SNAPSHOT_TIMEOUT_MS,
         );
     }
   };
@@ -328,66 +329,4 @@ async function stopWorker(
   const kill = setTimeout(() => worker.process.kill("SIGKILL"), WORKER_STOP_MS);
   await exited;
   clearTimeout(kill);
-}
-
-type Snapshot = Answers["metrics-snapshot"];
-
-/**
- * What workers that have exited had counted, as of the last scrape that reached them. Summed
- * into every scrape, so that a crash does not take a worker's requests out of the totals: a
- * counter that falls reads to Prometheus as a reset, and `rate()` then counts every surviving
- * worker's total again as new requests.
- */
-class RetiredTotals {
-  readonly #last = new Map<Worker, Snapshot>();
-  #retired: Promise<Snapshot> = Promise.resolve([]);
-
-  /** The worker's counters and histograms as a scrape saw them (gauges die with it). */
-  seen(worker: Worker, snapshot: Snapshot): void {
-    if (worker.isDead()) return; // retired while the scrape was in flight
-    const kept = snapshot.filter((metric) =>
-      ["counter", "histogram"].includes(String(metric.type)),
-    );
-    this.#last.set(worker, kept);
-  }
-
-  last(worker: Worker): Snapshot {
-    return this.#last.get(worker) ?? [];
-  }
-
-  retire(worker: Worker): void {
-    const last = this.#last.get(worker);
-    this.#last.delete(worker);
-    if (!last) return;
-    // Folded into one snapshot, so that a crash loop does not keep one per dead worker.
-    this.#retired = this.#retired.then((retired) =>
-      AggregatorRegistry.aggregate([retired, last]).getMetricsAsJSON(),
-    );
-  }
-
-  retired(): Promise<Snapshot> {
-    return this.#retired;
-  }
-}
-
-/** Every process's metrics, added up: counters and histograms summed, as one scrape would. */
-async function clusterMetrics(
-  runtime: Runtime,
-  workers: [Worker, ClusterChannel<PrimaryAsks, WorkerAsks>][],
-  totals: RetiredTotals,
-): Promise<string> {
-  const own = (await runtime.metrics?.registry.getMetricsAsJSON()) ?? [];
-  // A worker that does not answer (it is dying) counts as at its last scrape.
-  const snapshots = await Promise.all(
-    workers.map(([worker, channel]) =>
-      channel.ask({ kind: "metrics-snapshot" }, METRICS_SNAPSHOT_TIMEOUT_MS).then(
-        (snapshot) => {
-          totals.seen(worker, snapshot);
-          return snapshot;
-        },
-        () => totals.last(worker),
-      ),
-    ),
-  );
-  return AggregatorRegistry.aggregate([own, await totals.retired(), ...snapshots]).metrics();
 }
