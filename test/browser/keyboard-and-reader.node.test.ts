@@ -29,7 +29,6 @@ async function listen(page: Page): Promise<() => Promise<{ focused: string[]; sa
     interface PageElement {
       id: string;
       textContent: string;
-      closest(selector: string): PageElement | null;
     }
     const browser = globalThis as unknown as {
       document: {
@@ -41,7 +40,7 @@ async function listen(page: Page): Promise<() => Promise<{ focused: string[]; sa
         querySelectorAll(selector: string): ArrayLike<PageElement>;
       };
       MutationObserver: new (
-        callback: (records: { target: PageElement | { parentElement: PageElement } }[]) => void,
+        callback: () => void,
       ) => { observe(node: unknown, options: Record<string, boolean>): void };
       heard: { focused: string[]; said: string[] };
     };
