@@ -4,6 +4,9 @@
  * again. GET /api (public) says whether a key is required; a 401 from any call asks again.
  */
 
+import { statusAfter } from "./busy";
+import { focusField } from "./focus-field";
+
 const KEY_STORAGE = "credit-console-api-key";
 
 export function apiKey(): string | null {
@@ -37,6 +40,8 @@ export function setUpApiKeyPanel(afterEntry: () => void): void {
   const form = element("api-key-form", HTMLFormElement);
   const input = element("api-key", HTMLInputElement);
   const error = element("api-key-error", HTMLElement);
+  // Says a refusal when the field keeps the focus (Enter pressed in it), as a form's status does.
+  const said = statusAfter(form);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const key = input.value.trim();
@@ -50,9 +55,10 @@ export function setUpApiKeyPanel(afterEntry: () => void): void {
     if (problem) {
       input.setAttribute("aria-invalid", "true");
       error.textContent = problem;
-      input.focus();
+      said.textContent = focusField(input, problem) ?? "";
       return;
     }
+    said.textContent = "";
     sessionStorage.setItem(KEY_STORAGE, key);
     // The field is emptied so the key is not left in the page for anyone passing by.
     input.value = "";

@@ -10,7 +10,10 @@ import { h } from "./render";
 export interface Busy {
   /** `quiet`: a read the officer did not ask for (the loan after a payment) says nothing. */
   start(quiet?: boolean): void;
-  /** `announcement`: the answer in a sentence, said once; none after an error (its alert says it). */
+  /**
+   * `announcement`: the answer in a sentence, said once. After an error, none (its alert or its
+   * field taking the focus says it), but a field's message where the focus already was.
+   */
   end(announcement?: string): void;
 }
 

@@ -1,5 +1,6 @@
 import { ApiError, type FieldError, NoApiAnswer } from "./api";
 import { busyIndicator, statusAfter } from "./busy";
+import { focusField } from "./focus-field";
 import { show } from "./render";
 
 /*
@@ -70,15 +71,18 @@ export function errorText(error: unknown): string {
   return "The API answered in a form this console does not know (it may have been updated since this page was loaded). Reload the page, and look at the customer's loans before booking or paying again.";
 }
 
-/** Shows an error: per field next to its input, the rest in the form's alert region. */
-function showError(form: HTMLFormElement, error: unknown): void {
+/**
+ * Shows an error: per field next to its input, the rest in the form's alert region. Returns what
+ * the form's status must say (focusField), if anything.
+ */
+function showError(form: HTMLFormElement, error: unknown): string | undefined {
   const formError = form.querySelector<HTMLElement>(".form-error");
   if (!(error instanceof ApiError)) {
     if (formError) formError.textContent = errorText(error);
-    return;
+    return undefined;
   }
   const unplaced: FieldError[] = [];
-  let first: HTMLInputElement | null = null;
+  let first: { input: HTMLInputElement; text: string } | null = null;
   for (const fieldError of error.errors) {
     const input = form.querySelector<HTMLInputElement>(
       `input[name="${CSS.escape(fieldError.field)}"]`,
@@ -88,11 +92,12 @@ function showError(form: HTMLFormElement, error: unknown): void {
       unplaced.push(fieldError);
       continue;
     }
-    markInvalid(input, message, `${labelOf(input)} ${fieldError.message}`);
-    first ??= input;
+    const text = `${labelOf(input)} ${fieldError.message}`;
+    markInvalid(input, message, text);
+    first ??= { input, text };
   }
   if (formError) formError.textContent = unplacedText(error, unplaced);
-  first?.focus();
+  return first ? focusField(first.input, first.text) : undefined;
 }
 
 /*
@@ -117,13 +122,20 @@ export function fillForm(form: HTMLFormElement, values: Record<string, string | 
   }
 }
 
-/** Shows a message of the view's own wording under a field, marked and focused as showError does. */
-export function showFieldError(form: HTMLFormElement, field: string, text: string): void {
+/**
+ * Shows a message of the view's own wording under a field, marked and focused as showError does;
+ * returns what the form's status must say, as a handler's answer does.
+ */
+export function showFieldError(
+  form: HTMLFormElement,
+  field: string,
+  text: string,
+): string | undefined {
   const input = form.querySelector<HTMLInputElement>(`input[name="${CSS.escape(field)}"]`);
   const message = input ? document.getElementById(`${input.id}-error`) : null;
-  if (!input || !message) return;
+  if (!input || !message) return undefined;
   markInvalid(input, message, text);
-  input.focus();
+  return focusField(input, text);
 }
 
 function markInvalid(input: HTMLInputElement, message: HTMLElement, text: string): void {
@@ -206,7 +218,7 @@ export function onSubmit(
         // The answer shown (data-result) was to another request: left under the error, a previous
         // customer's "Eligible" read as the answer about the customer the request failed for.
         if (form.dataset.result) show(form.dataset.result);
-        showError(form, error);
+        announcement = showError(form, error);
       }
     } finally {
       clearOldMessages(form);

@@ -155,6 +155,8 @@ describe("what a screen reader hears", () => {
     ];
     expect(await liveRegions(page)).toEqual([
       { live: "status", at: "api-key-status" },
+      // Says why a key was not taken when Enter in its field leaves the focus there.
+      { live: "status", at: "after #api-key-form" },
       ...forms.flatMap((form) => [
         { live: "alert", at: `${form}-form-error` },
         { live: "status", at: `after #${form}-form` },

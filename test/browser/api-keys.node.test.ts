@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { startLocalWorker } from "../../scripts/lib/local-worker";
 import { apiKeySetting } from "../node/server-per-file";
 import { registerInConsole, storedKey } from "./support/console-page";
+import { recordTexts } from "./support/record-texts";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
@@ -130,7 +131,10 @@ describe("the console with API keys on", () => {
     const keyInput = panel.getByLabel("API key");
     await keyInput.fill(`${KEY.slice(0, 10)}\u2013${KEY.slice(11)}`);
     await keyInput.press("Enter");
-    await panel.getByText("An API key has only letters, digits and punctuation").waitFor();
+    await panel
+      .locator("#api-key-error")
+      .getByText("An API key has only letters, digits and punctuation")
+      .waitFor();
     expect(await keyInput.getAttribute("aria-invalid")).toBe("true");
     expect(await storedKey(page)).toMatchObject({ session: null });
 
@@ -142,5 +146,24 @@ describe("the console with API keys on", () => {
       .locator("#register-result")
       .getByText(/Registered customer \d+/)
       .waitFor();
+  });
+  // Enter pressed in the key's field leaves the focus there: the field does not take it again,
+  // so a screen reader heard nothing of why the key was not taken, unless a live region says it.
+  it("says why a key was refused when Enter was pressed in its field", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const panel = page.getByRole("region", { name: "API key" });
+    const keyInput = panel.getByLabel("API key");
+    await keyInput.waitFor();
+    expect(await page.locator(":focus").getAttribute("id")).toBe("api-key");
+    const said = await recordTexts(page, "#api-key-form + [role=status]");
+    await keyInput.press("Enter");
+    await panel.locator("#api-key-error").getByText("Enter the API key.").waitFor();
+    expect(await said()).toEqual(["Enter the API key."]);
+
+    await keyInput.fill(`${KEY.slice(0, 10)}\u2013${KEY.slice(11)}`);
+    await keyInput.press("Enter");
+    await panel.locator("#api-key-error").getByText("An API key has only letters").waitFor();
+    expect((await said()).at(-1)).toMatch(/^An API key has only letters/);
   });
 });

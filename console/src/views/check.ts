@@ -57,7 +57,14 @@ export function reasonList(reasons: Eligibility["reasons"]): HTMLElement | null 
   );
 }
 
-export function scoreBars(breakdown: Eligibility["score_breakdown"]): HTMLElement {
+/**
+ * `heading`: the breakdown's heading level under what it explains; a decision's card, whose own
+ * heading is an h3, gives h4: at h3 it read as the next card's sibling in a screen reader's list.
+ */
+export function scoreBars(
+  breakdown: Eligibility["score_breakdown"],
+  heading: "h3" | "h4" = "h3",
+): HTMLElement {
   const items = breakdown.map((component) => {
     const share =
       component.max_points > 0 ? Math.max(0, component.points) / component.max_points : 0;
@@ -81,5 +88,5 @@ export function scoreBars(breakdown: Eligibility["score_breakdown"]): HTMLElemen
       h("span", {}, `${component.points} / ${component.max_points}`),
     );
   });
-  return h("div", {}, h("h3", {}, "Score breakdown"), h("ul", { class: "bars" }, ...items));
+  return h("div", {}, h(heading, {}, "Score breakdown"), h("ul", { class: "bars" }, ...items));
 }

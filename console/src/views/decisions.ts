@@ -106,7 +106,7 @@ function decisionCard(record: DecisionRecord): HTMLElement {
       ["Decision ID", record.decision_id],
     ]),
     principalReasons(record.reasons),
-    scoreBars(record.score_breakdown),
+    scoreBars(record.score_breakdown, "h4"),
   );
 }
 

@@ -71,10 +71,11 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       if (movedOn()) return;
       const refusal = error instanceof ApiError ? refusalText(error) : null;
       if (!refusal) throw error;
-      showFieldError(form, "amount", refusal);
+      const said = showFieldError(form, "amount", refusal);
       show("payment-result");
       // A refusal can come from figures gone stale (another officer's payment): read them again.
       onAnswered();
+      return said;
     }
   });
 
@@ -105,12 +106,17 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       }
       target = { customerId: loan.customer.id, loanId: loan.loan_id };
       if (panel) panel.hidden = false;
+      // The payoff's Pay (or Amount) has the focus as the form goes: hidden, it left the focus on
+      // <body>, and the next Tab started at the top of the page. It goes to the note instead.
+      const hadFocus = form.contains(document.activeElement);
       form.hidden = loan.status === "closed";
       // A closed loan is worded from the statement the loan view read (none for one repaid past
       // 9999-12-31, closed_on null, which has no statement to read).
       if (loan.status === "closed") {
         const text = closing ? closedSentence(closing) : "Repaid in full.";
-        show("payment-due", h("p", { class: "closed" }, text));
+        const note = h("p", { class: "closed", tabindex: "-1" }, text);
+        show("payment-due", note);
+        if (hadFocus) note.focus();
         return;
       }
       const { body } = await api<Statement>(
