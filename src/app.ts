@@ -118,7 +118,9 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
     }
     c.set("config", config);
     // Today in UTC, read here: the domain is handed its date and never reads the clock.
-    c.set("asOf", config.asOfDate ?? new Date().toISOString().slice(0, 10));
+    const asOfAt = (nowMs: number) => config.asOfDate ?? new Date(nowMs).toISOString().slice(0, 10);
+    c.set("asOfAt", asOfAt);
+    c.set("asOf", asOfAt(Date.now()));
     await next();
   });
   app.use(configurableCors(declaredResponseHeaders(document)));

@@ -24,8 +24,14 @@ export interface AppVariables {
   db: Database;
   /** The request's database session, where the runtime has them (src/http/read-consistency.ts). */
   readConsistency: ReadConsistency;
-  /** The date every rule is evaluated on (`YYYY-MM-DD`). */
+  /** The date every rule is evaluated on (`YYYY-MM-DD`), as the request arrived. */
   asOf: string;
+  /**
+   * The as-of date at an instant: the pinned AS_OF_DATE, or that instant's UTC date. A write
+   * reads it when it decides, after its read, as a payment must never be dated before one
+   * recorded while its body arrived.
+   */
+  asOfAt: (nowMs: number) => string;
   /** Where metrics go (src/telemetry.ts); a no-op unless the runtime gives one. */
   telemetry: Telemetry;
 }

@@ -20,7 +20,7 @@ describe("a keyed booking that loses every attempt", () => {
     const request = {
       body: { customer_id, loan_amount: 100_000, interest_rate: 12, tenure: 12 },
       idempotency: { key: "copied-key", requestHash: "hash-of-copied-key" },
-      asOf: "2025-06-15",
+      asOfAt: () => "2025-06-15",
     };
     const db = backend().database();
     const { block, unblock } = blockingLoan(customer_id);
@@ -54,7 +54,7 @@ describe("a keyed booking that loses every attempt", () => {
     const request = {
       body: { customer_id, loan_amount: 100_000, interest_rate: 12, tenure: 12 },
       idempotency: { key: "burst-booking-key", requestHash: "hash-of-burst-booking-key" },
-      asOf: "2025-06-15",
+      asOfAt: () => "2025-06-15",
     };
     const db = backend().database();
     const { block, unblock } = blockingLoan(customer_id);

@@ -253,6 +253,6 @@ function paymentOf(customerId: number, loanId: number) {
     loanId,
     amountPaise: 888_488,
     idempotency: key === null ? null : { key, requestHash: `hash-of-${key}` },
-    asOf: "2025-02-15",
+    asOfAt: () => "2025-02-15",
   });
 }

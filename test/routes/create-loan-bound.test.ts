@@ -87,7 +87,7 @@ describe("a customer at the bound on their loans", () => {
     const booking = {
       body: request(customerId),
       idempotency: null,
-      asOf: "2026-12-05",
+      asOfAt: () => "2026-12-05",
     };
     let other: Awaited<ReturnType<typeof bookLoanRequest>> | undefined;
     // Without a key the read is one statement and the write the first batch: the other booking

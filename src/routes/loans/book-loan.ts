@@ -26,7 +26,8 @@ export interface BookingRequest {
   body: LoanRequestBody;
   /** With its request hash: the same key and hash replay the first response. */
   idempotency: { key: string; requestHash: string } | null;
-  asOf: string;
+  /** The as-of date at an instant (the pinned one, or that instant's UTC date). */
+  asOfAt: (nowMs: number) => string;
 }
 
 /** A booking's answer: the loan with its id and dates, or the refusal without them. */
@@ -78,13 +79,17 @@ async function attemptBooking(
   loanRequest: LoanRequest,
   decisionId: string,
 ): Promise<BookingResult | null> {
-  const { body, idempotency, asOf } = request;
-  const nowMs = Date.now();
-  const borrower = await loadForBooking(db, body.customer_id, idempotency?.key ?? null, nowMs);
+  const { body, idempotency } = request;
+  const key = idempotency?.key ?? null;
+  const borrower = await loadForBooking(db, body.customer_id, key, Date.now());
   const { customer, stored } = borrower;
   // A stored answer first: a retry of a booking made at 4,999 loans gets its 201, not the 409.
   if (stored && idempotency) return replay(stored, idempotency.requestHash);
   if (!customer) throw unknownCustomerProblem(body.customer_id);
+  // The decision's time and date, read after the read. Read as the request arrived, before its
+  // body, a booking whose body came after midnight started its loan the day before its decided_at.
+  const nowMs = Date.now();
+  const asOf = request.asOfAt(nowMs);
   // At the bound on a customer's loans: refused on the count, their loans not read.
   const loans = loansToDecideOn({ ...borrower, customer });
 

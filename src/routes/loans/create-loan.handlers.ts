@@ -14,7 +14,11 @@ export const createLoanHandler: RouteHandler<typeof createLoan, AppEnv> = async 
   // tagged objects, and a new hash would answer keys stored before it with 422.
   const idempotency = key ? { key, requestHash: await hashJson(await c.req.json()) } : null;
 
-  const booking = await bookLoanRequest(c.get("db"), { body, idempotency, asOf: c.get("asOf") });
+  const booking = await bookLoanRequest(c.get("db"), {
+    body,
+    idempotency,
+    asOfAt: c.get("asOfAt"),
+  });
 
   if (booking.replayed) c.header(IDEMPOTENT_REPLAYED_HEADER, "true");
   else c.get("telemetry").recordDecision(decisionEvent("create-loan", booking.decision));

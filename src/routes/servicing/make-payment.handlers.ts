@@ -28,7 +28,7 @@ export const makePaymentHandler: RouteHandler<typeof makePayment, AppEnv> = asyn
     loanId,
     amountPaise: rupeesToPaise(amount),
     idempotency,
-    asOf: c.get("asOf"),
+    asOfAt: c.get("asOfAt"),
   });
 
   if (payment.replayed) c.header(IDEMPOTENT_REPLAYED_HEADER, "true");

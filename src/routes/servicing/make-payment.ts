@@ -26,7 +26,8 @@ export interface PaymentRequest {
   amountPaise: number;
   /** With its request hash (path and body): the same key and hash replay the first response. */
   idempotency: { key: string; requestHash: string } | null;
-  asOf: string;
+  /** The as-of date at an instant (the pinned one, or that instant's UTC date). */
+  asOfAt: (nowMs: number) => string;
 }
 
 export interface PaymentOutcome {
@@ -68,17 +69,16 @@ async function attemptPayment(
   db: Database,
   request: PaymentRequest,
 ): Promise<PaymentOutcome | null> {
-  const { customerId, loanId, amountPaise, idempotency, asOf } = request;
-  const nowMs = Date.now();
-  const { loan, stored } = await loadForPayment(
-    db,
-    customerId,
-    loanId,
-    idempotency?.key ?? null,
-    nowMs,
-  );
+  const { customerId, loanId, amountPaise, idempotency } = request;
+  const key = idempotency?.key ?? null;
+  const { loan, stored } = await loadForPayment(db, customerId, loanId, key, Date.now());
   if (stored && idempotency) return replay(stored, idempotency.requestHash);
   if (!loan) throw customerHasNoLoanProblem(customerId, loanId);
+  // Dated after the read: a payment it read was dated before that, so never after this one. Dated
+  // as the request arrived, one whose body came after midnight read one recorded after midnight
+  // meanwhile, and was refused BEFORE_LAST_PAYMENT as if the as-of date had been moved back.
+  const nowMs = Date.now();
+  const asOf = request.asOfAt(nowMs);
 
   const serviced = servicedLoanOf(loan);
   // A loan stored before model 2026-12.9 whose schedule runs past 9999-12-31 starts in 9950 or
