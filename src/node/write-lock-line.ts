@@ -37,14 +37,15 @@ export class WriteLockLine {
 
   /** Runs `now`; if it meets the lock, `locked` runs later, inside a BEGIN IMMEDIATE it holds. */
   async write<T>(now: () => T, locked: () => T): Promise<T> {
-    const started = Date.now();
+    // Monotonic: a system clock set back while a write waited kept it waiting that much longer.
+    const started = performance.now();
     const { busyTimeoutMs } = this.options;
     // While others of this process wait in line, a new write joins them rather than block.
     if (this.#waiting.length === 0) {
       try {
         return this.options.run(now);
       } catch (error) {
-        if (!isBusy(error) || Date.now() - started >= busyTimeoutMs) throw error;
+        if (!isBusy(error) || performance.now() - started >= busyTimeoutMs) throw error;
       }
     }
     return new Promise<T>((resolve, reject) => {
@@ -88,7 +89,7 @@ export class WriteLockLine {
         next.reject(error);
       }
     }
-    const now = Date.now();
+    const now = performance.now();
     for (const waiter of waiting.filter((w) => w.deadline <= now)) {
       waiting.splice(waiting.indexOf(waiter), 1);
       waiter.reject(lockTimeout(this.options.busyTimeoutMs));

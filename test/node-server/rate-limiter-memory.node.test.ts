@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { MemoryRateLimiter } from "../../src/lib/security/rate-limit";
 
 /*
@@ -34,6 +34,25 @@ describe("MemoryRateLimiter with many clients", () => {
     // "a" has expired: its window is dropped, not "b"'s, which still counts.
     await limiter.limit({ key: "c" });
     expect(await limiter.limit({ key: "b" })).toEqual({ success: false });
+    expect(await limiter.limit({ key: "a" })).toEqual({ success: true });
+  });
+});
+
+describe("MemoryRateLimiter's minute", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("ends 60 s after it began however the wall clock is set meanwhile", async () => {
+    // An NTP step, an operator's `date -s` or a resumed VM sets the system clock back while the
+    // process runs; the time that passed does not change, and neither does the Retry-After given.
+    vi.useFakeTimers({ toFake: ["Date", "performance"], now: Date.parse("2026-12-07T10:00:00Z") });
+    const limiter = new MemoryRateLimiter(1);
+    expect(await limiter.limit({ key: "a" })).toEqual({ success: true });
+    expect(await limiter.limit({ key: "a" })).toEqual({ success: false });
+    vi.setSystemTime(Date.parse("2026-12-07T09:00:00Z"));
+    // The client waits the 60 s its 429 said.
+    vi.advanceTimersByTime(60_000);
     expect(await limiter.limit({ key: "a" })).toEqual({ success: true });
   });
 });

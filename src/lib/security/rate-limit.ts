@@ -48,7 +48,9 @@ export class MemoryRateLimiter implements RateLimiter {
   constructor(
     private readonly limitPerWindow: number,
     private readonly windowMs = RATE_LIMIT_PERIOD_SECONDS * 1000,
-    private readonly now: () => number = Date.now,
+    // A monotonic clock: a wall clock set back (an NTP step, `date -s`) kept every open window,
+    // and its 429s, for as long again, past the Retry-After its clients were given.
+    private readonly now: () => number = () => performance.now(),
     private readonly maxClients = MAX_RATE_LIMITED_CLIENTS,
   ) {}
 
