@@ -10,6 +10,7 @@ import { appSettingsSchema } from "../../src/config";
 import { DATABASE_ERROR_KINDS } from "../../src/db/error-kind";
 import { EXPECTED_MIGRATIONS } from "../../src/db/migration-names";
 import { CATALOGUE } from "../../src/lib/problem";
+import { createNodeMetrics } from "../../src/node/metrics";
 import { serverSettingsSchema } from "../../src/node/settings";
 
 /*
@@ -20,7 +21,8 @@ import { serverSettingsSchema } from "../../src/node/settings";
  * the OpenAPI document with its success statuses, and docs/api.md its operation ids; every file a
  * page cites by its path exists; every `npm run` script a page names is package.json's, and README
  * names each; README's Layout names every folder of the tree and of src/; the migration counts the
- * pages quote are the code's. Each drifted once, unnoticed, while the code changed.
+ * pages quote are the code's; operations.md's metrics are the Node server's. Each drifted once,
+ * unnoticed, while the code changed.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -177,6 +179,36 @@ describe("the database error kinds docs/operations.md lists", () => {
       (m) => m[1],
     );
     expect(listed).toEqual([...DATABASE_ERROR_KINDS]);
+  });
+});
+
+describe("the Node server's metrics docs/operations.md lists", () => {
+  it("are the metrics it registers, with their types and labels", async () => {
+    const rows = tableRows("docs/operations.md", "| metric | type | labels | what |");
+    let previous: string[] = [];
+    const documented = rows
+      .filter(([metric]) => /^`[a-z_]+`$/.test(metric ?? ""))
+      .map(([metric = "", type = "", labels = ""]) => {
+        // `kind` (`busy`, `full`, …): the label's values in brackets; "same" as the row above.
+        const names =
+          labels === "same"
+            ? previous
+            : [...labels.replace(/\([^)]*\)/g, "").matchAll(/`([a-z_]+)`/g)].map((m) => m[1] ?? "");
+        previous = names;
+        return `${metric.slice(1, -1)} ${type} ${names.join(",")}`;
+      });
+    const { registry } = createNodeMetrics();
+    const registered = (await registry.getMetricsAsJSON())
+      .filter(({ name }) => !/^(process|nodejs)_/.test(name))
+      .map(({ name, type }) => {
+        // prom-client keeps a metric's label names on it, not in its JSON.
+        const { labelNames } = registry.getSingleMetric(name) as unknown as {
+          labelNames: string[];
+        };
+        return `${name} ${type} ${labelNames.join(",")}`;
+      });
+    expect(registered.length).toBeGreaterThan(5);
+    expect(documented.sort()).toEqual(registered.sort());
   });
 });
 
