@@ -318,7 +318,7 @@ describe("the files the docs cite by path", () => {
         .split("\n")
         .forEach((line, index) => {
           const paths = line.matchAll(
-            /(?<![\w./-])((?:src|test|scripts|bench|console|migrations|docs|data)\/[\w./-]*\w)/g,
+            /(?<![\w./-])((?:src|test|scripts|bench|console|migrations|docs|data|public|\.ci)\/[\w./-]*\w)/g,
           );
           for (const [, path = ""] of paths) {
             if (!cited(path)) missing.push(`${page}:${index + 1}: ${path}`);
