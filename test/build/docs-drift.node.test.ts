@@ -21,8 +21,8 @@ import { serverSettingsSchema } from "../../src/node/settings";
  * the OpenAPI document with its success statuses, and docs/api.md its operation ids; every file a
  * page cites by its path exists; every `npm run` script a page names is package.json's, and README
  * names each; README's Layout names every folder of the tree and of src/; the migration counts the
- * pages quote are the code's; operations.md's metrics are the Node server's. Each drifted once,
- * unnoticed, while the code changed.
+ * pages quote are the code's; operations.md's metrics are the Node server's; every function or
+ * constant a page names is the code's. Each drifted once, unnoticed, while the code changed.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -326,6 +326,50 @@ describe("the files the docs cite by path", () => {
         });
     }
     expect(missing).toEqual([]);
+  });
+});
+
+/** Names the pages give in code type that are not this project's: Kubernetes', Fineract's. */
+const OTHERS_NAMES = new Set(["livenessProbe", "readinessProbe", "REDUCE_EMI_AMOUNT"]);
+
+/** Every word of the code, the tools, the tests and the files that configure them. */
+function codeWords(): Set<string> {
+  const tracked = execFileSync(
+    "git",
+    ["ls-files", "-z", "src", "scripts", "bench", "test", "console"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+    },
+  ).split("\0");
+  const files = [
+    ...tracked.filter((path) => /\.(ts|mts|cjs|mjs|js|html|css)$/.test(path)),
+    "package.json",
+    "wrangler.toml",
+    "vitest.config.ts",
+    ".dev.vars.example",
+    ".ci/run",
+  ];
+  const words = new Set<string>();
+  for (const file of files) {
+    for (const [word] of read(file).matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) words.add(word);
+  }
+  return words;
+}
+
+describe("the code names the pages give", () => {
+  // A function or constant renamed in the code (`applyPayment`, `REPORT_LISTS_AT_MOST`) left the
+  // pages sending readers to a name that no longer exists.
+  it("are each a function, constant or variable of the code", () => {
+    const words = codeWords();
+    expect(words.has("applyPayment")).toBe(true);
+    const unknown = PAGES.flatMap((page) =>
+      [...read(page).matchAll(/`([a-z]+[A-Z][A-Za-z0-9]*|[A-Z][A-Z0-9]*_[A-Z0-9_]+)`/g)]
+        .map((m) => m[1] ?? "")
+        .filter((name) => !words.has(name) && !OTHERS_NAMES.has(name))
+        .map((name) => `${page}: ${name}`),
+    );
+    expect([...new Set(unknown)]).toEqual([]);
   });
 });
 
