@@ -22,7 +22,8 @@ import { serverSettingsSchema } from "../../src/node/settings";
  * page cites by its path exists; every `npm run` script a page names is package.json's, and README
  * names each; README's Layout names every folder of the tree and of src/; the migration counts the
  * pages quote are the code's; operations.md's metrics are the Node server's; every function or
- * constant a page names is the code's. Each drifted once, unnoticed, while the code changed.
+ * constant a page names is the code's. Each could drift unnoticed while the code changed, and the
+ * first ones did.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
