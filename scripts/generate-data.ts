@@ -3,8 +3,7 @@
  *   npx tsx scripts/generate-data.ts --customers 100000 --loans 1000000 --out .data/ [--seed 1]
  * The same seed always gives the same rows.
  */
-import { parseArgs } from "node:util";
-import { callerPathOr } from "./lib/command-line";
+import { argsOrExit, callerPathOr } from "./lib/command-line";
 import { writeSyntheticWorkbooks } from "./lib/synthetic-workbooks";
 
 function count(name: string, text: string | undefined, fallback: number): number {
@@ -16,16 +15,28 @@ function count(name: string, text: string | undefined, fallback: number): number
   return value;
 }
 
+const USAGE =
+  "usage: npm run generate-data -- [--customers N] [--loans N] [--out DIR] [--seed N] (defaults 300, 782, .data/, 1)";
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      customers: { type: "string" },
-      loans: { type: "string" },
-      out: { type: "string" },
-      seed: { type: "string" },
+  const { values } = argsOrExit(
+    {
+      options: {
+        customers: { type: "string" },
+        loans: { type: "string" },
+        out: { type: "string" },
+        seed: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
     },
-    strict: true,
-  });
+    "generate-data failed: ",
+    USAGE,
+  );
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const customers = count("customers", values.customers, 300);
   const loans = count("loans", values.loans, 782);
   const seed = count("seed", values.seed, 1);

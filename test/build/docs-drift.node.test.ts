@@ -8,7 +8,9 @@ import type { z } from "zod";
 import { createApi } from "../../src/app";
 import { appSettingsSchema } from "../../src/config";
 import { DATABASE_ERROR_KINDS } from "../../src/db/error-kind";
+import { EXPECTED_MIGRATIONS } from "../../src/db/migration-names";
 import { CATALOGUE } from "../../src/lib/problem";
+import { createNodeMetrics } from "../../src/node/metrics";
 import { serverSettingsSchema } from "../../src/node/settings";
 
 /*
@@ -16,8 +18,12 @@ import { serverSettingsSchema } from "../../src/node/settings";
  * tables name every setting the runtimes read (and no setting they do not), with the defaults and
  * ranges the schemas hold; wrangler.toml's [vars] spell the schema's defaults; docs/api.md lists
  * every problem type of the catalogue with its status; README's API table lists every operation of
- * the OpenAPI document with its success statuses; every file a page cites by its path exists. Each
- * drifted once, unnoticed, while the code changed.
+ * the OpenAPI document with its success statuses, and docs/api.md its operation ids; every file a
+ * page cites by its path exists; every `npm run` script a page names is package.json's, and README
+ * names each; README's Layout names every folder of the tree and of src/; the migration counts the
+ * pages quote are the code's; operations.md's metrics are the Node server's; every function or
+ * constant a page names is the code's. Each could drift unnoticed while the code changed, and the
+ * first ones did.
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -177,6 +183,36 @@ describe("the database error kinds docs/operations.md lists", () => {
   });
 });
 
+describe("the Node server's metrics docs/operations.md lists", () => {
+  it("are the metrics it registers, with their types and labels", async () => {
+    const rows = tableRows("docs/operations.md", "| metric | type | labels | what |");
+    let previous: string[] = [];
+    const documented = rows
+      .filter(([metric]) => /^`[a-z_]+`$/.test(metric ?? ""))
+      .map(([metric = "", type = "", labels = ""]) => {
+        // `kind` (`busy`, `full`, …): the label's values in brackets; "same" as the row above.
+        const names =
+          labels === "same"
+            ? previous
+            : [...labels.replace(/\([^)]*\)/g, "").matchAll(/`([a-z_]+)`/g)].map((m) => m[1] ?? "");
+        previous = names;
+        return `${metric.slice(1, -1)} ${type} ${names.join(",")}`;
+      });
+    const { registry } = createNodeMetrics();
+    const registered = (await registry.getMetricsAsJSON())
+      .filter(({ name }) => !/^(process|nodejs)_/.test(name))
+      .map(({ name, type }) => {
+        // prom-client keeps a metric's label names on it, not in its JSON.
+        const { labelNames } = registry.getSingleMetric(name) as unknown as {
+          labelNames: string[];
+        };
+        return `${name} ${type} ${labelNames.join(",")}`;
+      });
+    expect(registered.length).toBeGreaterThan(5);
+    expect(documented.sort()).toEqual(registered.sort());
+  });
+});
+
 describe("the problem types docs/api.md lists", () => {
   it("are every kind of the catalogue, each with its status", () => {
     const api = read("docs/api.md");
@@ -224,6 +260,20 @@ describe("README's API table", () => {
       expect(listed.get(operation), operation).toEqual(successes);
     }
   });
+
+  it("has the operation ids docs/api.md lists, in the document's order", () => {
+    const ids = Object.values(document.paths ?? {}).flatMap((item) =>
+      (["get", "post", "put", "patch", "delete"] as const).flatMap((method) => {
+        const id = item?.[method]?.operationId;
+        return id === undefined ? [] : [id];
+      }),
+    );
+    const sentence =
+      /\*\*Operation ids\.\*\*[\s\S]*?\(([^)]*)\)/.exec(read("docs/api.md"))?.[1] ?? "";
+    const listed = [...sentence.matchAll(/`(\w+)`/g)].map((m) => m[1]);
+    expect(ids.length).toBeGreaterThan(5);
+    expect(listed).toEqual(ids);
+  });
 });
 
 /** The pages a newcomer reads; performance.md and bench-runs.md are logs of their day. */
@@ -269,7 +319,7 @@ describe("the files the docs cite by path", () => {
         .split("\n")
         .forEach((line, index) => {
           const paths = line.matchAll(
-            /(?<![\w./-])((?:src|test|scripts|bench|console|migrations|docs|data)\/[\w./-]*\w)/g,
+            /(?<![\w./-])((?:src|test|scripts|bench|console|migrations|docs|data|public|\.ci)\/[\w./-]*\w)/g,
           );
           for (const [, path = ""] of paths) {
             if (!cited(path)) missing.push(`${page}:${index + 1}: ${path}`);
@@ -280,11 +330,132 @@ describe("the files the docs cite by path", () => {
   });
 });
 
-describe("README's quickstart", () => {
+/** Names the pages give in code type that are not this project's: Kubernetes', Fineract's. */
+const OTHERS_NAMES = new Set(["livenessProbe", "readinessProbe", "REDUCE_EMI_AMOUNT"]);
+
+/** Every word of the code, the tools, the tests and the files that configure them. */
+function codeWords(): Set<string> {
+  const tracked = execFileSync(
+    "git",
+    ["ls-files", "-z", "src", "scripts", "bench", "test", "console"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+    },
+  ).split("\0");
+  const files = [
+    ...tracked.filter((path) => /\.(ts|mts|cjs|mjs|js|html|css)$/.test(path)),
+    "package.json",
+    "wrangler.toml",
+    "vitest.config.ts",
+    ".dev.vars.example",
+    ".ci/run",
+  ];
+  const words = new Set<string>();
+  for (const file of files) {
+    for (const [word] of read(file).matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) words.add(word);
+  }
+  return words;
+}
+
+describe("the code names the pages give", () => {
+  // A function or constant renamed in the code (`applyPayment`, `REPORT_LISTS_AT_MOST`) left the
+  // pages sending readers to a name that no longer exists.
+  it("are each a function, constant or variable of the code", () => {
+    const words = codeWords();
+    expect(words.has("applyPayment")).toBe(true);
+    const unknown = PAGES.flatMap((page) =>
+      [...read(page).matchAll(/`([a-z]+[A-Z][A-Za-z0-9]*|[A-Z][A-Z0-9]*_[A-Z0-9_]+)`/g)]
+        .map((m) => m[1] ?? "")
+        .filter((name) => !words.has(name) && !OTHERS_NAMES.has(name))
+        .map((name) => `${page}: ${name}`),
+    );
+    expect([...new Set(unknown)]).toEqual([]);
+  });
+});
+
+describe("the migration counts the pages quote", () => {
   // The count `npm start` prints on a fresh clone, quoted in README: one per migration file.
-  it("shows as many migrations applied as migrations/ holds", () => {
+  it("are, in README's quickstart, as many migrations applied as migrations/ holds", () => {
     const quoted = /^applied (\d+) local D1 migrations$/m.exec(read("README.md"))?.[1];
     const files = readdirSync(`${ROOT}/migrations`).filter((name) => name.endsWith(".sql"));
     expect(Number(quoted)).toBe(files.length);
+  });
+
+  // A new migration changes what /readyz answers; its example in operations.md kept the old count.
+  it("are, in docs/operations.md's /readyz answer, the migrations the code expects", () => {
+    const quoted = /`\{"status":"ready","migrations":(\d+)\}`/.exec(
+      read("docs/operations.md"),
+    )?.[1];
+    expect(Number(quoted)).toBe(EXPECTED_MIGRATIONS.length);
+  });
+});
+
+describe("the npm scripts", () => {
+  const scripts = Object.keys(
+    (JSON.parse(read("package.json")) as { scripts: Record<string, string> }).scripts,
+  );
+
+  it("a page names are package.json's", () => {
+    const unknown = PAGES.flatMap((page) =>
+      [...read(page).matchAll(/\bnpm (?:run ([\w:-]*\w)|(start|test)\b)/g)]
+        .map((m) => m[1] ?? m[2] ?? "")
+        .filter((name) => !scripts.includes(name))
+        .map((name) => `${page}: npm run ${name}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it("are each named in README: `npm run <name>`, `npm start`, `npm test`, or `<name>` in its table", () => {
+    const readme = read("README.md");
+    const named = (name: string) =>
+      readme.includes(`npm run ${name}`) ||
+      readme.includes(`npm ${name}`) ||
+      readme.includes(`\`${name}\``);
+    expect(scripts.length).toBeGreaterThan(10);
+    expect(scripts.filter((name) => !named(name))).toEqual([]);
+  });
+});
+
+describe("README's Layout", () => {
+  const layout = /^## Layout\n\n```\n([\s\S]*?)\n```/m.exec(read("README.md"))?.[1] ?? "";
+  /** The names the block's first column gives: `src/worker/`, `src/app.ts`, `CHANGELOG.md`. */
+  const listed = new Set(
+    layout
+      .split("\n")
+      .map((line) => /^(\S+)\s/.exec(line)?.[1] ?? "")
+      .filter((name) => name !== ""),
+  );
+  const tracked = execFileSync("git", ["ls-files", "-z"], { cwd: ROOT, encoding: "utf8" })
+    .split("\0")
+    .filter((path) => path !== "");
+
+  it("is read from the README (the check can fail)", () => {
+    expect(listed.size).toBeGreaterThan(10);
+  });
+
+  it("names every folder at the top of the tree and every folder and file of src/", () => {
+    // src/ is listed by its folders and files; dot-folders (.ci/) are tooling, not layout.
+    const top = tracked.filter(
+      (path) => path.includes("/") && !path.startsWith(".") && !path.startsWith("src/"),
+    );
+    const folders = new Set(top.map((path) => `${path.split("/")[0]}/`));
+    const inSrc = new Set(
+      tracked
+        .filter((path) => path.startsWith("src/"))
+        .map((path) => {
+          const [, name = "", rest] = path.split("/");
+          return rest === undefined ? `src/${name}` : `src/${name}/`;
+        }),
+    );
+    expect([...folders, ...inSrc].filter((name) => !listed.has(name)).sort()).toEqual([]);
+  });
+
+  it("names nothing the tree does not hold", () => {
+    const held = (name: string) =>
+      tracked.some(
+        (path) => path === name || path.startsWith(name.endsWith("/") ? name : `${name}/`),
+      );
+    expect([...listed].filter((name) => !held(name))).toEqual([]);
   });
 });

@@ -104,6 +104,21 @@ describe("generate-data", () => {
     expect((await readAllRows(join(written, "loan_data.xlsx"), "loans")).valid).toHaveLength(2);
   });
 
+  // Every other tool answers `-- --help` with its usage; this one said only "Unknown option '--help'"
+  // and exit 1, and a typo such as --customer named nothing of the options README lists.
+  it("answers --help with its usage, and an unknown option with the usage too", async () => {
+    const usage =
+      "usage: npm run generate-data -- [--customers N] [--loans N] [--out DIR] [--seed N] (defaults 300, 782, .data/, 1)";
+    const { stdout } = await run(process.execPath, ["--import", "tsx", SCRIPT, "--help"]);
+    expect(stdout).toBe(`${usage}\n`);
+    await expect(
+      run(process.execPath, ["--import", "tsx", SCRIPT, "--customer", "5"]),
+    ).rejects.toMatchObject({
+      code: 1,
+      stderr: `generate-data failed: Unknown option '--customer'; ${usage}\n`,
+    });
+  });
+
   it("refuses loans without customers", async () => {
     const args = [
       "--import",
