@@ -19,7 +19,7 @@ import { filePath } from "../src/node/database";
 import { DatabaseOpenError } from "../src/node/database-open";
 import { EX_CONFIG, EXIT_FAILURE } from "../src/node/exit-codes";
 import { misspelledSettings } from "../src/node/misspelled-settings";
-import { startServer } from "../src/node/server";
+import { StartStoppedError, startServer } from "../src/node/server";
 import { type ServerSettings, settingsFromEnv } from "../src/node/settings";
 import { buildAssetsIfNeeded } from "./lib/assets";
 import { readyLines } from "./lib/ready-line";
@@ -84,19 +84,34 @@ async function serve(
   env: Record<string, string | undefined>,
 ): Promise<void> {
   const ingestToken = settings.app.ingestToken;
+  // From before the start: a cluster's first workers serve while the others still start.
+  const stop = new AbortController();
+  const stopWhenStarted = stopOnSignals(stop);
   // The console and /docs' script, served from public/ as the Worker serves them.
   await buildAssetsIfNeeded();
   const workers = settings.webConcurrency;
-  const server =
-    workers === 1 ? await startServer(settings) : await startClusterPrimary(settings, env);
-  stopOnSignals(server);
+  let server: Awaited<ReturnType<typeof startServer | typeof startClusterPrimary>>;
+  try {
+    if (stop.signal.aborted) throw new StartStoppedError("stopped before it started");
+    server =
+      workers === 1
+        ? await startServer(settings, stop.signal)
+        : await startClusterPrimary(settings, env, stop.signal);
+  } catch (error) {
+    // A signal during the start: what had started has finished its requests and stopped.
+    if (error instanceof StartStoppedError) process.exit(0);
+    throw error;
+  }
+  stopWhenStarted(server);
   const migrated = server.runtime.migrated;
   if (migrated.length > 0) console.log(`applied migrations: ${migrated.join(", ")}`);
   console.log(`database: ${describeDatabase(settings.databaseUrl)}`);
+  // How many, and what chose the number: the cores, a container's CPU quota, or the setting.
+  const why = settings.webConcurrencySource;
   console.log(
     workers === 1
-      ? "processes: 1 (WEB_CONCURRENCY=1: queue, limiter and HTTP in this one)"
-      : `processes: ${workers + 1} (a primary with the queue, limiter and metrics; ${workers} HTTP workers)`,
+      ? `processes: 1 (${why}: queue, limiter and HTTP in this one)`
+      : `processes: ${workers + 1} (a primary with the queue, limiter and metrics; ${workers} HTTP workers, ${why})`,
   );
   if (ingestToken !== null && settings.seed) {
     await seedWhenEmpty({
@@ -113,8 +128,22 @@ async function serve(
   console.log(readyLines(server.url, settings.host));
 }
 
-function stopOnSignals(server: { close: () => Promise<void> }): void {
+/**
+ * Stops gracefully on a signal, from before the start: one still starting is told through `stop`
+ * (a cluster's first workers serve while the others start: the signal killed this process, and
+ * node:cluster cut their requests); one started is closed, given by the function returned.
+ */
+function stopOnSignals(stop: AbortController): (server: { close: () => Promise<void> }) => void {
   let stopping = false;
+  let started: { close: () => Promise<void> } | null = null;
+  const close = (server: { close: () => Promise<void> }) =>
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error("shutdown failed:", (error as Error).name);
+        process.exit(1);
+      },
+    );
   // SIGHUP too: a closed terminal or SSH session stops the server as gracefully as Ctrl-C.
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
@@ -122,15 +151,14 @@ function stopOnSignals(server: { close: () => Promise<void> }): void {
       if (stopping) process.exit(1);
       stopping = true;
       console.log(`\n${signal}: finishing requests and queued work, then stopping`);
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error("shutdown failed:", (error as Error).name);
-          process.exit(1);
-        },
-      );
+      if (started) close(started);
+      else stop.abort();
     });
   }
+  return (server) => {
+    started = server;
+    if (stopping) close(server);
+  };
 }
 
 /** The URL without credentials or query (an auth token never belongs in a log). */

@@ -63,9 +63,25 @@ export interface ServedRuntime {
   close: (drainMs?: number) => Promise<void>;
 }
 
-/** Opens (and migrates) the database, then serves the app over HTTP. */
-export async function startServer(settings: ServerSettings): Promise<RunningServer> {
-  return serveRuntime(await openRuntime(settings, { confirmWritable: true }), settings);
+/**
+ * A start stopped by its AbortSignal (a signal to `npm run serve`): what had started has finished
+ * its requests, and the database is closed.
+ */
+export class StartStoppedError extends Error {
+  override name = "StartStoppedError";
+}
+
+/** Opens (and migrates) the database, then serves the app over HTTP, unless `stop` came first. */
+export async function startServer(
+  settings: ServerSettings,
+  stop?: AbortSignal,
+): Promise<RunningServer> {
+  const runtime = await openRuntime(settings, { confirmWritable: true });
+  if (stop?.aborted) {
+    await runtime.close();
+    throw new StartStoppedError("stopped before it listened");
+  }
+  return serveRuntime(runtime, settings);
 }
 
 /** Serves an open runtime over HTTP; closes it when the listener cannot start. */

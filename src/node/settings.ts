@@ -13,6 +13,7 @@ import {
   parseSettings,
   toAppConfig,
 } from "../config";
+import { cgroupCpuQuota } from "./cpu-quota";
 import { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies";
 
 /**
@@ -37,6 +38,32 @@ export const DEFAULT_WORKER_START_TIMEOUT_SECONDS = 120;
 
 /** More HTTP worker processes than this is a typo, not a machine (each holds a connection). */
 export const MAX_WEB_CONCURRENCY = 64;
+
+/**
+ * WEB_CONCURRENCY when unset: one HTTP worker per CPU the process may use, the cgroup's CPU quota
+ * (rounded up) when it is below the cores (availableParallelism() does not read it on Node 20),
+ * at most MAX_WEB_CONCURRENCY; with what decided it, for the start's line.
+ */
+export function defaultWebConcurrency(
+  cores: number,
+  quota: number | null,
+): { count: number; source: string } {
+  if (quota !== null && Math.ceil(quota) < Math.min(cores, MAX_WEB_CONCURRENCY)) {
+    const count = Math.max(1, Math.ceil(quota));
+    const cpus = Number(quota.toFixed(2));
+    return { count, source: `one per CPU of the cgroup's quota of ${cpus} on ${cores} cores` };
+  }
+  if (cores > MAX_WEB_CONCURRENCY) {
+    return {
+      count: MAX_WEB_CONCURRENCY,
+      source: `at most ${MAX_WEB_CONCURRENCY}, on ${cores} cores`,
+    };
+  }
+  return { count: cores, source: `one per core, ${cores}` };
+}
+
+/** Read once, at start: the cgroup files do not change under a running container. */
+const DEFAULT_WEB_CONCURRENCY = defaultWebConcurrency(availableParallelism(), cgroupCpuQuota());
 
 /** `file:` databases are embedded; the others are reached over the network (Turso, sqld). */
 const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/;
@@ -169,11 +196,7 @@ export const serverSettingsSchema = appSettingsSchema.extend({
   METRICS: flag(true),
   METRICS_TOKEN: bearerTokenSetting,
   /** HTTP worker processes (node:cluster); 1 is a single process without a cluster. */
-  WEB_CONCURRENCY: wholeNumber(
-    Math.min(availableParallelism(), MAX_WEB_CONCURRENCY),
-    1,
-    MAX_WEB_CONCURRENCY,
-  ),
+  WEB_CONCURRENCY: wholeNumber(DEFAULT_WEB_CONCURRENCY.count, 1, MAX_WEB_CONCURRENCY),
   /** Seconds from a cluster worker's fork to its listening before it is killed as stuck. */
   WORKER_START_TIMEOUT_SECONDS: wholeNumber(DEFAULT_WORKER_START_TIMEOUT_SECONDS, 1, 3_600),
   /** Diagnostics: `X-Worker-Pid` on every cluster worker's response. Off unless on. */
@@ -203,6 +226,8 @@ export interface ServerSettings {
   metricsToken: string | undefined;
   /** HTTP worker processes: 1 runs everything in this process; more fork a node:cluster. */
   webConcurrency: number;
+  /** What chose `webConcurrency`: `WEB_CONCURRENCY=4`, or the cores or CPU quota it was unset on. */
+  webConcurrencySource: string;
   /** A cluster worker not listening this many seconds after its fork is killed and replaced. */
   workerStartTimeoutSeconds: number;
   /** Cluster workers name their process in an `X-Worker-Pid` header (tests, diagnostics). */
@@ -227,6 +252,9 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     metrics: settings.METRICS,
     metricsToken: settings.METRICS_TOKEN,
     webConcurrency: settings.WEB_CONCURRENCY,
+    webConcurrencySource: env.WEB_CONCURRENCY?.trim()
+      ? `WEB_CONCURRENCY=${settings.WEB_CONCURRENCY}`
+      : `WEB_CONCURRENCY unset: ${DEFAULT_WEB_CONCURRENCY.source}`,
     workerStartTimeoutSeconds: settings.WORKER_START_TIMEOUT_SECONDS,
     workerPidHeader: settings.WORKER_PID_HEADER,
     seed: settings.SEED,

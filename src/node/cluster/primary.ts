@@ -3,7 +3,7 @@ import { log } from "../../lib/log";
 import { MemoryRateLimiter } from "../../lib/security/rate-limit";
 import { localUrl } from "../../lib/url-host";
 import { openRuntime, type Runtime } from "../runtime";
-import { QUEUE_GRACE_MS, REQUEST_GRACE_MS } from "../server";
+import { QUEUE_GRACE_MS, REQUEST_GRACE_MS, StartStoppedError } from "../server";
 import type { ServerSettings } from "../settings";
 import { type Answers, ClusterChannel, type PrimaryAsks, type WorkerAsks } from "./ipc";
 import { clusterMetrics, RetiredTotals } from "./metrics-sum";
@@ -50,12 +50,21 @@ const PINGS_MISSED = 3;
  */
 const METRICS_SNAPSHOT_TIMEOUT_MS = 2_000;
 
-/** `env` is what the workers parse their settings from (the primary's, with what it added). */
+/**
+ * `env` is what the workers parse their settings from (the primary's, with what it added). `stop`
+ * ends a start still waiting for its workers as `close` ends a running cluster (a signal used to
+ * kill this process then, and node:cluster cut the requests of the workers already serving).
+ */
 export async function startClusterPrimary(
   settings: ServerSettings,
   env: Record<string, string | undefined>,
+  stop?: AbortSignal,
 ): Promise<RunningCluster> {
   const runtime = await openRuntime(settings, { bulkWriter: true, confirmWritable: true });
+  if (stop?.aborted) {
+    await runtime.close();
+    throw new StartStoppedError("stopped before its HTTP workers were forked");
+  }
   const limiter = new MemoryRateLimiter(settings.rateLimitPerMinute);
   const channels = new Map<Worker, ClusterChannel<PrimaryAsks, WorkerAsks>>();
   const totals = new RetiredTotals();
@@ -150,17 +159,31 @@ export async function startClusterPrimary(
 
   // From the first fork: a worker that hangs while the cluster starts would hold the start for ever.
   const stopWatching = watchWorkers(channels, () => stopping, startTimeoutMs);
-  let address: Address | undefined;
-  try {
-    const workers = Array.from({ length: settings.webConcurrency }, fork);
-    [address] = await Promise.all(workers.map(started));
-  } catch (error) {
+  /** Each worker finishes its requests and exits; then the queue drains and the database closes. */
+  const shutDown = async (queueGraceMs?: number): Promise<void> => {
     stopping = true;
     stopWatching();
     for (const timer of restarts) clearTimeout(timer);
     await Promise.all([...channels.keys()].map((worker) => stopWorker(worker, channels)));
-    await runtime.close();
+    // The workers are gone: nothing sends any more, and this is the database's last connection.
+    await runtime.close(queueGraceMs);
+  };
+  let address: Address | undefined;
+  const startOver = new AbortController();
+  try {
+    const workers = Array.from({ length: settings.webConcurrency }, fork);
+    [address] = await Promise.race([
+      Promise.all(workers.map(started)),
+      whenAborted(stop, startOver),
+    ]);
+  } catch (error) {
+    await shutDown(stop?.aborted ? QUEUE_GRACE_MS : undefined);
+    // Asked after the workers are gone: a signal to the whole group (Ctrl-C) also ends the workers
+    // still starting, whose exits the primary may see before its own signal.
+    if (stop?.aborted) throw new StartStoppedError("stopped while its HTTP workers were starting");
     throw error;
+  } finally {
+    startOver.abort();
   }
 
   let closing: Promise<void> | null = null;
@@ -168,17 +191,21 @@ export async function startClusterPrimary(
     url: localUrl(address?.address ?? settings.host, address?.port ?? settings.port),
     runtime,
     close: () => {
-      closing ??= (async () => {
-        stopping = true;
-        stopWatching();
-        for (const timer of restarts) clearTimeout(timer);
-        await Promise.all([...channels.keys()].map((worker) => stopWorker(worker, channels)));
-        // The workers are gone: nothing sends any more, and this is the database's last connection.
-        await runtime.close(QUEUE_GRACE_MS);
-      })();
+      closing ??= shutDown(QUEUE_GRACE_MS);
       return closing;
     },
   };
+}
+
+/** Rejects once `stop` aborts; forgets it once `done` does (the start is over). */
+function whenAborted(stop: AbortSignal | undefined, done: AbortController): Promise<never> {
+  return new Promise((_, reject) => {
+    if (stop?.aborted) reject(new StartStoppedError("stopped"));
+    stop?.addEventListener("abort", () => reject(new StartStoppedError("stopped")), {
+      once: true,
+      signal: done.signal,
+    });
+  });
 }
 
 function logReplacement(
