@@ -15,7 +15,7 @@ import { continueWhenBodyRead } from "./expect-continue";
 import { oneRequestAtATime } from "./pipelining";
 import { recordEdge } from "./request-edges";
 import { openRuntime, type Runtime } from "./runtime";
-import type { ServerSettings } from "./settings";
+import { DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS, type ServerSettings } from "./settings";
 import { resetStalledConnections } from "./stalled-connections";
 import { loadStaticAssets, PUBLIC_DIR, type StaticAssets } from "./static-assets";
 import { refuseTransferCodings } from "./transfer-codings";
@@ -44,7 +44,7 @@ const REQUEST_TIMEOUT_MS = 60_000;
  * and `requestTimeoutMs` replace the constants (tests).
  */
 type ListenSettings = Pick<ServerSettings, "host" | "port"> &
-  Partial<Pick<ServerSettings, "trustedProxies">> & {
+  Partial<Pick<ServerSettings, "trustedProxies" | "keepAliveTimeoutSeconds">> & {
     stalledResponseMs?: number;
     requestTimeoutMs?: number;
   };
@@ -162,6 +162,8 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
         // Node refuses a headers timeout over the request's; both are checked on this interval.
         headersTimeout: Math.min(60_000, requestTimeout),
         connectionsCheckingInterval: requestTimeout / 2,
+        keepAliveTimeout:
+          (settings.keepAliveTimeoutSeconds ?? DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS) * 1000,
       },
       serve,
     );

@@ -36,6 +36,13 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 1000;
  */
 export const DEFAULT_WORKER_START_TIMEOUT_SECONDS = 120;
 
+/**
+ * Seconds an idle kept-alive connection stays open: past the 60 s a load balancer or proxy keeps
+ * its own idle connections to the server (AWS's ALB, nginx's upstream keepalive), so the server
+ * never closes one just as the proxy sends on it (the proxy's 502). Node's default is 5 s.
+ */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS = 65;
+
 /** More HTTP worker processes than this is a typo, not a machine (each holds a connection). */
 export const MAX_WEB_CONCURRENCY = 64;
 
@@ -201,6 +208,8 @@ export const serverSettingsSchema = appSettingsSchema.extend({
   WORKER_START_TIMEOUT_SECONDS: wholeNumber(DEFAULT_WORKER_START_TIMEOUT_SECONDS, 1, 3_600),
   /** Diagnostics: `X-Worker-Pid` on every cluster worker's response. Off unless on. */
   WORKER_PID_HEADER: flag(false),
+  /** Seconds an idle kept-alive connection stays open (above a proxy's own idle timeout). */
+  KEEP_ALIVE_TIMEOUT_SECONDS: wholeNumber(DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS, 1, 3_600),
   /** Load the bundled workbooks into an empty database at start: on unless false. */
   SEED: flag(true),
   /** PRAGMA quick_check on a file: database at start (a damaged one stops it): on unless false. */
@@ -232,6 +241,8 @@ export interface ServerSettings {
   workerStartTimeoutSeconds: number;
   /** Cluster workers name their process in an `X-Worker-Pid` header (tests, diagnostics). */
   workerPidHeader: boolean;
+  /** An idle kept-alive connection is closed after this many seconds. */
+  keepAliveTimeoutSeconds: number;
   /** `npm run serve` loads the bundled workbooks into an empty database. */
   seed: boolean;
   /** The start runs `PRAGMA quick_check` on a `file:` database and stops on a damaged one. */
@@ -257,6 +268,7 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
       : `WEB_CONCURRENCY unset: ${DEFAULT_WEB_CONCURRENCY.source}`,
     workerStartTimeoutSeconds: settings.WORKER_START_TIMEOUT_SECONDS,
     workerPidHeader: settings.WORKER_PID_HEADER,
+    keepAliveTimeoutSeconds: settings.KEEP_ALIVE_TIMEOUT_SECONDS,
     seed: settings.SEED,
     databaseQuickCheck: settings.DATABASE_QUICK_CHECK,
   };
