@@ -71,7 +71,9 @@ describe("an idle kept-alive connection", () => {
 describe("KEEP_ALIVE_TIMEOUT_SECONDS", () => {
   it("is 65 unless set, and a whole number of seconds from 1 to 3600", () => {
     expect(settingsFromEnv({}).keepAliveTimeoutSeconds).toBe(65);
-    expect(settingsFromEnv({ KEEP_ALIVE_TIMEOUT_SECONDS: "620" }).keepAliveTimeoutSeconds).toBe(620);
+    expect(settingsFromEnv({ KEEP_ALIVE_TIMEOUT_SECONDS: "620" }).keepAliveTimeoutSeconds).toBe(
+      620,
+    );
     for (const bad of ["0", "3601", "1.5", "sixty", "-1"]) {
       expect(() => settingsFromEnv({ KEEP_ALIVE_TIMEOUT_SECONDS: bad })).toThrow(
         /KEEP_ALIVE_TIMEOUT_SECONDS/,
