@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseSettings } from "../src/config";
+import { monotonicNow } from "../src/lib/monotonic-clock";
 import { localUrl } from "../src/lib/url-host";
 import { listenSettingsSchema } from "../src/node/settings";
 import { IngestClient } from "./lib/ingest-client";
@@ -132,8 +133,8 @@ function envFileWith(token: string): ReturnType<typeof writeWorkerEnvFile> {
 }
 
 async function waitUntilServing(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const deadline = monotonicNow() + timeoutMs;
+  while (monotonicNow() < deadline) {
     let response: Response;
     try {
       response = await fetch(url);

@@ -1,5 +1,6 @@
 import type { JobReport, StoredRows } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
+import { monotonicNow } from "../../src/lib/monotonic-clock";
 import { tokenFault } from "../../src/lib/token-characters";
 import {
   ACCEPTED,
@@ -89,13 +90,14 @@ export class IngestClient {
     // What every line says of the request: the base's query values masked (shownUrl).
     const shown = `${method} ${shownUrl(url)}`;
     const token = headerSafeToken(this.token);
-    const started = Date.now();
+    const started = monotonicNow();
     for (let attempt = 1; ; attempt++) {
       let failure: string;
       let retryAfterMs = 0;
+      // Whole milliseconds: AbortSignal.timeout refuses a fraction, which the monotonic clock gives.
       const timeoutMs = Math.max(
         1,
-        Math.min(ATTEMPT_TIMEOUT_MS, started + this.retryBudgetMs - Date.now()),
+        Math.round(Math.min(ATTEMPT_TIMEOUT_MS, started + this.retryBudgetMs - monotonicNow())),
       );
       try {
         const response = await fetch(url, {
@@ -147,9 +149,9 @@ export class IngestClient {
       if (attempt >= this.maxAttempts) {
         throw new IngestRequestError(`${shown} failed ${attempt} times; last error: ${failure}`);
       }
-      if (Date.now() + wait - started >= this.retryBudgetMs) {
+      if (monotonicNow() + wait - started >= this.retryBudgetMs) {
         throw new IngestRequestError(
-          `${shown} failed ${attempt} time${attempt === 1 ? "" : "s"} in ${seconds(Date.now() - started)}; last error: ${failure}; ${
+          `${shown} failed ${attempt} time${attempt === 1 ? "" : "s"} in ${seconds(monotonicNow() - started)}; last error: ${failure}; ${
             retryAfterMs > 0
               ? `the server asks to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After), past`
               : "another attempt would pass"

@@ -1,6 +1,7 @@
 import type { JobReport } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
 import type { IngestKind } from "../../src/ingest/rows";
+import { monotonicNow } from "../../src/lib/monotonic-clock";
 
 /** Live progress on stderr: rows read, sent and landed per file, at most twice a second. */
 export class Progress {
@@ -9,8 +10,8 @@ export class Progress {
   readonly landedRows = { customers: 0, loans: 0 };
   /** The last job report seen: what a failed run reports as landed. */
   lastJob: JobReport | null = null;
-  #lastPrint = 0;
-  #lastLandedUpdate = Date.now();
+  #lastPrint = Number.NEGATIVE_INFINITY;
+  #lastLandedUpdate = monotonicNow();
   readonly #interactive = process.stderr.isTTY === true;
   /** A terminal's progress line is drawn, its cursor at its end (no line end after it). */
   #lineDrawn = false;
@@ -48,12 +49,12 @@ export class Progress {
   }
 
   landedIsStale(): boolean {
-    return Date.now() - this.#lastLandedUpdate > 2_000;
+    return monotonicNow() - this.#lastLandedUpdate > 2_000;
   }
 
   landed(job: JobReport): void {
     this.lastJob = job;
-    this.#lastLandedUpdate = Date.now();
+    this.#lastLandedUpdate = monotonicNow();
     this.landedRows.customers = job.customers.landed;
     this.landedRows.loans = job.loans.landed;
     this.#maybePrint();
@@ -81,13 +82,13 @@ export class Progress {
 
   #maybePrint(): void {
     if (this.#stopped) return;
-    const now = Date.now();
+    const now = monotonicNow();
     // Without a terminal, print every few seconds instead of redrawing one line.
     if (now - this.#lastPrint >= (this.#interactive ? 500 : 3_000)) this.#print(false);
   }
 
   #print(final: boolean): void {
-    this.#lastPrint = Date.now();
+    this.#lastPrint = monotonicNow();
     const part = (kind: IngestKind) =>
       `${kind} read ${this.readRows[kind]}, sent ${this.sentRows[kind]}, landed ${this.landedRows[kind]}`;
     const line = `${part("customers")} | ${part("loans")}`;

@@ -3,6 +3,7 @@ import { access, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { JobReport } from "../../src/ingest/job-report";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
+import { monotonicNow } from "../../src/lib/monotonic-clock";
 import { type ChunkRows, rangesText } from "./chunk-rows";
 import type { DeadRows } from "./dead-rows";
 import type { RemappedLoan } from "./duplicate-loan-ids";
@@ -130,7 +131,12 @@ export async function writeReport(file: string | null, report: IngestReport): Pr
 export interface ReportInputs {
   jobId: string;
   url: string;
+  /**
+   * When the run began: `started` by the system clock (the report's `started_at`), `startedTick`
+   * by the monotonic one (its `duration_ms`, which a clock set meanwhile would skew).
+   */
   started: number;
+  startedTick: number;
   customers: WorkbookRows<CustomerRow>;
   loans: WorkbookRows<LoanRow>;
   rejected: RowRejection[];
@@ -146,6 +152,7 @@ export function buildReport({
   jobId,
   url,
   started,
+  startedTick,
   customers,
   loans,
   rejected,
@@ -186,7 +193,7 @@ export function buildReport({
     job_id: jobId,
     url,
     started_at: new Date(started).toISOString(),
-    duration_ms: Date.now() - started,
+    duration_ms: monotonicNow() - startedTick,
     customers: summary(customers, "customers"),
     loans: summary(loans, "loans"),
     rejected_rows: [

@@ -1,5 +1,6 @@
 import type { JobReport } from "../../src/ingest/job-report";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
+import { monotonicNow } from "../../src/lib/monotonic-clock";
 import { ChunkRows } from "./chunk-rows";
 import { Chunker } from "./chunker";
 import { CustomerBuckets } from "./customer-buckets";
@@ -62,6 +63,7 @@ export function newJobId(started = Date.now()): string {
 export async function runIngest(options: IngestOptions): Promise<IngestReport> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = Date.now();
+  const startedTick = monotonicNow();
   const jobId = options.jobId ?? newJobId(started);
   const progress = new Progress(log);
   const onRetry = (what: string, attempt: number, error: string) =>
@@ -94,6 +96,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestReport> {
     jobId,
     url,
     started,
+    startedTick,
     customers,
     loans,
     rejected,

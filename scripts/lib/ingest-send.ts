@@ -2,6 +2,7 @@ import type { JobReport } from "../../src/ingest/job-report";
 import type { IngestMessage } from "../../src/ingest/messages";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
+import { monotonicNow } from "../../src/lib/monotonic-clock";
 import type { Chunker } from "./chunker";
 import type { CustomerBuckets } from "./customer-buckets";
 import { type IngestClient, sleep } from "./ingest-client";
@@ -134,7 +135,7 @@ export async function waitUntilLanded(
   { client, jobId, progress, stallTimeoutMs, retryGapMs = LONGEST_RETRY_DELAY_MS }: WaitOptions,
   kind: IngestKind,
 ): Promise<JobReport | null> {
-  let lastMovement = Date.now();
+  let lastMovement = monotonicNow();
   let lastSeen = "";
   for (;;) {
     const job = await client.job(jobId);
@@ -147,8 +148,8 @@ export async function waitUntilLanded(
     const allowedMs = stallTimeoutMs + (totals.retrying > 0 ? retryGapMs : 0);
     if (seen !== lastSeen) {
       lastSeen = seen;
-      lastMovement = Date.now();
-    } else if (Date.now() - lastMovement > allowedMs) {
+      lastMovement = monotonicNow();
+    } else if (monotonicNow() - lastMovement > allowedMs) {
       throw new Error(
         `no ${kind} landed for ${allowedMs / 1000} s (${totals.queued} rows queued, ${totals.retrying} retrying). Is the Worker's queue consumer running?`,
       );

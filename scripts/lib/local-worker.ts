@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { monotonicNow } from "../../src/lib/monotonic-clock";
 import { applyLocalMigrations } from "./local-migrations";
 import { OFFLINE_WRANGLER_ENV } from "./offline-wrangler";
 import { stopGroup } from "./process-group";
@@ -184,8 +185,8 @@ async function waitFor(
   void exited.then(() => {
     gone = true;
   });
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const deadline = monotonicNow() + timeoutMs;
+  while (monotonicNow() < deadline) {
     if (gone) throw new Error(`wrangler dev exited before the local Worker answered on ${url}`);
     try {
       // Bounded: whatever holds the port may accept the connection and never answer.

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
+import { monotonicNow } from "../lib/monotonic-clock";
 import type { EdgeOf } from "../lib/request-edge";
 import type { Telemetry } from "../telemetry";
 
@@ -15,7 +16,7 @@ export function requestTelemetry(
   edgeOf: EdgeOf,
 ): MiddlewareHandler<{ Variables: { telemetry: Telemetry } }> {
   return async (c, next) => {
-    const started = performance.now();
+    const started = monotonicNow();
     const sink = telemetry(c);
     c.set("telemetry", sink);
     await next();
@@ -25,7 +26,7 @@ export function requestTelemetry(
         route: routeTemplate(c),
         status: c.res.status,
         clientGone: edgeOf(c.req.raw)?.response.destroyed === true,
-        durationMs: performance.now() - started,
+        durationMs: monotonicNow() - started,
       });
     } catch {
       // Metrics must never fail the request they describe.

@@ -3,6 +3,7 @@ import type { IngestMessage } from "../ingest/messages";
 import type { IngestQueue, IngestSendRequest, QueueBatch, QueueMessage } from "../ingest/queue";
 import type { Statement } from "../ingest/store";
 import { log } from "../lib/log";
+import { monotonicNow } from "../lib/monotonic-clock";
 import type { QueueStore, Settlements } from "./queue-store";
 
 /*
@@ -126,9 +127,9 @@ export class MemoryQueue implements IngestQueue {
 
   /** Waits until the queue is idle or the time is up; says which. */
   async drain(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = monotonicNow() + timeoutMs;
     while (!this.idle) {
-      if (Date.now() >= deadline) return false;
+      if (monotonicNow() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     return true;

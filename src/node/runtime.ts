@@ -8,6 +8,7 @@ import { consumeIngestBatch } from "../ingest/consumer";
 import { registerMessages } from "../ingest/job-store";
 import { QUEUE_SETTINGS } from "../ingest/queue";
 import { log } from "../lib/log";
+import { monotonicNow } from "../lib/monotonic-clock";
 import { MemoryRateLimiter } from "../lib/security/rate-limit";
 import { useSha256 } from "../lib/sha256";
 import { noTelemetry } from "../telemetry";
@@ -174,10 +175,10 @@ export async function openRuntime(
     migrated,
     close: async (drainMs = 0) => {
       try {
-        const deadline = Date.now() + drainMs;
+        const deadline = monotonicNow() + drainMs;
         // Dead letters come from the main queue, so that one drains first.
         await queue.drain(drainMs);
-        await deadLetters.drain(Math.max(0, deadline - Date.now()));
+        await deadLetters.drain(Math.max(0, deadline - monotonicNow()));
         const left = (await queue.close()) + (await deadLetters.close());
         if (left > 0) {
           log("warn", "queue closed with messages in it; they are delivered at the next start", {

@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
+import { monotonicNow } from "../lib/monotonic-clock";
 
 /** When a connection's unsent output was last seen shrinking, and how much of it there was. */
 const PENDING = Symbol("unsent output");
@@ -20,7 +21,7 @@ export function resetStalledConnections(server: Server, stalledMs: number): () =
   });
   const sweep = setInterval(
     () => {
-      const now = Date.now();
+      const now = monotonicNow();
       for (const socket of open) {
         const bytes = socket.writableLength;
         const seen = socket[PENDING];

@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { log } from "../lib/log";
+import { monotonicNow } from "../lib/monotonic-clock";
 
 /*
  * Folds the WAL into the database file from a thread of its own, so that no request pays for it.
@@ -80,7 +81,7 @@ export function startWalCheckpointer(
       deferredTooLong = false;
       options.onCheckpoint?.(message);
     } else if (message.kind === "deferred") {
-      const now = Date.now();
+      const now = monotonicNow();
       deferredSince ??= now;
       if (!deferredTooLong && now - deferredSince >= deferredWarningMs) {
         deferredTooLong = true;

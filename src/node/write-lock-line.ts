@@ -1,3 +1,5 @@
+import { monotonicNow } from "../lib/monotonic-clock";
+
 /*
  * Waiting for the write lock. SQLite's busy handler sleeps on this thread, so a write that met
  * another process's long lock (a maintenance script, a backup) held the event loop for the whole
@@ -38,14 +40,14 @@ export class WriteLockLine {
   /** Runs `now`; if it meets the lock, `locked` runs later, inside a BEGIN IMMEDIATE it holds. */
   async write<T>(now: () => T, locked: () => T): Promise<T> {
     // Monotonic: a system clock set back while a write waited kept it waiting that much longer.
-    const started = performance.now();
+    const started = monotonicNow();
     const { busyTimeoutMs } = this.options;
     // While others of this process wait in line, a new write joins them rather than block.
     if (this.#waiting.length === 0) {
       try {
         return this.options.run(now);
       } catch (error) {
-        if (!isBusy(error) || performance.now() - started >= busyTimeoutMs) throw error;
+        if (!isBusy(error) || monotonicNow() - started >= busyTimeoutMs) throw error;
       }
     }
     return new Promise<T>((resolve, reject) => {
@@ -89,7 +91,7 @@ export class WriteLockLine {
         next.reject(error);
       }
     }
-    const now = performance.now();
+    const now = monotonicNow();
     for (const waiter of waiting.filter((w) => w.deadline <= now)) {
       waiting.splice(waiting.indexOf(waiter), 1);
       waiter.reject(lockTimeout(this.options.busyTimeoutMs));

@@ -1,3 +1,5 @@
+import { monotonicNow } from "../lib/monotonic-clock";
+
 /**
  * What a counted D1 binding has seen: the round trips that reached it, and the wall time during
  * which at least one of them was in flight (overlapping calls count once).
@@ -28,13 +30,13 @@ export function countingD1(binding: D1Database): { database: D1Database; counter
   async function counted<T>(call: () => Promise<T>, statements = 1): Promise<T> {
     counter.roundTrips += 1;
     counter.statements += statements;
-    if (inFlight === 0) since = performance.now();
+    if (inFlight === 0) since = monotonicNow();
     inFlight += 1;
     try {
       return await call();
     } finally {
       inFlight -= 1;
-      if (inFlight === 0) counter.waitedMs += performance.now() - since;
+      if (inFlight === 0) counter.waitedMs += monotonicNow() - since;
     }
   }
 

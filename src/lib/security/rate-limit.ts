@@ -1,3 +1,4 @@
+import { monotonicNow } from "../monotonic-clock";
 import { ProblemError } from "../problem";
 
 /**
@@ -50,7 +51,7 @@ export class MemoryRateLimiter implements RateLimiter {
     private readonly windowMs = RATE_LIMIT_PERIOD_SECONDS * 1000,
     // A monotonic clock: a wall clock set back (an NTP step, `date -s`) kept every open window,
     // and its 429s, for as long again, past the Retry-After its clients were given.
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
     private readonly maxClients = MAX_RATE_LIMITED_CLIENTS,
   ) {}
 

@@ -1,5 +1,6 @@
 import cluster, { type Address, type Worker } from "node:cluster";
 import { log } from "../../lib/log";
+import { monotonicNow } from "../../lib/monotonic-clock";
 import { MemoryRateLimiter } from "../../lib/security/rate-limit";
 import { localUrl } from "../../lib/url-host";
 import { openRuntime, type Runtime } from "../runtime";
@@ -97,7 +98,7 @@ export async function startClusterPrimary(
   const startTimeoutMs = settings.workerStartTimeoutSeconds * 1000;
   const fork = (): Worker => {
     const worker = cluster.fork(env);
-    forkedAt.set(worker, Date.now());
+    forkedAt.set(worker, monotonicNow());
     worker.once("listening", () => listeningWorkers.add(worker));
     const channel = new ClusterChannel<PrimaryAsks, WorkerAsks>(
       (message) => worker.send(message),
@@ -118,7 +119,7 @@ export async function startClusterPrimary(
   let crashes: number[] = [];
   /** The backoff before a replacement: doubling for each exit within CRASH_MEMORY_MS. */
   const restartDelayMs = (): number => {
-    const now = Date.now();
+    const now = monotonicNow();
     crashes = [...crashes.filter((at) => now - at < CRASH_MEMORY_MS), now];
     return Math.min(MAX_RESTART_DELAY_MS, FIRST_RESTART_DELAY_MS * 2 ** (crashes.length - 1));
   };
@@ -231,7 +232,7 @@ const startTimedOut = new WeakSet<Worker>();
  */
 const judgedByStart = new WeakSet<Worker>();
 
-/** When each worker was forked, by this process's clock. */
+/** When each worker was forked, by this process's monotonic clock. */
 const forkedAt = new WeakMap<Worker, number>();
 
 /**
@@ -280,7 +281,7 @@ const listeningWorkers = new WeakSet<Worker>();
  * interval, in a start's time too (a starting worker's listen waits for this process's answer).
  * Returns the function that stops the pings.
  */
-function watchWorkers(
+export function watchWorkers(
   channels: Map<Worker, ClusterChannel<PrimaryAsks, WorkerAsks>>,
   stopping: () => boolean,
   startTimeoutMs: number,
@@ -289,9 +290,9 @@ function watchWorkers(
   const unanswered = new WeakMap<Worker, number>();
   /** How long each worker not listening yet has been starting, as counted at each interval. */
   const starting = new WeakMap<Worker, number>();
-  let lastTick = Date.now();
+  let lastTick = monotonicNow();
   const timer = setInterval(() => {
-    const now = Date.now();
+    const now = monotonicNow();
     const tick = Math.min(now - lastTick, PING_INTERVAL_MS);
     lastTick = now;
     for (const [worker, channel] of channels) {
