@@ -7,12 +7,14 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { BUILT_ASSETS } from "./lib/built-assets";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const OUT = join(ROOT, "public");
 // Staged beside public/, then renamed into it: a rename needs one file system, and node_modules
 // can be a link to another (a shared install, a container's volume: EXDEV).
 const STAGING = join(ROOT, ".build-staging");
+const written = new Set<string>();
 
 /*
  * Every `wrangler dev` reruns this build, and tests start several at once while others serve: each
@@ -23,6 +25,7 @@ async function put(relativePath: string, contents: string | Uint8Array): Promise
   const staged = join(STAGING, `${process.pid}-${basename(relativePath)}`);
   await writeFile(staged, contents);
   await rename(staged, join(OUT, relativePath));
+  written.add(relativePath);
 }
 
 await Promise.all([
@@ -66,5 +69,14 @@ await put(
   Content-Security-Policy: default-src 'self'; img-src 'self' data:; frame-ancestors 'none'
 `,
 );
+
+// BUILT_ASSETS is what serve checks and the docs may cite: an output added here must be added there.
+const unlisted = [...written].filter((path) => !(BUILT_ASSETS as readonly string[]).includes(path));
+const unwritten = BUILT_ASSETS.filter((path) => !written.has(path));
+if (unlisted.length > 0 || unwritten.length > 0) {
+  throw new Error(
+    `scripts/lib/built-assets.ts is out of date: unlisted ${unlisted.join(", ") || "none"}; not built ${unwritten.join(", ") || "none"}`,
+  );
+}
 
 console.log(`built console and API reference assets into ${OUT}`);

@@ -8,17 +8,24 @@ import { monotonicNow } from "../src/lib/monotonic-clock";
 import { argsOrExit, callerPathOr } from "./lib/command-line";
 import { writeSyntheticWorkbooks } from "./lib/synthetic-workbooks";
 
+const DEFAULTS = { customers: 300, loans: 782, out: ".data/", seed: 1 };
+const USAGE = `usage: npm run generate-data -- [--customers N] [--loans N] [--out DIR] [--seed N] (defaults ${DEFAULTS.customers}, ${DEFAULTS.loans}, ${DEFAULTS.out}, ${DEFAULTS.seed})`;
+const FAILED = "generate-data failed: ";
+
+/** A bad value is answered as an unknown option is: what is wrong, then the usage; exit 1. */
+function usageError(reason: string): never {
+  console.error(`${FAILED}${reason}; ${USAGE}`);
+  process.exit(1);
+}
+
 function count(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new Error(`--${name} must be a whole number ≥ 0, got "${text}"`);
+    usageError(`--${name} must be a whole number ≥ 0, got "${text}"`);
   }
   return value;
 }
-
-const USAGE =
-  "usage: npm run generate-data -- [--customers N] [--loans N] [--out DIR] [--seed N] (defaults 300, 782, .data/, 1)";
 
 async function main(): Promise<void> {
   const { values } = argsOrExit(
@@ -32,19 +39,19 @@ async function main(): Promise<void> {
       },
       strict: true,
     },
-    "generate-data failed: ",
+    FAILED,
     USAGE,
   );
   if (values.help) {
     console.log(USAGE);
     return;
   }
-  const customers = count("customers", values.customers, 300);
-  const loans = count("loans", values.loans, 782);
-  const seed = count("seed", values.seed, 1);
-  if (loans > 0 && customers === 0) throw new Error("--loans needs at least one customer");
+  const customers = count("customers", values.customers, DEFAULTS.customers);
+  const loans = count("loans", values.loans, DEFAULTS.loans);
+  const seed = count("seed", values.seed, DEFAULTS.seed);
+  if (loans > 0 && customers === 0) usageError("--loans needs at least one customer");
   // An --out the operator names is from the folder npm was run from; the default is the project's.
-  const outDir = callerPathOr(values.out, ".data/");
+  const outDir = callerPathOr(values.out, DEFAULTS.out);
   const started = monotonicNow();
   let currentFile = "";
   const files = await writeSyntheticWorkbooks({

@@ -3,7 +3,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { type AppConfig, ConfigError } from "./config";
 import type { Database } from "./db/database";
 import type { SessionOpener } from "./db/sessions";
-import type { AppBindings, AppVariables } from "./http/app-env";
+import type { AppBindings, AppVariables, AsOfAt } from "./http/app-env";
 import { createRouter } from "./http/create-router";
 import { onError, onNotFound } from "./http/error-handler";
 import { requestDatabase } from "./http/read-consistency";
@@ -118,7 +118,7 @@ export function createApp<B extends AppBindings>(options: AppOptions<B>) {
     }
     c.set("config", config);
     // Today in UTC, read here: the domain is handed its date and never reads the clock.
-    const asOfAt = (nowMs: number) => config.asOfDate ?? new Date(nowMs).toISOString().slice(0, 10);
+    const asOfAt: AsOfAt = (nowMs) => config.asOfDate ?? new Date(nowMs).toISOString().slice(0, 10);
     c.set("asOfAt", asOfAt);
     c.set("asOf", asOfAt(Date.now()));
     await next();

@@ -36,6 +36,13 @@ export const REFUSAL_CODES = [
 const everyCodeListed: RefusalCode extends (typeof REFUSAL_CODES)[number] ? true : never = true;
 void everyCodeListed;
 
+/** A decision's outcome as the metrics and the Worker's data points label it. */
+export const DECISION_OUTCOMES = ["approved", "refused"] as const;
+
+export function decisionOutcome(approved: boolean): (typeof DECISION_OUTCOMES)[number] {
+  return approved ? "approved" : "refused";
+}
+
 export interface DecisionEvent {
   endpoint: DecisionEndpoint;
   approved: boolean;
@@ -55,6 +62,19 @@ export interface IngestEvent {
   /** Rows of a chunk that gave up and went to the dead-letter queue. */
   dead: number;
 }
+
+/** An ingest event's counts, each a stage of a metric's label. */
+export const INGEST_STAGES = [
+  "read",
+  "landed",
+  "rejected",
+  "dead",
+] as const satisfies readonly (keyof Omit<IngestEvent, "kind">)[];
+// Fails to compile when a count is added to IngestEvent and not here.
+const everyStageListed: keyof Omit<IngestEvent, "kind"> extends (typeof INGEST_STAGES)[number]
+  ? true
+  : never = true;
+void everyStageListed;
 
 export interface Telemetry {
   recordRequest(event: RequestEvent): void;

@@ -42,8 +42,13 @@ export function setUpApiKeyPanel(afterEntry: () => void): void {
   const error = element("api-key-error", HTMLElement);
   // Says a refusal when the field keeps the focus (Enter pressed in it), as a form's status does.
   const said = statusAfter(form);
+  // The same words written again into a live status are no change, and may not be said again: it
+  // is emptied at each submit and given its words on the next frame, two changes a reader hears.
+  let pendingSay = 0;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    cancelAnimationFrame(pendingSay);
+    said.textContent = "";
     const key = input.value.trim();
     // A key is sent in a header: a space or a character outside printable ASCII (a pasted dash or
     // quote) would make every request fail before reaching the API, with no 401 to ask again.
@@ -55,10 +60,10 @@ export function setUpApiKeyPanel(afterEntry: () => void): void {
     if (problem) {
       input.setAttribute("aria-invalid", "true");
       error.textContent = problem;
-      said.textContent = focusField(input, problem) ?? "";
+      const words = focusField(input, problem);
+      if (words) pendingSay = requestAnimationFrame(() => (said.textContent = words));
       return;
     }
-    said.textContent = "";
     sessionStorage.setItem(KEY_STORAGE, key);
     // The field is emptied so the key is not left in the page for anyone passing by.
     input.value = "";

@@ -1,24 +1,16 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BUILT_ASSETS } from "./built-assets";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-/** What the console and /docs load; wrangler builds them before `dev`, `npm run serve` here. */
-const OUTPUTS = [
-  "index.html",
-  "console.html",
-  "console.js",
-  "console.css",
-  "vendor/scalar-api-reference.js",
-];
-
 /**
- * `npm run serve`: builds public/ (`npm run build:assets`) when a file is missing or the console's
- * sources changed since; a deployment that ships a built public/ never needs the build tools.
+ * `npm run serve`: builds public/ (`npm run build:assets`, which wrangler runs before `dev`) when a
+ * file is missing or the console's sources changed since; a deployment that ships a built public/ never needs the build tools.
  */
 export async function buildAssetsIfNeeded(): Promise<void> {
   const built = await Promise.all(
-    OUTPUTS.map((file) =>
+    BUILT_ASSETS.map((file) =>
       stat(join(ROOT, "public", file)).then(
         (s) => s.mtimeMs,
         () => null,

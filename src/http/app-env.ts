@@ -26,15 +26,18 @@ export interface AppVariables {
   readConsistency: ReadConsistency;
   /** The date every rule is evaluated on (`YYYY-MM-DD`), as the request arrived. */
   asOf: string;
-  /**
-   * The as-of date at an instant: the pinned AS_OF_DATE, or that instant's UTC date. A write
-   * reads it when it decides, after its read, as a payment must never be dated before one
-   * recorded while its body arrived.
-   */
-  asOfAt: (nowMs: number) => string;
+  /** The as-of date at a write's decision, after its read. */
+  asOfAt: AsOfAt;
   /** Where metrics go (src/telemetry.ts); a no-op unless the runtime gives one. */
   telemetry: Telemetry;
 }
+
+/**
+ * The as-of date (`YYYY-MM-DD`) at an instant: the pinned AS_OF_DATE, or that instant's UTC date.
+ * A write reads it when it decides, after its read, as a payment must never be dated before one
+ * recorded while its body arrived.
+ */
+export type AsOfAt = (nowMs: number) => string;
 
 /** What every handler sees on its context. */
 export interface AppEnv {

@@ -10,8 +10,10 @@ import {
 import { DATABASE_ERROR_KINDS } from "../db/error-kind";
 import {
   DECISION_ENDPOINTS,
+  DECISION_OUTCOMES,
+  decisionOutcome,
   INGEST_KINDS,
-  type IngestEvent,
+  INGEST_STAGES,
   REFUSAL_CODES,
   type RequestOutcome,
   requestOutcome,
@@ -40,12 +42,6 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 type RequestLabel = "method" | "route" | "status_class";
-const INGEST_STAGES = [
-  "read",
-  "landed",
-  "rejected",
-  "dead",
-] as const satisfies readonly (keyof Omit<IngestEvent, "kind">)[];
 
 export function createNodeMetrics(): NodeMetrics {
   const registry = new Registry();
@@ -92,7 +88,7 @@ export function createNodeMetrics(): NodeMetrics {
   // 1 is never seen to rise by rate() or increase() (an alert on the first damaged database would
   // not fire), and a panel over a series not there yet shows "No data".
   for (const endpoint of DECISION_ENDPOINTS) {
-    for (const outcome of ["approved", "refused"]) decisions.inc({ endpoint, outcome }, 0);
+    for (const outcome of DECISION_OUTCOMES) decisions.inc({ endpoint, outcome }, 0);
     for (const reason of REFUSAL_CODES) refusals.inc({ endpoint, reason }, 0);
   }
   for (const kind of INGEST_KINDS) {
@@ -142,13 +138,12 @@ export function createNodeMetrics(): NodeMetrics {
       child.time.observe(durationMs / 1000);
     },
     recordDecision: ({ endpoint, approved, reasons }) => {
-      decisions.inc({ endpoint, outcome: approved ? "approved" : "refused" });
+      decisions.inc({ endpoint, outcome: decisionOutcome(approved) });
       for (const reason of reasons) refusals.inc({ endpoint, reason });
     },
-    recordIngest: ({ kind, read, landed, rejected, dead }) => {
-      const stages = { read, landed, rejected, dead };
-      for (const [stage, rows] of Object.entries(stages)) {
-        if (rows > 0) ingestRows.inc({ kind, stage }, rows);
+    recordIngest: (event) => {
+      for (const stage of INGEST_STAGES) {
+        if (event[stage] > 0) ingestRows.inc({ kind: event.kind, stage }, event[stage]);
       }
     },
     recordDatabaseError: (kind) => databaseErrors.inc({ kind }),

@@ -1,5 +1,11 @@
 import { log } from "../lib/log";
-import { noTelemetry, REFUSAL_CODES, requestOutcome, type Telemetry } from "../telemetry";
+import {
+  decisionOutcome,
+  noTelemetry,
+  REFUSAL_CODES,
+  requestOutcome,
+  type Telemetry,
+} from "../telemetry";
 
 /*
  * The Worker's metrics: one Workers Analytics Engine data point per event, through the `METRICS`
@@ -56,7 +62,7 @@ export function analyticsTelemetry(dataset: AnalyticsEngineDataset | undefined):
     recordDecision: ({ endpoint, approved, reasons }) =>
       write({
         indexes: ["decision"],
-        blobs: ["decision", endpoint, approved ? "approved" : "refused", reasons.join(",")],
+        blobs: ["decision", endpoint, decisionOutcome(approved), reasons.join(",")],
         doubles: [
           approved ? 1 : 0,
           ...REFUSAL_CODES.map((code) => (reasons.includes(code) ? 1 : 0)),

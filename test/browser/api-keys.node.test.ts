@@ -166,4 +166,18 @@ describe("the console with API keys on", () => {
     await panel.locator("#api-key-error").getByText("An API key has only letters").waitFor();
     expect((await said()).at(-1)).toMatch(/^An API key has only letters/);
   });
+
+  // The same words written again into a live status are no change to announce: a second Enter on
+  // an empty key could be met with silence. The status empties first, then says them again.
+  it("says it again when Enter is pressed again on an empty key", async () => {
+    const { page } = suite.session();
+    await page.goto(url("/"));
+    const keyInput = page.getByRole("region", { name: "API key" }).getByLabel("API key");
+    await keyInput.waitFor();
+    const said = await recordTexts(page, "#api-key-form + [role=status]", true);
+    await keyInput.press("Enter");
+    await expect.poll(said).toEqual(["Enter the API key."]);
+    await keyInput.press("Enter");
+    await expect.poll(said).toEqual(["Enter the API key.", "", "Enter the API key."]);
+  });
 });

@@ -14,6 +14,8 @@ import { CUSTOMER_HEADERS, createScratchDir, LOAN_HEADERS } from "../node/ingest
 
 const run = promisify(execFile);
 const SCRIPT = new URL("../../scripts/generate-data.ts", import.meta.url).pathname;
+const USAGE =
+  "usage: npm run generate-data -- [--customers N] [--loans N] [--out DIR] [--seed N] (defaults 300, 782, .data/, 1)";
 
 let scratch: Awaited<ReturnType<typeof createScratchDir>>;
 let customers: WorkbookContents<CustomerRow>;
@@ -107,15 +109,23 @@ describe("generate-data", () => {
   // Every other tool answers `-- --help` with its usage; this one said only "Unknown option '--help'"
   // and exit 1, and a typo such as --customer named nothing of the options README lists.
   it("answers --help with its usage, and an unknown option with the usage too", async () => {
-    const usage =
-      "usage: npm run generate-data -- [--customers N] [--loans N] [--out DIR] [--seed N] (defaults 300, 782, .data/, 1)";
     const { stdout } = await run(process.execPath, ["--import", "tsx", SCRIPT, "--help"]);
-    expect(stdout).toBe(`${usage}\n`);
+    expect(stdout).toBe(`${USAGE}\n`);
     await expect(
       run(process.execPath, ["--import", "tsx", SCRIPT, "--customer", "5"]),
     ).rejects.toMatchObject({
       code: 1,
-      stderr: `generate-data failed: Unknown option '--customer'; ${usage}\n`,
+      stderr: `generate-data failed: Unknown option '--customer'; ${USAGE}\n`,
+    });
+  });
+
+  // A bad value printed its bare message, without the prefix and the usage an unknown option gets.
+  it("answers a count that is not a whole number as it answers an unknown option", async () => {
+    await expect(
+      run(process.execPath, ["--import", "tsx", SCRIPT, "--customers", "abc"]),
+    ).rejects.toMatchObject({
+      code: 1,
+      stderr: `generate-data failed: --customers must be a whole number ≥ 0, got "abc"; ${USAGE}\n`,
     });
   });
 

@@ -6,6 +6,7 @@ import { assessLoanRequest } from "../../domain/assessment";
 import type { Decision, LoanRequest } from "../../domain/decision";
 import { loanEndDate } from "../../domain/loan-terms";
 import { isCurrentServicedLoan } from "../../domain/servicing";
+import type { AsOfAt } from "../../http/app-env";
 import { idempotencyKeyReusedProblem, unknownCustomerProblem } from "../../lib/problem";
 import { newDecisionRecord } from "../decisions/decision-record";
 import { loansToDecideOn, toLoanRequest } from "../loan-request";
@@ -26,8 +27,7 @@ export interface BookingRequest {
   body: LoanRequestBody;
   /** With its request hash: the same key and hash replay the first response. */
   idempotency: { key: string; requestHash: string } | null;
-  /** The as-of date at an instant (the pinned one, or that instant's UTC date). */
-  asOfAt: (nowMs: number) => string;
+  asOfAt: AsOfAt;
 }
 
 /** A booking's answer: the loan with its id and dates, or the refusal without them. */
@@ -108,7 +108,7 @@ async function attemptBooking(
     result,
     asOf,
     nowMs,
-    idempotencyKey: idempotency?.key ?? null,
+    idempotencyKey: key,
   });
   const status = decision.approved ? 201 : 200;
   const response: StoredResponse | null = idempotency && {

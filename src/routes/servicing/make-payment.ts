@@ -7,6 +7,7 @@ import {
   type StoredPaymentResponse,
 } from "../../db/payments";
 import { applyPayment } from "../../domain/payment";
+import type { AsOfAt } from "../../http/app-env";
 import { customerHasNoLoanProblem, idempotencyKeyReusedProblem } from "../../lib/problem";
 import { MAX_WRITE_ATTEMPTS, retriedWrite } from "../retried-write";
 import { servicedLoanOf, servicingStateOf } from "./loan-servicing";
@@ -26,8 +27,7 @@ export interface PaymentRequest {
   amountPaise: number;
   /** With its request hash (path and body): the same key and hash replay the first response. */
   idempotency: { key: string; requestHash: string } | null;
-  /** The as-of date at an instant (the pinned one, or that instant's UTC date). */
-  asOfAt: (nowMs: number) => string;
+  asOfAt: AsOfAt;
 }
 
 export interface PaymentOutcome {
@@ -113,7 +113,7 @@ async function attemptPayment(
     onTime: entry.onTime,
     loanAfter: state,
     recordedEmisPaidOnTime: serviced.recordedEmisPaidOnTime,
-    idempotencyKey: idempotency?.key ?? null,
+    idempotencyKey: key,
   };
   const response: StoredResponse | null = idempotency && {
     key: idempotency.key,

@@ -1,10 +1,15 @@
 import type { Page } from "playwright-core";
 
 /**
- * Records every text the element at `selector` is given from now on, but its clearing: for a
- * status what a screen reader says, for a result what the officer sees. Returns a reader of them.
+ * Records every text the element at `selector` is given from now on, but its clearing (kept with
+ * `keepClearing`: a status emptied before the same words again): for a status what a screen
+ * reader says, for a result what the officer sees. Returns a reader of them.
  */
-export async function recordTexts(page: Page, selector: string): Promise<() => Promise<string[]>> {
+export async function recordTexts(
+  page: Page,
+  selector: string,
+  keepClearing = false,
+): Promise<() => Promise<string[]>> {
   await page.evaluate((target) => {
     const browser = globalThis as unknown as {
       document: { querySelector(selector: string): { textContent: string } };
@@ -25,10 +30,10 @@ export async function recordTexts(page: Page, selector: string): Promise<() => P
   }, selector);
   return () =>
     page.evaluate(
-      (target) =>
+      ([target, keep]) =>
         (globalThis as unknown as { recorded: Record<string, string[]> }).recorded[target]?.filter(
-          (text) => text !== "",
+          (text) => keep || text !== "",
         ) ?? [],
-      selector,
+      [selector, keepClearing] as const,
     );
 }
