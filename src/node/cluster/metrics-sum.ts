@@ -1,4 +1,4 @@
-import { AggregatorRegistry } from "prom-client";
+import { type Aggregator, AggregatorRegistry } from "prom-client";
 import type { Answers } from "./ipc";
 
 /*
@@ -7,6 +7,53 @@ import type { Answers } from "./ipc";
  */
 
 type Snapshot = Answers["metrics-snapshot"];
+
+/**
+ * How the cluster's answer combines each gauge of its processes (counters and histograms are
+ * summed). prom-client's own choices misled: it left the start time out, added up the fd limit,
+ * and averaged event-loop lag, so one stuck worker among idle ones read as a third of its lag.
+ * Counts and sizes are the cluster's; a limit is its tightest, a lag its worst process's, the open
+ * fds the process nearest its limit's (a limit is per process), the start the oldest process's
+ * (the primary's: the server's start). A gauge missing here fails cluster-metrics-aggregation's test.
+ */
+export const CLUSTER_GAUGES: Record<string, Aggregator> = {
+  process_start_time_seconds: "min",
+  process_resident_memory_bytes: "sum",
+  process_virtual_memory_bytes: "sum",
+  process_heap_bytes: "sum",
+  process_open_fds: "max",
+  process_max_fds: "min",
+  nodejs_eventloop_lag_seconds: "max",
+  nodejs_eventloop_lag_min_seconds: "min",
+  nodejs_eventloop_lag_max_seconds: "max",
+  nodejs_eventloop_lag_mean_seconds: "max",
+  nodejs_eventloop_lag_stddev_seconds: "max",
+  nodejs_eventloop_lag_p50_seconds: "max",
+  nodejs_eventloop_lag_p90_seconds: "max",
+  nodejs_eventloop_lag_p99_seconds: "max",
+  nodejs_active_resources: "sum",
+  nodejs_active_resources_total: "sum",
+  nodejs_active_handles: "sum",
+  nodejs_active_handles_total: "sum",
+  nodejs_active_requests: "sum",
+  nodejs_active_requests_total: "sum",
+  nodejs_heap_size_total_bytes: "sum",
+  nodejs_heap_size_used_bytes: "sum",
+  nodejs_external_memory_bytes: "sum",
+  nodejs_heap_space_size_total_bytes: "sum",
+  nodejs_heap_space_size_used_bytes: "sum",
+  nodejs_heap_space_size_available_bytes: "sum",
+  nodejs_version_info: "first",
+  ingest_queue_depth: "sum",
+};
+
+/** A snapshot whose gauges carry the cluster's aggregation, which prom-client's sum reads. */
+function withClusterAggregators(snapshot: Snapshot): Snapshot {
+  return snapshot.map((metric) => {
+    const aggregator = CLUSTER_GAUGES[metric.name];
+    return aggregator === undefined ? metric : { ...metric, aggregator };
+  });
+}
 
 /** What the sum needs of a worker: whether it has exited. */
 interface CountedWorker {
@@ -65,7 +112,10 @@ export class RetiredTotals {
   }
 }
 
-/** Every process's metrics, added up: counters and histograms summed, as one scrape would. */
+/**
+ * Every process's metrics as one: counters and histograms summed, as one scrape would, and each
+ * gauge by CLUSTER_GAUGES.
+ */
 export async function clusterMetrics<W extends CountedWorker>(
   own: Snapshot,
   workers: [W, SnapshotAsker][],
@@ -84,5 +134,6 @@ export async function clusterMetrics<W extends CountedWorker>(
       ),
     ),
   );
-  return AggregatorRegistry.aggregate([own, ...(await totals.withLiving(answers))]).metrics();
+  const snapshots = [own, ...(await totals.withLiving(answers))];
+  return AggregatorRegistry.aggregate(snapshots.map(withClusterAggregators)).metrics();
 }
