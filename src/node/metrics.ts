@@ -8,6 +8,7 @@ import {
   Registry,
 } from "prom-client";
 import { DATABASE_ERROR_KINDS } from "../db/error-kind";
+import { QUEUE_SETTINGS } from "../ingest/queue";
 import {
   DECISION_ENDPOINTS,
   DECISION_OUTCOMES,
@@ -16,6 +17,7 @@ import {
   INGEST_STAGES,
   REFUSAL_CODES,
   type RequestOutcome,
+  requestMethod,
   requestOutcome,
   type Telemetry,
 } from "../telemetry";
@@ -38,8 +40,6 @@ export interface NodeMetrics extends Telemetry {
 
 /** Seconds; a read answers in a few ms on a file database, a slow write under lock in seconds. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
-/** Any other method (a client may send anything) is one label value, not one per spelling. */
-const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
 type RequestLabel = "method" | "route" | "status_class";
 
@@ -95,7 +95,10 @@ export function createNodeMetrics(): NodeMetrics {
     for (const stage of INGEST_STAGES) ingestRows.inc({ kind, stage }, 0);
   }
   for (const kind of DATABASE_ERROR_KINDS) databaseErrors.inc({ kind }, 0);
-  const queues = new Map<string, () => number>();
+  // Each queue's depth is 0 until the process that holds the queue watches it.
+  const queues = new Map<string, () => number>(
+    [QUEUE_SETTINGS.ingest.name, QUEUE_SETTINGS.deadLetters.name].map((name) => [name, () => 0]),
+  );
   new Gauge<"queue">({
     name: "ingest_queue_depth",
     help: "Messages waiting in the in-process ingest queues (ready or delayed for a retry).",
@@ -129,11 +132,7 @@ export function createNodeMetrics(): NodeMetrics {
       queues.set(name, depth);
     },
     recordRequest: ({ method, route, status, clientGone, durationMs }) => {
-      const child = requestChild(
-        METHODS.has(method) ? method : "OTHER",
-        route,
-        requestOutcome(status, clientGone),
-      );
+      const child = requestChild(requestMethod(method), route, requestOutcome(status, clientGone));
       child.count.inc();
       child.time.observe(durationMs / 1000);
     },
