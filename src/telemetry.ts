@@ -22,6 +22,22 @@ interface RequestEvent {
   durationMs: number;
 }
 
+/** The methods a request's metrics name; any other (a client may send anything) is `OTHER`. */
+const REQUEST_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+]);
+
+/** A request's method as both runtimes' metrics label it: one value per spelling is unbounded. */
+export function requestMethod(method: string): string {
+  return REQUEST_METHODS.has(method) ? method : "OTHER";
+}
+
 export const DECISION_ENDPOINTS = ["check-eligibility", "create-loan"] as const;
 export type DecisionEndpoint = (typeof DECISION_ENDPOINTS)[number];
 

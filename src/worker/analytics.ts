@@ -3,6 +3,7 @@ import {
   decisionOutcome,
   noTelemetry,
   REFUSAL_CODES,
+  requestMethod,
   requestOutcome,
   type Telemetry,
 } from "../telemetry";
@@ -20,6 +21,8 @@ import {
  * | a decision       | `decision`       | endpoint | outcome  | reason codes | 1 approved (1/0), 2–5 one per reason (1/0, REFUSAL_CODES order) |
  * | ingested rows    | `ingest`         | kind     |          |              | 1 read, 2 landed, 3 rejected, 4 dead     |
  * | a database error | `database_error` | kind     |          |              | 1 count (1)                              |
+ *
+ * The method is named as on the Node server (requestMethod): one the list does not hold is `OTHER`.
  */
 
 /** Whether "METRICS is not a dataset" was logged: once per isolate is enough to be found. */
@@ -56,7 +59,7 @@ export function analyticsTelemetry(dataset: AnalyticsEngineDataset | undefined):
     recordRequest: ({ method, route, status, clientGone, durationMs }) =>
       write({
         indexes: ["request"],
-        blobs: ["request", method, route, requestOutcome(status, clientGone)],
+        blobs: ["request", requestMethod(method), route, requestOutcome(status, clientGone)],
         doubles: [durationMs, status],
       }),
     recordDecision: ({ endpoint, approved, reasons }) =>

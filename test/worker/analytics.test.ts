@@ -79,6 +79,21 @@ describe("Analytics Engine data points", () => {
     expect(written).not.toMatch(/Ottoline|Brackwater/);
   });
 
+  it("writes a method it does not know as OTHER, as the Node server's metrics do", async () => {
+    const { points, dataset } = recordingDataset();
+    for (const method of ["PROPFIND", "PURGE", "PATCH"]) {
+      const request = new Request("http://api.test/healthz", { method });
+      const ctx = createExecutionContext();
+      await worker.fetch(request, { ...env, METRICS: dataset }, ctx);
+      await waitOnExecutionContext(ctx);
+    }
+    expect(byEvent(points, "request").map((point) => point.blobs?.[1])).toEqual([
+      "OTHER",
+      "OTHER",
+      "PATCH",
+    ]);
+  });
+
   it("writes a decision point per decision, with one double per refusal reason", async () => {
     const { points, dataset } = recordingDataset();
     const registered = await send(
