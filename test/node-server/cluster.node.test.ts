@@ -162,6 +162,18 @@ describe("npm run serve with WEB_CONCURRENCY=2", () => {
     expect(body).toMatch(/^ingest_queue_depth\{queue="credit-ingest"\} 0$/m);
   });
 
+  it("gives at /metrics the server's start and one process's fd limit, not the processes' sum", async () => {
+    const families = parseExposition((await call<string>(server.url, "/metrics")).body);
+    const value = (name: string) => families.get(name)?.samples.map((sample) => sample.value);
+    const [pid] = await workerPids(server.url);
+    const limits = await readFile(`/proc/${pid}/limits`, "utf8");
+    const openFiles = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
+    expect(value("process_max_fds")).toEqual([openFiles]);
+    const [started = 0] = value("process_start_time_seconds") ?? [];
+    expect(started).toBeGreaterThan(Date.now() / 1000 - 600);
+    expect(started).toBeLessThanOrEqual(Date.now() / 1000);
+  });
+
   // Replaces a worker too. Scrapes used to be held 30 s (then a 500) by the primary asking the
   // replacement for its metrics before it read its IPC channel.
   it("answers /metrics at once while a killed worker's replacement is still starting", async () => {
