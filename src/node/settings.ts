@@ -14,6 +14,7 @@ import {
   toAppConfig,
 } from "../config";
 import { cgroupCpuQuota } from "./cpu-quota";
+import { cgroupMemoryLimit } from "./memory-limit";
 import { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies";
 
 /**
@@ -47,11 +48,37 @@ export const DEFAULT_KEEP_ALIVE_TIMEOUT_SECONDS = 65;
 export const MAX_WEB_CONCURRENCY = 64;
 
 /**
+ * Memory the default sets aside, from `npm run serve` on the bundled data (2026-12-07, Node 20):
+ * the primary holds about 135 MB and up to 230 MB while seeding; an HTTP worker about 130 MB, up
+ * to 185 MB while it starts (the code they share counted once by the cgroup). 4 workers in 512 MiB
+ * were killed by the OOM killer while starting; 3 started, at 98% of the limit.
+ */
+const PRIMARY_MEMORY_MIB = 192;
+const WORKER_MEMORY_MIB = 160;
+
+/**
  * WEB_CONCURRENCY when unset: one HTTP worker per CPU the process may use, the cgroup's CPU quota
  * (rounded up) when it is below the cores (availableParallelism() does not read it on Node 20),
- * at most MAX_WEB_CONCURRENCY; with what decided it, for the start's line.
+ * at most MAX_WEB_CONCURRENCY, and no more than the cgroup's memory limit holds (at least 1: one
+ * process); with what decided it, for the start's line.
  */
 export function defaultWebConcurrency(
+  cores: number,
+  quota: number | null,
+  memoryLimitBytes: number | null = null,
+): { count: number; source: string } {
+  const byCpu = webConcurrencyByCpu(cores, quota);
+  if (memoryLimitBytes === null) return byCpu;
+  const mib = Math.floor(memoryLimitBytes / (1024 * 1024));
+  const fits = Math.max(1, Math.floor((mib - PRIMARY_MEMORY_MIB) / WORKER_MEMORY_MIB));
+  if (fits >= byCpu.count) return byCpu;
+  return {
+    count: fits,
+    source: `${fits} that the cgroup's memory limit of ${mib} MiB holds (${PRIMARY_MEMORY_MIB} MiB for the primary, ${WORKER_MEMORY_MIB} for each HTTP worker), not ${byCpu.source}`,
+  };
+}
+
+function webConcurrencyByCpu(
   cores: number,
   quota: number | null,
 ): { count: number; source: string } {
@@ -70,7 +97,11 @@ export function defaultWebConcurrency(
 }
 
 /** Read once, at start: the cgroup files do not change under a running container. */
-const DEFAULT_WEB_CONCURRENCY = defaultWebConcurrency(availableParallelism(), cgroupCpuQuota());
+const DEFAULT_WEB_CONCURRENCY = defaultWebConcurrency(
+  availableParallelism(),
+  cgroupCpuQuota(),
+  cgroupMemoryLimit(),
+);
 
 /** `file:` databases are embedded; the others are reached over the network (Turso, sqld). */
 const DATABASE_URL = /^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/;
@@ -235,7 +266,7 @@ export interface ServerSettings {
   metricsToken: string | undefined;
   /** HTTP worker processes: 1 runs everything in this process; more fork a node:cluster. */
   webConcurrency: number;
-  /** What chose `webConcurrency`: `WEB_CONCURRENCY=4`, or the cores or CPU quota it was unset on. */
+  /** What chose `webConcurrency`: `WEB_CONCURRENCY=4`, or the cores, CPU quota or memory limit it was unset on. */
   webConcurrencySource: string;
   /** A cluster worker not listening this many seconds after its fork is killed and replaced. */
   workerStartTimeoutSeconds: number;

@@ -5,13 +5,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { recordOutput, spawnGroup } from "../../scripts/lib/process-group";
 import { APP_SETTING_NAMES } from "../../src/config";
-import {
-  cgroupCpuQuota,
-  cpuCgroups,
-  cpusFromCfsQuota,
-  cpusFromCpuMax,
-  type ReadText,
-} from "../../src/node/cpu-quota";
+import { controllerCgroups, type ReadText } from "../../src/node/cgroup";
+import { cgroupCpuQuota, cpusFromCfsQuota, cpusFromCpuMax } from "../../src/node/cpu-quota";
 import { defaultWebConcurrency } from "../../src/node/settings";
 import { scratchFiles } from "../node/ingest-fixtures";
 import { npmScriptCommand } from "../node/npm-script";
@@ -86,7 +81,7 @@ describe("the cgroup files' contents", () => {
       mountLine("/", "/sys/fs/cgroup/cpu", "cgroup", "rw,cpu"),
       mountLine("/", "/sys/fs/cgroup/unified", "cgroup2", "rw"),
     ].join("\n");
-    expect(cpuCgroups(cgroup, mountInfo)).toEqual([
+    expect(controllerCgroups(cgroup, mountInfo, "cpu")).toEqual([
       { version: 1, mountPoint: "/sys/fs/cgroup/cpu", directory: "/sys/fs/cgroup/cpu/svc" },
       { version: 2, mountPoint: "/sys/fs/cgroup/unified", directory: "/sys/fs/cgroup/unified/svc" },
     ]);
@@ -101,7 +96,7 @@ describe("the cgroup files' contents", () => {
 
   it("never reads above the mount: a path outside the namespace, an escaped blank", () => {
     const mountInfo = mountLine("/", "/sys/fs/cgroup/my\\040cgroups", "cgroup2", "rw");
-    expect(cpuCgroups("0::/../../elsewhere\n", mountInfo)).toEqual([
+    expect(controllerCgroups("0::/../../elsewhere\n", mountInfo, "cpu")).toEqual([
       {
         version: 2,
         mountPoint: "/sys/fs/cgroup/my cgroups",
@@ -142,7 +137,7 @@ function cannotRunUnderQuota(): string | null {
   if (process.getuid?.() !== 0) return "not root";
   if (availableParallelism() < 2) return "fewer than 2 cores: a 1-CPU quota changes nothing";
   const own = readFileSync("/proc/self/cgroup", "utf8");
-  const v1 = cpuCgroups(own, readFileSync("/proc/self/mountinfo", "utf8")).find(
+  const v1 = controllerCgroups(own, readFileSync("/proc/self/mountinfo", "utf8"), "cpu").find(
     (cgroup) => cgroup.version === 1,
   );
   if (!v1) return "no cgroup v1 cpu controller";
@@ -176,9 +171,10 @@ describe.skipIf(skipped !== null)(
   `npm run serve in a cgroup with a 1-CPU quota${skipped ? ` (skipped: ${skipped})` : ""}`,
   () => {
     it("runs one process, not one per core, and says why", async () => {
-      const v1 = cpuCgroups(
+      const v1 = controllerCgroups(
         readFileSync("/proc/self/cgroup", "utf8"),
         readFileSync("/proc/self/mountinfo", "utf8"),
+        "cpu",
       ).find((cgroup) => cgroup.version === 1);
       const cgroup = join(v1?.directory ?? "", `credit-test-${process.pid}`);
       mkdirSync(cgroup);
