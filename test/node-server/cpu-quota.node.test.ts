@@ -1,16 +1,16 @@
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
-import { recordOutput, spawnGroup } from "../../scripts/lib/process-group";
-import { APP_SETTING_NAMES } from "../../src/config";
-import { controllerCgroups, type ReadText } from "../../src/node/cgroup";
+import { describe, expect, it } from "vitest";
+import { controllerCgroups } from "../../src/node/cgroup";
 import { cgroupCpuQuota, cpusFromCfsQuota, cpusFromCpuMax } from "../../src/node/cpu-quota";
 import { defaultWebConcurrency } from "../../src/node/settings";
+import {
+  cannotLimitInV1,
+  childCgroup,
+  files,
+  mountLine,
+  processesLineInCgroup,
+} from "../node/cgroup-v1";
 import { scratchFiles } from "../node/ingest-fixtures";
-import { npmScriptCommand } from "../node/npm-script";
-import { until } from "../node/until";
 
 /*
  * WEB_CONCURRENCY's default in a container with a CPU quota (`docker run --cpus=2`, a Kubernetes
@@ -18,17 +18,6 @@ import { until } from "../node/until";
  * quota: 2 CPUs on a 64-core host forked 64 HTTP workers onto one SQLite file, each with its own
  * memory and connection, all starting at once on 2 CPUs' worth of time.
  */
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-/** A machine's files, by path. */
-const files =
-  (contents: Record<string, string>): ReadText =>
-  (path) =>
-    contents[path] ?? null;
-
-const mountLine = (root: string, point: string, type: string, superOptions: string) =>
-  `35 24 0:30 ${root} ${point} rw,nosuid,nodev,noexec,relatime shared:9 - ${type} ${type} ${superOptions}`;
 
 describe("the cgroup files' contents", () => {
   it("reads cgroup v2's cpu.max and v1's quota over period, unrounded; no quota is null", () => {
@@ -129,90 +118,20 @@ describe("WEB_CONCURRENCY's default", () => {
   });
 });
 
-/**
- * Why this machine cannot run a process under a quota of its own: the test needs root and a
- * writable cgroup v1 cpu controller (this project's CI machines have both), and 2 cores or more.
- */
-function cannotRunUnderQuota(): string | null {
-  if (process.getuid?.() !== 0) return "not root";
-  if (availableParallelism() < 2) return "fewer than 2 cores: a 1-CPU quota changes nothing";
-  const own = readFileSync("/proc/self/cgroup", "utf8");
-  const v1 = controllerCgroups(own, readFileSync("/proc/self/mountinfo", "utf8"), "cpu").find(
-    (cgroup) => cgroup.version === 1,
-  );
-  if (!v1) return "no cgroup v1 cpu controller";
-  try {
-    const probe = join(v1.directory, `credit-probe-${process.pid}`);
-    mkdirSync(probe);
-    rmdirSync(probe);
-  } catch {
-    return `the cpu controller at ${v1.directory} is not writable`;
-  }
-  return null;
-}
-
-const skipped = cannotRunUnderQuota();
+const skipped = cannotLimitInV1("cpu", "a 1-CPU quota changes nothing");
 const scratch = scratchFiles();
-const made: string[] = [];
-
-afterAll(async () => {
-  for (const directory of made) {
-    // Once every process in it has gone (a killed group's last ones are reaped after its leader).
-    await until(
-      async () => readFileSync(join(directory, "cgroup.procs"), "utf8").trim(),
-      (pids) => pids === "",
-      20_000,
-    );
-    rmdirSync(directory);
-  }
-});
 
 describe.skipIf(skipped !== null)(
   `npm run serve in a cgroup with a 1-CPU quota${skipped ? ` (skipped: ${skipped})` : ""}`,
   () => {
     it("runs one process, not one per core, and says why", async () => {
-      const v1 = controllerCgroups(
-        readFileSync("/proc/self/cgroup", "utf8"),
-        readFileSync("/proc/self/mountinfo", "utf8"),
-        "cpu",
-      ).find((cgroup) => cgroup.version === 1);
-      const cgroup = join(v1?.directory ?? "", `credit-test-${process.pid}`);
-      mkdirSync(cgroup);
-      made.push(cgroup);
-      writeFileSync(join(cgroup, "cpu.cfs_period_us"), "100000");
-      writeFileSync(join(cgroup, "cpu.cfs_quota_us"), "100000");
-
-      // Into the cgroup before node starts, as a container runtime places its process.
-      const { command, args } = npmScriptCommand("serve");
-      const unset = Object.fromEntries(APP_SETTING_NAMES.map((name) => [name, ""]));
-      const { WEB_CONCURRENCY: _, ...inherited } = process.env;
-      const child = spawnGroup(
-        "sh",
-        ["-c", 'echo $$ > "$0" && exec "$@"', join(cgroup, "cgroup.procs"), command, ...args],
-        {
-          cwd: ROOT,
-          env: {
-            ...inherited,
-            ...unset,
-            HOST: "127.0.0.1",
-            PORT: "0",
-            SEED: "false",
-            DATABASE_URL: `file:${scratch("quota.db")}`,
-          },
-        },
+      const cgroup = childCgroup("cpu", {
+        "cpu.cfs_period_us": "100000",
+        "cpu.cfs_quota_us": "100000",
+      });
+      expect(await processesLineInCgroup(cgroup, scratch("quota.db"))).toBe(
+        `processes: 1 (WEB_CONCURRENCY unset: one per CPU of the cgroup's quota of 1 on ${availableParallelism()} cores: queue, limiter and HTTP in this one)`,
       );
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      const output = recordOutput(child);
-      try {
-        const [line] = await output.waitFor(/processes: .*/, 60_000);
-        expect(line).toBe(
-          `processes: 1 (WEB_CONCURRENCY unset: one per CPU of the cgroup's quota of 1 on ${availableParallelism()} cores: queue, limiter and HTTP in this one)`,
-        );
-        await output.waitFor(/ready: API/, 60_000);
-      } finally {
-        process.kill(-(child.pid ?? 0), "SIGKILL");
-        await exited;
-      }
     }, 120_000);
   },
 );

@@ -1,16 +1,14 @@
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
-import { recordOutput, spawnGroup } from "../../scripts/lib/process-group";
-import { APP_SETTING_NAMES } from "../../src/config";
-import { controllerCgroups, type ReadText } from "../../src/node/cgroup";
+import { describe, expect, it } from "vitest";
 import { bytesFromMemoryLimit, cgroupMemoryLimit } from "../../src/node/memory-limit";
 import { defaultWebConcurrency } from "../../src/node/settings";
+import {
+  cannotLimitInV1,
+  childCgroup,
+  files,
+  mountLine,
+  processesLineInCgroup,
+} from "../node/cgroup-v1";
 import { scratchFiles } from "../node/ingest-fixtures";
-import { npmScriptCommand } from "../node/npm-script";
-import { until } from "../node/until";
 
 /*
  * WEB_CONCURRENCY's default in a container with a memory limit (`docker run --memory=512m
@@ -19,16 +17,7 @@ import { until } from "../node/until";
  * starting, and the server did not start at all.
  */
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MiB = 1024 * 1024;
-
-const files =
-  (contents: Record<string, string>): ReadText =>
-  (path) =>
-    contents[path] ?? null;
-
-const mountLine = (root: string, point: string, type: string, superOptions: string) =>
-  `35 24 0:30 ${root} ${point} rw,nosuid,nodev,noexec,relatime shared:9 - ${type} ${type} ${superOptions}`;
 
 describe("the cgroup's memory limit", () => {
   it("reads v2's memory.max and v1's memory.limit_in_bytes; none is null", () => {
@@ -109,89 +98,17 @@ describe("WEB_CONCURRENCY's default under a memory limit", () => {
   });
 });
 
-/** This process's own cgroup v1 memory directory, or null. */
-function ownMemoryCgroupV1(): string | null {
-  const own = readFileSync("/proc/self/cgroup", "utf8");
-  const mountInfo = readFileSync("/proc/self/mountinfo", "utf8");
-  const v1 = controllerCgroups(own, mountInfo, "memory").find((cgroup) => cgroup.version === 1);
-  return v1?.directory ?? null;
-}
-
-/**
- * Why this machine cannot run a process under a memory limit of its own: the test needs root, a
- * writable cgroup v1 memory controller, and 2 cores or more (on 1, the default is 1 anyway).
- */
-function cannotRunUnderMemoryLimit(): string | null {
-  if (process.getuid?.() !== 0) return "not root";
-  if (availableParallelism() < 2) return "fewer than 2 cores: the default is 1 process anyway";
-  const directory = ownMemoryCgroupV1();
-  if (directory === null) return "no cgroup v1 memory controller";
-  try {
-    const probe = join(directory, `credit-probe-${process.pid}`);
-    mkdirSync(probe);
-    rmdirSync(probe);
-  } catch {
-    return `the memory controller at ${directory} is not writable`;
-  }
-  return null;
-}
-
-const skipped = cannotRunUnderMemoryLimit();
+const skipped = cannotLimitInV1("memory", "the default is 1 process anyway");
 const scratch = scratchFiles();
-const made: string[] = [];
-
-afterAll(async () => {
-  for (const directory of made) {
-    // Once every process in it has gone (a killed group's last ones are reaped after its leader).
-    await until(
-      async () => readFileSync(join(directory, "cgroup.procs"), "utf8").trim(),
-      (pids) => pids === "",
-      20_000,
-    );
-    rmdirSync(directory);
-  }
-});
 
 describe.skipIf(skipped !== null)(
   `npm run serve in a cgroup with a 300 MiB memory limit${skipped ? ` (skipped: ${skipped})` : ""}`,
   () => {
     it("runs one process, not one per core, and says why", async () => {
-      const cgroup = join(ownMemoryCgroupV1() ?? "", `credit-test-${process.pid}`);
-      mkdirSync(cgroup);
-      made.push(cgroup);
-      writeFileSync(join(cgroup, "memory.limit_in_bytes"), String(300 * MiB));
-
-      // Into the cgroup before node starts, as a container runtime places its process.
-      const { command, args } = npmScriptCommand("serve");
-      const unset = Object.fromEntries(APP_SETTING_NAMES.map((name) => [name, ""]));
-      const { WEB_CONCURRENCY: _, ...inherited } = process.env;
-      const child = spawnGroup(
-        "sh",
-        ["-c", 'echo $$ > "$0" && exec "$@"', join(cgroup, "cgroup.procs"), command, ...args],
-        {
-          cwd: ROOT,
-          env: {
-            ...inherited,
-            ...unset,
-            HOST: "127.0.0.1",
-            PORT: "0",
-            SEED: "false",
-            DATABASE_URL: `file:${scratch("memory.db")}`,
-          },
-        },
+      const cgroup = childCgroup("memory", { "memory.limit_in_bytes": String(300 * MiB) });
+      expect(await processesLineInCgroup(cgroup, scratch("memory.db"))).toMatch(
+        /^processes: 1 \(WEB_CONCURRENCY unset: 1 that the cgroup's memory limit of 300 MiB holds \(192 MiB for the primary, 160 for each HTTP worker\), not one per (core|CPU).*: queue, limiter and HTTP in this one\)$/,
       );
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      const output = recordOutput(child);
-      try {
-        const [line] = await output.waitFor(/processes: .*/, 60_000);
-        expect(line).toMatch(
-          /^processes: 1 \(WEB_CONCURRENCY unset: 1 that the cgroup's memory limit of 300 MiB holds \(192 MiB for the primary, 160 for each HTTP worker\), not one per (core|CPU).*: queue, limiter and HTTP in this one\)$/,
-        );
-        await output.waitFor(/ready: API/, 60_000);
-      } finally {
-        process.kill(-(child.pid ?? 0), "SIGKILL");
-        await exited;
-      }
     }, 120_000);
   },
 );
