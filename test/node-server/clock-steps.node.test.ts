@@ -18,20 +18,29 @@ function stepClockBack(ms: number): void {
   vi.setSystemTime(Date.now() - ms);
 }
 
+/**
+ * A connection whose client has left 4 KB unread, watched by the stalled-connection sweep (stalled
+ * after 1 s) on fake Date, performance and interval timers.
+ */
+function watchUnreadSocket() {
+  vi.useFakeTimers({ toFake: ["Date", "performance", "setInterval", "clearInterval"] });
+  const server = new EventEmitter() as unknown as Server;
+  const socket = Object.assign(new EventEmitter(), {
+    writableLength: 4096,
+    resetAndDestroy: vi.fn(),
+  });
+  const stop = resetStalledConnections(server, 1_000);
+  server.emit("connection", socket);
+  return { socket, stop };
+}
+
 describe("a timeout of the Node server when the system clock is set back", () => {
   afterEach(() => {
     vi.useRealTimers();
   });
 
   it("resets a connection whose client reads nothing after stalledMs, not stalledMs plus the step", async () => {
-    vi.useFakeTimers({ toFake: ["Date", "performance", "setInterval", "clearInterval"] });
-    const server = new EventEmitter() as unknown as Server;
-    const socket = Object.assign(new EventEmitter(), {
-      writableLength: 4096,
-      resetAndDestroy: vi.fn(),
-    });
-    const stop = resetStalledConnections(server, 1_000);
-    server.emit("connection", socket);
+    const { socket, stop } = watchUnreadSocket();
     await vi.advanceTimersByTimeAsync(250);
     stepClockBack(AN_HOUR_MS);
     await vi.advanceTimersByTimeAsync(3_000);
@@ -40,14 +49,7 @@ describe("a timeout of the Node server when the system clock is set back", () =>
   });
 
   it("leaves a slow reader alone when the clock steps forward", async () => {
-    vi.useFakeTimers({ toFake: ["Date", "performance", "setInterval", "clearInterval"] });
-    const server = new EventEmitter() as unknown as Server;
-    const socket = Object.assign(new EventEmitter(), {
-      writableLength: 4096,
-      resetAndDestroy: vi.fn(),
-    });
-    const stop = resetStalledConnections(server, 1_000);
-    server.emit("connection", socket);
+    const { socket, stop } = watchUnreadSocket();
     await vi.advanceTimersByTimeAsync(250);
     vi.setSystemTime(Date.now() + AN_HOUR_MS);
     await vi.advanceTimersByTimeAsync(250);
