@@ -1,6 +1,10 @@
 import { canAddMonths } from "./dates";
 import { monthlyInstalmentPaise, TENURE_MONTHS } from "./loan-terms";
-import { hasAtMostTwoDecimals, percentToBasisPoints, rupeesToPaise } from "./money";
+import {
+  hasAtMostTwoDecimals as isNearestToTwoDecimals,
+  percentToBasisPoints,
+  rupeesToPaise,
+} from "./money";
 
 /*
  * The bounds and predicates of every field a person or a workbook supplies, once. The HTTP
@@ -24,7 +28,16 @@ export const MAX_RECORDED_AMOUNT = 1_000_000_000_000;
 export const INTEREST_RATE = { min: 0, max: 100 } as const;
 
 // Defined beside the instalment's arithmetic, which is exact up to its maximum.
-export { hasAtMostTwoDecimals, TENURE_MONTHS };
+export { TENURE_MONTHS };
+
+/**
+ * The 2-decimal rule of every amount and rate. A whole number has no decimals: far past any bound,
+ * value × 100 / 100 can read back as another double (1e21 does), and a value refused for its
+ * range was also said to have a third decimal.
+ */
+export function hasAtMostTwoDecimals(value: number): boolean {
+  return Number.isInteger(value) || isNearestToTwoDecimals(value);
+}
 
 /** A loan's terms as a request or a workbook row gives them: rupees, percent, months. */
 export interface LoanTermsInput {

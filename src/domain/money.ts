@@ -34,7 +34,11 @@ export function basisPointsToPercent(basisPoints: number): number {
   return basisPoints / 100;
 }
 
-/** True when `value` is exactly representable as a number with at most 2 decimals. */
+/**
+ * True when `value` is exactly representable as a number with at most 2 decimals. Within the
+ * fields' bounds only: some whole numbers past them (1e21) read back otherwise; the fields' rule is
+ * field-rules.ts's.
+ */
 export function hasAtMostTwoDecimals(value: number): boolean {
   return Number.isFinite(value) && Math.round(value * 100) / 100 === value;
 }

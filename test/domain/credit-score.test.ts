@@ -216,6 +216,26 @@ describe("credit score", () => {
     );
   });
 
+  it("explains every point it withholds: the points lost add up to 100 − score (property)", () => {
+    // A refusal letter's score factors are these losses (principal-reasons.ts keeps the worst four):
+    // each component's max_points − points, and what the override took, which is minus its points.
+    fc.assert(
+      fc.property(
+        fc.array(arbitraryLoan, { maxLength: 12 }),
+        fc.integer({ min: 0, max: 100_000_000_00 }),
+        (loans, limit) => {
+          const { score, breakdown } = computeCreditScore(loans, limit, AS_OF);
+          const lost = breakdown.map((part) =>
+            part.max_points > 0 ? part.max_points - part.points : -part.points,
+          );
+          expect(lost.every((points) => points >= 0)).toBe(true);
+          expect(lost.reduce((sum, points) => sum + points, 0)).toBe(100 - score);
+        },
+      ),
+      propertyRuns("credit score: points lost"),
+    );
+  });
+
   it("never drops when one more EMI is paid on time (property)", () => {
     fc.assert(
       fc.property(

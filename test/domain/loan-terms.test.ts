@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import { approvedLimitPaise } from "../../src/domain/approved-limit";
 import { addMonths, wholeMonthsBetween } from "../../src/domain/dates";
 import { isCurrentLoan, loanEndDate, monthlyInstalmentPaise } from "../../src/domain/loan-terms";
-import { divideRoundHalfUp, hasAtMostTwoDecimals, paiseToRupees } from "../../src/domain/money";
+import {
+  divideRoundHalfUp,
+  hasAtMostTwoDecimals,
+  paiseToRupees,
+  rupeesToPaise,
+} from "../../src/domain/money";
 import { propertyRuns } from "../support/property-seed";
 
 describe("monthly instalment (EMI)", () => {
@@ -193,6 +198,34 @@ describe("money helpers", () => {
     expect(hasAtMostTwoDecimals(0.1 + 0.2)).toBe(false);
     expect(hasAtMostTwoDecimals(Number.NaN)).toBe(false);
   });
+  it("takes every amount written with at most 2 decimals as exactly its paise, and refuses a third (property)", () => {
+    // Up to the largest figure any path takes (a recorded ₹10^12, in paise): JSON.parse gives the
+    // double nearest the text, and the check and the conversion must read it back exactly.
+    const written = (units: bigint, places: number) => {
+      const digits = units.toString().padStart(places + 1, "0");
+      return `${digits.slice(0, -places)}.${digits.slice(-places)}`;
+    };
+    const maxPaise = 10n ** 14n;
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: maxPaise }), (paise) => {
+        const rupees: number = JSON.parse(written(paise, 2));
+        expect(hasAtMostTwoDecimals(rupees)).toBe(true);
+        expect(rupeesToPaise(rupees)).toBe(Number(paise));
+        expect(paiseToRupees(Number(paise))).toBe(rupees);
+      }),
+      propertyRuns("money: two decimals"),
+    );
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: maxPaise * 10n }).filter((mills) => mills % 10n !== 0n),
+        (mills) => {
+          expect(hasAtMostTwoDecimals(JSON.parse(written(mills, 3)))).toBe(false);
+        },
+      ),
+      propertyRuns("money: a third decimal"),
+    );
+  });
+
   it("rounds integer ratios half-up exactly", () => {
     expect(divideRoundHalfUp(5, 2)).toBe(3);
     expect(divideRoundHalfUp(7, 3)).toBe(2);

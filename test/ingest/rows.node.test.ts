@@ -94,6 +94,9 @@ describe("LoanRowSchema", () => {
   it.each([
     ["loan_amount", 0, "must be greater than 0"],
     ["loan_amount", 1_000_000_000.01, "must be at most 1000000000"],
+    // A whole number has no decimal places, though 1e21 × 100 / 100 reads back as another double.
+    ["loan_amount", 1e21, "must be at most 1000000000"],
+    ["monthly_payment", 1e21, "must be at most 1000000000000"],
     ["tenure", 0, "must be at least 1"],
     ["tenure", 601, "must be at most 600"],
     ["interest_rate", 100.01, "must be at most 100"],

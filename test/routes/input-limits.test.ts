@@ -303,6 +303,21 @@ describe("amounts with more digits than a JSON number keeps", () => {
     });
   });
 
+  it("refuses 1e21 for its range alone: a whole number has no decimal places", async () => {
+    // 1e21 × 100 / 100 is not 1e21 in doubles, and the 2-decimal rule said it had a third decimal.
+    const { customer_id } = await registerCustomer();
+    const loan = await call("/create-loan", { rawBody: loanBody(customer_id, "1e21") });
+    const loanProblem = await expectProblem(loan, 400, "loan_amount");
+    expect(loanProblem.errors).toEqual([
+      { field: "loan_amount", message: "must be at most 1000000000" },
+    ]);
+    const payment = await call(`/make-payment/${customer_id}/1`, { rawBody: '{"amount":1e21}' });
+    const paymentProblem = await expectProblem(payment, 400, "amount");
+    expect(paymentProblem.errors).toEqual([
+      { field: "amount", message: "must be at most 10000000000" },
+    ]);
+  });
+
   it("books digits past the float's precision as the float reads them", async () => {
     const { customer_id } = await registerCustomer();
     const booked = await callJson("/create-loan", {
