@@ -46,6 +46,14 @@ export function localTime(iso: string): string {
   return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute} ${part.timeZoneName}`;
 }
 
+/**
+ * A customer's name, each part isolated (<bdi>): names keep the direction marks they were sent
+ * with, and a last name ending in U+202E turned the "(#1, age 34)" beside it into "(43 ega ,1#)".
+ */
+export function customerName(firstName: string, lastName: string): HTMLElement {
+  return h("span", {}, h("bdi", {}, firstName), " ", h("bdi", {}, lastName));
+}
+
 /** A count and its noun, for a sentence a screen reader says: "1 loan", "174 instalments". */
 export function counted(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;

@@ -157,7 +157,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   /** `date1904`: the workbook's date system as read from its zip, null when unknown there. */
   async *#readFirstWorksheet(input: WatchedInput, date1904: boolean | null): AsyncGenerator<R> {
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(input.stream, STREAMING_OPTIONS);
-    decodeSharedStringsWhole(reader);
+    decodeSharedStringsWhole(reader, this.path);
     const percentStyles = readPercentStyles(reader);
     const workbook = reader as unknown as StreamedWorkbook;
     let found = false;

@@ -155,23 +155,41 @@ function refusesHost(error: RequestError): boolean {
 }
 
 /**
- * An HTTP/1.1 request without Host, a 400 (RFC 9112 §3.2), answered with the usual problem: Node's
- * own check (`requireHostHeader`, turned off in src/node/server.ts) sent an empty 400, no request id.
+ * A request without Host (HTTP/1.1) or with more than one Host line (any version): a 400, as RFC
+ * 9112 §3.2 requires, answered with the usual problem. Node's own check (`requireHostHeader`,
+ * turned off in src/node/server.ts) sent an empty 400 without a request id, and Node keeps the
+ * first of two Host lines, where a proxy in front may route or cache by the last.
  */
-export function refuseMissingHost(
-  request: Pick<IncomingMessage, "headers" | "url" | "httpVersionMajor" | "httpVersionMinor">,
+export function refuseBadHost(
+  request: Pick<
+    IncomingMessage,
+    "headers" | "rawHeaders" | "url" | "httpVersionMajor" | "httpVersionMinor"
+  >,
 ): Response | null {
   const http11 = request.httpVersionMajor === 1 && request.httpVersionMinor === 1;
-  if (!http11 || request.headers.host !== undefined) return null;
+  const missing = http11 && request.headers.host === undefined;
+  if (!missing && !hasSeveralHostLines(request.rawHeaders)) return null;
   return edgeProblemResponse(
     {
       kind: "bad-request",
-      detail: "An HTTP/1.1 request must carry a Host header.",
-      errors: [{ field: "Host", message: "must be given" }],
+      detail: missing
+        ? "An HTTP/1.1 request must carry a Host header."
+        : "A request must carry one Host header, not several.",
+      errors: [{ field: "Host", message: missing ? "must be given" : "must be given once" }],
     },
     pathOf(request.url),
     request,
   );
+}
+
+/** Names are at even places in `rawHeaders`, as sent; a loop, as this runs on every request. */
+function hasSeveralHostLines(rawHeaders: readonly string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name?.length === 4 && name.toLowerCase() === "host" && ++seen > 1) return true;
+  }
+  return false;
 }
 
 /** A problem the edge answers through the Node adapter, as a Fetch Response; closes the connection. */

@@ -8,7 +8,7 @@ import {
   answerConnect,
   answerExpectation,
   answerUnservable,
-  refuseMissingHost,
+  refuseBadHost,
 } from "./client-errors";
 import { drainable } from "./draining";
 import { continueWhenBodyRead } from "./expect-continue";
@@ -129,7 +129,7 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
       getRequestListener(
         async (request, env: HttpBindings | Http2Bindings) => {
           // Before anything reads the body, which Node cannot decode.
-          const refusal = refuseMissingHost(env.incoming) ?? refuseTransferCodings(env.incoming);
+          const refusal = refuseBadHost(env.incoming) ?? refuseTransferCodings(env.incoming);
           if (refusal) return refusal;
           if (!stopping) {
             // Static assets first, as on Workers, where they never reach the Worker's code.
@@ -157,7 +157,7 @@ function listen(runtime: ServedRuntime, assets: StaticAssets, settings: ListenSe
     const server = createServer(
       {
         requestTimeout,
-        // A request without Host is refused as the edge's other 400s are (refuseMissingHost).
+        // A request without Host is refused as the edge's other 400s are (refuseBadHost).
         requireHostHeader: false,
         // Node refuses a headers timeout over the request's; both are checked on this interval.
         headersTimeout: Math.min(60_000, requestTimeout),

@@ -200,6 +200,11 @@ describe("the Node server", () => {
     ["GET /healthz HTTP/1.1\r\nHost: [zz]\r\n\r\n", "Host"],
     // Node itself answered an HTTP/1.1 request without Host: an empty 400, no problem, no id.
     ["GET /healthz HTTP/1.1\r\n\r\n", "Host"],
+    // Two Host lines (RFC 9112 §3.2: a 400), even equal: Node kept the first and answered 200, so
+    // a proxy in front that routes or caches by the last one saw another host than the app did.
+    ["GET /healthz HTTP/1.1\r\nHost: x\r\nHost: evil.example\r\n\r\n", "Host"],
+    ["GET /healthz HTTP/1.1\r\nhost: x\r\nHOST: x\r\n\r\n", "Host"],
+    ["GET /healthz HTTP/1.0\r\nHost: x\r\nHost: y\r\n\r\n", "Host"],
   ])("names what it cannot serve in %j: %s", async (raw, field) => {
     const answer = await rawExchange(server.url, raw);
     const body = JSON.parse(answer.split("\r\n\r\n")[1] ?? "");

@@ -1,6 +1,6 @@
 import { api } from "../api";
 import { onLookup } from "../forms";
-import { counted, facts, h, money, percent, show } from "../render";
+import { counted, customerName, facts, h, money, percent, show } from "../render";
 import type { LoanDetail, Statement } from "../types";
 import { closedState } from "./closed-loan";
 import { instalmentLabel } from "./instalment";
@@ -50,7 +50,12 @@ async function drawLoan(
     facts([
       [
         "Customer",
-        `${loan.customer.first_name} ${loan.customer.last_name} (#${loan.customer.id}, age ${loan.customer.age})`,
+        h(
+          "span",
+          {},
+          customerName(loan.customer.first_name, loan.customer.last_name),
+          ` (#${loan.customer.id}, age ${loan.customer.age})`,
+        ),
       ],
       ["Phone", loan.customer.phone_number],
       ["Amount", money(loan.loan_amount)],
