@@ -91,6 +91,20 @@ it("answers register, check-eligibility and create-loan only as the document dec
   ).toEqual([]);
 });
 
+// A 503 without Retry-After: no customer id left below 2^53 (test/routes/id-range.test.ts).
+it("answers a 503 only as the document declares", async () => {
+  const { customer_id } = await registerCustomer();
+  const move = (from: number, to: number) =>
+    backend().query("UPDATE customers SET id = ? WHERE id = ?", [to, from]);
+  await move(customer_id, Number.MAX_SAFE_INTEGER);
+  try {
+    const answer = await checked("/register", "/register", { body: registration() });
+    expect(answer).toEqual({ status: 503, mismatches: [] });
+  } finally {
+    await move(Number.MAX_SAFE_INTEGER, customer_id);
+  }
+});
+
 it("answers the loan and payment operations only as the document declares", async () => {
   const { customerId, loanId } = await customerWithLoan();
   const legacyId = await storeLegacyLoan(backend().database(), customerId);
