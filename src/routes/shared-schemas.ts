@@ -84,7 +84,12 @@ export const isoDateSchema = z.string().openapi({ format: "date", example: "2025
 /** A response amount: rupees with at most 2 decimals. */
 export const amountSchema = z.number().openapi({ example: 8884.88 });
 
-const loanAmountSchema = moneySchema(MAX_LOAN_AMOUNT);
+// The refinement on loanRequestSchema below spans three fields, which JSON Schema cannot state.
+const loanAmountSchema = moneySchema(MAX_LOAN_AMOUNT).openapi({
+  description:
+    "Rupees, at most 2 decimal places; refused (400) when the monthly instalment at the requested interest_rate and tenure would round to 0.00, e.g. 0.01 over 600 months",
+});
+
 /** The fields an instalment is computed from. */
 const LOAN_TERMS: ReadonlySet<PropertyKey> = new Set(["loan_amount", "interest_rate", "tenure"]);
 
