@@ -91,6 +91,18 @@ describe("a statement printed on A4", () => {
     expect(taller.length, "rows wrapped onto a second line").toBe(0);
   });
 
+  it("fits each of a customer's loans on one line of the page too", async () => {
+    const { page } = suite.session();
+    await page.setViewportSize({ width: A4_PRINTABLE_PX, height: 1000 });
+    await page.goto(url("/#loans/8"));
+    await page.getByRole("table", { name: "Loans of customer 8" }).waitFor();
+    await page.emulateMedia({ media: "print" });
+    expect((await cutOff(page)).filter((width) => width > 0)).toEqual([]);
+    const rows = await boxes(page, "#loans-result tbody tr");
+    const oneLine = Math.min(...rows.map((row) => row.height));
+    expect(rows.filter((row) => row.height > oneLine * 1.5).length).toBe(0);
+  });
+
   it("is laid out as on a wide screen once printing is over", async () => {
     const { page } = suite.session();
     await printStatement(page, 5543);
