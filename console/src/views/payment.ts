@@ -69,10 +69,15 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       return replayed ? `${recorded} (already sent: nothing new paid)` : recorded;
     } catch (error) {
       if (movedOn()) return;
-      const refusal = error instanceof ApiError ? refusalText(error) : null;
-      if (!refusal) throw error;
-      const said = showFieldError(form, "amount", refusal);
-      show("payment-result");
+      if (!(error instanceof ApiError) || typeof error.problem.code !== "string") throw error;
+      const refusal = refusalText(error);
+      // Not the amount's fault (the loan repaid in another tab): said beside the form, not in it,
+      // as the loan read again below may hide the form. In its alert, it went with the form, and
+      // the page went on offering the instalment and the payoff of a loan repaid.
+      const said = refusal
+        ? showFieldError(form, "amount", refusal)
+        : `Not paid: ${error.detail || error.title}`;
+      show("payment-result", !refusal && h("p", { class: "refused" }, said));
       // A refusal can come from figures gone stale (another officer's payment): read them again.
       onAnswered();
       return said;

@@ -1,0 +1,113 @@
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { startSeededWorker } from "../../scripts/lib/seeded-worker";
+import { useBrowserAndWorker } from "./support/suite";
+
+/*
+ * A statement printed from the console on A4: Chromium's print media at an A4 page's printable
+ * width (210 mm less its 10 mm margins, 718 px). The page keeps the statement and drops what an
+ * officer can only click; every row of the workbook's 174-period loan is one line, with nothing
+ * cut at the edge of its scrolling region.
+ */
+
+const suite = useBrowserAndWorker(startSeededWorker);
+const url = suite.url;
+
+const A4_PRINTABLE_PX = 718;
+
+interface Box {
+  display: string;
+  width: number;
+  height: number;
+}
+
+/** Each matching element's display and size under the current media. */
+function boxes(page: Page, selector: string): Promise<Box[]> {
+  return page.evaluate((selector) => {
+    const browser = globalThis as unknown as {
+      document: { querySelectorAll(selector: string): ArrayLike<PageElement> };
+      getComputedStyle(element: PageElement): { display: string };
+    };
+    interface PageElement {
+      getBoundingClientRect(): { width: number; height: number };
+    }
+    return Array.from(browser.document.querySelectorAll(selector), (element) => ({
+      display: browser.getComputedStyle(element).display,
+      width: element.getBoundingClientRect().width,
+      height: element.getBoundingClientRect().height,
+    }));
+  }, selector);
+}
+
+/** Each scrolling region's content width beyond its own: what print would cut off. */
+function cutOff(page: Page): Promise<number[]> {
+  return page.evaluate(() => {
+    const browser = globalThis as unknown as {
+      document: { querySelectorAll(selector: string): ArrayLike<PageElement> };
+    };
+    interface PageElement {
+      scrollWidth: number;
+      clientWidth: number;
+    }
+    return Array.from(
+      browser.document.querySelectorAll(".table-scroll"),
+      (region) => region.scrollWidth - region.clientWidth,
+    );
+  });
+}
+
+async function printStatement(page: Page, loanId: number): Promise<void> {
+  const response = await fetch(url(`/view-loan/${loanId}`));
+  expect(response.status).toBe(200);
+  const { customer } = (await response.json()) as { customer: { id: number } };
+  await page.setViewportSize({ width: A4_PRINTABLE_PX, height: 1000 });
+  await page.goto(url(`/#statement/${customer.id}/${loanId}`));
+  await page.getByRole("table", { name: "Schedule" }).locator("tbody tr").first().waitFor();
+  await page.emulateMedia({ media: "print" });
+}
+
+describe("a statement printed on A4", () => {
+  it("leaves out the navigation, the forms and their buttons, and keeps the statement", async () => {
+    const { page } = suite.session();
+    await printStatement(page, 5543);
+    for (const selector of ["nav", "form", "button", ".skip"]) {
+      const shown = (await boxes(page, selector)).filter((box) => box.display !== "none");
+      expect(shown, selector).toEqual([]);
+    }
+    expect(await page.locator("#statement-result .verdict").innerText()).toBe(
+      "Loan 5543 of customer 8: active",
+    );
+    expect((await boxes(page, "#statement-result table")).length).toBe(2);
+  });
+
+  it("fits each row of the payments and the schedule on one line, with no column cut off", async () => {
+    const { page } = suite.session();
+    await printStatement(page, 5543);
+    expect(await cutOff(page)).toEqual([0, 0]);
+    const rows = await boxes(page, "#statement-result tbody tr");
+    expect(rows.length).toBe(92 + 174);
+    const oneLine = Math.min(...rows.map((row) => row.height));
+    const taller = rows.filter((row) => row.height > oneLine * 1.5);
+    expect(taller.length, "rows wrapped onto a second line").toBe(0);
+  });
+
+  it("fits each of a customer's loans on one line of the page too", async () => {
+    const { page } = suite.session();
+    await page.setViewportSize({ width: A4_PRINTABLE_PX, height: 1000 });
+    await page.goto(url("/#loans/8"));
+    await page.getByRole("table", { name: "Loans of customer 8" }).waitFor();
+    await page.emulateMedia({ media: "print" });
+    expect((await cutOff(page)).filter((width) => width > 0)).toEqual([]);
+    const rows = await boxes(page, "#loans-result tbody tr");
+    const oneLine = Math.min(...rows.map((row) => row.height));
+    expect(rows.filter((row) => row.height > oneLine * 1.5).length).toBe(0);
+  });
+
+  it("is laid out as on a wide screen once printing is over", async () => {
+    const { page } = suite.session();
+    await printStatement(page, 5543);
+    await page.emulateMedia({ media: "screen" });
+    expect((await boxes(page, "nav"))[0]?.display).toBe("flex");
+    expect((await boxes(page, "#statement-form"))[0]?.display).toBe("grid");
+  });
+});
