@@ -76,8 +76,30 @@ async function applyOnce(client: Client, migration: Migration): Promise<boolean>
     // Another process read the same pending list and committed this file first (the record's
     // unique name refused ours): it is applied, once.
     if ((await recordedMigrations(client)).has(migration.name)) return false;
-    throw error;
+    throw new MigrationFailedError(migration.name, error);
   }
+}
+
+/** A migration file the database refused: rolled back whole, those before it stay applied. */
+export class MigrationFailedError extends Error {
+  override name = "MigrationFailedError";
+
+  constructor(
+    readonly migration: string,
+    /** The engine's error, which the start reads for a full disk or a file-size limit. */
+    override readonly cause: unknown,
+  ) {
+    super(
+      `migration ${migration} failed (${engineWords(cause)}); nothing of it was applied, and the migrations before it stay applied`,
+    );
+  }
+}
+
+/** The engine's code and its own message, without the client's repetitions of the code. */
+function engineWords(error: unknown): string {
+  const { code, cause, message } = error as { code?: unknown; cause?: unknown; message?: unknown };
+  const said = cause instanceof Error ? cause.message : String(message ?? error);
+  return typeof code === "string" ? `${code}: ${said.replace(/^(SQLITE_\w+: )+/, "")}` : said;
 }
 
 /**
