@@ -3,6 +3,7 @@ import type { Client } from "@libsql/client";
 import { createApp } from "../app";
 import { APP_SETTING_NAMES, type AppConfig, type AppSettings, parseAppConfig } from "../config";
 import type { Database } from "../db/database";
+import { isTransientDatabaseError } from "../db/errors";
 import type { AppBindings } from "../http/app-env";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { registerMessages } from "../ingest/job-store";
@@ -207,7 +208,8 @@ function migrationsError(path: string | null, error: unknown): unknown {
   if (full) return full;
   return new DatabaseOpenError(
     `database ${path ?? "at DATABASE_URL"}: ${error.message}. Fix what SQLite names and start again, or restore the backup taken before upgrading and run the release it came from (docs/databases.md, "Upgrading")`,
-    "operator",
+    // A lock or a connection that came back between the lock's wait and the file: a restart may pass.
+    isTransientDatabaseError(error.cause) ? "may-pass" : "operator",
   );
 }
 
