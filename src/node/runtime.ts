@@ -3,6 +3,7 @@ import type { Client } from "@libsql/client";
 import { createApp } from "../app";
 import { APP_SETTING_NAMES, type AppConfig, type AppSettings, parseAppConfig } from "../config";
 import type { Database } from "../db/database";
+import { isTransientDatabaseError } from "../db/errors";
 import type { AppBindings } from "../http/app-env";
 import { consumeIngestBatch } from "../ingest/consumer";
 import { registerMessages } from "../ingest/job-store";
@@ -13,12 +14,12 @@ import { MemoryRateLimiter } from "../lib/security/rate-limit";
 import { useSha256 } from "../lib/sha256";
 import { noTelemetry } from "../telemetry";
 import { openLibsqlDatabase } from "./database";
-import { migrationsWriteError } from "./database-open";
+import { DatabaseOpenError, migrationsWriteError } from "./database-open";
 import { startMaintenanceTimer } from "./maintenance-timer";
 import { MemoryQueue } from "./memory-queue";
 import { createNodeMetrics, type NodeMetrics } from "./metrics";
 import { type MetricsExposition, metricsRoute } from "./metrics-route";
-import { applyMigrations, readMigrations } from "./migrations";
+import { applyMigrations, MigrationFailedError, readMigrations } from "./migrations";
 import { databaseQueueStore } from "./queue-store";
 import { nodeEdgeOf } from "./request-edges";
 import type { ServerSettings } from "./settings";
@@ -112,7 +113,7 @@ export async function openRuntime(
     migrated = await applyMigrations(client, readMigrations(MIGRATIONS_DIR));
   } catch (error) {
     closeDatabase();
-    throw (path !== null && migrationsWriteError(path, error)) || error;
+    throw migrationsError(path, error);
   }
 
   const config = settings.app;
@@ -194,6 +195,22 @@ export async function openRuntime(
       }
     },
   };
+}
+
+/**
+ * The start's line for migrations that could not be applied: a full disk or a file-size limit,
+ * said as such; a file the database refused, named with what to do (it was a stack trace naming
+ * no file, exit 1, and a supervisor restarted it into the same failure).
+ */
+function migrationsError(path: string | null, error: unknown): unknown {
+  if (!(error instanceof MigrationFailedError)) return error;
+  const full = path !== null && migrationsWriteError(path, error.cause);
+  if (full) return full;
+  return new DatabaseOpenError(
+    `database ${path ?? "at DATABASE_URL"}: ${error.message}. Fix what SQLite names and start again, or restore the backup taken before upgrading and run the release it came from (docs/databases.md, "Upgrading")`,
+    // A lock or a connection that came back between the lock's wait and the file: a restart may pass.
+    isTransientDatabaseError(error.cause) ? "may-pass" : "operator",
+  );
 }
 
 /** The app's fetch, with a test's per-request replacements of bindings or settings. */

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import NativeDatabase from "libsql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadDecision } from "../../src/db/decisions";
 import { EXPECTED_MIGRATIONS } from "../../src/db/migration-names";
@@ -162,6 +163,63 @@ describe("libSQL migrations", () => {
         expect(decision?.inputs).toEqual(JSON.parse(inputs));
       },
     );
+  });
+
+  it("lets two processes that start at once on an older database both apply its migrations", async () => {
+    // Two servers (or the server and `npm run db:migrate:libsql`) starting together both read the
+    // same pending list; the second used to run a migration the first had just committed, and
+    // stopped with "table `payments` already exists".
+    const migrations = readMigrations(MIGRATIONS_DIR);
+    const path = join(directory, "two-at-once.db");
+    const first = await openLibsqlDatabase(`file:${path}`);
+    const second = await openLibsqlDatabase(`file:${path}`);
+    try {
+      await applyMigrations(first.client, migrations.slice(0, 3));
+      // Both settled before the connections close (a close under a running batch aborts Node).
+      const [one, other] = await Promise.allSettled([
+        applyMigrations(first.client, migrations),
+        applyMigrations(second.client, migrations),
+      ]);
+      const failures = [one, other].flatMap((outcome) =>
+        outcome.status === "rejected" ? [String(outcome.reason)] : [],
+      );
+      expect(failures).toEqual([]);
+      // Each pending file was applied by one of them, once.
+      const applied = [one, other].flatMap((outcome) =>
+        outcome.status === "fulfilled" ? outcome.value : [],
+      );
+      expect(applied.sort()).toEqual(EXPECTED_MIGRATIONS.slice(3));
+      expect(
+        (await first.client.execute("SELECT name FROM d1_migrations ORDER BY id")).rows.map((row) =>
+          String(row.name),
+        ),
+      ).toEqual(EXPECTED_MIGRATIONS);
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
+  it("waits for another process's write lock past the busy timeout, as during its long migration", async () => {
+    // 0003's backfill took 6.1 s on a copy of 1,000,000 loans, past the 5 s busy timeout: a
+    // second server starting meanwhile stopped with SQLITE_BUSY and a stack trace.
+    const migrations = readMigrations(MIGRATIONS_DIR);
+    const path = join(directory, "locked.db");
+    const starting = await openLibsqlDatabase(`file:${path}`, undefined, { busyTimeoutMs: 100 });
+    const holder = new NativeDatabase(path);
+    try {
+      await applyMigrations(starting.client, migrations.slice(0, 3));
+      holder.exec("BEGIN IMMEDIATE");
+      const release = setTimeout(() => holder.exec("COMMIT"), 600);
+      const applied = await applyMigrations(starting.client, migrations).finally(() =>
+        clearTimeout(release),
+      );
+      expect(applied).toEqual(EXPECTED_MIGRATIONS.slice(3));
+    } finally {
+      if (holder.inTransaction) holder.exec("ROLLBACK");
+      holder.close();
+      starting.close();
+    }
   });
 
   it("rolls a failing migration back whole and does not record it", async () => {
