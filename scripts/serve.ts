@@ -21,7 +21,7 @@ import { EX_CONFIG, EXIT_FAILURE } from "../src/node/exit-codes";
 import { misspelledSettings } from "../src/node/misspelled-settings";
 import { StartStoppedError, startServer } from "../src/node/server";
 import { type ServerSettings, settingsFromEnv } from "../src/node/settings";
-import { buildAssetsIfNeeded } from "./lib/assets";
+import { AssetsError, buildAssetsIfNeeded } from "./lib/assets";
 import { readyLines } from "./lib/ready-line";
 import { randomIngestToken, seedWhenEmpty } from "./lib/seed";
 
@@ -61,6 +61,7 @@ try {
 function startExitCode(error: unknown): number {
   const forOperator =
     error instanceof ConfigError ||
+    error instanceof AssetsError ||
     (error instanceof DatabaseOpenError && error.remedy === "operator") ||
     (error instanceof WorkerStartError && error.workerExitCode === EX_CONFIG);
   return forOperator ? EX_CONFIG : EXIT_FAILURE;
@@ -68,7 +69,13 @@ function startExitCode(error: unknown): number {
 
 /** One line for the failures an operator causes and can fix; anything else in full. */
 function startFailure(error: unknown): unknown {
-  if (error instanceof ConfigError || error instanceof DatabaseOpenError) return error.message;
+  if (
+    error instanceof ConfigError ||
+    error instanceof AssetsError ||
+    error instanceof DatabaseOpenError
+  ) {
+    return error.message;
+  }
   // A cluster worker that could not start has printed its own line above this one.
   if (error instanceof WorkerStartError) return error.message;
   const { syscall } = error as NodeJS.ErrnoException;

@@ -14,6 +14,7 @@ import {
 } from "./ingest-answer";
 import { IngestRequestError } from "./ingest-request-error";
 import { baseBeforeIngest, endpointUrl, shownUrl } from "./ingest-url";
+import { unusedProxy } from "./proxy-variables";
 
 /*
  * The ingest script's side of the Worker's ingest endpoints. Network errors, no answer, 408, 429
@@ -144,6 +145,9 @@ export class IngestClient {
           error instanceof Error && error.name === "TimeoutError"
             ? `no answer within ${seconds(timeoutMs)}`
             : networkFailure(error);
+        // The host unreachable may be reachable only through the proxy fetch ignored.
+        const proxy = unusedProxy(url);
+        if (proxy) failure = `${failure} (${proxy})`;
       }
       const wait = Math.max(Math.min(30_000, 250 * 2 ** attempt), retryAfterMs);
       if (attempt >= this.maxAttempts) {

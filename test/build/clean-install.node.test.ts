@@ -53,3 +53,51 @@ describe("a clean npm ci", () => {
     expect(warnings.join("\n")).toMatch(/install-scripts.*workerd@/);
   }, 120_000);
 });
+
+/**
+ * Every `npm ci` the self-hosting docs give, with its options, in the order written: the install,
+ * the upgrade and the container recipe's.
+ */
+async function documentedInstalls(): Promise<string[][]> {
+  const doc = await readFile(join(ROOT, "docs/databases.md"), "utf8");
+  return [...doc.matchAll(/(?:&& |RUN )npm ci((?: --[a-z=-]+)*)/g)].map((m) =>
+    (m[1] ?? "").split(" ").filter(Boolean),
+  );
+}
+
+/*
+ * The server runs TypeScript through tsx and builds public/ with esbuild, both dev dependencies.
+ * npm leaves dev dependencies out when NODE_ENV=production is in its environment (the unit sets
+ * it for the server; a production host often exports it too): the documented `npm ci` then
+ * installed 32 packages, `npm run build:assets` said `tsx: not found` and the server's start
+ * `Cannot find package 'tsx'`, a stack trace, restarted by systemd.
+ */
+describe("the documented npm ci", () => {
+  it("installs the dev dependencies the server runs on, also with NODE_ENV=production", async () => {
+    const installs = await documentedInstalls();
+    expect(installs.length).toBeGreaterThanOrEqual(3);
+    const dir = await mkdtemp(join(tmpdir(), "documented-install-"));
+    scratchDirs.push(dir);
+    await copyFile(join(ROOT, "package-lock.json"), join(dir, "package-lock.json"));
+    await copyFile(join(ROOT, "package.json"), join(dir, "package.json"));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)),
+    );
+    for (const options of installs) {
+      const { stdout } = await run(
+        "npm",
+        ["ci", ...options, "--dry-run", "--offline", "--no-audit", "--no-fund"],
+        { cwd: dir, env: { ...env, NODE_ENV: "production" }, maxBuffer: 16 * 1024 * 1024 },
+      );
+      expect({
+        options,
+        tsx: /^add tsx /m.test(stdout),
+        esbuild: /^add esbuild /m.test(stdout),
+      }).toEqual({
+        options,
+        tsx: true,
+        esbuild: true,
+      });
+    }
+  }, 180_000);
+});
