@@ -49,6 +49,8 @@ interface StatementSummary {
 }
 
 export interface Statement {
+  /** The date the schedule's statuses and the next due date are true of: printed, it says when. */
+  asOf: string;
   summary: StatementSummary;
   payments: LedgerEntry[];
   schedule: StatementRow[];
@@ -64,6 +66,7 @@ export function buildStatement(
     ledger.reduce((total, entry) => total + pick(entry), 0);
   const openRows = openSchedule(loan, state);
   return {
+    asOf,
     summary: {
       principalPaise: loan.loanAmountPaise,
       amountPaidPaise: sum((entry) => entry.amountPaise),

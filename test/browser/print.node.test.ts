@@ -80,6 +80,16 @@ describe("a statement printed on A4", () => {
     expect((await boxes(page, "#statement-result table")).length).toBe(2);
   });
 
+  it("says the as-of date its statuses are true of, on the page and on the paper", async () => {
+    // Handed over a week later, "overdue" and "Next instalment" must still say as of which day.
+    const { page } = suite.session();
+    await printStatement(page, 5543);
+    const asOf = page.locator("#statement-result").getByText("Statement as of 2025-06-15");
+    expect(await asOf.isVisible(), "printed").toBe(true);
+    await page.emulateMedia({ media: "screen" });
+    expect(await asOf.isVisible(), "on screen").toBe(true);
+  });
+
   it("fits each row of the payments and the schedule on one line, with no column cut off", async () => {
     const { page } = suite.session();
     await printStatement(page, 5543);

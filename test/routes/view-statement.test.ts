@@ -4,7 +4,14 @@ import { replayEveryDecision } from "../support/decisions";
 import { call, callJson, registerCustomer } from "../support/http";
 import { expectProblem } from "../support/problem";
 import { seedLoan } from "../support/seed";
-import { customerWithLoan, paiseTotals, pay, statementOf, WORKED_LOAN } from "../support/servicing";
+import {
+  customerWithLoan,
+  paiseTotals,
+  pay,
+  type StatementBody,
+  statementOf,
+  WORKED_LOAN,
+} from "../support/servicing";
 
 describe("GET /view-statement/{customer_id}/{loan_id}", () => {
   it("shows an API loan's payments and its full schedule, with the invariants holding", async () => {
@@ -56,6 +63,28 @@ describe("GET /view-statement/{customer_id}/{loan_id}", () => {
     expect(totals.paidSplit).toBe(totals.amountPaid);
     expect(totals.outstanding).toBe(totals.outstandingReported);
     expect(totals.lastBalance).toBe(0);
+  });
+
+  it("names the as-of date its statuses were computed for: AS_OF_DATE's, or today's when unset", async () => {
+    // A statement handed over later must say the day its due / overdue / upcoming were true of.
+    const { customerId, loanId } = await customerWithLoan();
+    await pay(customerId, loanId, 8884.88);
+    const path = `/view-statement/${customerId}/${loanId}`;
+    const statuses = (body: StatementBody) => body.schedule.map((row) => row.status).slice(0, 4);
+
+    const pinned = await statementOf(customerId, loanId);
+    expect(pinned.body.as_of).toBe("2025-06-15");
+    expect(statuses(pinned.body)).toEqual(["paid", "due", "upcoming", "upcoming"]);
+
+    // Period 2 fell due on 2025-07-31: overdue on 2025-08-05, and period 3 is the one due.
+    const later = await callJson<StatementBody>(path, { env: { AS_OF_DATE: "2025-08-05" } });
+    expect(later.body.as_of).toBe("2025-08-05");
+    expect(statuses(later.body)).toEqual(["paid", "overdue", "due", "upcoming"]);
+
+    const today = () => new Date().toISOString().slice(0, 10);
+    const before = today();
+    const unpinned = await callJson<StatementBody>(path, { env: { AS_OF_DATE: "" } });
+    expect([before, today()]).toContain(unpinned.body.as_of);
   });
 
   it("writes every field in the order the OpenAPI schema lists it, rows included", async () => {

@@ -8,7 +8,8 @@ import { statementChart } from "./statement-chart";
 
 /*
  * A loan's statement: the totals, the chart, the payments ledger (API payments and the periods the
- * workbook counts as paid) and the whole schedule with each period's status as of today.
+ * workbook counts as paid) and the whole schedule with each period's status as of the as-of date
+ * the API computed it on, which the page (and so the printout) names.
  */
 
 export function setUpStatement(form: HTMLFormElement): void {
@@ -29,6 +30,13 @@ function drawStatement(statement: Statement): string {
       "p",
       { class: "verdict" },
       `Loan ${statement.loan_id} of customer ${statement.customer_id}: ${statement.status === "closed" ? closedState(statement) : "active"}`,
+    ),
+    // Overdue, due and the next instalment hold on this day only: a printout read later says which.
+    h(
+      "p",
+      { class: "as-of" },
+      "Statement as of ",
+      h("time", { datetime: statement.as_of }, statement.as_of),
     ),
     summary(statement),
     h("p", {}, h("a", { href: `#loan/${statement.loan_id}` }, `View loan ${statement.loan_id}`)),

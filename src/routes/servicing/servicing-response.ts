@@ -96,10 +96,11 @@ export interface StatementOf {
 }
 
 export function toStatementResult(of: StatementOf): StatementResult {
-  const { summary, payments, schedule } = of.statement;
+  const { asOf, summary, payments, schedule } = of.statement;
   return {
     customer_id: of.customerId,
     loan_id: of.loanId,
+    as_of: asOf,
     principal: rupees(summary.principalPaise),
     interest_rate: basisPointsToPercent(of.interestRateBp),
     tenure: of.tenure,

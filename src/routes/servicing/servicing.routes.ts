@@ -171,6 +171,10 @@ export const statementSchema = z
   .object({
     customer_id: idSchema,
     loan_id: idSchema,
+    as_of: isoDateSchema.openapi({
+      description:
+        "The as-of date the statement was computed on: the schedule's statuses (`due`, `overdue`, `upcoming`), `next_due_date` and `next_installment` are as they stood that day",
+    }),
     principal: amountSchema.openapi({ description: "The loan amount" }),
     interest_rate: z.number().openapi({ example: 12 }),
     tenure: z.number().int(),
