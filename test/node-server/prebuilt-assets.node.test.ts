@@ -1,14 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { chmod, cp, mkdir, mkdtemp, readdir, rm, stat, symlink, utimes } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, rm, stat, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildAssetsIfNeeded } from "../../scripts/lib/assets";
 import { recordOutput, stopGroup } from "../../scripts/lib/process-group";
-import { APP_SETTING_NAMES } from "../../src/config";
 import { EX_CONFIG } from "../../src/node/exit-codes";
-import { npmScriptCommand } from "../node/npm-script";
+import { copyProject, serveInCopy } from "../node/project-copy";
 
 /*
  * `npm run serve` installed as the docs install it: public/ built by the installing user, the
@@ -19,8 +17,6 @@ import { npmScriptCommand } from "../node/npm-script";
  * lacks a file the server serves stays a refusal, but one line an operator can act on, exit 78.
  */
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const PROJECT_PARTS = ["package.json", "src", "scripts", "migrations", "console", "public"];
 /** `nobody` when run as root, who may write anything whatever its mode. */
 const SERVICE_USER = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
 
@@ -38,11 +34,7 @@ afterAll(async () => {
 /** A read-only copy of the project with public/ built, after `change` edits it. */
 async function readOnlyProject(name: string, change: (project: string) => Promise<void>) {
   const project = join(directory, name);
-  await mkdir(project);
-  for (const part of PROJECT_PARTS) {
-    await cp(join(ROOT, part), join(project, part), { recursive: true, preserveTimestamps: true });
-  }
-  await symlink(join(ROOT, "node_modules"), join(project, "node_modules"));
+  await copyProject(project);
   await change(project);
   await makeReadOnly(project);
   // The database's own folder is the service user's (StateDirectory=).
@@ -63,28 +55,17 @@ async function makeReadOnly(path: string): Promise<void> {
 }
 
 function serve(project: string, databaseUrl: string): ChildProcess {
-  const { command, args } = npmScriptCommand("serve");
-  const unset = Object.fromEntries(APP_SETTING_NAMES.map((setting) => [setting, ""]));
-  return spawn(
-    command,
-    args.map((arg) => (arg.startsWith(ROOT) ? join(project, arg.slice(ROOT.length)) : arg)),
-    {
-      cwd: project,
-      env: {
-        ...process.env,
-        ...unset,
-        HOME: directory,
-        DATABASE_URL: databaseUrl,
-        HOST: "127.0.0.1",
-        PORT: "0",
-        SEED: "false",
-        WEB_CONCURRENCY: "1",
-      },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      ...SERVICE_USER,
-    },
-  );
+  const { command, args, cwd, env } = serveInCopy(project, {
+    HOME: directory,
+    DATABASE_URL: databaseUrl,
+  });
+  return spawn(command, args, {
+    cwd,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    ...SERVICE_USER,
+  });
 }
 
 async function exitCode(child: ChildProcess): Promise<number | null> {
