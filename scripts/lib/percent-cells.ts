@@ -7,8 +7,7 @@
  * worksheet's XML is watched on its way into exceljs for number cells of those styles. The row's
  * reader rejects such a cell, naming what Excel shows (`percentCell`).
  */
-import type { Readable } from "node:stream";
-import { StringDecoder } from "node:string_decoder";
+import { boundedText, replacePartParser } from "./bounded-part";
 import { type CellValue, unwrapCell } from "./cells";
 import { NotedCells } from "./iso-date-cells";
 
@@ -63,28 +62,31 @@ function percentStyles(stylesXml: string): ReadonlySet<number> {
   return styles;
 }
 
-/** The private method of exceljs's streaming reader that reads `xl/styles.xml`. */
-interface StylesParser {
-  _parseStyles?: (entry: Readable) => Promise<void>;
-}
+/**
+ * The most of the styles part, uncompressed, read before the workbook is refused: it is held whole
+ * here. Excel's most cell formats (65,490), each with its own named style, take about 37 MiB; the
+ * lender's workbooks, 2 KB.
+ */
+const MAX_STYLES_BYTES = 64 * 1024 * 1024;
 
 /**
  * Makes `reader` read its workbook's styles part for the percentage styles (exceljs, ignoring
- * styles, only skips it); returns what was found, empty until that part is read. Worksheets are
+ * styles, only skips it), refusing `file` with a WorkbookError once the part's uncompressed bytes
+ * pass `maxBytes`; returns what was found, empty until that part is read. Worksheets are
  * streamed after it (xlsx-container.ts), or parsed from their copy after the whole zip.
  */
-export function readPercentStyles(reader: object): () => ReadonlySet<number> {
+export function readPercentStyles(
+  reader: object,
+  file: string,
+  maxBytes = MAX_STYLES_BYTES,
+): () => ReadonlySet<number> {
   let styles: ReadonlySet<number> = new Set();
-  const parser = reader as StylesParser;
-  if (typeof parser._parseStyles !== "function") return () => styles;
-  parser._parseStyles = async (entry: Readable) => {
-    const decoder = new StringDecoder("utf8");
+  const bound = { file, part: "styles (xl/styles.xml)", maxBytes };
+  replacePartParser(reader, "_parseStyles", () => async (entry) => {
     let xml = "";
-    for await (const chunk of entry) {
-      xml += typeof chunk === "string" ? chunk : decoder.write(chunk as Buffer);
-    }
-    styles = percentStyles(xml + decoder.end());
-  };
+    for await (const text of boundedText(entry, bound)) xml += text;
+    styles = percentStyles(xml);
+  });
   return () => styles;
 }
 

@@ -10,6 +10,7 @@
 import { basename } from "node:path";
 import ExcelJS from "exceljs";
 import type { CustomerRow, IngestKind, LoanRow } from "../../src/ingest/rows";
+import { ExceljsChanged } from "./bounded-part";
 import { buildRow, type CellProblem, type RowOf } from "./build-row";
 import { type DateSystem, isBlankCell, isoDateCell } from "./cells";
 import { DuplicateCustomerIdMarker } from "./duplicate-customer-ids";
@@ -134,7 +135,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
       try {
         yield* this.#readFirstWorksheet(input, container.date1904);
       } catch (error) {
-        if (error instanceof WorkbookError) throw error;
+        if (error instanceof WorkbookError || error instanceof ExceljsChanged) throw error;
         if (attempt < READ_ATTEMPTS && this.#nothingRead()) continue;
         const detail = error instanceof Error ? error.message : String(error);
         throw new WorkbookError(this.path, `cannot be read as an xlsx workbook (${detail})`, {
@@ -158,7 +159,7 @@ export class WorkbookRows<R extends CustomerRow | LoanRow> implements AsyncItera
   async *#readFirstWorksheet(input: WatchedInput, date1904: boolean | null): AsyncGenerator<R> {
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(input.stream, STREAMING_OPTIONS);
     decodeSharedStringsWhole(reader, this.path);
-    const percentStyles = readPercentStyles(reader);
+    const percentStyles = readPercentStyles(reader, this.path);
     const workbook = reader as unknown as StreamedWorkbook;
     let found = false;
     for await (const streamed of input.guard(reader)) {

@@ -25,6 +25,8 @@ export interface ProducerWorkbook {
   date1904?: string;
   /** Text as inline strings (`t="inlineStr"`) instead of the shared-string table. */
   inlineStrings?: boolean;
+  /** The styles part (`xl/styles.xml`) as written; without it the workbook has none. */
+  styles?: string;
 }
 
 const MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
@@ -43,7 +45,7 @@ function columnLetters(index: number): string {
   return letters;
 }
 
-function workbookParts({ sheets, date1904, inlineStrings }: ProducerWorkbook) {
+function workbookParts({ sheets, date1904, inlineStrings, styles }: ProducerWorkbook) {
   const shared: string[] = [];
   const cellXml = (cell: ProducerCell, ref: string): string => {
     if (cell === null) return "";
@@ -93,6 +95,8 @@ function workbookParts({ sheets, date1904, inlineStrings }: ProducerWorkbook) {
   worksheets.forEach((xml, i) => {
     parts[`xl/worksheets/sheet${i + 1}.xml`] = xml;
   });
+  // After the worksheets, as Excel stores it; exceljs finds it by this name alone.
+  if (styles !== undefined) parts["xl/styles.xml"] = styles;
   // After the worksheets, once they have filled it; LibreOffice stores it after them too.
   parts["xl/sharedStrings.xml"] =
     `<?xml version="1.0" encoding="UTF-8"?>\n<sst xmlns="${MAIN}" count="${shared.length}" uniqueCount="${shared.length}">${shared
