@@ -9,7 +9,7 @@ import {
   type ServicedLoan,
   type ServicingState,
 } from "../../src/domain/servicing";
-import { isoDateBetween } from "../support/date-arbitrary";
+import { annualRateBp, isoDateBetween, loanAmountPaise } from "../support/date-arbitrary";
 import { propertyRuns } from "../support/property-seed";
 
 /*
@@ -33,11 +33,8 @@ const startDate = isoDateBetween(2000, 2030, { monthEndsOften: true });
 /** API-booked, or from the workbook with its first periods counted as paid on time. */
 const servicedLoan: fc.Arbitrary<ServicedLoan> = fc
   .record({
-    loanAmountPaise: fc.oneof(
-      fc.integer({ min: 1, max: 1_000_00 }),
-      fc.integer({ min: 1_000_00, max: 100_00_00_000_00 }),
-    ),
-    annualRateBp: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 })),
+    loanAmountPaise,
+    annualRateBp,
     tenure: fc.oneof(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 120 })),
     startDate,
     workbook: fc.boolean(),

@@ -17,7 +17,7 @@ import {
   type ServicingHistory,
 } from "../../src/domain/servicing";
 import { buildStatement } from "../../src/domain/statement";
-import { isoDateBetween } from "../support/date-arbitrary";
+import { annualRateBp, isoDateBetween, loanAmountPaise } from "../support/date-arbitrary";
 import { propertyRuns } from "../support/property-seed";
 
 const runs = propertyRuns("servicing properties", 200);
@@ -30,11 +30,8 @@ const isoDate = isoDateBetween(2000, 2030, { monthEndsOften: false });
  */
 const servicedLoan: fc.Arbitrary<ServicedLoan> = fc
   .record({
-    loanAmountPaise: fc.oneof(
-      fc.integer({ min: 1, max: 1_000_00 }),
-      fc.integer({ min: 1_000_00, max: 100_00_00_000_00 }),
-    ),
-    annualRateBp: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 })),
+    loanAmountPaise,
+    annualRateBp,
     tenure: fc.oneof(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 600 })),
     startDate: isoDate,
     workbook: fc.boolean(),

@@ -5,7 +5,7 @@ import { monthlyInstalmentPaise } from "../../src/domain/loan-terms";
 import { replayPayments } from "../../src/domain/payment";
 import { repaymentsLeftOf, type ServicedLoan } from "../../src/domain/servicing";
 import { backend } from "../support/backend";
-import { isoDateBetween } from "../support/date-arbitrary";
+import { annualRateBp, isoDateBetween, loanAmountPaise } from "../support/date-arbitrary";
 import { callJson, registerCustomer } from "../support/http";
 import { propertyRuns } from "../support/property-seed";
 import { seedLoan } from "../support/seed";
@@ -35,11 +35,8 @@ const startDate = isoDateBetween(2022, 2025, { monthEndsOften: true });
 
 const loanTerms = fc
   .record({
-    loanAmountPaise: fc.oneof(
-      fc.integer({ min: 1, max: 1_000_00 }),
-      fc.integer({ min: 1_000_00, max: 100_00_00_000_00 }),
-    ),
-    annualRateBp: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 })),
+    loanAmountPaise,
+    annualRateBp,
     tenure: fc.oneof(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 60 })),
     startDate,
     workbook: fc.boolean(),
