@@ -37,7 +37,8 @@ export function basisPointsToPercent(basisPoints: number): number {
 /**
  * True when `value` is exactly representable as a number with at most 2 decimals. Within the
  * fields' bounds only: some whole numbers past them (1e21) read back otherwise; the fields' rule is
- * field-rules.ts's.
+ * field-rules.ts's. Same name, other answer for 1e21: validation imports that one. Not renamed, as
+ * the model's hash reads names (test/domain/model-version.node.test.ts) and a rename is no new model.
  */
 export function hasAtMostTwoDecimals(value: number): boolean {
   return Number.isFinite(value) && Math.round(value * 100) / 100 === value;

@@ -58,25 +58,33 @@ const LOCK_RETRY_MS = 250;
 
 /**
  * Applies one migration unless another process (a second server starting, `npm run
- * db:migrate:libsql`) committed it first; true when this call applied it.
+ * db:migrate:libsql`) committed it first; true when this call applied it. The wait only says the
+ * lock was free a moment ago: another process may take it before this one's first write, and hold
+ * it past the busy timeout (its own long migration). A file refused for the lock is then read for
+ * again and, still pending, waited for and tried again, for as long as the lock is held.
  */
 async function applyOnce(client: Client, migration: Migration): Promise<boolean> {
-  await waitForWriteLock(client, migration.name);
-  try {
-    // `migrate` runs the batch in one transaction with foreign keys off, which a drizzle-kit
-    // table rebuild needs (a PRAGMA inside the file would be ignored inside a transaction). The
-    // name is recorded first, in the same transaction: a failed file is neither half applied nor
-    // marked as applied.
-    await client.migrate([
-      { sql: `INSERT INTO ${MIGRATIONS_TABLE} (name) VALUES (?)`, args: [migration.name] },
-      ...migration.statements,
-    ]);
-    return true;
-  } catch (error) {
-    // Another process read the same pending list and committed this file first (the record's
-    // unique name refused ours): it is applied, once.
-    if ((await recordedMigrations(client)).has(migration.name)) return false;
-    throw new MigrationFailedError(migration.name, error);
+  for (;;) {
+    await waitForWriteLock(client, migration.name);
+    try {
+      // `migrate` runs the batch in one transaction with foreign keys off, which a drizzle-kit
+      // table rebuild needs (a PRAGMA inside the file would be ignored inside a transaction). The
+      // name is recorded first, in the same transaction: a failed file is neither half applied
+      // nor marked as applied.
+      await client.migrate([
+        { sql: `INSERT INTO ${MIGRATIONS_TABLE} (name) VALUES (?)`, args: [migration.name] },
+        ...migration.statements,
+      ]);
+      return true;
+    } catch (error) {
+      // Another process read the same pending list and committed this file first (the record's
+      // unique name refused ours): it is applied, once.
+      if ((await recordedMigrations(client)).has(migration.name)) return false;
+      if (!isBusy(error)) throw new MigrationFailedError(migration.name, error);
+      // The refused write stays in progress on its connection and would keep every later COMMIT
+      // from ending ("SQL statements in progress"): new connections, then wait and try again.
+      client.reconnect();
+    }
   }
 }
 

@@ -203,9 +203,12 @@ export async function openRuntime(
  * no file, exit 1, and a supervisor restarted it into the same failure).
  */
 function migrationsError(path: string | null, error: unknown): unknown {
-  if (!(error instanceof MigrationFailedError)) return error;
-  const full = path !== null && migrationsWriteError(path, error.cause);
+  // A full disk or a file-size limit is said as such wherever it struck: in a file, or in the
+  // CREATE TABLE of d1_migrations that a fresh database's first migration comes after.
+  const engineError = error instanceof MigrationFailedError ? error.cause : error;
+  const full = path !== null && migrationsWriteError(path, engineError);
   if (full) return full;
+  if (!(error instanceof MigrationFailedError)) return error;
   return new DatabaseOpenError(
     `database ${path ?? "at DATABASE_URL"}: ${error.message}. Fix what SQLite names and start again, or restore the backup taken before upgrading and run the release it came from (docs/databases.md, "Upgrading")`,
     // A lock or a connection that came back between the lock's wait and the file: a restart may pass.

@@ -52,13 +52,16 @@ export const personNameSchema = z
     description: `Trimmed of surrounding white space, then 1 to ${NAME_MAX_LENGTH} characters; no control characters or unpaired surrogates`,
   });
 
+/** How every amount in rupees is described; an amount with a further rule says it after this. */
+const MONEY_DESCRIPTION = "Rupees, at most 2 decimal places";
+
 export const moneySchema = (max: number) =>
   z
     .number({ error: "must be a number" })
     .positive("must be greater than 0")
     .max(max, `must be at most ${max}`)
     .refine(hasAtMostTwoDecimals, TWO_DECIMALS)
-    .openapi({ description: "Rupees, at most 2 decimal places" });
+    .openapi({ description: MONEY_DESCRIPTION });
 
 const RATE_RANGE = `must be between ${INTEREST_RATE.min} and ${INTEREST_RATE.max}`;
 const interestRateSchema = z
@@ -86,8 +89,7 @@ export const amountSchema = z.number().openapi({ example: 8884.88 });
 
 // The refinement on loanRequestSchema below spans three fields, which JSON Schema cannot state.
 const loanAmountSchema = moneySchema(MAX_LOAN_AMOUNT).openapi({
-  description:
-    "Rupees, at most 2 decimal places; refused (400) when the monthly instalment at the requested interest_rate and tenure would round to 0.00, e.g. 0.01 over 600 months",
+  description: `${MONEY_DESCRIPTION}; refused (400) when the monthly instalment at the requested interest_rate and tenure would round to 0.00, e.g. 0.01 over 600 months`,
 });
 
 /** The fields an instalment is computed from. */

@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { computeCreditScore, type ScoredLoan } from "../../src/domain/credit-score";
-import { daysInMonth } from "../../src/domain/dates";
 import { loanEndDate, monthlyInstalmentPaise } from "../../src/domain/loan-terms";
 import { applyPayment } from "../../src/domain/payment";
 import {
@@ -10,6 +9,7 @@ import {
   type ServicedLoan,
   type ServicingState,
 } from "../../src/domain/servicing";
+import { annualRateBp, isoDateBetween, loanAmountPaise } from "../support/date-arbitrary";
 import { propertyRuns } from "../support/property-seed";
 
 /*
@@ -28,26 +28,13 @@ function shiftDays(iso: string, days: number): string {
   return date.toISOString().slice(0, 10);
 }
 
-const startDate = fc
-  .record({
-    year: fc.integer({ min: 2000, max: 2030 }),
-    month: fc.integer({ min: 1, max: 12 }),
-    // Month ends often: their due dates clamp (31 January → 28/29 February).
-    day: fc.oneof(fc.integer({ min: 28, max: 31 }), fc.integer({ min: 1, max: 31 })),
-  })
-  .map(({ year, month, day }) => {
-    const clamped = Math.min(day, daysInMonth(year, month));
-    return `${year}-${String(month).padStart(2, "0")}-${String(clamped).padStart(2, "0")}`;
-  });
+const startDate = isoDateBetween(2000, 2030, { monthEndsOften: true });
 
 /** API-booked, or from the workbook with its first periods counted as paid on time. */
 const servicedLoan: fc.Arbitrary<ServicedLoan> = fc
   .record({
-    loanAmountPaise: fc.oneof(
-      fc.integer({ min: 1, max: 1_000_00 }),
-      fc.integer({ min: 1_000_00, max: 100_00_00_000_00 }),
-    ),
-    annualRateBp: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 })),
+    loanAmountPaise,
+    annualRateBp,
     tenure: fc.oneof(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 120 })),
     startDate,
     workbook: fc.boolean(),

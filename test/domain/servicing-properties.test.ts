@@ -7,7 +7,6 @@ import {
   periodsToRepay,
   projectSchedule,
 } from "../../src/domain/amortisation";
-import { daysInMonth } from "../../src/domain/dates";
 import { loanEndDate, monthlyInstalmentPaise } from "../../src/domain/loan-terms";
 import { applyPayment, type PaymentInput, replayPayments } from "../../src/domain/payment";
 import {
@@ -18,20 +17,12 @@ import {
   type ServicingHistory,
 } from "../../src/domain/servicing";
 import { buildStatement } from "../../src/domain/statement";
+import { annualRateBp, isoDateBetween, loanAmountPaise } from "../support/date-arbitrary";
 import { propertyRuns } from "../support/property-seed";
 
 const runs = propertyRuns("servicing properties", 200);
 
-const isoDate = fc
-  .record({
-    year: fc.integer({ min: 2000, max: 2030 }),
-    month: fc.integer({ min: 1, max: 12 }),
-    day: fc.integer({ min: 1, max: 31 }),
-  })
-  .map(({ year, month, day }) => {
-    const clamped = Math.min(day, daysInMonth(year, month));
-    return `${year}-${String(month).padStart(2, "0")}-${String(clamped).padStart(2, "0")}`;
-  });
+const isoDate = isoDateBetween(2000, 2030, { monthEndsOften: false });
 
 /**
  * Every amount the API books, ₹0.01 to ₹100 crore (small ones often: they round hardest), 0–100 %,
@@ -39,11 +30,8 @@ const isoDate = fc
  */
 const servicedLoan: fc.Arbitrary<ServicedLoan> = fc
   .record({
-    loanAmountPaise: fc.oneof(
-      fc.integer({ min: 1, max: 1_000_00 }),
-      fc.integer({ min: 1_000_00, max: 100_00_00_000_00 }),
-    ),
-    annualRateBp: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 })),
+    loanAmountPaise,
+    annualRateBp,
     tenure: fc.oneof(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 600 })),
     startDate: isoDate,
     workbook: fc.boolean(),

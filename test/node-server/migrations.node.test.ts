@@ -222,6 +222,42 @@ describe("libSQL migrations", () => {
     }
   });
 
+  it("applies a migration whose write met a lock taken after its wait found it free", async () => {
+    // Another process took the lock between this one's check and its first write, and held it past
+    // the busy timeout (its own long migration): the migration failed with SQLITE_BUSY.
+    const migrations = readMigrations(MIGRATIONS_DIR);
+    const path = join(directory, "raced.db");
+    const starting = await openLibsqlDatabase(`file:${path}`, undefined, { busyTimeoutMs: 100 });
+    const holder = new NativeDatabase(path);
+    let release: ReturnType<typeof setTimeout> | undefined;
+    const { client } = starting;
+    // The other process begins right after the wait's check, once, and commits 600 ms later.
+    const raced = new Proxy(client, {
+      get(target, key) {
+        const value = Reflect.get(target, key, target);
+        if (key !== "executeMultiple")
+          return typeof value === "function" ? value.bind(target) : value;
+        return async (sql: string) => {
+          await target.executeMultiple(sql);
+          if (release !== undefined) return;
+          holder.exec("BEGIN IMMEDIATE");
+          release = setTimeout(() => holder.exec("COMMIT"), 600);
+        };
+      },
+    });
+    try {
+      await applyMigrations(client, migrations.slice(0, 3));
+      const applied = await applyMigrations(raced, migrations);
+      expect(release).toBeDefined();
+      expect(applied).toEqual(EXPECTED_MIGRATIONS.slice(3));
+    } finally {
+      clearTimeout(release);
+      if (holder.inTransaction) holder.exec("ROLLBACK");
+      holder.close();
+      starting.close();
+    }
+  });
+
   it("rolls a failing migration back whole and does not record it", async () => {
     const broken = {
       name: "9999_broken.sql",

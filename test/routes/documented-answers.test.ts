@@ -172,3 +172,25 @@ it("answers the decision records only as the document declares", async () => {
     answers.flatMap(({ status, mismatches }) => mismatches.map((m) => `${status}: ${m}`)),
   ).toEqual([]);
 });
+
+it("flags an empty answer on a status whose document declares a JSON body", () => {
+  // A made-up document: the check itself, not the API, is under test here.
+  const check = answerChecker({
+    paths: {
+      "/thing": {
+        get: {
+          responses: {
+            "200": { content: { "application/json": { schema: { type: "object" } } } },
+            "204": {},
+          },
+        },
+      },
+    },
+    components: { schemas: {} },
+  } as unknown as ApiDocument);
+  const json = { "content-type": "application/json" };
+  expect(check("/thing", new Response(null, { status: 200, headers: json }), "")).toEqual([
+    "status 200 is declared with a body, got none",
+  ]);
+  expect(check("/thing", new Response(null, { status: 204 }), "")).toEqual([]);
+});

@@ -1,10 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addMonths, daysInMonth } from "../../src/domain/dates";
+import { addMonths } from "../../src/domain/dates";
 import { monthlyInstalmentPaise } from "../../src/domain/loan-terms";
 import { replayPayments } from "../../src/domain/payment";
 import { repaymentsLeftOf, type ServicedLoan } from "../../src/domain/servicing";
 import { backend } from "../support/backend";
+import { annualRateBp, isoDateBetween, loanAmountPaise } from "../support/date-arbitrary";
 import { callJson, registerCustomer } from "../support/http";
 import { propertyRuns } from "../support/property-seed";
 import { seedLoan } from "../support/seed";
@@ -30,25 +31,12 @@ const AS_OF = "2025-06-15";
 const paise = (rupees: number) => Math.round(rupees * 100);
 const rupees = (amountPaise: number) => amountPaise / 100;
 
-const startDate = fc
-  .record({
-    year: fc.integer({ min: 2022, max: 2025 }),
-    month: fc.integer({ min: 1, max: 12 }),
-    // Month ends often: they clamp (31 January → 28/29 February).
-    day: fc.oneof(fc.integer({ min: 28, max: 31 }), fc.integer({ min: 1, max: 31 })),
-  })
-  .map(({ year, month, day }) => {
-    const clamped = Math.min(day, daysInMonth(year, month));
-    return `${year}-${String(month).padStart(2, "0")}-${String(clamped).padStart(2, "0")}`;
-  });
+const startDate = isoDateBetween(2022, 2025, { monthEndsOften: true });
 
 const loanTerms = fc
   .record({
-    loanAmountPaise: fc.oneof(
-      fc.integer({ min: 1, max: 1_000_00 }),
-      fc.integer({ min: 1_000_00, max: 100_00_00_000_00 }),
-    ),
-    annualRateBp: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 10_000 })),
+    loanAmountPaise,
+    annualRateBp,
     tenure: fc.oneof(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 60 })),
     startDate,
     workbook: fc.boolean(),

@@ -111,6 +111,10 @@ export function answerChecker(document: ApiDocument) {
     const type = (response.headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
     const media = declared.content?.[type];
     if (text !== "" && !media) found.push(`content type ${type} is not declared`);
+    // A status documented with a body must send one: an empty answer is not the declared JSON.
+    const json = Object.keys(declared.content ?? {}).some((name) => /[/+]json$/.test(name));
+    if (text === "" && json)
+      found.push(`status ${response.status} is declared with a body, got none`);
     if (text !== "" && media) {
       const body: unknown = JSON.parse(text);
       const result = conforms(media.schema, body);

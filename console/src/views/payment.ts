@@ -1,5 +1,5 @@
 import { ApiError, api } from "../api";
-import { onSubmit, showFieldError } from "../forms";
+import { errorText, onSubmit, showFieldError } from "../forms";
 import { facts, h, money, show } from "../render";
 import type { LoanDetail, PaymentResult, Statement } from "../types";
 import { keyFor, unanswered, untilAnswered } from "../unanswered";
@@ -76,7 +76,7 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       // the page went on offering the instalment and the payoff of a loan repaid.
       const said = refusal
         ? showFieldError(form, "amount", refusal)
-        : `Not paid: ${error.detail || error.title}`;
+        : `Not paid: ${errorText(error)}`;
       show("payment-result", !refusal && h("p", { class: "refused" }, said));
       // A refusal can come from figures gone stale (another officer's payment): read them again.
       onAnswered();
