@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import {
   closeSync,
+  copyFileSync,
+  existsSync,
   mkdtempSync,
   openSync,
   readdirSync,
@@ -216,28 +218,65 @@ describe("a database whose disk fills up", () => {
     skip,
   }) => {
     skip(!mounted, "cannot mount a tmpfs here (root in a container allowed to mount)");
-    const small = mkdtempSync(join(tmpdir(), "disk-full-start-"));
-    // Room to open the file, not to write the migrations.
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=128k", "tmpfs", small], { stdio: "ignore" });
-    const warnings = vi.spyOn(console, "warn").mockImplementation(() => undefined);
-    try {
-      writeFileSync(join(small, "filler"), Buffer.alloc(50_000));
-      const database = join(small, "credit.db");
+    // Room to open the file and to record the migrations in d1_migrations, not to write them.
+    await onSmallFileSystem(50_000, async (database) => {
       // Before: LibsqlError "SQLITE_FULL: database or disk is full", printed with its stack.
-      await expect(
-        openRuntime(settingsFromEnv({ DATABASE_URL: `file:${database}` }), {
-          confirmWritable: true,
-        }),
-      ).rejects.toThrow(
-        new DatabaseOpenError(
-          `database ${database}: the migrations could not be written: its file system is full (SQLITE_FULL); free space beside it (nothing of the migration that failed was applied; start again once there is room)`,
-          "may-pass",
-        ),
-      );
+      await expect(startOn(database)).rejects.toThrow(migrationsFull(database));
+    });
+  });
+
+  // applyMigrations' own CREATE TABLE of d1_migrations, before any file, needs four WAL pages
+  // (the table, its UNIQUE index, sqlite_sequence, the schema): 44 KiB free holds the open's
+  // header page and 32 KiB -shm, not those. It was LibsqlError's stack trace: not a file's failure.
+  it("stops the start with one line when d1_migrations itself cannot be created on a full disk", async ({
+    skip,
+  }) => {
+    skip(!mounted, "cannot mount a tmpfs here (root in a container allowed to mount)");
+    const copy = mkdtempSync(join(tmpdir(), "disk-full-copy-"));
+    try {
+      await onSmallFileSystem(128 * 1024 - 44 * 1024, async (database) => {
+        await expect(startOn(database)).rejects.toThrow(migrationsFull(database));
+        for (const suffix of ["", "-wal"]) {
+          if (existsSync(database + suffix))
+            copyFileSync(database + suffix, join(copy, `credit.db${suffix}`));
+        }
+      });
+      // The refused write was the CREATE TABLE: not even d1_migrations was committed.
+      const check = new NativeDatabase(join(copy, "credit.db"));
+      try {
+        expect(check.prepare("SELECT name FROM sqlite_schema").all([])).toEqual([]);
+      } finally {
+        check.close();
+      }
     } finally {
-      warnings.mockRestore();
-      execFileSync("umount", ["--lazy", small]);
-      rmSync(small, { recursive: true, force: true });
+      rmSync(copy, { recursive: true, force: true });
     }
   });
 });
+
+/** A 128 KiB tmpfs with `fillerBytes` taken, and the path of a database file on it. */
+async function onSmallFileSystem(
+  fillerBytes: number,
+  run: (database: string) => Promise<void>,
+): Promise<void> {
+  const small = mkdtempSync(join(tmpdir(), "disk-full-start-"));
+  execFileSync("mount", ["-t", "tmpfs", "-o", "size=128k", "tmpfs", small], { stdio: "ignore" });
+  const warnings = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+  try {
+    writeFileSync(join(small, "filler"), Buffer.alloc(fillerBytes));
+    await run(join(small, "credit.db"));
+  } finally {
+    warnings.mockRestore();
+    execFileSync("umount", ["--lazy", small]);
+    rmSync(small, { recursive: true, force: true });
+  }
+}
+
+const startOn = (database: string) =>
+  openRuntime(settingsFromEnv({ DATABASE_URL: `file:${database}` }), { confirmWritable: true });
+
+const migrationsFull = (database: string) =>
+  new DatabaseOpenError(
+    `database ${database}: the migrations could not be written: its file system is full (SQLITE_FULL); free space beside it (nothing of the migration that failed was applied; start again once there is room)`,
+    "may-pass",
+  );
