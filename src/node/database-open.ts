@@ -362,21 +362,36 @@ export function fileOpenError(path: string, error: unknown, walBytes: number): D
       "operator",
     );
   }
+  const noRoom = noRoomError(path, error, {
+    what: "cannot be opened",
+    fix: "nothing was written to it; start again once there is room",
+  });
+  if (noRoom !== null) return noRoom;
   // SQLITE_BUSY (another process's lock past the busy timeout), SQLITE_IOERR, SQLITE_CANTOPEN, …
   return fail(path, `cannot be opened (${sqliteCode}: ${message})`, "may-pass");
 }
 
 /**
  * What a failed open created beside a file that was not there before: an empty -wal, the -shm,
- * an empty database file. Anything holding data stays.
+ * an empty database file, or one of its header page alone (an empty schema: every table and index
+ * has a page of its own), which switching a new file to WAL writes. Anything holding data stays.
  */
 export function removeCreatedFiles(path: string, existedBefore: Set<string>): void {
   for (const file of [`${path}-wal`, `${path}-shm`, path]) {
     if (existedBefore.has(file)) continue;
     const stat = statSync(file, { throwIfNoEntry: false });
     if (stat === undefined) continue;
-    if (file.endsWith("-shm") || stat.size === 0) rmSync(file, { force: true });
+    const headerOnly = file === path && stat.size === headerPageSize(path);
+    if (file.endsWith("-shm") || stat.size === 0 || headerOnly) rmSync(file, { force: true });
   }
+}
+
+/** The page size a SQLite file's header states, or null when it is not a SQLite header. */
+function headerPageSize(path: string): number | null {
+  const header = firstBytes(path, 18);
+  if (header.length < 18 || !header.subarray(0, 16).equals(SQLITE_MAGIC)) return null;
+  const field = header.readUInt16BE(16);
+  return field === 1 ? 65_536 : field;
 }
 
 /** The database file and the -wal and -shm beside it that exist now. */
@@ -391,23 +406,42 @@ export function existingFiles(path: string): Set<string> {
  * (each is one transaction, migrations.ts); those before it stay applied.
  */
 export function migrationsWriteError(path: string, error: unknown): DatabaseOpenError | null {
-  const fix = "nothing of the migration that failed was applied; start again once there is room";
-  if (isStorageFullError(error)) {
-    return fail(
-      path,
-      `the migrations could not be written: its file system is full (SQLITE_FULL); free space beside it (${fix})`,
-      // Space comes back by itself too: a log rotated, a temporary file removed.
-      "may-pass",
-    );
-  }
+  return noRoomError(path, error, {
+    what: "the migrations could not be written",
+    fix: "nothing of the migration that failed was applied; start again once there is room",
+  });
+}
+
+/**
+ * A write the start needed refused for want of room, as one line, or null for any other failure:
+ * a full file system (SQLITE_FULL), or a file at the process's file-size limit (EFBIG, which SQLite
+ * calls SQLITE_IOERR_WRITE). Opening a file also makes the 32 KiB -shm beside it: without room for
+ * that, SQLite says SQLITE_IOERR_SHMSIZE (with less than 32 KiB free, or a limit under 32 KiB).
+ */
+function noRoomError(
+  path: string,
+  error: unknown,
+  { what, fix }: { what: string; fix: string },
+): DatabaseOpenError | null {
   const { extendedCode } = error as { extendedCode?: unknown };
-  if ((extendedCode ?? errorCode(error)) !== "SQLITE_IOERR_WRITE") return null;
-  const limit = fileSizeLimitReached(path);
-  if (limit === null) return null;
+  const code = String(extendedCode ?? errorCode(error));
+  const shm = code === "SQLITE_IOERR_SHMSIZE";
+  if (shm || code === "SQLITE_IOERR_WRITE") {
+    const limit = fileSizeLimitReached(path);
+    if (limit !== null) {
+      return fail(
+        path,
+        `${what}: the file reached the server's file-size limit (${Math.floor(limit / 1024)} KiB: ulimit -f, LimitFSIZE=); raise it (${fix})`,
+        // The limit is the unit's or the shell's: every restart has it.
+        "operator",
+      );
+    }
+  }
+  if (!shm && !isStorageFullError(error)) return null;
   return fail(
     path,
-    `the migrations could not be written: the file reached the server's file-size limit (${Math.floor(limit / 1024)} KiB: ulimit -f, LimitFSIZE=); raise it (${fix})`,
-    // The limit is the unit's or the shell's: every restart has it.
-    "operator",
+    `${what}: its file system is full (${shm ? code : "SQLITE_FULL"}); free space beside it (${fix})`,
+    // Space comes back by itself too: a log rotated, a temporary file removed.
+    "may-pass",
   );
 }

@@ -14,7 +14,7 @@ import {
   removeCreatedFiles,
   walBytes,
 } from "./database-open";
-import { openNativeLibsql } from "./native-libsql";
+import { type NativeLibsql, openNativeLibsql } from "./native-libsql";
 
 export interface LibsqlDatabase {
   /** `@libsql/client`: migrations, and the whole app on a remote database. */
@@ -81,8 +81,12 @@ export async function openLibsqlDatabase(
       path,
     };
   }
-  const client = await openFile(path, url, busyTimeoutMs, confirmWritable, quickCheck);
-  const native = openNativeLibsql(path, busyTimeoutMs, bulkWriter);
+  const { client, native } = await openFile(path, url, {
+    busyTimeoutMs,
+    bulkWriter,
+    confirmWritable,
+    quickCheck,
+  });
   return {
     client,
     path,
@@ -106,10 +110,8 @@ export async function openLibsqlDatabase(
 async function openFile(
   path: string,
   url: string,
-  busyTimeoutMs: number,
-  confirmWritable: boolean,
-  quickCheck: boolean,
-): Promise<Client> {
+  { busyTimeoutMs, bulkWriter, confirmWritable, quickCheck }: Required<OpenOptions>,
+): Promise<{ client: Client; native: NativeLibsql }> {
   // Once: the writable check confirms the path first (it was asked twice at the server's start).
   if (confirmWritable) confirmWritableFile(path);
   else confirmFilePath(path);
@@ -141,7 +143,9 @@ async function openFile(
     await client.execute("PRAGMA journal_mode = WAL");
     await client.execute("PRAGMA synchronous = NORMAL");
     await client.execute("PRAGMA foreign_keys = ON");
-    return client;
+    // The queries' own connection, in the same try: its open fails too (the -shm it maps needs
+    // 32 KiB: SQLITE_IOERR_SHMSIZE on a nearly full disk), and was a stack trace.
+    return { client, native: openNativeLibsql(path, busyTimeoutMs, bulkWriter) };
   } catch (error) {
     // Said before the close, and of the -wal as it was before the open: a closed connection may
     // checkpoint and remove a -wal the line names (a restored file's old one), at a moment the

@@ -252,6 +252,25 @@ describe("a database whose disk fills up", () => {
       rmSync(copy, { recursive: true, force: true });
     }
   });
+
+  // 32 KiB free holds the -shm's first 32 KiB region, not the database file's pages as well: the
+  // server's own connection (libsql's native one) fails its open with SQLITE_IOERR_SHMSIZE. It was
+  // that "disk I/O error" stack trace and exit 1, and nothing removed what the open had created.
+  it("stops the start with one line when the database cannot be opened on a full disk", async ({
+    skip,
+  }) => {
+    skip(!mounted, "cannot mount a tmpfs here (root in a container allowed to mount)");
+    await onSmallFileSystem(128 * 1024 - 32 * 1024, async (database) => {
+      await expect(startOn(database)).rejects.toThrow(
+        new DatabaseOpenError(
+          `database ${database}: cannot be opened: its file system is full (SQLITE_IOERR_SHMSIZE); free space beside it (nothing was written to it; start again once there is room)`,
+          "may-pass",
+        ),
+      );
+      // What the failed open created (the file's header page, the -wal, the -shm) is removed.
+      for (const suffix of ["", "-wal", "-shm"]) expect(existsSync(database + suffix)).toBe(false);
+    });
+  });
 });
 
 /** A 128 KiB tmpfs with `fillerBytes` taken, and the path of a database file on it. */

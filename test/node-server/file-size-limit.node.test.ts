@@ -161,24 +161,7 @@ describe("npm run serve whose processes reach their file-size limit", () => {
   }) => {
     skip(prlimit === undefined, "no prlimit(1) here to start a process with a file-size limit");
     const database = scratch("migrations-at-limit.db");
-    const { command, args } = npmScriptCommand("serve");
-    const child = spawn(prlimit ?? "prlimit", ["--fsize=65536:", "--", command, ...args], {
-      env: {
-        ...process.env,
-        HOST: "127.0.0.1",
-        PORT: "0",
-        SEED: "false",
-        WEB_CONCURRENCY: "2",
-        DATABASE_URL: `file:${database}`,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (data: Buffer) => (output += data.toString("utf8")));
-    child.stderr.on("data", (data: Buffer) => (output += data.toString("utf8")));
-    const watchdog = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    const code = await new Promise((resolve) => child.once("exit", resolve));
-    clearTimeout(watchdog);
+    const { code, output } = await serveUnderLimit(database, 65_536);
     expect(code, output).toBe(78); // EX_CONFIG: the limit is the same at every restart
     // Before: LibsqlError's stack trace and its cause's, some forty lines.
     expect(output).not.toMatch(/^\s+at /m);
@@ -192,4 +175,48 @@ describe("npm run serve whose processes reach their file-size limit", () => {
     expect((await call(server.url, "/readyz")).status).toBe(200);
     expect((await call(server.url, "/register", { body: registration(50_000) })).status).toBe(201);
   }, 150_000);
+
+  // Under 32 KiB, not even the -shm that opening the file maps can be made: SQLITE_IOERR_SHMSIZE
+  // from the server's own connection, which was a "disk I/O error" stack trace and exit 1.
+  it("stops at start with one line when the database cannot even be opened under the limit", async ({
+    skip,
+  }) => {
+    skip(prlimit === undefined, "no prlimit(1) here to start a process with a file-size limit");
+    const database = scratch("open-at-limit.db");
+    const { code, output } = await serveUnderLimit(database, 16_384);
+    expect(code, output).toBe(78); // EX_CONFIG, as for the migrations under the limit
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(output.trim().split("\n").at(-1)).toMatch(
+      new RegExp(
+        `^database ${database}: cannot be opened: the file reached the server's file-size limit \\(16 KiB`,
+      ),
+    );
+    for (const suffix of ["", "-wal", "-shm"]) expect(existsSync(database + suffix)).toBe(false);
+  }, 150_000);
 });
+
+/** `npm run serve` on `database` under a file-size limit of `bytes`, until it exits. */
+async function serveUnderLimit(
+  database: string,
+  bytes: number,
+): Promise<{ code: unknown; output: string }> {
+  const { command, args } = npmScriptCommand("serve");
+  const child = spawn(prlimit ?? "prlimit", [`--fsize=${bytes}:`, "--", command, ...args], {
+    env: {
+      ...process.env,
+      HOST: "127.0.0.1",
+      PORT: "0",
+      SEED: "false",
+      WEB_CONCURRENCY: "2",
+      DATABASE_URL: `file:${database}`,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (data: Buffer) => (output += data.toString("utf8")));
+  child.stderr.on("data", (data: Buffer) => (output += data.toString("utf8")));
+  const watchdog = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const code = await new Promise((resolve) => child.once("exit", resolve));
+  clearTimeout(watchdog);
+  return { code, output };
+}
