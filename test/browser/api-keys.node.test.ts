@@ -159,12 +159,13 @@ describe("the console with API keys on", () => {
     const said = await recordTexts(page, "#api-key-form + [role=status]");
     await keyInput.press("Enter");
     await panel.locator("#api-key-error").getByText("Enter the API key.").waitFor();
-    expect(await said()).toEqual(["Enter the API key."]);
+    // The status is written on the next animation frame, after the error: it is polled for.
+    await expect.poll(said).toEqual(["Enter the API key."]);
 
     await keyInput.fill(`${KEY.slice(0, 10)}\u2013${KEY.slice(11)}`);
     await keyInput.press("Enter");
     await panel.locator("#api-key-error").getByText("An API key has only letters").waitFor();
-    expect((await said()).at(-1)).toMatch(/^An API key has only letters/);
+    await expect.poll(async () => (await said()).at(-1)).toMatch(/^An API key has only letters/);
   });
 
   // The same words written again into a live status are no change to announce: a second Enter on
