@@ -4,7 +4,7 @@ import { posix } from "node:path";
 /*
  * Where this process's cgroup of one controller is (cpu for the CPU quota, memory for the memory
  * limit), on cgroup v1, v2 or a hybrid of both: parsed from /proc/self/cgroup and
- * /proc/self/mountinfo's contents (pure, tested with fixtures), read by `limitsOfOwnCgroups`.
+ * /proc/self/mountinfo's contents (pure, tested with fixtures), read by `leastLimitOfOwnCgroups`.
  */
 
 /** A file's contents by absolute path; null when it is absent or unreadable. */
