@@ -169,6 +169,28 @@ export function sendSizes(messages: readonly unknown[]): { messages: number[]; s
   return { messages: sizes, send: sizes.reduce((sum, size) => sum + size, 0) + commas + 2 };
 }
 
+/**
+ * What of a send a queue cannot take, as field errors: each message over a queue message's limit
+ * is named; failing those, the send as a whole when it is over a sendBatch's. Empty: it fits.
+ */
+export function oversizedParts(messages: readonly unknown[]): { field: string; message: string }[] {
+  const sizes = sendSizes(messages);
+  const oversized = sizes.messages.flatMap((size, index) =>
+    size > QUEUE_LIMITS.maxMessageBytes
+      ? [
+          {
+            field: `messages.${index}`,
+            message: `must be at most ${QUEUE_LIMITS.maxMessageBytes} bytes`,
+          },
+        ]
+      : [],
+  );
+  if (oversized.length > 0 || sizes.send <= QUEUE_LIMITS.maxSendBytes) return oversized;
+  return [
+    { field: "messages", message: `must be at most ${QUEUE_LIMITS.maxSendBytes} bytes in all` },
+  ];
+}
+
 /** UTF-8 bytes of a string, as `TextEncoder` writes it (a lone surrogate becomes U+FFFD). */
 export function utf8Length(text: string): number {
   let bytes = text.length;

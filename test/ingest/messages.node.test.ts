@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { byteLength, sendSizes, utf8Length } from "../../src/ingest/messages";
+import {
+  byteLength,
+  oversizedParts,
+  QUEUE_LIMITS,
+  sendSizes,
+  utf8Length,
+} from "../../src/ingest/messages";
 import { propertyRuns } from "../support/property-seed";
 
 describe("utf8Length", () => {
@@ -40,5 +46,28 @@ describe("sendSizes", () => {
       }),
       propertyRuns("send sizes", 200),
     );
+  });
+});
+
+describe("oversizedParts", () => {
+  const ofBytes = (bytes: number) => ({ pad: "x".repeat(bytes - byteLength({ pad: "" })) });
+
+  it("names nothing in a send the queue takes, at its limits", () => {
+    const half = QUEUE_LIMITS.maxSendBytes / 2 - 1;
+    expect(oversizedParts([ofBytes(QUEUE_LIMITS.maxMessageBytes)])).toEqual([]);
+    expect(sendSizes([ofBytes(half), ofBytes(half)]).send).toBe(QUEUE_LIMITS.maxSendBytes + 1);
+    expect(oversizedParts([ofBytes(half), ofBytes(half - 1)])).toEqual([]);
+  });
+
+  it("names each message over its limit, and the send only when no message is", () => {
+    const over = ofBytes(QUEUE_LIMITS.maxMessageBytes + 1);
+    expect(oversizedParts([ofBytes(10), over, over]).map((part) => part.field)).toEqual([
+      "messages.1",
+      "messages.2",
+    ]);
+    const third = Math.ceil(QUEUE_LIMITS.maxSendBytes / 3);
+    expect(oversizedParts([ofBytes(third), ofBytes(third), ofBytes(third)])).toEqual([
+      { field: "messages", message: `must be at most ${QUEUE_LIMITS.maxSendBytes} bytes in all` },
+    ]);
   });
 });

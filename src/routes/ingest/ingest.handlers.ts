@@ -15,8 +15,8 @@ import {
 import {
   IngestBatchSchema,
   type IngestMessage,
+  oversizedParts,
   QUEUE_LIMITS,
-  sendSizes,
 } from "../../ingest/messages";
 import { toFieldProblems } from "../../ingest/rows";
 import { runAtomically } from "../../ingest/store";
@@ -42,24 +42,7 @@ export async function enqueueBatch(c: Context<AppEnv>) {
     );
   }
   const { messages } = parsed.output;
-  const sizes = sendSizes(messages);
-  // Each message over a queue message's limit is named; failing those, the send as a whole.
-  const oversized = sizes.messages.flatMap((size, index) =>
-    size > QUEUE_LIMITS.maxMessageBytes
-      ? [
-          {
-            field: `messages.${index}`,
-            message: `must be at most ${QUEUE_LIMITS.maxMessageBytes} bytes`,
-          },
-        ]
-      : [],
-  );
-  if (oversized.length === 0 && sizes.send > QUEUE_LIMITS.maxSendBytes) {
-    oversized.push({
-      field: "messages",
-      message: `must be at most ${QUEUE_LIMITS.maxSendBytes} bytes in all`,
-    });
-  }
+  const oversized = oversizedParts(messages);
   if (oversized.length > 0) {
     throw new ProblemError({
       kind: "payload-too-large",
