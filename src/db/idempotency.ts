@@ -50,12 +50,34 @@ export function deleteExpiredKeys(db: Database, nowMs: number, limit: number) {
   return deleteOldestBefore(db, idempotencyKeys, columns, nowMs, limit);
 }
 
-export interface StoredResponse {
+/** A write's Idempotency-Key and its request's hash: the same key and hash replay the first answer. */
+export interface Idempotency {
   key: string;
   requestHash: string;
+}
+
+export interface StoredResponse extends Idempotency {
   status: number;
   body: string;
   expiresAt: number;
+}
+
+/** The answer to keep under the request's key until the key expires; null without a key. */
+export function responseToStore(
+  idempotency: Idempotency | null,
+  status: number,
+  body: unknown,
+  nowMs: number,
+): StoredResponse | null {
+  if (idempotency === null) return null;
+  const { key, requestHash } = idempotency;
+  return {
+    key,
+    requestHash,
+    status,
+    body: JSON.stringify(body),
+    expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
+  };
 }
 
 /** A stored response's values as its inserts bind them. */
@@ -126,9 +148,7 @@ const batchableResponseAfterChange = batchableOnce(
 );
 
 /** register's response, stored before the customer has an id: the body's text after that id. */
-export interface RegistrationResponse {
-  key: string;
-  requestHash: string;
+export interface RegistrationResponse extends Idempotency {
   /** `,"name":…}`: the response body once `{"customer_id":<id>` is put in front of it. */
   bodyAfterId: string;
   expiresAt: number;

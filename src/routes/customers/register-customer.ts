@@ -1,6 +1,10 @@
 import { type NewCustomer, registerCustomer } from "../../db/customers";
 import type { Database } from "../../db/database";
-import { IDEMPOTENCY_TTL_MS, selectLiveIdempotencyRecord } from "../../db/idempotency";
+import {
+  IDEMPOTENCY_TTL_MS,
+  type Idempotency,
+  selectLiveIdempotencyRecord,
+} from "../../db/idempotency";
 import type { IdempotencyRecord } from "../../db/schema";
 import { conflictProblem, idempotencyKeyReusedProblem, ProblemError } from "../../lib/problem";
 import { type CustomerResponse, toCustomerResponse } from "./customer-response";
@@ -12,8 +16,7 @@ import { type CustomerResponse, toCustomerResponse } from "./customer-response";
 
 export interface RegistrationRequest {
   customer: NewCustomer;
-  /** With its request hash: the same key and hash replay the first response. */
-  idempotency: { key: string; requestHash: string } | null;
+  idempotency: Idempotency | null;
 }
 
 export interface RegistrationOutcome {

@@ -1,6 +1,6 @@
 import { bookLoan, loadForBooking, recordRefusal } from "../../db/bookings";
 import type { Database } from "../../db/database";
-import { IDEMPOTENCY_TTL_MS, type StoredResponse } from "../../db/idempotency";
+import { type Idempotency, responseToStore } from "../../db/idempotency";
 import type { IdempotencyRecord, LoanRecord } from "../../db/schema";
 import { assessLoanRequest } from "../../domain/assessment";
 import type { Decision, LoanRequest } from "../../domain/decision";
@@ -25,8 +25,7 @@ import { type CreateLoanResult, toCreateLoanResult } from "./loan-response";
 
 export interface BookingRequest {
   body: LoanRequestBody;
-  /** With its request hash: the same key and hash replay the first response. */
-  idempotency: { key: string; requestHash: string } | null;
+  idempotency: Idempotency | null;
   asOfAt: AsOfAt;
 }
 
@@ -111,13 +110,7 @@ async function attemptBooking(
     idempotencyKey: key,
   });
   const status = decision.approved ? 201 : 200;
-  const response: StoredResponse | null = idempotency && {
-    key: idempotency.key,
-    requestHash: idempotency.requestHash,
-    status,
-    body: JSON.stringify(result),
-    expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
-  };
+  const response = responseToStore(idempotency, status, result, nowMs);
 
   const booking = decision.approved && {
     loan: {

@@ -1,5 +1,5 @@
 import type { Database } from "../../db/database";
-import { IDEMPOTENCY_TTL_MS, type StoredResponse } from "../../db/idempotency";
+import { type Idempotency, responseToStore } from "../../db/idempotency";
 import {
   loadForPayment,
   type PaymentToRecord,
@@ -25,8 +25,8 @@ export interface PaymentRequest {
   customerId: number;
   loanId: number;
   amountPaise: number;
-  /** With its request hash (path and body): the same key and hash replay the first response. */
-  idempotency: { key: string; requestHash: string } | null;
+  /** Its request hash covers the path and the body. */
+  idempotency: Idempotency | null;
   asOfAt: AsOfAt;
 }
 
@@ -115,13 +115,7 @@ async function attemptPayment(
     recordedEmisPaidOnTime: serviced.recordedEmisPaidOnTime,
     idempotencyKey: key,
   };
-  const response: StoredResponse | null = idempotency && {
-    key: idempotency.key,
-    requestHash: idempotency.requestHash,
-    status: 201,
-    body: JSON.stringify(result),
-    expiresAt: nowMs + IDEMPOTENCY_TTL_MS,
-  };
+  const response = responseToStore(idempotency, 201, result, nowMs);
 
   const written = await recordPayment(db, payment, response, nowMs);
   if (written.kind !== "recorded") return null;
