@@ -159,7 +159,8 @@ export interface ChunkState {
 /**
  * Creates or moves a chunk's state. A landed chunk never goes back to another state, nor takes
  * another delivery's error. Landing it again sets rows_landed to -1, which the trigger of
- * migrations/0007 refuses, aborting that delivery's whole batch: see `isChunkLandedBefore`.
+ * migrations/0007 refuses, aborting that delivery's whole batch: see `isChunkLandedBefore`
+ * (trigger-refusals.ts).
  */
 export function upsertChunkState(db: Database, chunk: ChunkState): Statement {
   return db
@@ -190,7 +191,7 @@ export function upsertChunkState(db: Database, chunk: ChunkState): Statement {
  * send of its chunks is accepted (docs/ingestion.md#retention), as it is for a new chunk. It stayed
  * 404 for good: the redelivery lands nothing and moved nothing. A different chunk under a
  * registered (job_id, seq) makes the database refuse the whole batch (the trigger of
- * migrations/0005): see `isChunkConflict`.
+ * migrations/0005): see `isChunkConflict` (trigger-refusals.ts).
  */
 export async function registerMessages(
   db: Database,
@@ -229,42 +230,6 @@ async function chunkContentHash(message: IngestMessage): Promise<string> {
       rows: message.rows,
     }),
   );
-}
-
-/** Whether registering chunks failed because one differs from the chunk registered under its seq. */
-export function isChunkConflict(error: unknown): boolean {
-  return raisedByTrigger(error, "INGEST_CHUNK_CONFLICT"); // migrations/0005
-}
-
-/** Whether a chunk's landing was refused because another delivery of it landed first. */
-export function isChunkLandedBefore(error: unknown): boolean {
-  return raisedByTrigger(error, "INGEST_CHUNK_LANDED"); // migrations/0007
-}
-
-/**
- * Whether a loan chunk's write was refused because a new loan would take its customer past the
- * bound: planned from a read that another chunk's landing has made stale.
- */
-export function isLoanBoundReached(error: unknown): boolean {
-  return raisedByTrigger(error, "INGEST_LOAN_BOUND"); // migrations/0011
-}
-
-/**
- * Whether a loan chunk's write was refused because a loan it read without API payments took one
- * before the write: planned from a read that the payment has made stale.
- */
-export function isLoanPaidMeanwhile(error: unknown): boolean {
-  return raisedByTrigger(error, "LOAN_HAS_API_PAYMENTS"); // migrations/0013
-}
-
-/** Whether a trigger's RAISE message is in the error, as D1, libSQL or the cluster's IPC pass it. */
-function raisedByTrigger(error: unknown, marker: string): boolean {
-  // Bounded, as in db/error-kind.ts: a cycle of causes must not hang the handler.
-  let cause = error;
-  for (let depth = 0; depth < 10 && cause instanceof Error; depth++, cause = cause.cause) {
-    if (cause.message.includes(marker)) return true;
-  }
-  return false;
 }
 
 /**

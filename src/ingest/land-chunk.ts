@@ -3,9 +3,6 @@ import { idRangeExhaustedTable } from "../db/errors";
 import { log } from "../lib/log";
 import {
   dropRejectedDeferrals,
-  isChunkLandedBefore,
-  isLoanBoundReached,
-  isLoanPaidMeanwhile,
   recordDeferrals,
   recordRejections,
   recordRemaps,
@@ -25,6 +22,7 @@ import {
   type Statement,
   upsertCustomers,
 } from "./store";
+import { isChunkLandedBefore, isLoanBoundReached, isLoanPaidMeanwhile } from "./trigger-refusals";
 
 /*
  * One delivery of a chunk landing: read what is stored (one batch), plan (pure), and write the

@@ -1,16 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Database } from "../../src/db/database";
 import { consumeIngestBatch } from "../../src/ingest/consumer";
-import {
-  isChunkLandedBefore,
-  isLoanPaidMeanwhile,
-  loadJobReport,
-  registerMessages,
-  upsertChunkState,
-} from "../../src/ingest/job-store";
+import { loadJobReport, registerMessages, upsertChunkState } from "../../src/ingest/job-store";
 import { upsertLoans } from "../../src/ingest/loan-upsert";
 import { QUEUE_SETTINGS } from "../../src/ingest/queue";
 import { runAtomically, upsertCustomers } from "../../src/ingest/store";
+import { isChunkLandedBefore, isLoanPaidMeanwhile } from "../../src/ingest/trigger-refusals";
 import { MemoryQueue } from "../../src/node/memory-queue";
 import { databaseQueueStore } from "../../src/node/queue-store";
 import { scratchFiles } from "../node/ingest-fixtures";

@@ -7,7 +7,6 @@ import type { AcceptedBatch, StoredRows } from "../../ingest/job-report";
 import {
   conflictingMessages,
   countStoredRows,
-  isChunkConflict,
   jobsPastRetention,
   loadJobReport,
   registerMessages,
@@ -20,6 +19,7 @@ import {
 } from "../../ingest/messages";
 import { toFieldProblems } from "../../ingest/rows";
 import { runAtomically } from "../../ingest/store";
+import { isChunkConflict } from "../../ingest/trigger-refusals";
 import { isJsonMediaType } from "../../lib/json-media-type";
 import { log } from "../../lib/log";
 import {
