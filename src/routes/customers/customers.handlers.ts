@@ -3,7 +3,7 @@ import { approvedLimitPaise } from "../../domain/approved-limit";
 import { rupeesToPaise } from "../../domain/money";
 import type { AppEnv } from "../../http/app-env";
 import { hashJson } from "../../lib/request-hash";
-import { IDEMPOTENT_REPLAYED_HEADER } from "../shared-schemas";
+import { IDEMPOTENT_REPLAYED_HEADER } from "../shared-content";
 import type { register } from "./customers.routes";
 import { registerRequest } from "./register-customer";
 

@@ -2,18 +2,15 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AGE, MAX_MONTHLY_INCOME, PHONE_NUMBER } from "../../domain/field-rules";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
-  amountSchema,
   IDEMPOTENCY_KEY_HEADERS,
   IDEMPOTENT_REPLAYED,
-  idSchema,
   jsonBody,
   jsonContent,
-  moneySchema,
   OPTIONAL_RETRY_AFTER,
-  personNameSchema,
   problemContent,
   rateLimitedProblemResponses,
-} from "../shared-schemas";
+} from "../shared-content";
+import { amountSchema, idSchema, moneySchema, personNameSchema } from "../shared-schemas";
 
 const AGE_RANGE = `must be between ${AGE.min} and ${AGE.max}`;
 const PHONE_DIGITS = "must be an integer of 7 to 15 digits";

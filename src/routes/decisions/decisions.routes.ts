@@ -1,14 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { unknownCustomerProblem, unknownDecisionProblem } from "../../lib/problem";
 import { scoreComponentSchema } from "../eligibility/eligibility.routes";
+import { jsonContent, notFoundContent, problemResponses } from "../shared-content";
 import {
   amountSchema,
   idSchema,
   isoDateSchema,
-  jsonContent,
-  notFoundContent,
   pathIdSchema,
-  problemResponses,
   reasonSchema,
 } from "../shared-schemas";
 import { decodeCursor } from "./cursor";

@@ -2,14 +2,16 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { unknownCustomerProblem } from "../../lib/problem";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
-  amountSchema,
   bodyProblemResponses,
-  idSchema,
-  isoDateSchema,
   jsonContent,
-  loanRequestBody,
   notFoundContent,
   problemContent,
+} from "../shared-content";
+import {
+  amountSchema,
+  idSchema,
+  isoDateSchema,
+  loanRequestBody,
   reasonSchema,
 } from "../shared-schemas";
 

@@ -2,7 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/app-env";
 import { hashJson } from "../../lib/request-hash";
 import { decisionEvent } from "../../telemetry";
-import { IDEMPOTENT_REPLAYED_HEADER } from "../shared-schemas";
+import { IDEMPOTENT_REPLAYED_HEADER } from "../shared-content";
 import { bookLoanRequest } from "./book-loan";
 import type { createLoan } from "./loans.routes";
 

@@ -2,21 +2,23 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { unknownCustomerProblem, unknownLoanProblem } from "../../lib/problem";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
-  amountSchema,
   IDEMPOTENCY_KEY_HEADERS,
   IDEMPOTENT_REPLAYED,
-  idSchema,
-  isoDateSchema,
   jsonContent,
-  loanRequestBody,
-  loanStatusSchema,
-  monthlyInstallmentBasisSchema,
   notFoundContent,
   OPTIONAL_RETRY_AFTER,
-  pathIdSchema,
   problemContent,
   problemResponses,
   rateLimitedProblemResponses,
+} from "../shared-content";
+import {
+  amountSchema,
+  idSchema,
+  isoDateSchema,
+  loanRequestBody,
+  loanStatusSchema,
+  monthlyInstallmentBasisSchema,
+  pathIdSchema,
   reasonSchema,
 } from "../shared-schemas";
 

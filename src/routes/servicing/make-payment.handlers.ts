@@ -2,7 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import { rupeesToPaise } from "../../domain/money";
 import type { AppEnv } from "../../http/app-env";
 import { hashJson } from "../../lib/request-hash";
-import { IDEMPOTENT_REPLAYED_HEADER } from "../shared-schemas";
+import { IDEMPOTENT_REPLAYED_HEADER } from "../shared-content";
 import { makePaymentRequest } from "./make-payment";
 import type { makePayment } from "./servicing.routes";
 

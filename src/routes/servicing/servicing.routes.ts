@@ -3,24 +3,26 @@ import { LAST_SCHEDULE_DATE } from "../../domain/field-rules";
 import { customerHasNoLoanProblem } from "../../lib/problem";
 import { utf8JsonBody } from "../../lib/utf8-body";
 import {
-  amountSchema,
   IDEMPOTENCY_KEY_HEADERS,
   IDEMPOTENT_REPLAYED,
-  idSchema,
-  isoDateSchema,
   jsonBody,
   jsonContent,
-  loanStatusSchema,
-  moneySchema,
-  monthlyInstallmentBasisSchema,
   notFoundContent,
   OPTIONAL_RETRY_AFTER,
-  pathIdSchema,
   problemContent,
   problemResponses,
   problemSchema,
   type ResponseHeaders,
   rateLimitedProblemResponses,
+} from "../shared-content";
+import {
+  amountSchema,
+  idSchema,
+  isoDateSchema,
+  loanStatusSchema,
+  moneySchema,
+  monthlyInstallmentBasisSchema,
+  pathIdSchema,
 } from "../shared-schemas";
 
 /** A payoff can exceed the largest loan by its interest; this bound only keeps paise exact. */
