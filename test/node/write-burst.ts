@@ -48,6 +48,8 @@ export class WriteBurst {
   private readonly customers: number[];
   private readonly loans: OpenLoan[] = [];
   private stopped = false;
+  /** While set, no client sends: it waits for this to settle. */
+  private paused: { resume: () => void; resumed: Promise<void> } | null = null;
   private count = 0;
 
   constructor(
@@ -65,10 +67,33 @@ export class WriteBurst {
   /** No new request from now on; those in flight still get recorded. */
   stop(): void {
     this.stopped = true;
+    this.resume();
+  }
+
+  /**
+   * No new request until `resume`: keeps the burst to a few hundred requests however long the
+   * test waits meanwhile (a worker's replacement takes seconds to start on a loaded machine).
+   */
+  pause(): void {
+    if (this.paused) return;
+    let resume = () => {};
+    const resumed = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    this.paused = { resume, resumed };
+  }
+
+  resume(): void {
+    this.paused?.resume();
+    this.paused = null;
   }
 
   private async client(index: number): Promise<void> {
     for (let turn = index; !this.stopped; turn++) {
+      if (this.paused) {
+        await this.paused.resumed;
+        if (this.stopped) return;
+      }
       const request = this.next(TURNS[turn % TURNS.length] ?? "register");
       const headers: Record<string, string> = request.key ? { "Idempotency-Key": request.key } : {};
       const answer = await call(this.url, request.path, {
