@@ -10,18 +10,19 @@ import { until } from "../node/until";
 
 /*
  * `npm run ingest` of the lender's workbooks while the server under it is killed, primary and
- * workers at once (kill -9 of the group: the durable queue's primary among them), once the loans
- * are being sent. The server is started again on the same file and port; the script rides the
- * outage out on its own retries. The run must end complete, and the database hold every row of
- * both workbooks once, with its amounts: none missing, none twice, the repeated Loan IDs given
- * their new ids once each. durable-queue.node.test.ts checks the queue's rows themselves.
+ * workers at once (kill -9 of the group, the durable queue's primary among them), the moment it
+ * answers 202 to the first loan chunk. Every chunk answered 202 must then be landed or stored.
+ * The server is started again on the same file and port, and the script rides the outage out on
+ * its own retries: the run must end complete, and the database hold every row of both workbooks
+ * once, with its amounts (none missing, none twice, each repeated Loan ID under one new id).
+ * durable-queue.node.test.ts checks the stored messages' attempts and delays.
  */
 
 const TOKEN = "crash-during-ingest-token";
 const scratch = scratchFiles();
 const serve = serveProcessesPerFile(startCluster, { INGEST_TOKEN: TOKEN });
 
-/** The workbook's rows as `Customer ID/Loan ID` → loan amount in paise, or customer ids. */
+/** The first sheet's rows as [key, the column `value` in paise], sorted. */
 async function workbookRows(file: string, key: (values: number[]) => string, value = 0) {
   const workbook = new ExcelJS.Workbook();
   await workbook.xlsx.readFile(file);
