@@ -36,6 +36,8 @@ export function call<T = Record<string, unknown>>(
     body?: unknown;
     headers?: Record<string, string>;
     agent?: Agent;
+    /** How long without an answer before it fails (15 s). */
+    timeoutMs?: number;
   } = {},
 ): Promise<Answer<T>> {
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -69,7 +71,9 @@ export function call<T = Record<string, unknown>>(
     );
     sent.on("error", reject);
     // A connection handed to a worker that has just been killed is never answered.
-    sent.setTimeout(15_000, () => sent.destroy(new Error(`no answer to ${path}`)));
+    sent.setTimeout(options.timeoutMs ?? 15_000, () =>
+      sent.destroy(new Error(`no answer to ${path}`)),
+    );
     sent.end(payload);
   });
 }
