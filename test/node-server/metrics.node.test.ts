@@ -326,16 +326,22 @@ describe("requests whose client left before the answer", () => {
     );
   /**
    * Sends a registration and leaves after 200 ms, while another connection holds the write lock
-   * for `lockMs`; tells whether the registration was committed.
+   * for `lockMs`; waits until the request is counted as `outcome` (its handler has finished, the
+   * write committed or refused), then tells whether the registration was committed. A fixed wait
+   * of `lockMs` + 100 ms read the table before a write the process had been too busy to retry.
    */
-  async function abandonWhileLocked(lockMs: number): Promise<boolean> {
+  async function abandonWhileLocked(lockMs: number, outcome: "aborted" | "5xx"): Promise<boolean> {
     const customer = registration(50_000);
+    const counted = await registrations(outcome);
     other.exec("BEGIN IMMEDIATE");
     const unlock = setTimeout(() => other.exec("COMMIT"), lockMs);
     const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
     try {
       await abandonedExchange(server.url, register(JSON.stringify(customer)), 200);
-      await new Promise((resolve) => setTimeout(resolve, lockMs + 100));
+      await vi.waitFor(async () => expect(await registrations(outcome)).toBe(counted + 1), {
+        timeout: 10_000,
+        interval: 20,
+      });
     } finally {
       clearTimeout(unlock);
       if (other.inTransaction) other.exec("COMMIT");
@@ -348,7 +354,9 @@ describe("requests whose client left before the answer", () => {
   it("counts a body cut short as aborted, not as the 400 its unfinished JSON reads as", async () => {
     const body = JSON.stringify(registration(50_000));
     await abandonedExchange(server.url, register(body, body.slice(0, 20)), 100);
-    await vi.waitFor(async () => expect(await registrations("aborted")).toBe(1));
+    await vi.waitFor(async () => expect(await registrations("aborted")).toBe(1), {
+      timeout: 10_000,
+    });
     expect(await registrations("4xx")).toBe(0);
     // A client that stays for its 400 is still a 4xx.
     const bad = await fetch(`${server.url}/register`, {
@@ -361,15 +369,15 @@ describe("requests whose client left before the answer", () => {
   });
 
   it("counts a write the client stopped waiting for as aborted, even once committed", async () => {
-    expect(await abandonWhileLocked(BUSY_TIMEOUT_MS / 2)).toBe(true);
-    await vi.waitFor(async () => expect(await registrations("aborted")).toBe(2));
+    expect(await abandonWhileLocked(BUSY_TIMEOUT_MS / 2, "aborted")).toBe(true);
+    expect(await registrations("aborted")).toBe(2);
     expect(await registrations("2xx")).toBe(0);
   });
 
   it("still counts a 5xx as a 5xx when its client has left", async () => {
     // Past the busy timeout: the registration answers 503.
-    expect(await abandonWhileLocked(BUSY_TIMEOUT_MS * 1.5)).toBe(false);
-    await vi.waitFor(async () => expect(await registrations("5xx")).toBe(1));
+    expect(await abandonWhileLocked(BUSY_TIMEOUT_MS * 1.5, "5xx")).toBe(false);
+    expect(await registrations("5xx")).toBe(1);
     expect(await registrations("aborted")).toBe(2);
   });
 });

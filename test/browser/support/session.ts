@@ -16,7 +16,10 @@ export interface Session {
   blocked: string[];
   /** Uncaught exceptions in the page's scripts. */
   pageErrors: string[];
-  /** Resolves once no request of the page has been in flight for a moment. */
+  /**
+   * Resolves once no request of the page has been in flight for a moment and no form or list of
+   * the console is busy: an answer is drawn (and said) only after its request has finished.
+   */
   settled(): Promise<void>;
 }
 
@@ -41,11 +44,22 @@ export async function openSession(
   page.on("request", () => inFlight++);
   page.on("requestfinished", () => inFlight--);
   page.on("requestfailed", () => inFlight--);
+  // The console marks a form (or a list loading more) aria-busy from its submission until its
+  // answer is drawn, later than the request's end: the loan view reads its statement first.
+  const busy = () =>
+    page.evaluate(
+      () =>
+        (
+          globalThis as unknown as { document: { querySelector(selector: string): unknown } }
+        ).document.querySelector("main [aria-busy=true]") !== null,
+    );
   const settled = async () => {
     const deadline = Date.now() + 20_000;
     let quietSince = Date.now();
-    while (Date.now() - quietSince < 300) {
-      if (Date.now() > deadline) throw new Error(`${inFlight} requests still in flight after 20 s`);
+    while (Date.now() - quietSince < 300 || (await busy())) {
+      if (Date.now() > deadline) {
+        throw new Error(`${inFlight} requests still in flight, or a form busy, after 20 s`);
+      }
       if (inFlight > 0) quietSince = Date.now();
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
