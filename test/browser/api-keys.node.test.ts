@@ -160,12 +160,14 @@ describe("the console with API keys on", () => {
     await keyInput.press("Enter");
     await panel.locator("#api-key-error").getByText("Enter the API key.").waitFor();
     // The status is written on the next animation frame, after the error: it is polled for.
-    await expect.poll(said).toEqual(["Enter the API key."]);
+    await expect.poll(said, { timeout: 10_000 }).toEqual(["Enter the API key."]);
 
     await keyInput.fill(`${KEY.slice(0, 10)}\u2013${KEY.slice(11)}`);
     await keyInput.press("Enter");
     await panel.locator("#api-key-error").getByText("An API key has only letters").waitFor();
-    await expect.poll(async () => (await said()).at(-1)).toMatch(/^An API key has only letters/);
+    await expect
+      .poll(async () => (await said()).at(-1), { timeout: 10_000 })
+      .toMatch(/^An API key has only letters/);
   });
 
   // The same words written again into a live status are no change to announce: a second Enter on
@@ -177,8 +179,10 @@ describe("the console with API keys on", () => {
     await keyInput.waitFor();
     const said = await recordTexts(page, "#api-key-form + [role=status]", true);
     await keyInput.press("Enter");
-    await expect.poll(said).toEqual(["Enter the API key."]);
+    await expect.poll(said, { timeout: 10_000 }).toEqual(["Enter the API key."]);
     await keyInput.press("Enter");
-    await expect.poll(said).toEqual(["Enter the API key.", "", "Enter the API key."]);
+    await expect
+      .poll(said, { timeout: 10_000 })
+      .toEqual(["Enter the API key.", "", "Enter the API key."]);
   });
 });
