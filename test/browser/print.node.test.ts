@@ -159,18 +159,22 @@ function readPrintedTables(pages: string[][]) {
   return { periods, headless: [...headless] };
 }
 
+/** Loan 5543's statement (customer 8) printed to PDF on A4, each page's lines of text. */
+async function printedStatementPages(page: Page): Promise<string[][]> {
+  await page.goto(url("/#statement/8/5543"));
+  await page.getByRole("table", { name: "Schedule" }).locator("tbody tr").first().waitFor();
+  // A4 with Chrome's default 10 mm margins: the page printStatement's width stands for.
+  const margin = "10mm";
+  const pdf = await page.pdf({
+    format: "A4",
+    margin: { top: margin, right: margin, bottom: margin, left: margin },
+  });
+  return pdfPageLines(pdf);
+}
+
 describe("a long statement printed to PDF on A4", () => {
   it("starts each page a table runs onto with its header row, and cuts no row in two", async () => {
-    const { page } = suite.session();
-    await page.goto(url("/#statement/8/5543"));
-    await page.getByRole("table", { name: "Schedule" }).locator("tbody tr").first().waitFor();
-    // A4 with Chrome's default 10 mm margins: the page printStatement's width stands for.
-    const margin = "10mm";
-    const pdf = await page.pdf({
-      format: "A4",
-      margin: { top: margin, right: margin, bottom: margin, left: margin },
-    });
-    const pages = pdfPageLines(pdf);
+    const pages = await printedStatementPages(suite.session().page);
     // The 92 payments and 174 instalments run over several pages each.
     expect(pages.length).toBeGreaterThanOrEqual(6);
     const { periods, headless } = readPrintedTables(pages);
@@ -179,5 +183,16 @@ describe("a long statement printed to PDF on A4", () => {
     const upTo = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
     expect(periods.payments).toEqual(upTo(92));
     expect(periods.schedule).toEqual(upTo(174));
+  });
+
+  it("breaks no date of the totals over two lines", async () => {
+    // The figures' column is narrow beside "Monthly instalment (recorded in the lender's
+    // workbook)": Chromium broke lines after a date's hyphen, "2010-05-" above "20".
+    const [first = []] = await printedStatementPages(suite.session().page);
+    expect(first.filter((line) => /\d{4}-(\d\d-?)?$/.test(line))).toEqual([]);
+    expect(first).toContain("Statement as of 2025-06-15");
+    expect(first.join(" ")).toContain("174 months, 2010-05-20 to 2024-11-20");
+    // Runs are joined by a space: the colon after the <time> reads " :".
+    expect(first.join(" ")).toContain("Next instalment Period 93 due 2018-02-20");
   });
 });
