@@ -63,9 +63,26 @@ export function percent(value: number): string {
   return `${value.toFixed(2)} %`;
 }
 
+/** An ISO date, as the API gives start, due and as-of dates. */
+const ISO_DATE = /(\d{4}-\d{2}-\d{2})/;
+
+/**
+ * A fact's text with each date in it a <time>, which console.css keeps on one line: Chromium
+ * breaks a line after a date's hyphen, and a narrow column (a statement printed on A4) read
+ * "2010-05-" above "20".
+ */
+function datesKeptWhole(value: Child): Child[] {
+  if (typeof value !== "string") return [value];
+  return value
+    .split(ISO_DATE)
+    .map((part, i) => (i % 2 === 1 ? h("time", { datetime: part }, part) : part));
+}
+
 export function facts(entries: [Child, Child][]): HTMLElement {
   const list = h("dl", { class: "facts" });
-  for (const [term, value] of entries) list.append(h("dt", {}, term), h("dd", {}, value));
+  for (const [term, value] of entries) {
+    list.append(h("dt", {}, term), h("dd", {}, ...datesKeptWhole(value)));
+  }
   return list;
 }
 

@@ -169,7 +169,7 @@ describe("what a screen reader hears", () => {
     }
   });
 
-  it("says a statement in one sentence, not its 174-row schedule", async () => {
+  it("says a statement in one sentence, with the day it is true of, not its 174-row schedule", async () => {
     const { page } = suite.session();
     const loan = await loanOf(5543);
     await page.goto(url("/#register"));
@@ -178,7 +178,8 @@ describe("what a screen reader hears", () => {
     const schedule = page.getByRole("table", { name: "Schedule" }).locator("tbody tr");
     await schedule.first().waitFor();
     expect(await schedule.count()).toBe(174);
-    const sentence = "Statement of loan 5543: 174 instalments, 92 paid";
+    // Its statuses (overdue, due) hold on that day only: said in the words the page shows it in.
+    const sentence = "Statement of loan 5543 as of 2025-06-15: 174 instalments, 92 paid";
     expect(await statusOf(page, "statement-form")).toBe(sentence);
     expect(await said()).toEqual(["Loading…", sentence]);
     expect(await isLive(page, "#statement-result [role=region][aria-label=Schedule]")).toBe(false);

@@ -147,7 +147,8 @@ describe("Enter pressed while the form's request is in flight", () => {
       fields: (loan) => ({ "Customer ID": loan.customerId, "Loan ID": loan.loanId }),
       path: (loan) => `/view-statement/${loan.customerId}/${loan.loanId}`,
       busy: "Loading…",
-      said: (loan) => new RegExp(`^Statement of loan ${loan.loanId}: 12 instalments`),
+      said: (loan) =>
+        new RegExp(`^Statement of loan ${loan.loanId} as of 2025-06-15: 12 instalments`),
       names: (loan) => new RegExp(`^Loan ${loan.loanId} of customer ${loan.customerId}:`),
     },
   ];

@@ -1,13 +1,15 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { startSeededWorker } from "../../scripts/lib/seeded-worker";
+import { pdfPageLines } from "./support/pdf-text";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
  * A statement printed from the console on A4: Chromium's print media at an A4 page's printable
  * width (210 mm less its 10 mm margins, 718 px). The page keeps the statement and drops what an
  * officer can only click; every row of the workbook's 174-period loan is one line, with nothing
- * cut at the edge of its scrolling region.
+ * cut at the edge of its scrolling region. Printed to PDF, each page a table runs onto starts with
+ * its header row, and no row is cut between two pages.
  */
 
 const suite = useBrowserAndWorker(startSeededWorker);
@@ -119,5 +121,78 @@ describe("a statement printed on A4", () => {
     await page.emulateMedia({ media: "screen" });
     expect((await boxes(page, "nav"))[0]?.display).toBe("flex");
     expect((await boxes(page, "#statement-form"))[0]?.display).toBe("grid");
+  });
+});
+
+/** A table's header row and the pattern of its rows, as a PDF page reads them. */
+const PRINTED_TABLES = {
+  payments: {
+    header: "Period Paid on Amount Interest Principal Balance after On time Source",
+    row: /^(\d+) \d{4}-\d\d-\d\d( ₹[\d,]+\.\d\d){4} (yes|no) (api|workbook)$/,
+  },
+  schedule: {
+    header: "Period Due Instalment Principal Interest Balance after Status",
+    row: /^(\d+) \d{4}-\d\d-\d\d( ₹[\d,]+\.\d\d){4} (paid|overdue|due|upcoming)$/,
+  },
+};
+
+/**
+ * Reads the printed pages as paper: each table's rows found whole on one line, by period, and the
+ * pages where a table's rows have no header row of their table above them.
+ */
+function readPrintedTables(pages: string[][]) {
+  const periods = { payments: [] as number[], schedule: [] as number[] };
+  const headless = new Set<string>();
+  pages.forEach((lines, index) => {
+    let headed: keyof typeof PRINTED_TABLES | undefined;
+    for (const line of lines) {
+      for (const [table, { header, row }] of Object.entries(PRINTED_TABLES)) {
+        const name = table as keyof typeof PRINTED_TABLES;
+        if (line === header) headed = name;
+        const period = row.exec(line)?.[1];
+        if (period === undefined) continue;
+        periods[name].push(Number(period));
+        if (headed !== name) headless.add(`page ${index + 1}: ${name}`);
+      }
+    }
+  });
+  return { periods, headless: [...headless] };
+}
+
+/** Loan 5543's statement (customer 8) printed to PDF on A4, each page's lines of text. */
+async function printedStatementPages(page: Page): Promise<string[][]> {
+  await page.goto(url("/#statement/8/5543"));
+  await page.getByRole("table", { name: "Schedule" }).locator("tbody tr").first().waitFor();
+  // A4 with Chrome's default 10 mm margins: the page printStatement's width stands for.
+  const margin = "10mm";
+  const pdf = await page.pdf({
+    format: "A4",
+    margin: { top: margin, right: margin, bottom: margin, left: margin },
+  });
+  return pdfPageLines(pdf);
+}
+
+describe("a long statement printed to PDF on A4", () => {
+  it("starts each page a table runs onto with its header row, and cuts no row in two", async () => {
+    const pages = await printedStatementPages(suite.session().page);
+    // The 92 payments and 174 instalments run over several pages each.
+    expect(pages.length).toBeGreaterThanOrEqual(6);
+    const { periods, headless } = readPrintedTables(pages);
+    expect(headless, "rows on a page without their table's header row").toEqual([]);
+    // Each row once and whole on one line: a row cut by a page break reads as two part lines.
+    const upTo = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
+    expect(periods.payments).toEqual(upTo(92));
+    expect(periods.schedule).toEqual(upTo(174));
+  });
+
+  it("breaks no date of the totals over two lines", async () => {
+    // The figures' column is narrow beside "Monthly instalment (recorded in the lender's
+    // workbook)": Chromium broke lines after a date's hyphen, "2010-05-" above "20".
+    const [first = []] = await printedStatementPages(suite.session().page);
+    expect(first.filter((line) => /\d{4}-(\d\d-?)?$/.test(line))).toEqual([]);
+    expect(first).toContain("Statement as of 2025-06-15");
+    expect(first.join(" ")).toContain("174 months, 2010-05-20 to 2024-11-20");
+    // Runs are joined by a space: the colon after the <time> reads " :".
+    expect(first.join(" ")).toContain("Next instalment Period 93 due 2018-02-20");
   });
 });

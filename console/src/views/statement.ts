@@ -22,7 +22,10 @@ export function setUpStatement(form: HTMLFormElement): void {
   });
 }
 
-/** Shows a loan's statement and returns it in a sentence. */
+/**
+ * Shows a loan's statement and returns it in a sentence, which names the as-of date as the page
+ * does: a screen reader hears the figures with the day they hold on.
+ */
 function drawStatement(statement: Statement): string {
   show(
     "statement-result",
@@ -52,7 +55,7 @@ function drawStatement(statement: Statement): string {
     schedule(statement),
   );
   const paid = statement.schedule.filter((row) => row.status === "paid").length;
-  const told = `Statement of loan ${statement.loan_id}: ${counted(statement.schedule.length, "instalment")}, ${paid} paid`;
+  const told = `Statement of loan ${statement.loan_id} as of ${statement.as_of}: ${counted(statement.schedule.length, "instalment")}, ${paid} paid`;
   return statement.status === "closed" ? `${told}; ${closedState(statement)}` : told;
 }
 
