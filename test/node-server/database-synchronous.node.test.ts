@@ -1,10 +1,12 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { openLibsqlDatabase } from "../../src/node/database";
 import { openRuntime } from "../../src/node/runtime";
 import { settingsFromEnv } from "../../src/node/settings";
 import { scratchFiles } from "../node/ingest-fixtures";
-import { startOutcome } from "../node/serve-process";
+import { startOutcome, startServeProcess } from "../node/serve-process";
 
 /*
  * DATABASE_SYNCHRONOUS as the server's connections read it back. With `synchronous = NORMAL` in
@@ -14,6 +16,8 @@ import { startOutcome } from "../node/serve-process";
  */
 
 const scratch = scratchFiles();
+/** Records every `PRAGMA synchronous = …` the server's processes and threads run. */
+const RECORD = fileURLToPath(new URL("../node/record-synchronous.cjs", import.meta.url));
 const FULL = 2;
 const NORMAL = 1;
 
@@ -56,6 +60,50 @@ describe("DATABASE_SYNCHRONOUS", () => {
       app: NORMAL,
     });
   });
+
+  // The primary (its queue's and the migrations' connections), its WAL checkpointer thread and
+  // each HTTP worker of a real `npm run serve` cluster, which the tests above cannot reach.
+  it.each([
+    ["unset", {}, "PRAGMA synchronous = FULL"],
+    ["normal", { DATABASE_SYNCHRONOUS: "normal" }, "PRAGMA synchronous = NORMAL"],
+  ])(
+    "is run by every process and thread of a cluster (%s)",
+    async (name, env, statement) => {
+      const log = scratch(`synchronous-${name}.log`);
+      await writeFile(log, "");
+      const server = await startServeProcess({
+        DATABASE_URL: `file:${scratch(`cluster-${name}.db`)}`,
+        SEED: "false",
+        WEB_CONCURRENCY: "2",
+        NODE_OPTIONS: `--require "${RECORD}"`,
+        RECORD_SYNCHRONOUS_LOG: log,
+        ...env,
+      });
+      try {
+        const lines = () => readFile(log, "utf8").then((text) => text.split("\n").filter(Boolean));
+        // The checkpointer opens its connection at its first tick, the workers theirs as they start.
+        const deadline = Date.now() + 20_000;
+        const who = (all: string[]) =>
+          new Set(all.map((line) => line.split(" ").slice(0, 2).join(" ")));
+        while (Date.now() < deadline) {
+          const all = await lines();
+          const roles = [...who(all)].map((origin) => origin.split(" ")[0]);
+          if (roles.filter((role) => role === "worker").length >= 2 && roles.includes("thread"))
+            break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const all = await lines();
+        const roles = [...who(all)].map((origin) => origin.split(" ")[0]).sort();
+        expect(roles, all.join("\n")).toEqual(["primary", "thread", "worker", "worker"]);
+        expect(new Set(all.map((line) => line.split(" ").slice(2).join(" ")))).toEqual(
+          new Set([statement]),
+        );
+      } finally {
+        await server.stop();
+      }
+    },
+    90_000,
+  );
 
   it("refuses any other value at start with one line naming it", async () => {
     for (const bad of ["off", "2", "extra", "fulll"]) {
