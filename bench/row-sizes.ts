@@ -147,8 +147,8 @@ function report(databaseFile: string, fileBytes: number): void {
 }
 
 /**
- * Microseconds of engine time per request shape, on the server's settings (WAL, synchronous =
- * NORMAL): a customer and their loans (the reads of view-loans and check-eligibility), a payment
+ * Microseconds of engine time per request shape, on WAL and synchronous = NORMAL (the server's
+ * DATABASE_SYNCHRONOUS=normal: no sync per commit, which the default full adds): a customer and their loans (the reads of view-loans and check-eligibility), a payment
  * (insert and loan update in one transaction), a decision record (a copy of an existing one, with
  * a copy of its first part under a new key: a loan no record has read in that state yet, as after
  * a booking or a payment, the dearer case).

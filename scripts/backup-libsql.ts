@@ -6,7 +6,17 @@
  * nothing but this project, so it works where the `sqlite3` shell is not installed (the documented
  * container image).
  */
-import { accessSync, constants, existsSync, renameSync, rmSync, statSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import NativeDatabase from "libsql";
 import { databaseDamage, whatDamageMeans } from "../src/db/errors";
@@ -175,8 +185,22 @@ if (findings.length > 0) {
   removePartial();
   fail(integrityReport(findings));
 }
+// VACUUM INTO does not sync what it writes, and a rename is durable once its folder is: without
+// both, a power cut after "backed up" could leave FILE missing, empty or cut short.
+syncToDisk(partial);
 renameSync(partial, target);
+syncToDisk(folder);
 console.log(`backed up ${source} to ${target}: ${summary}, integrity ok`);
+
+/** Waits until what was written to `path` (a file, or a folder's entries) is on the disk. */
+function syncToDisk(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * The line for a database that read as this product's at the checks and no longer did at the copy:

@@ -21,7 +21,7 @@ const settings = serverSettingsOrExit(process.env);
 const { client, close } = await openLibsqlDatabase(
   settings.databaseUrl,
   settings.databaseAuthToken,
-  { confirmWritable: true },
+  { confirmWritable: true, synchronous: settings.databaseSynchronous },
 ).catch((error: unknown) => {
   // A file that is no database, another application's, read-only, a host that does not answer:
   // one line naming it, as the server prints at start.

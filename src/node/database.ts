@@ -14,7 +14,12 @@ import {
   removeCreatedFiles,
   walBytes,
 } from "./database-open";
-import { type NativeLibsql, openNativeLibsql } from "./native-libsql";
+import {
+  type DatabaseSynchronous,
+  type NativeLibsql,
+  openNativeLibsql,
+  synchronousPragma,
+} from "./native-libsql";
 
 export interface LibsqlDatabase {
   /** `@libsql/client`: migrations, and the whole app on a remote database. */
@@ -51,6 +56,8 @@ export interface OpenOptions {
    * setting that turns it off (DATABASE_QUICK_CHECK) in docs/operations.md.
    */
   quickCheck?: boolean;
+  /** DATABASE_SYNCHRONOUS on every connection to a `file:` database (default `full`). */
+  synchronous?: DatabaseSynchronous;
 }
 
 /**
@@ -65,6 +72,7 @@ export async function openLibsqlDatabase(
     bulkWriter = false,
     confirmWritable = false,
     quickCheck = false,
+    synchronous = "full",
   }: OpenOptions = {},
 ): Promise<LibsqlDatabase> {
   const local = url.startsWith("file:");
@@ -86,6 +94,7 @@ export async function openLibsqlDatabase(
     bulkWriter,
     confirmWritable,
     quickCheck,
+    synchronous,
   });
   return {
     client,
@@ -110,7 +119,7 @@ export async function openLibsqlDatabase(
 async function openFile(
   path: string,
   url: string,
-  { busyTimeoutMs, bulkWriter, confirmWritable, quickCheck }: Required<OpenOptions>,
+  { busyTimeoutMs, bulkWriter, confirmWritable, quickCheck, synchronous }: Required<OpenOptions>,
 ): Promise<{ client: Client; native: NativeLibsql }> {
   // Once: the writable check confirms the path first (it was asked twice at the server's start).
   if (confirmWritable) confirmWritableFile(path);
@@ -138,14 +147,12 @@ async function openFile(
       );
     }
     // WAL: readers never block the writer (tests and the ingest script read while it writes).
-    // synchronous=NORMAL is durable in WAL mode except for the last commits on power loss, and
-    // much faster than FULL. libSQL enables foreign keys by default; say so anyway, as D1 does.
     await client.execute("PRAGMA journal_mode = WAL");
-    await client.execute("PRAGMA synchronous = NORMAL");
-    await client.execute("PRAGMA foreign_keys = ON");
+    await applyConnectionPragmas(client, synchronous);
+    keepPragmasOnReconnect(client, synchronous);
     // The queries' own connection, in the same try: its open fails too (the -shm it maps needs
     // 32 KiB: SQLITE_IOERR_SHMSIZE on a nearly full disk), and was a stack trace.
-    return { client, native: openNativeLibsql(path, busyTimeoutMs, bulkWriter) };
+    return { client, native: openNativeLibsql(path, busyTimeoutMs, bulkWriter, synchronous) };
   } catch (error) {
     // Said before the close, and of the -wal as it was before the open: a closed connection may
     // checkpoint and remove a -wal the line names (a restored file's old one), at a moment the
@@ -155,6 +162,31 @@ async function openFile(
     removeCreatedFiles(path, existedBefore);
     throw failure;
   }
+}
+
+/**
+ * The per-connection pragmas a new connection starts without. libSQL enables foreign keys by
+ * default; said anyway, as D1 does.
+ */
+async function applyConnectionPragmas(
+  client: Client,
+  synchronous: DatabaseSynchronous,
+): Promise<void> {
+  await client.execute(synchronousPragma(synchronous));
+  await client.execute("PRAGMA foreign_keys = ON");
+}
+
+/**
+ * `reconnect()` (the migrations' way out of a write refused for a lock) opens new connections,
+ * which started at SQLite's default: the migrations after it committed without the chosen
+ * synchronous. Set again on the client itself, so every caller's reconnect keeps it.
+ */
+function keepPragmasOnReconnect(client: Client, synchronous: DatabaseSynchronous): void {
+  const reconnect = client.reconnect.bind(client);
+  client.reconnect = async () => {
+    await reconnect();
+    await applyConnectionPragmas(client, synchronous);
+  };
 }
 
 /** A remote DATABASE_URL as the start's lines name it, read from the URL once. */

@@ -82,10 +82,9 @@ async function applyOnce(client: Client, migration: Migration): Promise<boolean>
       if ((await recordedMigrations(client)).has(migration.name)) return false;
       if (!isBusy(error)) throw new MigrationFailedError(migration.name, error);
       // The refused write stays in progress on its connection and would keep every later COMMIT
-      // from ending ("SQL statements in progress"): new connections, then wait and try again.
-      // They lose database.ts's synchronous=NORMAL, which only this client's later migrations
-      // then miss: on a file the app's queries have their own connection (native-libsql.ts).
-      client.reconnect();
+      // from ending ("SQL statements in progress"): new connections, then wait and try again. A
+      // file client's reconnect sets its pragmas (synchronous) on them again (database.ts).
+      await client.reconnect();
     }
   }
 }

@@ -26,6 +26,17 @@ import { connectionClosedError, isBusy, WriteLockLine } from "./write-lock-line"
 type Connection = InstanceType<typeof NativeDatabase>;
 
 /**
+ * DATABASE_SYNCHRONOUS: `full` syncs the WAL at every commit, so a power cut or kernel crash loses
+ * no answered write; `normal` syncs it only at checkpoints, about 0.2 ms less a commit here, and the
+ * last commits before such a crash can be lost (never corrupted). Per connection: every connection
+ * that writes the file sets it (docs/databases.md, "Durability").
+ */
+export type DatabaseSynchronous = "full" | "normal";
+
+export const synchronousPragma = (mode: DatabaseSynchronous) =>
+  `PRAGMA synchronous = ${mode === "full" ? "FULL" : "NORMAL"}`;
+
+/**
  * A batch that writes takes the write lock at BEGIN (IMMEDIATE), before its first read: another
  * process's commit can then never land between what a guard read and what the batch writes, and a
  * lock wait is the busy timeout's, not a failed upgrade. Reads-only batches stay deferred.
@@ -66,6 +77,7 @@ export function openNativeLibsql(
   path: string,
   busyTimeoutMs: number,
   bulkWriter = false,
+  synchronous: DatabaseSynchronous = "full",
 ): NativeLibsql {
   const prepared = new PreparedStatements();
   let native: Connection | null = null;
@@ -78,7 +90,7 @@ export function openNativeLibsql(
     if (closed) throw connectionClosedError();
     if (native !== null) return native;
     file.confirm();
-    const fresh = openConnection(path, blockingWaitMs, bulkWriter);
+    const fresh = openConnection(path, blockingWaitMs, bulkWriter, synchronous);
     file.adopt(() => fresh.close());
     native = fresh;
     return native;
@@ -357,12 +369,17 @@ function isReadOnly(error: unknown): boolean {
   );
 }
 
-function openConnection(path: string, busyTimeoutMs: number, bulkWriter: boolean): Connection {
+function openConnection(
+  path: string,
+  busyTimeoutMs: number,
+  bulkWriter: boolean,
+  synchronous: DatabaseSynchronous,
+): Connection {
   const opened = new NativeDatabase(path, { timeout: busyTimeoutMs });
   try {
     // As on every connection the server opens: see openLibsqlDatabase.
     opened.exec("PRAGMA journal_mode = WAL");
-    opened.exec("PRAGMA synchronous = NORMAL");
+    opened.exec(synchronousPragma(synchronous));
     opened.exec("PRAGMA foreign_keys = ON");
     opened.exec(`PRAGMA wal_autocheckpoint = ${WAL_PAGES_BEFORE_OWN_CHECKPOINT}`);
     if (bulkWriter) opened.exec(BULK_WRITER_CACHE);

@@ -40,6 +40,7 @@ export type RuntimeSettings = Pick<
   | "databaseUrl"
   | "databaseAuthToken"
   | "databaseQuickCheck"
+  | "databaseSynchronous"
   | "rateLimitPerMinute"
   | "metrics"
   | "metricsToken"
@@ -107,6 +108,7 @@ export async function openRuntime(
     confirmWritable: tuning.confirmWritable,
     // At the server's start only: a cluster's workers open the file the primary has checked.
     quickCheck: tuning.confirmWritable === true && settings.databaseQuickCheck,
+    synchronous: settings.databaseSynchronous,
   });
   let migrated: string[];
   try {
@@ -164,7 +166,10 @@ export async function openRuntime(
     ingestRetentionDays: config.ingestRetentionDays,
   });
   // One per database file, in the process that owns it; a cluster's workers run none.
-  const checkpointer = path === null ? null : startWalCheckpointer(path);
+  const checkpointer =
+    path === null
+      ? null
+      : startWalCheckpointer(path, { synchronous: settings.databaseSynchronous });
 
   return {
     fetch: (request, overrides) => app(request, bindings, overrides),

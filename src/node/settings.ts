@@ -15,6 +15,7 @@ import {
 } from "../config";
 import { cgroupCpuQuota } from "./cpu-quota";
 import { cgroupMemoryLimit } from "./memory-limit";
+import type { DatabaseSynchronous } from "./native-libsql";
 import { parseTrustedProxies, type TrustedProxies } from "./trusted-proxies";
 
 /**
@@ -245,6 +246,15 @@ export const serverSettingsSchema = appSettingsSchema.extend({
   SEED: flag(true),
   /** PRAGMA quick_check on a file: database at start (a damaged one stops it): on unless false. */
   DATABASE_QUICK_CHECK: flag(true),
+  /** How a `file:` database's commits reach the disk (native-libsql.ts): full unless normal. */
+  DATABASE_SYNCHRONOUS: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim().toLowerCase() || "full")
+    .refine(
+      (value): value is DatabaseSynchronous => value === "full" || value === "normal",
+      "must be full (every commit synced to disk, the default) or normal",
+    ),
 });
 
 /** The Node server's configuration, read from the environment once, at start. */
@@ -278,6 +288,8 @@ export interface ServerSettings {
   seed: boolean;
   /** The start runs `PRAGMA quick_check` on a `file:` database and stops on a damaged one. */
   databaseQuickCheck: boolean;
+  /** `full`: every commit to a `file:` database is synced before it is answered; `normal`: not. */
+  databaseSynchronous: DatabaseSynchronous;
 }
 
 export function settingsFromEnv(env: Record<string, string | undefined>): ServerSettings {
@@ -302,5 +314,6 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     keepAliveTimeoutSeconds: settings.KEEP_ALIVE_TIMEOUT_SECONDS,
     seed: settings.SEED,
     databaseQuickCheck: settings.DATABASE_QUICK_CHECK,
+    databaseSynchronous: settings.DATABASE_SYNCHRONOUS,
   };
 }

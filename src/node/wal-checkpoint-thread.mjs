@@ -4,8 +4,8 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from "node:
 import { parentPort, workerData } from "node:worker_threads";
 import Database from "libsql";
 
-/** @type {{ path: string; intervalMs: number }} */
-const { path, intervalMs } = workerData;
+/** @type {{ path: string; intervalMs: number; synchronousPragma: string }} */
+const { path, intervalMs, synchronousPragma } = workerData;
 /** Opened at the first tick that can: the file may be missing, locked or not yet a database. */
 let connection = null;
 let checkpoint = null;
@@ -18,7 +18,7 @@ function prepareCheckpoint() {
   }
   connection ??= new Database(path);
   // A checkpoint syncs the WAL and the database file as the app's connections would.
-  connection.exec("PRAGMA synchronous = NORMAL");
+  connection.exec(synchronousPragma);
   // Never checkpoints on its own commits (it makes none): only when asked, below.
   connection.exec("PRAGMA wal_autocheckpoint = 0");
   // Reads the file's header, so a file that became a WAL database since is seen as one.

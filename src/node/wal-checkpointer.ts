@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { log } from "../lib/log";
 import { monotonicNow } from "../lib/monotonic-clock";
+import { type DatabaseSynchronous, synchronousPragma } from "./native-libsql";
 
 /*
  * Folds the WAL into the database file from a thread of its own, so that no request pays for it.
@@ -55,6 +56,8 @@ export function startWalCheckpointer(
   path: string,
   options: {
     intervalMs?: number;
+    /** The app's connections' DATABASE_SYNCHRONOUS (default `full`), which its checkpoints sync by. */
+    synchronous?: DatabaseSynchronous;
     onCheckpoint?: (progress: CheckpointProgress) => void;
     /** A tick that found another connection checkpointing, and left the WAL to it. */
     onDeferred?: () => void;
@@ -63,7 +66,11 @@ export function startWalCheckpointer(
   } = {},
 ): WalCheckpointer {
   const worker = new Worker(new URL("./wal-checkpoint-thread.mjs", import.meta.url), {
-    workerData: { path, intervalMs: options.intervalMs ?? WAL_CHECKPOINT_INTERVAL_MS },
+    workerData: {
+      path,
+      intervalMs: options.intervalMs ?? WAL_CHECKPOINT_INTERVAL_MS,
+      synchronousPragma: synchronousPragma(options.synchronous ?? "full"),
+    },
   });
   // The thread never keeps the process alive; the runtime stops it before closing the database.
   worker.unref();

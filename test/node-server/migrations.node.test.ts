@@ -227,7 +227,11 @@ describe("libSQL migrations", () => {
     // the busy timeout (its own long migration): the migration failed with SQLITE_BUSY.
     const migrations = readMigrations(MIGRATIONS_DIR);
     const path = join(directory, "raced.db");
-    const starting = await openLibsqlDatabase(`file:${path}`, undefined, { busyTimeoutMs: 100 });
+    // NORMAL, not SQLite's default (FULL), so that a reconnect that drops it shows.
+    const starting = await openLibsqlDatabase(`file:${path}`, undefined, {
+      busyTimeoutMs: 100,
+      synchronous: "normal",
+    });
     const holder = new NativeDatabase(path);
     let release: ReturnType<typeof setTimeout> | undefined;
     const { client } = starting;
@@ -250,6 +254,8 @@ describe("libSQL migrations", () => {
       const applied = await applyMigrations(raced, migrations);
       expect(release).toBeDefined();
       expect(applied).toEqual(EXPECTED_MIGRATIONS.slice(3));
+      // The refused write's connection was replaced; the new one kept the setting.
+      expect((await client.execute("PRAGMA synchronous")).rows[0]?.[0]).toBe(1);
     } finally {
       clearTimeout(release);
       if (holder.inTransaction) holder.exec("ROLLBACK");
@@ -275,7 +281,7 @@ describe("libSQL migrations", () => {
       (await database.client.execute(`PRAGMA ${name}`)).rows[0]?.[0];
     expect(await pragma("journal_mode")).toBe("wal");
     expect(await pragma("foreign_keys")).toBe(1);
-    expect(await pragma("synchronous")).toBe(1); // NORMAL
+    expect(await pragma("synchronous")).toBe(2); // FULL: DATABASE_SYNCHRONOUS's default
     expect(await pragma("busy_timeout")).toBe(5_000);
   });
 });

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -210,6 +210,28 @@ describe("npm run db:backup", () => {
     }
   }, 60_000);
 
+  it("syncs the copy to the disk before naming it FILE, and FILE's folder after, before saying done", async () => {
+    // VACUUM INTO does not sync what it writes, and a rename is durable only once its folder is:
+    // a power cut after "backed up" could leave FILE missing, empty or cut short.
+    const path = join(directory, "synced-source.db");
+    const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+    await runtime.close();
+    const target = join(directory, "synced-copy.db");
+    const log = join(directory, "syncs.log");
+    await writeFile(log, "");
+    const result = await runScript("scripts/backup-libsql.ts", [target], {
+      DATABASE_URL: `file:${path}`,
+      NODE_OPTIONS: `--require "${RECORD_SYNCS}"`,
+      RECORD_SYNCS_LOG: log,
+    });
+    expect(result, result.output).toMatchObject({ code: 0 });
+    expect((await readFile(log, "utf8")).split("\n").filter(Boolean)).toEqual([
+      `fsync ${target}.partial`,
+      `rename ${target}.partial ${target}`,
+      `fsync ${directory}`,
+    ]);
+  }, 60_000);
+
   it("names a relative DATABASE_URL's database by its full path in the project's folder", async () => {
     // As `cd …/operator && DATABASE_URL=file:here.db npm --prefix <project> run db:backup -- …`:
     // the database is the project's here.db (as for the server), and the line said only "here.db".
@@ -376,6 +398,8 @@ function expectNothingAt(target: string): void {
   }
 }
 
+/** Records the script's fsyncs and renames (test/node/record-syncs.cjs). */
+const RECORD_SYNCS = fileURLToPath(new URL("../node/record-syncs.cjs", import.meta.url));
 /** The preload that changes the database the moment the script prepares its copy. */
 const CHANGE_BEFORE_COPY = fileURLToPath(
   new URL("../node/change-database-before-copy.cjs", import.meta.url),

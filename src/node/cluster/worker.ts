@@ -74,6 +74,7 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
   const { db, close, fault } = await openLibsqlDatabase(
     settings.databaseUrl,
     settings.databaseAuthToken,
+    { synchronous: settings.databaseSynchronous },
   );
   const bindings: AppBindings = {
     INGEST_QUEUE: {

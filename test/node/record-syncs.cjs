@@ -1,0 +1,28 @@
+/*
+ * Preloaded into a script (NODE_OPTIONS=--require) by a test: every fsyncSync, fdatasyncSync and
+ * renameSync the script makes through node:fs is appended to RECORD_SYNCS_LOG, a line each
+ * (`fsync <path>`, `rename <from> <to>`), the path read from /proc/self/fd. The calls still run:
+ * only what was made durable, and in which order, is the test's to read.
+ */
+const fs = require("node:fs");
+const { syncBuiltinESMExports } = require("node:module");
+
+const log = process.env.RECORD_SYNCS_LOG;
+const note = (line) => fs.appendFileSync(log, `${line}\n`);
+const pathOf = (fd) => fs.readlinkSync(`/proc/self/fd/${fd}`);
+
+for (const name of ["fsyncSync", "fdatasyncSync"]) {
+  const original = fs[name];
+  fs[name] = (fd) => {
+    note(`fsync ${pathOf(fd)}`);
+    return original(fd);
+  };
+}
+const { renameSync } = fs;
+fs.renameSync = (from, to) => {
+  const result = renameSync(from, to);
+  note(`rename ${from} ${to}`);
+  return result;
+};
+// The scripts import node:fs as an ES module, whose named exports are copied from these.
+syncBuiltinESMExports();
