@@ -1,5 +1,4 @@
 import { readFile, stat } from "node:fs/promises";
-import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WORKER_YOUNG_GENERATION_FLAG } from "../../src/node/cluster/worker-flags";
 import {
@@ -11,6 +10,7 @@ import {
   startCluster,
   workerPids,
 } from "../node/cluster-process";
+import { selectFromFile } from "../node/file-rows";
 import { scratchFiles } from "../node/ingest-fixtures";
 import { until } from "../node/until";
 import { parseExposition } from "../support/prometheus-text";
@@ -35,16 +35,8 @@ afterAll(async () => {
   await server?.kill();
 });
 
-async function select<T>(sql: string, args: (number | string)[] = []): Promise<T[]> {
-  const client = createClient({ url: `file:${database}` });
-  try {
-    const result = await client.execute({ sql, args });
-    return result.rows.map(
-      (row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])) as T,
-    );
-  } finally {
-    client.close();
-  }
+function select<T>(sql: string, args: (number | string)[] = []): Promise<T[]> {
+  return selectFromFile<T>(database, sql, args);
 }
 
 async function register(monthlyIncome: number): Promise<number> {

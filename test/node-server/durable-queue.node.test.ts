@@ -1,5 +1,4 @@
 import { readFile } from "node:fs/promises";
-import { createClient } from "@libsql/client";
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { runIngest } from "../../scripts/lib/ingest-run";
@@ -11,6 +10,7 @@ import { MemoryQueue } from "../../src/node/memory-queue";
 import { databaseQueueStore } from "../../src/node/queue-store";
 import { startServer } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
+import { selectFromFile as select } from "../node/file-rows";
 import {
   customerValues,
   loanValues,
@@ -59,17 +59,6 @@ async function job(url: string, jobId: string): Promise<JobTotals | null> {
   const response = await fetch(`${url}/ingest/jobs/${jobId}`, { headers: auth });
   if (response.status === 404) return null;
   return (await response.json()) as JobTotals;
-}
-
-/** Rows of the database file, read with a connection of the test's own. */
-async function select(database: string, sql: string) {
-  const client = createClient({ url: `file:${database}` });
-  try {
-    const result = await client.execute(sql);
-    return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
-  } finally {
-    client.close();
-  }
 }
 
 function storedMessages(database: string) {

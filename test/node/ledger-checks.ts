@@ -9,8 +9,8 @@
  * there exactly once, with the values it was answered; a refused one left nothing; an unknown one
  * left its effect whole or not at all; and no row is there that no request accounts for.
  */
-import { createClient } from "@libsql/client";
 import { type Answer, call } from "./cluster-process";
+import { selectFromFile } from "./file-rows";
 import type { Operation, Sent } from "./write-burst";
 
 type Row = Record<string, unknown>;
@@ -30,15 +30,9 @@ export function kindOf({ operation, final }: Outcome): Kind {
   return "refused";
 }
 
-export async function select(database: string, sql: string): Promise<Row[]> {
-  const client = createClient({ url: `file:${database}` });
-  try {
-    const result = await client.execute(sql);
-    return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
-  } finally {
-    client.close();
-  }
-}
+/** Rows of the database file, read with a connection of the test's own. */
+export const select = (database: string, sql: string): Promise<Row[]> =>
+  selectFromFile<Row>(database, sql);
 
 const paise = (rupees: unknown) => Math.round(Number(rupees) * 100);
 
