@@ -20,11 +20,12 @@ import { storedUnderKey, WriteBurst } from "../node/write-burst";
  * with an Idempotency-Key) while one HTTP worker is killed with kill -9, as the kernel's OOM
  * killer does, and then the whole server at once, primary and workers, as a power cut would
  * (the page cache survives: a real power cut takes it too, and only the default synchronous =
- * FULL keeps the last commits then, which database-synchronous.node.test.ts checks is set). Where exactly the kills land varies run
- * to run; what is checked holds for whatever was acknowledged: after a restart on the same file,
- * each request sent again with its key answers as it was first answered (or does its work once),
- * every acknowledged write is stored once with the amounts it was answered, nothing is half done,
- * no customer is past the limit or the 50 % rule, every statement adds up, and the file is whole.
+ * FULL keeps the last commits then, which database-synchronous.node.test.ts checks is set).
+ * Where exactly the kills land varies run to run; what is checked holds for whatever was
+ * acknowledged: after a restart on the same file, each request sent again with its key answers
+ * as it was first answered (or does its work once), every acknowledged write is stored once with
+ * the amounts it was answered, nothing is half done, no customer is past the limit or the 50 %
+ * rule, every statement adds up, and the file is whole.
  */
 
 const AS_OF = "2025-06-15";
