@@ -185,7 +185,8 @@ if (findings.length > 0) {
   removePartial();
   fail(integrityReport(findings));
 }
-// VACUUM INTO does not sync what it writes, and a rename is durable once its folder is: without
+// VACUUM INTO syncs only as its connection's synchronous says, and a rename is durable once its
+// folder is synced, which nothing else does: without
 // both, a power cut after "backed up" could leave FILE missing, empty or cut short.
 syncToDisk(partial);
 renameSync(partial, target);

@@ -27,9 +27,9 @@ type Connection = InstanceType<typeof NativeDatabase>;
 
 /**
  * DATABASE_SYNCHRONOUS: `full` syncs the WAL at every commit, so a power cut or kernel crash loses
- * no answered write; `normal` syncs it only at checkpoints, about 0.2 ms less a commit here, and the
- * last commits before such a crash can be lost (never corrupted). Per connection: every connection
- * that writes the file sets it (docs/databases.md, "Durability").
+ * no answered write; `normal` syncs it only at checkpoints, 0.2 ms (quiet disk) to 1–2 ms (busy)
+ * less a commit here, and the last commits before such a crash can be lost (never corrupted). Per
+ * connection: every connection that writes the file sets it (docs/databases.md, "Durability").
  */
 export type DatabaseSynchronous = "full" | "normal";
 

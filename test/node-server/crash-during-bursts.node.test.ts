@@ -150,5 +150,5 @@ describe("npm run serve with WEB_CONCURRENCY=2, killed during bursts of writes",
     ]) {
       expect(statuses).toContain(answered);
     }
-  }, 120_000);
+  }, 180_000);
 });

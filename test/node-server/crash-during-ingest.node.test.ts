@@ -65,7 +65,13 @@ describe("npm run ingest while npm run serve (WEB_CONCURRENCY=2) is killed under
       stallTimeoutMs: 30_000,
       log: () => undefined,
     });
-    await first.exited;
+    // The kill, or the script's end without one (its failure, not a wait for the test's timeout).
+    await Promise.race([
+      first.exited,
+      run.then(() => {
+        throw new Error("the ingest ended before the server acknowledged a loan chunk");
+      }),
+    ]);
     expect(acknowledged.length).toBeGreaterThan(0);
     // Each chunk acknowledged is landed, or stored to be delivered after the restart.
     const kept = await select(

@@ -211,7 +211,8 @@ describe("npm run db:backup", () => {
   }, 60_000);
 
   it("syncs the copy to the disk before naming it FILE, and FILE's folder after, before saying done", async () => {
-    // VACUUM INTO does not sync what it writes, and a rename is durable only once its folder is:
+    // VACUUM INTO syncs only as its connection's synchronous says, and a rename is durable only
+    // once its folder is synced:
     // a power cut after "backed up" could leave FILE missing, empty or cut short.
     const path = join(directory, "synced-source.db");
     const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
