@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { call, registration, running, startCluster } from "../node/cluster-process";
+import { selectFromFile as select } from "../node/file-rows";
 import { scratchFiles } from "../node/ingest-fixtures";
 import {
   accountForDecisions,
@@ -8,7 +9,6 @@ import {
   brokenLimits,
   halfDoneWrites,
   type Outcome,
-  select,
   unreconciledStatements,
 } from "../node/ledger-checks";
 import { serveProcessesPerFile } from "../node/serve-process";

@@ -3,8 +3,8 @@ import { describe, expect, it, vi } from "vitest";
 import { runIngest } from "../../scripts/lib/ingest-run";
 import type { IngestMessage } from "../../src/ingest/messages";
 import { startCluster } from "../node/cluster-process";
+import { selectFromFile as select } from "../node/file-rows";
 import { REAL_CUSTOMERS, REAL_LOANS, scratchFiles } from "../node/ingest-fixtures";
-import { select } from "../node/ledger-checks";
 import { serveProcessesPerFile } from "../node/serve-process";
 import { until } from "../node/until";
 

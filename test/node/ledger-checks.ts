@@ -10,7 +10,7 @@
  * left its effect whole or not at all; and no row is there that no request accounts for.
  */
 import { type Answer, call } from "./cluster-process";
-import { selectFromFile } from "./file-rows";
+import { selectFromFile as select } from "./file-rows";
 import type { Operation, Sent } from "./write-burst";
 
 type Row = Record<string, unknown>;
@@ -29,10 +29,6 @@ export function kindOf({ operation, final }: Outcome): Kind {
   if (final.status === 503 && /may or may not/.test(String(final.body.detail))) return "unknown";
   return "refused";
 }
-
-/** Rows of the database file, read with a connection of the test's own. */
-export const select = (database: string, sql: string): Promise<Row[]> =>
-  selectFromFile<Row>(database, sql);
 
 const paise = (rupees: unknown) => Math.round(Number(rupees) * 100);
 
