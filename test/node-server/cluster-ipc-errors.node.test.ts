@@ -1,14 +1,13 @@
 import { deserialize, serialize } from "node:v8";
 import { createClient } from "@libsql/client";
 import { DrizzleQueryError } from "drizzle-orm";
-import { Hono } from "hono";
 import NativeDatabase from "libsql";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { onError } from "../../src/http/error-handler";
 import { isChunkConflict } from "../../src/ingest/trigger-refusals";
 import { ClusterChannel, type PrimaryAsks, type WorkerAsks } from "../../src/node/cluster/ipc";
 import { scratchFiles } from "../node/ingest-fixtures";
 import { startRefusingDatabaseHost } from "../node/refusing-database-host";
+import { appThrowing } from "../support/app-throwing";
 
 /*
  * An error of the primary's (its queue store's write, for a worker's ingest batch) as the worker
@@ -50,18 +49,9 @@ async function crossed(error: unknown): Promise<Error> {
 
 /** The API's answer to a request that failed with `error`: status, Retry-After, problem type. */
 async function answerTo(error: Error) {
-  const app = new Hono<{ Variables: { requestId: string } }>();
-  app.use(async (c, next) => {
-    c.set("requestId", "req-1");
-    await next();
-  });
-  app.post("/ingest/batches", () => {
-    throw error;
-  });
-  app.onError(onError);
   const logged = vi.spyOn(console, "error").mockImplementation(() => {});
   try {
-    const response = await app.request("/ingest/batches", { method: "POST" });
+    const response = await appThrowing(error).request("/boom");
     const { type } = (await response.json()) as { type: string };
     return { status: response.status, retryAfter: response.headers.get("retry-after"), type };
   } finally {

@@ -1,10 +1,8 @@
 import NativeDatabase from "libsql";
 import { expect, it } from "vitest";
-import { openLibsqlDatabase } from "../../src/node/database";
-import { applyMigrations, readMigrations } from "../../src/node/migrations";
-import { MIGRATIONS_DIR } from "../../src/node/runtime";
 import { scratchFiles } from "../node/ingest-fixtures";
 import { startOutcome } from "../node/serve-process";
+import { migrateFileUpTo } from "../support/migrated-libsql";
 
 /*
  * Migration 0014 over a database that already holds a loan of tenure 0 (a hand edit, another
@@ -18,16 +16,7 @@ const MIGRATION = "0014_loan_tenure_whole_months.sql";
 
 it("stops the start on a stored loan of tenure 0 until it is corrected", async () => {
   const path = scratch("tenure-0.db");
-  const migrations = readMigrations(MIGRATIONS_DIR);
-  const older = await openLibsqlDatabase(`file:${path}`);
-  await applyMigrations(
-    older.client,
-    migrations.slice(
-      0,
-      migrations.findIndex((m) => m.name === MIGRATION),
-    ),
-  );
-  older.close();
+  await migrateFileUpTo(path, MIGRATION);
   const byHand = new NativeDatabase(path);
   byHand.exec(`INSERT INTO customers (first_name, last_name, age, phone_number,
       monthly_salary_paise, approved_limit_paise) VALUES ('Hand', 'Edited', 30, 9100000000, 5000000, 180000000);
