@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 
 /** Waits until what was written to `path` (a file, or a folder's entries) is on the disk. */
 export function syncToDisk(path: string): void {
@@ -20,10 +20,11 @@ export function syncToDisk(path: string): void {
  * commits, never the whole file (docs/databases.md, "Durability of a file database").
  */
 export function syncNewEntries(path: string, firstCreatedFolder: string | undefined): void {
-  let folder = dirname(path);
+  let folder = resolve(dirname(path));
   syncToDisk(folder);
   if (firstCreatedFolder === undefined) return;
-  while (folder !== dirname(firstCreatedFolder) && folder !== dirname(folder)) {
+  const holder = dirname(resolve(firstCreatedFolder));
+  while (folder !== holder && folder !== dirname(folder)) {
     folder = dirname(folder);
     syncToDisk(folder);
   }
