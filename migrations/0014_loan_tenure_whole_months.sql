@@ -3,10 +3,12 @@
 -- or third-party-written database can) made every endpoint that reads the customer's loans answer
 -- 500. No CHECK constraint: SQLite cannot add one to a table, and rebuilding `loans` would rewrite
 -- every row. Rows already stored are checked first: one is refused here, naming how to find it,
--- rather than answered 500 ever after. Written by hand: drizzle-kit does not model triggers.
-CREATE TABLE `_loans_with_invalid_tenure` (`id` integer);
+-- rather than answered 500 ever after (the helper table's IF NOT EXISTS: a runner that kept the
+-- statements before a failure finds them again). Written by hand: drizzle-kit does not model
+-- triggers.
+CREATE TABLE IF NOT EXISTS `_loans_with_invalid_tenure` (`id` integer);
 --> statement-breakpoint
-CREATE TRIGGER `_loans_with_invalid_tenure_refused`
+CREATE TRIGGER IF NOT EXISTS `_loans_with_invalid_tenure_refused`
 BEFORE INSERT ON `_loans_with_invalid_tenure`
 BEGIN
   SELECT RAISE(ABORT, 'LOAN_TENURE_INVALID: a stored loan''s tenure is not a whole number of months of at least 1 (SELECT id, tenure FROM loans WHERE typeof(tenure) <> ''integer'' OR tenure < 1); correct or delete it, then migrate again');
