@@ -6,17 +6,7 @@
  * nothing but this project, so it works where the `sqlite3` shell is not installed (the documented
  * container image).
  */
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  fsyncSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { accessSync, constants, existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import NativeDatabase from "libsql";
 import { databaseDamage, whatDamageMeans } from "../src/db/errors";
@@ -28,6 +18,7 @@ import {
   fileOpenError,
   walBytes,
 } from "../src/node/database-open";
+import { syncToDisk } from "../src/node/sync-to-disk";
 import { argsOrExit, callerPath } from "./lib/command-line";
 import { serverSettingsOrExit } from "./lib/server-settings";
 
@@ -192,16 +183,6 @@ syncToDisk(partial);
 renameSync(partial, target);
 syncToDisk(folder);
 console.log(`backed up ${source} to ${target}: ${summary}, integrity ok`);
-
-/** Waits until what was written to `path` (a file, or a folder's entries) is on the disk. */
-function syncToDisk(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * The line for a database that read as this product's at the checks and no longer did at the copy:

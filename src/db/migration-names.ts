@@ -19,6 +19,7 @@ export const EXPECTED_MIGRATIONS: readonly string[] = [
   "0011_ingested_loans_per_customer.sql",
   "0012_ingest_retention.sql",
   "0013_paid_loans_change_by_payment.sql",
+  "0014_loan_tenure_whole_months.sql",
 ];
 
 /**

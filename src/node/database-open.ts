@@ -51,12 +51,14 @@ function ownerAndMode(path: string): string {
 
 /**
  * Before the file is opened: its folder exists (created when missing, as before) and it is not a
- * directory, which SQLite reported as a bare "Unable to open connection … 14".
+ * directory, which SQLite reported as a bare "Unable to open connection … 14". Returns the
+ * outermost folder it created, if any, whose entry the open makes durable (sync-to-disk.ts).
  */
-export function confirmFilePath(path: string): void {
+export function confirmFilePath(path: string): string | undefined {
   const folder = dirname(path);
+  let created: string | undefined;
   try {
-    mkdirSync(folder, { recursive: true });
+    created = mkdirSync(folder, { recursive: true });
   } catch (error) {
     const code = mkdirFailure(folder, error);
     if (code === "EROFS") throw fail(path, READ_ONLY_MOUNT, "operator");
@@ -67,6 +69,7 @@ export function confirmFilePath(path: string): void {
     );
   }
   if (fileStat(path, folder)?.isDirectory()) throw directory(path);
+  return created;
 }
 
 /**
@@ -121,10 +124,11 @@ const folderRemedy = (error: unknown, code = errorCode(error)): Remedy =>
  * SQLITE_READONLY's stack trace, or — a file already in WAL mode — the server said ready while
  * /readyz said read-only. A file made read-only later is /readyz's to report (native-libsql.ts).
  */
-export function confirmWritableFile(path: string): void {
-  confirmFilePath(path);
+export function confirmWritableFile(path: string): string | undefined {
+  const created = confirmFilePath(path);
   const problem = writeProblem(path);
   if (problem !== null) throw fail(path, problem, "operator");
+  return created;
 }
 
 /** Why this process may not write the database file, or null if it may. */

@@ -20,6 +20,7 @@ import {
   openNativeLibsql,
   synchronousPragma,
 } from "./native-libsql";
+import { syncNewEntries } from "./sync-to-disk";
 
 export interface LibsqlDatabase {
   /** `@libsql/client`: migrations, and the whole app on a remote database. */
@@ -122,8 +123,7 @@ async function openFile(
   { busyTimeoutMs, bulkWriter, confirmWritable, quickCheck, synchronous }: Required<OpenOptions>,
 ): Promise<{ client: Client; native: NativeLibsql }> {
   // Once: the writable check confirms the path first (it was asked twice at the server's start).
-  if (confirmWritable) confirmWritableFile(path);
-  else confirmFilePath(path);
+  const createdFolder = confirmWritable ? confirmWritableFile(path) : confirmFilePath(path);
   const existedBefore = existingFiles(path);
   const walBytesBefore = walBytes(path);
   let client: Client | null = null;
@@ -152,7 +152,14 @@ async function openFile(
     keepPragmasOnReconnect(client, synchronous);
     // The queries' own connection, in the same try: its open fails too (the -shm it maps needs
     // 32 KiB: SQLITE_IOERR_SHMSIZE on a nearly full disk), and was a stack trace.
-    return { client, native: openNativeLibsql(path, busyTimeoutMs, bulkWriter, synchronous) };
+    const native = openNativeLibsql(path, busyTimeoutMs, bulkWriter, synchronous);
+    try {
+      if (!existedBefore.has(path)) syncNewEntries(path, createdFolder);
+    } catch (error) {
+      native.close({ checkpoint: false });
+      throw error;
+    }
+    return { client, native };
   } catch (error) {
     // Said before the close, and of the -wal as it was before the open: a closed connection may
     // checkpoint and remove a -wal the line names (a restored file's old one), at a moment the

@@ -1,21 +1,6 @@
-import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { describe, expect, it, vi } from "vitest";
-import { onError } from "../../src/http/error-handler";
-
-/** A bare app with the API's error handler, and a route that throws what it is given. */
-function appThrowing(error: Error) {
-  const app = new Hono<{ Variables: { requestId: string } }>();
-  app.use(async (c, next) => {
-    c.set("requestId", "req-1");
-    await next();
-  });
-  app.get("/boom", () => {
-    throw error;
-  });
-  app.onError(onError);
-  return app;
-}
+import { appThrowing } from "../support/app-throwing";
 
 describe("the error handler", () => {
   it("answers a 500 HTTPException like any other 500: logged, and its message never sent", async () => {

@@ -3,10 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import NativeDatabase from "libsql";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { openLibsqlDatabase } from "../../src/node/database";
-import { applyMigrations, readMigrations } from "../../src/node/migrations";
-import { MIGRATIONS_DIR } from "../../src/node/runtime";
 import { startOutcome } from "../node/serve-process";
+import { migrateFileUpTo } from "../support/migrated-libsql";
 
 /*
  * An upgrade whose migration the database refuses: here an index an operator added by hand under
@@ -26,16 +24,7 @@ afterAll(async () => {
 
 it("names the migration the database refused, and what to do, in one line with exit code 78", async () => {
   const path = join(directory, "credit.db");
-  const migrations = readMigrations(MIGRATIONS_DIR);
-  const older = await openLibsqlDatabase(`file:${path}`);
-  await applyMigrations(
-    older.client,
-    migrations.slice(
-      0,
-      migrations.findIndex((m) => m.name === FAILING),
-    ),
-  );
-  older.close();
+  await migrateFileUpTo(path, FAILING);
   const byHand = new NativeDatabase(path);
   byHand.exec("CREATE INDEX ingest_chunks_updated_at_idx ON ingest_chunks (updated_at)");
   byHand.close();

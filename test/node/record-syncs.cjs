@@ -1,6 +1,6 @@
 /*
- * Preloaded into a script (NODE_OPTIONS=--require) by a test: every fsyncSync, fdatasyncSync and
- * renameSync the script makes through node:fs is appended to RECORD_SYNCS_LOG, a line each
+ * Preloaded into a script or the server (NODE_OPTIONS=--require) by a test: every fsyncSync,
+ * fdatasyncSync and renameSync it makes through node:fs is appended to RECORD_SYNCS_LOG, a line each
  * (`fsync <path>`, `rename <from> <to>`), the path read from /proc/self/fd. The calls still run:
  * only what was made durable, and in which order, is the test's to read.
  */

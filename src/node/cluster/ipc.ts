@@ -1,10 +1,12 @@
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
 import type { IngestSendRequest } from "../../ingest/queue";
+import { type PlainError, plainError, rebuiltError } from "./ipc-error";
 
 /*
  * The whole protocol between the cluster's primary and its HTTP workers, over node:cluster's IPC
  * channel (structured clone: `serialization: "advanced"`). Either side asks with a numbered
- * request and the other replies to that number, with a value or an error's name and message.
+ * request and the other replies to that number, with a value or an error as plain data
+ * (ipc-error.ts).
  * The primary also tells a worker to stop.
  */
 
@@ -37,7 +39,7 @@ export interface Answers {
 type Envelope =
   | { cluster: "request"; id: number; body: Ask }
   | { cluster: "reply"; id: number; value: unknown }
-  | { cluster: "reply"; id: number; error: { name: string; message: string } }
+  | { cluster: "reply"; id: number; error: PlainError }
   | { cluster: "stop" };
 
 /** A request the other side did not answer in time: a stuck or dying process. */
@@ -109,7 +111,7 @@ export class ClusterChannel<Out extends Ask, In extends Ask> {
     } else if (message.cluster === "request") {
       void this.#reply(message.id, message.body as In);
     } else if ("error" in message) {
-      const error = Object.assign(new Error(message.error.message), { name: message.error.name });
+      const error = rebuiltError(message.error);
       this.#settle(message.id, (pending) => pending.reject(error));
     } else {
       this.#settle(message.id, (pending) => pending.resolve(message.value));
@@ -128,8 +130,7 @@ export class ClusterChannel<Out extends Ask, In extends Ask> {
     try {
       reply = { cluster: "reply", id, value: await this.#answer(request) };
     } catch (error) {
-      const { name, message } = error as Error;
-      reply = { cluster: "reply", id, error: { name, message } };
+      reply = { cluster: "reply", id, error: plainError(error) };
     }
     try {
       this.#send(reply);

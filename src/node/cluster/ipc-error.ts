@@ -1,0 +1,53 @@
+import { DrizzleQueryError } from "drizzle-orm";
+
+/*
+ * An error of one side (the primary's queue store refusing a worker's ingest batch) as it crosses
+ * the cluster's IPC: plain data, rebuilt on the other side with what the error handler and the
+ * ingest's checks classify by (src/db/errors.ts, src/ingest/trigger-refusals.ts). With its name and
+ * message alone, a remote database's 503 (kept in `status` on a cause) was a 500 in a worker.
+ */
+
+/** What crosses: never a stack, nor any property but these. */
+export interface PlainError {
+  name: string;
+  message: string;
+  /** The driver's code: `SQLITE_BUSY`, `SQLITE_CONSTRAINT_TRIGGER`, @libsql/client's `SERVER_ERROR`. */
+  code?: string;
+  /** SQLite's extended result code as a number (the native driver's). */
+  rawCode?: number;
+  /** @libsql/client's extended code, when it gives one. */
+  extendedCode?: string;
+  /** The HTTP status a remote libSQL server answered (its client's HttpServerError). */
+  status?: number;
+  /** Drizzle's error for a lone statement: its SQL, so that it is rebuilt as one (not its values). */
+  drizzleQuery?: string;
+  cause?: PlainError;
+}
+
+/** As src/db/errors.ts walks a chain: a cause chain is short, and a cycle must end. */
+const MOST_LINKS = 10;
+
+export function plainError(error: unknown, links = MOST_LINKS): PlainError {
+  if (!(error instanceof Error)) return { name: "Error", message: String(error) };
+  const { code, rawCode, extendedCode, status } = error as unknown as Record<string, unknown>;
+  const plain: PlainError = { name: error.name, message: error.message };
+  if (typeof code === "string") plain.code = code;
+  if (typeof rawCode === "number") plain.rawCode = rawCode;
+  if (typeof extendedCode === "string") plain.extendedCode = extendedCode;
+  if (typeof status === "number") plain.status = status;
+  if (error instanceof DrizzleQueryError) plain.drizzleQuery = error.query;
+  if (error.cause !== undefined && links > 1) plain.cause = plainError(error.cause, links - 1);
+  return plain;
+}
+
+export function rebuiltError(plain: PlainError): Error {
+  const cause = plain.cause === undefined ? undefined : rebuiltError(plain.cause);
+  const { name, message, drizzleQuery, cause: _, ...fields } = plain;
+  // Drizzle's own error is skipped by databaseCauses, as its message quotes the request's values.
+  const error =
+    drizzleQuery === undefined
+      ? new Error(message, { cause })
+      : new DrizzleQueryError(drizzleQuery, [], cause);
+  if (cause === undefined) delete error.cause;
+  return Object.assign(error, { name }, fields);
+}
