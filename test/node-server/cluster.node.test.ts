@@ -203,7 +203,9 @@ describe("npm run serve with WEB_CONCURRENCY=2", () => {
       const started = Date.now();
       const { status, pid } = await call<string>(server.url, "/metrics");
       expect(status).toBe(200);
-      expect(Date.now() - started).toBeLessThan(5_000);
+      // Within Prometheus' default scrape timeout (10 s), as cluster-stuck-worker's scrape: 5 s
+      // was a loaded machine's scheduling away while the replacement starts beside it.
+      expect(Date.now() - started).toBeLessThan(10_000);
       scrapes += 1;
       replaced = pid !== victim && pid !== survivor;
     }

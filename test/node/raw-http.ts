@@ -150,28 +150,43 @@ export class KeptConnection {
   }
 }
 
+/** The server's end of a loopback connection in /proc/net/tcp (Linux), split; undefined once gone. */
+async function serverEnd(serverPort: number, clientPort: number): Promise<string[] | undefined> {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
+  const local = `:${hex(serverPort)}`;
+  const remote = `:${hex(clientPort)}`;
+  const table = await readFile("/proc/net/tcp", "utf8");
+  return table
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .find(
+      ([, localAddress, remoteAddress]) =>
+        localAddress?.endsWith(local) && remoteAddress?.endsWith(remote),
+    );
+}
+
 /**
  * Resolves once the server's end of a loopback connection has nothing left to read (Linux:
  * /proc/net/tcp): the worker has read, and so parsed, what the client sent.
  */
 export async function untilRead(serverPort: number, clientPort: number): Promise<void> {
-  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0");
-  const local = `:${hex(serverPort)}`;
-  const remote = `:${hex(clientPort)}`;
   await until(
-    async () => {
-      const table = await readFile("/proc/net/tcp", "utf8");
-      const row = table
-        .split("\n")
-        .map((line) => line.trim().split(/\s+/))
-        .find(
-          ([, localAddress, remoteAddress]) =>
-            localAddress?.endsWith(local) && remoteAddress?.endsWith(remote),
-        );
-      return row?.[4]?.split(":")[1] ?? null;
-    },
+    async () => (await serverEnd(serverPort, clientPort))?.[4]?.split(":")[1] ?? null,
     (receiveQueue) => receiveQueue === "00000000",
     20_000,
+  );
+}
+
+/**
+ * Resolves once the server has closed its end of a loopback connection (Linux: /proc/net/tcp, no
+ * longer ESTABLISHED, or gone after a reset), which a client that reads nothing cannot see.
+ */
+export async function untilClosedByServer(serverPort: number, clientPort: number): Promise<void> {
+  const ESTABLISHED = "01";
+  await until(
+    async () => (await serverEnd(serverPort, clientPort))?.[3] ?? "gone",
+    (state) => state !== ESTABLISHED,
+    30_000,
   );
 }
 
