@@ -86,7 +86,10 @@ describe("a statement printed on A4", () => {
     // Handed over a week later, "overdue" and "Next instalment" must still say as of which day.
     const { page } = suite.session();
     await printStatement(page, 5543);
-    const asOf = page.locator("#statement-result").getByText("Statement as of 2025-06-15");
+    // Exact: each table's printed running head says "… statement as of 2025-06-15" too.
+    const asOf = page.locator("#statement-result").getByText("Statement as of 2025-06-15", {
+      exact: true,
+    });
     expect(await asOf.isVisible(), "printed").toBe(true);
     await page.emulateMedia({ media: "screen" });
     expect(await asOf.isVisible(), "on screen").toBe(true);
@@ -121,6 +124,25 @@ describe("a statement printed on A4", () => {
     await page.emulateMedia({ media: "screen" });
     expect((await boxes(page, "nav"))[0]?.display).toBe("flex");
     expect((await boxes(page, "#statement-form"))[0]?.display).toBe("grid");
+  });
+
+  it("prints the loan and its as-of date above each table's header, on paper only", async () => {
+    // The line each printed page repeats: nothing on screen, and not read twice by a reader.
+    const { page } = suite.session();
+    await printStatement(page, 5543);
+    const heads = page.locator("#statement-result thead tr.running-head");
+    expect(await heads.allInnerTexts()).toEqual(
+      Array(2).fill("Loan 5543 of customer 8 · statement as of 2025-06-15"),
+    );
+    expect(await heads.evaluateAll((rows) => rows.map((row) => row.ariaHidden))).toEqual([
+      "true",
+      "true",
+    ]);
+    await page.emulateMedia({ media: "screen" });
+    expect((await boxes(page, ".running-head")).map((box) => box.display)).toEqual([
+      "none",
+      "none",
+    ]);
   });
 });
 
@@ -183,6 +205,19 @@ describe("a long statement printed to PDF on A4", () => {
     const upTo = (count: number) => Array.from({ length: count }, (_, i) => i + 1);
     expect(periods.payments).toEqual(upTo(92));
     expect(periods.schedule).toEqual(upTo(174));
+  });
+
+  it("names the loan and the as-of date on every page, for a page that comes loose", async () => {
+    // A page filed, faxed or scanned apart from the first must still say whose and of which day.
+    const pages = await printedStatementPages(suite.session().page);
+    const unnamed = pages
+      .map((lines, index) => ({ page: index + 1, text: lines.join(" ") }))
+      .filter(({ text }) => !text.includes("Loan 5543") || !text.includes("as of 2025-06-15"))
+      .map(({ page }) => page);
+    expect(unnamed, "pages without the loan and its as-of date").toEqual([]);
+    // Numbered in the margin (CSS page-margin boxes), with no print option to tick.
+    const numbers = pages.map((lines) => lines.find((line) => /^Page \d+ of \d+$/.test(line)));
+    expect(numbers).toEqual(pages.map((_, index) => `Page ${index + 1} of ${pages.length}`));
   });
 
   it("breaks no date of the totals over two lines", async () => {

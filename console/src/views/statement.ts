@@ -87,7 +87,31 @@ function summary(statement: Statement): HTMLElement {
   ]);
 }
 
-function table(caption: string, headings: string[], rows: HTMLElement[]): HTMLElement {
+/**
+ * The line above a table's header row on paper, "Loan 5543 of customer 8 · statement as of
+ * 2025-06-15": Chromium repeats a table's thead on each page it runs onto, so a page that comes
+ * loose from the first still says whose it is and of which day. Only printed (console.css), and
+ * hidden from screen readers, which have it once in the verdict and the as-of line.
+ */
+function runningHead(statement: Statement, columns: number): HTMLElement {
+  return h(
+    "tr",
+    { class: "running-head", "aria-hidden": "true" },
+    h(
+      "td",
+      { colspan: String(columns) },
+      `Loan ${statement.loan_id} of customer ${statement.customer_id} · statement as of `,
+      h("time", { datetime: statement.as_of }, statement.as_of),
+    ),
+  );
+}
+
+function table(
+  statement: Statement,
+  caption: string,
+  headings: string[],
+  rows: HTMLElement[],
+): HTMLElement {
   // Every column but the first, the dates and the texts is a sum of money, set right-aligned.
   const texts = new Set(["Paid on", "Due", "On time", "Source", "Status"]);
   const header = h(
@@ -97,7 +121,8 @@ function table(caption: string, headings: string[], rows: HTMLElement[]): HTMLEl
       h("th", { scope: "col", class: i > 0 && !texts.has(title) ? "num" : "" }, title),
     ),
   );
-  return scrollingTable(caption, h("thead", {}, header), h("tbody", {}, ...rows));
+  const head = h("thead", {}, runningHead(statement, headings.length), header);
+  return scrollingTable(caption, head, h("tbody", {}, ...rows));
 }
 
 const cell = (value: string | number) => h("td", {}, value);
@@ -120,7 +145,7 @@ function ledger(statement: Statement): HTMLElement {
       cell(entry.source),
     ),
   );
-  return table("Payments", [...headings, "On time", "Source"], rows);
+  return table(statement, "Payments", [...headings, "On time", "Source"], rows);
 }
 
 function schedule(statement: Statement): HTMLElement {
@@ -138,5 +163,5 @@ function schedule(statement: Statement): HTMLElement {
       cell(row.status),
     ),
   );
-  return table("Schedule", [...headings, "Status"], rows);
+  return table(statement, "Schedule", [...headings, "Status"], rows);
 }
