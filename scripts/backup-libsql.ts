@@ -18,7 +18,7 @@ import {
   fileOpenError,
   walBytes,
 } from "../src/node/database-open";
-import { syncToDisk } from "../src/node/sync-to-disk";
+import { syncFolder, syncToDisk } from "../src/node/sync-to-disk";
 import { argsOrExit, callerPath } from "./lib/command-line";
 import { serverSettingsOrExit } from "./lib/server-settings";
 
@@ -181,7 +181,7 @@ if (findings.length > 0) {
 // both, a power cut after "backed up" could leave FILE missing, empty or cut short.
 syncToDisk(partial);
 renameSync(partial, target);
-syncToDisk(folder);
+syncFolder(folder);
 console.log(`backed up ${source} to ${target}: ${summary}, integrity ok`);
 
 /**

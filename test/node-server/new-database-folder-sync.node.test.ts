@@ -73,6 +73,38 @@ describe("a new database file's folder", () => {
       output = result.output;
       expect(result.code, output).toBe(0);
     });
-    expect(lines, output).toEqual([`fsync ${folder}`]);
+    // The folder's own entry too: an earlier start may have made it and failed before its sync.
+    expect(lines, output).toEqual([`fsync ${folder}`, `fsync ${dirname(folder)}`]);
+  }, 60_000);
+
+  it("that its file system refuses to sync (a network or FUSE mount) is named in a warning, and the server starts", async () => {
+    const folder = scratch("refused");
+    const database = `${folder}/data/credit.db`;
+    let output = "";
+    const lines = await recordedSyncs("refused", async (env) => {
+      const server = await startServeProcess({
+        DATABASE_URL: `file:${database}`,
+        SEED: "false",
+        WEB_CONCURRENCY: "1",
+        RECORD_SYNCS_REFUSE_FOLDERS: "EINVAL",
+        ...env,
+      });
+      const registered = await fetch(`${server.url}/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          first_name: "Asha",
+          last_name: "Rao",
+          age: 30,
+          monthly_income: 50000,
+          phone_number: 9876500001,
+        }),
+      });
+      expect(registered.status).toBe(201);
+      await server.stop();
+      output = server.output();
+    });
+    expect(lines, output).toContain(`refused ${folder}/data`);
+    expect(output).toMatch(/could not be synced to disk.*"folder":"[^"]*\/data".*"code":"EINVAL"/);
   }, 60_000);
 });

@@ -28,15 +28,28 @@ export interface PlainError {
 const MOST_LINKS = 10;
 
 export function plainError(error: unknown, links = MOST_LINKS): PlainError {
+  try {
+    return plainErrorOf(error, links);
+  } catch {
+    // A thrown value whose own members throw when read: the reply must still go, or the asking
+    // side waits out its timeout and the primary meets an unhandled rejection.
+    return { name: "Error", message: "an error that could not be read" };
+  }
+}
+
+function plainErrorOf(error: unknown, links: number): PlainError {
   if (!(error instanceof Error)) return { name: "Error", message: String(error) };
   const { code, rawCode, extendedCode, status } = error as unknown as Record<string, unknown>;
-  const plain: PlainError = { name: error.name, message: error.message };
+  // Drizzle's message quotes the request's values (an ingest's rows): they stay on this side.
+  const drizzle = error instanceof DrizzleQueryError;
+  const plain: PlainError = { name: error.name, message: drizzle ? "" : error.message };
   if (typeof code === "string") plain.code = code;
   if (typeof rawCode === "number") plain.rawCode = rawCode;
   if (typeof extendedCode === "string") plain.extendedCode = extendedCode;
   if (typeof status === "number") plain.status = status;
-  if (error instanceof DrizzleQueryError) plain.drizzleQuery = error.query;
-  if (error.cause !== undefined && links > 1) plain.cause = plainError(error.cause, links - 1);
+  if (drizzle) plain.drizzleQuery = error.query;
+  // As src/db/errors.ts reads a chain: an Error's cause is followed, anything else ends it.
+  if (error.cause instanceof Error && links > 1) plain.cause = plainErrorOf(error.cause, links - 1);
   return plain;
 }
 
