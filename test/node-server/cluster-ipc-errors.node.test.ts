@@ -5,6 +5,7 @@ import NativeDatabase from "libsql";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { isChunkConflict } from "../../src/ingest/trigger-refusals";
 import { ClusterChannel, type PrimaryAsks, type WorkerAsks } from "../../src/node/cluster/ipc";
+import { plainError } from "../../src/node/cluster/ipc-error";
 import { scratchFiles } from "../node/ingest-fixtures";
 import { startRefusingDatabaseHost } from "../node/refusing-database-host";
 import { appThrowing } from "../support/app-throwing";
@@ -108,9 +109,24 @@ describe("an error crossing the cluster's IPC", () => {
       code: "SQLITE_CONSTRAINT_TRIGGER",
       message: "INGEST_CHUNK_CONFLICT: chunk 1 differs",
     });
-    // drizzle's own error still quotes the values sent, which are no words of the database's.
+    // drizzle's own error quotes the values sent (an ingest's rows): they do not cross.
     expect(rebuilt).toBeInstanceOf(DrizzleQueryError);
+    expect(original.message).toContain("params: 1");
+    expect(JSON.stringify(plainError(original))).not.toContain("params: 1");
     expect(await answerTo(rebuilt)).toEqual(await answerTo(original));
+  });
+
+  it("still replies for a thrown value that cannot be read, and ends the chain at a cause that is no Error", async () => {
+    const unreadable = new Proxy(new Error("x"), {
+      get() {
+        throw new Error("unreadable");
+      },
+    });
+    expect(await crossed(unreadable)).toMatchObject({ message: "an error that could not be read" });
+    const withPlainCause = new Error("outer", {
+      cause: { message: "SQLITE_BUSY: database is locked" },
+    });
+    expect((await crossed(withPlainCause)).cause).toBeUndefined();
   });
 
   it("carries no stack, and a cause chain only so deep", async () => {
