@@ -18,7 +18,8 @@ import { landedChunkLookup, runAtomically } from "./store";
 
 /*
  * The queue consumer. Each message is one chunk; it is read (one batch), planned (pure) and written
- * (one atomic batch, together with the chunk's new state: land-chunk.ts), then acked. Delivery is
+ * (one atomic batch, together with the chunk's new state and, on the Node server, the message's
+ * removal from the queue: land-chunk.ts), then acked. Delivery is
  * at least once, and a chunk lands once: a redelivery of a landed chunk writes nothing (its read
  * says so, or, when two deliveries race, the database refuses the later landing: migrations/0007),
  * and the writes are upserts, so after a delivery that failed midway the rows land once. A chunk
@@ -104,7 +105,7 @@ async function consumeMessage(
   const read = readChunk(message.body);
   if (!("chunk" in read)) return giveUp(db, message, read, telemetry);
   const { chunk } = read;
-  const delivery = { ...read, attempts: message.attempts };
+  const delivery = { ...read, attempts: message.attempts, removal: message.removal };
   telemetry.recordIngest(ingestEvent(chunk.kind, { read: read.received }));
   try {
     const landing =

@@ -40,10 +40,14 @@ type LandedRows = { landed: number; rejected?: number };
  */
 export type Landing = LandedRows | "landed before" | "waiting for customers";
 
-/** A chunk as delivered: its valid rows, its invalid ones, and the delivery's number. */
+/**
+ * A chunk as delivered: its valid rows, its invalid ones, the delivery's number, and what takes
+ * its message out of the queue (the Node server's; committed with the landing, see queue.ts).
+ */
 export type Delivery<TChunk extends IngestMessage = IngestMessage> = ReadChunk & {
   chunk: TChunk;
   attempts: number;
+  removal?: (() => Statement[]) | undefined;
 };
 
 export async function landCustomers(
@@ -59,6 +63,7 @@ export async function landCustomers(
     ...upsertCustomers(db, plan.write),
     ...recordRejections(db, chunk.job_id, chunk.seq, "customers", rejections),
     landedState(db, delivery, plan.write.length),
+    ...(delivery.removal?.() ?? []),
   ]);
   return wrote ? { landed: plan.write.length, rejected: rejections.length } : "landed before";
 }
@@ -156,6 +161,7 @@ async function planAndLandLoans(
     ...dropRejectedDeferrals(db, chunk.job_id, chunk.seq, sentAgainAndRejected),
     ...recordRejections(db, chunk.job_id, chunk.seq, "loans", rejections),
     landedState(db, delivery, landed),
+    ...(delivery.removal?.() ?? []),
   ]);
   return wrote ? { landed, rejected: rejections.length } : "landed before";
 }

@@ -1,4 +1,5 @@
 import type { IngestMessage } from "./messages";
+import type { Statement } from "./store";
 
 /*
  * The ingest queue as the app and the consumer see it: the few members of Cloudflare Queues they
@@ -31,6 +32,12 @@ export interface QueueMessage {
   readonly attempts: number;
   ack(): void;
   retry(options?: { delaySeconds?: number }): void;
+  /**
+   * The Node server's durable queue only (absent on a Cloudflare Queue): what takes this message
+   * out of the queue's store, for the consumer to commit with the writes that land it. One synced
+   * commit then lands and settles it, and the queue's own settle of the ack changes nothing.
+   */
+  readonly removal?: () => Statement[];
 }
 
 /** What a consumer invocation receives; a `queue` ending in `-dlq` carries dead letters. */

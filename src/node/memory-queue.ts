@@ -17,8 +17,10 @@ import type { QueueStore, Settlements } from "./queue-store";
  * also kept in the database from the moment `send` resolves until it is settled, and `restore()`
  * picks up what a previous process left, attempts included: a crash or restart loses nothing. A
  * delivery cut short by a crash is not counted, so that message comes back with the same attempt
- * number (delivery stays at least once; the consumer's writes are idempotent). Without a store
- * (unit tests) messages live in memory only.
+ * number (delivery stays at least once; the consumer's writes are idempotent). With a store each
+ * delivered message also offers its `removal`, which the consumer commits with the writes that
+ * land it: one synced commit instead of two. Without a store (unit tests) messages live in memory
+ * only.
  */
 
 export interface MemoryQueueSettings {
@@ -194,6 +196,7 @@ export class MemoryQueue implements IngestQueue {
   async #flush(): Promise<void> {
     const entries = this.#ready.splice(0, this.#settings.maxBatchSize);
     const settlements = new Map<Entry, Settlement>();
+    const store = this.#settings.store;
     const messages = entries.map(
       (entry): QueueMessage => ({
         id: entry.id,
@@ -202,6 +205,7 @@ export class MemoryQueue implements IngestQueue {
         ack: () => settlements.set(entry, { retry: false }),
         retry: (options) =>
           settlements.set(entry, { retry: true, delaySeconds: options?.delaySeconds }),
+        ...(store ? { removal: () => store.removal([entry.id]) } : {}),
       }),
     );
     let threw = false;

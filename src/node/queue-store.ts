@@ -37,6 +37,8 @@ export interface QueueStore {
    */
   add(queue: string, messages: readonly StoredMessage[], alongside?: Statement[]): Promise<void>;
   settle(settlements: Settlements): Promise<void>;
+  /** What removes these messages, for a caller's own commit (the consumer's landing). */
+  removal(ids: readonly string[]): Statement[];
   /** The messages `queue` holds, oldest first: what a restart delivers again. */
   load(queue: string): Promise<StoredMessage[]>;
 }
@@ -46,7 +48,13 @@ const MESSAGES_PER_STATEMENT = 16;
 const IDS_PER_STATEMENT = 99;
 
 export function databaseQueueStore(db: Database): QueueStore {
+  const removal = (ids: readonly string[]): Statement[] =>
+    slices(ids, IDS_PER_STATEMENT).map((slice) =>
+      db.delete(nodeQueueMessages).where(inArray(nodeQueueMessages.id, slice)),
+    );
   return {
+    removal,
+
     async add(queue, messages, alongside = []) {
       await runAtomically(db, [
         ...alongside,
@@ -66,10 +74,10 @@ export function databaseQueueStore(db: Database): QueueStore {
 
     async settle({ remove, retry, moveTo }) {
       const now = Date.now();
+      // A message the consumer's landing already removed is deleted again here: a commit that
+      // changes nothing writes no WAL frame, so it costs no sync.
       const statements: Statement[] = [
-        ...slices(remove, IDS_PER_STATEMENT).map((ids) =>
-          db.delete(nodeQueueMessages).where(inArray(nodeQueueMessages.id, ids)),
-        ),
+        ...removal(remove),
         ...retry.map((message) =>
           db
             .update(nodeQueueMessages)

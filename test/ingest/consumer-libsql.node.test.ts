@@ -169,3 +169,32 @@ describe("dead letters on the Node server's queues", () => {
     }
   });
 });
+
+describe("a landed chunk leaves the Node server's queue in the commit that lands it", () => {
+  it("is not delivered again after a restart even when the queue's own settle fails", async () => {
+    const database = await openMigratedLibsql(`file:${scratch("land-and-settle.db")}`);
+    try {
+      const message = chunk("job-settle", 0, "customers", [customerRow(9_201)]);
+      await runAtomically(database.db, await registerMessages(database.db, [message]));
+      const store = databaseQueueStore(database.db);
+      // The disk fills between the landing and the settle: the settle alone is refused.
+      const settleRefused = {
+        ...store,
+        settle: () => Promise.reject(new Error("SQLITE_FULL: database or disk is full")),
+      };
+      const consume = (batch: Parameters<typeof consumeIngestBatch>[0]) =>
+        consumeIngestBatch(batch, database.db, { ingestRetryDelaySeconds: 0 });
+      const ingest = new MemoryQueue({ ...QUEUE_SETTINGS.ingest, store: settleRefused }, consume);
+      await ingest.send(message);
+      expect(await ingest.drain(5_000)).toBe(true);
+      await ingest.close();
+
+      const { chunks } = await loadJobReport(database.db, "job-settle");
+      expect(chunks).toEqual([expect.objectContaining({ seq: 0, status: "landed" })]);
+      // What a restart would deliver again: nothing, the landing's commit took the message out.
+      expect(await store.load(QUEUE_SETTINGS.ingest.name)).toEqual([]);
+    } finally {
+      database.close();
+    }
+  });
+});
