@@ -36,6 +36,8 @@ export interface QueueMessage {
    * The Node server's durable queue only (absent on a Cloudflare Queue): what takes this message
    * out of the queue's store, for the consumer to commit with the writes that land it. One synced
    * commit then lands and settles it, and the queue's own settle of the ack changes nothing.
+   * The statements run on the consumer's database, so the store must be in that same database
+   * (src/node/runtime.ts gives both the one `db`).
    */
   readonly removal?: () => Statement[];
 }

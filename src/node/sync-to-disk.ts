@@ -19,7 +19,7 @@ export function syncToDisk(path: string): void {
  */
 const FOLDER_SYNC_REFUSALS = new Set(["EINVAL", "ENOTSUP", "EOPNOTSUPP", "EACCES", "EPERM"]);
 
-/** Syncs a folder's entries, or warns (once per folder) if its file system refuses to. */
+/** Syncs a folder's entries, or warns, naming it, if its file system refuses to. */
 export function syncFolder(folder: string): void {
   try {
     syncToDisk(folder);

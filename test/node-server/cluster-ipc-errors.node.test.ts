@@ -123,6 +123,13 @@ describe("an error crossing the cluster's IPC", () => {
       },
     });
     expect(await crossed(unreadable)).toMatchObject({ message: "an error that could not be read" });
+    const busy = Object.assign(new Error("database is locked", { cause: unreadable }), {
+      code: "SQLITE_BUSY",
+    });
+    expect(await crossed(busy)).toMatchObject({
+      code: "SQLITE_BUSY",
+      message: "database is locked",
+    });
     const withPlainCause = new Error("outer", {
       cause: { message: "SQLITE_BUSY: database is locked" },
     });

@@ -49,7 +49,12 @@ function plainErrorOf(error: unknown, links: number): PlainError {
   if (typeof status === "number") plain.status = status;
   if (drizzle) plain.drizzleQuery = error.query;
   // As src/db/errors.ts reads a chain: an Error's cause is followed, anything else ends it.
-  if (error.cause instanceof Error && links > 1) plain.cause = plainErrorOf(error.cause, links - 1);
+  if (error.cause instanceof Error && links > 1) {
+    // A cause that cannot be read is left out; this error's own code and status still cross.
+    try {
+      plain.cause = plainErrorOf(error.cause, links - 1);
+    } catch {}
+  }
   return plain;
 }
 
