@@ -315,7 +315,7 @@ describe("the console over a working day", () => {
     await loan.getByRole("link", { name: "Statement of loan 3957" }).click();
     await view(page, "statement")
       .locator("#statement-result")
-      .getByText(/^Loan 3957 /)
+      .getByText(/^Loan 3957 of customer \d+:/)
       .waitFor();
     await page.goBack();
     await loan.locator("#loan-result .verdict", { hasText: "Loan 3957" }).waitFor();
@@ -351,7 +351,7 @@ describe("the console over a working day", () => {
     await loan.getByRole("link", { name: "Statement of loan 6701" }).click();
     await view(page, "statement")
       .locator("#statement-result")
-      .getByText(/^Loan 6701 /)
+      .getByText(/^Loan 6701 of customer \d+:/)
       .waitFor();
     const answered = page.waitForResponse("**/make-payment/68/6701");
     held.open();

@@ -118,11 +118,14 @@ describe("npm run serve on a database with a damaged page", () => {
   it("stops at the start on a file PRAGMA quick_check lists findings for, naming the first", async () => {
     const path = await miscountedCopy("miscounted.db");
     const before = digest(path);
+    // The freelist length the header now claims, one more than the pages really free (a migration
+    // that drops a table leaves free pages, so the count is read, not assumed).
+    const claimed = readFileSync(path).readUInt32BE(36);
     const { code, output } = await startOn(path);
     expect(code, output).toBe(78); // EX_CONFIG: no restart cures it
     expect(output.trim().split("\n"), output).toHaveLength(1);
     expect(output.trim()).toBe(
-      `database ${path}: is damaged (PRAGMA quick_check: Freelist: size is 0 but should be 1 and 2 more); nothing was written to it; keep it aside and restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file")`,
+      `database ${path}: is damaged (PRAGMA quick_check: Freelist: size is ${claimed - 1} but should be ${claimed} and 2 more); nothing was written to it; keep it aside and restore it from a backup (npm run db:backup; docs/operations.md, "A damaged database file")`,
     );
     expect(digest(path)).toBe(before);
     expect(existsSync(`${path}-wal`) || existsSync(`${path}-shm`)).toBe(false);
