@@ -201,6 +201,9 @@ function someCause(error: unknown, test: (cause: Error) => boolean): boolean {
   return databaseCauses(error).some(test);
 }
 
+/** How many links of a cause chain are read: a chain is short, and a cycle must not hang the reader. */
+export const CAUSE_CHAIN_LINKS = 10;
+
 /**
  * The errors of a cause chain whose words are the database's or its driver's. Not drizzle's own
  * error for a lone statement ("Failed query: <statement> params: <values>"): it repeats the values
@@ -210,9 +213,8 @@ function someCause(error: unknown, test: (cause: Error) => boolean): boolean {
  */
 export function databaseCauses(error: unknown): Error[] {
   const causes: Error[] = [];
-  // Bounded: a cause chain is short, and a cycle must not hang the error handler.
   let cause: unknown = error;
-  for (let depth = 0; depth < 10 && cause instanceof Error; depth++) {
+  for (let depth = 0; depth < CAUSE_CHAIN_LINKS && cause instanceof Error; depth++) {
     if (!(cause instanceof DrizzleQueryError)) causes.push(cause);
     cause = cause.cause;
   }

@@ -1,4 +1,5 @@
 import { DrizzleQueryError } from "drizzle-orm";
+import { CAUSE_CHAIN_LINKS } from "../../db/errors";
 
 /*
  * An error of one side (the primary's queue store refusing a worker's ingest batch) as it crosses
@@ -24,12 +25,10 @@ export interface PlainError {
   cause?: PlainError;
 }
 
-/** As src/db/errors.ts walks a chain: a cause chain is short, and a cycle must end. */
-const MOST_LINKS = 10;
-
-export function plainError(error: unknown, links = MOST_LINKS): PlainError {
+export function plainError(error: unknown): PlainError {
   try {
-    return plainErrorOf(error, links);
+    // As many links as databaseCauses reads, so a worker classifies what one process would.
+    return plainErrorOf(error, CAUSE_CHAIN_LINKS);
   } catch {
     // A thrown value whose own members throw when read: the reply must still go, or the asking
     // side waits out its timeout and the primary meets an unhandled rejection.
