@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { call, registration } from "../node/cluster-process";
 import { scratchFiles } from "../node/ingest-fixtures";
 import { runScript } from "../node/run-script";
 import { startServeProcess } from "../node/serve-process";
@@ -89,16 +90,9 @@ describe("a new database file's folder", () => {
         RECORD_SYNCS_REFUSE_FOLDERS: "EINVAL",
         ...env,
       });
-      const registered = await fetch(`${server.url}/register`, {
+      const registered = await call(server.url, "/register", {
         method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          first_name: "Asha",
-          last_name: "Rao",
-          age: 30,
-          monthly_income: 50000,
-          phone_number: 9876500001,
-        }),
+        body: registration(50_000),
       });
       expect(registered.status).toBe(201);
       await server.stop();
