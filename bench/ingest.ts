@@ -3,7 +3,9 @@
  * server each (`npm run serve` on a scratch libSQL file), nothing else. Per run: rows/s end to end
  * (the ingest script's own figure, from its start until every row landed), the script's peak RSS
  * (`/usr/bin/time -v`), the server's (the largest VmHWM among its processes, read just before it
- * stops) and the load average.
+ * stops), the load average, and CPU time a row: the script's (its start-up included) and each
+ * server process's during the ingest, busiest first (in a cluster the primary, which consumes, then
+ * the HTTP workers). On two cores 20,000 rows/s leaves 100 µs of CPU a row for all of them together.
  *
  *   --loans N          data set size (default 100000; 10 loans per customer; cached in .bench-data/)
  *   --lender           the lender's workbooks in data/ instead of a generated set
@@ -24,6 +26,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { checkOutBase, git, median, parseEnv } from "./lib/comparison";
+import { processCpuSeconds } from "./lib/cpu-time";
 import { type DataSet, generated, ingest, LENDER_DATA } from "./lib/ingest";
 import {
   groupPeakRssMb,
@@ -60,6 +63,9 @@ interface RunRow {
   rows_per_second: number;
   script_peak_rss_mb: number | null;
   server_peak_rss_mb: number | null;
+  script_cpu_us_per_row: number | null;
+  /** Each server process's CPU during the ingest, busiest first (empty without /proc). */
+  server_cpu_us_per_row: number[];
   exit_code: number | null;
   load_average: string;
 }
@@ -108,6 +114,7 @@ async function runOnce(variant: Variant, run: number, set: DataSet): Promise<Run
     flags("server"),
   );
   const load = loadavg()[0]?.toFixed(2) ?? "";
+  const serverCpuBefore = processCpuSeconds(server.group);
   try {
     const report = join(scratch, `report-${variant}-${run}.json`);
     const row = await ingest(
@@ -129,6 +136,11 @@ async function runOnce(variant: Variant, run: number, set: DataSet): Promise<Run
       rows_per_second: Math.round(row.rows_landed / row.script_seconds),
       script_peak_rss_mb: row.peak_rss_mb,
       server_peak_rss_mb: await groupPeakRssMb(server.group),
+      script_cpu_us_per_row: perRow(row.cpu_seconds, row.rows_landed),
+      server_cpu_us_per_row: [...processCpuSeconds(server.group)]
+        .map(([pid, seconds]) => perRow(seconds - (serverCpuBefore.get(pid) ?? 0), row.rows_landed))
+        .filter((microseconds): microseconds is number => microseconds !== null && microseconds > 0)
+        .sort((a, b) => b - a),
       exit_code: row.exit_code,
       load_average: `${load}–${loadavg()[0]?.toFixed(2)}`,
     };
@@ -136,6 +148,11 @@ async function runOnce(variant: Variant, run: number, set: DataSet): Promise<Run
     await server.stop();
     await rm(database, { force: true });
   }
+}
+
+/** Microseconds of CPU a landed row, to one decimal; null when either is unknown or nothing landed. */
+function perRow(seconds: number | null, rows: number): number | null {
+  return seconds === null || rows === 0 ? null : Math.round((seconds / rows) * 1e7) / 10;
 }
 
 function summary(): string {
@@ -152,6 +169,10 @@ function summary(): string {
     line("rows/s", (row) => row.rows_per_second),
     line("script peak RSS MB", (row) => row.script_peak_rss_mb),
     line("server peak RSS MB", (row) => row.server_peak_rss_mb),
+    line("script CPU µs a row", (row) => row.script_cpu_us_per_row),
+    line("server CPU µs a row (all processes)", (row) =>
+      row.server_cpu_us_per_row.reduce((sum, microseconds) => sum + microseconds, 0),
+    ),
   ].join("\n");
 }
 

@@ -4,7 +4,7 @@
  * `npm run bench:ab` reports both (docs/performance.md, "Lean request path").
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every common Linux). */
 const TICKS_PER_SECOND = (() => {
@@ -35,20 +35,31 @@ export function parseStat(line: string): ProcessTimes | null {
  * workers), or null where /proc is not there. A process that exits takes its time with it.
  */
 export function groupCpuSeconds(group: number): number | null {
+  if (!existsSync("/proc")) return null;
+  let seconds = 0;
+  for (const used of processCpuSeconds(group).values()) seconds += used;
+  return seconds;
+}
+
+/**
+ * Seconds of CPU used so far by each live process of a process group, by pid (empty where /proc
+ * is not there): a cluster's primary and its workers apart, as `npm run bench:ingest` reports them.
+ */
+export function processCpuSeconds(group: number): Map<number, number> {
+  const seconds = new Map<number, number>();
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
   } catch {
-    return null;
+    return seconds;
   }
-  let ticks = 0;
   for (const pid of pids) {
     try {
       const times = parseStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
-      if (times?.group === group) ticks += times.ticks;
+      if (times?.group === group) seconds.set(Number(pid), times.ticks / TICKS_PER_SECOND);
     } catch {
       // Gone meanwhile.
     }
   }
-  return ticks / TICKS_PER_SECOND;
+  return seconds;
 }

@@ -25,6 +25,8 @@ export interface IngestRow {
   /** The ingest script's own figure: from its start until every row landed. */
   script_seconds: number;
   peak_rss_mb: number | null;
+  /** The script's user + system CPU seconds (`/usr/bin/time -v`), its start-up included. */
+  cpu_seconds: number | null;
   exit_code: number | null;
 }
 
@@ -102,6 +104,8 @@ export async function ingest(
   const landed = (report.customers?.landed ?? 0) + (report.loans?.landed ?? 0);
   const seconds = result.ms / 1000;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr)?.[1];
+  const user = /User time \(seconds\): ([\d.]+)/.exec(result.stderr)?.[1];
+  const system = /System time \(seconds\): ([\d.]+)/.exec(result.stderr)?.[1];
   if (result.code !== 0) {
     console.error(`ingest of ${set.name} exited ${result.code}:\n${result.stdout.slice(-1500)}`);
   }
@@ -114,6 +118,7 @@ export async function ingest(
     rows_per_second: Math.round(landed / seconds),
     script_seconds: Math.round((report.duration_ms ?? 0) / 100) / 10,
     peak_rss_mb: rss === undefined ? null : Math.round(Number(rss) / 1024),
+    cpu_seconds: user === undefined || system === undefined ? null : Number(user) + Number(system),
     exit_code: result.code,
   };
 }
