@@ -9,6 +9,7 @@ import {
   type AppSettings,
   appSettingsSchema,
   bearerTokenSetting,
+  databaseAuthTokenSetting,
   flag,
   parseSettings,
   toAppConfig,
@@ -208,12 +209,7 @@ export const serverSettingsSchema = appSettingsSchema.extend({
       (url) => url.startsWith("file:") || !DATABASE_URL.test(url) || !libsqlRefusesRemoteUrl(url),
       "must be a URL the libSQL client accepts: a host, a port up to 65535, no fragment, and no query parameter but tls (0 or 1) and authToken",
     ),
-  // Trimmed as the other tokens: one read from a file ends in a newline, which the libsql://
-  // (WebSocket) client sent as part of the token, so that a right one failed.
-  DATABASE_AUTH_TOKEN: z
-    .string()
-    .optional()
-    .transform((value) => value?.trim() || undefined),
+  DATABASE_AUTH_TOKEN: databaseAuthTokenSetting,
   /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
   RATE_LIMIT_PER_MINUTE: wholeNumber(DEFAULT_RATE_LIMIT_PER_MINUTE, 1, Number.MAX_SAFE_INTEGER),
   /**
