@@ -313,3 +313,15 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     databaseSynchronous: settings.DATABASE_SYNCHRONOUS,
   };
 }
+
+/**
+ * Whether METRICS_TOKEN is given blank while /metrics is on. Blank is unset, as for every setting
+ * (a service manager's or compose file's unexpanded variable arrives so), and unset means an open
+ * /metrics: the start warns of it, so that an operator who meant to protect it is told.
+ */
+export function metricsTokenBlank(
+  env: Record<string, string | undefined>,
+  settings: Pick<ServerSettings, "metrics" | "metricsToken">,
+): boolean {
+  return settings.metrics && settings.metricsToken === undefined && env.METRICS_TOKEN !== undefined;
+}
