@@ -233,6 +233,29 @@ describe("npm run db:backup", () => {
     ]);
   }, 60_000);
 
+  // A file system that refuses to sync a folder (SMB/CIFS, some FUSE mounts) got a warning line,
+  // then "backed up … integrity ok" as the last line: read alone, it promised a durable copy.
+  it("says in its last line that FILE's folder entry was not synced when its file system refused", async () => {
+    const path = join(directory, "refused-source.db");
+    const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+    await runtime.close();
+    const target = join(directory, "refused-copy.db");
+    const log = join(directory, "refused-syncs.log");
+    await writeFile(log, "");
+    const result = await runScript("scripts/backup-libsql.ts", [target], {
+      DATABASE_URL: `file:${path}`,
+      NODE_OPTIONS: `--require "${RECORD_SYNCS}"`,
+      RECORD_SYNCS_LOG: log,
+      RECORD_SYNCS_REFUSE_FOLDERS: "EINVAL",
+    });
+    expect(result, result.output).toMatchObject({ code: 0 });
+    expect(existsSync(target)).toBe(true);
+    const lines = result.output.trimEnd().split("\n");
+    expect(lines.at(-1)).toBe(
+      `backed up ${path} to ${target}: 0 customers, 0 loans, ${lines.at(-1)?.match(/([\d.]+) MB/)?.[1]} MB, integrity ok; the copy is written, but its entry in ${directory} was not synced to disk (the file system refused: EINVAL), so a power cut soon after could still lose it`,
+    );
+  }, 60_000);
+
   it("names a relative DATABASE_URL's database by its full path in the project's folder", async () => {
     // As `cd …/operator && DATABASE_URL=file:here.db npm --prefix <project> run db:backup -- …`:
     // the database is the project's here.db (as for the server), and the line said only "here.db".
