@@ -214,17 +214,7 @@ describe("npm run db:backup", () => {
     // VACUUM INTO syncs only as its connection's synchronous says, and a rename is durable only
     // once its folder is synced:
     // a power cut after "backed up" could leave FILE missing, empty or cut short.
-    const path = join(directory, "synced-source.db");
-    const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
-    await runtime.close();
-    const target = join(directory, "synced-copy.db");
-    const log = join(directory, "syncs.log");
-    await writeFile(log, "");
-    const result = await runScript("scripts/backup-libsql.ts", [target], {
-      DATABASE_URL: `file:${path}`,
-      NODE_OPTIONS: `--require "${RECORD_SYNCS}"`,
-      RECORD_SYNCS_LOG: log,
-    });
+    const { target, log, result } = await backupRecordingSyncs("synced");
     expect(result, result.output).toMatchObject({ code: 0 });
     expect((await readFile(log, "utf8")).split("\n").filter(Boolean)).toEqual([
       `fsync ${target}.partial`,
@@ -236,16 +226,7 @@ describe("npm run db:backup", () => {
   // A file system that refuses to sync a folder (SMB/CIFS, some FUSE mounts) got a warning line,
   // then "backed up … integrity ok" as the last line: read alone, it promised a durable copy.
   it("says in its last line that FILE's folder entry was not synced when its file system refused", async () => {
-    const path = join(directory, "refused-source.db");
-    const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
-    await runtime.close();
-    const target = join(directory, "refused-copy.db");
-    const log = join(directory, "refused-syncs.log");
-    await writeFile(log, "");
-    const result = await runScript("scripts/backup-libsql.ts", [target], {
-      DATABASE_URL: `file:${path}`,
-      NODE_OPTIONS: `--require "${RECORD_SYNCS}"`,
-      RECORD_SYNCS_LOG: log,
+    const { path, target, result } = await backupRecordingSyncs("refused", {
       RECORD_SYNCS_REFUSE_FOLDERS: "EINVAL",
     });
     expect(result, result.output).toMatchObject({ code: 0 });
@@ -424,6 +405,23 @@ function expectNothingAt(target: string): void {
 
 /** Records the script's fsyncs and renames (test/node/record-syncs.cjs). */
 const RECORD_SYNCS = fileURLToPath(new URL("../node/record-syncs.cjs", import.meta.url));
+
+/** A backup of a new migrated database `<name>-source.db`, its fsyncs and renames recorded. */
+async function backupRecordingSyncs(name: string, env: Record<string, string> = {}) {
+  const path = join(directory, `${name}-source.db`);
+  const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+  await runtime.close();
+  const target = join(directory, `${name}-copy.db`);
+  const log = join(directory, `${name}-syncs.log`);
+  await writeFile(log, "");
+  const result = await runScript("scripts/backup-libsql.ts", [target], {
+    DATABASE_URL: `file:${path}`,
+    NODE_OPTIONS: `--require "${RECORD_SYNCS}"`,
+    RECORD_SYNCS_LOG: log,
+    ...env,
+  });
+  return { path, target, log, result };
+}
 /** The preload that changes the database the moment the script prepares its copy. */
 const CHANGE_BEFORE_COPY = fileURLToPath(
   new URL("../node/change-database-before-copy.cjs", import.meta.url),
