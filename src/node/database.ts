@@ -35,8 +35,8 @@ export interface LibsqlDatabase {
    */
   fault: () => string | null;
   /**
-   * Writes waiting for another process's write lock (a backup, a script), off the event loop;
-   * always 0 remote, where the service keeps its own line.
+   * Writes waiting, off the event loop, for another process's write lock (a script holding a
+   * write transaction); always 0 remote, where the service keeps its own line.
    */
   writesWaiting: () => number;
   /** The database file, for a `file:` database; null in memory or remote. */
