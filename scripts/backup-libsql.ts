@@ -181,8 +181,13 @@ if (findings.length > 0) {
 // both, a power cut after "backed up" could leave FILE missing, empty or cut short.
 syncToDisk(partial);
 renameSync(partial, target);
-syncFolder(folder);
-console.log(`backed up ${source} to ${target}: ${summary}, integrity ok`);
+const refused = syncFolder(folder);
+// The last line is the one an operator or a cron job reads: it says what the warning above said.
+const unsynced =
+  refused === null
+    ? ""
+    : `; the copy is written, but its entry in ${folder} was not synced to disk (the file system refused: ${refused}), so a power cut soon after could still lose it`;
+console.log(`backed up ${source} to ${target}: ${summary}, integrity ok${unsynced}`);
 
 /**
  * The line for a database that read as this product's at the checks and no longer did at the copy:

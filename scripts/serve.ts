@@ -20,7 +20,7 @@ import { DatabaseOpenError } from "../src/node/database-open";
 import { EX_CONFIG, EXIT_FAILURE } from "../src/node/exit-codes";
 import { misspelledSettings } from "../src/node/misspelled-settings";
 import { StartStoppedError, startServer } from "../src/node/server";
-import { type ServerSettings, settingsFromEnv } from "../src/node/settings";
+import { metricsTokenBlank, type ServerSettings, settingsFromEnv } from "../src/node/settings";
 import { AssetsError, buildAssetsIfNeeded } from "./lib/assets";
 import { readyLines } from "./lib/ready-line";
 import { randomIngestToken, seedWhenEmpty } from "./lib/seed";
@@ -36,6 +36,13 @@ try {
     }
   }
   let settings = settingsFromEnv(env);
+  if (cluster.isPrimary && metricsTokenBlank(env, settings)) {
+    log(
+      "warn",
+      "METRICS_TOKEN is blank, so it is unset: /metrics is open to anyone who reaches the port",
+      { setting: "METRICS_TOKEN" },
+    );
+  }
   // Without INGEST_TOKEN ingest is off; seeding gets a random token only this process knows.
   if (settings.app.ingestToken === null && settings.seed) {
     env.INGEST_TOKEN = randomIngestToken();

@@ -57,6 +57,16 @@ function openApiDocument(api: ReturnType<typeof createApi>) {
     },
     // An API key when the deployment requires one; otherwise none.
     security: [{ ApiKey: [] }, {}],
+    // What each group of operations holds, which a reference page or generator shows by it.
+    tags: [
+      { name: "Customers", description: "Registering a customer and their approved limit" },
+      {
+        name: "Loans",
+        description: "Checking eligibility, booking a loan, and viewing one loan or a customer's",
+      },
+      { name: "Servicing", description: "Paying instalments and reading a loan's statement" },
+      { name: "Decisions", description: "The recorded credit decisions and their reasons" },
+    ],
   });
   return declareCommonHeaders(document);
 }

@@ -27,6 +27,13 @@ export const bearerTokenSetting = optionalText.superRefine((token, context) => {
 });
 
 /**
+ * A remote database's token (DATABASE_AUTH_TOKEN), one rule for the Worker and the Node server:
+ * trimmed, blank is unset. One read from a file ends in a newline, one pasted may start with a
+ * blank, and the libSQL clients send it as is (`Bearer  <token>`), so that a right one failed.
+ */
+export const databaseAuthTokenSetting = optionalText;
+
+/**
  * An on/off setting, any case, blanks trimmed; empty is `fallback`. Anything else is refused: a
  * typo (`SEED=flase`) or an unlisted word (`SEED=off` once seeded a production database) must
  * not silently mean the default. The Node server's flags and the Worker's SERVER_TIMING.

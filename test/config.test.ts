@@ -106,4 +106,16 @@ describe("the app's settings, parsed once into a typed config", () => {
       /DATABASE_URL must be a libsql:\/\/, https:\/\/ or http:\/\/ URL/,
     );
   });
+
+  // `wrangler secret put` from a file or `echo` leaves a newline, a paste a blank before: the Web
+  // client sent `Bearer  <token>` (or a bare `Bearer`), which Turso refuses. The Node server trims.
+  it.each([
+    ["eyJhbGciOi.x.y\n", "eyJhbGciOi.x.y"],
+    [" eyJhbGciOi.x.y", "eyJhbGciOi.x.y"],
+    [" \n", undefined],
+    ["", undefined],
+  ])("takes the Worker's DATABASE_AUTH_TOKEN %j without the blanks around it", (given, taken) => {
+    const env = { DATABASE_URL: "libsql://db.example.turso.io", DATABASE_AUTH_TOKEN: given };
+    expect(workerConfig(env).remoteDatabase?.authToken).toBe(taken);
+  });
 });

@@ -34,6 +34,11 @@ export interface LibsqlDatabase {
    * for /readyz; always null in memory or remote.
    */
   fault: () => string | null;
+  /**
+   * Writes waiting, off the event loop, for another process's write lock (a script holding a
+   * write transaction); always 0 remote, where the service keeps its own line.
+   */
+  writesWaiting: () => number;
   /** The database file, for a `file:` database; null in memory or remote. */
   path: string | null;
 }
@@ -87,6 +92,7 @@ export async function openLibsqlDatabase(
       db: drizzle({ client, schema }),
       close: () => client.close(),
       fault: () => null,
+      writesWaiting: () => 0,
       path,
     };
   }
@@ -102,6 +108,7 @@ export async function openLibsqlDatabase(
     path,
     db: native.db,
     fault: native.fault,
+    writesWaiting: native.writesWaiting,
     close: (options) => {
       try {
         native.close(options);

@@ -36,6 +36,8 @@ export interface NodeMetrics extends Telemetry {
   registry: Registry;
   /** Reports a queue's depth at every scrape. */
   watchQueue(name: string, depth: () => number): void;
+  /** Reports the writes waiting for another process's write lock at every scrape. */
+  watchWritesWaiting(count: () => number): void;
 }
 
 /** Seconds; a read answers in a few ms on a file database, a slow write under lock in seconds. */
@@ -109,6 +111,17 @@ export function createNodeMetrics(): NodeMetrics {
     },
   });
 
+  // 0 until the process's database is watched; another process holding the write lock raises it.
+  let writesWaiting = () => 0;
+  new Gauge({
+    name: "database_writes_waiting",
+    help: "Writes waiting for another process's write lock on the database file (a script holding a write transaction).",
+    registers: [registry],
+    collect() {
+      this.set(writesWaiting());
+    },
+  });
+
   // A request's children, looked up once per label combination: label hashing is most of what a
   // metric costs on the hot path.
   const requestChildren = new Map<
@@ -130,6 +143,9 @@ export function createNodeMetrics(): NodeMetrics {
     registry,
     watchQueue: (name, depth) => {
       queues.set(name, depth);
+    },
+    watchWritesWaiting: (count) => {
+      writesWaiting = count;
     },
     recordRequest: ({ method, route, status, clientGone, durationMs }) => {
       const child = requestChild(requestMethod(method), route, requestOutcome(status, clientGone));

@@ -69,6 +69,8 @@ export interface NativeLibsql {
    * found it damaged, it is read-only to this process, or its file system is full. Null when it can.
    */
   fault: () => string | null;
+  /** Writes waiting in line for another process's write lock, now. */
+  writesWaiting: () => number;
   /** `checkpoint: false` leaves the WAL to the last process to close (a cluster's primary). */
   close: (options?: { checkpoint?: boolean }) => void;
 }
@@ -291,6 +293,7 @@ export function openNativeLibsql(
 
   return {
     db,
+    writesWaiting: () => line.waiting,
     fault: () => {
       const change = file.change();
       if (change !== null) return `file ${change} since the server opened it`;

@@ -102,6 +102,7 @@ export async function openRuntime(
     close: closeDatabase,
     fault,
     path,
+    writesWaiting,
   } = await openLibsqlDatabase(settings.databaseUrl, settings.databaseAuthToken, {
     busyTimeoutMs: tuning.busyTimeoutMs,
     bulkWriter: tuning.bulkWriter,
@@ -155,6 +156,7 @@ export async function openRuntime(
   if (restored > 0) log("info", "resuming queued ingest messages", { messages: restored });
   metrics?.watchQueue(queue.name, () => queue.depth);
   metrics?.watchQueue(deadLetters.name, () => deadLetters.depth);
+  metrics?.watchWritesWaiting(writesWaiting);
 
   const bindings: AppBindings = {
     INGEST_QUEUE: queue,

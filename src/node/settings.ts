@@ -9,6 +9,7 @@ import {
   type AppSettings,
   appSettingsSchema,
   bearerTokenSetting,
+  databaseAuthTokenSetting,
   flag,
   parseSettings,
   toAppConfig,
@@ -208,12 +209,7 @@ export const serverSettingsSchema = appSettingsSchema.extend({
       (url) => url.startsWith("file:") || !DATABASE_URL.test(url) || !libsqlRefusesRemoteUrl(url),
       "must be a URL the libSQL client accepts: a host, a port up to 65535, no fragment, and no query parameter but tls (0 or 1) and authToken",
     ),
-  // Trimmed as the other tokens: one read from a file ends in a newline, which the libsql://
-  // (WebSocket) client sent as part of the token, so that a right one failed.
-  DATABASE_AUTH_TOKEN: z
-    .string()
-    .optional()
-    .transform((value) => value?.trim() || undefined),
+  DATABASE_AUTH_TOKEN: databaseAuthTokenSetting,
   /** Writes per minute per API key or client address, as the Worker's rate-limit binding. */
   RATE_LIMIT_PER_MINUTE: wholeNumber(DEFAULT_RATE_LIMIT_PER_MINUTE, 1, Number.MAX_SAFE_INTEGER),
   /**
@@ -316,4 +312,16 @@ export function settingsFromEnv(env: Record<string, string | undefined>): Server
     databaseQuickCheck: settings.DATABASE_QUICK_CHECK,
     databaseSynchronous: settings.DATABASE_SYNCHRONOUS,
   };
+}
+
+/**
+ * Whether METRICS_TOKEN is given blank while /metrics is on. Blank is unset, as for every setting
+ * (a service manager's or compose file's unexpanded variable arrives so), and unset means an open
+ * /metrics: the start warns of it, so that an operator who meant to protect it is told.
+ */
+export function metricsTokenBlank(
+  env: Record<string, string | undefined>,
+  settings: Pick<ServerSettings, "metrics" | "metricsToken">,
+): boolean {
+  return settings.metrics && settings.metricsToken === undefined && env.METRICS_TOKEN !== undefined;
 }

@@ -19,10 +19,14 @@ export function syncToDisk(path: string): void {
  */
 const FOLDER_SYNC_REFUSALS = new Set(["EINVAL", "ENOTSUP", "EOPNOTSUPP", "EACCES", "EPERM"]);
 
-/** Syncs a folder's entries, or warns, naming it, if its file system refuses to. */
-export function syncFolder(folder: string): void {
+/**
+ * Syncs a folder's entries, or warns, naming it, if its file system refuses to; the refusal's code
+ * (`EINVAL`…), or null once synced, for a caller whose last word must not promise durability.
+ */
+export function syncFolder(folder: string): string | null {
   try {
     syncToDisk(folder);
+    return null;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === undefined || !FOLDER_SYNC_REFUSALS.has(code)) throw error;
@@ -30,6 +34,7 @@ export function syncFolder(folder: string): void {
       folder,
       code,
     });
+    return code;
   }
 }
 

@@ -37,6 +37,11 @@ export class WriteLockLine {
 
   constructor(private readonly options: WriteLockLineOptions) {}
 
+  /** Writes of this connection waiting in line now (database_writes_waiting). */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
   /** Runs `now`; if it meets the lock, `locked` runs later, inside a BEGIN IMMEDIATE it holds. */
   async write<T>(now: () => T, locked: () => T): Promise<T> {
     // Monotonic: a system clock set back while a write waited kept it waiting that much longer.

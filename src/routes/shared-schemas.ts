@@ -33,12 +33,22 @@ export const idSchema = z
  * a client generated from the document knows why a value its own checks let through is refused.
  */
 
+/**
+ * A path id: the path's text, checked and read as a number. The document gives it as the integer
+ * it is, as the bodies give ids, so that a generated client takes `loanId`, not `String(loanId)`;
+ * the type replaces the string's, and its pattern with it.
+ */
 export const pathIdSchema = z
   .string()
   .regex(/^[1-9][0-9]{0,15}$/, "must be a positive integer")
   .transform(Number)
   .refine(Number.isSafeInteger, "is too large")
-  .openapi({ description: `A positive integer, at most ${Number.MAX_SAFE_INTEGER}` });
+  .openapi({
+    type: "integer",
+    minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: `A positive integer, at most ${Number.MAX_SAFE_INTEGER}`,
+  });
 
 /** Checked before trimming: a control character anywhere is refused, not silently trimmed away. */
 export const personNameSchema = z

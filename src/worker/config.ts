@@ -3,6 +3,7 @@ import {
   type AppConfig,
   appSettingsSchema,
   ConfigError,
+  databaseAuthTokenSetting,
   flag,
   parseSettings,
   settingsError,
@@ -33,7 +34,7 @@ export const workerSettingsSchema = appSettingsSchema.extend({
       (value) => value === undefined || !REMOTE_URL.test(value) || !libsqlRefusesUrl(value),
       "must be a URL the libSQL client accepts: a host, a port up to 65535, no fragment, and no query parameter but tls (0 or 1) and authToken",
     ),
-  DATABASE_AUTH_TOKEN: z.string().optional(),
+  DATABASE_AUTH_TOKEN: databaseAuthTokenSetting,
   /**
    * `true` (or 1, yes, on) adds the D1 Server-Timing header (src/worker/server-timing.ts); empty is
    * off. Any other word is refused: a typo used to mean off, silently.
@@ -85,7 +86,7 @@ export function workerConfig(env: Partial<Env>): WorkerConfig {
     config = {
       app: toAppConfig(settings),
       remoteDatabase: settings.DATABASE_URL
-        ? { url: settings.DATABASE_URL, authToken: settings.DATABASE_AUTH_TOKEN || undefined }
+        ? { url: settings.DATABASE_URL, authToken: settings.DATABASE_AUTH_TOKEN }
         : null,
       serverTiming: settings.SERVER_TIMING,
     };

@@ -81,6 +81,7 @@ const BINDINGS = new Set([
   ...(WRANGLER.queues.producers ?? []).map((queue) => queue.binding),
   ...WRANGLER.ratelimits.map((limiter) => limiter.name),
   ...WRANGLER.analytics_engine_datasets.map((dataset) => dataset.binding),
+  ...(WRANGLER.assets?.binding ? [WRANGLER.assets.binding] : []),
 ]);
 
 const number = (text: string) => Number(text.replaceAll(",", ""));
@@ -141,6 +142,8 @@ describe("the settings the docs name", () => {
   it("are, in README's Configuration table, every setting both runtimes read and wrangler.toml's bindings", () => {
     const documented = new Set(README_SETTINGS.flatMap((row) => namesIn(row[0] ?? "")));
     expect([...settings].filter((name) => !documented.has(name))).toEqual([]);
+    // Each binding too: `ASSETS` was bound in wrangler.toml and written nowhere in the table.
+    expect([...BINDINGS].filter((name) => !documented.has(name))).toEqual([]);
     expect([...documented].filter((name) => !settings.has(name) && !BINDINGS.has(name))).toEqual(
       [],
     );

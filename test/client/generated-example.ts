@@ -65,7 +65,7 @@ export async function registerCheckAndBook(client: CreditApi = api) {
  */
 export async function statementOf(customerId: number, loanId: number, client: CreditApi = api) {
   const { data, error, response } = await client.GET("/view-statement/{customer_id}/{loan_id}", {
-    params: { path: { customer_id: String(customerId), loan_id: String(loanId) } },
+    params: { path: { customer_id: customerId, loan_id: loanId } },
   });
   if (data) {
     const outstanding: number = data.outstanding_principal;

@@ -10,6 +10,7 @@ import { openRuntime, type Runtime } from "../../src/node/runtime";
 import { type RunningServer, serveRuntime } from "../../src/node/server";
 import { settingsFromEnv } from "../../src/node/settings";
 import { registration } from "../node/cluster-process";
+import { until } from "../node/until";
 import { expectProblem } from "../support/problem";
 
 /*
@@ -86,7 +87,22 @@ const post = (url: string, body: unknown) =>
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Until `count` writes wait in the server's line for the lock (its database_writes_waiting), past
+ * SQLite's own short wait. A fixed sleep let a loaded machine's writes arrive after the probes,
+ * which then passed without a write waiting at all; a write that holds the event loop never gets
+ * in line, and this fails.
+ */
+async function writesWaitInLine(of: Runtime, count: number): Promise<void> {
+  const gauge = of.metrics?.registry.getSingleMetric("database_writes_waiting");
+  if (gauge === undefined) throw new Error("database_writes_waiting is not recorded");
+  await until(
+    async () => (await gauge.get()).values[0]?.value,
+    (waiting) => waiting === count,
+    BUSY_TIMEOUT_MS * 5,
+    5,
+  );
+}
 
 async function registerCustomer(): Promise<number> {
   const response = await post("/register", registration(50_000));
@@ -121,7 +137,7 @@ describe("a write waiting for another process's write lock", () => {
           }),
         ),
       );
-      await sleep(100);
+      await writesWaitInLine(runtime, 2);
       const probes = await Promise.all([
         timed(fetch(`${server.url}/healthz`), began),
         timed(fetch(`${server.url}/view-loans/${customerId}`), began),
@@ -165,7 +181,7 @@ describe("a write waiting for another process's write lock", () => {
         post("/register", registration(50_000)),
         post("/create-loan", loan),
       ]);
-      await sleep(300);
+      await writesWaitInLine(runtime, 4);
     } finally {
       await lock.release();
     }
@@ -200,7 +216,7 @@ describe("a write still waiting in line when the server closes its database", ()
         }),
       );
       // Past SQLite's own short wait: the write is in the line now.
-      await sleep(200);
+      await writesWaitInLine(closing, 1);
       await closing.close();
       answer = await waiting;
     } finally {

@@ -160,6 +160,26 @@ describe("npm run serve", () => {
     expect(await stopWithSigterm()).toBe(0);
   }, 180_000);
 
+  // `METRICS_TOKEN=` (a .env line left empty, `$SCRAPE_TOKEN` unset) is unset, as any blank
+  // setting: /metrics was open with no word of it to an operator who meant to protect it.
+  it("warns once, naming METRICS_TOKEN, when it is blank and /metrics is open", async () => {
+    const { url, output } = await serve({
+      SEED: "false",
+      WEB_CONCURRENCY: "2",
+      METRICS_TOKEN: " ",
+    });
+    const warnings = output()
+      .split("\n")
+      .filter((line) => line.includes('"setting":"METRICS_TOKEN"'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0] ?? "")).toMatchObject({
+      level: "warn",
+      what: "METRICS_TOKEN is blank, so it is unset: /metrics is open to anyone who reaches the port",
+    });
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+    expect(await stopWithSigterm()).toBe(0);
+  }, 180_000);
+
   // `file:` alone used to open a database in memory, which lost every write at the restart.
   it("stops at start, naming DATABASE_URL, when its file: URL names no file", async () => {
     for (const url of ["file:", "file::memory:"]) {

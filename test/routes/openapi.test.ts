@@ -5,6 +5,7 @@ import { isRateLimitedWrite } from "../../src/lib/security/paths";
 import { bytesToHex, sha256 } from "../../src/lib/sha256";
 import { backend } from "../support/backend";
 import { call, callJson, registerCustomer, registration } from "../support/http";
+import { expectProblem } from "../support/problem";
 import { seedWideRepaidLoans } from "../support/seed";
 import { customerWithLoan, pay } from "../support/servicing";
 import { writeLimit } from "../support/write-limit";
@@ -109,6 +110,56 @@ describe("generated API documentation", () => {
     expect(loanId?.description ?? loanId?.schema.description).toMatch(
       new RegExp(`at most ${Number.MAX_SAFE_INTEGER}`),
     );
+  });
+
+  // Typed as strings, every generated client took `String(loanId)` for an id the API gives as a
+  // number; the bounds are the route's (a non-numeric id is still its 400, named).
+  it("types every numeric path id as an integer from 1 to the largest safe integer", async () => {
+    const { body } = await callJson<OpenApiDocument>("/openapi.json");
+    type Parameter = { name: string; in: string; schema: Record<string, unknown> };
+    const ids = Object.values(body.paths)
+      .flatMap((operations) => Object.values(operations))
+      .flatMap((operation) => (operation as { parameters?: Parameter[] }).parameters ?? [])
+      .filter((parameter) => parameter.in === "path" && parameter.name !== "decision_id");
+    expect(new Set(ids.map((parameter) => parameter.name))).toEqual(
+      new Set(["customer_id", "loan_id"]),
+    );
+    for (const { name, schema } of ids) {
+      expect(schema, name).toMatchObject({
+        type: "integer",
+        minimum: 1,
+        maximum: Number.MAX_SAFE_INTEGER,
+        example: expect.any(Number),
+      });
+      expect(schema, name).not.toHaveProperty("pattern");
+    }
+  });
+
+  it("still answers a path id that is no positive safe integer 400, naming it", async () => {
+    for (const [id, message] of [
+      ["abc", "must be a positive integer"],
+      ["0", "must be a positive integer"],
+      ["1.5", "must be a positive integer"],
+      ["-3", "must be a positive integer"],
+      [String(Number.MAX_SAFE_INTEGER + 1), "is too large"],
+    ]) {
+      const body = await expectProblem(await call(`/view-loan/${id}`), 400, "loan_id");
+      expect(body.errors, id).toEqual([{ field: "loan_id", message }]);
+    }
+  });
+
+  // A reference page or a generator groups operations by tag, and shows a tag's description only
+  // from the document's own list: the four groups came without a word of what each holds.
+  it("describes each tag the operations use, and no other", async () => {
+    const { body } = await callJson<OpenApiDocument & { tags?: unknown }>("/openapi.json");
+    const used = new Set(
+      Object.values(body.paths)
+        .flatMap((operations) => Object.values(operations))
+        .flatMap((operation) => (operation as { tags?: string[] }).tags ?? []),
+    );
+    const declared = (body.tags ?? []) as { name: string; description?: string }[];
+    expect(new Set(declared.map((tag) => tag.name))).toEqual(used);
+    for (const tag of declared) expect(tag.description, tag.name).toMatch(/\w{3}/);
   });
 
   it("gives Idempotency-Key no example, which the reference page would send for every caller", async () => {

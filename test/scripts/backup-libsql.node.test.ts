@@ -214,23 +214,27 @@ describe("npm run db:backup", () => {
     // VACUUM INTO syncs only as its connection's synchronous says, and a rename is durable only
     // once its folder is synced:
     // a power cut after "backed up" could leave FILE missing, empty or cut short.
-    const path = join(directory, "synced-source.db");
-    const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
-    await runtime.close();
-    const target = join(directory, "synced-copy.db");
-    const log = join(directory, "syncs.log");
-    await writeFile(log, "");
-    const result = await runScript("scripts/backup-libsql.ts", [target], {
-      DATABASE_URL: `file:${path}`,
-      NODE_OPTIONS: `--require "${RECORD_SYNCS}"`,
-      RECORD_SYNCS_LOG: log,
-    });
+    const { target, log, result } = await backupRecordingSyncs("synced");
     expect(result, result.output).toMatchObject({ code: 0 });
     expect((await readFile(log, "utf8")).split("\n").filter(Boolean)).toEqual([
       `fsync ${target}.partial`,
       `rename ${target}.partial ${target}`,
       `fsync ${directory}`,
     ]);
+  }, 60_000);
+
+  // A file system that refuses to sync a folder (SMB/CIFS, some FUSE mounts) got a warning line,
+  // then "backed up … integrity ok" as the last line: read alone, it promised a durable copy.
+  it("says in its last line that FILE's folder entry was not synced when its file system refused", async () => {
+    const { path, target, result } = await backupRecordingSyncs("refused", {
+      RECORD_SYNCS_REFUSE_FOLDERS: "EINVAL",
+    });
+    expect(result, result.output).toMatchObject({ code: 0 });
+    expect(existsSync(target)).toBe(true);
+    const lines = result.output.trimEnd().split("\n");
+    expect(lines.at(-1)).toBe(
+      `backed up ${path} to ${target}: 0 customers, 0 loans, ${lines.at(-1)?.match(/([\d.]+) MB/)?.[1]} MB, integrity ok; the copy is written, but its entry in ${directory} was not synced to disk (the file system refused: EINVAL), so a power cut soon after could still lose it`,
+    );
   }, 60_000);
 
   it("names a relative DATABASE_URL's database by its full path in the project's folder", async () => {
@@ -401,6 +405,23 @@ function expectNothingAt(target: string): void {
 
 /** Records the script's fsyncs and renames (test/node/record-syncs.cjs). */
 const RECORD_SYNCS = fileURLToPath(new URL("../node/record-syncs.cjs", import.meta.url));
+
+/** A backup of a new migrated database `<name>-source.db`, its fsyncs and renames recorded. */
+async function backupRecordingSyncs(name: string, env: Record<string, string> = {}) {
+  const path = join(directory, `${name}-source.db`);
+  const runtime = await openRuntime(settingsFromEnv({ DATABASE_URL: `file:${path}` }));
+  await runtime.close();
+  const target = join(directory, `${name}-copy.db`);
+  const log = join(directory, `${name}-syncs.log`);
+  await writeFile(log, "");
+  const result = await runScript("scripts/backup-libsql.ts", [target], {
+    DATABASE_URL: `file:${path}`,
+    NODE_OPTIONS: `--require "${RECORD_SYNCS}"`,
+    RECORD_SYNCS_LOG: log,
+    ...env,
+  });
+  return { path, target, log, result };
+}
 /** The preload that changes the database the moment the script prepares its copy. */
 const CHANGE_BEFORE_COPY = fileURLToPath(
   new URL("../node/change-database-before-copy.cjs", import.meta.url),

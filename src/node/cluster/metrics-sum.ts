@@ -45,6 +45,7 @@ export const CLUSTER_GAUGES: Record<string, Aggregator> = {
   nodejs_heap_space_size_available_bytes: "sum",
   nodejs_version_info: "first",
   ingest_queue_depth: "sum",
+  database_writes_waiting: "sum",
 };
 
 /** A snapshot whose gauges carry the cluster's aggregation, which prom-client's sum reads. */

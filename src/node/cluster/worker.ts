@@ -71,11 +71,12 @@ export async function runClusterWorker(settings: ServerSettings): Promise<void> 
   process.on("SIGTERM", onSignal);
   process.on("SIGHUP", onSignal);
 
-  const { db, close, fault } = await openLibsqlDatabase(
+  const { db, close, fault, writesWaiting } = await openLibsqlDatabase(
     settings.databaseUrl,
     settings.databaseAuthToken,
     { synchronous: settings.databaseSynchronous },
   );
+  metrics?.watchWritesWaiting(writesWaiting);
   const bindings: AppBindings = {
     INGEST_QUEUE: {
       sendBatch: (messages) =>

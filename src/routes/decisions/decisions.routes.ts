@@ -167,7 +167,7 @@ export const listCustomerDecisions = createRoute({
     params: z.object({
       customer_id: pathIdSchema.openapi({
         param: { name: "customer_id", in: "path" },
-        example: "20",
+        example: 20,
       }),
     }),
     query: z.object({

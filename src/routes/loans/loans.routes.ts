@@ -142,7 +142,7 @@ export const viewLoan = createRoute({
   summary: "View a loan and its customer",
   request: {
     params: z.object({
-      loan_id: pathIdSchema.openapi({ param: { name: "loan_id", in: "path" }, example: "1003" }),
+      loan_id: pathIdSchema.openapi({ param: { name: "loan_id", in: "path" }, example: 1003 }),
     }),
   },
   responses: {
@@ -162,7 +162,7 @@ export const viewLoans = createRoute({
     params: z.object({
       customer_id: pathIdSchema.openapi({
         param: { name: "customer_id", in: "path" },
-        example: "20",
+        example: 20,
       }),
     }),
   },

@@ -29,8 +29,8 @@ import {
 const MAX_PAYMENT_AMOUNT = 10_000_000_000;
 
 const loanPathSchema = z.object({
-  customer_id: pathIdSchema.openapi({ param: { name: "customer_id", in: "path" }, example: "7" }),
-  loan_id: pathIdSchema.openapi({ param: { name: "loan_id", in: "path" }, example: "4160" }),
+  customer_id: pathIdSchema.openapi({ param: { name: "customer_id", in: "path" }, example: 7 }),
+  loan_id: pathIdSchema.openapi({ param: { name: "loan_id", in: "path" }, example: 4160 }),
 });
 
 const paymentRequestSchema = z
