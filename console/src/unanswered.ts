@@ -1,6 +1,6 @@
 import { ApiError } from "./api";
 import { fillForm } from "./forms";
-import { h, show } from "./render";
+import { h, localTime, show } from "./render";
 
 /*
  * A registration, booking or payment sent and not answered yet, kept with its Idempotency-Key in
@@ -14,7 +14,18 @@ export interface Unanswered {
   values: Record<string, string | number>;
 }
 
+/** An unanswered request as kept: with when it was sent (absent in one kept by an older console). */
+interface Kept extends Unanswered {
+  sentAt?: number;
+}
+
 const storageKey = (name: string) => `credit-console-unanswered-${name}`;
+
+/*
+ * The API keeps a key's answer 24 hours (docs/api.md#idempotency-key); past that, the request sent
+ * again under its key is done again. An hour less, for the browser's clock against the server's.
+ */
+const REPLAYABLE_FOR_MS = 23 * 60 * 60 * 1000;
 
 /** Runs the request with `sent` kept until the API answers it; no answer, or a 5xx, keeps it. */
 export async function untilAnswered<T>(
@@ -22,7 +33,8 @@ export async function untilAnswered<T>(
   sent: Unanswered,
   request: () => Promise<T>,
 ): Promise<T> {
-  sessionStorage.setItem(storageKey(name), JSON.stringify(sent));
+  const kept: Kept = { ...sent, sentAt: Date.now() };
+  sessionStorage.setItem(storageKey(name), JSON.stringify(kept));
   try {
     const answer = await request();
     sessionStorage.removeItem(storageKey(name));
@@ -35,9 +47,33 @@ export async function untilAnswered<T>(
   }
 }
 
-/** The request a previous page of this tab sent under `name` and got no answer to, if any. */
+/**
+ * The request a previous page of this tab sent under `name` and got no answer to, if any, while
+ * the API still knows its key: sent again, it is replayed if it was done.
+ */
 export function unanswered(name: string): Unanswered | null {
-  return read(storageKey(name));
+  const kept = read(storageKey(name));
+  return kept && !forgotten(kept) ? { key: kept.key, values: kept.values } : null;
+}
+
+/**
+ * One sent under `name` too long ago for the API to know its key: sent again, it is done again if
+ * it was done. The tab's session storage outlives a day (a tab left open over a weekend, a
+ * restored session), and its note promised a replay: pressed again, a payment was paid twice.
+ */
+export function forgottenUnanswered(name: string): (Unanswered & { sentAt: string }) | null {
+  const kept = read(storageKey(name));
+  if (!kept || !forgotten(kept) || kept.sentAt === undefined) return null;
+  return {
+    key: kept.key,
+    values: kept.values,
+    sentAt: localTime(new Date(kept.sentAt).toISOString()),
+  };
+}
+
+/** Kept before sentAt was (an older console, the same day in practice): still replayable. */
+function forgotten(kept: Kept): boolean {
+  return kept.sentAt !== undefined && Date.now() - kept.sentAt >= REPLAYABLE_FOR_MS;
 }
 
 /**
@@ -49,13 +85,18 @@ export function restoreUnanswered(
   name: string,
   resultId: string,
   note: string,
+  /** Said instead when the API no longer knows its key, given when it was sent: nothing is refilled. */
+  forgottenNote: (sentAt: string) => string,
 ): Unanswered | null {
   const pending = unanswered(name);
   if (pending) {
     fillForm(form, pending.values);
     show(resultId, h("p", { class: "replayed" }, note));
+    return pending;
   }
-  return pending;
+  const old = forgottenUnanswered(name);
+  if (old) show(resultId, h("p", { class: "replayed" }, forgottenNote(old.sentAt)));
+  return null;
 }
 
 /*
@@ -73,13 +114,14 @@ export function lastDone(name: string): Unanswered | null {
   return read(doneKey(name));
 }
 
-function read(storageName: string): Unanswered | null {
+function read(storageName: string): Kept | null {
   try {
     const kept = JSON.parse(sessionStorage.getItem(storageName) ?? "null") as unknown;
-    const { key, values } = (kept ?? {}) as Partial<Unanswered>;
-    return typeof key === "string" && typeof values === "object" && values !== null
-      ? { key, values }
-      : null;
+    const { key, values, sentAt } = (kept ?? {}) as Partial<Kept>;
+    if (typeof key !== "string" || typeof values !== "object" || values === null) return null;
+    return typeof sentAt === "number" && Number.isFinite(sentAt)
+      ? { key, values, sentAt }
+      : { key, values };
   } catch {
     return null;
   }
