@@ -1,4 +1,4 @@
-import { ApiError } from "./api";
+import { ApiError, NotSent } from "./api";
 import { fillForm } from "./forms";
 import { h, localTime, show } from "./render";
 
@@ -27,13 +27,26 @@ const storageKey = (name: string) => `credit-console-unanswered-${name}`;
  */
 const REPLAYABLE_FOR_MS = 23 * 60 * 60 * 1000;
 
-/** Runs the request with `sent` kept until the API answers it; no answer, or a 5xx, keeps it. */
+/**
+ * Runs the request with `sent` kept until the API answers it; no answer, or a 5xx, keeps it. Sent
+ * again under the key of one the API no longer knows (the page left open a day after a lost
+ * answer), it is not sent but said, once: pressed again, it goes as a new request.
+ */
 export async function untilAnswered<T>(
   name: string,
   sent: Unanswered,
   request: () => Promise<T>,
 ): Promise<T> {
-  const kept: Kept = { ...sent, sentAt: Date.now() };
+  const earlier = read(storageKey(name));
+  const again = earlier?.key === sent.key ? earlier : null;
+  if (again && forgotten(again)) {
+    sessionStorage.removeItem(storageKey(name));
+    throw new NotSent(
+      `Not sent: this was first sent at ${sentAtText(again)} and got no answer, and the API remembers a request for 24 hours only, so sent again now it would be done again if it was done. Look for it first (the loan's statement, the customer's loans); press again to send it anyway.`,
+    );
+  }
+  // A resend under the same key keeps the first time: the API's 24 hours run from that one.
+  const kept: Kept = { ...sent, sentAt: again?.sentAt ?? Date.now() };
   sessionStorage.setItem(storageKey(name), JSON.stringify(kept));
   try {
     const answer = await request();
@@ -63,12 +76,14 @@ export function unanswered(name: string): Unanswered | null {
  */
 export function forgottenUnanswered(name: string): (Unanswered & { sentAt: string }) | null {
   const kept = read(storageKey(name));
-  if (!kept || !forgotten(kept) || kept.sentAt === undefined) return null;
-  return {
-    key: kept.key,
-    values: kept.values,
-    sentAt: localTime(new Date(kept.sentAt).toISOString()),
-  };
+  if (!kept || !forgotten(kept)) return null;
+  return { key: kept.key, values: kept.values, sentAt: sentAtText(kept) };
+}
+
+function sentAtText(kept: Kept): string {
+  return kept.sentAt === undefined
+    ? "an unknown time"
+    : localTime(new Date(kept.sentAt).toISOString());
 }
 
 /** Kept before sentAt was (an older console, the same day in practice): still replayable. */
@@ -119,7 +134,8 @@ function read(storageName: string): Kept | null {
     const kept = JSON.parse(sessionStorage.getItem(storageName) ?? "null") as unknown;
     const { key, values, sentAt } = (kept ?? {}) as Partial<Kept>;
     if (typeof key !== "string" || typeof values !== "object" || values === null) return null;
-    return typeof sentAt === "number" && Number.isFinite(sentAt)
+    // A time Date can write (toISOString throws past ±8.64e15 ms); anything else reads as absent.
+    return typeof sentAt === "number" && !Number.isNaN(new Date(sentAt).getTime())
       ? { key, values, sentAt }
       : { key, values };
   } catch {

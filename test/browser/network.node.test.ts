@@ -443,13 +443,17 @@ describe("a request left unanswered longer than the API keeps its key", () => {
   /** What a day on does: the tab's clock moves 25 hours, and the API forgets every key (24 h). */
   async function aDayLater(page: Page) {
     await page.clock.setSystemTime(Date.now() + 25 * 60 * 60 * 1000);
+    await expireEveryKey();
+    await page.reload();
+  }
+
+  async function expireEveryKey() {
     const client = createClient({ url: databaseUrl });
     try {
       await client.execute("UPDATE idempotency_keys SET expires_at = 0");
     } finally {
       client.close();
     }
-    await page.reload();
   }
 
   it("says a payment sent a day ago may be paid again, and refills nothing to press: it was paid twice", async () => {
@@ -482,6 +486,43 @@ describe("a request left unanswered longer than the API keeps its key", () => {
     expect(await loan.getByText(/nothing new was paid/).count()).toBe(0);
     const statement = await fetch(url(`/view-statement/${customerId}/${loanId}`));
     expect(((await statement.json()) as { payments: unknown[] }).payments).toHaveLength(2);
+  });
+
+  it("sends a payment pressed again a day after its lost answer only when pressed once more", async () => {
+    const { customerId, loanIds } = await customerWithLoans(100_000);
+    const [loanId] = loanIds as [number];
+    const { page } = suite.session();
+    await page.clock.install();
+    await page.goto(url(`/#loan/${loanId}`));
+    const loan = view(page, "loan");
+    await loan.locator("#payment-due").getByText("Period 1, due 2025-07-15").waitFor();
+    await fillByLabel(loan, { Amount: "8978.71" });
+    // The API records it; its answer is cut on the way back.
+    await page.route(
+      "**/make-payment/**",
+      async (route) => {
+        await route.fetch();
+        await route.abort("connectionreset");
+      },
+      { times: 1 },
+    );
+    const pay = loan.getByRole("button", { name: "Pay" });
+    await pay.click();
+    await loan.getByText(/^The request failed: no answer from the API/).waitFor();
+
+    // The page stays open; the officer presses Pay again the next day.
+    await page.clock.setSystemTime(Date.now() + 25 * 60 * 60 * 1000);
+    await expireEveryKey();
+    await pay.click();
+    await loan.getByText(/^Not sent: this was first sent at .+ 24 hours only/).waitFor();
+    const paymentsNow = async () => {
+      const statement = await fetch(url(`/view-statement/${customerId}/${loanId}`));
+      return ((await statement.json()) as { payments: unknown[] }).payments.length;
+    };
+    expect(await paymentsNow()).toBe(1);
+    await pay.click();
+    await loan.getByText(/^Paid ₹8,978\.71/).waitFor();
+    expect(await paymentsNow()).toBe(2);
   });
 
   it("says a booking sent a day ago may be booked again, and refills nothing to press", async () => {
