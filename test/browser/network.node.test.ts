@@ -2,7 +2,7 @@ import { createClient } from "@libsql/client";
 import type { Locator, Page, Route } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { fillByLabel, loanRequest, view } from "./support/console-page";
-import { hold, signal } from "./support/hold";
+import { answerLost, hold, signal } from "./support/hold";
 import { startNodeServer } from "./support/node-server";
 import { recordTexts } from "./support/record-texts";
 import { useBrowserAndWorker } from "./support/suite";
@@ -447,6 +447,24 @@ describe("a request left unanswered longer than the API keeps its key", () => {
     await page.reload();
   }
 
+  /** A loan's first instalment typed into Amount, on a tab whose clock the test can move. */
+  async function paymentTypedOnAClock() {
+    const { customerId, loanIds } = await customerWithLoans(100_000);
+    const [loanId] = loanIds as [number];
+    const { page } = suite.session();
+    await page.clock.install();
+    await page.goto(url(`/#loan/${loanId}`));
+    const loan = view(page, "loan");
+    await loan.locator("#payment-due").getByText("Period 1, due 2025-07-15").waitFor();
+    await fillByLabel(loan, { Amount: "8978.71" });
+    return { customerId, loanId, page, loan };
+  }
+
+  async function paymentsOf(customerId: number, loanId: number) {
+    const statement = await fetch(url(`/view-statement/${customerId}/${loanId}`));
+    return ((await statement.json()) as { payments: unknown[] }).payments.length;
+  }
+
   async function expireEveryKey() {
     const client = createClient({ url: databaseUrl });
     try {
@@ -457,14 +475,7 @@ describe("a request left unanswered longer than the API keeps its key", () => {
   }
 
   it("says a payment sent a day ago may be paid again, and refills nothing to press: it was paid twice", async () => {
-    const { customerId, loanIds } = await customerWithLoans(100_000);
-    const [loanId] = loanIds as [number];
-    const { page } = suite.session();
-    await page.clock.install();
-    await page.goto(url(`/#loan/${loanId}`));
-    const loan = view(page, "loan");
-    await loan.locator("#payment-due").getByText("Period 1, due 2025-07-15").waitFor();
-    await fillByLabel(loan, { Amount: "8978.71" });
+    const { customerId, loanId, page, loan } = await paymentTypedOnAClock();
     await reloadOnceReached(page, "**/make-payment/**", () =>
       loan.getByRole("button", { name: "Pay" }).click(),
     );
@@ -484,28 +495,13 @@ describe("a request left unanswered longer than the API keeps its key", () => {
     await loan.getByRole("button", { name: "Pay" }).click();
     await loan.getByText(/^Paid ₹8,978\.71/).waitFor();
     expect(await loan.getByText(/nothing new was paid/).count()).toBe(0);
-    const statement = await fetch(url(`/view-statement/${customerId}/${loanId}`));
-    expect(((await statement.json()) as { payments: unknown[] }).payments).toHaveLength(2);
+    expect(await paymentsOf(customerId, loanId)).toBe(2);
   });
 
   it("sends a payment pressed again a day after its lost answer only when pressed once more", async () => {
-    const { customerId, loanIds } = await customerWithLoans(100_000);
-    const [loanId] = loanIds as [number];
-    const { page } = suite.session();
-    await page.clock.install();
-    await page.goto(url(`/#loan/${loanId}`));
-    const loan = view(page, "loan");
-    await loan.locator("#payment-due").getByText("Period 1, due 2025-07-15").waitFor();
-    await fillByLabel(loan, { Amount: "8978.71" });
+    const { customerId, loanId, page, loan } = await paymentTypedOnAClock();
     // The API records it; its answer is cut on the way back.
-    await page.route(
-      "**/make-payment/**",
-      async (route) => {
-        await route.fetch();
-        await route.abort("connectionreset");
-      },
-      { times: 1 },
-    );
+    await answerLost(page, "**/make-payment/**");
     const pay = loan.getByRole("button", { name: "Pay" });
     await pay.click();
     await loan.getByText(/^The request failed: no answer from the API/).waitFor();
@@ -515,14 +511,10 @@ describe("a request left unanswered longer than the API keeps its key", () => {
     await expireEveryKey();
     await pay.click();
     await loan.getByText(/^Not sent: this was first sent at .+ 24 hours only/).waitFor();
-    const paymentsNow = async () => {
-      const statement = await fetch(url(`/view-statement/${customerId}/${loanId}`));
-      return ((await statement.json()) as { payments: unknown[] }).payments.length;
-    };
-    expect(await paymentsNow()).toBe(1);
+    expect(await paymentsOf(customerId, loanId)).toBe(1);
     await pay.click();
     await loan.getByText(/^Paid ₹8,978\.71/).waitFor();
-    expect(await paymentsNow()).toBe(2);
+    expect(await paymentsOf(customerId, loanId)).toBe(2);
   });
 
   it("says a booking sent a day ago may be booked again, and refills nothing to press", async () => {
