@@ -80,10 +80,9 @@ export function forgottenUnanswered(name: string): (Unanswered & { sentAt: strin
   return { key: kept.key, values: kept.values, sentAt: sentAtText(kept) };
 }
 
+/** When a forgotten request was sent, in the officer's time zone (forgotten() needs its sentAt). */
 function sentAtText(kept: Kept): string {
-  return kept.sentAt === undefined
-    ? "an unknown time"
-    : localTime(new Date(kept.sentAt).toISOString());
+  return localTime(new Date(kept.sentAt ?? Date.now()).toISOString());
 }
 
 /** Kept before sentAt was (an older console, the same day in practice): still replayable. */
