@@ -45,6 +45,14 @@ export async function untilAnswered<T>(
       `Not sent: this was first sent at ${sentAtText(again)} and got no answer, and the API remembers a request for 24 hours only, so sent again now it would be done again if it was done. Look for it first (the loan's statement, the customer's loans); press again to send it anyway.`,
     );
   }
+  // Done under this key (a booked form pressed again) longer ago than the API keeps its answer.
+  const done = read(doneKey(name));
+  if (done?.key === sent.key && forgotten(done)) {
+    sessionStorage.removeItem(doneKey(name));
+    throw new NotSent(
+      `Not sent: this was done at ${sentAtText(done)}, and the API remembers a request for 24 hours only, so sent again now it would be done a second time. Change the form to make another, or press again to send it anyway.`,
+    );
+  }
   // A resend under the same key keeps the first time: the API's 24 hours run from that one.
   const kept: Kept = { ...sent, sentAt: again?.sentAt ?? Date.now() };
   sessionStorage.setItem(storageKey(name), JSON.stringify(kept));
@@ -121,7 +129,9 @@ export function restoreUnanswered(
 const doneKey = (name: string) => `credit-console-done-${name}`;
 
 export function rememberDone(name: string, sent: Unanswered): void {
-  sessionStorage.setItem(doneKey(name), JSON.stringify(sent));
+  // Answered now: the API keeps the answer 24 hours from about now.
+  const kept: Kept = { ...sent, sentAt: Date.now() };
+  sessionStorage.setItem(doneKey(name), JSON.stringify(kept));
 }
 
 export function lastDone(name: string): Unanswered | null {

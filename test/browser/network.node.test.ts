@@ -517,6 +517,27 @@ describe("a request left unanswered longer than the API keeps its key", () => {
     expect(await paymentsOf(customerId, loanId)).toBe(2);
   });
 
+  it("books the same loan again a day after it was booked only when Book is pressed once more", async () => {
+    const { customerId, page, book } = await bookingTyped();
+    await page.clock.install();
+    const press = () => book.getByRole("button", { name: "Book" }).click();
+    const result = book.locator("#book-result");
+    await press();
+    await result.getByText(/^Booked loan \d+$/).waitFor();
+    const loansOf = async () =>
+      ((await (await fetch(url(`/view-loans/${customerId}`))).json()) as unknown[]).length;
+
+    // The page stays open with the booked values; Book is pressed again the next day.
+    await page.clock.setSystemTime(Date.now() + 25 * 60 * 60 * 1000);
+    await expireEveryKey();
+    await press();
+    await book.getByText(/^Not sent: this was done at .+ 24 hours only/).waitFor();
+    expect(await loansOf()).toBe(1);
+    await press();
+    await result.getByText(/^Booked loan \d+$/).waitFor();
+    expect(await loansOf()).toBe(2);
+  });
+
   it("says a booking sent a day ago may be booked again, and refills nothing to press", async () => {
     const { page, book } = await bookingTyped();
     await page.clock.install();
