@@ -50,7 +50,7 @@ export async function untilAnswered<T>(
   if (done?.key === sent.key && forgotten(done)) {
     sessionStorage.removeItem(doneKey(name));
     throw new NotSent(
-      `Not sent: this was done at ${sentAtText(done)}, and the API remembers a request for 24 hours only, so sent again now it would be done a second time. Change the form to make another, or press again to send it anyway.`,
+      `Not sent: this was done at ${sentAtText(done)}, and the API remembers a request for 24 hours only, so sent again now it takes it as a new one (a second loan). Change the form to make another, or press again to send it anyway.`,
     );
   }
   // A resend under the same key keeps the first time: the API's 24 hours run from that one.
