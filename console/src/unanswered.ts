@@ -129,8 +129,12 @@ export function restoreUnanswered(
 const doneKey = (name: string) => `credit-console-done-${name}`;
 
 export function rememberDone(name: string, sent: Unanswered): void {
-  // Answered now: the API keeps the answer 24 hours from about now.
-  const kept: Kept = { ...sent, sentAt: Date.now() };
+  // The API keeps the answer 24 hours from its first time: a replay (pressed again) renews nothing.
+  const earlier = read(doneKey(name));
+  const kept: Kept = {
+    ...sent,
+    sentAt: (earlier?.key === sent.key ? earlier.sentAt : undefined) ?? Date.now(),
+  };
   sessionStorage.setItem(doneKey(name), JSON.stringify(kept));
 }
 

@@ -527,6 +527,12 @@ describe("a request left unanswered longer than the API keeps its key", () => {
     const loansOf = async () =>
       ((await (await fetch(url(`/view-loans/${customerId}`))).json()) as unknown[]).length;
 
+    // Pressed again within the day, it is the first answer; that renews nothing at the API.
+    await page.clock.setSystemTime(Date.now() + 20 * 60 * 60 * 1000);
+    await press();
+    await result
+      .getByText(/^Already sent: this is the first answer; nothing new was booked/)
+      .waitFor();
     // The page stays open with the booked values; Book is pressed again the next day.
     await page.clock.setSystemTime(Date.now() + 25 * 60 * 60 * 1000);
     await expireEveryKey();
