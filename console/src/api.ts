@@ -81,9 +81,12 @@ export async function api<T>(
  */
 export class NoApiAnswer extends Error {}
 
+/** A request the console did not send, its message the whole sentence for the officer. */
+export class NotSent extends Error {}
+
 // Registering, booking and paying keep their Idempotency-Key until the form is edited: resending is safe.
 const SEND_AGAIN =
-  "Check the connection, then send it again: a registration, booking or payment sent again unchanged is not made twice.";
+  "Check the connection, then send it again: a registration, booking or payment sent again unchanged within 24 hours is not made twice.";
 
 /*
  * How long the console waits for an answer. Fetch itself waits for ever on a connection gone

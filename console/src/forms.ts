@@ -1,4 +1,4 @@
-import { ApiError, type FieldError, NoApiAnswer } from "./api";
+import { ApiError, type FieldError, NoApiAnswer, NotSent } from "./api";
 import { busyIndicator, statusAfter } from "./busy";
 import { focusField } from "./focus-field";
 import { show } from "./render";
@@ -64,6 +64,7 @@ function clearOldMessages(form: HTMLFormElement): void {
 export function errorText(error: unknown): string {
   if (error instanceof ApiError) return error.detail || error.title;
   if (error instanceof NoApiAnswer) return `The request failed: ${error.message}`;
+  if (error instanceof NotSent) return error.message;
   // A script error showing an answer: JSON of a shape this console does not know, such as an API
   // deployed since the page was loaded. Its message ("Cannot read properties…") is for developers;
   // the officer is told to look before resending, as a reload starts a new Idempotency-Key.

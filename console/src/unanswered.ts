@@ -1,6 +1,6 @@
-import { ApiError } from "./api";
+import { ApiError, NotSent } from "./api";
 import { fillForm } from "./forms";
-import { h, show } from "./render";
+import { h, localTime, show } from "./render";
 
 /*
  * A registration, booking or payment sent and not answered yet, kept with its Idempotency-Key in
@@ -14,15 +14,48 @@ export interface Unanswered {
   values: Record<string, string | number>;
 }
 
+/** An unanswered request as kept: with when it was sent (absent in one kept by an older console). */
+interface Kept extends Unanswered {
+  sentAt?: number;
+}
+
 const storageKey = (name: string) => `credit-console-unanswered-${name}`;
 
-/** Runs the request with `sent` kept until the API answers it; no answer, or a 5xx, keeps it. */
+/*
+ * The API keeps a key's answer 24 hours (docs/api.md#idempotency-key); past that, the request sent
+ * again under its key is done again. An hour less, for the browser's clock against the server's.
+ */
+const REPLAYABLE_FOR_MS = 23 * 60 * 60 * 1000;
+
+/**
+ * Runs the request with `sent` kept until the API answers it; no answer, or a 5xx, keeps it. Sent
+ * again under the key of one the API no longer knows (the page left open a day after a lost
+ * answer), it is not sent but said, once: pressed again, it goes as a new request.
+ */
 export async function untilAnswered<T>(
   name: string,
   sent: Unanswered,
   request: () => Promise<T>,
 ): Promise<T> {
-  sessionStorage.setItem(storageKey(name), JSON.stringify(sent));
+  const earlier = read(storageKey(name));
+  const again = earlier?.key === sent.key ? earlier : null;
+  if (again && forgotten(again)) {
+    sessionStorage.removeItem(storageKey(name));
+    throw new NotSent(
+      `Not sent: this was first sent at ${sentAtText(again)} and got no answer, and the API remembers a request for 24 hours only, so sent again now it would be done again if it was done. Look for it first (the loan's statement, the customer's loans); press again to send it anyway.`,
+    );
+  }
+  // Done under this key (a booked form pressed again) longer ago than the API keeps its answer.
+  const done = read(doneKey(name));
+  if (done?.key === sent.key && forgotten(done)) {
+    sessionStorage.removeItem(doneKey(name));
+    throw new NotSent(
+      `Not sent: this was done at ${sentAtText(done)}, and the API remembers a request for 24 hours only, so sent again now it takes it as a new one (a second loan). Change the form to make another, or press again to send it anyway.`,
+    );
+  }
+  // A resend under the same key keeps the first time: the API's 24 hours run from that one.
+  const kept: Kept = { ...sent, sentAt: again?.sentAt ?? Date.now() };
+  sessionStorage.setItem(storageKey(name), JSON.stringify(kept));
   try {
     const answer = await request();
     sessionStorage.removeItem(storageKey(name));
@@ -35,9 +68,34 @@ export async function untilAnswered<T>(
   }
 }
 
-/** The request a previous page of this tab sent under `name` and got no answer to, if any. */
+/**
+ * The request a previous page of this tab sent under `name` and got no answer to, if any, while
+ * the API still knows its key: sent again, it is replayed if it was done.
+ */
 export function unanswered(name: string): Unanswered | null {
-  return read(storageKey(name));
+  const kept = read(storageKey(name));
+  return kept && !forgotten(kept) ? { key: kept.key, values: kept.values } : null;
+}
+
+/**
+ * One sent under `name` too long ago for the API to know its key: sent again, it is done again if
+ * it was done. The tab's session storage outlives a day (a tab left open over a weekend, a
+ * restored session), and its note promised a replay: pressed again, a payment was paid twice.
+ */
+export function forgottenUnanswered(name: string): (Unanswered & { sentAt: string }) | null {
+  const kept = read(storageKey(name));
+  if (!kept || !forgotten(kept)) return null;
+  return { key: kept.key, values: kept.values, sentAt: sentAtText(kept) };
+}
+
+/** When a forgotten request was sent, in the officer's time zone (forgotten() needs its sentAt). */
+function sentAtText(kept: Kept): string {
+  return localTime(new Date(kept.sentAt ?? Date.now()).toISOString());
+}
+
+/** Kept before sentAt was (an older console, the same day in practice): still replayable. */
+function forgotten(kept: Kept): boolean {
+  return kept.sentAt !== undefined && Date.now() - kept.sentAt >= REPLAYABLE_FOR_MS;
 }
 
 /**
@@ -49,13 +107,18 @@ export function restoreUnanswered(
   name: string,
   resultId: string,
   note: string,
+  /** Said instead when the API no longer knows its key, given when it was sent: nothing is refilled. */
+  forgottenNote: (sentAt: string) => string,
 ): Unanswered | null {
   const pending = unanswered(name);
   if (pending) {
     fillForm(form, pending.values);
     show(resultId, h("p", { class: "replayed" }, note));
+    return pending;
   }
-  return pending;
+  const old = forgottenUnanswered(name);
+  if (old) show(resultId, h("p", { class: "replayed" }, forgottenNote(old.sentAt)));
+  return null;
 }
 
 /*
@@ -66,20 +129,28 @@ export function restoreUnanswered(
 const doneKey = (name: string) => `credit-console-done-${name}`;
 
 export function rememberDone(name: string, sent: Unanswered): void {
-  sessionStorage.setItem(doneKey(name), JSON.stringify(sent));
+  // The API keeps the answer 24 hours from its first time: a replay (pressed again) renews nothing.
+  const earlier = read(doneKey(name));
+  const kept: Kept = {
+    ...sent,
+    sentAt: (earlier?.key === sent.key ? earlier.sentAt : undefined) ?? Date.now(),
+  };
+  sessionStorage.setItem(doneKey(name), JSON.stringify(kept));
 }
 
 export function lastDone(name: string): Unanswered | null {
   return read(doneKey(name));
 }
 
-function read(storageName: string): Unanswered | null {
+function read(storageName: string): Kept | null {
   try {
     const kept = JSON.parse(sessionStorage.getItem(storageName) ?? "null") as unknown;
-    const { key, values } = (kept ?? {}) as Partial<Unanswered>;
-    return typeof key === "string" && typeof values === "object" && values !== null
-      ? { key, values }
-      : null;
+    const { key, values, sentAt } = (kept ?? {}) as Partial<Kept>;
+    if (typeof key !== "string" || typeof values !== "object" || values === null) return null;
+    // A time Date can write (toISOString throws past ±8.64e15 ms); anything else reads as absent.
+    return typeof sentAt === "number" && !Number.isNaN(new Date(sentAt).getTime())
+      ? { key, values, sentAt }
+      : { key, values };
   } catch {
     return null;
   }

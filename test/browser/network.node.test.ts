@@ -1,7 +1,8 @@
+import { createClient } from "@libsql/client";
 import type { Locator, Page, Route } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { fillByLabel, loanRequest, view } from "./support/console-page";
-import { hold, signal } from "./support/hold";
+import { answerLost, hold, signal } from "./support/hold";
 import { startNodeServer } from "./support/node-server";
 import { recordTexts } from "./support/record-texts";
 import { useBrowserAndWorker } from "./support/suite";
@@ -12,7 +13,13 @@ import { useBrowserAndWorker } from "./support/suite";
  * error page, an empty 2xx) are injected with page.route; everything else is the real server.
  */
 
-const suite = useBrowserAndWorker(startNodeServer);
+let databaseUrl = "";
+
+const suite = useBrowserAndWorker(async () => {
+  const server = await startNodeServer();
+  databaseUrl = server.databaseUrl;
+  return server;
+});
 const url = suite.url;
 
 let phone = 7_600_000_000 + Math.floor(Math.random() * 1_000_000);
@@ -429,6 +436,129 @@ describe("a reload while a booking or payment is unanswered", () => {
     await loan.getByText(/^Already sent: this is the first answer; nothing new was paid/).waitFor();
     const statement = await fetch(url(`/view-statement/${customerId}/${loanId}`));
     expect(((await statement.json()) as { payments: unknown[] }).payments).toHaveLength(1);
+  });
+});
+
+describe("a request left unanswered longer than the API keeps its key", () => {
+  /** What a day on does: the tab's clock moves 25 hours, and the API forgets every key (24 h). */
+  async function aDayLater(page: Page) {
+    await page.clock.setSystemTime(Date.now() + 25 * 60 * 60 * 1000);
+    await expireEveryKey();
+    await page.reload();
+  }
+
+  /** A loan's first instalment typed into Amount, on a tab whose clock the test can move. */
+  async function paymentTypedOnAClock() {
+    const { customerId, loanIds } = await customerWithLoans(100_000);
+    const [loanId] = loanIds as [number];
+    const { page } = suite.session();
+    await page.clock.install();
+    await page.goto(url(`/#loan/${loanId}`));
+    const loan = view(page, "loan");
+    await loan.locator("#payment-due").getByText("Period 1, due 2025-07-15").waitFor();
+    await fillByLabel(loan, { Amount: "8978.71" });
+    return { customerId, loanId, page, loan };
+  }
+
+  async function paymentsOf(customerId: number, loanId: number) {
+    const statement = await fetch(url(`/view-statement/${customerId}/${loanId}`));
+    return ((await statement.json()) as { payments: unknown[] }).payments.length;
+  }
+
+  async function expireEveryKey() {
+    const client = createClient({ url: databaseUrl });
+    try {
+      await client.execute("UPDATE idempotency_keys SET expires_at = 0");
+    } finally {
+      client.close();
+    }
+  }
+
+  it("says a payment sent a day ago may be paid again, and refills nothing to press: it was paid twice", async () => {
+    const { customerId, loanId, page, loan } = await paymentTypedOnAClock();
+    await reloadOnceReached(page, "**/make-payment/**", () =>
+      loan.getByRole("button", { name: "Pay" }).click(),
+    );
+    await loan.getByText(/^The payment in the Amount field was sent and got no answer/).waitFor();
+
+    // The officer comes back to the tab the next day (the session storage keeps the request).
+    await aDayLater(page);
+    await loan.locator("#payment-due").getByText("Period 2, due 2025-08-15").waitFor();
+    const note = loan.getByText(
+      /^A payment of ₹8,978\.71 sent at \d{4}-\d{2}-\d{2} \d{2}:\d{2} .+ got no answer/,
+    );
+    await note.waitFor();
+    expect(await note.textContent()).toContain("Look for it in the loan's statement");
+    // Nothing is offered to press: the amount typed again is a new payment, by the officer's choice.
+    expect(await loan.getByLabel("Amount").inputValue()).toBe("");
+    await fillByLabel(loan, { Amount: "8978.71" });
+    await loan.getByRole("button", { name: "Pay" }).click();
+    await loan.getByText(/^Paid ₹8,978\.71/).waitFor();
+    expect(await loan.getByText(/nothing new was paid/).count()).toBe(0);
+    expect(await paymentsOf(customerId, loanId)).toBe(2);
+  });
+
+  it("sends a payment pressed again a day after its lost answer only when pressed once more", async () => {
+    const { customerId, loanId, page, loan } = await paymentTypedOnAClock();
+    // The API records it; its answer is cut on the way back.
+    await answerLost(page, "**/make-payment/**");
+    const pay = loan.getByRole("button", { name: "Pay" });
+    await pay.click();
+    await loan.getByText(/^The request failed: no answer from the API/).waitFor();
+
+    // The page stays open; the officer presses Pay again the next day.
+    await page.clock.setSystemTime(Date.now() + 25 * 60 * 60 * 1000);
+    await expireEveryKey();
+    await pay.click();
+    await loan.getByText(/^Not sent: this was first sent at .+ 24 hours only/).waitFor();
+    expect(await paymentsOf(customerId, loanId)).toBe(1);
+    await pay.click();
+    await loan.getByText(/^Paid ₹8,978\.71/).waitFor();
+    expect(await paymentsOf(customerId, loanId)).toBe(2);
+  });
+
+  it("books the same loan again a day after it was booked only when Book is pressed once more", async () => {
+    const { customerId, page, book } = await bookingTyped();
+    await page.clock.install();
+    const press = () => book.getByRole("button", { name: "Book" }).click();
+    const result = book.locator("#book-result");
+    await press();
+    await result.getByText(/^Booked loan \d+$/).waitFor();
+    const loansOf = async () =>
+      ((await (await fetch(url(`/view-loans/${customerId}`))).json()) as unknown[]).length;
+
+    // Pressed again within the day, it is the first answer; that renews nothing at the API.
+    await page.clock.setSystemTime(Date.now() + 20 * 60 * 60 * 1000);
+    await press();
+    await result
+      .getByText(/^Already sent: this is the first answer; nothing new was booked/)
+      .waitFor();
+    // The page stays open with the booked values; Book is pressed again the next day.
+    await page.clock.setSystemTime(Date.now() + 25 * 60 * 60 * 1000);
+    await expireEveryKey();
+    await press();
+    await book.getByText(/^Not sent: this was done at .+ 24 hours only/).waitFor();
+    expect(await loansOf()).toBe(1);
+    await press();
+    await result.getByText(/^Booked loan \d+$/).waitFor();
+    expect(await loansOf()).toBe(2);
+  });
+
+  it("says a booking sent a day ago may be booked again, and refills nothing to press", async () => {
+    const { page, book } = await bookingTyped();
+    await page.clock.install();
+    await reloadOnceReached(page, "**/create-loan", () =>
+      book.getByRole("button", { name: "Book" }).click(),
+    );
+    await book.getByText(/^A booking sent before this page was reloaded got no answer/).waitFor();
+
+    await aDayLater(page);
+    const note = book.getByText(
+      /^A booking sent at \d{4}-\d{2}-\d{2} \d{2}:\d{2} .+ got no answer/,
+    );
+    await note.waitFor();
+    expect(await note.textContent()).toContain("customer's loans");
+    expect(await book.getByLabel("Loan amount").inputValue()).toBe("");
   });
 });
 

@@ -10,6 +10,7 @@ import {
   registerInConsole,
   view,
 } from "./support/console-page";
+import { answerLost } from "./support/hold";
 import { useBrowserAndWorker } from "./support/suite";
 
 /*
@@ -238,14 +239,7 @@ describe("loan servicing in the console", () => {
     const amount = loan.getByLabel("Amount");
 
     // The payment reaches the API and is recorded, but its answer is lost on the way back.
-    await page.route(
-      "**/make-payment/**",
-      async (route) => {
-        await route.fetch();
-        await route.abort("connectionreset");
-      },
-      { times: 1 },
-    );
+    await answerLost(page, "**/make-payment/**");
     await pay(loan, instalment);
     await formError.getByText(/^The request failed/).waitFor();
     expect(await amount.inputValue()).toBe(String(instalment));

@@ -2,7 +2,13 @@ import { ApiError, api } from "../api";
 import { errorText, onSubmit, showFieldError } from "../forms";
 import { facts, h, money, show } from "../render";
 import type { LoanDetail, PaymentResult, Statement } from "../types";
-import { keyFor, unanswered, untilAnswered } from "../unanswered";
+import {
+  forgottenUnanswered,
+  keyFor,
+  type Unanswered,
+  unanswered,
+  untilAnswered,
+} from "../unanswered";
 import { closedSentence } from "./closed-loan";
 import { instalmentNote } from "./instalment";
 
@@ -94,6 +100,8 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
         // A payment on this loan that got no answer (the page reloaded mid-request) is offered
         // again under its key: typed again under a new one, it was recorded twice.
         const pending = unanswered(`payment-${loan.loan_id}`);
+        // One the API no longer knows the key of would be paid again: said, not offered.
+        const forgotten = pending ? null : forgottenUnanswered(`payment-${loan.loan_id}`);
         key = pending?.key ?? crypto.randomUUID();
         if (amount) amount.value = pending ? String(pending.values.amount ?? "") : "";
         show(
@@ -104,6 +112,7 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
               { class: "replayed" },
               "The payment in the Amount field was sent and got no answer: it may have been recorded. Press Pay to send it again unchanged; if it was recorded, its receipt is shown and nothing new is paid.",
             ),
+          forgotten && h("p", { class: "replayed" }, forgottenPaymentText(forgotten)),
         );
         // The previous loan's instalment and payoff, left while this one's are read (or when that
         // read fails), read as this loan's: an officer could key another loan's payoff here.
@@ -138,6 +147,17 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
       show("payment-due", ...nextInstalment(body));
     },
   };
+}
+
+function forgottenPaymentText({
+  values,
+  sentAt,
+}: {
+  values: Unanswered["values"];
+  sentAt: string;
+}) {
+  const sent = typeof values.amount === "number" ? money(values.amount) : String(values.amount);
+  return `A payment of ${sent} sent at ${sentAt} got no answer, and the API remembers a request for 24 hours only: sent again now, it would be paid again if it was recorded. Look for it in the loan's statement before taking it again.`;
 }
 
 /**

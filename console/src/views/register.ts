@@ -17,6 +17,8 @@ export function setUpRegister(form: HTMLFormElement): void {
     "register",
     "register-result",
     "A registration sent before this page was reloaded got no answer: the customer may have been registered. Press Register to send it again unchanged; if they were, the first answer with their customer ID is shown and no one is registered twice.",
+    (sentAt) =>
+      `A registration sent at ${sentAt} got no answer, and the API remembers a request for 24 hours only: if the customer was registered, registering them again is refused as their phone number is on file, and their customer ID is not shown again.`,
   );
   let key = pending?.key ?? crypto.randomUUID();
   form.addEventListener("input", () => {

@@ -27,3 +27,15 @@ export async function hold(page: Page, pattern: string, answer: (route: Route) =
   );
   return { reached: reached.fired, release: released.fire };
 }
+
+/** Lets the next request to `pattern` reach the API, which does it, and cuts its answer off. */
+export async function answerLost(page: Page, pattern: string) {
+  await page.route(
+    pattern,
+    async (route) => {
+      await route.fetch();
+      await route.abort("connectionreset");
+    },
+    { times: 1 },
+  );
+}
