@@ -111,11 +111,11 @@ export function createNodeMetrics(): NodeMetrics {
     },
   });
 
-  // 0 until the process's database is watched; another process holding the write lock raises it.
+  // 0 until the process's database is watched; a write waiting out another process's lock raises it.
   let writesWaiting = () => 0;
   new Gauge({
     name: "database_writes_waiting",
-    help: "Writes waiting for another process's write lock on the database file (a script holding a write transaction).",
+    help: "Writes waiting past 25 ms for a write lock another process holds on the database file (another worker, the ingest consumer, a script).",
     registers: [registry],
     collect() {
       this.set(writesWaiting());
