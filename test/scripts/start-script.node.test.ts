@@ -114,7 +114,7 @@ describe("npm start's ingest token", () => {
       token: "from-file",
       passToWorker: false,
     });
-    const first = chooseIngestToken(undefined, "# INGEST_TOKEN=commented-out\nAPI_KEYS=\n");
+    const first = chooseIngestToken(undefined, "# INGEST_TOKEN=commented-out\nCORS_ORIGINS=\n");
     const second = chooseIngestToken("", "");
     expect(first).toMatchObject({ source: "random", passToWorker: true });
     expect(first.token).toMatch(/^[\w-]{43}$/);
@@ -164,7 +164,7 @@ describe("npm start", () => {
   }, 240_000);
 
   it("hands a token from the environment to wrangler in a 0600 file, never on a command line", async () => {
-    const directory = await scratchClone("API_KEYS=\n");
+    const directory = await scratchClone("CORS_ORIGINS=\n");
     // Its own temp dir, so the test sees the env file appear and go.
     const temp = join(directory, "tmp");
     await mkdir(temp);
