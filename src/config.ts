@@ -19,6 +19,23 @@ const optionalText = z
   .transform((value) => (value?.trim() ? value.trim() : undefined));
 
 /**
+ * A setting read by `parse`, which gets it as given (absent is undefined, blank stays blank) and
+ * throws an Error whose message is the rule the value breaks.
+ */
+export const parsedBy = <T>(parse: (value: string | undefined) => T) =>
+  z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      try {
+        return parse(value);
+      } catch (error) {
+        context.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+
+/**
  * A bearer token the server compares requests with: optional text, refused when no request could
  * present it (a blank inside, a line break): taken, the server started and answered 401 to all.
  */
@@ -103,17 +120,7 @@ export const appSettingsSchema = z.object({
    * When set, API routes require one of these keys: `sha256:<hex>` digests, comma-separated. Not
    * optionalText: blank (`API_KEYS=$KEYS`, KEYS unset) meant keys, so it is refused, not open.
    */
-  API_KEYS: z
-    .string()
-    .optional()
-    .transform((value, context) => {
-      try {
-        return parseApiKeyDigests(value);
-      } catch (error) {
-        context.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+  API_KEYS: parsedBy(parseApiKeyDigests),
   /** Browser origins allowed by CORS: unset (off), `*`, or a comma-separated list. */
   CORS_ORIGINS: optionalText.transform((value, context) => {
     const origins: string[] = [];

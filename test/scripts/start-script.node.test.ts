@@ -318,6 +318,18 @@ describe("npm start", () => {
     expect(output.match(/invalid settings/g)?.length ?? 0).toBeLessThan(5);
     expect(Date.now() - startedAt).toBeLessThan(50_000);
   }, 240_000);
+
+  // `API_KEYS=` meant keys and got none: it was taken as unset, and the API was open to anyone.
+  it("with a blank API_KEYS in .dev.vars exits 1 naming it, never serving an open API", async () => {
+    const directory = await scratchClone("API_KEYS=\n");
+    const { code, output } = await startUntilExit(directory, { PORT: String(await freePort()) });
+
+    expect(code, output).toBe(1);
+    expect(output.match(/^npm start failed: .*$/m)?.[0]).toMatch(
+      /API_KEYS is blank: .* leave API_KEYS unset to run the API open on purpose/,
+    );
+    expect(output).not.toMatch(/ready: API/);
+  }, 240_000);
 });
 
 /** The command lines of every process in process group `group`, as `ps` shows them to anyone. */
