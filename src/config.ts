@@ -8,7 +8,8 @@ import { tokenFault } from "./lib/token-characters";
  * The app's settings, once: every runtime parses its environment with this schema (extended by the
  * runtime's own settings) at its edge, once, and hands the typed result to `createApp`. Values
  * arrive as strings — Worker vars and secrets, or the Node server's process environment — and an
- * empty string means "unset", as in wrangler.toml's `AS_OF_DATE = ""`.
+ * empty string means "unset", as in wrangler.toml's `AS_OF_DATE = ""` (not for API_KEYS: blank
+ * there is refused, see below).
  */
 
 /** An optional string setting: empty or blank is the same as absent. */
@@ -16,6 +17,23 @@ const optionalText = z
   .string()
   .optional()
   .transform((value) => (value?.trim() ? value.trim() : undefined));
+
+/**
+ * A setting read by `parse`, which gets it as given (absent is undefined, blank stays blank) and
+ * throws an Error whose message is the rule the value breaks.
+ */
+export const parsedBy = <T>(parse: (value: string | undefined) => T) =>
+  z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      try {
+        return parse(value);
+      } catch (error) {
+        context.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
 
 /**
  * A bearer token the server compares requests with: optional text, refused when no request could
@@ -105,15 +123,11 @@ export const appSettingsSchema = z.object({
         endsByLastScheduleDate(value, TENURE_MONTHS.max),
       `must be no later than ${addMonths(LAST_SCHEDULE_DATE, -TENURE_MONTHS.max)}, so that a ${TENURE_MONTHS.max}-month loan booked on it ends by ${LAST_SCHEDULE_DATE}`,
     ),
-  /** When set, API routes require one of these keys: `sha256:<hex>` digests, comma-separated. */
-  API_KEYS: optionalText.transform((value, context) => {
-    try {
-      return parseApiKeyDigests(value);
-    } catch (error) {
-      context.addIssue({ code: "custom", message: (error as Error).message });
-      return z.NEVER;
-    }
-  }),
+  /**
+   * When set, API routes require one of these keys: `sha256:<hex>` digests, comma-separated. Not
+   * optionalText: blank (`API_KEYS=$KEYS`, KEYS unset) meant keys, so it is refused, not open.
+   */
+  API_KEYS: parsedBy(parseApiKeyDigests),
   /** Browser origins allowed by CORS: unset (off), `*`, or a comma-separated list. */
   CORS_ORIGINS: optionalText.transform((value, context) => {
     const origins: string[] = [];

@@ -44,6 +44,12 @@ describe("the app's settings, parsed once into a typed config", () => {
     // `API_KEYS=$KEY_A,$KEY_B` with both unset: no key at all, and the API was open.
     [{ API_KEYS: "," }, /^API_KEYS has no entry, only commas/],
     [{ API_KEYS: " , , " }, /^API_KEYS has no entry, only commas/],
+    // `API_KEYS=` in an env file, or `API_KEYS=$KEYS` with KEYS unset: taken as unset, the API was open.
+    [
+      { API_KEYS: "" },
+      /^API_KEYS is blank: .* leave API_KEYS unset to run the API open on purpose$/,
+    ],
+    [{ API_KEYS: " \t " }, /^API_KEYS is blank: .* leave API_KEYS unset to run the API open/],
     [{ INGEST_RETRY_DELAY_SECONDS: "soon" }, /INGEST_RETRY_DELAY_SECONDS must be a number/],
     [{ DECISION_RETENTION_MONTHS: "0" }, /DECISION_RETENTION_MONTHS must be an integer from 1/],
     // Shorter than a Cloudflare Queue may still hold a chunk's message (14 days at the most).

@@ -11,6 +11,7 @@ import {
   bearerTokenSetting,
   databaseAuthTokenSetting,
   flag,
+  parsedBy,
   parseSettings,
   toAppConfig,
 } from "../config";
@@ -216,17 +217,7 @@ export const serverSettingsSchema = appSettingsSchema.extend({
    * The reverse proxies whose X-Forwarded-For names the client (src/node/trusted-proxies.ts):
    * addresses, CIDR ranges or `loopback`, comma-separated. Parsed here, once, at start.
    */
-  TRUSTED_PROXIES: z
-    .string()
-    .optional()
-    .transform((value, context) => {
-      try {
-        return parseTrustedProxies(value);
-      } catch (error) {
-        context.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+  TRUSTED_PROXIES: parsedBy(parseTrustedProxies),
   /** Prometheus metrics at GET /metrics: on unless off. */
   METRICS: flag(true),
   METRICS_TOKEN: bearerTokenSetting,

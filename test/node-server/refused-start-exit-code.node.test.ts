@@ -40,6 +40,23 @@ describe.each(["1", "2"])("a start npm run serve refuses (WEB_CONCURRENCY=%s)", 
     expect(output.trim()).toBe("SEED must be true or false (1/0, yes/no, on/off)");
   }, 90_000);
 
+  // `API_KEYS=$KEYS` with KEYS unset (a systemd unit, docker run, a CI deploy): the server
+  // started with the API open to anyone, and said nothing.
+  it("exits 78 on a blank API_KEYS, never an open API", async () => {
+    for (const keys of ["", "  "]) {
+      // Its own file: a server that does start (the defect) must not make the project's.
+      const { code, output } = await startOutcome({
+        API_KEYS: keys,
+        DATABASE_URL: `file:${scratch(`open-${workers}.db`)}`,
+        WEB_CONCURRENCY: workers,
+      });
+      expect(code, output).toBe(EX_CONFIG);
+      expect(output.trim()).toMatch(
+        /^API_KEYS is blank: .* leave API_KEYS unset to run the API open on purpose$/,
+      );
+    }
+  }, 90_000);
+
   it("exits 78 on a database file with a damaged page, and on a file that is no database", async () => {
     const damaged = scratch(`damaged-${workers}.db`);
     await copyFile(product, damaged);

@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
 import { recordOutput, spawnGroup } from "../../scripts/lib/process-group";
-import { APP_SETTING_NAMES } from "../../src/config";
 import { type Controller, controllerCgroups, type ReadText } from "../../src/node/cgroup";
 import { npmScriptCommand } from "./npm-script";
+import { environmentWithoutAppSettings } from "./shell-settings";
 import { until } from "./until";
 
 /*
@@ -83,16 +83,13 @@ export function childCgroup(controller: Controller, limits: Record<string, strin
 export async function processesLineInCgroup(cgroup: string, databasePath: string): Promise<string> {
   // Into the cgroup before node starts, as a container runtime places its process.
   const { command, args } = npmScriptCommand("serve");
-  const unset = Object.fromEntries(APP_SETTING_NAMES.map((name) => [name, ""]));
-  const { WEB_CONCURRENCY: _, ...inherited } = process.env;
   const child = spawnGroup(
     "sh",
     ["-c", 'echo $$ > "$0" && exec "$@"', join(cgroup, "cgroup.procs"), command, ...args],
     {
       cwd: ROOT,
       env: {
-        ...inherited,
-        ...unset,
+        ...environmentWithoutAppSettings(["WEB_CONCURRENCY"]),
         HOST: "127.0.0.1",
         PORT: "0",
         SEED: "false",

@@ -1,8 +1,8 @@
 import { cp, mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { APP_SETTING_NAMES } from "../../src/config";
 import { npmScriptCommand } from "./npm-script";
+import { environmentWithoutAppSettings } from "./shell-settings";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** What `npm run serve` reads from the project (node_modules linked, public/ already built). */
@@ -23,14 +23,12 @@ export async function copyProject(project: string): Promise<void> {
  */
 export function serveInCopy(project: string, env: NodeJS.ProcessEnv) {
   const { command, args } = npmScriptCommand("serve");
-  const unset = Object.fromEntries(APP_SETTING_NAMES.map((setting) => [setting, ""]));
   return {
     command,
     args: args.map((arg) => (arg.startsWith(ROOT) ? join(project, arg.slice(ROOT.length)) : arg)),
     cwd: project,
     env: {
-      ...process.env,
-      ...unset,
+      ...environmentWithoutAppSettings(),
       HOST: "127.0.0.1",
       PORT: "0",
       SEED: "false",

@@ -9,8 +9,8 @@
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
 import { recordOutput, spawnGroup, stopGroup } from "../../scripts/lib/process-group";
-import { APP_SETTING_NAMES } from "../../src/config";
 import { npmScriptCommand } from "./npm-script";
+import { environmentWithoutAppSettings } from "./shell-settings";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** A loaded machine starts several servers at once; a slow start is not a failure. */
@@ -93,14 +93,15 @@ export async function startOutcome(
 
 export function spawnServeProcess(env: Record<string, string>): StartingServeProcess {
   const { command, args } = npmScriptCommand("serve");
-  // An API_KEYS, INGEST_TOKEN or TRUSTED_PROXIES in the developer's shell must not change what a
-  // test sees.
-  const unset = Object.fromEntries(
-    [...APP_SETTING_NAMES, "TRUSTED_PROXIES"].map((name) => [name, ""]),
-  );
   const child = spawnGroup(command, args, {
     cwd: ROOT,
-    env: { ...process.env, ...unset, HOST: "127.0.0.1", PORT: "0", SEED: "false", ...env },
+    env: {
+      ...environmentWithoutAppSettings(["TRUSTED_PROXIES"]),
+      HOST: "127.0.0.1",
+      PORT: "0",
+      SEED: "false",
+      ...env,
+    },
   });
   const pid = child.pid ?? 0;
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));

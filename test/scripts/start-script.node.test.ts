@@ -114,7 +114,7 @@ describe("npm start's ingest token", () => {
       token: "from-file",
       passToWorker: false,
     });
-    const first = chooseIngestToken(undefined, "# INGEST_TOKEN=commented-out\nAPI_KEYS=\n");
+    const first = chooseIngestToken(undefined, "# INGEST_TOKEN=commented-out\nCORS_ORIGINS=\n");
     const second = chooseIngestToken("", "");
     expect(first).toMatchObject({ source: "random", passToWorker: true });
     expect(first.token).toMatch(/^[\w-]{43}$/);
@@ -164,7 +164,7 @@ describe("npm start", () => {
   }, 240_000);
 
   it("hands a token from the environment to wrangler in a 0600 file, never on a command line", async () => {
-    const directory = await scratchClone("API_KEYS=\n");
+    const directory = await scratchClone("CORS_ORIGINS=\n");
     // Its own temp dir, so the test sees the env file appear and go.
     const temp = join(directory, "tmp");
     await mkdir(temp);
@@ -317,6 +317,18 @@ describe("npm start", () => {
     // The Worker logs the bad settings once per request it refuses; waiting it out logged ~200.
     expect(output.match(/invalid settings/g)?.length ?? 0).toBeLessThan(5);
     expect(Date.now() - startedAt).toBeLessThan(50_000);
+  }, 240_000);
+
+  // `API_KEYS=` meant keys and got none: it was taken as unset, and the API was open to anyone.
+  it("with a blank API_KEYS in .dev.vars exits 1 naming it, never serving an open API", async () => {
+    const directory = await scratchClone("API_KEYS=\n");
+    const { code, output } = await startUntilExit(directory, { PORT: String(await freePort()) });
+
+    expect(code, output).toBe(1);
+    expect(output.match(/^npm start failed: .*$/m)?.[0]).toMatch(
+      /API_KEYS is blank: .* leave API_KEYS unset to run the API open on purpose/,
+    );
+    expect(output).not.toMatch(/ready: API/);
   }, 240_000);
 });
 

@@ -59,6 +59,19 @@ describe("the Worker with a setting that does not parse", () => {
     }
   });
 
+  // `[vars] API_KEYS = ""`, or a secret put from an unset shell variable, meant keys and served
+  // personal data to anyone.
+  it.each(["", "   "])("answers 503 naming an API_KEYS of %j, never an open API", async (keys) => {
+    for (const path of ["/view-loan/1", "/openapi.json"]) {
+      const body = await expectProblem(
+        await call(path, { env: { API_KEYS: keys } }),
+        503,
+        "API_KEYS",
+      );
+      expect(body.errors[0]?.message).toMatch(/^is blank: .* leave API_KEYS unset/);
+    }
+  });
+
   it("still answers with Server-Timing asked for", async () => {
     const response = await call("/view-loan/1", {
       env: { SERVER_TIMING: "true", INGEST_RETRY_DELAY_SECONDS: "soon" },

@@ -9,8 +9,16 @@ import { sha256 } from "../sha256";
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
 
+/** How an operator runs the API open on purpose, said by every refusal of a keyless value. */
+const OPEN_ON_PURPOSE = "or leave API_KEYS unset to run the API open on purpose";
+
+/** The digests of `setting`; only an absent setting (undefined) means an open API. */
 export function parseApiKeyDigests(setting: string | undefined): Uint8Array[] {
-  if (!setting?.trim()) return [];
+  if (setting === undefined) return [];
+  // `API_KEYS=` in an env file, `API_KEYS=$KEYS` with KEYS unset: meant keys, like commas alone.
+  if (!setting.trim()) {
+    throw new Error(`is blank: give sha256:<64 hex digits> entries, ${OPEN_ON_PURPOSE}`);
+  }
   const entries = setting
     .split(",")
     .map((entry) => entry.trim().toLowerCase())
@@ -18,7 +26,7 @@ export function parseApiKeyDigests(setting: string | undefined): Uint8Array[] {
   // `$KEY_A,$KEY_B` with both unset: set, yet no key, which would leave the API open.
   if (entries.length === 0) {
     throw new Error(
-      "has no entry, only commas: give sha256:<64 hex digits> entries, or leave it empty for an open API",
+      `has no entry, only commas: give sha256:<64 hex digits> entries, ${OPEN_ON_PURPOSE}`,
     );
   }
   return entries.map((entry) => {
