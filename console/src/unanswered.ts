@@ -1,6 +1,7 @@
 import { ApiError, NotSent } from "./api";
 import { fillForm } from "./forms";
 import { h, localTime, show } from "./render";
+import { REPLAYABLE_FOR_MS } from "./replay-window";
 
 /*
  * A registration, booking or payment sent and not answered yet, kept with its Idempotency-Key in
@@ -21,40 +22,38 @@ interface Kept extends Unanswered {
 
 const storageKey = (name: string) => `credit-console-unanswered-${name}`;
 
-/*
- * The API keeps a key's answer 24 hours (docs/api.md#idempotency-key); past that, the request sent
- * again under its key is done again. An hour less, for the browser's clock against the server's.
+/**
+ * What a form's request does sent again once the API has forgotten its key, if it was done: said
+ * before it is sent so. Null where that is harmless (a registration: its phone number is on file).
  */
-const REPLAYABLE_FOR_MS = 23 * 60 * 60 * 1000;
+export interface DoneAgain {
+  /** "it books a second loan" */
+  consequence: string;
+  /** Where the officer looks first to see whether it was done: "the customer's loans". */
+  lookIn: string;
+}
+
+/* When this page sent each request, by key, for rememberDone: a replay's answer is from then. */
+const firstSent = new Map<string, number>();
 
 /**
  * Runs the request with `sent` kept until the API answers it; no answer, or a 5xx, keeps it. Sent
  * again under the key of one the API no longer knows (the page left open a day after a lost
- * answer), it is not sent but said, once: pressed again, it goes as a new request.
+ * answer), it is not sent but said, once, with `doneAgain`: pressed again, it goes as a new request.
  */
 export async function untilAnswered<T>(
   name: string,
   sent: Unanswered,
   request: () => Promise<T>,
+  doneAgain: DoneAgain | null,
 ): Promise<T> {
   const earlier = read(storageKey(name));
-  const again = earlier?.key === sent.key ? earlier : null;
-  if (again && forgotten(again)) {
-    sessionStorage.removeItem(storageKey(name));
-    throw new NotSent(
-      `Not sent: this was first sent at ${sentAtText(again)} and got no answer, and the API remembers a request for 24 hours only, so sent again now it would be done again if it was done. Look for it first (the loan's statement, the customer's loans); press again to send it anyway.`,
-    );
-  }
-  // Done under this key (a booked form pressed again) longer ago than the API keeps its answer.
-  const done = read(doneKey(name));
-  if (done?.key === sent.key && forgotten(done)) {
-    sessionStorage.removeItem(doneKey(name));
-    throw new NotSent(
-      `Not sent: this was done at ${sentAtText(done)}, and the API remembers a request for 24 hours only, so sent again now it takes it as a new one (a second loan). Change the form to make another, or press again to send it anyway.`,
-    );
-  }
+  const again = earlier?.key === sent.key && !forgotten(earlier) ? earlier : null;
+  if (doneAgain) refuseForgotten(name, sent, doneAgain);
   // A resend under the same key keeps the first time: the API's 24 hours run from that one.
-  const kept: Kept = { ...sent, sentAt: again?.sentAt ?? Date.now() };
+  const sentAt = again?.sentAt ?? Date.now();
+  firstSent.set(sent.key, sentAt);
+  const kept: Kept = { ...sent, sentAt };
   sessionStorage.setItem(storageKey(name), JSON.stringify(kept));
   try {
     const answer = await request();
@@ -65,6 +64,25 @@ export async function untilAnswered<T>(
     if (error instanceof ApiError && error.status < 500)
       sessionStorage.removeItem(storageKey(name));
     throw error;
+  }
+}
+
+/** Throws NotSent, once, for `sent` under a key the API has forgotten, unanswered or done. */
+function refuseForgotten(name: string, sent: Unanswered, { consequence, lookIn }: DoneAgain) {
+  const unanswered = read(storageKey(name));
+  if (unanswered?.key === sent.key && forgotten(unanswered)) {
+    sessionStorage.removeItem(storageKey(name));
+    throw new NotSent(
+      `Not sent: this was first sent ${sentWhen(unanswered)} and got no answer, and the API remembers a request for 24 hours only, so sent again now, if it was done, ${consequence}. Look for it first (${lookIn}); press again to send it anyway.`,
+    );
+  }
+  // Done under this key (a booked form pressed again) longer ago than the API keeps its answer.
+  const done = read(doneKey(name));
+  if (done?.key === sent.key && forgotten(done)) {
+    sessionStorage.removeItem(doneKey(name));
+    throw new NotSent(
+      `Not sent: this was done ${sentWhen(done)}, and the API remembers a request for 24 hours only, so sent again now it is taken as a new one: ${consequence}. Change the form to make another, or press again to send it anyway.`,
+    );
   }
 }
 
@@ -82,20 +100,26 @@ export function unanswered(name: string): Unanswered | null {
  * it was done. The tab's session storage outlives a day (a tab left open over a weekend, a
  * restored session), and its note promised a replay: pressed again, a payment was paid twice.
  */
-export function forgottenUnanswered(name: string): (Unanswered & { sentAt: string }) | null {
+export function forgottenUnanswered(name: string): (Unanswered & { sentWhen: string }) | null {
   const kept = read(storageKey(name));
   if (!kept || !forgotten(kept)) return null;
-  return { key: kept.key, values: kept.values, sentAt: sentAtText(kept) };
+  return { key: kept.key, values: kept.values, sentWhen: sentWhen(kept) };
 }
 
-/** When a forgotten request was sent, in the officer's time zone (forgotten() needs its sentAt). */
-function sentAtText(kept: Kept): string {
-  return localTime(new Date(kept.sentAt ?? Date.now()).toISOString());
+/** When a forgotten request was sent, in the officer's time zone: "at 2026-12-04 18:05 IST". */
+function sentWhen(kept: Kept): string {
+  return kept.sentAt === undefined
+    ? "at an unknown time"
+    : `at ${localTime(new Date(kept.sentAt).toISOString())}`;
 }
 
-/** Kept before sentAt was (an older console, the same day in practice): still replayable. */
+/*
+ * Kept with no time (by the console of before it kept one, or written unreadable), a request may
+ * be of any age: replayable, a payment lost on Friday and refilled after Monday's deploy was paid
+ * again under a note saying nothing new would be.
+ */
 function forgotten(kept: Kept): boolean {
-  return kept.sentAt !== undefined && Date.now() - kept.sentAt >= REPLAYABLE_FOR_MS;
+  return kept.sentAt === undefined || Date.now() - kept.sentAt >= REPLAYABLE_FOR_MS;
 }
 
 /**
@@ -108,7 +132,7 @@ export function restoreUnanswered(
   resultId: string,
   note: string,
   /** Said instead when the API no longer knows its key, given when it was sent: nothing is refilled. */
-  forgottenNote: (sentAt: string) => string,
+  forgottenNote: (sentWhen: string) => string,
 ): Unanswered | null {
   const pending = unanswered(name);
   if (pending) {
@@ -117,7 +141,7 @@ export function restoreUnanswered(
     return pending;
   }
   const old = forgottenUnanswered(name);
-  if (old) show(resultId, h("p", { class: "replayed" }, forgottenNote(old.sentAt)));
+  if (old) show(resultId, h("p", { class: "replayed" }, forgottenNote(old.sentWhen)));
   return null;
 }
 
@@ -129,11 +153,15 @@ export function restoreUnanswered(
 const doneKey = (name: string) => `credit-console-done-${name}`;
 
 export function rememberDone(name: string, sent: Unanswered): void {
-  // The API keeps the answer 24 hours from its first time: a replay (pressed again) renews nothing.
+  // The API keeps the answer 24 hours from its first time: a replay (pressed again, or a retry of
+  // a lost answer, even the next day) renews nothing, so the time is of the first send.
   const earlier = read(doneKey(name));
   const kept: Kept = {
     ...sent,
-    sentAt: (earlier?.key === sent.key ? earlier.sentAt : undefined) ?? Date.now(),
+    sentAt:
+      (earlier?.key === sent.key && !forgotten(earlier) ? earlier.sentAt : undefined) ??
+      firstSent.get(sent.key) ??
+      Date.now(),
   };
   sessionStorage.setItem(doneKey(name), JSON.stringify(kept));
 }

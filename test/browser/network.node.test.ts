@@ -377,6 +377,16 @@ async function reloadOnceReached(page: Page, pattern: string, send: () => Promis
   return lost;
 }
 
+/** What the API's 24 hours do to every key it keeps: gone, a request sent again is done again. */
+async function expireEveryKey() {
+  const client = createClient({ url: databaseUrl });
+  try {
+    await client.execute("UPDATE idempotency_keys SET expires_at = 0");
+  } finally {
+    client.close();
+  }
+}
+
 describe("a reload while a booking or payment is unanswered", () => {
   /** Presses Book again: the first answer is replayed and the customer has one loan. */
   async function bookedOnceWhenPressed(book: Locator, customerId: number) {
@@ -465,15 +475,6 @@ describe("a request left unanswered longer than the API keeps its key", () => {
     return ((await statement.json()) as { payments: unknown[] }).payments.length;
   }
 
-  async function expireEveryKey() {
-    const client = createClient({ url: databaseUrl });
-    try {
-      await client.execute("UPDATE idempotency_keys SET expires_at = 0");
-    } finally {
-      client.close();
-    }
-  }
-
   it("says a payment sent a day ago may be paid again, and refills nothing to press: it was paid twice", async () => {
     const { customerId, loanId, page, loan } = await paymentTypedOnAClock();
     await reloadOnceReached(page, "**/make-payment/**", () =>
@@ -496,6 +497,42 @@ describe("a request left unanswered longer than the API keeps its key", () => {
     await loan.getByText(/^Paid ₹8,978\.71/).waitFor();
     expect(await loan.getByText(/nothing new was paid/).count()).toBe(0);
     expect(await paymentsOf(customerId, loanId)).toBe(2);
+  });
+
+  it("says a payment kept by the console before it kept the time may be paid again, and refills nothing", async () => {
+    // Paid on Friday under a key whose answer was lost, kept by the console of then (no sentAt);
+    // the deploy over the weekend, the reload on Monday. It was refilled "unchanged", and paid twice.
+    const { customerId, loanId, page, loan } = await paymentTypedOnAClock();
+    const key = crypto.randomUUID();
+    const paid = await fetch(url(`/make-payment/${customerId}/${loanId}`), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": key },
+      body: JSON.stringify({ amount: 8978.71 }),
+    });
+    expect(paid.status).toBe(201);
+    await expireEveryKey();
+    await page.evaluate(
+      // These tests compile without the DOM library: the one browser global used, typed here.
+      ({ name, kept }) =>
+        (
+          globalThis as unknown as {
+            sessionStorage: { setItem(name: string, value: string): void };
+          }
+        ).sessionStorage.setItem(name, kept),
+      {
+        name: `credit-console-unanswered-payment-${loanId}`,
+        kept: JSON.stringify({ key, values: { amount: 8978.71 } }),
+      },
+    );
+    await page.reload();
+
+    await loan.locator("#payment-due").getByText("Period 2, due 2025-08-15").waitFor();
+    expect(await loan.getByText(/send it again unchanged/).count()).toBe(0);
+    expect(await loan.getByLabel("Amount").inputValue()).toBe("");
+    await loan
+      .getByText(/^A payment of ₹8,978\.71 sent at an unknown time got no answer/)
+      .waitFor();
+    expect(await paymentsOf(customerId, loanId)).toBe(1);
   });
 
   it("sends a payment pressed again a day after its lost answer only when pressed once more", async () => {
@@ -542,6 +579,30 @@ describe("a request left unanswered longer than the API keeps its key", () => {
     await press();
     await result.getByText(/^Booked loan \d+$/).waitFor();
     expect(await loansOf()).toBe(2);
+  });
+
+  it("times a booking replayed after its lost answer from its first send, not from the replay", async () => {
+    // Booked, its answer lost; replayed by Book the next afternoon (the API's 24 hours run from the
+    // first send). Timed from the replay, Book pressed again that evening booked a second loan.
+    const { customerId, page, book } = await bookingTyped();
+    await page.clock.install();
+    const press = () => book.getByRole("button", { name: "Book" }).click();
+    await answerLost(page, "**/create-loan");
+    await press();
+    await book.getByText(/^The request failed: no answer from the API/).waitFor();
+    await page.clock.setSystemTime(Date.now() + 20 * 60 * 60 * 1000);
+    await press();
+    await book
+      .getByText(/^Already sent: this is the first answer; nothing new was booked/)
+      .waitFor();
+
+    // Five hours on: the first send was 25 hours ago, the replay 5.
+    await page.clock.setSystemTime(Date.now() + 25 * 60 * 60 * 1000);
+    await expireEveryKey();
+    await press();
+    await book.getByText(/^Not sent: this was done at .+ it books a second loan/).waitFor();
+    const loans = await fetch(url(`/view-loans/${customerId}`));
+    expect((await loans.json()) as unknown[]).toHaveLength(1);
   });
 
   it("says a booking sent a day ago may be booked again, and refills nothing to press", async () => {
@@ -669,6 +730,30 @@ describe("a registration whose answer is lost", () => {
     expect(await register.locator("#register-phone_number-error").innerText()).toBe("");
     expect(keys).toHaveLength(2);
     expect(new Set(keys).size).toBe(1);
+  });
+
+  it("sends a registration pressed again a day after its answer: the phone number on file refuses it", async () => {
+    // Sent again once the API has forgotten its key, a registration is refused (409), never made
+    // twice: the console sends it, where it said "Not sent … (a second loan)" of a registration.
+    const { page, register } = await registrationTyped();
+    await page.clock.install();
+    const button = register.getByRole("button", { name: "Register" });
+    await button.click();
+    await register
+      .locator("#register-result")
+      .getByText(/^Registered customer \d+$/)
+      .waitFor();
+
+    await page.clock.setSystemTime(Date.now() + 25 * 60 * 60 * 1000);
+    await expireEveryKey();
+    await button.click();
+    await suite.session().settled();
+    expect(await register.getByText(/loan/).count()).toBe(0);
+    expect(await register.getByText(/^Not sent/).count()).toBe(0);
+    await register
+      .locator("#register-phone_number-error")
+      .getByText(/already on file/)
+      .waitFor();
   });
 
   it("brings a registration unanswered at a reload back with its key: typed again, it is replayed", async () => {

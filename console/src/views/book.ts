@@ -19,8 +19,8 @@ export function setUpBook(form: HTMLFormElement): void {
     "book",
     "book-result",
     "A booking sent before this page was reloaded got no answer: it may have been booked. Press Book to send it again unchanged; if it was booked, its first answer is shown and nothing new is booked.",
-    (sentAt) =>
-      `A booking sent at ${sentAt} got no answer, and the API remembers a request for 24 hours only: sent again now, it would book a second loan if it was booked. Look at the customer's loans before booking it again.`,
+    (sentWhen) =>
+      `A booking sent ${sentWhen} got no answer, and the API remembers a request for 24 hours only: sent again now, it would book a second loan if it was booked. Look at the customer's loans before booking it again.`,
   );
   let key = pending?.key ?? lastDone("book")?.key ?? crypto.randomUUID();
   form.addEventListener("input", () => {
@@ -29,8 +29,11 @@ export function setUpBook(form: HTMLFormElement): void {
   onSubmit(form, async (values) => {
     key = keyFor("book", values, key);
     const sent = key;
-    const { status, headers, body } = await untilAnswered("book", { key: sent, values }, () =>
-      api<CreateLoanResult>("POST", "/create-loan", values, { "Idempotency-Key": sent }),
+    const { status, headers, body } = await untilAnswered(
+      "book",
+      { key: sent, values },
+      () => api<CreateLoanResult>("POST", "/create-loan", values, { "Idempotency-Key": sent }),
+      { consequence: "it books a second loan", lookIn: "the customer's loans" },
     );
     const booked = status === 201 && body.loan_id !== null;
     if (booked) rememberDone("book", { key: sent, values });

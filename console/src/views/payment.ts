@@ -60,6 +60,7 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
         `payment-${paying.loanId}`,
         { key: sent, values },
         () => api<PaymentResult>("POST", path, values, { "Idempotency-Key": sent }),
+        { consequence: "it is paid again", lookIn: "the loan's statement" },
       );
       if (movedOn()) return;
       const replayed = headers.get("Idempotent-Replayed") === "true";
@@ -151,13 +152,13 @@ export function setUpPayment(form: HTMLFormElement, onAnswered: () => void): Pay
 
 function forgottenPaymentText({
   values,
-  sentAt,
+  sentWhen,
 }: {
   values: Unanswered["values"];
-  sentAt: string;
+  sentWhen: string;
 }) {
   const sent = typeof values.amount === "number" ? money(values.amount) : String(values.amount);
-  return `A payment of ${sent} sent at ${sentAt} got no answer, and the API remembers a request for 24 hours only: sent again now, it would be paid again if it was recorded. Look for it in the loan's statement before taking it again.`;
+  return `A payment of ${sent} sent ${sentWhen} got no answer, and the API remembers a request for 24 hours only: sent again now, it would be paid again if it was recorded. Look for it in the loan's statement before taking it again.`;
 }
 
 /**

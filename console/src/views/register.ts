@@ -17,8 +17,8 @@ export function setUpRegister(form: HTMLFormElement): void {
     "register",
     "register-result",
     "A registration sent before this page was reloaded got no answer: the customer may have been registered. Press Register to send it again unchanged; if they were, the first answer with their customer ID is shown and no one is registered twice.",
-    (sentAt) =>
-      `A registration sent at ${sentAt} got no answer, and the API remembers a request for 24 hours only: if the customer was registered, registering them again is refused as their phone number is on file, and their customer ID is not shown again.`,
+    (sentWhen) =>
+      `A registration sent ${sentWhen} got no answer, and the API remembers a request for 24 hours only: if the customer was registered, registering them again is refused as their phone number is on file, and their customer ID is not shown again.`,
   );
   let key = pending?.key ?? crypto.randomUUID();
   form.addEventListener("input", () => {
@@ -27,8 +27,14 @@ export function setUpRegister(form: HTMLFormElement): void {
   onSubmit(form, async (values) => {
     key = keyFor("register", values, key);
     const sent = key;
-    const { headers, body } = await untilAnswered("register", { key: sent, values }, () =>
-      api<Customer>("POST", "/register", values, { "Idempotency-Key": sent }),
+    // Sent again once the API has forgotten its key, it is sent, not held back: the phone number
+    // on file refuses it (409), so nothing is made twice, and holding it back (pressed once more)
+    // showed nothing more, as the console cannot look a customer up by phone number.
+    const { headers, body } = await untilAnswered(
+      "register",
+      { key: sent, values },
+      () => api<Customer>("POST", "/register", values, { "Idempotency-Key": sent }),
+      null,
     );
     // The key stays, as a booked loan's does: pressed again (a slow double click), the same
     // values are replayed with the customer's ID, where a new key got the phone's 409, which took
