@@ -35,8 +35,8 @@ export interface LibsqlDatabase {
    */
   fault: () => string | null;
   /**
-   * Writes waiting, off the event loop, for another process's write lock (a script holding a
-   * write transaction); always 0 remote, where the service keeps its own line.
+   * Writes waiting, off the event loop, for a write lock another process holds (another worker,
+   * the ingest consumer, a script); always 0 remote, where the service keeps its own line.
    */
   writesWaiting: () => number;
   /** The database file, for a `file:` database; null in memory or remote. */
