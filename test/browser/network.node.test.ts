@@ -56,6 +56,20 @@ async function bookingTyped() {
   return { customerId, page, book };
 }
 
+/** bookingTyped on the page's own clock, with its Book button to press. */
+async function bookingOnClock() {
+  const typed = await bookingTyped();
+  await typed.page.clock.install();
+  const press = () => typed.book.getByRole("button", { name: "Book" }).click();
+  return { ...typed, press };
+}
+
+/** How many loans the API holds for the customer. */
+async function loanCount(customerId: number): Promise<number> {
+  const loans = await fetch(url(`/view-loans/${customerId}`));
+  return ((await loans.json()) as unknown[]).length;
+}
+
 describe("the console on an unreliable network", () => {
   it("does not show one loan's instalment and payoff under another whose figures did not arrive", async () => {
     const { loanIds } = await customerWithLoans(100_000, 200_000);
@@ -343,8 +357,7 @@ describe("answers the console does not expect", () => {
       .locator("#book-result")
       .getByText(/^Booked loan \d+$/)
       .waitFor();
-    const loans = await fetch(url(`/view-loans/${customerId}`));
-    expect(((await loans.json()) as unknown[]).length).toBe(1);
+    expect(await loanCount(customerId)).toBe(1);
     expect(keys).toHaveLength(answers.length + 1);
     expect(new Set(keys).size).toBe(1);
   });
@@ -394,8 +407,7 @@ describe("a reload while a booking or payment is unanswered", () => {
     await book
       .getByText(/^Already sent: this is the first answer; nothing new was booked/)
       .waitFor();
-    const loans = await fetch(url(`/view-loans/${customerId}`));
-    expect(((await loans.json()) as unknown[]).length).toBe(1);
+    expect(await loanCount(customerId)).toBe(1);
   }
 
   it("brings the booking back with its key: pressed again, it is replayed, not booked twice", async () => {
@@ -555,14 +567,10 @@ describe("a request left unanswered longer than the API keeps its key", () => {
   });
 
   it("books the same loan again a day after it was booked only when Book is pressed once more", async () => {
-    const { customerId, page, book } = await bookingTyped();
-    await page.clock.install();
-    const press = () => book.getByRole("button", { name: "Book" }).click();
+    const { customerId, page, book, press } = await bookingOnClock();
     const result = book.locator("#book-result");
     await press();
     await result.getByText(/^Booked loan \d+$/).waitFor();
-    const loansOf = async () =>
-      ((await (await fetch(url(`/view-loans/${customerId}`))).json()) as unknown[]).length;
 
     // Pressed again within the day, it is the first answer; that renews nothing at the API.
     await page.clock.setSystemTime(Date.now() + 20 * 60 * 60 * 1000);
@@ -575,18 +583,16 @@ describe("a request left unanswered longer than the API keeps its key", () => {
     await expireEveryKey();
     await press();
     await book.getByText(/^Not sent: this was done at .+ 24 hours only/).waitFor();
-    expect(await loansOf()).toBe(1);
+    expect(await loanCount(customerId)).toBe(1);
     await press();
     await result.getByText(/^Booked loan \d+$/).waitFor();
-    expect(await loansOf()).toBe(2);
+    expect(await loanCount(customerId)).toBe(2);
   });
 
   it("times a booking replayed after its lost answer from its first send, not from the replay", async () => {
     // Booked, its answer lost; replayed by Book the next afternoon (the API's 24 hours run from the
     // first send). Timed from the replay, Book pressed again that evening booked a second loan.
-    const { customerId, page, book } = await bookingTyped();
-    await page.clock.install();
-    const press = () => book.getByRole("button", { name: "Book" }).click();
+    const { customerId, page, book, press } = await bookingOnClock();
     await answerLost(page, "**/create-loan");
     await press();
     await book.getByText(/^The request failed: no answer from the API/).waitFor();
@@ -601,16 +607,12 @@ describe("a request left unanswered longer than the API keeps its key", () => {
     await expireEveryKey();
     await press();
     await book.getByText(/^Not sent: this was done at .+ it books a second loan/).waitFor();
-    const loans = await fetch(url(`/view-loans/${customerId}`));
-    expect((await loans.json()) as unknown[]).toHaveLength(1);
+    expect(await loanCount(customerId)).toBe(1);
   });
 
   it("says a booking sent a day ago may be booked again, and refills nothing to press", async () => {
-    const { page, book } = await bookingTyped();
-    await page.clock.install();
-    await reloadOnceReached(page, "**/create-loan", () =>
-      book.getByRole("button", { name: "Book" }).click(),
-    );
+    const { page, book, press } = await bookingOnClock();
+    await reloadOnceReached(page, "**/create-loan", press);
     await book.getByText(/^A booking sent before this page was reloaded got no answer/).waitFor();
 
     await aDayLater(page);
